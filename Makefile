@@ -1,0 +1,50 @@
+# CareLog developer targets. `make run` and `make test` are the README's two commands:
+# each sets up everything it needs on a fresh machine.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.install-stamp
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: install run test test-quick lint typecheck fmt bench clean
+
+install: $(STAMP)
+
+# Reinstall only when the project metadata changes: quick and idempotent otherwise.
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+run: install
+	$(BIN)/carelog demo
+	$(BIN)/carelog serve --host $(HOST) --port $(PORT)
+
+test: install
+	bash scripts/test-setup.sh
+	$(BIN)/python -m pytest -q
+
+# Quicker loop for development: unit tests and the SQLite half of everything else.
+test-quick: install
+	$(BIN)/python -m pytest -q -x -m "not slow and not browser and not kafka" --store sqlite
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: install
+	$(BIN)/mypy
+
+fmt: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: install
+	bash scripts/test-setup.sh
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf var .mypy_cache .ruff_cache .hypothesis

@@ -1,0 +1,1 @@
+"""CareLog's benchmarks, run by ``make bench`` (``python -m bench``); see ``bench/__main__.py``."""

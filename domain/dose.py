@@ -1,0 +1,94 @@
+"""Doses, routes and frequencies as a prescriber writes them, checked before they enter the log."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from domain.errors import InvalidInputError
+
+UNITS = ("mg", "mcg", "g", "mL", "units")
+_UNIT_ALIASES = {
+    "mg": "mg",
+    "mcg": "mcg",
+    "µg": "mcg",
+    "ug": "mcg",
+    "g": "g",
+    "ml": "mL",
+    "units": "units",
+    "unit": "units",
+    "iu": "units",
+}
+ROUTES = (
+    "oral",
+    "sublingual",
+    "buccal",
+    "intramuscular",
+    "intravenous",
+    "subcutaneous",
+    "transdermal",
+    "intranasal",
+    "inhaled",
+    "rectal",
+    "topical",
+)
+
+
+@dataclass(frozen=True)
+class Dose:
+    """A positive amount in a unit from a closed set: an unknown unit is never guessed at."""
+
+    amount: float
+    unit: str
+
+    @classmethod
+    def parse(cls, raw: Any, field: str = "dose") -> Dose:
+        if not isinstance(raw, dict):
+            raise InvalidInputError("A dose needs an amount and a unit.", field)
+        amount = raw.get("amount")
+        unit = raw.get("unit")
+        if isinstance(amount, bool) or not isinstance(amount, (int, float)):
+            raise InvalidInputError("The dose amount must be a number.", f"{field}.amount")
+        if not math.isfinite(amount) or amount <= 0:
+            raise InvalidInputError(
+                f"The dose amount must be a positive number, not {amount}.", f"{field}.amount"
+            )
+        if not isinstance(unit, str) or unit.strip().lower() not in _UNIT_ALIASES:
+            raise InvalidInputError(
+                f"Unknown dose unit {unit!r}: use one of {', '.join(UNITS)}.", f"{field}.unit"
+            )
+        return cls(float(amount), _UNIT_ALIASES[unit.strip().lower()])
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"amount": self.amount, "unit": self.unit}
+
+    def __str__(self) -> str:
+        amount = int(self.amount) if self.amount.is_integer() else self.amount
+        return f"{amount} {self.unit}"
+
+
+def parse_route(raw: Any) -> str:
+    """The route of administration, from a closed list."""
+    if not isinstance(raw, str) or raw.strip().lower() not in ROUTES:
+        raise InvalidInputError(
+            f"Unknown route {raw!r}: use one of {', '.join(ROUTES)}.", "route"
+        )
+    return raw.strip().lower()
+
+
+def parse_frequency(raw: Any) -> str:
+    """A frequency the dose checks can read ("twice daily", "every 8 hours", "at night" ...).
+
+    An unreadable frequency is refused rather than stored: the daily-dose check would
+    otherwise have to guess, and ambiguous frequencies are a known source of dosing errors.
+    """
+    from domain.safety.frequency import FrequencyError, doses_per_day
+
+    if not isinstance(raw, str) or not raw.strip():
+        raise InvalidInputError("A frequency is required, e.g. 'once daily'.", "frequency")
+    try:
+        doses_per_day(raw)
+    except FrequencyError as exc:
+        raise InvalidInputError(str(exc), "frequency") from None
+    return raw.strip()

@@ -1,0 +1,466 @@
+"""The patient's plan as a fold over the log: the one place events become state.
+
+The aggregate applies events in recorded order; the history queries apply the same events
+in effective order (the "in effect at T" clock). Both go through ``PlanState.apply``, so
+the two clocks can never disagree about what an event means. State is plain dicts and
+lists so snapshots and views can copy it without custom types. Entities remember the
+event that created them, so a correction patches exactly what that event said, wherever
+it falls among later changes.
+"""
+
+from __future__ import annotations
+
+import copy
+from bisect import insort
+from datetime import datetime
+from typing import Any
+
+from domain.scoring import INSTRUMENTS
+
+CORRECTABLE_FIELDS: dict[str, frozenset[str]] = {
+    "PatientRegistered": frozenset({"name", "birth_date", "allergies"}),
+    "MedicationPrescribed": frozenset(
+        {"dose", "frequency", "route", "indication", "instructions", "effective_at"}
+    ),
+    "DoseChanged": frozenset({"dose", "frequency", "reason", "effective_at"}),
+    "MedicationDiscontinued": frozenset({"reason", "taper", "effective_at"}),
+    "AssessmentRecorded": frozenset({"item_scores", "diagnoses", "summary", "effective_at"}),
+    "SideEffectReported": frozenset(
+        {"order_id", "effect", "severity", "onset", "action_taken", "effective_at"}
+    ),
+    "AdherenceReported": frozenset({"doses_taken", "doses_missed", "period_start", "period_end"}),
+    "NoteAdded": frozenset({"text", "modality", "effective_at"}),
+    "FollowUpScheduled": frozenset({"due_at", "purpose"}),
+    "FollowUpCompleted": frozenset({"outcome", "effective_at"}),
+    "GoalSet": frozenset({"description", "target", "due_date"}),
+    "ConsentRecorded": frozenset({"note", "effective_at"}),
+    "LabResultRecorded": frozenset({"value", "unit", "effective_at"}),
+    "EducationProvided": frozenset({"topic", "materials", "order_id"}),
+    "PlanReviewed": frozenset({"outcome", "summary"}),
+    "ClinicalFactRecorded": frozenset({"value", "effective_at"}),
+}
+"""Which fields of which event may be corrected. Identity (drug, instrument, note kind,
+ids) is never corrected: a wrong drug is discontinued and the right one prescribed."""
+
+
+def event_type(event: Any) -> str:
+    """The public name of an event (its class name, e.g. ``DoseChanged``)."""
+    return str(getattr(type(event), "TYPE", type(event).__name__))
+
+
+class PlanState:
+    """Everything CareLog knows about one patient's care, as of the events applied."""
+
+    def __init__(self) -> None:
+        self.patient: dict[str, Any] = {}
+        self.care_team: dict[str, dict[str, Any]] = {}
+        self.emergency_access: dict[str, dict[str, Any]] = {}
+        self.consents: list[dict[str, Any]] = []
+        self.assessments: list[dict[str, Any]] = []
+        self.goals: dict[str, dict[str, Any]] = {}
+        self.orders: dict[str, dict[str, Any]] = {}
+        self.side_effects: list[dict[str, Any]] = []
+        self.adherence: list[dict[str, Any]] = []
+        self.alerts: dict[str, dict[str, Any]] = {}
+        self.notes: dict[str, dict[str, Any]] = {}
+        self.education: list[dict[str, Any]] = []
+        self.follow_ups: dict[str, dict[str, Any]] = {}
+        self.reviews: list[dict[str, Any]] = []
+        self.labs: list[dict[str, Any]] = []
+        self.facts: dict[str, dict[str, Any]] = {}
+        self.sources: dict[str, dict[str, Any]] = {}
+        self.corrections: list[dict[str, Any]] = []
+
+    # -- snapshots and copies --------------------------------------------------------------
+    def as_dict(self) -> dict[str, Any]:
+        return copy.deepcopy(self.__dict__)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> PlanState:
+        state = cls()
+        state.__dict__.update(copy.deepcopy(data))
+        return state
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, PlanState) and self.__dict__ == other.__dict__
+
+    __hash__ = None  # type: ignore[assignment]
+
+    # -- applying events -------------------------------------------------------------------
+    def apply(self, event: Any) -> None:
+        """Fold one event into the state. Unknown references are ignored, never fatal:
+        a rule tightened later must not stop an old log from replaying."""
+        handler = getattr(self, f"_on_{event_type(event)}", None)
+        if handler is not None:
+            handler(event, _meta(event))
+
+    def _source(self, event: Any, kind: str, key: str) -> None:
+        self.sources[event.event_id] = {
+            "type": event_type(event),
+            "kind": kind,
+            "key": key,
+            "actor_id": event.actor_id,
+            "note_kind": getattr(event, "kind", None) if kind == "note" else None,
+        }
+
+    def _on_PatientRegistered(self, e: Any, meta: dict[str, Any]) -> None:
+        self.patient = {
+            "external_id": e.external_id,
+            "name": e.name,
+            "birth_date": e.birth_date,
+            "allergies": list(e.allergies),
+            "registered_at": meta["recorded_at"],
+            "corrected": False,
+        }
+        self._source(e, "patient", "")
+
+    def _on_CareTeamMemberAssigned(self, e: Any, meta: dict[str, Any]) -> None:
+        self.care_team[e.clinician_id] = {
+            "clinician_id": e.clinician_id,
+            "name": e.clinician_name,
+            "role": e.role,
+            "since": meta["effective_at"],
+            "until": None,
+            "active": True,
+            "assigned_by": meta["actor"],
+        }
+
+    def _on_CareTeamMemberRemoved(self, e: Any, meta: dict[str, Any]) -> None:
+        member = self.care_team.get(e.clinician_id)
+        if member is not None:
+            member.update(active=False, until=meta["effective_at"], removal_reason=e.reason)
+
+    def _on_EmergencyAccessGranted(self, e: Any, meta: dict[str, Any]) -> None:
+        self.emergency_access[e.actor_id] = {
+            "clinician_id": e.actor_id,
+            "role": e.actor_role,
+            "reason": e.reason,
+            "granted_at": meta["recorded_at"],
+            "expires_at": e.expires_at,
+        }
+
+    def _on_ConsentRecorded(self, e: Any, meta: dict[str, Any]) -> None:
+        self.consents.append(
+            {
+                "consent_id": e.consent_id,
+                "scope": e.scope,
+                "decision": e.decision,
+                "note": e.note,
+                **meta,
+            }
+        )
+        self._source(e, "consent", e.consent_id)
+
+    def _on_AssessmentRecorded(self, e: Any, meta: dict[str, Any]) -> None:
+        insort(
+            self.assessments,
+            {
+                "assessment_id": e.assessment_id,
+                "instrument": e.instrument,
+                "item_scores": list(e.item_scores),
+                "total": e.total,
+                "severity": e.severity,
+                "diagnoses": list(e.diagnoses),
+                "summary": e.summary,
+                "corrected": False,
+                **meta,
+            },
+            key=_effective_key,
+        )
+        self._source(e, "assessment", e.assessment_id)
+
+    def _on_GoalSet(self, e: Any, meta: dict[str, Any]) -> None:
+        self.goals[e.goal_id] = {
+            "goal_id": e.goal_id,
+            "description": e.description,
+            "target": e.target,
+            "due_date": e.due_date,
+            "status": "active",
+            **meta,
+        }
+        self._source(e, "goal", e.goal_id)
+
+    def _on_GoalStatusChanged(self, e: Any, meta: dict[str, Any]) -> None:
+        goal = self.goals.get(e.goal_id)
+        if goal is not None:
+            goal.update(status=e.status, status_note=e.note, status_changed_at=meta["effective_at"])
+
+    def _on_MedicationPrescribed(self, e: Any, meta: dict[str, Any]) -> None:
+        step = {
+            "event_id": e.event_id,
+            "kind": "start",
+            "dose": dict(e.dose),
+            "frequency": e.frequency,
+            "effective_at": meta["effective_at"],
+            "recorded_at": meta["recorded_at"],
+            "actor": meta["actor"],
+            "reason": None,
+        }
+        self.orders[e.order_id] = {
+            "order_id": e.order_id,
+            "drug": dict(e.drug),
+            "route": e.route,
+            "indication": e.indication,
+            "instructions": e.instructions,
+            "prescriber": meta["actor"],
+            "status": "active",
+            "since": meta["effective_at"],
+            "steps": [step],
+            "stopped_at": None,
+            "stop_reason": None,
+            "taper": None,
+            "override_reason": getattr(e, "override_reason", None),
+            "corrected": False,
+        }
+        self._source(e, "order", e.order_id)
+
+    def _on_DoseChanged(self, e: Any, meta: dict[str, Any]) -> None:
+        order = self.orders.get(e.order_id)
+        if order is None:
+            return
+        insort(
+            order["steps"],
+            {
+                "event_id": e.event_id,
+                "kind": "change",
+                "dose": dict(e.dose),
+                "frequency": e.frequency,
+                "effective_at": meta["effective_at"],
+                "recorded_at": meta["recorded_at"],
+                "actor": meta["actor"],
+                "reason": e.reason,
+            },
+            key=_effective_key,
+        )
+        self._source(e, "step", e.order_id)
+
+    def _on_MedicationDiscontinued(self, e: Any, meta: dict[str, Any]) -> None:
+        order = self.orders.get(e.order_id)
+        if order is None:
+            return
+        order.update(
+            status="discontinued",
+            stopped_at=meta["effective_at"],
+            stop_reason=e.reason,
+            taper=e.taper,
+            stopped_by=meta["actor"],
+        )
+        self._source(e, "stop", e.order_id)
+
+    def _on_SideEffectReported(self, e: Any, meta: dict[str, Any]) -> None:
+        self.side_effects.append(
+            {
+                "side_effect_id": e.side_effect_id,
+                "order_id": e.order_id,
+                "effect": e.effect,
+                "severity": e.severity,
+                "onset": e.onset,
+                "action_taken": e.action_taken,
+                "corrected": False,
+                **meta,
+            }
+        )
+        self._source(e, "side_effect", e.side_effect_id)
+
+    def _on_AdherenceReported(self, e: Any, meta: dict[str, Any]) -> None:
+        self.adherence.append(
+            {
+                "adherence_id": e.adherence_id,
+                "order_id": e.order_id,
+                "doses_taken": e.doses_taken,
+                "doses_missed": e.doses_missed,
+                "period_start": e.period_start,
+                "period_end": e.period_end,
+                **meta,
+            }
+        )
+        self._source(e, "adherence", e.adherence_id)
+
+    def _on_SafetyAlertRaised(self, e: Any, meta: dict[str, Any]) -> None:
+        self.alerts[e.alert_id] = {
+            "alert_id": e.alert_id,
+            "key": e.key,
+            "rule_id": e.rule_id,
+            "rule_pack_version": e.rule_pack_version,
+            "kind": e.kind,
+            "severity": e.severity,
+            "message": e.message,
+            "action": e.action,
+            "source": e.source,
+            "order_ids": list(e.order_ids),
+            "due_at": e.due_at,
+            "test": e.test,
+            "override_reason": e.override_reason,
+            "status": "open",
+            "resolution": None,
+            **meta,
+        }
+
+    def _on_SafetyAlertResolved(self, e: Any, meta: dict[str, Any]) -> None:
+        alert = self.alerts.get(e.alert_id)
+        if alert is not None:
+            alert.update(
+                status="resolved",
+                resolution={"resolution": e.resolution, "reason": e.reason, **meta},
+            )
+
+    def _on_NoteAdded(self, e: Any, meta: dict[str, Any]) -> None:
+        self.notes[e.note_id] = {
+            "note_id": e.note_id,
+            "kind": e.kind,
+            "modality": e.modality,
+            "text": e.text,
+            "author_id": e.actor_id,
+            "corrected": False,
+            **meta,
+        }
+        self._source(e, "note", e.note_id)
+
+    def _on_EducationProvided(self, e: Any, meta: dict[str, Any]) -> None:
+        self.education.append(
+            {
+                "education_id": e.education_id,
+                "topic": e.topic,
+                "order_id": e.order_id,
+                "materials": e.materials,
+                **meta,
+            }
+        )
+        self._source(e, "education", e.education_id)
+
+    def _on_FollowUpScheduled(self, e: Any, meta: dict[str, Any]) -> None:
+        self.follow_ups[e.follow_up_id] = {
+            "follow_up_id": e.follow_up_id,
+            "due_at": e.due_at,
+            "purpose": e.purpose,
+            "status": "scheduled",
+            "outcome": None,
+            "completed_at": None,
+            **meta,
+        }
+        self._source(e, "follow_up", e.follow_up_id)
+
+    def _on_FollowUpCompleted(self, e: Any, meta: dict[str, Any]) -> None:
+        follow_up = self.follow_ups.get(e.follow_up_id)
+        if follow_up is not None:
+            follow_up.update(
+                status="completed", outcome=e.outcome, completed_at=meta["effective_at"]
+            )
+            self._source(e, "follow_up_completion", e.follow_up_id)
+
+    def _on_PlanReviewed(self, e: Any, meta: dict[str, Any]) -> None:
+        self.reviews.append(
+            {"review_id": e.review_id, "outcome": e.outcome, "summary": e.summary, **meta}
+        )
+        self._source(e, "review", e.review_id)
+
+    def _on_LabResultRecorded(self, e: Any, meta: dict[str, Any]) -> None:
+        insort(
+            self.labs,
+            {"lab_id": e.lab_id, "test": e.test, "value": e.value, "unit": e.unit, **meta},
+            key=_effective_key,
+        )
+        self._source(e, "lab", e.lab_id)
+
+    def _on_ClinicalFactRecorded(self, e: Any, meta: dict[str, Any]) -> None:
+        self.facts[e.fact] = {"fact": e.fact, "value": e.value, "event_id": e.event_id, **meta}
+        self._source(e, "fact", e.fact)
+
+    def _on_EntryCorrected(self, e: Any, meta: dict[str, Any]) -> None:
+        self.corrections.append(
+            {
+                "corrected_event_id": e.corrected_event_id,
+                "fields": dict(e.fields),
+                "reason": e.reason,
+                **meta,
+            }
+        )
+        source = self.sources.get(e.corrected_event_id)
+        if source is not None:
+            _patch(self, source, e.corrected_event_id, dict(e.fields))
+
+
+def _meta(event: Any) -> dict[str, Any]:
+    return {
+        "event_id": event.event_id,
+        "actor": {"id": event.actor_id, "role": event.actor_role},
+        "effective_at": event.effective_at,
+        "recorded_at": event.timestamp,
+    }
+
+
+def _effective_key(item: dict[str, Any]) -> tuple[datetime, datetime]:
+    return (item["effective_at"], item["recorded_at"])
+
+
+def _find(items: list[dict[str, Any]], key: str, value: str) -> dict[str, Any] | None:
+    return next((item for item in items if item.get(key) == value), None)
+
+
+def _patch(state: PlanState, source: dict[str, Any], event_id: str, fields: dict[str, Any]) -> None:
+    """Apply a correction to the entity an earlier event produced, and mark it corrected."""
+    kind, key = source["kind"], source["key"]
+    target: dict[str, Any] | None = None
+    if kind == "patient":
+        target = state.patient
+    elif kind == "order":
+        order = state.orders.get(key)
+        if order is not None:
+            order_fields = {
+                k: v for k, v in fields.items() if k in {"route", "indication", "instructions"}
+            }
+            order.update(order_fields, corrected=True)
+            if "effective_at" in fields:
+                order["since"] = fields["effective_at"]
+            target = _find(order["steps"], "event_id", event_id)
+    elif kind == "step":
+        order = state.orders.get(key)
+        target = _find(order["steps"], "event_id", event_id) if order else None
+        if order is not None:
+            order["corrected"] = True
+    elif kind == "stop":
+        order = state.orders.get(key)
+        if order is not None:
+            renamed = {"reason": "stop_reason", "effective_at": "stopped_at"}
+            order.update({renamed.get(k, k): v for k, v in fields.items()}, corrected=True)
+        return
+    elif kind in {"goal", "follow_up", "note"}:
+        target = {"goal": state.goals, "follow_up": state.follow_ups, "note": state.notes}[
+            kind
+        ].get(key)
+    elif kind == "follow_up_completion":
+        follow_up = state.follow_ups.get(key)
+        if follow_up is not None:
+            follow_up.update(
+                {"completed_at" if k == "effective_at" else k: v for k, v in fields.items()},
+                corrected=True,
+            )
+        return
+    elif kind == "fact":
+        target = state.facts.get(key)
+    else:
+        collection = {
+            "consent": state.consents,
+            "assessment": state.assessments,
+            "side_effect": state.side_effects,
+            "adherence": state.adherence,
+            "education": state.education,
+            "review": state.reviews,
+            "lab": state.labs,
+        }.get(kind)
+        target = _find(collection, "event_id", event_id) if collection is not None else None
+    if target is None:
+        return
+    target.update(fields)
+    target["corrected"] = True
+    if kind == "assessment" and "item_scores" in fields:
+        spec = INSTRUMENTS.get(target["instrument"])
+        if spec is not None:
+            target["total"] = sum(target["item_scores"])
+            target["severity"] = spec.band(target["total"])
+    if kind in {"order", "step"}:
+        order = state.orders[key]
+        order["steps"].sort(key=_effective_key)
+    if kind in {"assessment", "lab"}:
+        state.assessments.sort(key=_effective_key)
+        state.labs.sort(key=_effective_key)

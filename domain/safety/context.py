@@ -1,0 +1,98 @@
+"""What the safety rules read (the patient's plan after a change) and what they report.
+
+The rules never see events or storage: the caller folds the log into a ``PatientContext``
+and describes the write being checked as a ``Change``. Everything is an immutable value,
+so that evaluating the same plan twice gives the same findings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+
+
+@dataclass(frozen=True)
+class DoseStep:
+    """One dose of an order, in effect from ``effective_at`` until the next step."""
+
+    effective_at: datetime
+    amount: float
+    unit: str  # mg, mcg, g, mL or units
+    frequency: str  # free text as prescribed: "twice daily", "every 8 hours", "at night" ...
+
+
+@dataclass(frozen=True)
+class MedicationCourse:
+    """One medication order from its start to its discontinuation, dose by dose."""
+
+    order_id: str
+    drug: str  # as typed: generic, brand ("Zoloft") or with its salt, any case
+    route: str
+    steps: tuple[DoseStep, ...]  # in effective order: steps[0] the start, steps[-1] the current
+    stopped_at: datetime | None = None  # discontinuation effective time (None: still active)
+    taper: str | None = None  # the taper schedule given with the discontinuation
+
+
+@dataclass(frozen=True)
+class AssessmentPoint:
+    """One scored questionnaire (PHQ-9, GAD-7) or clinical assessment."""
+
+    instrument: str  # "PHQ-9" | "GAD-7" | "clinical"
+    total: int | None
+    item_scores: tuple[int, ...]
+    effective_at: datetime
+
+
+@dataclass(frozen=True)
+class LabResult:
+    """A lab value or a measurement; the monitoring rules only need that it was done."""
+
+    test: str  # a test of the pack's vocabulary ("lithium_level", "anc", "weight" ...)
+    effective_at: datetime
+    value: float | None = None
+
+
+@dataclass(frozen=True)
+class PatientContext:
+    """The patient's plan after the change being checked."""
+
+    now: datetime
+    birth_date: date | None
+    facts: Mapping[str, str]  # "smoking", "hepatic_impairment", "cyp2c19_metaboliser" ...
+    medications: tuple[MedicationCourse, ...]  # active and discontinued courses
+    assessments: tuple[AssessmentPoint, ...]  # in effective order
+    labs: tuple[LabResult, ...]
+
+
+@dataclass(frozen=True)
+class Change:
+    """What the write being checked does: rules about a change fire only for their kind."""
+
+    kind: str  # prescribed | dose_changed | discontinued | assessment | side_effect | lab | fact
+    effective_at: datetime
+    order_id: str | None = None
+    fact: str | None = None  # kind "fact": which fact changed
+    previous_value: str | None = None  # kind "fact": its value before the change
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One rule that applies to the plan, worded for the clinician who must act on it.
+
+    ``key`` identifies the finding across evaluations (same rule, same orders, same test),
+    so that the caller raises an alert once and closes it when the finding goes away.
+    """
+
+    key: str
+    rule_id: str
+    kind: str
+    severity: str
+    message: str
+    action: str
+    source: str
+    evidence: str  # "V": checked against the cited text; "K": as commonly known
+    order_ids: tuple[str, ...]  # sorted
+    due_at: datetime | None = None  # monitoring_due: when the check is due
+    test: str | None = None  # monitoring_due: which lab or measure
+    blocking: bool = False  # contraindicated: refused unless a prescriber overrides

@@ -1,0 +1,125 @@
+"""The patient context as the rules read it: drugs resolved, courses in a canonical order.
+
+Courses are sorted by start and order id before any rule runs, so that no finding can
+depend on the order in which the caller listed the medications. A course is active for a
+change if it has not stopped by the change's effective time (a cross-taper's later stop
+keeps it active).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from domain.safety.context import Change, DoseStep, LabResult, MedicationCourse, PatientContext
+from domain.safety.drugs import DrugIndex, DrugInfo, normalise_name, strip_salt_and_form
+
+_ROUTE_ALIASES = {
+    "po": "oral", "by mouth": "oral", "iv": "intravenous", "im": "intramuscular",
+    "sc": "subcutaneous", "subcut": "subcutaneous", "sl": "sublingual", "td": "transdermal",
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Course:
+    """A medication course with the pack's knowledge of its drug."""
+
+    source: MedicationCourse
+    info: DrugInfo | None
+    label: str  # how messages name it: "sertraline", or "Zoloft (sertraline)"
+    route: str
+
+    @property
+    def order_id(self) -> str:
+        return self.source.order_id
+
+    @property
+    def drug(self) -> str:
+        """The generic name, or the typed name normalised when the pack does not know it."""
+        return self.info.name if self.info else normalise_name(self.source.drug)
+
+    @property
+    def classes(self) -> frozenset[str]:
+        return self.info.classes if self.info else frozenset()
+
+    @property
+    def steps(self) -> tuple[DoseStep, ...]:
+        return self.source.steps
+
+    @property
+    def start(self) -> datetime | None:
+        return self.source.steps[0].effective_at if self.source.steps else None
+
+    @property
+    def stopped_at(self) -> datetime | None:
+        return self.source.stopped_at
+
+    def active_at(self, at: datetime) -> bool:
+        return self.source.stopped_at is None or self.source.stopped_at > at
+
+
+def _label(typed: str, info: DrugInfo | None) -> str:
+    shown = " ".join(typed.split())
+    if info is None:
+        return shown
+    if strip_salt_and_form(normalise_name(shown)) in (info.name, normalise_name(info.display)):
+        return info.display  # "sertraline hydrochloride" is just sertraline
+    return f"{shown} ({info.display})"
+
+
+def age_on(birth_date: date | None, day: date) -> int | None:
+    """Age in completed years."""
+    if birth_date is None:
+        return None
+    before_birthday = (day.month, day.day) < (birth_date.month, birth_date.day)
+    return day.year - birth_date.year - int(before_birthday)
+
+
+class PlanView:
+    """Everything a rule reads, resolved once per evaluation."""
+
+    def __init__(
+        self,
+        context: PatientContext,
+        change: Change,
+        drugs: DrugIndex,
+        tests: Mapping[str, str],
+    ) -> None:
+        self.context = context
+        self.change = change
+        resolved = []
+        for course in context.medications:
+            info = drugs.find(course.drug)
+            route = " ".join(course.route.lower().split())
+            resolved.append(
+                Course(course, info, _label(course.drug, info), _ROUTE_ALIASES.get(route, route))
+            )
+        self.courses = tuple(
+            sorted(resolved, key=lambda c: (c.start is None, c.start or context.now, c.order_id))
+        )
+        self.active = tuple(c for c in self.courses if c.active_at(change.effective_at))
+        self.age = age_on(context.birth_date, context.now.date())
+        self.facts = {
+            normalise_name(name): " ".join(value.lower().split())
+            for name, value in context.facts.items()
+        }
+        self._labs: dict[str, list[LabResult]] = {}
+        for lab in sorted(context.labs, key=lambda lab: (lab.effective_at, lab.test)):
+            test = tests.get(normalise_name(lab.test), normalise_name(lab.test))
+            self._labs.setdefault(test, []).append(lab)
+
+    def course(self, order_id: str | None) -> Course | None:
+        """The course a change is about, if it names one the plan holds."""
+        return next((c for c in self.courses if c.order_id == order_id), None)
+
+    def fact(self, name: str) -> str | None:
+        return self.facts.get(normalise_name(name))
+
+    def labs(self, test: str) -> tuple[LabResult, ...]:
+        """Results of one test of the pack's vocabulary, in effective order."""
+        return tuple(self._labs.get(test, ()))
+
+    def others(self, drug: str) -> tuple[Course, ...]:
+        """Active courses of drugs other than ``drug``: what a drug is combined with."""
+        return tuple(c for c in self.active if c.drug != drug)

@@ -1,0 +1,147 @@
+"""Stopping or cutting a drug that needs a taper.
+
+SSRIs/SNRIs (discontinuation syndrome), benzodiazepines (withdrawal seizures), clozapine
+(cholinergic rebound, rebound psychosis), lamotrigine, valproate, carbamazepine (seizures)
+and lithium (early relapse) should come down gradually. A discontinuation with no taper
+schedule is flagged; so is a single dose step that cuts too much at once: by default more
+than half of the daily dose (``max_fraction`` 0.5), or for clonazepam and alprazolam more
+than the label's step (0.25 and 0.5 mg/day), or sooner than its interval (3 days).
+A drug-specific rule wins over its class rule.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from domain.safety.context import DoseStep, Finding
+from domain.safety.frequency import FrequencyError, daily_mg
+from domain.safety.matching import Side, read_side
+from domain.safety.plan_view import Course, PlanView
+from domain.safety.records import SEVERITIES, Provenance, Record, Vocabulary, check_template
+from domain.safety.wording import finding, mg, stamp
+
+STOP_PLACEHOLDERS = {"drug"}
+CUT_PLACEHOLDERS = {"drug", "before", "after", "cut", "limit", "days", "min_days"}
+
+
+@dataclass(frozen=True)
+class TaperRule:
+    """Which drugs need a taper and how big (and how frequent) one step down may be."""
+
+    rule: Provenance
+    side: Side
+    reduction_message: str
+    max_fraction: float | None  # largest cut of one step, as a fraction of the daily dose
+    max_step_mg: float | None  # or: largest cut of one step in mg/day ...
+    min_days: float  # ... and the shortest time between two cuts
+    drug_severity: Mapping[str, str]  # e.g. fluoxetine's long half-life: a lower severity
+
+
+def read_taper(record: Record, rule_id: str, vocabulary: Vocabulary) -> TaperRule:
+    rule = record.provenance(rule_id)
+    check_template(record, "message", rule.message, STOP_PLACEHOLDERS)
+    reduction = record.text("reduction_message")
+    check_template(record, "reduction_message", reduction, CUT_PLACEHOLDERS)
+    fraction = record.number("max_fraction") if record.has("max_fraction") else None
+    step = record.number("max_step_mg_per_day") if record.has("max_step_mg_per_day") else None
+    if (fraction is None) == (step is None):
+        raise record.fail("max_fraction", "or 'max_step_mg_per_day' is needed (one only)")
+    drug_severity: dict[str, str] = {}
+    if record.has("drug_severity"):
+        severities = record.child("drug_severity")
+        for drug in severities.raw:
+            if drug not in vocabulary.drugs:
+                raise record.fail("drug_severity", f"names an unknown drug {drug!r}")
+            drug_severity[drug] = severities.choice(drug, SEVERITIES)
+    return TaperRule(
+        rule,
+        read_side(record.child("drugs"), vocabulary),
+        reduction,
+        fraction,
+        step,
+        record.number("min_days", 0),
+        drug_severity,
+    )
+
+
+def rule_for(rules: tuple[TaperRule, ...], course: Course) -> TaperRule | None:
+    """The taper rule for a course: one naming the drug before one naming its class."""
+    named = [r for r in rules if course.drug in r.side.drugs and r.side.matches(course)]
+    return next(iter(named or [r for r in rules if r.side.matches(course)]), None)
+
+
+def _mg(step: DoseStep) -> float | None:
+    try:
+        return daily_mg(step)
+    except FrequencyError:
+        return None
+
+
+def _cut(rule: TaperRule, course: Course, index: int) -> str | None:
+    """Why the step at ``index`` cuts too much or too soon, or None."""
+    steps = course.steps
+    before, after = _mg(steps[index - 1]), _mg(steps[index])
+    if before is None or after is None or after >= before:
+        return None
+    cut = before - after
+    days = (steps[index].effective_at - steps[index - 1].effective_at).total_seconds() / 86400
+    words = {"drug": course.label, "before": mg(before), "after": mg(after), "days": mg(days),
+             "min_days": mg(rule.min_days)}  # fmt: skip
+    if rule.max_fraction is not None and cut / before > rule.max_fraction + 1e-9:
+        return rule.reduction_message.format(
+            cut=f"{mg(100 * cut / before)}%", limit=f"{mg(100 * rule.max_fraction)}%", **words
+        )
+    previous = _mg(steps[index - 2]) if index >= 2 else None
+    cut_just_before = previous is not None and previous > before
+    too_big = rule.max_step_mg is not None and cut > rule.max_step_mg + 1e-9
+    if too_big or (cut_just_before and days < rule.min_days):
+        return rule.reduction_message.format(
+            cut=f"{mg(cut)} mg/day", limit=f"{mg(rule.max_step_mg or 0)} mg/day", **words
+        )
+    return None
+
+
+def check_tapers(rules: tuple[TaperRule, ...], view: PlanView) -> list[Finding]:
+    change = view.change
+    course = view.course(change.order_id)
+    if course is None or not course.steps:
+        return []
+    rule = rule_for(rules, course)
+    if rule is None:
+        return []
+    severity = rule.drug_severity.get(course.drug)
+    parts = (stamp(change.effective_at),)
+    if change.kind == "discontinued":
+        stopped, start = course.stopped_at, course.start
+        if stopped is None or start is None or stopped <= start:
+            return []  # never taken: nothing to taper
+        if (course.source.taper or "").strip():
+            return []
+        message = rule.rule.message.format(drug=course.label)
+        return [
+            finding(
+                rule.rule,
+                "abrupt_stop",
+                [course.order_id],
+                message,
+                severity=severity,
+                key_parts=parts,
+            )
+        ]
+    if change.kind == "dose_changed" and len(course.steps) >= 2:
+        at = [i for i, s in enumerate(course.steps) if s.effective_at == change.effective_at]
+        index = at[-1] if at and at[-1] > 0 else len(course.steps) - 1
+        cut = _cut(rule, course, index)
+        if cut is not None:
+            return [
+                finding(
+                    rule.rule,
+                    "abrupt_stop",
+                    [course.order_id],
+                    cut,
+                    severity=severity,
+                    key_parts=parts,
+                )
+            ]
+    return []

@@ -1,0 +1,85 @@
+"""Which writes the audit trail flags as made under emergency access.
+
+A write is flagged when its author held an unexpired emergency grant on the patient and
+was not on the care team at the time. Grants are rare, so a batch loads only the grants
+of its patients; membership is looked up only for an author who holds one. Both are kept
+in the audit-trail view's own tables (in log order), so a rebuild flags exactly the same
+rows as incremental processing did.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from projections.database import Cursor
+from projections.plan_states import iso
+from projections.view import Tables
+
+GRANTS = "audit_grant"
+MEMBERS = "audit_member"
+TABLES = (GRANTS, MEMBERS)
+
+
+def create(cur: Cursor, t: Tables) -> None:
+    cur.execute(f"""CREATE TABLE IF NOT EXISTS {t[GRANTS]} (
+        patient_id TEXT NOT NULL,
+        clinician_id TEXT NOT NULL,
+        until TEXT NOT NULL,
+        PRIMARY KEY (patient_id, clinician_id))""")
+    cur.execute(f"""CREATE TABLE IF NOT EXISTS {t[MEMBERS]} (
+        patient_id TEXT NOT NULL,
+        clinician_id TEXT NOT NULL,
+        member INTEGER NOT NULL,
+        PRIMARY KEY (patient_id, clinician_id))""")
+
+
+class EmergencyAccess:
+    """Grants and memberships as of the event being projected, within one batch."""
+
+    def __init__(self, cur: Cursor, t: Tables, patient_ids: set[str]) -> None:
+        self.cur = cur
+        self.t = t
+        where, params = cur.any_of("patient_id", sorted(patient_ids))
+        rows = cur.execute(f"SELECT patient_id, clinician_id, until FROM {t[GRANTS]}"
+                           f" WHERE {where}", params).fetchall() if patient_ids else []
+        self.grants: dict[tuple[str, str], str] = {
+            (r["patient_id"], r["clinician_id"]): r["until"] for r in rows}
+        self.members: dict[tuple[str, str], bool] = {}
+        self.changed_grants: set[tuple[str, str]] = set()
+        self.changed_members: set[tuple[str, str]] = set()
+
+    def flagged(self, patient_id: str, actor_id: str, at: datetime) -> bool:
+        key = (patient_id, actor_id)
+        until = self.grants.get(key)
+        if until is None or until <= (iso(at) or ""):
+            return False
+        return not self._member(key)
+
+    def _member(self, key: tuple[str, str]) -> bool:
+        if key not in self.members:
+            row = self.cur.execute(f"SELECT member FROM {self.t[MEMBERS]} WHERE patient_id = ?"
+                                   " AND clinician_id = ?", key).fetchone()
+            self.members[key] = bool(row and row["member"])
+        return self.members[key]
+
+    def apply(self, patient_id: str, kind: str, event: Any) -> None:
+        if kind in ("CareTeamMemberAssigned", "CareTeamMemberRemoved"):
+            key = (patient_id, event.clinician_id)
+            self.members[key] = kind == "CareTeamMemberAssigned"
+            self.changed_members.add(key)
+        elif kind == "EmergencyAccessGranted":
+            key = (patient_id, event.actor_id)
+            self.grants[key] = iso(event.expires_at) or ""
+            self.changed_grants.add(key)
+
+    def store(self) -> None:
+        keys = ("patient_id", "clinician_id")
+        if self.changed_members:
+            self.cur.replace_rows(self.t[MEMBERS], keys, (*keys, "member"),
+                                  [(p, c, int(self.members[(p, c)]))
+                                   for p, c in sorted(self.changed_members)])
+        if self.changed_grants:
+            self.cur.replace_rows(self.t[GRANTS], keys, (*keys, "until"),
+                                  [(p, c, self.grants[(p, c)])
+                                   for p, c in sorted(self.changed_grants)])

@@ -1,0 +1,65 @@
+"""One batch, exactly once: a view's rows and its tracking position in one transaction.
+
+The batch is discarded (``Moved``) when the tracking row no longer holds the position it
+was read from: another runner of the same view, or a rebuild's swap, got there first.
+Failures are sorted into transient ones (a lost connection, a locked database: retried
+with backoff by the runner) and poison (anything the projection itself raises: isolated
+to one item and quarantined).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Collection, Sequence
+
+from projections.database import SMALL, Cursor, Database
+from projections.feed import Item
+from projections.tracking import MissingTrackingError, lock_position, set_position
+from projections.view import Tables, View
+
+
+class Moved(Exception):  # a signal to discard the batch, not a failure
+    """The view's position moved under this batch; it was rolled back."""
+
+    def __init__(self, position: int) -> None:
+        super().__init__(position)
+        self.position = position
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Worth retrying as it is (the store was unreachable or busy), rather than poison."""
+    if isinstance(exc, (sqlite3.OperationalError, ConnectionError, TimeoutError,
+                        MissingTrackingError)):
+        return True
+    try:
+        import psycopg
+        from eventsourcing.persistence import InterfaceError as ESInterfaceError
+        from eventsourcing.persistence import OperationalError as ESOperationalError
+    except ImportError:  # pragma: no cover - psycopg is a dependency
+        return False
+    return isinstance(exc, (psycopg.OperationalError, psycopg.InterfaceError,
+                            ESOperationalError, ESInterfaceError))
+
+
+def project_into(cur: Cursor, view: View, tables: Tables, stream: str,
+                 items: Sequence[Item], skipped: Collection[int] = ()) -> None:
+    """Project items inside an open transaction (skipped positions are tracked, not applied)."""
+    chosen = [i for i in items if i.position not in skipped] if skipped else list(items)
+    if chosen:
+        view.project(cur, tables, stream, chosen)
+
+
+def apply(db: Database, view: View, tables: Tables, key: str, stream: str,
+          items: Sequence[Item], expected: int, skipped: Collection[int] = (),
+          synced_at: str | None = None) -> None:
+    """Project ``items`` (all after ``expected``) and advance tracking, or raise."""
+    small = len(items) <= SMALL  # the live case: no COPY, so the statements can be pipelined
+    with db.pipelined() if small else db.transaction() as cur:
+        # A view can always be recomputed from the log, and its rows and position commit
+        # together: losing the last commits in a server crash only means replaying them,
+        # so a batch need not wait for PostgreSQL's WAL flush.
+        found = lock_position(cur, db.dialect, key, stream, relaxed_commit=True)
+        if found != expected:
+            raise Moved(found)
+        project_into(cur, view, tables, stream, items, skipped)
+        set_position(cur, key, stream, items[-1].position, synced_at)

@@ -1,0 +1,190 @@
+"""The current-plan view's document: what is stored per patient, and how it is read.
+
+The shape is the one ``services/plan_document.py`` gives the plan under the two clocks
+(same keys, same meanings), so a client sees one document whichever way it was built;
+the view adds ``position`` (the last log position applied to this patient) and the
+latest consent per scope. It is stored as plain JSON (times as fixed-width UTC text);
+``present`` turns the times back into datetimes and decides overdue follow-ups at read
+time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from domain.plan import PlanState
+from projections.plan_states import Folded, Sections, iso, revive
+
+TREND_LENGTH = 6
+
+
+def _medication(order: dict[str, Any]) -> dict[str, Any]:
+    current = order["steps"][-1]  # steps are kept in effective order
+    return {
+        "order_id": order["order_id"],
+        "drug": order["drug"]["name"],
+        "drug_info": {k: order["drug"].get(k) for k in ("generic", "classes", "rxnorm",
+                                                          "in_rule_pack")},
+        "dose": dict(current["dose"]),
+        "frequency": current["frequency"],
+        "route": order["route"],
+        "indication": order["indication"],
+        "since": iso(order["since"]),
+        "last_change": iso(current["effective_at"]) if len(order["steps"]) > 1 else None,
+        "last_change_reason": current["reason"] if len(order["steps"]) > 1 else None,
+        "prescriber": order["prescriber"],
+        "status": order["status"],
+        "stopped_at": iso(order.get("stopped_at")),
+        "corrected": bool(order.get("corrected")),
+    }
+
+
+def _assessments(state: PlanState) -> list[dict[str, Any]]:
+    latest: dict[str, dict[str, Any]] = {}
+    totals: dict[str, list[int]] = {}
+    for a in state.assessments:  # kept in effective order
+        latest[a["instrument"]] = a
+        if a["total"] is not None:
+            totals.setdefault(a["instrument"], []).append(a["total"])
+    out = []
+    for instrument, a in latest.items():
+        seen = totals.get(instrument, [])
+        out.append({
+            "assessment_id": a["assessment_id"],
+            "instrument": instrument,
+            "total": a["total"],
+            "severity": a["severity"],
+            "item_scores": list(a["item_scores"]),
+            "diagnoses": list(a["diagnoses"]),
+            "effective_at": iso(a["effective_at"]),
+            "trend": seen[-TREND_LENGTH:],
+            "change": seen[-1] - seen[-2] if len(seen) > 1 else None,
+            "corrected": bool(a.get("corrected")),
+        })
+    return out
+
+
+def _alerts(state: PlanState) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": a["alert_id"],
+            "kind": a["kind"],
+            "severity": a["severity"],
+            "message": a["message"],
+            "action": a["action"],
+            "rule_id": a["rule_id"],
+            "source": a["source"],
+            "order_ids": list(a["order_ids"]),
+            "due_at": iso(a["due_at"]),
+            "raised_at": iso(a["recorded_at"]),
+            "override_reason": a["override_reason"],
+        }
+        for a in state.alerts.values() if a["status"] == "open"
+    ]
+
+
+def _consents(state: PlanState) -> list[dict[str, Any]]:
+    latest: dict[str, dict[str, Any]] = {}
+    for c in sorted(state.consents, key=lambda c: (c["effective_at"], c["recorded_at"])):
+        latest[c["scope"]] = {"scope": c["scope"], "decision": c["decision"],
+                              "effective_at": iso(c["effective_at"])}
+    return list(latest.values())
+
+
+def _patient(patient_id: str, state: PlanState) -> dict[str, Any]:
+    patient = state.patient
+    return {"id": patient_id, "external_id": patient.get("external_id"),
+            "name": patient.get("name"), "birth_date": patient.get("birth_date"),
+            "allergies": list(patient.get("allergies", []))}
+
+
+def _goals(state: PlanState) -> list[dict[str, Any]]:
+    return [{"goal_id": g["goal_id"], "description": g["description"], "target": g["target"],
+             "due_date": g["due_date"], "status": g["status"]} for g in state.goals.values()]
+
+
+def _follow_ups(state: PlanState) -> list[dict[str, Any]]:
+    return [{"follow_up_id": f["follow_up_id"], "due_at": iso(f["due_at"]),
+             "purpose": f["purpose"]}
+            for f in sorted(state.follow_ups.values(), key=lambda f: f["due_at"])
+            if f["status"] == "scheduled"]
+
+
+def _care_team(state: PlanState) -> list[dict[str, Any]]:
+    return [{"clinician_id": m["clinician_id"], "name": m["name"], "role": m["role"],
+             "since": iso(m["since"])} for m in state.care_team.values() if m["active"]]
+
+
+def _medications(state: PlanState) -> list[dict[str, Any]]:
+    return sorted((_medication(o) for o in state.orders.values() if o["status"] == "active"),
+                  key=lambda m: m["since"] or "")
+
+
+DOCUMENT = Sections(
+    renderers={
+        "patient_id": lambda pid, _state: pid,
+        "patient": _patient,
+        "medications": lambda _pid, state: _medications(state),
+        "assessments": lambda _pid, state: _assessments(state),
+        "alerts": lambda _pid, state: _alerts(state),
+        "goals": lambda _pid, state: _goals(state),
+        "follow_ups": lambda _pid, state: _follow_ups(state),
+        "consents": lambda _pid, state: _consents(state),
+        "care_team": lambda _pid, state: _care_team(state),
+    },
+    affects={
+        "PatientRegistered": {"patient_id", "patient"},
+        "CareTeamMemberAssigned": {"care_team"},
+        "CareTeamMemberRemoved": {"care_team"},
+        "ConsentRecorded": {"consents"},
+        "AssessmentRecorded": {"assessments"},
+        "GoalSet": {"goals"},
+        "GoalStatusChanged": {"goals"},
+        "MedicationPrescribed": {"medications"},
+        "DoseChanged": {"medications"},
+        "MedicationDiscontinued": {"medications"},
+        "SafetyAlertRaised": {"alerts"},
+        "SafetyAlertResolved": {"alerts"},
+        "FollowUpScheduled": {"follow_ups"},
+        "FollowUpCompleted": {"follow_ups"},
+        "EmergencyAccessGranted": set(),
+        "SideEffectReported": set(),
+        "AdherenceReported": set(),
+        "NoteAdded": set(),
+        "EducationProvided": set(),
+        "PlanReviewed": set(),
+        "LabResultRecorded": set(),
+        "ClinicalFactRecorded": set(),
+    },
+)
+"""The stored plan: which event types can change which part of it (any other type,
+``EntryCorrected`` included, re-renders everything)."""
+
+
+def document(patient_id: str, folded: Folded, kinds: Sequence[str] | None = None) -> str:
+    """The JSON the view stores for a patient: the plan, times as text, no read-time
+    flags; only the parts ``kinds`` (this batch's event types) can have changed are
+    rendered again."""
+    return DOCUMENT.encode(patient_id, folded, kinds)
+
+
+def present(doc: dict[str, Any], version: int, position: int,
+            now: datetime) -> dict[str, Any]:
+    """The stored document as ``GET /plan`` returns it: the version and position it
+    reflects, datetimes, overdue follow-ups."""
+    doc.update(version=version, position=position)
+    for med in doc["medications"]:
+        for key in ("since", "last_change", "stopped_at"):
+            med[key] = revive(med[key])
+    for item in doc["assessments"] + doc["consents"]:
+        item["effective_at"] = revive(item["effective_at"])
+    for alert in doc["alerts"]:
+        alert["due_at"], alert["raised_at"] = revive(alert["due_at"]), revive(alert["raised_at"])
+    for follow_up in doc["follow_ups"]:
+        due = revive(follow_up["due_at"])
+        follow_up.update(due_at=due, overdue=due is not None and due < now)
+    for member in doc["care_team"]:
+        member["since"] = revive(member["since"])
+    return doc

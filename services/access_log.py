@@ -1,0 +1,168 @@
+"""The access log: every read of patient data, every denied attempt, every operator action.
+
+It is kept in CareLog's views database, apart from the patient streams: recording a read
+never takes the event store's table lock, so reads never contend with clinical writes.
+It is append-only (triggers refuse UPDATE and DELETE) and numbered by ``position``; the
+audit-trail view follows it by position beside the patient log.
+
+On PostgreSQL each insert takes the table's EXCLUSIVE lock (plain SELECTs still run), so
+positions commit in order and a follower reading "after position p" can never pass an
+entry that commits later with a smaller number; it also NOTIFYs the audit trail's runner.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from domain.actor import Actor
+from projections.database import Cursor, Database
+from services.integrity.access_chain import chain_entry, ensure_hash_column
+
+CHANNEL = "carelog_access"
+KINDS = ("read", "operator")
+
+_SERIAL = {"sqlite": "INTEGER PRIMARY KEY AUTOINCREMENT", "postgres": "BIGSERIAL PRIMARY KEY"}
+_APPEND_ONLY = {
+    "sqlite": (
+        "CREATE TRIGGER IF NOT EXISTS access_log_no_update BEFORE UPDATE ON access_log"
+        " BEGIN SELECT RAISE(ABORT, 'the access log is append-only'); END",
+        "CREATE TRIGGER IF NOT EXISTS access_log_no_delete BEFORE DELETE ON access_log"
+        " BEGIN SELECT RAISE(ABORT, 'the access log is append-only'); END",
+    ),
+    "postgres": (
+        "CREATE OR REPLACE FUNCTION access_log_append_only() RETURNS trigger"
+        " LANGUAGE plpgsql AS $$ BEGIN"
+        " RAISE EXCEPTION 'the access log is append-only'; END $$",
+        "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_trigger"
+        " WHERE tgname = 'access_log_append_only' AND tgrelid = 'access_log'::regclass) THEN"
+        " CREATE TRIGGER access_log_append_only BEFORE UPDATE OR DELETE ON access_log"
+        " FOR EACH STATEMENT EXECUTE FUNCTION access_log_append_only(); END IF; END $$",
+    ),
+}
+
+
+class AccessLog:
+    """Append-only record of who read (or tried to read) what, and from where."""
+
+    channel = CHANNEL
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._callbacks: list[Callable[[int], None]] = []
+        self._lock = threading.Lock()
+        with db.transaction() as cur:
+            if db.dialect == "postgres":
+                cur.execute("SELECT pg_advisory_xact_lock(hashtext('carelog.access_log'))")
+            cur.execute(f"""CREATE TABLE IF NOT EXISTS access_log (
+                position {_SERIAL[db.dialect]},
+                at TEXT NOT NULL,
+                actor_id TEXT,
+                actor_role TEXT,
+                patient_id TEXT,
+                what TEXT NOT NULL,
+                request_id TEXT NOT NULL,
+                source TEXT NOT NULL,
+                allowed INTEGER NOT NULL,
+                flagged INTEGER NOT NULL,
+                reason TEXT,
+                kind TEXT NOT NULL DEFAULT 'read',
+                details TEXT)""")
+            cur.execute("CREATE INDEX IF NOT EXISTS ix_access_log_patient"
+                        " ON access_log (patient_id, position)")
+            ensure_hash_column(cur, db.dialect)  # the audit hash chain (services/integrity)
+            for statement in _APPEND_ONLY[db.dialect]:
+                cur.execute(statement)
+
+    def record(self, *, actor_id: str | None, actor_role: str | None, patient_id: str | None,
+               what: str, request_id: str, source: str, allowed: bool = True,
+               flagged: bool = False, reason: str | None = None, kind: str = "read",
+               details: dict[str, Any] | None = None) -> int:
+        """Append one entry; returns its position in the access log."""
+        return self.record_many([{
+            "actor_id": actor_id, "actor_role": actor_role, "patient_id": patient_id,
+            "what": what, "request_id": request_id, "source": source, "allowed": allowed,
+            "flagged": flagged, "reason": reason, "kind": kind, "details": details,
+        }])[0]
+
+    def record_many(self, entries: Sequence[dict[str, Any]]) -> list[int]:
+        """Append several entries in one transaction (e.g. one per patient a list shows);
+        each dict has ``record``'s keyword arguments. Returns their positions."""
+        rows = [self._row(**entry) for entry in entries]
+        with self.db.transaction() as cur:
+            positions = [self._insert(cur, row) for row in rows]
+        for position in positions:
+            for callback in list(self._callbacks):
+                callback(position)
+        return positions
+
+    @staticmethod
+    def _row(*, actor_id: str | None, actor_role: str | None, patient_id: str | None,
+             what: str, request_id: str, source: str, allowed: bool = True,
+             flagged: bool = False, reason: str | None = None, kind: str = "read",
+             details: dict[str, Any] | None = None) -> dict[str, Any]:
+        if kind not in KINDS:
+            raise ValueError(f"unknown access-log kind {kind!r}")
+        return {
+            "at": datetime.now(UTC).isoformat(),
+            "actor_id": actor_id,
+            "actor_role": actor_role,
+            "patient_id": patient_id,
+            "what": what,
+            "request_id": request_id,
+            "source": source,
+            "allowed": int(bool(allowed)),
+            "flagged": int(bool(flagged)),
+            "reason": reason,
+            "kind": kind,
+            "details": json.dumps(details, sort_keys=True) if details else None,
+        }
+
+    def record_access(self, actor: Actor | None, patient_id: str | None, what: str,
+                      request_id: str, source: str, allowed: bool = True, *,
+                      flagged: bool = False, reason: str | None = None) -> int:
+        """``record`` for an actor object, in the issue's argument order."""
+        return self.record(actor_id=actor.id if actor else None,
+                           actor_role=str(actor.role) if actor else None,
+                           patient_id=patient_id, what=what, request_id=request_id,
+                           source=source, allowed=allowed, flagged=flagged, reason=reason)
+
+    def _insert(self, cur: Cursor, row: dict[str, Any]) -> int:
+        """The one place a row is written (in the caller's transaction)."""
+        if self.db.dialect == "postgres":
+            cur.execute("LOCK TABLE access_log IN EXCLUSIVE MODE")
+            cur.execute(f"NOTIFY {CHANNEL}")
+        # Under the writers' lock: decide the position and chain hash, insert once, whole.
+        row = chain_entry(cur, self.db.dialect, row)
+        columns = ", ".join(row)
+        marks = ", ".join("?" * len(row))
+        found = cur.execute(f"INSERT INTO access_log ({columns}) VALUES ({marks})"
+                            " RETURNING position", list(row.values())).fetchone()
+        assert found is not None
+        return int(found["position"])
+
+    # -- reading (never touches the event store) ---------------------------------------------
+    def read_after(self, position: int, limit: int) -> list[dict[str, Any]]:
+        with self.db.read() as cur:
+            return cur.execute("SELECT * FROM access_log WHERE position > ? ORDER BY position"
+                               " LIMIT ?", (position, limit)).fetchall()
+
+    def head(self) -> int:
+        with self.db.read() as cur:
+            found = cur.execute("SELECT MAX(position) AS head FROM access_log").fetchone()
+        return int(found["head"] or 0) if found else 0
+
+    def for_patient(self, patient_id: str, after: int = 0,
+                    limit: int = 100) -> list[dict[str, Any]]:
+        with self.db.read() as cur:
+            return cur.execute("SELECT * FROM access_log WHERE patient_id = ? AND position > ?"
+                               " ORDER BY position LIMIT ?",
+                               (patient_id, after, limit)).fetchall()
+
+    def on_append(self, callback: Callable[[int], None]) -> None:
+        """Call ``callback(position)`` after each entry this process appends."""
+        with self._lock:
+            self._callbacks.append(callback)

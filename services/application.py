@@ -1,0 +1,203 @@
+"""The CareLog application: the eventsourcing ``Application`` and its write path.
+
+Every command loads the patient's record, lets the aggregate decide, runs the safety
+rules over the plan after the change, and saves the new events in one transaction.
+Commands given an expected version fail with ``VersionConflictError`` if the record has
+moved on; commands without one reload and retry on a conflict, so concurrent writers never
+lose an update.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID, uuid4
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcoding
+
+from domain.command_context import CommandContext
+from domain.errors import DuplicateError, NotFoundError, VersionConflictError
+from domain.patient_index import PatientIndex, index_id
+from domain.patient_record import PatientRecord
+from domain.plan import PlanState
+from services.group_commit import GroupCommitter
+
+MAX_RETRIES = 50
+
+
+class PlanStateAsDict(Transcoding):
+    """Lets snapshots carry the plan state as plain JSON."""
+
+    type = PlanState
+    name = "plan_state"
+
+    def encode(self, obj: PlanState) -> dict[str, Any]:
+        return obj.__dict__
+
+    def decode(self, data: dict[str, Any]) -> PlanState:
+        state = PlanState()
+        state.__dict__.update(data)
+        return state
+
+
+@dataclass
+class WriteResult:
+    """What a write returns: the API's write fields plus the command's own ids."""
+
+    event_id: str
+    patient_id: str
+    version: int
+    position: int
+    last_position: int
+    ids: dict[str, str] = field(default_factory=dict)
+    alerts: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "event_id": self.event_id,
+            "patient_id": self.patient_id,
+            "version": self.version,
+            "position": self.position,
+            "last_position": self.last_position,
+            **self.ids,
+            "alerts": self.alerts,
+        }
+
+
+Action = Callable[[PatientRecord], "str | tuple[str, dict[str, str]]"]
+SafetyHook = Callable[[PatientRecord, Any, CommandContext, "str | None"], list[dict[str, Any]]]
+
+
+class CareLogApplication(Application[UUID]):
+    """The patient records, stored in SQLite or PostgreSQL by configuration."""
+
+    name = "carelog"
+    snapshotting_intervals = {PatientRecord: 50}  # noqa: RUF012 - the library's class variable
+
+    def __init__(self, env: dict[str, str] | None = None, snapshot_interval: int = 50) -> None:
+        if snapshot_interval != 50:
+            type(self).snapshotting_intervals = {PatientRecord: snapshot_interval}
+        super().__init__(env)
+        self.safety_hook: SafetyHook | None = None
+        self.committer: GroupCommitter | None = None
+        self.saver: Callable[..., Any] = self.save
+
+    def enable_group_commit(self, window_seconds: float) -> GroupCommitter:
+        """Save concurrent commands in shared transactions (see services.group_commit)."""
+        self.committer = GroupCommitter(self.save, window_seconds)
+        self.saver = self.committer.save
+        return self.committer
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        transcoder.register(PlanStateAsDict())
+
+    # -- reading ---------------------------------------------------------------------------
+    def get_record(self, patient_id: str | UUID, version: int | None = None) -> PatientRecord:
+        try:
+            record: Any = self.repository.get(_uuid(patient_id), version=version)
+        except AggregateNotFoundError:
+            raise NotFoundError(f"There is no patient {patient_id}.", "patient_id") from None
+        if not isinstance(record, PatientRecord):
+            raise NotFoundError(f"There is no patient {patient_id}.", "patient_id")
+        return record
+
+    def find_by_external_id(self, external_id: str) -> str | None:
+        try:
+            index: Any = self.repository.get(index_id(external_id))
+        except AggregateNotFoundError:
+            return None
+        return str(index.patient_id)
+
+    # -- writing ---------------------------------------------------------------------------
+    def register_patient(self, ctx: CommandContext, **fields: Any) -> WriteResult:
+        """Register a patient (the registering clinician joins the care team)."""
+        patient_id = uuid4()
+        record: PatientRecord = PatientRecord.register(ctx, patient_id=patient_id, **fields)
+        index = PatientIndex.create(record.plan.patient["external_id"], str(patient_id))
+        first_event = record.pending_events[0].event_id  # type: ignore[attr-defined]
+        try:
+            recordings = self.saver(record, index)
+        except IntegrityError:
+            raise DuplicateError(
+                f"A patient with external id {record.plan.patient['external_id']!r} "
+                "is registered already.",
+                "external_id",
+            ) from None
+        return WriteResult(
+            event_id=first_event,
+            patient_id=str(patient_id),
+            version=record.version,
+            position=recordings[0].notification.id,
+            last_position=recordings[-1].notification.id,
+        )
+
+    def write(
+        self,
+        patient_id: str | UUID,
+        ctx: CommandContext,
+        action: Action,
+        *,
+        expected_version: int | None = None,
+        change: Callable[[PatientRecord, str], Any] | None = None,
+        override_reason: str | None = None,
+        after: Callable[[PatientRecord, str], None] | None = None,
+    ) -> WriteResult:
+        """Run one command against a patient's record and save what it decided.
+
+        ``change`` describes the write for the safety rules; ``after`` may add follow-on
+        events (e.g. the check-in after a dose change) in the same transaction.
+        """
+        for attempt in range(MAX_RETRIES):
+            if self.committer is not None:
+                self.committer.deciding()
+            try:
+                record = self.get_record(patient_id)
+                if expected_version is not None and record.version != expected_version:
+                    raise VersionConflictError(expected_version, record.version)
+                outcome = action(record)
+                event_id, ids = outcome if isinstance(outcome, tuple) else (outcome, {})
+                alerts: list[dict[str, Any]] = []
+                if change is not None and self.safety_hook is not None:
+                    alerts = self.safety_hook(record, change(record, event_id), ctx,
+                                              override_reason)
+                if after is not None:
+                    after(record, event_id)
+                version = record.version
+            finally:
+                if self.committer is not None:
+                    self.committer.decided()
+            try:
+                recordings = self.saver(record)
+            except IntegrityError:
+                if expected_version is not None:
+                    latest = self.get_record(patient_id).version
+                    raise VersionConflictError(expected_version, latest) from None
+                time.sleep(random.uniform(0, 0.002 * (attempt + 1)))
+                continue
+            return WriteResult(
+                event_id=event_id,
+                patient_id=str(record.id),
+                version=version,
+                position=next(
+                    r.notification.id for r in recordings
+                    if getattr(r.domain_event, "event_id", None) == event_id
+                ),
+                last_position=recordings[-1].notification.id,
+                ids=ids,
+                alerts=alerts,
+            )
+        raise VersionConflictError(-1, -1)
+
+
+def _uuid(value: str | UUID) -> UUID:
+    if isinstance(value, UUID):
+        return value
+    try:
+        return UUID(value)
+    except (ValueError, AttributeError, TypeError):
+        raise NotFoundError(f"There is no patient {value}.", "patient_id") from None

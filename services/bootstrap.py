@@ -1,0 +1,126 @@
+"""The composition root: builds CareLog's parts from a Config, once per process.
+
+Everything that talks to a store, a broker or the clock is wired here and nowhere else, so
+the web app, the CLI, the workers and the tests all get the same parts the same way.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from projections.database import Database, connect
+from services.application import CareLogApplication
+from services.commands import Commands
+from services.config import Config
+from services.history import History
+from services.staff import StaffRegistry
+
+if TYPE_CHECKING:
+    from projections.runner import Views
+    from services.access_log import AccessLog
+    from services.feed import FeedReader
+    from services.integrity import Integrity
+
+
+class CareLog:
+    """One process's CareLog: event store, views database, registries and services."""
+
+    def __init__(self, config: Config | None = None) -> None:
+        self.config = config or Config.from_env()
+        self._lock = threading.RLock()
+        self._closers: list[Any] = []
+
+    @cached_property
+    def app(self) -> CareLogApplication:
+        app = CareLogApplication(self.config.eventsourcing_env(),
+                                 snapshot_interval=self.config.snapshot_interval)
+        app.safety_hook = self.safety
+        if self.config.group_commit_ms > 0:
+            committer = app.enable_group_commit(self.config.group_commit_ms / 1000)
+            self._closers.append(committer.close)
+        return app
+
+    @cached_property
+    def db(self) -> Database:
+        db = connect(self.config.effective_views_url, self.config.pool_size)
+        self._closers.append(db.close)
+        return db
+
+    @cached_property
+    def staff(self) -> StaffRegistry:
+        return StaffRegistry(self.db)
+
+    @cached_property
+    def pack(self) -> Any:
+        from domain.safety import default_pack
+
+        return default_pack()
+
+    @cached_property
+    def safety(self) -> Any:
+        from services.safety_check import SafetyCheck
+
+        return SafetyCheck(self.pack)
+
+    @cached_property
+    def commands(self) -> Commands:
+        return Commands(self.app, self.staff, self.config.follow_up_days, self.pack)
+
+    @cached_property
+    def history(self) -> History:
+        return History(self.app)
+
+    @cached_property
+    def access_log(self) -> AccessLog:
+        """Every read and denied attempt, apart from the patient streams."""
+        from services.access_log import AccessLog
+
+        return AccessLog(self.db)
+
+    @cached_property
+    def views(self) -> Views:
+        """The current-plan, audit-trail and team-dashboard views and their runner
+        (created or migrated here, on first use; ``start()`` to follow the log)."""
+        from projections.runner import Views
+        from services.progress import ProgressBar
+
+        return Views(self.app, self.db, self.access_log, progress_factory=ProgressBar)
+
+    @cached_property
+    def feed(self) -> FeedReader:
+        """The HTTP feeds' reader (``page``, ``follow``); its log watcher closes with us."""
+        from services.feed import FeedReader
+
+        reader = FeedReader(self.app)
+        self._closers.append(reader.close)
+        return reader
+
+    @cached_property
+    def idempotency(self) -> Any:
+        from services.idempotency import IdempotencyStore
+
+        return IdempotencyStore(self.db)
+
+    @cached_property
+    def integrity(self) -> Integrity:
+        """Audit integrity: ``checkpoint()``, ``verify(from_position=None)``,
+        ``last_verified()`` (services/integrity/)."""
+        from pathlib import Path
+
+        from services.integrity import Integrity, chain_sources
+
+        signing_key = Path(self.config.signing_key) if self.config.signing_key else None
+        return Integrity(lambda: chain_sources(self.app.recorder, self),
+                         Path(self.config.checkpoint_dir), signing_key)
+
+    def close(self) -> None:
+        if "views" in self.__dict__:
+            self.views.stop()
+        for close in reversed(self._closers):
+            with contextlib.suppress(Exception):
+                close()
+        if "app" in self.__dict__:
+            self.app.close()

@@ -1,0 +1,57 @@
+"""The ``carelog`` command: one entry point, one module per group of subcommands.
+
+Each module in ``COMMAND_MODULES`` has ``register(subparsers)``, which adds its
+subcommands and sets ``func(args, carelog) -> int`` on them. The CareLog object is built
+from the environment once, here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from domain.errors import CareLogError
+from services.bootstrap import CareLog
+
+COMMAND_MODULES = (
+    "services.cli_users",
+    "services.cli_demo",
+    "services.cli_serve",
+    "services.cli_integrity",
+    "services.cli_feeds",
+    "services.cli_projections",
+    "services.cli_export",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="carelog",
+        description="CareLog: event-sourced care coordination for mental-health medication.",
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    subparsers.required = True
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    carelog = CareLog()
+    try:
+        return int(args.func(args, carelog) or 0)
+    except CareLogError as exc:
+        where = f" ({exc.field})" if exc.field else ""
+        print(f"carelog: {exc.message}{where}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        carelog.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,163 @@
+"""``carelog export fhir|access|log`` and ``carelog import log``: interoperability.
+
+The CLI acts as a system operator (``cli:<login name>`` unless ``--actor`` says who), so
+every export of patient data is recorded in the access log like a read through the API:
+it shows in the audit trail and in the patient's accounting of disclosures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import getpass
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, TextIO
+from uuid import uuid4
+
+from domain.command_context import parse_time
+from services.bootstrap import CareLog
+
+
+def register(subparsers: Any) -> None:
+    export = subparsers.add_parser("export", help="export a patient as FHIR, a right-of-access "
+                                                  "package, or the event log as NDJSON")
+    sub = export.add_subparsers(dest="export_command", metavar="WHAT")
+    sub.required = True
+
+    fhir = sub.add_parser("fhir", help="one patient as a FHIR R4 collection Bundle (JSON)")
+    fhir.add_argument("patient_id")
+    fhir.add_argument("--as-of", metavar="TIME",
+                      help="as known at TIME (ISO 8601 with a zone): events recorded by then")
+    fhir.add_argument("--effective-at", metavar="TIME",
+                      help="as in effect at TIME: events clinically effective by then")
+    fhir.add_argument("--include-progress-notes", action="store_true",
+                      help="add progress notes (never psychotherapy notes)")
+    _common(fhir)
+    fhir.set_defaults(func=_fhir)
+
+    access = sub.add_parser("access", help="a patient's right-of-access export: the record "
+                                           "set as FHIR plus the accounting of disclosures")
+    access.add_argument("patient_id")
+    _common(access)
+    access.set_defaults(func=_access)
+
+    log = sub.add_parser("log", help="the stored events with their chain hashes (NDJSON)")
+    log.add_argument("--patient", metavar="ID", help="one patient's events only")
+    _common(log)
+    log.set_defaults(func=_export_log)
+
+    load = subparsers.add_parser("import", help="load an export into this store")
+    load_sub = load.add_subparsers(dest="import_command", metavar="WHAT")
+    load_sub.required = True
+    log_in = load_sub.add_parser("log", help="load a store's log export into an empty store, "
+                                             "refusing a tampered file")
+    log_in.add_argument("file", type=Path, help="the NDJSON file ('-' for standard input)")
+    log_in.add_argument("--public-key", type=Path, metavar="FILE",
+                        help="the Ed25519 public key (PEM) the file's checkpoint must be "
+                             "signed with (default: the key in the file, reported)")
+    log_in.add_argument("--actor", default=None, help="who imports (default: cli:<login>)")
+    log_in.set_defaults(func=_import_log)
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("-o", "--output", type=Path, metavar="FILE",
+                        help="write to FILE instead of standard output")
+    parser.add_argument("--reason", default=None,
+                        help="why the record is exported (recorded in the access log)")
+    parser.add_argument("--actor", default=None, help="who exports (default: cli:<login>)")
+
+
+def _operator(args: argparse.Namespace) -> str:
+    return str(args.actor or f"cli:{getpass.getuser()}")
+
+
+def _record(carelog: CareLog, args: argparse.Namespace, patient_id: str | None, what: str,
+            details: dict[str, Any], kind: str = "read") -> None:
+    """The export as an access-log entry (a read of patient data, by an operator)."""
+    carelog.access_log.record(actor_id=_operator(args), actor_role="operator",
+                              patient_id=patient_id, what=what, request_id=str(uuid4()),
+                              source="cli", allowed=True, reason=args.reason, kind=kind,
+                              details={**details, **({"reason": args.reason}
+                                                     if args.reason else {})})
+
+
+@contextlib.contextmanager
+def _output(path: Path | None) -> Iterator[TextIO]:
+    if path is None or str(path) == "-":
+        yield sys.stdout
+        return
+    with open(path, "w", encoding="utf-8") as out:
+        yield out
+
+
+def _fhir(args: argparse.Namespace, carelog: CareLog) -> int:
+    from services.fhir import build_bundle
+
+    as_of = parse_time(args.as_of, "as_of") if args.as_of else None
+    effective = parse_time(args.effective_at, "effective_at") if args.effective_at else None
+    patient = str(carelog.app.get_record(args.patient_id).id)
+    _record(carelog, args, patient, "fhir", {
+        "as_of": args.as_of, "effective_at": args.effective_at,
+        "progress_notes": bool(args.include_progress_notes)})
+    bundle = build_bundle(carelog.history, patient, as_of=as_of, effective_at=effective,
+                          include_progress_notes=args.include_progress_notes)
+    with _output(args.output) as out:
+        out.write(json.dumps(bundle, indent=2) + "\n")
+    return 0
+
+
+def _access(args: argparse.Namespace, carelog: CareLog) -> int:
+    from services.right_of_access import build_access_export
+
+    patient = str(carelog.app.get_record(args.patient_id).id)
+    _record(carelog, args, patient, "export", {"export": "right of access"})
+    package = build_access_export(carelog, patient)
+    with _output(args.output) as out:
+        out.write(json.dumps(package, indent=2) + "\n")
+    return 0
+
+
+def _export_log(args: argparse.Namespace, carelog: CareLog) -> int:
+    from services.portable_log import export_log
+
+    if args.patient:
+        patient = str(carelog.app.get_record(args.patient).id)
+        _record(carelog, args, patient, "log", {"scope": "patient"})
+    else:  # a whole store moves: an operator action rather than one patient's disclosure
+        patient = None
+        _record(carelog, args, None, "export.log", {"scope": "store"}, kind="operator")
+    with _output(args.output) as out:
+        count = export_log(carelog, out, patient)
+    print(f"carelog export log: {count} events", file=sys.stderr)
+    return 0
+
+
+def _import_log(args: argparse.Namespace, carelog: CareLog) -> int:
+    from services.portable_log import LogImportError, import_log
+
+    try:
+        if str(args.file) == "-":
+            result = import_log(carelog, sys.stdin, args.public_key)
+        else:
+            with open(args.file, encoding="utf-8") as source:
+                result = import_log(carelog, source, args.public_key)
+    except LogImportError as exc:
+        where = f" (position {exc.position}, line {exc.line})" if exc.position else ""
+        print(f"carelog import log: refused{where}: {exc.message}", file=sys.stderr)
+        return 1
+    carelog.access_log.record(actor_id=_operator(args), actor_role="operator",
+                              patient_id=None, what="import.log", request_id=str(uuid4()),
+                              source="cli", allowed=True, kind="operator",
+                              details={"events": result.events,
+                                       "last_position": result.last_position})
+    trust = "pinned" if result.key_pinned else "from the file: compare it with the source's"
+    signed = (f"checkpoint {result.checkpoint_seq} at position {result.checkpoint_position}, "
+              f"key {result.key_id} ({trust})" if result.checkpoint_seq
+              else "no signed checkpoint in the file")
+    print(f"carelog import log: {result.events} events up to position {result.last_position}"
+          f", head {result.head[:16]}...; {signed}. Run `carelog checkpoint` to sign the "
+          "imported log with this store's key.")
+    return 0

@@ -1,0 +1,97 @@
+"""``carelog projections run|rebuild|status|skip``: operating the views.
+
+``run`` is a foreground worker (start several for scale-out: each batch is exactly-once
+however many run); ``rebuild`` builds a view from zero beside the live one with a
+progress bar and swaps it in atomically; ``status`` shows position, lag and quarantined
+events (``--json`` for scripts: exit code 3 when something is quarantined); ``skip``
+moves a view past a quarantined event, recorded in the audit trail with the reason.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import signal
+import sys
+import threading
+from typing import Any
+
+from services.bootstrap import CareLog
+
+QUARANTINED_EXIT = 3
+
+
+def register(subparsers: Any) -> None:
+    views = subparsers.add_parser("projections", help="run, rebuild and inspect the views")
+    sub = views.add_subparsers(dest="projections_command", metavar="ACTION")
+    sub.required = True
+
+    run = sub.add_parser("run", help="follow the log in the foreground (a view worker)")
+    run.add_argument("names", nargs="*", metavar="NAME", help="views to run (default: all)")
+    run.set_defaults(func=_run)
+
+    rebuild = sub.add_parser("rebuild", help="rebuild a view from zero, then swap it in")
+    rebuild.add_argument("name")
+    rebuild.add_argument("--quiet", action="store_true", help="no progress bar")
+    rebuild.set_defaults(func=_rebuild)
+
+    status = sub.add_parser("status", help="position, lag and quarantined events per view")
+    status.add_argument("--json", action="store_true", help="one JSON document")
+    status.set_defaults(func=_status)
+
+    skip = sub.add_parser("skip", help="move a view past its quarantined event (audited)")
+    skip.add_argument("name")
+    skip.add_argument("position", type=int)
+    skip.add_argument("--reason", required=True, help="why it is safe to skip")
+    skip.add_argument("--actor", default=None,
+                      help="who decides (default: cli:<login name>)")
+    skip.set_defaults(func=_skip)
+
+
+def _run(args: argparse.Namespace, carelog: CareLog) -> int:
+    stop = threading.Event()
+
+    def _stop(_signum: int, _frame: Any) -> None:
+        stop.set()
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, _stop)
+    names = args.names or None
+    print(f"carelog: following the log for {', '.join(names or carelog.views.views)}"
+          " (Ctrl-C to stop)", file=sys.stderr, flush=True)
+    carelog.views.run(names, stop)
+    return 0
+
+
+def _rebuild(args: argparse.Namespace, carelog: CareLog) -> int:
+    result = carelog.views.rebuild(args.name, progress=not args.quiet)
+    print(json.dumps(result))
+    return 0
+
+
+def _status(args: argparse.Namespace, carelog: CareLog) -> int:
+    rows = carelog.views.status()
+    stuck = any(row["quarantined"] for row in rows)
+    if args.json:
+        print(json.dumps({"views": rows}, default=str, indent=2))
+        return QUARANTINED_EXIT if stuck else 0
+    print(f"{'view':<16} {'position':>10} {'head':>10} {'lag':>8} {'lag s':>9}  state")
+    for row in rows:
+        print(f"{row['name']:<16} {row['position']:>10} {row['head']:>10} "
+              f"{row['lag_events']:>8} {row['lag_seconds']:>9.3f}  {row['state']}")
+        for item in row["quarantined"]:
+            print(f"  quarantined: {item['stream']} position {item['position']} "
+                  f"({item['topic']}), {item['attempts']} attempt(s): {item['error']}")
+            print(f"    fix the code and restart, or: carelog projections skip {row['name']} "
+                  f"{item['position']} --reason '...'")
+        if row["runner_error"]:
+            print(f"  runner: {row['runner_error']}")
+    return QUARANTINED_EXIT if stuck else 0
+
+
+def _skip(args: argparse.Namespace, carelog: CareLog) -> int:
+    actor = args.actor or f"cli:{getpass.getuser()}"
+    result = carelog.views.skip(args.name, args.position, args.reason, actor, source="cli")
+    print(json.dumps(result))
+    return 0

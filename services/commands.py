@@ -1,0 +1,202 @@
+"""The use cases behind every write: one method per command, each returning a WriteResult.
+
+The generic ``execute`` maps a command name to the aggregate method that decides it, the
+id the caller gets back, and how the safety rules should see the change; the few commands
+that need more (drug lookup, care-team staff checks, the check-in after a dose change)
+wrap it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+from uuid import UUID
+
+from domain.command_context import CommandContext, new_id
+from domain.errors import InvalidInputError, NotFoundError
+from domain.patient_record import PatientRecord
+from services.application import CareLogApplication, WriteResult
+from services.staff import StaffRegistry
+
+
+@dataclass(frozen=True)
+class CommandSpec:
+    """How a command name maps onto the aggregate and the safety rules."""
+
+    method: str
+    returns: str | None = None  # the id field the caller gets back (e.g. "note_id")
+    id_attr: str | None = None  # the event attribute holding that id
+    safety: str | None = None  # the safety Change kind, or None: rules not run
+
+
+COMMANDS: dict[str, CommandSpec] = {
+    "remove_care_team_member": CommandSpec("remove_care_team_member"),
+    "grant_emergency_access": CommandSpec("grant_emergency_access"),
+    "record_consent": CommandSpec("record_consent", "consent_id", "consent_id"),
+    "record_assessment": CommandSpec("record_assessment", "assessment_id", "assessment_id",
+                                     "assessment"),
+    "set_goal": CommandSpec("set_goal", "goal_id", "goal_id"),
+    "change_goal_status": CommandSpec("change_goal_status"),
+    "discontinue": CommandSpec("discontinue", safety="discontinued"),
+    "report_side_effect": CommandSpec("report_side_effect", "side_effect_id", "side_effect_id",
+                                      "side_effect"),
+    "record_adherence": CommandSpec("record_adherence", "adherence_id", "adherence_id"),
+    "resolve_alert": CommandSpec("resolve_alert"),
+    "add_note": CommandSpec("add_note", "note_id", "note_id"),
+    "record_education": CommandSpec("record_education", "education_id", "education_id"),
+    "schedule_follow_up": CommandSpec("schedule_follow_up", "follow_up_id", "follow_up_id"),
+    "complete_follow_up": CommandSpec("complete_follow_up"),
+    "review_plan": CommandSpec("review_plan", "review_id", "review_id"),
+    "record_lab_result": CommandSpec("record_lab_result", "lab_id", "lab_id", "lab"),
+    "record_fact": CommandSpec("record_fact", safety="fact"),
+    "correct_entry": CommandSpec("correct_entry", safety="correction"),
+}
+
+
+def describe_change(kind: str, record: PatientRecord, previous_facts: dict[str, Any]) -> Any:
+    """The safety rules' view of the write just decided on ``record``."""
+    from domain.safety import Change
+
+    event = record.pending_events[-1]
+    order_id = getattr(event, "order_id", None)
+    fact = getattr(event, "fact", None)
+    previous = previous_facts.get(fact) if fact else None
+    return Change(
+        kind=kind,
+        effective_at=event.effective_at,  # type: ignore[attr-defined]
+        order_id=order_id,
+        fact=fact,
+        previous_value=previous["value"] if previous else None,
+    )
+
+
+class Commands:
+    """Every write CareLog accepts, as the API and the CLI call them."""
+
+    def __init__(self, app: CareLogApplication, staff: StaffRegistry,
+                 follow_up_days: int = 14, pack: Any = None) -> None:
+        self.app = app
+        self.staff = staff
+        self.follow_up_days = follow_up_days
+        self.pack = pack
+
+    # -- generic -----------------------------------------------------------------------------
+    def execute(self, ctx: CommandContext, patient_id: str | UUID, command: str, *,
+                expected_version: int | None = None, override_reason: str | None = None,
+                **fields: Any) -> WriteResult:
+        spec = COMMANDS[command]
+
+        def action(record: PatientRecord) -> tuple[str, dict[str, str]]:
+            event_id = getattr(record, spec.method)(ctx, **fields)
+            ids: dict[str, str] = {}
+            if spec.returns and spec.id_attr:
+                ids[spec.returns] = getattr(record.pending_events[-1], spec.id_attr)
+            return event_id, ids
+
+        return self._write(ctx, patient_id, action, spec.safety, expected_version,
+                           override_reason)
+
+    def _write(self, ctx: CommandContext, patient_id: str | UUID, action: Any,
+               safety: str | None, expected_version: int | None,
+               override_reason: str | None, after: Any = None) -> WriteResult:
+        facts: dict[str, Any] = {}
+
+        def decide(record: PatientRecord) -> Any:
+            facts.clear()
+            facts.update({k: dict(v) for k, v in record.plan.facts.items()})
+            return action(record)
+
+        change = None
+        if safety is not None:
+            def change(record: PatientRecord, _event_id: str) -> Any:
+                return describe_change(safety, record, facts)
+
+        return self.app.write(patient_id, ctx, decide, expected_version=expected_version,
+                              change=change, override_reason=override_reason, after=after)
+
+    # -- commands with more to them --------------------------------------------------------
+    def register_patient(self, ctx: CommandContext, *, external_id: Any, name: Any,
+                         birth_date: Any, allergies: Any = None) -> WriteResult:
+        return self.app.register_patient(ctx, external_id=external_id, name=name,
+                                         birth_date=birth_date, allergies=allergies)
+
+    def assign_care_team_member(self, ctx: CommandContext, patient_id: str | UUID, *,
+                                clinician_id: Any, role: Any,
+                                expected_version: int | None = None) -> WriteResult:
+        if not isinstance(clinician_id, str):
+            raise InvalidInputError("A clinician id is required.", "clinician_id")
+        member = self.staff.get(clinician_id)
+        if member is None or not member.active:
+            raise NotFoundError(f"There is no active staff member {clinician_id}.",
+                                "clinician_id")
+        if str(member.role) != role:
+            raise InvalidInputError(
+                f"{member.name} is a {member.role}, not a {role}.", "role")
+
+        def action(record: PatientRecord) -> str:
+            return record.assign_care_team_member(ctx, clinician_id=member.id,
+                                                  clinician_name=member.name, role=role)
+
+        return self._write(ctx, patient_id, action, None, expected_version, None)
+
+    def record_assessment(self, ctx: CommandContext, patient_id: str | UUID, *,
+                          expected_version: int | None = None, **fields: Any) -> WriteResult:
+        result = self.execute(ctx, patient_id, "record_assessment",
+                              expected_version=expected_version, **fields)
+        record = self.app.get_record(patient_id)
+        found = [a for a in record.plan.assessments
+                 if a["assessment_id"] == result.ids["assessment_id"]]
+        if found:
+            result.ids.update(total=found[0]["total"], severity=found[0]["severity"])
+        return result
+
+    def prescribe(self, ctx: CommandContext, patient_id: str | UUID, *, drug: Any,
+                  expected_version: int | None = None, override_reason: str | None = None,
+                  **fields: Any) -> WriteResult:
+        order_id = new_id()
+        drug_record = self.resolve_drug(drug)
+
+        def action(record: PatientRecord) -> tuple[str, dict[str, str]]:
+            event_id = record.prescribe(ctx, order_id=order_id, drug=drug_record, **fields)
+            return event_id, {"order_id": order_id}
+
+        return self._write(ctx, patient_id, action, "prescribed", expected_version,
+                           override_reason)
+
+    def change_dose(self, ctx: CommandContext, patient_id: str | UUID, *, order_id: Any,
+                    expected_version: int | None = None, override_reason: str | None = None,
+                    **fields: Any) -> WriteResult:
+        """A dose change also schedules a check-in, unless one is due sooner already."""
+
+        def action(record: PatientRecord) -> str:
+            return record.change_dose(ctx, order_id=order_id, **fields)
+
+        def after(record: PatientRecord, _event_id: str) -> None:
+            due = ctx.now + timedelta(days=self.follow_up_days)
+            pending = [f for f in record.plan.follow_ups.values()
+                       if f["status"] == "scheduled" and ctx.now <= f["due_at"] <= due]
+            if not pending:
+                drug = record.plan.orders[order_id]["drug"]["name"]
+                record.schedule_follow_up(
+                    ctx, due_at=due, purpose=f"Check-in after the dose change of {drug}")
+
+        return self._write(ctx, patient_id, action, "dose_changed", expected_version,
+                           override_reason, after)
+
+    def resolve_drug(self, drug: Any) -> dict[str, Any]:
+        """The drug as the rule pack knows it; an unknown name is kept as typed."""
+        if not isinstance(drug, str) or not drug.strip():
+            raise InvalidInputError("The drug name is required.", "drug")
+        name = drug.strip()
+        info = self.pack.drug(name) if self.pack is not None else None
+        if info is None:
+            return {"name": name, "generic": None, "classes": [], "rxnorm": None,
+                    "in_rule_pack": False}
+        return {
+            "name": name,
+            "generic": getattr(info, "name", name),
+            "classes": sorted(getattr(info, "classes", ())),
+            "rxnorm": getattr(info, "rxnorm", None),
+            "in_rule_pack": True,
+        }

@@ -1,0 +1,168 @@
+"""Configuration: the one place CareLog reads its environment (see README, "Configuration")."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from urllib.parse import parse_qsl, unquote, urlparse
+
+DEFAULT_DATABASE_URL = "sqlite:///./var/carelog.db"
+_CHAINED = "services.integrity.recorder"  # the event store recorders that hash-chain events
+
+SETTINGS: dict[str, str] = {
+    "CARELOG_DATABASE_URL": "Event store: sqlite:///PATH (default ./var/carelog.db) or "
+    "postgresql://user[:password]@host:port/db",
+    "CARELOG_VIEWS_URL": "Views, staff registry and access log; default: beside a SQLite "
+    "event store (PATH-views.db), the same database for PostgreSQL",
+    "CARELOG_KAFKA_BOOTSTRAP": "Kafka bootstrap servers (host:port,...); unset: no Kafka",
+    "CARELOG_KAFKA_PARTITIONS": "Partitions for topics the relay creates (default 6)",
+    "CARELOG_KAFKA_REPLICATION": "Replication factor for topics the relay creates (default 1; "
+    "3 on a production cluster)",
+    "CARELOG_KAFKA_CLIENT_ID": "Client id the relay and subscribers give the broker "
+    "(default carelog)",
+    "CARELOG_RELAY_BATCH_SIZE": "Events the relay publishes per acknowledged batch; a crash "
+    "re-publishes at most one batch (default 1000)",
+    "CARELOG_CIPHER_KEY": "AES key (base64) to encrypt event state at rest; unset: clear",
+    "CARELOG_CHECKPOINT_DIR": "Where signed audit checkpoints are written "
+    "(default ./var/checkpoints)",
+    "CARELOG_SIGNING_KEY": "Ed25519 private key file for checkpoints "
+    "(default CHECKPOINT_DIR/../signing.key)",
+    "CARELOG_CHECKPOINT_INTERVAL": "Seconds between signed audit checkpoints in the "
+    "worker (default 60; 0 = only on demand)",
+    "CARELOG_FOLLOW_UP_DAYS": "Days after a dose change when the check-in is due (default 14)",
+    "CARELOG_GROUP_COMMIT_MS": "Group-commit window for writes in ms; 0 turns it off (default 2)",
+    "CARELOG_SNAPSHOT_INTERVAL": "Snapshot a patient record every N events (default 50)",
+    "CARELOG_RUN_PROJECTIONS": "Run the view runner inside the API process (default 1)",
+    "CARELOG_SECRET_KEY": "Key signing the web pages' session cookie (default: random per start)",
+    "CARELOG_POOL_SIZE": "PostgreSQL connections per pool (default 5)",
+}
+
+
+@dataclass(frozen=True)
+class Config:
+    """Every setting CareLog has, with its default."""
+
+    database_url: str = DEFAULT_DATABASE_URL
+    views_url: str | None = None
+    kafka_bootstrap: str | None = None
+    kafka_partitions: int = 6
+    kafka_replication: int = 1
+    kafka_client_id: str = "carelog"
+    relay_batch_size: int = 1000
+    cipher_key: str | None = None
+    checkpoint_dir: str = "./var/checkpoints"
+    signing_key: str | None = None
+    checkpoint_interval: float = 60.0
+    follow_up_days: int = 14
+    group_commit_ms: float = 2.0
+    snapshot_interval: int = 50
+    run_projections: bool = True
+    secret_key: str | None = None
+    pool_size: int = 5
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Config:
+        env = os.environ if env is None else env
+
+        def get(name: str) -> str | None:
+            value = env.get(name)
+            return value if value not in (None, "") else None
+
+        def number(name: str, default: float) -> float:
+            raw = get(name)
+            try:
+                return float(raw) if raw is not None else default
+            except ValueError:
+                raise SystemExit(f"{name} must be a number, not {raw!r}") from None
+
+        return cls(
+            database_url=get("CARELOG_DATABASE_URL") or DEFAULT_DATABASE_URL,
+            views_url=get("CARELOG_VIEWS_URL"),
+            kafka_bootstrap=get("CARELOG_KAFKA_BOOTSTRAP"),
+            kafka_partitions=int(number("CARELOG_KAFKA_PARTITIONS", 6)),
+            kafka_replication=int(number("CARELOG_KAFKA_REPLICATION", 1)),
+            kafka_client_id=get("CARELOG_KAFKA_CLIENT_ID") or "carelog",
+            relay_batch_size=int(number("CARELOG_RELAY_BATCH_SIZE", 1000)),
+            cipher_key=get("CARELOG_CIPHER_KEY"),
+            checkpoint_dir=get("CARELOG_CHECKPOINT_DIR") or "./var/checkpoints",
+            signing_key=get("CARELOG_SIGNING_KEY"),
+            checkpoint_interval=number("CARELOG_CHECKPOINT_INTERVAL", 60.0),
+            follow_up_days=int(number("CARELOG_FOLLOW_UP_DAYS", 14)),
+            group_commit_ms=number("CARELOG_GROUP_COMMIT_MS", 2.0),
+            snapshot_interval=int(number("CARELOG_SNAPSHOT_INTERVAL", 50)),
+            run_projections=(get("CARELOG_RUN_PROJECTIONS") or "1").lower()
+            not in {"0", "false", "no", "off"},
+            secret_key=get("CARELOG_SECRET_KEY"),
+            pool_size=int(number("CARELOG_POOL_SIZE", 5)),
+        )
+
+    def with_(self, **changes: object) -> Config:
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+    # -- derived ---------------------------------------------------------------------------
+    @property
+    def is_postgres(self) -> bool:
+        return self.database_url.startswith(("postgresql://", "postgres://"))
+
+    @property
+    def sqlite_path(self) -> Path:
+        return _sqlite_path(self.database_url)
+
+    @property
+    def effective_views_url(self) -> str:
+        if self.views_url:
+            return self.views_url
+        if self.is_postgres:
+            return self.database_url
+        path = self.sqlite_path
+        return f"sqlite:///{path.with_name(path.stem + '-views' + path.suffix)}"
+
+    def eventsourcing_env(self) -> dict[str, str]:
+        """The eventsourcing library's settings for this configuration."""
+        env: dict[str, str] = {}
+        if self.is_postgres:
+            url = urlparse(self.database_url)
+            schema = dict(parse_qsl(url.query)).get("schema")
+            if schema:
+                env["POSTGRES_SCHEMA"] = schema
+            env.update(
+                PERSISTENCE_MODULE="eventsourcing.postgres",
+                POSTGRES_DBNAME=(url.path or "/carelog").lstrip("/"),
+                POSTGRES_HOST=url.hostname or "127.0.0.1",
+                POSTGRES_PORT=str(url.port or 5432),
+                POSTGRES_USER=unquote(url.username or "postgres"),
+                POSTGRES_PASSWORD=unquote(url.password or ""),
+                POSTGRES_POOL_SIZE=str(self.pool_size),
+                POSTGRES_MAX_OVERFLOW="10",
+                POSTGRES_CONN_MAX_AGE="",
+                POSTGRES_PRE_PING="y",
+                POSTGRES_LOCK_TIMEOUT="10",
+                POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT="30",
+                POSTGRES_ENABLE_DB_FUNCTIONS="n",
+                # Chains each event in its insert transaction (services/integrity/recorder.py).
+                APPLICATION_RECORDER_TOPIC=f"{_CHAINED}:ChainedPostgresApplicationRecorder",
+            )
+        else:
+            path = self.sqlite_path
+            path.parent.mkdir(parents=True, exist_ok=True)
+            env.update(
+                PERSISTENCE_MODULE="eventsourcing.sqlite",
+                SQLITE_DBNAME=str(path),
+                SQLITE_LOCK_TIMEOUT="30",
+                APPLICATION_RECORDER_TOPIC=f"{_CHAINED}:ChainedSQLiteApplicationRecorder",
+            )
+        if self.cipher_key:
+            env.update(CIPHER_TOPIC="eventsourcing.cryptography:AESCipher",
+                       CIPHER_KEY=self.cipher_key)
+        return env
+
+
+def _sqlite_path(url: str) -> Path:
+    if not url.startswith("sqlite:///"):
+        raise SystemExit(
+            f"CARELOG_DATABASE_URL must start with sqlite:/// or postgresql://, not {url!r}"
+        )
+    return Path(unquote(url[len("sqlite:///"):]))

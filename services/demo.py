@@ -1,0 +1,203 @@
+"""Synthetic demo data: a care team and 20 patients with months-long histories.
+
+Everything here is invented (names from a fixed synthetic list, MRNs ``DEMO-0001`` ...).
+Each patient's course is generated from a seeded random source, so two runs produce the
+same kind of history; seeding is idempotent (existing demo patients are left alone, and
+the demo staff get fresh tokens). Writes go through the real command path with a
+simulated clock, so recorded times spread over the months the story covers.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import NAMESPACE_URL, uuid5
+
+from domain.actor import Actor
+from domain.command_context import CommandContext
+from domain.errors import CareLogError
+from services.bootstrap import CareLog
+from services.progress import ProgressBar
+
+DEMO_STAFF = (
+    ("Dr Ada Quill (demo psychiatrist)", "psychiatrist", False),
+    ("Tom Reed (demo therapist)", "therapist", False),
+    ("Pia Marsh (demo pharmacist)", "pharmacist", True),
+    ("Ann Ledger (demo auditor)", "auditor", False),
+    ("Sam Keys (demo admin)", "admin", False),
+)
+FIRST = ("Alex", "Blair", "Casey", "Devon", "Emery", "Finley", "Gray", "Harper", "Indy",
+         "Jules", "Kai", "Lane", "Morgan", "Noel", "Oakley", "Parker", "Quinn", "Rowan",
+         "Sage", "Toby")
+LAST = ("Testwood", "Mockford", "Sampleton", "Fakeley", "Demoson")
+COURSES = (
+    ("sertraline", 50.0, 50.0, 200.0, "F32.1"),
+    ("escitalopram", 10.0, 5.0, 20.0, "F41.1"),
+    ("fluoxetine", 20.0, 20.0, 60.0, "F32.1"),
+    ("venlafaxine", 75.0, 75.0, 225.0, "F33.1"),
+    ("bupropion", 150.0, 150.0, 300.0, "F32.0"),
+    ("mirtazapine", 15.0, 15.0, 45.0, "F32.2"),
+)
+
+
+@dataclass
+class DemoStaff:
+    psychiatrist: Actor
+    therapist: Actor
+    pharmacist: Actor
+    tokens: dict[str, dict[str, str]]
+
+
+def demo_staff_id(role: str) -> str:
+    return str(uuid5(NAMESPACE_URL, f"carelog:demo-staff:{role}"))
+
+
+def ensure_staff(carelog: CareLog) -> DemoStaff:
+    tokens: dict[str, dict[str, str]] = {}
+    actors: dict[str, Actor] = {}
+    for name, role, prescriber in DEMO_STAFF:
+        staff_id = demo_staff_id(role)
+        member = carelog.staff.get(staff_id)
+        if member is None:
+            member, token = carelog.staff.add(name, role, prescriber, staff_id=staff_id)
+        else:
+            token = carelog.staff.rotate_token(staff_id)
+        tokens[role] = {"id": member.id, "name": member.name, "role": role, "token": token}
+        actors[role] = member.actor
+    return DemoStaff(actors["psychiatrist"], actors["therapist"], actors["pharmacist"], tokens)
+
+
+class Story:
+    """One patient's course, told through the real commands on a simulated clock."""
+
+    def __init__(self, carelog: CareLog, staff: DemoStaff, number: int, start: datetime) -> None:
+        self.carelog = carelog
+        self.staff = staff
+        self.rng = random.Random(number)
+        self.number = number
+        self.now = start
+        self.patient_id = ""
+
+    def ctx(self, actor: Actor) -> CommandContext:
+        return CommandContext(actor=actor, now=self.now)
+
+    def later(self, days: float) -> None:
+        self.now += timedelta(days=days, minutes=self.rng.randint(0, 600))
+
+    def do(self, actor: Actor, command: str, **fields: Any) -> Any:
+        commands = self.carelog.commands
+        method: Callable[..., Any] | None = getattr(commands, command, None)
+        if method is not None and command in {"prescribe", "change_dose", "record_assessment",
+                                              "assign_care_team_member"}:
+            return method(self.ctx(actor), self.patient_id, **fields)
+        return commands.execute(self.ctx(actor), self.patient_id, command, **fields)
+
+    def phq9(self, total: int, item9: int = 0) -> list[int]:
+        items = [0] * 9
+        items[8] = item9
+        remaining = max(total - item9, 0)
+        while remaining > 0:
+            i = self.rng.randrange(8)
+            if items[i] < 3:
+                items[i] += 1
+                remaining -= 1
+        return items
+
+    def gad7(self, total: int) -> list[int]:
+        items = [0] * 7
+        while total > 0:
+            i = self.rng.randrange(7)
+            if items[i] < 3:
+                items[i] += 1
+                total -= 1
+        return items
+
+    def tell(self) -> None:
+        p, t, ph = self.staff.psychiatrist, self.staff.therapist, self.staff.pharmacist
+        name = f"{FIRST[self.number % len(FIRST)]} {LAST[self.number % len(LAST)]}"
+        born = f"{1950 + self.rng.randrange(50)}-{self.rng.randint(1, 12):02d}-15"
+        result = self.carelog.commands.register_patient(
+            self.ctx(p), external_id=f"DEMO-{self.number:04d}", name=name, birth_date=born,
+            allergies=["penicillin"] if self.number % 4 == 0 else [],
+        )
+        self.patient_id = result.patient_id
+        self.do(p, "assign_care_team_member", clinician_id=t.id, role="therapist")
+        self.do(p, "assign_care_team_member", clinician_id=ph.id, role="pharmacist")
+        self.do(p, "record_consent", scope="treatment", decision="granted")
+        self.do(p, "record_consent", scope="medication", decision="granted")
+        drug, start, step, top, diagnosis = COURSES[self.number % len(COURSES)]
+        score = self.rng.randint(15, 22)
+        self.do(t, "record_assessment", instrument="PHQ-9", item_scores=self.phq9(score))
+        self.do(t, "record_assessment", instrument="GAD-7", item_scores=self.gad7(
+            self.rng.randint(8, 16)))
+        self.do(p, "record_assessment", instrument="clinical", diagnoses=[diagnosis],
+                summary="Synthetic demo assessment: depressive episode, no psychosis.")
+        self.do(p, "set_goal", description="PHQ-9 below 10", target="PHQ-9 < 10")
+        self.later(1)
+        order = self.do(p, "prescribe", drug=drug, dose={"amount": start, "unit": "mg"},
+                        frequency="once daily", route="oral",
+                        indication="Major depressive disorder").ids["order_id"]
+        self.do(ph, "record_education", topic=f"Starting {drug}: what to expect",
+                order_id=order, materials="Synthetic leaflet")
+        self.do(t, "add_note", kind="psychotherapy", modality="CBT",
+                text=f"Synthetic CBT session 1 for demo patient {self.number}.")
+        dose = start
+        for week in range(1, 9):
+            self.later(7)
+            score = max(score - self.rng.randint(0, 3), 2)
+            item9 = 1 if (self.number == 3 and week == 8) else 0
+            self.do(t, "record_assessment", instrument="PHQ-9",
+                    item_scores=self.phq9(score, item9))
+            if week in (2, 5) and dose + step <= top:
+                dose += step
+                self.do(p, "change_dose", order_id=order, dose={"amount": dose, "unit": "mg"},
+                        reason="Partial response; titrating")
+            if week == 3:
+                self.do(t, "report_side_effect", order_id=order, effect="nausea",
+                        severity="mild", action_taken="Take with food")
+            if week == 4:
+                self.do(p, "add_note", kind="progress", modality="supportive",
+                        text="Synthetic progress note: tolerating medication.")
+                self.do(ph, "record_adherence", order_id=order, doses_taken=26,
+                        doses_missed=2, period_start=(self.now - timedelta(days=28)).date()
+                        .isoformat(), period_end=self.now.date().isoformat())
+            if week == 6:
+                self.do(ph, "review_plan", outcome="no changes",
+                        summary="Synthetic medication review: no interactions of concern.")
+        self._late_entry_and_correction(p, t, order)
+
+    def _late_entry_and_correction(self, p: Actor, t: Actor, order: str) -> None:
+        if self.number % 5 == 1:  # a late entry: a side effect from last week, told today
+            self.later(2)
+            self.do(t, "report_side_effect", order_id=order, effect="insomnia",
+                    severity="moderate", effective_at=self.now - timedelta(days=6))
+        if self.number % 5 == 2:  # a mistyped dose, corrected by its author
+            self.later(1)
+            result = self.do(t, "record_lab_result", test="weight", value=81.0, unit="kg")
+            self.do(t, "correct_entry", event_id=result.event_id,
+                    fields={"value": 79.5}, reason="Mistyped weight")
+
+
+def seed(carelog: CareLog, patients: int = 20, show_progress: bool = True) -> dict[str, Any]:
+    """Seed the demo (idempotently); returns the staff tokens and the demo patients' ids."""
+    staff = ensure_staff(carelog)
+    bar = ProgressBar(patients, "patients") if show_progress else None
+    now = datetime.now(UTC)
+    created = 0
+    for number in range(1, patients + 1):
+        if carelog.app.find_by_external_id(f"DEMO-{number:04d}") is None:
+            start = now - timedelta(days=150 - number)
+            try:
+                Story(carelog, staff, number, start).tell()
+            except CareLogError as exc:  # a demo story must never leave the seed half-done
+                raise SystemExit(f"demo patient {number} failed: {exc.message}") from exc
+            created += 1
+        if bar:
+            bar.advance()
+    if bar:
+        bar.close()
+    ids = [carelog.app.find_by_external_id(f"DEMO-{n:04d}") for n in range(1, patients + 1)]
+    return {"staff": staff.tokens, "patients": ids, "created": created}

@@ -1,0 +1,148 @@
+"""Assessments as FHIR: PHQ-9 and GAD-7 as a ``QuestionnaireResponse`` plus ``Observation``s,
+clinical assessments and plan reviews as ``ClinicalImpression``.
+
+For a scored instrument the export holds the answers (LOINC item codes, answer list
+LL358-3 codes LA6568-5 ... LA6571-9 with their ordinal values), a panel Observation (PHQ-9
+44249-1, GAD-7 69737-5) whose components are the items, and a total-score Observation
+(44261-6, 70274-6) with the severity band as its interpretation; both are ``derivedFrom``
+the response. The score is the fold's (a corrected item score is re-scored there).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from domain.scoring import ANSWER_CODES, ANSWER_TEXTS, INSTRUMENTS, Instrument
+from services.fhir import vocabulary as v
+from services.fhir.patient import patient_ref, practitioner_ref
+from services.fhir.references import Entry, instant, ref, ref_to, resource_id
+from services.fhir.selection import Selection
+
+SURVEY = v.concept("Survey", v.coding(v.OBSERVATION_CATEGORY, "survey", "Survey"))
+
+
+def questionnaire_url(spec: Instrument) -> str:
+    """LOINC's canonical URL for the form (``http://loinc.org/q/<panel code>``)."""
+    return f"{v.LOINC}/q/{spec.panel_loinc}"
+
+
+def answer_coding(score: int) -> dict[str, Any]:
+    coding = v.coding(v.LOINC, ANSWER_CODES[score], ANSWER_TEXTS[score])
+    coding["extension"] = [{"url": v.ORDINAL_VALUE, "valueDecimal": score}]
+    return coding
+
+
+def assessment_entries(sel: Selection) -> list[Entry]:
+    entries: list[Entry] = []
+    for assessment in sel.state.assessments:
+        spec = INSTRUMENTS.get(assessment["instrument"])
+        made_by = [assessment["event_id"]]
+        if spec is None:
+            entries.append(Entry(_impression(sel, assessment), made_by))
+        else:
+            entries.extend(Entry(r, made_by) for r in _scored(sel, assessment, spec))
+    for review in sel.state.reviews:
+        entries.append(Entry(_review(sel, review), [review["event_id"]]))
+    return entries
+
+
+def _scored(sel: Selection, a: dict[str, Any], spec: Instrument) -> list[dict[str, Any]]:
+    key = a["assessment_id"]
+    corrected = bool(a.get("corrected"))
+    items = list(zip(spec.item_loincs, spec.item_texts, a["item_scores"], strict=True))
+    response = {
+        "resourceType": "QuestionnaireResponse",
+        "id": resource_id("QuestionnaireResponse", key),
+        "identifier": v.identifier("assessment-id", key),
+        "questionnaire": questionnaire_url(spec),
+        "status": "amended" if corrected else "completed",
+        "subject": patient_ref(sel),
+        "authored": instant(a["effective_at"]),
+        "author": practitioner_ref(a["actor"]["id"]),
+        "source": patient_ref(sel),
+        "item": [
+            *({"linkId": code, "text": text, "answer": [{"valueCoding": answer_coding(score)}]}
+              for code, text, score in items),
+            {"linkId": spec.total_loinc, "text": f"{spec.name} total score",
+             "answer": [{"valueInteger": a["total"]}]},
+        ],
+    }
+    common = {
+        "status": "corrected" if corrected else "final",
+        "category": [SURVEY],
+        "subject": patient_ref(sel),
+        "effectiveDateTime": instant(a["effective_at"]),
+        "issued": instant(a["recorded_at"]),
+        "performer": [practitioner_ref(a["actor"]["id"])],
+        "derivedFrom": [ref_to(response)],
+    }
+    total = {
+        "resourceType": "Observation",
+        "id": resource_id("Observation", key, "total"),
+        "identifier": [v.identifier("assessment-id", key)],
+        **common,
+        "code": v.concept(f"{spec.name} total score",
+                          v.coding(v.LOINC, spec.total_loinc, f"{spec.name} total score")),
+        "valueInteger": a["total"],
+        "interpretation": [{"text": a["severity"]}] if a.get("severity") else [],
+    }
+    if not total["interpretation"]:
+        del total["interpretation"]
+    panel = {
+        "resourceType": "Observation",
+        "id": resource_id("Observation", key, "panel"),
+        "identifier": [v.identifier("assessment-id", key)],
+        **common,
+        "code": v.concept(spec.name, v.coding(v.LOINC, spec.panel_loinc, spec.name)),
+        "hasMember": [ref_to(total)],
+        "component": [
+            {"code": v.concept(text, v.coding(v.LOINC, code, text)),
+             "valueCodeableConcept": v.concept(ANSWER_TEXTS[score], answer_coding(score))}
+            for code, text, score in items
+        ],
+    }
+    return [response, panel, total]
+
+
+def _impression(sel: Selection, a: dict[str, Any]) -> dict[str, Any]:
+    resource: dict[str, Any] = {
+        "resourceType": "ClinicalImpression",
+        "id": resource_id("ClinicalImpression", a["assessment_id"]),
+        "identifier": [v.identifier("assessment-id", a["assessment_id"])],
+        "status": "completed",
+        "code": {"text": "Clinical assessment"},
+        "subject": patient_ref(sel),
+        "effectiveDateTime": instant(a["effective_at"]),
+        "date": instant(a["recorded_at"]),
+        "assessor": practitioner_ref(a["actor"]["id"]),
+    }
+    if a.get("summary"):
+        resource["summary"] = a["summary"]
+    if a.get("diagnoses"):
+        resource["finding"] = [
+            {"itemCodeableConcept": v.concept(None, v.coding(v.ICD10, code))}
+            for code in a["diagnoses"]
+        ]
+    return resource
+
+
+def _review(sel: Selection, review: dict[str, Any]) -> dict[str, Any]:
+    resource: dict[str, Any] = {
+        "resourceType": "ClinicalImpression",
+        "id": resource_id("ClinicalImpression", review["review_id"]),
+        "identifier": [v.identifier("review-id", review["review_id"])],
+        "status": "completed",
+        "code": {"text": "Plan review"},
+        "description": review["outcome"],
+        "subject": patient_ref(sel),
+        "effectiveDateTime": instant(review["effective_at"]),
+        "date": instant(review["recorded_at"]),
+        "assessor": practitioner_ref(review["actor"]["id"]),
+    }
+    if review.get("summary"):
+        resource["summary"] = review["summary"]
+    return resource
+
+
+def response_ref(assessment_id: str) -> dict[str, Any]:
+    return ref("QuestionnaireResponse", resource_id("QuestionnaireResponse", assessment_id))

@@ -1,0 +1,102 @@
+"""Treatment goals as ``Goal`` and the plan that ties the care together as one ``CarePlan``.
+
+The CarePlan's activities are the current medication requests (by reference) and the
+follow-up check-ins (scheduled or completed, with their outcome); it points at the goals
+and the care team.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from domain.plan import event_type
+from services.fhir import vocabulary as v
+from services.fhir.medications import MEDICATION_EVENTS, request_id
+from services.fhir.patient import patient_ref, practitioner_ref
+from services.fhir.references import Entry, fhir_date, instant, moment, ref, resource_id
+from services.fhir.selection import Selection
+
+GOAL_LIFECYCLE = {"active": "active", "met": "completed", "revised": "active",
+                  "abandoned": "cancelled"}
+GOAL_ACHIEVEMENT = {"met": ("achieved", "Achieved"), "abandoned": ("not-achieved",
+                                                                  "Not Achieved")}
+ACHIEVEMENT = "http://terminology.hl7.org/CodeSystem/goal-achievement"
+
+
+def goal_id(key: str) -> str:
+    return resource_id("Goal", key)
+
+
+def goal_entries(sel: Selection) -> list[Entry]:
+    entries = []
+    for goal in sel.state.goals.values():
+        status = goal["status"]
+        resource: dict[str, Any] = {
+            "resourceType": "Goal",
+            "id": goal_id(goal["goal_id"]),
+            "identifier": [v.identifier("goal-id", goal["goal_id"])],
+            "lifecycleStatus": GOAL_LIFECYCLE.get(status, "active"),
+            "description": {"text": goal["description"]},
+            "subject": patient_ref(sel),
+            "startDate": fhir_date(goal["effective_at"]),
+            "expressedBy": practitioner_ref(goal["actor"]["id"]),
+        }
+        target: dict[str, Any] = {}
+        if goal.get("target"):
+            target["detailString"] = goal["target"]
+        if goal.get("due_date"):
+            target["dueDate"] = fhir_date(goal["due_date"])
+        if target:
+            resource["target"] = [target]
+        if status in GOAL_ACHIEVEMENT:
+            code, display = GOAL_ACHIEVEMENT[status]
+            resource["achievementStatus"] = v.concept(display, v.coding(ACHIEVEMENT, code,
+                                                                        display))
+        if goal.get("status_changed_at") is not None:
+            resource["statusDate"] = fhir_date(goal["status_changed_at"])
+            if goal.get("status_note"):
+                resource["statusReason"] = goal["status_note"]
+        made_by = [goal["event_id"], *sel.ids_about("goal_id", goal["goal_id"],
+                                                   "GoalStatusChanged")]
+        entries.append(Entry(resource, made_by))
+    return entries
+
+
+def care_plan_entries(sel: Selection) -> list[Entry]:
+    state = sel.state
+    activities: list[dict[str, Any]] = []
+    for order in state.orders.values():
+        if order["status"] == "active":
+            activities.append({"reference": ref("MedicationRequest",
+                                                request_id(order["steps"][-1]["event_id"]))})
+    for follow_up in sorted(state.follow_ups.values(), key=lambda f: (moment(f["due_at"]),
+                                                                f["follow_up_id"])):
+        detail: dict[str, Any] = {
+            "kind": "Appointment",
+            "status": "completed" if follow_up["status"] == "completed" else "scheduled",
+            "description": follow_up["purpose"],
+            "scheduledPeriod": {"end": instant(moment(follow_up["due_at"]))},
+        }
+        activity: dict[str, Any] = {"detail": detail}
+        if follow_up.get("outcome"):
+            activity["outcomeCodeableConcept"] = [{"text": follow_up["outcome"]}]
+        activities.append(activity)
+    resource: dict[str, Any] = {
+        "resourceType": "CarePlan",
+        "id": resource_id("CarePlan", sel.patient_id),
+        "status": "active",
+        "intent": "plan",
+        "title": "CareLog care plan",
+        "subject": patient_ref(sel),
+        "careTeam": [ref("CareTeam", resource_id("CareTeam", sel.patient_id))],
+    }
+    if state.patient.get("registered_at") is not None:
+        resource["period"] = {"start": instant(moment(state.patient["registered_at"]))}
+    if state.goals:
+        resource["goal"] = [ref("Goal", goal_id(g)) for g in state.goals]
+    if activities:
+        resource["activity"] = activities
+    made_by = [e.event_id for e in sel.events
+               if event_type(e) in {"PatientRegistered", "GoalSet", "FollowUpScheduled",
+                                       "FollowUpCompleted", *MEDICATION_EVENTS}]
+    return [Entry(resource, made_by)]

@@ -1,0 +1,170 @@
+"""Medication orders as FHIR: one ``MedicationRequest`` per version of an order, one
+``MedicationStatement`` per order, and the current medication ``List``.
+
+A dose change is a new request whose ``priorPrescription`` is the request it replaces;
+the replaced one is ``stopped`` with the change's reason. A discontinuation stops the last
+version with its reason (and taper). Versions follow clinical (effective) order, the order
+the fold keeps an order's steps in, so a late-entered dose change slots in where it
+happened. The statements are ``active`` for the current list at the export's time and
+``stopped`` otherwise; the ``List`` names the active ones.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from services.fhir import vocabulary as v
+from services.fhir.dosage import dosage
+from services.fhir.patient import patient_ref, practitioner_ref
+from services.fhir.references import Entry, instant, ref, resource_id
+from services.fhir.selection import Selection
+
+MEDICATION_EVENTS = ("MedicationPrescribed", "DoseChanged", "MedicationDiscontinued")
+
+
+def request_id(step_event_id: str) -> str:
+    return resource_id("MedicationRequest", step_event_id)
+
+
+def statement_id(order_id: str) -> str:
+    return resource_id("MedicationStatement", order_id)
+
+
+def request_ref_at(sel: Selection, order_id: str | None,
+                   at: datetime | None) -> dict[str, Any] | None:
+    """The version of an order in effect at ``at`` (its first version before it started)."""
+    order = sel.state.orders.get(order_id) if order_id else None
+    if order is None:
+        return None
+    steps = order["steps"]
+    chosen = steps[0]
+    for step in steps:
+        if at is None or step["effective_at"] <= at:
+            chosen = step
+    return ref("MedicationRequest", request_id(chosen["event_id"]))
+
+
+def statement_ref(sel: Selection, order_id: str | None) -> dict[str, Any] | None:
+    if not order_id or order_id not in sel.state.orders:
+        return None
+    return ref("MedicationStatement", statement_id(order_id))
+
+
+def drug_concept(drug: dict[str, Any]) -> dict[str, Any]:
+    codings = []
+    if drug.get("rxnorm"):
+        codings.append(v.coding(v.RXNORM, str(drug["rxnorm"]), drug.get("generic") or None))
+    return v.concept(drug["name"], *codings)
+
+
+def medication_entries(sel: Selection) -> list[Entry]:
+    entries: list[Entry] = []
+    active: list[dict[str, Any]] = []
+    all_events: list[str] = []
+    recorded: list[datetime] = []
+    for order_id, order in sel.state.orders.items():
+        stops = sel.about("order_id", order_id, "MedicationDiscontinued")
+        stop_ids = [e.event_id for e in stops] if order["status"] == "discontinued" else []
+        entries.extend(_requests(sel, order, stop_ids))
+        statement = _statement(sel, order, stops if stop_ids else [])
+        made_by = [s["event_id"] for s in order["steps"]] + stop_ids
+        entries.append(Entry(statement, made_by))
+        all_events.extend(made_by)
+        recorded.extend([s["recorded_at"] for s in order["steps"]])
+        recorded.extend(e.timestamp for e in stops if stop_ids)
+        if order["status"] == "active":
+            active.append(statement)
+    if sel.state.orders:
+        entries.append(Entry(_current_list(sel, active, max(recorded)), all_events))
+    return entries
+
+
+def _requests(sel: Selection, order: dict[str, Any], stop_ids: list[str]) -> list[Entry]:
+    steps = order["steps"]
+    entries = []
+    for i, step in enumerate(steps):
+        later = steps[i + 1] if i + 1 < len(steps) else None
+        resource: dict[str, Any] = {
+            "resourceType": "MedicationRequest",
+            "id": request_id(step["event_id"]),
+            "identifier": [v.identifier("order-id", order["order_id"]),
+                           v.identifier("event-id", step["event_id"])],
+            "status": "active",
+            "intent": "order",
+            "medicationCodeableConcept": drug_concept(order["drug"]),
+            "subject": patient_ref(sel),
+            "authoredOn": instant(step["effective_at"]),
+            "requester": practitioner_ref(step["actor"]["id"]),
+            "reasonCode": [{"text": order["indication"]}],
+            "dosageInstruction": [dosage(step["dose"], step["frequency"], order["route"],
+                                         order.get("instructions"))],
+        }
+        made_by = [step["event_id"]]
+        if i > 0:
+            resource["priorPrescription"] = ref("MedicationRequest",
+                                                request_id(steps[i - 1]["event_id"]))
+            resource["note"] = [{"text": f"Dose changed: {step['reason']}"}]
+        if later is not None:
+            resource["status"] = "stopped"
+            resource["statusReason"] = {"text": f"Dose changed: {later['reason']}"}
+            made_by.append(later["event_id"])
+        elif order["status"] == "discontinued":
+            resource["status"] = "stopped"
+            resource["statusReason"] = {"text": _stop_text(order)}
+            made_by.extend(stop_ids)
+        entries.append(Entry(resource, made_by))
+    return entries
+
+
+def _stop_text(order: dict[str, Any]) -> str:
+    text = f"Discontinued: {order['stop_reason']}"
+    return f"{text}. Taper: {order['taper']}" if order.get("taper") else text
+
+
+def _statement(sel: Selection, order: dict[str, Any], stops: list[Any]) -> dict[str, Any]:
+    latest = order["steps"][-1]
+    recorded = [s["recorded_at"] for s in order["steps"]] + [e.timestamp for e in stops]
+    source = stops[-1].actor_id if stops else latest["actor"]["id"]
+    period = {"start": instant(order["since"])}
+    statement: dict[str, Any] = {
+        "resourceType": "MedicationStatement",
+        "id": statement_id(order["order_id"]),
+        "identifier": [v.identifier("order-id", order["order_id"])],
+        "basedOn": [ref("MedicationRequest", request_id(latest["event_id"]))],
+        "status": "active",
+        "medicationCodeableConcept": drug_concept(order["drug"]),
+        "subject": patient_ref(sel),
+        "effectivePeriod": period,
+        "dateAsserted": instant(max(recorded)),
+        "informationSource": practitioner_ref(source),
+        "reasonCode": [{"text": order["indication"]}],
+        "dosage": [dosage(latest["dose"], latest["frequency"], order["route"],
+                          order.get("instructions"))],
+    }
+    if order["status"] == "discontinued":
+        statement["status"] = "stopped"
+        statement["statusReason"] = [{"text": _stop_text(order)}]
+        period["end"] = instant(order["stopped_at"])
+    return statement
+
+
+def _current_list(sel: Selection, active: list[dict[str, Any]],
+                  last_change: datetime) -> dict[str, Any]:
+    resource: dict[str, Any] = {
+        "resourceType": "List",
+        "id": resource_id("List", sel.patient_id, "medications"),
+        "status": "current",
+        "mode": "snapshot",
+        "title": "Current medications",
+        "code": v.concept("Medication list", v.coding(v.LIST_USE, "medications",
+                                                      "Medication List")),
+        "subject": patient_ref(sel),
+        "date": instant(last_change),
+    }
+    if active:
+        resource["entry"] = [{"item": ref("MedicationStatement", s["id"])} for s in active]
+    else:
+        resource["emptyReason"] = v.concept(
+            "No current medications", v.coding(v.LIST_EMPTY_REASON, "nilknown", "Nil Known"))
+    return resource

@@ -1,0 +1,114 @@
+"""Side effects as ``AdverseEvent`` and safety alerts as ``DetectedIssue``.
+
+An AdverseEvent's ``suspectEntity`` names the medication: FHIR R4/R4B allow a
+MedicationStatement there but not a MedicationRequest, so the instance is the order's
+MedicationStatement and the exact request version in effect when the effect was seen rides
+beside it in the ``suspect-request`` extension. A DetectedIssue is ``implicated`` with the
+request versions in effect when the alert fired; its ``mitigation`` holds the override given
+when the alert was raised and the resolution (acknowledged, overridden, changed).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from services.fhir import vocabulary as v
+from services.fhir.medications import request_ref_at, statement_ref
+from services.fhir.patient import patient_ref, practitioner_ref
+from services.fhir.references import Entry, instant, moment, resource_id
+from services.fhir.selection import Selection
+
+
+def side_effect_entries(sel: Selection) -> list[Entry]:
+    entries = []
+    for effect in sel.state.side_effects:
+        resource: dict[str, Any] = {
+            "resourceType": "AdverseEvent",
+            "id": resource_id("AdverseEvent", effect["side_effect_id"]),
+            "identifier": v.identifier("side-effect-id", effect["side_effect_id"]),
+            "actuality": "actual",
+            "event": {"text": effect["effect"]},
+            "subject": patient_ref(sel),
+            "date": instant(effect["effective_at"]),
+            "recordedDate": instant(effect["recorded_at"]),
+            "recorder": practitioner_ref(effect["actor"]["id"]),
+            "severity": v.concept(effect["severity"],
+                                  v.coding(v.AE_SEVERITY, effect["severity"],
+                                           effect["severity"].capitalize())),
+        }
+        extensions = []
+        statement = statement_ref(sel, effect.get("order_id"))
+        if statement is not None:
+            resource["suspectEntity"] = [{"instance": statement}]
+            request = request_ref_at(sel, effect["order_id"], effect["effective_at"])
+            extensions.append({"url": v.EXT_SUSPECT_REQUEST, "valueReference": request})
+        if effect.get("onset"):
+            extensions.append({"url": v.EXT_ONSET, "valueString": effect["onset"]})
+        if effect.get("action_taken"):
+            extensions.append({"url": v.EXT_ACTION_TAKEN, "valueString": effect["action_taken"]})
+        if extensions:
+            resource["extension"] = extensions
+        entries.append(Entry(resource, [effect["event_id"]]))
+    return entries
+
+
+def alert_entries(sel: Selection) -> list[Entry]:
+    entries = []
+    for alert in sel.state.alerts.values():
+        resource = detected_issue(sel, alert)
+        made_by = [alert["event_id"], *sel.ids_about("alert_id", alert["alert_id"],
+                                                     "SafetyAlertResolved")]
+        entries.append(Entry(resource, made_by))
+    return entries
+
+
+def detected_issue(sel: Selection, alert: dict[str, Any]) -> dict[str, Any]:
+    kind = alert["kind"]
+    codings = [v.coding(v.ALERT_KIND, kind, kind.replace("_", " "))]
+    if kind in v.ALERT_ACT_CODES:
+        code, display = v.ALERT_ACT_CODES[kind]
+        codings.insert(0, v.coding(v.ACT_CODE, code, display))
+    implicated = [r for r in (request_ref_at(sel, oid, alert["effective_at"])
+                              for oid in alert.get("order_ids", [])) if r is not None]
+    detail = alert["message"]
+    if alert.get("action"):
+        detail = f"{detail} {alert['action']}"
+    resource: dict[str, Any] = {
+        "resourceType": "DetectedIssue",
+        "id": resource_id("DetectedIssue", alert["alert_id"]),
+        "identifier": [v.identifier("alert-id", alert["alert_id"]),
+                       v.identifier("safety-rule", alert["rule_id"])],
+        "status": "final",
+        "code": v.concept(kind.replace("_", " "), *codings),
+        "severity": v.ALERT_SEVERITY.get(alert["severity"], "moderate"),
+        "patient": patient_ref(sel),
+        "identifiedDateTime": instant(alert["effective_at"]),
+        "detail": detail,
+        "extension": [{"url": v.EXT_RULE_SOURCE, "valueString": alert["source"]},
+                      {"url": v.EXT_RULE_PACK_VERSION,
+                       "valueString": alert["rule_pack_version"]}],
+    }
+    if implicated:
+        resource["implicated"] = implicated
+    mitigations = []
+    if alert.get("override_reason"):
+        mitigations.append({
+            "action": v.concept(f"overridden when written: {alert['override_reason']}",
+                                v.coding(v.ALERT_RESOLUTION, "overridden", "Overridden")),
+            "date": instant(alert["effective_at"]),
+            "author": practitioner_ref(alert["actor"]["id"]),
+        })
+    resolution = alert.get("resolution")
+    if resolution:
+        text = resolution["resolution"]
+        if resolution.get("reason"):
+            text = f"{text}: {resolution['reason']}"
+        mitigations.append({
+            "action": v.concept(text, v.coding(v.ALERT_RESOLUTION, resolution["resolution"],
+                                               resolution["resolution"].capitalize())),
+            "date": instant(moment(resolution["effective_at"])),
+            "author": practitioner_ref(resolution["actor"]["id"]),
+        })
+    if mitigations:
+        resource["mitigation"] = mitigations
+    return resource

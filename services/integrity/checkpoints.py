@@ -1,0 +1,301 @@
+"""Signed checkpoints, kept outside the database: the chain heads, signed with Ed25519.
+
+Whoever controls the database can rewrite the events and every chain link consistently;
+they cannot sign a checkpoint without the private key, which lives outside the database.
+A checkpoint is one JSON file (``checkpoint-<seq>.json``, seq zero-padded) naming each
+chain's head position and hash, the time, the previous checkpoint's digest (so removing
+one from the middle shows), the signing key's id and the signature over all of that.
+
+Beside the checkpoints, ``<chain>.witness`` files keep every link up to the latest
+checkpoint (40 bytes each). They are not trusted for detection: the signature is. They let
+the verifier name the first rewritten position when a signed head no longer matches.
+
+Layout of the checkpoint directory::
+
+    signing.pub            the public key (PEM); a verifier needs only this
+    checkpoint-0000000001.json ...
+    events.witness, access.witness
+    verified.json          the last verification's outcome, for /readyz
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import struct
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+    Ed25519PrivateKey,
+    Ed25519PublicKey,
+)
+
+FORMAT = "carelog-checkpoint/1"
+PUBLIC_KEY_FILE = "signing.pub"
+VERIFIED_FILE = "verified.json"
+_WITNESS = struct.Struct(">q32s")
+
+
+def key_id(public_key: Ed25519PublicKey) -> str:
+    """A short fingerprint of a public key: the first 16 hex digits of its SHA-256."""
+    raw = public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return hashlib.sha256(raw).hexdigest()[:16]
+
+
+def load_public_key(path: Path) -> Ed25519PublicKey:
+    key = serialization.load_pem_public_key(path.read_bytes())
+    if not isinstance(key, Ed25519PublicKey):
+        raise ValueError(f"{path} is not an Ed25519 public key")
+    return key
+
+
+class SigningKey:
+    """The Ed25519 key that signs checkpoints: loaded from its file, created on first use
+    (mode 0600), its public half written beside the checkpoints."""
+
+    def __init__(self, path: Path, checkpoint_dir: Path) -> None:
+        self.path = path
+        self.checkpoint_dir = checkpoint_dir
+
+    def private_key(self, *, create: bool = True) -> Ed25519PrivateKey | None:
+        if not self.path.exists():
+            if not create:
+                return None
+            self._create()
+        key = serialization.load_pem_private_key(self.path.read_bytes(), password=None)
+        if not isinstance(key, Ed25519PrivateKey):
+            raise ValueError(f"{self.path} is not an Ed25519 private key")
+        self._publish(key.public_key())
+        return key
+
+    def trusted_public_key(self, pinned: Path | None = None) -> Ed25519PublicKey | None:
+        """The key a verifier trusts: a pinned public key file, else the private key's own
+        public half, else the ``signing.pub`` beside the checkpoints."""
+        if pinned is not None:
+            return load_public_key(pinned)
+        with contextlib.suppress(OSError):
+            private = self.private_key(create=False)
+            if private is not None:
+                return private.public_key()
+        published = self.checkpoint_dir / PUBLIC_KEY_FILE
+        return load_public_key(published) if published.exists() else None
+
+    def _create(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        pem = Ed25519PrivateKey.generate().private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption())
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL
+        try:
+            fd = os.open(self.path, flags, 0o600)
+        except FileExistsError:  # another process made it first: use theirs
+            return
+        with os.fdopen(fd, "wb") as out:
+            out.write(pem)
+
+    def _publish(self, public: Ed25519PublicKey) -> None:
+        target = self.checkpoint_dir / PUBLIC_KEY_FILE
+        pem = public.public_bytes(serialization.Encoding.PEM,
+                                  serialization.PublicFormat.SubjectPublicKeyInfo)
+        if target.exists() and target.read_bytes() == pem:
+            return
+        self.checkpoint_dir.mkdir(parents=True, exist_ok=True)
+        _atomic_write(target, pem)
+
+
+@dataclass(frozen=True)
+class ChainHead:
+    """Where one chain stood: its last position and the link there (hex)."""
+
+    position: int
+    head: str
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """A signed statement of every chain's head at one moment."""
+
+    seq: int
+    time: str
+    chains: dict[str, ChainHead]
+    previous: str | None
+    key_id: str
+    signature: str = ""
+    path: Path | None = field(default=None, compare=False)
+
+    def payload(self) -> bytes:
+        """The signed bytes: canonical JSON of everything but the signature."""
+        body = {
+            "format": FORMAT, "seq": self.seq, "time": self.time, "previous": self.previous,
+            "key_id": self.key_id,
+            "chains": {name: {"position": h.position, "head": h.head}
+                       for name, h in sorted(self.chains.items())},
+        }
+        return json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
+
+    def digest(self) -> str:
+        return hashlib.sha256(self.payload()).hexdigest()
+
+    def signed(self, key: Ed25519PrivateKey) -> Checkpoint:
+        signature = base64.b64encode(key.sign(self.payload())).decode()
+        return Checkpoint(self.seq, self.time, self.chains, self.previous, self.key_id,
+                          signature, self.path)
+
+    def signature_problem(self, public_key: Ed25519PublicKey | None) -> str | None:
+        """Why this checkpoint's signature cannot be trusted, or None if it can."""
+        if public_key is None:
+            return "no public key to check it with"
+        if self.key_id != key_id(public_key):
+            return (f"signed by key {self.key_id}, not by the trusted key "
+                    f"{key_id(public_key)}")
+        try:
+            public_key.verify(base64.b64decode(self.signature, validate=True), self.payload())
+        except (InvalidSignature, ValueError):
+            return "its signature does not match its content (edited or forged)"
+        return None
+
+    def as_json(self) -> dict[str, Any]:
+        return {**json.loads(self.payload()), "signature": self.signature}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any], path: Path | None = None) -> Checkpoint:
+        if data.get("format") != FORMAT:
+            raise ValueError(f"not a {FORMAT} file")
+        return cls(
+            seq=int(data["seq"]), time=str(data["time"]),
+            chains={str(name): ChainHead(int(h["position"]), str(h["head"]))
+                    for name, h in data["chains"].items()},
+            previous=data.get("previous"), key_id=str(data["key_id"]),
+            signature=str(data["signature"]), path=path,
+        )
+
+
+@dataclass(frozen=True)
+class Unreadable:
+    """A file in the checkpoint directory that should be a checkpoint and is not."""
+
+    path: Path
+    reason: str
+
+
+class CheckpointDirectory:
+    """The checkpoint files, the witness files and the verification mark in one folder."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    @contextlib.contextmanager
+    def locked(self) -> Iterator[None]:
+        """Serialise checkpoint writers (API process, workers, CLI) on this directory."""
+        self.path.mkdir(parents=True, exist_ok=True)
+        with open(self.path / ".lock", "a+b") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def load(self) -> tuple[list[Checkpoint], list[Unreadable]]:
+        """Every checkpoint in sequence order, and the files that failed to parse."""
+        checkpoints: list[Checkpoint] = []
+        unreadable: list[Unreadable] = []
+        if not self.path.is_dir():
+            return checkpoints, unreadable
+        for file in sorted(self.path.glob("checkpoint-*.json")):
+            try:
+                checkpoints.append(Checkpoint.from_json(json.loads(file.read_text()), file))
+            except (OSError, ValueError, KeyError, TypeError) as exc:
+                unreadable.append(Unreadable(file, f"unreadable: {exc}"))
+        checkpoints.sort(key=lambda c: c.seq)
+        return checkpoints, unreadable
+
+    def latest(self) -> Checkpoint | None:
+        """The newest checkpoint (by its zero-padded file name: one file read)."""
+        if not self.path.is_dir():
+            return None
+        for file in sorted(self.path.glob("checkpoint-*.json"), key=_seq, reverse=True):
+            try:
+                return Checkpoint.from_json(json.loads(file.read_text()), file)
+            except (OSError, ValueError, KeyError, TypeError):
+                continue
+        return None
+
+    def write(self, checkpoint: Checkpoint) -> Path:
+        target = self.path / f"checkpoint-{checkpoint.seq:010d}.json"
+        _atomic_write(target, (json.dumps(checkpoint.as_json(), indent=2) + "\n").encode())
+        return target
+
+    # -- witness files ---------------------------------------------------------------------
+    def witness_path(self, chain: str) -> Path:
+        return self.path / f"{chain}.witness"
+
+    def witness_last(self, chain: str) -> int:
+        """The last position in a chain's witness file (0 if none); a torn tail is cut."""
+        path = self.witness_path(chain)
+        if not path.exists():
+            return 0
+        with open(path, "r+b") as handle:
+            size = handle.seek(0, os.SEEK_END)
+            whole = size - size % _WITNESS.size
+            if whole != size:
+                handle.truncate(whole)
+            if whole == 0:
+                return 0
+            handle.seek(whole - _WITNESS.size)
+            position, _ = _WITNESS.unpack(handle.read(_WITNESS.size))
+            return int(position)
+
+    def witness_append(self, chain: str, links: list[tuple[int, bytes]]) -> None:
+        if not links:
+            return
+        self.path.mkdir(parents=True, exist_ok=True)
+        with open(self.witness_path(chain), "ab") as handle:
+            handle.write(b"".join(_WITNESS.pack(p, h) for p, h in links))
+            handle.flush()
+            os.fsync(handle.fileno())
+
+    def witness_range(self, chain: str, after: int, upto: int) -> dict[int, bytes] | None:
+        """The witnessed links in (after, upto], or None if there is no witness file."""
+        path = self.witness_path(chain)
+        if not path.exists():
+            return None
+        data = path.read_bytes()
+        data = data[: len(data) - len(data) % _WITNESS.size]
+        return {p: h for p, h in _WITNESS.iter_unpack(data) if after < p <= upto}
+
+    # -- the last verification, for /readyz ------------------------------------------------
+    def write_verified(self, mark: dict[str, Any]) -> None:
+        self.path.mkdir(parents=True, exist_ok=True)
+        _atomic_write(self.path / VERIFIED_FILE, (json.dumps(mark) + "\n").encode())
+
+    def read_verified(self) -> dict[str, Any] | None:
+        try:
+            data = json.loads((self.path / VERIFIED_FILE).read_text())
+        except (OSError, ValueError):
+            return None
+        return data if isinstance(data, dict) else None
+
+
+def _seq(file: Path) -> int:
+    try:
+        return int(file.stem.rsplit("-", 1)[1])
+    except (IndexError, ValueError):
+        return -1
+
+
+def _atomic_write(target: Path, data: bytes) -> None:
+    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    with open(temporary, "wb") as out:
+        out.write(data)
+        out.flush()
+        os.fsync(out.fileno())
+    os.replace(temporary, target)

@@ -1,0 +1,182 @@
+"""CareLog's audit integrity, as the rest of CareLog calls it: checkpoint, verify, status.
+
+``CareLog.integrity`` (services/bootstrap.py) is one of these. ``checkpoint()`` is cheap
+(it re-verifies and witnesses only what was written since the previous checkpoint) and
+can run as often as wanted; ``verify()`` walks the whole log; ``verify_new()`` continues
+from the last verification; ``status()`` is what /readyz reports (the last verified
+position and the newest checkpoint); ``checkpoint_forever()`` runs in a worker thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from services.integrity.checkpoints import (
+    ChainHead,
+    Checkpoint,
+    CheckpointDirectory,
+    SigningKey,
+    key_id,
+)
+from services.integrity.classify import classify
+from services.integrity.verify import Verifier, VerifyResult
+from services.integrity.walk import ChainSource, walk
+
+log = logging.getLogger(__name__)
+
+
+class IntegrityViolation(Exception):
+    """The log does not verify: CareLog refuses to sign a checkpoint over it."""
+
+    def __init__(self, message: str, problems: list[Any]) -> None:
+        super().__init__(message)
+        self.problems = problems
+
+
+class Integrity:
+    """Checkpoints and verification over CareLog's chains (the event log, the access log)."""
+
+    def __init__(self, sources: Callable[[], dict[str, ChainSource]], checkpoint_dir: Path,
+                 signing_key: Path | None = None) -> None:
+        self._sources = sources
+        self.directory = CheckpointDirectory(checkpoint_dir)
+        self.key = SigningKey(signing_key or checkpoint_dir.parent / "signing.key",
+                              checkpoint_dir)
+
+    @property
+    def sources(self) -> dict[str, ChainSource]:
+        return self._sources()
+
+    def public_key(self, pinned: Path | None = None) -> Ed25519PublicKey | None:
+        return self.key.trusted_public_key(pinned)
+
+    # -- checkpoints -----------------------------------------------------------------------
+    def checkpoint(self) -> Checkpoint | None:
+        """Sign the chains' current heads (unless nothing moved since the last checkpoint).
+
+        Only what was written since the previous checkpoint is re-verified and witnessed;
+        a log that does not verify there is not signed (``IntegrityViolation``).
+        """
+        private = self.key.private_key()
+        assert private is not None
+        with self.directory.locked():
+            latest = self.directory.latest()
+            heads: dict[str, ChainHead] = {}
+            for name, source in self.sources.items():
+                heads[name] = self._advance(name, source, latest)
+            if latest is not None and latest.chains == heads:
+                return latest
+            if not any(head.position for head in heads.values()) and latest is None:
+                return None  # an empty store: nothing to vouch for yet
+            checkpoint = Checkpoint(
+                seq=(latest.seq + 1) if latest else 1,
+                time=datetime.now(UTC).isoformat(),
+                chains=heads,
+                previous=latest.digest() if latest else None,
+                key_id=key_id(private.public_key()),
+            ).signed(private)
+            path = self.directory.write(checkpoint)
+            log.info("checkpoint %s written: %s", checkpoint.seq,
+                     {n: h.position for n, h in heads.items()})
+            return Checkpoint(checkpoint.seq, checkpoint.time, checkpoint.chains,
+                              checkpoint.previous, checkpoint.key_id, checkpoint.signature,
+                              path)
+
+    def _advance(self, name: str, source: ChainSource, latest: Checkpoint | None) -> ChainHead:
+        since = latest.chains.get(name) if latest else None
+        start = since.position + 1 if since else 1
+        if since is not None and since.position > 0:
+            before = source.chain_link_before(start)
+            if before is None or before != (since.position, bytes.fromhex(since.head)):
+                raise IntegrityViolation(
+                    f"The {name} log no longer matches checkpoint {latest.seq if latest else 0}"
+                    f" at position {since.position}: run `carelog verify`.", [])
+        witnessed = self.directory.witness_last(name)
+        links: list[tuple[int, bytes]] = []
+        outcome = walk(source, start, collect=links)
+        problems = classify(name, outcome)
+        if problems:
+            raise IntegrityViolation(
+                f"The {name} log does not verify at {problems[0]}: no checkpoint signed.",
+                problems)
+        if witnessed < start - 1:  # witness file lost or new: fill the gap from the store
+            links = source.select_chain_links(witnessed, start - 1) + links
+        self.directory.witness_append(name, [(p, h) for p, h in links if p > witnessed])
+        if outcome.last_position == 0 and since is not None:
+            return since
+        return ChainHead(outcome.last_position, outcome.last_link.hex())
+
+    # -- verification ----------------------------------------------------------------------
+    def verify(self, from_position: int | None = None, *,
+               public_key: Path | None = None, record: bool = True) -> VerifyResult:
+        """Verify every chain and checkpoint; record the outcome for /readyz."""
+        verifier = Verifier(self.sources, self.directory, self.public_key(public_key))
+        result = verifier.run(from_position)
+        if record:
+            self.directory.write_verified(self._mark(result))
+        return result
+
+    def verify_new(self) -> VerifyResult:
+        """Verify from where the last good verification stopped (cheap; for routine use).
+
+        Falls back to a full verification if there is no good mark or the stored link at
+        the mark no longer matches it.
+        """
+        mark = self.directory.read_verified() or {}
+        events = (mark.get("chains") or {}).get("events") or {}
+        position, head = int(events.get("head_position") or 0), events.get("head")
+        if mark.get("ok") and position and head:
+            before = self.sources["events"].chain_link_before(position + 1)
+            if before == (position, bytes.fromhex(head)):
+                return self.verify(from_position=position + 1)
+        return self.verify()
+
+    def last_verified(self) -> dict[str, Any] | None:
+        """The last verification's outcome: ``{"ok", "time", "verified_position",
+        "first_problem", ...}``, or None if CareLog was never verified here."""
+        return self.directory.read_verified()
+
+    def status(self) -> dict[str, Any]:
+        """For /readyz, cheap (two small files): the last verified position and outcome,
+        and the newest checkpoint."""
+        mark = self.last_verified() or {}
+        latest = self.directory.latest()
+        return {
+            "verified_position": mark.get("verified_position"),
+            "verified_from": ((mark.get("chains") or {}).get("events") or {}).get("start"),
+            "verified_ok": mark.get("ok"),
+            "verified_at": mark.get("time"),
+            "first_problem": mark.get("first_problem"),
+            "checkpoint": None if latest is None else {
+                "seq": latest.seq, "time": latest.time,
+                "positions": {name: head.position for name, head in latest.chains.items()},
+            },
+        }
+
+    def checkpoint_forever(self, interval: float, stop: threading.Event) -> None:
+        """Every ``interval`` seconds until ``stop`` is set (for a worker thread):
+        checkpoint, then ``verify_new()`` so /readyz stays current. A log that does not
+        verify is logged, not signed, and tried again next time."""
+        while not stop.wait(interval):
+            try:
+                self.checkpoint()
+                result = self.verify_new()
+                if not result.ok:
+                    log.error("audit log verification failed: %s", result.first_problem)
+            except IntegrityViolation as exc:
+                log.error("audit checkpoint refused: %s", exc)
+            except Exception:
+                log.exception("audit checkpoint failed; retrying in %ss", interval)
+
+    @staticmethod
+    def _mark(result: VerifyResult) -> dict[str, Any]:
+        data = result.as_dict()
+        data["problems"] = data["problems"][:20]
+        return data

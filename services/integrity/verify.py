@@ -1,0 +1,247 @@
+"""``carelog verify``: recompute every chain, check every checkpoint, name the first damage.
+
+Two independent checks, because they catch different attackers:
+
+1. the chains: every link is recomputed over the stored records. This catches anyone who
+   edits, deletes, moves or inserts records without recomputing the links after them;
+2. the checkpoints: each signature is checked against the trusted public key, and each
+   signed head against the stored link at its position. This catches someone who controls
+   the database and rewrites the records *and* all the links consistently (or cuts the
+   tail): they cannot sign. The witness files then name the first rewritten position.
+
+Records written after the newest checkpoint are covered by (1) only: that is the window a
+database owner could rewrite unnoticed, as long as the checkpoint interval.
+"""
+
+from __future__ import annotations
+
+import time
+from bisect import bisect_right
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from services.integrity.checkpoints import Checkpoint, CheckpointDirectory, key_id
+from services.integrity.classify import Problem, classify
+from services.integrity.walk import ChainSource, WalkOutcome, walk
+
+CHAIN_ORDER = ("events", "access", "checkpoints")
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    """How far one chain was verified."""
+
+    name: str
+    start: int
+    stop: int
+    records: int
+    head_position: int
+    head: str
+    attested_position: int  # the newest position a valid checkpoint vouches for
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"start": self.start, "stop": self.stop, "records": self.records,
+                "head_position": self.head_position, "head": self.head,
+                "attested_position": self.attested_position}
+
+
+@dataclass
+class VerifyResult:
+    """The outcome of a verification: ok, or the problems in the order to read them."""
+
+    problems: list[Problem]
+    chains: dict[str, ChainReport]
+    checkpoints: int
+    key_id: str | None
+    seconds: float
+    warnings: list[str] = field(default_factory=list)
+    time: str = field(default_factory=lambda: datetime.now(UTC).isoformat())
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    @property
+    def first_problem(self) -> Problem | None:
+        return self.problems[0] if self.problems else None
+
+    @property
+    def verified_position(self) -> int:
+        """The event log is sound up to this position (the end of the range checked if
+        all is well, else just before the first problem in the event log)."""
+        report = self.chains.get("events")
+        if report is None:
+            return 0
+        bad = [p.position for p in self.problems if p.chain == "events"]
+        return min(bad) - 1 if bad else report.head_position
+
+    @property
+    def records(self) -> int:
+        return sum(report.records for report in self.chains.values())
+
+    def as_dict(self) -> dict[str, Any]:
+        first = self.first_problem
+        return {
+            "ok": self.ok, "time": self.time, "seconds": round(self.seconds, 3),
+            "verified_position": self.verified_position,
+            "first_problem": first.as_dict() if first else None,
+            "problems": [p.as_dict() for p in self.problems],
+            "chains": {name: report.as_dict() for name, report in self.chains.items()},
+            "checkpoints": self.checkpoints, "key_id": self.key_id,
+            "warnings": self.warnings,
+        }
+
+
+class Verifier:
+    """Verifies named chains against the checkpoints in one directory."""
+
+    def __init__(self, sources: dict[str, ChainSource], directory: CheckpointDirectory,
+                 public_key: Ed25519PublicKey | None) -> None:
+        self.sources = sources
+        self.directory = directory
+        self.public_key = public_key
+
+    def run(self, from_position: int | None = None) -> VerifyResult:
+        """Verify everything; ``from_position`` starts the event log there (the link just
+        before it is taken as stored)."""
+        began = time.perf_counter()
+        checkpoints, problems, warnings = self._trusted_checkpoints()
+        chains: dict[str, ChainReport] = {}
+        for name, source in self.sources.items():
+            start = max(1, from_position or 1) if name == "events" else 1
+            found, report = self._verify_chain(name, source, start, checkpoints)
+            problems.extend(found)
+            chains[name] = report
+            unattested = report.head_position > report.attested_position
+            if unattested and report.records:
+                warnings.append(f"{name}: positions after {report.attested_position} are "
+                                "not yet covered by a signed checkpoint")
+        if not checkpoints:
+            warnings.append("no valid checkpoint: a consistent rewrite of the whole database "
+                            "would not be detected")
+        problems.sort(key=lambda p: (CHAIN_ORDER.index(p.chain), p.position))
+        return VerifyResult(
+            problems=problems, chains=chains, checkpoints=len(checkpoints),
+            key_id=key_id(self.public_key) if self.public_key else None,
+            seconds=time.perf_counter() - began, warnings=warnings,
+        )
+
+    # -- checkpoints -----------------------------------------------------------------------
+    def _trusted_checkpoints(self) -> tuple[list[Checkpoint], list[Problem], list[str]]:
+        """The checkpoints whose signatures hold, and problems with any of them.
+
+        A bad signature makes a checkpoint untrusted. A break in the sequence (a file
+        removed or replaced) is reported, but does not discredit its neighbours: their own
+        signatures still vouch for what they say.
+        """
+        checkpoints, unreadable = self.directory.load()
+        problems = [Problem("checkpoints", 0, "bad-checkpoint", f"{u.path.name}: {u.reason}",
+                            "signature") for u in unreadable]
+        trusted: list[Checkpoint] = []
+        before: Checkpoint | None = None  # the file before, trusted or not
+        before_ok = True
+        for checkpoint in checkpoints:
+            where = checkpoint.chains.get("events")
+            position = where.position if where else 0
+            name = checkpoint.path.name if checkpoint.path else f"seq {checkpoint.seq}"
+
+            def bad(reason: str, position: int = position, name: str = name) -> None:
+                problems.append(Problem("checkpoints", position, "bad-checkpoint",
+                                        f"{name}: {reason}", "signature"))
+
+            reason = checkpoint.signature_problem(self.public_key)
+            if reason is not None:
+                bad(reason)
+            expected_seq = before.seq + 1 if before else 1
+            if checkpoint.seq != expected_seq:
+                bad(f"checkpoint(s) {expected_seq}..{checkpoint.seq - 1} are missing from "
+                    "the directory")
+            elif before is not None and before_ok and reason is None \
+                    and checkpoint.previous != before.digest():
+                bad("it does not follow the checkpoint before it (one was replaced)")
+            last = trusted[-1] if trusted else None
+            if reason is None and last is not None and any(
+                    h.position < last.chains[c].position
+                    for c, h in checkpoint.chains.items() if c in last.chains):
+                bad("its positions go backwards")
+            if reason is None:
+                trusted.append(checkpoint)
+            before, before_ok = checkpoint, reason is None
+        return trusted, problems, []
+
+    # -- one chain -------------------------------------------------------------------------
+    def _verify_chain(self, name: str, source: ChainSource, start: int,
+                      checkpoints: list[Checkpoint]) -> tuple[list[Problem], ChainReport]:
+        heads: dict[int, tuple[int, bytes]] = {}
+        for checkpoint in checkpoints:
+            head = checkpoint.chains.get(name)
+            if head is not None and head.position >= start and head.position > 0:
+                heads.setdefault(head.position, (checkpoint.seq, bytes.fromhex(head.head)))
+        outcome = walk(source, start, watch=frozenset(heads))
+        witnessed: dict[int, bytes] | None = None
+        order: list[int] = []
+
+        def witness(after: int, upto: int) -> dict[int, bytes] | None:
+            nonlocal witnessed
+            if witnessed is None:  # read once, and only if something is wrong
+                witnessed = self.directory.witness_range(name, 0, 2**62) or {}
+                order.extend(sorted(witnessed))
+            inside = order[bisect_right(order, after):bisect_right(order, upto)]
+            return {p: witnessed[p] for p in inside}
+
+        problems = classify(name, outcome, witness)
+        attested, good_before = 0, start - 1
+        for position in sorted(heads):
+            seq, signed = heads[position]
+            if outcome.heads_seen.get(position) == signed:
+                attested = good_before = position
+                continue
+            problems.append(self._locate(name, source, outcome, good_before, position, seq))
+            break  # later checkpoints fail for the same reason
+        earlier = [c.chains[name].position for c in checkpoints
+                   if name in c.chains and c.chains[name].position < start]
+        if not attested and earlier:
+            attested = max(earlier)
+        report = ChainReport(name, start, outcome.stop, outcome.records, outcome.last_position,
+                             outcome.last_link.hex(), attested)
+        return problems, report
+
+    def _locate(self, name: str, source: ChainSource, outcome: WalkOutcome, after: int,
+                position: int, seq: int) -> Problem:
+        """The first position in (after, position] where the store and the witness of a
+        failed checkpoint disagree."""
+        stored_max = max(outcome.last_position, outcome.last_record_position)
+        witness = self.directory.witness_range(name, after, position)
+        signed = f"the signed checkpoint {seq} (position {position})"
+        if witness:
+            stored = dict(source.select_chain_links(after, position))
+            for at in sorted(set(witness) | set(stored)):
+                theirs, ours = witness.get(at), stored.get(at)
+                if theirs == ours:
+                    continue
+                if ours is None:
+                    if at > stored_max:
+                        return Problem(name, at, "truncated",
+                                       f"this record and every one after it are gone; "
+                                       f"{signed} vouches for them", "checkpoint")
+                    return Problem(name, at, "missing",
+                                   f"{signed} vouches for a record here that is gone, and "
+                                   "the chain was rewritten to hide it", "checkpoint")
+                if theirs is None:
+                    return Problem(name, at, "forged",
+                                   f"a record that {signed} does not know of, with the "
+                                   "chain rewritten to include it", "checkpoint")
+                return Problem(name, at, "changed",
+                               f"the record and its chain were rewritten consistently; "
+                               f"{signed} disagrees from here", "checkpoint")
+        if position > stored_max:
+            return Problem(name, stored_max + 1, "truncated",
+                           f"the log ends at {stored_max}, but {signed} vouches for "
+                           "records up to it", "checkpoint")
+        return Problem(name, position, "changed",
+                       f"the chain head here does not match {signed}: something in positions "
+                       f"{after + 1}..{position} was rewritten (no witness to say where)",
+                       "checkpoint")

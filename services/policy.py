@@ -1,0 +1,124 @@
+"""Authorization: who may read or write what, decided in one place the web layer calls.
+
+Rules (DESIGN.md): clinicians see a patient only while on the care team (or under
+unexpired emergency access, which is flagged for review); auditors read histories and the
+audit trail, never write, never see psychotherapy note text; admins manage staff and read
+no clinical data. Every decision about patient data is recorded in the access log,
+denials included.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from domain.actor import CLINICAL_ROLES, Actor, Role
+from domain.errors import NotFoundError, NotPermittedError
+from domain.patient_record import PatientRecord
+from domain.permissions import WHAT, WRITE_ROLES
+
+AUDITOR_READS = frozenset({"plan", "history", "audit", "audit_all", "patients", "fhir", "notes"})
+CLINICIAN_READS = frozenset(
+    {"plan", "history", "audit", "patients", "dashboard", "feed", "notes", "fhir", "export"}
+)
+
+
+@dataclass(frozen=True)
+class RequestInfo:
+    """Where a request came from, for the access log."""
+
+    request_id: str
+    source: str
+
+
+@dataclass(frozen=True)
+class PatientAccess:
+    """A granted read of one patient's data."""
+
+    record: PatientRecord
+    flagged: bool  # under emergency access: flagged for review
+
+
+Recorder = Callable[..., Any]
+
+
+class Policy:
+    """The role table and care-team rules, with every decision recorded."""
+
+    def __init__(self, load_record: Callable[[str], PatientRecord], record_access: Recorder,
+                 clock: Callable[[], datetime] | None = None) -> None:
+        self.load_record = load_record
+        self.record_access = record_access
+        self.clock = clock or (lambda: datetime.now(UTC))
+
+    def _deny(self, actor: Actor, patient_id: str | None, what: str, info: RequestInfo,
+              message: str) -> NotPermittedError:
+        self.record_access(actor_id=actor.id, actor_role=str(actor.role), patient_id=patient_id,
+                           what=what, request_id=info.request_id, source=info.source,
+                           allowed=False, reason=message)
+        return NotPermittedError(message)
+
+    def may_read_kind(self, actor: Actor, what: str) -> bool:
+        if what == "metrics":  # operational figures, no patient data
+            return actor.role in {Role.ADMIN, Role.AUDITOR}
+        if actor.role is Role.AUDITOR:
+            return what in AUDITOR_READS
+        if actor.role in CLINICAL_ROLES:
+            return what in CLINICIAN_READS
+        return False
+
+    def require_read_kind(self, actor: Actor, what: str, info: RequestInfo,
+                          patient_id: str | None = None) -> None:
+        """The role may read this kind of data at all (no patient named yet)."""
+        if not self.may_read_kind(actor, what):
+            raise self._deny(actor, patient_id, what, info,
+                             f"A {actor.role} may not read {what.replace('_', ' ')}.")
+
+    def read_patient(self, actor: Actor, patient_id: str, what: str,
+                     info: RequestInfo) -> PatientAccess:
+        """Check and record one read of a patient's data."""
+        self.require_read_kind(actor, what, info, patient_id)
+        record = self.load_record(patient_id)  # NotFoundError for an unknown patient
+        flagged = False
+        if actor.role in CLINICAL_ROLES:
+            now = self.clock()
+            if not record.is_member(actor.id):
+                if not record.has_emergency_access(actor.id, now):
+                    raise self._deny(actor, patient_id, what, info,
+                                     "You are not on this patient's care team.")
+                flagged = True
+        self.record_access(actor_id=actor.id, actor_role=str(actor.role), patient_id=patient_id,
+                           what=what, request_id=info.request_id, source=info.source,
+                           allowed=True, flagged=flagged)
+        return PatientAccess(record, flagged)
+
+    def require_write(self, actor: Actor, what: str, info: RequestInfo,
+                      patient_id: str | None = None) -> None:
+        """The role table, before anything is loaded (the aggregate checks it again)."""
+        allowed = WRITE_ROLES.get(what, frozenset())
+        if actor.role not in allowed:
+            raise self._deny(actor, patient_id, f"write:{what}", info,
+                             f"A {actor.role} may not {WHAT.get(what, what)}.")
+        if what == "medication" and not actor.may_prescribe:
+            raise self._deny(actor, patient_id, f"write:{what}", info,
+                             "Only a psychiatrist, or a pharmacist with the prescriber "
+                             "privilege, may prescribe or change medication.")
+
+    def record_denied_write(self, actor: Actor, patient_id: str | None, what: str,
+                            info: RequestInfo, message: str) -> None:
+        """A write the domain refused for permission reasons is an access attempt too."""
+        self._deny(actor, patient_id, f"write:{what}", info, message)
+
+    def may_read_note_text(self, actor: Actor, note: dict[str, Any]) -> bool:
+        """Psychotherapy notes: the author alone. Progress notes: the team and auditors."""
+        if note.get("kind") == "psychotherapy":
+            return bool(note.get("author_id") == actor.id)
+        return actor.role in CLINICAL_ROLES or actor.role is Role.AUDITOR
+
+
+def require_found(value: Any, message: str, field: str | None = None) -> Any:
+    if value is None:
+        raise NotFoundError(message, field)
+    return value

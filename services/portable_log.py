@@ -1,0 +1,250 @@
+"""The portable log: CareLog's stored events as NDJSON, with their chain hashes, to move a
+store or hand it to an auditor, and the import that refuses a tampered file.
+
+Format ``carelog-log/1``, one JSON object per line:
+
+- a header: ``scope`` ("store" or "patient"), the export time, the latest signed
+  checkpoint and the public key it was signed with (so an importer knows what to check
+  before it reads an event);
+- one line per stored event in position order: ``position``, ``originator_id``,
+  ``originator_version``, ``topic``, ``state`` (the stored bytes, base64: encrypted when the
+  store uses a cipher) and ``hash``, the stored chain link at that position;
+- an end line: the number of events, the last position and the head link.
+
+A *store* export holds every stored event (patient records and the patient index), so its
+chain can be recomputed from the first event to the last and compared with every hash and
+with the signed checkpoint. A *patient* export holds one patient's events, each with the
+link at the position before it (``previous``): every event's hash can be recomputed from its
+own bytes and that link, and compared with the store's chain (or a store export) position
+by position. What it cannot show on its own is that no event was left out, nor that its
+links lead to the signed checkpoint: the other patients' events in between are not in it.
+So only a store export can be imported.
+
+Import loads a store export into an *empty* store in one transaction: each event's hash is
+recomputed as it is read, and the first one that does not match (an edited, removed or
+reordered event) stops the import, names its position and leaves the store empty. Events go
+in at their original positions, with their topics and stored bytes untouched and their chain
+links beside them, exactly as the recorder stored them at the source.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
+from uuid import UUID
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from domain.errors import CareLogError
+from services.integrity.chain import GENESIS, canonical_id, event_bytes, link
+from services.integrity.checkpoints import Checkpoint, key_id, load_public_key
+from services.log_loading import Row, loading_at_positions
+
+if TYPE_CHECKING:
+    from services.bootstrap import CareLog
+
+FORMAT = "carelog-log/1"
+PAGE = 1000
+
+
+class LogImportError(CareLogError):
+    """A portable log CareLog will not load; ``position`` is the first bad event's position
+    (0 when the problem is not one event's) and ``line`` its line in the file."""
+
+    def __init__(self, message: str, position: int = 0, line: int = 0) -> None:
+        super().__init__(message, "file")
+        self.position = position
+        self.line = line
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """What was loaded, and what vouched for it."""
+
+    events: int
+    last_position: int
+    head: str
+    checkpoint_seq: int | None
+    checkpoint_position: int | None
+    key_id: str | None
+    key_pinned: bool  # the checkpoint was checked against a key the operator supplied
+
+
+# -- export ----------------------------------------------------------------------------------
+def export_log(carelog: CareLog, out: TextIO, patient_id: str | None = None) -> int:
+    """Write the stored events (all, or one patient's) to ``out``; returns how many."""
+    recorder: Any = carelog.app.recorder
+    patient = str(carelog.app.get_record(patient_id).id) if patient_id else None
+    checkpoint = carelog.integrity.directory.latest()  # before the head: it never passes it
+    public = carelog.integrity.public_key()
+    upto = int(recorder.max_notification_id() or 0)
+    header = {
+        "format": FORMAT, "kind": "header", "scope": "patient" if patient else "store",
+        "patient_id": patient, "exported_at": datetime.now(UTC).isoformat(),
+        "encrypted": bool(carelog.config.cipher_key),
+        "checkpoint": checkpoint.as_json() if checkpoint else None,
+        "public_key": public.public_bytes(
+            serialization.Encoding.PEM,
+            serialization.PublicFormat.SubjectPublicKeyInfo).decode() if public else None,
+    }
+    out.write(json.dumps(header) + "\n")
+    count, last, previous = 0, 0, GENESIS
+    for notification, stored_link in _stored(recorder, upto):
+        if patient is None or str(notification.originator_id) == patient:
+            line = {
+                "kind": "event", "position": notification.id,
+                "originator_id": str(notification.originator_id),
+                "originator_version": notification.originator_version,
+                "topic": notification.topic,
+                "state": base64.b64encode(notification.state).decode(),
+                "hash": stored_link.hex() if stored_link is not None else None,
+            }
+            if patient is not None:
+                line["previous"] = previous.hex()
+            out.write(json.dumps(line) + "\n")
+            count, last = count + 1, notification.id
+        previous = stored_link if stored_link is not None else previous
+    end = {"kind": "end", "events": count, "last_position": last,
+           "head": previous.hex() if patient is None else None}
+    out.write(json.dumps(end) + "\n")
+    return count
+
+
+def _stored(recorder: Any, upto: int) -> Iterator[tuple[Any, bytes | None]]:
+    """Every stored event up to ``upto`` with its stored chain link (None if it has none)."""
+    after = 0
+    while after < upto:
+        page = recorder.select_notifications(after + 1, PAGE, stop=upto)
+        if not page:
+            return
+        links = dict(recorder.select_chain_links(after, page[-1].id))
+        for notification in page:
+            found = links.get(notification.id)
+            yield notification, bytes(found) if found is not None else None
+        after = page[-1].id
+
+
+# -- import ----------------------------------------------------------------------------------
+def import_log(carelog: CareLog, file: TextIO, public_key: Path | None = None) -> ImportResult:
+    """Load a store export into this (empty) store, or refuse it naming the first bad
+    position. ``public_key`` pins the key the file's checkpoint must be signed with."""
+    recorder: Any = carelog.app.recorder
+    if int(recorder.max_notification_id() or 0) or recorder.chain_max_position():
+        raise LogImportError("This store is not empty: a log is imported into an empty "
+                             "store only (point CARELOG_DATABASE_URL at a new one).")
+    lines = _lines(file)
+    header = _header(next(lines, (0, {}))[1])
+    checkpoint, signer = _checkpoint(header, public_key)
+    head = checkpoint.chains.get("events") if checkpoint else None
+    count, last, previous, end = 0, 0, GENESIS, None
+    attested = head is None or head.position == 0  # the signed head was met in the file
+    with loading_at_positions(recorder) as load:
+        batch: list[Row] = []
+        for number, item in lines:
+            if end is not None or item.get("kind") not in ("event", "end"):
+                raise LogImportError(f"Line {number} is not an event of this log.", 0, number)
+            if item["kind"] == "end":
+                end = item
+                continue
+            position, stored = _event(item, number, last)
+            expected = link(previous, position, event_bytes(
+                canonical_id(stored[0]), stored[1], stored[2], stored[3]))
+            if item.get("hash") != expected.hex():
+                raise LogImportError(
+                    f"The event at position {position} does not match its chain hash: it, or "
+                    "an event before it, was changed, removed or moved. Nothing was imported.",
+                    position, number)
+            if not attested and head is not None and position >= head.position:
+                if position != head.position or expected.hex() != head.head:
+                    raise LogImportError(
+                        f"The signed checkpoint disagrees with the file at position "
+                        f"{head.position}: events up to it were rewritten with their hashes "
+                        "recomputed. Nothing was imported.", head.position, number)
+                attested = True
+            batch.append((position, stored, expected))
+            if len(batch) >= PAGE:
+                load(batch)
+                batch = []
+            count, last, previous = count + 1, position, expected
+        load(batch)
+        if end is None:
+            raise LogImportError(f"The file ends after position {last} without its end line: "
+                                 "it was cut short. Nothing was imported.", last + 1)
+        if (end.get("events"), end.get("last_position"), end.get("head")) != (
+                count, last, previous.hex()):
+            raise LogImportError("The end line does not match the events before it: the file "
+                                 "was cut or spliced. Nothing was imported.", last)
+        if not attested:
+            assert head is not None
+            raise LogImportError(
+                f"The file ends at position {last}, but its signed checkpoint vouches for "
+                f"events up to {head.position}: it was cut short. Nothing was imported.",
+                last + 1)
+    return ImportResult(count, last, previous.hex(), checkpoint.seq if checkpoint else None,
+                        head.position if head else None, signer, public_key is not None)
+
+
+def _lines(file: TextIO) -> Iterator[tuple[int, dict[str, Any]]]:
+    for number, text in enumerate(file, start=1):
+        if not text.strip():
+            continue
+        try:
+            item = json.loads(text)
+        except ValueError:
+            raise LogImportError(f"Line {number} is not JSON.", 0, number) from None
+        if not isinstance(item, dict):
+            raise LogImportError(f"Line {number} is not a JSON object.", 0, number)
+        yield number, item
+
+
+def _header(header: dict[str, Any]) -> dict[str, Any]:
+    if header.get("format") != FORMAT or header.get("kind") != "header":
+        raise LogImportError(f"This is not a CareLog log export ({FORMAT}).", 0, 1)
+    if header.get("scope") != "store":
+        raise LogImportError(
+            "This is one patient's export: its chain cannot be checked end to end, so it "
+            "cannot be imported as a store. Import a store export (carelog export log).", 0, 1)
+    return header
+
+
+def _checkpoint(header: dict[str, Any],
+                pinned: Path | None) -> tuple[Checkpoint | None, str | None]:
+    if not header.get("checkpoint"):
+        return None, None
+    try:
+        checkpoint = Checkpoint.from_json(header["checkpoint"])
+        key = load_public_key(pinned) if pinned else serialization.load_pem_public_key(
+            str(header.get("public_key") or "").encode())
+    except (ValueError, KeyError, TypeError) as exc:
+        raise LogImportError(f"The file's checkpoint or key is unreadable: {exc}.", 0, 1) from exc
+    if not isinstance(key, Ed25519PublicKey):
+        raise LogImportError("The file's checkpoint key is not an Ed25519 key.", 0, 1)
+    problem = checkpoint.signature_problem(key)
+    if problem is not None:
+        raise LogImportError(f"The file's checkpoint cannot be trusted: {problem}.", 0, 1)
+    return checkpoint, key_id(key)
+
+
+def _event(item: dict[str, Any], number: int, last: int) -> tuple[int, tuple[Any, ...]]:
+    try:
+        position = int(item["position"])
+        raw_id = str(item["originator_id"])
+        try:
+            originator: UUID | str = UUID(raw_id)
+        except ValueError:
+            originator = raw_id
+        stored = (originator, int(item["originator_version"]), str(item["topic"]),
+                  base64.b64decode(item["state"], validate=True))
+    except (KeyError, TypeError, ValueError):
+        raise LogImportError(f"Line {number} is not a well-formed event.", 0, number) from None
+    if position <= last:
+        raise LogImportError(f"The event at position {position} (line {number}) comes after "
+                             f"position {last}: the file's events are out of order.",
+                             position, number)
+    return position, stored

@@ -1,0 +1,189 @@
+"""The staff registry: who may sign in, with which role, and their API token's hash.
+
+Tokens are ``<staff id>.<secret>``; only a scrypt hash of the secret is stored, so a copy
+of the database does not let anyone sign in. Verifying scrypt on every request would cost
+tens of milliseconds, so a verified token is remembered in memory (by its SHA-256) for a
+few minutes; revoking a token clears it from that cache.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import threading
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from uuid import uuid4
+
+from domain.actor import Actor, Role
+from domain.errors import DuplicateError, InvalidInputError, NotFoundError
+from projections.database import Database
+
+SCRYPT = {"n": 2**14, "r": 8, "p": 1, "dklen": 32}
+CACHE_SECONDS = 300.0
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS staff (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    role TEXT NOT NULL,
+    prescriber INTEGER NOT NULL DEFAULT 0,
+    token_salt TEXT NOT NULL,
+    token_hash TEXT NOT NULL,
+    active INTEGER NOT NULL DEFAULT 1,
+    created_at TEXT NOT NULL
+)
+"""
+
+
+@dataclass(frozen=True)
+class StaffMember:
+    """A staff account: an actor plus whether it may still sign in."""
+
+    id: str
+    name: str
+    role: Role
+    prescriber: bool
+    active: bool
+    created_at: str
+
+    @property
+    def actor(self) -> Actor:
+        return Actor(id=self.id, role=self.role, name=self.name, prescriber=self.prescriber)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "name": self.name, "role": str(self.role),
+                "prescriber": self.prescriber, "active": self.active,
+                "created_at": self.created_at}
+
+
+def _hash(secret: str, salt: str, params: dict[str, int] | None = None) -> str:
+    """``scrypt$n$r$p$hex``: the cost travels with the hash, so it can be raised later
+    without invalidating tokens already issued."""
+    cost = params or SCRYPT
+    digest = hashlib.scrypt(secret.encode(), salt=bytes.fromhex(salt), n=cost["n"],
+                            r=cost["r"], p=cost["p"], dklen=cost["dklen"]).hex()
+    return f"scrypt${cost['n']}${cost['r']}${cost['p']}${digest}"
+
+
+def _matches(secret: str, salt: str, stored: str) -> bool:
+    try:
+        _, n, r, p, digest = stored.split("$")
+        params = {"n": int(n), "r": int(r), "p": int(p), "dklen": len(digest) // 2}
+    except ValueError:
+        return False
+    return hmac.compare_digest(_hash(secret, salt, params), stored)
+
+
+class StaffRegistry:
+    """Staff accounts and token checks, kept in CareLog's SQL database."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.db.execute(SCHEMA)
+        self._verified: dict[str, tuple[float, StaffMember]] = {}
+        self._lock = threading.Lock()
+
+    def add(self, name: str, role: str, prescriber: bool = False,
+            staff_id: str | None = None) -> tuple[StaffMember, str]:
+        """Create an account; returns it and its token (shown once, never stored)."""
+        name = (name or "").strip()
+        if not name:
+            raise InvalidInputError("A name is required.", "name")
+        try:
+            parsed_role = Role(role)
+        except ValueError:
+            raise InvalidInputError(
+                f"Unknown role {role!r}: use one of {', '.join(r.value for r in Role)}.", "role"
+            ) from None
+        if prescriber and parsed_role not in (Role.PHARMACIST, Role.PSYCHIATRIST):
+            raise InvalidInputError(
+                "The prescriber privilege is for pharmacists (psychiatrists prescribe anyway).",
+                "prescriber",
+            )
+        staff_id = staff_id or str(uuid4())
+        if self.get(staff_id) is not None:
+            raise DuplicateError(f"Staff member {staff_id} exists already.", "id")
+        secret = secrets.token_urlsafe(32)
+        salt = secrets.token_hex(16)
+        created = datetime.now(UTC).isoformat()
+        self.db.execute(
+            "INSERT INTO staff (id, name, role, prescriber, token_salt, token_hash, active,"
+            " created_at) VALUES (?, ?, ?, ?, ?, ?, 1, ?)",
+            (staff_id, name, parsed_role.value, int(prescriber), salt, _hash(secret, salt),
+             created),
+        )
+        member = StaffMember(staff_id, name, parsed_role, prescriber, True, created)
+        return member, f"{staff_id}.{secret}"
+
+    def rotate_token(self, staff_id: str) -> str:
+        """Issue a new token (the old one stops working at once)."""
+        self.require(staff_id)
+        secret = secrets.token_urlsafe(32)
+        salt = secrets.token_hex(16)
+        self.db.execute("UPDATE staff SET token_salt = ?, token_hash = ? WHERE id = ?",
+                        (salt, _hash(secret, salt), staff_id))
+        with self._lock:
+            self._verified = {k: v for k, v in self._verified.items() if v[1].id != staff_id}
+        return f"{staff_id}.{secret}"
+
+    def get(self, staff_id: str) -> StaffMember | None:
+        row = self.db.query_one("SELECT * FROM staff WHERE id = ?", (staff_id,))
+        return _member(row) if row else None
+
+    def require(self, staff_id: str) -> StaffMember:
+        member = self.get(staff_id)
+        if member is None:
+            raise NotFoundError(f"There is no staff member {staff_id}.", "clinician_id")
+        return member
+
+    def list(self) -> list[StaffMember]:
+        return [_member(r) for r in self.db.query("SELECT * FROM staff ORDER BY created_at, id")]
+
+    def find_by_name(self, name: str) -> StaffMember | None:
+        row = self.db.query_one("SELECT * FROM staff WHERE name = ? ORDER BY created_at",
+                                (name,))
+        return _member(row) if row else None
+
+    def authenticate(self, token: str) -> StaffMember | None:
+        """The active staff member a bearer token belongs to, or None."""
+        digest = hashlib.sha256(token.encode()).hexdigest()
+        now = time.monotonic()
+        with self._lock:
+            cached = self._verified.get(digest)
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        staff_id, _, secret = token.partition(".")
+        if not staff_id or not secret or len(token) > 512:
+            return None
+        row = self.db.query_one("SELECT * FROM staff WHERE id = ?", (staff_id,))
+        if row is None or not row["active"]:
+            return None
+        if not _matches(secret, row["token_salt"], row["token_hash"]):
+            return None
+        member = _member(row)
+        with self._lock:
+            self._verified[digest] = (now + CACHE_SECONDS, member)
+        return member
+
+    def claimed_id(self, token: str) -> str | None:
+        """The staff id a (possibly bad) token claims, for auditing denied attempts."""
+        staff_id = token.partition(".")[0]
+        return staff_id if staff_id and self.get(staff_id) is not None else None
+
+    def deactivate(self, staff_id: str) -> None:
+        self.require(staff_id)
+        self.db.execute("UPDATE staff SET active = 0 WHERE id = ?", (staff_id,))
+        with self._lock:
+            self._verified = {k: v for k, v in self._verified.items() if v[1].id != staff_id}
+
+
+def _member(row: dict[str, Any]) -> StaffMember:
+    return StaffMember(
+        id=row["id"], name=row["name"], role=Role(row["role"]),
+        prescriber=bool(row["prescriber"]), active=bool(row["active"]),
+        created_at=str(row["created_at"]),
+    )

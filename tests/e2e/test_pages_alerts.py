@@ -1,0 +1,75 @@
+"""Alert review: pharmacists and prescribers acknowledge or override open safety alerts
+from the page, through the same policy and command as the API."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.e2e.browser_support import Browser, LiveServer
+
+pytestmark = pytest.mark.browser
+
+SUICIDE_ITEM = [2, 2, 2, 1, 1, 1, 1, 1, 1]  # item 9 scored 1: a suicide-risk alert
+
+
+def patient_with_alert(live: LiveServer, mrn: str = "MRN-E2E-AL") -> tuple[str, str]:
+    pid = live.register_patient(mrn, "Alex Alertson")
+    written = live.phq9(pid, SUICIDE_ITEM)
+    assert written["alerts"], written
+    return pid, written["alerts"][0]["id"]
+
+
+def open_alert_ids(live: LiveServer, pid: str) -> list[str]:
+    return [a["id"] for a in live.get(f"/api/v1/patients/{pid}/plan")["alerts"]]
+
+
+def resolve(b: Browser, alert_id: str, button: str, reason: str = "") -> None:
+    card = f"#alert-{alert_id}"
+    if reason:
+        b.find(f"{card} textarea").send_keys(reason)
+    b.find(f"{card} button.{button}").click()
+    b.wait_for(lambda d: b.find_all(".flashes"))
+
+
+class TestAlertReview:
+    def test_a_pharmacist_acknowledges_an_alert_from_the_page_and_it_disappears(
+            self, browser, live: LiveServer):
+        pid, alert_id = patient_with_alert(live)
+        b = browser("pharmacist").open("/alerts")
+        assert "Alex Alertson" in b.text(f"#alert-{alert_id}")
+        assert "suicide" in b.text(f"#alert-{alert_id}").lower()
+        b.shot("open")
+
+        resolve(b, alert_id, "acknowledge", "Discussed with the psychiatrist; safety plan set.")
+
+        assert b.text(".flashes") == "Alert acknowledged."
+        assert b.find_all(f"#alert-{alert_id}") == []
+        assert b.find("#no-alerts")
+        assert open_alert_ids(live, pid) == []
+        resolved = live.get(f"/api/v1/patients/{pid}/history?type=SafetyAlertResolved")
+        event = resolved["events"][0]
+        assert event["actor"] == {"id": live.team.pharmacist.id, "role": "pharmacist"}
+        assert event["data"]["resolution"] == "acknowledged"
+        b.shot("acknowledged")
+
+    def test_an_override_needs_a_reason_and_is_recorded_with_it(self, browser,
+                                                                live: LiveServer):
+        pid, alert_id = patient_with_alert(live)
+        b = browser("psychiatrist").open("/alerts")
+
+        resolve(b, alert_id, "override")
+        assert "needs a reason" in b.text(".flashes")
+        assert open_alert_ids(live, pid) == [alert_id]
+
+        resolve(b, alert_id, "override", "Chronic passive ideation, reviewed today.")
+        assert b.text(".flashes") == "Alert overridden."
+        assert open_alert_ids(live, pid) == []
+        event = live.get(f"/api/v1/patients/{pid}/history?type=SafetyAlertResolved")["events"][0]
+        assert event["data"]["reason"] == "Chronic passive ideation, reviewed today."
+
+    def test_a_therapist_reads_open_alerts_without_the_means_to_resolve_them(
+            self, browser, live: LiveServer):
+        patient_with_alert(live)
+        b = browser("therapist").open("/alerts")
+        assert len(b.find_all(".alert-card")) == 1
+        assert b.find_all("form.resolve") == []

@@ -1,0 +1,69 @@
+"""Audit review: auditors see every write and read, emergency accesses first, and filter
+by patient, actor, action and time."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from selenium.webdriver.support.ui import Select
+
+from tests.e2e.browser_support import Browser, LiveServer
+
+pytestmark = pytest.mark.browser
+
+
+def broken_glass(live: LiveServer) -> str:
+    """A patient whose record the outsider opened under emergency access."""
+    pid = live.register_patient("MRN-E2E-AU", "Morgan Auditley")
+    live.prescribe(pid, "sertraline", 50)
+    live.get(f"/api/v1/patients/{pid}/plan")  # an ordinary read by the care team
+    live.post(f"/api/v1/patients/{pid}/emergency-access",
+              {"reason": "Seen in the emergency department, unresponsive"}, as_="outsider")
+    live.get(f"/api/v1/patients/{pid}/plan", as_="outsider")
+    return pid
+
+
+def audit_rows(b: Browser) -> list[dict[str, str]]:
+    return [{"action": r.get_attribute("data-action"), "class": r.get_attribute("class"),
+             "text": r.text} for r in b.find_all("#audit-entries tr.audit-entry")]
+
+
+class TestAuditReview:
+    def test_flagged_emergency_accesses_come_first(self, browser, live: LiveServer):
+        broken_glass(live)
+        b = browser("auditor")
+        rows = audit_rows(b)
+        flags = ["flagged" in r["class"] for r in rows]
+        assert flags[0]
+        assert flags == sorted(flags, reverse=True)  # every flagged entry before the rest
+        flagged = [r["action"] for r in rows if "flagged" in r["class"]]
+        assert "EmergencyAccessGranted" in flagged
+        assert "read:plan" in flagged  # the outsider's read under emergency access
+        b.shot("audit-review")
+
+    def test_filters_by_actor_action_patient_and_time(self, browser, live: LiveServer):
+        pid = broken_glass(live)
+        b = browser("auditor")
+        Select(b.find("#f-actor")).select_by_value(live.team.outsider.id)
+        b.find("#audit-filters button[type='submit']").click()
+        b.wait_for(lambda d: "actor=" in d.current_url)
+        rows = audit_rows(b)
+        assert rows
+        assert all("Test outsider" in r["text"] for r in rows)
+
+        b.open(f"/audit-review?patient_id={pid}&action=DoseChanged")
+        assert audit_rows(b) == []
+        b.open(f"/audit-review?patient_id={pid}&action=MedicationPrescribed")
+        assert [r["action"] for r in audit_rows(b)] == ["MedicationPrescribed"]
+
+        hour_ago = (datetime.now(UTC) - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%S")
+        b.open(f"/audit-review?until={hour_ago}")
+        assert audit_rows(b) == []
+        assert "No entries match" in b.text("#audit-entries")
+
+    def test_the_review_itself_is_recorded(self, browser, live: LiveServer):
+        pid = broken_glass(live)
+        b = browser("auditor").open(f"/audit-review?patient_id={pid}")
+        b.open(f"/audit-review?actor={live.team.auditor.id}&action=read:audit")
+        assert any(r["action"] == "read:audit" for r in audit_rows(b))

@@ -1,0 +1,152 @@
+"""The patient timeline: every entry with both clocks and its actor, marks for late
+entries and corrections, the dose and score chart, and the "as of" control."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from selenium.webdriver.support.ui import Select
+
+from tests.e2e.browser_support import Browser, LiveServer
+
+pytestmark = pytest.mark.browser
+
+MODERATE = [2, 2, 2, 2, 1, 1, 1, 1, 0]  # PHQ-9 12
+MILD = [1, 1, 1, 1, 1, 1, 0, 0, 0]  # PHQ-9 6
+GAD = [2, 2, 1, 1, 1, 1, 1]  # GAD-7 9
+
+
+def rows_of(b: Browser, kind: str) -> list[str]:
+    return [r.text for r in b.find_all(f"#timeline tr.event[data-type='{kind}']")]
+
+
+def story(live: LiveServer) -> dict[str, str]:
+    """Sertraline 50 -> 100 -> 150 mg, two PHQ-9s (one a late entry, later corrected), a
+    GAD-7 and a severe side effect."""
+    pid = live.register_patient("MRN-E2E-T", "Toby Timelineson")
+    order = live.prescribe(pid, "sertraline", 50)
+    three_days_ago = (datetime.now(UTC) - timedelta(days=3)).isoformat()
+    late = live.phq9(pid, MODERATE, effective_at=three_days_ago)
+    live.change_dose(pid, order, 100)
+    live.gad7(pid, GAD)
+    live.change_dose(pid, order, 150, reason="still low mood")
+    live.phq9(pid, MILD)
+    live.post(f"/api/v1/patients/{pid}/side-effects",
+              {"order_id": order, "effect": "nausea", "severity": "severe"})
+    live.post(f"/api/v1/patients/{pid}/corrections",
+              {"event_id": late["event_id"], "fields": {"item_scores": MILD},
+               "reason": "items transcribed from the wrong form"})
+    return {"pid": pid, "order": order, "late": late["event_id"]}
+
+
+class TestTimeline:
+    def test_every_entry_shows_both_clocks_its_actor_and_late_and_corrected_marks(
+            self, browser, live: LiveServer):
+        ids = story(live)
+        b = browser("psychiatrist").open(f"/patients/{ids['pid']}")
+        assert b.text("h1") == "Toby Timelineson"
+        events = live.get(f"/api/v1/patients/{ids['pid']}/history?limit=1000")["events"]
+        assert len(b.find_all("#timeline tr.event")) == len(events)
+        late = b.find(f"#timeline tr.event[data-version='{_version(events, ids['late'])}']")
+        assert "late entry" in late.text
+        assert "corrected by" in late.text
+        correction = rows_of(b, "EntryCorrected")[0]
+        assert "correction of #" in correction
+        assert "wrong form" in correction
+        first_dose = rows_of(b, "DoseChanged")[0]
+        assert "Test psychiatrist (psychiatrist)" in first_dose
+        assert "100 mg" in first_dose
+        recorded, effective = (t.get_attribute("datetime") for t in late.find_elements(
+            "css selector", "time")[::-1][:2])
+        assert datetime.fromisoformat(recorded) - datetime.fromisoformat(effective) > \
+            timedelta(days=2)
+        b.shot("timeline")
+        b.driver.set_window_size(820, 1180)
+        b.shot("timeline-tablet")
+
+    def test_filtering_by_kind_shows_only_those_entries(self, browser, live: LiveServer):
+        ids = story(live)
+        b = browser("therapist").open(f"/patients/{ids['pid']}")
+        b.find("#kind-filter input[value='DoseChanged']").click()
+        b.find("#kind-filter button[type='submit']").click()
+        b.wait_for(lambda d: "kind=DoseChanged" in d.current_url)
+        types = {r.get_attribute("data-type") for r in b.find_all("#timeline tr.event")}
+        assert types == {"DoseChanged"}
+        assert len(rows_of(b, "DoseChanged")) == 2
+
+
+def titration(live: LiveServer) -> str:
+    """Eight weeks of care, entered as it happened: sertraline 50 -> 100 -> 150 mg, PHQ-9
+    falling, a GAD-7, a severe side effect."""
+    pid = live.register_patient("MRN-E2E-CH", "Charlie Chartwell")
+    now = datetime.now(UTC)
+
+    def weeks_ago(n: float) -> str:
+        return (now - timedelta(weeks=n)).isoformat()
+
+    live.phq9(pid, [3, 3, 2, 2, 2, 2, 2, 2, 0], effective_at=weeks_ago(8.1))
+    order = live.prescribe(pid, "sertraline", 50, effective_at=weeks_ago(8))
+    live.gad7(pid, GAD, effective_at=weeks_ago(8))
+    live.post(f"/api/v1/patients/{pid}/medications/{order}/dose-changes",
+              {"dose": {"amount": 100, "unit": "mg"}, "reason": "partial response",
+               "effective_at": weeks_ago(5)})
+    live.phq9(pid, MODERATE, effective_at=weeks_ago(5))
+    live.post(f"/api/v1/patients/{pid}/side-effects",
+              {"order_id": order, "effect": "nausea", "severity": "severe",
+               "effective_at": weeks_ago(3)})
+    live.post(f"/api/v1/patients/{pid}/medications/{order}/dose-changes",
+              {"dose": {"amount": 150, "unit": "mg"}, "reason": "still low mood",
+               "effective_at": weeks_ago(2)})
+    return pid
+
+
+class TestChart:
+    def test_the_chart_has_a_point_per_dose_change_and_per_score_on_one_time_axis(
+            self, browser, live: LiveServer):
+        pid = titration(live)
+        live.phq9(pid, MILD)
+        b = browser("pharmacist").open(f"/patients/{pid}")
+        assert len(b.find_all("#dose-chart .dose-point")) == 3  # start, 100 mg, 150 mg
+        assert len(b.find_all("#dose-chart .score-point.phq9")) == 3
+        assert len(b.find_all("#dose-chart .score-point.gad7")) == 1
+        assert len(b.find_all("#dose-chart .side-effect-marker")) == 1
+        doses = [(float(p.get_attribute("cx")), float(p.get_attribute("cy")))
+                 for p in b.find_all("#dose-chart .dose-point")]
+        assert doses[0][0] < doses[1][0] < doses[2][0]  # later to the right
+        assert doses[0][1] > doses[1][1] > doses[2][1]  # higher daily dose, higher up
+        titles = b.driver.execute_script(
+            "return [...document.querySelectorAll('#dose-chart .dose-point title')]"
+            ".map(t => t.textContent);")
+        assert any("= 150 mg/day" in t for t in titles)
+        b.find(".chart-table summary").click()
+        assert len(b.find_all("#chart-data tr[data-series='dose']")) == 3
+        assert len(b.find_all("#chart-data tr[data-series='score']")) == 4
+        b.shot("chart")
+
+
+class TestAsOf:
+    def test_the_as_of_control_redraws_the_plan_and_chart_with_the_earlier_dose(
+            self, browser, live: LiveServer):
+        pid = live.register_patient("MRN-E2E-AS", "Ari Asofsen")
+        order = live.prescribe(pid, "sertraline", 50)
+        live.change_dose(pid, order, 100)
+        b = browser("psychiatrist").open(f"/patients/{pid}")
+        assert b.text("#medications td.dose") == "100 mg"
+        options = Select(b.find("#as-of-entry"))
+        prescribed = next(o for o in options.options if "Medication prescribed" in o.text)
+        options.select_by_visible_text(prescribed.text)
+        b.find("#as-of-show").click()
+        b.wait_for(lambda d: "as_of=" in d.current_url)
+        assert "as known at" in b.text("#as-of-notice")
+        assert b.text("#medications td.dose") == "50 mg"
+        assert len(b.find_all("#dose-chart .dose-point")) == 1
+        assert rows_of(b, "DoseChanged") == []
+        b.shot("as-of")
+        b.find("#as-of-notice a").click()
+        b.wait_for(lambda d: "as_of=" not in d.current_url)
+        assert b.text("#medications td.dose") == "100 mg"
+
+
+def _version(events: list[dict[str, object]], event_id: str) -> object:
+    return next(e["version"] for e in events if e["id"] == event_id)

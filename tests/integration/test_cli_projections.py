@@ -1,0 +1,114 @@
+"""``carelog projections run|rebuild|status|skip`` as an operator uses them."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from projections.current_plan import CurrentPlanView
+from services.bootstrap import CareLog
+from services.cli import main
+from tests.conftest import Team
+from tests.integration.test_views_quarantine import history_with_poison, poisoned_project
+from tests.integration.views_support import note, register
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def cli_env(carelog: CareLog, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    env = {"CARELOG_DATABASE_URL": carelog.config.database_url}
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return env
+
+
+def status(capsys: pytest.CaptureFixture[str]) -> tuple[int, dict[str, dict[str, object]]]:
+    code = main(["projections", "status", "--json"])
+    rows = json.loads(capsys.readouterr().out)["views"]
+    return code, {row["name"]: row for row in rows}
+
+
+class TestStatusAndSkip:
+    def test_status_reports_positions_and_a_quarantined_event_until_it_is_skipped(
+            self, carelog: CareLog, team: Team, cli_env: dict[str, str],
+            capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setattr(CurrentPlanView, "project", poisoned_project)
+        _, poison = history_with_poison(carelog, team)
+        carelog.views.catch_up()
+        head = carelog.app.recorder.max_notification_id()
+
+        code, rows = status(capsys)
+        assert code == 3
+        assert rows["audit_trail"]["position"] == head
+        assert [q["position"] for q in rows["current_plan"]["quarantined"]] == [poison]
+
+        assert main(["projections", "status"]) == 3
+        assert f"carelog projections skip current_plan {poison}" in capsys.readouterr().out
+
+        assert main(["projections", "skip", "current_plan", str(poison), "--reason",
+                     "bad import, ticket 7", "--actor", "ops-on-call"]) == 0
+        assert json.loads(capsys.readouterr().out)["position"] == poison
+        carelog.views.catch_up()
+        code, rows = status(capsys)
+        assert code == 0
+        assert (rows["current_plan"]["position"], rows["current_plan"]["quarantined"]) == (
+            head, [])
+        [entry], _ = carelog.views.audit_trail.entries(action="projections.skip")
+        assert entry["actor"] == {"id": "ops-on-call", "role": "operator"}
+        assert entry["source"] == "cli"
+
+    def test_skipping_without_a_quarantined_event_is_refused(
+            self, carelog: CareLog, team: Team, cli_env: dict[str, str],
+            capsys: pytest.CaptureFixture[str]) -> None:
+        register(carelog, team, "MRN-1")
+        assert main(["projections", "skip", "current_plan", "1", "--reason", "x"]) == 2
+        assert "no quarantined item" in capsys.readouterr().err
+
+
+class TestRebuild:
+    def test_rebuild_shows_progress_and_prints_what_it_did(
+            self, carelog: CareLog, team: Team, cli_env: dict[str, str],
+            capsys: pytest.CaptureFixture[str]) -> None:
+        pid = register(carelog, team, "MRN-1")
+        for _ in range(5):
+            note(carelog, team, pid)
+        carelog.views.catch_up()
+        before = carelog.views.audit_trail.dump()
+
+        assert main(["projections", "rebuild", "audit_trail"]) == 0
+        out, err = capsys.readouterr()
+        assert json.loads(out)["events"] == carelog.app.recorder.max_notification_id()
+        assert "events" in err
+        assert "/s" in err
+        assert "ETA" in err
+        assert carelog.views.audit_trail.dump() == before
+
+
+class TestRun:
+    def test_a_worker_follows_the_log_until_terminated(
+            self, carelog: CareLog, team: Team, cli_env: dict[str, str]) -> None:
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "services.cli", "projections", "run"], cwd=ROOT,
+            env={**os.environ, **cli_env, "PYTHONPATH": str(ROOT)},
+            stderr=subprocess.PIPE, text=True)
+        try:
+            assert worker.stderr is not None
+            assert "following the log" in worker.stderr.readline()
+            pid = register(carelog, team, "MRN-RUN")
+            note(carelog, team, pid)
+            assert carelog.views.wait_for(carelog.app.recorder.max_notification_id(),
+                                          timeout=30)
+            assert carelog.views.current_plan.get(pid) is not None
+        finally:
+            worker.send_signal(signal.SIGTERM)
+            code = worker.wait(30)
+            if worker.stderr is not None:
+                worker.stderr.close()
+        assert code == 0

@@ -1,0 +1,164 @@
+"""Every maximum-dose rule and each of its conditions, generated from the pack data."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+from safety_cases import (
+    PACK,
+    T0,
+    born_aged,
+    by_rule,
+    context,
+    course,
+    run,
+    satisfy,
+    step,
+    with_extra,
+)
+
+from domain.safety import Change, LabResult, PatientContext
+from domain.safety.conditions import holds
+from domain.safety.dose_limits import Adjustment, DoseLimit
+from domain.safety.plan_view import PlanView
+from domain.safety.wording import mg
+
+LIMITS = list(PACK.dose_limits)
+ADJUSTED = [(limit, adj) for limit in LIMITS for adj in limit.adjustments]
+WEIGHT = 70.0
+
+
+def base_mg(limit: DoseLimit) -> float:
+    return limit.max_per_day * WEIGHT if limit.per_kg else limit.max_per_day
+
+
+def base_context(limit: DoseLimit, amount: float) -> PatientContext:
+    facts = {"weight_kg": str(WEIGHT)} if limit.per_kg else {}
+    return context(course("o1", limit.drug, amount, "twice daily"), facts=facts)
+
+
+@pytest.mark.parametrize("limit", LIMITS, ids=lambda r: r.rule.id)
+class TestMaximumDoses:
+    def test_a_dose_at_the_maximum_is_quiet(self, limit: DoseLimit) -> None:
+        ctx = base_context(limit, base_mg(limit) / 2)
+        assert by_rule(run(ctx, "prescribed", T0, "o1"), limit.rule.id) == []
+
+    def test_a_dose_above_the_maximum_fires_with_both_numbers(self, limit: DoseLimit) -> None:
+        ctx = base_context(limit, base_mg(limit) / 2 + 2.5)
+        found = by_rule(run(ctx, "prescribed", T0, "o1"), limit.rule.id)
+        assert [(f.kind, f.severity, f.order_ids) for f in found] == [
+            ("max_dose", limit.rule.severity, ("o1",))
+        ]
+        assert f"{mg(base_mg(limit) + 5)} mg/day" in found[0].message
+        assert f"{mg(base_mg(limit))} mg/day maximum" in found[0].message
+
+    def test_orders_of_the_same_drug_add_up(self, limit: DoseLimit) -> None:
+        half = base_mg(limit) / 2
+        ctx = with_extra(
+            base_context(limit, half / 2),
+            {"courses": [course("o2", limit.drug, half / 2 + 1, "twice daily")]},
+        )
+        found = by_rule(run(ctx), limit.rule.id)
+        assert len(found) == 1
+        assert found[0].order_ids == ("o1", "o2")
+
+
+def _only(limit: DoseLimit, adjustment: Adjustment) -> PatientContext:
+    """A context where this adjustment holds and no other adjustment of the limit does."""
+    part = satisfy(adjustment.when, limit.drug, set())
+    ctx = with_extra(base_context(limit, 1.0), part)
+    view = PlanView(ctx, Change("lab", ctx.now), PACK.index, PACK.test_names)
+    others = [a for a in limit.adjustments if a is not adjustment]
+    assert all(holds(a.when, view, limit.drug) is None for a in others), "witness too broad"
+    return ctx
+
+
+def expected(limit: DoseLimit, adjustment: Adjustment) -> float:
+    base = base_mg(limit)
+    if adjustment.mode == "cap":
+        return min(base, adjustment.value)
+    if adjustment.mode == "factor":
+        return base * adjustment.value
+    return adjustment.value
+
+
+@pytest.mark.parametrize(
+    ("limit", "adjustment"),
+    ADJUSTED,
+    ids=[f"{limit.rule.id}:{adj.reason}" for limit, adj in ADJUSTED],
+)
+class TestConditionalMaximums:
+    def _with_dose(self, limit: DoseLimit, adjustment: Adjustment, daily: float) -> PatientContext:
+        ctx = _only(limit, adjustment)
+        dosed = course("o1", limit.drug, daily / 2, "twice daily")
+        return replace(ctx, medications=(dosed, *ctx.medications[1:]))
+
+    def test_at_the_adjusted_maximum_it_is_quiet(
+        self, limit: DoseLimit, adjustment: Adjustment
+    ) -> None:
+        ctx = self._with_dose(limit, adjustment, expected(limit, adjustment))
+        assert by_rule(run(ctx), limit.rule.id) == []
+
+    def test_above_the_adjusted_maximum_it_fires_and_says_why(
+        self, limit: DoseLimit, adjustment: Adjustment
+    ) -> None:
+        ctx = self._with_dose(limit, adjustment, expected(limit, adjustment) * 1.2)
+        found = by_rule(run(ctx), limit.rule.id)
+        assert len(found) == 1
+        assert f"{mg(expected(limit, adjustment))} mg/day maximum" in found[0].message
+        assert adjustment.reason.split("(")[0].strip() in found[0].message
+
+
+class TestDoseExamples:
+    def test_citalopram_40_mg_at_65_exceeds_the_over_60_maximum(self) -> None:
+        ctx = context(course("o1", "citalopram", 40), birth_date=born_aged(65))
+        found = by_rule(run(ctx, "prescribed", T0, "o1"), "MAX-CITALOPRAM")
+        assert found[0].message == (
+            "Citalopram 40 mg/day exceeds the 20 mg/day maximum for patients over 60."
+        )
+
+    def test_aripiprazole_is_quartered_with_strong_2d6_and_3a4_inhibitors(self) -> None:
+        ctx = context(
+            course("o1", "aripiprazole", 10),
+            course("o2", "fluoxetine", 20),
+            course("o3", "clarithromycin", 500, "twice daily"),
+        )
+        found = by_rule(run(ctx), "MAX-ARIPIPRAZOLE")
+        assert "7.5 mg/day maximum" in found[0].message
+
+    def test_a_poor_metaboliser_on_a_2d6_inhibitor_is_halved_once_not_twice(self) -> None:
+        ctx = context(
+            course("o1", "aripiprazole", 15),
+            course("o2", "paroxetine", 20),
+            facts={"cyp2d6_metaboliser": "poor"},
+        )
+        assert by_rule(run(ctx), "MAX-ARIPIPRAZOLE") == []
+
+    def test_lamotrigine_with_valproate_and_an_inducer_keeps_the_valproate_cap(self) -> None:
+        ctx = context(
+            course("o1", "lamotrigine", 150),
+            course("o2", "valproate", 500),
+            course("o3", "carbamazepine", 200, "twice daily"),
+        )
+        assert "100 mg/day maximum" in by_rule(run(ctx), "MAX-LAMOTRIGINE")[0].message
+
+    def test_valproate_without_a_weight_is_not_checked(self) -> None:
+        ctx = context(course("o1", "valproate", 5000, "twice daily"))
+        assert by_rule(run(ctx), "MAX-VALPROATE") == []
+
+    def test_valproate_uses_the_latest_weight_measurement(self) -> None:
+        ctx = context(
+            course("o1", "Depakote", 1500, "twice daily"), labs=[LabResult("weight", T0, 40.0)]
+        )
+        assert "2400 mg/day maximum" in by_rule(run(ctx), "MAX-VALPROATE")[0].message
+
+    def test_a_dose_in_ml_is_reported_as_unchecked_not_as_safe(self) -> None:
+        ctx = context(course("o1", "sertraline", steps=[step(T0, 10, unit="mL")]))
+        found = by_rule(run(ctx), "MAX-SERTRALINE")
+        assert [(f.severity, f.kind) for f in found] == [("info", "max_dose")]
+        assert "not checked" in found[0].message
+
+    def test_a_non_oral_route_is_not_compared_with_oral_maxima(self) -> None:
+        ctx = context(course("o1", "aripiprazole", 400, "every 4 weeks", route="intramuscular"))
+        assert by_rule(run(ctx), "MAX-ARIPIPRAZOLE") == []

@@ -1,0 +1,189 @@
+"""The rule pack: what it covers, how it finds drugs, and how it refuses a malformed file."""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Callable
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from domain.safety import RulePackError, default_pack, load_rule_pack
+
+RAW: dict[str, Any] = json.loads(
+    resources.files("domain.safety").joinpath("rulepack.json").read_text("utf-8")
+)
+
+_REFERENCE_NAMES = """
+phenelzine tranylcypromine isocarboxazid selegiline clomipramine linezolid methylphenidate
+amphetamine meperidine tramadol methadone fentanyl sumatriptan lithium buspirone ibuprofen
+naproxen diclofenac celecoxib carbamazepine methyldopa phenytoin haloperidol clozapine
+fluvoxamine ciprofloxacin enoxacin paroxetine fluoxetine bupropion duloxetine sertraline
+escitalopram erythromycin cimetidine tizanidine ramelteon thioridazine pimozide alosetron
+citalopram omeprazole fluconazole ziprasidone chlorpromazine moxifloxacin quetiapine
+quinidine aripiprazole brexpiprazole vortioxetine atomoxetine tamoxifen codeine lamotrigine
+valproate divalproex phenobarbital primidone rifampin lurasidone ketoconazole clarithromycin
+ritonavir theophylline venlafaxine desvenlafaxine mirtazapine trazodone olanzapine
+risperidone clonazepam alprazolam lorazepam diazepam droperidol iloperidone prednisone
+lisinopril losartan hydrochlorothiazide zolpidem
+"""
+NAMED_IN_REFERENCE = _REFERENCE_NAMES.split()
+
+
+def write(tmp_path: Path, change: Callable[[dict[str, Any]], None]) -> Path:
+    raw = copy.deepcopy(RAW)
+    change(raw)
+    path = tmp_path / "pack.json"
+    path.write_text(json.dumps(raw), encoding="utf-8")
+    return path
+
+
+class TestShippedPack:
+    def test_the_shipped_pack_loads_and_says_it_needs_clinical_review(self) -> None:
+        pack = load_rule_pack()
+        assert "requires clinical review before use with real patients" in pack.disclaimer
+        assert pack.version == RAW["version"]
+
+    def test_it_covers_every_interaction_row_of_the_reference(self) -> None:
+        rows = {
+            rule_id.split("-")[1][:2]
+            for rule_id in default_pack().rule_ids()
+            if rule_id.startswith("DDI-")
+        }
+        assert rows == {f"{n:02d}" for n in range(1, 32)}
+
+    def test_it_has_a_maximum_for_every_drug_of_the_dose_table_but_lithium(self) -> None:
+        drugs = {limit.drug for limit in default_pack().dose_limits}
+        assert len(drugs) == 24
+        assert "lithium" not in drugs
+
+    @pytest.mark.parametrize("name", NAMED_IN_REFERENCE)
+    def test_every_drug_the_reference_names_is_in_the_pack(self, name: str) -> None:
+        assert default_pack().drug(name) is not None
+
+    def test_every_rule_names_its_source_and_evidence(self) -> None:
+        pack = default_pack()
+        rules: list[Any] = [
+            *pack.interactions,
+            *pack.dose_limits,
+            *pack.tapers,
+            *pack.titrations,
+            *pack.washouts,
+            *pack.monitoring,
+            *pack.assessments,
+        ]
+        assert all(r.rule.source and r.rule.evidence in ("V", "K") for r in rules)
+        assert len({r.rule.id for r in rules}) == len(rules)
+
+
+class TestDrugNames:
+    @pytest.mark.parametrize(
+        ("typed", "generic"),
+        [("Zoloft", "sertraline"), ("sertraline hydrochloride", "sertraline"),
+         ("SERTRALINE HCl 50 mg", "sertraline"), ("Effexor XR", "venlafaxine"),
+         ("Wellbutrin XL", "bupropion"), ("lithium carbonate", "lithium"),
+         ("divalproex sodium", "valproate"), ("Depakote ER", "valproate"),
+         ("St. John's Wort", "st johns wort"), ("Seroquel XR", "quetiapine"),
+         ("Invega Sustenna", "paliperidone"), ("rifampicin", "rifampin")],
+    )  # fmt: skip
+    def test_brands_salts_and_case_reach_the_generic(self, typed: str, generic: str) -> None:
+        found = default_pack().drug(typed)
+        assert found is not None
+        assert found.name == generic
+
+    def test_an_unknown_name_is_not_guessed(self) -> None:
+        assert default_pack().drug("sertra") is None
+        assert default_pack().drug("amoxicillin") is None
+
+    def test_a_generic_name_returned_by_the_pack_is_found_again(self) -> None:
+        pack = default_pack()
+        assert all(pack.drug(name) is info for name, info in pack.drugs.items())
+
+    def test_recorded_test_names_reach_the_pack_vocabulary(self) -> None:
+        assert default_pack().lab_test("eGFR") == "renal_function"
+        assert default_pack().lab_test("Lithium") == "lithium_level"
+
+
+def _set(path: list[Any], value: Any) -> Callable[[dict[str, Any]], None]:
+    def change(raw: dict[str, Any]) -> None:
+        target: Any = raw
+        for part in path[:-1]:
+            target = target[part]
+        target[path[-1]] = value
+
+    return change
+
+
+def _drop(path: list[Any]) -> Callable[[dict[str, Any]], None]:
+    def change(raw: dict[str, Any]) -> None:
+        target: Any = raw
+        for part in path[:-1]:
+            target = target[part]
+        del target[path[-1]]
+
+    return change
+
+
+def _duplicate_id(raw: dict[str, Any]) -> None:
+    raw["tapers"][1]["id"] = raw["tapers"][0]["id"]
+
+
+def _index(section: str, rule_id: str) -> int:
+    return next(i for i, r in enumerate(RAW[section]) if r["id"] == rule_id)
+
+
+DDI07 = _index("interactions", "DDI-07")
+MAXCIT = _index("dose_limits", "MAX-CITALOPRAM")
+MONLI = _index("monitoring", "MON-LITHIUM-LEVEL")
+
+
+class TestMalformedPack:
+    @pytest.mark.parametrize(
+        ("change", "names"),
+        [
+            (_set(["interactions", DDI07, "b", "classes"], ["nsaids"]), ["DDI-07", "nsaids"]),
+            (_set(["interactions", DDI07, "severity"], "severe"), ["DDI-07", "severity"]),
+            (_drop(["interactions", DDI07, "source"]), ["DDI-07", "source"]),
+            (_set(["interactions", DDI07, "evidence"], "X"), ["DDI-07", "evidence"]),
+            (_set(["interactions", DDI07, "message"], "{drug} with {b}"), ["DDI-07", "message"]),
+            (_set(["interactions", DDI07, "superseded_by"], ["DDI-99"]), ["DDI-07", "DDI-99"]),
+            (
+                _set(["dose_limits", MAXCIT, "max_mg_per_day"], "forty"),
+                ["MAX-CITALOPRAM", "max_mg_per_day"],
+            ),
+            (
+                _set(["dose_limits", MAXCIT, "adjustments", 0, "mode"], "halve"),
+                ["MAX-CITALOPRAM", "mode"],
+            ),
+            (_set(["dose_limits", MAXCIT, "drug"], "citalopramm"), ["MAX-CITALOPRAM", "drug"]),
+            (_set(["monitoring", MONLI, "test"], "lithium"), ["MON-LITHIUM-LEVEL", "test"]),
+            (
+                _set(["monitoring", MONLI, "schedule", "type"], "sometimes"),
+                ["MON-LITHIUM-LEVEL", "type"],
+            ),
+            (_duplicate_id, [RAW["tapers"][0]["id"], "id"]),
+            (_set(["drugs", "sertraline", "classes"], ["ssri", "happy"]), ["sertraline", "happy"]),
+            (_set(["drugs", "sertraline", "aliases"], ["Prozac"]), ["sertraline", "Prozac"]),
+            (_set(["disclaimer"], "use freely"), ["disclaimer"]),
+            (_drop(["interactions", DDI07, "id"]), ["interactions[", "id"]),
+        ],
+    )
+    def test_a_malformed_pack_is_refused_with_the_rule_and_field_named(
+        self, tmp_path: Path, change: Callable[[dict[str, Any]], None], names: list[str]
+    ) -> None:
+        with pytest.raises(RulePackError) as raised:
+            load_rule_pack(write(tmp_path, change))
+        for name in names:
+            assert name in str(raised.value)
+
+    def test_a_file_that_is_not_json_is_refused(self, tmp_path: Path) -> None:
+        path = tmp_path / "pack.json"
+        path.write_text("{not json", encoding="utf-8")
+        with pytest.raises(RulePackError, match="cannot read"):
+            load_rule_pack(path)
+
+    def test_an_unchanged_copy_loads(self, tmp_path: Path) -> None:
+        assert load_rule_pack(write(tmp_path, lambda raw: None)).version == RAW["version"]

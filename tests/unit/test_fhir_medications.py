@@ -1,0 +1,119 @@
+"""Medication orders in the FHIR export: a request per version, chained and stopped."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import uuid4
+
+import pytest
+
+from domain.command_context import CommandContext
+from domain.patient_record import PatientRecord
+from services.fhir import build_bundle
+from tests.fhir_support import PSY, Story, check_bundle, day, of_type, tell_story
+
+
+@pytest.fixture(scope="module")
+def story() -> Story:
+    return tell_story()
+
+
+def requests_in_order(bundle: dict[str, Any]) -> list[dict[str, Any]]:
+    """The requests of one order from first to last, following priorPrescription."""
+    requests = of_type(bundle, "MedicationRequest")
+    by_url = {f"urn:uuid:{r['id']}": r for r in requests}
+    replaced = {r["priorPrescription"]["reference"] for r in requests if "priorPrescription" in r}
+    (last,) = [r for r in requests if f"urn:uuid:{r['id']}" not in replaced]
+    chain = [last]
+    while "priorPrescription" in chain[0]:
+        chain.insert(0, by_url[chain[0]["priorPrescription"]["reference"]])
+    assert len(chain) == len(requests)
+    return chain
+
+
+def dose(request: dict[str, Any]) -> float:
+    return float(request["dosageInstruction"][0]["doseAndRate"][0]["doseQuantity"]["value"])
+
+
+class TestRequestVersions:
+    def test_a_dose_change_is_a_new_request_pointing_at_the_one_it_replaces(
+            self, story: Story) -> None:
+        bundle = build_bundle(story.history(), story.patient_id, as_of=day(30))
+        first, second = requests_in_order(bundle)
+        assert (dose(first), dose(second)) == (50, 100)
+        assert first["status"] == "stopped"
+        assert first["statusReason"]["text"] == "Dose changed: Partial response"
+        assert second["status"] == "active"
+        assert "statusReason" not in second
+
+    def test_before_the_change_there_is_one_active_request(self, story: Story) -> None:
+        bundle = build_bundle(story.history(), story.patient_id, as_of=day(5))
+        (only,) = of_type(bundle, "MedicationRequest")
+        assert only["status"] == "active"
+        assert dose(only) == 50
+
+    def test_discontinuation_stops_the_last_request_with_reason_and_taper(
+            self, story: Story) -> None:
+        bundle = build_bundle(story.history(), story.patient_id)
+        first, second = requests_in_order(bundle)
+        assert [first["status"], second["status"]] == ["stopped", "stopped"]
+        assert second["statusReason"]["text"] == (
+            "Discontinued: Remission. Taper: 50 mg for 2 weeks, then stop")
+
+    def test_dosage_carries_dose_route_timing_and_drug_code(self, story: Story) -> None:
+        bundle = build_bundle(story.history(), story.patient_id, as_of=day(5))
+        (request,) = of_type(bundle, "MedicationRequest")
+        dosage = request["dosageInstruction"][0]
+        assert dosage["doseAndRate"][0]["doseQuantity"] == {
+            "value": 50, "unit": "mg", "system": "http://unitsofmeasure.org", "code": "mg"}
+        assert dosage["timing"]["repeat"] == {"frequency": 1, "period": 1, "periodUnit": "d"}
+        assert dosage["route"] == {"text": "oral"}
+        assert dosage["patientInstruction"] == "Take with breakfast"
+        coding = request["medicationCodeableConcept"]["coding"][0]
+        assert coding["system"] == "http://www.nlm.nih.gov/research/umls/rxnorm"
+        assert coding["code"] == "36437"
+        assert request["intent"] == "order"
+
+    def test_a_late_entered_change_slots_in_where_it_happened(self) -> None:
+        record = PatientRecord.register(CommandContext(PSY, now=day(0)), patient_id=uuid4(),
+                                        external_id="MRN-LATE", name="Late Entry",
+                                        birth_date="1990-01-01")
+        order = str(uuid4())
+        record.prescribe(CommandContext(PSY, now=day(1)), order_id=order,
+                         drug={"name": "fluoxetine"}, dose={"amount": 20, "unit": "mg"},
+                         frequency="twice daily", route="oral", indication="depression")
+        record.change_dose(CommandContext(PSY, now=day(10)), order_id=order,
+                           dose={"amount": 40, "unit": "mg"}, reason="titration")
+        record.change_dose(CommandContext(PSY, now=day(12)), order_id=order,
+                           dose={"amount": 30, "unit": "mg"}, reason="step told late",
+                           effective_at=day(5))
+        story = Story(record, events=list(record.collect_events()))
+        bundle = build_bundle(story.history(), story.patient_id)
+        check_bundle(bundle)
+        chain = requests_in_order(bundle)
+        assert [dose(r) for r in chain] == [20, 30, 40]
+        assert [r["status"] for r in chain] == ["stopped", "stopped", "active"]
+        assert chain[1]["statusReason"]["text"] == "Dose changed: titration"
+        assert chain[0]["dosageInstruction"][0]["timing"]["repeat"]["frequency"] == 2
+
+
+class TestCurrentList:
+    def test_statement_and_list_show_what_is_taken_as_of_the_time(self, story: Story) -> None:
+        bundle = build_bundle(story.history(), story.patient_id, as_of=day(30))
+        (statement,) = of_type(bundle, "MedicationStatement")
+        assert statement["status"] == "active"
+        assert dose({"dosageInstruction": statement["dosage"]}) == 100
+        assert statement["basedOn"][0]["reference"] == (
+            f"urn:uuid:{requests_in_order(bundle)[-1]['id']}")
+        (current,) = of_type(bundle, "List")
+        assert [e["item"]["reference"] for e in current["entry"]] == [
+            f"urn:uuid:{statement['id']}"]
+
+    def test_after_discontinuation_the_list_is_empty(self, story: Story) -> None:
+        bundle = build_bundle(story.history(), story.patient_id)
+        (statement,) = of_type(bundle, "MedicationStatement")
+        assert statement["status"] == "stopped"
+        assert "end" in statement["effectivePeriod"]
+        (current,) = of_type(bundle, "List")
+        assert "entry" not in current
+        assert current["emptyReason"]["coding"][0]["code"] == "nilknown"

@@ -1,0 +1,274 @@
+"""The patient record's invariants: every refusal names the problem and records nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import uuid4
+
+import pytest
+
+from domain.actor import Actor, Role
+from domain.command_context import CommandContext
+from domain.errors import CareLogError, InvalidInputError, NotFoundError, NotPermittedError
+from domain.patient_record import PatientRecord
+
+NOW = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
+PSY = Actor("psy-1", Role.PSYCHIATRIST, "Dr P")
+THER = Actor("ther-1", Role.THERAPIST, "T")
+PHARM = Actor("pharm-1", Role.PHARMACIST, "Ph")
+PRESCRIBING_PHARM = Actor("pharm-2", Role.PHARMACIST, "Ph2", prescriber=True)
+AUDITOR = Actor("aud-1", Role.AUDITOR, "A")
+OUTSIDER = Actor("psy-9", Role.PSYCHIATRIST, "Dr O")
+
+
+def ctx(actor: Actor = PSY, now: datetime = NOW) -> CommandContext:
+    return CommandContext(actor=actor, now=now)
+
+
+@pytest.fixture
+def record() -> PatientRecord:
+    rec = PatientRecord.register(ctx(), patient_id=uuid4(), external_id="MRN-1", name="Test One",
+                                 birth_date="1980-01-02", allergies=["penicillin"])
+    for actor in (THER, PHARM, PRESCRIBING_PHARM):
+        rec.assign_care_team_member(ctx(), clinician_id=actor.id, clinician_name=actor.name,
+                                    role=str(actor.role))
+    rec.collect_events()
+    return rec
+
+
+def prescribe(rec: PatientRecord, actor: Actor = PSY, **overrides: Any) -> str:
+    fields: dict[str, Any] = {
+        "order_id": str(uuid4()),
+        "drug": {"name": "sertraline", "classes": ["SSRI"]},
+        "dose": {"amount": 50, "unit": "mg"},
+        "frequency": "once daily",
+        "route": "oral",
+        "indication": "depression",
+    }
+    fields.update(overrides)
+    rec.prescribe(ctx(actor), **fields)
+    return str(fields["order_id"])
+
+
+def refused(rec: PatientRecord, call: Callable[[], Any], error: type[CareLogError],
+            message: str, field: str | None = None) -> None:
+    before = (rec.version, len(rec.pending_events))
+    with pytest.raises(error) as caught:
+        call()
+    assert message in caught.value.message
+    if field is not None:
+        assert caught.value.field == field
+    assert (rec.version, len(rec.pending_events)) == before, "a refused command recorded"
+
+
+class TestRegistration:
+    def test_registering_clinician_joins_the_care_team(self, record: PatientRecord) -> None:
+        assert record.is_member(PSY.id)
+        assert record.plan.patient["external_id"] == "MRN-1"
+
+    @pytest.mark.parametrize(
+        ("fields", "field", "message"),
+        [
+            ({"external_id": " "}, "external_id", "An external id (MRN) is required."),
+            ({"name": ""}, "name", "The patient's name is required."),
+            ({"birth_date": "01/02/1980"}, "birth_date", "must be a date like 1980-04-30"),
+            ({"birth_date": "2099-01-01"}, "birth_date", "The birth date is in the future."),
+        ],
+    )
+    def test_bad_registration_is_refused(self, fields: dict[str, Any], field: str,
+                                         message: str) -> None:
+        base = {"external_id": "MRN-2", "name": "N", "birth_date": "1990-01-01"}
+        with pytest.raises(InvalidInputError) as caught:
+            PatientRecord.register(ctx(), patient_id=uuid4(), **{**base, **fields})
+        assert caught.value.field == field
+        assert message in caught.value.message
+
+    def test_an_auditor_cannot_register_a_patient(self) -> None:
+        with pytest.raises(NotPermittedError):
+            PatientRecord.register(ctx(AUDITOR), patient_id=uuid4(), external_id="X",
+                                   name="N", birth_date="1990-01-01")
+
+
+class TestMedicationInvariants:
+    @pytest.mark.parametrize(
+        ("dose", "field", "message"),
+        [
+            ({"amount": 0, "unit": "mg"}, "dose.amount", "must be a positive number"),
+            ({"amount": -5, "unit": "mg"}, "dose.amount", "must be a positive number"),
+            ({"amount": "ten", "unit": "mg"}, "dose.amount", "must be a number"),
+            ({"amount": 5, "unit": "spoonful"}, "dose.unit", "Unknown dose unit 'spoonful'"),
+            ({"amount": 5}, "dose.unit", "Unknown dose unit None"),
+        ],
+    )
+    def test_bad_dose_is_refused(self, record: PatientRecord, dose: dict[str, Any], field: str,
+                                 message: str) -> None:
+        refused(record, lambda: prescribe(record, dose=dose), InvalidInputError, message, field)
+
+    def test_unknown_route_is_refused(self, record: PatientRecord) -> None:
+        refused(record, lambda: prescribe(record, route="by mouth-ish"), InvalidInputError,
+                "Unknown route", "route")
+
+    def test_unreadable_frequency_is_refused(self, record: PatientRecord) -> None:
+        refused(record, lambda: prescribe(record, frequency="whenever"), InvalidInputError,
+                "", "frequency")
+
+    def test_effective_time_in_the_future_is_refused(self, record: PatientRecord) -> None:
+        refused(record, lambda: prescribe(record, effective_at=NOW + timedelta(minutes=6)),
+                InvalidInputError, "effective_at is in the future", "effective_at")
+
+    def test_effective_time_a_little_ahead_is_clock_skew_and_accepted(
+            self, record: PatientRecord) -> None:
+        prescribe(record, effective_at=NOW + timedelta(minutes=4))
+        assert len(record.pending_events) == 1
+
+    def test_late_entry_keeps_its_earlier_effective_time(self, record: PatientRecord) -> None:
+        order = prescribe(record, effective_at=NOW - timedelta(days=3))
+        assert record.plan.orders[order]["since"] == NOW - timedelta(days=3)
+        assert record.pending_events[-1].timestamp == NOW
+
+    def test_dose_change_on_unknown_order_is_refused(self, record: PatientRecord) -> None:
+        refused(record, lambda: record.change_dose(ctx(), order_id="nope",
+                                                   dose={"amount": 10, "unit": "mg"},
+                                                   reason="r"),
+                NotFoundError, "There is no medication order nope", "order_id")
+
+    def test_dose_change_on_discontinued_order_is_refused(self, record: PatientRecord) -> None:
+        order = prescribe(record)
+        record.discontinue(ctx(), order_id=order, reason="remission", taper="halve weekly")
+        refused(record, lambda: record.change_dose(ctx(), order_id=order,
+                                                   dose={"amount": 100, "unit": "mg"},
+                                                   reason="r"),
+                InvalidInputError, "was discontinued", "order_id")
+
+    def test_dose_change_needs_a_reason(self, record: PatientRecord) -> None:
+        order = prescribe(record)
+        refused(record, lambda: record.change_dose(ctx(), order_id=order,
+                                                   dose={"amount": 100, "unit": "mg"},
+                                                   reason=" "),
+                InvalidInputError, "A reason for the dose change is required.", "reason")
+
+    def test_dose_change_keeps_the_previous_dose_in_the_steps(self, record: PatientRecord) -> None:
+        order = prescribe(record)
+        record.change_dose(ctx(), order_id=order, dose={"amount": 100, "unit": "mg"},
+                           reason="partial response")
+        steps = record.plan.orders[order]["steps"]
+        assert [s["dose"]["amount"] for s in steps] == [50, 100]
+
+    def test_discontinuing_twice_is_refused(self, record: PatientRecord) -> None:
+        order = prescribe(record)
+        record.discontinue(ctx(), order_id=order, reason="remission", taper="halve weekly")
+        refused(record, lambda: record.discontinue(ctx(), order_id=order, reason="again"),
+                InvalidInputError, "was discontinued", "order_id")
+
+    @pytest.mark.parametrize("actor", [THER, PHARM])
+    def test_non_prescriber_may_not_prescribe(self, record: PatientRecord, actor: Actor) -> None:
+        refused(record, lambda: prescribe(record, actor=actor), NotPermittedError,
+                "Only a psychiatrist, or a pharmacist with the prescriber privilege")
+
+    def test_pharmacist_with_the_privilege_may_prescribe(self, record: PatientRecord) -> None:
+        prescribe(record, actor=PRESCRIBING_PHARM)
+        assert len(record.pending_events) == 1
+
+
+class TestCareTeamInvariants:
+    def test_clinician_off_the_team_may_not_write(self, record: PatientRecord) -> None:
+        refused(record, lambda: prescribe(record, actor=OUTSIDER), NotPermittedError,
+                "not on this patient's care team")
+
+    def test_removed_clinicians_writes_are_refused(self, record: PatientRecord) -> None:
+        record.remove_care_team_member(ctx(), clinician_id=THER.id, reason="moved away")
+        refused(record, lambda: record.add_note(ctx(THER), kind="progress", modality="CBT",
+                                                text="x"),
+                NotPermittedError, "You were removed from this patient's care team")
+
+    def test_auditor_may_not_write(self, record: PatientRecord) -> None:
+        refused(record, lambda: record.add_note(ctx(AUDITOR), kind="progress", modality="CBT",
+                                                text="x"),
+                NotPermittedError, "may not write")
+
+    def test_emergency_access_lets_an_outsider_in_for_four_hours(
+            self, record: PatientRecord) -> None:
+        record.grant_emergency_access(ctx(OUTSIDER), reason="patient in crisis, team away")
+        assert record.may_access(OUTSIDER.id, NOW + timedelta(hours=3, minutes=59))
+        assert not record.may_access(OUTSIDER.id, NOW + timedelta(hours=4, minutes=1))
+
+    def test_emergency_access_needs_a_reason(self, record: PatientRecord) -> None:
+        refused(record, lambda: record.grant_emergency_access(ctx(OUTSIDER), reason=""),
+                InvalidInputError, "A reason for emergency access is required.", "reason")
+
+
+class TestNotes:
+    def test_psychotherapy_note_from_a_non_therapist_is_refused(
+            self, record: PatientRecord) -> None:
+        refused(record, lambda: record.add_note(ctx(PSY), kind="psychotherapy", modality="CBT",
+                                                text="x"),
+                NotPermittedError, "may not write psychotherapy notes")
+
+    def test_therapist_writes_a_psychotherapy_note(self, record: PatientRecord) -> None:
+        record.add_note(ctx(THER), kind="psychotherapy", modality="CBT", text="session")
+        note = next(iter(record.plan.notes.values()))
+        assert (note["kind"], note["author_id"]) == ("psychotherapy", THER.id)
+
+    def test_unknown_modality_is_refused(self, record: PatientRecord) -> None:
+        refused(record, lambda: record.add_note(ctx(THER), kind="progress", modality="EMDR?",
+                                                text="x"),
+                InvalidInputError, "is not one of", "modality")
+
+
+class TestCorrections:
+    def test_correction_patches_the_entry_and_keeps_the_original(
+            self, record: PatientRecord) -> None:
+        order = prescribe(record)
+        original = record.pending_events[-1]
+        record.correct_entry(ctx(), event_id=original.event_id,
+                             fields={"dose": {"amount": 25, "unit": "mg"}}, reason="typo")
+        order_state = record.plan.orders[order]
+        assert order_state["steps"][0]["dose"] == {"amount": 25.0, "unit": "mg"}
+        assert order_state["steps"][0]["corrected"] is True
+        assert original.dose == {"amount": 50.0, "unit": "mg"}
+
+    def test_only_the_author_may_correct(self, record: PatientRecord) -> None:
+        prescribe(record)
+        event_id = record.pending_events[-1].event_id
+        refused(record, lambda: record.correct_entry(ctx(PRESCRIBING_PHARM), event_id=event_id,
+                                                     fields={"route": "oral"}, reason="r"),
+                NotPermittedError, "Only the author")
+
+    def test_identity_fields_cannot_be_corrected(self, record: PatientRecord) -> None:
+        prescribe(record)
+        event_id = record.pending_events[-1].event_id
+        refused(record, lambda: record.correct_entry(ctx(), event_id=event_id,
+                                                     fields={"drug": "x"}, reason="r"),
+                InvalidInputError, "drug cannot be corrected", "fields")
+
+    def test_corrected_assessment_is_rescored(self, record: PatientRecord) -> None:
+        record.record_assessment(ctx(THER), instrument="PHQ-9", item_scores=[1] * 9)
+        event_id = record.pending_events[-1].event_id
+        record.correct_entry(ctx(THER), event_id=event_id, fields={"item_scores": [2] * 9},
+                             reason="transcription error")
+        assessment = record.plan.assessments[-1]
+        assert (assessment["total"], assessment["severity"]) == (18, "moderately severe")
+
+
+class TestOtherInvariants:
+    def test_follow_up_in_the_past_is_refused(self, record: PatientRecord) -> None:
+        refused(record, lambda: record.schedule_follow_up(
+            ctx(), due_at="2020-01-01T00:00:00Z", purpose="x"),
+            InvalidInputError, "must be due in the future", "due_at")
+
+    def test_naive_time_is_refused(self, record: PatientRecord) -> None:
+        refused(record, lambda: record.schedule_follow_up(
+            ctx(), due_at="2030-01-01T00:00:00", purpose="x"),
+            InvalidInputError, "needs a zone", "due_at")
+
+    def test_bad_icd10_code_is_refused(self, record: PatientRecord) -> None:
+        refused(record, lambda: record.record_assessment(
+            ctx(), instrument="clinical", diagnoses=["depression"]),
+            InvalidInputError, "is not an ICD-10 code", "diagnoses")
+
+    def test_therapist_may_not_resolve_alerts(self, record: PatientRecord) -> None:
+        refused(record, lambda: record.resolve_alert(ctx(THER), alert_id="a",
+                                                     resolution="acknowledged"),
+                NotPermittedError, "may not resolve safety alerts")

@@ -1,0 +1,61 @@
+"""The audit trail: per patient (care team and auditors) and across CareLog (auditors)."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from web.blueprint import CareLogBlueprint
+from web.context import actor, carelog, policy, request_info, wait_for_views
+from web.errors import MalformedError
+from web.schemas.reads import AllAuditQuery, AuditOut, AuditQuery
+
+blp = CareLogBlueprint("audit", __name__, url_prefix="/api/v1",
+                       description="Who did and saw what: events, reads and denied attempts.")
+
+
+def _cursor(args: dict[str, Any]) -> int | None:
+    cursor = args.get("cursor")
+    if cursor is None:
+        return None
+    if not cursor.isdigit():
+        raise MalformedError("Unknown cursor: use next_cursor from a previous page.", "cursor")
+    return int(cursor)
+
+
+def _page(entries: list[dict[str, Any]], next_cursor: Any) -> dict[str, Any]:
+    return {"entries": entries,
+            "next_cursor": str(next_cursor) if next_cursor is not None else None}
+
+
+@blp.route("/patients/<uuid:pid>/audit", methods=["GET"])
+@blp.arguments(AuditQuery, location="query")
+@blp.response(200, AuditOut)
+@blp.errors(400, 404, 503)
+def patient_audit(args: dict[str, Any], pid: UUID) -> dict[str, Any]:
+    """One patient's audit trail."""
+    policy().read_patient(actor(), str(pid), "audit", request_info())
+    wait_for_views(args)
+    entries, next_cursor = carelog().views.audit_trail.entries(
+        patient_id=str(pid), action=args.get("action"), since=args.get("since"),
+        until=args.get("until"), after=_cursor(args), limit=args["limit"])
+    return _page(entries, next_cursor)
+
+
+@blp.route("/audit", methods=["GET"])
+@blp.arguments(AllAuditQuery, location="query")
+@blp.response(200, AuditOut)
+@blp.errors(400, 503)
+def all_audit(args: dict[str, Any]) -> dict[str, Any]:
+    """Every entry (auditors only); ``order=flagged_first`` puts emergency accesses first."""
+    who, info = actor(), request_info()
+    policy().require_read_kind(who, "audit_all", info)
+    wait_for_views(args)
+    entries, next_cursor = carelog().views.audit_trail.entries(
+        patient_id=args.get("patient_id"), actor_id=args.get("actor"),
+        action=args.get("action"), since=args.get("since"), until=args.get("until"),
+        after=_cursor(args), limit=args["limit"], order=args["order"])
+    carelog().access_log.record(actor_id=who.id, actor_role=str(who.role),
+                                patient_id=args.get("patient_id"), what="audit",
+                                request_id=info.request_id, source=info.source)
+    return _page(entries, next_cursor)

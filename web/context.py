@@ -1,0 +1,67 @@
+"""Per-request helpers: the signed-in actor, the request id, the parts of CareLog."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import UTC, datetime
+from typing import Any, cast
+
+from flask import current_app, g, request
+
+from domain.actor import Actor
+from domain.command_context import CommandContext
+from domain.errors import CareLogError
+from services.bootstrap import CareLog
+from services.policy import Policy, RequestInfo
+from web.errors import problem
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+
+
+class ViewsNotReadyError(CareLogError):
+    """The views have not reached the position a client asked to read."""
+
+
+def carelog() -> CareLog:
+    return cast(CareLog, current_app.extensions["carelog"])
+
+
+def policy() -> Policy:
+    return cast(Policy, current_app.extensions["carelog_policy"])
+
+
+def request_id() -> str:
+    if "request_id" not in g:
+        given = request.headers.get("X-Request-ID", "")
+        g.request_id = given if _REQUEST_ID.match(given) else str(uuid.uuid4())
+    return cast(str, g.request_id)
+
+
+def request_info() -> RequestInfo:
+    return RequestInfo(request_id=request_id(), source=request.remote_addr or "unknown")
+
+
+def actor() -> Actor:
+    return cast(Actor, g.actor)
+
+
+def command_context() -> CommandContext:
+    return CommandContext(actor=actor(), correlation_id=request_id(), now=datetime.now(UTC))
+
+
+def wait_for_views(args: dict[str, Any]) -> None:
+    """Read-your-writes: wait (bounded, 2 s) until the views reach ``min_position``."""
+    position = args.get("min_position")
+    if position is None or position <= 0:
+        return
+    views = getattr(carelog(), "views", None)
+    if views is not None and not views.wait_for(position, timeout=2.0):
+        raise ViewsNotReadyError(
+            f"The views have not reached position {position} yet; retry shortly.")
+
+
+def not_ready_response(exc: ViewsNotReadyError) -> Any:
+    response = problem(503, exc.message)
+    response.headers["Retry-After"] = "1"
+    return response

@@ -1,0 +1,31 @@
+"""The caller's team dashboard: their patients ranked by urgency."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from web.blueprint import CareLogBlueprint
+from web.context import actor, carelog, policy, request_info, wait_for_views
+from web.schemas.reads import DashboardOut, DashboardQuery
+
+blp = CareLogBlueprint("dashboard", __name__, url_prefix="/api/v1",
+                       description="Each clinician's patients, most urgent first.")
+
+
+@blp.route("/dashboard", methods=["GET"])
+@blp.arguments(DashboardQuery, location="query")
+@blp.response(200, DashboardOut)
+@blp.errors(400, 422, 503)
+def dashboard(args: dict[str, Any]) -> dict[str, Any]:
+    """Open alerts, suicide-risk items, overdue follow-ups and monitoring, recent changes,
+    worsening scores and severe side effects, per patient, most urgent first."""
+    who, info = actor(), request_info()
+    policy().require_read_kind(who, "dashboard", info)
+    wait_for_views(args)
+    kinds = [k.strip() for k in (args.get("kinds") or "").split(",") if k.strip()] or None
+    board = carelog().views.team_dashboard.for_clinician(who.id, kinds=kinds)
+    for row in board["patients"]:
+        carelog().access_log.record(actor_id=who.id, actor_role=str(who.role),
+                                    patient_id=row["patient_id"], what="dashboard",
+                                    request_id=info.request_id, source=info.source)
+    return {**board, "role": str(who.role)}

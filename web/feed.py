@@ -1,0 +1,88 @@
+"""The HTTP feeds: a cursor-paged JSON feed and a live server-sent-event stream of the
+CloudEvents the caller's role may see, for patients on the caller's care teams. Every
+delivery is recorded in the access log."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+from flask import Response, request, stream_with_context
+
+from domain.actor import Actor
+from services.bootstrap import CareLog
+from services.policy import RequestInfo
+from web.blueprint import CareLogBlueprint
+from web.context import actor, carelog, policy, request_info
+from web.errors import MalformedError
+from web.schemas.reads import FeedOut, FeedQuery
+
+blp = CareLogBlueprint("feed", __name__, url_prefix="/api/v1",
+                       description="Plan changes as CloudEvents 1.0, by role.")
+HEARTBEAT_SECONDS = 15.0
+
+
+def _patient_ids(instance: CareLog, who: Actor) -> set[str]:
+    return {p["patient_id"] for p in instance.views.current_plan.patients_for(who.id)}
+
+
+def _record_delivery(instance: CareLog, who: Actor, info: RequestInfo,
+                     item: dict[str, Any]) -> None:
+    instance.access_log.record(actor_id=who.id, actor_role=str(who.role),
+                               patient_id=item.get("subject"), what=f"feed:{item.get('type')}",
+                               request_id=info.request_id, source=info.source)
+
+
+@blp.route("/feed", methods=["GET"])
+@blp.arguments(FeedQuery, location="query")
+@blp.response(200, FeedOut)
+@blp.errors(400)
+def feed(args: dict[str, Any]) -> dict[str, Any]:
+    """CloudEvents after a log position; ``next_after`` is the cursor for the next page."""
+    who, info = actor(), request_info()
+    policy().require_read_kind(who, "feed", info)
+    instance = carelog()
+    items, next_after = instance.feed.page(role=str(who.role),
+                                           patient_ids=_patient_ids(instance, who),
+                                           after=args["after"], limit=args["limit"])
+    for item in items:
+        _record_delivery(instance, who, info, item)
+    return {"items": items, "next_after": next_after}
+
+
+@blp.route("/feed/stream", methods=["GET"])
+@blp.response(200, description="text/event-stream of CloudEvents; resume with Last-Event-ID",
+              content_type="text/event-stream")
+@blp.errors(400)
+def stream() -> Response:
+    """Live server-sent events (``id`` = log position, heartbeats as comments)."""
+    who, info = actor(), request_info()
+    policy().require_read_kind(who, "feed", info)
+    last = request.headers.get("Last-Event-ID") or request.args.get("after") or "0"
+    if not last.isdigit():
+        raise MalformedError("Last-Event-ID must be a log position.", "Last-Event-ID")
+    instance = carelog()
+    stop = threading.Event()
+
+    def events() -> Iterator[str]:
+        yield "retry: 1000\n\n"
+        try:
+            for item in instance.feed.follow(
+                role=str(who.role), patient_ids_fn=lambda: _patient_ids(instance, who),
+                after=int(last), stop=stop, heartbeat=HEARTBEAT_SECONDS,
+            ):
+                if item is None:
+                    yield ": heartbeat\n\n"
+                    continue
+                _record_delivery(instance, who, info, item)
+                position = item.get("data", {}).get("position", "")
+                yield f"id: {position}\nevent: {item['type']}\ndata: {json.dumps(item)}\n\n"
+        finally:
+            stop.set()
+
+    response = Response(stream_with_context(events()), mimetype="text/event-stream")
+    response.headers["Cache-Control"] = "no-cache"
+    response.headers["X-Accel-Buffering"] = "no"
+    return response

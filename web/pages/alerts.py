@@ -1,0 +1,77 @@
+"""Alert review: the open safety alerts of the signed-in clinician's patients, most severe
+first; pharmacists and prescribers acknowledge or override each with a reason.
+
+Each patient's alerts are read through the policy (a recorded plan read). A resolution is
+the API's write: the same role check (``Policy.require_write``), the same command, the
+same denied-write record; the form carries the session's CSRF token (checked before any
+view runs, see ``web.pages``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from flask import flash, redirect, render_template, request
+
+from domain.errors import CareLogError, NotPermittedError
+from domain.permissions import WRITE_ROLES
+from services.plan_document import open_alerts
+from web.context import actor, carelog, command_context, policy, request_info
+from web.pages.blueprint import bp
+
+SEVERITY_ORDER = ("urgent", "contraindicated", "major", "moderate", "minor", "info")
+VIEWS_WAIT_SECONDS = 2.0
+RESOLUTIONS = {"acknowledged": "acknowledged", "overridden": "overridden"}
+
+
+def _rank(alert: dict[str, Any]) -> tuple[int, str]:
+    severity = alert["severity"]
+    position = SEVERITY_ORDER.index(severity) if severity in SEVERITY_ORDER else len(
+        SEVERITY_ORDER)
+    return position, str(alert["raised_at"])
+
+
+@bp.get("/alerts")
+def alerts() -> Any:
+    who, info = actor(), request_info()
+    policy().require_read_kind(who, "dashboard", info)  # clinicians: their patients' alerts
+    instance = carelog()
+    # The list of the clinician's patients comes from the current-plan view: let it catch up
+    # with the log first (bounded), so a patient registered a moment ago is listed.
+    head = int(instance.app.recorder.max_notification_id() or 0)
+    instance.views.wait_for(head, timeout=VIEWS_WAIT_SECONDS, names=["current_plan"])
+    found = []
+    for patient in instance.views.current_plan.patients_for(who.id):
+        access = policy().read_patient(who, patient["patient_id"], "plan", info)
+        for alert in open_alerts(access.record.plan):
+            found.append({**alert, "patient_id": patient["patient_id"],
+                          "patient_name": access.record.plan.patient.get("name", ""),
+                          "external_id": access.record.plan.patient.get("external_id", "")})
+    found.sort(key=_rank)
+    # Showing the forms is a courtesy; the policy decides again when one is sent.
+    may_resolve = who.role in WRITE_ROLES["alert_resolution"]
+    return render_template("pages/alerts.html", who=who, alerts=found, may_resolve=may_resolve)
+
+
+@bp.post("/patients/<uuid:pid>/alerts/<string:alert_id>/resolution")
+def resolve_alert(pid: UUID, alert_id: str) -> Any:
+    who, info = actor(), request_info()
+    patient_id = str(pid)
+    policy().require_write(who, "alert_resolution", info, patient_id)
+    resolution = RESOLUTIONS.get(request.form.get("resolution", ""))
+    reason = request.form.get("reason", "").strip() or None
+    if resolution is None:
+        flash("Choose to acknowledge or override the alert.", "error")
+        return redirect("/alerts", code=303)
+    try:
+        carelog().commands.execute(command_context(), patient_id, "resolve_alert",
+                                   alert_id=alert_id, resolution=resolution, reason=reason)
+    except NotPermittedError as exc:
+        policy().record_denied_write(who, patient_id, "alert_resolution", info, exc.message)
+        raise
+    except CareLogError as exc:
+        flash(exc.message, "error")
+        return redirect(f"/alerts#alert-{alert_id}", code=303)
+    flash(f"Alert {resolution}.")
+    return redirect("/alerts", code=303)

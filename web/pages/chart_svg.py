@@ -1,0 +1,187 @@
+"""Laying the chart out as inline SVG: stacked panels on one shared time axis.
+
+One panel per medication (its own dose scale: 50 mg of sertraline and 1 mg of
+risperidone do not share an axis), one panel for PHQ-9 and GAD-7 (0-27, the bands' cut
+points as gridlines), one row of markers for alerts and side effects, and the time axis.
+The template draws exactly what this returns; nothing is computed in the browser.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from web.pages.chart import ChartData, Point
+
+WIDTH = 960
+LEFT = 170  # room for the panel labels
+RIGHT = 24
+TOP = 12
+DOSE_HEIGHT = 84
+SCORE_HEIGHT = 150
+MARKER_HEIGHT = 34
+GAP = 22
+AXIS_HEIGHT = 34
+SCORE_MAX = 27
+SCORE_GRID = (5, 10, 15, 20)
+TICK_STEPS = tuple(timedelta(seconds=s) for s in (
+    1, 5, 15, 60, 300, 900, 3600, 6 * 3600, 86400, 7 * 86400, 30 * 86400, 91 * 86400,
+    365 * 86400))
+MAX_TICKS = 10
+
+
+@dataclass
+class Dot:
+    x: float
+    y: float
+    title: str
+    css: str
+    shape: str = "circle"  # circle, square, triangle, diamond
+
+
+@dataclass
+class Tick:
+    pos: float
+    label: str
+
+
+@dataclass
+class Panel:
+    title: str
+    subtitle: str
+    top: float
+    height: float
+    ticks: list[Tick] = field(default_factory=list)  # y gridlines
+    lines: list[tuple[str, str]] = field(default_factory=list)  # (path, css class)
+    dots: list[Dot] = field(default_factory=list)
+
+
+@dataclass
+class Layout:
+    width: int
+    height: float
+    left: float
+    right: float
+    panels: list[Panel]
+    x_ticks: list[Tick]
+    axis_y: float
+    start: datetime
+    end: datetime
+
+
+class TimeScale:
+    def __init__(self, start: datetime, end: datetime) -> None:
+        span = max((end - start).total_seconds(), 1.0)
+        pad = span * 0.04
+        self.start = start - timedelta(seconds=pad)
+        self.end = end + timedelta(seconds=pad)
+        self.seconds = (self.end - self.start).total_seconds()
+
+    def x(self, at: datetime) -> float:
+        fraction = (at - self.start).total_seconds() / self.seconds
+        return round(LEFT + fraction * (WIDTH - LEFT - RIGHT), 2)
+
+    def ticks(self) -> list[Tick]:
+        step = next((s for s in TICK_STEPS if self.seconds / s.total_seconds() <= MAX_TICKS),
+                    TICK_STEPS[-1])
+        if step < timedelta(minutes=1):
+            pattern = "%H:%M:%S"
+        elif step < timedelta(days=1):
+            pattern = "%d %b %H:%M"
+        else:
+            pattern = "%Y-%m-%d"
+        size = step.total_seconds()
+        first = math.ceil(self.start.timestamp() / size) * size
+        ticks, t = [], first
+        while t <= self.end.timestamp():
+            at = datetime.fromtimestamp(t, UTC)
+            ticks.append(Tick(self.x(at), at.strftime(pattern)))
+            t += size
+        return ticks
+
+
+def nice_max(value: float) -> float:
+    """The smallest 1, 2, 2.5 or 5 x 10^k at or above ``value`` (the top of a dose axis)."""
+    if value <= 0:
+        return 1.0
+    power = float(10 ** math.floor(math.log10(value)))
+    return next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= value)
+
+
+def _y(value: float, top: float, height: float, maximum: float) -> float:
+    return round(top + height - (value / maximum) * height, 2)
+
+
+def _step_path(points: list[Point], scale: TimeScale, top: float, height: float,
+               maximum: float, end: datetime) -> str:
+    """A dose holds until the next change: horizontal, then a vertical step."""
+    parts = []
+    for i, p in enumerate(points):
+        x, y = scale.x(p.at), _y(p.value, top, height, maximum)
+        parts.append(f"M {x} {y}" if i == 0 else f"H {x} V {y}")
+    parts.append(f"H {scale.x(end)}")
+    return " ".join(parts)
+
+
+def _line_path(points: list[Point], scale: TimeScale, top: float, height: float,
+               maximum: float) -> str:
+    coords = [f"{scale.x(p.at)} {_y(p.value, top, height, maximum)}" for p in points]
+    return "M " + " L ".join(coords)
+
+
+def layout(data: ChartData, end: datetime) -> Layout:
+    """Panels for ``data`` on a time axis running to ``end`` (now, or the as-of moment)."""
+    times = data.times() or [end]
+    scale = TimeScale(min(times), max([*times, end]))
+    panels: list[Panel] = []
+    top = float(TOP)
+    for series in data.doses:
+        maximum = nice_max(max(p.value for p in series.points) * 1.1)
+        unit = f"{series.unit} per dose" if series.per_dose else f"{series.unit}/day"
+        panel = Panel(series.drug, unit, top, DOSE_HEIGHT,
+                      ticks=[Tick(_y(v, top, DOSE_HEIGHT, maximum), f"{v:g}")
+                             for v in (0, maximum / 2, maximum)])
+        stop = series.stopped_at or scale.end
+        panel.lines.append((_step_path(series.points, scale, top, DOSE_HEIGHT, maximum, stop),
+                            "dose-line"))
+        for p in series.points:
+            panel.dots.append(Dot(scale.x(p.at), _y(p.value, top, DOSE_HEIGHT, maximum),
+                                  p.label, "dose-point" + (" corrected" if p.corrected else "")))
+        if series.stopped_at is not None:
+            last = series.points[-1].value
+            panel.dots.append(Dot(scale.x(series.stopped_at),
+                                  _y(last, top, DOSE_HEIGHT, maximum),
+                                  f"{series.drug} stopped", "dose-stop", "cross"))
+        panels.append(panel)
+        top += DOSE_HEIGHT + GAP
+    if data.scores:
+        panel = Panel("PHQ-9 / GAD-7", "total score", top, SCORE_HEIGHT,
+                      ticks=[Tick(_y(v, top, SCORE_HEIGHT, SCORE_MAX), str(v))
+                             for v in (0, *SCORE_GRID, SCORE_MAX)])
+        for instrument, points in data.scores.items():
+            css = "phq9" if instrument == "PHQ-9" else "gad7"
+            panel.lines.append((_line_path(points, scale, top, SCORE_HEIGHT, SCORE_MAX),
+                                f"score-line {css}"))
+            for p in points:
+                panel.dots.append(Dot(scale.x(p.at), _y(p.value, top, SCORE_HEIGHT, SCORE_MAX),
+                                      p.label, f"score-point {css}"
+                                      + (" corrected" if p.corrected else ""),
+                                      "circle" if css == "phq9" else "square"))
+        panels.append(panel)
+        top += SCORE_HEIGHT + GAP
+    if data.markers:
+        panel = Panel("Alerts, side effects", "", top, MARKER_HEIGHT)
+        middle = top + MARKER_HEIGHT / 2
+        for m in data.markers:
+            if m.kind == "alert":
+                css = f"alert-marker sev-{m.severity}" + (" open" if m.open else "")
+                panel.dots.append(Dot(scale.x(m.at), middle - 6, m.label, css, "triangle"))
+            else:
+                panel.dots.append(Dot(scale.x(m.at), middle + 6, m.label,
+                                      f"side-effect-marker sev-{m.severity}", "diamond"))
+        panels.append(panel)
+        top += MARKER_HEIGHT + GAP
+    axis_y = top - GAP + 6
+    return Layout(WIDTH, axis_y + AXIS_HEIGHT, LEFT, WIDTH - RIGHT, panels, scale.ticks(),
+                  axis_y, scale.start, scale.end)

@@ -1,0 +1,60 @@
+"""The team dashboard: the signed-in clinician's patients, most urgent first, live.
+
+The page opens the role's server-sent-event feed (``/api/v1/feed/stream``, authenticated
+by the session cookie) from the log position it was rendered at; on each event the script
+fetches ``/dashboard/rows?min_position=<event's position>``, which waits (bounded) for the
+views to reach that position, so the rows it returns already include the change.
+Each render records one dashboard read per patient shown, as the API's dashboard does.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import render_template, request
+
+from domain.actor import Actor
+from services.feed_contract import CONTRACT
+from services.policy import RequestInfo
+from web.context import actor, carelog, policy, request_info, wait_for_views
+from web.pages.blueprint import bp
+
+VIEWS_WAIT_SECONDS = 2.0
+
+
+def stream_types(role: str) -> list[str]:
+    """The CloudEvents types the role's feed carries: the script listens for each."""
+    return sorted({f.type for f in CONTRACT if role in f.roles})
+
+
+def board_for(who: Actor, info: RequestInfo) -> dict[str, Any]:
+    instance = carelog()
+    board: dict[str, Any] = instance.views.team_dashboard.for_clinician(who.id)
+    for row in board["patients"]:
+        instance.access_log.record(actor_id=who.id, actor_role=str(who.role),
+                                   patient_id=row["patient_id"], what="dashboard",
+                                   request_id=info.request_id, source=info.source)
+    return board
+
+
+@bp.get("/dashboard")
+def dashboard() -> Any:
+    who, info = actor(), request_info()
+    policy().require_read_kind(who, "dashboard", info)
+    instance = carelog()
+    head = int(instance.app.recorder.max_notification_id() or 0)
+    # The feed starts at ``head``: the board must include everything up to it.
+    caught_up = head == 0 or instance.views.wait_for(head, timeout=VIEWS_WAIT_SECONDS)
+    board = board_for(who, info)
+    return render_template("pages/dashboard.html", who=who, board=board, after=head,
+                           caught_up=caught_up, types=stream_types(str(who.role)))
+
+
+@bp.get("/dashboard/rows")
+def dashboard_rows() -> Any:
+    """The board's rows alone, for the live update (waits for ``min_position``)."""
+    who, info = actor(), request_info()
+    policy().require_read_kind(who, "dashboard", info)
+    position = request.args.get("min_position", "")
+    wait_for_views({"min_position": int(position) if position.isdigit() else None})
+    return render_template("pages/_board.html", board=board_for(who, info))

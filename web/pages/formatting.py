@@ -1,0 +1,62 @@
+"""How the pages write times, doses and event names. Every time is shown in UTC and says
+so: a care team spread over sites must never guess a page's zone."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Flask
+
+from web.pages.session import CSRF_FIELD, csrf_token
+
+
+def when(value: datetime | str | None, seconds: bool = False) -> str:
+    """``2026-03-01 09:30 UTC``; an empty string for no time."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if value.tzinfo is None:  # never expected: every stored time carries its zone
+        value = value.replace(tzinfo=UTC)
+    text = "%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M"
+    return value.astimezone(UTC).strftime(text) + " UTC"
+
+
+def iso(value: datetime | str | None) -> str:
+    if value is None or value == "":
+        return ""
+    if isinstance(value, str):
+        return value
+    return value.isoformat()
+
+
+def amount(value: Any) -> str:
+    """50.0 -> "50", 12.5 -> "12.5"."""
+    if isinstance(value, (int, float)):
+        return f"{value:g}"
+    return str(value)
+
+
+def dose(value: dict[str, Any] | None) -> str:
+    if not value:
+        return ""
+    return f"{amount(value.get('amount'))} {value.get('unit', '')}".strip()
+
+
+def label(name: str | None) -> str:
+    """``DoseChanged`` -> "Dose changed"; ``suicide_risk`` -> "Suicide risk"."""
+    if not name:
+        return ""
+    words = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", str(name)).replace("_", " ").split()
+    text = " ".join(w if w.isupper() and len(w) > 1 else w.lower() for w in words)
+    return text[:1].upper() + text[1:]
+
+
+def register_filters(app: Flask) -> None:
+    app.jinja_env.filters.update(when=when, iso=iso, amount=amount, dose=dose, label=label)
+
+    @app.context_processor
+    def _forms() -> dict[str, Any]:
+        return {"csrf_token": csrf_token, "csrf_field": CSRF_FIELD}

@@ -1,0 +1,87 @@
+"""Signing in and out, and where each role lands.
+
+A failed sign-in with a token that names a known staff member is recorded in the access
+log as a denied attempt, as a bad bearer token is (web/auth.py).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, flash, g, redirect, render_template, request, send_from_directory
+
+from domain.actor import Actor, Role
+from web.context import carelog, request_info
+from web.pages import session as page_session
+from web.pages.blueprint import bp
+
+LANDING = {Role.PSYCHIATRIST: "/dashboard", Role.THERAPIST: "/dashboard",
+           Role.PHARMACIST: "/dashboard", Role.AUDITOR: "/audit-review", Role.ADMIN: "/account"}
+
+
+def landing(who: Actor) -> str:
+    return LANDING.get(who.role, "/account")
+
+
+def _safe_next(target: str | None) -> str | None:
+    """Only a path on this site (never ``//host`` or a full URL): no open redirect."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    return target
+
+
+@bp.get("/")
+def home() -> Any:
+    who = g.get("actor")
+    return redirect(landing(who) if who else "/login", code=303)
+
+
+@bp.get("/login")
+def sign_in_form() -> Any:
+    who = g.get("actor")
+    if who is not None:
+        return redirect(landing(who), code=303)
+    return render_template("pages/login.html", next=_safe_next(request.args.get("next")))
+
+
+@bp.post("/login")
+def sign_in() -> Any:
+    token = request.form.get("token", "")
+    target = _safe_next(request.form.get("next"))
+    member = page_session.sign_in(token)
+    if member is None:
+        _record_failed_sign_in(token.strip())
+        return render_template("pages/login.html", next=target,
+                               error="That token is not valid. Check it and try again."), 401
+    flash(f"Signed in as {member.name} ({member.role}).")
+    return redirect(target or landing(member.actor), code=303)
+
+
+@bp.post("/logout")
+def sign_out() -> Any:
+    page_session.sign_out()
+    flash("You have signed out.")
+    return redirect("/login", code=303)
+
+
+@bp.get("/account")
+def account() -> Any:
+    return render_template("pages/account.html", who=g.actor)
+
+
+@bp.get("/favicon.ico")
+def favicon() -> Response:
+    return send_from_directory(bp.static_folder or "static", "favicon.svg",
+                               mimetype="image/svg+xml", max_age=86400)
+
+
+def _record_failed_sign_in(token: str) -> None:
+    instance = carelog()
+    claimed = instance.staff.claimed_id(token) if token else None
+    known = instance.staff.get(claimed) if claimed else None
+    if known is None:
+        return
+    info = request_info()
+    instance.access_log.record(actor_id=known.id, actor_role=str(known.role), patient_id=None,
+                               what="sign-in", request_id=info.request_id, source=info.source,
+                               allowed=False, reason="bad or revoked token")

@@ -1,0 +1,91 @@
+"""The patient timeline: the plan, a chart of doses and scores, and every event in order.
+
+The "as of" control replays the record as CareLog knew it at a chosen moment
+(``History.known_at``): the plan, the chart and the event list all come from that one
+fold. Reads go through the policy (care team, emergency access, auditors) and are
+recorded as a history read and a plan read, as the API's two calls would be.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+from flask import render_template, request
+
+from domain.errors import InvalidInputError
+from domain.plan import PlanState
+from services.plan_document import plan_document
+from services.privacy import redact_event, restricted_note_ids
+from web.context import actor, carelog, policy, request_info
+from web.pages.blueprint import bp
+from web.pages.chart import chart_data
+from web.pages.chart_svg import layout
+from web.pages.timeline_rows import build_rows
+
+ALL_EVENTS = 1_000_000
+
+
+def parse_moment(text: str | None) -> datetime | None:
+    """An ISO time; one without a zone (a ``datetime-local`` input) is read as UTC,
+    which is how every time on the pages is shown."""
+    if not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise InvalidInputError(f"{text!r} is not a date and time.", "as_of") from None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
+
+
+def _staff_names() -> Any:
+    staff, cache = carelog().staff, {}
+
+    def name(staff_id: str) -> str:
+        if staff_id not in cache:
+            member = staff.get(staff_id)
+            cache[staff_id] = member.name if member else staff_id[:8]
+        return cache[staff_id]
+
+    return name
+
+
+@bp.get("/patients/<uuid:pid>")
+def timeline(pid: UUID) -> Any:
+    who, info = actor(), request_info()
+    patient_id = str(pid)
+    access = policy().read_patient(who, patient_id, "history", info)
+    policy().read_patient(who, patient_id, "plan", info)
+    as_of = parse_moment(request.args.get("as_of"))
+    now = datetime.now(UTC)
+    history = carelog().history
+    if as_of is not None:
+        rebuilt = history.known_at(patient_id, as_of)
+        state, version = rebuilt.state, rebuilt.version
+    else:
+        state, version = access.record.plan, access.record.version
+    every, _ = history.timeline(patient_id, limit=ALL_EVENTS)
+    restricted = restricted_note_ids(access.record.plan, who)
+    every = [redact_event(e, restricted) for e in every]
+    known = [e for e in every if as_of is None or e["recorded_at"] <= as_of]
+    kinds = sorted({e["type"] for e in known})
+    chosen = [k for k in request.args.getlist("kind") if k in kinds]
+    clock = request.args.get("clock", "recorded")
+    shown = [e for e in known if not chosen or e["type"] in chosen]
+    if clock == "effective":
+        shown.sort(key=lambda e: (e["effective_at"], e["version"]))
+    rows = build_rows(shown, access.record.plan.orders, _staff_names())
+    registered = bool(state.patient)
+    return render_template(
+        "pages/timeline.html", who=who, patient_id=patient_id, flagged=access.flagged,
+        plan=plan_document(state, patient_id, version, now) if registered else None,
+        patient=access.record.plan.patient, chart=_chart(state, as_of or now),
+        rows=rows, kinds=kinds, chosen=chosen, clock=clock, as_of=as_of,
+        moments=[(e["version"], e["type"], e["recorded_at"]) for e in every],
+        total=len(known))
+
+
+def _chart(state: PlanState, end: datetime) -> Any:
+    data = chart_data(state)
+    return {"data": data, "layout": None if data.empty else layout(data, end)}

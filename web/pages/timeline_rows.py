@@ -1,0 +1,160 @@
+"""The patient timeline's rows: each event in words, with both clocks, its actor, and the
+marks a reader needs (late entry, corrected, a correction, restricted note).
+
+Events arrive already redacted for the reader (``services.privacy.redact_event``): a
+psychotherapy note another clinician wrote is a marker here, never its text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from web.pages.formatting import amount, dose, label, when
+
+LATE_AFTER = timedelta(hours=1)
+"""An entry recorded more than this after it happened is marked late (the API's rule)."""
+
+
+@dataclass
+class Row:
+    """One event as the timeline shows it."""
+
+    id: str
+    version: int
+    type: str
+    title: str
+    summary: str
+    recorded_at: datetime
+    effective_at: datetime
+    actor_id: str
+    actor_role: str
+    actor_name: str
+    late: bool
+    restricted: bool = False
+    corrects: int | None = None  # the version of the entry this correction corrects
+    corrected_by: list[int] = field(default_factory=list)
+
+
+def _drug(orders: dict[str, Any], order_id: str | None) -> str:
+    order = orders.get(order_id or "")
+    return str(order["drug"]["name"]) if order else "medication"
+
+
+def summarise(event: dict[str, Any], orders: dict[str, Any], versions: dict[str, int]) -> str:
+    """One line saying what the event recorded."""
+    kind, d = event["type"], event["data"]
+    if d.get("restricted"):
+        if kind == "NoteAdded":
+            return "Psychotherapy note: only its author can read it."
+        return "Correction of a psychotherapy note: only its author can read it."
+    text = _SUMMARIES.get(kind)
+    if text is not None:
+        try:
+            return text(d, orders, versions)
+        except (KeyError, TypeError):  # an older event without a field: list what it has
+            pass
+    return ", ".join(f"{label(k)}: {v}" for k, v in d.items() if not k.endswith("_id"))
+
+
+def _correction(d: dict[str, Any], orders: dict[str, Any], versions: dict[str, int]) -> str:
+    target = versions.get(d.get("corrected_event_id", ""))
+    changes = "; ".join(f"{label(k)} → {_value(v)}" for k, v in (d.get("fields") or {}).items())
+    where = f"entry #{target}" if target else "an earlier entry"
+    return f"Corrects {where}: {changes}. Reason: {d.get('reason', '')}"
+
+
+def _value(v: Any) -> str:
+    if isinstance(v, dict) and "amount" in v:
+        return dose(v)
+    if isinstance(v, datetime):
+        return when(v)
+    if isinstance(v, list):
+        return ", ".join(str(x) for x in v)
+    return str(v)
+
+
+Summary = Callable[[dict[str, Any], dict[str, Any], dict[str, int]], str]
+_SUMMARIES: dict[str, Summary] = {
+    "PatientRegistered": lambda d, o, v: (
+        f"Registered {d['name']} (MRN {d['external_id']}), born {d['birth_date']}"
+        + (f"; allergies: {', '.join(d['allergies'])}" if d.get("allergies") else "")),
+    "CareTeamMemberAssigned": lambda d, o, v: (
+        f"{d['clinician_name']} joined the care team as {d['role']}"),
+    "CareTeamMemberRemoved": lambda d, o, v: f"Left the care team: {d.get('reason', '')}",
+    "EmergencyAccessGranted": lambda d, o, v: (
+        f"Emergency access until {when(d['expires_at'])}: {d['reason']}"),
+    "ConsentRecorded": lambda d, o, v: (
+        f"Consent to {d['scope']}: {d['decision']}" + (f" ({d['note']})" if d.get("note")
+                                                       else "")),
+    "AssessmentRecorded": lambda d, o, v: (
+        f"{d['instrument']}"
+        + (f" total {d['total']} ({d['severity']})" if d.get("total") is not None else "")
+        + (f"; diagnoses {', '.join(d['diagnoses'])}" if d.get("diagnoses") else "")
+        + (f". {d['summary']}" if d.get("summary") else "")),
+    "GoalSet": lambda d, o, v: f"Goal: {d['description']} (target: {d['target']})",
+    "GoalStatusChanged": lambda d, o, v: f"Goal {d['status']}" + (
+        f": {d['note']}" if d.get("note") else ""),
+    "MedicationPrescribed": lambda d, o, v: (
+        f"Prescribed {d['drug']['name']} {dose(d['dose'])} {d['frequency']} {d['route']}"
+        f" for {d['indication']}"),
+    "DoseChanged": lambda d, o, v: (
+        f"{_drug(o, d['order_id'])}: dose changed to {dose(d['dose'])} {d['frequency']}."
+        f" Reason: {d['reason']}"),
+    "MedicationDiscontinued": lambda d, o, v: (
+        f"{_drug(o, d['order_id'])} stopped. Reason: {d['reason']}"
+        + (f"; taper: {d['taper']}" if d.get("taper") else "")),
+    "SideEffectReported": lambda d, o, v: (
+        f"Side effect: {d['effect']} ({d['severity']})"
+        + (f" on {_drug(o, d['order_id'])}" if d.get("order_id") else "")
+        + (f"; action: {d['action_taken']}" if d.get("action_taken") else "")),
+    "AdherenceReported": lambda d, o, v: (
+        f"{_drug(o, d['order_id'])}: {d['doses_taken']} doses taken, {d['doses_missed']}"
+        f" missed ({d['period_start']} to {d['period_end']})"),
+    "SafetyAlertRaised": lambda d, o, v: (
+        f"{label(d['severity'])} {label(d['kind']).lower()} alert: {d['message']}"),
+    "SafetyAlertResolved": lambda d, o, v: (
+        f"Alert {d['resolution']}" + (f": {d['reason']}" if d.get("reason") else "")),
+    "NoteAdded": lambda d, o, v: f"{label(d['kind'])} note ({d['modality']}): {d['text']}",
+    "EducationProvided": lambda d, o, v: f"Education: {d['topic']}" + (
+        f" ({d['materials']})" if d.get("materials") else ""),
+    "FollowUpScheduled": lambda d, o, v: f"Follow-up due {when(d['due_at'])}: {d['purpose']}",
+    "FollowUpCompleted": lambda d, o, v: f"Follow-up completed: {d['outcome']}",
+    "PlanReviewed": lambda d, o, v: f"Plan review: {d['outcome']}" + (
+        f". {d['summary']}" if d.get("summary") else ""),
+    "LabResultRecorded": lambda d, o, v: (
+        f"Lab: {d['test']} {amount(d['value'])} {d.get('unit', '')}".rstrip()),
+    "ClinicalFactRecorded": lambda d, o, v: f"{label(d['fact'])}: {d['value']}",
+    "EntryCorrected": _correction,
+}
+
+
+def build_rows(events: list[dict[str, Any]], orders: dict[str, Any],
+               names: Callable[[str], str]) -> list[Row]:
+    """Rows for ``events`` (already redacted), corrections linked both ways."""
+    versions = {e["id"]: e["version"] for e in events}
+    corrected_by: dict[str, list[int]] = {}
+    for e in events:
+        if e["type"] == "EntryCorrected":
+            corrected_by.setdefault(e["data"].get("corrected_event_id", ""), []).append(
+                e["version"])
+    rows = []
+    for e in events:
+        restricted = bool(e["data"].get("restricted"))
+        rows.append(Row(
+            id=e["id"], version=e["version"], type=e["type"],
+            title=("Psychotherapy note" if restricted and e["type"] == "NoteAdded"
+                   else label(e["type"])),
+            summary=summarise(e, orders, versions),
+            recorded_at=e["recorded_at"], effective_at=e["effective_at"],
+            actor_id=e["actor"]["id"], actor_role=e["actor"]["role"],
+            actor_name=names(e["actor"]["id"]),
+            late=e["recorded_at"] - e["effective_at"] > LATE_AFTER,
+            restricted=restricted,
+            corrects=(versions.get(e["data"].get("corrected_event_id", ""))
+                      if e["type"] == "EntryCorrected" else None),
+            corrected_by=corrected_by.get(e["id"], []),
+        ))
+    return rows

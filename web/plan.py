@@ -1,0 +1,71 @@
+"""The plan (now, as known at T, in effect at T) and the patient's history."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+from domain.errors import NotFoundError
+from services.plan_document import plan_document
+from services.privacy import redact_event, restricted_note_ids
+from web.blueprint import CareLogBlueprint
+from web.context import actor, carelog, policy, request_info, wait_for_views
+from web.errors import MalformedError
+from web.schemas.reads import HistoryOut, HistoryQuery, PlanOut, PlanQuery
+
+blp = CareLogBlueprint("plan", __name__, url_prefix="/api/v1/patients",
+                       description="The plan under both clocks, and the full history.")
+
+
+@blp.route("/<uuid:pid>/plan", methods=["GET"])
+@blp.arguments(PlanQuery, location="query")
+@blp.response(200, PlanOut)
+@blp.errors(400, 404, 503)
+def get_plan(args: dict[str, Any], pid: UUID) -> dict[str, Any]:
+    """The plan now; ``as_of`` = as known then; ``effective_at`` = in effect then (both:
+    what was known at ``as_of`` about what was in effect at ``effective_at``)."""
+    access = policy().read_patient(actor(), str(pid), "plan", request_info())
+    wait_for_views(args)
+    now = datetime.now(UTC)
+    as_of, effective = args.get("as_of"), args.get("effective_at")
+    history = carelog().history
+    if effective is not None:
+        rebuilt = history.in_effect_at(str(pid), effective, known_at=as_of)
+        state, version = rebuilt.state, rebuilt.version
+    elif as_of is not None:
+        rebuilt = history.known_at(str(pid), as_of)
+        state, version = rebuilt.state, rebuilt.version
+    else:
+        state, version = access.record.plan, access.record.version
+    if not state.patient:
+        raise NotFoundError("The patient was not registered yet at that time.", "as_of")
+    document = plan_document(state, str(pid), version, now)
+    document.update(as_of=as_of, effective_at=effective)
+    return document
+
+
+@blp.route("/<uuid:pid>/history", methods=["GET"])
+@blp.arguments(HistoryQuery, location="query")
+@blp.response(200, HistoryOut)
+@blp.errors(400, 404, 503)
+def get_history(args: dict[str, Any], pid: UUID) -> dict[str, Any]:
+    """Every event in order with recorded and effective times and its actor; a
+    psychotherapy note shows as a marker to everyone but its author."""
+    who = actor()
+    access = policy().read_patient(who, str(pid), "history", request_info())
+    cursor = args.get("cursor")
+    if cursor is not None and not cursor.isdigit():
+        raise MalformedError("Unknown cursor: use next_cursor from a previous page.", "cursor")
+    types = [t.strip() for t in (args.get("type") or "").split(",") if t.strip()]
+    events, next_version = carelog().history.timeline(
+        str(pid), since=args.get("since"), until=args.get("until"), types=types,
+        after_version=int(cursor or 0), limit=args["limit"], clock=args["clock"])
+    restricted = restricted_note_ids(access.record.plan, who)
+    shown = []
+    for event in events:
+        event = redact_event(event, restricted)
+        event["late_entry"] = (event["recorded_at"] - event["effective_at"]).total_seconds() > 3600
+        shown.append(event)
+    return {"events": shown,
+            "next_cursor": str(next_version) if next_version is not None else None}

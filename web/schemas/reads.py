@@ -1,0 +1,197 @@
+"""Query parameters and response bodies of the read endpoints."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from web.schemas.common import ActorSchema, DoseSchema
+
+
+class ReadQuery(Schema):
+    min_position = fields.Integer(
+        metadata={"description": "wait (up to 2 s) until the views reach this log position"})
+
+
+class PlanQuery(ReadQuery):
+    as_of = fields.AwareDateTime(metadata={"description": "the plan as known at this time"})
+    effective_at = fields.AwareDateTime(
+        metadata={"description": "the plan as in effect at this time (late entries included)"})
+
+
+class HistoryQuery(ReadQuery):
+    since = fields.AwareDateTime()
+    until = fields.AwareDateTime()
+    type = fields.String(metadata={"description": "event types, comma-separated"})
+    cursor = fields.String()
+    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
+    clock = fields.String(load_default="recorded",
+                          validate=validate.OneOf(("recorded", "effective")))
+
+
+class AuditQuery(ReadQuery):
+    since = fields.AwareDateTime()
+    until = fields.AwareDateTime()
+    cursor = fields.String()
+    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
+    action = fields.String()
+
+
+class AllAuditQuery(AuditQuery):
+    actor = fields.String()
+    patient_id = fields.String()
+    order = fields.String(load_default="recorded",
+                          validate=validate.OneOf(("recorded", "flagged_first")))
+
+
+class FeedQuery(Schema):
+    after = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
+
+
+class DashboardQuery(ReadQuery):
+    kinds = fields.String(metadata={"description": "reason kinds to show, comma-separated"})
+
+
+class MedicationOut(Schema):
+    order_id = fields.String(required=True)
+    drug = fields.String(required=True)
+    drug_info = fields.Dict()
+    dose = fields.Nested(DoseSchema, required=True)
+    frequency = fields.String(required=True)
+    route = fields.String()
+    indication = fields.String()
+    since = fields.AwareDateTime(required=True)
+    last_change = fields.AwareDateTime(allow_none=True)
+    prescriber = fields.Nested(ActorSchema)
+    status = fields.String()
+    stopped_at = fields.AwareDateTime(allow_none=True)
+    corrected = fields.Boolean()
+
+
+class AssessmentOut(Schema):
+    assessment_id = fields.String(required=True)
+    instrument = fields.String(required=True)
+    total = fields.Integer(allow_none=True)
+    severity = fields.String(allow_none=True)
+    item_scores = fields.List(fields.Integer())
+    diagnoses = fields.List(fields.String())
+    effective_at = fields.AwareDateTime()
+    trend = fields.List(fields.Integer())
+    change = fields.Integer(allow_none=True)
+    corrected = fields.Boolean()
+
+
+class OpenAlertOut(Schema):
+    id = fields.String(required=True)
+    kind = fields.String(required=True)
+    severity = fields.String(required=True)
+    message = fields.String(required=True)
+    action = fields.String()
+    rule_id = fields.String()
+    source = fields.String()
+    order_ids = fields.List(fields.String())
+    due_at = fields.AwareDateTime(allow_none=True)
+    raised_at = fields.AwareDateTime()
+    override_reason = fields.String(allow_none=True)
+
+
+class PatientOut(Schema):
+    id = fields.String(required=True)
+    external_id = fields.String(allow_none=True)
+    name = fields.String(allow_none=True)
+    birth_date = fields.String(allow_none=True)
+    allergies = fields.List(fields.String())
+
+
+class GoalOut(Schema):
+    goal_id = fields.String(required=True)
+    description = fields.String()
+    target = fields.String(allow_none=True)
+    due_date = fields.String(allow_none=True)
+    status = fields.String()
+
+
+class FollowUpOut(Schema):
+    follow_up_id = fields.String(required=True)
+    due_at = fields.AwareDateTime()
+    purpose = fields.String()
+    overdue = fields.Boolean()
+
+
+class CareTeamMemberOut(Schema):
+    clinician_id = fields.String(required=True)
+    name = fields.String(allow_none=True)
+    role = fields.String()
+    since = fields.AwareDateTime()
+
+
+class PlanOut(Schema):
+    patient_id = fields.String(required=True)
+    patient = fields.Nested(PatientOut)
+    version = fields.Integer(required=True)
+    medications = fields.List(fields.Nested(MedicationOut), required=True)
+    assessments = fields.List(fields.Nested(AssessmentOut), required=True)
+    alerts = fields.List(fields.Nested(OpenAlertOut), required=True)
+    goals = fields.List(fields.Nested(GoalOut), required=True)
+    follow_ups = fields.List(fields.Nested(FollowUpOut), required=True)
+    care_team = fields.List(fields.Nested(CareTeamMemberOut), required=True)
+    as_of = fields.AwareDateTime(allow_none=True)
+    effective_at = fields.AwareDateTime(allow_none=True)
+
+
+class EventOut(Schema):
+    id = fields.String(required=True)
+    type = fields.String(required=True)
+    version = fields.Integer()
+    recorded_at = fields.AwareDateTime(required=True)
+    effective_at = fields.AwareDateTime(required=True)
+    actor = fields.Nested(ActorSchema, required=True)
+    correlation_id = fields.String()
+    late_entry = fields.Boolean()
+    data = fields.Dict(required=True)
+
+
+class HistoryOut(Schema):
+    events = fields.List(fields.Nested(EventOut), required=True)
+    next_cursor = fields.String(allow_none=True, required=True)
+
+
+class AuditEntryOut(Schema):
+    id = fields.Integer()
+    action = fields.String(required=True)
+    actor = fields.Nested(ActorSchema, required=True)
+    at = fields.AwareDateTime(required=True)
+    effective_at = fields.AwareDateTime(allow_none=True)
+    patient_id = fields.String(allow_none=True, required=True)
+    request_id = fields.String(allow_none=True, required=True)
+    source = fields.String(allow_none=True, required=True)
+    allowed = fields.Boolean()
+    flagged = fields.Boolean()
+    details = fields.Dict(allow_none=True)
+
+
+class AuditOut(Schema):
+    entries = fields.List(fields.Nested(AuditEntryOut), required=True)
+    next_cursor = fields.String(allow_none=True, required=True)
+
+
+class PatientSummaryOut(Schema):
+    patient_id = fields.String(required=True)
+    external_id = fields.String(allow_none=True)
+    name = fields.String(allow_none=True)
+    birth_date = fields.String(allow_none=True)
+
+
+class PatientsOut(Schema):
+    patients = fields.List(fields.Nested(PatientSummaryOut), required=True)
+
+
+class DashboardOut(Schema):
+    clinician_id = fields.String(required=True)
+    role = fields.String()
+    patients = fields.List(fields.Dict(), required=True)
+
+
+class FeedOut(Schema):
+    items = fields.List(fields.Dict(), required=True)
+    next_after = fields.Integer(required=True)

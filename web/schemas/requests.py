@@ -1,0 +1,163 @@
+"""Request bodies. Shape and types are checked here (400); clinical meaning (dose > 0,
+known unit, active order ...) by the domain (422)."""
+
+from __future__ import annotations
+
+from marshmallow import fields, validate
+
+from web.schemas.common import DoseSchema, StrictSchema
+
+CLINICAL_ROLES = ("psychiatrist", "therapist", "pharmacist")
+
+
+def text(required: bool = True, min_length: int = 0, max_length: int = 20000) -> fields.String:
+    return fields.String(required=required,
+                         validate=validate.Length(min=min_length, max=max_length))
+
+
+def when(required: bool = False) -> fields.AwareDateTime:
+    return fields.AwareDateTime(required=required)
+
+
+class PatientIn(StrictSchema):
+    external_id = text(min_length=1, max_length=200)
+    name = text(min_length=1, max_length=500)
+    birth_date = fields.Date(required=True)
+    allergies = fields.List(fields.String(validate=validate.Length(max=200)))
+
+
+class CareTeamMemberIn(StrictSchema):
+    clinician_id = fields.String(required=True)
+    role = fields.String(required=True, validate=validate.OneOf(CLINICAL_ROLES))
+
+
+class ReasonIn(StrictSchema):
+    reason = text()
+
+
+class ConsentIn(StrictSchema):
+    scope = fields.String(required=True, validate=validate.OneOf(
+        ("treatment", "medication", "information sharing")))
+    decision = fields.String(required=True, validate=validate.OneOf(
+        ("granted", "refused", "withdrawn")))
+    note = text(required=False)
+    effective_at = when()
+
+
+class AssessmentIn(StrictSchema):
+    instrument = fields.String(required=True, validate=validate.OneOf(
+        ("PHQ-9", "GAD-7", "clinical")))
+    item_scores = fields.List(fields.Integer(strict=True))
+    diagnoses = fields.List(fields.String())
+    summary = text(required=False)
+    effective_at = when()
+
+
+class MedicationIn(StrictSchema):
+    drug = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    dose = fields.Nested(DoseSchema, required=True)
+    frequency = fields.String(required=True)
+    route = fields.String(required=True)
+    indication = text()
+    instructions = text(required=False)
+    effective_at = when()
+    override_reason = text(required=False)
+
+
+class DoseChangeIn(StrictSchema):
+    dose = fields.Nested(DoseSchema, required=True)
+    frequency = fields.String()
+    reason = text()
+    effective_at = when()
+    override_reason = text(required=False)
+
+
+class DiscontinuationIn(StrictSchema):
+    reason = text()
+    taper = text(required=False)
+    effective_at = when()
+    override_reason = text(required=False)
+
+
+class SideEffectIn(StrictSchema):
+    order_id = fields.String()
+    effect = text()
+    severity = fields.String(required=True, validate=validate.OneOf(
+        ("mild", "moderate", "severe")))
+    onset = fields.String()
+    action_taken = text(required=False)
+    effective_at = when()
+
+
+class NoteIn(StrictSchema):
+    kind = fields.String(required=True, validate=validate.OneOf(("progress", "psychotherapy")))
+    modality = fields.String(required=True)
+    text = text()
+    effective_at = when()
+
+
+class FollowUpIn(StrictSchema):
+    due_at = when(required=True)
+    purpose = text()
+
+
+class CompletionIn(StrictSchema):
+    outcome = text()
+    effective_at = when()
+
+
+class ResolutionIn(StrictSchema):
+    resolution = fields.String(required=True, validate=validate.OneOf(
+        ("acknowledged", "overridden", "changed")))
+    reason = text(required=False)
+
+
+class CorrectionIn(StrictSchema):
+    event_id = fields.String(required=True)
+    corrected_fields = fields.Dict(keys=fields.String(), required=True, data_key="fields")
+    reason = text()
+
+
+class AdherenceIn(StrictSchema):
+    order_id = fields.String(required=True)
+    doses_taken = fields.Integer(required=True, strict=True)
+    doses_missed = fields.Integer(required=True, strict=True)
+    period_start = fields.Date(required=True)
+    period_end = fields.Date(required=True)
+
+
+class EducationIn(StrictSchema):
+    topic = text()
+    order_id = fields.String()
+    materials = text(required=False)
+    effective_at = when()
+
+
+class LabResultIn(StrictSchema):
+    test = fields.String(required=True)
+    value = fields.Float(allow_none=True, allow_nan=False)
+    unit = fields.String()
+    effective_at = when()
+
+
+class FactIn(StrictSchema):
+    fact = fields.String(required=True)
+    value = fields.String(required=True)
+    effective_at = when()
+
+
+class GoalIn(StrictSchema):
+    description = text()
+    target = text(required=False)
+    due_date = fields.Date()
+
+
+class GoalStatusIn(StrictSchema):
+    status = fields.String(required=True, validate=validate.OneOf(
+        ("active", "met", "revised", "abandoned")))
+    note = text(required=False)
+
+
+class ReviewIn(StrictSchema):
+    outcome = text()
+    summary = text(required=False)
