@@ -60,8 +60,13 @@ class Report:
         self.add(name, value, unit)
 
     def add(self, name: str, value: Any, unit: str = "") -> None:
-        shown = f"{value:,.3f}".rstrip("0").rstrip(".") if isinstance(value, float) else \
-            f"{value:,}" if isinstance(value, int) else str(value)
+        shown = (
+            f"{value:,.3f}".rstrip("0").rstrip(".")
+            if isinstance(value, float)
+            else f"{value:,}"
+            if isinstance(value, int)
+            else str(value)
+        )
         self.rows.append((name, shown, unit))
         print(f"  {name:<60} {shown:>16} {unit}", flush=True)
 
@@ -103,9 +108,11 @@ def machine() -> str:
     load = ""
     if hasattr(os, "getloadavg"):
         load = f", load average {os.getloadavg()[0]:.1f} at the start"
-    return (f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {platform.machine()}, "
-            f"{os.cpu_count()} CPU(s){load}, Python {platform.python_version()}, "
-            f"SQLite {sqlite3.sqlite_version}.")
+    return (
+        f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {platform.machine()}, "
+        f"{os.cpu_count()} CPU(s){load}, Python {platform.python_version()}, "
+        f"SQLite {sqlite3.sqlite_version}."
+    )
 
 
 def write(out: Path, sections: dict[str, str]) -> None:
@@ -116,7 +123,7 @@ def write(out: Path, sections: dict[str, str]) -> None:
         pattern = re.compile(rf"<!-- bench:{marker} -->.*?<!-- /bench:{marker} -->", re.S)
         found = pattern.search(text)
         if found:
-            text = text[:found.start()] + block + text[found.end():]
+            text = text[: found.start()] + block + text[found.end() :]
         else:
             text = text.rstrip() + "\n\n" + block + "\n"
     out.parent.mkdir(parents=True, exist_ok=True)

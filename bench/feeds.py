@@ -75,10 +75,13 @@ def store(kind: str) -> Iterator[str]:
 
 def environment(config: Config) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CARELOG_")}
-    env.update(CARELOG_DATABASE_URL=config.database_url,
-               CARELOG_KAFKA_BOOTSTRAP=str(config.kafka_bootstrap),
-               CARELOG_SECRET_KEY="bench", CARELOG_RUN_PROJECTIONS="1",
-               PYTHONPATH=str(REPO))
+    env.update(
+        CARELOG_DATABASE_URL=config.database_url,
+        CARELOG_KAFKA_BOOTSTRAP=str(config.kafka_bootstrap),
+        CARELOG_SECRET_KEY="bench",
+        CARELOG_RUN_PROJECTIONS="1",
+        PYTHONPATH=str(REPO),
+    )
     return env
 
 
@@ -91,11 +94,17 @@ class Patients:
         for n in range(count):
             ctx = CommandContext(psychiatrist)
             pid = carelog.commands.register_patient(
-                ctx, external_id=f"BENCH-{n}", name=f"Synthetic {n}",
-                birth_date="1980-01-01").patient_id
+                ctx, external_id=f"BENCH-{n}", name=f"Synthetic {n}", birth_date="1980-01-01"
+            ).patient_id
             self.orders[pid] = carelog.commands.prescribe(
-                ctx, pid, drug="sertraline", dose={"amount": 50, "unit": "mg"},
-                frequency="once daily", route="oral", indication="depression").ids["order_id"]
+                ctx,
+                pid,
+                drug="sertraline",
+                dose={"amount": 50, "unit": "mg"},
+                frequency="once daily",
+                route="oral",
+                indication="depression",
+            ).ids["order_id"]
         self.turn = 0
         self.amounts: dict[str, float] = {}
 
@@ -107,12 +116,17 @@ class Patients:
             record = self.carelog.app.get_record(pid)
             for i in range(per_patient):
                 if i % 2:
-                    record.record_assessment(ctx, instrument="PHQ-9",
-                                             item_scores=[1, 1, 2, 1, 1, 0, 1, 1, 0])
+                    record.record_assessment(
+                        ctx, instrument="PHQ-9", item_scores=[1, 1, 2, 1, 1, 0, 1, 1, 0]
+                    )
                 else:
                     amount = 100 if i % 4 == 0 else 50
-                    record.change_dose(ctx, order_id=order, dose={"amount": amount, "unit": "mg"},
-                                       reason="benchmark titration")
+                    record.change_dose(
+                        ctx,
+                        order_id=order,
+                        dose={"amount": amount, "unit": "mg"},
+                        reason="benchmark titration",
+                    )
             self.carelog.app.save(record)
 
     def change_dose(self) -> str:
@@ -126,8 +140,12 @@ class Patients:
             self.amounts[pid] = float(order["steps"][-1]["dose"]["amount"])
         amount = 50.0 if self.amounts[pid] == 100 else 100.0
         result = self.carelog.commands.change_dose(
-            CommandContext(self.psychiatrist), pid, order_id=self.orders[pid],
-            dose={"amount": amount, "unit": "mg"}, reason="benchmark")
+            CommandContext(self.psychiatrist),
+            pid,
+            order_id=self.orders[pid],
+            dose={"amount": amount, "unit": "mg"},
+            reason="benchmark",
+        )
         self.amounts[pid] = amount
         return result.event_id
 
@@ -162,8 +180,9 @@ def stage_costs(carelog: CareLog) -> dict[str, float]:
     selected = time.perf_counter()
     events = [app.mapper.to_domain_event(n) for n in notifications]
     decoded = time.perf_counter()
-    messages = [m for m in (to_cloudevent(e, n.id) for e, n in zip(events, notifications,
-                                                                    strict=True)) if m]
+    messages = [
+        m for m in (to_cloudevent(e, n.id) for e, n in zip(events, notifications, strict=True)) if m
+    ]
     mapped = time.perf_counter()
     values = [_encode(m).encode() for m in messages]
     encoded = time.perf_counter()
@@ -177,9 +196,13 @@ def stage_costs(carelog: CareLog) -> dict[str, float]:
     producer.close()
     relay.watcher.close()
     per = 1e6 / max(1, len(messages))
-    return {"select": (selected - started) * per, "decode": (decoded - selected) * per,
-            "map to CloudEvent": (mapped - decoded) * per,
-            "JSON": (encoded - mapped) * per, "send and acknowledge": (sent - sending) * per}
+    return {
+        "select": (selected - started) * per,
+        "decode": (decoded - selected) * per,
+        "map to CloudEvent": (mapped - decoded) * per,
+        "JSON": (encoded - mapped) * per,
+        "send and acknowledge": (sent - sending) * per,
+    }
 
 
 def percentiles(latencies: list[float]) -> dict[str, float]:
@@ -188,10 +211,18 @@ def percentiles(latencies: list[float]) -> dict[str, float]:
 
 
 def kafka_latency(carelog: CareLog, patients: Patients, broker: Broker) -> dict[str, float]:
-    relay = subprocess.Popen([sys.executable, "-m", "services.cli", "relay"], cwd=REPO,
-                             env=environment(carelog.config), stderr=subprocess.DEVNULL)
-    subscriber = FeedSubscriber(broker.bootstrap, "psychiatrist", group_id=f"bench-{uuid.uuid4()}",
-                                session_timeout=GROUP_SESSION)
+    relay = subprocess.Popen(
+        [sys.executable, "-m", "services.cli", "relay"],
+        cwd=REPO,
+        env=environment(carelog.config),
+        stderr=subprocess.DEVNULL,
+    )
+    subscriber = FeedSubscriber(
+        broker.bootstrap,
+        "psychiatrist",
+        group_id=f"bench-{uuid.uuid4()}",
+        session_timeout=GROUP_SESSION,
+    )
     try:
         while not subscriber.assigned:
             subscriber.poll(0.2)
@@ -235,9 +266,11 @@ class SSEClient:
         self.arrived: dict[str, float] = {}
         self.cond = threading.Condition()
         self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-        self.conn.request("GET", "/api/v1/feed/stream",
-                          headers={"Authorization": f"Bearer {token}",
-                                   "Last-Event-ID": str(after)})
+        self.conn.request(
+            "GET",
+            "/api/v1/feed/stream",
+            headers={"Authorization": f"Bearer {token}", "Last-Event-ID": str(after)},
+        )
         self.response = self.conn.getresponse()
         if self.response.status != 200:
             raise RuntimeError(f"stream answered {self.response.status}")
@@ -248,7 +281,7 @@ class SSEClient:
             for raw in self.response:
                 line = raw.decode().rstrip("\n")
                 if line.startswith("data: "):
-                    event_id = json.loads(line[len("data: "):])["id"]
+                    event_id = json.loads(line[len("data: ") :])["id"]
                     with self.cond:
                         self.arrived[event_id] = time.perf_counter()
                         self.cond.notify_all()
@@ -269,8 +302,12 @@ def sse_latency(carelog: CareLog, patients: Patients, token: str) -> dict[str, f
     port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "services.cli", "serve", "--port", str(port), "--workers", "1"],
-        cwd=REPO, env=environment(carelog.config), stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL, start_new_session=True)  # gunicorn and its worker
+        cwd=REPO,
+        env=environment(carelog.config),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )  # gunicorn and its worker
     try:
         _wait_listed(port, token, len(patients.orders))
         client = SSEClient(port, token, int(carelog.app.recorder.max_notification_id() or 0))
@@ -302,8 +339,10 @@ def _wait_listed(port: int, token: str, count: int, timeout: float = 300.0) -> N
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=5) as ready:
                 views = json.loads(ready.read()).get("views", [])
-            request = urllib.request.Request(f"http://127.0.0.1:{port}/api/v1/patients",
-                                             headers={"Authorization": f"Bearer {token}"})
+            request = urllib.request.Request(
+                f"http://127.0.0.1:{port}/api/v1/patients",
+                headers={"Authorization": f"Bearer {token}"},
+            )
             with urllib.request.urlopen(request, timeout=5) as response:
                 listed = json.loads(response.read())["patients"]
             if len(listed) >= count and all(v.get("lag_events") == 0 for v in views):
@@ -318,15 +357,24 @@ def measure(kind: str, report: Any) -> None:
     with tempfile.TemporaryDirectory(prefix="carelog-bench-kafka-") as folder, store(kind) as url:
         broker = Broker(Path(folder) / "tansu.log")
         broker.start()
-        carelog = CareLog(Config(database_url=url, kafka_bootstrap=broker.bootstrap,
-                                 checkpoint_dir=str(Path(folder) / "checkpoints"),
-                                 run_projections=False, secret_key="bench"))
+        carelog = CareLog(
+            Config(
+                database_url=url,
+                kafka_bootstrap=broker.bootstrap,
+                checkpoint_dir=str(Path(folder) / "checkpoints"),
+                run_projections=False,
+                secret_key="bench",
+            )
+        )
         try:
             member, token = carelog.staff.add("Bench psychiatrist", "psychiatrist")
             patients = Patients(carelog, member.actor, PATIENTS)
             patients.seed(RELAY_EVENTS)
-            report.samples(f"{kind}: relay throughput ({RELAY_EVENTS:,} events)",
-                           relay_throughput(carelog), "events/s")
+            report.samples(
+                f"{kind}: relay throughput ({RELAY_EVENTS:,} events)",
+                relay_throughput(carelog),
+                "events/s",
+            )
             for name, value in stage_costs(carelog).items():
                 report.add(f"{kind}: relay, per message: {name}", round(value, 1), "µs")
             for name, value in kafka_latency(carelog, patients, broker).items():

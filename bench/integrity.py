@@ -47,8 +47,9 @@ PG_ADMIN_URL = os.environ.get("CARELOG_BENCH_PG", "postgresql://postgres@127.0.0
 _SMOKE = smoke()
 WRITES = int(os.environ.get("CARELOG_BENCH_INTEGRITY_WRITES", "8" if _SMOKE else "80"))
 ROUNDS = int(os.environ.get("CARELOG_BENCH_INTEGRITY_ROUNDS", "2" if _SMOKE else "10"))
-VERIFY_EVENTS = int(os.environ.get("CARELOG_BENCH_INTEGRITY_VERIFY_EVENTS",
-                                   "3000" if _SMOKE else "200000"))
+VERIFY_EVENTS = int(
+    os.environ.get("CARELOG_BENCH_INTEGRITY_VERIFY_EVENTS", "3000" if _SMOKE else "200000")
+)
 REPEAT = int(os.environ.get("CARELOG_BENCH_INTEGRITY_REPEAT", "1" if _SMOKE else "3"))
 NEW_EVENTS = 500 if _SMOKE else 10_000
 PAIRS = 100 if _SMOKE else 2000
@@ -117,8 +118,13 @@ def store(kind: str) -> Iterator[str]:
 @contextmanager
 def carelog_on(url: str, folder: Path, chained: bool = True) -> Iterator[CareLog]:
     cls = TimedConfig if chained else UnchainedConfig
-    config = cls(database_url=url, checkpoint_dir=str(folder / "checkpoints"),
-                 run_projections=False, group_commit_ms=0, pool_size=8)
+    config = cls(
+        database_url=url,
+        checkpoint_dir=str(folder / "checkpoints"),
+        run_projections=False,
+        group_commit_ms=0,
+        pool_size=8,
+    )
     carelog = CareLog(config)
     try:
         yield carelog
@@ -130,15 +136,27 @@ def command_rate(carelog: CareLog, threads: int, writes: int) -> float:
     """add_note commands per second, each thread writing to its own patient."""
     staff, _ = carelog.staff.add("Bench psychiatrist", "psychiatrist", False)
     ctx = CommandContext(staff.actor)
-    patients = [carelog.commands.register_patient(
-        ctx, external_id=f"MRN-BENCH-{uuid.uuid4().hex[:8]}", name="Bench Patient",
-        birth_date="1980-01-01").patient_id for _ in range(threads)]
+    patients = [
+        carelog.commands.register_patient(
+            ctx,
+            external_id=f"MRN-BENCH-{uuid.uuid4().hex[:8]}",
+            name="Bench Patient",
+            birth_date="1980-01-01",
+        ).patient_id
+        for _ in range(threads)
+    ]
     per_thread = writes // threads
 
     def work(pid: str) -> None:
         for i in range(per_thread):
-            carelog.commands.execute(ctx, pid, "add_note", kind="progress",
-                                     modality="supportive", text=f"Bench note {i}.")
+            carelog.commands.execute(
+                ctx,
+                pid,
+                "add_note",
+                kind="progress",
+                modality="supportive",
+                text=f"Bench note {i}.",
+            )
 
     workers = [threading.Thread(target=work, args=(pid,)) for pid in patients]
     began = time.perf_counter()
@@ -157,10 +175,17 @@ def fill(carelog: CareLog, events: int, batch: int = 500) -> None:
     while written < events:
         size = min(batch, events - written)
         originator = uuid.uuid4()
-        carelog.app.recorder.insert_events([
-            StoredEvent(originator_id=originator, originator_version=v + 1,
-                        topic=sample.topic, state=sample.state)
-            for v in range(size)])
+        carelog.app.recorder.insert_events(
+            [
+                StoredEvent(
+                    originator_id=originator,
+                    originator_version=v + 1,
+                    topic=sample.topic,
+                    state=sample.state,
+                )
+                for v in range(size)
+            ]
+        )
         written += size
 
 
@@ -169,23 +194,33 @@ def storage_rate(carelog: CareLog, writes: int) -> float:
     sample = carelog.app.recorder.select_notifications(start=None, limit=1)[0]
     began = time.perf_counter()
     for _ in range(writes):
-        carelog.app.recorder.insert_events([StoredEvent(
-            originator_id=uuid.uuid4(), originator_version=1, topic=sample.topic,
-            state=sample.state)])
+        carelog.app.recorder.insert_events(
+            [
+                StoredEvent(
+                    originator_id=uuid.uuid4(),
+                    originator_version=1,
+                    topic=sample.topic,
+                    state=sample.state,
+                )
+            ]
+        )
     return writes / (time.perf_counter() - began)
 
 
-def paired_insert_latency(plain: CareLog, chained: CareLog, pairs: int
-                          ) -> dict[str, list[float]]:
+def paired_insert_latency(plain: CareLog, chained: CareLog, pairs: int) -> dict[str, list[float]]:
     """Seconds per single-event insert, plain and chained one after the other (order
     alternating), so both see the same moment's load."""
     sample = chained.app.recorder.select_notifications(start=None, limit=1)[0]
     latency: dict[str, list[float]] = {"plain": [], "chained": []}
     order = [("plain", plain), ("chained", chained)]
     for n in range(pairs):
-        for mode, carelog in (order if n % 2 else order[::-1]):
-            event = StoredEvent(originator_id=uuid.uuid4(), originator_version=1,
-                                topic=sample.topic, state=sample.state)
+        for mode, carelog in order if n % 2 else order[::-1]:
+            event = StoredEvent(
+                originator_id=uuid.uuid4(),
+                originator_version=1,
+                topic=sample.topic,
+                state=sample.state,
+            )
             began = time.perf_counter()
             carelog.app.recorder.insert_events([event])
             latency[mode].append(time.perf_counter() - began)
@@ -205,39 +240,61 @@ def measure(kind: str, report: Any) -> None:
     samples: dict[str, list[float]] = {}
     with tempfile.TemporaryDirectory(prefix="carelog-bench-") as tmp:
         folder = Path(tmp)
-        with store(kind) as plain_url, store(kind) as chained_url, \
-                carelog_on(plain_url, folder / "plain", chained=False) as plain, \
-                carelog_on(chained_url, folder / "chained") as chained:
+        with (
+            store(kind) as plain_url,
+            store(kind) as chained_url,
+            carelog_on(plain_url, folder / "plain", chained=False) as plain,
+            carelog_on(chained_url, folder / "chained") as chained,
+        ):
             for carelog in (plain, chained):
                 command_rate(carelog, 1, 10)  # warm up: staff, first patient, pools
             CHAIN_STEPS.clear()
             for n in range(ROUNDS):
                 pair = [("plain", plain), ("chained", chained)]
-                for mode, carelog in (pair if n % 2 == 0 else pair[::-1]):
+                for mode, carelog in pair if n % 2 == 0 else pair[::-1]:
                     for threads in (1, 4):
-                        samples.setdefault(f"commands/s, {threads} thread(s), {mode}",
-                                           []).append(command_rate(carelog, threads, WRITES))
+                        samples.setdefault(f"commands/s, {threads} thread(s), {mode}", []).append(
+                            command_rate(carelog, threads, WRITES)
+                        )
                     samples.setdefault(f"single-event inserts/s, {mode}", []).append(
-                        storage_rate(carelog, WRITES))
+                        storage_rate(carelog, WRITES)
+                    )
             latency = paired_insert_latency(plain, chained, PAIRS)
         for name in sorted(samples):
             report.samples(f"{kind}: {name}", samples[name], "/s")
-        for what in ("commands/s, 1 thread(s)", "commands/s, 4 thread(s)",
-                     "single-event inserts/s"):
-            ratio = (statistics.median(samples[f"{what}, chained"])
-                     / statistics.median(samples[f"{what}, plain"]))
+        for what in (
+            "commands/s, 1 thread(s)",
+            "commands/s, 4 thread(s)",
+            "single-event inserts/s",
+        ):
+            ratio = statistics.median(samples[f"{what}, chained"]) / statistics.median(
+                samples[f"{what}, plain"]
+            )
             report.add(f"{kind}: {what}: chained / plain (medians)", round(ratio, 2), "x")
         for mode in ("plain", "chained"):
-            report.add(f"{kind}: single-event insert latency, median, {mode}",
-                       round(statistics.median(latency[mode]) * 1e6), "µs")
-        report.add(f"{kind}: single-event insert latency: chained - plain (medians)",
-                   round((statistics.median(latency["chained"])
-                          - statistics.median(latency["plain"])) * 1e6), "µs")
+            report.add(
+                f"{kind}: single-event insert latency, median, {mode}",
+                round(statistics.median(latency[mode]) * 1e6),
+                "µs",
+            )
+        report.add(
+            f"{kind}: single-event insert latency: chained - plain (medians)",
+            round(
+                (statistics.median(latency["chained"]) - statistics.median(latency["plain"])) * 1e6
+            ),
+            "µs",
+        )
         steps = sorted(step * 1e6 for step in CHAIN_STEPS)
-        report.add(f"{kind}: chain step in the write transaction, median",
-                   round(statistics.median(steps), 1), "µs")
-        report.add(f"{kind}: chain step in the write transaction, p90",
-                   round(steps[int(len(steps) * 0.9)], 1), "µs")
+        report.add(
+            f"{kind}: chain step in the write transaction, median",
+            round(statistics.median(steps), 1),
+            "µs",
+        )
+        report.add(
+            f"{kind}: chain step in the write transaction, p90",
+            round(steps[int(len(steps) * 0.9)], 1),
+            "µs",
+        )
         with store(kind) as url, carelog_on(url, folder / "verify") as carelog:
             command_rate(carelog, 1, 20)
             fill(carelog, VERIFY_EVENTS)
@@ -251,14 +308,14 @@ def measure(kind: str, report: Any) -> None:
                 cpu_rates.append(result.chains["events"].records / cpu)
             report.add(f"{kind}: events in the verified log", result.chains["events"].records)
             report.samples(f"{kind}: verify, full log (wall clock)", rates, "events/s")
-            report.samples(f"{kind}: verify, full log (per CPU second of the verifier)",
-                           cpu_rates, "events/s")
+            report.samples(
+                f"{kind}: verify, full log (per CPU second of the verifier)", cpu_rates, "events/s"
+            )
             _, first = timed(carelog.integrity.checkpoint)
             report.add(f"{kind}: first checkpoint over the whole log", round(first, 3), "s")
             fill(carelog, NEW_EVENTS)
             _, later = timed(carelog.integrity.checkpoint)
-            report.add(f"{kind}: checkpoint after {NEW_EVENTS:,} new events", round(later, 3),
-                       "s")
+            report.add(f"{kind}: checkpoint after {NEW_EVENTS:,} new events", round(later, 3), "s")
             _, new = timed(carelog.integrity.verify_new)  # the same new events
             report.add(f"{kind}: verify_new over {NEW_EVENTS:,} new events", round(new, 3), "s")
 
@@ -269,12 +326,13 @@ def run(report: Any) -> None:
         "Chaining happens inside each write transaction (services/integrity/recorder.py): "
         "on SQLite a head read and one insert after the events' insert; on PostgreSQL the "
         "head read is queued behind the table lock in the library's own pipeline, so it "
-        "adds no round trip, and the link insert travels with the commit. \"chain step\" "
+        'adds no round trip, and the link insert travels with the commit. "chain step" '
         "is the time spent in that added code per write (PostgreSQL: excluding the queued "
         "head read). Write rates are measured in alternating batches, plain then chained, "
         "on the same machine at the same time; on a shared machine their spread is wide, "
         "so compare the medians. Verification reads each record and its link once, in "
-        "pages of 5,000, and hashes in Python.")
+        "pages of 5,000, and hashes in Python."
+    )
     for kind in STORES:
         measure(kind.strip(), report)
 

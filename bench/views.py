@@ -54,18 +54,21 @@ PG_ADMIN_URL = os.environ.get("CARELOG_BENCH_PG", "postgresql://postgres@127.0.0
 _SMOKE = smoke()
 EVENTS = int(os.environ.get("CARELOG_BENCH_VIEWS_EVENTS", "1500" if _SMOKE else "100000"))
 REPEAT = int(os.environ.get("CARELOG_BENCH_VIEWS_REPEAT", "1" if _SMOKE else "3"))
-LIBRARY_EVENTS = int(os.environ.get("CARELOG_BENCH_VIEWS_LIBRARY_EVENTS",
-                                    "200" if _SMOKE else "3000"))
+LIBRARY_EVENTS = int(
+    os.environ.get("CARELOG_BENCH_VIEWS_LIBRARY_EVENTS", "200" if _SMOKE else "3000")
+)
 LIVE_WRITES = int(os.environ.get("CARELOG_BENCH_VIEWS_LIVE_WRITES", "20" if _SMOKE else "300"))
-STORES = [s for s in os.environ.get("CARELOG_BENCH_VIEWS_STORES", "sqlite,postgres").split(",")
-          if s]
+STORES = [
+    s for s in os.environ.get("CARELOG_BENCH_VIEWS_STORES", "sqlite,postgres").split(",") if s
+]
 INTERLEAVE = 50
 VIEWS = ("current_plan", "audit_trail", "team_dashboard")
 
 
 # -- the synthetic log ----------------------------------------------------------------------
-def synthetic_history(carelog: CareLog, events: int, *, seed_patients: int = 6,
-                      interleave: int = INTERLEAVE) -> int:
+def synthetic_history(
+    carelog: CareLog, events: int, *, seed_patients: int = 6, interleave: int = INTERLEAVE
+) -> int:
     """Fill an empty store with about ``events`` events; returns the log's head.
 
     The first patients are told by ``services.demo`` through the real commands (with the
@@ -87,15 +90,16 @@ def synthetic_history(carelog: CareLog, events: int, *, seed_patients: int = 6,
     for copy in range(copies):
         for stream in originals:
             new_id = uuid5(NAMESPACE_URL, f"carelog:bench:{stream[0].originator_id}:{copy}")
-            pending.append([StoredEvent(new_id, n.originator_version, n.topic, n.state)
-                            for n in stream])
+            pending.append(
+                [StoredEvent(new_id, n.originator_version, n.topic, n.state) for n in stream]
+            )
     for start in range(0, len(pending), interleave):
-        group = pending[start:start + interleave]
+        group = pending[start : start + interleave]
         mixed: list[StoredEvent] = []
         for step in range(max(len(s) for s in group)):
             mixed += [s[step] for s in group if step < len(s)]
         for chunk in range(0, len(mixed), 500):
-            recorder.insert_events(mixed[chunk:chunk + 500])
+            recorder.insert_events(mixed[chunk : chunk + 500])
     return int(recorder.max_notification_id() or 0)
 
 
@@ -140,8 +144,9 @@ def places(kind: str) -> Iterator[Places]:
 
 
 def config(url: str, views_url: str | None = None) -> Config:
-    return Config(database_url=url, views_url=views_url, run_projections=False,
-                  group_commit_ms=0, pool_size=4)
+    return Config(
+        database_url=url, views_url=views_url, run_projections=False, group_commit_ms=0, pool_size=4
+    )
 
 
 # -- measurements -------------------------------------------------------------------------
@@ -149,8 +154,9 @@ def raw_scan(app: Any, head: int) -> float:
     started = time.perf_counter()
     position, seen = 0, 0
     while True:
-        page = app.recorder.select_notifications(start=position, limit=500,
-                                                 inclusive_of_start=False)
+        page = app.recorder.select_notifications(
+            start=position, limit=500, inclusive_of_start=False
+        )
         if not page:
             break
         for notification in page:
@@ -201,8 +207,7 @@ def breakdown(carelog: CareLog, name: str, views_url: str) -> str:
     finally:
         other.close()
     stats: Any = pstats.Stats(profile)
-    total = max(t for (_f, _l, fn), (_c, _n, _t, t, _) in stats.stats.items()
-                if fn == "catch_up")
+    total = max(t for (_f, _l, fn), (_c, _n, _t, t, _) in stats.stats.items() if fn == "catch_up")
     shares: dict[str, float] = defaultdict(float)
     for (filename, _line, function), (_c, _n, _t, cumulative, _) in stats.stats.items():
         part = PARTS.get((os.path.basename(filename), function))
@@ -215,9 +220,15 @@ def breakdown(carelog: CareLog, name: str, views_url: str) -> str:
 def live(carelog: CareLog) -> dict[str, list[float]]:
     """Write notes one at a time while the views follow in the background."""
     psychiatrist = carelog.staff.add("Bench psychiatrist", "psychiatrist")[0].actor
-    pids = [carelog.commands.register_patient(
-        CommandContext(psychiatrist), external_id=f"LIVE-{n}", name=f"Live {n}",
-        birth_date="1970-01-01").patient_id for n in range(10)]
+    pids = [
+        carelog.commands.register_patient(
+            CommandContext(psychiatrist),
+            external_id=f"LIVE-{n}",
+            name=f"Live {n}",
+            birth_date="1970-01-01",
+        ).patient_id
+        for n in range(10)
+    ]
     views = carelog.views
     views.catch_up()
     views.start()
@@ -231,9 +242,14 @@ def live(carelog: CareLog) -> dict[str, list[float]]:
     for n in range(2 * LIVE_WRITES):
         time.sleep(rng.uniform(0.005, 0.025))
         started = time.perf_counter()
-        result = carelog.commands.execute(CommandContext(psychiatrist), pids[n % 10],
-                                          "add_note", kind="progress", modality="other",
-                                          text=f"live {n}")
+        result = carelog.commands.execute(
+            CommandContext(psychiatrist),
+            pids[n % 10],
+            "add_note",
+            kind="progress",
+            modality="other",
+            text=f"live {n}",
+        )
         written = time.perf_counter()
         out["write"].append((written - started) * 1000)
         if n % 2 == 0:  # visible: an outside observer polling the tracking rows
@@ -275,51 +291,67 @@ def measure(kind: str, report: Any) -> None:
                     rate = view_catch_up(carelog, name, where.url("views"))
                     rates[name].append(rate)
                     ratios[name].append(rate / scan)
-            report.samples(f"{kind}: raw scan (select_notifications + decode)", scans,
-                           "events/s")
-            report(f"{kind}: library ProjectionRunner (first {min(LIBRARY_EVENTS, head):,}"
-                   " events)", library, "events/s")
+            report.samples(f"{kind}: raw scan (select_notifications + decode)", scans, "events/s")
+            report(
+                f"{kind}: library ProjectionRunner (first {min(LIBRARY_EVENTS, head):,} events)",
+                library,
+                "events/s",
+            )
             ceiling = statistics.median(scans)
             if 25 * library > ceiling:
-                report.text(f"{kind}: 25 x the library's rate ({25 * library:,.0f} events/s) is"
-                            f" above the raw scan itself ({ceiling:,.0f} events/s): no view"
-                            " that reads and decodes the log can reach that target here.")
+                report.text(
+                    f"{kind}: 25 x the library's rate ({25 * library:,.0f} events/s) is"
+                    f" above the raw scan itself ({ceiling:,.0f} events/s): no view"
+                    " that reads and decodes the log can reach that target here."
+                )
             for name in ("current_plan", "audit_trail"):
-                report.text(f"{kind}: where {name}'s catch-up spends its time (cProfile): "
-                            f"{breakdown(carelog, name, where.url('profile'))}.")
+                report.text(
+                    f"{kind}: where {name}'s catch-up spends its time (cProfile): "
+                    f"{breakdown(carelog, name, where.url('profile'))}."
+                )
             for name in VIEWS:
                 median = statistics.median(rates[name])
                 report.samples(f"{kind}: {name} catch-up", rates[name], "events/s")
-                report.samples(f"{kind}: {name} / raw scan of the same round (target >= 50%)",
-                               [100 * r for r in ratios[name]], "%")
-                report(f"{kind}: {name} / library runner (target >= 25x)",
-                       f"{median / library:.1f}x")
+                report.samples(
+                    f"{kind}: {name} / raw scan of the same round (target >= 50%)",
+                    [100 * r for r in ratios[name]],
+                    "%",
+                )
+                report(
+                    f"{kind}: {name} / library runner (target >= 25x)", f"{median / library:.1f}x"
+                )
         finally:
             carelog.close()
         carelog = CareLog(config(where.url("live")))
         try:
             found = live(carelog)
             for what, values in found.items():
-                report(f"{kind}: live {what.replace('_', ' ')} p50 / p99",
-                       f"{percentile(values, 50):.1f} / {percentile(values, 99):.1f}",
-                       f"ms (n={len(values)})")
+                report(
+                    f"{kind}: live {what.replace('_', ' ')} p50 / p99",
+                    f"{percentile(values, 50):.1f} / {percentile(values, 99):.1f}",
+                    f"ms (n={len(values)})",
+                )
         finally:
             carelog.close()
 
 
 def run(report: Any) -> None:
-    report.text(f"Log: {EVENTS:,} events requested; {REPEAT} repetition(s) per timing; "
-                f"library runner over {LIBRARY_EVENTS:,} events; {LIVE_WRITES * 2} live "
-                "writes. Targets (issue 3): each view's catch-up >= 50% of the raw scan and "
-                ">= 25x the library's runner; on PostgreSQL live write -> visible p50 <= 10 ms"
-                " and p99 <= 50 ms, read-your-writes wait <= 10 ms.")
-    report.text("Reading the results: a view's catch-up does everything the raw scan does "
-                "(read and decode every event) and then its own work, so 50% of the raw "
-                "scan means its own work costs no more than decoding. The current-plan and "
-                "dashboard views fold each event with the domain's PlanState (the fold the "
-                "record itself uses) and re-render each touched patient's document once per "
-                "batch; the audit trail writes one indexed row per event. The profile lines "
-                "below say where the time goes.")
+    report.text(
+        f"Log: {EVENTS:,} events requested; {REPEAT} repetition(s) per timing; "
+        f"library runner over {LIBRARY_EVENTS:,} events; {LIVE_WRITES * 2} live "
+        "writes. Targets (issue 3): each view's catch-up >= 50% of the raw scan and "
+        ">= 25x the library's runner; on PostgreSQL live write -> visible p50 <= 10 ms"
+        " and p99 <= 50 ms, read-your-writes wait <= 10 ms."
+    )
+    report.text(
+        "Reading the results: a view's catch-up does everything the raw scan does "
+        "(read and decode every event) and then its own work, so 50% of the raw "
+        "scan means its own work costs no more than decoding. The current-plan and "
+        "dashboard views fold each event with the domain's PlanState (the fold the "
+        "record itself uses) and re-render each touched patient's document once per "
+        "batch; the audit trail writes one indexed row per event. The profile lines "
+        "below say where the time goes."
+    )
     for kind in STORES:
         measure(kind, report)
 

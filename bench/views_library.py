@@ -29,13 +29,15 @@ class PostgresCounts(PostgresTrackingRecorder):
 
     def __init__(self, datastore: Any, **kwargs: Any) -> None:
         super().__init__(datastore, **kwargs)
-        self.sql_create_statements.append(SQL(
-            "CREATE TABLE IF NOT EXISTS {0}.bench_counts (kind text PRIMARY KEY, n bigint)"
-        ).format(Identifier(self.datastore.schema)))
+        self.sql_create_statements.append(
+            SQL(
+                "CREATE TABLE IF NOT EXISTS {0}.bench_counts (kind text PRIMARY KEY, n bigint)"
+            ).format(Identifier(self.datastore.schema))
+        )
         self.incr_statement = SQL(
             "INSERT INTO {0}.bench_counts VALUES (%s, 1) ON CONFLICT (kind)"
-            " DO UPDATE SET n = {0}.bench_counts.n + 1").format(
-            Identifier(self.datastore.schema))
+            " DO UPDATE SET n = {0}.bench_counts.n + 1"
+        ).format(Identifier(self.datastore.schema))
 
     def incr(self, kind: str, tracking: Tracking) -> None:
         with self.datastore.transaction(commit=True) as curs:
@@ -47,13 +49,17 @@ class SQLiteCounts(SQLiteTrackingRecorder):
     """The same on SQLite."""
 
     def construct_create_table_statements(self) -> list[str]:
-        return [*super().construct_create_table_statements(),
-                "CREATE TABLE IF NOT EXISTS bench_counts (kind TEXT PRIMARY KEY, n INTEGER)"]
+        return [
+            *super().construct_create_table_statements(),
+            "CREATE TABLE IF NOT EXISTS bench_counts (kind TEXT PRIMARY KEY, n INTEGER)",
+        ]
 
     def incr(self, kind: str, tracking: Tracking) -> None:
         with self.datastore.transaction(commit=True) as c:
-            c.execute("INSERT INTO bench_counts VALUES (?, 1) ON CONFLICT (kind)"
-                      " DO UPDATE SET n = n + 1", (kind,))
+            c.execute(
+                "INSERT INTO bench_counts VALUES (?, 1) ON CONFLICT (kind) DO UPDATE SET n = n + 1",
+                (kind,),
+            )
             self._insert_tracking(c, tracking)
 
 
@@ -73,22 +79,28 @@ def library_rate(carelog: CareLog, views_url: str, events: int) -> float:
     if carelog.config.is_postgres:
         env = {**carelog.config.eventsourcing_env(), "CREATE_TABLE": "y"}
         started = time.perf_counter()
-        with ProjectionRunner(application_class=CareLogApplication,
-                              projection_class=CountProjection, view_class=PostgresCounts,
-                              env=env) as runner:
+        with ProjectionRunner(
+            application_class=CareLogApplication,
+            projection_class=CountProjection,
+            view_class=PostgresCounts,
+            env=env,
+        ) as runner:
             runner.wait(target, timeout=3600)
             elapsed = time.perf_counter() - started
         return len(notifications) / elapsed
-    path = views_url[len("sqlite:///"):]
-    factory = InfrastructureFactory.construct(Environment("bench_counts", {
-        "PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": path}))
+    path = views_url[len("sqlite:///") :]
+    factory = InfrastructureFactory.construct(
+        Environment(
+            "bench_counts", {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": path}
+        )
+    )
     projection = CountProjection(factory.tracking_recorder(SQLiteCounts))
     started = time.perf_counter()
     position = 0
     while position < target:
-        page = carelog.app.recorder.select_notifications(start=position, limit=500,
-                                                         inclusive_of_start=False,
-                                                         stop=target)
+        page = carelog.app.recorder.select_notifications(
+            start=position, limit=500, inclusive_of_start=False, stop=target
+        )
         for notification in page:
             event = carelog.app.mapper.to_domain_event(notification)
             projection.process_event(event, Tracking("carelog", notification.id))

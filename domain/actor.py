@@ -31,9 +31,7 @@ class Actor:
 
     @property
     def may_prescribe(self) -> bool:
-        return self.role is Role.PSYCHIATRIST or (
-            self.role is Role.PHARMACIST and self.prescriber
-        )
+        return self.role is Role.PSYCHIATRIST or (self.role is Role.PHARMACIST and self.prescriber)
 
     @property
     def is_clinician(self) -> bool:

@@ -71,9 +71,7 @@ class Dose:
 def parse_route(raw: Any) -> str:
     """The route of administration, from a closed list."""
     if not isinstance(raw, str) or raw.strip().lower() not in ROUTES:
-        raise InvalidInputError(
-            f"Unknown route {raw!r}: use one of {', '.join(ROUTES)}.", "route"
-        )
+        raise InvalidInputError(f"Unknown route {raw!r}: use one of {', '.join(ROUTES)}.", "route")
     return raw.strip().lower()
 
 

@@ -46,8 +46,13 @@ class ClinicalCommands:
         plan: PlanState
         id: Any
 
-        def _trigger(self, event_class: Any, ctx: CommandContext,
-                     effective_at: datetime | None = None, **fields: Any) -> str: ...
+        def _trigger(
+            self,
+            event_class: Any,
+            ctx: CommandContext,
+            effective_at: datetime | None = None,
+            **fields: Any,
+        ) -> str: ...
         def _require_access(self, ctx: CommandContext) -> None: ...
         def _require_prescriber(self, ctx: CommandContext) -> None: ...
         def active_order(self, order_id: str) -> dict[str, Any]: ...
@@ -91,119 +96,204 @@ class ClinicalCommands:
         role = choice(role, "role", ("psychiatrist", "therapist", "pharmacist"))
         if self.is_member(clinician_id):
             raise InvalidInputError("That clinician is on the care team already.", "clinician_id")
-        return self._trigger(self.CareTeamMemberAssigned, ctx, clinician_id=clinician_id,
-                             clinician_name=clinician_name, role=role)
+        return self._trigger(
+            self.CareTeamMemberAssigned,
+            ctx,
+            clinician_id=clinician_id,
+            clinician_name=clinician_name,
+            role=role,
+        )
 
-    def remove_care_team_member(self, ctx: CommandContext, *, clinician_id: str,
-                                reason: Any) -> str:
+    def remove_care_team_member(
+        self, ctx: CommandContext, *, clinician_id: str, reason: Any
+    ) -> str:
         """A clinician leaves the care team, with the reason."""
         self._allowed(ctx, "care_team")
         reason = require_text(reason, "reason", "A reason for the removal")
         if not self.is_member(clinician_id):
             raise NotFoundError("That clinician is not on the care team.", "clinician_id")
-        return self._trigger(self.CareTeamMemberRemoved, ctx, clinician_id=clinician_id,
-                             reason=reason)
+        return self._trigger(
+            self.CareTeamMemberRemoved, ctx, clinician_id=clinician_id, reason=reason
+        )
 
     def grant_emergency_access(self, ctx: CommandContext, *, reason: Any) -> str:
         """Break the glass: any clinician, with a stated reason, for four hours."""
         if ctx.actor.role not in WRITE_ROLES["emergency_access"]:
             raise NotPermittedError(f"A {ctx.actor.role} may not {WHAT['emergency_access']}.")
         reason = require_text(reason, "reason", "A reason for emergency access")
-        return self._trigger(self.EmergencyAccessGranted, ctx, reason=reason,
-                             expires_at=ctx.now + EMERGENCY_ACCESS_PERIOD)
+        return self._trigger(
+            self.EmergencyAccessGranted,
+            ctx,
+            reason=reason,
+            expires_at=ctx.now + EMERGENCY_ACCESS_PERIOD,
+        )
 
-    def record_consent(self, ctx: CommandContext, *, scope: Any, decision: Any,
-                       note: Any = None, effective_at: datetime | None = None) -> str:
+    def record_consent(
+        self,
+        ctx: CommandContext,
+        *,
+        scope: Any,
+        decision: Any,
+        note: Any = None,
+        effective_at: datetime | None = None,
+    ) -> str:
         """The patient's decision about a scope of care."""
         self._allowed(ctx, "consent")
         return self._trigger(
-            self.ConsentRecorded, ctx, effective_at, consent_id=new_id(),
+            self.ConsentRecorded,
+            ctx,
+            effective_at,
+            consent_id=new_id(),
             scope=choice(scope, "scope", CONSENT_SCOPES),
             decision=choice(decision, "decision", CONSENT_DECISIONS),
             note=optional_text(note, "note"),
         )
 
     # -- assessments and goals -------------------------------------------------------------
-    def record_assessment(self, ctx: CommandContext, *, instrument: Any, item_scores: Any = None,
-                          diagnoses: Any = None, summary: Any = None,
-                          effective_at: datetime | None = None) -> str:
+    def record_assessment(
+        self,
+        ctx: CommandContext,
+        *,
+        instrument: Any,
+        item_scores: Any = None,
+        diagnoses: Any = None,
+        summary: Any = None,
+        effective_at: datetime | None = None,
+    ) -> str:
         """A PHQ-9, GAD-7 or clinical assessment; scored here, never by the client."""
         self._allowed(ctx, "assessment")
         result = score(instrument, item_scores or [])
         codes = text_list(diagnoses, "diagnoses")
         for code in codes:
             if not ICD10.match(code):
-                raise InvalidInputError(f"{code!r} is not an ICD-10 code like F32.1.",
-                                        "diagnoses")
+                raise InvalidInputError(f"{code!r} is not an ICD-10 code like F32.1.", "diagnoses")
         return self._trigger(
-            self.AssessmentRecorded, ctx, effective_at, assessment_id=new_id(),
-            instrument=result.instrument, item_scores=list(result.item_scores),
-            total=result.total, severity=result.severity, diagnoses=codes,
+            self.AssessmentRecorded,
+            ctx,
+            effective_at,
+            assessment_id=new_id(),
+            instrument=result.instrument,
+            item_scores=list(result.item_scores),
+            total=result.total,
+            severity=result.severity,
+            diagnoses=codes,
             summary=optional_text(summary, "summary"),
         )
 
-    def set_goal(self, ctx: CommandContext, *, description: Any, target: Any = None,
-                 due_date: Any = None) -> str:
+    def set_goal(
+        self, ctx: CommandContext, *, description: Any, target: Any = None, due_date: Any = None
+    ) -> str:
         """A treatment goal the team works towards."""
         self._allowed(ctx, "goal")
         if due_date is not None:
             due_date = _iso_date(due_date, "due_date")
-        return self._trigger(self.GoalSet, ctx, goal_id=new_id(),
-                             description=require_text(description, "description", "A goal"),
-                             target=optional_text(target, "target"), due_date=due_date)
+        return self._trigger(
+            self.GoalSet,
+            ctx,
+            goal_id=new_id(),
+            description=require_text(description, "description", "A goal"),
+            target=optional_text(target, "target"),
+            due_date=due_date,
+        )
 
-    def change_goal_status(self, ctx: CommandContext, *, goal_id: str, status: Any,
-                           note: Any = None) -> str:
+    def change_goal_status(
+        self, ctx: CommandContext, *, goal_id: str, status: Any, note: Any = None
+    ) -> str:
         """A goal was met, revised or abandoned."""
         self._allowed(ctx, "goal")
         if goal_id not in self.plan.goals:
             raise NotFoundError(f"There is no goal {goal_id}.", "goal_id")
-        return self._trigger(self.GoalStatusChanged, ctx, goal_id=goal_id,
-                             status=choice(status, "status", GOAL_STATUSES),
-                             note=optional_text(note, "note"))
+        return self._trigger(
+            self.GoalStatusChanged,
+            ctx,
+            goal_id=goal_id,
+            status=choice(status, "status", GOAL_STATUSES),
+            note=optional_text(note, "note"),
+        )
 
     # -- medication ------------------------------------------------------------------------
-    def prescribe(self, ctx: CommandContext, *, order_id: str, drug: dict[str, Any], dose: Any,
-                  frequency: Any, route: Any, indication: Any, instructions: Any = None,
-                  effective_at: datetime | None = None) -> str:
+    def prescribe(
+        self,
+        ctx: CommandContext,
+        *,
+        order_id: str,
+        drug: dict[str, Any],
+        dose: Any,
+        frequency: Any,
+        route: Any,
+        indication: Any,
+        instructions: Any = None,
+        effective_at: datetime | None = None,
+    ) -> str:
         """A new medication order, by a prescriber on the care team."""
         self._require_prescriber(ctx)
         require_text(drug.get("name"), "drug", "The drug name")
         return self._trigger(
-            self.MedicationPrescribed, ctx, effective_at, order_id=order_id, drug=drug,
-            dose=Dose.parse(dose).as_dict(), frequency=parse_frequency(frequency),
+            self.MedicationPrescribed,
+            ctx,
+            effective_at,
+            order_id=order_id,
+            drug=drug,
+            dose=Dose.parse(dose).as_dict(),
+            frequency=parse_frequency(frequency),
             route=parse_route(route),
             indication=require_text(indication, "indication", "An indication"),
             instructions=optional_text(instructions, "instructions"),
         )
 
-    def change_dose(self, ctx: CommandContext, *, order_id: str, dose: Any,
-                    frequency: Any = None, reason: Any,
-                    effective_at: datetime | None = None) -> str:
+    def change_dose(
+        self,
+        ctx: CommandContext,
+        *,
+        order_id: str,
+        dose: Any,
+        frequency: Any = None,
+        reason: Any,
+        effective_at: datetime | None = None,
+    ) -> str:
         """A new dose (and optionally frequency) for an active order, with the reason."""
         self._require_prescriber(ctx)
         order = self.active_order(order_id)
         new_dose = Dose.parse(dose).as_dict()
         current = order["steps"][-1]
-        new_frequency = (current["frequency"] if frequency is None
-                         else parse_frequency(frequency))
+        new_frequency = current["frequency"] if frequency is None else parse_frequency(frequency)
         reason = require_text(reason, "reason", "A reason for the dose change")
         if new_dose == current["dose"] and new_frequency == current["frequency"]:
             raise InvalidInputError("That is the current dose and frequency already.", "dose")
         self._not_before_start(order, effective_at)
-        return self._trigger(self.DoseChanged, ctx, effective_at, order_id=order_id,
-                             dose=new_dose, frequency=new_frequency, reason=reason)
+        return self._trigger(
+            self.DoseChanged,
+            ctx,
+            effective_at,
+            order_id=order_id,
+            dose=new_dose,
+            frequency=new_frequency,
+            reason=reason,
+        )
 
-    def discontinue(self, ctx: CommandContext, *, order_id: str, reason: Any, taper: Any = None,
-                    effective_at: datetime | None = None) -> str:
+    def discontinue(
+        self,
+        ctx: CommandContext,
+        *,
+        order_id: str,
+        reason: Any,
+        taper: Any = None,
+        effective_at: datetime | None = None,
+    ) -> str:
         """Stop an active order, with the taper schedule when the drug needs one."""
         self._require_prescriber(ctx)
         order = self.active_order(order_id)
         reason = require_text(reason, "reason", "A reason for stopping")
         taper_text = optional_text(taper, "taper") or None
         self._not_before_start(order, effective_at)
-        return self._trigger(self.MedicationDiscontinued, ctx, effective_at,
-                             order_id=order_id, reason=reason, taper=taper_text)
+        return self._trigger(
+            self.MedicationDiscontinued,
+            ctx,
+            effective_at,
+            order_id=order_id,
+            reason=reason,
+            taper=taper_text,
+        )
 
     def _not_before_start(self, order: dict[str, Any], effective_at: datetime | None) -> None:
         if effective_at is not None and effective_at < order["since"]:
@@ -220,13 +310,24 @@ class ClinicalCommands:
             raise NotFoundError(f"There is no medication order {order_id}.", field_name)
         return str(order_id)
 
-    def report_side_effect(self, ctx: CommandContext, *, effect: Any, severity: Any,
-                           order_id: Any = None, onset: Any = None, action_taken: Any = None,
-                           effective_at: datetime | None = None) -> str:
+    def report_side_effect(
+        self,
+        ctx: CommandContext,
+        *,
+        effect: Any,
+        severity: Any,
+        order_id: Any = None,
+        onset: Any = None,
+        action_taken: Any = None,
+        effective_at: datetime | None = None,
+    ) -> str:
         """A side effect seen or reported, with its severity."""
         self._allowed(ctx, "side_effect")
         return self._trigger(
-            self.SideEffectReported, ctx, effective_at, side_effect_id=new_id(),
+            self.SideEffectReported,
+            ctx,
+            effective_at,
+            side_effect_id=new_id(),
             order_id=self._known_order(order_id),
             effect=require_text(effect, "effect", "The side effect"),
             severity=choice(severity, "severity", SEVERITIES),
@@ -234,8 +335,16 @@ class ClinicalCommands:
             action_taken=optional_text(action_taken, "action_taken"),
         )
 
-    def record_adherence(self, ctx: CommandContext, *, order_id: Any, doses_taken: Any,
-                         doses_missed: Any, period_start: Any, period_end: Any) -> str:
+    def record_adherence(
+        self,
+        ctx: CommandContext,
+        *,
+        order_id: Any,
+        doses_taken: Any,
+        doses_missed: Any,
+        period_start: Any,
+        period_end: Any,
+    ) -> str:
         """Doses taken and missed over a period, for one order."""
         self._allowed(ctx, "adherence")
         known = self._known_order(order_id)
@@ -247,26 +356,50 @@ class ClinicalCommands:
         start, end = _iso_date(period_start, "period_start"), _iso_date(period_end, "period_end")
         if end < start:
             raise InvalidInputError("The period ends before it starts.", "period_end")
-        return self._trigger(self.AdherenceReported, ctx, adherence_id=new_id(),
-                             order_id=known, doses_taken=doses_taken,
-                             doses_missed=doses_missed, period_start=start, period_end=end)
+        return self._trigger(
+            self.AdherenceReported,
+            ctx,
+            adherence_id=new_id(),
+            order_id=known,
+            doses_taken=doses_taken,
+            doses_missed=doses_missed,
+            period_start=start,
+            period_end=end,
+        )
 
     # -- safety alerts ---------------------------------------------------------------------
-    def raise_alert(self, ctx: CommandContext, *, finding: Any, rule_pack_version: str,
-                    override_reason: str | None = None) -> str:
+    def raise_alert(
+        self,
+        ctx: CommandContext,
+        *,
+        finding: Any,
+        rule_pack_version: str,
+        override_reason: str | None = None,
+    ) -> str:
         """Record a safety finding as an open alert (called by the safety check of a write)."""
         alert_id = new_id()
         self._trigger(
-            self.SafetyAlertRaised, ctx, alert_id=alert_id, key=finding.key,
-            rule_id=finding.rule_id, rule_pack_version=rule_pack_version, kind=finding.kind,
-            severity=finding.severity, message=finding.message, action=finding.action,
-            source=finding.source, order_ids=list(finding.order_ids), due_at=finding.due_at,
-            test=finding.test, override_reason=override_reason,
+            self.SafetyAlertRaised,
+            ctx,
+            alert_id=alert_id,
+            key=finding.key,
+            rule_id=finding.rule_id,
+            rule_pack_version=rule_pack_version,
+            kind=finding.kind,
+            severity=finding.severity,
+            message=finding.message,
+            action=finding.action,
+            source=finding.source,
+            order_ids=list(finding.order_ids),
+            due_at=finding.due_at,
+            test=finding.test,
+            override_reason=override_reason,
         )
         return alert_id
 
-    def resolve_alert(self, ctx: CommandContext, *, alert_id: str, resolution: Any,
-                      reason: Any = None) -> str:
+    def resolve_alert(
+        self, ctx: CommandContext, *, alert_id: str, resolution: Any, reason: Any = None
+    ) -> str:
         """A pharmacist or prescriber acknowledges, overrides (with a reason) or changes."""
         self._allowed(ctx, "alert_resolution")
         alert = self.plan.alerts.get(alert_id)
@@ -278,33 +411,63 @@ class ClinicalCommands:
         text = optional_text(reason, "reason")
         if resolution == "overridden" and not text:
             raise InvalidInputError("An override needs a reason.", "reason")
-        return self._trigger(self.SafetyAlertResolved, ctx, alert_id=alert_id,
-                             resolution=resolution, reason=text)
+        return self._trigger(
+            self.SafetyAlertResolved, ctx, alert_id=alert_id, resolution=resolution, reason=text
+        )
 
     def resolve_alert_by_system(self, ctx: CommandContext, alert_id: str) -> str:
         """Close an open alert the writer's change made obsolete (the rules no longer fire)."""
-        return self._trigger(self.SafetyAlertResolved, ctx, alert_id=alert_id,
-                             resolution="changed",
-                             reason="No longer applies after this change to the plan.")
+        return self._trigger(
+            self.SafetyAlertResolved,
+            ctx,
+            alert_id=alert_id,
+            resolution="changed",
+            reason="No longer applies after this change to the plan.",
+        )
 
     # -- notes, education, follow-ups, reviews, labs, facts --------------------------------
-    def add_note(self, ctx: CommandContext, *, kind: Any, modality: Any, text: Any,
-                 effective_at: datetime | None = None) -> str:
+    def add_note(
+        self,
+        ctx: CommandContext,
+        *,
+        kind: Any,
+        modality: Any,
+        text: Any,
+        effective_at: datetime | None = None,
+    ) -> str:
         """A progress note (read by the team) or a psychotherapy note (by its author only)."""
         kind = choice(kind, "kind", NOTE_KINDS)
         self._allowed(ctx, "psychotherapy_note" if kind == "psychotherapy" else "progress_note")
-        return self._trigger(self.NoteAdded, ctx, effective_at, note_id=new_id(), kind=kind,
-                             modality=choice(modality, "modality", MODALITIES),
-                             text=require_text(text, "text", "The note text"))
+        return self._trigger(
+            self.NoteAdded,
+            ctx,
+            effective_at,
+            note_id=new_id(),
+            kind=kind,
+            modality=choice(modality, "modality", MODALITIES),
+            text=require_text(text, "text", "The note text"),
+        )
 
-    def record_education(self, ctx: CommandContext, *, topic: Any, order_id: Any = None,
-                         materials: Any = None, effective_at: datetime | None = None) -> str:
+    def record_education(
+        self,
+        ctx: CommandContext,
+        *,
+        topic: Any,
+        order_id: Any = None,
+        materials: Any = None,
+        effective_at: datetime | None = None,
+    ) -> str:
         """The patient was taught about a topic or a medication."""
         self._allowed(ctx, "education")
-        return self._trigger(self.EducationProvided, ctx, effective_at, education_id=new_id(),
-                             topic=require_text(topic, "topic", "A topic"),
-                             order_id=self._known_order(order_id),
-                             materials=optional_text(materials, "materials"))
+        return self._trigger(
+            self.EducationProvided,
+            ctx,
+            effective_at,
+            education_id=new_id(),
+            topic=require_text(topic, "topic", "A topic"),
+            order_id=self._known_order(order_id),
+            materials=optional_text(materials, "materials"),
+        )
 
     def schedule_follow_up(self, ctx: CommandContext, *, due_at: Any, purpose: Any) -> str:
         """A check-in due by a time; it shows as overdue on the dashboard after that."""
@@ -312,11 +475,22 @@ class ClinicalCommands:
         due = parse_time(due_at, "due_at")
         if due < ctx.now:
             raise InvalidInputError("A follow-up must be due in the future.", "due_at")
-        return self._trigger(self.FollowUpScheduled, ctx, follow_up_id=new_id(), due_at=due,
-                             purpose=require_text(purpose, "purpose", "A purpose"))
+        return self._trigger(
+            self.FollowUpScheduled,
+            ctx,
+            follow_up_id=new_id(),
+            due_at=due,
+            purpose=require_text(purpose, "purpose", "A purpose"),
+        )
 
-    def complete_follow_up(self, ctx: CommandContext, *, follow_up_id: str, outcome: Any,
-                           effective_at: datetime | None = None) -> str:
+    def complete_follow_up(
+        self,
+        ctx: CommandContext,
+        *,
+        follow_up_id: str,
+        outcome: Any,
+        effective_at: datetime | None = None,
+    ) -> str:
         """A scheduled check-in took place."""
         self._allowed(ctx, "follow_up")
         follow_up = self.plan.follow_ups.get(follow_up_id)
@@ -324,39 +498,63 @@ class ClinicalCommands:
             raise NotFoundError(f"There is no follow-up {follow_up_id}.", "follow_up_id")
         if follow_up["status"] != "scheduled":
             raise InvalidInputError("That follow-up was completed already.", "follow_up_id")
-        return self._trigger(self.FollowUpCompleted, ctx, effective_at,
-                             follow_up_id=follow_up_id,
-                             outcome=require_text(outcome, "outcome", "An outcome"))
+        return self._trigger(
+            self.FollowUpCompleted,
+            ctx,
+            effective_at,
+            follow_up_id=follow_up_id,
+            outcome=require_text(outcome, "outcome", "An outcome"),
+        )
 
     def review_plan(self, ctx: CommandContext, *, outcome: Any, summary: Any = None) -> str:
         """A review of the whole plan, e.g. a pharmacist's medication review."""
         self._allowed(ctx, "plan_review")
-        return self._trigger(self.PlanReviewed, ctx, review_id=new_id(),
-                             outcome=require_text(outcome, "outcome", "An outcome"),
-                             summary=optional_text(summary, "summary"))
+        return self._trigger(
+            self.PlanReviewed,
+            ctx,
+            review_id=new_id(),
+            outcome=require_text(outcome, "outcome", "An outcome"),
+            summary=optional_text(summary, "summary"),
+        )
 
-    def record_lab_result(self, ctx: CommandContext, *, test: Any, value: Any = None,
-                          unit: Any = None, effective_at: datetime | None = None) -> str:
+    def record_lab_result(
+        self,
+        ctx: CommandContext,
+        *,
+        test: Any,
+        value: Any = None,
+        unit: Any = None,
+        effective_at: datetime | None = None,
+    ) -> str:
         """A lab value or measurement the monitoring rules read."""
         self._allowed(ctx, "lab_result")
         if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
             raise InvalidInputError("A lab value must be a number.", "value")
-        return self._trigger(self.LabResultRecorded, ctx, effective_at, lab_id=new_id(),
-                             test=require_text(test, "test", "The test"),
-                             value=None if value is None else float(value),
-                             unit=optional_text(unit, "unit"))
+        return self._trigger(
+            self.LabResultRecorded,
+            ctx,
+            effective_at,
+            lab_id=new_id(),
+            test=require_text(test, "test", "The test"),
+            value=None if value is None else float(value),
+            unit=optional_text(unit, "unit"),
+        )
 
-    def record_fact(self, ctx: CommandContext, *, fact: Any, value: Any,
-                    effective_at: datetime | None = None) -> str:
+    def record_fact(
+        self, ctx: CommandContext, *, fact: Any, value: Any, effective_at: datetime | None = None
+    ) -> str:
         """A clinical fact the safety rules read (smoking status, weight in kg ...)."""
         self._allowed(ctx, "clinical_fact")
-        return self._trigger(self.ClinicalFactRecorded, ctx, effective_at,
-                             fact=require_text(fact, "fact", "The fact"),
-                             value=require_text(value, "value", "The value"))
+        return self._trigger(
+            self.ClinicalFactRecorded,
+            ctx,
+            effective_at,
+            fact=require_text(fact, "fact", "The fact"),
+            value=require_text(value, "value", "The value"),
+        )
 
     # -- corrections -----------------------------------------------------------------------
-    def correct_entry(self, ctx: CommandContext, *, event_id: Any, fields: Any,
-                      reason: Any) -> str:
+    def correct_entry(self, ctx: CommandContext, *, event_id: Any, fields: Any, reason: Any) -> str:
         """Correct fields of an earlier entry; only its author may, and the original stays."""
         self._allowed(ctx, "correction")
         source = self.plan.sources.get(event_id) if isinstance(event_id, str) else None
@@ -378,9 +576,13 @@ class ClinicalCommands:
             found = [a for a in self.plan.assessments if a["event_id"] == event_id]
             source = {**source, "instrument": found[0]["instrument"] if found else None}
         checked = {name: _check_field(source, name, value, ctx) for name, value in fields.items()}
-        return self._trigger(self.EntryCorrected, ctx, corrected_event_id=event_id,
-                             fields=checked,
-                             reason=require_text(reason, "reason", "A reason for the correction"))
+        return self._trigger(
+            self.EntryCorrected,
+            ctx,
+            corrected_event_id=event_id,
+            fields=checked,
+            reason=require_text(reason, "reason", "A reason for the correction"),
+        )
 
 
 def _iso_date(raw: Any, field_name: str) -> str:
@@ -433,10 +635,19 @@ def _check_field(source: dict[str, Any], name: str, value: Any, ctx: CommandCont
             return value
         if name == "order_id":
             return value
-        if name in {"text", "name", "effect", "reason", "outcome", "purpose", "topic",
-                    "description", "indication", "value"}:
+        if name in {
+            "text",
+            "name",
+            "effect",
+            "reason",
+            "outcome",
+            "purpose",
+            "topic",
+            "description",
+            "indication",
+            "value",
+        }:
             return require_text(value, name, f"The {name}")
         return optional_text(value, name)
     except InvalidInputError as exc:
         raise InvalidInputError(exc.message, field_name) from None
-

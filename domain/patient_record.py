@@ -296,8 +296,9 @@ class PatientRecord(ClinicalCommands, Aggregate, created_event_name="PatientRegi
     def active_order(self, order_id: str) -> dict[str, Any]:
         order = self.plan.orders.get(order_id)
         if order is None:
-            raise NotFoundError(f"There is no medication order {order_id} for this patient.",
-                                "order_id")
+            raise NotFoundError(
+                f"There is no medication order {order_id} for this patient.", "order_id"
+            )
         if order["status"] != "active":
             raise InvalidInputError(
                 f"{order['drug']['name']} (order {order_id}) was discontinued: "
@@ -324,8 +325,10 @@ class PatientRecord(ClinicalCommands, Aggregate, created_event_name="PatientRegi
         if actor.role not in CLINICAL_ROLES:
             raise NotPermittedError(f"A {actor.role} may not write to a patient's record.")
         member = self.plan.care_team.get(actor.id)
-        if member is not None and not member["active"] and not self.has_emergency_access(
-            actor.id, ctx.now
+        if (
+            member is not None
+            and not member["active"]
+            and not self.has_emergency_access(actor.id, ctx.now)
         ):
             raise NotPermittedError(
                 "You were removed from this patient's care team; your entry was not recorded."
@@ -405,5 +408,3 @@ class PatientRecord(ClinicalCommands, Aggregate, created_event_name="PatientRegi
             role=str(ctx.actor.role),
         )
         return record
-
-

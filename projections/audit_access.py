@@ -41,10 +41,16 @@ class EmergencyAccess:
         self.cur = cur
         self.t = t
         where, params = cur.any_of("patient_id", sorted(patient_ids))
-        rows = cur.execute(f"SELECT patient_id, clinician_id, until FROM {t[GRANTS]}"
-                           f" WHERE {where}", params).fetchall() if patient_ids else []
+        rows = (
+            cur.execute(
+                f"SELECT patient_id, clinician_id, until FROM {t[GRANTS]} WHERE {where}", params
+            ).fetchall()
+            if patient_ids
+            else []
+        )
         self.grants: dict[tuple[str, str], str] = {
-            (r["patient_id"], r["clinician_id"]): r["until"] for r in rows}
+            (r["patient_id"], r["clinician_id"]): r["until"] for r in rows
+        }
         self.members: dict[tuple[str, str], bool] = {}
         self.changed_grants: set[tuple[str, str]] = set()
         self.changed_members: set[tuple[str, str]] = set()
@@ -58,8 +64,10 @@ class EmergencyAccess:
 
     def _member(self, key: tuple[str, str]) -> bool:
         if key not in self.members:
-            row = self.cur.execute(f"SELECT member FROM {self.t[MEMBERS]} WHERE patient_id = ?"
-                                   " AND clinician_id = ?", key).fetchone()
+            row = self.cur.execute(
+                f"SELECT member FROM {self.t[MEMBERS]} WHERE patient_id = ? AND clinician_id = ?",
+                key,
+            ).fetchone()
             self.members[key] = bool(row and row["member"])
         return self.members[key]
 
@@ -76,10 +84,16 @@ class EmergencyAccess:
     def store(self) -> None:
         keys = ("patient_id", "clinician_id")
         if self.changed_members:
-            self.cur.replace_rows(self.t[MEMBERS], keys, (*keys, "member"),
-                                  [(p, c, int(self.members[(p, c)]))
-                                   for p, c in sorted(self.changed_members)])
+            self.cur.replace_rows(
+                self.t[MEMBERS],
+                keys,
+                (*keys, "member"),
+                [(p, c, int(self.members[(p, c)])) for p, c in sorted(self.changed_members)],
+            )
         if self.changed_grants:
-            self.cur.replace_rows(self.t[GRANTS], keys, (*keys, "until"),
-                                  [(p, c, self.grants[(p, c)])
-                                   for p, c in sorted(self.changed_grants)])
+            self.cur.replace_rows(
+                self.t[GRANTS],
+                keys,
+                (*keys, "until"),
+                [(p, c, self.grants[(p, c)]) for p, c in sorted(self.changed_grants)],
+            )

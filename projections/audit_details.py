@@ -44,8 +44,10 @@ def _plain(value: Any) -> Any:
 
 def event_details(kind: str, event: Any) -> dict[str, Any]:
     """The event's id and version plus its whitelisted fields (unknown types: none)."""
-    details: dict[str, Any] = {"event_id": getattr(event, "event_id", None),
-                               "version": getattr(event, "originator_version", None)}
+    details: dict[str, Any] = {
+        "event_id": getattr(event, "event_id", None),
+        "version": getattr(event, "originator_version", None),
+    }
     for name in SAFE_FIELDS.get(kind, ()):
         details[name] = _plain(getattr(event, name, None))
     if kind == "EntryCorrected":

@@ -17,9 +17,19 @@ from projections.database import Database
 ORDERS = ("recorded", "flagged_first")
 
 
-def entries(db: Database, table: str, *, patient_id: str | None, actor_id: str | None,
-            action: str | None, since: str | None, until: str | None, after: int | None,
-            limit: int, order: str) -> tuple[list[dict[str, Any]], int | None]:
+def entries(
+    db: Database,
+    table: str,
+    *,
+    patient_id: str | None,
+    actor_id: str | None,
+    action: str | None,
+    since: str | None,
+    until: str | None,
+    after: int | None,
+    limit: int,
+    order: str,
+) -> tuple[list[dict[str, Any]], int | None]:
     if order not in ORDERS:
         raise ValueError(f"unknown audit order {order!r}: use one of {', '.join(ORDERS)}")
     limit = max(1, min(int(limit), 1000))

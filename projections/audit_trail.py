@@ -26,9 +26,21 @@ from projections.plan_states import iso
 from projections.view import Tables, View, serial_key
 
 TRAIL = "audit_trail"
-TRAIL_COLUMNS = ("kind", "source_position", "action", "actor_id", "actor_role", "at",
-                 "effective_at", "patient_id", "request_id", "source", "allowed", "flagged",
-                 "details")
+TRAIL_COLUMNS = (
+    "kind",
+    "source_position",
+    "action",
+    "actor_id",
+    "actor_role",
+    "at",
+    "effective_at",
+    "patient_id",
+    "request_id",
+    "source",
+    "allowed",
+    "flagged",
+    "details",
+)
 _JSON = json.JSONEncoder(separators=(",", ":"), sort_keys=True, ensure_ascii=False)
 EVENT_SOURCE = "log"
 """Events do not record the channel (API, CLI) they came through; the request id links a
@@ -73,12 +85,18 @@ class AuditTrailView(View):
             flagged INTEGER NOT NULL,
             details TEXT NOT NULL,
             UNIQUE (kind, source_position))""")
-        for what, columns in (("patient", "patient_id, id"), ("actor", "actor_id, id"),
-                              ("at", "at")):
-            cur.execute(f"CREATE INDEX IF NOT EXISTS {t.index(TRAIL, what)}"
-                        f" ON {t[TRAIL]} ({columns})")
-        cur.execute(f"CREATE INDEX IF NOT EXISTS {t.index(TRAIL, 'flagged')}"
-                    f" ON {t[TRAIL]} (id) WHERE flagged = 1")
+        for what, columns in (
+            ("patient", "patient_id, id"),
+            ("actor", "actor_id, id"),
+            ("at", "at"),
+        ):
+            cur.execute(
+                f"CREATE INDEX IF NOT EXISTS {t.index(TRAIL, what)} ON {t[TRAIL]} ({columns})"
+            )
+        cur.execute(
+            f"CREATE INDEX IF NOT EXISTS {t.index(TRAIL, 'flagged')}"
+            f" ON {t[TRAIL]} (id) WHERE flagged = 1"
+        )
         emergency.create(cur, t)
 
     def project(self, cur: Cursor, t: Tables, stream: str, items: Sequence[Item]) -> None:
@@ -88,8 +106,11 @@ class AuditTrailView(View):
 
     # -- events ----------------------------------------------------------------------------
     def _event_rows(self, cur: Cursor, t: Tables, items: Sequence[Item]) -> list[tuple[Any, ...]]:
-        events = [(i.position, i.patient_id, i.value()) for i in items
-                  if i.patient_id is not None or i.error is not None]
+        events = [
+            (i.position, i.patient_id, i.value())
+            for i in items
+            if i.patient_id is not None or i.error is not None
+        ]
         if not events:
             return []
         access = emergency.EmergencyAccess(cur, t, {p for _, p, _ in events if p})
@@ -98,15 +119,30 @@ class AuditTrailView(View):
             assert patient_id is not None  # decode errors raised in value() above
             kind = event_type(event)
             flagged = kind == "EmergencyAccessGranted" or access.flagged(
-                patient_id, event.actor_id, event.timestamp)
+                patient_id, event.actor_id, event.timestamp
+            )
             access.apply(patient_id, kind, event)
             recorded = iso(event.timestamp)
-            effective = recorded if event.effective_at == event.timestamp \
-                else iso(event.effective_at)
-            rows.append(("event", position, kind, event.actor_id, event.actor_role,
-                         recorded, effective, patient_id,
-                         event.correlation_id, EVENT_SOURCE, 1, int(flagged),
-                         _JSON.encode(event_details(kind, event))))
+            effective = (
+                recorded if event.effective_at == event.timestamp else iso(event.effective_at)
+            )
+            rows.append(
+                (
+                    "event",
+                    position,
+                    kind,
+                    event.actor_id,
+                    event.actor_role,
+                    recorded,
+                    effective,
+                    patient_id,
+                    event.correlation_id,
+                    EVENT_SOURCE,
+                    1,
+                    int(flagged),
+                    _JSON.encode(event_details(kind, event)),
+                )
+            )
         access.store()
         return rows
 
@@ -122,17 +158,38 @@ class AuditTrailView(View):
             else:
                 action = f"{'read' if allowed else 'denied'}:{row['what']}"
             extra = json.loads(row["details"]) if row.get("details") else None
-            rows.append(("access", item.position, action, row["actor_id"], row["actor_role"],
-                         stamp(row["at"]), None, row["patient_id"], row["request_id"],
-                         row["source"], int(allowed), int(bool(row["flagged"])),
-                         _JSON.encode(access_details(row, extra))))
+            rows.append(
+                (
+                    "access",
+                    item.position,
+                    action,
+                    row["actor_id"],
+                    row["actor_role"],
+                    stamp(row["at"]),
+                    None,
+                    row["patient_id"],
+                    row["request_id"],
+                    row["source"],
+                    int(allowed),
+                    int(bool(row["flagged"])),
+                    _JSON.encode(access_details(row, extra)),
+                )
+            )
         return rows
 
     # -- queries ---------------------------------------------------------------------------
-    def entries(self, *, patient_id: str | None = None, actor_id: str | None = None,
-                action: str | None = None, since: datetime | None = None,
-                until: datetime | None = None, after: int | None = None, limit: int = 100,
-                order: str = "recorded") -> tuple[list[dict[str, Any]], int | None]:
+    def entries(
+        self,
+        *,
+        patient_id: str | None = None,
+        actor_id: str | None = None,
+        action: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        after: int | None = None,
+        limit: int = 100,
+        order: str = "recorded",
+    ) -> tuple[list[dict[str, Any]], int | None]:
         """A page of entries and the cursor for the next one (None at the end).
 
         ``order="recorded"`` (default): in the order CareLog learned of them; the cursor is
@@ -140,6 +197,15 @@ class AuditTrailView(View):
         the rest; the cursor is an opaque number. ``action`` matches exactly, or by prefix
         when it ends with ``*`` (``read:*``, ``denied:*``).
         """
-        return query_entries(self.db, TRAIL, patient_id=patient_id, actor_id=actor_id,
-                             action=action, since=stamp(since), until=stamp(until),
-                             after=after, limit=limit, order=order)
+        return query_entries(
+            self.db,
+            TRAIL,
+            patient_id=patient_id,
+            actor_id=actor_id,
+            action=action,
+            since=stamp(since),
+            until=stamp(until),
+            after=after,
+            limit=limit,
+            order=order,
+        )

@@ -28,8 +28,9 @@ class Moved(Exception):  # a signal to discard the batch, not a failure
 
 def is_transient(exc: BaseException) -> bool:
     """Worth retrying as it is (the store was unreachable or busy), rather than poison."""
-    if isinstance(exc, (sqlite3.OperationalError, ConnectionError, TimeoutError,
-                        MissingTrackingError)):
+    if isinstance(
+        exc, (sqlite3.OperationalError, ConnectionError, TimeoutError, MissingTrackingError)
+    ):
         return True
     try:
         import psycopg
@@ -37,21 +38,37 @@ def is_transient(exc: BaseException) -> bool:
         from eventsourcing.persistence import OperationalError as ESOperationalError
     except ImportError:  # pragma: no cover - psycopg is a dependency
         return False
-    return isinstance(exc, (psycopg.OperationalError, psycopg.InterfaceError,
-                            ESOperationalError, ESInterfaceError))
+    return isinstance(
+        exc,
+        (psycopg.OperationalError, psycopg.InterfaceError, ESOperationalError, ESInterfaceError),
+    )
 
 
-def project_into(cur: Cursor, view: View, tables: Tables, stream: str,
-                 items: Sequence[Item], skipped: Collection[int] = ()) -> None:
+def project_into(
+    cur: Cursor,
+    view: View,
+    tables: Tables,
+    stream: str,
+    items: Sequence[Item],
+    skipped: Collection[int] = (),
+) -> None:
     """Project items inside an open transaction (skipped positions are tracked, not applied)."""
     chosen = [i for i in items if i.position not in skipped] if skipped else list(items)
     if chosen:
         view.project(cur, tables, stream, chosen)
 
 
-def apply(db: Database, view: View, tables: Tables, key: str, stream: str,
-          items: Sequence[Item], expected: int, skipped: Collection[int] = (),
-          synced_at: str | None = None) -> None:
+def apply(
+    db: Database,
+    view: View,
+    tables: Tables,
+    key: str,
+    stream: str,
+    items: Sequence[Item],
+    expected: int,
+    skipped: Collection[int] = (),
+    synced_at: str | None = None,
+) -> None:
     """Project ``items`` (all after ``expected``) and advance tracking, or raise."""
     small = len(items) <= SMALL  # the live case: no COPY, so the statements can be pipelined
     with db.pipelined() if small else db.transaction() as cur:

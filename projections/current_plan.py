@@ -24,8 +24,15 @@ from projections.view import Tables, View, fast_compression
 
 PLAN = "current_plan"
 MEMBER = "current_plan_member"
-PLAN_COLUMNS = ("patient_id", "external_id", "name", "birth_date", "version", "position",
-                "document")
+PLAN_COLUMNS = (
+    "patient_id",
+    "external_id",
+    "name",
+    "birth_date",
+    "version",
+    "position",
+    "document",
+)
 
 
 class CurrentPlanView(View):
@@ -55,8 +62,10 @@ class CurrentPlanView(View):
             role TEXT NOT NULL,
             PRIMARY KEY (patient_id, clinician_id))""")
         fast_compression(cur, self.db, t[PLAN], "document")
-        cur.execute(f"CREATE INDEX IF NOT EXISTS {t.index(MEMBER, 'clinician')}"
-                    f" ON {t[MEMBER]} (clinician_id)")
+        cur.execute(
+            f"CREATE INDEX IF NOT EXISTS {t.index(MEMBER, 'clinician')}"
+            f" ON {t[MEMBER]} (clinician_id)"
+        )
         cur.execute(f"CREATE INDEX IF NOT EXISTS {t.index(PLAN, 'name')} ON {t[PLAN]} (name)")
 
     def project(self, cur: Cursor, t: Tables, stream: str, items: Sequence[Item]) -> None:
@@ -67,9 +76,17 @@ class CurrentPlanView(View):
             for pid, kinds in changed.items():
                 folded = states[pid]
                 patient = folded.plan.patient
-                rows.append((pid, patient.get("external_id", ""), patient.get("name", ""),
-                             patient.get("birth_date"), folded.version, folded.position,
-                             document(pid, folded, kinds)))
+                rows.append(
+                    (
+                        pid,
+                        patient.get("external_id", ""),
+                        patient.get("name", ""),
+                        patient.get("birth_date"),
+                        folded.version,
+                        folded.position,
+                        document(pid, folded, kinds),
+                    )
+                )
             cur.replace_rows(t[PLAN], "patient_id", PLAN_COLUMNS, rows)
             moved, members = plan_states.members(states, changed)
             if moved:
@@ -86,12 +103,18 @@ class CurrentPlanView(View):
     def get(self, patient_id: str, now: datetime | None = None) -> dict[str, Any] | None:
         """The plan as ``GET /plan`` shows it, or None if the view has no such patient."""
         with self.db.read() as cur:
-            row = cur.execute(f"SELECT version, position, document FROM {PLAN}"
-                              " WHERE patient_id = ?", (str(patient_id),)).fetchone()
+            row = cur.execute(
+                f"SELECT version, position, document FROM {PLAN} WHERE patient_id = ?",
+                (str(patient_id),),
+            ).fetchone()
         if row is None:
             return None
-        return present(json.loads(row["document"]), int(row["version"]), int(row["position"]),
-                       now or datetime.now(UTC))
+        return present(
+            json.loads(row["document"]),
+            int(row["version"]),
+            int(row["position"]),
+            now or datetime.now(UTC),
+        )
 
     def patients_for(self, clinician_id: str) -> list[dict[str, Any]]:
         """Patients on whose care team the clinician is an active member."""
@@ -99,15 +122,22 @@ class CurrentPlanView(View):
             return cur.execute(
                 f"SELECT p.patient_id, p.external_id, p.name, p.birth_date FROM {MEMBER} m"
                 f" JOIN {PLAN} p ON p.patient_id = m.patient_id WHERE m.clinician_id = ?"
-                " ORDER BY p.name, p.patient_id", (clinician_id,)).fetchall()
+                " ORDER BY p.name, p.patient_id",
+                (clinician_id,),
+            ).fetchall()
 
     def all_patients(self) -> list[dict[str, Any]]:
         with self.db.read() as cur:
-            return cur.execute(f"SELECT patient_id, external_id, name, birth_date FROM {PLAN}"
-                               " ORDER BY name, patient_id").fetchall()
+            return cur.execute(
+                f"SELECT patient_id, external_id, name, birth_date FROM {PLAN}"
+                " ORDER BY name, patient_id"
+            ).fetchall()
 
     def care_team(self, patient_id: str) -> list[dict[str, Any]]:
         """Active members (clinician_id, role): a cheap check for access decisions."""
         with self.db.read() as cur:
-            return cur.execute(f"SELECT clinician_id, role FROM {MEMBER} WHERE patient_id = ?"
-                               " ORDER BY clinician_id", (str(patient_id),)).fetchall()
+            return cur.execute(
+                f"SELECT clinician_id, role FROM {MEMBER} WHERE patient_id = ?"
+                " ORDER BY clinician_id",
+                (str(patient_id),),
+            ).fetchall()

@@ -14,14 +14,32 @@ from typing import Any
 
 from projections.plan_states import revive
 
-KINDS = ("suicide_risk", "alerts", "worsening", "overdue_follow_ups", "monitoring_due",
-         "severe_side_effects", "recent_changes")
+KINDS = (
+    "suicide_risk",
+    "alerts",
+    "worsening",
+    "overdue_follow_ups",
+    "monitoring_due",
+    "severe_side_effects",
+    "recent_changes",
+)
 ROLE_KINDS: dict[str, tuple[str, ...]] = {
     "psychiatrist": KINDS,
-    "pharmacist": ("suicide_risk", "alerts", "monitoring_due", "severe_side_effects",
-                   "recent_changes", "overdue_follow_ups"),
-    "therapist": ("suicide_risk", "worsening", "overdue_follow_ups", "severe_side_effects",
-                  "recent_changes"),
+    "pharmacist": (
+        "suicide_risk",
+        "alerts",
+        "monitoring_due",
+        "severe_side_effects",
+        "recent_changes",
+        "overdue_follow_ups",
+    ),
+    "therapist": (
+        "suicide_risk",
+        "worsening",
+        "overdue_follow_ups",
+        "severe_side_effects",
+        "recent_changes",
+    ),
 }
 """The kinds each role acts on; a caller may pass them as ``kinds``."""
 RECENT = timedelta(days=7)
@@ -31,8 +49,17 @@ MONITORING_KINDS = frozenset({"monitoring_due"})
 SUICIDE_KINDS = frozenset({"suicide_risk"})
 WORSENING_KINDS = frozenset({"worsening"})
 """Alerts of these kinds are shown as their own reasons, not as generic alerts."""
-SEVERITY_WEIGHT = {"urgent": 100, "contraindicated": 60, "major": 40, "high": 40,
-                   "severe": 40, "moderate": 20, "minor": 5, "low": 5, "info": 1}
+SEVERITY_WEIGHT = {
+    "urgent": 100,
+    "contraindicated": 60,
+    "major": 40,
+    "high": 40,
+    "severe": 40,
+    "moderate": 20,
+    "minor": 5,
+    "low": 5,
+    "info": 1,
+}
 SUICIDE_RISK_URGENCY = 1000
 
 
@@ -46,6 +73,7 @@ def _reason(kind: str, severity: str, message: str, at: datetime | None) -> dict
 
 def _times(summary: dict[str, Any]) -> dict[str, Any]:
     """A copy of the stored summary with its times as datetimes again."""
+
     def with_times(item: dict[str, Any], *keys: str) -> dict[str, Any]:
         return {**item, **{key: revive(item[key]) for key in keys}}
 
@@ -64,8 +92,11 @@ def assess(summary: dict[str, Any], kinds: Sequence[str], now: datetime) -> dict
     ``summary`` is as ``summarize`` stored it (times as text)."""
     summary = _times(summary)
     reasons: list[tuple[int, dict[str, Any]]] = []
-    alerts = [a for a in summary["alerts"]
-              if a["kind"] not in MONITORING_KINDS | SUICIDE_KINDS | WORSENING_KINDS]
+    alerts = [
+        a
+        for a in summary["alerts"]
+        if a["kind"] not in MONITORING_KINDS | SUICIDE_KINDS | WORSENING_KINDS
+    ]
     monitoring = [a for a in summary["alerts"] if a["kind"] in MONITORING_KINDS]
     suicide_alerts = [a for a in summary["alerts"] if a["kind"] in SUICIDE_KINDS]
     worsening_alerts = [a for a in summary["alerts"] if a["kind"] in WORSENING_KINDS]
@@ -73,52 +104,103 @@ def assess(summary: dict[str, Any], kinds: Sequence[str], now: datetime) -> dict
     recent = [c for c in summary["changes"] if c["at"] >= now - RECENT]
     severe = [s for s in summary["severe_side_effects"] if s["at"] >= now - SEVERE_RECENT]
     phq9 = summary["phq9"]
-    rise = (phq9["total"] - phq9["previous"]
-            if phq9 and phq9["previous"] is not None else None)
+    rise = phq9["total"] - phq9["previous"] if phq9 and phq9["previous"] is not None else None
     worsening = bool(worsening_alerts) or (rise is not None and rise >= WORSENING_RISE)
     item9 = bool(phq9 and phq9["item9"] > 0)
 
     for a in suicide_alerts:
-        reasons.append((SUICIDE_RISK_URGENCY, _reason("suicide_risk", a["severity"],
-                                                      a["message"], a["raised_at"])))
+        reasons.append(
+            (
+                SUICIDE_RISK_URGENCY,
+                _reason("suicide_risk", a["severity"], a["message"], a["raised_at"]),
+            )
+        )
     if item9 and phq9 is not None and not suicide_alerts:  # the alert says it already
-        reasons.append((SUICIDE_RISK_URGENCY, _reason(
-            "suicide_risk", "urgent",
-            f"PHQ-9 item 9 (thoughts of self-harm) scored {phq9['item9']}", phq9["at"])))
+        reasons.append(
+            (
+                SUICIDE_RISK_URGENCY,
+                _reason(
+                    "suicide_risk",
+                    "urgent",
+                    f"PHQ-9 item 9 (thoughts of self-harm) scored {phq9['item9']}",
+                    phq9["at"],
+                ),
+            )
+        )
     if "alerts" in kinds:
-        reasons += [(SEVERITY_WEIGHT.get(a["severity"], 10),
-                     _reason("alerts", a["severity"], a["message"], a["raised_at"]))
-                    for a in alerts]
+        reasons += [
+            (
+                SEVERITY_WEIGHT.get(a["severity"], 10),
+                _reason("alerts", a["severity"], a["message"], a["raised_at"]),
+            )
+            for a in alerts
+        ]
     if "worsening" in kinds:
-        reasons += [(50, _reason("worsening", a["severity"], a["message"], a["raised_at"]))
-                    for a in worsening_alerts]
+        reasons += [
+            (50, _reason("worsening", a["severity"], a["message"], a["raised_at"]))
+            for a in worsening_alerts
+        ]
         if worsening and not worsening_alerts and phq9 is not None:
-            reasons.append((50, _reason("worsening", "major", f"PHQ-9 rose from "
-                                        f"{phq9['previous']} to {phq9['total']}", phq9["at"])))
+            reasons.append(
+                (
+                    50,
+                    _reason(
+                        "worsening",
+                        "major",
+                        f"PHQ-9 rose from {phq9['previous']} to {phq9['total']}",
+                        phq9["at"],
+                    ),
+                )
+            )
     if "overdue_follow_ups" in kinds:
         for f in overdue:
             days = (now - f["due_at"]).days
-            reasons.append((25 + min(days, 30), _reason(
-                "overdue_follow_ups", "moderate", f"Follow-up overdue by {days} day(s):"
-                f" {f['purpose']}", f["due_at"])))
+            reasons.append(
+                (
+                    25 + min(days, 30),
+                    _reason(
+                        "overdue_follow_ups",
+                        "moderate",
+                        f"Follow-up overdue by {days} day(s): {f['purpose']}",
+                        f["due_at"],
+                    ),
+                )
+            )
     if "monitoring_due" in kinds:
         for a in monitoring:
             late = a["due_at"] is not None and a["due_at"] < now
-            reasons.append((35 if late else 20, _reason(
-                "monitoring_due", "major" if late else a["severity"], a["message"],
-                a["due_at"] or a["raised_at"])))
+            reasons.append(
+                (
+                    35 if late else 20,
+                    _reason(
+                        "monitoring_due",
+                        "major" if late else a["severity"],
+                        a["message"],
+                        a["due_at"] or a["raised_at"],
+                    ),
+                )
+            )
     if "severe_side_effects" in kinds:
-        reasons += [(40, _reason("severe_side_effects", "severe", f"Severe side effect: "
-                                 f"{s['effect']}" + (f" ({s['drug']})" if s["drug"] else ""),
-                                 s["at"])) for s in severe]
+        reasons += [
+            (
+                40,
+                _reason(
+                    "severe_side_effects",
+                    "severe",
+                    f"Severe side effect: {s['effect']}" + (f" ({s['drug']})" if s["drug"] else ""),
+                    s["at"],
+                ),
+            )
+            for s in severe
+        ]
     if "recent_changes" in kinds:
-        reasons += [(5, _reason("recent_changes", "info", c["message"], c["at"]))
-                    for c in recent]
+        reasons += [(5, _reason("recent_changes", "info", c["message"], c["at"])) for c in recent]
 
     reasons.sort(key=lambda r: -r[0])
     suicide_risk = bool(suicide_alerts) or item9
-    others = min(sum(w for w, r in reasons if r["kind"] != "suicide_risk"),
-                 SUICIDE_RISK_URGENCY - 1)
+    others = min(
+        sum(w for w, r in reasons if r["kind"] != "suicide_risk"), SUICIDE_RISK_URGENCY - 1
+    )
     return {
         "urgency": (SUICIDE_RISK_URGENCY if suicide_risk else 0) + others,
         "reasons": [r for _, r in reasons],

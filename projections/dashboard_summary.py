@@ -25,13 +25,23 @@ def _changes(plan: PlanState) -> list[dict[str, Any]]:
         for step in order["steps"]:
             dose = f"{_amount(step['dose'].get('amount'))} {step['dose'].get('unit', '')}"
             verb = "Started" if step["kind"] == "start" else "Dose changed:"
-            changes.append({"type": "MedicationPrescribed" if step["kind"] == "start"
-                            else "DoseChanged", "order_id": order["order_id"],
-                            "at": iso(step["effective_at"]),
-                            "message": f"{verb} {drug} {dose} {step['frequency']}"})
+            changes.append(
+                {
+                    "type": "MedicationPrescribed" if step["kind"] == "start" else "DoseChanged",
+                    "order_id": order["order_id"],
+                    "at": iso(step["effective_at"]),
+                    "message": f"{verb} {drug} {dose} {step['frequency']}",
+                }
+            )
         if order["status"] == "discontinued" and order["stopped_at"] is not None:
-            changes.append({"type": "MedicationDiscontinued", "order_id": order["order_id"],
-                            "at": iso(order["stopped_at"]), "message": f"Stopped {drug}"})
+            changes.append(
+                {
+                    "type": "MedicationDiscontinued",
+                    "order_id": order["order_id"],
+                    "at": iso(order["stopped_at"]),
+                    "message": f"Stopped {drug}",
+                }
+            )
     changes.sort(key=lambda c: c["at"])
     return changes[-CHANGES_KEPT:]
 
@@ -41,29 +51,50 @@ def _phq9(plan: PlanState) -> dict[str, Any] | None:
     if not phq9:
         return None
     last = phq9[-1]
-    return {"total": last["total"], "previous": phq9[-2]["total"] if len(phq9) > 1 else None,
-            "item9": last["item_scores"][8] if len(last["item_scores"]) > 8 else 0,
-            "at": iso(last["effective_at"])}
+    return {
+        "total": last["total"],
+        "previous": phq9[-2]["total"] if len(phq9) > 1 else None,
+        "item9": last["item_scores"][8] if len(last["item_scores"]) > 8 else 0,
+        "at": iso(last["effective_at"]),
+    }
 
 
 def _severe(plan: PlanState) -> list[dict[str, Any]]:
     drugs = {o["order_id"]: o["drug"]["name"] for o in plan.orders.values()}
-    severe = sorted((s for s in plan.side_effects if s["severity"] == "severe"),
-                    key=lambda s: s["effective_at"])[-SEVERE_KEPT:]
-    return [{"effect": s["effect"], "at": iso(s["effective_at"]),
-             "drug": drugs.get(s["order_id"] or "")} for s in severe]
+    severe = sorted(
+        (s for s in plan.side_effects if s["severity"] == "severe"), key=lambda s: s["effective_at"]
+    )[-SEVERE_KEPT:]
+    return [
+        {
+            "effect": s["effect"],
+            "at": iso(s["effective_at"]),
+            "drug": drugs.get(s["order_id"] or ""),
+        }
+        for s in severe
+    ]
 
 
 def _alerts(plan: PlanState) -> list[dict[str, Any]]:
-    return [{"id": a["alert_id"], "kind": a["kind"], "severity": a["severity"],
-             "message": a["message"], "raised_at": iso(a["recorded_at"]),
-             "due_at": iso(a["due_at"])}
-            for a in plan.alerts.values() if a["status"] == "open"]
+    return [
+        {
+            "id": a["alert_id"],
+            "kind": a["kind"],
+            "severity": a["severity"],
+            "message": a["message"],
+            "raised_at": iso(a["recorded_at"]),
+            "due_at": iso(a["due_at"]),
+        }
+        for a in plan.alerts.values()
+        if a["status"] == "open"
+    ]
 
 
 def _follow_ups(plan: PlanState) -> list[dict[str, Any]]:
-    return [{"id": f["follow_up_id"], "due_at": iso(f["due_at"]), "purpose": f["purpose"]}
-            for f in plan.follow_ups.values() if f["status"] == "scheduled"]
+    return [
+        {"id": f["follow_up_id"], "due_at": iso(f["due_at"]), "purpose": f["purpose"]}
+        for f in plan.follow_ups.values()
+        if f["status"] == "scheduled"
+    ]
 
 
 MEDICATION = {"changes", "severe_side_effects"}

@@ -25,10 +25,16 @@ _PLACEHOLDER = re.compile(r"\?")
 class Cursor(Protocol):
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Cursor: ...
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None: ...
-    def insert_rows(self, table: str, columns: Sequence[str],
-                    rows: Sequence[Sequence[Any]]) -> None: ...
-    def replace_rows(self, table: str, key: str | Sequence[str], columns: Sequence[str],
-                     rows: Sequence[Sequence[Any]]) -> None: ...
+    def insert_rows(
+        self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+    ) -> None: ...
+    def replace_rows(
+        self,
+        table: str,
+        key: str | Sequence[str],
+        columns: Sequence[str],
+        rows: Sequence[Sequence[Any]],
+    ) -> None: ...
     def any_of(self, column: str, values: Sequence[Any]) -> tuple[str, list[Any]]: ...
     def fetchone(self) -> Row | None: ...
     def fetchall(self) -> list[Row]: ...
@@ -96,19 +102,25 @@ class _SQLiteCursor:
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         self._cur.executemany(sql, rows)
 
-    def insert_rows(self, table: str, columns: Sequence[str],
-                    rows: Sequence[Sequence[Any]]) -> None:
+    def insert_rows(
+        self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+    ) -> None:
         """Bulk insert (a view's batch): executemany, which SQLite runs fast."""
         marks = ", ".join("?" * len(columns))
-        self._cur.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})",
-                              rows)
+        self._cur.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
 
-    def replace_rows(self, table: str, key: str | Sequence[str], columns: Sequence[str],
-                     rows: Sequence[Sequence[Any]]) -> None:
+    def replace_rows(
+        self,
+        table: str,
+        key: str | Sequence[str],
+        columns: Sequence[str],
+        rows: Sequence[Sequence[Any]],
+    ) -> None:
         """Bulk upsert of whole rows by their primary key ``key`` (a column or several)."""
         marks = ", ".join("?" * len(columns))
         self._cur.executemany(
-            f"INSERT OR REPLACE INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
+            f"INSERT OR REPLACE INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows
+        )
 
     def any_of(self, column: str, values: Sequence[Any]) -> tuple[str, list[Any]]:
         """A ``column IN (...)`` condition and its parameters."""
@@ -143,8 +155,9 @@ class SQLiteDatabase(Database):
     def _connection(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
-            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None,
-                                   check_same_thread=False)
+            conn = sqlite3.connect(
+                self.path, timeout=30, isolation_level=None, check_same_thread=False
+            )
             conn.row_factory = sqlite3.Row
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
@@ -200,20 +213,28 @@ class _PostgresCursor:
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         self._cur.executemany(_PLACEHOLDER.sub("%s", sql), rows)
 
-    def insert_rows(self, table: str, columns: Sequence[str],
-                    rows: Sequence[Sequence[Any]]) -> None:
+    def insert_rows(
+        self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+    ) -> None:
         """Bulk insert (a view's batch): one statement for a few rows, else COPY, several
         times faster than executemany."""
         if len(rows) <= SMALL or self._pipelined:
-            self._cur.execute(f"INSERT INTO {table} ({', '.join(columns)})"
-                              f" VALUES {_values(rows)}", [v for r in rows for v in r])
+            self._cur.execute(
+                f"INSERT INTO {table} ({', '.join(columns)}) VALUES {_values(rows)}",
+                [v for r in rows for v in r],
+            )
             return
         with self._cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(row)
 
-    def replace_rows(self, table: str, key: str | Sequence[str], columns: Sequence[str],
-                     rows: Sequence[Sequence[Any]]) -> None:
+    def replace_rows(
+        self,
+        table: str,
+        key: str | Sequence[str],
+        columns: Sequence[str],
+        rows: Sequence[Sequence[Any]],
+    ) -> None:
         """Bulk upsert of whole rows by their primary key ``key`` (a column or several):
         one statement for a few rows (the live case), delete then COPY for many."""
         keys = [key] if isinstance(key, str) else list(key)
@@ -222,7 +243,8 @@ class _PostgresCursor:
             self._cur.execute(
                 f"INSERT INTO {table} ({', '.join(columns)}) VALUES {_values(rows)}"
                 f" ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {updates}",
-                [v for r in rows for v in r])
+                [v for r in rows for v in r],
+            )
             return
         arrays = [[row[list(columns).index(k)] for row in rows] for k in keys]
         if len(keys) == 1:
@@ -230,7 +252,9 @@ class _PostgresCursor:
         else:  # composite keys are text columns
             self._cur.execute(
                 f"DELETE FROM {table} WHERE ({', '.join(keys)}) IN"
-                f" (SELECT * FROM unnest({', '.join(['%s::text[]'] * len(keys))}))", arrays)
+                f" (SELECT * FROM unnest({', '.join(['%s::text[]'] * len(keys))}))",
+                arrays,
+            )
         self.insert_rows(table, columns, rows)
 
     def any_of(self, column: str, values: Sequence[Any]) -> tuple[str, list[Any]]:
@@ -273,7 +297,11 @@ class PostgresDatabase(Database):
         if self.schema:
             kwargs["options"] = f"-c search_path={self.schema}"
         self._pool = ConnectionPool(
-            conninfo, min_size=1, max_size=max(pool_size, 2), open=True, kwargs=kwargs,
+            conninfo,
+            min_size=1,
+            max_size=max(pool_size, 2),
+            open=True,
+            kwargs=kwargs,
         )
         self._local = threading.local()
 
@@ -331,5 +359,5 @@ def connect(url: str, pool_size: int = 5) -> Database:
     if url.startswith(("postgresql://", "postgres://")):
         return PostgresDatabase(url, pool_size)
     if url.startswith("sqlite:///"):
-        return SQLiteDatabase(unquote(url[len("sqlite:///"):]))
+        return SQLiteDatabase(unquote(url[len("sqlite:///") :]))
     raise ValueError(f"Unsupported database URL {url!r}: use sqlite:/// or postgresql://")

@@ -60,10 +60,21 @@ class AccessSource(Protocol):
     def read_after(self, position: int, limit: int) -> list[dict[str, Any]]: ...
     def head(self) -> int: ...
     def on_append(self, callback: Callable[[int], None]) -> None: ...
-    def record(self, *, actor_id: str | None, actor_role: str | None, patient_id: str | None,
-               what: str, request_id: str, source: str, allowed: bool = True,
-               flagged: bool = False, reason: str | None = None, kind: str = "read",
-               details: dict[str, Any] | None = None) -> int: ...
+    def record(
+        self,
+        *,
+        actor_id: str | None,
+        actor_role: str | None,
+        patient_id: str | None,
+        what: str,
+        request_id: str,
+        source: str,
+        allowed: bool = True,
+        flagged: bool = False,
+        reason: str | None = None,
+        kind: str = "read",
+        details: dict[str, Any] | None = None,
+    ) -> int: ...
 
 
 class EventSource:
@@ -82,8 +93,11 @@ class EventSource:
     def fetch(self, after: int, limit: int) -> list[Any]:
         """The stored notifications after ``after`` (I/O only: safe to run ahead in
         another thread without holding Python's lock for long)."""
-        return list(self.app.recorder.select_notifications(
-            start=after, limit=limit, inclusive_of_start=False))
+        return list(
+            self.app.recorder.select_notifications(
+                start=after, limit=limit, inclusive_of_start=False
+            )
+        )
 
     def items(self, fetched: list[Any]) -> list[Item]:
         return [self.decode(n) for n in fetched]

@@ -46,9 +46,14 @@ class Lane:
 class Follower:
     """Drives a set of lanes over the logs, one round at a time."""
 
-    def __init__(self, db: Database, feeds: Mapping[str, Feed], lanes: list[Lane],
-                 batch_size: int = 500,
-                 on_commit: Callable[[Lane], None] | None = None) -> None:
+    def __init__(
+        self,
+        db: Database,
+        feeds: Mapping[str, Feed],
+        lanes: list[Lane],
+        batch_size: int = 500,
+        on_commit: Callable[[Lane], None] | None = None,
+    ) -> None:
         self.db = db
         self.feeds = feeds
         self.lanes = lanes
@@ -74,15 +79,13 @@ class Follower:
         query overlaps the work; decoding stays here (a decoding thread would hold
         Python's lock while this one waits to resume after each round trip)."""
         ahead = self._ahead.pop((stream, position), None)
-        fetched = ahead.result() if ahead is not None else feed.fetch(position,
-                                                                       self.batch_size)
+        fetched = ahead.result() if ahead is not None else feed.fetch(position, self.batch_size)
         items = feed.items(fetched)
         if len(items) == self.batch_size:
             if self._reader is None:
                 self._reader = ThreadPoolExecutor(1, thread_name_prefix="carelog-views-read")
             last = items[-1].position
-            self._ahead[(stream, last)] = self._reader.submit(feed.fetch, last,
-                                                              self.batch_size)
+            self._ahead[(stream, last)] = self._reader.submit(feed.fetch, last, self.batch_size)
             while len(self._ahead) > 4:  # lanes at other positions keep theirs
                 self._ahead.pop(next(iter(self._ahead)))
         return items
@@ -100,8 +103,9 @@ class Follower:
                 stream, position = lane.halted
                 status = tracking.quarantine_status(self.db, lane.key, stream, position)
                 if status != "open" or lane.positions[stream] >= position:
-                    log.warning("view %s resumes after position %s (%s)", lane.key, position,
-                                status)
+                    log.warning(
+                        "view %s resumes after position %s (%s)", lane.key, position, status
+                    )
                     lane.halted = None
                     lane.skipped = tracking.skipped_positions(self.db, lane.key)
 
@@ -113,8 +117,11 @@ class Follower:
         lanes = [lane for lane in self.lanes if only is None or lane.view.name in only]
         with self.lock:
             now = time.monotonic()
-            if refresh or now - self._refreshed > self.refresh_every or any(
-                    lane.halted for lane in lanes):
+            if (
+                refresh
+                or now - self._refreshed > self.refresh_every
+                or any(lane.halted for lane in lanes)
+            ):
                 self.refresh(lanes)
                 self._refreshed = now
             done = 0
@@ -131,18 +138,27 @@ class Follower:
                     done += self._apply_all(groups[position], stream, items, position, synced)
             return done
 
-    def _apply_all(self, lanes: list[Lane], stream: str, items: Sequence[Item],
-                   expected: int, synced: str | None) -> int:
+    def _apply_all(
+        self,
+        lanes: list[Lane],
+        stream: str,
+        items: Sequence[Item],
+        expected: int,
+        synced: str | None,
+    ) -> int:
         """One batch into every lane at that position. On PostgreSQL each lane's
         transaction runs in its own thread: they touch different rows and tables, and most
         of their time is spent waiting for the server."""
         if len(lanes) == 1 or self.db.dialect != "postgres":
             return sum(self._apply(lane, stream, items, expected, synced) for lane in lanes)
         if self._writers is None:
-            self._writers = ThreadPoolExecutor(len(self.lanes),
-                                               thread_name_prefix="carelog-views-write")
-        futures = [self._writers.submit(self._apply, lane, stream, items, expected, synced)
-                   for lane in lanes]
+            self._writers = ThreadPoolExecutor(
+                len(self.lanes), thread_name_prefix="carelog-views-write"
+            )
+        futures = [
+            self._writers.submit(self._apply, lane, stream, items, expected, synced)
+            for lane in lanes
+        ]
         done, error = 0, None
         for future in futures:
             try:
@@ -153,12 +169,14 @@ class Follower:
             raise error
         return done
 
-    def _apply(self, lane: Lane, stream: str, items: Sequence[Item], expected: int,
-               synced: str | None) -> int:
+    def _apply(
+        self, lane: Lane, stream: str, items: Sequence[Item], expected: int, synced: str | None
+    ) -> int:
         skipped = lane.skipped.get(stream, set())
         try:
-            batch.apply(self.db, lane.view, lane.tables, lane.key, stream, items, expected,
-                        skipped, synced)
+            batch.apply(
+                self.db, lane.view, lane.tables, lane.key, stream, items, expected, skipped, synced
+            )
         except Moved as moved:
             lane.positions[stream] = moved.position
             return 0
@@ -169,16 +187,26 @@ class Follower:
         self._committed(lane, stream, items[-1].position)
         return len(items)
 
-    def _isolate(self, lane: Lane, stream: str, items: Sequence[Item], expected: int,
-                 synced: str | None) -> int:
+    def _isolate(
+        self, lane: Lane, stream: str, items: Sequence[Item], expected: int, synced: str | None
+    ) -> int:
         """Replay a failed batch item by item: keep what projects, quarantine the first
         item that does not, and halt the lane there."""
         skipped = lane.skipped.get(stream, set())
         done = 0
         for n, item in enumerate(items):
             try:
-                batch.apply(self.db, lane.view, lane.tables, lane.key, stream, [item],
-                            expected, skipped, synced if n == len(items) - 1 else None)
+                batch.apply(
+                    self.db,
+                    lane.view,
+                    lane.tables,
+                    lane.key,
+                    stream,
+                    [item],
+                    expected,
+                    skipped,
+                    synced if n == len(items) - 1 else None,
+                )
             except Moved as moved:
                 lane.positions[stream] = moved.position
                 return done
@@ -199,8 +227,9 @@ class Follower:
             with self.db.transaction() as cur:
                 tracking.resolve_fixed(cur, lane.key, stream, position)
             del lane.pending[stream]
-            log.warning("view %s projected position %s after a fix: no longer quarantined",
-                        lane.key, fixed)
+            log.warning(
+                "view %s projected position %s after a fix: no longer quarantined", lane.key, fixed
+            )
         if self.on_commit is not None:
             self.on_commit(lane)
 
@@ -212,10 +241,19 @@ class Follower:
             patient_id, version = str(payload.originator_id), payload.originator_version
         elif isinstance(payload, dict):
             patient_id = payload.get("patient_id")
-        tracking.quarantine(self.db, lane.key, stream, item.position, item.topic, patient_id,
-                            version, exc)
+        tracking.quarantine(
+            self.db, lane.key, stream, item.position, item.topic, patient_id, version, exc
+        )
         lane.halted = (stream, item.position)
         lane.pending[stream] = item.position
-        log.error("view %s quarantined %s position %s (%s): %s; it stops there until the code"
-                  " is fixed or an operator runs 'carelog projections skip %s %s --reason ...'",
-                  lane.key, stream, item.position, item.topic, exc, lane.key, item.position)
+        log.error(
+            "view %s quarantined %s position %s (%s): %s; it stops there until the code"
+            " is fixed or an operator runs 'carelog projections skip %s %s --reason ...'",
+            lane.key,
+            stream,
+            item.position,
+            item.topic,
+            exc,
+            lane.key,
+            item.position,
+        )

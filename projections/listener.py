@@ -19,8 +19,13 @@ log = logging.getLogger("carelog.views")
 class Listener:
     """A supervised thread holding one LISTEN connection."""
 
-    def __init__(self, conninfo: str, channels: Sequence[str], wake: Callable[[], None],
-                 max_backoff: float = 5.0) -> None:
+    def __init__(
+        self,
+        conninfo: str,
+        channels: Sequence[str],
+        wake: Callable[[], None],
+        max_backoff: float = 5.0,
+    ) -> None:
         self.conninfo = conninfo
         self.channels = [c for c in dict.fromkeys(channels) if c]
         self.wake = wake
@@ -30,8 +35,7 @@ class Listener:
         self.reconnects = 0
         self.backend_pid: int | None = None
         self._stopping = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="carelog-views-listen",
-                                        daemon=True)
+        self._thread = threading.Thread(target=self._run, name="carelog-views-listen", daemon=True)
 
     def start(self) -> None:
         self._thread.start()
@@ -63,8 +67,11 @@ class Listener:
                 self.connected.clear()
                 self.last_error = f"{type(exc).__name__}: {exc}"
                 self.reconnects += 1
-                log.warning("views listener lost its connection (%s); retrying in %.1fs",
-                            self.last_error, backoff)
+                log.warning(
+                    "views listener lost its connection (%s); retrying in %.1fs",
+                    self.last_error,
+                    backoff,
+                )
                 self._stopping.wait(backoff)
                 backoff = min(backoff * 2, self.max_backoff)
         self.connected.clear()

@@ -22,8 +22,9 @@ def ensure(db: Database, views: Iterable[View]) -> None:
         if db.dialect == "postgres":  # two processes starting at once must not both create
             cur.execute("SELECT pg_advisory_xact_lock(hashtext('carelog.views.ensure'))")
         for view in views:
-            meta = cur.execute("SELECT schema_version, generation FROM view_meta WHERE name = ?",
-                               (view.name,)).fetchone()
+            meta = cur.execute(
+                "SELECT schema_version, generation FROM view_meta WHERE name = ?", (view.name,)
+            ).fetchone()
             generation = 0 if meta is None else int(meta["generation"])
             live = Tables(view.tables, "", generation)
             if meta is None or int(meta["schema_version"]) != view.schema_version:
@@ -31,15 +32,19 @@ def ensure(db: Database, views: Iterable[View]) -> None:
                 view.create(cur, live)
                 for stream in view.streams:
                     reset_position(cur, view.name, stream)
-                cur.execute("DELETE FROM view_quarantine WHERE name = ? AND status = 'open'",
-                            (view.name,))
+                cur.execute(
+                    "DELETE FROM view_quarantine WHERE name = ? AND status = 'open'", (view.name,)
+                )
                 cur.execute("DELETE FROM view_meta WHERE name = ?", (view.name,))
-                cur.execute("INSERT INTO view_meta (name, schema_version, generation)"
-                            " VALUES (?, ?, ?)", (view.name, view.schema_version, generation))
+                cur.execute(
+                    "INSERT INTO view_meta (name, schema_version, generation) VALUES (?, ?, ?)",
+                    (view.name, view.schema_version, generation),
+                )
                 continue
             view.create(cur, live)  # IF NOT EXISTS: a no-op unless an index was added
             for stream in view.streams:
-                found = cur.execute("SELECT 1 FROM view_tracking WHERE name = ? AND stream = ?",
-                                    (view.name, stream)).fetchone()
+                found = cur.execute(
+                    "SELECT 1 FROM view_tracking WHERE name = ? AND stream = ?", (view.name, stream)
+                ).fetchone()
                 if found is None:
                     reset_position(cur, view.name, stream)

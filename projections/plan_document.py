@@ -25,8 +25,9 @@ def _medication(order: dict[str, Any]) -> dict[str, Any]:
     return {
         "order_id": order["order_id"],
         "drug": order["drug"]["name"],
-        "drug_info": {k: order["drug"].get(k) for k in ("generic", "classes", "rxnorm",
-                                                          "in_rule_pack")},
+        "drug_info": {
+            k: order["drug"].get(k) for k in ("generic", "classes", "rxnorm", "in_rule_pack")
+        },
         "dose": dict(current["dose"]),
         "frequency": current["frequency"],
         "route": order["route"],
@@ -51,18 +52,20 @@ def _assessments(state: PlanState) -> list[dict[str, Any]]:
     out = []
     for instrument, a in latest.items():
         seen = totals.get(instrument, [])
-        out.append({
-            "assessment_id": a["assessment_id"],
-            "instrument": instrument,
-            "total": a["total"],
-            "severity": a["severity"],
-            "item_scores": list(a["item_scores"]),
-            "diagnoses": list(a["diagnoses"]),
-            "effective_at": iso(a["effective_at"]),
-            "trend": seen[-TREND_LENGTH:],
-            "change": seen[-1] - seen[-2] if len(seen) > 1 else None,
-            "corrected": bool(a.get("corrected")),
-        })
+        out.append(
+            {
+                "assessment_id": a["assessment_id"],
+                "instrument": instrument,
+                "total": a["total"],
+                "severity": a["severity"],
+                "item_scores": list(a["item_scores"]),
+                "diagnoses": list(a["diagnoses"]),
+                "effective_at": iso(a["effective_at"]),
+                "trend": seen[-TREND_LENGTH:],
+                "change": seen[-1] - seen[-2] if len(seen) > 1 else None,
+                "corrected": bool(a.get("corrected")),
+            }
+        )
     return out
 
 
@@ -81,45 +84,72 @@ def _alerts(state: PlanState) -> list[dict[str, Any]]:
             "raised_at": iso(a["recorded_at"]),
             "override_reason": a["override_reason"],
         }
-        for a in state.alerts.values() if a["status"] == "open"
+        for a in state.alerts.values()
+        if a["status"] == "open"
     ]
 
 
 def _consents(state: PlanState) -> list[dict[str, Any]]:
     latest: dict[str, dict[str, Any]] = {}
     for c in sorted(state.consents, key=lambda c: (c["effective_at"], c["recorded_at"])):
-        latest[c["scope"]] = {"scope": c["scope"], "decision": c["decision"],
-                              "effective_at": iso(c["effective_at"])}
+        latest[c["scope"]] = {
+            "scope": c["scope"],
+            "decision": c["decision"],
+            "effective_at": iso(c["effective_at"]),
+        }
     return list(latest.values())
 
 
 def _patient(patient_id: str, state: PlanState) -> dict[str, Any]:
     patient = state.patient
-    return {"id": patient_id, "external_id": patient.get("external_id"),
-            "name": patient.get("name"), "birth_date": patient.get("birth_date"),
-            "allergies": list(patient.get("allergies", []))}
+    return {
+        "id": patient_id,
+        "external_id": patient.get("external_id"),
+        "name": patient.get("name"),
+        "birth_date": patient.get("birth_date"),
+        "allergies": list(patient.get("allergies", [])),
+    }
 
 
 def _goals(state: PlanState) -> list[dict[str, Any]]:
-    return [{"goal_id": g["goal_id"], "description": g["description"], "target": g["target"],
-             "due_date": g["due_date"], "status": g["status"]} for g in state.goals.values()]
+    return [
+        {
+            "goal_id": g["goal_id"],
+            "description": g["description"],
+            "target": g["target"],
+            "due_date": g["due_date"],
+            "status": g["status"],
+        }
+        for g in state.goals.values()
+    ]
 
 
 def _follow_ups(state: PlanState) -> list[dict[str, Any]]:
-    return [{"follow_up_id": f["follow_up_id"], "due_at": iso(f["due_at"]),
-             "purpose": f["purpose"]}
-            for f in sorted(state.follow_ups.values(), key=lambda f: f["due_at"])
-            if f["status"] == "scheduled"]
+    return [
+        {"follow_up_id": f["follow_up_id"], "due_at": iso(f["due_at"]), "purpose": f["purpose"]}
+        for f in sorted(state.follow_ups.values(), key=lambda f: f["due_at"])
+        if f["status"] == "scheduled"
+    ]
 
 
 def _care_team(state: PlanState) -> list[dict[str, Any]]:
-    return [{"clinician_id": m["clinician_id"], "name": m["name"], "role": m["role"],
-             "since": iso(m["since"])} for m in state.care_team.values() if m["active"]]
+    return [
+        {
+            "clinician_id": m["clinician_id"],
+            "name": m["name"],
+            "role": m["role"],
+            "since": iso(m["since"]),
+        }
+        for m in state.care_team.values()
+        if m["active"]
+    ]
 
 
 def _medications(state: PlanState) -> list[dict[str, Any]]:
-    return sorted((_medication(o) for o in state.orders.values() if o["status"] == "active"),
-                  key=lambda m: m["since"] or "")
+    return sorted(
+        (_medication(o) for o in state.orders.values() if o["status"] == "active"),
+        key=lambda m: m["since"] or "",
+    )
 
 
 DOCUMENT = Sections(
@@ -170,8 +200,7 @@ def document(patient_id: str, folded: Folded, kinds: Sequence[str] | None = None
     return DOCUMENT.encode(patient_id, folded, kinds)
 
 
-def present(doc: dict[str, Any], version: int, position: int,
-            now: datetime) -> dict[str, Any]:
+def present(doc: dict[str, Any], version: int, position: int, now: datetime) -> dict[str, Any]:
     """The stored document as ``GET /plan`` returns it: the version and position it
     reflects, datetimes, overdue follow-ups."""
     doc.update(version=version, position=position)

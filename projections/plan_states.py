@@ -67,8 +67,9 @@ class Sections:
     """A stored document as JSON fragments, one per section, each encoded again only when
     an event type that can change it was folded (unknown types change everything)."""
 
-    def __init__(self, renderers: dict[str, Callable[[str, PlanState], Any]],
-                 affects: dict[str, set[str]]) -> None:
+    def __init__(
+        self, renderers: dict[str, Callable[[str, PlanState], Any]], affects: dict[str, set[str]]
+    ) -> None:
         self.renderers = renderers
         self.affects = {kind: frozenset(parts) for kind, parts in affects.items()}
         self.everything = frozenset(renderers)
@@ -106,8 +107,9 @@ class PlanStates:
         if not ids:
             return {}
         where, params = cur.any_of("patient_id", ids)
-        rows = cur.execute(f"SELECT patient_id, version, position FROM {table} WHERE {where}",
-                           params).fetchall()
+        rows = cur.execute(
+            f"SELECT patient_id, version, position FROM {table} WHERE {where}", params
+        ).fetchall()
         stored = {r["patient_id"]: (int(r["version"]), int(r["position"])) for r in rows}
         out: dict[str, Folded] = {}
         for pid in ids:
@@ -191,10 +193,15 @@ def fold(states: dict[str, Folded], items: Sequence[Item]) -> dict[str, list[str
 TEAM_EVENTS = frozenset({"PatientRegistered", "CareTeamMemberAssigned", "CareTeamMemberRemoved"})
 
 
-def members(states: dict[str, Folded], changed: dict[str, list[str]]) -> tuple[
-        list[str], list[tuple[Any, ...]]]:
+def members(
+    states: dict[str, Folded], changed: dict[str, list[str]]
+) -> tuple[list[str], list[tuple[Any, ...]]]:
     """Patients whose care team may have changed, and their active members' rows."""
     moved = [pid for pid, kinds in changed.items() if TEAM_EVENTS.intersection(kinds)]
-    rows = [(pid, m["clinician_id"], m["role"]) for pid in moved
-            for m in states[pid].plan.care_team.values() if m["active"]]
+    rows = [
+        (pid, m["clinician_id"], m["role"])
+        for pid in moved
+        for m in states[pid].plan.care_team.values()
+        if m["active"]
+    ]
     return moved, rows

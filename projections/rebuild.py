@@ -47,16 +47,22 @@ class RebuildResult:
         return self.events / self.seconds if self.seconds > 0 else 0.0
 
     def as_dict(self) -> dict[str, Any]:
-        return {"view": self.view, "events": self.events, "seconds": round(self.seconds, 3),
-                "events_per_second": round(self.rate), "positions": self.positions}
+        return {
+            "view": self.view,
+            "events": self.events,
+            "seconds": round(self.seconds, 3),
+            "events_per_second": round(self.rate),
+            "positions": self.positions,
+        }
 
 
 def _begin(db: Database, view: View) -> tuple[Tables, str]:
     """Start a new generation: drop a crashed rebuild's leftovers, create fresh tables."""
     key = f"{view.name}#next"
     with db.transaction() as cur:
-        meta = cur.execute("SELECT generation, building FROM view_meta WHERE name = ?",
-                           (view.name,)).fetchone()
+        meta = cur.execute(
+            "SELECT generation, building FROM view_meta WHERE name = ?", (view.name,)
+        ).fetchone()
         if meta is None:
             raise RebuildError(f"view {view.name} has no tables yet")
         if meta["building"] is not None:
@@ -66,8 +72,10 @@ def _begin(db: Database, view: View) -> tuple[Tables, str]:
         view.create(cur, tables)
         for stream in view.streams:
             tracking.reset_position(cur, key, stream)
-        cur.execute("UPDATE view_meta SET generation = ?, building = ? WHERE name = ?",
-                    (generation, generation, view.name))
+        cur.execute(
+            "UPDATE view_meta SET generation = ?, building = ? WHERE name = ?",
+            (generation, generation, view.name),
+        )
     return tables, key
 
 
@@ -78,8 +86,13 @@ def _abandon(db: Database, view: View, tables: Tables, key: str) -> None:
         cur.execute("UPDATE view_meta SET building = NULL WHERE name = ?", (view.name,))
 
 
-def rebuild(db: Database, view: View, feeds: Mapping[str, Feed], batch_size: int = 500,
-            progress: Progress | None = None) -> RebuildResult:
+def rebuild(
+    db: Database,
+    view: View,
+    feeds: Mapping[str, Feed],
+    batch_size: int = 500,
+    progress: Progress | None = None,
+) -> RebuildResult:
     started = time.monotonic()
     tables, key = _begin(db, view)
     skipped = tracking.skipped_positions(db, view.name)
@@ -93,8 +106,16 @@ def rebuild(db: Database, view: View, feeds: Mapping[str, Feed], batch_size: int
                 if not items:
                     break
                 with _aborts_on_poison(view, items):
-                    batch.apply(db, view, tables, key, stream, items, positions[stream],
-                                skipped.get(stream, set()))
+                    batch.apply(
+                        db,
+                        view,
+                        tables,
+                        key,
+                        stream,
+                        items,
+                        positions[stream],
+                        skipped.get(stream, set()),
+                    )
                 positions[stream] = items[-1].position
                 done += len(items)
                 if progress is not None:
@@ -117,13 +138,23 @@ def _aborts_on_poison(view: View, items: Sequence[Item]) -> Iterator[None]:
     except Exception as exc:
         if batch.is_transient(exc):
             raise
-        raise RebuildError(f"rebuilding {view.name} failed between positions "
-                           f"{items[0].position} and {items[-1].position}: "
-                           f"{type(exc).__name__}: {exc}") from exc
+        raise RebuildError(
+            f"rebuilding {view.name} failed between positions "
+            f"{items[0].position} and {items[-1].position}: "
+            f"{type(exc).__name__}: {exc}"
+        ) from exc
 
 
-def _swap(db: Database, view: View, feeds: Mapping[str, Feed], tables: Tables, key: str,
-          positions: dict[str, int], skipped: dict[str, set[int]], batch_size: int) -> int:
+def _swap(
+    db: Database,
+    view: View,
+    feeds: Mapping[str, Feed],
+    tables: Tables,
+    key: str,
+    positions: dict[str, int],
+    skipped: dict[str, set[int]],
+    batch_size: int,
+) -> int:
     """Catch the new tables up under the live view's lock and put them in its place."""
     done = 0
     with db.transaction() as cur:
@@ -134,13 +165,14 @@ def _swap(db: Database, view: View, feeds: Mapping[str, Feed], tables: Tables, k
                 if not items:
                     break
                 with _aborts_on_poison(view, items):
-                    batch.project_into(cur, view, tables, stream, items,
-                                       skipped.get(stream, set()))
+                    batch.project_into(cur, view, tables, stream, items, skipped.get(stream, set()))
                 positions[stream] = items[-1].position
                 done += len(items)
             if positions[stream] < live[stream]:  # the live view cannot be ahead of the log
-                raise RebuildError(f"{view.name}: live position {live[stream]} is beyond the "
-                                   f"log's head {positions[stream]}")
+                raise RebuildError(
+                    f"{view.name}: live position {live[stream]} is beyond the "
+                    f"log's head {positions[stream]}"
+                )
         for base in view.tables:
             cur.execute(f"DROP TABLE IF EXISTS {base}")
             cur.execute(f"ALTER TABLE {tables[base]} RENAME TO {base}")
@@ -149,6 +181,7 @@ def _swap(db: Database, view: View, feeds: Mapping[str, Feed], tables: Tables, k
             tracking.set_position(cur, view.name, stream, positions[stream], now)
             tracking.resolve_fixed(cur, view.name, stream, positions[stream])
         cur.execute("DELETE FROM view_tracking WHERE name = ?", (key,))
-        cur.execute("UPDATE view_meta SET building = NULL, rebuilt_at = ? WHERE name = ?",
-                    (now, view.name))
+        cur.execute(
+            "UPDATE view_meta SET building = NULL, rebuilt_at = ? WHERE name = ?", (now, view.name)
+        )
     return done

@@ -45,10 +45,19 @@ ProgressFactory = Callable[[int, str], Progress]
 class Views:
     """CareLog's three views, their runner and their operations."""
 
-    def __init__(self, app: Any, db: Database, access: AccessSource | None = None, *,
-                 batch_size: int = 500, progress_factory: ProgressFactory | None = None,
-                 poll_min: float = 0.002, poll_max: float = 0.05,
-                 safety_poll: float = 0.5, cache_size: int = DEFAULT_CACHE) -> None:
+    def __init__(
+        self,
+        app: Any,
+        db: Database,
+        access: AccessSource | None = None,
+        *,
+        batch_size: int = 500,
+        progress_factory: ProgressFactory | None = None,
+        poll_min: float = 0.002,
+        poll_max: float = 0.05,
+        safety_poll: float = 0.5,
+        cache_size: int = DEFAULT_CACHE,
+    ) -> None:
         self.app = app
         self.db = db
         self.access = access
@@ -57,8 +66,9 @@ class Views:
         self.current_plan = CurrentPlanView(db, self._states("current_plan", cache_size))
         self.audit_trail = AuditTrailView(db)
         self.team_dashboard = TeamDashboardView(db, self._states("team_dashboard", cache_size))
-        self.views: dict[str, View] = {v.name: v for v in (
-            self.current_plan, self.audit_trail, self.team_dashboard)}
+        self.views: dict[str, View] = {
+            v.name: v for v in (self.current_plan, self.audit_trail, self.team_dashboard)
+        }
         self.events = EventSource(app)
         self.feeds: dict[str, Feed] = {EVENTS: self.events}
         if access is not None:
@@ -70,8 +80,9 @@ class Views:
             lane = self.lanes.get(item.view)
             if lane is not None:
                 lane.pending.setdefault(item.stream, item.position)
-        self.follower = Follower(db, self.feeds, list(self.lanes.values()), batch_size,
-                                 on_commit=self._committed)
+        self.follower = Follower(
+            db, self.feeds, list(self.lanes.values()), batch_size, on_commit=self._committed
+        )
         self.last_error: str | None = None
         self._wake = threading.Event()
         self._stopping = threading.Event()
@@ -94,12 +105,12 @@ class Views:
         self._listener = self._make_listener()
         if self._listener is not None:
             self._listener.start()
-        self._thread = threading.Thread(target=self._loop, args=(only,), daemon=True,
-                                        name="carelog-views")
+        self._thread = threading.Thread(
+            target=self._loop, args=(only,), daemon=True, name="carelog-views"
+        )
         self._thread.start()
 
-    def run(self, names: Iterable[str] | None = None,
-            stop: threading.Event | None = None) -> None:
+    def run(self, names: Iterable[str] | None = None, stop: threading.Event | None = None) -> None:
         """Follow the logs in the foreground until ``stop`` is set (a worker process)."""
         self.start(names)
         try:
@@ -185,8 +196,14 @@ class Views:
             self._changed.notify_all()
 
     # -- read-your-writes --------------------------------------------------------------------
-    def wait_for(self, position: int, timeout: float = 2.0, *,
-                 names: Sequence[str] | None = None, stream: str = EVENTS) -> bool:
+    def wait_for(
+        self,
+        position: int,
+        timeout: float = 2.0,
+        *,
+        names: Sequence[str] | None = None,
+        stream: str = EVENTS,
+    ) -> bool:
         """True once every view (or ``names``) has projected the log up to ``position``;
         False after ``timeout`` seconds. ``stream="access"``: the access log's position."""
         chosen = [n for n in self._names(names) if stream in self.views[n].streams]
@@ -215,11 +232,17 @@ class Views:
     # -- operations --------------------------------------------------------------------------
     def status(self) -> list[dict[str, Any]]:
         """Per view: position, head, lag in events and seconds, quarantined items."""
-        return view_status(self.db, self.views, self.feeds, self.last_error,
-                           self._listener.last_error if self._listener else None)
+        return view_status(
+            self.db,
+            self.views,
+            self.feeds,
+            self.last_error,
+            self._listener.last_error if self._listener else None,
+        )
 
-    def skip(self, name: str, position: int, reason: str, actor: Any,
-             source: str = "cli") -> dict[str, Any]:
+    def skip(
+        self, name: str, position: int, reason: str, actor: Any, source: str = "cli"
+    ) -> dict[str, Any]:
         """Move a view past its quarantined item, recorded in the audit trail."""
         self._view(name)
         done = skip_quarantined(self.db, self.access, name, position, reason, actor, source)
@@ -246,8 +269,9 @@ class Views:
     def _view(self, name: str) -> View:
         view = self.views.get(name)
         if view is None:
-            raise NotFoundError(f"There is no view {name!r}: use one of "
-                                f"{', '.join(self.views)}.", "name")
+            raise NotFoundError(
+                f"There is no view {name!r}: use one of {', '.join(self.views)}.", "name"
+            )
         return view
 
     def _names(self, names: Iterable[str] | None) -> set[str]:

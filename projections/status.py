@@ -31,8 +31,13 @@ def _lag_seconds(feed: Feed, position: int, synced_at: str | None, now: datetime
     return round(max(min(bounds), 0.0), 3) if bounds else -1.0
 
 
-def view_status(db: Database, views: Mapping[str, View], feeds: Mapping[str, Feed],
-                runner_error: str | None, listener_error: str | None) -> list[dict[str, Any]]:
+def view_status(
+    db: Database,
+    views: Mapping[str, View],
+    feeds: Mapping[str, Feed],
+    runner_error: str | None,
+    listener_error: str | None,
+) -> list[dict[str, Any]]:
     heads = {stream: feed.head() for stream, feed in feeds.items()}
     found = tracking.positions(db, list(views))
     quarantined: dict[str, list[dict[str, Any]]] = {}
@@ -51,22 +56,25 @@ def view_status(db: Database, views: Mapping[str, View], feeds: Mapping[str, Fee
                 "position": position,
                 "head": heads[stream],
                 "lag_events": lag,
-                "lag_seconds": 0.0 if lag == 0 else _lag_seconds(feeds[stream], position,
-                                                                 synced_at, now),
+                "lag_seconds": 0.0
+                if lag == 0
+                else _lag_seconds(feeds[stream], position, synced_at, now),
             }
         events = streams.get(EVENTS, {"position": 0, "head": 0})
         stuck = quarantined.get(name, [])
         lag_events = sum(s["lag_events"] for s in streams.values())
-        out.append({
-            "name": name,
-            "position": events["position"],
-            "head": events["head"],
-            "lag_events": lag_events,
-            "lag_seconds": max((s["lag_seconds"] for s in streams.values()), default=0.0),
-            "state": "quarantined" if stuck else ("caught_up" if lag_events == 0 else "behind"),
-            "quarantined": stuck,
-            "streams": streams,
-            "runner_error": runner_error,
-            "listener_error": listener_error,
-        })
+        out.append(
+            {
+                "name": name,
+                "position": events["position"],
+                "head": events["head"],
+                "lag_events": lag_events,
+                "lag_seconds": max((s["lag_seconds"] for s in streams.values()), default=0.0),
+                "state": "quarantined" if stuck else ("caught_up" if lag_events == 0 else "behind"),
+                "quarantined": stuck,
+                "streams": streams,
+                "runner_error": runner_error,
+                "listener_error": listener_error,
+            }
+        )
     return out

@@ -55,8 +55,10 @@ class TeamDashboardView(View):
             role TEXT NOT NULL,
             PRIMARY KEY (patient_id, clinician_id))""")
         fast_compression(cur, self.db, t[BOARD], "summary")
-        cur.execute(f"CREATE INDEX IF NOT EXISTS {t.index(MEMBER, 'clinician')}"
-                    f" ON {t[MEMBER]} (clinician_id)")
+        cur.execute(
+            f"CREATE INDEX IF NOT EXISTS {t.index(MEMBER, 'clinician')}"
+            f" ON {t[MEMBER]} (clinician_id)"
+        )
 
     def project(self, cur: Cursor, t: Tables, stream: str, items: Sequence[Item]) -> None:
         states = self.states.take(cur, t[BOARD], plan_states.touched(items))
@@ -66,9 +68,16 @@ class TeamDashboardView(View):
             for pid, kinds in changed.items():
                 folded = states[pid]
                 patient = folded.plan.patient
-                rows.append((pid, patient.get("external_id", ""), patient.get("name", ""),
-                             folded.version, folded.position,
-                             summary_json(pid, folded, kinds)))
+                rows.append(
+                    (
+                        pid,
+                        patient.get("external_id", ""),
+                        patient.get("name", ""),
+                        folded.version,
+                        folded.position,
+                        summary_json(pid, folded, kinds),
+                    )
+                )
             cur.replace_rows(t[BOARD], "patient_id", BOARD_COLUMNS, rows)
             moved, members = plan_states.members(states, changed)
             if moved:
@@ -82,8 +91,9 @@ class TeamDashboardView(View):
         self.states.forget(t[BOARD])
 
     # -- queries ---------------------------------------------------------------------------
-    def for_clinician(self, clinician_id: str, kinds: Sequence[str] | None = None,
-                      now: datetime | None = None) -> dict[str, Any]:
+    def for_clinician(
+        self, clinician_id: str, kinds: Sequence[str] | None = None, now: datetime | None = None
+    ) -> dict[str, Any]:
         """The clinician's patients with their reasons for attention, most urgent first
         (a suicide-risk item first of all). ``kinds`` narrows the reasons to those a role
         acts on (see ``dashboard_ranking.ROLE_KINDS``); suicide risk is always shown."""
@@ -91,21 +101,33 @@ class TeamDashboardView(View):
         unknown = sorted(set(chosen) - set(KINDS))
         if unknown:
             raise InvalidInputError(
-                f"Unknown dashboard kind(s) {', '.join(unknown)}: use {', '.join(KINDS)}.",
-                "kinds")
+                f"Unknown dashboard kind(s) {', '.join(unknown)}: use {', '.join(KINDS)}.", "kinds"
+            )
         now = now or datetime.now(UTC)
         with self.db.read() as cur:
             rows = cur.execute(
                 f"SELECT b.patient_id, b.name, b.external_id, b.summary, m.role FROM {MEMBER} m"
                 f" JOIN {BOARD} b ON b.patient_id = m.patient_id WHERE m.clinician_id = ?",
-                (clinician_id,)).fetchall()
+                (clinician_id,),
+            ).fetchall()
         patients = []
         for row in rows:
             facts = assess(json.loads(row["summary"]), chosen, now)
-            patients.append({"patient_id": row["patient_id"], "name": row["name"],
-                             "external_id": row["external_id"], "team_role": row["role"],
-                             **facts})
-        patients.sort(key=lambda p: (not p["suicide_risk"], -p["urgency"], p["name"],
-                                     p["patient_id"]))
-        return {"clinician_id": clinician_id, "kinds": list(chosen), "as_of": now,
-                "patients": patients}
+            patients.append(
+                {
+                    "patient_id": row["patient_id"],
+                    "name": row["name"],
+                    "external_id": row["external_id"],
+                    "team_role": row["role"],
+                    **facts,
+                }
+            )
+        patients.sort(
+            key=lambda p: (not p["suicide_risk"], -p["urgency"], p["name"], p["patient_id"])
+        )
+        return {
+            "clinician_id": clinician_id,
+            "kinds": list(chosen),
+            "as_of": now,
+            "patients": patients,
+        }

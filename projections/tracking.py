@@ -68,9 +68,11 @@ def create_control_tables(db: Database) -> None:
 def _columns(cur: Cursor, dialect: str, table: str) -> set[str]:
     if dialect == "sqlite":
         return {r["name"] for r in cur.execute(f"PRAGMA table_info({table})").fetchall()}
-    rows = cur.execute("SELECT column_name FROM information_schema.columns"
-                       " WHERE table_name = ? AND table_schema = current_schema()",
-                       (table,)).fetchall()
+    rows = cur.execute(
+        "SELECT column_name FROM information_schema.columns"
+        " WHERE table_name = ? AND table_schema = current_schema()",
+        (table,),
+    ).fetchall()
     return {r["column_name"] for r in rows}
 
 
@@ -78,8 +80,9 @@ class MissingTrackingError(RuntimeError):
     """A view's tracking row is gone (its tables were migrated away under a runner)."""
 
 
-def lock_position(cur: Cursor, dialect: str, view: str, stream: str,
-                  relaxed_commit: bool = False) -> int:
+def lock_position(
+    cur: Cursor, dialect: str, view: str, stream: str, relaxed_commit: bool = False
+) -> int:
     """The view's position, its row locked until the transaction ends. ``relaxed_commit``
     (PostgreSQL): this transaction need not wait for the WAL flush at commit."""
     sql = "SELECT position FROM view_tracking WHERE name = ? AND stream = ?"
@@ -87,10 +90,13 @@ def lock_position(cur: Cursor, dialect: str, view: str, stream: str,
         if relaxed_commit:  # in the same round trip as the lock
             # custom plans: a view's tables grow from empty as it catches up, so a plan
             # cached while they were small (a sequential scan) must not stick.
-            sql = sql.replace("SELECT position", "SELECT position,"
-                              " set_config('synchronous_commit', 'off', true) AS relaxed,"
-                              " set_config('plan_cache_mode', 'force_custom_plan', true)"
-                              " AS planned")
+            sql = sql.replace(
+                "SELECT position",
+                "SELECT position,"
+                " set_config('synchronous_commit', 'off', true) AS relaxed,"
+                " set_config('plan_cache_mode', 'force_custom_plan', true)"
+                " AS planned",
+            )
         sql += " FOR UPDATE"
     row = cur.execute(sql, (view, stream)).fetchone()
     if row is None:
@@ -98,20 +104,27 @@ def lock_position(cur: Cursor, dialect: str, view: str, stream: str,
     return int(row["position"])
 
 
-def set_position(cur: Cursor, view: str, stream: str, position: int,
-                 synced_at: str | None = None) -> None:
+def set_position(
+    cur: Cursor, view: str, stream: str, position: int, synced_at: str | None = None
+) -> None:
     if synced_at is None:
-        cur.execute("UPDATE view_tracking SET position = ? WHERE name = ? AND stream = ?",
-                    (position, view, stream))
+        cur.execute(
+            "UPDATE view_tracking SET position = ? WHERE name = ? AND stream = ?",
+            (position, view, stream),
+        )
     else:
-        cur.execute("UPDATE view_tracking SET position = ?, synced_at = ?"
-                    " WHERE name = ? AND stream = ?", (position, synced_at, view, stream))
+        cur.execute(
+            "UPDATE view_tracking SET position = ?, synced_at = ? WHERE name = ? AND stream = ?",
+            (position, synced_at, view, stream),
+        )
 
 
 def reset_position(cur: Cursor, view: str, stream: str, position: int = 0) -> None:
     cur.execute("DELETE FROM view_tracking WHERE name = ? AND stream = ?", (view, stream))
-    cur.execute("INSERT INTO view_tracking (name, stream, position) VALUES (?, ?, ?)",
-                (view, stream, position))
+    cur.execute(
+        "INSERT INTO view_tracking (name, stream, position) VALUES (?, ?, ?)",
+        (view, stream, position),
+    )
 
 
 def positions(db: Database, views: list[str]) -> dict[tuple[str, str], tuple[int, str | None]]:
@@ -119,8 +132,10 @@ def positions(db: Database, views: list[str]) -> dict[tuple[str, str], tuple[int
         return {}
     marks = ",".join("?" * len(views))
     with db.read() as cur:
-        rows = cur.execute(f"SELECT name, stream, position, synced_at FROM view_tracking"
-                           f" WHERE name IN ({marks})", views).fetchall()
+        rows = cur.execute(
+            f"SELECT name, stream, position, synced_at FROM view_tracking WHERE name IN ({marks})",
+            views,
+        ).fetchall()
     return {(r["name"], r["stream"]): (int(r["position"]), r["synced_at"]) for r in rows}
 
 
@@ -142,8 +157,16 @@ class Quarantined:
         return dict(self.__dict__)
 
 
-def quarantine(db: Database, view: str, stream: str, position: int, topic: str | None,
-               patient_id: str | None, version: int | None, exc: BaseException) -> None:
+def quarantine(
+    db: Database,
+    view: str,
+    stream: str,
+    position: int,
+    topic: str | None,
+    patient_id: str | None,
+    version: int | None,
+    exc: BaseException,
+) -> None:
     """Record (or count again) the item a view cannot project."""
     error = f"{type(exc).__name__}: {exc}"[:2000]
     trace = "".join(traceback.format_exception(exc))[-8000:]
@@ -151,24 +174,29 @@ def quarantine(db: Database, view: str, stream: str, position: int, topic: str |
     with db.transaction() as cur:
         found = cur.execute(
             "SELECT attempts FROM view_quarantine WHERE name = ? AND stream = ? AND position = ?",
-            (view, stream, position)).fetchone()
+            (view, stream, position),
+        ).fetchone()
         if found is None:
             cur.execute(
                 "INSERT INTO view_quarantine (name, stream, position, topic, patient_id,"
                 " originator_version, error, trace, attempts, first_seen_at, last_seen_at,"
                 " status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, 'open')",
-                (view, stream, position, topic, patient_id, version, error, trace, now, now))
+                (view, stream, position, topic, patient_id, version, error, trace, now, now),
+            )
         else:
             cur.execute(
                 "UPDATE view_quarantine SET error = ?, trace = ?, attempts = attempts + 1,"
                 " last_seen_at = ?, status = 'open', resolved_by = NULL, reason = NULL,"
                 " resolved_at = NULL WHERE name = ? AND stream = ? AND position = ?",
-                (error, trace, now, view, stream, position))
+                (error, trace, now, view, stream, position),
+            )
 
 
 def open_quarantines(db: Database, view: str | None = None) -> list[Quarantined]:
-    sql = ("SELECT name AS view, stream, position, topic, patient_id, error, attempts,"
-           " first_seen_at, last_seen_at, status FROM view_quarantine WHERE status = 'open'")
+    sql = (
+        "SELECT name AS view, stream, position, topic, patient_id, error, attempts,"
+        " first_seen_at, last_seen_at, status FROM view_quarantine WHERE status = 'open'"
+    )
     params: tuple[Any, ...] = ()
     if view is not None:
         sql += " AND name = ?"
@@ -180,23 +208,29 @@ def open_quarantines(db: Database, view: str | None = None) -> list[Quarantined]
 
 def quarantine_status(db: Database, view: str, stream: str, position: int) -> str | None:
     with db.read() as cur:
-        row = cur.execute("SELECT status FROM view_quarantine WHERE name = ? AND stream = ?"
-                          " AND position = ?", (view, stream, position)).fetchone()
+        row = cur.execute(
+            "SELECT status FROM view_quarantine WHERE name = ? AND stream = ? AND position = ?",
+            (view, stream, position),
+        ).fetchone()
     return None if row is None else str(row["status"])
 
 
 def resolve_fixed(cur: Cursor, view: str, stream: str, up_to: int) -> None:
     """Items that now project (the code was fixed) are no longer quarantined."""
-    cur.execute("UPDATE view_quarantine SET status = 'resolved', resolved_at = ?,"
-                " resolved_by = 'runner', reason = 'projected after a fix'"
-                " WHERE name = ? AND stream = ? AND position <= ? AND status = 'open'",
-                (now_text(), view, stream, up_to))
+    cur.execute(
+        "UPDATE view_quarantine SET status = 'resolved', resolved_at = ?,"
+        " resolved_by = 'runner', reason = 'projected after a fix'"
+        " WHERE name = ? AND stream = ? AND position <= ? AND status = 'open'",
+        (now_text(), view, stream, up_to),
+    )
 
 
 def skipped_positions(db: Database, view: str) -> dict[str, set[int]]:
     with db.read() as cur:
-        rows = cur.execute("SELECT stream, position FROM view_quarantine"
-                           " WHERE name = ? AND status = 'skipped'", (view,)).fetchall()
+        rows = cur.execute(
+            "SELECT stream, position FROM view_quarantine WHERE name = ? AND status = 'skipped'",
+            (view,),
+        ).fetchall()
     out: dict[str, set[int]] = {}
     for row in rows:
         out.setdefault(row["stream"], set()).add(int(row["position"]))
@@ -206,7 +240,10 @@ def skipped_positions(db: Database, view: str) -> dict[str, set[int]]:
 def skipped_versions(db: Database, view: str, patient_id: str) -> set[int]:
     """Versions of a patient's record an operator skipped in this view."""
     with db.read() as cur:
-        rows = cur.execute("SELECT originator_version FROM view_quarantine WHERE name = ?"
-                           " AND patient_id = ? AND status = 'skipped'"
-                           " AND originator_version IS NOT NULL", (view, patient_id)).fetchall()
+        rows = cur.execute(
+            "SELECT originator_version FROM view_quarantine WHERE name = ?"
+            " AND patient_id = ? AND status = 'skipped'"
+            " AND originator_version IS NOT NULL",
+            (view, patient_id),
+        ).fetchall()
     return {int(r["originator_version"]) for r in rows}

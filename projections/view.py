@@ -42,8 +42,10 @@ def fast_compression(cur: Cursor, db: Database, table: str, column: str) -> None
     it (PostgreSQL 14+), several times cheaper to write than the default pglz."""
     if db.dialect != "postgres":
         return
-    found = cur.execute("SELECT 1 AS ok FROM pg_settings WHERE name = 'default_toast_compression'"
-                        " AND 'lz4' = ANY(enumvals)").fetchone()
+    found = cur.execute(
+        "SELECT 1 AS ok FROM pg_settings WHERE name = 'default_toast_compression'"
+        " AND 'lz4' = ANY(enumvals)"
+    ).fetchone()
     if found is not None:
         cur.execute(f"ALTER TABLE {table} ALTER COLUMN {column} SET COMPRESSION lz4")
 

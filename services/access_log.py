@@ -71,22 +71,47 @@ class AccessLog:
                 reason TEXT,
                 kind TEXT NOT NULL DEFAULT 'read',
                 details TEXT)""")
-            cur.execute("CREATE INDEX IF NOT EXISTS ix_access_log_patient"
-                        " ON access_log (patient_id, position)")
+            cur.execute(
+                "CREATE INDEX IF NOT EXISTS ix_access_log_patient"
+                " ON access_log (patient_id, position)"
+            )
             ensure_hash_column(cur, db.dialect)  # the audit hash chain (services/integrity)
             for statement in _APPEND_ONLY[db.dialect]:
                 cur.execute(statement)
 
-    def record(self, *, actor_id: str | None, actor_role: str | None, patient_id: str | None,
-               what: str, request_id: str, source: str, allowed: bool = True,
-               flagged: bool = False, reason: str | None = None, kind: str = "read",
-               details: dict[str, Any] | None = None) -> int:
+    def record(
+        self,
+        *,
+        actor_id: str | None,
+        actor_role: str | None,
+        patient_id: str | None,
+        what: str,
+        request_id: str,
+        source: str,
+        allowed: bool = True,
+        flagged: bool = False,
+        reason: str | None = None,
+        kind: str = "read",
+        details: dict[str, Any] | None = None,
+    ) -> int:
         """Append one entry; returns its position in the access log."""
-        return self.record_many([{
-            "actor_id": actor_id, "actor_role": actor_role, "patient_id": patient_id,
-            "what": what, "request_id": request_id, "source": source, "allowed": allowed,
-            "flagged": flagged, "reason": reason, "kind": kind, "details": details,
-        }])[0]
+        return self.record_many(
+            [
+                {
+                    "actor_id": actor_id,
+                    "actor_role": actor_role,
+                    "patient_id": patient_id,
+                    "what": what,
+                    "request_id": request_id,
+                    "source": source,
+                    "allowed": allowed,
+                    "flagged": flagged,
+                    "reason": reason,
+                    "kind": kind,
+                    "details": details,
+                }
+            ]
+        )[0]
 
     def record_many(self, entries: Sequence[dict[str, Any]]) -> list[int]:
         """Append several entries in one transaction (e.g. one per patient a list shows);
@@ -100,10 +125,20 @@ class AccessLog:
         return positions
 
     @staticmethod
-    def _row(*, actor_id: str | None, actor_role: str | None, patient_id: str | None,
-             what: str, request_id: str, source: str, allowed: bool = True,
-             flagged: bool = False, reason: str | None = None, kind: str = "read",
-             details: dict[str, Any] | None = None) -> dict[str, Any]:
+    def _row(
+        *,
+        actor_id: str | None,
+        actor_role: str | None,
+        patient_id: str | None,
+        what: str,
+        request_id: str,
+        source: str,
+        allowed: bool = True,
+        flagged: bool = False,
+        reason: str | None = None,
+        kind: str = "read",
+        details: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
         if kind not in KINDS:
             raise ValueError(f"unknown access-log kind {kind!r}")
         return {
@@ -121,14 +156,30 @@ class AccessLog:
             "details": json.dumps(details, sort_keys=True) if details else None,
         }
 
-    def record_access(self, actor: Actor | None, patient_id: str | None, what: str,
-                      request_id: str, source: str, allowed: bool = True, *,
-                      flagged: bool = False, reason: str | None = None) -> int:
+    def record_access(
+        self,
+        actor: Actor | None,
+        patient_id: str | None,
+        what: str,
+        request_id: str,
+        source: str,
+        allowed: bool = True,
+        *,
+        flagged: bool = False,
+        reason: str | None = None,
+    ) -> int:
         """``record`` for an actor object, in the issue's argument order."""
-        return self.record(actor_id=actor.id if actor else None,
-                           actor_role=str(actor.role) if actor else None,
-                           patient_id=patient_id, what=what, request_id=request_id,
-                           source=source, allowed=allowed, flagged=flagged, reason=reason)
+        return self.record(
+            actor_id=actor.id if actor else None,
+            actor_role=str(actor.role) if actor else None,
+            patient_id=patient_id,
+            what=what,
+            request_id=request_id,
+            source=source,
+            allowed=allowed,
+            flagged=flagged,
+            reason=reason,
+        )
 
     def _insert(self, cur: Cursor, row: dict[str, Any]) -> int:
         """The one place a row is written (in the caller's transaction)."""
@@ -139,28 +190,35 @@ class AccessLog:
         row = chain_entry(cur, self.db.dialect, row)
         columns = ", ".join(row)
         marks = ", ".join("?" * len(row))
-        found = cur.execute(f"INSERT INTO access_log ({columns}) VALUES ({marks})"
-                            " RETURNING position", list(row.values())).fetchone()
+        found = cur.execute(
+            f"INSERT INTO access_log ({columns}) VALUES ({marks}) RETURNING position",
+            list(row.values()),
+        ).fetchone()
         assert found is not None
         return int(found["position"])
 
     # -- reading (never touches the event store) ---------------------------------------------
     def read_after(self, position: int, limit: int) -> list[dict[str, Any]]:
         with self.db.read() as cur:
-            return cur.execute("SELECT * FROM access_log WHERE position > ? ORDER BY position"
-                               " LIMIT ?", (position, limit)).fetchall()
+            return cur.execute(
+                "SELECT * FROM access_log WHERE position > ? ORDER BY position LIMIT ?",
+                (position, limit),
+            ).fetchall()
 
     def head(self) -> int:
         with self.db.read() as cur:
             found = cur.execute("SELECT MAX(position) AS head FROM access_log").fetchone()
         return int(found["head"] or 0) if found else 0
 
-    def for_patient(self, patient_id: str, after: int = 0,
-                    limit: int = 100) -> list[dict[str, Any]]:
+    def for_patient(
+        self, patient_id: str, after: int = 0, limit: int = 100
+    ) -> list[dict[str, Any]]:
         with self.db.read() as cur:
-            return cur.execute("SELECT * FROM access_log WHERE patient_id = ? AND position > ?"
-                               " ORDER BY position LIMIT ?",
-                               (patient_id, after, limit)).fetchall()
+            return cur.execute(
+                "SELECT * FROM access_log WHERE patient_id = ? AND position > ?"
+                " ORDER BY position LIMIT ?",
+                (patient_id, after, limit),
+            ).fetchall()
 
     def on_append(self, callback: Callable[[int], None]) -> None:
         """Call ``callback(position)`` after each entry this process appends."""

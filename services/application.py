@@ -163,8 +163,9 @@ class CareLogApplication(Application[UUID]):
                 event_id, ids = outcome if isinstance(outcome, tuple) else (outcome, {})
                 alerts: list[dict[str, Any]] = []
                 if change is not None and self.safety_hook is not None:
-                    alerts = self.safety_hook(record, change(record, event_id), ctx,
-                                              override_reason)
+                    alerts = self.safety_hook(
+                        record, change(record, event_id), ctx, override_reason
+                    )
                 if after is not None:
                     after(record, event_id)
                 version = record.version
@@ -184,7 +185,8 @@ class CareLogApplication(Application[UUID]):
                 patient_id=str(record.id),
                 version=version,
                 position=next(
-                    r.notification.id for r in recordings
+                    r.notification.id
+                    for r in recordings
                     if getattr(r.domain_event, "event_id", None) == event_id
                 ),
                 last_position=recordings[-1].notification.id,

@@ -35,8 +35,9 @@ class CareLog:
 
     @cached_property
     def app(self) -> CareLogApplication:
-        app = CareLogApplication(self.config.eventsourcing_env(),
-                                 snapshot_interval=self.config.snapshot_interval)
+        app = CareLogApplication(
+            self.config.eventsourcing_env(), snapshot_interval=self.config.snapshot_interval
+        )
         app.safety_hook = self.safety
         if self.config.group_commit_ms > 0:
             committer = app.enable_group_commit(self.config.group_commit_ms / 1000)
@@ -113,8 +114,11 @@ class CareLog:
         from services.integrity import Integrity, chain_sources
 
         signing_key = Path(self.config.signing_key) if self.config.signing_key else None
-        return Integrity(lambda: chain_sources(self.app.recorder, self),
-                         Path(self.config.checkpoint_dir), signing_key)
+        return Integrity(
+            lambda: chain_sources(self.app.recorder, self),
+            Path(self.config.checkpoint_dir),
+            signing_key,
+        )
 
     def close(self) -> None:
         if "views" in self.__dict__:

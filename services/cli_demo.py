@@ -39,7 +39,8 @@ def _medications(state: Any) -> str:
     meds = [
         f"{o['drug']['name']} {o['steps'][-1]['dose']['amount']:g} "
         f"{o['steps'][-1]['dose']['unit']} {o['steps'][-1]['frequency']}"
-        for o in state.orders.values() if o["status"] == "active"
+        for o in state.orders.values()
+        if o["status"] == "active"
     ]
     return ", ".join(meds) or "no active medication"
 
@@ -53,8 +54,10 @@ def show_two_clocks(history: History, patient_id: str) -> None:
     for moment in moments:
         known = history.known_at(patient_id, moment)
         phq = [a["total"] for a in known.state.assessments if a["instrument"] == "PHQ-9"]
-        print(f"  as known at  {_fmt(moment)}: v{known.version:<3} {_medications(known.state)};"
-              f" PHQ-9 {phq[-1] if phq else '-'}")
+        print(
+            f"  as known at  {_fmt(moment)}: v{known.version:<3} {_medications(known.state)};"
+            f" PHQ-9 {phq[-1] if phq else '-'}"
+        )
     earlier = moments[1]
     effect = history.in_effect_at(patient_id, earlier)
     print(f"  in effect at {_fmt(earlier)} (as known now): {_medications(effect.state)}")

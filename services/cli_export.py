@@ -22,24 +22,38 @@ from services.bootstrap import CareLog
 
 
 def register(subparsers: Any) -> None:
-    export = subparsers.add_parser("export", help="export a patient as FHIR, a right-of-access "
-                                                  "package, or the event log as NDJSON")
+    export = subparsers.add_parser(
+        "export",
+        help="export a patient as FHIR, a right-of-access package, or the event log as NDJSON",
+    )
     sub = export.add_subparsers(dest="export_command", metavar="WHAT")
     sub.required = True
 
     fhir = sub.add_parser("fhir", help="one patient as a FHIR R4 collection Bundle (JSON)")
     fhir.add_argument("patient_id")
-    fhir.add_argument("--as-of", metavar="TIME",
-                      help="as known at TIME (ISO 8601 with a zone): events recorded by then")
-    fhir.add_argument("--effective-at", metavar="TIME",
-                      help="as in effect at TIME: events clinically effective by then")
-    fhir.add_argument("--include-progress-notes", action="store_true",
-                      help="add progress notes (never psychotherapy notes)")
+    fhir.add_argument(
+        "--as-of",
+        metavar="TIME",
+        help="as known at TIME (ISO 8601 with a zone): events recorded by then",
+    )
+    fhir.add_argument(
+        "--effective-at",
+        metavar="TIME",
+        help="as in effect at TIME: events clinically effective by then",
+    )
+    fhir.add_argument(
+        "--include-progress-notes",
+        action="store_true",
+        help="add progress notes (never psychotherapy notes)",
+    )
     _common(fhir)
     fhir.set_defaults(func=_fhir)
 
-    access = sub.add_parser("access", help="a patient's right-of-access export: the record "
-                                           "set as FHIR plus the accounting of disclosures")
+    access = sub.add_parser(
+        "access",
+        help="a patient's right-of-access export: the record "
+        "set as FHIR plus the accounting of disclosures",
+    )
     access.add_argument("patient_id")
     _common(access)
     access.set_defaults(func=_access)
@@ -52,21 +66,28 @@ def register(subparsers: Any) -> None:
     load = subparsers.add_parser("import", help="load an export into this store")
     load_sub = load.add_subparsers(dest="import_command", metavar="WHAT")
     load_sub.required = True
-    log_in = load_sub.add_parser("log", help="load a store's log export into an empty store, "
-                                             "refusing a tampered file")
+    log_in = load_sub.add_parser(
+        "log", help="load a store's log export into an empty store, refusing a tampered file"
+    )
     log_in.add_argument("file", type=Path, help="the NDJSON file ('-' for standard input)")
-    log_in.add_argument("--public-key", type=Path, metavar="FILE",
-                        help="the Ed25519 public key (PEM) the file's checkpoint must be "
-                             "signed with (default: the key in the file, reported)")
+    log_in.add_argument(
+        "--public-key",
+        type=Path,
+        metavar="FILE",
+        help="the Ed25519 public key (PEM) the file's checkpoint must be "
+        "signed with (default: the key in the file, reported)",
+    )
     log_in.add_argument("--actor", default=None, help="who imports (default: cli:<login>)")
     log_in.set_defaults(func=_import_log)
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("-o", "--output", type=Path, metavar="FILE",
-                        help="write to FILE instead of standard output")
-    parser.add_argument("--reason", default=None,
-                        help="why the record is exported (recorded in the access log)")
+    parser.add_argument(
+        "-o", "--output", type=Path, metavar="FILE", help="write to FILE instead of standard output"
+    )
+    parser.add_argument(
+        "--reason", default=None, help="why the record is exported (recorded in the access log)"
+    )
     parser.add_argument("--actor", default=None, help="who exports (default: cli:<login>)")
 
 
@@ -74,14 +95,27 @@ def _operator(args: argparse.Namespace) -> str:
     return str(args.actor or f"cli:{getpass.getuser()}")
 
 
-def _record(carelog: CareLog, args: argparse.Namespace, patient_id: str | None, what: str,
-            details: dict[str, Any], kind: str = "read") -> None:
+def _record(
+    carelog: CareLog,
+    args: argparse.Namespace,
+    patient_id: str | None,
+    what: str,
+    details: dict[str, Any],
+    kind: str = "read",
+) -> None:
     """The export as an access-log entry (a read of patient data, by an operator)."""
-    carelog.access_log.record(actor_id=_operator(args), actor_role="operator",
-                              patient_id=patient_id, what=what, request_id=str(uuid4()),
-                              source="cli", allowed=True, reason=args.reason, kind=kind,
-                              details={**details, **({"reason": args.reason}
-                                                     if args.reason else {})})
+    carelog.access_log.record(
+        actor_id=_operator(args),
+        actor_role="operator",
+        patient_id=patient_id,
+        what=what,
+        request_id=str(uuid4()),
+        source="cli",
+        allowed=True,
+        reason=args.reason,
+        kind=kind,
+        details={**details, **({"reason": args.reason} if args.reason else {})},
+    )
 
 
 @contextlib.contextmanager
@@ -99,11 +133,24 @@ def _fhir(args: argparse.Namespace, carelog: CareLog) -> int:
     as_of = parse_time(args.as_of, "as_of") if args.as_of else None
     effective = parse_time(args.effective_at, "effective_at") if args.effective_at else None
     patient = str(carelog.app.get_record(args.patient_id).id)
-    _record(carelog, args, patient, "fhir", {
-        "as_of": args.as_of, "effective_at": args.effective_at,
-        "progress_notes": bool(args.include_progress_notes)})
-    bundle = build_bundle(carelog.history, patient, as_of=as_of, effective_at=effective,
-                          include_progress_notes=args.include_progress_notes)
+    _record(
+        carelog,
+        args,
+        patient,
+        "fhir",
+        {
+            "as_of": args.as_of,
+            "effective_at": args.effective_at,
+            "progress_notes": bool(args.include_progress_notes),
+        },
+    )
+    bundle = build_bundle(
+        carelog.history,
+        patient,
+        as_of=as_of,
+        effective_at=effective,
+        include_progress_notes=args.include_progress_notes,
+    )
     with _output(args.output) as out:
         out.write(json.dumps(bundle, indent=2) + "\n")
     return 0
@@ -148,16 +195,27 @@ def _import_log(args: argparse.Namespace, carelog: CareLog) -> int:
         where = f" (position {exc.position}, line {exc.line})" if exc.position else ""
         print(f"carelog import log: refused{where}: {exc.message}", file=sys.stderr)
         return 1
-    carelog.access_log.record(actor_id=_operator(args), actor_role="operator",
-                              patient_id=None, what="import.log", request_id=str(uuid4()),
-                              source="cli", allowed=True, kind="operator",
-                              details={"events": result.events,
-                                       "last_position": result.last_position})
+    carelog.access_log.record(
+        actor_id=_operator(args),
+        actor_role="operator",
+        patient_id=None,
+        what="import.log",
+        request_id=str(uuid4()),
+        source="cli",
+        allowed=True,
+        kind="operator",
+        details={"events": result.events, "last_position": result.last_position},
+    )
     trust = "pinned" if result.key_pinned else "from the file: compare it with the source's"
-    signed = (f"checkpoint {result.checkpoint_seq} at position {result.checkpoint_position}, "
-              f"key {result.key_id} ({trust})" if result.checkpoint_seq
-              else "no signed checkpoint in the file")
-    print(f"carelog import log: {result.events} events up to position {result.last_position}"
-          f", head {result.head[:16]}...; {signed}. Run `carelog checkpoint` to sign the "
-          "imported log with this store's key.")
+    signed = (
+        f"checkpoint {result.checkpoint_seq} at position {result.checkpoint_position}, "
+        f"key {result.key_id} ({trust})"
+        if result.checkpoint_seq
+        else "no signed checkpoint in the file"
+    )
+    print(
+        f"carelog import log: {result.events} events up to position {result.last_position}"
+        f", head {result.head[:16]}...; {signed}. Run `carelog checkpoint` to sign the "
+        "imported log with this store's key."
+    )
     return 0

@@ -26,17 +26,33 @@ STANDBY_POLL = 2.0
 
 def register(subparsers: Any) -> None:
     relay = subparsers.add_parser(
-        "relay", help="publish the log's feed events to Kafka (CARELOG_KAFKA_BOOTSTRAP)")
-    relay.add_argument("--batch-size", type=int, default=None,
-                       help="events per acknowledged batch (default CARELOG_RELAY_BATCH_SIZE)")
-    relay.add_argument("--standby", action="store_true",
-                       help="if another relay runs on this store, wait and take over when "
-                            "it stops (instead of exiting with status 1)")
-    relay.add_argument("--status", action="store_true",
-                       help="print the tracked position and the lag behind the log as JSON, "
-                            "then exit (1 if the lag exceeds --max-lag)")
-    relay.add_argument("--max-lag", type=int, default=None, metavar="N",
-                       help="with --status: positions the relay may trail the log by")
+        "relay", help="publish the log's feed events to Kafka (CARELOG_KAFKA_BOOTSTRAP)"
+    )
+    relay.add_argument(
+        "--batch-size",
+        type=int,
+        default=None,
+        help="events per acknowledged batch (default CARELOG_RELAY_BATCH_SIZE)",
+    )
+    relay.add_argument(
+        "--standby",
+        action="store_true",
+        help="if another relay runs on this store, wait and take over when "
+        "it stops (instead of exiting with status 1)",
+    )
+    relay.add_argument(
+        "--status",
+        action="store_true",
+        help="print the tracked position and the lag behind the log as JSON, "
+        "then exit (1 if the lag exceeds --max-lag)",
+    )
+    relay.add_argument(
+        "--max-lag",
+        type=int,
+        default=None,
+        metavar="N",
+        help="with --status: positions the relay may trail the log by",
+    )
     relay.set_defaults(func=_relay)
 
     feed = subparsers.add_parser("feed", help="follow a role's feed on Kafka")
@@ -44,11 +60,15 @@ def register(subparsers: Any) -> None:
     feed_commands.required = True
     follow = feed_commands.add_parser("follow", help="print a role's feed, one line a message")
     follow.add_argument("--role", required=True, choices=[str(r) for r in Role])
-    follow.add_argument("--group", default=None,
-                        help="consumer group id (default carelog-feed-ROLE)")
+    follow.add_argument(
+        "--group", default=None, help="consumer group id (default carelog-feed-ROLE)"
+    )
     follow.add_argument("--json", action="store_true", help="print each CloudEvent as JSON")
-    follow.add_argument("--from-beginning", action="store_true",
-                        help="a new group starts at the oldest message, not the next one")
+    follow.add_argument(
+        "--from-beginning",
+        action="store_true",
+        help="a new group starts at the oldest message, not the next one",
+    )
     follow.set_defaults(func=_follow)
 
 
@@ -65,8 +85,9 @@ def _stop_on_signals() -> threading.Event:
 
 def _bootstrap(carelog: CareLog) -> str | None:
     if not carelog.config.kafka_bootstrap:
-        print("carelog: set CARELOG_KAFKA_BOOTSTRAP to the Kafka brokers (host:port)",
-              file=sys.stderr)
+        print(
+            "carelog: set CARELOG_KAFKA_BOOTSTRAP to the Kafka brokers (host:port)", file=sys.stderr
+        )
     return carelog.config.kafka_bootstrap
 
 
@@ -81,8 +102,11 @@ def _relay(args: argparse.Namespace, carelog: CareLog) -> int:
         head = int(carelog.app.recorder.max_notification_id() or 0)
         print(json.dumps({"tracked": tracked, "head": head, "lag": head - tracked}))
         return 1 if args.max_lag is not None and head - tracked > args.max_lag else 0
-    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO,
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
     stop = _stop_on_signals()
     while not stop.is_set():
         try:
@@ -102,9 +126,13 @@ def _follow(args: argparse.Namespace, carelog: CareLog) -> int:
     if bootstrap is None:
         return 2
     try:
-        subscriber = FeedSubscriber(bootstrap, args.role, group_id=args.group,
-                                    client_id=carelog.config.kafka_client_id,
-                                    from_beginning=args.from_beginning)
+        subscriber = FeedSubscriber(
+            bootstrap,
+            args.role,
+            group_id=args.group,
+            client_id=carelog.config.kafka_client_id,
+            from_beginning=args.from_beginning,
+        )
     except ValueError as exc:
         print(f"carelog: {exc}", file=sys.stderr)
         return 2
@@ -127,8 +155,10 @@ def describe(message: dict[str, Any]) -> str:
     """One readable line: recorded time, type, patient, position, then the data fields."""
     data = message.get("data") or {}
     fields = " ".join(f"{k}={_plain(v)}" for k, v in data.items() if k not in ENVELOPE_DATA)
-    return (f"{message.get('time')} {message.get('type')} patient={message.get('subject')} "
-            f"position={data.get('position')} {fields}").rstrip()
+    return (
+        f"{message.get('time')} {message.get('type')} patient={message.get('subject')} "
+        f"position={data.get('position')} {fields}"
+    ).rstrip()
 
 
 def _plain(value: Any) -> str:

@@ -16,16 +16,27 @@ from services.bootstrap import CareLog
 
 def register(subparsers: Any) -> None:
     verify = subparsers.add_parser(
-        "verify", help="recompute the audit chains and check the signed checkpoints")
-    verify.add_argument("--from", dest="from_position", type=int, metavar="POSITION",
-                        help="start the event log at POSITION (default: the beginning)")
-    verify.add_argument("--public-key", type=Path, metavar="FILE",
-                        help="trust only this Ed25519 public key (PEM) for checkpoints")
+        "verify", help="recompute the audit chains and check the signed checkpoints"
+    )
+    verify.add_argument(
+        "--from",
+        dest="from_position",
+        type=int,
+        metavar="POSITION",
+        help="start the event log at POSITION (default: the beginning)",
+    )
+    verify.add_argument(
+        "--public-key",
+        type=Path,
+        metavar="FILE",
+        help="trust only this Ed25519 public key (PEM) for checkpoints",
+    )
     verify.add_argument("--json", action="store_true", help="print the full result as JSON")
     verify.set_defaults(func=_verify)
 
     checkpoint = subparsers.add_parser(
-        "checkpoint", help="sign the audit chains' heads into the checkpoint directory")
+        "checkpoint", help="sign the audit chains' heads into the checkpoint directory"
+    )
     checkpoint.add_argument("--json", action="store_true", help="print the checkpoint as JSON")
     checkpoint.set_defaults(func=_checkpoint)
 
@@ -33,11 +44,13 @@ def register(subparsers: Any) -> None:
     sub = keys.add_subparsers(dest="keys_command", metavar="ACTION")
     sub.required = True
     generate = sub.add_parser(
-        "generate", help="print a new AES-256 key (base64) for CARELOG_CIPHER_KEY")
+        "generate", help="print a new AES-256 key (base64) for CARELOG_CIPHER_KEY"
+    )
     generate.set_defaults(func=_generate)
     public = sub.add_parser(
-        "public", help="print the checkpoint signing key's public half and its id "
-                       "(for auditors to pin)")
+        "public",
+        help="print the checkpoint signing key's public half and its id (for auditors to pin)",
+    )
     public.set_defaults(func=_public)
 
 
@@ -50,17 +63,22 @@ def _verify(args: argparse.Namespace, carelog: CareLog) -> int:
     ranges = ", ".join(
         f"{name} {report.start}..{report.head_position} ({report.records} records, "
         f"checkpointed to {report.attested_position})"
-        for name, report in result.chains.items())
+        for name, report in result.chains.items()
+    )
     if result.ok:
-        print(f"carelog verify: ok: {ranges}; {result.checkpoints} checkpoint(s), key "
-              f"{result.key_id or 'none'}; {rate:,.0f} records/s")
+        print(
+            f"carelog verify: ok: {ranges}; {result.checkpoints} checkpoint(s), key "
+            f"{result.key_id or 'none'}; {rate:,.0f} records/s"
+        )
         for warning in result.warnings:
             print(f"  note: {warning}")
         return 0
     first = result.first_problem
     assert first is not None
-    print(f"carelog verify: FAILED at {first.chain} position {first.position}: {first.kind}: "
-          f"{first.detail}")
+    print(
+        f"carelog verify: FAILED at {first.chain} position {first.position}: {first.kind}: "
+        f"{first.detail}"
+    )
     for problem in result.problems[1:20]:
         print(f"  also: {problem}")
     if len(result.problems) > 20:
@@ -83,8 +101,10 @@ def _checkpoint(args: argparse.Namespace, carelog: CareLog) -> int:
         print(json.dumps(checkpoint.as_json(), indent=2))
     else:
         heads = ", ".join(f"{name} at {head.position}" for name, head in checkpoint.chains.items())
-        print(f"carelog checkpoint: {checkpoint.seq} ({heads}), key {checkpoint.key_id}: "
-              f"{checkpoint.path}")
+        print(
+            f"carelog checkpoint: {checkpoint.seq} ({heads}), key {checkpoint.key_id}: "
+            f"{checkpoint.path}"
+        )
     return 0
 
 
@@ -104,6 +124,10 @@ def _public(args: argparse.Namespace, carelog: CareLog) -> int:
     assert private is not None
     public = private.public_key()
     print(f"key id: {key_id(public)}")
-    print(public.public_bytes(serialization.Encoding.PEM,
-                              serialization.PublicFormat.SubjectPublicKeyInfo).decode(), end="")
+    print(
+        public.public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        ).decode(),
+        end="",
+    )
     return 0

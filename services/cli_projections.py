@@ -44,8 +44,7 @@ def register(subparsers: Any) -> None:
     skip.add_argument("name")
     skip.add_argument("position", type=int)
     skip.add_argument("--reason", required=True, help="why it is safe to skip")
-    skip.add_argument("--actor", default=None,
-                      help="who decides (default: cli:<login name>)")
+    skip.add_argument("--actor", default=None, help="who decides (default: cli:<login name>)")
     skip.set_defaults(func=_skip)
 
 
@@ -58,8 +57,12 @@ def _run(args: argparse.Namespace, carelog: CareLog) -> int:
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, _stop)
     names = args.names or None
-    print(f"carelog: following the log for {', '.join(names or carelog.views.views)}"
-          " (Ctrl-C to stop)", file=sys.stderr, flush=True)
+    print(
+        f"carelog: following the log for {', '.join(names or carelog.views.views)}"
+        " (Ctrl-C to stop)",
+        file=sys.stderr,
+        flush=True,
+    )
     carelog.views.run(names, stop)
     return 0
 
@@ -78,13 +81,19 @@ def _status(args: argparse.Namespace, carelog: CareLog) -> int:
         return QUARANTINED_EXIT if stuck else 0
     print(f"{'view':<16} {'position':>10} {'head':>10} {'lag':>8} {'lag s':>9}  state")
     for row in rows:
-        print(f"{row['name']:<16} {row['position']:>10} {row['head']:>10} "
-              f"{row['lag_events']:>8} {row['lag_seconds']:>9.3f}  {row['state']}")
+        print(
+            f"{row['name']:<16} {row['position']:>10} {row['head']:>10} "
+            f"{row['lag_events']:>8} {row['lag_seconds']:>9.3f}  {row['state']}"
+        )
         for item in row["quarantined"]:
-            print(f"  quarantined: {item['stream']} position {item['position']} "
-                  f"({item['topic']}), {item['attempts']} attempt(s): {item['error']}")
-            print(f"    fix the code and restart, or: carelog projections skip {row['name']} "
-                  f"{item['position']} --reason '...'")
+            print(
+                f"  quarantined: {item['stream']} position {item['position']} "
+                f"({item['topic']}), {item['attempts']} attempt(s): {item['error']}"
+            )
+            print(
+                f"    fix the code and restart, or: carelog projections skip {row['name']} "
+                f"{item['position']} --reason '...'"
+            )
         if row["runner_error"]:
             print(f"  runner: {row['runner_error']}")
     return QUARANTINED_EXIT if stuck else 0

@@ -12,8 +12,12 @@ def register(subparsers: Any) -> None:
     serve = subparsers.add_parser("serve", help="serve the HTTP API")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--workers", type=int, default=0,
-                       help="run under gunicorn with N worker processes (production mode)")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=0,
+        help="run under gunicorn with N worker processes (production mode)",
+    )
     serve.set_defaults(func=_serve)
 
 

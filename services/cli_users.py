@@ -18,8 +18,11 @@ def register(subparsers: Any) -> None:
     add = sub.add_parser("add", help="add a staff member; prints one JSON line with the token")
     add.add_argument("name")
     add.add_argument("--role", required=True, choices=[r.value for r in Role])
-    add.add_argument("--prescriber", action="store_true",
-                     help="collaborative-practice prescribing privilege (pharmacists)")
+    add.add_argument(
+        "--prescriber",
+        action="store_true",
+        help="collaborative-practice prescribing privilege (pharmacists)",
+    )
     add.set_defaults(func=_add)
 
     listing = sub.add_parser("list", help="list staff members (never tokens)")
@@ -32,8 +35,17 @@ def register(subparsers: Any) -> None:
 
 def _add(args: argparse.Namespace, carelog: CareLog) -> int:
     member, token = carelog.staff.add(args.name, args.role, args.prescriber)
-    print(json.dumps({"id": member.id, "name": member.name, "role": str(member.role),
-                      "prescriber": member.prescriber, "token": token}))
+    print(
+        json.dumps(
+            {
+                "id": member.id,
+                "name": member.name,
+                "role": str(member.role),
+                "prescriber": member.prescriber,
+                "token": token,
+            }
+        )
+    )
     return 0
 
 

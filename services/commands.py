@@ -34,13 +34,15 @@ COMMANDS: dict[str, CommandSpec] = {
     "remove_care_team_member": CommandSpec("remove_care_team_member"),
     "grant_emergency_access": CommandSpec("grant_emergency_access"),
     "record_consent": CommandSpec("record_consent", "consent_id", "consent_id"),
-    "record_assessment": CommandSpec("record_assessment", "assessment_id", "assessment_id",
-                                     "assessment"),
+    "record_assessment": CommandSpec(
+        "record_assessment", "assessment_id", "assessment_id", "assessment"
+    ),
     "set_goal": CommandSpec("set_goal", "goal_id", "goal_id"),
     "change_goal_status": CommandSpec("change_goal_status"),
     "discontinue": CommandSpec("discontinue", safety="discontinued"),
-    "report_side_effect": CommandSpec("report_side_effect", "side_effect_id", "side_effect_id",
-                                      "side_effect"),
+    "report_side_effect": CommandSpec(
+        "report_side_effect", "side_effect_id", "side_effect_id", "side_effect"
+    ),
     "record_adherence": CommandSpec("record_adherence", "adherence_id", "adherence_id"),
     "resolve_alert": CommandSpec("resolve_alert"),
     "add_note": CommandSpec("add_note", "note_id", "note_id"),
@@ -74,17 +76,29 @@ def describe_change(kind: str, record: PatientRecord, previous_facts: dict[str, 
 class Commands:
     """Every write CareLog accepts, as the API and the CLI call them."""
 
-    def __init__(self, app: CareLogApplication, staff: StaffRegistry,
-                 follow_up_days: int = 14, pack: Any = None) -> None:
+    def __init__(
+        self,
+        app: CareLogApplication,
+        staff: StaffRegistry,
+        follow_up_days: int = 14,
+        pack: Any = None,
+    ) -> None:
         self.app = app
         self.staff = staff
         self.follow_up_days = follow_up_days
         self.pack = pack
 
     # -- generic -----------------------------------------------------------------------------
-    def execute(self, ctx: CommandContext, patient_id: str | UUID, command: str, *,
-                expected_version: int | None = None, override_reason: str | None = None,
-                **fields: Any) -> WriteResult:
+    def execute(
+        self,
+        ctx: CommandContext,
+        patient_id: str | UUID,
+        command: str,
+        *,
+        expected_version: int | None = None,
+        override_reason: str | None = None,
+        **fields: Any,
+    ) -> WriteResult:
         spec = COMMANDS[command]
 
         def action(record: PatientRecord) -> tuple[str, dict[str, str]]:
@@ -94,12 +108,18 @@ class Commands:
                 ids[spec.returns] = getattr(record.pending_events[-1], spec.id_attr)
             return event_id, ids
 
-        return self._write(ctx, patient_id, action, spec.safety, expected_version,
-                           override_reason)
+        return self._write(ctx, patient_id, action, spec.safety, expected_version, override_reason)
 
-    def _write(self, ctx: CommandContext, patient_id: str | UUID, action: Any,
-               safety: str | None, expected_version: int | None,
-               override_reason: str | None, after: Any = None) -> WriteResult:
+    def _write(
+        self,
+        ctx: CommandContext,
+        patient_id: str | UUID,
+        action: Any,
+        safety: str | None,
+        expected_version: int | None,
+        override_reason: str | None,
+        after: Any = None,
+    ) -> WriteResult:
         facts: dict[str, Any] = {}
 
         def decide(record: PatientRecord) -> Any:
@@ -109,51 +129,87 @@ class Commands:
 
         change = None
         if safety is not None:
+
             def change(record: PatientRecord, _event_id: str) -> Any:
                 return describe_change(safety, record, facts)
 
-        return self.app.write(patient_id, ctx, decide, expected_version=expected_version,
-                              change=change, override_reason=override_reason, after=after)
+        return self.app.write(
+            patient_id,
+            ctx,
+            decide,
+            expected_version=expected_version,
+            change=change,
+            override_reason=override_reason,
+            after=after,
+        )
 
     # -- commands with more to them --------------------------------------------------------
-    def register_patient(self, ctx: CommandContext, *, external_id: Any, name: Any,
-                         birth_date: Any, allergies: Any = None) -> WriteResult:
-        return self.app.register_patient(ctx, external_id=external_id, name=name,
-                                         birth_date=birth_date, allergies=allergies)
+    def register_patient(
+        self,
+        ctx: CommandContext,
+        *,
+        external_id: Any,
+        name: Any,
+        birth_date: Any,
+        allergies: Any = None,
+    ) -> WriteResult:
+        return self.app.register_patient(
+            ctx, external_id=external_id, name=name, birth_date=birth_date, allergies=allergies
+        )
 
-    def assign_care_team_member(self, ctx: CommandContext, patient_id: str | UUID, *,
-                                clinician_id: Any, role: Any,
-                                expected_version: int | None = None) -> WriteResult:
+    def assign_care_team_member(
+        self,
+        ctx: CommandContext,
+        patient_id: str | UUID,
+        *,
+        clinician_id: Any,
+        role: Any,
+        expected_version: int | None = None,
+    ) -> WriteResult:
         if not isinstance(clinician_id, str):
             raise InvalidInputError("A clinician id is required.", "clinician_id")
         member = self.staff.get(clinician_id)
         if member is None or not member.active:
-            raise NotFoundError(f"There is no active staff member {clinician_id}.",
-                                "clinician_id")
+            raise NotFoundError(f"There is no active staff member {clinician_id}.", "clinician_id")
         if str(member.role) != role:
-            raise InvalidInputError(
-                f"{member.name} is a {member.role}, not a {role}.", "role")
+            raise InvalidInputError(f"{member.name} is a {member.role}, not a {role}.", "role")
 
         def action(record: PatientRecord) -> str:
-            return record.assign_care_team_member(ctx, clinician_id=member.id,
-                                                  clinician_name=member.name, role=role)
+            return record.assign_care_team_member(
+                ctx, clinician_id=member.id, clinician_name=member.name, role=role
+            )
 
         return self._write(ctx, patient_id, action, None, expected_version, None)
 
-    def record_assessment(self, ctx: CommandContext, patient_id: str | UUID, *,
-                          expected_version: int | None = None, **fields: Any) -> WriteResult:
-        result = self.execute(ctx, patient_id, "record_assessment",
-                              expected_version=expected_version, **fields)
+    def record_assessment(
+        self,
+        ctx: CommandContext,
+        patient_id: str | UUID,
+        *,
+        expected_version: int | None = None,
+        **fields: Any,
+    ) -> WriteResult:
+        result = self.execute(
+            ctx, patient_id, "record_assessment", expected_version=expected_version, **fields
+        )
         record = self.app.get_record(patient_id)
-        found = [a for a in record.plan.assessments
-                 if a["assessment_id"] == result.ids["assessment_id"]]
+        found = [
+            a for a in record.plan.assessments if a["assessment_id"] == result.ids["assessment_id"]
+        ]
         if found:
             result.ids.update(total=found[0]["total"], severity=found[0]["severity"])
         return result
 
-    def prescribe(self, ctx: CommandContext, patient_id: str | UUID, *, drug: Any,
-                  expected_version: int | None = None, override_reason: str | None = None,
-                  **fields: Any) -> WriteResult:
+    def prescribe(
+        self,
+        ctx: CommandContext,
+        patient_id: str | UUID,
+        *,
+        drug: Any,
+        expected_version: int | None = None,
+        override_reason: str | None = None,
+        **fields: Any,
+    ) -> WriteResult:
         order_id = new_id()
         drug_record = self.resolve_drug(drug)
 
@@ -161,12 +217,18 @@ class Commands:
             event_id = record.prescribe(ctx, order_id=order_id, drug=drug_record, **fields)
             return event_id, {"order_id": order_id}
 
-        return self._write(ctx, patient_id, action, "prescribed", expected_version,
-                           override_reason)
+        return self._write(ctx, patient_id, action, "prescribed", expected_version, override_reason)
 
-    def change_dose(self, ctx: CommandContext, patient_id: str | UUID, *, order_id: Any,
-                    expected_version: int | None = None, override_reason: str | None = None,
-                    **fields: Any) -> WriteResult:
+    def change_dose(
+        self,
+        ctx: CommandContext,
+        patient_id: str | UUID,
+        *,
+        order_id: Any,
+        expected_version: int | None = None,
+        override_reason: str | None = None,
+        **fields: Any,
+    ) -> WriteResult:
         """A dose change also schedules a check-in, unless one is due sooner already."""
 
         def action(record: PatientRecord) -> str:
@@ -174,15 +236,20 @@ class Commands:
 
         def after(record: PatientRecord, _event_id: str) -> None:
             due = ctx.now + timedelta(days=self.follow_up_days)
-            pending = [f for f in record.plan.follow_ups.values()
-                       if f["status"] == "scheduled" and ctx.now <= f["due_at"] <= due]
+            pending = [
+                f
+                for f in record.plan.follow_ups.values()
+                if f["status"] == "scheduled" and ctx.now <= f["due_at"] <= due
+            ]
             if not pending:
                 drug = record.plan.orders[order_id]["drug"]["name"]
                 record.schedule_follow_up(
-                    ctx, due_at=due, purpose=f"Check-in after the dose change of {drug}")
+                    ctx, due_at=due, purpose=f"Check-in after the dose change of {drug}"
+                )
 
-        return self._write(ctx, patient_id, action, "dose_changed", expected_version,
-                           override_reason, after)
+        return self._write(
+            ctx, patient_id, action, "dose_changed", expected_version, override_reason, after
+        )
 
     def resolve_drug(self, drug: Any) -> dict[str, Any]:
         """The drug as the rule pack knows it; an unknown name is kept as typed."""
@@ -191,8 +258,13 @@ class Commands:
         name = drug.strip()
         info = self.pack.drug(name) if self.pack is not None else None
         if info is None:
-            return {"name": name, "generic": None, "classes": [], "rxnorm": None,
-                    "in_rule_pack": False}
+            return {
+                "name": name,
+                "generic": None,
+                "classes": [],
+                "rxnorm": None,
+                "in_rule_pack": False,
+            }
         return {
             "name": name,
             "generic": getattr(info, "name", name),

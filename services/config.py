@@ -155,8 +155,9 @@ class Config:
                 APPLICATION_RECORDER_TOPIC=f"{_CHAINED}:ChainedSQLiteApplicationRecorder",
             )
         if self.cipher_key:
-            env.update(CIPHER_TOPIC="eventsourcing.cryptography:AESCipher",
-                       CIPHER_KEY=self.cipher_key)
+            env.update(
+                CIPHER_TOPIC="eventsourcing.cryptography:AESCipher", CIPHER_KEY=self.cipher_key
+            )
         return env
 
 
@@ -165,4 +166,4 @@ def _sqlite_path(url: str) -> Path:
         raise SystemExit(
             f"CARELOG_DATABASE_URL must start with sqlite:/// or postgresql://, not {url!r}"
         )
-    return Path(unquote(url[len("sqlite:///"):]))
+    return Path(unquote(url[len("sqlite:///") :]))

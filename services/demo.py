@@ -29,9 +29,28 @@ DEMO_STAFF = (
     ("Ann Ledger (demo auditor)", "auditor", False),
     ("Sam Keys (demo admin)", "admin", False),
 )
-FIRST = ("Alex", "Blair", "Casey", "Devon", "Emery", "Finley", "Gray", "Harper", "Indy",
-         "Jules", "Kai", "Lane", "Morgan", "Noel", "Oakley", "Parker", "Quinn", "Rowan",
-         "Sage", "Toby")
+FIRST = (
+    "Alex",
+    "Blair",
+    "Casey",
+    "Devon",
+    "Emery",
+    "Finley",
+    "Gray",
+    "Harper",
+    "Indy",
+    "Jules",
+    "Kai",
+    "Lane",
+    "Morgan",
+    "Noel",
+    "Oakley",
+    "Parker",
+    "Quinn",
+    "Rowan",
+    "Sage",
+    "Toby",
+)
 LAST = ("Testwood", "Mockford", "Sampleton", "Fakeley", "Demoson")
 COURSES = (
     ("sertraline", 50.0, 50.0, 200.0, "F32.1"),
@@ -90,8 +109,12 @@ class Story:
     def do(self, actor: Actor, command: str, **fields: Any) -> Any:
         commands = self.carelog.commands
         method: Callable[..., Any] | None = getattr(commands, command, None)
-        if method is not None and command in {"prescribe", "change_dose", "record_assessment",
-                                              "assign_care_team_member"}:
+        if method is not None and command in {
+            "prescribe",
+            "change_dose",
+            "record_assessment",
+            "assign_care_team_member",
+        }:
             return method(self.ctx(actor), self.patient_id, **fields)
         return commands.execute(self.ctx(actor), self.patient_id, command, **fields)
 
@@ -120,7 +143,10 @@ class Story:
         name = f"{FIRST[self.number % len(FIRST)]} {LAST[self.number % len(LAST)]}"
         born = f"{1950 + self.rng.randrange(50)}-{self.rng.randint(1, 12):02d}-15"
         result = self.carelog.commands.register_patient(
-            self.ctx(p), external_id=f"DEMO-{self.number:04d}", name=name, birth_date=born,
+            self.ctx(p),
+            external_id=f"DEMO-{self.number:04d}",
+            name=name,
+            birth_date=born,
             allergies=["penicillin"] if self.number % 4 == 0 else [],
         )
         self.patient_id = result.patient_id
@@ -131,54 +157,115 @@ class Story:
         drug, start, step, top, diagnosis = COURSES[self.number % len(COURSES)]
         score = self.rng.randint(15, 22)
         self.do(t, "record_assessment", instrument="PHQ-9", item_scores=self.phq9(score))
-        self.do(t, "record_assessment", instrument="GAD-7", item_scores=self.gad7(
-            self.rng.randint(8, 16)))
-        self.do(p, "record_assessment", instrument="clinical", diagnoses=[diagnosis],
-                summary="Synthetic demo assessment: depressive episode, no psychosis.")
+        self.do(
+            t,
+            "record_assessment",
+            instrument="GAD-7",
+            item_scores=self.gad7(self.rng.randint(8, 16)),
+        )
+        self.do(
+            p,
+            "record_assessment",
+            instrument="clinical",
+            diagnoses=[diagnosis],
+            summary="Synthetic demo assessment: depressive episode, no psychosis.",
+        )
         self.do(p, "set_goal", description="PHQ-9 below 10", target="PHQ-9 < 10")
         self.later(1)
-        order = self.do(p, "prescribe", drug=drug, dose={"amount": start, "unit": "mg"},
-                        frequency="once daily", route="oral",
-                        indication="Major depressive disorder").ids["order_id"]
-        self.do(ph, "record_education", topic=f"Starting {drug}: what to expect",
-                order_id=order, materials="Synthetic leaflet")
-        self.do(t, "add_note", kind="psychotherapy", modality="CBT",
-                text=f"Synthetic CBT session 1 for demo patient {self.number}.")
+        order = self.do(
+            p,
+            "prescribe",
+            drug=drug,
+            dose={"amount": start, "unit": "mg"},
+            frequency="once daily",
+            route="oral",
+            indication="Major depressive disorder",
+        ).ids["order_id"]
+        self.do(
+            ph,
+            "record_education",
+            topic=f"Starting {drug}: what to expect",
+            order_id=order,
+            materials="Synthetic leaflet",
+        )
+        self.do(
+            t,
+            "add_note",
+            kind="psychotherapy",
+            modality="CBT",
+            text=f"Synthetic CBT session 1 for demo patient {self.number}.",
+        )
         dose = start
         for week in range(1, 9):
             self.later(7)
             score = max(score - self.rng.randint(0, 3), 2)
             item9 = 1 if (self.number == 3 and week == 8) else 0
-            self.do(t, "record_assessment", instrument="PHQ-9",
-                    item_scores=self.phq9(score, item9))
+            self.do(t, "record_assessment", instrument="PHQ-9", item_scores=self.phq9(score, item9))
             if week in (2, 5) and dose + step <= top:
                 dose += step
-                self.do(p, "change_dose", order_id=order, dose={"amount": dose, "unit": "mg"},
-                        reason="Partial response; titrating")
+                self.do(
+                    p,
+                    "change_dose",
+                    order_id=order,
+                    dose={"amount": dose, "unit": "mg"},
+                    reason="Partial response; titrating",
+                )
             if week == 3:
-                self.do(t, "report_side_effect", order_id=order, effect="nausea",
-                        severity="mild", action_taken="Take with food")
+                self.do(
+                    t,
+                    "report_side_effect",
+                    order_id=order,
+                    effect="nausea",
+                    severity="mild",
+                    action_taken="Take with food",
+                )
             if week == 4:
-                self.do(p, "add_note", kind="progress", modality="supportive",
-                        text="Synthetic progress note: tolerating medication.")
-                self.do(ph, "record_adherence", order_id=order, doses_taken=26,
-                        doses_missed=2, period_start=(self.now - timedelta(days=28)).date()
-                        .isoformat(), period_end=self.now.date().isoformat())
+                self.do(
+                    p,
+                    "add_note",
+                    kind="progress",
+                    modality="supportive",
+                    text="Synthetic progress note: tolerating medication.",
+                )
+                self.do(
+                    ph,
+                    "record_adherence",
+                    order_id=order,
+                    doses_taken=26,
+                    doses_missed=2,
+                    period_start=(self.now - timedelta(days=28)).date().isoformat(),
+                    period_end=self.now.date().isoformat(),
+                )
             if week == 6:
-                self.do(ph, "review_plan", outcome="no changes",
-                        summary="Synthetic medication review: no interactions of concern.")
+                self.do(
+                    ph,
+                    "review_plan",
+                    outcome="no changes",
+                    summary="Synthetic medication review: no interactions of concern.",
+                )
         self._late_entry_and_correction(p, t, order)
 
     def _late_entry_and_correction(self, p: Actor, t: Actor, order: str) -> None:
         if self.number % 5 == 1:  # a late entry: a side effect from last week, told today
             self.later(2)
-            self.do(t, "report_side_effect", order_id=order, effect="insomnia",
-                    severity="moderate", effective_at=self.now - timedelta(days=6))
+            self.do(
+                t,
+                "report_side_effect",
+                order_id=order,
+                effect="insomnia",
+                severity="moderate",
+                effective_at=self.now - timedelta(days=6),
+            )
         if self.number % 5 == 2:  # a mistyped dose, corrected by its author
             self.later(1)
             result = self.do(t, "record_lab_result", test="weight", value=81.0, unit="kg")
-            self.do(t, "correct_entry", event_id=result.event_id,
-                    fields={"value": 79.5}, reason="Mistyped weight")
+            self.do(
+                t,
+                "correct_entry",
+                event_id=result.event_id,
+                fields={"value": 79.5},
+                reason="Mistyped weight",
+            )
 
 
 def seed(carelog: CareLog, patients: int = 20, show_progress: bool = True) -> dict[str, Any]:

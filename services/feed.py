@@ -40,8 +40,9 @@ class FeedReader:
         self.app = app
         self.watcher = watcher or LogWatcher(app.recorder)
 
-    def page(self, *, role: str, patient_ids: set[str], after: int,
-             limit: int) -> tuple[list[dict[str, Any]], int]:
+    def page(
+        self, *, role: str, patient_ids: set[str], after: int, limit: int
+    ) -> tuple[list[dict[str, Any]], int]:
         """Up to ``limit`` messages after position ``after`` that ``role`` may see for
         ``patient_ids``, in position order, and the last position scanned."""
         after = max(0, int(after))
@@ -59,7 +60,8 @@ class FeedReader:
         cursor = after
         while cursor < end:
             batch = self.app.recorder.select_notifications(
-                cursor, SCAN_CHUNK, stop=end, topics=topics, inclusive_of_start=False)
+                cursor, SCAN_CHUNK, stop=end, topics=topics, inclusive_of_start=False
+            )
             for notification in batch:
                 if str(notification.originator_id) not in wanted:
                     continue
@@ -71,8 +73,15 @@ class FeedReader:
             cursor = int(batch[-1].id) if len(batch) == SCAN_CHUNK else end
         return items, cursor
 
-    def follow(self, *, role: str, patient_ids_fn: Callable[[], set[str]], after: int,
-               stop: threading.Event, heartbeat: float = 15.0) -> Iterator[dict[str, Any] | None]:
+    def follow(
+        self,
+        *,
+        role: str,
+        patient_ids_fn: Callable[[], set[str]],
+        after: int,
+        stop: threading.Event,
+        heartbeat: float = 15.0,
+    ) -> Iterator[dict[str, Any] | None]:
         """Messages as they are written, from position ``after`` on; None every
         ``heartbeat`` seconds without one (a heartbeat tick for the stream). Ends when
         ``stop`` is set."""
@@ -81,8 +90,9 @@ class FeedReader:
         behind = True
         while not stop.is_set():
             if behind:
-                items, cursor = self.page(role=role, patient_ids=patient_ids_fn(),
-                                          after=cursor, limit=FOLLOW_PAGE)
+                items, cursor = self.page(
+                    role=role, patient_ids=patient_ids_fn(), after=cursor, limit=FOLLOW_PAGE
+                )
                 for item in items:
                     yield item
                     if stop.is_set():
@@ -102,6 +112,5 @@ class FeedReader:
         self.watcher.close()
 
     def _message(self, notification: Any, role: str) -> dict[str, Any] | None:
-        message = to_cloudevent(self.app.mapper.to_domain_event(notification),
-                                int(notification.id))
+        message = to_cloudevent(self.app.mapper.to_domain_event(notification), int(notification.id))
         return redact_for_role(message, role) if message is not None else None

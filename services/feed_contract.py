@@ -61,8 +61,9 @@ class FeedType:
     roles: Mapping[str, frozenset[str]]
 
 
-def _roles(fields: tuple[str, ...],
-           **per_role: tuple[str, ...] | None) -> dict[str, frozenset[str]]:
+def _roles(
+    fields: tuple[str, ...], **per_role: tuple[str, ...] | None
+) -> dict[str, frozenset[str]]:
     """Every named role sees ``fields`` unless given its own subset; ``None`` = not at all."""
     out: dict[str, frozenset[str]] = {}
     for role in FEED_ROLES:
@@ -78,17 +79,42 @@ def _roles(fields: tuple[str, ...],
 _PRESCRIBED = ("order_id", "drug", "dose", "frequency", "route", "indication", "instructions")
 _DOSE = ("order_id", "dose", "frequency", "reason")
 _STOPPED = ("order_id", "reason", "taper")
-_ALERT = ("alert_id", "rule_id", "rule_pack_version", "kind", "severity", "message", "action",
-          "source", "order_ids", "due_at", "test", "override_reason")
+_ALERT = (
+    "alert_id",
+    "rule_id",
+    "rule_pack_version",
+    "kind",
+    "severity",
+    "message",
+    "action",
+    "source",
+    "order_ids",
+    "due_at",
+    "test",
+    "override_reason",
+)
 _RESOLVED = ("alert_id", "resolution", "reason")
 _ASSIGNED = ("clinician_id", "clinician_name", "role")
 _REMOVED = ("clinician_id",)
 _CORRECTED = ("corrected_event_id", "corrected_fields")
-_ASSESSMENT = ("assessment_id", "instrument", "item_scores", "total", "severity", "diagnoses",
-               "summary")
+_ASSESSMENT = (
+    "assessment_id",
+    "instrument",
+    "item_scores",
+    "total",
+    "severity",
+    "diagnoses",
+    "summary",
+)
 _SIDE_EFFECT = ("side_effect_id", "order_id", "effect", "severity", "onset", "action_taken")
-_ADHERENCE = ("adherence_id", "order_id", "doses_taken", "doses_missed", "period_start",
-              "period_end")
+_ADHERENCE = (
+    "adherence_id",
+    "order_id",
+    "doses_taken",
+    "doses_missed",
+    "period_start",
+    "period_end",
+)
 _FOLLOW_UP = ("follow_up_id", "due_at", "purpose")
 _FOLLOW_UP_DONE = ("follow_up_id", "outcome")
 _REVIEW = ("review_id", "outcome", "summary")
@@ -98,44 +124,117 @@ _NOTE = ("note_id", "author", "kind", "modality")
 
 CONTRACT: tuple[FeedType, ...] = (
     # -- carelog.plan-changes: what is prescribed, what the rules flagged, who is on the team
-    FeedType("MedicationPrescribed", "carelog.medication.prescribed.v1", PLAN_CHANGES,
-             _PRESCRIBED,
-             _roles(_PRESCRIBED, therapist=("order_id", "drug", "dose", "frequency"))),
-    FeedType("DoseChanged", "carelog.medication.dose-changed.v1", PLAN_CHANGES, _DOSE,
-             _roles(_DOSE, therapist=("order_id", "dose", "frequency"))),
-    FeedType("MedicationDiscontinued", "carelog.medication.discontinued.v1", PLAN_CHANGES,
-             _STOPPED, _roles(_STOPPED, therapist=("order_id", "taper"))),
-    FeedType("SafetyAlertRaised", "carelog.safety-alert.raised.v1", PLAN_CHANGES, _ALERT,
-             _roles(_ALERT, therapist=("alert_id", "kind", "severity", "message", "due_at"))),
-    FeedType("SafetyAlertResolved", "carelog.safety-alert.resolved.v1", PLAN_CHANGES,
-             _RESOLVED, _roles(_RESOLVED, therapist=("alert_id", "resolution"))),
-    FeedType("CareTeamMemberAssigned", "carelog.care-team.member-assigned.v1", PLAN_CHANGES,
-             _ASSIGNED, _roles(_ASSIGNED)),
-    FeedType("CareTeamMemberRemoved", "carelog.care-team.member-removed.v1", PLAN_CHANGES,
-             _REMOVED, _roles(_REMOVED)),
-    FeedType("EntryCorrected", "carelog.entry.corrected.v1", PLAN_CHANGES, _CORRECTED,
-             _roles(_CORRECTED)),
+    FeedType(
+        "MedicationPrescribed",
+        "carelog.medication.prescribed.v1",
+        PLAN_CHANGES,
+        _PRESCRIBED,
+        _roles(_PRESCRIBED, therapist=("order_id", "drug", "dose", "frequency")),
+    ),
+    FeedType(
+        "DoseChanged",
+        "carelog.medication.dose-changed.v1",
+        PLAN_CHANGES,
+        _DOSE,
+        _roles(_DOSE, therapist=("order_id", "dose", "frequency")),
+    ),
+    FeedType(
+        "MedicationDiscontinued",
+        "carelog.medication.discontinued.v1",
+        PLAN_CHANGES,
+        _STOPPED,
+        _roles(_STOPPED, therapist=("order_id", "taper")),
+    ),
+    FeedType(
+        "SafetyAlertRaised",
+        "carelog.safety-alert.raised.v1",
+        PLAN_CHANGES,
+        _ALERT,
+        _roles(_ALERT, therapist=("alert_id", "kind", "severity", "message", "due_at")),
+    ),
+    FeedType(
+        "SafetyAlertResolved",
+        "carelog.safety-alert.resolved.v1",
+        PLAN_CHANGES,
+        _RESOLVED,
+        _roles(_RESOLVED, therapist=("alert_id", "resolution")),
+    ),
+    FeedType(
+        "CareTeamMemberAssigned",
+        "carelog.care-team.member-assigned.v1",
+        PLAN_CHANGES,
+        _ASSIGNED,
+        _roles(_ASSIGNED),
+    ),
+    FeedType(
+        "CareTeamMemberRemoved",
+        "carelog.care-team.member-removed.v1",
+        PLAN_CHANGES,
+        _REMOVED,
+        _roles(_REMOVED),
+    ),
+    FeedType(
+        "EntryCorrected", "carelog.entry.corrected.v1", PLAN_CHANGES, _CORRECTED, _roles(_CORRECTED)
+    ),
     # -- carelog.clinical: how the patient is doing
-    FeedType("AssessmentRecorded", "carelog.assessment.recorded.v1", CLINICAL, _ASSESSMENT,
-             _roles(_ASSESSMENT,
-                    pharmacist=("assessment_id", "instrument", "total", "severity"))),
-    FeedType("SideEffectReported", "carelog.side-effect.reported.v1", CLINICAL, _SIDE_EFFECT,
-             _roles(_SIDE_EFFECT)),
-    FeedType("AdherenceReported", "carelog.adherence.reported.v1", CLINICAL, _ADHERENCE,
-             _roles(_ADHERENCE)),
-    FeedType("FollowUpScheduled", "carelog.follow-up.scheduled.v1", CLINICAL, _FOLLOW_UP,
-             _roles(_FOLLOW_UP)),
-    FeedType("FollowUpCompleted", "carelog.follow-up.completed.v1", CLINICAL, _FOLLOW_UP_DONE,
-             _roles(_FOLLOW_UP_DONE)),
-    FeedType("PlanReviewed", "carelog.plan.reviewed.v1", CLINICAL, _REVIEW,
-             _roles(_REVIEW, therapist=("review_id", "outcome"))),
-    FeedType("LabResultRecorded", "carelog.lab-result.recorded.v1", CLINICAL, _LAB,
-             _roles(_LAB, therapist=None)),
-    FeedType("ClinicalFactRecorded", "carelog.clinical-fact.recorded.v1", CLINICAL, _FACT,
-             _roles(_FACT, therapist=None)),
+    FeedType(
+        "AssessmentRecorded",
+        "carelog.assessment.recorded.v1",
+        CLINICAL,
+        _ASSESSMENT,
+        _roles(_ASSESSMENT, pharmacist=("assessment_id", "instrument", "total", "severity")),
+    ),
+    FeedType(
+        "SideEffectReported",
+        "carelog.side-effect.reported.v1",
+        CLINICAL,
+        _SIDE_EFFECT,
+        _roles(_SIDE_EFFECT),
+    ),
+    FeedType(
+        "AdherenceReported",
+        "carelog.adherence.reported.v1",
+        CLINICAL,
+        _ADHERENCE,
+        _roles(_ADHERENCE),
+    ),
+    FeedType(
+        "FollowUpScheduled",
+        "carelog.follow-up.scheduled.v1",
+        CLINICAL,
+        _FOLLOW_UP,
+        _roles(_FOLLOW_UP),
+    ),
+    FeedType(
+        "FollowUpCompleted",
+        "carelog.follow-up.completed.v1",
+        CLINICAL,
+        _FOLLOW_UP_DONE,
+        _roles(_FOLLOW_UP_DONE),
+    ),
+    FeedType(
+        "PlanReviewed",
+        "carelog.plan.reviewed.v1",
+        CLINICAL,
+        _REVIEW,
+        _roles(_REVIEW, therapist=("review_id", "outcome")),
+    ),
+    FeedType(
+        "LabResultRecorded",
+        "carelog.lab-result.recorded.v1",
+        CLINICAL,
+        _LAB,
+        _roles(_LAB, therapist=None),
+    ),
+    FeedType(
+        "ClinicalFactRecorded",
+        "carelog.clinical-fact.recorded.v1",
+        CLINICAL,
+        _FACT,
+        _roles(_FACT, therapist=None),
+    ),
     # -- carelog.notes: that a progress note exists (never its text; never psychotherapy)
-    FeedType("NoteAdded", "carelog.note.added.v1", NOTES, _NOTE,
-             _roles(_NOTE, pharmacist=None)),
+    FeedType("NoteAdded", "carelog.note.added.v1", NOTES, _NOTE, _roles(_NOTE, pharmacist=None)),
 )
 
 BY_EVENT: dict[str, FeedType] = {f.event: f for f in CONTRACT}
@@ -147,8 +246,7 @@ FEED_TYPES: dict[str, str] = {f.event: f.type for f in CONTRACT}
 TOPIC_OF: dict[str, str] = {f.type: f.topic for f in CONTRACT}
 """CloudEvents type -> Kafka topic."""
 
-STORED_TOPICS: dict[str, str] = {f.event: getattr(PatientRecord, f.event).TOPIC
-                                 for f in CONTRACT}
+STORED_TOPICS: dict[str, str] = {f.event: getattr(PatientRecord, f.event).TOPIC for f in CONTRACT}
 """Event type -> the topic stored in the log, so readers can select only feed events."""
 
 NEVER_LEAVES: dict[str, str] = {
@@ -234,8 +332,12 @@ def _prescribed(event: Any, fields: tuple[str, ...]) -> dict[str, Any] | None:
 def _note(event: Any, fields: tuple[str, ...]) -> dict[str, Any] | None:
     if event.kind != "progress":  # psychotherapy notes: not even their existence leaves
         return None
-    return {"note_id": event.note_id, "author": event.actor_id, "kind": event.kind,
-            "modality": event.modality}
+    return {
+        "note_id": event.note_id,
+        "author": event.actor_id,
+        "kind": event.kind,
+        "modality": event.modality,
+    }
 
 
 def _corrected(event: Any, fields: tuple[str, ...]) -> dict[str, Any] | None:

@@ -82,8 +82,9 @@ class GroupCommitter:
 
     def _start(self) -> None:
         if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="carelog-group-commit",
-                                            daemon=True)
+            self._thread = threading.Thread(
+                target=self._run, name="carelog-group-commit", daemon=True
+            )
             self._thread.start()
 
     def _run(self) -> None:
@@ -94,8 +95,11 @@ class GroupCommitter:
                 if not self._queue and self._closed:
                     return
                 deadline = time.monotonic() + self.window
-                while (self._deciding > 0 and len(self._queue) < self.max_batch
-                       and (left := deadline - time.monotonic()) > 0):
+                while (
+                    self._deciding > 0
+                    and len(self._queue) < self.max_batch
+                    and (left := deadline - time.monotonic()) > 0
+                ):
                     self._cond.wait(left)
                 batch = self._take()
             self._commit(batch)

@@ -20,8 +20,17 @@ from uuid import UUID
 from domain.plan import PlanState, event_type
 from services.application import CareLogApplication, _uuid
 
-METADATA = {"originator_id", "originator_version", "timestamp", "originator_topic",
-            "event_id", "actor_id", "actor_role", "effective_at", "correlation_id"}
+METADATA = {
+    "originator_id",
+    "originator_version",
+    "timestamp",
+    "originator_topic",
+    "event_id",
+    "actor_id",
+    "actor_role",
+    "effective_at",
+    "correlation_id",
+}
 INTERNAL_TYPES = {"Created"}
 
 
@@ -56,8 +65,9 @@ class History:
         known = [e for e in self.events(patient_id) if e.timestamp <= when]
         return _fold(known, known)
 
-    def in_effect_at(self, patient_id: str | UUID, when: datetime,
-                     known_at: datetime | None = None) -> Reconstruction:
+    def in_effect_at(
+        self, patient_id: str | UUID, when: datetime, known_at: datetime | None = None
+    ) -> Reconstruction:
         """What was clinically in effect at ``when``, as known now (or at ``known_at``)."""
         events = self.events(patient_id)
         if known_at is not None:
@@ -113,8 +123,11 @@ def in_effect_order(events: Iterable[Any], until: datetime) -> list[Any]:
     by_id = {e.event_id: e for e in events}
     effective = {e.event_id: e.effective_at for e in events}
     for e in events:  # known corrections of an effective time move their entry
-        if (event_type(e) == "EntryCorrected" and "effective_at" in e.fields
-                and e.corrected_event_id in effective):
+        if (
+            event_type(e) == "EntryCorrected"
+            and "effective_at" in e.fields
+            and e.corrected_event_id in effective
+        ):
             effective[e.corrected_event_id] = e.fields["effective_at"]
 
     def key(e: Any) -> tuple[int, datetime, int, int]:
@@ -123,8 +136,12 @@ def in_effect_order(events: Iterable[Any], until: datetime) -> list[Any]:
         if event_type(e) == "EntryCorrected":
             target = by_id.get(e.corrected_event_id)
             if target is not None:
-                return (1, effective[target.event_id], target.originator_version,
-                        e.originator_version)
+                return (
+                    1,
+                    effective[target.event_id],
+                    target.originator_version,
+                    e.originator_version,
+                )
         return (1, effective[e.event_id], e.originator_version, 0)
 
     ordered = sorted(events, key=key)

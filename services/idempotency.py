@@ -56,35 +56,49 @@ class IdempotencyStore:
         while True:
             row = self.db.query_one(
                 "SELECT request_hash, status, body, headers FROM idempotency_keys "
-                "WHERE actor_id = ? AND key = ?", (actor_id, key))
+                "WHERE actor_id = ? AND key = ?",
+                (actor_id, key),
+            )
             if row is None:
                 try:
                     self.db.execute(
                         "INSERT INTO idempotency_keys (actor_id, key, request_hash, created_at)"
                         " VALUES (?, ?, ?, ?)",
-                        (actor_id, key, fingerprint, datetime.now(UTC).isoformat()))
+                        (actor_id, key, fingerprint, datetime.now(UTC).isoformat()),
+                    )
                     return None
                 except Exception:
                     continue
             if row["request_hash"] != fingerprint:
                 raise InvalidInputError(
-                    "This Idempotency-Key was used for a different request.", "Idempotency-Key")
+                    "This Idempotency-Key was used for a different request.", "Idempotency-Key"
+                )
             if row["status"] is not None:
-                return StoredResponse(int(row["status"]), json.loads(row["body"]),
-                                      json.loads(row["headers"]))
+                return StoredResponse(
+                    int(row["status"]), json.loads(row["body"]), json.loads(row["headers"])
+                )
             if time.monotonic() > deadline:
-                raise InvalidInputError("A request with this Idempotency-Key is still running.",
-                                        "Idempotency-Key")
+                raise InvalidInputError(
+                    "A request with this Idempotency-Key is still running.", "Idempotency-Key"
+                )
             time.sleep(0.01)
 
     def store(self, actor_id: str, key: str, response: StoredResponse) -> None:
         self.db.execute(
             "UPDATE idempotency_keys SET status = ?, body = ?, headers = ? "
             "WHERE actor_id = ? AND key = ?",
-            (response.status, json.dumps(response.body, default=str),
-             json.dumps(response.headers), actor_id, key))
+            (
+                response.status,
+                json.dumps(response.body, default=str),
+                json.dumps(response.headers),
+                actor_id,
+                key,
+            ),
+        )
 
     def release(self, actor_id: str, key: str) -> None:
         """Forget a claim whose request failed unexpectedly, so a retry can run."""
-        self.db.execute("DELETE FROM idempotency_keys WHERE actor_id = ? AND key = ? "
-                        "AND status IS NULL", (actor_id, key))
+        self.db.execute(
+            "DELETE FROM idempotency_keys WHERE actor_id = ? AND key = ? AND status IS NULL",
+            (actor_id, key),
+        )

@@ -38,16 +38,25 @@ def _broker_errors(doing: str) -> Iterator[None]:
         raise BrokerError(f"{doing}: {type(exc).__name__}: {exc}") from exc
 
 
-def ensure_topics(bootstrap: str, topics: Iterable[str], *, partitions: int,
-                  replication_factor: int, client_id: str = "carelog",
-                  timeout: float = 10.0) -> list[str]:
+def ensure_topics(
+    bootstrap: str,
+    topics: Iterable[str],
+    *,
+    partitions: int,
+    replication_factor: int,
+    client_id: str = "carelog",
+    timeout: float = 10.0,
+) -> list[str]:
     """Create the topics that do not exist yet; returns those created. Existing topics are
     left as they are (their partition count is the operator's decision)."""
     created: list[str] = []
     with _broker_errors("creating topics"):
-        admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id=client_id,
-                                 request_timeout_ms=int(timeout * 1000),
-                                 bootstrap_timeout_ms=int(timeout * 1000))
+        admin = KafkaAdminClient(
+            bootstrap_servers=bootstrap,
+            client_id=client_id,
+            request_timeout_ms=int(timeout * 1000),
+            bootstrap_timeout_ms=int(timeout * 1000),
+        )
         try:
             existing = set(admin.list_topics())
             for topic in topics:
@@ -56,7 +65,8 @@ def ensure_topics(bootstrap: str, topics: Iterable[str], *, partitions: int,
                 try:
                     admin.create_topics(
                         [NewTopic(topic, partitions, replication_factor)],
-                        timeout_ms=int(timeout * 1000))
+                        timeout_ms=int(timeout * 1000),
+                    )
                     created.append(topic)
                 except TopicAlreadyExistsError:  # another process won the race
                     pass
@@ -71,9 +81,16 @@ class Producer:
     ``linger_ms`` while records keep coming; ``wait_all`` flushes at once, so lingering
     never delays the last record of a burst."""
 
-    def __init__(self, bootstrap: str, *, client_id: str = "carelog",
-                 request_timeout: float = 30.0, delivery_timeout: float = 120.0,
-                 linger_ms: int = 50, batch_bytes: int = 256 * 1024) -> None:
+    def __init__(
+        self,
+        bootstrap: str,
+        *,
+        client_id: str = "carelog",
+        request_timeout: float = 30.0,
+        delivery_timeout: float = 120.0,
+        linger_ms: int = 50,
+        batch_bytes: int = 256 * 1024,
+    ) -> None:
         with _broker_errors("connecting the producer"):
             self._producer = KafkaProducer(
                 bootstrap_servers=bootstrap,
@@ -97,8 +114,11 @@ class Producer:
     def send(self, topic: str, key: bytes, value: bytes) -> None:
         """Queue one record; ``wait_all`` tells whether it was acknowledged."""
         try:  # not _broker_errors: this runs tens of thousands of times a second
-            self._pending.append(self._producer.send(
-                topic, key=key, value=value, partition=self._partition(topic, key)))
+            self._pending.append(
+                self._producer.send(
+                    topic, key=key, value=value, partition=self._partition(topic, key)
+                )
+            )
         except (KafkaError, OSError) as exc:
             raise BrokerError(f"sending to {topic}: {type(exc).__name__}: {exc}") from exc
 
@@ -124,8 +144,9 @@ class Producer:
         """Block until every record sent since the last call is acknowledged by all
         in-sync replicas; returns how many. Raises ``BrokerError`` if any was not."""
         pending, self._pending = self._pending, []
-        deadline = time.monotonic() + (timeout if timeout is not None
-                                       else self.delivery_timeout + 5)
+        deadline = time.monotonic() + (
+            timeout if timeout is not None else self.delivery_timeout + 5
+        )
         with _broker_errors("waiting for acknowledgements"):
             self._producer.flush(timeout=max(0.0, deadline - time.monotonic()))
             for future in pending:
@@ -154,9 +175,17 @@ class Consumer:
     after the records are processed; ``fetch_max_wait`` bounds how long a new record may
     sit on the broker before a fetch returns it."""
 
-    def __init__(self, bootstrap: str, topics: Iterable[str], *, group_id: str,
-                 client_id: str = "carelog", from_beginning: bool = False,
-                 session_timeout: float = 10.0, fetch_max_wait: float = 0.1) -> None:
+    def __init__(
+        self,
+        bootstrap: str,
+        topics: Iterable[str],
+        *,
+        group_id: str,
+        client_id: str = "carelog",
+        from_beginning: bool = False,
+        session_timeout: float = 10.0,
+        fetch_max_wait: float = 0.1,
+    ) -> None:
         session_ms = int(session_timeout * 1000)
         with _broker_errors("connecting the consumer"):
             self._consumer = KafkaConsumer(
@@ -176,10 +205,12 @@ class Consumer:
 
     def poll(self, timeout: float = 1.0, max_records: int = 500) -> list[Record]:
         with _broker_errors("polling"):
-            batches = self._consumer.poll(timeout_ms=int(timeout * 1000),
-                                          max_records=max_records)
-        return [Record(r.topic, r.partition, r.offset, r.key, r.value)
-                for records in batches.values() for r in records]
+            batches = self._consumer.poll(timeout_ms=int(timeout * 1000), max_records=max_records)
+        return [
+            Record(r.topic, r.partition, r.offset, r.key, r.value)
+            for records in batches.values()
+            for r in records
+        ]
 
     def commit(self) -> None:
         """Commit the positions of everything polled so far."""

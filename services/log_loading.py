@@ -32,34 +32,51 @@ def loading_at_positions(recorder: Any) -> Iterator[Callable[[list[Row]], None]]
     chain_sql: Any
     if postgres:
         schema = Identifier(recorder.datastore.schema)
-        events_sql = SQL("INSERT INTO {}.{} (originator_id, originator_version, topic, state, "
-                         "notification_id) VALUES (%s, %s, %s, %s, %s)").format(
-            schema, Identifier(recorder.events_table_name))
+        events_sql = SQL(
+            "INSERT INTO {}.{} (originator_id, originator_version, topic, state, "
+            "notification_id) VALUES (%s, %s, %s, %s, %s)"
+        ).format(schema, Identifier(recorder.events_table_name))
         chain_sql = SQL("INSERT INTO {}.{} (position, hash) VALUES (%s, %s)").format(
-            schema, Identifier(recorder.chain_table_name))
+            schema, Identifier(recorder.chain_table_name)
+        )
     else:
-        events_sql = (f"INSERT INTO {recorder.events_table_name} (originator_id, "
-                      "originator_version, topic, state, rowid) VALUES (?, ?, ?, ?, ?)")
+        events_sql = (
+            f"INSERT INTO {recorder.events_table_name} (originator_id, "
+            "originator_version, topic, state, rowid) VALUES (?, ?, ?, ?, ?)"
+        )
         chain_sql = f"INSERT INTO {recorder.chain_table_name} (position, hash) VALUES (?, ?)"
     with recorder.datastore.transaction(commit=True) as cur:
         if postgres:
-            cur.execute(SQL("LOCK TABLE {}.{} IN EXCLUSIVE MODE").format(
-                schema, Identifier(recorder.events_table_name)))
+            cur.execute(
+                SQL("LOCK TABLE {}.{} IN EXCLUSIVE MODE").format(
+                    schema, Identifier(recorder.events_table_name)
+                )
+            )
         last = 0
 
         def load(batch: list[Row]) -> None:
             nonlocal last
             if not batch:
                 return
-            cur.executemany(events_sql, [
-                (oid if postgres or not isinstance(oid, UUID) else oid.hex, version, topic,
-                 state, position)
-                for position, (oid, version, topic, state), _ in batch])
+            cur.executemany(
+                events_sql,
+                [
+                    (
+                        oid if postgres or not isinstance(oid, UUID) else oid.hex,
+                        version,
+                        topic,
+                        state,
+                        position,
+                    )
+                    for position, (oid, version, topic, state), _ in batch
+                ],
+            )
             cur.executemany(chain_sql, [(position, digest) for position, _, digest in batch])
             last = batch[-1][0]
 
         yield load
         if postgres and last:  # new writes continue after the imported positions
             table = f'"{recorder.datastore.schema}"."{recorder.events_table_name}"'
-            cur.execute("SELECT setval(pg_get_serial_sequence(%s, 'notification_id'), %s)",
-                        (table, last))
+            cur.execute(
+                "SELECT setval(pg_get_serial_sequence(%s, 'notification_id'), %s)", (table, last)
+            )

@@ -82,8 +82,7 @@ class LogWatcher:
     def _start(self) -> None:
         """Start the thread if it is not running (called holding the condition)."""
         if self._thread is None and not self._closed.is_set():
-            self._thread = threading.Thread(target=self._run, name="carelog-log-watch",
-                                            daemon=True)
+            self._thread = threading.Thread(target=self._run, name="carelog-log-watch", daemon=True)
             self._thread.start()
 
     def _read_head(self) -> int:

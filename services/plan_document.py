@@ -19,8 +19,9 @@ def medication(order: dict[str, Any]) -> dict[str, Any]:
     return {
         "order_id": order["order_id"],
         "drug": order["drug"]["name"],
-        "drug_info": {k: order["drug"].get(k) for k in ("generic", "classes", "rxnorm",
-                                                          "in_rule_pack")},
+        "drug_info": {
+            k: order["drug"].get(k) for k in ("generic", "classes", "rxnorm", "in_rule_pack")
+        },
         "dose": dict(current["dose"]),
         "frequency": current["frequency"],
         "route": order["route"],
@@ -44,18 +45,20 @@ def latest_assessments(state: PlanState) -> list[dict[str, Any]]:
     out = []
     for instrument, a in latest.items():
         totals = history.get(instrument, [])
-        out.append({
-            "assessment_id": a["assessment_id"],
-            "instrument": instrument,
-            "total": a["total"],
-            "severity": a["severity"],
-            "item_scores": list(a["item_scores"]),
-            "diagnoses": list(a["diagnoses"]),
-            "effective_at": a["effective_at"],
-            "trend": totals[-TREND_LENGTH:],
-            "change": totals[-1] - totals[-2] if len(totals) > 1 else None,
-            "corrected": bool(a.get("corrected")),
-        })
+        out.append(
+            {
+                "assessment_id": a["assessment_id"],
+                "instrument": instrument,
+                "total": a["total"],
+                "severity": a["severity"],
+                "item_scores": list(a["item_scores"]),
+                "diagnoses": list(a["diagnoses"]),
+                "effective_at": a["effective_at"],
+                "trend": totals[-TREND_LENGTH:],
+                "change": totals[-1] - totals[-2] if len(totals) > 1 else None,
+                "corrected": bool(a.get("corrected")),
+            }
+        )
     return out
 
 
@@ -74,12 +77,12 @@ def open_alerts(state: PlanState) -> list[dict[str, Any]]:
             "raised_at": a["recorded_at"],
             "override_reason": a["override_reason"],
         }
-        for a in state.alerts.values() if a["status"] == "open"
+        for a in state.alerts.values()
+        if a["status"] == "open"
     ]
 
 
-def plan_document(state: PlanState, patient_id: str, version: int,
-                  now: datetime) -> dict[str, Any]:
+def plan_document(state: PlanState, patient_id: str, version: int, now: datetime) -> dict[str, Any]:
     """The plan: active medications, latest scores with trend, open alerts, goals,
     scheduled follow-ups (overdue marked), the team."""
     patient = state.patient
@@ -97,19 +100,33 @@ def plan_document(state: PlanState, patient_id: str, version: int,
         "assessments": latest_assessments(state),
         "alerts": open_alerts(state),
         "goals": [
-            {"goal_id": g["goal_id"], "description": g["description"], "target": g["target"],
-             "due_date": g["due_date"], "status": g["status"]}
+            {
+                "goal_id": g["goal_id"],
+                "description": g["description"],
+                "target": g["target"],
+                "due_date": g["due_date"],
+                "status": g["status"],
+            }
             for g in state.goals.values()
         ],
         "follow_ups": [
-            {"follow_up_id": f["follow_up_id"], "due_at": f["due_at"], "purpose": f["purpose"],
-             "overdue": f["due_at"] < now}
+            {
+                "follow_up_id": f["follow_up_id"],
+                "due_at": f["due_at"],
+                "purpose": f["purpose"],
+                "overdue": f["due_at"] < now,
+            }
             for f in sorted(state.follow_ups.values(), key=lambda f: f["due_at"])
             if f["status"] == "scheduled"
         ],
         "care_team": [
-            {"clinician_id": m["clinician_id"], "name": m["name"], "role": m["role"],
-             "since": m["since"]}
-            for m in state.care_team.values() if m["active"]
+            {
+                "clinician_id": m["clinician_id"],
+                "name": m["name"],
+                "role": m["role"],
+                "since": m["since"],
+            }
+            for m in state.care_team.values()
+            if m["active"]
         ],
     }

@@ -47,17 +47,29 @@ Recorder = Callable[..., Any]
 class Policy:
     """The role table and care-team rules, with every decision recorded."""
 
-    def __init__(self, load_record: Callable[[str], PatientRecord], record_access: Recorder,
-                 clock: Callable[[], datetime] | None = None) -> None:
+    def __init__(
+        self,
+        load_record: Callable[[str], PatientRecord],
+        record_access: Recorder,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
         self.load_record = load_record
         self.record_access = record_access
         self.clock = clock or (lambda: datetime.now(UTC))
 
-    def _deny(self, actor: Actor, patient_id: str | None, what: str, info: RequestInfo,
-              message: str) -> NotPermittedError:
-        self.record_access(actor_id=actor.id, actor_role=str(actor.role), patient_id=patient_id,
-                           what=what, request_id=info.request_id, source=info.source,
-                           allowed=False, reason=message)
+    def _deny(
+        self, actor: Actor, patient_id: str | None, what: str, info: RequestInfo, message: str
+    ) -> NotPermittedError:
+        self.record_access(
+            actor_id=actor.id,
+            actor_role=str(actor.role),
+            patient_id=patient_id,
+            what=what,
+            request_id=info.request_id,
+            source=info.source,
+            allowed=False,
+            reason=message,
+        )
         return NotPermittedError(message)
 
     def may_read_kind(self, actor: Actor, what: str) -> bool:
@@ -69,15 +81,22 @@ class Policy:
             return what in CLINICIAN_READS
         return False
 
-    def require_read_kind(self, actor: Actor, what: str, info: RequestInfo,
-                          patient_id: str | None = None) -> None:
+    def require_read_kind(
+        self, actor: Actor, what: str, info: RequestInfo, patient_id: str | None = None
+    ) -> None:
         """The role may read this kind of data at all (no patient named yet)."""
         if not self.may_read_kind(actor, what):
-            raise self._deny(actor, patient_id, what, info,
-                             f"A {actor.role} may not read {what.replace('_', ' ')}.")
+            raise self._deny(
+                actor,
+                patient_id,
+                what,
+                info,
+                f"A {actor.role} may not read {what.replace('_', ' ')}.",
+            )
 
-    def read_patient(self, actor: Actor, patient_id: str, what: str,
-                     info: RequestInfo) -> PatientAccess:
+    def read_patient(
+        self, actor: Actor, patient_id: str, what: str, info: RequestInfo
+    ) -> PatientAccess:
         """Check and record one read of a patient's data."""
         self.require_read_kind(actor, what, info, patient_id)
         record = self.load_record(patient_id)  # NotFoundError for an unknown patient
@@ -86,28 +105,48 @@ class Policy:
             now = self.clock()
             if not record.is_member(actor.id):
                 if not record.has_emergency_access(actor.id, now):
-                    raise self._deny(actor, patient_id, what, info,
-                                     "You are not on this patient's care team.")
+                    raise self._deny(
+                        actor, patient_id, what, info, "You are not on this patient's care team."
+                    )
                 flagged = True
-        self.record_access(actor_id=actor.id, actor_role=str(actor.role), patient_id=patient_id,
-                           what=what, request_id=info.request_id, source=info.source,
-                           allowed=True, flagged=flagged)
+        self.record_access(
+            actor_id=actor.id,
+            actor_role=str(actor.role),
+            patient_id=patient_id,
+            what=what,
+            request_id=info.request_id,
+            source=info.source,
+            allowed=True,
+            flagged=flagged,
+        )
         return PatientAccess(record, flagged)
 
-    def require_write(self, actor: Actor, what: str, info: RequestInfo,
-                      patient_id: str | None = None) -> None:
+    def require_write(
+        self, actor: Actor, what: str, info: RequestInfo, patient_id: str | None = None
+    ) -> None:
         """The role table, before anything is loaded (the aggregate checks it again)."""
         allowed = WRITE_ROLES.get(what, frozenset())
         if actor.role not in allowed:
-            raise self._deny(actor, patient_id, f"write:{what}", info,
-                             f"A {actor.role} may not {WHAT.get(what, what)}.")
+            raise self._deny(
+                actor,
+                patient_id,
+                f"write:{what}",
+                info,
+                f"A {actor.role} may not {WHAT.get(what, what)}.",
+            )
         if what == "medication" and not actor.may_prescribe:
-            raise self._deny(actor, patient_id, f"write:{what}", info,
-                             "Only a psychiatrist, or a pharmacist with the prescriber "
-                             "privilege, may prescribe or change medication.")
+            raise self._deny(
+                actor,
+                patient_id,
+                f"write:{what}",
+                info,
+                "Only a psychiatrist, or a pharmacist with the prescriber "
+                "privilege, may prescribe or change medication.",
+            )
 
-    def record_denied_write(self, actor: Actor, patient_id: str | None, what: str,
-                            info: RequestInfo, message: str) -> None:
+    def record_denied_write(
+        self, actor: Actor, patient_id: str | None, what: str, info: RequestInfo, message: str
+    ) -> None:
         """A write the domain refused for permission reasons is an access attempt too."""
         self._deny(actor, patient_id, f"write:{what}", info, message)
 

@@ -85,20 +85,26 @@ def export_log(carelog: CareLog, out: TextIO, patient_id: str | None = None) -> 
     public = carelog.integrity.public_key()
     upto = int(recorder.max_notification_id() or 0)
     header = {
-        "format": FORMAT, "kind": "header", "scope": "patient" if patient else "store",
-        "patient_id": patient, "exported_at": datetime.now(UTC).isoformat(),
+        "format": FORMAT,
+        "kind": "header",
+        "scope": "patient" if patient else "store",
+        "patient_id": patient,
+        "exported_at": datetime.now(UTC).isoformat(),
         "encrypted": bool(carelog.config.cipher_key),
         "checkpoint": checkpoint.as_json() if checkpoint else None,
         "public_key": public.public_bytes(
-            serialization.Encoding.PEM,
-            serialization.PublicFormat.SubjectPublicKeyInfo).decode() if public else None,
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        ).decode()
+        if public
+        else None,
     }
     out.write(json.dumps(header) + "\n")
     count, last, previous = 0, 0, GENESIS
     for notification, stored_link in _stored(recorder, upto):
         if patient is None or str(notification.originator_id) == patient:
             line = {
-                "kind": "event", "position": notification.id,
+                "kind": "event",
+                "position": notification.id,
                 "originator_id": str(notification.originator_id),
                 "originator_version": notification.originator_version,
                 "topic": notification.topic,
@@ -110,8 +116,12 @@ def export_log(carelog: CareLog, out: TextIO, patient_id: str | None = None) -> 
             out.write(json.dumps(line) + "\n")
             count, last = count + 1, notification.id
         previous = stored_link if stored_link is not None else previous
-    end = {"kind": "end", "events": count, "last_position": last,
-           "head": previous.hex() if patient is None else None}
+    end = {
+        "kind": "end",
+        "events": count,
+        "last_position": last,
+        "head": previous.hex() if patient is None else None,
+    }
     out.write(json.dumps(end) + "\n")
     return count
 
@@ -136,8 +146,10 @@ def import_log(carelog: CareLog, file: TextIO, public_key: Path | None = None) -
     position. ``public_key`` pins the key the file's checkpoint must be signed with."""
     recorder: Any = carelog.app.recorder
     if int(recorder.max_notification_id() or 0) or recorder.chain_max_position():
-        raise LogImportError("This store is not empty: a log is imported into an empty "
-                             "store only (point CARELOG_DATABASE_URL at a new one).")
+        raise LogImportError(
+            "This store is not empty: a log is imported into an empty "
+            "store only (point CARELOG_DATABASE_URL at a new one)."
+        )
     lines = _lines(file)
     header = _header(next(lines, (0, {}))[1])
     checkpoint, signer = _checkpoint(header, public_key)
@@ -153,19 +165,27 @@ def import_log(carelog: CareLog, file: TextIO, public_key: Path | None = None) -
                 end = item
                 continue
             position, stored = _event(item, number, last)
-            expected = link(previous, position, event_bytes(
-                canonical_id(stored[0]), stored[1], stored[2], stored[3]))
+            expected = link(
+                previous,
+                position,
+                event_bytes(canonical_id(stored[0]), stored[1], stored[2], stored[3]),
+            )
             if item.get("hash") != expected.hex():
                 raise LogImportError(
                     f"The event at position {position} does not match its chain hash: it, or "
                     "an event before it, was changed, removed or moved. Nothing was imported.",
-                    position, number)
+                    position,
+                    number,
+                )
             if not attested and head is not None and position >= head.position:
                 if position != head.position or expected.hex() != head.head:
                     raise LogImportError(
                         f"The signed checkpoint disagrees with the file at position "
                         f"{head.position}: events up to it were rewritten with their hashes "
-                        "recomputed. Nothing was imported.", head.position, number)
+                        "recomputed. Nothing was imported.",
+                        head.position,
+                        number,
+                    )
                 attested = True
             batch.append((position, stored, expected))
             if len(batch) >= PAGE:
@@ -174,20 +194,37 @@ def import_log(carelog: CareLog, file: TextIO, public_key: Path | None = None) -
             count, last, previous = count + 1, position, expected
         load(batch)
         if end is None:
-            raise LogImportError(f"The file ends after position {last} without its end line: "
-                                 "it was cut short. Nothing was imported.", last + 1)
+            raise LogImportError(
+                f"The file ends after position {last} without its end line: "
+                "it was cut short. Nothing was imported.",
+                last + 1,
+            )
         if (end.get("events"), end.get("last_position"), end.get("head")) != (
-                count, last, previous.hex()):
-            raise LogImportError("The end line does not match the events before it: the file "
-                                 "was cut or spliced. Nothing was imported.", last)
+            count,
+            last,
+            previous.hex(),
+        ):
+            raise LogImportError(
+                "The end line does not match the events before it: the file "
+                "was cut or spliced. Nothing was imported.",
+                last,
+            )
         if not attested:
             assert head is not None
             raise LogImportError(
                 f"The file ends at position {last}, but its signed checkpoint vouches for "
                 f"events up to {head.position}: it was cut short. Nothing was imported.",
-                last + 1)
-    return ImportResult(count, last, previous.hex(), checkpoint.seq if checkpoint else None,
-                        head.position if head else None, signer, public_key is not None)
+                last + 1,
+            )
+    return ImportResult(
+        count,
+        last,
+        previous.hex(),
+        checkpoint.seq if checkpoint else None,
+        head.position if head else None,
+        signer,
+        public_key is not None,
+    )
 
 
 def _lines(file: TextIO) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -209,18 +246,25 @@ def _header(header: dict[str, Any]) -> dict[str, Any]:
     if header.get("scope") != "store":
         raise LogImportError(
             "This is one patient's export: its chain cannot be checked end to end, so it "
-            "cannot be imported as a store. Import a store export (carelog export log).", 0, 1)
+            "cannot be imported as a store. Import a store export (carelog export log).",
+            0,
+            1,
+        )
     return header
 
 
-def _checkpoint(header: dict[str, Any],
-                pinned: Path | None) -> tuple[Checkpoint | None, str | None]:
+def _checkpoint(
+    header: dict[str, Any], pinned: Path | None
+) -> tuple[Checkpoint | None, str | None]:
     if not header.get("checkpoint"):
         return None, None
     try:
         checkpoint = Checkpoint.from_json(header["checkpoint"])
-        key = load_public_key(pinned) if pinned else serialization.load_pem_public_key(
-            str(header.get("public_key") or "").encode())
+        key = (
+            load_public_key(pinned)
+            if pinned
+            else serialization.load_pem_public_key(str(header.get("public_key") or "").encode())
+        )
     except (ValueError, KeyError, TypeError) as exc:
         raise LogImportError(f"The file's checkpoint or key is unreadable: {exc}.", 0, 1) from exc
     if not isinstance(key, Ed25519PublicKey):
@@ -239,12 +283,19 @@ def _event(item: dict[str, Any], number: int, last: int) -> tuple[int, tuple[Any
             originator: UUID | str = UUID(raw_id)
         except ValueError:
             originator = raw_id
-        stored = (originator, int(item["originator_version"]), str(item["topic"]),
-                  base64.b64decode(item["state"], validate=True))
+        stored = (
+            originator,
+            int(item["originator_version"]),
+            str(item["topic"]),
+            base64.b64decode(item["state"], validate=True),
+        )
     except (KeyError, TypeError, ValueError):
         raise LogImportError(f"Line {number} is not a well-formed event.", 0, number) from None
     if position <= last:
-        raise LogImportError(f"The event at position {position} (line {number}) comes after "
-                             f"position {last}: the file's events are out of order.",
-                             position, number)
+        raise LogImportError(
+            f"The event at position {position} (line {number}) comes after "
+            f"position {last}: the file's events are out of order.",
+            position,
+            number,
+        )
     return position, stored

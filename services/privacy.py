@@ -13,8 +13,10 @@ from domain.plan import PlanState
 def restricted_note_ids(state: PlanState, reader: Actor) -> set[str]:
     """Event ids of NoteAdded events whose text the reader may not see."""
     return {
-        event_id for event_id, source in state.sources.items()
-        if source["type"] == "NoteAdded" and source.get("note_kind") == "psychotherapy"
+        event_id
+        for event_id, source in state.sources.items()
+        if source["type"] == "NoteAdded"
+        and source.get("note_kind") == "psychotherapy"
         and source["actor_id"] != reader.id
     }
 
@@ -23,9 +25,13 @@ def redact_event(event: dict[str, Any], restricted: set[str]) -> dict[str, Any]:
     """An event as the reader may see it."""
     if event["type"] == "NoteAdded" and event["id"] in restricted:
         data = event["data"]
-        return {**event, "data": {"note_id": data["note_id"], "kind": data["kind"],
-                                  "restricted": True}}
+        return {
+            **event,
+            "data": {"note_id": data["note_id"], "kind": data["kind"], "restricted": True},
+        }
     if event["type"] == "EntryCorrected" and event["data"].get("corrected_event_id") in restricted:
-        return {**event, "data": {"corrected_event_id": event["data"]["corrected_event_id"],
-                                  "restricted": True}}
+        return {
+            **event,
+            "data": {"corrected_event_id": event["data"]["corrected_event_id"], "restricted": True},
+        }
     return event

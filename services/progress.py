@@ -10,8 +10,9 @@ from typing import TextIO
 class ProgressBar:
     """Prints ``[####    ] done/total unit  rate/s  ETA`` to stderr, at most 10 times a second."""
 
-    def __init__(self, total: int, unit: str = "items", stream: TextIO | None = None,
-                 width: int = 30) -> None:
+    def __init__(
+        self, total: int, unit: str = "items", stream: TextIO | None = None, width: int = 30
+    ) -> None:
         self.total = max(total, 0)
         self.unit = unit
         self.stream = stream or sys.stderr

@@ -115,8 +115,9 @@ class Relay:
     def position(self) -> int:
         """The log position up to which the broker acknowledged every feed message."""
         self.ensure_table()
-        row = self.db.query_one("SELECT last_position FROM relay_tracking WHERE name = ?",
-                                (TRACKING_NAME,))
+        row = self.db.query_one(
+            "SELECT last_position FROM relay_tracking WHERE name = ?", (TRACKING_NAME,)
+        )
         return int(row["last_position"]) if row else 0
 
     def _save_position(self, position: int) -> None:
@@ -124,7 +125,8 @@ class Relay:
             "INSERT INTO relay_tracking (name, last_position, updated_at) VALUES (?, ?, ?)"
             " ON CONFLICT (name) DO UPDATE SET last_position = excluded.last_position,"
             " updated_at = excluded.updated_at",
-            (TRACKING_NAME, position, datetime.now(UTC).isoformat()))
+            (TRACKING_NAME, position, datetime.now(UTC).isoformat()),
+        )
         self._position = position
 
     # -- running -----------------------------------------------------------------------------
@@ -171,7 +173,8 @@ class Relay:
         producer = self.connect()
         end = min(head, after + self.batch_size * SCAN_FACTOR)
         batch = self.app.recorder.select_notifications(
-            after, self.batch_size, stop=end, topics=self._topics, inclusive_of_start=False)
+            after, self.batch_size, stop=end, topics=self._topics, inclusive_of_start=False
+        )
         covered = int(batch[-1].id) if len(batch) == self.batch_size else end
         # map and serialise the whole batch first, then send it in one go: the producer's
         # I/O thread then does not contend for the interpreter message by message
@@ -188,12 +191,10 @@ class Relay:
     def _record(self, notification: Any) -> tuple[str, bytes, bytes] | None:
         """The Kafka record (topic, key, value) for a stored event, or None if it never
         leaves."""
-        message = to_cloudevent(self.app.mapper.to_domain_event(notification),
-                                int(notification.id))
+        message = to_cloudevent(self.app.mapper.to_domain_event(notification), int(notification.id))
         if message is None:
             return None
-        return (TOPIC_OF[message["type"]], message["subject"].encode(),
-                _encode(message).encode())
+        return (TOPIC_OF[message["type"]], message["subject"].encode(), _encode(message).encode())
 
     def connect(self) -> Producer:
         """The producer, connecting (and creating missing topics) if there is none."""
@@ -205,13 +206,22 @@ class Relay:
         """Create the missing topics (again after a broker restart), then connect."""
         config = self.carelog.config
         request_timeout, delivery_timeout = self._timeouts
-        created = ensure_topics(self.bootstrap, TOPICS, partitions=config.kafka_partitions,
-                                replication_factor=config.kafka_replication,
-                                client_id=config.kafka_client_id, timeout=request_timeout)
+        created = ensure_topics(
+            self.bootstrap,
+            TOPICS,
+            partitions=config.kafka_partitions,
+            replication_factor=config.kafka_replication,
+            client_id=config.kafka_client_id,
+            timeout=request_timeout,
+        )
         if created:
             log.info("created topics %s", ", ".join(created))
-        return Producer(self.bootstrap, client_id=config.kafka_client_id,
-                        request_timeout=request_timeout, delivery_timeout=delivery_timeout)
+        return Producer(
+            self.bootstrap,
+            client_id=config.kafka_client_id,
+            request_timeout=request_timeout,
+            delivery_timeout=delivery_timeout,
+        )
 
     def _drop_producer(self) -> None:
         producer, self._producer = self._producer, None
@@ -221,6 +231,10 @@ class Relay:
     def _failed(self, exc: BrokerError, delay: float) -> None:
         self.stats.failures += 1
         self.stats.last_error = str(exc)
-        log.warning("publishing failed (%s); retrying after position %s in %.1f s",
-                    exc, self._position, delay)
+        log.warning(
+            "publishing failed (%s); retrying after position %s in %.1f s",
+            exc,
+            self._position,
+            delay,
+        )
         self._drop_producer()

@@ -29,8 +29,9 @@ class RelayLock:
     def __enter__(self) -> RelayLock:  # pragma: no cover - interface
         raise NotImplementedError
 
-    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:  # pragma: no cover - interface
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:  # pragma: no cover - interface
         raise NotImplementedError
 
     def check(self) -> None:
@@ -51,12 +52,14 @@ class FileLock(RelayLock):
         except BlockingIOError:
             os.close(fd)
             raise RelayLockedError(
-                f"Another relay holds {self.path}: one relay per store.") from None
+                f"Another relay holds {self.path}: one relay per store."
+            ) from None
         self._fd = fd
         return self
 
-    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         fd, self._fd = self._fd, None
         if fd is not None:
             with contextlib.suppress(OSError):
@@ -81,7 +84,8 @@ class AdvisoryLock(RelayLock):
         if not (row and row[0]):
             conn.close()
             raise RelayLockedError(
-                "Another relay holds this store's advisory lock: one relay per store.")
+                "Another relay holds this store's advisory lock: one relay per store."
+            )
         self._conn = conn
         return self
 
@@ -93,8 +97,9 @@ class AdvisoryLock(RelayLock):
                 "The relay lost its lock connection; stopping so another can take over."
             ) from exc
 
-    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         conn, self._conn = self._conn, None
         if conn is not None:
             with contextlib.suppress(Exception):

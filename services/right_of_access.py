@@ -39,15 +39,17 @@ PURPOSE = {
 }
 
 
-def build_access_export(carelog: CareLog, patient_id: str,
-                        now: datetime | None = None) -> dict[str, Any]:
+def build_access_export(
+    carelog: CareLog, patient_id: str, now: datetime | None = None
+) -> dict[str, Any]:
     """The right-of-access export of one patient (a JSON-ready dict): ``record`` (a FHIR
     collection Bundle) and ``disclosures`` (oldest first)."""
     now = now or datetime.now(UTC)
     events = carelog.history.events(patient_id)
     canonical = str(UUID(str(events[0].originator_id)))
-    selection = select(events, canonical, as_of=None, effective_at=None,
-                       include_progress_notes=True)
+    selection = select(
+        events, canonical, as_of=None, effective_at=None, include_progress_notes=True
+    )
     return {
         "format": FORMAT,
         "patient_id": canonical,
@@ -57,27 +59,36 @@ def build_access_export(carelog: CareLog, patient_id: str,
     }
 
 
-def disclosures(carelog: CareLog, patient_id: str,
-                events: list[Any] | None = None) -> list[dict[str, Any]]:
+def disclosures(
+    carelog: CareLog, patient_id: str, events: list[Any] | None = None
+) -> list[dict[str, Any]]:
     """Every allowed read of the patient's data in the audit trail, oldest first."""
     views = carelog.views
     views.catch_up(["audit_trail"])  # reads recorded a moment ago are in the accounting
-    grants = [e for e in (events or carelog.history.events(patient_id))
-              if event_type(e) == "EmergencyAccessGranted"]
+    grants = [
+        e
+        for e in (events or carelog.history.events(patient_id))
+        if event_type(e) == "EmergencyAccessGranted"
+    ]
     names: dict[str, str | None] = {}
     found: list[dict[str, Any]] = []
     after: int | None = None
     while True:
-        page, after = views.audit_trail.entries(patient_id=patient_id, action="read:*",
-                                                after=after, limit=1000)
-        found.extend(_disclosure(entry, grants, names, carelog) for entry in page
-                     if entry["kind"] == "access" and entry["allowed"])
+        page, after = views.audit_trail.entries(
+            patient_id=patient_id, action="read:*", after=after, limit=1000
+        )
+        found.extend(
+            _disclosure(entry, grants, names, carelog)
+            for entry in page
+            if entry["kind"] == "access" and entry["allowed"]
+        )
         if after is None:
             return found
 
 
-def _disclosure(entry: dict[str, Any], grants: list[Any], names: dict[str, str | None],
-                carelog: CareLog) -> dict[str, Any]:
+def _disclosure(
+    entry: dict[str, Any], grants: list[Any], names: dict[str, str | None], carelog: CareLog
+) -> dict[str, Any]:
     actor = entry["actor"]
     who: dict[str, Any] = {"id": actor["id"], "role": actor["role"]}
     name = _name(carelog, actor["id"], names)

@@ -36,8 +36,12 @@ def patient_context(plan: PlanState, now: Any) -> Any:
             drug=order["drug"].get("generic") or order["drug"]["name"],
             route=order["route"],
             steps=tuple(
-                DoseStep(step["effective_at"], float(step["dose"]["amount"]),
-                         step["dose"]["unit"], step["frequency"])
+                DoseStep(
+                    step["effective_at"],
+                    float(step["dose"]["amount"]),
+                    step["dose"]["unit"],
+                    step["frequency"],
+                )
                 for step in order["steps"]
             ),
             stopped_at=order["stopped_at"],
@@ -52,12 +56,10 @@ def patient_context(plan: PlanState, now: Any) -> Any:
         facts={name: fact["value"] for name, fact in plan.facts.items()},
         medications=courses,
         assessments=tuple(
-            AssessmentPoint(a["instrument"], a["total"], tuple(a["item_scores"]),
-                            a["effective_at"])
+            AssessmentPoint(a["instrument"], a["total"], tuple(a["item_scores"]), a["effective_at"])
             for a in plan.assessments
         ),
-        labs=tuple(LabResult(lab["test"], lab["effective_at"], lab["value"])
-                   for lab in plan.labs),
+        labs=tuple(LabResult(lab["test"], lab["effective_at"], lab["value"]) for lab in plan.labs),
     )
 
 
@@ -87,31 +89,39 @@ class SafetyCheck:
         evaluations do not repeat it, so its absence then does not close it."""
         from domain.safety.engine import is_change_driven
 
-        return is_change_driven(SimpleNamespace(kind=kind, rule_id=rule_id),  # type: ignore[arg-type]
-                                self.pack)
+        return is_change_driven(
+            SimpleNamespace(kind=kind, rule_id=rule_id),  # type: ignore[arg-type]
+            self.pack,
+        )
 
     def findings(self, record: PatientRecord, change: Any, now: Any) -> list[Any]:
         from domain.safety import evaluate
 
         return list(evaluate(patient_context(record.plan, now), change, self.pack))
 
-    def __call__(self, record: PatientRecord, change: Any, ctx: CommandContext,
-                 override_reason: str | None) -> list[dict[str, Any]]:
+    def __call__(
+        self, record: PatientRecord, change: Any, ctx: CommandContext, override_reason: str | None
+    ) -> list[dict[str, Any]]:
         findings = self.findings(record, change, ctx.now)
         alerts = record.plan.alerts.values()
         open_keys = {a["key"] for a in alerts if a["status"] == "open"}
         seen_keys = {a["key"] for a in alerts}
         new = [
-            f for f in findings
+            f
+            for f in findings
             if f.key not in open_keys
-            and (f.key not in seen_keys or self.change_driven(f.kind, f.rule_id)
-                 or (change.order_id is not None and change.order_id in f.order_ids))
+            and (
+                f.key not in seen_keys
+                or self.change_driven(f.kind, f.rule_id)
+                or (change.order_id is not None and change.order_id in f.order_ids)
+            )
         ]
         blocking = [f for f in new if f.blocking]
         override = (override_reason or "").strip() or None
         if blocking and override is None:
             raise SafetyBlockError(
-                "Refused: " + " ".join(f.message for f in blocking)
+                "Refused: "
+                + " ".join(f.message for f in blocking)
                 + " A prescriber may override with a reason (override_reason).",
                 [alert_summary("", f) for f in blocking],
             )
@@ -120,13 +130,18 @@ class SafetyCheck:
         raised = []
         for finding in new:
             alert_id = record.raise_alert(
-                ctx, finding=finding, rule_pack_version=self.pack.version,
+                ctx,
+                finding=finding,
+                rule_pack_version=self.pack.version,
                 override_reason=override if finding.blocking else None,
             )
             raised.append(alert_summary(alert_id, finding))
         current = {f.key for f in findings}
         for alert in list(alerts):
-            if (alert["status"] == "open" and alert["key"] not in current
-                    and not self.change_driven(alert["kind"], alert["rule_id"])):
+            if (
+                alert["status"] == "open"
+                and alert["key"] not in current
+                and not self.change_driven(alert["kind"], alert["rule_id"])
+            ):
                 record.resolve_alert_by_system(ctx, alert["alert_id"])
         return raised

@@ -55,17 +55,28 @@ class StaffMember:
         return Actor(id=self.id, role=self.role, name=self.name, prescriber=self.prescriber)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "name": self.name, "role": str(self.role),
-                "prescriber": self.prescriber, "active": self.active,
-                "created_at": self.created_at}
+        return {
+            "id": self.id,
+            "name": self.name,
+            "role": str(self.role),
+            "prescriber": self.prescriber,
+            "active": self.active,
+            "created_at": self.created_at,
+        }
 
 
 def _hash(secret: str, salt: str, params: dict[str, int] | None = None) -> str:
     """``scrypt$n$r$p$hex``: the cost travels with the hash, so it can be raised later
     without invalidating tokens already issued."""
     cost = params or SCRYPT
-    digest = hashlib.scrypt(secret.encode(), salt=bytes.fromhex(salt), n=cost["n"],
-                            r=cost["r"], p=cost["p"], dklen=cost["dklen"]).hex()
+    digest = hashlib.scrypt(
+        secret.encode(),
+        salt=bytes.fromhex(salt),
+        n=cost["n"],
+        r=cost["r"],
+        p=cost["p"],
+        dklen=cost["dklen"],
+    ).hex()
     return f"scrypt${cost['n']}${cost['r']}${cost['p']}${digest}"
 
 
@@ -87,8 +98,9 @@ class StaffRegistry:
         self._verified: dict[str, tuple[float, StaffMember]] = {}
         self._lock = threading.Lock()
 
-    def add(self, name: str, role: str, prescriber: bool = False,
-            staff_id: str | None = None) -> tuple[StaffMember, str]:
+    def add(
+        self, name: str, role: str, prescriber: bool = False, staff_id: str | None = None
+    ) -> tuple[StaffMember, str]:
         """Create an account; returns it and its token (shown once, never stored)."""
         name = (name or "").strip()
         if not name:
@@ -113,8 +125,15 @@ class StaffRegistry:
         self.db.execute(
             "INSERT INTO staff (id, name, role, prescriber, token_salt, token_hash, active,"
             " created_at) VALUES (?, ?, ?, ?, ?, ?, 1, ?)",
-            (staff_id, name, parsed_role.value, int(prescriber), salt, _hash(secret, salt),
-             created),
+            (
+                staff_id,
+                name,
+                parsed_role.value,
+                int(prescriber),
+                salt,
+                _hash(secret, salt),
+                created,
+            ),
         )
         member = StaffMember(staff_id, name, parsed_role, prescriber, True, created)
         return member, f"{staff_id}.{secret}"
@@ -124,8 +143,10 @@ class StaffRegistry:
         self.require(staff_id)
         secret = secrets.token_urlsafe(32)
         salt = secrets.token_hex(16)
-        self.db.execute("UPDATE staff SET token_salt = ?, token_hash = ? WHERE id = ?",
-                        (salt, _hash(secret, salt), staff_id))
+        self.db.execute(
+            "UPDATE staff SET token_salt = ?, token_hash = ? WHERE id = ?",
+            (salt, _hash(secret, salt), staff_id),
+        )
         with self._lock:
             self._verified = {k: v for k, v in self._verified.items() if v[1].id != staff_id}
         return f"{staff_id}.{secret}"
@@ -144,8 +165,7 @@ class StaffRegistry:
         return [_member(r) for r in self.db.query("SELECT * FROM staff ORDER BY created_at, id")]
 
     def find_by_name(self, name: str) -> StaffMember | None:
-        row = self.db.query_one("SELECT * FROM staff WHERE name = ? ORDER BY created_at",
-                                (name,))
+        row = self.db.query_one("SELECT * FROM staff WHERE name = ? ORDER BY created_at", (name,))
         return _member(row) if row else None
 
     def authenticate(self, token: str) -> StaffMember | None:
@@ -183,7 +203,10 @@ class StaffRegistry:
 
 def _member(row: dict[str, Any]) -> StaffMember:
     return StaffMember(
-        id=row["id"], name=row["name"], role=Role(row["role"]),
-        prescriber=bool(row["prescriber"]), active=bool(row["active"]),
+        id=row["id"],
+        name=row["name"],
+        role=Role(row["role"]),
+        prescriber=bool(row["prescriber"]),
+        active=bool(row["active"]),
         created_at=str(row["created_at"]),
     )

@@ -60,15 +60,21 @@ class FeedSubscriber:
         self.role = str(role)
         self.topics = role_topics(self.role)
         if not self.topics:
-            raise ValueError(f"The {self.role} role has no feed "
-                             "(minimum necessary: see the README, \"Feeds\").")
+            raise ValueError(
+                f'The {self.role} role has no feed (minimum necessary: see the README, "Feeds").'
+            )
         self.group_id = group_id or f"carelog-feed-{self.role}"
         self.stats = SubscriberStats()
         self._seen: OrderedDict[str, None] = OrderedDict()
         self._window = dedupe_window
-        self._consumer = Consumer(bootstrap, self.topics, group_id=self.group_id,
-                                  client_id=client_id, from_beginning=from_beginning,
-                                  session_timeout=session_timeout)
+        self._consumer = Consumer(
+            bootstrap,
+            self.topics,
+            group_id=self.group_id,
+            client_id=client_id,
+            from_beginning=from_beginning,
+            session_timeout=session_timeout,
+        )
 
     @property
     def assigned(self) -> bool:
@@ -87,8 +93,9 @@ class FeedSubscriber:
     def commit(self) -> None:
         self._consumer.commit()
 
-    def run(self, handle: Callable[[Message], None], stop: threading.Event,
-            poll_timeout: float = 0.5) -> None:
+    def run(
+        self, handle: Callable[[Message], None], stop: threading.Event, poll_timeout: float = 0.5
+    ) -> None:
         """Hand every message to ``handle`` until ``stop`` is set, committing after each
         polled batch is handled. A broker outage is waited out: what was handled but not
         committed comes again after it, and is dropped as a duplicate."""
@@ -99,8 +106,7 @@ class FeedSubscriber:
                     handle(message)
                 self.commit()
             except BrokerError as exc:
-                log.warning("the broker is unavailable (%s); retrying in %.0f s", exc,
-                            BROKER_RETRY)
+                log.warning("the broker is unavailable (%s); retrying in %.0f s", exc, BROKER_RETRY)
                 stop.wait(BROKER_RETRY)
 
     def close(self) -> None:
@@ -119,8 +125,12 @@ class FeedSubscriber:
             message = json.loads(record.value)
             event_id = str(message["id"])
         except (ValueError, TypeError, KeyError):
-            log.warning("skipping a record that is not a CloudEvent: %s[%d]@%d",
-                        record.topic, record.partition, record.offset)
+            log.warning(
+                "skipping a record that is not a CloudEvent: %s[%d]@%d",
+                record.topic,
+                record.partition,
+                record.offset,
+            )
             self.stats.skipped += 1
             return None
         if event_id in self._seen:

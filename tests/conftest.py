@@ -35,11 +35,19 @@ TEST_CIPHER_KEY = AESCipher.create_key(num_bytes=32)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addoption("--store", choices=("all", *STORES), default="all",
-                     help="which event stores the store-parametrised tests run on")
-    parser.addoption("--cipher", choices=("off", "on"), default="off",
-                     help="on: run every store-parametrised test with the event store "
-                          "encrypted (CARELOG_CIPHER_KEY set)")
+    parser.addoption(
+        "--store",
+        choices=("all", *STORES),
+        default="all",
+        help="which event stores the store-parametrised tests run on",
+    )
+    parser.addoption(
+        "--cipher",
+        choices=("off", "on"),
+        default="off",
+        help="on: run every store-parametrised test with the event store "
+        "encrypted (CARELOG_CIPHER_KEY set)",
+    )
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -70,7 +78,9 @@ def _start_postgres() -> None:
         return
     subprocess.run(
         ["pg_ctlcluster", "--skip-systemctl-redirect", versions[-1], "main", "start"],
-        check=False, capture_output=True, timeout=60,
+        check=False,
+        capture_output=True,
+        timeout=60,
     )
 
 
@@ -98,8 +108,10 @@ def postgres_database() -> Iterator[str]:
                 break
             time.sleep(1)
         else:
-            pytest.fail(f"PostgreSQL is not reachable at {PG_ADMIN_URL}: the PostgreSQL half "
-                        "of the suite cannot run (it is never skipped).")
+            pytest.fail(
+                f"PostgreSQL is not reachable at {PG_ADMIN_URL}: the PostgreSQL half "
+                "of the suite cannot run (it is never skipped)."
+            )
     name = f"carelog_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
     with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')

@@ -25,36 +25,108 @@ from domain.patient_record import PatientRecord
 from domain.safety import Finding
 
 VALUE_SETS: dict[tuple[str, str], set[str]] = {
-    ("MedicationRequest", "status"): {"active", "on-hold", "cancelled", "completed",
-                                      "entered-in-error", "stopped", "draft", "unknown"},
-    ("MedicationRequest", "intent"): {"proposal", "plan", "order", "original-order",
-                                      "reflex-order", "filler-order", "instance-order",
-                                      "option"},
-    ("MedicationStatement", "status"): {"active", "completed", "entered-in-error", "intended",
-                                        "stopped", "on-hold", "unknown", "not-taken"},
-    ("Observation", "status"): {"registered", "preliminary", "final", "amended", "corrected",
-                                "cancelled", "entered-in-error", "unknown"},
-    ("QuestionnaireResponse", "status"): {"in-progress", "completed", "amended",
-                                          "entered-in-error", "stopped"},
-    ("DetectedIssue", "status"): {"registered", "preliminary", "final", "amended",
-                                  "corrected", "cancelled", "entered-in-error", "unknown"},
+    ("MedicationRequest", "status"): {
+        "active",
+        "on-hold",
+        "cancelled",
+        "completed",
+        "entered-in-error",
+        "stopped",
+        "draft",
+        "unknown",
+    },
+    ("MedicationRequest", "intent"): {
+        "proposal",
+        "plan",
+        "order",
+        "original-order",
+        "reflex-order",
+        "filler-order",
+        "instance-order",
+        "option",
+    },
+    ("MedicationStatement", "status"): {
+        "active",
+        "completed",
+        "entered-in-error",
+        "intended",
+        "stopped",
+        "on-hold",
+        "unknown",
+        "not-taken",
+    },
+    ("Observation", "status"): {
+        "registered",
+        "preliminary",
+        "final",
+        "amended",
+        "corrected",
+        "cancelled",
+        "entered-in-error",
+        "unknown",
+    },
+    ("QuestionnaireResponse", "status"): {
+        "in-progress",
+        "completed",
+        "amended",
+        "entered-in-error",
+        "stopped",
+    },
+    ("DetectedIssue", "status"): {
+        "registered",
+        "preliminary",
+        "final",
+        "amended",
+        "corrected",
+        "cancelled",
+        "entered-in-error",
+        "unknown",
+    },
     ("DetectedIssue", "severity"): {"high", "moderate", "low"},
     ("AdverseEvent", "actuality"): {"actual", "potential"},
-    ("Consent", "status"): {"draft", "proposed", "active", "rejected", "inactive",
-                            "entered-in-error"},
-    ("Communication", "status"): {"preparation", "in-progress", "not-done", "on-hold",
-                                  "stopped", "completed", "entered-in-error", "unknown"},
-    ("CarePlan", "status"): {"draft", "active", "on-hold", "revoked", "completed",
-                             "entered-in-error", "unknown"},
+    ("Consent", "status"): {
+        "draft",
+        "proposed",
+        "active",
+        "rejected",
+        "inactive",
+        "entered-in-error",
+    },
+    ("Communication", "status"): {
+        "preparation",
+        "in-progress",
+        "not-done",
+        "on-hold",
+        "stopped",
+        "completed",
+        "entered-in-error",
+        "unknown",
+    },
+    ("CarePlan", "status"): {
+        "draft",
+        "active",
+        "on-hold",
+        "revoked",
+        "completed",
+        "entered-in-error",
+        "unknown",
+    },
     ("CarePlan", "intent"): {"proposal", "plan", "order", "option"},
-    ("Goal", "lifecycleStatus"): {"proposed", "planned", "accepted", "active", "on-hold",
-                                  "completed", "cancelled", "entered-in-error", "rejected"},
-    ("CareTeam", "status"): {"proposed", "active", "suspended", "inactive",
-                             "entered-in-error"},
+    ("Goal", "lifecycleStatus"): {
+        "proposed",
+        "planned",
+        "accepted",
+        "active",
+        "on-hold",
+        "completed",
+        "cancelled",
+        "entered-in-error",
+        "rejected",
+    },
+    ("CareTeam", "status"): {"proposed", "active", "suspended", "inactive", "entered-in-error"},
     ("ClinicalImpression", "status"): {"in-progress", "completed", "entered-in-error"},
     ("DocumentReference", "status"): {"current", "superseded", "entered-in-error"},
-    ("DocumentReference", "docStatus"): {"preliminary", "final", "amended",
-                                         "entered-in-error"},
+    ("DocumentReference", "docStatus"): {"preliminary", "final", "amended", "entered-in-error"},
     ("List", "status"): {"current", "retired", "entered-in-error"},
     ("List", "mode"): {"working", "snapshot", "changes"},
 }
@@ -92,20 +164,23 @@ def check_bundle(bundle: dict[str, Any]) -> dict[str, dict[str, Any]]:
         for reference in references(resource):
             target = by_url.get(reference["reference"])
             assert target is not None, (
-                f"{resource['resourceType']} refers to {reference} outside the bundle")
+                f"{resource['resourceType']} refers to {reference} outside the bundle"
+            )
             if "type" in reference:
                 assert reference["type"] == target["resourceType"]
     return by_url
 
 
 def of_type(bundle: dict[str, Any], resource_type: str) -> list[dict[str, Any]]:
-    return [e["resource"] for e in bundle["entry"]
-            if e["resource"]["resourceType"] == resource_type]
+    return [
+        e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == resource_type
+    ]
 
 
 def by_id(bundle: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
-    return {(e["resource"]["resourceType"], e["resource"]["id"]): e["resource"]
-            for e in bundle["entry"]}
+    return {
+        (e["resource"]["resourceType"], e["resource"]["id"]): e["resource"] for e in bundle["entry"]
+    }
 
 
 def provenance_event_ids(bundle: dict[str, Any]) -> set[str]:
@@ -168,87 +243,230 @@ def tell_story() -> Story:
     """Registration to discontinuation: every kind of entry, a late entry, corrections, a
     psychotherapy note (and its correction), emergency access, a clinician leaving the team,
     and consent withdrawn."""
-    record = PatientRecord.register(CommandContext(PSY, now=day(0)), patient_id=uuid4(),
-                                    external_id="MRN-STORY", name="Story Patient",
-                                    birth_date="1984-02-03", allergies=["penicillin", "latex"])
+    record = PatientRecord.register(
+        CommandContext(PSY, now=day(0)),
+        patient_id=uuid4(),
+        external_id="MRN-STORY",
+        name="Story Patient",
+        birth_date="1984-02-03",
+        allergies=["penicillin", "latex"],
+    )
     story = Story(record)
     story.at["registered"] = day(0)
     story.ids["registered"] = record.pending_events[0].event_id  # type: ignore[attr-defined]
     story.events.extend(record.collect_events())
     for actor in (THER, PHARM):
-        story.act(f"assign_{actor.role}", PSY, day(0.1), "assign_care_team_member",
-                  clinician_id=actor.id, clinician_name=actor.name, role=str(actor.role))
-    story.act("consent", PSY, day(0.2), "record_consent", scope="treatment",
-              decision="granted")
-    story.act("phq9", THER, day(1), "record_assessment", instrument="PHQ-9",
-              item_scores=PHQ9_ITEMS)
-    story.act("gad7", THER, day(1.1), "record_assessment", instrument="GAD-7",
-              item_scores=GAD7_ITEMS)
-    story.act("clinical", PSY, day(1.2), "record_assessment", instrument="clinical",
-              diagnoses=["F32.1"], summary="Moderate depressive episode.")
-    story.act("goal", PSY, day(1.3), "set_goal", description="PHQ-9 below 10",
-              target="PHQ-9 < 10", due_date="2026-04-01")
+        story.act(
+            f"assign_{actor.role}",
+            PSY,
+            day(0.1),
+            "assign_care_team_member",
+            clinician_id=actor.id,
+            clinician_name=actor.name,
+            role=str(actor.role),
+        )
+    story.act("consent", PSY, day(0.2), "record_consent", scope="treatment", decision="granted")
+    story.act("phq9", THER, day(1), "record_assessment", instrument="PHQ-9", item_scores=PHQ9_ITEMS)
+    story.act(
+        "gad7", THER, day(1.1), "record_assessment", instrument="GAD-7", item_scores=GAD7_ITEMS
+    )
+    story.act(
+        "clinical",
+        PSY,
+        day(1.2),
+        "record_assessment",
+        instrument="clinical",
+        diagnoses=["F32.1"],
+        summary="Moderate depressive episode.",
+    )
+    story.act(
+        "goal",
+        PSY,
+        day(1.3),
+        "set_goal",
+        description="PHQ-9 below 10",
+        target="PHQ-9 < 10",
+        due_date="2026-04-01",
+    )
     order = str(uuid4())
     story.ids["order"] = order
-    story.act("prescribe", PSY, day(2), "prescribe", order_id=order,
-              drug={"name": "sertraline", "rxnorm": "36437", "generic": "sertraline"},
-              dose={"amount": 50, "unit": "mg"}, frequency="once daily", route="oral",
-              indication="Major depressive disorder", instructions="Take with breakfast")
-    story.act("education", PHARM, day(2.1), "record_education",
-              topic="Starting sertraline", order_id=order, materials="Leaflet S-1")
-    story.act("psychotherapy", THER, day(3), "add_note", kind="psychotherapy",
-              modality="CBT", text=SECRET)
-    story.act("progress", PSY, day(3.1), "add_note", kind="progress", modality="supportive",
-              text=PROGRESS)
-    story.act("dose_change", PSY, day(10), "change_dose", order_id=order,
-              dose={"amount": 100, "unit": "mg"}, reason="Partial response")
-    story.act("side_effect", THER, day(11), "report_side_effect", order_id=order,
-              effect="nausea", severity="mild", action_taken="Take with food")
-    finding = Finding(key="k1", rule_id="MAX-SERTRALINE", kind="max_dose", severity="major",
-                      message="Above the usual maximum.", action="Check the dose.",
-                      source="Zoloft label", evidence="K", order_ids=(order,))
-    record.raise_alert(CommandContext(PSY, now=day(10)), finding=finding,
-                       rule_pack_version="test-1")
+    story.act(
+        "prescribe",
+        PSY,
+        day(2),
+        "prescribe",
+        order_id=order,
+        drug={"name": "sertraline", "rxnorm": "36437", "generic": "sertraline"},
+        dose={"amount": 50, "unit": "mg"},
+        frequency="once daily",
+        route="oral",
+        indication="Major depressive disorder",
+        instructions="Take with breakfast",
+    )
+    story.act(
+        "education",
+        PHARM,
+        day(2.1),
+        "record_education",
+        topic="Starting sertraline",
+        order_id=order,
+        materials="Leaflet S-1",
+    )
+    story.act(
+        "psychotherapy", THER, day(3), "add_note", kind="psychotherapy", modality="CBT", text=SECRET
+    )
+    story.act(
+        "progress", PSY, day(3.1), "add_note", kind="progress", modality="supportive", text=PROGRESS
+    )
+    story.act(
+        "dose_change",
+        PSY,
+        day(10),
+        "change_dose",
+        order_id=order,
+        dose={"amount": 100, "unit": "mg"},
+        reason="Partial response",
+    )
+    story.act(
+        "side_effect",
+        THER,
+        day(11),
+        "report_side_effect",
+        order_id=order,
+        effect="nausea",
+        severity="mild",
+        action_taken="Take with food",
+    )
+    finding = Finding(
+        key="k1",
+        rule_id="MAX-SERTRALINE",
+        kind="max_dose",
+        severity="major",
+        message="Above the usual maximum.",
+        action="Check the dose.",
+        source="Zoloft label",
+        evidence="K",
+        order_ids=(order,),
+    )
+    record.raise_alert(
+        CommandContext(PSY, now=day(10)), finding=finding, rule_pack_version="test-1"
+    )
     story.at["alert"] = day(10)
     story.ids["alert"] = record.pending_events[-1].event_id  # type: ignore[attr-defined]
     story.ids["alert_id"] = record.pending_events[-1].alert_id  # type: ignore[attr-defined]
     story.events.extend(record.collect_events())
-    story.act("resolve", PHARM, day(12), "resolve_alert", alert_id=story.ids["alert_id"],
-              resolution="acknowledged", reason="Discussed with prescriber")
-    story.act("follow_up", PSY, day(12.5), "schedule_follow_up", due_at=day(20),
-              purpose="Check-in after the dose change")
+    story.act(
+        "resolve",
+        PHARM,
+        day(12),
+        "resolve_alert",
+        alert_id=story.ids["alert_id"],
+        resolution="acknowledged",
+        reason="Discussed with prescriber",
+    )
+    story.act(
+        "follow_up",
+        PSY,
+        day(12.5),
+        "schedule_follow_up",
+        due_at=day(20),
+        purpose="Check-in after the dose change",
+    )
     story.act("lab", PHARM, day(13), "record_lab_result", test="weight", value=81.0, unit="kg")
     story.act("fact", PHARM, day(13.1), "record_fact", fact="smoking status", value="never")
-    story.act("adherence", PHARM, day(14), "record_adherence", order_id=order, doses_taken=12,
-              doses_missed=1, period_start="2026-01-07", period_end="2026-01-19")
-    story.act("review", PHARM, day(14.5), "review_plan", outcome="no changes",
-              summary="No interactions of concern.")
+    story.act(
+        "adherence",
+        PHARM,
+        day(14),
+        "record_adherence",
+        order_id=order,
+        doses_taken=12,
+        doses_missed=1,
+        period_start="2026-01-07",
+        period_end="2026-01-19",
+    )
+    story.act(
+        "review",
+        PHARM,
+        day(14.5),
+        "review_plan",
+        outcome="no changes",
+        summary="No interactions of concern.",
+    )
     follow_up_id = next(iter(record.plan.follow_ups))
-    story.act("follow_up_done", PSY, day(20), "complete_follow_up",
-              follow_up_id=follow_up_id, outcome="Feeling better")
+    story.act(
+        "follow_up_done",
+        PSY,
+        day(20),
+        "complete_follow_up",
+        follow_up_id=follow_up_id,
+        outcome="Feeling better",
+    )
     # A late entry: told on day 25 about a headache on day 15.
-    story.act("late_side_effect", THER, day(25), "report_side_effect", order_id=order,
-              effect="headache", severity="moderate", effective_at=day(15))
-    story.act("correct_psychotherapy", THER, day(26), "correct_entry",
-              event_id=story.ids["psychotherapy"], fields={"text": SECRET + " (amended)"},
-              reason="typo")
-    story.act("correct_phq9", THER, day(27), "correct_entry", event_id=story.ids["phq9"],
-              fields={"item_scores": [2, 2, 1, 1, 0, 1, 1, 0, 0]}, reason="misread item 9")
-    story.act("goal_met", PSY, day(40), "change_goal_status", goal_id=record.plan.goals and
-              next(iter(record.plan.goals)), status="met", note="PHQ-9 at 4")
-    story.act("emergency", ON_CALL, day(50), "grant_emergency_access",
-              reason="Crisis call at night")
-    story.act("remove_pharmacist", PSY, day(55), "remove_care_team_member",
-              clinician_id=PHARM.id, reason="Moved to another clinic")
-    story.act("discontinue", PSY, day(60), "discontinue", order_id=order,
-              reason="Remission", taper="50 mg for 2 weeks, then stop")
-    story.act("withdraw", PSY, day(61), "record_consent", scope="treatment",
-              decision="withdrawn")
+    story.act(
+        "late_side_effect",
+        THER,
+        day(25),
+        "report_side_effect",
+        order_id=order,
+        effect="headache",
+        severity="moderate",
+        effective_at=day(15),
+    )
+    story.act(
+        "correct_psychotherapy",
+        THER,
+        day(26),
+        "correct_entry",
+        event_id=story.ids["psychotherapy"],
+        fields={"text": SECRET + " (amended)"},
+        reason="typo",
+    )
+    story.act(
+        "correct_phq9",
+        THER,
+        day(27),
+        "correct_entry",
+        event_id=story.ids["phq9"],
+        fields={"item_scores": [2, 2, 1, 1, 0, 1, 1, 0, 0]},
+        reason="misread item 9",
+    )
+    story.act(
+        "goal_met",
+        PSY,
+        day(40),
+        "change_goal_status",
+        goal_id=record.plan.goals and next(iter(record.plan.goals)),
+        status="met",
+        note="PHQ-9 at 4",
+    )
+    story.act(
+        "emergency", ON_CALL, day(50), "grant_emergency_access", reason="Crisis call at night"
+    )
+    story.act(
+        "remove_pharmacist",
+        PSY,
+        day(55),
+        "remove_care_team_member",
+        clinician_id=PHARM.id,
+        reason="Moved to another clinic",
+    )
+    story.act(
+        "discontinue",
+        PSY,
+        day(60),
+        "discontinue",
+        order_id=order,
+        reason="Remission",
+        taper="50 mg for 2 weeks, then stop",
+    )
+    story.act("withdraw", PSY, day(61), "record_consent", scope="treatment", decision="withdrawn")
     return story
 
 
-def assert_differ_by_events(older: dict[str, Any], newer: dict[str, Any],
-                            event_ids: set[str]) -> None:
+def assert_differ_by_events(
+    older: dict[str, Any], newer: dict[str, Any], event_ids: set[str]
+) -> None:
     """``newer`` is ``older`` plus exactly the events ``event_ids``: one new Provenance per
     event, every new or changed resource a target of one of them, each of them changing
     something, and nothing else different (the envelope aside)."""
@@ -258,14 +476,14 @@ def assert_differ_by_events(older: dict[str, Any], newer: dict[str, Any],
     old, new = by_id(older), by_id(newer)
     assert set(old) <= set(new), "a resource vanished"
     changed = {key for key, resource in new.items() if old.get(key) != resource}
-    fresh = [p for p in of_type(newer, "Provenance")
-             if p["extension"][0]["valueString"] in event_ids]
-    assert {("Provenance", p["id"]) for p in fresh} == {k for k in changed
-                                                        if k[0] == "Provenance"}
-    targeted = {(t["type"], t["reference"].removeprefix("urn:uuid:"))
-                for p in fresh for t in p["target"]}
+    fresh = [
+        p for p in of_type(newer, "Provenance") if p["extension"][0]["valueString"] in event_ids
+    ]
+    assert {("Provenance", p["id"]) for p in fresh} == {k for k in changed if k[0] == "Provenance"}
+    targeted = {
+        (t["type"], t["reference"].removeprefix("urn:uuid:")) for p in fresh for t in p["target"]
+    }
     assert {k for k in changed if k[0] != "Provenance"} <= targeted
     for provenance in fresh:
-        keys = {(t["type"], t["reference"].removeprefix("urn:uuid:"))
-                for t in provenance["target"]}
+        keys = {(t["type"], t["reference"].removeprefix("urn:uuid:")) for t in provenance["target"]}
         assert keys & changed, f"{provenance['activity']['text']} changed nothing"

@@ -57,9 +57,20 @@ class Broker:
         url = f"tcp://127.0.0.1:{self.port}"
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
-                [self.binary, "broker", "--listener-url", url, "--advertised-listener-url", url,
-                 "--storage-engine", "memory://tansu/"],
-                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+                [
+                    self.binary,
+                    "broker",
+                    "--listener-url",
+                    url,
+                    "--advertised-listener-url",
+                    url,
+                    "--storage-engine",
+                    "memory://tansu/",
+                ],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+            )
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -102,14 +113,20 @@ class Raw:
     message: dict[str, Any]
 
 
-def read_topics(bootstrap: str, topics: Iterable[str], *,
-                until: Callable[[list[Raw]], bool], timeout: float = READ_TIMEOUT) -> list[Raw]:
+def read_topics(
+    bootstrap: str,
+    topics: Iterable[str],
+    *,
+    until: Callable[[list[Raw]], bool],
+    timeout: float = READ_TIMEOUT,
+) -> list[Raw]:
     """Every record of the topics from the beginning (by assignment: no group, no join),
     until ``until(records)`` holds or ``timeout`` passes."""
     from kafka import KafkaConsumer, TopicPartition
 
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
-                             isolation_level="read_committed")
+    consumer = KafkaConsumer(
+        bootstrap_servers=bootstrap, enable_auto_commit=False, isolation_level="read_committed"
+    )
     records: list[Raw] = []
     try:
         deadline = time.monotonic() + timeout
@@ -125,33 +142,57 @@ def read_topics(bootstrap: str, topics: Iterable[str], *,
         consumer.seek_to_beginning()
         while not until(records) and time.monotonic() < deadline:
             for batch in consumer.poll(timeout_ms=200).values():
-                records += [Raw(r.topic, r.partition, r.offset, r.key.decode(),
-                                json.loads(r.value)) for r in batch]
+                records += [
+                    Raw(r.topic, r.partition, r.offset, r.key.decode(), json.loads(r.value))
+                    for r in batch
+                ]
     finally:
         consumer.close()
     return records
 
 
-def read_with_confluent(bootstrap: str, topics: Iterable[str], *,
-                        until: Callable[[list[Raw]], bool],
-                        timeout: float = READ_TIMEOUT) -> list[Raw]:
+def read_with_confluent(
+    bootstrap: str,
+    topics: Iterable[str],
+    *,
+    until: Callable[[list[Raw]], bool],
+    timeout: float = READ_TIMEOUT,
+) -> list[Raw]:
     """The same, through librdkafka (``confluent-kafka``): a second, independent client."""
     from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
 
-    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "carelog-test-reader",
-                         "enable.auto.commit": False, "isolation.level": "read_committed"})
+    consumer = Consumer(
+        {
+            "bootstrap.servers": bootstrap,
+            "group.id": "carelog-test-reader",
+            "enable.auto.commit": False,
+            "isolation.level": "read_committed",
+        }
+    )
     records: list[Raw] = []
     try:
         metadata = consumer.list_topics(timeout=10)
-        consumer.assign([TopicPartition(t, p, OFFSET_BEGINNING) for t in topics
-                         for p in metadata.topics[t].partitions])
+        consumer.assign(
+            [
+                TopicPartition(t, p, OFFSET_BEGINNING)
+                for t in topics
+                for p in metadata.topics[t].partitions
+            ]
+        )
         deadline = time.monotonic() + timeout
         while not until(records) and time.monotonic() < deadline:
             for r in consumer.consume(num_messages=500, timeout=0.2):
                 if r.error():
                     continue
-                records.append(Raw(r.topic(), r.partition(), r.offset(), r.key().decode(),
-                                   json.loads(r.value())))
+                records.append(
+                    Raw(
+                        r.topic(),
+                        r.partition(),
+                        r.offset(),
+                        r.key().decode(),
+                        json.loads(r.value()),
+                    )
+                )
     finally:
         consumer.close()
     return records
@@ -176,14 +217,24 @@ class Traffic:
         for n in range(patients):
             ctx = CommandContext(psy)
             pid = carelog.commands.register_patient(
-                ctx, external_id=f"MRN-T{n}-{id(self)}", name=f"Synthetic {n}",
-                birth_date="1980-01-01").patient_id
+                ctx,
+                external_id=f"MRN-T{n}-{id(self)}",
+                name=f"Synthetic {n}",
+                birth_date="1980-01-01",
+            ).patient_id
             for member in (team.therapist, team.pharmacist):
-                carelog.commands.assign_care_team_member(ctx, pid, clinician_id=member.id,
-                                                         role=str(member.role))
+                carelog.commands.assign_care_team_member(
+                    ctx, pid, clinician_id=member.id, role=str(member.role)
+                )
             self.orders[pid] = carelog.commands.prescribe(
-                ctx, pid, drug="sertraline", dose={"amount": 50, "unit": "mg"},
-                frequency="once daily", route="oral", indication="depression").ids["order_id"]
+                ctx,
+                pid,
+                drug="sertraline",
+                dose={"amount": 50, "unit": "mg"},
+                frequency="once daily",
+                route="oral",
+                indication="depression",
+            ).ids["order_id"]
             self.pids.append(pid)
 
     def step(self) -> None:
@@ -194,26 +245,59 @@ class Traffic:
         kind = (step // patients) % 7
         if kind == 0:
             amount = 100 if (step // patients // 7) % 2 == 0 else 50
-            commands.change_dose(CommandContext(team.psychiatrist), pid, order_id=order,
-                                 dose={"amount": amount, "unit": "mg"},
-                                 reason="titration per response")
+            commands.change_dose(
+                CommandContext(team.psychiatrist),
+                pid,
+                order_id=order,
+                dose={"amount": amount, "unit": "mg"},
+                reason="titration per response",
+            )
         elif kind in (1, 2):
             note_kind = "progress" if kind == 1 else "psychotherapy"
-            commands.execute(CommandContext(team.therapist), pid, "add_note", kind=note_kind,
-                             modality="CBT", text=f"{SECRET} {note_kind} {step}")
+            commands.execute(
+                CommandContext(team.therapist),
+                pid,
+                "add_note",
+                kind=note_kind,
+                modality="CBT",
+                text=f"{SECRET} {note_kind} {step}",
+            )
         elif kind == 3:
-            commands.record_assessment(CommandContext(team.therapist), pid, instrument="PHQ-9",
-                                       item_scores=[1, 1, 1, 1, 1, 1, 1, 1, 0])
+            commands.record_assessment(
+                CommandContext(team.therapist),
+                pid,
+                instrument="PHQ-9",
+                item_scores=[1, 1, 1, 1, 1, 1, 1, 1, 0],
+            )
         elif kind == 4:
-            commands.execute(CommandContext(team.pharmacist), pid, "record_adherence",
-                             order_id=order, doses_taken=6, doses_missed=1,
-                             period_start="2026-01-01", period_end="2026-01-07")
+            commands.execute(
+                CommandContext(team.pharmacist),
+                pid,
+                "record_adherence",
+                order_id=order,
+                doses_taken=6,
+                doses_missed=1,
+                period_start="2026-01-01",
+                period_end="2026-01-07",
+            )
         elif kind == 5:
-            commands.execute(CommandContext(team.pharmacist), pid, "report_side_effect",
-                             order_id=order, effect="nausea", severity="mild")
+            commands.execute(
+                CommandContext(team.pharmacist),
+                pid,
+                "report_side_effect",
+                order_id=order,
+                effect="nausea",
+                severity="mild",
+            )
         else:
-            commands.execute(CommandContext(team.psychiatrist), pid, "record_lab_result",
-                             test="weight", value=70.5, unit="kg")
+            commands.execute(
+                CommandContext(team.psychiatrist),
+                pid,
+                "record_lab_result",
+                test="weight",
+                value=70.5,
+                unit="kg",
+            )
         self.steps += 1
 
 

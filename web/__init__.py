@@ -82,15 +82,27 @@ def _register_api(app: Flask) -> None:
     from web import audit, care_team, dashboard, feed, interop, ops, patients, plan
     from web.clinical import BLUEPRINTS
 
-    api = Api(app, spec_kwargs={
-        "info": {"description": "CareLog's public HTTP contract. Bearer tokens come from "
-                                "`carelog users add` or `carelog demo`."},
-        "security": [{"bearerAuth": []}],
-    })
-    api.spec.components.security_scheme(
-        "bearerAuth", {"type": "http", "scheme": "bearer"})
-    for blueprint in (patients.blp, care_team.blp, *BLUEPRINTS, plan.blp, audit.blp,
-                      dashboard.blp, feed.blp, interop.blp):
+    api = Api(
+        app,
+        spec_kwargs={
+            "info": {
+                "description": "CareLog's public HTTP contract. Bearer tokens come from "
+                "`carelog users add` or `carelog demo`."
+            },
+            "security": [{"bearerAuth": []}],
+        },
+    )
+    api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
+    for blueprint in (
+        patients.blp,
+        care_team.blp,
+        *BLUEPRINTS,
+        plan.blp,
+        audit.blp,
+        dashboard.blp,
+        feed.blp,
+        interop.blp,
+    ):
         api.register_blueprint(blueprint)
     app.register_blueprint(ops.blp)
     app.extensions["carelog_api"] = api
@@ -122,13 +134,19 @@ def _request_log(app: Flask) -> None:
 
         response.headers["X-Request-ID"] = request_id()
         actor = getattr(g, "actor", None)
-        logger.info(json.dumps({
-            "request_id": request_id(),
-            "method": request.method,
-            "path": request.path,
-            "status": response.status_code,
-            "ms": round((time.perf_counter() - g.get("started", time.perf_counter())) * 1000, 2),
-            "actor": actor.id if actor else None,
-            "remote": request.remote_addr,
-        }))
+        logger.info(
+            json.dumps(
+                {
+                    "request_id": request_id(),
+                    "method": request.method,
+                    "path": request.path,
+                    "status": response.status_code,
+                    "ms": round(
+                        (time.perf_counter() - g.get("started", time.perf_counter())) * 1000, 2
+                    ),
+                    "actor": actor.id if actor else None,
+                    "remote": request.remote_addr,
+                }
+            )
+        )
         return response

@@ -10,8 +10,12 @@ from web.context import actor, carelog, policy, request_info, wait_for_views
 from web.errors import MalformedError
 from web.schemas.reads import AllAuditQuery, AuditOut, AuditQuery
 
-blp = CareLogBlueprint("audit", __name__, url_prefix="/api/v1",
-                       description="Who did and saw what: events, reads and denied attempts.")
+blp = CareLogBlueprint(
+    "audit",
+    __name__,
+    url_prefix="/api/v1",
+    description="Who did and saw what: events, reads and denied attempts.",
+)
 
 
 def _cursor(args: dict[str, Any]) -> int | None:
@@ -24,8 +28,10 @@ def _cursor(args: dict[str, Any]) -> int | None:
 
 
 def _page(entries: list[dict[str, Any]], next_cursor: Any) -> dict[str, Any]:
-    return {"entries": entries,
-            "next_cursor": str(next_cursor) if next_cursor is not None else None}
+    return {
+        "entries": entries,
+        "next_cursor": str(next_cursor) if next_cursor is not None else None,
+    }
 
 
 @blp.route("/patients/<uuid:pid>/audit", methods=["GET"])
@@ -37,8 +43,13 @@ def patient_audit(args: dict[str, Any], pid: UUID) -> dict[str, Any]:
     policy().read_patient(actor(), str(pid), "audit", request_info())
     wait_for_views(args)
     entries, next_cursor = carelog().views.audit_trail.entries(
-        patient_id=str(pid), action=args.get("action"), since=args.get("since"),
-        until=args.get("until"), after=_cursor(args), limit=args["limit"])
+        patient_id=str(pid),
+        action=args.get("action"),
+        since=args.get("since"),
+        until=args.get("until"),
+        after=_cursor(args),
+        limit=args["limit"],
+    )
     return _page(entries, next_cursor)
 
 
@@ -52,10 +63,21 @@ def all_audit(args: dict[str, Any]) -> dict[str, Any]:
     policy().require_read_kind(who, "audit_all", info)
     wait_for_views(args)
     entries, next_cursor = carelog().views.audit_trail.entries(
-        patient_id=args.get("patient_id"), actor_id=args.get("actor"),
-        action=args.get("action"), since=args.get("since"), until=args.get("until"),
-        after=_cursor(args), limit=args["limit"], order=args["order"])
-    carelog().access_log.record(actor_id=who.id, actor_role=str(who.role),
-                                patient_id=args.get("patient_id"), what="audit",
-                                request_id=info.request_id, source=info.source)
+        patient_id=args.get("patient_id"),
+        actor_id=args.get("actor"),
+        action=args.get("action"),
+        since=args.get("since"),
+        until=args.get("until"),
+        after=_cursor(args),
+        limit=args["limit"],
+        order=args["order"],
+    )
+    carelog().access_log.record(
+        actor_id=who.id,
+        actor_role=str(who.role),
+        patient_id=args.get("patient_id"),
+        what="audit",
+        request_id=info.request_id,
+        source=info.source,
+    )
     return _page(entries, next_cursor)

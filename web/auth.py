@@ -13,8 +13,15 @@ from flask import Flask, g, request
 from web.context import carelog, request_info
 from web.errors import problem
 
-PUBLIC_PREFIXES = ("/healthz", "/readyz", "/openapi.json", "/docs", "/static/", "/login",
-                   "/favicon")
+PUBLIC_PREFIXES = (
+    "/healthz",
+    "/readyz",
+    "/openapi.json",
+    "/docs",
+    "/static/",
+    "/login",
+    "/favicon",
+)
 
 
 def is_public(path: str) -> bool:
@@ -40,10 +47,16 @@ def init_app(app: Flask) -> None:
                 info = request_info()
                 access_log = getattr(carelog(), "access_log", None)
                 if access_log is not None and known is not None:
-                    access_log.record(actor_id=known.id, actor_role=str(known.role),
-                                      patient_id=None, what="authenticate",
-                                      request_id=info.request_id, source=info.source,
-                                      allowed=False, reason="bad or revoked token")
+                    access_log.record(
+                        actor_id=known.id,
+                        actor_role=str(known.role),
+                        patient_id=None,
+                        what="authenticate",
+                        request_id=info.request_id,
+                        source=info.source,
+                        allowed=False,
+                        reason="bad or revoked token",
+                    )
             return _unauthenticated("The token is not valid.")
         g.actor = member.actor
         return None

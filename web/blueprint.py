@@ -34,9 +34,12 @@ class CareLogBlueprint(Blueprint):  # type: ignore[misc]
 
         def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
             for code in sorted({401, 403, *codes}):
-                view = self.alt_response(code, schema=ProblemSchema,
-                                         description=descriptions.get(code, "Error"),
-                                         content_type="application/problem+json")(view)
+                view = self.alt_response(
+                    code,
+                    schema=ProblemSchema,
+                    description=descriptions.get(code, "Error"),
+                    content_type="application/problem+json",
+                )(view)
             return view
 
         return decorate

@@ -13,8 +13,12 @@ from web.schemas.common import WriteResultSchema
 from web.schemas.requests import CareTeamMemberIn, ReasonIn
 from web.writes import write
 
-blp = CareLogBlueprint("care_team", __name__, url_prefix="/api/v1/patients",
-                       description="Who is on a patient's care team.")
+blp = CareLogBlueprint(
+    "care_team",
+    __name__,
+    url_prefix="/api/v1/patients",
+    description="Who is on a patient's care team.",
+)
 
 
 @blp.route("/<uuid:pid>/care-team", methods=["POST"])
@@ -23,8 +27,13 @@ blp = CareLogBlueprint("care_team", __name__, url_prefix="/api/v1/patients",
 @blp.errors(400, 404, 412, 422)
 def assign(data: dict[str, Any], pid: UUID) -> Response:
     """Add a clinician to the care team."""
-    return write("care_team", str(pid), lambda ctx, v: carelog().commands.assign_care_team_member(
-        ctx, str(pid), expected_version=v, **data))
+    return write(
+        "care_team",
+        str(pid),
+        lambda ctx, v: carelog().commands.assign_care_team_member(
+            ctx, str(pid), expected_version=v, **data
+        ),
+    )
 
 
 @blp.route("/<uuid:pid>/care-team/<string:cid>/removal", methods=["POST"])
@@ -33,5 +42,10 @@ def assign(data: dict[str, Any], pid: UUID) -> Response:
 @blp.errors(400, 404, 412, 422)
 def remove(data: dict[str, Any], pid: UUID, cid: str) -> Response:
     """Remove a clinician from the care team, with the reason."""
-    return write("care_team", str(pid), lambda ctx, v: carelog().commands.execute(
-        ctx, str(pid), "remove_care_team_member", expected_version=v, clinician_id=cid, **data))
+    return write(
+        "care_team",
+        str(pid),
+        lambda ctx, v: carelog().commands.execute(
+            ctx, str(pid), "remove_care_team_member", expected_version=v, clinician_id=cid, **data
+        ),
+    )

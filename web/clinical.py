@@ -21,100 +21,232 @@ def _blueprint(name: str, description: str) -> CareLogBlueprint:
     return CareLogBlueprint(name, __name__, url_prefix=PREFIX, description=description)
 
 
-def _assessment(ctx: CommandContext, pid: str, version: int | None,
-                fields: dict[str, Any]) -> WriteResult:
+def _assessment(
+    ctx: CommandContext, pid: str, version: int | None, fields: dict[str, Any]
+) -> WriteResult:
     return carelog().commands.record_assessment(ctx, pid, expected_version=version, **fields)
 
 
-def _prescribe(ctx: CommandContext, pid: str, version: int | None,
-               fields: dict[str, Any]) -> WriteResult:
+def _prescribe(
+    ctx: CommandContext, pid: str, version: int | None, fields: dict[str, Any]
+) -> WriteResult:
     return carelog().commands.prescribe(ctx, pid, expected_version=version, **fields)
 
 
-def _change_dose(ctx: CommandContext, pid: str, version: int | None,
-                 fields: dict[str, Any]) -> WriteResult:
+def _change_dose(
+    ctx: CommandContext, pid: str, version: int | None, fields: dict[str, Any]
+) -> WriteResult:
     return carelog().commands.change_dose(ctx, pid, expected_version=version, **fields)
 
 
-def _discontinue(ctx: CommandContext, pid: str, version: int | None,
-                 fields: dict[str, Any]) -> WriteResult:
+def _discontinue(
+    ctx: CommandContext, pid: str, version: int | None, fields: dict[str, Any]
+) -> WriteResult:
     override = fields.pop("override_reason", None)
-    return carelog().commands.execute(ctx, pid, "discontinue", expected_version=version,
-                                      override_reason=override, **fields)
+    return carelog().commands.execute(
+        ctx, pid, "discontinue", expected_version=version, override_reason=override, **fields
+    )
 
 
 def _correction(data: dict[str, Any], path: dict[str, str]) -> dict[str, Any]:
-    return {"event_id": data["event_id"], "fields": data["corrected_fields"],
-            "reason": data["reason"]}
+    return {
+        "event_id": data["event_id"],
+        "fields": data["corrected_fields"],
+        "reason": data["reason"],
+    }
 
 
 consents = _blueprint("consents", "The patient's consent decisions.")
-add_write(consents, f"{P}/consents", rq.ConsentIn, endpoint="record_consent", what="consent",
-          handler=command("record_consent"), summary="Record a consent decision.")
+add_write(
+    consents,
+    f"{P}/consents",
+    rq.ConsentIn,
+    endpoint="record_consent",
+    what="consent",
+    handler=command("record_consent"),
+    summary="Record a consent decision.",
+)
 
 assessments = _blueprint("assessments", "PHQ-9, GAD-7 and clinical assessments, scored here.")
-add_write(assessments, f"{P}/assessments", rq.AssessmentIn, endpoint="record_assessment",
-          what="assessment", handler=_assessment,
-          summary="Record an assessment; returns its total, severity band and any alerts.")
+add_write(
+    assessments,
+    f"{P}/assessments",
+    rq.AssessmentIn,
+    endpoint="record_assessment",
+    what="assessment",
+    handler=_assessment,
+    summary="Record an assessment; returns its total, severity band and any alerts.",
+)
 
 medications = _blueprint("medications", "Prescriptions, dose changes and discontinuations.")
-add_write(medications, f"{P}/medications", rq.MedicationIn, endpoint="prescribe",
-          what="medication", handler=_prescribe,
-          summary="Prescribe; contraindicated combinations need override_reason.")
-add_write(medications, f"{P}/medications/<string:order_id>/dose-changes", rq.DoseChangeIn,
-          endpoint="change_dose", what="medication", handler=_change_dose,
-          summary="Change the dose of an active order (schedules a check-in).")
-add_write(medications, f"{P}/medications/<string:order_id>/discontinuation",
-          rq.DiscontinuationIn, endpoint="discontinue", what="medication",
-          handler=_discontinue, summary="Stop an active order, with a taper where needed.")
-add_write(medications, f"{P}/adherence", rq.AdherenceIn, endpoint="record_adherence",
-          what="adherence", handler=command("record_adherence"),
-          prepare=dates_to_iso("period_start", "period_end"),
-          summary="Report doses taken and missed over a period.")
+add_write(
+    medications,
+    f"{P}/medications",
+    rq.MedicationIn,
+    endpoint="prescribe",
+    what="medication",
+    handler=_prescribe,
+    summary="Prescribe; contraindicated combinations need override_reason.",
+)
+add_write(
+    medications,
+    f"{P}/medications/<string:order_id>/dose-changes",
+    rq.DoseChangeIn,
+    endpoint="change_dose",
+    what="medication",
+    handler=_change_dose,
+    summary="Change the dose of an active order (schedules a check-in).",
+)
+add_write(
+    medications,
+    f"{P}/medications/<string:order_id>/discontinuation",
+    rq.DiscontinuationIn,
+    endpoint="discontinue",
+    what="medication",
+    handler=_discontinue,
+    summary="Stop an active order, with a taper where needed.",
+)
+add_write(
+    medications,
+    f"{P}/adherence",
+    rq.AdherenceIn,
+    endpoint="record_adherence",
+    what="adherence",
+    handler=command("record_adherence"),
+    prepare=dates_to_iso("period_start", "period_end"),
+    summary="Report doses taken and missed over a period.",
+)
 
 side_effects = _blueprint("side_effects", "Side effects seen or reported.")
-add_write(side_effects, f"{P}/side-effects", rq.SideEffectIn, endpoint="report_side_effect",
-          what="side_effect", handler=command("report_side_effect"),
-          summary="Report a side effect.")
+add_write(
+    side_effects,
+    f"{P}/side-effects",
+    rq.SideEffectIn,
+    endpoint="report_side_effect",
+    what="side_effect",
+    handler=command("report_side_effect"),
+    summary="Report a side effect.",
+)
 
 notes = _blueprint("notes", "Progress notes and psychotherapy notes (author-only text).")
-add_write(notes, f"{P}/notes", rq.NoteIn, endpoint="add_note", what="progress_note",
-          handler=command("add_note"), summary="Add a progress or psychotherapy note.")
+add_write(
+    notes,
+    f"{P}/notes",
+    rq.NoteIn,
+    endpoint="add_note",
+    what="progress_note",
+    handler=command("add_note"),
+    summary="Add a progress or psychotherapy note.",
+)
 
 follow_ups = _blueprint("follow_ups", "Check-ins that fall due.")
-add_write(follow_ups, f"{P}/follow-ups", rq.FollowUpIn, endpoint="schedule_follow_up",
-          what="follow_up", handler=command("schedule_follow_up"),
-          summary="Schedule a follow-up.")
-add_write(follow_ups, f"{P}/follow-ups/<string:follow_up_id>/completion", rq.CompletionIn,
-          endpoint="complete_follow_up", what="follow_up",
-          handler=command("complete_follow_up"), summary="Complete a follow-up.")
+add_write(
+    follow_ups,
+    f"{P}/follow-ups",
+    rq.FollowUpIn,
+    endpoint="schedule_follow_up",
+    what="follow_up",
+    handler=command("schedule_follow_up"),
+    summary="Schedule a follow-up.",
+)
+add_write(
+    follow_ups,
+    f"{P}/follow-ups/<string:follow_up_id>/completion",
+    rq.CompletionIn,
+    endpoint="complete_follow_up",
+    what="follow_up",
+    handler=command("complete_follow_up"),
+    summary="Complete a follow-up.",
+)
 
 alerts = _blueprint("alerts", "Safety alerts and their review.")
-add_write(alerts, f"{P}/alerts/<string:alert_id>/resolution", rq.ResolutionIn,
-          endpoint="resolve_alert", what="alert_resolution", handler=command("resolve_alert"),
-          summary="Acknowledge, override (with a reason) or mark changed.")
+add_write(
+    alerts,
+    f"{P}/alerts/<string:alert_id>/resolution",
+    rq.ResolutionIn,
+    endpoint="resolve_alert",
+    what="alert_resolution",
+    handler=command("resolve_alert"),
+    summary="Acknowledge, override (with a reason) or mark changed.",
+)
 
 corrections = _blueprint("corrections", "Corrections of earlier entries (the original stays).")
-add_write(corrections, f"{P}/corrections", rq.CorrectionIn, endpoint="correct_entry",
-          what="correction", handler=command("correct_entry"), prepare=_correction,
-          summary="Correct fields of an earlier entry you made.")
+add_write(
+    corrections,
+    f"{P}/corrections",
+    rq.CorrectionIn,
+    endpoint="correct_entry",
+    what="correction",
+    handler=command("correct_entry"),
+    prepare=_correction,
+    summary="Correct fields of an earlier entry you made.",
+)
 
 care = _blueprint("care", "Education, labs, clinical facts, goals and plan reviews.")
-add_write(care, f"{P}/education", rq.EducationIn, endpoint="record_education",
-          what="education", handler=command("record_education"), summary="Record education.")
-add_write(care, f"{P}/labs", rq.LabResultIn, endpoint="record_lab_result", what="lab_result",
-          handler=command("record_lab_result"),
-          summary="Record a lab result or measurement (satisfies monitoring items).")
-add_write(care, f"{P}/facts", rq.FactIn, endpoint="record_fact", what="clinical_fact",
-          handler=command("record_fact"), summary="Record a clinical fact the rules read.")
-add_write(care, f"{P}/goals", rq.GoalIn, endpoint="set_goal", what="goal",
-          handler=command("set_goal"), prepare=dates_to_iso("due_date"),
-          summary="Set a treatment goal.")
-add_write(care, f"{P}/goals/<string:goal_id>/status", rq.GoalStatusIn,
-          endpoint="change_goal_status", what="goal", handler=command("change_goal_status"),
-          summary="Change a goal's status.")
-add_write(care, f"{P}/reviews", rq.ReviewIn, endpoint="review_plan", what="plan_review",
-          handler=command("review_plan"), summary="Record a plan (medication) review.")
+add_write(
+    care,
+    f"{P}/education",
+    rq.EducationIn,
+    endpoint="record_education",
+    what="education",
+    handler=command("record_education"),
+    summary="Record education.",
+)
+add_write(
+    care,
+    f"{P}/labs",
+    rq.LabResultIn,
+    endpoint="record_lab_result",
+    what="lab_result",
+    handler=command("record_lab_result"),
+    summary="Record a lab result or measurement (satisfies monitoring items).",
+)
+add_write(
+    care,
+    f"{P}/facts",
+    rq.FactIn,
+    endpoint="record_fact",
+    what="clinical_fact",
+    handler=command("record_fact"),
+    summary="Record a clinical fact the rules read.",
+)
+add_write(
+    care,
+    f"{P}/goals",
+    rq.GoalIn,
+    endpoint="set_goal",
+    what="goal",
+    handler=command("set_goal"),
+    prepare=dates_to_iso("due_date"),
+    summary="Set a treatment goal.",
+)
+add_write(
+    care,
+    f"{P}/goals/<string:goal_id>/status",
+    rq.GoalStatusIn,
+    endpoint="change_goal_status",
+    what="goal",
+    handler=command("change_goal_status"),
+    summary="Change a goal's status.",
+)
+add_write(
+    care,
+    f"{P}/reviews",
+    rq.ReviewIn,
+    endpoint="review_plan",
+    what="plan_review",
+    handler=command("review_plan"),
+    summary="Record a plan (medication) review.",
+)
 
-BLUEPRINTS = (consents, assessments, medications, side_effects, notes, follow_ups, alerts,
-              corrections, care)
+BLUEPRINTS = (
+    consents,
+    assessments,
+    medications,
+    side_effects,
+    notes,
+    follow_ups,
+    alerts,
+    corrections,
+    care,
+)

@@ -58,7 +58,8 @@ def wait_for_views(args: dict[str, Any]) -> None:
     views = getattr(carelog(), "views", None)
     if views is not None and not views.wait_for(position, timeout=2.0):
         raise ViewsNotReadyError(
-            f"The views have not reached position {position} yet; retry shortly.")
+            f"The views have not reached position {position} yet; retry shortly."
+        )
 
 
 def not_ready_response(exc: ViewsNotReadyError) -> Any:

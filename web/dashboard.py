@@ -8,8 +8,12 @@ from web.blueprint import CareLogBlueprint
 from web.context import actor, carelog, policy, request_info, wait_for_views
 from web.schemas.reads import DashboardOut, DashboardQuery
 
-blp = CareLogBlueprint("dashboard", __name__, url_prefix="/api/v1",
-                       description="Each clinician's patients, most urgent first.")
+blp = CareLogBlueprint(
+    "dashboard",
+    __name__,
+    url_prefix="/api/v1",
+    description="Each clinician's patients, most urgent first.",
+)
 
 
 @blp.route("/dashboard", methods=["GET"])
@@ -25,7 +29,12 @@ def dashboard(args: dict[str, Any]) -> dict[str, Any]:
     kinds = [k.strip() for k in (args.get("kinds") or "").split(",") if k.strip()] or None
     board = carelog().views.team_dashboard.for_clinician(who.id, kinds=kinds)
     for row in board["patients"]:
-        carelog().access_log.record(actor_id=who.id, actor_role=str(who.role),
-                                    patient_id=row["patient_id"], what="dashboard",
-                                    request_id=info.request_id, source=info.source)
+        carelog().access_log.record(
+            actor_id=who.id,
+            actor_role=str(who.role),
+            patient_id=row["patient_id"],
+            what="dashboard",
+            request_id=info.request_id,
+            source=info.source,
+        )
     return {**board, "role": str(who.role)}

@@ -40,14 +40,28 @@ STATUS_OF: list[tuple[type[CareLogError], int, str]] = [
     (InvalidInputError, 422, "Clinically or logically invalid"),
     (CareLogError, 422, "Refused"),
 ]
-TITLES = {400: "Malformed request", 401: "Not authenticated", 403: "Forbidden",
-          404: "Not found", 405: "Method not allowed", 409: "Already exists",
-          412: "The record has changed", 415: "Unsupported media type",
-          422: "Clinically or logically invalid", 503: "Not ready", 500: "Internal error"}
+TITLES = {
+    400: "Malformed request",
+    401: "Not authenticated",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Already exists",
+    412: "The record has changed",
+    415: "Unsupported media type",
+    422: "Clinically or logically invalid",
+    503: "Not ready",
+    500: "Internal error",
+}
 
 
-def problem(status: int, detail: str, errors: dict[str, Any] | None = None,
-            title: str | None = None, **extra: Any) -> Response:
+def problem(
+    status: int,
+    detail: str,
+    errors: dict[str, Any] | None = None,
+    title: str | None = None,
+    **extra: Any,
+) -> Response:
     body: dict[str, Any] = {
         "type": f"https://carelog.invalid/problems/{status}",
         "title": title or TITLES.get(status, "Error"),
@@ -73,8 +87,15 @@ def domain_problem(exc: CareLogError) -> Response:
 
 def _flatten(messages: Any) -> dict[str, list[str]]:
     """webargs nests messages by location ({"json": {...}}); clients want {field: [..]}."""
-    if isinstance(messages, dict) and set(messages) <= {"json", "query", "headers", "form",
-                                                       "files", "view_args", "querystring"}:
+    if isinstance(messages, dict) and set(messages) <= {
+        "json",
+        "query",
+        "headers",
+        "form",
+        "files",
+        "view_args",
+        "querystring",
+    }:
         merged: dict[str, Any] = {}
         for part in messages.values():
             merged.update(part if isinstance(part, dict) else {"_schema": part})
@@ -105,10 +126,13 @@ def register_error_handlers(app: Flask) -> None:
         data = getattr(exc, "data", None) or {}
         messages = data.get("messages") if isinstance(data, dict) else None
         errors = _flatten(messages) if messages else None
-        detail = "Some fields are missing or malformed." if errors else (
-            exc.description or TITLES.get(status, "Error"))
+        detail = (
+            "Some fields are missing or malformed."
+            if errors
+            else (exc.description or TITLES.get(status, "Error"))
+        )
         response = problem(status, detail, errors)
-        for header, value in (exc.get_headers() or []):
+        for header, value in exc.get_headers() or []:
             if header.lower() not in {"content-type", "content-length"}:
                 response.headers[header] = value
         return response

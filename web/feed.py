@@ -19,8 +19,9 @@ from web.context import actor, carelog, policy, request_info
 from web.errors import MalformedError
 from web.schemas.reads import FeedOut, FeedQuery
 
-blp = CareLogBlueprint("feed", __name__, url_prefix="/api/v1",
-                       description="Plan changes as CloudEvents 1.0, by role.")
+blp = CareLogBlueprint(
+    "feed", __name__, url_prefix="/api/v1", description="Plan changes as CloudEvents 1.0, by role."
+)
 HEARTBEAT_SECONDS = 15.0
 
 
@@ -28,11 +29,17 @@ def _patient_ids(instance: CareLog, who: Actor) -> set[str]:
     return {p["patient_id"] for p in instance.views.current_plan.patients_for(who.id)}
 
 
-def _record_delivery(instance: CareLog, who: Actor, info: RequestInfo,
-                     item: dict[str, Any]) -> None:
-    instance.access_log.record(actor_id=who.id, actor_role=str(who.role),
-                               patient_id=item.get("subject"), what=f"feed:{item.get('type')}",
-                               request_id=info.request_id, source=info.source)
+def _record_delivery(
+    instance: CareLog, who: Actor, info: RequestInfo, item: dict[str, Any]
+) -> None:
+    instance.access_log.record(
+        actor_id=who.id,
+        actor_role=str(who.role),
+        patient_id=item.get("subject"),
+        what=f"feed:{item.get('type')}",
+        request_id=info.request_id,
+        source=info.source,
+    )
 
 
 @blp.route("/feed", methods=["GET"])
@@ -44,17 +51,23 @@ def feed(args: dict[str, Any]) -> dict[str, Any]:
     who, info = actor(), request_info()
     policy().require_read_kind(who, "feed", info)
     instance = carelog()
-    items, next_after = instance.feed.page(role=str(who.role),
-                                           patient_ids=_patient_ids(instance, who),
-                                           after=args["after"], limit=args["limit"])
+    items, next_after = instance.feed.page(
+        role=str(who.role),
+        patient_ids=_patient_ids(instance, who),
+        after=args["after"],
+        limit=args["limit"],
+    )
     for item in items:
         _record_delivery(instance, who, info, item)
     return {"items": items, "next_after": next_after}
 
 
 @blp.route("/feed/stream", methods=["GET"])
-@blp.response(200, description="text/event-stream of CloudEvents; resume with Last-Event-ID",
-              content_type="text/event-stream")
+@blp.response(
+    200,
+    description="text/event-stream of CloudEvents; resume with Last-Event-ID",
+    content_type="text/event-stream",
+)
 @blp.errors(400)
 def stream() -> Response:
     """Live server-sent events (``id`` = log position, heartbeats as comments)."""
@@ -70,8 +83,11 @@ def stream() -> Response:
         yield "retry: 1000\n\n"
         try:
             for item in instance.feed.follow(
-                role=str(who.role), patient_ids_fn=lambda: _patient_ids(instance, who),
-                after=int(last), stop=stop, heartbeat=HEARTBEAT_SECONDS,
+                role=str(who.role),
+                patient_ids_fn=lambda: _patient_ids(instance, who),
+                after=int(last),
+                stop=stop,
+                heartbeat=HEARTBEAT_SECONDS,
             ):
                 if item is None:
                     yield ": heartbeat\n\n"

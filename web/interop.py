@@ -14,8 +14,12 @@ from web.blueprint import CareLogBlueprint
 from web.context import actor, carelog, policy, request_info
 from web.schemas.reads import PlanQuery
 
-blp = CareLogBlueprint("interop", __name__, url_prefix="/api/v1/patients",
-                       description="FHIR R4 exports under both clocks; right of access.")
+blp = CareLogBlueprint(
+    "interop",
+    __name__,
+    url_prefix="/api/v1/patients",
+    description="FHIR R4 exports under both clocks; right of access.",
+)
 
 
 class BundleOut(Schema):
@@ -56,9 +60,12 @@ def fhir_bundle(args: dict[str, Any], pid: UUID) -> Response:
     who = actor()
     policy().read_patient(who, str(pid), "fhir", request_info())
     bundle = build_bundle(
-        carelog().history, str(pid), as_of=args.get("as_of"),
+        carelog().history,
+        str(pid),
+        as_of=args.get("as_of"),
         effective_at=args.get("effective_at"),
-        include_progress_notes=policy().may_read_note_text(who, {"kind": "progress"}))
+        include_progress_notes=policy().may_read_note_text(who, {"kind": "progress"}),
+    )
     return _json(bundle, "application/fhir+json")
 
 

@@ -31,43 +31,59 @@ class StoreCollector(Collector):
 
     def collect(self) -> Iterator[Any]:
         head = self.carelog.app.recorder.max_notification_id() or 0
-        yield GaugeMetricFamily("carelog_log_head_position", "Last position in the log",
-                                value=head)
-        lag = GaugeMetricFamily("carelog_view_lag_events", "Events a view is behind",
-                                labels=["view"])
-        stuck = GaugeMetricFamily("carelog_quarantined_events",
-                                  "Events a view has quarantined", labels=["view"])
+        yield GaugeMetricFamily("carelog_log_head_position", "Last position in the log", value=head)
+        lag = GaugeMetricFamily(
+            "carelog_view_lag_events", "Events a view is behind", labels=["view"]
+        )
+        stuck = GaugeMetricFamily(
+            "carelog_quarantined_events", "Events a view has quarantined", labels=["view"]
+        )
         for view in self.carelog.views.status():
             lag.add_metric([view["name"]], view.get("lag_events", 0))
             stuck.add_metric([view["name"]], len(view.get("quarantined") or []))
         yield lag
         yield stuck
-        relay = GaugeMetricFamily("carelog_relay_lag_events",
-                                  "Events not yet acknowledged by Kafka", labels=["relay"])
+        relay = GaugeMetricFamily(
+            "carelog_relay_lag_events", "Events not yet acknowledged by Kafka", labels=["relay"]
+        )
         if self.carelog.db.table_exists("relay_tracking"):
             for row in self.carelog.db.query("SELECT name, last_position FROM relay_tracking"):
                 relay.add_metric([row["name"]], max(head - int(row["last_position"]), 0))
         yield relay
         committer = self.carelog.app.committer
         if committer is not None:
-            yield GaugeMetricFamily("carelog_group_commit_batches",
-                                    "Transactions the group committer ran",
-                                    value=committer.batches)
-            yield GaugeMetricFamily("carelog_group_commit_commands",
-                                    "Commands saved through group commit",
-                                    value=committer.batched_commands)
-            yield GaugeMetricFamily("carelog_group_commit_last_batch_size",
-                                    "Commands in the last shared transaction",
-                                    value=committer.last_batch_size)
+            yield GaugeMetricFamily(
+                "carelog_group_commit_batches",
+                "Transactions the group committer ran",
+                value=committer.batches,
+            )
+            yield GaugeMetricFamily(
+                "carelog_group_commit_commands",
+                "Commands saved through group commit",
+                value=committer.batched_commands,
+            )
+            yield GaugeMetricFamily(
+                "carelog_group_commit_last_batch_size",
+                "Commands in the last shared transaction",
+                value=committer.last_batch_size,
+            )
 
 
 def init_app(app: Flask, carelog: CareLog) -> None:
     registry = CollectorRegistry()
-    latency = Histogram("carelog_http_request_seconds", "HTTP request latency",
-                        ["method", "endpoint", "status"], buckets=LATENCY_BUCKETS,
-                        registry=registry)
-    writes = Histogram("carelog_write_events", "Events a successful write recorded",
-                       buckets=(1, 2, 3, 5, 8, 13), registry=registry)
+    latency = Histogram(
+        "carelog_http_request_seconds",
+        "HTTP request latency",
+        ["method", "endpoint", "status"],
+        buckets=LATENCY_BUCKETS,
+        registry=registry,
+    )
+    writes = Histogram(
+        "carelog_write_events",
+        "Events a successful write recorded",
+        buckets=(1, 2, 3, 5, 8, 13),
+        registry=registry,
+    )
     registry.register(StoreCollector(carelog))
 
     @app.before_request
@@ -80,7 +96,8 @@ def init_app(app: Flask, carelog: CareLog) -> None:
         if started is not None:
             endpoint = request.url_rule.rule if request.url_rule else "unmatched"
             latency.labels(request.method, endpoint, str(response.status_code)).observe(
-                time.perf_counter() - started)
+                time.perf_counter() - started
+            )
             if request.method == "POST" and response.status_code == 201 and response.is_json:
                 body = response.get_json(silent=True) or {}
                 if "position" in body and "last_position" in body:

@@ -14,8 +14,12 @@ from web.schemas.reads import PatientsOut, ReadQuery
 from web.schemas.requests import PatientIn, ReasonIn
 from web.writes import write
 
-blp = CareLogBlueprint("patients", __name__, url_prefix="/api/v1/patients",
-                       description="Patient registration and the patients a caller may see.")
+blp = CareLogBlueprint(
+    "patients",
+    __name__,
+    url_prefix="/api/v1/patients",
+    description="Patient registration and the patients a caller may see.",
+)
 
 
 @blp.route("", methods=["POST"])
@@ -25,8 +29,9 @@ blp = CareLogBlueprint("patients", __name__, url_prefix="/api/v1/patients",
 def register(data: dict[str, Any]) -> Response:
     """Register a patient; the caller joins the care team."""
     fields = {**data, "birth_date": data["birth_date"].isoformat()}
-    return write("register_patient", None,
-                 lambda ctx, _v: carelog().commands.register_patient(ctx, **fields))
+    return write(
+        "register_patient", None, lambda ctx, _v: carelog().commands.register_patient(ctx, **fields)
+    )
 
 
 @blp.route("", methods=["GET"])
@@ -41,9 +46,14 @@ def list_patients(args: dict[str, Any]) -> dict[str, Any]:
     view = carelog().views.current_plan
     patients = view.all_patients() if str(who.role) == "auditor" else view.patients_for(who.id)
     for patient in patients:
-        carelog().access_log.record(actor_id=who.id, actor_role=str(who.role),
-                                    patient_id=patient["patient_id"], what="patients",
-                                    request_id=info.request_id, source=info.source)
+        carelog().access_log.record(
+            actor_id=who.id,
+            actor_role=str(who.role),
+            patient_id=patient["patient_id"],
+            what="patients",
+            request_id=info.request_id,
+            source=info.source,
+        )
     return {"patients": patients}
 
 
@@ -53,5 +63,10 @@ def list_patients(args: dict[str, Any]) -> dict[str, Any]:
 @blp.errors(400, 404, 422)
 def emergency_access(data: dict[str, Any], pid: UUID) -> Response:
     """Break the glass: four hours' access with a stated reason, flagged for review."""
-    return write("emergency_access", str(pid), lambda ctx, v: carelog().commands.execute(
-        ctx, str(pid), "grant_emergency_access", expected_version=v, **data))
+    return write(
+        "emergency_access",
+        str(pid),
+        lambda ctx, v: carelog().commands.execute(
+            ctx, str(pid), "grant_emergency_access", expected_version=v, **data
+        ),
+    )

@@ -14,8 +14,12 @@ from web.context import actor, carelog, policy, request_info, wait_for_views
 from web.errors import MalformedError
 from web.schemas.reads import HistoryOut, HistoryQuery, PlanOut, PlanQuery
 
-blp = CareLogBlueprint("plan", __name__, url_prefix="/api/v1/patients",
-                       description="The plan under both clocks, and the full history.")
+blp = CareLogBlueprint(
+    "plan",
+    __name__,
+    url_prefix="/api/v1/patients",
+    description="The plan under both clocks, and the full history.",
+)
 
 
 @blp.route("/<uuid:pid>/plan", methods=["GET"])
@@ -59,13 +63,18 @@ def get_history(args: dict[str, Any], pid: UUID) -> dict[str, Any]:
         raise MalformedError("Unknown cursor: use next_cursor from a previous page.", "cursor")
     types = [t.strip() for t in (args.get("type") or "").split(",") if t.strip()]
     events, next_version = carelog().history.timeline(
-        str(pid), since=args.get("since"), until=args.get("until"), types=types,
-        after_version=int(cursor or 0), limit=args["limit"], clock=args["clock"])
+        str(pid),
+        since=args.get("since"),
+        until=args.get("until"),
+        types=types,
+        after_version=int(cursor or 0),
+        limit=args["limit"],
+        clock=args["clock"],
+    )
     restricted = restricted_note_ids(access.record.plan, who)
     shown = []
     for event in events:
         event = redact_event(event, restricted)
         event["late_entry"] = (event["recorded_at"] - event["effective_at"]).total_seconds() > 3600
         shown.append(event)
-    return {"events": shown,
-            "next_cursor": str(next_version) if next_version is not None else None}
+    return {"events": shown, "next_cursor": str(next_version) if next_version is not None else None}

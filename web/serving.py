@@ -17,8 +17,11 @@ def serve(carelog: CareLog, *, host: str, port: int, workers: int = 0) -> int:
     from web import create_app
 
     app = create_app(carelog=carelog)
-    print(f"CareLog API on http://{host}:{port}  (docs: http://{host}:{port}/docs)",
-          file=sys.stderr, flush=True)
+    print(
+        f"CareLog API on http://{host}:{port}  (docs: http://{host}:{port}/docs)",
+        file=sys.stderr,
+        flush=True,
+    )
     try:
         run_simple(host, port, app, threaded=True, use_reloader=False)
     finally:

@@ -23,24 +23,33 @@ Handler = Callable[[CommandContext, str, int | None, dict[str, Any]], WriteResul
 def command(name: str) -> Handler:
     """A handler running one generic command of ``services.commands``."""
 
-    def run(ctx: CommandContext, pid: str, version: int | None,
-            fields: dict[str, Any]) -> WriteResult:
+    def run(
+        ctx: CommandContext, pid: str, version: int | None, fields: dict[str, Any]
+    ) -> WriteResult:
         return carelog().commands.execute(ctx, pid, name, expected_version=version, **fields)
 
     return run
 
 
-def add_write(blp: CareLogBlueprint, rule: str, schema: type, *, endpoint: str, what: str,
-              handler: Handler, summary: str,
-              prepare: Callable[[dict[str, Any], dict[str, str]], dict[str, Any]] | None = None
-              ) -> None:
+def add_write(
+    blp: CareLogBlueprint,
+    rule: str,
+    schema: type,
+    *,
+    endpoint: str,
+    what: str,
+    handler: Handler,
+    summary: str,
+    prepare: Callable[[dict[str, Any], dict[str, str]], dict[str, Any]] | None = None,
+) -> None:
     """Register ``POST rule`` on ``blp``: parse ``schema``, authorize ``what``, run ``handler``."""
 
     def view(data: dict[str, Any], pid: UUID, **path: str) -> Response:
         fields = prepare(data, path) if prepare else {**data, **path}
         patient_id = str(pid)
-        return write(what, patient_id,
-                     lambda ctx, version: handler(ctx, patient_id, version, fields))
+        return write(
+            what, patient_id, lambda ctx, version: handler(ctx, patient_id, version, fields)
+        )
 
     view.__name__ = endpoint
     view.__doc__ = summary

@@ -40,8 +40,9 @@ def idempotency() -> IdempotencyStore:
     return store
 
 
-def write(what: str, patient_id: str | None,
-          run: Callable[[CommandContext, int | None], WriteResult]) -> Response:
+def write(
+    what: str, patient_id: str | None, run: Callable[[CommandContext, int | None], WriteResult]
+) -> Response:
     """Run one write with CareLog's HTTP conventions."""
     who = actor()
     info = request_info()
@@ -51,8 +52,7 @@ def write(what: str, patient_id: str | None,
     store = idempotency() if key else None
     if store is not None and key is not None:
         if len(key) > 255:
-            raise InvalidInputError("Idempotency-Key is at most 255 characters.",
-                                    "Idempotency-Key")
+            raise InvalidInputError("Idempotency-Key is at most 255 characters.", "Idempotency-Key")
         fingerprint = store.fingerprint(request.method, request.path, request.get_data())
         stored = store.claim(who.id, key, fingerprint)
         if stored is not None:
@@ -66,8 +66,11 @@ def write(what: str, patient_id: str | None,
     except BaseException:
         _release(store, who.id, key)
         raise
-    response = StoredResponse(201, json.loads(json.dumps(result.as_dict(), default=_json)),
-                              {"ETag": f'"{result.version}"'})
+    response = StoredResponse(
+        201,
+        json.loads(json.dumps(result.as_dict(), default=_json)),
+        {"ETag": f'"{result.version}"'},
+    )
     if store is not None and key is not None:
         store.store(who.id, key, response)
     return _respond(response, replayed=False)

@@ -61,10 +61,15 @@ def _scored(sel: Selection, a: dict[str, Any], spec: Instrument) -> list[dict[st
         "author": practitioner_ref(a["actor"]["id"]),
         "source": patient_ref(sel),
         "item": [
-            *({"linkId": code, "text": text, "answer": [{"valueCoding": answer_coding(score)}]}
-              for code, text, score in items),
-            {"linkId": spec.total_loinc, "text": f"{spec.name} total score",
-             "answer": [{"valueInteger": a["total"]}]},
+            *(
+                {"linkId": code, "text": text, "answer": [{"valueCoding": answer_coding(score)}]}
+                for code, text, score in items
+            ),
+            {
+                "linkId": spec.total_loinc,
+                "text": f"{spec.name} total score",
+                "answer": [{"valueInteger": a["total"]}],
+            },
         ],
     }
     common = {
@@ -81,8 +86,10 @@ def _scored(sel: Selection, a: dict[str, Any], spec: Instrument) -> list[dict[st
         "id": resource_id("Observation", key, "total"),
         "identifier": [v.identifier("assessment-id", key)],
         **common,
-        "code": v.concept(f"{spec.name} total score",
-                          v.coding(v.LOINC, spec.total_loinc, f"{spec.name} total score")),
+        "code": v.concept(
+            f"{spec.name} total score",
+            v.coding(v.LOINC, spec.total_loinc, f"{spec.name} total score"),
+        ),
         "valueInteger": a["total"],
         "interpretation": [{"text": a["severity"]}] if a.get("severity") else [],
     }
@@ -96,8 +103,10 @@ def _scored(sel: Selection, a: dict[str, Any], spec: Instrument) -> list[dict[st
         "code": v.concept(spec.name, v.coding(v.LOINC, spec.panel_loinc, spec.name)),
         "hasMember": [ref_to(total)],
         "component": [
-            {"code": v.concept(text, v.coding(v.LOINC, code, text)),
-             "valueCodeableConcept": v.concept(ANSWER_TEXTS[score], answer_coding(score))}
+            {
+                "code": v.concept(text, v.coding(v.LOINC, code, text)),
+                "valueCodeableConcept": v.concept(ANSWER_TEXTS[score], answer_coding(score)),
+            }
             for code, text, score in items
         ],
     }

@@ -50,9 +50,15 @@ BUILDERS: tuple[Callable[[Selection], list[Entry]], ...] = (
 """Every builder, in the order their resources appear in the bundle."""
 
 
-def build_bundle(history: History, patient_id: str, *, as_of: datetime | None = None,
-                 effective_at: datetime | None = None, include_progress_notes: bool = False,
-                 now: datetime | None = None) -> dict[str, Any]:
+def build_bundle(
+    history: History,
+    patient_id: str,
+    *,
+    as_of: datetime | None = None,
+    effective_at: datetime | None = None,
+    include_progress_notes: bool = False,
+    now: datetime | None = None,
+) -> dict[str, Any]:
     """The patient's record as a FHIR R4 collection Bundle (a JSON-ready dict).
 
     Psychotherapy notes never appear, not even as existence; progress notes (as
@@ -62,8 +68,13 @@ def build_bundle(history: History, patient_id: str, *, as_of: datetime | None = 
     """
     events = history.events(patient_id)
     canonical = str(UUID(str(events[0].originator_id)))
-    selection = select(events, canonical, as_of=as_of, effective_at=effective_at,
-                       include_progress_notes=include_progress_notes)
+    selection = select(
+        events,
+        canonical,
+        as_of=as_of,
+        effective_at=effective_at,
+        include_progress_notes=include_progress_notes,
+    )
     return bundle_of(selection, now or datetime.now(UTC))
 
 
@@ -77,8 +88,9 @@ def bundle_of(selection: Selection, now: datetime) -> dict[str, Any]:
     if selection.as_of is not None:
         meta_extensions.append({"url": v.EXT_AS_OF, "valueDateTime": instant(selection.as_of)})
     if selection.effective_at is not None:
-        meta_extensions.append({"url": v.EXT_EFFECTIVE_AT,
-                                "valueDateTime": instant(selection.effective_at)})
+        meta_extensions.append(
+            {"url": v.EXT_EFFECTIVE_AT, "valueDateTime": instant(selection.effective_at)}
+        )
     bundle: dict[str, Any] = {
         "resourceType": "Bundle",
         "id": str(uuid4()),

@@ -16,10 +16,13 @@ from services.fhir.patient import patient_ref, practitioner_ref
 from services.fhir.references import Entry, fhir_date, instant, moment, ref, resource_id
 from services.fhir.selection import Selection
 
-GOAL_LIFECYCLE = {"active": "active", "met": "completed", "revised": "active",
-                  "abandoned": "cancelled"}
-GOAL_ACHIEVEMENT = {"met": ("achieved", "Achieved"), "abandoned": ("not-achieved",
-                                                                  "Not Achieved")}
+GOAL_LIFECYCLE = {
+    "active": "active",
+    "met": "completed",
+    "revised": "active",
+    "abandoned": "cancelled",
+}
+GOAL_ACHIEVEMENT = {"met": ("achieved", "Achieved"), "abandoned": ("not-achieved", "Not Achieved")}
 ACHIEVEMENT = "http://terminology.hl7.org/CodeSystem/goal-achievement"
 
 
@@ -50,14 +53,15 @@ def goal_entries(sel: Selection) -> list[Entry]:
             resource["target"] = [target]
         if status in GOAL_ACHIEVEMENT:
             code, display = GOAL_ACHIEVEMENT[status]
-            resource["achievementStatus"] = v.concept(display, v.coding(ACHIEVEMENT, code,
-                                                                        display))
+            resource["achievementStatus"] = v.concept(display, v.coding(ACHIEVEMENT, code, display))
         if goal.get("status_changed_at") is not None:
             resource["statusDate"] = fhir_date(goal["status_changed_at"])
             if goal.get("status_note"):
                 resource["statusReason"] = goal["status_note"]
-        made_by = [goal["event_id"], *sel.ids_about("goal_id", goal["goal_id"],
-                                                   "GoalStatusChanged")]
+        made_by = [
+            goal["event_id"],
+            *sel.ids_about("goal_id", goal["goal_id"], "GoalStatusChanged"),
+        ]
         entries.append(Entry(resource, made_by))
     return entries
 
@@ -67,10 +71,12 @@ def care_plan_entries(sel: Selection) -> list[Entry]:
     activities: list[dict[str, Any]] = []
     for order in state.orders.values():
         if order["status"] == "active":
-            activities.append({"reference": ref("MedicationRequest",
-                                                request_id(order["steps"][-1]["event_id"]))})
-    for follow_up in sorted(state.follow_ups.values(), key=lambda f: (moment(f["due_at"]),
-                                                                f["follow_up_id"])):
+            activities.append(
+                {"reference": ref("MedicationRequest", request_id(order["steps"][-1]["event_id"]))}
+            )
+    for follow_up in sorted(
+        state.follow_ups.values(), key=lambda f: (moment(f["due_at"]), f["follow_up_id"])
+    ):
         detail: dict[str, Any] = {
             "kind": "Appointment",
             "status": "completed" if follow_up["status"] == "completed" else "scheduled",
@@ -96,7 +102,16 @@ def care_plan_entries(sel: Selection) -> list[Entry]:
         resource["goal"] = [ref("Goal", goal_id(g)) for g in state.goals]
     if activities:
         resource["activity"] = activities
-    made_by = [e.event_id for e in sel.events
-               if event_type(e) in {"PatientRegistered", "GoalSet", "FollowUpScheduled",
-                                       "FollowUpCompleted", *MEDICATION_EVENTS}]
+    made_by = [
+        e.event_id
+        for e in sel.events
+        if event_type(e)
+        in {
+            "PatientRegistered",
+            "GoalSet",
+            "FollowUpScheduled",
+            "FollowUpCompleted",
+            *MEDICATION_EVENTS,
+        }
+    ]
     return [Entry(resource, made_by)]

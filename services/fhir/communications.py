@@ -29,8 +29,11 @@ def education_entries(sel: Selection) -> list[Entry]:
             "id": resource_id("Communication", taught["education_id"]),
             "identifier": [v.identifier("education-id", taught["education_id"])],
             "status": "completed",
-            "category": [v.concept("Instruction", v.coding(v.COMMUNICATION_CATEGORY,
-                                                           "instruction", "Instruction"))],
+            "category": [
+                v.concept(
+                    "Instruction", v.coding(v.COMMUNICATION_CATEGORY, "instruction", "Instruction")
+                )
+            ],
             "subject": patient_ref(sel),
             "topic": {"text": taught["topic"]},
             "sent": instant(taught["effective_at"]),
@@ -60,18 +63,20 @@ def note_entries(sel: Selection) -> list[Entry]:
             "identifier": [v.identifier("note-id", note["note_id"])],
             "status": "current",
             "docStatus": "amended" if note.get("corrected") else "final",
-            "type": v.concept("Progress note", v.coding(v.LOINC, PROGRESS_NOTE,
-                                                        "Progress note")),
-            "category": [v.concept(note["modality"], v.coding(v.NOTE_MODALITY,
-                                                              note["modality"]))],
+            "type": v.concept("Progress note", v.coding(v.LOINC, PROGRESS_NOTE, "Progress note")),
+            "category": [v.concept(note["modality"], v.coding(v.NOTE_MODALITY, note["modality"]))],
             "subject": patient_ref(sel),
             "date": instant(note["recorded_at"]),
             "author": [practitioner_ref(note["author_id"])],
-            "content": [{"attachment": {
-                "contentType": "text/plain; charset=utf-8",
-                "data": base64.b64encode(text).decode(),
-                "creation": instant(note["effective_at"]),
-            }}],
+            "content": [
+                {
+                    "attachment": {
+                        "contentType": "text/plain; charset=utf-8",
+                        "data": base64.b64encode(text).decode(),
+                        "creation": instant(note["effective_at"]),
+                    }
+                }
+            ],
             "context": {"period": {"start": instant(note["effective_at"])}},
         }
         entries.append(Entry(resource, [note["event_id"]]))

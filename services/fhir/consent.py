@@ -12,9 +12,11 @@ from services.fhir.references import Entry, instant, resource_id
 from services.fhir.selection import Selection
 
 STATUS = {"granted": "active", "refused": "rejected", "withdrawn": "inactive"}
-FHIR_SCOPE = {"treatment": ("treatment", "Treatment"),
-              "medication": ("treatment", "Treatment"),
-              "information sharing": ("patient-privacy", "Privacy Consent")}
+FHIR_SCOPE = {
+    "treatment": ("treatment", "Treatment"),
+    "medication": ("treatment", "Treatment"),
+    "information sharing": ("patient-privacy", "Privacy Consent"),
+}
 PATIENT_CONSENT = "59284-0"  # LOINC: patient consent (the R4 Consent category example)
 
 
@@ -43,16 +45,23 @@ def _consent(sel: Selection, consent: dict[str, Any], superseded: bool) -> dict[
         "identifier": [v.identifier("consent-id", consent["consent_id"])],
         "status": "inactive" if superseded else STATUS.get(decision, "inactive"),
         "scope": v.concept(display, v.coding(v.CONSENT_SCOPE, code, display)),
-        "category": [v.concept(f"Consent: {scope}", v.coding(v.LOINC, PATIENT_CONSENT),
-                               v.coding(v.CONSENT_TOPIC, scope, scope))],
+        "category": [
+            v.concept(
+                f"Consent: {scope}",
+                v.coding(v.LOINC, PATIENT_CONSENT),
+                v.coding(v.CONSENT_TOPIC, scope, scope),
+            )
+        ],
         "patient": patient_ref(sel),
         "dateTime": instant(consent["effective_at"]),
         "performer": [patient_ref(sel)],
-        "policyRule": v.concept("Opt in" if permit else "Opt out",
-                                v.coding(v.ACT_CODE, "OPTIN" if permit else "OPTOUT")),
+        "policyRule": v.concept(
+            "Opt in" if permit else "Opt out", v.coding(v.ACT_CODE, "OPTIN" if permit else "OPTOUT")
+        ),
         "provision": {"type": "permit" if permit else "deny"},
     }
     if consent.get("note"):
-        resource["extension"] = [{"url": f"{v.BASE}/StructureDefinition/consent-note",
-                                  "valueString": consent["note"]}]
+        resource["extension"] = [
+            {"url": f"{v.BASE}/StructureDefinition/consent-note", "valueString": consent["note"]}
+        ]
     return resource

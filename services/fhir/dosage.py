@@ -17,12 +17,15 @@ UCUM_UNITS = {"mg": "mg", "mcg": "ug", "g": "g", "mL": "mL", "units": "[U]"}
 _AS_NEEDED = re.compile(r"\b(as needed|as required|when required|if needed|prn)\b", re.I)
 
 
-def dosage(dose: dict[str, Any], frequency: str, route: str,
-           instructions: str | None = None) -> dict[str, Any]:
+def dosage(
+    dose: dict[str, Any], frequency: str, route: str, instructions: str | None = None
+) -> dict[str, Any]:
     amount = float(dose["amount"])
     unit = str(dose["unit"])
-    quantity: dict[str, Any] = {"value": int(amount) if amount.is_integer() else amount,
-                                "unit": unit}
+    quantity: dict[str, Any] = {
+        "value": int(amount) if amount.is_integer() else amount,
+        "unit": unit,
+    }
     if unit in UCUM_UNITS:
         quantity.update(system=v.UCUM, code=UCUM_UNITS[unit])
     result: dict[str, Any] = {

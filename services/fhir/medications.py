@@ -31,8 +31,9 @@ def statement_id(order_id: str) -> str:
     return resource_id("MedicationStatement", order_id)
 
 
-def request_ref_at(sel: Selection, order_id: str | None,
-                   at: datetime | None) -> dict[str, Any] | None:
+def request_ref_at(
+    sel: Selection, order_id: str | None, at: datetime | None
+) -> dict[str, Any] | None:
     """The version of an order in effect at ``at`` (its first version before it started)."""
     order = sel.state.orders.get(order_id) if order_id else None
     if order is None:
@@ -88,8 +89,10 @@ def _requests(sel: Selection, order: dict[str, Any], stop_ids: list[str]) -> lis
         resource: dict[str, Any] = {
             "resourceType": "MedicationRequest",
             "id": request_id(step["event_id"]),
-            "identifier": [v.identifier("order-id", order["order_id"]),
-                           v.identifier("event-id", step["event_id"])],
+            "identifier": [
+                v.identifier("order-id", order["order_id"]),
+                v.identifier("event-id", step["event_id"]),
+            ],
             "status": "active",
             "intent": "order",
             "medicationCodeableConcept": drug_concept(order["drug"]),
@@ -97,13 +100,15 @@ def _requests(sel: Selection, order: dict[str, Any], stop_ids: list[str]) -> lis
             "authoredOn": instant(step["effective_at"]),
             "requester": practitioner_ref(step["actor"]["id"]),
             "reasonCode": [{"text": order["indication"]}],
-            "dosageInstruction": [dosage(step["dose"], step["frequency"], order["route"],
-                                         order.get("instructions"))],
+            "dosageInstruction": [
+                dosage(step["dose"], step["frequency"], order["route"], order.get("instructions"))
+            ],
         }
         made_by = [step["event_id"]]
         if i > 0:
-            resource["priorPrescription"] = ref("MedicationRequest",
-                                                request_id(steps[i - 1]["event_id"]))
+            resource["priorPrescription"] = ref(
+                "MedicationRequest", request_id(steps[i - 1]["event_id"])
+            )
             resource["note"] = [{"text": f"Dose changed: {step['reason']}"}]
         if later is not None:
             resource["status"] = "stopped"
@@ -139,8 +144,9 @@ def _statement(sel: Selection, order: dict[str, Any], stops: list[Any]) -> dict[
         "dateAsserted": instant(max(recorded)),
         "informationSource": practitioner_ref(source),
         "reasonCode": [{"text": order["indication"]}],
-        "dosage": [dosage(latest["dose"], latest["frequency"], order["route"],
-                          order.get("instructions"))],
+        "dosage": [
+            dosage(latest["dose"], latest["frequency"], order["route"], order.get("instructions"))
+        ],
     }
     if order["status"] == "discontinued":
         statement["status"] = "stopped"
@@ -149,16 +155,18 @@ def _statement(sel: Selection, order: dict[str, Any], stops: list[Any]) -> dict[
     return statement
 
 
-def _current_list(sel: Selection, active: list[dict[str, Any]],
-                  last_change: datetime) -> dict[str, Any]:
+def _current_list(
+    sel: Selection, active: list[dict[str, Any]], last_change: datetime
+) -> dict[str, Any]:
     resource: dict[str, Any] = {
         "resourceType": "List",
         "id": resource_id("List", sel.patient_id, "medications"),
         "status": "current",
         "mode": "snapshot",
         "title": "Current medications",
-        "code": v.concept("Medication list", v.coding(v.LIST_USE, "medications",
-                                                      "Medication List")),
+        "code": v.concept(
+            "Medication list", v.coding(v.LIST_USE, "medications", "Medication List")
+        ),
         "subject": patient_ref(sel),
         "date": instant(last_change),
     }
@@ -166,5 +174,6 @@ def _current_list(sel: Selection, active: list[dict[str, Any]],
         resource["entry"] = [{"item": ref("MedicationStatement", s["id"])} for s in active]
     else:
         resource["emptyReason"] = v.concept(
-            "No current medications", v.coding(v.LIST_EMPTY_REASON, "nilknown", "Nil Known"))
+            "No current medications", v.coding(v.LIST_EMPTY_REASON, "nilknown", "Nil Known")
+        )
     return resource

@@ -36,8 +36,11 @@ def lab_entries(sel: Selection) -> list[Entry]:
         resource = _base(sel, lab, resource_id("Observation", lab["lab_id"]))
         resource["identifier"] = [v.identifier("lab-id", lab["lab_id"])]
         vital = lab["test"].lower() in VITAL_SIGNS
-        resource["category"] = [_category("vital-signs", "Vital Signs") if vital
-                                else _category("laboratory", "Laboratory")]
+        resource["category"] = [
+            _category("vital-signs", "Vital Signs")
+            if vital
+            else _category("laboratory", "Laboratory")
+        ]
         resource["code"] = {"text": lab["test"]}
         if lab.get("value") is None:
             resource["dataAbsentReason"] = {"text": "No value recorded"}
@@ -50,14 +53,14 @@ def lab_entries(sel: Selection) -> list[Entry]:
 def fact_entries(sel: Selection) -> list[Entry]:
     entries = []
     for fact in sel.state.facts.values():
-        resource = _base(sel, fact, resource_id("Observation", sel.patient_id, "fact",
-                                                fact["fact"]))
+        resource = _base(
+            sel, fact, resource_id("Observation", sel.patient_id, "fact", fact["fact"])
+        )
         if "smok" in fact["fact"].lower():
             resource["category"] = [_category("social-history", "Social History")]
         resource["code"] = {"text": fact["fact"]}
         resource["valueString"] = str(fact["value"])
-        made_by = [e.event_id for e in sel.events
-                   if getattr(e, "fact", None) == fact["fact"]]
+        made_by = [e.event_id for e in sel.events if getattr(e, "fact", None) == fact["fact"]]
         entries.append(Entry(resource, made_by))
     return entries
 
@@ -70,8 +73,10 @@ def adherence_entries(sel: Selection) -> list[Entry]:
         resource["identifier"] = [v.identifier("adherence-id", report["adherence_id"])]
         resource["category"] = [_category("therapy", "Therapy")]
         resource["code"] = {"text": "Medication adherence"}
-        resource["effectivePeriod"] = {"start": fhir_date(report["period_start"]),
-                                       "end": fhir_date(report["period_end"])}
+        resource["effectivePeriod"] = {
+            "start": fhir_date(report["period_start"]),
+            "end": fhir_date(report["period_end"]),
+        }
         request = request_ref_at(sel, report["order_id"], report["effective_at"])
         if request is not None:
             resource["focus"] = [request]

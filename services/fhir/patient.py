@@ -35,10 +35,15 @@ def patient_entries(sel: Selection) -> list[Entry]:
         "resourceType": "Patient",
         "id": sel.patient_id,
         "identifier": [
-            {"use": "usual",
-             "type": v.concept("Medical record number",
-                               v.coding(v.IDENTIFIER_TYPE, "MR", "Medical record number")),
-             "system": v.id_system("mrn"), "value": info["external_id"]},
+            {
+                "use": "usual",
+                "type": v.concept(
+                    "Medical record number",
+                    v.coding(v.IDENTIFIER_TYPE, "MR", "Medical record number"),
+                ),
+                "system": v.id_system("mrn"),
+                "value": info["external_id"],
+            },
             v.identifier("patient-id", sel.patient_id),
         ],
         "name": [{"text": info["name"]}],
@@ -66,11 +71,13 @@ def _allergies(sel: Selection, registration: Any) -> list[Entry]:
         }
         if name in current:
             resource["clinicalStatus"] = v.concept(
-                "Active", v.coding(v.ALLERGY_CLINICAL, "active", "Active"))
+                "Active", v.coding(v.ALLERGY_CLINICAL, "active", "Active")
+            )
         else:  # listed once, then corrected away
             resource["verificationStatus"] = v.concept(
                 "Entered in error",
-                v.coding(v.ALLERGY_VERIFICATION, "entered-in-error", "Entered in Error"))
+                v.coding(v.ALLERGY_VERIFICATION, "entered-in-error", "Entered in Error"),
+            )
         entries.append(Entry(resource, [registration.event_id]))
     return entries
 
@@ -89,10 +96,14 @@ def practitioner_entries(sel: Selection) -> list[Entry]:
         member = team.get(actor_id)
         if member and member.get("name"):
             resource["name"] = [{"text": member["name"]}]
-        made_by = [e.event_id for e in sel.about("clinician_id", actor_id,
-                                                 "CareTeamMemberAssigned")]
-        made_by += [e.event_id for e in sel.events
-                    if event_type(e) == "EmergencyAccessGranted" and e.actor_id == actor_id]
+        made_by = [
+            e.event_id for e in sel.about("clinician_id", actor_id, "CareTeamMemberAssigned")
+        ]
+        made_by += [
+            e.event_id
+            for e in sel.events
+            if event_type(e) == "EmergencyAccessGranted" and e.actor_id == actor_id
+        ]
         entries.append(Entry(resource, made_by))
     return entries
 
@@ -103,15 +114,25 @@ def care_team_entries(sel: Selection) -> list[Entry]:
         period = {"start": instant(member["since"])}
         if member.get("until") is not None:
             period["end"] = instant(member["until"])
-        participants.append({"role": [v.role_concept(member["role"])],
-                             "member": practitioner_ref(member["clinician_id"]),
-                             "period": period})
+        participants.append(
+            {
+                "role": [v.role_concept(member["role"])],
+                "member": practitioner_ref(member["clinician_id"]),
+                "period": period,
+            }
+        )
     for grant in sel.state.emergency_access.values():
-        period = {"start": instant(moment(grant["granted_at"])),
-                  "end": instant(moment(grant["expires_at"]))}
-        participants.append({"role": [v.role_concept("emergency"), v.role_concept(grant["role"])],
-                             "member": practitioner_ref(grant["clinician_id"]),
-                             "period": period})
+        period = {
+            "start": instant(moment(grant["granted_at"])),
+            "end": instant(moment(grant["expires_at"])),
+        }
+        participants.append(
+            {
+                "role": [v.role_concept("emergency"), v.role_concept(grant["role"])],
+                "member": practitioner_ref(grant["clinician_id"]),
+                "period": period,
+            }
+        )
     resource = {
         "resourceType": "CareTeam",
         "id": resource_id("CareTeam", sel.patient_id),
@@ -120,7 +141,10 @@ def care_team_entries(sel: Selection) -> list[Entry]:
         "subject": patient_ref(sel),
         "participant": participants,
     }
-    made_by = [e.event_id for e in sel.events
-               if event_type(e) in {"CareTeamMemberAssigned", "CareTeamMemberRemoved",
-                                    "EmergencyAccessGranted"}]
+    made_by = [
+        e.event_id
+        for e in sel.events
+        if event_type(e)
+        in {"CareTeamMemberAssigned", "CareTeamMemberRemoved", "EmergencyAccessGranted"}
+    ]
     return [Entry(resource, made_by)]

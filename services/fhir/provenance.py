@@ -20,11 +20,19 @@ from services.fhir.patient import patient_ref, practitioner_ref
 from services.fhir.references import Entry, instant, ref, resource_id
 from services.fhir.selection import Selection
 
-UPDATES = frozenset({
-    "CareTeamMemberAssigned", "CareTeamMemberRemoved", "EmergencyAccessGranted",
-    "GoalStatusChanged", "MedicationDiscontinued", "SafetyAlertResolved",
-    "FollowUpScheduled", "FollowUpCompleted", "EntryCorrected",
-})
+UPDATES = frozenset(
+    {
+        "CareTeamMemberAssigned",
+        "CareTeamMemberRemoved",
+        "EmergencyAccessGranted",
+        "GoalStatusChanged",
+        "MedicationDiscontinued",
+        "SafetyAlertResolved",
+        "FollowUpScheduled",
+        "FollowUpCompleted",
+        "EntryCorrected",
+    }
+)
 """Events that change an existing resource rather than create one (v3 DataOperation)."""
 
 
@@ -49,12 +57,15 @@ def provenance_resources(sel: Selection, entries: Iterable[Entry]) -> list[dict[
         for event_id in entry.events:
             targets[event_id].append(ref(*entry.key))
     shown = {e.event_id for e in sel.events}
-    return [_provenance(sel, event, targets.get(event.event_id) or [patient_ref(sel)], shown)
-            for event in sel.events]
+    return [
+        _provenance(sel, event, targets.get(event.event_id) or [patient_ref(sel)], shown)
+        for event in sel.events
+    ]
 
 
-def _provenance(sel: Selection, event: Any, target: list[dict[str, Any]],
-                shown: set[str]) -> dict[str, Any]:
+def _provenance(
+    sel: Selection, event: Any, target: list[dict[str, Any]], shown: set[str]
+) -> dict[str, Any]:
     kind = event_type(event)
     operation = "UPDATE" if kind in UPDATES else "CREATE"
     resource: dict[str, Any] = {
@@ -64,20 +75,27 @@ def _provenance(sel: Selection, event: Any, target: list[dict[str, Any]],
         "target": target,
         "occurredDateTime": instant(event.effective_at),
         "recorded": instant(event.timestamp),
-        "activity": v.concept(kind, v.coding(v.EVENT_TYPE, kind, kind),
-                              v.coding(v.DATA_OPERATION, operation, operation.lower())),
-        "agent": [{
-            "type": v.concept("Author", v.coding(v.PARTICIPANT_TYPE, "author", "Author")),
-            "role": [v.role_concept(event.actor_role)],
-            "who": practitioner_ref(event.actor_id),
-        }],
+        "activity": v.concept(
+            kind,
+            v.coding(v.EVENT_TYPE, kind, kind),
+            v.coding(v.DATA_OPERATION, operation, operation.lower()),
+        ),
+        "agent": [
+            {
+                "type": v.concept("Author", v.coding(v.PARTICIPANT_TYPE, "author", "Author")),
+                "role": [v.role_concept(event.actor_role)],
+                "who": practitioner_ref(event.actor_id),
+            }
+        ],
     }
     reason = getattr(event, "reason", None)
     if isinstance(reason, str) and reason:
         resource["reason"] = [{"text": reason}]
     if kind == "EntryCorrected" and event.corrected_event_id in shown:
-        resource["entity"] = [{
-            "role": "revision",
-            "what": ref("Provenance", provenance_id(event.corrected_event_id)),
-        }]
+        resource["entity"] = [
+            {
+                "role": "revision",
+                "what": ref("Provenance", provenance_id(event.corrected_event_id)),
+            }
+        ]
     return resource

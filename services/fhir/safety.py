@@ -32,9 +32,10 @@ def side_effect_entries(sel: Selection) -> list[Entry]:
             "date": instant(effect["effective_at"]),
             "recordedDate": instant(effect["recorded_at"]),
             "recorder": practitioner_ref(effect["actor"]["id"]),
-            "severity": v.concept(effect["severity"],
-                                  v.coding(v.AE_SEVERITY, effect["severity"],
-                                           effect["severity"].capitalize())),
+            "severity": v.concept(
+                effect["severity"],
+                v.coding(v.AE_SEVERITY, effect["severity"], effect["severity"].capitalize()),
+            ),
         }
         extensions = []
         statement = statement_ref(sel, effect.get("order_id"))
@@ -56,8 +57,10 @@ def alert_entries(sel: Selection) -> list[Entry]:
     entries = []
     for alert in sel.state.alerts.values():
         resource = detected_issue(sel, alert)
-        made_by = [alert["event_id"], *sel.ids_about("alert_id", alert["alert_id"],
-                                                     "SafetyAlertResolved")]
+        made_by = [
+            alert["event_id"],
+            *sel.ids_about("alert_id", alert["alert_id"], "SafetyAlertResolved"),
+        ]
         entries.append(Entry(resource, made_by))
     return entries
 
@@ -68,47 +71,67 @@ def detected_issue(sel: Selection, alert: dict[str, Any]) -> dict[str, Any]:
     if kind in v.ALERT_ACT_CODES:
         code, display = v.ALERT_ACT_CODES[kind]
         codings.insert(0, v.coding(v.ACT_CODE, code, display))
-    implicated = [r for r in (request_ref_at(sel, oid, alert["effective_at"])
-                              for oid in alert.get("order_ids", [])) if r is not None]
+    implicated = [
+        r
+        for r in (
+            request_ref_at(sel, oid, alert["effective_at"]) for oid in alert.get("order_ids", [])
+        )
+        if r is not None
+    ]
     detail = alert["message"]
     if alert.get("action"):
         detail = f"{detail} {alert['action']}"
     resource: dict[str, Any] = {
         "resourceType": "DetectedIssue",
         "id": resource_id("DetectedIssue", alert["alert_id"]),
-        "identifier": [v.identifier("alert-id", alert["alert_id"]),
-                       v.identifier("safety-rule", alert["rule_id"])],
+        "identifier": [
+            v.identifier("alert-id", alert["alert_id"]),
+            v.identifier("safety-rule", alert["rule_id"]),
+        ],
         "status": "final",
         "code": v.concept(kind.replace("_", " "), *codings),
         "severity": v.ALERT_SEVERITY.get(alert["severity"], "moderate"),
         "patient": patient_ref(sel),
         "identifiedDateTime": instant(alert["effective_at"]),
         "detail": detail,
-        "extension": [{"url": v.EXT_RULE_SOURCE, "valueString": alert["source"]},
-                      {"url": v.EXT_RULE_PACK_VERSION,
-                       "valueString": alert["rule_pack_version"]}],
+        "extension": [
+            {"url": v.EXT_RULE_SOURCE, "valueString": alert["source"]},
+            {"url": v.EXT_RULE_PACK_VERSION, "valueString": alert["rule_pack_version"]},
+        ],
     }
     if implicated:
         resource["implicated"] = implicated
     mitigations = []
     if alert.get("override_reason"):
-        mitigations.append({
-            "action": v.concept(f"overridden when written: {alert['override_reason']}",
-                                v.coding(v.ALERT_RESOLUTION, "overridden", "Overridden")),
-            "date": instant(alert["effective_at"]),
-            "author": practitioner_ref(alert["actor"]["id"]),
-        })
+        mitigations.append(
+            {
+                "action": v.concept(
+                    f"overridden when written: {alert['override_reason']}",
+                    v.coding(v.ALERT_RESOLUTION, "overridden", "Overridden"),
+                ),
+                "date": instant(alert["effective_at"]),
+                "author": practitioner_ref(alert["actor"]["id"]),
+            }
+        )
     resolution = alert.get("resolution")
     if resolution:
         text = resolution["resolution"]
         if resolution.get("reason"):
             text = f"{text}: {resolution['reason']}"
-        mitigations.append({
-            "action": v.concept(text, v.coding(v.ALERT_RESOLUTION, resolution["resolution"],
-                                               resolution["resolution"].capitalize())),
-            "date": instant(moment(resolution["effective_at"])),
-            "author": practitioner_ref(resolution["actor"]["id"]),
-        })
+        mitigations.append(
+            {
+                "action": v.concept(
+                    text,
+                    v.coding(
+                        v.ALERT_RESOLUTION,
+                        resolution["resolution"],
+                        resolution["resolution"].capitalize(),
+                    ),
+                ),
+                "date": instant(moment(resolution["effective_at"])),
+                "author": practitioner_ref(resolution["actor"]["id"]),
+            }
+        )
     if mitigations:
         resource["mitigation"] = mitigations
     return resource

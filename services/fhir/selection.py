@@ -24,8 +24,15 @@ from domain.errors import InvalidInputError, NotFoundError
 from domain.plan import PlanState, event_type
 from services.history import INTERNAL_TYPES, in_effect_order
 
-LINKS = ("order_id", "goal_id", "follow_up_id", "alert_id", "consent_id", "clinician_id",
-         "corrected_event_id")
+LINKS = (
+    "order_id",
+    "goal_id",
+    "follow_up_id",
+    "alert_id",
+    "consent_id",
+    "clinician_id",
+    "corrected_event_id",
+)
 """Event attributes that tie an event to an entity made by an earlier event."""
 
 
@@ -52,8 +59,14 @@ class Selection:
         return [str(e.event_id) for e in self.about(link, value, *types)]
 
 
-def select(events: Sequence[Any], patient_id: str, *, as_of: datetime | None,
-           effective_at: datetime | None, include_progress_notes: bool) -> Selection:
+def select(
+    events: Sequence[Any],
+    patient_id: str,
+    *,
+    as_of: datetime | None,
+    effective_at: datetime | None,
+    include_progress_notes: bool,
+) -> Selection:
     """Pick, order and fold a patient's events for an export."""
     for name, moment in (("as_of", as_of), ("effective_at", effective_at)):
         if moment is not None and moment.tzinfo is None:
@@ -62,8 +75,7 @@ def select(events: Sequence[Any], patient_id: str, *, as_of: datetime | None,
     if as_of is not None:
         chosen = [e for e in chosen if e.timestamp <= as_of]
     if not chosen:
-        raise NotFoundError(f"Patient {patient_id} was not registered yet at {as_of}.",
-                            "as_of")
+        raise NotFoundError(f"Patient {patient_id} was not registered yet at {as_of}.", "as_of")
     if effective_at is not None:
         chosen = in_effect_order(chosen, effective_at)
     state = PlanState()
@@ -83,10 +95,14 @@ def select(events: Sequence[Any], patient_id: str, *, as_of: datetime | None,
 def hidden_event_ids(events: Sequence[Any], include_progress_notes: bool) -> set[str]:
     """Notes the export must not show, not even as existence, and corrections of them."""
     hidden = {
-        e.event_id for e in events
+        e.event_id
+        for e in events
         if event_type(e) == "NoteAdded"
         and (e.kind == "psychotherapy" or not include_progress_notes)
     }
-    hidden |= {e.event_id for e in events
-               if event_type(e) == "EntryCorrected" and e.corrected_event_id in hidden}
+    hidden |= {
+        e.event_id
+        for e in events
+        if event_type(e) == "EntryCorrected" and e.corrected_event_id in hidden
+    }
     return hidden

@@ -14,16 +14,25 @@ from services.integrity.service import Integrity, IntegrityViolation
 from services.integrity.verify import VerifyResult
 from services.integrity.walk import ChainSource
 
-__all__ = ["ChainSource", "Checkpoint", "Integrity", "IntegrityViolation", "Problem",
-           "VerifyResult", "chain_sources"]
+__all__ = [
+    "ChainSource",
+    "Checkpoint",
+    "Integrity",
+    "IntegrityViolation",
+    "Problem",
+    "VerifyResult",
+    "chain_sources",
+]
 
 
 def chain_sources(recorder: Any, carelog: Any = None) -> dict[str, ChainSource]:
     """CareLog's chains by name: the event log (the application's recorder) and, when
     ``carelog`` is given, the access log in its views database."""
     if not hasattr(recorder, "select_chain_records"):
-        raise RuntimeError("The event store's recorder does not chain events: check "
-                           "APPLICATION_RECORDER_TOPIC in Config.eventsourcing_env().")
+        raise RuntimeError(
+            "The event store's recorder does not chain events: check "
+            "APPLICATION_RECORDER_TOPIC in Config.eventsourcing_env()."
+        )
     sources: dict[str, ChainSource] = {"events": recorder}
     if carelog is not None:
         from services.integrity.access_chain import AccessChainSource

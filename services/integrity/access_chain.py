@@ -17,8 +17,20 @@ from typing import Any
 from projections.database import Cursor, Database
 from services.integrity.chain import ACCESS_TAG, GENESIS, fields_bytes, link
 
-ACCESS_FIELDS = ("at", "actor_id", "actor_role", "patient_id", "what", "request_id", "source",
-                 "allowed", "flagged", "reason", "kind", "details")
+ACCESS_FIELDS = (
+    "at",
+    "actor_id",
+    "actor_role",
+    "patient_id",
+    "what",
+    "request_id",
+    "source",
+    "allowed",
+    "flagged",
+    "reason",
+    "kind",
+    "details",
+)
 _HASH_TYPE = {"sqlite": "BLOB", "postgres": "BYTEA"}
 _COLUMNS = ", ".join(("position", *ACCESS_FIELDS))
 
@@ -36,12 +48,20 @@ def ensure_hash_column(cur: Cursor, dialect: str) -> None:
     triggers, so the one-off sealing update may drop them first.
     """
     if dialect == "postgres":
-        found = cur.execute("SELECT 1 FROM information_schema.columns WHERE table_name = "
-                            "'access_log' AND column_name = 'hash' AND table_schema = "
-                            "current_schema()").fetchone()
+        found = cur.execute(
+            "SELECT 1 FROM information_schema.columns WHERE table_name = "
+            "'access_log' AND column_name = 'hash' AND table_schema = "
+            "current_schema()"
+        ).fetchone()
     else:
-        found = next((r for r in cur.execute("PRAGMA table_info(access_log)").fetchall()
-                      if r["name"] == "hash"), None)
+        found = next(
+            (
+                r
+                for r in cur.execute("PRAGMA table_info(access_log)").fetchall()
+                if r["name"] == "hash"
+            ),
+            None,
+        )
     if found is not None:
         return
     cur.execute(f"ALTER TABLE access_log ADD COLUMN hash {_HASH_TYPE[dialect]}")
@@ -55,8 +75,9 @@ def ensure_hash_column(cur: Cursor, dialect: str) -> None:
     previous = GENESIS
     for row in rows:
         previous = link(previous, row["position"], access_bytes(row))
-        cur.execute("UPDATE access_log SET hash = ? WHERE position = ?",
-                    (previous, row["position"]))
+        cur.execute(
+            "UPDATE access_log SET hash = ? WHERE position = ?", (previous, row["position"])
+        )
 
 
 def chain_entry(cur: Cursor, dialect: str, row: dict[str, Any]) -> dict[str, Any]:
@@ -70,11 +91,11 @@ def chain_entry(cur: Cursor, dialect: str, row: dict[str, Any]) -> dict[str, Any
         ).fetchone()
         position = int(found["next"]) if found else 1
     else:  # AUTOINCREMENT: the next position is one past the highest ever issued
-        found = cur.execute(
-            "SELECT seq FROM sqlite_sequence WHERE name = 'access_log'").fetchone()
+        found = cur.execute("SELECT seq FROM sqlite_sequence WHERE name = 'access_log'").fetchone()
         position = (int(found["seq"]) if found else 0) + 1
-    head = cur.execute("SELECT hash FROM access_log WHERE hash IS NOT NULL "
-                       "ORDER BY position DESC LIMIT 1").fetchone()
+    head = cur.execute(
+        "SELECT hash FROM access_log WHERE hash IS NOT NULL ORDER BY position DESC LIMIT 1"
+    ).fetchone()
     previous = bytes(head["hash"]) if head else GENESIS
     return {"position": position, **row, "hash": link(previous, position, access_bytes(row))}
 
@@ -91,21 +112,27 @@ class AccessChainSource:
 
     def select_chain_records(self, after: int, upto: int, limit: int) -> list[tuple[int, bytes]]:
         with self.db.read() as cur:
-            rows = cur.execute(f"SELECT {_COLUMNS} FROM access_log WHERE position > ? "
-                               "ORDER BY position LIMIT ?", (after, limit)).fetchall()
+            rows = cur.execute(
+                f"SELECT {_COLUMNS} FROM access_log WHERE position > ? ORDER BY position LIMIT ?",
+                (after, limit),
+            ).fetchall()
         return [(r["position"], access_bytes(r)) for r in rows if r["position"] <= upto]
 
     def select_chain_links(self, after: int, upto: int) -> list[tuple[int, bytes]]:
         with self.db.read() as cur:
-            rows = cur.execute("SELECT position, hash FROM access_log WHERE position > ? AND "
-                               "position <= ? AND hash IS NOT NULL ORDER BY position",
-                               (after, upto)).fetchall()
+            rows = cur.execute(
+                "SELECT position, hash FROM access_log WHERE position > ? AND "
+                "position <= ? AND hash IS NOT NULL ORDER BY position",
+                (after, upto),
+            ).fetchall()
         return [(r["position"], bytes(r["hash"])) for r in rows]
 
     def chain_link_before(self, position: int) -> tuple[int, bytes] | None:
-        row = self.db.query_one("SELECT position, hash FROM access_log WHERE position < ? "
-                                "AND hash IS NOT NULL ORDER BY position DESC LIMIT 1",
-                                (position,))
+        row = self.db.query_one(
+            "SELECT position, hash FROM access_log WHERE position < ? "
+            "AND hash IS NOT NULL ORDER BY position DESC LIMIT 1",
+            (position,),
+        )
         return (int(row["position"]), bytes(row["hash"])) if row else None
 
     def chain_max_position(self) -> int:

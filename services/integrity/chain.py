@@ -37,10 +37,17 @@ def event_bytes(originator_id: str, version: int, topic: str, state: bytes) -> b
     """The canonical bytes of one stored event (its position is added by ``link``)."""
     oid = originator_id.encode()
     top = topic.encode()
-    return b"".join((
-        EVENT_TAG, _LEN.pack(len(oid)), oid, _VERSION_AND_LEN.pack(version, len(top)), top,
-        _STATE_LEN.pack(len(state)), state,
-    ))
+    return b"".join(
+        (
+            EVENT_TAG,
+            _LEN.pack(len(oid)),
+            oid,
+            _VERSION_AND_LEN.pack(version, len(top)),
+            top,
+            _STATE_LEN.pack(len(state)),
+            state,
+        )
+    )
 
 
 def fields_bytes(tag: bytes, fields: tuple[object, ...]) -> bytes:

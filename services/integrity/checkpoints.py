@@ -92,8 +92,10 @@ class SigningKey:
     def _create(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         pem = Ed25519PrivateKey.generate().private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption())
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL
         try:
             fd = os.open(self.path, flags, 0o600)
@@ -104,8 +106,9 @@ class SigningKey:
 
     def _publish(self, public: Ed25519PublicKey) -> None:
         target = self.checkpoint_dir / PUBLIC_KEY_FILE
-        pem = public.public_bytes(serialization.Encoding.PEM,
-                                  serialization.PublicFormat.SubjectPublicKeyInfo)
+        pem = public.public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
         if target.exists() and target.read_bytes() == pem:
             return
         self.checkpoint_dir.mkdir(parents=True, exist_ok=True)
@@ -135,10 +138,15 @@ class Checkpoint:
     def payload(self) -> bytes:
         """The signed bytes: canonical JSON of everything but the signature."""
         body = {
-            "format": FORMAT, "seq": self.seq, "time": self.time, "previous": self.previous,
+            "format": FORMAT,
+            "seq": self.seq,
+            "time": self.time,
+            "previous": self.previous,
             "key_id": self.key_id,
-            "chains": {name: {"position": h.position, "head": h.head}
-                       for name, h in sorted(self.chains.items())},
+            "chains": {
+                name: {"position": h.position, "head": h.head}
+                for name, h in sorted(self.chains.items())
+            },
         }
         return json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
 
@@ -147,16 +155,16 @@ class Checkpoint:
 
     def signed(self, key: Ed25519PrivateKey) -> Checkpoint:
         signature = base64.b64encode(key.sign(self.payload())).decode()
-        return Checkpoint(self.seq, self.time, self.chains, self.previous, self.key_id,
-                          signature, self.path)
+        return Checkpoint(
+            self.seq, self.time, self.chains, self.previous, self.key_id, signature, self.path
+        )
 
     def signature_problem(self, public_key: Ed25519PublicKey | None) -> str | None:
         """Why this checkpoint's signature cannot be trusted, or None if it can."""
         if public_key is None:
             return "no public key to check it with"
         if self.key_id != key_id(public_key):
-            return (f"signed by key {self.key_id}, not by the trusted key "
-                    f"{key_id(public_key)}")
+            return f"signed by key {self.key_id}, not by the trusted key {key_id(public_key)}"
         try:
             public_key.verify(base64.b64decode(self.signature, validate=True), self.payload())
         except (InvalidSignature, ValueError):
@@ -171,11 +179,16 @@ class Checkpoint:
         if data.get("format") != FORMAT:
             raise ValueError(f"not a {FORMAT} file")
         return cls(
-            seq=int(data["seq"]), time=str(data["time"]),
-            chains={str(name): ChainHead(int(h["position"]), str(h["head"]))
-                    for name, h in data["chains"].items()},
-            previous=data.get("previous"), key_id=str(data["key_id"]),
-            signature=str(data["signature"]), path=path,
+            seq=int(data["seq"]),
+            time=str(data["time"]),
+            chains={
+                str(name): ChainHead(int(h["position"]), str(h["head"]))
+                for name, h in data["chains"].items()
+            },
+            previous=data.get("previous"),
+            key_id=str(data["key_id"]),
+            signature=str(data["signature"]),
+            path=path,
         )
 
 

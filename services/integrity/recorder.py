@@ -41,25 +41,33 @@ class ChainBrokenError(RuntimeError):
     run and the damage dealt with."""
 
 
-def _links_for(head: tuple[int, bytes] | None, positions: Sequence[int],
-               stored_events: Sequence[StoredEvent]) -> list[tuple[int, bytes]]:
+def _links_for(
+    head: tuple[int, bytes] | None, positions: Sequence[int], stored_events: Sequence[StoredEvent]
+) -> list[tuple[int, bytes]]:
     previous = head[1] if head else GENESIS
     if head is not None and positions and head[0] >= positions[0]:
         raise ChainBrokenError(
             f"The event chain's head ({head[0]}) is not before the new event's position "
-            f"({positions[0]}): the event log has been altered. Run `carelog verify`.")
-    return extend(previous, [
-        (position, event_bytes(canonical_id(s.originator_id), s.originator_version, s.topic,
-                               s.state))
-        for position, s in zip(positions, stored_events, strict=True)
-    ])
+            f"({positions[0]}): the event log has been altered. Run `carelog verify`."
+        )
+    return extend(
+        previous,
+        [
+            (
+                position,
+                event_bytes(canonical_id(s.originator_id), s.originator_version, s.topic, s.state),
+            )
+            for position, s in zip(positions, stored_events, strict=True)
+        ],
+    )
 
 
 class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
     """The library's SQLite recorder, plus a chain link per event in the same transaction."""
 
-    def __init__(self, datastore: SQLiteDatastore,
-                 events_table_name: str = "stored_events") -> None:
+    def __init__(
+        self, datastore: SQLiteDatastore, events_table_name: str = "stored_events"
+    ) -> None:
         self.chain_table_name = f"{events_table_name}_chain"
         super().__init__(datastore, events_table_name)
 
@@ -73,25 +81,30 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
 
     def create_table(self) -> None:
         with self.datastore.transaction(commit=False) as c:
-            c.execute("SELECT name FROM sqlite_master WHERE type='table' AND name=?",
-                      (self.chain_table_name,))
+            c.execute(
+                "SELECT name FROM sqlite_master WHERE type='table' AND name=?",
+                (self.chain_table_name,),
+            )
             existed = c.fetchone() is not None
         super().create_table()
         if not existed:
             self.seal_unchained()
 
-    def _insert_events(self, c: SQLiteCursor, stored_events: Sequence[StoredEvent],
-                       **kwargs: Any) -> Sequence[int] | None:
+    def _insert_events(
+        self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
         positions = super()._insert_events(c, stored_events, **kwargs)
         assert positions is not None
         self._append_links(c, positions, stored_events)
         return positions
 
-    def _append_links(self, c: SQLiteCursor, positions: Sequence[int],
-                      stored_events: Sequence[StoredEvent]) -> None:
+    def _append_links(
+        self, c: SQLiteCursor, positions: Sequence[int], stored_events: Sequence[StoredEvent]
+    ) -> None:
         # The insert before this holds the write lock: this head is the latest committed one.
-        c.execute(f"SELECT position, hash FROM {self.chain_table_name} "
-                  "ORDER BY position DESC LIMIT 1")
+        c.execute(
+            f"SELECT position, hash FROM {self.chain_table_name} ORDER BY position DESC LIMIT 1"
+        )
         row = c.fetchone()
         head = (row[0], bytes(row[1])) if row else None
         links = _links_for(head, positions, stored_events)
@@ -105,21 +118,27 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
         """Chain the events after the chain head as they stand (once, on upgrade)."""
         sealed = 0
         with self.datastore.transaction(commit=True) as c:
-            c.execute(f"SELECT position, hash FROM {self.chain_table_name} "
-                      "ORDER BY position DESC LIMIT 1")
+            c.execute(
+                f"SELECT position, hash FROM {self.chain_table_name} ORDER BY position DESC LIMIT 1"
+            )
             row = c.fetchone()
             after, previous = (row[0], bytes(row[1])) if row else (0, GENESIS)
             while True:
-                c.execute(f"SELECT rowid, originator_id, originator_version, topic, state "
-                          f"FROM {self.events_table_name} WHERE rowid > ? ORDER BY rowid "
-                          "LIMIT ?", (after, SEAL_BATCH))
+                c.execute(
+                    f"SELECT rowid, originator_id, originator_version, topic, state "
+                    f"FROM {self.events_table_name} WHERE rowid > ? ORDER BY rowid "
+                    "LIMIT ?",
+                    (after, SEAL_BATCH),
+                )
                 rows = c.fetchall()
                 if not rows:
                     return sealed
-                links = extend(previous, [(r[0], event_bytes(r[1], r[2], r[3], bytes(r[4])))
-                                          for r in rows])
-                c.executemany(f"INSERT INTO {self.chain_table_name} (position, hash) "
-                              "VALUES (?, ?)", links)
+                links = extend(
+                    previous, [(r[0], event_bytes(r[1], r[2], r[3], bytes(r[4]))) for r in rows]
+                )
+                c.executemany(
+                    f"INSERT INTO {self.chain_table_name} (position, hash) VALUES (?, ?)", links
+                )
                 after, previous = links[-1]
                 sealed += len(links)
 
@@ -127,22 +146,31 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
     def select_chain_records(self, after: int, upto: int, limit: int) -> list[tuple[int, bytes]]:
         with self.datastore.transaction(commit=False) as c:
             c.sqlite_cursor.row_factory = None  # plain tuples: faster than sqlite3.Row
-            c.execute(f"SELECT rowid, originator_id, originator_version, topic, state "
-                      f"FROM {self.events_table_name} WHERE rowid > ? AND rowid <= ? "
-                      "ORDER BY rowid LIMIT ?", (after, upto, limit))
+            c.execute(
+                f"SELECT rowid, originator_id, originator_version, topic, state "
+                f"FROM {self.events_table_name} WHERE rowid > ? AND rowid <= ? "
+                "ORDER BY rowid LIMIT ?",
+                (after, upto, limit),
+            )
             return [(r[0], event_bytes(r[1], r[2], r[3], r[4])) for r in c.fetchall()]
 
     def select_chain_links(self, after: int, upto: int) -> list[tuple[int, bytes]]:
         with self.datastore.transaction(commit=False) as c:
             c.sqlite_cursor.row_factory = None
-            c.execute(f"SELECT position, hash FROM {self.chain_table_name} "
-                      "WHERE position > ? AND position <= ? ORDER BY position", (after, upto))
+            c.execute(
+                f"SELECT position, hash FROM {self.chain_table_name} "
+                "WHERE position > ? AND position <= ? ORDER BY position",
+                (after, upto),
+            )
             return c.fetchall()  # type: ignore[no-any-return]
 
     def chain_link_before(self, position: int) -> tuple[int, bytes] | None:
         with self.datastore.transaction(commit=False) as c:
-            c.execute(f"SELECT position, hash FROM {self.chain_table_name} WHERE position < ? "
-                      "ORDER BY position DESC LIMIT 1", (position,))
+            c.execute(
+                f"SELECT position, hash FROM {self.chain_table_name} WHERE position < ? "
+                "ORDER BY position DESC LIMIT 1",
+                (position,),
+            )
             row = c.fetchone()
             return (row[0], bytes(row[1])) if row else None
 
@@ -159,39 +187,47 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
     """The library's PostgreSQL recorder, plus a chain link per event in the same
     transaction (under the library's EXCLUSIVE lock on the events table)."""
 
-    def __init__(self, datastore: PostgresDatastore, *,
-                 events_table_name: str = "stored_events") -> None:
+    def __init__(
+        self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events"
+    ) -> None:
         super().__init__(datastore, events_table_name=events_table_name)
         self.chain_table_name = f"{events_table_name}_chain"
         self.check_identifier_length(self.chain_table_name)
         schema, chain = Identifier(self.datastore.schema), Identifier(self.chain_table_name)
         events = Identifier(self.events_table_name)
-        self.sql_create_statements.append(SQL(
-            "CREATE TABLE IF NOT EXISTS {0}.{1} (position bigint PRIMARY KEY, hash bytea NOT NULL)"
-        ).format(schema, chain))
+        self.sql_create_statements.append(
+            SQL(
+                "CREATE TABLE IF NOT EXISTS {0}.{1} "
+                "(position bigint PRIMARY KEY, hash bytea NOT NULL)"
+            ).format(schema, chain)
+        )
         self._sql_head = SQL(
             "SELECT position, hash FROM {0}.{1} ORDER BY position DESC LIMIT 1"
         ).format(schema, chain)
-        self._sql_insert_links = SQL(
-            "INSERT INTO {0}.{1} (position, hash) VALUES (%s, %s)").format(schema, chain)
+        self._sql_insert_links = SQL("INSERT INTO {0}.{1} (position, hash) VALUES (%s, %s)").format(
+            schema, chain
+        )
         self._sql_insert_link_arrays = SQL(
-            "INSERT INTO {0}.{1} (position, hash) "
-            "SELECT * FROM unnest(%s::bigint[], %s::bytea[])").format(schema, chain)
+            "INSERT INTO {0}.{1} (position, hash) SELECT * FROM unnest(%s::bigint[], %s::bytea[])"
+        ).format(schema, chain)
         # No upper bound in SQL: with one, a freshly filled table's stale statistics lead
         # the planner to sort the whole remaining range for every page (measured: 100x).
         self._sql_records = SQL(
             "SELECT notification_id, originator_id, originator_version, topic, state "
             "FROM {0}.{1} WHERE notification_id > %s "
-            "ORDER BY notification_id LIMIT %s").format(schema, events)
+            "ORDER BY notification_id LIMIT %s"
+        ).format(schema, events)
         self._sql_links = SQL(
             "SELECT position, hash FROM {0}.{1} WHERE position > %s AND position <= %s "
-            "ORDER BY position").format(schema, chain)
+            "ORDER BY position"
+        ).format(schema, chain)
         self._sql_link_before = SQL(
-            "SELECT position, hash FROM {0}.{1} WHERE position < %s "
-            "ORDER BY position DESC LIMIT 1").format(schema, chain)
+            "SELECT position, hash FROM {0}.{1} WHERE position < %s ORDER BY position DESC LIMIT 1"
+        ).format(schema, chain)
         self._sql_max = SQL(
             "SELECT GREATEST((SELECT MAX(notification_id) FROM {0}.{1}), "
-            "(SELECT MAX(position) FROM {0}.{2}))").format(schema, events, chain)
+            "(SELECT MAX(position) FROM {0}.{2}))"
+        ).format(schema, events, chain)
         self._sql_chain_exists = SQL("SELECT to_regclass(%s) IS NOT NULL AS present")
         self._pending = threading.local()  # the queued head read of this thread's insert
 
@@ -205,8 +241,9 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
         if not existed:
             self.seal_unchained()
 
-    def _insert_events(self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent],
-                       **kwargs: Any) -> None:
+    def _insert_events(
+        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> None:
         # The library runs this first in its pipelined insert transaction. Take its table
         # lock here (its own lock call, next, is then skipped) and queue the head read
         # behind it, so the head arrives with the library's own sync: no extra round trip.
@@ -226,9 +263,9 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
         if not self._pending.__dict__.pop("locked", False):
             super()._lock_table(curs)
 
-    def _fetch_ids_after_insert_events(self, curs: Cursor[DictRow],
-                                       stored_events: Sequence[StoredEvent],
-                                       **kwargs: Any) -> Sequence[int] | None:
+    def _fetch_ids_after_insert_events(
+        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
         positions = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
         assert positions is not None
         head_cursor: Cursor[DictRow] = self._pending.__dict__.pop("head")
@@ -238,15 +275,23 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
         self._append_links(curs, head, positions, stored_events)
         return positions
 
-    def _append_links(self, curs: Cursor[DictRow], head: tuple[int, bytes] | None,
-                      positions: Sequence[int], stored_events: Sequence[StoredEvent]) -> None:
+    def _append_links(
+        self,
+        curs: Cursor[DictRow],
+        head: tuple[int, bytes] | None,
+        positions: Sequence[int],
+        stored_events: Sequence[StoredEvent],
+    ) -> None:
         # One statement, pipelined: it travels with the commit.
         links = _links_for(head, positions, stored_events)
         if len(links) == 1:
             curs.execute(self._sql_insert_links, links[0], prepare=True)
         else:
-            curs.execute(self._sql_insert_link_arrays,
-                         ([p for p, _ in links], [h for _, h in links]), prepare=True)
+            curs.execute(
+                self._sql_insert_link_arrays,
+                ([p for p, _ in links], [h for _, h in links]),
+                prepare=True,
+            )
 
     def seal_unchained(self) -> int:
         """Chain the events after the chain head as they stand (once, on upgrade)."""
@@ -261,39 +306,60 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
                 rows = curs.fetchall()
                 if not rows:
                     return sealed
-                links = extend(previous, [
-                    (r["notification_id"], event_bytes(canonical_id(r["originator_id"]),
-                                                       r["originator_version"], r["topic"],
-                                                       bytes(r["state"])))
-                    for r in rows])
+                links = extend(
+                    previous,
+                    [
+                        (
+                            r["notification_id"],
+                            event_bytes(
+                                canonical_id(r["originator_id"]),
+                                r["originator_version"],
+                                r["topic"],
+                                bytes(r["state"]),
+                            ),
+                        )
+                        for r in rows
+                    ],
+                )
                 curs.executemany(self._sql_insert_links, links)
                 after, previous = links[-1]
                 sealed += len(links)
 
     # -- reading, for the verifier and the checkpoints -------------------------------------
     def select_chain_records(self, after: int, upto: int, limit: int) -> list[tuple[int, bytes]]:
-        with self.datastore.get_connection() as conn, \
-                conn.cursor(row_factory=tuple_row, binary=True) as curs:
+        with (
+            self.datastore.get_connection() as conn,
+            conn.cursor(row_factory=tuple_row, binary=True) as curs,
+        ):
             curs.execute(self._sql_records, (after, limit), prepare=False)
-            return [(r[0], event_bytes(canonical_id(r[1]), r[2], r[3], r[4]))
-                    for r in curs.fetchall() if r[0] <= upto]
+            return [
+                (r[0], event_bytes(canonical_id(r[1]), r[2], r[3], r[4]))
+                for r in curs.fetchall()
+                if r[0] <= upto
+            ]
 
     def select_chain_links(self, after: int, upto: int) -> list[tuple[int, bytes]]:
-        with self.datastore.get_connection() as conn, \
-                conn.cursor(row_factory=tuple_row, binary=True) as curs:
+        with (
+            self.datastore.get_connection() as conn,
+            conn.cursor(row_factory=tuple_row, binary=True) as curs,
+        ):
             curs.execute(self._sql_links, (after, upto), prepare=False)
             return [(r[0], r[1]) for r in curs.fetchall()]
 
     def chain_link_before(self, position: int) -> tuple[int, bytes] | None:
-        with self.datastore.get_connection() as conn, \
-                conn.cursor(row_factory=tuple_row, binary=True) as curs:
+        with (
+            self.datastore.get_connection() as conn,
+            conn.cursor(row_factory=tuple_row, binary=True) as curs,
+        ):
             curs.execute(self._sql_link_before, (position,))
             row = curs.fetchone()
             return (row[0], bytes(row[1])) if row else None
 
     def chain_max_position(self) -> int:
-        with self.datastore.get_connection() as conn, \
-                conn.cursor(row_factory=tuple_row, binary=True) as curs:
+        with (
+            self.datastore.get_connection() as conn,
+            conn.cursor(row_factory=tuple_row, binary=True) as curs,
+        ):
             curs.execute(self._sql_max)
             row = curs.fetchone()
             return int(row[0] or 0) if row else 0

@@ -43,12 +43,15 @@ class IntegrityViolation(Exception):
 class Integrity:
     """Checkpoints and verification over CareLog's chains (the event log, the access log)."""
 
-    def __init__(self, sources: Callable[[], dict[str, ChainSource]], checkpoint_dir: Path,
-                 signing_key: Path | None = None) -> None:
+    def __init__(
+        self,
+        sources: Callable[[], dict[str, ChainSource]],
+        checkpoint_dir: Path,
+        signing_key: Path | None = None,
+    ) -> None:
         self._sources = sources
         self.directory = CheckpointDirectory(checkpoint_dir)
-        self.key = SigningKey(signing_key or checkpoint_dir.parent / "signing.key",
-                              checkpoint_dir)
+        self.key = SigningKey(signing_key or checkpoint_dir.parent / "signing.key", checkpoint_dir)
 
     @property
     def sources(self) -> dict[str, ChainSource]:
@@ -83,11 +86,20 @@ class Integrity:
                 key_id=key_id(private.public_key()),
             ).signed(private)
             path = self.directory.write(checkpoint)
-            log.info("checkpoint %s written: %s", checkpoint.seq,
-                     {n: h.position for n, h in heads.items()})
-            return Checkpoint(checkpoint.seq, checkpoint.time, checkpoint.chains,
-                              checkpoint.previous, checkpoint.key_id, checkpoint.signature,
-                              path)
+            log.info(
+                "checkpoint %s written: %s",
+                checkpoint.seq,
+                {n: h.position for n, h in heads.items()},
+            )
+            return Checkpoint(
+                checkpoint.seq,
+                checkpoint.time,
+                checkpoint.chains,
+                checkpoint.previous,
+                checkpoint.key_id,
+                checkpoint.signature,
+                path,
+            )
 
     def _advance(self, name: str, source: ChainSource, latest: Checkpoint | None) -> ChainHead:
         since = latest.chains.get(name) if latest else None
@@ -97,15 +109,17 @@ class Integrity:
             if before is None or before != (since.position, bytes.fromhex(since.head)):
                 raise IntegrityViolation(
                     f"The {name} log no longer matches checkpoint {latest.seq if latest else 0}"
-                    f" at position {since.position}: run `carelog verify`.", [])
+                    f" at position {since.position}: run `carelog verify`.",
+                    [],
+                )
         witnessed = self.directory.witness_last(name)
         links: list[tuple[int, bytes]] = []
         outcome = walk(source, start, collect=links)
         problems = classify(name, outcome)
         if problems:
             raise IntegrityViolation(
-                f"The {name} log does not verify at {problems[0]}: no checkpoint signed.",
-                problems)
+                f"The {name} log does not verify at {problems[0]}: no checkpoint signed.", problems
+            )
         if witnessed < start - 1:  # witness file lost or new: fill the gap from the store
             links = source.select_chain_links(witnessed, start - 1) + links
         self.directory.witness_append(name, [(p, h) for p, h in links if p > witnessed])
@@ -114,8 +128,13 @@ class Integrity:
         return ChainHead(outcome.last_position, outcome.last_link.hex())
 
     # -- verification ----------------------------------------------------------------------
-    def verify(self, from_position: int | None = None, *,
-               public_key: Path | None = None, record: bool = True) -> VerifyResult:
+    def verify(
+        self,
+        from_position: int | None = None,
+        *,
+        public_key: Path | None = None,
+        record: bool = True,
+    ) -> VerifyResult:
         """Verify every chain and checkpoint; record the outcome for /readyz."""
         verifier = Verifier(self.sources, self.directory, self.public_key(public_key))
         result = verifier.run(from_position)
@@ -154,8 +173,11 @@ class Integrity:
             "verified_ok": mark.get("ok"),
             "verified_at": mark.get("time"),
             "first_problem": mark.get("first_problem"),
-            "checkpoint": None if latest is None else {
-                "seq": latest.seq, "time": latest.time,
+            "checkpoint": None
+            if latest is None
+            else {
+                "seq": latest.seq,
+                "time": latest.time,
                 "positions": {name: head.position for name, head in latest.chains.items()},
             },
         }

@@ -43,9 +43,14 @@ class ChainReport:
     attested_position: int  # the newest position a valid checkpoint vouches for
 
     def as_dict(self) -> dict[str, Any]:
-        return {"start": self.start, "stop": self.stop, "records": self.records,
-                "head_position": self.head_position, "head": self.head,
-                "attested_position": self.attested_position}
+        return {
+            "start": self.start,
+            "stop": self.stop,
+            "records": self.records,
+            "head_position": self.head_position,
+            "head": self.head,
+            "attested_position": self.attested_position,
+        }
 
 
 @dataclass
@@ -85,12 +90,15 @@ class VerifyResult:
     def as_dict(self) -> dict[str, Any]:
         first = self.first_problem
         return {
-            "ok": self.ok, "time": self.time, "seconds": round(self.seconds, 3),
+            "ok": self.ok,
+            "time": self.time,
+            "seconds": round(self.seconds, 3),
             "verified_position": self.verified_position,
             "first_problem": first.as_dict() if first else None,
             "problems": [p.as_dict() for p in self.problems],
             "chains": {name: report.as_dict() for name, report in self.chains.items()},
-            "checkpoints": self.checkpoints, "key_id": self.key_id,
+            "checkpoints": self.checkpoints,
+            "key_id": self.key_id,
             "warnings": self.warnings,
         }
 
@@ -98,8 +106,12 @@ class VerifyResult:
 class Verifier:
     """Verifies named chains against the checkpoints in one directory."""
 
-    def __init__(self, sources: dict[str, ChainSource], directory: CheckpointDirectory,
-                 public_key: Ed25519PublicKey | None) -> None:
+    def __init__(
+        self,
+        sources: dict[str, ChainSource],
+        directory: CheckpointDirectory,
+        public_key: Ed25519PublicKey | None,
+    ) -> None:
         self.sources = sources
         self.directory = directory
         self.public_key = public_key
@@ -117,16 +129,23 @@ class Verifier:
             chains[name] = report
             unattested = report.head_position > report.attested_position
             if unattested and report.records:
-                warnings.append(f"{name}: positions after {report.attested_position} are "
-                                "not yet covered by a signed checkpoint")
+                warnings.append(
+                    f"{name}: positions after {report.attested_position} are "
+                    "not yet covered by a signed checkpoint"
+                )
         if not checkpoints:
-            warnings.append("no valid checkpoint: a consistent rewrite of the whole database "
-                            "would not be detected")
+            warnings.append(
+                "no valid checkpoint: a consistent rewrite of the whole database "
+                "would not be detected"
+            )
         problems.sort(key=lambda p: (CHAIN_ORDER.index(p.chain), p.position))
         return VerifyResult(
-            problems=problems, chains=chains, checkpoints=len(checkpoints),
+            problems=problems,
+            chains=chains,
+            checkpoints=len(checkpoints),
             key_id=key_id(self.public_key) if self.public_key else None,
-            seconds=time.perf_counter() - began, warnings=warnings,
+            seconds=time.perf_counter() - began,
+            warnings=warnings,
         )
 
     # -- checkpoints -----------------------------------------------------------------------
@@ -138,8 +157,10 @@ class Verifier:
         signatures still vouch for what they say.
         """
         checkpoints, unreadable = self.directory.load()
-        problems = [Problem("checkpoints", 0, "bad-checkpoint", f"{u.path.name}: {u.reason}",
-                            "signature") for u in unreadable]
+        problems = [
+            Problem("checkpoints", 0, "bad-checkpoint", f"{u.path.name}: {u.reason}", "signature")
+            for u in unreadable
+        ]
         trusted: list[Checkpoint] = []
         before: Checkpoint | None = None  # the file before, trusted or not
         before_ok = True
@@ -149,23 +170,38 @@ class Verifier:
             name = checkpoint.path.name if checkpoint.path else f"seq {checkpoint.seq}"
 
             def bad(reason: str, position: int = position, name: str = name) -> None:
-                problems.append(Problem("checkpoints", position, "bad-checkpoint",
-                                        f"{name}: {reason}", "signature"))
+                problems.append(
+                    Problem(
+                        "checkpoints", position, "bad-checkpoint", f"{name}: {reason}", "signature"
+                    )
+                )
 
             reason = checkpoint.signature_problem(self.public_key)
             if reason is not None:
                 bad(reason)
             expected_seq = before.seq + 1 if before else 1
             if checkpoint.seq != expected_seq:
-                bad(f"checkpoint(s) {expected_seq}..{checkpoint.seq - 1} are missing from "
-                    "the directory")
-            elif before is not None and before_ok and reason is None \
-                    and checkpoint.previous != before.digest():
+                bad(
+                    f"checkpoint(s) {expected_seq}..{checkpoint.seq - 1} are missing from "
+                    "the directory"
+                )
+            elif (
+                before is not None
+                and before_ok
+                and reason is None
+                and checkpoint.previous != before.digest()
+            ):
                 bad("it does not follow the checkpoint before it (one was replaced)")
             last = trusted[-1] if trusted else None
-            if reason is None and last is not None and any(
+            if (
+                reason is None
+                and last is not None
+                and any(
                     h.position < last.chains[c].position
-                    for c, h in checkpoint.chains.items() if c in last.chains):
+                    for c, h in checkpoint.chains.items()
+                    if c in last.chains
+                )
+            ):
                 bad("its positions go backwards")
             if reason is None:
                 trusted.append(checkpoint)
@@ -173,8 +209,9 @@ class Verifier:
         return trusted, problems, []
 
     # -- one chain -------------------------------------------------------------------------
-    def _verify_chain(self, name: str, source: ChainSource, start: int,
-                      checkpoints: list[Checkpoint]) -> tuple[list[Problem], ChainReport]:
+    def _verify_chain(
+        self, name: str, source: ChainSource, start: int, checkpoints: list[Checkpoint]
+    ) -> tuple[list[Problem], ChainReport]:
         heads: dict[int, tuple[int, bytes]] = {}
         for checkpoint in checkpoints:
             head = checkpoint.chains.get(name)
@@ -189,7 +226,7 @@ class Verifier:
             if witnessed is None:  # read once, and only if something is wrong
                 witnessed = self.directory.witness_range(name, 0, 2**62) or {}
                 order.extend(sorted(witnessed))
-            inside = order[bisect_right(order, after):bisect_right(order, upto)]
+            inside = order[bisect_right(order, after) : bisect_right(order, upto)]
             return {p: witnessed[p] for p in inside}
 
         problems = classify(name, outcome, witness)
@@ -201,16 +238,33 @@ class Verifier:
                 continue
             problems.append(self._locate(name, source, outcome, good_before, position, seq))
             break  # later checkpoints fail for the same reason
-        earlier = [c.chains[name].position for c in checkpoints
-                   if name in c.chains and c.chains[name].position < start]
+        earlier = [
+            c.chains[name].position
+            for c in checkpoints
+            if name in c.chains and c.chains[name].position < start
+        ]
         if not attested and earlier:
             attested = max(earlier)
-        report = ChainReport(name, start, outcome.stop, outcome.records, outcome.last_position,
-                             outcome.last_link.hex(), attested)
+        report = ChainReport(
+            name,
+            start,
+            outcome.stop,
+            outcome.records,
+            outcome.last_position,
+            outcome.last_link.hex(),
+            attested,
+        )
         return problems, report
 
-    def _locate(self, name: str, source: ChainSource, outcome: WalkOutcome, after: int,
-                position: int, seq: int) -> Problem:
+    def _locate(
+        self,
+        name: str,
+        source: ChainSource,
+        outcome: WalkOutcome,
+        after: int,
+        position: int,
+        seq: int,
+    ) -> Problem:
         """The first position in (after, position] where the store and the witness of a
         failed checkpoint disagree."""
         stored_max = max(outcome.last_position, outcome.last_record_position)
@@ -224,24 +278,52 @@ class Verifier:
                     continue
                 if ours is None:
                     if at > stored_max:
-                        return Problem(name, at, "truncated",
-                                       f"this record and every one after it are gone; "
-                                       f"{signed} vouches for them", "checkpoint")
-                    return Problem(name, at, "missing",
-                                   f"{signed} vouches for a record here that is gone, and "
-                                   "the chain was rewritten to hide it", "checkpoint")
+                        return Problem(
+                            name,
+                            at,
+                            "truncated",
+                            f"this record and every one after it are gone; "
+                            f"{signed} vouches for them",
+                            "checkpoint",
+                        )
+                    return Problem(
+                        name,
+                        at,
+                        "missing",
+                        f"{signed} vouches for a record here that is gone, and "
+                        "the chain was rewritten to hide it",
+                        "checkpoint",
+                    )
                 if theirs is None:
-                    return Problem(name, at, "forged",
-                                   f"a record that {signed} does not know of, with the "
-                                   "chain rewritten to include it", "checkpoint")
-                return Problem(name, at, "changed",
-                               f"the record and its chain were rewritten consistently; "
-                               f"{signed} disagrees from here", "checkpoint")
+                    return Problem(
+                        name,
+                        at,
+                        "forged",
+                        f"a record that {signed} does not know of, with the "
+                        "chain rewritten to include it",
+                        "checkpoint",
+                    )
+                return Problem(
+                    name,
+                    at,
+                    "changed",
+                    f"the record and its chain were rewritten consistently; "
+                    f"{signed} disagrees from here",
+                    "checkpoint",
+                )
         if position > stored_max:
-            return Problem(name, stored_max + 1, "truncated",
-                           f"the log ends at {stored_max}, but {signed} vouches for "
-                           "records up to it", "checkpoint")
-        return Problem(name, position, "changed",
-                       f"the chain head here does not match {signed}: something in positions "
-                       f"{after + 1}..{position} was rewritten (no witness to say where)",
-                       "checkpoint")
+            return Problem(
+                name,
+                stored_max + 1,
+                "truncated",
+                f"the log ends at {stored_max}, but {signed} vouches for records up to it",
+                "checkpoint",
+            )
+        return Problem(
+            name,
+            position,
+            "changed",
+            f"the chain head here does not match {signed}: something in positions "
+            f"{after + 1}..{position} was rewritten (no witness to say where)",
+            "checkpoint",
+        )

@@ -73,9 +73,13 @@ class WalkOutcome:
     heads_seen: dict[int, bytes] = field(default_factory=dict)
 
 
-def walk(source: ChainSource, start: int = 1, stop: int | None = None,
-         watch: frozenset[int] = frozenset(),
-         collect: list[tuple[int, bytes]] | None = None) -> WalkOutcome:
+def walk(
+    source: ChainSource,
+    start: int = 1,
+    stop: int | None = None,
+    watch: frozenset[int] = frozenset(),
+    collect: list[tuple[int, bytes]] | None = None,
+) -> WalkOutcome:
     """Recompute the chain over positions [start, stop]; remember the stored links at the
     positions in ``watch`` (the checkpoints' positions), and every stored link in
     ``collect`` if given (the checkpoint's witness)."""
@@ -94,8 +98,9 @@ def walk(source: ChainSource, start: int = 1, stop: int | None = None,
         if len(anomalies) >= MAX_ANOMALIES:
             out.truncated_anomalies = True
             return
-        anomaly = Anomaly(kind, position, record, stored, previous, previous_position,
-                          before_previous)
+        anomaly = Anomaly(
+            kind, position, record, stored, previous, previous_position, before_previous
+        )
         anomalies.append(anomaly)
         waiting.append(anomaly)
 
@@ -112,8 +117,7 @@ def walk(source: ChainSource, start: int = 1, stop: int | None = None,
         while k < common:
             at, body = records[k]
             linked_at, digest = links[k]
-            if linked_at != at or digest != sha256(
-                    b"".join((previous, pack(at), body))).digest():
+            if linked_at != at or digest != sha256(b"".join((previous, pack(at), body))).digest():
                 break
             if at in watch:
                 out.heads_seen[at] = digest

@@ -41,8 +41,7 @@ class ApiClient:
         headers = self.headers(as_, kw.pop("headers", None))
         return self.client.get(path, headers=headers, **kw)
 
-    def post(self, path: str, json: Any = None, as_: str | None = "psychiatrist",
-             **kw: Any) -> Any:
+    def post(self, path: str, json: Any = None, as_: str | None = "psychiatrist", **kw: Any) -> Any:
         headers = self.headers(as_, kw.pop("headers", None))
         return self.client.post(path, json=json, headers=headers, **kw)
 
@@ -56,14 +55,16 @@ def api(app: Flask, team: Team, carelog: CareLog) -> ApiClient:
 
 
 def register_patient(api: ApiClient, mrn: str = "MRN-API-1") -> str:
-    response = api.post("/api/v1/patients", {"external_id": mrn, "name": "Api Patient",
-                                             "birth_date": "1980-02-03"})
+    response = api.post(
+        "/api/v1/patients", {"external_id": mrn, "name": "Api Patient", "birth_date": "1980-02-03"}
+    )
     assert response.status_code == 201, response.get_json()
     pid: str = response.get_json()["patient_id"]
     for member in ("therapist", "pharmacist", "prescribing_pharmacist"):
         actor = getattr(api.team, member)
-        r = api.post(f"/api/v1/patients/{pid}/care-team",
-                     {"clinician_id": actor.id, "role": str(actor.role)})
+        r = api.post(
+            f"/api/v1/patients/{pid}/care-team", {"clinician_id": actor.id, "role": str(actor.role)}
+        )
         assert r.status_code == 201, r.get_json()
     return pid
 
@@ -73,8 +74,20 @@ def patient(api: ApiClient) -> str:
     return register_patient(api)
 
 
-def prescribe(api: ApiClient, pid: str, drug: str = "sertraline", amount: float = 50,
-              as_: str = "psychiatrist", **extra: Any) -> Any:
-    body = {"drug": drug, "dose": {"amount": amount, "unit": "mg"}, "frequency": "once daily",
-            "route": "oral", "indication": "depression", **extra}
+def prescribe(
+    api: ApiClient,
+    pid: str,
+    drug: str = "sertraline",
+    amount: float = 50,
+    as_: str = "psychiatrist",
+    **extra: Any,
+) -> Any:
+    body = {
+        "drug": drug,
+        "dose": {"amount": amount, "unit": "mg"},
+        "frequency": "once daily",
+        "route": "oral",
+        "indication": "depression",
+        **extra,
+    }
     return api.post(f"/api/v1/patients/{pid}/medications", body, as_=as_)

@@ -15,8 +15,15 @@ import pytest
 
 from tests.api.conftest import ApiClient, prescribe, register_patient
 
-ROLES = ("psychiatrist", "therapist", "pharmacist", "prescribing_pharmacist", "auditor",
-         "admin", "outsider")
+ROLES = (
+    "psychiatrist",
+    "therapist",
+    "pharmacist",
+    "prescribing_pharmacist",
+    "auditor",
+    "admin",
+    "outsider",
+)
 CLINICAL = {"psychiatrist", "therapist", "pharmacist", "prescribing_pharmacist"}
 PRESCRIBERS = {"psychiatrist", "prescribing_pharmacist"}
 
@@ -34,11 +41,18 @@ class Setup:
 def setup_patient(api: ApiClient) -> Setup:
     pid = register_patient(api)
     ordered = prescribe(api, pid, drug="zz-unlisted-drug").get_json()
-    follow_up = api.post(f"/api/v1/patients/{pid}/follow-ups",
-                         {"due_at": "2099-01-01T00:00:00Z", "purpose": "check"}).get_json()
+    follow_up = api.post(
+        f"/api/v1/patients/{pid}/follow-ups", {"due_at": "2099-01-01T00:00:00Z", "purpose": "check"}
+    ).get_json()
     goal = api.post(f"/api/v1/patients/{pid}/goals", {"description": "sleep"}).get_json()
-    return Setup(pid, ordered["order_id"], follow_up["follow_up_id"],
-                 ordered["alerts"][0]["id"], ordered["event_id"], goal["goal_id"])
+    return Setup(
+        pid,
+        ordered["order_id"],
+        follow_up["follow_up_id"],
+        ordered["alerts"][0]["id"],
+        ordered["event_id"],
+        goal["goal_id"],
+    )
 
 
 @dataclass(frozen=True)
@@ -62,65 +76,195 @@ def const(body: Any) -> Callable[[Setup, ApiClient], Any]:
 
 ON_TEAM_CLINICAL = frozenset(CLINICAL)
 CASES = [
-    Case("register", "POST", lambda s, a: "/api/v1/patients",
-         lambda s, a: {"external_id": f"X-{id(s)}-{len(a.team.tokens)}", "name": "N",
-                       "birth_date": "1990-01-01"},
-         frozenset(CLINICAL | {"outsider"})),
-    Case("assign", "POST", p("care-team"),
-         lambda s, a: {"clinician_id": a.team.outsider.id, "role": "psychiatrist"},
-         ON_TEAM_CLINICAL),
-    Case("remove", "POST", lambda s, a: f"/api/v1/patients/{s.pid}/care-team/"
-         f"{a.team.pharmacist.id}/removal", const({"reason": "left"}), ON_TEAM_CLINICAL),
-    Case("consent", "POST", p("consents"), const({"scope": "treatment",
-                                                  "decision": "granted"}), ON_TEAM_CLINICAL),
-    Case("assessment", "POST", p("assessments"),
-         const({"instrument": "GAD-7", "item_scores": [1] * 7}),
-         frozenset({"psychiatrist", "therapist"})),
-    Case("prescribe", "POST", p("medications"),
-         const({"drug": "zz-other-drug", "dose": {"amount": 1, "unit": "mg"},
-                "frequency": "once daily", "route": "oral", "indication": "x"}),
-         frozenset(PRESCRIBERS)),
-    Case("dose_change", "POST", p("medications/{s.order_id}/dose-changes"),
-         const({"dose": {"amount": 2, "unit": "mg"}, "reason": "r"}), frozenset(PRESCRIBERS)),
-    Case("discontinue", "POST", p("medications/{s.order_id}/discontinuation"),
-         const({"reason": "r"}), frozenset(PRESCRIBERS)),
-    Case("side_effect", "POST", p("side-effects"), const({"effect": "dry mouth",
-                                                          "severity": "mild"}),
-         ON_TEAM_CLINICAL),
-    Case("progress_note", "POST", p("notes"), const({"kind": "progress", "modality": "other",
-                                                     "text": "t"}),
-         frozenset({"psychiatrist", "therapist"})),
-    Case("psychotherapy_note", "POST", p("notes"),
-         const({"kind": "psychotherapy", "modality": "CBT", "text": "t"}),
-         frozenset({"therapist"})),
-    Case("follow_up", "POST", p("follow-ups"), const({"due_at": "2099-02-01T00:00:00Z",
-                                                      "purpose": "p"}), ON_TEAM_CLINICAL),
-    Case("follow_up_done", "POST", p("follow-ups/{s.follow_up_id}/completion"),
-         const({"outcome": "ok"}), ON_TEAM_CLINICAL),
-    Case("alert_resolution", "POST", p("alerts/{s.alert_id}/resolution"),
-         const({"resolution": "acknowledged", "reason": "seen"}),
-         frozenset({"psychiatrist", "pharmacist", "prescribing_pharmacist"})),
-    Case("correction", "POST", p("corrections"),
-         lambda s, a: {"event_id": s.psychiatrist_event, "fields": {"indication": "y"},
-                       "reason": "typo"}, frozenset({"psychiatrist"})),
-    Case("emergency_access", "POST", p("emergency-access"), const({"reason": "crisis"}),
-         frozenset(CLINICAL | {"outsider"})),
-    Case("goal_status", "POST", p("goals/{s.goal_id}/status"), const({"status": "met"}),
-         frozenset({"psychiatrist", "therapist"})),
-    Case("review", "POST", p("reviews"), const({"outcome": "ok"}),
-         frozenset({"psychiatrist", "pharmacist", "prescribing_pharmacist"})),
+    Case(
+        "register",
+        "POST",
+        lambda s, a: "/api/v1/patients",
+        lambda s, a: {
+            "external_id": f"X-{id(s)}-{len(a.team.tokens)}",
+            "name": "N",
+            "birth_date": "1990-01-01",
+        },
+        frozenset(CLINICAL | {"outsider"}),
+    ),
+    Case(
+        "assign",
+        "POST",
+        p("care-team"),
+        lambda s, a: {"clinician_id": a.team.outsider.id, "role": "psychiatrist"},
+        ON_TEAM_CLINICAL,
+    ),
+    Case(
+        "remove",
+        "POST",
+        lambda s, a: f"/api/v1/patients/{s.pid}/care-team/{a.team.pharmacist.id}/removal",
+        const({"reason": "left"}),
+        ON_TEAM_CLINICAL,
+    ),
+    Case(
+        "consent",
+        "POST",
+        p("consents"),
+        const({"scope": "treatment", "decision": "granted"}),
+        ON_TEAM_CLINICAL,
+    ),
+    Case(
+        "assessment",
+        "POST",
+        p("assessments"),
+        const({"instrument": "GAD-7", "item_scores": [1] * 7}),
+        frozenset({"psychiatrist", "therapist"}),
+    ),
+    Case(
+        "prescribe",
+        "POST",
+        p("medications"),
+        const(
+            {
+                "drug": "zz-other-drug",
+                "dose": {"amount": 1, "unit": "mg"},
+                "frequency": "once daily",
+                "route": "oral",
+                "indication": "x",
+            }
+        ),
+        frozenset(PRESCRIBERS),
+    ),
+    Case(
+        "dose_change",
+        "POST",
+        p("medications/{s.order_id}/dose-changes"),
+        const({"dose": {"amount": 2, "unit": "mg"}, "reason": "r"}),
+        frozenset(PRESCRIBERS),
+    ),
+    Case(
+        "discontinue",
+        "POST",
+        p("medications/{s.order_id}/discontinuation"),
+        const({"reason": "r"}),
+        frozenset(PRESCRIBERS),
+    ),
+    Case(
+        "side_effect",
+        "POST",
+        p("side-effects"),
+        const({"effect": "dry mouth", "severity": "mild"}),
+        ON_TEAM_CLINICAL,
+    ),
+    Case(
+        "progress_note",
+        "POST",
+        p("notes"),
+        const({"kind": "progress", "modality": "other", "text": "t"}),
+        frozenset({"psychiatrist", "therapist"}),
+    ),
+    Case(
+        "psychotherapy_note",
+        "POST",
+        p("notes"),
+        const({"kind": "psychotherapy", "modality": "CBT", "text": "t"}),
+        frozenset({"therapist"}),
+    ),
+    Case(
+        "follow_up",
+        "POST",
+        p("follow-ups"),
+        const({"due_at": "2099-02-01T00:00:00Z", "purpose": "p"}),
+        ON_TEAM_CLINICAL,
+    ),
+    Case(
+        "follow_up_done",
+        "POST",
+        p("follow-ups/{s.follow_up_id}/completion"),
+        const({"outcome": "ok"}),
+        ON_TEAM_CLINICAL,
+    ),
+    Case(
+        "alert_resolution",
+        "POST",
+        p("alerts/{s.alert_id}/resolution"),
+        const({"resolution": "acknowledged", "reason": "seen"}),
+        frozenset({"psychiatrist", "pharmacist", "prescribing_pharmacist"}),
+    ),
+    Case(
+        "correction",
+        "POST",
+        p("corrections"),
+        lambda s, a: {
+            "event_id": s.psychiatrist_event,
+            "fields": {"indication": "y"},
+            "reason": "typo",
+        },
+        frozenset({"psychiatrist"}),
+    ),
+    Case(
+        "emergency_access",
+        "POST",
+        p("emergency-access"),
+        const({"reason": "crisis"}),
+        frozenset(CLINICAL | {"outsider"}),
+    ),
+    Case(
+        "goal_status",
+        "POST",
+        p("goals/{s.goal_id}/status"),
+        const({"status": "met"}),
+        frozenset({"psychiatrist", "therapist"}),
+    ),
+    Case(
+        "review",
+        "POST",
+        p("reviews"),
+        const({"outcome": "ok"}),
+        frozenset({"psychiatrist", "pharmacist", "prescribing_pharmacist"}),
+    ),
     Case("plan", "GET", p("plan"), None, frozenset(CLINICAL | {"auditor"}), ok=200),
     Case("history", "GET", p("history"), None, frozenset(CLINICAL | {"auditor"}), ok=200),
-    Case("patient_audit", "GET", p("audit"), None, frozenset(CLINICAL | {"auditor"}), ok=200,
-         views=True),
-    Case("all_audit", "GET", lambda s, a: "/api/v1/audit", None, frozenset({"auditor"}),
-         ok=200, views=True),
-    Case("dashboard", "GET", lambda s, a: "/api/v1/dashboard", None,
-         frozenset(CLINICAL | {"outsider"}), ok=200, views=True),
-    Case("patients", "GET", lambda s, a: "/api/v1/patients", None,
-         frozenset(CLINICAL | {"outsider", "auditor"}), ok=200, views=True),
-    Case("feed", "GET", lambda s, a: "/api/v1/feed", None,
-         frozenset(CLINICAL | {"outsider"}), ok=200, views=True),
+    Case(
+        "patient_audit",
+        "GET",
+        p("audit"),
+        None,
+        frozenset(CLINICAL | {"auditor"}),
+        ok=200,
+        views=True,
+    ),
+    Case(
+        "all_audit",
+        "GET",
+        lambda s, a: "/api/v1/audit",
+        None,
+        frozenset({"auditor"}),
+        ok=200,
+        views=True,
+    ),
+    Case(
+        "dashboard",
+        "GET",
+        lambda s, a: "/api/v1/dashboard",
+        None,
+        frozenset(CLINICAL | {"outsider"}),
+        ok=200,
+        views=True,
+    ),
+    Case(
+        "patients",
+        "GET",
+        lambda s, a: "/api/v1/patients",
+        None,
+        frozenset(CLINICAL | {"outsider", "auditor"}),
+        ok=200,
+        views=True,
+    ),
+    Case(
+        "feed",
+        "GET",
+        lambda s, a: "/api/v1/feed",
+        None,
+        frozenset(CLINICAL | {"outsider"}),
+        ok=200,
+        views=True,
+    ),
 ]
 
 

@@ -16,21 +16,29 @@ from schemathesis.specs.openapi.checks import ignored_auth, positive_data_accept
 from tests.api.conftest import ApiClient
 
 CONTRACT_PATHS = [
-    ("post", "/api/v1/patients"), ("get", "/api/v1/patients"),
+    ("post", "/api/v1/patients"),
+    ("get", "/api/v1/patients"),
     ("post", "/api/v1/patients/{pid}/care-team"),
     ("post", "/api/v1/patients/{pid}/care-team/{cid}/removal"),
-    ("post", "/api/v1/patients/{pid}/consents"), ("post", "/api/v1/patients/{pid}/assessments"),
+    ("post", "/api/v1/patients/{pid}/consents"),
+    ("post", "/api/v1/patients/{pid}/assessments"),
     ("post", "/api/v1/patients/{pid}/medications"),
     ("post", "/api/v1/patients/{pid}/medications/{order_id}/dose-changes"),
     ("post", "/api/v1/patients/{pid}/medications/{order_id}/discontinuation"),
-    ("post", "/api/v1/patients/{pid}/side-effects"), ("post", "/api/v1/patients/{pid}/notes"),
+    ("post", "/api/v1/patients/{pid}/side-effects"),
+    ("post", "/api/v1/patients/{pid}/notes"),
     ("post", "/api/v1/patients/{pid}/follow-ups"),
     ("post", "/api/v1/patients/{pid}/follow-ups/{follow_up_id}/completion"),
     ("post", "/api/v1/patients/{pid}/alerts/{alert_id}/resolution"),
-    ("post", "/api/v1/patients/{pid}/corrections"), ("get", "/api/v1/patients/{pid}/plan"),
-    ("get", "/api/v1/patients/{pid}/history"), ("get", "/api/v1/patients/{pid}/audit"),
-    ("get", "/api/v1/audit"), ("get", "/api/v1/dashboard"), ("get", "/api/v1/feed"),
-    ("get", "/api/v1/feed/stream"), ("post", "/api/v1/patients/{pid}/emergency-access"),
+    ("post", "/api/v1/patients/{pid}/corrections"),
+    ("get", "/api/v1/patients/{pid}/plan"),
+    ("get", "/api/v1/patients/{pid}/history"),
+    ("get", "/api/v1/patients/{pid}/audit"),
+    ("get", "/api/v1/audit"),
+    ("get", "/api/v1/dashboard"),
+    ("get", "/api/v1/feed"),
+    ("get", "/api/v1/feed/stream"),
+    ("post", "/api/v1/patients/{pid}/emergency-access"),
 ]
 
 
@@ -39,8 +47,12 @@ class TestOpenApiDocument:
         spec = api.client.get("/openapi.json").get_json()
         assert spec["openapi"].startswith("3.1")
         assert spec["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
-        documented = {(m, re.sub(r"\{[^}]+\}", "{}", p)) for p, ops in spec["paths"].items()
-                      for m in ops if m in {"get", "post"}}
+        documented = {
+            (m, re.sub(r"\{[^}]+\}", "{}", p))
+            for p, ops in spec["paths"].items()
+            for m in ops
+            if m in {"get", "post"}
+        }
         for method, path in CONTRACT_PATHS:
             assert (method, re.sub(r"\{[^}]+\}", "{}", path)) in documented, path
 
@@ -67,13 +79,16 @@ class TestOpenApiDocument:
 
 @pytest.mark.slow
 def test_fuzzing_finds_no_server_error_and_no_schema_violation(
-        app: Flask, api: ApiClient, patient: str) -> None:
+    app: Flask, api: ApiClient, patient: str
+) -> None:
     schema = schemathesis.openapi.from_wsgi("/openapi.json", app)
     token = api.team.tokens["psychiatrist"]
     failures: list[str] = []
+
     def fuzz(operation: Any) -> None:
-        @settings(max_examples=10, deadline=None, database=None,
-                  suppress_health_check=list(HealthCheck))
+        @settings(
+            max_examples=10, deadline=None, database=None, suppress_health_check=list(HealthCheck)
+        )
         @given(case=operation.as_strategy())
         def check(case: schemathesis.Case) -> None:
             if case.path_parameters and "pid" in case.path_parameters:
@@ -86,7 +101,8 @@ def test_fuzzing_finds_no_server_error_and_no_schema_violation(
             # "positive data acceptance" would count as a failure.
             case.validate_response(
                 response,
-                excluded_checks=[ignored_auth, positive_data_acceptance, not_a_server_error])
+                excluded_checks=[ignored_auth, positive_data_acceptance, not_a_server_error],
+            )
 
         check()
 

@@ -18,8 +18,10 @@ class TestPlanClocks:
         time.sleep(0.01)
         between = datetime.now(UTC).isoformat()
         time.sleep(0.01)
-        changed = api.post(path(patient, f"medications/{order}/dose-changes"),
-                           {"dose": {"amount": 100, "unit": "mg"}, "reason": "titration"})
+        changed = api.post(
+            path(patient, f"medications/{order}/dose-changes"),
+            {"dose": {"amount": 100, "unit": "mg"}, "reason": "titration"},
+        )
         assert changed.status_code == 201
         now = api.get(path(patient, "plan")).get_json()
         then = api.get(path(patient, "plan"), query_string={"as_of": between}).get_json()
@@ -29,10 +31,12 @@ class TestPlanClocks:
 
     def test_effective_at_reflects_a_late_entry(self, api: ApiClient, patient: str) -> None:
         prescribe(api, patient, effective_at="2026-01-05T09:00:00Z")
-        in_effect = api.get(path(patient, "plan"),
-                            query_string={"effective_at": "2026-01-10T00:00:00Z"}).get_json()
-        before = api.get(path(patient, "plan"),
-                         query_string={"effective_at": "2026-01-01T00:00:00Z"}).get_json()
+        in_effect = api.get(
+            path(patient, "plan"), query_string={"effective_at": "2026-01-10T00:00:00Z"}
+        ).get_json()
+        before = api.get(
+            path(patient, "plan"), query_string={"effective_at": "2026-01-01T00:00:00Z"}
+        ).get_json()
         assert [m["drug"] for m in in_effect["medications"]] == ["sertraline"]
         assert before["medications"] == []
 
@@ -44,15 +48,19 @@ class TestPlanClocks:
 
 class TestHistory:
     def test_pages_with_a_stable_cursor_and_filters_by_type(
-            self, api: ApiClient, patient: str) -> None:
+        self, api: ApiClient, patient: str
+    ) -> None:
         for i in range(3):
-            api.post(path(patient, "notes"), {"kind": "progress", "modality": "supportive",
-                                              "text": f"n{i}"})
+            api.post(
+                path(patient, "notes"),
+                {"kind": "progress", "modality": "supportive", "text": f"n{i}"},
+            )
         first = api.get(path(patient, "history"), query_string={"limit": 2}).get_json()
         assert len(first["events"]) == 2
         assert first["next_cursor"]
-        rest = api.get(path(patient, "history"),
-                       query_string={"cursor": first["next_cursor"], "limit": 100}).get_json()
+        rest = api.get(
+            path(patient, "history"), query_string={"cursor": first["next_cursor"], "limit": 100}
+        ).get_json()
         ids = [e["id"] for e in first["events"] + rest["events"]]
         assert len(ids) == len(set(ids)) == api.carelog.app.get_record(patient).version
         assert rest["next_cursor"] is None
@@ -72,14 +80,16 @@ class TestReadYourWrites:
         api.carelog.views.start()
         try:
             written = prescribe(api, patient).get_json()
-            response = api.get("/api/v1/dashboard",
-                               query_string={"min_position": written["position"]})
+            response = api.get(
+                "/api/v1/dashboard", query_string={"min_position": written["position"]}
+            )
             assert response.status_code == 200
         finally:
             api.carelog.views.stop()
 
     def test_min_position_beyond_the_log_is_503_with_retry_after(
-            self, api: ApiClient, patient: str) -> None:
+        self, api: ApiClient, patient: str
+    ) -> None:
         response = api.get("/api/v1/dashboard", query_string={"min_position": 10**9})
         assert response.status_code == 503
         assert response.headers["Retry-After"]
@@ -91,16 +101,24 @@ class TestDashboardAndLists:
 
         calm = register_patient(api, "MRN-CALM")
         risky = register_patient(api, "MRN-RISK")
-        api.post(path(calm, "assessments"), {"instrument": "PHQ-9", "item_scores": [1] * 9},
-                 as_="therapist")
-        api.post(path(risky, "assessments"),
-                 {"instrument": "PHQ-9", "item_scores": [0] * 8 + [1]}, as_="therapist")
+        # Mild depression (total 8) with item 9 at 0: more points, but no suicide-risk item.
+        api.post(
+            path(calm, "assessments"),
+            {"instrument": "PHQ-9", "item_scores": [1] * 8 + [0]},
+            as_="therapist",
+        )
+        api.post(
+            path(risky, "assessments"),
+            {"instrument": "PHQ-9", "item_scores": [0] * 8 + [1]},
+            as_="therapist",
+        )
         api.catch_up()
         board = api.get("/api/v1/dashboard").get_json()
         assert board["patients"][0]["patient_id"] == risky
 
     def test_patient_list_is_limited_to_the_callers_care_teams(
-            self, api: ApiClient, patient: str) -> None:
+        self, api: ApiClient, patient: str
+    ) -> None:
         api.catch_up()
         mine = api.get("/api/v1/patients").get_json()["patients"]
         assert [p["patient_id"] for p in mine] == [patient]
@@ -111,8 +129,9 @@ class TestDashboardAndLists:
         api.get(path(patient, "plan"))
         api.get(path(patient, "plan"), as_="outsider")
         api.catch_up()
-        entries = api.get("/api/v1/audit", as_="auditor",
-                          query_string={"patient_id": patient, "limit": 1000}).get_json()
+        entries = api.get(
+            "/api/v1/audit", as_="auditor", query_string={"patient_id": patient, "limit": 1000}
+        ).get_json()
         actions = [e["action"] for e in entries["entries"]]
         assert "PatientRegistered" in actions
         assert any(a.startswith("read:") or a == "plan" for a in actions)
@@ -122,7 +141,8 @@ class TestDashboardAndLists:
 
 class TestMetrics:
     def test_metrics_show_latency_writes_and_view_lag_to_an_admin(
-            self, api: ApiClient, patient: str) -> None:
+        self, api: ApiClient, patient: str
+    ) -> None:
         prescribe(api, patient)
         response = api.get("/metrics", as_="admin")
         text = response.get_data(as_text=True)

@@ -17,12 +17,12 @@ def path(pid: str, rest: str) -> str:
 
 class TestPrescribing:
     def test_prescription_returns_the_write_fields_and_an_etag(
-            self, api: ApiClient, patient: str) -> None:
+        self, api: ApiClient, patient: str
+    ) -> None:
         response = prescribe(api, patient)
         body = response.get_json()
         assert response.status_code == 201
-        assert set(body) >= {"event_id", "patient_id", "version", "position", "order_id",
-                             "alerts"}
+        assert set(body) >= {"event_id", "patient_id", "version", "position", "order_id", "alerts"}
         assert response.headers["ETag"] == f'"{body["version"]}"'
         plan = api.get(path(patient, "plan")).get_json()
         assert [m["drug"] for m in plan["medications"]] == ["sertraline"]
@@ -31,31 +31,90 @@ class TestPrescribing:
     @pytest.mark.parametrize(
         ("body", "status", "field"),
         [
-            ({"dose": {"amount": 50, "unit": "mg"}, "frequency": "once daily",
-              "route": "oral", "indication": "x"}, 400, "drug"),
-            ({"drug": "sertraline", "dose": {"amount": "lots", "unit": "mg"},
-              "frequency": "once daily", "route": "oral", "indication": "x"}, 400,
-             "dose.amount"),
-            ({"drug": "sertraline", "dose": {"amount": -5, "unit": "mg"},
-              "frequency": "once daily", "route": "oral", "indication": "x"}, 422,
-             "dose.amount"),
-            ({"drug": "sertraline", "dose": {"amount": 5, "unit": "teaspoons"},
-              "frequency": "once daily", "route": "oral", "indication": "x"}, 422,
-             "dose.unit"),
-            ({"drug": "sertraline", "dose": {"amount": 5, "unit": "mg"},
-              "frequency": "once daily", "route": "oral", "indication": "x",
-              "effective_at": "2999-01-01T00:00:00Z"}, 422, "effective_at"),
-            ({"drug": "sertraline", "dose": {"amount": 5, "unit": "mg"},
-              "frequency": "once daily", "route": "oral", "indication": "x",
-              "effective_at": "2020-01-01T00:00:00"}, 400, "effective_at"),
-            ({"drug": "sertraline", "dose": {"amount": 5, "unit": "mg"},
-              "frequency": "once daily", "route": "oral", "indication": "x",
-              "colour": "blue"}, 400, "colour"),
+            (
+                {
+                    "dose": {"amount": 50, "unit": "mg"},
+                    "frequency": "once daily",
+                    "route": "oral",
+                    "indication": "x",
+                },
+                400,
+                "drug",
+            ),
+            (
+                {
+                    "drug": "sertraline",
+                    "dose": {"amount": "lots", "unit": "mg"},
+                    "frequency": "once daily",
+                    "route": "oral",
+                    "indication": "x",
+                },
+                400,
+                "dose.amount",
+            ),
+            (
+                {
+                    "drug": "sertraline",
+                    "dose": {"amount": -5, "unit": "mg"},
+                    "frequency": "once daily",
+                    "route": "oral",
+                    "indication": "x",
+                },
+                422,
+                "dose.amount",
+            ),
+            (
+                {
+                    "drug": "sertraline",
+                    "dose": {"amount": 5, "unit": "teaspoons"},
+                    "frequency": "once daily",
+                    "route": "oral",
+                    "indication": "x",
+                },
+                422,
+                "dose.unit",
+            ),
+            (
+                {
+                    "drug": "sertraline",
+                    "dose": {"amount": 5, "unit": "mg"},
+                    "frequency": "once daily",
+                    "route": "oral",
+                    "indication": "x",
+                    "effective_at": "2999-01-01T00:00:00Z",
+                },
+                422,
+                "effective_at",
+            ),
+            (
+                {
+                    "drug": "sertraline",
+                    "dose": {"amount": 5, "unit": "mg"},
+                    "frequency": "once daily",
+                    "route": "oral",
+                    "indication": "x",
+                    "effective_at": "2020-01-01T00:00:00",
+                },
+                400,
+                "effective_at",
+            ),
+            (
+                {
+                    "drug": "sertraline",
+                    "dose": {"amount": 5, "unit": "mg"},
+                    "frequency": "once daily",
+                    "route": "oral",
+                    "indication": "x",
+                    "colour": "blue",
+                },
+                400,
+                "colour",
+            ),
         ],
     )
     def test_bad_prescription_names_the_field_and_writes_nothing(
-            self, api: ApiClient, patient: str, body: dict[str, Any], status: int,
-            field: str) -> None:
+        self, api: ApiClient, patient: str, body: dict[str, Any], status: int, field: str
+    ) -> None:
         before = api.carelog.app.get_record(patient).version
         response = api.post(path(patient, "medications"), body)
         problem = response.get_json()
@@ -67,57 +126,70 @@ class TestPrescribing:
         assert problem["detail"]
         assert api.carelog.app.get_record(patient).version == before
 
-    def test_dose_change_of_a_discontinued_order_is_422(self, api: ApiClient,
-                                                        patient: str) -> None:
+    def test_dose_change_of_a_discontinued_order_is_422(self, api: ApiClient, patient: str) -> None:
         order = prescribe(api, patient).get_json()["order_id"]
-        stop = api.post(path(patient, f"medications/{order}/discontinuation"),
-                        {"reason": "remission", "taper": "25 mg for a week, then stop"})
+        stop = api.post(
+            path(patient, f"medications/{order}/discontinuation"),
+            {"reason": "remission", "taper": "25 mg for a week, then stop"},
+        )
         assert stop.status_code == 201, stop.get_json()
-        response = api.post(path(patient, f"medications/{order}/dose-changes"),
-                            {"dose": {"amount": 100, "unit": "mg"}, "reason": "x"})
+        response = api.post(
+            path(patient, f"medications/{order}/dose-changes"),
+            {"dose": {"amount": 100, "unit": "mg"}, "reason": "x"},
+        )
         assert response.status_code == 422
         assert "order_id" in response.get_json()["errors"]
 
     def test_dose_change_of_an_unknown_order_is_404(self, api: ApiClient, patient: str) -> None:
-        response = api.post(path(patient, "medications/nope/dose-changes"),
-                            {"dose": {"amount": 100, "unit": "mg"}, "reason": "x"})
+        response = api.post(
+            path(patient, "medications/nope/dose-changes"),
+            {"dose": {"amount": 100, "unit": "mg"}, "reason": "x"},
+        )
         assert response.status_code == 404
 
 
 class TestConventions:
     def test_missing_token_is_401_problem(self, api: ApiClient, patient: str) -> None:
-        response = api.post(path(patient, "notes"), {"kind": "progress",
-                                                     "modality": "supportive", "text": "x"},
-                            as_=None)
+        response = api.post(
+            path(patient, "notes"),
+            {"kind": "progress", "modality": "supportive", "text": "x"},
+            as_=None,
+        )
         assert response.status_code == 401
         assert response.mimetype == "application/problem+json"
 
     def test_bad_token_is_401(self, api: ApiClient, patient: str) -> None:
-        response = api.client.get(path(patient, "plan"),
-                                  headers={"Authorization": "Bearer nope.nope"})
+        response = api.client.get(
+            path(patient, "plan"), headers={"Authorization": "Bearer nope.nope"}
+        )
         assert response.status_code == 401
 
     def test_unknown_patient_is_404(self, api: ApiClient) -> None:
-        response = api.post(path(UNKNOWN, "notes"), {"kind": "progress",
-                                                     "modality": "supportive", "text": "x"})
+        response = api.post(
+            path(UNKNOWN, "notes"), {"kind": "progress", "modality": "supportive", "text": "x"}
+        )
         assert response.status_code == 404
         assert api.get(path(UNKNOWN, "plan")).status_code == 404
 
-    def test_stale_if_match_is_412_and_writes_nothing(self, api: ApiClient,
-                                                      patient: str) -> None:
+    def test_stale_if_match_is_412_and_writes_nothing(self, api: ApiClient, patient: str) -> None:
         version = api.carelog.app.get_record(patient).version
-        ok = api.post(path(patient, "notes"), {"kind": "progress", "modality": "supportive",
-                                               "text": "first"},
-                      headers={"If-Match": f'"{version}"'})
+        ok = api.post(
+            path(patient, "notes"),
+            {"kind": "progress", "modality": "supportive", "text": "first"},
+            headers={"If-Match": f'"{version}"'},
+        )
         assert ok.status_code == 201
-        stale = api.post(path(patient, "notes"), {"kind": "progress",
-                                                  "modality": "supportive", "text": "second"},
-                         headers={"If-Match": f'"{version}"'})
+        stale = api.post(
+            path(patient, "notes"),
+            {"kind": "progress", "modality": "supportive", "text": "second"},
+            headers={"If-Match": f'"{version}"'},
+        )
         assert stale.status_code == 412
         assert api.carelog.app.get_record(patient).version == version + 1
 
     def test_idempotent_replay_returns_the_first_response_and_writes_once(
-            self, api: ApiClient, patient: str) -> None:
+        self, api: ApiClient, patient: str
+    ) -> None:
         body = {"kind": "progress", "modality": "supportive", "text": "once"}
         first = api.post(path(patient, "notes"), body, headers={"Idempotency-Key": "k-1"})
         again = api.post(path(patient, "notes"), body, headers={"Idempotency-Key": "k-1"})
@@ -127,40 +199,54 @@ class TestConventions:
         assert len(notes) == 1
 
     def test_same_idempotency_key_with_another_body_is_422(
-            self, api: ApiClient, patient: str) -> None:
-        api.post(path(patient, "notes"), {"kind": "progress", "modality": "supportive",
-                                          "text": "a"}, headers={"Idempotency-Key": "k-2"})
-        other = api.post(path(patient, "notes"), {"kind": "progress",
-                                                  "modality": "supportive", "text": "b"},
-                         headers={"Idempotency-Key": "k-2"})
+        self, api: ApiClient, patient: str
+    ) -> None:
+        api.post(
+            path(patient, "notes"),
+            {"kind": "progress", "modality": "supportive", "text": "a"},
+            headers={"Idempotency-Key": "k-2"},
+        )
+        other = api.post(
+            path(patient, "notes"),
+            {"kind": "progress", "modality": "supportive", "text": "b"},
+            headers={"Idempotency-Key": "k-2"},
+        )
         assert other.status_code == 422
         assert len(api.carelog.app.get_record(patient).plan.notes) == 1
 
     def test_malformed_json_is_400(self, api: ApiClient, patient: str) -> None:
-        response = api.client.post(path(patient, "notes"), data="{not json",
-                                   headers={**api.headers("psychiatrist"),
-                                            "Content-Type": "application/json"})
+        response = api.client.post(
+            path(patient, "notes"),
+            data="{not json",
+            headers={**api.headers("psychiatrist"), "Content-Type": "application/json"},
+        )
         assert response.status_code == 400
 
 
 class TestOtherWrites:
     def test_assessment_returns_total_and_severity(self, api: ApiClient, patient: str) -> None:
-        response = api.post(path(patient, "assessments"),
-                            {"instrument": "PHQ-9", "item_scores": [2] * 9}, as_="therapist")
+        response = api.post(
+            path(patient, "assessments"),
+            {"instrument": "PHQ-9", "item_scores": [2] * 9},
+            as_="therapist",
+        )
         body = response.get_json()
         assert response.status_code == 201, body
         assert (body["total"], body["severity"]) == (18, "moderately severe")
 
-    def test_bad_item_count_is_422_naming_item_scores(self, api: ApiClient,
-                                                      patient: str) -> None:
-        response = api.post(path(patient, "assessments"),
-                            {"instrument": "PHQ-9", "item_scores": [2] * 8}, as_="therapist")
+    def test_bad_item_count_is_422_naming_item_scores(self, api: ApiClient, patient: str) -> None:
+        response = api.post(
+            path(patient, "assessments"),
+            {"instrument": "PHQ-9", "item_scores": [2] * 8},
+            as_="therapist",
+        )
         assert response.status_code == 422
         assert "item_scores" in response.get_json()["errors"]
 
     def test_follow_up_scheduled_and_completed(self, api: ApiClient, patient: str) -> None:
-        created = api.post(path(patient, "follow-ups"), {"due_at": "2099-01-01T10:00:00Z",
-                                                         "purpose": "review"})
+        created = api.post(
+            path(patient, "follow-ups"), {"due_at": "2099-01-01T10:00:00Z", "purpose": "review"}
+        )
         assert created.status_code == 201
         fid = created.get_json()["follow_up_id"]
         done = api.post(path(patient, f"follow-ups/{fid}/completion"), {"outcome": "well"})
@@ -168,27 +254,45 @@ class TestOtherWrites:
         again = api.post(path(patient, f"follow-ups/{fid}/completion"), {"outcome": "well"})
         assert again.status_code == 422
 
-    def test_side_effect_consent_and_care_team_removal(self, api: ApiClient,
-                                                       patient: str) -> None:
-        assert api.post(path(patient, "side-effects"),
-                        {"effect": "nausea", "severity": "mild"}).status_code == 201
-        assert api.post(path(patient, "side-effects"),
-                        {"effect": "nausea", "severity": "awful"}).status_code == 400
-        assert api.post(path(patient, "consents"),
-                        {"scope": "medication", "decision": "granted"}).status_code == 201
+    def test_side_effect_consent_and_care_team_removal(self, api: ApiClient, patient: str) -> None:
+        assert (
+            api.post(
+                path(patient, "side-effects"), {"effect": "nausea", "severity": "mild"}
+            ).status_code
+            == 201
+        )
+        assert (
+            api.post(
+                path(patient, "side-effects"), {"effect": "nausea", "severity": "awful"}
+            ).status_code
+            == 400
+        )
+        assert (
+            api.post(
+                path(patient, "consents"), {"scope": "medication", "decision": "granted"}
+            ).status_code
+            == 201
+        )
         therapist = api.team.therapist.id
         removed = api.post(path(patient, f"care-team/{therapist}/removal"), {"reason": "moved"})
         assert removed.status_code == 201
-        note = api.post(path(patient, "notes"), {"kind": "progress", "modality": "CBT",
-                                                 "text": "x"}, as_="therapist")
+        note = api.post(
+            path(patient, "notes"),
+            {"kind": "progress", "modality": "CBT", "text": "x"},
+            as_="therapist",
+        )
         assert note.status_code == 403
 
     def test_correction_shows_both_values_in_history(self, api: ApiClient, patient: str) -> None:
         order = prescribe(api, patient).get_json()
-        response = api.post(path(patient, "corrections"),
-                            {"event_id": order["event_id"],
-                             "fields": {"dose": {"amount": 25, "unit": "mg"}},
-                             "reason": "mistyped"})
+        response = api.post(
+            path(patient, "corrections"),
+            {
+                "event_id": order["event_id"],
+                "fields": {"dose": {"amount": 25, "unit": "mg"}},
+                "reason": "mistyped",
+            },
+        )
         assert response.status_code == 201, response.get_json()
         plan = api.get(path(patient, "plan")).get_json()
         assert plan["medications"][0]["dose"] == {"amount": 25.0, "unit": "mg"}
@@ -201,9 +305,11 @@ class TestOtherWrites:
         assert prescribed["data"]["dose"]["amount"] == 50
 
     def test_emergency_access_lets_an_outsider_read_and_is_flagged(
-            self, api: ApiClient, patient: str) -> None:
+        self, api: ApiClient, patient: str
+    ) -> None:
         assert api.get(path(patient, "plan"), as_="outsider").status_code == 403
-        granted = api.post(path(patient, "emergency-access"), {"reason": "crisis at night"},
-                           as_="outsider")
+        granted = api.post(
+            path(patient, "emergency-access"), {"reason": "crisis at night"}, as_="outsider"
+        )
         assert granted.status_code == 201
         assert api.get(path(patient, "plan"), as_="outsider").status_code == 200

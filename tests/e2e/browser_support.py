@@ -26,15 +26,21 @@ from tests.conftest import Team
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
-HEADLESS_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu",
-                  "--disable-background-networking", "--disable-component-update",
-                  "--no-first-run")
+HEADLESS_FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+)
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 WAIT = 10.0
 """Seconds to wait for a page to show something (not a performance bound)."""
 
 _FAILED_LOAD = re.compile(
-    r"^(\S+) - Failed to load resource: the server responded with a status of (\d+)")
+    r"^(\S+) - Failed to load resource: the server responded with a status of (\d+)"
+)
 _NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
@@ -58,15 +64,20 @@ class LiveServer:
     carelog: CareLog
     team: Team
 
-    def call(self, method: str, path: str, body: Any = None, as_: str = "psychiatrist",
-             expect: int | None = None) -> tuple[int, Any]:
+    def call(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        as_: str = "psychiatrist",
+        expect: int | None = None,
+    ) -> tuple[int, Any]:
         headers = {"Authorization": f"Bearer {self.team.tokens[as_]}"}
         data = None
         if body is not None:
             data = json.dumps(body).encode()
             headers["Content-Type"] = "application/json"
-        request = urllib.request.Request(self.url + path, data=data, method=method,
-                                         headers=headers)
+        request = urllib.request.Request(self.url + path, data=data, method=method, headers=headers)
         try:
             with _NO_PROXY.open(request, timeout=30) as response:
                 status, payload = response.status, json.loads(response.read() or b"null")
@@ -86,33 +97,56 @@ class LiveServer:
     def register_patient(self, mrn: str, name: str) -> str:
         """A patient whose care team is the test team's psychiatrist, therapist and both
         pharmacists."""
-        pid: str = self.post("/api/v1/patients", {"external_id": mrn, "name": name,
-                                                  "birth_date": "1984-05-06"})["patient_id"]
+        pid: str = self.post(
+            "/api/v1/patients", {"external_id": mrn, "name": name, "birth_date": "1984-05-06"}
+        )["patient_id"]
         for member in ("therapist", "pharmacist", "prescribing_pharmacist"):
             actor = getattr(self.team, member)
-            self.post(f"/api/v1/patients/{pid}/care-team",
-                      {"clinician_id": actor.id, "role": str(actor.role)})
+            self.post(
+                f"/api/v1/patients/{pid}/care-team",
+                {"clinician_id": actor.id, "role": str(actor.role)},
+            )
         return pid
 
-    def prescribe(self, pid: str, drug: str = "sertraline", amount: float = 50,
-                  frequency: str = "once daily", **extra: Any) -> str:
-        body = {"drug": drug, "dose": {"amount": amount, "unit": "mg"},
-                "frequency": frequency, "route": "oral", "indication": "depression", **extra}
+    def prescribe(
+        self,
+        pid: str,
+        drug: str = "sertraline",
+        amount: float = 50,
+        frequency: str = "once daily",
+        **extra: Any,
+    ) -> str:
+        body = {
+            "drug": drug,
+            "dose": {"amount": amount, "unit": "mg"},
+            "frequency": frequency,
+            "route": "oral",
+            "indication": "depression",
+            **extra,
+        }
         order_id: str = self.post(f"/api/v1/patients/{pid}/medications", body)["order_id"]
         return order_id
 
-    def change_dose(self, pid: str, order_id: str, amount: float,
-                    reason: str = "partial response") -> Any:
-        return self.post(f"/api/v1/patients/{pid}/medications/{order_id}/dose-changes",
-                         {"dose": {"amount": amount, "unit": "mg"}, "reason": reason})
+    def change_dose(
+        self, pid: str, order_id: str, amount: float, reason: str = "partial response"
+    ) -> Any:
+        return self.post(
+            f"/api/v1/patients/{pid}/medications/{order_id}/dose-changes",
+            {"dose": {"amount": amount, "unit": "mg"}, "reason": reason},
+        )
 
     def phq9(self, pid: str, items: list[int], as_: str = "psychiatrist", **extra: Any) -> Any:
-        return self.post(f"/api/v1/patients/{pid}/assessments",
-                         {"instrument": "PHQ-9", "item_scores": items, **extra}, as_=as_)
+        return self.post(
+            f"/api/v1/patients/{pid}/assessments",
+            {"instrument": "PHQ-9", "item_scores": items, **extra},
+            as_=as_,
+        )
 
     def gad7(self, pid: str, items: list[int], **extra: Any) -> Any:
-        return self.post(f"/api/v1/patients/{pid}/assessments",
-                         {"instrument": "GAD-7", "item_scores": items, **extra})
+        return self.post(
+            f"/api/v1/patients/{pid}/assessments",
+            {"instrument": "GAD-7", "item_scores": items, **extra},
+        )
 
 
 @dataclass
@@ -154,8 +188,12 @@ class Browser:
 
     def wait_for(self, condition: Any, timeout: float = WAIT) -> Any:
         # A live update replaces elements while a condition reads them: just look again.
-        return WebDriverWait(self.driver, timeout, poll_frequency=0.05, ignored_exceptions=(
-            StaleElementReferenceException, NoSuchElementException)).until(condition)
+        return WebDriverWait(
+            self.driver,
+            timeout,
+            poll_frequency=0.05,
+            ignored_exceptions=(StaleElementReferenceException, NoSuchElementException),
+        ).until(condition)
 
     def expect_error_status(self, path: str, status: int) -> None:
         """A path (query ignored) the test opens on purpose and that answers ``status``:
@@ -169,8 +207,9 @@ class Browser:
         path = SCREENSHOTS / f"{safe}.png"
         size = self.driver.execute_cdp_cmd("Page.getLayoutMetrics", {})["cssContentSize"]
         clip = {"x": 0, "y": 0, "width": size["width"], "height": size["height"], "scale": 1}
-        image = self.driver.execute_cdp_cmd("Page.captureScreenshot", {
-            "format": "png", "captureBeyondViewport": True, "clip": clip})
+        image = self.driver.execute_cdp_cmd(
+            "Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True, "clip": clip}
+        )
         path.write_bytes(base64.b64decode(image["data"]))
         return path
 

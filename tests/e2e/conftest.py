@@ -33,8 +33,11 @@ def _install_chromium() -> None:
     if os.geteuid() != 0:
         command = ["sudo", "-n", *command]
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    update = ["apt-get", "update", "-qq"] if os.geteuid() == 0 else ["sudo", "-n", "apt-get",
-                                                                   "update", "-qq"]
+    update = (
+        ["apt-get", "update", "-qq"]
+        if os.geteuid() == 0
+        else ["sudo", "-n", "apt-get", "update", "-qq"]
+    )
     subprocess.run(update, check=False, capture_output=True, timeout=600, env=env)
     subprocess.run(command, check=False, capture_output=True, timeout=1200, env=env)
 
@@ -53,8 +56,10 @@ def chromium() -> str:
     if not (os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)):
         _install_chromium()
     if not (os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)):
-        pytest.fail(f"{CHROMIUM} and {CHROMEDRIVER} are needed for the browser tests: "
-                    "apt-get install chromium chromium-driver (scripts/test-setup.sh).")
+        pytest.fail(
+            f"{CHROMIUM} and {CHROMEDRIVER} are needed for the browser tests: "
+            "apt-get install chromium chromium-driver (scripts/test-setup.sh)."
+        )
     return shutil.which("chromium") or CHROMIUM
 
 
@@ -73,8 +78,9 @@ def live(carelog: CareLog, team: Team, monkeypatch: pytest.MonkeyPatch) -> Itera
     app = create_app(carelog=carelog)
     server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=OneRequestEach)
     before = set(threading.enumerate())
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                              name="e2e-server", daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="e2e-server", daemon=True
+    )
     thread.start()
     yield LiveServer(f"http://127.0.0.1:{server.server_port}", carelog, team)
     server.shutdown()
@@ -96,8 +102,9 @@ def driver_pool(chromium: str) -> Iterator[list[WebDriver]]:
 
 
 @pytest.fixture
-def browser(driver_pool: list[WebDriver], live: LiveServer, request: pytest.FixtureRequest
-            ) -> Iterator[Callable[..., Browser]]:
+def browser(
+    driver_pool: list[WebDriver], live: LiveServer, request: pytest.FixtureRequest
+) -> Iterator[Callable[..., Browser]]:
     """``browser("psychiatrist")``: a Chromium window signed in as that test staff member
     (``None``: not signed in). Fails the test if any window logged a console error."""
     opened: list[Browser] = []

@@ -52,7 +52,8 @@ def problems(b: Browser) -> list[str]:
 
 class TestMarkup:
     def test_every_page_has_a_language_one_h1_labelled_controls_and_named_buttons(
-            self, browser, live: LiveServer):
+        self, browser, live: LiveServer
+    ):
         pid, _ = patient_with_alert(live)
         live.prescribe(pid, "sertraline", 50)
         anonymous = browser(None).open("/login")
@@ -66,8 +67,7 @@ class TestMarkup:
                 b.open(path)
                 assert problems(b) == [], (who, path)
 
-    def test_the_chart_is_described_in_words_and_given_as_a_table(self, browser,
-                                                                  live: LiveServer):
+    def test_the_chart_is_described_in_words_and_given_as_a_table(self, browser, live: LiveServer):
         pid = live.register_patient("MRN-E2E-AX", "Rowan Readable")
         order = live.prescribe(pid, "sertraline", 50)
         live.change_dose(pid, order, 100)
@@ -79,7 +79,8 @@ class TestMarkup:
 
 class TestKeyboard:
     def test_a_clinician_reaches_a_patients_timeline_from_the_dashboard_by_keyboard(
-            self, browser, live: LiveServer):
+        self, browser, live: LiveServer
+    ):
         pid = live.register_patient("MRN-E2E-KB", "Kai Keyboard")
         b = browser("psychiatrist")
         body = b.find("body")

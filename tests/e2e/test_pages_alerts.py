@@ -33,7 +33,8 @@ def resolve(b: Browser, alert_id: str, button: str, reason: str = "") -> None:
 
 class TestAlertReview:
     def test_a_pharmacist_acknowledges_an_alert_from_the_page_and_it_disappears(
-            self, browser, live: LiveServer):
+        self, browser, live: LiveServer
+    ):
         pid, alert_id = patient_with_alert(live)
         b = browser("pharmacist").open("/alerts")
         assert "Alex Alertson" in b.text(f"#alert-{alert_id}")
@@ -52,8 +53,7 @@ class TestAlertReview:
         assert event["data"]["resolution"] == "acknowledged"
         b.shot("acknowledged")
 
-    def test_an_override_needs_a_reason_and_is_recorded_with_it(self, browser,
-                                                                live: LiveServer):
+    def test_an_override_needs_a_reason_and_is_recorded_with_it(self, browser, live: LiveServer):
         pid, alert_id = patient_with_alert(live)
         b = browser("psychiatrist").open("/alerts")
 
@@ -68,7 +68,8 @@ class TestAlertReview:
         assert event["data"]["reason"] == "Chronic passive ideation, reviewed today."
 
     def test_a_therapist_reads_open_alerts_without_the_means_to_resolve_them(
-            self, browser, live: LiveServer):
+        self, browser, live: LiveServer
+    ):
         patient_with_alert(live)
         b = browser("therapist").open("/alerts")
         assert len(b.find_all(".alert-card")) == 1

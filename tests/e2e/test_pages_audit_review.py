@@ -18,15 +18,24 @@ def broken_glass(live: LiveServer) -> str:
     pid = live.register_patient("MRN-E2E-AU", "Morgan Auditley")
     live.prescribe(pid, "sertraline", 50)
     live.get(f"/api/v1/patients/{pid}/plan")  # an ordinary read by the care team
-    live.post(f"/api/v1/patients/{pid}/emergency-access",
-              {"reason": "Seen in the emergency department, unresponsive"}, as_="outsider")
+    live.post(
+        f"/api/v1/patients/{pid}/emergency-access",
+        {"reason": "Seen in the emergency department, unresponsive"},
+        as_="outsider",
+    )
     live.get(f"/api/v1/patients/{pid}/plan", as_="outsider")
     return pid
 
 
 def audit_rows(b: Browser) -> list[dict[str, str]]:
-    return [{"action": r.get_attribute("data-action"), "class": r.get_attribute("class"),
-             "text": r.text} for r in b.find_all("#audit-entries tr.audit-entry")]
+    return [
+        {
+            "action": r.get_attribute("data-action"),
+            "class": r.get_attribute("class"),
+            "text": r.text,
+        }
+        for r in b.find_all("#audit-entries tr.audit-entry")
+    ]
 
 
 class TestAuditReview:

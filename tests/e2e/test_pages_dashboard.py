@@ -20,8 +20,8 @@ def row_ids(b: Browser) -> list[str]:
     """The board's patients in rank order, read in one go (a live update may replace the
     rows at any moment)."""
     ids: list[str] = b.driver.execute_script(
-        "return [...document.querySelectorAll('tr.patient-row')]"
-        ".map(row => row.dataset.patientId);")
+        "return [...document.querySelectorAll('tr.patient-row')].map(row => row.dataset.patientId);"
+    )
     return ids
 
 
@@ -40,7 +40,8 @@ def wait_live(b: Browser) -> None:
 
 class TestRanking:
     def test_a_patient_with_a_new_suicide_risk_item_moves_to_the_top_live(
-            self, browser, live: LiveServer):
+        self, browser, live: LiveServer
+    ):
         busy = live.register_patient("MRN-E2E-A", "Avery Busyton")
         live.prescribe(busy, "sertraline", 50)
         live.phq9(busy, CALM)
@@ -62,7 +63,8 @@ class TestRanking:
         b.shot("suicide-risk-first")
 
     def test_each_clinician_sees_only_the_patients_of_their_care_teams(
-            self, browser, live: LiveServer):
+        self, browser, live: LiveServer
+    ):
         live.register_patient("MRN-E2E-D", "Dana Teamly")
         b = browser("outsider")
         assert b.find_all("tr.patient-row") == []
@@ -71,7 +73,8 @@ class TestRanking:
 
 class TestLiveUpdates:
     def test_a_dose_change_made_through_the_api_appears_on_the_open_dashboard_within_2_s(
-            self, browser, live: LiveServer):
+        self, browser, live: LiveServer
+    ):
         pid = live.register_patient("MRN-E2E-E", "Eden Dosewell")
         order = live.prescribe(pid, "sertraline", 50)
         b = browser("pharmacist")
@@ -83,8 +86,7 @@ class TestLiveUpdates:
 
         live.change_dose(pid, order, 100)
 
-        b.wait_for(lambda d: "Dose changed: sertraline 100 mg" in b.text(row),
-                   timeout=LIVE_WITHIN)
+        b.wait_for(lambda d: "Dose changed: sertraline 100 mg" in b.text(row), timeout=LIVE_WITHIN)
         assert not_reloaded(b)
         assert b.text("#live-status").startswith("Live")
         b.shot("after-dose-change")

@@ -12,41 +12,60 @@ from tests.e2e.browser_support import LiveServer
 
 pytestmark = pytest.mark.browser
 
-OTHERS = ("psychiatrist", "pharmacist", "prescribing_pharmacist", "auditor", "admin",
-          "outsider")
+OTHERS = ("psychiatrist", "pharmacist", "prescribing_pharmacist", "auditor", "admin", "outsider")
 
 
 def pages(pid: str, as_of: str) -> list[str]:
-    return ["/", "/dashboard", "/dashboard/rows", "/alerts", f"/patients/{pid}",
-            f"/patients/{pid}?kind=NoteAdded", f"/patients/{pid}?kind=EntryCorrected",
-            f"/patients/{pid}?as_of={quote(as_of)}", f"/patients/{pid}?clock=effective",
-            "/audit-review", f"/audit-review?patient_id={pid}&action=NoteAdded",
-            "/account"]
+    return [
+        "/",
+        "/dashboard",
+        "/dashboard/rows",
+        "/alerts",
+        f"/patients/{pid}",
+        f"/patients/{pid}?kind=NoteAdded",
+        f"/patients/{pid}?kind=EntryCorrected",
+        f"/patients/{pid}?as_of={quote(as_of)}",
+        f"/patients/{pid}?clock=effective",
+        "/audit-review",
+        f"/audit-review?patient_id={pid}&action=NoteAdded",
+        "/account",
+    ]
 
 
 class TestPsychotherapyNotes:
     def test_a_therapists_psychotherapy_note_is_invisible_on_every_page_of_every_other_user(
-            self, browser, live: LiveServer):
+        self, browser, live: LiveServer
+    ):
         secret = f"dream about the lighthouse {uuid.uuid4().hex}"
         correction = f"it was a harbour {uuid.uuid4().hex}"
         pid = live.register_patient("MRN-E2E-PN", "Pat Notewell")
         order = live.prescribe(pid, "sertraline", 50)
-        live.post(f"/api/v1/patients/{pid}/notes", {"kind": "progress", "modality": "CBT",
-                                                    "text": "Sleeping better."}, as_="therapist")
+        live.post(
+            f"/api/v1/patients/{pid}/notes",
+            {"kind": "progress", "modality": "CBT", "text": "Sleeping better."},
+            as_="therapist",
+        )
         watcher = browser("psychiatrist")  # a dashboard left open while the note is written
         watcher.wait_for(lambda d: watcher.find("#board").get_attribute("data-live") == "true")
-        note = live.post(f"/api/v1/patients/{pid}/notes",
-                         {"kind": "psychotherapy", "modality": "psychodynamic", "text": secret},
-                         as_="therapist")
-        live.post(f"/api/v1/patients/{pid}/corrections",
-                  {"event_id": note["event_id"], "fields": {"text": correction},
-                   "reason": f"misheard: {correction}"}, as_="therapist")
+        note = live.post(
+            f"/api/v1/patients/{pid}/notes",
+            {"kind": "psychotherapy", "modality": "psychodynamic", "text": secret},
+            as_="therapist",
+        )
+        live.post(
+            f"/api/v1/patients/{pid}/corrections",
+            {
+                "event_id": note["event_id"],
+                "fields": {"text": correction},
+                "reason": f"misheard: {correction}",
+            },
+            as_="therapist",
+        )
         live.change_dose(pid, order, 100)
         watcher.wait_for(lambda d: "sertraline 100 mg" in watcher.text(f"#patient-{pid}"))
         assert secret not in watcher.driver.page_source
         assert correction not in watcher.driver.page_source
-        as_of = live.get(f"/api/v1/patients/{pid}/history?limit=1000")["events"][-1][
-            "recorded_at"]
+        as_of = live.get(f"/api/v1/patients/{pid}/history?limit=1000")["events"][-1]["recorded_at"]
 
         author = browser("therapist").open(f"/patients/{pid}")
         assert secret in author.text("#timeline")  # its author reads it: the check can fail

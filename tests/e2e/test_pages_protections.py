@@ -23,8 +23,7 @@ def fetch_status(b: Browser, method: str, path: str, body: object = None) -> obj
 
 
 class TestCookieScope:
-    def test_the_session_cookie_never_authorises_an_api_write(self, browser,
-                                                              live: LiveServer):
+    def test_the_session_cookie_never_authorises_an_api_write(self, browser, live: LiveServer):
         pid, alert_id = patient_with_alert(live)
         b = browser("pharmacist").open("/alerts")
         path = f"/api/v1/patients/{pid}/alerts/{alert_id}/resolution"
@@ -32,8 +31,9 @@ class TestCookieScope:
         assert fetch_status(b, "POST", path, {"resolution": "acknowledged"}) == 401
         assert open_alert_ids(live, pid) == [alert_id]
 
-    def test_the_session_cookie_reads_only_the_live_feed_of_the_api(self, browser,
-                                                                    live: LiveServer):
+    def test_the_session_cookie_reads_only_the_live_feed_of_the_api(
+        self, browser, live: LiveServer
+    ):
         pid, _ = patient_with_alert(live)
         b = browser("psychiatrist").open("/dashboard")
         for path in ("/api/v1/dashboard", f"/api/v1/patients/{pid}/plan", "/api/v1/patients"):
@@ -50,25 +50,30 @@ class TestCookieScope:
 
 class TestForms:
     def test_a_form_posted_without_the_csrf_token_is_refused_and_changes_nothing(
-            self, browser, live: LiveServer):
+        self, browser, live: LiveServer
+    ):
         pid, alert_id = patient_with_alert(live)
         b = browser("pharmacist").open("/alerts")
         path = f"/patients/{pid}/alerts/{alert_id}/resolution"
         b.expect_error_status(path, 400)
-        b.driver.execute_script("""
+        b.driver.execute_script(
+            """
             const form = document.createElement("form");
             form.method = "post"; form.action = arguments[0];
             for (const [k, v] of [["resolution", "acknowledged"], ["reason", "forged"]]) {
               const input = document.createElement("input");
               input.name = k; input.value = v; form.appendChild(input);
             }
-            document.body.appendChild(form); form.submit();""", path)
+            document.body.appendChild(form); form.submit();""",
+            path,
+        )
         b.wait_for(lambda d: path in d.current_url)
         assert b.text("h1") == "The form could not be accepted"
         assert open_alert_ids(live, pid) == [alert_id]
 
-    def test_a_rotated_token_ends_the_page_session_at_the_next_click(self, browser,
-                                                                     live: LiveServer):
+    def test_a_rotated_token_ends_the_page_session_at_the_next_click(
+        self, browser, live: LiveServer
+    ):
         b = browser("therapist")
         b.wait_for(lambda d: b.find("#board").get_attribute("data-live") == "true")
         live.carelog.staff.rotate_token(live.team.therapist.id)

@@ -65,9 +65,15 @@ class TestSignIn:
 
 
 class TestRoles:
-    @pytest.mark.parametrize(("who", "path"), [("admin", "/dashboard"), ("admin", "/alerts"),
-                                               ("therapist", "/audit-review"),
-                                               ("auditor", "/dashboard")])
+    @pytest.mark.parametrize(
+        ("who", "path"),
+        [
+            ("admin", "/dashboard"),
+            ("admin", "/alerts"),
+            ("therapist", "/audit-review"),
+            ("auditor", "/dashboard"),
+        ],
+    )
     def test_a_role_that_may_not_open_a_page_is_refused_in_words(self, browser, who, path):
         b = browser(who)
         b.expect_error_status(path, 403)
@@ -76,7 +82,8 @@ class TestRoles:
         b.shot(path.strip("/"))
 
     def test_a_clinician_off_the_care_team_cannot_open_the_patients_timeline(
-            self, browser, live: LiveServer):
+        self, browser, live: LiveServer
+    ):
         pid = live.register_patient("MRN-E2E-OFF", "Offteam Testperson")
         b = browser("outsider")
         b.expect_error_status(f"/patients/{pid}", 403)

@@ -32,17 +32,25 @@ def story(live: LiveServer) -> dict[str, str]:
     live.gad7(pid, GAD)
     live.change_dose(pid, order, 150, reason="still low mood")
     live.phq9(pid, MILD)
-    live.post(f"/api/v1/patients/{pid}/side-effects",
-              {"order_id": order, "effect": "nausea", "severity": "severe"})
-    live.post(f"/api/v1/patients/{pid}/corrections",
-              {"event_id": late["event_id"], "fields": {"item_scores": MILD},
-               "reason": "items transcribed from the wrong form"})
+    live.post(
+        f"/api/v1/patients/{pid}/side-effects",
+        {"order_id": order, "effect": "nausea", "severity": "severe"},
+    )
+    live.post(
+        f"/api/v1/patients/{pid}/corrections",
+        {
+            "event_id": late["event_id"],
+            "fields": {"item_scores": MILD},
+            "reason": "items transcribed from the wrong form",
+        },
+    )
     return {"pid": pid, "order": order, "late": late["event_id"]}
 
 
 class TestTimeline:
     def test_every_entry_shows_both_clocks_its_actor_and_late_and_corrected_marks(
-            self, browser, live: LiveServer):
+        self, browser, live: LiveServer
+    ):
         ids = story(live)
         b = browser("psychiatrist").open(f"/patients/{ids['pid']}")
         assert b.text("h1") == "Toby Timelineson"
@@ -57,10 +65,13 @@ class TestTimeline:
         first_dose = rows_of(b, "DoseChanged")[0]
         assert "Test psychiatrist (psychiatrist)" in first_dose
         assert "100 mg" in first_dose
-        recorded, effective = (t.get_attribute("datetime") for t in late.find_elements(
-            "css selector", "time")[::-1][:2])
-        assert datetime.fromisoformat(recorded) - datetime.fromisoformat(effective) > \
-            timedelta(days=2)
+        recorded, effective = (
+            t.get_attribute("datetime")
+            for t in late.find_elements("css selector", "time")[::-1][:2]
+        )
+        assert datetime.fromisoformat(recorded) - datetime.fromisoformat(effective) > timedelta(
+            days=2
+        )
         b.shot("timeline")
         b.driver.set_window_size(820, 1180)
         b.shot("timeline-tablet")
@@ -88,22 +99,34 @@ def titration(live: LiveServer) -> str:
     live.phq9(pid, [3, 3, 2, 2, 2, 2, 2, 2, 0], effective_at=weeks_ago(8.1))
     order = live.prescribe(pid, "sertraline", 50, effective_at=weeks_ago(8))
     live.gad7(pid, GAD, effective_at=weeks_ago(8))
-    live.post(f"/api/v1/patients/{pid}/medications/{order}/dose-changes",
-              {"dose": {"amount": 100, "unit": "mg"}, "reason": "partial response",
-               "effective_at": weeks_ago(5)})
+    live.post(
+        f"/api/v1/patients/{pid}/medications/{order}/dose-changes",
+        {
+            "dose": {"amount": 100, "unit": "mg"},
+            "reason": "partial response",
+            "effective_at": weeks_ago(5),
+        },
+    )
     live.phq9(pid, MODERATE, effective_at=weeks_ago(5))
-    live.post(f"/api/v1/patients/{pid}/side-effects",
-              {"order_id": order, "effect": "nausea", "severity": "severe",
-               "effective_at": weeks_ago(3)})
-    live.post(f"/api/v1/patients/{pid}/medications/{order}/dose-changes",
-              {"dose": {"amount": 150, "unit": "mg"}, "reason": "still low mood",
-               "effective_at": weeks_ago(2)})
+    live.post(
+        f"/api/v1/patients/{pid}/side-effects",
+        {"order_id": order, "effect": "nausea", "severity": "severe", "effective_at": weeks_ago(3)},
+    )
+    live.post(
+        f"/api/v1/patients/{pid}/medications/{order}/dose-changes",
+        {
+            "dose": {"amount": 150, "unit": "mg"},
+            "reason": "still low mood",
+            "effective_at": weeks_ago(2),
+        },
+    )
     return pid
 
 
 class TestChart:
     def test_the_chart_has_a_point_per_dose_change_and_per_score_on_one_time_axis(
-            self, browser, live: LiveServer):
+        self, browser, live: LiveServer
+    ):
         pid = titration(live)
         live.phq9(pid, MILD)
         b = browser("pharmacist").open(f"/patients/{pid}")
@@ -111,13 +134,16 @@ class TestChart:
         assert len(b.find_all("#dose-chart .score-point.phq9")) == 3
         assert len(b.find_all("#dose-chart .score-point.gad7")) == 1
         assert len(b.find_all("#dose-chart .side-effect-marker")) == 1
-        doses = [(float(p.get_attribute("cx")), float(p.get_attribute("cy")))
-                 for p in b.find_all("#dose-chart .dose-point")]
+        doses = [
+            (float(p.get_attribute("cx")), float(p.get_attribute("cy")))
+            for p in b.find_all("#dose-chart .dose-point")
+        ]
         assert doses[0][0] < doses[1][0] < doses[2][0]  # later to the right
         assert doses[0][1] > doses[1][1] > doses[2][1]  # higher daily dose, higher up
         titles = b.driver.execute_script(
             "return [...document.querySelectorAll('#dose-chart .dose-point title')]"
-            ".map(t => t.textContent);")
+            ".map(t => t.textContent);"
+        )
         assert any("= 150 mg/day" in t for t in titles)
         b.find(".chart-table summary").click()
         assert len(b.find_all("#chart-data tr[data-series='dose']")) == 3
@@ -127,7 +153,8 @@ class TestChart:
 
 class TestAsOf:
     def test_the_as_of_control_redraws_the_plan_and_chart_with_the_earlier_dose(
-            self, browser, live: LiveServer):
+        self, browser, live: LiveServer
+    ):
         pid = live.register_patient("MRN-E2E-AS", "Ari Asofsen")
         order = live.prescribe(pid, "sertraline", 50)
         live.change_dose(pid, order, 100)

@@ -20,16 +20,21 @@ from services.integrity.chain import GENESIS, canonical_id, event_bytes, extend
 Row = tuple[int, Any, int, str, bytes]  # position, originator id, version, topic, state
 
 
-def seed(carelog: CareLog, team: Any, patients: int = 6, notes: int = 3,
-         prefix: str = "T") -> None:
+def seed(carelog: CareLog, team: Any, patients: int = 6, notes: int = 3, prefix: str = "T") -> None:
     """Write some patients with progress notes through the application."""
     ctx = CommandContext(team.psychiatrist)
     for n in range(patients):
-        result = carelog.app.register_patient(ctx, external_id=f"MRN-{prefix}{n}",
-                                              name=f"Patient {n}", birth_date="1980-01-01")
+        result = carelog.app.register_patient(
+            ctx, external_id=f"MRN-{prefix}{n}", name=f"Patient {n}", birth_date="1980-01-01"
+        )
         for i in range(notes):
-            carelog.app.write(result.patient_id, ctx, lambda record, i=i: record.add_note(
-                ctx, kind="progress", modality="supportive", text=f"Seen today, visit {i}."))
+            carelog.app.write(
+                result.patient_id,
+                ctx,
+                lambda record, i=i: record.add_note(
+                    ctx, kind="progress", modality="supportive", text=f"Seen today, visit {i}."
+                ),
+            )
 
 
 class RawLog:
@@ -50,7 +55,11 @@ class RawLog:
         else:
             self.conn = sqlite3.connect(config.sqlite_path, isolation_level=None)
             self.events, self.chain, self.pos, self.mark = (
-                "stored_events", "stored_events_chain", "rowid", "?")
+                "stored_events",
+                "stored_events_chain",
+                "rowid",
+                "?",
+            )
 
     def close(self) -> None:
         self.conn.close()
@@ -61,13 +70,19 @@ class RawLog:
 
     # -- reading ---------------------------------------------------------------------------
     def rows(self) -> list[Row]:
-        return [(r[0], r[1], r[2], r[3], bytes(r[4])) for r in self.run(
-            f"SELECT {self.pos}, originator_id, originator_version, topic, state "
-            f"FROM {self.events} ORDER BY {self.pos}")]
+        return [
+            (r[0], r[1], r[2], r[3], bytes(r[4]))
+            for r in self.run(
+                f"SELECT {self.pos}, originator_id, originator_version, topic, state "
+                f"FROM {self.events} ORDER BY {self.pos}"
+            )
+        ]
 
     def links(self) -> list[tuple[int, bytes]]:
-        return [(r[0], bytes(r[1])) for r in self.run(
-            f"SELECT position, hash FROM {self.chain} ORDER BY position")]
+        return [
+            (r[0], bytes(r[1]))
+            for r in self.run(f"SELECT position, hash FROM {self.chain} ORDER BY position")
+        ]
 
     def positions(self) -> list[int]:
         return [r[0] for r in self.rows()]
@@ -101,11 +116,14 @@ class RawLog:
         if links_too:
             self.run(f"DELETE FROM {self.chain} WHERE position>=?", (position,))
 
-    def insert(self, position: int, originator_id: Any, version: int, topic: str,
-               state: bytes) -> None:
-        self.run(f"INSERT INTO {self.events} ({self.pos}, originator_id, originator_version, "
-                 "topic, state) VALUES (?, ?, ?, ?, ?)",
-                 (position, self.stored_id(originator_id), version, topic, state))
+    def insert(
+        self, position: int, originator_id: Any, version: int, topic: str, state: bytes
+    ) -> None:
+        self.run(
+            f"INSERT INTO {self.events} ({self.pos}, originator_id, originator_version, "
+            "topic, state) VALUES (?, ?, ?, ?, ?)",
+            (position, self.stored_id(originator_id), version, topic, state),
+        )
 
     def set_link(self, position: int, digest: bytes) -> None:
         self.run(f"UPDATE {self.chain} SET hash=? WHERE position=?", (digest, position))
@@ -116,12 +134,16 @@ class RawLog:
     def rewrite_links(self) -> None:
         """Recompute every link over the events as they now stand (what an attacker who
         controls the database would do to hide an edit)."""
-        links = extend(GENESIS, [(r[0], event_bytes(canonical_id(_as_uuid(r[1])), r[2], r[3],
-                                                      r[4])) for r in self.rows()])
+        links = extend(
+            GENESIS,
+            [
+                (r[0], event_bytes(canonical_id(_as_uuid(r[1])), r[2], r[3], r[4]))
+                for r in self.rows()
+            ],
+        )
         self.run(f"DELETE FROM {self.chain}")
         for position, digest in links:
-            self.run(f"INSERT INTO {self.chain} (position, hash) VALUES (?, ?)",
-                     (position, digest))
+            self.run(f"INSERT INTO {self.chain} (position, hash) VALUES (?, ?)", (position, digest))
 
     # -- restoring (property tests reuse one store) ----------------------------------------
     def restore(self, rows: list[Row], links: list[tuple[int, bytes]]) -> None:
@@ -130,8 +152,7 @@ class RawLog:
         for row in rows:
             self.insert(*row)
         for position, digest in links:
-            self.run(f"INSERT INTO {self.chain} (position, hash) VALUES (?, ?)",
-                     (position, digest))
+            self.run(f"INSERT INTO {self.chain} (position, hash) VALUES (?, ?)", (position, digest))
 
     def row(self, position: int) -> Row:
         return next(r for r in self.rows() if r[0] == position)
@@ -159,7 +180,7 @@ class RawAccessLog:
             self.table, self.mark = f"{schema or 'public'}.access_log", "%s"
             self.run(f"ALTER TABLE {self.table} DISABLE TRIGGER access_log_append_only")
         else:
-            self.conn = sqlite3.connect(url[len("sqlite:///"):], isolation_level=None)
+            self.conn = sqlite3.connect(url[len("sqlite:///") :], isolation_level=None)
             self.table, self.mark = "access_log", "?"
             self.run("DROP TRIGGER IF EXISTS access_log_no_update")
             self.run("DROP TRIGGER IF EXISTS access_log_no_delete")
@@ -184,10 +205,13 @@ class RawAccessLog:
         self.run(f"DELETE FROM {self.table} WHERE position>=?", (position,))
 
     def insert_forged(self, position: int) -> None:
-        self.run(f"INSERT INTO {self.table} (position, at, actor_id, actor_role, patient_id, "
-                 "what, request_id, source, allowed, flagged, kind) VALUES "
-                 "(?, '2026-01-01T00:00:00+00:00', 'someone', 'psychiatrist', NULL, "
-                 "'plan', 'req-forged', '127.0.0.1', 1, 0, 'read')", (position,))
+        self.run(
+            f"INSERT INTO {self.table} (position, at, actor_id, actor_role, patient_id, "
+            "what, request_id, source, allowed, flagged, kind) VALUES "
+            "(?, '2026-01-01T00:00:00+00:00', 'someone', 'psychiatrist', NULL, "
+            "'plan', 'req-forged', '127.0.0.1', 1, 0, 'read')",
+            (position,),
+        )
 
     def rewrite_hashes(self) -> None:
         """Recompute every entry's hash as the rows now stand."""
@@ -199,5 +223,6 @@ class RawAccessLog:
         for values in self.run(f"SELECT {columns} FROM {self.table} ORDER BY position"):
             row = dict(zip(("position", *ACCESS_FIELDS), values, strict=True))
             previous = link(previous, row["position"], access_bytes(row))
-            self.run(f"UPDATE {self.table} SET hash=? WHERE position=?",
-                     (previous, row["position"]))
+            self.run(
+                f"UPDATE {self.table} SET hash=? WHERE position=?", (previous, row["position"])
+            )

@@ -13,17 +13,35 @@ from services.demo import seed
 
 
 def carelog_cli(*args: str, store: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "CARELOG_DATABASE_URL": store,
-           "CARELOG_CHECKPOINT_DIR": str(tmp_path / "checkpoints")}
-    return subprocess.run([sys.executable, "-m", "services.cli", *args], env=env,
-                          capture_output=True, text=True, timeout=120, check=False)
+    env = {
+        **os.environ,
+        "CARELOG_DATABASE_URL": store,
+        "CARELOG_CHECKPOINT_DIR": str(tmp_path / "checkpoints"),
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "services.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
 class TestUsers:
     def test_users_add_prints_one_json_line_with_a_working_token(
-            self, store: str, tmp_path: Path, carelog: CareLog) -> None:
-        result = carelog_cli("users", "add", "Dr Test", "--role", "pharmacist", "--prescriber",
-                             store=store, tmp_path=tmp_path)
+        self, store: str, tmp_path: Path, carelog: CareLog
+    ) -> None:
+        result = carelog_cli(
+            "users",
+            "add",
+            "Dr Test",
+            "--role",
+            "pharmacist",
+            "--prescriber",
+            store=store,
+            tmp_path=tmp_path,
+        )
         assert result.returncode == 0, result.stderr
         lines = result.stdout.strip().splitlines()
         assert len(lines) == 1
@@ -31,21 +49,24 @@ class TestUsers:
         assert {"id", "name", "role", "token"} <= set(user)
         assert (user["name"], user["role"], user["prescriber"]) == ("Dr Test", "pharmacist", True)
         member = carelog.staff.authenticate(user["token"])
-        assert member is not None and member.id == user["id"]
+        assert member is not None
+        assert member.id == user["id"]
         listed = carelog_cli("users", "list", store=store, tmp_path=tmp_path)
         assert user["token"] not in listed.stdout
         assert json.loads(listed.stdout.splitlines()[0])["id"] == user["id"]
 
     def test_unknown_role_is_refused_with_a_message(self, store: str, tmp_path: Path) -> None:
-        result = carelog_cli("users", "add", "X", "--role", "surgeon", store=store,
-                             tmp_path=tmp_path)
+        result = carelog_cli(
+            "users", "add", "X", "--role", "surgeon", store=store, tmp_path=tmp_path
+        )
         assert result.returncode != 0
         assert "surgeon" in result.stderr
 
 
 class TestDemo:
     def test_demo_seeds_idempotently_with_both_kinds_of_notes_and_a_correction(
-            self, carelog: CareLog) -> None:
+        self, carelog: CareLog
+    ) -> None:
         first = seed(carelog, patients=3, show_progress=False)
         head = carelog.app.recorder.max_notification_id()
         second = seed(carelog, patients=3, show_progress=False)
@@ -64,4 +85,5 @@ class TestDemo:
                 corrected |= name == "EntryCorrected"
                 late |= (event.timestamp - event.effective_at).days >= 1
         assert kinds == {"progress", "psychotherapy"}
-        assert corrected and late
+        assert corrected
+        assert late

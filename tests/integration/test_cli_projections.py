@@ -37,8 +37,13 @@ def status(capsys: pytest.CaptureFixture[str]) -> tuple[int, dict[str, dict[str,
 
 class TestStatusAndSkip:
     def test_status_reports_positions_and_a_quarantined_event_until_it_is_skipped(
-            self, carelog: CareLog, team: Team, cli_env: dict[str, str],
-            capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+        self,
+        carelog: CareLog,
+        team: Team,
+        cli_env: dict[str, str],
+        capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
         monkeypatch.setattr(CurrentPlanView, "project", poisoned_project)
         _, poison = history_with_poison(carelog, team)
         carelog.views.catch_up()
@@ -52,21 +57,37 @@ class TestStatusAndSkip:
         assert main(["projections", "status"]) == 3
         assert f"carelog projections skip current_plan {poison}" in capsys.readouterr().out
 
-        assert main(["projections", "skip", "current_plan", str(poison), "--reason",
-                     "bad import, ticket 7", "--actor", "ops-on-call"]) == 0
+        assert (
+            main(
+                [
+                    "projections",
+                    "skip",
+                    "current_plan",
+                    str(poison),
+                    "--reason",
+                    "bad import, ticket 7",
+                    "--actor",
+                    "ops-on-call",
+                ]
+            )
+            == 0
+        )
         assert json.loads(capsys.readouterr().out)["position"] == poison
         carelog.views.catch_up()
         code, rows = status(capsys)
         assert code == 0
-        assert (rows["current_plan"]["position"], rows["current_plan"]["quarantined"]) == (
-            head, [])
+        assert (rows["current_plan"]["position"], rows["current_plan"]["quarantined"]) == (head, [])
         [entry], _ = carelog.views.audit_trail.entries(action="projections.skip")
         assert entry["actor"] == {"id": "ops-on-call", "role": "operator"}
         assert entry["source"] == "cli"
 
     def test_skipping_without_a_quarantined_event_is_refused(
-            self, carelog: CareLog, team: Team, cli_env: dict[str, str],
-            capsys: pytest.CaptureFixture[str]) -> None:
+        self,
+        carelog: CareLog,
+        team: Team,
+        cli_env: dict[str, str],
+        capsys: pytest.CaptureFixture[str],
+    ) -> None:
         register(carelog, team, "MRN-1")
         assert main(["projections", "skip", "current_plan", "1", "--reason", "x"]) == 2
         assert "no quarantined item" in capsys.readouterr().err
@@ -74,8 +95,12 @@ class TestStatusAndSkip:
 
 class TestRebuild:
     def test_rebuild_shows_progress_and_prints_what_it_did(
-            self, carelog: CareLog, team: Team, cli_env: dict[str, str],
-            capsys: pytest.CaptureFixture[str]) -> None:
+        self,
+        carelog: CareLog,
+        team: Team,
+        cli_env: dict[str, str],
+        capsys: pytest.CaptureFixture[str],
+    ) -> None:
         pid = register(carelog, team, "MRN-1")
         for _ in range(5):
             note(carelog, team, pid)
@@ -93,18 +118,21 @@ class TestRebuild:
 
 class TestRun:
     def test_a_worker_follows_the_log_until_terminated(
-            self, carelog: CareLog, team: Team, cli_env: dict[str, str]) -> None:
+        self, carelog: CareLog, team: Team, cli_env: dict[str, str]
+    ) -> None:
         worker = subprocess.Popen(
-            [sys.executable, "-m", "services.cli", "projections", "run"], cwd=ROOT,
+            [sys.executable, "-m", "services.cli", "projections", "run"],
+            cwd=ROOT,
             env={**os.environ, **cli_env, "PYTHONPATH": str(ROOT)},
-            stderr=subprocess.PIPE, text=True)
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         try:
             assert worker.stderr is not None
             assert "following the log" in worker.stderr.readline()
             pid = register(carelog, team, "MRN-RUN")
             note(carelog, team, pid)
-            assert carelog.views.wait_for(carelog.app.recorder.max_notification_id(),
-                                          timeout=30)
+            assert carelog.views.wait_for(carelog.app.recorder.max_notification_id(), timeout=30)
             assert carelog.views.current_plan.get(pid) is not None
         finally:
             worker.send_signal(signal.SIGTERM)

@@ -53,7 +53,8 @@ def parses(argv: list[str]) -> bool:
 
 class TestCompose:
     def test_it_runs_the_api_the_view_workers_the_relay_postgres_and_kafka(
-            self, compose: dict[str, Any]) -> None:
+        self, compose: dict[str, Any]
+    ) -> None:
         services = compose["services"]
         assert {"postgres", "kafka", "api", "projections", "relay"} <= set(services)
         assert services["kafka"]["image"].startswith("apache/kafka:")
@@ -75,7 +76,8 @@ class TestCompose:
                 assert parses(argv[1:]), f"{name}: `{' '.join(argv)}` is not a CareLog command"
 
     def test_every_variable_set_is_one_the_configuration_reads(
-            self, compose: dict[str, Any]) -> None:
+        self, compose: dict[str, Any]
+    ) -> None:
         env = RecordingEnv()
         Config.from_env(env)
         for name, spec in carelog_services(compose).items():
@@ -84,8 +86,7 @@ class TestCompose:
             undocumented = set(spec["environment"]) - set(SETTINGS)
             assert not undocumented, f"{name}: {undocumented} missing from SETTINGS"
 
-    def test_services_start_after_what_they_need_is_healthy(
-            self, compose: dict[str, Any]) -> None:
+    def test_services_start_after_what_they_need_is_healthy(self, compose: dict[str, Any]) -> None:
         services = compose["services"]
         for name, spec in services.items():
             for needed, how in spec.get("depends_on", {}).items():

@@ -16,32 +16,47 @@ from tests.conftest import Team
 
 def register(carelog: CareLog, team: Team, mrn: str = "MRN-1") -> str:
     result = carelog.commands.register_patient(
-        CommandContext(team.psychiatrist), external_id=mrn, name="Test Patient",
-        birth_date="1985-05-05")
+        CommandContext(team.psychiatrist),
+        external_id=mrn,
+        name="Test Patient",
+        birth_date="1985-05-05",
+    )
     return result.patient_id
 
 
-def prescribe(carelog: CareLog, team: Team, pid: str, drug: str = "sertraline",
-              amount: float = 50) -> str:
+def prescribe(
+    carelog: CareLog, team: Team, pid: str, drug: str = "sertraline", amount: float = 50
+) -> str:
     result = carelog.commands.prescribe(
-        CommandContext(team.psychiatrist), pid, drug=drug,
-        dose={"amount": amount, "unit": "mg"}, frequency="once daily", route="oral",
-        indication="depression")
+        CommandContext(team.psychiatrist),
+        pid,
+        drug=drug,
+        dose={"amount": amount, "unit": "mg"},
+        frequency="once daily",
+        route="oral",
+        indication="depression",
+    )
     return result.ids["order_id"]
 
 
 class TestWrites:
     def test_write_returns_position_and_version(self, carelog: CareLog, team: Team) -> None:
         pid = register(carelog, team)
-        result = carelog.commands.execute(CommandContext(team.psychiatrist), pid,
-                                          "add_note", kind="progress", modality="supportive",
-                                          text="seen today")
+        result = carelog.commands.execute(
+            CommandContext(team.psychiatrist),
+            pid,
+            "add_note",
+            kind="progress",
+            modality="supportive",
+            text="seen today",
+        )
         assert result.version == 3
         assert result.position == carelog.app.recorder.max_notification_id()
         assert result.ids["note_id"]
 
     def test_second_registration_of_an_external_id_is_refused(
-            self, carelog: CareLog, team: Team) -> None:
+        self, carelog: CareLog, team: Team
+    ) -> None:
         register(carelog, team, "MRN-7")
         before = carelog.app.recorder.max_notification_id()
         with pytest.raises(DuplicateError, match=r"(?i)mrn-7"):
@@ -51,30 +66,47 @@ class TestWrites:
     def test_expected_version_mismatch_writes_nothing(self, carelog: CareLog, team: Team) -> None:
         pid = register(carelog, team)
         with pytest.raises(VersionConflictError):
-            carelog.commands.execute(CommandContext(team.psychiatrist), pid, "add_note",
-                                     expected_version=1, kind="progress",
-                                     modality="supportive", text="x")
+            carelog.commands.execute(
+                CommandContext(team.psychiatrist),
+                pid,
+                "add_note",
+                expected_version=1,
+                kind="progress",
+                modality="supportive",
+                text="x",
+            )
         assert carelog.app.get_record(pid).version == 2
 
     def test_unknown_patient_is_not_found(self, carelog: CareLog, team: Team) -> None:
         with pytest.raises(NotFoundError):
-            carelog.commands.execute(CommandContext(team.psychiatrist),
-                                     "7d9f0c7e-0000-4000-8000-000000000000", "add_note",
-                                     kind="progress", modality="supportive", text="x")
+            carelog.commands.execute(
+                CommandContext(team.psychiatrist),
+                "7d9f0c7e-0000-4000-8000-000000000000",
+                "add_note",
+                kind="progress",
+                modality="supportive",
+                text="x",
+            )
 
     def test_dose_change_schedules_a_check_in(self, carelog: CareLog, team: Team) -> None:
         pid = register(carelog, team)
         order = prescribe(carelog, team, pid)
-        carelog.commands.change_dose(CommandContext(team.psychiatrist), pid, order_id=order,
-                                     dose={"amount": 100, "unit": "mg"}, reason="titration")
+        carelog.commands.change_dose(
+            CommandContext(team.psychiatrist),
+            pid,
+            order_id=order,
+            dose={"amount": 100, "unit": "mg"},
+            reason="titration",
+        )
         follow_ups = list(carelog.app.get_record(pid).plan.follow_ups.values())
         assert len(follow_ups) == 1
         assert "sertraline" in follow_ups[0]["purpose"]
 
 
 class TestRestart:
-    def test_every_event_is_there_after_reopening(self, config: Config, team: Team,
-                                                  carelog: CareLog) -> None:
+    def test_every_event_is_there_after_reopening(
+        self, config: Config, team: Team, carelog: CareLog
+    ) -> None:
         pid = register(carelog, team)
         prescribe(carelog, team, pid)
         version = carelog.app.get_record(pid).version
@@ -90,7 +122,8 @@ class TestRestart:
 
 class TestConcurrency:
     def test_eight_threads_changing_one_patient_lose_nothing(
-            self, carelog: CareLog, team: Team) -> None:
+        self, carelog: CareLog, team: Team
+    ) -> None:
         pid = register(carelog, team)
         order = prescribe(carelog, team, pid)
         start_version = carelog.app.get_record(pid).version
@@ -101,9 +134,15 @@ class TestConcurrency:
                 for i in range(100):
                     amount = 1 + (n * 100 + i) % 199
                     carelog.commands.execute(
-                        CommandContext(team.psychiatrist), pid, "record_adherence",
-                        order_id=order, doses_taken=amount, doses_missed=n,
-                        period_start="2026-01-01", period_end="2026-01-02")
+                        CommandContext(team.psychiatrist),
+                        pid,
+                        "record_adherence",
+                        order_id=order,
+                        doses_taken=amount,
+                        doses_missed=n,
+                        period_start="2026-01-01",
+                        period_end="2026-01-02",
+                    )
             except BaseException as exc:  # pragma: no cover - reported below
                 errors.append(exc)
 
@@ -123,16 +162,23 @@ class TestConcurrency:
 
 class TestHistoryClocks:
     def test_known_at_and_in_effect_at_differ_for_a_late_entry(
-            self, carelog: CareLog, team: Team) -> None:
+        self, carelog: CareLog, team: Team
+    ) -> None:
         t0 = datetime.now(UTC) - timedelta(days=30)
         psy = team.psychiatrist
         pid = carelog.commands.register_patient(
-            CommandContext(psy, now=t0), external_id="MRN-H", name="H",
-            birth_date="1970-01-01").patient_id
+            CommandContext(psy, now=t0), external_id="MRN-H", name="H", birth_date="1970-01-01"
+        ).patient_id
         late = carelog.commands.prescribe(
-            CommandContext(psy, now=t0 + timedelta(days=10)), pid, drug="sertraline",
-            dose={"amount": 50, "unit": "mg"}, frequency="once daily", route="oral",
-            indication="depression", effective_at=t0 + timedelta(days=2))
+            CommandContext(psy, now=t0 + timedelta(days=10)),
+            pid,
+            drug="sertraline",
+            dose={"amount": 50, "unit": "mg"},
+            frequency="once daily",
+            route="oral",
+            indication="depression",
+            effective_at=t0 + timedelta(days=2),
+        )
         day5 = t0 + timedelta(days=5)
         assert carelog.history.known_at(pid, day5).state.orders == {}
         in_effect = carelog.history.in_effect_at(pid, day5)
@@ -143,8 +189,14 @@ class TestHistoryClocks:
     def test_timeline_cursor_is_stable(self, carelog: CareLog, team: Team) -> None:
         pid = register(carelog, team)
         for _ in range(5):
-            carelog.commands.execute(CommandContext(team.psychiatrist), pid, "add_note",
-                                     kind="progress", modality="supportive", text="x")
+            carelog.commands.execute(
+                CommandContext(team.psychiatrist),
+                pid,
+                "add_note",
+                kind="progress",
+                modality="supportive",
+                text="x",
+            )
         page1, cursor = carelog.history.timeline(pid, limit=3)
         assert [e["version"] for e in page1] == [1, 2, 3]
         assert cursor == 3
@@ -157,7 +209,8 @@ class TestHistoryClocks:
 
 class TestGroupCommit:
     def test_concurrent_writers_with_group_commit_lose_nothing(
-            self, config: Config, team: Team) -> None:
+        self, config: Config, team: Team
+    ) -> None:
         instance = CareLog(config.with_(group_commit_ms=2.0))
         try:
             patients = [register(instance, team, f"MRN-G{i}") for i in range(4)]
@@ -167,8 +220,13 @@ class TestGroupCommit:
                 try:
                     for i in range(25):
                         instance.commands.execute(
-                            CommandContext(team.psychiatrist), patients[(n + i) % 4], "add_note",
-                            kind="progress", modality="other", text=f"{n}-{i}")
+                            CommandContext(team.psychiatrist),
+                            patients[(n + i) % 4],
+                            "add_note",
+                            kind="progress",
+                            modality="other",
+                            text=f"{n}-{i}",
+                        )
                 except BaseException as exc:  # pragma: no cover - reported below
                     errors.append(exc)
 
@@ -178,8 +236,9 @@ class TestGroupCommit:
             for t in threads:
                 t.join()
             assert not errors
-            texts = sorted(n["text"] for p in patients
-                           for n in instance.app.get_record(p).plan.notes.values())
+            texts = sorted(
+                n["text"] for p in patients for n in instance.app.get_record(p).plan.notes.values()
+            )
             assert texts == sorted(f"{n}-{i}" for n in range(8) for i in range(25))
             assert instance.app.committer is not None
             assert instance.app.committer.batched_commands >= 200

@@ -33,19 +33,33 @@ def chart(carelog: CareLog, team: Team) -> dict[str, Any]:
     by the team, an auditor, someone under emergency access, and someone refused."""
     psy, ther = CommandContext(team.psychiatrist), CommandContext(team.therapist)
     commands = carelog.commands
-    pid = commands.register_patient(psy, external_id="MRN-ROA", name="Access Patient",
-                                    birth_date="1975-06-07").patient_id
-    other = commands.register_patient(psy, external_id="MRN-OTHER", name="Other Patient",
-                                      birth_date="1975-06-07").patient_id
+    pid = commands.register_patient(
+        psy, external_id="MRN-ROA", name="Access Patient", birth_date="1975-06-07"
+    ).patient_id
+    other = commands.register_patient(
+        psy, external_id="MRN-OTHER", name="Other Patient", birth_date="1975-06-07"
+    ).patient_id
     commands.assign_care_team_member(psy, pid, clinician_id=team.therapist.id, role="therapist")
-    note = commands.execute(ther, pid, "add_note", kind="psychotherapy", modality="DBT",
-                            text=SECRET)
-    fix = commands.execute(ther, pid, "correct_entry", event_id=note.event_id,
-                           fields={"text": SECRET + " Amended."}, reason="typo")
-    progress = commands.execute(psy, pid, "add_note", kind="progress", modality="supportive",
-                                text="Engaged and hopeful.")
-    commands.execute(CommandContext(team.outsider), pid, "grant_emergency_access",
-                     reason="Crisis call out of hours")
+    note = commands.execute(
+        ther, pid, "add_note", kind="psychotherapy", modality="DBT", text=SECRET
+    )
+    fix = commands.execute(
+        ther,
+        pid,
+        "correct_entry",
+        event_id=note.event_id,
+        fields={"text": SECRET + " Amended."},
+        reason="typo",
+    )
+    progress = commands.execute(
+        psy, pid, "add_note", kind="progress", modality="supportive", text="Engaged and hopeful."
+    )
+    commands.execute(
+        CommandContext(team.outsider),
+        pid,
+        "grant_emergency_access",
+        reason="Crisis call out of hours",
+    )
     policy = Policy(carelog.app.get_record, carelog.access_log.record)
     policy.read_patient(team.psychiatrist, pid, "plan", _info(1))
     policy.read_patient(team.auditor, pid, "history", _info(2))
@@ -53,18 +67,27 @@ def chart(carelog: CareLog, team: Team) -> dict[str, Any]:
     policy.read_patient(team.psychiatrist, other, "plan", _info(4))
     with pytest.raises(NotPermittedError):
         policy.read_patient(team.pharmacist, pid, "plan", _info(5))
-    return {"pid": pid, "hidden": [note.event_id, note.ids["note_id"], fix.event_id],
-            "progress": progress.ids["note_id"]}
+    return {
+        "pid": pid,
+        "hidden": [note.event_id, note.ids["note_id"], fix.event_id],
+        "progress": progress.ids["note_id"],
+    }
 
 
 class TestRecordSet:
     def test_holds_progress_notes_and_no_trace_of_psychotherapy_notes(
-            self, carelog: CareLog, chart: dict[str, Any]) -> None:
+        self, carelog: CareLog, chart: dict[str, Any]
+    ) -> None:
         package = build_access_export(carelog, chart["pid"])
         check_bundle(package["record"])
         text = json.dumps(package)
-        for trace in [SECRET, base64.b64encode(SECRET.encode()).decode()[:20], "DBT",
-                      "psychotherapy", *chart["hidden"]]:
+        for trace in [
+            SECRET,
+            base64.b64encode(SECRET.encode()).decode()[:20],
+            "DBT",
+            "psychotherapy",
+            *chart["hidden"],
+        ]:
             assert trace not in text
         (document,) = of_type(package["record"], "DocumentReference")
         assert document["identifier"][0]["value"] == chart["progress"]
@@ -74,20 +97,32 @@ class TestRecordSet:
 
 class TestDisclosures:
     def test_the_accounting_matches_the_audit_trail(
-            self, carelog: CareLog, team: Team, chart: dict[str, Any]) -> None:
+        self, carelog: CareLog, team: Team, chart: dict[str, Any]
+    ) -> None:
         package = build_access_export(carelog, chart["pid"])
-        trail, _ = carelog.views.audit_trail.entries(patient_id=chart["pid"],
-                                                     action="read:*", limit=1000)
-        assert [(d["at"], d["who"]["id"], d["what"], d["request_id"])
-                for d in package["disclosures"]] == [
-            (e["at"].isoformat().replace("+00:00", "Z"), e["actor"]["id"],
-             e["action"].removeprefix("read:"), e["request_id"]) for e in trail]
+        trail, _ = carelog.views.audit_trail.entries(
+            patient_id=chart["pid"], action="read:*", limit=1000
+        )
+        assert [
+            (d["at"], d["who"]["id"], d["what"], d["request_id"]) for d in package["disclosures"]
+        ] == [
+            (
+                e["at"].isoformat().replace("+00:00", "Z"),
+                e["actor"]["id"],
+                e["action"].removeprefix("read:"),
+                e["request_id"],
+            )
+            for e in trail
+        ]
         assert [(d["who"]["id"], d["what"]) for d in package["disclosures"]] == [
-            (team.psychiatrist.id, "plan"), (team.auditor.id, "history"),
-            (team.outsider.id, "history")]
+            (team.psychiatrist.id, "plan"),
+            (team.auditor.id, "history"),
+            (team.outsider.id, "history"),
+        ]
 
     def test_each_disclosure_says_who_and_why(
-            self, carelog: CareLog, team: Team, chart: dict[str, Any]) -> None:
+        self, carelog: CareLog, team: Team, chart: dict[str, Any]
+    ) -> None:
         disclosures = build_access_export(carelog, chart["pid"])["disclosures"]
         by_actor = {d["who"]["id"]: d for d in disclosures}
         assert by_actor[team.psychiatrist.id]["why"] == "treatment (care team)"
@@ -99,17 +134,38 @@ class TestDisclosures:
         assert team.pharmacist.id not in by_actor  # refused: nothing was disclosed
 
     def test_the_command_writes_the_package_and_accounts_for_its_own_export(
-            self, carelog: CareLog, chart: dict[str, Any], config: Config, tmp_path: Path,
-            monkeypatch: pytest.MonkeyPatch) -> None:
+        self,
+        carelog: CareLog,
+        chart: dict[str, Any],
+        config: Config,
+        tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
         monkeypatch.setenv("CARELOG_DATABASE_URL", config.database_url)
         monkeypatch.setenv("CARELOG_CHECKPOINT_DIR", config.checkpoint_dir)
         target = tmp_path / "access.json"
-        assert main(["export", "access", chart["pid"], "-o", str(target),
-                     "--reason", "patient request of 2026-03-01"]) == 0
+        assert (
+            main(
+                [
+                    "export",
+                    "access",
+                    chart["pid"],
+                    "-o",
+                    str(target),
+                    "--reason",
+                    "patient request of 2026-03-01",
+                ]
+            )
+            == 0
+        )
         package = json.loads(target.read_text())
         check_bundle(package["record"])
         assert SECRET not in target.read_text()
         last = package["disclosures"][-1]
         assert (last["who"]["role"], last["what"], last["why"], last["source"]) == (
-            "operator", "export", "patient request of 2026-03-01", "cli")
+            "operator",
+            "export",
+            "patient request of 2026-03-01",
+            "cli",
+        )
         assert len(package["disclosures"]) == 4

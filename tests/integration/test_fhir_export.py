@@ -26,17 +26,24 @@ def demo(carelog: CareLog) -> list[str]:
 def shown_ids(events: list[Any], *, notes: bool) -> set[str]:
     """The events an export shows: never psychotherapy notes (nor their corrections);
     progress notes only with ``notes``."""
-    hidden = {e.event_id for e in events if event_type(e) == "NoteAdded"
-              and (e.kind == "psychotherapy" or not notes)}
-    hidden |= {e.event_id for e in events if event_type(e) == "EntryCorrected"
-               and e.corrected_event_id in hidden}
+    hidden = {
+        e.event_id
+        for e in events
+        if event_type(e) == "NoteAdded" and (e.kind == "psychotherapy" or not notes)
+    }
+    hidden |= {
+        e.event_id
+        for e in events
+        if event_type(e) == "EntryCorrected" and e.corrected_event_id in hidden
+    }
     return {e.event_id for e in events} - hidden
 
 
 class TestDemoPatients:
     @pytest.mark.parametrize("notes", [False, True])
     def test_every_demo_patient_exports_as_valid_self_contained_r4(
-            self, carelog: CareLog, demo: list[str], notes: bool) -> None:
+        self, carelog: CareLog, demo: list[str], notes: bool
+    ) -> None:
         for patient_id in demo:
             bundle = build_bundle(carelog.history, patient_id, include_progress_notes=notes)
             check_bundle(bundle)
@@ -51,12 +58,16 @@ class TestDemoPatients:
                     assert event.event_id not in text
 
     def test_scored_assessments_carry_the_right_loinc_and_answer_codes(
-            self, carelog: CareLog, demo: list[str]) -> None:
+        self, carelog: CareLog, demo: list[str]
+    ) -> None:
         patient_id = demo[0]
         bundle = build_bundle(carelog.history, patient_id)
         responses = {r["identifier"]["value"]: r for r in of_type(bundle, "QuestionnaireResponse")}
-        scored = [e for e in carelog.history.events(patient_id)
-                  if event_type(e) == "AssessmentRecorded" and e.instrument in INSTRUMENTS]
+        scored = [
+            e
+            for e in carelog.history.events(patient_id)
+            if event_type(e) == "AssessmentRecorded" and e.instrument in INSTRUMENTS
+        ]
         assert len(responses) == len(scored) > 2
         for event in scored:
             spec = INSTRUMENTS[event.instrument]
@@ -65,13 +76,15 @@ class TestDemoPatients:
             items = response["item"]
             assert [i["linkId"] for i in items] == [*spec.item_loincs, spec.total_loinc]
             assert [i["answer"][0]["valueCoding"]["code"] for i in items[:-1]] == [
-                ANSWER_CODES[s] for s in event.item_scores]
+                ANSWER_CODES[s] for s in event.item_scores
+            ]
             assert items[-1]["answer"][0]["valueInteger"] == event.total
 
 
 class TestTwoClocks:
     def test_exports_as_of_two_times_differ_by_exactly_the_events_recorded_between(
-            self, carelog: CareLog, demo: list[str]) -> None:
+        self, carelog: CareLog, demo: list[str]
+    ) -> None:
         patient_id = demo[1]
         events = carelog.history.events(patient_id)
         shown = shown_ids(events, notes=False)
@@ -84,11 +97,15 @@ class TestTwoClocks:
             assert_differ_by_events(older, newer, between)
 
     def test_an_in_effect_export_reflects_a_late_entry(
-            self, carelog: CareLog, demo: list[str]) -> None:
+        self, carelog: CareLog, demo: list[str]
+    ) -> None:
         patient_id = demo[0]  # demo patient 1 has a side effect told six days late
-        (late,) = [e for e in carelog.history.events(patient_id)
-                   if event_type(e) == "SideEffectReported"
-                   and e.timestamp - e.effective_at > timedelta(days=1)]
+        (late,) = [
+            e
+            for e in carelog.history.events(patient_id)
+            if event_type(e) == "SideEffectReported"
+            and e.timestamp - e.effective_at > timedelta(days=1)
+        ]
         between = late.effective_at + (late.timestamp - late.effective_at) / 2
         known_then = build_bundle(carelog.history, patient_id, as_of=between)
         in_effect = build_bundle(carelog.history, patient_id, effective_at=between)
@@ -100,26 +117,55 @@ class TestTwoClocks:
 
 class TestCommand:
     def test_export_fhir_prints_the_bundle_and_records_the_read(
-            self, carelog: CareLog, demo: list[str], config: Config,
-            monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+        self,
+        carelog: CareLog,
+        demo: list[str],
+        config: Config,
+        monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str],
+    ) -> None:
         monkeypatch.setenv("CARELOG_DATABASE_URL", config.database_url)
         monkeypatch.setenv("CARELOG_CHECKPOINT_DIR", config.checkpoint_dir)
         events = carelog.history.events(demo[2])
         as_of = events[12].timestamp
-        assert main(["export", "fhir", demo[2], "--as-of", as_of.isoformat(),
-                     "--actor", "cli:records-office", "--reason", "transfer of care"]) == 0
+        assert (
+            main(
+                [
+                    "export",
+                    "fhir",
+                    demo[2],
+                    "--as-of",
+                    as_of.isoformat(),
+                    "--actor",
+                    "cli:records-office",
+                    "--reason",
+                    "transfer of care",
+                ]
+            )
+            == 0
+        )
         bundle = json.loads(capsys.readouterr().out)
         check_bundle(bundle)
-        assert bundle == {**build_bundle(carelog.history, demo[2], as_of=as_of),
-                          "id": bundle["id"], "timestamp": bundle["timestamp"]}
+        assert bundle == {
+            **build_bundle(carelog.history, demo[2], as_of=as_of),
+            "id": bundle["id"],
+            "timestamp": bundle["timestamp"],
+        }
         (entry,) = [r for r in carelog.access_log.for_patient(demo[2]) if r["what"] == "fhir"]
         assert (entry["actor_id"], entry["actor_role"], entry["source"]) == (
-            "cli:records-office", "operator", "cli")
+            "cli:records-office",
+            "operator",
+            "cli",
+        )
         assert entry["reason"] == "transfer of care"
 
     def test_a_time_without_a_zone_is_refused(
-            self, demo: list[str], config: Config, monkeypatch: pytest.MonkeyPatch,
-            capsys: pytest.CaptureFixture[str]) -> None:
+        self,
+        demo: list[str],
+        config: Config,
+        monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str],
+    ) -> None:
         monkeypatch.setenv("CARELOG_DATABASE_URL", config.database_url)
         monkeypatch.setenv("CARELOG_CHECKPOINT_DIR", config.checkpoint_dir)
         assert main(["export", "fhir", demo[0], "--as-of", "2026-03-01T09:30:00"]) == 2

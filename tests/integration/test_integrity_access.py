@@ -19,10 +19,15 @@ from tests.integration.tamper import RawAccessLog, seed
 
 def read_charts(carelog: CareLog, team: Team, entries: int) -> None:
     for n in range(entries):
-        carelog.access_log.record(actor_id=team.psychiatrist.id, actor_role="psychiatrist",
-                                  patient_id=f"patient-{n % 3}", what="plan",
-                                  request_id=f"req-{n}", source="127.0.0.1",
-                                  details={"n": n} if n % 2 else None)
+        carelog.access_log.record(
+            actor_id=team.psychiatrist.id,
+            actor_role="psychiatrist",
+            patient_id=f"patient-{n % 3}",
+            what="plan",
+            request_id=f"req-{n}",
+            source="127.0.0.1",
+            details={"n": n} if n % 2 else None,
+        )
 
 
 @dataclass
@@ -66,14 +71,12 @@ class TestAccessLogChain:
         access.raw.set_field(target, "actor_id", "someone-else")
         assert first(access) == (target, "changed", "chain")
 
-    def test_a_deleted_entry_is_found_missing_through_the_checkpoint(
-            self, access: Access) -> None:
+    def test_a_deleted_entry_is_found_missing_through_the_checkpoint(self, access: Access) -> None:
         target = access.positions[6]
         access.raw.delete(target)
         assert first(access) == (target, "missing", "checkpoint")
 
-    def test_a_deletion_after_the_last_checkpoint_is_still_detected(
-            self, access: Access) -> None:
+    def test_a_deletion_after_the_last_checkpoint_is_still_detected(self, access: Access) -> None:
         target = access.positions[-2]
         assert target > access.checkpointed
         access.raw.delete(target)
@@ -93,7 +96,8 @@ class TestAccessLogChain:
         assert first(access) == (cut, "truncated", "checkpoint")
 
     def test_a_consistently_rehashed_access_log_is_found_through_the_checkpoint(
-            self, access: Access) -> None:
+        self, access: Access
+    ) -> None:
         target = access.positions[3]
         access.raw.set_field(target, "what", "nothing")
         access.raw.rewrite_hashes()
@@ -102,7 +106,8 @@ class TestAccessLogChain:
 
 class TestUpgradingAnUnchainedAccessLog:
     def test_entries_written_before_chaining_are_sealed_once_and_then_chained(
-            self, carelog: CareLog, team: Team, config: Config) -> None:
+        self, carelog: CareLog, team: Team, config: Config
+    ) -> None:
         from services.access_log import AccessLog
 
         read_charts(carelog, team, 5)

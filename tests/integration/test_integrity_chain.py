@@ -29,7 +29,8 @@ class PlainConfig(Config):
 
 class TestWritingTheChain:
     def test_every_event_gets_its_link_in_the_same_write(
-            self, carelog: CareLog, team: Team, config: Config) -> None:
+        self, carelog: CareLog, team: Team, config: Config
+    ) -> None:
         seed(carelog, team, patients=2)
         raw = RawLog(config)
         try:
@@ -38,7 +39,8 @@ class TestWritingTheChain:
             raw.close()
 
     def test_a_refused_write_leaves_no_link_behind(
-            self, carelog: CareLog, team: Team, config: Config) -> None:
+        self, carelog: CareLog, team: Team, config: Config
+    ) -> None:
         from domain.errors import DuplicateError
 
         seed(carelog, team, patients=1)
@@ -52,17 +54,24 @@ class TestWritingTheChain:
         assert carelog.integrity.verify().ok
 
     def test_writers_on_four_threads_leave_a_chain_that_verifies(
-            self, carelog: CareLog, team: Team) -> None:
+        self, carelog: CareLog, team: Team
+    ) -> None:
         ctx = CommandContext(team.psychiatrist)
-        shared = carelog.app.register_patient(ctx, external_id="MRN-SHARED", name="Shared",
-                                              birth_date="1980-01-01").patient_id
+        shared = carelog.app.register_patient(
+            ctx, external_id="MRN-SHARED", name="Shared", birth_date="1980-01-01"
+        ).patient_id
         errors: list[BaseException] = []
 
         def work(n: int) -> None:
             try:
                 for i in range(25):
-                    carelog.app.write(shared, ctx, lambda r, i=i: r.add_note(
-                        ctx, kind="progress", modality="supportive", text=f"{n}/{i}"))
+                    carelog.app.write(
+                        shared,
+                        ctx,
+                        lambda r, i=i: r.add_note(
+                            ctx, kind="progress", modality="supportive", text=f"{n}/{i}"
+                        ),
+                    )
             except BaseException as exc:  # pragma: no cover - reported below
                 errors.append(exc)
 
@@ -85,9 +94,9 @@ class TestWritingTheChain:
 
 class TestUpgradingAnUnchainedStore:
     def test_a_store_written_before_chaining_is_sealed_once_and_then_chained(
-            self, config: Config, team: Team) -> None:
-        plain = CareLog(PlainConfig(**{f: getattr(config, f) for f in
-                                       config.__dataclass_fields__}))
+        self, config: Config, team: Team
+    ) -> None:
+        plain = CareLog(PlainConfig(**{f: getattr(config, f) for f in config.__dataclass_fields__}))
         try:
             seed(plain, team, patients=2)
             written = plain.app.recorder.max_notification_id()
@@ -105,7 +114,8 @@ class TestUpgradingAnUnchainedStore:
 
 class TestDeletingTheNewestEvents:
     def test_deleting_the_newest_events_stops_writes_or_shows_them_missing(
-            self, carelog: CareLog, team: Team, config: Config) -> None:
+        self, carelog: CareLog, team: Team, config: Config
+    ) -> None:
         seed(carelog, team, patients=1)
         raw = RawLog(config)
         try:
@@ -116,19 +126,22 @@ class TestDeletingTheNewestEvents:
         ctx = CommandContext(team.psychiatrist)
         if not config.is_postgres:  # SQLite would reuse the positions: the write is refused
             with pytest.raises(ChainBrokenError, match="carelog verify"):
-                carelog.app.register_patient(ctx, external_id="MRN-NEXT", name="Next",
-                                             birth_date="1980-01-01")
+                carelog.app.register_patient(
+                    ctx, external_id="MRN-NEXT", name="Next", birth_date="1980-01-01"
+                )
             return
         # PostgreSQL never reuses a position: the write chains on, the gap stays visible.
-        carelog.app.register_patient(ctx, external_id="MRN-NEXT", name="Next",
-                                     birth_date="1980-01-01")
+        carelog.app.register_patient(
+            ctx, external_id="MRN-NEXT", name="Next", birth_date="1980-01-01"
+        )
         problems = carelog.integrity.verify().problems
         assert [(p.position, p.kind) for p in problems] == [(d, "missing") for d in deleted]
 
 
 class TestStatus:
     def test_status_reports_the_last_verified_position_and_newest_checkpoint(
-            self, carelog: CareLog, team: Team) -> None:
+        self, carelog: CareLog, team: Team
+    ) -> None:
         seed(carelog, team, patients=1)
         checkpoint = carelog.integrity.checkpoint()
         carelog.integrity.verify()
@@ -141,12 +154,12 @@ class TestStatus:
         assert status["checkpoint"]["positions"]["events"] == head
 
     def test_the_checkpoint_worker_signs_new_events_and_keeps_the_status_current(
-            self, carelog: CareLog, team: Team) -> None:
+        self, carelog: CareLog, team: Team
+    ) -> None:
         seed(carelog, team, patients=1)
         head = carelog.app.recorder.max_notification_id()
         stop = threading.Event()
-        worker = threading.Thread(target=carelog.integrity.checkpoint_forever,
-                                  args=(0.01, stop))
+        worker = threading.Thread(target=carelog.integrity.checkpoint_forever, args=(0.01, stop))
         worker.start()
         try:
             deadline = time.monotonic() + 60

@@ -31,7 +31,8 @@ def bad_checkpoint_details(carelog: CareLog, **kwargs: object) -> list[str]:
 
 class TestWritingCheckpoints:
     def test_a_checkpoint_signs_the_stored_chain_head_outside_the_database(
-            self, carelog: CareLog, team: Team, config: Config) -> None:
+        self, carelog: CareLog, team: Team, config: Config
+    ) -> None:
         seed(carelog, team, patients=2)
         checkpoint = carelog.integrity.checkpoint()
         assert checkpoint is not None
@@ -43,13 +44,15 @@ class TestWritingCheckpoints:
             raw.close()
         assert data["chains"]["events"] == {"position": position, "head": head.hex()}
         public = serialization.load_pem_public_key(
-            (Path(config.checkpoint_dir) / "signing.pub").read_bytes())
+            (Path(config.checkpoint_dir) / "signing.pub").read_bytes()
+        )
         signed = Checkpoint.from_json(data)
         public.verify(base64.b64decode(data["signature"]), signed.payload())  # type: ignore[union-attr]
         assert data["key_id"] == key_id(public)  # type: ignore[arg-type]
 
     def test_the_signing_key_is_created_private_beside_the_checkpoint_directory(
-            self, carelog: CareLog, team: Team, config: Config) -> None:
+        self, carelog: CareLog, team: Team, config: Config
+    ) -> None:
         seed(carelog, team, patients=1)
         carelog.integrity.checkpoint()
         key = Path(config.checkpoint_dir).parent / "signing.key"
@@ -57,7 +60,8 @@ class TestWritingCheckpoints:
         assert os.stat(key).st_mode & 0o777 == 0o600
 
     def test_nothing_new_is_signed_when_nothing_was_written(
-            self, carelog: CareLog, team: Team, config: Config) -> None:
+        self, carelog: CareLog, team: Team, config: Config
+    ) -> None:
         seed(carelog, team, patients=1)
         first = carelog.integrity.checkpoint()
         again = carelog.integrity.checkpoint()
@@ -66,8 +70,7 @@ class TestWritingCheckpoints:
         assert again.seq == first.seq
         assert len(checkpoint_files(config)) == 1
 
-    def test_each_checkpoint_follows_the_one_before(
-            self, carelog: CareLog, team: Team) -> None:
+    def test_each_checkpoint_follows_the_one_before(self, carelog: CareLog, team: Team) -> None:
         seed(carelog, team, patients=1)
         first = carelog.integrity.checkpoint()
         seed(carelog, team, patients=1, prefix="B")
@@ -93,7 +96,8 @@ class TestForgedCheckpoints:
         return checkpoint_files(config)[-1]
 
     def test_a_checkpoint_signed_with_another_key_is_rejected(
-            self, carelog: CareLog, signed: Path) -> None:
+        self, carelog: CareLog, signed: Path
+    ) -> None:
         data = json.loads(signed.read_text())
         forged = Checkpoint.from_json(data)
         other = Ed25519PrivateKey.generate()
@@ -102,12 +106,18 @@ class TestForgedCheckpoints:
         assert any("signature does not match" in d for d in bad_checkpoint_details(carelog))
 
     def test_a_checkpoint_naming_another_key_is_rejected(
-            self, carelog: CareLog, signed: Path) -> None:
+        self, carelog: CareLog, signed: Path
+    ) -> None:
         other = Ed25519PrivateKey.generate()
         data = json.loads(signed.read_text())
         original = Checkpoint.from_json(data)
-        forged = Checkpoint(original.seq, original.time, original.chains, original.previous,
-                            key_id(other.public_key())).signed(other)
+        forged = Checkpoint(
+            original.seq,
+            original.time,
+            original.chains,
+            original.previous,
+            key_id(other.public_key()),
+        ).signed(other)
         signed.write_text(json.dumps(forged.as_json()))
         details = bad_checkpoint_details(carelog)
         assert any(f"signed by key {key_id(other.public_key())}" in d for d in details)
@@ -119,14 +129,16 @@ class TestForgedCheckpoints:
         assert any("edited or forged" in d for d in bad_checkpoint_details(carelog))
 
     def test_a_checkpoint_removed_from_the_middle_is_noticed(
-            self, carelog: CareLog, team: Team, config: Config, signed: Path) -> None:
+        self, carelog: CareLog, team: Team, config: Config, signed: Path
+    ) -> None:
         seed(carelog, team, patients=1, prefix="C")
         carelog.integrity.checkpoint()
         checkpoint_files(config)[1].unlink()
         assert any("missing from the directory" in d for d in bad_checkpoint_details(carelog))
 
     def test_an_edited_old_checkpoint_does_not_hide_a_later_rewrite(
-            self, carelog: CareLog, team: Team, config: Config, signed: Path) -> None:
+        self, carelog: CareLog, team: Team, config: Config, signed: Path
+    ) -> None:
         first = checkpoint_files(config)[0]
         data = json.loads(first.read_text())
         data["time"] = "2020-01-01T00:00:00+00:00"
@@ -140,13 +152,16 @@ class TestForgedCheckpoints:
             raw.close()
         result = carelog.integrity.verify()
         assert [(p.chain, p.kind) for p in result.problems] == [
-            ("events", "changed"), ("checkpoints", "bad-checkpoint")]
+            ("events", "changed"),
+            ("checkpoints", "bad-checkpoint"),
+        ]
         assert result.problems[0].position == target
         assert result.problems[0].evidence == "checkpoint"
         assert first.name in result.problems[1].detail
 
     def test_resigning_everything_with_a_new_key_fails_against_the_pinned_key(
-            self, carelog: CareLog, config: Config, signed: Path, tmp_path: Path) -> None:
+        self, carelog: CareLog, config: Config, signed: Path, tmp_path: Path
+    ) -> None:
         directory = Path(config.checkpoint_dir)
         pinned = tmp_path / "auditor.pub"
         pinned.write_bytes((directory / "signing.pub").read_bytes())
@@ -164,12 +179,16 @@ class TestForgedCheckpoints:
         for path in checkpoint_files(config):
             old = Checkpoint.from_json(json.loads(path.read_text()))
             chains = {"events": type(old.chains["events"])(head_position, head.hex())}
-            new = Checkpoint(old.seq, old.time, chains, previous,
-                             key_id(attacker.public_key())).signed(attacker)
+            new = Checkpoint(
+                old.seq, old.time, chains, previous, key_id(attacker.public_key())
+            ).signed(attacker)
             path.write_text(json.dumps(new.as_json()))
             previous = new.digest()
-        (directory / "signing.pub").write_bytes(attacker.public_key().public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
+        (directory / "signing.pub").write_bytes(
+            attacker.public_key().public_bytes(
+                serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+            )
+        )
         details = bad_checkpoint_details(carelog, public_key=pinned)
         assert len(details) == len(checkpoint_files(config))
         assert all("not by the trusted key" in d for d in details)
@@ -177,7 +196,8 @@ class TestForgedCheckpoints:
 
 class TestVerificationMark:
     def test_the_last_verified_position_is_recorded_for_readyz(
-            self, carelog: CareLog, team: Team) -> None:
+        self, carelog: CareLog, team: Team
+    ) -> None:
         seed(carelog, team, patients=1)
         assert carelog.integrity.last_verified() is None
         carelog.integrity.verify()
@@ -187,7 +207,8 @@ class TestVerificationMark:
         assert mark["verified_position"] == carelog.app.recorder.max_notification_id()
 
     def test_a_failed_verification_is_recorded_with_its_first_problem(
-            self, carelog: CareLog, team: Team, config: Config) -> None:
+        self, carelog: CareLog, team: Team, config: Config
+    ) -> None:
         seed(carelog, team, patients=1)
         raw = RawLog(config)
         try:
@@ -202,7 +223,8 @@ class TestVerificationMark:
         assert mark["first_problem"]["position"] == 3
 
     def test_verify_new_checks_only_what_was_written_since_the_last_verification(
-            self, carelog: CareLog, team: Team) -> None:
+        self, carelog: CareLog, team: Team
+    ) -> None:
         seed(carelog, team, patients=2)
         carelog.integrity.verify()
         before = carelog.app.recorder.max_notification_id()

@@ -24,8 +24,8 @@ def environment(config: Config, monkeypatch: pytest.MonkeyPatch) -> Config:
 
 class TestVerifyCommand:
     def test_an_untouched_store_verifies_with_exit_status_zero(
-            self, carelog: CareLog, team: Team, environment: Config,
-            capsys: pytest.CaptureFixture[str]) -> None:
+        self, carelog: CareLog, team: Team, environment: Config, capsys: pytest.CaptureFixture[str]
+    ) -> None:
         seed(carelog, team, patients=2)
         assert main(["checkpoint"]) == 0
         assert main(["verify"]) == 0
@@ -34,8 +34,8 @@ class TestVerifyCommand:
         assert "1 checkpoint(s)" in out
 
     def test_a_tampered_store_fails_naming_the_first_bad_position_and_what_is_wrong(
-            self, carelog: CareLog, team: Team, environment: Config,
-            capsys: pytest.CaptureFixture[str]) -> None:
+        self, carelog: CareLog, team: Team, environment: Config, capsys: pytest.CaptureFixture[str]
+    ) -> None:
         seed(carelog, team, patients=2)
         raw = RawLog(environment)
         try:
@@ -47,8 +47,8 @@ class TestVerifyCommand:
         assert "FAILED at events position 5: missing" in out
 
     def test_json_output_carries_the_first_problem(
-            self, carelog: CareLog, team: Team, environment: Config,
-            capsys: pytest.CaptureFixture[str]) -> None:
+        self, carelog: CareLog, team: Team, environment: Config, capsys: pytest.CaptureFixture[str]
+    ) -> None:
         seed(carelog, team, patients=2)
         raw = RawLog(environment)
         try:
@@ -62,8 +62,8 @@ class TestVerifyCommand:
         assert report["first_problem"]["kind"] == "changed"
 
     def test_verify_from_a_position_skips_damage_before_it(
-            self, carelog: CareLog, team: Team, environment: Config,
-            capsys: pytest.CaptureFixture[str]) -> None:
+        self, carelog: CareLog, team: Team, environment: Config, capsys: pytest.CaptureFixture[str]
+    ) -> None:
         seed(carelog, team, patients=2)
         raw = RawLog(environment)
         try:
@@ -76,8 +76,8 @@ class TestVerifyCommand:
 
 class TestCheckpointCommand:
     def test_a_damaged_log_is_refused_a_checkpoint(
-            self, carelog: CareLog, team: Team, environment: Config,
-            capsys: pytest.CaptureFixture[str]) -> None:
+        self, carelog: CareLog, team: Team, environment: Config, capsys: pytest.CaptureFixture[str]
+    ) -> None:
         seed(carelog, team, patients=1)
         raw = RawLog(environment)
         try:
@@ -90,7 +90,8 @@ class TestCheckpointCommand:
 
 class TestKeysCommand:
     def test_keys_generate_prints_a_new_aes_256_key(
-            self, capsys: pytest.CaptureFixture[str]) -> None:
+        self, capsys: pytest.CaptureFixture[str]
+    ) -> None:
         assert main(["keys", "generate"]) == 0
         first = capsys.readouterr().out.strip()
         assert main(["keys", "generate"]) == 0

@@ -29,13 +29,22 @@ def config(config: Config) -> Config:
 
 def write_clinical_history(carelog: CareLog, team: Team, notes: int = 3) -> str:
     ctx = CommandContext(team.psychiatrist)
-    pid = carelog.commands.register_patient(ctx, external_id="MRN-ENC-1", name=NAME,
-                                            birth_date="1979-04-02").patient_id
-    carelog.commands.prescribe(ctx, pid, drug=DRUG, dose={"amount": 50, "unit": "mg"},
-                               frequency="once daily", route="oral", indication="depression")
+    pid = carelog.commands.register_patient(
+        ctx, external_id="MRN-ENC-1", name=NAME, birth_date="1979-04-02"
+    ).patient_id
+    carelog.commands.prescribe(
+        ctx,
+        pid,
+        drug=DRUG,
+        dose={"amount": 50, "unit": "mg"},
+        frequency="once daily",
+        route="oral",
+        indication="depression",
+    )
     for _ in range(notes):
-        carelog.commands.execute(ctx, pid, "add_note", kind="progress", modality="supportive",
-                                 text=NOTE)
+        carelog.commands.execute(
+            ctx, pid, "add_note", kind="progress", modality="supportive", text=NOTE
+        )
     return pid
 
 
@@ -44,8 +53,11 @@ def stored_bytes(config: Config) -> bytes:
     raw = RawLog(config)
     try:
         prefix = f"{raw.schema}.carelog" if config.is_postgres else "stored"
-        blobs = [bytes(r[0]) + r[1].encode() for table in ("events", "snapshots")
-                 for r in raw.run(f"SELECT state, topic FROM {prefix}_{table}")]
+        blobs = [
+            bytes(r[0]) + r[1].encode()
+            for table in ("events", "snapshots")
+            for r in raw.run(f"SELECT state, topic FROM {prefix}_{table}")
+        ]
     finally:
         raw.close()
     if not config.is_postgres:
@@ -74,7 +86,8 @@ def plain(config: Config) -> Iterator[CareLog]:
 
 class TestEncryptionAtRest:
     def test_the_event_store_holds_no_drug_names_note_text_or_patient_names(
-            self, carelog: CareLog, team: Team, config: Config) -> None:
+        self, carelog: CareLog, team: Team, config: Config
+    ) -> None:
         write_clinical_history(carelog, team, notes=55)  # enough for a snapshot too
         stored = stored_bytes(config)
         assert snapshots(config) >= 1
@@ -82,7 +95,8 @@ class TestEncryptionAtRest:
             assert secret.lower().encode() not in stored, secret
 
     def test_without_a_key_the_same_history_is_stored_in_clear(
-            self, plain: CareLog, team: Team, config: Config) -> None:
+        self, plain: CareLog, team: Team, config: Config
+    ) -> None:
         write_clinical_history(plain, team)
         stored = stored_bytes(config)
         assert DRUG.encode() in stored
@@ -95,7 +109,8 @@ class TestEncryptionAtRest:
         assert record.plan.patient["name"] == NAME
 
     def test_a_different_key_cannot_read_the_history(
-            self, carelog: CareLog, team: Team, config: Config) -> None:
+        self, carelog: CareLog, team: Team, config: Config
+    ) -> None:
         pid = write_clinical_history(carelog, team)
         other = CareLog(config.with_(cipher_key=AESCipher.create_key(num_bytes=32)))
         try:
@@ -105,7 +120,8 @@ class TestEncryptionAtRest:
             other.close()
 
     def test_an_encrypted_log_is_chained_and_verifies(
-            self, carelog: CareLog, team: Team, config: Config) -> None:
+        self, carelog: CareLog, team: Team, config: Config
+    ) -> None:
         write_clinical_history(carelog, team)
         assert carelog.integrity.checkpoint() is not None
         assert carelog.integrity.verify().ok

@@ -38,10 +38,16 @@ def log(carelog: CareLog, team: Team, config: Config) -> Iterator[Log]:
     checkpoint = carelog.integrity.checkpoint()
     assert checkpoint is not None
     ctx = CommandContext(team.psychiatrist)
-    late = carelog.app.register_patient(ctx, external_id="MRN-LATE", name="Late Patient",
-                                        birth_date="1990-01-01")
-    carelog.app.write(late.patient_id, ctx, lambda record: record.add_note(
-        ctx, kind="progress", modality="supportive", text="After the checkpoint."))
+    late = carelog.app.register_patient(
+        ctx, external_id="MRN-LATE", name="Late Patient", birth_date="1990-01-01"
+    )
+    carelog.app.write(
+        late.patient_id,
+        ctx,
+        lambda record: record.add_note(
+            ctx, kind="progress", modality="supportive", text="After the checkpoint."
+        ),
+    )
     raw = RawLog(config)
     yield Log(carelog, raw, raw.positions(), checkpoint.chains["events"].position)
     raw.close()
@@ -86,7 +92,9 @@ class TestTamperMatrix:
         log.raw.swap(a, b)
         result = log.carelog.integrity.verify()
         assert [(p.position, p.kind) for p in result.problems] == [
-            (a, "reordered"), (b, "reordered")]
+            (a, "reordered"),
+            (b, "reordered"),
+        ]
         assert f"belongs at position {b}" in result.problems[0].detail
 
     def test_a_truncated_tail_is_found_where_it_was_cut(self, log: Log) -> None:
@@ -112,8 +120,7 @@ class TestTamperMatrix:
         assert [(p.position, p.kind) for p in result.problems] == [(target, "changed")]
         assert "link was edited" in result.problems[0].detail
 
-    def test_a_consistently_rewritten_chain_is_found_through_the_checkpoint(
-            self, log: Log) -> None:
+    def test_a_consistently_rewritten_chain_is_found_through_the_checkpoint(self, log: Log) -> None:
         target = log.positions[7]
         log.raw.flip_state_byte(target, index=25)
         log.raw.rewrite_links()
@@ -125,8 +132,7 @@ class TestTamperMatrix:
         log.raw.rewrite_links()
         assert verify_first(log) == (target, "missing", "checkpoint")
 
-    def test_an_edit_after_the_last_checkpoint_is_still_found_by_the_chain(
-            self, log: Log) -> None:
+    def test_an_edit_after_the_last_checkpoint_is_still_found_by_the_chain(self, log: Log) -> None:
         target = log.positions[-1]
         assert target > log.checkpointed
         log.raw.flip_state_byte(target)
@@ -140,20 +146,39 @@ class TestTamperMatrix:
             log.carelog.integrity.checkpoint()
 
 
-MUTATIONS = ("state", "topic", "version", "originator", "delete", "move", "link", "unlink",
-             "truncate_state", "extend_state")
+MUTATIONS = (
+    "state",
+    "topic",
+    "version",
+    "originator",
+    "delete",
+    "move",
+    "link",
+    "unlink",
+    "truncate_state",
+    "extend_state",
+)
 
 
 class TestAnySingleMutation:
     # One seeded store serves every example (each mutation is undone), and pytest makes a
     # new instance of this class per store: both health checks are about things we intend.
-    @settings(max_examples=40, deadline=None,
-              suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                     HealthCheck.differing_executors])
-    @given(which=st.integers(min_value=0, max_value=10**6),
-           mutation=st.sampled_from(MUTATIONS), salt=st.integers(min_value=0, max_value=10**6))
+    @settings(
+        max_examples=40,
+        deadline=None,
+        suppress_health_check=[
+            HealthCheck.function_scoped_fixture,
+            HealthCheck.differing_executors,
+        ],
+    )
+    @given(
+        which=st.integers(min_value=0, max_value=10**6),
+        mutation=st.sampled_from(MUTATIONS),
+        salt=st.integers(min_value=0, max_value=10**6),
+    )
     def test_any_single_mutation_of_a_stored_row_is_detected_where_it_is(
-            self, log: Log, which: int, mutation: str, salt: int) -> None:
+        self, log: Log, which: int, mutation: str, salt: int
+    ) -> None:
         rows, links = log.raw.rows(), log.raw.links()
         which %= len(log.positions)
         target = log.positions[which]

@@ -41,8 +41,9 @@ def fresh(config: Config, tmp_path: Path) -> Iterator[CareLog]:
         url = f"{base}?schema={schema}"
     else:
         url = f"sqlite:///{tmp_path / 'imported' / 'carelog.db'}"
-    other = CareLog(config.with_(database_url=url,
-                                 checkpoint_dir=str(tmp_path / "imported" / "checkpoints")))
+    other = CareLog(
+        config.with_(database_url=url, checkpoint_dir=str(tmp_path / "imported" / "checkpoints"))
+    )
     yield other
     other.close()
     if schema is not None:
@@ -68,13 +69,19 @@ def text(lines: list[dict[str, Any]]) -> io.StringIO:
 
 
 def stored(carelog: CareLog) -> list[tuple[Any, ...]]:
-    return [(n.id, str(n.originator_id), n.originator_version, n.topic, bytes(n.state))
-            for n in carelog.app.recorder.select_notifications(1, 100_000)]
+    return [
+        (n.id, str(n.originator_id), n.originator_version, n.topic, bytes(n.state))
+        for n in carelog.app.recorder.select_notifications(1, 100_000)
+    ]
 
 
 def record_bytes(line: dict[str, Any]) -> bytes:
-    return event_bytes(canonical_id(UUID(line["originator_id"])), line["originator_version"],
-                       line["topic"], base64.b64decode(line["state"]))
+    return event_bytes(
+        canonical_id(UUID(line["originator_id"])),
+        line["originator_version"],
+        line["topic"],
+        base64.b64decode(line["state"]),
+    )
 
 
 def rehash(lines: list[dict[str, Any]]) -> None:
@@ -84,12 +91,12 @@ def rehash(lines: list[dict[str, Any]]) -> None:
     for line in events:
         previous = link(previous, line["position"], record_bytes(line))
         line["hash"] = previous.hex()
-    lines[-1].update(events=len(events), last_position=events[-1]["position"],
-                     head=previous.hex())
+    lines[-1].update(events=len(events), last_position=events[-1]["position"], head=previous.hex())
 
 
-def assert_refused(fresh: CareLog, lines: list[dict[str, Any]], position: int,
-                   message: str) -> None:
+def assert_refused(
+    fresh: CareLog, lines: list[dict[str, Any]], position: int, message: str
+) -> None:
     with pytest.raises(LogImportError, match=message) as refused:
         import_log(fresh, text(lines))
     assert refused.value.position == position
@@ -98,35 +105,41 @@ def assert_refused(fresh: CareLog, lines: list[dict[str, Any]], position: int,
 
 class TestRoundTrip:
     def test_a_demo_store_comes_back_with_identical_plans_history_and_verification(
-            self, carelog: CareLog, fresh: CareLog, demo: list[str]) -> None:
+        self, carelog: CareLog, fresh: CareLog, demo: list[str]
+    ) -> None:
         result = import_log(fresh, text(exported(carelog)))
         assert result.events == len(stored(carelog))
         assert result.checkpoint_seq == 1
         assert stored(fresh) == stored(carelog)
         now = datetime.now(UTC)
         for patient_id in demo:
-            assert fresh.app.get_record(patient_id).plan == carelog.app.get_record(
-                patient_id).plan
+            assert fresh.app.get_record(patient_id).plan == carelog.app.get_record(patient_id).plan
             assert fresh.history.timeline(patient_id, limit=1000) == carelog.history.timeline(
-                patient_id, limit=1000)
+                patient_id, limit=1000
+            )
             events = carelog.history.events(patient_id)
             middle = events[len(events) // 2].timestamp
             assert fresh.history.in_effect_at(patient_id, middle, known_at=now).state == (
-                carelog.history.in_effect_at(patient_id, middle, known_at=now).state)
+                carelog.history.in_effect_at(patient_id, middle, known_at=now).state
+            )
             assert by_id(build_bundle(fresh.history, patient_id)) == by_id(
-                build_bundle(carelog.history, patient_id))
+                build_bundle(carelog.history, patient_id)
+            )
         source, copy = carelog.integrity.verify(), fresh.integrity.verify()
         assert source.ok, source.problems
         assert copy.ok, copy.problems
-        assert [(r.records, r.head_position, r.head) for r in (
-            source.chains["events"], copy.chains["events"])] == [
-            (result.events, result.last_position, result.head)] * 2
+        assert [
+            (r.records, r.head_position, r.head)
+            for r in (source.chains["events"], copy.chains["events"])
+        ] == [(result.events, result.last_position, result.head)] * 2
 
     def test_positions_are_kept_across_gaps_and_new_writes_follow_them(
-            self, carelog: CareLog, fresh: CareLog, team: Team) -> None:
+        self, carelog: CareLog, fresh: CareLog, team: Team
+    ) -> None:
         ctx = CommandContext(team.psychiatrist)
-        carelog.commands.register_patient(ctx, external_id="MRN-GAP", name="Gap Patient",
-                                          birth_date="1990-01-01")
+        carelog.commands.register_patient(
+            ctx, external_id="MRN-GAP", name="Gap Patient", birth_date="1990-01-01"
+        )
         lines = exported(carelog)
         lines[0]["checkpoint"] = None  # positions renumbered: no checkpoint vouches for them
         for offset, line in enumerate(lines[1:-1]):  # as a PostgreSQL sequence leaves gaps
@@ -136,15 +149,22 @@ class TestRoundTrip:
         assert [row[0] for row in stored(fresh)] == [10 * (i + 1) for i in range(result.events)]
         patient_id = fresh.app.find_by_external_id("MRN-GAP")
         assert patient_id is not None
-        written = fresh.commands.execute(ctx, patient_id, "add_note", kind="progress",
-                                         modality="supportive", text="After the move.")
+        written = fresh.commands.execute(
+            ctx,
+            patient_id,
+            "add_note",
+            kind="progress",
+            modality="supportive",
+            text="After the move.",
+        )
         assert written.position == result.last_position + 1
         assert fresh.integrity.verify().ok
 
 
 class TestTamperedFiles:
     def test_a_changed_event_is_refused_at_its_position(
-            self, carelog: CareLog, fresh: CareLog, demo: list[str]) -> None:
+        self, carelog: CareLog, fresh: CareLog, demo: list[str]
+    ) -> None:
         lines = exported(carelog)
         victim = lines[20]
         state = bytearray(base64.b64decode(victim["state"]))
@@ -153,13 +173,15 @@ class TestTamperedFiles:
         assert_refused(fresh, lines, victim["position"], "does not match its chain hash")
 
     def test_a_removed_event_is_refused_at_the_next_position(
-            self, carelog: CareLog, fresh: CareLog, demo: list[str]) -> None:
+        self, carelog: CareLog, fresh: CareLog, demo: list[str]
+    ) -> None:
         lines = exported(carelog)
         removed = lines.pop(30)
         assert_refused(fresh, lines, removed["position"] + 1, "does not match its chain hash")
 
     def test_an_edit_with_every_hash_recomputed_is_caught_by_the_signed_checkpoint(
-            self, carelog: CareLog, fresh: CareLog, demo: list[str]) -> None:
+        self, carelog: CareLog, fresh: CareLog, demo: list[str]
+    ) -> None:
         lines = exported(carelog)
         lines[5]["topic"] = lines[6]["topic"]
         rehash(lines)
@@ -167,10 +189,14 @@ class TestTamperedFiles:
         assert_refused(fresh, lines, head, "signed checkpoint disagrees")
 
     def test_removing_the_event_the_checkpoint_vouches_for_is_caught_too(
-            self, carelog: CareLog, fresh: CareLog, demo: list[str], team: Team) -> None:
-        carelog.commands.register_patient(CommandContext(team.psychiatrist),
-                                          external_id="MRN-LATER", name="Later Patient",
-                                          birth_date="1990-01-01")
+        self, carelog: CareLog, fresh: CareLog, demo: list[str], team: Team
+    ) -> None:
+        carelog.commands.register_patient(
+            CommandContext(team.psychiatrist),
+            external_id="MRN-LATER",
+            name="Later Patient",
+            birth_date="1990-01-01",
+        )
         lines = exported(carelog)
         head = lines[0]["checkpoint"]["chains"]["events"]["position"]
         lines = [line for line in lines if line.get("position") != head]
@@ -179,40 +205,45 @@ class TestTamperedFiles:
         assert_refused(fresh, lines, head, "signed checkpoint disagrees")
 
     def test_a_file_cut_short_is_refused(
-            self, carelog: CareLog, fresh: CareLog, demo: list[str]) -> None:
+        self, carelog: CareLog, fresh: CareLog, demo: list[str]
+    ) -> None:
         lines = exported(carelog)[:-5]
         assert_refused(fresh, lines, lines[-1]["position"] + 1, "cut short")
 
     def test_a_checkpoint_signed_by_another_key_is_refused_when_a_key_is_pinned(
-            self, carelog: CareLog, fresh: CareLog, demo: list[str], tmp_path: Path) -> None:
+        self, carelog: CareLog, fresh: CareLog, demo: list[str], tmp_path: Path
+    ) -> None:
         from cryptography.hazmat.primitives import serialization
         from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
         other = tmp_path / "other.pub"
-        other.write_bytes(Ed25519PrivateKey.generate().public_key().public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
+        other.write_bytes(
+            Ed25519PrivateKey.generate()
+            .public_key()
+            .public_bytes(
+                serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+            )
+        )
         with pytest.raises(LogImportError, match="not by the trusted key"):
             import_log(fresh, text(exported(carelog)), public_key=other)
         assert not fresh.app.recorder.max_notification_id()
 
-    def test_only_an_empty_store_takes_an_import(
-            self, carelog: CareLog, demo: list[str]) -> None:
+    def test_only_an_empty_store_takes_an_import(self, carelog: CareLog, demo: list[str]) -> None:
         with pytest.raises(LogImportError, match="not empty"):
             import_log(carelog, text(exported(carelog)))
 
 
 class TestPatientExport:
     def test_holds_one_patients_events_each_verifiable_against_the_store_chain(
-            self, carelog: CareLog, fresh: CareLog, demo: list[str]) -> None:
-        whole = {line["position"]: line for line in exported(carelog)
-                 if line["kind"] == "event"}
+        self, carelog: CareLog, fresh: CareLog, demo: list[str]
+    ) -> None:
+        whole = {line["position"]: line for line in exported(carelog) if line["kind"] == "event"}
         lines = exported(carelog, demo[1])
         events = [line for line in lines if line["kind"] == "event"]
         assert {line["originator_id"] for line in events} == {demo[1]}
         assert len(events) == len(carelog.history.events(demo[1]))
         for line in events:
-            recomputed = link(bytes.fromhex(line["previous"]), line["position"],
-                              record_bytes(line))
+            recomputed = link(bytes.fromhex(line["previous"]), line["position"], record_bytes(line))
             assert recomputed.hex() == line["hash"] == whole[line["position"]]["hash"]
         with pytest.raises(LogImportError, match="one patient's export"):
             import_log(fresh, text(lines))
@@ -220,9 +251,15 @@ class TestPatientExport:
 
 class TestCommands:
     def test_export_then_import_through_the_cli_and_a_tampered_file_fails(
-            self, carelog: CareLog, fresh: CareLog, demo: list[str], config: Config,
-            tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-            capsys: pytest.CaptureFixture[str]) -> None:
+        self,
+        carelog: CareLog,
+        fresh: CareLog,
+        demo: list[str],
+        config: Config,
+        tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str],
+    ) -> None:
         target = tmp_path / "log.ndjson"
         monkeypatch.setenv("CARELOG_DATABASE_URL", config.database_url)
         monkeypatch.setenv("CARELOG_CHECKPOINT_DIR", config.checkpoint_dir)

@@ -82,13 +82,23 @@ def caught_up(carelog: CareLog, relay: Relay) -> Callable[[], bool]:
     return lambda: relay.position >= int(carelog.app.recorder.max_notification_id() or 0)
 
 
-def consume(bootstrap: str, role: str, count: int, into: list[dict[str, Any]],
-            subscriber_stats: dict[str, Any]) -> threading.Thread:
+def consume(
+    bootstrap: str,
+    role: str,
+    count: int,
+    into: list[dict[str, Any]],
+    subscriber_stats: dict[str, Any],
+) -> threading.Thread:
     """A role's subscriber (its own consumer group) collecting ``count`` messages."""
 
     def run() -> None:
-        with FeedSubscriber(bootstrap, role, group_id=f"test-{role}", from_beginning=True,
-                            session_timeout=GROUP_SESSION) as subscriber:
+        with FeedSubscriber(
+            bootstrap,
+            role,
+            group_id=f"test-{role}",
+            from_beginning=True,
+            session_timeout=GROUP_SESSION,
+        ) as subscriber:
             deadline = time.monotonic() + DEADLINE
             while len(into) < count and time.monotonic() < deadline:
                 into.extend(subscriber.poll(0.5))
@@ -102,16 +112,20 @@ def consume(bootstrap: str, role: str, count: int, into: list[dict[str, Any]],
 
 class TestEndToEnd:
     def test_each_roles_group_receives_exactly_its_messages_in_patient_order(
-            self, kcarelog: CareLog, team: Team, kafka_broker: Broker) -> None:
+        self, kcarelog: CareLog, team: Team, kafka_broker: Broker
+    ) -> None:
         with Running(Relay(kcarelog, batch_size=250)) as relay:
             write_traffic(kcarelog, team, patients=50, events=2000)
             expected = expected_messages(kcarelog)
-            per_role = {role: [m for m in expected if redact_for_role(m, role)]
-                        for role in FEED_ROLES}
+            per_role = {
+                role: [m for m in expected if redact_for_role(m, role)] for role in FEED_ROLES
+            }
             received: dict[str, list[dict[str, Any]]] = {role: [] for role in FEED_ROLES}
             stats: dict[str, Any] = {}
-            consumers = [consume(kafka_broker.bootstrap, role, len(per_role[role]),
-                                 received[role], stats) for role in FEED_ROLES]
+            consumers = [
+                consume(kafka_broker.bootstrap, role, len(per_role[role]), received[role], stats)
+                for role in FEED_ROLES
+            ]
             for consumer in consumers:
                 consumer.join(timeout=DEADLINE + 10)
             wait_for(caught_up(kcarelog, relay), "the relay")
@@ -123,20 +137,24 @@ class TestEndToEnd:
             assert in_patient_order(got), role
             assert stats[role].duplicates == 0
         assert not any(m["type"] == "carelog.note.added.v1" for m in received["pharmacist"])
-        assert not any(m["type"] == "carelog.lab-result.recorded.v1"
-                       for m in received["therapist"])
-        assert all("reason" not in m["data"] for m in received["therapist"]
-                   if m["type"] == "carelog.medication.dose-changed.v1")
+        assert not any(m["type"] == "carelog.lab-result.recorded.v1" for m in received["therapist"])
+        assert all(
+            "reason" not in m["data"]
+            for m in received["therapist"]
+            if m["type"] == "carelog.medication.dose-changed.v1"
+        )
 
     def test_an_independent_client_finds_no_note_text_and_keys_by_patient(
-            self, kcarelog: CareLog, team: Team, kafka_broker: Broker) -> None:
+        self, kcarelog: CareLog, team: Team, kafka_broker: Broker
+    ) -> None:
         write_traffic(kcarelog, team, patients=10, events=300)
         expected = {m["id"] for m in expected_messages(kcarelog)}
         with Running(Relay(kcarelog)) as relay:
             wait_for(caught_up(kcarelog, relay), "the relay")
 
-        records = read_with_confluent(kafka_broker.bootstrap, TOPICS,
-                                      until=lambda rs: len(rs) >= len(expected))
+        records = read_with_confluent(
+            kafka_broker.bootstrap, TOPICS, until=lambda rs: len(rs) >= len(expected)
+        )
 
         assert {r.message["id"] for r in records} == expected
         assert all(SECRET not in str(r.message) for r in records)
@@ -192,11 +210,12 @@ HALF = 20
 
 def relay_env(config: Config) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CARELOG_")}
-    env.update(CARELOG_DATABASE_URL=config.database_url,
-               CARELOG_KAFKA_BOOTSTRAP=str(config.kafka_bootstrap),
-               CARELOG_RELAY_BATCH_SIZE=str(BATCH),
-               PYTHONPATH=os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH"))
-                                          if p))
+    env.update(
+        CARELOG_DATABASE_URL=config.database_url,
+        CARELOG_KAFKA_BOOTSTRAP=str(config.kafka_bootstrap),
+        CARELOG_RELAY_BATCH_SIZE=str(BATCH),
+        PYTHONPATH=os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH")) if p),
+    )
     if config.cipher_key:
         env["CARELOG_CIPHER_KEY"] = config.cipher_key
     return env
@@ -205,14 +224,18 @@ def relay_env(config: Config) -> dict[str, str]:
 class TestRelayCrashes:
     @pytest.mark.parametrize("point", ["before-send", "mid-batch", "after-send"])
     def test_a_killed_relay_loses_nothing_and_resends_at_most_one_batch(
-            self, kcarelog: CareLog, team: Team, kafka_broker: Broker,
-            kafka_config: Config, point: str) -> None:
+        self, kcarelog: CareLog, team: Team, kafka_broker: Broker, kafka_config: Config, point: str
+    ) -> None:
         write_traffic(kcarelog, team, patients=10, events=400)
         expected = expected_messages(kcarelog)
 
         crashed = subprocess.run(
-            [sys.executable, "-c", CRASH_SCRIPT, point, "3", str(HALF)], cwd=REPO,
-            env=relay_env(kafka_config), capture_output=True, timeout=DEADLINE)
+            [sys.executable, "-c", CRASH_SCRIPT, point, "3", str(HALF)],
+            cwd=REPO,
+            env=relay_env(kafka_config),
+            capture_output=True,
+            timeout=DEADLINE,
+        )
         assert crashed.returncode == -signal.SIGKILL, crashed.stderr.decode()[-2000:]
         relay = Relay(kcarelog, batch_size=BATCH)
         tracked_at_crash = relay.position
@@ -220,14 +243,17 @@ class TestRelayCrashes:
         with Running(relay):  # the restart
             wait_for(caught_up(kcarelog, relay), "the restarted relay")
 
-        raw = read_topics(kafka_broker.bootstrap, TOPICS,
-                          until=lambda rs: len({r.message["id"] for r in rs}) >= len(expected))
+        raw = read_topics(
+            kafka_broker.bootstrap,
+            TOPICS,
+            until=lambda rs: len({r.message["id"] for r in rs}) >= len(expected),
+        )
         counts = Counter(r.message["id"] for r in raw)
         assert set(counts) == {m["id"] for m in expected}
         resent = [m for m in expected if counts[m["id"]] > 1]
         assert all(counts[m["id"]] == 2 for m in resent)
         after_crash = [m for m in expected if m["data"]["position"] > tracked_at_crash]
-        assert resent == after_crash[:len(resent)], "only the batch in flight is re-sent"
+        assert resent == after_crash[: len(resent)], "only the batch in flight is re-sent"
         assert len(resent) <= BATCH
         if point == "before-send":
             assert resent == []
@@ -238,8 +264,9 @@ class TestRelayCrashes:
 
         received: list[dict[str, Any]] = []
         stats: dict[str, Any] = {}
-        consume(kafka_broker.bootstrap, "psychiatrist", len(expected), received,
-                stats).join(timeout=DEADLINE + 10)
+        consume(kafka_broker.bootstrap, "psychiatrist", len(expected), received, stats).join(
+            timeout=DEADLINE + 10
+        )
         assert sorted(m["id"] for m in received) == sorted(m["id"] for m in expected)
         assert stats["psychiatrist"].duplicates == len(resent)
         assert in_patient_order(received)
@@ -247,7 +274,8 @@ class TestRelayCrashes:
 
 class TestBrokerOutage:
     def test_after_a_broker_restart_the_relay_resumes_from_its_tracked_position(
-            self, kcarelog: CareLog, team: Team, kafka_broker: Broker) -> None:
+        self, kcarelog: CareLog, team: Team, kafka_broker: Broker
+    ) -> None:
         traffic = Traffic(kcarelog, team, patients=10)
         writing = threading.Event()
         writing.set()
@@ -257,8 +285,9 @@ class TestBrokerOutage:
                 traffic.step()
 
         writer = threading.Thread(target=write, daemon=True)
-        relay = Relay(kcarelog, batch_size=20, request_timeout=1.0, delivery_timeout=2.0,
-                      backoff=(0.05, 0.5))
+        relay = Relay(
+            kcarelog, batch_size=20, request_timeout=1.0, delivery_timeout=2.0, backoff=(0.05, 0.5)
+        )
         with Running(relay):
             writer.start()
             wait_for(lambda: relay.stats.published >= 100, "publishing to start")
@@ -272,10 +301,12 @@ class TestBrokerOutage:
             writer.join(timeout=30)
             wait_for(caught_up(kcarelog, relay), "the relay to catch up")
 
-        unpublished = [m for m in expected_messages(kcarelog)
-                       if m["data"]["position"] > tracked_when_down]
-        raw = read_topics(kafka_broker.bootstrap, TOPICS,
-                          until=lambda rs: len(rs) >= len(unpublished))
+        unpublished = [
+            m for m in expected_messages(kcarelog) if m["data"]["position"] > tracked_when_down
+        ]
+        raw = read_topics(
+            kafka_broker.bootstrap, TOPICS, until=lambda rs: len(rs) >= len(unpublished)
+        )
         counts = Counter(r.message["id"] for r in raw)
         assert set(counts) == {m["id"] for m in unpublished}
         assert sum(counts.values()) - len(counts) <= 20  # a re-sent batch at most
@@ -287,28 +318,53 @@ class TestBrokerOutage:
 
 class TestCommands:
     def test_carelog_relay_and_feed_follow_carry_the_pharmacists_feed(
-            self, kcarelog: CareLog, team: Team, kafka_broker: Broker,
-            kafka_config: Config, tmp_path: Path) -> None:
+        self,
+        kcarelog: CareLog,
+        team: Team,
+        kafka_broker: Broker,
+        kafka_config: Config,
+        tmp_path: Path,
+    ) -> None:
         write_traffic(kcarelog, team, patients=3, events=60)
         expected = [m for m in expected_messages(kcarelog) if redact_for_role(m, "pharmacist")]
         env = relay_env(kafka_config)
         cli = [sys.executable, "-m", "services.cli"]
 
         def status() -> dict[str, int]:
-            done = subprocess.run([*cli, "relay", "--status"], cwd=REPO, env=env,
-                                  capture_output=True, timeout=DEADLINE, check=True)
+            done = subprocess.run(
+                [*cli, "relay", "--status"],
+                cwd=REPO,
+                env=env,
+                capture_output=True,
+                timeout=DEADLINE,
+                check=True,
+            )
             return dict(json.loads(done.stdout))
 
         with open(tmp_path / "relay.log", "wb") as log:
             relay = subprocess.Popen([*cli, "relay"], cwd=REPO, env=env, stderr=log)
         follow = subprocess.Popen(
-            [*cli, "feed", "follow", "--role", "pharmacist", "--json", "--from-beginning",
-             "--group", "cli-test"], cwd=REPO, env=env, stdout=subprocess.PIPE)
+            [
+                *cli,
+                "feed",
+                "follow",
+                "--role",
+                "pharmacist",
+                "--json",
+                "--from-beginning",
+                "--group",
+                "cli-test",
+            ],
+            cwd=REPO,
+            env=env,
+            stdout=subprocess.PIPE,
+        )
         lines: list[str] = []
         try:
             wait_for(lambda: status()["lag"] == 0, "`carelog relay` to publish everything")
-            second = subprocess.run([*cli, "relay"], cwd=REPO, env=env, capture_output=True,
-                                    timeout=DEADLINE)
+            second = subprocess.run(
+                [*cli, "relay"], cwd=REPO, env=env, capture_output=True, timeout=DEADLINE
+            )
             assert second.returncode == 1
             assert b"one relay per store" in second.stderr
 
@@ -328,32 +384,50 @@ class TestCommands:
                 process.send_signal(signal.SIGTERM)
             assert relay.wait(timeout=30) == 0, (tmp_path / "relay.log").read_text()[-3000:]
             assert follow.wait(timeout=30) == 0
-        assert sorted(json.loads(line)["id"] for line in lines) == sorted(
-            m["id"] for m in expected)
+        assert sorted(json.loads(line)["id"] for line in lines) == sorted(m["id"] for m in expected)
 
 
 class TestSubscriber:
     def test_duplicates_are_dropped_and_a_stray_record_does_not_stop_the_feed(
-            self, kafka_broker: Broker) -> None:
+        self, kafka_broker: Broker
+    ) -> None:
         from kafka import KafkaProducer
 
         from services.kafka_client import ensure_topics
 
         ensure_topics(kafka_broker.bootstrap, TOPICS, partitions=2, replication_factor=1)
-        message = {"specversion": "1.0", "id": "e-1", "source": "urn:test", "subject": "p-1",
-                   "type": "carelog.medication.dose-changed.v1", "time": "2026-03-01T09:30:00Z",
-                   "data": {"order_id": "o-1", "dose": {"amount": 100, "unit": "mg"},
-                            "reason": "titration", "position": 7}}
+        message = {
+            "specversion": "1.0",
+            "id": "e-1",
+            "source": "urn:test",
+            "subject": "p-1",
+            "type": "carelog.medication.dose-changed.v1",
+            "time": "2026-03-01T09:30:00Z",
+            "data": {
+                "order_id": "o-1",
+                "dose": {"amount": 100, "unit": "mg"},
+                "reason": "titration",
+                "position": 7,
+            },
+        }
         producer = KafkaProducer(bootstrap_servers=kafka_broker.bootstrap)
-        for value in (b"not a cloudevent", json.dumps(message).encode(),
-                      json.dumps(message).encode()):
+        for value in (
+            b"not a cloudevent",
+            json.dumps(message).encode(),
+            json.dumps(message).encode(),
+        ):
             producer.send("carelog.plan-changes", key=b"p-1", value=value)
         producer.flush()
         producer.close()
 
         received: list[dict[str, Any]] = []
-        with FeedSubscriber(kafka_broker.bootstrap, "therapist", group_id="stray",
-                            from_beginning=True, session_timeout=GROUP_SESSION) as subscriber:
+        with FeedSubscriber(
+            kafka_broker.bootstrap,
+            "therapist",
+            group_id="stray",
+            from_beginning=True,
+            session_timeout=GROUP_SESSION,
+        ) as subscriber:
             deadline = time.monotonic() + DEADLINE
             while subscriber.stats.records < 3:
                 assert time.monotonic() < deadline, "timed out waiting for the three records"
@@ -361,6 +435,9 @@ class TestSubscriber:
             stats = subscriber.stats
 
         assert [m["id"] for m in received] == ["e-1"]
-        assert received[0]["data"] == {"order_id": "o-1", "dose": {"amount": 100, "unit": "mg"},
-                                       "position": 7}  # a therapist's view: no reason
+        assert received[0]["data"] == {
+            "order_id": "o-1",
+            "dose": {"amount": 100, "unit": "mg"},
+            "position": 7,
+        }  # a therapist's view: no reason
         assert (stats.duplicates, stats.skipped) == (1, 1)

@@ -61,16 +61,24 @@ def relay_with(carelog: CareLog, producer: FakeProducer) -> Relay:
 
 def write_patient(carelog: CareLog, team: Team, mrn: str = "MRN-R") -> str:
     ctx = CommandContext(team.psychiatrist)
-    pid = carelog.commands.register_patient(ctx, external_id=mrn, name="Relay Patient",
-                                            birth_date="1970-01-01").patient_id
-    order = carelog.commands.prescribe(ctx, pid, drug="sertraline",
-                                       dose={"amount": 50, "unit": "mg"},
-                                       frequency="once daily", route="oral",
-                                       indication="depression").ids["order_id"]
-    carelog.commands.change_dose(ctx, pid, order_id=order, dose={"amount": 100, "unit": "mg"},
-                                 reason="titration")
-    carelog.commands.assign_care_team_member(ctx, pid, clinician_id=team.therapist.id,
-                                             role="therapist")
+    pid = carelog.commands.register_patient(
+        ctx, external_id=mrn, name="Relay Patient", birth_date="1970-01-01"
+    ).patient_id
+    order = carelog.commands.prescribe(
+        ctx,
+        pid,
+        drug="sertraline",
+        dose={"amount": 50, "unit": "mg"},
+        frequency="once daily",
+        route="oral",
+        indication="depression",
+    ).ids["order_id"]
+    carelog.commands.change_dose(
+        ctx, pid, order_id=order, dose={"amount": 100, "unit": "mg"}, reason="titration"
+    )
+    carelog.commands.assign_care_team_member(
+        ctx, pid, clinician_id=team.therapist.id, role="therapist"
+    )
     return pid
 
 
@@ -81,7 +89,8 @@ def drain(relay: Relay) -> None:
 
 class TestTracking:
     def test_a_batch_is_tracked_only_once_every_message_is_acknowledged(
-            self, relay_carelog: CareLog, team: Team) -> None:
+        self, relay_carelog: CareLog, team: Team
+    ) -> None:
         write_patient(relay_carelog, team)
         producer = FakeProducer(fail=True)
         relay = relay_with(relay_carelog, producer)
@@ -97,20 +106,24 @@ class TestTracking:
 
     @pytest.mark.cipher
     def test_messages_go_to_their_topic_keyed_by_patient(
-            self, relay_carelog: CareLog, team: Team) -> None:
+        self, relay_carelog: CareLog, team: Team
+    ) -> None:
         pid = write_patient(relay_carelog, team)
         producer = FakeProducer()
         drain(relay_with(relay_carelog, producer))
 
         by_type = {json.loads(v)["type"]: (t, k) for t, k, v in producer.sent}
         assert by_type["carelog.medication.dose-changed.v1"] == (
-            "carelog.plan-changes", pid.encode())
+            "carelog.plan-changes",
+            pid.encode(),
+        )
         assert by_type["carelog.follow-up.scheduled.v1"][0] == "carelog.clinical"
         positions = [json.loads(v)["data"]["position"] for _, _, v in producer.sent]
         assert positions == sorted(positions)
 
     def test_a_restarted_relay_publishes_only_what_follows_its_tracked_position(
-            self, relay_carelog: CareLog, team: Team) -> None:
+        self, relay_carelog: CareLog, team: Team
+    ) -> None:
         write_patient(relay_carelog, team, "MRN-1")
         first = FakeProducer()
         drain(relay_with(relay_carelog, first))
@@ -125,7 +138,8 @@ class TestTracking:
         assert not first_ids & second_ids
 
     def test_events_that_never_leave_still_move_the_tracked_position(
-            self, relay_carelog: CareLog, team: Team) -> None:
+        self, relay_carelog: CareLog, team: Team
+    ) -> None:
         pid = write_patient(relay_carelog, team)
         producer = FakeProducer()
         relay = relay_with(relay_carelog, producer)
@@ -133,8 +147,13 @@ class TestTracking:
         sent = len(producer.sent)
         for n in range(10):
             relay_carelog.commands.execute(
-                CommandContext(team.therapist), pid, "add_note",
-                kind="psychotherapy", modality="CBT", text=f"session {n}")
+                CommandContext(team.therapist),
+                pid,
+                "add_note",
+                kind="psychotherapy",
+                modality="CBT",
+                text=f"session {n}",
+            )
 
         drain(relay)
 
@@ -142,7 +161,8 @@ class TestTracking:
         assert relay.position == relay_carelog.app.recorder.max_notification_id()
 
     def test_run_forever_retries_after_a_failure_and_stops_when_asked(
-            self, relay_carelog: CareLog, team: Team) -> None:
+        self, relay_carelog: CareLog, team: Team
+    ) -> None:
         write_patient(relay_carelog, team)
         producer = FakeProducer(fail=True)
         relay = Relay(relay_carelog, producer_factory=lambda: producer, backoff=(0.01, 0.05))
@@ -162,8 +182,9 @@ class TestTracking:
 
 
 class TestOneRelayPerStore:
-    def test_a_second_relay_on_the_same_store_is_refused(self, relay_carelog: CareLog,
-                                                         kafka_config: Config) -> None:
+    def test_a_second_relay_on_the_same_store_is_refused(
+        self, relay_carelog: CareLog, kafka_config: Config
+    ) -> None:
         other = CareLog(kafka_config)
         try:
             with Relay(relay_carelog).lock(), pytest.raises(RelayLockedError):

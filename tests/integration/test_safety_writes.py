@@ -15,31 +15,44 @@ from tests.conftest import Team
 
 def setup(carelog: CareLog, team: Team, birth: str = "1985-05-05") -> str:
     pid = carelog.commands.register_patient(
-        CommandContext(team.psychiatrist), external_id="MRN-S", name="S",
-        birth_date=birth).patient_id
+        CommandContext(team.psychiatrist), external_id="MRN-S", name="S", birth_date=birth
+    ).patient_id
     for member in (team.pharmacist, team.therapist, team.prescribing_pharmacist):
         carelog.commands.assign_care_team_member(
-            CommandContext(team.psychiatrist), pid, clinician_id=member.id,
-            role=str(member.role))
+            CommandContext(team.psychiatrist), pid, clinician_id=member.id, role=str(member.role)
+        )
     return pid
 
 
-def prescribe(carelog: CareLog, team: Team, pid: str, drug: str, amount: float,
-              frequency: str = "once daily", **extra: object) -> object:
+def prescribe(
+    carelog: CareLog,
+    team: Team,
+    pid: str,
+    drug: str,
+    amount: float,
+    frequency: str = "once daily",
+    **extra: object,
+) -> object:
     return carelog.commands.prescribe(
-        CommandContext(team.psychiatrist), pid, drug=drug,
-        dose={"amount": amount, "unit": "mg"}, frequency=frequency, route="oral",
-        indication="x", **extra)
+        CommandContext(team.psychiatrist),
+        pid,
+        drug=drug,
+        dose={"amount": amount, "unit": "mg"},
+        frequency=frequency,
+        route="oral",
+        indication="x",
+        **extra,
+    )
 
 
 def open_alerts(carelog: CareLog, pid: str) -> list[dict[str, object]]:
-    return [a for a in carelog.app.get_record(pid).plan.alerts.values()
-            if a["status"] == "open"]
+    return [a for a in carelog.app.get_record(pid).plan.alerts.values() if a["status"] == "open"]
 
 
 class TestAlertsThroughWrites:
     def test_max_dose_alert_is_returned_and_kept_in_the_log(
-            self, carelog: CareLog, team: Team) -> None:
+        self, carelog: CareLog, team: Team
+    ) -> None:
         pid = setup(carelog, team, birth="1950-01-01")
         result = prescribe(carelog, team, pid, "citalopram", 40)
         kinds = {a["kind"] for a in result.alerts}  # type: ignore[attr-defined]
@@ -47,93 +60,154 @@ class TestAlertsThroughWrites:
         assert any(a["kind"] == "max_dose" for a in open_alerts(carelog, pid))
 
     def test_contraindicated_combination_is_refused_without_override(
-            self, carelog: CareLog, team: Team) -> None:
+        self, carelog: CareLog, team: Team
+    ) -> None:
         pid = setup(carelog, team)
         prescribe(carelog, team, pid, "sertraline", 50)
         version = carelog.app.get_record(pid).version
         with pytest.raises(SafetyBlockError) as caught:
             prescribe(carelog, team, pid, "phenelzine", 15)
-        assert caught.value.alerts and caught.value.alerts[0]["severity"] == "contraindicated"
+        assert caught.value.alerts
+        assert caught.value.alerts[0]["severity"] == "contraindicated"
         assert carelog.app.get_record(pid).version == version
 
     def test_prescriber_override_is_recorded_on_the_alert(
-            self, carelog: CareLog, team: Team) -> None:
+        self, carelog: CareLog, team: Team
+    ) -> None:
         pid = setup(carelog, team)
         prescribe(carelog, team, pid, "sertraline", 50)
-        prescribe(carelog, team, pid, "phenelzine", 15,
-                  override_reason="specialist-supervised switch, monitored inpatient")
+        prescribe(
+            carelog,
+            team,
+            pid,
+            "phenelzine",
+            15,
+            override_reason="specialist-supervised switch, monitored inpatient",
+        )
         alert = next(a for a in open_alerts(carelog, pid) if a["severity"] == "contraindicated")
         assert alert["override_reason"].startswith("specialist-supervised")
 
-    def test_unknown_drug_is_reported_not_silently_safe(self, carelog: CareLog,
-                                                        team: Team) -> None:
+    def test_unknown_drug_is_reported_not_silently_safe(self, carelog: CareLog, team: Team) -> None:
         pid = setup(carelog, team)
         result = prescribe(carelog, team, pid, "zzz-not-a-drug", 5)
         assert [a["kind"] for a in result.alerts] == ["unknown_drug"]  # type: ignore[attr-defined]
 
     def test_interaction_alert_closes_when_a_drug_is_stopped(
-            self, carelog: CareLog, team: Team) -> None:
+        self, carelog: CareLog, team: Team
+    ) -> None:
         pid = setup(carelog, team)
         prescribe(carelog, team, pid, "lithium", 300, "twice daily")
         ibuprofen = prescribe(carelog, team, pid, "ibuprofen", 400, "three times daily")
         assert any(a["kind"] == "interaction" for a in open_alerts(carelog, pid))
-        carelog.commands.execute(CommandContext(team.psychiatrist), pid, "discontinue",
-                                 order_id=ibuprofen.ids["order_id"],  # type: ignore[attr-defined]
-                                 reason="pain settled")
+        carelog.commands.execute(
+            CommandContext(team.psychiatrist),
+            pid,
+            "discontinue",
+            order_id=ibuprofen.ids["order_id"],  # type: ignore[attr-defined]
+            reason="pain settled",
+        )
         assert not any(a["kind"] == "interaction" for a in open_alerts(carelog, pid))
 
-    def test_suicide_risk_item_raises_an_urgent_alert(self, carelog: CareLog,
-                                                      team: Team) -> None:
+    def test_suicide_risk_item_raises_an_urgent_alert(self, carelog: CareLog, team: Team) -> None:
         pid = setup(carelog, team)
         result = carelog.commands.record_assessment(
-            CommandContext(team.therapist), pid, instrument="PHQ-9",
-            item_scores=[1, 1, 1, 1, 1, 1, 1, 1, 2])
+            CommandContext(team.therapist),
+            pid,
+            instrument="PHQ-9",
+            item_scores=[1, 1, 1, 1, 1, 1, 1, 1, 2],
+        )
         urgent = [a for a in result.alerts if a["kind"] == "suicide_risk"]
-        assert urgent and urgent[0]["severity"] == "urgent"
+        assert urgent
+        assert urgent[0]["severity"] == "urgent"
 
     def test_abrupt_stop_of_an_ssri_raises_an_alert_and_a_taper_satisfies_it(
-            self, carelog: CareLog, team: Team) -> None:
+        self, carelog: CareLog, team: Team
+    ) -> None:
         pid = setup(carelog, team)
         first = prescribe(carelog, team, pid, "paroxetine", 20).ids["order_id"]  # type: ignore[attr-defined]
         second = prescribe(carelog, team, pid, "sertraline", 50, override_reason="x")
-        stop = carelog.commands.execute(CommandContext(team.psychiatrist), pid, "discontinue",
-                                        order_id=first, reason="switch")
+        stop = carelog.commands.execute(
+            CommandContext(team.psychiatrist), pid, "discontinue", order_id=first, reason="switch"
+        )
         assert "abrupt_stop" in {a["kind"] for a in stop.alerts}
         tapered = carelog.commands.execute(
-            CommandContext(team.psychiatrist), pid, "discontinue",
-            order_id=second.ids["order_id"], reason="switch",  # type: ignore[attr-defined]
-            taper="50 mg -> 25 mg for 1 week, then stop")
+            CommandContext(team.psychiatrist),
+            pid,
+            "discontinue",
+            order_id=second.ids["order_id"],
+            reason="switch",  # type: ignore[attr-defined]
+            taper="50 mg -> 25 mg for 1 week, then stop",
+        )
         assert "abrupt_stop" not in {a["kind"] for a in tapered.alerts}
 
-    def test_a_therapist_cannot_resolve_and_a_pharmacist_can(self, carelog: CareLog,
-                                                            team: Team) -> None:
+    def test_a_therapist_cannot_resolve_and_a_pharmacist_can(
+        self, carelog: CareLog, team: Team
+    ) -> None:
         pid = setup(carelog, team)
         alert_id = prescribe(carelog, team, pid, "zzz-unknown", 1).alerts[0]["id"]  # type: ignore[attr-defined]
         with pytest.raises(NotPermittedError):
-            carelog.commands.execute(CommandContext(team.therapist), pid, "resolve_alert",
-                                     alert_id=alert_id, resolution="acknowledged")
-        carelog.commands.execute(CommandContext(team.pharmacist), pid, "resolve_alert",
-                                 alert_id=alert_id, resolution="acknowledged", reason="seen")
+            carelog.commands.execute(
+                CommandContext(team.therapist),
+                pid,
+                "resolve_alert",
+                alert_id=alert_id,
+                resolution="acknowledged",
+            )
+        carelog.commands.execute(
+            CommandContext(team.pharmacist),
+            pid,
+            "resolve_alert",
+            alert_id=alert_id,
+            resolution="acknowledged",
+            reason="seen",
+        )
         assert open_alerts(carelog, pid) == []
 
     def test_lithium_level_due_after_a_dose_change_closes_with_a_result(
-            self, carelog: CareLog, team: Team) -> None:
+        self, carelog: CareLog, team: Team
+    ) -> None:
         t0 = datetime.now(UTC) - timedelta(days=30)
         pid = carelog.commands.register_patient(
-            CommandContext(team.psychiatrist, now=t0), external_id="MRN-L", name="L",
-            birth_date="1980-01-01").patient_id
+            CommandContext(team.psychiatrist, now=t0),
+            external_id="MRN-L",
+            name="L",
+            birth_date="1980-01-01",
+        ).patient_id
         order = carelog.commands.prescribe(
-            CommandContext(team.psychiatrist, now=t0), pid, drug="lithium",
-            dose={"amount": 300, "unit": "mg"}, frequency="twice daily", route="oral",
-            indication="bipolar").ids["order_id"]
-        carelog.commands.change_dose(CommandContext(team.psychiatrist, now=t0 + timedelta(days=10)),
-                                     pid, order_id=order, dose={"amount": 400, "unit": "mg"},
-                                     reason="level low")
-        level_alerts = [a for a in open_alerts(carelog, pid) if a["kind"] == "monitoring_due"
-                        and a["test"] == "lithium_level"]
+            CommandContext(team.psychiatrist, now=t0),
+            pid,
+            drug="lithium",
+            dose={"amount": 300, "unit": "mg"},
+            frequency="twice daily",
+            route="oral",
+            indication="bipolar",
+        ).ids["order_id"]
+        carelog.commands.change_dose(
+            CommandContext(team.psychiatrist, now=t0 + timedelta(days=10)),
+            pid,
+            order_id=order,
+            dose={"amount": 400, "unit": "mg"},
+            reason="level low",
+        )
+        level_alerts = [
+            a
+            for a in open_alerts(carelog, pid)
+            if a["kind"] == "monitoring_due" and a["test"] == "lithium_level"
+        ]
         assert level_alerts
-        carelog.commands.execute(CommandContext(team.psychiatrist), pid, "record_lab_result",
-                                 test="lithium_level", value=0.8, unit="mmol/L")
-        still = [a for a in open_alerts(carelog, pid) if a["kind"] == "monitoring_due"
-                 and a["test"] == "lithium_level" and a["due_at"] <= datetime.now(UTC)]
+        carelog.commands.execute(
+            CommandContext(team.psychiatrist),
+            pid,
+            "record_lab_result",
+            test="lithium_level",
+            value=0.8,
+            unit="mmol/L",
+        )
+        still = [
+            a
+            for a in open_alerts(carelog, pid)
+            if a["kind"] == "monitoring_due"
+            and a["test"] == "lithium_level"
+            and a["due_at"] <= datetime.now(UTC)
+        ]
         assert still == []

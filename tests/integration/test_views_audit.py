@@ -19,24 +19,37 @@ def all_entries(carelog: CareLog, **filters: object) -> list[dict[str, object]]:
     out: list[dict[str, object]] = []
     cursor = None
     while True:
-        page, cursor = carelog.views.audit_trail.entries(after=cursor, limit=7,
-                                                         **filters)  # type: ignore[arg-type]
+        page, cursor = carelog.views.audit_trail.entries(after=cursor, limit=7, **filters)  # type: ignore[arg-type]
         out += page
         if cursor is None:
             return out
 
 
-def read(carelog: CareLog, who: object, pid: str | None, what: str, *, allowed: bool = True,
-         flagged: bool = False) -> int:
+def read(
+    carelog: CareLog,
+    who: object,
+    pid: str | None,
+    what: str,
+    *,
+    allowed: bool = True,
+    flagged: bool = False,
+) -> int:
     return carelog.access_log.record(
-        actor_id=who.id, actor_role=str(who.role), patient_id=pid,  # type: ignore[attr-defined]
-        what=what, request_id=f"req-{what}", source="192.0.2.7", allowed=allowed,
-        flagged=flagged)
+        actor_id=who.id,
+        actor_role=str(who.role),
+        patient_id=pid,  # type: ignore[attr-defined]
+        what=what,
+        request_id=f"req-{what}",
+        source="192.0.2.7",
+        allowed=allowed,
+        flagged=flagged,
+    )
 
 
 class TestOneEntryEach:
     def test_every_event_and_every_access_has_exactly_one_entry(
-            self, carelog: CareLog, team: Team) -> None:
+        self, carelog: CareLog, team: Team
+    ) -> None:
         pids = [register(carelog, team, f"MRN-{n}") for n in range(2)]
         accesses = []
         for n in range(5):
@@ -56,7 +69,8 @@ class TestOneEntryEach:
         assert len({e["id"] for e in entries}) == len(entries)
 
     def test_reads_and_denied_attempts_sit_beside_the_writes(
-            self, carelog: CareLog, team: Team) -> None:
+        self, carelog: CareLog, team: Team
+    ) -> None:
         pid = register(carelog, team, "MRN-R")
         read(carelog, team.psychiatrist, pid, "plan")
         read(carelog, team.outsider, pid, "plan", allowed=False)
@@ -64,11 +78,18 @@ class TestOneEntryEach:
 
         entries = all_entries(carelog, patient_id=pid)
         assert [e["action"] for e in entries] == [
-            "PatientRegistered", "CareTeamMemberAssigned", "read:plan", "denied:plan"]
+            "PatientRegistered",
+            "CareTeamMemberAssigned",
+            "read:plan",
+            "denied:plan",
+        ]
         denied = entries[-1]
         assert denied["actor"] == {"id": team.outsider.id, "role": "psychiatrist"}
         assert (denied["allowed"], denied["source"], denied["request_id"]) == (
-            False, "192.0.2.7", "req-plan")
+            False,
+            "192.0.2.7",
+            "req-plan",
+        )
         registered = entries[0]
         assert registered["request_id"]  # the write's correlation id
         assert registered["effective_at"] is not None
@@ -94,22 +115,35 @@ class TestOneEntryEach:
 
 class TestEmergencyAccess:
     def test_the_grant_the_writes_and_the_reads_under_it_are_flagged(
-            self, carelog: CareLog, team: Team) -> None:
+        self, carelog: CareLog, team: Team
+    ) -> None:
         pid = register(carelog, team, "MRN-E")
         note(carelog, team, pid, "routine")
         outsider = CommandContext(team.outsider)
-        carelog.commands.execute(outsider, pid, "grant_emergency_access",
-                                 reason="unconscious in the emergency department")
-        carelog.commands.execute(CommandContext(team.outsider), pid, "add_note",
-                                 kind="progress", modality="other", text="seen in ED")
+        carelog.commands.execute(
+            outsider,
+            pid,
+            "grant_emergency_access",
+            reason="unconscious in the emergency department",
+        )
+        carelog.commands.execute(
+            CommandContext(team.outsider),
+            pid,
+            "add_note",
+            kind="progress",
+            modality="other",
+            text="seen in ED",
+        )
         read(carelog, team.outsider, pid, "plan", flagged=True)
         read(carelog, team.psychiatrist, pid, "plan")
         carelog.views.catch_up()
 
-        flagged = [(e["action"], e["actor"]["id"]) for e in all_entries(carelog)
-                   if e["flagged"]]
-        assert flagged == [("EmergencyAccessGranted", team.outsider.id),
-                           ("NoteAdded", team.outsider.id), ("read:plan", team.outsider.id)]
+        flagged = [(e["action"], e["actor"]["id"]) for e in all_entries(carelog) if e["flagged"]]
+        assert flagged == [
+            ("EmergencyAccessGranted", team.outsider.id),
+            ("NoteAdded", team.outsider.id),
+            ("read:plan", team.outsider.id),
+        ]
         first = all_entries(carelog, order="flagged_first")
         assert [e["flagged"] for e in first] == [True] * 3 + [False] * (len(first) - 3)
         assert sorted(e["id"] for e in first) == sorted(e["id"] for e in all_entries(carelog))
@@ -119,15 +153,22 @@ class TestEmergencyAccess:
 
 class TestPrivacy:
     def test_no_note_text_or_reason_reaches_the_audit_trail(
-            self, carelog: CareLog, team: Team) -> None:
+        self, carelog: CareLog, team: Team
+    ) -> None:
         pid = register(carelog, team, "MRN-S")
         join_team(carelog, team, pid)
         therapist = CommandContext(team.therapist)
-        written = carelog.commands.execute(therapist, pid, "add_note", kind="psychotherapy",
-                                           modality="CBT", text=SECRET)
-        carelog.commands.execute(therapist, pid, "correct_entry", event_id=written.event_id,
-                                 fields={"text": SECRET + " (corrected)"},
-                                 reason="Secret reason for correcting")
+        written = carelog.commands.execute(
+            therapist, pid, "add_note", kind="psychotherapy", modality="CBT", text=SECRET
+        )
+        carelog.commands.execute(
+            therapist,
+            pid,
+            "correct_entry",
+            event_id=written.event_id,
+            fields={"text": SECRET + " (corrected)"},
+            reason="Secret reason for correcting",
+        )
         carelog.views.catch_up()
 
         trail = json.dumps(carelog.views.audit_trail.dump(), default=str)
@@ -138,5 +179,6 @@ class TestPrivacy:
         [corrected] = [e for e in all_entries(carelog) if e["action"] == "EntryCorrected"]
         assert corrected["details"]["fields"] == ["text"]
         views_db = json.dumps(carelog.views.current_plan.dump(), default=str) + json.dumps(
-            carelog.views.team_dashboard.dump(), default=str)
+            carelog.views.team_dashboard.dump(), default=str
+        )
         assert "psychotherapy text" not in views_db

@@ -32,10 +32,20 @@ def run_and_kill(carelog: CareLog, views_url: str, commits: int) -> tuple[int, b
     """Start a runner process, let it commit ``commits`` batches, kill -9 it; returns the
     commits it reported and whether it was still catching up when killed."""
     child = subprocess.Popen(
-        [sys.executable, "-m", "tests.integration.views_crash_child",
-         carelog.config.database_url, views_url, carelog.config.effective_views_url,
-         str(BATCH)],
-        cwd=ROOT, stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+        [
+            sys.executable,
+            "-m",
+            "tests.integration.views_crash_child",
+            carelog.config.database_url,
+            views_url,
+            carelog.config.effective_views_url,
+            str(BATCH),
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
     assert child.stdout is not None
     seen = 0
     finished = False
@@ -56,12 +66,19 @@ def run_and_kill(carelog: CareLog, views_url: str, commits: int) -> tuple[int, b
 @pytest.mark.slow
 class TestCrash:
     def test_killed_and_restarted_runners_give_the_views_of_a_fresh_replay(
-            self, carelog: CareLog, tmp_path: Path) -> None:
+        self, carelog: CareLog, tmp_path: Path
+    ) -> None:
         head = synthetic_history(carelog, 2000, seed_patients=3, interleave=7)
         for n in range(300):
-            carelog.access_log.record(actor_id=f"staff-{n % 5}", actor_role="pharmacist",
-                                      patient_id=None, what="patients", request_id=f"r{n}",
-                                      source="127.0.0.1", allowed=n % 7 != 0)
+            carelog.access_log.record(
+                actor_id=f"staff-{n % 5}",
+                actor_role="pharmacist",
+                patient_id=None,
+                what="patients",
+                request_id=f"r{n}",
+                source="127.0.0.1",
+                allowed=n % 7 != 0,
+            )
         reference = fresh_replay(carelog, tmp_path)
         assert len(reference["audit_trail"]["audit_trail"]) > head * 0.9
         rng = random.Random(20260301)
@@ -75,8 +92,12 @@ class TestCrash:
 
             restarted = CareLog(carelog.config.with_(views_url=views_url))
             try:
-                views = Views(restarted.app, restarted.db,
-                              ReadOnlyAccess(carelog.access_log), batch_size=BATCH)
+                views = Views(
+                    restarted.app,
+                    restarted.db,
+                    ReadOnlyAccess(carelog.access_log),
+                    batch_size=BATCH,
+                )
                 positions = {row["name"]: row["position"] for row in views.status()}
                 assert sum(positions.values()) < 3 * head, "killed before it caught up"
                 views.catch_up()

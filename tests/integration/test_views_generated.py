@@ -28,14 +28,18 @@ T0 = datetime.now(UTC) - timedelta(days=60)
 patient = st.integers(0, PATIENTS - 1)
 scores = st.lists(st.integers(0, 3), min_size=9, max_size=9)
 operation = st.one_of(
-    st.tuples(st.just("prescribe"), patient, st.sampled_from(["sertraline", "lithium",
-                                                              "fluoxetine", "quetiapine"])),
+    st.tuples(
+        st.just("prescribe"),
+        patient,
+        st.sampled_from(["sertraline", "lithium", "fluoxetine", "quetiapine"]),
+    ),
     st.tuples(st.just("change_dose"), patient, st.integers(1, 8)),
     st.tuples(st.just("discontinue"), patient),
     st.tuples(st.just("phq9"), patient, scores, st.integers(0, 20)),
     st.tuples(st.just("correct_phq9"), patient, scores),
-    st.tuples(st.just("side_effect"), patient, st.sampled_from(["mild", "severe"]),
-              st.integers(0, 20)),
+    st.tuples(
+        st.just("side_effect"), patient, st.sampled_from(["mild", "severe"]), st.integers(0, 20)
+    ),
     st.tuples(st.just("note"), patient, st.sampled_from(["progress", "psychotherapy"])),
     st.tuples(st.just("follow_up"), patient, st.integers(1, 30)),
     st.tuples(st.just("complete_follow_up"), patient),
@@ -63,11 +67,17 @@ class History:
     def setup(self) -> None:
         for n in range(PATIENTS):
             pid = self.carelog.commands.register_patient(
-                self.ctx(self.team.psychiatrist), external_id=f"GEN-{n}", name=f"Gen {n}",
-                birth_date="1970-01-01").patient_id
+                self.ctx(self.team.psychiatrist),
+                external_id=f"GEN-{n}",
+                name=f"Gen {n}",
+                birth_date="1970-01-01",
+            ).patient_id
             self.carelog.commands.assign_care_team_member(
-                self.ctx(self.team.psychiatrist), pid, clinician_id=self.team.therapist.id,
-                role="therapist")
+                self.ctx(self.team.psychiatrist),
+                pid,
+                clinician_id=self.team.therapist.id,
+                role="therapist",
+            )
             self.pids.append(pid)
 
     def play(self, op: tuple[Any, ...]) -> None:
@@ -81,10 +91,16 @@ class History:
         return self.carelog.commands.execute(self.ctx(who), self.pids[p], command, **fields)
 
     def _prescribe(self, p: int, drug: str) -> None:
-        self.carelog.commands.prescribe(self.ctx(self.team.psychiatrist), self.pids[p],
-                                        drug=drug, dose={"amount": 10, "unit": "mg"},
-                                        frequency="once daily", route="oral",
-                                        indication="test", override_reason="generated")
+        self.carelog.commands.prescribe(
+            self.ctx(self.team.psychiatrist),
+            self.pids[p],
+            drug=drug,
+            dose={"amount": 10, "unit": "mg"},
+            frequency="once daily",
+            route="oral",
+            indication="test",
+            override_reason="generated",
+        )
 
     def _active(self, p: int) -> list[str]:
         orders = self._record(self.pids[p]).plan.orders.values()
@@ -93,70 +109,136 @@ class History:
     def _change_dose(self, p: int, amount: int) -> None:
         for order_id in self._active(p)[:1]:
             self.carelog.commands.change_dose(
-                self.ctx(self.team.psychiatrist), self.pids[p], order_id=order_id,
-                dose={"amount": amount * 5, "unit": "mg"}, reason="generated",
-                override_reason="generated")
+                self.ctx(self.team.psychiatrist),
+                self.pids[p],
+                order_id=order_id,
+                dose={"amount": amount * 5, "unit": "mg"},
+                reason="generated",
+                override_reason="generated",
+            )
 
     def _discontinue(self, p: int) -> None:
         for order_id in self._active(p)[:1]:
-            self._exec(self.team.psychiatrist, p, "discontinue", order_id=order_id,
-                       reason="generated", taper="over 2 weeks", override_reason="generated")
+            self._exec(
+                self.team.psychiatrist,
+                p,
+                "discontinue",
+                order_id=order_id,
+                reason="generated",
+                taper="over 2 weeks",
+                override_reason="generated",
+            )
 
     def _phq9(self, p: int, items: list[int], days_ago: int) -> None:
         ctx = self.ctx(self.team.therapist)
-        self.carelog.commands.record_assessment(ctx, self.pids[p], instrument="PHQ-9",
-                                                item_scores=items,
-                                                effective_at=ctx.now - timedelta(days=days_ago))
+        self.carelog.commands.record_assessment(
+            ctx,
+            self.pids[p],
+            instrument="PHQ-9",
+            item_scores=items,
+            effective_at=ctx.now - timedelta(days=days_ago),
+        )
 
     def _correct_phq9(self, p: int, items: list[int]) -> None:
-        mine = [a for a in self._record(self.pids[p]).plan.assessments
-                if a["actor"]["id"] == self.team.therapist.id]
+        mine = [
+            a
+            for a in self._record(self.pids[p]).plan.assessments
+            if a["actor"]["id"] == self.team.therapist.id
+        ]
         if mine:
-            self._exec(self.team.therapist, p, "correct_entry", event_id=mine[-1]["event_id"],
-                       fields={"item_scores": items}, reason="generated")
+            self._exec(
+                self.team.therapist,
+                p,
+                "correct_entry",
+                event_id=mine[-1]["event_id"],
+                fields={"item_scores": items},
+                reason="generated",
+            )
 
     def _side_effect(self, p: int, severity: str, days_ago: int) -> None:
         ctx = self.ctx(self.team.therapist)
-        self.carelog.commands.execute(ctx, self.pids[p], "report_side_effect",
-                                      effect="nausea", severity=severity,
-                                      effective_at=ctx.now - timedelta(days=days_ago))
+        self.carelog.commands.execute(
+            ctx,
+            self.pids[p],
+            "report_side_effect",
+            effect="nausea",
+            severity=severity,
+            effective_at=ctx.now - timedelta(days=days_ago),
+        )
 
     def _note(self, p: int, kind: str) -> None:
-        self._exec(self.team.therapist, p, "add_note", kind=kind, modality="CBT",
-                   text="generated words")
+        self._exec(
+            self.team.therapist, p, "add_note", kind=kind, modality="CBT", text="generated words"
+        )
 
     def _follow_up(self, p: int, days: int) -> None:
-        self._exec(self.team.therapist, p, "schedule_follow_up",
-                   due_at=(self.now + timedelta(days=days)).isoformat(), purpose="generated")
+        self._exec(
+            self.team.therapist,
+            p,
+            "schedule_follow_up",
+            due_at=(self.now + timedelta(days=days)).isoformat(),
+            purpose="generated",
+        )
 
     def _complete_follow_up(self, p: int) -> None:
-        pending = [f for f in self._record(self.pids[p]).plan.follow_ups.values()
-                   if f["status"] == "scheduled"]
+        pending = [
+            f
+            for f in self._record(self.pids[p]).plan.follow_ups.values()
+            if f["status"] == "scheduled"
+        ]
         if pending:
-            self._exec(self.team.therapist, p, "complete_follow_up",
-                       follow_up_id=pending[0]["follow_up_id"], outcome="done")
+            self._exec(
+                self.team.therapist,
+                p,
+                "complete_follow_up",
+                follow_up_id=pending[0]["follow_up_id"],
+                outcome="done",
+            )
 
     def _resolve_alert(self, p: int) -> None:
-        alerts = [a for a in self._record(self.pids[p]).plan.alerts.values()
-                  if a["status"] == "open"]
+        alerts = [
+            a for a in self._record(self.pids[p]).plan.alerts.values() if a["status"] == "open"
+        ]
         if alerts:
-            self._exec(self.team.psychiatrist, p, "resolve_alert",
-                       alert_id=alerts[0]["alert_id"], resolution="acknowledged", reason="ok")
+            self._exec(
+                self.team.psychiatrist,
+                p,
+                "resolve_alert",
+                alert_id=alerts[0]["alert_id"],
+                resolution="acknowledged",
+                reason="ok",
+            )
 
     def _remove_therapist(self, p: int) -> None:
-        self._exec(self.team.psychiatrist, p, "remove_care_team_member",
-                   clinician_id=self.team.therapist.id, reason="generated")
+        self._exec(
+            self.team.psychiatrist,
+            p,
+            "remove_care_team_member",
+            clinician_id=self.team.therapist.id,
+            reason="generated",
+        )
 
     def _emergency(self, p: int) -> None:
         self._exec(self.team.outsider, p, "grant_emergency_access", reason="generated")
-        self._exec(self.team.outsider, p, "add_note", kind="progress", modality="other",
-                   text="seen in an emergency")
+        self._exec(
+            self.team.outsider,
+            p,
+            "add_note",
+            kind="progress",
+            modality="other",
+            text="seen in an emergency",
+        )
 
     def _read(self, p: int, allowed: bool) -> None:
-        self.carelog.access_log.record(actor_id=self.team.pharmacist.id,
-                                       actor_role="pharmacist", patient_id=self.pids[p],
-                                       what="plan", request_id=str(uuid.uuid4()),
-                                       source="10.0.0.1", allowed=allowed)
+        self.carelog.access_log.record(
+            actor_id=self.team.pharmacist.id,
+            actor_role="pharmacist",
+            patient_id=self.pids[p],
+            what="plan",
+            request_id=str(uuid.uuid4()),
+            source="10.0.0.1",
+            allowed=allowed,
+        )
 
     def _catch_up(self) -> None:
         self.carelog.views.catch_up()
@@ -174,13 +256,19 @@ def fresh_carelog(config: Config, folder: Path) -> Iterator[CareLog]:
 
 
 class TestGeneratedHistories:
-    @settings(max_examples=15, deadline=None,
-              suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                     HealthCheck.too_slow, HealthCheck.differing_executors])
+    @settings(
+        max_examples=15,
+        deadline=None,
+        suppress_health_check=[
+            HealthCheck.function_scoped_fixture,
+            HealthCheck.too_slow,
+            HealthCheck.differing_executors,
+        ],
+    )
     @given(ops=st.lists(operation, min_size=5, max_size=40), batch=st.integers(1, 9))
     def test_rebuild_and_replay_equal_incremental_processing(
-            self, config: Config, tmp_path: Path, ops: list[tuple[Any, ...]],
-            batch: int) -> None:
+        self, config: Config, tmp_path: Path, ops: list[tuple[Any, ...]], batch: int
+    ) -> None:
         with fresh_carelog(config, tmp_path) as carelog:
             views = carelog.views
             views.batch_size = batch
@@ -196,5 +284,4 @@ class TestGeneratedHistories:
             assert dumps(views) == incremental
             assert fresh_replay(carelog, tmp_path) == incremental
             # every batch folding each patient again from its record (snapshots)
-            assert fresh_replay(carelog, tmp_path, batch_size=batch, cache_size=0) \
-                == incremental
+            assert fresh_replay(carelog, tmp_path, batch_size=batch, cache_size=0) == incremental

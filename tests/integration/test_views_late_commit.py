@@ -34,7 +34,8 @@ def waiting_on_lock(carelog: CareLog) -> int:
             "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation"
             " JOIN pg_namespace n ON n.oid = c.relnamespace"
             " WHERE NOT l.granted AND c.relname = %s AND n.nspname = %s",
-            (carelog.app.recorder.events_table_name, schema)).fetchone()
+            (carelog.app.recorder.events_table_name, schema),
+        ).fetchone()
     return int(row[0]) if row else 0
 
 
@@ -48,7 +49,8 @@ def until(condition: Callable[[], bool], attempts: int = 400) -> bool:
 
 class TestLateCommitGap:
     def test_the_follower_holds_back_until_the_earlier_write_commits(
-            self, pg_carelog: CareLog) -> None:
+        self, pg_carelog: CareLog
+    ) -> None:
         carelog = pg_carelog
         team = make_team(carelog)
         first, second = register(carelog, team, "MRN-A"), register(carelog, team, "MRN-B")
@@ -69,10 +71,12 @@ class TestLateCommitGap:
         recorder._fetch_ids_after_insert_events = pausing
         results: dict[str, Any] = {}
         writers = [
-            threading.Thread(name="writer-A", target=lambda: results.update(
-                a=note(carelog, team, first, "A"))),
-            threading.Thread(name="writer-B", target=lambda: results.update(
-                b=note(carelog, team, second, "B"))),
+            threading.Thread(
+                name="writer-A", target=lambda: results.update(a=note(carelog, team, first, "A"))
+            ),
+            threading.Thread(
+                name="writer-B", target=lambda: results.update(b=note(carelog, team, second, "B"))
+            ),
         ]
         writers[0].start()
         try:
@@ -93,5 +97,4 @@ class TestLateCommitGap:
         assert results["b"].position > max(a_positions)
         carelog.views.catch_up()
         entries, _ = carelog.views.audit_trail.entries(action="NoteAdded")
-        assert [e["position"] for e in entries] == [results["a"].position,
-                                                    results["b"].position]
+        assert [e["position"] for e in entries] == [results["a"].position, results["b"].position]

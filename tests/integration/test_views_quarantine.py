@@ -23,11 +23,14 @@ POISON = "this note breaks the current-plan projection"
 original_project = CurrentPlanView.project
 
 
-def poisoned_project(self: CurrentPlanView, cur: Cursor, t: Tables, stream: str,
-                     items: Sequence[Item]) -> None:
+def poisoned_project(
+    self: CurrentPlanView, cur: Cursor, t: Tables, stream: str, items: Sequence[Item]
+) -> None:
     """A projection bug: the current-plan view cannot handle one particular note."""
-    if any(POISON in (getattr(i.payload, "text", None), getattr(i.payload, "indication", None))
-           for i in items):
+    if any(
+        POISON in (getattr(i.payload, "text", None), getattr(i.payload, "indication", None))
+        for i in items
+    ):
         raise ValueError("cannot project this note")
     original_project(self, cur, t, stream, items)
 
@@ -52,7 +55,8 @@ def row(views: Views, name: str) -> dict[str, Any]:
 
 class TestQuarantine:
     def test_a_poison_event_is_quarantined_and_reported_and_later_events_wait(
-            self, carelog: CareLog, team: Team, poisoned: pytest.MonkeyPatch) -> None:
+        self, carelog: CareLog, team: Team, poisoned: pytest.MonkeyPatch
+    ) -> None:
         pid, poison = history_with_poison(carelog, team)
         views = carelog.views
         views.catch_up()
@@ -62,7 +66,10 @@ class TestQuarantine:
         assert plan["state"] == "quarantined"
         [item] = plan["quarantined"]
         assert (item["position"], item["topic"], item["patient_id"]) == (
-            poison, "carelog.NoteAdded", pid)
+            poison,
+            "carelog.NoteAdded",
+            pid,
+        )
         assert "cannot project this note" in item["error"]
         head = carelog.app.recorder.max_notification_id()
         assert row(views, "audit_trail")["position"] == head
@@ -74,12 +81,14 @@ class TestQuarantine:
         current = views.current_plan.get(pid)
         assert current is not None
         assert current["medications"] == []
-        assert row(views, "team_dashboard")["position"] == carelog.app.recorder \
-            .max_notification_id()
+        assert (
+            row(views, "team_dashboard")["position"] == carelog.app.recorder.max_notification_id()
+        )
         assert order
 
     def test_the_quarantine_survives_a_restart_while_the_code_is_still_broken(
-            self, carelog: CareLog, team: Team, poisoned: pytest.MonkeyPatch) -> None:
+        self, carelog: CareLog, team: Team, poisoned: pytest.MonkeyPatch
+    ) -> None:
         _, poison = history_with_poison(carelog, team)
         carelog.views.catch_up()
         restarted = Views(carelog.app, carelog.db, carelog.access_log)
@@ -90,19 +99,22 @@ class TestQuarantine:
 
 class TestSkip:
     def test_skip_moves_the_view_past_the_event_and_is_in_the_audit_trail(
-            self, carelog: CareLog, team: Team, poisoned: pytest.MonkeyPatch) -> None:
+        self, carelog: CareLog, team: Team, poisoned: pytest.MonkeyPatch
+    ) -> None:
         pid, poison = history_with_poison(carelog, team)
         views = carelog.views
         views.catch_up()
         order = prescribe(carelog, team, pid)
 
-        views.skip("current_plan", poison, "note cannot be shown; fix tracked in #12",
-                   team.admin)
+        views.skip("current_plan", poison, "note cannot be shown; fix tracked in #12", team.admin)
         views.catch_up()
 
         plan = row(views, "current_plan")
         assert (plan["position"], plan["quarantined"], plan["state"]) == (
-            carelog.app.recorder.max_notification_id(), [], "caught_up")
+            carelog.app.recorder.max_notification_id(),
+            [],
+            "caught_up",
+        )
         current = views.current_plan.get(pid)
         assert current is not None
         assert [m["order_id"] for m in current["medications"]] == [order]
@@ -114,7 +126,8 @@ class TestSkip:
         assert entry["details"]["reason"] == "note cannot be shown; fix tracked in #12"
 
     def test_a_rebuild_skips_what_an_operator_skipped(
-            self, carelog: CareLog, team: Team, poisoned: pytest.MonkeyPatch) -> None:
+        self, carelog: CareLog, team: Team, poisoned: pytest.MonkeyPatch
+    ) -> None:
         _, poison = history_with_poison(carelog, team)
         carelog.views.catch_up()
         carelog.views.skip("current_plan", poison, "known bad note", "ops")
@@ -124,7 +137,8 @@ class TestSkip:
         assert carelog.views.current_plan.dump() == before
 
     def test_skip_needs_a_reason_and_a_quarantined_position(
-            self, carelog: CareLog, team: Team, poisoned: pytest.MonkeyPatch) -> None:
+        self, carelog: CareLog, team: Team, poisoned: pytest.MonkeyPatch
+    ) -> None:
         from domain.errors import InvalidInputError, NotFoundError
 
         _, poison = history_with_poison(carelog, team)
@@ -140,12 +154,18 @@ class TestSkip:
 
 class TestSkipAfterRestart:
     def test_a_skipped_event_stays_out_when_the_patient_is_folded_again_from_the_record(
-            self, carelog: CareLog, team: Team, poisoned: pytest.MonkeyPatch) -> None:
+        self, carelog: CareLog, team: Team, poisoned: pytest.MonkeyPatch
+    ) -> None:
         pid = register(carelog, team, "MRN-S")
         carelog.commands.prescribe(
-            CommandContext(team.psychiatrist), pid, drug="sertraline",
-            dose={"amount": 50, "unit": "mg"}, frequency="once daily", route="oral",
-            indication=POISON)
+            CommandContext(team.psychiatrist),
+            pid,
+            drug="sertraline",
+            dose={"amount": 50, "unit": "mg"},
+            frequency="once daily",
+            route="oral",
+            indication=POISON,
+        )
         carelog.views.catch_up()
         [item] = row(carelog.views, "current_plan")["quarantined"]
         carelog.views.skip("current_plan", item["position"], "order cannot be shown", "ops")
@@ -165,7 +185,8 @@ class TestSkipAfterRestart:
 
 class TestFix:
     def test_fixed_code_projects_the_event_on_restart_and_resolves_it(
-            self, carelog: CareLog, team: Team, poisoned: pytest.MonkeyPatch) -> None:
+        self, carelog: CareLog, team: Team, poisoned: pytest.MonkeyPatch
+    ) -> None:
         pid, poison = history_with_poison(carelog, team)
         carelog.views.catch_up()
         poisoned.undo()  # the fix is deployed
@@ -175,8 +196,11 @@ class TestFix:
 
         plan = row(restarted, "current_plan")
         assert (plan["position"], plan["quarantined"]) == (
-            carelog.app.recorder.max_notification_id(), [])
-        status = carelog.db.query_one("SELECT status FROM view_quarantine WHERE position = ?",
-                                      (poison,))
+            carelog.app.recorder.max_notification_id(),
+            [],
+        )
+        status = carelog.db.query_one(
+            "SELECT status FROM view_quarantine WHERE position = ?", (poison,)
+        )
         assert status == {"status": "resolved"}
         assert restarted.current_plan.get(pid) is not None

@@ -15,17 +15,29 @@ from tests.integration.views_support import join_team, phq9, prescribe, register
 
 class TestCurrentPlan:
     def test_the_plan_shows_the_active_dose_its_change_the_scores_and_the_team(
-            self, carelog: CareLog, team: Team) -> None:
+        self, carelog: CareLog, team: Team
+    ) -> None:
         pid = register(carelog, team, "MRN-1", "Ada Example")
         join_team(carelog, team, pid)
         order = prescribe(carelog, team, pid, amount=50)
-        carelog.commands.change_dose(CommandContext(team.psychiatrist), pid, order_id=order,
-                                     dose={"amount": 100, "unit": "mg"}, reason="titration")
+        carelog.commands.change_dose(
+            CommandContext(team.psychiatrist),
+            pid,
+            order_id=order,
+            dose={"amount": 100, "unit": "mg"},
+            reason="titration",
+        )
         phq9(carelog, team, pid, [2] * 9)
         phq9(carelog, team, pid, [1] * 9)
         stopped = prescribe(carelog, team, pid, drug="mirtazapine", amount=15)
-        carelog.commands.execute(CommandContext(team.psychiatrist), pid, "discontinue",
-                                 order_id=stopped, reason="sedation", taper="over 1 week")
+        carelog.commands.execute(
+            CommandContext(team.psychiatrist),
+            pid,
+            "discontinue",
+            order_id=stopped,
+            reason="sedation",
+            taper="over 1 week",
+        )
         carelog.views.catch_up()
 
         plan = carelog.views.current_plan.get(pid)
@@ -34,12 +46,15 @@ class TestCurrentPlan:
         assert plan["version"] == carelog.app.get_record(pid).version
         [med] = plan["medications"]
         assert (med["order_id"], med["drug"], med["dose"], med["last_change_reason"]) == (
-            order, "sertraline", {"amount": 100.0, "unit": "mg"}, "titration")
+            order,
+            "sertraline",
+            {"amount": 100.0, "unit": "mg"},
+            "titration",
+        )
         assert med["prescriber"] == {"id": team.psychiatrist.id, "role": "psychiatrist"}
         [score] = [a for a in plan["assessments"] if a["instrument"] == "PHQ-9"]
         assert (score["total"], score["trend"], score["change"]) == (9, [18, 9], -9)
-        assert {m["role"] for m in plan["care_team"]} == {"psychiatrist", "therapist",
-                                                          "pharmacist"}
+        assert {m["role"] for m in plan["care_team"]} == {"psychiatrist", "therapist", "pharmacist"}
         [follow_up] = plan["follow_ups"]  # the check-in after the dose change
         assert follow_up["overdue"] is False
         later = carelog.views.current_plan.get(pid, now=datetime.now(UTC) + timedelta(days=30))
@@ -47,20 +62,24 @@ class TestCurrentPlan:
         assert later["follow_ups"][0]["overdue"] is True
 
     def test_a_patient_leaves_a_clinicians_list_when_they_leave_the_team(
-            self, carelog: CareLog, team: Team) -> None:
+        self, carelog: CareLog, team: Team
+    ) -> None:
         first = register(carelog, team, "MRN-A", "Alpha")
         second = register(carelog, team, "MRN-B", "Beta")
         join_team(carelog, team, first)
         join_team(carelog, team, second)
-        carelog.commands.execute(CommandContext(team.psychiatrist), second,
-                                 "remove_care_team_member", clinician_id=team.therapist.id,
-                                 reason="handover")
+        carelog.commands.execute(
+            CommandContext(team.psychiatrist),
+            second,
+            "remove_care_team_member",
+            clinician_id=team.therapist.id,
+            reason="handover",
+        )
         carelog.views.catch_up()
         plans = carelog.views.current_plan
 
         assert [p["name"] for p in plans.patients_for(team.therapist.id)] == ["Alpha"]
-        assert [p["name"] for p in plans.patients_for(team.psychiatrist.id)] == ["Alpha",
-                                                                                 "Beta"]
+        assert [p["name"] for p in plans.patients_for(team.psychiatrist.id)] == ["Alpha", "Beta"]
         assert plans.patients_for(team.outsider.id) == []
         assert [p["external_id"] for p in plans.all_patients()] == ["MRN-A", "MRN-B"]
         assert plans.get("7d9f0c7e-0000-4000-8000-000000000000") is None
@@ -68,7 +87,8 @@ class TestCurrentPlan:
 
 class TestTeamDashboard:
     def test_a_suicide_risk_item_ranks_first_and_worsening_is_shown(
-            self, carelog: CareLog, team: Team) -> None:
+        self, carelog: CareLog, team: Team
+    ) -> None:
         calm = register(carelog, team, "MRN-C", "Calm")
         worse = register(carelog, team, "MRN-W", "Worse")
         risk = register(carelog, team, "MRN-R", "Risk")
@@ -92,12 +112,18 @@ class TestTeamDashboard:
         assert third["urgency"] < second["urgency"] < first["urgency"]
 
     def test_overdue_follow_ups_are_decided_when_read_and_kinds_filter_the_reasons(
-            self, carelog: CareLog, team: Team) -> None:
+        self, carelog: CareLog, team: Team
+    ) -> None:
         pid = register(carelog, team, "MRN-O", "Olive")
         join_team(carelog, team, pid)
         order = prescribe(carelog, team, pid)
-        carelog.commands.change_dose(CommandContext(team.psychiatrist), pid, order_id=order,
-                                     dose={"amount": 100, "unit": "mg"}, reason="titration")
+        carelog.commands.change_dose(
+            CommandContext(team.psychiatrist),
+            pid,
+            order_id=order,
+            dose={"amount": 100, "unit": "mg"},
+            reason="titration",
+        )
         carelog.views.catch_up()
         board = carelog.views.team_dashboard
 
@@ -110,8 +136,7 @@ class TestTeamDashboard:
         assert later["recent_changes"] == 0
         assert {r["kind"] for r in later["reasons"]} >= {"overdue_follow_ups"}
         only_changes = board.for_clinician(team.pharmacist.id, kinds=["recent_changes"])
-        assert {r["kind"] for r in only_changes["patients"][0]["reasons"]} == {
-            "recent_changes"}
+        assert {r["kind"] for r in only_changes["patients"][0]["reasons"]} == {"recent_changes"}
         with pytest.raises(InvalidInputError):
             board.for_clinician(team.pharmacist.id, kinds=["gossip"])
         assert board.for_clinician(team.outsider.id)["patients"] == []

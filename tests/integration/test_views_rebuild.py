@@ -22,14 +22,21 @@ def small_batches(carelog: CareLog, batch_size: int = 7) -> Views:
 
 class TestRebuildMatchesIncremental:
     def test_rebuilt_views_equal_the_incrementally_built_ones_on_the_demo(
-            self, carelog: CareLog, tmp_path: Path) -> None:
+        self, carelog: CareLog, tmp_path: Path
+    ) -> None:
         views = small_batches(carelog)
         demo = seed(carelog, patients=2, show_progress=False)
         views.catch_up()
         seed(carelog, patients=4, show_progress=False)  # two more, after a first catch-up
         for pid in demo["patients"]:
-            carelog.access_log.record(actor_id="someone", actor_role="auditor", patient_id=pid,
-                                      what="plan", request_id="r-1", source="127.0.0.1")
+            carelog.access_log.record(
+                actor_id="someone",
+                actor_role="auditor",
+                patient_id=pid,
+                what="plan",
+                request_id="r-1",
+                source="127.0.0.1",
+            )
         views.catch_up()
         incremental = dumps(views)
         assert len(incremental["current_plan"]["current_plan"]) == 4
@@ -44,7 +51,8 @@ class TestRebuildMatchesIncremental:
 
 class TestRebuildUnderWrites:
     def test_a_view_swapped_in_while_writes_continue_misses_none_of_them(
-            self, carelog: CareLog, team: Team, tmp_path: Path) -> None:
+        self, carelog: CareLog, team: Team, tmp_path: Path
+    ) -> None:
         pids = [register(carelog, team, f"MRN-{n}") for n in range(3)]
         for pid in pids:
             for _ in range(20):
@@ -60,10 +68,14 @@ class TestRebuildUnderWrites:
                 n = 0
                 while not done.is_set() or not written_during:
                     result = note(carelog, team, pids[n % 3], f"during {n}")
-                    carelog.access_log.record(actor_id=team.therapist.id,
-                                              actor_role="therapist", patient_id=pids[n % 3],
-                                              what="plan", request_id=f"r{n}",
-                                              source="127.0.0.1")
+                    carelog.access_log.record(
+                        actor_id=team.therapist.id,
+                        actor_role="therapist",
+                        patient_id=pids[n % 3],
+                        what="plan",
+                        request_id=f"r{n}",
+                        source="127.0.0.1",
+                    )
                     if rebuilding.is_set():
                         written_during.append(result.position)
                     n += 1
@@ -74,8 +86,10 @@ class TestRebuildUnderWrites:
         thread.start()
         try:
             rebuilding.set()
-            results = [carelog.views.rebuild(name, progress=False)
-                       for name in ("audit_trail", "current_plan", "team_dashboard")]
+            results = [
+                carelog.views.rebuild(name, progress=False)
+                for name in ("audit_trail", "current_plan", "team_dashboard")
+            ]
         finally:
             done.set()
             thread.join()
@@ -94,7 +108,8 @@ class TestRebuildUnderWrites:
 
 class TestSwapIsAtomic:
     def test_a_reader_sees_the_old_view_or_the_new_one_never_an_empty_one(
-            self, carelog: CareLog, team: Team) -> None:
+        self, carelog: CareLog, team: Team
+    ) -> None:
         pids = [register(carelog, team, f"MRN-{n}") for n in range(5)]
         carelog.views.catch_up()
         stop = threading.Event()

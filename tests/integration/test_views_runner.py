@@ -29,14 +29,20 @@ def write_some(carelog: CareLog, team: Team, patients: int = 3, notes: int = 30)
     pids = [register(carelog, team, f"MRN-{n}") for n in range(patients)]
     for n in range(notes):
         note(carelog, team, pids[n % patients], f"note {n}")
-        carelog.access_log.record(actor_id=team.therapist.id, actor_role="therapist",
-                                  patient_id=pids[n % patients], what="plan",
-                                  request_id=f"req-{n}", source="127.0.0.1")
+        carelog.access_log.record(
+            actor_id=team.therapist.id,
+            actor_role="therapist",
+            patient_id=pids[n % patients],
+            what="plan",
+            request_id=f"req-{n}",
+            source="127.0.0.1",
+        )
 
 
 class TestExactlyOnce:
     def test_two_runners_of_the_same_views_apply_every_event_once(
-            self, carelog: CareLog, team: Team, tmp_path: Path) -> None:
+        self, carelog: CareLog, team: Team, tmp_path: Path
+    ) -> None:
         write_some(carelog, team, notes=120)
         second = CareLog(carelog.config)
         try:
@@ -69,7 +75,8 @@ class TestExactlyOnce:
 
 class TestLiveFollowing:
     def test_a_write_is_in_the_views_once_wait_for_its_position_returns(
-            self, carelog: CareLog, team: Team) -> None:
+        self, carelog: CareLog, team: Team
+    ) -> None:
         carelog.views.start()
         pid = register(carelog, team, "MRN-LIVE")
         order = prescribe(carelog, team, pid)
@@ -83,16 +90,21 @@ class TestLiveFollowing:
 
     def test_waiting_for_an_ignored_event_ends(self, carelog: CareLog, team: Team) -> None:
         result = carelog.commands.register_patient(
-            CommandContext(team.psychiatrist), external_id="MRN-IDX", name="Index",
-            birth_date="1990-01-01")
-        topics = [n.topic for n in carelog.app.recorder.select_notifications(
-            result.last_position, 1)]
+            CommandContext(team.psychiatrist),
+            external_id="MRN-IDX",
+            name="Index",
+            birth_date="1990-01-01",
+        )
+        topics = [
+            n.topic for n in carelog.app.recorder.select_notifications(result.last_position, 1)
+        ]
         assert topics == ["carelog.PatientIndex.Indexed"]
         carelog.views.start()
         assert carelog.views.wait_for(result.last_position, timeout=10)
 
     def test_waiting_for_a_position_not_yet_written_gives_up(
-            self, carelog: CareLog, team: Team) -> None:
+        self, carelog: CareLog, team: Team
+    ) -> None:
         register(carelog, team, "MRN-W")
         head = carelog.app.recorder.max_notification_id()
         carelog.views.catch_up()
@@ -100,16 +112,25 @@ class TestLiveFollowing:
         assert not carelog.views.wait_for(head + 1, timeout=0.05)
 
     def test_accesses_reach_the_audit_trail_while_following(
-            self, carelog: CareLog, team: Team) -> None:
+        self, carelog: CareLog, team: Team
+    ) -> None:
         carelog.views.start()
         pid = register(carelog, team, "MRN-A")
         position = carelog.access_log.record(
-            actor_id=team.outsider.id, actor_role="psychiatrist", patient_id=pid, what="plan",
-            request_id="r-denied", source="10.1.2.3", allowed=False, reason="not on the team")
+            actor_id=team.outsider.id,
+            actor_role="psychiatrist",
+            patient_id=pid,
+            what="plan",
+            request_id="r-denied",
+            source="10.1.2.3",
+            allowed=False,
+            reason="not on the team",
+        )
         assert carelog.views.wait_for(position, timeout=10, stream="access")
         entries, _ = carelog.views.audit_trail.entries(action="denied:*")
         assert [(e["action"], e["source"], e["allowed"]) for e in entries] == [
-            ("denied:plan", "10.1.2.3", False)]
+            ("denied:plan", "10.1.2.3", False)
+        ]
 
 
 @pytest.fixture
@@ -121,7 +142,8 @@ def pg_carelog(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[CareL
 
 class TestSupervision:
     def test_a_lost_listen_connection_is_reopened_and_followed_again(
-            self, pg_carelog: CareLog) -> None:
+        self, pg_carelog: CareLog
+    ) -> None:
         carelog = pg_carelog
         team = make_team(carelog)
         views = carelog.views
@@ -149,7 +171,8 @@ class TestSupervision:
 
 class TestStatus:
     def test_status_shows_the_lag_then_none_after_catching_up(
-            self, carelog: CareLog, team: Team) -> None:
+        self, carelog: CareLog, team: Team
+    ) -> None:
         write_some(carelog, team, patients=1, notes=4)
         head = carelog.app.recorder.max_notification_id()
         before = {row["name"]: row for row in carelog.views.status()}
@@ -160,8 +183,13 @@ class TestStatus:
 
         carelog.views.catch_up()
         after = carelog.views.status()
-        assert {row["name"] for row in after} == {"current_plan", "audit_trail",
-                                                  "team_dashboard"}
+        assert {row["name"] for row in after} == {"current_plan", "audit_trail", "team_dashboard"}
         for row in after:
-            assert (row["position"], row["head"], row["lag_events"], row["lag_seconds"],
-                    row["state"], row["quarantined"]) == (head, head, 0, 0.0, "caught_up", [])
+            assert (
+                row["position"],
+                row["head"],
+                row["lag_events"],
+                row["lag_seconds"],
+                row["state"],
+                row["quarantined"],
+            ) == (head, head, 0, 0.0, "caught_up", [])

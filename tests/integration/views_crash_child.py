@@ -21,8 +21,15 @@ from services.config import Config
 
 def main() -> None:
     store, views_url, access_url, batch = sys.argv[1:5]
-    carelog = CareLog(Config(database_url=store, views_url=views_url, run_projections=False,
-                             group_commit_ms=0, pool_size=2))
+    carelog = CareLog(
+        Config(
+            database_url=store,
+            views_url=views_url,
+            run_projections=False,
+            group_commit_ms=0,
+            pool_size=2,
+        )
+    )
     access = AccessLog(connect(access_url, 2))
     views = Views(carelog.app, carelog.db, access, batch_size=int(batch), cache_size=64)
 

@@ -35,16 +35,22 @@ def dumps(views: Views) -> dict[str, Any]:
     return {name: view.dump() for name, view in views.views.items()}
 
 
-def fresh_replay(carelog: CareLog, folder: Path, batch_size: int = 500,
-                 cache_size: int = 2048) -> dict[str, Any]:
+def fresh_replay(
+    carelog: CareLog, folder: Path, batch_size: int = 500, cache_size: int = 2048
+) -> dict[str, Any]:
     """Every view built from zero, in one go, in a views database of its own (reading the
     same event log and the same access log). ``cache_size=0`` folds every patient again
     from its record on every batch."""
     config = carelog.config
     other = CareLog(config.with_(views_url=views_url_beside(config, folder, "replay")))
     try:
-        views = Views(other.app, other.db, ReadOnlyAccess(carelog.access_log),
-                      batch_size=batch_size, cache_size=cache_size)
+        views = Views(
+            other.app,
+            other.db,
+            ReadOnlyAccess(carelog.access_log),
+            batch_size=batch_size,
+            cache_size=cache_size,
+        )
         views.catch_up()
         return dumps(views)
     finally:
@@ -74,32 +80,46 @@ class ReadOnlyAccess:
 
 def register(carelog: CareLog, team: Team, mrn: str, name: str = "Test Patient") -> str:
     return carelog.commands.register_patient(
-        CommandContext(team.psychiatrist), external_id=mrn, name=name,
-        birth_date="1980-02-03").patient_id
+        CommandContext(team.psychiatrist), external_id=mrn, name=name, birth_date="1980-02-03"
+    ).patient_id
 
 
 def join_team(carelog: CareLog, team: Team, pid: str) -> None:
     for who, role in ((team.therapist, "therapist"), (team.pharmacist, "pharmacist")):
-        carelog.commands.assign_care_team_member(CommandContext(team.psychiatrist), pid,
-                                                 clinician_id=who.id, role=role)
+        carelog.commands.assign_care_team_member(
+            CommandContext(team.psychiatrist), pid, clinician_id=who.id, role=role
+        )
 
 
-def prescribe(carelog: CareLog, team: Team, pid: str, drug: str = "sertraline",
-              amount: float = 50) -> str:
+def prescribe(
+    carelog: CareLog, team: Team, pid: str, drug: str = "sertraline", amount: float = 50
+) -> str:
     return carelog.commands.prescribe(
-        CommandContext(team.psychiatrist), pid, drug=drug,
-        dose={"amount": amount, "unit": "mg"}, frequency="once daily", route="oral",
-        indication="depression").ids["order_id"]
+        CommandContext(team.psychiatrist),
+        pid,
+        drug=drug,
+        dose={"amount": amount, "unit": "mg"},
+        frequency="once daily",
+        route="oral",
+        indication="depression",
+    ).ids["order_id"]
 
 
 def phq9(carelog: CareLog, team: Team, pid: str, items: list[int]) -> Any:
-    return carelog.commands.record_assessment(CommandContext(team.therapist), pid,
-                                              instrument="PHQ-9", item_scores=items)
+    return carelog.commands.record_assessment(
+        CommandContext(team.therapist), pid, instrument="PHQ-9", item_scores=items
+    )
 
 
 def note(carelog: CareLog, team: Team, pid: str, text: str = "seen today") -> Any:
-    return carelog.commands.execute(CommandContext(team.psychiatrist), pid, "add_note",
-                                    kind="progress", modality="supportive", text=text)
+    return carelog.commands.execute(
+        CommandContext(team.psychiatrist),
+        pid,
+        "add_note",
+        kind="progress",
+        modality="supportive",
+        text=text,
+    )
 
 
 def postgres_config(request: Any, folder: Path) -> Config:
@@ -115,6 +135,11 @@ def postgres_config(request: Any, folder: Path) -> Config:
     schema = f"t_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(database, autocommit=True) as conn:
         conn.execute(f"CREATE SCHEMA {schema}")
-    return Config(database_url=f"{database}?schema={schema}",
-                  checkpoint_dir=str(folder / "checkpoints"), run_projections=False,
-                  group_commit_ms=0, secret_key="test-secret", pool_size=4)
+    return Config(
+        database_url=f"{database}?schema={schema}",
+        checkpoint_dir=str(folder / "checkpoints"),
+        run_projections=False,
+        group_commit_ms=0,
+        secret_key="test-secret",
+        pool_size=4,
+    )

@@ -23,7 +23,8 @@ OID = "6f1c0c4e8f0a4d8e9b2d3c4b5a697887"
 class TestCanonicalBytes:
     def test_moving_bytes_between_topic_and_state_changes_the_record(self) -> None:
         assert event_bytes(OID, 1, "carelog.NoteAdded", b"x") != event_bytes(
-            OID, 1, "carelog.NoteAdde", b"dx")
+            OID, 1, "carelog.NoteAdde", b"dx"
+        )
 
     def test_a_uuid_and_its_stored_hex_text_give_the_same_bytes(self) -> None:
         assert canonical_id(UUID(OID)) == OID
@@ -32,22 +33,31 @@ class TestCanonicalBytes:
         rows = [(None,), ("",), (0,), ("0",), (b"",), (False,)]
         assert len({fields_bytes(ACCESS_TAG, row) for row in rows}) == len(rows)
 
-    @given(st.lists(st.one_of(st.none(), st.text(), st.integers(), st.binary()), max_size=4),
-           st.lists(st.one_of(st.none(), st.text(), st.integers(), st.binary()), max_size=4))
-    def test_different_rows_never_share_their_bytes(self, a: list[object],
-                                                    b: list[object]) -> None:
+    @given(
+        st.lists(st.one_of(st.none(), st.text(), st.integers(), st.binary()), max_size=4),
+        st.lists(st.one_of(st.none(), st.text(), st.integers(), st.binary()), max_size=4),
+    )
+    def test_different_rows_never_share_their_bytes(self, a: list[object], b: list[object]) -> None:
         same = [(type(x), x) for x in a] == [(type(y), y) for y in b]
         assert (fields_bytes(ACCESS_TAG, tuple(a)) == fields_bytes(ACCESS_TAG, tuple(b))) == same
 
-    @given(st.text(), st.integers(0, 2**40), st.text(), st.binary(),
-           st.sampled_from(["oid", "version", "topic", "state"]))
+    @given(
+        st.text(),
+        st.integers(0, 2**40),
+        st.text(),
+        st.binary(),
+        st.sampled_from(["oid", "version", "topic", "state"]),
+    )
     def test_changing_any_field_of_an_event_changes_its_bytes(
-            self, oid: str, version: int, topic: str, state: bytes, which: str) -> None:
+        self, oid: str, version: int, topic: str, state: bytes, which: str
+    ) -> None:
         before = event_bytes(oid, version, topic, state)
-        changed = {"oid": (oid + "x", version, topic, state),
-                   "version": (oid, version + 1, topic, state),
-                   "topic": (oid, version, topic + "x", state),
-                   "state": (oid, version, topic, state + b"\0")}[which]
+        changed = {
+            "oid": (oid + "x", version, topic, state),
+            "version": (oid, version + 1, topic, state),
+            "topic": (oid, version, topic + "x", state),
+            "state": (oid, version, topic, state + b"\0"),
+        }[which]
         assert event_bytes(*changed) != before
 
 

@@ -12,19 +12,34 @@ NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
 
 def summary(**parts: Any) -> dict[str, Any]:
-    base: dict[str, Any] = {"alerts": [], "follow_ups": [], "changes": [], "phq9": None,
-                            "severe_side_effects": []}
+    base: dict[str, Any] = {
+        "alerts": [],
+        "follow_ups": [],
+        "changes": [],
+        "phq9": None,
+        "severe_side_effects": [],
+    }
     return {**base, **parts}
 
 
 def phq9(total: int, previous: int | None, item9: int = 0) -> dict[str, Any]:
-    return {"total": total, "previous": previous, "item9": item9,
-            "at": iso(NOW - timedelta(days=1))}
+    return {
+        "total": total,
+        "previous": previous,
+        "item9": item9,
+        "at": iso(NOW - timedelta(days=1)),
+    }
 
 
 def alert(kind: str, severity: str = "major", due: datetime | None = None) -> dict[str, Any]:
-    return {"id": f"a-{kind}", "kind": kind, "severity": severity, "message": f"{kind} found",
-            "raised_at": iso(NOW - timedelta(days=2)), "due_at": iso(due)}
+    return {
+        "id": f"a-{kind}",
+        "kind": kind,
+        "severity": severity,
+        "message": f"{kind} found",
+        "raised_at": iso(NOW - timedelta(days=2)),
+        "due_at": iso(due),
+    }
 
 
 class TestWorsening:
@@ -34,8 +49,9 @@ class TestWorsening:
         assert assess(summary(phq9=phq9(14, None)), KINDS, NOW)["worsening"] is False
 
     def test_a_worsening_alert_is_shown_once_as_worsening(self) -> None:
-        facts = assess(summary(alerts=[alert("worsening", "moderate")], phq9=phq9(16, 9)),
-                       KINDS, NOW)
+        facts = assess(
+            summary(alerts=[alert("worsening", "moderate")], phq9=phq9(16, 9)), KINDS, NOW
+        )
         assert [r["kind"] for r in facts["reasons"]] == ["worsening"]
         assert facts["reasons"][0]["message"] == "worsening found"
 
@@ -43,16 +59,18 @@ class TestWorsening:
 class TestSuicideRisk:
     def test_item_nine_above_zero_is_suicide_risk_and_outranks_everything_else(self) -> None:
         risk = assess(summary(phq9=phq9(3, 2, item9=1)), KINDS, NOW)
-        busy = assess(summary(alerts=[alert("interaction", "contraindicated")] * 30,
-                              phq9=phq9(20, 9)), KINDS, NOW)
+        busy = assess(
+            summary(alerts=[alert("interaction", "contraindicated")] * 30, phq9=phq9(20, 9)),
+            KINDS,
+            NOW,
+        )
         assert risk["suicide_risk"]
         assert not busy["suicide_risk"]
         assert risk["urgency"] > busy["urgency"]
         assert risk["reasons"][0]["kind"] == "suicide_risk"
 
     def test_suicide_risk_is_shown_whatever_kinds_were_asked_for(self) -> None:
-        facts = assess(summary(alerts=[alert("suicide_risk", "urgent")]), ["recent_changes"],
-                       NOW)
+        facts = assess(summary(alerts=[alert("suicide_risk", "urgent")]), ["recent_changes"], NOW)
         assert [r["kind"] for r in facts["reasons"]] == ["suicide_risk"]
 
 
@@ -66,15 +84,28 @@ class TestClock:
         assert "overdue by 3 day(s)" in later["reasons"][0]["message"]
 
     def test_changes_count_as_recent_for_seven_days(self) -> None:
-        changes = [{"type": "DoseChanged", "order_id": "o", "message": "Dose changed",
-                    "at": iso(NOW - timedelta(days=days))} for days in (1, 6, 8)]
+        changes = [
+            {
+                "type": "DoseChanged",
+                "order_id": "o",
+                "message": "Dose changed",
+                "at": iso(NOW - timedelta(days=days)),
+            }
+            for days in (1, 6, 8)
+        ]
         assert assess(summary(changes=changes), KINDS, NOW)["recent_changes"] == 2
 
     def test_monitoring_past_its_due_time_ranks_above_monitoring_not_yet_due(self) -> None:
-        late = assess(summary(alerts=[alert("monitoring_due", "moderate",
-                                            NOW - timedelta(days=1))]), KINDS, NOW)
-        soon = assess(summary(alerts=[alert("monitoring_due", "moderate",
-                                            NOW + timedelta(days=5))]), KINDS, NOW)
+        late = assess(
+            summary(alerts=[alert("monitoring_due", "moderate", NOW - timedelta(days=1))]),
+            KINDS,
+            NOW,
+        )
+        soon = assess(
+            summary(alerts=[alert("monitoring_due", "moderate", NOW + timedelta(days=5))]),
+            KINDS,
+            NOW,
+        )
         assert late["monitoring_due"] == soon["monitoring_due"] == 1
         assert late["urgency"] > soon["urgency"]
 

@@ -37,20 +37,32 @@ def ctx(actor: Actor = PSY, now: datetime = NOW) -> CommandContext:
 
 @pytest.fixture
 def record() -> PatientRecord:
-    rec = PatientRecord.register(ctx(), patient_id=uuid4(), external_id="MRN-1",
-                                 name="Test One", birth_date="1980-01-02")
-    rec.assign_care_team_member(ctx(), clinician_id=THER.id, clinician_name=THER.name,
-                                role="therapist")
+    rec = PatientRecord.register(
+        ctx(), patient_id=uuid4(), external_id="MRN-1", name="Test One", birth_date="1980-01-02"
+    )
+    rec.assign_care_team_member(
+        ctx(), clinician_id=THER.id, clinician_name=THER.name, role="therapist"
+    )
     return rec
 
 
 def prescribe(rec: PatientRecord) -> str:
     order_id = str(uuid4())
-    rec.prescribe(ctx(), order_id=order_id,
-                  drug={"name": "sertraline", "generic": "sertraline", "classes": ["SSRI"],
-                        "rxnorm": "36437", "in_rule_pack": True},
-                  dose={"amount": 50, "unit": "mg"}, frequency="once daily", route="oral",
-                  indication="depression")
+    rec.prescribe(
+        ctx(),
+        order_id=order_id,
+        drug={
+            "name": "sertraline",
+            "generic": "sertraline",
+            "classes": ["SSRI"],
+            "rxnorm": "36437",
+            "in_rule_pack": True,
+        },
+        dose={"amount": 50, "unit": "mg"},
+        frequency="once daily",
+        route="oral",
+        indication="depression",
+    )
     return order_id
 
 
@@ -64,11 +76,17 @@ def every_message(rec: PatientRecord) -> list[dict[str, Any] | None]:
 
 class TestCloudEventEnvelope:
     def test_a_dose_change_becomes_a_versioned_cloudevent_about_the_patient(
-            self, record: PatientRecord) -> None:
+        self, record: PatientRecord
+    ) -> None:
         order_id = prescribe(record)
         later = NOW + timedelta(hours=2)
-        record.change_dose(ctx(now=later), order_id=order_id, dose={"amount": 100, "unit": "mg"},
-                           reason="partial response", effective_at=NOW + timedelta(hours=1))
+        record.change_dose(
+            ctx(now=later),
+            order_id=order_id,
+            dose={"amount": 100, "unit": "mg"},
+            reason="partial response",
+            effective_at=NOW + timedelta(hours=1),
+        )
         event = last(record)
 
         message = to_cloudevent(event, 42)
@@ -98,8 +116,12 @@ class TestCloudEventEnvelope:
         prescribe(record)
         message = to_cloudevent(last(record), 1)
         assert message is not None
-        assert message["data"]["drug"] == {"name": "sertraline", "generic": "sertraline",
-                                           "classes": ["SSRI"], "rxnorm": "36437"}
+        assert message["data"]["drug"] == {
+            "name": "sertraline",
+            "generic": "sertraline",
+            "classes": ["SSRI"],
+            "rxnorm": "36437",
+        }
 
 
 class TestWhatNeverLeaves:
@@ -110,15 +132,22 @@ class TestWhatNeverLeaves:
             assert SECRET not in json.dumps(message)
 
     def test_a_progress_note_is_announced_by_id_author_kind_and_modality(
-            self, record: PatientRecord) -> None:
+        self, record: PatientRecord
+    ) -> None:
         record.add_note(ctx(THER), kind="progress", modality="CBT", text=SECRET)
         message = to_cloudevent(last(record), 7)
         assert message is not None
         assert message["type"] == "carelog.note.added.v1"
-        assert {k: v for k, v in message["data"].items()
-                if k not in ("effective_at", "position", "actor")} == {
-            "note_id": last(record).note_id, "author": THER.id, "kind": "progress",
-            "modality": "CBT"}
+        assert {
+            k: v
+            for k, v in message["data"].items()
+            if k not in ("effective_at", "position", "actor")
+        } == {
+            "note_id": last(record).note_id,
+            "author": THER.id,
+            "kind": "progress",
+            "modality": "CBT",
+        }
 
     def test_a_psychotherapy_note_does_not_leave_at_all(self, record: PatientRecord) -> None:
         record.add_note(ctx(THER), kind="psychotherapy", modality="CBT", text=SECRET)
@@ -141,19 +170,23 @@ class TestWhatNeverLeaves:
     def test_a_correction_of_a_note_does_not_leave(self, record: PatientRecord) -> None:
         record.add_note(ctx(THER), kind="progress", modality="CBT", text="first draft")
         note_event = last(record).event_id
-        record.correct_entry(ctx(THER), event_id=note_event, fields={"text": SECRET},
-                             reason="typo")
+        record.correct_entry(ctx(THER), event_id=note_event, fields={"text": SECRET}, reason="typo")
         assert to_cloudevent(last(record), 1) is None
 
     def test_a_correction_of_a_dose_names_the_fields_but_not_their_values(
-            self, record: PatientRecord) -> None:
+        self, record: PatientRecord
+    ) -> None:
         order_id = prescribe(record)
-        record.change_dose(ctx(), order_id=order_id, dose={"amount": 100, "unit": "mg"},
-                           reason="titration")
+        record.change_dose(
+            ctx(), order_id=order_id, dose={"amount": 100, "unit": "mg"}, reason="titration"
+        )
         changed = last(record).event_id
-        record.correct_entry(ctx(), event_id=changed,
-                             fields={"dose": {"amount": 75, "unit": "mg"}},
-                             reason="wrong amount typed")
+        record.correct_entry(
+            ctx(),
+            event_id=changed,
+            fields={"dose": {"amount": 75, "unit": "mg"}},
+            reason="wrong amount typed",
+        )
         message = to_cloudevent(last(record), 9)
         assert message is not None
         assert message["type"] == "carelog.entry.corrected.v1"
@@ -167,8 +200,12 @@ class TestRoleRedaction:
     @pytest.fixture
     def dose_change(self, record: PatientRecord) -> dict[str, Any]:
         order_id = prescribe(record)
-        record.change_dose(ctx(), order_id=order_id, dose={"amount": 100, "unit": "mg"},
-                           reason="partial response after six weeks")
+        record.change_dose(
+            ctx(),
+            order_id=order_id,
+            dose={"amount": 100, "unit": "mg"},
+            reason="partial response after six weeks",
+        )
         message = to_cloudevent(last(record), 3)
         assert message is not None
         return message
@@ -179,7 +216,8 @@ class TestRoleRedaction:
         assert seen["data"]["reason"] == "partial response after six weeks"
 
     def test_a_therapist_sees_the_new_dose_but_not_the_prescribers_reason(
-            self, dose_change: dict[str, Any]) -> None:
+        self, dose_change: dict[str, Any]
+    ) -> None:
         seen = redact_for_role(dose_change, "therapist")
         assert seen is not None
         assert seen["data"]["dose"] == {"amount": 100, "unit": "mg"}
@@ -190,7 +228,8 @@ class TestRoleRedaction:
 
     @pytest.mark.parametrize("role", ["auditor", "admin", "outsider-role"])
     def test_roles_without_a_clinical_feed_get_nothing(
-            self, dose_change: dict[str, Any], role: str) -> None:
+        self, dose_change: dict[str, Any], role: str
+    ) -> None:
         assert redact_for_role(dose_change, role) is None
 
     def test_a_pharmacist_gets_no_notes(self, record: PatientRecord) -> None:
@@ -201,9 +240,11 @@ class TestRoleRedaction:
         assert redact_for_role(message, "psychiatrist") is not None
 
     def test_a_pharmacist_sees_a_score_but_not_its_items_or_summary(
-            self, record: PatientRecord) -> None:
-        record.record_assessment(ctx(), instrument="PHQ-9", item_scores=[2] * 9,
-                                 summary="low mood since the divorce")
+        self, record: PatientRecord
+    ) -> None:
+        record.record_assessment(
+            ctx(), instrument="PHQ-9", item_scores=[2] * 9, summary="low mood since the divorce"
+        )
         message = to_cloudevent(last(record), 1)
         assert message is not None
         seen = redact_for_role(message, "pharmacist")
@@ -216,7 +257,8 @@ class TestRoleRedaction:
         assert full["data"]["item_scores"] == [2] * 9
 
     def test_a_type_this_reader_does_not_know_is_not_passed_on(
-            self, dose_change: dict[str, Any]) -> None:
+        self, dose_change: dict[str, Any]
+    ) -> None:
         newer = {**dose_change, "type": "carelog.medication.dose-changed.v2"}
         assert redact_for_role(newer, "psychiatrist") is None
 
@@ -230,8 +272,14 @@ class TestTopicsAndCatalogue:
 
     def test_plan_changes_carry_medication_alerts_and_care_team(self) -> None:
         plan = {f.event for f in CONTRACT if f.topic == "carelog.plan-changes"}
-        assert {"MedicationPrescribed", "DoseChanged", "MedicationDiscontinued",
-                "SafetyAlertRaised", "SafetyAlertResolved", "CareTeamMemberAssigned"} <= plan
+        assert {
+            "MedicationPrescribed",
+            "DoseChanged",
+            "MedicationDiscontinued",
+            "SafetyAlertRaised",
+            "SafetyAlertResolved",
+            "CareTeamMemberAssigned",
+        } <= plan
 
     def test_a_pharmacists_subscriber_does_not_read_the_notes_topic(self) -> None:
         assert role_topics("pharmacist") == ("carelog.plan-changes", "carelog.clinical")
@@ -241,8 +289,11 @@ class TestTopicsAndCatalogue:
 
     def test_every_patient_event_is_either_in_the_feed_or_kept_in_on_purpose(self) -> None:
         internal = {"Created", "Event", "PatientRegistered"}
-        events = {name for name, value in vars(PatientRecord).items()
-                  if isinstance(value, type) and hasattr(value, "TOPIC")}
+        events = {
+            name
+            for name, value in vars(PatientRecord).items()
+            if isinstance(value, type) and hasattr(value, "TOPIC")
+        }
         undecided = events - set(FEED_TYPES) - set(NEVER_LEAVES) - internal
         assert not undecided, f"decide whether these leave in a feed: {undecided}"
 

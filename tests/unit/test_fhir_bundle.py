@@ -39,22 +39,39 @@ class TestValidity:
     @pytest.mark.parametrize("clock", CLOCKS)
     @pytest.mark.parametrize("notes", [False, True])
     def test_every_resource_parses_and_every_reference_resolves(
-            self, story: Story, clock: dict[str, datetime], notes: bool) -> None:
-        bundle = build_bundle(story.history(), story.patient_id, include_progress_notes=notes,
-                              now=day(100), **clock)
+        self, story: Story, clock: dict[str, datetime], notes: bool
+    ) -> None:
+        bundle = build_bundle(
+            story.history(), story.patient_id, include_progress_notes=notes, now=day(100), **clock
+        )
         resources = check_bundle(bundle)
         kinds = {r["resourceType"] for r in resources.values()}
         assert {"Patient", "CareTeam", "MedicationRequest", "Provenance"} <= kinds
 
     def test_the_full_record_holds_every_kind_of_resource_the_story_made(
-            self, story: Story) -> None:
+        self, story: Story
+    ) -> None:
         bundle = build_bundle(story.history(), story.patient_id, include_progress_notes=True)
         kinds = {e["resource"]["resourceType"] for e in bundle["entry"]}
         assert kinds == {
-            "Patient", "AllergyIntolerance", "Practitioner", "CareTeam", "Consent",
-            "MedicationRequest", "MedicationStatement", "List", "QuestionnaireResponse",
-            "Observation", "ClinicalImpression", "AdverseEvent", "DetectedIssue",
-            "Communication", "DocumentReference", "Goal", "CarePlan", "Provenance",
+            "Patient",
+            "AllergyIntolerance",
+            "Practitioner",
+            "CareTeam",
+            "Consent",
+            "MedicationRequest",
+            "MedicationStatement",
+            "List",
+            "QuestionnaireResponse",
+            "Observation",
+            "ClinicalImpression",
+            "AdverseEvent",
+            "DetectedIssue",
+            "Communication",
+            "DocumentReference",
+            "Goal",
+            "CarePlan",
+            "Provenance",
         }
 
     def test_ids_are_stable_from_one_export_to_the_next(self, story: Story) -> None:
@@ -73,10 +90,12 @@ class TestValidity:
         assert allergies == ["latex", "penicillin"]
 
     def test_the_clocks_are_stated_on_the_bundle(self, story: Story) -> None:
-        bundle = build_bundle(story.history(), story.patient_id, as_of=day(5),
-                              effective_at=day(4), now=day(100))
-        stated = {e["url"].rsplit("/", 1)[1]: e["valueDateTime"]
-                  for e in bundle["meta"]["extension"]}
+        bundle = build_bundle(
+            story.history(), story.patient_id, as_of=day(5), effective_at=day(4), now=day(100)
+        )
+        stated = {
+            e["url"].rsplit("/", 1)[1]: e["valueDateTime"] for e in bundle["meta"]["extension"]
+        }
         assert stated == {"as-of": "2026-01-10T09:00:00Z", "effective-at": "2026-01-09T09:00:00Z"}
         assert bundle["timestamp"] == "2026-04-15T09:00:00Z"
 
@@ -113,8 +132,7 @@ class TestPrivacy:
         assert PROGRESS not in json.dumps(without)
         assert story.ids["progress"] not in json.dumps(without)
 
-        with_notes = build_bundle(story.history(), story.patient_id,
-                                  include_progress_notes=True)
+        with_notes = build_bundle(story.history(), story.patient_id, include_progress_notes=True)
         (document,) = of_type(with_notes, "DocumentReference")
         assert document["type"]["coding"][0]["code"] == "11506-3"
         data = document["content"][0]["attachment"]["data"]

@@ -24,12 +24,14 @@ def story() -> Story:
 
 def shown(story: Story, *, until: object = None, after: object = None) -> set[str]:
     """Ids of the story's events an export without notes shows, recorded in (after, until]."""
-    hidden = {story.ids["psychotherapy"], story.ids["correct_psychotherapy"],
-              story.ids["progress"]}
-    return {e.event_id for e in story.events
-            if e.event_id not in hidden
-            and (until is None or e.timestamp <= until)
-            and (after is None or e.timestamp > after)}
+    hidden = {story.ids["psychotherapy"], story.ids["correct_psychotherapy"], story.ids["progress"]}
+    return {
+        e.event_id
+        for e in story.events
+        if e.event_id not in hidden
+        and (until is None or e.timestamp <= until)
+        and (after is None or e.timestamp > after)
+    }
 
 
 def effects(bundle: dict[str, object]) -> list[str]:
@@ -39,7 +41,8 @@ def effects(bundle: dict[str, object]) -> list[str]:
 class TestAsKnownAt:
     @pytest.mark.parametrize(("t1", "t2"), [(0, 5), (5, 12), (12, 26), (26, 61), (0, 61)])
     def test_two_exports_differ_by_exactly_the_events_recorded_between_them(
-            self, story: Story, t1: float, t2: float) -> None:
+        self, story: Story, t1: float, t2: float
+    ) -> None:
         older = build_bundle(story.history(), story.patient_id, as_of=day(t1))
         newer = build_bundle(story.history(), story.patient_id, as_of=day(t2))
         assert_differ_by_events(older, newer, shown(story, after=day(t1), until=day(t2)))
@@ -49,7 +52,8 @@ class TestAsKnownAt:
         assert provenance_event_ids(bundle) == shown(story, until=day(12))
 
     def test_the_late_entry_is_absent_from_what_was_known_before_it_was_told(
-            self, story: Story) -> None:
+        self, story: Story
+    ) -> None:
         bundle = build_bundle(story.history(), story.patient_id, as_of=day(20))
         assert effects(bundle) == ["nausea"]
 
@@ -59,16 +63,19 @@ class TestInEffectAt:
         now_known = build_bundle(story.history(), story.patient_id, effective_at=day(16))
         assert effects(now_known) == ["headache", "nausea"]
         check_bundle(now_known)
-        (late,) = [a for a in of_type(now_known, "AdverseEvent")
-                   if a["event"]["text"] == "headache"]
+        (late,) = [
+            a for a in of_type(now_known, "AdverseEvent") if a["event"]["text"] == "headache"
+        ]
         assert late["date"] == "2026-01-20T09:00:00Z"
         assert late["recordedDate"] == "2026-01-30T09:00:00Z"
 
     def test_what_was_known_then_about_what_was_in_effect(self, story: Story) -> None:
-        before_told = build_bundle(story.history(), story.patient_id, as_of=day(20),
-                                   effective_at=day(16))
-        after_told = build_bundle(story.history(), story.patient_id, as_of=day(30),
-                                  effective_at=day(16))
+        before_told = build_bundle(
+            story.history(), story.patient_id, as_of=day(20), effective_at=day(16)
+        )
+        after_told = build_bundle(
+            story.history(), story.patient_id, as_of=day(30), effective_at=day(16)
+        )
         assert effects(before_told) == ["nausea"]
         assert effects(after_told) == ["headache", "nausea"]
 
@@ -76,8 +83,7 @@ class TestInEffectAt:
         bundle = build_bundle(story.history(), story.patient_id, effective_at=day(5))
         (request,) = of_type(bundle, "MedicationRequest")
         assert request["status"] == "active"
-        types = {event_type(e) for e in story.events
-                 if e.event_id in provenance_event_ids(bundle)}
+        types = {event_type(e) for e in story.events if e.event_id in provenance_event_ids(bundle)}
         assert "DoseChanged" not in types
         assert "MedicationDiscontinued" not in types
         assert {c["status"] for c in of_type(bundle, "Consent")} == {"active"}

@@ -37,7 +37,8 @@ def dose(request: dict[str, Any]) -> float:
 
 class TestRequestVersions:
     def test_a_dose_change_is_a_new_request_pointing_at_the_one_it_replaces(
-            self, story: Story) -> None:
+        self, story: Story
+    ) -> None:
         bundle = build_bundle(story.history(), story.patient_id, as_of=day(30))
         first, second = requests_in_order(bundle)
         assert (dose(first), dose(second)) == (50, 100)
@@ -53,19 +54,25 @@ class TestRequestVersions:
         assert dose(only) == 50
 
     def test_discontinuation_stops_the_last_request_with_reason_and_taper(
-            self, story: Story) -> None:
+        self, story: Story
+    ) -> None:
         bundle = build_bundle(story.history(), story.patient_id)
         first, second = requests_in_order(bundle)
         assert [first["status"], second["status"]] == ["stopped", "stopped"]
         assert second["statusReason"]["text"] == (
-            "Discontinued: Remission. Taper: 50 mg for 2 weeks, then stop")
+            "Discontinued: Remission. Taper: 50 mg for 2 weeks, then stop"
+        )
 
     def test_dosage_carries_dose_route_timing_and_drug_code(self, story: Story) -> None:
         bundle = build_bundle(story.history(), story.patient_id, as_of=day(5))
         (request,) = of_type(bundle, "MedicationRequest")
         dosage = request["dosageInstruction"][0]
         assert dosage["doseAndRate"][0]["doseQuantity"] == {
-            "value": 50, "unit": "mg", "system": "http://unitsofmeasure.org", "code": "mg"}
+            "value": 50,
+            "unit": "mg",
+            "system": "http://unitsofmeasure.org",
+            "code": "mg",
+        }
         assert dosage["timing"]["repeat"] == {"frequency": 1, "period": 1, "periodUnit": "d"}
         assert dosage["route"] == {"text": "oral"}
         assert dosage["patientInstruction"] == "Take with breakfast"
@@ -75,18 +82,36 @@ class TestRequestVersions:
         assert request["intent"] == "order"
 
     def test_a_late_entered_change_slots_in_where_it_happened(self) -> None:
-        record = PatientRecord.register(CommandContext(PSY, now=day(0)), patient_id=uuid4(),
-                                        external_id="MRN-LATE", name="Late Entry",
-                                        birth_date="1990-01-01")
+        record = PatientRecord.register(
+            CommandContext(PSY, now=day(0)),
+            patient_id=uuid4(),
+            external_id="MRN-LATE",
+            name="Late Entry",
+            birth_date="1990-01-01",
+        )
         order = str(uuid4())
-        record.prescribe(CommandContext(PSY, now=day(1)), order_id=order,
-                         drug={"name": "fluoxetine"}, dose={"amount": 20, "unit": "mg"},
-                         frequency="twice daily", route="oral", indication="depression")
-        record.change_dose(CommandContext(PSY, now=day(10)), order_id=order,
-                           dose={"amount": 40, "unit": "mg"}, reason="titration")
-        record.change_dose(CommandContext(PSY, now=day(12)), order_id=order,
-                           dose={"amount": 30, "unit": "mg"}, reason="step told late",
-                           effective_at=day(5))
+        record.prescribe(
+            CommandContext(PSY, now=day(1)),
+            order_id=order,
+            drug={"name": "fluoxetine"},
+            dose={"amount": 20, "unit": "mg"},
+            frequency="twice daily",
+            route="oral",
+            indication="depression",
+        )
+        record.change_dose(
+            CommandContext(PSY, now=day(10)),
+            order_id=order,
+            dose={"amount": 40, "unit": "mg"},
+            reason="titration",
+        )
+        record.change_dose(
+            CommandContext(PSY, now=day(12)),
+            order_id=order,
+            dose={"amount": 30, "unit": "mg"},
+            reason="step told late",
+            effective_at=day(5),
+        )
         story = Story(record, events=list(record.collect_events()))
         bundle = build_bundle(story.history(), story.patient_id)
         check_bundle(bundle)
@@ -104,10 +129,10 @@ class TestCurrentList:
         assert statement["status"] == "active"
         assert dose({"dosageInstruction": statement["dosage"]}) == 100
         assert statement["basedOn"][0]["reference"] == (
-            f"urn:uuid:{requests_in_order(bundle)[-1]['id']}")
+            f"urn:uuid:{requests_in_order(bundle)[-1]['id']}"
+        )
         (current,) = of_type(bundle, "List")
-        assert [e["item"]["reference"] for e in current["entry"]] == [
-            f"urn:uuid:{statement['id']}"]
+        assert [e["item"]["reference"] for e in current["entry"]] == [f"urn:uuid:{statement['id']}"]
 
     def test_after_discontinuation_the_list_is_empty(self, story: Story) -> None:
         bundle = build_bundle(story.history(), story.patient_id)

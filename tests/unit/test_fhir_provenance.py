@@ -25,8 +25,9 @@ def bundle(story: Story) -> dict[str, Any]:
 
 
 def provenance_of(bundle: dict[str, Any], event_id: str) -> dict[str, Any]:
-    (found,) = [p for p in of_type(bundle, "Provenance")
-                if p["extension"][0]["valueString"] == event_id]
+    (found,) = [
+        p for p in of_type(bundle, "Provenance") if p["extension"][0]["valueString"] == event_id
+    ]
     return found
 
 
@@ -36,11 +37,11 @@ def target(bundle: dict[str, Any], reference: dict[str, Any]) -> dict[str, Any]:
 
 class TestProvenance:
     def test_each_event_states_both_clocks_and_its_actor(
-            self, story: Story, bundle: dict[str, Any]) -> None:
+        self, story: Story, bundle: dict[str, Any]
+    ) -> None:
         practitioners = {p["id"]: p for p in of_type(bundle, "Practitioner")}
         for event in story.events:
-            if event.event_id in (story.ids["psychotherapy"],
-                                  story.ids["correct_psychotherapy"]):
+            if event.event_id in (story.ids["psychotherapy"], story.ids["correct_psychotherapy"]):
                 continue
             provenance = provenance_of(bundle, event.event_id)
             assert provenance["recorded"] == instant(event.timestamp)
@@ -53,7 +54,8 @@ class TestProvenance:
             assert provenance["target"]
 
     def test_a_late_entry_occurred_before_it_was_recorded(
-            self, story: Story, bundle: dict[str, Any]) -> None:
+        self, story: Story, bundle: dict[str, Any]
+    ) -> None:
         provenance = provenance_of(bundle, story.ids["late_side_effect"])
         assert provenance["occurredDateTime"] == "2026-01-20T09:00:00Z"
         assert provenance["recorded"] == "2026-01-30T09:00:00Z"
@@ -61,10 +63,12 @@ class TestProvenance:
         assert adverse["event"]["text"] == "headache"
 
     def test_a_dose_change_targets_the_new_request_and_the_one_it_stopped(
-            self, story: Story, bundle: dict[str, Any]) -> None:
+        self, story: Story, bundle: dict[str, Any]
+    ) -> None:
         provenance = provenance_of(bundle, story.ids["dose_change"])
-        requests = [target(bundle, t) for t in provenance["target"]
-                    if t["type"] == "MedicationRequest"]
+        requests = [
+            target(bundle, t) for t in provenance["target"] if t["type"] == "MedicationRequest"
+        ]
         assert len(requests) == 2
         new = next(r for r in requests if "priorPrescription" in r)
         old = next(r for r in requests if "priorPrescription" not in r)
@@ -73,19 +77,24 @@ class TestProvenance:
         assert provenance["reason"] == [{"text": "Partial response"}]
 
     def test_a_correction_revises_the_entry_it_corrects(
-            self, story: Story, bundle: dict[str, Any]) -> None:
+        self, story: Story, bundle: dict[str, Any]
+    ) -> None:
         provenance = provenance_of(bundle, story.ids["correct_phq9"])
         original = provenance_of(bundle, story.ids["phq9"])
-        assert provenance["entity"] == [{"role": "revision", "what": {
-            "reference": f"urn:uuid:{original['id']}", "type": "Provenance"}}]
+        assert provenance["entity"] == [
+            {
+                "role": "revision",
+                "what": {"reference": f"urn:uuid:{original['id']}", "type": "Provenance"},
+            }
+        ]
         assert provenance["target"] == original["target"]
 
 
 class TestSafetyResources:
     def test_a_side_effect_suspects_the_medication_in_effect(
-            self, story: Story, bundle: dict[str, Any]) -> None:
-        (nausea,) = [a for a in of_type(bundle, "AdverseEvent")
-                     if a["event"]["text"] == "nausea"]
+        self, story: Story, bundle: dict[str, Any]
+    ) -> None:
+        (nausea,) = [a for a in of_type(bundle, "AdverseEvent") if a["event"]["text"] == "nausea"]
         statement = target(bundle, nausea["suspectEntity"][0]["instance"])
         assert statement["resourceType"] == "MedicationStatement"
         extensions = {e["url"].rsplit("/", 1)[1]: e for e in nausea["extension"]}
@@ -95,7 +104,8 @@ class TestSafetyResources:
         assert nausea["severity"]["coding"][0]["code"] == "mild"
 
     def test_an_alert_is_a_detected_issue_with_its_mitigation(
-            self, story: Story, bundle: dict[str, Any]) -> None:
+        self, story: Story, bundle: dict[str, Any]
+    ) -> None:
         (issue,) = of_type(bundle, "DetectedIssue")
         assert issue["severity"] == "high"
         assert issue["code"]["coding"][0]["code"] == "DOSEH"
@@ -107,12 +117,10 @@ class TestSafetyResources:
         assert author["identifier"][0]["value"] == PHARM.id
 
     def test_consent_withdrawn_supersedes_the_grant(self, bundle: dict[str, Any]) -> None:
-        statuses = sorted((c["status"], c["provision"]["type"])
-                          for c in of_type(bundle, "Consent"))
+        statuses = sorted((c["status"], c["provision"]["type"]) for c in of_type(bundle, "Consent"))
         assert statuses == [("inactive", "deny"), ("inactive", "permit")]
 
-    def test_education_is_a_communication_about_the_request(
-            self, bundle: dict[str, Any]) -> None:
+    def test_education_is_a_communication_about_the_request(self, bundle: dict[str, Any]) -> None:
         (told,) = of_type(bundle, "Communication")
         assert told["topic"] == {"text": "Starting sertraline"}
         assert target(bundle, told["about"][0])["resourceType"] == "MedicationRequest"
@@ -124,34 +132,43 @@ def provenance_target_request(bundle: dict[str, Any], story: Story) -> dict[str,
     provenance = provenance_of(bundle, story.ids["dose_change"])
     for reference in provenance["target"]:
         if reference["type"] == "MedicationRequest" and "priorPrescription" in target(
-                bundle, reference):
+            bundle, reference
+        ):
             return reference
     raise AssertionError("no new request")
 
 
 class TestCoverage:
     def test_every_event_type_of_the_record_lands_in_a_resource_of_its_own(
-            self, story: Story, bundle: dict[str, Any]) -> None:
+        self, story: Story, bundle: dict[str, Any]
+    ) -> None:
         """A new event type must be given a FHIR home: otherwise its Provenance could only
         point at the Patient."""
-        types = {cls.__name__ for cls in vars(PatientRecord).values()
-                 if isinstance(cls, type) and issubclass(cls, Aggregate.Event)
-                 and cls.__name__ not in {"Created", "Event"}}
+        types = {
+            cls.__name__
+            for cls in vars(PatientRecord).values()
+            if isinstance(cls, type)
+            and issubclass(cls, Aggregate.Event)
+            and cls.__name__ not in {"Created", "Event"}
+        }
         told = {event_type(e) for e in story.events}
         assert told == types, f"the story does not tell {sorted(types - told)}"
         for event in story.events:
-            if event.event_id in (story.ids["psychotherapy"],
-                                  story.ids["correct_psychotherapy"]):
+            if event.event_id in (story.ids["psychotherapy"], story.ids["correct_psychotherapy"]):
                 continue
             targets = {t["type"] for t in provenance_of(bundle, event.event_id)["target"]}
             assert targets - {"Patient"}, f"{event_type(event)} has no resource of its own"
 
     def test_emergency_access_and_removal_show_on_the_care_team(
-            self, bundle: dict[str, Any]) -> None:
+        self, bundle: dict[str, Any]
+    ) -> None:
         (team,) = of_type(bundle, "CareTeam")
         roles = {p["role"][0]["coding"][0]["code"]: p for p in team["participant"]}
-        assert roles["emergency"]["period"] == {"start": "2026-02-24T09:00:00Z",
-                                                "end": "2026-02-24T13:00:00Z"}
-        (pharmacist,) = [p for p in team["participant"]
-                         if p["role"][0]["coding"][0]["code"] == "pharmacist"]
+        assert roles["emergency"]["period"] == {
+            "start": "2026-02-24T09:00:00Z",
+            "end": "2026-02-24T13:00:00Z",
+        }
+        (pharmacist,) = [
+            p for p in team["participant"] if p["role"][0]["coding"][0]["code"] == "pharmacist"
+        ]
         assert pharmacist["period"]["end"] == "2026-03-01T09:00:00Z"

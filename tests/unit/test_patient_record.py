@@ -29,11 +29,18 @@ def ctx(actor: Actor = PSY, now: datetime = NOW) -> CommandContext:
 
 @pytest.fixture
 def record() -> PatientRecord:
-    rec = PatientRecord.register(ctx(), patient_id=uuid4(), external_id="MRN-1", name="Test One",
-                                 birth_date="1980-01-02", allergies=["penicillin"])
+    rec = PatientRecord.register(
+        ctx(),
+        patient_id=uuid4(),
+        external_id="MRN-1",
+        name="Test One",
+        birth_date="1980-01-02",
+        allergies=["penicillin"],
+    )
     for actor in (THER, PHARM, PRESCRIBING_PHARM):
-        rec.assign_care_team_member(ctx(), clinician_id=actor.id, clinician_name=actor.name,
-                                    role=str(actor.role))
+        rec.assign_care_team_member(
+            ctx(), clinician_id=actor.id, clinician_name=actor.name, role=str(actor.role)
+        )
     rec.collect_events()
     return rec
 
@@ -52,8 +59,13 @@ def prescribe(rec: PatientRecord, actor: Actor = PSY, **overrides: Any) -> str:
     return str(fields["order_id"])
 
 
-def refused(rec: PatientRecord, call: Callable[[], Any], error: type[CareLogError],
-            message: str, field: str | None = None) -> None:
+def refused(
+    rec: PatientRecord,
+    call: Callable[[], Any],
+    error: type[CareLogError],
+    message: str,
+    field: str | None = None,
+) -> None:
     before = (rec.version, len(rec.pending_events))
     with pytest.raises(error) as caught:
         call()
@@ -77,8 +89,9 @@ class TestRegistration:
             ({"birth_date": "2099-01-01"}, "birth_date", "The birth date is in the future."),
         ],
     )
-    def test_bad_registration_is_refused(self, fields: dict[str, Any], field: str,
-                                         message: str) -> None:
+    def test_bad_registration_is_refused(
+        self, fields: dict[str, Any], field: str, message: str
+    ) -> None:
         base = {"external_id": "MRN-2", "name": "N", "birth_date": "1990-01-01"}
         with pytest.raises(InvalidInputError) as caught:
             PatientRecord.register(ctx(), patient_id=uuid4(), **{**base, **fields})
@@ -87,8 +100,9 @@ class TestRegistration:
 
     def test_an_auditor_cannot_register_a_patient(self) -> None:
         with pytest.raises(NotPermittedError):
-            PatientRecord.register(ctx(AUDITOR), patient_id=uuid4(), external_id="X",
-                                   name="N", birth_date="1990-01-01")
+            PatientRecord.register(
+                ctx(AUDITOR), patient_id=uuid4(), external_id="X", name="N", birth_date="1990-01-01"
+            )
 
 
 class TestMedicationInvariants:
@@ -102,24 +116,41 @@ class TestMedicationInvariants:
             ({"amount": 5}, "dose.unit", "Unknown dose unit None"),
         ],
     )
-    def test_bad_dose_is_refused(self, record: PatientRecord, dose: dict[str, Any], field: str,
-                                 message: str) -> None:
+    def test_bad_dose_is_refused(
+        self, record: PatientRecord, dose: dict[str, Any], field: str, message: str
+    ) -> None:
         refused(record, lambda: prescribe(record, dose=dose), InvalidInputError, message, field)
 
     def test_unknown_route_is_refused(self, record: PatientRecord) -> None:
-        refused(record, lambda: prescribe(record, route="by mouth-ish"), InvalidInputError,
-                "Unknown route", "route")
+        refused(
+            record,
+            lambda: prescribe(record, route="by mouth-ish"),
+            InvalidInputError,
+            "Unknown route",
+            "route",
+        )
 
     def test_unreadable_frequency_is_refused(self, record: PatientRecord) -> None:
-        refused(record, lambda: prescribe(record, frequency="whenever"), InvalidInputError,
-                "", "frequency")
+        refused(
+            record,
+            lambda: prescribe(record, frequency="whenever"),
+            InvalidInputError,
+            "",
+            "frequency",
+        )
 
     def test_effective_time_in_the_future_is_refused(self, record: PatientRecord) -> None:
-        refused(record, lambda: prescribe(record, effective_at=NOW + timedelta(minutes=6)),
-                InvalidInputError, "effective_at is in the future", "effective_at")
+        refused(
+            record,
+            lambda: prescribe(record, effective_at=NOW + timedelta(minutes=6)),
+            InvalidInputError,
+            "effective_at is in the future",
+            "effective_at",
+        )
 
     def test_effective_time_a_little_ahead_is_clock_skew_and_accepted(
-            self, record: PatientRecord) -> None:
+        self, record: PatientRecord
+    ) -> None:
         prescribe(record, effective_at=NOW + timedelta(minutes=4))
         assert len(record.pending_events) == 1
 
@@ -129,43 +160,68 @@ class TestMedicationInvariants:
         assert record.pending_events[-1].timestamp == NOW
 
     def test_dose_change_on_unknown_order_is_refused(self, record: PatientRecord) -> None:
-        refused(record, lambda: record.change_dose(ctx(), order_id="nope",
-                                                   dose={"amount": 10, "unit": "mg"},
-                                                   reason="r"),
-                NotFoundError, "There is no medication order nope", "order_id")
+        refused(
+            record,
+            lambda: record.change_dose(
+                ctx(), order_id="nope", dose={"amount": 10, "unit": "mg"}, reason="r"
+            ),
+            NotFoundError,
+            "There is no medication order nope",
+            "order_id",
+        )
 
     def test_dose_change_on_discontinued_order_is_refused(self, record: PatientRecord) -> None:
         order = prescribe(record)
         record.discontinue(ctx(), order_id=order, reason="remission", taper="halve weekly")
-        refused(record, lambda: record.change_dose(ctx(), order_id=order,
-                                                   dose={"amount": 100, "unit": "mg"},
-                                                   reason="r"),
-                InvalidInputError, "was discontinued", "order_id")
+        refused(
+            record,
+            lambda: record.change_dose(
+                ctx(), order_id=order, dose={"amount": 100, "unit": "mg"}, reason="r"
+            ),
+            InvalidInputError,
+            "was discontinued",
+            "order_id",
+        )
 
     def test_dose_change_needs_a_reason(self, record: PatientRecord) -> None:
         order = prescribe(record)
-        refused(record, lambda: record.change_dose(ctx(), order_id=order,
-                                                   dose={"amount": 100, "unit": "mg"},
-                                                   reason=" "),
-                InvalidInputError, "A reason for the dose change is required.", "reason")
+        refused(
+            record,
+            lambda: record.change_dose(
+                ctx(), order_id=order, dose={"amount": 100, "unit": "mg"}, reason=" "
+            ),
+            InvalidInputError,
+            "A reason for the dose change is required.",
+            "reason",
+        )
 
     def test_dose_change_keeps_the_previous_dose_in_the_steps(self, record: PatientRecord) -> None:
         order = prescribe(record)
-        record.change_dose(ctx(), order_id=order, dose={"amount": 100, "unit": "mg"},
-                           reason="partial response")
+        record.change_dose(
+            ctx(), order_id=order, dose={"amount": 100, "unit": "mg"}, reason="partial response"
+        )
         steps = record.plan.orders[order]["steps"]
         assert [s["dose"]["amount"] for s in steps] == [50, 100]
 
     def test_discontinuing_twice_is_refused(self, record: PatientRecord) -> None:
         order = prescribe(record)
         record.discontinue(ctx(), order_id=order, reason="remission", taper="halve weekly")
-        refused(record, lambda: record.discontinue(ctx(), order_id=order, reason="again"),
-                InvalidInputError, "was discontinued", "order_id")
+        refused(
+            record,
+            lambda: record.discontinue(ctx(), order_id=order, reason="again"),
+            InvalidInputError,
+            "was discontinued",
+            "order_id",
+        )
 
     @pytest.mark.parametrize("actor", [THER, PHARM])
     def test_non_prescriber_may_not_prescribe(self, record: PatientRecord, actor: Actor) -> None:
-        refused(record, lambda: prescribe(record, actor=actor), NotPermittedError,
-                "Only a psychiatrist, or a pharmacist with the prescriber privilege")
+        refused(
+            record,
+            lambda: prescribe(record, actor=actor),
+            NotPermittedError,
+            "Only a psychiatrist, or a pharmacist with the prescriber privilege",
+        )
 
     def test_pharmacist_with_the_privilege_may_prescribe(self, record: PatientRecord) -> None:
         prescribe(record, actor=PRESCRIBING_PHARM)
@@ -174,37 +230,57 @@ class TestMedicationInvariants:
 
 class TestCareTeamInvariants:
     def test_clinician_off_the_team_may_not_write(self, record: PatientRecord) -> None:
-        refused(record, lambda: prescribe(record, actor=OUTSIDER), NotPermittedError,
-                "not on this patient's care team")
+        refused(
+            record,
+            lambda: prescribe(record, actor=OUTSIDER),
+            NotPermittedError,
+            "not on this patient's care team",
+        )
 
     def test_removed_clinicians_writes_are_refused(self, record: PatientRecord) -> None:
         record.remove_care_team_member(ctx(), clinician_id=THER.id, reason="moved away")
-        refused(record, lambda: record.add_note(ctx(THER), kind="progress", modality="CBT",
-                                                text="x"),
-                NotPermittedError, "You were removed from this patient's care team")
+        refused(
+            record,
+            lambda: record.add_note(ctx(THER), kind="progress", modality="CBT", text="x"),
+            NotPermittedError,
+            "You were removed from this patient's care team",
+        )
 
     def test_auditor_may_not_write(self, record: PatientRecord) -> None:
-        refused(record, lambda: record.add_note(ctx(AUDITOR), kind="progress", modality="CBT",
-                                                text="x"),
-                NotPermittedError, "may not write")
+        refused(
+            record,
+            lambda: record.add_note(ctx(AUDITOR), kind="progress", modality="CBT", text="x"),
+            NotPermittedError,
+            "may not write",
+        )
 
     def test_emergency_access_lets_an_outsider_in_for_four_hours(
-            self, record: PatientRecord) -> None:
+        self, record: PatientRecord
+    ) -> None:
         record.grant_emergency_access(ctx(OUTSIDER), reason="patient in crisis, team away")
         assert record.may_access(OUTSIDER.id, NOW + timedelta(hours=3, minutes=59))
         assert not record.may_access(OUTSIDER.id, NOW + timedelta(hours=4, minutes=1))
 
     def test_emergency_access_needs_a_reason(self, record: PatientRecord) -> None:
-        refused(record, lambda: record.grant_emergency_access(ctx(OUTSIDER), reason=""),
-                InvalidInputError, "A reason for emergency access is required.", "reason")
+        refused(
+            record,
+            lambda: record.grant_emergency_access(ctx(OUTSIDER), reason=""),
+            InvalidInputError,
+            "A reason for emergency access is required.",
+            "reason",
+        )
 
 
 class TestNotes:
     def test_psychotherapy_note_from_a_non_therapist_is_refused(
-            self, record: PatientRecord) -> None:
-        refused(record, lambda: record.add_note(ctx(PSY), kind="psychotherapy", modality="CBT",
-                                                text="x"),
-                NotPermittedError, "may not write psychotherapy notes")
+        self, record: PatientRecord
+    ) -> None:
+        refused(
+            record,
+            lambda: record.add_note(ctx(PSY), kind="psychotherapy", modality="CBT", text="x"),
+            NotPermittedError,
+            "may not write psychotherapy notes",
+        )
 
     def test_therapist_writes_a_psychotherapy_note(self, record: PatientRecord) -> None:
         record.add_note(ctx(THER), kind="psychotherapy", modality="CBT", text="session")
@@ -212,18 +288,27 @@ class TestNotes:
         assert (note["kind"], note["author_id"]) == ("psychotherapy", THER.id)
 
     def test_unknown_modality_is_refused(self, record: PatientRecord) -> None:
-        refused(record, lambda: record.add_note(ctx(THER), kind="progress", modality="EMDR?",
-                                                text="x"),
-                InvalidInputError, "is not one of", "modality")
+        refused(
+            record,
+            lambda: record.add_note(ctx(THER), kind="progress", modality="EMDR?", text="x"),
+            InvalidInputError,
+            "is not one of",
+            "modality",
+        )
 
 
 class TestCorrections:
     def test_correction_patches_the_entry_and_keeps_the_original(
-            self, record: PatientRecord) -> None:
+        self, record: PatientRecord
+    ) -> None:
         order = prescribe(record)
         original = record.pending_events[-1]
-        record.correct_entry(ctx(), event_id=original.event_id,
-                             fields={"dose": {"amount": 25, "unit": "mg"}}, reason="typo")
+        record.correct_entry(
+            ctx(),
+            event_id=original.event_id,
+            fields={"dose": {"amount": 25, "unit": "mg"}},
+            reason="typo",
+        )
         order_state = record.plan.orders[order]
         assert order_state["steps"][0]["dose"] == {"amount": 25.0, "unit": "mg"}
         assert order_state["steps"][0]["corrected"] is True
@@ -232,43 +317,75 @@ class TestCorrections:
     def test_only_the_author_may_correct(self, record: PatientRecord) -> None:
         prescribe(record)
         event_id = record.pending_events[-1].event_id
-        refused(record, lambda: record.correct_entry(ctx(PRESCRIBING_PHARM), event_id=event_id,
-                                                     fields={"route": "oral"}, reason="r"),
-                NotPermittedError, "Only the author")
+        refused(
+            record,
+            lambda: record.correct_entry(
+                ctx(PRESCRIBING_PHARM), event_id=event_id, fields={"route": "oral"}, reason="r"
+            ),
+            NotPermittedError,
+            "Only the author",
+        )
 
     def test_identity_fields_cannot_be_corrected(self, record: PatientRecord) -> None:
         prescribe(record)
         event_id = record.pending_events[-1].event_id
-        refused(record, lambda: record.correct_entry(ctx(), event_id=event_id,
-                                                     fields={"drug": "x"}, reason="r"),
-                InvalidInputError, "drug cannot be corrected", "fields")
+        refused(
+            record,
+            lambda: record.correct_entry(
+                ctx(), event_id=event_id, fields={"drug": "x"}, reason="r"
+            ),
+            InvalidInputError,
+            "drug cannot be corrected",
+            "fields",
+        )
 
     def test_corrected_assessment_is_rescored(self, record: PatientRecord) -> None:
         record.record_assessment(ctx(THER), instrument="PHQ-9", item_scores=[1] * 9)
         event_id = record.pending_events[-1].event_id
-        record.correct_entry(ctx(THER), event_id=event_id, fields={"item_scores": [2] * 9},
-                             reason="transcription error")
+        record.correct_entry(
+            ctx(THER),
+            event_id=event_id,
+            fields={"item_scores": [2] * 9},
+            reason="transcription error",
+        )
         assessment = record.plan.assessments[-1]
         assert (assessment["total"], assessment["severity"]) == (18, "moderately severe")
 
 
 class TestOtherInvariants:
     def test_follow_up_in_the_past_is_refused(self, record: PatientRecord) -> None:
-        refused(record, lambda: record.schedule_follow_up(
-            ctx(), due_at="2020-01-01T00:00:00Z", purpose="x"),
-            InvalidInputError, "must be due in the future", "due_at")
+        refused(
+            record,
+            lambda: record.schedule_follow_up(ctx(), due_at="2020-01-01T00:00:00Z", purpose="x"),
+            InvalidInputError,
+            "must be due in the future",
+            "due_at",
+        )
 
     def test_naive_time_is_refused(self, record: PatientRecord) -> None:
-        refused(record, lambda: record.schedule_follow_up(
-            ctx(), due_at="2030-01-01T00:00:00", purpose="x"),
-            InvalidInputError, "needs a zone", "due_at")
+        refused(
+            record,
+            lambda: record.schedule_follow_up(ctx(), due_at="2030-01-01T00:00:00", purpose="x"),
+            InvalidInputError,
+            "needs a zone",
+            "due_at",
+        )
 
     def test_bad_icd10_code_is_refused(self, record: PatientRecord) -> None:
-        refused(record, lambda: record.record_assessment(
-            ctx(), instrument="clinical", diagnoses=["depression"]),
-            InvalidInputError, "is not an ICD-10 code", "diagnoses")
+        refused(
+            record,
+            lambda: record.record_assessment(
+                ctx(), instrument="clinical", diagnoses=["depression"]
+            ),
+            InvalidInputError,
+            "is not an ICD-10 code",
+            "diagnoses",
+        )
 
     def test_therapist_may_not_resolve_alerts(self, record: PatientRecord) -> None:
-        refused(record, lambda: record.resolve_alert(ctx(THER), alert_id="a",
-                                                     resolution="acknowledged"),
-                NotPermittedError, "may not resolve safety alerts")
+        refused(
+            record,
+            lambda: record.resolve_alert(ctx(THER), alert_id="a", resolution="acknowledged"),
+            NotPermittedError,
+            "may not resolve safety alerts",
+        )

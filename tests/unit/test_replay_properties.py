@@ -44,10 +44,12 @@ class LogMachine(RuleBasedStateMachine):
         super().__init__()
         self.app = CareLogApplication({"PERSISTENCE_MODULE": "eventsourcing.popo"})
         self.now = START
-        self.record = PatientRecord.register(self.ctx(), patient_id=uuid4(), external_id="M",
-                                             name="N", birth_date="1970-01-01")
-        self.record.assign_care_team_member(self.ctx(), clinician_id=THER.id,
-                                            clinician_name="T", role="therapist")
+        self.record = PatientRecord.register(
+            self.ctx(), patient_id=uuid4(), external_id="M", name="N", birth_date="1970-01-01"
+        )
+        self.record.assign_care_team_member(
+            self.ctx(), clinician_id=THER.id, clinician_name="T", role="therapist"
+        )
         self.app.save(self.record)
 
     def ctx(self, actor: Actor = PSY) -> CommandContext:
@@ -67,48 +69,80 @@ class LogMachine(RuleBasedStateMachine):
 
     @rule(drug=st.sampled_from(DRUGS), amount=st.integers(1, 400), late=st.integers(0, 10))
     def prescribe(self, drug: str, amount: int, late: int) -> None:
-        self.attempt(lambda: self.record.prescribe(
-            self.ctx(), order_id=str(uuid4()), drug={"name": drug}, dose={"amount": amount,
-                                                                          "unit": "mg"},
-            frequency="once daily", route="oral", indication="x",
-            effective_at=self.now - timedelta(days=late)))
+        self.attempt(
+            lambda: self.record.prescribe(
+                self.ctx(),
+                order_id=str(uuid4()),
+                drug={"name": drug},
+                dose={"amount": amount, "unit": "mg"},
+                frequency="once daily",
+                route="oral",
+                indication="x",
+                effective_at=self.now - timedelta(days=late),
+            )
+        )
 
     @precondition(lambda self: self.record.plan.orders)
     @rule(data=st.data(), amount=st.integers(1, 400), late=st.integers(0, 3))
     def change_dose(self, data: st.DataObject, amount: int, late: int) -> None:
         order = data.draw(st.sampled_from(sorted(self.record.plan.orders)))
-        self.attempt(lambda: self.record.change_dose(
-            self.ctx(), order_id=order, dose={"amount": amount, "unit": "mg"}, reason="r",
-            effective_at=self.now - timedelta(days=late)))
+        self.attempt(
+            lambda: self.record.change_dose(
+                self.ctx(),
+                order_id=order,
+                dose={"amount": amount, "unit": "mg"},
+                reason="r",
+                effective_at=self.now - timedelta(days=late),
+            )
+        )
 
     @precondition(lambda self: self.record.plan.orders)
     @rule(data=st.data(), taper=st.booleans())
     def discontinue(self, data: st.DataObject, taper: bool) -> None:
         order = data.draw(st.sampled_from(sorted(self.record.plan.orders)))
-        self.attempt(lambda: self.record.discontinue(
-            self.ctx(), order_id=order, reason="r", taper="halve weekly" if taper else None))
+        self.attempt(
+            lambda: self.record.discontinue(
+                self.ctx(), order_id=order, reason="r", taper="halve weekly" if taper else None
+            )
+        )
 
     @rule(items=st.lists(st.integers(0, 3), min_size=9, max_size=9), late=st.integers(0, 5))
     def phq9(self, items: list[int], late: int) -> None:
-        self.attempt(lambda: self.record.record_assessment(
-            self.ctx(THER), instrument="PHQ-9", item_scores=items,
-            effective_at=self.now - timedelta(days=late)))
+        self.attempt(
+            lambda: self.record.record_assessment(
+                self.ctx(THER),
+                instrument="PHQ-9",
+                item_scores=items,
+                effective_at=self.now - timedelta(days=late),
+            )
+        )
 
     @rule(severity=st.sampled_from(("mild", "moderate", "severe", "bogus")))
     def side_effect(self, severity: str) -> None:
-        self.attempt(lambda: self.record.report_side_effect(
-            self.ctx(THER), effect="nausea", severity=severity))
+        self.attempt(
+            lambda: self.record.report_side_effect(
+                self.ctx(THER), effect="nausea", severity=severity
+            )
+        )
 
     @precondition(lambda self: len(self.record.plan.sources) > 2)
     @rule(data=st.data(), amount=st.integers(1, 50))
     def correct_a_dose(self, data: st.DataObject, amount: int) -> None:
-        candidates = sorted(e for e, s in self.record.plan.sources.items()
-                            if s["type"] in {"MedicationPrescribed", "DoseChanged"})
+        candidates = sorted(
+            e
+            for e, s in self.record.plan.sources.items()
+            if s["type"] in {"MedicationPrescribed", "DoseChanged"}
+        )
         if candidates:
             event_id = data.draw(st.sampled_from(candidates))
-            self.attempt(lambda: self.record.correct_entry(
-                self.ctx(), event_id=event_id, fields={"dose": {"amount": amount, "unit": "mg"}},
-                reason="typo"))
+            self.attempt(
+                lambda: self.record.correct_entry(
+                    self.ctx(),
+                    event_id=event_id,
+                    fields={"dose": {"amount": amount, "unit": "mg"}},
+                    reason="typo",
+                )
+            )
 
     def stored(self) -> list[Any]:
         return list(self.app.events.get(self.record.id))
@@ -129,8 +163,12 @@ class LogMachine(RuleBasedStateMachine):
 
 
 TestLogMachine = LogMachine.TestCase
-TestLogMachine.settings = settings(max_examples=40, stateful_step_count=25, deadline=None,
-                                   suppress_health_check=[HealthCheck.too_slow])
+TestLogMachine.settings = settings(
+    max_examples=40,
+    stateful_step_count=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 
 
 def clinical_picture(state: PlanState) -> Any:
@@ -145,44 +183,71 @@ def clinical_picture(state: PlanState) -> Any:
 
 @settings(max_examples=60, deadline=None)
 @given(
-    doses=st.lists(st.tuples(st.integers(1, 30), st.integers(1, 500)), min_size=1, max_size=6,
-                   unique_by=(lambda d: d[0], lambda d: d[1])),
-    scores=st.lists(st.tuples(st.integers(1, 30), st.integers(0, 27)), max_size=5,
-                    unique_by=lambda s: s[0]),
+    doses=st.lists(
+        st.tuples(st.integers(1, 30), st.integers(1, 500)),
+        min_size=1,
+        max_size=6,
+        unique_by=(lambda d: d[0], lambda d: d[1]),
+    ),
+    scores=st.lists(
+        st.tuples(st.integers(1, 30), st.integers(0, 27)), max_size=5, unique_by=lambda s: s[0]
+    ),
     order=st.randoms(use_true_random=False),
     when=st.integers(0, 40),
 )
 def test_in_effect_at_is_independent_of_the_order_late_entries_were_recorded(
-        doses: list[tuple[int, int]], scores: list[tuple[int, int]], order: Any,
-        when: int) -> None:
+    doses: list[tuple[int, int]], scores: list[tuple[int, int]], order: Any, when: int
+) -> None:
     doses = sorted(doses)  # distinct days and amounts: every entry is valid in any order
-    entries = [("dose", day, amount) for day, amount in doses[1:]] + \
-              [("phq", day, total) for day, total in scores]
+    entries = [("dose", day, amount) for day, amount in doses[1:]] + [
+        ("phq", day, total) for day, total in scores
+    ]
     shuffled = list(entries)
     order.shuffle(shuffled)
     moment = START + timedelta(days=when)
     pictures = []
     for sequence in (entries, shuffled):
-        record = PatientRecord.register(CommandContext(PSY, now=START), patient_id=uuid4(),
-                                        external_id="M", name="N", birth_date="1970-01-01")
-        record.assign_care_team_member(CommandContext(PSY, now=START), clinician_id=THER.id,
-                                       clinician_name="T", role="therapist")
+        record = PatientRecord.register(
+            CommandContext(PSY, now=START),
+            patient_id=uuid4(),
+            external_id="M",
+            name="N",
+            birth_date="1970-01-01",
+        )
+        record.assign_care_team_member(
+            CommandContext(PSY, now=START),
+            clinician_id=THER.id,
+            clinician_name="T",
+            role="therapist",
+        )
         now = START + timedelta(days=60)
-        record.prescribe(CommandContext(PSY, now=now), order_id="o1",
-                         drug={"name": "sertraline"}, dose={"amount": doses[0][1], "unit": "mg"},
-                         frequency="once daily", route="oral", indication="x",
-                         effective_at=START + timedelta(days=doses[0][0]))
+        record.prescribe(
+            CommandContext(PSY, now=now),
+            order_id="o1",
+            drug={"name": "sertraline"},
+            dose={"amount": doses[0][1], "unit": "mg"},
+            frequency="once daily",
+            route="oral",
+            indication="x",
+            effective_at=START + timedelta(days=doses[0][0]),
+        )
         for kind, day, value in sequence:
             now += timedelta(minutes=1)
             ctx = CommandContext(PSY if kind == "dose" else THER, now=now)
             effective = START + timedelta(days=day)
             if kind == "dose":
-                record.change_dose(ctx, order_id="o1", dose={"amount": value, "unit": "mg"},
-                                   reason="r", effective_at=effective)
+                record.change_dose(
+                    ctx,
+                    order_id="o1",
+                    dose={"amount": value, "unit": "mg"},
+                    reason="r",
+                    effective_at=effective,
+                )
             else:
                 items = [min(3, max(0, value - 3 * i)) for i in range(9)]
-                record.record_assessment(ctx, instrument="PHQ-9", item_scores=items,
-                                         effective_at=effective)
+                record.record_assessment(
+                    ctx, instrument="PHQ-9", item_scores=items, effective_at=effective
+                )
         events = record.collect_events()
         pictures.append(clinical_picture(fold(in_effect_order(events, moment))))
     assert pictures[0] == pictures[1]

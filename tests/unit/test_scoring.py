@@ -18,9 +18,18 @@ def items(count: int, total: int) -> list[int]:
 class TestPhq9Bands:
     @pytest.mark.parametrize(
         ("total", "band"),
-        [(0, "minimal"), (4, "minimal"), (5, "mild"), (9, "mild"), (10, "moderate"),
-         (14, "moderate"), (15, "moderately severe"), (19, "moderately severe"),
-         (20, "severe"), (27, "severe")],
+        [
+            (0, "minimal"),
+            (4, "minimal"),
+            (5, "mild"),
+            (9, "mild"),
+            (10, "moderate"),
+            (14, "moderate"),
+            (15, "moderately severe"),
+            (19, "moderately severe"),
+            (20, "severe"),
+            (27, "severe"),
+        ],
     )
     def test_total_falls_in_kroenke_band(self, total: int, band: str) -> None:
         result = score("PHQ-9", items(9, total))
@@ -40,8 +49,16 @@ class TestPhq9Bands:
 class TestGad7Bands:
     @pytest.mark.parametrize(
         ("total", "band"),
-        [(0, "minimal"), (4, "minimal"), (5, "mild"), (9, "mild"), (10, "moderate"),
-         (14, "moderate"), (15, "severe"), (21, "severe")],
+        [
+            (0, "minimal"),
+            (4, "minimal"),
+            (5, "mild"),
+            (9, "mild"),
+            (10, "moderate"),
+            (14, "moderate"),
+            (15, "severe"),
+            (21, "severe"),
+        ],
     )
     def test_total_falls_in_spitzer_band(self, total: int, band: str) -> None:
         result = score("GAD-7", items(7, total))

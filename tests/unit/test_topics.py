@@ -44,8 +44,10 @@ class TestStableTopics:
 
     def test_no_event_class_lacks_a_listed_topic(self) -> None:
         events = {
-            name for name, value in vars(PatientRecord).items()
-            if isinstance(value, type) and hasattr(value, "TOPIC")
+            name
+            for name, value in vars(PatientRecord).items()
+            if isinstance(value, type)
+            and hasattr(value, "TOPIC")
             and name not in {"Created", "Event"}
         }
         assert events == set(EXPECTED) - {"PatientRecord"}

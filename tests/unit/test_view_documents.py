@@ -27,9 +27,26 @@ from projections.plan_states import Folded, fold, iso
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 PSY = Actor("psy-1", Role.PSYCHIATRIST, "Dr P")
 THER = Actor("ther-1", Role.THERAPIST, "T")
-FREE_TEXT = {"text", "reason", "summary", "message", "note", "outcome", "purpose",
-             "description", "instructions", "indication", "effect", "action_taken",
-             "materials", "topic", "value", "target", "action", "source"}
+FREE_TEXT = {
+    "text",
+    "reason",
+    "summary",
+    "message",
+    "note",
+    "outcome",
+    "purpose",
+    "description",
+    "instructions",
+    "indication",
+    "effect",
+    "action_taken",
+    "materials",
+    "topic",
+    "value",
+    "target",
+    "action",
+    "source",
+}
 
 
 def a_history() -> list[Any]:
@@ -39,32 +56,49 @@ def a_history() -> list[Any]:
     def ctx(actor: Actor = PSY) -> CommandContext:
         return CommandContext(actor=actor, now=next(clock))
 
-    rec = PatientRecord.register(ctx(), patient_id=uuid4(), external_id="MRN-1",
-                                 name="Test One", birth_date="1980-01-02")
-    rec.assign_care_team_member(ctx(), clinician_id=THER.id, clinician_name="T",
-                                role="therapist")
+    rec = PatientRecord.register(
+        ctx(), patient_id=uuid4(), external_id="MRN-1", name="Test One", birth_date="1980-01-02"
+    )
+    rec.assign_care_team_member(ctx(), clinician_id=THER.id, clinician_name="T", role="therapist")
     order = str(uuid4())
-    rec.prescribe(ctx(), order_id=order, drug={"name": "sertraline"},
-                  dose={"amount": 50, "unit": "mg"}, frequency="once daily", route="oral",
-                  indication="depression")
+    rec.prescribe(
+        ctx(),
+        order_id=order,
+        drug={"name": "sertraline"},
+        dose={"amount": 50, "unit": "mg"},
+        frequency="once daily",
+        route="oral",
+        indication="depression",
+    )
     for scores in ([2] * 9, [1] * 8 + [0], [3] * 8 + [1]):
         rec.record_assessment(ctx(THER), instrument="PHQ-9", item_scores=scores)
     rec.change_dose(ctx(), order_id=order, dose={"amount": 100, "unit": "mg"}, reason="r")
     late = ctx(THER)
-    rec.record_assessment(late, instrument="PHQ-9", item_scores=[0] * 9,
-                          effective_at=late.now - timedelta(days=3))
+    rec.record_assessment(
+        late, instrument="PHQ-9", item_scores=[0] * 9, effective_at=late.now - timedelta(days=3)
+    )
     rec.report_side_effect(ctx(THER), effect="rash", severity="severe", order_id=order)
     rec.schedule_follow_up(ctx(), due_at=(T0 + timedelta(days=30)).isoformat(), purpose="p")
-    finding = SimpleNamespace(key="k", rule_id="R1", kind="interaction", severity="major",
-                              message="m", action="a", source="s", order_ids=(order,),
-                              due_at=None, test=None)
+    finding = SimpleNamespace(
+        key="k",
+        rule_id="R1",
+        kind="interaction",
+        severity="major",
+        message="m",
+        action="a",
+        source="s",
+        order_ids=(order,),
+        due_at=None,
+        test=None,
+    )
     alert = rec.raise_alert(ctx(), finding=finding, rule_pack_version="1")
     rec.add_note(ctx(THER), kind="psychotherapy", modality="CBT", text="private words")
     rec.set_goal(ctx(THER), description="walk daily", target="5 days a week")
     rec.record_consent(ctx(), scope="treatment", decision="granted")
     assessment = rec.plan.assessments[-1]["event_id"]
-    rec.correct_entry(ctx(THER), event_id=assessment, fields={"item_scores": [1] * 9},
-                      reason="typo")
+    rec.correct_entry(
+        ctx(THER), event_id=assessment, fields={"item_scores": [1] * 9}, reason="typo"
+    )
     rec.resolve_alert(ctx(), alert_id=alert, resolution="acknowledged", reason="ok")
     rec.remove_care_team_member(ctx(), clinician_id=THER.id, reason="handover")
     rec.discontinue(ctx(), order_id=order, reason="done", taper="over a week")
@@ -82,7 +116,8 @@ class TestSections:
     @settings(max_examples=60, deadline=None)
     @given(cuts=st.lists(st.integers(1, len(HISTORY) - 1), max_size=8, unique=True))
     def test_rendering_only_the_changed_parts_equals_rendering_everything(
-            self, cuts: list[int]) -> None:
+        self, cuts: list[int]
+    ) -> None:
         bounds = [0, *sorted(cuts), len(HISTORY)]
         for sections in (DOCUMENT, SUMMARY):
             states: dict[str, Folded] = {}
@@ -108,10 +143,12 @@ class TestSections:
 
 class TestStoredTimes:
     def test_times_are_fixed_width_utc_so_text_order_is_time_order(self) -> None:
-        times = [datetime(2026, 1, 1, 0, 0, tzinfo=UTC),
-                 datetime(2026, 1, 1, 0, 0, 0, 1, tzinfo=UTC),
-                 datetime(2026, 1, 1, 2, 30, tzinfo=timezone(timedelta(hours=2))),
-                 datetime(2026, 1, 1, 1, 0, tzinfo=UTC)]
+        times = [
+            datetime(2026, 1, 1, 0, 0, tzinfo=UTC),
+            datetime(2026, 1, 1, 0, 0, 0, 1, tzinfo=UTC),
+            datetime(2026, 1, 1, 2, 30, tzinfo=timezone(timedelta(hours=2))),
+            datetime(2026, 1, 1, 1, 0, tzinfo=UTC),
+        ]
         texts = [iso(t) for t in times]
         assert len({len(t) for t in texts if t}) == 1
         assert sorted(texts) == [iso(t) for t in sorted(times)]  # type: ignore[type-var]

@@ -27,8 +27,9 @@ from web.pages.session import SESSION_LIFETIME, CsrfError, check_csrf, session_a
 COOKIE_READABLE_API = frozenset({"/api/v1/feed/stream"})
 """API paths a signed-in page may GET with its session cookie instead of a bearer token."""
 
-PUBLIC_ENDPOINTS = frozenset({"pages.static", "pages.favicon", "pages.sign_in",
-                              "pages.sign_in_form", "pages.home"})
+PUBLIC_ENDPOINTS = frozenset(
+    {"pages.static", "pages.favicon", "pages.sign_in", "pages.sign_in_form", "pages.home"}
+)
 """Page endpoints that do not need a signed-in session (home redirects by state)."""
 
 
@@ -62,8 +63,11 @@ def load_session() -> Any:
     """Set ``g.actor`` from the pages' session where the session may stand in for a token."""
     if request.blueprint == "pages":
         return _page_request()
-    if (request.method in ("GET", "HEAD") and request.path in COOKIE_READABLE_API
-            and "Authorization" not in request.headers):
+    if (
+        request.method in ("GET", "HEAD")
+        and request.path in COOKIE_READABLE_API
+        and "Authorization" not in request.headers
+    ):
         who = session_actor()
         if who is not None:
             g.actor = who

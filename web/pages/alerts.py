@@ -27,8 +27,7 @@ RESOLUTIONS = {"acknowledged": "acknowledged", "overridden": "overridden"}
 
 def _rank(alert: dict[str, Any]) -> tuple[int, str]:
     severity = alert["severity"]
-    position = SEVERITY_ORDER.index(severity) if severity in SEVERITY_ORDER else len(
-        SEVERITY_ORDER)
+    position = SEVERITY_ORDER.index(severity) if severity in SEVERITY_ORDER else len(SEVERITY_ORDER)
     return position, str(alert["raised_at"])
 
 
@@ -45,9 +44,14 @@ def alerts() -> Any:
     for patient in instance.views.current_plan.patients_for(who.id):
         access = policy().read_patient(who, patient["patient_id"], "plan", info)
         for alert in open_alerts(access.record.plan):
-            found.append({**alert, "patient_id": patient["patient_id"],
-                          "patient_name": access.record.plan.patient.get("name", ""),
-                          "external_id": access.record.plan.patient.get("external_id", "")})
+            found.append(
+                {
+                    **alert,
+                    "patient_id": patient["patient_id"],
+                    "patient_name": access.record.plan.patient.get("name", ""),
+                    "external_id": access.record.plan.patient.get("external_id", ""),
+                }
+            )
     found.sort(key=_rank)
     # Showing the forms is a courtesy; the policy decides again when one is sent.
     may_resolve = who.role in WRITE_ROLES["alert_resolution"]
@@ -65,8 +69,14 @@ def resolve_alert(pid: UUID, alert_id: str) -> Any:
         flash("Choose to acknowledge or override the alert.", "error")
         return redirect("/alerts", code=303)
     try:
-        carelog().commands.execute(command_context(), patient_id, "resolve_alert",
-                                   alert_id=alert_id, resolution=resolution, reason=reason)
+        carelog().commands.execute(
+            command_context(),
+            patient_id,
+            "resolve_alert",
+            alert_id=alert_id,
+            resolution=resolution,
+            reason=reason,
+        )
     except NotPermittedError as exc:
         policy().record_denied_write(who, patient_id, "alert_resolution", info, exc.message)
         raise

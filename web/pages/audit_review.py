@@ -24,8 +24,9 @@ VIEWS_WAIT_SECONDS = 2.0
 
 def known_actions() -> list[str]:
     """Suggestions for the action filter: event types, then reads and denied attempts."""
-    events = sorted({f.event for f in CONTRACT} | {"NoteAdded", "PatientRegistered",
-                                                   "EmergencyAccessGranted"})
+    events = sorted(
+        {f.event for f in CONTRACT} | {"NoteAdded", "PatientRegistered", "EmergencyAccessGranted"}
+    )
     kinds = sorted(AUDITOR_READS | CLINICIAN_READS)
     return [*events, *(f"read:{k}" for k in kinds), *(f"denied:{k}" for k in kinds)]
 
@@ -35,25 +36,46 @@ def audit_review() -> Any:
     who, info = actor(), request_info()
     policy().require_read_kind(who, "audit_all", info)
     args = request.args
-    filters = {name: (args.get(name) or "").strip() or None
-               for name in ("patient_id", "actor", "action", "since", "until")}
+    filters = {
+        name: (args.get(name) or "").strip() or None
+        for name in ("patient_id", "actor", "action", "since", "until")
+    }
     cursor = args.get("cursor") or None
     if cursor is not None and not cursor.isdigit():
         raise InvalidInputError("Unknown page: start again from the first page.", "cursor")
     instance = carelog()
     caught_up = _catch_up(instance)
     entries, next_cursor = instance.views.audit_trail.entries(
-        patient_id=filters["patient_id"], actor_id=filters["actor"], action=filters["action"],
-        since=parse_moment(filters["since"]), until=parse_moment(filters["until"]),
-        after=int(cursor) if cursor else None, limit=PAGE_SIZE, order="flagged_first")
-    instance.access_log.record(actor_id=who.id, actor_role=str(who.role),
-                               patient_id=filters["patient_id"], what="audit",
-                               request_id=info.request_id, source=info.source)
+        patient_id=filters["patient_id"],
+        actor_id=filters["actor"],
+        action=filters["action"],
+        since=parse_moment(filters["since"]),
+        until=parse_moment(filters["until"]),
+        after=int(cursor) if cursor else None,
+        limit=PAGE_SIZE,
+        order="flagged_first",
+    )
+    instance.access_log.record(
+        actor_id=who.id,
+        actor_role=str(who.role),
+        patient_id=filters["patient_id"],
+        what="audit",
+        request_id=info.request_id,
+        source=info.source,
+    )
     staff = {m.id: m for m in instance.staff.list()}
     query = {k: v for k, v in filters.items() if v}
-    return render_template("pages/audit_review.html", who=who, entries=entries,
-                           next_cursor=next_cursor, filters=filters, query=query,
-                           staff=staff, actions=known_actions(), caught_up=caught_up)
+    return render_template(
+        "pages/audit_review.html",
+        who=who,
+        entries=entries,
+        next_cursor=next_cursor,
+        filters=filters,
+        query=query,
+        staff=staff,
+        actions=known_actions(),
+        caught_up=caught_up,
+    )
 
 
 def _catch_up(instance: CareLog) -> bool:
@@ -62,6 +84,6 @@ def _catch_up(instance: CareLog) -> bool:
     views = instance.views
     events = int(instance.app.recorder.max_notification_id() or 0)
     reads = int(instance.access_log.head())
-    return (views.wait_for(events, timeout=VIEWS_WAIT_SECONDS, names=[AUDIT_VIEW])
-            and views.wait_for(reads, timeout=VIEWS_WAIT_SECONDS, names=[AUDIT_VIEW],
-                               stream="access"))
+    return views.wait_for(
+        events, timeout=VIEWS_WAIT_SECONDS, names=[AUDIT_VIEW]
+    ) and views.wait_for(reads, timeout=VIEWS_WAIT_SECONDS, names=[AUDIT_VIEW], stream="access")

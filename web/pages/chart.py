@@ -89,26 +89,53 @@ def chart_data(state: PlanState) -> ChartData:
             value, unread = daily_dose(step)
             per_dose = per_dose or unread
             verb = "started" if step["kind"] == "start" else "changed to"
-            text = (f"{order['drug']['name']} {verb} {step['dose']['amount']:g} "
-                    f"{step['dose'].get('unit', '')} {step['frequency']}"
-                    + ("" if unread else f" = {value:g} {unit}/day"))
+            text = (
+                f"{order['drug']['name']} {verb} {step['dose']['amount']:g} "
+                f"{step['dose'].get('unit', '')} {step['frequency']}"
+                + ("" if unread else f" = {value:g} {unit}/day")
+            )
             points.append(Point(step["effective_at"], value, text, bool(step.get("corrected"))))
-        data.doses.append(DoseSeries(order["order_id"], order["drug"]["name"], unit, points,
-                                     order.get("stopped_at"), per_dose))
+        data.doses.append(
+            DoseSeries(
+                order["order_id"],
+                order["drug"]["name"],
+                unit,
+                points,
+                order.get("stopped_at"),
+                per_dose,
+            )
+        )
     for instrument in SCORED:
-        points = [Point(a["effective_at"], float(a["total"]),
-                        f"{instrument} {a['total']} ({a['severity'] or 'no band'})",
-                        bool(a.get("corrected")))
-                  for a in state.assessments
-                  if a["instrument"] == instrument and a["total"] is not None]
+        points = [
+            Point(
+                a["effective_at"],
+                float(a["total"]),
+                f"{instrument} {a['total']} ({a['severity'] or 'no band'})",
+                bool(a.get("corrected")),
+            )
+            for a in state.assessments
+            if a["instrument"] == instrument and a["total"] is not None
+        ]
         if points:
             data.scores[instrument] = points
     for alert in state.alerts.values():
-        data.markers.append(Marker(alert["effective_at"], "alert", alert["severity"],
-                                   f"{alert['severity']} alert: {alert['message']}",
-                                   alert["status"] == "open"))
+        data.markers.append(
+            Marker(
+                alert["effective_at"],
+                "alert",
+                alert["severity"],
+                f"{alert['severity']} alert: {alert['message']}",
+                alert["status"] == "open",
+            )
+        )
     for effect in state.side_effects:
-        data.markers.append(Marker(effect["effective_at"], "side_effect", effect["severity"],
-                                   f"Side effect: {effect['effect']} ({effect['severity']})"))
+        data.markers.append(
+            Marker(
+                effect["effective_at"],
+                "side_effect",
+                effect["severity"],
+                f"Side effect: {effect['effect']} ({effect['severity']})",
+            )
+        )
     data.markers.sort(key=lambda m: m.at)
     return data

@@ -25,9 +25,24 @@ GAP = 22
 AXIS_HEIGHT = 34
 SCORE_MAX = 27
 SCORE_GRID = (5, 10, 15, 20)
-TICK_STEPS = tuple(timedelta(seconds=s) for s in (
-    1, 5, 15, 60, 300, 900, 3600, 6 * 3600, 86400, 7 * 86400, 30 * 86400, 91 * 86400,
-    365 * 86400))
+TICK_STEPS = tuple(
+    timedelta(seconds=s)
+    for s in (
+        1,
+        5,
+        15,
+        60,
+        300,
+        900,
+        3600,
+        6 * 3600,
+        86400,
+        7 * 86400,
+        30 * 86400,
+        91 * 86400,
+        365 * 86400,
+    )
+)
 MAX_TICKS = 10
 
 
@@ -83,8 +98,9 @@ class TimeScale:
         return round(LEFT + fraction * (WIDTH - LEFT - RIGHT), 2)
 
     def ticks(self) -> list[Tick]:
-        step = next((s for s in TICK_STEPS if self.seconds / s.total_seconds() <= MAX_TICKS),
-                    TICK_STEPS[-1])
+        step = next(
+            (s for s in TICK_STEPS if self.seconds / s.total_seconds() <= MAX_TICKS), TICK_STEPS[-1]
+        )
         if step < timedelta(minutes=1):
             pattern = "%H:%M:%S"
         elif step < timedelta(days=1):
@@ -113,8 +129,9 @@ def _y(value: float, top: float, height: float, maximum: float) -> float:
     return round(top + height - (value / maximum) * height, 2)
 
 
-def _step_path(points: list[Point], scale: TimeScale, top: float, height: float,
-               maximum: float, end: datetime) -> str:
+def _step_path(
+    points: list[Point], scale: TimeScale, top: float, height: float, maximum: float, end: datetime
+) -> str:
     """A dose holds until the next change: horizontal, then a vertical step."""
     parts = []
     for i, p in enumerate(points):
@@ -124,8 +141,9 @@ def _step_path(points: list[Point], scale: TimeScale, top: float, height: float,
     return " ".join(parts)
 
 
-def _line_path(points: list[Point], scale: TimeScale, top: float, height: float,
-               maximum: float) -> str:
+def _line_path(
+    points: list[Point], scale: TimeScale, top: float, height: float, maximum: float
+) -> str:
     coords = [f"{scale.x(p.at)} {_y(p.value, top, height, maximum)}" for p in points]
     return "M " + " L ".join(coords)
 
@@ -139,35 +157,67 @@ def layout(data: ChartData, end: datetime) -> Layout:
     for series in data.doses:
         maximum = nice_max(max(p.value for p in series.points) * 1.1)
         unit = f"{series.unit} per dose" if series.per_dose else f"{series.unit}/day"
-        panel = Panel(series.drug, unit, top, DOSE_HEIGHT,
-                      ticks=[Tick(_y(v, top, DOSE_HEIGHT, maximum), f"{v:g}")
-                             for v in (0, maximum / 2, maximum)])
+        panel = Panel(
+            series.drug,
+            unit,
+            top,
+            DOSE_HEIGHT,
+            ticks=[
+                Tick(_y(v, top, DOSE_HEIGHT, maximum), f"{v:g}") for v in (0, maximum / 2, maximum)
+            ],
+        )
         stop = series.stopped_at or scale.end
-        panel.lines.append((_step_path(series.points, scale, top, DOSE_HEIGHT, maximum, stop),
-                            "dose-line"))
+        panel.lines.append(
+            (_step_path(series.points, scale, top, DOSE_HEIGHT, maximum, stop), "dose-line")
+        )
         for p in series.points:
-            panel.dots.append(Dot(scale.x(p.at), _y(p.value, top, DOSE_HEIGHT, maximum),
-                                  p.label, "dose-point" + (" corrected" if p.corrected else "")))
+            panel.dots.append(
+                Dot(
+                    scale.x(p.at),
+                    _y(p.value, top, DOSE_HEIGHT, maximum),
+                    p.label,
+                    "dose-point" + (" corrected" if p.corrected else ""),
+                )
+            )
         if series.stopped_at is not None:
             last = series.points[-1].value
-            panel.dots.append(Dot(scale.x(series.stopped_at),
-                                  _y(last, top, DOSE_HEIGHT, maximum),
-                                  f"{series.drug} stopped", "dose-stop", "cross"))
+            panel.dots.append(
+                Dot(
+                    scale.x(series.stopped_at),
+                    _y(last, top, DOSE_HEIGHT, maximum),
+                    f"{series.drug} stopped",
+                    "dose-stop",
+                    "cross",
+                )
+            )
         panels.append(panel)
         top += DOSE_HEIGHT + GAP
     if data.scores:
-        panel = Panel("PHQ-9 / GAD-7", "total score", top, SCORE_HEIGHT,
-                      ticks=[Tick(_y(v, top, SCORE_HEIGHT, SCORE_MAX), str(v))
-                             for v in (0, *SCORE_GRID, SCORE_MAX)])
+        panel = Panel(
+            "PHQ-9 / GAD-7",
+            "total score",
+            top,
+            SCORE_HEIGHT,
+            ticks=[
+                Tick(_y(v, top, SCORE_HEIGHT, SCORE_MAX), str(v))
+                for v in (0, *SCORE_GRID, SCORE_MAX)
+            ],
+        )
         for instrument, points in data.scores.items():
             css = "phq9" if instrument == "PHQ-9" else "gad7"
-            panel.lines.append((_line_path(points, scale, top, SCORE_HEIGHT, SCORE_MAX),
-                                f"score-line {css}"))
+            panel.lines.append(
+                (_line_path(points, scale, top, SCORE_HEIGHT, SCORE_MAX), f"score-line {css}")
+            )
             for p in points:
-                panel.dots.append(Dot(scale.x(p.at), _y(p.value, top, SCORE_HEIGHT, SCORE_MAX),
-                                      p.label, f"score-point {css}"
-                                      + (" corrected" if p.corrected else ""),
-                                      "circle" if css == "phq9" else "square"))
+                panel.dots.append(
+                    Dot(
+                        scale.x(p.at),
+                        _y(p.value, top, SCORE_HEIGHT, SCORE_MAX),
+                        p.label,
+                        f"score-point {css}" + (" corrected" if p.corrected else ""),
+                        "circle" if css == "phq9" else "square",
+                    )
+                )
         panels.append(panel)
         top += SCORE_HEIGHT + GAP
     if data.markers:
@@ -178,10 +228,26 @@ def layout(data: ChartData, end: datetime) -> Layout:
                 css = f"alert-marker sev-{m.severity}" + (" open" if m.open else "")
                 panel.dots.append(Dot(scale.x(m.at), middle - 6, m.label, css, "triangle"))
             else:
-                panel.dots.append(Dot(scale.x(m.at), middle + 6, m.label,
-                                      f"side-effect-marker sev-{m.severity}", "diamond"))
+                panel.dots.append(
+                    Dot(
+                        scale.x(m.at),
+                        middle + 6,
+                        m.label,
+                        f"side-effect-marker sev-{m.severity}",
+                        "diamond",
+                    )
+                )
         panels.append(panel)
         top += MARKER_HEIGHT + GAP
     axis_y = top - GAP + 6
-    return Layout(WIDTH, axis_y + AXIS_HEIGHT, LEFT, WIDTH - RIGHT, panels, scale.ticks(),
-                  axis_y, scale.start, scale.end)
+    return Layout(
+        WIDTH,
+        axis_y + AXIS_HEIGHT,
+        LEFT,
+        WIDTH - RIGHT,
+        panels,
+        scale.ticks(),
+        axis_y,
+        scale.start,
+        scale.end,
+    )

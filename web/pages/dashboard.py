@@ -31,9 +31,14 @@ def board_for(who: Actor, info: RequestInfo) -> dict[str, Any]:
     instance = carelog()
     board: dict[str, Any] = instance.views.team_dashboard.for_clinician(who.id)
     for row in board["patients"]:
-        instance.access_log.record(actor_id=who.id, actor_role=str(who.role),
-                                   patient_id=row["patient_id"], what="dashboard",
-                                   request_id=info.request_id, source=info.source)
+        instance.access_log.record(
+            actor_id=who.id,
+            actor_role=str(who.role),
+            patient_id=row["patient_id"],
+            what="dashboard",
+            request_id=info.request_id,
+            source=info.source,
+        )
     return board
 
 
@@ -46,8 +51,14 @@ def dashboard() -> Any:
     # The feed starts at ``head``: the board must include everything up to it.
     caught_up = head == 0 or instance.views.wait_for(head, timeout=VIEWS_WAIT_SECONDS)
     board = board_for(who, info)
-    return render_template("pages/dashboard.html", who=who, board=board, after=head,
-                           caught_up=caught_up, types=stream_types(str(who.role)))
+    return render_template(
+        "pages/dashboard.html",
+        who=who,
+        board=board,
+        after=head,
+        caught_up=caught_up,
+        types=stream_types(str(who.role)),
+    )
 
 
 @bp.get("/dashboard/rows")

@@ -10,14 +10,23 @@ from web.context import ViewsNotReadyError
 from web.errors import STATUS_OF
 from web.pages.blueprint import bp
 
-TITLES = {400: "The request could not be read", 403: "Not allowed", 404: "Not found",
-          412: "The record has changed", 422: "Not accepted", 503: "Not ready yet"}
+TITLES = {
+    400: "The request could not be read",
+    403: "Not allowed",
+    404: "Not found",
+    412: "The record has changed",
+    422: "Not accepted",
+    503: "Not ready yet",
+}
 
 
 def error_page(status: int, title: str, message: str) -> Response:
-    response = make_response(render_template(
-        "pages/error.html", status=status, title=title, message=message,
-        who=g.get("actor")), status)
+    response = make_response(
+        render_template(
+            "pages/error.html", status=status, title=title, message=message, who=g.get("actor")
+        ),
+        status,
+    )
     if status == 503:
         response.headers["Retry-After"] = "1"
     return response
@@ -29,6 +38,9 @@ def _domain_error(exc: CareLogError) -> Response:
         status = 503
     else:
         status = next(s for cls, s, _ in STATUS_OF if isinstance(exc, cls))
-    title = ("You may not see or do this" if isinstance(exc, NotPermittedError)
-             else TITLES.get(status, "Not accepted"))
+    title = (
+        "You may not see or do this"
+        if isinstance(exc, NotPermittedError)
+        else TITLES.get(status, "Not accepted")
+    )
     return error_page(status, title, exc.message)

@@ -43,8 +43,9 @@ class CsrfError(Exception):
 
 def _fernet() -> Fernet:
     secret = str(current_app.config["SECRET_KEY"]).encode()
-    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
-               info=b"carelog pages session token").derive(secret)
+    key = HKDF(
+        algorithm=hashes.SHA256(), length=32, salt=None, info=b"carelog pages session token"
+    ).derive(secret)
     return Fernet(base64.urlsafe_b64encode(key))
 
 
@@ -71,8 +72,9 @@ def session_actor() -> Actor | None:
     if not isinstance(sealed, str):
         return None
     try:
-        token = _fernet().decrypt(sealed.encode(),
-                                  ttl=int(SESSION_LIFETIME.total_seconds())).decode()
+        token = (
+            _fernet().decrypt(sealed.encode(), ttl=int(SESSION_LIFETIME.total_seconds())).decode()
+        )
     except InvalidToken:
         session.clear()
         return None
@@ -96,8 +98,11 @@ def check_csrf(form: Any) -> None:
     """Refuse a form post without this session's token or from another origin."""
     expected = session.get(_CSRF_KEY)
     given = form.get(CSRF_FIELD, "")
-    if not isinstance(expected, str) or not isinstance(given, str) \
-            or not hmac.compare_digest(expected.encode(), given.encode()):
+    if (
+        not isinstance(expected, str)
+        or not isinstance(given, str)
+        or not hmac.compare_digest(expected.encode(), given.encode())
+    ):
         raise CsrfError("The form has expired or did not come from CareLog.")
     origin = request.headers.get("Origin")
     # Host only: behind a TLS-terminating proxy the scheme seen here may differ.

@@ -15,8 +15,13 @@ from web.context import carelog, request_info
 from web.pages import session as page_session
 from web.pages.blueprint import bp
 
-LANDING = {Role.PSYCHIATRIST: "/dashboard", Role.THERAPIST: "/dashboard",
-           Role.PHARMACIST: "/dashboard", Role.AUDITOR: "/audit-review", Role.ADMIN: "/account"}
+LANDING = {
+    Role.PSYCHIATRIST: "/dashboard",
+    Role.THERAPIST: "/dashboard",
+    Role.PHARMACIST: "/dashboard",
+    Role.AUDITOR: "/audit-review",
+    Role.ADMIN: "/account",
+}
 
 
 def landing(who: Actor) -> str:
@@ -51,8 +56,11 @@ def sign_in() -> Any:
     member = page_session.sign_in(token)
     if member is None:
         _record_failed_sign_in(token.strip())
-        return render_template("pages/login.html", next=target,
-                               error="That token is not valid. Check it and try again."), 401
+        return render_template(
+            "pages/login.html",
+            next=target,
+            error="That token is not valid. Check it and try again.",
+        ), 401
     flash(f"Signed in as {member.name} ({member.role}).")
     return redirect(target or landing(member.actor), code=303)
 
@@ -71,8 +79,9 @@ def account() -> Any:
 
 @bp.get("/favicon.ico")
 def favicon() -> Response:
-    return send_from_directory(bp.static_folder or "static", "favicon.svg",
-                               mimetype="image/svg+xml", max_age=86400)
+    return send_from_directory(
+        bp.static_folder or "static", "favicon.svg", mimetype="image/svg+xml", max_age=86400
+    )
 
 
 def _record_failed_sign_in(token: str) -> None:
@@ -82,6 +91,13 @@ def _record_failed_sign_in(token: str) -> None:
     if known is None:
         return
     info = request_info()
-    instance.access_log.record(actor_id=known.id, actor_role=str(known.role), patient_id=None,
-                               what="sign-in", request_id=info.request_id, source=info.source,
-                               allowed=False, reason="bad or revoked token")
+    instance.access_log.record(
+        actor_id=known.id,
+        actor_role=str(known.role),
+        patient_id=None,
+        what="sign-in",
+        request_id=info.request_id,
+        source=info.source,
+        allowed=False,
+        reason="bad or revoked token",
+    )

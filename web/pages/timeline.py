@@ -78,12 +78,21 @@ def timeline(pid: UUID) -> Any:
     rows = build_rows(shown, access.record.plan.orders, _staff_names())
     registered = bool(state.patient)
     return render_template(
-        "pages/timeline.html", who=who, patient_id=patient_id, flagged=access.flagged,
+        "pages/timeline.html",
+        who=who,
+        patient_id=patient_id,
+        flagged=access.flagged,
         plan=plan_document(state, patient_id, version, now) if registered else None,
-        patient=access.record.plan.patient, chart=_chart(state, as_of or now),
-        rows=rows, kinds=kinds, chosen=chosen, clock=clock, as_of=as_of,
+        patient=access.record.plan.patient,
+        chart=_chart(state, as_of or now),
+        rows=rows,
+        kinds=kinds,
+        chosen=chosen,
+        clock=clock,
+        as_of=as_of,
         moments=[(e["version"], e["type"], e["recorded_at"]) for e in every],
-        total=len(known))
+        total=len(known),
+    )
 
 
 def _chart(state: PlanState, end: datetime) -> Any:

@@ -80,81 +80,110 @@ Summary = Callable[[dict[str, Any], dict[str, Any], dict[str, int]], str]
 _SUMMARIES: dict[str, Summary] = {
     "PatientRegistered": lambda d, o, v: (
         f"Registered {d['name']} (MRN {d['external_id']}), born {d['birth_date']}"
-        + (f"; allergies: {', '.join(d['allergies'])}" if d.get("allergies") else "")),
+        + (f"; allergies: {', '.join(d['allergies'])}" if d.get("allergies") else "")
+    ),
     "CareTeamMemberAssigned": lambda d, o, v: (
-        f"{d['clinician_name']} joined the care team as {d['role']}"),
+        f"{d['clinician_name']} joined the care team as {d['role']}"
+    ),
     "CareTeamMemberRemoved": lambda d, o, v: f"Left the care team: {d.get('reason', '')}",
     "EmergencyAccessGranted": lambda d, o, v: (
-        f"Emergency access until {when(d['expires_at'])}: {d['reason']}"),
+        f"Emergency access until {when(d['expires_at'])}: {d['reason']}"
+    ),
     "ConsentRecorded": lambda d, o, v: (
-        f"Consent to {d['scope']}: {d['decision']}" + (f" ({d['note']})" if d.get("note")
-                                                       else "")),
+        f"Consent to {d['scope']}: {d['decision']}" + (f" ({d['note']})" if d.get("note") else "")
+    ),
     "AssessmentRecorded": lambda d, o, v: (
         f"{d['instrument']}"
         + (f" total {d['total']} ({d['severity']})" if d.get("total") is not None else "")
         + (f"; diagnoses {', '.join(d['diagnoses'])}" if d.get("diagnoses") else "")
-        + (f". {d['summary']}" if d.get("summary") else "")),
+        + (f". {d['summary']}" if d.get("summary") else "")
+    ),
     "GoalSet": lambda d, o, v: f"Goal: {d['description']} (target: {d['target']})",
-    "GoalStatusChanged": lambda d, o, v: f"Goal {d['status']}" + (
-        f": {d['note']}" if d.get("note") else ""),
+    "GoalStatusChanged": lambda d, o, v: (
+        f"Goal {d['status']}" + (f": {d['note']}" if d.get("note") else "")
+    ),
     "MedicationPrescribed": lambda d, o, v: (
         f"Prescribed {d['drug']['name']} {dose(d['dose'])} {d['frequency']} {d['route']}"
-        f" for {d['indication']}"),
+        f" for {d['indication']}"
+    ),
     "DoseChanged": lambda d, o, v: (
         f"{_drug(o, d['order_id'])}: dose changed to {dose(d['dose'])} {d['frequency']}."
-        f" Reason: {d['reason']}"),
+        f" Reason: {d['reason']}"
+    ),
     "MedicationDiscontinued": lambda d, o, v: (
         f"{_drug(o, d['order_id'])} stopped. Reason: {d['reason']}"
-        + (f"; taper: {d['taper']}" if d.get("taper") else "")),
+        + (f"; taper: {d['taper']}" if d.get("taper") else "")
+    ),
     "SideEffectReported": lambda d, o, v: (
         f"Side effect: {d['effect']} ({d['severity']})"
         + (f" on {_drug(o, d['order_id'])}" if d.get("order_id") else "")
-        + (f"; action: {d['action_taken']}" if d.get("action_taken") else "")),
+        + (f"; action: {d['action_taken']}" if d.get("action_taken") else "")
+    ),
     "AdherenceReported": lambda d, o, v: (
         f"{_drug(o, d['order_id'])}: {d['doses_taken']} doses taken, {d['doses_missed']}"
-        f" missed ({d['period_start']} to {d['period_end']})"),
+        f" missed ({d['period_start']} to {d['period_end']})"
+    ),
     "SafetyAlertRaised": lambda d, o, v: (
-        f"{label(d['severity'])} {label(d['kind']).lower()} alert: {d['message']}"),
+        f"{label(d['severity'])} {label(d['kind']).lower()} alert: {d['message']}"
+    ),
     "SafetyAlertResolved": lambda d, o, v: (
-        f"Alert {d['resolution']}" + (f": {d['reason']}" if d.get("reason") else "")),
+        f"Alert {d['resolution']}" + (f": {d['reason']}" if d.get("reason") else "")
+    ),
     "NoteAdded": lambda d, o, v: f"{label(d['kind'])} note ({d['modality']}): {d['text']}",
-    "EducationProvided": lambda d, o, v: f"Education: {d['topic']}" + (
-        f" ({d['materials']})" if d.get("materials") else ""),
+    "EducationProvided": lambda d, o, v: (
+        f"Education: {d['topic']}" + (f" ({d['materials']})" if d.get("materials") else "")
+    ),
     "FollowUpScheduled": lambda d, o, v: f"Follow-up due {when(d['due_at'])}: {d['purpose']}",
     "FollowUpCompleted": lambda d, o, v: f"Follow-up completed: {d['outcome']}",
-    "PlanReviewed": lambda d, o, v: f"Plan review: {d['outcome']}" + (
-        f". {d['summary']}" if d.get("summary") else ""),
+    "PlanReviewed": lambda d, o, v: (
+        f"Plan review: {d['outcome']}" + (f". {d['summary']}" if d.get("summary") else "")
+    ),
     "LabResultRecorded": lambda d, o, v: (
-        f"Lab: {d['test']} {amount(d['value'])} {d.get('unit', '')}".rstrip()),
+        f"Lab: {d['test']} {amount(d['value'])} {d.get('unit', '')}".rstrip()
+    ),
     "ClinicalFactRecorded": lambda d, o, v: f"{label(d['fact'])}: {d['value']}",
     "EntryCorrected": _correction,
 }
 
 
-def build_rows(events: list[dict[str, Any]], orders: dict[str, Any],
-               names: Callable[[str], str]) -> list[Row]:
+def build_rows(
+    events: list[dict[str, Any]], orders: dict[str, Any], names: Callable[[str], str]
+) -> list[Row]:
     """Rows for ``events`` (already redacted), corrections linked both ways."""
     versions = {e["id"]: e["version"] for e in events}
     corrected_by: dict[str, list[int]] = {}
     for e in events:
         if e["type"] == "EntryCorrected":
             corrected_by.setdefault(e["data"].get("corrected_event_id", ""), []).append(
-                e["version"])
+                e["version"]
+            )
     rows = []
     for e in events:
         restricted = bool(e["data"].get("restricted"))
-        rows.append(Row(
-            id=e["id"], version=e["version"], type=e["type"],
-            title=("Psychotherapy note" if restricted and e["type"] == "NoteAdded"
-                   else label(e["type"])),
-            summary=summarise(e, orders, versions),
-            recorded_at=e["recorded_at"], effective_at=e["effective_at"],
-            actor_id=e["actor"]["id"], actor_role=e["actor"]["role"],
-            actor_name=names(e["actor"]["id"]),
-            late=e["recorded_at"] - e["effective_at"] > LATE_AFTER,
-            restricted=restricted,
-            corrects=(versions.get(e["data"].get("corrected_event_id", ""))
-                      if e["type"] == "EntryCorrected" else None),
-            corrected_by=corrected_by.get(e["id"], []),
-        ))
+        rows.append(
+            Row(
+                id=e["id"],
+                version=e["version"],
+                type=e["type"],
+                title=(
+                    "Psychotherapy note"
+                    if restricted and e["type"] == "NoteAdded"
+                    else label(e["type"])
+                ),
+                summary=summarise(e, orders, versions),
+                recorded_at=e["recorded_at"],
+                effective_at=e["effective_at"],
+                actor_id=e["actor"]["id"],
+                actor_role=e["actor"]["role"],
+                actor_name=names(e["actor"]["id"]),
+                late=e["recorded_at"] - e["effective_at"] > LATE_AFTER,
+                restricted=restricted,
+                corrects=(
+                    versions.get(e["data"].get("corrected_event_id", ""))
+                    if e["type"] == "EntryCorrected"
+                    else None
+                ),
+                corrected_by=corrected_by.get(e["id"], []),
+            )
+        )
     return rows

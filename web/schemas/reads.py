@@ -9,13 +9,15 @@ from web.schemas.common import ActorSchema, DoseSchema
 
 class ReadQuery(Schema):
     min_position = fields.Integer(
-        metadata={"description": "wait (up to 2 s) until the views reach this log position"})
+        metadata={"description": "wait (up to 2 s) until the views reach this log position"}
+    )
 
 
 class PlanQuery(ReadQuery):
     as_of = fields.AwareDateTime(metadata={"description": "the plan as known at this time"})
     effective_at = fields.AwareDateTime(
-        metadata={"description": "the plan as in effect at this time (late entries included)"})
+        metadata={"description": "the plan as in effect at this time (late entries included)"}
+    )
 
 
 class HistoryQuery(ReadQuery):
@@ -24,8 +26,9 @@ class HistoryQuery(ReadQuery):
     type = fields.String(metadata={"description": "event types, comma-separated"})
     cursor = fields.String()
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
-    clock = fields.String(load_default="recorded",
-                          validate=validate.OneOf(("recorded", "effective")))
+    clock = fields.String(
+        load_default="recorded", validate=validate.OneOf(("recorded", "effective"))
+    )
 
 
 class AuditQuery(ReadQuery):
@@ -39,8 +42,9 @@ class AuditQuery(ReadQuery):
 class AllAuditQuery(AuditQuery):
     actor = fields.String()
     patient_id = fields.String()
-    order = fields.String(load_default="recorded",
-                          validate=validate.OneOf(("recorded", "flagged_first")))
+    order = fields.String(
+        load_default="recorded", validate=validate.OneOf(("recorded", "flagged_first"))
+    )
 
 
 class FeedQuery(Schema):

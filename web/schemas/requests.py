@@ -11,8 +11,9 @@ CLINICAL_ROLES = ("psychiatrist", "therapist", "pharmacist")
 
 
 def text(required: bool = True, min_length: int = 0, max_length: int = 20000) -> fields.String:
-    return fields.String(required=required,
-                         validate=validate.Length(min=min_length, max=max_length))
+    return fields.String(
+        required=required, validate=validate.Length(min=min_length, max=max_length)
+    )
 
 
 def when(required: bool = False) -> fields.AwareDateTime:
@@ -36,17 +37,20 @@ class ReasonIn(StrictSchema):
 
 
 class ConsentIn(StrictSchema):
-    scope = fields.String(required=True, validate=validate.OneOf(
-        ("treatment", "medication", "information sharing")))
-    decision = fields.String(required=True, validate=validate.OneOf(
-        ("granted", "refused", "withdrawn")))
+    scope = fields.String(
+        required=True, validate=validate.OneOf(("treatment", "medication", "information sharing"))
+    )
+    decision = fields.String(
+        required=True, validate=validate.OneOf(("granted", "refused", "withdrawn"))
+    )
     note = text(required=False)
     effective_at = when()
 
 
 class AssessmentIn(StrictSchema):
-    instrument = fields.String(required=True, validate=validate.OneOf(
-        ("PHQ-9", "GAD-7", "clinical")))
+    instrument = fields.String(
+        required=True, validate=validate.OneOf(("PHQ-9", "GAD-7", "clinical"))
+    )
     item_scores = fields.List(fields.Integer(strict=True))
     diagnoses = fields.List(fields.String())
     summary = text(required=False)
@@ -82,8 +86,7 @@ class DiscontinuationIn(StrictSchema):
 class SideEffectIn(StrictSchema):
     order_id = fields.String()
     effect = text()
-    severity = fields.String(required=True, validate=validate.OneOf(
-        ("mild", "moderate", "severe")))
+    severity = fields.String(required=True, validate=validate.OneOf(("mild", "moderate", "severe")))
     onset = fields.String()
     action_taken = text(required=False)
     effective_at = when()
@@ -107,8 +110,9 @@ class CompletionIn(StrictSchema):
 
 
 class ResolutionIn(StrictSchema):
-    resolution = fields.String(required=True, validate=validate.OneOf(
-        ("acknowledged", "overridden", "changed")))
+    resolution = fields.String(
+        required=True, validate=validate.OneOf(("acknowledged", "overridden", "changed"))
+    )
     reason = text(required=False)
 
 
@@ -153,8 +157,9 @@ class GoalIn(StrictSchema):
 
 
 class GoalStatusIn(StrictSchema):
-    status = fields.String(required=True, validate=validate.OneOf(
-        ("active", "met", "revised", "abandoned")))
+    status = fields.String(
+        required=True, validate=validate.OneOf(("active", "met", "revised", "abandoned"))
+    )
     note = text(required=False)
 
 
