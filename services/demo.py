@@ -157,12 +157,8 @@ class Story:
         drug, start, step, top, diagnosis = COURSES[self.number % len(COURSES)]
         score = self.rng.randint(15, 22)
         self.do(t, "record_assessment", instrument="PHQ-9", item_scores=self.phq9(score))
-        self.do(
-            t,
-            "record_assessment",
-            instrument="GAD-7",
-            item_scores=self.gad7(self.rng.randint(8, 16)),
-        )
+        anxiety = self.rng.randint(8, 16)
+        self.do(t, "record_assessment", instrument="GAD-7", item_scores=self.gad7(anxiety))
         self.do(
             p,
             "record_assessment",
@@ -201,6 +197,9 @@ class Story:
             score = max(score - self.rng.randint(0, 3), 2)
             item9 = 1 if (self.number == 3 and week == 8) else 0
             self.do(t, "record_assessment", instrument="PHQ-9", item_scores=self.phq9(score, item9))
+            if week % 2 == 0:  # GAD-7 every other week: anxiety eases a little more slowly
+                anxiety = max(anxiety - self.rng.randint(0, 2), 1)
+                self.do(t, "record_assessment", instrument="GAD-7", item_scores=self.gad7(anxiety))
             if week in (2, 5) and dose + step <= top:
                 dose += step
                 self.do(
@@ -238,12 +237,44 @@ class Story:
                 )
             if week == 6:
                 self.do(
+                    t,
+                    "add_note",
+                    kind="progress",
+                    modality="CBT",
+                    text="Synthetic therapist progress note: engaging well with CBT homework.",
+                )
+                self.do(
                     ph,
                     "review_plan",
                     outcome="no changes",
                     summary="Synthetic medication review: no interactions of concern.",
                 )
+            self._complete_due_follow_ups(p)
+        self._maintenance(t, score, anxiety)
         self._late_entry_and_correction(p, t, order)
+
+    def _complete_due_follow_ups(self, p: Actor) -> None:
+        """The check-ins that dose changes scheduled take place when they fall due."""
+        plan = self.carelog.app.get_record(self.patient_id).plan
+        for follow_up_id, follow_up in plan.follow_ups.items():
+            if follow_up["status"] == "scheduled" and follow_up["due_at"] <= self.now:
+                self.do(
+                    p,
+                    "complete_follow_up",
+                    follow_up_id=follow_up_id,
+                    outcome="Synthetic check-in: tolerating the new dose, no new concerns.",
+                )
+
+    def _maintenance(self, t: Actor, score: int, anxiety: int) -> None:
+        """Monthly reviews after the acute phase, never past the present."""
+        for _ in range(3):
+            self.later(28)
+            if self.now >= datetime.now(UTC) - timedelta(days=1):
+                return
+            score = max(score - self.rng.randint(0, 2), 1)
+            anxiety = max(anxiety - self.rng.randint(0, 1), 1)
+            self.do(t, "record_assessment", instrument="PHQ-9", item_scores=self.phq9(score))
+            self.do(t, "record_assessment", instrument="GAD-7", item_scores=self.gad7(anxiety))
 
     def _late_entry_and_correction(self, p: Actor, t: Actor, order: str) -> None:
         if self.number % 5 == 1:  # a late entry: a side effect from last week, told today

@@ -195,3 +195,28 @@ def make_team(carelog: CareLog) -> Team:
 @pytest.fixture
 def team(carelog: CareLog) -> Team:
     return make_team(carelog)
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    chosen = config.getoption("--store")
+    stores = STORES if chosen == "all" else (chosen,)
+    return f"carelog event stores: {', '.join(stores)} (PostgreSQL at {PG_ADMIN_URL})"
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Shows that each store was really exercised: store-parametrised results per store."""
+    counts: dict[str, dict[str, int]] = {}
+    for outcome in ("passed", "failed", "error"):
+        for report in terminalreporter.stats.get(outcome, []):
+            if getattr(report, "when", "call") != "call" and outcome == "passed":
+                continue
+            params = getattr(report, "keywords", {})
+            for store in (*STORES, *(f"{s}+cipher" for s in STORES)):
+                if store in params:
+                    counts.setdefault(store, {}).setdefault(outcome, 0)
+                    counts[store][outcome] += 1
+    if counts:
+        terminalreporter.section("tests per event store")
+        for store, by_outcome in sorted(counts.items()):
+            line = ", ".join(f"{n} {outcome}" for outcome, n in sorted(by_outcome.items()))
+            terminalreporter.write_line(f"{store}: {line}")

@@ -1,0 +1,178 @@
+"""History: a 10,000-event patient at a version, as known at T and in effect at T.
+
+On SQLite and PostgreSQL (``CARELOG_BENCH_HISTORY_STORES``), one patient is given
+``CARELOG_BENCH_HISTORY_EVENTS`` events (default 10,000) through the domain's own
+commands on a simulated clock spread over five years, saved 500 at a time: weekly PHQ-9s
+and GAD-7s, dose changes, side effects (one in four entered late, days after the fact),
+progress notes and lab results. Then ``CARELOG_BENCH_HISTORY_QUERIES`` queries of each kind
+(default 20) at random versions and times, repeated ``CARELOG_BENCH_HISTORY_REPEAT`` times
+(default 5): ``History.at_version`` (the library's snapshots, every 50 events),
+``known_at``, ``in_effect_at`` and the bitemporal ``in_effect_at(T2, known_at=T1)``.
+The same run also times the raw read of the whole stream (``events.get``, decode included)
+as the reference every query that replays the stream pays.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import statistics
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from bench.__main__ import Report, smoke
+from bench.views import places
+from domain.command_context import CommandContext
+from services.bootstrap import CareLog
+from services.config import Config
+from services.history import History
+
+_SMOKE = smoke()
+STORES = [
+    s for s in os.environ.get("CARELOG_BENCH_HISTORY_STORES", "sqlite,postgres").split(",") if s
+]
+EVENTS = int(os.environ.get("CARELOG_BENCH_HISTORY_EVENTS", "300" if _SMOKE else "10000"))
+QUERIES = int(os.environ.get("CARELOG_BENCH_HISTORY_QUERIES", "3" if _SMOKE else "20"))
+REPEAT = int(os.environ.get("CARELOG_BENCH_HISTORY_REPEAT", "1" if _SMOKE else "5"))
+SAVE_EVERY = 500
+
+
+def long_history(carelog: CareLog, events: int) -> tuple[str, datetime, datetime]:
+    """A patient with about ``events`` events; returns its id and the first and last time."""
+    staff = carelog.staff
+    psychiatrist = staff.add("History Psychiatrist", "psychiatrist", False)[0].actor
+    therapist = staff.add("History Therapist", "therapist", False)[0].actor
+    rng = random.Random(9)
+    start = datetime.now(UTC) - timedelta(days=5 * 365)
+    step = timedelta(days=5 * 365) / max(events, 1)
+    clock = start
+
+    def ctx(actor: Any) -> CommandContext:
+        return CommandContext(actor=actor, now=clock)
+
+    pid = carelog.commands.register_patient(
+        ctx(psychiatrist), external_id="HIST-0001", name="Long History", birth_date="1970-05-05"
+    ).patient_id
+    carelog.commands.assign_care_team_member(
+        ctx(psychiatrist), pid, clinician_id=therapist.id, role="therapist"
+    )
+    carelog.commands.prescribe(
+        ctx(psychiatrist),
+        pid,
+        drug="sertraline",
+        dose={"amount": 50.0, "unit": "mg"},
+        frequency="once daily",
+        route="oral",
+        indication="Major depressive disorder",
+    )
+    record = carelog.app.get_record(pid)
+    order = next(iter(record.plan.orders))
+    dose = 50.0
+    while record.version < events:
+        for _ in range(SAVE_EVERY):
+            clock += step
+            roll = rng.random()
+            if roll < 0.45:
+                items = [rng.randint(0, 2) for _ in range(8)] + [0]
+                record.record_assessment(ctx(therapist), instrument="PHQ-9", item_scores=items)
+            elif roll < 0.70:
+                items = [rng.randint(0, 2) for _ in range(7)]
+                record.record_assessment(ctx(therapist), instrument="GAD-7", item_scores=items)
+            elif roll < 0.78:
+                dose = 100.0 if dose == 50.0 else 50.0
+                record.change_dose(
+                    ctx(psychiatrist),
+                    order_id=order,
+                    dose={"amount": dose, "unit": "mg"},
+                    reason="Synthetic adjustment",
+                )
+            elif roll < 0.86:
+                late = rng.random() < 0.25
+                record.report_side_effect(
+                    ctx(therapist),
+                    order_id=order,
+                    effect=rng.choice(["nausea", "insomnia", "headache"]),
+                    severity="mild",
+                    effective_at=clock - timedelta(days=3) if late else None,
+                )
+            elif roll < 0.94:
+                record.add_note(
+                    ctx(therapist), kind="progress", modality="CBT", text="Synthetic progress."
+                )
+            else:
+                record.record_lab_result(
+                    ctx(psychiatrist),
+                    test="weight",
+                    value=round(70 + rng.random() * 10, 1),
+                    unit="kg",
+                )
+        carelog.app.save(record)
+    return str(pid), start, clock
+
+
+def timed(fn: Any, *args: Any, **kwargs: Any) -> float:
+    begun = time.perf_counter()
+    fn(*args, **kwargs)
+    return (time.perf_counter() - begun) * 1000
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def measure(report: Report, kind: str) -> None:
+    with places(kind) as where:
+        carelog = CareLog(
+            Config(
+                database_url=where.url("h"),
+                run_projections=False,
+                group_commit_ms=0,
+                checkpoint_dir=str(where.folder / "checkpoints"),
+            )
+        )
+        try:
+            built = time.perf_counter()
+            pid, first, last = long_history(carelog, EVENTS)
+            built = time.perf_counter() - built
+            history = History(carelog.app)
+            version = carelog.app.get_record(pid).version
+            report.add(f"{kind}: events in the patient's stream", version)
+            report.add(f"{kind}: building it (domain commands, saves of 500)", built, "s")
+            rng = random.Random(1)
+            span = (last - first).total_seconds()
+
+            def when() -> datetime:
+                return first + timedelta(seconds=rng.random() * span)
+
+            kinds: dict[str, Any] = {
+                "stream read + decode": lambda: history.events(pid),
+                "at a version": lambda: history.at_version(pid, rng.randint(1, version)),
+                "as known at T": lambda: history.known_at(pid, when()),
+                "in effect at T": lambda: history.in_effect_at(pid, when()),
+                "in effect at T2 as known at T1": lambda: history.in_effect_at(
+                    pid, when(), known_at=when()
+                ),
+            }
+            p50s: dict[str, list[float]] = {k: [] for k in kinds}
+            p99s: dict[str, list[float]] = {k: [] for k in kinds}
+            for _ in range(REPEAT):
+                for name, query in kinds.items():
+                    times = [timed(query) for _ in range(QUERIES)]
+                    p50s[name].append(statistics.median(times))
+                    p99s[name].append(percentile(times, 0.99))
+            for name in kinds:
+                report.samples(f"{kind}: {name}, p50", p50s[name], "ms")
+                report.samples(f"{kind}: {name}, p99", p99s[name], "ms")
+        finally:
+            carelog.close()
+
+
+def run(report: Report) -> None:
+    report.text(
+        "Target (issue 9): the plan as known at T and as in effect at T for a 10,000-event "
+        "patient at p50 <= 5 ms."
+    )
+    for kind in STORES:
+        measure(report, kind)
