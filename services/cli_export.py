@@ -14,11 +14,14 @@ import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 from uuid import uuid4
 
 from domain.command_context import parse_time
 from services.bootstrap import CareLog
+
+if TYPE_CHECKING:
+    from services.portable_log import ImportResult
 
 
 def register(subparsers: Any) -> None:
@@ -75,7 +78,13 @@ def register(subparsers: Any) -> None:
         type=Path,
         metavar="FILE",
         help="the Ed25519 public key (PEM) the file's checkpoint must be "
-        "signed with (default: the key in the file, reported)",
+        "signed with (default: the key in the file is trusted, and its id printed)",
+    )
+    log_in.add_argument(
+        "--allow-unsigned",
+        action="store_true",
+        help="import a file whose events (all, or the last ones) no signed checkpoint "
+        "covers: nothing then proves they were not rewritten with their hashes",
     )
     log_in.add_argument("--actor", default=None, help="who imports (default: cli:<login>)")
     log_in.set_defaults(func=_import_log)
@@ -173,24 +182,33 @@ def _export_log(args: argparse.Namespace, carelog: CareLog) -> int:
     if args.patient:
         patient = str(carelog.app.get_record(args.patient).id)
         _record(carelog, args, patient, "log", {"scope": "patient"})
-    else:  # a whole store moves: an operator action rather than one patient's disclosure
-        patient = None
+    else:  # every patient's record leaves at once: each accounting lists it as a bulk
+        patient = None  # disclosure (services/right_of_access.py)
         _record(carelog, args, None, "export.log", {"scope": "store"}, kind="operator")
     with _output(args.output) as out:
-        count = export_log(carelog, out, patient)
-    print(f"carelog export log: {count} events", file=sys.stderr)
+        result = export_log(carelog, out, patient)
+    print(f"carelog export log: {result.events} events", file=sys.stderr)
+    if not result.vouched:
+        print(
+            f"WARNING: no signed checkpoint covers positions after "
+            f"{result.checkpoint_position or 0} (this store's signing key was not at hand "
+            "or the log does not verify): `carelog import log` will refuse this file. Run "
+            "`carelog checkpoint`, then export again.",
+            file=sys.stderr,
+        )
     return 0
 
 
 def _import_log(args: argparse.Namespace, carelog: CareLog) -> int:
     from services.portable_log import LogImportError, import_log
 
+    unsigned = bool(args.allow_unsigned)
     try:
         if str(args.file) == "-":
-            result = import_log(carelog, sys.stdin, args.public_key)
+            result = import_log(carelog, sys.stdin, args.public_key, allow_unsigned=unsigned)
         else:
             with open(args.file, encoding="utf-8") as source:
-                result = import_log(carelog, source, args.public_key)
+                result = import_log(carelog, source, args.public_key, allow_unsigned=unsigned)
     except LogImportError as exc:
         where = f" (position {exc.position}, line {exc.line})" if exc.position else ""
         print(f"carelog import log: refused{where}: {exc.message}", file=sys.stderr)
@@ -204,18 +222,51 @@ def _import_log(args: argparse.Namespace, carelog: CareLog) -> int:
         source="cli",
         allowed=True,
         kind="operator",
-        details={"events": result.events, "last_position": result.last_position},
-    )
-    trust = "pinned" if result.key_pinned else "from the file: compare it with the source's"
-    signed = (
-        f"checkpoint {result.checkpoint_seq} at position {result.checkpoint_position}, "
-        f"key {result.key_id} ({trust})"
-        if result.checkpoint_seq
-        else "no signed checkpoint in the file"
+        details={
+            "events": result.events,
+            "last_position": result.last_position,
+            "checkpoint_seq": result.checkpoint_seq,
+            "checkpoint_position": result.checkpoint_position,
+            "key_id": result.key_id,
+            "key_pinned": result.key_pinned,
+        },
     )
     print(
         f"carelog import log: {result.events} events up to position {result.last_position}"
-        f", head {result.head[:16]}...; {signed}. Run `carelog checkpoint` to sign the "
-        "imported log with this store's key."
+        f", head {result.head[:16]}..."
     )
+    for line in _import_trust(result):
+        print(line)
     return 0
+
+
+def _import_trust(result: ImportResult) -> list[str]:
+    """What vouched for an imported log, said so that an unpinned key cannot be missed."""
+    lines = []
+    if result.checkpoint_seq is None:
+        lines.append("WARNING: the file carried no signed checkpoint (--allow-unsigned).")
+    else:
+        lines.append(
+            f"signed checkpoint {result.checkpoint_seq} at position "
+            f"{result.checkpoint_position}, key {result.key_id}"
+        )
+        if result.key_pinned:
+            lines.append(f"The signing key {result.key_id} is the one you pinned.")
+        else:
+            lines.append(
+                f"WARNING: key {result.key_id} was trusted from the file itself: compare this "
+                "fingerprint with the source store's (carelog verify there), or pin its "
+                "signing.pub with --public-key."
+            )
+    if not result.vouched:
+        lines.append(
+            f"WARNING: positions after {result.checkpoint_position or 0} are vouched for by "
+            "no signature (--allow-unsigned); no checkpoint was signed here. Check them "
+            "another way, then run `carelog checkpoint`."
+        )
+    elif result.local_checkpoint_seq is not None:
+        lines.append(
+            f"Checkpoint {result.local_checkpoint_seq} signed with this store's key over the "
+            "imported log: `carelog verify` checks it from now on."
+        )
+    return lines

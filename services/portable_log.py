@@ -11,6 +11,9 @@ Format ``carelog-log/1``, one JSON object per line:
   store uses a cipher) and ``hash``, the stored chain link at that position;
 - an end line: the number of events, the last position and the head link.
 
+Export first signs a checkpoint over the current heads when this store holds its signing
+key, and writes the events up to it, so the file's head is vouched for by a signature.
+
 A *store* export holds every stored event (patient records and the patient index), so its
 chain can be recomputed from the first event to the last and compared with every hash and
 with the signed checkpoint. A *patient* export holds one patient's events, each with the
@@ -25,6 +28,13 @@ recomputed as it is read, and the first one that does not match (an edited, remo
 reordered event) stops the import, names its position and leaves the store empty. Events go
 in at their original positions, with their topics and stored bytes untouched and their chain
 links beside them, exactly as the recorder stored them at the source.
+
+Recomputed hashes only show the file is self-consistent: whoever edits it can recompute them
+all. So the file must carry a checkpoint whose signature holds and whose events head is the
+file's last event; a file with none, or with events after it, is refused unless the operator
+opts in (``allow_unsigned``). With a pinned key the checkpoint must be signed by it. A
+verified import then signs a checkpoint with this store's own key (the source's checkpoint
+cannot be copied: it is signed with the source's key and names the source's access log).
 """
 
 from __future__ import annotations
@@ -32,7 +42,7 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
@@ -40,10 +50,12 @@ from uuid import UUID
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from eventsourcing.persistence import IntegrityError
 
 from domain.errors import CareLogError
 from services.integrity.chain import GENESIS, canonical_id, event_bytes, link
-from services.integrity.checkpoints import Checkpoint, key_id, load_public_key
+from services.integrity.checkpoints import ChainHead, Checkpoint, key_id, load_public_key
+from services.integrity.service import IntegrityViolation
 from services.log_loading import Row, loading_at_positions
 
 if TYPE_CHECKING:
@@ -51,6 +63,7 @@ if TYPE_CHECKING:
 
 FORMAT = "carelog-log/1"
 PAGE = 1000
+UNSIGNED_FLAG = "--allow-unsigned"
 
 
 class LogImportError(CareLogError):
@@ -74,16 +87,49 @@ class ImportResult:
     checkpoint_position: int | None
     key_id: str | None
     key_pinned: bool  # the checkpoint was checked against a key the operator supplied
+    local_checkpoint_seq: int | None = None  # signed here, with this store's key, after it
+
+    @property
+    def vouched(self) -> bool:
+        """A signed checkpoint in the file covered every event imported."""
+        return self.checkpoint_position is not None and self.checkpoint_position == (
+            self.last_position
+        )
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    """What was written, and how far the header's signed checkpoint covers it."""
+
+    events: int
+    last_position: int  # of the store's events up to which the file was written
+    checkpoint_position: int | None
+
+    @property
+    def vouched(self) -> bool:
+        return self.checkpoint_position is not None and (
+            self.checkpoint_position >= self.last_position
+        )
 
 
 # -- export ----------------------------------------------------------------------------------
-def export_log(carelog: CareLog, out: TextIO, patient_id: str | None = None) -> int:
-    """Write the stored events (all, or one patient's) to ``out``; returns how many."""
+def export_log(
+    carelog: CareLog, out: TextIO, patient_id: str | None = None, *, sign: bool = True
+) -> ExportResult:
+    """Write the stored events (all, or one patient's) to ``out``.
+
+    With ``sign`` (and this store's signing key at hand) a checkpoint is signed first and
+    the events up to it are written, so the checkpoint covers the file's head; otherwise
+    the latest checkpoint goes in the header and later events follow it unvouched."""
     recorder: Any = carelog.app.recorder
     patient = str(carelog.app.get_record(patient_id).id) if patient_id else None
-    checkpoint = carelog.integrity.directory.latest()  # before the head: it never passes it
+    checkpoint = _signed_now(carelog) if sign else None
+    if checkpoint is not None and "events" in checkpoint.chains:
+        upto = checkpoint.chains["events"].position
+    else:  # read the checkpoint before the head: it never passes it
+        checkpoint = carelog.integrity.directory.latest()
+        upto = int(recorder.max_notification_id() or 0)
     public = carelog.integrity.public_key()
-    upto = int(recorder.max_notification_id() or 0)
     header = {
         "format": FORMAT,
         "kind": "header",
@@ -123,7 +169,18 @@ def export_log(carelog: CareLog, out: TextIO, patient_id: str | None = None) -> 
         "head": previous.hex() if patient is None else None,
     }
     out.write(json.dumps(end) + "\n")
-    return count
+    signed = checkpoint.chains.get("events") if checkpoint else None
+    return ExportResult(count, upto, signed.position if signed else None)
+
+
+def _signed_now(carelog: CareLog) -> Checkpoint | None:
+    """A checkpoint over the current heads, if this store holds its key and verifies."""
+    try:
+        if carelog.integrity.key.private_key(create=False) is None:
+            return None
+        return carelog.integrity.checkpoint()
+    except (IntegrityViolation, OSError, ValueError):
+        return None  # the import will say what the latest checkpoint does not cover
 
 
 def _stored(recorder: Any, upto: int) -> Iterator[tuple[Any, bytes | None]]:
@@ -141,19 +198,61 @@ def _stored(recorder: Any, upto: int) -> Iterator[tuple[Any, bytes | None]]:
 
 
 # -- import ----------------------------------------------------------------------------------
-def import_log(carelog: CareLog, file: TextIO, public_key: Path | None = None) -> ImportResult:
+def import_log(
+    carelog: CareLog,
+    file: TextIO,
+    public_key: Path | None = None,
+    *,
+    allow_unsigned: bool = False,
+) -> ImportResult:
     """Load a store export into this (empty) store, or refuse it naming the first bad
-    position. ``public_key`` pins the key the file's checkpoint must be signed with."""
+    position. ``public_key`` pins the key the file's checkpoint must be signed with;
+    ``allow_unsigned`` takes a file whose events no signed checkpoint covers (all or the
+    last ones), which is then not signed here either."""
     recorder: Any = carelog.app.recorder
     if int(recorder.max_notification_id() or 0) or recorder.chain_max_position():
         raise LogImportError(
             "This store is not empty: a log is imported into an empty "
             "store only (point CARELOG_DATABASE_URL at a new one)."
         )
+    if carelog.integrity.directory.load() != ([], []):
+        raise LogImportError(
+            f"The checkpoint directory {carelog.integrity.directory.path} already holds "
+            "checkpoints of another store: import into a new one (CARELOG_CHECKPOINT_DIR)."
+        )
     lines = _lines(file)
     header = _header(next(lines, (0, {}))[1])
-    checkpoint, signer = _checkpoint(header, public_key)
+    checkpoint, signer = _checkpoint(header, public_key, allow_unsigned)
     head = checkpoint.chains.get("events") if checkpoint else None
+    try:
+        count, last, previous = _load(recorder, lines, head, allow_unsigned)
+    except IntegrityError:
+        raise LogImportError(
+            "Two events in the file claim the same version of one record: it was spliced. "
+            "Nothing was imported."
+        ) from None
+    result = ImportResult(
+        count,
+        last,
+        previous.hex(),
+        checkpoint.seq if checkpoint else None,
+        head.position if head else None,
+        signer,
+        public_key is not None,
+    )
+    if not result.vouched:
+        return result  # nothing proven: this store's key does not vouch for it either
+    local = carelog.integrity.checkpoint()
+    return replace(result, local_checkpoint_seq=local.seq if local else None)
+
+
+def _load(
+    recorder: Any,
+    lines: Iterator[tuple[int, dict[str, Any]]],
+    head: ChainHead | None,
+    allow_unsigned: bool,
+) -> tuple[int, int, bytes]:
+    """Check and load the events in one transaction: (count, last position, head link)."""
     count, last, previous, end = 0, 0, GENESIS, None
     attested = head is None or head.position == 0  # the signed head was met in the file
     with loading_at_positions(recorder) as load:
@@ -216,15 +315,16 @@ def import_log(carelog: CareLog, file: TextIO, public_key: Path | None = None) -
                 f"events up to {head.position}: it was cut short. Nothing was imported.",
                 last + 1,
             )
-    return ImportResult(
-        count,
-        last,
-        previous.hex(),
-        checkpoint.seq if checkpoint else None,
-        head.position if head else None,
-        signer,
-        public_key is not None,
-    )
+        covered = head.position if head else 0
+        if covered < last and not allow_unsigned:
+            raise LogImportError(
+                f"The events after position {covered} (up to {last}) are not covered by the "
+                "signed checkpoint: they could have been added with their hashes recomputed. "
+                "Nothing was imported. Run `carelog checkpoint` on the source and export "
+                f"again, or pass {UNSIGNED_FLAG} to import them unvouched.",
+                covered + 1,
+            )
+    return count, last, previous
 
 
 def _lines(file: TextIO) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -254,9 +354,24 @@ def _header(header: dict[str, Any]) -> dict[str, Any]:
 
 
 def _checkpoint(
-    header: dict[str, Any], pinned: Path | None
+    header: dict[str, Any], pinned: Path | None, allow_unsigned: bool
 ) -> tuple[Checkpoint | None, str | None]:
     if not header.get("checkpoint"):
+        if pinned is not None:
+            raise LogImportError(
+                f"The file carries no signed checkpoint, so nothing in it is signed by the "
+                f"pinned key {pinned}. Nothing was imported.",
+                0,
+                1,
+            )
+        if not allow_unsigned:
+            raise LogImportError(
+                "The file carries no signed checkpoint: its events and hashes could have been "
+                "rewritten together. Nothing was imported. Run `carelog checkpoint` on the "
+                f"source and export again, or pass {UNSIGNED_FLAG} to import it unvouched.",
+                0,
+                1,
+            )
         return None, None
     try:
         checkpoint = Checkpoint.from_json(header["checkpoint"])

@@ -13,6 +13,10 @@ read it, in what role, when, from where and why. Denied attempts disclosed nothi
 writes are in the record itself, so neither is listed. The "why" is the reason given
 with the read when there is one (an export's stated purpose, the reason for breaking the
 glass), else the purpose the reader's role implies.
+
+A whole-store log export (``carelog export log``, an ``export.log`` operator entry with no
+patient) hands over every patient's record at once, so it is listed in the accounting of
+every patient registered by then, as a bulk disclosure (``"bulk": true``).
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ if TYPE_CHECKING:
     from services.bootstrap import CareLog
 
 FORMAT = "carelog-access/1"
+BULK_EXPORT = "export.log"
 PURPOSE = {
     "psychiatrist": "treatment (care team)",
     "therapist": "treatment (care team)",
@@ -63,25 +68,30 @@ def disclosures(
     carelog: CareLog, patient_id: str, events: list[Any] | None = None
 ) -> list[dict[str, Any]]:
     """Every allowed read of the patient's data in the audit trail, oldest first."""
-    views = carelog.views
-    views.catch_up(["audit_trail"])  # reads recorded a moment ago are in the accounting
-    grants = [
-        e
-        for e in (events or carelog.history.events(patient_id))
-        if event_type(e) == "EmergencyAccessGranted"
-    ]
+    carelog.views.catch_up(["audit_trail"])  # reads recorded a moment ago are in it
+    events = events or carelog.history.events(patient_id)
+    grants = [e for e in events if event_type(e) == "EmergencyAccessGranted"]
+    registered = events[0].timestamp
     names: dict[str, str | None] = {}
+    reads = _entries(carelog, patient_id=patient_id, action="read:*")
+    bulk = [
+        e
+        for e in _entries(carelog, patient_id=None, action=BULK_EXPORT)
+        if e["patient_id"] is None and e["at"] >= registered
+    ]
+    found = sorted(reads + bulk, key=lambda e: e["id"])
+    return [_disclosure(entry, grants, names, carelog) for entry in found]
+
+
+def _entries(carelog: CareLog, *, patient_id: str | None, action: str) -> list[dict[str, Any]]:
+    """The allowed accesses in the audit trail with ``action`` (of one patient, or all)."""
     found: list[dict[str, Any]] = []
     after: int | None = None
     while True:
-        page, after = views.audit_trail.entries(
-            patient_id=patient_id, action="read:*", after=after, limit=1000
+        page, after = carelog.views.audit_trail.entries(
+            patient_id=patient_id, action=action, after=after, limit=1000
         )
-        found.extend(
-            _disclosure(entry, grants, names, carelog)
-            for entry in page
-            if entry["kind"] == "access" and entry["allowed"]
-        )
+        found.extend(e for e in page if e["kind"] == "access" and e["allowed"])
         if after is None:
             return found
 
@@ -94,14 +104,16 @@ def _disclosure(
     name = _name(carelog, actor["id"], names)
     if name:
         who["name"] = name
+    bulk = entry["action"] == BULK_EXPORT
     return {
         "at": instant(entry["at"]),
         "who": who,
-        "what": entry["action"].removeprefix("read:"),
+        "what": "log (every patient's record)" if bulk else entry["action"].removeprefix("read:"),
         "why": _why(entry, grants),
         "source": entry["source"],
         "request_id": entry["request_id"],
         "emergency_access": entry["flagged"],
+        "bulk": bulk,
     }
 
 

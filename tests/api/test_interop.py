@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from tests.api.conftest import ApiClient, prescribe
+from tests.fhir_support import check_bundle, of_type
+
+
+def _z(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 class TestFhirEndpoint:
@@ -23,6 +30,56 @@ class TestFhirEndpoint:
         assert early.status_code == 404
         assert api.get(f"/api/v1/patients/{patient}/fhir", as_="outsider").status_code == 403
         assert api.get(f"/api/v1/patients/{patient}/fhir", as_="admin").status_code == 403
+
+    def test_an_in_effect_bundle_shows_a_late_entry_where_it_belongs(
+        self, api: ApiClient, patient: str
+    ) -> None:
+        now = datetime.now(UTC)
+        started, onset = now - timedelta(days=3), now - timedelta(days=2)
+        order = prescribe(api, patient, effective_at=_z(started)).get_json()["order_id"]
+        before_report = datetime.now(UTC)
+        reported = api.post(
+            f"/api/v1/patients/{patient}/side-effects",
+            {
+                "order_id": order,
+                "effect": "LATE-NAUSEA",
+                "severity": "mild",
+                "effective_at": _z(onset),
+            },
+        )
+        assert reported.status_code == 201, reported.get_json()
+
+        def bundle(**query: str) -> dict[str, Any]:
+            response = api.get(f"/api/v1/patients/{patient}/fhir", query_string=query)
+            assert response.status_code == 200, response.get_json()
+            body: dict[str, Any] = response.get_json()
+            check_bundle(body)  # R4B models, every reference resolved inside the bundle
+            return body
+
+        def effects(body: dict[str, Any]) -> set[str]:
+            return {a["event"]["text"] for a in of_type(body, "AdverseEvent")}
+
+        in_effect = bundle(effective_at=_z(now - timedelta(days=1)))
+        assert effects(in_effect) == {"LATE-NAUSEA"}  # told today, in effect two days ago
+        (adverse,) = of_type(in_effect, "AdverseEvent")
+        (provenance,) = [
+            r
+            for r in of_type(in_effect, "Provenance")
+            if any(t["reference"] == f"urn:uuid:{adverse['id']}" for t in r["target"])
+        ]
+        occurred, recorded = (
+            datetime.fromisoformat(provenance[k]) for k in ("occurredDateTime", "recorded")
+        )
+        assert occurred < before_report < recorded  # a late entry, in effect where it belongs
+        before_onset = bundle(effective_at=_z(now - timedelta(days=2, hours=12)))
+        assert effects(before_onset) == set()
+        assert of_type(before_onset, "MedicationRequest")
+        known_then = bundle(as_of=_z(before_report), effective_at=_z(now - timedelta(days=1)))
+        assert effects(known_then) == set()  # not yet told at that moment
+        naive = api.get(
+            f"/api/v1/patients/{patient}/fhir", query_string={"effective_at": "2020-01-01T00:00:00"}
+        )
+        assert naive.status_code == 400
 
     def test_access_export_has_no_psychotherapy_note_and_lists_disclosures(
         self, api: ApiClient, patient: str

@@ -169,3 +169,52 @@ class TestDisclosures:
             "cli",
         )
         assert len(package["disclosures"]) == 4
+
+    def test_a_whole_store_log_export_is_a_bulk_disclosure_of_every_patient_then_registered(
+        self,
+        carelog: CareLog,
+        team: Team,
+        chart: dict[str, Any],
+        config: Config,
+        tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        monkeypatch.setenv("CARELOG_DATABASE_URL", config.database_url)
+        monkeypatch.setenv("CARELOG_CHECKPOINT_DIR", config.checkpoint_dir)
+        other = carelog.app.find_by_external_id("MRN-OTHER")
+        assert (
+            main(["export", "log", "-o", str(tmp_path / "one.ndjson"), "--patient", chart["pid"]])
+            == 0
+        )
+        assert (
+            main(
+                ["export", "log", "-o", str(tmp_path / "log.ndjson"), "--reason", "move to site B"]
+            )
+            == 0
+        )
+        later = carelog.commands.register_patient(
+            CommandContext(team.psychiatrist),
+            external_id="MRN-LATER",
+            name="Later Patient",
+            birth_date="1975-06-07",
+        ).patient_id
+
+        def bulk(patient_id: str) -> list[tuple[str, str, str]]:
+            return [
+                (d["who"]["role"], d["what"], d["why"])
+                for d in build_access_export(carelog, patient_id)["disclosures"]
+                if d["bulk"]
+            ]
+
+        whole = [("operator", "log (every patient's record)", "move to site B")]
+        assert bulk(chart["pid"]) == bulk(str(other)) == whole
+        assert bulk(later) == []  # not in the store when it was exported
+        last = build_access_export(carelog, chart["pid"])["disclosures"][-2:]
+        assert [(d["what"], d["bulk"]) for d in last] == [
+            ("log", False),  # the patient's own log export, then the store's
+            ("log (every patient's record)", True),
+        ]
+        assert [d["what"] for d in build_access_export(carelog, str(other))["disclosures"]] == [
+            "plan",
+            "log (every patient's record)",
+        ]

@@ -22,6 +22,7 @@ from services.config import Config
 from services.demo import seed
 from services.fhir import build_bundle
 from services.integrity.chain import GENESIS, canonical_id, event_bytes, link
+from services.integrity.checkpoints import PUBLIC_KEY_FILE, ChainHead, Checkpoint, key_id
 from services.portable_log import LogImportError, export_log, import_log
 from tests.conftest import Team
 from tests.fhir_support import by_id
@@ -58,9 +59,11 @@ def demo(carelog: CareLog) -> list[str]:
     return patients
 
 
-def exported(carelog: CareLog, patient_id: str | None = None) -> list[dict[str, Any]]:
+def exported(
+    carelog: CareLog, patient_id: str | None = None, *, sign: bool = True
+) -> list[dict[str, Any]]:
     out = io.StringIO()
-    export_log(carelog, out, patient_id)
+    export_log(carelog, out, patient_id, sign=sign)
     return [json.loads(line) for line in out.getvalue().splitlines()]
 
 
@@ -94,13 +97,51 @@ def rehash(lines: list[dict[str, Any]]) -> None:
     lines[-1].update(events=len(events), last_position=events[-1]["position"], head=previous.hex())
 
 
+def resign(carelog: CareLog, lines: list[dict[str, Any]]) -> None:
+    """Sign a checkpoint over the file's (recomputed) head with the source store's key, as
+    its owner may after moving events on purpose."""
+    private = carelog.integrity.key.private_key()
+    assert private is not None
+    lines[0]["checkpoint"] = (
+        Checkpoint(
+            seq=1,
+            time=datetime.now(UTC).isoformat(),
+            chains={"events": ChainHead(lines[-1]["last_position"], lines[-1]["head"])},
+            previous=None,
+            key_id=key_id(private.public_key()),
+        )
+        .signed(private)
+        .as_json()
+    )
+
+
 def assert_refused(
-    fresh: CareLog, lines: list[dict[str, Any]], position: int, message: str
+    fresh: CareLog,
+    lines: list[dict[str, Any]],
+    position: int,
+    message: str,
+    **options: Any,
 ) -> None:
     with pytest.raises(LogImportError, match=message) as refused:
-        import_log(fresh, text(lines))
+        import_log(fresh, text(lines), **options)
     assert refused.value.position == position
     assert not fresh.app.recorder.max_notification_id()  # nothing was loaded
+    assert fresh.integrity.directory.latest() is None  # nor signed
+
+
+def verified(carelog: CareLog) -> tuple[Any, ...]:
+    """What `carelog verify` says of the event log: its chain and what vouches for it."""
+    result = carelog.integrity.verify()
+    events = result.chains["events"]
+    return (
+        result.ok,
+        events.records,
+        events.head_position,
+        events.head,
+        events.attested_position,
+        result.checkpoints > 0,
+        [w for w in result.warnings if "no valid checkpoint" in w or w.startswith("events")],
+    )
 
 
 class TestRoundTrip:
@@ -132,6 +173,22 @@ class TestRoundTrip:
             (r.records, r.head_position, r.head)
             for r in (source.chains["events"], copy.chains["events"])
         ] == [(result.events, result.last_position, result.head)] * 2
+        assert result.local_checkpoint_seq == 1  # signed here, with the copy's own key
+        assert copy.checkpoints == 1
+        assert copy.key_id != source.key_id
+        assert (
+            verified(fresh)
+            == verified(carelog)
+            == (
+                True,
+                result.events,
+                result.last_position,
+                result.head,
+                result.last_position,  # a valid checkpoint vouches for every imported event
+                True,
+                [],
+            )
+        )
 
     def test_positions_are_kept_across_gaps_and_new_writes_follow_them(
         self, carelog: CareLog, fresh: CareLog, team: Team
@@ -141,11 +198,13 @@ class TestRoundTrip:
             ctx, external_id="MRN-GAP", name="Gap Patient", birth_date="1990-01-01"
         )
         lines = exported(carelog)
-        lines[0]["checkpoint"] = None  # positions renumbered: no checkpoint vouches for them
         for offset, line in enumerate(lines[1:-1]):  # as a PostgreSQL sequence leaves gaps
             line["position"] = 10 * (offset + 1)
         rehash(lines)
-        result = import_log(fresh, text(lines))
+        resign(carelog, lines)  # positions renumbered: the owner's key vouches for them anew
+        pinned = Path(carelog.config.checkpoint_dir) / PUBLIC_KEY_FILE
+        result = import_log(fresh, text(lines), public_key=pinned)
+        assert result.vouched
         assert [row[0] for row in stored(fresh)] == [10 * (i + 1) for i in range(result.events)]
         patient_id = fresh.app.find_by_external_id("MRN-GAP")
         assert patient_id is not None
@@ -197,7 +256,7 @@ class TestTamperedFiles:
             name="Later Patient",
             birth_date="1990-01-01",
         )
-        lines = exported(carelog)
+        lines = exported(carelog, sign=False)  # the demo's checkpoint, before the new patient
         head = lines[0]["checkpoint"]["chains"]["events"]["position"]
         lines = [line for line in lines if line.get("position") != head]
         rehash(lines)
@@ -226,6 +285,79 @@ class TestTamperedFiles:
         )
         with pytest.raises(LogImportError, match="not by the trusted key"):
             import_log(fresh, text(exported(carelog)), public_key=other)
+        assert not fresh.app.recorder.max_notification_id()
+
+    def test_an_edit_with_the_checkpoint_removed_is_refused_even_with_the_key_pinned(
+        self, carelog: CareLog, fresh: CareLog, demo: list[str]
+    ) -> None:
+        lines = exported(carelog)
+        lines[5]["topic"] = lines[6]["topic"]
+        lines[0]["checkpoint"] = None
+        rehash(lines)
+        assert_refused(fresh, lines, 0, "no signed checkpoint.*--allow-unsigned")
+        pinned = Path(carelog.config.checkpoint_dir) / PUBLIC_KEY_FILE
+        assert_refused(
+            fresh, lines, 0, "nothing in it is signed by the pinned key", public_key=pinned
+        )
+        assert_refused(
+            fresh,
+            lines,
+            0,
+            "nothing in it is signed by the pinned key",
+            public_key=pinned,
+            allow_unsigned=True,
+        )
+
+    def test_events_appended_after_the_checkpoint_are_refused(
+        self, carelog: CareLog, fresh: CareLog, demo: list[str]
+    ) -> None:
+        lines = exported(carelog)
+        head = lines[0]["checkpoint"]["chains"]["events"]["position"]
+        assert head == lines[-2]["position"]  # the export signed a checkpoint over its head
+        last = lines[-2]
+        forged = {
+            **last,
+            "position": head + 1,
+            "originator_version": last["originator_version"] + 1,
+        }
+        lines.insert(-1, forged)
+        rehash(lines)
+        assert_refused(fresh, lines, head + 1, "not covered by the signed checkpoint")
+
+    def test_two_events_claiming_one_record_version_are_refused_however_signed(
+        self, carelog: CareLog, fresh: CareLog, demo: list[str]
+    ) -> None:
+        lines = exported(carelog)
+        lines.insert(-1, {**lines[-2], "position": lines[-2]["position"] + 1})
+        rehash(lines)
+        resign(carelog, lines)
+        assert_refused(fresh, lines, 0, "claim the same version of one record")
+
+    def test_an_unsigned_file_is_taken_only_when_the_operator_opts_in_and_is_not_signed_here(
+        self, carelog: CareLog, fresh: CareLog, demo: list[str]
+    ) -> None:
+        lines = exported(carelog)
+        lines[0]["checkpoint"] = None
+        result = import_log(fresh, text(lines), allow_unsigned=True)
+        assert (result.checkpoint_seq, result.vouched, result.local_checkpoint_seq) == (
+            None,
+            False,
+            None,
+        )
+        assert stored(fresh) == stored(carelog)
+        check = fresh.integrity.verify()
+        assert check.ok
+        assert check.checkpoints == 0  # nothing vouches for it: verify keeps saying so
+        assert any("no valid checkpoint" in w for w in check.warnings)
+
+    def test_a_store_with_checkpoints_of_its_own_takes_no_import(
+        self, carelog: CareLog, fresh: CareLog, demo: list[str]
+    ) -> None:
+        lines = exported(carelog)
+        fresh.integrity.directory.path.mkdir(parents=True, exist_ok=True)
+        fresh.integrity.directory.write(Checkpoint.from_json(lines[0]["checkpoint"]))
+        with pytest.raises(LogImportError, match="already holds checkpoints"):
+            import_log(fresh, text(lines))
         assert not fresh.app.recorder.max_notification_id()
 
     def test_only_an_empty_store_takes_an_import(self, carelog: CareLog, demo: list[str]) -> None:
@@ -274,7 +406,67 @@ class TestCommands:
         assert main(["import", "log", str(tampered)]) == 1
         assert f"position {lines[12]['position']}" in capsys.readouterr().err
         assert main(["import", "log", str(target)]) == 0
-        assert "checkpoint 1" in capsys.readouterr().out
+        out = capsys.readouterr().out
+        source_key = carelog.integrity.verify().key_id
+        assert f"key {source_key} was trusted from the file itself" in out
+        assert "Checkpoint 1 signed with this store's key" in out
         assert stored(fresh) == stored(carelog)
+        assert verified(fresh) == verified(carelog)
         operator = [r for r in carelog.access_log.read_after(0, 100) if r["what"] == "export.log"]
         assert len(operator) == 1
+
+    def test_import_refuses_an_unsigned_file_unless_told_and_names_a_pinned_key(
+        self,
+        carelog: CareLog,
+        fresh: CareLog,
+        demo: list[str],
+        config: Config,
+        tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str],
+    ) -> None:
+        lines = exported(carelog)
+        signed, unsigned = tmp_path / "signed.ndjson", tmp_path / "unsigned.ndjson"
+        signed.write_text(text(lines).getvalue())
+        lines[0]["checkpoint"] = None
+        unsigned.write_text(text(lines).getvalue())
+        pinned = Path(config.checkpoint_dir) / PUBLIC_KEY_FILE
+        monkeypatch.setenv("CARELOG_DATABASE_URL", fresh.config.database_url)
+        monkeypatch.setenv("CARELOG_CHECKPOINT_DIR", fresh.config.checkpoint_dir)
+        capsys.readouterr()
+        assert main(["import", "log", str(unsigned)]) == 1
+        assert "no signed checkpoint" in capsys.readouterr().err
+        assert main(["import", "log", str(signed), "--public-key", str(pinned)]) == 0
+        out = capsys.readouterr().out
+        assert f"{carelog.integrity.verify().key_id} is the one you pinned" in out
+        assert "trusted from the file" not in out
+
+    def test_an_export_no_checkpoint_covers_warns_that_import_will_refuse_it(
+        self,
+        carelog: CareLog,
+        team: Team,
+        config: Config,
+        tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str],
+    ) -> None:
+        carelog.commands.register_patient(
+            CommandContext(team.psychiatrist),
+            external_id="MRN-NOKEY",
+            name="Unsigned Patient",
+            birth_date="1990-01-01",
+        )
+        assert carelog.integrity.key.private_key(create=False) is None  # never checkpointed
+        monkeypatch.setenv("CARELOG_DATABASE_URL", config.database_url)
+        monkeypatch.setenv("CARELOG_CHECKPOINT_DIR", config.checkpoint_dir)
+        capsys.readouterr()
+        assert main(["export", "log", "-o", str(tmp_path / "log.ndjson")]) == 0
+        assert "import log` will refuse this file" in capsys.readouterr().err
+        assert carelog.integrity.key.private_key(create=False) is None  # no key made up
+
+    def test_allow_unsigned_is_offered_in_the_help(
+        self, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        with pytest.raises(SystemExit):
+            main(["import", "log", "--help"])
+        assert "--allow-unsigned" in capsys.readouterr().out
