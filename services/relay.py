@@ -66,6 +66,15 @@ class RelayStats:
     last_error: str | None = None
 
 
+@dataclass(frozen=True)
+class _Batch:
+    """A batch read and serialised, ready to send: it covers positions after..covered."""
+
+    after: int
+    covered: int
+    records: list[tuple[str, bytes, bytes]]
+
+
 class Relay:
     """Publishes the log's feed events to Kafka, at least once, in per-patient order."""
 
@@ -93,6 +102,7 @@ class Relay:
         self._producer_factory = producer_factory or self._kafka_producer
         self._producer: Producer | None = None
         self._position: int | None = None  # loaded from the tracking row on first use
+        self._prepared: _Batch | None = None  # the next batch, read while one is in flight
         self._topics = [STORED_TOPICS[event] for event in sorted(STORED_TOPICS)]
         self.watcher = LogWatcher(self.app.recorder)
         self._table_lock = threading.Lock()
@@ -167,26 +177,42 @@ class Relay:
         if self._position is None:
             self._position = self.position
         after = self._position
-        head = int(self.app.recorder.max_notification_id() or 0)
-        if head <= after:
+        prepared, self._prepared = self._prepared, None
+        if prepared is None or prepared.after != after:
+            prepared = self._prepare(after)
+        if prepared is None:
             return 0
         producer = self.connect()
+        for record in prepared.records:
+            producer.send(*record)
+        # While the broker acknowledges this batch, read and map the next one (the log is
+        # immutable, so it cannot go stale). It is only sent after this batch is tracked,
+        # so a crash still re-publishes at most the one batch in flight.
+        self._prepared = self._prepare(prepared.covered)
+        try:
+            acknowledged = producer.wait_all()
+        except BrokerError:
+            self._prepared = None
+            raise
+        self._save_position(prepared.covered)
+        self.stats.batches += 1
+        self.stats.published += acknowledged
+        return prepared.covered - after
+
+    def _prepare(self, after: int) -> _Batch | None:
+        """The feed records after ``after``, mapped and serialised (None: caught up).
+        The whole batch is mapped before any of it is sent: the producer's I/O thread then
+        does not contend for the interpreter message by message."""
+        head = int(self.app.recorder.max_notification_id() or 0)
+        if head <= after:
+            return None
         end = min(head, after + self.batch_size * SCAN_FACTOR)
         batch = self.app.recorder.select_notifications(
             after, self.batch_size, stop=end, topics=self._topics, inclusive_of_start=False
         )
         covered = int(batch[-1].id) if len(batch) == self.batch_size else end
-        # map and serialise the whole batch first, then send it in one go: the producer's
-        # I/O thread then does not contend for the interpreter message by message
-        records = [self._record(n) for n in batch]
-        for record in records:
-            if record is not None:
-                producer.send(*record)
-        acknowledged = producer.wait_all()
-        self._save_position(covered)
-        self.stats.batches += 1
-        self.stats.published += acknowledged
-        return covered - after
+        records = [r for r in map(self._record, batch) if r is not None]
+        return _Batch(after, covered, records)
 
     def _record(self, notification: Any) -> tuple[str, bytes, bytes] | None:
         """The Kafka record (topic, key, value) for a stored event, or None if it never
