@@ -21,6 +21,7 @@ from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support.ui import WebDriverWait
 
+from domain.actor import Actor
 from services.bootstrap import CareLog
 from tests.conftest import Team
 
@@ -92,6 +93,16 @@ class LiveServer:
 
     def get(self, path: str, as_: str = "psychiatrist") -> Any:
         return self.call("GET", path, None, as_, expect=200)[1]
+
+    def add_colleague(self, key: str, role: str, pid: str) -> Actor:
+        """A new staff member put on the patient's care team; ``key`` then names them for
+        ``call`` and for the ``browser`` fixture, as the test team's members are."""
+        member, token = self.carelog.staff.add(f"Test {key.replace('_', ' ')}", role)
+        self.team.tokens[key] = token
+        self.post(
+            f"/api/v1/patients/{pid}/care-team", {"clinician_id": member.actor.id, "role": role}
+        )
+        return member.actor
 
     # -- a clinical story, through the API -------------------------------------------------
     def register_patient(self, mrn: str, name: str) -> str:

@@ -87,3 +87,49 @@ class TestPsychotherapyNotes:
                 assert "Sleeping better." in b.text("#timeline")  # progress notes are shared
                 b.shot("timeline-with-restricted-note")
             b.sign_out()
+
+
+class TestATherapistColleague:
+    def test_a_second_therapist_on_the_team_sees_only_a_marker_and_the_author_the_text(
+        self, browser, live: LiveServer
+    ):
+        secret = f"the locked garden {uuid.uuid4().hex}"
+        correction = f"a walled orchard {uuid.uuid4().hex}"
+        pid = live.register_patient("MRN-E2E-P2", "Quinn Cotherapy")
+        live.add_colleague("second_therapist", "therapist", pid)
+        note = live.post(
+            f"/api/v1/patients/{pid}/notes",
+            {"kind": "psychotherapy", "modality": "DBT", "text": secret},
+            as_="therapist",
+        )
+        live.post(
+            f"/api/v1/patients/{pid}/corrections",
+            {"event_id": note["event_id"], "fields": {"text": correction}, "reason": correction},
+            as_="therapist",
+        )
+        as_of = live.get(f"/api/v1/patients/{pid}/history?limit=1000")["events"][-1]["recorded_at"]
+        note_row = "#timeline tr.event[data-type='NoteAdded']"
+
+        author = browser("therapist").open(f"/patients/{pid}")
+        assert secret in author.text(note_row)
+        assert "restricted" not in author.find(note_row).get_attribute("class")
+        assert correction in author.text("#timeline")
+
+        colleague = browser("second_therapist").open(f"/patients/{pid}")
+        assert colleague.text("h1") == "Quinn Cotherapy"  # on the team: the record opens
+        marker = colleague.find(note_row)
+        assert "restricted" in marker.get_attribute("class")
+        assert "Psychotherapy note: only its author can read it." in marker.text
+        assert len(colleague.find_all("#timeline tr.event.restricted")) == 2  # note, correction
+        colleague.shot("timeline-marker")
+        for path in pages(pid, as_of):
+            colleague.expect_error_status(path.split("?")[0], 403)
+            colleague.open(path)
+            source = colleague.driver.page_source
+            assert secret not in source, path
+            assert correction not in source, path
+        history = str(
+            live.get(f"/api/v1/patients/{pid}/history?limit=1000", as_="second_therapist")
+        )
+        assert secret not in history  # nor through the API
+        assert correction not in history

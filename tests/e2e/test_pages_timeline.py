@@ -15,6 +15,7 @@ pytestmark = pytest.mark.browser
 MODERATE = [2, 2, 2, 2, 1, 1, 1, 1, 0]  # PHQ-9 12
 MILD = [1, 1, 1, 1, 1, 1, 0, 0, 0]  # PHQ-9 6
 GAD = [2, 2, 1, 1, 1, 1, 1]  # GAD-7 9
+SUICIDE_ITEM_MODERATE = [2, 2, 2, 2, 1, 1, 1, 0, 1]  # PHQ-9 12, item 9 scored: an alert
 
 
 def rows_of(b: Browser, kind: str) -> list[str]:
@@ -89,7 +90,8 @@ class TestTimeline:
 
 def titration(live: LiveServer) -> str:
     """Eight weeks of care, entered as it happened: sertraline 50 -> 100 -> 150 mg, PHQ-9
-    falling, a GAD-7, a severe side effect."""
+    falling, a GAD-7, a suicide-risk alert with the week-3 PHQ-9 (the day of the 100 mg
+    step) and a severe side effect two weeks later."""
     pid = live.register_patient("MRN-E2E-CH", "Charlie Chartwell")
     now = datetime.now(UTC)
 
@@ -107,7 +109,8 @@ def titration(live: LiveServer) -> str:
             "effective_at": weeks_ago(5),
         },
     )
-    live.phq9(pid, MODERATE, effective_at=weeks_ago(5))
+    raised = live.phq9(pid, SUICIDE_ITEM_MODERATE, effective_at=weeks_ago(5))
+    assert [a["kind"] for a in raised["alerts"]] == ["suicide_risk"], raised
     live.post(
         f"/api/v1/patients/{pid}/side-effects",
         {"order_id": order, "effect": "nausea", "severity": "severe", "effective_at": weeks_ago(3)},
@@ -149,6 +152,42 @@ class TestChart:
         assert len(b.find_all("#chart-data tr[data-series='dose']")) == 3
         assert len(b.find_all("#chart-data tr[data-series='score']")) == 4
         b.shot("chart")
+
+    def test_the_alert_and_side_effect_markers_sit_at_the_time_they_applied(
+        self, browser, live: LiveServer
+    ):
+        pid = titration(live)
+        b = browser("psychiatrist").open(f"/patients/{pid}")
+        markers = marker_centres(b)
+        alerts = [(x, t) for kind, x, t in markers if kind == "alert"]
+        effects = [(x, t) for kind, x, t in markers if kind == "side_effect"]
+        assert len(alerts) == 1, markers
+        assert "suicid" in alerts[0][1].lower()
+        assert effects == [(effects[0][0], "Side effect: nausea (severe)")], markers
+        dose_x = [float(p.get_attribute("cx")) for p in b.find_all("#dose-chart .dose-point")]
+        phq9_x = [float(p.get_attribute("cx")) for p in b.find_all("#dose-chart .score-point.phq9")]
+        # Weeks ago: doses at 8, 5 and 2; PHQ-9s at 8.1 and 5; the alert at 5 (raised by
+        # that PHQ-9); the side effect at 3, two thirds of the way from 5 to 2.
+        assert alerts[0][0] == pytest.approx(dose_x[1], abs=0.5)
+        assert alerts[0][0] == pytest.approx(phq9_x[1], abs=0.5)
+        assert effects[0][0] == pytest.approx(dose_x[1] + (dose_x[2] - dose_x[1]) * 2 / 3, abs=1)
+        b.find(".chart-table summary").click()
+        assert len(b.find_all("#chart-data tr[data-series='alert']")) == 1
+        assert len(b.find_all("#chart-data tr[data-series='side_effect']")) == 1
+        b.shot("chart-markers")
+
+
+def marker_centres(b: Browser) -> list[tuple[str, float, str]]:
+    """Each alert and side-effect marker: its kind, the centre of its shape on the time
+    axis (SVG units, as the points' ``cx``) and its title."""
+    found: list[list[object]] = b.driver.execute_script("""
+        return [...document.querySelectorAll(
+            '#dose-chart .alert-marker, #dose-chart .side-effect-marker')].map(m => {
+          const box = m.getBBox();
+          return [m.classList.contains('alert-marker') ? 'alert' : 'side_effect',
+                  box.x + box.width / 2, m.querySelector('title').textContent];
+        });""")
+    return [(str(kind), float(str(x)), str(title)) for kind, x, title in found]
 
 
 class TestAsOf:

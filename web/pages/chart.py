@@ -1,6 +1,6 @@
 """What the patient chart shows, read from a folded plan: each medication's daily dose over
 time, PHQ-9 and GAD-7 totals, safety alerts and side effects, all on the clinical
-(effective) time axis.
+(effective) time axis; an alert at the clinical time of the entry that raised it.
 
 The chart is drawn from whichever ``PlanState`` the page shows (now, or as known at a
 chosen moment), so the "as of" control redraws it from the same fold the plan comes from.
@@ -118,10 +118,11 @@ def chart_data(state: PlanState) -> ChartData:
         ]
         if points:
             data.scores[instrument] = points
+    applied = _entry_times(state)
     for alert in state.alerts.values():
         data.markers.append(
             Marker(
-                alert["effective_at"],
+                applied.get(alert["recorded_at"], alert["effective_at"]),
                 "alert",
                 alert["severity"],
                 f"{alert['severity']} alert: {alert['message']}",
@@ -139,3 +140,15 @@ def chart_data(state: PlanState) -> ChartData:
         )
     data.markers.sort(key=lambda m: m.at)
     return data
+
+
+def _entry_times(state: PlanState) -> dict[datetime, datetime]:
+    """When each charted entry applied, by when it was recorded.
+
+    An alert is recorded by the write that raised it (one command, one recorded time) but
+    dated when it was raised: a PHQ-9 entered late, or a dose change back-dated, raises an
+    alert that applied at the entry's own clinical time, so that is where it is marked.
+    """
+    entries = [step for order in state.orders.values() for step in order["steps"]]
+    entries += [*state.assessments, *state.side_effects]
+    return {e["recorded_at"]: e["effective_at"] for e in entries if "recorded_at" in e}
