@@ -4,6 +4,9 @@ The rules see the plan *after* the change. A finding that is already open is not
 again; one that was resolved comes back only when the write touches one of its orders
 (a new dose of the same drug deserves a new look). A contraindicated finding stops the
 write unless a prescriber gives an override reason, which is recorded on the alert.
+A correction of an earlier entry re-runs that entry's rules on the corrected plan; it
+raises what the corrected values newly trigger (a finding seen before only if its message
+changed) and is never refused, since it records what already happened.
 Open alerts the change made obsolete (an interaction whose drug was stopped, a monitoring
 item a lab result satisfied) are closed as "changed".
 """
@@ -59,7 +62,10 @@ def patient_context(plan: PlanState, now: Any) -> Any:
             AssessmentPoint(a["instrument"], a["total"], tuple(a["item_scores"]), a["effective_at"])
             for a in plan.assessments
         ),
-        labs=tuple(LabResult(lab["test"], lab["effective_at"], lab["value"]) for lab in plan.labs),
+        labs=tuple(
+            LabResult(lab["test"], lab["effective_at"], lab["value"], lab.get("unit"))
+            for lab in plan.labs
+        ),
     )
 
 
@@ -106,17 +112,27 @@ class SafetyCheck:
         alerts = record.plan.alerts.values()
         open_keys = {a["key"] for a in alerts if a["status"] == "open"}
         seen_keys = {a["key"] for a in alerts}
+        correction = bool(getattr(change, "correction", False))
+        said = {(a["key"], a["message"]) for a in alerts}
         new = [
             f
             for f in findings
             if f.key not in open_keys
             and (
                 f.key not in seen_keys
-                or self.change_driven(f.kind, f.rule_id)
-                or (change.order_id is not None and change.order_id in f.order_ids)
+                # a correction re-runs the rules: only what it changed is news
+                or (correction and (f.key, f.message) not in said)
+                or (
+                    not correction
+                    and (
+                        self.change_driven(f.kind, f.rule_id)
+                        or (change.order_id is not None and change.order_id in f.order_ids)
+                    )
+                )
             )
         ]
-        blocking = [f for f in new if f.blocking]
+        # A correction records what was already done: it is alerted on, never refused.
+        blocking = [] if correction else [f for f in new if f.blocking]
         override = (override_reason or "").strip() or None
         if blocking and override is None:
             raise SafetyBlockError(
@@ -133,7 +149,7 @@ class SafetyCheck:
                 ctx,
                 finding=finding,
                 rule_pack_version=self.pack.version,
-                override_reason=override if finding.blocking else None,
+                override_reason=override if finding in blocking else None,
             )
             raised.append(alert_summary(alert_id, finding))
         current = {f.key for f in findings}

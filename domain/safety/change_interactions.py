@@ -16,6 +16,7 @@ from domain.safety.drugs import normalise_name
 from domain.safety.matching import Side, labels, matching, read_side
 from domain.safety.plan_view import PlanView
 from domain.safety.records import Provenance, Record, Vocabulary, check_template
+from domain.safety.taper_text import is_taper_schedule
 from domain.safety.wording import finding, stamp
 
 FACT_PLACEHOLDERS = {"drug", "previous", "current", "effect"}
@@ -109,7 +110,7 @@ def check_fact_changes(rules: tuple[FactChangeRule, ...], view: PlanView) -> lis
 def check_stops(rules: tuple[StopWithRule, ...], view: PlanView) -> list[Finding]:
     change = view.change
     stopped = view.course(change.order_id)
-    if change.kind != "discontinued" or stopped is None or (stopped.source.taper or "").strip():
+    if change.kind != "discontinued" or stopped is None or is_taper_schedule(stopped.source.taper):
         return []
     findings = []
     for rule in rules:

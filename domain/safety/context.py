@@ -46,11 +46,13 @@ class AssessmentPoint:
 
 @dataclass(frozen=True)
 class LabResult:
-    """A lab value or a measurement; the monitoring rules only need that it was done."""
+    """A lab value or a measurement: monitoring rules need that it was done, range rules
+    (a lithium level above the target range) its value."""
 
     test: str  # a test of the pack's vocabulary ("lithium_level", "anc", "weight" ...)
     effective_at: datetime
     value: float | None = None
+    unit: str | None = None  # as recorded ("mmol/L"); the range rules compare like units only
 
 
 @dataclass(frozen=True)
@@ -67,13 +69,19 @@ class PatientContext:
 
 @dataclass(frozen=True)
 class Change:
-    """What the write being checked does: rules about a change fire only for their kind."""
+    """What the write being checked does: rules about a change fire only for their kind.
+
+    A correction of an earlier entry is described as a change of that entry's kind, at the
+    corrected entry's effective time, so that the rules it ran then run again on the
+    corrected plan (``correction`` set).
+    """
 
     kind: str  # prescribed | dose_changed | discontinued | assessment | side_effect | lab | fact
     effective_at: datetime
     order_id: str | None = None
     fact: str | None = None  # kind "fact": which fact changed
     previous_value: str | None = None  # kind "fact": its value before the change
+    correction: bool = False  # a correction of an earlier entry of this kind (re-checked)
 
 
 @dataclass(frozen=True)

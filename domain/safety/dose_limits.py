@@ -5,7 +5,10 @@ in mg. The limit starts from the label maximum (per kg for valproate); a matchin
 "replace" adjustment swaps it (lamotrigine 400 mg/day with inducers), "cap" adjustments
 lower it (citalopram 20 mg/day over 60) and "factor" adjustments scale it (aripiprazole
 halved with a strong CYP2D6 inhibitor, quartered with a CYP3A4 inhibitor as well). A dose
-that cannot be put in mg/day is reported as unchecked, never passed as within the limit.
+that cannot be put in mg/day is reported as unchecked, never passed as within the limit;
+so is a per-kg maximum with no recorded weight (moderate: someone must weigh the patient),
+and then only an absolute ceiling (``ceiling_mg_per_day``, where the source gives one) is
+still applied.
 """
 
 from __future__ import annotations
@@ -48,6 +51,7 @@ class DoseLimit:
     routes: frozenset[str]
     basis: str | None  # why this maximum (e.g. the highest of indication-specific maxima)
     adjustments: tuple[Adjustment, ...]
+    ceiling_mg_per_day: float | None = None  # an absolute maximum whatever the weight
 
 
 def read_dose_limit(record: Record, rule_id: str, vocabulary: Vocabulary) -> DoseLimit:
@@ -59,6 +63,9 @@ def read_dose_limit(record: Record, rule_id: str, vocabulary: Vocabulary) -> Dos
     per_kg = record.has("max_mg_per_kg_per_day")
     if per_kg == record.has("max_mg_per_day"):
         raise record.fail("max_mg_per_day", "or 'max_mg_per_kg_per_day' is needed (one only)")
+    ceiling = record.number("ceiling_mg_per_day") if record.has("ceiling_mg_per_day") else None
+    if ceiling is not None and (not per_kg or ceiling <= 0):
+        raise record.fail("ceiling_mg_per_day", "must be positive, and only with a per-kg maximum")
     adjustments = []
     for item in record.records("adjustments"):
         mode = item.choice("mode", MODES)
@@ -79,6 +86,7 @@ def read_dose_limit(record: Record, rule_id: str, vocabulary: Vocabulary) -> Dos
         routes=frozenset(record.names("routes", ROUTES, "route")),
         basis=record.text("basis") if record.has("basis") else None,
         adjustments=tuple(adjustments),
+        ceiling_mg_per_day=ceiling,
     )
 
 
@@ -159,7 +167,15 @@ def check_dose_limits(limits: tuple[DoseLimit, ...], view: PlanView) -> list[Fin
                 continue
             total += daily
         allowed = limit_for(limit, view)
-        if allowed is None or total <= allowed[0] + EPSILON:
+        if allowed is None:
+            if total > 0:  # else every dose was reported unchecked already
+                findings.append(_not_checked_without_weight(limit, courses, total))
+            if limit.ceiling_mg_per_day is None:
+                continue
+            allowed = (limit.ceiling_mg_per_day, "(the absolute ceiling, whatever the weight)")
+        elif limit.ceiling_mg_per_day is not None and limit.ceiling_mg_per_day < allowed[0]:
+            allowed = (limit.ceiling_mg_per_day, "(the absolute ceiling, whatever the weight)")
+        if total <= allowed[0] + EPSILON:
             continue
         why = f" {allowed[1]}" if allowed[1] else ""
         message = limit.rule.message.format(
@@ -167,3 +183,23 @@ def check_dose_limits(limits: tuple[DoseLimit, ...], view: PlanView) -> list[Fin
         )
         findings.append(finding(limit.rule, "max_dose", [c.order_id for c in courses], message))
     return findings
+
+
+def _not_checked_without_weight(limit: DoseLimit, courses: list[Course], total: float) -> Finding:
+    """A per-kg maximum with no weight to apply it to: never reported as within the limit."""
+    ceiling = (
+        f" Only the absolute ceiling of {mg(limit.ceiling_mg_per_day)} mg/day was applied."
+        if limit.ceiling_mg_per_day is not None
+        else ""
+    )
+    return finding(
+        limit.rule,
+        "max_dose",
+        [c.order_id for c in courses],
+        f"{labels(courses)} {mg(total)} mg/day could not be checked against the "
+        f"{mg(limit.max_per_day)} mg/kg/day maximum: no body weight is recorded.{ceiling}",
+        severity="moderate",
+        key_parts=("no_weight",),
+        action="Record the patient's weight (a weight measurement or the fact weight_kg) so "
+        "that the dose can be checked, and check it by hand meanwhile.",
+    )

@@ -1,11 +1,12 @@
 """``evaluate``: every finding of the rule pack for the plan after one change.
 
-State rules (interactions, maximum doses, duplicate therapy, monitoring due, drugs not in
-the pack) hold or not for the active courses whatever the change; change rules (abrupt
-stop, titration step, washout at a start, a suicide-risk answer, a smoking change) fire
-only for the write that does the thing. The caller de-duplicates against open alerts by
-``Finding.key``. The result is deterministic and independent of the order of the
-medication list: courses are put in a canonical order first, findings sorted last.
+State rules (interactions, maximum doses, duplicate therapy, monitoring due, lab results
+out of range, drugs not in the pack) hold or not for the active courses whatever the
+change; change rules (abrupt stop, titration step, washout at a start, a suicide-risk
+answer, a smoking change) fire only for the write that does the thing. The caller
+de-duplicates against open alerts by ``Finding.key``. The result is deterministic and
+independent of the order of the medication list: courses are put in a canonical order
+first, findings sorted last.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from domain.safety.coverage import check_unknown_drugs
 from domain.safety.dose_limits import check_dose_limits
 from domain.safety.duplicates import DuplicateRule, check_duplicates
 from domain.safety.interactions import PairRule, check_pairs
+from domain.safety.lab_ranges import check_lab_ranges
 from domain.safety.monitoring import check_monitoring
 from domain.safety.pack import RulePack, default_pack
 from domain.safety.plan_view import PlanView
@@ -52,6 +54,7 @@ def evaluate(
     """All findings for the plan after ``change``, most pressing first (then by key)."""
     pack = pack or default_pack()
     view = PlanView(context, change, pack.index, pack.test_names)
+    labels = {name: test.label for name, test in pack.lab_tests.items()}
     rules = pack.interactions
     findings = [
         *check_pairs(tuple(r for r in rules if isinstance(r, PairRule)), view),
@@ -65,10 +68,9 @@ def evaluate(
             tuple(r for r in pack.titrations if isinstance(r, StepLimits | MinInterval)), view
         ),
         *check_washouts(pack.washouts, view),
-        *check_monitoring(
-            pack.monitoring, view, {name: test.label for name, test in pack.lab_tests.items()}
-        ),
+        *check_monitoring(pack.monitoring, view, labels),
         *check_assessments(pack.assessments, view),
+        *check_lab_ranges(pack.lab_ranges, view, labels),
         *check_unknown_drugs(pack.unknown_drug, view),
     ]
     unique = {f.key: f for f in findings}

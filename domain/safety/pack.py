@@ -35,6 +35,7 @@ from domain.safety.drugs import (
 )
 from domain.safety.duplicates import DuplicateRule, read_duplicate
 from domain.safety.interactions import PairRule, read_pair
+from domain.safety.lab_ranges import LabRange, read_lab_range
 from domain.safety.monitoring import (
     LabTest,
     MonitoringRule,
@@ -93,6 +94,7 @@ class RulePack:
     washouts: tuple[WashoutRule, ...]
     monitoring: tuple[MonitoringRule, ...]
     assessments: tuple[ItemAbove | TotalRise, ...]
+    lab_ranges: tuple[LabRange, ...]
     unknown_drug: Provenance
     index: DrugIndex = field(repr=False, compare=False)
     test_names: Mapping[str, str] = field(repr=False, compare=False)
@@ -108,7 +110,7 @@ class RulePack:
     def rule_ids(self) -> tuple[str, ...]:
         rules: list[Any] = [
             *self.interactions, *self.dose_limits, *self.tapers, *self.titrations,
-            *self.washouts, *self.monitoring, *self.assessments,
+            *self.washouts, *self.monitoring, *self.assessments, *self.lab_ranges,
         ]  # fmt: skip
         return tuple(r.rule.id for r in rules)
 
@@ -158,6 +160,7 @@ def parse_pack(raw: Any) -> RulePack:
             ("washouts", _one(read_washout), "rule"),
             ("monitoring", _one(read_monitoring), "rule"),
             ("assessments", _one(read_assessment), "rule"),
+            ("lab_ranges", _one(read_lab_range), "rule"),
         )
     }
     pack = RulePack(

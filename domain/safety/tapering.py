@@ -3,9 +3,10 @@
 SSRIs/SNRIs (discontinuation syndrome), benzodiazepines (withdrawal seizures), clozapine
 (cholinergic rebound, rebound psychosis), lamotrigine, valproate, carbamazepine (seizures)
 and lithium (early relapse) should come down gradually. A discontinuation with no taper
-schedule is flagged; so is a single dose step that cuts too much at once: by default more
-than half of the daily dose (``max_fraction`` 0.5), or for clonazepam and alprazolam more
-than the label's step (0.25 and 0.5 mg/day), or sooner than its interval (3 days).
+schedule (one that gives a step or a duration, not "none needed": ``taper_text``) is
+flagged; so is a single dose step that cuts too much at once: by default more than half
+of the daily dose (``max_fraction`` 0.5), or for clonazepam and alprazolam more than the
+label's step (0.25 and 0.5 mg/day), or sooner than its interval (3 days).
 A drug-specific rule wins over its class rule.
 """
 
@@ -19,6 +20,7 @@ from domain.safety.frequency import FrequencyError, daily_mg
 from domain.safety.matching import Side, read_side
 from domain.safety.plan_view import Course, PlanView
 from domain.safety.records import SEVERITIES, Provenance, Record, Vocabulary, check_template
+from domain.safety.taper_text import is_taper_schedule, why_not_a_schedule
 from domain.safety.wording import finding, mg, stamp
 
 STOP_PLACEHOLDERS = {"drug"}
@@ -116,9 +118,11 @@ def check_tapers(rules: tuple[TaperRule, ...], view: PlanView) -> list[Finding]:
         stopped, start = course.stopped_at, course.start
         if stopped is None or start is None or stopped <= start:
             return []  # never taken: nothing to taper
-        if (course.source.taper or "").strip():
+        if is_taper_schedule(course.source.taper):
             return []
-        message = rule.rule.message.format(drug=course.label)
+        message = rule.rule.message.format(drug=course.label) + why_not_a_schedule(
+            course.source.taper
+        )
         return [
             finding(
                 rule.rule,

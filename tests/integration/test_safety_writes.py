@@ -211,3 +211,186 @@ class TestAlertsThroughWrites:
             and a["due_at"] <= datetime.now(UTC)
         ]
         assert still == []
+
+
+def correct(carelog: CareLog, team: Team, pid: str, event_id: str, **fields: object) -> object:
+    return carelog.commands.execute(
+        CommandContext(team.psychiatrist),
+        pid,
+        "correct_entry",
+        event_id=event_id,
+        fields=fields,
+        reason="entered wrongly",
+    )
+
+
+def kinds(result: object) -> set[str]:
+    return {a["kind"] for a in result.alerts}  # type: ignore[attr-defined]
+
+
+class TestCorrectionsRerunTheRules:
+    def test_correcting_phq9_item_9_upward_raises_the_suicide_risk_alert(
+        self, carelog: CareLog, team: Team
+    ) -> None:
+        pid = setup(carelog, team)
+        recorded = carelog.commands.record_assessment(
+            CommandContext(team.psychiatrist),
+            pid,
+            instrument="PHQ-9",
+            item_scores=[1, 1, 1, 1, 1, 1, 1, 1, 0],
+        )
+        assert "suicide_risk" not in kinds(recorded)
+
+        corrected = correct(
+            carelog, team, pid, recorded.event_id, item_scores=[1, 1, 1, 1, 1, 1, 1, 1, 2]
+        )
+
+        urgent = [a for a in corrected.alerts if a["kind"] == "suicide_risk"]  # type: ignore[attr-defined]
+        assert [a["severity"] for a in urgent] == ["urgent"]
+        assert any(a["kind"] == "suicide_risk" for a in open_alerts(carelog, pid))
+
+    def test_correcting_an_assessments_summary_does_not_repeat_a_resolved_alert(
+        self, carelog: CareLog, team: Team
+    ) -> None:
+        pid = setup(carelog, team)
+        recorded = carelog.commands.record_assessment(
+            CommandContext(team.psychiatrist),
+            pid,
+            instrument="PHQ-9",
+            item_scores=[1, 1, 1, 1, 1, 1, 1, 1, 2],
+        )
+        [alert] = [a for a in recorded.alerts if a["kind"] == "suicide_risk"]
+        carelog.commands.execute(
+            CommandContext(team.psychiatrist),
+            pid,
+            "resolve_alert",
+            alert_id=alert["id"],
+            resolution="acknowledged",
+            reason="C-SSRS done the same day",
+        )
+
+        corrected = correct(carelog, team, pid, recorded.event_id, summary="typo fixed")
+
+        assert "suicide_risk" not in kinds(corrected)
+
+    def test_correcting_a_dose_change_into_a_large_cut_raises_the_taper_alert(
+        self, carelog: CareLog, team: Team
+    ) -> None:
+        pid = setup(carelog, team)
+        order = prescribe(carelog, team, pid, "paroxetine", 40).ids["order_id"]  # type: ignore[attr-defined]
+        changed = carelog.commands.change_dose(
+            CommandContext(team.psychiatrist),
+            pid,
+            order_id=order,
+            dose={"amount": 30, "unit": "mg"},
+            reason="taper step",
+        )
+        assert "abrupt_stop" not in kinds(changed)
+
+        corrected = correct(carelog, team, pid, changed.event_id, dose={"amount": 10, "unit": "mg"})
+
+        assert "abrupt_stop" in kinds(corrected)
+
+    def test_correcting_a_start_dose_above_the_schedule_raises_the_titration_alert(
+        self, carelog: CareLog, team: Team
+    ) -> None:
+        pid = setup(carelog, team)
+        started = prescribe(carelog, team, pid, "lamotrigine", 25)
+        assert "titration" not in kinds(started)
+
+        corrected = correct(
+            carelog,
+            team,
+            pid,
+            started.event_id,  # type: ignore[attr-defined]
+            dose={"amount": 100, "unit": "mg"},
+        )
+
+        assert "titration" in kinds(corrected)
+
+    def test_correcting_a_dose_above_the_maximum_raises_the_max_dose_alert_again(
+        self, carelog: CareLog, team: Team
+    ) -> None:
+        pid = setup(carelog, team)
+        started = prescribe(carelog, team, pid, "sertraline", 250)
+        [alert] = [a for a in started.alerts if a["kind"] == "max_dose"]  # type: ignore[attr-defined]
+        correct(carelog, team, pid, started.event_id, dose={"amount": 150, "unit": "mg"})  # type: ignore[attr-defined]
+        assert not any(a["kind"] == "max_dose" for a in open_alerts(carelog, pid))
+        assert carelog.app.get_record(pid).plan.alerts[alert["id"]]["status"] == "resolved"
+
+        corrected = correct(
+            carelog,
+            team,
+            pid,
+            started.event_id,  # type: ignore[attr-defined]
+            dose={"amount": 300, "unit": "mg"},
+        )
+
+        assert "max_dose" in kinds(corrected)
+
+    def test_correcting_a_start_into_an_maoi_washout_is_alerted_not_refused(
+        self, carelog: CareLog, team: Team
+    ) -> None:
+        t0 = datetime.now(UTC) - timedelta(days=40)
+        pid = setup(carelog, team)
+        ctx = CommandContext(team.psychiatrist)
+        maoi = prescribe(carelog, team, pid, "phenelzine", 15, effective_at=t0).ids["order_id"]  # type: ignore[attr-defined]
+        carelog.commands.execute(
+            ctx,
+            pid,
+            "discontinue",
+            order_id=maoi,
+            reason="switch",
+            taper="15 mg every other day for 1 week",
+            effective_at=t0 + timedelta(days=5),
+        )
+        started = prescribe(carelog, team, pid, "sertraline", 50)
+        assert "washout" not in kinds(started)
+
+        corrected = correct(
+            carelog,
+            team,
+            pid,
+            started.event_id,  # type: ignore[attr-defined]
+            effective_at=(t0 + timedelta(days=10)).isoformat(),
+        )
+
+        washout = [a for a in corrected.alerts if a["kind"] == "washout"]  # type: ignore[attr-defined]
+        assert [a["severity"] for a in washout] == ["contraindicated"]
+
+    def test_correcting_a_note_runs_only_the_plan_rules(self, carelog: CareLog, team: Team) -> None:
+        pid = setup(carelog, team)
+        note = carelog.commands.execute(
+            CommandContext(team.psychiatrist),
+            pid,
+            "add_note",
+            kind="progress",
+            modality="supportive",
+            text="seen",
+        )
+
+        corrected = correct(carelog, team, pid, note.event_id, text="seen today")
+
+        assert corrected.alerts == []  # type: ignore[attr-defined]
+
+
+class TestLithiumLevelsThroughWrites:
+    def test_a_high_lithium_level_raises_an_alert_that_a_level_in_range_closes(
+        self, carelog: CareLog, team: Team
+    ) -> None:
+        pid = setup(carelog, team)
+        prescribe(carelog, team, pid, "lithium", 400, "twice daily")
+        ctx = CommandContext(team.psychiatrist)
+
+        high = carelog.commands.execute(
+            ctx, pid, "record_lab_result", test="lithium level", value=1.7, unit="mmol/L"
+        )
+
+        [alert] = [a for a in high.alerts if a["kind"] == "lab_out_of_range"]  # type: ignore[attr-defined]
+        assert alert["severity"] == "major"
+        assert alert["rule_id"] == "LAB-LITHIUM-LEVEL-HIGH"
+        assert "1.7 mmol/L" in alert["message"]
+        carelog.commands.execute(
+            ctx, pid, "record_lab_result", test="lithium level", value=0.9, unit="mmol/L"
+        )
+        assert not any(a["kind"] == "lab_out_of_range" for a in open_alerts(carelog, pid))

@@ -20,13 +20,15 @@ from safety_cases import (
 
 from domain.safety import Change, LabResult, PatientContext
 from domain.safety.conditions import holds
-from domain.safety.dose_limits import Adjustment, DoseLimit
+from domain.safety.dose_limits import Adjustment, DoseLimit, check_dose_limits
 from domain.safety.plan_view import PlanView
 from domain.safety.wording import mg
 
 LIMITS = list(PACK.dose_limits)
 ADJUSTED = [(limit, adj) for limit in LIMITS for adj in limit.adjustments]
 WEIGHT = 70.0
+PACK_LIMITS = {limit.rule.id: limit for limit in LIMITS}
+INDEX = (PACK.index, PACK.test_names)
 
 
 def base_mg(limit: DoseLimit) -> float:
@@ -143,9 +145,46 @@ class TestDoseExamples:
         )
         assert "100 mg/day maximum" in by_rule(run(ctx), "MAX-LAMOTRIGINE")[0].message
 
-    def test_valproate_without_a_weight_is_not_checked(self) -> None:
-        ctx = context(course("o1", "valproate", 5000, "twice daily"))
+    def test_valproate_without_a_weight_is_reported_as_not_checked_and_why(self) -> None:
+        ctx = context(course("o1", "valproate", 500, "twice daily"))
+        found = by_rule(run(ctx, "prescribed", T0, "o1"), "MAX-VALPROATE")
+        assert [(f.kind, f.severity, f.order_ids) for f in found] == [
+            ("max_dose", "moderate", ("o1",))
+        ]
+        assert "1000 mg/day could not be checked" in found[0].message
+        assert "60 mg/kg/day" in found[0].message
+        assert "no body weight is recorded" in found[0].message
+        assert found[0].source == PACK_LIMITS["MAX-VALPROATE"].rule.source
+        assert "weight" in found[0].action
+
+    def test_an_unreadable_weight_fact_is_no_weight(self) -> None:
+        ctx = context(course("o1", "valproate", 500, "twice daily"), facts={"weight_kg": "heavy"})
+        found = by_rule(run(ctx), "MAX-VALPROATE")
+        assert [f.severity for f in found] == ["moderate"]
+        assert "no body weight" in found[0].message
+
+    def test_the_not_checked_alert_goes_once_a_weight_is_recorded(self) -> None:
+        ctx = context(
+            course("o1", "valproate", 500, "twice daily"), labs=[LabResult("weight", T0, 70.0)]
+        )
         assert by_rule(run(ctx), "MAX-VALPROATE") == []
+
+    def test_without_a_weight_an_absolute_ceiling_still_applies(self) -> None:
+        limit = replace(PACK_LIMITS["MAX-VALPROATE"], ceiling_mg_per_day=3000.0)
+        ctx = context(course("o1", "valproate", 2000, "twice daily"))
+        found = check_dose_limits((limit,), PlanView(ctx, Change("lab", ctx.now), *INDEX))
+        assert sorted(f.severity for f in found) == ["major", "moderate"]
+        over = next(f for f in found if f.severity == "major")
+        assert "4000 mg/day exceeds the 3000 mg/day maximum" in over.message
+        unchecked = next(f for f in found if f.severity == "moderate")
+        assert "absolute ceiling of 3000 mg/day was applied" in unchecked.message
+
+    def test_an_absolute_ceiling_below_the_weight_based_maximum_wins(self) -> None:
+        limit = replace(PACK_LIMITS["MAX-VALPROATE"], ceiling_mg_per_day=3000.0)
+        ctx = context(course("o1", "valproate", 1750, "twice daily"), facts={"weight_kg": "100"})
+        found = check_dose_limits((limit,), PlanView(ctx, Change("lab", ctx.now), *INDEX))
+        assert [f.severity for f in found] == ["major"]
+        assert "3000 mg/day maximum" in found[0].message
 
     def test_valproate_uses_the_latest_weight_measurement(self) -> None:
         ctx = context(

@@ -74,6 +74,7 @@ class TestShippedPack:
             *pack.washouts,
             *pack.monitoring,
             *pack.assessments,
+            *pack.lab_ranges,
         ]
         assert all(r.rule.source and r.rule.evidence in ("V", "K") for r in rules)
         assert len({r.rule.id for r in rules}) == len(rules)
@@ -187,3 +188,116 @@ class TestMalformedPack:
 
     def test_an_unchanged_copy_loads(self, tmp_path: Path) -> None:
         assert load_rule_pack(write(tmp_path, lambda raw: None)).version == RAW["version"]
+
+
+SECTIONS = ("interactions", "dose_limits", "tapers", "titrations", "washouts", "monitoring",
+            "assessments", "lab_ranges")  # fmt: skip
+OPTIONAL_WHEN_NULL = {"basis", "when", "drug_severity", "days_by_drug", "superseded_by"}
+"""Fields whose null means "not given" (and the rule is complete without them)."""
+
+
+def _one_rule_per_field() -> list[tuple[str, int, str, str]]:
+    """For each section, rule type and field: the first rule that has it (rules of one
+    type are read by the same code, so one witness per field covers them)."""
+    cases: dict[tuple[str, str, str], tuple[str, int, str, str]] = {}
+    for section in SECTIONS:
+        for index, rule in enumerate(RAW[section]):
+            for name in rule:
+                if name != "id":
+                    where = (section, str(rule.get("type", "")), name)
+                    cases.setdefault(where, (section, index, rule["id"], name))
+    return list(cases.values())
+
+
+FIELD_CASES = _one_rule_per_field()
+
+
+def _with_field(
+    section: str, index: int, name: str, value: Any
+) -> Callable[[dict[str, Any]], None]:
+    def change(raw: dict[str, Any]) -> None:
+        raw[section][index][name] = value
+
+    return change
+
+
+def _refusal(tmp_path: Path, change: Callable[[dict[str, Any]], None]) -> str | None:
+    """The loader's RulePackError message, None if the pack loaded; any other exception
+    propagates and fails the test."""
+    try:
+        load_rule_pack(write(tmp_path, change))
+    except RulePackError as raised:
+        return str(raised)
+    return None
+
+
+class TestEveryFieldOfEveryRuleType:
+    """A broken field anywhere is refused by the loader with the rule and field named,
+    never a raw TypeError or KeyError from deep inside a reader."""
+
+    @pytest.mark.parametrize(
+        ("section", "index", "rule_id", "name"),
+        FIELD_CASES,
+        ids=[f"{rule_id}.{name}" for _, _, rule_id, name in FIELD_CASES],
+    )
+    def test_a_field_of_the_wrong_shape_is_refused_naming_the_rule_and_field(
+        self, tmp_path: Path, section: str, index: int, rule_id: str, name: str
+    ) -> None:
+        message = _refusal(tmp_path, _with_field(section, index, name, {"unexpected": 1}))
+        assert message is not None
+        assert rule_id in message
+        assert name in message or name in ("a", "b", "drugs", "stopped", "other", "start")
+
+    @pytest.mark.parametrize(
+        ("section", "index", "rule_id", "name"),
+        FIELD_CASES,
+        ids=[f"{rule_id}.{name}" for _, _, rule_id, name in FIELD_CASES],
+    )
+    def test_a_null_required_field_is_refused_naming_the_rule(
+        self, tmp_path: Path, section: str, index: int, rule_id: str, name: str
+    ) -> None:
+        message = _refusal(tmp_path, _with_field(section, index, name, None))
+        if name in OPTIONAL_WHEN_NULL:
+            return
+        assert message is not None
+        assert rule_id in message
+
+    @pytest.mark.parametrize("section", SECTIONS)
+    def test_a_rule_that_is_not_an_object_is_refused_naming_its_place(
+        self, tmp_path: Path, section: str
+    ) -> None:
+        with pytest.raises(RulePackError, match=rf"{section}\[0\]"):
+            load_rule_pack(write(tmp_path, _set([section, 0], ["not", "a", "rule"])))
+
+
+MAXVPA = _index("dose_limits", "MAX-VALPROATE")
+
+
+@pytest.mark.parametrize(
+    ("change", "names"),
+    [
+        (
+            _set(["dose_limits", MAXVPA, "ceiling_mg_per_day"], "lots"),
+            ["MAX-VALPROATE", "ceiling_mg_per_day"],
+        ),
+        (
+            _set(["dose_limits", MAXCIT, "ceiling_mg_per_day"], 60),
+            ["MAX-CITALOPRAM", "ceiling_mg_per_day", "per-kg"],
+        ),
+    ],
+)
+def test_an_absolute_ceiling_must_be_a_number_on_a_per_kg_limit(
+    tmp_path: Path, change: Callable[[dict[str, Any]], None], names: list[str]
+) -> None:
+    with pytest.raises(RulePackError) as raised:
+        load_rule_pack(write(tmp_path, change))
+    for name in names:
+        assert name in str(raised.value)
+
+
+def test_a_per_kg_limit_may_carry_an_absolute_ceiling(tmp_path: Path) -> None:
+    pack = load_rule_pack(
+        write(tmp_path, _set(["dose_limits", MAXVPA, "ceiling_mg_per_day"], 3000))
+    )
+    limit = next(rule for rule in pack.dose_limits if rule.rule.id == "MAX-VALPROATE")
+    assert limit.ceiling_mg_per_day == 3000

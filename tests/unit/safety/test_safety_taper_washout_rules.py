@@ -5,12 +5,20 @@ from __future__ import annotations
 import pytest
 from safety_cases import PACK, T0, by_rule, context, course, days, members, run, step
 
+from domain.safety.change_interactions import StopWithRule
+from domain.safety.taper_text import is_taper_schedule
 from domain.safety.tapering import TaperRule
 from domain.safety.washout import WashoutRule
 
 TAPERS = list(PACK.tapers)
 WASHOUTS = list(PACK.washouts)
 NAMED = {drug for rule in TAPERS for drug in rule.side.drugs}
+NOT_SCHEDULES = ["none needed", "No taper", "n/a", "N/A", "not needed", "none", "taper",
+                 "slowly", "no taper, stopped 20 mg at once",
+                 "Stopped abruptly on day 1"]  # fmt: skip
+SCHEDULES = ["reduce by a quarter every 2 weeks", "10 mg daily for 2 weeks, then stop",
+             "50 mg -> 25 mg for 1 week, then stop", "over 4 weeks",
+             "0.125 mg twice daily every 3 days", "halve the dose for 14 days"]  # fmt: skip
 
 
 def taper_witness(rule: TaperRule) -> str:
@@ -51,6 +59,12 @@ class TestTapers:
     def test_a_blank_taper_is_no_taper(self, rule: TaperRule) -> None:
         assert len(by_rule(stopped(rule, "   "), rule.rule.id)) == 1
 
+    @pytest.mark.parametrize("text", NOT_SCHEDULES)
+    def test_a_taper_that_says_none_is_no_taper(self, rule: TaperRule, text: str) -> None:
+        found = by_rule(stopped(rule, text), rule.rule.id)
+        assert [f.kind for f in found] == ["abrupt_stop"]
+        assert "is not a schedule" in found[0].message
+
     def test_the_largest_allowed_single_cut_is_quiet(self, rule: TaperRule) -> None:
         if rule.max_fraction is not None:
             found = cut(rule, 100, 100 * (1 - rule.max_fraction))
@@ -76,6 +90,29 @@ def test_label_steps_must_be_spaced_by_the_label_interval(rule: TaperRule) -> No
     assert rule.max_step_mg is not None
     found = cut(rule, 2, 2 - rule.max_step_mg, gap=rule.min_days - 1, previous=2 + 0.125)
     assert len(by_rule(found, rule.rule.id)) == 1
+
+
+class TestTaperText:
+    @pytest.mark.parametrize("text", SCHEDULES)
+    def test_a_text_giving_a_step_or_a_duration_is_a_schedule(self, text: str) -> None:
+        assert is_taper_schedule(text)
+
+    @pytest.mark.parametrize("text", [*NOT_SCHEDULES, "", "   ", None, "0"])
+    def test_a_negative_or_a_text_without_a_number_is_not(self, text: str | None) -> None:
+        assert not is_taper_schedule(text)
+
+    def test_stopping_a_drug_whose_stop_raises_a_co_drug_rule_with_none_needed_is_flagged(
+        self,
+    ) -> None:
+        rule = next(r for r in PACK.interactions if isinstance(r, StopWithRule))
+        stopped_drug = members(rule.stopped)[0]
+        other = members(rule.other, avoid=[stopped_drug])[0]
+        for taper, fired in (("none needed", 1), ("reduce by half weekly for 2 weeks", 0)):
+            ctx = context(
+                course("o1", stopped_drug, 20, start=T0 - days(90), stopped_at=T0, taper=taper),
+                course("o2", other, 10, start=T0 - days(90)),
+            )
+            assert len(by_rule(run(ctx, "discontinued", T0, "o1"), rule.rule.id)) == fired
 
 
 def test_fluoxetine_stopped_abruptly_is_only_minor() -> None:
