@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import threading
 from functools import cached_property
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from projections.database import Database, connect
@@ -56,8 +57,12 @@ class CareLog:
 
     @cached_property
     def pack(self) -> Any:
-        from domain.safety import default_pack
+        """The clinical rule pack; a malformed one raises ``RulePackError`` naming the
+        rule and the field (the API loads it at start-up, so it never starts without)."""
+        from domain.safety import default_pack, load_rule_pack
 
+        if self.config.rule_pack:
+            return load_rule_pack(Path(self.config.rule_pack))
         return default_pack()
 
     @cached_property
@@ -84,11 +89,20 @@ class CareLog:
     @cached_property
     def views(self) -> Views:
         """The current-plan, audit-trail and team-dashboard views and their runner
-        (created or migrated here, on first use; ``start()`` to follow the log)."""
+        (created or migrated here, on first use; ``start()`` to follow the log). The
+        process that follows the log also signs an audit checkpoint every
+        ``CARELOG_CHECKPOINT_INTERVAL`` seconds (README, "Audit review")."""
         from projections.runner import Views
         from services.progress import ProgressBar
 
-        return Views(self.app, self.db, self.access_log, progress_factory=ProgressBar)
+        views = Views(self.app, self.db, self.access_log, progress_factory=ProgressBar)
+        interval = self.config.checkpoint_interval
+        if interval > 0:  # whichever process follows the log also signs the checkpoints
+            views.alongside(
+                lambda stop: self.integrity.checkpoint_forever(interval, stop),
+                "carelog-checkpoints",
+            )
+        return views
 
     @cached_property
     def feed(self) -> FeedReader:

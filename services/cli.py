@@ -13,6 +13,7 @@ import sys
 from collections.abc import Sequence
 
 from domain.errors import CareLogError
+from domain.safety import RulePackError
 from services.bootstrap import CareLog
 
 COMMAND_MODULES = (
@@ -46,6 +47,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CareLogError as exc:
         where = f" ({exc.field})" if exc.field else ""
         print(f"carelog: {exc.message}{where}", file=sys.stderr)
+        return 2
+    except RulePackError as exc:
+        print(f"carelog: the clinical rule pack is malformed: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

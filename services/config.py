@@ -37,6 +37,8 @@ SETTINGS: dict[str, str] = {
     "CARELOG_RUN_PROJECTIONS": "Run the view runner inside the API process (default 1)",
     "CARELOG_SECRET_KEY": "Key signing the web pages' session cookie (default: random per start)",
     "CARELOG_POOL_SIZE": "PostgreSQL connections per pool (default 5)",
+    "CARELOG_RULE_PACK": "A clinical rule pack file (JSON) to use instead of the shipped "
+    "domain/safety/rulepack.json; checked at start-up",
 }
 
 
@@ -61,6 +63,7 @@ class Config:
     run_projections: bool = True
     secret_key: str | None = None
     pool_size: int = 5
+    rule_pack: str | None = None
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -97,6 +100,7 @@ class Config:
             not in {"0", "false", "no", "off"},
             secret_key=get("CARELOG_SECRET_KEY"),
             pool_size=int(number("CARELOG_POOL_SIZE", 5)),
+            rule_pack=get("CARELOG_RULE_PACK"),
         )
 
     def with_(self, **changes: object) -> Config:

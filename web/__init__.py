@@ -46,6 +46,7 @@ def create_app(config: Config | None = None, carelog: CareLog | None = None) -> 
     app.json_provider_class = IsoJSONProvider
     app.json = IsoJSONProvider(app)
     instance = carelog or CareLog(config)
+    instance.pack  # noqa: B018 - a malformed rule pack stops start-up here, not at a write
     app.config.update(
         API_TITLE=API_TITLE,
         API_VERSION=API_VERSION,
@@ -102,9 +103,10 @@ def _register_api(app: Flask) -> None:
         dashboard.blp,
         feed.blp,
         interop.blp,
+        ops.blp,
     ):
         api.register_blueprint(blueprint)
-    app.register_blueprint(ops.blp)
+    app.register_blueprint(ops.assets)
     app.extensions["carelog_api"] = api
 
 

@@ -10,6 +10,7 @@ from services.bootstrap import CareLog
 
 
 def serve(carelog: CareLog, *, host: str, port: int, workers: int = 0) -> int:
+    carelog.pack  # noqa: B018 - a malformed rule pack stops start-up before any worker
     if workers > 0:
         return _gunicorn(host, port, workers)
     from werkzeug.serving import run_simple
