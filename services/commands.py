@@ -13,7 +13,7 @@ from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
-from domain.command_context import CommandContext, new_id
+from domain.command_context import CommandContext, checked_command, new_id
 from domain.errors import InvalidInputError, NotFoundError
 from domain.patient_record import PatientRecord
 from services.application import CareLogApplication, WriteResult
@@ -73,6 +73,67 @@ def describe_change(kind: str, record: PatientRecord, previous_facts: dict[str, 
     )
 
 
+CORRECTED_KINDS = {
+    "order": "prescribed",
+    "step": "dose_changed",
+    "stop": "discontinued",
+    "assessment": "assessment",
+    "side_effect": "side_effect",
+    "lab": "lab",
+    "fact": "fact",
+}
+"""The safety Change kind of the entry a correction patches (its ``sources`` kind)."""
+
+
+def describe_correction(record: PatientRecord, previous_facts: dict[str, Any]) -> Any:
+    """A correction as the rules see it: the corrected entry's own kind of change, at its
+    (corrected) effective time, so that the rules that entry ran (suicide-risk item,
+    titration, taper, washout ...) run again over the corrected plan. A correction of an
+    entry no rule reads (a note, a goal) is checked against the plan's state only."""
+    from domain.safety import Change
+
+    event = record.pending_events[-1]
+    plan = record.plan
+    corrected = getattr(event, "corrected_event_id", None)
+    source = plan.sources.get(corrected) if isinstance(corrected, str) else None
+    kind = CORRECTED_KINDS.get(source["kind"]) if source else None
+    effective_at, order_id, fact, previous = None, None, None, None
+    if source is not None and kind is not None:
+        key = source["key"]
+        if kind in ("prescribed", "dose_changed", "discontinued"):
+            order = plan.orders.get(key)
+            order_id = key
+            if order is not None and kind == "discontinued":
+                effective_at = order["stopped_at"]
+            elif order is not None:
+                step = next((s for s in order["steps"] if s["event_id"] == corrected), None)
+                effective_at = step["effective_at"] if step else None
+        elif kind == "fact":
+            fact = key
+            effective_at = plan.facts[key]["effective_at"] if key in plan.facts else None
+            before = previous_facts.get(key)
+            previous = before["value"] if before else None
+        else:
+            entries = {
+                "assessment": plan.assessments,
+                "side_effect": plan.side_effects,
+                "lab": plan.labs,
+            }[kind]
+            entry = next((e for e in entries if e["event_id"] == corrected), None)
+            effective_at = entry["effective_at"] if entry else None
+            order_id = entry.get("order_id") if entry else None
+    if kind is None or effective_at is None:
+        return Change(kind="correction", effective_at=event.effective_at, correction=True)  # type: ignore[attr-defined]
+    return Change(
+        kind=kind,
+        effective_at=effective_at,
+        order_id=order_id,
+        fact=fact,
+        previous_value=previous,
+        correction=True,
+    )
+
+
 class Commands:
     """Every write CareLog accepts, as the API and the CLI call them."""
 
@@ -99,7 +160,9 @@ class Commands:
         override_reason: str | None = None,
         **fields: Any,
     ) -> WriteResult:
-        spec = COMMANDS[command]
+        spec = COMMANDS.get(command)
+        if spec is None:
+            raise InvalidInputError(f"CareLog has no command {command!r}.", "command")
 
         def action(record: PatientRecord) -> tuple[str, dict[str, str]]:
             event_id = getattr(record, spec.method)(ctx, **fields)
@@ -131,6 +194,8 @@ class Commands:
         if safety is not None:
 
             def change(record: PatientRecord, _event_id: str) -> Any:
+                if safety == "correction":
+                    return describe_correction(record, facts)
                 return describe_change(safety, record, facts)
 
         return self.app.write(
@@ -144,6 +209,7 @@ class Commands:
         )
 
     # -- commands with more to them --------------------------------------------------------
+    @checked_command
     def register_patient(
         self,
         ctx: CommandContext,
@@ -152,11 +218,18 @@ class Commands:
         name: Any,
         birth_date: Any,
         allergies: Any = None,
+        effective_at: Any = None,
     ) -> WriteResult:
         return self.app.register_patient(
-            ctx, external_id=external_id, name=name, birth_date=birth_date, allergies=allergies
+            ctx,
+            external_id=external_id,
+            name=name,
+            birth_date=birth_date,
+            allergies=allergies,
+            effective_at=effective_at,
         )
 
+    @checked_command
     def assign_care_team_member(
         self,
         ctx: CommandContext,
@@ -165,6 +238,7 @@ class Commands:
         clinician_id: Any,
         role: Any,
         expected_version: int | None = None,
+        effective_at: Any = None,
     ) -> WriteResult:
         if not isinstance(clinician_id, str):
             raise InvalidInputError("A clinician id is required.", "clinician_id")
@@ -176,11 +250,16 @@ class Commands:
 
         def action(record: PatientRecord) -> str:
             return record.assign_care_team_member(
-                ctx, clinician_id=member.id, clinician_name=member.name, role=role
+                ctx,
+                clinician_id=member.id,
+                clinician_name=member.name,
+                role=role,
+                effective_at=effective_at,
             )
 
         return self._write(ctx, patient_id, action, None, expected_version, None)
 
+    @checked_command
     def record_assessment(
         self,
         ctx: CommandContext,
@@ -200,6 +279,7 @@ class Commands:
             result.ids.update(total=found[0]["total"], severity=found[0]["severity"])
         return result
 
+    @checked_command
     def prescribe(
         self,
         ctx: CommandContext,
@@ -210,6 +290,8 @@ class Commands:
         override_reason: str | None = None,
         **fields: Any,
     ) -> WriteResult:
+        if "order_id" in fields:
+            raise InvalidInputError("CareLog gives each new order its id.", "order_id")
         order_id = new_id()
         drug_record = self.resolve_drug(drug)
 
@@ -219,6 +301,7 @@ class Commands:
 
         return self._write(ctx, patient_id, action, "prescribed", expected_version, override_reason)
 
+    @checked_command
     def change_dose(
         self,
         ctx: CommandContext,
@@ -252,7 +335,13 @@ class Commands:
         )
 
     def resolve_drug(self, drug: Any) -> dict[str, Any]:
-        """The drug as the rule pack knows it; an unknown name is kept as typed."""
+        """The drug as the rule pack knows it; an unknown name is kept as typed.
+
+        ``formulation`` is the form the typed name states ("Effexor XR" -> "XR"), None when
+        it states none; orders recorded before it existed lack the key (unknown form).
+        """
+        from domain.safety.formulations import formulation_in
+
         if not isinstance(drug, str) or not drug.strip():
             raise InvalidInputError("The drug name is required.", "drug")
         name = drug.strip()
@@ -264,6 +353,7 @@ class Commands:
                 "classes": [],
                 "rxnorm": None,
                 "in_rule_pack": False,
+                "formulation": formulation_in(name),
             }
         return {
             "name": name,
@@ -271,4 +361,5 @@ class Commands:
             "classes": sorted(getattr(info, "classes", ())),
             "rxnorm": getattr(info, "rxnorm", None),
             "in_rule_pack": True,
+            "formulation": formulation_in(name),
         }

@@ -37,6 +37,7 @@ def patient_context(plan: PlanState, now: Any) -> Any:
         MedicationCourse(
             order_id=order["order_id"],
             drug=order["drug"].get("generic") or order["drug"]["name"],
+            formulation=order["drug"].get("formulation"),
             route=order["route"],
             steps=tuple(
                 DoseStep(

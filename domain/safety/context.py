@@ -32,6 +32,7 @@ class MedicationCourse:
     steps: tuple[DoseStep, ...]  # in effective order: steps[0] the start, steps[-1] the current
     stopped_at: datetime | None = None  # discontinuation effective time (None: still active)
     taper: str | None = None  # the taper schedule given with the discontinuation
+    formulation: str | None = None  # "XR", "SR" ... as the order states it; None: not given
 
 
 @dataclass(frozen=True)

@@ -19,9 +19,9 @@ _SALT_AND_FORM = """
     hydrochloride hcl hydrobromide hbr sodium potassium carbonate citrate succinate fumarate
     maleate mesylate besylate tartrate hemitartrate bitartrate oxalate sulfate sulphate phosphate
     acetate decanoate palmitate monohydrate dihydrate er xr xl sr cr ir la dr ec odt cd
-    extended delayed immediate controlled release orally disintegrating tablet tablets tab tabs
-    capsule capsules cap caps oral solution suspension liquid syrup injection injectable inj
-    patch transdermal depot film"""
+    extended delayed immediate controlled sustained release orally disintegrating tablet tablets
+    tab tabs capsule capsules cap caps oral solution suspension liquid syrup injection
+    injectable inj patch transdermal depot film"""
 SALT_AND_FORM_WORDS = frozenset(_SALT_AND_FORM.split())
 """Words that name a salt or a formulation, not a different drug."""
 

@@ -14,6 +14,7 @@ from datetime import date, datetime
 
 from domain.safety.context import Change, DoseStep, LabResult, MedicationCourse, PatientContext
 from domain.safety.drugs import DrugIndex, DrugInfo, normalise_name, strip_salt_and_form
+from domain.safety.formulations import formulation_in
 
 _ROUTE_ALIASES = {
     "po": "oral", "by mouth": "oral", "iv": "intravenous", "im": "intramuscular",
@@ -42,6 +43,12 @@ class Course:
     @property
     def classes(self) -> frozenset[str]:
         return self.info.classes if self.info else frozenset()
+
+    @property
+    def formulation(self) -> str | None:
+        """The order's formulation, else the one its typed name states; None if not given."""
+        stated = self.source.formulation
+        return formulation_in(stated) if stated else formulation_in(self.source.drug)
 
     @property
     def steps(self) -> tuple[DoseStep, ...]:

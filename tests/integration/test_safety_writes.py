@@ -394,3 +394,42 @@ class TestLithiumLevelsThroughWrites:
             ctx, pid, "record_lab_result", test="lithium level", value=0.9, unit="mmol/L"
         )
         assert not any(a["kind"] == "lab_out_of_range" for a in open_alerts(carelog, pid))
+
+
+class TestDoseLimitsByFormulationThroughWrites:
+    def test_the_formulation_typed_with_the_name_is_kept_on_the_order(
+        self, carelog: CareLog, team: Team
+    ) -> None:
+        pid = setup(carelog, team)
+        result = prescribe(carelog, team, pid, "Wellbutrin SR", 150, "twice daily")
+        order = carelog.app.get_record(pid).plan.orders[result.ids["order_id"]]  # type: ignore[attr-defined]
+        assert order["drug"]["generic"] == "bupropion"
+        assert order["drug"]["formulation"] == "SR"
+
+    def test_trazodone_500_mg_a_day_is_alerted_at_the_outpatient_maximum(
+        self, carelog: CareLog, team: Team
+    ) -> None:
+        pid = setup(carelog, team)
+        result = prescribe(carelog, team, pid, "trazodone", 250, "twice daily")
+        found = [a for a in result.alerts if a["rule_id"] == "MAX-TRAZODONE"]  # type: ignore[attr-defined]
+        assert [(a["severity"], a["kind"]) for a in found] == [("major", "max_dose")]
+        assert "400 mg/day maximum for outpatients" in found[0]["message"]
+        assert "No inpatient care setting is recorded" in found[0]["message"]
+
+    def test_risperidone_10_mg_a_day_raises_the_moderate_advisory(
+        self, carelog: CareLog, team: Team
+    ) -> None:
+        pid = setup(carelog, team)
+        result = prescribe(carelog, team, pid, "risperidone", 5, "twice daily")
+        found = [a for a in result.alerts if a["rule_id"] == "MAX-RISPERIDONE"]  # type: ignore[attr-defined]
+        assert [a["severity"] for a in found] == ["moderate"]
+        assert any(a["rule_id"] == "MAX-RISPERIDONE" for a in open_alerts(carelog, pid))
+
+    def test_wellbutrin_sr_450_mg_a_day_is_alerted_at_the_sr_maximum(
+        self, carelog: CareLog, team: Team
+    ) -> None:
+        pid = setup(carelog, team)
+        result = prescribe(carelog, team, pid, "Wellbutrin SR", 150, "three times daily")
+        found = [a for a in result.alerts if a["rule_id"] == "MAX-BUPROPION"]  # type: ignore[attr-defined]
+        assert [a["severity"] for a in found] == ["major"]
+        assert "400 mg/day maximum for the SR form" in found[0]["message"]

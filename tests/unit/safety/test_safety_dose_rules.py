@@ -18,8 +18,9 @@ from safety_cases import (
     with_extra,
 )
 
-from domain.safety import Change, LabResult, PatientContext
+from domain.safety import Change, Finding, LabResult, PatientContext
 from domain.safety.conditions import holds
+from domain.safety.dose_forms import Maximum
 from domain.safety.dose_limits import Adjustment, DoseLimit, check_dose_limits
 from domain.safety.plan_view import PlanView
 from domain.safety.wording import mg
@@ -29,39 +30,70 @@ ADJUSTED = [(limit, adj) for limit in LIMITS for adj in limit.adjustments]
 WEIGHT = 70.0
 PACK_LIMITS = {limit.rule.id: limit for limit in LIMITS}
 INDEX = (PACK.index, PACK.test_names)
+FORM_CASES = [(limit, form) for limit in LIMITS for form in sorted(limit.forms.figures) or [None]]
+"""Each limit once per formulation it gives figures for (None: the rule's own figures)."""
 
 
-def base_mg(limit: DoseLimit) -> float:
-    return limit.max_per_day * WEIGHT if limit.per_kg else limit.max_per_day
+def figures(limit: DoseLimit, form: str | None) -> Maximum:
+    return limit.forms.figures[form] if form else limit.own
 
 
-def base_context(limit: DoseLimit, amount: float) -> PatientContext:
+def base_mg(limit: DoseLimit, form: str | None = None) -> float:
+    """The outpatient maximum in mg/day (unknown formulation: the highest of the forms)."""
+    if limit.per_kg:
+        return limit.max_per_day * WEIGHT
+    return figures(limit, form).per_day if form else limit.max_per_day
+
+
+def doses_a_day(limit: DoseLimit, form: str | None) -> int:
+    """Enough doses a day to stay within any single-dose maximum near the daily one."""
+    many = (form is None and bool(limit.forms.figures)) or figures(limit, form).per_dose
+    return 4 if many else 2
+
+
+def base_context(
+    limit: DoseLimit, daily: float, form: str | None = None, order_id: str = "o1"
+) -> PatientContext:
     facts = {"weight_kg": str(WEIGHT)} if limit.per_kg else {}
-    return context(course("o1", limit.drug, amount, "twice daily"), facts=facts)
+    n = doses_a_day(limit, form)
+    frequency = {2: "twice daily", 4: "four times daily"}[n]
+    dosed = replace(course(order_id, limit.drug, daily / n, frequency), formulation=form)
+    return context(dosed, facts=facts)
 
 
-@pytest.mark.parametrize("limit", LIMITS, ids=lambda r: r.rule.id)
+def over_max(findings: list[Finding]) -> list[Finding]:
+    """Findings other than an advisory threshold's."""
+    return [f for f in findings if not f.key.endswith("|advisory")]
+
+
+@pytest.mark.parametrize(
+    ("limit", "form"), FORM_CASES, ids=[f"{lim.rule.id}:{form}" for lim, form in FORM_CASES]
+)
 class TestMaximumDoses:
-    def test_a_dose_at_the_maximum_is_quiet(self, limit: DoseLimit) -> None:
-        ctx = base_context(limit, base_mg(limit) / 2)
-        assert by_rule(run(ctx, "prescribed", T0, "o1"), limit.rule.id) == []
+    def test_a_dose_at_the_maximum_is_quiet(self, limit: DoseLimit, form: str | None) -> None:
+        ctx = base_context(limit, base_mg(limit, form), form)
+        assert over_max(by_rule(run(ctx, "prescribed", T0, "o1"), limit.rule.id)) == []
 
-    def test_a_dose_above_the_maximum_fires_with_both_numbers(self, limit: DoseLimit) -> None:
-        ctx = base_context(limit, base_mg(limit) / 2 + 2.5)
-        found = by_rule(run(ctx, "prescribed", T0, "o1"), limit.rule.id)
+    def test_a_dose_above_the_maximum_fires_with_both_numbers(
+        self, limit: DoseLimit, form: str | None
+    ) -> None:
+        ctx = base_context(limit, base_mg(limit, form) + 5, form)
+        found = over_max(by_rule(run(ctx, "prescribed", T0, "o1"), limit.rule.id))
         assert [(f.kind, f.severity, f.order_ids) for f in found] == [
             ("max_dose", limit.rule.severity, ("o1",))
         ]
-        assert f"{mg(base_mg(limit) + 5)} mg/day" in found[0].message
-        assert f"{mg(base_mg(limit))} mg/day maximum" in found[0].message
+        assert f"{mg(base_mg(limit, form) + 5)} mg/day" in found[0].message
+        assert f"{mg(base_mg(limit, form))} mg/day maximum" in found[0].message
+        if form:
+            assert f"for the {form} form" in found[0].message
 
-    def test_orders_of_the_same_drug_add_up(self, limit: DoseLimit) -> None:
-        half = base_mg(limit) / 2
+    def test_orders_of_the_same_drug_add_up(self, limit: DoseLimit, form: str | None) -> None:
+        half = base_mg(limit, form) / 2
         ctx = with_extra(
-            base_context(limit, half / 2),
-            {"courses": [course("o2", limit.drug, half / 2 + 1, "twice daily")]},
+            base_context(limit, half, form),
+            {"courses": base_context(limit, half + 2, form, "o2").medications},
         )
-        found = by_rule(run(ctx), limit.rule.id)
+        found = over_max(by_rule(run(ctx), limit.rule.id))
         assert len(found) == 1
         assert found[0].order_ids == ("o1", "o2")
 

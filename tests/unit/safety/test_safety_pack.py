@@ -192,7 +192,8 @@ class TestMalformedPack:
 
 SECTIONS = ("interactions", "dose_limits", "tapers", "titrations", "washouts", "monitoring",
             "assessments", "lab_ranges")  # fmt: skip
-OPTIONAL_WHEN_NULL = {"basis", "when", "drug_severity", "days_by_drug", "superseded_by"}
+OPTIONAL_WHEN_NULL = {"basis", "when", "drug_severity", "days_by_drug", "superseded_by",
+                      "inpatient_max_mg_per_day", "advisory"}  # fmt: skip
 """Fields whose null means "not given" (and the rule is complete without them)."""
 
 
