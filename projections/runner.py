@@ -3,6 +3,9 @@
 - ``start()`` follows the logs in a background thread (the embedded default: the web
   process runs it); ``run()`` does the same in the foreground (``carelog projections run``,
   one or more worker processes: exactly-once holds with several at once);
+- ``alongside(task, name)`` adds a periodic duty to whichever process follows the log
+  (the composition root adds the signed audit checkpoints): each task runs in a thread of
+  its own from ``start()`` until ``stop()``;
 - ``catch_up()`` processes everything now, synchronously (tests, the CLI);
 - ``wait_for(position)`` is read-your-writes: it polls tightly (1 ms, rising to 20 ms) and
   wakes at once when this process's runner commits;
@@ -40,6 +43,7 @@ from projections.view import View
 
 log = logging.getLogger("carelog.views")
 ProgressFactory = Callable[[int, str], Progress]
+Task = Callable[[threading.Event], None]  # runs until the event is set
 
 
 class Views:
@@ -89,6 +93,8 @@ class Views:
         self._changed = threading.Condition()
         self._thread: threading.Thread | None = None
         self._listener: Listener | None = None
+        self._tasks: list[tuple[str, Task]] = []
+        self._task_threads: list[threading.Thread] = []
 
     def _states(self, view: str, size: int) -> PlanStates:
         states = PlanStates(size)
@@ -109,6 +115,17 @@ class Views:
             target=self._loop, args=(only,), daemon=True, name="carelog-views"
         )
         self._thread.start()
+        self._task_threads = [
+            threading.Thread(target=task, args=(self._stopping,), daemon=True, name=name)
+            for name, task in self._tasks
+        ]
+        for thread in self._task_threads:
+            thread.start()
+
+    def alongside(self, task: Task, name: str) -> None:
+        """Run ``task(stopping)`` in a thread of its own while the runner follows the log;
+        it must return soon after ``stopping`` is set."""
+        self._tasks.append((name, task))
 
     def run(self, names: Iterable[str] | None = None, stop: threading.Event | None = None) -> None:
         """Follow the logs in the foreground until ``stop`` is set (a worker process)."""
@@ -128,6 +145,9 @@ class Views:
         if self._thread is not None:
             self._thread.join(timeout)
             self._thread = None
+        for thread in self._task_threads:
+            thread.join(timeout)
+        self._task_threads = []
         self.follower.close()
 
     @property

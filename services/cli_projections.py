@@ -1,10 +1,12 @@
 """``carelog projections run|rebuild|status|skip``: operating the views.
 
 ``run`` is a foreground worker (start several for scale-out: each batch is exactly-once
-however many run); ``rebuild`` builds a view from zero beside the live one with a
-progress bar and swaps it in atomically; ``status`` shows position, lag and quarantined
-events (``--json`` for scripts: exit code 3 when something is quarantined); ``skip``
-moves a view past a quarantined event, recorded in the audit trail with the reason.
+however many run) that also signs an audit checkpoint every CARELOG_CHECKPOINT_INTERVAL
+seconds (several workers take turns on the checkpoint directory's lock); ``rebuild``
+builds a view from zero beside the live one with a progress bar and swaps it in
+atomically; ``status`` shows position, lag and quarantined events (``--json`` for
+scripts: exit code 3 when something is quarantined); ``skip`` moves a view past a
+quarantined event, recorded in the audit trail with the reason.
 """
 
 from __future__ import annotations
@@ -57,9 +59,11 @@ def _run(args: argparse.Namespace, carelog: CareLog) -> int:
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, _stop)
     names = args.names or None
+    interval = carelog.config.checkpoint_interval
+    checkpoints = f"; audit checkpoints every {interval:g}s" if interval > 0 else ""
     print(
         f"carelog: following the log for {', '.join(names or carelog.views.views)}"
-        " (Ctrl-C to stop)",
+        f"{checkpoints} (Ctrl-C to stop)",
         file=sys.stderr,
         flush=True,
     )

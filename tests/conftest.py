@@ -8,7 +8,8 @@ those tests fail loudly: they are never skipped.
 
 Encryption at rest: ``--cipher on`` runs every store-parametrised test with the event store
 encrypted (a "<store>+cipher" parametrisation); ``@pytest.mark.cipher`` on a test, class or
-module adds one encrypted parametrisation to its stores instead.
+module adds one encrypted parametrisation to its stores instead, and every test under
+``tests/api`` gets that one as well: the whole HTTP API is exercised encrypted.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from services.config import Config
 
 PG_ADMIN_URL = os.environ.get("CARELOG_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 STORES = ("sqlite", "postgres")
+ENCRYPTED_TOO = (Path(__file__).resolve().parent / "api",)  # folders whose tests also run encrypted
 TEST_CIPHER_KEY = AESCipher.create_key(num_bytes=32)
 
 
@@ -57,9 +59,14 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         # Encryption at rest: "<store>+cipher" runs on that store with a cipher key set.
         if metafunc.config.getoption("--cipher") == "on":
             stores = [f"{s}+cipher" for s in stores]
-        elif metafunc.definition.get_closest_marker("cipher"):
+        elif metafunc.definition.get_closest_marker("cipher") or _encrypted_too(metafunc):
             stores.append(f"{stores[-1]}+cipher")  # one more parametrisation, encrypted
         metafunc.parametrize("store", stores, indirect=True)
+
+
+def _encrypted_too(metafunc: pytest.Metafunc) -> bool:
+    path = Path(metafunc.definition.path).resolve()
+    return any(path.is_relative_to(folder) for folder in ENCRYPTED_TOO)
 
 
 def _pg_ready() -> bool:

@@ -184,13 +184,20 @@ class Integrity:
 
     def checkpoint_forever(self, interval: float, stop: threading.Event) -> None:
         """Every ``interval`` seconds until ``stop`` is set (for a worker thread):
-        checkpoint, then ``verify_new()`` so /readyz stays current. A log that does not
-        verify is logged, not signed, and tried again next time."""
+        checkpoint, then ``verify_new()`` so /readyz stays current. Nothing is written
+        while the chains stand still (``checkpoint()`` returns the latest one unchanged,
+        and what it vouches for was verified already). A log that does not verify is
+        logged, not signed, and tried again next time."""
+        verified: Checkpoint | None = None  # the newest checkpoint verified good here
         while not stop.wait(interval):
             try:
-                self.checkpoint()
+                checkpoint = self.checkpoint()
+                if checkpoint is not None and checkpoint == verified:
+                    continue
                 result = self.verify_new()
-                if not result.ok:
+                if result.ok:
+                    verified = checkpoint
+                else:
                     log.error("audit log verification failed: %s", result.first_problem)
             except IntegrityViolation as exc:
                 log.error("audit checkpoint refused: %s", exc)

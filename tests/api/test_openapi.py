@@ -76,6 +76,174 @@ class TestOpenApiDocument:
         assert "views" in ready
         assert "head" in ready
 
+    def test_readiness_reports_the_last_verified_position_and_checkpoint(
+        self, api: ApiClient, patient: str
+    ) -> None:
+        never = api.client.get("/readyz").get_json()["integrity"]
+        assert never["verified_position"] is None
+        assert never["checkpoint"] is None
+        head = api.carelog.app.recorder.max_notification_id()
+        assert api.carelog.integrity.checkpoint() is not None
+        assert api.carelog.integrity.verify().ok
+        ready = api.client.get("/readyz")
+        assert ready.status_code == 200
+        integrity = ready.get_json()["integrity"]
+        assert integrity["verified_position"] == head
+        assert integrity["verified_ok"] is True
+        assert integrity["first_problem"] is None
+        assert integrity["checkpoint"]["positions"]["events"] == head
+
+
+def _operations(spec: dict[str, Any], method: str) -> list[tuple[str, dict[str, Any]]]:
+    return [(p, ops[method]) for p, ops in spec["paths"].items() if method in ops]
+
+
+def _header_names(operation: dict[str, Any]) -> set[str]:
+    return {p["name"] for p in operation.get("parameters", []) if p["in"] == "header"}
+
+
+def _schema(spec: dict[str, Any], ref: dict[str, Any]) -> dict[str, Any]:
+    found: dict[str, Any] = spec["components"]["schemas"][ref["$ref"].rsplit("/", 1)[-1]]
+    return found
+
+
+class TestOpenApiConventions:
+    """The headers, operations endpoints and bodies API.md promises are all in the document."""
+
+    def test_every_write_declares_idempotency_key_and_if_match(self, api: ApiClient) -> None:
+        spec = api.client.get("/openapi.json").get_json()
+        writes = _operations(spec, "post")
+        assert len(writes) >= 15
+        for path, operation in writes:
+            headers = _header_names(operation)
+            assert "Idempotency-Key" in headers, path
+            if path != "/api/v1/patients":  # no record, hence no version, before it exists
+                assert "If-Match" in headers, path
+
+    def test_every_write_declares_its_etag_and_result_schema(self, api: ApiClient) -> None:
+        spec = api.client.get("/openapi.json").get_json()
+        for path, operation in _operations(spec, "post"):
+            created = operation["responses"]["201"]
+            assert "ETag" in created["headers"], path
+            body = created["content"]["application/json"]["schema"]
+            assert body == {"$ref": "#/components/schemas/WriteResult"}, path
+
+    def test_the_stream_declares_last_event_id(self, api: ApiClient) -> None:
+        spec = api.client.get("/openapi.json").get_json()
+        stream = spec["paths"]["/api/v1/feed/stream"]["get"]
+        assert "Last-Event-ID" in _header_names(stream)
+
+    def test_every_503_declares_retry_after(self, api: ApiClient) -> None:
+        spec = api.client.get("/openapi.json").get_json()
+        waits = [
+            (path, op)
+            for path, ops in spec["paths"].items()
+            for op in ops.values()
+            if isinstance(op, dict)
+            and "503" in op.get("responses", {})
+            and path != "/readyz"  # "store unreachable": nothing to retry after
+        ]
+        assert {"/api/v1/patients/{pid}/plan", "/api/v1/patients/{pid}/history"} <= {
+            p for p, _ in waits
+        }
+        for path, operation in waits:
+            assert "Retry-After" in operation["responses"]["503"]["headers"], path
+
+    def test_reads_that_wait_declare_min_position(self, api: ApiClient) -> None:
+        spec = api.client.get("/openapi.json").get_json()
+        for path in ("plan", "history", "audit"):
+            operation = spec["paths"][f"/api/v1/patients/{{pid}}/{path}"]["get"]
+            names = {p["name"] for p in operation["parameters"] if p["in"] == "query"}
+            assert "min_position" in names, path
+            assert "503" in operation["responses"], path
+
+    def test_operations_endpoints_are_documented(self, api: ApiClient) -> None:
+        spec = api.client.get("/openapi.json").get_json()
+        for path in ("/healthz", "/readyz"):
+            operation = spec["paths"][path]["get"]
+            assert operation["security"] == [], path  # no token needed
+            assert "$ref" in operation["responses"]["200"]["content"]["application/json"]["schema"]
+        metrics = spec["paths"]["/metrics"]["get"]
+        assert "text/plain" in metrics["responses"]["200"]["content"]
+        assert {"401", "403"} <= set(metrics["responses"])
+        assert "security" not in metrics  # the bearer token, like every API endpoint
+
+    def test_feed_items_are_cloudevents_with_a_schema(self, api: ApiClient) -> None:
+        spec = api.client.get("/openapi.json").get_json()
+        feed = spec["components"]["schemas"]["FeedOut"]
+        item = _schema(spec, feed["properties"]["items"]["items"])
+        assert {"specversion", "id", "source", "type", "subject", "time", "data"} <= set(
+            item["required"]
+        )
+        data = _schema(spec, item["properties"]["data"])
+        assert {"effective_at", "position", "actor"} <= set(data["required"])
+        assert data["additionalProperties"] is True  # each type's own fields
+
+    def test_dashboard_patients_have_a_schema(self, api: ApiClient) -> None:
+        spec = api.client.get("/openapi.json").get_json()
+        board = spec["components"]["schemas"]["DashboardOut"]
+        row = _schema(spec, board["properties"]["patients"]["items"])
+        assert {"patient_id", "urgency", "suicide_risk", "reasons", "open_alerts"} <= set(
+            row["required"]
+        )
+        reason = _schema(spec, row["properties"]["reasons"]["items"])
+        assert {"kind", "severity", "message", "at"} <= set(reason["required"])
+
+    def test_a_resolution_requires_a_reason(self, api: ApiClient) -> None:
+        spec = api.client.get("/openapi.json").get_json()
+        assert {"resolution", "reason"} <= set(
+            spec["components"]["schemas"]["ResolutionIn"]["required"]
+        )
+
+
+class TestResponsesFollowTheirSchemas:
+    def test_a_write_answer_carries_only_declared_fields(
+        self, api: ApiClient, patient: str, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        from services.application import WriteResult
+
+        declared = WriteResult.as_dict
+
+        def leaky(self: WriteResult) -> dict[str, Any]:
+            return {**declared(self), "undeclared_internal": "must not be sent"}
+
+        monkeypatch.setattr(WriteResult, "as_dict", leaky)
+        body = {"kind": "progress", "modality": "supportive", "text": "x"}
+        first = api.post(
+            f"/api/v1/patients/{patient}/notes", body, headers={"Idempotency-Key": "schema-1"}
+        )
+        again = api.post(
+            f"/api/v1/patients/{patient}/notes", body, headers={"Idempotency-Key": "schema-1"}
+        )
+        assert first.status_code == again.status_code == 201
+        assert "undeclared_internal" not in first.get_json()
+        assert again.get_json() == first.get_json()
+        assert {"event_id", "patient_id", "version", "position", "note_id"} <= set(first.get_json())
+
+    def test_dashboard_and_feed_answers_match_their_schemas(
+        self, api: ApiClient, patient: str
+    ) -> None:
+        api.post(
+            f"/api/v1/patients/{patient}/assessments",
+            {"instrument": "PHQ-9", "item_scores": [2] * 9},
+            as_="therapist",
+        )
+        api.catch_up()
+        spec = api.client.get("/openapi.json").get_json()
+        schemas = spec["components"]["schemas"]
+        row = api.get("/api/v1/dashboard").get_json()["patients"][0]
+        assert set(schemas["DashboardPatientOut"]["required"]) <= set(row)
+        assert set(row) <= set(schemas["DashboardPatientOut"]["properties"])
+        items = api.get("/api/v1/feed").get_json()["items"]
+        assert items
+        for item in items:
+            assert set(schemas["CloudEventOut"]["required"]) <= set(item)
+            assert set(item) <= set(schemas["CloudEventOut"]["properties"])
+            assert item["specversion"] == "1.0"
+            assert isinstance(item["data"]["position"], int)
+        assessed = [i for i in items if i["type"] == "carelog.assessment.recorded.v1"]
+        assert assessed[0]["data"]["total"] == 18  # the type's own fields are kept
+
 
 @pytest.mark.slow
 def test_fuzzing_finds_no_server_error_and_no_schema_violation(

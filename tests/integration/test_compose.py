@@ -96,6 +96,30 @@ class TestCompose:
         assert set(services["relay"]["depends_on"]) == {"postgres", "kafka"}
         assert all(spec.get("healthcheck") for spec in services.values())
 
+    def test_encryption_at_rest_is_required_for_every_carelog_service(
+        self, compose: dict[str, Any]
+    ) -> None:
+        for name, spec in carelog_services(compose).items():
+            key = str(spec["environment"].get("CARELOG_CIPHER_KEY", ""))
+            assert key.startswith("${CARELOG_CIPHER_KEY:?"), f"{name} may run unencrypted"
+        assert parses(["keys", "generate"])
+
+    def test_the_readme_says_how_to_set_every_required_variable(
+        self, compose: dict[str, Any]
+    ) -> None:
+        readme = (REPO / "README.md").read_text("utf-8")
+        scaling_out = readme.split("## Scaling out", 1)[1].split("\n## ", 1)[0]
+        required = {
+            value[2:].split(":?", 1)[0]
+            for spec in carelog_services(compose).values()
+            for value in map(str, spec["environment"].values())
+            if value.startswith("${") and ":?" in value
+        }
+        assert {"CARELOG_SECRET_KEY", "CARELOG_CIPHER_KEY"} <= required
+        for name in required:
+            assert f"{name}=$(" in scaling_out, f"README does not say how to set {name}"
+        assert "carelog keys generate" in scaling_out
+
     def test_one_relay_runs_per_store(self, compose: dict[str, Any]) -> None:
         assert compose["services"]["relay"]["deploy"]["replicas"] == 1
 
