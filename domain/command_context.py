@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
+import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 from uuid import uuid4
 
 from domain.actor import Actor
@@ -13,6 +17,20 @@ from domain.errors import InvalidInputError
 EFFECTIVE_AT_TOLERANCE = timedelta(minutes=5)
 """A clinical time may run this far ahead of the server clock (clock skew), no further."""
 EMERGENCY_ACCESS_PERIOD = timedelta(hours=4)
+
+P = ParamSpec("P")
+R = TypeVar("R")
+_NOT_FIELDS = ("self", "cls", "ctx")
+_LABELS = {
+    "external_id": "external id (MRN)",
+    "doses_taken": "number of doses taken",
+    "doses_missed": "number of doses missed",
+    "due_at": "due time",
+    "kind": "kind of entry",
+    "text": "note text",
+    "event_id": "id of the entry to correct",
+    "fields": "list of fields to correct",
+}
 
 
 def new_id() -> str:
@@ -26,6 +44,70 @@ class CommandContext:
     actor: Actor
     correlation_id: str = field(default_factory=new_id)
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+
+def checked_command(method: Callable[P, R]) -> Callable[P, R]:
+    """Mark a public command: a field left out, or one the command does not know, is a
+    domain error naming that field (never a Python ``TypeError``), raised before the
+    command decides anything, so nothing is recorded."""
+    signature = inspect.signature(method)
+
+    @functools.wraps(method)
+    def checked(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            signature.bind(*args, **kwargs)
+        except TypeError:
+            raise _field_error(signature, len(args), kwargs) from None
+        return method(*args, **kwargs)
+
+    return checked
+
+
+def _field_error(
+    signature: inspect.Signature, given_positionally: int, kwargs: dict[str, Any]
+) -> InvalidInputError:
+    params = list(signature.parameters.values())
+    if not any(p.kind is p.VAR_KEYWORD for p in params):
+        for name in kwargs:
+            if name not in signature.parameters:
+                return InvalidInputError(
+                    f"CareLog does not know the field {name!r} here; nothing was recorded.", name
+                )
+    for index, param in enumerate(params):
+        if param.name in _NOT_FIELDS or param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
+            continue
+        missing = param.default is param.empty and param.name not in kwargs
+        if missing and index >= given_positionally:
+            label = _LABELS.get(param.name, param.name.replace("_", " "))
+            return InvalidInputError(f"The {label} is required.", param.name)
+    return InvalidInputError("Give each field of this entry by its name.")
+
+
+def require_id(value: Any, field_name: str, what: str) -> str:
+    """An id CareLog issued (order, goal, alert, follow-up, clinician): a non-empty text."""
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidInputError(f"{what} is required.", field_name)
+    return value
+
+
+def effective_time(ctx: CommandContext, raw: Any) -> datetime:
+    """When it happened clinically: now by default, earlier for a late entry, never later
+    than now plus the clock-skew tolerance."""
+    if raw is None:
+        return ctx.now
+    when = parse_time(raw, "effective_at")
+    if when > ctx.now + EFFECTIVE_AT_TOLERANCE:
+        raise InvalidInputError(
+            "effective_at is in the future: record what has happened, not what is planned.",
+            "effective_at",
+        )
+    return when
+
+
+def finite_number(value: Any, field_name: str, message: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise InvalidInputError(message, field_name)
+    return float(value)
 
 
 def require_text(value: Any, field_name: str, what: str) -> str:

@@ -41,8 +41,22 @@ class VersionConflictError(CareLogError):
             f"The record is at version {actual}, not {expected}: reload it and try again.",
             field=None,
         )
-        self.expected = expected
-        self.actual = actual
+        self.expected: int | None = expected
+        self.actual: int | None = actual
+
+
+class WriteContentionError(VersionConflictError):
+    """So many others wrote to the record at once that a command ran out of retries."""
+
+    def __init__(self, attempts: int) -> None:
+        CareLogError.__init__(
+            self,
+            f"Others kept writing to this record while your entry was being saved "
+            f"({attempts} attempts): nothing was recorded; please try again.",
+        )
+        self.expected = None
+        self.actual = None
+        self.attempts = attempts
 
 
 class NotPermittedError(CareLogError):

@@ -7,16 +7,21 @@ A mixin of ``PatientRecord``, kept apart only so each module stays readable.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from domain.command_context import (
     EMERGENCY_ACCESS_PERIOD,
     CommandContext,
+    checked_command,
     choice,
+    effective_time,
+    finite_number,
     new_id,
     optional_text,
     parse_time,
+    require_id,
     require_text,
     text_list,
 )
@@ -50,7 +55,7 @@ class ClinicalCommands:
             self,
             event_class: Any,
             ctx: CommandContext,
-            effective_at: datetime | None = None,
+            effective_at: Any = None,
             **fields: Any,
         ) -> str: ...
         def _require_access(self, ctx: CommandContext) -> None: ...
@@ -88,34 +93,50 @@ class ClinicalCommands:
             raise NotPermittedError(f"A {ctx.actor.role} may not {WHAT[what]}.")
 
     # -- care team and consent -------------------------------------------------------------
+    @checked_command
     def assign_care_team_member(
-        self, ctx: CommandContext, *, clinician_id: str, clinician_name: str, role: str
+        self,
+        ctx: CommandContext,
+        *,
+        clinician_id: Any,
+        clinician_name: Any,
+        role: Any,
+        effective_at: Any = None,
     ) -> str:
         """A care-team member adds a clinician, who may then see and write the record."""
         self._allowed(ctx, "care_team")
+        clinician_id = require_id(clinician_id, "clinician_id", "A clinician id")
+        clinician_name = require_text(clinician_name, "clinician_name", "The clinician's name")
         role = choice(role, "role", ("psychiatrist", "therapist", "pharmacist"))
         if self.is_member(clinician_id):
             raise InvalidInputError("That clinician is on the care team already.", "clinician_id")
         return self._trigger(
             self.CareTeamMemberAssigned,
             ctx,
+            effective_time(ctx, effective_at),
             clinician_id=clinician_id,
             clinician_name=clinician_name,
             role=role,
         )
 
+    @checked_command
     def remove_care_team_member(
-        self, ctx: CommandContext, *, clinician_id: str, reason: Any
+        self, ctx: CommandContext, *, clinician_id: Any, reason: Any, effective_at: Any = None
     ) -> str:
         """A clinician leaves the care team, with the reason."""
         self._allowed(ctx, "care_team")
+        clinician_id = require_id(clinician_id, "clinician_id", "A clinician id")
         reason = require_text(reason, "reason", "A reason for the removal")
         if not self.is_member(clinician_id):
             raise NotFoundError("That clinician is not on the care team.", "clinician_id")
+        member = self.plan.care_team[clinician_id]
+        when = _late_entry(ctx, effective_at)
+        _not_before(when, member["since"], f"{member['name']} joined the care team")
         return self._trigger(
-            self.CareTeamMemberRemoved, ctx, clinician_id=clinician_id, reason=reason
+            self.CareTeamMemberRemoved, ctx, when, clinician_id=clinician_id, reason=reason
         )
 
+    @checked_command
     def grant_emergency_access(self, ctx: CommandContext, *, reason: Any) -> str:
         """Break the glass: any clinician, with a stated reason, for four hours."""
         if ctx.actor.role not in WRITE_ROLES["emergency_access"]:
@@ -128,6 +149,7 @@ class ClinicalCommands:
             expires_at=ctx.now + EMERGENCY_ACCESS_PERIOD,
         )
 
+    @checked_command
     def record_consent(
         self,
         ctx: CommandContext,
@@ -135,7 +157,7 @@ class ClinicalCommands:
         scope: Any,
         decision: Any,
         note: Any = None,
-        effective_at: datetime | None = None,
+        effective_at: Any = None,
     ) -> str:
         """The patient's decision about a scope of care."""
         self._allowed(ctx, "consent")
@@ -150,6 +172,7 @@ class ClinicalCommands:
         )
 
     # -- assessments and goals -------------------------------------------------------------
+    @checked_command
     def record_assessment(
         self,
         ctx: CommandContext,
@@ -158,7 +181,7 @@ class ClinicalCommands:
         item_scores: Any = None,
         diagnoses: Any = None,
         summary: Any = None,
-        effective_at: datetime | None = None,
+        effective_at: Any = None,
     ) -> str:
         """A PHQ-9, GAD-7 or clinical assessment; scored here, never by the client."""
         self._allowed(ctx, "assessment")
@@ -180,8 +203,15 @@ class ClinicalCommands:
             summary=optional_text(summary, "summary"),
         )
 
+    @checked_command
     def set_goal(
-        self, ctx: CommandContext, *, description: Any, target: Any = None, due_date: Any = None
+        self,
+        ctx: CommandContext,
+        *,
+        description: Any,
+        target: Any = None,
+        due_date: Any = None,
+        effective_at: Any = None,
     ) -> str:
         """A treatment goal the team works towards."""
         self._allowed(ctx, "goal")
@@ -190,50 +220,69 @@ class ClinicalCommands:
         return self._trigger(
             self.GoalSet,
             ctx,
+            effective_time(ctx, effective_at),
             goal_id=new_id(),
             description=require_text(description, "description", "A goal"),
             target=optional_text(target, "target"),
             due_date=due_date,
         )
 
+    @checked_command
     def change_goal_status(
-        self, ctx: CommandContext, *, goal_id: str, status: Any, note: Any = None
+        self,
+        ctx: CommandContext,
+        *,
+        goal_id: Any,
+        status: Any,
+        note: Any = None,
+        effective_at: Any = None,
     ) -> str:
         """A goal was met, revised or abandoned."""
         self._allowed(ctx, "goal")
-        if goal_id not in self.plan.goals:
+        goal_id = require_id(goal_id, "goal_id", "A goal id")
+        goal = self.plan.goals.get(goal_id)
+        if goal is None:
             raise NotFoundError(f"There is no goal {goal_id}.", "goal_id")
+        when = _late_entry(ctx, effective_at)
+        _not_before(when, goal["effective_at"], "the goal was set")
         return self._trigger(
             self.GoalStatusChanged,
             ctx,
+            when,
             goal_id=goal_id,
             status=choice(status, "status", GOAL_STATUSES),
             note=optional_text(note, "note"),
         )
 
     # -- medication ------------------------------------------------------------------------
+    @checked_command
     def prescribe(
         self,
         ctx: CommandContext,
         *,
-        order_id: str,
-        drug: dict[str, Any],
+        order_id: Any,
+        drug: Any,
         dose: Any,
         frequency: Any,
         route: Any,
         indication: Any,
         instructions: Any = None,
-        effective_at: datetime | None = None,
+        effective_at: Any = None,
     ) -> str:
         """A new medication order, by a prescriber on the care team."""
         self._require_prescriber(ctx)
+        order_id = require_id(order_id, "order_id", "An order id")
+        if order_id in self.plan.orders:
+            raise InvalidInputError(f"There is a medication order {order_id} already.", "order_id")
+        if not isinstance(drug, Mapping):
+            raise InvalidInputError("The drug must be given with its name.", "drug")
         require_text(drug.get("name"), "drug", "The drug name")
         return self._trigger(
             self.MedicationPrescribed,
             ctx,
             effective_at,
             order_id=order_id,
-            drug=drug,
+            drug=dict(drug),
             dose=Dose.parse(dose).as_dict(),
             frequency=parse_frequency(frequency),
             route=parse_route(route),
@@ -241,75 +290,72 @@ class ClinicalCommands:
             instructions=optional_text(instructions, "instructions"),
         )
 
+    @checked_command
     def change_dose(
         self,
         ctx: CommandContext,
         *,
-        order_id: str,
+        order_id: Any,
         dose: Any,
         frequency: Any = None,
         reason: Any,
-        effective_at: datetime | None = None,
+        effective_at: Any = None,
     ) -> str:
         """A new dose (and optionally frequency) for an active order, with the reason."""
         self._require_prescriber(ctx)
-        order = self.active_order(order_id)
+        order = self.active_order(require_id(order_id, "order_id", "An order id"))
         new_dose = Dose.parse(dose).as_dict()
         current = order["steps"][-1]
         new_frequency = current["frequency"] if frequency is None else parse_frequency(frequency)
         reason = require_text(reason, "reason", "A reason for the dose change")
         if new_dose == current["dose"] and new_frequency == current["frequency"]:
             raise InvalidInputError("That is the current dose and frequency already.", "dose")
-        self._not_before_start(order, effective_at)
+        when = _late_entry(ctx, effective_at)
+        _not_before(when, order["since"], f"{order['drug']['name']} was started")
         return self._trigger(
             self.DoseChanged,
             ctx,
-            effective_at,
+            when,
             order_id=order_id,
             dose=new_dose,
             frequency=new_frequency,
             reason=reason,
         )
 
+    @checked_command
     def discontinue(
         self,
         ctx: CommandContext,
         *,
-        order_id: str,
+        order_id: Any,
         reason: Any,
         taper: Any = None,
-        effective_at: datetime | None = None,
+        effective_at: Any = None,
     ) -> str:
         """Stop an active order, with the taper schedule when the drug needs one."""
         self._require_prescriber(ctx)
-        order = self.active_order(order_id)
+        order = self.active_order(require_id(order_id, "order_id", "An order id"))
         reason = require_text(reason, "reason", "A reason for stopping")
         taper_text = optional_text(taper, "taper") or None
-        self._not_before_start(order, effective_at)
+        when = _late_entry(ctx, effective_at)
+        _not_before(when, order["since"], f"{order['drug']['name']} was started")
         return self._trigger(
             self.MedicationDiscontinued,
             ctx,
-            effective_at,
+            when,
             order_id=order_id,
             reason=reason,
             taper=taper_text,
         )
 
-    def _not_before_start(self, order: dict[str, Any], effective_at: datetime | None) -> None:
-        if effective_at is not None and effective_at < order["since"]:
-            raise InvalidInputError(
-                f"effective_at is before {order['drug']['name']} was started "
-                f"({order['since'].isoformat()}).",
-                "effective_at",
-            )
-
     def _known_order(self, order_id: Any, field_name: str = "order_id") -> str | None:
         if order_id is None:
             return None
-        if order_id not in self.plan.orders:
+        if not isinstance(order_id, str) or order_id not in self.plan.orders:
             raise NotFoundError(f"There is no medication order {order_id}.", field_name)
         return str(order_id)
 
+    @checked_command
     def report_side_effect(
         self,
         ctx: CommandContext,
@@ -319,7 +365,7 @@ class ClinicalCommands:
         order_id: Any = None,
         onset: Any = None,
         action_taken: Any = None,
-        effective_at: datetime | None = None,
+        effective_at: Any = None,
     ) -> str:
         """A side effect seen or reported, with its severity."""
         self._allowed(ctx, "side_effect")
@@ -335,6 +381,7 @@ class ClinicalCommands:
             action_taken=optional_text(action_taken, "action_taken"),
         )
 
+    @checked_command
     def record_adherence(
         self,
         ctx: CommandContext,
@@ -344,6 +391,7 @@ class ClinicalCommands:
         doses_missed: Any,
         period_start: Any,
         period_end: Any,
+        effective_at: Any = None,
     ) -> str:
         """Doses taken and missed over a period, for one order."""
         self._allowed(ctx, "adherence")
@@ -359,6 +407,7 @@ class ClinicalCommands:
         return self._trigger(
             self.AdherenceReported,
             ctx,
+            effective_time(ctx, effective_at),
             adherence_id=new_id(),
             order_id=known,
             doses_taken=doses_taken,
@@ -397,12 +446,13 @@ class ClinicalCommands:
         )
         return alert_id
 
+    @checked_command
     def resolve_alert(
-        self, ctx: CommandContext, *, alert_id: str, resolution: Any, reason: Any = None
+        self, ctx: CommandContext, *, alert_id: Any, resolution: Any, reason: Any = None
     ) -> str:
         """A pharmacist or prescriber acknowledges, overrides (with a reason) or changes."""
         self._allowed(ctx, "alert_resolution")
-        alert = self.plan.alerts.get(alert_id)
+        alert = self.plan.alerts.get(require_id(alert_id, "alert_id", "An alert id"))
         if alert is None:
             raise NotFoundError(f"There is no safety alert {alert_id}.", "alert_id")
         if alert["status"] != "open":
@@ -426,6 +476,7 @@ class ClinicalCommands:
         )
 
     # -- notes, education, follow-ups, reviews, labs, facts --------------------------------
+    @checked_command
     def add_note(
         self,
         ctx: CommandContext,
@@ -433,7 +484,7 @@ class ClinicalCommands:
         kind: Any,
         modality: Any,
         text: Any,
-        effective_at: datetime | None = None,
+        effective_at: Any = None,
     ) -> str:
         """A progress note (read by the team) or a psychotherapy note (by its author only)."""
         kind = choice(kind, "kind", NOTE_KINDS)
@@ -448,6 +499,7 @@ class ClinicalCommands:
             text=require_text(text, "text", "The note text"),
         )
 
+    @checked_command
     def record_education(
         self,
         ctx: CommandContext,
@@ -455,7 +507,7 @@ class ClinicalCommands:
         topic: Any,
         order_id: Any = None,
         materials: Any = None,
-        effective_at: datetime | None = None,
+        effective_at: Any = None,
     ) -> str:
         """The patient was taught about a topic or a medication."""
         self._allowed(ctx, "education")
@@ -469,7 +521,10 @@ class ClinicalCommands:
             materials=optional_text(materials, "materials"),
         )
 
-    def schedule_follow_up(self, ctx: CommandContext, *, due_at: Any, purpose: Any) -> str:
+    @checked_command
+    def schedule_follow_up(
+        self, ctx: CommandContext, *, due_at: Any, purpose: Any, effective_at: Any = None
+    ) -> str:
         """A check-in due by a time; it shows as overdue on the dashboard after that."""
         self._allowed(ctx, "follow_up")
         due = parse_time(due_at, "due_at")
@@ -478,21 +533,24 @@ class ClinicalCommands:
         return self._trigger(
             self.FollowUpScheduled,
             ctx,
+            effective_time(ctx, effective_at),
             follow_up_id=new_id(),
             due_at=due,
             purpose=require_text(purpose, "purpose", "A purpose"),
         )
 
+    @checked_command
     def complete_follow_up(
         self,
         ctx: CommandContext,
         *,
-        follow_up_id: str,
+        follow_up_id: Any,
         outcome: Any,
-        effective_at: datetime | None = None,
+        effective_at: Any = None,
     ) -> str:
         """A scheduled check-in took place."""
         self._allowed(ctx, "follow_up")
+        follow_up_id = require_id(follow_up_id, "follow_up_id", "A follow-up id")
         follow_up = self.plan.follow_ups.get(follow_up_id)
         if follow_up is None:
             raise NotFoundError(f"There is no follow-up {follow_up_id}.", "follow_up_id")
@@ -506,17 +564,22 @@ class ClinicalCommands:
             outcome=require_text(outcome, "outcome", "An outcome"),
         )
 
-    def review_plan(self, ctx: CommandContext, *, outcome: Any, summary: Any = None) -> str:
+    @checked_command
+    def review_plan(
+        self, ctx: CommandContext, *, outcome: Any, summary: Any = None, effective_at: Any = None
+    ) -> str:
         """A review of the whole plan, e.g. a pharmacist's medication review."""
         self._allowed(ctx, "plan_review")
         return self._trigger(
             self.PlanReviewed,
             ctx,
+            effective_time(ctx, effective_at),
             review_id=new_id(),
             outcome=require_text(outcome, "outcome", "An outcome"),
             summary=optional_text(summary, "summary"),
         )
 
+    @checked_command
     def record_lab_result(
         self,
         ctx: CommandContext,
@@ -524,12 +587,12 @@ class ClinicalCommands:
         test: Any,
         value: Any = None,
         unit: Any = None,
-        effective_at: datetime | None = None,
+        effective_at: Any = None,
     ) -> str:
         """A lab value or measurement the monitoring rules read."""
         self._allowed(ctx, "lab_result")
-        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
-            raise InvalidInputError("A lab value must be a number.", "value")
+        if value is not None:
+            value = finite_number(value, "value", "A lab value must be a number.")
         return self._trigger(
             self.LabResultRecorded,
             ctx,
@@ -540,8 +603,9 @@ class ClinicalCommands:
             unit=optional_text(unit, "unit"),
         )
 
+    @checked_command
     def record_fact(
-        self, ctx: CommandContext, *, fact: Any, value: Any, effective_at: datetime | None = None
+        self, ctx: CommandContext, *, fact: Any, value: Any, effective_at: Any = None
     ) -> str:
         """A clinical fact the safety rules read (smoking status, weight in kg ...)."""
         self._allowed(ctx, "clinical_fact")
@@ -554,6 +618,7 @@ class ClinicalCommands:
         )
 
     # -- corrections -----------------------------------------------------------------------
+    @checked_command
     def correct_entry(self, ctx: CommandContext, *, event_id: Any, fields: Any, reason: Any) -> str:
         """Correct fields of an earlier entry; only its author may, and the original stays."""
         self._allowed(ctx, "correction")
@@ -582,6 +647,19 @@ class ClinicalCommands:
             corrected_event_id=event_id,
             fields=checked,
             reason=require_text(reason, "reason", "A reason for the correction"),
+        )
+
+
+def _late_entry(ctx: CommandContext, effective_at: Any) -> datetime | None:
+    """The checked clinical time when one was given (a late entry), else None."""
+    return None if effective_at is None else effective_time(ctx, effective_at)
+
+
+def _not_before(when: datetime | None, since: datetime, what: str) -> None:
+    """A late entry cannot predate what it changes (an order, a goal, a team membership)."""
+    if when is not None and when < since:
+        raise InvalidInputError(
+            f"effective_at is before {what} ({since.isoformat()}).", "effective_at"
         )
 
 

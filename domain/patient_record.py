@@ -9,7 +9,7 @@ carries its actor, its clinical ``effective_at`` and the request's correlation i
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -17,8 +17,9 @@ from eventsourcing.domain import Aggregate
 
 from domain.actor import CLINICAL_ROLES
 from domain.command_context import (
-    EFFECTIVE_AT_TOLERANCE,
     CommandContext,
+    checked_command,
+    effective_time,
     new_id,
     parse_birth_date,
     require_text,
@@ -308,17 +309,8 @@ class PatientRecord(ClinicalCommands, Aggregate, created_event_name="PatientRegi
         return order
 
     # -- shared checks ---------------------------------------------------------------------
-    def _effective(self, ctx: CommandContext, effective_at: datetime | None) -> datetime:
-        if effective_at is None:
-            return ctx.now
-        if effective_at.tzinfo is None:
-            raise InvalidInputError("effective_at needs a time zone, e.g. 'Z'.", "effective_at")
-        if effective_at > ctx.now + EFFECTIVE_AT_TOLERANCE:
-            raise InvalidInputError(
-                "effective_at is in the future: record what has happened, not what is planned.",
-                "effective_at",
-            )
-        return effective_at.astimezone(UTC)
+    def _effective(self, ctx: CommandContext, effective_at: Any) -> datetime:
+        return effective_time(ctx, effective_at)
 
     def _require_access(self, ctx: CommandContext) -> None:
         actor = ctx.actor
@@ -348,7 +340,7 @@ class PatientRecord(ClinicalCommands, Aggregate, created_event_name="PatientRegi
         self,
         event_class: type[PatientRecord.Event],
         ctx: CommandContext,
-        effective_at: datetime | None = None,
+        effective_at: Any = None,
         **fields: Any,
     ) -> str:
         event_id = new_id()
@@ -369,6 +361,7 @@ class PatientRecord(ClinicalCommands, Aggregate, created_event_name="PatientRegi
 
     # -- registration ----------------------------------------------------------------------
     @classmethod
+    @checked_command
     def register(
         cls,
         ctx: CommandContext,
@@ -378,21 +371,30 @@ class PatientRecord(ClinicalCommands, Aggregate, created_event_name="PatientRegi
         name: Any,
         birth_date: Any,
         allergies: Any = (),
+        effective_at: Any = None,
     ) -> PatientRecord:
-        """Register a patient; the registering clinician joins the care team."""
+        """Register a patient; the registering clinician joins the care team.
+
+        A late registration (``effective_at`` earlier than now) puts the patient and the
+        registering clinician on the record from that time, for the in-effect clock."""
         if ctx.actor.role not in CLINICAL_ROLES:
             raise NotPermittedError(f"A {ctx.actor.role} may not register patients.")
         external_id = require_text(external_id, "external_id", "An external id (MRN)")
         name = require_text(name, "name", "The patient's name")
         born = parse_birth_date(birth_date, ctx.now)
         allergies = text_list(allergies, "allergies")
+        when = effective_time(ctx, effective_at)
+        if when.date() < born:
+            raise InvalidInputError(
+                "effective_at is before the patient's birth date.", "effective_at"
+            )
         record = cls._create(
             cls.PatientRegistered,
             id=patient_id,
             event_id=new_id(),
             actor_id=ctx.actor.id,
             actor_role=str(ctx.actor.role),
-            effective_at=ctx.now,
+            effective_at=when,
             correlation_id=ctx.correlation_id,
             timestamp=ctx.now,
             external_id=external_id,
@@ -403,6 +405,7 @@ class PatientRecord(ClinicalCommands, Aggregate, created_event_name="PatientRegi
         record._trigger(
             cls.CareTeamMemberAssigned,
             ctx,
+            when,
             clinician_id=ctx.actor.id,
             clinician_name=ctx.actor.name,
             role=str(ctx.actor.role),

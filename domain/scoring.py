@@ -112,7 +112,7 @@ class Score:
     suicide_item_positive: bool = False
 
 
-def score(instrument: str, item_scores: Any) -> Score:
+def score(instrument: Any, item_scores: Any) -> Score:
     """Check and score an assessment; a clinical assessment carries no item scores."""
     if instrument == "clinical":
         if item_scores:
@@ -121,7 +121,7 @@ def score(instrument: str, item_scores: Any) -> Score:
                 "item_scores",
             )
         return Score("clinical", (), None, None)
-    spec = INSTRUMENTS.get(instrument)
+    spec = INSTRUMENTS.get(instrument) if isinstance(instrument, str) else None
     if spec is None:
         raise InvalidInputError(
             f"Unknown instrument {instrument!r}: use one of {', '.join(ALL_INSTRUMENTS)}.",

@@ -20,7 +20,12 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcoding
 
 from domain.command_context import CommandContext
-from domain.errors import DuplicateError, NotFoundError, VersionConflictError
+from domain.errors import (
+    DuplicateError,
+    NotFoundError,
+    VersionConflictError,
+    WriteContentionError,
+)
 from domain.patient_index import PatientIndex, index_id
 from domain.patient_record import PatientRecord
 from domain.plan import PlanState
@@ -79,8 +84,9 @@ class CareLogApplication(Application[UUID]):
     snapshotting_intervals = {PatientRecord: 50}  # noqa: RUF012 - the library's class variable
 
     def __init__(self, env: dict[str, str] | None = None, snapshot_interval: int = 50) -> None:
-        if snapshot_interval != 50:
-            type(self).snapshotting_intervals = {PatientRecord: snapshot_interval}
+        # Per instance: the library reads ``self.snapshotting_intervals`` when it saves, and
+        # changing the class variable would leak one app's interval into every later app.
+        vars(self)["snapshotting_intervals"] = {PatientRecord: snapshot_interval}
         super().__init__(env)
         self.safety_hook: SafetyHook | None = None
         self.committer: GroupCommitter | None = None
@@ -193,7 +199,7 @@ class CareLogApplication(Application[UUID]):
                 ids=ids,
                 alerts=alerts,
             )
-        raise VersionConflictError(-1, -1)
+        raise WriteContentionError(MAX_RETRIES)
 
 
 def _uuid(value: str | UUID) -> UUID:

@@ -98,6 +98,16 @@ class Policy:
         self, actor: Actor, patient_id: str, what: str, info: RequestInfo
     ) -> PatientAccess:
         """Check and record one read of a patient's data."""
+        access = self.check_read(actor, patient_id, what, info)
+        self.record_read(actor, patient_id, what, info, access)
+        return access
+
+    def check_read(
+        self, actor: Actor, patient_id: str, what: str, info: RequestInfo
+    ) -> PatientAccess:
+        """Check one read of a patient's data; a denial is recorded here, a granted read
+        only by ``record_read`` once the data is actually sent (a read that then ends in
+        404 or 503 showed nothing)."""
         self.require_read_kind(actor, what, info, patient_id)
         record = self.load_record(patient_id)  # NotFoundError for an unknown patient
         flagged = False
@@ -109,6 +119,12 @@ class Policy:
                         actor, patient_id, what, info, "You are not on this patient's care team."
                     )
                 flagged = True
+        return PatientAccess(record, flagged)
+
+    def record_read(
+        self, actor: Actor, patient_id: str, what: str, info: RequestInfo, access: PatientAccess
+    ) -> None:
+        """Record a read ``check_read`` granted, as it is sent."""
         self.record_access(
             actor_id=actor.id,
             actor_role=str(actor.role),
@@ -117,9 +133,8 @@ class Policy:
             request_id=info.request_id,
             source=info.source,
             allowed=True,
-            flagged=flagged,
+            flagged=access.flagged,
         )
-        return PatientAccess(record, flagged)
 
     def require_write(
         self, actor: Actor, what: str, info: RequestInfo, patient_id: str | None = None

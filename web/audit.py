@@ -40,7 +40,8 @@ def _page(entries: list[dict[str, Any]], next_cursor: Any) -> dict[str, Any]:
 @blp.errors(400, 404, 503)
 def patient_audit(args: dict[str, Any], pid: UUID) -> dict[str, Any]:
     """One patient's audit trail."""
-    policy().read_patient(actor(), str(pid), "audit", request_info())
+    who, info = actor(), request_info()
+    access = policy().check_read(who, str(pid), "audit", info)
     wait_for_views(args)
     entries, next_cursor = carelog().views.audit_trail.entries(
         patient_id=str(pid),
@@ -50,6 +51,7 @@ def patient_audit(args: dict[str, Any], pid: UUID) -> dict[str, Any]:
         after=_cursor(args),
         limit=args["limit"],
     )
+    policy().record_read(who, str(pid), "audit", info, access)  # only once it is sent
     return _page(entries, next_cursor)
 
 

@@ -1,24 +1,121 @@
 """A flask-smorest Blueprint that documents CareLog's conventions on every endpoint:
-400 for malformed bodies (not webargs' 422), problem+json errors, bearer security."""
+400 for malformed bodies (not webargs' 422), problem+json errors, bearer security, the
+write headers (``If-Match``, ``Idempotency-Key``, ``ETag``) and ``Retry-After`` on 503."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, NoReturn
 
 from flask_smorest import Blueprint
+from marshmallow import Schema, ValidationError
+from webargs.flaskparser import FlaskParser
 
-from web.schemas.common import ProblemSchema
+from web.schemas.common import BLANK, WRITE_RESULT, ProblemSchema
 
 COMMON_ERRORS = {401: "No or bad bearer token", 403: "Wrong role, or not on the care team"}
+
+IF_MATCH = {
+    "in": "header",
+    "name": "If-Match",
+    "required": False,
+    "description": 'The record version the write expects, as its ETag (`"7"`); if the '
+    "record has moved on: 412 and nothing is written.",
+    "schema": {"type": "string"},
+}
+IDEMPOTENCY_KEY = {
+    "in": "header",
+    "name": "Idempotency-Key",
+    "required": False,
+    "description": "A repeat with the same key and body returns the first response and "
+    "writes nothing; the same key with another body is a 422.",
+    "schema": {"type": "string", "maxLength": 255},
+}
+LAST_EVENT_ID = {
+    "in": "header",
+    "name": "Last-Event-ID",
+    "required": False,
+    "description": "Resume after this log position (the `id` of the last event received).",
+    "schema": {"type": "string", "pattern": "^[0-9]+$"},
+}
+ETAG = {
+    "ETag": {
+        "description": 'The patient record\'s version after the write (`"7"`), for If-Match.',
+        "schema": {"type": "string"},
+    }
+}
+RETRY_AFTER = {
+    "Retry-After": {
+        "description": "Seconds to wait before asking again.",
+        "schema": {"type": "integer"},
+    }
+}
+
+
+class CareLogParser(FlaskParser):
+    """Malformed input is a 400; a request whose only fault is a missing (or blank)
+    clinical justification a schema lists in ``CLINICALLY_REQUIRED`` is well-formed but
+    clinically incomplete: 422, with the field named like every other error."""
+
+    def handle_error(
+        self,
+        error: ValidationError,
+        req: Any,
+        schema: Schema,
+        *,
+        error_status_code: int | None,
+        error_headers: Mapping[str, str] | None,
+    ) -> NoReturn:
+        if _only_missing_justification(error.messages, schema):
+            error_status_code = 422
+        super().handle_error(
+            error,
+            req,
+            schema,
+            error_status_code=error_status_code,
+            error_headers=error_headers,
+        )
+        raise AssertionError("handle_error aborts")  # pragma: no cover
+
+
+def _only_missing_justification(messages: Any, schema: Schema) -> bool:
+    required = getattr(schema, "CLINICALLY_REQUIRED", ())
+    if not required or not isinstance(messages, dict):
+        return False
+    by_field = messages.get("json")
+    if not isinstance(by_field, dict) or not by_field:
+        return False
+    for name, found in by_field.items():
+        if name not in required:
+            return False
+        field = schema.fields[name]
+        missing = {field.error_messages["required"], field.error_messages["null"], BLANK}
+        if not isinstance(found, list) or not set(found) <= missing:
+            return False
+    return True
 
 
 class CareLogBlueprint(Blueprint):  # type: ignore[misc]
     """Blueprint with CareLog's defaults."""
 
+    ARGUMENTS_PARSER = CareLogParser()
+
     def arguments(self, schema: Any, **kwargs: Any) -> Callable[..., Any]:
         kwargs.setdefault("error_status_code", 400)
         return super().arguments(schema, **kwargs)  # type: ignore[no-any-return]
+
+    def write_response(
+        self, *, versioned: bool = True
+    ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        """Document a write: 201 with the write result and its ETag, and the request
+        headers it honours (``If-Match`` only where a record exists to have a version)."""
+        headers = [IF_MATCH, IDEMPOTENCY_KEY] if versioned else [IDEMPOTENCY_KEY]
+
+        def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
+            view = self.response(201, WRITE_RESULT, headers=ETAG)(view)
+            return self.doc(parameters=headers)(view)  # type: ignore[no-any-return]
+
+        return decorate
 
     def errors(self, *codes: int) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         """Document the problem responses an endpoint may give."""
@@ -39,6 +136,7 @@ class CareLogBlueprint(Blueprint):  # type: ignore[misc]
                     schema=ProblemSchema,
                     description=descriptions.get(code, "Error"),
                     content_type="application/problem+json",
+                    headers=RETRY_AFTER if code == 503 else None,
                 )(view)
             return view
 

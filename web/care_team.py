@@ -9,7 +9,6 @@ from flask import Response
 
 from web.blueprint import CareLogBlueprint
 from web.context import carelog
-from web.schemas.common import WriteResultSchema
 from web.schemas.requests import CareTeamMemberIn, ReasonIn
 from web.writes import write
 
@@ -23,7 +22,7 @@ blp = CareLogBlueprint(
 
 @blp.route("/<uuid:pid>/care-team", methods=["POST"])
 @blp.arguments(CareTeamMemberIn)
-@blp.response(201, WriteResultSchema)
+@blp.write_response()
 @blp.errors(400, 404, 412, 422)
 def assign(data: dict[str, Any], pid: UUID) -> Response:
     """Add a clinician to the care team."""
@@ -38,7 +37,7 @@ def assign(data: dict[str, Any], pid: UUID) -> Response:
 
 @blp.route("/<uuid:pid>/care-team/<string:cid>/removal", methods=["POST"])
 @blp.arguments(ReasonIn)
-@blp.response(201, WriteResultSchema)
+@blp.write_response()
 @blp.errors(400, 404, 412, 422)
 def remove(data: dict[str, Any], pid: UUID, cid: str) -> Response:
     """Remove a clinician from the care team, with the reason."""

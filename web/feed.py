@@ -14,7 +14,7 @@ from flask import Response, request, stream_with_context
 from domain.actor import Actor
 from services.bootstrap import CareLog
 from services.policy import RequestInfo
-from web.blueprint import CareLogBlueprint
+from web.blueprint import LAST_EVENT_ID, CareLogBlueprint
 from web.context import actor, carelog, policy, request_info
 from web.errors import MalformedError
 from web.schemas.reads import FeedOut, FeedQuery
@@ -69,6 +69,18 @@ def feed(args: dict[str, Any]) -> dict[str, Any]:
     content_type="text/event-stream",
 )
 @blp.errors(400)
+@blp.doc(
+    parameters=[
+        LAST_EVENT_ID,
+        {
+            "in": "query",
+            "name": "after",
+            "required": False,
+            "description": "Start after this log position when there is no Last-Event-ID.",
+            "schema": {"type": "integer", "minimum": 0},
+        },
+    ]
+)
 def stream() -> Response:
     """Live server-sent events (``id`` = log position, heartbeats as comments)."""
     who, info = actor(), request_info()

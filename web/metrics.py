@@ -110,3 +110,37 @@ def init_app(app: Flask, carelog: CareLog) -> None:
 
         policy().require_read_kind(actor(), "metrics", request_info())
         return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)
+
+    api = app.extensions.get("carelog_api")
+    if api is not None:
+        document(api.spec, next(app.url_map.iter_rules("metrics")))
+
+
+def document(spec: Any, rule: Any) -> None:
+    """``/metrics`` is a plain Flask route (Prometheus text, not JSON): described here."""
+    problem = {"$ref": "#/components/schemas/Problem"}
+    spec.path(
+        rule=rule,
+        operations={
+            "get": {
+                "tags": ["ops"],
+                "summary": "Prometheus metrics (admins and auditors; no patient data).",
+                "responses": {
+                    "200": {
+                        "description": "Prometheus text exposition format",
+                        "content": {"text/plain": {"schema": {"type": "string"}}},
+                    },
+                    **{
+                        str(code): {
+                            "description": text,
+                            "content": {"application/problem+json": {"schema": problem}},
+                        }
+                        for code, text in (
+                            (401, "No or bad bearer token"),
+                            (403, "Not an admin or an auditor"),
+                        )
+                    },
+                },
+            }
+        },
+    )

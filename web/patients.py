@@ -9,7 +9,6 @@ from flask import Response
 
 from web.blueprint import CareLogBlueprint
 from web.context import actor, carelog, policy, request_info, wait_for_views
-from web.schemas.common import WriteResultSchema
 from web.schemas.reads import PatientsOut, ReadQuery
 from web.schemas.requests import PatientIn, ReasonIn
 from web.writes import write
@@ -24,7 +23,7 @@ blp = CareLogBlueprint(
 
 @blp.route("", methods=["POST"])
 @blp.arguments(PatientIn)
-@blp.response(201, WriteResultSchema)
+@blp.write_response(versioned=False)
 @blp.errors(400, 409, 422)
 def register(data: dict[str, Any]) -> Response:
     """Register a patient; the caller joins the care team."""
@@ -59,7 +58,7 @@ def list_patients(args: dict[str, Any]) -> dict[str, Any]:
 
 @blp.route("/<uuid:pid>/emergency-access", methods=["POST"])
 @blp.arguments(ReasonIn)
-@blp.response(201, WriteResultSchema)
+@blp.write_response()
 @blp.errors(400, 404, 422)
 def emergency_access(data: dict[str, Any], pid: UUID) -> Response:
     """Break the glass: four hours' access with a stated reason, flagged for review."""

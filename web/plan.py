@@ -29,7 +29,8 @@ blp = CareLogBlueprint(
 def get_plan(args: dict[str, Any], pid: UUID) -> dict[str, Any]:
     """The plan now; ``as_of`` = as known then; ``effective_at`` = in effect then (both:
     what was known at ``as_of`` about what was in effect at ``effective_at``)."""
-    access = policy().read_patient(actor(), str(pid), "plan", request_info())
+    who, info = actor(), request_info()
+    access = policy().check_read(who, str(pid), "plan", info)
     wait_for_views(args)
     now = datetime.now(UTC)
     as_of, effective = args.get("as_of"), args.get("effective_at")
@@ -46,6 +47,7 @@ def get_plan(args: dict[str, Any], pid: UUID) -> dict[str, Any]:
         raise NotFoundError("The patient was not registered yet at that time.", "as_of")
     document = plan_document(state, str(pid), version, now)
     document.update(as_of=as_of, effective_at=effective)
+    policy().record_read(who, str(pid), "plan", info, access)  # only once there is a plan
     return document
 
 
@@ -56,11 +58,12 @@ def get_plan(args: dict[str, Any], pid: UUID) -> dict[str, Any]:
 def get_history(args: dict[str, Any], pid: UUID) -> dict[str, Any]:
     """Every event in order with recorded and effective times and its actor; a
     psychotherapy note shows as a marker to everyone but its author."""
-    who = actor()
-    access = policy().read_patient(who, str(pid), "history", request_info())
+    who, info = actor(), request_info()
+    access = policy().check_read(who, str(pid), "history", info)
     cursor = args.get("cursor")
     if cursor is not None and not cursor.isdigit():
         raise MalformedError("Unknown cursor: use next_cursor from a previous page.", "cursor")
+    wait_for_views(args)
     types = [t.strip() for t in (args.get("type") or "").split(",") if t.strip()]
     events, next_version = carelog().history.timeline(
         str(pid),
@@ -77,4 +80,5 @@ def get_history(args: dict[str, Any], pid: UUID) -> dict[str, Any]:
         event = redact_event(event, restricted)
         event["late_entry"] = (event["recorded_at"] - event["effective_at"]).total_seconds() > 3600
         shown.append(event)
+    policy().record_read(who, str(pid), "history", info, access)
     return {"events": shown, "next_cursor": str(next_version) if next_version is not None else None}

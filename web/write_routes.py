@@ -14,7 +14,6 @@ from domain.command_context import CommandContext
 from services.application import WriteResult
 from web.blueprint import CareLogBlueprint
 from web.context import carelog
-from web.schemas.common import WriteResultSchema
 from web.writes import write
 
 Handler = Callable[[CommandContext, str, int | None, dict[str, Any]], WriteResult]
@@ -54,7 +53,7 @@ def add_write(
     view.__name__ = endpoint
     view.__doc__ = summary
     decorated = blp.errors(400, 404, 412, 422)(view)
-    decorated = blp.response(201, WriteResultSchema)(decorated)
+    decorated = blp.write_response()(decorated)
     decorated = blp.arguments(schema)(decorated)
     blp.route(rule, methods=["POST"], endpoint=endpoint)(decorated)
 

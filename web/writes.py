@@ -21,6 +21,7 @@ from services.application import WriteResult
 from services.idempotency import IdempotencyStore, StoredResponse
 from web.context import actor, carelog, command_context, policy, request_info
 from web.errors import MalformedError
+from web.schemas.common import WRITE_RESULT
 
 _ETAG = re.compile(r'^\s*(W/)?"?(\d+)"?\s*$')
 
@@ -66,10 +67,11 @@ def write(
     except BaseException:
         _release(store, who.id, key)
         raise
+    # The declared response schema shapes the body before it is stored, so a replay
+    # returns exactly what the first response sent.
+    body = WRITE_RESULT.dump(result.as_dict())
     response = StoredResponse(
-        201,
-        json.loads(json.dumps(result.as_dict(), default=_json)),
-        {"ETag": f'"{result.version}"'},
+        201, json.loads(json.dumps(body, default=_json)), {"ETag": f'"{result.version}"'}
     )
     if store is not None and key is not None:
         store.store(who.id, key, response)

@@ -1,8 +1,9 @@
 """Every endpoint by every role, on or off the care team, against the expected status.
 
 The table is the role table of DESIGN.md; each case starts from a fresh patient with the
-psychiatrist, therapist and both pharmacists on the team. ``outsider`` is a psychiatrist
-who is on no care team.
+psychiatrist, therapist and both pharmacists on the team. Off the team: ``outsider`` (a
+psychiatrist), ``outsider_therapist`` and ``outsider_pharmacist`` (on no care team), and
+``former``, a psychiatrist who was on this patient's team and has been removed from it.
 """
 
 from __future__ import annotations
@@ -23,9 +24,20 @@ ROLES = (
     "auditor",
     "admin",
     "outsider",
+    "outsider_therapist",
+    "outsider_pharmacist",
+    "former",
 )
 CLINICAL = {"psychiatrist", "therapist", "pharmacist", "prescribing_pharmacist"}
 PRESCRIBERS = {"psychiatrist", "prescribing_pharmacist"}
+OFF_TEAM = {"outsider", "outsider_therapist", "outsider_pharmacist", "former"}
+"""Clinicians who may act where no care team is involved (register, break the glass, their
+own dashboard, patient list and feed) but see nothing of this patient."""
+EXTRA_STAFF = (
+    ("outsider_therapist", "therapist"),
+    ("outsider_pharmacist", "pharmacist"),
+    ("former", "psychiatrist"),
+)
 
 
 @dataclass
@@ -38,8 +50,25 @@ class Setup:
     goal_id: str
 
 
+def add_staff(api: ApiClient) -> dict[str, str]:
+    """The staff beyond the shared test team; their tokens join the team's."""
+    ids = {}
+    for key, role in EXTRA_STAFF:
+        member, token = api.carelog.staff.add(f"Test {key}", role)
+        api.team.tokens[key] = token
+        ids[key] = member.id
+    return ids
+
+
 def setup_patient(api: ApiClient) -> Setup:
+    former = add_staff(api)["former"]
     pid = register_patient(api)
+    for step, body in (
+        ("care-team", {"clinician_id": former, "role": "psychiatrist"}),
+        (f"care-team/{former}/removal", {"reason": "moved to another clinic"}),
+    ):
+        done = api.post(f"/api/v1/patients/{pid}/{step}", body)
+        assert done.status_code == 201, done.get_json()
     ordered = prescribe(api, pid, drug="zz-unlisted-drug").get_json()
     follow_up = api.post(
         f"/api/v1/patients/{pid}/follow-ups", {"due_at": "2099-01-01T00:00:00Z", "purpose": "check"}
@@ -85,7 +114,7 @@ CASES = [
             "name": "N",
             "birth_date": "1990-01-01",
         },
-        frozenset(CLINICAL | {"outsider"}),
+        frozenset(CLINICAL | OFF_TEAM),
     ),
     Case(
         "assign",
@@ -202,7 +231,7 @@ CASES = [
         "POST",
         p("emergency-access"),
         const({"reason": "crisis"}),
-        frozenset(CLINICAL | {"outsider"}),
+        frozenset(CLINICAL | OFF_TEAM),
     ),
     Case(
         "goal_status",
@@ -243,7 +272,7 @@ CASES = [
         "GET",
         lambda s, a: "/api/v1/dashboard",
         None,
-        frozenset(CLINICAL | {"outsider"}),
+        frozenset(CLINICAL | OFF_TEAM),
         ok=200,
         views=True,
     ),
@@ -252,7 +281,7 @@ CASES = [
         "GET",
         lambda s, a: "/api/v1/patients",
         None,
-        frozenset(CLINICAL | {"outsider", "auditor"}),
+        frozenset(CLINICAL | OFF_TEAM | {"auditor"}),
         ok=200,
         views=True,
     ),
@@ -261,7 +290,7 @@ CASES = [
         "GET",
         lambda s, a: "/api/v1/feed",
         None,
-        frozenset(CLINICAL | {"outsider"}),
+        frozenset(CLINICAL | OFF_TEAM),
         ok=200,
         views=True,
     ),

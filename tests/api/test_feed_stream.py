@@ -136,14 +136,14 @@ class TestStream:
         api.carelog.views.wait_for(api.carelog.app.recorder.max_notification_id(), timeout=10)
         stream = Stream(server.server_port, api.team.tokens["pharmacist"])
         change_dose(api, pid, order, 100)
-        delivered = []
-        while not delivered or delivered[-1]["type"] != DOSE_CHANGED:
+        api.carelog.views.wait_for(api.carelog.app.recorder.max_notification_id(), timeout=10)
+        items, _ = api.carelog.feed.page(  # the service itself: an API read would be audited
+            role="pharmacist", patient_ids={pid}, after=0, limit=1000
+        )
+        last = max(e["data"]["position"] for e in items)
+        delivered = []  # everything the stream can send: nothing is written after this
+        while not delivered or delivered[-1]["data"]["position"] < last:
             delivered.append(stream.next())
-        try:  # and whatever else the write produced, until the stream falls quiet
-            while True:
-                delivered.append(stream.next(timeout=1.5))
-        except queue.Empty:
-            pass
         stream.close()
         api.carelog.views.catch_up()
         entries, _ = api.carelog.views.audit_trail.entries(

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.api.conftest import ApiClient
+from tests.api.conftest import ApiClient, prescribe
 
 
 def access_entries(api: ApiClient, request_id: str) -> list[dict[str, Any]]:
@@ -54,3 +54,127 @@ class TestReadAudit:
         rows = access_entries(api, "req-401")
         assert len(rows) == 1
         assert bool(rows[0]["allowed"]) is False
+
+
+class TestListReadsAreRecorded:
+    """The dashboard, the patient list and the feed show patient data: one entry per
+    patient shown (per message, for the feed), with the caller and the patient."""
+
+    def test_a_dashboard_read_records_the_patient_shown(self, api: ApiClient, patient: str) -> None:
+        api.catch_up()
+        response = api.get("/api/v1/dashboard", headers={"X-Request-ID": "req-dashboard"})
+        assert response.status_code == 200
+        assert [p["patient_id"] for p in response.get_json()["patients"]] == [patient]
+        rows = access_entries(api, "req-dashboard")
+        assert [(r["actor_id"], r["patient_id"], r["what"]) for r in rows] == [
+            (api.team.psychiatrist.id, patient, "dashboard")
+        ]
+        assert bool(rows[0]["allowed"]) is True
+
+    def test_a_patient_list_read_records_the_patient_shown(
+        self, api: ApiClient, patient: str
+    ) -> None:
+        api.catch_up()
+        response = api.get(
+            "/api/v1/patients", as_="therapist", headers={"X-Request-ID": "req-patients"}
+        )
+        assert response.status_code == 200
+        rows = access_entries(api, "req-patients")
+        assert [(r["actor_id"], r["patient_id"], r["what"]) for r in rows] == [
+            (api.team.therapist.id, patient, "patients")
+        ]
+        assert bool(rows[0]["allowed"]) is True
+
+    def test_a_feed_read_records_every_message_delivered(
+        self, api: ApiClient, patient: str
+    ) -> None:
+        prescribe(api, patient)
+        api.catch_up()
+        response = api.get("/api/v1/feed", as_="pharmacist", headers={"X-Request-ID": "req-feed"})
+        items = response.get_json()["items"]
+        assert response.status_code == 200
+        assert items
+        rows = access_entries(api, "req-feed")
+        assert sorted(r["what"] for r in rows) == sorted(f"feed:{i['type']}" for i in items)
+        assert {(r["actor_id"], r["patient_id"]) for r in rows} == {
+            (api.team.pharmacist.id, patient)
+        }
+        assert all(bool(r["allowed"]) for r in rows)
+
+    def test_an_empty_list_records_nothing(self, api: ApiClient, patient: str) -> None:
+        api.catch_up()
+        response = api.get("/api/v1/dashboard", as_="outsider", headers={"X-Request-ID": "req-x"})
+        assert response.get_json()["patients"] == []
+        assert access_entries(api, "req-x") == []
+
+    def test_a_denied_list_read_is_recorded_as_denied(self, api: ApiClient) -> None:
+        response = api.get("/api/v1/dashboard", as_="admin", headers={"X-Request-ID": "req-no"})
+        assert response.status_code == 403
+        rows = access_entries(api, "req-no")
+        assert len(rows) == 1
+        assert bool(rows[0]["allowed"]) is False
+        assert rows[0]["actor_id"] == api.team.admin.id
+
+
+class TestOnlyReadsThatShowDataAreRecordedAsAllowed:
+    """A read that ends in 404, 400 or 503 showed nothing: no allowed entry for it."""
+
+    @pytest.mark.parametrize("what", ["plan", "history", "audit"])
+    def test_a_read_not_ready_is_503_and_records_no_read(
+        self, api: ApiClient, patient: str, what: str
+    ) -> None:
+        response = api.get(
+            f"/api/v1/patients/{patient}/{what}",
+            query_string={"min_position": 10**9},
+            headers={"X-Request-ID": f"req-503-{what}"},
+        )
+        assert response.status_code == 503
+        assert access_entries(api, f"req-503-{what}") == []
+
+    def test_a_plan_before_registration_is_404_and_records_no_read(
+        self, api: ApiClient, patient: str
+    ) -> None:
+        response = api.get(
+            f"/api/v1/patients/{patient}/plan",
+            query_string={"as_of": "2001-01-01T00:00:00Z"},
+            headers={"X-Request-ID": "req-404"},
+        )
+        assert response.status_code == 404
+        assert access_entries(api, "req-404") == []
+
+    def test_a_history_read_with_a_bad_cursor_records_no_read(
+        self, api: ApiClient, patient: str
+    ) -> None:
+        response = api.get(
+            f"/api/v1/patients/{patient}/history",
+            query_string={"cursor": "abc"},
+            headers={"X-Request-ID": "req-400"},
+        )
+        assert response.status_code == 400
+        assert access_entries(api, "req-400") == []
+
+    def test_a_denied_attempt_that_would_wait_is_still_recorded_as_denied(
+        self, api: ApiClient, patient: str
+    ) -> None:
+        response = api.get(
+            f"/api/v1/patients/{patient}/plan",
+            as_="outsider",
+            query_string={"min_position": 10**9},
+            headers={"X-Request-ID": "req-denied-wait"},
+        )
+        assert response.status_code == 403
+        rows = access_entries(api, "req-denied-wait")
+        assert len(rows) == 1
+        assert bool(rows[0]["allowed"]) is False
+
+    def test_a_plan_read_with_as_of_records_one_read(self, api: ApiClient, patient: str) -> None:
+        response = api.get(
+            f"/api/v1/patients/{patient}/plan",
+            query_string={"as_of": "2999-01-01T00:00:00Z"},
+            headers={"X-Request-ID": "req-as-of"},
+        )
+        assert response.status_code == 200
+        rows = access_entries(api, "req-as-of")
+        assert [(r["patient_id"], r["what"], bool(r["allowed"])) for r in rows] == [
+            (patient, "plan", True)
+        ]

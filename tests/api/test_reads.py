@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime
 
+import pytest
+
 from tests.api.conftest import ApiClient, prescribe
 
 
@@ -72,7 +74,9 @@ class TestHistory:
 
     def test_bad_cursor_is_400(self, api: ApiClient, patient: str) -> None:
         response = api.get(path(patient, "history"), query_string={"cursor": "abc"})
-        assert response.status_code in (400, 422)
+        assert response.status_code == 400  # API.md: malformed input is a 400
+        assert response.mimetype == "application/problem+json"
+        assert "cursor" in response.get_json()["errors"]
 
 
 class TestReadYourWrites:
@@ -93,6 +97,19 @@ class TestReadYourWrites:
         response = api.get("/api/v1/dashboard", query_string={"min_position": 10**9})
         assert response.status_code == 503
         assert response.headers["Retry-After"]
+
+    @pytest.mark.parametrize("what", ["plan", "history", "audit"])
+    def test_every_patient_read_honours_min_position(
+        self, api: ApiClient, patient: str, what: str
+    ) -> None:
+        written = prescribe(api, patient).get_json()
+        api.catch_up()
+        reached = api.get(path(patient, what), query_string={"min_position": written["position"]})
+        assert reached.status_code == 200, reached.get_json()
+        beyond = api.get(path(patient, what), query_string={"min_position": 10**9})
+        assert beyond.status_code == 503, beyond.get_json()
+        assert beyond.mimetype == "application/problem+json"
+        assert beyond.headers["Retry-After"]
 
 
 class TestDashboardAndLists:

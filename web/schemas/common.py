@@ -2,11 +2,39 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, pre_load
+
+BLANK = "Say why: this may not be blank."
+"""The message for a blank clinical justification (see ``web.blueprint.CareLogParser``)."""
 
 
 class StrictSchema(Schema):
-    """Request bodies: unknown fields are refused (a typo must not be silently dropped)."""
+    """Request bodies: unknown fields are refused (a typo must not be silently dropped),
+    and so is a NUL character anywhere (no store keeps one: PostgreSQL refuses it)."""
+
+    @pre_load
+    def _no_nul(self, data: Any, **_: Any) -> Any:
+        found = _nul_paths(data, "")
+        if found:
+            raise ValidationError({path: ["May not contain a NUL character."] for path in found})
+        return data
+
+
+def _nul_paths(value: Any, path: str) -> list[str]:
+    if isinstance(value, str):
+        return [path or "_schema"] if "\x00" in value else []
+    if isinstance(value, dict):
+        return [
+            p
+            for key, inner in value.items()
+            for p in _nul_paths(inner, f"{path}.{key}" if path else str(key))
+            + (_nul_paths(key, path or "_schema") if isinstance(key, str) else [])
+        ]
+    if isinstance(value, list):
+        return [p for n, inner in enumerate(value) for p in _nul_paths(inner, f"{path}.{n}")]
+    return []
 
 
 class ProblemSchema(Schema):
@@ -69,3 +97,7 @@ class WriteResultSchema(Schema):
     total = fields.Integer(allow_none=True)
     severity = fields.String(allow_none=True)
     expires_at = fields.AwareDateTime()
+
+
+WRITE_RESULT = WriteResultSchema()
+"""The one instance every write both declares and dumps its answer through."""

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from typing import Any
+
+from marshmallow import INCLUDE, Schema, fields, post_dump, validate
 
 from web.schemas.common import ActorSchema, DoseSchema
 
@@ -190,12 +192,87 @@ class PatientsOut(Schema):
     patients = fields.List(fields.Nested(PatientSummaryOut), required=True)
 
 
+class DashboardReasonOut(Schema):
+    """One reason a patient needs attention."""
+
+    kind = fields.String(
+        required=True,
+        metadata={
+            "enum": [
+                "suicide_risk",
+                "alerts",
+                "worsening",
+                "overdue_follow_ups",
+                "monitoring_due",
+                "severe_side_effects",
+                "recent_changes",
+            ]
+        },
+    )
+    severity = fields.String(required=True)
+    message = fields.String(required=True)
+    at = fields.AwareDateTime(required=True, allow_none=True)
+
+
+class DashboardPatientOut(Schema):
+    """A patient on the caller's care teams, with the reasons for attention and counts."""
+
+    patient_id = fields.String(required=True)
+    name = fields.String(required=True, allow_none=True)
+    external_id = fields.String(required=True, allow_none=True)
+    team_role = fields.String(required=True, allow_none=True)
+    urgency = fields.Integer(required=True)
+    suicide_risk = fields.Boolean(required=True)
+    reasons = fields.List(fields.Nested(DashboardReasonOut), required=True)
+    open_alerts = fields.Integer(required=True)
+    overdue_follow_ups = fields.Integer(required=True)
+    recent_changes = fields.Integer(required=True)
+    worsening = fields.Boolean(required=True)
+    severe_side_effects = fields.Integer(required=True)
+    monitoring_due = fields.Integer(required=True)
+
+
 class DashboardOut(Schema):
     clinician_id = fields.String(required=True)
     role = fields.String()
-    patients = fields.List(fields.Dict(), required=True)
+    kinds = fields.List(fields.String())
+    as_of = fields.AwareDateTime()
+    patients = fields.List(fields.Nested(DashboardPatientOut), required=True)
+
+
+class CloudEventDataOut(Schema):
+    """A feed message's data: the envelope fields every type carries, then the type's own
+    fields (``services.feed_contract``), only those the caller's role may see."""
+
+    class Meta:
+        unknown = INCLUDE
+
+    effective_at = fields.String(required=True, allow_none=True, metadata={"format": "date-time"})
+    position = fields.Integer(required=True, metadata={"description": "place in the global log"})
+    actor = fields.Nested(ActorSchema, required=True)
+
+    @post_dump(pass_original=True)
+    def _keep_type_fields(self, data: dict[str, Any], original: Any, **_: Any) -> dict[str, Any]:
+        extra = {k: v for k, v in dict(original).items() if k not in self.fields}
+        return {**extra, **data}
+
+
+class CloudEventOut(Schema):
+    """A CloudEvents 1.0 message (JSON): ``subject`` is the patient id, ``type`` the
+    versioned contract type (``carelog.medication.dose-changed.v1``)."""
+
+    specversion = fields.String(required=True, metadata={"enum": ["1.0"]})
+    id = fields.String(required=True, metadata={"description": "the event id"})
+    source = fields.String(required=True)
+    type = fields.String(required=True)
+    subject = fields.String(required=True, metadata={"description": "the patient id"})
+    time = fields.String(
+        required=True, metadata={"format": "date-time", "description": "recorded time"}
+    )
+    datacontenttype = fields.String(metadata={"enum": ["application/json"]})
+    data = fields.Nested(CloudEventDataOut, required=True)
 
 
 class FeedOut(Schema):
-    items = fields.List(fields.Dict(), required=True)
+    items = fields.List(fields.Nested(CloudEventOut), required=True)
     next_after = fields.Integer(required=True)

@@ -3,9 +3,11 @@ known unit, active order ...) by the domain (422)."""
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from marshmallow import fields, validate
 
-from web.schemas.common import DoseSchema, StrictSchema
+from web.schemas.common import BLANK, DoseSchema, StrictSchema
 
 CLINICAL_ROLES = ("psychiatrist", "therapist", "pharmacist")
 
@@ -25,11 +27,13 @@ class PatientIn(StrictSchema):
     name = text(min_length=1, max_length=500)
     birth_date = fields.Date(required=True)
     allergies = fields.List(fields.String(validate=validate.Length(max=200)))
+    effective_at = when()
 
 
 class CareTeamMemberIn(StrictSchema):
     clinician_id = fields.String(required=True)
     role = fields.String(required=True, validate=validate.OneOf(CLINICAL_ROLES))
+    effective_at = when()
 
 
 class ReasonIn(StrictSchema):
@@ -102,6 +106,7 @@ class NoteIn(StrictSchema):
 class FollowUpIn(StrictSchema):
     due_at = when(required=True)
     purpose = text()
+    effective_at = when()
 
 
 class CompletionIn(StrictSchema):
@@ -110,10 +115,18 @@ class CompletionIn(StrictSchema):
 
 
 class ResolutionIn(StrictSchema):
+    """API.md: ``resolution`` and ``reason``, both required. A missing or blank reason is
+    a clinical refusal (422 naming ``reason``), not malformed input."""
+
+    CLINICALLY_REQUIRED: ClassVar[tuple[str, ...]] = ("reason",)
+
     resolution = fields.String(
         required=True, validate=validate.OneOf(("acknowledged", "overridden", "changed"))
     )
-    reason = text(required=False)
+    reason = fields.String(
+        required=True,
+        validate=[validate.Length(max=20000), validate.Regexp(r"\s*\S", error=BLANK)],
+    )
 
 
 class CorrectionIn(StrictSchema):
@@ -128,6 +141,7 @@ class AdherenceIn(StrictSchema):
     doses_missed = fields.Integer(required=True, strict=True)
     period_start = fields.Date(required=True)
     period_end = fields.Date(required=True)
+    effective_at = when()
 
 
 class EducationIn(StrictSchema):
@@ -154,6 +168,7 @@ class GoalIn(StrictSchema):
     description = text()
     target = text(required=False)
     due_date = fields.Date()
+    effective_at = when()
 
 
 class GoalStatusIn(StrictSchema):
@@ -161,8 +176,10 @@ class GoalStatusIn(StrictSchema):
         required=True, validate=validate.OneOf(("active", "met", "revised", "abandoned"))
     )
     note = text(required=False)
+    effective_at = when()
 
 
 class ReviewIn(StrictSchema):
     outcome = text()
     summary = text(required=False)
+    effective_at = when()
