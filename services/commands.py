@@ -318,11 +318,14 @@ class Commands:
             return record.change_dose(ctx, order_id=order_id, **fields)
 
         def after(record: PatientRecord, _event_id: str) -> None:
-            due = ctx.now + timedelta(days=self.follow_up_days)
+            # The check-in falls due a set time after the change took effect (a late entry's
+            # is sooner), unless an open one is already due by then, overdue ones included.
+            changed_at = getattr(record.pending_events[-1], "effective_at", None) or ctx.now
+            due = changed_at + timedelta(days=self.follow_up_days)
             pending = [
                 f
                 for f in record.plan.follow_ups.values()
-                if f["status"] == "scheduled" and ctx.now <= f["due_at"] <= due
+                if f["status"] == "scheduled" and f["due_at"] <= due
             ]
             if not pending:
                 drug = record.plan.orders[order_id]["drug"]["name"]

@@ -302,3 +302,24 @@ def test_a_per_kg_limit_may_carry_an_absolute_ceiling(tmp_path: Path) -> None:
     )
     limit = next(rule for rule in pack.dose_limits if rule.rule.id == "MAX-VALPROATE")
     assert limit.ceiling_mg_per_day == 3000
+
+
+def test_the_readme_lists_every_drug_and_class_of_the_pack() -> None:
+    """The README's coverage lists are the pack's own (regenerate them when it changes)."""
+    import json
+    import re
+    from importlib import resources
+    from pathlib import Path
+
+    pack = json.loads(resources.files("domain.safety").joinpath("rulepack.json").read_text())
+    readme = (Path(__file__).resolve().parents[3] / "README.md").read_text()
+    block = readme.split("<!-- rulepack-coverage -->")[1].split("<!-- /rulepack-coverage -->")[0]
+    drugs, classes = (
+        re.search(rf"\*\*{h}\*\* \((\d+)[^)]*\): ([^.]+)\.", block)
+        for h in ("Drugs the pack knows", "Classes")
+    )
+    assert drugs is not None
+    assert classes is not None
+    assert drugs.group(2).split(", ") == sorted(pack["drugs"])
+    assert int(drugs.group(1)) == len(pack["drugs"])
+    assert classes.group(2).split(", ") == sorted(pack["classes"])

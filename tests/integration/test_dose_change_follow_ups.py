@@ -1,0 +1,120 @@
+"""Every dose change schedules a check-in (CARELOG_FOLLOW_UP_DAYS after the change took
+effect, default 14) unless an open one is already due by then."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from domain.command_context import CommandContext
+from services.bootstrap import CareLog
+from services.config import Config
+from tests.conftest import Team, make_team
+from tests.integration.test_safety_writes import prescribe, setup
+
+
+def open_follow_ups(carelog: CareLog, pid: str) -> list[dict[str, Any]]:
+    plan = carelog.app.get_record(pid).plan
+    return sorted(
+        (f for f in plan.follow_ups.values() if f["status"] == "scheduled"),
+        key=lambda f: f["due_at"],
+    )
+
+
+def change_dose(
+    carelog: CareLog, team: Team, pid: str, order: str, amount: float, **kw: Any
+) -> Any:
+    return carelog.commands.change_dose(
+        CommandContext(team.psychiatrist),
+        pid,
+        order_id=order,
+        dose={"amount": amount, "unit": "mg"},
+        reason="titration",
+        **kw,
+    )
+
+
+def schedule(carelog: CareLog, team: Team, pid: str, due: datetime) -> None:
+    """A check-in due at ``due``; one already overdue was scheduled ten days before it."""
+    now = min(datetime.now(UTC), due - timedelta(days=10))
+    carelog.commands.execute(
+        CommandContext(team.psychiatrist, now=now),
+        pid,
+        "schedule_follow_up",
+        due_at=due,
+        purpose="review",
+    )
+
+
+class TestDoseChangeCheckIns:
+    def test_a_dose_change_schedules_a_check_in_fourteen_days_after_it(
+        self, carelog: CareLog, team: Team
+    ) -> None:
+        pid = setup(carelog, team)
+        order = prescribe(carelog, team, pid, "sertraline", 50).ids["order_id"]  # type: ignore[attr-defined]
+        before = datetime.now(UTC)
+        change_dose(carelog, team, pid, order, 100)
+        [check_in] = open_follow_ups(carelog, pid)
+        assert "sertraline" in check_in["purpose"]
+        assert before + timedelta(days=14) <= check_in["due_at"]
+        assert check_in["due_at"] <= datetime.now(UTC) + timedelta(days=14)
+
+    def test_no_second_check_in_when_one_is_due_sooner_or_overdue(
+        self, carelog: CareLog, team: Team
+    ) -> None:
+        pid = setup(carelog, team)
+        order = prescribe(carelog, team, pid, "sertraline", 50).ids["order_id"]  # type: ignore[attr-defined]
+        schedule(carelog, team, pid, datetime.now(UTC) + timedelta(days=5))
+        change_dose(carelog, team, pid, order, 100)
+        assert len(open_follow_ups(carelog, pid)) == 1
+
+        other = setup_other(carelog, team)
+        order = prescribe(carelog, team, other, "sertraline", 50).ids["order_id"]  # type: ignore[attr-defined]
+        schedule(carelog, team, other, datetime.now(UTC) - timedelta(days=2))  # overdue
+        change_dose(carelog, team, other, order, 100)
+        assert len(open_follow_ups(carelog, other)) == 1
+
+    def test_a_check_in_due_later_does_not_stand_in_for_this_change(
+        self, carelog: CareLog, team: Team
+    ) -> None:
+        pid = setup(carelog, team)
+        order = prescribe(carelog, team, pid, "sertraline", 50).ids["order_id"]  # type: ignore[attr-defined]
+        later = datetime.now(UTC) + timedelta(days=30)
+        schedule(carelog, team, pid, later)
+        change_dose(carelog, team, pid, order, 100)
+        dues = [f["due_at"] for f in open_follow_ups(carelog, pid)]
+        assert len(dues) == 2
+        assert dues[0] < later - timedelta(days=15)
+
+    def test_a_late_entered_change_is_followed_up_from_when_it_took_effect(
+        self, carelog: CareLog, team: Team
+    ) -> None:
+        pid = setup(carelog, team)
+        started = datetime.now(UTC) - timedelta(days=20)
+        order = prescribe(carelog, team, pid, "sertraline", 50, effective_at=started).ids[  # type: ignore[attr-defined]
+            "order_id"
+        ]
+        changed = datetime.now(UTC) - timedelta(days=10)
+        change_dose(carelog, team, pid, order, 100, effective_at=changed)
+        [check_in] = open_follow_ups(carelog, pid)
+        assert check_in["due_at"] == changed + timedelta(days=14)
+
+    def test_the_interval_is_configurable(self, config: Config) -> None:
+        carelog = CareLog(config.with_(follow_up_days=7))
+        try:
+            team = make_team(carelog)
+            pid = setup(carelog, team)
+            order = prescribe(carelog, team, pid, "sertraline", 50).ids["order_id"]  # type: ignore[attr-defined]
+            change_dose(carelog, team, pid, order, 100)
+            [check_in] = open_follow_ups(carelog, pid)
+            assert check_in["due_at"] <= datetime.now(UTC) + timedelta(days=7)
+            assert check_in["due_at"] > datetime.now(UTC) + timedelta(days=6)
+        finally:
+            carelog.close()
+
+
+def setup_other(carelog: CareLog, team: Team) -> str:
+    pid = carelog.commands.register_patient(
+        CommandContext(team.psychiatrist), external_id="MRN-S2", name="S2", birth_date="1985-05-05"
+    ).patient_id
+    return str(pid)
