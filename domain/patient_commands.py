@@ -29,6 +29,7 @@ from domain.dose import Dose, parse_frequency, parse_route
 from domain.errors import InvalidInputError, NotFoundError, NotPermittedError
 from domain.permissions import WHAT, WRITE_ROLES
 from domain.plan import CORRECTABLE_FIELDS
+from domain.safety.fact_values import CLOSED_FACTS, canonical_value, closed_fact
 from domain.scoring import score
 
 if TYPE_CHECKING:
@@ -607,15 +608,22 @@ class ClinicalCommands:
     def record_fact(
         self, ctx: CommandContext, *, fact: Any, value: Any, effective_at: Any = None
     ) -> str:
-        """A clinical fact the safety rules read (smoking status, weight in kg ...)."""
+        """A clinical fact the safety rules read (smoking status, weight in kg ...); a
+        closed fact (alcohol_use) takes only its allowed values, under its canonical name."""
         self._allowed(ctx, "clinical_fact")
-        return self._trigger(
-            self.ClinicalFactRecorded,
-            ctx,
-            effective_at,
-            fact=require_text(fact, "fact", "The fact"),
-            value=require_text(value, "value", "The value"),
-        )
+        name = require_text(fact, "fact", "The fact")
+        text = require_text(value, "value", "The value")
+        closed = closed_fact(name)
+        if closed is not None:
+            # A value outside the set would match no rule and pass as safe.
+            allowed = CLOSED_FACTS[closed]
+            if canonical_value(text) not in allowed:
+                raise InvalidInputError(
+                    f"{text!r} is not a value of {closed}: use one of {', '.join(allowed)}.",
+                    "value",
+                )
+            name, text = closed, canonical_value(text)
+        return self._trigger(self.ClinicalFactRecorded, ctx, effective_at, fact=name, value=text)
 
     # -- corrections -----------------------------------------------------------------------
     @checked_command

@@ -6,7 +6,10 @@ again; one that was resolved comes back only when the write touches one of its o
 write unless a prescriber gives an override reason, which is recorded on the alert.
 A correction of an earlier entry re-runs that entry's rules on the corrected plan; it
 raises what the corrected values newly trigger (a finding seen before only if its message
-changed) and is never refused, since it records what already happened.
+changed) and is never refused, since it records what already happened. A clinical fact is
+never refused either (a contraindication it reveals, such as alcohol stopped abruptly on
+bupropion, is raised as an alert that says so), and a new value of a fact brings back the
+resolved findings that hold on it.
 Open alerts the change made obsolete (an interaction whose drug was stopped, a monitoring
 item a lab result satisfied) are closed as "changed".
 """
@@ -101,6 +104,22 @@ class SafetyCheck:
             self.pack,
         )
 
+    @staticmethod
+    def refact(record: PatientRecord, change: Any) -> str | None:
+        """The fact (normalised) whose value a fact write changed; None for any other write
+        and for a fact recorded again with the value it had."""
+        from domain.safety.drugs import normalise_name
+
+        if change.kind != "fact" or not change.fact or change.correction:
+            return None
+        current = record.plan.facts.get(change.fact, {}).get("value")
+        before = change.previous_value
+
+        def same(a: Any, b: Any) -> bool:
+            return a is not None and b is not None and a.lower().split() == b.lower().split()
+
+        return None if same(current, before) else normalise_name(change.fact)
+
     def findings(self, record: PatientRecord, change: Any, now: Any) -> list[Any]:
         from domain.safety import evaluate
 
@@ -114,6 +133,8 @@ class SafetyCheck:
         open_keys = {a["key"] for a in alerts if a["status"] == "open"}
         seen_keys = {a["key"] for a in alerts}
         correction = bool(getattr(change, "correction", False))
+        fact_write = change.kind == "fact"
+        refact = self.refact(record, change)
         said = {(a["key"], a["message"]) for a in alerts}
         new = [
             f
@@ -128,12 +149,15 @@ class SafetyCheck:
                     and (
                         self.change_driven(f.kind, f.rule_id)
                         or (change.order_id is not None and change.order_id in f.order_ids)
+                        # a new value of the fact a finding holds on deserves a new look too
+                        or (refact is not None and f.fact == refact)
                     )
                 )
             )
         ]
-        # A correction records what was already done: it is alerted on, never refused.
-        blocking = [] if correction else [f for f in new if f.blocking]
+        # A correction records what was already done, a clinical fact what is true of the
+        # patient (that they stopped drinking, say): both are alerted on, never refused.
+        blocking = [] if correction or fact_write else [f for f in new if f.blocking]
         override = (override_reason or "").strip() or None
         if blocking and override is None:
             raise SafetyBlockError(

@@ -105,3 +105,4 @@ class Finding:
     due_at: datetime | None = None  # monitoring_due: when the check is due
     test: str | None = None  # monitoring_due: which lab or measure
     blocking: bool = False  # contraindicated: refused unless a prescriber overrides
+    fact: str | None = None  # a fact-state interaction: the fact it holds on (normalised)

@@ -1,12 +1,12 @@
 """``evaluate``: every finding of the rule pack for the plan after one change.
 
-State rules (interactions, maximum doses, duplicate therapy, monitoring due, lab results
-out of range, drugs not in the pack) hold or not for the active courses whatever the
-change; change rules (abrupt stop, titration step, washout at a start, a suicide-risk
-answer, a smoking change) fire only for the write that does the thing. The caller
-de-duplicates against open alerts by ``Finding.key``. The result is deterministic and
-independent of the order of the medication list: courses are put in a canonical order
-first, findings sorted last.
+State rules (interactions, a drug with a recorded fact such as alcohol use, maximum
+doses, duplicate therapy, monitoring due, lab results out of range, drugs not in the
+pack) hold or not for the active courses whatever the change; change rules (abrupt
+stop, titration step, washout at a start, a suicide-risk answer, a smoking change) fire
+only for the write that does the thing. The caller de-duplicates against open alerts by
+``Finding.key``. The result is deterministic and independent of the order of the
+medication list: courses are put in a canonical order first, findings sorted last.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from domain.safety.context import Change, Finding, PatientContext
 from domain.safety.coverage import check_unknown_drugs
 from domain.safety.dose_limits import check_dose_limits
 from domain.safety.duplicates import DuplicateRule, check_duplicates
+from domain.safety.fact_interactions import FactStateRule, check_fact_states
 from domain.safety.interactions import PairRule, check_pairs
 from domain.safety.lab_ranges import check_lab_ranges
 from domain.safety.monitoring import check_monitoring
@@ -61,6 +62,7 @@ def evaluate(
         *check_duplicates(tuple(r for r in rules if isinstance(r, DuplicateRule)), view),
         *check_fact_changes(tuple(r for r in rules if isinstance(r, FactChangeRule)), view),
         *check_stops(tuple(r for r in rules if isinstance(r, StopWithRule)), view),
+        *check_fact_states(tuple(r for r in rules if isinstance(r, FactStateRule)), view),
         *check_dose_limits(pack.dose_limits, view),
         *check_tapers(pack.tapers, view),
         *check_weekly(tuple(r for r in pack.titrations if isinstance(r, WeeklySchedule)), view),

@@ -34,6 +34,7 @@ from domain.safety.drugs import (
     read_drugs,
 )
 from domain.safety.duplicates import DuplicateRule, read_duplicate
+from domain.safety.fact_interactions import FactStateRule, read_fact_state
 from domain.safety.interactions import PairRule, read_pair
 from domain.safety.lab_ranges import LabRange, read_lab_range
 from domain.safety.monitoring import (
@@ -63,13 +64,13 @@ from domain.safety.washout import WashoutRule, read_washout
 
 __all__ = ["DrugInfo", "RulePack", "RulePackError", "default_pack", "load_rule_pack"]
 
-Interaction = PairRule | DuplicateRule | FactChangeRule | StopWithRule
+Interaction = PairRule | DuplicateRule | FactChangeRule | StopWithRule | FactStateRule
 Titration = WeeklySchedule | StepLimits | MinInterval
 Reader = Callable[[Record, str, Vocabulary], Any]
 
 INTERACTION_TYPES: dict[str, Reader] = {
     "pair": read_pair, "duplicate": read_duplicate, "fact_change": read_fact_change,
-    "stop_with": read_stop_with,
+    "stop_with": read_stop_with, "fact_state": read_fact_state,
 }  # fmt: skip
 TITRATION_TYPES: dict[str, Reader] = {
     "weekly_schedule": read_weekly, "step_limits": read_step_limits,

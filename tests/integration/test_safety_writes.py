@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from domain.command_context import CommandContext
-from domain.errors import NotPermittedError, SafetyBlockError
+from domain.errors import InvalidInputError, NotPermittedError, SafetyBlockError
 from services.bootstrap import CareLog
 from tests.conftest import Team
 
@@ -433,3 +433,99 @@ class TestDoseLimitsByFormulationThroughWrites:
         found = [a for a in result.alerts if a["rule_id"] == "MAX-BUPROPION"]  # type: ignore[attr-defined]
         assert [a["severity"] for a in found] == ["major"]
         assert "400 mg/day maximum for the SR form" in found[0]["message"]
+
+
+def record_alcohol(carelog: CareLog, team: Team, pid: str, value: str) -> object:
+    """A therapist (who may not prescribe, so could never override) records alcohol use."""
+    return carelog.commands.execute(
+        CommandContext(team.therapist), pid, "record_fact", fact="alcohol_use", value=value
+    )
+
+
+def alerts_of(carelog: CareLog, pid: str, rule_id: str) -> list[dict[str, object]]:
+    return [a for a in carelog.app.get_record(pid).plan.alerts.values() if a["rule_id"] == rule_id]
+
+
+def raised(result: object, rule_id: str) -> list[dict[str, object]]:
+    return [a for a in result.alerts if a["rule_id"] == rule_id]  # type: ignore[attr-defined]
+
+
+class TestAlcoholUseThroughWrites:
+    def test_heavy_drinking_then_a_benzodiazepine_raises_a_major_alert_closed_by_none(
+        self, carelog: CareLog, team: Team
+    ) -> None:
+        pid = setup(carelog, team)
+        record_alcohol(carelog, team, pid, "heavy")
+        result = prescribe(carelog, team, pid, "lorazepam", 1, "twice daily")
+        (alert,) = raised(result, "DDI-28C")
+        assert (alert["severity"], alert["blocking"]) == ("major", False)
+        record_alcohol(carelog, team, pid, "none")
+        (closed,) = alerts_of(carelog, pid, "DDI-28C")
+        assert closed["status"] == "resolved"
+        assert closed["resolution"]["resolution"] == "changed"  # type: ignore[index]
+
+    def test_a_z_drug_then_regular_drinking_raises_it_and_stopping_the_drug_closes_it(
+        self, carelog: CareLog, team: Team
+    ) -> None:
+        pid = setup(carelog, team)
+        zolpidem = prescribe(carelog, team, pid, "zolpidem", 5, "at night")
+        assert raised(record_alcohol(carelog, team, pid, "regular"), "DDI-28C")
+        carelog.commands.execute(
+            CommandContext(team.psychiatrist),
+            pid,
+            "discontinue",
+            order_id=zolpidem.ids["order_id"],  # type: ignore[attr-defined]
+            reason="sleep settled",
+        )
+        assert [a["status"] for a in alerts_of(carelog, pid, "DDI-28C")] == ["resolved"]
+
+    def test_drinking_again_after_the_alert_closed_raises_it_again(
+        self, carelog: CareLog, team: Team
+    ) -> None:
+        pid = setup(carelog, team)
+        prescribe(carelog, team, pid, "diazepam", 5)
+        record_alcohol(carelog, team, pid, "heavy")
+        record_alcohol(carelog, team, pid, "none")
+        again = record_alcohol(carelog, team, pid, "regular")
+        assert len(raised(again, "DDI-28C")) == 1
+        assert [a["status"] for a in alerts_of(carelog, pid, "DDI-28C")] == ["resolved", "open"]
+
+    def test_alcohol_stopped_abruptly_on_bupropion_is_alerted_never_refused(
+        self, carelog: CareLog, team: Team
+    ) -> None:
+        pid = setup(carelog, team)
+        prescribe(carelog, team, pid, "bupropion XL", 150)
+        record_alcohol(carelog, team, pid, "heavy")
+        result = record_alcohol(carelog, team, pid, "stopped_abruptly")
+        (alert,) = raised(result, "DDI-30D")
+        assert (alert["severity"], alert["blocking"]) == ("contraindicated", False)
+        assert "recorded, not refused" in str(alert["message"])
+        plan = carelog.app.get_record(pid).plan
+        assert plan.facts["alcohol_use"]["value"] == "stopped_abruptly"
+        record_alcohol(carelog, team, pid, "none")
+        assert [a["status"] for a in alerts_of(carelog, pid, "DDI-30D")] == ["resolved"]
+
+    def test_bupropion_after_alcohol_stopped_abruptly_is_refused_unless_overridden(
+        self, carelog: CareLog, team: Team
+    ) -> None:
+        pid = setup(carelog, team)
+        record_alcohol(carelog, team, pid, "stopped_abruptly")
+        version = carelog.app.get_record(pid).version
+        with pytest.raises(SafetyBlockError) as caught:
+            prescribe(carelog, team, pid, "bupropion SR", 150)
+        assert [a["rule_id"] for a in caught.value.alerts] == ["DDI-30D"]
+        assert carelog.app.get_record(pid).version == version
+        prescribe(
+            carelog, team, pid, "bupropion SR", 150, override_reason="withdrawal over, on ward"
+        )
+        (alert,) = alerts_of(carelog, pid, "DDI-30D")
+        assert alert["override_reason"] == "withdrawal over, on ward"
+
+    def test_a_value_outside_the_closed_set_is_refused_naming_the_allowed_ones(
+        self, carelog: CareLog, team: Team
+    ) -> None:
+        pid = setup(carelog, team)
+        with pytest.raises(InvalidInputError) as caught:
+            record_alcohol(carelog, team, pid, "sometimes")
+        assert caught.value.field == "value"
+        assert "none, occasional, regular, heavy, stopped_abruptly" in caught.value.message

@@ -102,6 +102,8 @@ def cases(draw: st.DrawFn) -> tuple[PatientContext, Change]:
                     {"smoking": "non-smoker"},
                     {"weight_kg": "70"},
                     {"cyp2d6_metaboliser": "poor", "hepatic_impairment": "yes"},
+                    {"alcohol_use": "heavy"},
+                    {"alcohol_use": "stopped_abruptly"},
                 ]
             )
         ),
