@@ -4,9 +4,11 @@ nothing, and every delivery is in the audit trail."""
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import queue
+import socket
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -21,13 +23,21 @@ DOSE_CHANGED = "carelog.medication.dose-changed.v1"
 
 
 @pytest.fixture
-def server(app: Flask, api: ApiClient) -> Iterator[BaseWSGIServer]:
+def server(app: Flask, api: ApiClient, monkeypatch: pytest.MonkeyPatch) -> Iterator[BaseWSGIServer]:
+    # Frequent heartbeats: the server notices a closed connection at its next write, so
+    # no stream outlives its test.
+    monkeypatch.setattr("web.feed.HEARTBEAT_SECONDS", 0.2)
     api.carelog.views.start()  # the stream's care-team filter reads the views
     served = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=served.serve_forever, daemon=True)
     thread.start()
     yield served
     served.shutdown()
+    served.server_close()
+    for _ in range(100):  # streams end at their next heartbeat once their client hung up
+        if not any(t.name.endswith("(process_request_thread)") for t in threading.enumerate()):
+            break
+        threading.Event().wait(0.05)
     api.carelog.views.stop()
 
 
@@ -40,6 +50,7 @@ class Stream:
         if last_event_id is not None:
             headers["Last-Event-ID"] = last_event_id
         self.conn.request("GET", "/api/v1/feed/stream", headers=headers)
+        self.sock = self.conn.sock  # the response takes it over; close() shuts it for good
         self.response = self.conn.getresponse()
         self.events: queue.Queue[dict[str, Any]] = queue.Queue()
         self.thread = threading.Thread(target=self._read, daemon=True)
@@ -57,15 +68,21 @@ class Stream:
                 elif not line.startswith(":") and ":" in line:
                     key, _, value = line.partition(":")
                     fields[key] = value.lstrip(" ")
-        except (OSError, ValueError, http.client.HTTPException):
-            return  # the test closed the connection
+        except Exception:  # the test hung up mid-read: whatever http.client raises then
+            return
 
     def next(self, timeout: float = 15) -> dict[str, Any]:
         return self.events.get(timeout=timeout)
 
     def close(self) -> None:
-        self.conn.sock.close() if self.conn.sock else None
+        """Hang up: the server sees it at its next heartbeat and ends the stream."""
+        if self.sock is not None:
+            with contextlib.suppress(OSError):
+                self.sock.shutdown(socket.SHUT_RDWR)
+            self.sock.close()
+        self.response.close()
         self.conn.close()
+        self.thread.join(5)
 
 
 def cursor_feed(api: ApiClient, after: int) -> list[dict[str, Any]]:
