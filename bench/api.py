@@ -36,10 +36,8 @@ import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -47,6 +45,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.__main__ import smoke
+from bench.feeds import store
 from domain.command_context import CommandContext
 from services.bootstrap import CareLog
 from services.config import Config
@@ -63,25 +62,6 @@ REPEAT = int(os.environ.get("CARELOG_BENCH_API_REPEAT", "1" if SMOKE else "3"))
 PG_ADMIN_URL = os.environ.get("CARELOG_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 REPO = Path(__file__).resolve().parents[1]
 TARGETS = {"GET plan": 20.0, "POST dose change": 30.0}  # p99, ms
-
-
-@contextmanager
-def store(kind: str) -> Iterator[str]:
-    """An empty event store URL: a SQLite file, or a PostgreSQL schema of its own."""
-    if kind == "sqlite":
-        with tempfile.TemporaryDirectory(prefix="carelog-bench-api-") as folder:
-            yield f"sqlite:///{Path(folder) / 'carelog.db'}"
-        return
-    import psycopg
-
-    schema = f"bench_api_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f"CREATE SCHEMA {schema}")
-    try:
-        yield f"{PG_ADMIN_URL}?schema={schema}"
-    finally:
-        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-            conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
 
 
 @dataclass

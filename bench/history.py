@@ -22,10 +22,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bench.__main__ import Report, smoke
+from bench._support import bench_carelog, percentile
 from bench.views import places
 from domain.command_context import CommandContext
 from services.bootstrap import CareLog
-from services.config import Config
 from services.history import History
 
 _SMOKE = smoke()
@@ -117,21 +117,9 @@ def timed(fn: Any, *args: Any, **kwargs: Any) -> float:
     return (time.perf_counter() - begun) * 1000
 
 
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
-
-
 def measure(report: Report, kind: str) -> None:
     with places(kind) as where:
-        carelog = CareLog(
-            Config(
-                database_url=where.url("h"),
-                run_projections=False,
-                group_commit_ms=0,
-                checkpoint_dir=str(where.folder / "checkpoints"),
-            )
-        )
+        carelog = bench_carelog(where, "h")
         try:
             built = time.perf_counter()
             pid, first, last = long_history(carelog, EVENTS)

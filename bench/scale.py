@@ -30,11 +30,11 @@ from pathlib import Path
 from typing import Any
 
 from bench.__main__ import Report, smoke
+from bench._support import bench_carelog, percentile
 from bench.views import places
 from domain.command_context import CommandContext
 from domain.patient_record import PatientRecord
 from services.bootstrap import CareLog
-from services.config import Config
 from services.progress import ProgressBar
 
 _SMOKE = smoke()
@@ -156,21 +156,9 @@ def disk_size(carelog: CareLog, folder: Path) -> int:
     return int(row[0]) if row else 0
 
 
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
-
-
 def measure(report: Report, kind: str) -> None:
     with places(kind) as where:
-        carelog = CareLog(
-            Config(
-                database_url=where.url("s"),
-                run_projections=False,
-                group_commit_ms=0,
-                checkpoint_dir=str(where.folder / "checkpoints"),
-            )
-        )
+        carelog = bench_carelog(where, "s")
         try:
             began = time.perf_counter()
             patients, doctors = generate(carelog, EVENTS, PATIENTS)

@@ -31,6 +31,7 @@ from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
 
 from bench.__main__ import Report, smoke
+from bench._support import percentile
 from bench.views import places
 from domain.command_context import CommandContext
 from services.bootstrap import CareLog
@@ -57,11 +58,6 @@ class Counter(Aggregate):
     @event("Incremented")
     def increment(self, note: str) -> None:
         self.count += 1
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 # -- references -----------------------------------------------------------------------------

@@ -319,9 +319,10 @@ class Commands:
 
         def after(record: PatientRecord, _event_id: str) -> None:
             # The check-in falls due a set time after the change took effect (a late entry's
-            # is sooner), unless an open one is already due by then, overdue ones included.
+            # is sooner; one whose time has passed is due within a day), unless an open one
+            # is already due by then, overdue ones included.
             changed_at = getattr(record.pending_events[-1], "effective_at", None) or ctx.now
-            due = changed_at + timedelta(days=self.follow_up_days)
+            due = max(changed_at + timedelta(days=self.follow_up_days), ctx.now + timedelta(days=1))
             pending = [
                 f
                 for f in record.plan.follow_ups.values()

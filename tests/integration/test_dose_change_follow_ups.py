@@ -99,6 +99,18 @@ class TestDoseChangeCheckIns:
         [check_in] = open_follow_ups(carelog, pid)
         assert check_in["due_at"] == changed + timedelta(days=14)
 
+    def test_a_change_entered_after_its_check_in_time_is_accepted_and_due_within_a_day(
+        self, carelog: CareLog, team: Team
+    ) -> None:
+        pid = setup(carelog, team)
+        started = datetime.now(UTC) - timedelta(days=60)
+        order = prescribe(carelog, team, pid, "sertraline", 50, effective_at=started).ids[  # type: ignore[attr-defined]
+            "order_id"
+        ]
+        change_dose(carelog, team, pid, order, 100, effective_at=started + timedelta(days=30))
+        [check_in] = open_follow_ups(carelog, pid)
+        assert datetime.now(UTC) < check_in["due_at"] <= datetime.now(UTC) + timedelta(days=1)
+
     def test_the_interval_is_configurable(self, config: Config) -> None:
         carelog = CareLog(config.with_(follow_up_days=7))
         try:

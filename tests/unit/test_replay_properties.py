@@ -154,7 +154,7 @@ class LogMachine(RuleBasedStateMachine):
         return event
 
     def orders(self, data: st.DataObject) -> str:
-        return data.draw(st.sampled_from(sorted(self.record.plan.orders)))
+        return data.draw(st.sampled_from(list(self.record.plan.orders)))
 
     def known_version(self, when: datetime) -> int:
         return max(version for at, version, _ in self.saves if at <= when)
@@ -226,7 +226,7 @@ class LogMachine(RuleBasedStateMachine):
 
     # -- corrections ---------------------------------------------------------------------------
     def med_entries(self, data: st.DataObject) -> str | None:
-        candidates = sorted(self.model.entries)
+        candidates = list(self.model.entries)  # insertion order: ids are random
         return data.draw(st.sampled_from(candidates)) if candidates else None
 
     @rule(data=st.data(), amount=st.integers(1, 50))
@@ -320,7 +320,7 @@ class LogMachine(RuleBasedStateMachine):
         late=st.integers(0, 120),
     )
     def change_goal_status(self, data: st.DataObject, status: str, late: int) -> None:
-        goal = data.draw(st.sampled_from(sorted(self.record.plan.goals)))
+        goal = data.draw(st.sampled_from(list(self.record.plan.goals)))
         self.attempt(
             lambda: self.record.change_goal_status(
                 self.ctx(THER), goal_id=goal, status=status, effective_at=self.ago(late)
@@ -341,7 +341,7 @@ class LogMachine(RuleBasedStateMachine):
     @precondition(lambda self: self.record.plan.follow_ups)
     @rule(data=st.data())
     def complete_follow_up(self, data: st.DataObject) -> None:
-        follow_up = data.draw(st.sampled_from(sorted(self.record.plan.follow_ups)))
+        follow_up = data.draw(st.sampled_from(list(self.record.plan.follow_ups)))
         self.attempt(
             lambda: self.record.complete_follow_up(self.ctx(), follow_up_id=follow_up, outcome="ok")
         )
