@@ -8,6 +8,7 @@ psychiatrist), ``outsider_therapist`` and ``outsider_pharmacist`` (on no care te
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -110,7 +111,7 @@ CASES = [
         "POST",
         lambda s, a: "/api/v1/patients",
         lambda s, a: {
-            "external_id": f"X-{id(s)}-{len(a.team.tokens)}",
+            "external_id": f"X-{uuid.uuid4().hex}",
             "name": "N",
             "birth_date": "1990-01-01",
         },
