@@ -188,6 +188,16 @@ class Browser:
         self.find(".sign-out button").click()
         self.wait_for(lambda d: "/login" in d.current_url)
 
+    def arrive(self, path: str) -> None:
+        """Wait until the window shows ``path`` (query ignored) and that page has loaded.
+
+        A URL test alone is not enough: ``/login?next=/alerts`` contains ``/alerts``, and an
+        element read while the browser is still navigating goes stale."""
+        self.wait_for(
+            lambda d: urlsplit(d.current_url).path == path
+            and d.execute_script("return document.readyState") == "complete"
+        )
+
     def find(self, css: str) -> WebElement:
         return self.driver.find_element(By.CSS_SELECTOR, css)
 

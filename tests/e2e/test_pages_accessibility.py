@@ -93,5 +93,5 @@ class TestKeyboard:
             if b.driver.switch_to.active_element.text == "Kai Keyboard":
                 break
         b.driver.switch_to.active_element.send_keys(Keys.ENTER)
-        b.wait_for(lambda d: f"/patients/{pid}" in d.current_url)
+        b.arrive(f"/patients/{pid}")
         assert b.text("h1") == "Kai Keyboard"

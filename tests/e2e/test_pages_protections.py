@@ -67,7 +67,7 @@ class TestForms:
             document.body.appendChild(form); form.submit();""",
             path,
         )
-        b.wait_for(lambda d: path in d.current_url)
+        b.arrive(path)
         assert b.text("h1") == "The form could not be accepted"
         assert open_alert_ids(live, pid) == [alert_id]
 

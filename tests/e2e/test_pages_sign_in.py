@@ -44,7 +44,7 @@ class TestSignIn:
         assert b.path == "/login"
         b.find("#token").send_keys(live.team.tokens["pharmacist"])
         b.find("#sign-in").click()
-        b.wait_for(lambda d: "/alerts" in d.current_url)
+        b.arrive("/alerts")
         assert b.text("h1") == "Alert review"
 
     def test_signing_out_ends_the_session(self, browser):
