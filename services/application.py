@@ -5,15 +5,26 @@ rules over the plan after the change, and saves the new events in one transactio
 Commands given an expected version fail with ``VersionConflictError`` if the record has
 moved on; commands without one reload and retry on a conflict, so concurrent writers never
 lose an update.
+
+Each process keeps the records it has used in memory (``CARELOG_RECORD_CACHE``) and brings
+one up to date from the log (the events after its version) each time it is used, so
+another process's writes are never missed. The cached record is the one object commands
+change in place, so it is guarded by a per-patient lock: a command holds it from loading
+the record to its save, a reader holds it while it takes what it needs
+(``read_record``). A command that fails for any reason throws the cached record away, so a
+decision that was not saved never lingers in memory; the next use loads it again.
 """
 
 from __future__ import annotations
 
+import copy
 import random
+import threading
 import time
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError, Application
@@ -32,6 +43,7 @@ from domain.plan import PlanState
 from services.group_commit import GroupCommitter
 
 MAX_RETRIES = 50
+T = TypeVar("T")
 
 
 class PlanStateAsDict(Transcoding):
@@ -91,6 +103,8 @@ class CareLogApplication(Application[UUID]):
         self.safety_hook: SafetyHook | None = None
         self.committer: GroupCommitter | None = None
         self.saver: Callable[..., Any] = self.save
+        self._locks: weakref.WeakValueDictionary[UUID, Any] = weakref.WeakValueDictionary()
+        self._locks_guard = threading.Lock()
 
     def enable_group_commit(self, window_seconds: float) -> GroupCommitter:
         """Save concurrent commands in shared transactions (see services.group_commit)."""
@@ -104,13 +118,53 @@ class CareLogApplication(Application[UUID]):
 
     # -- reading ---------------------------------------------------------------------------
     def get_record(self, patient_id: str | UUID, version: int | None = None) -> PatientRecord:
+        """A private copy of the record (now, or at ``version``) for the caller to keep."""
+        if version is None:
+            return self.read_record(patient_id, copy.deepcopy)
+        return self._load(_uuid(patient_id), version)
+
+    def read_record(self, patient_id: str | UUID, read: Callable[[PatientRecord], T]) -> T:
+        """``read(record)`` on the current record, under its lock: what ``read`` returns
+        must not share anything a later command could change (build it, or copy it)."""
+        pid = _uuid(patient_id)
+        with self._lock_for(pid):
+            return read(self._current(pid))
+
+    def _lock_for(self, pid: UUID) -> Any:
+        with self._locks_guard:
+            lock = self._locks.get(pid)
+            if lock is None:
+                lock = self._locks[pid] = threading.RLock()
+            return lock
+
+    def _current(self, pid: UUID) -> PatientRecord:
+        """The cached record brought up to date (held under the patient's lock)."""
         try:
-            record: Any = self.repository.get(_uuid(patient_id), version=version)
+            record: Any = self.repository.get(pid, deepcopy_from_cache=False)
         except AggregateNotFoundError:
-            raise NotFoundError(f"There is no patient {patient_id}.", "patient_id") from None
+            raise NotFoundError(f"There is no patient {pid}.", "patient_id") from None
         if not isinstance(record, PatientRecord):
-            raise NotFoundError(f"There is no patient {patient_id}.", "patient_id")
+            self._forget(pid)
+            raise NotFoundError(f"There is no patient {pid}.", "patient_id")
         return record
+
+    def _load(self, pid: UUID, version: int | None) -> PatientRecord:
+        try:
+            record: Any = self.repository.get(pid, version=version)
+        except AggregateNotFoundError:
+            raise NotFoundError(f"There is no patient {pid}.", "patient_id") from None
+        if not isinstance(record, PatientRecord):
+            raise NotFoundError(f"There is no patient {pid}.", "patient_id")
+        return record
+
+    def _forget(self, pid: UUID) -> None:
+        """Drop the cached record: it holds a decision that was not saved."""
+        cache = self.repository.cache
+        if cache is not None:
+            try:
+                cache.get(pid, evict=True)
+            except KeyError:
+                pass
 
     def find_by_external_id(self, external_id: str) -> str | None:
         try:
@@ -158,48 +212,71 @@ class CareLogApplication(Application[UUID]):
         ``change`` describes the write for the safety rules; ``after`` may add follow-on
         events (e.g. the check-in after a dose change) in the same transaction.
         """
+        pid = _uuid(patient_id)
         for attempt in range(MAX_RETRIES):
-            if self.committer is not None:
-                self.committer.deciding()
-            try:
-                record = self.get_record(patient_id)
-                if expected_version is not None and record.version != expected_version:
-                    raise VersionConflictError(expected_version, record.version)
-                outcome = action(record)
-                event_id, ids = outcome if isinstance(outcome, tuple) else (outcome, {})
-                alerts: list[dict[str, Any]] = []
-                if change is not None and self.safety_hook is not None:
-                    alerts = self.safety_hook(
-                        record, change(record, event_id), ctx, override_reason
+            with self._lock_for(pid):
+                try:
+                    saved = self._decide_and_save(
+                        pid, ctx, action, expected_version, change, override_reason, after
                     )
-                if after is not None:
-                    after(record, event_id)
-                version = record.version
-            finally:
-                if self.committer is not None:
-                    self.committer.decided()
-            try:
-                recordings = self.saver(record)
-            except IntegrityError:
-                if expected_version is not None:
-                    latest = self.get_record(patient_id).version
-                    raise VersionConflictError(expected_version, latest) from None
-                time.sleep(random.uniform(0, 0.002 * (attempt + 1)))
-                continue
-            return WriteResult(
-                event_id=event_id,
-                patient_id=str(record.id),
-                version=version,
-                position=next(
-                    r.notification.id
-                    for r in recordings
-                    if getattr(r.domain_event, "event_id", None) == event_id
-                ),
-                last_position=recordings[-1].notification.id,
-                ids=ids,
-                alerts=alerts,
-            )
+                except BaseException:
+                    self._forget(pid)
+                    raise
+                if saved is not None:
+                    return saved
+                self._forget(pid)  # another writer got there first: load it again
+            time.sleep(random.uniform(0, 0.002 * (attempt + 1)))
         raise WriteContentionError(MAX_RETRIES)
+
+    def _decide_and_save(
+        self,
+        pid: UUID,
+        ctx: CommandContext,
+        action: Action,
+        expected_version: int | None,
+        change: Callable[[PatientRecord, str], Any] | None,
+        override_reason: str | None,
+        after: Callable[[PatientRecord, str], None] | None,
+    ) -> WriteResult | None:
+        """One attempt (under the patient's lock): None if another writer saved first."""
+        if self.committer is not None:
+            self.committer.deciding()
+        try:
+            record = self._current(pid)
+            if expected_version is not None and record.version != expected_version:
+                raise VersionConflictError(expected_version, record.version)
+            outcome = action(record)
+            event_id, ids = outcome if isinstance(outcome, tuple) else (outcome, {})
+            alerts: list[dict[str, Any]] = []
+            if change is not None and self.safety_hook is not None:
+                alerts = self.safety_hook(record, change(record, event_id), ctx, override_reason)
+            if after is not None:
+                after(record, event_id)
+            version = record.version
+        finally:
+            if self.committer is not None:
+                self.committer.decided()
+        try:
+            recordings = self.saver(record)
+        except IntegrityError:
+            if expected_version is not None:
+                self._forget(pid)
+                latest = self._current(pid).version
+                raise VersionConflictError(expected_version, latest) from None
+            return None
+        return WriteResult(
+            event_id=event_id,
+            patient_id=str(record.id),
+            version=version,
+            position=next(
+                r.notification.id
+                for r in recordings
+                if getattr(r.domain_event, "event_id", None) == event_id
+            ),
+            last_position=recordings[-1].notification.id,
+            ids=ids,
+            alerts=alerts,
+        )
 
 
 def _uuid(value: str | UUID) -> UUID:

@@ -268,16 +268,18 @@ class Commands:
         expected_version: int | None = None,
         **fields: Any,
     ) -> WriteResult:
-        result = self.execute(
-            ctx, patient_id, "record_assessment", expected_version=expected_version, **fields
-        )
-        record = self.app.get_record(patient_id)
-        found = [
-            a for a in record.plan.assessments if a["assessment_id"] == result.ids["assessment_id"]
-        ]
-        if found:
-            result.ids.update(total=found[0]["total"], severity=found[0]["severity"])
-        return result
+        def action(record: PatientRecord) -> tuple[str, dict[str, Any]]:
+            # The score and band are read from the record the command just changed, not
+            # from a second load of it: one read of the log per command.
+            event_id = record.record_assessment(ctx, **fields)
+            assessment_id = record.pending_events[-1].assessment_id  # type: ignore[attr-defined]
+            ids: dict[str, Any] = {"assessment_id": assessment_id}
+            found = [a for a in record.plan.assessments if a["assessment_id"] == assessment_id]
+            if found:
+                ids.update(total=found[0]["total"], severity=found[0]["severity"])
+            return event_id, ids
+
+        return self._write(ctx, patient_id, action, "assessment", expected_version, None)
 
     @checked_command
     def prescribe(

@@ -34,6 +34,8 @@ SETTINGS: dict[str, str] = {
     "CARELOG_FOLLOW_UP_DAYS": "Days after a dose change when the check-in is due (default 14)",
     "CARELOG_GROUP_COMMIT_MS": "Group-commit window for writes in ms; 0 turns it off (default 2)",
     "CARELOG_SNAPSHOT_INTERVAL": "Snapshot a patient record every N events (default 50)",
+    "CARELOG_RECORD_CACHE": "Patient records kept in memory per process between commands, "
+    "brought up to date from the log on each use (default 1000; 0 = off)",
     "CARELOG_RUN_PROJECTIONS": "Run the view runner inside the API process (default 1)",
     "CARELOG_SECRET_KEY": "Key signing the web pages' session cookie (default: random per start)",
     "CARELOG_POOL_SIZE": "PostgreSQL connections per pool (default 5)",
@@ -60,6 +62,7 @@ class Config:
     follow_up_days: int = 14
     group_commit_ms: float = 2.0
     snapshot_interval: int = 50
+    record_cache: int = 1000
     run_projections: bool = True
     secret_key: str | None = None
     pool_size: int = 5
@@ -96,6 +99,7 @@ class Config:
             follow_up_days=int(number("CARELOG_FOLLOW_UP_DAYS", 14)),
             group_commit_ms=number("CARELOG_GROUP_COMMIT_MS", 2.0),
             snapshot_interval=int(number("CARELOG_SNAPSHOT_INTERVAL", 50)),
+            record_cache=int(number("CARELOG_RECORD_CACHE", 1000)),
             run_projections=(get("CARELOG_RUN_PROJECTIONS") or "1").lower()
             not in {"0", "false", "no", "off"},
             secret_key=get("CARELOG_SECRET_KEY"),
@@ -158,6 +162,12 @@ class Config:
                 SQLITE_LOCK_TIMEOUT="30",
                 APPLICATION_RECORDER_TOPIC=f"{_CHAINED}:ChainedSQLiteApplicationRecorder",
             )
+        if self.record_cache > 0:
+            # A command starts from the cached record and reads only the events after it
+            # (fast-forward), so another process's writes are never missed; the optimistic
+            # version check on save still refuses a stale decision.
+            env["AGGREGATE_CACHE_MAXSIZE"] = str(self.record_cache)
+            env["AGGREGATE_CACHE_FASTFORWARD"] = "y"
         if self.cipher_key:
             env.update(
                 CIPHER_TOPIC="eventsourcing.cryptography:AESCipher", CIPHER_KEY=self.cipher_key

@@ -9,10 +9,12 @@ denials included.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from functools import cached_property
+from typing import Any, TypeVar
 
 from domain.actor import CLINICAL_ROLES, Actor, Role
 from domain.errors import NotFoundError, NotPermittedError
@@ -33,12 +35,29 @@ class RequestInfo:
     source: str
 
 
-@dataclass(frozen=True)
-class PatientAccess:
-    """A granted read of one patient's data."""
+T = TypeVar("T")
+ReadRecord = Callable[[str, Callable[[PatientRecord], Any]], Any]
 
-    record: PatientRecord
+
+@dataclass
+class PatientAccess:
+    """A granted read of one patient's data.
+
+    ``read(fn)`` runs ``fn`` on the patient's current record under its lock (what ``fn``
+    returns must be built or copied from it); ``record`` is a private copy, for callers
+    that keep the whole record."""
+
+    patient_id: str
+    reader: ReadRecord = field(repr=False)
     flagged: bool  # under emergency access: flagged for review
+
+    def read(self, fn: Callable[[PatientRecord], T]) -> T:
+        result: T = self.reader(self.patient_id, fn)
+        return result
+
+    @cached_property
+    def record(self) -> PatientRecord:
+        return self.read(copy.deepcopy)
 
 
 Recorder = Callable[..., Any]
@@ -49,11 +68,11 @@ class Policy:
 
     def __init__(
         self,
-        load_record: Callable[[str], PatientRecord],
+        read_record: ReadRecord,
         record_access: Recorder,
         clock: Callable[[], datetime] | None = None,
     ) -> None:
-        self.load_record = load_record
+        self.read_record = read_record
         self.record_access = record_access
         self.clock = clock or (lambda: datetime.now(UTC))
 
@@ -109,17 +128,19 @@ class Policy:
         only by ``record_read`` once the data is actually sent (a read that then ends in
         404 or 503 showed nothing)."""
         self.require_read_kind(actor, what, info, patient_id)
-        record = self.load_record(patient_id)  # NotFoundError for an unknown patient
+        now = self.clock()
+        # NotFoundError for an unknown patient.
+        member, emergency = self.read_record(
+            patient_id, lambda r: (r.is_member(actor.id), r.has_emergency_access(actor.id, now))
+        )
         flagged = False
-        if actor.role in CLINICAL_ROLES:
-            now = self.clock()
-            if not record.is_member(actor.id):
-                if not record.has_emergency_access(actor.id, now):
-                    raise self._deny(
-                        actor, patient_id, what, info, "You are not on this patient's care team."
-                    )
-                flagged = True
-        return PatientAccess(record, flagged)
+        if actor.role in CLINICAL_ROLES and not member:
+            if not emergency:
+                raise self._deny(
+                    actor, patient_id, what, info, "You are not on this patient's care team."
+                )
+            flagged = True
+        return PatientAccess(patient_id, self.read_record, flagged)
 
     def record_read(
         self, actor: Actor, patient_id: str, what: str, info: RequestInfo, access: PatientAccess

@@ -62,7 +62,7 @@ def create_app(config: Config | None = None, carelog: CareLog | None = None) -> 
     )
     app.extensions["carelog"] = instance
     app.extensions["carelog_policy"] = Policy(
-        load_record=instance.app.get_record,
+        read_record=instance.app.read_record,
         record_access=instance.access_log.record,
     )
     auth.init_app(app)

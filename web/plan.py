@@ -7,6 +7,7 @@ from typing import Any
 from uuid import UUID
 
 from domain.errors import NotFoundError
+from domain.plan import PlanState
 from services.plan_document import plan_document
 from services.privacy import redact_event, restricted_note_ids
 from web.blueprint import CareLogBlueprint
@@ -35,17 +36,20 @@ def get_plan(args: dict[str, Any], pid: UUID) -> dict[str, Any]:
     now = datetime.now(UTC)
     as_of, effective = args.get("as_of"), args.get("effective_at")
     history = carelog().history
+
+    def document_of(state: PlanState, version: int) -> dict[str, Any] | None:
+        return plan_document(state, str(pid), version, now) if state.patient else None
+
     if effective is not None:
         rebuilt = history.in_effect_at(str(pid), effective, known_at=as_of)
-        state, version = rebuilt.state, rebuilt.version
+        document = document_of(rebuilt.state, rebuilt.version)
     elif as_of is not None:
         rebuilt = history.known_at(str(pid), as_of)
-        state, version = rebuilt.state, rebuilt.version
-    else:
-        state, version = access.record.plan, access.record.version
-    if not state.patient:
+        document = document_of(rebuilt.state, rebuilt.version)
+    else:  # built from the current record under its lock
+        document = access.read(lambda r: document_of(r.plan, r.version))
+    if document is None:
         raise NotFoundError("The patient was not registered yet at that time.", "as_of")
-    document = plan_document(state, str(pid), version, now)
     document.update(as_of=as_of, effective_at=effective)
     policy().record_read(who, str(pid), "plan", info, access)  # only once there is a plan
     return document
@@ -74,7 +78,7 @@ def get_history(args: dict[str, Any], pid: UUID) -> dict[str, Any]:
         limit=args["limit"],
         clock=args["clock"],
     )
-    restricted = restricted_note_ids(access.record.plan, who)
+    restricted = access.read(lambda r: restricted_note_ids(r.plan, who))
     shown = []
     for event in events:
         event = redact_event(event, restricted)

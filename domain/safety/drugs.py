@@ -8,6 +8,7 @@ reported as not in the pack, never guessed.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -48,6 +49,7 @@ class DrugInfo:
     rxnorm: str | None = None
 
 
+@functools.lru_cache(maxsize=8192)
 def normalise_name(name: str) -> str:
     """Lower case, punctuation removed, spacing collapsed: "St. John's Wort" -> "st johns wort"."""
     text = name.lower().replace("\u2019", "'").replace("_", " ")

@@ -60,7 +60,7 @@ def chart(carelog: CareLog, team: Team) -> dict[str, Any]:
         "grant_emergency_access",
         reason="Crisis call out of hours",
     )
-    policy = Policy(carelog.app.get_record, carelog.access_log.record)
+    policy = Policy(carelog.app.read_record, carelog.access_log.record)
     policy.read_patient(team.psychiatrist, pid, "plan", _info(1))
     policy.read_patient(team.auditor, pid, "history", _info(2))
     policy.read_patient(team.outsider, pid, "history", _info(3))

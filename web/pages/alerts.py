@@ -43,13 +43,20 @@ def alerts() -> Any:
     found = []
     for patient in instance.views.current_plan.patients_for(who.id):
         access = policy().read_patient(who, patient["patient_id"], "plan", info)
-        for alert in open_alerts(access.record.plan):
+        listed, name, external_id = access.read(
+            lambda r: (
+                open_alerts(r.plan),
+                r.plan.patient.get("name", ""),
+                r.plan.patient.get("external_id", ""),
+            )
+        )
+        for alert in listed:
             found.append(
                 {
                     **alert,
                     "patient_id": patient["patient_id"],
-                    "patient_name": access.record.plan.patient.get("name", ""),
-                    "external_id": access.record.plan.patient.get("external_id", ""),
+                    "patient_name": name,
+                    "external_id": external_id,
                 }
             )
     found.sort(key=_rank)
