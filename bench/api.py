@@ -2,7 +2,8 @@
 
 The server runs as deployed, in its own process: ``carelog serve --workers N`` (gunicorn,
 gthread, 8 threads a worker; ``CARELOG_BENCH_API_WORKERS``, default 2; 0 = the embedded
-Werkzeug server) over a fresh store (``CARELOG_BENCH_API_STORE``: ``sqlite``, the default,
+Werkzeug server, which keeps the views itself), with ``carelog projections run`` beside it
+keeping the views as docker-compose runs them, over a fresh store (``CARELOG_BENCH_API_STORE``: ``sqlite``, the default,
 or ``postgres`` at ``CARELOG_BENCH_PG``), with its views running. ``CARELOG_BENCH_API_PATIENTS``
 patients (default 50) each get a sertraline order first, through the commands.
 
@@ -110,13 +111,27 @@ def server(url: str, workers: int) -> Iterator[int]:
     env.update(
         CARELOG_DATABASE_URL=url,
         CARELOG_SECRET_KEY="bench",
-        CARELOG_RUN_PROJECTIONS="1",
+        # As docker-compose deploys it: under gunicorn the views are kept by their own
+        # worker process (one runner, not one per API worker); embedded, by the server.
+        CARELOG_RUN_PROJECTIONS="0" if workers else "1",
         PYTHONPATH=str(REPO),
     )
     command = [sys.executable, "-m", "services.cli", "serve", "--port", str(port)]
     if workers:
         command += ["--workers", str(workers)]
-    process = subprocess.Popen(
+    processes = [_start(command, env)]
+    if workers:
+        processes.append(_start([sys.executable, "-m", "services.cli", "projections", "run"], env))
+    try:
+        _wait_up(port, processes[0])
+        yield port
+    finally:
+        for process in processes:
+            _stop(process)
+
+
+def _start(command: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
         command,
         cwd=REPO,
         env=env,
@@ -124,16 +139,15 @@ def server(url: str, workers: int) -> Iterator[int]:
         stderr=subprocess.DEVNULL,  # the JSON access log: one line a request
         start_new_session=True,
     )
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
     try:
-        _wait_up(port, process)
-        yield port
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)  # the master and its workers
-            process.wait(timeout=30)
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)  # the master and its workers
+        process.wait(timeout=30)
 
 
 def _wait_up(port: int, process: subprocess.Popen[bytes], timeout: float = 120.0) -> None:

@@ -20,9 +20,10 @@ from typing import Any
 
 from domain.actor import Actor
 from projections.database import Cursor, Database
-from services.integrity.access_chain import chain_entry, ensure_hash_column
+from services.integrity.access_chain import chain_entries, ensure_hash_column
 
 CHANNEL = "carelog_access"
+INSERT_ROWS = 500  # rows per INSERT statement: far inside both stores' parameter limits
 KINDS = ("read", "operator")
 
 _SERIAL = {"sqlite": "INTEGER PRIMARY KEY AUTOINCREMENT", "postgres": "BIGSERIAL PRIMARY KEY"}
@@ -117,8 +118,8 @@ class AccessLog:
         """Append several entries in one transaction (e.g. one per patient a list shows);
         each dict has ``record``'s keyword arguments. Returns their positions."""
         rows = [self._row(**entry) for entry in entries]
-        with self.db.transaction() as cur:
-            positions = [self._insert(cur, row) for row in rows]
+        with self.db.pipelined() as cur:
+            positions = self._insert(cur, rows)
         for position in positions:
             for callback in list(self._callbacks):
                 callback(position)
@@ -181,21 +182,26 @@ class AccessLog:
             reason=reason,
         )
 
-    def _insert(self, cur: Cursor, row: dict[str, Any]) -> int:
-        """The one place a row is written (in the caller's transaction)."""
+    def _insert(self, cur: Cursor, rows: list[dict[str, Any]]) -> list[int]:
+        """The one place rows are written (in the caller's transaction, pipelined on
+        PostgreSQL: the lock, the notification and the chain's head travel in one round
+        trip, the rows and the commit in another)."""
         if self.db.dialect == "postgres":
             cur.execute("LOCK TABLE access_log IN EXCLUSIVE MODE")
             cur.execute(f"NOTIFY {CHANNEL}")
-        # Under the writers' lock: decide the position and chain hash, insert once, whole.
-        row = chain_entry(cur, self.db.dialect, row)
-        columns = ", ".join(row)
-        marks = ", ".join("?" * len(row))
-        found = cur.execute(
-            f"INSERT INTO access_log ({columns}) VALUES ({marks}) RETURNING position",
-            list(row.values()),
-        ).fetchone()
-        assert found is not None
-        return int(found["position"])
+        # Under the writers' lock: decide positions and chain hashes, insert once, whole.
+        chained = chain_entries(cur, self.db.dialect, rows)
+        if not chained:
+            return []
+        columns = ", ".join(chained[0])
+        marks = "(" + ", ".join("?" * len(chained[0])) + ")"
+        for start in range(0, len(chained), INSERT_ROWS):
+            chunk = chained[start : start + INSERT_ROWS]
+            cur.execute(
+                f"INSERT INTO access_log ({columns}) VALUES " + ", ".join([marks] * len(chunk)),
+                [value for row in chunk for value in row.values()],
+            )
+        return [int(row["position"]) for row in chained]
 
     # -- reading (never touches the event store) ---------------------------------------------
     def read_after(self, position: int, limit: int) -> list[dict[str, Any]]:

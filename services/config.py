@@ -146,7 +146,9 @@ class Config:
                 POSTGRES_POOL_SIZE=str(self.pool_size),
                 POSTGRES_MAX_OVERFLOW="10",
                 POSTGRES_CONN_MAX_AGE="",
-                POSTGRES_PRE_PING="y",
+                # No ping before each use (a round trip per statement): the library retries a
+                # statement that meets a dropped connection (OperationalError) itself.
+                POSTGRES_PRE_PING="n",
                 POSTGRES_LOCK_TIMEOUT="10",
                 POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT="30",
                 POSTGRES_ENABLE_DB_FUNCTIONS="n",

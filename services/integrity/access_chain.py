@@ -1,6 +1,6 @@
 """The access log's hash chain: each entry's ``hash`` column links it to the one before.
 
-``AccessLog._insert`` (services/access_log.py) calls ``chain_entry`` inside its insert
+``AccessLog._insert`` (services/access_log.py) calls ``chain_entries`` inside its insert
 transaction, which already serialises writers (SQLite: ``BEGIN IMMEDIATE``; PostgreSQL:
 the EXCLUSIVE table lock). The entry's position is taken from the sequence there and its
 link computed before the row is written, so the row is inserted once, whole: the
@@ -80,24 +80,37 @@ def ensure_hash_column(cur: Cursor, dialect: str) -> None:
         )
 
 
-def chain_entry(cur: Cursor, dialect: str, row: dict[str, Any]) -> dict[str, Any]:
-    """The row with its ``position`` and ``hash`` decided, to insert as it is.
+def chain_entries(cur: Cursor, dialect: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows with their ``position`` and ``hash`` decided, to insert as they are.
 
-    Must run in the insert's transaction, after the writers' lock is taken.
+    Must run in the insert's transaction, after the writers' lock is taken. One query asks
+    for the head's hash and every position at once (one round trip for a batch).
     """
+    if not rows:
+        return []
+    head_hash = "(SELECT hash FROM access_log WHERE hash IS NOT NULL ORDER BY position DESC LIMIT 1)"
     if dialect == "postgres":
         found = cur.execute(
-            "SELECT nextval(pg_get_serial_sequence('access_log', 'position')) AS next"
-        ).fetchone()
-        position = int(found["next"]) if found else 1
+            f"SELECT nextval(pg_get_serial_sequence('access_log', 'position')) AS next,"
+            f" {head_hash} AS hash FROM generate_series(1, ?) ORDER BY 1",
+            (len(rows),),
+        ).fetchall()
+        positions = [int(f["next"]) for f in found]
+        head = found[0]["hash"]
     else:  # AUTOINCREMENT: the next position is one past the highest ever issued
-        found = cur.execute("SELECT seq FROM sqlite_sequence WHERE name = 'access_log'").fetchone()
-        position = (int(found["seq"]) if found else 0) + 1
-    head = cur.execute(
-        "SELECT hash FROM access_log WHERE hash IS NOT NULL ORDER BY position DESC LIMIT 1"
-    ).fetchone()
-    previous = bytes(head["hash"]) if head else GENESIS
-    return {"position": position, **row, "hash": link(previous, position, access_bytes(row))}
+        found_one = cur.execute(
+            "SELECT (SELECT seq FROM sqlite_sequence WHERE name = 'access_log') AS seq,"
+            f" {head_hash} AS hash"
+        ).fetchone()
+        first = (int(found_one["seq"]) if found_one and found_one["seq"] else 0) + 1
+        positions = list(range(first, first + len(rows)))
+        head = found_one["hash"] if found_one else None
+    previous = bytes(head) if head is not None else GENESIS
+    chained = []
+    for position, row in zip(positions, rows, strict=True):
+        previous = link(previous, position, access_bytes(row))
+        chained.append({"position": position, **row, "hash": previous})
+    return chained
 
 
 class AccessChainSource:
