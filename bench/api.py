@@ -8,9 +8,9 @@ or ``postgres`` at ``CARELOG_BENCH_PG``), with its views running. ``CARELOG_BENC
 patients (default 50) each get a sertraline order first, through the commands.
 
 The load generator is this process: ``CARELOG_BENCH_API_THREADS`` threads (default 8), each
-with one keep-alive ``http.client`` connection, paced together at
-``CARELOG_BENCH_API_RATE`` requests/s (default 300, the issue's target rate; 0 = as fast as
-they go). Latency is timed from when a request was due, not when it was sent, so a server
+with one keep-alive ``http.client`` connection, paced at ``CARELOG_BENCH_API_RATE``
+requests/s overall (default 300, the issue's target rate; 0 = as fast as they go), request
+n due at n / rate: arrivals evenly spread, as wrk2's constant-rate mode sends them. Latency is timed from when a request was due, not when it was sent, so a server
 that falls behind shows it (no coordinated omission). Each run sends
 ``CARELOG_BENCH_API_REQUESTS`` requests (default 3,000) to one endpoint:
 
@@ -71,6 +71,7 @@ class Chart:
 
     token: str
     orders: dict[str, str] = field(default_factory=dict)
+    doses: dict[str, float] = field(default_factory=dict)  # each order's dose now (mg)
 
 
 def seed(url: str, patients: int) -> Chart:
@@ -216,13 +217,15 @@ def load(port: int, token: str, requests: list[Request], count: int, rate: float
     latencies: list[list[float]] = [[] for _ in range(threads)]
     errors: dict[int, int] = {}
     start = time.perf_counter() + 0.05
-    interval = threads / rate if rate > 0 else 0.0
+    # Request n is due at start + n / rate: arrivals spread evenly over time (an open-loop
+    # constant-rate schedule, as wrk2 keeps), not all threads firing together each round.
+    interval = 1.0 / rate if rate > 0 else 0.0
 
     def work(t: int) -> None:
         client = Client(port, token)
         try:
             for n in range(t, count, threads):
-                due = start + (n // threads) * interval if interval else time.perf_counter()
+                due = start + n * interval if interval else time.perf_counter()
                 wait = due - time.perf_counter()
                 if wait > 0:
                     time.sleep(wait)
@@ -256,7 +259,7 @@ def requests_for(kind: str, chart: Chart, threads: int) -> list[Request]:
     if kind == "GET plan":
         return [lambda n: ("GET", f"/api/v1/patients/{pids[n % len(pids)]}/plan", None)] * threads
     mine = [pids[t::threads] or pids for t in range(threads)]  # no two threads share a record
-    amounts: dict[str, float] = {}
+    amounts = chart.doses  # kept across runs: a change to the dose already given is refused
 
     def change(t: int) -> Request:
         def request(n: int) -> tuple[str, str, bytes | None]:
