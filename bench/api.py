@@ -3,15 +3,17 @@
 The server runs as deployed, in its own process: ``carelog serve --workers N`` (gunicorn,
 gthread, 8 threads a worker; ``CARELOG_BENCH_API_WORKERS``, default 2; 0 = the embedded
 Werkzeug server, which keeps the views itself), with ``carelog projections run`` beside it
-keeping the views as docker-compose runs them, over a fresh store (``CARELOG_BENCH_API_STORE``: ``sqlite``, the default,
-or ``postgres`` at ``CARELOG_BENCH_PG``), with its views running. ``CARELOG_BENCH_API_PATIENTS``
+keeping the views as docker-compose runs them, over a fresh store
+(``CARELOG_BENCH_API_STORE``: ``sqlite``, the default, or ``postgres`` at
+``CARELOG_BENCH_PG``). ``CARELOG_BENCH_API_PATIENTS``
 patients (default 50) each get a sertraline order first, through the commands.
 
 The load generator is this process: ``CARELOG_BENCH_API_THREADS`` threads (default 8), each
 with one keep-alive ``http.client`` connection, paced at ``CARELOG_BENCH_API_RATE``
 requests/s overall (default 300, the issue's target rate; 0 = as fast as they go), request
-n due at n / rate: arrivals evenly spread, as wrk2's constant-rate mode sends them. Latency is timed from when a request was due, not when it was sent, so a server
-that falls behind shows it (no coordinated omission). Each run sends
+n due at n / rate: arrivals evenly spread, as wrk2's constant-rate mode sends them.
+Latency is timed from when a request was due, not when it was sent, so a server that
+falls behind shows it (no coordinated omission). Each run sends
 ``CARELOG_BENCH_API_REQUESTS`` requests (default 3,000) to one endpoint:
 
 - ``GET /healthz``: the framework ceiling (routing, the JSON access log, metrics; no store);

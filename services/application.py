@@ -17,6 +17,7 @@ decision that was not saved never lingers in memory; the next use loads it again
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import random
 import threading
@@ -123,12 +124,33 @@ class CareLogApplication(Application[UUID]):
             return self.read_record(patient_id, copy.deepcopy)
         return self._load(_uuid(patient_id), version)
 
-    def read_record(self, patient_id: str | UUID, read: Callable[[PatientRecord], T]) -> T:
+    def read_record(
+        self,
+        patient_id: str | UUID,
+        read: Callable[[PatientRecord], T],
+        *,
+        catch_up: bool = True,
+    ) -> T:
         """``read(record)`` on the current record, under its lock: what ``read`` returns
-        must not share anything a later command could change (build it, or copy it)."""
+        must not share anything a later command could change (build it, or copy it).
+
+        ``catch_up=False`` takes the cached record as this process last brought it up to
+        date (a request reading again what its own access check just caught up with)."""
         pid = _uuid(patient_id)
         with self._lock_for(pid):
-            return read(self._current(pid))
+            return read(self._current(pid) if catch_up else self._cached(pid))
+
+    def _cached(self, pid: UUID) -> PatientRecord:
+        cache = self.repository.cache
+        if cache is not None:
+            try:
+                record = cache.get(pid)
+            except KeyError:
+                pass
+            else:
+                if isinstance(record, PatientRecord):
+                    return record
+        return self._current(pid)
 
     def _lock_for(self, pid: UUID) -> Any:
         with self._locks_guard:
@@ -161,10 +183,8 @@ class CareLogApplication(Application[UUID]):
         """Drop the cached record: it holds a decision that was not saved."""
         cache = self.repository.cache
         if cache is not None:
-            try:
+            with contextlib.suppress(KeyError):
                 cache.get(pid, evict=True)
-            except KeyError:
-                pass
 
     def find_by_external_id(self, external_id: str) -> str | None:
         try:

@@ -36,7 +36,7 @@ class RequestInfo:
 
 
 T = TypeVar("T")
-ReadRecord = Callable[[str, Callable[[PatientRecord], Any]], Any]
+ReadRecord = Callable[..., Any]  # CareLogApplication.read_record
 
 
 @dataclass
@@ -52,7 +52,8 @@ class PatientAccess:
     flagged: bool  # under emergency access: flagged for review
 
     def read(self, fn: Callable[[PatientRecord], T]) -> T:
-        result: T = self.reader(self.patient_id, fn)
+        # The access check caught the record up a moment ago: no second trip to the log.
+        result: T = self.reader(self.patient_id, fn, catch_up=False)
         return result
 
     @cached_property

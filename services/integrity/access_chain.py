@@ -88,7 +88,9 @@ def chain_entries(cur: Cursor, dialect: str, rows: list[dict[str, Any]]) -> list
     """
     if not rows:
         return []
-    head_hash = "(SELECT hash FROM access_log WHERE hash IS NOT NULL ORDER BY position DESC LIMIT 1)"
+    head_hash = (
+        "(SELECT hash FROM access_log WHERE hash IS NOT NULL ORDER BY position DESC LIMIT 1)"
+    )
     if dialect == "postgres":
         found = cur.execute(
             f"SELECT nextval(pg_get_serial_sequence('access_log', 'position')) AS next,"

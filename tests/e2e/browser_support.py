@@ -194,8 +194,10 @@ class Browser:
         A URL test alone is not enough: ``/login?next=/alerts`` contains ``/alerts``, and an
         element read while the browser is still navigating goes stale."""
         self.wait_for(
-            lambda d: urlsplit(d.current_url).path == path
-            and d.execute_script("return document.readyState") == "complete"
+            lambda d: (
+                urlsplit(d.current_url).path == path
+                and d.execute_script("return document.readyState") == "complete"
+            )
         )
 
     def find(self, css: str) -> WebElement:
