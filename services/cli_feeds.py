@@ -92,7 +92,7 @@ def _bootstrap(carelog: CareLog) -> str | None:
 
 
 def _relay(args: argparse.Namespace, carelog: CareLog) -> int:
-    from services.relay import Relay, RelayLockedError
+    from services.relay import Relay, RelayLockedError, tune_collector
 
     if _bootstrap(carelog) is None:
         return 2
@@ -108,6 +108,7 @@ def _relay(args: argparse.Namespace, carelog: CareLog) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     stop = _stop_on_signals()
+    tune_collector()  # this process is the relay and nothing else
     while not stop.is_set():
         try:
             Relay(carelog, batch_size=args.batch_size).run_forever(stop)

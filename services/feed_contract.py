@@ -361,16 +361,47 @@ _PLAIN = frozenset({str, int, float, bool, type(None)})
 
 def _json(value: Any) -> Any:
     """A JSON-ready copy: times in UTC with ``Z``, dates as ISO dates, ids as strings."""
-    if type(value) in _PLAIN:  # most values: the relay converts tens of thousands a second
+    kind = type(value)
+    if kind in _PLAIN:  # most values: the relay converts tens of thousands a second
         return value
+    convert = _CONVERT.get(kind)  # the exact types events hold, without an isinstance chain
+    if convert is not None:
+        return convert(value)
     if isinstance(value, datetime):
-        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+        return _time(value)
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, UUID):
         return str(value)
     if isinstance(value, Mapping):
-        return {str(k): _json(v) for k, v in value.items()}
+        return _mapping(value)
     if isinstance(value, list | tuple | set | frozenset):
         return [_json(v) for v in value]
     return value
+
+
+def _time(value: datetime) -> str:
+    if value.tzinfo is not UTC:
+        value = value.astimezone(UTC)
+    return value.isoformat().replace("+00:00", "Z")
+
+
+def _mapping(value: Mapping[Any, Any]) -> dict[str, Any]:
+    return {
+        k if type(k) is str else str(k): v if type(v) in _PLAIN else _json(v)
+        for k, v in value.items()
+    }
+
+
+def _sequence(value: Any) -> list[Any]:
+    return [v if type(v) in _PLAIN else _json(v) for v in value]
+
+
+_CONVERT: dict[type, Any] = {
+    datetime: _time,
+    date: date.isoformat,
+    UUID: str,
+    dict: _mapping,
+    list: _sequence,
+    tuple: _sequence,
+}

@@ -14,6 +14,7 @@ either when the process dies, however it dies).
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import threading
@@ -31,7 +32,7 @@ from services.relay_lock import RelayLock, RelayLockedError, relay_lock
 if TYPE_CHECKING:
     from services.bootstrap import CareLog
 
-__all__ = ["Relay", "RelayLockedError", "RelayStats"]
+__all__ = ["Relay", "RelayLockedError", "RelayStats", "tune_collector"]
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +55,23 @@ STOP_CHECK = 0.25
 LOCK_CHECK = 5.0
 
 _encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+
+
+GC_THRESHOLD = (50_000, 20, 20)
+"""The relay's garbage-collector thresholds (Python's default: 700, 10, 10)."""
+
+
+def tune_collector() -> None:
+    """Tune the collector for a process that is the relay and nothing else (``carelog
+    relay``): it makes and drops tens of thousands of small objects a second (events,
+    CloudEvents, kafka-python's records), none of them cycles worth finding early, and at
+    Python's default the youngest generation was collected every 700 allocations, about a
+    quarter of the mapping's time. Objects made at start-up are frozen out of collections.
+    Memory stays bounded: a batch's objects are freed by reference counting when it is
+    sent, the collector only ever finds cycles."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLD)
 
 
 @dataclass

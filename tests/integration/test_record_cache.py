@@ -64,7 +64,9 @@ class TestTwoProcesses:
         assert doses(carelog, pid) == [150.0]
         v3 = change(carelog, team, pid, order, 100)
         assert v3 > v2
-        assert [e.originator_version for e in carelog.history.events(pid)] == list(range(1, len(carelog.history.events(pid)) + 1))
+        assert [e.originator_version for e in carelog.history.events(pid)] == list(
+            range(1, len(carelog.history.events(pid)) + 1)
+        )
 
     def test_a_command_decided_on_a_stale_record_is_retried_not_lost(
         self, carelog: CareLog, second: CareLog
