@@ -418,8 +418,11 @@ per-record work is Python too. Two things matter for the rate: kafka-python's re
 checksums use the `crc32c` C extension (a dependency; without it the relay is about four
 times slower), and the relay maps and serialises a whole batch before it sends any of it,
 so the producer's I/O thread does not contend with the mapping for the interpreter
-message by message (that alone was worth about 40 %). Its ceiling is one core; here the
-broker and the database share the other one."""
+message by message (that alone was worth about 40 %). `carelog relay` also raises the
+garbage collector's thresholds for its process (`services.relay.tune_collector`; the
+throughput rows run with it, as the relay does; the per-message rows without it): at
+Python's default, collections took about a quarter of the mapping's time. Its ceiling is
+one core; here the broker and the database share the other one."""
 
 
 def run(report: Any) -> None:
