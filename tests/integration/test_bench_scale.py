@@ -3,37 +3,11 @@ nothing, but every figure the docs quote must still be produced)."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def smoke_run(name: str, tmp_path: Path, **env: str) -> str:
-    out = tmp_path / "benchmarks.md"
-    done = subprocess.run(
-        [sys.executable, "-m", "bench", name],
-        cwd=ROOT,
-        env={
-            **os.environ,
-            "PYTHONPATH": str(ROOT),
-            "CARELOG_BENCH_SMOKE": "1",
-            "CARELOG_BENCH_OUT": str(out),
-            **env,
-        },
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    text = out.read_text()
-    assert f"<!-- bench:{name} -->" in text
-    return text
+from tests.integration.bench_support import smoke_run
 
 
 @pytest.mark.slow
