@@ -134,28 +134,32 @@ class Integrity:
         *,
         public_key: Path | None = None,
         record: bool = True,
+        starts: dict[str, int] | None = None,
     ) -> VerifyResult:
         """Verify every chain and checkpoint; record the outcome for /readyz."""
         verifier = Verifier(self.sources, self.directory, self.public_key(public_key))
-        result = verifier.run(from_position)
+        result = verifier.run(from_position, starts=starts)
         if record:
             self.directory.write_verified(self._mark(result))
         return result
 
     def verify_new(self) -> VerifyResult:
         """Verify from where the last good verification stopped (cheap; for routine use).
-
-        Falls back to a full verification if there is no good mark or the stored link at
-        the mark no longer matches it.
+        Each chain (the event log, the access log) starts after the head that verification
+        recorded, if the stored link there still matches it; otherwise from its start.
+        Without a good mark, everything is verified.
         """
         mark = self.directory.read_verified() or {}
-        events = (mark.get("chains") or {}).get("events") or {}
-        position, head = int(events.get("head_position") or 0), events.get("head")
-        if mark.get("ok") and position and head:
-            before = self.sources["events"].chain_link_before(position + 1)
-            if before == (position, bytes.fromhex(head)):
-                return self.verify(from_position=position + 1)
-        return self.verify()
+        if not mark.get("ok"):
+            return self.verify()
+        starts: dict[str, int] = {}
+        for name, source in self.sources.items():
+            head = (mark.get("chains") or {}).get(name) or {}
+            position, link = int(head.get("head_position") or 0), head.get("head")
+            stored = source.chain_link_before(position + 1) if position and link else None
+            if link and stored == (position, bytes.fromhex(link)):
+                starts[name] = position + 1
+        return self.verify(starts=starts) if starts else self.verify()
 
     def last_verified(self) -> dict[str, Any] | None:
         """The last verification's outcome: ``{"ok", "time", "verified_position",

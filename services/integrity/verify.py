@@ -116,14 +116,19 @@ class Verifier:
         self.directory = directory
         self.public_key = public_key
 
-    def run(self, from_position: int | None = None) -> VerifyResult:
-        """Verify everything; ``from_position`` starts the event log there (the link just
-        before it is taken as stored)."""
+    def run(
+        self, from_position: int | None = None, *, starts: dict[str, int] | None = None
+    ) -> VerifyResult:
+        """Verify everything; ``from_position`` starts the event log there, ``starts`` any
+        chain by name (the link just before a start is taken as stored)."""
         began = time.perf_counter()
         checkpoints, problems, warnings = self._trusted_checkpoints()
         chains: dict[str, ChainReport] = {}
+        first = dict(starts or {})
+        if from_position is not None:
+            first["events"] = from_position
         for name, source in self.sources.items():
-            start = max(1, from_position or 1) if name == "events" else 1
+            start = max(1, first.get(name) or 1)
             found, report = self._verify_chain(name, source, start, checkpoints)
             problems.extend(found)
             chains[name] = report

@@ -234,3 +234,33 @@ class TestVerificationMark:
         assert result.chains["events"].start == before + 1
         written = carelog.app.recorder.max_notification_id() - before
         assert result.chains["events"].records == written
+
+    def test_verify_new_walks_only_the_access_entries_written_since(
+        self, carelog: CareLog, team: Team
+    ) -> None:
+        seed(carelog, team, patients=1)
+
+        def read(n: int) -> None:
+            for i in range(n):
+                carelog.access_log.record(
+                    actor_id=team.psychiatrist.id,
+                    actor_role="psychiatrist",
+                    patient_id=None,
+                    what="plan",
+                    request_id=f"r-{i}",
+                    source="127.0.0.1",
+                )
+
+        read(5)
+        carelog.integrity.verify()
+        before = carelog.access_log.head()
+        read(3)
+        result = carelog.integrity.verify_new()
+        assert result.ok
+        assert result.chains["access"].start == before + 1
+        assert result.chains["access"].records == 3
+        assert result.chains["access"].head_position == before + 3
+        again = carelog.integrity.verify_new()  # nothing new: nothing walked, still good
+        assert again.ok
+        assert again.chains["access"].records == 0
+        assert again.chains["access"].head_position == before + 3
