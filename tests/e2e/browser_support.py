@@ -181,11 +181,11 @@ class Browser:
     def sign_in(self, token: str) -> None:
         self.open("/login")
         self.find("#token").send_keys(token)
-        self.find("#sign-in").click()
+        self.submit("#sign-in")
         self.wait_for(lambda d: "/login" not in d.current_url)
 
     def sign_out(self) -> None:
-        self.find(".sign-out button").click()
+        self.submit(".sign-out button")
         self.wait_for(lambda d: "/login" in d.current_url)
 
     def arrive(self, path: str) -> None:
@@ -197,6 +197,23 @@ class Browser:
             lambda d: (
                 urlsplit(d.current_url).path == path
                 and d.execute_script("return document.readyState") == "complete"
+            )
+        )
+
+    def submit(self, css: str) -> None:
+        """Click a control that loads a page (a form's button, a link) and wait until the
+        new page has replaced the old one and loaded: reading sooner may find the old
+        page's flash or error, or an element the navigation is about to remove."""
+        # A mark on the old page's window: a new page comes with a window without it.
+        # (Not an element gone stale: Chromium reports a detached node inconsistently.)
+        self.driver.execute_script("window.carelogOldPage = true")
+        self.find(css).click()
+        self.wait_for(
+            lambda d: (
+                d.execute_script(
+                    "return window.carelogOldPage === undefined && document.readyState"
+                )
+                == "complete"
             )
         )
 

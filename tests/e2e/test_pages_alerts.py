@@ -27,7 +27,7 @@ def resolve(b: Browser, alert_id: str, button: str, reason: str = "") -> None:
     card = f"#alert-{alert_id}"
     if reason:
         b.find(f"{card} textarea").send_keys(reason)
-    b.find(f"{card} button.{button}").click()
+    b.submit(f"{card} button.{button}")
     b.wait_for(lambda d: b.find_all(".flashes"))
 
 

@@ -55,7 +55,7 @@ class TestAuditReview:
         pid = broken_glass(live)
         b = browser("auditor")
         Select(b.find("#f-actor")).select_by_value(live.team.outsider.id)
-        b.find("#audit-filters button[type='submit']").click()
+        b.submit("#audit-filters button[type='submit']")
         b.wait_for(lambda d: "actor=" in d.current_url)
         rows = audit_rows(b)
         assert rows

@@ -32,12 +32,12 @@ class TestContrast:
         b.expect_error_status("/login", 401)
         b.open("/login")
         b.find("#token").send_keys("not-a-token")
-        b.find("#sign-in").click()
+        b.submit("#sign-in")
         b.wait_for(lambda d: b.find_all("#sign-in-error"))
         assert_readable(b, "/login with an error")
         b.sign_in(live.team.tokens["pharmacist"])
         b.open("/alerts")
-        b.find(".alert-card button.override").click()  # no reason given: an error flash
+        b.submit(".alert-card button.override")  # no reason given: an error flash
         b.wait_for(lambda d: b.find_all(".flash-error"))
         assert_readable(b, "/alerts with an error flash")
 

@@ -33,7 +33,7 @@ class TestSignIn:
         b.open("/login")
         b.shot("form")
         b.find("#token").send_keys(live.team.tokens["psychiatrist"] + "x")
-        b.find("#sign-in").click()
+        b.submit("#sign-in")
         assert "not valid" in b.text("#sign-in-error")
         b.open("/dashboard")
         assert b.path == "/login"
@@ -43,7 +43,7 @@ class TestSignIn:
         b.open("/alerts")
         assert b.path == "/login"
         b.find("#token").send_keys(live.team.tokens["pharmacist"])
-        b.find("#sign-in").click()
+        b.submit("#sign-in")
         b.arrive("/alerts")
         assert b.text("h1") == "Alert review"
 

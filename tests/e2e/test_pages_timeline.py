@@ -81,7 +81,7 @@ class TestTimeline:
         ids = story(live)
         b = browser("therapist").open(f"/patients/{ids['pid']}")
         b.find("#kind-filter input[value='DoseChanged']").click()
-        b.find("#kind-filter button[type='submit']").click()
+        b.submit("#kind-filter button[type='submit']")
         b.wait_for(lambda d: "kind=DoseChanged" in d.current_url)
         types = {r.get_attribute("data-type") for r in b.find_all("#timeline tr.event")}
         assert types == {"DoseChanged"}
@@ -202,14 +202,14 @@ class TestAsOf:
         options = Select(b.find("#as-of-entry"))
         prescribed = next(o for o in options.options if "Medication prescribed" in o.text)
         options.select_by_visible_text(prescribed.text)
-        b.find("#as-of-show").click()
+        b.submit("#as-of-show")
         b.wait_for(lambda d: "as_of=" in d.current_url)
         assert "as known at" in b.text("#as-of-notice")
         assert b.text("#medications td.dose") == "50 mg"
         assert len(b.find_all("#dose-chart .dose-point")) == 1
         assert rows_of(b, "DoseChanged") == []
         b.shot("as-of")
-        b.find("#as-of-notice a").click()
+        b.submit("#as-of-notice a")
         b.wait_for(lambda d: "as_of=" not in d.current_url)
         assert b.text("#medications td.dose") == "100 mg"
 
