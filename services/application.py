@@ -122,7 +122,7 @@ class CareLogApplication(Application[UUID]):
         """A private copy of the record (now, or at ``version``) for the caller to keep."""
         if version is None:
             return self.read_record(patient_id, copy.deepcopy)
-        return self._load(_uuid(patient_id), version)
+        return self._load(_uuid(patient_id), version=version)
 
     def read_record(
         self,
@@ -161,18 +161,13 @@ class CareLogApplication(Application[UUID]):
 
     def _current(self, pid: UUID) -> PatientRecord:
         """The cached record brought up to date (held under the patient's lock)."""
-        try:
-            record: Any = self.repository.get(pid, deepcopy_from_cache=False)
-        except AggregateNotFoundError:
-            raise NotFoundError(f"There is no patient {pid}.", "patient_id") from None
-        if not isinstance(record, PatientRecord):
-            self._forget(pid)
-            raise NotFoundError(f"There is no patient {pid}.", "patient_id")
-        return record
+        return self._load(pid, deepcopy_from_cache=False)
 
-    def _load(self, pid: UUID, version: int | None) -> PatientRecord:
+    def _load(self, pid: UUID, **options: Any) -> PatientRecord:
+        """The repository's record (``options`` as ``Repository.get`` takes them), or
+        NotFoundError for an id that is no patient."""
         try:
-            record: Any = self.repository.get(pid, version=version)
+            record: Any = self.repository.get(pid, **options)
         except AggregateNotFoundError:
             raise NotFoundError(f"There is no patient {pid}.", "patient_id") from None
         if not isinstance(record, PatientRecord):
