@@ -6,6 +6,12 @@ the two clocks can never disagree about what an event means. State is plain dict
 lists so snapshots and views can copy it without custom types. Entities remember the
 event that created them, so a correction patches exactly what that event said, wherever
 it falls among later changes.
+
+An entity (a dict inside a collection: an order, an assessment, a care-team member) is
+never changed in place once stored: a change stores a changed copy in its place. That
+is what lets ``PlanState.branch`` copy only the collections and share every entity, so
+the history can keep a plan checkpoint every few events of a long record without
+copying the record each time (``services/history_index.py``).
 """
 
 from __future__ import annotations
@@ -81,6 +87,17 @@ class PlanState:
         state.__dict__.update(copy.deepcopy(data))
         return state
 
+    def branch(self) -> PlanState:
+        """A state that folds on independently of this one, sharing its entities.
+
+        Costs one copy of each collection (pointers, not entities): entities are replaced,
+        never changed in place, so neither state's later events can reach the other."""
+        state = PlanState.__new__(PlanState)
+        state.__dict__.update(
+            {k: v.copy() if isinstance(v, dict | list) else v for k, v in self.__dict__.items()}
+        )
+        return state
+
     def __eq__(self, other: object) -> bool:
         return isinstance(other, PlanState) and self.__dict__ == other.__dict__
 
@@ -128,7 +145,12 @@ class PlanState:
     def _on_CareTeamMemberRemoved(self, e: Any, meta: dict[str, Any]) -> None:
         member = self.care_team.get(e.clinician_id)
         if member is not None:
-            member.update(active=False, until=meta["effective_at"], removal_reason=e.reason)
+            self.care_team[e.clinician_id] = {
+                **member,
+                "active": False,
+                "until": meta["effective_at"],
+                "removal_reason": e.reason,
+            }
 
     def _on_EmergencyAccessGranted(self, e: Any, meta: dict[str, Any]) -> None:
         self.emergency_access[e.actor_id] = {
@@ -183,7 +205,12 @@ class PlanState:
     def _on_GoalStatusChanged(self, e: Any, meta: dict[str, Any]) -> None:
         goal = self.goals.get(e.goal_id)
         if goal is not None:
-            goal.update(status=e.status, status_note=e.note, status_changed_at=meta["effective_at"])
+            self.goals[e.goal_id] = {
+                **goal,
+                "status": e.status,
+                "status_note": e.note,
+                "status_changed_at": meta["effective_at"],
+            }
 
     def _on_MedicationPrescribed(self, e: Any, meta: dict[str, Any]) -> None:
         step = {
@@ -218,8 +245,9 @@ class PlanState:
         order = self.orders.get(e.order_id)
         if order is None:
             return
+        steps = list(order["steps"])
         insort(
-            order["steps"],
+            steps,
             {
                 "event_id": e.event_id,
                 "kind": "change",
@@ -232,19 +260,21 @@ class PlanState:
             },
             key=_effective_key,
         )
+        self.orders[e.order_id] = {**order, "steps": steps}
         self._source(e, "step", e.order_id)
 
     def _on_MedicationDiscontinued(self, e: Any, meta: dict[str, Any]) -> None:
         order = self.orders.get(e.order_id)
         if order is None:
             return
-        order.update(
-            status="discontinued",
-            stopped_at=meta["effective_at"],
-            stop_reason=e.reason,
-            taper=e.taper,
-            stopped_by=meta["actor"],
-        )
+        self.orders[e.order_id] = {
+            **order,
+            "status": "discontinued",
+            "stopped_at": meta["effective_at"],
+            "stop_reason": e.reason,
+            "taper": e.taper,
+            "stopped_by": meta["actor"],
+        }
         self._source(e, "stop", e.order_id)
 
     def _on_SideEffectReported(self, e: Any, meta: dict[str, Any]) -> None:
@@ -299,10 +329,11 @@ class PlanState:
     def _on_SafetyAlertResolved(self, e: Any, meta: dict[str, Any]) -> None:
         alert = self.alerts.get(e.alert_id)
         if alert is not None:
-            alert.update(
-                status="resolved",
-                resolution={"resolution": e.resolution, "reason": e.reason, **meta},
-            )
+            self.alerts[e.alert_id] = {
+                **alert,
+                "status": "resolved",
+                "resolution": {"resolution": e.resolution, "reason": e.reason, **meta},
+            }
 
     def _on_NoteAdded(self, e: Any, meta: dict[str, Any]) -> None:
         self.notes[e.note_id] = {
@@ -343,9 +374,12 @@ class PlanState:
     def _on_FollowUpCompleted(self, e: Any, meta: dict[str, Any]) -> None:
         follow_up = self.follow_ups.get(e.follow_up_id)
         if follow_up is not None:
-            follow_up.update(
-                status="completed", outcome=e.outcome, completed_at=meta["effective_at"]
-            )
+            self.follow_ups[e.follow_up_id] = {
+                **follow_up,
+                "status": "completed",
+                "outcome": e.outcome,
+                "completed_at": meta["effective_at"],
+            }
             self._source(e, "follow_up_completion", e.follow_up_id)
 
     def _on_PlanReviewed(self, e: Any, meta: dict[str, Any]) -> None:
@@ -393,51 +427,33 @@ def _effective_key(item: dict[str, Any]) -> tuple[datetime, datetime]:
     return (item["effective_at"], item["recorded_at"])
 
 
-def _find(items: list[dict[str, Any]], key: str, value: str) -> dict[str, Any] | None:
-    return next((item for item in items if item.get(key) == value), None)
+def _index(items: list[dict[str, Any]], event_id: str) -> int | None:
+    return next((i for i, item in enumerate(items) if item.get("event_id") == event_id), None)
 
 
 def _patch(state: PlanState, source: dict[str, Any], event_id: str, fields: dict[str, Any]) -> None:
-    """Apply a correction to the entity an earlier event produced, and mark it corrected."""
+    """Apply a correction to the entity an earlier event produced, and mark it corrected.
+
+    Every entity touched is replaced by a changed copy (see the module's docstring)."""
     kind, key = source["kind"], source["key"]
-    target: dict[str, Any] | None = None
     if kind == "patient":
-        target = state.patient
-    elif kind == "order":
-        order = state.orders.get(key)
-        if order is not None:
-            order_fields = {
-                k: v for k, v in fields.items() if k in {"route", "indication", "instructions"}
-            }
-            order.update(order_fields, corrected=True)
-            if "effective_at" in fields:
-                order["since"] = fields["effective_at"]
-            target = _find(order["steps"], "event_id", event_id)
-    elif kind == "step":
-        order = state.orders.get(key)
-        target = _find(order["steps"], "event_id", event_id) if order else None
-        if order is not None:
-            order["corrected"] = True
-    elif kind == "stop":
-        order = state.orders.get(key)
-        if order is not None:
-            renamed = {"reason": "stop_reason", "effective_at": "stopped_at"}
-            order.update({renamed.get(k, k): v for k, v in fields.items()}, corrected=True)
-        return
-    elif kind in {"goal", "follow_up", "note"}:
-        target = {"goal": state.goals, "follow_up": state.follow_ups, "note": state.notes}[
-            kind
-        ].get(key)
+        state.patient = {**state.patient, **fields, "corrected": True}
+    elif kind in {"order", "step", "stop"}:
+        _patch_order(state, kind, key, event_id, fields)
+    elif kind in {"goal", "follow_up", "note", "fact"}:
+        entities = {
+            "goal": state.goals,
+            "follow_up": state.follow_ups,
+            "note": state.notes,
+            "fact": state.facts,
+        }[kind]
+        if key in entities:
+            entities[key] = {**entities[key], **fields, "corrected": True}
     elif kind == "follow_up_completion":
         follow_up = state.follow_ups.get(key)
         if follow_up is not None:
-            follow_up.update(
-                {"completed_at" if k == "effective_at" else k: v for k, v in fields.items()},
-                corrected=True,
-            )
-        return
-    elif kind == "fact":
-        target = state.facts.get(key)
+            renamed = {"completed_at" if k == "effective_at" else k: v for k, v in fields.items()}
+            state.follow_ups[key] = {**follow_up, **renamed, "corrected": True}
     else:
         collection = {
             "consent": state.consents,
@@ -448,19 +464,44 @@ def _patch(state: PlanState, source: dict[str, Any], event_id: str, fields: dict
             "review": state.reviews,
             "lab": state.labs,
         }.get(kind)
-        target = _find(collection, "event_id", event_id) if collection is not None else None
-    if target is None:
+        at = _index(collection, event_id) if collection is not None else None
+        if collection is None or at is None:
+            return
+        target = {**collection[at], **fields, "corrected": True}
+        if kind == "assessment" and "item_scores" in fields:
+            spec = INSTRUMENTS.get(target["instrument"])
+            if spec is not None:
+                target["total"] = sum(target["item_scores"])
+                target["severity"] = spec.band(target["total"])
+        collection[at] = target
+        if kind in {"assessment", "lab"}:
+            state.assessments.sort(key=_effective_key)
+            state.labs.sort(key=_effective_key)
+
+
+def _patch_order(
+    state: PlanState, kind: str, key: str, event_id: str, fields: dict[str, Any]
+) -> None:
+    """A correction of an order's start, one of its dose changes, or its stop."""
+    order = state.orders.get(key)
+    if order is None:
         return
-    target.update(fields)
-    target["corrected"] = True
-    if kind == "assessment" and "item_scores" in fields:
-        spec = INSTRUMENTS.get(target["instrument"])
-        if spec is not None:
-            target["total"] = sum(target["item_scores"])
-            target["severity"] = spec.band(target["total"])
-    if kind in {"order", "step"}:
-        order = state.orders[key]
-        order["steps"].sort(key=_effective_key)
-    if kind in {"assessment", "lab"}:
-        state.assessments.sort(key=_effective_key)
-        state.labs.sort(key=_effective_key)
+    if kind == "stop":
+        renamed = {"reason": "stop_reason", "effective_at": "stopped_at"}
+        changed = {renamed.get(k, k): v for k, v in fields.items()}
+        state.orders[key] = {**order, **changed, "corrected": True}
+        return
+    order = {**order, "corrected": True}
+    if kind == "order":
+        order.update(
+            {k: v for k, v in fields.items() if k in {"route", "indication", "instructions"}}
+        )
+        if "effective_at" in fields:
+            order["since"] = fields["effective_at"]
+    steps = list(order["steps"])
+    at = _index(steps, event_id)
+    if at is not None:
+        steps[at] = {**steps[at], **fields, "corrected": True}
+        steps.sort(key=_effective_key)
+    order["steps"] = steps
+    state.orders[key] = order

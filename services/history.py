@@ -5,13 +5,20 @@
   up to T; a correction applies with the entry it corrects, and a corrected effective
   time moves its entry.
 
-Each query reads the patient's stream once and folds it with ``PlanState.apply``, the same
-fold the aggregate uses.
+Both fold events with ``PlanState.apply``, the same fold the aggregate uses. A process
+keeps the streams it was asked about in memory with plan checkpoints in both orders
+(``services/history_index.py``), brought up to date from the log before every query, so a
+query on a long record folds a few hundred events, not all of them. ``replay_known_at`` and
+``replay_in_effect_at`` below are the straight folds over a whole stream: the definition
+the checkpointed answers are tested against, and the answer where checkpoints cannot help.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import threading
+from collections import OrderedDict
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -19,6 +26,9 @@ from uuid import UUID
 
 from domain.plan import PlanState, event_type
 from services.application import CareLogApplication, _uuid
+from services.history_index import DEFAULT_EVERY, PatientTimeline, effective_keys
+
+DEFAULT_CACHED_EVENTS = 100_000
 
 METADATA = {
     "originator_id",
@@ -44,17 +54,61 @@ class Reconstruction:
 
 
 class History:
-    """Point-in-time reads of patient records."""
+    """Point-in-time reads of patient records.
 
-    def __init__(self, app: CareLogApplication) -> None:
+    Keeps the streams of the patients it was asked about in memory, up to
+    ``cached_events`` events in all (least recently used first out); a stream longer than
+    that on its own is still answered, then let go."""
+
+    def __init__(
+        self,
+        app: CareLogApplication,
+        cached_events: int = DEFAULT_CACHED_EVENTS,
+        checkpoint_every: int = DEFAULT_EVERY,
+    ) -> None:
         self.app = app
+        self.cached_events = cached_events
+        self.checkpoint_every = checkpoint_every
+        self._timelines: OrderedDict[UUID, PatientTimeline] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def _timeline(self, patient_id: str | UUID) -> Iterator[PatientTimeline]:
+        """The patient's timeline, brought up to date with the log, under its lock."""
+        pid = _uuid(patient_id)
+        with self._lock:
+            timeline = self._timelines.get(pid)
+            if timeline is None:
+                timeline = self._timelines[pid] = PatientTimeline(self.checkpoint_every)
+            self._timelines.move_to_end(pid)
+        with timeline.lock:
+            try:
+                timeline.extend(self.app.events.get(pid, gt=timeline.version))
+                if not timeline.version:
+                    self.app.get_record(patient_id)  # raises NotFoundError
+            except BaseException:
+                with self._lock:
+                    self._timelines.pop(pid, None)
+                raise
+            self._evict(keep=pid)
+            yield timeline
+
+    def _evict(self, keep: UUID) -> None:
+        with self._lock:
+            total = sum(t.version for t in self._timelines.values())
+            while total > self.cached_events and len(self._timelines) > 1:
+                pid = next(iter(self._timelines))
+                if pid == keep:
+                    self._timelines.move_to_end(pid)
+                    continue
+                total -= self._timelines.pop(pid).version
+            if total > self.cached_events:  # one stream above the whole budget
+                self._timelines.pop(keep, None)
 
     def events(self, patient_id: str | UUID) -> list[Any]:
-        """The patient's whole stream, in recorded order (one read of the store)."""
-        events = list(self.app.events.get(_uuid(patient_id)))
-        if not events:
-            self.app.get_record(patient_id)  # raises NotFoundError
-        return events
+        """The patient's whole stream, in recorded order."""
+        with self._timeline(patient_id) as timeline:
+            return list(timeline.events)
 
     def at_version(self, patient_id: str | UUID, version: int) -> Reconstruction:
         record = self.app.get_record(patient_id, version=version)
@@ -62,17 +116,18 @@ class History:
 
     def known_at(self, patient_id: str | UUID, when: datetime) -> Reconstruction:
         """The record as CareLog showed it at ``when``."""
-        known = [e for e in self.events(patient_id) if e.timestamp <= when]
-        return _fold(known, known)
+        with self._timeline(patient_id) as timeline:
+            return Reconstruction(*timeline.known_at(when))
 
     def in_effect_at(
         self, patient_id: str | UUID, when: datetime, known_at: datetime | None = None
     ) -> Reconstruction:
         """What was clinically in effect at ``when``, as known now (or at ``known_at``)."""
-        events = self.events(patient_id)
-        if known_at is not None:
-            events = [e for e in events if e.timestamp <= known_at]
-        return _fold(in_effect_order(events, when), events)
+        with self._timeline(patient_id) as timeline:
+            found = timeline.in_effect_at(when, known_at)
+            if found is None:
+                return replay_in_effect_at(timeline.events, when, known_at)
+            return Reconstruction(*found)
 
     def timeline(
         self,
@@ -120,32 +175,24 @@ def describe(event: Any) -> dict[str, Any]:
 def in_effect_order(events: Iterable[Any], until: datetime) -> list[Any]:
     """Order events by clinical time, keeping each correction beside its entry."""
     events = list(events)
-    by_id = {e.event_id: e for e in events}
-    effective = {e.event_id: e.effective_at for e in events}
-    for e in events:  # known corrections of an effective time move their entry
-        if (
-            event_type(e) == "EntryCorrected"
-            and "effective_at" in e.fields
-            and e.corrected_event_id in effective
-        ):
-            effective[e.corrected_event_id] = e.fields["effective_at"]
+    keys = effective_keys(events)
+    ordered = sorted(events, key=lambda e: keys[e.event_id])
+    return [e for e in ordered if keys[e.event_id][0] == 0 or keys[e.event_id][1] <= until]
 
-    def key(e: Any) -> tuple[int, datetime, int, int]:
-        if event_type(e) == "PatientRegistered":
-            return (0, e.effective_at, 0, 0)
-        if event_type(e) == "EntryCorrected":
-            target = by_id.get(e.corrected_event_id)
-            if target is not None:
-                return (
-                    1,
-                    effective[target.event_id],
-                    target.originator_version,
-                    e.originator_version,
-                )
-        return (1, effective[e.event_id], e.originator_version, 0)
 
-    ordered = sorted(events, key=key)
-    return [e for e in ordered if event_type(e) == "PatientRegistered" or key(e)[1] <= until]
+def replay_known_at(events: Sequence[Any], when: datetime) -> Reconstruction:
+    """The straight fold of the events recorded by ``when``."""
+    known = [e for e in events if e.timestamp <= when]
+    return _fold(known, known)
+
+
+def replay_in_effect_at(
+    events: Sequence[Any], when: datetime, known_at: datetime | None = None
+) -> Reconstruction:
+    """The straight fold, in clinical-time order, of the events in effect at ``when``."""
+    if known_at is not None:
+        events = [e for e in events if e.timestamp <= known_at]
+    return _fold(in_effect_order(events, when), events)
 
 
 def _fold(events: Sequence[Any], known: Sequence[Any]) -> Reconstruction:

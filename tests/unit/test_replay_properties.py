@@ -8,7 +8,10 @@ across snapshots:
 - ``History.in_effect_at(T)``, also as known at an earlier T1, gives every order the dose
   and status of a model that applies the entries known at T1 in clinical-time order, with
   their corrections;
-- "in effect at T" does not depend on the order in which late entries were recorded.
+- "in effect at T" does not depend on the order in which late entries were recorded;
+- the checkpointed history (a checkpoint every few events, kept across writes) answers
+  exactly as the straight folds over the whole stream, and a checkpoint never changes
+  once taken, whatever is folded after it.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from domain.errors import CareLogError
 from domain.patient_record import PatientRecord
 from domain.plan import PlanState
 from services.application import CareLogApplication
-from services.history import History
+from services.history import History, replay_in_effect_at, replay_known_at
 
 PSY = Actor("psy", Role.PSYCHIATRIST, "P")
 THER = Actor("ther", Role.THERAPIST, "T")
@@ -37,6 +40,7 @@ PHARM = Actor("pharm", Role.PHARMACIST, "Ph")
 START = datetime(2026, 1, 1, tzinfo=UTC)
 DRUGS = ("sertraline", "lithium", "quetiapine", "zz-unlisted")
 SNAPSHOT_EVERY = 10  # the production interval is 50; a run of 60 steps crosses several
+CHECKPOINT_EVERY = 3  # the history's plan checkpoints (256 in production)
 POPO = {"PERSISTENCE_MODULE": "eventsourcing.popo"}
 MED_EVENTS = {
     "MedicationPrescribed": "start",
@@ -111,7 +115,8 @@ class LogMachine(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
         self.app = CareLogApplication(POPO, snapshot_interval=SNAPSHOT_EVERY)
-        self.history = History(self.app)
+        self.history = History(self.app, checkpoint_every=CHECKPOINT_EVERY)
+        self.frozen: dict[int, tuple[PlanState, PlanState]] = {}
         self.now = START
         self.model = MedModel()
         self.saves: list[tuple[datetime, int, PlanState]] = []
@@ -394,6 +399,12 @@ class LogMachine(RuleBasedStateMachine):
         expected = next(state for at, v, state in reversed(self.saves) if v == version)
         known = self.history.known_at(pid, when)
         assert (known.state, known.version) == (expected, version)
+        stream = list(self.app.events.get(pid))
+        assert known == replay_known_at(stream, when)
+        for moment in (None, known_at):
+            assert self.history.in_effect_at(pid, when, moment) == replay_in_effect_at(
+                stream, when, moment
+            )
 
         in_effect = self.history.in_effect_at(pid, when, known_at=known_at)
         assert medications(in_effect.state) == self.model.in_effect(
@@ -409,6 +420,17 @@ class LogMachine(RuleBasedStateMachine):
         stored = list(self.app.events.get(self.record.id))
         assert self.app.repository.get(self.record.id).plan == self.record.plan  # from a snapshot
         assert fold(stored) == self.record.plan  # from the events alone
+
+    @invariant()
+    def checkpoints_never_change(self) -> None:
+        """Entities are shared between checkpoints: none may change once taken."""
+        for timeline in self.history._timelines.values():
+            for ladder in (timeline.recorded, timeline.in_effect):
+                for checkpoint in ladder.checkpoints:
+                    kept = self.frozen.setdefault(
+                        id(checkpoint), (checkpoint, snapshot_of(checkpoint))
+                    )
+                    assert kept[0] is checkpoint and checkpoint == kept[1]
 
     @invariant()
     def known_now_is_the_record(self) -> None:
