@@ -1,12 +1,13 @@
 """``carelog projections run|rebuild|status|skip``: operating the views.
 
 ``run`` is a foreground worker (start several for scale-out: each batch is exactly-once
-however many run) that also signs an audit checkpoint every CARELOG_CHECKPOINT_INTERVAL
-seconds (several workers take turns on the checkpoint directory's lock); ``rebuild``
-builds a view from zero beside the live one with a progress bar and swaps it in
-atomically; ``status`` shows position, lag and quarantined events (``--json`` for
-scripts: exit code 3 when something is quarantined); ``skip`` moves a view past a
-quarantined event, recorded in the audit trail with the reason.
+however many run), its garbage collector tuned as the relay's is, that also signs an
+audit checkpoint every CARELOG_CHECKPOINT_INTERVAL seconds (several workers take turns on
+the checkpoint directory's lock); ``rebuild`` builds a view from zero beside the live one
+with a progress bar and swaps it in atomically; ``status`` shows position, lag and
+quarantined events (``--json`` for scripts: exit code 3 when something is quarantined);
+``skip`` moves a view past a quarantined event, recorded in the audit trail with the
+reason.
 """
 
 from __future__ import annotations
@@ -51,6 +52,13 @@ def register(subparsers: Any) -> None:
 
 
 def _run(args: argparse.Namespace, carelog: CareLog) -> int:
+    from services.relay import tune_collector
+
+    # The worker is the views and nothing else: like the relay it makes and drops tens of
+    # thousands of small objects a second (decoded events, rows, JSON), none of them
+    # cycles worth finding early; at Python's default thresholds collections took a tenth
+    # to a third of a view's catch-up (bench/views.py).
+    tune_collector()
     stop = threading.Event()
 
     def _stop(_signum: int, _frame: Any) -> None:
