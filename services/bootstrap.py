@@ -77,7 +77,7 @@ class CareLog:
 
     @cached_property
     def history(self) -> History:
-        return History(self.app)
+        return History(self.app, cached_events=self.config.history_cache)
 
     @cached_property
     def access_log(self) -> AccessLog:

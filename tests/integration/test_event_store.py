@@ -198,6 +198,59 @@ class TestHistoryClocks:
         # what we knew on day 5 about day 5: nothing yet
         assert carelog.history.in_effect_at(pid, day5, known_at=day5).state.orders == {}
 
+    def test_history_held_in_memory_sees_another_process_writes(
+        self, carelog: CareLog, config: Config, team: Team
+    ) -> None:
+        """The point-in-time reads keep the stream in memory with plan checkpoints: a
+        second process's dose change and late entry must show in the next answer."""
+        second = CareLog(config.with_(history_cache=1000))
+        try:
+            t0 = datetime.now(UTC) - timedelta(days=30)
+            psy = team.psychiatrist
+            pid = carelog.commands.register_patient(
+                CommandContext(psy, now=t0), external_id="MRN-M", name="M", birth_date="1970-01-01"
+            ).patient_id
+            order = carelog.commands.prescribe(
+                CommandContext(psy, now=t0),
+                pid,
+                drug="sertraline",
+                dose={"amount": 50, "unit": "mg"},
+                frequency="once daily",
+                route="oral",
+                indication="Depression",
+            ).ids["order_id"]
+            day20 = t0 + timedelta(days=20)
+
+            def dose(history_of: CareLog, known_at: datetime | None = None) -> float:
+                state = history_of.history.in_effect_at(pid, day20, known_at=known_at).state
+                return float(state.orders[order]["steps"][-1]["dose"]["amount"])
+
+            assert dose(second) == 50  # the second process now holds the stream
+            for day, amount in ((10, 100), (5, 75)):  # the day-5 change is entered late
+                carelog.commands.change_dose(
+                    CommandContext(psy, now=t0 + timedelta(days=25 - day)),
+                    pid,
+                    order_id=order,
+                    dose={"amount": amount, "unit": "mg"},
+                    reason="titration",
+                    effective_at=t0 + timedelta(days=day),
+                )
+            assert dose(second) == 100  # day 10's change is the last in effect on day 20
+            assert dose(second, known_at=t0 + timedelta(days=12)) == 50  # neither known yet
+            day7 = t0 + timedelta(days=7)
+            state = second.history.in_effect_at(pid, day7).state  # the late entry, in place
+            assert state.orders[order]["steps"][-1]["dose"]["amount"] == 75
+            known = second.history.in_effect_at(pid, day7, known_at=t0 + timedelta(days=16)).state
+            assert known.orders[order]["steps"][-1]["dose"]["amount"] == 50  # entered on day 20
+            every = second.history.events(pid)
+            assert len(every) == len(carelog.history.events(pid))
+            assert (
+                second.history.known_at(pid, datetime.now(UTC)).version
+                == every[-1].originator_version
+            )
+        finally:
+            second.close()
+
     def test_timeline_cursor_is_stable(self, carelog: CareLog, team: Team) -> None:
         pid = register(carelog, team)
         for _ in range(5):
