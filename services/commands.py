@@ -272,11 +272,12 @@ class Commands:
             # The score and band are read from the record the command just changed, not
             # from a second load of it: one read of the log per command.
             event_id = record.record_assessment(ctx, **fields)
-            assessment_id = record.pending_events[-1].assessment_id  # type: ignore[attr-defined]
-            ids: dict[str, Any] = {"assessment_id": assessment_id}
-            found = [a for a in record.plan.assessments if a["assessment_id"] == assessment_id]
-            if found:
-                ids.update(total=found[0]["total"], severity=found[0]["severity"])
+            recorded: Any = record.pending_events[-1]
+            ids: dict[str, Any] = {
+                "assessment_id": recorded.assessment_id,
+                "total": recorded.total,
+                "severity": recorded.severity,
+            }
             return event_id, ids
 
         return self._write(ctx, patient_id, action, "assessment", expected_version, None)

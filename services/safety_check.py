@@ -16,9 +16,10 @@ item a lab result satisfied) are closed as "changed".
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, overload
 
 from domain.command_context import CommandContext
 from domain.errors import NotPermittedError, SafetyBlockError
@@ -26,10 +27,34 @@ from domain.patient_record import PatientRecord
 from domain.plan import PlanState
 
 
+class AssessmentPoints(Sequence[Any]):
+    """The plan's assessments as the rules see them, each converted when a rule reads it:
+    the rules read the few around the change, and a long record has thousands."""
+
+    def __init__(self, assessments: list[dict[str, Any]]) -> None:
+        self._assessments = assessments
+
+    def __len__(self) -> int:
+        return len(self._assessments)
+
+    @overload
+    def __getitem__(self, index: int) -> Any: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[Any]: ...
+    def __getitem__(self, index: int | slice) -> Any:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        from domain.safety import AssessmentPoint
+
+        a = self._assessments[index]
+        return AssessmentPoint(
+            a["instrument"], a["total"], tuple(a["item_scores"]), a["effective_at"]
+        )
+
+
 def patient_context(plan: PlanState, now: Any) -> Any:
     """The safety engine's view of a plan."""
     from domain.safety import (
-        AssessmentPoint,
         DoseStep,
         LabResult,
         MedicationCourse,
@@ -62,10 +87,7 @@ def patient_context(plan: PlanState, now: Any) -> Any:
         birth_date=date.fromisoformat(born) if born else None,
         facts={name: fact["value"] for name, fact in plan.facts.items()},
         medications=courses,
-        assessments=tuple(
-            AssessmentPoint(a["instrument"], a["total"], tuple(a["item_scores"]), a["effective_at"])
-            for a in plan.assessments
-        ),
+        assessments=AssessmentPoints(plan.assessments),
         labs=tuple(
             LabResult(lab["test"], lab["effective_at"], lab["value"], lab.get("unit"))
             for lab in plan.labs

@@ -8,7 +8,11 @@ the assessment just written, so an old answer never raises a new alert.
 
 from __future__ import annotations
 
+import functools
+from bisect import bisect_left, bisect_right
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from domain.safety.context import AssessmentPoint, Finding
 from domain.safety.drugs import normalise_name
@@ -55,8 +59,10 @@ def read_assessment(record: Record, rule_id: str, vocabulary: Vocabulary) -> Ite
     return TotalRise(rule, kind, instrument, int(record.number("min_rise")))
 
 
-def _same(instrument: str, other: str) -> bool:
-    return normalise_name(instrument).replace(" ", "") == normalise_name(other).replace(" ", "")
+@functools.lru_cache(maxsize=256)
+def _instrument(name: str) -> str:
+    """An instrument's name as compared: "PHQ 9", "phq-9" and "PHQ-9" are one instrument."""
+    return normalise_name(name).replace(" ", "")
 
 
 def total(point: AssessmentPoint) -> int | None:
@@ -66,15 +72,21 @@ def total(point: AssessmentPoint) -> int | None:
 
 
 def check_assessments(rules: tuple[ItemAbove | TotalRise, ...], view: PlanView) -> list[Finding]:
+    """The rules on the assessments recorded at the change's effective time, each against
+    the one of its instrument just before it. The points are in effective order, so only
+    those are read, however long the record: a write stays O(log n) in its history."""
     change = view.change
     if change.kind != "assessment":
         return []
-    ordered = sorted(view.context.assessments, key=lambda a: a.effective_at)
+    points = view.context.assessments
+    first = bisect_left(points, change.effective_at, key=_effective)
+    last = bisect_right(points, change.effective_at, key=_effective)
     findings = []
     for rule in rules:
-        series = [a for a in ordered if _same(a.instrument, rule.instrument)]
-        for index, point in enumerate(series):
-            if point.effective_at != change.effective_at:
+        instrument = _instrument(rule.instrument)
+        for index in range(first, last):
+            point = points[index]
+            if _instrument(point.instrument) != instrument:
                 continue
             message = None
             if isinstance(rule, ItemAbove):
@@ -90,8 +102,8 @@ def check_assessments(rules: tuple[ItemAbove | TotalRise, ...], view: PlanView) 
                         score=score,
                         date=day(point.effective_at),
                     )
-            elif index > 0:
-                before, after = total(series[index - 1]), total(point)
+            elif (previous := _previous(points, index, instrument)) is not None:
+                before, after = total(previous), total(point)
                 if before is not None and after is not None and after - before >= rule.min_rise:
                     message = rule.rule.message.format(
                         instrument=rule.instrument,
@@ -99,7 +111,7 @@ def check_assessments(rules: tuple[ItemAbove | TotalRise, ...], view: PlanView) 
                         after=after,
                         rise=after - before,
                         date=day(point.effective_at),
-                        previous_date=day(series[index - 1].effective_at),
+                        previous_date=day(previous.effective_at),
                     )
             if message is not None:
                 findings.append(
@@ -108,3 +120,17 @@ def check_assessments(rules: tuple[ItemAbove | TotalRise, ...], view: PlanView) 
                     )
                 )
     return findings
+
+
+def _effective(point: AssessmentPoint) -> datetime:
+    return point.effective_at
+
+
+def _previous(
+    points: Sequence[AssessmentPoint], index: int, instrument: str
+) -> AssessmentPoint | None:
+    """The nearest earlier point of the same instrument."""
+    for earlier in range(index - 1, -1, -1):
+        if _instrument(points[earlier].instrument) == instrument:
+            return points[earlier]
+    return None

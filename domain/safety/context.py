@@ -7,7 +7,7 @@ so that evaluating the same plan twice gives the same findings.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -64,7 +64,9 @@ class PatientContext:
     birth_date: date | None
     facts: Mapping[str, str]  # "smoking", "hepatic_impairment", "cyp2c19_metaboliser" ...
     medications: tuple[MedicationCourse, ...]  # active and discontinued courses
-    assessments: tuple[AssessmentPoint, ...]  # in effective order
+    # In effective order. Any sequence: a long record's is read lazily, since only the
+    # points around the change are looked at (see ``assessments.check_assessments``).
+    assessments: Sequence[AssessmentPoint]
     labs: tuple[LabResult, ...]
 
 

@@ -430,7 +430,8 @@ class LogMachine(RuleBasedStateMachine):
                     kept = self.frozen.setdefault(
                         id(checkpoint), (checkpoint, snapshot_of(checkpoint))
                     )
-                    assert kept[0] is checkpoint and checkpoint == kept[1]
+                    assert kept[0] is checkpoint
+                    assert checkpoint == kept[1]
 
     @invariant()
     def known_now_is_the_record(self) -> None:

@@ -66,7 +66,9 @@ def context(
         birth_date=birth_date,
         facts=dict(facts or {}),
         medications=tuple(medications),
-        assessments=tuple(assessments),
+        assessments=tuple(
+            sorted(assessments, key=lambda a: a.effective_at)
+        ),  # as the plan keeps them
         labs=tuple(labs),
     )
 
