@@ -56,6 +56,23 @@ class TestRiseRules:
     def test_a_smaller_rise_is_quiet(self, rule: TotalRise) -> None:
         assert by_rule(self._pair(rule, rule.min_rise - 1), rule.rule.id) == []
 
+    def test_the_previous_of_the_same_instrument_counts_across_others_and_a_long_record(
+        self, rule: TotalRise
+    ) -> None:
+        """The rule reads only the points around the change (bisection): the one before
+        is found past other instruments, and later or much older answers do not count."""
+        older = [AssessmentPoint(rule.instrument, 27, (), T0 - days(400 - i)) for i in range(300)]
+        before = AssessmentPoint(rule.instrument, 8, (), T0 - days(20))
+        others = [AssessmentPoint("other-scale", 0, (), T0 - days(d)) for d in (15, 10, 5)]
+        now = AssessmentPoint(rule.instrument, 8 + rule.min_rise, (), T0)
+        later = AssessmentPoint(rule.instrument, 0, (), T0 + days(7))
+        ctx = context(assessments=[*older, before, *others, now, later])
+        found = by_rule(run(ctx, "assessment", T0), rule.rule.id)
+        assert [f.kind for f in found] == ["worsening"]
+        assert f"from 8 to {8 + rule.min_rise}" in found[0].message
+        late = by_rule(run(ctx, "assessment", T0 - days(20)), rule.rule.id)  # 27 -> 8: better
+        assert late == []
+
     def test_a_first_assessment_has_nothing_to_compare(self, rule: TotalRise) -> None:
         point = AssessmentPoint(rule.instrument, 27, (), T0)
         assert by_rule(run(context(assessments=[point]), "assessment", T0), rule.rule.id) == []
