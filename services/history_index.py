@@ -146,8 +146,12 @@ class PatientTimeline:
             if moves_an_entry(event):
                 self.moves.append(event.timestamp)
         _extend_suffix_minimum(self.later_floor, self.stamps)
-        self.recorded.extend(self.events)
-        if not self._append_in_effect(new):
+
+    def _sync_in_effect(self) -> None:
+        """Bring the in-effect order and its ladder up to date (only when asked in that
+        clock: a reader of the plain stream, such as an export, pays for neither)."""
+        new = self.events[len(self.effective) :]
+        if new and not self._append_in_effect(new):
             self._sort_in_effect()
 
     def _append_in_effect(self, new: list[Any]) -> bool:
@@ -203,6 +207,7 @@ class PatientTimeline:
     # -- queries -----------------------------------------------------------------------------
     def known_at(self, when: datetime) -> tuple[PlanState, int, int]:
         """(state, version, events applied) for the events recorded by ``when``."""
+        self.recorded.extend(self.events)
         prefix = bisect_right(self.known_prefix, when)
         end = bisect_right(self.later_floor, when)
         state, applied = self.recorded.fold(self.events, prefix, end, lambda e: e.timestamp <= when)
@@ -221,6 +226,7 @@ class PatientTimeline:
         """(state, version, events applied) in effect at ``when`` as known now or at
         ``known_at``; None where the order as known then differs from the order as known
         now (an effective time corrected after ``known_at``): the caller folds it whole."""
+        self._sync_in_effect()
         end = bisect_right(self.effective_bounds, (1, when))
         if known_at is None:
             state, applied = self.in_effect.fold(self.effective, end, end, _always)
