@@ -11,10 +11,16 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Collection, Sequence
+from typing import NamedTuple
 
 from projections.database import SMALL, Cursor, Database
 from projections.feed import Item
-from projections.tracking import MissingTrackingError, lock_position, set_position
+from projections.tracking import (
+    MissingTrackingError,
+    lock_position,
+    lock_positions,
+    set_position,
+)
 from projections.view import Tables, View
 
 
@@ -24,6 +30,15 @@ class Moved(Exception):  # a signal to discard the batch, not a failure
     def __init__(self, position: int) -> None:
         super().__init__(position)
         self.position = position
+
+
+class Target(NamedTuple):
+    """A view as one batch writes it: its tracking key, tables and skipped positions."""
+
+    key: str
+    view: View
+    tables: Tables
+    skipped: Collection[int] = ()
 
 
 def is_transient(exc: BaseException) -> bool:
@@ -80,3 +95,26 @@ def apply(
             raise Moved(found)
         project_into(cur, view, tables, stream, items, skipped)
         set_position(cur, key, stream, items[-1].position, synced_at)
+
+
+def apply_together(
+    db: Database,
+    targets: Sequence[Target],
+    stream: str,
+    items: Sequence[Item],
+    expected: int,
+    synced_at: str | None = None,
+) -> dict[str, int]:
+    """A few live items into several views in one transaction (one connection and a few
+    round trips, rather than a transaction per view): each view whose position is still
+    ``expected`` gets its rows and its new position; the others are left alone. Returns
+    each view's position as found. Any exception rolls back every view's rows: the
+    caller then applies the views one by one, to find and quarantine the item at fault."""
+    small = len(items) <= SMALL
+    with db.pipelined() if small else db.transaction() as cur:
+        found = lock_positions(cur, db.dialect, sorted(t.key for t in targets), stream)
+        for target in targets:
+            if found[target.key] == expected:
+                project_into(cur, target.view, target.tables, stream, items, target.skipped)
+                set_position(cur, target.key, stream, items[-1].position, synced_at)
+    return found

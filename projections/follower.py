@@ -2,7 +2,8 @@
 that stands there, commit each view's batch with its position.
 
 Views at the same position share one read and one decode of the batch (the common case:
-all three views follow the head together). A batch that fails is replayed one item per
+all three views follow the head together); a few items (following the head live) go into
+all of them in one transaction, each view's rows with its own position. A batch that fails is replayed one item per
 transaction to find the item at fault, which is quarantined; the items before it are kept
 and the view stops there, never skipping silently. Transient failures (the store is down
 or busy) propagate, for the supervising loop to retry with backoff.
@@ -21,7 +22,7 @@ from typing import Any
 
 from projections import batch, tracking
 from projections.batch import Moved, is_transient
-from projections.database import Database
+from projections.database import SMALL, Database
 from projections.feed import Feed, Item, is_patient_event
 from projections.view import Tables, View
 
@@ -146,9 +147,12 @@ class Follower:
         expected: int,
         synced: str | None,
     ) -> int:
-        """One batch into every lane at that position. On PostgreSQL each lane's
-        transaction runs in its own thread: they touch different rows and tables, and most
-        of their time is spent waiting for the server."""
+        """One batch into every lane at that position. A few items (following the head)
+        go into every lane in one transaction. A full batch on PostgreSQL: each lane's
+        transaction runs in its own thread (they touch different rows and tables, and
+        most of their time is spent waiting for the server)."""
+        if len(lanes) > 1 and len(items) <= SMALL:
+            return self._apply_together(lanes, stream, items, expected, synced)
         if len(lanes) == 1 or self.db.dialect != "postgres":
             return sum(self._apply(lane, stream, items, expected, synced) for lane in lanes)
         if self._writers is None:
@@ -167,6 +171,37 @@ class Follower:
                 error = error or exc
         if error is not None:
             raise error
+        return done
+
+    def _apply_together(
+        self,
+        lanes: list[Lane],
+        stream: str,
+        items: Sequence[Item],
+        expected: int,
+        synced: str | None,
+    ) -> int:
+        """A few live items (the common case when following the head) into every lane in
+        one transaction; lanes whose position moved are left for the next round."""
+        targets = [
+            batch.Target(lane.key, lane.view, lane.tables, lane.skipped.get(stream, set()))
+            for lane in lanes
+        ]
+        try:
+            found = batch.apply_together(self.db, targets, stream, items, expected, synced)
+        except Exception as exc:
+            if is_transient(exc):
+                raise
+            # one lane's projection failed and none committed: one transaction per lane
+            # keeps the others going and quarantines the item at fault
+            return sum(self._apply(lane, stream, items, expected, synced) for lane in lanes)
+        done = 0
+        for lane in lanes:
+            if found[lane.key] == expected:
+                self._committed(lane, stream, items[-1].position)
+                done += len(items)
+            else:
+                lane.positions[stream] = found[lane.key]
         return done
 
     def _apply(

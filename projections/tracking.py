@@ -104,6 +104,28 @@ def lock_position(
     return int(row["position"])
 
 
+def lock_positions(cur: Cursor, dialect: str, views: list[str], stream: str) -> dict[str, int]:
+    """Several views' positions on one log, their rows locked until the transaction ends
+    (in name order, so that two runners never wait on each other); PostgreSQL: the
+    transaction need not wait for the WAL flush at commit (see ``lock_position``)."""
+    marks = ",".join("?" * len(views))
+    sql = f"SELECT name, position FROM view_tracking WHERE stream = ? AND name IN ({marks})"
+    if dialect == "postgres":
+        sql = sql.replace(
+            "SELECT name, position",
+            "SELECT name, position,"
+            " set_config('synchronous_commit', 'off', true) AS relaxed,"
+            " set_config('plan_cache_mode', 'force_custom_plan', true) AS planned",
+        )
+        sql += " ORDER BY name FOR UPDATE"
+    rows = cur.execute(sql, (stream, *views)).fetchall()
+    found = {r["name"]: int(r["position"]) for r in rows}
+    missing = [v for v in views if v not in found]
+    if missing:
+        raise MissingTrackingError(f"no tracking row for {', '.join(missing)}/{stream}")
+    return found
+
+
 def set_position(
     cur: Cursor, view: str, stream: str, position: int, synced_at: str | None = None
 ) -> None:

@@ -11,7 +11,7 @@ import psycopg
 import pytest
 
 from domain.command_context import CommandContext
-from projections.database import split_schema
+from projections.database import SMALL, split_schema
 from projections.runner import Views
 from services.bootstrap import CareLog
 from tests.conftest import Team, make_team
@@ -71,6 +71,31 @@ class TestExactlyOnce:
         assert len([e for e in trail if e["kind"] == "access"]) == 120
         assert all(row["position"] == head for row in carelog.views.status())
         assert dumps(carelog.views) == fresh_replay(carelog, tmp_path)
+
+
+class TestFewItemsTogether:
+    def test_a_view_moved_by_another_runner_is_left_alone_while_the_others_go_on(
+        self, carelog: CareLog, team: Team, tmp_path: Path
+    ) -> None:
+        write_some(carelog, team, notes=6)
+        views = carelog.views
+        views.catch_up()
+        before = carelog.app.recorder.max_notification_id()
+        pid = register(carelog, team, "MRN-TOGETHER")
+        note(carelog, team, pid, "after the others")
+        head = carelog.app.recorder.max_notification_id()
+        other = Views(carelog.app, carelog.db, carelog.access_log)
+        assert other.catch_up(["team_dashboard"]) == head - before  # another runner
+        views.follower.refresh_every = 1e9  # this runner still thinks all three are behind
+        assert head - before <= SMALL  # a few items: all the views in one transaction
+
+        done = views.follower.run_once()
+
+        assert done == 2 * (head - before)  # current plan and audit trail, in one transaction
+        assert {name: lane.positions["events"] for name, lane in views.lanes.items()} == {
+            name: head for name in views.views
+        }
+        assert dumps(views) == fresh_replay(carelog, tmp_path)
 
 
 class TestLiveFollowing:
