@@ -38,7 +38,8 @@ SETTINGS: dict[str, str] = {
     "brought up to date from the log on each use (default 1000; 0 = off)",
     "CARELOG_HISTORY_CACHE": "Events of patient streams kept in memory per process for "
     "point-in-time reads (as known at T, in effect at T), with plan checkpoints every 256 "
-    "events, brought up to date from the log on each use (default 100000; 0 = off)",
+    "events, about 5.5 KiB each, brought up to date from the log on each use "
+    "(default 20000; 0 = off)",
     "CARELOG_RUN_PROJECTIONS": "Run the view runner inside the API process (default 1)",
     "CARELOG_SECRET_KEY": "Key signing the web pages' session cookie (default: random per start)",
     "CARELOG_POOL_SIZE": "PostgreSQL connections per pool (default 5)",
@@ -66,7 +67,7 @@ class Config:
     group_commit_ms: float = 2.0
     snapshot_interval: int = 50
     record_cache: int = 1000
-    history_cache: int = 100_000
+    history_cache: int = 20_000
     run_projections: bool = True
     secret_key: str | None = None
     pool_size: int = 5
@@ -104,7 +105,7 @@ class Config:
             group_commit_ms=number("CARELOG_GROUP_COMMIT_MS", 2.0),
             snapshot_interval=int(number("CARELOG_SNAPSHOT_INTERVAL", 50)),
             record_cache=int(number("CARELOG_RECORD_CACHE", 1000)),
-            history_cache=int(number("CARELOG_HISTORY_CACHE", 100_000)),
+            history_cache=int(number("CARELOG_HISTORY_CACHE", 20_000)),
             run_projections=(get("CARELOG_RUN_PROJECTIONS") or "1").lower()
             not in {"0", "false", "no", "off"},
             secret_key=get("CARELOG_SECRET_KEY"),

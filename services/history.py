@@ -28,7 +28,7 @@ from domain.plan import PlanState, event_type
 from services.application import CareLogApplication, _uuid
 from services.history_index import DEFAULT_EVERY, PatientTimeline, effective_keys
 
-DEFAULT_CACHED_EVENTS = 100_000
+DEFAULT_CACHED_EVENTS = 20_000
 
 METADATA = {
     "originator_id",
