@@ -3,10 +3,11 @@ that stands there, commit each view's batch with its position.
 
 Views at the same position share one read and one decode of the batch (the common case:
 all three views follow the head together); a few items (following the head live) go into
-all of them in one transaction, each view's rows with its own position. A batch that fails is replayed one item per
-transaction to find the item at fault, which is quarantined; the items before it are kept
-and the view stops there, never skipping silently. Transient failures (the store is down
-or busy) propagate, for the supervising loop to retry with backoff.
+all of them in one transaction, each view's rows with its own position. A batch that
+fails is replayed one item per transaction to find the item at fault, which is
+quarantined; the items before it are kept and the view stops there, never skipping
+silently. Transient failures (the store is down or busy) propagate, for the supervising
+loop to retry with backoff.
 """
 
 from __future__ import annotations
