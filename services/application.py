@@ -42,6 +42,7 @@ from domain.patient_index import PatientIndex, index_id
 from domain.patient_record import PatientRecord
 from domain.plan import PlanState
 from services.group_commit import GroupCommitter
+from services.snapshotter import Snapshotter
 
 MAX_RETRIES = 50
 T = TypeVar("T")
@@ -103,6 +104,7 @@ class CareLogApplication(Application[UUID]):
         super().__init__(env)
         self.safety_hook: SafetyHook | None = None
         self.committer: GroupCommitter | None = None
+        self.snapshotter: Snapshotter | None = None
         self.saver: Callable[..., Any] = self.save
         self._locks: weakref.WeakValueDictionary[UUID, Any] = weakref.WeakValueDictionary()
         self._locks_guard = threading.Lock()
@@ -125,8 +127,25 @@ class CareLogApplication(Application[UUID]):
         }
         for aggregate_id in crossed:
             aggregate = processing_event.aggregates.get(aggregate_id)
-            if isinstance(aggregate, PatientRecord):
-                self.snapshots.put([PatientRecord.Snapshot.take(aggregate)])
+            if not isinstance(aggregate, PatientRecord):
+                continue
+            snapshot = PatientRecord.Snapshot.take(aggregate)
+            if self.snapshotter is None:
+                self.snapshots.put([snapshot])
+            else:  # encoded later, while the record moves on: hand over a branch of the plan
+                snapshot.state["plan"] = aggregate.plan.branch()
+                self.snapshotter.submit(snapshot)
+
+    def write_snapshots_in_background(self) -> Snapshotter:
+        """Write snapshots off the write path (see services.snapshotter)."""
+        assert self.snapshots is not None
+        self.snapshotter = Snapshotter(self.snapshots.put)
+        return self.snapshotter
+
+    def flush_snapshots(self) -> None:
+        """Wait for the snapshots queued so far (a no-op when they are written in line)."""
+        if self.snapshotter is not None:
+            self.snapshotter.flush()
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)

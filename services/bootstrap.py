@@ -40,6 +40,8 @@ class CareLog:
             self.config.eventsourcing_env(), snapshot_interval=self.config.snapshot_interval
         )
         app.safety_hook = self.safety
+        if app.snapshots is not None:
+            self._closers.append(app.write_snapshots_in_background().close)
         if self.config.group_commit_ms > 0:
             committer = app.enable_group_commit(self.config.group_commit_ms / 1000)
             self._closers.append(committer.close)

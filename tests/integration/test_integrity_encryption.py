@@ -89,6 +89,7 @@ class TestEncryptionAtRest:
         self, carelog: CareLog, team: Team, config: Config
     ) -> None:
         write_clinical_history(carelog, team, notes=55)  # enough for a snapshot too
+        carelog.app.flush_snapshots()
         stored = stored_bytes(config)
         assert snapshots(config) >= 1
         for secret in (DRUG, NOTE, "philippa", NAME):

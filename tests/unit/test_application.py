@@ -3,6 +3,7 @@ an honest error when concurrent writers exhaust the retries."""
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 from uuid import UUID
 
@@ -79,3 +80,49 @@ class TestRetriesExhausted:
         )
         assert "-1" not in caught.value.message
         assert app.recorder.max_notification_id() == before
+
+
+class TestBackgroundSnapshots:
+    def test_each_is_the_record_as_it_stood_though_it_moved_on_before_it_was_written(
+        self,
+    ) -> None:
+        """Snapshots are encoded on their own thread, after later commands have changed the
+        record (here: held back until all the writes are done)."""
+        from domain.plan import PlanState
+        from services.snapshotter import Snapshotter
+
+        cached = {**POPO, "AGGREGATE_CACHE_MAXSIZE": "10", "AGGREGATE_CACHE_FASTFORWARD": "y"}
+        app = CareLogApplication(cached, snapshot_interval=4)  # one record object, changed on
+        assert app.snapshots is not None
+        gate = threading.Event()
+
+        def put_when_opened(snapshots: list[Any]) -> None:
+            gate.wait(timeout=10)
+            app.snapshots.put(snapshots)  # type: ignore[union-attr]
+
+        app.snapshotter = snapshotter = Snapshotter(put_when_opened)
+        pid = registered(app)
+        for i in range(12):
+            add_notes(app, pid, 1)
+            note = next(iter(app.get_record(pid).plan.notes.values()))  # the first note
+            app.write(
+                pid,
+                CommandContext(PSY),
+                lambda rec, note=note, i=i: rec.correct_entry(
+                    CommandContext(PSY),
+                    event_id=note["event_id"],
+                    fields={"text": f"c{i}"},
+                    reason="r",
+                ),
+            )
+        gate.set()
+        snapshotter.close()
+        stream = list(app.events.get(UUID(pid)))
+        taken = list(app.snapshots.get(UUID(pid)))
+        assert [s.originator_version for s in taken] == list(range(4, len(stream) + 1, 4))
+        assert snapshotter.written == len(taken)
+        for snapshot in taken:
+            state = PlanState()
+            for event in stream[: snapshot.originator_version]:
+                state.apply(event)
+            assert snapshot.state["plan"] == state
