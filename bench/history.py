@@ -182,9 +182,9 @@ def run(report: Report) -> None:
         "(`services/history_index.py`), a plan checkpoint every 256 events in recorded and "
         "in in-effect order; a query branches the nearest checkpoint and folds the rest. "
         "The warm figures' largest p99 is the repetition whose first query in each clock "
-        "built that clock's checkpoints; \"first query, nothing in memory\" is that cost on "
-        "its own (a fresh process: read the whole stream, build, answer), \"straight fold\" "
-        "what every query cost before. \"at a version\" is the library's own snapshots "
+        'built that clock\'s checkpoints; "first query, nothing in memory" is that cost on '
+        'its own (a fresh process: read the whole stream, build, answer), "straight fold" '
+        'what every query cost before. "at a version" is the library\'s own snapshots '
         "(every 50 events), as a reference."
     )
     for kind in STORES:
