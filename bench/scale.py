@@ -8,7 +8,10 @@ changes, side effects, notes), many patients saved per transaction, with a progr
 100 psychiatrists share the patients (about 100 each). Then, one after another:
 
 - the full rebuild of every view from zero (``Views.rebuild``, the path ``carelog
-  projections rebuild`` takes), with its time and rate;
+  projections rebuild NAME`` takes), one view after another in this process, and then
+  all three side by side, each in a worker process of its own
+  (``services.view_rebuild``, the path ``carelog projections rebuild current_plan
+  audit_trail team_dashboard`` takes, as many at once as there are cores);
 - ``CARELOG_BENCH_SCALE_READS`` reads (default 200) of a random patient's current plan and
   of a random psychiatrist's team dashboard (p50/p99);
 - ``carelog verify`` over the whole log (every chain, recomputed);
@@ -36,6 +39,7 @@ from domain.command_context import CommandContext
 from domain.patient_record import PatientRecord
 from services.bootstrap import CareLog
 from services.progress import ProgressBar
+from services.view_rebuild import default_jobs, rebuild_views
 
 _SMOKE = smoke()
 STORES = [s for s in os.environ.get("CARELOG_BENCH_SCALE_STORES", "sqlite").split(",") if s]
@@ -46,6 +50,7 @@ REPEAT = int(os.environ.get("CARELOG_BENCH_SCALE_REPEAT", "1"))
 PSYCHIATRISTS = 100
 PER_SAVE = 50  # patients saved in one transaction
 VIEWS = ("current_plan", "audit_trail", "team_dashboard")
+JOBS = default_jobs(VIEWS)
 
 
 def generate(carelog: CareLog, events: int, patients: int) -> tuple[list[str], list[str]]:
@@ -170,6 +175,7 @@ def measure(report: Report, kind: str) -> None:
             report.add(f"{kind}: generation rate", head / took, "events/s")
             carelog.views.catch_up()
             rebuilds: dict[str, list[float]] = {v: [] for v in VIEWS}
+            side_by_side: list[float] = []
             plan_p50, plan_p99, board_p50, board_p99 = [], [], [], []
             rng = random.Random(3)
             for _ in range(REPEAT):
@@ -177,6 +183,10 @@ def measure(report: Report, kind: str) -> None:
                     started = time.perf_counter()
                     carelog.views.rebuild(view, progress=False)
                     rebuilds[view].append(time.perf_counter() - started)
+                started = time.perf_counter()
+                failed = [r for r in rebuild_views(carelog.config, VIEWS, JOBS) if r.error]
+                assert not failed, failed
+                side_by_side.append(time.perf_counter() - started)
                 plans, boards = [], []
                 for _ in range(READS):
                     pid = rng.choice(patients)
@@ -195,6 +205,11 @@ def measure(report: Report, kind: str) -> None:
                 report.samples(f"{kind}: rebuild {view} from zero", rebuilds[view], "s")
             everything = [sum(r) for r in zip(*rebuilds.values(), strict=True)]
             report.samples(f"{kind}: rebuild of every view, one after another", everything, "s")
+            report.samples(
+                f"{kind}: rebuild of every view, side by side ({JOBS} processes)",
+                side_by_side,
+                "s",
+            )
             report.samples(f"{kind}: current plan read, p50", plan_p50, "ms")
             report.samples(f"{kind}: current plan read, p99", plan_p99, "ms")
             report.samples(f"{kind}: team dashboard (~100 patients), p50", board_p50, "ms")

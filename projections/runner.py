@@ -264,14 +264,14 @@ class Views:
         self, name: str, position: int, reason: str, actor: Any, source: str = "cli"
     ) -> dict[str, Any]:
         """Move a view past its quarantined item, recorded in the audit trail."""
-        self._view(name)
+        self.view(name)
         done = skip_quarantined(self.db, self.access, name, position, reason, actor, source)
         self.notify()
         return done
 
     def rebuild(self, name: str, progress: bool | Progress = True) -> dict[str, Any]:
         """Rebuild a view from zero beside the live one and swap it in atomically."""
-        view = self._view(name)
+        view = self.view(name)
         reporter: Progress | None = None
         if progress is True and self.progress_factory is not None:
             total = sum(self.feeds[s].head() for s in view.streams if s in self.feeds)
@@ -286,7 +286,8 @@ class Views:
         self._committed(self.lanes[name])
         return result.as_dict()
 
-    def _view(self, name: str) -> View:
+    def view(self, name: str) -> View:
+        """The view of that name, or NotFoundError naming the views there are."""
         view = self.views.get(name)
         if view is None:
             raise NotFoundError(
@@ -299,5 +300,5 @@ class Views:
             return set(self.views)
         chosen = set(names) or set(self.views)
         for name in chosen:
-            self._view(name)
+            self.view(name)
         return chosen

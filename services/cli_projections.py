@@ -20,6 +20,7 @@ import sys
 import threading
 from typing import Any
 
+from domain.errors import InvalidInputError
 from services.bootstrap import CareLog
 
 QUARANTINED_EXIT = 3
@@ -34,9 +35,20 @@ def register(subparsers: Any) -> None:
     run.add_argument("names", nargs="*", metavar="NAME", help="views to run (default: all)")
     run.set_defaults(func=_run)
 
-    rebuild = sub.add_parser("rebuild", help="rebuild a view from zero, then swap it in")
-    rebuild.add_argument("name")
+    rebuild = sub.add_parser(
+        "rebuild", help="rebuild views from zero, each beside its live one, then swap them in"
+    )
+    rebuild.add_argument(
+        "names", nargs="+", metavar="NAME", help="one or more views (several: side by side)"
+    )
     rebuild.add_argument("--quiet", action="store_true", help="no progress bar")
+    rebuild.add_argument(
+        "--jobs",
+        type=int,
+        default=None,
+        help="views rebuilt at once, each in its own process (default: one per view, "
+        "up to the number of cores)",
+    )
     rebuild.set_defaults(func=_rebuild)
 
     status = sub.add_parser("status", help="position, lag and quarantined events per view")
@@ -80,9 +92,31 @@ def _run(args: argparse.Namespace, carelog: CareLog) -> int:
 
 
 def _rebuild(args: argparse.Namespace, carelog: CareLog) -> int:
-    result = carelog.views.rebuild(args.name, progress=not args.quiet)
-    print(json.dumps(result))
-    return 0
+    """One JSON line per view rebuilt; several views run side by side (services/view_rebuild)."""
+    from services.view_rebuild import default_jobs, rebuild_views
+
+    names = list(dict.fromkeys(args.names))
+    for name in names:
+        carelog.views.view(name)  # an unknown name is refused before any work starts
+    if args.jobs is not None and args.jobs < 1:
+        raise InvalidInputError("--jobs must be 1 or more.", "jobs")
+    jobs = default_jobs(names) if args.jobs is None else args.jobs
+    if len(names) == 1 or jobs == 1:
+        for name in names:
+            print(json.dumps(carelog.views.rebuild(name, progress=not args.quiet)), flush=True)
+        return 0
+    failed = 0
+    for rebuilt in rebuild_views(carelog.config, names, jobs):
+        if rebuilt.result is not None:
+            print(json.dumps(rebuilt.result), flush=True)
+        else:
+            failed += 1
+            print(
+                f"carelog: rebuilding {rebuilt.view} failed, its live view is unchanged: "
+                f"{rebuilt.error}",
+                file=sys.stderr,
+            )
+    return 1 if failed else 0
 
 
 def _status(args: argparse.Namespace, carelog: CareLog) -> int:

@@ -28,12 +28,20 @@ class TestWriteAndScaleBenchmarks:
     def test_history_times_every_clock_over_one_long_record(self, tmp_path: Path) -> None:
         text = smoke_run("history", tmp_path, CARELOG_BENCH_HISTORY_STORES="sqlite")
         assert "sqlite: events in the patient's stream | 50" in text  # 500+ events
-        for query in ("at a version", "as known at T", "in effect at T", "as known at T1"):
+        for query in (
+            "at a version",
+            "as known at T",
+            "in effect at T",
+            "as known at T1",
+            "first query, nothing in memory (in effect at T)",
+            "straight fold of the stream (in effect at T)",
+        ):
             assert f"{query}, p50" in text
 
     def test_scale_builds_rebuilds_reads_and_verifies(self, tmp_path: Path) -> None:
         text = smoke_run("scale", tmp_path, CARELOG_BENCH_SCALE_STORES="sqlite")
         assert "sqlite: events in the log | 3,0" in text
         assert "sqlite: rebuild of every view, one after another" in text
+        assert "sqlite: rebuild of every view, side by side (" in text
         assert "sqlite: verify result | ok" in text
         assert "sqlite: bytes per event" in text

@@ -16,7 +16,7 @@ from services.bootstrap import CareLog
 from services.cli import main
 from tests.conftest import Team
 from tests.integration.test_views_quarantine import history_with_poison, poisoned_project
-from tests.integration.views_support import note, register
+from tests.integration.views_support import dumps, note, register
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -114,6 +114,35 @@ class TestRebuild:
         assert "/s" in err
         assert "ETA" in err
         assert carelog.views.audit_trail.dump() == before
+
+    def test_several_views_rebuild_side_by_side_in_processes_of_their_own(
+        self,
+        carelog: CareLog,
+        team: Team,
+        cli_env: dict[str, str],
+        capsys: pytest.CaptureFixture[str],
+    ) -> None:
+        pid = register(carelog, team, "MRN-1")
+        for _ in range(5):
+            note(carelog, team, pid)
+        carelog.views.catch_up()
+        before = dumps(carelog.views)
+        names = ["current_plan", "audit_trail", "team_dashboard"]
+
+        assert main(["projections", "rebuild", *names, "--jobs", "2"]) == 0
+        lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+        head = carelog.app.recorder.max_notification_id()
+        assert [line["view"] for line in lines] == names
+        assert all(line["events"] >= head for line in lines)
+        assert dumps(carelog.views) == before
+
+    def test_an_unknown_view_or_no_jobs_is_refused_before_any_work(
+        self, carelog: CareLog, cli_env: dict[str, str], capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        assert main(["projections", "rebuild", "current_plan", "no_such_view"]) == 2
+        assert "no view 'no_such_view'" in capsys.readouterr().err
+        assert main(["projections", "rebuild", "current_plan", "audit_trail", "--jobs", "0"]) == 2
+        assert "--jobs must be 1 or more" in capsys.readouterr().err
 
 
 class TestRun:
