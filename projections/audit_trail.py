@@ -68,7 +68,7 @@ class AuditTrailView(View):
     }
     volatile = {TRAIL: frozenset({"id"})}  # noqa: RUF012 - insert order differs by build
 
-    def create(self, cur: Cursor, t: Tables) -> None:
+    def create_tables(self, cur: Cursor, t: Tables) -> None:
         cur.execute(f"""CREATE TABLE IF NOT EXISTS {t[TRAIL]} (
             id {serial_key(self.db)},
             kind TEXT NOT NULL,
@@ -85,6 +85,9 @@ class AuditTrailView(View):
             flagged INTEGER NOT NULL,
             details TEXT NOT NULL,
             UNIQUE (kind, source_position))""")
+        emergency.create(cur, t)
+
+    def create_indexes(self, cur: Cursor, t: Tables) -> None:
         for what, columns in (
             ("patient", "patient_id, id"),
             ("actor", "actor_id, id"),
@@ -97,7 +100,6 @@ class AuditTrailView(View):
             f"CREATE INDEX IF NOT EXISTS {t.index(TRAIL, 'flagged')}"
             f" ON {t[TRAIL]} (id) WHERE flagged = 1"
         )
-        emergency.create(cur, t)
 
     def project(self, cur: Cursor, t: Tables, stream: str, items: Sequence[Item]) -> None:
         rows = self._access_rows(items) if stream == ACCESS else self._event_rows(cur, t, items)

@@ -47,7 +47,7 @@ class CurrentPlanView(View):
         super().__init__(db)
         self.states = states or PlanStates()
 
-    def create(self, cur: Cursor, t: Tables) -> None:
+    def create_tables(self, cur: Cursor, t: Tables) -> None:
         cur.execute(f"""CREATE TABLE IF NOT EXISTS {t[PLAN]} (
             patient_id TEXT PRIMARY KEY,
             external_id TEXT NOT NULL,
@@ -62,6 +62,8 @@ class CurrentPlanView(View):
             role TEXT NOT NULL,
             PRIMARY KEY (patient_id, clinician_id))""")
         fast_compression(cur, self.db, t[PLAN], "document")
+
+    def create_indexes(self, cur: Cursor, t: Tables) -> None:
         cur.execute(
             f"CREATE INDEX IF NOT EXISTS {t.index(MEMBER, 'clinician')}"
             f" ON {t[MEMBER]} (clinician_id)"

@@ -41,7 +41,7 @@ class TeamDashboardView(View):
         super().__init__(db)
         self.states = states or PlanStates()
 
-    def create(self, cur: Cursor, t: Tables) -> None:
+    def create_tables(self, cur: Cursor, t: Tables) -> None:
         cur.execute(f"""CREATE TABLE IF NOT EXISTS {t[BOARD]} (
             patient_id TEXT PRIMARY KEY,
             external_id TEXT NOT NULL,
@@ -55,6 +55,8 @@ class TeamDashboardView(View):
             role TEXT NOT NULL,
             PRIMARY KEY (patient_id, clinician_id))""")
         fast_compression(cur, self.db, t[BOARD], "summary")
+
+    def create_indexes(self, cur: Cursor, t: Tables) -> None:
         cur.execute(
             f"CREATE INDEX IF NOT EXISTS {t.index(MEMBER, 'clinician')}"
             f" ON {t[MEMBER]} (clinician_id)"

@@ -66,9 +66,18 @@ class View(ABC):
         self.db = db
         self.live = Tables(self.tables)
 
-    @abstractmethod
     def create(self, cur: Cursor, t: Tables) -> None:
-        """Create the tables (and indexes) under the names ``t`` gives."""
+        """Create the tables and their indexes under the names ``t`` gives."""
+        self.create_tables(cur, t)
+        self.create_indexes(cur, t)
+
+    @abstractmethod
+    def create_tables(self, cur: Cursor, t: Tables) -> None:
+        """Create the tables, with the keys projecting relies on."""
+
+    def create_indexes(self, cur: Cursor, t: Tables) -> None:  # noqa: B027 - not every view has any
+        """Create the secondary indexes, which only readers use: a rebuild creates them
+        after its bulk load, several times cheaper than keeping them up to date row by row."""
 
     @abstractmethod
     def project(self, cur: Cursor, t: Tables, stream: str, items: Sequence[Item]) -> None:

@@ -31,7 +31,7 @@ class Rebuilt:
 
 
 def default_jobs(names: Sequence[str]) -> int:
-    return max(1, min(len(names), os.cpu_count() or 1))
+    return max(1, len(names))
 
 
 def rebuild_views(config: Config, names: Sequence[str], jobs: int) -> list[Rebuilt]:

@@ -13,6 +13,30 @@ from tests.conftest import Team
 from tests.integration.views_support import dumps, fresh_replay, note, register
 
 
+def indexed_columns(carelog: CareLog) -> dict[str, list[str]]:
+    """Per view table: the column lists of its indexes (names carry the generation)."""
+    db = carelog.views.db
+    out: dict[str, list[str]] = {}
+    with db.read() as cur:
+        for view in carelog.views.views.values():
+            for table in view.tables:
+                if db.dialect == "postgres":
+                    rows = cur.execute(
+                        "SELECT indexdef AS sql FROM pg_indexes WHERE tablename = ?"
+                        " AND schemaname = current_schema()",
+                        (table,),
+                    ).fetchall()
+                else:
+                    rows = cur.execute(
+                        "SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ?"
+                        " AND sql IS NOT NULL",
+                        (table,),
+                    ).fetchall()
+                on = (str(r["sql"]).partition(" ON ")[2].replace('"', "") for r in rows)
+                out[table] = sorted(on)  # SQLite quotes a renamed table's name
+    return out
+
+
 def small_batches(carelog: CareLog, batch_size: int = 7) -> Views:
     """The system's views, but processing a few events per transaction, so that an
     incremental run crosses many batch boundaries."""
@@ -47,6 +71,18 @@ class TestRebuildMatchesIncremental:
 
         assert dumps(views) == incremental
         assert fresh_replay(carelog, tmp_path) == incremental
+
+    def test_a_rebuilt_view_has_every_index_the_live_one_had(self, carelog: CareLog) -> None:
+        """A rebuild loads its tables bare and creates the readers' indexes before the swap."""
+        views = carelog.views
+        seed(carelog, patients=2, show_progress=False)
+        views.catch_up()
+        before = indexed_columns(carelog)
+        assert before["audit_trail"]
+        assert before["current_plan_member"]
+        for name in views.views:
+            views.rebuild(name, progress=False)
+        assert indexed_columns(carelog) == before
 
 
 class TestRebuildUnderWrites:
