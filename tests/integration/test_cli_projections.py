@@ -93,6 +93,14 @@ class TestStatusAndSkip:
         assert "no quarantined item" in capsys.readouterr().err
 
 
+def caught_up_history(carelog: CareLog, team: Team) -> None:
+    """A patient with a few notes, every view caught up."""
+    pid = register(carelog, team, "MRN-1")
+    for _ in range(5):
+        note(carelog, team, pid)
+    carelog.views.catch_up()
+
+
 class TestRebuild:
     def test_rebuild_shows_progress_and_prints_what_it_did(
         self,
@@ -101,10 +109,7 @@ class TestRebuild:
         cli_env: dict[str, str],
         capsys: pytest.CaptureFixture[str],
     ) -> None:
-        pid = register(carelog, team, "MRN-1")
-        for _ in range(5):
-            note(carelog, team, pid)
-        carelog.views.catch_up()
+        caught_up_history(carelog, team)
         before = carelog.views.audit_trail.dump()
 
         assert main(["projections", "rebuild", "audit_trail"]) == 0
@@ -122,10 +127,7 @@ class TestRebuild:
         cli_env: dict[str, str],
         capsys: pytest.CaptureFixture[str],
     ) -> None:
-        pid = register(carelog, team, "MRN-1")
-        for _ in range(5):
-            note(carelog, team, pid)
-        carelog.views.catch_up()
+        caught_up_history(carelog, team)
         before = dumps(carelog.views)
         names = ["current_plan", "audit_trail", "team_dashboard"]
 
