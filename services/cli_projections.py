@@ -46,8 +46,7 @@ def register(subparsers: Any) -> None:
         "--jobs",
         type=int,
         default=None,
-        help="views rebuilt at once, each in its own process (default: one per view, "
-        "up to the number of cores)",
+        help="views rebuilt at once, each in its own process (default: one per view)",
     )
     rebuild.set_defaults(func=_rebuild)
 

@@ -3,16 +3,17 @@
 A view's rebuild is CPU-bound in Python (decode, fold, render) and so runs on one core:
 one after another, the three views of a million-event log took about three times one
 view's time. Each view's rebuild is independent (its own new tables, its own swap under
-its own tracking rows), so they can run side by side, one process per view, up to
-``jobs`` at a time: on a machine with as many cores as views, all three take about as
-long as the slowest. Each worker is a fresh process (spawned, not forked: no threads or
+its own tracking rows), so they can run side by side, one process per view (or ``jobs``
+at a time): on as many cores as views, all three take about as long as the slowest. With
+fewer cores one process per view still wins, since the cores never wait for the last view
+alone (3 views on 2 cores, 200,000 events: 10.7 s against 13.4 s with 2 processes and
+18.9 s with 1). Each worker is a fresh process (spawned, not forked: no threads or
 connections inherited) and tunes its collector as the views worker does.
 """
 
 from __future__ import annotations
 
 import multiprocessing
-import os
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ class Rebuilt:
 
 
 def default_jobs(names: Sequence[str]) -> int:
+    """One process per view (see the module docstring)."""
     return max(1, len(names))
 
 
