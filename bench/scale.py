@@ -11,7 +11,7 @@ changes, side effects, notes), many patients saved per transaction, with a progr
   projections rebuild NAME`` takes), one view after another in this process, and then
   all three side by side, each in a worker process of its own
   (``services.view_rebuild``, the path ``carelog projections rebuild current_plan
-  audit_trail team_dashboard`` takes, as many at once as there are cores);
+  audit_trail team_dashboard`` takes, one process per view);
 - ``CARELOG_BENCH_SCALE_READS`` reads (default 200) of a random patient's current plan and
   of a random psychiatrist's team dashboard (p50/p99);
 - ``carelog verify`` over the whole log (every chain, recomputed);
