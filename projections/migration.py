@@ -23,7 +23,8 @@ def ensure(db: Database, views: Iterable[View]) -> None:
             cur.execute("SELECT pg_advisory_xact_lock(hashtext('carelog.views.ensure'))")
         for view in views:
             meta = cur.execute(
-                "SELECT schema_version, generation FROM view_meta WHERE name = ?", (view.name,)
+                "SELECT schema_version, generation, building FROM view_meta WHERE name = ?",
+                (view.name,),
             ).fetchone()
             generation = 0 if meta is None else int(meta["generation"])
             live = Tables(view.tables, "", generation)
@@ -41,7 +42,11 @@ def ensure(db: Database, views: Iterable[View]) -> None:
                     (view.name, view.schema_version, generation),
                 )
                 continue
-            view.create(cur, live)  # IF NOT EXISTS: a no-op unless an index was added
+            if meta["building"] is None:  # IF NOT EXISTS: a no-op unless an index was added
+                # (during a rebuild the generation is the new tables', whose indexes the
+                # rebuild creates after its bulk load: naming them here would put them on
+                # the live tables, or race the rebuild for the name)
+                view.create(cur, live)
             for stream in view.streams:
                 found = cur.execute(
                     "SELECT 1 FROM view_tracking WHERE name = ? AND stream = ?", (view.name, stream)

@@ -6,8 +6,10 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+from projections import rebuild as rebuild_steps
 from projections.runner import Views
 from services.bootstrap import CareLog
+from services.config import Config
 from services.demo import seed
 from tests.conftest import Team
 from tests.integration.views_support import dumps, fresh_replay, note, register
@@ -82,6 +84,28 @@ class TestRebuildMatchesIncremental:
         assert before["current_plan_member"]
         for name in views.views:
             views.rebuild(name, progress=False)
+        assert indexed_columns(carelog) == before
+
+    def test_a_process_opening_the_views_mid_rebuild_leaves_every_index_where_it_was(
+        self, carelog: CareLog, config: Config
+    ) -> None:
+        """While a rebuild loads its bare tables, view_meta names its generation; another
+        process starting then must not create that generation's indexes on the live tables
+        (it did: the rebuild then met its own index names taken)."""
+        views = carelog.views
+        seed(carelog, patients=2, show_progress=False)
+        views.catch_up()
+        before = indexed_columns(carelog)
+        view = views.view("audit_trail")
+        tables, key = rebuild_steps._begin(views.db, view)  # a rebuild elsewhere, mid-load
+        other = CareLog(config)
+        try:
+            assert other.views.view("audit_trail") is not None  # opening runs the migration
+        finally:
+            other.close()
+        assert indexed_columns(carelog) == before
+        rebuild_steps._abandon(views.db, view, tables, key)
+        views.rebuild("audit_trail", progress=False)
         assert indexed_columns(carelog) == before
 
 
