@@ -49,9 +49,17 @@ CORRECTABLE_FIELDS: dict[str, frozenset[str]] = {
 ids) is never corrected: a wrong drug is discontinued and the right one prescribed."""
 
 
+_TYPES: dict[type, str] = {}
+
+
 def event_type(event: Any) -> str:
-    """The public name of an event (its class name, e.g. ``DoseChanged``)."""
-    return str(getattr(type(event), "TYPE", type(event).__name__))
+    """The public name of an event (its class name, e.g. ``DoseChanged``), looked up once
+    per class: every fold, view and feed asks it of every event."""
+    cls = type(event)
+    name = _TYPES.get(cls)
+    if name is None:
+        name = _TYPES[cls] = str(getattr(cls, "TYPE", cls.__name__))
+    return name
 
 
 class PlanState:
@@ -107,9 +115,13 @@ class PlanState:
     def apply(self, event: Any) -> None:
         """Fold one event into the state. Unknown references are ignored, never fatal:
         a rule tightened later must not stop an old log from replaying."""
-        handler = getattr(self, f"_on_{event_type(event)}", None)
+        cls = type(event)
+        try:
+            handler = _HANDLERS[cls]
+        except KeyError:  # first event of its class: find its handler once
+            handler = _HANDLERS[cls] = getattr(PlanState, f"_on_{event_type(event)}", None)
         if handler is not None:
-            handler(event, _meta(event))
+            handler(self, event, _meta(event))
 
     def _source(self, event: Any, kind: str, key: str) -> None:
         self.sources[event.event_id] = {
@@ -412,6 +424,10 @@ class PlanState:
         source = self.sources.get(e.corrected_event_id)
         if source is not None:
             _patch(self, source, e.corrected_event_id, dict(e.fields))
+
+
+_HANDLERS: dict[type, Any] = {}
+"""Event class -> the ``PlanState`` method that folds it (None: the fold ignores it)."""
 
 
 def _meta(event: Any) -> dict[str, Any]:

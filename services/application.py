@@ -29,7 +29,7 @@ from typing import Any, TypeVar
 from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
-from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcoding
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcoder, Transcoding
 
 from domain.command_context import CommandContext
 from domain.errors import (
@@ -43,6 +43,7 @@ from domain.patient_record import PatientRecord
 from domain.plan import PlanState
 from services.group_commit import GroupCommitter
 from services.snapshotter import Snapshotter
+from services.transcoder import FastJSONTranscoder
 
 MAX_RETRIES = 50
 T = TypeVar("T")
@@ -146,6 +147,12 @@ class CareLogApplication(Application[UUID]):
         """Wait for the snapshots queued so far (a no-op when they are written in line)."""
         if self.snapshotter is not None:
             self.snapshotter.flush()
+
+    def construct_transcoder(self) -> Transcoder:
+        """The library's JSON format, decoded with orjson (``services.transcoder``)."""
+        transcoder = FastJSONTranscoder()
+        self.register_transcodings(transcoder)
+        return transcoder
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
