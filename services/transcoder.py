@@ -54,7 +54,7 @@ class FastJSONTranscoder(JSONTranscoder):
                 kind = type(item)
                 if kind is dict:
                     if len(item) == 2 and type(item.get("_data_")) is str:
-                        transcoding = names.get(item.get("_type_"))  # type: ignore[arg-type]
+                        transcoding = names.get(item.get("_type_"))
                         if transcoding is not None:
                             value[key] = transcoding.decode(item["_data_"])
                             continue
