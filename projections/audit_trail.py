@@ -22,7 +22,7 @@ from projections.audit_details import access_details, event_details
 from projections.audit_query import entries as query_entries
 from projections.database import Cursor
 from projections.feed import ACCESS, EVENTS, Item
-from projections.plan_states import iso
+from projections.plan_states import dumps, iso
 from projections.view import Tables, View, serial_key
 
 TRAIL = "audit_trail"
@@ -41,7 +41,6 @@ TRAIL_COLUMNS = (
     "flagged",
     "details",
 )
-_JSON = json.JSONEncoder(separators=(",", ":"), sort_keys=True, ensure_ascii=False)
 EVENT_SOURCE = "log"
 """Events do not record the channel (API, CLI) they came through; the request id links a
 write to the web request log."""
@@ -142,7 +141,7 @@ class AuditTrailView(View):
                     EVENT_SOURCE,
                     1,
                     int(flagged),
-                    _JSON.encode(event_details(kind, event)),
+                    dumps(event_details(kind, event), sort_keys=True),
                 )
             )
         access.store()
@@ -174,7 +173,7 @@ class AuditTrailView(View):
                     row["source"],
                     int(allowed),
                     int(bool(row["flagged"])),
-                    _JSON.encode(access_details(row, extra)),
+                    dumps(access_details(row, extra), sort_keys=True),
                 )
             )
         return rows

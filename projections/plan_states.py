@@ -25,6 +25,8 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
+import orjson
+
 from domain.plan import PlanState, event_type
 from projections import tracking
 from projections.database import Cursor, Database
@@ -61,6 +63,18 @@ class Folded:
 
 
 _JSON = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+_JSON_SORTED = json.JSONEncoder(separators=(",", ":"), sort_keys=True, ensure_ascii=False)
+
+
+def dumps(value: Any, *, sort_keys: bool = False) -> str:
+    """Compact JSON text for a view's row, written by orjson (several times faster than
+    ``json``; views write one or more documents per event). A value orjson refuses (an
+    integer beyond 64 bits) is written by ``json`` instead, never turned into an error
+    that would halt the view."""
+    try:
+        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS if sort_keys else 0).decode()
+    except orjson.JSONEncodeError:
+        return (_JSON_SORTED if sort_keys else _JSON).encode(value)
 
 
 class Sections:
@@ -86,7 +100,7 @@ class Sections:
             for kind in kinds:
                 dirty |= self.affects.get(kind, self.everything)
         for part in dirty:
-            fragments[part] = _JSON.encode(self.renderers[part](patient_id, folded.plan))
+            fragments[part] = dumps(self.renderers[part](patient_id, folded.plan))
         return "{" + ",".join(f'"{part}":{fragments[part]}' for part in self.renderers) + "}"
 
 
