@@ -49,8 +49,10 @@ from eventsourcing.persistence import StoredEvent
 from bench.__main__ import smoke
 from bench.views_library import library_rate
 from domain.command_context import CommandContext
+from domain.plan import PlanState
 from projections import tracking
-from projections.feed import is_ignored
+from projections.audit_trail import TRAIL, TRAIL_COLUMNS
+from projections.feed import is_ignored, is_patient_event
 from projections.runner import Views
 from services.bootstrap import CareLog
 from services.config import Config
@@ -187,6 +189,48 @@ def view_catch_up(carelog: CareLog, names: list[str], views_url: str) -> float:
         return head / elapsed
     finally:
         other.close()
+
+
+def fold_alone(carelog: CareLog, head: int) -> float:
+    """Events per second for ``PlanState.apply`` alone over the whole log, decoded
+    beforehand: what the current-plan and dashboard views cannot avoid however little
+    else they do (no read, decode, render or SQL)."""
+    events = [
+        carelog.app.mapper.to_domain_event(n)
+        for n in carelog.app.recorder.select_notifications(start=1, limit=head + 1)
+        if not is_ignored(n.topic)
+    ]
+    states: dict[Any, PlanState] = defaultdict(PlanState)
+    started = time.perf_counter()
+    for event in events:
+        if is_patient_event(event):
+            states[event.originator_id].apply(event)
+    return head / (time.perf_counter() - started)
+
+
+def audit_inserts_alone(carelog: CareLog, head: int, built_url: str, fresh_url: str) -> float:
+    """Events per second for inserting the audit trail's rows alone: the rows a
+    catch-up wrote, inserted again into the same table with the same indexes, 500 rows
+    a transaction, as the view does, but with no read, decode or row making."""
+    built = CareLog(carelog.config.with_(views_url=built_url))
+    try:
+        Views(built.app, built.db, None, batch_size=500).catch_up(["audit_trail"])
+        rows = [
+            tuple(r[c] for c in TRAIL_COLUMNS)
+            for r in built.db.query(f"SELECT * FROM {TRAIL} ORDER BY id")
+        ]
+    finally:
+        built.close()
+    fresh = CareLog(carelog.config.with_(views_url=fresh_url))
+    try:
+        Views(fresh.app, fresh.db, None, batch_size=500)  # its tables and indexes, empty
+        started = time.perf_counter()
+        for start in range(0, len(rows), 500):
+            with fresh.db.transaction() as cur:
+                cur.insert_rows(TRAIL, TRAIL_COLUMNS, rows[start : start + 500])
+        return head / (time.perf_counter() - started)
+    finally:
+        fresh.close()
 
 
 @contextmanager
@@ -347,6 +391,17 @@ def catch_ups(carelog: CareLog, kind: str, head: int, where: Places, report: Any
             f" above the raw scan itself ({ceiling:,.0f} events/s): no view"
             " that reads and decodes the log can reach that target here."
         )
+    floors = {
+        "PlanState fold alone (the whole log decoded beforehand; no read, decode,"
+        " render or SQL)": fold_alone(carelog, head),
+        "audit_trail's inserts alone (its rows again, same table and indexes, 500 a"
+        " transaction; no read, decode or row making)": audit_inserts_alone(
+            carelog, head, where.url("built"), where.url("fresh")
+        ),
+    }
+    for what, rate in floors.items():
+        report(f"{kind}: floor: {what}", rate, "events/s")
+        report(f"{kind}: floor: {what.split(' (')[0]} / raw scan", f"{100 * rate / ceiling:.0f}%")
     for name in ("current_plan", "audit_trail"):
         report.text(
             f"{kind}: where {name}'s catch-up spends its time (cProfile): "
