@@ -22,3 +22,5 @@ class TestViewsBenchmark:
         for name in ("current_plan", "audit_trail", "team_dashboard", "all three in one runner"):
             assert f"sqlite: {name} catch-up" in text
         assert "sqlite: live wait for p50 / p99" in text
+        assert "sqlite: floor: PlanState fold alone / raw scan" in text
+        assert "sqlite: floor: audit_trail's inserts alone / raw scan" in text
