@@ -7,7 +7,7 @@ from uuid import UUID
 
 from web.blueprint import CareLogBlueprint
 from web.context import actor, carelog, policy, request_info, wait_for_views
-from web.errors import MalformedError
+from web.errors import MalformedError, is_cursor
 from web.schemas.reads import AllAuditQuery, AuditOut, AuditQuery
 
 blp = CareLogBlueprint(
@@ -22,7 +22,7 @@ def _cursor(args: dict[str, Any]) -> int | None:
     cursor = args.get("cursor")
     if cursor is None:
         return None
-    if not cursor.isdigit():
+    if not is_cursor(cursor):
         raise MalformedError("Unknown cursor: use next_cursor from a previous page.", "cursor")
     return int(cursor)
 

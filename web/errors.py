@@ -30,6 +30,12 @@ class MalformedError(CareLogError):
     """Input the server cannot read at all (a cursor it never issued, a bad header)."""
 
 
+def is_cursor(text: str) -> bool:
+    """A page cursor CareLog issues: ASCII digits only (``str.isdigit`` also accepts
+    digits such as "¹" that ``int`` cannot read), short enough to be a position."""
+    return text.isascii() and text.isdigit() and len(text) <= 18
+
+
 STATUS_OF: list[tuple[type[CareLogError], int, str]] = [
     (MalformedError, 400, "Malformed request"),
     (SafetyBlockError, 422, "Refused by a safety rule"),

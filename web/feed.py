@@ -16,7 +16,7 @@ from services.bootstrap import CareLog
 from services.policy import RequestInfo
 from web.blueprint import LAST_EVENT_ID, CareLogBlueprint
 from web.context import actor, carelog, policy, request_info
-from web.errors import MalformedError
+from web.errors import MalformedError, is_cursor
 from web.schemas.reads import FeedOut, FeedQuery
 
 blp = CareLogBlueprint(
@@ -86,7 +86,7 @@ def stream() -> Response:
     who, info = actor(), request_info()
     policy().require_read_kind(who, "feed", info)
     last = request.headers.get("Last-Event-ID") or request.args.get("after") or "0"
-    if not last.isdigit():
+    if not is_cursor(last):
         raise MalformedError("Last-Event-ID must be a log position.", "Last-Event-ID")
     instance = carelog()
     stop = threading.Event()

@@ -12,7 +12,7 @@ from services.plan_document import plan_document
 from services.privacy import redact_event, restricted_note_ids
 from web.blueprint import CareLogBlueprint
 from web.context import actor, carelog, policy, request_info, wait_for_views
-from web.errors import MalformedError
+from web.errors import MalformedError, is_cursor
 from web.schemas.reads import HistoryOut, HistoryQuery, PlanOut, PlanQuery
 
 blp = CareLogBlueprint(
@@ -65,7 +65,7 @@ def get_history(args: dict[str, Any], pid: UUID) -> dict[str, Any]:
     who, info = actor(), request_info()
     access = policy().check_read(who, str(pid), "history", info)
     cursor = args.get("cursor")
-    if cursor is not None and not cursor.isdigit():
+    if cursor is not None and not is_cursor(cursor):
         raise MalformedError("Unknown cursor: use next_cursor from a previous page.", "cursor")
     wait_for_views(args)
     types = [t.strip() for t in (args.get("type") or "").split(",") if t.strip()]

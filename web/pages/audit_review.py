@@ -14,6 +14,7 @@ from services.bootstrap import CareLog
 from services.feed_contract import CONTRACT
 from services.policy import AUDITOR_READS, CLINICIAN_READS
 from web.context import actor, carelog, policy, request_info
+from web.errors import is_cursor
 from web.pages.blueprint import bp
 from web.pages.timeline import parse_moment
 
@@ -41,7 +42,7 @@ def audit_review() -> Any:
         for name in ("patient_id", "actor", "action", "since", "until")
     }
     cursor = args.get("cursor") or None
-    if cursor is not None and not cursor.isdigit():
+    if cursor is not None and not is_cursor(cursor):
         raise InvalidInputError("Unknown page: start again from the first page.", "cursor")
     instance = carelog()
     caught_up = _catch_up(instance)

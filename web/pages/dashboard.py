@@ -17,6 +17,7 @@ from domain.actor import Actor
 from services.feed_contract import CONTRACT
 from services.policy import RequestInfo
 from web.context import actor, carelog, policy, request_info, wait_for_views
+from web.errors import is_cursor
 from web.pages.blueprint import bp
 
 VIEWS_WAIT_SECONDS = 2.0
@@ -67,5 +68,5 @@ def dashboard_rows() -> Any:
     who, info = actor(), request_info()
     policy().require_read_kind(who, "dashboard", info)
     position = request.args.get("min_position", "")
-    wait_for_views({"min_position": int(position) if position.isdigit() else None})
+    wait_for_views({"min_position": int(position) if is_cursor(position) else None})
     return render_template("pages/_board.html", board=board_for(who, info))
