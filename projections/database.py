@@ -53,6 +53,11 @@ class Database:
         raise NotImplementedError
         yield
 
+    def in_transaction(self) -> bool:  # pragma: no cover - interface
+        """This thread is inside one of this database's transactions (a new one would
+        join it, and commit or roll back with it)."""
+        raise NotImplementedError
+
     @contextmanager
     def read(self) -> Iterator[Cursor]:
         """A transaction for reading only: on SQLite it takes no write lock, so readers
@@ -166,6 +171,10 @@ class SQLiteDatabase(Database):
             with self._lock:
                 self._all.append(conn)
         return conn
+
+    def in_transaction(self) -> bool:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        return conn is not None and conn.in_transaction
 
     @contextmanager
     def transaction(self) -> Iterator[Cursor]:
@@ -304,6 +313,9 @@ class PostgresDatabase(Database):
             kwargs=kwargs,
         )
         self._local = threading.local()
+
+    def in_transaction(self) -> bool:
+        return getattr(self._local, "conn", None) is not None
 
     @contextmanager
     def transaction(self) -> Iterator[Cursor]:

@@ -8,6 +8,13 @@ audit-trail view follows it by position beside the patient log.
 On PostgreSQL each insert takes the table's EXCLUSIVE lock (plain SELECTs still run), so
 positions commit in order and a follower reading "after position p" can never pass an
 entry that commits later with a smaller number; it also NOTIFYs the audit trail's runner.
+
+Every read of patient data appends an entry before it answers, so under load the lock
+(and SQLite's write lock) is the queue every read waits in. Within a process, requests
+that arrive while an append is in flight are written together by the next one to get
+the lock: one lock, one chain read and one commit for all of them, each caller still
+answered only once its own entries are committed. A caller inside a transaction of its
+own (an operator's skip) appends alone, in that transaction.
 """
 
 from __future__ import annotations
@@ -15,6 +22,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -46,6 +54,15 @@ _APPEND_ONLY = {
 }
 
 
+@dataclass
+class _Waiting:
+    """A caller's entries, waiting to be appended with whoever else is waiting."""
+
+    rows: list[dict[str, Any]]
+    positions: list[int] | None = None
+    error: BaseException | None = None
+
+
 class AccessLog:
     """Append-only record of who read (or tried to read) what, and from where."""
 
@@ -55,6 +72,10 @@ class AccessLog:
         self.db = db
         self._callbacks: list[Callable[[int], None]] = []
         self._lock = threading.Lock()
+        self._waiting: list[_Waiting] = []
+        self._waiting_lock = threading.Lock()
+        self._append_lock = threading.Lock()
+        self.appends = 0  # transactions written (fewer than callers, under load)
         with db.transaction() as cur:
             if db.dialect == "postgres":
                 cur.execute("SELECT pg_advisory_xact_lock(hashtext('carelog.access_log'))")
@@ -118,12 +139,42 @@ class AccessLog:
         """Append several entries in one transaction (e.g. one per patient a list shows);
         each dict has ``record``'s keyword arguments. Returns their positions."""
         rows = [self._row(**entry) for entry in entries]
-        with self.db.pipelined() as cur:
-            positions = self._insert(cur, rows)
+        if self.db.in_transaction():  # lands, or rolls back, with the caller's transaction
+            with self.db.pipelined() as cur:
+                positions = self._insert(cur, rows)
+        else:
+            positions = self._append_with_others(rows)
         for position in positions:
             for callback in list(self._callbacks):
                 callback(position)
         return positions
+
+    def _append_with_others(self, rows: list[dict[str, Any]]) -> list[int]:
+        """Append ``rows`` with every other caller's waiting in this process, in one
+        transaction, by whichever caller gets the lock first (see the module docstring)."""
+        mine = _Waiting(rows)
+        with self._waiting_lock:
+            self._waiting.append(mine)
+        with self._append_lock:
+            if mine.positions is None and mine.error is None:  # nobody wrote mine yet
+                with self._waiting_lock:
+                    batch, self._waiting = self._waiting, []
+                try:
+                    with self.db.pipelined() as cur:
+                        positions = self._insert(cur, [r for w in batch for r in w.rows])
+                    self.appends += 1
+                except BaseException as exc:  # none of the batch was written: all are told
+                    for waiting in batch:
+                        waiting.error = exc
+                else:
+                    start = 0
+                    for waiting in batch:
+                        waiting.positions = positions[start : start + len(waiting.rows)]
+                        start += len(waiting.rows)
+        if mine.error is not None:
+            raise mine.error
+        assert mine.positions is not None
+        return mine.positions
 
     @staticmethod
     def _row(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 from services.bootstrap import CareLog
@@ -108,3 +110,64 @@ class TestRecordMany:
         carelog.views.catch_up()
         page, _ = carelog.views.audit_trail.entries(action="read:patients")
         assert [e["patient_id"] for e in page] == ["p-0", "p-1", "p-2"]
+
+
+class TestConcurrentReads:
+    def test_reads_recorded_at_once_from_many_threads_each_get_their_own_entries(
+        self, carelog: CareLog, team: Team
+    ) -> None:
+        """Callers waiting for the lock are appended together by whoever gets it next:
+        each must still get back exactly its own entries, all committed and chained."""
+        log = carelog.access_log
+        start = threading.Barrier(8)
+        got: dict[str, list[int]] = {}
+        errors: list[BaseException] = []
+
+        def reader(n: int) -> None:
+            try:
+                start.wait()
+                for i in range(15):
+                    request = f"r-{n}-{i}"
+                    if i % 5 == 4:  # a list page: several entries in one call
+                        got[request] = log.record_many(
+                            [
+                                {
+                                    "actor_id": team.therapist.id,
+                                    "actor_role": "therapist",
+                                    "patient_id": f"p-{n}-{k}",
+                                    "what": "patients",
+                                    "request_id": request,
+                                    "source": "10.0.0.1",
+                                }
+                                for k in range(3)
+                            ]
+                        )
+                    else:
+                        got[request] = [
+                            log.record(
+                                actor_id=team.therapist.id,
+                                actor_role="therapist",
+                                patient_id=f"p-{n}",
+                                what="plan",
+                                request_id=request,
+                                source="10.0.0.1",
+                            )
+                        ]
+            except BaseException as exc:  # pragma: no cover - reported below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=reader, args=(n,)) for n in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert not errors
+        entries = {e["position"]: e for e in log.read_after(0, 10_000)}
+        positions = [p for ps in got.values() for p in ps]
+        assert len(positions) == len(set(positions)) == 8 * (12 + 3 * 3)
+        assert sorted(entries) == sorted(positions)  # nothing else, nothing lost
+        for request, mine in got.items():
+            assert {entries[p]["request_id"] for p in mine} == {request}
+        assert mine == sorted(mine)  # a call's entries in the order it gave them
+        result = carelog.integrity.verify()
+        assert result.ok, result.problems
