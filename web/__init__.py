@@ -40,7 +40,7 @@ def create_app(config: Config | None = None, carelog: CareLog | None = None) -> 
     """Build the app; ``carelog`` lets tests share an instance with their fixtures."""
     from web import auth, metrics
     from web.context import ViewsNotReadyError, not_ready_response
-    from web.errors import register_error_handlers
+    from web.errors import refuse_nul_in_queries, register_error_handlers
 
     app = Flask(__name__)
     app.json_provider_class = IsoJSONProvider
@@ -66,6 +66,7 @@ def create_app(config: Config | None = None, carelog: CareLog | None = None) -> 
         record_access=instance.access_log.record,
     )
     auth.init_app(app)
+    refuse_nul_in_queries(app)  # after authentication: a stranger gets a 401 first
     _register_api(app)
     register_error_handlers(app)  # after flask-smorest's, which it replaces
     from web.pages import init_app as init_pages

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, Response, jsonify
+from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from domain.errors import (
@@ -34,6 +34,19 @@ def is_cursor(text: str) -> bool:
     """A page cursor CareLog issues: ASCII digits only (``str.isdigit`` also accepts
     digits such as "¹" that ``int`` cannot read), short enough to be a position."""
     return text.isascii() and text.isdigit() and len(text) <= 18
+
+
+def refuse_nul_in_queries(app: Flask) -> None:
+    """A NUL character in the query string is a 400 naming the parameter, for every
+    endpoint and page: no store keeps one (PostgreSQL refuses it), so it could only end in
+    a 500 further in. Bodies are checked by their schemas (``StrictSchema``)."""
+
+    @app.before_request
+    def _no_nul() -> None:
+        for key, values in request.args.lists():
+            if "\x00" in key or any("\x00" in value for value in values):
+                name = key.replace("\x00", "") or "query"
+                raise MalformedError("May not contain a NUL character.", name)
 
 
 STATUS_OF: list[tuple[type[CareLogError], int, str]] = [

@@ -72,6 +72,19 @@ class TestHistory:
         assert set(event) >= {"id", "type", "recorded_at", "effective_at", "actor", "data"}
         assert event["actor"] == {"id": api.team.psychiatrist.id, "role": "psychiatrist"}
 
+    @pytest.mark.parametrize(
+        ("endpoint", "query"),
+        [("history", {"type": "Note\x00Added"}), ("audit", {"action": "read:\x00"})],
+    )
+    def test_a_nul_in_the_query_is_a_400_naming_the_parameter(
+        self, api: ApiClient, patient: str, endpoint: str, query: dict[str, str]
+    ) -> None:
+        # PostgreSQL refuses NUL in text: it used to end in a 500 (a fuzzer found it)
+        response = api.get(path(patient, endpoint), query_string=query)
+        assert response.status_code == 400
+        assert response.mimetype == "application/problem+json"
+        assert set(response.get_json()["errors"]) == set(query)
+
     @pytest.mark.parametrize("cursor", ["abc", "\u00b9", "\u0663", "9" * 40])
     def test_bad_cursor_is_400(self, api: ApiClient, patient: str, cursor: str) -> None:
         # "¹" and "٣" pass str.isdigit but are no position (a fuzzer found the first)
