@@ -39,6 +39,25 @@ def default_jobs(names: Sequence[str]) -> int:
 def rebuild_views(config: Config, names: Sequence[str], jobs: int) -> list[Rebuilt]:
     """Rebuild ``names`` in up to ``jobs`` worker processes; one result per view, in the
     order asked. A view that fails leaves its live tables as they were; the others go on."""
+    done = _side_by_side(config, names, jobs)
+    again = [r.view for r in done if r.error is not None and _raced(r.error)]
+    if again:  # once more, alone: nothing left to race with
+        retried = {r.view: r for r in _side_by_side(config, again, 1)}
+        done = [retried.get(r.view, r) for r in done]
+    return done
+
+
+RACES = ("tuple concurrently updated", "deadlock detected")
+"""PostgreSQL errors of two workers' schema statements meeting (each worker opens the
+store and the views, which creates what is missing): nothing was swapped in, so the view
+is rebuilt again on its own."""
+
+
+def _raced(error: str) -> bool:
+    return any(race in error for race in RACES)
+
+
+def _side_by_side(config: Config, names: Sequence[str], jobs: int) -> list[Rebuilt]:
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=max(1, jobs), mp_context=context) as pool:
         futures = [(name, pool.submit(_rebuild_one, config, name)) for name in names]
