@@ -75,7 +75,6 @@ class AccessLog:
         self._waiting: list[_Waiting] = []
         self._waiting_lock = threading.Lock()
         self._append_lock = threading.Lock()
-        self.appends = 0  # transactions written (fewer than callers, under load)
         with db.transaction() as cur:
             if db.dialect == "postgres":
                 cur.execute("SELECT pg_advisory_xact_lock(hashtext('carelog.access_log'))")
@@ -162,7 +161,6 @@ class AccessLog:
                 try:
                     with self.db.pipelined() as cur:
                         positions = self._insert(cur, [r for w in batch for r in w.rows])
-                    self.appends += 1
                 except BaseException as exc:  # none of the batch was written: all are told
                     for waiting in batch:
                         waiting.error = exc

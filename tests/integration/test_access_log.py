@@ -8,6 +8,7 @@ import pytest
 
 from services.bootstrap import CareLog
 from tests.conftest import Team
+from tests.integration.threads import in_threads
 
 
 class TestAccessLog:
@@ -121,47 +122,38 @@ class TestConcurrentReads:
         log = carelog.access_log
         start = threading.Barrier(8)
         got: dict[str, list[int]] = {}
-        errors: list[BaseException] = []
 
         def reader(n: int) -> None:
-            try:
-                start.wait()
-                for i in range(15):
-                    request = f"r-{n}-{i}"
-                    if i % 5 == 4:  # a list page: several entries in one call
-                        got[request] = log.record_many(
-                            [
-                                {
-                                    "actor_id": team.therapist.id,
-                                    "actor_role": "therapist",
-                                    "patient_id": f"p-{n}-{k}",
-                                    "what": "patients",
-                                    "request_id": request,
-                                    "source": "10.0.0.1",
-                                }
-                                for k in range(3)
-                            ]
-                        )
-                    else:
-                        got[request] = [
-                            log.record(
-                                actor_id=team.therapist.id,
-                                actor_role="therapist",
-                                patient_id=f"p-{n}",
-                                what="plan",
-                                request_id=request,
-                                source="10.0.0.1",
-                            )
+            start.wait()
+            for i in range(15):
+                request = f"r-{n}-{i}"
+                if i % 5 == 4:  # a list page: several entries in one call
+                    got[request] = log.record_many(
+                        [
+                            {
+                                "actor_id": team.therapist.id,
+                                "actor_role": "therapist",
+                                "patient_id": f"p-{n}-{k}",
+                                "what": "patients",
+                                "request_id": request,
+                                "source": "10.0.0.1",
+                            }
+                            for k in range(3)
                         ]
-            except BaseException as exc:  # pragma: no cover - reported below
-                errors.append(exc)
+                    )
+                else:
+                    got[request] = [
+                        log.record(
+                            actor_id=team.therapist.id,
+                            actor_role="therapist",
+                            patient_id=f"p-{n}",
+                            what="plan",
+                            request_id=request,
+                            source="10.0.0.1",
+                        )
+                    ]
 
-        threads = [threading.Thread(target=reader, args=(n,)) for n in range(8)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        assert not errors
+        assert not in_threads(reader, 8)
         entries = {e["position"]: e for e in log.read_after(0, 10_000)}
         positions = [p for ps in got.values() for p in ps]
         assert len(positions) == len(set(positions)) == 8 * (12 + 3 * 3)

@@ -12,6 +12,7 @@ from domain.errors import DuplicateError, NotFoundError, VersionConflictError
 from services.bootstrap import CareLog
 from services.config import Config
 from tests.conftest import Team
+from tests.integration.threads import in_threads
 
 
 def register(carelog: CareLog, team: Team, mrn: str = "MRN-1") -> str:
@@ -129,29 +130,21 @@ class TestConcurrency:
         # adds events; each thread walks its order through 100 distinct doses.
         orders = [prescribe(carelog, team, pid, drug=f"zz-study-drug-{n}") for n in range(8)]
         start_version = carelog.app.get_record(pid).version
-        errors: list[BaseException] = []
 
         def dose(n: int, i: int) -> float:
             return float(100 + n * 1000 + i)
 
         def worker(n: int) -> None:
-            try:
-                for i in range(100):
-                    carelog.commands.change_dose(
-                        CommandContext(team.psychiatrist),
-                        pid,
-                        order_id=orders[n],
-                        dose={"amount": dose(n, i), "unit": "mg"},
-                        reason=f"step {i}",
-                    )
-            except BaseException as exc:  # pragma: no cover - reported below
-                errors.append(exc)
+            for i in range(100):
+                carelog.commands.change_dose(
+                    CommandContext(team.psychiatrist),
+                    pid,
+                    order_id=orders[n],
+                    dose={"amount": dose(n, i), "unit": "mg"},
+                    reason=f"step {i}",
+                )
 
-        threads = [threading.Thread(target=worker, args=(n,)) for n in range(8)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        errors = in_threads(worker, 8)
         assert not errors
         record = carelog.app.get_record(pid)
         events = list(carelog.app.events.get(record.id))

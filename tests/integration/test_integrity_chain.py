@@ -15,6 +15,7 @@ from services.config import Config
 from services.integrity.recorder import ChainBrokenError
 from tests.conftest import Team
 from tests.integration.tamper import RawLog, seed
+from tests.integration.threads import in_threads
 
 
 @dataclass(frozen=True)
@@ -60,26 +61,18 @@ class TestWritingTheChain:
         shared = carelog.app.register_patient(
             ctx, external_id="MRN-SHARED", name="Shared", birth_date="1980-01-01"
         ).patient_id
-        errors: list[BaseException] = []
 
         def work(n: int) -> None:
-            try:
-                for i in range(25):
-                    carelog.app.write(
-                        shared,
-                        ctx,
-                        lambda r, i=i: r.add_note(
-                            ctx, kind="progress", modality="supportive", text=f"{n}/{i}"
-                        ),
-                    )
-            except BaseException as exc:  # pragma: no cover - reported below
-                errors.append(exc)
+            for i in range(25):
+                carelog.app.write(
+                    shared,
+                    ctx,
+                    lambda r, i=i: r.add_note(
+                        ctx, kind="progress", modality="supportive", text=f"{n}/{i}"
+                    ),
+                )
 
-        threads = [threading.Thread(target=work, args=(n,)) for n in range(4)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        errors = in_threads(work, 4)
         assert not errors
         result = carelog.integrity.verify()
         assert result.ok, result.problems

@@ -7,7 +7,6 @@ concurrent commands in one process must not lose updates to the shared object.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 
 import pytest
@@ -18,6 +17,7 @@ from services.bootstrap import CareLog
 from services.config import Config
 from tests.conftest import Team, make_team
 from tests.integration.test_safety_writes import prescribe, setup
+from tests.integration.threads import in_threads
 
 
 @pytest.fixture
@@ -117,11 +117,7 @@ class TestOneProcess:
                 except BaseException as exc:
                     errors.append(exc)
 
-        threads = [threading.Thread(target=work, args=(k,)) for k in range(4)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        in_threads(work, 4)  # work keeps its own refusals in errors
         # Two threads may ask for the dose already given: that refusal is right, not lost.
         assert all("already" in str(e) or "same" in str(e) for e in errors), errors
         events = carelog.history.events(pid)
