@@ -113,6 +113,8 @@ class CareLogBlueprint(Blueprint):  # type: ignore[misc]
 
         def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
             view = self.response(201, WRITE_RESULT, headers=ETAG)(view)
+            if versioned:  # an If-Match the record has moved past is answered 412
+                view = self.errors(412)(view)
             return self.doc(parameters=headers)(view)  # type: ignore[no-any-return]
 
         return decorate
