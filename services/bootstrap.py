@@ -55,7 +55,14 @@ class CareLog:
 
     @cached_property
     def staff(self) -> StaffRegistry:
-        return StaffRegistry(self.db)
+        from services.sign_in_limits import SignInLimits
+
+        limits = SignInLimits(
+            per_id=self.config.sign_in_failures_per_id,
+            per_source=self.config.sign_in_failures_per_source,
+            window=self.config.sign_in_window,
+        )
+        return StaffRegistry(self.db, limits)
 
     @cached_property
     def pack(self) -> Any:

@@ -45,6 +45,11 @@ SETTINGS: dict[str, str] = {
     "CARELOG_POOL_SIZE": "PostgreSQL connections per pool (default 5)",
     "CARELOG_RULE_PACK": "A clinical rule pack file (JSON) to use instead of the shipped "
     "domain/safety/rulepack.json; checked at start-up",
+    "CARELOG_SIGN_IN_FAILURES_PER_ID": "Failed sign-ins (page or bearer token) a staff id may "
+    "have within the window before further attempts get 429 (default 10)",
+    "CARELOG_SIGN_IN_FAILURES_PER_SOURCE": "Failed sign-ins one client address may have within "
+    "the window before further attempts get 429 (default 100)",
+    "CARELOG_SIGN_IN_WINDOW": "Seconds the sign-in failure limits count over (default 300)",
 }
 
 
@@ -72,6 +77,9 @@ class Config:
     secret_key: str | None = None
     pool_size: int = 5
     rule_pack: str | None = None
+    sign_in_failures_per_id: int = 10
+    sign_in_failures_per_source: int = 100
+    sign_in_window: float = 300.0
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -111,6 +119,9 @@ class Config:
             secret_key=get("CARELOG_SECRET_KEY"),
             pool_size=int(number("CARELOG_POOL_SIZE", 5)),
             rule_pack=get("CARELOG_RULE_PACK"),
+            sign_in_failures_per_id=int(number("CARELOG_SIGN_IN_FAILURES_PER_ID", 10)),
+            sign_in_failures_per_source=int(number("CARELOG_SIGN_IN_FAILURES_PER_SOURCE", 100)),
+            sign_in_window=number("CARELOG_SIGN_IN_WINDOW", 300.0),
         )
 
     def with_(self, **changes: object) -> Config:

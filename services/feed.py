@@ -5,7 +5,10 @@ feed's ``after``, the stream's ``Last-Event-ID``). A page scans only the stored 
 role's feed carries and only decodes events of the caller's patients; ``next_after`` is the
 last position scanned, so a client never scans the events it was not shown a second time.
 Care-team membership is asked at delivery time: a clinician removed from a team stops
-receiving that patient's events on the next page or wake-up.
+receiving that patient's events on the next page or wake-up. A live follower also asks
+``allowed`` (is the caller still signed in and on the same care teams?) before each
+delivery and at least every ``RECHECK_SECONDS`` while the log is quiet, and ends when the
+answer is no: a stream opened before a revocation does not outlive it.
 """
 
 from __future__ import annotations
@@ -31,6 +34,10 @@ FOLLOW_PAGE = 500
 
 STOP_CHECK = 0.25
 """Seconds a follower waits for the log before looking at its stop flag again."""
+
+RECHECK_SECONDS = 2.0
+"""Seconds a quiet follower goes at most without asking whether its caller is still
+allowed (the contract is at least every 5 s)."""
 
 
 class FeedReader:
@@ -81,18 +88,28 @@ class FeedReader:
         after: int,
         stop: threading.Event,
         heartbeat: float = 15.0,
+        allowed: Callable[[], bool] | None = None,
     ) -> Iterator[dict[str, Any] | None]:
         """Messages as they are written, from position ``after`` on; None every
         ``heartbeat`` seconds without one (a heartbeat tick for the stream). Ends when
-        ``stop`` is set."""
+        ``stop`` is set, or when ``allowed`` says the caller may no longer read."""
         cursor = max(0, int(after))
         last_sent = time.monotonic()
+        last_checked = last_sent
         behind = True
         while not stop.is_set():
+            if allowed is not None and time.monotonic() - last_checked >= RECHECK_SECONDS:
+                if not allowed():
+                    return
+                last_checked = time.monotonic()
             if behind:
                 items, cursor = self.page(
                     role=role, patient_ids=patient_ids_fn(), after=cursor, limit=FOLLOW_PAGE
                 )
+                if items and allowed is not None:
+                    if not allowed():  # nothing is delivered past a revocation
+                        return
+                    last_checked = time.monotonic()
                 for item in items:
                     yield item
                     if stop.is_set():

@@ -3,7 +3,16 @@
 Tokens are ``<staff id>.<secret>``; only a scrypt hash of the secret is stored, so a copy
 of the database does not let anyone sign in. Verifying scrypt on every request would cost
 tens of milliseconds, so a verified token is remembered in memory (by its SHA-256) for a
-few minutes; revoking a token clears it from that cache.
+few minutes, together with the stored hash it matched. The cache saves the scrypt, never
+the revocation check: every request still reads the staff member's row (one primary-key
+lookup, tens of microseconds on SQLite, one round trip on PostgreSQL) and the cached
+verification counts only while the account is active and its stored hash unchanged. So
+deactivating an account or rotating its token, from any process (``carelog users``,
+``carelog demo``), ends access on every server process's next request.
+
+A failed verification costs the same scrypt whether the id exists, is inactive or not
+(a dummy hash stands in), and failures are limited per id and per source address
+(services/sign_in_limits.py).
 """
 
 from __future__ import annotations
@@ -14,16 +23,25 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import uuid4
 
 from domain.actor import Actor, Role
 from domain.errors import DuplicateError, InvalidInputError, NotFoundError
 from projections.database import Database
+from services.sign_in_limits import FailedSignIns, SignInLimits
+from services.staff_sessions import StaffSessions
 
 SCRYPT = {"n": 2**14, "r": 8, "p": 1, "dklen": 32}
 CACHE_SECONDS = 300.0
+CACHE_ENTRIES = 10_000
+"""Verified tokens kept per process at most (expired ones are dropped first)."""
+_DUMMY_SALT = "00" * 16
+_ROW = (
+    "SELECT id, name, role, prescriber, active, created_at, token_salt, token_hash"
+    " FROM staff WHERE id = ?"
+)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS staff (
@@ -89,13 +107,32 @@ def _matches(secret: str, salt: str, stored: str) -> bool:
     return hmac.compare_digest(_hash(secret, salt, params), stored)
 
 
+_dummies: dict[tuple[int, ...], str] = {}
+
+
+def _dummy_hash() -> str:
+    """A stored-hash stand-in at today's cost, so an unknown id costs a real scrypt."""
+    key = tuple(SCRYPT.values())
+    if key not in _dummies:
+        _dummies[key] = _hash(secrets.token_urlsafe(16), _DUMMY_SALT)
+    return _dummies[key]
+
+
+@dataclass(frozen=True)
+class _Verified:
+    expires: float
+    token_hash: str
+
+
 class StaffRegistry:
     """Staff accounts and token checks, kept in CareLog's SQL database."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, limits: SignInLimits | None = None) -> None:
         self.db = db
         self.db.execute(SCHEMA)
-        self._verified: dict[str, tuple[float, StaffMember]] = {}
+        self.sessions = StaffSessions(db)
+        self.failures = FailedSignIns(db, limits)
+        self._verified: dict[str, _Verified] = {}
         self._lock = threading.Lock()
 
     def add(
@@ -147,8 +184,7 @@ class StaffRegistry:
             "UPDATE staff SET token_salt = ?, token_hash = ? WHERE id = ?",
             (salt, _hash(secret, salt), staff_id),
         )
-        with self._lock:
-            self._verified = {k: v for k, v in self._verified.items() if v[1].id != staff_id}
+        self.sessions.end_all(staff_id)
         return f"{staff_id}.{secret}"
 
     def get(self, staff_id: str) -> StaffMember | None:
@@ -168,26 +204,63 @@ class StaffRegistry:
         row = self.db.query_one("SELECT * FROM staff WHERE name = ? ORDER BY created_at", (name,))
         return _member(row) if row else None
 
-    def authenticate(self, token: str) -> StaffMember | None:
-        """The active staff member a bearer token belongs to, or None."""
-        digest = hashlib.sha256(token.encode()).hexdigest()
-        now = time.monotonic()
-        with self._lock:
-            cached = self._verified.get(digest)
-        if cached is not None and cached[0] > now:
-            return cached[1]
+    def authenticate(self, token: str, source: str | None = None) -> StaffMember | None:
+        """The active staff member a bearer token belongs to, or None.
+
+        ``source`` (the client's address) is what failures are also counted by; raises
+        ``SignInThrottledError`` while the id or the source is over its limit."""
+        row = self._verify(token, source)
+        return _member(row) if row is not None else None
+
+    def start_session(
+        self, token: str, source: str | None, lifetime: timedelta
+    ) -> tuple[StaffMember, str] | None:
+        """Sign in to the pages: the member and a new session's secret, or None."""
+        row = self._verify(token, source)
+        if row is None:
+            return None
+        return _member(row), self.sessions.start(row["id"], row["token_hash"], lifetime)
+
+    def session_member(self, secret: str) -> StaffMember | None:
+        """The staff member of a page session that is still running."""
+        row = self.sessions.current(secret)
+        return _member(row) if row is not None else None
+
+    def _verify(self, token: str, source: str | None) -> dict[str, Any] | None:
         staff_id, _, secret = token.partition(".")
         if not staff_id or not secret or len(token) > 512:
             return None
-        row = self.db.query_one("SELECT * FROM staff WHERE id = ?", (staff_id,))
-        if row is None or not row["active"]:
-            return None
-        if not _matches(secret, row["token_salt"], row["token_hash"]):
-            return None
-        member = _member(row)
+        digest = hashlib.sha256(token.encode()).hexdigest()
         with self._lock:
-            self._verified[digest] = (now + CACHE_SECONDS, member)
-        return member
+            cached = self._verified.get(digest)
+        if cached is not None and cached.expires > time.monotonic():
+            row = self.db.query_one(_ROW, (staff_id,))  # the per-request revocation check
+            if row is not None and row["active"] and row["token_hash"] == cached.token_hash:
+                return row
+            with self._lock:
+                self._verified.pop(digest, None)
+            return None
+        self.failures.check(staff_id, source)
+        row = self.db.query_one(_ROW, (staff_id,))
+        if row is None or not row["active"]:
+            _matches(secret, _DUMMY_SALT, _dummy_hash())  # the same cost as a real check
+            row = None
+        elif not _matches(secret, row["token_salt"], row["token_hash"]):
+            row = None
+        if row is None:
+            self.failures.record(staff_id, source)
+            return None
+        self._remember(digest, row["token_hash"])
+        return row
+
+    def _remember(self, digest: str, token_hash: str) -> None:
+        now = time.monotonic()
+        with self._lock:
+            if len(self._verified) >= CACHE_ENTRIES:
+                self._verified = {k: v for k, v in self._verified.items() if v.expires > now}
+                if len(self._verified) >= CACHE_ENTRIES:
+                    self._verified.clear()
+            self._verified[digest] = _Verified(now + CACHE_SECONDS, token_hash)
 
     def claimed_id(self, token: str) -> str | None:
         """The staff id a (possibly bad) token claims, for auditing denied attempts."""
@@ -197,8 +270,7 @@ class StaffRegistry:
     def deactivate(self, staff_id: str) -> None:
         self.require(staff_id)
         self.db.execute("UPDATE staff SET active = 0 WHERE id = ?", (staff_id,))
-        with self._lock:
-            self._verified = {k: v for k, v in self._verified.items() if v[1].id != staff_id}
+        self.sessions.end_all(staff_id)
 
 
 def _member(row: dict[str, Any]) -> StaffMember:

@@ -1,7 +1,14 @@
 """Bearer-token authentication on every endpoint but health checks and the API docs.
 
 A bad token that names a known staff member is recorded in the access log as a denied
-attempt (someone is trying that account); an unknown one is only logged.
+attempt (someone is trying that account); an unknown one is only logged. Too many failed
+tokens for one id or from one address answer 429 with ``Retry-After``
+(services/sign_in_limits.py).
+
+Every request asks the staff registry again (a cached verification still reads the
+account's row), so a deactivated account or a rotated token is refused on the next request
+in every process. ``g.still_signed_in`` lets a long-running response (the live feed) ask
+the same question again later.
 """
 
 from __future__ import annotations
@@ -10,6 +17,7 @@ from typing import Any
 
 from flask import Flask, g, request
 
+from services.sign_in_limits import SignInThrottledError
 from web.context import carelog, request_info
 from web.errors import problem
 
@@ -39,9 +47,14 @@ def init_app(app: Flask) -> None:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             return _unauthenticated("Send 'Authorization: Bearer <token>'.")
-        member = carelog().staff.authenticate(token.strip())
+        token = token.strip()
+        staff = carelog().staff
+        try:
+            member = staff.authenticate(token, request.remote_addr or "unknown")
+        except SignInThrottledError as exc:
+            return throttled(exc)
         if member is None:
-            claimed = carelog().staff.claimed_id(token.strip())
+            claimed = staff.claimed_id(token)
             if claimed is not None:
                 known = carelog().staff.get(claimed)
                 info = request_info()
@@ -59,7 +72,15 @@ def init_app(app: Flask) -> None:
                     )
             return _unauthenticated("The token is not valid.")
         g.actor = member.actor
+        g.still_signed_in = lambda: staff.authenticate(token) is not None
         return None
+
+
+def throttled(exc: SignInThrottledError) -> Any:
+    """429 problem+json: too many failed sign-ins for this id or from this address."""
+    response = problem(429, exc.message, title="Too many failed sign-ins")
+    response.headers["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 def _unauthenticated(detail: str) -> Any:

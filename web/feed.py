@@ -1,15 +1,21 @@
 """The HTTP feeds: a cursor-paged JSON feed and a live server-sent-event stream of the
 CloudEvents the caller's role may see, for patients on the caller's care teams. Every
-delivery is recorded in the access log."""
+delivery is recorded in the access log.
+
+The live stream re-checks its caller before each delivery and at least every few seconds
+(services/feed.py): it closes once the token is revoked or rotated, the account is
+deactivated, the page session is signed out, or the caller leaves one of the care teams
+it was following (and right after delivering the caller's own removal). A client that
+reconnects with ``Last-Event-ID`` gets what it may still see."""
 
 from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
-from flask import Response, request, stream_with_context
+from flask import Response, g, request, stream_with_context
 
 from domain.actor import Actor
 from services.bootstrap import CareLog
@@ -90,6 +96,7 @@ def stream() -> Response:
         raise MalformedError("Last-Event-ID must be a log position.", "Last-Event-ID")
     instance = carelog()
     stop = threading.Event()
+    allowed = _still_allowed(instance, who, g.get("still_signed_in"))
 
     def events() -> Iterator[str]:
         yield "retry: 1000\n\n"
@@ -100,6 +107,7 @@ def stream() -> Response:
                 after=int(last),
                 stop=stop,
                 heartbeat=HEARTBEAT_SECONDS,
+                allowed=allowed,
             ):
                 if item is None:
                     yield ": heartbeat\n\n"
@@ -107,6 +115,8 @@ def stream() -> Response:
                 _record_delivery(instance, who, info, item)
                 position = item.get("data", {}).get("position", "")
                 yield f"id: {position}\nevent: {item['type']}\ndata: {json.dumps(item)}\n\n"
+                if _removes(item, who):
+                    return  # the caller's own removal is the last thing this stream shows
         finally:
             stop.set()
 
@@ -114,3 +124,31 @@ def stream() -> Response:
     response.headers["Cache-Control"] = "no-cache"
     response.headers["X-Accel-Buffering"] = "no"
     return response
+
+
+REMOVED = "carelog.care-team.member-removed.v1"
+
+
+def _removes(item: dict[str, Any], who: Actor) -> bool:
+    return bool(
+        item.get("type") == REMOVED and (item.get("data") or {}).get("clinician_id") == who.id
+    )
+
+
+def _still_allowed(
+    instance: CareLog, who: Actor, signed_in: Callable[[], bool] | None
+) -> Callable[[], bool]:
+    """Is the caller still signed in, and still on every care team the stream followed?"""
+    following = _patient_ids(instance, who)
+
+    def allowed() -> bool:
+        nonlocal following
+        if signed_in is not None and not signed_in():
+            return False
+        now = _patient_ids(instance, who)
+        if following - now:
+            return False
+        following = now
+        return True
+
+    return allowed

@@ -1,11 +1,11 @@
 """The pages' sign-in session and its CSRF token.
 
-A staff member signs in with their API token. The token goes into Flask's session cookie
-(Secure, HTTP-only, SameSite=Lax, ``__Host-`` prefixed), encrypted: Flask signs its cookie
-but does not hide it, and a copied cookie must not hand out a bearer token for the API.
-The token, not just the staff id, is kept so that every request asks the staff registry
-again: rotating or revoking a token (``carelog users``) or deactivating the account ends
-the page session on the next click, exactly as it ends API access.
+A staff member signs in with their API token. The session is a server-side record
+(services/staff_sessions.py); Flask's session cookie (Secure, HTTP-only, SameSite=Lax,
+``__Host-`` prefixed) carries only its random secret, never the token. Every request reads
+the record again, so signing out ends the session for every copy of the cookie, and
+rotating the token or deactivating the account (``carelog users``, in any process) ends it
+on the next click, exactly as it ends API access.
 
 Every form carries the session's CSRF token; a POST without it (or from another origin)
 is refused before any view runs.
@@ -13,17 +13,13 @@ is refused before any view runs.
 
 from __future__ import annotations
 
-import base64
 import hmac
 import secrets
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlparse
 
-from cryptography.fernet import Fernet, InvalidToken
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from flask import current_app, request, session
+from flask import g, request, session
 
 from domain.actor import Actor
 from services.staff import StaffMember
@@ -33,7 +29,7 @@ SESSION_LIFETIME = timedelta(hours=8)
 """A sign-in lasts one working shift at most; after that the token is asked for again."""
 
 CSRF_FIELD = "csrf_token"
-_TOKEN_KEY = "staff_token"
+_SESSION_KEY = "staff_session"
 _CSRF_KEY = "csrf"
 
 
@@ -41,47 +37,44 @@ class CsrfError(Exception):
     """A form arrived without this session's CSRF token, or from another origin."""
 
 
-def _fernet() -> Fernet:
-    secret = str(current_app.config["SECRET_KEY"]).encode()
-    key = HKDF(
-        algorithm=hashes.SHA256(), length=32, salt=None, info=b"carelog pages session token"
-    ).derive(secret)
-    return Fernet(base64.urlsafe_b64encode(key))
-
-
 def sign_in(token: str) -> StaffMember | None:
-    """Start a session for the staff member the token belongs to (None: bad token)."""
+    """Start a session for the staff member the token belongs to (None: bad token).
+    Raises ``SignInThrottledError`` after too many failures for the id or the address."""
     token = token.strip()
-    member = carelog().staff.authenticate(token) if token else None
-    if member is None:
+    if not token:
         return None
+    started = carelog().staff.start_session(
+        token, request.remote_addr or "unknown", SESSION_LIFETIME
+    )
+    if started is None:
+        return None
+    member, secret = started
     session.clear()  # nothing from before sign-in survives it, the CSRF token included
     session.permanent = True
-    session[_TOKEN_KEY] = _fernet().encrypt(token.encode()).decode()
+    session[_SESSION_KEY] = secret
     session[_CSRF_KEY] = secrets.token_urlsafe(32)
     return member
 
 
 def sign_out() -> None:
+    """End the server-side session (every copy of the cookie), then clear the cookie."""
+    secret = session.get(_SESSION_KEY)
+    if isinstance(secret, str):
+        carelog().staff.sessions.end(secret)
     session.clear()
 
 
 def session_actor() -> Actor | None:
-    """The signed-in staff member, if the session holds a token that is still valid."""
-    sealed = session.get(_TOKEN_KEY)
-    if not isinstance(sealed, str):
+    """The signed-in staff member, if the session is still running."""
+    secret = session.get(_SESSION_KEY)
+    if not isinstance(secret, str):
         return None
-    try:
-        token = (
-            _fernet().decrypt(sealed.encode(), ttl=int(SESSION_LIFETIME.total_seconds())).decode()
-        )
-    except InvalidToken:
-        session.clear()
-        return None
-    member = carelog().staff.authenticate(token)
+    staff = carelog().staff
+    member = staff.session_member(secret)
     if member is None:
         session.clear()
         return None
+    g.still_signed_in = lambda: staff.session_member(secret) is not None
     return member.actor
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from flask import Response, flash, g, redirect, render_template, request, send_from_directory
 
 from domain.actor import Actor, Role
+from services.sign_in_limits import SignInThrottledError
 from web.context import carelog, request_info
 from web.pages import session as page_session
 from web.pages.blueprint import bp
@@ -53,7 +54,10 @@ def sign_in_form() -> Any:
 def sign_in() -> Any:
     token = request.form.get("token", "")
     target = _safe_next(request.form.get("next"))
-    member = page_session.sign_in(token)
+    try:
+        member = page_session.sign_in(token)
+    except SignInThrottledError as exc:
+        return _throttled(exc, target)
     if member is None:
         _record_failed_sign_in(token.strip())
         return render_template(
@@ -101,3 +105,9 @@ def _record_failed_sign_in(token: str) -> None:
         allowed=False,
         reason="bad or revoked token",
     )
+
+
+def _throttled(exc: SignInThrottledError, target: str | None) -> Any:
+    """429 with ``Retry-After``: too many failed sign-ins for this id or from this address."""
+    page = render_template("pages/login.html", next=target, error=exc.message)
+    return page, 429, {"Retry-After": str(exc.retry_after)}

@@ -1,0 +1,96 @@
+"""Failed sign-ins, counted per staff id and per source address, to stop guessing tokens.
+
+A token's secret is 256 random bits, so guessing one is hopeless; the limit is there so a
+stolen prefix, a leaked old token or a typo-ridden script cannot hammer an account, and so
+an attacker cannot use CareLog's scrypt as a free CPU to burn. Failures are kept in
+CareLog's SQL database, not in memory, so the limit holds across every server process and
+worker; only a failed verification (never a request whose token is already verified)
+reads or writes the table, so normal traffic never touches it.
+
+While an id or a source is over its limit every new verification for it is refused
+(429 with ``Retry-After``), the right token included: otherwise the answer would tell a
+guesser when they had hit it.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+from projections.database import Database
+
+SCHEMA = (
+    """CREATE TABLE IF NOT EXISTS sign_in_failure (
+        scope TEXT NOT NULL,
+        key TEXT NOT NULL,
+        at DOUBLE PRECISION NOT NULL)""",
+    "CREATE INDEX IF NOT EXISTS ix_sign_in_failure_key ON sign_in_failure (scope, key, at)",
+    "CREATE INDEX IF NOT EXISTS ix_sign_in_failure_at ON sign_in_failure (at)",
+)
+KEY_LENGTH = 128
+"""A claimed id is stored at most this long (a token's id part is attacker-chosen)."""
+
+
+@dataclass(frozen=True)
+class SignInLimits:
+    """How many failed sign-ins an id or a source may have within ``window`` seconds."""
+
+    per_id: int = 10
+    per_source: int = 100
+    window: float = 300.0
+
+
+class SignInThrottledError(Exception):
+    """Too many failed sign-ins for this id or from this address: wait ``retry_after`` s."""
+
+    def __init__(self, retry_after: int, what: str) -> None:
+        self.retry_after = max(1, int(retry_after))
+        self.message = f"Too many failed sign-ins {what}; try again in {self.retry_after} seconds."
+        super().__init__(self.message)
+
+
+class FailedSignIns:
+    """The failures of the last window, shared by every process on the database."""
+
+    def __init__(self, db: Database, limits: SignInLimits | None = None) -> None:
+        self.db = db
+        self.limits = limits or SignInLimits()
+        with db.transaction() as cur:
+            for statement in SCHEMA:
+                cur.execute(statement)
+
+    def _keys(self, staff_id: str, source: str | None) -> list[tuple[str, str, int]]:
+        keys = [("id", staff_id[:KEY_LENGTH], self.limits.per_id)]
+        if source:
+            keys.append(("source", source[:KEY_LENGTH], self.limits.per_source))
+        return keys
+
+    def check(self, staff_id: str, source: str | None) -> None:
+        """Raise ``SignInThrottledError`` when the id or the source is over its limit."""
+        now = time.time()
+        since = now - self.limits.window
+        for scope, key, limit in self._keys(staff_id, source):
+            rows = self.db.query(
+                "SELECT at FROM sign_in_failure WHERE scope = ? AND key = ? AND at > ?"
+                " ORDER BY at DESC LIMIT ?",
+                (scope, key, since, max(1, limit)),
+            )
+            if len(rows) >= limit:
+                # Allowed again once the oldest of the last ``limit`` failures ages out.
+                oldest = float(rows[-1]["at"])
+                wait = math.ceil(oldest + self.limits.window - now)
+                raise SignInThrottledError(
+                    wait, "for this staff id" if scope == "id" else "from this address"
+                )
+
+    def record(self, staff_id: str, source: str | None) -> None:
+        now = time.time()
+        with self.db.transaction() as cur:
+            # Old failures go as new ones come: the table holds one window at most.
+            cur.execute("DELETE FROM sign_in_failure WHERE at < ?", (now - 2 * self.limits.window,))
+            for scope, key, _ in self._keys(staff_id, source):
+                cur.execute(
+                    "INSERT INTO sign_in_failure (scope, key, at) VALUES (?, ?, ?)",
+                    (scope, key, now),
+                )
