@@ -93,6 +93,16 @@ class ClinicalCommands:
         if ctx.actor.role not in WRITE_ROLES[what]:
             raise NotPermittedError(f"A {ctx.actor.role} may not {WHAT[what]}.")
 
+    def _care_team_change(self, ctx: CommandContext) -> None:
+        """Break-glass opens the record, never the team: only a member changes the team, so
+        emergency access cannot make itself permanent or undo a removal."""
+        self._allowed(ctx, "care_team")
+        if not self.is_member(ctx.actor.id):
+            raise NotPermittedError(
+                "Only a member of the care team may change it; emergency access does not "
+                "let you add or remove members."
+            )
+
     # -- care team and consent -------------------------------------------------------------
     @checked_command
     def assign_care_team_member(
@@ -105,7 +115,7 @@ class ClinicalCommands:
         effective_at: Any = None,
     ) -> str:
         """A care-team member adds a clinician, who may then see and write the record."""
-        self._allowed(ctx, "care_team")
+        self._care_team_change(ctx)
         clinician_id = require_id(clinician_id, "clinician_id", "A clinician id")
         clinician_name = require_text(clinician_name, "clinician_name", "The clinician's name")
         role = choice(role, "role", ("psychiatrist", "therapist", "pharmacist"))
@@ -125,7 +135,7 @@ class ClinicalCommands:
         self, ctx: CommandContext, *, clinician_id: Any, reason: Any, effective_at: Any = None
     ) -> str:
         """A clinician leaves the care team, with the reason."""
-        self._allowed(ctx, "care_team")
+        self._care_team_change(ctx)
         clinician_id = require_id(clinician_id, "clinician_id", "A clinician id")
         reason = require_text(reason, "reason", "A reason for the removal")
         if not self.is_member(clinician_id):

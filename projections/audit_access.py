@@ -4,7 +4,8 @@ A write is flagged when its author held an unexpired emergency grant on the pati
 was not on the care team at the time. Grants are rare, so a batch loads only the grants
 of its patients; membership is looked up only for an author who holds one. Both are kept
 in the audit-trail view's own tables (in log order), so a rebuild flags exactly the same
-rows as incremental processing did.
+rows as incremental processing did. A flagged write's entry names the grant it was made
+under (its stated reason and expiry), for the reviewer.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ def create(cur: Cursor, t: Tables) -> None:
         patient_id TEXT NOT NULL,
         clinician_id TEXT NOT NULL,
         until TEXT NOT NULL,
+        reason TEXT,
         PRIMARY KEY (patient_id, clinician_id))""")
     cur.execute(f"""CREATE TABLE IF NOT EXISTS {t[MEMBERS]} (
         patient_id TEXT NOT NULL,
@@ -43,24 +45,30 @@ class EmergencyAccess:
         where, params = cur.any_of("patient_id", sorted(patient_ids))
         rows = (
             cur.execute(
-                f"SELECT patient_id, clinician_id, until FROM {t[GRANTS]} WHERE {where}", params
+                f"SELECT patient_id, clinician_id, until, reason FROM {t[GRANTS]} WHERE {where}",
+                params,
             ).fetchall()
             if patient_ids
             else []
         )
-        self.grants: dict[tuple[str, str], str] = {
-            (r["patient_id"], r["clinician_id"]): r["until"] for r in rows
+        self.grants: dict[tuple[str, str], tuple[str, str | None]] = {
+            (r["patient_id"], r["clinician_id"]): (r["until"], r["reason"]) for r in rows
         }
         self.members: dict[tuple[str, str], bool] = {}
         self.changed_grants: set[tuple[str, str]] = set()
         self.changed_members: set[tuple[str, str]] = set()
 
     def flagged(self, patient_id: str, actor_id: str, at: datetime) -> bool:
+        return self.grant_used(patient_id, actor_id, at) is not None
+
+    def grant_used(self, patient_id: str, actor_id: str, at: datetime) -> dict[str, Any] | None:
+        """The grant (reason, expiry) a write at ``at`` was made under, or None when the
+        author held none or was on the care team anyway."""
         key = (patient_id, actor_id)
-        until = self.grants.get(key)
-        if until is None or until <= (iso(at) or ""):
-            return False
-        return not self._member(key)
+        grant = self.grants.get(key)
+        if grant is None or grant[0] <= (iso(at) or "") or self._member(key):
+            return None
+        return {"reason": grant[1], "expires_at": grant[0]}
 
     def _member(self, key: tuple[str, str]) -> bool:
         if key not in self.members:
@@ -78,7 +86,7 @@ class EmergencyAccess:
             self.changed_members.add(key)
         elif kind == "EmergencyAccessGranted":
             key = (patient_id, event.actor_id)
-            self.grants[key] = iso(event.expires_at) or ""
+            self.grants[key] = (iso(event.expires_at) or "", getattr(event, "reason", None))
             self.changed_grants.add(key)
 
     def store(self) -> None:
@@ -94,6 +102,6 @@ class EmergencyAccess:
             self.cur.replace_rows(
                 self.t[GRANTS],
                 keys,
-                (*keys, "until"),
-                [(p, c, self.grants[(p, c)]) for p, c in sorted(self.changed_grants)],
+                (*keys, "until", "reason"),
+                [(p, c, *self.grants[(p, c)]) for p, c in sorted(self.changed_grants)],
             )

@@ -6,7 +6,9 @@ says who (id, role), what, which patient, when recorded, when effective, from wh
 the request id; ``UNIQUE (kind, source_position)`` makes "exactly one row per entry" a
 constraint rather than a hope. Emergency access is flagged for review: the grant itself,
 the reads done under it (flagged by the access log's writer), and writes made under it
-(the actor held an unexpired grant but was not on the care team).
+(the actor held an unexpired grant but was not on the care team). Each of these names the
+grant in its details (``emergency_access``: the stated reason and the expiry), so a
+reviewer sees why the glass was broken beside everything done through it.
 """
 
 from __future__ import annotations
@@ -58,7 +60,7 @@ class AuditTrailView(View):
 
     name = "audit_trail"
     streams = (EVENTS, ACCESS)
-    schema_version = 3
+    schema_version = 4  # 4: grants keep their reason; flagged entries name the grant
     tables = (TRAIL, *emergency.TABLES)
     order = {  # noqa: RUF012
         TRAIL: "kind, source_position",
@@ -119,9 +121,15 @@ class AuditTrailView(View):
         for position, patient_id, event in events:
             assert patient_id is not None  # decode errors raised in value() above
             kind = event_type(event)
-            flagged = kind == "EmergencyAccessGranted" or access.flagged(
-                patient_id, event.actor_id, event.timestamp
-            )
+            details = event_details(kind, event)
+            grant: dict[str, Any] | None
+            if kind == "EmergencyAccessGranted":
+                grant = {"reason": event.reason, "expires_at": iso(event.expires_at)}
+            else:
+                grant = access.grant_used(patient_id, event.actor_id, event.timestamp)
+            if grant is not None:
+                details["emergency_access"] = grant
+            flagged = grant is not None
             access.apply(patient_id, kind, event)
             recorded = iso(event.timestamp)
             effective = (
@@ -141,7 +149,7 @@ class AuditTrailView(View):
                     EVENT_SOURCE,
                     1,
                     int(flagged),
-                    dumps(event_details(kind, event), sort_keys=True),
+                    dumps(details, sort_keys=True),
                 )
             )
         access.store()

@@ -50,6 +50,7 @@ class PatientAccess:
     patient_id: str
     reader: ReadRecord = field(repr=False)
     flagged: bool  # under emergency access: flagged for review
+    emergency: dict[str, Any] | None = None  # the grant's reason and expiry, when flagged
 
     def read(self, fn: Callable[[PatientRecord], T]) -> T:
         # The access check caught the record up a moment ago: no second trip to the log.
@@ -131,8 +132,13 @@ class Policy:
         self.require_read_kind(actor, what, info, patient_id)
         now = self.clock()
         # NotFoundError for an unknown patient.
-        member, emergency = self.read_record(
-            patient_id, lambda r: (r.is_member(actor.id), r.has_emergency_access(actor.id, now))
+        member, emergency, grant = self.read_record(
+            patient_id,
+            lambda r: (
+                r.is_member(actor.id),
+                r.has_emergency_access(actor.id, now),
+                emergency_grant(r.plan.emergency_access.get(actor.id)),
+            ),
         )
         flagged = False
         if actor.role in CLINICAL_ROLES and not member:
@@ -141,7 +147,7 @@ class Policy:
                     actor, patient_id, what, info, "You are not on this patient's care team."
                 )
             flagged = True
-        return PatientAccess(patient_id, self.read_record, flagged)
+        return PatientAccess(patient_id, self.read_record, flagged, grant if flagged else None)
 
     def record_read(
         self, actor: Actor, patient_id: str, what: str, info: RequestInfo, access: PatientAccess
@@ -156,6 +162,7 @@ class Policy:
             source=info.source,
             allowed=True,
             flagged=access.flagged,
+            details={"emergency_access": access.emergency} if access.emergency else None,
         )
 
     def require_write(
@@ -192,6 +199,21 @@ class Policy:
         if note.get("kind") == "psychotherapy":
             return bool(note.get("author_id") == actor.id)
         return actor.role in CLINICAL_ROLES or actor.role is Role.AUDITOR
+
+
+def emergency_grant(grant: dict[str, Any] | None) -> dict[str, Any] | None:
+    """What the audit shows of an emergency grant: its stated reason and its expiry."""
+    if grant is None:
+        return None
+    expires = grant.get("expires_at")
+    return {
+        "reason": grant.get("reason"),
+        "expires_at": (
+            expires.astimezone(UTC).isoformat(timespec="microseconds")
+            if isinstance(expires, datetime)
+            else expires
+        ),
+    }
 
 
 def require_found(value: Any, message: str, field: str | None = None) -> Any:

@@ -51,6 +51,15 @@ class TestAuditReview:
         assert "read:plan" in flagged  # the outsider's read under emergency access
         b.shot("audit-review")
 
+    def test_each_emergency_entry_shows_the_grants_reason(self, browser, live: LiveServer):
+        broken_glass(live)
+        b = browser("auditor")
+        flagged = [r for r in audit_rows(b) if "flagged" in r["class"]]
+        assert {r["action"] for r in flagged} >= {"EmergencyAccessGranted", "read:plan"}
+        for row in flagged:
+            assert "Reason: Seen in the emergency department, unresponsive" in row["text"]
+            assert "grant until" in row["text"]
+
     def test_filters_by_actor_action_patient_and_time(self, browser, live: LiveServer):
         pid = broken_glass(live)
         b = browser("auditor")
