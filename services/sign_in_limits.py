@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from projections.database import Database
@@ -53,9 +54,15 @@ class SignInThrottledError(Exception):
 class FailedSignIns:
     """The failures of the last window, shared by every process on the database."""
 
-    def __init__(self, db: Database, limits: SignInLimits | None = None) -> None:
+    def __init__(
+        self,
+        db: Database,
+        limits: SignInLimits | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.db = db
         self.limits = limits or SignInLimits()
+        self.clock = clock  # wall-clock seconds: every process must agree on it
         with db.transaction() as cur:
             for statement in SCHEMA:
                 cur.execute(statement)
@@ -68,7 +75,7 @@ class FailedSignIns:
 
     def check(self, staff_id: str, source: str | None) -> None:
         """Raise ``SignInThrottledError`` when the id or the source is over its limit."""
-        now = time.time()
+        now = self.clock()
         since = now - self.limits.window
         for scope, key, limit in self._keys(staff_id, source):
             rows = self.db.query(
@@ -85,7 +92,7 @@ class FailedSignIns:
                 )
 
     def record(self, staff_id: str, source: str | None) -> None:
-        now = time.time()
+        now = self.clock()
         with self.db.transaction() as cur:
             # Old failures go as new ones come: the table holds one window at most.
             cur.execute("DELETE FROM sign_in_failure WHERE at < ?", (now - 2 * self.limits.window,))

@@ -134,6 +134,7 @@ class StaffRegistry:
         self.failures = FailedSignIns(db, limits)
         self._verified: dict[str, _Verified] = {}
         self._lock = threading.Lock()
+        _dummy_hash()  # made now, so the first unknown id costs no more than later ones
 
     def add(
         self, name: str, role: str, prescriber: bool = False, staff_id: str | None = None

@@ -1,0 +1,138 @@
+"""Sign-in hygiene: a failed sign-in costs the same whether the staff id exists or not, and
+failures are limited per id and per source address, across server processes, for bearer
+tokens and the sign-in page alike (429 with ``Retry-After``)."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from services.bootstrap import CareLog
+from services.sign_in_limits import SignInThrottledError
+from tests.integration.served import PageSession, environment, run_cli, served
+
+PER_ID = 3
+PER_SOURCE = 6
+
+
+def counting_scrypt(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Counts scrypt runs (the cost a failed sign-in must pay whatever the id)."""
+    calls: list[int] = []
+    real: Callable[..., bytes] = hashlib.scrypt
+
+    def scrypt(*args: Any, **kwargs: Any) -> bytes:
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(hashlib, "scrypt", scrypt)
+    return calls
+
+
+class TestFailedSignInsCostTheSame:
+    def test_an_unknown_an_inactive_and_a_real_id_each_cost_one_scrypt(
+        self, carelog: CareLog, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        staff = carelog.staff
+        real, _ = staff.add("Real Person", "therapist")
+        gone, _ = staff.add("Gone Person", "therapist")
+        staff.deactivate(gone.id)
+        calls = counting_scrypt(monkeypatch)
+        for token in (
+            f"{real.id}.wrong-secret",
+            f"{uuid.uuid4()}.wrong-secret",
+            f"{gone.id}.wrong-secret",
+        ):
+            before = len(calls)
+            assert staff.authenticate(token, "192.0.2.1") is None
+            assert len(calls) - before == 1, token
+
+
+@pytest.fixture
+def env(store: str, tmp_path: Path) -> dict[str, str]:
+    return environment(
+        store,
+        tmp_path,
+        CARELOG_SIGN_IN_FAILURES_PER_ID=str(PER_ID),
+        CARELOG_SIGN_IN_FAILURES_PER_SOURCE=str(PER_SOURCE),
+    )
+
+
+def assert_throttled(response: Any) -> None:
+    assert response.status_code == 429, response.text
+    assert 1 <= int(response.headers["Retry-After"]) <= 300
+
+
+class TestSignInLimitsOverHttp:
+    def test_an_id_that_failed_too_often_gets_429_on_every_server_even_with_its_token(
+        self, env: dict[str, str], tmp_path: Path
+    ) -> None:
+        target = run_cli(env, "users", "add", "Target Person", "--role", "therapist")
+        bystander = run_cli(env, "users", "add", "Other Person", "--role", "therapist")
+        with served(env, tmp_path, count=2) as servers:
+            for n in range(PER_ID):  # failures on both processes count together
+                wrong = f"{target['id']}.guess-{n}"
+                assert servers[n % 2].get("/api/v1/patients", wrong).status_code == 401
+
+            for server in servers:
+                refused = server.get("/api/v1/patients", target["token"])
+                assert_throttled(refused)
+                assert refused.headers["Content-Type"].startswith("application/problem+json")
+                assert server.get("/api/v1/patients", bystander["token"]).status_code == 200
+
+    def test_one_address_guessing_many_ids_is_limited(
+        self, env: dict[str, str], tmp_path: Path
+    ) -> None:
+        fresh = run_cli(env, "users", "add", "Fresh Person", "--role", "therapist")
+        with served(env, tmp_path) as (server,):
+            for _ in range(PER_SOURCE):
+                guess = f"{uuid.uuid4()}.guess"
+                assert server.get("/api/v1/patients", guess).status_code == 401
+
+            assert_throttled(server.get("/api/v1/patients", fresh["token"]))
+
+    def test_the_sign_in_page_answers_429_with_retry_after(
+        self, env: dict[str, str], tmp_path: Path
+    ) -> None:
+        target = run_cli(env, "users", "add", "Page Person", "--role", "therapist")
+        with served(env, tmp_path) as (server,):
+            page = PageSession(server)
+            page.get("/login")
+            for n in range(PER_ID):
+                failed = page.post("/login", {"token": f"{target['id']}.guess-{n}"})
+                assert failed.status_code == 401
+
+            refused = page.post("/login", {"token": target["token"]})
+            assert_throttled(refused)
+            assert "Too many failed sign-ins" in refused.text
+            assert page.get("/dashboard").status_code == 303  # not signed in
+
+
+class TestSignInLimits:
+    def test_a_verified_token_in_use_is_never_throttled(self, carelog: CareLog) -> None:
+        staff = carelog.staff
+        member, token = staff.add("Busy Person", "pharmacist")
+        assert staff.authenticate(token, "192.0.2.9") is not None
+        for n in range(staff.failures.limits.per_id):
+            assert staff.authenticate(f"{member.id}.guess-{n}", "192.0.2.66") is None
+        with pytest.raises(SignInThrottledError):
+            staff.authenticate(f"{member.id}.guess-again", "192.0.2.66")
+        assert staff.authenticate(token, "192.0.2.9") is not None  # already verified
+
+    def test_failures_older_than_the_window_no_longer_count(self, carelog: CareLog) -> None:
+        staff = carelog.staff
+        member, token = staff.add("Patient Person", "psychiatrist")
+        for n in range(staff.failures.limits.per_id):
+            assert staff.authenticate(f"{member.id}.guess-{n}", "192.0.2.5") is None
+        with pytest.raises(SignInThrottledError) as refused:
+            staff.authenticate(token, "192.0.2.5")
+        assert 1 <= refused.value.retry_after <= staff.failures.limits.window
+
+        later = time.time() + staff.failures.limits.window + 1
+        staff.failures.clock = lambda: later
+        assert staff.authenticate(token, "192.0.2.5") is not None
