@@ -13,7 +13,11 @@ from webargs.flaskparser import FlaskParser
 
 from web.schemas.common import BLANK, WRITE_RESULT, ProblemSchema
 
-COMMON_ERRORS = {401: "No or bad bearer token", 403: "Wrong role, or not on the care team"}
+COMMON_ERRORS = {
+    401: "No or bad bearer token",
+    403: "Wrong role, or not on the care team",
+    429: "Too many failed sign-ins for this staff id or from this address (see Retry-After)",
+}
 
 IF_MATCH = {
     "in": "header",
@@ -132,13 +136,13 @@ class CareLogBlueprint(Blueprint):  # type: ignore[misc]
         }
 
         def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
-            for code in sorted({401, 403, *codes}):
+            for code in sorted({*COMMON_ERRORS, *codes}):
                 view = self.alt_response(
                     code,
                     schema=ProblemSchema,
                     description=descriptions.get(code, "Error"),
                     content_type="application/problem+json",
-                    headers=RETRY_AFTER if code == 503 else None,
+                    headers=RETRY_AFTER if code in (429, 503) else None,
                 )(view)
             return view
 

@@ -136,3 +136,13 @@ class TestSignInLimits:
         later = time.time() + staff.failures.limits.window + 1
         staff.failures.clock = lambda: later
         assert staff.authenticate(token, "192.0.2.5") is not None
+
+
+class TestTheContractDocumentsTheLimit:
+    def test_authenticated_endpoints_document_429_with_retry_after(self, carelog: CareLog) -> None:
+        from web import create_app
+
+        spec = create_app(carelog=carelog).test_client().get("/openapi.json").get_json()
+        plan = spec["paths"]["/api/v1/patients/{pid}/plan"]["get"]["responses"]
+        assert "429" in plan
+        assert "Retry-After" in plan["429"]["headers"]
