@@ -229,8 +229,8 @@ class StaffRegistry:
 
     def _verify(self, token: str, source: str | None) -> dict[str, Any] | None:
         staff_id, _, secret = token.partition(".")
-        if not staff_id or not secret or len(token) > 512:
-            return None
+        if not staff_id or not secret or len(token) > 512 or "\x00" in token:
+            return None  # (PostgreSQL refuses NUL in text: never a 500 for a bad token)
         digest = hashlib.sha256(token.encode()).hexdigest()
         with self._lock:
             cached = self._verified.get(digest)
@@ -266,7 +266,9 @@ class StaffRegistry:
     def claimed_id(self, token: str) -> str | None:
         """The staff id a (possibly bad) token claims, for auditing denied attempts."""
         staff_id = token.partition(".")[0]
-        return staff_id if staff_id and self.get(staff_id) is not None else None
+        if not staff_id or len(staff_id) > 512 or "\x00" in staff_id:
+            return None
+        return staff_id if self.get(staff_id) is not None else None
 
     def deactivate(self, staff_id: str) -> None:
         self.require(staff_id)

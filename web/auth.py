@@ -18,6 +18,7 @@ from typing import Any
 from flask import Flask, g, request
 
 from services.sign_in_limits import SignInThrottledError
+from services.staff import StaffRegistry
 from web.context import carelog, request_info
 from web.errors import problem
 
@@ -72,8 +73,16 @@ def init_app(app: Flask) -> None:
                     )
             return _unauthenticated("The token is not valid.")
         g.actor = member.actor
-        g.still_signed_in = lambda: staff.authenticate(token) is not None
+        g.still_signed_in = lambda: _still_valid(staff, token)
         return None
+
+
+def _still_valid(staff: StaffRegistry, token: str) -> bool:
+    """For a long-running response: is the token still good? (A throttled id is not.)"""
+    try:
+        return staff.authenticate(token) is not None
+    except SignInThrottledError:
+        return False
 
 
 def throttled(exc: SignInThrottledError) -> Any:

@@ -138,6 +138,18 @@ class TestSignInLimits:
         assert staff.authenticate(token, "192.0.2.5") is not None
 
 
+class TestOddTokens:
+    def test_a_token_with_nul_or_an_overlong_id_is_a_401_never_a_500(
+        self, carelog: CareLog
+    ) -> None:
+        from web import create_app
+
+        client = create_app(carelog=carelog).test_client()
+        for token in ("a\x00b.secret", "id.sec\x00ret", "x" * 600 + ".secret", "é.ü"):
+            answer = client.get("/api/v1/patients", headers={"Authorization": f"Bearer {token}"})
+            assert answer.status_code == 401, token
+
+
 class TestTheContractDocumentsTheLimit:
     def test_authenticated_endpoints_document_429_with_retry_after(self, carelog: CareLog) -> None:
         from web import create_app
