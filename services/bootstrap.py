@@ -145,13 +145,14 @@ class CareLog:
             folder,
             config.signing_key_path,
             records=lambda: cast("CheckpointRecords", self.app.recorder),
-            # Where CareLog kept the key before it moved out of the data folder: a key
-            # found there is moved once (README, "Audit review").
-            legacy_key=None if config.signing_key else folder.parent / "signing.key",
+            # Where CareLog kept the key by default before it moved out of the data
+            # folder: a key found there is moved once (README, "Audit review").
+            legacy_key=folder.parent / "signing.key",
             interval=config.checkpoint_interval,
             grace=config.checkpoint_grace,
             witness_file=Path(config.witness_file) if config.witness_file else None,
             kafka=kafka,
+            old_default_folder=None if config.checkpoint_dir else Path("var/checkpoints"),
         )
 
     def close(self) -> None:

@@ -282,6 +282,23 @@ class CheckpointDirectory:
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[None]:
+        """Hold the writers off while a verifier reads the files and the database copies
+        (a checkpoint half-written, its file without its row yet, is not a finding); a
+        folder the verifier cannot write (an auditor's copy) is read without the lock."""
+        try:
+            handle = open(self.path / ".lock", "a+b")  # noqa: SIM115 - closed below
+        except OSError:
+            yield
+            return
+        with handle:
+            fcntl.flock(handle, fcntl.LOCK_SH)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
     def load(self) -> tuple[list[Checkpoint], list[Unreadable]]:
         """Every checkpoint in sequence order, and the files that failed to parse."""
         checkpoints: list[Checkpoint] = []

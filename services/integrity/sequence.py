@@ -44,6 +44,7 @@ def check_checkpoints(
     public_key: Ed25519PublicKey | None,
     witness: WitnessFile | None = None,
     witness_required: bool = True,
+    signer_record: Checkpoint | None = None,
 ) -> CheckpointCheck:
     """Gather every copy of every checkpoint, and sort the trusted from the rest."""
     out = CheckpointCheck()
@@ -74,13 +75,17 @@ def check_checkpoints(
                     f"(seq {copy.seq}), not this store ({store})",
                 )
             )
-    witnessed: dict[int, Checkpoint] = {}
+    witnessed: dict[int, tuple[str, Checkpoint]] = {}
     if witness is not None:
         if not witness.path.exists() and witness_required:
             out.problems.append(_bad(0, f"the witness file {witness.path} does not exist"))
         held, bad_lines = witness.read()
         out.problems.extend(_bad(0, line) for line in bad_lines)
-        witnessed = {c.seq: c for c in held if c.store is not None and c.store == store}
+        witnessed = {
+            c.seq: ("witness file", c) for c in held if c.store is not None and c.store == store
+        }
+    if signer_record is not None and signer_record.store == store:
+        witnessed.setdefault(signer_record.seq, ("signer's own record", signer_record))
     _check_sequence(out, own, stored, witnessed, records is not None, public_key)
     if out.foreign:
         stores = sorted({str(c.store) for c in out.foreign})
@@ -105,15 +110,16 @@ def _check_sequence(
     out: CheckpointCheck,
     own: dict[int, Checkpoint],
     stored: dict[int, Checkpoint],
-    witnessed: dict[int, Checkpoint],
+    witnessed: dict[int, tuple[str, Checkpoint]],
     has_database: bool,
     public_key: Ed25519PublicKey | None,
 ) -> None:
     before: Checkpoint | None = None  # the checkpoint before, trusted or not
     before_ok = True
     for seq in sorted(set(own) | set(stored) | set(witnessed)):
-        file, row, seen = own.get(seq), stored.get(seq), witnessed.get(seq)
-        copies = [(w, c) for w, c in (("file", file), ("database", row), ("witness", seen)) if c]
+        file, row = own.get(seq), stored.get(seq)
+        label, seen = witnessed.get(seq, ("witness", None))
+        copies = [(w, c) for w, c in (("file", file), ("database", row), (label, seen)) if c]
         where, base = copies[0]
         name = file.path.name if file is not None and file.path else f"checkpoint {seq}"
         reasons: list[str] = []
@@ -130,7 +136,7 @@ def _check_sequence(
             reasons.append(
                 "missing from the directory"
                 + (" (the database still holds it)" if row else " and the database")
-                + (" (the witness file holds it)" if seen else "")
+                + (f" (the {label} holds it)" if seen else "")
             )
         elif row is None and has_database and not file.legacy:
             reasons.append("not recorded in the database (its copy there is gone)")

@@ -31,7 +31,7 @@ from services.integrity.checkpoints import (
 from services.integrity.classify import classify
 from services.integrity.verify import Verifier, VerifyResult
 from services.integrity.walk import ChainSource, walk
-from services.integrity.witness import KafkaWitness, WitnessFile
+from services.integrity.witness import KafkaWitness, SignerRecord, WitnessFile
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +59,7 @@ class Integrity:
         grace: float = 60.0,
         witness_file: Path | None = None,
         kafka: KafkaWitness | None = None,
+        old_default_folder: Path | None = None,
     ) -> None:
         self._sources = sources
         self._records = records
@@ -70,6 +71,7 @@ class Integrity:
         self.grace = grace
         self.witness_file = WitnessFile(witness_file) if witness_file else None
         self.kafka = kafka
+        self.old_default_folder = old_default_folder
 
     @property
     def sources(self) -> dict[str, ChainSource]:
@@ -94,7 +96,21 @@ class Integrity:
         records = self.records
         store = records.store_id() if records is not None else None
         with self.directory.locked():
-            latest = self._latest(records, store)
+            latest = self._latest(records, store, private.public_key())
+            remembered = self._signer_record(store)
+            mine = remembered.read() if remembered is not None else None
+            if mine is not None and (
+                latest is None
+                or latest.seq < mine.seq
+                or (latest.seq == mine.seq and not latest.same_as(mine))
+            ):
+                raise IntegrityViolation(
+                    f"Checkpoint {mine.seq}, signed here, is gone from {self.directory.path} "
+                    f"and the database (the newest there: "
+                    f"{latest.seq if latest else 'none'}): the newest checkpoints were "
+                    "removed or replaced. Run `carelog verify`. No checkpoint signed.",
+                    [],
+                )
             heads: dict[str, ChainHead] = {}
             for name, source in self.sources.items():
                 heads[name] = self._advance(name, source, latest)
@@ -114,6 +130,8 @@ class Integrity:
             path = self.directory.write(checkpoint)
             if records is not None:
                 records.insert_checkpoint(checkpoint.seq, checkpoint.body())
+            if remembered is not None:
+                remembered.write(checkpoint)
             log.info(
                 "checkpoint %s written: %s",
                 checkpoint.seq,
@@ -123,10 +141,17 @@ class Integrity:
         self._witness(checkpoint)
         return checkpoint
 
-    def _latest(self, records: CheckpointRecords | None, store: str | None) -> Checkpoint | None:
+    def _signer_record(self, store: str | None) -> SignerRecord | None:
+        return SignerRecord(self.key.path.parent, store) if store is not None else None
+
+    def _latest(
+        self, records: CheckpointRecords | None, store: str | None, public: Ed25519PublicKey
+    ) -> Checkpoint | None:
         """The checkpoint the next one follows: the newest of this store's (or legacy) in
         the folder and in the database. A folder holding another store's checkpoints is
-        refused: the two stores would overwrite each other's files."""
+        refused: the two stores would overwrite each other's files. If the newest has only
+        one of its two copies (a signer stopped between writing them), the other is
+        written again from it: its signature is checked first, and it hides nothing."""
         on_disk = self.directory.latest()
         if on_disk is not None and not on_disk.legacy and on_disk.store != store:
             raise IntegrityViolation(
@@ -139,7 +164,15 @@ class Integrity:
         row = records.latest_checkpoint() if records is not None else None
         in_db = Checkpoint.from_json(json.loads(row[1])) if row is not None else None
         candidates = [c for c in (on_disk, in_db) if c is not None]
-        return max(candidates, key=lambda c: c.seq) if candidates else None
+        if not candidates:
+            return None
+        newest = max(candidates, key=lambda c: c.seq)
+        if not newest.legacy and newest.signature_problem(public) is None:
+            if on_disk is None or on_disk.seq < newest.seq:
+                self.directory.write(newest)
+            elif records is not None and (in_db is None or in_db.seq < newest.seq):
+                records.insert_checkpoint(newest.seq, newest.body())
+        return newest
 
     def _witness(self, checkpoint: Checkpoint) -> None:
         """Hand a new checkpoint to the configured witnesses. A witness that cannot take
@@ -203,13 +236,15 @@ class Integrity:
         fails a result no pinned key vouches for. ``witness`` is an auditor's witness file
         (witness.py); ``update_witness`` appends the checkpoints found good to it."""
         records = self.records
+        store = records.store_id() if records is not None else None
         witness_file = WitnessFile(witness) if witness is not None else None
+        remembered = self._signer_record(store)
         verifier = Verifier(
             self.sources,
             self.directory,
             self.public_key(public_key),
             records=records,
-            store=records.store_id() if records is not None else None,
+            store=store,
             pinned=public_key is not None,
             strict=strict,
             allow_unsigned_tail=allow_unsigned_tail,
@@ -217,8 +252,16 @@ class Integrity:
             grace=self.grace,
             witness=witness_file,
             witness_required=not update_witness,
+            signer_record=remembered.read() if remembered is not None else None,
         )
         result = verifier.run(from_position, starts=starts)
+        old = self.old_default_folder
+        if old is not None and result.checkpoints == 0 and any(old.glob("checkpoint-*.json")):
+            result.warnings.append(
+                f"{old} (the default checkpoint folder before each store had its own) holds "
+                f"checkpoints: if they are this store's, move them to {self.directory.path} "
+                f"or set CARELOG_CHECKPOINT_DIR={old}"
+            )
         if record:
             self.directory.write_verified(self._mark(result))
         if update_witness and witness_file is not None and result.ok:

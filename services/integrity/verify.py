@@ -143,6 +143,7 @@ class Verifier:
         grace: float = 60.0,
         witness: WitnessFile | None = None,
         witness_required: bool = True,
+        signer_record: Checkpoint | None = None,
     ) -> None:
         self.sources = sources
         self.directory = directory
@@ -156,6 +157,7 @@ class Verifier:
         self.grace = grace
         self.witness = witness
         self.witness_required = witness_required
+        self.signer_record = signer_record
         self.trusted: list[Checkpoint] = []
 
     def run(
@@ -164,14 +166,16 @@ class Verifier:
         """Verify everything; ``from_position`` starts the event log there, ``starts`` any
         chain by name (the link just before a start is taken as stored)."""
         began = time.perf_counter()
-        check = check_checkpoints(
-            self.directory,
-            self.records,
-            self.store,
-            self.public_key,
-            self.witness,
-            self.witness_required,
-        )
+        with self.directory.reading():
+            check = check_checkpoints(
+                self.directory,
+                self.records,
+                self.store,
+                self.public_key,
+                self.witness,
+                self.witness_required,
+                self.signer_record,
+            )
         checkpoints, problems, warnings = check.trusted, check.problems, list(check.notes)
         self.trusted = checkpoints
         chains: dict[str, ChainReport] = {}

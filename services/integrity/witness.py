@@ -28,6 +28,11 @@ CHECKPOINT_TOPIC = "carelog.checkpoints"
 log = logging.getLogger(__name__)
 
 
+def witness_line(checkpoint: Checkpoint) -> str:
+    """One checkpoint as a witness keeps it: its signed JSON, on one line."""
+    return json.dumps(checkpoint.as_json(), sort_keys=True)
+
+
 @dataclass(frozen=True)
 class WitnessFile:
     """An append-only file of signed checkpoints (JSON lines), of one store or several."""
@@ -61,10 +66,41 @@ class WitnessFile:
         fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         with os.fdopen(fd, "ab") as out:
             for checkpoint in new:
-                out.write((json.dumps(checkpoint.as_json(), sort_keys=True) + "\n").encode())
+                out.write((witness_line(checkpoint) + "\n").encode())
             out.flush()
             os.fsync(out.fileno())
         return len(new)
+
+
+class SignerRecord:
+    """The signer's own witness: the newest checkpoint it signed for a store, kept beside
+    the signing key (outside the data: ``<key folder>/signed/<store>.json``). The signer
+    refuses to continue from an older checkpoint than the one it remembers (the newest were
+    removed), and a verification on the signer's machine reads it as a witness."""
+
+    def __init__(self, key_folder: Path, store: str) -> None:
+        self.folder = key_folder / "signed"
+        self.path = self.folder / f"{store}.json"
+
+    def read(self) -> Checkpoint | None:
+        try:
+            return Checkpoint.from_json(json.loads(self.path.read_text()))
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError, KeyError, TypeError):
+            log.warning("%s is unreadable: ignored", self.path)
+            return None
+
+    def write(self, checkpoint: Checkpoint) -> None:
+        if not self.folder.exists():
+            self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        temporary = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as out:
+            out.write((witness_line(checkpoint) + "\n").encode())
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temporary, self.path)
 
 
 class KafkaWitness:
@@ -74,23 +110,29 @@ class KafkaWitness:
         self.bootstrap = bootstrap
         self.client_id = client_id
         self.replication = replication
+        self._topic_ready = False
 
     def publish(self, checkpoint: Checkpoint) -> None:
+        """Send one checkpoint and wait for the broker's acknowledgement. The value is the
+        witness file's line for it: a consumer appending the values to a file has a
+        witness file ``carelog verify --witness`` reads."""
         from services.kafka_client import Producer, ensure_topics
 
-        ensure_topics(
-            self.bootstrap,
-            [CHECKPOINT_TOPIC],
-            partitions=1,
-            replication_factor=self.replication,
-            client_id=self.client_id,
-        )
+        if not self._topic_ready:  # one partition: the checkpoints stay in order
+            ensure_topics(
+                self.bootstrap,
+                [CHECKPOINT_TOPIC],
+                partitions=1,
+                replication_factor=self.replication,
+                client_id=self.client_id,
+            )
+            self._topic_ready = True
         producer = Producer(self.bootstrap, client_id=self.client_id, linger_ms=0)
         try:
             producer.send(
                 CHECKPOINT_TOPIC,
                 (checkpoint.store or "legacy").encode(),
-                json.dumps(checkpoint.as_json(), sort_keys=True).encode(),
+                witness_line(checkpoint).encode(),
             )
             producer.wait_all()
         finally:

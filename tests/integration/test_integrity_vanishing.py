@@ -25,8 +25,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from services.bootstrap import CareLog
 from services.config import Config
 from services.integrity.checkpoints import ChainHead, Checkpoint, key_id
+from services.integrity.witness import CHECKPOINT_TOPIC
 from tests.conftest import Team, make_team
 from tests.integration.tamper import RawLog, seed
+from tests.kafka_broker import Broker, read_topics
 
 ROOT = Path(__file__).resolve().parents[2]
 CARELOG = Path(sys.executable).parent / "carelog"
@@ -60,6 +62,12 @@ def carelog_cli(
 @pytest.fixture
 def config(config: Config) -> Config:
     return config.with_(checkpoint_interval=0.0)  # checkpoints on demand only
+
+
+@pytest.fixture
+def auditor(tmp_path: Path) -> dict[str, str]:
+    """The environment of an auditor's machine: no signing key, no signer's record."""
+    return {"XDG_CONFIG_HOME": str(tmp_path / "auditor-home")}
 
 
 @pytest.fixture
@@ -125,12 +133,12 @@ class TestDeletedCheckpoints:
         assert "missing from the directory (the database still holds it)" in out
 
     def test_a_rewrite_with_every_checkpoint_deleted_from_folder_and_database_still_fails(
-        self, carelog: CareLog, team: Team, config: Config, pinned: Path
+        self, carelog: CareLog, team: Team, config: Config, pinned: Path, auditor: dict[str, str]
     ) -> None:
         signed_rounds(carelog, team, 2)
         rewrite_after(config, 0)
         remove_checkpoints(config, 1, rows=True)
-        code, out = carelog_cli(config, "verify", "--public-key", str(pinned))
+        code, out = carelog_cli(config, "verify", "--public-key", str(pinned), env=auditor)
         assert code == 1, out
         assert "unsigned-tail" in out
         assert "no signed checkpoint of this store covers them" in out
@@ -147,15 +155,32 @@ class TestDeletedCheckpoints:
         assert "checkpoint 2: missing from the directory" in out
 
     def test_deleting_the_newest_checkpoints_everywhere_leaves_an_unsigned_tail(
-        self, carelog: CareLog, team: Team, config: Config, pinned: Path
+        self, carelog: CareLog, team: Team, config: Config, pinned: Path, auditor: dict[str, str]
     ) -> None:
         first, _, _ = signed_rounds(carelog, team, 3)
         rewrite_after(config, first.chains["events"].position)
         remove_checkpoints(config, 2, rows=True)
-        code, out = carelog_cli(config, "verify", "--public-key", str(pinned), env=OVERDUE)
+        code, out = carelog_cli(
+            config, "verify", "--public-key", str(pinned), env={**OVERDUE, **auditor}
+        )
         assert code == 1, out
         after = first.chains["events"].position + 1
         assert f"FAILED at events position {after}: unsigned-tail" in out
+
+    def test_on_the_signers_machine_its_own_record_names_the_removed_checkpoints(
+        self, carelog: CareLog, team: Team, config: Config, pinned: Path
+    ) -> None:
+        first, _, third = signed_rounds(carelog, team, 3)
+        target = rewrite_after(config, first.chains["events"].position)
+        remove_checkpoints(config, 2, rows=True)
+        code, out = carelog_cli(config, "verify", "--public-key", str(pinned))
+        assert code == 1, out
+        assert f"FAILED at events position {target}: changed" in out
+        assert "checkpoint 3: missing from the directory and the database" in out
+        assert "(the signer's own record holds it)" in out
+        code, out = carelog_cli(config, "checkpoint")  # and it signs nothing over the rewrite
+        assert code == 1, out
+        assert f"Checkpoint {third.seq}, signed here, is gone" in out
 
     def test_a_checkpoint_whose_database_copy_was_deleted_fails(
         self, carelog: CareLog, team: Team, config: Config, pinned: Path
@@ -265,7 +290,7 @@ class TestUnpinned:
             )
         )
         # An auditor's machine, without the server's signing key.
-        elsewhere = {"XDG_CONFIG_HOME": str(tmp_path / "auditor-home")}
+        elsewhere = {"XDG_CONFIG_HOME": str(tmp_path / "another-machine")}
         code, out = carelog_cli(config, "verify", "--json", env=elsewhere)
         result = json.loads(out)
         assert result["key_id"] != key_id(attacker.public_key())
@@ -399,7 +424,13 @@ class TestCheckpointsBelongToTheirStore:
 
 class TestWitnessFile:
     def test_the_witness_file_keeps_what_was_removed_from_folder_and_database(
-        self, carelog: CareLog, team: Team, config: Config, pinned: Path, tmp_path: Path
+        self,
+        carelog: CareLog,
+        team: Team,
+        config: Config,
+        pinned: Path,
+        tmp_path: Path,
+        auditor: dict[str, str],
     ) -> None:
         first, _ = signed_rounds(carelog, team, 2)
         witness = tmp_path / "auditor" / "carelog.witness"
@@ -409,15 +440,16 @@ class TestWitnessFile:
         assert len(witness.read_text().splitlines()) == 2
         target = rewrite_after(config, first.chains["events"].position)
         remove_checkpoints(config, 2, rows=True)
-        code, out = carelog_cli(config, *args)  # within the grace: only the witness knows
+        # On the auditor's machine, within the grace: only the witness knows.
+        code, out = carelog_cli(config, *args, env=auditor)
         assert code == 1, out
         assert f"FAILED at events position {target}: changed" in out
         assert "the witness file holds it" in out
-        code, out = carelog_cli(config, "verify", "--public-key", str(pinned))
+        code, out = carelog_cli(config, "verify", "--public-key", str(pinned), env=auditor)
         assert code == 0, out  # without the witness, the window the grace leaves open
 
     def test_checkpoints_are_appended_to_the_configured_witness_as_they_are_signed(
-        self, config: Config, tmp_path: Path
+        self, config: Config, tmp_path: Path, auditor: dict[str, str]
     ) -> None:
         witness = tmp_path / "mounted" / "carelog.witness"
         instance = CareLog(config.with_(witness_file=str(witness)))
@@ -430,7 +462,7 @@ class TestWitnessFile:
             (c.seq, c.store) for c in signed
         ]
         remove_checkpoints(config, 1, rows=True)
-        code, out = carelog_cli(config, "verify", "--witness", str(witness))
+        code, out = carelog_cli(config, "verify", "--witness", str(witness), env=auditor)
         assert code == 1, out
         assert "missing from the directory and the database (the witness file holds it)" in out
 
@@ -442,3 +474,31 @@ class TestWitnessFile:
         code, out = carelog_cli(config, "verify", "--witness", str(witness))
         assert code == 1, out
         assert "does not exist" in out
+
+
+@pytest.mark.kafka
+class TestKafkaWitness:
+    def test_each_checkpoint_is_published_and_the_topic_is_a_witness(
+        self, config: Config, kafka_broker: Broker, tmp_path: Path, auditor: dict[str, str]
+    ) -> None:
+        instance = CareLog(config.with_(kafka_bootstrap=kafka_broker.bootstrap))
+        try:
+            first, second = signed_rounds(instance, make_team(instance), 2)
+        finally:
+            instance.close()
+        records = read_topics(
+            kafka_broker.bootstrap, [CHECKPOINT_TOPIC], until=lambda rs: len(rs) >= 2
+        )
+        assert [(r.key, r.message["seq"]) for r in records] == [
+            (str(c.store), c.seq) for c in (first, second)
+        ]
+        assert records[1].message["previous"] == first.digest()
+        # What a consumer of the topic keeps is a witness file.
+        witness = tmp_path / "from-kafka.witness"
+        witness.write_text("".join(json.dumps(r.message) + "\n" for r in records))
+        target = rewrite_after(config, first.chains["events"].position)
+        remove_checkpoints(config, 2, rows=True)
+        code, out = carelog_cli(config, "verify", "--witness", str(witness), env=auditor)
+        assert code == 1, out
+        assert f"FAILED at events position {target}: changed" in out
+        assert "the witness file holds it" in out
