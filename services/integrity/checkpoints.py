@@ -148,7 +148,7 @@ class SigningKey:
         if target.exists() and target.read_bytes() == pem:
             return
         self.checkpoint_dir.mkdir(parents=True, exist_ok=True)
-        _atomic_write(target, pem)
+        atomic_write(target, pem)
 
 
 class CheckpointRecords(Protocol):
@@ -317,7 +317,7 @@ class CheckpointDirectory:
         """The newest checkpoint (by its zero-padded file name: one file read)."""
         if not self.path.is_dir():
             return None
-        for file in sorted(self.path.glob("checkpoint-*.json"), key=_seq, reverse=True):
+        for file in sorted(self.path.glob("checkpoint-*.json"), key=file_seq, reverse=True):
             try:
                 return Checkpoint.from_json(json.loads(file.read_text()), file)
             except (OSError, ValueError, KeyError, TypeError):
@@ -326,7 +326,7 @@ class CheckpointDirectory:
 
     def write(self, checkpoint: Checkpoint) -> Path:
         target = self.path / f"checkpoint-{checkpoint.seq:010d}.json"
-        _atomic_write(target, (json.dumps(checkpoint.as_json(), indent=2) + "\n").encode())
+        atomic_write(target, (json.dumps(checkpoint.as_json(), indent=2) + "\n").encode())
         return target
 
     # -- witness files ---------------------------------------------------------------------
@@ -370,7 +370,7 @@ class CheckpointDirectory:
     # -- the last verification, for /readyz ------------------------------------------------
     def write_verified(self, mark: dict[str, Any]) -> None:
         self.path.mkdir(parents=True, exist_ok=True)
-        _atomic_write(self.path / VERIFIED_FILE, (json.dumps(mark) + "\n").encode())
+        atomic_write(self.path / VERIFIED_FILE, (json.dumps(mark) + "\n").encode())
 
     def read_verified(self) -> dict[str, Any] | None:
         try:
@@ -380,14 +380,15 @@ class CheckpointDirectory:
         return data if isinstance(data, dict) else None
 
 
-def _seq(file: Path) -> int:
+def file_seq(file: Path) -> int:
+    """The sequence number in a checkpoint file's name (-1 if it has none)."""
     try:
         return int(file.stem.rsplit("-", 1)[1])
     except (IndexError, ValueError):
         return -1
 
 
-def _atomic_write(target: Path, data: bytes) -> None:
+def atomic_write(target: Path, data: bytes) -> None:
     temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     with open(temporary, "wb") as out:
         out.write(data)

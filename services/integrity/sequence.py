@@ -17,7 +17,12 @@ from dataclasses import dataclass, field
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from services.integrity.checkpoints import Checkpoint, CheckpointDirectory, CheckpointRecords
+from services.integrity.checkpoints import (
+    Checkpoint,
+    CheckpointDirectory,
+    CheckpointRecords,
+    file_seq,
+)
 from services.integrity.classify import Problem
 from services.integrity.witness import WitnessFile
 
@@ -31,6 +36,10 @@ class CheckpointCheck:
     notes: list[str] = field(default_factory=list)
     foreign: list[Checkpoint] = field(default_factory=list)
     legacy: int = 0
+
+
+def _name(checkpoint: Checkpoint) -> str:
+    return checkpoint.path.name if checkpoint.path else f"checkpoint {checkpoint.seq}"
 
 
 def _bad(position: int, detail: str) -> Problem:
@@ -52,6 +61,11 @@ def check_checkpoints(
     out.problems.extend(_bad(0, f"{u.path.name}: {u.reason}") for u in unreadable)
     own: dict[int, Checkpoint] = {}
     for checkpoint in files:
+        named = file_seq(checkpoint.path) if checkpoint.path else checkpoint.seq
+        if named != checkpoint.seq:  # a file copied or renamed over another
+            out.problems.append(
+                _bad(0, f"{_name(checkpoint)}: holds checkpoint {checkpoint.seq}, not {named}")
+            )
         if checkpoint.legacy or checkpoint.store == store or store is None:
             own[checkpoint.seq] = checkpoint
         else:

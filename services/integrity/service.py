@@ -29,6 +29,7 @@ from services.integrity.checkpoints import (
     key_id,
 )
 from services.integrity.classify import classify
+from services.integrity.heartbeat import write_heartbeat
 from services.integrity.verify import Verifier, VerifyResult
 from services.integrity.walk import ChainSource, walk
 from services.integrity.witness import KafkaWitness, SignerRecord, WitnessFile
@@ -115,6 +116,9 @@ class Integrity:
             for name, source in self.sources.items():
                 heads[name] = self._advance(name, source, latest)
             if latest is not None and latest.chains == heads:
+                # Nothing moved: renew "still the newest" (heartbeat.py), so the first
+                # write after a quiet spell is not taken for an overdue checkpoint.
+                write_heartbeat(self.directory.path, latest, private)
                 return latest
             if not any(head.position for head in heads.values()) and latest is None:
                 return None  # an empty store: nothing to vouch for yet

@@ -34,6 +34,7 @@ from services.integrity.checkpoints import (
     key_id,
 )
 from services.integrity.classify import Problem, classify
+from services.integrity.heartbeat import read_heartbeat
 from services.integrity.sequence import check_checkpoints
 from services.integrity.walk import ChainSource, WalkOutcome, walk
 from services.integrity.witness import WitnessFile
@@ -255,8 +256,12 @@ class Verifier:
             return f"{span}: no signed checkpoint of this store covers them"
         interval = newest.interval if newest.interval is not None else self.interval
         allowed = max(0.0, interval) + self.grace
+        times = [newest.time]
+        beat = read_heartbeat(self.directory.path)
+        if beat is not None and beat.vouches_for(newest, self.public_key):
+            times.append(beat.time)  # still the newest then, signed
         try:
-            signed = datetime.fromisoformat(newest.time)
+            signed = max(datetime.fromisoformat(t) for t in times)
         except ValueError:
             return f"{span}: the newest checkpoint ({newest.seq}) has no readable time"
         age = (datetime.now(UTC) - signed).total_seconds()
@@ -264,8 +269,8 @@ class Verifier:
             return None
         return (
             f"{span} are not covered by a signed checkpoint: the newest ({newest.seq}, "
-            f"signed {newest.time}) is {age:,.0f} s old, past its {interval:g} s interval "
-            f"plus {self.grace:g} s grace"
+            f"signed {newest.time}) was last confirmed newest {age:,.0f} s ago, past its "
+            f"{interval:g} s interval plus {self.grace:g} s grace"
         )
 
     # -- one chain -------------------------------------------------------------------------

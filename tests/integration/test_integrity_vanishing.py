@@ -182,6 +182,23 @@ class TestDeletedCheckpoints:
         assert code == 1, out
         assert f"Checkpoint {third.seq}, signed here, is gone" in out
 
+    def test_an_older_checkpoint_copied_over_the_newest_is_out_of_sequence(
+        self, carelog: CareLog, team: Team, config: Config, pinned: Path, auditor: dict[str, str]
+    ) -> None:
+        first, second = signed_rounds(carelog, team, 2)
+        assert first.path is not None
+        assert second.path is not None
+        rewrite_after(config, first.chains["events"].position)
+        second.path.write_bytes(first.path.read_bytes())
+        raw = RawLog(config)
+        try:
+            raw.delete_checkpoint_rows(2)
+        finally:
+            raw.close()
+        code, out = carelog_cli(config, "verify", "--public-key", str(pinned), env=auditor)
+        assert code == 1, out
+        assert f"{second.path.name}: holds checkpoint 1, not 2" in out
+
     def test_a_checkpoint_whose_database_copy_was_deleted_fails(
         self, carelog: CareLog, team: Team, config: Config, pinned: Path
     ) -> None:
@@ -238,6 +255,47 @@ class TestUnsignedTail:
         code, out = carelog_cli(config, "verify", "--public-key", str(pinned))
         assert code == 0, out
         assert "not yet covered by a signed checkpoint" in out
+
+
+class TestQuietSpells:
+    def test_a_write_after_a_quiet_spell_is_not_taken_for_an_overdue_checkpoint(
+        self, carelog: CareLog, team: Team, config: Config, pinned: Path, auditor: dict[str, str]
+    ) -> None:
+        (checkpoint,) = signed_rounds(carelog, team, 1)
+        old = backdate(carelog, checkpoint, hours=1)  # signed an hour ago; quiet since
+        assert carelog.integrity.checkpoint() == old  # nothing moved: "still the newest"
+        seed(carelog, team, patients=1, prefix="AFTER")  # the first write after the spell
+        code, out = carelog_cli(config, "verify", "--public-key", str(pinned), env=auditor)
+        assert code == 0, out
+        (Path(config.checkpoint_folder) / "heartbeat.json").unlink()
+        code, out = carelog_cli(config, "verify", "--public-key", str(pinned), env=auditor)
+        assert code == 1, out
+        assert "unsigned-tail" in out
+
+
+def backdate(carelog: CareLog, checkpoint: Checkpoint, hours: float) -> Checkpoint:
+    """Re-sign a checkpoint (file, database copy, signer's record) as if signed earlier."""
+    from datetime import timedelta
+
+    from services.integrity.witness import SignerRecord
+
+    private = carelog.integrity.key.private_key()
+    assert private is not None
+    earlier = (datetime.fromisoformat(checkpoint.time) - timedelta(hours=hours)).isoformat()
+    old = Checkpoint(
+        checkpoint.seq,
+        earlier,
+        checkpoint.chains,
+        checkpoint.previous,
+        checkpoint.key_id,
+        store=checkpoint.store,
+        interval=checkpoint.interval,
+    ).signed(private)
+    carelog.integrity.directory.write(old)
+    carelog.app.recorder.insert_checkpoint(old.seq, old.body())  # type: ignore[attr-defined]
+    assert old.store is not None
+    SignerRecord(carelog.integrity.key.path.parent, old.store).write(old)
+    return old
 
 
 class TestUnpinned:
