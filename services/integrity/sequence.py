@@ -115,7 +115,7 @@ def check_checkpoints(
     if public_key is None and (own or stored or witnessed):
         out.notes.append(
             "no key to check checkpoint signatures with (none pinned, no signing key on "
-            "this machine): their contents are compared but not trusted"
+            "this machine): their contents are compared, their signatures not checked"
         )
     return out
 
