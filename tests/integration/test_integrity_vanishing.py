@@ -399,6 +399,37 @@ class TestLegacyCheckpoints:
         assert any("legacy checkpoint" in w for w in result["warnings"])
 
 
+class TestStoresFromBeforeStoreIds:
+    def test_an_old_store_gets_its_id_when_opened_and_its_old_checkpoints_still_verify(
+        self, carelog: CareLog, team: Team, config: Config, pinned: Path
+    ) -> None:
+        seed(carelog, team, patients=2)
+        private = carelog.integrity.key.private_key()
+        assert private is not None
+        raw = RawLog(config)
+        try:
+            position, head = raw.links()[-1]
+            carelog.integrity.directory.write(
+                Checkpoint(
+                    seq=1,
+                    time=datetime.now(UTC).isoformat(),
+                    chains={"events": ChainHead(position, head.hex())},
+                    previous=None,
+                    key_id=key_id(private.public_key()),
+                ).signed(private)
+            )
+            carelog.close()
+            raw.run(f"DROP TABLE {raw.events}_store")  # as before store ids
+            raw.run(f"DROP TABLE {raw.checkpoints}")
+        finally:
+            raw.close()
+        code, out = carelog_cli(config, "verify", "--public-key", str(pinned), "--json")
+        result = json.loads(out)
+        assert code == 0, out
+        assert result["store"]
+        assert (result["checkpoints"], result["legacy_checkpoints"]) == (1, 1)
+
+
 @pytest.fixture
 def two_stores(
     store: str, config: Config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
