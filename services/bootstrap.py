@@ -10,7 +10,7 @@ import contextlib
 import threading
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from projections.database import Database, connect
 from services.application import CareLogApplication
@@ -135,12 +135,31 @@ class CareLog:
         from pathlib import Path
 
         from services.integrity import Integrity, chain_sources
+        from services.integrity.checkpoints import CheckpointRecords
+        from services.integrity.witness import KafkaWitness
 
-        signing_key = Path(self.config.signing_key) if self.config.signing_key else None
+        config = self.config
+        folder = config.checkpoint_folder
+        kafka = None
+        if config.kafka_bootstrap:
+            kafka = KafkaWitness(
+                config.kafka_bootstrap,
+                client_id=config.kafka_client_id,
+                replication=config.kafka_replication,
+            )
         return Integrity(
             lambda: chain_sources(self.app.recorder, self),
-            Path(self.config.checkpoint_dir),
-            signing_key,
+            folder,
+            config.signing_key_path,
+            records=lambda: cast("CheckpointRecords", self.app.recorder),
+            # Where CareLog kept the key by default before it moved out of the data
+            # folder: a key found there is moved once (README, "Audit review").
+            legacy_key=folder.parent / "signing.key",
+            interval=config.checkpoint_interval,
+            grace=config.checkpoint_grace,
+            witness_file=Path(config.witness_file) if config.witness_file else None,
+            kafka=kafka,
+            old_default_folder=None if config.checkpoint_dir else Path("var/checkpoints"),
         )
 
     def close(self) -> None:

@@ -31,6 +31,30 @@ def register(subparsers: Any) -> None:
         metavar="FILE",
         help="trust only this Ed25519 public key (PEM) for checkpoints",
     )
+    verify.add_argument(
+        "--strict",
+        action="store_true",
+        help="also fail when no public key is pinned, and on an unsigned tail",
+    )
+    verify.add_argument(
+        "--allow-unsigned-tail",
+        action="store_true",
+        help="accept records past the newest checkpoint for longer than its signing "
+        "interval plus the grace (CARELOG_CHECKPOINT_GRACE), e.g. after the signer was down",
+    )
+    verify.add_argument(
+        "--witness",
+        type=Path,
+        metavar="FILE",
+        help="a witness file an auditor keeps: every checkpoint of this store in it must "
+        "still be there, unchanged",
+    )
+    verify.add_argument(
+        "--update-witness",
+        action="store_true",
+        help="with --witness: append the checkpoints found good (the file is created if "
+        "missing); only when the verification passes",
+    )
     verify.add_argument("--json", action="store_true", help="print the full result as JSON")
     verify.set_defaults(func=_verify)
 
@@ -55,7 +79,17 @@ def register(subparsers: Any) -> None:
 
 
 def _verify(args: argparse.Namespace, carelog: CareLog) -> int:
-    result = carelog.integrity.verify(args.from_position, public_key=args.public_key)
+    if args.update_witness and args.witness is None:
+        print("carelog verify: --update-witness needs --witness FILE")
+        return 2
+    result = carelog.integrity.verify(
+        args.from_position,
+        public_key=args.public_key,
+        strict=args.strict,
+        allow_unsigned_tail=args.allow_unsigned_tail,
+        witness=args.witness,
+        update_witness=args.update_witness,
+    )
     if args.json:
         print(json.dumps(result.as_dict(), indent=2))
         return 0 if result.ok else 1
@@ -65,11 +99,15 @@ def _verify(args: argparse.Namespace, carelog: CareLog) -> int:
         f"checkpointed to {report.attested_position})"
         for name, report in result.chains.items()
     )
+    pinning = "pinned key" if result.pinned else "UNPINNED, key"
     if result.ok:
         print(
-            f"carelog verify: ok: {ranges}; {result.checkpoints} checkpoint(s), key "
-            f"{result.key_id or 'none'}; {rate:,.0f} records/s"
+            f"carelog verify: ok: {ranges}; {result.checkpoints} checkpoint(s), {pinning} "
+            f"{result.key_id or 'none'}; store {result.store}; {rate:,.0f} records/s"
         )
+        if args.witness is not None:
+            added = f", {result.witnessed} added" if args.update_witness else ""
+            print(f"  witness: {args.witness} agrees{added}")
         for warning in result.warnings:
             print(f"  note: {warning}")
         return 0
@@ -83,6 +121,8 @@ def _verify(args: argparse.Namespace, carelog: CareLog) -> int:
         print(f"  also: {problem}")
     if len(result.problems) > 20:
         print(f"  ... {len(result.problems) - 20} more (use --json)")
+    for warning in result.warnings:
+        print(f"  note: {warning}")
     return 1
 
 

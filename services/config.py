@@ -25,10 +25,15 @@ SETTINGS: dict[str, str] = {
     "CARELOG_RELAY_BATCH_SIZE": "Events the relay publishes per acknowledged batch; a crash "
     "re-publishes at most one batch (default 1000)",
     "CARELOG_CIPHER_KEY": "AES key (base64) to encrypt event state at rest; unset: clear",
-    "CARELOG_CHECKPOINT_DIR": "Where signed audit checkpoints are written "
-    "(default ./var/checkpoints)",
-    "CARELOG_SIGNING_KEY": "Ed25519 private key file for checkpoints "
-    "(default CHECKPOINT_DIR/../signing.key)",
+    "CARELOG_CHECKPOINT_DIR": "Where signed audit checkpoints are written (default: one "
+    "folder per store: DB.checkpoints beside a SQLite file, "
+    "./var/pg-HOST-PORT-DB-SCHEMA.checkpoints for PostgreSQL)",
+    "CARELOG_SIGNING_KEY": "Ed25519 private key file for checkpoints (default "
+    "$XDG_CONFIG_HOME/carelog/signing.key, i.e. ~/.config/carelog/: outside the data)",
+    "CARELOG_CHECKPOINT_GRACE": "Seconds past the signing interval that records may stay "
+    "unsigned before a pinned `carelog verify` calls it an unsigned tail (default 60)",
+    "CARELOG_WITNESS_FILE": "A witness file (JSON lines) each new checkpoint is appended to, "
+    "e.g. on storage the database owner cannot rewrite; unset: none",
     "CARELOG_CHECKPOINT_INTERVAL": "Seconds between signed audit checkpoints in the "
     "worker (default 60; 0 = only on demand)",
     "CARELOG_FOLLOW_UP_DAYS": "Days after a dose change when the check-in is due (default 14)",
@@ -65,8 +70,8 @@ class Config:
     kafka_client_id: str = "carelog"
     relay_batch_size: int = 1000
     cipher_key: str | None = None
-    checkpoint_dir: str = "./var/checkpoints"
-    signing_key: str | None = None
+    checkpoint_dir: str | None = None  # None: one folder per store (checkpoint_folder)
+    signing_key: str | None = None  # None: the user's config folder (signing_key_path)
     checkpoint_interval: float = 60.0
     follow_up_days: int = 14
     group_commit_ms: float = 2.0
@@ -81,6 +86,8 @@ class Config:
     sign_in_failures_per_source: int = 100
     sign_in_window: float = 300.0
     extra: Mapping[str, str] = field(default_factory=dict)
+    checkpoint_grace: float = 60.0
+    witness_file: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Config:
@@ -106,7 +113,7 @@ class Config:
             kafka_client_id=get("CARELOG_KAFKA_CLIENT_ID") or "carelog",
             relay_batch_size=int(number("CARELOG_RELAY_BATCH_SIZE", 1000)),
             cipher_key=get("CARELOG_CIPHER_KEY"),
-            checkpoint_dir=get("CARELOG_CHECKPOINT_DIR") or "./var/checkpoints",
+            checkpoint_dir=get("CARELOG_CHECKPOINT_DIR"),
             signing_key=get("CARELOG_SIGNING_KEY"),
             checkpoint_interval=number("CARELOG_CHECKPOINT_INTERVAL", 60.0),
             follow_up_days=int(number("CARELOG_FOLLOW_UP_DAYS", 14)),
@@ -122,6 +129,8 @@ class Config:
             sign_in_failures_per_id=int(number("CARELOG_SIGN_IN_FAILURES_PER_ID", 10)),
             sign_in_failures_per_source=int(number("CARELOG_SIGN_IN_FAILURES_PER_SOURCE", 100)),
             sign_in_window=number("CARELOG_SIGN_IN_WINDOW", 300.0),
+            checkpoint_grace=number("CARELOG_CHECKPOINT_GRACE", 60.0),
+            witness_file=get("CARELOG_WITNESS_FILE"),
         )
 
     def with_(self, **changes: object) -> Config:
@@ -144,6 +153,34 @@ class Config:
             return self.database_url
         path = self.sqlite_path
         return f"sqlite:///{path.with_name(path.stem + '-views' + path.suffix)}"
+
+    @property
+    def checkpoint_folder(self) -> Path:
+        """Where this store's checkpoints go: ``CARELOG_CHECKPOINT_DIR``, else a folder of
+        the store's own, so two stores opened from one working directory never share one
+        (beside a SQLite file: ``carelog.db.checkpoints``; PostgreSQL: one per server,
+        database and schema under ./var)."""
+        if self.checkpoint_dir:
+            return Path(self.checkpoint_dir)
+        if not self.is_postgres:
+            path = self.sqlite_path
+            return path.with_name(path.name + ".checkpoints")
+        url = urlparse(self.database_url)
+        schema = dict(parse_qsl(url.query)).get("schema") or "public"
+        parts = (url.hostname or "127.0.0.1", str(url.port or 5432), url.path.lstrip("/"), schema)
+        name = "-".join("".join(c if c.isalnum() or c in "._" else "_" for c in p) for p in parts)
+        return Path("var") / f"pg-{name}.checkpoints"
+
+    @property
+    def signing_key_path(self) -> Path:
+        """The checkpoint signing key: ``CARELOG_SIGNING_KEY``, else the user's config
+        folder (``$XDG_CONFIG_HOME/carelog/signing.key``, ``~/.config/carelog/``): never
+        beside the data it vouches for, where whoever copies or controls the data
+        directory would hold it too."""
+        if self.signing_key:
+            return Path(self.signing_key)
+        base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+        return Path(base) / "carelog" / "signing.key"
 
     def eventsourcing_env(self) -> dict[str, str]:
         """The eventsourcing library's settings for this configuration."""

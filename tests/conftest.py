@@ -103,6 +103,15 @@ def _cheaper_token_hashing() -> Iterator[None]:
     staff.SCRYPT.update(original)
 
 
+@pytest.fixture(autouse=True)
+def _signing_keys_in_a_test_home(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The checkpoint signing key defaults to the user's config folder: each test (and the
+    CLIs it starts) keeps its own in a temporary one, never in the real home."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("config-home")))
+
+
 @pytest.fixture(scope="session")
 def postgres_database() -> Iterator[str]:
     """A fresh database for this test run, dropped at the end."""

@@ -1,5 +1,12 @@
 """Signed checkpoints, kept outside the database: the chain heads, signed with Ed25519.
 
+Format 2 (``carelog-checkpoint/2``) also names the store the checkpoint belongs to (its
+id, kept in the store) and the signing interval the signer promised, so a verifier can
+tell another store's checkpoint from tampering and an overdue checkpoint from a quiet log.
+Format 1 checkpoints (no store, no interval) still verify; they are reported as legacy.
+Each format-2 checkpoint is also copied into the database (``<events>_checkpoints``) and,
+when configured, appended to a witness file and published to Kafka (publish.py).
+
 Whoever controls the database can rewrite the events and every chain link consistently;
 they cannot sign a checkpoint without the private key, which lives outside the database.
 A checkpoint is one JSON file (``checkpoint-<seq>.json``, seq zero-padded) naming each
@@ -12,7 +19,8 @@ the verifier name the first rewritten position when a signed head no longer matc
 
 Layout of the checkpoint directory::
 
-    signing.pub            the public key (PEM); a verifier needs only this
+    signing.pub            the public key (PEM), for convenience only: never trusted
+                           by the verifier (an auditor pins a copy kept elsewhere)
     checkpoint-0000000001.json ...
     events.witness, access.witness
     verified.json          the last verification's outcome, for /readyz
@@ -25,12 +33,13 @@ import contextlib
 import fcntl
 import hashlib
 import json
+import logging
 import os
 import struct
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
@@ -39,10 +48,12 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PublicKey,
 )
 
-FORMAT = "carelog-checkpoint/1"
+FORMAT = "carelog-checkpoint/2"
+LEGACY_FORMAT = "carelog-checkpoint/1"
 PUBLIC_KEY_FILE = "signing.pub"
 VERIFIED_FILE = "verified.json"
 _WITNESS = struct.Struct(">q32s")
+log = logging.getLogger(__name__)
 
 
 def key_id(public_key: Ed25519PublicKey) -> str:
@@ -60,13 +71,18 @@ def load_public_key(path: Path) -> Ed25519PublicKey:
 
 class SigningKey:
     """The Ed25519 key that signs checkpoints: loaded from its file, created on first use
-    (mode 0600), its public half written beside the checkpoints."""
+    (0600, in a 0700 folder), its public half written beside the checkpoints for
+    convenience (never trusted from there). ``legacy`` is where older CareLogs kept the
+    key by default (beside the data): a key found there is moved to ``path`` once."""
 
-    def __init__(self, path: Path, checkpoint_dir: Path) -> None:
+    def __init__(self, path: Path, checkpoint_dir: Path, legacy: Path | None = None) -> None:
         self.path = path
         self.checkpoint_dir = checkpoint_dir
+        self.legacy = legacy
 
     def private_key(self, *, create: bool = True) -> Ed25519PrivateKey | None:
+        if not self.path.exists():
+            self._adopt_legacy()
         if not self.path.exists():
             if not create:
                 return None
@@ -74,28 +90,46 @@ class SigningKey:
         key = serialization.load_pem_private_key(self.path.read_bytes(), password=None)
         if not isinstance(key, Ed25519PrivateKey):
             raise ValueError(f"{self.path} is not an Ed25519 private key")
-        self._publish(key.public_key())
+        with contextlib.suppress(OSError):
+            self._publish(key.public_key())
         return key
 
-    def trusted_public_key(self, pinned: Path | None = None) -> Ed25519PublicKey | None:
-        """The key a verifier trusts: a pinned public key file, else the private key's own
-        public half, else the ``signing.pub`` beside the checkpoints."""
-        if pinned is not None:
-            return load_public_key(pinned)
-        with contextlib.suppress(OSError):
+    def local_public_key(self) -> Ed25519PublicKey | None:
+        """This machine's signing key's public half (None if there is no key here)."""
+        with contextlib.suppress(OSError, ValueError):
             private = self.private_key(create=False)
             if private is not None:
                 return private.public_key()
-        published = self.checkpoint_dir / PUBLIC_KEY_FILE
-        return load_public_key(published) if published.exists() else None
+        return None
+
+    def trusted_public_key(self, pinned: Path | None = None) -> Ed25519PublicKey | None:
+        """The key a verifier checks signatures with: a pinned public key file, else this
+        machine's own signing key. Never the ``signing.pub`` beside the checkpoints:
+        whoever can write there could plant their own."""
+        if pinned is not None:
+            return load_public_key(pinned)
+        return self.local_public_key()
+
+    def _adopt_legacy(self) -> None:
+        legacy = self.legacy
+        if legacy is None or legacy == self.path or not legacy.is_file():
+            return
+        self._write_private(legacy.read_bytes())
+        legacy.unlink()
+        log.warning("moved the checkpoint signing key from %s to %s", legacy, self.path)
 
     def _create(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         pem = Ed25519PrivateKey.generate().private_bytes(
             serialization.Encoding.PEM,
             serialization.PrivateFormat.PKCS8,
             serialization.NoEncryption(),
         )
+        self._write_private(pem)
+
+    def _write_private(self, pem: bytes) -> None:
+        folder = self.path.parent
+        if not folder.exists():
+            folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL
         try:
             fd = os.open(self.path, flags, 0o600)
@@ -103,6 +137,8 @@ class SigningKey:
             return
         with os.fdopen(fd, "wb") as out:
             out.write(pem)
+            out.flush()
+            os.fsync(out.fileno())
 
     def _publish(self, public: Ed25519PublicKey) -> None:
         target = self.checkpoint_dir / PUBLIC_KEY_FILE
@@ -112,7 +148,20 @@ class SigningKey:
         if target.exists() and target.read_bytes() == pem:
             return
         self.checkpoint_dir.mkdir(parents=True, exist_ok=True)
-        _atomic_write(target, pem)
+        atomic_write(target, pem)
+
+
+class CheckpointRecords(Protocol):
+    """The store's own side: its id and the database copy of each checkpoint (the
+    event store's recorder, services/integrity/recorder.py)."""
+
+    def store_id(self) -> str: ...
+
+    def select_checkpoints(self) -> list[tuple[int, str]]: ...
+
+    def latest_checkpoint(self) -> tuple[int, str] | None: ...
+
+    def insert_checkpoint(self, seq: int, body: str) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -134,11 +183,17 @@ class Checkpoint:
     key_id: str
     signature: str = ""
     path: Path | None = field(default=None, compare=False)
+    store: str | None = None  # the store's id; None: a legacy (format 1) checkpoint
+    interval: float | None = None  # seconds between checkpoints the signer promised
+
+    @property
+    def legacy(self) -> bool:
+        return self.store is None
 
     def payload(self) -> bytes:
         """The signed bytes: canonical JSON of everything but the signature."""
-        body = {
-            "format": FORMAT,
+        body: dict[str, Any] = {
+            "format": LEGACY_FORMAT if self.legacy else FORMAT,
             "seq": self.seq,
             "time": self.time,
             "previous": self.previous,
@@ -148,16 +203,16 @@ class Checkpoint:
                 for name, h in sorted(self.chains.items())
             },
         }
+        if not self.legacy:
+            body["store"] = self.store
+            body["interval"] = self.interval
         return json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
 
     def digest(self) -> str:
         return hashlib.sha256(self.payload()).hexdigest()
 
     def signed(self, key: Ed25519PrivateKey) -> Checkpoint:
-        signature = base64.b64encode(key.sign(self.payload())).decode()
-        return Checkpoint(
-            self.seq, self.time, self.chains, self.previous, self.key_id, signature, self.path
-        )
+        return replace(self, signature=base64.b64encode(key.sign(self.payload())).decode())
 
     def signature_problem(self, public_key: Ed25519PublicKey | None) -> str | None:
         """Why this checkpoint's signature cannot be trusted, or None if it can."""
@@ -174,10 +229,18 @@ class Checkpoint:
     def as_json(self) -> dict[str, Any]:
         return {**json.loads(self.payload()), "signature": self.signature}
 
+    def body(self) -> str:
+        """The checkpoint as the database keeps it (canonical JSON with its signature)."""
+        return json.dumps(self.as_json(), sort_keys=True, separators=(",", ":"))
+
+    def same_as(self, other: Checkpoint) -> bool:
+        return self.payload() == other.payload() and self.signature == other.signature
+
     @classmethod
     def from_json(cls, data: dict[str, Any], path: Path | None = None) -> Checkpoint:
-        if data.get("format") != FORMAT:
+        if data.get("format") not in (FORMAT, LEGACY_FORMAT):
             raise ValueError(f"not a {FORMAT} file")
+        interval = data.get("interval")
         return cls(
             seq=int(data["seq"]),
             time=str(data["time"]),
@@ -189,6 +252,8 @@ class Checkpoint:
             key_id=str(data["key_id"]),
             signature=str(data["signature"]),
             path=path,
+            store=None if data["format"] == LEGACY_FORMAT else str(data["store"]),
+            interval=None if interval is None else float(interval),
         )
 
 
@@ -217,6 +282,23 @@ class CheckpointDirectory:
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[None]:
+        """Hold the writers off while a verifier reads the files and the database copies
+        (a checkpoint half-written, its file without its row yet, is not a finding); a
+        folder the verifier cannot write (an auditor's copy) is read without the lock."""
+        try:
+            handle = open(self.path / ".lock", "a+b")  # noqa: SIM115 - closed below
+        except OSError:
+            yield
+            return
+        with handle:
+            fcntl.flock(handle, fcntl.LOCK_SH)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
     def load(self) -> tuple[list[Checkpoint], list[Unreadable]]:
         """Every checkpoint in sequence order, and the files that failed to parse."""
         checkpoints: list[Checkpoint] = []
@@ -235,7 +317,7 @@ class CheckpointDirectory:
         """The newest checkpoint (by its zero-padded file name: one file read)."""
         if not self.path.is_dir():
             return None
-        for file in sorted(self.path.glob("checkpoint-*.json"), key=_seq, reverse=True):
+        for file in sorted(self.path.glob("checkpoint-*.json"), key=file_seq, reverse=True):
             try:
                 return Checkpoint.from_json(json.loads(file.read_text()), file)
             except (OSError, ValueError, KeyError, TypeError):
@@ -244,7 +326,7 @@ class CheckpointDirectory:
 
     def write(self, checkpoint: Checkpoint) -> Path:
         target = self.path / f"checkpoint-{checkpoint.seq:010d}.json"
-        _atomic_write(target, (json.dumps(checkpoint.as_json(), indent=2) + "\n").encode())
+        atomic_write(target, (json.dumps(checkpoint.as_json(), indent=2) + "\n").encode())
         return target
 
     # -- witness files ---------------------------------------------------------------------
@@ -288,7 +370,7 @@ class CheckpointDirectory:
     # -- the last verification, for /readyz ------------------------------------------------
     def write_verified(self, mark: dict[str, Any]) -> None:
         self.path.mkdir(parents=True, exist_ok=True)
-        _atomic_write(self.path / VERIFIED_FILE, (json.dumps(mark) + "\n").encode())
+        atomic_write(self.path / VERIFIED_FILE, (json.dumps(mark) + "\n").encode())
 
     def read_verified(self) -> dict[str, Any] | None:
         try:
@@ -298,14 +380,15 @@ class CheckpointDirectory:
         return data if isinstance(data, dict) else None
 
 
-def _seq(file: Path) -> int:
+def file_seq(file: Path) -> int:
+    """The sequence number in a checkpoint file's name (-1 if it has none)."""
     try:
         return int(file.stem.rsplit("-", 1)[1])
     except (IndexError, ValueError):
         return -1
 
 
-def _atomic_write(target: Path, data: bytes) -> None:
+def atomic_write(target: Path, data: bytes) -> None:
     temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     with open(temporary, "wb") as out:
         out.write(data)

@@ -13,6 +13,11 @@ with the library's own pipeline sync; on SQLite the insert has already taken the
 database's write lock, so the transaction sees the latest committed head and no other
 writer can commit before it.
 
+Beside the chain, two small tables: ``<events table>_store`` keeps the store's id (made
+once, when the tables are created), ``<events table>_checkpoints`` a copy of each signed
+checkpoint (services/integrity/checkpoints.py), so the database and the checkpoint folder
+must agree.
+
 A store created before chaining existed is sealed once, when the chain table is created:
 its events are chained as they stand then (README, "Audit review").
 """
@@ -20,6 +25,7 @@ its events are chained as they stand then (README, "Audit review").
 from __future__ import annotations
 
 import threading
+import uuid
 from collections.abc import Sequence
 from typing import Any
 
@@ -33,6 +39,12 @@ from psycopg.sql import SQL, Identifier
 from services.integrity.chain import GENESIS, canonical_id, event_bytes, extend
 
 SEAL_BATCH = 5000
+
+
+def new_store_id() -> str:
+    """A store's identity, made once when its tables are created and kept in it: each
+    checkpoint names it, so one store's checkpoints are never taken for another's."""
+    return uuid.uuid4().hex
 
 
 class ChainBrokenError(RuntimeError):
@@ -69,6 +81,8 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
         self, datastore: SQLiteDatastore, events_table_name: str = "stored_events"
     ) -> None:
         self.chain_table_name = f"{events_table_name}_chain"
+        self.store_table_name = f"{events_table_name}_store"
+        self.checkpoints_table_name = f"{events_table_name}_checkpoints"
         super().__init__(datastore, events_table_name)
 
     def construct_create_table_statements(self) -> list[str]:
@@ -76,6 +90,14 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
         statements.append(
             f"CREATE TABLE IF NOT EXISTS {self.chain_table_name} "
             "(position INTEGER PRIMARY KEY, hash BLOB NOT NULL)"
+        )
+        statements.append(
+            f"CREATE TABLE IF NOT EXISTS {self.store_table_name} "
+            "(key TEXT PRIMARY KEY, value TEXT NOT NULL)"
+        )
+        statements.append(
+            f"CREATE TABLE IF NOT EXISTS {self.checkpoints_table_name} "
+            "(seq INTEGER PRIMARY KEY, body TEXT NOT NULL)"
         )
         return statements
 
@@ -87,8 +109,39 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
             )
             existed = c.fetchone() is not None
         super().create_table()
+        with self.datastore.transaction(commit=True) as c:
+            c.execute(
+                f"INSERT OR IGNORE INTO {self.store_table_name} (key, value) VALUES (?, ?)",
+                ("store_id", new_store_id()),
+            )
         if not existed:
             self.seal_unchained()
+
+    # -- the store's identity and its checkpoints' database copies ---------------------------
+    def store_id(self) -> str:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(f"SELECT value FROM {self.store_table_name} WHERE key='store_id'")
+            return str(c.fetchone()[0])
+
+    def select_checkpoints(self) -> list[tuple[int, str]]:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(f"SELECT seq, body FROM {self.checkpoints_table_name} ORDER BY seq")
+            return [(int(r[0]), str(r[1])) for r in c.fetchall()]
+
+    def latest_checkpoint(self) -> tuple[int, str] | None:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                f"SELECT seq, body FROM {self.checkpoints_table_name} ORDER BY seq DESC LIMIT 1"
+            )
+            row = c.fetchone()
+            return (int(row[0]), str(row[1])) if row else None
+
+    def insert_checkpoint(self, seq: int, body: str) -> None:
+        with self.datastore.transaction(commit=True) as c:
+            c.execute(
+                f"INSERT OR REPLACE INTO {self.checkpoints_table_name} (seq, body) VALUES (?, ?)",
+                (seq, body),
+            )
 
     def _insert_events(
         self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
@@ -201,6 +254,34 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
                 "(position bigint PRIMARY KEY, hash bytea NOT NULL)"
             ).format(schema, chain)
         )
+        store = Identifier(f"{events_table_name}_store")
+        checkpoints = Identifier(f"{events_table_name}_checkpoints")
+        self.sql_create_statements.append(
+            SQL(
+                "CREATE TABLE IF NOT EXISTS {0}.{1} (key text PRIMARY KEY, value text NOT NULL)"
+            ).format(schema, store)
+        )
+        self.sql_create_statements.append(
+            SQL(
+                "CREATE TABLE IF NOT EXISTS {0}.{1} (seq bigint PRIMARY KEY, body text NOT NULL)"
+            ).format(schema, checkpoints)
+        )
+        self._sql_store_init = SQL(
+            "INSERT INTO {0}.{1} (key, value) VALUES ('store_id', %s) ON CONFLICT DO NOTHING"
+        ).format(schema, store)
+        self._sql_store_id = SQL("SELECT value FROM {0}.{1} WHERE key='store_id'").format(
+            schema, store
+        )
+        self._sql_checkpoints = SQL("SELECT seq, body FROM {0}.{1} ORDER BY seq").format(
+            schema, checkpoints
+        )
+        self._sql_latest_checkpoint = SQL(
+            "SELECT seq, body FROM {0}.{1} ORDER BY seq DESC LIMIT 1"
+        ).format(schema, checkpoints)
+        self._sql_checkpoint_insert = SQL(
+            "INSERT INTO {0}.{1} (seq, body) VALUES (%s, %s) "
+            "ON CONFLICT (seq) DO UPDATE SET body = EXCLUDED.body"
+        ).format(schema, checkpoints)
         self._sql_head = SQL(
             "SELECT position, hash FROM {0}.{1} ORDER BY position DESC LIMIT 1"
         ).format(schema, chain)
@@ -238,8 +319,33 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
             row = curs.fetchone()
             existed = bool(row and row["present"])
         super().create_table()
+        with self.datastore.transaction(commit=True) as curs:
+            curs.execute(self._sql_store_init, (new_store_id(),))
         if not existed:
             self.seal_unchained()
+
+    # -- the store's identity and its checkpoints' database copies ---------------------------
+    def store_id(self) -> str:
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(self._sql_store_id)
+            row = curs.fetchone()
+            assert row is not None
+            return str(row["value"])
+
+    def select_checkpoints(self) -> list[tuple[int, str]]:
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(self._sql_checkpoints)
+            return [(int(r["seq"]), str(r["body"])) for r in curs.fetchall()]
+
+    def latest_checkpoint(self) -> tuple[int, str] | None:
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(self._sql_latest_checkpoint)
+            row = curs.fetchone()
+            return (int(row["seq"]), str(row["body"])) if row else None
+
+    def insert_checkpoint(self, seq: int, body: str) -> None:
+        with self.datastore.transaction(commit=True) as curs:
+            curs.execute(self._sql_checkpoint_insert, (seq, body))
 
     def _insert_events(
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any

@@ -9,9 +9,11 @@ position and the newest checkpoint); ``checkpoint_forever()`` runs in a worker t
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -22,12 +24,15 @@ from services.integrity.checkpoints import (
     ChainHead,
     Checkpoint,
     CheckpointDirectory,
+    CheckpointRecords,
     SigningKey,
     key_id,
 )
 from services.integrity.classify import classify
+from services.integrity.heartbeat import write_heartbeat
 from services.integrity.verify import Verifier, VerifyResult
 from services.integrity.walk import ChainSource, walk
+from services.integrity.witness import KafkaWitness, SignerRecord, WitnessFile
 
 log = logging.getLogger(__name__)
 
@@ -48,14 +53,34 @@ class Integrity:
         sources: Callable[[], dict[str, ChainSource]],
         checkpoint_dir: Path,
         signing_key: Path | None = None,
+        *,
+        records: Callable[[], CheckpointRecords] | None = None,
+        legacy_key: Path | None = None,
+        interval: float = 60.0,
+        grace: float = 60.0,
+        witness_file: Path | None = None,
+        kafka: KafkaWitness | None = None,
+        old_default_folder: Path | None = None,
     ) -> None:
         self._sources = sources
+        self._records = records
         self.directory = CheckpointDirectory(checkpoint_dir)
-        self.key = SigningKey(signing_key or checkpoint_dir.parent / "signing.key", checkpoint_dir)
+        self.key = SigningKey(
+            signing_key or checkpoint_dir.parent / "signing.key", checkpoint_dir, legacy_key
+        )
+        self.interval = interval
+        self.grace = grace
+        self.witness_file = WitnessFile(witness_file) if witness_file else None
+        self.kafka = kafka
+        self.old_default_folder = old_default_folder
 
     @property
     def sources(self) -> dict[str, ChainSource]:
         return self._sources()
+
+    @property
+    def records(self) -> CheckpointRecords | None:
+        return self._records() if self._records is not None else None
 
     def public_key(self, pinned: Path | None = None) -> Ed25519PublicKey | None:
         return self.key.trusted_public_key(pinned)
@@ -69,12 +94,31 @@ class Integrity:
         """
         private = self.key.private_key()
         assert private is not None
+        records = self.records
+        store = records.store_id() if records is not None else None
         with self.directory.locked():
-            latest = self.directory.latest()
+            latest = self._latest(records, store, private.public_key())
+            remembered = self._signer_record(store)
+            mine = remembered.read() if remembered is not None else None
+            if mine is not None and (
+                latest is None
+                or latest.seq < mine.seq
+                or (latest.seq == mine.seq and not latest.same_as(mine))
+            ):
+                raise IntegrityViolation(
+                    f"Checkpoint {mine.seq}, signed here, is gone from {self.directory.path} "
+                    f"and the database (the newest there: "
+                    f"{latest.seq if latest else 'none'}): the newest checkpoints were "
+                    "removed or replaced. Run `carelog verify`. No checkpoint signed.",
+                    [],
+                )
             heads: dict[str, ChainHead] = {}
             for name, source in self.sources.items():
                 heads[name] = self._advance(name, source, latest)
             if latest is not None and latest.chains == heads:
+                # Nothing moved: renew "still the newest" (heartbeat.py), so the first
+                # write after a quiet spell is not taken for an overdue checkpoint.
+                write_heartbeat(self.directory.path, latest, private)
                 return latest
             if not any(head.position for head in heads.values()) and latest is None:
                 return None  # an empty store: nothing to vouch for yet
@@ -84,22 +128,70 @@ class Integrity:
                 chains=heads,
                 previous=latest.digest() if latest else None,
                 key_id=key_id(private.public_key()),
+                store=store,
+                interval=float(self.interval) if store is not None else None,
             ).signed(private)
             path = self.directory.write(checkpoint)
+            if records is not None:
+                records.insert_checkpoint(checkpoint.seq, checkpoint.body())
+            if remembered is not None:
+                remembered.write(checkpoint)
             log.info(
                 "checkpoint %s written: %s",
                 checkpoint.seq,
                 {n: h.position for n, h in heads.items()},
             )
-            return Checkpoint(
-                checkpoint.seq,
-                checkpoint.time,
-                checkpoint.chains,
-                checkpoint.previous,
-                checkpoint.key_id,
-                checkpoint.signature,
-                path,
+            checkpoint = replace(checkpoint, path=path)
+        self._witness(checkpoint)
+        return checkpoint
+
+    def _signer_record(self, store: str | None) -> SignerRecord | None:
+        return SignerRecord(self.key.path.parent, store) if store is not None else None
+
+    def _latest(
+        self, records: CheckpointRecords | None, store: str | None, public: Ed25519PublicKey
+    ) -> Checkpoint | None:
+        """The checkpoint the next one follows: the newest of this store's (or legacy) in
+        the folder and in the database. A folder holding another store's checkpoints is
+        refused: the two stores would overwrite each other's files. If the newest has only
+        one of its two copies (a signer stopped between writing them), the other is
+        written again from it: its signature is checked first, and it hides nothing."""
+        on_disk = self.directory.latest()
+        if on_disk is not None and not on_disk.legacy and on_disk.store != store:
+            raise IntegrityViolation(
+                f"The checkpoint directory {self.directory.path} holds checkpoints of another "
+                f"store ({on_disk.store}), not of this one ({store}): give this store a "
+                "folder of its own (unset CARELOG_CHECKPOINT_DIR for the default, one per "
+                "store). No checkpoint signed.",
+                [],
             )
+        row = records.latest_checkpoint() if records is not None else None
+        in_db = Checkpoint.from_json(json.loads(row[1])) if row is not None else None
+        candidates = [c for c in (on_disk, in_db) if c is not None]
+        if not candidates:
+            return None
+        newest = max(candidates, key=lambda c: c.seq)
+        if not newest.legacy and newest.signature_problem(public) is None:
+            if on_disk is None or on_disk.seq < newest.seq:
+                self.directory.write(newest)
+            elif records is not None and (in_db is None or in_db.seq < newest.seq):
+                records.insert_checkpoint(newest.seq, newest.body())
+        return newest
+
+    def _witness(self, checkpoint: Checkpoint) -> None:
+        """Hand a new checkpoint to the configured witnesses. A witness that cannot take
+        it is logged, not fatal: the checkpoint is signed and kept; the next verification
+        against the witness names what it lacks."""
+        if self.witness_file is not None:
+            try:
+                self.witness_file.append([checkpoint])
+            except OSError:
+                log.exception("checkpoint %s: witness file not written", checkpoint.seq)
+        if self.kafka is not None:
+            try:
+                self.kafka.publish(checkpoint)
+            except Exception:
+                log.exception("checkpoint %s: not published to Kafka", checkpoint.seq)
 
     def _advance(self, name: str, source: ChainSource, latest: Checkpoint | None) -> ChainHead:
         since = latest.chains.get(name) if latest else None
@@ -135,12 +227,49 @@ class Integrity:
         public_key: Path | None = None,
         record: bool = True,
         starts: dict[str, int] | None = None,
+        strict: bool = False,
+        allow_unsigned_tail: bool = False,
+        witness: Path | None = None,
+        update_witness: bool = False,
     ) -> VerifyResult:
-        """Verify every chain and checkpoint; record the outcome for /readyz."""
-        verifier = Verifier(self.sources, self.directory, self.public_key(public_key))
+        """Verify every chain and checkpoint; record the outcome for /readyz.
+
+        ``public_key`` pins the key checkpoints must be signed with; with it (or under
+        ``strict``) records past the newest checkpoint for longer than its interval plus
+        the grace fail (an unsigned tail) unless ``allow_unsigned_tail``; ``strict`` also
+        fails a result no pinned key vouches for. ``witness`` is an auditor's witness file
+        (witness.py); ``update_witness`` appends the checkpoints found good to it."""
+        records = self.records
+        store = records.store_id() if records is not None else None
+        witness_file = WitnessFile(witness) if witness is not None else None
+        remembered = self._signer_record(store)
+        verifier = Verifier(
+            self.sources,
+            self.directory,
+            self.public_key(public_key),
+            records=records,
+            store=store,
+            pinned=public_key is not None,
+            strict=strict,
+            allow_unsigned_tail=allow_unsigned_tail,
+            interval=self.interval,
+            grace=self.grace,
+            witness=witness_file,
+            witness_required=not update_witness,
+            signer_record=remembered.read() if remembered is not None else None,
+        )
         result = verifier.run(from_position, starts=starts)
+        old = self.old_default_folder
+        if old is not None and result.checkpoints == 0 and any(old.glob("checkpoint-*.json")):
+            result.warnings.append(
+                f"{old} (the default checkpoint folder before each store had its own) holds "
+                f"checkpoints: if they are this store's, move them to {self.directory.path} "
+                f"or set CARELOG_CHECKPOINT_DIR={old}"
+            )
         if record:
             self.directory.write_verified(self._mark(result))
+        if update_witness and witness_file is not None and result.ok:
+            result.witnessed = witness_file.append([c for c in verifier.trusted if not c.legacy])
         return result
 
     def verify_new(self) -> VerifyResult:

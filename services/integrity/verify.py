@@ -10,7 +10,11 @@ Two independent checks, because they catch different attackers:
    tail): they cannot sign. The witness files then name the first rewritten position.
 
 Records written after the newest checkpoint are covered by (1) only: that is the window a
-database owner could rewrite unnoticed, as long as the checkpoint interval.
+database owner could rewrite unnoticed, as long as the checkpoint interval. Deleting the
+newest checkpoints would widen it: with a pinned key (or ``--strict``) records left
+unsigned for longer than the newest checkpoint's interval plus a grace fail as an
+"unsigned tail", and a witness file or the Kafka topic keeps what was deleted
+(sequence.py, witness.py).
 """
 
 from __future__ import annotations
@@ -23,9 +27,17 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from services.integrity.checkpoints import Checkpoint, CheckpointDirectory, key_id
+from services.integrity.checkpoints import (
+    Checkpoint,
+    CheckpointDirectory,
+    CheckpointRecords,
+    key_id,
+)
 from services.integrity.classify import Problem, classify
+from services.integrity.heartbeat import read_heartbeat
+from services.integrity.sequence import check_checkpoints
 from services.integrity.walk import ChainSource, WalkOutcome, walk
+from services.integrity.witness import WitnessFile
 
 CHAIN_ORDER = ("events", "access", "checkpoints")
 
@@ -64,6 +76,11 @@ class VerifyResult:
     seconds: float
     warnings: list[str] = field(default_factory=list)
     time: str = field(default_factory=lambda: datetime.now(UTC).isoformat())
+    pinned: bool = False  # checked against a public key the caller supplied
+    store: str | None = None
+    foreign_checkpoints: int = 0  # other stores' checkpoints found in the folder (ignored)
+    legacy_checkpoints: int = 0
+    witnessed: int = 0  # checkpoints appended to the witness file (--update-witness)
 
     @property
     def ok(self) -> bool:
@@ -99,22 +116,50 @@ class VerifyResult:
             "chains": {name: report.as_dict() for name, report in self.chains.items()},
             "checkpoints": self.checkpoints,
             "key_id": self.key_id,
+            "pinned": self.pinned,
+            "store": self.store,
+            "foreign_checkpoints": self.foreign_checkpoints,
+            "legacy_checkpoints": self.legacy_checkpoints,
+            "witnessed": self.witnessed,
             "warnings": self.warnings,
         }
 
 
 class Verifier:
-    """Verifies named chains against the checkpoints in one directory."""
+    """Verifies named chains against the checkpoints of one store (its folder, its database
+    copies and, if given, an auditor's witness file)."""
 
     def __init__(
         self,
         sources: dict[str, ChainSource],
         directory: CheckpointDirectory,
         public_key: Ed25519PublicKey | None,
+        *,
+        records: CheckpointRecords | None = None,
+        store: str | None = None,
+        pinned: bool = False,
+        strict: bool = False,
+        allow_unsigned_tail: bool = False,
+        interval: float = 60.0,
+        grace: float = 60.0,
+        witness: WitnessFile | None = None,
+        witness_required: bool = True,
+        signer_record: Checkpoint | None = None,
     ) -> None:
         self.sources = sources
         self.directory = directory
         self.public_key = public_key
+        self.records = records
+        self.store = store
+        self.pinned = pinned and public_key is not None
+        self.strict = strict
+        self.allow_unsigned_tail = allow_unsigned_tail
+        self.interval = interval
+        self.grace = grace
+        self.witness = witness
+        self.witness_required = witness_required
+        self.signer_record = signer_record
+        self.trusted: list[Checkpoint] = []
 
     def run(
         self, from_position: int | None = None, *, starts: dict[str, int] | None = None
@@ -122,7 +167,18 @@ class Verifier:
         """Verify everything; ``from_position`` starts the event log there, ``starts`` any
         chain by name (the link just before a start is taken as stored)."""
         began = time.perf_counter()
-        checkpoints, problems, warnings = self._trusted_checkpoints()
+        with self.directory.reading():
+            check = check_checkpoints(
+                self.directory,
+                self.records,
+                self.store,
+                self.public_key,
+                self.witness,
+                self.witness_required,
+                self.signer_record,
+            )
+        checkpoints, problems, warnings = check.trusted, check.problems, list(check.notes)
+        self.trusted = checkpoints
         chains: dict[str, ChainReport] = {}
         first = dict(starts or {})
         if from_position is not None:
@@ -134,15 +190,49 @@ class Verifier:
             chains[name] = report
             unattested = report.head_position > report.attested_position
             if unattested and report.records:
-                warnings.append(
-                    f"{name}: positions after {report.attested_position} are "
-                    "not yet covered by a signed checkpoint"
-                )
+                tail = self._unsigned_tail(report, checkpoints[-1] if checkpoints else None)
+                if tail is not None and (self.pinned or self.strict):
+                    if self.allow_unsigned_tail:
+                        warnings.append(f"{tail} (allowed by --allow-unsigned-tail)")
+                    else:
+                        problems.append(
+                            Problem(
+                                name,
+                                report.attested_position + 1,
+                                "unsigned-tail",
+                                f"{tail}: the newest checkpoints may have been removed to "
+                                "hide a rewrite. If the signer was stopped, run `carelog "
+                                "checkpoint`; to accept the tail, --allow-unsigned-tail",
+                                "checkpoint",
+                            )
+                        )
+                else:
+                    warnings.append(
+                        f"{name}: positions after {report.attested_position} are "
+                        "not yet covered by a signed checkpoint"
+                    )
         if not checkpoints:
             warnings.append(
                 "no valid checkpoint: a consistent rewrite of the whole database "
                 "would not be detected"
             )
+        if not self.pinned:
+            used = "this machine's signing key" if self.public_key else "no key at all"
+            warnings.append(
+                f"unpinned: checkpoints were checked with {used}, not with a public key "
+                "an auditor keeps (pass --public-key FILE)"
+            )
+            if self.strict:
+                problems.append(
+                    Problem(
+                        "checkpoints",
+                        0,
+                        "unpinned",
+                        "--strict needs a pinned public key (--public-key FILE): without "
+                        "one, whoever can replace the signing key could re-sign a rewrite",
+                        "signature",
+                    )
+                )
         problems.sort(key=lambda p: (CHAIN_ORDER.index(p.chain), p.position))
         return VerifyResult(
             problems=problems,
@@ -151,67 +241,37 @@ class Verifier:
             key_id=key_id(self.public_key) if self.public_key else None,
             seconds=time.perf_counter() - began,
             warnings=warnings,
+            pinned=self.pinned,
+            store=self.store,
+            foreign_checkpoints=len(check.foreign),
+            legacy_checkpoints=check.legacy,
         )
 
-    # -- checkpoints -----------------------------------------------------------------------
-    def _trusted_checkpoints(self) -> tuple[list[Checkpoint], list[Problem], list[str]]:
-        """The checkpoints whose signatures hold, and problems with any of them.
-
-        A bad signature makes a checkpoint untrusted. A break in the sequence (a file
-        removed or replaced) is reported, but does not discredit its neighbours: their own
-        signatures still vouch for what they say.
-        """
-        checkpoints, unreadable = self.directory.load()
-        problems = [
-            Problem("checkpoints", 0, "bad-checkpoint", f"{u.path.name}: {u.reason}", "signature")
-            for u in unreadable
-        ]
-        trusted: list[Checkpoint] = []
-        before: Checkpoint | None = None  # the file before, trusted or not
-        before_ok = True
-        for checkpoint in checkpoints:
-            where = checkpoint.chains.get("events")
-            position = where.position if where else 0
-            name = checkpoint.path.name if checkpoint.path else f"seq {checkpoint.seq}"
-
-            def bad(reason: str, position: int = position, name: str = name) -> None:
-                problems.append(
-                    Problem(
-                        "checkpoints", position, "bad-checkpoint", f"{name}: {reason}", "signature"
-                    )
-                )
-
-            reason = checkpoint.signature_problem(self.public_key)
-            if reason is not None:
-                bad(reason)
-            expected_seq = before.seq + 1 if before else 1
-            if checkpoint.seq != expected_seq:
-                bad(
-                    f"checkpoint(s) {expected_seq}..{checkpoint.seq - 1} are missing from "
-                    "the directory"
-                )
-            elif (
-                before is not None
-                and before_ok
-                and reason is None
-                and checkpoint.previous != before.digest()
-            ):
-                bad("it does not follow the checkpoint before it (one was replaced)")
-            last = trusted[-1] if trusted else None
-            if (
-                reason is None
-                and last is not None
-                and any(
-                    h.position < last.chains[c].position
-                    for c, h in checkpoint.chains.items()
-                    if c in last.chains
-                )
-            ):
-                bad("its positions go backwards")
-            if reason is None:
-                trusted.append(checkpoint)
-            before, before_ok = checkpoint, reason is None
-        return trusted, problems, []
+    def _unsigned_tail(self, report: ChainReport, newest: Checkpoint | None) -> str | None:
+        """Why the records past the newest checkpoint are overdue for one, or None if
+        they are within its signing interval plus the grace (measured from its signed
+        time: the one clock here the database owner cannot set)."""
+        span = f"{report.name} positions {report.attested_position + 1}..{report.head_position}"
+        if newest is None:
+            return f"{span}: no signed checkpoint of this store covers them"
+        interval = newest.interval if newest.interval is not None else self.interval
+        allowed = max(0.0, interval) + self.grace
+        times = [newest.time]
+        beat = read_heartbeat(self.directory.path)
+        if beat is not None and beat.vouches_for(newest, self.public_key):
+            times.append(beat.time)  # still the newest then, signed
+        try:
+            signed = max(datetime.fromisoformat(t) for t in times)
+        except ValueError:
+            return f"{span}: the newest checkpoint ({newest.seq}) has no readable time"
+        age = (datetime.now(UTC) - signed).total_seconds()
+        if age <= allowed:
+            return None
+        return (
+            f"{span} are not covered by a signed checkpoint: the newest ({newest.seq}, "
+            f"signed {newest.time}) was last confirmed newest {age:,.0f} s ago, past its "
+            f"{interval:g} s interval plus {self.grace:g} s grace"
+        )
 
     # -- one chain -------------------------------------------------------------------------
     def _verify_chain(

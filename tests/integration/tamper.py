@@ -145,6 +145,19 @@ class RawLog:
         for position, digest in links:
             self.run(f"INSERT INTO {self.chain} (position, hash) VALUES (?, ?)", (position, digest))
 
+    # -- the checkpoints' database copies (format 2) ------------------------------------------
+    @property
+    def checkpoints(self) -> str:
+        return f"{self.events}_checkpoints"
+
+    def checkpoint_seqs(self) -> list[int]:
+        return [int(r[0]) for r in self.run(f"SELECT seq FROM {self.checkpoints} ORDER BY seq")]
+
+    def delete_checkpoint_rows(self, from_seq: int = 1) -> None:
+        """Remove the database copies of checkpoints ``from_seq`` on (as the files' owner
+        would, to make them vanish from the database too)."""
+        self.run(f"DELETE FROM {self.checkpoints} WHERE seq>=?", (from_seq,))
+
     # -- restoring (property tests reuse one store) ----------------------------------------
     def restore(self, rows: list[Row], links: list[tuple[int, bytes]]) -> None:
         self.run(f"DELETE FROM {self.events}")

@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from services.bootstrap import CareLog
 from services.config import Config
 from services.integrity.checkpoints import Checkpoint, key_id
-from tests.conftest import Team
+from tests.conftest import Team, make_team
 from tests.integration.tamper import RawLog, seed
 
 
@@ -50,14 +50,46 @@ class TestWritingCheckpoints:
         public.verify(base64.b64decode(data["signature"]), signed.payload())  # type: ignore[union-attr]
         assert data["key_id"] == key_id(public)  # type: ignore[arg-type]
 
-    def test_the_signing_key_is_created_private_beside_the_checkpoint_directory(
-        self, carelog: CareLog, team: Team, config: Config
+    def test_the_signing_key_is_created_private_in_the_users_config_folder_not_beside_the_data(
+        self, team: Team, config: Config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     ) -> None:
-        seed(carelog, team, patients=1)
-        carelog.integrity.checkpoint()
-        key = Path(config.checkpoint_dir).parent / "signing.key"
-        assert key.exists()
+        monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "home-config"))
+        carelog = CareLog(config)
+        try:
+            seed(carelog, make_team(carelog), patients=1)
+            carelog.integrity.checkpoint()
+        finally:
+            carelog.close()
+        key = tmp_path / "home-config" / "carelog" / "signing.key"
         assert os.stat(key).st_mode & 0o777 == 0o600
+        assert os.stat(key.parent).st_mode & 0o777 == 0o700
+        assert not (Path(config.checkpoint_folder).parent / "signing.key").exists()
+        assert not list(Path(config.checkpoint_folder).glob("*.key"))
+
+    def test_a_key_left_beside_the_data_by_an_older_carelog_is_moved_out_once(
+        self, config: Config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "home-config"))
+        old = Path(config.checkpoint_folder).parent / "signing.key"
+        pem = Ed25519PrivateKey.generate().private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        old.write_bytes(pem)
+        carelog = CareLog(config)
+        try:
+            seed(carelog, make_team(carelog), patients=1)
+            checkpoint = carelog.integrity.checkpoint()
+        finally:
+            carelog.close()
+        moved = tmp_path / "home-config" / "carelog" / "signing.key"
+        assert moved.read_bytes() == pem
+        assert not old.exists()
+        assert checkpoint is not None
+        assert checkpoint.key_id == key_id(
+            serialization.load_pem_private_key(pem, None).public_key()  # type: ignore[arg-type]
+        )
 
     def test_nothing_new_is_signed_when_nothing_was_written(
         self, carelog: CareLog, team: Team, config: Config

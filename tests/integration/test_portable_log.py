@@ -42,8 +42,12 @@ def fresh(config: Config, tmp_path: Path) -> Iterator[CareLog]:
         url = f"{base}?schema={schema}"
     else:
         url = f"sqlite:///{tmp_path / 'imported' / 'carelog.db'}"
-    other = CareLog(
-        config.with_(database_url=url, checkpoint_dir=str(tmp_path / "imported" / "checkpoints"))
+    other = CareLog(  # another machine: its own checkpoint folder and signing key
+        config.with_(
+            database_url=url,
+            checkpoint_dir=str(tmp_path / "imported" / "checkpoints"),
+            signing_key=str(tmp_path / "imported-keys" / "signing.key"),
+        )
     )
     yield other
     other.close()
