@@ -73,9 +73,7 @@ def evaluate(
             tuple(r for r in pack.titrations if isinstance(r, StepLimits | MinInterval)), view
         ),
         *check_washouts(pack.washouts, view),
-        *check_monitoring(
-            pack.monitoring, view, labels, abnormal_results(pack.lab_ranges, view)
-        ),
+        *check_monitoring(pack.monitoring, view, labels, abnormal_results(pack.lab_ranges, view)),
         *check_assessments(pack.assessments, view),
         *check_lab_ranges(pack.lab_ranges, view, labels),
         *check_unknown_drugs(pack.unknown_drug, view),

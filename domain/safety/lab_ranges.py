@@ -15,6 +15,7 @@ rule cannot use are refused at load, since a misordered tier would hide a worse 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import pairwise
 
 from domain.safety.conditions import Condition, read_condition
 from domain.safety.drugs import normalise_name
@@ -98,9 +99,7 @@ def _check_order(record: Record, tiers: tuple[Tier, ...], uln: float | None) -> 
     above = [t.threshold * (uln or 1.0) if t.kind == "above_uln_times" else t.threshold
              for t in tiers if t.kind in ABOVE_KINDS]  # fmt: skip
     below = [t.threshold for t in tiers if t.kind == "below"]
-    if any(a <= b for a, b in zip(above, above[1:], strict=False)) or any(
-        a >= b for a, b in zip(below, below[1:], strict=False)
-    ):
+    if any(a <= b for a, b in pairwise(above)) or any(a >= b for a, b in pairwise(below)):
         raise record.fail("tiers", "must run from the most extreme threshold inwards")
     names = [t.name for t in tiers]
     if len(set(names)) != len(names):

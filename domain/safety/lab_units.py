@@ -1,6 +1,6 @@
 """Lab units as laboratories write them, and conversion between equivalent ones.
 
-An ANC of 0.8 × 10⁹/L and one of 800/µL are the same count; a lithium level of 1.6 mEq/L
+An ANC of 0.8 x 10⁹/L and one of 800/µL are the same count; a lithium level of 1.6 mEq/L
 is 1.6 mmol/L (a monovalent ion); a valproate level of 80 µg/mL is 80 mg/L. A range rule
 states its thresholds in one unit and reads results in any unit of the same dimension.
 A unit that is not listed here is never guessed: the caller reports the result as not
@@ -50,7 +50,7 @@ def unit_key(unit: str | None) -> str:
     """A unit as the table spells it: "x10⁹/L" -> "10^9/l", "cells/µL" -> "/ul",
     "mcg/mL" -> "ug/ml", "mL/min/1.73 m²" -> "ml/min/1.73m2"; "" when none is given."""
     text = (unit or "").translate(_SUPERSCRIPTS).lower()
-    text = text.replace("µ", "u").replace("μ", "u").replace("×", "x")
+    text = text.replace("µ", "u").replace("μ", "u").replace("\u00d7", "x")  # times sign
     text = "".join(text.split())
     text = re.sub(r"mc(?=[gl]\b|[gl]/)", "u", text)  # mcg -> ug, mcl -> ul
     text = re.sub(r"10(?:\*\*|\*|e|\^)?(\d)(?=/)", r"10^\1", text)  # 10*9/l, 10e9/l
