@@ -133,9 +133,15 @@ def judge(rule: LabRange, view: PlanView) -> Judgement | None:
 def abnormal_results(
     rules: tuple[LabRange, ...], view: PlanView
 ) -> frozenset[tuple[str, datetime]]:
-    """(test, effective time) of every result a rule finds outside its range."""
-    found = (judge(rule, view) for rule in rules)
-    return frozenset((j.rule.test, j.lab.effective_at) for j in found if j and j.tier)
+    """(test, effective time) of every result a rule finds outside its range. Not an
+    informational tier (a valproate level below the usual range: the level was taken), nor
+    a qualitative screen (HLA-B*15:02: the screening is done; its own alert says positive)."""
+    found = (judge(rule, view) for rule in rules if not rule.qualitative)
+    return frozenset(
+        (j.rule.test, j.lab.effective_at)
+        for j in found
+        if j and j.tier and j.tier.rule.severity != "info"
+    )
 
 
 def _finding(j: Judgement, name: str) -> Finding | None:

@@ -21,7 +21,7 @@ from domain.safety.plan_view import Course, PlanView
 from domain.safety.records import SEVERITIES, Provenance, Record, Vocabulary, check_template
 from domain.safety.wording import SEVERITY_RANK, day, finding
 
-SIDE_EFFECT_PLACEHOLDERS = {"drug", "effect", "date", "days", "matched"}
+SIDE_EFFECT_PLACEHOLDERS = {"drug", "effect", "date", "days", "start", "matched"}
 
 
 @dataclass(frozen=True)
@@ -133,11 +133,13 @@ def check_side_effects(rules: tuple[SideEffectRule, ...], view: PlanView) -> lis
                 continue
             starts = [c.start for c in suspects if c.start is not None]
             days = (effect.effective_at - min(starts)).days if starts else 0
+            start = day(min(starts)) if starts else "on an unknown date"
             message = rule.rule.message.format(
                 drug=labels(suspects),
                 effect=" ".join(effect.effect.split()),
                 date=day(effect.effective_at),
                 days=days,
+                start=start,
                 matched=matched,
             )
             findings.append(
