@@ -83,9 +83,7 @@ def result_for(rule: LabRange, value: float, unit: str | None = None) -> LabResu
     return lab(name, value, rule.unit if unit is None else unit)
 
 
-@pytest.mark.parametrize(
-    ("rule", "tier"), TIERS, ids=[f"{r.rule.id}-{t.name}" for r, t in TIERS]
-)
+@pytest.mark.parametrize(("rule", "tier"), TIERS, ids=[f"{r.rule.id}-{t.name}" for r, t in TIERS])
 class TestEveryTier:
     def test_a_value_past_the_threshold_gets_the_tier_its_severity_and_action(
         self, rule: LabRange, tier: Tier
@@ -140,7 +138,7 @@ def tier_name(rule: LabRange, value: float, unit: str, ctx: PatientContext | Non
 
 EQUIVALENT_UNITS = {
     "LAB-CLOZAPINE-ANC": [("/µL", 1), ("cells/uL", 1), ("x10^9/L", 1e-3), ("10⁹/L", 1e-3),
-                          ("×10^3/µL", 1e-3), ("K/uL", 1e-3), ("cells/mm3", 1)],
+                          ("\u00d710^3/µL", 1e-3), ("K/uL", 1e-3), ("cells/mm3", 1)],
     "LAB-LITHIUM-LEVEL-HIGH": [("mmol/L", 1), ("mEq/L", 1), ("MEQ/l", 1)],
     "LAB-SODIUM-LOW": [("mmol/L", 1), ("mEq/L", 1)],
     "LAB-VALPROATE-LEVEL-HIGH": [("µg/mL", 1), ("mcg/mL", 1), ("mg/L", 1), ("ug/ml", 1)],
@@ -361,8 +359,9 @@ class TestQtc:
         assert "Stop or change" in found.action
 
     def test_a_rise_of_more_than_60_ms_from_the_baseline_is_major(self) -> None:
-        ctx = context(course("o1", "citalopram", 20, start=T0 + days(1)),
-                      labs=[lab("QTc", 410, "ms", 0), lab("QTc", 480, "ms")], now=LAB_AT)  # fmt: skip
+        citalopram = course("o1", "citalopram", 20, start=T0 + days(1))
+        labs = [lab("QTc", 410, "ms", 0), lab("QTc", 480, "ms")]
+        ctx = context(citalopram, labs=labs, now=LAB_AT)
         [found] = lab_findings(ctx)
         assert "baseline of 410 ms" in found.message
 
@@ -389,6 +388,7 @@ class TestHlaB1502:
         assert lab_findings(ctx) == []
 
     def test_a_result_that_cannot_be_read_is_reported(self) -> None:
-        ctx = context(course("o1", "carbamazepine", 200), labs=[lab("hla b 1502", None, "see report")])
+        unreadable = lab("hla b 1502", None, "see report")
+        ctx = context(course("o1", "carbamazepine", 200), labs=[unreadable])
         [found] = lab_findings(ctx)
         assert "cannot be judged" in found.message

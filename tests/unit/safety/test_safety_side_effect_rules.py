@@ -22,7 +22,8 @@ def report(
     when = T0 + days(at)
     reported = SideEffect("se-1", effect, severity, when, order_id)
     ctx = replace(context(*meds, now=when), side_effects=(reported,))
-    return [f for f in evaluate(ctx, Change("side_effect", when, order_id)) if f.kind == "side_effect"]
+    found = evaluate(ctx, Change("side_effect", when, order_id))
+    return [f for f in found if f.kind == "side_effect"]
 
 
 def phrase_text(rule: SideEffectRule) -> str:
@@ -34,7 +35,8 @@ def phrase_text(rule: SideEffectRule) -> str:
 
 def outside(rule: SideEffectRule) -> str:
     """A drug of the pack the rule does not cover."""
-    return next(d for d in ("amoxicillin", "omeprazole", "ibuprofen") if not rule.drugs.covers(PACK.drug(d)))
+    candidates = ("amoxicillin", "omeprazole", "ibuprofen")
+    return next(d for d in candidates if not rule.drugs.covers(PACK.drug(d)))
 
 
 @pytest.mark.parametrize("rule", RULES, ids=lambda r: r.rule.id)
