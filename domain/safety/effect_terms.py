@@ -5,7 +5,8 @@ when all its words occur in one clause of the report, in any order and case ("pa
 the chest" is chest pain). A word of four letters or more also matches words it begins
 ("blister" in "blistering", "rash" in "rashes"); shorter words ("fit", "ten") must match
 whole. Words after a negation in the same clause ("no fever", "denies chest pain") do not
-count, unless the phrase itself starts with the negation ("no bowel movement").
+count, unless the phrase itself holds the negation ("no bowel movement", "bowels not
+opened").
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ class Phrase:
 
     @property
     def negated(self) -> bool:
-        return bool(self.words) and self.words[0] in NEGATIONS
+        return any(word in NEGATIONS for word in self.words)
 
     def __str__(self) -> str:
         return " ".join(self.words)

@@ -42,6 +42,8 @@ UNITS: dict[str, tuple[str, float]] = {
     "sec": ("time", 1000.0),
     # filtration rate per body surface (eGFR), base: mL/min/1.73 m²
     "ml/min/1.73m2": ("gfr", 1.0),
+    # A creatinine clearance in mL/min: the lithium label's renal thresholds are given in it.
+    "ml/min": ("gfr", 1.0),
 }
 """Normalised unit -> (dimension, factor to the dimension's base unit)."""
 

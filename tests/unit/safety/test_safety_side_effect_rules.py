@@ -93,6 +93,13 @@ class TestWording:
     def test_words_that_are_not_a_rash_do_not_fire(self, text: str) -> None:
         assert by_rule(report(text, course("o1", "lamotrigine", 25)), "SE-LAMOTRIGINE-RASH") == []
 
+    @pytest.mark.parametrize(
+        "text", ["Bowels not opened for 3 days", "no bowel movement since Friday", "CONSTIPATION"]
+    )
+    def test_constipation_in_any_wording_on_clozapine_fires(self, text: str) -> None:
+        found = report(text, course("o1", "clozapine", 100))
+        assert by_rule(found, "SE-CLOZAPINE-CONSTIPATION")
+
     def test_a_negated_word_does_not_count_but_a_negative_phrase_does(self) -> None:
         assert not matches(Phrase.of("fever"), clauses("rigid, no fever"))
         assert matches(Phrase.of("no bowel movement"), clauses("No bowel movement for 5 days"))
