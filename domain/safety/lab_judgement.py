@@ -122,7 +122,12 @@ def judge(rule: LabRange, view: PlanView) -> Judgement | None:
     value = _value(rule, lab)
     if value is None:
         unit = (lab.unit or "").strip()
-        problem = f"the unit {unit!r}" if unit else "no unit"
+        target = "a positive or negative result" if rule.qualitative else rule.unit
+        problem = (
+            f"the rule pack cannot read its unit {unit!r} as {target}"
+            if unit
+            else "it was recorded with no unit"
+        )
         return Judgement(rule, lab, courses, None, problem)
     base = _baseline(rule, results, courses) if rule.drugs is not None else None
     base_value = _value(rule, base) if base is not None else None
@@ -144,29 +149,35 @@ def abnormal_results(
     )
 
 
+def _not_judged(j: Judgement, name: str) -> Finding:
+    rule, lab = j.rule, j.lab
+    target = "a positive or negative result" if rule.qualitative else rule.unit
+    shown = " ".join(
+        part for part in (mg(lab.value) if lab.value is not None else "", lab.unit or "") if part
+    )
+    on_drug = f" on {labels(j.courses)}" if j.courses else ""
+    return finding(
+        rule.rule,
+        "lab_out_of_range",
+        [c.order_id for c in j.courses],
+        f"{name} {shown} on {day(lab.effective_at)}{on_drug} cannot be judged: {j.problem}, "
+        f"so it was not compared with the range (in {target}).",
+        severity=NOT_JUDGED_SEVERITY,
+        key_parts=(rule.test, stamp(lab.effective_at), "unit"),
+        action="Compare the result with the reference range by hand, and record it again "
+        f"in {target} so that the rules can judge it.",
+        test=rule.test,
+    )
+
+
 def _finding(j: Judgement, name: str) -> Finding | None:
+    if j.problem is not None:
+        return _not_judged(j, name)
     rule, lab = j.rule, j.lab
     orders = [c.order_id for c in j.courses]
     drug = labels(j.courses)
     shown = mg(lab.value) if lab.value is not None else ""
     unit = lab.unit or ("" if rule.qualitative else rule.unit)
-    parts = (rule.test, stamp(lab.effective_at))
-    if j.problem is not None:
-        target = "a positive or negative result" if rule.qualitative else rule.unit
-        for_drug = f" on {drug}" if drug else ""
-        return finding(
-            rule.rule,
-            "lab_out_of_range",
-            orders,
-            f"{name} {shown} {unit} on {day(lab.effective_at)}{for_drug} cannot be judged: "
-            f"{j.problem} is not one the rule pack can read as {target}, so it was not "
-            "compared with the range".replace("  ", " "),
-            severity=NOT_JUDGED_SEVERITY,
-            key_parts=(*parts, "unit"),
-            action="Compare the result with the reference range by hand, and record it "
-            f"again in {target} so that the rules can judge it.",
-            test=rule.test,
-        )
     tier = j.tier
     if tier is None:
         return None
