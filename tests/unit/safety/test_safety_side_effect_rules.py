@@ -4,8 +4,11 @@ and spelt out for the situations of issue 18."""
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from safety_cases import PACK, T0, by_rule, context, course, days, members
 
 from domain.safety import Change, Finding, MedicationCourse, SideEffect, evaluate
@@ -104,6 +107,34 @@ class TestWording:
         assert not matches(Phrase.of("fever"), clauses("rigid, no fever"))
         assert matches(Phrase.of("no bowel movement"), clauses("No bowel movement for 5 days"))
         assert matches(Phrase.of("chest pain"), clauses("pain in the chest since Monday"))
+
+
+PHRASES = [(rule, phrase) for rule in RULES for phrase in rule.effects]
+
+
+class TestWordingProperties:
+    @settings(max_examples=200, deadline=None)
+    @given(
+        st.sampled_from(PHRASES),
+        st.sampled_from([str.upper, str.lower, str.title, str.capitalize]),
+        st.sampled_from(["", "Patient reports ", "since Monday: ", "severe "]),
+        st.sampled_from(["", " for 3 days", ", getting worse", "!"]),
+    )
+    def test_case_and_surrounding_words_do_not_change_a_match(
+        self, rule_phrase: tuple[SideEffectRule, Phrase], case: Any, before: str, after: str
+    ) -> None:
+        _, phrase = rule_phrase
+        assert matches(phrase, clauses(before + case(str(phrase)) + after))
+
+    @settings(max_examples=100, deadline=None)
+    @given(st.sampled_from(PHRASES))
+    def test_a_phrase_after_a_negation_does_not_match(
+        self, rule_phrase: tuple[SideEffectRule, Phrase]
+    ) -> None:
+        _, phrase = rule_phrase
+        if phrase.negated:
+            return
+        assert not matches(phrase, clauses(f"denies {phrase}"))
 
 
 class TestSituations:
