@@ -126,6 +126,49 @@ class TestClozapineAnc:
         assert "'per cent'" in alert["message"]
 
 
+class TestCorrection:
+    def test_a_corrected_anc_back_in_range_closes_the_interrupt_alert(
+        self, api: ApiClient, patient: str
+    ) -> None:
+        on(api, patient, "clozapine", 12.5)
+        response = api.post(path(patient, "labs"), {"test": "ANC", "value": 800, "unit": "/µL"})
+        assert response.status_code == 201, response.get_json()
+        assert len(plan_alerts(api, patient)) == 1
+
+        corrected = api.post(
+            path(patient, "corrections"),
+            {
+                "event_id": response.get_json()["event_id"],
+                "fields": {"value": 2100},
+                "reason": "Transcription error: the laboratory reported 2100/µL",
+            },
+        )
+
+        assert corrected.status_code == 201, corrected.get_json()
+        assert plan_alerts(api, patient) == []
+
+    def test_a_result_corrected_to_a_worse_tier_raises_the_new_tier(
+        self, api: ApiClient, patient: str
+    ) -> None:
+        on(api, patient, "lithium", 400)
+        response = api.post(path(patient, "labs"), {"test": "lithium", "value": 1.3})
+        assert response.status_code == 201, response.get_json()
+
+        corrected = api.post(
+            path(patient, "corrections"),
+            {
+                "event_id": response.get_json()["event_id"],
+                "fields": {"value": 2.3},
+                "reason": "The laboratory amended the result",
+            },
+        )
+
+        assert corrected.status_code == 201, corrected.get_json()
+        [alert] = lab_alerts(corrected.get_json()["alerts"])
+        assert alert["severity"] == "urgent"
+        assert [a["id"] for a in plan_alerts(api, patient)] == [alert["id"]]
+
+
 class TestLevelsAndChemistry:
     def test_lithium_2_6_is_urgent_while_1_6_is_major(self, api: ApiClient, patient: str) -> None:
         on(api, patient, "lithium", 400)
