@@ -81,7 +81,7 @@ def _value(rule: LabRange, lab: LabResult) -> float | None:
     if lab.value is None:
         return None
     unit = lab.unit if lab.unit and lab.unit.strip() else (rule.unit if rule.assume_unit else None)
-    return convert(lab.value, unit, rule.unit)
+    return convert(lab.value, unit, rule.unit, rule.molar_mass)
 
 
 def _baseline(

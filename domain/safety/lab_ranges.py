@@ -60,6 +60,7 @@ class LabRange:
     analytes: frozenset[str] = frozenset()  # normalised recorded names; empty: any name
     assume_unit: bool = False  # a result without a unit is read in ``unit``
     uln: float | None = None  # the upper limit of normal, for above_uln_times tiers
+    molar_mass: float | None = None  # g/mol: reads a level in µmol/L as mg/L and back
 
     @property
     def qualitative(self) -> bool:
@@ -120,6 +121,7 @@ def read_lab_range(record: Record, rule_id: str, vocabulary: Vocabulary) -> LabR
     when = read_condition(record.child("when"), vocabulary) if _present(record, "when") else None
     phase = record.choice("phase", PHASES) if _present(record, "phase") else "any"
     uln = record.number("uln") if _present(record, "uln") else None
+    molar_mass = record.number("molar_mass") if _present(record, "molar_mass") else None
     kinds = {t.kind for t in tiers}
     if (unit == QUALITATIVE) != (kinds == {"positive"}):
         raise record.fail("tiers", "use 'positive' exactly when the unit is qualitative")
@@ -141,4 +143,5 @@ def read_lab_range(record: Record, rule_id: str, vocabulary: Vocabulary) -> LabR
         analytes=frozenset(normalise_name(a) for a in analytes),
         assume_unit=record.flag("assume_unit", False),
         uln=uln,
+        molar_mass=molar_mass,
     )

@@ -23,6 +23,7 @@ UNITS: dict[str, tuple[str, float]] = {
     # amount of a monovalent ion (lithium, sodium), base: mmol/L (= mEq/L)
     "mmol/l": ("amount", 1.0),
     "meq/l": ("amount", 1.0),
+    "umol/l": ("amount", 0.001),
     # mass concentration (drug levels), base: mg/L (= µg/mL)
     "mg/l": ("mass", 1.0),
     "ug/ml": ("mass", 1.0),
@@ -68,11 +69,21 @@ def known_unit(unit: str | None) -> bool:
     return unit_key(unit) in UNITS
 
 
-def convert(value: float, unit: str | None, to: str) -> float | None:
+def convert(
+    value: float, unit: str | None, to: str, molar_mass: float | None = None
+) -> float | None:
     """``value`` in ``unit`` expressed in ``to``; None when either unit is unknown or the
-    two measure different things (an ANC in mmol/L). Rounded to 12 significant digits, so
-    that a value converted there and back compares equal with a threshold."""
+    two measure different things (an ANC in mmol/L). An amount (µmol/L) and a mass
+    (mg/L) convert only with the analyte's ``molar_mass`` in g/mol (valproic acid 144.21).
+    Rounded to 12 significant digits, so that a value converted there and back compares
+    equal with a threshold."""
     source, target = UNITS.get(unit_key(unit)), UNITS.get(unit_key(to))
-    if source is None or target is None or source[0] != target[0]:
+    if source is None or target is None:
         return None
-    return float(f"{value * source[1] / target[1]:.12g}")
+    base = value * source[1]
+    if source[0] != target[0]:
+        dims = (source[0], target[0])
+        if molar_mass is None or dims not in (("amount", "mass"), ("mass", "amount")):
+            return None
+        base = base * molar_mass if dims[0] == "amount" else base / molar_mass
+    return float(f"{base / target[1]:.12g}")

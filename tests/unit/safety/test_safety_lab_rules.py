@@ -141,7 +141,8 @@ EQUIVALENT_UNITS = {
                           ("\u00d710^3/µL", 1e-3), ("K/uL", 1e-3), ("cells/mm3", 1)],
     "LAB-LITHIUM-LEVEL-HIGH": [("mmol/L", 1), ("mEq/L", 1), ("MEQ/l", 1)],
     "LAB-SODIUM-LOW": [("mmol/L", 1), ("mEq/L", 1)],
-    "LAB-VALPROATE-LEVEL-HIGH": [("µg/mL", 1), ("mcg/mL", 1), ("mg/L", 1), ("ug/ml", 1)],
+    "LAB-VALPROATE-LEVEL-HIGH": [("µg/mL", 1), ("mcg/mL", 1), ("mg/L", 1), ("ug/ml", 1),
+                                 ("µmol/L", 1000 / 144.21)],
     "LAB-VALPROATE-PLATELETS": [("10^9/L", 1), ("x10^3/µL", 1), ("/µL", 1000)],
     "LAB-QTC-ON-QT-DRUG": [("ms", 1), ("msec", 1), ("s", 1e-3)],
     "LAB-LITHIUM-EGFR": [("mL/min/1.73m2", 1), ("mL/min/1.73 m²", 1), ("ml/min/1.73m^2", 1)],
@@ -330,6 +331,11 @@ class TestValproate:
     def test_a_level_of_180_is_toxic(self) -> None:
         [found] = on("valproate", lab("valproate level", 180, "µg/mL"))
         assert (found.rule_id, found.severity) == ("LAB-VALPROATE-LEVEL-HIGH", "major")
+
+    def test_a_level_in_micromoles_is_converted_with_the_molar_mass(self) -> None:
+        [found] = on("valproate", lab("valproic acid", 1250, "µmol/L"))
+        assert found.rule_id == "LAB-VALPROATE-LEVEL-HIGH"
+        assert on("valproate", lab("valproic acid", 500, "µmol/L")) == []
 
     def test_a_level_of_40_is_an_informational_subtherapeutic_note(self) -> None:
         [found] = on("valproate", lab("valproate level", 40, "mg/L"))
