@@ -22,6 +22,8 @@ from domain.safety.records import SEVERITIES, Provenance, Record, Vocabulary, ch
 from domain.safety.wording import SEVERITY_RANK, day, finding
 
 SIDE_EFFECT_PLACEHOLDERS = {"drug", "effect", "date", "days", "start", "matched"}
+KINDS = ("side_effect", "suicide_risk")
+"""A report of suicidal thoughts is a suicide-risk alert, shown and resolved as one."""
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,7 @@ class SideEffectRule:
     if_severe: str | None = None  # severity when the report says "severe"
     escalate: tuple[Phrase, ...] = ()
     escalate_severity: str | None = None
+    kind: str = "side_effect"
 
 
 def _phrases(record: Record, field: str) -> tuple[Phrase, ...]:
@@ -71,6 +74,7 @@ def read_side_effect(record: Record, rule_id: str, vocabulary: Vocabulary) -> Si
         if_severe=if_severe,
         escalate=escalate,
         escalate_severity=escalate_severity,
+        kind=record.choice("kind", KINDS) if "kind" in record.raw else "side_effect",
     )
 
 
@@ -145,7 +149,7 @@ def check_side_effects(rules: tuple[SideEffectRule, ...], view: PlanView) -> lis
             findings.append(
                 finding(
                     rule.rule,
-                    "side_effect",
+                    rule.kind,
                     [c.order_id for c in suspects],
                     message,
                     key_parts=(effect.report_id,),

@@ -88,6 +88,23 @@ class TestSideEffectAlerts:
 
         assert side_effect_alerts(body["alerts"]) == []
 
+    def test_suicidal_thoughts_reported_by_a_therapist_are_a_suicide_risk_alert(
+        self, api: ApiClient, patient: str
+    ) -> None:
+        started(api, patient, "escitalopram", 10)
+
+        response = api.post(
+            path(patient, "side-effects"),
+            {"effect": "New suicidal thoughts since starting", "severity": "severe"},
+            as_="therapist",
+        )
+
+        assert response.status_code == 201, response.get_json()
+        [alert] = [a for a in response.get_json()["alerts"] if a["kind"] == "suicide_risk"]
+        assert (alert["rule_id"], alert["severity"]) == ("SE-ANTIDEPRESSANT-SUICIDALITY", "urgent")
+        plan = api.get(path(patient, "plan")).get_json()
+        assert alert["id"] in [a["id"] for a in plan["alerts"]]
+
     def test_the_alert_stays_open_after_later_writes(self, api: ApiClient, patient: str) -> None:
         started(api, patient, "trazodone", 50)
         [alert] = side_effect_alerts(report(api, patient, "prolonged erection", "severe")["alerts"])

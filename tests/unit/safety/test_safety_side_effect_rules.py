@@ -26,7 +26,7 @@ def report(
     reported = SideEffect("se-1", effect, severity, when, order_id)
     ctx = replace(context(*meds, now=when), side_effects=(reported,))
     found = evaluate(ctx, Change("side_effect", when, order_id))
-    return [f for f in found if f.kind == "side_effect"]
+    return [f for f in found if f.kind in ("side_effect", "suicide_risk")]
 
 
 def phrase_text(rule: SideEffectRule) -> str:
@@ -202,6 +202,11 @@ class TestSituations:
         assert report("agitation", course("o1", "sertraline", 50)) == []
         found = report("agitated, tremor and diarrhoea", course("o1", "sertraline", 50))
         assert by_rule(found, "SE-SEROTONIN-SYNDROME")
+
+    def test_suicidal_thoughts_reported_as_a_side_effect_are_a_suicide_risk_alert(self) -> None:
+        [found] = report("suicidal thoughts since the dose went up", course("o1", "sertraline"))
+        assert (found.kind, found.severity) == ("suicide_risk", "urgent")
+        assert "safety plan" in found.action
 
     def test_a_side_effect_report_is_read_only_when_it_is_written(self) -> None:
         when = T0 + days(7)
