@@ -19,7 +19,7 @@ from domain.safety.conditions import holds
 from domain.safety.context import Finding, LabResult
 from domain.safety.drugs import normalise_name
 from domain.safety.lab_ranges import LabRange, Tier
-from domain.safety.lab_units import convert
+from domain.safety.lab_units import convert, is_uln_multiple
 from domain.safety.matching import labels, matching
 from domain.safety.plan_view import Course, PlanView
 from domain.safety.wording import day, finding, mg, stamp
@@ -81,6 +81,8 @@ def _value(rule: LabRange, lab: LabResult) -> float | None:
     if lab.value is None:
         return None
     unit = lab.unit if lab.unit and lab.unit.strip() else (rule.unit if rule.assume_unit else None)
+    if rule.uln is not None and is_uln_multiple(unit):  # "4 x ULN": at the rule's limit
+        return lab.value * rule.uln
     return convert(lab.value, unit, rule.unit, rule.molar_mass)
 
 

@@ -65,6 +65,14 @@ def unit_key(unit: str | None) -> str:
     return text
 
 
+ULN_MULTIPLES = frozenset({"xuln", "uln", "timesuln", "*uln", "xtheuln"})
+"""A value written as a multiple of the upper limit of normal ("4 x ULN")."""
+
+
+def is_uln_multiple(unit: str | None) -> bool:
+    return unit_key(unit) in ULN_MULTIPLES
+
+
 def known_unit(unit: str | None) -> bool:
     return unit_key(unit) in UNITS
 

@@ -346,6 +346,15 @@ class TestValproate:
         assert found.rule_id == "LAB-VALPROATE-ALT"
         assert "3 times the upper limit" in found.message
 
+    def test_alt_written_as_a_multiple_of_the_upper_limit_is_judged(self) -> None:
+        [found] = on("valproate", lab("ALT", 4, "x ULN"))
+        assert found.rule_id == "LAB-VALPROATE-ALT"
+        assert on("valproate", lab("ALT", 2, "\u00d7 ULN")) == []
+
+    def test_a_liver_function_value_is_read_as_a_liver_enzyme(self) -> None:
+        [found] = on("valproate", lab("LFTs", 200, "U/L"))
+        assert found.rule_id == "LAB-VALPROATE-LIVER-ENZYMES"
+
     def test_ast_twice_the_upper_limit_is_quiet(self) -> None:
         assert on("valproate", lab("AST", 80, "U/L")) == []
 
@@ -356,6 +365,20 @@ class TestValproate:
     def test_platelets_80_asks_for_review(self) -> None:
         [found] = on("valproate", lab("platelet count", 80_000, "/µL"))
         assert found.severity == "moderate"
+
+
+class TestOtherLevels:
+    def test_a_clozapine_level_above_1000_ng_per_ml_is_major(self) -> None:
+        [found] = on("clozapine", lab("clozapine level", 1250, "ng/mL"))
+        assert (found.rule_id, found.severity) == ("LAB-CLOZAPINE-LEVEL-HIGH", "major")
+
+    def test_a_carbamazepine_level_of_15_is_toxic(self) -> None:
+        [found] = on("carbamazepine", lab("carbamazepine level", 15, "µg/mL"))
+        assert found.rule_id == "LAB-CARBAMAZEPINE-LEVEL-HIGH"
+
+    def test_potassium_2_8_on_citalopram_is_major(self) -> None:
+        [found] = on("citalopram", lab("K+", 2.8, "mEq/L"))
+        assert (found.rule_id, found.severity) == ("LAB-POTASSIUM-LOW-QT", "major")
 
 
 class TestQtc:
