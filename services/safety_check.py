@@ -59,6 +59,7 @@ def patient_context(plan: PlanState, now: Any) -> Any:
         LabResult,
         MedicationCourse,
         PatientContext,
+        SideEffect,
     )
 
     courses = tuple(
@@ -91,6 +92,16 @@ def patient_context(plan: PlanState, now: Any) -> Any:
         labs=tuple(
             LabResult(lab["test"], lab["effective_at"], lab["value"], lab.get("unit"))
             for lab in plan.labs
+        ),
+        side_effects=tuple(
+            SideEffect(
+                effect["side_effect_id"],
+                effect["effect"],
+                effect["severity"],
+                effect["effective_at"],
+                effect.get("order_id"),
+            )
+            for effect in plan.side_effects
         ),
     )
 
@@ -156,6 +167,8 @@ class SafetyCheck:
         seen_keys = {a["key"] for a in alerts}
         correction = bool(getattr(change, "correction", False))
         fact_write = change.kind == "fact"
+        # A lab result or a side effect records what was observed: alerted on, never refused.
+        observation = change.kind in ("lab", "side_effect")
         refact = self.refact(record, change)
         said = {(a["key"], a["message"]) for a in alerts}
         new = [
@@ -179,7 +192,7 @@ class SafetyCheck:
         ]
         # A correction records what was already done, a clinical fact what is true of the
         # patient (that they stopped drinking, say): both are alerted on, never refused.
-        blocking = [] if correction or fact_write else [f for f in new if f.blocking]
+        blocking = [] if correction or fact_write or observation else [f for f in new if f.blocking]
         override = (override_reason or "").strip() or None
         if blocking and override is None:
             raise SafetyBlockError(

@@ -16,6 +16,7 @@ from domain.safety.context import (
     LabResult,
     MedicationCourse,
     PatientContext,
+    SideEffect,
 )
 from domain.safety.drugs import DrugInfo
 from domain.safety.engine import evaluate, is_change_driven
@@ -34,6 +35,7 @@ __all__ = [
     "PatientContext",
     "RulePack",
     "RulePackError",
+    "SideEffect",
     "daily_dose",
     "default_pack",
     "doses_per_day",

@@ -57,6 +57,17 @@ class LabResult:
 
 
 @dataclass(frozen=True)
+class SideEffect:
+    """A side effect seen or reported, as written, with the order it was tied to (if any)."""
+
+    report_id: str
+    effect: str  # free text: "severe rash with fever", "constipated for 4 days"
+    severity: str  # mild | moderate | severe
+    effective_at: datetime
+    order_id: str | None = None
+
+
+@dataclass(frozen=True)
 class PatientContext:
     """The patient's plan after the change being checked."""
 
@@ -68,6 +79,7 @@ class PatientContext:
     # points around the change are looked at (see ``assessments.check_assessments``).
     assessments: Sequence[AssessmentPoint]
     labs: tuple[LabResult, ...]
+    side_effects: tuple[SideEffect, ...] = ()  # in effective order
 
 
 @dataclass(frozen=True)

@@ -24,17 +24,20 @@ from domain.safety.dose_limits import check_dose_limits
 from domain.safety.duplicates import DuplicateRule, check_duplicates
 from domain.safety.fact_interactions import FactStateRule, check_fact_states
 from domain.safety.interactions import PairRule, check_pairs
-from domain.safety.lab_ranges import check_lab_ranges
+from domain.safety.lab_judgement import abnormal_results, check_lab_ranges
 from domain.safety.monitoring import check_monitoring
 from domain.safety.pack import RulePack, default_pack
 from domain.safety.plan_view import PlanView
+from domain.safety.side_effects import check_side_effects
 from domain.safety.tapering import check_tapers
 from domain.safety.titration import WeeklySchedule, check_weekly
 from domain.safety.titration_steps import MinInterval, StepLimits, check_steps
 from domain.safety.washout import check_washouts
 from domain.safety.wording import SEVERITY_RANK
 
-CHANGE_KINDS = frozenset({"abrupt_stop", "titration", "washout", "suicide_risk", "worsening"})
+CHANGE_KINDS = frozenset(
+    {"abrupt_stop", "titration", "washout", "suicide_risk", "worsening", "side_effect"}
+)
 """Finding kinds that are about the change just written, not about the plan's state."""
 
 
@@ -70,10 +73,11 @@ def evaluate(
             tuple(r for r in pack.titrations if isinstance(r, StepLimits | MinInterval)), view
         ),
         *check_washouts(pack.washouts, view),
-        *check_monitoring(pack.monitoring, view, labels),
+        *check_monitoring(pack.monitoring, view, labels, abnormal_results(pack.lab_ranges, view)),
         *check_assessments(pack.assessments, view),
         *check_lab_ranges(pack.lab_ranges, view, labels),
         *check_unknown_drugs(pack.unknown_drug, view),
+        *check_side_effects(pack.side_effects, view),
     ]
     unique = {f.key: f for f in findings}
     return sorted(unique.values(), key=lambda f: (SEVERITY_RANK.get(f.severity, 99), f.key))

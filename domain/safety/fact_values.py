@@ -13,12 +13,19 @@ from collections.abc import Mapping
 from domain.safety.drugs import normalise_name
 
 ALCOHOL_USE = "alcohol_use"
+BENIGN_ETHNIC_NEUTROPENIA = "benign_ethnic_neutropenia"
+HLA_B_1502 = "hla_b_1502"
 
 CLOSED_FACTS: Mapping[str, tuple[str, ...]] = {
     # none: does not drink now (a withdrawal that is over included); occasional: drinks now
     # and then; regular: drinks most weeks or every day; heavy: heavy or dependent drinking;
     # stopped_abruptly: regular or heavy drinking stopped at once, withdrawal not yet over.
     ALCOHOL_USE: ("none", "occasional", "regular", "heavy", "stopped_abruptly"),
+    # yes: the patient has benign ethnic neutropenia (Duffy-null associated neutrophil
+    # count), so clozapine's BEN ANC table applies; no: the general table.
+    BENIGN_ETHNIC_NEUTROPENIA: ("yes", "no"),
+    # The HLA-B*15:02 genotype (carbamazepine, oxcarbazepine: SJS/TEN in carriers).
+    HLA_B_1502: ("positive", "negative"),
 }
 """Each closed fact with its allowed values, in the order a clinician reads them."""
 

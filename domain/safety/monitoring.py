@@ -13,6 +13,7 @@ written in between.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from domain.safety.conditions import Condition, holds, read_condition
 from domain.safety.context import Finding
@@ -85,21 +86,35 @@ def read_monitoring(record: Record, rule_id: str, vocabulary: Vocabulary) -> Mon
     )
 
 
-def _due(rule: MonitoringRule, view: PlanView, course: Course) -> Due | None:
+def _due(
+    rule: MonitoringRule,
+    view: PlanView,
+    course: Course,
+    abnormal: frozenset[tuple[str, datetime]] = frozenset(),
+) -> Due | None:
     if rule.when is not None and holds(rule.when, view, course.drug) is None:
         return None
-    results = [lab.effective_at for lab in view.labs(rule.test)]
+    # A result a lab-range rule finds out of range is not a check done and all well.
+    results = [
+        lab.effective_at
+        for lab in view.labs(rule.test)
+        if (rule.test, lab.effective_at) not in abnormal
+    ]
     return next_due(rule.schedule, view, course, results)
 
 
 def check_monitoring(
-    rules: tuple[MonitoringRule, ...], view: PlanView, labels: dict[str, str]
+    rules: tuple[MonitoringRule, ...],
+    view: PlanView,
+    labels: dict[str, str],
+    abnormal: frozenset[tuple[str, datetime]] = frozenset(),
 ) -> list[Finding]:
-    """The next due check per course and test, among the active courses."""
+    """The next due check per course and test, among the active courses; ``abnormal``
+    (test, time) results are out of range and satisfy nothing."""
     earliest: dict[tuple[str, str], tuple[Due, MonitoringRule, Course]] = {}
     for rule in rules:
         for course in matching(view.active, rule.drugs):
-            due = _due(rule, view, course)
+            due = _due(rule, view, course, abnormal)
             slot = (course.order_id, rule.test)
             best = earliest.get(slot)
             if due is not None and (

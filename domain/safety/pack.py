@@ -52,6 +52,7 @@ from domain.safety.records import (
     check_template,
     rule_record,
 )
+from domain.safety.side_effects import SideEffectRule, read_side_effect
 from domain.safety.tapering import TaperRule, read_taper
 from domain.safety.titration import WeeklySchedule, read_weekly
 from domain.safety.titration_steps import (
@@ -97,6 +98,7 @@ class RulePack:
     assessments: tuple[ItemAbove | TotalRise, ...]
     lab_ranges: tuple[LabRange, ...]
     unknown_drug: Provenance
+    side_effects: tuple[SideEffectRule, ...]
     index: DrugIndex = field(repr=False, compare=False)
     test_names: Mapping[str, str] = field(repr=False, compare=False)
 
@@ -112,6 +114,7 @@ class RulePack:
         rules: list[Any] = [
             *self.interactions, *self.dose_limits, *self.tapers, *self.titrations,
             *self.washouts, *self.monitoring, *self.assessments, *self.lab_ranges,
+            *self.side_effects,
         ]  # fmt: skip
         return tuple(r.rule.id for r in rules)
 
@@ -162,10 +165,13 @@ def parse_pack(raw: Any) -> RulePack:
             ("monitoring", _one(read_monitoring), "rule"),
             ("assessments", _one(read_assessment), "rule"),
             ("lab_ranges", _one(read_lab_range), "rule"),
+            ("side_effect_rules", _one(read_side_effect), "rule"),
         )
     }
+    side_effects = sections.pop("side_effect_rules")
     pack = RulePack(
         version=version,
+        side_effects=side_effects,
         disclaimer=disclaimer,
         classes=classes,
         drugs=drugs,

@@ -154,7 +154,15 @@ class EducationIn(StrictSchema):
 class LabResultIn(StrictSchema):
     test = fields.String(required=True)
     value = fields.Float(allow_none=True, allow_nan=False)
-    unit = fields.String()
+    unit = fields.String(
+        metadata={
+            "description": "The value's unit as the laboratory writes it; the safety rules "
+            "convert equivalent units (ANC /µL, cells/µL, 10^9/L, 10^3/µL; mmol/L = mEq/L; "
+            "µg/mL = mg/L; ms; mL/min/1.73m²; U/L) and report a value in a unit they cannot "
+            "convert as not judged. A qualitative result (HLA-B*15:02) is `positive` or "
+            "`negative` here, with no value."
+        }
+    )
     effective_at = when()
 
 

@@ -35,7 +35,7 @@ def on(rule: FactStateRule, value: str, *, stopped: float | None = None) -> Any:
     stop = T0 + days(stopped) if stopped is not None else None
     return context(
         course("d", drug, start=T0 - days(30), stopped_at=stop),
-        facts={"alcohol_use": value},
+        facts={rule.fact: value},
         now=T0 + days(5),
     )
 
@@ -45,6 +45,7 @@ def test_the_pack_has_the_alcohol_rules_of_rows_28_and_30() -> None:
     assert rules == {
         "DDI-28C": ("major", ["heavy", "regular"]),
         "DDI-30D": ("contraindicated", ["stopped_abruptly"]),
+        "FACT-HLA-B1502-CARBAMAZEPINE": ("contraindicated", ["positive"]),
     }
 
 
@@ -59,7 +60,7 @@ class TestFactStateRules:
                 (("d",), rule.rule.severity, "interaction")
             ]
             assert found[0].blocking is (rule.rule.severity == "contraindicated")
-            assert found[0].fact == "alcohol use"
+            assert found[0].fact == rule.fact
             assert PACK.drugs[members(rule.drug)[0]].display.lower() in found[0].message.lower()
 
     def test_it_is_quiet_for_the_other_values(self, rule: FactStateRule) -> None:

@@ -39,7 +39,7 @@ def due(rule: MonitoringRule, ctx: PatientContext) -> list[datetime | None]:
 
 
 def lab(rule: MonitoringRule, at: datetime) -> LabResult:
-    return LabResult(rule.test, at, 1.0)
+    return LabResult(rule.test, at)  # done (a value is judged by the lab-range rules)
 
 
 def started(rule: MonitoringRule) -> tuple[LabResult, ...]:

@@ -75,6 +75,7 @@ class TestShippedPack:
             *pack.monitoring,
             *pack.assessments,
             *pack.lab_ranges,
+            *pack.side_effects,
         ]
         assert all(r.rule.source and r.rule.evidence in ("V", "K") for r in rules)
         assert len({r.rule.id for r in rules}) == len(rules)
@@ -191,7 +192,7 @@ class TestMalformedPack:
 
 
 SECTIONS = ("interactions", "dose_limits", "tapers", "titrations", "washouts", "monitoring",
-            "assessments", "lab_ranges")  # fmt: skip
+            "assessments", "lab_ranges", "side_effect_rules")  # fmt: skip
 OPTIONAL_WHEN_NULL = {"basis", "when", "drug_severity", "days_by_drug", "superseded_by",
                       "inpatient_max_mg_per_day", "advisory"}  # fmt: skip
 """Fields whose null means "not given" (and the rule is complete without them)."""

@@ -141,7 +141,7 @@ class TestClozapineStart:
 
     def test_the_start_schedules_the_first_weekly_anc(self) -> None:
         ctx = self._plan(
-            step(at(0), 12.5, "twice daily"), day=0, labs=[LabResult("ANC", at(-3), 2100)]
+            step(at(0), 12.5, "twice daily"), day=0, labs=[LabResult("ANC", at(-3), 2100, "/µL")]
         )
         found = run(ctx, "prescribed", at(0), "clz")
         assert summary(found) == [
@@ -164,19 +164,19 @@ class TestClozapineStart:
             step(at(0), 12.5, "twice daily"),
             step(at(1), 50, "twice daily"),
             day=1,
-            labs=[LabResult("ANC", at(-3), 2100)],
+            labs=[LabResult("ANC", at(-3), 2100, "/µL")],
         )
         found = run(ctx, "dose_changed", at(1), "clz")
         assert ("TITR-CLOZAPINE", "major", ("clz",), None) in summary(found)
 
     def test_the_anc_goes_every_two_weeks_after_six_months_then_monthly(self) -> None:
-        anc = [LabResult("anc", at(d), 2000) for d in range(-3, 190, 7)]
+        anc = [LabResult("anc", at(d), 2000, "/µL") for d in range(-3, 190, 7)]
         ctx = self._plan(
             step(at(0), 12.5, "twice daily"), step(at(14), 300, "once daily"), day=190, labs=anc
         )
         due = [f.due_at for f in run(ctx) if f.test == "anc"]
         assert due == [anc[-1].effective_at + days(14)]
-        yearly = [LabResult("anc", at(400), 2000)]
+        yearly = [LabResult("anc", at(400), 2000, "/µL")]
         ctx = self._plan(step(at(0), 12.5, "twice daily"), day=401, labs=yearly)
         assert [f.due_at for f in run(ctx) if f.test == "anc"] == [at(430)]
 
