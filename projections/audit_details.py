@@ -35,6 +35,10 @@ SAFE_FIELDS: dict[str, tuple[str, ...]] = {
     "LabResultRecorded": ("lab_id", "test"),
     "ClinicalFactRecorded": ("fact",),
     "EntryCorrected": ("corrected_event_id",),
+    "ConditionRecorded": ("condition_id", "code"),
+    "ConditionResolved": ("condition_id",),
+    "SexAtBirthRecorded": (),
+    "PregnancyStatusRecorded": (),
 }
 
 

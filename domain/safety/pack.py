@@ -24,6 +24,7 @@ from domain.safety.change_interactions import (
     read_fact_change,
     read_stop_with,
 )
+from domain.safety.condition_rules import ConditionRule, read_condition_rule
 from domain.safety.dose_limits import DoseLimit, read_dose_limit
 from domain.safety.drugs import (
     ClassInfo,
@@ -99,6 +100,7 @@ class RulePack:
     unknown_drug: Provenance
     index: DrugIndex = field(repr=False, compare=False)
     test_names: Mapping[str, str] = field(repr=False, compare=False)
+    condition_rules: tuple[ConditionRule, ...] = ()
 
     def drug(self, name: str) -> DrugInfo | None:
         """The drug a typed name means (brand, salt, any case), or None if not in the pack."""
@@ -113,6 +115,7 @@ class RulePack:
             *self.interactions, *self.dose_limits, *self.tapers, *self.titrations,
             *self.washouts, *self.monitoring, *self.assessments, *self.lab_ranges,
         ]  # fmt: skip
+        rules.extend(self.condition_rules)
         return tuple(r.rule.id for r in rules)
 
 
@@ -164,6 +167,10 @@ def parse_pack(raw: Any) -> RulePack:
             ("lab_ranges", _one(read_lab_range), "rule"),
         )
     }
+    if raw.get("condition_rules") is not None:  # optional: a pack may have none
+        sections["condition_rules"] = _section(
+            raw, "condition_rules", vocabulary, _one(read_condition_rule), "rule"
+        )
     pack = RulePack(
         version=version,
         disclaimer=disclaimer,

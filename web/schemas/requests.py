@@ -28,6 +28,10 @@ class PatientIn(StrictSchema):
     birth_date = fields.Date(required=True)
     allergies = fields.List(fields.String(validate=validate.Length(max=200)))
     effective_at = when()
+    sex_at_birth = fields.String(
+        validate=validate.OneOf(("female", "male", "intersex", "unknown")),
+        metadata={"description": "optional; read by label rules (pregnancy prevention)"},
+    )
 
 
 class CareTeamMemberIn(StrictSchema):
