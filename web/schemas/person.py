@@ -1,7 +1,8 @@
 """Request bodies of the problem list and of the person (sex at birth, pregnancy).
 
-Shape and types are checked here; an ICD-10-CM code's format, dates in the future or
-before birth, an expected delivery date without a pregnancy, by the domain (422)."""
+Shape and types are checked here; the meaning by the domain (422 naming the field): an
+ICD-10-CM code's format, a status or sex outside its set (the enums below document the
+sets), dates in the future or before birth, an expected delivery date without a pregnancy."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ class ConditionIn(StrictSchema):
     display = fields.String(required=True, validate=validate.Length(min=1, max=500))
     onset_date = fields.String(metadata={"format": "date", "description": "when it began"})
     verification_status = fields.String(
-        load_default="confirmed", validate=validate.OneOf(VERIFICATION_STATUSES)
+        load_default="confirmed", metadata={"enum": list(VERIFICATION_STATUSES)}
     )
     effective_at = fields.AwareDateTime()
 
@@ -39,12 +40,12 @@ class ConditionResolutionIn(StrictSchema):
 
 
 class SexAtBirthIn(StrictSchema):
-    sex_at_birth = fields.String(required=True, validate=validate.OneOf(SEXES_AT_BIRTH))
+    sex_at_birth = fields.String(required=True, metadata={"enum": list(SEXES_AT_BIRTH)})
     effective_at = fields.AwareDateTime()
 
 
 class PregnancyStatusIn(StrictSchema):
-    status = fields.String(required=True, validate=validate.OneOf(PREGNANCY_STATUSES))
+    status = fields.String(required=True, metadata={"enum": list(PREGNANCY_STATUSES)})
     as_of = fields.String(
         metadata={"format": "date", "description": "the date the status held (default: today)"}
     )

@@ -29,8 +29,11 @@ class PatientIn(StrictSchema):
     allergies = fields.List(fields.String(validate=validate.Length(max=200)))
     effective_at = when()
     sex_at_birth = fields.String(
-        validate=validate.OneOf(("female", "male", "intersex", "unknown")),
-        metadata={"description": "optional; read by label rules (pregnancy prevention)"},
+        metadata={
+            "enum": ["female", "male", "intersex", "unknown"],
+            "description": "optional; read by label rules (pregnancy prevention); 422 if"
+            " outside the set",
+        },
     )
 
 
