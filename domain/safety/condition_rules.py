@@ -87,10 +87,11 @@ class ConditionRule:
 
     @property
     def kind(self) -> str:
-        """``condition`` (problem list), ``pregnancy`` or ``age`` (age and sex only)."""
+        """``condition`` (problem list), ``pregnancy`` (pregnancy, lactation or the
+        potential for it) or ``age``."""
         if self.codes or self.facts:
             return "condition"
-        return "pregnancy" if self.pregnancy else "age"
+        return "pregnancy" if self.pregnancy or self.pregnancy_not or self.sex_at_birth else "age"
 
 
 def _code(record: Record, raw: object) -> CodePrefix:
