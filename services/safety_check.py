@@ -127,7 +127,7 @@ def person(plan: PlanState) -> tuple[tuple[Any, ...], str | None, Any]:
                 if status["expected_delivery_date"]
                 else None
             ),
-            event_id=status["event_id"],
+            event_id=status.get("episode_id") or status["event_id"],
         )
         if status
         else None,

@@ -160,7 +160,8 @@ def _problems(rule: ConditionRule, view: PlanView) -> tuple[list[str], list[str]
     for condition in view.context.conditions:
         if any(code.matches(condition, view) for code in rule.codes):
             named.append(f"{condition.display} ({condition.code})")
-            keys.append(condition.condition_id)
+            # with its start: a diagnosis resolved and made again is a new finding
+            keys.append(f"{condition.condition_id}@{condition.since.isoformat()}")
     recorded = {  # as recorded: the facts a coded condition implies are matched by code
         normalise_name(name): " ".join(value.lower().split())
         for name, value in view.context.facts.items()
@@ -228,6 +229,9 @@ def check_condition_rules(rules: tuple[ConditionRule, ...], view: PlanView) -> l
         found = finding(
             rule.rule, rule.kind, [c.order_id for c in courses], message, key_parts=key_parts
         )
+        facts = [part[5:] for part in key_parts if part.startswith("fact:")]
+        if facts:  # a new value of the fact brings a resolved finding back (safety_check)
+            found = replace(found, fact=facts[0])
         if found.blocking and not prescribing:
             found = replace(
                 found,

@@ -75,7 +75,7 @@ class PregnancyStatus:
     status: str  # pregnant | not_pregnant | lactating | postpartum
     as_of: date
     expected_delivery: date | None = None
-    event_id: str = ""  # the entry that recorded it (keys its findings)
+    event_id: str = ""  # the entry that began this status (keys its findings)
 
 
 @dataclass(frozen=True)

@@ -144,6 +144,20 @@ class TestAResolvedConditionNoLongerAlerts:
         assert again.status_code == 201, again.get_json()
         assert not [a for a in again.get_json()["alerts"] if a["kind"] == "condition"]
 
+    def test_a_diagnosis_resolved_and_made_again_alerts_again(self, api: ApiClient) -> None:
+        pid = new_patient(api, "MRN-C7")
+        prescribe(api, pid, "bupropion", 150)
+        assess = {"instrument": "clinical", "diagnoses": ["F50.2"]}
+        first = api.post(path(pid, "assessments"), assess).get_json()["alerts"]
+        assert "COND-BUPROPION-EATING" in rules(first)
+        api.post(path(pid, "conditions/dx:F50.2/resolution"), {"reason": "recovered"})
+        assert "COND-BUPROPION-EATING" not in rules(open_alerts(api, pid))
+
+        again = api.post(path(pid, "assessments"), assess).get_json()["alerts"]
+
+        assert "COND-BUPROPION-EATING" in rules(again)
+        assert "COND-BUPROPION-EATING" in rules(open_alerts(api, pid))
+
 
 class TestPregnancyAndChildbearingPotential:
     def test_valproate_in_a_woman_of_30_warns_of_pregnancy_prevention(self, api: ApiClient) -> None:
@@ -178,6 +192,26 @@ class TestPregnancyAndChildbearingPotential:
 
         pregnancy(api, pid, "postpartum")
         assert "COND-PREGNANCY-LITHIUM" not in rules(open_alerts(api, pid))
+
+    def test_a_pregnancy_recorded_again_keeps_its_alert_and_a_new_one_raises_it_anew(
+        self, api: ApiClient
+    ) -> None:
+        pid = new_patient(api, "MRN-P6", age=32, sex="female")
+        prescribe(api, pid, "paroxetine", 20)
+        [first] = [
+            a
+            for a in pregnancy(api, pid, "pregnant")["alerts"]
+            if a["rule_id"] == "COND-PREGNANCY-PAROXETINE"
+        ]
+
+        again = pregnancy(api, pid, "pregnant")  # the same pregnancy, recorded again
+
+        assert "COND-PREGNANCY-PAROXETINE" not in rules(again["alerts"])
+        assert first["id"] in {a["id"] for a in open_alerts(api, pid)}
+
+        pregnancy(api, pid, "not_pregnant")
+        assert first["id"] not in {a["id"] for a in open_alerts(api, pid)}
+        assert "COND-PREGNANCY-PAROXETINE" in rules(pregnancy(api, pid, "pregnant")["alerts"])
 
     def test_lithium_while_breastfeeding_alerts(self, api: ApiClient) -> None:
         pid = new_patient(api, "MRN-P5", age=32, sex="female")
