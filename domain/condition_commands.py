@@ -148,6 +148,12 @@ class ConditionCommands:
             raise InvalidInputError("That condition was resolved already.", "condition_id")
         reason = require_text(reason, "reason", "A reason for resolving the condition")
         when = effective_time(ctx, effective_at)
+        if recorded is not None and when < recorded["effective_at"]:
+            raise InvalidInputError(
+                "effective_at is before the condition was recorded"
+                f" ({recorded['effective_at'].isoformat()}).",
+                "effective_at",
+            )
         resolved = when.date() if resolved_date is None else None
         if resolved is None:
             resolved = self._date(resolved_date, "resolved_date", ctx)
