@@ -5,7 +5,7 @@ and alerts closed by CareLog when the condition is resolved or the pregnancy is 
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from tests.api.conftest import ApiClient, prescribe
@@ -17,7 +17,7 @@ def path(pid: str, rest: str) -> str:
 
 def born(years: int) -> str:
     """A birth date giving ``years`` completed years today (born on 1 January)."""
-    return date(date.today().year - years, 1, 1).isoformat()
+    return date(datetime.now(UTC).year - years, 1, 1).isoformat()
 
 
 def new_patient(
