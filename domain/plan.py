@@ -449,13 +449,15 @@ class PlanState:
         current = self.pregnancy
         if current is not None and current["effective_at"] > meta["effective_at"]:
             return  # a late entry older than the status on record does not replace it
-        same = current is not None and current["status"] == e.status
+        episode = e.event_id
+        if current is not None and current["status"] == e.status:
+            episode = current.get("episode_id", e.event_id)
         self.pregnancy = {
             "status": e.status,
             "as_of": e.as_of,
             "expected_delivery_date": e.expected_delivery_date,
             # the entry that began this status: a repeat (a new due date) continues it
-            "episode_id": current.get("episode_id", e.event_id) if same else e.event_id,
+            "episode_id": episode,
             **meta,
         }
 
