@@ -86,7 +86,7 @@ class ConditionCommands:
         ctx: CommandContext,
         *,
         code: Any,
-        display: Any,
+        display: Any = None,
         onset_date: Any = None,
         verification_status: Any = "confirmed",
         effective_at: Any = None,
@@ -113,7 +113,11 @@ class ConditionCommands:
             effective_time(ctx, effective_at),
             condition_id=new_id(),
             code=normal,
-            display=require_text(display, "display", "The condition's name"),
+            display=(
+                f"ICD-10-CM {normal}"
+                if display is None
+                else require_text(display, "display", "The condition's name")
+            ),
             onset_date=onset.isoformat() if onset else None,
             verification_status=choice(
                 verification_status, "verification_status", VERIFICATION_STATUSES

@@ -31,6 +31,7 @@ from datetime import timedelta
 from domain.problem_list import PREGNANCY_STATUSES, SEXES_AT_BIRTH, normalise_code
 from domain.safety.context import Condition, Finding
 from domain.safety.drugs import normalise_name
+from domain.safety.implied_facts import pregnancy_from_facts, sex_from_facts
 from domain.safety.matching import Side, labels, matching, read_side
 from domain.safety.plan_view import PlanView
 from domain.safety.records import Provenance, Record, Vocabulary, check_template
@@ -185,15 +186,22 @@ def _holds(rule: ConditionRule, view: PlanView) -> tuple[str, tuple[str, ...]] |
         parts.append(" and ".join(sorted(set(found[0]))))
         keys.extend(sorted(found[1]))
     pregnancy = view.context.pregnancy
-    status = pregnancy.status if pregnancy else "not_pregnant"
+    stated = None if pregnancy else pregnancy_from_facts(view.facts)
+    status = pregnancy.status if pregnancy else stated[0] if stated else "not_pregnant"
     if rule.pregnancy:
-        if status not in rule.pregnancy or pregnancy is None:
+        if status not in rule.pregnancy:
             return None
-        parts.append(f"{PREGNANCY_WORDS[status]} (recorded as of {pregnancy.as_of.isoformat()})")
-        keys.append(f"pregnancy:{pregnancy.event_id}")
+        if pregnancy is not None:
+            as_of = pregnancy.as_of.isoformat()
+            parts.append(f"{PREGNANCY_WORDS[status]} (recorded as of {as_of})")
+            keys.append(f"pregnancy:{pregnancy.event_id}")
+        elif stated is not None:
+            parts.append(f"{PREGNANCY_WORDS[status]} (clinical fact {stated[1]})")
+            keys.append(f"pregnancy:fact:{status}")
     if rule.pregnancy_not and status in rule.pregnancy_not:
         return None
-    if rule.sex_at_birth and view.context.sex_at_birth not in rule.sex_at_birth:
+    sex = view.context.sex_at_birth or sex_from_facts(view.facts)
+    if rule.sex_at_birth and sex not in rule.sex_at_birth:
         return None
     if rule.age_from is not None or rule.age_below is not None:
         if view.age is None:
@@ -203,8 +211,8 @@ def _holds(rule: ConditionRule, view: PlanView) -> tuple[str, tuple[str, ...]] |
         if rule.age_below is not None and view.age >= rule.age_below:
             return None
     if not parts:
-        sex = view.context.sex_at_birth if rule.sex_at_birth else None
-        parts.append(f"a {view.age}-year-old" + (f" ({sex} at birth)" if sex else ""))
+        shown = sex if rule.sex_at_birth else None
+        parts.append(f"a {view.age}-year-old" + (f" ({shown} at birth)" if shown else ""))
     return "; ".join(parts), tuple(keys)
 
 

@@ -34,3 +34,41 @@ def implied_facts(conditions: tuple[Condition, ...], facts: dict[str, str]) -> d
             if current is None or current in {"no", "none", "false", "absent"}:
                 out[fact] = value
     return out
+
+
+PREGNANCY_FACTS = {
+    # fact (normalised) -> {value: pregnancy status}; "yes" on "breastfeeding" is lactation
+    "pregnant": {"yes": "pregnant", "true": "pregnant", "no": "not_pregnant"},
+    "pregnancy": {
+        "yes": "pregnant", "true": "pregnant", "pregnant": "pregnant", "no": "not_pregnant",
+        "not pregnant": "not_pregnant", "lactating": "lactating",
+        "breastfeeding": "lactating", "postpartum": "postpartum",
+    },
+    "pregnancy status": {
+        "pregnant": "pregnant", "not pregnant": "not_pregnant", "lactating": "lactating",
+        "breastfeeding": "lactating", "postpartum": "postpartum",
+    },
+    "breastfeeding": {"yes": "lactating", "true": "lactating"},
+    "lactating": {"yes": "lactating", "true": "lactating"},
+    "lactation": {"yes": "lactating", "true": "lactating"},
+}  # fmt: skip
+SEX_FACTS = ("sex at birth", "sex")
+SEX_VALUES = {"female": "female", "f": "female", "male": "male", "m": "male"}
+
+
+def pregnancy_from_facts(facts: dict[str, str]) -> tuple[str, str] | None:
+    """(status, the fact as a message names it) when a clinical fact states a pregnancy
+    or lactation status (records from before the pregnancy-status entry existed)."""
+    for fact, values in PREGNANCY_FACTS.items():
+        value = facts.get(fact)
+        if value is not None and value in values:
+            return values[value], f"{fact}: {value}"
+    return None
+
+
+def sex_from_facts(facts: dict[str, str]) -> str | None:
+    for fact in SEX_FACTS:
+        value = SEX_VALUES.get(facts.get(fact, ""))
+        if value is not None:
+            return value
+    return None

@@ -135,10 +135,15 @@ class TestBadConditionsAreRefusedWithFieldErrors:
         assert response.status_code == 422
         assert "already" in response.get_json()["errors"]["code"][0]
 
-    def test_a_missing_display_is_refused(self, api: ApiClient, patient: str) -> None:
-        response = api.post(path(patient, "conditions"), {"code": "F50.2"})
-        assert response.status_code in (400, 422)
+    def test_a_blank_display_is_422(self, api: ApiClient, patient: str) -> None:
+        response = record(api, patient, display="  ")
+        assert response.status_code == 422
         assert "display" in response.get_json()["errors"]
+
+    def test_without_a_display_the_code_names_it(self, api: ApiClient, patient: str) -> None:
+        response = api.post(path(patient, "conditions"), {"code": "F50.2"})
+        assert response.status_code == 201, response.get_json()
+        assert plan(api, patient)["conditions"][0]["display"] == "ICD-10-CM F50.2"
 
 
 class TestResolvingACondition:

@@ -21,7 +21,10 @@ class ConditionIn(StrictSchema):
         validate=validate.Length(min=1, max=16),
         metadata={"description": "ICD-10-CM code, e.g. F32.1, G40.909, I45.81"},
     )
-    display = fields.String(required=True, validate=validate.Length(min=1, max=500))
+    display = fields.String(
+        validate=validate.Length(min=1, max=500),
+        metadata={"description": "the condition as worded (default: the code)"},
+    )
     onset_date = fields.String(metadata={"format": "date", "description": "when it began"})
     verification_status = fields.String(
         load_default="confirmed", metadata={"enum": list(VERIFICATION_STATUSES)}

@@ -240,6 +240,27 @@ class TestThePerson:
         found = by_rule(run(ctx, "prescribed", NOW, "d"), "AGE-BEERS-BENZODIAZEPINE")
         assert bool(found) is fires
 
+    def test_pregnancy_and_sex_stated_as_clinical_facts_still_count(self) -> None:
+        ctx = context(
+            course("d", "valproate", 500),
+            now=NOW,
+            birth_date=born_aged(28, NOW),
+            facts={"Sex": "F", "pregnancy": "Yes"},
+        )
+        found = {f.rule_id: f for f in run(ctx, "prescribed", NOW, "d")}
+        assert "clinical fact pregnancy: yes" in found["COND-PREGNANCY-VALPROATE"].message
+        not_pregnant = replace(ctx, facts={"sex": "female", "pregnant": "no"})
+        found = {f.rule_id for f in run(not_pregnant, "prescribed", NOW, "d")}
+        assert "COND-VALPROATE-CHILDBEARING" in found
+        assert "COND-PREGNANCY-VALPROATE" not in found
+
+    def test_a_recorded_status_outranks_a_fact(self) -> None:
+        ctx = replace(
+            context(course("d", "lithium", 300), now=NOW, facts={"pregnant": "yes"}),
+            pregnancy=pregnancy("postpartum"),
+        )
+        assert not by_rule(run(ctx, "prescribed", NOW, "d"), "COND-PREGNANCY-LITHIUM")
+
     def test_no_birth_date_no_age_finding(self) -> None:
         ctx = context(course("d", "lorazepam", 1), now=NOW)
         assert not [f for f in run(ctx, "prescribed", NOW, "d") if f.kind == "age"]
