@@ -17,7 +17,7 @@ IMPLIED_FACTS: tuple[tuple[str, tuple[str, ...], str], ...] = (
     # impairment ...) hold for a coded liver disease too.
     ("hepatic_impairment", ("K70", "K71", "K72", "K73", "K74", "K75", "K76", "K77"), "yes"),
     ("renal_impairment", ("N184", "N185", "N186", "Z992"), "severe"),
-    ("seizure_disorder", ("G40", "R56"), "yes"),
+    ("seizure_disorder", ("G40", "R561", "R569"), "yes"),  # not febrile (R56.0)
 )
 
 

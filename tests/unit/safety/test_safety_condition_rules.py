@@ -141,7 +141,7 @@ class TestProblemList:
 
     def test_a_neighbouring_code_does_not_match(self) -> None:
         ctx = context(course("d", "bupropion"), now=NOW)
-        for code in ("F50.8", "G43.909", "F32.1", "R50.9"):
+        for code in ("F50.8", "G43.909", "F32.1", "R50.9", "R56.00"):  # R56.0: febrile
             found = run(replace(ctx, conditions=(condition(code),)), "prescribed", NOW, "d")
             assert not [f for f in found if f.rule_id.startswith("COND-BUPROPION")], code
 
