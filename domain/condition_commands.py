@@ -223,7 +223,8 @@ class ConditionCommands:
                 raise InvalidInputError("Give a date like 2026-09-01.", "expected_delivery_date")
             if not on <= edd + timedelta(weeks=4) or edd > on + LONGEST_PREGNANCY:
                 raise InvalidInputError(
-                    "The expected delivery date must fall within 44 weeks after as_of.",
+                    "The expected delivery date must fall between 4 weeks before and 44"
+                    " weeks after as_of.",
                     "expected_delivery_date",
                 )
             due = edd.isoformat()

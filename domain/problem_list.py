@@ -87,7 +87,7 @@ def active_conditions(state: Any) -> list[dict[str, Any]]:
 
 def problem_list(state: Any) -> list[dict[str, Any]]:
     """The open problem list as the plan documents show it (times as given)."""
-    return [{**c, "since": c["since"]} for c in active_conditions(state)]
+    return active_conditions(state)
 
 
 def pregnancy(state: Any) -> dict[str, Any] | None:

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from safety_cases import PACK, T0, born_aged, by_rule, context, course, days, members, run
 
 from domain.safety import PatientContext, RulePackError, load_rule_pack
@@ -310,3 +312,39 @@ class TestMalformedRules:
         path = tmp_path / "pack.json"
         path.write_text(json.dumps(raw))
         assert load_rule_pack(path).condition_rules == ()
+
+
+def birthday(born: date, years: int) -> date:
+    """The day a person born on ``born`` turns ``years`` (29 February: 1 March)."""
+    try:
+        return born.replace(year=born.year + years)
+    except ValueError:
+        return date(born.year + years, 3, 1)
+
+
+class TestArithmetic:
+    @given(age_in_days=st.integers(0, 100 * 366))
+    def test_the_beers_rule_holds_exactly_from_the_65th_birthday(self, age_in_days: int) -> None:
+        born = NOW.date() - timedelta(days=age_in_days)
+        ctx = context(course("d", "lorazepam", 1), now=NOW, birth_date=born)
+        fired = bool(by_rule(run(ctx, "prescribed", NOW, "d"), "AGE-BEERS-BENZODIAZEPINE"))
+        assert fired is (NOW.date() >= birthday(born, 65))
+
+    @given(age_in_days=st.integers(0, 40 * 366))
+    def test_the_under_25_warning_holds_exactly_until_the_25th_birthday(
+        self, age_in_days: int
+    ) -> None:
+        born = NOW.date() - timedelta(days=age_in_days)
+        ctx = context(course("d", "sertraline", 50), now=NOW, birth_date=born)
+        fired = bool(by_rule(run(ctx, "prescribed", NOW, "d"), "AGE-ANTIDEPRESSANT-UNDER-25"))
+        assert fired is (NOW.date() < birthday(born, 25))
+
+    @given(days_ago=st.integers(0, 400))
+    def test_a_recent_infarction_counts_for_90_days_from_its_onset(self, days_ago: int) -> None:
+        onset = NOW.date() - timedelta(days=days_ago)
+        ctx = replace(
+            context(course("d", "ziprasidone", 40), now=NOW),
+            conditions=(condition("I21.4", onset=onset),),
+        )
+        fired = bool(by_rule(run(ctx, "prescribed", NOW, "d"), "COND-QT-ZIPRASIDONE"))
+        assert fired is (days_ago <= 90)
