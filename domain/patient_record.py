@@ -19,18 +19,23 @@ from domain.actor import CLINICAL_ROLES
 from domain.command_context import (
     CommandContext,
     checked_command,
+    choice,
     effective_time,
     new_id,
     parse_birth_date,
     require_text,
     text_list,
 )
+from domain.condition_commands import ConditionCommands
 from domain.errors import InvalidInputError, NotFoundError, NotPermittedError
 from domain.patient_commands import ClinicalCommands
 from domain.plan import PlanState
+from domain.problem_list import SEXES_AT_BIRTH
 
 
-class PatientRecord(ClinicalCommands, Aggregate, created_event_name="PatientRegistered"):
+class PatientRecord(
+    ClinicalCommands, ConditionCommands, Aggregate, created_event_name="PatientRegistered"
+):
     """One patient's care, as an append-only log of clinical facts."""
 
     TOPIC = "carelog.PatientRecord"
@@ -273,6 +278,39 @@ class PatientRecord(ClinicalCommands, Aggregate, created_event_name="PatientRegi
         fields: dict[str, Any]
         reason: str
 
+    class ConditionRecorded(Event):
+        """A condition entered the problem list: an ICD-10-CM code, as the clinician
+        worded it, with its onset and how certain it is. The safety rules read it."""
+
+        TOPIC = "carelog.ConditionRecorded"
+        condition_id: str
+        code: str
+        display: str
+        onset_date: str | None
+        verification_status: str
+
+    class ConditionResolved(Event):
+        """A condition left the problem list (resolved, in remission, entered in error)."""
+
+        TOPIC = "carelog.ConditionResolved"
+        condition_id: str
+        resolved_date: str
+        reason: str
+
+    class SexAtBirthRecorded(Event):
+        """The patient's sex assigned at birth, which some label rules read."""
+
+        TOPIC = "carelog.SexAtBirthRecorded"
+        sex_at_birth: str
+
+    class PregnancyStatusRecorded(Event):
+        """Pregnant, not pregnant, lactating or postpartum, as of a date."""
+
+        TOPIC = "carelog.PregnancyStatusRecorded"
+        status: str
+        as_of: str
+        expected_delivery_date: str | None
+
     def __init__(self) -> None:
         """State starts empty; ``PatientRegistered.apply`` fills it."""
         self.plan = PlanState()
@@ -372,6 +410,7 @@ class PatientRecord(ClinicalCommands, Aggregate, created_event_name="PatientRegi
         birth_date: Any,
         allergies: Any = (),
         effective_at: Any = None,
+        sex_at_birth: Any = None,
     ) -> PatientRecord:
         """Register a patient; the registering clinician joins the care team.
 
@@ -383,6 +422,8 @@ class PatientRecord(ClinicalCommands, Aggregate, created_event_name="PatientRegi
         name = require_text(name, "name", "The patient's name")
         born = parse_birth_date(birth_date, ctx.now)
         allergies = text_list(allergies, "allergies")
+        if sex_at_birth is not None:
+            sex_at_birth = choice(sex_at_birth, "sex_at_birth", SEXES_AT_BIRTH)
         when = effective_time(ctx, effective_at)
         if when.date() < born:
             raise InvalidInputError(
@@ -410,4 +451,6 @@ class PatientRecord(ClinicalCommands, Aggregate, created_event_name="PatientRegi
             clinician_name=ctx.actor.name,
             role=str(ctx.actor.role),
         )
+        if sex_at_birth is not None:
+            record._trigger(cls.SexAtBirthRecorded, ctx, when, sex_at_birth=sex_at_birth)
         return record

@@ -30,6 +30,13 @@ WRITE_ROLES: dict[str, frozenset[Role]] = {
     "clinical_fact": ALL_CLINICAL,
     "correction": ALL_CLINICAL,  # and only by the author of the corrected entry
     "emergency_access": ALL_CLINICAL,
+    # The problem list: any clinician on the team records a condition (a pharmacist
+    # reconciling records finds the epilepsy the rules must see); only a clinician who
+    # diagnoses (psychiatrist, therapist) takes one off, since that silences its rules.
+    "condition": ALL_CLINICAL,
+    "condition_resolution": frozenset({P, T}),
+    "sex_at_birth": ALL_CLINICAL,
+    "pregnancy_status": ALL_CLINICAL,
 }
 
 WHAT = {
@@ -51,4 +58,8 @@ WHAT = {
     "clinical_fact": "record clinical facts",
     "correction": "correct entries",
     "emergency_access": "break the glass",
+    "condition": "record conditions",
+    "condition_resolution": "resolve conditions",
+    "sex_at_birth": "record sex at birth",
+    "pregnancy_status": "record pregnancy status",
 }

@@ -84,6 +84,9 @@ class PlanState:
         self.facts: dict[str, dict[str, Any]] = {}
         self.sources: dict[str, dict[str, Any]] = {}
         self.corrections: list[dict[str, Any]] = []
+        self.conditions: dict[str, dict[str, Any]] = {}
+        self.resolved_diagnoses: dict[str, datetime] = {}  # assessment code -> resolved at
+        self.pregnancy: dict[str, Any] | None = None
 
     # -- snapshots and copies --------------------------------------------------------------
     def as_dict(self) -> dict[str, Any]:
@@ -411,6 +414,52 @@ class PlanState:
     def _on_ClinicalFactRecorded(self, e: Any, meta: dict[str, Any]) -> None:
         self.facts[e.fact] = {"fact": e.fact, "value": e.value, "event_id": e.event_id, **meta}
         self._source(e, "fact", e.fact)
+
+    def _on_ConditionRecorded(self, e: Any, meta: dict[str, Any]) -> None:
+        self.conditions[e.condition_id] = {
+            "condition_id": e.condition_id,
+            "code": e.code,
+            "display": e.display,
+            "onset_date": e.onset_date,
+            "verification_status": e.verification_status,
+            "status": "active",
+            "resolution": None,
+            **meta,
+        }
+
+    def _on_ConditionResolved(self, e: Any, meta: dict[str, Any]) -> None:
+        resolution = {"resolved_date": e.resolved_date, "reason": e.reason, **meta}
+        condition = self.conditions.get(e.condition_id)
+        if condition is not None:
+            self.conditions[e.condition_id] = {
+                **condition,
+                "status": "resolved",
+                "resolution": resolution,
+            }
+        elif e.condition_id.startswith("dx:"):  # a diagnosis made in assessments
+            code = e.condition_id[3:]
+            before = self.resolved_diagnoses.get(code)
+            at = meta["effective_at"]
+            self.resolved_diagnoses[code] = at if before is None else max(before, at)
+
+    def _on_SexAtBirthRecorded(self, e: Any, meta: dict[str, Any]) -> None:
+        self.patient = {**self.patient, "sex_at_birth": e.sex_at_birth}
+
+    def _on_PregnancyStatusRecorded(self, e: Any, meta: dict[str, Any]) -> None:
+        current = self.pregnancy
+        if current is not None and current["effective_at"] > meta["effective_at"]:
+            return  # a late entry older than the status on record does not replace it
+        episode = e.event_id
+        if current is not None and current["status"] == e.status:
+            episode = current.get("episode_id", e.event_id)
+        self.pregnancy = {
+            "status": e.status,
+            "as_of": e.as_of,
+            "expected_delivery_date": e.expected_delivery_date,
+            # the entry that began this status: a repeat (a new due date) continues it
+            "episode_id": episode,
+            **meta,
+        }
 
     def _on_EntryCorrected(self, e: Any, meta: dict[str, Any]) -> None:
         self.corrections.append(

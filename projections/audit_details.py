@@ -35,6 +35,10 @@ SAFE_FIELDS: dict[str, tuple[str, ...]] = {
     "LabResultRecorded": ("lab_id", "test"),
     "ClinicalFactRecorded": ("fact",),
     "EntryCorrected": ("corrected_event_id",),
+    "ConditionRecorded": ("condition_id",),  # not the code: a diagnosis is clinical
+    "ConditionResolved": ("condition_id",),
+    "SexAtBirthRecorded": (),
+    "PregnancyStatusRecorded": (),
 }
 
 

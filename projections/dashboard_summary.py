@@ -129,6 +129,10 @@ SUMMARY = Sections(
         "PlanReviewed": set(),
         "LabResultRecorded": set(),
         "ClinicalFactRecorded": set(),
+        "ConditionRecorded": set(),
+        "ConditionResolved": set(),
+        "SexAtBirthRecorded": set(),
+        "PregnancyStatusRecorded": set(),
     },
 )
 """The stored facts: which event types can change which of them (any other type,

@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from domain.plan import PlanState
+from domain.problem_list import plain, problem_list
 from projections.plan_states import Folded, Sections, iso, revive
 
 TREND_LENGTH = 6
@@ -108,6 +109,7 @@ def _patient(patient_id: str, state: PlanState) -> dict[str, Any]:
         "name": patient.get("name"),
         "birth_date": patient.get("birth_date"),
         "allergies": list(patient.get("allergies", [])),
+        "sex_at_birth": patient.get("sex_at_birth"),
     }
 
 
@@ -152,6 +154,23 @@ def _medications(state: PlanState) -> list[dict[str, Any]]:
     )
 
 
+def _conditions(state: PlanState) -> list[dict[str, Any]]:
+    return [plain(c) for c in problem_list(state)]
+
+
+def _pregnancy(state: PlanState) -> dict[str, Any] | None:
+    status = getattr(state, "pregnancy", None)
+    if not status:
+        return None
+    return {
+        "status": status["status"],
+        "as_of": status["as_of"],
+        "expected_delivery_date": status["expected_delivery_date"],
+        "recorded_by": status["actor"],
+        "effective_at": iso(status["effective_at"]),
+    }
+
+
 DOCUMENT = Sections(
     renderers={
         "patient_id": lambda pid, _state: pid,
@@ -163,13 +182,15 @@ DOCUMENT = Sections(
         "follow_ups": lambda _pid, state: _follow_ups(state),
         "consents": lambda _pid, state: _consents(state),
         "care_team": lambda _pid, state: _care_team(state),
+        "conditions": lambda _pid, state: _conditions(state),
+        "pregnancy": lambda _pid, state: _pregnancy(state),
     },
     affects={
         "PatientRegistered": {"patient_id", "patient"},
         "CareTeamMemberAssigned": {"care_team"},
         "CareTeamMemberRemoved": {"care_team"},
         "ConsentRecorded": {"consents"},
-        "AssessmentRecorded": {"assessments"},
+        "AssessmentRecorded": {"assessments", "conditions"},  # diagnoses join the list
         "GoalSet": {"goals"},
         "GoalStatusChanged": {"goals"},
         "MedicationPrescribed": {"medications"},
@@ -187,6 +208,10 @@ DOCUMENT = Sections(
         "PlanReviewed": set(),
         "LabResultRecorded": set(),
         "ClinicalFactRecorded": set(),
+        "ConditionRecorded": {"conditions"},
+        "ConditionResolved": {"conditions"},
+        "SexAtBirthRecorded": {"patient"},
+        "PregnancyStatusRecorded": {"pregnancy"},
     },
 )
 """The stored plan: which event types can change which part of it (any other type,
@@ -216,4 +241,9 @@ def present(doc: dict[str, Any], version: int, position: int, now: datetime) -> 
         follow_up.update(due_at=due, overdue=due is not None and due < now)
     for member in doc["care_team"]:
         member["since"] = revive(member["since"])
+    for condition in doc.setdefault("conditions", []):  # documents stored before them: none
+        condition["since"] = revive(condition["since"])
+    pregnancy = doc.setdefault("pregnancy", None)
+    if pregnancy is not None:
+        pregnancy["effective_at"] = revive(pregnancy["effective_at"])
     return doc

@@ -53,6 +53,12 @@ COMMANDS: dict[str, CommandSpec] = {
     "record_lab_result": CommandSpec("record_lab_result", "lab_id", "lab_id", "lab"),
     "record_fact": CommandSpec("record_fact", safety="fact"),
     "correct_entry": CommandSpec("correct_entry", safety="correction"),
+    "record_condition": CommandSpec(
+        "record_condition", "condition_id", "condition_id", "condition"
+    ),
+    "resolve_condition": CommandSpec("resolve_condition", safety="condition"),
+    "record_sex_at_birth": CommandSpec("record_sex_at_birth", safety="condition"),
+    "record_pregnancy_status": CommandSpec("record_pregnancy_status", safety="condition"),
 }
 
 
@@ -219,6 +225,7 @@ class Commands:
         birth_date: Any,
         allergies: Any = None,
         effective_at: Any = None,
+        sex_at_birth: Any = None,
     ) -> WriteResult:
         return self.app.register_patient(
             ctx,
@@ -227,6 +234,7 @@ class Commands:
             birth_date=birth_date,
             allergies=allergies,
             effective_at=effective_at,
+            sex_at_birth=sex_at_birth,
         )
 
     @checked_command

@@ -256,6 +256,10 @@ NEVER_LEAVES: dict[str, str] = {
     "GoalSet": "treatment goals are read in CareLog",
     "GoalStatusChanged": "treatment goals are read in CareLog",
     "EducationProvided": "not needed by another team",
+    "ConditionRecorded": "diagnoses are read in CareLog; the alerts they raise do leave",
+    "ConditionResolved": "diagnoses are read in CareLog; the alerts they close do leave",
+    "SexAtBirthRecorded": "part of the patient's identity, which stays in CareLog",
+    "PregnancyStatusRecorded": "pregnancy is read in CareLog; the alerts it raises do leave",
 }
 """Patient events with no feed type, and why (the index and the library's unused
 ``Created`` never leave either)."""

@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from domain.plan import PlanState
+from domain.problem_list import problem_list
 
 TREND_LENGTH = 6
 
@@ -94,6 +95,7 @@ def plan_document(state: PlanState, patient_id: str, version: int, now: datetime
             "name": patient.get("name"),
             "birth_date": patient.get("birth_date"),
             "allergies": list(patient.get("allergies", [])),
+            "sex_at_birth": patient.get("sex_at_birth"),
         },
         "version": version,
         "medications": [medication(o) for o in state.orders.values() if o["status"] == "active"],
@@ -129,4 +131,20 @@ def plan_document(state: PlanState, patient_id: str, version: int, now: datetime
             for m in state.care_team.values()
             if m["active"]
         ],
+        "conditions": problem_list(state),
+        "pregnancy": pregnancy_status(state),
+    }
+
+
+def pregnancy_status(state: PlanState) -> dict[str, Any] | None:
+    """The latest pregnancy status, as the plan shows it."""
+    status = getattr(state, "pregnancy", None)
+    if not status:
+        return None
+    return {
+        "status": status["status"],
+        "as_of": status["as_of"],
+        "expected_delivery_date": status["expected_delivery_date"],
+        "recorded_by": status["actor"],
+        "effective_at": status["effective_at"],
     }

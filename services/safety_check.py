@@ -83,6 +83,7 @@ def patient_context(plan: PlanState, now: Any) -> Any:
         for order in plan.orders.values()
     )
     born = plan.patient.get("birth_date")
+    conditions, sex, pregnancy = person(plan)
     return PatientContext(
         now=now,
         birth_date=date.fromisoformat(born) if born else None,
@@ -103,6 +104,44 @@ def patient_context(plan: PlanState, now: Any) -> Any:
             )
             for effect in plan.side_effects
         ),
+        conditions=conditions,
+        sex_at_birth=sex,
+        pregnancy=pregnancy,
+    )
+
+
+def person(plan: PlanState) -> tuple[tuple[Any, ...], str | None, Any]:
+    """The problem list, sex at birth and pregnancy status as the rules read them."""
+    from domain.problem_list import active_conditions, pregnancy, sex_at_birth
+    from domain.safety.context import Condition, PregnancyStatus
+
+    conditions = tuple(
+        Condition(
+            condition_id=c["condition_id"],
+            code=c["code"],
+            display=c["display"],
+            since=c["since"],
+            onset=date.fromisoformat(c["onset_date"]) if c["onset_date"] else None,
+            verification_status=c["verification_status"],
+        )
+        for c in active_conditions(plan)
+    )
+    status = pregnancy(plan)
+    return (
+        conditions,
+        sex_at_birth(plan),
+        PregnancyStatus(
+            status=status["status"],
+            as_of=date.fromisoformat(status["as_of"]),
+            expected_delivery=(
+                date.fromisoformat(status["expected_delivery_date"])
+                if status["expected_delivery_date"]
+                else None
+            ),
+            event_id=status.get("episode_id") or status["event_id"],
+        )
+        if status
+        else None,
     )
 
 
@@ -169,6 +208,7 @@ class SafetyCheck:
         fact_write = change.kind == "fact"
         # A lab result or a side effect records what was observed: alerted on, never refused.
         observation = change.kind in ("lab", "side_effect")
+        fact_write = fact_write or change.kind == "condition"  # what is true: never refused
         refact = self.refact(record, change)
         said = {(a["key"], a["message"]) for a in alerts}
         new = [

@@ -81,7 +81,7 @@ def create_app(config: Config | None = None, carelog: CareLog | None = None) -> 
 
 
 def _register_api(app: Flask) -> None:
-    from web import audit, care_team, dashboard, feed, interop, ops, patients, plan
+    from web import audit, care_team, conditions, dashboard, feed, interop, ops, patients, plan
     from web.clinical import BLUEPRINTS
 
     api = Api(
@@ -99,6 +99,7 @@ def _register_api(app: Flask) -> None:
         patients.blp,
         care_team.blp,
         *BLUEPRINTS,
+        conditions.blp,
         plan.blp,
         audit.blp,
         dashboard.blp,

@@ -68,6 +68,28 @@ class SideEffect:
 
 
 @dataclass(frozen=True)
+class Condition:
+    """A condition on the problem list (recorded, or diagnosed in an assessment)."""
+
+    condition_id: str
+    code: str  # ICD-10-CM, upper case ("G40.909")
+    display: str
+    since: datetime  # effective time of the entry (or of the assessment)
+    onset: date | None = None
+    verification_status: str = "confirmed"
+
+
+@dataclass(frozen=True)
+class PregnancyStatus:
+    """The latest pregnancy status on record."""
+
+    status: str  # pregnant | not_pregnant | lactating | postpartum
+    as_of: date
+    expected_delivery: date | None = None
+    event_id: str = ""  # the entry that began this status (keys its findings)
+
+
+@dataclass(frozen=True)
 class PatientContext:
     """The patient's plan after the change being checked."""
 
@@ -80,6 +102,9 @@ class PatientContext:
     assessments: Sequence[AssessmentPoint]
     labs: tuple[LabResult, ...]
     side_effects: tuple[SideEffect, ...] = ()  # in effective order
+    conditions: tuple[Condition, ...] = ()  # the open problem list
+    sex_at_birth: str | None = None  # female | male | intersex | unknown
+    pregnancy: PregnancyStatus | None = None
 
 
 @dataclass(frozen=True)
@@ -92,6 +117,7 @@ class Change:
     """
 
     kind: str  # prescribed | dose_changed | discontinued | assessment | side_effect | lab | fact
+    # | condition (a condition, sex at birth or pregnancy status recorded or resolved)
     effective_at: datetime
     order_id: str | None = None
     fact: str | None = None  # kind "fact": which fact changed

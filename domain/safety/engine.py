@@ -18,6 +18,7 @@ from domain.safety.change_interactions import (
     check_fact_changes,
     check_stops,
 )
+from domain.safety.condition_rules import check_condition_rules
 from domain.safety.context import Change, Finding, PatientContext
 from domain.safety.coverage import check_unknown_drugs
 from domain.safety.dose_limits import check_dose_limits
@@ -78,6 +79,7 @@ def evaluate(
         *check_lab_ranges(pack.lab_ranges, view, labels),
         *check_unknown_drugs(pack.unknown_drug, view),
         *check_side_effects(pack.side_effects, view),
+        *check_condition_rules(pack.condition_rules, view),
     ]
     unique = {f.key: f for f in findings}
     return sorted(unique.values(), key=lambda f: (SEVERITY_RANK.get(f.severity, 99), f.key))

@@ -24,6 +24,7 @@ from domain.safety.change_interactions import (
     read_fact_change,
     read_stop_with,
 )
+from domain.safety.condition_rules import ConditionRule, read_condition_rule
 from domain.safety.dose_limits import DoseLimit, read_dose_limit
 from domain.safety.drugs import (
     ClassInfo,
@@ -101,6 +102,7 @@ class RulePack:
     side_effects: tuple[SideEffectRule, ...]
     index: DrugIndex = field(repr=False, compare=False)
     test_names: Mapping[str, str] = field(repr=False, compare=False)
+    condition_rules: tuple[ConditionRule, ...] = ()
 
     def drug(self, name: str) -> DrugInfo | None:
         """The drug a typed name means (brand, salt, any case), or None if not in the pack."""
@@ -116,6 +118,7 @@ class RulePack:
             *self.washouts, *self.monitoring, *self.assessments, *self.lab_ranges,
             *self.side_effects,
         ]  # fmt: skip
+        rules.extend(self.condition_rules)
         return tuple(r.rule.id for r in rules)
 
 
@@ -169,6 +172,10 @@ def parse_pack(raw: Any) -> RulePack:
         )
     }
     side_effects = sections.pop("side_effect_rules")
+    if raw.get("condition_rules") is not None:  # optional: a pack may have none
+        sections["condition_rules"] = _section(
+            raw, "condition_rules", vocabulary, _one(read_condition_rule), "rule"
+        )
     pack = RulePack(
         version=version,
         side_effects=side_effects,

@@ -15,6 +15,7 @@ from datetime import date, datetime
 from domain.safety.context import Change, DoseStep, LabResult, MedicationCourse, PatientContext
 from domain.safety.drugs import DrugIndex, DrugInfo, normalise_name, strip_salt_and_form
 from domain.safety.formulations import formulation_in
+from domain.safety.implied_facts import implied_facts
 
 _ROUTE_ALIASES = {
     "po": "oral", "by mouth": "oral", "iv": "intravenous", "im": "intramuscular",
@@ -111,6 +112,7 @@ class PlanView:
             normalise_name(name): " ".join(value.lower().split())
             for name, value in context.facts.items()
         }
+        self.facts = implied_facts(context.conditions, self.facts)  # coded conditions
         self._labs: dict[str, list[LabResult]] = {}
         for lab in sorted(context.labs, key=lambda lab: (lab.effective_at, lab.test)):
             test = tests.get(normalise_name(lab.test), normalise_name(lab.test))

@@ -104,6 +104,15 @@ def const(body: Any) -> Callable[[Setup, ApiClient], Any]:
     return lambda _s, _api: body
 
 
+def new_condition(s: Setup, api: ApiClient) -> str:
+    """A condition on the patient's problem list (recorded by the psychiatrist)."""
+    body = {"code": "G40.909", "display": "Epilepsy"}
+    done = api.post(f"/api/v1/patients/{s.pid}/conditions", body)
+    assert done.status_code == 201, done.get_json()
+    condition_id: str = done.get_json()["condition_id"]
+    return condition_id
+
+
 ON_TEAM_CLINICAL = frozenset(CLINICAL)
 CASES = [
     Case(
@@ -247,6 +256,34 @@ CASES = [
         p("reviews"),
         const({"outcome": "ok"}),
         frozenset({"psychiatrist", "pharmacist", "prescribing_pharmacist"}),
+    ),
+    Case(
+        "condition",
+        "POST",
+        p("conditions"),
+        const({"code": "F50.2", "display": "Bulimia nervosa"}),
+        ON_TEAM_CLINICAL,
+    ),
+    Case(
+        "condition_resolution",
+        "POST",
+        lambda s, a: f"/api/v1/patients/{s.pid}/conditions/{new_condition(s, a)}/resolution",
+        const({"reason": "entered in error"}),
+        frozenset({"psychiatrist", "therapist"}),
+    ),
+    Case(
+        "sex_at_birth",
+        "POST",
+        p("sex-at-birth"),
+        const({"sex_at_birth": "female"}),
+        ON_TEAM_CLINICAL,
+    ),
+    Case(
+        "pregnancy_status",
+        "POST",
+        p("pregnancy-status"),
+        const({"status": "not_pregnant"}),
+        ON_TEAM_CLINICAL,
     ),
     Case("plan", "GET", p("plan"), None, frozenset(CLINICAL | {"auditor"}), ok=200),
     Case("history", "GET", p("history"), None, frozenset(CLINICAL | {"auditor"}), ok=200),

@@ -371,6 +371,39 @@ class LogMachine(RuleBasedStateMachine):
             )
         )
 
+    @rule(
+        code=st.sampled_from(("F50.2", "G40.909", "f03.90", "not-a-code")),
+        late=st.integers(0, 120),
+    )
+    def condition(self, code: str, late: int) -> None:
+        self.attempt(
+            lambda: self.record.record_condition(
+                self.ctx(THER), code=code, display="a condition", effective_at=self.ago(late)
+            )
+        )
+
+    @precondition(lambda self: self.record.plan.conditions or self.record.plan.assessments)
+    @rule(data=st.data(), late=st.integers(0, 48))
+    def resolve_condition(self, data: st.DataObject, late: int) -> None:
+        ids = [*self.record.plan.conditions, "dx:F32.1", "no-such-condition"]
+        condition = data.draw(st.sampled_from(ids))
+        self.attempt(
+            lambda: self.record.resolve_condition(
+                self.ctx(), condition_id=condition, reason="resolved", effective_at=self.ago(late)
+            )
+        )
+
+    @rule(
+        status=st.sampled_from(("pregnant", "not_pregnant", "lactating", "expecting")),
+        late=st.integers(0, 240),
+    )
+    def pregnancy_status(self, status: str, late: int) -> None:
+        self.attempt(
+            lambda: self.record.record_pregnancy_status(
+                self.ctx(PHARM), status=status, effective_at=self.ago(late)
+            )
+        )
+
     @rule(late=st.integers(0, 48))
     def therapist_leaves_or_rejoins(self, late: int) -> None:
         if self.record.is_member(THER.id):

@@ -32,6 +32,10 @@ EXPECTED = {
     "LabResultRecorded": "carelog.LabResultRecorded",
     "ClinicalFactRecorded": "carelog.ClinicalFactRecorded",
     "EntryCorrected": "carelog.EntryCorrected",
+    "ConditionRecorded": "carelog.ConditionRecorded",
+    "ConditionResolved": "carelog.ConditionResolved",
+    "SexAtBirthRecorded": "carelog.SexAtBirthRecorded",
+    "PregnancyStatusRecorded": "carelog.PregnancyStatusRecorded",
 }
 
 

@@ -102,6 +102,15 @@ def a_history() -> list[Any]:
     rec.resolve_alert(ctx(), alert_id=alert, resolution="acknowledged", reason="ok")
     rec.remove_care_team_member(ctx(), clinician_id=THER.id, reason="handover")
     rec.discontinue(ctx(), order_id=order, reason="done", taper="over a week")
+    rec.record_assessment(ctx(), instrument="clinical", diagnoses=["F50.2", "F32.1"])
+    rec.record_condition(ctx(), code="G40.909", display="Epilepsy")
+    rec.record_condition(ctx(), code="I45.81", display="Long QT syndrome")
+    rec.resolve_condition(ctx(), condition_id="dx:F32.1", reason="remission")
+    [epilepsy] = [c for c in rec.plan.conditions.values() if c["code"] == "G40.909"]
+    rec.resolve_condition(ctx(), condition_id=epilepsy["condition_id"], reason="entered in error")
+    rec.record_sex_at_birth(ctx(), sex_at_birth="female")
+    rec.record_pregnancy_status(ctx(), status="pregnant")
+    rec.record_pregnancy_status(ctx(), status="lactating")
     return list(rec.collect_events())
 
 

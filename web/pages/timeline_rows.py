@@ -143,6 +143,14 @@ _SUMMARIES: dict[str, Summary] = {
     ),
     "ClinicalFactRecorded": lambda d, o, v: f"{label(d['fact'])}: {d['value']}",
     "EntryCorrected": _correction,
+    "ConditionRecorded": lambda d, o, v: (
+        f"Condition: {d['display']} ({d['code']}, {d['verification_status']})"
+    ),
+    "ConditionResolved": lambda d, o, v: f"Condition resolved ({d['resolved_date']})",
+    "SexAtBirthRecorded": lambda d, o, v: f"Sex at birth: {d['sex_at_birth']}",
+    "PregnancyStatusRecorded": lambda d, o, v: (
+        f"Pregnancy status: {d['status'].replace('_', ' ')} as of {d['as_of']}"
+    ),
 }
 
 

@@ -97,6 +97,7 @@ class WriteResultSchema(Schema):
     total = fields.Integer(allow_none=True)
     severity = fields.String(allow_none=True)
     expires_at = fields.AwareDateTime()
+    condition_id = fields.String()
 
 
 WRITE_RESULT = WriteResultSchema()

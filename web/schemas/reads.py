@@ -107,6 +107,32 @@ class PatientOut(Schema):
     name = fields.String(allow_none=True)
     birth_date = fields.String(allow_none=True)
     allergies = fields.List(fields.String())
+    sex_at_birth = fields.String(allow_none=True)
+
+
+class ConditionOut(Schema):
+    """One condition on the problem list: recorded, or diagnosed in an assessment
+    (``source`` ``assessment``, id ``dx:<code>``)."""
+
+    condition_id = fields.String(required=True)
+    code = fields.String(required=True, metadata={"description": "ICD-10-CM"})
+    display = fields.String()
+    onset_date = fields.String(allow_none=True)
+    verification_status = fields.String()
+    source = fields.String(metadata={"enum": ["recorded", "assessment"]})
+    since = fields.AwareDateTime()
+    recorded_by = fields.Nested(ActorSchema)
+
+
+class PregnancyOut(Schema):
+    status = fields.String(
+        required=True,
+        metadata={"enum": ["pregnant", "not_pregnant", "lactating", "postpartum"]},
+    )
+    as_of = fields.String()
+    expected_delivery_date = fields.String(allow_none=True)
+    recorded_by = fields.Nested(ActorSchema)
+    effective_at = fields.AwareDateTime()
 
 
 class GoalOut(Schema):
@@ -141,6 +167,8 @@ class PlanOut(Schema):
     goals = fields.List(fields.Nested(GoalOut), required=True)
     follow_ups = fields.List(fields.Nested(FollowUpOut), required=True)
     care_team = fields.List(fields.Nested(CareTeamMemberOut), required=True)
+    conditions = fields.List(fields.Nested(ConditionOut))
+    pregnancy = fields.Nested(PregnancyOut, allow_none=True)
     as_of = fields.AwareDateTime(allow_none=True)
     effective_at = fields.AwareDateTime(allow_none=True)
 

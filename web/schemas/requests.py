@@ -28,6 +28,13 @@ class PatientIn(StrictSchema):
     birth_date = fields.Date(required=True)
     allergies = fields.List(fields.String(validate=validate.Length(max=200)))
     effective_at = when()
+    sex_at_birth = fields.String(
+        metadata={
+            "enum": ["female", "male", "intersex", "unknown"],
+            "description": "optional; read by label rules (pregnancy prevention); 422 if"
+            " outside the set",
+        },
+    )
 
 
 class CareTeamMemberIn(StrictSchema):

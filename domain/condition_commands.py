@@ -1,0 +1,238 @@
+"""The commands of the problem list and of the person: conditions recorded and resolved,
+sex at birth, pregnancy and lactation status. Each checks its input, then records one
+event; the safety rules read what they record (``domain/safety/condition_rules.py``).
+
+A mixin of ``PatientRecord``, like ``ClinicalCommands``. None of these writes is ever
+refused for what the rules find: it records what is true of the patient, and a
+contraindication it reveals against an active drug is raised as an alert.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import TYPE_CHECKING, Any
+
+from domain.command_context import (
+    CommandContext,
+    checked_command,
+    choice,
+    effective_time,
+    new_id,
+    require_id,
+    require_text,
+)
+from domain.errors import InvalidInputError, NotFoundError, NotPermittedError
+from domain.permissions import WHAT, WRITE_ROLES
+from domain.problem_list import (
+    DIAGNOSIS_PREFIX,
+    ICD10_CM,
+    PREGNANCY_STATUSES,
+    SEXES_AT_BIRTH,
+    VERIFICATION_STATUSES,
+    active_conditions,
+    normalise_code,
+)
+
+if TYPE_CHECKING:
+    from domain.plan import PlanState
+
+LONGEST_PREGNANCY = timedelta(weeks=44)
+"""An expected delivery date further than this after the status date cannot be right."""
+
+
+class ConditionCommands:
+    """Commands that record the problem list and the person."""
+
+    if TYPE_CHECKING:
+        plan: PlanState
+
+        def _trigger(
+            self,
+            event_class: Any,
+            ctx: CommandContext,
+            effective_at: Any = None,
+            **fields: Any,
+        ) -> str: ...
+        def _require_access(self, ctx: CommandContext) -> None: ...
+
+        ConditionRecorded: Any
+        ConditionResolved: Any
+        SexAtBirthRecorded: Any
+        PregnancyStatusRecorded: Any
+
+    def _may(self, ctx: CommandContext, what: str) -> None:
+        self._require_access(ctx)
+        if ctx.actor.role not in WRITE_ROLES[what]:
+            raise NotPermittedError(f"A {ctx.actor.role} may not {WHAT[what]}.")
+
+    def _date(self, raw: Any, field_name: str, ctx: CommandContext) -> date:
+        """A calendar date, not after today and not before the patient was born."""
+        try:
+            value = date.fromisoformat(raw) if isinstance(raw, str) else None
+        except ValueError:
+            value = None
+        if value is None:
+            raise InvalidInputError("Give a date like 2026-03-01.", field_name)
+        if value > ctx.now.date():
+            raise InvalidInputError(f"{field_name} is in the future.", field_name)
+        born = self.plan.patient.get("birth_date")
+        if born and value < date.fromisoformat(born):
+            raise InvalidInputError(f"{field_name} is before the patient's birth date.", field_name)
+        return value
+
+    @checked_command
+    def record_condition(
+        self,
+        ctx: CommandContext,
+        *,
+        code: Any,
+        display: Any = None,
+        onset_date: Any = None,
+        verification_status: Any = "confirmed",
+        effective_at: Any = None,
+    ) -> str:
+        """Put a condition on the problem list, ICD-10-CM coded."""
+        self._may(ctx, "condition")
+        text = require_text(code, "code", "An ICD-10-CM code")
+        normal = normalise_code(text)
+        if not ICD10_CM.match(normal):
+            raise InvalidInputError(
+                f"{text!r} is not an ICD-10-CM code like F32.1 or G40.909.", "code"
+            )
+        for listed in active_conditions(self.plan):
+            if normalise_code(listed["code"]) == normal and listed["source"] == "recorded":
+                raise InvalidInputError(
+                    f"{normal} is on the problem list already (condition"
+                    f" {listed['condition_id']}).",
+                    "code",
+                )
+        onset = None if onset_date is None else self._date(onset_date, "onset_date", ctx)
+        return self._trigger(
+            self.ConditionRecorded,
+            ctx,
+            effective_time(ctx, effective_at),
+            condition_id=new_id(),
+            code=normal,
+            display=(
+                f"ICD-10-CM {normal}"
+                if display is None
+                else require_text(display, "display", "The condition's name")
+            ),
+            onset_date=onset.isoformat() if onset else None,
+            verification_status=choice(
+                verification_status, "verification_status", VERIFICATION_STATUSES
+            ),
+        )
+
+    @checked_command
+    def resolve_condition(
+        self,
+        ctx: CommandContext,
+        *,
+        condition_id: Any,
+        reason: Any,
+        resolved_date: Any = None,
+        effective_at: Any = None,
+    ) -> str:
+        """Take a condition off the problem list (resolved, in remission, entered in
+        error), with the reason; its rules stop firing."""
+        self._may(ctx, "condition_resolution")
+        condition_id = require_id(condition_id, "condition_id", "A condition id")
+        recorded = self.plan.conditions.get(condition_id)
+        listed = {c["condition_id"]: c for c in active_conditions(self.plan)}
+        if condition_id not in listed:
+            code = condition_id.removeprefix(DIAGNOSIS_PREFIX)
+            cleared = condition_id.startswith(DIAGNOSIS_PREFIX) and (
+                code in self.plan.resolved_diagnoses
+            )
+            if recorded is None and not cleared:
+                raise NotFoundError(
+                    f"There is no condition {condition_id} on the problem list.", "condition_id"
+                )
+            raise InvalidInputError("That condition was resolved already.", "condition_id")
+        reason = require_text(reason, "reason", "A reason for resolving the condition")
+        when = effective_time(ctx, effective_at)
+        if recorded is not None and when < recorded["effective_at"]:
+            raise InvalidInputError(
+                "effective_at is before the condition was recorded"
+                f" ({recorded['effective_at'].isoformat()}).",
+                "effective_at",
+            )
+        resolved = when.date() if resolved_date is None else None
+        if resolved is None:
+            resolved = self._date(resolved_date, "resolved_date", ctx)
+        onset = listed[condition_id]["onset_date"]
+        if onset and resolved < date.fromisoformat(onset):
+            raise InvalidInputError(
+                f"resolved_date is before the condition's onset ({onset}).", "resolved_date"
+            )
+        return self._trigger(
+            self.ConditionResolved,
+            ctx,
+            when,
+            condition_id=condition_id,
+            resolved_date=resolved.isoformat(),
+            reason=reason,
+        )
+
+    @checked_command
+    def record_sex_at_birth(
+        self, ctx: CommandContext, *, sex_at_birth: Any, effective_at: Any = None
+    ) -> str:
+        """The sex assigned at birth, which label rules read (pregnancy prevention)."""
+        self._may(ctx, "sex_at_birth")
+        return self._trigger(
+            self.SexAtBirthRecorded,
+            ctx,
+            effective_time(ctx, effective_at),
+            sex_at_birth=choice(sex_at_birth, "sex_at_birth", SEXES_AT_BIRTH),
+        )
+
+    @checked_command
+    def record_pregnancy_status(
+        self,
+        ctx: CommandContext,
+        *,
+        status: Any,
+        as_of: Any = None,
+        expected_delivery_date: Any = None,
+        effective_at: Any = None,
+    ) -> str:
+        """Pregnant, not pregnant, lactating or postpartum, as of a date; a pregnancy may
+        give its expected delivery date."""
+        self._may(ctx, "pregnancy_status")
+        status = choice(status, "status", PREGNANCY_STATUSES)
+        when = effective_time(ctx, effective_at)
+        on = when.date() if as_of is None else self._date(as_of, "as_of", ctx)
+        due: str | None = None
+        if expected_delivery_date is not None:
+            if status != "pregnant":
+                raise InvalidInputError(
+                    "An expected delivery date goes with the status pregnant.",
+                    "expected_delivery_date",
+                )
+            try:
+                edd = (
+                    date.fromisoformat(expected_delivery_date)
+                    if isinstance(expected_delivery_date, str)
+                    else None
+                )
+            except ValueError:
+                edd = None
+            if edd is None:
+                raise InvalidInputError("Give a date like 2026-09-01.", "expected_delivery_date")
+            if not on <= edd + timedelta(weeks=4) or edd > on + LONGEST_PREGNANCY:
+                raise InvalidInputError(
+                    "The expected delivery date must fall between 4 weeks before and 44"
+                    " weeks after as_of.",
+                    "expected_delivery_date",
+                )
+            due = edd.isoformat()
+        return self._trigger(
+            self.PregnancyStatusRecorded,
+            ctx,
+            when,
+            status=status,
+            as_of=on.isoformat(),
+            expected_delivery_date=due,
+        )

@@ -1,0 +1,106 @@
+"""The patient's problem list, sex at birth and pregnancy status, as the plan folds them.
+
+Conditions come from two places: ``ConditionRecorded`` entries, and the ICD-10 diagnoses
+of assessments. A diagnosis made in an assessment is on the problem list without a
+separate entry (one item per code, id ``dx:<code>``), so that a clinician who diagnosed
+bulimia in an assessment need not record it twice for the rules to see it; resolving
+``dx:<code>`` takes it off until a later assessment diagnoses it again. A code also
+recorded as a condition is listed once, as the recorded condition.
+
+Both plan documents and the safety rules' context read the list from here, so the three
+can never disagree about what is on it.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+
+ICD10_CM = re.compile(r"^[A-TV-Z][0-9][0-9AB](\.[0-9A-TV-Z]{1,4})?$")
+"""An ICD-10-CM code as written: a letter, two characters, then up to four after a dot
+("F32.1", "G40.909", "I45.81")."""
+VERIFICATION_STATUSES = ("confirmed", "provisional", "differential")
+"""As FHIR's Condition.verificationStatus (refuted / entered in error: resolve it)."""
+SEXES_AT_BIRTH = ("female", "male", "intersex", "unknown")
+PREGNANCY_STATUSES = ("pregnant", "not_pregnant", "lactating", "postpartum")
+DIAGNOSIS_PREFIX = "dx:"
+
+
+def normalise_code(code: str) -> str:
+    """ "f32.1 " -> "F32.1": codes are compared upper-case, without spaces."""
+    return "".join(code.split()).upper()
+
+
+def diagnosis_id(code: str) -> str:
+    """The problem-list id of a code diagnosed in assessments."""
+    return DIAGNOSIS_PREFIX + normalise_code(code)
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+def active_conditions(state: Any) -> list[dict[str, Any]]:
+    """The open problem list, oldest first: recorded conditions not resolved, then each
+    code diagnosed in an assessment since its last resolution (unless recorded too)."""
+    conditions: dict[str, dict[str, Any]] = getattr(state, "conditions", {})
+    resolved_dx: dict[str, datetime] = getattr(state, "resolved_diagnoses", {})
+    recorded = [c for c in conditions.values() if c["status"] == "active"]
+    listed = {normalise_code(c["code"]) for c in recorded}
+    out = [
+        {
+            "condition_id": c["condition_id"],
+            "code": c["code"],
+            "display": c["display"],
+            "onset_date": c["onset_date"],
+            "verification_status": c["verification_status"],
+            "source": "recorded",
+            "since": c["effective_at"],
+            "recorded_by": c["actor"],
+        }
+        for c in recorded
+    ]
+    diagnosed: dict[str, dict[str, Any]] = {}
+    for assessment in state.assessments:  # in effective order
+        for raw in assessment["diagnoses"]:
+            code = normalise_code(raw)
+            cleared = resolved_dx.get(code)
+            if code in listed or (cleared is not None and assessment["effective_at"] <= cleared):
+                continue
+            diagnosed.setdefault(
+                code,
+                {
+                    "condition_id": diagnosis_id(code),
+                    "code": code,
+                    "display": f"{code} (diagnosed in assessment)",
+                    "onset_date": None,
+                    "verification_status": "confirmed",
+                    "source": "assessment",
+                    "since": assessment["effective_at"],
+                    "recorded_by": assessment["actor"],
+                },
+            )
+    out.extend(diagnosed.values())
+    return sorted(out, key=lambda c: (c["since"], c["condition_id"]))
+
+
+def problem_list(state: Any) -> list[dict[str, Any]]:
+    """The open problem list as the plan documents show it (times as given)."""
+    return active_conditions(state)
+
+
+def pregnancy(state: Any) -> dict[str, Any] | None:
+    """The latest pregnancy status recorded (by effective time), or None."""
+    found: dict[str, Any] | None = getattr(state, "pregnancy", None)
+    return dict(found) if found else None
+
+
+def sex_at_birth(state: Any) -> str | None:
+    value = getattr(state, "patient", {}).get("sex_at_birth")
+    return str(value) if value else None
+
+
+def plain(document: dict[str, Any]) -> dict[str, Any]:
+    """A problem-list item with its times as ISO text (the stored view's form)."""
+    return {k: _iso(v) for k, v in document.items()}
