@@ -26,9 +26,18 @@ from domain.command_context import (
     text_list,
 )
 from domain.dose import Dose, parse_frequency, parse_route
+from domain.actor import SYSTEM_ACTOR_ID, SYSTEM_ROLE
+from domain.alert_resolution import (
+    NO_LONGER_APPLIES,
+    SUPERSEDED,
+    reason_with_content,
+    require_resolver,
+    structured_action,
+)
 from domain.errors import InvalidInputError, NotFoundError, NotPermittedError
 from domain.permissions import WHAT, WRITE_ROLES
 from domain.plan import CORRECTABLE_FIELDS
+from domain.continuing import continuing_therapy
 from domain.safety.fact_values import CLOSED_FACTS, canonical_value, closed_fact
 from domain.scoring import score
 
@@ -63,6 +72,7 @@ class ClinicalCommands:
         def _require_prescriber(self, ctx: CommandContext) -> None: ...
         def active_order(self, order_id: str) -> dict[str, Any]: ...
         def is_member(self, clinician_id: str) -> bool: ...
+        def trigger_event(self, event_class: Any, **kwargs: Any) -> None: ...
 
         CareTeamMemberAssigned: Any
         CareTeamMemberRemoved: Any
@@ -269,8 +279,10 @@ class ClinicalCommands:
         indication: Any,
         instructions: Any = None,
         effective_at: Any = None,
+        continuing: Any = None,
     ) -> str:
-        """A new medication order, by a prescriber on the care team."""
+        """A new medication order, by a prescriber on the care team; ``continuing`` states
+        that it continues established therapy (since when, from where)."""
         self._require_prescriber(ctx)
         order_id = require_id(order_id, "order_id", "An order id")
         if order_id in self.plan.orders:
@@ -289,6 +301,9 @@ class ClinicalCommands:
             route=parse_route(route),
             indication=require_text(indication, "indication", "An indication"),
             instructions=optional_text(instructions, "instructions"),
+            continuing=continuing_therapy(
+                continuing, effective_time(ctx, effective_at), self.plan.patient.get("birth_date")
+            ),
         )
 
     @checked_command
@@ -449,32 +464,63 @@ class ClinicalCommands:
 
     @checked_command
     def resolve_alert(
-        self, ctx: CommandContext, *, alert_id: Any, resolution: Any, reason: Any = None
+        self,
+        ctx: CommandContext,
+        *,
+        alert_id: Any,
+        resolution: Any,
+        reason: Any = None,
+        action: Any = None,
+        result: Any = None,
     ) -> str:
-        """A pharmacist or prescriber acknowledges, overrides (with a reason) or changes."""
-        self._allowed(ctx, "alert_resolution")
+        """A clinician closes an alert with a reason (see ``domain.alert_resolution``): a
+        suicide-risk alert by a psychiatrist or therapist on the care team, with the action
+        taken; any other by a prescriber or pharmacist."""
+        self._require_access(ctx)
         alert = self.plan.alerts.get(require_id(alert_id, "alert_id", "An alert id"))
         if alert is None:
             raise NotFoundError(f"There is no safety alert {alert_id}.", "alert_id")
+        require_resolver(ctx.actor, alert, self.is_member(ctx.actor.id))
         if alert["status"] != "open":
             raise InvalidInputError("That alert was resolved already.", "alert_id")
         resolution = choice(resolution, "resolution", RESOLUTIONS)
-        text = optional_text(reason, "reason")
-        if resolution == "overridden" and not text:
-            raise InvalidInputError("An override needs a reason.", "reason")
-        return self._trigger(
-            self.SafetyAlertResolved, ctx, alert_id=alert_id, resolution=resolution, reason=text
-        )
-
-    def resolve_alert_by_system(self, ctx: CommandContext, alert_id: str) -> str:
-        """Close an open alert the writer's change made obsolete (the rules no longer fire)."""
+        text = reason_with_content(reason)
+        taken, outcome = structured_action(alert, action, result)
         return self._trigger(
             self.SafetyAlertResolved,
             ctx,
             alert_id=alert_id,
-            resolution="changed",
-            reason="No longer applies after this change to the plan.",
+            resolution=resolution,
+            reason=text,
+            action=taken,
+            result=outcome,
         )
+
+    def resolve_alert_by_system(
+        self,
+        ctx: CommandContext,
+        alert_id: str,
+        reason: str = "Condition no longer holds after this change to the plan.",
+        superseded_by: str | None = None,
+    ) -> str:
+        """CareLog closes an open alert itself, under the system actor: its condition no
+        longer holds after the writer's change, or (``superseded_by``) it was raised again
+        with the current figures."""
+        event_id = new_id()
+        self.trigger_event(
+            self.SafetyAlertResolved,
+            event_id=event_id,
+            actor_id=SYSTEM_ACTOR_ID,
+            actor_role=SYSTEM_ROLE,
+            effective_at=ctx.now,
+            correlation_id=ctx.correlation_id,
+            timestamp=ctx.now,
+            alert_id=alert_id,
+            resolution=SUPERSEDED if superseded_by else NO_LONGER_APPLIES,
+            reason=reason,
+            superseded_by=superseded_by,
+        )
+        return event_id
 
     # -- notes, education, follow-ups, reviews, labs, facts --------------------------------
     @checked_command

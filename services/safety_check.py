@@ -10,14 +10,17 @@ changed) and is never refused, since it records what already happened. A clinica
 never refused either (a contraindication it reveals, such as alcohol stopped abruptly on
 bupropion, is raised as an alert that says so), and a new value of a fact brings back the
 resolved findings that hold on it.
-Open alerts the change made obsolete (an interaction whose drug was stopped, a monitoring
-item a lab result satisfied) are closed as "changed".
+Open alerts the change made obsolete (an interaction whose drug was stopped, a dose lowered
+under its maximum) are closed by CareLog itself (the system actor) as "no_longer_applies",
+with the write that ended the condition as the reason; an open alert whose figures changed
+(same rule, same orders, another message) is superseded by one raised with the current
+figures, the old one closed as "superseded" naming the new alert.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import UTC, date, datetime, time
 from types import SimpleNamespace
 from typing import Any, overload
 
@@ -78,6 +81,7 @@ def patient_context(plan: PlanState, now: Any) -> Any:
             ),
             stopped_at=order["stopped_at"],
             taper=order["taper"],
+            continuing_since=continuing_start(order),
         )
         for order in plan.orders.values()
     )
@@ -93,6 +97,14 @@ def patient_context(plan: PlanState, now: Any) -> Any:
             for lab in plan.labs
         ),
     )
+
+
+def continuing_start(order: dict[str, Any]) -> datetime | None:
+    """The true start of a continuing order's therapy, at midnight UTC of its date."""
+    from domain.continuing import since_of
+
+    since = since_of(order.get("continuing"))
+    return None if since is None else datetime.combine(since, time(), tzinfo=UTC)
 
 
 def alert_summary(alert_id: str, finding: Any) -> dict[str, Any]:
@@ -199,12 +211,77 @@ class SafetyCheck:
                 override_reason=override if finding in blocking else None,
             )
             raised.append(alert_summary(alert_id, finding))
+        raised += self.supersede(record, findings, ctx)
         current = {f.key for f in findings}
+        why = no_longer_holds(record, change)
         for alert in list(alerts):
             if (
                 alert["status"] == "open"
                 and alert["key"] not in current
                 and not self.change_driven(alert["kind"], alert["rule_id"])
             ):
-                record.resolve_alert_by_system(ctx, alert["alert_id"])
+                record.resolve_alert_by_system(ctx, alert["alert_id"], why)
         return raised
+
+    def supersede(
+        self, record: PatientRecord, findings: list[Any], ctx: CommandContext
+    ) -> list[dict[str, Any]]:
+        """Open alerts whose figures changed (same rule and orders, another message: a dose
+        raised again past the maximum, the next monitoring date) are raised again with the
+        current figures, and the old one is closed as superseded by the new one. A
+        change-driven alert (a suicide-risk answer, a titration step) is about its own write
+        and is left as it is."""
+        by_key = {a["key"]: a for a in record.plan.alerts.values() if a["status"] == "open"}
+        raised = []
+        for finding in findings:
+            old = by_key.get(finding.key)
+            if (
+                old is None
+                or old["message"] == finding.message
+                or self.change_driven(finding.kind, finding.rule_id)
+            ):
+                continue
+            alert_id = record.raise_alert(
+                ctx,
+                finding=finding,
+                rule_pack_version=self.pack.version,
+                override_reason=old["override_reason"],
+            )
+            record.resolve_alert_by_system(
+                ctx,
+                old["alert_id"],
+                f"Superseded by alert {alert_id} with the current figures: {finding.message}",
+                superseded_by=alert_id,
+            )
+            raised.append(alert_summary(alert_id, finding))
+        return raised
+
+
+CHANGE_PHRASES = {
+    "prescribed": "{drug} was prescribed",
+    "dose_changed": "the dose of {drug} was changed to {dose}",
+    "discontinued": "{drug} was discontinued",
+    "lab": "a lab result was recorded",
+    "fact": "the clinical fact {fact} was recorded",
+    "assessment": "an assessment was recorded",
+    "side_effect": "a side effect was reported",
+}
+
+
+def no_longer_holds(record: PatientRecord, change: Any) -> str:
+    """Why CareLog closes an alert itself: the write after which its rule no longer fires,
+    with its effective date (never "today": the reason is read months later)."""
+    order = record.plan.orders.get(change.order_id) if change.order_id else None
+    dose = ""
+    if order is not None and order["steps"]:
+        step = order["steps"][-1]
+        amount = float(step["dose"]["amount"])
+        dose = f"{amount:g} {step['dose']['unit']} {step['frequency']}"
+    phrase = CHANGE_PHRASES.get(change.kind, "the plan was changed").format(
+        drug=order["drug"]["name"] if order else "the medication",
+        dose=dose,
+        fact=change.fact or "",
+    )
+    correction = "a correction: " if getattr(change, "correction", False) else ""
+    when = change.effective_at.date().isoformat()
+    return f"Condition no longer holds: the rule no longer applies after {correction}{phrase} (effective {when})."

@@ -175,10 +175,31 @@ def _offsets(schedule: Milestones) -> Iterator[float]:
             yield offset
 
 
-def _milestones(schedule: Milestones, start: datetime, results: Sequence[datetime]) -> Due | None:
-    if schedule.baseline and not results:
+def _continuing_rolling(schedule: Rolling, since: datetime, taken_over: datetime) -> Due:
+    """A continuing course with no result on record: the current result is due when the
+    order takes over, on the interval of the phase the therapy is in by then."""
+    on_treatment = (taken_over - since).total_seconds() / 86400
+    phase = next(p for p in schedule.phases if p.until_day is None or on_treatment < p.until_day)
+    return Due(
+        taken_over,
+        f"{phase.label} (on treatment since {day(since)}; no result on record since this "
+        f"order of {day(taken_over)})",
+    )
+
+
+def _milestones(
+    schedule: Milestones,
+    start: datetime,
+    results: Sequence[datetime],
+    taken_over: datetime | None = None,
+) -> Due | None:
+    """``taken_over``: a continuing course's order date: no baseline, and without a result
+    the first check at or after that date is next."""
+    if schedule.baseline and not results and taken_over is None:
         return Due(start, f"a baseline before the start on {day(start)}")
     done = results[-1] + timedelta(days=schedule.tolerance_days) if results else None
+    if done is None and taken_over is not None:
+        done = taken_over - timedelta(microseconds=1)
     for offset in _offsets(schedule):
         point = start + timedelta(days=offset)
         if done is None or point > done:
@@ -189,19 +210,29 @@ def _milestones(schedule: Milestones, start: datetime, results: Sequence[datetim
 def next_due(
     schedule: Schedule, view: PlanView, course: Course, results: Sequence[datetime]
 ) -> Due | None:
-    """The next check this schedule asks for, or None when nothing more is due."""
-    start = course.start
-    if start is None:
+    """The next check this schedule asks for, or None when nothing more is due.
+
+    A course continuing established therapy is judged from its true start: no baseline
+    (that was before the therapy began, elsewhere), and the schedule's phase is the one
+    the therapy is in (a transfer stable on clozapine for years is on monthly ANCs)."""
+    taken_over = course.start
+    if taken_over is None:
         return None
     if isinstance(schedule, AfterEvents):
         return _after_events(schedule, view, course, results)
+    since = course.continuing_since
+    start = since or taken_over
     lookback = schedule.lookback_days or 0.0
     if isinstance(schedule, Baseline) and schedule.lookback_days is None:
         counted = list(results)
     else:
         counted = [r for r in results if r >= start - timedelta(days=lookback)]
     if isinstance(schedule, Baseline):
+        if since is not None:
+            return None
         return None if counted else Due(start, f"a baseline before the start on {day(start)}")
     if isinstance(schedule, Rolling):
+        if since is not None and not counted:
+            return _continuing_rolling(schedule, since, taken_over)
         return _rolling(schedule, start, counted)
-    return _milestones(schedule, start, counted)
+    return _milestones(schedule, start, counted, taken_over if since is not None else None)
