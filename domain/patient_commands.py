@@ -11,6 +11,14 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
+from domain.actor import SYSTEM_ACTOR_ID, SYSTEM_ROLE
+from domain.alert_resolution import (
+    NO_LONGER_APPLIES,
+    SUPERSEDED,
+    reason_with_content,
+    require_resolver,
+    structured_action,
+)
 from domain.command_context import (
     EMERGENCY_ACCESS_PERIOD,
     CommandContext,
@@ -25,19 +33,11 @@ from domain.command_context import (
     require_text,
     text_list,
 )
+from domain.continuing import continuing_therapy
 from domain.dose import Dose, parse_frequency, parse_route
-from domain.actor import SYSTEM_ACTOR_ID, SYSTEM_ROLE
-from domain.alert_resolution import (
-    NO_LONGER_APPLIES,
-    SUPERSEDED,
-    reason_with_content,
-    require_resolver,
-    structured_action,
-)
 from domain.errors import InvalidInputError, NotFoundError, NotPermittedError
 from domain.permissions import WHAT, WRITE_ROLES
 from domain.plan import CORRECTABLE_FIELDS
-from domain.continuing import continuing_therapy
 from domain.safety.fact_values import CLOSED_FACTS, canonical_value, closed_fact
 from domain.scoring import score
 

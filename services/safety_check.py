@@ -284,4 +284,7 @@ def no_longer_holds(record: PatientRecord, change: Any) -> str:
     )
     correction = "a correction: " if getattr(change, "correction", False) else ""
     when = change.effective_at.date().isoformat()
-    return f"Condition no longer holds: the rule no longer applies after {correction}{phrase} (effective {when})."
+    return (
+        "Condition no longer holds: the rule no longer applies after "
+        f"{correction}{phrase} (effective {when})."
+    )

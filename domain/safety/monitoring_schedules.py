@@ -175,15 +175,14 @@ def _offsets(schedule: Milestones) -> Iterator[float]:
             yield offset
 
 
-def _continuing_rolling(schedule: Rolling, since: datetime, taken_over: datetime) -> Due:
-    """A continuing course with no result on record: the current result is due when the
-    order takes over, on the interval of the phase the therapy is in by then."""
-    on_treatment = (taken_over - since).total_seconds() / 86400
-    phase = next(p for p in schedule.phases if p.until_day is None or on_treatment < p.until_day)
+def _continuing(since: datetime, taken_over: datetime) -> Due:
+    """A continuing course with no result on record: the current value is due when the
+    order takes over (nothing says when it was last checked), then the schedule runs on
+    from the therapy's true start."""
     return Due(
         taken_over,
-        f"{phase.label} (on treatment since {day(since)}; no result on record since this "
-        f"order of {day(taken_over)})",
+        f"no result on record since this order of {day(taken_over)} "
+        f"(on treatment since {day(since)})",
     )
 
 
@@ -194,12 +193,17 @@ def _milestones(
     taken_over: datetime | None = None,
 ) -> Due | None:
     """``taken_over``: a continuing course's order date: no baseline, and without a result
-    the first check at or after that date is next."""
+    the current value is due then, while the schedule still runs."""
     if schedule.baseline and not results and taken_over is None:
         return Due(start, f"a baseline before the start on {day(start)}")
     done = results[-1] + timedelta(days=schedule.tolerance_days) if results else None
     if done is None and taken_over is not None:
-        done = taken_over - timedelta(microseconds=1)
+        still = next(
+            (o for o in _offsets(schedule) if start + timedelta(days=o) >= taken_over), None
+        )
+        if still is None:
+            return None
+        return _continuing(start, taken_over)
     for offset in _offsets(schedule):
         point = start + timedelta(days=offset)
         if done is None or point > done:
@@ -233,6 +237,6 @@ def next_due(
         return None if counted else Due(start, f"a baseline before the start on {day(start)}")
     if isinstance(schedule, Rolling):
         if since is not None and not counted:
-            return _continuing_rolling(schedule, since, taken_over)
+            return _continuing(since, taken_over)
         return _rolling(schedule, start, counted)
     return _milestones(schedule, start, counted, taken_over if since is not None else None)
