@@ -7,6 +7,8 @@ from typing import ClassVar
 
 from marshmallow import fields, validate
 
+from domain.alert_resolution import ACTIONS as ALERT_ACTIONS
+from domain.alert_resolution import RISK_RESULTS
 from web.schemas.common import BLANK, DoseSchema, StrictSchema
 
 CLINICAL_ROLES = ("psychiatrist", "therapist", "pharmacist")
@@ -61,6 +63,20 @@ class AssessmentIn(StrictSchema):
     effective_at = when()
 
 
+class ContinuingIn(StrictSchema):
+    """The order continues established therapy (a transfer of care): start-dose and
+    titration rules do not fire, monitoring runs from ``since``."""
+
+    since = fields.Date(
+        required=True, metadata={"description": "When the patient began this therapy."}
+    )
+    source = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=500),
+        metadata={"description": 'Where it was established, e.g. "transfer from X hospital".'},
+    )
+
+
 class MedicationIn(StrictSchema):
     drug = fields.String(required=True, validate=validate.Length(min=1, max=200))
     dose = fields.Nested(DoseSchema, required=True)
@@ -70,6 +86,7 @@ class MedicationIn(StrictSchema):
     instructions = text(required=False)
     effective_at = when()
     override_reason = text(required=False)
+    continuing = fields.Nested(ContinuingIn)
 
 
 class DoseChangeIn(StrictSchema):
@@ -126,6 +143,17 @@ class ResolutionIn(StrictSchema):
     reason = fields.String(
         required=True,
         validate=[validate.Length(max=20000), validate.Regexp(r"\s*\S", error=BLANK)],
+    )
+    action = fields.String(
+        validate=validate.OneOf(ALERT_ACTIONS),
+        metadata={
+            "description": "What was done; required to resolve a suicide-risk alert "
+            "(only a psychiatrist or therapist on the care team may)."
+        },
+    )
+    result = fields.String(
+        validate=validate.OneOf(RISK_RESULTS),
+        metadata={"description": "The risk assessment's result (action risk_assessment_done)."},
     )
 
 
