@@ -38,7 +38,7 @@ from domain.dose import Dose, parse_frequency, parse_route
 from domain.errors import InvalidInputError, NotFoundError, NotPermittedError
 from domain.permissions import WHAT, WRITE_ROLES
 from domain.plan import CORRECTABLE_FIELDS
-from domain.safety.fact_values import CLOSED_FACTS, canonical_value, closed_fact
+from domain.safety.fact_vocabulary import fact_spec, refusal
 from domain.scoring import score
 
 if TYPE_CHECKING:
@@ -654,21 +654,19 @@ class ClinicalCommands:
     def record_fact(
         self, ctx: CommandContext, *, fact: Any, value: Any, effective_at: Any = None
     ) -> str:
-        """A clinical fact the safety rules read (smoking status, weight in kg ...); a
-        closed fact (alcohol_use) takes only its allowed values, under its canonical name."""
+        """A clinical fact (smoking status, metaboliser status, alcohol use ...). A fact the
+        rules read takes only its allowed values, common wordings turned into them ("Poor
+        metabolizer" -> poor), under its canonical name; a free fact is kept as typed."""
         self._allowed(ctx, "clinical_fact")
         name = require_text(fact, "fact", "The fact")
         text = require_text(value, "value", "The value")
-        closed = closed_fact(name)
-        if closed is not None:
+        spec = fact_spec(name)
+        if spec is not None:
             # A value outside the set would match no rule and pass as safe.
-            allowed = CLOSED_FACTS[closed]
-            if canonical_value(text) not in allowed:
-                raise InvalidInputError(
-                    f"{text!r} is not a value of {closed}: use one of {', '.join(allowed)}.",
-                    "value",
-                )
-            name, text = closed, canonical_value(text)
+            canonical = spec.value_of(text)
+            if canonical is None:
+                raise InvalidInputError(refusal(spec, text), "value")
+            name, text = spec.name, canonical
         return self._trigger(self.ClinicalFactRecorded, ctx, effective_at, fact=name, value=text)
 
     # -- corrections -----------------------------------------------------------------------
@@ -761,6 +759,13 @@ def _check_field(source: dict[str, Any], name: str, value: Any, ctx: CommandCont
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise InvalidInputError("Give a whole number of doses, 0 or more.", name)
             return value
+        if name == "value" and source["type"] == "ClinicalFactRecorded":
+            spec = fact_spec(str(source.get("key") or ""))
+            text = require_text(value, name, "The value")
+            canonical = spec.value_of(text) if spec else text
+            if spec is not None and canonical is None:
+                raise InvalidInputError(refusal(spec, text), name)
+            return canonical
         if name == "value" and source["type"] == "LabResultRecorded":
             if value is not None and not isinstance(value, (int, float)):
                 raise InvalidInputError("A lab value must be a number.", name)

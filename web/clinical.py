@@ -33,6 +33,12 @@ def _prescribe(
     return carelog().commands.prescribe(ctx, pid, expected_version=version, **fields)
 
 
+def _record_fact(
+    ctx: CommandContext, pid: str, version: int | None, fields: dict[str, Any]
+) -> WriteResult:
+    return carelog().commands.record_fact(ctx, pid, expected_version=version, **fields)
+
+
 def _change_dose(
     ctx: CommandContext, pid: str, version: int | None, fields: dict[str, Any]
 ) -> WriteResult:
@@ -207,8 +213,12 @@ add_write(
     rq.FactIn,
     endpoint="record_fact",
     what="clinical_fact",
-    handler=command("record_fact"),
-    summary="Record a clinical fact the rules read.",
+    handler=_record_fact,
+    summary=(
+        "Record a clinical fact. A fact the rules read (see the FactIn schema) takes only its "
+        "allowed values, common wordings normalised, else 422 naming them; any other fact is "
+        "kept as typed and the answer's warnings say no rule reads it."
+    ),
 )
 add_write(
     care,

@@ -9,6 +9,7 @@ from marshmallow import fields, validate
 
 from domain.alert_resolution import ACTIONS as ALERT_ACTIONS
 from domain.alert_resolution import RISK_RESULTS
+from domain.safety.fact_vocabulary import FACTS
 from web.schemas.common import BLANK, DoseSchema, StrictSchema
 
 CLINICAL_ROLES = ("psychiatrist", "therapist", "pharmacist")
@@ -186,9 +187,39 @@ class LabResultIn(StrictSchema):
     effective_at = when()
 
 
+def _facts_described() -> str:
+    return "; ".join(f"{spec.name}: {', '.join(spec.values)}" for spec in FACTS.values())
+
+
 class FactIn(StrictSchema):
-    fact = fields.String(required=True)
-    value = fields.String(required=True)
+    """A clinical fact. The facts the rules read take only their allowed values (listed in
+    ``x-facts-read-by-rules`` with the wordings normalised to each); any other fact name
+    is accepted as a free fact, and the answer's ``warnings`` say that no rule reads it."""
+
+    fact = fields.String(
+        required=True,
+        metadata={
+            "description": "The fact's name (aliases such as 'CYP2C19 metabolizer status' "
+            "are understood). Read by the rules: " + ", ".join(FACTS) + ".",
+            "examples": list(FACTS),
+            "x-facts-read-by-rules": {
+                spec.name: {
+                    "description": spec.description,
+                    "values": list(spec.values),
+                    "wordings": spec.accepted(),
+                    "aliases": list(spec.aliases),
+                }
+                for spec in FACTS.values()
+            },
+        },
+    )
+    value = fields.String(
+        required=True,
+        metadata={
+            "description": "For a fact the rules read, one of its values (else 422 naming "
+            "them): " + _facts_described() + "."
+        },
+    )
     effective_at = when()
 
 
