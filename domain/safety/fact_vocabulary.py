@@ -157,8 +157,9 @@ def fact_spec(name: str) -> FactSpec | None:
 
 def refusal(spec: FactSpec, text: str) -> str:
     return (
-        f"{text!r} is not a value of {spec.name}: use one of {', '.join(spec.values)} "
-        "(common wordings such as 'Poor metabolizer' or 'stopped smoking' are understood)."
+        f"{text!r} is not a value of {spec.name}: use one of {', '.join(spec.values)}. "
+        "Common wordings of these (such as 'Poor metabolizer' or 'stopped smoking') are "
+        "understood."
     )
 
 

@@ -118,6 +118,8 @@ def check_weekly(rules: tuple[WeeklySchedule, ...], view: PlanView) -> list[Find
     course = view.course(change.order_id)
     if change.kind not in ("prescribed", "dose_changed") or course is None or not course.steps:
         return []
+    if change.kind == "prescribed" and course.continuing_since is not None:
+        return []  # continues established therapy: its titration is long done
     rule = schedule_for(rules, view, course.drug)
     if rule is None:
         return []

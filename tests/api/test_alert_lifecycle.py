@@ -100,7 +100,8 @@ class TestAnAlertWhoseConditionEnded:
         assert closed["data"]["resolution"] == "no_longer_applies"
         reason = closed["data"]["reason"]
         assert reason.startswith("Condition no longer holds")
-        assert "escitalopram" in reason and "10 mg" in reason
+        assert "escitalopram" in reason
+        assert "10 mg" in reason
         assert "today" not in reason.lower()
 
     def test_stopping_the_interacting_drug_closes_the_interaction_alert(
