@@ -484,6 +484,8 @@ class ClinicalCommands:
         if alert["status"] != "open":
             raise InvalidInputError("That alert was resolved already.", "alert_id")
         resolution = choice(resolution, "resolution", RESOLUTIONS)
+        if resolution == "overridden" and not (isinstance(reason, str) and reason.strip()):
+            raise InvalidInputError("An override needs a reason.", "reason")
         text = reason_with_content(reason)
         taken, outcome = structured_action(alert, action, result)
         return self._trigger(
