@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from domain.safety.dose_forms import SETTING_FACT
 from domain.safety.drugs import normalise_name
 from domain.safety.fact_values import ALCOHOL_USE, CLOSED_FACTS
 
@@ -31,15 +32,28 @@ class FactSpec:
     values: tuple[str, ...]
     wordings: Mapping[str, tuple[str, ...]]  # value -> other ways of saying it
     aliases: tuple[str, ...] = ()  # other names of the fact
+    number: tuple[float, float, str] | None = None  # a number (low, high, unit), not a set
 
     def value_of(self, text: str) -> str | None:
         """The canonical value ``text`` means, or None when it is none of them."""
+        if self.number is not None:
+            return self._number(text)
         key = normalise_name(text)
         for value in self.values:
             said = (value, *self.wordings.get(value, ()))
             if key in {normalise_name(w) for w in said}:
                 return value
         return None
+
+    def _number(self, text: str) -> str | None:
+        assert self.number is not None
+        low, high, unit = self.number
+        raw = text.strip().lower().removesuffix(unit).strip().replace(",", ".")
+        try:
+            value = float(raw)
+        except ValueError:
+            return None
+        return f"{value:g}" if low <= value <= high else None
 
     def accepted(self) -> dict[str, list[str]]:
         """Each value with its accepted wordings (for the OpenAPI document)."""
@@ -126,6 +140,24 @@ FACTS: dict[str, FactSpec] = {
             aliases=("asian ancestry", "ancestry asian"),
         ),
         FactSpec(
+            name=SETTING_FACT,
+            description="Where the patient is treated; inpatient maxima apply only to inpatients.",
+            values=("outpatient", "inpatient"),
+            wordings={
+                "outpatient": ("community", "out-patient", "clinic", "ambulatory"),
+                "inpatient": ("in-patient", "ward", "hospital", "admitted"),
+            },
+            aliases=("setting", "care setting"),
+        ),
+        FactSpec(
+            name="weight_kg",
+            description="Body weight in kg, for per-kg maxima (valproate 60 mg/kg/day).",
+            values=(),
+            wordings={},
+            aliases=("weight", "body weight", "weight in kg"),
+            number=(0.5, 500.0, "kg"),
+        ),
+        FactSpec(
             name=ALCOHOL_USE,
             description=(
                 "Drinking: none, occasional, regular (most weeks or daily), heavy (heavy or "
@@ -146,6 +178,11 @@ FACTS: dict[str, FactSpec] = {
 """Every fact the rule pack reads, by canonical name."""
 
 
+READ_IN_CODE = frozenset({SETTING_FACT, "weight_kg"})
+"""Facts the rule code reads by name rather than through a rule's condition: the care
+setting (inpatient maxima, ``dose_forms``) and the weight (per-kg maxima)."""
+
+
 def fact_spec(name: str) -> FactSpec | None:
     """The fact a name (or one of its aliases, any case) means; None for a free fact."""
     key = normalise_name(name)
@@ -156,6 +193,12 @@ def fact_spec(name: str) -> FactSpec | None:
 
 
 def refusal(spec: FactSpec, text: str) -> str:
+    if spec.number is not None:
+        low, high, unit = spec.number
+        return (
+            f"{text!r} is not a value of {spec.name}: give a number of {unit} "
+            f"from {low:g} to {high:g}."
+        )
     return (
         f"{text!r} is not a value of {spec.name}: use one of {', '.join(spec.values)}. "
         "Common wordings of these (such as 'Poor metabolizer' or 'stopped smoking') are "
@@ -188,4 +231,5 @@ def facts_read_by(pack: Any) -> frozenset[str]:
 
     for f in dataclasses.fields(pack):
         walk(getattr(pack, f.name))
+    found.update(READ_IN_CODE)
     return frozenset(found)

@@ -12,6 +12,7 @@ from safety_cases import PACK
 
 from domain.safety.change_interactions import FactChangeRule
 from domain.safety.conditions import FactIn
+from domain.safety.dose_forms import INPATIENT_VALUES
 from domain.safety.drugs import normalise_name
 from domain.safety.fact_interactions import FactStateRule
 from domain.safety.fact_vocabulary import FACTS, fact_spec, facts_read_by
@@ -57,6 +58,15 @@ class TestThePacksFacts:
                 assert canonical is not None, f"{fact}: the rule's {value!r} cannot be recorded"
                 assert canonical.lower() in values, f"{fact}: {value!r} is stored as {canonical!r}"
 
+    def test_inpatient_is_the_value_the_dose_rules_compare_with(self) -> None:
+        assert {FACTS["care_setting"].value_of("Ward")} == INPATIENT_VALUES
+
+    def test_a_weight_is_a_number_of_kg(self) -> None:
+        spec = FACTS["weight_kg"]
+        assert (spec.value_of("70 kg"), spec.value_of("82.5")) == ("70", "82.5")
+        assert spec.value_of("heavy") is None
+        assert spec.value_of("7000") is None
+
     def test_every_smoking_value_is_a_state_of_the_clozapine_rule(self) -> None:
         [rule] = [
             r for r in PACK.interactions if isinstance(r, FactChangeRule) and r.fact == "smoking"
@@ -66,7 +76,7 @@ class TestThePacksFacts:
 
 
 @given(
-    fact=st.sampled_from(sorted(FACTS)),
+    fact=st.sampled_from(sorted(f for f, spec in FACTS.items() if spec.values)),
     data=st.data(),
 )
 def test_any_accepted_wording_in_any_case_and_spacing_gives_its_value(
