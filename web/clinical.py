@@ -173,7 +173,12 @@ add_write(
     endpoint="resolve_alert",
     what="alert_resolution",
     handler=command("resolve_alert"),
-    summary="Acknowledge, override (with a reason) or mark changed.",
+    summary=(
+        "Acknowledge, override or mark changed, with a reason that says something (422 "
+        "otherwise). A suicide-risk alert: only a psychiatrist or therapist on the care team "
+        "(403 otherwise), with `action` (and `result` for risk_assessment_done); any other "
+        "alert: a psychiatrist or pharmacist."
+    ),
 )
 
 corrections = _blueprint("corrections", "Corrections of earlier entries (the original stays).")
