@@ -115,6 +115,28 @@ class TestValuesThatCannotBeNormalised:
         assert "value" in response.get_json()["errors"]
 
 
+class TestCorrectionsOfAFact:
+    def test_a_corrected_value_is_normalised_or_refused_like_the_original(
+        self, api: ApiClient, patient: str
+    ) -> None:
+        written = record(api, patient, "smoking", "current smoker").get_json()
+
+        def correct(value: str) -> Any:
+            return api.post(
+                path(patient, "corrections"),
+                {"event_id": written["event_id"], "fields": {"value": value}, "reason": "Misheard"},
+            )
+
+        refused = correct("purple")
+        assert refused.status_code == 422
+        assert "fields.value" in refused.get_json()["errors"]
+        assert correct("stopped smoking").status_code == 201
+        [event] = api.get(
+            path(patient, "history"), query_string={"type": "EntryCorrected"}
+        ).get_json()["events"]
+        assert event["data"]["fields"] == {"value": "ex-smoker"}
+
+
 class TestFreeFacts:
     def test_a_fact_no_rule_reads_is_kept_as_typed_with_a_warning(
         self, api: ApiClient, patient: str
