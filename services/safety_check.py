@@ -237,7 +237,7 @@ class SafetyCheck:
             old = by_key.get(finding.key)
             if (
                 old is None
-                or old["message"] == finding.message
+                or figures(old["message"]) == figures(finding.message)
                 or self.change_driven(finding.kind, finding.rule_id)
             ):
                 continue
@@ -255,6 +255,15 @@ class SafetyCheck:
             )
             raised.append(alert_summary(alert_id, finding))
         return raised
+
+
+def figures(message: str) -> str:
+    """What an alert says about the plan, without the note a fact write appends to it (that
+    the fact was recorded, not refused): the same figures said after another write are not
+    news."""
+    from domain.safety.fact_interactions import FACT_WRITE_NOTE
+
+    return message.split(FACT_WRITE_NOTE.split("{drug}")[0])[0]
 
 
 CHANGE_PHRASES = {

@@ -83,6 +83,21 @@ class TestAnAlertWhoseFiguresChanged:
         assert resolutions(api, pid) == []
         assert [a["id"] for a in open_alerts(api, pid)] == [written["alerts"][0]["id"]]
 
+    def test_an_alert_a_fact_revealed_is_not_superseded_when_its_fact_note_is_not_repeated(
+        self, api: ApiClient, patient: str
+    ) -> None:
+        prescribe(api, patient, "bupropion", 150)
+        revealed = api.post(
+            path(patient, "facts"), {"fact": "alcohol_use", "value": "stopped_abruptly"}
+        ).get_json()
+        [alert] = [a for a in revealed["alerts"] if a["rule_id"] == "DDI-30D"]
+        assert "The fact was recorded, not refused" in alert["message"]
+
+        later = api.post(path(patient, "labs"), {"test": "weight", "value": 70, "unit": "kg"})
+
+        assert later.get_json()["alerts"] == []
+        assert alert["id"] in [a["id"] for a in open_alerts(api, patient)]
+
 
 class TestAnAlertWhoseConditionEnded:
     def test_a_dose_lowered_under_the_maximum_is_closed_by_carelog_with_the_reason(
