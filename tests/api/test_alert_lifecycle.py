@@ -98,6 +98,28 @@ class TestAnAlertWhoseFiguresChanged:
         assert later.get_json()["alerts"] == []
         assert alert["id"] in [a["id"] for a in open_alerts(api, patient)]
 
+    def test_an_unrelated_write_leaves_every_open_alert_as_it_was(self, api: ApiClient) -> None:
+        pid = older_patient(api)
+        for drug, amount in (
+            ("lithium", 600),
+            ("ibuprofen", 400),
+            ("olanzapine", 10),
+            ("escitalopram", 20),
+            ("valproate", 500),
+            ("zuclopenthixol", 10),
+        ):
+            assert prescribe(api, pid, drug, amount).status_code == 201
+        before = sorted(a["id"] for a in open_alerts(api, pid))
+        closed_before = len(resolutions(api, pid))
+
+        answer = api.post(path(pid, "goals"), {"description": "Back to work part-time"})
+        assert answer.status_code == 201
+        note = api.post(path(pid, "facts"), {"fact": "diet", "value": "vegetarian"})
+
+        assert note.get_json()["alerts"] == []
+        assert sorted(a["id"] for a in open_alerts(api, pid)) == before
+        assert len(resolutions(api, pid)) == closed_before
+
 
 class TestAnAlertWhoseConditionEnded:
     def test_a_dose_lowered_under_the_maximum_is_closed_by_carelog_with_the_reason(
