@@ -28,6 +28,7 @@ from domain.command_context import CommandContext
 from domain.errors import NotPermittedError, SafetyBlockError
 from domain.patient_record import PatientRecord
 from domain.plan import PlanState
+from services.alert_lifecycle import AlertLifecycle
 
 
 class AssessmentPoints(Sequence[Any]):
@@ -211,89 +212,7 @@ class SafetyCheck:
                 override_reason=override if finding in blocking else None,
             )
             raised.append(alert_summary(alert_id, finding))
-        raised += self.supersede(record, findings, ctx)
-        current = {f.key for f in findings}
-        why = no_longer_holds(record, change)
-        for alert in list(alerts):
-            if (
-                alert["status"] == "open"
-                and alert["key"] not in current
-                and not self.change_driven(alert["kind"], alert["rule_id"])
-            ):
-                record.resolve_alert_by_system(ctx, alert["alert_id"], why)
+        lifecycle = AlertLifecycle(record, ctx, self.pack.version, self.change_driven)
+        raised += [alert_summary(i, f) for i, f in lifecycle.supersede(findings)]
+        lifecycle.close_obsolete(findings, change)
         return raised
-
-    def supersede(
-        self, record: PatientRecord, findings: list[Any], ctx: CommandContext
-    ) -> list[dict[str, Any]]:
-        """Open alerts whose figures changed (same rule and orders, another message: a dose
-        raised again past the maximum, the next monitoring date) are raised again with the
-        current figures, and the old one is closed as superseded by the new one. A
-        change-driven alert (a suicide-risk answer, a titration step) is about its own write
-        and is left as it is."""
-        by_key = {a["key"]: a for a in record.plan.alerts.values() if a["status"] == "open"}
-        raised = []
-        for finding in findings:
-            old = by_key.get(finding.key)
-            if (
-                old is None
-                or figures(old["message"]) == figures(finding.message)
-                or self.change_driven(finding.kind, finding.rule_id)
-            ):
-                continue
-            alert_id = record.raise_alert(
-                ctx,
-                finding=finding,
-                rule_pack_version=self.pack.version,
-                override_reason=old["override_reason"],
-            )
-            record.resolve_alert_by_system(
-                ctx,
-                old["alert_id"],
-                f"Superseded by alert {alert_id} with the current figures: {finding.message}",
-                superseded_by=alert_id,
-            )
-            raised.append(alert_summary(alert_id, finding))
-        return raised
-
-
-def figures(message: str) -> str:
-    """What an alert says about the plan, without the note a fact write appends to it (that
-    the fact was recorded, not refused): the same figures said after another write are not
-    news."""
-    from domain.safety.fact_interactions import FACT_WRITE_NOTE
-
-    return message.split(FACT_WRITE_NOTE.split("{drug}")[0])[0]
-
-
-CHANGE_PHRASES = {
-    "prescribed": "{drug} was prescribed",
-    "dose_changed": "the dose of {drug} was changed to {dose}",
-    "discontinued": "{drug} was discontinued",
-    "lab": "a lab result was recorded",
-    "fact": "the clinical fact {fact} was recorded",
-    "assessment": "an assessment was recorded",
-    "side_effect": "a side effect was reported",
-}
-
-
-def no_longer_holds(record: PatientRecord, change: Any) -> str:
-    """Why CareLog closes an alert itself: the write after which its rule no longer fires,
-    with its effective date (never "today": the reason is read months later)."""
-    order = record.plan.orders.get(change.order_id) if change.order_id else None
-    dose = ""
-    if order is not None and order["steps"]:
-        step = order["steps"][-1]
-        amount = float(step["dose"]["amount"])
-        dose = f"{amount:g} {step['dose']['unit']} {step['frequency']}"
-    phrase = CHANGE_PHRASES.get(change.kind, "the plan was changed").format(
-        drug=order["drug"]["name"] if order else "the medication",
-        dose=dose,
-        fact=change.fact or "",
-    )
-    correction = "a correction: " if getattr(change, "correction", False) else ""
-    when = change.effective_at.date().isoformat()
-    return (
-        "Condition no longer holds: the rule no longer applies after "
-        f"{correction}{phrase} (effective {when})."
-    )
