@@ -39,4 +39,10 @@ class Actor:
 
 
 SYSTEM = Actor(id="00000000-0000-0000-0000-000000000000", role=Role.ADMIN, name="CareLog")
-"""The actor for events CareLog itself raises (none today: alerts carry the writer)."""
+"""An actor for events CareLog itself raises (alerts carry the writer)."""
+
+SYSTEM_ACTOR_ID = "carelog"
+SYSTEM_ROLE = "system"
+"""The actor (id, role) on events CareLog records by itself, with no clinician deciding:
+an alert closed because its condition no longer holds, or superseded by one with the
+current figures. Not a staff role: no token is ever issued for it."""

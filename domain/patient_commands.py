@@ -11,6 +11,14 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
+from domain.actor import SYSTEM_ACTOR_ID, SYSTEM_ROLE
+from domain.alert_resolution import (
+    NO_LONGER_APPLIES,
+    SUPERSEDED,
+    reason_with_content,
+    require_resolver,
+    structured_action,
+)
 from domain.command_context import (
     EMERGENCY_ACCESS_PERIOD,
     CommandContext,
@@ -25,11 +33,12 @@ from domain.command_context import (
     require_text,
     text_list,
 )
+from domain.continuing import continuing_therapy
 from domain.dose import Dose, parse_frequency, parse_route
 from domain.errors import InvalidInputError, NotFoundError, NotPermittedError
 from domain.permissions import WHAT, WRITE_ROLES
 from domain.plan import CORRECTABLE_FIELDS
-from domain.safety.fact_values import CLOSED_FACTS, canonical_value, closed_fact
+from domain.safety.fact_vocabulary import fact_spec, refusal
 from domain.scoring import score
 
 if TYPE_CHECKING:
@@ -63,6 +72,7 @@ class ClinicalCommands:
         def _require_prescriber(self, ctx: CommandContext) -> None: ...
         def active_order(self, order_id: str) -> dict[str, Any]: ...
         def is_member(self, clinician_id: str) -> bool: ...
+        def trigger_event(self, event_class: Any, **kwargs: Any) -> None: ...
 
         CareTeamMemberAssigned: Any
         CareTeamMemberRemoved: Any
@@ -279,8 +289,10 @@ class ClinicalCommands:
         indication: Any,
         instructions: Any = None,
         effective_at: Any = None,
+        continuing: Any = None,
     ) -> str:
-        """A new medication order, by a prescriber on the care team."""
+        """A new medication order, by a prescriber on the care team; ``continuing`` states
+        that it continues established therapy (since when, from where)."""
         self._require_prescriber(ctx)
         order_id = require_id(order_id, "order_id", "An order id")
         if order_id in self.plan.orders:
@@ -299,6 +311,9 @@ class ClinicalCommands:
             route=parse_route(route),
             indication=require_text(indication, "indication", "An indication"),
             instructions=optional_text(instructions, "instructions"),
+            continuing=continuing_therapy(
+                continuing, effective_time(ctx, effective_at), self.plan.patient.get("birth_date")
+            ),
         )
 
     @checked_command
@@ -459,32 +474,65 @@ class ClinicalCommands:
 
     @checked_command
     def resolve_alert(
-        self, ctx: CommandContext, *, alert_id: Any, resolution: Any, reason: Any = None
+        self,
+        ctx: CommandContext,
+        *,
+        alert_id: Any,
+        resolution: Any,
+        reason: Any = None,
+        action: Any = None,
+        result: Any = None,
     ) -> str:
-        """A pharmacist or prescriber acknowledges, overrides (with a reason) or changes."""
-        self._allowed(ctx, "alert_resolution")
+        """A clinician closes an alert with a reason (see ``domain.alert_resolution``): a
+        suicide-risk alert by a psychiatrist or therapist on the care team, with the action
+        taken; any other by a prescriber or pharmacist."""
+        self._require_access(ctx)
         alert = self.plan.alerts.get(require_id(alert_id, "alert_id", "An alert id"))
         if alert is None:
             raise NotFoundError(f"There is no safety alert {alert_id}.", "alert_id")
+        require_resolver(ctx.actor, alert, self.is_member(ctx.actor.id))
         if alert["status"] != "open":
             raise InvalidInputError("That alert was resolved already.", "alert_id")
         resolution = choice(resolution, "resolution", RESOLUTIONS)
-        text = optional_text(reason, "reason")
-        if resolution == "overridden" and not text:
+        if resolution == "overridden" and not (isinstance(reason, str) and reason.strip()):
             raise InvalidInputError("An override needs a reason.", "reason")
-        return self._trigger(
-            self.SafetyAlertResolved, ctx, alert_id=alert_id, resolution=resolution, reason=text
-        )
-
-    def resolve_alert_by_system(self, ctx: CommandContext, alert_id: str) -> str:
-        """Close an open alert the writer's change made obsolete (the rules no longer fire)."""
+        text = reason_with_content(reason)
+        taken, outcome = structured_action(alert, action, result)
         return self._trigger(
             self.SafetyAlertResolved,
             ctx,
             alert_id=alert_id,
-            resolution="changed",
-            reason="No longer applies after this change to the plan.",
+            resolution=resolution,
+            reason=text,
+            action=taken,
+            result=outcome,
         )
+
+    def resolve_alert_by_system(
+        self,
+        ctx: CommandContext,
+        alert_id: str,
+        reason: str = "Condition no longer holds after this change to the plan.",
+        superseded_by: str | None = None,
+    ) -> str:
+        """CareLog closes an open alert itself, under the system actor: its condition no
+        longer holds after the writer's change, or (``superseded_by``) it was raised again
+        with the current figures."""
+        event_id = new_id()
+        self.trigger_event(
+            self.SafetyAlertResolved,
+            event_id=event_id,
+            actor_id=SYSTEM_ACTOR_ID,
+            actor_role=SYSTEM_ROLE,
+            effective_at=ctx.now,
+            correlation_id=ctx.correlation_id,
+            timestamp=ctx.now,
+            alert_id=alert_id,
+            resolution=SUPERSEDED if superseded_by else NO_LONGER_APPLIES,
+            reason=reason,
+            superseded_by=superseded_by,
+        )
+        return event_id
 
     # -- notes, education, follow-ups, reviews, labs, facts --------------------------------
     @checked_command
@@ -618,21 +666,19 @@ class ClinicalCommands:
     def record_fact(
         self, ctx: CommandContext, *, fact: Any, value: Any, effective_at: Any = None
     ) -> str:
-        """A clinical fact the safety rules read (smoking status, weight in kg ...); a
-        closed fact (alcohol_use) takes only its allowed values, under its canonical name."""
+        """A clinical fact (smoking status, metaboliser status, alcohol use ...). A fact the
+        rules read takes only its allowed values, common wordings turned into them ("Poor
+        metabolizer" -> poor), under its canonical name; a free fact is kept as typed."""
         self._allowed(ctx, "clinical_fact")
         name = require_text(fact, "fact", "The fact")
         text = require_text(value, "value", "The value")
-        closed = closed_fact(name)
-        if closed is not None:
+        spec = fact_spec(name)
+        if spec is not None:
             # A value outside the set would match no rule and pass as safe.
-            allowed = CLOSED_FACTS[closed]
-            if canonical_value(text) not in allowed:
-                raise InvalidInputError(
-                    f"{text!r} is not a value of {closed}: use one of {', '.join(allowed)}.",
-                    "value",
-                )
-            name, text = closed, canonical_value(text)
+            canonical = spec.value_of(text)
+            if canonical is None:
+                raise InvalidInputError(refusal(spec, text), "value")
+            name, text = spec.name, canonical
         return self._trigger(self.ClinicalFactRecorded, ctx, effective_at, fact=name, value=text)
 
     # -- corrections -----------------------------------------------------------------------
@@ -725,6 +771,13 @@ def _check_field(source: dict[str, Any], name: str, value: Any, ctx: CommandCont
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise InvalidInputError("Give a whole number of doses, 0 or more.", name)
             return value
+        if name == "value" and source["type"] == "ClinicalFactRecorded":
+            spec = fact_spec(str(source.get("key") or ""))
+            text = require_text(value, name, "The value")
+            canonical = spec.value_of(text) if spec else text
+            if spec is not None and canonical is None:
+                raise InvalidInputError(refusal(spec, text), name)
+            return canonical
         if name == "value" and source["type"] == "LabResultRecorded":
             if value is not None and not isinstance(value, (int, float)):
                 raise InvalidInputError("A lab value must be a number.", name)

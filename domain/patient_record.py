@@ -147,6 +147,9 @@ class PatientRecord(
         route: str
         indication: str
         instructions: str
+        # Added later (default None, so older logs replay): the order continues therapy
+        # established elsewhere or earlier, {"since": "YYYY-MM-DD", "source": text}.
+        continuing: dict[str, Any] | None = None
 
     class DoseChanged(Event):
         """The dose or frequency of an active order changed (the old dose is in the log)."""
@@ -212,6 +215,12 @@ class PatientRecord(
         alert_id: str
         resolution: str
         reason: str
+        # Added later, with defaults so that older logs replay: the structured action
+        # (a suicide-risk alert's risk assessment and its result), and the alert that
+        # superseded this one when CareLog re-raised it with current figures.
+        action: str | None = None
+        result: str | None = None
+        superseded_by: str | None = None
 
     class NoteAdded(Event):
         """A progress note (care team) or psychotherapy note (its author alone)."""

@@ -23,7 +23,7 @@ WRITE_ROLES: dict[str, frozenset[Role]] = {
     "progress_note": frozenset({P, T}),
     "psychotherapy_note": frozenset({T}),
     "follow_up": ALL_CLINICAL,
-    "alert_resolution": frozenset({P, PH}),
+    "alert_resolution": ALL_CLINICAL,  # by kind: domain.alert_resolution
     "education": ALL_CLINICAL,
     "plan_review": frozenset({P, PH}),
     "lab_result": ALL_CLINICAL,

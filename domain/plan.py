@@ -253,6 +253,7 @@ class PlanState:
             "taper": None,
             "override_reason": getattr(e, "override_reason", None),
             "corrected": False,
+            "continuing": getattr(e, "continuing", None),
         }
         self._source(e, "order", e.order_id)
 
@@ -347,7 +348,14 @@ class PlanState:
             self.alerts[e.alert_id] = {
                 **alert,
                 "status": "resolved",
-                "resolution": {"resolution": e.resolution, "reason": e.reason, **meta},
+                "resolution": {
+                    "resolution": e.resolution,
+                    "reason": e.reason,
+                    "action": getattr(e, "action", None),
+                    "result": getattr(e, "result", None),
+                    "superseded_by": getattr(e, "superseded_by", None),
+                    **meta,
+                },
             }
 
     def _on_NoteAdded(self, e: Any, meta: dict[str, Any]) -> None:

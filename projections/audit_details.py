@@ -26,7 +26,7 @@ SAFE_FIELDS: dict[str, tuple[str, ...]] = {
     "SideEffectReported": ("side_effect_id", "order_id", "severity"),
     "AdherenceReported": ("adherence_id", "order_id"),
     "SafetyAlertRaised": ("alert_id", "rule_id", "kind", "severity"),
-    "SafetyAlertResolved": ("alert_id", "resolution"),
+    "SafetyAlertResolved": ("alert_id", "resolution", "superseded_by"),
     "NoteAdded": ("note_id", "kind"),
     "EducationProvided": ("education_id", "order_id"),
     "FollowUpScheduled": ("follow_up_id", "due_at"),

@@ -71,6 +71,25 @@ def _reason(kind: str, severity: str, message: str, at: datetime | None) -> dict
     return {"kind": kind, "severity": severity, "message": message, "at": at}
 
 
+def _alert_reason(
+    kind: str,
+    alert: dict[str, Any],
+    now: datetime,
+    *,
+    severity: str | None = None,
+    at: datetime | None = None,
+) -> dict[str, Any]:
+    """A reason that is an open alert: with its id, when it was raised and its age in
+    whole days, so an alert left open for weeks shows as such."""
+    raised = alert["raised_at"]
+    return {
+        **_reason(kind, severity or alert["severity"], alert["message"], at or raised),
+        "alert_id": alert["id"],
+        "raised_at": raised,
+        "age_days": max(0, (now - raised).days) if raised is not None else None,
+    }
+
+
 def _times(summary: dict[str, Any]) -> dict[str, Any]:
     """A copy of the stored summary with its times as datetimes again."""
 
@@ -112,7 +131,7 @@ def assess(summary: dict[str, Any], kinds: Sequence[str], now: datetime) -> dict
         reasons.append(
             (
                 SUICIDE_RISK_URGENCY,
-                _reason("suicide_risk", a["severity"], a["message"], a["raised_at"]),
+                _alert_reason("suicide_risk", a, now),
             )
         )
     if item9 and phq9 is not None and not suicide_alerts:  # the alert says it already
@@ -131,15 +150,12 @@ def assess(summary: dict[str, Any], kinds: Sequence[str], now: datetime) -> dict
         reasons += [
             (
                 SEVERITY_WEIGHT.get(a["severity"], 10),
-                _reason("alerts", a["severity"], a["message"], a["raised_at"]),
+                _alert_reason("alerts", a, now),
             )
             for a in alerts
         ]
     if "worsening" in kinds:
-        reasons += [
-            (50, _reason("worsening", a["severity"], a["message"], a["raised_at"]))
-            for a in worsening_alerts
-        ]
+        reasons += [(50, _alert_reason("worsening", a, now)) for a in worsening_alerts]
         if worsening and not worsening_alerts and phq9 is not None:
             reasons.append(
                 (
@@ -172,11 +188,12 @@ def assess(summary: dict[str, Any], kinds: Sequence[str], now: datetime) -> dict
             reasons.append(
                 (
                     35 if late else 20,
-                    _reason(
+                    _alert_reason(
                         "monitoring_due",
-                        "major" if late else a["severity"],
-                        a["message"],
-                        a["due_at"] or a["raised_at"],
+                        a,
+                        now,
+                        severity="major" if late else a["severity"],
+                        at=a["due_at"] or a["raised_at"],
                     ),
                 )
             )

@@ -36,6 +36,7 @@ def _medication(order: dict[str, Any]) -> dict[str, Any]:
         "since": iso(order["since"]),
         "last_change": iso(current["effective_at"]) if len(order["steps"]) > 1 else None,
         "last_change_reason": current["reason"] if len(order["steps"]) > 1 else None,
+        "continuing": order.get("continuing"),
         "prescriber": order["prescriber"],
         "status": order["status"],
         "stopped_at": iso(order.get("stopped_at")),

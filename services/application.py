@@ -75,6 +75,7 @@ class WriteResult:
     last_position: int
     ids: dict[str, str] = field(default_factory=dict)
     alerts: list[dict[str, Any]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # accepted, but worth saying
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -85,6 +86,7 @@ class WriteResult:
             "last_position": self.last_position,
             **self.ids,
             "alerts": self.alerts,
+            **({"warnings": self.warnings} if self.warnings else {}),
         }
 
 

@@ -8,7 +8,7 @@ wrap it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 from uuid import UUID
@@ -348,6 +348,31 @@ class Commands:
         return self._write(
             ctx, patient_id, action, "dose_changed", expected_version, override_reason, after
         )
+
+    @checked_command
+    def record_fact(
+        self,
+        ctx: CommandContext,
+        patient_id: str | UUID,
+        *,
+        expected_version: int | None = None,
+        **fields: Any,
+    ) -> WriteResult:
+        """A clinical fact; the answer warns when no rule reads it (a free fact is kept,
+        but the writer should know that no safety check will use it)."""
+        from domain.safety.fact_vocabulary import FACTS, fact_spec
+
+        result = self.execute(
+            ctx, patient_id, "record_fact", expected_version=expected_version, **fields
+        )
+        name = fields.get("fact")
+        if isinstance(name, str) and fact_spec(name) is None:
+            warning = (
+                f"No safety rule reads the fact {name.strip()!r}: it is recorded for the team, "
+                f"but no check uses it. The facts the rules read: {', '.join(FACTS)}."
+            )
+            return replace(result, warnings=[*result.warnings, warning])
+        return result
 
     def resolve_drug(self, drug: Any) -> dict[str, Any]:
         """The drug as the rule pack knows it; an unknown name is kept as typed.

@@ -93,7 +93,7 @@ _ALERT = (
     "test",
     "override_reason",
 )
-_RESOLVED = ("alert_id", "resolution", "reason")
+_RESOLVED = ("alert_id", "resolution", "reason", "action", "result", "superseded_by")
 _ASSIGNED = ("clinician_id", "clinician_name", "role")
 _REMOVED = ("clinician_id",)
 _CORRECTED = ("corrected_event_id", "corrected_fields")

@@ -33,6 +33,7 @@ def medication(order: dict[str, Any]) -> dict[str, Any]:
         "status": order["status"],
         "stopped_at": order.get("stopped_at"),
         "corrected": bool(order.get("corrected")),
+        "continuing": order.get("continuing"),
     }
 
 
@@ -63,7 +64,15 @@ def latest_assessments(state: PlanState) -> list[dict[str, Any]]:
     return out
 
 
-def open_alerts(state: PlanState) -> list[dict[str, Any]]:
+def age_days(raised_at: datetime | None, now: datetime | None) -> int | None:
+    """Whole days an alert has been open (0 on the day it was raised)."""
+    if raised_at is None or now is None:
+        return None
+    return max(0, (now - raised_at).days)
+
+
+def open_alerts(state: PlanState, now: datetime | None = None) -> list[dict[str, Any]]:
+    """The open alerts, each with when it was raised and (given ``now``) its age in days."""
     return [
         {
             "id": a["alert_id"],
@@ -76,6 +85,7 @@ def open_alerts(state: PlanState) -> list[dict[str, Any]]:
             "order_ids": list(a["order_ids"]),
             "due_at": a["due_at"],
             "raised_at": a["recorded_at"],
+            "age_days": age_days(a["recorded_at"], now),
             "override_reason": a["override_reason"],
         }
         for a in state.alerts.values()
@@ -100,7 +110,7 @@ def plan_document(state: PlanState, patient_id: str, version: int, now: datetime
         "version": version,
         "medications": [medication(o) for o in state.orders.values() if o["status"] == "active"],
         "assessments": latest_assessments(state),
-        "alerts": open_alerts(state),
+        "alerts": open_alerts(state, now),
         "goals": [
             {
                 "goal_id": g["goal_id"],

@@ -10,14 +10,17 @@ changed) and is never refused, since it records what already happened. A clinica
 never refused either (a contraindication it reveals, such as alcohol stopped abruptly on
 bupropion, is raised as an alert that says so), and a new value of a fact brings back the
 resolved findings that hold on it.
-Open alerts the change made obsolete (an interaction whose drug was stopped, a monitoring
-item a lab result satisfied) are closed as "changed".
+Open alerts the change made obsolete (an interaction whose drug was stopped, a dose lowered
+under its maximum) are closed by CareLog itself (the system actor) as "no_longer_applies",
+with the write that ended the condition as the reason; an open alert whose figures changed
+(same rule, same orders, another message) is superseded by one raised with the current
+figures, the old one closed as "superseded" naming the new alert.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import UTC, date, datetime, time
 from types import SimpleNamespace
 from typing import Any, overload
 
@@ -25,6 +28,7 @@ from domain.command_context import CommandContext
 from domain.errors import NotPermittedError, SafetyBlockError
 from domain.patient_record import PatientRecord
 from domain.plan import PlanState
+from services.alert_lifecycle import AlertLifecycle
 
 
 class AssessmentPoints(Sequence[Any]):
@@ -79,6 +83,7 @@ def patient_context(plan: PlanState, now: Any) -> Any:
             ),
             stopped_at=order["stopped_at"],
             taper=order["taper"],
+            continuing_since=continuing_start(order),
         )
         for order in plan.orders.values()
     )
@@ -143,6 +148,14 @@ def person(plan: PlanState) -> tuple[tuple[Any, ...], str | None, Any]:
         if status
         else None,
     )
+
+
+def continuing_start(order: dict[str, Any]) -> datetime | None:
+    """The true start of a continuing order's therapy, at midnight UTC of its date."""
+    from domain.continuing import since_of
+
+    since = since_of(order.get("continuing"))
+    return None if since is None else datetime.combine(since, time(), tzinfo=UTC)
 
 
 def alert_summary(alert_id: str, finding: Any) -> dict[str, Any]:
@@ -252,12 +265,7 @@ class SafetyCheck:
                 override_reason=override if finding in blocking else None,
             )
             raised.append(alert_summary(alert_id, finding))
-        current = {f.key for f in findings}
-        for alert in list(alerts):
-            if (
-                alert["status"] == "open"
-                and alert["key"] not in current
-                and not self.change_driven(alert["kind"], alert["rule_id"])
-            ):
-                record.resolve_alert_by_system(ctx, alert["alert_id"])
+        lifecycle = AlertLifecycle(record, ctx, self.pack.version, self.change_driven)
+        raised += [alert_summary(i, f) for i, f in lifecycle.supersede(findings)]
+        lifecycle.close_obsolete(findings, change)
         return raised

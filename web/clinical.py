@@ -33,6 +33,12 @@ def _prescribe(
     return carelog().commands.prescribe(ctx, pid, expected_version=version, **fields)
 
 
+def _record_fact(
+    ctx: CommandContext, pid: str, version: int | None, fields: dict[str, Any]
+) -> WriteResult:
+    return carelog().commands.record_fact(ctx, pid, expected_version=version, **fields)
+
+
 def _change_dose(
     ctx: CommandContext, pid: str, version: int | None, fields: dict[str, Any]
 ) -> WriteResult:
@@ -167,7 +173,12 @@ add_write(
     endpoint="resolve_alert",
     what="alert_resolution",
     handler=command("resolve_alert"),
-    summary="Acknowledge, override (with a reason) or mark changed.",
+    summary=(
+        "Acknowledge, override or mark changed, with a reason that says something (422 "
+        "otherwise). A suicide-risk alert: only a psychiatrist or therapist on the care team "
+        "(403 otherwise), with `action` (and `result` for risk_assessment_done); any other "
+        "alert: a psychiatrist or pharmacist."
+    ),
 )
 
 corrections = _blueprint("corrections", "Corrections of earlier entries (the original stays).")
@@ -207,8 +218,12 @@ add_write(
     rq.FactIn,
     endpoint="record_fact",
     what="clinical_fact",
-    handler=command("record_fact"),
-    summary="Record a clinical fact the rules read.",
+    handler=_record_fact,
+    summary=(
+        "Record a clinical fact. A fact the rules read (see the FactIn schema) takes only its "
+        "allowed values, common wordings normalised, else 422 naming them; any other fact is "
+        "kept as typed and the answer's warnings say no rule reads it."
+    ),
 )
 add_write(
     care,

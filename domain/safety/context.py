@@ -33,6 +33,10 @@ class MedicationCourse:
     stopped_at: datetime | None = None  # discontinuation effective time (None: still active)
     taper: str | None = None  # the taper schedule given with the discontinuation
     formulation: str | None = None  # "XR", "SR" ... as the order states it; None: not given
+    # The true start of a course that continues established therapy (a transfer in): the
+    # start-dose and titration rules do not fire, monitoring runs from this date; None: the
+    # first step is the start.
+    continuing_since: datetime | None = None
 
 
 @dataclass(frozen=True)

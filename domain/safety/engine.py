@@ -27,6 +27,7 @@ from domain.safety.fact_interactions import FactStateRule, check_fact_states
 from domain.safety.interactions import PairRule, check_pairs
 from domain.safety.lab_judgement import abnormal_results, check_lab_ranges
 from domain.safety.monitoring import check_monitoring
+from domain.safety.monitoring_plan import group_monitoring
 from domain.safety.pack import RulePack, default_pack
 from domain.safety.plan_view import PlanView
 from domain.safety.side_effects import check_side_effects
@@ -74,7 +75,15 @@ def evaluate(
             tuple(r for r in pack.titrations if isinstance(r, StepLimits | MinInterval)), view
         ),
         *check_washouts(pack.washouts, view),
-        *check_monitoring(pack.monitoring, view, labels, abnormal_results(pack.lab_ranges, view)),
+        # one alert per prescription, listing its checks (domain.safety.monitoring_plan)
+        *group_monitoring(
+            check_monitoring(
+                pack.monitoring, view, labels, abnormal_results(pack.lab_ranges, view)
+            ),
+            pack.monitoring,
+            view,
+            labels,
+        ),
         *check_assessments(pack.assessments, view),
         *check_lab_ranges(pack.lab_ranges, view, labels),
         *check_unknown_drugs(pack.unknown_drug, view),

@@ -28,7 +28,8 @@ from domain.safety.wording import finding
 
 FACT_STATE_PLACEHOLDERS = {"drug", "value"}
 FACT_WRITE_NOTE = (
-    " The fact was recorded, not refused (a clinical fact is never blocked): review {drug} now."
+    " The fact was recorded, not refused (a clinical fact is never blocked):"
+    " review {drug} without delay."
 )
 """Added to a contraindicated finding that a fact write raised, which does not block."""
 

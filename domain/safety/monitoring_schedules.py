@@ -175,10 +175,35 @@ def _offsets(schedule: Milestones) -> Iterator[float]:
             yield offset
 
 
-def _milestones(schedule: Milestones, start: datetime, results: Sequence[datetime]) -> Due | None:
-    if schedule.baseline and not results:
+def _continuing(since: datetime, taken_over: datetime) -> Due:
+    """A continuing course with no result on record: the current value is due when the
+    order takes over (nothing says when it was last checked), then the schedule runs on
+    from the therapy's true start."""
+    return Due(
+        taken_over,
+        f"no result on record since this order of {day(taken_over)} "
+        f"(on treatment since {day(since)})",
+    )
+
+
+def _milestones(
+    schedule: Milestones,
+    start: datetime,
+    results: Sequence[datetime],
+    taken_over: datetime | None = None,
+) -> Due | None:
+    """``taken_over``: a continuing course's order date: no baseline, and without a result
+    the current value is due then, while the schedule still runs."""
+    if schedule.baseline and not results and taken_over is None:
         return Due(start, f"a baseline before the start on {day(start)}")
     done = results[-1] + timedelta(days=schedule.tolerance_days) if results else None
+    if done is None and taken_over is not None:
+        still = next(
+            (o for o in _offsets(schedule) if start + timedelta(days=o) >= taken_over), None
+        )
+        if still is None:
+            return None
+        return _continuing(start, taken_over)
     for offset in _offsets(schedule):
         point = start + timedelta(days=offset)
         if done is None or point > done:
@@ -189,19 +214,29 @@ def _milestones(schedule: Milestones, start: datetime, results: Sequence[datetim
 def next_due(
     schedule: Schedule, view: PlanView, course: Course, results: Sequence[datetime]
 ) -> Due | None:
-    """The next check this schedule asks for, or None when nothing more is due."""
-    start = course.start
-    if start is None:
+    """The next check this schedule asks for, or None when nothing more is due.
+
+    A course continuing established therapy is judged from its true start: no baseline
+    (that was before the therapy began, elsewhere), and the schedule's phase is the one
+    the therapy is in (a transfer stable on clozapine for years is on monthly ANCs)."""
+    taken_over = course.start
+    if taken_over is None:
         return None
     if isinstance(schedule, AfterEvents):
         return _after_events(schedule, view, course, results)
+    since = course.continuing_since
+    start = since or taken_over
     lookback = schedule.lookback_days or 0.0
     if isinstance(schedule, Baseline) and schedule.lookback_days is None:
         counted = list(results)
     else:
         counted = [r for r in results if r >= start - timedelta(days=lookback)]
     if isinstance(schedule, Baseline):
+        if since is not None:
+            return None
         return None if counted else Due(start, f"a baseline before the start on {day(start)}")
     if isinstance(schedule, Rolling):
+        if since is not None and not counted:
+            return _continuing(since, taken_over)
         return _rolling(schedule, start, counted)
-    return _milestones(schedule, start, counted)
+    return _milestones(schedule, start, counted, taken_over if since is not None else None)

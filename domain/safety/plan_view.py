@@ -63,6 +63,16 @@ class Course:
     def stopped_at(self) -> datetime | None:
         return self.source.stopped_at
 
+    @property
+    def continuing_since(self) -> datetime | None:
+        """The true start of established therapy this order continues (None: a new start)."""
+        return self.source.continuing_since
+
+    @property
+    def true_start(self) -> datetime | None:
+        """When the patient began this therapy: the continuing date, else the first step."""
+        return self.source.continuing_since or self.start
+
     def active_at(self, at: datetime) -> bool:
         return self.source.stopped_at is None or self.source.stopped_at > at
 

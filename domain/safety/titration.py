@@ -80,7 +80,10 @@ def titration_start(
     view: PlanView, course: Course, restart_after_days: float
 ) -> tuple[datetime, tuple[Course, float] | None]:
     """When the titration this course belongs to began, and, if the course restarts it,
-    the earlier course and the days off in between."""
+    the earlier course and the days off in between. A course continuing established
+    therapy began its titration at the therapy's true start, long done."""
+    if course.continuing_since is not None:
+        return course.continuing_since, None
     start = course.start
     assert start is not None
     gap = timedelta(days=restart_after_days)
@@ -115,6 +118,8 @@ def check_weekly(rules: tuple[WeeklySchedule, ...], view: PlanView) -> list[Find
     course = view.course(change.order_id)
     if change.kind not in ("prescribed", "dose_changed") or course is None or not course.steps:
         return []
+    if change.kind == "prescribed" and course.continuing_since is not None:
+        return []  # continues established therapy: its titration is long done
     rule = schedule_for(rules, view, course.drug)
     if rule is None:
         return []

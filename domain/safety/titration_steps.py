@@ -171,6 +171,8 @@ def check_steps(rules: tuple[StepLimits | MinInterval, ...], view: PlanView) -> 
     course = view.course(change.order_id)
     if change.kind not in ("prescribed", "dose_changed") or course is None or not course.steps:
         return []
+    if change.kind == "prescribed" and course.continuing_since is not None:
+        return []  # continues established therapy: its titration is long done
     findings = []
     for rule in rules:
         if rule.drug != course.drug:

@@ -62,6 +62,26 @@ class TestRanking:
         assert not_reloaded(b)
         b.shot("suicide-risk-first")
 
+    def test_a_suicide_risk_alert_shows_its_age_and_stays_after_a_pharmacist_tried_to_close_it(
+        self, browser, live: LiveServer
+    ):
+        pid = live.register_patient("MRN-E2E-AGE", "Ellis Agely")
+        [alert] = live.phq9(pid, SUICIDE_ITEM, as_="therapist")["alerts"]
+        live.call(
+            "POST",
+            f"/api/v1/patients/{pid}/alerts/{alert['id']}/resolution",
+            {"resolution": "acknowledged", "reason": "Seen", "action": "safety_plan"},
+            as_="pharmacist",
+            expect=403,
+        )
+        b = browser("psychiatrist")
+        wait_live(b)
+        row = f"#patient-{pid}"
+        assert "suicide-risk" in b.find(row).get_attribute("class")
+        age = b.find(f"{row} [data-kind='suicide_risk'] .age")
+        assert age.get_attribute("data-age-days") == "0"
+        assert "alert open since today" in age.text
+
     def test_each_clinician_sees_only_the_patients_of_their_care_teams(
         self, browser, live: LiveServer
     ):

@@ -189,12 +189,11 @@ class TestAlertsThroughWrites:
             dose={"amount": 400, "unit": "mg"},
             reason="level low",
         )
-        level_alerts = [
-            a
-            for a in open_alerts(carelog, pid)
-            if a["kind"] == "monitoring_due" and a["test"] == "lithium_level"
-        ]
-        assert level_alerts
+        # One monitoring alert for the lithium order lists its checks, the level first.
+        level = "Serum lithium level (12-hour trough) due by "
+        [before] = [a for a in open_alerts(carelog, pid) if a["kind"] == "monitoring_due"]
+        assert (t0 + timedelta(days=17)).date().isoformat() in before["message"]
+        assert level in before["message"]
         carelog.commands.execute(
             CommandContext(team.psychiatrist),
             pid,
@@ -203,14 +202,10 @@ class TestAlertsThroughWrites:
             value=0.8,
             unit="mmol/L",
         )
-        still = [
-            a
-            for a in open_alerts(carelog, pid)
-            if a["kind"] == "monitoring_due"
-            and a["test"] == "lithium_level"
-            and a["due_at"] <= datetime.now(UTC)
-        ]
-        assert still == []
+        [after] = [a for a in open_alerts(carelog, pid) if a["kind"] == "monitoring_due"]
+        assert after["alert_id"] != before["alert_id"]  # superseded with the next level's date
+        next_level = after["message"].split(level)[1][:10]
+        assert next_level > datetime.now(UTC).date().isoformat()  # no level is due any more
 
 
 def correct(carelog: CareLog, team: Team, pid: str, event_id: str, **fields: object) -> object:
@@ -267,6 +262,8 @@ class TestCorrectionsRerunTheRules:
             alert_id=alert["id"],
             resolution="acknowledged",
             reason="C-SSRS done the same day",
+            action="risk_assessment_done",
+            result="low",
         )
 
         corrected = correct(carelog, team, pid, recorded.event_id, summary="typo fixed")
@@ -462,7 +459,7 @@ class TestAlcoholUseThroughWrites:
         record_alcohol(carelog, team, pid, "none")
         (closed,) = alerts_of(carelog, pid, "DDI-28C")
         assert closed["status"] == "resolved"
-        assert closed["resolution"]["resolution"] == "changed"  # type: ignore[index]
+        assert closed["resolution"]["resolution"] == "no_longer_applies"  # type: ignore[index]
 
     def test_a_z_drug_then_regular_drinking_raises_it_and_stopping_the_drug_closes_it(
         self, carelog: CareLog, team: Team

@@ -207,6 +207,8 @@ class History:
                 alert_id=alerts[0]["alert_id"],
                 resolution="acknowledged",
                 reason="ok",
+                # a suicide-risk alert is closed with the action taken
+                action="safety_plan" if alerts[0]["kind"] == "suicide_risk" else None,
             )
 
     def _remove_therapist(self, p: int) -> None:

@@ -388,10 +388,19 @@ class TestOtherInvariants:
             "diagnoses",
         )
 
-    def test_therapist_may_not_resolve_alerts(self, record: PatientRecord) -> None:
+    def test_therapist_may_not_resolve_a_medication_alert(self, record: PatientRecord) -> None:
+        from types import SimpleNamespace
+
+        finding = SimpleNamespace(
+            key="k", rule_id="MAX-X", kind="max_dose", severity="major", message="m",
+            action="a", source="s", order_ids=(), due_at=None, test=None,
+        )  # fmt: skip
+        alert_id = record.raise_alert(ctx(PSY), finding=finding, rule_pack_version="t")
         refused(
             record,
-            lambda: record.resolve_alert(ctx(THER), alert_id="a", resolution="acknowledged"),
+            lambda: record.resolve_alert(
+                ctx(THER), alert_id=alert_id, resolution="acknowledged", reason="Seen it"
+            ),
             NotPermittedError,
-            "may not resolve safety alerts",
+            "may resolve only suicide-risk alerts",
         )

@@ -49,10 +49,12 @@ def adherence(rec: PatientRecord, **overrides: Any) -> Any:
 class TestAlerts:
     def test_resolving_an_alert_twice_is_refused(self, record: PatientRecord) -> None:
         alert = raise_alert(record)
-        record.resolve_alert(ctx(PHARM), alert_id=alert, resolution="acknowledged")
+        record.resolve_alert(ctx(PHARM), alert_id=alert, resolution="acknowledged", reason="Seen")
         refused(
             record,
-            lambda: record.resolve_alert(ctx(PHARM), alert_id=alert, resolution="acknowledged"),
+            lambda: record.resolve_alert(
+                ctx(PHARM), alert_id=alert, resolution="acknowledged", reason="Seen again"
+            ),
             InvalidInputError,
             "That alert was resolved already.",
             "alert_id",
@@ -70,6 +72,21 @@ class TestAlerts:
             ),
             InvalidInputError,
             "An override needs a reason.",
+            "reason",
+        )
+
+    @pytest.mark.parametrize("reason", [None, "", "   ", "x", "?!"])
+    def test_any_resolution_without_a_reason_with_content_is_refused(
+        self, record: PatientRecord, reason: str | None
+    ) -> None:
+        alert = raise_alert(record)
+        refused(
+            record,
+            lambda: record.resolve_alert(
+                ctx(PHARM), alert_id=alert, resolution="acknowledged", reason=reason
+            ),
+            InvalidInputError,
+            "A resolution needs a reason",
             "reason",
         )
 

@@ -1,5 +1,7 @@
 """Alert review: the open safety alerts of the signed-in clinician's patients, most severe
-first; pharmacists and prescribers acknowledge or override each with a reason.
+first, each with its age; pharmacists and prescribers acknowledge or override each with a
+reason, and a suicide-risk alert is closed by a psychiatrist or therapist with the action
+taken (``domain.alert_resolution``).
 
 Each patient's alerts are read through the policy (a recorded plan read). A resolution is
 the API's write: the same role check (``Policy.require_write``), the same command, the
@@ -9,13 +11,20 @@ view runs, see ``web.pages``).
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
 from flask import flash, redirect, render_template, request
 
+from domain.alert_resolution import (
+    ACTIONS,
+    OTHER_RESOLVERS,
+    RISK_RESULTS,
+    SUICIDE_RISK_RESOLVERS,
+    is_suicide_risk,
+)
 from domain.errors import CareLogError, NotPermittedError
-from domain.permissions import WRITE_ROLES
 from services.plan_document import open_alerts
 from web.context import actor, carelog, command_context, policy, request_info
 from web.pages.blueprint import bp
@@ -41,11 +50,12 @@ def alerts() -> Any:
     head = int(instance.app.recorder.max_notification_id() or 0)
     instance.views.wait_for(head, timeout=VIEWS_WAIT_SECONDS, names=["current_plan"])
     found = []
+    now = datetime.now(UTC)
     for patient in instance.views.current_plan.patients_for(who.id):
         access = policy().read_patient(who, patient["patient_id"], "plan", info)
         listed, name, external_id = access.read(
             lambda r: (
-                open_alerts(r.plan),
+                open_alerts(r.plan, now),
                 r.plan.patient.get("name", ""),
                 r.plan.patient.get("external_id", ""),
             )
@@ -57,12 +67,21 @@ def alerts() -> Any:
                     "patient_id": patient["patient_id"],
                     "patient_name": name,
                     "external_id": external_id,
+                    # Showing a form is a courtesy; the command decides again when one is sent.
+                    "may_resolve": who.role
+                    in (SUICIDE_RISK_RESOLVERS if is_suicide_risk(alert) else OTHER_RESOLVERS),
+                    "suicide_risk": is_suicide_risk(alert),
                 }
             )
     found.sort(key=_rank)
-    # Showing the forms is a courtesy; the policy decides again when one is sent.
-    may_resolve = who.role in WRITE_ROLES["alert_resolution"]
-    return render_template("pages/alerts.html", who=who, alerts=found, may_resolve=may_resolve)
+    return render_template(
+        "pages/alerts.html",
+        who=who,
+        alerts=found,
+        may_resolve=any(a["may_resolve"] for a in found),
+        actions=ACTIONS,
+        results=RISK_RESULTS,
+    )
 
 
 @bp.post("/patients/<uuid:pid>/alerts/<string:alert_id>/resolution")
@@ -71,7 +90,9 @@ def resolve_alert(pid: UUID, alert_id: str) -> Any:
     patient_id = str(pid)
     policy().require_write(who, "alert_resolution", info, patient_id)
     resolution = RESOLUTIONS.get(request.form.get("resolution", ""))
-    reason = request.form.get("reason", "").strip() or None
+    reason = request.form.get("reason", "")
+    action = request.form.get("action") or None
+    result = request.form.get("result") or None
     if resolution is None:
         flash("Choose to acknowledge or override the alert.", "error")
         return redirect("/alerts", code=303)
@@ -83,12 +104,14 @@ def resolve_alert(pid: UUID, alert_id: str) -> Any:
             alert_id=alert_id,
             resolution=resolution,
             reason=reason,
+            action=action,
+            result=result,
         )
     except NotPermittedError as exc:
         policy().record_denied_write(who, patient_id, "alert_resolution", info, exc.message)
         raise
     except CareLogError as exc:
-        flash(exc.message, "error")
+        flash(f"{exc.field}: {exc.message}" if exc.field else exc.message, "error")
         return redirect(f"/alerts#alert-{alert_id}", code=303)
     flash(f"Alert {resolution}.")
     return redirect("/alerts", code=303)

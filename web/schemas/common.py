@@ -83,6 +83,10 @@ class WriteResultSchema(Schema):
     position = fields.Integer(required=True)
     last_position = fields.Integer()
     alerts = fields.List(fields.Nested(AlertSchema), required=True)
+    warnings = fields.List(
+        fields.String(),
+        metadata={"description": "Accepted, but worth knowing (e.g. a fact no rule reads)."},
+    )
     order_id = fields.String()
     note_id = fields.String()
     follow_up_id = fields.String()

@@ -58,6 +58,13 @@ class DashboardQuery(ReadQuery):
     kinds = fields.String(metadata={"description": "reason kinds to show, comma-separated"})
 
 
+class ContinuingOut(Schema):
+    """The established therapy an order continues: since when, from where."""
+
+    since = fields.String(required=True, metadata={"format": "date"})
+    source = fields.String(required=True)
+
+
 class MedicationOut(Schema):
     order_id = fields.String(required=True)
     drug = fields.String(required=True)
@@ -72,6 +79,11 @@ class MedicationOut(Schema):
     status = fields.String()
     stopped_at = fields.AwareDateTime(allow_none=True)
     corrected = fields.Boolean()
+    continuing = fields.Nested(
+        ContinuingOut,
+        allow_none=True,
+        metadata={"description": "Set when the order continues established therapy."},
+    )
 
 
 class AssessmentOut(Schema):
@@ -98,6 +110,9 @@ class OpenAlertOut(Schema):
     order_ids = fields.List(fields.String())
     due_at = fields.AwareDateTime(allow_none=True)
     raised_at = fields.AwareDateTime()
+    age_days = fields.Integer(
+        allow_none=True, metadata={"description": "Whole days since the alert was raised."}
+    )
     override_reason = fields.String(allow_none=True)
 
 
@@ -240,6 +255,13 @@ class DashboardReasonOut(Schema):
     severity = fields.String(required=True)
     message = fields.String(required=True)
     at = fields.AwareDateTime(required=True, allow_none=True)
+    alert_id = fields.String(metadata={"description": "The open alert this reason is."})
+    raised_at = fields.AwareDateTime(
+        allow_none=True, metadata={"description": "When the alert was raised."}
+    )
+    age_days = fields.Integer(
+        allow_none=True, metadata={"description": "Whole days the alert has been open."}
+    )
 
 
 class DashboardPatientOut(Schema):

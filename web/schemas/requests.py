@@ -7,6 +7,9 @@ from typing import ClassVar
 
 from marshmallow import fields, validate
 
+from domain.alert_resolution import ACTIONS as ALERT_ACTIONS
+from domain.alert_resolution import RISK_RESULTS
+from domain.safety.fact_vocabulary import FACTS
 from web.schemas.common import BLANK, DoseSchema, StrictSchema
 
 CLINICAL_ROLES = ("psychiatrist", "therapist", "pharmacist")
@@ -68,6 +71,20 @@ class AssessmentIn(StrictSchema):
     effective_at = when()
 
 
+class ContinuingIn(StrictSchema):
+    """The order continues established therapy (a transfer of care): start-dose and
+    titration rules do not fire, monitoring runs from ``since``."""
+
+    since = fields.Date(
+        required=True, metadata={"description": "When the patient began this therapy."}
+    )
+    source = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=500),
+        metadata={"description": 'Where it was established, e.g. "transfer from X hospital".'},
+    )
+
+
 class MedicationIn(StrictSchema):
     drug = fields.String(required=True, validate=validate.Length(min=1, max=200))
     dose = fields.Nested(DoseSchema, required=True)
@@ -77,6 +94,7 @@ class MedicationIn(StrictSchema):
     instructions = text(required=False)
     effective_at = when()
     override_reason = text(required=False)
+    continuing = fields.Nested(ContinuingIn)
 
 
 class DoseChangeIn(StrictSchema):
@@ -134,6 +152,17 @@ class ResolutionIn(StrictSchema):
         required=True,
         validate=[validate.Length(max=20000), validate.Regexp(r"\s*\S", error=BLANK)],
     )
+    action = fields.String(
+        validate=validate.OneOf(ALERT_ACTIONS),
+        metadata={
+            "description": "What was done; required to resolve a suicide-risk alert "
+            "(only a psychiatrist or therapist on the care team may)."
+        },
+    )
+    result = fields.String(
+        validate=validate.OneOf(RISK_RESULTS),
+        metadata={"description": "The risk assessment's result (action risk_assessment_done)."},
+    )
 
 
 class CorrectionIn(StrictSchema):
@@ -173,9 +202,39 @@ class LabResultIn(StrictSchema):
     effective_at = when()
 
 
+def _facts_described() -> str:
+    return "; ".join(f"{spec.name}: {', '.join(spec.values)}" for spec in FACTS.values())
+
+
 class FactIn(StrictSchema):
-    fact = fields.String(required=True)
-    value = fields.String(required=True)
+    """A clinical fact. The facts the rules read take only their allowed values (listed in
+    ``x-facts-read-by-rules`` with the wordings normalised to each); any other fact name
+    is accepted as a free fact, and the answer's ``warnings`` say that no rule reads it."""
+
+    fact = fields.String(
+        required=True,
+        metadata={
+            "description": "The fact's name (aliases such as 'CYP2C19 metabolizer status' "
+            "are understood). Read by the rules: " + ", ".join(FACTS) + ".",
+            "examples": list(FACTS),
+            "x-facts-read-by-rules": {
+                spec.name: {
+                    "description": spec.description,
+                    "values": list(spec.values),
+                    "wordings": spec.accepted(),
+                    "aliases": list(spec.aliases),
+                }
+                for spec in FACTS.values()
+            },
+        },
+    )
+    value = fields.String(
+        required=True,
+        metadata={
+            "description": "For a fact the rules read, one of its values (else 422 naming "
+            "them): " + _facts_described() + "."
+        },
+    )
     effective_at = when()
 
 

@@ -150,10 +150,20 @@ class TestRecordingAlcoholUse:
             "value",
         )
 
-    def test_other_facts_keep_free_values(self) -> None:
+    def test_facts_no_rule_reads_keep_free_values(self) -> None:
         record: PatientRecord = new_record()
-        record.record_fact(ctx(), fact="smoking", value="a bit")
-        assert record.plan.facts["smoking"]["value"] == "a bit"
+        record.record_fact(ctx(), fact="diet", value="a bit of everything")
+        assert record.plan.facts["diet"]["value"] == "a bit of everything"
+
+    def test_smoking_is_read_by_the_rules_so_a_vague_value_is_refused(self) -> None:
+        record = new_record()
+        refused(
+            record,
+            lambda: record.record_fact(ctx(), fact="smoking", value="a bit"),
+            InvalidInputError,
+            "use one of smoker, non-smoker, ex-smoker.",
+            "value",
+        )
 
 
 def test_a_rule_value_outside_the_closed_set_is_refused_by_the_loader(tmp_path: Path) -> None:

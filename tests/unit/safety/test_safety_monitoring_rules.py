@@ -17,13 +17,26 @@ from safety_cases import (
     step,
     with_extra,
 )
-from safety_cases import run as run_rules
 
-from domain.safety import LabResult, PatientContext
-from domain.safety.monitoring import MonitoringRule
+from domain.safety import Change, Finding, LabResult, PatientContext
+from domain.safety.monitoring import MonitoringRule, check_monitoring
 from domain.safety.monitoring_schedules import AfterEvents, Baseline, Milestones, Rolling
+from domain.safety.plan_view import PlanView
 
 RULES = list(PACK.monitoring)
+
+
+def run_rules(
+    ctx: PatientContext,
+    kind: str = "lab",
+    at: datetime | None = None,
+    order_id: str | None = None,
+) -> list[Finding]:
+    """The per-test checks, before the engine lists them in one alert per prescription
+    (``domain.safety.monitoring_plan``, tested in test_safety_monitoring_plan.py)."""
+    view = PlanView(ctx, Change(kind, at or ctx.now, order_id), PACK.index, PACK.test_names)
+    labels = {name: test.label for name, test in PACK.lab_tests.items()}
+    return check_monitoring(PACK.monitoring, view, labels)
 
 
 def plan(rule: MonitoringRule, *labs: LabResult, extra: tuple = ()) -> PatientContext:

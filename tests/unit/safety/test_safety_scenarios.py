@@ -5,11 +5,33 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, datetime
 
-from safety_cases import T0, born_aged, context, course, days, run, step
+from safety_cases import PACK, T0, born_aged, context, course, days, step
+from safety_cases import run as run_engine
 
-from domain.safety import Finding, LabResult, MedicationCourse, PatientContext
+from domain.safety import Change, Finding, LabResult, MedicationCourse, PatientContext
+from domain.safety.monitoring import check_monitoring
+from domain.safety.plan_view import PlanView
+from domain.safety.wording import SEVERITY_RANK
 
 Summary = tuple[str, str, tuple[str, ...], date | None]
+
+
+def run(
+    ctx: PatientContext,
+    kind: str = "lab",
+    when: datetime | None = None,
+    order_id: str | None = None,
+    **extra: str,
+) -> list[Finding]:
+    """The engine's findings with monitoring shown check by check (``check_monitoring``),
+    not as the one alert per prescription the engine lists them in (tested apart)."""
+    engine = run_engine(ctx, kind, when, order_id, **extra)
+    found = [f for f in engine if f.kind != "monitoring_due"]
+    change = Change(kind, when or ctx.now, order_id, **extra)  # type: ignore[arg-type]
+    view = PlanView(ctx, change, PACK.index, PACK.test_names)
+    labels = {name: test.label for name, test in PACK.lab_tests.items()}
+    found += check_monitoring(PACK.monitoring, view, labels)
+    return sorted(found, key=lambda f: (SEVERITY_RANK.get(f.severity, 99), f.key))
 
 
 def at(day: float) -> datetime:
