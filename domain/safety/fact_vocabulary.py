@@ -20,7 +20,12 @@ from typing import Any
 
 from domain.safety.dose_forms import SETTING_FACT
 from domain.safety.drugs import normalise_name
-from domain.safety.fact_values import ALCOHOL_USE, CLOSED_FACTS
+from domain.safety.fact_values import (
+    ALCOHOL_USE,
+    BENIGN_ETHNIC_NEUTROPENIA,
+    CLOSED_FACTS,
+    HLA_B_1502,
+)
 
 
 @dataclass(frozen=True)
@@ -86,6 +91,22 @@ def _metaboliser(gene: str) -> FactSpec:
             f"{gene} phenotype",
             gene,
         ),
+    )
+
+
+def _presence(
+    name: str,
+    description: str,
+    yes: tuple[str, ...] = (),
+    aliases: tuple[str, ...] = (),
+) -> FactSpec:
+    """A condition stated as a fact: present (yes) or not (no)."""
+    return FactSpec(
+        name=name,
+        description=description,
+        values=("yes", "no"),
+        wordings={"yes": (*yes, *YES[1:]), "no": NO[1:]},
+        aliases=aliases,
     )
 
 
@@ -173,12 +194,120 @@ FACTS: dict[str, FactSpec] = {
             },
             aliases=("alcohol", "alcohol use", "drinking"),
         ),
+        _presence(
+            "seizure_disorder",
+            "A seizure disorder or a history of seizures (bupropion, clozapine: seizure risk).",
+            yes=("epilepsy", "history", "history of seizures", "seizures"),
+            aliases=("seizures", "epilepsy", "history of seizures", "seizure history"),
+        ),
+        _presence(
+            "eating_disorder",
+            "Bulimia or anorexia nervosa, now or in the past (bupropion: seizure risk).",
+            yes=(
+                "anorexia",
+                "anorexia nervosa",
+                "bulimia",
+                "bulimia nervosa",
+                "history",
+            ),
+            aliases=("anorexia", "anorexia nervosa", "bulimia", "bulimia nervosa"),
+        ),
+        _presence(
+            "dementia",
+            "Dementia (antipsychotics: increased mortality in elderly patients with dementia).",
+        ),
+        _presence(
+            "long_qt",
+            "Congenital long QT syndrome (QT-prolonging drugs).",
+            yes=("congenital",),
+            aliases=("long qt syndrome", "congenital long qt"),
+        ),
+        _presence(
+            "parkinson",
+            "Parkinson's disease (most antipsychotics worsen it).",
+            aliases=("parkinsons disease", "parkinsons", "parkinson disease"),
+        ),
+        FactSpec(
+            name="polg_mutation",
+            description="A POLG mitochondrial disorder (valproate: contraindicated).",
+            values=("positive", "negative"),
+            wordings={"positive": ("detected", "carrier", *YES), "negative": ("not detected", *NO)},
+            aliases=("polg", "polg disease"),
+        ),
+        FactSpec(
+            name="renal_impairment",
+            description="Kidney impairment (lithium, renally cleared drugs: lower doses).",
+            values=("no", "mild", "moderate", "severe", "yes"),
+            wordings={
+                "no": ("normal", *NO[1:]),
+                "mild": ("ckd 2", "ckd stage 2"),
+                "moderate": ("ckd 3", "ckd stage 3"),
+                "severe": (
+                    "ckd 4",
+                    "ckd stage 4",
+                    "ckd 5",
+                    "ckd stage 5",
+                    "dialysis",
+                    "esrd",
+                    "end stage renal disease",
+                ),
+                "yes": ("impaired", "unspecified", *YES[1:]),
+            },
+            aliases=("kidney impairment", "renal impairment status"),
+        ),
+        FactSpec(
+            name=BENIGN_ETHNIC_NEUTROPENIA,
+            description=(
+                "Benign ethnic neutropenia (Duffy-null associated neutrophil count): "
+                "clozapine's BEN ANC table applies."
+            ),
+            values=CLOSED_FACTS[BENIGN_ETHNIC_NEUTROPENIA],
+            wordings={"yes": YES[1:], "no": NO[1:]},
+            aliases=("ben", "duffy null associated neutrophil count"),
+        ),
+        FactSpec(
+            name=HLA_B_1502,
+            description="HLA-B*15:02 genotype (carbamazepine, oxcarbazepine: SJS/TEN).",
+            values=CLOSED_FACTS[HLA_B_1502],
+            wordings={
+                "positive": ("detected", "carrier", "present", "yes", "true"),
+                "negative": ("not detected", "absent", "no", "false"),
+            },
+            aliases=("hla b 1502", "hla b*15:02", "hla b 15:02", "hla b*1502"),
+        ),
+        FactSpec(
+            name="pregnancy",
+            description=(
+                "Pregnancy status as a clinical fact (the pregnancy-status entry is preferred: "
+                "it carries dates)."
+            ),
+            values=("pregnant", "not_pregnant", "lactating", "postpartum"),
+            wordings={
+                "pregnant": YES[:3],
+                "not_pregnant": ("not pregnant", *NO[:3]),
+                "lactating": ("breastfeeding", "lactation", "nursing"),
+                "postpartum": ("post partum", "post-partum"),
+            },
+            aliases=("pregnant", "pregnancy status"),
+        ),
+        _presence(
+            "breastfeeding",
+            "Breastfeeding (lithium, clozapine pass into breast milk).",
+            aliases=("lactating", "lactation"),
+        ),
+        FactSpec(
+            name="sex_at_birth",
+            description="Sex assigned at birth (the sex-at-birth entry is preferred).",
+            values=("female", "male", "intersex", "unknown"),
+            wordings={"female": ("f",), "male": ("m",)},
+            aliases=("sex", "sex assigned at birth"),
+        ),
     )
 }
 """Every fact the rule pack reads, by canonical name."""
 
 
-READ_IN_CODE = frozenset({SETTING_FACT, "weight_kg"})
+READ_IN_CODE = frozenset({SETTING_FACT, "weight_kg", "pregnancy", "breastfeeding", "sex_at_birth"})
 """Facts the rule code reads by name rather than through a rule's condition: the care
 setting (inpatient maxima, ``dose_forms``) and the weight (per-kg maxima)."""
 

@@ -41,7 +41,7 @@ PREGNANCY_FACTS = {
     "pregnant": {"yes": "pregnant", "true": "pregnant", "no": "not_pregnant"},
     "pregnancy": {
         "yes": "pregnant", "true": "pregnant", "pregnant": "pregnant", "no": "not_pregnant",
-        "not pregnant": "not_pregnant", "lactating": "lactating",
+        "not pregnant": "not_pregnant", "not_pregnant": "not_pregnant", "lactating": "lactating",
         "breastfeeding": "lactating", "postpartum": "postpartum",
     },
     "pregnancy status": {
