@@ -78,6 +78,7 @@ def patient_context(plan: PlanState, now: Any) -> Any:
             ),
             stopped_at=order["stopped_at"],
             taper=order["taper"],
+            indication=order.get("indication"),
         )
         for order in plan.orders.values()
     )

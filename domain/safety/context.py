@@ -33,6 +33,7 @@ class MedicationCourse:
     stopped_at: datetime | None = None  # discontinuation effective time (None: still active)
     taper: str | None = None  # the taper schedule given with the discontinuation
     formulation: str | None = None  # "XR", "SR" ... as the order states it; None: not given
+    indication: str | None = None  # as prescribed ("panic disorder", "F41.0"); None: not given
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,8 @@ medication list: courses are put in a canonical order first, findings sorted las
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from domain.safety.assessments import check_assessments
 from domain.safety.change_interactions import (
     FactChangeRule,
@@ -20,6 +22,7 @@ from domain.safety.change_interactions import (
 )
 from domain.safety.context import Change, Finding, PatientContext
 from domain.safety.coverage import check_unknown_drugs
+from domain.safety.dose_coverage import check_doses_unchecked
 from domain.safety.dose_limits import check_dose_limits
 from domain.safety.duplicates import DuplicateRule, check_duplicates
 from domain.safety.fact_interactions import FactStateRule, check_fact_states
@@ -57,23 +60,33 @@ def evaluate(
     view = PlanView(context, change, pack.index, pack.test_names)
     labels = {name: test.label for name, test in pack.lab_tests.items()}
     rules = pack.interactions
+    weekly = tuple(r for r in pack.titrations if isinstance(r, WeeklySchedule))
+    steps = tuple(r for r in pack.titrations if isinstance(r, StepLimits | MinInterval))
+
+    def each(check: Callable[[PlanView], list[Finding]]) -> list[Finding]:
+        """A rule about the change, run for every ingredient of a combination product."""
+        return [f for focused in view.per_ingredient() for f in check(focused)]
+
     findings = [
         *check_pairs(tuple(r for r in rules if isinstance(r, PairRule)), view),
         *check_duplicates(tuple(r for r in rules if isinstance(r, DuplicateRule)), view),
         *check_fact_changes(tuple(r for r in rules if isinstance(r, FactChangeRule)), view),
-        *check_stops(tuple(r for r in rules if isinstance(r, StopWithRule)), view),
+        *each(lambda v: check_stops(tuple(r for r in rules if isinstance(r, StopWithRule)), v)),
         *check_fact_states(tuple(r for r in rules if isinstance(r, FactStateRule)), view),
         *check_dose_limits(pack.dose_limits, view),
-        *check_tapers(pack.tapers, view),
-        *check_weekly(tuple(r for r in pack.titrations if isinstance(r, WeeklySchedule)), view),
-        *check_steps(
-            tuple(r for r in pack.titrations if isinstance(r, StepLimits | MinInterval)), view
-        ),
-        *check_washouts(pack.washouts, view),
+        *each(lambda v: check_tapers(pack.tapers, v)),
+        *each(lambda v: check_weekly(weekly, v)),
+        *each(lambda v: check_steps(steps, v)),
+        *each(lambda v: check_washouts(pack.washouts, v)),
         *check_monitoring(pack.monitoring, view, labels),
         *check_assessments(pack.assessments, view),
         *check_lab_ranges(pack.lab_ranges, view, labels),
-        *check_unknown_drugs(pack.unknown_drug, view),
+        *check_unknown_drugs(pack.unknown_drug, view, pack.unknown_high_risk),
+        *(
+            check_doses_unchecked(pack.dose_coverage, pack.dose_limits, view)
+            if pack.dose_coverage is not None
+            else ()
+        ),
     ]
     unique = {f.key: f for f in findings}
     return sorted(unique.values(), key=lambda f: (SEVERITY_RANK.get(f.severity, 99), f.key))
