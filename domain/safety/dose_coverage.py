@@ -83,25 +83,25 @@ def check_doses_unchecked(
     coverage: DoseCoverage, limits: tuple[DoseLimit, ...], view: PlanView
 ) -> list[Finding]:
     findings = []
+    shares: dict[str, list[Course]] = {}
     for course in view.active:
         if course.info is None or not course.steps:
             continue  # an unknown drug is reported as such
-        problem = course.share_problem
-        if problem is None and (
+        if course.share_problem is not None:
+            shares.setdefault(course.order_id, []).append(course)
+            continue
+        if (
             any(_covered(limit, course) for limit in limits)
             or not course.classes & coverage.required_for_classes
             or course.drug in coverage.no_label_maximum  # its reason is documented
         ):
             continue
         has_rule = any(limit.drug == course.drug for limit in limits)
-        if problem is not None:
-            message = f"Dose not checked for {course.label}: {problem}."
-        else:
-            message = coverage.rule.message.format(
-                drug=course.label,
-                route=f" given by the {course.route} route" if has_rule else "",
-                reason="",
-            )
+        message = coverage.rule.message.format(
+            drug=course.label,
+            route=f" given by the {course.route} route" if has_rule else "",
+            reason="",
+        )
         findings.append(
             finding(
                 coverage.rule,
@@ -109,6 +109,18 @@ def check_doses_unchecked(
                 [course.order_id],
                 message,
                 key_parts=("not_checked", course.drug),
+            )
+        )
+    for order_id, parts in sorted(shares.items()):
+        typed = " ".join(parts[0].source.drug.split())
+        names = " and ".join(sorted(c.info.display for c in parts if c.info is not None))
+        findings.append(
+            finding(
+                coverage.rule,
+                "max_dose",
+                [order_id],
+                f"Dose not checked for {typed} ({names}): {parts[0].share_problem}.",
+                key_parts=("not_checked", "combination"),
             )
         )
     return findings

@@ -92,7 +92,8 @@ def _check_limit(limit: DoseLimit, courses: list[Course], view: PlanView) -> lis
         message = limit.rule.message.format(
             drug=labels(courses), dose=mg(total), max=mg(allowed[0]), why=f" {why}" if why else ""
         )
-        notes = plan.notes(courses) + (_assumed(limit, unmatched) if limit.indications else "")
+        assumed = _assumed(limit, unmatched) if limit.indications and entry is None else ""
+        notes = plan.notes(courses) + assumed
         findings.append(
             finding(limit.rule, "max_dose", [c.order_id for c in courses], message + notes)
         )
@@ -164,6 +165,11 @@ def _shown(unmatched: list[str]) -> str:
 def _assumed(limit: DoseLimit, unmatched: list[str]) -> str:
     """Which indication the general maximum assumes, when the order's matched none."""
     names = ", ".join(e.name for e in limit.indications)
+    if not any(unmatched):
+        return (
+            " No indication is given, so the general maximum was used (maxima by "
+            f"indication: {names})."
+        )
     return (
         f" {sentence(_shown(unmatched))} matches none of the labelled ones ({names}), "
         "so the general maximum was used."
@@ -180,8 +186,12 @@ def _indication_needed(
     over = " and ".join(f"{mg(e.max_per_day)} mg/day for {e.name}" for e in lower)
     message = (
         f"{labels(courses)} {mg(total)} mg/day is within the general {mg(allowed)} mg/day "
-        f"maximum but above the maximum of {over}: {_shown(unmatched)} does not say which "
-        "applies."
+        f"maximum but above the maximum of {over}: "
+        + (
+            f"{_shown(unmatched)} does not say which applies."
+            if any(unmatched)
+            else "no indication is recorded to say which applies."
+        )
     )
     return [
         finding(
