@@ -47,7 +47,7 @@ class Identity:
     """What a typed name means: its ingredients and, for a product, its name."""
 
     parts: tuple[Part, ...]
-    product: str | None = None  # the combination product named ("Symbyax"), if one
+    product: str | None = None  # the marketed combination it is ("Symbyax"), if one
     conflict: bool = False  # the name's parts named different drugs ("Zoloft (fluoxetine)")
 
     @property
@@ -138,6 +138,10 @@ def _joined(index: DrugIndex, typed: str) -> Identity | None:
         return None if not any(p.info for p in parts) else Identity((parts[0],))
     if any(p.strength_mg is None for p in parts) and len(ratio) == len(parts):
         parts = [Part(p.info, p.typed, s) for p, s in zip(parts, ratio, strict=True)]
+    names = {p.info.name for p in parts if p.info is not None}
+    product = next((c for c in index.combinations.values() if set(c.ingredients) == names), None)
+    if product is not None and len(names) == len(parts):
+        return Identity(tuple(parts), product=product.display)
     return Identity(tuple(parts))
 
 

@@ -43,6 +43,7 @@ class Course:
     route: str
     ingredient_steps: tuple[DoseStep, ...] | None = None  # a combination's share, per step
     share_problem: str | None = None  # why a combination's share is unknown (None: known)
+    product: str | None = None  # the marketed combination product it is an ingredient of
 
     @property
     def order_id(self) -> str:
@@ -126,7 +127,7 @@ def resolve(course: MedicationCourse, identity: Identity, route: str) -> list[Co
             for share, step in zip(shares, course.steps, strict=True)
         )
         label = _label(course.drug, part.info)
-        courses.append(Course(course, part.info, label, route, steps, why))
+        courses.append(Course(course, part.info, label, route, steps, why, identity.product))
     return courses
 
 
