@@ -117,6 +117,18 @@ class TestBrandWithGenericInBrackets:
 
 
 class TestCombinationDoses:
+    def test_the_plan_shows_what_a_combination_product_was_read_as(
+        self, api: ApiClient, patient: str
+    ) -> None:
+        assert in_units(api, patient, "Symbyax 6/25", 1).status_code == 201
+
+        [order] = plan(api, patient)["medications"]
+
+        assert order["drug"] == "Symbyax 6/25"
+        assert order["drug_info"]["ingredients"] == ["olanzapine", "fluoxetine"]
+        assert {"ssri", "antipsychotic_sga"} <= set(order["drug_info"]["classes"])
+
+
     def test_symbyax_12_50_twice_daily_exceeds_both_ingredients_maxima(
         self, api: ApiClient, patient: str
     ) -> None:
