@@ -128,7 +128,6 @@ class TestCombinationDoses:
         assert order["drug_info"]["ingredients"] == ["olanzapine", "fluoxetine"]
         assert {"ssri", "antipsychotic_sga"} <= set(order["drug_info"]["classes"])
 
-
     def test_symbyax_12_50_twice_daily_exceeds_both_ingredients_maxima(
         self, api: ApiClient, patient: str
     ) -> None:
