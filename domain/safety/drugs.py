@@ -166,8 +166,14 @@ def read_combinations(raw: Any, drugs: Mapping[str, DrugInfo]) -> dict[str, Comb
             raise record.fail("ingredients", "must name at least two drugs")
         strengths = []
         for row in record.raw.get("strengths_mg", []):
-            if not isinstance(row, list) or len(row) != len(ingredients):
-                raise record.fail("strengths_mg", "must give one mg figure per ingredient")
+            if (
+                not isinstance(row, list)
+                or len(row) != len(ingredients)
+                or not all(
+                    isinstance(v, int | float) and not isinstance(v, bool) and v > 0 for v in row
+                )
+            ):
+                raise record.fail("strengths_mg", "must give one positive mg figure per ingredient")
             strengths.append(tuple(float(v) for v in row))
         record.text("source")
         products[name] = Combination(

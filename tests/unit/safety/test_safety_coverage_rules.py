@@ -251,3 +251,53 @@ class TestBenzodiazepineTaperSteps:
         order = course("o1", drug, steps=[step(T0, 4), step(T0 + days(14), 2)])
         findings = evaluate(context(order), Change("dose_changed", T0 + days(14), "o1"))
         assert [f.severity for f in findings if f.kind == "abrupt_stop"] == ["major"]
+
+
+def refusal(tmp_path: Path, change: Any) -> str:
+    raw = json.loads(json.dumps(RAW))
+    change(raw)
+    path = tmp_path / "pack.json"
+    path.write_text(json.dumps(raw))
+    with pytest.raises(RulePackError) as refused:
+        load_rule_pack(path)
+    return str(refused.value)
+
+
+class TestMalformedNewSections:
+    def test_a_combination_of_an_unknown_drug_is_refused(self, tmp_path: Path) -> None:
+        def change(raw: dict[str, Any]) -> None:
+            raw["combinations"]["symbyax"]["ingredients"] = ["olanzapine", "fluoxetin"]
+
+        assert "combination symbyax" in refusal(tmp_path, change)
+
+    def test_a_combination_strength_per_ingredient_is_required(self, tmp_path: Path) -> None:
+        def change(raw: dict[str, Any]) -> None:
+            raw["combinations"]["nuedexta"]["strengths_mg"] = [[20]]
+
+        assert "strengths_mg" in refusal(tmp_path, change)
+
+    def test_a_combination_named_like_a_drug_is_refused(self, tmp_path: Path) -> None:
+        def change(raw: dict[str, Any]) -> None:
+            raw["combinations"]["symbyax"]["aliases"] = ["Prozac"]
+
+        assert "Prozac" in refusal(tmp_path, change)
+
+    def test_the_high_risk_side_must_name_known_classes(self, tmp_path: Path) -> None:
+        def change(raw: dict[str, Any]) -> None:
+            raw["unknown_drug_high_risk"]["beside"]["classes"] = ["mao"]
+
+        assert "mao" in refusal(tmp_path, change)
+
+    def test_a_no_label_maximum_entry_needs_its_reason(self, tmp_path: Path) -> None:
+        def change(raw: dict[str, Any]) -> None:
+            del raw["dose_coverage"]["no_label_maximum"][0]["reason"]
+
+        assert "reason" in refusal(tmp_path, change)
+
+    def test_an_indication_entry_that_matches_nothing_is_refused(self, tmp_path: Path) -> None:
+        def change(raw: dict[str, Any]) -> None:
+            limit = next(r for r in raw["dose_limits"] if r["id"] == "MAX-CLONAZEPAM")
+            limit["indications"][0]["words"] = []
+            limit["indications"][0]["icd10"] = []
+
+        assert "MAX-CLONAZEPAM" in refusal(tmp_path, change)

@@ -7,6 +7,8 @@ from dataclasses import replace
 from datetime import datetime
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from safety_cases import PACK, T0, by_rule, context, course, days, run, step
 
 from domain.safety import Change, MedicationCourse, evaluate
@@ -134,6 +136,7 @@ class TestRulesAboutAChangeMeetEveryIngredient:
         assert "Symbyax 6/25 (fluoxetine)" in washouts[0].message
 
 
+INDEX = (PACK.index, PACK.test_names)
 HIGH_RISK = PACK.unknown_high_risk
 assert HIGH_RISK is not None
 BESIDE = sorted(HIGH_RISK.beside.members(PACK.drugs))
@@ -158,3 +161,53 @@ class TestAnUnknownDrugBesideAHighRiskOne:
         ctx = context(course("o1", "phenelzine", 15), course("o2", "amitriptyline/foozol", 5))
         alerts = by_rule(run(ctx), "PACK-UNKNOWN-DRUG-HIGH-RISK")
         assert any(a.message.startswith("Foozol (in amitriptyline/foozol)") for a in alerts)
+
+
+BRANDED = sorted(
+    (alias, name)
+    for name, info in PACK.drugs.items()
+    for alias in info.aliases
+    if "(" not in alias and "/" not in alias
+)
+NAMES = sorted(PACK.drugs)
+
+
+class TestNamePropertiesOverThePack:
+    @given(st.sampled_from(BRANDED), st.booleans())
+    def test_brand_and_generic_in_brackets_either_way_round_reach_the_drug(
+        self, branded: tuple[str, str], brand_first: bool
+    ) -> None:
+        alias, name = branded
+        display = PACK.drugs[name].display
+        typed = f"{alias} ({display})" if brand_first else f"{display} ({alias})"
+        assert [p.info.name for p in PACK.identify(typed).parts if p.info] == [name]
+
+    @given(
+        st.lists(st.sampled_from(NAMES), min_size=2, max_size=3, unique=True),
+        st.sampled_from(["/", " + ", "-", " and ", " with "]),
+    )
+    def test_generic_names_joined_in_one_order_reach_every_drug(
+        self, names: list[str], joiner: str
+    ) -> None:
+        typed = joiner.join(PACK.drugs[n].display for n in names)
+        found = [p.info.name if p.info else None for p in PACK.identify(typed).parts]
+        assert sorted(n for n in found if n) == sorted(names), typed
+
+    @given(
+        st.sampled_from(sorted(PACK.combinations)),
+        st.integers(min_value=1, max_value=4),
+        st.sampled_from(["once daily", "twice daily", "three times daily"]),
+    )
+    def test_each_ingredient_gets_count_times_its_strength(
+        self, product: str, count: int, frequency: str
+    ) -> None:
+        combination = PACK.combinations[product]
+        strengths = combination.strengths[-1]
+        typed = f"{combination.display} {'/'.join(f'{s:g}' for s in strengths)}"
+        view = PlanView(context(units("o1", typed, count, frequency)), Change("lab", T0), *INDEX)
+        shares = {c.drug: c.steps[-1].amount for c in view.courses}
+        assert shares == {
+            name: count * strength
+            for name, strength in zip(combination.ingredients, strengths, strict=True)
+        }
+        assert all(c.share_problem is None for c in view.courses)
