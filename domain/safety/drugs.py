@@ -83,6 +83,7 @@ class DrugIndex:
     ) -> None:
         self.drugs = dict(drugs)
         self.combinations = dict(combinations or {})
+        self.identities: dict[str, Any] = {}  # typed name -> ``identity.Identity``, memoised
         self._by_name: dict[str, DrugInfo] = {}
         for info in self.drugs.values():
             for name in (info.name, info.display, *info.aliases):

@@ -110,8 +110,8 @@ def _bracketed(index: DrugIndex, typed: str) -> Identity | None:
         return None
     outside = f"{found['before']} {found['after']}".strip()
     inside = found["inside"].strip()
-    first = identify(index, outside) if outside else _unknown(typed)
-    second = identify(index, inside)
+    first = _identify(index, outside) if outside else _unknown(typed)
+    second = _identify(index, inside)
     if not second.known:
         return first if first.known else None
     if not first.known:
@@ -145,8 +145,22 @@ def _joined(index: DrugIndex, typed: str) -> Identity | None:
     return Identity(tuple(parts))
 
 
+MEMO_SIZE = 4096
+
+
 def identify(index: DrugIndex, typed: str) -> Identity:
-    """The ingredients a typed name means; a name the pack cannot read is one unknown part."""
+    """The ingredients a typed name means; a name the pack cannot read is one unknown part.
+    Memoised per index (every evaluation reads every course's name again)."""
+    known: Identity | None = index.identities.get(typed)
+    if known is None:
+        known = _identify(index, typed)
+        if len(index.identities) >= MEMO_SIZE:
+            index.identities.clear()
+        index.identities[typed] = known
+    return known
+
+
+def _identify(index: DrugIndex, typed: str) -> Identity:
     info = index.find(typed)
     if info is not None:
         return Identity((Part(info, typed),))
