@@ -80,8 +80,10 @@ def _covered(limit: DoseLimit, course: Course) -> bool:
 
 
 def check_doses_unchecked(
-    coverage: DoseCoverage, limits: tuple[DoseLimit, ...], view: PlanView
+    coverage: DoseCoverage | None, limits: tuple[DoseLimit, ...], view: PlanView
 ) -> list[Finding]:
+    if coverage is None:
+        return []
     findings = []
     shares: dict[str, list[Course]] = {}
     for course in view.active:

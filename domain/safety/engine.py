@@ -11,7 +11,7 @@ medication list: courses are put in a canonical order first, findings sorted las
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Iterator
 
 from domain.safety.assessments import check_assessments
 from domain.safety.change_interactions import (
@@ -60,33 +60,40 @@ def evaluate(
     view = PlanView(context, change, pack.index, pack.test_names)
     labels = {name: test.label for name, test in pack.lab_tests.items()}
     rules = pack.interactions
-    weekly = tuple(r for r in pack.titrations if isinstance(r, WeeklySchedule))
-    steps = tuple(r for r in pack.titrations if isinstance(r, StepLimits | MinInterval))
-
-    def each(check: Callable[[PlanView], list[Finding]]) -> list[Finding]:
-        """A rule about the change, run for every ingredient of a combination product."""
-        return [f for focused in view.per_ingredient() for f in check(focused)]
-
     findings = [
         *check_pairs(tuple(r for r in rules if isinstance(r, PairRule)), view),
         *check_duplicates(tuple(r for r in rules if isinstance(r, DuplicateRule)), view),
         *check_fact_changes(tuple(r for r in rules if isinstance(r, FactChangeRule)), view),
-        *each(lambda v: check_stops(tuple(r for r in rules if isinstance(r, StopWithRule)), v)),
+        *check_stops(tuple(r for r in rules if isinstance(r, StopWithRule)), view),
         *check_fact_states(tuple(r for r in rules if isinstance(r, FactStateRule)), view),
         *check_dose_limits(pack.dose_limits, view),
-        *each(lambda v: check_tapers(pack.tapers, v)),
-        *each(lambda v: check_weekly(weekly, v)),
-        *each(lambda v: check_steps(steps, v)),
-        *each(lambda v: check_washouts(pack.washouts, v)),
+        *check_tapers(pack.tapers, view),
+        *check_weekly(tuple(r for r in pack.titrations if isinstance(r, WeeklySchedule)), view),
+        *check_steps(
+            tuple(r for r in pack.titrations if isinstance(r, StepLimits | MinInterval)), view
+        ),
+        *check_washouts(pack.washouts, view),
         *check_monitoring(pack.monitoring, view, labels),
         *check_assessments(pack.assessments, view),
         *check_lab_ranges(pack.lab_ranges, view, labels),
         *check_unknown_drugs(pack.unknown_drug, view, pack.unknown_high_risk),
-        *(
-            check_doses_unchecked(pack.dose_coverage, pack.dose_limits, view)
-            if pack.dose_coverage is not None
-            else ()
-        ),
+        *check_doses_unchecked(pack.dose_coverage, pack.dose_limits, view),
+        *further_ingredients(pack, view),
     ]
     unique = {f.key: f for f in findings}
     return sorted(unique.values(), key=lambda f: (SEVERITY_RANK.get(f.severity, 99), f.key))
+
+
+def further_ingredients(pack: RulePack, view: PlanView) -> Iterator[Finding]:
+    """The rules about the change (stop, taper, titration, washout) for each further
+    ingredient of a combination product: the checks above judge the one ``view.course``
+    gives, so every ingredient meets them."""
+    weekly = tuple(r for r in pack.titrations if isinstance(r, WeeklySchedule))
+    steps = tuple(r for r in pack.titrations if isinstance(r, StepLimits | MinInterval))
+    stops = tuple(r for r in pack.interactions if isinstance(r, StopWithRule))
+    for focused in view.further_ingredients():
+        yield from check_stops(stops, focused)
+        yield from check_tapers(pack.tapers, focused)
+        yield from check_weekly(weekly, focused)
+        yield from check_steps(steps, focused)
+        yield from check_washouts(pack.washouts, focused)

@@ -176,19 +176,16 @@ class PlanView:
 
     def course(self, order_id: str | None) -> Course | None:
         """The course a change is about, if it names one the plan holds (of a combination
-        product, its first ingredient, or the one ``per_ingredient`` focuses on)."""
+        product, its first ingredient, or the one ``further_ingredients`` focuses on)."""
         if self._focus is not None and self._focus.order_id == order_id:
             return self._focus
         return next((c for c in self.courses if c.order_id == order_id), None)
 
-    def per_ingredient(self) -> tuple[PlanView, ...]:
-        """This view once per ingredient of the changed order (a combination product), each
-        focused on that ingredient: the rules about a change then judge every ingredient."""
-        courses = self.courses_of(self.change.order_id)
-        if len(courses) <= 1:
-            return (self,)
+    def further_ingredients(self) -> tuple[PlanView, ...]:
+        """This view focused on each ingredient of the changed order after the first (a
+        combination product), so that the rules about a change judge every ingredient."""
         views = []
-        for course in courses:
+        for course in self.courses_of(self.change.order_id)[1:]:
             focused = copy.copy(self)
             focused._focus = course
             views.append(focused)
