@@ -234,7 +234,11 @@ class TestBenzodiazepineTaperSteps:
 
         assert "TAPER-BENZODIAZEPINE" not in rules(quarter)
         alert = rules(half)["TAPER-BENZODIAZEPINE"]
-        assert "cut from 3 to 1.5 mg/day in one step (50%; the limit is 25%" in alert["message"]
+        # judged with the cut made just before it: 4 -> 1.5 mg/day within 14 days
+        assert (
+            "cut from 4 to 1.5 mg/day (62.5%; the limit is 25% of the dose in any 14 days"
+            in (alert["message"])
+        )
 
 
 class TestImplausibleDoses:

@@ -301,3 +301,44 @@ class TestMalformedNewSections:
             limit["indications"][0]["icd10"] = []
 
         assert "MAX-CLONAZEPAM" in refusal(tmp_path, change)
+
+
+class TestBenzodiazepineStepsAddUpWithinTwoWeeks:
+    def _two_cuts(self, gap: float) -> list[Any]:
+        doses = [step(T0, 4), step(T0 + days(20), 3), step(T0 + days(20 + gap), 2.25)]
+        order = course("o1", "lorazepam", steps=doses)
+        at = T0 + days(20 + gap)
+        return by_rule(
+            evaluate(context(order), Change("dose_changed", at, "o1")), "TAPER-BENZODIAZEPINE"
+        )
+
+    def test_two_quarter_cuts_within_14_days_alert_as_one_cut(self) -> None:
+        [found] = self._two_cuts(gap=3)
+        assert "cut from 4 to 2.25 mg/day (43.75%; the limit is 25%" in found.message
+
+    def test_two_quarter_cuts_14_days_apart_are_a_gradual_taper(self) -> None:
+        assert self._two_cuts(gap=14) == []
+
+    @given(
+        first=st.floats(min_value=0.0, max_value=0.25),
+        second=st.floats(min_value=0.0, max_value=0.25),
+        gap=st.floats(min_value=0.5, max_value=30),
+    )
+    def test_within_the_interval_the_cuts_are_judged_together(
+        self, first: float, second: float, gap: float
+    ) -> None:
+        middle = 8 * (1 - first)
+        last = middle * (1 - second)
+        doses = [step(T0, 8), step(T0 + days(20), middle), step(T0 + days(20 + gap), last)]
+        at = T0 + days(20 + gap)
+        order = course("o1", "diazepam", steps=doses)
+        found = by_rule(
+            evaluate(context(order), Change("dose_changed", at, "o1")), "TAPER-BENZODIAZEPINE"
+        )
+        together = (8 - last) / 8
+        if last >= middle:
+            assert found == []
+        elif gap < 14 and together > 0.25 + 1e-6:
+            assert len(found) == 1
+        elif gap >= 14 or together < 0.25 - 1e-6:
+            assert found == []
