@@ -40,6 +40,7 @@ class Part:
     info: DrugInfo | None
     typed: str  # the words that named it ("fluoxetine 25 mg", "Symbyax")
     strength_mg: float | None = None  # mg of this ingredient per dose unit, when known
+    smallest_strength_mg: float | None = None  # its smallest marketed strength, if a product
 
 
 @dataclass(frozen=True)
@@ -97,9 +98,13 @@ def _product(combination: Combination, index: DrugIndex, typed: str) -> Identity
         strengths = combination.strengths[0]
     else:
         strengths = (None,) * len(combination.ingredients)
+    smallest = [
+        min((row[n] for row in combination.strengths), default=None)
+        for n in range(len(combination.ingredients))
+    ]
     parts = tuple(
-        Part(index.drugs[name], typed, strength)
-        for name, strength in zip(combination.ingredients, strengths, strict=True)
+        Part(index.drugs[name], typed, strength, least)
+        for name, strength, least in zip(combination.ingredients, strengths, smallest, strict=True)
     )
     return Identity(parts, product=combination.display)
 

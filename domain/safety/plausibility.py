@@ -43,6 +43,41 @@ def most_generous(limit: DoseLimit) -> float:
     return highest
 
 
+def _ceiling(limits: tuple[DoseLimit, ...], drug: str, route: str) -> float | None:
+    ceilings = [
+        most_generous(limit)
+        for limit in limits
+        if limit.drug == drug and (not limit.routes or route in limit.routes)
+    ]
+    return max(ceilings) if ceilings else None
+
+
+def _daily(single_mg: float, frequency: str) -> float:
+    try:
+        return daily_mg(DoseStep(_EPOCH, single_mg, "mg", frequency)) or 0.0
+    except FrequencyError:
+        return 0.0
+
+
+def _readings(identity: Identity, amount: float, unit: str) -> list[tuple[str, float]]:
+    """(which ingredient, mg a dose) for every reading of the dose that must be
+    plausible: each ingredient's share (from its strength, or the smallest marketed one),
+    or, for a combination dosed by mass, the amount as the mg of any one ingredient."""
+    per_unit = mg_per_unit(unit)
+    if len(identity.parts) == 1:
+        return [] if per_unit is None else [("", amount * per_unit)]
+    if identity.conflict:
+        return []
+    if unit == COUNT_UNIT:
+        return [
+            (p.info.display, amount * strength)
+            for p in identity.parts
+            if p.info is not None
+            and (strength := p.strength_mg or p.smallest_strength_mg) is not None
+        ]
+    return [] if per_unit is None else [("*", amount * per_unit)]
+
+
 def implausible_dose(
     identity: Identity,
     limits: tuple[DoseLimit, ...],
@@ -51,36 +86,33 @@ def implausible_dose(
     unit: str,
     frequency: str,
 ) -> str | None:
-    """Why the dose cannot be meant, in a clinician's words; None if it is plausible."""
-    for part in identity.parts:
-        if part.info is None:
-            continue
-        if len(identity.parts) > 1:
-            if unit != COUNT_UNIT or part.strength_mg is None or identity.share_problem():
+    """Why the dose cannot be meant, in a clinician's words; None if it is plausible.
+
+    A combination dosed by mass ("Symbyax 30 mg") is refused only when the amount is
+    implausible whichever ingredient it names: above ten times the sum of their maxima.
+    """
+    known = [p.info for p in identity.parts if p.info is not None]
+    for what, single in _readings(identity, amount, unit):
+        if what == "*":
+            found = [_ceiling(limits, info.name, route) for info in known]
+            if any(c is None for c in found) or not found:
                 continue
-            single, step_unit = amount * part.strength_mg, "mg"
-        elif mg_per_unit(unit) is None:
-            continue
+            ceiling = sum(c for c in found if c is not None)
+            subject, basis = "of the combination", "the sum of its ingredients' highest maxima"
         else:
-            single, step_unit = amount * (mg_per_unit(unit) or 1.0), "mg"
-        ceilings = [
-            most_generous(limit)
-            for limit in limits
-            if limit.drug == part.info.name and (not limit.routes or route in limit.routes)
-        ]
-        if not ceilings:
-            continue
-        ceiling = max(ceilings)
-        try:
-            daily = daily_mg(DoseStep(_EPOCH, single, step_unit, frequency)) or 0.0
-        except FrequencyError:
-            daily = 0.0
+            info = known[0] if not what else next(i for i in known if i.display == what)
+            found_one = _ceiling(limits, info.name, route)
+            if found_one is None:
+                continue
+            ceiling = found_one
+            subject = f"of {info.display}" if len(identity.parts) == 1 else f"of its {what}"
+            basis = "the highest maximum CareLog knows for it"
+        daily = _daily(single, frequency)
         if max(single, daily) > IMPLAUSIBLE_FACTOR * ceiling:
-            what = part.info.display if len(identity.parts) == 1 else f"its {part.info.display}"
             return (
-                f"{mg(amount)} {unit} {frequency} is {mg(single)} mg of {what} a dose "
-                f"({mg(daily)} mg/day), more than {mg(IMPLAUSIBLE_FACTOR)} times the highest "
-                f"maximum CareLog knows for it ({mg(ceiling)} mg/day): it cannot be a real "
-                "dose. Check the amount and its unit."
+                f"{mg(amount)} {unit} {frequency} is {mg(single)} mg {subject} a dose "
+                f"({mg(daily)} mg/day), more than {mg(IMPLAUSIBLE_FACTOR)} times {basis} "
+                f"({mg(ceiling)} mg/day): it cannot be a real dose. Check the amount and its "
+                "unit."
             )
     return None

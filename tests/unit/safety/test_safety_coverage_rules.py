@@ -206,6 +206,22 @@ class TestImplausibleDoses:
             is None
         )
 
+    def test_a_product_without_its_strength_is_judged_at_its_smallest_strength(self) -> None:
+        symbyax = PACK.identify("Symbyax")
+        assert implausible_dose(symbyax, PACK.dose_limits, "oral", 2, "units", "once daily") is None
+        why = implausible_dose(symbyax, PACK.dose_limits, "oral", 500, "units", "once daily")
+        assert why is not None
+        assert "1500 mg of its olanzapine" in why  # 500 x 3 mg, the smallest strength
+
+    def test_a_combination_dosed_by_mass_is_refused_only_if_no_reading_is_plausible(
+        self,
+    ) -> None:
+        symbyax = PACK.identify("Symbyax")
+        assert implausible_dose(symbyax, PACK.dose_limits, "oral", 800, "mg", "once daily") is None
+        why = implausible_dose(symbyax, PACK.dose_limits, "oral", 50000, "mg", "once daily")
+        assert why is not None
+        assert "the sum of its ingredients' highest maxima (100 mg/day)" in why
+
     def test_a_depot_by_a_route_without_a_maximum_is_left_to_the_alerts(self) -> None:
         assert (
             implausible_dose(
