@@ -65,7 +65,8 @@ def _readings(identity: Identity, amount: float, unit: str) -> list[tuple[str, f
     or, for a combination dosed by mass, the amount as the mg of any one ingredient."""
     per_unit = mg_per_unit(unit)
     if len(identity.parts) == 1:
-        return [] if per_unit is None else [("", amount * per_unit)]
+        known = identity.parts[0].info is not None and per_unit is not None
+        return [("", amount * (per_unit or 1.0))] if known else []
     if identity.conflict:
         return []
     if unit == COUNT_UNIT:
@@ -95,8 +96,8 @@ def implausible_dose(
     for what, single in _readings(identity, amount, unit):
         if what == "*":
             found = [_ceiling(limits, info.name, route) for info in known]
-            if any(c is None for c in found) or not found:
-                continue
+            if len(known) < len(identity.parts) or any(c is None for c in found):
+                continue  # an ingredient without a maximum could be the one the amount names
             ceiling = sum(c for c in found if c is not None)
             subject, basis = "of the combination", "the sum of its ingredients' highest maxima"
         else:

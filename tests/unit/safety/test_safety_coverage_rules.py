@@ -206,6 +206,11 @@ class TestImplausibleDoses:
             is None
         )
 
+    @pytest.mark.parametrize("typed", ["Foozol", "amitriptyline/foozol", "Zoloft (fluoxetine)"])
+    def test_a_name_the_pack_cannot_dose_is_left_to_the_alerts(self, typed: str) -> None:
+        identity = PACK.identify(typed)
+        assert implausible_dose(identity, PACK.dose_limits, "oral", 1e6, "mg", "once daily") is None
+
     def test_a_product_without_its_strength_is_judged_at_its_smallest_strength(self) -> None:
         symbyax = PACK.identify("Symbyax")
         assert implausible_dose(symbyax, PACK.dose_limits, "oral", 2, "units", "once daily") is None
