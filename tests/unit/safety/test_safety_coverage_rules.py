@@ -363,3 +363,25 @@ class TestBenzodiazepineStepsAddUpWithinTwoWeeks:
             assert len(found) == 1
         elif gap >= 14 or together < 0.25 - 1e-6:
             assert found == []
+
+
+TYPED = st.one_of(
+    st.sampled_from(sorted(PACK.drugs)),
+    st.sampled_from(sorted(c.display for c in PACK.combinations.values())),
+    st.text(alphabet="abcdefghz /-()+0123456789", min_size=1, max_size=30),
+    st.builds(lambda a, b: f"{a}/{b}", st.sampled_from(sorted(PACK.drugs)), st.text(min_size=1)),
+)
+
+
+class TestPlausibilityNeverFails:
+    @given(
+        typed=TYPED,
+        amount=st.floats(min_value=1e-6, max_value=1e9),
+        unit=st.sampled_from(["mg", "mcg", "g", "mL", "units"]),
+        route=st.sampled_from(["oral", "intramuscular", "transdermal", "intravenous"]),
+    )
+    def test_any_name_and_dose_gets_an_answer_not_an_error(
+        self, typed: str, amount: float, unit: str, route: str
+    ) -> None:
+        why = implausible_dose(PACK.identify(typed), PACK.dose_limits, route, amount, unit, "daily")
+        assert why is None or "Check the amount and its unit" in why

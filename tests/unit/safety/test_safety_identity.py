@@ -211,3 +211,23 @@ class TestNamePropertiesOverThePack:
             for name, strength in zip(combination.ingredients, strengths, strict=True)
         }
         assert all(c.share_problem is None for c in view.courses)
+
+
+class TestAnyTypedNameIsEvaluated:
+    @given(
+        st.one_of(
+            st.text(alphabet="abcdefghz /-()+,&0123456789.", min_size=1, max_size=40),
+            st.builds(
+                lambda a, b, j: f"{a}{j}{b}",
+                st.sampled_from(NAMES),
+                st.text(alphabet="abcxyz (/)0123456789", min_size=1, max_size=12),
+                st.sampled_from(["/", " (", "-", " and "]),
+            ),
+        ),
+        st.sampled_from(["mg", "units", "mL"]),
+    )
+    def test_no_name_breaks_the_rules(self, typed: str, unit: str) -> None:
+        order = course("o2", typed, steps=[step(T0, 2, "twice daily", unit)])
+        beside = course("o1", "phenelzine", 15)
+        findings = evaluate(context(beside, order), Change("prescribed", T0, "o2"))
+        assert all(f.order_ids for f in findings)
