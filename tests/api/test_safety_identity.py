@@ -167,6 +167,23 @@ class TestAnUnknownDrugBesideAHighRiskOne:
         assert alert["rule_id"] == "PACK-UNKNOWN-DRUG-HIGH-RISK"
         assert "could not be checked against clozapine" in alert["message"]
 
+    def test_clozapine_started_beside_an_unknown_drug_raises_it_too(
+        self, api: ApiClient, patient: str
+    ) -> None:
+        assert prescribe(api, patient, "Foozol", 10, indication="nausea").status_code == 201
+
+        response = prescribe(api, patient, "clozapine", 12.5, indication="schizophrenia")
+
+        assert response.status_code == 201, response.get_json()
+        raised = [a for a in response.get_json()["alerts"] if a["kind"] == "unknown_drug"]
+        assert [(a["rule_id"], a["severity"]) for a in raised] == [
+            ("PACK-UNKNOWN-DRUG-HIGH-RISK", "major")
+        ]
+        still_open = [
+            a["rule_id"] for a in plan(api, patient)["alerts"] if a["kind"] == "unknown_drug"
+        ]
+        assert still_open == ["PACK-UNKNOWN-DRUG-HIGH-RISK"]  # the informational one is closed
+
     def test_an_unknown_drug_alone_stays_informational(self, api: ApiClient, patient: str) -> None:
         response = prescribe(api, patient, "Foozol", 10, indication="nausea")
 

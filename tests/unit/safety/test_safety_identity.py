@@ -119,6 +119,19 @@ class TestCombinationCourses:
         assert "90 mg/day exceeds the 80 mg/day maximum" in message
 
 
+class TestOpioidAntagonists:
+    def test_lybalvi_beside_an_opioid_is_contraindicated_for_its_samidorphan(self) -> None:
+        rules = found([course("o1", "oxycodone", 5), units("o2", "Lybalvi 10/10", 1)])
+        [message] = rules["DDI-36"]
+        assert "Lybalvi 10/10 (samidorphan) with oxycodone" in message
+
+    def test_naloxone_rescue_beside_an_opioid_is_not_an_antagonist_interaction(self) -> None:
+        rules = found(
+            [course("o1", "oxycodone", 5), course("o2", "naloxone", 4, route="intranasal")]
+        )
+        assert "DDI-36" not in rules
+
+
 class TestRulesAboutAChangeMeetEveryIngredient:
     def test_stopping_symbyax_without_a_taper_is_an_abrupt_stop_of_its_fluoxetine(self) -> None:
         order = replace(units("o2", "Symbyax 6/25", 1), stopped_at=T0 + days(20))
