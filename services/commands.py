@@ -17,6 +17,7 @@ from domain.command_context import CommandContext, checked_command, new_id
 from domain.errors import InvalidInputError, NotFoundError
 from domain.patient_record import PatientRecord
 from services.application import CareLogApplication, WriteResult
+from services.dose_plausibility import refuse_implausible
 from services.staff import StaffRegistry
 
 
@@ -194,7 +195,9 @@ class Commands:
         def decide(record: PatientRecord) -> Any:
             facts.clear()
             facts.update({k: dict(v) for k, v in record.plan.facts.items()})
-            return action(record)
+            decided = action(record)
+            refuse_implausible(self.pack, record)  # before anything is stored
+            return decided
 
         change = None
         if safety is not None:
@@ -385,7 +388,19 @@ class Commands:
         if not isinstance(drug, str) or not drug.strip():
             raise InvalidInputError("The drug name is required.", "drug")
         name = drug.strip()
-        info = self.pack.drug(name) if self.pack is not None else None
+        identity = self.pack.identify(name) if self.pack is not None else None
+        info = identity.single if identity is not None else None
+        if identity is not None and len(identity.parts) > 1 and identity.known:
+            # a combination product: the rules read its ingredients from the typed name
+            return {
+                "name": name,
+                "generic": None,
+                "classes": sorted({c for i in identity.known for c in i.classes}),
+                "rxnorm": None,
+                "in_rule_pack": all(p.info is not None for p in identity.parts),
+                "formulation": formulation_in(name),
+                "ingredients": [p.info.name if p.info else p.typed for p in identity.parts],
+            }
         if info is None:
             return {
                 "name": name,

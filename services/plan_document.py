@@ -22,7 +22,13 @@ def medication(order: dict[str, Any]) -> dict[str, Any]:
         "drug": order["drug"]["name"],
         "drug_info": {
             k: order["drug"].get(k) for k in ("generic", "classes", "rxnorm", "in_rule_pack")
-        },
+        }
+        # a combination product's ingredients, as the rules read them
+        | (
+            {"ingredients": order["drug"]["ingredients"]}
+            if order["drug"].get("ingredients")
+            else {}
+        ),
         "dose": dict(current["dose"]),
         "frequency": current["frequency"],
         "route": order["route"],

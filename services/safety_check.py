@@ -84,6 +84,7 @@ def patient_context(plan: PlanState, now: Any) -> Any:
             stopped_at=order["stopped_at"],
             taper=order["taper"],
             continuing_since=continuing_start(order),
+            indication=order.get("indication"),
         )
         for order in plan.orders.values()
     )

@@ -37,6 +37,7 @@ class MedicationCourse:
     # start-dose and titration rules do not fire, monitoring runs from this date; None: the
     # first step is the start.
     continuing_since: datetime | None = None
+    indication: str | None = None  # as prescribed ("panic disorder", "F41.0"); None: not given
 
 
 @dataclass(frozen=True)

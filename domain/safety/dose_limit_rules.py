@@ -22,6 +22,7 @@ from domain.safety.dose_forms import (
     read_forms,
     read_maximum,
 )
+from domain.safety.indications import IndicationMax, read_indications
 from domain.safety.matching import ROUTES, labels
 from domain.safety.plan_view import PlanView
 from domain.safety.records import Provenance, Record, Vocabulary, check_template
@@ -63,6 +64,8 @@ class DoseLimit:
     max_per_dose: float | None = None  # single-dose maximum
     forms: Forms = NO_FORMS
     advisory: Advisory | None = None
+    indications: tuple[IndicationMax, ...] = ()  # maxima per labelled indication
+    unknown_indication_note: bool = False  # report doses above a lower indication's maximum
 
     @property
     def own(self) -> Maximum:
@@ -124,7 +127,16 @@ def read_dose_limit(record: Record, rule_id: str, vocabulary: Vocabulary) -> Dos
         max_per_dose=own.per_dose,
         forms=Forms(figures, aliases),
         advisory=read_advisory(record),
+        indications=_indications(record, figures, per_kg),
+        unknown_indication_note=record.flag("unknown_indication_note", False),
     )
+
+
+def _indications(record: Record, figures: object, per_kg: bool) -> tuple[IndicationMax, ...]:
+    entries = read_indications(record) if "indications" in record.raw else ()
+    if entries and (figures or per_kg):
+        raise record.fail("indications", "cannot be combined with formulations or a per-kg maximum")
+    return entries
 
 
 def weight_kg(view: PlanView) -> float | None:

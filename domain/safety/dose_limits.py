@@ -28,15 +28,22 @@ from domain.safety.dose_limit_rules import (
     read_dose_limit,
 )
 from domain.safety.frequency import FrequencyError, daily_mg
+from domain.safety.indications import indication_of
 from domain.safety.matching import labels
 from domain.safety.plan_view import Course, PlanView
-from domain.safety.wording import finding, mg
+from domain.safety.wording import finding, mg, sentence
 
 __all__ = ["Adjustment", "DoseLimit", "check_dose_limits", "limit_for", "read_dose_limit"]
 
 
 def _checked(limit: DoseLimit, course: Course) -> bool:
-    return course.drug == limit.drug and (not limit.routes or course.route in limit.routes)
+    """The limit covers the course (a combination's ingredient whose share of the dose is
+    unknown is reported as not checked instead, by ``dose_coverage``)."""
+    return (
+        course.drug == limit.drug
+        and (not limit.routes or course.route in limit.routes)
+        and course.share_problem is None
+    )
 
 
 def check_dose_limits(limits: tuple[DoseLimit, ...], view: PlanView) -> list[Finding]:
@@ -61,7 +68,15 @@ def _check_limit(limit: DoseLimit, courses: list[Course], view: PlanView) -> lis
         total += daily
         dosed.append(course)
     plan = FormPlan.of(limit, courses, view)
-    allowed = limit_for(limit, view, plan.daily(), plan.lead())
+    entry, unmatched = (
+        indication_of(limit.indications, [c.source.indication for c in courses])
+        if limit.indications
+        else (None, [])
+    )
+    if entry is not None:
+        allowed = limit_for(limit, view, entry.max_per_day, f"for {entry.name}")
+    else:
+        allowed = limit_for(limit, view, plan.daily(), plan.lead())
     if allowed is None:
         if total > 0:  # else every dose was reported unchecked already
             findings.append(_not_checked_without_weight(limit, courses, total))
@@ -72,20 +87,22 @@ def _check_limit(limit: DoseLimit, courses: list[Course], view: PlanView) -> lis
         allowed = (limit.ceiling_mg_per_day, "(the absolute ceiling, whatever the weight)")
     over = total > allowed[0] + EPSILON
     if over:
-        basis = plan.basis()
+        basis = None if entry is not None else plan.basis()
         why = " ".join(part for part in (allowed[1], f"({basis})" if basis else "") if part)
         message = limit.rule.message.format(
             drug=labels(courses), dose=mg(total), max=mg(allowed[0]), why=f" {why}" if why else ""
         )
+        assumed = _assumed(limit, unmatched) if limit.indications and entry is None else ""
+        notes = plan.notes(courses) + assumed
         findings.append(
-            finding(
-                limit.rule, "max_dose", [c.order_id for c in courses], message + plan.notes(courses)
-            )
+            finding(limit.rule, "max_dose", [c.order_id for c in courses], message + notes)
         )
     per_dose = plan.per_dose_findings(dosed)
     findings.extend(per_dose)
     if not over and not per_dose:
         findings.extend(plan.unknown_form_findings(dosed, total))
+    if not over and entry is None and limit.unknown_indication_note:
+        findings.extend(_indication_needed(limit, courses, total, allowed[0], unmatched))
     if not over and limit.advisory and total > limit.advisory.above_per_day + EPSILON:
         findings.append(_advisory(limit, limit.advisory, courses, total))
     return findings
@@ -138,3 +155,53 @@ def _not_checked_without_weight(limit: DoseLimit, courses: list[Course], total: 
         action="Record the patient's weight (a weight measurement or the fact weight_kg) so "
         "that the dose can be checked, and check it by hand meanwhile.",
     )
+
+
+def _shown(unmatched: list[str]) -> str:
+    given = sorted({f"'{text}'" for text in unmatched if text})
+    return "the indication " + " and ".join(given) if given else "no indication"
+
+
+def _assumed(limit: DoseLimit, unmatched: list[str]) -> str:
+    """Which indication the general maximum assumes, when the order's matched none."""
+    names = ", ".join(e.name for e in limit.indications)
+    if not any(unmatched):
+        return (
+            " No indication is given, so the general maximum was used (maxima by "
+            f"indication: {names})."
+        )
+    return (
+        f" {sentence(_shown(unmatched))} matches none of the labelled ones ({names}), "
+        "so the general maximum was used."
+    )
+
+
+def _indication_needed(
+    limit: DoseLimit, courses: list[Course], total: float, allowed: float, unmatched: list[str]
+) -> list[Finding]:
+    """Within the general maximum but above a lower indication's: the indication is needed."""
+    lower = [e for e in limit.indications if total > e.max_per_day + EPSILON]
+    if not lower:
+        return []
+    over = " and ".join(f"{mg(e.max_per_day)} mg/day for {e.name}" for e in lower)
+    message = (
+        f"{labels(courses)} {mg(total)} mg/day is within the general {mg(allowed)} mg/day "
+        f"maximum but above the maximum of {over}: "
+        + (
+            f"{_shown(unmatched)} does not say which applies."
+            if any(unmatched)
+            else "no indication is recorded to say which applies."
+        )
+    )
+    return [
+        finding(
+            limit.rule,
+            "max_dose",
+            [c.order_id for c in courses],
+            message,
+            severity="moderate",
+            key_parts=("indication_unknown",),
+            action="Record the indication on the order (in words or as an ICD-10 code); if it "
+            "is one with a lower maximum, reduce the dose to that maximum or below.",
+        )
+    ]

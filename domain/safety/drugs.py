@@ -64,11 +64,26 @@ def strip_salt_and_form(normalised: str) -> str:
     return " ".join(word for word in text.split() if word not in SALT_AND_FORM_WORDS)
 
 
-class DrugIndex:
-    """Drugs by every name they go by, normalised."""
+@dataclass(frozen=True)
+class Combination:
+    """A product of several drugs of the pack (Symbyax: olanzapine and fluoxetine)."""
 
-    def __init__(self, drugs: Mapping[str, DrugInfo]) -> None:
+    name: str  # normalised brand, the key
+    display: str
+    ingredients: tuple[str, ...]  # generic keys, in the order its strengths are written
+    strengths: tuple[tuple[float, ...], ...]  # mg of each ingredient, per marketed strength
+    aliases: tuple[str, ...] = ()
+
+
+class DrugIndex:
+    """Drugs (and combination products) by every name they go by, normalised."""
+
+    def __init__(
+        self, drugs: Mapping[str, DrugInfo], combinations: Mapping[str, Combination] | None = None
+    ) -> None:
         self.drugs = dict(drugs)
+        self.combinations = dict(combinations or {})
+        self.identities: dict[str, Any] = {}  # typed name -> ``identity.Identity``, memoised
         self._by_name: dict[str, DrugInfo] = {}
         for info in self.drugs.values():
             for name in (info.name, info.display, *info.aliases):
@@ -80,6 +95,20 @@ class DrugIndex:
                         f"already used by {other.name}"
                     )
                 self._by_name[key] = info
+        self._products: dict[str, Combination] = {}
+        for product in self.combinations.values():
+            for name in (product.name, product.display, *product.aliases):
+                key = normalise_name(name)
+                if key in self._by_name or self._products.get(key, product) is not product:
+                    raise RulePackError(
+                        f"combination {product.name}: the name {name!r} is used twice"
+                    )
+                self._products[key] = product
+
+    def combination(self, name: str) -> Combination | None:
+        """The combination product a typed brand means ("Symbyax 6/25"), or None."""
+        key = normalise_name(name)
+        return self._products.get(key) or self._products.get(strip_salt_and_form(key))
 
     def find(self, name: str) -> DrugInfo | None:
         """The drug a typed name means, or None when the pack does not know it."""
@@ -120,3 +149,39 @@ def read_drugs(raw: Any, classes: Iterable[str]) -> dict[str, DrugInfo]:
             rxnorm=rxnorm,
         )
     return drugs
+
+
+def read_combinations(raw: Any, drugs: Mapping[str, DrugInfo]) -> dict[str, Combination]:
+    """The optional ``combinations`` section: brand -> ingredients and marketed strengths."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, Mapping):
+        raise RulePackError("pack: field 'combinations' must be an object")
+    products: dict[str, Combination] = {}
+    for name, value in raw.items():
+        record = Record(value, f"combination {name}")
+        if normalise_name(name) != name:
+            raise RulePackError(f"combination {name}: the key must be the normalised brand")
+        ingredients = record.names("ingredients", frozenset(drugs), "drug")
+        if len(ingredients) < 2:
+            raise record.fail("ingredients", "must name at least two drugs")
+        strengths = []
+        for row in record.raw.get("strengths_mg", []):
+            if (
+                not isinstance(row, list)
+                or len(row) != len(ingredients)
+                or not all(
+                    isinstance(v, int | float) and not isinstance(v, bool) and v > 0 for v in row
+                )
+            ):
+                raise record.fail("strengths_mg", "must give one positive mg figure per ingredient")
+            strengths.append(tuple(float(v) for v in row))
+        record.text("source")
+        products[name] = Combination(
+            name=name,
+            display=record.text("display", name),
+            ingredients=ingredients,
+            strengths=tuple(strengths),
+            aliases=record.texts("aliases", ()),
+        )
+    return products

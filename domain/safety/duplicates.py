@@ -46,7 +46,7 @@ def check_duplicates(rules: tuple[DuplicateRule, ...], view: PlanView) -> list[F
     findings = []
     for rule in rules:
         group = matching(view.active, rule.group)
-        if len(group) < rule.min_courses:
+        if len({c.order_id for c in group}) < rule.min_courses:  # orders, not ingredients
             continue
         message = rule.rule.message.format(drugs=labels(group), count=len(group))
         for course in group:

@@ -11,6 +11,8 @@ medication list: courses are put in a canonical order first, findings sorted las
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from domain.safety.assessments import check_assessments
 from domain.safety.change_interactions import (
     FactChangeRule,
@@ -21,6 +23,7 @@ from domain.safety.change_interactions import (
 from domain.safety.condition_rules import check_condition_rules
 from domain.safety.context import Change, Finding, PatientContext
 from domain.safety.coverage import check_unknown_drugs
+from domain.safety.dose_coverage import check_doses_unchecked
 from domain.safety.dose_limits import check_dose_limits
 from domain.safety.duplicates import DuplicateRule, check_duplicates
 from domain.safety.fact_interactions import FactStateRule, check_fact_states
@@ -86,9 +89,26 @@ def evaluate(
         ),
         *check_assessments(pack.assessments, view),
         *check_lab_ranges(pack.lab_ranges, view, labels),
-        *check_unknown_drugs(pack.unknown_drug, view),
+        *check_unknown_drugs(pack.unknown_drug, view, pack.unknown_high_risk),
+        *check_doses_unchecked(pack.dose_coverage, pack.dose_limits, view),
+        *further_ingredients(pack, view),
         *check_side_effects(pack.side_effects, view),
         *check_condition_rules(pack.condition_rules, view),
     ]
     unique = {f.key: f for f in findings}
     return sorted(unique.values(), key=lambda f: (SEVERITY_RANK.get(f.severity, 99), f.key))
+
+
+def further_ingredients(pack: RulePack, view: PlanView) -> Iterator[Finding]:
+    """The rules about the change (stop, taper, titration, washout) for each further
+    ingredient of a combination product: the checks above judge the one ``view.course``
+    gives, so every ingredient meets them."""
+    weekly = tuple(r for r in pack.titrations if isinstance(r, WeeklySchedule))
+    steps = tuple(r for r in pack.titrations if isinstance(r, StepLimits | MinInterval))
+    stops = tuple(r for r in pack.interactions if isinstance(r, StopWithRule))
+    for focused in view.further_ingredients():
+        yield from check_stops(stops, focused)
+        yield from check_tapers(pack.tapers, focused)
+        yield from check_weekly(weekly, focused)
+        yield from check_steps(steps, focused)
+        yield from check_washouts(pack.washouts, focused)

@@ -1,6 +1,9 @@
 """Drug-drug interactions between two active drugs (the pack's pair rules).
 
-A pair rule holds while a drug of side A and a different drug of side B are both active.
+A pair rule holds while a drug of side A and a different drug of side B are both active
+(two ingredients of one marketed combination product are not checked against each other:
+the product is made that way; two drugs typed into one order, "fluoxetine/amitriptyline",
+are).
 All orders of the two drugs make one finding, whichever order the list came in. A general
 rule can give way to a more specific one for the same two drugs ("superseded_by": two QT
 drugs is major, but ziprasidone with one of its label-listed QT drugs is contraindicated,
@@ -60,8 +63,14 @@ def pairs_for(rule: PairRule, view: PlanView) -> dict[frozenset[str], Pair]:
         side_a = tuple(c for c in courses_a if rule.a.matches(c))
         if not side_a:
             continue
+        orders_a = {c.order_id for c in side_a}
         for drug_b, courses_b in grouped.items():
-            side_b = tuple(c for c in courses_b if rule.b.matches(c))
+            # two ingredients of one marketed product are made to be taken together
+            side_b = tuple(
+                c
+                for c in courses_b
+                if rule.b.matches(c) and not (c.product and c.order_id in orders_a)
+            )
             pair = frozenset((drug_a, drug_b))
             if drug_b != drug_a and side_b and pair not in found:
                 found[pair] = (side_a, side_b)

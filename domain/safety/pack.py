@@ -25,17 +25,22 @@ from domain.safety.change_interactions import (
     read_stop_with,
 )
 from domain.safety.condition_rules import ConditionRule, read_condition_rule
+from domain.safety.coverage import HighRisk, read_high_risk
+from domain.safety.dose_coverage import DoseCoverage, check_coverage, read_dose_coverage
 from domain.safety.dose_limits import DoseLimit, read_dose_limit
 from domain.safety.drugs import (
     ClassInfo,
+    Combination,
     DrugIndex,
     DrugInfo,
     normalise_name,
     read_classes,
+    read_combinations,
     read_drugs,
 )
 from domain.safety.duplicates import DuplicateRule, read_duplicate
 from domain.safety.fact_interactions import FactStateRule, read_fact_state
+from domain.safety.identity import Identity, identify
 from domain.safety.interactions import PairRule, read_pair
 from domain.safety.lab_ranges import LabRange, read_lab_range
 from domain.safety.monitoring import (
@@ -103,10 +108,18 @@ class RulePack:
     index: DrugIndex = field(repr=False, compare=False)
     test_names: Mapping[str, str] = field(repr=False, compare=False)
     condition_rules: tuple[ConditionRule, ...] = ()
+    combinations: Mapping[str, Combination] = field(default_factory=dict)
+    unknown_high_risk: HighRisk | None = None  # an unknown drug beside a dangerous one
+    dose_coverage: DoseCoverage | None = None  # which drugs must have a maximum
 
     def drug(self, name: str) -> DrugInfo | None:
-        """The drug a typed name means (brand, salt, any case), or None if not in the pack."""
-        return self.index.find(name)
+        """The drug a typed name means (brand, salt, any case, "Zoloft (sertraline)"), or
+        None if not in the pack or a combination (see ``identify``)."""
+        return self.index.find(name) or identify(self.index, name).single
+
+    def identify(self, name: str) -> Identity:
+        """Every ingredient a typed name means (a combination product has several)."""
+        return identify(self.index, name)
 
     def lab_test(self, name: str) -> str | None:
         """The pack's name for a recorded test or measure ("eGFR" -> "renal_function")."""
@@ -157,6 +170,17 @@ def parse_pack(raw: Any) -> RulePack:
     unknown_record = top.child("unknown_drug")
     unknown = unknown_record.provenance(unknown_record.text("id"), "info")
     check_template(unknown_record, "message", unknown.message, {"drug"})
+    combinations = read_combinations(raw.get("combinations"), drugs)
+    high_risk = (
+        read_high_risk(top.child("unknown_drug_high_risk"), vocabulary)
+        if top.has("unknown_drug_high_risk")
+        else None
+    )
+    coverage = (
+        read_dose_coverage(top.child("dose_coverage"), vocabulary)
+        if top.has("dose_coverage")
+        else None
+    )
     sections = {
         name: _section(raw, name, vocabulary, readers, default)
         for name, readers, default in (
@@ -184,11 +208,16 @@ def parse_pack(raw: Any) -> RulePack:
         drugs=drugs,
         lab_tests=tests,
         unknown_drug=unknown,
-        index=DrugIndex(drugs),
+        index=DrugIndex(drugs, combinations),
         test_names=test_names(tests),
+        combinations=combinations,
+        unknown_high_risk=high_risk,
+        dose_coverage=coverage,
         **sections,
     )
     _check_ids(pack)
+    if coverage is not None:
+        check_coverage(coverage, pack.dose_limits, drugs)
     return pack
 
 

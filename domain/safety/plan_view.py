@@ -3,11 +3,15 @@
 Courses are sorted by start and order id before any rule runs, so that no finding can
 depend on the order in which the caller listed the medications. A course is active for a
 change if it has not stopped by the change's effective time (a cross-taper's later stop
-keeps it active).
+keeps it active). A combination product ("Symbyax 6/25") becomes one course per
+ingredient, all of the same order, each with its share of the dose when the strengths
+are known (``identity``), so that every rule meets every ingredient.
 """
 
 from __future__ import annotations
 
+import copy
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -15,7 +19,14 @@ from datetime import date, datetime
 from domain.safety.context import Change, DoseStep, LabResult, MedicationCourse, PatientContext
 from domain.safety.drugs import DrugIndex, DrugInfo, normalise_name, strip_salt_and_form
 from domain.safety.formulations import formulation_in
+from domain.safety.identity import Identity, Part, identify
 from domain.safety.implied_facts import implied_facts
+
+COUNT_UNIT = "units"
+"""The unit of a combination's dose given as tablets or capsules (dose units)."""
+SHARE_UNKNOWN = "share of a combination"
+"""The unit of an ingredient's dose when its share could not be worked out: no rule
+converts it to mg, so no rule can mistake the product's dose for the ingredient's."""
 
 _ROUTE_ALIASES = {
     "po": "oral", "by mouth": "oral", "iv": "intravenous", "im": "intramuscular",
@@ -31,6 +42,9 @@ class Course:
     info: DrugInfo | None
     label: str  # how messages name it: "sertraline", or "Zoloft (sertraline)"
     route: str
+    ingredient_steps: tuple[DoseStep, ...] | None = None  # a combination's share, per step
+    share_problem: str | None = None  # why a combination's share is unknown (None: known)
+    product: str | None = None  # the marketed combination product it is an ingredient of
 
     @property
     def order_id(self) -> str:
@@ -53,6 +67,8 @@ class Course:
 
     @property
     def steps(self) -> tuple[DoseStep, ...]:
+        if self.ingredient_steps is not None:
+            return self.ingredient_steps
         return self.source.steps
 
     @property
@@ -86,6 +102,46 @@ def _label(typed: str, info: DrugInfo | None) -> str:
     return f"{shown} ({info.display})"
 
 
+def _share(step: DoseStep, part: Part) -> DoseStep | None:
+    """One ingredient's part of a combination's dose step, in mg; None if unknown."""
+    if part.strength_mg is None or step.unit != COUNT_UNIT:
+        return None
+    return DoseStep(step.effective_at, step.amount * part.strength_mg, "mg", step.frequency)
+
+
+def resolve(course: MedicationCourse, identity: Identity, route: str) -> list[Course]:
+    """The course as the rules see it: one per ingredient of a combination."""
+    if len(identity.parts) == 1:
+        part = identity.parts[0]
+        shown = " ".join(course.drug.split())
+        named = part.info is not None and re.search(
+            rf"\b{re.escape(normalise_name(part.info.display))}\b", normalise_name(shown)
+        )
+        label = shown if named and "(" in shown else _label(course.drug, part.info)
+        return [Course(course, part.info, label, route)]
+    problem = identity.share_problem()
+    courses = []
+    for part in identity.parts:
+        if part.info is None:
+            label = f"{' '.join(part.typed.split())} (in {' '.join(course.drug.split())})"
+            courses.append(Course(course, None, label, route))
+            continue
+        shares = [None if problem else _share(step, part) for step in course.steps]
+        why = problem
+        if why is None and any(share is None for share in shares):
+            why = (
+                "the dose is not given in units (tablets or capsules) of the strength in the "
+                "name, so the ingredient's share of it cannot be worked out"
+            )
+        steps = tuple(
+            share or DoseStep(step.effective_at, step.amount, SHARE_UNKNOWN, step.frequency)
+            for share, step in zip(shares, course.steps, strict=True)
+        )
+        label = _label(course.drug, part.info)
+        courses.append(Course(course, part.info, label, route, steps, why, identity.product))
+    return courses
+
+
 def age_on(birth_date: date | None, day: date) -> int | None:
     """Age in completed years."""
     if birth_date is None:
@@ -106,15 +162,17 @@ class PlanView:
     ) -> None:
         self.context = context
         self.change = change
+        self._focus: Course | None = None
         resolved = []
         for course in context.medications:
-            info = drugs.find(course.drug)
             route = " ".join(course.route.lower().split())
-            resolved.append(
-                Course(course, info, _label(course.drug, info), _ROUTE_ALIASES.get(route, route))
-            )
+            identity = identify(drugs, course.drug)
+            resolved.extend(resolve(course, identity, _ROUTE_ALIASES.get(route, route)))
         self.courses = tuple(
-            sorted(resolved, key=lambda c: (c.start is None, c.start or context.now, c.order_id))
+            sorted(
+                resolved,
+                key=lambda c: (c.start is None, c.start or context.now, c.order_id, c.drug),
+            )
         )
         self.active = tuple(c for c in self.courses if c.active_at(change.effective_at))
         self.age = age_on(context.birth_date, context.now.date())
@@ -123,14 +181,33 @@ class PlanView:
             for name, value in context.facts.items()
         }
         self.facts = implied_facts(context.conditions, self.facts)  # coded conditions
+        if context.sex_at_birth:  # the recorded sex at birth is what a rule on sex reads
+            self.facts["sex at birth"] = context.sex_at_birth
         self._labs: dict[str, list[LabResult]] = {}
         for lab in sorted(context.labs, key=lambda lab: (lab.effective_at, lab.test)):
             test = tests.get(normalise_name(lab.test), normalise_name(lab.test))
             self._labs.setdefault(test, []).append(lab)
 
     def course(self, order_id: str | None) -> Course | None:
-        """The course a change is about, if it names one the plan holds."""
+        """The course a change is about, if it names one the plan holds (of a combination
+        product, its first ingredient, or the one ``further_ingredients`` focuses on)."""
+        if self._focus is not None and self._focus.order_id == order_id:
+            return self._focus
         return next((c for c in self.courses if c.order_id == order_id), None)
+
+    def further_ingredients(self) -> tuple[PlanView, ...]:
+        """This view focused on each ingredient of the changed order after the first (a
+        combination product), so that the rules about a change judge every ingredient."""
+        views = []
+        for course in self.courses_of(self.change.order_id)[1:]:
+            focused = copy.copy(self)
+            focused._focus = course
+            views.append(focused)
+        return tuple(views)
+
+    def courses_of(self, order_id: str | None) -> tuple[Course, ...]:
+        """Every course of an order: one, or one per ingredient of a combination."""
+        return tuple(c for c in self.courses if c.order_id == order_id)
 
     def fact(self, name: str) -> str | None:
         return self.facts.get(normalise_name(name))

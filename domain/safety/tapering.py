@@ -5,8 +5,9 @@ SSRIs/SNRIs (discontinuation syndrome), benzodiazepines (withdrawal seizures), c
 and lithium (early relapse) should come down gradually. A discontinuation with no taper
 schedule (one that gives a step or a duration, not "none needed": ``taper_text``) is
 flagged; so is a single dose step that cuts too much at once: by default more than half
-of the daily dose (``max_fraction`` 0.5), or for clonazepam and alprazolam more than the
-label's step (0.25 and 0.5 mg/day), or sooner than its interval (3 days).
+of the daily dose (``max_fraction`` 0.5; a benzodiazepine 0.25 within 14 days, cuts in
+that interval adding up), or for clonazepam and alprazolam more than the label's step
+(0.25 and 0.5 mg/day), or sooner than its interval (3 days).
 A drug-specific rule wins over its class rule.
 """
 
@@ -80,14 +81,35 @@ def _mg(step: DoseStep) -> float | None:
         return None
 
 
+def _window_start(rule: TaperRule, steps: tuple[DoseStep, ...], index: int) -> int:
+    """The step the cut is judged from: the one before it, or, for a fraction rule with an
+    interval (a benzodiazepine: 25 % every 14 days), the dose before the cuts made within
+    that interval, so that several small cuts in a few days add up."""
+    start = index - 1
+    if rule.max_fraction is None or not rule.min_days:
+        return start
+    while start > 0:
+        earlier, later = _mg(steps[start - 1]), _mg(steps[start])
+        within = (steps[index].effective_at - steps[start].effective_at).total_seconds()
+        if earlier is None or later is None or earlier <= later:
+            break
+        if within >= rule.min_days * 86400:
+            break
+        start -= 1
+    return start
+
+
 def _cut(rule: TaperRule, course: Course, index: int) -> str | None:
     """Why the step at ``index`` cuts too much or too soon, or None."""
     steps = course.steps
-    before, after = _mg(steps[index - 1]), _mg(steps[index])
+    start = _window_start(rule, steps, index)
+    before, after = _mg(steps[start]), _mg(steps[index])
     if before is None or after is None or after >= before:
         return None
+    if _mg(steps[index - 1]) is not None and after >= (_mg(steps[index - 1]) or 0.0):
+        return None  # this step is not a cut
     cut = before - after
-    days = (steps[index].effective_at - steps[index - 1].effective_at).total_seconds() / 86400
+    days = (steps[index].effective_at - steps[start].effective_at).total_seconds() / 86400
     words = {"drug": course.label, "before": mg(before), "after": mg(after), "days": mg(days),
              "min_days": mg(rule.min_days)}  # fmt: skip
     if rule.max_fraction is not None and cut / before > rule.max_fraction + 1e-9:

@@ -54,8 +54,21 @@ class ActorSchema(Schema):
 
 
 class DoseSchema(Schema):
-    amount = fields.Float(required=True, allow_nan=False)
-    unit = fields.String(required=True)
+    amount = fields.Float(
+        required=True,
+        allow_nan=False,
+        metadata={
+            "description": "positive; a dose far beyond any maximum of the drug (more than 10 "
+            "times it) is refused with 422 on dose.amount"
+        },
+    )
+    unit = fields.String(
+        required=True,
+        metadata={
+            "description": "mg, mcg, g, mL or units; a combination product whose strength the "
+            "drug name states (Symbyax 6/25) is dosed in units: tablets or capsules"
+        },
+    )
 
 
 class AlertSchema(Schema):

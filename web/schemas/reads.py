@@ -68,7 +68,12 @@ class ContinuingOut(Schema):
 class MedicationOut(Schema):
     order_id = fields.String(required=True)
     drug = fields.String(required=True)
-    drug_info = fields.Dict()
+    drug_info = fields.Dict(
+        metadata={
+            "description": "what the rule pack made of the drug name: generic, classes, rxnorm, "
+            "in_rule_pack, and for a combination product its ingredients (generic names)"
+        }
+    )
     dose = fields.Nested(DoseSchema, required=True)
     frequency = fields.String(required=True)
     route = fields.String()

@@ -22,6 +22,7 @@ from domain.safety import Change, Finding, LabResult, PatientContext
 from domain.safety.conditions import holds
 from domain.safety.dose_forms import Maximum
 from domain.safety.dose_limits import Adjustment, DoseLimit, check_dose_limits
+from domain.safety.indications import indication_of
 from domain.safety.plan_view import PlanView
 from domain.safety.wording import mg
 
@@ -57,8 +58,33 @@ def base_context(
     facts = {"weight_kg": str(WEIGHT)} if limit.per_kg else {}
     n = doses_a_day(limit, form)
     frequency = {2: "twice daily", 4: "four times daily"}[n]
-    dosed = replace(course(order_id, limit.drug, daily / n, frequency), formulation=form)
+    dosed = replace(
+        course(order_id, limit.drug, daily / n, frequency, route=route_of(limit)),
+        formulation=form,
+        indication=general_indication(limit),
+    )
     return context(dosed, facts=facts)
+
+
+def route_of(limit: DoseLimit) -> str:
+    """A route the limit covers (oral where it does)."""
+    return "oral" if not limit.routes or "oral" in limit.routes else sorted(limit.routes)[0]
+
+
+def general_indication(limit: DoseLimit) -> str | None:
+    """An indication whose maximum is the rule's general one (None: the rule has none)."""
+    for entry in limit.indications:
+        if entry.max_per_day == limit.max_per_day and indication_of(
+            limit.indications, [entry.name]
+        ) == (entry, []):
+            return entry.name
+    return None
+
+
+def highest_form(limit: DoseLimit) -> str | None:
+    """The formulation whose maximum is the rule's highest (None: no per-form figures)."""
+    forms = sorted(limit.forms.figures.items())
+    return next((f for f, m in forms if m.per_day == limit.max_per_day), None)
 
 
 def over_max(findings: list[Finding]) -> list[Finding]:
@@ -125,7 +151,11 @@ def expected(limit: DoseLimit, adjustment: Adjustment) -> float:
 class TestConditionalMaximums:
     def _with_dose(self, limit: DoseLimit, adjustment: Adjustment, daily: float) -> PatientContext:
         ctx = _only(limit, adjustment)
-        dosed = course("o1", limit.drug, daily / 2, "twice daily")
+        dosed = replace(
+            course("o1", limit.drug, daily / 2, "twice daily", route=route_of(limit)),
+            formulation=highest_form(limit),
+            indication=general_indication(limit),
+        )
         return replace(ctx, medications=(dosed, *ctx.medications[1:]))
 
     def test_at_the_adjusted_maximum_it_is_quiet(

@@ -53,11 +53,17 @@ class TestShippedPack:
             for rule_id in default_pack().rule_ids()
             if rule_id.startswith("DDI-")
         }
-        assert rows == {f"{n:02d}" for n in range(1, 32)}
+        assert rows >= {f"{n:02d}" for n in range(1, 32)}
 
     def test_it_has_a_maximum_for_every_drug_of_the_dose_table_but_lithium(self) -> None:
         drugs = {limit.drug for limit in default_pack().dose_limits}
-        assert len(drugs) == 24
+        table = {
+            "sertraline", "fluoxetine", "escitalopram", "citalopram", "paroxetine", "venlafaxine",
+            "duloxetine", "bupropion", "mirtazapine", "trazodone", "vortioxetine", "quetiapine",
+            "aripiprazole", "olanzapine", "risperidone", "ziprasidone", "clozapine", "lamotrigine",
+            "valproate", "carbamazepine", "clonazepam", "alprazolam", "lorazepam", "buspirone",
+        }  # fmt: skip
+        assert table <= drugs
         assert "lithium" not in drugs
 
     @pytest.mark.parametrize("name", NAMED_IN_REFERENCE)

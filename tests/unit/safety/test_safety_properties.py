@@ -24,7 +24,8 @@ DRUGS = [
     "carbamazepine", "lamotrigine", "valproate", "quetiapine", "clarithromycin", "aripiprazole",
     "bupropion", "citalopram", "omeprazole", "ziprasidone", "methadone", "clonazepam",
     "alprazolam", "oxycodone", "tramadol", "sumatriptan", "thioridazine", "Depakote",
-    "methylene blue", "Unknownazine",
+    "methylene blue", "Unknownazine", "Symbyax 6/25", "olanzapine/fluoxetine",
+    "Zoloft (sertraline)", "Nuedexta", "pimozide",
 ]  # fmt: skip
 FREQUENCIES = [
     "once daily",
