@@ -45,6 +45,8 @@ SETTINGS: dict[str, str] = {
     "CARELOG_POOL_SIZE": "PostgreSQL connections per pool (default 5)",
     "CARELOG_RULE_PACK": "A clinical rule pack file (JSON) to use instead of the shipped "
     "domain/safety/rulepack.json; checked at start-up",
+    "CARELOG_MAX_REQUEST_BYTES": "Largest request body the HTTP API accepts, in bytes; "
+    "larger ones are answered 413 unread (default 1048576, 1 MiB)",
 }
 
 
@@ -72,6 +74,7 @@ class Config:
     secret_key: str | None = None
     pool_size: int = 5
     rule_pack: str | None = None
+    max_request_bytes: int = 1024 * 1024
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -111,6 +114,7 @@ class Config:
             secret_key=get("CARELOG_SECRET_KEY"),
             pool_size=int(number("CARELOG_POOL_SIZE", 5)),
             rule_pack=get("CARELOG_RULE_PACK"),
+            max_request_bytes=int(number("CARELOG_MAX_REQUEST_BYTES", 1024 * 1024)),
         )
 
     def with_(self, **changes: object) -> Config:

@@ -38,7 +38,7 @@ class IsoJSONProvider(DefaultJSONProvider):
 
 def create_app(config: Config | None = None, carelog: CareLog | None = None) -> Flask:
     """Build the app; ``carelog`` lets tests share an instance with their fixtures."""
-    from web import auth, metrics
+    from web import auth, input_guard, metrics
     from web.context import ViewsNotReadyError, not_ready_response
     from web.errors import refuse_nul_in_queries, register_error_handlers
 
@@ -72,6 +72,7 @@ def create_app(config: Config | None = None, carelog: CareLog | None = None) -> 
     from web.pages import init_app as init_pages
 
     init_pages(app)  # its session loader runs before auth's bearer check (web/pages)
+    input_guard.init_app(app, instance.config.max_request_bytes)  # size check before all
     app.register_error_handler(ViewsNotReadyError, not_ready_response)
     _request_log(app)
     metrics.init_app(app, instance)

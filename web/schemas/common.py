@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, pre_load
+from marshmallow import Schema, ValidationError, fields, pre_load, validate
 
 BLANK = "Say why: this may not be blank."
 """The message for a blank clinical justification (see ``web.blueprint.CareLogParser``)."""
@@ -53,8 +54,32 @@ class ActorSchema(Schema):
     role = fields.String(required=True, allow_none=True)
 
 
+MAX_DOSE_AMOUNT = 100_000
+"""No dose of any drug in any unit comes near this: a generic bound on the number alone
+(the domain checks each drug's plausible range)."""
+IMPLAUSIBLE_DOSE = f"Implausibly large: no dose in any unit exceeds {MAX_DOSE_AMOUNT}."
+EARLIEST_CLINICAL_DATE = date(1900, 1, 1)
+"""No clinical time or date a client sends is earlier (nor any living patient's birth)."""
+BEFORE_1900 = "Before 1900-01-01: no clinical entry is that old."
+CLINICAL_REFUSALS = frozenset({IMPLAUSIBLE_DOSE, BEFORE_1900})
+"""Messages of well-formed but clinically impossible values: answered 422, not 400."""
+
+
+def not_before_1900_time() -> validate.Range:
+    earliest = datetime.combine(EARLIEST_CLINICAL_DATE, datetime.min.time(), tzinfo=UTC)
+    return validate.Range(min=earliest, error=BEFORE_1900)
+
+
+def not_before_1900_date() -> validate.Range:
+    return validate.Range(min=EARLIEST_CLINICAL_DATE, error=BEFORE_1900)
+
+
 class DoseSchema(Schema):
-    amount = fields.Float(required=True, allow_nan=False)
+    amount = fields.Float(
+        required=True,
+        allow_nan=False,
+        validate=validate.Range(max=MAX_DOSE_AMOUNT, error=IMPLAUSIBLE_DOSE),
+    )
     unit = fields.String(required=True)
 
 

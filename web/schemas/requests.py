@@ -7,7 +7,13 @@ from typing import ClassVar
 
 from marshmallow import fields, validate
 
-from web.schemas.common import BLANK, DoseSchema, StrictSchema
+from web.schemas.common import (
+    BLANK,
+    DoseSchema,
+    StrictSchema,
+    not_before_1900_date,
+    not_before_1900_time,
+)
 
 CLINICAL_ROLES = ("psychiatrist", "therapist", "pharmacist")
 
@@ -19,7 +25,12 @@ def text(required: bool = True, min_length: int = 0, max_length: int = 20000) ->
 
 
 def when(required: bool = False) -> fields.AwareDateTime:
-    return fields.AwareDateTime(required=required)
+    return fields.AwareDateTime(required=required, validate=not_before_1900_time())
+
+
+def day(required: bool = False) -> fields.Date:
+    """A clinical date (not a birth date, which the domain checks with its own message)."""
+    return fields.Date(required=required, validate=not_before_1900_date())
 
 
 class PatientIn(StrictSchema):
@@ -139,8 +150,8 @@ class AdherenceIn(StrictSchema):
     order_id = fields.String(required=True)
     doses_taken = fields.Integer(required=True, strict=True)
     doses_missed = fields.Integer(required=True, strict=True)
-    period_start = fields.Date(required=True)
-    period_end = fields.Date(required=True)
+    period_start = day(required=True)
+    period_end = day(required=True)
     effective_at = when()
 
 
@@ -167,7 +178,7 @@ class FactIn(StrictSchema):
 class GoalIn(StrictSchema):
     description = text()
     target = text(required=False)
-    due_date = fields.Date()
+    due_date = day()
     effective_at = when()
 
 

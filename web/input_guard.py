@@ -1,0 +1,160 @@
+"""Input CareLog refuses before any endpoint reads it: bodies too large (413), JSON nested
+too deep, text no store can keep (a NUL, a lone UTF-16 surrogate), numbers no clinical
+entry can hold (non-finite, or beyond ``PLAUSIBLE_MAGNITUDE``) and control characters in
+the headers CareLog reads (400, naming the field).
+
+Why here, once, rather than in each schema: Python's JSON reader recurses per level (a
+deep enough document is a ``RecursionError``, a 500), reads ``1e400`` as infinity and
+``"\\ud800"`` as a string that cannot be encoded for the store; every endpoint that took a
+body would otherwise have to remember all three. The size is checked from
+``Content-Length`` before anything is read, and Werkzeug enforces the same limit on a
+streamed (chunked) body as it is read (``MAX_CONTENT_LENGTH``).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from itertools import accumulate
+from typing import Any
+
+from flask import Flask, Response, request
+
+from web.errors import problem
+
+MAX_JSON_DEPTH = 32
+"""The deepest nesting of arrays and objects a body may have (CareLog's own are ~4)."""
+PLAUSIBLE_MAGNITUDE = 1e12
+"""No number in a clinical entry (a dose, a count, a lab value, a score) is this large."""
+READ_HEADERS = (
+    "Authorization",
+    "Idempotency-Key",
+    "If-Match",
+    "X-Request-ID",
+    "Last-Event-ID",
+    "Origin",
+    "Content-Type",
+)
+"""Headers CareLog reads; a control character in one is refused, never passed on."""
+
+_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+_NUL = "May not contain a NUL character."
+_LONE_SURROGATE = "May not contain a lone UTF-16 surrogate (not a character)."
+_NOT_FINITE = "Give a finite number."
+_TOO_LARGE = f"Implausibly large: no clinical value here exceeds {PLAUSIBLE_MAGNITUDE:g}."
+
+
+class _NotFinite(ValueError):
+    """NaN or Infinity, which JSON does not have but Python's reader accepts."""
+
+
+def init_app(app: Flask, max_request_bytes: int) -> None:
+    """Size and headers first in line (before the session or the token is looked at:
+    nothing is read for a body that is refused, and ``Authorization`` is one of the
+    headers); the body after authentication, so a stranger gets a 401 before it is read."""
+    app.config["MAX_CONTENT_LENGTH"] = max_request_bytes
+
+    def too_large() -> Response | None:
+        length = request.content_length
+        if length is not None and length > max_request_bytes:
+            return _too_large(max_request_bytes)
+        return None
+
+    first = app.before_request_funcs.setdefault(None, [])
+    first[0:0] = [too_large, _check_headers]  # the token header is read by the next ones
+    app.before_request(_check_json_body)
+
+
+def _too_large(limit: int) -> Response:
+    return problem(
+        413,
+        f"The request body is larger than CareLog accepts ({limit} bytes).",
+        title="Content too large",
+    )
+
+
+def _check_headers() -> Response | None:
+    errors = {
+        name: ["May not contain a NUL or other control character."]
+        for name in READ_HEADERS
+        if _CONTROL.search(request.headers.get(name, ""))
+    }
+    if "\x00" in request.path:  # an id in the path: no store keeps a NUL either
+        errors["path"] = [_NUL]
+    return _refuse(errors) if errors else None
+
+
+def _check_json_body() -> Response | None:
+    if not request.is_json or request.method in ("GET", "HEAD", "OPTIONS"):
+        return None
+    raw = request.get_data(cache=True)  # bounded by MAX_CONTENT_LENGTH (413 beyond it)
+    if not raw:
+        return None
+    if json_depth(raw) > MAX_JSON_DEPTH:
+        return _refuse({"_schema": [f"Nested deeper than {MAX_JSON_DEPTH} levels."]})
+    try:
+        document = json.loads(raw, parse_constant=_refuse_constant)
+    except _NotFinite:
+        return _refuse({"_schema": [_NOT_FINITE]})
+    except ValueError:
+        return None  # not JSON at all: the endpoint's parser says so (400)
+    errors: dict[str, list[str]] = {}
+    for path, message in refusals(document):
+        errors.setdefault(path or "_schema", []).append(message)
+    return _refuse(errors) if errors else None
+
+
+def json_depth(raw: bytes) -> int:
+    """The deepest nesting of ``raw`` without parsing it (string contents don't count)."""
+    brackets = re.sub(rb"[^\[\]{}]", b"", _STRING.sub(b"", raw))
+    if not brackets:
+        return 0
+    return max(accumulate(1 if b in b"[{" else -1 for b in brackets))
+
+
+def refusals(value: Any, path: str = "") -> list[tuple[str, str]]:
+    """Each (field path, message) CareLog cannot accept in a parsed JSON document."""
+    if isinstance(value, str):
+        return _text_refusals(value, path)
+    if isinstance(value, bool) or value is None:
+        return []
+    if isinstance(value, (int, float)):
+        if isinstance(value, float) and not math.isfinite(value):
+            return [(path, _NOT_FINITE)]
+        if abs(value) > PLAUSIBLE_MAGNITUDE:
+            return [(path, _TOO_LARGE)]
+        return []
+    if isinstance(value, dict):
+        found: list[tuple[str, str]] = []
+        for key, inner in value.items():
+            where = f"{path}.{key}" if path else str(key)
+            found += _text_refusals(key, path) + refusals(inner, _printable(where))
+        return found
+    if isinstance(value, list):
+        return [p for n, inner in enumerate(value) for p in refusals(inner, f"{path}.{n}")]
+    return []
+
+
+def _text_refusals(text: str, path: str) -> list[tuple[str, str]]:
+    found = []
+    if "\x00" in text:
+        found.append((_printable(path), _NUL))
+    if _SURROGATE.search(text):
+        found.append((_printable(path), _LONE_SURROGATE))
+    return found
+
+
+def _printable(path: str) -> str:
+    """A field path safe to echo back (a refused key is named without its bad characters)."""
+    return _SURROGATE.sub("?", path.replace("\x00", ""))
+
+
+def _refuse_constant(name: str) -> Any:
+    raise _NotFinite(name)
+
+
+def _refuse(errors: dict[str, list[str]]) -> Response:
+    return problem(400, "Some fields are missing or malformed.", errors)
