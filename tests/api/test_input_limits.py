@@ -225,3 +225,22 @@ class TestClinicalTimes:
             },
         )
         problem_of(response, 422)
+
+
+class TestOddMomentsInQueries:
+    @pytest.mark.parametrize(
+        "query",
+        [
+            "plan?as_of=0001-01-01T00:00:00%2B01:00",
+            "plan?effective_at=0001-01-01T00:00:00%2B01:00",
+            "plan?as_of=9999-12-31T23:59:59-01:00",
+            "history?as_of=0001-01-01T00:00:00%2B01:00",
+            "audit?since=0001-01-01T00:00:00%2B01:00",
+            "fhir?as_of=0001-01-01T00:00:00%2B01:00",
+        ],
+    )
+    def test_a_moment_at_the_edge_of_the_calendar_is_never_a_500(
+        self, api: ApiClient, patient: str, query: str
+    ) -> None:
+        response = api.get(f"/api/v1/patients/{patient}/{query}")
+        assert response.status_code in (200, 400, 422), response.get_data()[:300]

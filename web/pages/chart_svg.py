@@ -117,8 +117,16 @@ class TimeScale:
         return ticks
 
 
+AXIS_LIMIT = 1e12
+"""The highest a dose axis goes: a value beyond it (an old log's 1.7e308 mg, or its daily
+total overflowing to infinity) is drawn at the top of its panel, its label saying what it
+is, rather than stopping the page."""
+
+
 def nice_max(value: float) -> float:
     """The smallest 1, 2, 2.5 or 5 x 10^k at or above ``value`` (the top of a dose axis)."""
+    if not value <= AXIS_LIMIT:  # also NaN
+        return AXIS_LIMIT
     if value <= 0:
         return 1.0
     power = float(10 ** math.floor(math.log10(value)))
@@ -126,7 +134,9 @@ def nice_max(value: float) -> float:
 
 
 def _y(value: float, top: float, height: float, maximum: float) -> float:
-    return round(top + height - (value / maximum) * height, 2)
+    """Inside the panel whatever the value: non-finite or off the axis is drawn at its top."""
+    fraction = value / maximum if math.isfinite(value) else 1.0
+    return round(top + height - min(max(fraction, 0.0), 1.0) * height, 2)
 
 
 def _step_path(
@@ -155,7 +165,7 @@ def layout(data: ChartData, end: datetime) -> Layout:
     panels: list[Panel] = []
     top = float(TOP)
     for series in data.doses:
-        maximum = nice_max(max(p.value for p in series.points) * 1.1)
+        maximum = nice_max(max(p.value for p in series.points) * 1.1)  # inf: AXIS_LIMIT
         unit = f"{series.unit} per dose" if series.per_dose else f"{series.unit}/day"
         panel = Panel(
             series.drug,

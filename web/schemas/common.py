@@ -74,6 +74,23 @@ def not_before_1900_date() -> validate.Range:
     return validate.Range(min=EARLIEST_CLINICAL_DATE, error=BEFORE_1900)
 
 
+class Moment(fields.AwareDateTime):
+    """A moment in a query (``as_of``, ``since`` ...), read as UTC: one at the calendar's
+    edge that UTC cannot hold (year 1 east of UTC, 9999 west of it) is a 400 naming the
+    parameter, never an ``OverflowError`` further in."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> datetime:
+        moment: datetime = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            return moment.astimezone(UTC)
+        except OverflowError:
+            raise ValidationError("Give a moment between the years 1 and 9999 in UTC.") from None
+
+
+POSITION_MAX = 2**62
+"""No log position is larger (PostgreSQL's bigint holds 2**63 - 1)."""
+
+
 class DoseSchema(Schema):
     amount = fields.Float(
         required=True,
