@@ -13,6 +13,7 @@ streamed (chunked) body as it is read (``MAX_CONTENT_LENGTH``).
 
 from __future__ import annotations
 
+import io
 import json
 import math
 import re
@@ -37,6 +38,9 @@ READ_HEADERS = (
     "Content-Type",
 )
 """Headers CareLog reads; a control character in one is refused, never passed on."""
+TOKEN_PARAMETERS = frozenset({"token", "access_token", "api_key", "apikey", "bearer"})
+"""Query parameters that would carry a bearer token in a URL: refused before anything
+reads or logs the request (CareLog's request log records the path, never the query)."""
 
 _STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
 _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
@@ -61,11 +65,27 @@ def init_app(app: Flask, max_request_bytes: int) -> None:
         length = request.content_length
         if length is not None and length > max_request_bytes:
             return _too_large(max_request_bytes)
+        if length is None and request.environ.get("wsgi.input_terminated"):
+            return _bounded_stream(max_request_bytes)
         return None
 
     first = app.before_request_funcs.setdefault(None, [])
     first[0:0] = [too_large, _check_headers]  # the token header is read by the next ones
     app.before_request(_check_json_body)
+
+
+def _bounded_stream(limit: int) -> Response | None:
+    """A streamed (chunked) body: read at most one byte past the limit, refuse it if it
+    goes past, else hand it on as a sized body. (Werkzeug's own limit on a stream stops
+    reading at the limit and returns what it has, a truncated body, without a 413.)"""
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        return None
+    raw = request.environ["wsgi.input"].read(limit + 1)
+    if len(raw) > limit:
+        return _too_large(limit)
+    request.environ["wsgi.input"] = io.BytesIO(raw)
+    request.environ["CONTENT_LENGTH"] = str(len(raw))
+    return None
 
 
 def _too_large(limit: int) -> Response:
@@ -84,6 +104,12 @@ def _check_headers() -> Response | None:
     }
     if "\x00" in request.path:  # an id in the path: no store keeps a NUL either
         errors["path"] = [_NUL]
+    for name in request.args:
+        if name.lower() in TOKEN_PARAMETERS:
+            errors[name] = [
+                "Send a token only in the Authorization header: one in a URL is kept in "
+                "logs, histories and proxies."
+            ]
     return _refuse(errors) if errors else None
 
 
