@@ -103,6 +103,9 @@ def _gunicorn(host: str, port: int, workers: int, threads: int) -> int:
             self.cfg.set("timeout", 60)
             self.cfg.set("accesslog", None)  # CareLog's request log is the only one
             self.cfg.set("umask", 0o077)
+            if "control_socket_disable" in self.cfg.settings:  # gunicorn >= 25
+                # No runtime control socket (one path per user: two servers would share it).
+                self.cfg.set("control_socket_disable", True)
 
         def load(self) -> Any:
             from web import create_app
