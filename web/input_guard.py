@@ -97,6 +97,8 @@ def _too_large(limit: int) -> Response:
 
 
 def _check_headers() -> Response | None:
+    """Headers, the path, form fields and query parameter names: before anything reads them
+    (a NUL in a sign-in token reached a PostgreSQL query: a 500)."""
     errors = {
         name: ["May not contain a NUL or other control character."]
         for name in READ_HEADERS
@@ -104,6 +106,10 @@ def _check_headers() -> Response | None:
     }
     if "\x00" in request.path:  # an id in the path: no store keeps a NUL either
         errors["path"] = [_NUL]
+    if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        for key, values in request.form.lists():  # the pages' forms (bounded above)
+            if "\x00" in key or any("\x00" in value for value in values):
+                errors[key.replace("\x00", "") or "form"] = [_NUL]
     for name in request.args:
         if name.lower() in TOKEN_PARAMETERS:
             errors[name] = [

@@ -144,6 +144,20 @@ class TestImplausibleNumbers:
         )
         assert "dose.amount" in problem_of(response, 422)["errors"]
 
+    def test_an_implausible_adherence_count_is_422(self, api: ApiClient, patient: str) -> None:
+        order = prescribe(api, patient).get_json()["order_id"]
+        response = api.post(
+            f"/api/v1/patients/{patient}/adherence",
+            {
+                "order_id": order,
+                "doses_taken": 10**9,
+                "doses_missed": 0,
+                "period_start": "2026-01-01",
+                "period_end": "2026-01-31",
+            },
+        )
+        assert "doses_taken" in problem_of(response, 422)["errors"]
+
     def test_an_enormous_lab_value_is_400(self, api: ApiClient, patient: str) -> None:
         response = api.post(
             f"/api/v1/patients/{patient}/labs",

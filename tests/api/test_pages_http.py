@@ -73,6 +73,14 @@ class TestSignInNext:
         assert response.status_code in (200, 400)  # 400: a NUL in the query string
         assert 'name="next"' not in response.get_data(as_text=True)
 
+    @pytest.mark.parametrize("token", ["abc\x00def", "\x00", "id\x00.secret"])
+    def test_a_nul_in_the_sign_in_form_is_refused_not_a_500(
+        self, api: ApiClient, token: str
+    ) -> None:
+        form = {"token": token, "csrf_token": csrf_of(api.client)}
+        response = api.client.post("/login", data=form, base_url=SITE)
+        assert response.status_code in (400, 401), response.get_data()[:300]
+
     def test_a_page_of_this_site_is_where_sign_in_leads(self, api: ApiClient) -> None:
         response = sign_in(api, next_="/alerts?patient=x&sort=due")
         assert response.status_code == 303

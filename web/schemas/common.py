@@ -61,13 +61,20 @@ IMPLAUSIBLE_DOSE = f"Implausibly large: no dose in any unit exceeds {MAX_DOSE_AM
 EARLIEST_CLINICAL_DATE = date(1900, 1, 1)
 """No clinical time or date a client sends is earlier (nor any living patient's birth)."""
 BEFORE_1900 = "Before 1900-01-01: no clinical entry is that old."
-CLINICAL_REFUSALS = frozenset({IMPLAUSIBLE_DOSE, BEFORE_1900})
+MAX_DOSE_COUNT = 100_000
+"""More doses than anyone takes in decades of several a day: a count beyond it is a typo."""
+IMPLAUSIBLE_COUNT = f"Implausibly large: no adherence report counts more than {MAX_DOSE_COUNT}."
+CLINICAL_REFUSALS = frozenset({IMPLAUSIBLE_DOSE, BEFORE_1900, IMPLAUSIBLE_COUNT})
 """Messages of well-formed but clinically impossible values: answered 422, not 400."""
 
 
 def not_before_1900_time() -> validate.Range:
     earliest = datetime.combine(EARLIEST_CLINICAL_DATE, datetime.min.time(), tzinfo=UTC)
     return validate.Range(min=earliest, error=BEFORE_1900)
+
+
+def plausible_count() -> validate.Range:
+    return validate.Range(max=MAX_DOSE_COUNT, error=IMPLAUSIBLE_COUNT)
 
 
 def not_before_1900_date() -> validate.Range:

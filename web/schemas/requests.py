@@ -13,6 +13,7 @@ from web.schemas.common import (
     StrictSchema,
     not_before_1900_date,
     not_before_1900_time,
+    plausible_count,
 )
 
 CLINICAL_ROLES = ("psychiatrist", "therapist", "pharmacist")
@@ -148,8 +149,8 @@ class CorrectionIn(StrictSchema):
 
 class AdherenceIn(StrictSchema):
     order_id = fields.String(required=True)
-    doses_taken = fields.Integer(required=True, strict=True)
-    doses_missed = fields.Integer(required=True, strict=True)
+    doses_taken = fields.Integer(required=True, strict=True, validate=plausible_count())
+    doses_missed = fields.Integer(required=True, strict=True, validate=plausible_count())
     period_start = day(required=True)
     period_end = day(required=True)
     effective_at = when()
