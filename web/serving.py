@@ -53,8 +53,22 @@ def serve(
         processes, per_process = 1, threads or SQLITE_THREADS
     if not carelog.config.secret_key:  # one key for every worker's page sessions
         os.environ["CARELOG_SECRET_KEY"] = secrets.token_hex(32)
+    _prepare_stores(carelog)
     _announce(host, port, f"gunicorn, {processes} process(es) x {per_process} threads")
     return _gunicorn(host, port, processes, per_process)
+
+
+def _prepare_stores(carelog: CareLog) -> None:
+    """Create (or migrate) every table once, in the master, before the workers start:
+    workers that each create a fresh store's tables at the same moment collide in
+    PostgreSQL's catalogue. A CareLog of its own, closed again, so that no connection
+    is inherited by the forked workers."""
+    prepared = CareLog(carelog.config)
+    try:
+        for part in ("app", "staff", "access_log", "idempotency", "views"):
+            getattr(prepared, part)
+    finally:
+        prepared.close()
 
 
 def _announce(host: str, port: int, how: str) -> None:
