@@ -258,3 +258,47 @@ class TestOddMomentsInQueries:
     ) -> None:
         response = api.get(f"/api/v1/patients/{patient}/{query}")
         assert response.status_code in (200, 400, 422), response.get_data()[:300]
+
+
+class TestCorrectionsKeepTheSameBounds:
+    @pytest.fixture
+    def adherence_event(self, api: ApiClient, patient: str) -> str:
+        order = prescribe(api, patient).get_json()["order_id"]
+        response = api.post(
+            f"/api/v1/patients/{patient}/adherence",
+            {
+                "order_id": order,
+                "doses_taken": 5,
+                "doses_missed": 1,
+                "period_start": "2026-01-01",
+                "period_end": "2026-01-07",
+            },
+        )
+        assert response.status_code == 201, response.get_json()
+        return str(response.get_json()["event_id"])
+
+    def test_a_period_corrected_to_year_1_is_422(
+        self, api: ApiClient, patient: str, adherence_event: str
+    ) -> None:
+        response = api.post(
+            f"/api/v1/patients/{patient}/corrections",
+            {"event_id": adherence_event, "fields": {"period_start": "0001-01-01"}, "reason": "x"},
+        )
+        assert "period_start" in str(problem_of(response, 422)["errors"])
+
+    def test_an_effective_time_corrected_to_before_birth_is_422(
+        self, api: ApiClient, patient: str
+    ) -> None:  # the fixture's patient was born 1980-02-03
+        note = api.post(
+            f"/api/v1/patients/{patient}/notes",
+            {"kind": "progress", "modality": "CBT", "text": "x"},
+        ).get_json()
+        response = api.post(
+            f"/api/v1/patients/{patient}/corrections",
+            {
+                "event_id": note["event_id"],
+                "fields": {"effective_at": "1970-01-01T00:00:00Z"},
+                "reason": "x",
+            },
+        )
+        assert "birth" in str(problem_of(response, 422)["errors"]["fields.effective_at"])
