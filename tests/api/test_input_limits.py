@@ -302,3 +302,24 @@ class TestCorrectionsKeepTheSameBounds:
             },
         )
         assert "birth" in str(problem_of(response, 422)["errors"]["fields.effective_at"])
+
+    def test_a_dose_corrected_to_an_implausible_amount_is_422(
+        self, api: ApiClient, patient: str
+    ) -> None:
+        prescribed = prescribe(api, patient).get_json()
+        response = api.post(
+            f"/api/v1/patients/{patient}/corrections",
+            {
+                "event_id": prescribed["event_id"],
+                "fields": {"dose": {"amount": 5e6, "unit": "mg"}},
+                "reason": "x",
+            },
+        )
+        assert "fields" in problem_of(response, 422)["errors"]
+
+
+class TestOddQueryText:
+    @pytest.mark.parametrize("raw", ["%ED%A0%80", "%FF%FE", "%C0%80"])
+    def test_undecodable_bytes_in_a_query_are_never_a_500(self, api: ApiClient, raw: str) -> None:
+        response = api.client.get(f"/api/v1/audit?action={raw}", headers=api.headers("auditor"))
+        assert response.status_code in (200, 400)

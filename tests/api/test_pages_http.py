@@ -155,6 +155,14 @@ class TestOddStoredValues:
         sign_in(api)
         assert api.client.get(page, base_url=SITE).status_code == 200
 
+    def test_the_audit_review_page_still_answers(self, api: ApiClient, odd_chart: str) -> None:
+        sign_in(api, "auditor")
+        for query in ({}, {"patient": odd_chart}):
+            response = api.client.get("/audit-review", query_string=query, base_url=SITE)
+            assert response.status_code == 200, response.get_data()[:300]
+        response = api.client.get(f"/patients/{odd_chart}", base_url=SITE)
+        assert response.status_code == 200
+
     @pytest.mark.parametrize("rest", ["plan", "history", "fhir", "export"])
     def test_the_api_reads_still_answer(self, api: ApiClient, odd_chart: str, rest: str) -> None:
         response = api.get(f"/api/v1/patients/{odd_chart}/{rest}")

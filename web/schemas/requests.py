@@ -3,12 +3,16 @@ known unit, active order ...) by the domain (422)."""
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
-from marshmallow import fields, validate
+from marshmallow import ValidationError, fields, validate
 
 from web.schemas.common import (
     BLANK,
+    IMPLAUSIBLE_COUNT,
+    IMPLAUSIBLE_DOSE,
+    MAX_DOSE_AMOUNT,
+    MAX_DOSE_COUNT,
     DoseSchema,
     StrictSchema,
     not_before_1900_date,
@@ -143,8 +147,27 @@ class ResolutionIn(StrictSchema):
 
 class CorrectionIn(StrictSchema):
     event_id = fields.String(required=True)
-    corrected_fields = fields.Dict(keys=fields.String(), required=True, data_key="fields")
+    corrected_fields = fields.Dict(
+        keys=fields.String(), required=True, data_key="fields", validate=lambda f: plausible(f)
+    )
     reason = text()
+
+
+def plausible(corrected: dict[str, Any]) -> bool:
+    """A corrected dose or dose count within the same generic bounds as a new entry's."""
+    dose = corrected.get("dose")
+    amount = dose.get("amount") if isinstance(dose, dict) else None
+    if (
+        isinstance(amount, (int, float))
+        and not isinstance(amount, bool)
+        and amount > MAX_DOSE_AMOUNT
+    ):
+        raise ValidationError(IMPLAUSIBLE_DOSE)
+    for name in ("doses_taken", "doses_missed"):
+        count = corrected.get(name)
+        if isinstance(count, int) and not isinstance(count, bool) and count > MAX_DOSE_COUNT:
+            raise ValidationError(IMPLAUSIBLE_COUNT)
+    return True
 
 
 class AdherenceIn(StrictSchema):
