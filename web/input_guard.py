@@ -4,11 +4,11 @@ entry can hold (non-finite, or beyond ``PLAUSIBLE_MAGNITUDE``) and control chara
 the headers CareLog reads (400, naming the field).
 
 Why here, once, rather than in each schema: Python's JSON reader recurses per level (a
-deep enough document is a ``RecursionError``, a 500), reads ``1e400`` as infinity and
-``"\\ud800"`` as a string that cannot be encoded for the store; every endpoint that took a
-body would otherwise have to remember all three. The size is checked from
-``Content-Length`` before anything is read, and Werkzeug enforces the same limit on a
-streamed (chunked) body as it is read (``MAX_CONTENT_LENGTH``).
+deep enough document was a ``RecursionError``, a 500; it is caught here), reads ``1e400``
+as infinity and ``"\\ud800"`` as a string that cannot be encoded for the store; every
+endpoint that took a body would otherwise have to remember all three. The size is checked
+from ``Content-Length`` before anything is read; a streamed (chunked) body is read up to
+one byte past the limit and refused there (``_bounded_stream``).
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ import io
 import json
 import math
 import re
-from itertools import accumulate
 from typing import Any
 
 from flask import Flask, Response, request
@@ -42,7 +41,6 @@ TOKEN_PARAMETERS = frozenset({"token", "access_token", "api_key", "apikey", "bea
 """Query parameters that would carry a bearer token in a URL: refused before anything
 reads or logs the request (CareLog's request log records the path, never the query)."""
 
-_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
 _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
 _NUL = "May not contain a NUL character."
@@ -125,26 +123,36 @@ def _check_json_body() -> Response | None:
     raw = request.get_data(cache=True)  # bounded by MAX_CONTENT_LENGTH (413 beyond it)
     if not raw:
         return None
-    if json_depth(raw) > MAX_JSON_DEPTH:
-        return _refuse({"_schema": [f"Nested deeper than {MAX_JSON_DEPTH} levels."]})
+    too_deep = _refuse({"_schema": [f"Nested deeper than {MAX_JSON_DEPTH} levels."]})
     try:
         document = json.loads(raw, parse_constant=_refuse_constant)
+    except RecursionError:  # the reader's own guard, far deeper than ours
+        return too_deep
     except _NotFinite:
         return _refuse({"_schema": [_NOT_FINITE]})
     except ValueError:
         return None  # not JSON at all: the endpoint's parser says so (400)
+    if json_depth(document) > MAX_JSON_DEPTH:
+        return too_deep
     errors: dict[str, list[str]] = {}
     for path, message in refusals(document):
         errors.setdefault(path or "_schema", []).append(message)
     return _refuse(errors) if errors else None
 
 
-def json_depth(raw: bytes) -> int:
-    """The deepest nesting of ``raw`` without parsing it (string contents don't count)."""
-    brackets = re.sub(rb"[^\[\]{}]", b"", _STRING.sub(b"", raw))
-    if not brackets:
-        return 0
-    return max(accumulate(1 if b in b"[{" else -1 for b in brackets))
+def json_depth(document: Any) -> int:
+    """The deepest nesting of arrays and objects in a parsed document (without recursion:
+    the walk itself must not be what a deep document breaks)."""
+    deepest, stack = 0, [(document, 0)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, (dict, list)):
+            depth += 1
+            deepest = max(deepest, depth)
+            stack.extend(
+                (inner, depth) for inner in (value.values() if isinstance(value, dict) else value)
+            )
+    return deepest
 
 
 def refusals(value: Any, path: str = "") -> list[tuple[str, str]]:

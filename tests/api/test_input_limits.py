@@ -52,6 +52,11 @@ class TestNesting:
         problem = problem_of(raw_post(api, f"/api/v1/patients/{patient}/corrections", body), 400)
         assert "Nested deeper" in str(problem["errors"])
 
+    def test_nesting_just_past_the_limit_is_400(self, api: ApiClient, patient: str) -> None:
+        body = b'{"fields": ' + b"[" * 40 + b"]" * 40 + b"}"
+        problem = problem_of(raw_post(api, f"/api/v1/patients/{patient}/corrections", body), 400)
+        assert "Nested deeper" in str(problem["errors"])
+
     def test_brackets_inside_text_do_not_count_as_nesting(
         self, api: ApiClient, patient: str
     ) -> None:

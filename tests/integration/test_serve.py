@@ -222,6 +222,11 @@ class TestFileModes:
             "/api/v1/patients",
             {"external_id": "MRN-F", "name": "File Patient", "birth_date": "1980-01-01"},
         )
+        running = [p for p in served.folder.glob("carelog*") if p.exists()]
+        if served.store.startswith("sqlite"):  # the -wal and -shm exist while it runs
+            assert {p.name for p in running} >= {"carelog.db-wal", "carelog.db-shm"}
+        for path in running:
+            assert stat.S_IMODE(path.stat().st_mode) & 0o077 == 0, path
         served.stop()
         subprocess.run(
             [sys.executable, "-m", "services.cli", "checkpoint"],
