@@ -7,11 +7,11 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 from typing import Any
+from uuid import uuid4
 
 import pytest
 from flask.testing import FlaskClient
 
-from domain.command_context import CommandContext
 from domain.patient_record import PatientRecord
 from tests.api.conftest import ApiClient, prescribe
 
@@ -87,13 +87,24 @@ class TestSignInNext:
         assert response.headers["Location"] == "/alerts?patient=x&sort=due"
 
 
-def store_directly(api: ApiClient, pid: str, event_class: Any, **fields: Any) -> None:
+def store_directly(
+    api: ApiClient, pid: str, event_class: Any, effective_at: datetime | None = None, **fields: Any
+) -> None:
     """Append an event as an old log might hold it: through the application, past every
-    check today's commands make."""
+    check today's commands make (the clinical time included)."""
     app = api.carelog.app
     record = app.get_record(pid)
-    ctx = CommandContext(actor=api.team.psychiatrist, now=datetime.now(UTC))
-    record._trigger(event_class, ctx, None, **fields)
+    now = datetime.now(UTC)
+    record.trigger_event(
+        event_class,
+        event_id=str(uuid4()),
+        actor_id=api.team.psychiatrist.id,
+        actor_role="psychiatrist",
+        effective_at=effective_at or now,
+        correlation_id=str(uuid4()),
+        timestamp=now,
+        **fields,
+    )
     app.save(record)
     api.catch_up()
 
@@ -119,6 +130,16 @@ def odd_chart(api: ApiClient, patient: str) -> str:
         test="lithium",
         value=1e308,
         unit="mmol/L",
+    )
+    store_directly(  # year 1 was accepted as a clinical time until the floor of 1900
+        api,
+        patient,
+        PatientRecord.DoseChanged,
+        effective_at=datetime(1, 1, 1, tzinfo=UTC),
+        order_id=order,
+        dose={"amount": 75.0, "unit": "mg"},
+        frequency="once daily",
+        reason="from an old log, back-dated to year 1",
     )
     store_directly(
         api,

@@ -88,18 +88,27 @@ class Layout:
 class TimeScale:
     def __init__(self, start: datetime, end: datetime) -> None:
         span = max((end - start).total_seconds(), 1.0)
-        pad = span * 0.04
-        self.start = start - timedelta(seconds=pad)
-        self.end = end + timedelta(seconds=pad)
-        self.seconds = (self.end - self.start).total_seconds()
+        pad = timedelta(seconds=span * 0.04)
+        try:
+            self.start = start - pad
+        except OverflowError:  # an old log's year-1 entry: no room before it
+            self.start = start
+        try:
+            self.end = end + pad
+        except OverflowError:
+            self.end = end
+        self.seconds = max((self.end - self.start).total_seconds(), 1.0)
 
     def x(self, at: datetime) -> float:
         fraction = (at - self.start).total_seconds() / self.seconds
         return round(LEFT + fraction * (WIDTH - LEFT - RIGHT), 2)
 
     def ticks(self) -> list[Tick]:
+        longest = TICK_STEPS[-1]
         step = next(
-            (s for s in TICK_STEPS if self.seconds / s.total_seconds() <= MAX_TICKS), TICK_STEPS[-1]
+            (s for s in TICK_STEPS if self.seconds / s.total_seconds() <= MAX_TICKS),
+            # Centuries (an old log's year-1 entry): whole years, still at most MAX_TICKS.
+            longest * math.ceil(self.seconds / longest.total_seconds() / MAX_TICKS),
         )
         if step < timedelta(minutes=1):
             pattern = "%H:%M:%S"
