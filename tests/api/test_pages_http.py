@@ -62,6 +62,9 @@ class TestSignInNext:
         self, api: ApiClient, target: str
     ) -> None:
         response = sign_in(api, next_=target)
+        if "\x00" in target:  # a NUL in any form field is refused before sign-in is tried
+            assert response.status_code == 400
+            return
         assert response.status_code == 303, response.get_data()[:300]
         assert response.headers["Location"] == "/dashboard"
 
