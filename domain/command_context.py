@@ -17,6 +17,8 @@ from domain.errors import InvalidInputError
 EFFECTIVE_AT_TOLERANCE = timedelta(minutes=5)
 """A clinical time may run this far ahead of the server clock (clock skew), no further."""
 EMERGENCY_ACCESS_PERIOD = timedelta(hours=4)
+EARLIEST_CLINICAL_YEAR = 1900
+"""No clinical time is earlier (nor any living patient's birth date)."""
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -164,4 +166,10 @@ def parse_time(raw: Any, field_name: str) -> datetime:
         raise InvalidInputError("Give a time like 2026-03-01T09:30:00Z.", field_name)
     if value.tzinfo is None:
         raise InvalidInputError("The time needs a zone, e.g. 'Z' or '+01:00'.", field_name)
-    return value.astimezone(UTC)
+    try:
+        value = value.astimezone(UTC)
+    except OverflowError:  # year 1 east of UTC, year 9999 west of it
+        value = None
+    if value is None or value.year < EARLIEST_CLINICAL_YEAR:
+        raise InvalidInputError("Before 1900-01-01: no clinical entry is that old.", field_name)
+    return value

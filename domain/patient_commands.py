@@ -20,6 +20,7 @@ from domain.alert_resolution import (
     structured_action,
 )
 from domain.command_context import (
+    EARLIEST_CLINICAL_YEAR,
     EMERGENCY_ACCESS_PERIOD,
     CommandContext,
     checked_command,
@@ -705,6 +706,15 @@ class ClinicalCommands:
             found = [a for a in self.plan.assessments if a["event_id"] == event_id]
             source = {**source, "instrument": found[0]["instrument"] if found else None}
         checked = {name: _check_field(source, name, value, ctx) for name, value in fields.items()}
+        moved, born = checked.get("effective_at"), self.plan.patient.get("birth_date")
+        if (
+            isinstance(moved, datetime)
+            and isinstance(born, str)
+            and moved.date().isoformat() < born
+        ):
+            raise InvalidInputError(
+                "effective_at is before the patient's birth date.", "fields.effective_at"
+            )
         return self._trigger(
             self.EntryCorrected,
             ctx,
@@ -730,9 +740,15 @@ def _not_before(when: datetime | None, since: datetime, what: str) -> None:
 def _iso_date(raw: Any, field_name: str) -> str:
     if isinstance(raw, str):
         try:
-            return date.fromisoformat(raw).isoformat()
+            day = date.fromisoformat(raw)
         except ValueError:
             pass
+        else:
+            if day.year < EARLIEST_CLINICAL_YEAR:
+                raise InvalidInputError(
+                    "Before 1900-01-01: no clinical entry is that old.", field_name
+                )
+            return day.isoformat()
     return _bad_date(field_name)
 
 

@@ -357,7 +357,13 @@ class PatientRecord(
 
     # -- shared checks ---------------------------------------------------------------------
     def _effective(self, ctx: CommandContext, effective_at: Any) -> datetime:
-        return effective_time(ctx, effective_at)
+        when = effective_time(ctx, effective_at)
+        born = (getattr(self.plan, "patient", None) or {}).get("birth_date")
+        if isinstance(born, str) and when.date().isoformat() < born:
+            raise InvalidInputError(
+                "effective_at is before the patient's birth date.", "effective_at"
+            )
+        return when
 
     def _require_access(self, ctx: CommandContext) -> None:
         actor = ctx.actor

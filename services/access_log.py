@@ -29,6 +29,7 @@ from typing import Any
 from domain.actor import Actor
 from projections.database import Cursor, Database
 from services.integrity.access_chain import chain_entries, ensure_hash_column
+from services.request_scope import CLIENT_REQUEST_ID
 
 CHANNEL = "carelog_access"
 INSERT_ROWS = 500  # rows per INSERT statement: far inside both stores' parameter limits
@@ -191,6 +192,9 @@ class AccessLog:
     ) -> dict[str, Any]:
         if kind not in KINDS:
             raise ValueError(f"unknown access-log kind {kind!r}")
+        client_request_id = CLIENT_REQUEST_ID.get()
+        if client_request_id is not None:  # the client's own id, beside CareLog's
+            details = {**(details or {}), "client_request_id": client_request_id}
         return {
             "at": datetime.now(UTC).isoformat(),
             "actor_id": actor_id,

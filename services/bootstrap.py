@@ -11,11 +11,13 @@ import threading
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
+from urllib.parse import unquote
 
 from projections.database import Database, connect
 from services.application import CareLogApplication
 from services.commands import Commands
 from services.config import Config
+from services.file_modes import private_sqlite
 from services.history import History
 from services.staff import StaffRegistry
 
@@ -36,6 +38,8 @@ class CareLog:
 
     @cached_property
     def app(self) -> CareLogApplication:
+        if not self.config.is_postgres:
+            private_sqlite(self.config.sqlite_path)
         app = CareLogApplication(
             self.config.eventsourcing_env(), snapshot_interval=self.config.snapshot_interval
         )
@@ -49,6 +53,9 @@ class CareLog:
 
     @cached_property
     def db(self) -> Database:
+        views_url = self.config.effective_views_url
+        if views_url.startswith("sqlite:///"):
+            private_sqlite(Path(unquote(views_url[len("sqlite:///") :])))
         db = connect(self.config.effective_views_url, self.config.pool_size)
         self._closers.append(db.close)
         return db

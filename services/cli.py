@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
@@ -41,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    previous_umask = os.umask(0o077)  # every file carelog creates is its owner's alone
     carelog = CareLog()
     try:
         return int(args.func(args, carelog) or 0)
@@ -55,6 +57,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     finally:
         carelog.close()
+        os.umask(previous_umask)
 
 
 if __name__ == "__main__":

@@ -63,6 +63,12 @@ def register(subparsers: Any) -> None:
 
     log = sub.add_parser("log", help="the stored events with their chain hashes (NDJSON)")
     log.add_argument("--patient", metavar="ID", help="one patient's events only")
+    log.add_argument(
+        "--include-psychotherapy-notes",
+        action="store_true",
+        help="include psychotherapy notes (left out by default, as withheld lines; a file "
+        "without them cannot be imported): needed to move a store",
+    )
     _common(log)
     log.set_defaults(func=_export_log)
 
@@ -179,15 +185,24 @@ def _access(args: argparse.Namespace, carelog: CareLog) -> int:
 def _export_log(args: argparse.Namespace, carelog: CareLog) -> int:
     from services.portable_log import export_log
 
+    notes = bool(args.include_psychotherapy_notes)
+    choice = {"psychotherapy_notes": "included" if notes else "withheld"}
     if args.patient:
         patient = str(carelog.app.get_record(args.patient).id)
-        _record(carelog, args, patient, "log", {"scope": "patient"})
+        _record(carelog, args, patient, "log", {"scope": "patient", **choice})
     else:  # every patient's record leaves at once: each accounting lists it as a bulk
         patient = None  # disclosure (services/right_of_access.py)
-        _record(carelog, args, None, "export.log", {"scope": "store"}, kind="operator")
+        _record(carelog, args, None, "export.log", {"scope": "store", **choice}, kind="operator")
     with _output(args.output) as out:
-        result = export_log(carelog, out, patient)
+        result = export_log(carelog, out, patient, include_psychotherapy_notes=notes)
     print(f"carelog export log: {result.events} events", file=sys.stderr)
+    if result.withheld:
+        print(
+            f"{result.withheld} psychotherapy note entries withheld (state left out): the "
+            "file cannot be imported as a store; export with --include-psychotherapy-notes "
+            "to move one.",
+            file=sys.stderr,
+        )
     if not result.vouched:
         print(
             f"WARNING: no signed checkpoint covers positions after "

@@ -55,6 +55,8 @@ SETTINGS: dict[str, str] = {
     "CARELOG_SIGN_IN_FAILURES_PER_SOURCE": "Failed sign-ins one client address may have within "
     "the window before further attempts get 429 (default 100)",
     "CARELOG_SIGN_IN_WINDOW": "Seconds the sign-in failure limits count over (default 300)",
+    "CARELOG_MAX_REQUEST_BYTES": "Largest request body the HTTP API accepts, in bytes; "
+    "larger ones are answered 413 unread (default 1048576, 1 MiB)",
 }
 
 
@@ -85,6 +87,7 @@ class Config:
     sign_in_failures_per_id: int = 10
     sign_in_failures_per_source: int = 100
     sign_in_window: float = 300.0
+    max_request_bytes: int = 1024 * 1024
     extra: Mapping[str, str] = field(default_factory=dict)
     checkpoint_grace: float = 60.0
     witness_file: str | None = None
@@ -131,6 +134,7 @@ class Config:
             sign_in_window=number("CARELOG_SIGN_IN_WINDOW", 300.0),
             checkpoint_grace=number("CARELOG_CHECKPOINT_GRACE", 60.0),
             witness_file=get("CARELOG_WITNESS_FILE"),
+            max_request_bytes=int(number("CARELOG_MAX_REQUEST_BYTES", 1024 * 1024)),
         )
 
     def with_(self, **changes: object) -> Config:

@@ -14,13 +14,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from uuid import NAMESPACE_URL, uuid5
 
 from domain.actor import Actor
 from domain.command_context import CommandContext
 from domain.errors import CareLogError
 from services.bootstrap import CareLog
 from services.progress import ProgressBar
+from services.staff import StaffMember
 
 DEMO_STAFF = (
     ("Dr Ada Quill (demo psychiatrist)", "psychiatrist", False),
@@ -70,20 +70,32 @@ class DemoStaff:
     tokens: dict[str, dict[str, str]]
 
 
-def demo_staff_id(role: str) -> str:
-    return str(uuid5(NAMESPACE_URL, f"carelog:demo-staff:{role}"))
+def existing_demo_staff(carelog: CareLog) -> dict[str, StaffMember]:
+    """The demo staff this store already has, by role (found by their demo names).
+
+    Demo staff ids are random, made once per store: a fixed id, the same on every
+    install, is a staff id anyone could know in advance of a deployment. Re-running the
+    demo on the same store finds them again, so their ids (and the patients' care teams)
+    stay as they were; a store seeded by an earlier version keeps its ids too."""
+    names = {(name, role) for name, role, _ in DEMO_STAFF}
+    found: dict[str, StaffMember] = {}
+    for member in carelog.staff.list():
+        role = str(member.role)
+        if (member.name, role) in names and role not in found:
+            found[role] = member
+    return found
 
 
 def ensure_staff(carelog: CareLog) -> DemoStaff:
     tokens: dict[str, dict[str, str]] = {}
     actors: dict[str, Actor] = {}
+    existing = existing_demo_staff(carelog)
     for name, role, prescriber in DEMO_STAFF:
-        staff_id = demo_staff_id(role)
-        member = carelog.staff.get(staff_id)
+        member = existing.get(role)
         if member is None:
-            member, token = carelog.staff.add(name, role, prescriber, staff_id=staff_id)
+            member, token = carelog.staff.add(name, role, prescriber)
         else:
-            token = carelog.staff.rotate_token(staff_id)
+            token = carelog.staff.rotate_token(member.id)
         tokens[role] = {"id": member.id, "name": member.name, "role": role, "token": token}
         actors[role] = member.actor
     return DemoStaff(actors["psychiatrist"], actors["therapist"], actors["pharmacist"], tokens)

@@ -29,6 +29,19 @@ reordered event) stops the import, names its position and leaves the store empty
 in at their original positions, with their topics and stored bytes untouched and their chain
 links beside them, exactly as the recorder stored them at the source.
 
+Psychotherapy notes are left out unless the operator asks for them by name
+(``--include-psychotherapy-notes``): the header records the choice
+(``psychotherapy_notes``: "withheld" or "included"), and each withheld event, a
+psychotherapy note or a correction of one, keeps its line with its position, record,
+version, topic and chain hash but ``"state": null`` and ``"withheld": "psychotherapy note"``;
+the end line counts them. Such a file is for reading and checking: every other event's
+hash is still recomputed from its bytes, from the withheld event's link, so the chain
+around a withheld event and the signed head still hold. It cannot be imported: the chain
+covers each event's exact bytes, so a store loaded without them would hold records missing
+entries (their versions would not follow) and a chain ``carelog verify`` would fail, and a
+placeholder in their place would be a rewrite. Import refuses such a file at the first
+withheld event, naming the flag; to move a store, export it with the notes.
+
 Recomputed hashes only show the file is self-consistent: whoever edits it can recompute them
 all. So the file must carry a checkpoint whose signature holds and whose events head is the
 file's last event; a file with none, or with events after it, is refused unless the operator
@@ -64,6 +77,9 @@ if TYPE_CHECKING:
 FORMAT = "carelog-log/1"
 PAGE = 1000
 UNSIGNED_FLAG = "--allow-unsigned"
+NOTES_FLAG = "--include-psychotherapy-notes"
+WITHHELD = "psychotherapy note"
+_NOTE_TOPICS = ("carelog.NoteAdded", "carelog.EntryCorrected")
 
 
 class LogImportError(CareLogError):
@@ -104,6 +120,7 @@ class ExportResult:
     events: int
     last_position: int  # of the store's events up to which the file was written
     checkpoint_position: int | None
+    withheld: int = 0  # psychotherapy notes (and their corrections) left out
 
     @property
     def vouched(self) -> bool:
@@ -114,13 +131,19 @@ class ExportResult:
 
 # -- export ----------------------------------------------------------------------------------
 def export_log(
-    carelog: CareLog, out: TextIO, patient_id: str | None = None, *, sign: bool = True
+    carelog: CareLog,
+    out: TextIO,
+    patient_id: str | None = None,
+    *,
+    sign: bool = True,
+    include_psychotherapy_notes: bool = False,
 ) -> ExportResult:
     """Write the stored events (all, or one patient's) to ``out``.
 
     With ``sign`` (and this store's signing key at hand) a checkpoint is signed first and
     the events up to it are written, so the checkpoint covers the file's head; otherwise
-    the latest checkpoint goes in the header and later events follow it unvouched."""
+    the latest checkpoint goes in the header and later events follow it unvouched.
+    Psychotherapy notes are withheld unless ``include_psychotherapy_notes``."""
     recorder: Any = carelog.app.recorder
     patient = str(carelog.app.get_record(patient_id).id) if patient_id else None
     checkpoint = _signed_now(carelog) if sign else None
@@ -137,6 +160,7 @@ def export_log(
         "patient_id": patient,
         "exported_at": datetime.now(UTC).isoformat(),
         "encrypted": bool(carelog.config.cipher_key),
+        "psychotherapy_notes": "included" if include_psychotherapy_notes else "withheld",
         "checkpoint": checkpoint.as_json() if checkpoint else None,
         "public_key": public.public_bytes(
             serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
@@ -146,7 +170,10 @@ def export_log(
     }
     out.write(json.dumps(header) + "\n")
     count, last, previous = 0, 0, GENESIS
+    notes = _PsychotherapyNotes(carelog)
+    withheld = 0
     for notification, stored_link in _stored(recorder, upto):
+        hidden = not include_psychotherapy_notes and notes.holds(notification)
         if patient is None or str(notification.originator_id) == patient:
             line = {
                 "kind": "event",
@@ -154,9 +181,12 @@ def export_log(
                 "originator_id": str(notification.originator_id),
                 "originator_version": notification.originator_version,
                 "topic": notification.topic,
-                "state": base64.b64encode(notification.state).decode(),
+                "state": None if hidden else base64.b64encode(notification.state).decode(),
                 "hash": stored_link.hex() if stored_link is not None else None,
             }
+            if hidden:
+                line["withheld"] = WITHHELD
+                withheld += 1
             if patient is not None:
                 line["previous"] = previous.hex()
             out.write(json.dumps(line) + "\n")
@@ -167,10 +197,33 @@ def export_log(
         "events": count,
         "last_position": last,
         "head": previous.hex() if patient is None else None,
+        "withheld": withheld,
     }
     out.write(json.dumps(end) + "\n")
     signed = checkpoint.chains.get("events") if checkpoint else None
-    return ExportResult(count, upto, signed.position if signed else None)
+    return ExportResult(count, upto, signed.position if signed else None, withheld)
+
+
+class _PsychotherapyNotes:
+    """Which stored events hold psychotherapy note content: the notes themselves and any
+    correction of one (which may carry corrected text). Only events with a note's or a
+    correction's topic are decoded (through the application, so an encrypted store's too);
+    a correction always comes after the note it corrects."""
+
+    def __init__(self, carelog: CareLog) -> None:
+        self.mapper = carelog.app.mapper
+        self.note_ids: set[str] = set()
+
+    def holds(self, notification: Any) -> bool:
+        if notification.topic not in _NOTE_TOPICS:
+            return False
+        event = self.mapper.to_domain_event(notification)
+        if notification.topic == _NOTE_TOPICS[0]:
+            if getattr(event, "kind", None) == "psychotherapy":
+                self.note_ids.add(str(getattr(event, "event_id", "")))
+                return True
+            return False
+        return str(getattr(event, "corrected_event_id", "")) in self.note_ids
 
 
 def _signed_now(carelog: CareLog) -> Checkpoint | None:
@@ -263,6 +316,15 @@ def _load(
             if item["kind"] == "end":
                 end = item
                 continue
+            if item.get("withheld") or item.get("state") is None:
+                raise LogImportError(
+                    f"The event at position {item.get('position')} (line {number}) was withheld "
+                    f"at export ({item.get('withheld') or 'no state'}): a store cannot be loaded "
+                    "without it, its chain covers it. Export the source again with "
+                    f"{NOTES_FLAG} to move a store. Nothing was imported.",
+                    item["position"] if isinstance(item.get("position"), int) else 0,
+                    number,
+                )
             position, stored = _event(item, number, last)
             expected = link(
                 previous,

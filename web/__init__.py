@@ -38,7 +38,7 @@ class IsoJSONProvider(DefaultJSONProvider):
 
 def create_app(config: Config | None = None, carelog: CareLog | None = None) -> Flask:
     """Build the app; ``carelog`` lets tests share an instance with their fixtures."""
-    from web import auth, metrics
+    from web import auth, hygiene, input_guard, metrics
     from web.context import ViewsNotReadyError, not_ready_response
     from web.errors import refuse_nul_in_queries, register_error_handlers
 
@@ -72,8 +72,10 @@ def create_app(config: Config | None = None, carelog: CareLog | None = None) -> 
     from web.pages import init_app as init_pages
 
     init_pages(app)  # its session loader runs before auth's bearer check (web/pages)
+    input_guard.init_app(app, instance.config.max_request_bytes)  # size check before all
     app.register_error_handler(ViewsNotReadyError, not_ready_response)
     _request_log(app)
+    hygiene.init_app(app)
     metrics.init_app(app, instance)
     if instance.config.run_projections:
         instance.views.start()
@@ -128,13 +130,19 @@ def _request_log(app: Flask) -> None:
         logger.setLevel(logging.INFO)
         logger.propagate = False
 
-    @app.before_request
     def _start() -> None:
+        from services.request_scope import CLIENT_REQUEST_ID
+        from web.context import client_request_id
+
         g.started = time.perf_counter()
+        CLIENT_REQUEST_ID.set(client_request_id())  # every request: none left from the last
+
+    # First of all: the clock starts, and the client's id is set before anything is logged.
+    app.before_request_funcs.setdefault(None, []).insert(0, _start)
 
     @app.after_request
     def _log(response: Response) -> Response:
-        from web.context import request_id
+        from web.context import client_request_id, request_id
 
         response.headers["X-Request-ID"] = request_id()
         actor = getattr(g, "actor", None)
@@ -142,6 +150,7 @@ def _request_log(app: Flask) -> None:
             json.dumps(
                 {
                     "request_id": request_id(),
+                    "client_request_id": client_request_id(),
                     "method": request.method,
                     "path": request.path,
                     "status": response.status_code,

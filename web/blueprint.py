@@ -11,7 +11,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError
 from webargs.flaskparser import FlaskParser
 
-from web.schemas.common import BLANK, WRITE_RESULT, ProblemSchema
+from web.schemas.common import BLANK, CLINICAL_REFUSALS, WRITE_RESULT, ProblemSchema
 
 COMMON_ERRORS = {
     401: "No or bad bearer token",
@@ -70,7 +70,7 @@ class CareLogParser(FlaskParser):
         error_status_code: int | None,
         error_headers: Mapping[str, str] | None,
     ) -> NoReturn:
-        if _only_missing_justification(error.messages, schema):
+        if _only_missing_justification(error.messages, schema) or _only_clinical(error.messages):
             error_status_code = 422
         super().handle_error(
             error,
@@ -97,6 +97,22 @@ def _only_missing_justification(messages: Any, schema: Schema) -> bool:
         if not isinstance(found, list) or not set(found) <= missing:
             return False
     return True
+
+
+def _only_clinical(messages: Any) -> bool:
+    """Every message is a well-formed but clinically impossible value (a dose no drug
+    has, a time before 1900): 422 like the domain's refusals, not 400."""
+    found: list[str] = []
+
+    def walk(value: Any) -> bool:
+        if isinstance(value, dict):
+            return all(walk(inner) for inner in value.values())
+        if isinstance(value, list) and all(isinstance(v, str) for v in value):
+            found.extend(value)
+            return True
+        return False
+
+    return walk(messages) and bool(found) and set(found) <= CLINICAL_REFUSALS
 
 
 class CareLogBlueprint(Blueprint):  # type: ignore[misc]

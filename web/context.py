@@ -32,10 +32,19 @@ def policy() -> Policy:
 
 
 def request_id() -> str:
+    """This request's id, always CareLog's own: a client's ``X-Request-ID`` is never the
+    audit's request id (anyone could name their request after another's), only kept
+    beside it (``client_request_id``)."""
     if "request_id" not in g:
-        given = request.headers.get("X-Request-ID", "")
-        g.request_id = given if _REQUEST_ID.match(given) else str(uuid.uuid4())
+        g.request_id = str(uuid.uuid4())
     return cast(str, g.request_id)
+
+
+def client_request_id() -> str | None:
+    """The client's ``X-Request-ID`` when it is a plausible id (1-128 characters of
+    letters, digits and ``._:-``); anything else is dropped, never stored."""
+    given = request.headers.get("X-Request-ID", "")
+    return given if _REQUEST_ID.match(given) else None
 
 
 def request_info() -> RequestInfo:

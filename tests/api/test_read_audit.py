@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -9,8 +10,13 @@ import pytest
 from tests.api.conftest import ApiClient, prescribe
 
 
-def access_entries(api: ApiClient, request_id: str) -> list[dict[str, Any]]:
-    rows = api.carelog.db.query("SELECT * FROM access_log WHERE request_id = ?", (request_id,))
+def access_entries(api: ApiClient, client_request_id: str) -> list[dict[str, Any]]:
+    """The entries of the request the client sent as ``X-Request-ID: client_request_id``
+    (kept in the entry's details, beside CareLog's own request id)."""
+    rows = api.carelog.db.query(
+        "SELECT * FROM access_log WHERE details LIKE ?",
+        (f'%"client_request_id": "{client_request_id}"%',),
+    )
     return rows
 
 
@@ -178,3 +184,53 @@ class TestOnlyReadsThatShowDataAreRecordedAsAllowed:
         assert [(r["patient_id"], r["what"], bool(r["allowed"])) for r in rows] == [
             (patient, "plan", True)
         ]
+
+
+class TestRequestIds:
+    """The audit's request id is always CareLog's: a client could otherwise give its request
+    another request's id, or one that hides it among others. Its own id is kept beside."""
+
+    def test_the_audit_names_carelogs_id_and_keeps_the_clients_beside_it(
+        self, api: ApiClient, patient: str
+    ) -> None:
+        response = api.get(
+            f"/api/v1/patients/{patient}/plan", headers={"X-Request-ID": "client-abc-1"}
+        )
+        assert response.status_code == 200
+        ours = response.headers["X-Request-ID"]
+        assert ours != "client-abc-1"
+        rows = api.carelog.db.query("SELECT * FROM access_log WHERE request_id = ?", (ours,))
+        assert len(rows) == 1
+        assert json.loads(rows[0]["details"])["client_request_id"] == "client-abc-1"
+        assert (
+            api.carelog.db.query("SELECT * FROM access_log WHERE request_id = ?", ("client-abc-1",))
+            == []
+        )
+
+    def test_two_requests_naming_the_same_id_stay_apart(self, api: ApiClient, patient: str) -> None:
+        first = api.get(f"/api/v1/patients/{patient}/plan", headers={"X-Request-ID": "same"})
+        second = api.get(f"/api/v1/patients/{patient}/plan", headers={"X-Request-ID": "same"})
+        assert first.headers["X-Request-ID"] != second.headers["X-Request-ID"]
+        assert len(access_entries(api, "same")) == 2
+
+    @pytest.mark.parametrize("given", ["x" * 129, "has space", "semi;colon", "é"])
+    def test_an_implausible_client_id_is_not_kept(
+        self, api: ApiClient, patient: str, given: str
+    ) -> None:
+        response = api.get(f"/api/v1/patients/{patient}/plan", headers={"X-Request-ID": given})
+        assert response.status_code == 200
+        ours = response.headers["X-Request-ID"]
+        rows = api.carelog.db.query("SELECT * FROM access_log WHERE request_id = ?", (ours,))
+        assert "client_request_id" not in json.loads(rows[0]["details"] or "{}")
+
+    def test_a_write_is_correlated_under_carelogs_id(self, api: ApiClient, patient: str) -> None:
+        response = api.post(
+            f"/api/v1/patients/{patient}/notes",
+            {"kind": "progress", "modality": "CBT", "text": "x"},
+            headers={"X-Request-ID": "client-write-1"},
+        )
+        assert response.status_code == 201
+        events = api.get(f"/api/v1/patients/{patient}/history").get_json()["events"]
+        ids = {e.get("correlation_id") for e in events}
+        assert "client-write-1" not in ids
+        assert response.headers["X-Request-ID"] in ids

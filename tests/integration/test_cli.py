@@ -64,6 +64,25 @@ class TestUsers:
 
 
 class TestDemo:
+    def test_demo_staff_ids_differ_between_installs_and_stay_on_a_rerun(
+        self, carelog: CareLog, tmp_path: Path
+    ) -> None:
+        first = seed(carelog, patients=0, show_progress=False)["staff"]
+        again = seed(carelog, patients=0, show_progress=False)["staff"]
+        assert {r: e["id"] for r, e in first.items()} == {r: e["id"] for r, e in again.items()}
+        other = CareLog(
+            carelog.config.with_(
+                database_url=f"sqlite:///{tmp_path / 'other-install.db'}", views_url=None
+            )
+        )
+        try:
+            elsewhere = seed(other, patients=0, show_progress=False)["staff"]
+        finally:
+            other.close()
+        assert set(elsewhere) == set(first)
+        for role in first:
+            assert elsewhere[role]["id"] != first[role]["id"], role
+
     def test_demo_seeds_idempotently_with_both_kinds_of_notes_and_a_correction(
         self, carelog: CareLog
     ) -> None:

@@ -64,10 +64,12 @@ def demo(carelog: CareLog) -> list[str]:
 
 
 def exported(
-    carelog: CareLog, patient_id: str | None = None, *, sign: bool = True
+    carelog: CareLog, patient_id: str | None = None, *, sign: bool = True, notes: bool = True
 ) -> list[dict[str, Any]]:
+    """An export; with psychotherapy notes unless ``notes=False`` (moving a store needs
+    them: an export without them cannot be imported)."""
     out = io.StringIO()
-    export_log(carelog, out, patient_id, sign=sign)
+    export_log(carelog, out, patient_id, sign=sign, include_psychotherapy_notes=notes)
     return [json.loads(line) for line in out.getvalue().splitlines()]
 
 
@@ -385,6 +387,138 @@ class TestPatientExport:
             import_log(fresh, text(lines))
 
 
+def therapy_chart(carelog: CareLog, team: Team) -> dict[str, str]:
+    """A patient with a progress note, a psychotherapy note and a correction of the latter."""
+    ctx = CommandContext(team.psychiatrist)
+    pid = carelog.commands.register_patient(
+        ctx, external_id="MRN-THERAPY", name="Therapy Patient", birth_date="1990-01-01"
+    ).patient_id
+    carelog.commands.assign_care_team_member(
+        ctx, pid, clinician_id=team.therapist.id, role="therapist"
+    )
+    therapist = CommandContext(team.therapist)
+    carelog.commands.execute(
+        therapist, pid, "add_note", kind="progress", modality="CBT", text="PROGRESS-VISIBLE"
+    )
+    note = carelog.commands.execute(
+        therapist, pid, "add_note", kind="psychotherapy", modality="CBT", text="SECRET-SESSION"
+    )
+    carelog.commands.execute(
+        therapist,
+        pid,
+        "correct_entry",
+        event_id=note.event_id,
+        fields={"text": "SECRET-CORRECTED"},
+        reason="typo",
+    )
+    carelog.integrity.checkpoint()
+    return {"pid": str(pid), "note": note.event_id}
+
+
+def decoded_states(lines: list[dict[str, Any]]) -> str:
+    return " ".join(
+        base64.b64decode(line["state"]).decode("utf-8", "replace")
+        for line in lines
+        if line["kind"] == "event" and line["state"] is not None
+    )
+
+
+class TestPsychotherapyNotes:
+    """An export leaves psychotherapy notes out unless the operator names them; the file
+    says so, its chain still checks around them, and it is never imported as a store."""
+
+    def test_an_export_withholds_the_notes_and_their_corrections_by_default(
+        self, carelog: CareLog, team: Team
+    ) -> None:
+        chart = therapy_chart(carelog, team)
+        lines = exported(carelog, notes=False)
+        assert lines[0]["psychotherapy_notes"] == "withheld"
+        withheld = [line for line in lines if line["kind"] == "event" and line.get("withheld")]
+        assert len(withheld) == 2  # the note and its correction
+        assert all(line["state"] is None for line in withheld)
+        assert {line["originator_id"] for line in withheld} == {chart["pid"]}
+        assert lines[-1]["withheld"] == 2
+        if not carelog.config.cipher_key:
+            states = decoded_states(lines)
+            assert "SECRET" not in states
+            assert "PROGRESS-VISIBLE" in states
+
+    def test_asked_for_by_name_the_notes_are_in_and_the_header_says_so(
+        self, carelog: CareLog, team: Team
+    ) -> None:
+        therapy_chart(carelog, team)
+        lines = exported(carelog, notes=True)
+        assert lines[0]["psychotherapy_notes"] == "included"
+        assert not any(line.get("withheld") for line in lines if line["kind"] == "event")
+        if not carelog.config.cipher_key:
+            assert "SECRET-SESSION" in decoded_states(lines)
+
+    def test_one_patients_export_withholds_them_too(self, carelog: CareLog, team: Team) -> None:
+        chart = therapy_chart(carelog, team)
+        lines = exported(carelog, chart["pid"], notes=False)
+        assert (
+            len([line for line in lines if line["kind"] == "event" and line.get("withheld")]) == 2
+        )
+
+    def test_the_chain_around_withheld_notes_still_checks_to_the_signed_head(
+        self, carelog: CareLog, team: Team
+    ) -> None:
+        therapy_chart(carelog, team)
+        carelog.commands.register_patient(
+            CommandContext(team.psychiatrist),
+            external_id="MRN-AFTER",
+            name="After Patient",
+            birth_date="1991-01-01",
+        )
+        lines = exported(carelog, notes=False)
+        previous = GENESIS
+        for line in lines[1:-1]:
+            if line.get("withheld"):
+                previous = bytes.fromhex(line["hash"])  # the link is kept, the bytes are not
+                continue
+            previous = link(previous, line["position"], record_bytes(line))
+            assert previous.hex() == line["hash"]
+        assert (
+            previous.hex()
+            == lines[-1]["head"]
+            == lines[0]["checkpoint"]["chains"]["events"]["head"]
+        )
+
+    def test_a_file_with_withheld_notes_is_not_imported_and_says_how_to_move_a_store(
+        self, carelog: CareLog, fresh: CareLog, team: Team
+    ) -> None:
+        therapy_chart(carelog, team)
+        lines = exported(carelog, notes=False)
+        first = next(line for line in lines if line["kind"] == "event" and line.get("withheld"))
+        assert_refused(fresh, lines, first["position"], "--include-psychotherapy-notes")
+        assert import_log(fresh, text(exported(carelog, notes=True))).vouched
+
+    def test_the_cli_records_the_choice_in_the_access_log(
+        self,
+        carelog: CareLog,
+        team: Team,
+        config: Config,
+        tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str],
+    ) -> None:
+        therapy_chart(carelog, team)
+        monkeypatch.setenv("CARELOG_DATABASE_URL", config.database_url)
+        monkeypatch.setenv("CARELOG_CHECKPOINT_DIR", config.checkpoint_dir)
+        if config.cipher_key:
+            monkeypatch.setenv("CARELOG_CIPHER_KEY", config.cipher_key)
+        target = tmp_path / "redacted.ndjson"
+        assert main(["export", "log", "-o", str(target)]) == 0
+        assert "2 psychotherapy note entries withheld" in capsys.readouterr().err
+        assert json.loads(target.read_text().splitlines()[0])["psychotherapy_notes"] == "withheld"
+        assert main(["export", "log", "-o", str(target), "--include-psychotherapy-notes"]) == 0
+        entries = [r for r in carelog.access_log.read_after(0, 100) if r["what"] == "export.log"]
+        assert [json.loads(r["details"])["psychotherapy_notes"] for r in entries] == [
+            "withheld",
+            "included",
+        ]
+
+
 class TestCommands:
     def test_export_then_import_through_the_cli_and_a_tampered_file_fails(
         self,
@@ -399,7 +533,7 @@ class TestCommands:
         target = tmp_path / "log.ndjson"
         monkeypatch.setenv("CARELOG_DATABASE_URL", config.database_url)
         monkeypatch.setenv("CARELOG_CHECKPOINT_DIR", config.checkpoint_dir)
-        assert main(["export", "log", "-o", str(target)]) == 0
+        assert main(["export", "log", "-o", str(target), "--include-psychotherapy-notes"]) == 0
         lines = [json.loads(line) for line in target.read_text().splitlines()]
         lines[12]["originator_version"] += 1
         tampered = tmp_path / "tampered.ndjson"

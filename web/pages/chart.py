@@ -9,6 +9,7 @@ Psychotherapy notes are never part of it.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -73,11 +74,20 @@ class ChartData:
 
 def daily_dose(step: dict[str, Any]) -> tuple[float, bool]:
     """Amount x doses a day, and whether the frequency had to be left out (unreadable)."""
-    amount = float(step["dose"]["amount"])
+    amount = as_float(step["dose"]["amount"])
     try:
         return amount * doses_per_day(str(step["frequency"])), False
     except FrequencyError:
         return amount, True
+
+
+def as_float(value: Any) -> float:
+    """A stored number as a float to draw; one no float holds (an old log's 10**400, or
+    not a number at all) is infinity, which the layout draws at the top of its axis."""
+    try:
+        return float(value)
+    except (OverflowError, TypeError, ValueError):
+        return math.inf
 
 
 def chart_data(state: PlanState) -> ChartData:
@@ -109,7 +119,7 @@ def chart_data(state: PlanState) -> ChartData:
         points = [
             Point(
                 a["effective_at"],
-                float(a["total"]),
+                as_float(a["total"]),
                 f"{instrument} {a['total']} ({a['severity'] or 'no band'})",
                 bool(a.get("corrected")),
             )

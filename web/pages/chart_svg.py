@@ -88,18 +88,27 @@ class Layout:
 class TimeScale:
     def __init__(self, start: datetime, end: datetime) -> None:
         span = max((end - start).total_seconds(), 1.0)
-        pad = span * 0.04
-        self.start = start - timedelta(seconds=pad)
-        self.end = end + timedelta(seconds=pad)
-        self.seconds = (self.end - self.start).total_seconds()
+        pad = timedelta(seconds=span * 0.04)
+        try:
+            self.start = start - pad
+        except OverflowError:  # an old log's year-1 entry: no room before it
+            self.start = start
+        try:
+            self.end = end + pad
+        except OverflowError:
+            self.end = end
+        self.seconds = max((self.end - self.start).total_seconds(), 1.0)
 
     def x(self, at: datetime) -> float:
         fraction = (at - self.start).total_seconds() / self.seconds
         return round(LEFT + fraction * (WIDTH - LEFT - RIGHT), 2)
 
     def ticks(self) -> list[Tick]:
+        longest = TICK_STEPS[-1]
         step = next(
-            (s for s in TICK_STEPS if self.seconds / s.total_seconds() <= MAX_TICKS), TICK_STEPS[-1]
+            (s for s in TICK_STEPS if self.seconds / s.total_seconds() <= MAX_TICKS),
+            # Centuries (an old log's year-1 entry): whole years, still at most MAX_TICKS.
+            longest * math.ceil(self.seconds / longest.total_seconds() / MAX_TICKS),
         )
         if step < timedelta(minutes=1):
             pattern = "%H:%M:%S"
@@ -117,8 +126,16 @@ class TimeScale:
         return ticks
 
 
+AXIS_LIMIT = 1e12
+"""The highest a dose axis goes: a value beyond it (an old log's 1.7e308 mg, or its daily
+total overflowing to infinity) is drawn at the top of its panel, its label saying what it
+is, rather than stopping the page."""
+
+
 def nice_max(value: float) -> float:
     """The smallest 1, 2, 2.5 or 5 x 10^k at or above ``value`` (the top of a dose axis)."""
+    if not value <= AXIS_LIMIT:  # also NaN
+        return AXIS_LIMIT
     if value <= 0:
         return 1.0
     power = float(10 ** math.floor(math.log10(value)))
@@ -126,7 +143,9 @@ def nice_max(value: float) -> float:
 
 
 def _y(value: float, top: float, height: float, maximum: float) -> float:
-    return round(top + height - (value / maximum) * height, 2)
+    """Inside the panel whatever the value: non-finite or off the axis is drawn at its top."""
+    fraction = value / maximum if math.isfinite(value) else 1.0
+    return round(top + height - min(max(fraction, 0.0), 1.0) * height, 2)
 
 
 def _step_path(
@@ -155,7 +174,7 @@ def layout(data: ChartData, end: datetime) -> Layout:
     panels: list[Panel] = []
     top = float(TOP)
     for series in data.doses:
-        maximum = nice_max(max(p.value for p in series.points) * 1.1)
+        maximum = nice_max(max(p.value for p in series.points) * 1.1)  # inf: AXIS_LIMIT
         unit = f"{series.unit} per dose" if series.per_dose else f"{series.unit}/day"
         panel = Panel(
             series.drug,

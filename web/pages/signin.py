@@ -7,6 +7,7 @@ log as a denied attempt, as a bad bearer token is (web/auth.py).
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 from flask import Response, flash, g, redirect, render_template, request, send_from_directory
 
@@ -30,10 +31,26 @@ def landing(who: Actor) -> str:
 
 
 def _safe_next(target: str | None) -> str | None:
-    """Only a path on this site (never ``//host`` or a full URL): no open redirect."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    """Only a path on this site (never ``//host`` or a full URL): no open redirect.
+
+    Browsers drop tabs and newlines from a URL and read a backslash as a slash, so
+    ``/<tab>/evil.example`` and ``/\\evil.example`` are ``//evil.example`` to them; the
+    path is checked again percent-decoded (``/%2F/evil.example``), for whatever in front
+    of CareLog might decode it. Anything doubtful falls back to the landing page."""
+    if not target or _unsafe_characters(target):
         return None
-    return target
+    path = unquote(target.split("?", 1)[0].split("#", 1)[0])
+    for candidate in (target, path):
+        if not candidate.startswith("/") or candidate.startswith("//"):
+            return None
+    if _unsafe_characters(path) or " " in path:
+        return None
+    parts = urlsplit(target)
+    return None if parts.scheme or parts.netloc else target
+
+
+def _unsafe_characters(text: str) -> bool:
+    return "\\" in text or any(ord(c) < 0x20 or ord(c) == 0x7F or c.isspace() for c in text)
 
 
 @bp.get("/")

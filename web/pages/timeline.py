@@ -34,9 +34,10 @@ def parse_moment(text: str | None) -> datetime | None:
         return None
     try:
         moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-    except ValueError:
+        moment = (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
+    except (ValueError, OverflowError):  # OverflowError: year 1 east of UTC
         raise InvalidInputError(f"{text!r} is not a date and time.", "as_of") from None
-    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
+    return moment
 
 
 def _staff_names() -> Any:

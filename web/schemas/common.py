@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, pre_load
+from marshmallow import Schema, ValidationError, fields, pre_load, validate
 
 BLANK = "Say why: this may not be blank."
 """The message for a blank clinical justification (see ``web.blueprint.CareLogParser``)."""
@@ -53,10 +54,55 @@ class ActorSchema(Schema):
     role = fields.String(required=True, allow_none=True)
 
 
+MAX_DOSE_AMOUNT = 100_000
+"""No dose of any drug in any unit comes near this: a generic bound on the number alone
+(the domain checks each drug's plausible range)."""
+IMPLAUSIBLE_DOSE = f"Implausibly large: no dose in any unit exceeds {MAX_DOSE_AMOUNT}."
+EARLIEST_CLINICAL_DATE = date(1900, 1, 1)
+"""No clinical time or date a client sends is earlier (nor any living patient's birth)."""
+BEFORE_1900 = "Before 1900-01-01: no clinical entry is that old."
+MAX_DOSE_COUNT = 100_000
+"""More doses than anyone takes in decades of several a day: a count beyond it is a typo."""
+IMPLAUSIBLE_COUNT = f"Implausibly large: no adherence report counts more than {MAX_DOSE_COUNT}."
+CLINICAL_REFUSALS = frozenset({IMPLAUSIBLE_DOSE, BEFORE_1900, IMPLAUSIBLE_COUNT})
+"""Messages of well-formed but clinically impossible values: answered 422, not 400."""
+
+
+def not_before_1900_time() -> validate.Range:
+    earliest = datetime.combine(EARLIEST_CLINICAL_DATE, datetime.min.time(), tzinfo=UTC)
+    return validate.Range(min=earliest, error=BEFORE_1900)
+
+
+def plausible_count() -> validate.Range:
+    return validate.Range(max=MAX_DOSE_COUNT, error=IMPLAUSIBLE_COUNT)
+
+
+def not_before_1900_date() -> validate.Range:
+    return validate.Range(min=EARLIEST_CLINICAL_DATE, error=BEFORE_1900)
+
+
+class Moment(fields.AwareDateTime):
+    """A moment in a query (``as_of``, ``since`` ...), read as UTC: one at the calendar's
+    edge that UTC cannot hold (year 1 east of UTC, 9999 west of it) is a 400 naming the
+    parameter, never an ``OverflowError`` further in."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> datetime:
+        moment: datetime = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            return moment.astimezone(UTC)
+        except OverflowError:
+            raise ValidationError("Give a moment between the years 1 and 9999 in UTC.") from None
+
+
+POSITION_MAX = 2**62
+"""No log position is larger (PostgreSQL's bigint holds 2**63 - 1)."""
+
+
 class DoseSchema(Schema):
     amount = fields.Float(
         required=True,
         allow_nan=False,
+        validate=validate.Range(max=MAX_DOSE_AMOUNT, error=IMPLAUSIBLE_DOSE),
         metadata={
             "description": "positive; a dose far beyond any maximum of the drug (more than 10 "
             "times it) is refused with 422 on dose.amount"

@@ -6,25 +6,26 @@ from typing import Any
 
 from marshmallow import INCLUDE, Schema, fields, post_dump, validate
 
-from web.schemas.common import ActorSchema, DoseSchema
+from web.schemas.common import POSITION_MAX, ActorSchema, DoseSchema, Moment
 
 
 class ReadQuery(Schema):
     min_position = fields.Integer(
-        metadata={"description": "wait (up to 2 s) until the views reach this log position"}
+        validate=validate.Range(max=POSITION_MAX),
+        metadata={"description": "wait (up to 2 s) until the views reach this log position"},
     )
 
 
 class PlanQuery(ReadQuery):
-    as_of = fields.AwareDateTime(metadata={"description": "the plan as known at this time"})
-    effective_at = fields.AwareDateTime(
+    as_of = Moment(metadata={"description": "the plan as known at this time"})
+    effective_at = Moment(
         metadata={"description": "the plan as in effect at this time (late entries included)"}
     )
 
 
 class HistoryQuery(ReadQuery):
-    since = fields.AwareDateTime()
-    until = fields.AwareDateTime()
+    since = Moment()
+    until = Moment()
     type = fields.String(metadata={"description": "event types, comma-separated"})
     cursor = fields.String()
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
@@ -34,8 +35,8 @@ class HistoryQuery(ReadQuery):
 
 
 class AuditQuery(ReadQuery):
-    since = fields.AwareDateTime()
-    until = fields.AwareDateTime()
+    since = Moment()
+    until = Moment()
     cursor = fields.String()
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
     action = fields.String()
@@ -50,7 +51,7 @@ class AllAuditQuery(AuditQuery):
 
 
 class FeedQuery(Schema):
-    after = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    after = fields.Integer(load_default=0, validate=validate.Range(min=0, max=POSITION_MAX))
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
 
 

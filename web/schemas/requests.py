@@ -3,14 +3,25 @@ known unit, active order ...) by the domain (422)."""
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
-from marshmallow import fields, validate
+from marshmallow import ValidationError, fields, validate
 
 from domain.alert_resolution import ACTIONS as ALERT_ACTIONS
 from domain.alert_resolution import RISK_RESULTS
 from domain.safety.fact_vocabulary import FACTS
-from web.schemas.common import BLANK, DoseSchema, StrictSchema
+from web.schemas.common import (
+    BLANK,
+    IMPLAUSIBLE_COUNT,
+    IMPLAUSIBLE_DOSE,
+    MAX_DOSE_AMOUNT,
+    MAX_DOSE_COUNT,
+    DoseSchema,
+    StrictSchema,
+    not_before_1900_date,
+    not_before_1900_time,
+    plausible_count,
+)
 
 CLINICAL_ROLES = ("psychiatrist", "therapist", "pharmacist")
 
@@ -22,7 +33,12 @@ def text(required: bool = True, min_length: int = 0, max_length: int = 20000) ->
 
 
 def when(required: bool = False) -> fields.AwareDateTime:
-    return fields.AwareDateTime(required=required)
+    return fields.AwareDateTime(required=required, validate=not_before_1900_time())
+
+
+def day(required: bool = False) -> fields.Date:
+    """A clinical date (not a birth date, which the domain checks with its own message)."""
+    return fields.Date(required=required, validate=not_before_1900_date())
 
 
 class PatientIn(StrictSchema):
@@ -167,16 +183,35 @@ class ResolutionIn(StrictSchema):
 
 class CorrectionIn(StrictSchema):
     event_id = fields.String(required=True)
-    corrected_fields = fields.Dict(keys=fields.String(), required=True, data_key="fields")
+    corrected_fields = fields.Dict(
+        keys=fields.String(), required=True, data_key="fields", validate=lambda f: plausible(f)
+    )
     reason = text()
+
+
+def plausible(corrected: dict[str, Any]) -> bool:
+    """A corrected dose or dose count within the same generic bounds as a new entry's."""
+    dose = corrected.get("dose")
+    amount = dose.get("amount") if isinstance(dose, dict) else None
+    if (
+        isinstance(amount, (int, float))
+        and not isinstance(amount, bool)
+        and amount > MAX_DOSE_AMOUNT
+    ):
+        raise ValidationError(IMPLAUSIBLE_DOSE)
+    for name in ("doses_taken", "doses_missed"):
+        count = corrected.get(name)
+        if isinstance(count, int) and not isinstance(count, bool) and count > MAX_DOSE_COUNT:
+            raise ValidationError(IMPLAUSIBLE_COUNT)
+    return True
 
 
 class AdherenceIn(StrictSchema):
     order_id = fields.String(required=True)
-    doses_taken = fields.Integer(required=True, strict=True)
-    doses_missed = fields.Integer(required=True, strict=True)
-    period_start = fields.Date(required=True)
-    period_end = fields.Date(required=True)
+    doses_taken = fields.Integer(required=True, strict=True, validate=plausible_count())
+    doses_missed = fields.Integer(required=True, strict=True, validate=plausible_count())
+    period_start = day(required=True)
+    period_end = day(required=True)
     effective_at = when()
 
 
@@ -241,7 +276,7 @@ class FactIn(StrictSchema):
 class GoalIn(StrictSchema):
     description = text()
     target = text(required=False)
-    due_date = fields.Date()
+    due_date = day()
     effective_at = when()
 
 

@@ -1,0 +1,57 @@
+"""CareLog's files are its owner's alone: the SQLite store and views (with their ``-wal``
+and ``-shm``), keys and checkpoints hold patient data or guard it.
+
+``carelog`` sets the process umask to 077 when it starts (``services.cli``), so whatever it
+creates (checkpoint folders and files, key files, SQLite's companions) is 0600/0700. A
+SQLite file is also created private here before SQLite opens it, and tightened if an
+earlier version left it world-readable, whoever embeds CareLog: SQLite gives ``-wal`` and
+``-shm`` the mode of their database file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import stat
+from pathlib import Path
+
+PRIVATE_FILE = 0o600
+PRIVATE_DIR = 0o700
+SQLITE_COMPANIONS = ("", "-wal", "-shm", "-journal")
+
+
+def private_sqlite(path: Path) -> None:
+    """Create ``path`` (and the folders missing above it) private; make an existing store
+    file and its companions private too. ``:memory:`` and empty paths are left alone."""
+    if str(path) in ("", ":memory:") or str(path).startswith("file:"):
+        return
+    private_dirs(path.parent)
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, PRIVATE_FILE))
+    for suffix in SQLITE_COMPANIONS:
+        tighten(Path(f"{path}{suffix}"), PRIVATE_FILE)
+
+
+def private_dirs(folder: Path) -> None:
+    """Create ``folder`` and any missing parents 0700 (existing folders are not changed:
+    they may be shared ones, such as /tmp)."""
+    missing = []
+    current = folder
+    while not current.exists() and current != current.parent:
+        missing.append(current)
+        current = current.parent
+    for created in reversed(missing):
+        with contextlib.suppress(FileExistsError):
+            created.mkdir(mode=PRIVATE_DIR)
+            os.chmod(created, PRIVATE_DIR)  # mkdir's mode is filtered by the umask
+
+
+def tighten(path: Path, mode: int) -> None:
+    """Take group and other permissions off ``path`` if it exists and is ours."""
+    try:
+        info = path.stat()
+    except OSError:
+        return
+    if info.st_uid == os.getuid() and stat.S_IMODE(info.st_mode) & 0o077:
+        with contextlib.suppress(OSError):
+            os.chmod(path, stat.S_IMODE(info.st_mode) & ~0o077 & 0o777 | (mode & 0o700))
