@@ -21,6 +21,6 @@ fi
 
 # The OpenID Connect provider the single sign-on tests sign in through (tests/oidc): Node's
 # oidc-provider at the version package-lock.json pins, from the npm registry.
-if command -v node >/dev/null 2>&1 && [ ! -d tests/oidc/node_modules/oidc-provider ]; then
-  (cd tests/oidc && npm ci --no-audit --no-fund --silent)
+if command -v node >/dev/null 2>&1 && [ ! -d "$(dirname "$0")/../tests/oidc/node_modules/oidc-provider" ]; then
+  (cd "$(dirname "$0")/../tests/oidc" && npm ci --no-audit --no-fund --silent)
 fi

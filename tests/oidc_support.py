@@ -130,6 +130,7 @@ class ProviderUnderTest:
             "oidc_role_map": ROLE_MAP,
             "oidc_prescriber_group": PRESCRIBER_GROUP,
             "oidc_leeway": 0.0,
+            "oidc_scopes": "openid profile email groups offline_access",
         }
 
     # -- tokens ----------------------------------------------------------------------------
@@ -256,6 +257,7 @@ def oidc_provider() -> Iterator[ProviderUnderTest]:
     _ensure_installed()
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(key))
+    jwk.pop("key_ops", None)  # ["sign"] would keep the provider from verifying with it
     jwk.update(kid=KID, use="sig", alg="RS256")
     env = {
         **os.environ,

@@ -151,13 +151,28 @@ server.listen(0, '127.0.0.1', () => {
       const found = token.accountId && accounts.get(token.accountId);
       return found ? { groups: found.groups, name: found.name } : undefined;
     },
+    renderError: async (ctx, out) => {
+      ctx.type = 'html';
+      ctx.body = `<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Error</title></head><body><h1>Error</h1><pre id="error">${escape(JSON.stringify(out))}</pre></body></html>`;
+    },
     interactions: { url: (_ctx, details) => `/interaction/${details.uid}` },
     features: {
       devInteractions: { enabled: false },
       registration: { enabled: true },
       revocation: { enabled: true },
       introspection: { enabled: true },
-      rpInitiatedLogout: { enabled: true },
+      rpInitiatedLogout: {
+        enabled: true,
+        // Plain pages (the defaults load web fonts from the internet).
+        logoutSource: async (ctx, form) => {
+          ctx.body = `<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Sign out</title></head>
+<body><h1>Sign out of the hospital too?</h1>${form}<button id="logout" form="op.logoutForm" name="logout" value="yes">Yes, sign me out</button>
+<button id="stay" form="op.logoutForm">No, stay signed in</button></body></html>`;
+        },
+        postLogoutSuccessSource: async (ctx) => {
+          ctx.body = '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Signed out</title></head><body><h1>Signed out</h1></body></html>';
+        },
+      },
       resourceIndicators: {
         enabled: true,
         defaultResource: () => undefined,

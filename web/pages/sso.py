@@ -12,14 +12,15 @@ from __future__ import annotations
 
 import hmac
 from typing import Any
+from urllib.parse import urlsplit
 
-from flask import flash, redirect, render_template, request, session
+from flask import Response, flash, redirect, render_template, request, session
 
 from services.oidc import AccessDenied, NotSignedIn, SignInFailed
 from services.oidc.provider import ProviderError
 from web.context import carelog
 from web.pages import session as page_session
-from web.pages.blueprint import bp
+from web.pages.blueprint import CONTENT_SECURITY_POLICY, bp
 from web.pages.session import SESSION_LIFETIME
 
 _PENDING = "oidc_pending"
@@ -38,6 +39,21 @@ def _redirect_uri() -> str:
 def _sign_on_button() -> dict[str, Any]:
     sso = carelog().sso
     return {"single_sign_on": sso.name if sso is not None and sso.pages_enabled else None}
+
+
+@bp.after_request
+def _let_sign_out_reach_the_provider(response: Response) -> Response:
+    """The sign-out form's answer redirects to the provider's end-session page, and a
+    form's redirects are bound by ``form-action``: allow the provider's origin there (and
+    nowhere else). Runs before the blueprint's own headers, which then keep this one."""
+    sso = carelog().sso
+    if sso is not None and sso.pages_enabled and "Content-Security-Policy" not in response.headers:
+        parts = urlsplit(sso.provider.issuer)
+        origin = f"{parts.scheme}://{parts.netloc}"
+        response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY.replace(
+            "form-action 'self'", f"form-action 'self' {origin}"
+        )
+    return response
 
 
 def _refuse(status: int, message: str) -> Any:
