@@ -89,7 +89,9 @@ def _register_api(app: Flask) -> None:
         spec_kwargs={
             "info": {
                 "description": "CareLog's public HTTP contract. Bearer tokens come from "
-                "`carelog users add` or `carelog demo`."
+                "`carelog users add` or `carelog demo`; with single sign-on configured, an "
+                "access token (a JWT) from the organisation's OpenID Connect provider is "
+                "accepted too (README, \"Single sign-on\")."
             },
             "security": [{"bearerAuth": []}],
         },

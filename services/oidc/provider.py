@@ -21,7 +21,7 @@ from typing import Any
 from urllib.error import HTTPError, URLError
 
 from jwt import PyJWK
-from jwt.exceptions import PyJWKError
+from jwt.exceptions import PyJWTError
 
 TIMEOUT = 10.0
 """Seconds CareLog waits for the provider on any one call."""
@@ -147,11 +147,11 @@ class Provider:
         if jwk is None and self._may_refresh():
             self._refresh()
             jwk = self._find(kid)
-        if jwk is None:
-            return None
+        if jwk is None or jwk.get("alg", algorithm) != algorithm:
+            return None  # no such key, or one the provider published for another algorithm
         try:
             return PyJWK(jwk, algorithm=algorithm)
-        except PyJWKError:
+        except PyJWTError:
             return None  # the key cannot do this algorithm (an RSA key for ES256, say)
 
     def _find(self, kid: str | None) -> dict[str, Any] | None:
