@@ -91,7 +91,7 @@ def _register_api(app: Flask) -> None:
                 "description": "CareLog's public HTTP contract. Bearer tokens come from "
                 "`carelog users add` or `carelog demo`; with single sign-on configured, an "
                 "access token (a JWT) from the organisation's OpenID Connect provider is "
-                "accepted too (README, \"Single sign-on\")."
+                'accepted too (README, "Single sign-on").'
             },
             "security": [{"bearerAuth": []}],
         },
