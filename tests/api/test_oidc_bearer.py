@@ -118,6 +118,19 @@ class TestProviderAccessTokens:
     ) -> None:
         assert api.get(f"/api/v1/patients/{patient}/plan").status_code == 200
 
+    def test_a_change_of_group_at_the_provider_changes_the_role_at_the_next_token(
+        self, api: ApiClient, oidc_provider: ProviderUnderTest
+    ) -> None:
+        pid = register_patient(api)
+        as_psychiatrist = oidc_provider.claims("moving", ["carelog-psychiatrists"])
+        plan(api, pid, oidc_provider.forge(as_psychiatrist))
+        staff_id = on_team(api, pid, "moving")
+        as_auditor = oidc_provider.claims("moving", ["carelog-auditors"])
+        assert plan(api, pid, oidc_provider.forge(as_auditor)).status_code == 200
+        member = api.carelog.staff.get(staff_id)
+        assert member is not None
+        assert str(member.role) == "auditor"
+
 
 class TestRefusedTokens:
     """Each token is wrong in exactly one way; the rest is what the provider would sign."""
@@ -181,6 +194,17 @@ class TestRefusedTokens:
         assert plan(api, pid, f"{header}.{altered}.{signature}").status_code == 401
         flipped = signature[:-4] + ("AAAA" if signature[-4:] != "AAAA" else "BBBB")
         assert plan(api, pid, f"{header}.{payload}.{flipped}").status_code == 401
+
+    def test_the_providers_id_token_is_not_an_access_token(
+        self, api: ApiClient, oidc_provider: ProviderUnderTest, client: Client
+    ) -> None:
+        pid = register_patient(api)
+        account = oidc_provider.add_account(["carelog-psychiatrists"])
+        answer = oidc_provider.sign_in(client, account)
+        plan(api, pid, answer["access_token"])
+        on_team(api, pid, account.login)
+        assert plan(api, pid, answer["access_token"]).status_code == 200
+        assert plan(api, pid, answer["id_token"]).status_code == 401
 
     def test_an_unsigned_token_alg_none_is_refused(
         self, api: ApiClient, oidc_provider: ProviderUnderTest
