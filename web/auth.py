@@ -97,12 +97,35 @@ def _provider_token(token: str) -> Any:
         log.info("bearer JWT refused: %s", error)
         return _unauthenticated("The token is not valid.")
     except NotSignedIn as error:
+        record_denied_sign_in(error.staff_id, "authenticate", "deactivated in CareLog")
         return _unauthenticated(str(error))
     except AccessDenied as error:
+        record_denied_sign_in(error.staff_id, "authenticate", "no CareLog role at the provider")
         return problem(403, str(error))
     g.actor = member.actor
     g.still_signed_in = lambda: _provider_token_valid(sso, token)
     return None
+
+
+def record_denied_sign_in(staff_id: str | None, what: str, reason: str) -> None:
+    """A refused sign-in of a known staff member, in the access log (someone is trying
+    that account); an unknown one is only logged."""
+    instance = carelog()
+    known = instance.staff.get(staff_id) if staff_id else None
+    if known is None:
+        log.info("%s refused for an unknown identity: %s", what, reason)
+        return
+    info = request_info()
+    instance.access_log.record(
+        actor_id=known.id,
+        actor_role=str(known.role),
+        patient_id=None,
+        what=what,
+        request_id=info.request_id,
+        source=info.source,
+        allowed=False,
+        reason=reason,
+    )
 
 
 def _provider_token_valid(sso: SingleSignOn, token: str) -> bool:

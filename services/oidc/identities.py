@@ -32,11 +32,16 @@ SCHEMA = """CREATE TABLE IF NOT EXISTS staff_identity (
 
 
 class AccessDenied(Exception):
-    """The provider vouches for the user, but CareLog gives them no access (403)."""
+    """The provider vouches for the user, but CareLog gives them no access (403).
+    ``staff_id``: their linked staff record, if they have one (for the access log)."""
+
+    staff_id: str | None = None
 
 
 class NotSignedIn(Exception):
     """The user cannot be signed in (401): deactivated in CareLog, or a race to retry."""
+
+    staff_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -117,17 +122,23 @@ class Identities:
     def member(self, claims: Mapping[str, Any]) -> StaffMember:
         """The active staff member these (verified) claims belong to, provisioned or
         brought up to date; ``AccessDenied`` (no mapped group) or ``NotSignedIn``."""
-        role, prescriber = self.roles.role(claims)
-        name = self.roles.name(claims)
         subject = str(claims["sub"])
         staff_id = self.staff_id_for(subject)
+        try:
+            role, prescriber = self.roles.role(claims)
+        except AccessDenied as denied:
+            denied.staff_id = staff_id
+            raise
+        name = self.roles.name(claims)
         if staff_id is None:
             staff_id = self._provision(subject, name, role, prescriber)
         member = self.staff.get(staff_id)
         if member is None:
             raise NotSignedIn("Your CareLog account is being set up; try again.")
         if not member.active:
-            raise NotSignedIn("Your CareLog account has been deactivated.")
+            refused = NotSignedIn("Your CareLog account has been deactivated.")
+            refused.staff_id = staff_id
+            raise refused
         if (member.role, member.prescriber, member.name) != (role, prescriber, name):
             self.staff.db.execute(
                 "UPDATE staff SET role = ?, prescriber = ?, name = ? WHERE id = ?",

@@ -274,9 +274,18 @@ class TestEndingAccess:
         staff_id = on_team(api, pid, account.login)
         assert plan(api, pid, token).status_code == 200
         api.carelog.staff.deactivate(staff_id)
-        r = plan(api, pid, token)
+        r = api.client.get(
+            f"/api/v1/patients/{pid}/plan",
+            headers={"Authorization": f"Bearer {token}", "X-Request-ID": "req-deactivated"},
+        )
         assert r.status_code == 401
         assert "deactivated" in r.get_json()["detail"]
+        denied = [
+            row
+            for row in api.carelog.access_log.read_after(0, 1000)
+            if row["request_id"] == "req-deactivated"
+        ]
+        assert [(row["actor_id"], bool(row["allowed"])) for row in denied] == [(staff_id, False)]
         fresh = oidc_provider.sign_in(client, account)["access_token"]
         assert plan(api, pid, fresh).status_code == 401  # and never provisioned anew
 

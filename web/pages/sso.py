@@ -18,6 +18,7 @@ from flask import Response, flash, redirect, render_template, request, session
 
 from services.oidc import AccessDenied, NotSignedIn, SignInFailed
 from services.oidc.provider import ProviderError
+from web.auth import record_denied_sign_in
 from web.context import carelog
 from web.pages import session as page_session
 from web.pages.blueprint import CONTENT_SECURITY_POLICY, bp
@@ -111,8 +112,10 @@ def sso_callback() -> Any:
             code, str(pending["verifier"]), str(pending["nonce"]), _redirect_uri()
         )
     except AccessDenied as error:
+        record_denied_sign_in(error.staff_id, "sign-in", "no CareLog role at the provider")
         return _refuse(403, str(error))
     except NotSignedIn as error:
+        record_denied_sign_in(error.staff_id, "sign-in", "deactivated in CareLog")
         return _refuse(401, str(error))
     except SignInFailed as error:
         return _refuse(502, str(error))
