@@ -97,16 +97,19 @@ class Provider:
     @staticmethod
     def _answer(status: int, body: bytes) -> dict[str, Any]:
         try:
-            payload = json.loads(body or b"{}")
+            payload = json.loads(body or b"null")
         except ValueError:
             payload = None
+        found = payload if isinstance(payload, dict) else {}
+        if status >= 400:
+            error = found.get("error")
+            if isinstance(error, str) and 400 <= status < 500:
+                raise ProviderRefusal(status, error, str(found.get("error_description", "")))
+            if status in (400, 401, 403):  # a refusal, even without an OAuth error body
+                raise ProviderRefusal(status, f"http_{status}")
+            raise ProviderError(f"The sign-in provider answered {status}.")
         if not isinstance(payload, dict):
             raise ProviderError(f"The sign-in provider answered {status} without a JSON object.")
-        if status >= 400:
-            error = payload.get("error")
-            if isinstance(error, str) and 400 <= status < 500:
-                raise ProviderRefusal(status, error, str(payload.get("error_description", "")))
-            raise ProviderError(f"The sign-in provider answered {status}.")
         return payload
 
     # -- metadata --------------------------------------------------------------------------
