@@ -97,7 +97,7 @@ class Provider:
     @staticmethod
     def _answer(status: int, body: bytes) -> dict[str, Any]:
         try:
-            payload = json.loads(body or b"null")
+            payload = json.loads(body or b"{}")  # an empty 200 (revocation) is fine
         except ValueError:
             payload = None
         found = payload if isinstance(payload, dict) else {}

@@ -84,7 +84,12 @@ class SingleSignOn:
         if not self.config.oidc_audience:
             raise TokenError("CARELOG_OIDC_AUDIENCE is not set: no access tokens accepted")
         claims = verify(
-            self.provider, token, self.config.oidc_audience, self.config.oidc_leeway, True
+            self.provider,
+            token,
+            self.config.oidc_audience,
+            self.config.oidc_leeway,
+            access_token=True,
+            client_id=self.config.oidc_client_id,
         )
         return self.identities.member(claims)
 
@@ -191,9 +196,12 @@ class SingleSignOn:
                     },
                     self._client_headers(),
                 )
+        except ProviderError as error:  # CareLog's own session has ended all the same
+            log.warning("revoking the refresh token at the provider failed: %s", error)
+        try:
             end = self.provider.endpoint("end_session_endpoint")
         except ProviderError as error:
-            log.warning("sign-out at the provider failed: %s", error)
+            log.warning("the provider's sign-out page is not known: %s", error)
             return None
         if end is None:
             return None

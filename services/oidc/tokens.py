@@ -10,7 +10,9 @@ What is checked, and why each matters:
   ``iat`` not in it, each within a small leeway for clock skew; ``sub`` is present.
 - an ID token is never accepted as an access token: a token whose header says ``at+jwt``
   (RFC 9068) is an access token; one without that type is refused if it carries an ID
-  token's own claims (``nonce``, ``at_hash``, ``c_hash``).
+  token's own claims (``nonce``, ``at_hash``, ``c_hash``), or, where the API's audience
+  is CareLog's own client id (as an ID token's is), if it has none of an access token's
+  (``scope``, ``scp``, ``client_id``).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ ALGORITHMS = frozenset(
 )
 """Public-key signatures only: never ``none``, never HS* (a shared secret)."""
 _ID_TOKEN_CLAIMS = ("nonce", "at_hash", "c_hash")
+_ACCESS_TOKEN_CLAIMS = ("scope", "scp", "client_id")
 
 
 class TokenError(Exception):
@@ -57,6 +60,7 @@ def verify(
     audience: str,
     leeway: float,
     access_token: bool,
+    client_id: str | None = None,
 ) -> dict[str, Any]:
     """The token's claims, once every check above has passed; else ``TokenError``."""
     header = _header(token)
@@ -90,8 +94,15 @@ def verify(
         raise TokenError("no subject")
     if access_token:
         typ = str(header.get("typ", "")).lower()
-        if typ not in ("at+jwt", "application/at+jwt") and any(
-            name in claims for name in _ID_TOKEN_CLAIMS
-        ):
-            raise TokenError("an ID token is not an access token")
+        if typ not in ("at+jwt", "application/at+jwt"):
+            if any(name in claims for name in _ID_TOKEN_CLAIMS):
+                raise TokenError("an ID token is not an access token")
+            if (
+                client_id is not None
+                and audience == client_id
+                and not any(name in claims for name in _ACCESS_TOKEN_CLAIMS)
+            ):
+                # The API's audience is CareLog's client id, as ID tokens' is: without
+                # the access-token type, only an access token's own claims tell them apart.
+                raise TokenError("a token for this client without access-token claims")
     return claims

@@ -67,6 +67,24 @@ class TestSignInWithTheProvider:
         assert "psychiatrist" in b.text("#signed-in-as")
         b.shot("dashboard")
 
+    def test_a_page_opened_before_signing_in_with_the_provider_is_shown_after_it(
+        self,
+        browser: Callable[..., Browser],
+        sso_live: LiveServer,
+        oidc_provider: ProviderUnderTest,
+    ) -> None:
+        account = oidc_provider.add_account(["carelog-pharmacists", "carelog-prescribers"])
+        b = browser(None)
+        b.allowed_errors.add(("/favicon.ico", 404))
+        b.open("/alerts")
+        assert b.path == "/login"
+        b.submit("#sign-in-sso")
+        b.find("#login").send_keys(account.login)
+        b.find("#password").send_keys(account.password)
+        b.submit("#submit")
+        b.arrive("/alerts")
+        assert b.text("h1") == "Alert review"
+
     def test_a_user_in_no_mapped_group_is_refused_with_a_clear_message(
         self,
         browser: Callable[..., Browser],

@@ -132,3 +132,15 @@ class TestProviderKeys:
             verify(provider, token, "api", 0, True)
         good = jwt.encode(claims, key, algorithm="RS256", headers={"kid": "k1"})
         assert verify(provider, good, "api", 0, True)["sub"] == "s"
+
+    def test_where_the_api_audience_is_the_client_id_an_id_token_without_nonce_is_refused(
+        self,
+    ) -> None:
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        provider = Provider(ISSUER, FakeProvider([public_jwk(key, "k1")]))
+        claims = {"iss": ISSUER, "aud": "carelog", "sub": "s", "exp": 4_000_000_000}
+        id_token = jwt.encode(claims, key, algorithm="RS256", headers={"kid": "k1"})
+        with pytest.raises(TokenError, match="access-token claims"):
+            verify(provider, id_token, "carelog", 0, True, client_id="carelog")
+        access = jwt.encode({**claims, "scp": "carelog.api"}, key, "RS256", {"kid": "k1"})
+        assert verify(provider, access, "carelog", 0, True, client_id="carelog")["sub"] == "s"
