@@ -59,7 +59,11 @@ def sign_in(token: str) -> StaffMember | None:
 
 
 def start(member: StaffMember, secret: str) -> None:
-    """Put a session started elsewhere (single sign-on: web/pages/sso.py) in the cookie."""
+    """Put a session started elsewhere (single sign-on: web/pages/sso.py) in the cookie;
+    a session this browser had before ends (no copy of its cookie stays signed in)."""
+    previous = session.get(_SESSION_KEY)
+    if isinstance(previous, str) and previous != secret:
+        carelog().staff.sessions.end(previous)
     session.clear()  # nothing from before sign-in survives it, the CSRF token included
     session.permanent = True
     session[_SESSION_KEY] = secret
