@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from services.access_log import AccessLog
     from services.feed import FeedReader
     from services.integrity import Integrity
+    from services.oidc import SingleSignOn
 
 
 class CareLog:
@@ -70,6 +71,16 @@ class CareLog:
             window=self.config.sign_in_window,
         )
         return StaffRegistry(self.db, limits)
+
+    @cached_property
+    def sso(self) -> SingleSignOn | None:
+        """Single sign-on through the configured OpenID Connect provider (None: not set).
+        Nothing is fetched from the provider until a sign-in or a bearer JWT needs it."""
+        if not self.config.oidc_issuer:
+            return None
+        from services.oidc import SingleSignOn
+
+        return SingleSignOn(self.config, self.staff)
 
     @cached_property
     def pack(self) -> Any:

@@ -57,6 +57,31 @@ SETTINGS: dict[str, str] = {
     "CARELOG_SIGN_IN_WINDOW": "Seconds the sign-in failure limits count over (default 300)",
     "CARELOG_MAX_REQUEST_BYTES": "Largest request body the HTTP API accepts, in bytes; "
     "larger ones are answered 413 unread (default 1048576, 1 MiB)",
+    "CARELOG_OIDC_ISSUER": "Single sign-on: the OpenID Connect provider's issuer URL (its "
+    "/.well-known/openid-configuration is read from there); unset: no single sign-on",
+    "CARELOG_OIDC_CLIENT_ID": "Single sign-on: CareLog's client id at the provider (pages)",
+    "CARELOG_OIDC_CLIENT_SECRET": "Single sign-on: CareLog's client secret at the provider",
+    "CARELOG_OIDC_AUDIENCE": "Single sign-on: the audience (aud) the provider puts in access "
+    "tokens for CareLog's API; unset: bearer JWTs are refused",
+    "CARELOG_OIDC_BASE_URL": "Single sign-on: CareLog's public URL (https://carelog.example."
+    "org); the redirect URI is BASE_URL/login/oidc/callback",
+    "CARELOG_OIDC_PROVIDER_NAME": "Single sign-on: the name on the sign-in button "
+    "(default: your organisation)",
+    "CARELOG_OIDC_SCOPES": "Single sign-on: scopes the pages ask for (default openid profile "
+    "email offline_access)",
+    "CARELOG_OIDC_ROLE_CLAIM": "Single sign-on: the claim holding the staff member's groups "
+    "or roles (default groups)",
+    "CARELOG_OIDC_ROLE_MAP": "Single sign-on: group=role pairs, comma-separated, e.g. "
+    "carelog-psychiatrists=psychiatrist,carelog-pharmacists=pharmacist; a member of none "
+    "gets 403",
+    "CARELOG_OIDC_PRESCRIBER_GROUP": "Single sign-on: the group (in the role claim) that "
+    "gives a pharmacist the prescriber privilege; unset: none",
+    "CARELOG_OIDC_NAME_CLAIM": "Single sign-on: the claim naming the staff member (default name)",
+    "CARELOG_OIDC_REVALIDATE_SECONDS": "Single sign-on: how often a page session is checked "
+    "with the provider (refresh token, userinfo); a user removed there is signed out at "
+    "the next check (default 300)",
+    "CARELOG_OIDC_LEEWAY": "Single sign-on: seconds of clock skew allowed on exp/nbf/iat "
+    "(default 30)",
 }
 
 
@@ -91,6 +116,19 @@ class Config:
     extra: Mapping[str, str] = field(default_factory=dict)
     checkpoint_grace: float = 60.0
     witness_file: str | None = None
+    oidc_issuer: str | None = None
+    oidc_client_id: str | None = None
+    oidc_client_secret: str | None = None
+    oidc_audience: str | None = None
+    oidc_base_url: str | None = None
+    oidc_provider_name: str = "your organisation"
+    oidc_scopes: str = "openid profile email offline_access"
+    oidc_role_claim: str = "groups"
+    oidc_role_map: str = ""
+    oidc_prescriber_group: str | None = None
+    oidc_name_claim: str = "name"
+    oidc_revalidate_seconds: float = 300.0
+    oidc_leeway: float = 30.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Config:
@@ -135,6 +173,19 @@ class Config:
             checkpoint_grace=number("CARELOG_CHECKPOINT_GRACE", 60.0),
             witness_file=get("CARELOG_WITNESS_FILE"),
             max_request_bytes=int(number("CARELOG_MAX_REQUEST_BYTES", 1024 * 1024)),
+            oidc_issuer=get("CARELOG_OIDC_ISSUER"),
+            oidc_client_id=get("CARELOG_OIDC_CLIENT_ID"),
+            oidc_client_secret=get("CARELOG_OIDC_CLIENT_SECRET"),
+            oidc_audience=get("CARELOG_OIDC_AUDIENCE"),
+            oidc_base_url=get("CARELOG_OIDC_BASE_URL"),
+            oidc_provider_name=get("CARELOG_OIDC_PROVIDER_NAME") or "your organisation",
+            oidc_scopes=get("CARELOG_OIDC_SCOPES") or "openid profile email offline_access",
+            oidc_role_claim=get("CARELOG_OIDC_ROLE_CLAIM") or "groups",
+            oidc_role_map=get("CARELOG_OIDC_ROLE_MAP") or "",
+            oidc_prescriber_group=get("CARELOG_OIDC_PRESCRIBER_GROUP"),
+            oidc_name_claim=get("CARELOG_OIDC_NAME_CLAIM") or "name",
+            oidc_revalidate_seconds=number("CARELOG_OIDC_REVALIDATE_SECONDS", 300.0),
+            oidc_leeway=number("CARELOG_OIDC_LEEWAY", 30.0),
         )
 
     def with_(self, **changes: object) -> Config:

@@ -222,6 +222,14 @@ class StaffRegistry:
             return None
         return _member(row), self.sessions.start(row["id"], row["token_hash"], lifetime)
 
+    def start_session_for(self, member: StaffMember, lifetime: timedelta) -> str:
+        """A page session for a member someone else vouched for (single sign-on): it
+        ends, as a token's does, when the account is deactivated or its token rotated."""
+        row = self.db.query_one(_ROW, (member.id,))
+        if row is None or not row["active"]:
+            raise NotFoundError(f"There is no active staff member {member.id}.", "id")
+        return self.sessions.start(member.id, row["token_hash"], lifetime)
+
     def session_member(self, secret: str) -> StaffMember | None:
         """The staff member of a page session that is still running."""
         row = self.sessions.current(secret)

@@ -29,6 +29,7 @@ from eventsourcing.cryptography import AESCipher
 from domain.actor import Actor
 from services.bootstrap import CareLog
 from services.config import Config
+from tests.oidc_support import oidc_provider  # noqa: F401 - a fixture: the SSO tests' provider
 
 PG_ADMIN_URL = os.environ.get("CARELOG_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 STORES = ("sqlite", "postgres")

@@ -47,6 +47,7 @@ def create_app(config: Config | None = None, carelog: CareLog | None = None) -> 
     app.json = IsoJSONProvider(app)
     instance = carelog or CareLog(config)
     instance.pack  # noqa: B018 - a malformed rule pack stops start-up here, not at a write
+    instance.sso  # noqa: B018 - so does a bad single sign-on setting (nothing is fetched yet)
     app.config.update(
         API_TITLE=API_TITLE,
         API_VERSION=API_VERSION,
@@ -91,7 +92,9 @@ def _register_api(app: Flask) -> None:
         spec_kwargs={
             "info": {
                 "description": "CareLog's public HTTP contract. Bearer tokens come from "
-                "`carelog users add` or `carelog demo`."
+                "`carelog users add` or `carelog demo`; with single sign-on configured, an "
+                "access token (a JWT) from the organisation's OpenID Connect provider is "
+                'accepted too (README, "Single sign-on").'
             },
             "security": [{"bearerAuth": []}],
         },

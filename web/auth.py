@@ -7,20 +7,26 @@ tokens for one id or from one address answer 429 with ``Retry-After``
 
 Every request asks the staff registry again (a cached verification still reads the
 account's row), so a deactivated account or a rotated token is refused on the next request
-in every process. ``g.still_signed_in`` lets a long-running response (the live feed) ask
+in every process. A bearer token that is a JWT is an access token from the single sign-on
+provider (services/oidc): checked against the provider's keys, issuer, audience and
+expiry on every request. ``g.still_signed_in`` lets a long-running response (the live feed) ask
 the same question again later.
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from flask import Flask, g, request
 
+from services.oidc import AccessDenied, NotSignedIn, SingleSignOn, TokenError, looks_like_jwt
 from services.sign_in_limits import SignInThrottledError
 from services.staff import StaffRegistry
 from web.context import carelog, request_info
 from web.errors import problem
+
+log = logging.getLogger(__name__)
 
 PUBLIC_PREFIXES = (
     "/healthz",
@@ -49,6 +55,8 @@ def init_app(app: Flask) -> None:
         if scheme.lower() != "bearer" or not token.strip():
             return _unauthenticated("Send 'Authorization: Bearer <token>'.")
         token = token.strip()
+        if looks_like_jwt(token):  # an access token from the sign-in provider
+            return _provider_token(token)
         staff = carelog().staff
         try:
             member = staff.authenticate(token, request.remote_addr or "unknown")
@@ -75,6 +83,57 @@ def init_app(app: Flask) -> None:
         g.actor = member.actor
         g.still_signed_in = lambda: _still_valid(staff, token)
         return None
+
+
+def _provider_token(token: str) -> Any:
+    """A JWT access token from the single sign-on provider (services/oidc): 401 unless it
+    checks out, 403 when the provider's user has no CareLog role."""
+    sso = carelog().sso
+    if sso is None:
+        return _unauthenticated("The token is not valid (single sign-on is not configured).")
+    try:
+        member = sso.bearer(token)
+    except TokenError as error:
+        log.info("bearer JWT refused: %s", error)
+        return _unauthenticated("The token is not valid.")
+    except NotSignedIn as error:
+        record_denied_sign_in(error.staff_id, "authenticate", "deactivated in CareLog")
+        return _unauthenticated(str(error))
+    except AccessDenied as error:
+        record_denied_sign_in(error.staff_id, "authenticate", "no CareLog role at the provider")
+        return problem(403, str(error))
+    g.actor = member.actor
+    g.still_signed_in = lambda: _provider_token_valid(sso, token)
+    return None
+
+
+def record_denied_sign_in(staff_id: str | None, what: str, reason: str) -> None:
+    """A refused sign-in of a known staff member, in the access log (someone is trying
+    that account); an unknown one is only logged."""
+    instance = carelog()
+    known = instance.staff.get(staff_id) if staff_id else None
+    if known is None:
+        log.info("%s refused for an unknown identity: %s", what, reason)
+        return
+    info = request_info()
+    instance.access_log.record(
+        actor_id=known.id,
+        actor_role=str(known.role),
+        patient_id=None,
+        what=what,
+        request_id=info.request_id,
+        source=info.source,
+        allowed=False,
+        reason=reason,
+    )
+
+
+def _provider_token_valid(sso: SingleSignOn, token: str) -> bool:
+    try:
+        sso.bearer(token)
+    except (TokenError, NotSignedIn, AccessDenied):
+        return False
+    return True
 
 
 def _still_valid(staff: StaffRegistry, token: str) -> bool:

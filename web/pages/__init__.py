@@ -28,7 +28,15 @@ COOKIE_READABLE_API = frozenset({"/api/v1/feed/stream"})
 """API paths a signed-in page may GET with its session cookie instead of a bearer token."""
 
 PUBLIC_ENDPOINTS = frozenset(
-    {"pages.static", "pages.favicon", "pages.sign_in", "pages.sign_in_form", "pages.home"}
+    {
+        "pages.static",
+        "pages.favicon",
+        "pages.sign_in",
+        "pages.sign_in_form",
+        "pages.home",
+        "pages.sso_start",
+        "pages.sso_callback",
+    }
 )
 """Page endpoints that do not need a signed-in session (home redirects by state)."""
 
@@ -40,6 +48,7 @@ def init_app(app: Flask) -> None:
         dashboard,
         errors,
         signin,
+        sso,
         timeline,
     )
     from web.pages.blueprint import bp

@@ -5,7 +5,9 @@ A staff member signs in with their API token. The session is a server-side recor
 ``__Host-`` prefixed) carries only its random secret, never the token. Every request reads
 the record again, so signing out ends the session for every copy of the cookie, and
 rotating the token or deactivating the account (``carelog users``, in any process) ends it
-on the next click, exactly as it ends API access.
+on the next click, exactly as it ends API access. A session signed in through the single
+sign-on provider (web/pages/sso.py) is also re-confirmed with the provider every few
+minutes, and ends when the provider says the user is gone.
 
 Every form carries the session's CSRF token; a POST without it (or from another origin)
 is refused before any view runs.
@@ -56,12 +58,30 @@ def sign_in(token: str) -> StaffMember | None:
     return member
 
 
-def sign_out() -> None:
-    """End the server-side session (every copy of the cookie), then clear the cookie."""
+def start(member: StaffMember, secret: str) -> None:
+    """Put a session started elsewhere (single sign-on: web/pages/sso.py) in the cookie;
+    a session this browser had before ends (no copy of its cookie stays signed in)."""
+    previous = session.get(_SESSION_KEY)
+    if isinstance(previous, str) and previous != secret:
+        carelog().staff.sessions.end(previous)
+    session.clear()  # nothing from before sign-in survives it, the CSRF token included
+    session.permanent = True
+    session[_SESSION_KEY] = secret
+    session[_CSRF_KEY] = secrets.token_urlsafe(32)
+
+
+def sign_out(post_logout_redirect: str | None = None) -> str | None:
+    """End the server-side session (every copy of the cookie), then clear the cookie.
+    For a single sign-on session: the provider's sign-out URL to go on to, if it has one."""
     secret = session.get(_SESSION_KEY)
+    provider_logout = None
     if isinstance(secret, str):
         carelog().staff.sessions.end(secret)
+        sso = carelog().sso
+        if sso is not None and post_logout_redirect is not None:
+            provider_logout = sso.sign_out(secret, post_logout_redirect)
     session.clear()
+    return provider_logout
 
 
 def session_actor() -> Actor | None:
@@ -71,10 +91,16 @@ def session_actor() -> Actor | None:
         return None
     staff = carelog().staff
     member = staff.session_member(secret)
+    sso = carelog().sso
+    if member is not None and sso is not None and not sso.still_valid(secret):
+        staff.sessions.end(secret)  # the provider says the user is gone
+        member = None
     if member is None:
         session.clear()
         return None
-    g.still_signed_in = lambda: staff.session_member(secret) is not None
+    g.still_signed_in = lambda: (
+        staff.session_member(secret) is not None and (sso is None or sso.still_valid(secret))
+    )
     return member.actor
 
 

@@ -16,6 +16,7 @@ from services.sign_in_limits import SignInThrottledError
 from web.context import carelog, request_info
 from web.pages import session as page_session
 from web.pages.blueprint import bp
+from web.pages.sso import sso_base_url
 
 LANDING = {
     Role.PSYCHIATRIST: "/dashboard",
@@ -88,9 +89,10 @@ def sign_in() -> Any:
 
 @bp.post("/logout")
 def sign_out() -> Any:
-    page_session.sign_out()
+    provider_logout = page_session.sign_out(sso_base_url() + "/login")
     flash("You have signed out.")
-    return redirect("/login", code=303)
+    # A single sign-on session also ends at the provider, where it can (RP-initiated logout).
+    return redirect(provider_logout or "/login", code=303)
 
 
 @bp.get("/account")
