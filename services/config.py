@@ -8,6 +8,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlparse
 
+from services.kafka_security import SETTINGS as KAFKA_SECURITY_SETTINGS
+from services.kafka_security import KafkaSecurity, KafkaSecurityError
+
 DEFAULT_DATABASE_URL = "sqlite:///./var/carelog.db"
 _CHAINED = "services.integrity.recorder"  # the event store recorders that hash-chain events
 
@@ -22,6 +25,7 @@ SETTINGS: dict[str, str] = {
     "3 on a production cluster)",
     "CARELOG_KAFKA_CLIENT_ID": "Client id the relay and subscribers give the broker "
     "(default carelog)",
+    **KAFKA_SECURITY_SETTINGS,
     "CARELOG_RELAY_BATCH_SIZE": "Events the relay publishes per acknowledged batch; a crash "
     "re-publishes at most one batch (default 1000)",
     "CARELOG_CIPHER_KEY": "AES key (base64) to encrypt event state at rest; unset: clear",
@@ -88,6 +92,7 @@ class Config:
     extra: Mapping[str, str] = field(default_factory=dict)
     checkpoint_grace: float = 60.0
     witness_file: str | None = None
+    kafka_security: KafkaSecurity = field(default_factory=KafkaSecurity)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Config:
@@ -131,6 +136,7 @@ class Config:
             sign_in_window=number("CARELOG_SIGN_IN_WINDOW", 300.0),
             checkpoint_grace=number("CARELOG_CHECKPOINT_GRACE", 60.0),
             witness_file=get("CARELOG_WITNESS_FILE"),
+            kafka_security=_kafka_security(env),
         )
 
     def with_(self, **changes: object) -> Config:
@@ -229,6 +235,13 @@ class Config:
                 CIPHER_TOPIC="eventsourcing.cryptography:AESCipher", CIPHER_KEY=self.cipher_key
             )
         return env
+
+
+def _kafka_security(env: Mapping[str, str]) -> KafkaSecurity:
+    try:
+        return KafkaSecurity.from_env(env)
+    except KafkaSecurityError as exc:
+        raise SystemExit(f"carelog: {exc}") from None
 
 
 def _sqlite_path(url: str) -> Path:

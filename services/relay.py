@@ -257,6 +257,7 @@ class Relay:
             replication_factor=config.kafka_replication,
             client_id=config.kafka_client_id,
             timeout=request_timeout,
+            security=config.kafka_security,
         )
         if created:
             log.info("created topics %s", ", ".join(created))
@@ -265,6 +266,7 @@ class Relay:
             client_id=config.kafka_client_id,
             request_timeout=request_timeout,
             delivery_timeout=delivery_timeout,
+            security=config.kafka_security,
         )
 
     def _drop_producer(self) -> None:
