@@ -15,7 +15,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 
 @dataclass(frozen=True)
-class TestCA:
+class CertificateAuthority:
     """PEM files: ``ca`` (the CA certificate), ``server_cert``/``server_key`` and
     ``client_cert``/``client_key`` (issued by it)."""
 
@@ -84,7 +84,7 @@ def _issue(
     return builder.sign(issuer_key, hashes.SHA256())
 
 
-def make_ca(folder: Path, name: str = "CareLog test CA") -> TestCA:
+def make_ca(folder: Path, name: str = "CareLog test CA") -> CertificateAuthority:
     """A fresh CA and certificates under ``folder`` (created 0700)."""
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     ca_key = ec.generate_private_key(ec.SECP256R1())
@@ -106,7 +106,7 @@ def make_ca(folder: Path, name: str = "CareLog test CA") -> TestCA:
         ca_cert.subject, ca_key, "carelog", client_key, usage=ExtendedKeyUsageOID.CLIENT_AUTH
     )
     pem = serialization.Encoding.PEM
-    paths = TestCA(
+    paths = CertificateAuthority(
         ca=folder / "ca.pem",
         server_cert=folder / "server.pem",
         server_key=folder / "server.key",
