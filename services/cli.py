@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from domain.errors import CareLogError
 from domain.safety import RulePackError
 from services.bootstrap import CareLog
+from services.postgres_store import EventStoreUnreachableError
 
 COMMAND_MODULES = (
     "services.cli_users",
@@ -50,6 +51,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except RulePackError as exc:
         print(f"carelog: the clinical rule pack is malformed: {exc}", file=sys.stderr)
+        return 2
+    except EventStoreUnreachableError as exc:
+        print(f"carelog: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

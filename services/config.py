@@ -10,13 +10,21 @@ from urllib.parse import parse_qsl, unquote, urlparse
 
 from services.kafka_security import SETTINGS as KAFKA_SECURITY_SETTINGS
 from services.kafka_security import KafkaSecurity, KafkaSecurityError
+from services.postgres_store import (
+    UnknownParameterError,
+    encode_params,
+    url_params,
+)
 
 DEFAULT_DATABASE_URL = "sqlite:///./var/carelog.db"
 _CHAINED = "services.integrity.recorder"  # the event store recorders that hash-chain events
 
 SETTINGS: dict[str, str] = {
     "CARELOG_DATABASE_URL": "Event store: sqlite:///PATH (default ./var/carelog.db) or "
-    "postgresql://user[:password]@host:port/db",
+    "postgresql://user[:password]@host:port/db[?sslmode=verify-full&sslrootcert=...]: "
+    "libpq parameters in the query (sslmode, sslrootcert, sslcert, sslkey, sslpassword, "
+    "target_session_attrs, connect_timeout, application_name, passfile, ...) reach every "
+    "connection; schema=NAME picks a schema",
     "CARELOG_VIEWS_URL": "Views, staff registry and access log; default: beside a SQLite "
     "event store (PATH-views.db), the same database for PostgreSQL",
     "CARELOG_KAFKA_BOOTSTRAP": "Kafka bootstrap servers (host:port,...); unset: no Kafka",
@@ -197,7 +205,10 @@ class Config:
             if schema:
                 env["POSTGRES_SCHEMA"] = schema
             env.update(
-                PERSISTENCE_MODULE="eventsourcing.postgres",
+                # The library's factory plus the URL's libpq settings (sslmode,
+                # certificates, target_session_attrs, ...), which it would otherwise drop.
+                PERSISTENCE_MODULE="services.postgres_store:Factory",
+                CARELOG_POSTGRES_PARAMS=encode_params(postgres_params(self.database_url)),
                 POSTGRES_DBNAME=(url.path or "/carelog").lstrip("/"),
                 POSTGRES_HOST=url.hostname or "127.0.0.1",
                 POSTGRES_PORT=str(url.port or 5432),
@@ -235,6 +246,14 @@ class Config:
                 CIPHER_TOPIC="eventsourcing.cryptography:AESCipher", CIPHER_KEY=self.cipher_key
             )
         return env
+
+
+def postgres_params(url: str, setting: str = "CARELOG_DATABASE_URL") -> dict[str, str]:
+    """The libpq parameters of a PostgreSQL URL; an unknown one stops start-up."""
+    try:
+        return url_params(url, setting)
+    except UnknownParameterError as exc:
+        raise SystemExit(f"carelog: {exc}") from None
 
 
 def _kafka_security(env: Mapping[str, str]) -> KafkaSecurity:
