@@ -250,6 +250,7 @@ class Relay:
         """Create the missing topics (again after a broker restart), then connect."""
         config = self.carelog.config
         request_timeout, delivery_timeout = self._timeouts
+        log.info("connecting to %s (%s)", self.bootstrap, config.kafka_security.describe())
         created = ensure_topics(
             self.bootstrap,
             TOPICS,
