@@ -84,8 +84,11 @@ def _issue(
     return builder.sign(issuer_key, hashes.SHA256())
 
 
-def make_ca(folder: Path, name: str = "CareLog test CA") -> CertificateAuthority:
-    """A fresh CA and certificates under ``folder`` (created 0700)."""
+def make_ca(
+    folder: Path, name: str = "CareLog test CA", server_names: tuple[str, ...] = ()
+) -> CertificateAuthority:
+    """A fresh CA and certificates under ``folder`` (created 0700); the server certificate
+    names ``server_names``, by default localhost and 127.0.0.1."""
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca_cert = _issue(_name(name), ca_key, name, ca_key, ca=True)
@@ -93,10 +96,11 @@ def make_ca(folder: Path, name: str = "CareLog test CA") -> CertificateAuthority
     server_cert = _issue(
         ca_cert.subject,
         ca_key,
-        "localhost",
+        server_names[0] if server_names else "localhost",
         server_key,
         usage=ExtendedKeyUsageOID.SERVER_AUTH,
-        names=[
+        names=[x509.DNSName(n) for n in server_names]
+        or [
             x509.DNSName("localhost"),
             x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
         ],

@@ -121,6 +121,35 @@ class TestRelayOverTls:
             )
         assert tls_proxy.handshakes == 0
 
+    def test_a_broker_certificate_for_another_host_name_is_refused(
+        self, tmp_path: Path, ca: CertificateAuthority
+    ) -> None:
+        """Hostname checking is on: the right CA, but a certificate naming another host."""
+        elsewhere = make_ca(tmp_path / "elsewhere", server_names=("broker.example",))
+        broker = Broker(tmp_path / "tansu-elsewhere.log")
+        broker.start()
+        proxy = TlsProxy(("127.0.0.1", broker.port), elsewhere.server_cert, elsewhere.server_key)
+        proxy.start()
+        try:
+            with pytest.raises(BrokerError):
+                ensure_topics(
+                    proxy.address,
+                    TOPICS[:1],
+                    partitions=1,
+                    replication_factor=1,
+                    timeout=3.0,
+                    security=KafkaSecurity.from_env(
+                        {
+                            "CARELOG_KAFKA_SECURITY_PROTOCOL": "SSL",
+                            "CARELOG_KAFKA_SSL_CAFILE": str(elsewhere.ca),
+                        }
+                    ),
+                )
+            assert proxy.handshakes == 0
+        finally:
+            proxy.close()
+            broker.close()
+
     def test_a_client_without_a_certificate_is_refused_by_a_mutual_tls_broker(
         self, ca: CertificateAuthority, tls_proxy: TlsProxy
     ) -> None:
