@@ -11,6 +11,7 @@ the relay lock do (they hand the URL itself to psycopg).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from urllib.parse import parse_qsl, urlencode, urlparse
 
@@ -19,6 +20,9 @@ from eventsourcing.utils import Environment, EnvType
 
 PARAMS_SETTING = "CARELOG_POSTGRES_PARAMS"
 """The eventsourcing environment key holding the URL's libpq parameters (URL-encoded)."""
+
+log = logging.getLogger(__name__)
+LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", ""})
 
 CARELOG_PARAMS = frozenset({"schema"})
 """URL parameters CareLog itself reads; never handed to libpq."""
@@ -51,6 +55,22 @@ def url_params(url: str, setting: str = "CARELOG_DATABASE_URL") -> dict[str, str
     return params
 
 
+def tls_warning(host: str, params: Mapping[str, str]) -> str | None:
+    """What to tell an operator whose event store is reached over a network without a
+    verified TLS connection (libpq's default, ``prefer``, silently falls back to
+    plaintext and checks no certificate); None for a local server or ``verify-full``."""
+    if host in LOCAL_HOSTS or host.startswith("/"):
+        return None
+    mode = params.get("sslmode", "prefer (libpq's default)")
+    if mode == "verify-full":
+        return None
+    return (
+        f"the event store at {host} is reached with sslmode={mode}: the server's certificate "
+        'and name are not verified (README, "TLS to Kafka and PostgreSQL": add '
+        "sslmode=verify-full&sslrootcert=CA.pem to CARELOG_DATABASE_URL)"
+    )
+
+
 def encode_params(params: Mapping[str, str]) -> str:
     return urlencode(sorted(params.items()))
 
@@ -68,6 +88,9 @@ class Factory(PostgresFactory):
         kwargs = self.datastore.pool.kwargs
         assert isinstance(kwargs, dict)  # the library passes a dict; the pool is not open
         kwargs.update(extra)
+        warning = tls_warning(str(kwargs.get("host") or ""), extra)
+        if warning:
+            log.warning(warning)
         self._probe(kwargs)
 
     @staticmethod

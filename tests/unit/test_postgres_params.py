@@ -9,7 +9,7 @@ from urllib.parse import parse_qsl
 import pytest
 
 from services.config import Config
-from services.postgres_store import url_params
+from services.postgres_store import tls_warning, url_params
 
 URL = (
     "postgresql://carelog:pw@db.example:5433/carelog?schema=ward&sslmode=verify-full"
@@ -55,3 +55,14 @@ class TestEventStoreSettings:
         assert url_params(conninfo) == {
             k: v for k, v in parse_qsl(URL.split("?")[1]) if k != "schema"
         }
+
+
+class TestTlsWarning:
+    def test_a_remote_server_without_verify_full_is_warned_about(self) -> None:
+        assert "sslmode=prefer" in str(tls_warning("db.example", {}))
+        assert "sslmode=require" in str(tls_warning("db.example", {"sslmode": "require"}))
+
+    def test_verify_full_or_a_local_server_is_not(self) -> None:
+        assert tls_warning("db.example", {"sslmode": "verify-full"}) is None
+        assert tls_warning("127.0.0.1", {}) is None
+        assert tls_warning("/var/run/postgresql", {}) is None
