@@ -132,6 +132,11 @@ def _copy(
             "checkpoints": len(list(checkpoints_copy.glob("checkpoint-*.json"))),
         },
         "encrypted": bool(config.cipher_key),
+        "layout": {
+            "database": events_copy.name,
+            "views": views_copy.name,
+            "checkpoints": checkpoints_copy.name,
+        },
         "files": files,
     }
 
@@ -177,15 +182,19 @@ def _view_positions(views_copy: Path) -> dict[str, int]:
     return {f"{name}/{stream}": int(position) for name, stream, position in rows}
 
 
-def _describe(path: Path, root: Path) -> dict[str, Any]:
+def sha256_of(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
+    return digest.hexdigest()
+
+
+def _describe(path: Path, root: Path) -> dict[str, Any]:
     return {
         "path": str(path.relative_to(root)),
         "bytes": path.stat().st_size,
-        "sha256": digest.hexdigest(),
+        "sha256": sha256_of(path),
     }
 
 

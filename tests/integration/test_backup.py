@@ -274,3 +274,66 @@ class TestBackupRefusals:
         assert "pg_basebackup" in result.stderr
         assert "WAL archiving" in result.stderr
         assert not (tmp_path / "dest").exists()
+
+
+class TestRestoreCommand:
+    @staticmethod
+    def backed_up(tmp_path: Path) -> tuple[Path, dict[str, str]]:
+        config = sqlite_config(tmp_path / "live")
+        create_store(config)
+        env = {
+            "CARELOG_DATABASE_URL": config.database_url,
+            "CARELOG_CHECKPOINT_DIR": str(config.checkpoint_dir),
+        }
+        assert carelog_cli("checkpoint", env=env).returncode == 0
+        backup = tmp_path / "backup"
+        taken = carelog_cli("backup", str(backup), env=env)
+        assert taken.returncode == 0, taken.stderr
+        return backup, env
+
+    def test_a_backup_is_put_back_where_the_configuration_says_and_verified(
+        self, tmp_path: Path
+    ) -> None:
+        backup, _ = self.backed_up(tmp_path)
+        target = tmp_path / "new-site"
+        env = {
+            "CARELOG_DATABASE_URL": f"sqlite:///{target / 'data' / 'store.db'}",
+            "CARELOG_VIEWS_URL": f"sqlite:///{target / 'views' / 'views.db'}",
+            "CARELOG_CHECKPOINT_DIR": str(target / "signed"),
+        }
+        result = carelog_cli("restore", str(backup), env=env)
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert "carelog verify: ok" in result.stdout
+        manifest = json.loads((backup / "manifest.json").read_text())
+        assert json.loads(result.stdout.splitlines()[0])["store_id"] == manifest["store_id"]
+        assert stat.S_IMODE((target / "data" / "store.db").stat().st_mode) == 0o600
+        assert list((target / "signed").glob("checkpoint-*.json"))
+        status = carelog_cli("projections", "status", "--json", env=env)
+        assert status.returncode == 0, status.stderr
+        users = carelog_cli("users", "list", env=env)
+        assert "Test psychiatrist" in users.stdout  # the staff registry came back too
+
+    def test_a_damaged_backup_is_refused_before_anything_is_copied(self, tmp_path: Path) -> None:
+        backup, _ = self.backed_up(tmp_path)
+        views = backup / "carelog-views.db"
+        data = bytearray(views.read_bytes())
+        data[-1] ^= 0xFF
+        views.write_bytes(bytes(data))
+        target = tmp_path / "new-site"
+        result = carelog_cli(
+            "restore",
+            str(backup),
+            env={"CARELOG_DATABASE_URL": f"sqlite:///{target / 'carelog.db'}"},
+        )
+        assert result.returncode == 2
+        assert "carelog-views.db differs from the manifest" in result.stderr
+        assert not target.exists()
+
+    def test_a_store_in_the_way_is_never_overwritten(self, tmp_path: Path) -> None:
+        backup, live_env = self.backed_up(tmp_path)
+        live = Path(live_env["CARELOG_DATABASE_URL"].removeprefix("sqlite:///"))
+        before = live.read_bytes()
+        result = carelog_cli("restore", str(backup), env=live_env)
+        assert result.returncode == 2
+        assert "already exist" in result.stderr
+        assert live.read_bytes() == before
