@@ -138,6 +138,14 @@ class TestCareLogOverTls:
         assert all(tls for tls, _ in seen)
         assert {dn for _, dn in seen} == {"/CN=carelog"}
 
+    def test_the_relays_advisory_lock_holds_its_session_over_tls(self, tls_url: str) -> None:
+        from services.relay_lock import AdvisoryLock
+
+        with AdvisoryLock(tls_url) as lock:
+            lock.check()
+            seen = sessions(tls_url)
+        assert seen == [(True, "/CN=carelog")]
+
     def test_the_cli_reaches_the_store_over_tls(self, tls_url: str, tmp_path: Path) -> None:
         env = {
             **os.environ,
