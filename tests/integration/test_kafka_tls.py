@@ -10,6 +10,12 @@ real TLS handshake. SASL is not exercised against a broker here (unit-tested map
 
 from __future__ import annotations
 
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,14 +23,21 @@ import pytest
 
 from services.bootstrap import CareLog
 from services.config import Config
-from services.feed_contract import TOPICS
-from services.kafka_client import BrokerError, ensure_topics
+from services.feed_contract import TOPICS, redact_for_role
+from services.integrity.witness import CHECKPOINT_TOPIC
+from services.kafka_client import BrokerError, Consumer, Record, ensure_topics
 from services.kafka_security import KafkaSecurity
 from services.relay import Relay
 from services.subscriber import FeedSubscriber
 from tests.conftest import Team
-from tests.integration.test_relay_kafka import DEADLINE, Running, caught_up, wait_for
-from tests.kafka_broker import GROUP_SESSION, Broker, free_port, write_traffic
+from tests.integration.test_relay_kafka import DEADLINE, REPO, Running, caught_up, wait_for
+from tests.kafka_broker import (
+    GROUP_SESSION,
+    Broker,
+    expected_messages,
+    free_port,
+    write_traffic,
+)
 from tests.tls_proxy import TlsProxy
 from tests.tls_support import CertificateAuthority, make_ca
 
@@ -173,3 +186,94 @@ class TestRelayOverTls:
                 tls_proxy.address, TOPICS[:1], partitions=1, replication_factor=1, timeout=3.0
             )
         assert tls_proxy.handshakes == 0
+
+
+def tls_env(config: Config, proxy: TlsProxy, ca: CertificateAuthority) -> dict[str, str]:
+    """The operator's way in: the environment, read by `carelog`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CARELOG_")}
+    env.update(
+        CARELOG_DATABASE_URL=config.database_url,
+        CARELOG_CHECKPOINT_DIR=str(config.checkpoint_dir),
+        CARELOG_KAFKA_BOOTSTRAP=proxy.address,
+        CARELOG_KAFKA_PARTITIONS="2",
+        CARELOG_KAFKA_SECURITY_PROTOCOL="SSL",
+        CARELOG_KAFKA_SSL_CAFILE=str(ca.ca),
+        CARELOG_KAFKA_SSL_CERTFILE=str(ca.client_cert),
+        CARELOG_KAFKA_SSL_KEYFILE=str(ca.client_key),
+    )
+    if config.cipher_key:
+        env["CARELOG_CIPHER_KEY"] = config.cipher_key
+    return env
+
+
+class TestCommandsOverTls:
+    def test_carelog_relay_feed_follow_and_the_checkpoint_witness_use_the_tls_settings(
+        self,
+        config: Config,
+        carelog: CareLog,
+        team: Team,
+        ca: CertificateAuthority,
+        tls_proxy: TlsProxy,
+        tmp_path: Path,
+    ) -> None:
+        write_traffic(carelog, team, patients=2, events=20)
+        wanted = [m for m in expected_messages(carelog) if redact_for_role(m, "pharmacist")]
+        env = tls_env(config, tls_proxy, ca)
+        cli = [sys.executable, "-m", "services.cli"]
+        with open(tmp_path / "relay.log", "wb") as log:
+            relay = subprocess.Popen([*cli, "relay"], cwd=REPO, env=env, stderr=log)
+        follow = subprocess.Popen(
+            [*cli, "feed", "follow", "--role", "pharmacist", "--json", "--from-beginning"],
+            cwd=REPO,
+            env=env,
+            stdout=subprocess.PIPE,
+        )
+        lines: list[str] = []
+
+        def read() -> None:
+            assert follow.stdout is not None
+            while len(lines) < len(wanted):
+                line = follow.stdout.readline()
+                if not line:
+                    return
+                lines.append(line.decode())
+
+        try:
+            reader = threading.Thread(target=read, daemon=True)
+            reader.start()
+            reader.join(timeout=DEADLINE)
+            signed = subprocess.run(
+                [*cli, "checkpoint", "--json"],
+                cwd=REPO,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=DEADLINE,
+            )
+        finally:
+            for process in (follow, relay):
+                process.send_signal(signal.SIGTERM)
+            assert relay.wait(timeout=30) == 0, (tmp_path / "relay.log").read_text()[-3000:]
+            assert follow.wait(timeout=30) == 0
+
+        assert sorted(json.loads(line)["id"] for line in lines) == sorted(m["id"] for m in wanted)
+        assert signed.returncode == 0, signed.stderr
+        seq = json.loads(signed.stdout)["seq"]
+        witnessed: list[Record] = []
+        consumer = Consumer(
+            tls_proxy.address,
+            [CHECKPOINT_TOPIC],
+            group_id="test-witness",
+            from_beginning=True,
+            session_timeout=GROUP_SESSION,
+            security=mutual_tls(ca),
+        )
+        try:
+            wait_for(
+                lambda: bool(witnessed.extend(consumer.poll(0.5))) or bool(witnessed),
+                "the checkpoint on carelog.checkpoints over TLS",
+            )
+        finally:
+            consumer.close()
+        assert [json.loads(r.value)["seq"] for r in witnessed] == [seq]
+        assert "SSL, client certificate" in (tmp_path / "relay.log").read_text()
