@@ -6,15 +6,10 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from urllib.parse import parse_qsl, unquote, urlparse
+from urllib.parse import parse_qsl, unquote, urlencode, urlparse
 
 from services.kafka_security import SETTINGS as KAFKA_SECURITY_SETTINGS
 from services.kafka_security import KafkaSecurity, KafkaSecurityError
-from services.postgres_store import (
-    UnknownParameterError,
-    encode_params,
-    url_params,
-)
 
 DEFAULT_DATABASE_URL = "sqlite:///./var/carelog.db"
 _CHAINED = "services.integrity.recorder"  # the event store recorders that hash-chain events
@@ -208,7 +203,9 @@ class Config:
                 # The library's factory plus the URL's libpq settings (sslmode,
                 # certificates, target_session_attrs, ...), which it would otherwise drop.
                 PERSISTENCE_MODULE="services.postgres_store:Factory",
-                CARELOG_POSTGRES_PARAMS=encode_params(postgres_params(self.database_url)),
+                CARELOG_POSTGRES_PARAMS=urlencode(
+                    sorted(postgres_params(self.database_url).items())
+                ),
                 POSTGRES_DBNAME=(url.path or "/carelog").lstrip("/"),
                 POSTGRES_HOST=url.hostname or "127.0.0.1",
                 POSTGRES_PORT=str(url.port or 5432),
@@ -250,6 +247,8 @@ class Config:
 
 def postgres_params(url: str, setting: str = "CARELOG_DATABASE_URL") -> dict[str, str]:
     """The libpq parameters of a PostgreSQL URL; an unknown one stops start-up."""
+    from services.postgres_store import UnknownParameterError, url_params  # needs psycopg
+
     try:
         return url_params(url, setting)
     except UnknownParameterError as exc:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from urllib.parse import parse_qsl, urlencode, urlparse
+from urllib.parse import parse_qsl, urlparse
 
 from eventsourcing.postgres import PostgresFactory
 from eventsourcing.utils import Environment, EnvType
@@ -69,10 +69,6 @@ def tls_warning(host: str, params: Mapping[str, str]) -> str | None:
         'and name are not verified (README, "TLS to Kafka and PostgreSQL": add '
         "sslmode=verify-full&sslrootcert=CA.pem to CARELOG_DATABASE_URL)"
     )
-
-
-def encode_params(params: Mapping[str, str]) -> str:
-    return urlencode(sorted(params.items()))
 
 
 class EventStoreUnreachableError(RuntimeError):
