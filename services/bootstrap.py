@@ -164,6 +164,7 @@ class CareLog:
                 config.kafka_bootstrap,
                 client_id=config.kafka_client_id,
                 replication=config.kafka_replication,
+                security=config.kafka_security,
             )
         return Integrity(
             lambda: chain_sources(self.app.recorder, self),

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from domain.errors import CareLogError
 from domain.safety import RulePackError
 from services.bootstrap import CareLog
+from services.postgres_store import EventStoreUnreachableError
 
 COMMAND_MODULES = (
     "services.cli_users",
@@ -25,6 +26,7 @@ COMMAND_MODULES = (
     "services.cli_feeds",
     "services.cli_projections",
     "services.cli_export",
+    "services.cli_backup",
 )
 
 
@@ -52,6 +54,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except RulePackError as exc:
         print(f"carelog: the clinical rule pack is malformed: {exc}", file=sys.stderr)
+        return 2
+    except EventStoreUnreachableError as exc:
+        print(f"carelog: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

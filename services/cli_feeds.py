@@ -133,6 +133,7 @@ def _follow(args: argparse.Namespace, carelog: CareLog) -> int:
             group_id=args.group,
             client_id=carelog.config.kafka_client_id,
             from_beginning=args.from_beginning,
+            security=carelog.config.kafka_security,
         )
     except ValueError as exc:
         print(f"carelog: {exc}", file=sys.stderr)

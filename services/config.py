@@ -6,14 +6,20 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from urllib.parse import parse_qsl, unquote, urlparse
+from urllib.parse import parse_qsl, unquote, urlencode, urlparse
+
+from services.kafka_security import SETTINGS as KAFKA_SECURITY_SETTINGS
+from services.kafka_security import KafkaSecurity, KafkaSecurityError
 
 DEFAULT_DATABASE_URL = "sqlite:///./var/carelog.db"
 _CHAINED = "services.integrity.recorder"  # the event store recorders that hash-chain events
 
 SETTINGS: dict[str, str] = {
     "CARELOG_DATABASE_URL": "Event store: sqlite:///PATH (default ./var/carelog.db) or "
-    "postgresql://user[:password]@host:port/db",
+    "postgresql://user[:password]@host:port/db[?sslmode=verify-full&sslrootcert=...]: "
+    "libpq parameters in the query (sslmode, sslrootcert, sslcert, sslkey, sslpassword, "
+    "target_session_attrs, connect_timeout, application_name, passfile, ...) reach every "
+    "connection; schema=NAME picks a schema",
     "CARELOG_VIEWS_URL": "Views, staff registry and access log; default: beside a SQLite "
     "event store (PATH-views.db), the same database for PostgreSQL",
     "CARELOG_KAFKA_BOOTSTRAP": "Kafka bootstrap servers (host:port,...); unset: no Kafka",
@@ -22,6 +28,7 @@ SETTINGS: dict[str, str] = {
     "3 on a production cluster)",
     "CARELOG_KAFKA_CLIENT_ID": "Client id the relay and subscribers give the broker "
     "(default carelog)",
+    **KAFKA_SECURITY_SETTINGS,
     "CARELOG_RELAY_BATCH_SIZE": "Events the relay publishes per acknowledged batch; a crash "
     "re-publishes at most one batch (default 1000)",
     "CARELOG_CIPHER_KEY": "AES key (base64) to encrypt event state at rest; unset: clear",
@@ -129,6 +136,7 @@ class Config:
     oidc_name_claim: str = "name"
     oidc_revalidate_seconds: float = 300.0
     oidc_leeway: float = 30.0
+    kafka_security: KafkaSecurity = field(default_factory=KafkaSecurity)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Config:
@@ -186,6 +194,7 @@ class Config:
             oidc_name_claim=get("CARELOG_OIDC_NAME_CLAIM") or "name",
             oidc_revalidate_seconds=number("CARELOG_OIDC_REVALIDATE_SECONDS", 300.0),
             oidc_leeway=number("CARELOG_OIDC_LEEWAY", 30.0),
+            kafka_security=_kafka_security(env),
         )
 
     def with_(self, **changes: object) -> Config:
@@ -246,7 +255,12 @@ class Config:
             if schema:
                 env["POSTGRES_SCHEMA"] = schema
             env.update(
-                PERSISTENCE_MODULE="eventsourcing.postgres",
+                # The library's factory plus the URL's libpq settings (sslmode,
+                # certificates, target_session_attrs, ...), which it would otherwise drop.
+                PERSISTENCE_MODULE="services.postgres_store:Factory",
+                CARELOG_POSTGRES_PARAMS=urlencode(
+                    sorted(postgres_params(self.database_url).items())
+                ),
                 POSTGRES_DBNAME=(url.path or "/carelog").lstrip("/"),
                 POSTGRES_HOST=url.hostname or "127.0.0.1",
                 POSTGRES_PORT=str(url.port or 5432),
@@ -284,6 +298,23 @@ class Config:
                 CIPHER_TOPIC="eventsourcing.cryptography:AESCipher", CIPHER_KEY=self.cipher_key
             )
         return env
+
+
+def postgres_params(url: str, setting: str = "CARELOG_DATABASE_URL") -> dict[str, str]:
+    """The libpq parameters of a PostgreSQL URL; an unknown one stops start-up."""
+    from services.postgres_store import UnknownParameterError, url_params  # needs psycopg
+
+    try:
+        return url_params(url, setting)
+    except UnknownParameterError as exc:
+        raise SystemExit(f"carelog: {exc}") from None
+
+
+def _kafka_security(env: Mapping[str, str]) -> KafkaSecurity:
+    try:
+        return KafkaSecurity.from_env(env)
+    except KafkaSecurityError as exc:
+        raise SystemExit(f"carelog: {exc}") from None
 
 
 def _sqlite_path(url: str) -> Path:

@@ -20,6 +20,8 @@ from kafka.admin import NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 from kafka.partitioner.default import murmur2
 
+from services.kafka_security import KafkaSecurity
+
 PARTITION_CACHE = 100_000
 """Keys (patients) whose partition a producer remembers."""
 
@@ -38,6 +40,11 @@ def _broker_errors(doing: str) -> Iterator[None]:
         raise BrokerError(f"{doing}: {type(exc).__name__}: {exc}") from exc
 
 
+def _security(security: KafkaSecurity | None) -> dict[str, Any]:
+    """TLS and SASL settings (services/kafka_security.py); none: plaintext."""
+    return (security or KafkaSecurity()).client_kwargs()
+
+
 def ensure_topics(
     bootstrap: str,
     topics: Iterable[str],
@@ -46,6 +53,7 @@ def ensure_topics(
     replication_factor: int,
     client_id: str = "carelog",
     timeout: float = 10.0,
+    security: KafkaSecurity | None = None,
 ) -> list[str]:
     """Create the topics that do not exist yet; returns those created. Existing topics are
     left as they are (their partition count is the operator's decision)."""
@@ -56,6 +64,7 @@ def ensure_topics(
             client_id=client_id,
             request_timeout_ms=int(timeout * 1000),
             bootstrap_timeout_ms=int(timeout * 1000),
+            **_security(security),
         )
         try:
             existing = set(admin.list_topics())
@@ -90,6 +99,7 @@ class Producer:
         delivery_timeout: float = 120.0,
         linger_ms: int = 50,
         batch_bytes: int = 256 * 1024,
+        security: KafkaSecurity | None = None,
     ) -> None:
         with _broker_errors("connecting the producer"):
             self._producer = KafkaProducer(
@@ -105,6 +115,7 @@ class Producer:
                 max_block_ms=int(request_timeout * 1000),
                 bootstrap_timeout_ms=int(request_timeout * 1000),
                 allow_auto_create_topics=False,  # the relay creates them, partitioned
+                **_security(security),
             )
         self._pending: list[Any] = []
         self._partitions: dict[tuple[str, bytes], int] = {}
@@ -185,6 +196,7 @@ class Consumer:
         from_beginning: bool = False,
         session_timeout: float = 10.0,
         fetch_max_wait: float = 0.1,
+        security: KafkaSecurity | None = None,
     ) -> None:
         session_ms = int(session_timeout * 1000)
         with _broker_errors("connecting the consumer"):
@@ -201,6 +213,7 @@ class Consumer:
                 # A fetch waits at most this long for new records: a bound on delivery
                 # latency even from a broker that does not answer a long poll early.
                 fetch_max_wait_ms=int(fetch_max_wait * 1000),
+                **_security(security),
             )
 
     def poll(self, timeout: float = 1.0, max_records: int = 500) -> list[Record]:

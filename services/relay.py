@@ -250,6 +250,7 @@ class Relay:
         """Create the missing topics (again after a broker restart), then connect."""
         config = self.carelog.config
         request_timeout, delivery_timeout = self._timeouts
+        log.info("connecting to %s (%s)", self.bootstrap, config.kafka_security.describe())
         created = ensure_topics(
             self.bootstrap,
             TOPICS,
@@ -257,6 +258,7 @@ class Relay:
             replication_factor=config.kafka_replication,
             client_id=config.kafka_client_id,
             timeout=request_timeout,
+            security=config.kafka_security,
         )
         if created:
             log.info("created topics %s", ", ".join(created))
@@ -265,6 +267,7 @@ class Relay:
             client_id=config.kafka_client_id,
             request_timeout=request_timeout,
             delivery_timeout=delivery_timeout,
+            security=config.kafka_security,
         )
 
     def _drop_producer(self) -> None:

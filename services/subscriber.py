@@ -23,6 +23,7 @@ from typing import Any
 
 from services.feed_contract import redact_for_role, role_topics
 from services.kafka_client import BrokerError, Consumer, Record
+from services.kafka_security import KafkaSecurity
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +57,7 @@ class FeedSubscriber:
         from_beginning: bool = False,
         session_timeout: float = 10.0,
         dedupe_window: int = 200_000,
+        security: KafkaSecurity | None = None,
     ) -> None:
         self.role = str(role)
         self.topics = role_topics(self.role)
@@ -74,6 +76,7 @@ class FeedSubscriber:
             client_id=client_id,
             from_beginning=from_beginning,
             session_timeout=session_timeout,
+            security=security,
         )
 
     @property

