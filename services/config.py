@@ -55,6 +55,14 @@ SETTINGS: dict[str, str] = {
     "CARELOG_SIGN_IN_FAILURES_PER_SOURCE": "Failed sign-ins one client address may have within "
     "the window before further attempts get 429 (default 100)",
     "CARELOG_SIGN_IN_WINDOW": "Seconds the sign-in failure limits count over (default 300)",
+    "CARELOG_KEK": "Key-encryption keys for envelope encryption with per-patient data keys, "
+    "ID:BASE64 entries separated by commas, the first active (`carelog keys generate --kek`); "
+    "set: events are encrypted per patient (README, Deploying)",
+    "CARELOG_KEK_FILE": "A file of key-encryption keys, one ID:BASE64 a line, the first active "
+    "(after CARELOG_KEK's, if both are set)",
+    "CARELOG_RETENTION_YEARS": "Retention period `carelog retention` measures from each "
+    "patient's last event (default 10)",
+    "CARELOG_RETENTION_DAYS": "Retention period in days instead of years (wins if both are set)",
 }
 
 
@@ -88,6 +96,9 @@ class Config:
     extra: Mapping[str, str] = field(default_factory=dict)
     checkpoint_grace: float = 60.0
     witness_file: str | None = None
+    kek: str | None = None
+    kek_file: str | None = None
+    retention_days: float = 3652.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Config:
@@ -131,6 +142,11 @@ class Config:
             sign_in_window=number("CARELOG_SIGN_IN_WINDOW", 300.0),
             checkpoint_grace=number("CARELOG_CHECKPOINT_GRACE", 60.0),
             witness_file=get("CARELOG_WITNESS_FILE"),
+            kek=get("CARELOG_KEK"),
+            kek_file=get("CARELOG_KEK_FILE"),
+            retention_days=number(
+                "CARELOG_RETENTION_DAYS", number("CARELOG_RETENTION_YEARS", 10.0) * 365.25
+            ),
         )
 
     def with_(self, **changes: object) -> Config:
@@ -140,6 +156,11 @@ class Config:
     @property
     def is_postgres(self) -> bool:
         return self.database_url.startswith(("postgresql://", "postgres://"))
+
+    @property
+    def envelope(self) -> bool:
+        """Envelope encryption with per-patient data keys (services/keys) is configured."""
+        return bool(self.kek or self.kek_file)
 
     @property
     def sqlite_path(self) -> Path:
@@ -224,7 +245,7 @@ class Config:
             # version check on save still refuses a stale decision.
             env["AGGREGATE_CACHE_MAXSIZE"] = str(self.record_cache)
             env["AGGREGATE_CACHE_FASTFORWARD"] = "y"
-        if self.cipher_key:
+        if self.cipher_key and not self.envelope:
             env.update(
                 CIPHER_TOPIC="eventsourcing.cryptography:AESCipher", CIPHER_KEY=self.cipher_key
             )
