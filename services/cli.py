@@ -24,6 +24,7 @@ COMMAND_MODULES = (
     "services.cli_feeds",
     "services.cli_projections",
     "services.cli_export",
+    "services.cli_keys",
 )
 
 

@@ -56,7 +56,7 @@ SETTINGS: dict[str, str] = {
     "the window before further attempts get 429 (default 100)",
     "CARELOG_SIGN_IN_WINDOW": "Seconds the sign-in failure limits count over (default 300)",
     "CARELOG_KEK": "Key-encryption keys for envelope encryption with per-patient data keys, "
-    "ID:BASE64 entries separated by commas, the first active (`carelog keys generate --kek`); "
+    "ID:BASE64 entries separated by commas, the first active (`carelog keys new-kek`); "
     "set: events are encrypted per patient (README, Deploying)",
     "CARELOG_KEK_FILE": "A file of key-encryption keys, one ID:BASE64 a line, the first active "
     "(after CARELOG_KEK's, if both are set)",

@@ -101,7 +101,7 @@ def parse_keks(text: str, source: str) -> list[Kek]:
         if len(key) != 32:
             raise KeyConfigError(
                 f"{source}: key {kek_id!r} is {len(key)} bytes; a KEK is 32 bytes "
-                "(`carelog keys generate --kek`)."
+                "(`carelog keys new-kek`)."
             )
         if any(k.id == kek_id for k in keks):
             raise KeyConfigError(f"{source}: key id {kek_id!r} is given twice.")

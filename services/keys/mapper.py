@@ -16,7 +16,6 @@ from eventsourcing.persistence import Mapper, StoredEvent, Transcoder
 from services.keys.keyring import STORE, KeyRing
 
 
-
 def subject_of(domain_event: Any) -> UUID:
     """Whose data key a domain event is encrypted under."""
     if type(domain_event).__qualname__.startswith("PatientIndex"):

@@ -111,7 +111,9 @@ class KeyTable:
             )
         ]
 
-    def rewrap(self, cur: Cursor, subject_id: str, old_kek: str, kek_id: str, wrapped: bytes) -> bool:
+    def rewrap(
+        self, cur: Cursor, subject_id: str, old_kek: str, kek_id: str, wrapped: bytes
+    ) -> bool:
         """Replace a wrapping, only if it is still the one read (not erased meanwhile)."""
         cur.execute(
             f"UPDATE {DATA_KEYS} SET kek_id = ?, wrapped = ? "
