@@ -79,9 +79,7 @@ class TestAnErasedPatient:
         erase(api.carelog, gone, REASON)
         assert api.carelog.integrity.verify().ok
 
-    def test_the_erasure_is_in_the_access_log_with_actor_and_reason(
-        self, api: ApiClient
-    ) -> None:
+    def test_the_erasure_is_in_the_access_log_with_actor_and_reason(self, api: ApiClient) -> None:
         gone, _ = two_patients(api)
         erase(api.carelog, gone, REASON)
         entries = [
