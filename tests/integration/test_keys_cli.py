@@ -92,10 +92,12 @@ class TestRotation:
         assert stored_events(config) == before
         assert cli(config, "verify").returncode == 0
         keks = status(config)
-        assert keks["k2"]["data_keys"] == 2 and keks["k2"]["active"]
+        assert keks["k2"]["data_keys"] == 2
+        assert keks["k2"]["active"]
         assert keks["k1"]["data_keys"] == 0
         shown = cli(config, "export", "fhir", written[0])
-        assert shown.returncode == 0 and NAME in shown.stdout
+        assert shown.returncode == 0
+        assert NAME in shown.stdout
 
     def test_rotate_new_writes_a_new_key_into_the_key_file_and_rewraps(
         self, config: Config, written: tuple[str, str]
@@ -125,7 +127,8 @@ class TestRotation:
         result = cli(config, "keys", "status", "--json")
         assert result.returncode == 1
         k1 = {k["kek_id"]: k for k in json.loads(result.stdout)["keks"]}["k1"]
-        assert k1["missing"] and k1["data_keys"] == 2
+        assert k1["missing"]
+        assert k1["data_keys"] == 2
 
 
 class TestLostOrWrongKeys:
@@ -205,7 +208,8 @@ class TestRetention:
         self, config: Config, written: tuple[str, str]
     ) -> None:
         within = json.loads(cli(config, "retention", "--json").stdout)
-        assert within["due"] == [] and within["retention_days"] == 3652.5
+        assert within["due"] == []
+        assert within["retention_days"] == 3652.5
         past = cli(config, "retention", "--json", CARELOG_RETENTION_DAYS="0")
         assert past.returncode == 0, past.stderr
         listed = json.loads(past.stdout)["due"]
@@ -215,7 +219,8 @@ class TestRetention:
 class TestErasureThroughTheCli:
     def test_erase_needs_a_reason(self, config: Config, written: tuple[str, str]) -> None:
         result = cli(config, "erase", written[0])
-        assert result.returncode == 2 and "--reason" in result.stderr
+        assert result.returncode == 2
+        assert "--reason" in result.stderr
 
     def test_erasing_an_unknown_patient_is_a_clear_error(
         self, config: Config, written: tuple[str, str]
@@ -246,15 +251,19 @@ class TestErasureThroughTheCli:
         exported = cli(config, "export", "log", "--output", str(tmp_path / "log.ndjson"))
         assert exported.returncode == 0, exported.stderr
         log = (tmp_path / "log.ndjson").read_bytes()
-        assert NAME.encode() not in log and b"MRN-K1" not in log
+        assert NAME.encode() not in log
+        assert b"MRN-K1" not in log
         gone_fhir = cli(config, "export", "fhir", gone)
         assert gone_fhir.returncode == 2
-        assert "Record erased on" in gone_fhir.stderr and "art. 17" in gone_fhir.stderr
+        assert "Record erased on" in gone_fhir.stderr
+        assert "art. 17" in gone_fhir.stderr
         kept_fhir = cli(config, "export", "fhir", kept)
-        assert kept_fhir.returncode == 0 and "Bartholomew Quince" in kept_fhir.stdout
+        assert kept_fhir.returncode == 0
+        assert "Bartholomew Quince" in kept_fhir.stdout
         if not config.is_postgres:
             found = disk_bytes(config)
-            assert NAME.encode() not in found and b"MRN-K1" not in found
+            assert NAME.encode() not in found
+            assert b"MRN-K1" not in found
             assert b"MRN-K2" in found  # the views hold the other patient: the check can fail
 
 
