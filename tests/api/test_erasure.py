@@ -153,3 +153,35 @@ class TestErasureRefusals:
                 erase(plain, "5f0e2d61-4f51-4a3c-9d52-3c9a1a2b7e10", REASON)
         finally:
             plain.close()
+
+
+class TestErasedPatientElsewhere:
+    def test_the_feed_sends_nothing_more_of_the_erased_patient(self, api: ApiClient) -> None:
+        gone, kept = two_patients(api)
+
+        def subjects() -> set[str]:
+            page = api.get("/api/v1/feed?after=0&limit=500", as_="pharmacist").get_json()
+            return {item["subject"] for item in page["items"]}
+
+        assert gone in subjects()  # the check can fail
+        erase(api.carelog, gone, REASON)
+        after = subjects()
+        assert gone not in after
+        assert kept in after
+
+    def test_the_patient_page_shows_the_erased_tombstone(self, api: ApiClient) -> None:
+        from web.pages.session import SESSION_LIFETIME
+
+        gone, _ = two_patients(api)
+        erase(api.carelog, gone, REASON)
+        started = api.carelog.staff.start_session(
+            api.team.tokens["psychiatrist"], "127.0.0.1", SESSION_LIFETIME
+        )
+        assert started is not None
+        with api.client.session_transaction() as session:
+            session["staff_session"] = started[1]
+        page = api.client.get(f"/patients/{gone}")
+        assert page.status_code == 410
+        text = page.get_data(as_text=True)
+        assert "Record erased on" in text
+        assert REASON in text
