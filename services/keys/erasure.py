@@ -191,7 +191,7 @@ def purge_snapshots(carelog: CareLog, pid: UUID) -> int:
     db = keyring.db
     table = recorder.events_table_name
     with db.transaction() as cur:
-        param: Any = pid if db.dialect == "postgres" else str(pid)
+        param: Any = pid if db.dialect == "postgres" else pid.hex  # as the library stores it
         cur.execute(f"DELETE FROM {table} WHERE originator_id = ?", (param,))
         return max(cur.rowcount, 0)
 

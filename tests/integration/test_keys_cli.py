@@ -9,6 +9,7 @@ import base64
 import json
 from datetime import timedelta
 from pathlib import Path
+from uuid import UUID
 
 import pytest
 from eventsourcing.cryptography import AESCipher
@@ -198,8 +199,8 @@ class TestRetention:
     ) -> None:
         old = write_patient(carelog, team, "MRN-OLD")
         newer = write_patient(carelog, team, "MRN-NEWER")
-        old_last = next(iter(carelog.app.events.get(_uuid(old), desc=True, limit=1))).timestamp
-        new_first = next(iter(carelog.app.events.get(_uuid(newer), lte=1))).timestamp
+        old_last = next(iter(carelog.app.events.get(UUID(old), desc=True, limit=1))).timestamp
+        new_first = next(iter(carelog.app.events.get(UUID(newer), lte=1))).timestamp
         now = old_last + (new_first - old_last) / 2 + timedelta(days=365)
         due = past_retention(carelog, 365, now=now)
         assert [(d.patient_id, d.mrn) for d in due] == [(old, "MRN-OLD")]
@@ -267,7 +268,32 @@ class TestErasureThroughTheCli:
             assert b"MRN-K2" in found  # the views hold the other patient: the check can fail
 
 
-def _uuid(value: str) -> object:
-    from uuid import UUID
+def snapshot_count(config: Config, pid: str) -> int:
+    raw = RawLog(config)
+    try:
+        if config.is_postgres:
+            table, param, value = f"{raw.schema}.carelog_snapshots", "%s", pid
+        else:  # the library stores a UUID as its hex digits on SQLite
+            table, param, value = "stored_snapshots", "?", UUID(pid).hex
+        rows = raw.run(f"SELECT COUNT(*) FROM {table} WHERE originator_id = {param}", (value,))
+        return int(rows[0][0])
+    finally:
+        raw.close()
 
-    return UUID(value)
+
+class TestErasureAndSnapshots:
+    def test_the_patients_snapshots_are_deleted(self, config: Config) -> None:
+        carelog = CareLog(config.with_(snapshot_interval=2))
+        try:
+            team = make_team(carelog)
+            gone = write_patient(carelog, team, "MRN-SNAP-1")
+            kept = write_patient(carelog, team, "MRN-SNAP-2")
+            carelog.app.flush_snapshots()
+        finally:
+            carelog.close()
+        assert snapshot_count(config, gone) >= 1
+        result = cli(config, "erase", gone, "--reason", "retention period over")
+        assert result.returncode == 0, result.stderr
+        assert json.loads(result.stdout)["snapshots"] >= 1
+        assert snapshot_count(config, gone) == 0
+        assert snapshot_count(config, kept) >= 1
