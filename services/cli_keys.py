@@ -65,9 +65,15 @@ def register(subparsers: Any) -> None:
 
 
 def _keyring(carelog: CareLog) -> Any:
-    from services.keys.erasure import require_keyring
+    from services.keys.errors import KeyConfigError
 
-    return require_keyring(carelog)
+    if carelog.keyring is None:
+        raise KeyConfigError(
+            "Envelope encryption is not configured (CARELOG_KEK or CARELOG_KEK_FILE): there "
+            "are no key-encryption keys or data keys to list, rotate or retire. "
+            "`carelog keys new-kek` makes one (README, 'Deploying')."
+        )
+    return carelog.keyring
 
 
 def _status(args: argparse.Namespace, carelog: CareLog) -> int:

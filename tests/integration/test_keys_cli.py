@@ -297,3 +297,16 @@ class TestErasureAndSnapshots:
         assert json.loads(result.stdout)["snapshots"] >= 1
         assert snapshot_count(config, gone) == 0
         assert snapshot_count(config, kept) >= 1
+
+
+class TestWithoutEnvelopeEncryption:
+    def test_key_and_erase_commands_say_what_is_missing(
+        self, config: Config, written: tuple[str, str]
+    ) -> None:
+        plain = config.with_(kek_file=None)
+        status = cli(plain, "keys", "status")
+        assert status.returncode == 2
+        assert "Envelope encryption is not configured" in status.stderr
+        erase = cli(plain, "erase", written[0], "--reason", "asked")
+        assert erase.returncode == 2
+        assert "needs envelope encryption at rest" in erase.stderr
