@@ -132,6 +132,19 @@ class TestRotation:
         assert k1["data_keys"] == 2
 
 
+class TestRotationWithAKeyMissing:
+    def test_rotate_reports_the_data_keys_it_could_not_rewrap_and_exits_1(
+        self, config: Config, written: tuple[str, str]
+    ) -> None:
+        Path(str(config.kek_file)).write_text(new_kek("k2") + "\n")
+        result = cli(config, "keys", "rotate")
+        assert result.returncode == 1
+        report = json.loads(result.stdout)
+        assert report["rewrapped"] == 0
+        assert report["failed"] == {"k1": 2}
+        assert "'k1', which is not configured" in report["errors"][0]
+
+
 class TestLostOrWrongKeys:
     def test_a_wrong_kek_is_a_clear_error_naming_the_key_and_the_patient(
         self, config: Config, written: tuple[str, str]
