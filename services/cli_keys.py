@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -114,13 +115,25 @@ def _rotate(args: argparse.Namespace, carelog: CareLog) -> int:
             )
             return 2
         entry = new_kek(args.new or None)
-        path = Path(file)
-        path.write_text(entry + "\n" + path.read_text())
+        _prepend(Path(file), entry)
         print(f"new key-encryption key {entry.split(':')[0]!r} written to {file}", file=sys.stderr)
         keyring = KeyRing(keyring.db, load_keks(carelog.config.kek, file))
     result = rotate(keyring)
     print(json.dumps(result))
     return 1 if result["failed"] else 0
+
+
+def _prepend(path: Path, entry: str) -> None:
+    """Put a new key first in the key file, atomically (a half-written key file would
+    lose keys): a private temporary file beside it, then a rename over it."""
+    old = path.read_text()
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as out:
+        out.write(entry + "\n" + old)
+        out.flush()
+        os.fsync(out.fileno())
+    os.replace(temporary, path)
 
 
 def _retire(args: argparse.Namespace, carelog: CareLog) -> int:

@@ -150,6 +150,9 @@ class KeyRing:
         now = datetime.now(UTC)
         for kek in self.keks.values():
             self.table.add_kek(kek.id, kek.fingerprint, now)
+        # A configured KEK whose value differs from the one the store first saw under that
+        # id must never wrap a new DEK: the DEK would be lost once the config is fixed.
+        self.active_is_wrong = self.active.id in self.wrong_keks()
         if legacy_key:
             self._import_legacy(legacy_key, now)
         self.has_legacy = self.table.get(LEGACY) is not None
@@ -158,6 +161,7 @@ class KeyRing:
         """The store-wide key of a store encrypted before becomes the ``legacy`` DEK."""
         key = base64.b64decode(legacy_key)
         if self.table.get(LEGACY) is None:
+            self._refuse_a_wrong_active_kek(LEGACY)
             self.table.insert(LEGACY, self.active.id, self.active.wrap(LEGACY, key), now)
         with self._lock:
             self._cache[LEGACY] = (AESGCM(key), time.monotonic())
@@ -224,6 +228,7 @@ class KeyRing:
             return aead
         row = self.table.get(subject)
         if row is None and create:
+            self._refuse_a_wrong_active_kek(subject)
             dek = AESGCM.generate_key(256)
             self.table.insert(
                 subject, self.active.id, self.active.wrap(subject, dek), datetime.now(UTC)
@@ -237,6 +242,14 @@ class KeyRing:
         aead = AESGCM(self.unwrap(row, what))
         self._remember(subject, aead)
         return aead
+
+    def _refuse_a_wrong_active_kek(self, subject: str) -> None:
+        if self.active_is_wrong:
+            raise KeyUnavailableError(
+                f"No data key can be made for {_who(subject)}: the active key-encryption key "
+                f"{self.active.id!r} as configured is not the key this store recorded under "
+                "that id (a wrong key in CARELOG_KEK / CARELOG_KEK_FILE?); nothing was written."
+            )
 
     def unwrap(self, row: DataKeyRow, what: str = "") -> bytes:
         if row.wrapped is None or row.kek_id is None:

@@ -106,6 +106,8 @@ class TestRotation:
         rotated = cli(config, "keys", "rotate", "--new", "k9")
         assert rotated.returncode == 0, rotated.stderr
         assert Path(str(config.kek_file)).read_text().startswith("k9:")
+        assert Path(str(config.kek_file)).read_text().count("\nk1:") == 1  # the old one kept
+        assert Path(str(config.kek_file)).stat().st_mode & 0o077 == 0
         assert status(config)["k9"]["data_keys"] == 2
 
     def test_an_old_kek_is_retired_only_once_no_data_key_needs_it(

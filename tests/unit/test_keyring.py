@@ -136,3 +136,12 @@ def test_kek_wrapping_is_bound_to_subject_and_kek_id() -> None:
         kek.unwrap("b", wrapped)
     with pytest.raises(InvalidTag):
         Kek("k2", b"\x01" * 32).unwrap("a", wrapped)
+
+
+def test_a_wrong_active_kek_never_wraps_a_new_data_key(tmp_path: Path) -> None:
+    ring(tmp_path, new_kek("k1")).seal(uuid4(), b"x")
+    wrong = ring(tmp_path, new_kek("k1"))
+    with pytest.raises(KeyUnavailableError, match="No data key can be made"):
+        wrong.seal(uuid4(), b"new patient")
+    assert len(wrong.table.keks()) == 1
+    assert wrong.table.keks()[0]["data_keys"] == 1
