@@ -72,3 +72,22 @@ def views_dump(carelog: Any) -> bytes:
         for row in db.query(f'SELECT * FROM "{table}"'):
             out.append(repr(dict(row)))
     return "\n".join(out).encode()
+
+
+def fresh_store(config: Config, tmp_path: Path) -> Config:
+    """Another empty store like ``config``'s (a new SQLite file or PostgreSQL schema)."""
+    if not config.is_postgres:
+        url = f"sqlite:///{tmp_path / 'fresh' / 'carelog.db'}"
+    else:
+        import uuid
+
+        import psycopg
+
+        from projections.database import split_schema
+
+        base, _ = split_schema(config.database_url)
+        schema = f"t_{uuid.uuid4().hex[:12]}"
+        with psycopg.connect(base, autocommit=True) as conn:
+            conn.execute(f"CREATE SCHEMA {schema}")
+        url = f"{base}?schema={schema}"
+    return config.with_(database_url=url, checkpoint_dir=str(tmp_path / "fresh-checkpoints"))

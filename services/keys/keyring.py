@@ -35,6 +35,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 from uuid import UUID
 
 from cryptography.exceptions import InvalidTag
@@ -299,3 +300,21 @@ def _who(subject: str) -> str:
     if subject == str(STORE):
         return "the store's own records"
     return f"patient {subject}"
+
+
+def importable(keyring: KeyRing | None, exported: dict[str, Any] | None) -> str | None:
+    """Why an export's key table must not be taken into this store (None: it may). Without
+    KEKs configured it may: the wrapped keys wait for them, as the events do."""
+    if keyring is None or not exported or not exported.get("data_keys"):
+        return None
+    needed = sorted({str(d["kek_id"]) for d in exported["data_keys"] if d.get("wrapped")})
+    prints = {str(k["kek_id"]): k["fingerprint"] for k in exported.get("keks") or []}
+    wrong = [
+        k for k in needed if k in keyring.keks and prints.get(k) != keyring.keks[k].fingerprint
+    ]
+    if wrong:
+        return (
+            f"Key-encryption key(s) {wrong} as configured here are not the keys with those "
+            "ids that wrap this log's data keys (CARELOG_KEK / CARELOG_KEK_FILE)."
+        )
+    return None

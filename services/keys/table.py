@@ -17,6 +17,7 @@ when it was retired.
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -177,3 +178,56 @@ class KeyTable:
                     (now.isoformat(), kek_id),
                 )
             return count
+
+
+# -- moving the key table with a log export (services/portable_log.py) -----------------------
+def export_rows(table: KeyTable, subject_id: str | None = None) -> dict[str, Any]:
+    """The key table as JSON: wrapped DEKs (base64; useless without the KEKs) and erasure
+    tombstones, and each KEK's id and fingerprint (never the key)."""
+    where, params = ("WHERE subject_id = ?", (subject_id,)) if subject_id else ("", ())
+    data_keys = [
+        {
+            "subject_id": r["subject_id"],
+            "kek_id": r["kek_id"],
+            "wrapped": base64.b64encode(bytes(r["wrapped"])).decode() if r["wrapped"] else None,
+            "created_at": r["created_at"],
+            "erased_at": r["erased_at"],
+            "erased_by": r["erased_by"],
+            "erased_reason": r["erased_reason"],
+        }
+        for r in table.db.query(f"SELECT * FROM {DATA_KEYS} {where} ORDER BY subject_id", params)
+    ]
+    keks = [
+        {k: r[k] for k in ("kek_id", "fingerprint", "added_at", "retired_at")}
+        for r in table.db.query(f"SELECT * FROM {KEKS} ORDER BY kek_id")
+    ]
+    return {"data_keys": data_keys, "keks": keks}
+
+
+def import_rows(table: KeyTable, exported: dict[str, Any]) -> int:
+    """Add an export's KEK records and wrapped DEKs to this (empty) store's key table."""
+    with table.db.transaction() as cur:
+        for k in exported.get("keks") or []:
+            cur.execute(
+                f"INSERT INTO {KEKS} (kek_id, fingerprint, added_at, retired_at) "
+                "VALUES (?, ?, ?, ?) ON CONFLICT (kek_id) DO NOTHING",
+                (k["kek_id"], k["fingerprint"], k["added_at"], k.get("retired_at")),
+            )
+        rows = exported.get("data_keys") or []
+        for d in rows:
+            wrapped = base64.b64decode(d["wrapped"]) if d.get("wrapped") else None
+            cur.execute(
+                f"INSERT INTO {DATA_KEYS} (subject_id, kek_id, wrapped, created_at, erased_at, "
+                "erased_by, erased_reason) VALUES (?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (subject_id) DO NOTHING",
+                (
+                    d["subject_id"],
+                    d.get("kek_id"),
+                    wrapped,
+                    d["created_at"],
+                    d.get("erased_at"),
+                    d.get("erased_by"),
+                    d.get("erased_reason"),
+                ),
+            )
+        return len(rows)

@@ -21,7 +21,7 @@ from services.keys.erasure import past_retention
 from services.keys.keyring import new_kek
 from tests.conftest import Team, make_team
 from tests.integration.tamper import RawLog
-from tests.keys_support import cli, disk_bytes, with_kek
+from tests.keys_support import cli, disk_bytes, fresh_store, with_kek
 
 DRUG = "sertraline"
 NAME = "Ottoline Marchbanks"
@@ -325,3 +325,37 @@ class TestWithoutEnvelopeEncryption:
         erase = cli(plain, "erase", written[0], "--reason", "asked")
         assert erase.returncode == 2
         assert "needs envelope encryption at rest" in erase.stderr
+
+
+class TestMovingAStoreWithItsKeys:
+    def test_a_log_export_carries_the_wrapped_keys_and_the_erasures_to_a_new_store(
+        self, config: Config, written: tuple[str, str], tmp_path: Path
+    ) -> None:
+        gone, kept = written
+        assert cli(config, "erase", gone, "--reason", "asked").returncode == 0
+        file = tmp_path / "log.ndjson"
+        assert cli(config, "export", "log", "-o", str(file)).returncode == 0
+        header = json.loads(file.read_text().splitlines()[0])
+        assert {d["subject_id"] for d in header["key_table"]["data_keys"]} >= {gone, kept}
+        assert "Quince" not in file.read_text()
+        fresh = fresh_store(config, tmp_path)
+        imported = cli(fresh, "import", "log", str(file))
+        assert imported.returncode == 0, imported.stderr
+        shown = cli(fresh, "export", "fhir", kept)
+        assert shown.returncode == 0, shown.stderr
+        assert "Bartholomew Quince" in shown.stdout
+        still_gone = cli(fresh, "export", "fhir", gone)
+        assert still_gone.returncode == 2
+        assert "Record erased on" in still_gone.stderr
+
+    def test_an_import_with_a_different_key_under_the_same_id_is_refused(
+        self, config: Config, written: tuple[str, str], tmp_path: Path
+    ) -> None:
+        file = tmp_path / "log.ndjson"
+        assert cli(config, "export", "log", "-o", str(file)).returncode == 0
+        fresh = fresh_store(config, tmp_path)
+        other = tmp_path / "other-keks.txt"
+        other.write_text(new_kek("k1") + "\n")
+        refused = cli(fresh.with_(kek_file=str(other)), "import", "log", str(file))
+        assert refused.returncode == 1
+        assert "Key-encryption key(s) ['k1'] as configured here are not" in refused.stderr
