@@ -164,9 +164,11 @@ class CareLogApplication(Application[UUID]):
 
     def construct_mapper(self) -> Mapper[UUID]:
         """With a key ring, each record is encrypted under its patient's data key."""
+        from services.keys.mapper import EnvelopeMapper, GuardedMapper
+
         if self.keyring is None:
-            return super().construct_mapper()
-        from services.keys.mapper import EnvelopeMapper
+            plain = super().construct_mapper()
+            return GuardedMapper(plain.transcoder, plain.compressor, plain.cipher)
 
         return EnvelopeMapper(self.construct_transcoder(), self.keyring)
 

@@ -11,9 +11,15 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import Mapper, StoredEvent, Transcoder
+from eventsourcing.persistence import (
+    Mapper,
+    MapperDeserialisationError,
+    StoredEvent,
+    Transcoder,
+)
 
-from services.keys.keyring import STORE, KeyRing
+from services.keys.errors import KeyUnavailableError
+from services.keys.keyring import MAGIC, STORE, KeyRing
 
 
 def subject_of(domain_event: Any) -> UUID:
@@ -53,3 +59,20 @@ class EnvelopeMapper(Mapper[UUID]):
             state=self.keyring.open(stored_event.state, what),
         )
         return super().to_domain_event(clear)
+
+
+class GuardedMapper(Mapper[UUID]):
+    """The library's mapper for a process without envelope encryption, which says so
+    clearly when it meets a record written with it (instead of a decoding error)."""
+
+    def to_domain_event(self, stored_event: StoredEvent) -> Any:
+        try:
+            return super().to_domain_event(stored_event)
+        except MapperDeserialisationError:
+            if stored_event.state[: len(MAGIC)] != MAGIC:  # (a nonce may start so: 2**-32)
+                raise
+            raise KeyUnavailableError(
+                f"Record {stored_event.originator_id} v{stored_event.originator_version} is "
+                "encrypted with a per-patient data key (envelope encryption), but this process "
+                "has no key-encryption key: set CARELOG_KEK or CARELOG_KEK_FILE."
+            ) from None

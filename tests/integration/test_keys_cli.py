@@ -359,3 +359,14 @@ class TestMovingAStoreWithItsKeys:
         refused = cli(fresh.with_(kek_file=str(other)), "import", "log", str(file))
         assert refused.returncode == 1
         assert "Key-encryption key(s) ['k1'] as configured here are not" in refused.stderr
+
+
+class TestAProcessWithoutTheKek:
+    def test_says_the_records_need_a_kek_instead_of_a_decoding_error(
+        self, config: Config, written: tuple[str, str]
+    ) -> None:
+        result = cli(config.with_(kek_file=None), "export", "fhir", written[0])
+        assert result.returncode == 2
+        assert "encrypted with a per-patient data key" in result.stderr
+        assert "set CARELOG_KEK" in result.stderr
+        assert "Traceback" not in result.stderr
