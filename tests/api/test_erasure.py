@@ -185,3 +185,29 @@ class TestErasedPatientElsewhere:
         text = page.get_data(as_text=True)
         assert "Record erased on" in text
         assert REASON in text
+
+
+class TestStoredResponses:
+    def test_idempotent_responses_about_the_patient_are_deleted(self, api: ApiClient) -> None:
+        gone, kept = two_patients(api)
+        for pid, key in ((gone, "key-gone"), (kept, "key-kept")):
+            r = api.post(
+                f"/api/v1/patients/{pid}/medications",
+                {
+                    "drug": "lithium",
+                    "dose": {"amount": 400, "unit": "mg"},
+                    "frequency": "once daily",
+                    "route": "oral",
+                    "indication": "bipolar disorder",
+                },
+                headers={"Idempotency-Key": key},
+            )
+            assert r.status_code == 201, r.get_json()
+
+        def keys() -> set[str]:
+            return {r["key"] for r in api.carelog.db.query("SELECT key FROM idempotency_keys")}
+
+        assert {"key-gone", "key-kept"} <= keys()
+        erase(api.carelog, gone, REASON)
+        assert "key-gone" not in keys()
+        assert "key-kept" in keys()
