@@ -370,3 +370,27 @@ class TestAProcessWithoutTheKek:
         assert "encrypted with a per-patient data key" in result.stderr
         assert "set CARELOG_KEK" in result.stderr
         assert "Traceback" not in result.stderr
+
+
+class TestTheRelayAfterAnErasure:
+    def test_maps_no_message_of_the_erased_patient_and_keeps_the_others(
+        self, config: Config, written: tuple[str, str]
+    ) -> None:
+        from services.relay import Relay
+
+        gone, kept = written
+
+        def keys() -> set[str]:  # what the relay would publish (no broker is contacted)
+            carelog = CareLog(config.with_(kafka_bootstrap="127.0.0.1:9"))
+            try:
+                batch = Relay(carelog)._prepare(0)
+                assert batch is not None
+                return {key.decode() for _, key, _ in batch.records}
+            finally:
+                carelog.close()
+
+        assert {gone, kept} <= keys()  # the check can fail
+        assert cli(config, "erase", gone, "--reason", "asked").returncode == 0
+        after = keys()
+        assert gone not in after
+        assert kept in after
