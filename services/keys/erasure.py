@@ -97,7 +97,7 @@ def erase(carelog: CareLog, patient_id: str, reason: str, actor: str | None = No
             already=True,
         )
     stored = carelog.app.recorder.select_events(pid)
-    if not stored:
+    if not stored or stored[0].topic != "carelog.PatientRegistered":  # (an index entry's id)
         raise NotFoundError(f"There is no patient {patient_id}.", "patient_id")
     unshreddable = [s.originator_version for s in stored if s.state[: len(MAGIC)] != MAGIC]
     if unshreddable:
