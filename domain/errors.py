@@ -69,3 +69,15 @@ class SafetyBlockError(CareLogError):
     def __init__(self, message: str, alerts: list[dict[str, object]]) -> None:
         super().__init__(message, field="override_reason")
         self.alerts = alerts
+
+
+class RecordErasedError(CareLogError):
+    """The patient's record was erased (its data key destroyed): its events stay in the
+    log, unreadable (HTTP 410 Gone)."""
+
+    def __init__(self, patient_id: str, on: str, reason: str, erased_at: str = "") -> None:
+        super().__init__(f"Record erased on {on}: {reason}", field=None)
+        self.patient_id = patient_id
+        self.on = on
+        self.reason = reason
+        self.erased_at = erased_at

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
+from domain.errors import RecordErasedError
 from domain.patient_record import PatientRecord
 
 EVENTS = "events"
@@ -108,6 +109,8 @@ class EventSource:
             return Item(notification.id, topic)
         try:
             event = self.app.mapper.to_domain_event(notification)
+        except RecordErasedError:  # an erased patient's event: the views hold nothing of it
+            return Item(notification.id, topic)
         except Exception as exc:  # carried to the view that reaches it: quarantined there
             return Item(notification.id, topic, error=exc)
         if is_patient_event(event):

@@ -29,12 +29,19 @@ from typing import Any, TypeVar
 from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
-from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcoder, Transcoding
+from eventsourcing.persistence import (
+    IntegrityError,
+    JSONTranscoder,
+    Mapper,
+    Transcoder,
+    Transcoding,
+)
 
 from domain.command_context import CommandContext
 from domain.errors import (
     DuplicateError,
     NotFoundError,
+    RecordErasedError,
     VersionConflictError,
     WriteContentionError,
 )
@@ -42,6 +49,7 @@ from domain.patient_index import PatientIndex, index_id
 from domain.patient_record import PatientRecord
 from domain.plan import PlanState
 from services.group_commit import GroupCommitter
+from services.keys.keyring import KeyRing
 from services.snapshotter import Snapshotter
 from services.transcoder import FastJSONTranscoder
 
@@ -100,7 +108,13 @@ class CareLogApplication(Application[UUID]):
     name = "carelog"
     snapshotting_intervals = {PatientRecord: 50}  # noqa: RUF012 - the library's class variable
 
-    def __init__(self, env: dict[str, str] | None = None, snapshot_interval: int = 50) -> None:
+    def __init__(
+        self,
+        env: dict[str, str] | None = None,
+        snapshot_interval: int = 50,
+        keyring: KeyRing | None = None,
+    ) -> None:
+        self.keyring = keyring  # envelope encryption, per-patient keys (services/keys)
         # Per instance: the library reads ``self.snapshotting_intervals`` when it saves, and
         # changing the class variable would leak one app's interval into every later app.
         vars(self)["snapshotting_intervals"] = {PatientRecord: snapshot_interval}
@@ -149,6 +163,16 @@ class CareLogApplication(Application[UUID]):
         """Wait for the snapshots queued so far (a no-op when they are written in line)."""
         if self.snapshotter is not None:
             self.snapshotter.flush()
+
+    def construct_mapper(self) -> Mapper[UUID]:
+        """With a key ring, each record is encrypted under its patient's data key."""
+        from services.keys.mapper import EnvelopeMapper, GuardedMapper
+
+        if self.keyring is None:
+            plain = super().construct_mapper()
+            return GuardedMapper(plain.transcoder, plain.compressor, plain.cipher)
+
+        return EnvelopeMapper(self.construct_transcoder(), self.keyring)
 
     def construct_transcoder(self) -> Transcoder:
         """The library's JSON format, decoded with orjson (``services.transcoder``)."""
@@ -208,7 +232,14 @@ class CareLogApplication(Application[UUID]):
 
     def _load(self, pid: UUID, **options: Any) -> PatientRecord:
         """The repository's record (``options`` as ``Repository.get`` takes them), or
-        NotFoundError for an id that is no patient."""
+        NotFoundError for an id that is no patient (``RecordErasedError`` for an erased
+        one: its cached copy, if any, is never served again)."""
+        if self.keyring is not None:
+            try:
+                self.keyring.check_readable(pid)
+            except RecordErasedError:
+                self._forget(pid)
+                raise
         try:
             record: Any = self.repository.get(pid, **options)
         except AggregateNotFoundError:

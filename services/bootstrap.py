@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from services.feed import FeedReader
     from services.integrity import Integrity
     from services.oidc import SingleSignOn
+    from services.keys.keyring import KeyRing
 
 
 class CareLog:
@@ -42,7 +43,9 @@ class CareLog:
         if not self.config.is_postgres:
             private_sqlite(self.config.sqlite_path)
         app = CareLogApplication(
-            self.config.eventsourcing_env(), snapshot_interval=self.config.snapshot_interval
+            self.config.eventsourcing_env(),
+            snapshot_interval=self.config.snapshot_interval,
+            keyring=self.keyring,
         )
         app.safety_hook = self.safety
         if app.snapshots is not None:
@@ -51,6 +54,24 @@ class CareLog:
             committer = app.enable_group_commit(self.config.group_commit_ms / 1000)
             self._closers.append(committer.close)
         return app
+
+    @cached_property
+    def keyring(self) -> KeyRing | None:
+        """Envelope encryption's keys (services/keys), if ``CARELOG_KEK`` is configured:
+        the key table lives in the event store's database."""
+        from services.keys.keyring import KeyRing, load_keks
+
+        config = self.config
+        if not config.envelope:
+            return None
+        keks = load_keks(config.kek, config.kek_file)
+        url = config.database_url
+        if not config.is_postgres:
+            config.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
+            url = f"sqlite:///{config.sqlite_path}"
+        db = connect(url, min(config.pool_size, 2))
+        self._closers.append(db.close)
+        return KeyRing(db, keks, legacy_key=config.cipher_key)
 
     @cached_property
     def db(self) -> Database:

@@ -27,6 +27,7 @@ COMMAND_MODULES = (
     "services.cli_projections",
     "services.cli_export",
     "services.cli_backup",
+    "services.cli_keys",
 )
 
 

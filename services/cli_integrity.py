@@ -76,6 +76,9 @@ def register(subparsers: Any) -> None:
         help="print the checkpoint signing key's public half and its id (for auditors to pin)",
     )
     public.set_defaults(func=_public)
+    from services.cli_keys import register_keys  # envelope encryption (services/keys)
+
+    register_keys(sub)
 
 
 def _verify(args: argparse.Namespace, carelog: CareLog) -> int:

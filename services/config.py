@@ -89,6 +89,14 @@ SETTINGS: dict[str, str] = {
     "the next check (default 300)",
     "CARELOG_OIDC_LEEWAY": "Single sign-on: seconds of clock skew allowed on exp/nbf/iat "
     "(default 30)",
+    "CARELOG_KEK": "Key-encryption keys for envelope encryption with per-patient data keys, "
+    "ID:BASE64 entries separated by commas, the first active (`carelog keys new-kek`); "
+    "set: events are encrypted per patient (README, Deploying)",
+    "CARELOG_KEK_FILE": "A file of key-encryption keys, one ID:BASE64 a line, the first active "
+    "(after CARELOG_KEK's, if both are set)",
+    "CARELOG_RETENTION_YEARS": "Retention period `carelog retention` measures from each "
+    "patient's last event (default 10)",
+    "CARELOG_RETENTION_DAYS": "Retention period in days instead of years (wins if both are set)",
 }
 
 
@@ -137,6 +145,9 @@ class Config:
     oidc_revalidate_seconds: float = 300.0
     oidc_leeway: float = 30.0
     kafka_security: KafkaSecurity = field(default_factory=KafkaSecurity)
+    kek: str | None = None
+    kek_file: str | None = None
+    retention_days: float = 3652.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Config:
@@ -195,6 +206,11 @@ class Config:
             oidc_revalidate_seconds=number("CARELOG_OIDC_REVALIDATE_SECONDS", 300.0),
             oidc_leeway=number("CARELOG_OIDC_LEEWAY", 30.0),
             kafka_security=_kafka_security(env),
+            kek=get("CARELOG_KEK"),
+            kek_file=get("CARELOG_KEK_FILE"),
+            retention_days=number(
+                "CARELOG_RETENTION_DAYS", number("CARELOG_RETENTION_YEARS", 10.0) * 365.25
+            ),
         )
 
     def with_(self, **changes: object) -> Config:
@@ -204,6 +220,11 @@ class Config:
     @property
     def is_postgres(self) -> bool:
         return self.database_url.startswith(("postgresql://", "postgres://"))
+
+    @property
+    def envelope(self) -> bool:
+        """Envelope encryption with per-patient data keys (services/keys) is configured."""
+        return bool(self.kek or self.kek_file)
 
     @property
     def sqlite_path(self) -> Path:
@@ -293,7 +314,7 @@ class Config:
             # version check on save still refuses a stale decision.
             env["AGGREGATE_CACHE_MAXSIZE"] = str(self.record_cache)
             env["AGGREGATE_CACHE_FASTFORWARD"] = "y"
-        if self.cipher_key:
+        if self.cipher_key and not self.envelope:
             env.update(
                 CIPHER_TOPIC="eventsourcing.cryptography:AESCipher", CIPHER_KEY=self.cipher_key
             )

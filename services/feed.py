@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from domain.errors import RecordErasedError
 from services.application import CareLogApplication
 from services.feed_contract import STORED_TOPICS, redact_for_role, role_event_types, to_cloudevent
 from services.log_watch import LogWatcher
@@ -129,5 +130,9 @@ class FeedReader:
         self.watcher.close()
 
     def _message(self, notification: Any, role: str) -> dict[str, Any] | None:
-        message = to_cloudevent(self.app.mapper.to_domain_event(notification), int(notification.id))
+        try:
+            event = self.app.mapper.to_domain_event(notification)
+        except RecordErasedError:  # an erased patient's events are no longer sent
+            return None
+        message = to_cloudevent(event, int(notification.id))
         return redact_for_role(message, role) if message is not None else None

@@ -83,6 +83,8 @@ class History:
             self._timelines.move_to_end(pid)
         with timeline.lock:
             try:
+                if self.app.keyring is not None:  # erased: the cached events go too
+                    self.app.keyring.check_readable(pid)
                 timeline.extend(self.app.events.get(pid, gt=timeline.version))
                 if not timeline.version:
                     self.app.get_record(patient_id)  # raises NotFoundError

@@ -168,6 +168,10 @@ def export_log(
         if public
         else None,
     }
+    if carelog.keyring is not None:  # envelope encryption: the wrapped data keys go along
+        from services.keys.table import export_rows
+
+        header["key_table"] = export_rows(carelog.keyring.table, patient)
     out.write(json.dumps(header) + "\n")
     count, last, previous = 0, 0, GENESIS
     notes = _PsychotherapyNotes(carelog)
@@ -277,6 +281,7 @@ def import_log(
     header = _header(next(lines, (0, {}))[1])
     checkpoint, signer = _checkpoint(header, public_key, allow_unsigned)
     head = checkpoint.chains.get("events") if checkpoint else None
+    _import_key_table(carelog, header.get("key_table"))
     try:
         count, last, previous = _load(recorder, lines, head, allow_unsigned)
     except IntegrityError:
@@ -297,6 +302,31 @@ def import_log(
         return result  # nothing proven: this store's key does not vouch for it either
     local = carelog.integrity.checkpoint()
     return replace(result, local_checkpoint_seq=local.seq if local else None)
+
+
+def _import_key_table(carelog: CareLog, exported: dict[str, Any] | None) -> None:
+    """An envelope-encrypted log's wrapped data keys, taken in before its events (refused,
+    with nothing imported, unless this store has the KEKs that wrap them)."""
+    from services.keys.keyring import importable
+    from services.keys.table import import_rows
+
+    problem = importable(carelog.keyring, exported)
+    if problem is not None:
+        raise LogImportError(problem + " Nothing was imported.")
+    if not exported:
+        return
+    if carelog.keyring is not None:
+        import_rows(carelog.keyring.table, exported)
+        return
+    from projections.database import connect
+    from services.keys.table import KeyTable, migrate
+
+    db = connect(carelog.config.database_url, 2)  # the key table lives beside the events
+    try:
+        migrate(db)
+        import_rows(KeyTable(db), exported)
+    finally:
+        db.close()
 
 
 def _load(

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from domain.errors import RecordErasedError
 from services.feed_contract import STORED_TOPICS, TOPIC_OF, TOPICS, to_cloudevent
 from services.kafka_client import BrokerError, Producer, ensure_topics
 from services.log_watch import LogWatcher
@@ -235,7 +236,11 @@ class Relay:
     def _record(self, notification: Any) -> tuple[str, bytes, bytes] | None:
         """The Kafka record (topic, key, value) for a stored event, or None if it never
         leaves."""
-        message = to_cloudevent(self.app.mapper.to_domain_event(notification), int(notification.id))
+        try:
+            event = self.app.mapper.to_domain_event(notification)
+        except RecordErasedError:  # an erased patient's events never leave again
+            return None
+        message = to_cloudevent(event, int(notification.id))
         if message is None:
             return None
         return (TOPIC_OF[message["type"]], message["subject"].encode(), _encode(message).encode())

@@ -35,6 +35,7 @@ PG_ADMIN_URL = os.environ.get("CARELOG_TEST_PG", "postgresql://postgres@127.0.0.
 STORES = ("sqlite", "postgres")
 ENCRYPTED_TOO = (Path(__file__).resolve().parent / "api",)  # folders whose tests also run encrypted
 TEST_CIPHER_KEY = AESCipher.create_key(num_bytes=32)
+TEST_KEK = "test-kek:" + TEST_CIPHER_KEY  # envelope encryption's key-encryption key
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -46,10 +47,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     parser.addoption(
         "--cipher",
-        choices=("off", "on"),
+        choices=("off", "on", "envelope"),
         default="off",
         help="on: run every store-parametrised test with the event store "
-        "encrypted (CARELOG_CIPHER_KEY set)",
+        "encrypted (CARELOG_CIPHER_KEY set); envelope: the same with per-patient data keys "
+        "(CARELOG_KEK set)",
     )
 
 
@@ -58,7 +60,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         chosen = metafunc.config.getoption("--store")
         stores = list(STORES if chosen == "all" else (chosen,))
         # Encryption at rest: "<store>+cipher" runs on that store with a cipher key set.
-        if metafunc.config.getoption("--cipher") == "on":
+        if metafunc.config.getoption("--cipher") in ("on", "envelope"):
             stores = [f"{s}+cipher" for s in stores]
         elif metafunc.definition.get_closest_marker("cipher") or _encrypted_too(metafunc):
             stores.append(f"{stores[-1]}+cipher")  # one more parametrisation, encrypted
@@ -159,9 +161,11 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 def config(store: str, tmp_path: Path, request: pytest.FixtureRequest) -> Config:
     callspec = getattr(request.node, "callspec", None)
     encrypted = callspec is not None and str(callspec.params.get("store")).endswith("+cipher")
+    envelope = encrypted and request.config.getoption("--cipher") == "envelope"
     return Config(
         database_url=store,
-        cipher_key=TEST_CIPHER_KEY if encrypted else None,
+        cipher_key=TEST_CIPHER_KEY if encrypted and not envelope else None,
+        kek=TEST_KEK if envelope else None,
         checkpoint_dir=str(tmp_path / "checkpoints"),
         run_projections=False,
         group_commit_ms=0,

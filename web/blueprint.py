@@ -148,11 +148,14 @@ class CareLogBlueprint(Blueprint):  # type: ignore[misc]
             412: "If-Match did not match the record's version; nothing written",
             422: "Well-formed but clinically invalid; nothing written",
             503: "Views not caught up with min_position (see Retry-After)",
+            410: "The patient's record was erased (its data key destroyed): `detail` says "
+            "when and why",
             **COMMON_ERRORS,
         }
+        erasable = {410} if 404 in codes else set()  # whatever names a patient may be erased
 
         def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
-            for code in sorted({*COMMON_ERRORS, *codes}):
+            for code in sorted({*COMMON_ERRORS, *codes, *erasable}):
                 view = self.alt_response(
                     code,
                     schema=ProblemSchema,

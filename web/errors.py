@@ -19,9 +19,11 @@ from domain.errors import (
     InvalidInputError,
     NotFoundError,
     NotPermittedError,
+    RecordErasedError,
     SafetyBlockError,
     VersionConflictError,
 )
+from services.keys.errors import KeyUnavailableError
 
 PROBLEM = "application/problem+json"
 
@@ -57,6 +59,8 @@ STATUS_OF: list[tuple[type[CareLogError], int, str]] = [
     (NotPermittedError, 403, "Forbidden"),
     (DuplicateError, 409, "Already exists"),
     (InvalidInputError, 422, "Clinically or logically invalid"),
+    (RecordErasedError, 410, "Record erased"),
+    (KeyUnavailableError, 503, "Encryption key unavailable"),
     (CareLogError, 422, "Refused"),
 ]
 TITLES = {
@@ -66,6 +70,7 @@ TITLES = {
     404: "Not found",
     405: "Method not allowed",
     409: "Already exists",
+    410: "Record erased",
     412: "The record has changed",
     415: "Unsupported media type",
     422: "Clinically or logically invalid",
@@ -101,6 +106,8 @@ def domain_problem(exc: CareLogError) -> Response:
     extra: dict[str, Any] = {}
     if isinstance(exc, SafetyBlockError):
         extra["alerts"] = exc.alerts
+    if isinstance(exc, RecordErasedError):
+        extra.update(patient_id=exc.patient_id, erased_at=exc.erased_at, reason=exc.reason)
     return problem(status, exc.message, exc.errors or None, title, **extra)
 
 

@@ -24,7 +24,7 @@ NAME = "Ottoline Marchbanks"
 
 @pytest.fixture
 def config(config: Config) -> Config:
-    return config.with_(cipher_key=AESCipher.create_key(num_bytes=32))
+    return config.with_(cipher_key=AESCipher.create_key(num_bytes=32), kek=None)  # this key alone
 
 
 def write_clinical_history(carelog: CareLog, team: Team, notes: int = 3) -> str:

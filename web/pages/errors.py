@@ -14,6 +14,7 @@ TITLES = {
     400: "The request could not be read",
     403: "Not allowed",
     404: "Not found",
+    410: "Record erased",
     412: "The record has changed",
     422: "Not accepted",
     503: "Not ready yet",
