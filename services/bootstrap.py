@@ -26,8 +26,8 @@ if TYPE_CHECKING:
     from services.access_log import AccessLog
     from services.feed import FeedReader
     from services.integrity import Integrity
-    from services.oidc import SingleSignOn
     from services.keys.keyring import KeyRing
+    from services.oidc import SingleSignOn
 
 
 class CareLog:
