@@ -461,7 +461,49 @@ def tell_story() -> Story:
         taper="50 mg for 2 weeks, then stop",
     )
     story.act("withdraw", PSY, day(61), "record_consent", scope="treatment", decision="withdrawn")
+    tell_problem_list(story)
     return story
+
+
+def tell_problem_list(story: Story) -> None:
+    """The problem list, sex at birth and pregnancy status: a condition recorded and
+    resolved, the assessment's diagnosis resolved, a pregnancy and then lactation."""
+    story.act("sex_at_birth", PSY, day(62), "record_sex_at_birth", sex_at_birth="female")
+    story.act(
+        "condition",
+        PSY,
+        day(62.1),
+        "record_condition",
+        code="F41.1",
+        display="Generalised anxiety disorder",
+        onset_date="2025-11-01",
+        verification_status="provisional",
+    )
+    story.act(
+        "condition_resolved",
+        PSY,
+        day(70),
+        "resolve_condition",
+        condition_id=story.record.plan.conditions and next(iter(story.record.plan.conditions)),
+        reason="Remission",
+    )
+    story.act(
+        "diagnosis_resolved",
+        PSY,
+        day(70.1),
+        "resolve_condition",
+        condition_id="dx:F32.1",
+        reason="In full remission",
+    )
+    story.act(
+        "pregnant",
+        PSY,
+        day(71),
+        "record_pregnancy_status",
+        status="pregnant",
+        expected_delivery_date="2026-10-01",
+    )
+    story.act("lactating", PSY, day(72), "record_pregnancy_status", status="lactating")
 
 
 def assert_differ_by_events(

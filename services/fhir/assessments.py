@@ -14,6 +14,7 @@ from typing import Any
 
 from domain.scoring import ANSWER_CODES, ANSWER_TEXTS, INSTRUMENTS, Instrument
 from services.fhir import vocabulary as v
+from services.fhir.conditions import condition_refs, icd10_concept
 from services.fhir.patient import patient_ref, practitioner_ref
 from services.fhir.references import Entry, instant, ref, ref_to, resource_id
 from services.fhir.selection import Selection
@@ -129,8 +130,10 @@ def _impression(sel: Selection, a: dict[str, Any]) -> dict[str, Any]:
         resource["summary"] = a["summary"]
     if a.get("diagnoses"):
         resource["finding"] = [
-            {"itemCodeableConcept": v.concept(None, v.coding(v.ICD10, code))}
-            for code in a["diagnoses"]
+            {"itemCodeableConcept": icd10_concept(code, None), "itemReference": condition}
+            for code, condition in zip(
+                a["diagnoses"], condition_refs(sel, a["diagnoses"]), strict=True
+            )
         ]
     return resource
 

@@ -20,6 +20,7 @@ from services.fhir import vocabulary as v
 from services.fhir.assessments import assessment_entries
 from services.fhir.care_plan import care_plan_entries, goal_entries
 from services.fhir.communications import education_entries, note_entries
+from services.fhir.conditions import condition_entries, pregnancy_entries, sex_at_birth_entries
 from services.fhir.consent import consent_entries
 from services.fhir.medications import medication_entries
 from services.fhir.observations import adherence_entries, fact_entries, lab_entries
@@ -46,6 +47,9 @@ BUILDERS: tuple[Callable[[Selection], list[Entry]], ...] = (
     lab_entries,
     fact_entries,
     adherence_entries,
+    condition_entries,
+    sex_at_birth_entries,
+    pregnancy_entries,
 )
 """Every builder, in the order their resources appear in the bundle."""
 

@@ -14,6 +14,25 @@ from services.fhir import vocabulary as v
 from services.fhir.references import Entry, instant, moment, ref, resource_id
 from services.fhir.selection import Selection
 
+GENDER_FROM_SEX_AT_BIRTH = {"female": "female", "male": "male", "intersex": "other"}
+"""Administrative gender, which CareLog does not ask, from the sex at birth it records;
+``unknown`` when that is not recorded (or recorded as unknown)."""
+
+
+SEX_AT_BIRTH_VALUES = {
+    "female": (v.ADMINISTRATIVE_GENDER, "F", "Female"),
+    "male": (v.ADMINISTRATIVE_GENDER, "M", "Male"),
+    "unknown": (v.NULL_FLAVOR, "UNK", "Unknown"),
+}
+"""Sex at birth as US Core's birthsex codes; intersex has no code there and goes as text."""
+
+
+def sex_at_birth_extension(sex: str | None) -> list[dict[str, Any]]:
+    """The us-core-birthsex extension for the Patient (none for intersex or not recorded)."""
+    if sex not in SEX_AT_BIRTH_VALUES:
+        return []
+    return [{"url": v.EXT_BIRTH_SEX, "valueCode": SEX_AT_BIRTH_VALUES[sex][1]}]
+
 
 def patient_ref(sel: Selection) -> dict[str, Any]:
     return ref("Patient", sel.patient_id)
@@ -47,9 +66,15 @@ def patient_entries(sel: Selection) -> list[Entry]:
             v.identifier("patient-id", sel.patient_id),
         ],
         "name": [{"text": info["name"]}],
+        "gender": GENDER_FROM_SEX_AT_BIRTH.get(info.get("sex_at_birth") or "", "unknown"),
         "birthDate": info["birth_date"],
     }
-    entries = [Entry(patient, [registration.event_id])]
+    birth_sex = sex_at_birth_extension(info.get("sex_at_birth"))
+    if birth_sex:
+        patient["extension"] = birth_sex
+    made_by = [registration.event_id]
+    made_by += [e.event_id for e in sel.events if event_type(e) == "SexAtBirthRecorded"]
+    entries = [Entry(patient, made_by)]
     entries.extend(_allergies(sel, registration))
     return entries
 

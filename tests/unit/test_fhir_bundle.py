@@ -70,6 +70,7 @@ class TestValidity:
             "Communication",
             "DocumentReference",
             "Goal",
+            "Condition",
             "CarePlan",
             "Provenance",
         }
