@@ -316,8 +316,10 @@ def _children(node: Any, name: str) -> list[Any]:
             for key, value in node.items()
             if key.startswith(stem) and key[len(stem) : len(stem) + 1].isupper()
         ]
-    else:
-        values = [node[name]] if name in node else []
+    elif name in node:
+        values = [node[name]]
+    else:  # a primitive given only as extensions (a data-absent reason) is still present
+        values = [node[f"_{name}"]] if f"_{name}" in node else []
     flat: list[Any] = []
     for value in values:
         flat.extend(value if isinstance(value, list) else [value])
@@ -363,7 +365,9 @@ class Profile:
                 values = [candidate]
             else:
                 target = self.by_id.get(f"{element_id}.{path}", {})
-                values = _children(candidate, path)
+                values = [candidate]
+                for step in path.split("."):
+                    values = [c for value in values for c in _children(value, step)]
             expected = _fixed_or_pattern(target)
             if expected is None and path == "$this":  # sliced by a value set
                 codes = expand(target.get("binding", {}).get("valueSet", ""))

@@ -23,6 +23,7 @@ from domain.actor import Actor, Role
 from domain.command_context import CommandContext
 from domain.patient_record import PatientRecord
 from domain.safety import Finding
+from tests.fhir_conformance import assert_conformant
 
 VALUE_SETS: dict[tuple[str, str], set[str]] = {
     ("MedicationRequest", "status"): {
@@ -168,6 +169,7 @@ def check_bundle(bundle: dict[str, Any]) -> dict[str, dict[str, Any]]:
             )
             if "type" in reference:
                 assert reference["type"] == target["resourceType"]
+    assert_conformant(bundle)  # US Core 6.1.0, and the base invariants of what it profiles
     return by_url
 
 

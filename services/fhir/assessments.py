@@ -54,6 +54,7 @@ def _scored(sel: Selection, a: dict[str, Any], spec: Instrument) -> list[dict[st
     response = {
         "resourceType": "QuestionnaireResponse",
         "id": resource_id("QuestionnaireResponse", key),
+        "meta": v.us_core("us-core-questionnaireresponse"),
         "identifier": v.identifier("assessment-id", key),
         "questionnaire": questionnaire_url(spec),
         "status": "amended" if corrected else "completed",
@@ -74,6 +75,7 @@ def _scored(sel: Selection, a: dict[str, Any], spec: Instrument) -> list[dict[st
         ],
     }
     common = {
+        "meta": v.us_core("us-core-observation-screening-assessment"),
         "status": "corrected" if corrected else "final",
         "category": [SURVEY],
         "subject": patient_ref(sel),

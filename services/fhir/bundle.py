@@ -24,7 +24,12 @@ from services.fhir.conditions import condition_entries, pregnancy_entries, sex_a
 from services.fhir.consent import consent_entries
 from services.fhir.medications import medication_entries
 from services.fhir.observations import adherence_entries, fact_entries, lab_entries
-from services.fhir.patient import care_team_entries, patient_entries, practitioner_entries
+from services.fhir.patient import (
+    care_team_entries,
+    organization_entries,
+    patient_entries,
+    practitioner_entries,
+)
 from services.fhir.provenance import propagate_corrections, provenance_resources
 from services.fhir.references import Entry, full_url, instant
 from services.fhir.safety import alert_entries, side_effect_entries
@@ -34,6 +39,7 @@ from services.history import History
 BUILDERS: tuple[Callable[[Selection], list[Entry]], ...] = (
     patient_entries,
     practitioner_entries,
+    organization_entries,
     care_team_entries,
     consent_entries,
     medication_entries,

@@ -89,6 +89,7 @@ def _requests(sel: Selection, order: dict[str, Any], stop_ids: list[str]) -> lis
         resource: dict[str, Any] = {
             "resourceType": "MedicationRequest",
             "id": request_id(step["event_id"]),
+            "meta": v.us_core("us-core-medicationrequest"),
             "identifier": [
                 v.identifier("order-id", order["order_id"]),
                 v.identifier("event-id", step["event_id"]),

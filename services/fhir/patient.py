@@ -34,6 +34,59 @@ def sex_at_birth_extension(sex: str | None) -> list[dict[str, Any]]:
     return [{"url": v.EXT_BIRTH_SEX, "valueCode": SEX_AT_BIRTH_VALUES[sex][1]}]
 
 
+NAME_PREFIXES = frozenset(
+    {"dr", "dr.", "prof", "prof.", "mr", "mr.", "mrs", "mrs.", "ms", "ms.", "mx"}
+)
+UNKNOWN_NAME = {
+    "extension": [
+        {
+            "url": "http://hl7.org/fhir/StructureDefinition/data-absent-reason",
+            "valueCode": "unknown",
+        }
+    ]
+}
+"""A name CareLog does not hold, said so (US Core wants ``family`` or a reason it is absent)."""
+
+
+def human_name(text: str) -> dict[str, Any]:
+    """A HumanName from the one name CareLog records: a leading title as ``prefix``, the last
+    word as ``family``, the words between as ``given``, and the name as written as ``text``.
+    (CareLog records names as one string; this split is the usual Western reading, and
+    ``text`` keeps the name exactly as given.)"""
+    words = text.split()
+    name: dict[str, Any] = {"text": text}
+    prefixes = []
+    while len(words) > 1 and words[0].lower() in NAME_PREFIXES:
+        prefixes.append(words.pop(0))
+    if prefixes:
+        name["prefix"] = prefixes
+    if words:
+        name["family"] = words[-1]
+    if len(words) > 1:
+        name["given"] = words[:-1]
+    return name
+
+
+ORGANIZATION_ID = resource_id("Organization", "carelog")
+
+
+def organization_ref() -> dict[str, Any]:
+    return ref("Organization", ORGANIZATION_ID)
+
+
+def organization_entries(sel: Selection) -> list[Entry]:
+    """The clinic that keeps the record: Provenance's ``onBehalfOf`` for every author."""
+    resource = {
+        "resourceType": "Organization",
+        "id": ORGANIZATION_ID,
+        "meta": v.us_core("us-core-organization"),
+        "identifier": [v.identifier("organization", "carelog")],
+        "active": True,
+        "name": "CareLog clinic",
+    }
+    return [Entry(resource, [])]
+
+
 def patient_ref(sel: Selection) -> dict[str, Any]:
     return ref("Patient", sel.patient_id)
 
@@ -53,6 +106,7 @@ def patient_entries(sel: Selection) -> list[Entry]:
     patient = {
         "resourceType": "Patient",
         "id": sel.patient_id,
+        "meta": v.us_core("us-core-patient"),
         "identifier": [
             {
                 "use": "usual",
@@ -65,7 +119,7 @@ def patient_entries(sel: Selection) -> list[Entry]:
             },
             v.identifier("patient-id", sel.patient_id),
         ],
-        "name": [{"text": info["name"]}],
+        "name": [human_name(info["name"])],
         "gender": GENDER_FROM_SEX_AT_BIRTH.get(info.get("sex_at_birth") or "", "unknown"),
         "birthDate": info["birth_date"],
     }
@@ -89,6 +143,7 @@ def _allergies(sel: Selection, registration: Any) -> list[Entry]:
         resource: dict[str, Any] = {
             "resourceType": "AllergyIntolerance",
             "id": resource_id("AllergyIntolerance", sel.patient_id, name.lower()),
+            "meta": v.us_core("us-core-allergyintolerance"),
             "code": {"text": name},
             "patient": patient_ref(sel),
             "recordedDate": instant(registration.timestamp),
@@ -116,11 +171,14 @@ def practitioner_entries(sel: Selection) -> list[Entry]:
         resource: dict[str, Any] = {
             "resourceType": "Practitioner",
             "id": practitioner_id(actor_id),
+            "meta": v.us_core("us-core-practitioner"),
             "identifier": [v.identifier("staff-id", actor_id)],
         }
         member = team.get(actor_id)
         if member and member.get("name"):
-            resource["name"] = [{"text": member["name"]}]
+            resource["name"] = [human_name(member["name"])]
+        else:  # a clinician the record names by id only (emergency access, a past author)
+            resource["name"] = [{"_family": UNKNOWN_NAME}]
         made_by = [
             e.event_id for e in sel.about("clinician_id", actor_id, "CareTeamMemberAssigned")
         ]
@@ -131,6 +189,10 @@ def practitioner_entries(sel: Selection) -> list[Entry]:
         ]
         entries.append(Entry(resource, made_by))
     return entries
+
+
+def _role_name(role: str) -> str:
+    return v.ROLE_DISPLAY.get(role, role)
 
 
 def care_team_entries(sel: Selection) -> list[Entry]:
@@ -153,14 +215,23 @@ def care_team_entries(sel: Selection) -> list[Entry]:
         }
         participants.append(
             {
-                "role": [v.role_concept("emergency"), v.role_concept(grant["role"])],
+                # US Core allows one role: break-the-glass access, naming the role it was in
+                "role": [
+                    v.concept(
+                        f"{v.ROLE_DISPLAY['emergency']}: {_role_name(grant['role'])}",
+                        v.coding(v.ROLE, "emergency", v.ROLE_DISPLAY["emergency"]),
+                    )
+                ],
                 "member": practitioner_ref(grant["clinician_id"]),
                 "period": period,
             }
         )
+    if not participants:  # in effect before anyone joined: no team to show (US Core: 1..*)
+        return []
     resource = {
         "resourceType": "CareTeam",
         "id": resource_id("CareTeam", sel.patient_id),
+        "meta": v.us_core("us-core-careteam"),
         "status": "active",
         "name": "CareLog care team",
         "subject": patient_ref(sel),

@@ -71,6 +71,7 @@ class TestValidity:
             "DocumentReference",
             "Goal",
             "Condition",
+            "Organization",
             "CarePlan",
             "Provenance",
         }
