@@ -32,7 +32,7 @@ from services.fhir.patient import (
 )
 from services.fhir.provenance import propagate_corrections, provenance_resources
 from services.fhir.references import Entry, full_url, instant
-from services.fhir.safety import alert_entries, side_effect_entries
+from services.fhir.safety import alert_entries, link_evidence, side_effect_entries
 from services.fhir.selection import Selection, select
 from services.history import History
 
@@ -92,6 +92,7 @@ def bundle_of(selection: Selection, now: datetime) -> dict[str, Any]:
     """The Bundle for an already-made selection."""
     entries = [entry for build in BUILDERS for entry in build(selection)]
     propagate_corrections(selection, entries)
+    link_evidence(selection, entries)
     resources = [entry.resource for entry in entries]
     resources += provenance_resources(selection, entries)
     meta_extensions = []

@@ -39,6 +39,24 @@ def shown_ids(events: list[Any], *, notes: bool) -> set[str]:
     return {e.event_id for e in events} - hidden
 
 
+class TestDemoSafety:
+    def test_the_suicide_risk_alert_points_at_the_phq9_that_raised_it(
+        self, carelog: CareLog, demo: list[str]
+    ) -> None:
+        bundle = build_bundle(carelog.history, demo[2])  # demo patient 3 answers item 9
+        resources = check_bundle(bundle)
+        (issue,) = [
+            d
+            for d in of_type(bundle, "DetectedIssue")
+            if d["code"]["coding"][-1]["code"] == "suicide_risk"
+        ]
+        evidence = [resources[r["reference"]] for e in issue["evidence"] for r in e["detail"]]
+        (response,) = [r for r in evidence if r["resourceType"] == "QuestionnaireResponse"]
+        assert response["questionnaire"] == "http://loinc.org/q/44249-1"
+        assert response["item"][8]["answer"][0]["valueCoding"]["code"] != "LA6568-5"
+        assert issue["status"] == "preliminary"
+
+
 class TestDemoPatients:
     @pytest.mark.parametrize("notes", [False, True])
     def test_every_demo_patient_exports_as_valid_self_contained_r4(
