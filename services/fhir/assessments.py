@@ -87,7 +87,7 @@ def _scored(sel: Selection, a: dict[str, Any], spec: Instrument) -> list[dict[st
     total = {
         "resourceType": "Observation",
         "id": resource_id("Observation", key, "total"),
-        "identifier": [v.identifier("assessment-id", key)],
+        "identifier": [v.identifier("assessment-observation", f"{key}/total")],
         **common,
         "code": v.concept(
             f"{spec.name} total score",
@@ -101,7 +101,7 @@ def _scored(sel: Selection, a: dict[str, Any], spec: Instrument) -> list[dict[st
     panel = {
         "resourceType": "Observation",
         "id": resource_id("Observation", key, "panel"),
-        "identifier": [v.identifier("assessment-id", key)],
+        "identifier": [v.identifier("assessment-observation", f"{key}/panel")],
         **common,
         "code": v.concept(spec.name, v.coding(v.LOINC, spec.panel_loinc, spec.name)),
         "hasMember": [ref_to(total)],

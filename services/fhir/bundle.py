@@ -34,6 +34,7 @@ from services.fhir.provenance import propagate_corrections, provenance_resources
 from services.fhir.references import Entry, full_url, instant
 from services.fhir.safety import alert_entries, link_evidence, side_effect_entries
 from services.fhir.selection import Selection, select
+from services.fhir.versions import as_transaction, check_transaction, stamp, view_meta
 from services.history import History
 
 BUILDERS: tuple[Callable[[Selection], list[Entry]], ...] = (
@@ -68,13 +69,15 @@ def build_bundle(
     effective_at: datetime | None = None,
     include_progress_notes: bool = False,
     now: datetime | None = None,
+    transaction: bool = False,
 ) -> dict[str, Any]:
     """The patient's record as a FHIR R4 collection Bundle (a JSON-ready dict).
 
     Psychotherapy notes never appear, not even as existence; progress notes (as
     DocumentReference) only with ``include_progress_notes`` — the caller decides who may
     read them. Raises ``NotFoundError`` for an unknown patient, or one not yet registered
-    at ``as_of``.
+    at ``as_of``. ``transaction``: a transaction Bundle of conditional PUTs instead (the
+    current record only: ``InvalidInputError`` with ``as_of`` or ``effective_at``).
     """
     events = history.events(patient_id)
     canonical = str(UUID(str(events[0].originator_id)))
@@ -85,7 +88,9 @@ def build_bundle(
         effective_at=effective_at,
         include_progress_notes=include_progress_notes,
     )
-    return bundle_of(selection, now or datetime.now(UTC))
+    check_transaction(transaction, as_of, effective_at)
+    bundle = bundle_of(selection, now or datetime.now(UTC))
+    return as_transaction(selection, bundle) if transaction else bundle
 
 
 def bundle_of(selection: Selection, now: datetime) -> dict[str, Any]:
@@ -93,8 +98,9 @@ def bundle_of(selection: Selection, now: datetime) -> dict[str, Any]:
     entries = [entry for build in BUILDERS for entry in build(selection)]
     propagate_corrections(selection, entries)
     link_evidence(selection, entries)
-    resources = [entry.resource for entry in entries]
-    resources += provenance_resources(selection, entries)
+    provenance = provenance_resources(selection, entries)
+    stamp(selection, entries, provenance)
+    resources = [entry.resource for entry in entries] + provenance
     meta_extensions = []
     if selection.as_of is not None:
         meta_extensions.append({"url": v.EXT_AS_OF, "valueDateTime": instant(selection.as_of)})
@@ -110,5 +116,5 @@ def bundle_of(selection: Selection, now: datetime) -> dict[str, Any]:
         "entry": [{"fullUrl": full_url(r["id"]), "resource": r} for r in resources],
     }
     if meta_extensions:
-        bundle["meta"] = {"extension": meta_extensions}
+        bundle["meta"] = {"extension": meta_extensions, "tag": view_meta(selection)["tag"]}
     return bundle

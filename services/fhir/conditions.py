@@ -75,7 +75,12 @@ def _condition(sel: Selection, key: str, code: dict[str, Any]) -> dict[str, Any]
         "resourceType": "Condition",
         "id": condition_id(key),
         "meta": v.us_core("us-core-condition-problems-health-concerns"),
-        "identifier": [v.identifier("condition-id", key)],
+        # a diagnosis's key (dx:<code>) is per patient: qualified to be unique
+        "identifier": [
+            v.identifier(
+                "condition-id", f"{sel.patient_id}/{key}" if key.startswith("dx:") else key
+            )
+        ],
         "category": [PROBLEM_LIST_ITEM],
         "code": code,
         "subject": patient_ref(sel),

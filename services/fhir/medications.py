@@ -90,10 +90,9 @@ def _requests(sel: Selection, order: dict[str, Any], stop_ids: list[str]) -> lis
             "resourceType": "MedicationRequest",
             "id": request_id(step["event_id"]),
             "meta": v.us_core("us-core-medicationrequest"),
-            "identifier": [
-                v.identifier("order-id", order["order_id"]),
-                v.identifier("event-id", step["event_id"]),
-            ],
+            # one identifier per version; the order they are versions of as the group
+            "identifier": [v.identifier("order-version", step["event_id"])],
+            "groupIdentifier": v.identifier("order-id", order["order_id"]),
             "status": "active",
             "intent": "order",
             "medicationCodeableConcept": drug_concept(order["drug"]),

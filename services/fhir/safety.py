@@ -130,10 +130,7 @@ def detected_issue(sel: Selection, alert: dict[str, Any]) -> dict[str, Any]:
     resource: dict[str, Any] = {
         "resourceType": "DetectedIssue",
         "id": resource_id("DetectedIssue", alert["alert_id"]),
-        "identifier": [
-            v.identifier("alert-id", alert["alert_id"]),
-            v.identifier("safety-rule", alert["rule_id"]),
-        ],
+        "identifier": [v.identifier("alert-id", alert["alert_id"])],
         "status": issue_status(alert),
         "code": v.concept(kind.replace("_", " "), *codings),
         "severity": v.ALERT_SEVERITY.get(alert["severity"], "moderate"),
@@ -141,6 +138,7 @@ def detected_issue(sel: Selection, alert: dict[str, Any]) -> dict[str, Any]:
         "identifiedDateTime": instant(alert["effective_at"]),
         "detail": detail,
         "extension": [
+            {"url": f"{v.BASE}/StructureDefinition/safety-rule", "valueString": alert["rule_id"]},
             {"url": v.EXT_RULE_SOURCE, "valueString": alert["source"]},
             {"url": v.EXT_RULE_PACK_VERSION, "valueString": alert["rule_pack_version"]},
         ],

@@ -81,6 +81,25 @@ class TestFhirEndpoint:
         )
         assert naive.status_code == 400
 
+    def test_a_transaction_holds_conditional_puts_of_the_current_record_only(
+        self, api: ApiClient, patient: str
+    ) -> None:
+        prescribe(api, patient)
+        url = f"/api/v1/patients/{patient}/fhir"
+        response = api.get(url, query_string={"type": "transaction"})
+        assert response.status_code == 200
+        bundle = response.get_json()
+        assert bundle["type"] == "transaction"
+        requests = {e["resource"]["resourceType"]: e["request"] for e in bundle["entry"]}
+        assert requests["MedicationRequest"]["method"] == "PUT"
+        assert requests["MedicationRequest"]["url"].startswith(
+            "MedicationRequest?identifier=https://carelog.example/fhir/id/resource|"
+        )
+        past = api.get(url, query_string={"type": "transaction", "as_of": _z(datetime.now(UTC))})
+        assert past.status_code == 422
+        assert "type" in json.dumps(past.get_json())
+        assert api.get(url, query_string={"type": "batch"}).status_code == 400
+
     def test_access_export_has_no_psychotherapy_note_and_lists_disclosures(
         self, api: ApiClient, patient: str
     ) -> None:

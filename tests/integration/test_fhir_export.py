@@ -177,6 +177,28 @@ class TestCommand:
         )
         assert entry["reason"] == "transfer of care"
 
+    def test_export_fhir_transaction_is_conditional_puts_and_refuses_a_past_view(
+        self,
+        carelog: CareLog,
+        demo: list[str],
+        config: Config,
+        monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str],
+    ) -> None:
+        monkeypatch.setenv("CARELOG_DATABASE_URL", config.database_url)
+        monkeypatch.setenv("CARELOG_CHECKPOINT_DIR", config.checkpoint_dir)
+        assert main(["export", "fhir", demo[0], "--transaction"]) == 0
+        bundle = json.loads(capsys.readouterr().out)
+        assert bundle["type"] == "transaction"
+        assert {e["request"]["method"] for e in bundle["entry"]} == {"PUT"}
+        before = len(carelog.access_log.for_patient(demo[0]))
+        refused = main(
+            ["export", "fhir", demo[0], "--transaction", "--as-of", "2026-01-01T00:00:00Z"]
+        )
+        assert refused != 0
+        assert "current record only" in capsys.readouterr().err
+        assert len(carelog.access_log.for_patient(demo[0])) == before  # nothing was read
+
     def test_a_time_without_a_zone_is_refused(
         self,
         demo: list[str],
