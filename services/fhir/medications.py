@@ -11,7 +11,10 @@ happened. The statements are ``active`` for the current list at the export's tim
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from services.fhir import vocabulary as v
@@ -52,10 +55,29 @@ def statement_ref(sel: Selection, order_id: str | None) -> dict[str, Any] | None
     return ref("MedicationStatement", statement_id(order_id))
 
 
+RXNORM_FILE = Path(__file__).with_name("rxnorm.json")
+
+
+@lru_cache(maxsize=1)
+def rxnorm_ingredients() -> dict[str, str]:
+    """Generic name -> RxNorm ingredient RxCUI (``rxnorm.json``, source RxNorm (NLM))."""
+    data = json.loads(RXNORM_FILE.read_text(encoding="utf-8"))
+    return {str(k): str(c) for k, c in data["ingredients"].items()}
+
+
 def drug_concept(drug: dict[str, Any]) -> dict[str, Any]:
+    """The drug as prescribed (its name as text), with the RxNorm code the prescriber gave
+    or the rule pack holds, and the ingredient's RxCUI for the generic CareLog resolved."""
     codings = []
-    if drug.get("rxnorm"):
-        codings.append(v.coding(v.RXNORM, str(drug["rxnorm"]), drug.get("generic") or None))
+    given = drug.get("rxnorm")
+    if given:
+        codings.append(v.coding(v.RXNORM, str(given)))
+    generic = drug.get("generic") or None
+    ingredient = rxnorm_ingredients().get(str(generic or drug["name"]).strip().lower())
+    if ingredient and ingredient != given:
+        codings.append(v.coding(v.RXNORM, ingredient, str(generic or drug["name"]).lower()))
+    elif given and generic:
+        codings[0]["display"] = generic
     return v.concept(drug["name"], *codings)
 
 
