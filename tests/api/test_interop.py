@@ -100,6 +100,18 @@ class TestFhirEndpoint:
         assert "type" in json.dumps(past.get_json())
         assert api.get(url, query_string={"type": "batch"}).status_code == 400
 
+    def test_a_prescribed_rxnorm_code_is_exported_beside_the_ingredient(
+        self, api: ApiClient, patient: str
+    ) -> None:
+        # a product code as a prescriber gives it, beside the ingredient CareLog resolves
+        assert prescribe(api, patient, rxnorm="312940").status_code == 201
+        assert prescribe(api, patient, drug="escitalopram", rxnorm="12a").status_code == 400
+        bundle = api.get(f"/api/v1/patients/{patient}/fhir").get_json()
+        (request,) = of_type(bundle, "MedicationRequest")
+        codes = [c["code"] for c in request["medicationCodeableConcept"]["coding"]]
+        assert codes == ["312940", "36437"]
+        assert request["medicationCodeableConcept"]["text"] == "sertraline"
+
     def test_access_export_has_no_psychotherapy_note_and_lists_disclosures(
         self, api: ApiClient, patient: str
     ) -> None:
