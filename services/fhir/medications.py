@@ -22,6 +22,7 @@ from services.fhir.dosage import dosage
 from services.fhir.patient import patient_ref, practitioner_ref
 from services.fhir.references import Entry, instant, ref, resource_id
 from services.fhir.selection import Selection
+from services.fhir.taper import taper_dosages
 
 MEDICATION_EVENTS = ("MedicationPrescribed", "DoseChanged", "MedicationDiscontinued")
 
@@ -174,6 +175,17 @@ def _statement(sel: Selection, order: dict[str, Any], stops: list[Any]) -> dict[
         statement["status"] = "stopped"
         statement["statusReason"] = [{"text": _stop_text(order)}]
         period["end"] = instant(order["stopped_at"])
+        taper = taper_dosages(order, order["stopped_at"])
+        if taper is not None:  # taken until the taper ends, step by step
+            steps, ends = taper
+            last = statement["dosage"][0]
+            last["sequence"] = 1
+            last["timing"].setdefault("repeat", {})["boundsPeriod"] = {
+                "start": instant(latest["effective_at"]),
+                "end": instant(order["stopped_at"]),
+            }
+            statement["dosage"] += steps
+            period["end"] = instant(ends)
     return statement
 
 

@@ -13,6 +13,8 @@ from domain.command_context import CommandContext
 from domain.patient_record import PatientRecord
 from services.fhir import build_bundle
 from services.fhir.medications import drug_concept
+from services.fhir.references import instant
+from services.fhir.taper import TaperStep, read_taper
 from tests.fhir_support import PSY, Story, check_bundle, day, of_type, tell_story
 
 
@@ -175,3 +177,28 @@ class TestRxNormData:
         assert set(ingredients) <= set(pack["drugs"])
         assert all(code.isdigit() for code in ingredients.values())
         assert len(set(ingredients.values())) == len(ingredients)  # no code named twice
+
+
+class TestTaper:
+    def test_the_statement_runs_until_the_taper_ends_in_sequenced_steps(self) -> None:
+        story = tell_story()
+        bundle = build_bundle(story.history(), story.patient_id)
+        (statement,) = of_type(bundle, "MedicationStatement")
+        assert statement["status"] == "stopped"
+        assert statement["effectivePeriod"]["end"] == instant(day(74))  # 2 weeks after day 60
+        maintenance, step = statement["dosage"]
+        assert (maintenance["sequence"], step["sequence"]) == (1, 2)
+        assert maintenance["timing"]["repeat"]["boundsPeriod"]["end"] == instant(day(60))
+        assert step["doseAndRate"][0]["doseQuantity"]["value"] == 50
+        assert step["timing"]["repeat"]["boundsPeriod"] == {
+            "start": instant(day(60)),
+            "end": instant(day(74)),
+        }
+
+    def test_a_taper_that_is_not_dose_for_duration_stays_text(self) -> None:
+        assert read_taper("halve for 2 weeks, then stop") is None
+        assert read_taper("25 mg, then stop") is None
+        assert read_taper("50 mg for 2 weeks, then 25 mg for 1 week, then stop") == [
+            TaperStep(50.0, "mg", 14),
+            TaperStep(25.0, "mg", 7),
+        ]
