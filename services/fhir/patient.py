@@ -159,7 +159,31 @@ def _allergies(sel: Selection, registration: Any) -> list[Entry]:
                 v.coding(v.ALLERGY_VERIFICATION, "entered-in-error", "Entered in Error"),
             )
         entries.append(Entry(resource, [registration.event_id]))
+    if not entries and getattr(registration, "allergies_recorded", None):
+        entries.append(_no_known_allergies(sel, registration))
     return entries
+
+
+NO_KNOWN_ALLERGY = ("716186003", "No known allergy")
+"""SNOMED CT: asked, and none known (distinct from allergies never recorded: no resource)."""
+
+
+def _no_known_allergies(sel: Selection, registration: Any) -> Entry:
+    code, display = NO_KNOWN_ALLERGY
+    resource: dict[str, Any] = {
+        "resourceType": "AllergyIntolerance",
+        "id": resource_id("AllergyIntolerance", sel.patient_id, "no-known-allergy"),
+        "meta": v.us_core("us-core-allergyintolerance"),
+        "clinicalStatus": v.concept("Active", v.coding(v.ALLERGY_CLINICAL, "active", "Active")),
+        "verificationStatus": v.concept(
+            "Confirmed", v.coding(v.ALLERGY_VERIFICATION, "confirmed", "Confirmed")
+        ),
+        "code": v.concept("No known allergies", v.coding(v.SNOMED, code, display)),
+        "patient": patient_ref(sel),
+        "recordedDate": instant(registration.timestamp),
+        "recorder": practitioner_ref(registration.actor_id),
+    }
+    return Entry(resource, [registration.event_id])
 
 
 def practitioner_entries(sel: Selection) -> list[Entry]:

@@ -112,6 +112,29 @@ class TestFhirEndpoint:
         assert codes == ["312940", "36437"]
         assert request["medicationCodeableConcept"]["text"] == "sertraline"
 
+    def test_no_known_allergies_is_told_apart_from_allergies_not_recorded(
+        self, api: ApiClient, patient: str
+    ) -> None:
+        asked = api.post(
+            "/api/v1/patients",
+            {"external_id": "MRN-NKA", "name": "Nka Patient", "birth_date": "1980-02-03"}
+            | {"allergies": []},
+        ).get_json()["patient_id"]
+
+        def allergies(pid: str) -> list[dict[str, Any]]:
+            response = api.get(f"/api/v1/patients/{pid}/fhir")
+            bundle = response.get_json()
+            check_bundle(bundle)
+            return of_type(bundle, "AllergyIntolerance")
+
+        (none_known,) = allergies(asked)
+        assert none_known["code"]["coding"][0] == {
+            "system": "http://snomed.info/sct",
+            "code": "716186003",
+            "display": "No known allergy",
+        }
+        assert allergies(patient) == []  # never asked: nothing claimed either way
+
     def test_access_export_has_no_psychotherapy_note_and_lists_disclosures(
         self, api: ApiClient, patient: str
     ) -> None:
