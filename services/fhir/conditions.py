@@ -16,6 +16,7 @@ breastfeeding status (LOINC 63895-7) for lactating, or postpartum as a pregnancy
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from domain.plan import event_type
@@ -171,6 +172,33 @@ def condition_refs(sel: Selection, codes: list[str]) -> list[dict[str, Any]]:
         key = by_code.get(code, diagnosis_id(code))
         refs.append({"reference": f"urn:uuid:{condition_id(key)}", "type": "Condition"})
     return refs
+
+
+def conditions_named(sel: Selection, text: str | None) -> tuple[list[dict[str, Any]], list[str]]:
+    """The Conditions an indication names (by its ICD-10-CM code, or word for word by the
+    clinician's wording or the code's title; nothing is guessed from similar words), and
+    the events that put them on the list (the request changes with them)."""
+    if not text:
+        return [], []
+    said = " ".join(text.lower().split())
+    codes: dict[str, tuple[str, list[str]]] = {
+        normalise_code(c["code"]): (c["display"], [c["event_id"]])
+        for c in sel.state.conditions.values()
+    }
+    for assessment in sel.state.assessments:
+        for raw in assessment.get("diagnoses") or []:
+            code = normalise_code(raw)
+            if code not in codes or codes[code][0] == "":
+                codes.setdefault(code, ("", []))[1].append(assessment["event_id"])
+    named, events = [], []
+    for code, (worded, made_by) in codes.items():
+        words = {code.lower(), v.ICD10_CM_DISPLAYS.get(code, "").lower()}
+        words.add(" ".join(worded.lower().split()))
+        words.discard("")
+        if said in words or re.search(rf"\b{re.escape(code.lower())}\b", said):
+            named.append(code)
+            events.extend(made_by)
+    return condition_refs(sel, named), events
 
 
 def sex_at_birth_entries(sel: Selection) -> list[Entry]:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from services.fhir import vocabulary as v
+from services.fhir.conditions import conditions_named
 from services.fhir.dosage import dosage
 from services.fhir.patient import patient_ref, practitioner_ref
 from services.fhir.references import Entry, instant, ref, resource_id
@@ -141,6 +142,10 @@ def _requests(sel: Selection, order: dict[str, Any], stop_ids: list[str]) -> lis
             resource["status"] = "stopped"
             resource["statusReason"] = {"text": _stop_text(order)}
             made_by.extend(stop_ids)
+        reasons, reason_events = conditions_named(sel, order["indication"])
+        if reasons:
+            resource["reasonReference"] = reasons
+            made_by.extend(reason_events)
         entries.append(Entry(resource, made_by))
     return entries
 

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from typing import Any
+from uuid import uuid4
 
 import pytest
 
+from domain.command_context import CommandContext
+from domain.patient_record import PatientRecord
 from services.fhir import build_bundle
 from services.fhir.references import resource_id
-from tests.fhir_support import Story, by_id, day, of_type, tell_story
+from tests.fhir_support import PSY, Story, by_id, check_bundle, day, of_type, tell_story
 
 
 @pytest.fixture(scope="module")
@@ -101,3 +104,48 @@ class TestSexAndPregnancy:
 
 def _observation_id(story: Story, name: str) -> str:
     return resource_id("Observation", story.ids[name])
+
+
+class TestIndications:
+    def test_a_request_whose_indication_names_a_condition_refers_to_it(self) -> None:
+        record = PatientRecord.register(
+            CommandContext(PSY, now=day(0)),
+            patient_id=uuid4(),
+            external_id="MRN-IND",
+            name="Indi Cation",
+            birth_date="1980-01-01",
+        )
+        story = Story(record)
+        story.events.extend(record.collect_events())
+        story.act(
+            "condition",
+            PSY,
+            day(1),
+            "record_condition",
+            code="F41.1",
+            display="Generalised anxiety disorder",
+        )
+        for indication in ("Generalised anxiety disorder", "anxiety"):
+            story.act(
+                indication,
+                PSY,
+                day(2),
+                "prescribe",
+                order_id=str(uuid4()),
+                drug={"name": "escitalopram"},
+                dose={"amount": 10, "unit": "mg"},
+                frequency="once daily",
+                route="oral",
+                indication=indication,
+            )
+        bundle = build_bundle(story.history(), story.patient_id)
+        check_bundle(bundle)
+        (condition,) = of_type(bundle, "Condition")
+        reasons = {
+            r["reasonCode"][0]["text"]: r.get("reasonReference")
+            for r in of_type(bundle, "MedicationRequest")
+        }
+        assert reasons["Generalised anxiety disorder"] == [
+            {"reference": f"urn:uuid:{condition['id']}", "type": "Condition"}
+        ]
+        assert reasons["anxiety"] is None  # similar words are not a diagnosis
