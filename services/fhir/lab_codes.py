@@ -10,9 +10,12 @@ Codes from LOINC (Regenstrief); units in UCUM (unitsofmeasure.org).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from domain.safety.drugs import normalise_name
 from domain.safety.lab_units import unit_key
+from domain.safety.monitoring import test_names
+from domain.safety.pack import default_pack
 
 
 @dataclass(frozen=True)
@@ -130,3 +133,46 @@ def lab_code(test: str, unit: str | None) -> LabCode | None:
     if _EQUIVALENT.get(recorded, recorded) != _EQUIVALENT.get(code.ucum, code.ucum):
         return None
     return code
+
+
+def reference_ranges(test: str, unit: str | None) -> list[dict[str, Any]]:
+    """The ranges CareLog's lab rules judge a result against, as ``referenceRange``: the
+    least pressing threshold of each rule for the test (``low`` for a below-tier, ``high``
+    for an above-tier), in the result's own unit when it is the rule's; the text names the
+    rule and, for a rule about some drugs, says so. These are alert thresholds of the
+    shipped rule pack, not a laboratory's normal range."""
+    recorded = ucum(unit)
+    pack = default_pack()
+    name = normalise_name(test)
+    pack_test = test_names(dict(pack.lab_tests)).get(name)
+    if recorded is None or pack_test is None:
+        return []
+    ranges = []
+    for rule in pack.lab_ranges:
+        if rule.test != pack_test or unit_key(rule.unit) != unit_key(unit):
+            continue
+        if rule.analytes and name not in rule.analytes:
+            continue
+        bounds: dict[str, Any] = {}
+        for tier in rule.tiers:  # most pressing first: the last of a kind is the edge
+            side = "low" if tier.kind == "below" else "high" if tier.kind in ABOVE else None
+            if side is not None:
+                bounds[side] = {
+                    "value": tier.threshold,
+                    "unit": unit,
+                    "system": "http://unitsofmeasure.org",
+                    "code": recorded,
+                }
+        if bounds:
+            scope = [
+                *(["on the drugs it names"] if rule.drugs is not None else []),
+                *(["when its condition holds"] if rule.when is not None else []),
+                *([f"phase {rule.phase}"] if rule.phase != "any" else []),
+            ]
+            said = f" ({', '.join(scope)})" if scope else ""
+            bounds["text"] = f"CareLog safety rule {rule.rule.id}{said}: alert outside"
+            ranges.append(bounds)
+    return ranges
+
+
+ABOVE = frozenset({"above", "at_least"})

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from services.fhir import vocabulary as v
-from services.fhir.lab_codes import LabCode, lab_code, ucum
+from services.fhir.lab_codes import LabCode, lab_code, reference_ranges, ucum
 from services.fhir.medications import request_ref_at
 from services.fhir.patient import patient_ref, practitioner_ref
 from services.fhir.references import Entry, fhir_date, instant, resource_id
@@ -98,6 +98,9 @@ def lab_entries(sel: Selection) -> list[Entry]:
             if unit is not None:
                 quantity.update(system=v.UCUM, code=unit)
             resource["valueQuantity"] = quantity
+            ranges = reference_ranges(lab["test"], lab.get("unit"))
+            if ranges:
+                resource["referenceRange"] = ranges
         entries.append(Entry(resource, [lab["event_id"]]))
     return entries
 

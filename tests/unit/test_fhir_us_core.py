@@ -20,7 +20,7 @@ from domain.errors import CareLogError
 from domain.patient_record import PatientRecord
 from services.fhir import build_bundle
 from tests.fhir_conformance import errors_of
-from tests.fhir_support import PHARM, PSY, THER, Story, check_bundle, day
+from tests.fhir_support import PHARM, PSY, THER, Story, check_bundle, day, of_type
 
 DRUGS = ("sertraline", "lithium", "quetiapine", "escitalopram", "zz-unlisted")
 LABS = (
@@ -327,3 +327,29 @@ class TestTheCheckerCatchesWhatItShould:
         assert errors_of(care_plan) == [
             "CarePlan.status: 'finished' not in http://hl7.org/fhir/ValueSet/request-status"
         ]
+
+
+class TestLabCodes:
+    def test_a_lithium_level_has_its_loinc_ucum_and_the_rules_range(self) -> None:
+        story = new_story()
+        story.act(
+            "lab",
+            PHARM,
+            day(1),
+            "record_lab_result",
+            test="lithium level",
+            value=1.3,
+            unit="mmol/L",
+        )
+        story.act(
+            "odd", PHARM, day(1.1), "record_lab_result", test="lithium", value=9.0, unit="mg/L"
+        )
+        bundle = build_bundle(story.history(), story.patient_id)
+        check_bundle(bundle)
+        level, odd = [o for o in of_type(bundle, "Observation") if "lithium" in o["code"]["text"]]
+        assert level["code"]["coding"][0]["code"] == "14334-7"
+        assert level["valueQuantity"]["code"] == "mmol/L"
+        (edge,) = level["referenceRange"]
+        assert edge["high"]["value"] == 1.2
+        assert "LAB-LITHIUM-LEVEL-HIGH" in edge["text"]
+        assert "coding" not in odd["code"]  # mg/L is not the unit of 14334-7: no code claimed
