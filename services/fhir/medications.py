@@ -80,7 +80,16 @@ def drug_concept(drug: dict[str, Any]) -> dict[str, Any]:
         codings.append(v.coding(v.RXNORM, ingredient, str(generic or drug["name"]).lower()))
     elif given and generic:
         codings[0]["display"] = generic
-    return v.concept(drug["name"], *codings)
+    concept = v.concept(drug["name"], *codings)
+    # what CareLog read from the name ("Effexor XR": venlafaxine, XR), which the dose checks used
+    resolved = [
+        {"url": f"{v.BASE}/StructureDefinition/{key}", "valueString": str(drug[key])}
+        for key in ("generic", "formulation")
+        if drug.get(key)
+    ]
+    if resolved:
+        concept["extension"] = resolved
+    return concept
 
 
 def medication_entries(sel: Selection) -> list[Entry]:

@@ -92,8 +92,23 @@ class TestRequestVersions:
         assert request["intent"] == "order"
 
     def test_a_pack_drug_without_a_given_code_carries_its_ingredient_rxcui(self) -> None:
-        effexor = {"name": "Effexor XR", "generic": "venlafaxine", "rxnorm": None}
+        effexor = {
+            "name": "Effexor XR",
+            "generic": "venlafaxine",
+            "rxnorm": None,
+            "formulation": "XR",
+        }
         assert drug_concept(effexor) == {
+            "extension": [
+                {
+                    "url": "https://carelog.example/fhir/StructureDefinition/generic",
+                    "valueString": "venlafaxine",
+                },
+                {
+                    "url": "https://carelog.example/fhir/StructureDefinition/formulation",
+                    "valueString": "XR",
+                },
+            ],
             "coding": [
                 {
                     "system": "http://www.nlm.nih.gov/research/umls/rxnorm",
