@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from domain.command_context import CommandContext
 from domain.errors import CareLogError
 from domain.patient_record import PatientRecord
+from domain.safety import Finding
 from services.fhir import build_bundle
 from tests.fhir_conformance import errors_of
 from tests.fhir_support import PHARM, PSY, THER, Story, check_bundle, day, of_type
@@ -57,6 +58,9 @@ step = st.tuples(
             "note",
             "remove",
             "emergency",
+            "correct",
+            "alert",
+            "resolve_alert",
         )
     ),
     st.integers(0, 5),  # which item (drug, lab, code ...)
@@ -190,11 +194,67 @@ def apply(story: Story, n: int, kind: str, pick: int, late: bool) -> None:
         ),
         "emergency": (PSY, "grant_emergency_access", {"reason": "crisis"}),
     }
+    corrected = [
+        e for e in story.events if type(e).__name__ in ("LabResultRecorded", "AssessmentRecorded")
+    ]
+    if corrected:
+        target = corrected[pick % len(corrected)]
+        change: dict[str, Any] = (
+            {"value": 60.0 + pick}
+            if type(target).__name__ == "LabResultRecorded"
+            else {"item_scores": [(pick + 1) % 4] * len(target.item_scores)}
+            if target.item_scores
+            else {"summary": "corrected"}
+        )
+        actions["correct"] = (
+            target_actor(target),
+            "correct_entry",
+            {"event_id": target.event_id, "fields": change, "reason": "typo"},
+        )
+    else:
+        actions["correct"] = actions["note"]
+    if kind == "alert":
+        finding = Finding(
+            key=f"k{n}",
+            rule_id="TEST-RULE",
+            kind=("interaction", "suicide_risk", "max_dose")[pick % 3],
+            severity=("major", "moderate", "urgent")[pick % 3],
+            message="Test alert.",
+            action="Check.",
+            source="test",
+            evidence="K",
+            order_ids=tuple(orders[:1]),
+        )
+        story.record.raise_alert(
+            CommandContext(PSY, now=when), finding=finding, rule_pack_version="t"
+        )
+        story.events.extend(story.record.collect_events())
+        return
+    open_alerts = [a for a, v in plan.alerts.items() if v["status"] == "open"]
+    actions["resolve_alert"] = (
+        PSY,
+        "resolve_alert",
+        {
+            "alert_id": open_alerts[0] if open_alerts else "none",
+            "resolution": "acknowledged",
+            "reason": "Discussed",
+            **(
+                {"action": "risk_assessment_done", "result": "low"}
+                if open_alerts and plan.alerts[open_alerts[0]]["kind"] == "suicide_risk"
+                else {}
+            ),
+        },
+    )
     actor, method, fields = actions[kind]
     try:
         story.act(f"{n}-{kind}", actor, when, method, **fields)
     except CareLogError:
         story.record.collect_events()  # a refused command leaves nothing behind
+
+
+def target_actor(event: Any) -> Any:
+    """Corrections are made by the entry's author."""
+    return next(a for a in (PSY, THER, PHARM) if a.id == event.actor_id)
 
 
 def new_story() -> Story:
