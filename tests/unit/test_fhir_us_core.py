@@ -20,7 +20,7 @@ from domain.errors import CareLogError
 from domain.patient_record import PatientRecord
 from domain.safety import Finding
 from services.fhir import build_bundle
-from tests.fhir_conformance import errors_of
+from tests.fhir_conformance import base_errors, errors_of
 from tests.fhir_support import PHARM, PSY, THER, Story, check_bundle, day, of_type
 
 DRUGS = ("sertraline", "lithium", "quetiapine", "escitalopram", "zz-unlisted")
@@ -413,3 +413,20 @@ class TestLabCodes:
         assert edge["high"]["value"] == 1.2
         assert "LAB-LITHIUM-LEVEL-HIGH" in edge["text"]
         assert "coding" not in odd["code"]  # mg/L is not the unit of 14334-7: no code claimed
+
+    def test_base_invariants_of_unprofiled_resources_are_checked(self) -> None:
+        listed = {
+            "resourceType": "List",
+            "id": "l",
+            "status": "current",
+            "mode": "snapshot",
+            "emptyReason": {"text": "none"},
+            "entry": [{"item": {"reference": "urn:uuid:x"}}],
+        }
+        assert [e.split(":")[0] for e in base_errors(listed)] == ["lst-1"]
+        statement = {
+            "resourceType": "MedicationStatement",
+            "id": "m",
+            "effectivePeriod": {"start": "2026-02-01T00:00:00Z", "end": "2026-01-01"},
+        }
+        assert [e.split(" ")[0] for e in base_errors(statement)] == ["per-1"]
