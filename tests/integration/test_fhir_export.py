@@ -75,6 +75,22 @@ class TestDemoPatients:
                     assert event.note_id not in text
                     assert event.event_id not in text
 
+    def test_every_demo_patient_conforms_to_us_core_under_both_clocks(
+        self, carelog: CareLog, demo: list[str]
+    ) -> None:
+        for patient_id in demo:
+            events = carelog.history.events(patient_id)
+            middle = events[len(events) // 2]
+            for clock in (
+                {"as_of": middle.timestamp},
+                {"effective_at": middle.effective_at},
+                {"as_of": middle.timestamp, "effective_at": events[3].effective_at},
+            ):
+                # check_bundle holds every resource to US Core 6.1.0 and the base invariants
+                check_bundle(
+                    build_bundle(carelog.history, patient_id, include_progress_notes=True, **clock)
+                )
+
     def test_scored_assessments_carry_the_right_loinc_and_answer_codes(
         self, carelog: CareLog, demo: list[str]
     ) -> None:
