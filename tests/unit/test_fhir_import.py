@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from fhir.resources.R4B.bundle import Bundle
 
 from domain.errors import InvalidInputError
 from services.fhir import build_bundle
@@ -79,6 +80,7 @@ class TestTransaction:
             identifiers = identifiers if isinstance(identifiers, list) else [identifiers]
             assert {"system": system, "value": value} in identifiers
         assert len(resources) == len(bundle["entry"])
+        Bundle.model_validate(bundle)  # the R4B model of a transaction (bdl-3: checked above)
         collection = check_bundle(build_bundle(story.history(), story.patient_id))
         assert [e["resource"] for e in bundle["entry"]] == list(collection.values())
 
