@@ -58,6 +58,10 @@ class PatientRecord(
         name: str
         birth_date: str
         allergies: list[str]
+        # Added later, with a default so that older logs replay: whether allergies were
+        # asked at all (True: ``allergies`` is the answer, [] meaning no known allergies;
+        # None: not recorded, as every registration before this field).
+        allergies_recorded: bool | None = None
 
         def apply(self, aggregate: PatientRecord) -> None:
             aggregate.plan = PlanState()
@@ -436,6 +440,7 @@ class PatientRecord(
         external_id = require_text(external_id, "external_id", "An external id (MRN)")
         name = require_text(name, "name", "The patient's name")
         born = parse_birth_date(birth_date, ctx.now)
+        allergies_recorded = allergies is not None and allergies != ()
         allergies = text_list(allergies, "allergies")
         if sex_at_birth is not None:
             sex_at_birth = choice(sex_at_birth, "sex_at_birth", SEXES_AT_BIRTH)
@@ -457,6 +462,7 @@ class PatientRecord(
             name=name,
             birth_date=born.isoformat(),
             allergies=allergies,
+            allergies_recorded=allergies_recorded or None,
         )
         record._trigger(
             cls.CareTeamMemberAssigned,

@@ -49,6 +49,12 @@ def register(subparsers: Any) -> None:
         action="store_true",
         help="add progress notes (never psychotherapy notes)",
     )
+    fhir.add_argument(
+        "--transaction",
+        action="store_true",
+        help="a transaction Bundle of conditional PUTs a FHIR server can import "
+        "(the current record only: not with --as-of or --effective-at)",
+    )
     _common(fhir)
     fhir.set_defaults(func=_fhir)
 
@@ -144,9 +150,11 @@ def _output(path: Path | None) -> Iterator[TextIO]:
 
 def _fhir(args: argparse.Namespace, carelog: CareLog) -> int:
     from services.fhir import build_bundle
+    from services.fhir.versions import check_transaction
 
     as_of = parse_time(args.as_of, "as_of") if args.as_of else None
     effective = parse_time(args.effective_at, "effective_at") if args.effective_at else None
+    check_transaction(args.transaction, as_of, effective)
     patient = str(carelog.app.get_record(args.patient_id).id)
     _record(
         carelog,
@@ -165,6 +173,7 @@ def _fhir(args: argparse.Namespace, carelog: CareLog) -> int:
         as_of=as_of,
         effective_at=effective,
         include_progress_notes=args.include_progress_notes,
+        transaction=args.transaction,
     )
     with _output(args.output) as out:
         out.write(json.dumps(bundle, indent=2) + "\n")

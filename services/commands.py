@@ -8,6 +8,7 @@ wrap it.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
@@ -29,6 +30,10 @@ class CommandSpec:
     returns: str | None = None  # the id field the caller gets back (e.g. "note_id")
     id_attr: str | None = None  # the event attribute holding that id
     safety: str | None = None  # the safety Change kind, or None: rules not run
+
+
+RXCUI = re.compile(r"[0-9]{1,10}")
+"""An RxNorm concept id as a prescriber may give it (digits; RxNav checks the rest)."""
 
 
 COMMANDS: dict[str, CommandSpec] = {
@@ -302,12 +307,17 @@ class Commands:
         drug: Any,
         expected_version: int | None = None,
         override_reason: str | None = None,
+        rxnorm: Any = None,
         **fields: Any,
     ) -> WriteResult:
         if "order_id" in fields:
             raise InvalidInputError("CareLog gives each new order its id.", "order_id")
         order_id = new_id()
         drug_record = self.resolve_drug(drug)
+        if rxnorm is not None:  # the prescriber's code for the product: it names what was given
+            if not isinstance(rxnorm, str) or not RXCUI.fullmatch(rxnorm):
+                raise InvalidInputError("An RxNorm RxCUI is 1 to 10 digits.", "rxnorm")
+            drug_record["rxnorm"] = rxnorm
 
         def action(record: PatientRecord) -> tuple[str, dict[str, str]]:
             event_id = record.prescribe(ctx, order_id=order_id, drug=drug_record, **fields)

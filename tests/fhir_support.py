@@ -23,6 +23,7 @@ from domain.actor import Actor, Role
 from domain.command_context import CommandContext
 from domain.patient_record import PatientRecord
 from domain.safety import Finding
+from tests.fhir_conformance import assert_conformant
 
 VALUE_SETS: dict[tuple[str, str], set[str]] = {
     ("MedicationRequest", "status"): {
@@ -168,7 +169,29 @@ def check_bundle(bundle: dict[str, Any]) -> dict[str, dict[str, Any]]:
             )
             if "type" in reference:
                 assert reference["type"] == target["resourceType"]
+    assert_conformant(bundle)  # US Core 6.1.0, and the base invariants of what it profiles
+    assert_importable(bundle)
     return by_url
+
+
+def assert_importable(bundle: dict[str, Any]) -> None:
+    """Every resource has its version, last update and the view's tag, and identifiers
+    that name it alone (a receiver matches on them)."""
+    owners: dict[tuple[str, str], str] = {}
+    for entry in bundle["entry"]:
+        resource = entry["resource"]
+        meta = resource["meta"]
+        assert meta["versionId"], resource["id"]
+        assert meta["lastUpdated"], resource["id"]
+        assert meta["tag"][0]["system"].endswith("/CodeSystem/export-view")
+        identifiers = resource.get("identifier", [])
+        if isinstance(identifiers, dict):
+            identifiers = [identifiers]
+        for identifier in identifiers:
+            key = (identifier["system"], identifier["value"])
+            assert owners.setdefault(key, resource["id"]) == resource["id"], (
+                f"{key} names two resources"
+            )
 
 
 def of_type(bundle: dict[str, Any], resource_type: str) -> list[dict[str, Any]]:
@@ -461,7 +484,61 @@ def tell_story() -> Story:
         taper="50 mg for 2 weeks, then stop",
     )
     story.act("withdraw", PSY, day(61), "record_consent", scope="treatment", decision="withdrawn")
+    tell_problem_list(story)
     return story
+
+
+def tell_problem_list(story: Story) -> None:
+    """The problem list, sex at birth and pregnancy status: a condition recorded and
+    resolved, the assessment's diagnosis resolved, a pregnancy and then lactation."""
+    story.act("sex_at_birth", PSY, day(62), "record_sex_at_birth", sex_at_birth="female")
+    story.act(
+        "condition",
+        PSY,
+        day(62.1),
+        "record_condition",
+        code="F41.1",
+        display="Generalised anxiety disorder",
+        onset_date="2025-11-01",
+        verification_status="provisional",
+    )
+    story.act(
+        "condition_resolved",
+        PSY,
+        day(70),
+        "resolve_condition",
+        condition_id=story.record.plan.conditions and next(iter(story.record.plan.conditions)),
+        reason="Remission",
+    )
+    story.act(
+        "diagnosis_resolved",
+        PSY,
+        day(70.1),
+        "resolve_condition",
+        condition_id="dx:F32.1",
+        reason="In full remission",
+    )
+    story.act(
+        "pregnant",
+        PSY,
+        day(71),
+        "record_pregnancy_status",
+        status="pregnant",
+        expected_delivery_date="2026-10-01",
+    )
+    story.act("lactating", PSY, day(72), "record_pregnancy_status", status="lactating")
+
+
+def _without_view(
+    resources: dict[tuple[str, str], dict[str, Any]],
+) -> dict[tuple[str, str], dict[str, Any]]:
+    """Resources without the view's tag and times (part of the envelope: every resource of
+    an as-of export says so)."""
+    out = {}
+    for key, resource in resources.items():
+        meta = {k: v for k, v in resource.get("meta", {}).items() if k not in ("tag", "extension")}
+        out[key] = {**resource, "meta": meta}
+    return out
 
 
 def assert_differ_by_events(
@@ -473,7 +550,7 @@ def assert_differ_by_events(
     old_events, new_events = provenance_event_ids(older), provenance_event_ids(newer)
     assert old_events <= new_events
     assert new_events - old_events == event_ids
-    old, new = by_id(older), by_id(newer)
+    old, new = _without_view(by_id(older)), _without_view(by_id(newer))
     assert set(old) <= set(new), "a resource vanished"
     changed = {key for key, resource in new.items() if old.get(key) != resource}
     fresh = [

@@ -6,9 +6,10 @@ from typing import Any
 from uuid import UUID
 
 from flask import Response, jsonify
-from marshmallow import INCLUDE, Schema, fields
+from marshmallow import INCLUDE, Schema, fields, validate
 
 from services.fhir.bundle import build_bundle
+from services.fhir.versions import check_transaction
 from services.right_of_access import build_access_export
 from web.blueprint import CareLogBlueprint
 from web.context import actor, carelog, policy, request_info
@@ -20,6 +21,18 @@ blp = CareLogBlueprint(
     url_prefix="/api/v1/patients",
     description="FHIR R4 exports under both clocks; right of access.",
 )
+
+
+class FhirQuery(PlanQuery):
+    type = fields.String(
+        load_default="collection",
+        validate=validate.OneOf(("collection", "transaction")),
+        metadata={
+            "description": "collection (default), or transaction: the current record as "
+            "conditional PUTs (Type?identifier=system|value) a FHIR server can import; "
+            "refused with as_of or effective_at, which would overwrite newer data"
+        },
+    )
 
 
 class BundleOut(Schema):
@@ -51,13 +64,14 @@ def _json(body: dict[str, Any], mimetype: str = "application/json") -> Response:
 
 
 @blp.route("/<uuid:pid>/fhir", methods=["GET"])
-@blp.arguments(PlanQuery, location="query")
+@blp.arguments(FhirQuery, location="query")
 @blp.response(200, BundleOut, content_type="application/fhir+json")
-@blp.errors(400, 404)
+@blp.errors(400, 404, 422)
 def fhir_bundle(args: dict[str, Any], pid: UUID) -> Response:
     """The whole record as FHIR, as known at ``as_of`` and/or in effect at
     ``effective_at``; psychotherapy notes never appear, not even as existence."""
     who = actor()
+    check_transaction(args["type"] == "transaction", args.get("as_of"), args.get("effective_at"))
     policy().read_patient(who, str(pid), "fhir", request_info())
     bundle = build_bundle(
         carelog().history,
@@ -65,6 +79,7 @@ def fhir_bundle(args: dict[str, Any], pid: UUID) -> Response:
         as_of=args.get("as_of"),
         effective_at=args.get("effective_at"),
         include_progress_notes=policy().may_read_note_text(who, {"kind": "progress"}),
+        transaction=args["type"] == "transaction",
     )
     return _json(bundle, "application/fhir+json")
 

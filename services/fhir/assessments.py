@@ -14,6 +14,7 @@ from typing import Any
 
 from domain.scoring import ANSWER_CODES, ANSWER_TEXTS, INSTRUMENTS, Instrument
 from services.fhir import vocabulary as v
+from services.fhir.conditions import condition_refs, icd10_concept
 from services.fhir.patient import patient_ref, practitioner_ref
 from services.fhir.references import Entry, instant, ref, ref_to, resource_id
 from services.fhir.selection import Selection
@@ -53,6 +54,7 @@ def _scored(sel: Selection, a: dict[str, Any], spec: Instrument) -> list[dict[st
     response = {
         "resourceType": "QuestionnaireResponse",
         "id": resource_id("QuestionnaireResponse", key),
+        "meta": v.us_core("us-core-questionnaireresponse"),
         "identifier": v.identifier("assessment-id", key),
         "questionnaire": questionnaire_url(spec),
         "status": "amended" if corrected else "completed",
@@ -73,6 +75,7 @@ def _scored(sel: Selection, a: dict[str, Any], spec: Instrument) -> list[dict[st
         ],
     }
     common = {
+        "meta": v.us_core("us-core-observation-screening-assessment"),
         "status": "corrected" if corrected else "final",
         "category": [SURVEY],
         "subject": patient_ref(sel),
@@ -84,7 +87,7 @@ def _scored(sel: Selection, a: dict[str, Any], spec: Instrument) -> list[dict[st
     total = {
         "resourceType": "Observation",
         "id": resource_id("Observation", key, "total"),
-        "identifier": [v.identifier("assessment-id", key)],
+        "identifier": [v.identifier("assessment-observation", f"{key}/total")],
         **common,
         "code": v.concept(
             f"{spec.name} total score",
@@ -98,7 +101,7 @@ def _scored(sel: Selection, a: dict[str, Any], spec: Instrument) -> list[dict[st
     panel = {
         "resourceType": "Observation",
         "id": resource_id("Observation", key, "panel"),
-        "identifier": [v.identifier("assessment-id", key)],
+        "identifier": [v.identifier("assessment-observation", f"{key}/panel")],
         **common,
         "code": v.concept(spec.name, v.coding(v.LOINC, spec.panel_loinc, spec.name)),
         "hasMember": [ref_to(total)],
@@ -129,8 +132,10 @@ def _impression(sel: Selection, a: dict[str, Any]) -> dict[str, Any]:
         resource["summary"] = a["summary"]
     if a.get("diagnoses"):
         resource["finding"] = [
-            {"itemCodeableConcept": v.concept(None, v.coding(v.ICD10, code))}
-            for code in a["diagnoses"]
+            {"itemCodeableConcept": icd10_concept(code, None), "itemReference": condition}
+            for code, condition in zip(
+                a["diagnoses"], condition_refs(sel, a["diagnoses"]), strict=True
+            )
         ]
     return resource
 

@@ -20,19 +20,27 @@ from services.fhir import vocabulary as v
 from services.fhir.assessments import assessment_entries
 from services.fhir.care_plan import care_plan_entries, goal_entries
 from services.fhir.communications import education_entries, note_entries
+from services.fhir.conditions import condition_entries, pregnancy_entries, sex_at_birth_entries
 from services.fhir.consent import consent_entries
 from services.fhir.medications import medication_entries
 from services.fhir.observations import adherence_entries, fact_entries, lab_entries
-from services.fhir.patient import care_team_entries, patient_entries, practitioner_entries
+from services.fhir.patient import (
+    care_team_entries,
+    organization_entries,
+    patient_entries,
+    practitioner_entries,
+)
 from services.fhir.provenance import propagate_corrections, provenance_resources
 from services.fhir.references import Entry, full_url, instant
-from services.fhir.safety import alert_entries, side_effect_entries
+from services.fhir.safety import alert_entries, link_evidence, side_effect_entries
 from services.fhir.selection import Selection, select
+from services.fhir.versions import as_transaction, check_transaction, stamp, view_meta
 from services.history import History
 
 BUILDERS: tuple[Callable[[Selection], list[Entry]], ...] = (
     patient_entries,
     practitioner_entries,
+    organization_entries,
     care_team_entries,
     consent_entries,
     medication_entries,
@@ -46,6 +54,9 @@ BUILDERS: tuple[Callable[[Selection], list[Entry]], ...] = (
     lab_entries,
     fact_entries,
     adherence_entries,
+    condition_entries,
+    sex_at_birth_entries,
+    pregnancy_entries,
 )
 """Every builder, in the order their resources appear in the bundle."""
 
@@ -58,13 +69,15 @@ def build_bundle(
     effective_at: datetime | None = None,
     include_progress_notes: bool = False,
     now: datetime | None = None,
+    transaction: bool = False,
 ) -> dict[str, Any]:
     """The patient's record as a FHIR R4 collection Bundle (a JSON-ready dict).
 
     Psychotherapy notes never appear, not even as existence; progress notes (as
     DocumentReference) only with ``include_progress_notes`` — the caller decides who may
     read them. Raises ``NotFoundError`` for an unknown patient, or one not yet registered
-    at ``as_of``.
+    at ``as_of``. ``transaction``: a transaction Bundle of conditional PUTs instead (the
+    current record only: ``InvalidInputError`` with ``as_of`` or ``effective_at``).
     """
     events = history.events(patient_id)
     canonical = str(UUID(str(events[0].originator_id)))
@@ -75,15 +88,19 @@ def build_bundle(
         effective_at=effective_at,
         include_progress_notes=include_progress_notes,
     )
-    return bundle_of(selection, now or datetime.now(UTC))
+    check_transaction(transaction, as_of, effective_at)
+    bundle = bundle_of(selection, now or datetime.now(UTC))
+    return as_transaction(selection, bundle) if transaction else bundle
 
 
 def bundle_of(selection: Selection, now: datetime) -> dict[str, Any]:
     """The Bundle for an already-made selection."""
     entries = [entry for build in BUILDERS for entry in build(selection)]
     propagate_corrections(selection, entries)
-    resources = [entry.resource for entry in entries]
-    resources += provenance_resources(selection, entries)
+    link_evidence(selection, entries)
+    provenance = provenance_resources(selection, entries)
+    stamp(selection, entries, provenance)
+    resources = [entry.resource for entry in entries] + provenance
     meta_extensions = []
     if selection.as_of is not None:
         meta_extensions.append({"url": v.EXT_AS_OF, "valueDateTime": instant(selection.as_of)})
@@ -99,5 +116,5 @@ def bundle_of(selection: Selection, now: datetime) -> dict[str, Any]:
         "entry": [{"fullUrl": full_url(r["id"]), "resource": r} for r in resources],
     }
     if meta_extensions:
-        bundle["meta"] = {"extension": meta_extensions}
+        bundle["meta"] = {"extension": meta_extensions, "tag": view_meta(selection)["tag"]}
     return bundle

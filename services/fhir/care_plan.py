@@ -7,9 +7,12 @@ and the care team.
 
 from __future__ import annotations
 
+import re
+from html import escape
 from typing import Any
 
 from domain.plan import event_type
+from domain.scoring import INSTRUMENTS
 from services.fhir import vocabulary as v
 from services.fhir.medications import MEDICATION_EVENTS, request_id
 from services.fhir.patient import patient_ref, practitioner_ref
@@ -24,6 +27,37 @@ GOAL_LIFECYCLE = {
 }
 GOAL_ACHIEVEMENT = {"met": ("achieved", "Achieved"), "abandoned": ("not-achieved", "Not Achieved")}
 ACHIEVEMENT = "http://terminology.hl7.org/CodeSystem/goal-achievement"
+ASSESS_PLAN = v.concept(
+    "Assessment and Plan of Treatment",
+    v.coding(
+        "http://hl7.org/fhir/us/core/CodeSystem/careplan-category",
+        "assess-plan",
+        "Assessment and Plan of Treatment",
+    ),
+)
+
+
+def _narrative(sel: Selection, activities: list[dict[str, Any]]) -> dict[str, Any]:
+    """The plan in a sentence or two, as US Core asks every CarePlan to carry."""
+    goals = [g["description"] for g in sel.state.goals.values()]
+    parts = [f"Goals: {'; '.join(goals)}." if goals else "No goals set."]
+    parts.append(f"{len(activities)} planned activities (current medications and check-ins).")
+    text = " ".join(parts)
+    return {
+        "status": "generated",
+        "div": f'<div xmlns="http://www.w3.org/1999/xhtml"><p>{escape(text)}</p></div>',
+    }
+
+
+def _measure(target: str | None) -> dict[str, Any] | None:
+    """The scored instrument a target names (its total score's LOINC code), if any."""
+    if not target:
+        return None
+    for spec in INSTRUMENTS.values():
+        if re.search(rf"\b{re.escape(spec.name)}\b", target, re.IGNORECASE):
+            display = f"{spec.name} total score"
+            return v.concept(display, v.coding(v.LOINC, spec.total_loinc, display))
+    return None
 
 
 def goal_id(key: str) -> str:
@@ -37,6 +71,7 @@ def goal_entries(sel: Selection) -> list[Entry]:
         resource: dict[str, Any] = {
             "resourceType": "Goal",
             "id": goal_id(goal["goal_id"]),
+            "meta": v.us_core("us-core-goal"),
             "identifier": [v.identifier("goal-id", goal["goal_id"])],
             "lifecycleStatus": GOAL_LIFECYCLE.get(status, "active"),
             "description": {"text": goal["description"]},
@@ -45,8 +80,12 @@ def goal_entries(sel: Selection) -> list[Entry]:
             "expressedBy": practitioner_ref(goal["actor"]["id"]),
         }
         target: dict[str, Any] = {}
-        if goal.get("target"):
+        measure = _measure(goal.get("target"))
+        if measure is not None:  # gol-1: a detail only with the measure it is about
+            target["measure"] = measure
             target["detailString"] = goal["target"]
+        elif goal.get("target"):
+            resource["note"] = [{"text": f"Target: {goal['target']}"}]
         if goal.get("due_date"):
             target["dueDate"] = fhir_date(goal["due_date"])
         if target:
@@ -90,14 +129,18 @@ def care_plan_entries(sel: Selection) -> list[Entry]:
     resource: dict[str, Any] = {
         "resourceType": "CarePlan",
         "id": resource_id("CarePlan", sel.patient_id),
+        "meta": v.us_core("us-core-careplan"),
+        "text": _narrative(sel, activities),
         "status": "active",
         "intent": "plan",
+        "category": [ASSESS_PLAN],
         "title": "CareLog care plan",
         "subject": patient_ref(sel),
-        "careTeam": [ref("CareTeam", resource_id("CareTeam", sel.patient_id))],
     }
     if state.patient.get("registered_at") is not None:
         resource["period"] = {"start": instant(moment(state.patient["registered_at"]))}
+    if state.care_team or state.emergency_access:
+        resource["careTeam"] = [ref("CareTeam", resource_id("CareTeam", sel.patient_id))]
     if state.goals:
         resource["goal"] = [ref("Goal", goal_id(g)) for g in state.goals]
     if activities:

@@ -19,6 +19,7 @@ from services.fhir.references import Entry, instant, resource_id
 from services.fhir.selection import Selection
 
 PROGRESS_NOTE = "11506-3"
+DOCUMENT_CATEGORY = "http://hl7.org/fhir/us/core/CodeSystem/us-core-documentreference-category"
 
 
 def education_entries(sel: Selection) -> list[Entry]:
@@ -60,11 +61,17 @@ def note_entries(sel: Selection) -> list[Entry]:
         resource = {
             "resourceType": "DocumentReference",
             "id": resource_id("DocumentReference", note["note_id"]),
+            "meta": v.us_core("us-core-documentreference"),
             "identifier": [v.identifier("note-id", note["note_id"])],
             "status": "current",
             "docStatus": "amended" if note.get("corrected") else "final",
             "type": v.concept("Progress note", v.coding(v.LOINC, PROGRESS_NOTE, "Progress note")),
-            "category": [v.concept(note["modality"], v.coding(v.NOTE_MODALITY, note["modality"]))],
+            "category": [
+                v.concept(
+                    "Clinical Note", v.coding(DOCUMENT_CATEGORY, "clinical-note", "Clinical Note")
+                ),
+                v.concept(note["modality"], v.coding(v.NOTE_MODALITY, note["modality"])),
+            ],
             "subject": patient_ref(sel),
             "date": instant(note["recorded_at"]),
             "author": [practitioner_ref(note["author_id"])],

@@ -1,5 +1,10 @@
 """The patient's consent decisions as ``Consent``: one per decision, the latest in each scope
-in force and the earlier ones ``inactive``."""
+in force and the earlier ones ``inactive``.
+
+A refusal or a withdrawal in force is an ``active`` Consent whose provision ``deny``s: a
+consent engine enforces active consents, so an opt-out exported as ``rejected`` or
+``inactive`` would be skipped and the patient's "no" lost.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +16,8 @@ from services.fhir.patient import patient_ref
 from services.fhir.references import Entry, instant, resource_id
 from services.fhir.selection import Selection
 
-STATUS = {"granted": "active", "refused": "rejected", "withdrawn": "inactive"}
+STATUS = {"granted": "active", "refused": "active", "withdrawn": "active"}
+"""The status of the decision in force in its scope (what it decides is in ``provision``)."""
 FHIR_SCOPE = {
     "treatment": ("treatment", "Treatment"),
     "medication": ("treatment", "Treatment"),

@@ -31,7 +31,7 @@ def dosage(
     result: dict[str, Any] = {
         "text": f"{quantity['value']} {unit} {frequency}, {route}",
         "timing": timing(frequency),
-        "route": {"text": route},
+        "route": route_concept(route),
         "doseAndRate": [{"doseQuantity": quantity}],
     }
     if instructions:
@@ -39,6 +39,35 @@ def dosage(
     if _AS_NEEDED.search(frequency):
         result["asNeededBoolean"] = True
     return result
+
+
+ROUTES = {
+    "oral": ("26643006", "Oral route"),
+    "by mouth": ("26643006", "Oral route"),
+    "po": ("26643006", "Oral route"),
+    "sublingual": ("37839007", "Sublingual route"),
+    "buccal": ("54471007", "Buccal route"),
+    "intramuscular": ("78421000", "Intramuscular route"),
+    "im": ("78421000", "Intramuscular route"),
+    "intravenous": ("47625008", "Intravenous route"),
+    "iv": ("47625008", "Intravenous route"),
+    "subcutaneous": ("34206005", "Subcutaneous route"),
+    "transdermal": ("45890007", "Transdermal route"),
+    "topical": ("6064005", "Topical route"),
+    "rectal": ("37161004", "Rectal route"),
+    "nasal": ("46713006", "Nasal route"),
+    "intranasal": ("46713006", "Nasal route"),
+}
+"""Routes as SNOMED CT (route of administration value, 284009009 hierarchy)."""
+
+
+def route_concept(route: str) -> dict[str, Any]:
+    """The route as written, SNOMED CT coded where the words name one route."""
+    found = ROUTES.get(" ".join(route.lower().split()))
+    if found is None:
+        return {"text": route}
+    code, display = found
+    return v.concept(route, v.coding(v.SNOMED, code, display))
 
 
 def timing(frequency: str) -> dict[str, Any]:

@@ -11,14 +11,19 @@ happened. The statements are ``active`` for the current list at the export's tim
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from services.fhir import vocabulary as v
+from services.fhir.conditions import conditions_named
 from services.fhir.dosage import dosage
 from services.fhir.patient import patient_ref, practitioner_ref
 from services.fhir.references import Entry, instant, ref, resource_id
 from services.fhir.selection import Selection
+from services.fhir.taper import taper_dosages
 
 MEDICATION_EVENTS = ("MedicationPrescribed", "DoseChanged", "MedicationDiscontinued")
 
@@ -52,11 +57,39 @@ def statement_ref(sel: Selection, order_id: str | None) -> dict[str, Any] | None
     return ref("MedicationStatement", statement_id(order_id))
 
 
+RXNORM_FILE = Path(__file__).with_name("rxnorm.json")
+
+
+@lru_cache(maxsize=1)
+def rxnorm_ingredients() -> dict[str, str]:
+    """Generic name -> RxNorm ingredient RxCUI (``rxnorm.json``, source RxNorm (NLM))."""
+    data = json.loads(RXNORM_FILE.read_text(encoding="utf-8"))
+    return {str(k): str(c) for k, c in data["ingredients"].items()}
+
+
 def drug_concept(drug: dict[str, Any]) -> dict[str, Any]:
+    """The drug as prescribed (its name as text), with the RxNorm code the prescriber gave
+    or the rule pack holds, and the ingredient's RxCUI for the generic CareLog resolved."""
     codings = []
-    if drug.get("rxnorm"):
-        codings.append(v.coding(v.RXNORM, str(drug["rxnorm"]), drug.get("generic") or None))
-    return v.concept(drug["name"], *codings)
+    given = drug.get("rxnorm")
+    if given:
+        codings.append(v.coding(v.RXNORM, str(given)))
+    generic = drug.get("generic") or None
+    ingredient = rxnorm_ingredients().get(str(generic or drug["name"]).strip().lower())
+    if ingredient and ingredient != given:
+        codings.append(v.coding(v.RXNORM, ingredient, str(generic or drug["name"]).lower()))
+    elif given and generic:
+        codings[0]["display"] = generic
+    concept = v.concept(drug["name"], *codings)
+    # what CareLog read from the name ("Effexor XR": venlafaxine, XR), which the dose checks used
+    resolved = [
+        {"url": f"{v.BASE}/StructureDefinition/{key}", "valueString": str(drug[key])}
+        for key in ("generic", "formulation")
+        if drug.get(key)
+    ]
+    if resolved:
+        concept["extension"] = resolved
+    return concept
 
 
 def medication_entries(sel: Selection) -> list[Entry]:
@@ -89,10 +122,10 @@ def _requests(sel: Selection, order: dict[str, Any], stop_ids: list[str]) -> lis
         resource: dict[str, Any] = {
             "resourceType": "MedicationRequest",
             "id": request_id(step["event_id"]),
-            "identifier": [
-                v.identifier("order-id", order["order_id"]),
-                v.identifier("event-id", step["event_id"]),
-            ],
+            "meta": v.us_core("us-core-medicationrequest"),
+            # one identifier per version; the order they are versions of as the group
+            "identifier": [v.identifier("order-version", step["event_id"])],
+            "groupIdentifier": v.identifier("order-id", order["order_id"]),
             "status": "active",
             "intent": "order",
             "medicationCodeableConcept": drug_concept(order["drug"]),
@@ -118,6 +151,10 @@ def _requests(sel: Selection, order: dict[str, Any], stop_ids: list[str]) -> lis
             resource["status"] = "stopped"
             resource["statusReason"] = {"text": _stop_text(order)}
             made_by.extend(stop_ids)
+        reasons, reason_events = conditions_named(sel, order["indication"])
+        if reasons:
+            resource["reasonReference"] = reasons
+            made_by.extend(reason_events)
         entries.append(Entry(resource, made_by))
     return entries
 
@@ -152,6 +189,17 @@ def _statement(sel: Selection, order: dict[str, Any], stops: list[Any]) -> dict[
         statement["status"] = "stopped"
         statement["statusReason"] = [{"text": _stop_text(order)}]
         period["end"] = instant(order["stopped_at"])
+        taper = taper_dosages(order, order["stopped_at"])
+        if taper is not None:  # taken until the taper ends, step by step
+            steps, ends = taper
+            last = statement["dosage"][0]
+            last["sequence"] = 1
+            last["timing"].setdefault("repeat", {})["boundsPeriod"] = {
+                "start": instant(latest["effective_at"]),
+                "end": instant(order["stopped_at"]),
+            }
+            statement["dosage"] += steps
+            period["end"] = instant(ends)
     return statement
 
 

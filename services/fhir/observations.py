@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from services.fhir import vocabulary as v
+from services.fhir.lab_codes import LabCode, lab_code, reference_ranges, ucum
 from services.fhir.medications import request_ref_at
 from services.fhir.patient import patient_ref, practitioner_ref
 from services.fhir.references import Entry, fhir_date, instant, resource_id
@@ -30,6 +31,46 @@ def _base(sel: Selection, item: dict[str, Any], rid: str) -> dict[str, Any]:
     }
 
 
+DATA_ABSENT = "http://terminology.hl7.org/CodeSystem/data-absent-reason"
+TOBACCO_SMOKING_STATUS = "72166-2"
+SMOKING_VALUES = {
+    "never": ("266919005", "Never smoked tobacco"),
+    "never smoked": ("266919005", "Never smoked tobacco"),
+    "former": ("8517006", "Ex-smoker"),
+    "ex-smoker": ("8517006", "Ex-smoker"),
+    "ex smoker": ("8517006", "Ex-smoker"),
+    "current": ("77176002", "Smoker"),
+    "smoker": ("77176002", "Smoker"),
+    "current smoker": ("77176002", "Smoker"),
+}
+"""Smoking status values as SNOMED CT findings (the US Core smoking status value set)."""
+
+
+def _lab_profile(code: LabCode | None, vital: bool) -> str:
+    if code is not None and code.loinc == "29463-7":
+        return "us-core-body-weight"
+    if vital:
+        return "us-core-simple-observation"  # a vital sign without its LOINC code
+    return "us-core-observation-lab"
+
+
+def _smoking(fact: dict[str, Any]) -> dict[str, Any]:
+    """Smoking status: LOINC 72166-2, its value SNOMED CT coded where the words are clear."""
+    said = str(fact["value"])
+    value = v.concept(said)
+    if said.strip().lower() in SMOKING_VALUES:
+        code, display = SMOKING_VALUES[said.strip().lower()]
+        value = v.concept(said, v.coding(v.SNOMED, code, display))
+    return {
+        "meta": v.us_core("us-core-smokingstatus"),
+        "category": [_category("social-history", "Social History")],
+        "code": v.concept(
+            fact["fact"], v.coding(v.LOINC, TOBACCO_SMOKING_STATUS, "Tobacco smoking status")
+        ),
+        "valueCodeableConcept": value,
+    }
+
+
 def lab_entries(sel: Selection) -> list[Entry]:
     entries = []
     for lab in sel.state.labs:
@@ -41,11 +82,25 @@ def lab_entries(sel: Selection) -> list[Entry]:
             if vital
             else _category("laboratory", "Laboratory")
         ]
-        resource["code"] = {"text": lab["test"]}
-        if lab.get("value") is None:
-            resource["dataAbsentReason"] = {"text": "No value recorded"}
+        code = lab_code(lab["test"], lab.get("unit"))
+        if code is None:
+            resource["code"] = {"text": lab["test"]}
         else:
-            resource["valueQuantity"] = {"value": lab["value"], "unit": lab["unit"]}
+            resource["code"] = v.concept(lab["test"], v.coding(v.LOINC, code.loinc, code.display))
+        resource["meta"] = v.us_core(_lab_profile(code, vital))
+        if lab.get("value") is None:
+            resource["dataAbsentReason"] = v.concept(
+                "No value recorded", v.coding(DATA_ABSENT, "unknown", "Unknown")
+            )
+        else:
+            quantity: dict[str, Any] = {"value": lab["value"], "unit": lab["unit"]}
+            unit = ucum(lab.get("unit"))
+            if unit is not None:
+                quantity.update(system=v.UCUM, code=unit)
+            resource["valueQuantity"] = quantity
+            ranges = reference_ranges(lab["test"], lab.get("unit"))
+            if ranges:
+                resource["referenceRange"] = ranges
         entries.append(Entry(resource, [lab["event_id"]]))
     return entries
 
@@ -57,9 +112,12 @@ def fact_entries(sel: Selection) -> list[Entry]:
             sel, fact, resource_id("Observation", sel.patient_id, "fact", fact["fact"])
         )
         if "smok" in fact["fact"].lower():
-            resource["category"] = [_category("social-history", "Social History")]
-        resource["code"] = {"text": fact["fact"]}
-        resource["valueString"] = str(fact["value"])
+            resource.update(_smoking(fact))
+        else:
+            resource["meta"] = v.us_core("us-core-simple-observation")
+            resource["category"] = [_category("exam", "Exam")]
+            resource["code"] = {"text": fact["fact"]}
+            resource["valueString"] = str(fact["value"])
         made_by = [e.event_id for e in sel.events if getattr(e, "fact", None) == fact["fact"]]
         entries.append(Entry(resource, made_by))
     return entries
@@ -71,6 +129,7 @@ def adherence_entries(sel: Selection) -> list[Entry]:
         resource = _base(sel, report, resource_id("Observation", report["adherence_id"]))
         del resource["effectiveDateTime"]
         resource["identifier"] = [v.identifier("adherence-id", report["adherence_id"])]
+        resource["meta"] = v.us_core("us-core-simple-observation")
         resource["category"] = [_category("therapy", "Therapy")]
         resource["code"] = {"text": "Medication adherence"}
         resource["effectivePeriod"] = {

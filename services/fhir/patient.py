@@ -14,6 +14,78 @@ from services.fhir import vocabulary as v
 from services.fhir.references import Entry, instant, moment, ref, resource_id
 from services.fhir.selection import Selection
 
+GENDER_FROM_SEX_AT_BIRTH = {"female": "female", "male": "male", "intersex": "other"}
+"""Administrative gender, which CareLog does not ask, from the sex at birth it records;
+``unknown`` when that is not recorded (or recorded as unknown)."""
+
+
+SEX_AT_BIRTH_VALUES = {
+    "female": (v.ADMINISTRATIVE_GENDER, "F", "Female"),
+    "male": (v.ADMINISTRATIVE_GENDER, "M", "Male"),
+    "unknown": (v.NULL_FLAVOR, "UNK", "Unknown"),
+}
+"""Sex at birth as US Core's birthsex codes; intersex has no code there and goes as text."""
+
+
+def sex_at_birth_extension(sex: str | None) -> list[dict[str, Any]]:
+    """The us-core-birthsex extension for the Patient (none for intersex or not recorded)."""
+    if sex not in SEX_AT_BIRTH_VALUES:
+        return []
+    return [{"url": v.EXT_BIRTH_SEX, "valueCode": SEX_AT_BIRTH_VALUES[sex][1]}]
+
+
+NAME_PREFIXES = frozenset(
+    {"dr", "dr.", "prof", "prof.", "mr", "mr.", "mrs", "mrs.", "ms", "ms.", "mx"}
+)
+UNKNOWN_NAME = {
+    "extension": [
+        {
+            "url": "http://hl7.org/fhir/StructureDefinition/data-absent-reason",
+            "valueCode": "unknown",
+        }
+    ]
+}
+"""A name CareLog does not hold, said so (US Core wants ``family`` or a reason it is absent)."""
+
+
+def human_name(text: str) -> dict[str, Any]:
+    """A HumanName from the one name CareLog records: a leading title as ``prefix``, the last
+    word as ``family``, the words between as ``given``, and the name as written as ``text``.
+    (CareLog records names as one string; this split is the usual Western reading, and
+    ``text`` keeps the name exactly as given.)"""
+    words = text.split()
+    name: dict[str, Any] = {"text": text}
+    prefixes = []
+    while len(words) > 1 and words[0].lower() in NAME_PREFIXES:
+        prefixes.append(words.pop(0))
+    if prefixes:
+        name["prefix"] = prefixes
+    if words:
+        name["family"] = words[-1]
+    if len(words) > 1:
+        name["given"] = words[:-1]
+    return name
+
+
+ORGANIZATION_ID = resource_id("Organization", "carelog")
+
+
+def organization_ref() -> dict[str, Any]:
+    return ref("Organization", ORGANIZATION_ID)
+
+
+def organization_entries(sel: Selection) -> list[Entry]:
+    """The clinic that keeps the record: Provenance's ``onBehalfOf`` for every author."""
+    resource = {
+        "resourceType": "Organization",
+        "id": ORGANIZATION_ID,
+        "meta": v.us_core("us-core-organization"),
+        "identifier": [v.identifier("organization", "carelog")],
+        "active": True,
+        "name": "CareLog clinic",
+    }
+    return [Entry(resource, [])]
+
 
 def patient_ref(sel: Selection) -> dict[str, Any]:
     return ref("Patient", sel.patient_id)
@@ -34,6 +106,7 @@ def patient_entries(sel: Selection) -> list[Entry]:
     patient = {
         "resourceType": "Patient",
         "id": sel.patient_id,
+        "meta": v.us_core("us-core-patient"),
         "identifier": [
             {
                 "use": "usual",
@@ -46,10 +119,16 @@ def patient_entries(sel: Selection) -> list[Entry]:
             },
             v.identifier("patient-id", sel.patient_id),
         ],
-        "name": [{"text": info["name"]}],
+        "name": [human_name(info["name"])],
+        "gender": GENDER_FROM_SEX_AT_BIRTH.get(info.get("sex_at_birth") or "", "unknown"),
         "birthDate": info["birth_date"],
     }
-    entries = [Entry(patient, [registration.event_id])]
+    birth_sex = sex_at_birth_extension(info.get("sex_at_birth"))
+    if birth_sex:
+        patient["extension"] = birth_sex
+    made_by = [registration.event_id]
+    made_by += [e.event_id for e in sel.events if event_type(e) == "SexAtBirthRecorded"]
+    entries = [Entry(patient, made_by)]
     entries.extend(_allergies(sel, registration))
     return entries
 
@@ -64,6 +143,7 @@ def _allergies(sel: Selection, registration: Any) -> list[Entry]:
         resource: dict[str, Any] = {
             "resourceType": "AllergyIntolerance",
             "id": resource_id("AllergyIntolerance", sel.patient_id, name.lower()),
+            "meta": v.us_core("us-core-allergyintolerance"),
             "code": {"text": name},
             "patient": patient_ref(sel),
             "recordedDate": instant(registration.timestamp),
@@ -79,7 +159,31 @@ def _allergies(sel: Selection, registration: Any) -> list[Entry]:
                 v.coding(v.ALLERGY_VERIFICATION, "entered-in-error", "Entered in Error"),
             )
         entries.append(Entry(resource, [registration.event_id]))
+    if not entries and getattr(registration, "allergies_recorded", None):
+        entries.append(_no_known_allergies(sel, registration))
     return entries
+
+
+NO_KNOWN_ALLERGY = ("716186003", "No known allergy")
+"""SNOMED CT: asked, and none known (distinct from allergies never recorded: no resource)."""
+
+
+def _no_known_allergies(sel: Selection, registration: Any) -> Entry:
+    code, display = NO_KNOWN_ALLERGY
+    resource: dict[str, Any] = {
+        "resourceType": "AllergyIntolerance",
+        "id": resource_id("AllergyIntolerance", sel.patient_id, "no-known-allergy"),
+        "meta": v.us_core("us-core-allergyintolerance"),
+        "clinicalStatus": v.concept("Active", v.coding(v.ALLERGY_CLINICAL, "active", "Active")),
+        "verificationStatus": v.concept(
+            "Confirmed", v.coding(v.ALLERGY_VERIFICATION, "confirmed", "Confirmed")
+        ),
+        "code": v.concept("No known allergies", v.coding(v.SNOMED, code, display)),
+        "patient": patient_ref(sel),
+        "recordedDate": instant(registration.timestamp),
+        "recorder": practitioner_ref(registration.actor_id),
+    }
+    return Entry(resource, [registration.event_id])
 
 
 def practitioner_entries(sel: Selection) -> list[Entry]:
@@ -91,11 +195,14 @@ def practitioner_entries(sel: Selection) -> list[Entry]:
         resource: dict[str, Any] = {
             "resourceType": "Practitioner",
             "id": practitioner_id(actor_id),
+            "meta": v.us_core("us-core-practitioner"),
             "identifier": [v.identifier("staff-id", actor_id)],
         }
         member = team.get(actor_id)
         if member and member.get("name"):
-            resource["name"] = [{"text": member["name"]}]
+            resource["name"] = [human_name(member["name"])]
+        else:  # a clinician the record names by id only (emergency access, a past author)
+            resource["name"] = [{"_family": UNKNOWN_NAME}]
         made_by = [
             e.event_id for e in sel.about("clinician_id", actor_id, "CareTeamMemberAssigned")
         ]
@@ -106,6 +213,10 @@ def practitioner_entries(sel: Selection) -> list[Entry]:
         ]
         entries.append(Entry(resource, made_by))
     return entries
+
+
+def _role_name(role: str) -> str:
+    return v.ROLE_DISPLAY.get(role, role)
 
 
 def care_team_entries(sel: Selection) -> list[Entry]:
@@ -128,14 +239,23 @@ def care_team_entries(sel: Selection) -> list[Entry]:
         }
         participants.append(
             {
-                "role": [v.role_concept("emergency"), v.role_concept(grant["role"])],
+                # US Core allows one role: break-the-glass access, naming the role it was in
+                "role": [
+                    v.concept(
+                        f"{v.ROLE_DISPLAY['emergency']}: {_role_name(grant['role'])}",
+                        v.coding(v.ROLE, "emergency", v.ROLE_DISPLAY["emergency"]),
+                    )
+                ],
                 "member": practitioner_ref(grant["clinician_id"]),
                 "period": period,
             }
         )
+    if not participants:  # in effect before anyone joined: no team to show (US Core: 1..*)
+        return []
     resource = {
         "resourceType": "CareTeam",
         "id": resource_id("CareTeam", sel.patient_id),
+        "meta": v.us_core("us-core-careteam"),
         "status": "active",
         "name": "CareLog care team",
         "subject": patient_ref(sel),

@@ -16,7 +16,7 @@ from typing import Any
 
 from domain.plan import event_type
 from services.fhir import vocabulary as v
-from services.fhir.patient import patient_ref, practitioner_ref
+from services.fhir.patient import organization_ref, patient_ref, practitioner_ref
 from services.fhir.references import Entry, instant, ref, resource_id
 from services.fhir.selection import Selection
 
@@ -71,6 +71,7 @@ def _provenance(
     resource: dict[str, Any] = {
         "resourceType": "Provenance",
         "id": provenance_id(event.event_id),
+        "meta": v.us_core("us-core-provenance"),
         "extension": [{"url": v.EXT_EVENT_ID, "valueString": event.event_id}],
         "target": target,
         "occurredDateTime": instant(event.effective_at),
@@ -85,6 +86,7 @@ def _provenance(
                 "type": v.concept("Author", v.coding(v.PARTICIPANT_TYPE, "author", "Author")),
                 "role": [v.role_concept(event.actor_role)],
                 "who": practitioner_ref(event.actor_id),
+                "onBehalfOf": organization_ref(),
             }
         ],
     }

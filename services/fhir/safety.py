@@ -12,10 +12,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from domain.alert_resolution import SUPERSEDED
+from domain.plan import event_type
 from services.fhir import vocabulary as v
 from services.fhir.medications import request_ref_at, statement_ref
 from services.fhir.patient import patient_ref, practitioner_ref
-from services.fhir.references import Entry, instant, moment, resource_id
+from services.fhir.references import Entry, instant, moment, ref, resource_id
 from services.fhir.selection import Selection
 
 
@@ -65,18 +67,62 @@ def alert_entries(sel: Selection) -> list[Entry]:
     return entries
 
 
+ISSUE_STATUS = {"open": "preliminary", SUPERSEDED: "cancelled"}
+"""DetectedIssue.status from the alert's life: ``preliminary`` while open (identified, not yet
+addressed), ``final`` once a clinician (or CareLog, when its condition ended) closed it,
+``cancelled`` when CareLog replaced it with an alert carrying the current figures (the
+``superseded-by`` extension names that one)."""
+
+
+def issue_status(alert: dict[str, Any]) -> str:
+    resolution = alert.get("resolution") or {}
+    if alert.get("status", "open") == "open" or not resolution:
+        return ISSUE_STATUS["open"]
+    return ISSUE_STATUS.get(resolution.get("resolution", ""), "final")
+
+
+def link_evidence(sel: Selection, entries: list[Entry]) -> None:
+    """Point each DetectedIssue at what made its rule fire: the resources made by the write
+    that raised it (CareLog raises an alert in the same command, under the same correlation
+    id), such as the PHQ-9 whose item 9 raised a suicide-risk alert."""
+    raised = {
+        e.event_id: e.correlation_id for e in sel.events if event_type(e) == "SafetyAlertRaised"
+    }
+    if not raised:
+        return
+    by_correlation: dict[str, set[str]] = {}
+    for event in sel.events:
+        if event.event_id not in raised:
+            by_correlation.setdefault(event.correlation_id, set()).add(event.event_id)
+    for issue in entries:
+        if issue.resource["resourceType"] != "DetectedIssue":
+            continue
+        triggers = by_correlation.get(raised.get(issue.events[0], ""), set())
+        detail = [
+            ref(*entry.key)
+            for entry in entries
+            if entry.key[0] in EVIDENCE_TYPES and entry.events and entry.events[0] in triggers
+        ]
+        if detail:
+            issue.resource["evidence"] = [{"detail": detail}]
+
+
+EVIDENCE_TYPES = frozenset(
+    {"QuestionnaireResponse", "Observation", "Condition", "MedicationRequest", "AdverseEvent"}
+)
+
+
 def detected_issue(sel: Selection, alert: dict[str, Any]) -> dict[str, Any]:
     kind = alert["kind"]
     codings = [v.coding(v.ALERT_KIND, kind, kind.replace("_", " "))]
     if kind in v.ALERT_ACT_CODES:
         code, display = v.ALERT_ACT_CODES[kind]
         codings.insert(0, v.coding(v.ACT_CODE, code, display))
+    # An open alert is about the orders as they stand now (the version a prescriber would
+    # change); a closed one about the versions in effect when it fired.
+    at = None if alert.get("status", "open") == "open" else alert["effective_at"]
     implicated = [
-        r
-        for r in (
-            request_ref_at(sel, oid, alert["effective_at"]) for oid in alert.get("order_ids", [])
-        )
-        if r is not None
+        r for r in (request_ref_at(sel, oid, at) for oid in alert.get("order_ids", [])) if r
     ]
     detail = alert["message"]
     if alert.get("action"):
@@ -84,17 +130,15 @@ def detected_issue(sel: Selection, alert: dict[str, Any]) -> dict[str, Any]:
     resource: dict[str, Any] = {
         "resourceType": "DetectedIssue",
         "id": resource_id("DetectedIssue", alert["alert_id"]),
-        "identifier": [
-            v.identifier("alert-id", alert["alert_id"]),
-            v.identifier("safety-rule", alert["rule_id"]),
-        ],
-        "status": "final",
+        "identifier": [v.identifier("alert-id", alert["alert_id"])],
+        "status": issue_status(alert),
         "code": v.concept(kind.replace("_", " "), *codings),
         "severity": v.ALERT_SEVERITY.get(alert["severity"], "moderate"),
         "patient": patient_ref(sel),
         "identifiedDateTime": instant(alert["effective_at"]),
         "detail": detail,
         "extension": [
+            {"url": f"{v.BASE}/StructureDefinition/safety-rule", "valueString": alert["rule_id"]},
             {"url": v.EXT_RULE_SOURCE, "valueString": alert["source"]},
             {"url": v.EXT_RULE_PACK_VERSION, "valueString": alert["rule_pack_version"]},
         ],
@@ -134,4 +178,12 @@ def detected_issue(sel: Selection, alert: dict[str, Any]) -> dict[str, Any]:
         )
     if mitigations:
         resource["mitigation"] = mitigations
+    successor = (resolution or {}).get("superseded_by")
+    if successor and successor in sel.state.alerts:
+        resource["extension"].append(
+            {
+                "url": f"{v.BASE}/StructureDefinition/superseded-by",
+                "valueReference": ref("DetectedIssue", resource_id("DetectedIssue", successor)),
+            }
+        )
     return resource

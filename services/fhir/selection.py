@@ -32,6 +32,7 @@ LINKS = (
     "consent_id",
     "clinician_id",
     "corrected_event_id",
+    "condition_id",
 )
 """Event attributes that tie an event to an entity made by an earlier event."""
 

@@ -111,3 +111,43 @@ ROLE_DISPLAY = {
 def role_concept(role: str) -> dict[str, Any]:
     display = ROLE_DISPLAY.get(role, role)
     return concept(display, coding(ROLE, role, display))
+
+
+# -- added for US Core 6.1.0 (issue 25) --------------------------------------------------------
+ICD10_CM = "http://hl7.org/fhir/sid/icd-10-cm"
+SNOMED = "http://snomed.info/sct"
+CONDITION_CLINICAL = "http://terminology.hl7.org/CodeSystem/condition-clinical"
+CONDITION_VERIFICATION = "http://terminology.hl7.org/CodeSystem/condition-ver-status"
+CONDITION_CATEGORY = "http://terminology.hl7.org/CodeSystem/condition-category"
+ADMINISTRATIVE_GENDER = "http://terminology.hl7.org/CodeSystem/v3-AdministrativeGender"
+NULL_FLAVOR = "http://terminology.hl7.org/CodeSystem/v3-NullFlavor"
+US_CORE = "http://hl7.org/fhir/us/core"
+EXT_BIRTH_SEX = f"{US_CORE}/StructureDefinition/us-core-birthsex"
+
+
+def us_core(profile: str) -> dict[str, Any]:
+    """``meta`` declaring a US Core 6.1.0 profile (``us-core-patient`` ...)."""
+    return {"profile": [f"{US_CORE}/StructureDefinition/{profile}|6.1.0"]}
+
+
+ICD10_CM_DISPLAYS = {
+    "F32.0": "Major depressive disorder, single episode, mild",
+    "F32.1": "Major depressive disorder, single episode, moderate",
+    "F32.2": "Major depressive disorder, single episode, severe without psychotic features",
+    "F32.3": "Major depressive disorder, single episode, severe with psychotic features",
+    "F32.9": "Major depressive disorder, single episode, unspecified",
+    "F33.0": "Major depressive disorder, recurrent, mild",
+    "F33.1": "Major depressive disorder, recurrent, moderate",
+    "F33.2": "Major depressive disorder, recurrent severe without psychotic features",
+    "F33.9": "Major depressive disorder, recurrent, unspecified",
+    "F41.0": "Panic disorder [episodic paroxysmal anxiety]",
+    "F41.1": "Generalized anxiety disorder",
+    "F41.9": "Anxiety disorder, unspecified",
+    "F31.9": "Bipolar disorder, unspecified",
+    "F20.9": "Schizophrenia, unspecified",
+    "F43.10": "Post-traumatic stress disorder, unspecified",
+    "F90.9": "Attention-deficit hyperactivity disorder, unspecified type",
+    "G40.909": ("Epilepsy, unspecified, not intractable, without status epilepticus"),
+}
+"""ICD-10-CM's own titles for the codes CareLog's demo and tests use (CDC/NCHS ICD-10-CM
+tabular list); a code not listed carries the clinician's wording as its display."""

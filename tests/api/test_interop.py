@@ -81,6 +81,60 @@ class TestFhirEndpoint:
         )
         assert naive.status_code == 400
 
+    def test_a_transaction_holds_conditional_puts_of_the_current_record_only(
+        self, api: ApiClient, patient: str
+    ) -> None:
+        prescribe(api, patient)
+        url = f"/api/v1/patients/{patient}/fhir"
+        response = api.get(url, query_string={"type": "transaction"})
+        assert response.status_code == 200
+        bundle = response.get_json()
+        assert bundle["type"] == "transaction"
+        requests = {e["resource"]["resourceType"]: e["request"] for e in bundle["entry"]}
+        assert requests["MedicationRequest"]["method"] == "PUT"
+        assert requests["MedicationRequest"]["url"].startswith(
+            "MedicationRequest?identifier=https://carelog.example/fhir/id/resource|"
+        )
+        past = api.get(url, query_string={"type": "transaction", "as_of": _z(datetime.now(UTC))})
+        assert past.status_code == 422
+        assert "type" in json.dumps(past.get_json())
+        assert api.get(url, query_string={"type": "batch"}).status_code == 400
+
+    def test_a_prescribed_rxnorm_code_is_exported_beside_the_ingredient(
+        self, api: ApiClient, patient: str
+    ) -> None:
+        # a product code as a prescriber gives it, beside the ingredient CareLog resolves
+        assert prescribe(api, patient, rxnorm="312940").status_code == 201
+        assert prescribe(api, patient, drug="escitalopram", rxnorm="12a").status_code == 400
+        bundle = api.get(f"/api/v1/patients/{patient}/fhir").get_json()
+        (request,) = of_type(bundle, "MedicationRequest")
+        codes = [c["code"] for c in request["medicationCodeableConcept"]["coding"]]
+        assert codes == ["312940", "36437"]
+        assert request["medicationCodeableConcept"]["text"] == "sertraline"
+
+    def test_no_known_allergies_is_told_apart_from_allergies_not_recorded(
+        self, api: ApiClient, patient: str
+    ) -> None:
+        asked = api.post(
+            "/api/v1/patients",
+            {"external_id": "MRN-NKA", "name": "Nka Patient", "birth_date": "1980-02-03"}
+            | {"allergies": []},
+        ).get_json()["patient_id"]
+
+        def allergies(pid: str) -> list[dict[str, Any]]:
+            response = api.get(f"/api/v1/patients/{pid}/fhir")
+            bundle = response.get_json()
+            check_bundle(bundle)
+            return of_type(bundle, "AllergyIntolerance")
+
+        (none_known,) = allergies(asked)
+        assert none_known["code"]["coding"][0] == {
+            "system": "http://snomed.info/sct",
+            "code": "716186003",
+            "display": "No known allergy",
+        }
+        assert allergies(patient) == []  # never asked: nothing claimed either way
+
     def test_access_export_has_no_psychotherapy_note_and_lists_disclosures(
         self, api: ApiClient, patient: str
     ) -> None:

@@ -39,6 +39,24 @@ def shown_ids(events: list[Any], *, notes: bool) -> set[str]:
     return {e.event_id for e in events} - hidden
 
 
+class TestDemoSafety:
+    def test_the_suicide_risk_alert_points_at_the_phq9_that_raised_it(
+        self, carelog: CareLog, demo: list[str]
+    ) -> None:
+        bundle = build_bundle(carelog.history, demo[2])  # demo patient 3 answers item 9
+        resources = check_bundle(bundle)
+        (issue,) = [
+            d
+            for d in of_type(bundle, "DetectedIssue")
+            if d["code"]["coding"][-1]["code"] == "suicide_risk"
+        ]
+        evidence = [resources[r["reference"]] for e in issue["evidence"] for r in e["detail"]]
+        (response,) = [r for r in evidence if r["resourceType"] == "QuestionnaireResponse"]
+        assert response["questionnaire"] == "http://loinc.org/q/44249-1"
+        assert response["item"][8]["answer"][0]["valueCoding"]["code"] != "LA6568-5"
+        assert issue["status"] == "preliminary"
+
+
 class TestDemoPatients:
     @pytest.mark.parametrize("notes", [False, True])
     def test_every_demo_patient_exports_as_valid_self_contained_r4(
@@ -56,6 +74,22 @@ class TestDemoPatients:
                     assert event.text not in text
                     assert event.note_id not in text
                     assert event.event_id not in text
+
+    def test_every_demo_patient_conforms_to_us_core_under_both_clocks(
+        self, carelog: CareLog, demo: list[str]
+    ) -> None:
+        for patient_id in demo:
+            events = carelog.history.events(patient_id)
+            middle = events[len(events) // 2]
+            for clock in (
+                {"as_of": middle.timestamp},
+                {"effective_at": middle.effective_at},
+                {"as_of": middle.timestamp, "effective_at": events[3].effective_at},
+            ):
+                # check_bundle holds every resource to US Core 6.1.0 and the base invariants
+                check_bundle(
+                    build_bundle(carelog.history, patient_id, include_progress_notes=True, **clock)
+                )
 
     def test_scored_assessments_carry_the_right_loinc_and_answer_codes(
         self, carelog: CareLog, demo: list[str]
@@ -158,6 +192,28 @@ class TestCommand:
             "cli",
         )
         assert entry["reason"] == "transfer of care"
+
+    def test_export_fhir_transaction_is_conditional_puts_and_refuses_a_past_view(
+        self,
+        carelog: CareLog,
+        demo: list[str],
+        config: Config,
+        monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str],
+    ) -> None:
+        monkeypatch.setenv("CARELOG_DATABASE_URL", config.database_url)
+        monkeypatch.setenv("CARELOG_CHECKPOINT_DIR", config.checkpoint_dir)
+        assert main(["export", "fhir", demo[0], "--transaction"]) == 0
+        bundle = json.loads(capsys.readouterr().out)
+        assert bundle["type"] == "transaction"
+        assert {e["request"]["method"] for e in bundle["entry"]} == {"PUT"}
+        before = len(carelog.access_log.for_patient(demo[0]))
+        refused = main(
+            ["export", "fhir", demo[0], "--transaction", "--as-of", "2026-01-01T00:00:00Z"]
+        )
+        assert refused != 0
+        assert "current record only" in capsys.readouterr().err
+        assert len(carelog.access_log.for_patient(demo[0])) == before  # nothing was read
 
     def test_a_time_without_a_zone_is_refused(
         self,

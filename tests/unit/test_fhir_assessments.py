@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from services.fhir import build_bundle
-from tests.fhir_support import GAD7_ITEMS, Story, day, of_type, tell_story
+from tests.fhir_support import GAD7_ITEMS, Story, by_id, day, of_type, tell_story
 
 PHQ9_ITEM_CODES = [
     "44250-9",
@@ -105,15 +105,23 @@ class TestObservations:
         assert observation(after, "44261-6")["status"] == "corrected"
         assert response(after, "44249-1")["status"] == "amended"
 
-    def test_a_clinical_assessment_is_an_impression_with_icd10_findings(self, story: Story) -> None:
+    def test_a_clinical_assessment_is_an_impression_with_icd10_cm_findings(
+        self, story: Story
+    ) -> None:
         bundle = build_bundle(story.history(), story.patient_id)
         (impression,) = [
             c
             for c in of_type(bundle, "ClinicalImpression")
             if c["code"]["text"] == "Clinical assessment"
         ]
-        assert impression["finding"][0]["itemCodeableConcept"]["coding"][0] == {
-            "system": "http://hl7.org/fhir/sid/icd-10",
+        (finding,) = impression["finding"]
+        assert finding["itemCodeableConcept"]["coding"][0] == {
+            "system": "http://hl7.org/fhir/sid/icd-10-cm",
             "code": "F32.1",
+            "display": "Major depressive disorder, single episode, moderate",
         }
+        condition = by_id(bundle)[
+            ("Condition", finding["itemReference"]["reference"].removeprefix("urn:uuid:"))
+        ]
+        assert condition["code"] == finding["itemCodeableConcept"]
         assert impression["summary"] == "Moderate depressive episode."

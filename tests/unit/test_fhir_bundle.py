@@ -70,6 +70,8 @@ class TestValidity:
             "Communication",
             "DocumentReference",
             "Goal",
+            "Condition",
+            "Organization",
             "CarePlan",
             "Provenance",
         }

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
@@ -10,6 +12,9 @@ import pytest
 from domain.command_context import CommandContext
 from domain.patient_record import PatientRecord
 from services.fhir import build_bundle
+from services.fhir.medications import drug_concept
+from services.fhir.references import instant
+from services.fhir.taper import TaperStep, read_taper
 from tests.fhir_support import PSY, Story, check_bundle, day, of_type, tell_story
 
 
@@ -74,12 +79,46 @@ class TestRequestVersions:
             "code": "mg",
         }
         assert dosage["timing"]["repeat"] == {"frequency": 1, "period": 1, "periodUnit": "d"}
-        assert dosage["route"] == {"text": "oral"}
+        assert dosage["route"] == {
+            "coding": [
+                {"system": "http://snomed.info/sct", "code": "26643006", "display": "Oral route"}
+            ],
+            "text": "oral",
+        }
         assert dosage["patientInstruction"] == "Take with breakfast"
         coding = request["medicationCodeableConcept"]["coding"][0]
         assert coding["system"] == "http://www.nlm.nih.gov/research/umls/rxnorm"
         assert coding["code"] == "36437"
         assert request["intent"] == "order"
+
+    def test_a_pack_drug_without_a_given_code_carries_its_ingredient_rxcui(self) -> None:
+        effexor = {
+            "name": "Effexor XR",
+            "generic": "venlafaxine",
+            "rxnorm": None,
+            "formulation": "XR",
+        }
+        assert drug_concept(effexor) == {
+            "extension": [
+                {
+                    "url": "https://carelog.example/fhir/StructureDefinition/generic",
+                    "valueString": "venlafaxine",
+                },
+                {
+                    "url": "https://carelog.example/fhir/StructureDefinition/formulation",
+                    "valueString": "XR",
+                },
+            ],
+            "coding": [
+                {
+                    "system": "http://www.nlm.nih.gov/research/umls/rxnorm",
+                    "code": "39786",
+                    "display": "venlafaxine",
+                }
+            ],
+            "text": "Effexor XR",
+        }
+        assert drug_concept({"name": "zz-unlisted", "generic": None}) == {"text": "zz-unlisted"}
 
     def test_a_late_entered_change_slots_in_where_it_happened(self) -> None:
         record = PatientRecord.register(
@@ -142,3 +181,39 @@ class TestCurrentList:
         (current,) = of_type(bundle, "List")
         assert "entry" not in current
         assert current["emptyReason"]["coding"][0]["code"] == "nilknown"
+
+
+class TestRxNormData:
+    def test_every_code_names_a_rule_pack_drug_and_is_an_rxcui(self) -> None:
+        pack = json.loads(Path("domain/safety/rulepack.json").read_text(encoding="utf-8"))
+        data = json.loads(Path("services/fhir/rxnorm.json").read_text(encoding="utf-8"))
+        assert data["source"] == "RxNorm (NLM)"
+        ingredients = data["ingredients"]
+        assert set(ingredients) <= set(pack["drugs"])
+        assert all(code.isdigit() for code in ingredients.values())
+        assert len(set(ingredients.values())) == len(ingredients)  # no code named twice
+
+
+class TestTaper:
+    def test_the_statement_runs_until_the_taper_ends_in_sequenced_steps(self) -> None:
+        story = tell_story()
+        bundle = build_bundle(story.history(), story.patient_id)
+        (statement,) = of_type(bundle, "MedicationStatement")
+        assert statement["status"] == "stopped"
+        assert statement["effectivePeriod"]["end"] == instant(day(74))  # 2 weeks after day 60
+        maintenance, step = statement["dosage"]
+        assert (maintenance["sequence"], step["sequence"]) == (1, 2)
+        assert maintenance["timing"]["repeat"]["boundsPeriod"]["end"] == instant(day(60))
+        assert step["doseAndRate"][0]["doseQuantity"]["value"] == 50
+        assert step["timing"]["repeat"]["boundsPeriod"] == {
+            "start": instant(day(60)),
+            "end": instant(day(74)),
+        }
+
+    def test_a_taper_that_is_not_dose_for_duration_stays_text(self) -> None:
+        assert read_taper("halve for 2 weeks, then stop") is None
+        assert read_taper("25 mg, then stop") is None
+        assert read_taper("50 mg for 2 weeks, then 25 mg for 1 week, then stop") == [
+            TaperStep(50.0, "mg", 14),
+            TaperStep(25.0, "mg", 7),
+        ]

@@ -11,7 +11,7 @@ from domain.patient_record import PatientRecord
 from domain.plan import event_type
 from services.fhir import build_bundle
 from services.fhir.references import instant
-from tests.fhir_support import PHARM, Story, by_id, of_type, tell_story
+from tests.fhir_support import PHARM, Story, by_id, day, of_type, tell_story
 
 
 @pytest.fixture(scope="module")
@@ -116,9 +116,20 @@ class TestSafetyResources:
         author = target(bundle, mitigation["author"])
         assert author["identifier"][0]["value"] == PHARM.id
 
-    def test_consent_withdrawn_supersedes_the_grant(self, bundle: dict[str, Any]) -> None:
+    def test_consent_withdrawn_is_an_active_denial_that_supersedes_the_grant(
+        self, bundle: dict[str, Any]
+    ) -> None:
         statuses = sorted((c["status"], c["provision"]["type"]) for c in of_type(bundle, "Consent"))
-        assert statuses == [("inactive", "deny"), ("inactive", "permit")]
+        assert statuses == [("active", "deny"), ("inactive", "permit")]
+
+    def test_an_alert_is_preliminary_while_open_and_final_once_resolved(
+        self, story: Story, bundle: dict[str, Any]
+    ) -> None:
+        (resolved,) = of_type(bundle, "DetectedIssue")
+        assert resolved["status"] == "final"
+        while_open = build_bundle(story.history(), story.patient_id, as_of=day(11))
+        (issue,) = of_type(while_open, "DetectedIssue")
+        assert issue["status"] == "preliminary"
 
     def test_education_is_a_communication_about_the_request(self, bundle: dict[str, Any]) -> None:
         (told,) = of_type(bundle, "Communication")

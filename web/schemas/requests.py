@@ -111,6 +111,13 @@ class MedicationIn(StrictSchema):
     effective_at = when()
     override_reason = text(required=False)
     continuing = fields.Nested(ContinuingIn)
+    rxnorm = fields.String(
+        validate=validate.Regexp(r"^[0-9]{1,10}$", error="An RxNorm RxCUI is 1 to 10 digits."),
+        metadata={
+            "description": "optional RxNorm RxCUI of the product prescribed (e.g. 36437); "
+            "exported in FHIR beside the ingredient code CareLog resolves"
+        },
+    )
 
 
 class DoseChangeIn(StrictSchema):
