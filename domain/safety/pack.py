@@ -45,6 +45,7 @@ from domain.safety.monitoring import (
     read_monitoring,
     test_names,
 )
+from domain.safety.pgx_rules import PgxRule, UnreadRule, read_pgx_rule, read_unread_rule
 from domain.safety.records import (
     Provenance,
     Record,
@@ -103,6 +104,7 @@ class RulePack:
     index: DrugIndex = field(repr=False, compare=False)
     test_names: Mapping[str, str] = field(repr=False, compare=False)
     condition_rules: tuple[ConditionRule, ...] = ()
+    pharmacogenomic_rules: tuple[PgxRule | UnreadRule, ...] = ()
 
     def drug(self, name: str) -> DrugInfo | None:
         """The drug a typed name means (brand, salt, any case), or None if not in the pack."""
@@ -119,6 +121,7 @@ class RulePack:
             *self.side_effects,
         ]  # fmt: skip
         rules.extend(self.condition_rules)
+        rules.extend(self.pharmacogenomic_rules)
         return tuple(r.rule.id for r in rules)
 
 
@@ -175,6 +178,11 @@ def parse_pack(raw: Any) -> RulePack:
     if raw.get("condition_rules") is not None:  # optional: a pack may have none
         sections["condition_rules"] = _section(
             raw, "condition_rules", vocabulary, _one(read_condition_rule), "rule"
+        )
+    if raw.get("pharmacogenomic_rules") is not None:  # optional, like condition_rules
+        readers = {"recommendation": read_pgx_rule, "not_interpretable": read_unread_rule}
+        sections["pharmacogenomic_rules"] = _section(
+            raw, "pharmacogenomic_rules", vocabulary, readers, "recommendation"
         )
     pack = RulePack(
         version=version,

@@ -16,6 +16,7 @@ from domain.safety.context import Change, DoseStep, LabResult, MedicationCourse,
 from domain.safety.drugs import DrugIndex, DrugInfo, normalise_name, strip_salt_and_form
 from domain.safety.formulations import formulation_in
 from domain.safety.implied_facts import implied_facts
+from domain.safety.phenotypes import gene_phenotypes, overlay
 
 _ROUTE_ALIASES = {
     "po": "oral", "by mouth": "oral", "iv": "intravenous", "im": "intramuscular",
@@ -123,6 +124,9 @@ class PlanView:
             for name, value in context.facts.items()
         }
         self.facts = implied_facts(context.conditions, self.facts)  # coded conditions
+        # pharmacogenomic results: the better source of the metaboliser and HLA facts
+        self.genes = gene_phenotypes(context.pharmacogenomics, self.facts)
+        self.facts = overlay(self.genes, self.facts)
         self._labs: dict[str, list[LabResult]] = {}
         for lab in sorted(context.labs, key=lambda lab: (lab.effective_at, lab.test)):
             test = tests.get(normalise_name(lab.test), normalise_name(lab.test))
