@@ -59,6 +59,9 @@ COMMANDS: dict[str, CommandSpec] = {
     "resolve_condition": CommandSpec("resolve_condition", safety="condition"),
     "record_sex_at_birth": CommandSpec("record_sex_at_birth", safety="condition"),
     "record_pregnancy_status": CommandSpec("record_pregnancy_status", safety="condition"),
+    "record_pharmacogenomic_result": CommandSpec(
+        "record_pharmacogenomic_result", "result_id", "result_id", "pharmacogenomic"
+    ),
 }
 
 
@@ -87,6 +90,7 @@ CORRECTED_KINDS = {
     "side_effect": "side_effect",
     "lab": "lab",
     "fact": "fact",
+    "pharmacogenomic": "pharmacogenomic",
 }
 """The safety Change kind of the entry a correction patches (its ``sources`` kind)."""
 
@@ -119,6 +123,9 @@ def describe_correction(record: PatientRecord, previous_facts: dict[str, Any]) -
             effective_at = plan.facts[key]["effective_at"] if key in plan.facts else None
             before = previous_facts.get(key)
             previous = before["value"] if before else None
+        elif kind == "pharmacogenomic":
+            result = getattr(plan, "pharmacogenomics", {}).get(key)
+            effective_at = result["effective_at"] if result else None
         else:
             entries = {
                 "assessment": plan.assessments,
