@@ -21,6 +21,7 @@ from services.fhir.assessments import assessment_entries
 from services.fhir.care_plan import care_plan_entries, goal_entries
 from services.fhir.communications import education_entries, note_entries
 from services.fhir.consent import consent_entries
+from services.fhir.genomics import genomics_entries
 from services.fhir.medications import medication_entries
 from services.fhir.observations import adherence_entries, fact_entries, lab_entries
 from services.fhir.patient import care_team_entries, patient_entries, practitioner_entries
@@ -46,6 +47,7 @@ BUILDERS: tuple[Callable[[Selection], list[Entry]], ...] = (
     lab_entries,
     fact_entries,
     adherence_entries,
+    genomics_entries,
 )
 """Every builder, in the order their resources appear in the bundle."""
 
