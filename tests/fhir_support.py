@@ -461,6 +461,16 @@ def tell_story() -> Story:
         taper="50 mg for 2 weeks, then stop",
     )
     story.act("withdraw", PSY, day(61), "record_consent", scope="treatment", decision="withdrawn")
+    story.act(
+        "pharmacogenomic",
+        PSY,
+        day(62),
+        "record_pharmacogenomic_result",
+        gene="CYP2D6",
+        diplotype="*1/*4",
+        lab="GeneLab",
+        report_date="2026-02-20",
+    )
     return story
 
 
