@@ -50,6 +50,7 @@ class GeneTable:
     function_pairs: tuple[tuple[frozenset[str], str], ...] = ()
     marker: str | None = None
     exclude_wordings: tuple[str, ...] = ()
+    lab_test: str | None = None  # the pack's lab test a result of this gene also is
 
 
 @dataclass(frozen=True)
@@ -97,6 +98,7 @@ def tables() -> dict[str, GeneTable]:
             ),
             marker=entry.get("marker"),
             exclude_wordings=tuple(entry.get("exclude_wordings", ())),
+            lab_test=entry.get("lab_test"),
         )
     return out
 

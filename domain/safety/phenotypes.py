@@ -7,8 +7,11 @@ Results for one gene that read as different phenotypes are a conflict: neither i
 and the conflict is reported (the lab must say which is right), never resolved by guess.
 
 ``overlay`` puts the phenotype a result gives into the facts the rules read, so that every
-rule written against a fact (citalopram 20 mg/day in CYP2C19 poor metabolisers,
-HLA-B*15:02 with carbamazepine) reads a result the same way.
+rule written against a fact (citalopram 20 mg/day in CYP2C19 poor metabolisers) reads a
+result the same way. A gene whose result is also a lab test of the pack (HLA-B*15:02:
+``hla_b_1502``) is read as that lab result instead (``result_labs``): the screening the
+monitoring rules ask for is then done, and a positive result raises the lab rule's alert
+once, not a second time through the fact.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from domain.safety.context import PharmacogenomicResult
+from domain.safety.context import LabResult, PharmacogenomicResult
 from domain.safety.drugs import normalise_name
 from domain.safety.genotypes import Reading, interpret, tables
 
@@ -88,6 +91,8 @@ def overlay(genes: Mapping[str, GenePhenotype], facts: Mapping[str, str]) -> dic
     """The facts with each phenotype a result gives in place of the fact's value."""
     out = dict(facts)
     for gene, found in genes.items():
+        if tables()[gene].lab_test is not None:
+            continue  # read as a lab result (result_labs)
         if found.source == "result" and found.phenotype is not None:
             out[normalise_name(tables()[gene].fact)] = found.phenotype
     return out
@@ -97,3 +102,18 @@ def unread_results(results: tuple[PharmacogenomicResult, ...]) -> tuple[Pharmaco
     """Results for genes CareLog has no table for (kept and shown, read by no rule)."""
     known = tables()
     return tuple(r for r in results if r.gene not in known)
+
+
+def result_labs(results: tuple[PharmacogenomicResult, ...]) -> tuple[LabResult, ...]:
+    """Each readable result of a gene that is also a lab test, as that qualitative test
+    (``unit`` positive or negative, no value), at the result's effective time."""
+    known = tables()
+    labs = []
+    for result in results:
+        table = known.get(result.gene)
+        if table is None or table.lab_test is None:
+            continue
+        reading = interpret(result.gene, result.diplotype, result.phenotype)
+        if reading.phenotype is not None:
+            labs.append(LabResult(table.lab_test, result.effective_at, None, reading.phenotype))
+    return tuple(labs)

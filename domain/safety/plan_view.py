@@ -16,7 +16,7 @@ from domain.safety.context import Change, DoseStep, LabResult, MedicationCourse,
 from domain.safety.drugs import DrugIndex, DrugInfo, normalise_name, strip_salt_and_form
 from domain.safety.formulations import formulation_in
 from domain.safety.implied_facts import implied_facts
-from domain.safety.phenotypes import gene_phenotypes, overlay
+from domain.safety.phenotypes import gene_phenotypes, overlay, result_labs
 
 _ROUTE_ALIASES = {
     "po": "oral", "by mouth": "oral", "iv": "intravenous", "im": "intramuscular",
@@ -128,7 +128,8 @@ class PlanView:
         self.genes = gene_phenotypes(context.pharmacogenomics, self.facts)
         self.facts = overlay(self.genes, self.facts)
         self._labs: dict[str, list[LabResult]] = {}
-        for lab in sorted(context.labs, key=lambda lab: (lab.effective_at, lab.test)):
+        labs = (*context.labs, *result_labs(context.pharmacogenomics))  # HLA-B*15:02 results
+        for lab in sorted(labs, key=lambda lab: (lab.effective_at, lab.test)):
             test = tests.get(normalise_name(lab.test), normalise_name(lab.test))
             self._labs.setdefault(test, []).append(lab)
 

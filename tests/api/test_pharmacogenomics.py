@@ -199,8 +199,8 @@ ROWS = [
     ("CYP2D6", "*4/*4", "iloperidone", 6, "PGX-CYP2D6-PM-ILOPERIDONE"),
     ("CYP2D6", "*4/*4", "pimozide", 2, "PGX-CYP2D6-PM-PIMOZIDE"),
     ("CYP2D6", "*5/*6", "atomoxetine", 40, "PGX-CYP2D6-PM-ATOMOXETINE"),
-    ("HLA-B", "*15:02/*40:01", "carbamazepine", 200, "FACT-HLA-B1502-CARBAMAZEPINE"),
-    ("HLA-B*15:02", "positive", "oxcarbazepine", 600, "FACT-HLA-B1502-CARBAMAZEPINE"),
+    ("HLA-B", "*15:02/*40:01", "carbamazepine", 200, "LAB-HLA-B1502-CARBAMAZEPINE"),
+    ("HLA-B*15:02", "positive", "oxcarbazepine", 600, "LAB-HLA-B1502-CARBAMAZEPINE"),
     ("HLA-A", "*31:01/*02:01", "carbamazepine", 200, "PGX-HLA-A3101-CARBAMAZEPINE"),
     ("POLG", "positive", "valproate", 500, "PGX-POLG-VALPROATE"),
 ]
@@ -249,7 +249,7 @@ class TestEachRowOfTheReferenceTable:
 
         body = response.get_json()
         assert rule in {a["rule_id"] for a in body["alerts"]}
-        if rule in ("FACT-HLA-B1502-CARBAMAZEPINE", "PGX-POLG-VALPROATE"):
+        if rule in ("LAB-HLA-B1502-CARBAMAZEPINE", "PGX-POLG-VALPROATE"):
             assert response.status_code == 422  # contraindicated: refused unless overridden
             assert "override_reason" in body["errors"]
         else:
@@ -274,6 +274,21 @@ class TestEachRowOfTheReferenceTable:
 
         assert pgx(written["alerts"]) == []
         assert "HLA" not in " ".join(a["rule_id"] for a in written["alerts"])
+
+
+class TestHlaScreening:
+    def test_a_negative_hla_b_result_is_the_screening_carbamazepine_asks_for(
+        self, api: ApiClient, patient: str
+    ) -> None:
+        api.post(path(patient, "facts"), {"fact": "asian_ancestry", "value": "yes"})
+        started(api, patient, "carbamazepine", 200)
+        assert any("HLA-B*1502" in a["message"] for a in open_alerts(api, patient))
+
+        written = record(api, patient, "HLA-B", "*40:01/*58:01")
+
+        assert written["phenotype"] == "negative"
+        assert not any("HLA-B*1502" in a["message"] for a in open_alerts(api, patient))
+        assert not any(a["severity"] == "contraindicated" for a in open_alerts(api, patient))
 
 
 class TestAResultArrivingAfterDrugsAreActive:
