@@ -158,6 +158,7 @@ _SUMMARIES: dict[str, Summary] = {
 def _pharmacogenomic(d: dict[str, Any], orders: dict[str, Any], versions: dict[str, int]) -> str:
     """The result as reported, then CareLog's reading: the phenotype, or not interpretable."""
     from domain.safety.genotypes import interpret
+    from domain.safety.pgx_rules import phenotype_label
 
     reported = ", ".join(
         part
@@ -166,8 +167,8 @@ def _pharmacogenomic(d: dict[str, Any], orders: dict[str, Any], versions: dict[s
     )
     reading = interpret(d["gene"], d.get("diplotype"), d.get("phenotype"))
     read = (
-        f"read as {reading.phenotype}"
-        if reading.interpretable
+        f"read as {phenotype_label(reading.gene, reading.phenotype)}"
+        if reading.phenotype is not None
         else f"not interpretable: {reading.problem}"
     )
     return (
