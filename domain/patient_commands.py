@@ -38,7 +38,7 @@ from domain.dose import Dose, parse_frequency, parse_route
 from domain.errors import InvalidInputError, NotFoundError, NotPermittedError
 from domain.permissions import WHAT, WRITE_ROLES
 from domain.pharmacogenomic_commands import EVENT as PGX_EVENT
-from domain.pharmacogenomic_commands import check_corrected
+from domain.pharmacogenomic_commands import check_corrected, check_correction
 from domain.plan import CORRECTABLE_FIELDS
 from domain.safety.fact_vocabulary import fact_spec, refusal
 from domain.scoring import score
@@ -709,6 +709,8 @@ class ClinicalCommands:
         if source["type"] == PGX_EVENT:  # a report date is checked against the birth date
             source = {**source, "plan": self.plan}
         checked = {name: _check_field(source, name, value, ctx) for name, value in fields.items()}
+        if source["type"] == PGX_EVENT:
+            check_correction(self.plan, source["key"], checked)
         return self._trigger(
             self.EntryCorrected,
             ctx,

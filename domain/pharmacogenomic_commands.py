@@ -16,7 +16,13 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from domain.command_context import CommandContext, checked_command, new_id, require_text
+from domain.command_context import (
+    CommandContext,
+    checked_command,
+    effective_time,
+    new_id,
+    require_text,
+)
 from domain.errors import InvalidInputError, NotPermittedError
 from domain.permissions import WHAT, WRITE_ROLES
 from domain.safety.genotypes import canonical_gene
@@ -55,6 +61,32 @@ def checked_report_date(value: Any, field_name: str, today: date, born: str | No
     if born and when < date.fromisoformat(born):
         raise InvalidInputError(f"{field_name} is before the patient's birth date.", field_name)
     return when.isoformat()
+
+
+def not_before_report(known: date, reported_on: str, field_name: str) -> None:
+    """A result cannot be known (in effect) before the lab reported it."""
+    if known < date.fromisoformat(reported_on):
+        raise InvalidInputError(
+            f"{field_name} is before the report date ({reported_on}): a result is known only "
+            "from its report.",
+            field_name,
+        )
+
+
+def check_correction(plan: Any, result_id: str, fields: dict[str, Any]) -> None:
+    """The corrected result still states something and is not known before its report."""
+    result = getattr(plan, "pharmacogenomics", {}).get(result_id)
+    if result is None:
+        return
+    merged = {**result, **fields}
+    if merged.get("diplotype") is None and merged.get("phenotype") is None:
+        raise InvalidInputError(
+            "A result keeps a diplotype or a phenotype: record the right result instead of "
+            "correcting both away.",
+            "fields",
+        )
+    known = merged["effective_at"]
+    not_before_report(known.date(), merged["report_date"], "fields.effective_at")
 
 
 def check_corrected(name: str, value: Any, ctx: CommandContext, plan: Any) -> Any:
@@ -113,10 +145,12 @@ class PharmacogenomicCommands:
         reported_on = checked_report_date(
             report_date, "report_date", ctx.now.date(), self.plan.patient.get("birth_date")
         )
+        when = effective_time(ctx, effective_at)
+        not_before_report(when.date(), reported_on, "effective_at")
         return self._trigger(
             self.PharmacogenomicResultRecorded,
             ctx,
-            effective_at,
+            when,
             result_id=new_id(),
             gene=canonical_gene(typed) or typed,
             diplotype=reported_diplotype,

@@ -237,6 +237,8 @@ def interpret(gene: str, diplotype: str | None, phenotype: str | None) -> Readin
     if canonical is None:
         return Reading(gene, None, "", f"CareLog has no table for the gene {gene!r}")
     table = tables()[canonical]
+    if not diplotype and not phenotype:
+        return Reading(canonical, None, "", "neither a diplotype nor a phenotype was reported")
     stated = reported_phenotype(canonical, phenotype) if phenotype else None
     if phenotype and stated is None:
         problem = f"the reported phenotype {phenotype!r} is not one CareLog reads for {canonical}"

@@ -504,6 +504,36 @@ class TestLateAndCorrectedResults:
         assert response.status_code == 422
         assert "fields.report_date" in response.get_json()["errors"]
 
+    def test_a_correction_cannot_take_away_both_the_diplotype_and_the_phenotype(
+        self, api: ApiClient, patient: str
+    ) -> None:
+        written = record(api, patient, "CYP2D6", "*1/*1")
+
+        response = api.post(
+            path(patient, "corrections"),
+            {"event_id": written["event_id"], "fields": {"diplotype": None}, "reason": "x"},
+        )
+
+        assert response.status_code == 422
+        assert "fields" in response.get_json()["errors"]
+
+    def test_a_result_cannot_be_in_effect_before_its_report(
+        self, api: ApiClient, patient: str
+    ) -> None:
+        response = api.post(
+            path(patient, "pharmacogenomic-results"),
+            {
+                "gene": "CYP2D6",
+                "diplotype": "*1/*1",
+                "lab": "GeneLab",
+                "report_date": REPORTED,
+                "effective_at": "2026-01-01T09:00:00Z",
+            },
+        )
+
+        assert response.status_code == 422
+        assert "effective_at" in response.get_json()["errors"]
+
     def test_the_gene_of_a_result_cannot_be_corrected(self, api: ApiClient, patient: str) -> None:
         written = record(api, patient, "CYP2D6", "*1/*1")
 
