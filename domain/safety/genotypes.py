@@ -125,8 +125,10 @@ def reported_phenotype(gene: str, text: str) -> str | None:
     gene's phenotypes in a known wording ("likely poor", "indeterminate")."""
     table = tables()[gene]
     words = normalise_name(re.sub(r"\([^)]*\)", " ", text))
-    for name in {normalise_name(n) for n in (table.gene, *table.aliases)}:
+    for name in sorted({normalise_name(n) for n in (table.gene, *table.aliases)}, key=len)[::-1]:
         words = words.removeprefix(name + " ") if words != name else words
+    if table.marker:  # "*15:02 positive" under the gene HLA-B
+        words = words.removeprefix(normalise_name(table.marker) + " ")
     for value in table.phenotypes:
         said = {value, *_wordings().get(value, ())} - set(table.exclude_wordings)
         if words in {normalise_name(w) for w in said}:

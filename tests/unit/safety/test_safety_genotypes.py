@@ -113,6 +113,9 @@ class TestHlaAndReportedPhenotypes:
             ("CYP2D6", "likely poor metabolizer", None),
             ("CYP2D6", "indeterminate", None),
             ("HLA-B", "detected", "positive"),
+            ("HLA-B", "*15:02 positive", "positive"),
+            ("HLA-B", "HLA-B*15:02 not detected", "negative"),
+            ("HLA-A", "HLA-A*31:01 Positive", "positive"),
             ("POLG", "carrier", None),  # a carrier is not a POLG disorder
         ],
     )
