@@ -379,7 +379,11 @@ class Commands:
                 f"but no check uses it. The facts the rules read: {', '.join(FACTS)}."
             )
             return replace(result, warnings=[*result.warnings, warning])
-        return result
+        from services.genomics import fact_behind_a_result
+
+        # only a gene's fact (rare) costs a second read of the record
+        behind = fact_behind_a_result(lambda: self.app.get_record(patient_id).plan, name)
+        return replace(result, warnings=[*result.warnings, behind]) if behind else result
 
     def resolve_drug(self, drug: Any) -> dict[str, Any]:
         """The drug as the rule pack knows it; an unknown name is kept as typed.

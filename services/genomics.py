@@ -4,6 +4,7 @@ at once whether the rules can use it (``domain/pharmacogenomics.py`` reads the p
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 from uuid import UUID
@@ -46,3 +47,24 @@ def record_result(
             "reads a phenotype from it. Ask the laboratory to confirm, or correct the entry."
         )
     return replace(result, ids=ids, warnings=warnings)
+
+
+def fact_behind_a_result(plan: Callable[[], Any], fact: Any) -> str | None:
+    """A warning when a metaboliser or HLA fact was recorded while a result for its gene
+    gives the phenotype: the rules read the result (the better source), not the fact."""
+    from domain.pharmacogenomics import summary
+    from domain.safety.fact_vocabulary import fact_spec
+    from domain.safety.genotypes import tables
+
+    spec = fact_spec(fact) if isinstance(fact, str) else None
+    gene = next((g for g, t in tables().items() if spec and t.fact == spec.name), None)
+    if gene is None:
+        return None
+    for found in summary(plan())["phenotypes"]:
+        if found["gene"] == gene and found["source"] == "result":
+            return (
+                f"A pharmacogenomic result gives the {gene} phenotype ({found['phenotype']}, "
+                f"{found['described']}): the rules read it, not this fact. Correct the result "
+                "if it is wrong."
+            )
+    return None

@@ -458,6 +458,18 @@ class TestResultsAndFacts:
         assert pgx(open_alerts(api, patient)) == []
         assert written["alerts"] == []
 
+    def test_a_fact_recorded_beside_a_result_is_said_to_be_read_after_it(
+        self, api: ApiClient, patient: str
+    ) -> None:
+        record(api, patient, "CYP2D6", "*1/*1")
+
+        response = api.post(path(patient, "facts"), {"fact": "cyp2d6_metaboliser", "value": "PM"})
+
+        assert response.status_code == 201
+        [warning] = response.get_json()["warnings"]
+        assert "the rules read it, not this fact" in warning
+        assert "normal" in warning
+
 
 class TestLateAndCorrectedResults:
     def test_a_corrected_diplotype_raises_what_it_now_means_and_closes_what_it_no_longer_does(
