@@ -21,7 +21,7 @@ def recorded(state: Any) -> list[dict[str, Any]]:
     """The results on record, in report order (a state from before results: none)."""
     return sorted(
         getattr(state, "pharmacogenomics", {}).values(),
-        key=lambda r: (r["report_date"], r["effective_at"], r["result_id"]),
+        key=lambda r: (r["report_date"], r["effective_at"], r["recorded_at"], r["result_id"]),
     )
 
 
