@@ -182,3 +182,18 @@ def test_any_text_as_a_diplotype_is_read_or_refused_never_raises(text: str) -> N
     for gene in tables():
         reading = interpret(gene, text, None)
         assert (reading.phenotype is None) == (reading.problem is not None)
+
+
+FUNCTION_RANK = {"no_function": 0, "normal": 1, "increased": 2}
+
+
+@given(st.sampled_from(KNOWN_2C19), st.sampled_from(KNOWN_2C19), st.sampled_from(KNOWN_2C19))
+def test_a_cyp2c19_allele_of_more_function_never_gives_a_slower_phenotype(
+    a: str, b: str, c: str
+) -> None:
+    low, high = sorted((b, c), key=lambda x: FUNCTION_RANK[CYP2C19[x]])
+    before = interpret("CYP2C19", f"*{a}/*{low}", None).phenotype
+    after = interpret("CYP2C19", f"*{a}/*{high}", None).phenotype
+    assert before is not None
+    assert after is not None
+    assert PHENOTYPE_RANK[after] >= PHENOTYPE_RANK[before]
