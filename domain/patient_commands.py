@@ -38,6 +38,8 @@ from domain.continuing import continuing_therapy
 from domain.dose import Dose, parse_frequency, parse_route
 from domain.errors import InvalidInputError, NotFoundError, NotPermittedError
 from domain.permissions import WHAT, WRITE_ROLES
+from domain.pharmacogenomic_commands import EVENT as PGX_EVENT
+from domain.pharmacogenomic_commands import check_corrected, check_correction
 from domain.plan import CORRECTABLE_FIELDS
 from domain.safety.fact_vocabulary import fact_spec, refusal
 from domain.scoring import score
@@ -705,6 +707,8 @@ class ClinicalCommands:
         if source["type"] == "AssessmentRecorded":
             found = [a for a in self.plan.assessments if a["event_id"] == event_id]
             source = {**source, "instrument": found[0]["instrument"] if found else None}
+        if source["type"] == PGX_EVENT:  # a report date is checked against the birth date
+            source = {**source, "plan": self.plan}
         checked = {name: _check_field(source, name, value, ctx) for name, value in fields.items()}
         moved, born = checked.get("effective_at"), self.plan.patient.get("birth_date")
         if (
@@ -715,6 +719,8 @@ class ClinicalCommands:
             raise InvalidInputError(
                 "effective_at is before the patient's birth date.", "fields.effective_at"
             )
+        if source["type"] == PGX_EVENT:
+            check_correction(self.plan, source["key"], checked)
         return self._trigger(
             self.EntryCorrected,
             ctx,
@@ -760,6 +766,8 @@ def _check_field(source: dict[str, Any], name: str, value: Any, ctx: CommandCont
     """A corrected value passes the same checks as the original entry did."""
     field_name = f"fields.{name}"
     try:
+        if source["type"] == PGX_EVENT and name != "effective_at":
+            return check_corrected(name, value, ctx, source.get("plan"))
         if name == "dose":
             return Dose.parse(value).as_dict()
         if name == "frequency":

@@ -29,12 +29,17 @@ from domain.command_context import (
 from domain.condition_commands import ConditionCommands
 from domain.errors import InvalidInputError, NotFoundError, NotPermittedError
 from domain.patient_commands import ClinicalCommands
+from domain.pharmacogenomic_commands import PharmacogenomicCommands
 from domain.plan import PlanState
 from domain.problem_list import SEXES_AT_BIRTH
 
 
 class PatientRecord(
-    ClinicalCommands, ConditionCommands, Aggregate, created_event_name="PatientRegistered"
+    ClinicalCommands,
+    ConditionCommands,
+    PharmacogenomicCommands,
+    Aggregate,
+    created_event_name="PatientRegistered",
 ):
     """One patient's care, as an append-only log of clinical facts."""
 
@@ -323,6 +328,20 @@ class PatientRecord(
         status: str
         as_of: str
         expected_delivery_date: str | None
+
+    class PharmacogenomicResultRecorded(Event):
+        """A pharmacogenomic result as the lab reported it: the gene, the diplotype and/or
+        the phenotype as written (either may be None), the lab and the report date.
+        CareLog's reading of it (CPIC tables, ``domain/safety/genotypes.py``) is worked
+        out when read, never stored."""
+
+        TOPIC = "carelog.PharmacogenomicResultRecorded"
+        result_id: str
+        gene: str
+        diplotype: str | None
+        phenotype: str | None
+        lab: str
+        report_date: str
 
     def __init__(self) -> None:
         """State starts empty; ``PatientRegistered.apply`` fills it."""

@@ -37,6 +37,8 @@ WRITE_ROLES: dict[str, frozenset[Role]] = {
     "condition_resolution": frozenset({P, T}),
     "sex_at_birth": ALL_CLINICAL,
     "pregnancy_status": ALL_CLINICAL,
+    # A pharmacogenomic result, like any lab result: any clinician on the team records it.
+    "pharmacogenomic_result": ALL_CLINICAL,
 }
 
 WHAT = {
@@ -62,4 +64,5 @@ WHAT = {
     "condition_resolution": "resolve conditions",
     "sex_at_birth": "record sex at birth",
     "pregnancy_status": "record pregnancy status",
+    "pharmacogenomic_result": "record pharmacogenomic results",
 }

@@ -44,6 +44,9 @@ CORRECTABLE_FIELDS: dict[str, frozenset[str]] = {
     "EducationProvided": frozenset({"topic", "materials", "order_id"}),
     "PlanReviewed": frozenset({"outcome", "summary"}),
     "ClinicalFactRecorded": frozenset({"value", "effective_at"}),
+    "PharmacogenomicResultRecorded": frozenset(
+        {"diplotype", "phenotype", "lab", "report_date", "effective_at"}
+    ),
 }
 """Which fields of which event may be corrected. Identity (drug, instrument, note kind,
 ids) is never corrected: a wrong drug is discontinued and the right one prescribed."""
@@ -87,6 +90,7 @@ class PlanState:
         self.conditions: dict[str, dict[str, Any]] = {}
         self.resolved_diagnoses: dict[str, datetime] = {}  # assessment code -> resolved at
         self.pregnancy: dict[str, Any] | None = None
+        self.pharmacogenomics: dict[str, dict[str, Any]] = {}  # result id -> result
 
     # -- snapshots and copies --------------------------------------------------------------
     def as_dict(self) -> dict[str, Any]:
@@ -469,6 +473,20 @@ class PlanState:
             **meta,
         }
 
+    def _on_PharmacogenomicResultRecorded(self, e: Any, meta: dict[str, Any]) -> None:
+        results = self.__dict__.setdefault("pharmacogenomics", {})  # older snapshots: none
+        results[e.result_id] = {
+            "result_id": e.result_id,
+            "gene": e.gene,
+            "diplotype": e.diplotype,
+            "phenotype": e.phenotype,
+            "lab": e.lab,
+            "report_date": e.report_date,
+            "corrected": False,
+            **meta,
+        }
+        self._source(e, "pharmacogenomic", e.result_id)
+
     def _on_EntryCorrected(self, e: Any, meta: dict[str, Any]) -> None:
         self.corrections.append(
             {
@@ -513,12 +531,13 @@ def _patch(state: PlanState, source: dict[str, Any], event_id: str, fields: dict
         state.patient = {**state.patient, **fields, "corrected": True}
     elif kind in {"order", "step", "stop"}:
         _patch_order(state, kind, key, event_id, fields)
-    elif kind in {"goal", "follow_up", "note", "fact"}:
+    elif kind in {"goal", "follow_up", "note", "fact", "pharmacogenomic"}:
         entities = {
             "goal": state.goals,
             "follow_up": state.follow_ups,
             "note": state.notes,
             "fact": state.facts,
+            "pharmacogenomic": state.__dict__.setdefault("pharmacogenomics", {}),
         }[kind]
         if key in entities:
             entities[key] = {**entities[key], **fields, "corrected": True}

@@ -39,6 +39,7 @@ SAFE_FIELDS: dict[str, tuple[str, ...]] = {
     "ConditionResolved": ("condition_id",),
     "SexAtBirthRecorded": (),
     "PregnancyStatusRecorded": (),
+    "PharmacogenomicResultRecorded": ("result_id", "gene"),
 }
 
 

@@ -133,6 +133,7 @@ SUMMARY = Sections(
         "ConditionResolved": set(),
         "SexAtBirthRecorded": set(),
         "PregnancyStatusRecorded": set(),
+        "PharmacogenomicResultRecorded": set(),
     },
 )
 """The stored facts: which event types can change which of them (any other type,

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from domain.pharmacogenomics import summary as pharmacogenomic_summary
 from domain.plan import PlanState
 from domain.problem_list import plain, problem_list
 from projections.plan_states import Folded, Sections, iso, revive
@@ -178,6 +179,13 @@ def _pregnancy(state: PlanState) -> dict[str, Any] | None:
     }
 
 
+def _pharmacogenomics(state: PlanState) -> dict[str, Any]:
+    found = pharmacogenomic_summary(state)
+    for result in found["results"]:
+        result["effective_at"] = iso(result["effective_at"])
+    return found
+
+
 DOCUMENT = Sections(
     renderers={
         "patient_id": lambda pid, _state: pid,
@@ -191,6 +199,7 @@ DOCUMENT = Sections(
         "care_team": lambda _pid, state: _care_team(state),
         "conditions": lambda _pid, state: _conditions(state),
         "pregnancy": lambda _pid, state: _pregnancy(state),
+        "pharmacogenomics": lambda _pid, state: _pharmacogenomics(state),
     },
     affects={
         "PatientRegistered": {"patient_id", "patient"},
@@ -214,11 +223,12 @@ DOCUMENT = Sections(
         "EducationProvided": set(),
         "PlanReviewed": set(),
         "LabResultRecorded": set(),
-        "ClinicalFactRecorded": set(),
+        "ClinicalFactRecorded": {"pharmacogenomics"},  # a metaboliser fact: a phenotype
         "ConditionRecorded": {"conditions"},
         "ConditionResolved": {"conditions"},
         "SexAtBirthRecorded": {"patient"},
         "PregnancyStatusRecorded": {"pregnancy"},
+        "PharmacogenomicResultRecorded": {"pharmacogenomics"},
     },
 )
 """The stored plan: which event types can change which part of it (any other type,
@@ -253,4 +263,7 @@ def present(doc: dict[str, Any], version: int, position: int, now: datetime) -> 
     pregnancy = doc.setdefault("pregnancy", None)
     if pregnancy is not None:
         pregnancy["effective_at"] = revive(pregnancy["effective_at"])
+    genes = doc.setdefault("pharmacogenomics", {"phenotypes": [], "results": []})
+    for result in genes["results"]:  # documents stored before them: none
+        result["effective_at"] = revive(result["effective_at"])
     return doc

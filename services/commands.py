@@ -65,6 +65,9 @@ COMMANDS: dict[str, CommandSpec] = {
     "resolve_condition": CommandSpec("resolve_condition", safety="condition"),
     "record_sex_at_birth": CommandSpec("record_sex_at_birth", safety="condition"),
     "record_pregnancy_status": CommandSpec("record_pregnancy_status", safety="condition"),
+    "record_pharmacogenomic_result": CommandSpec(
+        "record_pharmacogenomic_result", "result_id", "result_id", "pharmacogenomic"
+    ),
 }
 
 
@@ -93,6 +96,7 @@ CORRECTED_KINDS = {
     "side_effect": "side_effect",
     "lab": "lab",
     "fact": "fact",
+    "pharmacogenomic": "pharmacogenomic",
 }
 """The safety Change kind of the entry a correction patches (its ``sources`` kind)."""
 
@@ -125,6 +129,9 @@ def describe_correction(record: PatientRecord, previous_facts: dict[str, Any]) -
             effective_at = plan.facts[key]["effective_at"] if key in plan.facts else None
             before = previous_facts.get(key)
             previous = before["value"] if before else None
+        elif kind == "pharmacogenomic":
+            result = getattr(plan, "pharmacogenomics", {}).get(key)
+            effective_at = result["effective_at"] if result else None
         else:
             entries = {
                 "assessment": plan.assessments,
@@ -385,7 +392,11 @@ class Commands:
                 f"but no check uses it. The facts the rules read: {', '.join(FACTS)}."
             )
             return replace(result, warnings=[*result.warnings, warning])
-        return result
+        from services.genomics import fact_behind_a_result
+
+        # only a gene's fact (rare) costs a second read of the record
+        behind = fact_behind_a_result(lambda: self.app.get_record(patient_id).plan, name)
+        return replace(result, warnings=[*result.warnings, behind]) if behind else result
 
     def resolve_drug(self, drug: Any) -> dict[str, Any]:
         """The drug as the rule pack knows it; an unknown name is kept as typed.

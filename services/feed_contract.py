@@ -260,6 +260,9 @@ NEVER_LEAVES: dict[str, str] = {
     "ConditionResolved": "diagnoses are read in CareLog; the alerts they close do leave",
     "SexAtBirthRecorded": "part of the patient's identity, which stays in CareLog",
     "PregnancyStatusRecorded": "pregnancy is read in CareLog; the alerts it raises do leave",
+    "PharmacogenomicResultRecorded": (
+        "genetic results are read in CareLog (and exported as FHIR); the alerts they raise do leave"
+    ),
 }
 """Patient events with no feed type, and why (the index and the library's unused
 ``Created`` never leave either)."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from domain.pharmacogenomics import summary as pharmacogenomic_summary
 from domain.plan import PlanState
 from domain.problem_list import problem_list
 
@@ -149,6 +150,7 @@ def plan_document(state: PlanState, patient_id: str, version: int, now: datetime
         ],
         "conditions": problem_list(state),
         "pregnancy": pregnancy_status(state),
+        "pharmacogenomics": pharmacogenomic_summary(state),
     }
 
 

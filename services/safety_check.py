@@ -113,7 +113,15 @@ def patient_context(plan: PlanState, now: Any) -> Any:
         conditions=conditions,
         sex_at_birth=sex,
         pregnancy=pregnancy,
+        pharmacogenomics=pharmacogenomic_results(plan),
     )
+
+
+def pharmacogenomic_results(plan: PlanState) -> tuple[Any, ...]:
+    """The pharmacogenomic results as the rules read them, in report order."""
+    from domain.pharmacogenomics import results
+
+    return results(plan)
 
 
 def person(plan: PlanState) -> tuple[tuple[Any, ...], str | None, Any]:
@@ -220,8 +228,9 @@ class SafetyCheck:
         seen_keys = {a["key"] for a in alerts}
         correction = bool(getattr(change, "correction", False))
         fact_write = change.kind == "fact"
-        # A lab result or a side effect records what was observed: alerted on, never refused.
-        observation = change.kind in ("lab", "side_effect")
+        # A lab result, a side effect or a pharmacogenomic result records what was observed:
+        # alerted on, never refused.
+        observation = change.kind in ("lab", "side_effect", "pharmacogenomic")
         fact_write = fact_write or change.kind == "condition"  # what is true: never refused
         refact = self.refact(record, change)
         said = {(a["key"], a["message"]) for a in alerts}

@@ -485,6 +485,16 @@ def tell_story() -> Story:
     )
     story.act("withdraw", PSY, day(61), "record_consent", scope="treatment", decision="withdrawn")
     tell_problem_list(story)
+    story.act(
+        "pharmacogenomic",
+        PSY,
+        day(62),
+        "record_pharmacogenomic_result",
+        gene="CYP2D6",
+        diplotype="*1/*4",
+        lab="GeneLab",
+        report_date="2026-02-20",
+    )
     return story
 
 

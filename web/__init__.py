@@ -86,6 +86,7 @@ def create_app(config: Config | None = None, carelog: CareLog | None = None) -> 
 def _register_api(app: Flask) -> None:
     from web import audit, care_team, conditions, dashboard, feed, interop, ops, patients, plan
     from web.clinical import BLUEPRINTS
+    from web.genomics import blp as genomics_blp
 
     api = Api(
         app,
@@ -105,6 +106,7 @@ def _register_api(app: Flask) -> None:
         care_team.blp,
         *BLUEPRINTS,
         conditions.blp,
+        genomics_blp,
         plan.blp,
         audit.blp,
         dashboard.blp,

@@ -95,6 +95,20 @@ class PregnancyStatus:
 
 
 @dataclass(frozen=True)
+class PharmacogenomicResult:
+    """A pharmacogenomic result as the lab reported it (``domain/safety/genotypes.py``
+    reads it: a phenotype, or not interpretable)."""
+
+    result_id: str
+    gene: str  # canonical where CareLog knows the gene ("CYP2D6", "HLA-B"), else as typed
+    diplotype: str | None
+    phenotype: str | None
+    lab: str
+    report_date: date
+    effective_at: datetime
+
+
+@dataclass(frozen=True)
 class PatientContext:
     """The patient's plan after the change being checked."""
 
@@ -110,6 +124,7 @@ class PatientContext:
     conditions: tuple[Condition, ...] = ()  # the open problem list
     sex_at_birth: str | None = None  # female | male | intersex | unknown
     pregnancy: PregnancyStatus | None = None
+    pharmacogenomics: tuple[PharmacogenomicResult, ...] = ()  # in report order
 
 
 @dataclass(frozen=True)
@@ -123,6 +138,7 @@ class Change:
 
     kind: str  # prescribed | dose_changed | discontinued | assessment | side_effect | lab | fact
     # | condition (a condition, sex at birth or pregnancy status recorded or resolved)
+    # | pharmacogenomic (a pharmacogenomic result recorded)
     effective_at: datetime
     order_id: str | None = None
     fact: str | None = None  # kind "fact": which fact changed

@@ -32,6 +32,7 @@ from domain.safety.lab_judgement import abnormal_results, check_lab_ranges
 from domain.safety.monitoring import check_monitoring
 from domain.safety.monitoring_plan import group_monitoring
 from domain.safety.pack import RulePack, default_pack
+from domain.safety.pgx_rules import PgxRule, UnreadRule, check_pgx_rules, check_unread
 from domain.safety.plan_view import PlanView
 from domain.safety.side_effects import check_side_effects
 from domain.safety.tapering import check_tapers
@@ -94,6 +95,12 @@ def evaluate(
         *further_ingredients(pack, view),
         *check_side_effects(pack.side_effects, view),
         *check_condition_rules(pack.condition_rules, view),
+        *check_pgx_rules(
+            tuple(r for r in pack.pharmacogenomic_rules if isinstance(r, PgxRule)), view
+        ),
+        *check_unread(
+            tuple(r for r in pack.pharmacogenomic_rules if isinstance(r, UnreadRule)), view
+        ),
     ]
     unique = {f.key: f for f in findings}
     return sorted(unique.values(), key=lambda f: (SEVERITY_RANK.get(f.severity, 99), f.key))

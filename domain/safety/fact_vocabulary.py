@@ -276,6 +276,16 @@ FACTS: dict[str, FactSpec] = {
             aliases=("hla b 1502", "hla b*15:02", "hla b 15:02", "hla b*1502"),
         ),
         FactSpec(
+            name="hla_a_3101",
+            description="HLA-A*31:01 genotype (carbamazepine: hypersensitivity reactions).",
+            values=("positive", "negative"),
+            wordings={
+                "positive": ("detected", "carrier", "present", "yes", "true"),
+                "negative": ("not detected", "absent", "no", "false"),
+            },
+            aliases=("hla a 3101", "hla a*31:01", "hla a 31:01", "hla a*3101"),
+        ),
+        FactSpec(
             name="pregnancy",
             description=(
                 "Pregnancy status as a clinical fact (the pregnancy-status entry is preferred: "

@@ -50,6 +50,7 @@ from domain.safety.monitoring import (
     read_monitoring,
     test_names,
 )
+from domain.safety.pgx_rules import PgxRule, UnreadRule, read_pgx_rule, read_unread_rule
 from domain.safety.records import (
     Provenance,
     Record,
@@ -111,6 +112,7 @@ class RulePack:
     combinations: Mapping[str, Combination] = field(default_factory=dict)
     unknown_high_risk: HighRisk | None = None  # an unknown drug beside a dangerous one
     dose_coverage: DoseCoverage | None = None  # which drugs must have a maximum
+    pharmacogenomic_rules: tuple[PgxRule | UnreadRule, ...] = ()
 
     def drug(self, name: str) -> DrugInfo | None:
         """The drug a typed name means (brand, salt, any case, "Zoloft (sertraline)"), or
@@ -132,6 +134,7 @@ class RulePack:
             *self.side_effects,
         ]  # fmt: skip
         rules.extend(self.condition_rules)
+        rules.extend(self.pharmacogenomic_rules)
         return tuple(r.rule.id for r in rules)
 
 
@@ -199,6 +202,11 @@ def parse_pack(raw: Any) -> RulePack:
     if raw.get("condition_rules") is not None:  # optional: a pack may have none
         sections["condition_rules"] = _section(
             raw, "condition_rules", vocabulary, _one(read_condition_rule), "rule"
+        )
+    if raw.get("pharmacogenomic_rules") is not None:  # optional, like condition_rules
+        readers = {"recommendation": read_pgx_rule, "not_interpretable": read_unread_rule}
+        sections["pharmacogenomic_rules"] = _section(
+            raw, "pharmacogenomic_rules", vocabulary, readers, "recommendation"
         )
     pack = RulePack(
         version=version,

@@ -21,6 +21,7 @@ from domain.safety.drugs import DrugIndex, DrugInfo, normalise_name, strip_salt_
 from domain.safety.formulations import formulation_in
 from domain.safety.identity import Identity, Part, identify
 from domain.safety.implied_facts import implied_facts
+from domain.safety.phenotypes import gene_phenotypes, overlay, result_labs
 
 COUNT_UNIT = "units"
 """The unit of a combination's dose given as tablets or capsules (dose units)."""
@@ -183,8 +184,12 @@ class PlanView:
         self.facts = implied_facts(context.conditions, self.facts)  # coded conditions
         if context.sex_at_birth:  # the recorded sex at birth is what a rule on sex reads
             self.facts["sex at birth"] = context.sex_at_birth
+        # pharmacogenomic results: the better source of the metaboliser and HLA facts
+        self.genes = gene_phenotypes(context.pharmacogenomics, self.facts)
+        self.facts = overlay(self.genes, self.facts)
         self._labs: dict[str, list[LabResult]] = {}
-        for lab in sorted(context.labs, key=lambda lab: (lab.effective_at, lab.test)):
+        labs = (*context.labs, *result_labs(context.pharmacogenomics))  # HLA-B*15:02 results
+        for lab in sorted(labs, key=lambda lab: (lab.effective_at, lab.test)):
             test = tests.get(normalise_name(lab.test), normalise_name(lab.test))
             self._labs.setdefault(test, []).append(lab)
 

@@ -22,6 +22,7 @@ from services.fhir.care_plan import care_plan_entries, goal_entries
 from services.fhir.communications import education_entries, note_entries
 from services.fhir.conditions import condition_entries, pregnancy_entries, sex_at_birth_entries
 from services.fhir.consent import consent_entries
+from services.fhir.genomics import genomics_entries
 from services.fhir.medications import medication_entries
 from services.fhir.observations import adherence_entries, fact_entries, lab_entries
 from services.fhir.patient import (
@@ -57,6 +58,7 @@ BUILDERS: tuple[Callable[[Selection], list[Entry]], ...] = (
     condition_entries,
     sex_at_birth_entries,
     pregnancy_entries,
+    genomics_entries,
 )
 """Every builder, in the order their resources appear in the bundle."""
 

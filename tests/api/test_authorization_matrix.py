@@ -285,6 +285,15 @@ CASES = [
         const({"status": "not_pregnant"}),
         ON_TEAM_CLINICAL,
     ),
+    Case(
+        "pharmacogenomic_result",
+        "POST",
+        p("pharmacogenomic-results"),
+        const(
+            {"gene": "CYP2D6", "diplotype": "*1/*4", "lab": "GeneLab", "report_date": "2026-01-05"}
+        ),
+        ON_TEAM_CLINICAL,
+    ),
     Case("plan", "GET", p("plan"), None, frozenset(CLINICAL | {"auditor"}), ok=200),
     Case("history", "GET", p("history"), None, frozenset(CLINICAL | {"auditor"}), ok=200),
     Case(

@@ -404,6 +404,41 @@ class LogMachine(RuleBasedStateMachine):
             )
         )
 
+    @rule(
+        gene=st.sampled_from(("CYP2D6", "CYP2C19", "HLA-B", "CYP2C9", "")),
+        diplotype=st.sampled_from(("*1/*4", "*4/*4", "*1/*99", "*15:02/*40:01", None)),
+        phenotype=st.sampled_from(("poor", "Normal metabolizer", "positive", None)),
+        late=st.integers(0, 240),
+    )
+    def pharmacogenomic_result(
+        self, gene: str, diplotype: str | None, phenotype: str | None, late: int
+    ) -> None:
+        self.attempt(
+            lambda: self.record.record_pharmacogenomic_result(
+                self.ctx(),
+                gene=gene,
+                diplotype=diplotype,
+                phenotype=phenotype,
+                lab="GeneLab",
+                report_date="2025-12-20",
+                effective_at=self.ago(late),
+            )
+        )
+
+    @precondition(lambda self: bool(self.record.plan.pharmacogenomics))
+    @rule(data=st.data(), diplotype=st.sampled_from(("*1/*1", "*4/*10", "nonsense", None)))
+    def correct_a_pharmacogenomic_result(self, data: st.DataObject, diplotype: str | None) -> None:
+        results = sorted(self.record.plan.pharmacogenomics.values(), key=lambda r: r["result_id"])
+        chosen = data.draw(st.sampled_from(results))
+        self.attempt(
+            lambda: self.record.correct_entry(
+                self.ctx(),
+                event_id=chosen["event_id"],
+                fields={"diplotype": diplotype},
+                reason="lab amended",
+            )
+        )
+
     @rule(late=st.integers(0, 48))
     def therapist_leaves_or_rejoins(self, late: int) -> None:
         if self.record.is_member(THER.id):

@@ -36,6 +36,7 @@ EXPECTED = {
     "ConditionResolved": "carelog.ConditionResolved",
     "SexAtBirthRecorded": "carelog.SexAtBirthRecorded",
     "PregnancyStatusRecorded": "carelog.PregnancyStatusRecorded",
+    "PharmacogenomicResultRecorded": "carelog.PharmacogenomicResultRecorded",
 }
 
 

@@ -151,7 +151,29 @@ _SUMMARIES: dict[str, Summary] = {
     "PregnancyStatusRecorded": lambda d, o, v: (
         f"Pregnancy status: {d['status'].replace('_', ' ')} as of {d['as_of']}"
     ),
+    "PharmacogenomicResultRecorded": lambda d, o, v: _pharmacogenomic(d, o, v),
 }
+
+
+def _pharmacogenomic(d: dict[str, Any], orders: dict[str, Any], versions: dict[str, int]) -> str:
+    """The result as reported, then CareLog's reading: the phenotype, or not interpretable."""
+    from domain.safety.genotypes import interpret
+    from domain.safety.pgx_rules import phenotype_label
+
+    reported = ", ".join(
+        part
+        for part in (d.get("diplotype"), d.get("phenotype") and f"reported {d['phenotype']}")
+        if part
+    )
+    reading = interpret(d["gene"], d.get("diplotype"), d.get("phenotype"))
+    read = (
+        f"read as {phenotype_label(reading.gene, reading.phenotype)}"
+        if reading.phenotype is not None
+        else f"not interpretable: {reading.problem}"
+    )
+    return (
+        f"Pharmacogenomic result: {d['gene']} {reported} ({d['lab']}, {d['report_date']}); " + read
+    )
 
 
 def build_rows(

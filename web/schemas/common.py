@@ -161,6 +161,19 @@ class WriteResultSchema(Schema):
     severity = fields.String(allow_none=True)
     expires_at = fields.AwareDateTime()
     condition_id = fields.String()
+    result_id = fields.String()
+    phenotype = fields.String(
+        metadata={
+            "description": "A pharmacogenomic result's phenotype as CareLog reads it "
+            "(absent: not interpretable)."
+        },
+    )
+    interpretation = fields.String(
+        metadata={
+            "description": "How a pharmacogenomic result was read (the diplotype and "
+            "its CPIC activity score, the reported phenotype), or 'not interpretable'."
+        }
+    )
 
 
 WRITE_RESULT = WriteResultSchema()

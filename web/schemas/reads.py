@@ -7,6 +7,7 @@ from typing import Any
 from marshmallow import INCLUDE, Schema, fields, post_dump, validate
 
 from web.schemas.common import POSITION_MAX, ActorSchema, DoseSchema, Moment
+from web.schemas.genomics import PharmacogenomicsOut
 
 
 class ReadQuery(Schema):
@@ -190,6 +191,7 @@ class PlanOut(Schema):
     care_team = fields.List(fields.Nested(CareTeamMemberOut), required=True)
     conditions = fields.List(fields.Nested(ConditionOut))
     pregnancy = fields.Nested(PregnancyOut, allow_none=True)
+    pharmacogenomics = fields.Nested(PharmacogenomicsOut)
     as_of = fields.AwareDateTime(allow_none=True)
     effective_at = fields.AwareDateTime(allow_none=True)
 

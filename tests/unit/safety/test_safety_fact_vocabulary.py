@@ -16,6 +16,7 @@ from domain.safety.dose_forms import INPATIENT_VALUES
 from domain.safety.drugs import normalise_name
 from domain.safety.fact_interactions import FactStateRule
 from domain.safety.fact_vocabulary import FACTS, fact_spec, facts_read_by
+from domain.safety.genotypes import tables
 
 READ = sorted(facts_read_by(PACK))
 
@@ -43,6 +44,16 @@ def conditions_on(fact: str) -> list[frozenset[str]]:
 class TestThePacksFacts:
     def test_the_pack_reads_the_documented_facts(self) -> None:
         assert {"smoking", "hepatic_impairment", "cyp2c19_metaboliser"} <= set(READ)
+
+    @pytest.mark.parametrize("gene", sorted(tables()))
+    def test_every_gene_a_result_speaks_of_has_its_fact_with_the_same_values(
+        self, gene: str
+    ) -> None:
+        # a result's phenotype takes the fact's place in the rules (domain.safety.phenotypes)
+        table = tables()[gene]
+        spec = fact_spec(table.fact)
+        assert spec is not None, f"{gene}: no fact {table.fact}"
+        assert set(table.phenotypes) <= set(spec.values)
 
     @pytest.mark.parametrize("fact", READ)
     def test_every_fact_a_rule_reads_has_a_vocabulary(self, fact: str) -> None:

@@ -1,0 +1,70 @@
+"""Recording a pharmacogenomic result: the write answers with CareLog's reading of it
+(the phenotype, or "not interpretable" and why), so that the clinician who typed it sees
+at once whether the rules can use it (``domain/pharmacogenomics.py`` reads the plan's)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+from uuid import UUID
+
+from domain.command_context import CommandContext
+from services.application import WriteResult
+
+
+def record_result(
+    commands: Any,
+    ctx: CommandContext,
+    patient_id: str | UUID,
+    expected_version: int | None,
+    fields: dict[str, Any],
+) -> WriteResult:
+    """Record the result; answer with its reading, and a warning when it cannot be read."""
+    from domain.safety.genotypes import NOT_INTERPRETABLE, interpret
+
+    result: WriteResult = commands.execute(
+        ctx,
+        patient_id,
+        "record_pharmacogenomic_result",
+        expected_version=expected_version,
+        **fields,
+    )
+    gene = fields.get("gene")
+    reading = interpret(
+        str(gene or ""), fields.get("diplotype") or None, fields.get("phenotype") or None
+    )
+    ids = {
+        **result.ids,
+        "interpretation": reading.basis if reading.interpretable else NOT_INTERPRETABLE,
+    }
+    if reading.phenotype is not None:  # absent: not interpretable
+        ids["phenotype"] = reading.phenotype
+    warnings = list(result.warnings)
+    if not reading.interpretable:
+        warnings.append(
+            f"The result was recorded but is not interpretable ({reading.problem}): no rule "
+            "reads a phenotype from it. Ask the laboratory to confirm, or correct the entry."
+        )
+    return replace(result, ids=ids, warnings=warnings)
+
+
+def fact_behind_a_result(plan: Callable[[], Any], fact: Any) -> str | None:
+    """A warning when a metaboliser or HLA fact was recorded while a result for its gene
+    gives the phenotype: the rules read the result (the better source), not the fact."""
+    from domain.pharmacogenomics import summary
+    from domain.safety.fact_vocabulary import fact_spec
+    from domain.safety.genotypes import tables
+
+    spec = fact_spec(fact) if isinstance(fact, str) else None
+    gene = next((g for g, t in tables().items() if spec and t.fact == spec.name), None)
+    if gene is None:
+        return None
+    for found in summary(plan())["phenotypes"]:
+        if found["gene"] == gene and found["source"] == "result":
+            return (
+                f"A pharmacogenomic result gives the {gene} phenotype ({found['phenotype']}, "
+                f"{found['described']}): the rules read it, not this fact. Correct the result "
+                "if it is wrong."
+            )
+    return None
