@@ -139,7 +139,7 @@ class TestSignInLimits:
 
 
 class TestOddTokens:
-    def test_a_token_with_nul_or_an_overlong_id_is_a_401_never_a_500(
+    def test_a_token_with_nul_or_an_overlong_id_is_refused_never_a_500(
         self, carelog: CareLog
     ) -> None:
         from web import create_app
@@ -147,7 +147,8 @@ class TestOddTokens:
         client = create_app(carelog=carelog).test_client()
         for token in ("a\x00b.secret", "id.sec\x00ret", "x" * 600 + ".secret", "é.ü"):
             answer = client.get("/api/v1/patients", headers={"Authorization": f"Bearer {token}"})
-            assert answer.status_code == 401, token
+            # a NUL in a header is refused by the input guard (400) before authentication
+            assert answer.status_code == (400 if "\x00" in token else 401), token
 
 
 class TestTheContractDocumentsTheLimit:
