@@ -43,6 +43,8 @@ def _base(sel: Selection, result: dict[str, Any], rid: str) -> dict[str, Any]:
     return {
         "resourceType": "Observation",
         "id": rid,
+        # a laboratory result: US Core's lab profile, as every laboratory Observation
+        "meta": v.us_core("us-core-observation-lab"),
         "status": "corrected" if result.get("corrected") else "final",
         "category": [
             v.concept("Laboratory", v.coding(v.OBSERVATION_CATEGORY, "laboratory", "Laboratory"))
@@ -66,10 +68,16 @@ def genomics_entries(sel: Selection) -> list[Entry]:
             genotype = _base(
                 sel, result, resource_id("Observation", result["result_id"], "genotype")
             )
+            genotype["identifier"] = [  # one identifier per resource: the result has two
+                v.identifier("pharmacogenomic-genotype-id", result["result_id"])
+            ]
             genotype["code"] = v.concept("Genotype", GENOTYPE)
             genotype["valueCodeableConcept"] = v.concept(result["diplotype"])
             entries.append(Entry(genotype, made_by))
         phenotype = _base(sel, result, resource_id("Observation", result["result_id"], "phenotype"))
+        phenotype["identifier"] = [
+            v.identifier("pharmacogenomic-phenotype-id", result["result_id"])
+        ]
         phenotype["code"] = v.concept("Metaboliser phenotype", PHENOTYPE)
         reading = interpret(result["gene"], result["diplotype"], result["phenotype"])
         if reading.phenotype is not None:

@@ -280,10 +280,10 @@ class TestEndingAccess:
         )
         assert r.status_code == 401
         assert "deactivated" in r.get_json()["detail"]
-        denied = [
+        denied = [  # the client's X-Request-ID is kept beside CareLog's own request id
             row
             for row in api.carelog.access_log.read_after(0, 1000)
-            if row["request_id"] == "req-deactivated"
+            if '"client_request_id": "req-deactivated"' in (row["details"] or "")
         ]
         assert [(row["actor_id"], bool(row["allowed"])) for row in denied] == [(staff_id, False)]
         fresh = oidc_provider.sign_in(client, account)["access_token"]
