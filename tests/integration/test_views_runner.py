@@ -208,7 +208,12 @@ class TestStatus:
 
         carelog.views.catch_up()
         after = carelog.views.status()
-        assert {row["name"] for row in after} == {"current_plan", "audit_trail", "team_dashboard"}
+        assert {row["name"] for row in after} == {
+            "current_plan",
+            "audit_trail",
+            "team_dashboard",
+            "treatment_trials",
+        }
         for row in after:
             assert (
                 row["position"],
