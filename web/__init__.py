@@ -81,7 +81,18 @@ def create_app(config: Config | None = None, carelog: CareLog | None = None) -> 
 
 
 def _register_api(app: Flask) -> None:
-    from web import audit, care_team, conditions, dashboard, feed, interop, ops, patients, plan
+    from web import (
+        audit,
+        care_team,
+        conditions,
+        dashboard,
+        feed,
+        interop,
+        ops,
+        patients,
+        plan,
+        trials,
+    )
     from web.clinical import BLUEPRINTS
 
     api = Api(
@@ -101,6 +112,7 @@ def _register_api(app: Flask) -> None:
         *BLUEPRINTS,
         conditions.blp,
         plan.blp,
+        trials.blp,
         audit.blp,
         dashboard.blp,
         feed.blp,
