@@ -22,14 +22,12 @@ from domain.continuing import since_of
 from domain.safety.context import DoseStep
 from domain.safety.drugs import normalise_name
 from domain.safety.frequency import FrequencyError, daily_mg
+from domain.safety.measurement_care import ANTIDEPRESSANT_CLASSES
 from domain.safety.pack import default_pack
 
 GAP = timedelta(days=1)
 """A new order of the same drug starting more than this after the last stop is a restart."""
 BASELINE_WINDOW = timedelta(days=30)
-ANTIDEPRESSANT_CLASSES = (
-    "ssri", "snri", "tca", "maoi", "serotonin_modulator", "antidepressant_other",
-)  # fmt: skip
 _ANXIETY_WORDS = ("anxiety", "panic", "gad", "phobia", "worry")
 
 

@@ -26,6 +26,7 @@ from domain.safety.duplicates import DuplicateRule, check_duplicates
 from domain.safety.fact_interactions import FactStateRule, check_fact_states
 from domain.safety.interactions import PairRule, check_pairs
 from domain.safety.lab_judgement import abnormal_results, check_lab_ranges
+from domain.safety.measurement_care import check_measurement_care
 from domain.safety.monitoring import check_monitoring
 from domain.safety.monitoring_plan import group_monitoring
 from domain.safety.pack import RulePack, default_pack
@@ -89,6 +90,7 @@ def evaluate(
         *check_unknown_drugs(pack.unknown_drug, view),
         *check_side_effects(pack.side_effects, view),
         *check_condition_rules(pack.condition_rules, view),
+        *check_measurement_care(pack.measurement_care, view),
     ]
     unique = {f.key: f for f in findings}
     return sorted(unique.values(), key=lambda f: (SEVERITY_RANK.get(f.severity, 99), f.key))

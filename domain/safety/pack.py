@@ -38,6 +38,7 @@ from domain.safety.duplicates import DuplicateRule, read_duplicate
 from domain.safety.fact_interactions import FactStateRule, read_fact_state
 from domain.safety.interactions import PairRule, read_pair
 from domain.safety.lab_ranges import LabRange, read_lab_range
+from domain.safety.measurement_care import CareRule, read_measurement_care
 from domain.safety.monitoring import (
     LabTest,
     MonitoringRule,
@@ -103,6 +104,7 @@ class RulePack:
     index: DrugIndex = field(repr=False, compare=False)
     test_names: Mapping[str, str] = field(repr=False, compare=False)
     condition_rules: tuple[ConditionRule, ...] = ()
+    measurement_care: tuple[CareRule, ...] = ()
 
     def drug(self, name: str) -> DrugInfo | None:
         """The drug a typed name means (brand, salt, any case), or None if not in the pack."""
@@ -119,6 +121,7 @@ class RulePack:
             *self.side_effects,
         ]  # fmt: skip
         rules.extend(self.condition_rules)
+        rules.extend(self.measurement_care)
         return tuple(r.rule.id for r in rules)
 
 
@@ -175,6 +178,10 @@ def parse_pack(raw: Any) -> RulePack:
     if raw.get("condition_rules") is not None:  # optional: a pack may have none
         sections["condition_rules"] = _section(
             raw, "condition_rules", vocabulary, _one(read_condition_rule), "rule"
+        )
+    if raw.get("measurement_based_care") is not None:  # optional, like condition_rules
+        sections["measurement_care"] = _section(
+            raw, "measurement_based_care", vocabulary, _one(read_measurement_care), "rule"
         )
     pack = RulePack(
         version=version,
