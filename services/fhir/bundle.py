@@ -28,6 +28,7 @@ from services.fhir.provenance import propagate_corrections, provenance_resources
 from services.fhir.references import Entry, full_url, instant
 from services.fhir.safety import alert_entries, side_effect_entries
 from services.fhir.selection import Selection, select
+from services.fhir.trials import trial_entries
 from services.history import History
 
 BUILDERS: tuple[Callable[[Selection], list[Entry]], ...] = (
@@ -36,6 +37,7 @@ BUILDERS: tuple[Callable[[Selection], list[Entry]], ...] = (
     care_team_entries,
     consent_entries,
     medication_entries,
+    trial_entries,
     assessment_entries,
     side_effect_entries,
     alert_entries,
