@@ -83,7 +83,14 @@ def trial_entries(sel: Selection) -> list[Entry]:
         sources = _sources(sel, trial)
         row = judge(trial, max(e["effective_at"] for e in sources))
         orders = [sel.state.orders[o] for o in trial.order_ids]
-        made_by = [str(e["event_id"]) for e in sources]
+        # its Provenance: every entry it rests on but a score told before the trial was
+        # (that score's own Provenance must not change when a trial begins after it)
+        opened = min(s["recorded_at"] for o in orders for s in o["steps"])
+        made_by = [
+            str(e["event_id"])
+            for e in sources
+            if "assessment_id" not in e or e["recorded_at"] >= opened
+        ]
         period = {"start": instant(trial.started_at)}
         if trial.stopped_at is not None:
             period["end"] = instant(trial.stopped_at)
