@@ -6,10 +6,12 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
+from domain.actor import Actor
 from domain.errors import NotFoundError
 from domain.plan import PlanState
 from domain.team_outcomes import team_outcomes
 from domain.trial_outcomes import treatment_history
+from services.policy import RequestInfo
 from web.blueprint import CareLogBlueprint
 from web.context import actor, carelog, policy, request_info, wait_for_views
 from web.schemas.reads import ReadQuery
@@ -69,6 +71,12 @@ def get_outcomes(args: dict[str, Any]) -> dict[str, Any]:
     who, info = actor(), request_info()
     policy().require_read_kind(who, "outcomes", info)
     wait_for_views(args)
+    return outcomes_for(who, info)
+
+
+def outcomes_for(who: Actor, info: RequestInfo) -> dict[str, Any]:
+    """The caller's team outcomes now, each patient counted recorded as an outcomes read
+    (the API and the outcomes page both answer with this)."""
     now = datetime.now(UTC)
     views = carelog().views
     patients = [p["patient_id"] for p in views.current_plan.patients_for(who.id)]

@@ -39,6 +39,7 @@ def init_app(app: Flask) -> None:
         audit_review,
         dashboard,
         errors,
+        outcomes,
         signin,
         timeline,
     )
