@@ -3,7 +3,8 @@
 The "as of" control replays the record as CareLog knew it at a chosen moment
 (``History.known_at``): the plan, the chart and the event list all come from that one
 fold. Reads go through the policy (care team, emergency access, auditors) and are
-recorded as a history read and a plan read, as the API's two calls would be.
+recorded as a history, a plan and a trials read, as the API's three calls would be. The
+medication trials (``domain.trials``) come from the same fold, judged at the as-of moment.
 """
 
 from __future__ import annotations
