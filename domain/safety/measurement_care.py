@@ -3,10 +3,10 @@
 Two state rules over the active antidepressants (CLINICAL_REFERENCE "Measurement-based
 care"; STAR*D, Trivedi 2006):
 
-- ``reassessment_due``: a PHQ-9 is due ``days`` after the last one (with none on record,
-  at the start: there is no baseline). One item per patient, dated by its due date: a
-  new PHQ-9 moves the date, which closes the item and raises the next one, so an item
-  a clinician resolved never hides the next reassessment.
+- ``reassessment_due``: a PHQ-9 is due ``days`` after the last one, never before the
+  start (a score older than that is no baseline: one is due at the start). One item per
+  patient, dated by its due date: a new PHQ-9 moves the date, which closes the item and
+  raises the next one, so an item a clinician resolved never hides the next one.
 - ``consider_change``: at an adequate dose (``domain.adequate_doses``) for ``days`` or
   more by the latest PHQ-9, which fell by less than ``max_fall_percent`` from the
   baseline (the last PHQ-9 within 30 days before the start): consider a change. One
@@ -75,12 +75,13 @@ def _reassessment(rule: CareRule, courses: Sequence[Course], view: PlanView) -> 
     scores = _scores(view, rule.instrument)
     last = scores[-1] if scores else None
     starts = [c.true_start for c in courses if c.true_start is not None]
-    if last is not None:
-        due = last.effective_at + timedelta(days=rule.days)
-    elif starts:
-        due = min(starts)
-    else:
+    if not starts:
         return []
+    # due ``days`` after the last score, but never before the treatment began: a score
+    # long before the start is no baseline, so one is due at the start
+    due = min(starts)
+    if last is not None:
+        due = max(due, last.effective_at + timedelta(days=rule.days))
     message = rule.rule.message.format(
         drugs=", ".join(sorted({c.label for c in courses})),
         instrument=rule.instrument,

@@ -56,6 +56,10 @@ class TestReassessmentDue:
         assert item.due_at == at(0)
         assert "never" in item.message
 
+    def test_a_score_long_before_the_start_makes_it_due_at_the_start(self) -> None:
+        [item] = care(run(plan(steps=[(0, 50)], scores=[(-90, 18)], day=1)), "reassessment_due")
+        assert item.due_at == at(0)
+
     def test_a_new_phq9_moves_it_to_a_new_item(self) -> None:
         before = care(run(plan(steps=[(0, 50)], scores=[(1, 18)], day=2)), "reassessment_due")
         after = care(
