@@ -14,7 +14,7 @@ def treated(api: ApiClient, n: int, drug: str, baseline: int, latest: int) -> li
     """``n`` patients, each with a baseline PHQ-9, ``drug`` started 70 days ago and a
     PHQ-9 of ``latest`` 8 weeks into it."""
     pids = []
-    for i in range(n):
+    for _ in range(n):
         pid = register_patient(api, f"MRN-OUT-{uuid.uuid4().hex[:8]}")
         phq9(api, pid, baseline, at=75)
         start(api, pid, drug, 50 if drug == "sertraline" else 60, at=70)
