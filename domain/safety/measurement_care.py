@@ -33,7 +33,7 @@ ANTIDEPRESSANT_CLASSES = (
 KINDS = ("reassessment_due", "consider_change")
 BASELINE_WINDOW = timedelta(days=30)
 _PLACEHOLDERS = {
-    "reassessment_due": {"drugs", "instrument", "last", "due"},
+    "reassessment_due": {"instrument", "last", "due"},
     "consider_change": {
         "drug", "dose", "weeks", "instrument", "baseline", "baseline_date", "latest",
         "latest_date", "fall",
@@ -83,13 +83,13 @@ def _reassessment(rule: CareRule, courses: Sequence[Course], view: PlanView) -> 
     if last is not None:
         due = max(due, last.effective_at + timedelta(days=rule.days))
     message = rule.rule.message.format(
-        drugs=", ".join(sorted({c.label for c in courses})),
         instrument=rule.instrument,
         last=_day(last.effective_at) if last else "never",
         due=_day(due),
     )
-    ids = [c.order_id for c in courses]
-    return [finding(rule.rule, rule.kind, ids, message, key_parts=(_day(due),), due_at=due)]
+    # about the patient, not an order: adding or stopping one of several antidepressants
+    # leaves the item as it is (no new alert, no stale link to a stopped order)
+    return [finding(rule.rule, rule.kind, [], message, key_parts=(_day(due),), due_at=due)]
 
 
 def _adequate_since(course: Course, minimum: float) -> tuple[float, datetime] | None:

@@ -27,7 +27,7 @@ def run(
     """The engine's findings with monitoring shown check by check (``check_monitoring``),
     not as the one alert per prescription the engine lists them in (tested apart), and
     without the measurement-based-care prompts (PHQ-9 due, consider a change: tested
-    apart in test_measurement_care.py)."""
+    apart in test_safety_measurement_care.py)."""
     engine = run_engine(ctx, kind, when, order_id, **extra)
     found = [f for f in engine if f.kind not in ("monitoring_due", *CARE_KINDS)]
     change = Change(kind, when or ctx.now, order_id, **extra)  # type: ignore[arg-type]

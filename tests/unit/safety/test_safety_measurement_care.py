@@ -47,8 +47,8 @@ class TestReassessmentDue:
         )
         [item] = found
         assert item.due_at == at(50)
-        assert item.order_ids == ("ad",)
-        assert "sertraline" in item.message
+        assert item.order_ids == ()  # about the patient, whichever antidepressants
+        assert "antidepressant" in item.message
         assert on(50).isoformat() in item.message
 
     def test_with_no_phq9_ever_it_is_due_at_the_start(self) -> None:
@@ -67,6 +67,18 @@ class TestReassessmentDue:
         )
         assert before[0].key != after[0].key  # the earlier item closes, a new one opens
         assert after[0].due_at == at(55)
+
+    def test_a_second_antidepressant_leaves_the_item_as_it_was(self) -> None:
+        one = plan(steps=[(0, 50)], scores=[(1, 18)], day=2)
+        two = context(
+            *one.medications,
+            course("ad2", "mirtazapine", steps=[step(at(10), 15)]),
+            now=at(11),
+            assessments=one.assessments,
+        )
+        before = care(run(one), "reassessment_due")
+        after = care(run(two), "reassessment_due")
+        assert [(f.key, f.message) for f in after] == [(f.key, f.message) for f in before]
 
     def test_no_antidepressant_no_item(self) -> None:
         assert (
