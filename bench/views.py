@@ -7,17 +7,17 @@ concurrent clinicians would write them) and inserted through the store's own rec
 
 1. Raw scan: ``select_notifications`` in pages of 500 plus ``mapper.to_domain_event`` on
    every event: the ceiling for anything that reads the log.
-2. Catch-up of each view alone, from zero into an empty views database (``catch_up``,
-   batches of 500 events, one transaction and one tracking update per batch), then of
-   all three in one runner, as ``carelog projections run`` runs them (one read and one
-   decode of each batch for the three).
+2. Catch-up of each view alone (the treatment-trials view beside the current plan's),
+   from zero into an empty views database (``catch_up``, batches of 500 events, one
+   transaction and one tracking update per batch), then of all of them in one runner,
+   as ``carelog projections run`` runs them (one read and one decode of each batch).
 3. The library's ``ProjectionRunner`` (one transaction per event: a counter row plus its
    tracking row) over the first ``CARELOG_BENCH_VIEWS_LIBRARY_EVENTS`` events (default
    3,000). SQLite cannot subscribe, so there the same library ``Projection`` and tracking
    recorder are driven by a ``select_notifications`` loop, which favours the library.
-4. Live: the three views following in a background thread (LISTEN/NOTIFY on PostgreSQL,
+4. Live: the views following in a background thread (LISTEN/NOTIFY on PostgreSQL,
    polling on SQLite) while ``CARELOG_BENCH_VIEWS_LIVE_WRITES`` notes (default 300) are
-   written 5-25 ms apart: write duration, commit to visible in all three views (a separate
+   written 5-25 ms apart: write duration, commit to visible in all the views (a separate
    tight poll of the tracking rows), and the read-your-writes ``wait_for`` added after a
    write returns.
 
@@ -71,7 +71,7 @@ STORES = [
     s for s in os.environ.get("CARELOG_BENCH_VIEWS_STORES", "sqlite,postgres").split(",") if s
 ]
 INTERLEAVE = 50
-VIEWS = ("current_plan", "audit_trail", "team_dashboard")
+VIEWS = ("current_plan", "audit_trail", "team_dashboard", "treatment_trials")
 
 
 # -- the synthetic log ----------------------------------------------------------------------
@@ -376,7 +376,7 @@ def measure(kind: str, report: Any) -> None:
             carelog.close()
 
 
-ALL = "all three in one runner"
+ALL = "all views in one runner"
 
 
 def catch_ups(carelog: CareLog, kind: str, head: int, where: Places, report: Any) -> None:
@@ -424,7 +424,7 @@ def catch_ups(carelog: CareLog, kind: str, head: int, where: Places, report: Any
     for name, _names in runs:
         median = statistics.median(rates[name])
         scan_target, library_target = (" (target >= 50%)", " (target >= 25x)")
-        if name == ALL:  # each view is caught up at this rate, all three at once
+        if name == ALL:  # each view is caught up at this rate, all of them at once
             scan_target = library_target = ""
         report.samples(f"{kind}: {name} catch-up", rates[name], "events/s")
         report.samples(
@@ -448,15 +448,15 @@ def run(report: Any) -> None:
         "the garbage collector tuned as the views worker (`carelog projections run`) "
         "tunes it (`services.relay.tune_collector`: start-up objects frozen, youngest "
         "generation collected every 50,000 allocations rather than 700); the live part "
-        "runs the three views in a background thread of the writing process with "
+        "runs the views in a background thread of the writing process with "
         "Python's default collector, as the embedded default runs them in the web "
-        "process. Each view's catch-up is measured alone; `all three in one runner` is "
-        "what the worker does: one read and one decode of each batch for the three "
+        "process. Each view's catch-up is measured alone; `all views in one runner` is "
+        "what the worker does: one read and one decode of each batch for all the "
         "views (so each of them is caught up at that rate). While catching up, the "
         "runner reads the next batch in a background thread, decodes it once, and "
         "commits each view's batch of 500 with its tracking row in one transaction (on "
         "PostgreSQL, the views' transactions in parallel threads). Following live, the "
-        "few new events go into all three views in one transaction, and "
+        "few new events go into all the views in one transaction, and "
         "read-your-writes (`wait_for`) is woken by the runner's commit in the same "
         "process (it polls the tracking rows, 1 ms rising to 20 ms, across processes)."
     )

@@ -45,7 +45,7 @@ ROLE_KINDS: dict[str, tuple[str, ...]] = {
 RECENT = timedelta(days=7)
 SEVERE_RECENT = timedelta(days=30)
 WORSENING_RISE = 5
-MONITORING_KINDS = frozenset({"monitoring_due"})
+MONITORING_KINDS = frozenset({"monitoring_due", "reassessment_due"})  # PHQ-9 due: measured care
 SUICIDE_KINDS = frozenset({"suicide_risk"})
 WORSENING_KINDS = frozenset({"worsening"})
 """Alerts of these kinds are shown as their own reasons, not as generic alerts."""

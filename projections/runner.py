@@ -39,6 +39,7 @@ from projections.rebuild import Progress, rebuild
 from projections.skip import skip_quarantined
 from projections.status import view_status
 from projections.team_dashboard import TeamDashboardView
+from projections.treatment_trials import TreatmentTrialsView
 from projections.view import View
 
 log = logging.getLogger("carelog.views")
@@ -47,7 +48,7 @@ Task = Callable[[threading.Event], None]  # runs until the event is set
 
 
 class Views:
-    """CareLog's three views, their runner and their operations."""
+    """CareLog's views, their runner and their operations."""
 
     def __init__(
         self,
@@ -70,8 +71,17 @@ class Views:
         self.current_plan = CurrentPlanView(db, self._states("current_plan", cache_size))
         self.audit_trail = AuditTrailView(db)
         self.team_dashboard = TeamDashboardView(db, self._states("team_dashboard", cache_size))
+        self.treatment_trials = TreatmentTrialsView(
+            db, self._states("treatment_trials", cache_size)
+        )
         self.views: dict[str, View] = {
-            v.name: v for v in (self.current_plan, self.audit_trail, self.team_dashboard)
+            v.name: v
+            for v in (
+                self.current_plan,
+                self.audit_trail,
+                self.team_dashboard,
+                self.treatment_trials,
+            )
         }
         self.events = EventSource(app)
         self.feeds: dict[str, Feed] = {EVENTS: self.events}

@@ -25,6 +25,8 @@ AUDITOR_READS = frozenset({"plan", "history", "audit", "audit_all", "patients", 
 CLINICIAN_READS = frozenset(
     {"plan", "history", "audit", "patients", "dashboard", "feed", "notes", "fhir", "export"}
 )
+AUDITOR_READS |= {"trials"}  # treatment trials: read like the plan they come from
+CLINICIAN_READS |= {"trials", "outcomes"}  # outcomes: over the caller's own patients
 
 
 @dataclass(frozen=True)

@@ -84,7 +84,18 @@ def create_app(config: Config | None = None, carelog: CareLog | None = None) -> 
 
 
 def _register_api(app: Flask) -> None:
-    from web import audit, care_team, conditions, dashboard, feed, interop, ops, patients, plan
+    from web import (
+        audit,
+        care_team,
+        conditions,
+        dashboard,
+        feed,
+        interop,
+        ops,
+        patients,
+        plan,
+        trials,
+    )
     from web.clinical import BLUEPRINTS
     from web.genomics import blp as genomics_blp
 
@@ -108,6 +119,7 @@ def _register_api(app: Flask) -> None:
         conditions.blp,
         genomics_blp,
         plan.blp,
+        trials.blp,
         audit.blp,
         dashboard.blp,
         feed.blp,

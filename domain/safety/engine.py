@@ -29,6 +29,7 @@ from domain.safety.duplicates import DuplicateRule, check_duplicates
 from domain.safety.fact_interactions import FactStateRule, check_fact_states
 from domain.safety.interactions import PairRule, check_pairs
 from domain.safety.lab_judgement import abnormal_results, check_lab_ranges
+from domain.safety.measurement_care import check_measurement_care
 from domain.safety.monitoring import check_monitoring
 from domain.safety.monitoring_plan import group_monitoring
 from domain.safety.pack import RulePack, default_pack
@@ -101,6 +102,7 @@ def evaluate(
         *check_unread(
             tuple(r for r in pack.pharmacogenomic_rules if isinstance(r, UnreadRule)), view
         ),
+        *check_measurement_care(pack.measurement_care, view),
     ]
     unique = {f.key: f for f in findings}
     return sorted(unique.values(), key=lambda f: (SEVERITY_RANK.get(f.severity, 99), f.key))

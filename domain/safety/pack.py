@@ -43,6 +43,7 @@ from domain.safety.fact_interactions import FactStateRule, read_fact_state
 from domain.safety.identity import Identity, identify
 from domain.safety.interactions import PairRule, read_pair
 from domain.safety.lab_ranges import LabRange, read_lab_range
+from domain.safety.measurement_care import CareRule, read_measurement_care
 from domain.safety.monitoring import (
     LabTest,
     MonitoringRule,
@@ -113,6 +114,7 @@ class RulePack:
     unknown_high_risk: HighRisk | None = None  # an unknown drug beside a dangerous one
     dose_coverage: DoseCoverage | None = None  # which drugs must have a maximum
     pharmacogenomic_rules: tuple[PgxRule | UnreadRule, ...] = ()
+    measurement_care: tuple[CareRule, ...] = ()
 
     def drug(self, name: str) -> DrugInfo | None:
         """The drug a typed name means (brand, salt, any case, "Zoloft (sertraline)"), or
@@ -135,6 +137,7 @@ class RulePack:
         ]  # fmt: skip
         rules.extend(self.condition_rules)
         rules.extend(self.pharmacogenomic_rules)
+        rules.extend(self.measurement_care)
         return tuple(r.rule.id for r in rules)
 
 
@@ -207,6 +210,10 @@ def parse_pack(raw: Any) -> RulePack:
         readers = {"recommendation": read_pgx_rule, "not_interpretable": read_unread_rule}
         sections["pharmacogenomic_rules"] = _section(
             raw, "pharmacogenomic_rules", vocabulary, readers, "recommendation"
+        )
+    if raw.get("measurement_based_care") is not None:  # optional, like condition_rules
+        sections["measurement_care"] = _section(
+            raw, "measurement_based_care", vocabulary, _one(read_measurement_care), "rule"
         )
     pack = RulePack(
         version=version,

@@ -35,6 +35,7 @@ from services.fhir.provenance import propagate_corrections, provenance_resources
 from services.fhir.references import Entry, full_url, instant
 from services.fhir.safety import alert_entries, link_evidence, side_effect_entries
 from services.fhir.selection import Selection, select
+from services.fhir.trials import trial_entries
 from services.fhir.versions import as_transaction, check_transaction, stamp, view_meta
 from services.history import History
 
@@ -45,6 +46,7 @@ BUILDERS: tuple[Callable[[Selection], list[Entry]], ...] = (
     care_team_entries,
     consent_entries,
     medication_entries,
+    trial_entries,
     assessment_entries,
     side_effect_entries,
     alert_entries,

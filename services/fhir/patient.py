@@ -211,6 +211,8 @@ def practitioner_entries(sel: Selection) -> list[Entry]:
             for e in sel.events
             if event_type(e) == "EmergencyAccessGranted" and e.actor_id == actor_id
         ]
+        if not made_by:  # off the team (e.g. CareLog's system actor): the first event they wrote
+            made_by = [e.event_id for e in sel.events if e.actor_id == actor_id][:1]
         entries.append(Entry(resource, made_by))
     return entries
 

@@ -296,6 +296,16 @@ CASES = [
     ),
     Case("plan", "GET", p("plan"), None, frozenset(CLINICAL | {"auditor"}), ok=200),
     Case("history", "GET", p("history"), None, frozenset(CLINICAL | {"auditor"}), ok=200),
+    Case("trials", "GET", p("trials"), None, frozenset(CLINICAL | {"auditor"}), ok=200),
+    Case(
+        "outcomes",
+        "GET",
+        lambda s, a: "/api/v1/outcomes",
+        None,
+        frozenset(CLINICAL | OFF_TEAM),
+        ok=200,
+        views=True,
+    ),
     Case(
         "patient_audit",
         "GET",

@@ -59,7 +59,10 @@ class TestMarkup:
         anonymous = browser(None).open("/login")
         assert problems(anonymous) == []
         for who, paths in (
-            ("psychiatrist", ["/dashboard", "/alerts", f"/patients/{pid}", "/account"]),
+            (
+                "psychiatrist",
+                ["/dashboard", "/alerts", "/outcomes", f"/patients/{pid}", "/account"],
+            ),
             ("auditor", ["/audit-review", f"/patients/{pid}"]),
         ):
             b = browser(who)

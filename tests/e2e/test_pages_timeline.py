@@ -110,7 +110,9 @@ def titration(live: LiveServer) -> str:
         },
     )
     raised = live.phq9(pid, SUICIDE_ITEM_MODERATE, effective_at=weeks_ago(5))
-    assert [a["kind"] for a in raised["alerts"]] == ["suicide_risk"], raised
+    # with the next PHQ-9 reminder (measurement-based care), which the chart leaves out
+    kinds = [a["kind"] for a in raised["alerts"]]
+    assert sorted(kinds) == ["reassessment_due", "suicide_risk"], raised
     live.post(
         f"/api/v1/patients/{pid}/side-effects",
         {"order_id": order, "effect": "nausea", "severity": "severe", "effective_at": weeks_ago(3)},
@@ -216,3 +218,56 @@ class TestAsOf:
 
 def _version(events: list[dict[str, object]], event_id: str) -> object:
     return next(e["version"] for e in events if e["id"] == event_id)
+
+
+class TestTrials:
+    def test_the_trials_table_lists_each_trial_newest_first_above_the_entries(
+        self, browser, live: LiveServer
+    ):
+        pid = live.register_patient("MRN-E2E-TR", "Tess Trialworth")
+        now = datetime.now(UTC)
+
+        def days_ago(n: float) -> str:
+            return (now - timedelta(days=n)).isoformat()
+
+        live.phq9(pid, [3, 3, 3, 3, 3, 2, 2, 1, 0], effective_at=days_ago(120))  # 20
+        first = live.prescribe(pid, "fluoxetine", 20, effective_at=days_ago(118))
+        live.phq9(pid, [3, 3, 3, 3, 3, 2, 1, 1, 0], effective_at=days_ago(70))  # 19
+        live.post(
+            f"/api/v1/patients/{pid}/medications/{first}/discontinuation",
+            {"reason": "no effect", "taper": "over 1 week", "effective_at": days_ago(65)},
+        )
+        second = live.prescribe(pid, "sertraline", 50, effective_at=days_ago(60))
+        live.phq9(pid, MILD)
+
+        b = browser("psychiatrist").open(f"/patients/{pid}")
+
+        rows = b.find_all("#trials-table tr.trial")
+        assert [r.get_attribute("data-trial-id") for r in rows] == [second, first]
+        assert "ongoing" in rows[0].text
+        assert rows[1].find_element("css selector", ".outcome").text == "minimal improvement"
+        assert "no effect" in rows[1].text
+        assert "adequate" in rows[1].text
+        heading_y = b.find("#trials-heading").location["y"]
+        assert heading_y < b.find("#events-heading").location["y"]  # above the entries
+        spans = b.find_all("#dose-chart path.trial-span")
+        assert len(spans) == 2
+        starts = [float(d.split()[1]) for d in (s.get_attribute("d") for s in spans)]
+        assert starts[0] < starts[1]  # oldest trial first, drawn from its start
+        assert "minimal-improvement" in spans[0].get_attribute("class")
+        b.shot("trials")
+
+    def test_as_of_before_the_second_trial_shows_only_the_first(self, browser, live: LiveServer):
+        pid = live.register_patient("MRN-E2E-TR2", "Tom Trialsby")
+        live.prescribe(pid, "sertraline", 50)
+        b = browser("psychiatrist").open(f"/patients/{pid}")
+        assert len(b.find_all("#trials-table tr.trial")) == 1
+        live.prescribe(pid, "mirtazapine", 15)
+        b.open(f"/patients/{pid}")
+        assert len(b.find_all("#trials-table tr.trial")) == 2
+        options = Select(b.find("#as-of-entry"))
+        prescribed = next(o for o in options.options if "Medication prescribed" in o.text)
+        options.select_by_visible_text(prescribed.text)
+        b.submit("#as-of-show")
+        b.wait_for(lambda d: "as_of=" in d.current_url)
+        assert len(b.find_all("#trials-table tr.trial")) == 1

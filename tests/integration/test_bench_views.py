@@ -19,7 +19,13 @@ class TestViewsBenchmark:
             CARELOG_BENCH_VIEWS_EVENTS="600",
             CARELOG_BENCH_VIEWS_LIVE_WRITES="5",
         )
-        for name in ("current_plan", "audit_trail", "team_dashboard", "all three in one runner"):
+        for name in (
+            "current_plan",
+            "audit_trail",
+            "team_dashboard",
+            "treatment_trials",
+            "all views in one runner",
+        ):
             assert f"sqlite: {name} catch-up" in text
         assert "sqlite: live wait for p50 / p99" in text
         assert "sqlite: floor: PlanState fold alone / raw scan" in text

@@ -36,6 +36,11 @@ def requests_in_order(bundle: dict[str, Any]) -> list[dict[str, Any]]:
     return chain
 
 
+def order_statements(bundle: dict[str, Any]) -> list[dict[str, Any]]:
+    """The statements of orders (not those of trials: ``test_fhir_trials.py``)."""
+    return [s for s in of_type(bundle, "MedicationStatement") if "category" not in s]
+
+
 def dose(request: dict[str, Any]) -> float:
     return float(request["dosageInstruction"][0]["doseAndRate"][0]["doseQuantity"]["value"])
 
@@ -164,7 +169,7 @@ class TestRequestVersions:
 class TestCurrentList:
     def test_statement_and_list_show_what_is_taken_as_of_the_time(self, story: Story) -> None:
         bundle = build_bundle(story.history(), story.patient_id, as_of=day(30))
-        (statement,) = of_type(bundle, "MedicationStatement")
+        (statement,) = order_statements(bundle)
         assert statement["status"] == "active"
         assert dose({"dosageInstruction": statement["dosage"]}) == 100
         assert statement["basedOn"][0]["reference"] == (
@@ -175,7 +180,7 @@ class TestCurrentList:
 
     def test_after_discontinuation_the_list_is_empty(self, story: Story) -> None:
         bundle = build_bundle(story.history(), story.patient_id)
-        (statement,) = of_type(bundle, "MedicationStatement")
+        (statement,) = order_statements(bundle)
         assert statement["status"] == "stopped"
         assert "end" in statement["effectivePeriod"]
         (current,) = of_type(bundle, "List")

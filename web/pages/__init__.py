@@ -47,6 +47,7 @@ def init_app(app: Flask) -> None:
         audit_review,
         dashboard,
         errors,
+        outcomes,
         signin,
         sso,
         timeline,

@@ -130,6 +130,8 @@ def chart_data(state: PlanState) -> ChartData:
             data.scores[instrument] = points
     applied = _entry_times(state)
     for alert in state.alerts.values():
+        if alert["kind"] == "reassessment_due":  # a dated reminder, not a safety event
+            continue
         data.markers.append(
             Marker(
                 applied.get(alert["recorded_at"], alert["effective_at"]),

@@ -44,6 +44,7 @@ TICK_STEPS = tuple(
     )
 )
 MAX_TICKS = 10
+TRIAL_ROW = 16  # one row per medication trial in the trials panel
 
 
 @dataclass
@@ -53,6 +54,16 @@ class Dot:
     title: str
     css: str
     shape: str = "circle"  # circle, square, triangle, diamond
+
+
+@dataclass(frozen=True)
+class Span:
+    """A medication trial drawn as a bar from its start to its stop (or the chart's end)."""
+
+    label: str
+    start: datetime
+    end: datetime | None
+    outcome: str
 
 
 @dataclass
@@ -167,9 +178,10 @@ def _line_path(
     return "M " + " L ".join(coords)
 
 
-def layout(data: ChartData, end: datetime) -> Layout:
-    """Panels for ``data`` on a time axis running to ``end`` (now, or the as-of moment)."""
-    times = data.times() or [end]
+def layout(data: ChartData, end: datetime, spans: tuple[Span, ...] = ()) -> Layout:
+    """Panels for ``data`` on a time axis running to ``end`` (now, or the as-of moment),
+    with a panel of medication-trial ``spans`` (oldest at the top) when there are any."""
+    times = [*(data.times() or [end]), *(s.start for s in spans)]
     scale = TimeScale(min(times), max([*times, end]))
     panels: list[Panel] = []
     top = float(TOP)
@@ -258,6 +270,17 @@ def layout(data: ChartData, end: datetime) -> Layout:
                 )
         panels.append(panel)
         top += MARKER_HEIGHT + GAP
+    if spans:
+        height = TRIAL_ROW * len(spans) + 8
+        panel = Panel("Medication trials", "start to stop", top, height)
+        for i, span in enumerate(spans):
+            y = round(top + 4 + TRIAL_ROW * i + TRIAL_ROW / 2, 2)
+            stop = span.end or scale.end
+            css = "trial-span outcome-" + span.outcome.replace(" ", "-")
+            panel.lines.append((f"M {scale.x(span.start)} {y} H {scale.x(stop)}", css))
+            panel.dots.append(Dot(scale.x(span.start), y, span.label, "trial-start"))
+        panels.append(panel)
+        top += height + GAP
     axis_y = top - GAP + 6
     return Layout(
         WIDTH,

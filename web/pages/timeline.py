@@ -3,7 +3,8 @@
 The "as of" control replays the record as CareLog knew it at a chosen moment
 (``History.known_at``): the plan, the chart and the event list all come from that one
 fold. Reads go through the policy (care team, emergency access, auditors) and are
-recorded as a history read and a plan read, as the API's two calls would be.
+recorded as a history, a plan and a trials read, as the API's three calls would be. The
+medication trials (``domain.trials``) come from the same fold, judged at the as-of moment.
 """
 
 from __future__ import annotations
@@ -16,12 +17,13 @@ from flask import render_template, request
 
 from domain.errors import InvalidInputError
 from domain.plan import PlanState
+from domain.trial_outcomes import treatment_history
 from services.plan_document import plan_document
 from services.privacy import redact_event, restricted_note_ids
 from web.context import actor, carelog, policy, request_info
 from web.pages.blueprint import bp
 from web.pages.chart import chart_data
-from web.pages.chart_svg import layout
+from web.pages.chart_svg import Span, layout
 from web.pages.timeline_rows import build_rows
 
 ALL_EVENTS = 1_000_000
@@ -58,6 +60,7 @@ def timeline(pid: UUID) -> Any:
     patient_id = str(pid)
     access = policy().read_patient(who, patient_id, "history", info)
     policy().read_patient(who, patient_id, "plan", info)
+    policy().read_patient(who, patient_id, "trials", info)
     as_of = parse_moment(request.args.get("as_of"))
     now = datetime.now(UTC)
     history = carelog().history
@@ -78,6 +81,7 @@ def timeline(pid: UUID) -> Any:
         shown.sort(key=lambda e: (e["effective_at"], e["version"]))
     rows = build_rows(shown, access.record.plan.orders, _staff_names())
     registered = bool(state.patient)
+    trials = treatment_history(state, as_of or now) if registered else None
     return render_template(
         "pages/timeline.html",
         who=who,
@@ -85,7 +89,8 @@ def timeline(pid: UUID) -> Any:
         flagged=access.flagged,
         plan=plan_document(state, patient_id, version, now) if registered else None,
         patient=access.record.plan.patient,
-        chart=_chart(state, as_of or now),
+        chart=_chart(state, as_of or now, trials["trials"] if trials else []),
+        trials=trials,
         rows=rows,
         kinds=kinds,
         chosen=chosen,
@@ -96,6 +101,15 @@ def timeline(pid: UUID) -> Any:
     )
 
 
-def _chart(state: PlanState, end: datetime) -> Any:
+def _chart(state: PlanState, end: datetime, trials: list[dict[str, Any]]) -> Any:
     data = chart_data(state)
-    return {"data": data, "layout": None if data.empty else layout(data, end)}
+    spans = tuple(
+        Span(
+            f"{t['drug']} trial: {t['outcome']}",
+            t["started_at"],
+            t["stopped_at"],
+            t["outcome"],
+        )
+        for t in reversed(trials)  # oldest first, at the top
+    )
+    return {"data": data, "layout": None if data.empty else layout(data, end, spans)}

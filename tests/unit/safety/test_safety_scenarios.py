@@ -9,6 +9,7 @@ from safety_cases import PACK, T0, born_aged, context, course, days, step
 from safety_cases import run as run_engine
 
 from domain.safety import Change, Finding, LabResult, MedicationCourse, PatientContext
+from domain.safety.measurement_care import KINDS as CARE_KINDS
 from domain.safety.monitoring import check_monitoring
 from domain.safety.plan_view import PlanView
 from domain.safety.wording import SEVERITY_RANK
@@ -24,9 +25,11 @@ def run(
     **extra: str,
 ) -> list[Finding]:
     """The engine's findings with monitoring shown check by check (``check_monitoring``),
-    not as the one alert per prescription the engine lists them in (tested apart)."""
+    not as the one alert per prescription the engine lists them in (tested apart), and
+    without the measurement-based-care prompts (PHQ-9 due, consider a change: tested
+    apart in test_safety_measurement_care.py)."""
     engine = run_engine(ctx, kind, when, order_id, **extra)
-    found = [f for f in engine if f.kind != "monitoring_due"]
+    found = [f for f in engine if f.kind not in ("monitoring_due", *CARE_KINDS)]
     change = Change(kind, when or ctx.now, order_id, **extra)  # type: ignore[arg-type]
     view = PlanView(ctx, change, PACK.index, PACK.test_names)
     labels = {name: test.label for name, test in PACK.lab_tests.items()}

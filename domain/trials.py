@@ -1,0 +1,269 @@
+"""Medication trials read off the folded plan: what was tried, at what dose, for how long.
+
+A trial is one drug from its start to its stop, dose changes inside it. Orders of the same
+drug that follow each other without a gap (a re-prescription the same or the next day)
+are one trial; a restart after a longer gap is a new trial. A continuing therapy (an
+order with ``continuing.since``) starts on its true start, at the dose first recorded.
+
+``trials(plan)`` is clock-free: what the record says. ``trial_outcomes.judge`` adds what
+depends on the clock (days at an adequate dose of a trial still running). The view, the
+API under both clocks and the tests all call these two, so they cannot disagree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from domain.adequate_doses import AdequateDose, adequate_doses
+from domain.continuing import since_of
+from domain.safety.context import DoseStep
+from domain.safety.drugs import normalise_name
+from domain.safety.frequency import FrequencyError, daily_mg
+from domain.safety.measurement_care import ANTIDEPRESSANT_CLASSES
+from domain.safety.pack import default_pack
+
+GAP = timedelta(days=1)
+"""A new order of the same drug starting more than this after the last stop is a restart."""
+BASELINE_WINDOW = timedelta(days=30)
+_ANXIETY_WORDS = ("anxiety", "panic", "gad", "phobia", "worry")
+
+
+@dataclass(frozen=True)
+class Step:
+    effective_at: datetime
+    amount: float
+    unit: str
+    frequency: str
+    mg_per_day: float | None  # None: not a mass unit, or a frequency not read with confidence
+
+
+@dataclass(frozen=True)
+class Score:
+    total: int
+    effective_at: datetime
+
+
+@dataclass(frozen=True)
+class Trial:
+    """One trial as the record states it (see the module docstring)."""
+
+    trial_id: str  # the first order's id
+    order_ids: tuple[str, ...]
+    drug: str  # the pack's generic name, or the name as typed when the pack lacks it
+    drug_class: str | None  # the pack's class label ("SSRI"), None when unknown
+    antidepressant: bool
+    indication: str | None
+    started_at: datetime  # the true start (a continuing therapy's ``since``)
+    stopped_at: datetime | None
+    stop_reason: str | None
+    continuing: Mapping[str, str] | None
+    steps: tuple[Step, ...]
+    adequate_dose: AdequateDose | None
+    adherence: Mapping[str, Any]
+    side_effects: tuple[Mapping[str, Any], ...]
+    instrument: str | None  # "PHQ-9" | "GAD-7" | None (nothing to measure it by)
+    baseline: Score | None
+    scores: tuple[Score, ...] = field(default=())  # during the trial, in effective order
+
+    @property
+    def highest_mg_per_day(self) -> float | None:
+        known = [s.mg_per_day for s in self.steps if s.mg_per_day is not None]
+        return max(known) if known else None
+
+
+def _class_of(drug: str) -> tuple[str, str | None, bool]:
+    pack = default_pack()
+    info = pack.drug(drug)
+    if info is None:
+        return normalise_name(drug), None, False
+    ad = [c for c in ANTIDEPRESSANT_CLASSES if c in info.classes]
+    chosen = ad[0] if ad else (sorted(info.classes)[0] if info.classes else None)
+    label = pack.classes[chosen].label if chosen and chosen in pack.classes else None
+    return info.name, label, bool(ad)
+
+
+def _instrument(antidepressant: bool, indication: str | None) -> str | None:
+    text = (indication or "").lower()
+    if any(word in text for word in _ANXIETY_WORDS) and "depress" not in text:
+        return "GAD-7"
+    if antidepressant or "depress" in text:
+        return "PHQ-9"
+    return None
+
+
+def _step(raw: Mapping[str, Any]) -> Step:
+    dose = raw["dose"]
+    amount, unit, frequency = float(dose["amount"]), str(dose["unit"]), str(raw["frequency"])
+    try:
+        mg = daily_mg(DoseStep(raw["effective_at"], amount, unit, frequency))
+    except FrequencyError:
+        mg = None
+    return Step(raw["effective_at"], amount, unit, frequency, mg)
+
+
+def _start_of(order: Mapping[str, Any]) -> datetime:
+    since: date | None = since_of(order.get("continuing"))
+    first: datetime = order["steps"][0]["effective_at"] if order["steps"] else order["since"]
+    if since is not None:
+        return min(first, datetime.combine(since, time(0), tzinfo=UTC))
+    return first
+
+
+def _groups(orders: Iterable[Mapping[str, Any]]) -> list[list[Mapping[str, Any]]]:
+    """Orders by drug, chained into trials: same drug, no gap longer than ``GAP``."""
+    by_drug: dict[str, list[Mapping[str, Any]]] = {}
+    for order in orders:
+        if not order.get("steps"):
+            continue
+        by_drug.setdefault(_class_of(order["drug"]["name"])[0], []).append(order)
+    groups: list[list[Mapping[str, Any]]] = []
+    for chain in by_drug.values():
+        chain.sort(key=lambda o: (_start_of(o), o["order_id"]))
+        current: list[Mapping[str, Any]] = []
+        for order in chain:
+            stops = [o["stopped_at"] for o in current]
+            open_ = any(s is None for s in stops)
+            if current and (open_ or _start_of(order) <= max(s for s in stops if s) + GAP):
+                current.append(order)
+            else:
+                if current:
+                    groups.append(current)
+                current = [order]
+        groups.append(current)
+    return groups
+
+
+def _scores(plan: Any, instrument: str | None) -> list[Score]:
+    if instrument is None:
+        return []
+    return [
+        Score(int(a["total"]), a["effective_at"])
+        for a in plan.assessments
+        if a["instrument"] == instrument and a.get("total") is not None
+    ]
+
+
+def _trial(plan: Any, orders: list[Mapping[str, Any]]) -> Trial:
+    first, last = orders[0], orders[-1]
+    drug, label, antidepressant = _class_of(first["drug"]["name"])
+    start = _start_of(first)
+    stops = [o["stopped_at"] for o in orders]
+    stopped = None if any(s is None for s in stops) else max(s for s in stops if s)
+    ids = tuple(o["order_id"] for o in orders)
+    steps = sorted((_step(s) for o in orders for s in o["steps"]), key=lambda s: s.effective_at)
+    instrument = _instrument(antidepressant, first.get("indication"))
+    scores = _scores(plan, instrument)
+    before = [s for s in scores if start - BASELINE_WINDOW <= s.effective_at <= start]
+    during = tuple(
+        s
+        for s in scores
+        if s.effective_at > start and (stopped is None or s.effective_at <= stopped)
+    )
+    taken = missed = reports = 0
+    for a in plan.adherence:
+        if a.get("order_id") in ids:
+            reports += 1
+            taken += int(a.get("doses_taken") or 0)
+            missed += int(a.get("doses_missed") or 0)
+    effects = tuple(
+        {"effect": s["effect"], "severity": s["severity"], "effective_at": s["effective_at"]}
+        for s in plan.side_effects
+        if s.get("order_id") in ids
+        or (
+            not s.get("order_id")
+            and start <= s["effective_at"]
+            and (stopped is None or s["effective_at"] <= stopped)
+        )
+    )
+    return Trial(
+        trial_id=first["order_id"],
+        order_ids=ids,
+        drug=drug,
+        drug_class=label,
+        antidepressant=antidepressant,
+        indication=first.get("indication"),
+        started_at=start,
+        stopped_at=stopped,
+        stop_reason=last.get("stop_reason") if stopped is not None else None,
+        continuing=first.get("continuing"),
+        steps=tuple(steps),
+        adequate_dose=adequate_doses().get(drug),
+        adherence={
+            "reports": reports,
+            "doses_taken": taken,
+            "doses_missed": missed,
+            "percent_taken": round(100 * taken / (taken + missed), 1) if taken + missed else None,
+        },
+        side_effects=effects,
+        instrument=instrument,
+        baseline=before[-1] if before else None,
+        scores=during,
+    )
+
+
+def trials(plan: Any) -> list[Trial]:
+    """Every trial in the folded plan, oldest start first (ties by trial id)."""
+    found = [_trial(plan, group) for group in _groups(plan.orders.values())]
+    return sorted(found, key=lambda t: (t.started_at, t.trial_id))
+
+
+# -- storing a trial (the view keeps the clock-free trial; the clock is applied on read) ---
+def _time(value: Any) -> datetime:
+    return value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+
+
+def trial_as_dict(trial: Trial) -> dict[str, Any]:
+    """Plain data (datetimes kept) that ``trial_from_dict`` turns back into the trial."""
+    return {
+        "trial_id": trial.trial_id,
+        "order_ids": list(trial.order_ids),
+        "drug": trial.drug,
+        "drug_class": trial.drug_class,
+        "antidepressant": trial.antidepressant,
+        "indication": trial.indication,
+        "started_at": trial.started_at,
+        "stopped_at": trial.stopped_at,
+        "stop_reason": trial.stop_reason,
+        "continuing": dict(trial.continuing) if trial.continuing else None,
+        "steps": [s.__dict__ for s in trial.steps],
+        "adherence": dict(trial.adherence),
+        "side_effects": [dict(s) for s in trial.side_effects],
+        "instrument": trial.instrument,
+        "baseline": trial.baseline.__dict__ if trial.baseline else None,
+        "scores": [s.__dict__ for s in trial.scores],
+    }
+
+
+def trial_from_dict(raw: Mapping[str, Any]) -> Trial:
+    """A trial from ``trial_as_dict``'s data, or from its JSON (times as ISO text)."""
+
+    def score(s: Mapping[str, Any]) -> Score:
+        return Score(int(s["total"]), _time(s["effective_at"]))
+
+    return Trial(
+        trial_id=raw["trial_id"],
+        order_ids=tuple(raw["order_ids"]),
+        drug=raw["drug"],
+        drug_class=raw["drug_class"],
+        antidepressant=bool(raw["antidepressant"]),
+        indication=raw["indication"],
+        started_at=_time(raw["started_at"]),
+        stopped_at=_time(raw["stopped_at"]) if raw["stopped_at"] else None,
+        stop_reason=raw["stop_reason"],
+        continuing=raw["continuing"],
+        steps=tuple(
+            Step(_time(s["effective_at"]), s["amount"], s["unit"], s["frequency"], s["mg_per_day"])
+            for s in raw["steps"]
+        ),
+        adequate_dose=adequate_doses().get(raw["drug"]),
+        adherence=raw["adherence"],
+        side_effects=tuple(
+            {**s, "effective_at": _time(s["effective_at"])} for s in raw["side_effects"]
+        ),
+        instrument=raw["instrument"],
+        baseline=score(raw["baseline"]) if raw["baseline"] else None,
+        scores=tuple(score(s) for s in raw["scores"]),
+    )

@@ -1,0 +1,93 @@
+"""A patient's medication trials under both clocks, and the team's outcomes by drug class."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+from domain.actor import Actor
+from domain.errors import NotFoundError
+from domain.plan import PlanState
+from domain.team_outcomes import team_outcomes
+from domain.trial_outcomes import treatment_history
+from services.policy import RequestInfo
+from web.blueprint import CareLogBlueprint
+from web.context import actor, carelog, policy, request_info, wait_for_views
+from web.schemas.reads import ReadQuery
+from web.schemas.trials import OutcomesOut, TrialsOut, TrialsQuery
+
+blp = CareLogBlueprint(
+    "trials",
+    __name__,
+    url_prefix="/api/v1",
+    description="Medication trials (what was tried, at what dose, for how long, and did it "
+    "work) and the team's outcomes.",
+)
+
+
+@blp.route("/patients/<uuid:pid>/trials", methods=["GET"])
+@blp.arguments(TrialsQuery, location="query")
+@blp.response(200, TrialsOut)
+@blp.errors(400, 404, 503)
+def get_trials(args: dict[str, Any], pid: UUID) -> dict[str, Any]:
+    """One row per trial, newest first, and the treatment-resistance count; ``as_of`` = as
+    known then, ``effective_at`` = in effect (and judged) then, like the plan."""
+    who, info = actor(), request_info()
+    access = policy().check_read(who, str(pid), "trials", info)
+    wait_for_views(args)
+    as_of, effective = args.get("as_of"), args.get("effective_at")
+    history = carelog().history
+    now = effective or as_of or datetime.now(UTC)
+
+    def answer(state: PlanState, version: int) -> dict[str, Any] | None:
+        if not state.patient:
+            return None
+        return {"patient_id": str(pid), "version": version, **treatment_history(state, now)}
+
+    if effective is not None:
+        rebuilt = history.in_effect_at(str(pid), effective, known_at=as_of)
+        found = answer(rebuilt.state, rebuilt.version)
+    elif as_of is not None:
+        rebuilt = history.known_at(str(pid), as_of)
+        found = answer(rebuilt.state, rebuilt.version)
+    else:  # from the current record under its lock
+        found = access.read(lambda r: answer(r.plan, r.version))
+    if found is None:
+        raise NotFoundError("The patient was not registered yet at that time.", "as_of")
+    found.update(as_of=as_of, effective_at=effective)
+    policy().record_read(who, str(pid), "trials", info, access)
+    return found
+
+
+@blp.route("/outcomes", methods=["GET"])
+@blp.arguments(ReadQuery, location="query")
+@blp.response(200, OutcomesOut)
+@blp.errors(400, 503)
+def get_outcomes(args: dict[str, Any]) -> dict[str, Any]:
+    """Response and remission rates by drug class over the caller's patients (active
+    care-team membership), median weeks to response and the trials behind each figure;
+    a class with fewer than 5 patients is suppressed. Every patient counted is logged."""
+    who, info = actor(), request_info()
+    policy().require_read_kind(who, "outcomes", info)
+    wait_for_views(args)
+    return outcomes_for(who, info)
+
+
+def outcomes_for(who: Actor, info: RequestInfo) -> dict[str, Any]:
+    """The caller's team outcomes now, each patient counted recorded as an outcomes read
+    (the API and the outcomes page both answer with this)."""
+    now = datetime.now(UTC)
+    views = carelog().views
+    patients = [p["patient_id"] for p in views.current_plan.patients_for(who.id)]
+    rows = views.treatment_trials.for_patients(patients, now)
+    for pid in sorted({r["patient_id"] for r in rows}):
+        carelog().access_log.record(
+            actor_id=who.id,
+            actor_role=str(who.role),
+            patient_id=pid,
+            what="outcomes",
+            request_id=info.request_id,
+            source=info.source,
+        )
+    return {"clinician_id": who.id, "as_of": now, **team_outcomes(rows)}
