@@ -382,3 +382,24 @@ class TestSodiumOnMoreAntidepressants:
         response = record_lab(api, patient, "sodium", 124, "mmol/L")
 
         assert by_rule(response, "LAB-SODIUM-LOW") == []
+
+
+class TestTabletsAsDoseUnits:
+    def test_a_combination_dosed_in_tablets_is_split_per_ingredient(
+        self, api: ApiClient, patient: str
+    ) -> None:
+        response = api.post(
+            path(patient, "medications"),
+            {
+                "drug": "Symbyax 6/25",
+                "dose": {"amount": 1, "unit": "tablet"},
+                "frequency": "once daily",
+                "route": "oral",
+                "indication": "bipolar depression",
+            },
+        )
+
+        assert response.status_code == 201, response.get_json()
+        assert by_rule(response, "PACK-DOSE-NOT-CHECKED") == []
+        [order] = api.get(path(patient, "plan")).get_json()["medications"]
+        assert order["dose"]["unit"] == "units"

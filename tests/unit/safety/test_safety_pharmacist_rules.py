@@ -12,6 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from safety_cases import PACK, T0, by_rule, context, course, days, run, step
 
+from domain.dose import Dose
 from domain.safety.drugs import without_method
 from domain.safety.indications import IndicationMax
 from domain.safety.interactions import PairRule
@@ -58,6 +59,28 @@ class TestStrongCyp3a4Inhibitors:
         found = [f for f in run(ctx, "prescribed", T0, "b") if f.kind == "interaction"]
         assert [f.rule_id for f in found] == ["DDI-32C"]
         assert "lowers voriconazole levels" in found[0].message
+
+    @pytest.mark.parametrize(
+        ("partner", "rule_id", "severity"),
+        [
+            ("itraconazole", "DDI-32D", "major"),
+            ("ritonavir", "DDI-32D", "major"),
+            ("cobicistat", "DDI-32E", "contraindicated"),
+            ("clarithromycin", "DDI-32A", "major"),
+        ],
+    )
+    def test_carbamazepine_with_each_inhibitor_says_which_way_the_levels_go(
+        self, partner: str, rule_id: str, severity: str
+    ) -> None:
+        ctx = context(course("a", "carbamazepine", 200), course("b", partner, 200))
+        found = [f for f in run(ctx, "prescribed", T0, "b") if f.kind == "interaction"]
+        assert [(f.rule_id, f.severity) for f in found] == [(rule_id, severity)]
+
+
+class TestDoseUnits:
+    @pytest.mark.parametrize("unit", ["tablet", "Tablets", "tab", "capsule", "caps"])
+    def test_tablets_and_capsules_are_dose_units(self, unit: str) -> None:
+        assert Dose.parse({"amount": 2, "unit": unit}).unit == "units"
 
 
 class TestLithiumUsualRangeAndCeilings:
