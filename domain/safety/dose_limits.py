@@ -163,7 +163,14 @@ def _unchecked(limit: DoseLimit, course: Course) -> Finding:
         "max_dose",
         [course.order_id],
         f"{course.label} {mg(step.amount)} {step.unit} {step.frequency} could not "
-        "be converted to mg/day: the maximum daily dose was not checked",
+        "be converted to mg/day: the maximum daily dose was not checked"
+        + (
+            " (for a liquid, write its concentration with the drug name, e.g. "
+            f"'{course.info.display if course.info else course.label} 20 mg/mL', or give the "
+            "dose in mg)"
+            if step.unit.lower() == "ml"
+            else ""
+        ),
         severity="info",
         key_parts=("unchecked",),
         action="Check the dose against the label maximum by hand.",
