@@ -76,6 +76,21 @@ class TestStrongCyp3a4Inhibitors:
         found = [f for f in run(ctx, "prescribed", T0, "b") if f.kind == "interaction"]
         assert [(f.rule_id, f.severity) for f in found] == [(rule_id, severity)]
 
+    @pytest.mark.parametrize(
+        ("drug", "rule_id"), [("buspirone", "DDI-41F"), ("oxycodone", "DDI-41G")]
+    )
+    def test_a_strong_inhibitor_beside_buspirone_or_an_opioid_is_major(
+        self, drug: str, rule_id: str
+    ) -> None:
+        ctx = context(course("a", drug, 10), course("b", "clarithromycin", 500))
+        found = by_rule(run(ctx, "prescribed", T0, "b"), rule_id)
+        assert [f.severity for f in found] == ["major"]
+
+    def test_vilazodone_is_capped_at_20_mg_beside_a_strong_inhibitor(self) -> None:
+        ctx = context(course("v", "vilazodone", 40), course("k", "ketoconazole", 200))
+        [alert] = by_rule(run(ctx, "prescribed", T0, "k"), "MAX-VILAZODONE")
+        assert "20 mg/day" in alert.message
+
 
 class TestDoseUnits:
     @pytest.mark.parametrize("unit", ["tablet", "Tablets", "tab", "capsule", "caps"])
