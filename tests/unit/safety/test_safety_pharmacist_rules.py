@@ -157,6 +157,14 @@ class TestLiquidsWithAConcentration:
         daily = strength / volume * dose_ml
         assert bool([f for f in found if "exceeds" in f.message]) == (daily > 200 + 1e-6)
 
+    def test_a_dose_in_ml_without_a_concentration_still_meets_the_interactions(self) -> None:
+        plain = course("s", "sertraline", steps=[step(T0, 5, unit="mL")])
+        found = run(context(course("m", "phenelzine", 15), plain), "prescribed", T0, "s")
+        assert [f.severity for f in by_rule(found, "DDI-01A")] == ["contraindicated"]
+        [unchecked] = by_rule(found, "MAX-SERTRALINE")
+        assert unchecked.severity == "info"
+        assert "write its concentration with the drug name" in unchecked.message
+
     def test_a_combination_with_a_ratio_is_still_split(self) -> None:
         assert len(PACK.identify("Symbyax 6/25").parts) == 2
 
