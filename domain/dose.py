@@ -19,6 +19,16 @@ _UNIT_ALIASES = {
     "units": "units",
     "unit": "units",
     "iu": "units",
+    # tablets and capsules are counted in dose units (API.md: "dosed in units: tablets or
+    # capsules"); the word is a synonym, stored as "units"
+    "tablet": "units",
+    "tablets": "units",
+    "tab": "units",
+    "tabs": "units",
+    "capsule": "units",
+    "capsules": "units",
+    "cap": "units",
+    "caps": "units",
 }
 ROUTES = (
     "oral",

@@ -398,6 +398,32 @@ class Commands:
         behind = fact_behind_a_result(lambda: self.app.get_record(patient_id).plan, name)
         return replace(result, warnings=[*result.warnings, behind]) if behind else result
 
+    @checked_command
+    def record_lab_result(
+        self,
+        ctx: CommandContext,
+        patient_id: str | UUID,
+        *,
+        expected_version: int | None = None,
+        **fields: Any,
+    ) -> WriteResult:
+        """A lab result; the answer warns when no rule reads its test (it is kept as typed,
+        but a creatinine clearance under a name no rule knows would otherwise be judged by
+        nothing without anyone being told)."""
+        result = self.execute(
+            ctx, patient_id, "record_lab_result", expected_version=expected_version, **fields
+        )
+        name = fields.get("test")
+        if self.pack is not None and isinstance(name, str) and self.pack.lab_test(name) is None:
+            known = sorted(test.label for test in self.pack.lab_tests.values())
+            warning = (
+                f"No safety rule reads the lab test {name.strip()!r}: it is recorded for the "
+                f"team, but no check or monitoring item uses it. The tests the rules read: "
+                f"{'; '.join(known)}."
+            )
+            return replace(result, warnings=[*result.warnings, warning])
+        return result
+
     def resolve_drug(self, drug: Any) -> dict[str, Any]:
         """The drug as the rule pack knows it; an unknown name is kept as typed.
 
@@ -431,7 +457,7 @@ class Commands:
                 "in_rule_pack": False,
                 "formulation": formulation_in(name),
             }
-        return {
+        resolved = {
             "name": name,
             "generic": getattr(info, "name", name),
             "classes": sorted(getattr(info, "classes", ())),
@@ -439,3 +465,7 @@ class Commands:
             "in_rule_pack": True,
             "formulation": formulation_in(name),
         }
+        per_ml = identity.parts[0].mg_per_ml if identity is not None else None
+        if per_ml is not None:  # a liquid's concentration: a dose in mL is checked as mg
+            resolved["mg_per_ml"] = per_ml
+        return resolved

@@ -35,6 +35,18 @@ def _changed_step(record: PatientRecord) -> tuple[dict[str, Any], dict[str, Any]
     return None
 
 
+def _ceilings(pack: Any) -> dict[str, tuple[float, str]]:
+    """The pack's absolute ceilings per drug (lithium, valproate), with their basis."""
+    coverage = getattr(pack, "dose_coverage", None)
+    if coverage is None:
+        return {}
+    return {
+        drug: (guide.implausible_above, guide.implausible_basis)
+        for drug, guide in coverage.guides.items()
+        if guide.implausible_above is not None
+    }
+
+
 def refuse_implausible(pack: Any, record: PatientRecord) -> None:
     """Raise ``InvalidInputError`` when the dose just written cannot be a real one."""
     from domain.safety.plausibility import implausible_dose
@@ -53,6 +65,8 @@ def refuse_implausible(pack: Any, record: PatientRecord) -> None:
         float(step["dose"]["amount"]),
         step["dose"]["unit"],
         step["frequency"],
+        ceilings=_ceilings(pack),
+        mg_per_ml=order["drug"].get("mg_per_ml"),
     )
     if why is not None:
         raise InvalidInputError(f"{order['drug']['name']} {why}", field)

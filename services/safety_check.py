@@ -85,6 +85,8 @@ def patient_context(plan: PlanState, now: Any) -> Any:
             taper=order["taper"],
             continuing_since=continuing_start(order),
             indication=order.get("indication"),
+            stop_reason=order.get("stop_reason"),
+            mg_per_ml=order["drug"].get("mg_per_ml"),
         )
         for order in plan.orders.values()
     )

@@ -39,6 +39,12 @@ def _record_fact(
     return carelog().commands.record_fact(ctx, pid, expected_version=version, **fields)
 
 
+def _record_lab(
+    ctx: CommandContext, pid: str, version: int | None, fields: dict[str, Any]
+) -> WriteResult:
+    return carelog().commands.record_lab_result(ctx, pid, expected_version=version, **fields)
+
+
 def _change_dose(
     ctx: CommandContext, pid: str, version: int | None, fields: dict[str, Any]
 ) -> WriteResult:
@@ -209,8 +215,11 @@ add_write(
     rq.LabResultIn,
     endpoint="record_lab_result",
     what="lab_result",
-    handler=command("record_lab_result"),
-    summary="Record a lab result or measurement (satisfies monitoring items).",
+    handler=_record_lab,
+    summary=(
+        "Record a lab result or measurement (satisfies monitoring items). A test name no "
+        "rule reads is kept as typed and the answer's warnings say so."
+    ),
 )
 add_write(
     care,

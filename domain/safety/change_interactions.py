@@ -1,7 +1,10 @@
 """Interactions set off by a change rather than by a combination.
 
 Clozapine and smoking: tobacco smoke induces CYP1A2, so quitting raises clozapine levels
-and starting lowers them; the alert comes when the smoking status changes. Bupropion and
+and starting lowers them; the alert comes when the smoking status changes. A status
+recorded for the first time that may itself be a recent change ("ex-smoker": the patient
+may have stopped last week) alerts too, where the rule marks that state
+(``when_first_recorded``) and says so in its ``first_message``. Bupropion and
 an abrupt stop of a benzodiazepine, barbiturate or antiepileptic: the withdrawal lowers
 the seizure threshold, which bupropion's label makes a contraindication.
 """
@@ -20,6 +23,7 @@ from domain.safety.taper_text import is_taper_schedule
 from domain.safety.wording import finding, stamp
 
 FACT_PLACEHOLDERS = {"drug", "previous", "current", "effect"}
+FIRST_PLACEHOLDERS = {"drug", "current", "effect"}
 STOP_PLACEHOLDERS = {"stopped", "other"}
 
 
@@ -32,6 +36,8 @@ class FactChangeRule:
     fact: str
     states: Mapping[str, frozenset[str]]  # state -> the values that mean it
     effects: Mapping[str, str]  # new state -> what it does to the drug
+    first_states: frozenset[str] = frozenset()  # states that alert when first recorded
+    first_message: str = ""
 
 
 @dataclass(frozen=True)
@@ -48,18 +54,26 @@ def read_fact_change(record: Record, rule_id: str, vocabulary: Vocabulary) -> Fa
     check_template(record, "message", rule.message, FACT_PLACEHOLDERS)
     states: dict[str, frozenset[str]] = {}
     effects: dict[str, str] = {}
+    first: set[str] = set()
     for state in record.records("states"):
         name = state.text("state")
         states[name] = frozenset(normalise_name(v) for v in state.texts("values"))
         effects[name] = state.text("effect")
+        if state.flag("when_first_recorded", False):
+            first.add(name)
     if len(states) < 2:
         raise record.fail("states", "needs at least two states")
+    first_message = record.text("first_message") if first else ""
+    if first:
+        check_template(record, "first_message", first_message, FIRST_PLACEHOLDERS)
     return FactChangeRule(
         rule,
         read_side(record.child("drug"), vocabulary),
         normalise_name(record.text("fact")),
         states,
         effects,
+        frozenset(first),
+        first_message,
     )
 
 
@@ -90,11 +104,18 @@ def check_fact_changes(rules: tuple[FactChangeRule, ...], view: PlanView) -> lis
             continue
         before, after = _state(rule, change.previous_value), _state(rule, view.fact(rule.fact))
         courses = matching(view.active, rule.drug)
-        if before is None or after is None or before == after or not courses:
+        if after is None or not courses:
             continue
-        message = rule.rule.message.format(
-            drug=labels(courses), previous=before, current=after, effect=rule.effects[after]
-        )
+        if change.previous_value is None and after in rule.first_states:
+            message = rule.first_message.format(
+                drug=labels(courses), current=after, effect=rule.effects[after]
+            )
+        elif before is None or before == after:
+            continue
+        else:
+            message = rule.rule.message.format(
+                drug=labels(courses), previous=before, current=after, effect=rule.effects[after]
+            )
         findings.append(
             finding(
                 rule.rule,

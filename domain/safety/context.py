@@ -38,6 +38,8 @@ class MedicationCourse:
     # first step is the start.
     continuing_since: datetime | None = None
     indication: str | None = None  # as prescribed ("panic disorder", "F41.0"); None: not given
+    stop_reason: str | None = None  # the discontinuation's reason, as written
+    mg_per_ml: float | None = None  # a liquid's concentration, as its name states it
 
 
 @dataclass(frozen=True)

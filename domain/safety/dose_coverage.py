@@ -13,13 +13,14 @@ its reason in the pack.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from domain.safety.context import Finding
 from domain.safety.dose_limit_rules import DoseLimit
 from domain.safety.drugs import DrugInfo
 from domain.safety.plan_view import Course, PlanView
 from domain.safety.records import Provenance, Record, RulePackError, Vocabulary, check_template
+from domain.safety.usual_range import DoseGuide, check_usual_ranges, read_dose_guide
 from domain.safety.wording import finding
 
 COVERAGE_PLACEHOLDERS = {"drug", "route", "reason"}
@@ -32,12 +33,13 @@ class DoseCoverage:
     rule: Provenance
     required_for_classes: frozenset[str]
     no_label_maximum: Mapping[str, str]  # drug -> why it has no maximum
+    guides: Mapping[str, DoseGuide] = field(default_factory=dict)  # usual range, ceiling
 
 
 def read_dose_coverage(record: Record, vocabulary: Vocabulary) -> DoseCoverage:
     rule = record.provenance(record.text("id"), "info")
     check_template(record, "message", rule.message, COVERAGE_PLACEHOLDERS)
-    reasons = {}
+    reasons, guides = {}, {}
     for item in record.records("no_label_maximum"):
         drug = item.text("drug")
         if drug not in vocabulary.drugs:
@@ -45,8 +47,9 @@ def read_dose_coverage(record: Record, vocabulary: Vocabulary) -> DoseCoverage:
         item.text("source")
         item.choice("evidence", ("V", "K"))
         reasons[drug] = item.text("reason")
+        guides[drug] = read_dose_guide(item, drug)
     classes = record.names("required_for_classes", vocabulary.classes, "class")
-    return DoseCoverage(rule, frozenset(classes), reasons)
+    return DoseCoverage(rule, frozenset(classes), reasons, guides)
 
 
 def uncovered(
@@ -125,4 +128,5 @@ def check_doses_unchecked(
                 key_parts=("not_checked", "combination"),
             )
         )
+    findings.extend(check_usual_ranges(coverage.guides, view))
     return findings

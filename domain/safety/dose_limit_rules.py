@@ -134,8 +134,13 @@ def read_dose_limit(record: Record, rule_id: str, vocabulary: Vocabulary) -> Dos
 
 def _indications(record: Record, figures: object, per_kg: bool) -> tuple[IndicationMax, ...]:
     entries = read_indications(record) if "indications" in record.raw else ()
-    if entries and (figures or per_kg):
-        raise record.fail("indications", "cannot be combined with formulations or a per-kg maximum")
+    if entries and per_kg:
+        raise record.fail("indications", "cannot be combined with a per-kg maximum")
+    forms = set(figures) if isinstance(figures, dict) else set()
+    for entry in entries:
+        unknown = {name for name, _ in entry.forms} - forms
+        if unknown:
+            raise record.fail("indications", f"names forms the rule lacks: {sorted(unknown)}")
     return entries
 
 

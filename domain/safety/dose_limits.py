@@ -18,8 +18,8 @@ from __future__ import annotations
 import math
 
 from domain.safety.context import Finding
-from domain.safety.dose_form_checks import FormPlan
-from domain.safety.dose_forms import Advisory
+from domain.safety.dose_form_checks import UNKNOWN_FORM_ACTION, FormPlan
+from domain.safety.dose_forms import Advisory, form_phrase
 from domain.safety.dose_limit_rules import (
     EPSILON,
     Adjustment,
@@ -28,7 +28,7 @@ from domain.safety.dose_limit_rules import (
     read_dose_limit,
 )
 from domain.safety.frequency import FrequencyError, daily_mg
-from domain.safety.indications import indication_of
+from domain.safety.indications import IndicationMax, indication_of
 from domain.safety.matching import labels
 from domain.safety.plan_view import Course, PlanView
 from domain.safety.wording import finding, mg, sentence
@@ -73,8 +73,9 @@ def _check_limit(limit: DoseLimit, courses: list[Course], view: PlanView) -> lis
         if limit.indications
         else (None, [])
     )
+    top, low = _entry_figures(entry, plan) if entry is not None else (0.0, 0.0)
     if entry is not None:
-        allowed = limit_for(limit, view, entry.max_per_day, f"for {entry.name}")
+        allowed = limit_for(limit, view, top, f"for {entry.name}{_form_lead(entry, plan)}")
     else:
         allowed = limit_for(limit, view, plan.daily(), plan.lead())
     if allowed is None:
@@ -101,11 +102,58 @@ def _check_limit(limit: DoseLimit, courses: list[Course], view: PlanView) -> lis
     findings.extend(per_dose)
     if not over and not per_dose:
         findings.extend(plan.unknown_form_findings(dosed, total))
+    if not over and entry is not None and low < top:
+        findings.extend(_indication_form_needed(limit, view, entry, plan, courses, total, low))
     if not over and entry is None and limit.unknown_indication_note:
         findings.extend(_indication_needed(limit, courses, total, allowed[0], unmatched))
     if not over and limit.advisory and total > limit.advisory.above_per_day + EPSILON:
         findings.append(_advisory(limit, limit.advisory, courses, total))
     return findings
+
+
+def _entry_figures(entry: IndicationMax, plan: FormPlan) -> tuple[float, float]:
+    """The indication's highest and lowest maximum over the forms the orders may be: the
+    known forms' figures, or every form's when one is unknown (the lowest then needs the
+    formulation to be recorded, as ``_indication_form_needed`` says)."""
+    if not plan.form_of:
+        return entry.max_per_day, entry.max_per_day
+    figures = [entry.max_for(form) for form in plan.names()]
+    return max(figures), (min(figures) if plan.unknown else max(figures))
+
+
+def _form_lead(entry: IndicationMax, plan: FormPlan) -> str:
+    if not entry.forms or not plan.form_of or plan.unknown:
+        return ""
+    return f" ({form_phrase(plan.names())})"
+
+
+def _indication_form_needed(
+    limit: DoseLimit,
+    view: PlanView,
+    entry: IndicationMax,
+    plan: FormPlan,
+    courses: list[Course],
+    total: float,
+    low: float,
+) -> list[Finding]:
+    """Within the indication's highest maximum of any form, above a lower form's."""
+    allowed = limit_for(limit, view, low)
+    if allowed is None or total <= allowed[0] + EPSILON:
+        return []
+    over = [f for f in plan.names() if entry.max_for(f) < total - EPSILON]
+    return [
+        finding(
+            limit.rule,
+            "max_dose",
+            [c.order_id for c in courses],
+            f"{labels(courses)} {mg(total)} mg/day for {entry.name} is above the "
+            f"{mg(allowed[0])} mg/day maximum of the {', '.join(over)} form: the formulation "
+            "is not recorded, so it could not be checked which maximum applies.",
+            severity="moderate",
+            key_parts=("formulation_unknown",),
+            action=UNKNOWN_FORM_ACTION,
+        )
+    ]
 
 
 def _unchecked(limit: DoseLimit, course: Course) -> Finding:
@@ -115,7 +163,14 @@ def _unchecked(limit: DoseLimit, course: Course) -> Finding:
         "max_dose",
         [course.order_id],
         f"{course.label} {mg(step.amount)} {step.unit} {step.frequency} could not "
-        "be converted to mg/day: the maximum daily dose was not checked",
+        "be converted to mg/day: the maximum daily dose was not checked"
+        + (
+            " (for a liquid, write its concentration with the drug name, e.g. "
+            f"'{course.info.display if course.info else course.label} 20 mg/mL', or give the "
+            "dose in mg)"
+            if step.unit.lower() == "ml"
+            else ""
+        ),
         severity="info",
         key_parts=("unchecked",),
         action="Check the dose against the label maximum by hand.",

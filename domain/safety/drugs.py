@@ -22,7 +22,7 @@ _SALT_AND_FORM = """
     acetate decanoate palmitate monohydrate dihydrate er xr xl sr cr ir la dr ec odt cd
     extended delayed immediate controlled sustained release orally disintegrating tablet tablets
     tab tabs capsule capsules cap caps oral solution suspension liquid syrup injection
-    injectable inj patch transdermal depot film"""
+    injectable inj patch transdermal depot film concentrate elixir"""
 SALT_AND_FORM_WORDS = frozenset(_SALT_AND_FORM.split())
 """Words that name a salt or a formulation, not a different drug."""
 
@@ -56,6 +56,18 @@ def normalise_name(name: str) -> str:
     text = re.sub(r"['.]", "", text)
     text = re.sub(r"[^a-z0-9%]+", " ", text)
     return " ".join(text.split())
+
+
+def without_method(name: str) -> str:
+    """A recorded lab test name without its bracketed method, normalised ("eGFR (CKD-EPI)"
+    -> "egfr", "CrCl (Cockcroft-Gault)" -> "crcl"): the method does not change what the
+    value is about."""
+    return normalise_name(re.sub(r"\([^)]*\)", " ", name))
+
+
+def test_key(name: str, names: Mapping[str, str]) -> str | None:
+    """The pack's lab test a recorded name means, with or without its bracketed method."""
+    return names.get(normalise_name(name)) or names.get(without_method(name))
 
 
 def strip_salt_and_form(normalised: str) -> str:

@@ -13,6 +13,13 @@ and is reported as such, never dropped.
 An ingredient's strength comes from the name ("Symbyax 12/50", "olanzapine 6 mg /
 fluoxetine 25 mg") or from a product made in one strength only (Nuedexta 20/10): it is
 what lets a combination's dose be split per ingredient.
+
+A liquid's concentration written in the name ("sertraline 20 mg/mL oral concentrate",
+"lithium citrate 8 mEq/5 mL") is read before anything else, so that its "/" does not make
+the name a combination, and it gives the mg in one mL (``Part.mg_per_ml``): a dose in mL
+is then checked as mg. Lithium's strength in mEq is put in mg of lithium carbonate, the
+unit its doses are written in (300 mg of the carbonate is 8.12 mEq of lithium; the
+label's citrate 8 mEq/5 mL matches 300 mg of the carbonate).
 """
 
 from __future__ import annotations
@@ -31,6 +38,11 @@ _RATIO = re.compile(
 _OWN_STRENGTH = re.compile(rf"{_NUMBER}\s*(mcg|mg|g)\b", re.IGNORECASE)
 _SEPARATORS = re.compile(r"\s*(?:/|\+|&|,|;|\band\b|\bwith\b|\bplus\b|-)\s*", re.IGNORECASE)
 _MG = {"mcg": 0.001, "mg": 1.0, "g": 1000.0}
+_CONCENTRATION = re.compile(
+    rf"{_NUMBER}\s*(mcg|mg|g|meq)\s*(?:/|per)\s*{_NUMBER}?\s*ml\b", re.IGNORECASE
+)
+MG_PER_MEQ = {"lithium": 300.0 / 8.12}
+"""mg of the drug as its doses are written, per mEq: lithium carbonate (8.12 mEq in 300 mg)."""
 
 
 @dataclass(frozen=True)
@@ -41,6 +53,7 @@ class Part:
     typed: str  # the words that named it ("fluoxetine 25 mg", "Symbyax")
     strength_mg: float | None = None  # mg of this ingredient per dose unit, when known
     smallest_strength_mg: float | None = None  # its smallest marketed strength, if a product
+    mg_per_ml: float | None = None  # a liquid's concentration, from the name
 
 
 @dataclass(frozen=True)
@@ -165,7 +178,30 @@ def identify(index: DrugIndex, typed: str) -> Identity:
     return known
 
 
+def _liquid(index: DrugIndex, typed: str) -> Identity | None:
+    """A single drug named with its concentration ("lithium citrate 8 mEq/5 mL")."""
+    found = _CONCENTRATION.search(typed)
+    if found is None:
+        return None
+    rest = " ".join((typed[: found.start()] + " " + typed[found.end() :]).split())
+    inner = _identify(index, rest) if rest else None
+    info = inner.single if inner is not None else None
+    if info is None:
+        return None
+    amount, unit, volume = float(found.group(1)), found.group(2).lower(), found.group(3)
+    per_ml = amount / (float(volume) if volume else 1.0)
+    if unit == "meq":
+        factor = MG_PER_MEQ.get(info.name)
+        mg_per_ml = per_ml * factor if factor is not None else None
+    else:
+        mg_per_ml = per_ml * _MG[unit]
+    return Identity((Part(info, typed, mg_per_ml=mg_per_ml if mg_per_ml else None),))
+
+
 def _identify(index: DrugIndex, typed: str) -> Identity:
+    liquid = _liquid(index, typed)
+    if liquid is not None:
+        return liquid
     info = index.find(typed)
     if info is not None:
         return Identity((Part(info, typed),))

@@ -8,6 +8,10 @@ that matches none, or none given, leaves the rule's general maximum in force, an
 alert says which indication that maximum assumes; where a rule asks for it
 (``unknown_indication_note``), a dose above a lower indication's maximum is reported as
 needing the indication (moderate), as an unknown formulation is.
+
+Where a label's indication maximum differs by formulation (paroxetine for MDD: 50 mg/day
+IR, 62.5 mg/day CR), the entry lists the forms with their own figure (``forms``); the
+entry's ``max_mg_per_day`` holds for every other form of the rule.
 """
 
 from __future__ import annotations
@@ -29,6 +33,11 @@ class IndicationMax:
     max_per_day: float
     words: tuple[str, ...]  # word starts, lower case ("panic", "epilep")
     icd10: tuple[str, ...]  # code prefixes ("F41.0", "G40")
+    forms: tuple[tuple[str, float], ...] = ()  # the rule's forms with a figure of their own
+
+    def max_for(self, form: str) -> float:
+        """The maximum for this indication in one of the rule's formulations."""
+        return dict(self.forms).get(form, self.max_per_day)
 
     def matches(self, indication: str) -> bool:
         text = " ".join(indication.lower().split())
@@ -55,8 +64,18 @@ def read_indications(record: Record) -> tuple[IndicationMax, ...]:
         maximum = item.number("max_mg_per_day")
         if maximum <= 0:
             raise item.fail("max_mg_per_day", "must be positive")
-        entries.append(IndicationMax(item.text("name"), maximum, words, icd10))
+        forms = _forms(item)
+        entries.append(IndicationMax(item.text("name"), maximum, words, icd10, forms))
     return tuple(entries)
+
+
+def _forms(item: Record) -> tuple[tuple[str, float], ...]:
+    raw = item.raw.get("forms", {})
+    if not isinstance(raw, dict) or not all(
+        isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0 for v in raw.values()
+    ):
+        raise item.fail("forms", "must map formulations to positive maxima in mg/day")
+    return tuple(sorted((str(k), float(v)) for k, v in raw.items()))
 
 
 def indication_of(

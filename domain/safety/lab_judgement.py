@@ -17,7 +17,7 @@ from datetime import datetime
 
 from domain.safety.conditions import holds
 from domain.safety.context import Finding, LabResult
-from domain.safety.drugs import normalise_name
+from domain.safety.drugs import normalise_name, without_method
 from domain.safety.lab_ranges import LabRange, Tier
 from domain.safety.lab_units import convert, is_uln_multiple
 from domain.safety.matching import labels, matching
@@ -45,7 +45,9 @@ def _results(rule: LabRange, view: PlanView) -> list[LabResult]:
     found = [
         lab
         for lab in view.labs(rule.test)
-        if not rule.analytes or normalise_name(lab.test) in rule.analytes
+        if not rule.analytes
+        or normalise_name(lab.test) in rule.analytes
+        or without_method(lab.test) in rule.analytes
     ]
     if rule.qualitative:
         return [lab for lab in found if lab.value is not None or lab.unit]

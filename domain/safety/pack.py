@@ -33,10 +33,10 @@ from domain.safety.drugs import (
     Combination,
     DrugIndex,
     DrugInfo,
-    normalise_name,
     read_classes,
     read_combinations,
     read_drugs,
+    test_key,
 )
 from domain.safety.duplicates import DuplicateRule, read_duplicate
 from domain.safety.fact_interactions import FactStateRule, read_fact_state
@@ -127,7 +127,7 @@ class RulePack:
 
     def lab_test(self, name: str) -> str | None:
         """The pack's name for a recorded test or measure ("eGFR" -> "renal_function")."""
-        return self.test_names.get(normalise_name(name))
+        return test_key(name, self.test_names)
 
     def rule_ids(self) -> tuple[str, ...]:
         rules: list[Any] = [

@@ -17,7 +17,13 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from domain.safety.context import Change, DoseStep, LabResult, MedicationCourse, PatientContext
-from domain.safety.drugs import DrugIndex, DrugInfo, normalise_name, strip_salt_and_form
+from domain.safety.drugs import (
+    DrugIndex,
+    DrugInfo,
+    normalise_name,
+    strip_salt_and_form,
+    test_key,
+)
 from domain.safety.formulations import formulation_in
 from domain.safety.identity import Identity, Part, identify
 from domain.safety.implied_facts import implied_facts
@@ -110,6 +116,18 @@ def _share(step: DoseStep, part: Part) -> DoseStep | None:
     return DoseStep(step.effective_at, step.amount * part.strength_mg, "mg", step.frequency)
 
 
+def _in_mg(steps: tuple[DoseStep, ...], mg_per_ml: float | None) -> tuple[DoseStep, ...] | None:
+    """A liquid's steps dosed in mL, in mg by its concentration; None if none is in mL."""
+    if mg_per_ml is None or not any(s.unit.lower() == "ml" for s in steps):
+        return None
+    return tuple(
+        DoseStep(s.effective_at, s.amount * mg_per_ml, "mg", s.frequency)
+        if s.unit.lower() == "ml"
+        else s
+        for s in steps
+    )
+
+
 def resolve(course: MedicationCourse, identity: Identity, route: str) -> list[Course]:
     """The course as the rules see it: one per ingredient of a combination."""
     if len(identity.parts) == 1:
@@ -119,7 +137,8 @@ def resolve(course: MedicationCourse, identity: Identity, route: str) -> list[Co
             rf"\b{re.escape(normalise_name(part.info.display))}\b", normalise_name(shown)
         )
         label = shown if named and "(" in shown else _label(course.drug, part.info)
-        return [Course(course, part.info, label, route)]
+        liquid = _in_mg(course.steps, course.mg_per_ml or part.mg_per_ml)
+        return [Course(course, part.info, label, route, liquid)]
     problem = identity.share_problem()
     courses = []
     for part in identity.parts:
@@ -190,7 +209,7 @@ class PlanView:
         self._labs: dict[str, list[LabResult]] = {}
         labs = (*context.labs, *result_labs(context.pharmacogenomics))  # HLA-B*15:02 results
         for lab in sorted(labs, key=lambda lab: (lab.effective_at, lab.test)):
-            test = tests.get(normalise_name(lab.test), normalise_name(lab.test))
+            test = test_key(lab.test, tests) or normalise_name(lab.test)
             self._labs.setdefault(test, []).append(lab)
 
     def course(self, order_id: str | None) -> Course | None:

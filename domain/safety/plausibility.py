@@ -7,11 +7,15 @@ maximum the pack holds for that drug and route (any formulation, inpatient figur
 indication, or an adjustment that raises it) is refused with a message naming the
 figures. A per-kg maximum is taken at ``REFERENCE_WEIGHT_KG``. A drug without a maximum, a
 dose in a unit that is not a mass, or a combination whose share cannot be worked out is
-left to the alerts (which say the dose was not checked).
+left to the alerts (which say the dose was not checked). A drug may also have an absolute
+ceiling in the pack (``ceilings``: lithium, which has no maximum, and valproate, whose
+per-kg maximum at a heavy weight times ten is no guard): a dose above it is refused too,
+and the lower of the two figures applies.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 
 from domain.safety.context import DoseStep
@@ -86,12 +90,19 @@ def implausible_dose(
     amount: float,
     unit: str,
     frequency: str,
+    ceilings: Mapping[str, tuple[float, str]] | None = None,
+    mg_per_ml: float | None = None,
 ) -> str | None:
     """Why the dose cannot be meant, in a clinician's words; None if it is plausible.
 
     A combination dosed by mass ("Symbyax 30 mg") is refused only when the amount is
     implausible whichever ingredient it names: above ten times the sum of their maxima.
+    ``ceilings`` maps a drug to an absolute refusal threshold in mg/day and its basis.
     """
+    ceilings = ceilings or {}
+    mg_per_ml = mg_per_ml or (identity.parts[0].mg_per_ml if len(identity.parts) == 1 else None)
+    if mg_per_ml is not None and unit.lower() == "ml":  # a liquid of stated concentration
+        amount, unit = amount * mg_per_ml, "mg"
     known = [p.info for p in identity.parts if p.info is not None]
     for what, single in _readings(identity, amount, unit):
         if what == "*":
@@ -102,11 +113,19 @@ def implausible_dose(
             subject, basis = "of the combination", "the sum of its ingredients' highest maxima"
         else:
             info = known[0] if not what else next(i for i in known if i.display == what)
+            subject = f"of {info.display}" if len(identity.parts) == 1 else f"of its {what}"
+            absolute = ceilings.get(info.name)
+            daily = _daily(single, frequency)
+            if absolute is not None and max(single, daily) > absolute[0]:
+                return (
+                    f"{mg(amount)} {unit} {frequency} is {mg(single)} mg {subject} a dose "
+                    f"({mg(daily)} mg/day), more than {mg(absolute[0])} mg/day, "
+                    f"{absolute[1]}: it cannot be a real dose. Check the amount and its unit."
+                )
             found_one = _ceiling(limits, info.name, route)
             if found_one is None:
                 continue
             ceiling = found_one
-            subject = f"of {info.display}" if len(identity.parts) == 1 else f"of its {what}"
             basis = "the highest maximum CareLog knows for it"
         daily = _daily(single, frequency)
         if max(single, daily) > IMPLAUSIBLE_FACTOR * ceiling:

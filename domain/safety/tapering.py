@@ -9,10 +9,17 @@ of the daily dose (``max_fraction`` 0.5; a benzodiazepine 0.25 within 14 days, c
 that interval adding up), or for clonazepam and alprazolam more than the label's step
 (0.25 and 0.5 mg/day), or sooner than its interval (3 days).
 A drug-specific rule wins over its class rule.
+
+A drug stopped for a serious reaction its label says to stop it at once for (clozapine for
+neutropenia or myocarditis, lamotrigine for a rash, valproate for hepatotoxicity, an SSRI
+for serotonin syndrome) must not be met with a demand for taper steps: a rule's
+``stop_at_once`` words, found in the discontinuation's reason or taper text, turn the
+abrupt-stop alert into its ``stop_at_once_message`` (what to watch for after the stop).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -26,6 +33,7 @@ from domain.safety.wording import finding, mg, stamp
 
 STOP_PLACEHOLDERS = {"drug"}
 CUT_PLACEHOLDERS = {"drug", "before", "after", "cut", "limit", "days", "min_days"}
+AT_ONCE_PLACEHOLDERS = {"drug", "reason"}
 
 
 @dataclass(frozen=True)
@@ -39,6 +47,9 @@ class TaperRule:
     max_step_mg: float | None  # or: largest cut of one step in mg/day ...
     min_days: float  # ... and the shortest time between two cuts
     drug_severity: Mapping[str, str]  # e.g. fluoxetine's long half-life: a lower severity
+    stop_at_once: tuple[str, ...] = ()  # word starts of reactions the label stops it for
+    stop_at_once_message: str = ""
+    stop_at_once_severity: str = "info"
 
 
 def read_taper(record: Record, rule_id: str, vocabulary: Vocabulary) -> TaperRule:
@@ -57,6 +68,10 @@ def read_taper(record: Record, rule_id: str, vocabulary: Vocabulary) -> TaperRul
             if drug not in vocabulary.drugs:
                 raise record.fail("drug_severity", f"names an unknown drug {drug!r}")
             drug_severity[drug] = severities.choice(drug, SEVERITIES)
+    at_once = tuple(w.lower() for w in record.texts("stop_at_once", ()))
+    at_once_message = record.text("stop_at_once_message") if at_once else ""
+    if at_once:
+        check_template(record, "stop_at_once_message", at_once_message, AT_ONCE_PLACEHOLDERS)
     return TaperRule(
         rule,
         read_side(record.child("drugs"), vocabulary),
@@ -65,7 +80,21 @@ def read_taper(record: Record, rule_id: str, vocabulary: Vocabulary) -> TaperRul
         step,
         record.number("min_days", 0),
         drug_severity,
+        at_once,
+        at_once_message,
+        record.choice("stop_at_once_severity", SEVERITIES, "info") if at_once else "info",
     )
+
+
+def stopped_at_once_for(rule: TaperRule, *texts: str | None) -> str | None:
+    """The reaction named in the stop's reason or taper text that the label stops the drug
+    at once for, or None."""
+    for text in texts:
+        lowered = " ".join((text or "").lower().split())
+        for word in rule.stop_at_once:
+            if re.search(rf"\b{re.escape(word)}", lowered):
+                return word
+    return None
 
 
 def rule_for(rules: tuple[TaperRule, ...], course: Course) -> TaperRule | None:
@@ -142,6 +171,23 @@ def check_tapers(rules: tuple[TaperRule, ...], view: PlanView) -> list[Finding]:
             return []  # never taken: nothing to taper
         if is_taper_schedule(course.source.taper):
             return []
+        reaction = stopped_at_once_for(rule, course.source.stop_reason, course.source.taper)
+        if reaction is not None:
+            reason = " ".join((course.source.stop_reason or course.source.taper or "").split())
+            return [
+                finding(
+                    rule.rule,
+                    "side_effect",
+                    [course.order_id],
+                    rule.stop_at_once_message.format(drug=course.label, reason=reason),
+                    severity=rule.stop_at_once_severity,
+                    key_parts=(*parts, "stopped_at_once"),
+                    action=(
+                        "Stopping at once is right for this reaction; do not restart without "
+                        "specialist advice, and monitor as the message says."
+                    ),
+                )
+            ]
         message = rule.rule.message.format(drug=course.label) + why_not_a_schedule(
             course.source.taper
         )

@@ -27,7 +27,11 @@ def day(moment: datetime) -> str:
 
 
 def sentence(text: str) -> str:
-    """Capitalise the first letter only (drug names inside keep their case)."""
+    """Capitalise the first letter only (drug names inside keep their case); a first word
+    already in mixed case ("eGFR", "mL") is an abbreviation and is kept as written."""
+    first = text.split(" ", 1)[0]
+    if any(c.isupper() for c in first[1:]):
+        return text
     return text[:1].upper() + text[1:] if text else text
 
 

@@ -105,14 +105,17 @@ class DoseSchema(Schema):
         validate=validate.Range(max=MAX_DOSE_AMOUNT, error=IMPLAUSIBLE_DOSE),
         metadata={
             "description": "positive; a dose far beyond any maximum of the drug (more than 10 "
-            "times it) is refused with 422 on dose.amount"
+            "times it, or above the pack's absolute ceiling for a drug dosed without a fixed "
+            "maximum: lithium, valproate) is refused with 422 on dose.amount"
         },
     )
     unit = fields.String(
         required=True,
         metadata={
             "description": "mg, mcg, g, mL or units; a combination product whose strength the "
-            "drug name states (Symbyax 6/25) is dosed in units: tablets or capsules"
+            "drug name states (Symbyax 6/25) is dosed in units: tablets or capsules (the words "
+            "tablet(s), tab(s), capsule(s), cap(s) are accepted and stored as units). A dose in "
+            "mL of a drug named with its concentration (sertraline 20 mg/mL) is checked as mg"
         },
     )
 

@@ -134,9 +134,23 @@ class TestFactChanges:
         assert by_rule(found, rule.rule.id) == []
 
     def test_without_the_drug_the_change_is_quiet(self, rule: FactChangeRule) -> None:
-        (before, *_), (after, *_) = (sorted(v) for v in rule.states.values())
+        (before, *_), (after, *_), *_ = (sorted(v) for v in rule.states.values())
         ctx = context(course("o1", "sertraline"), facts={rule.fact: after})
         assert by_rule(run(ctx, "fact", fact=rule.fact, previous_value=before), rule.rule.id) == []
+
+    def test_a_first_recorded_value_alerts_only_for_the_states_marked_so(
+        self, rule: FactChangeRule
+    ) -> None:
+        drug = members(rule.drug)[0]
+        for state, values in rule.states.items():
+            ctx = context(course("o1", drug), facts={rule.fact: sorted(values)[0]})
+            found = by_rule(run(ctx, "fact", fact=rule.fact, previous_value=None), rule.rule.id)
+            if state in rule.first_states:
+                assert len(found) == 1
+                assert "no earlier status" in found[0].message
+                assert rule.effects[state] in found[0].message
+            else:
+                assert found == []
 
 
 @pytest.mark.parametrize("rule", STOPS, ids=lambda r: r.rule.id)

@@ -309,7 +309,7 @@ class TestSingleChecks:
         )
         found = run(ctx, "fact", at(0), fact="smoking", previous_value="smoker")
         smoking = [f for f in found if f.rule_id == "DDI-13"]
-        assert summary(smoking) == [("DDI-13", "moderate", ("clz",), None)]
+        assert summary(smoking) == [("DDI-13", "major", ("clz",), None)]
         assert "levels will rise" in smoking[0].message
 
 
