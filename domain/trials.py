@@ -28,6 +28,17 @@ from domain.safety.pack import default_pack
 GAP = timedelta(days=1)
 """A new order of the same drug starting more than this after the last stop is a restart."""
 BASELINE_WINDOW = timedelta(days=30)
+
+
+def window_start(start: datetime) -> datetime:
+    """``start`` less the baseline window, clamped at the earliest representable time: an
+    entry of an old log may sit in year 1, and a read must never fail on a stored value."""
+    try:
+        return start - BASELINE_WINDOW
+    except OverflowError:
+        return datetime.min.replace(tzinfo=start.tzinfo)
+
+
 _ANXIETY_WORDS = ("anxiety", "panic", "gad", "phobia", "worry")
 
 
@@ -156,7 +167,7 @@ def _trial(plan: Any, orders: list[Mapping[str, Any]]) -> Trial:
     steps = sorted((_step(s) for o in orders for s in o["steps"]), key=lambda s: s.effective_at)
     instrument = _instrument(antidepressant, first.get("indication"))
     scores = _scores(plan, instrument)
-    before = [s for s in scores if start - BASELINE_WINDOW <= s.effective_at <= start]
+    before = [s for s in scores if window_start(start) <= s.effective_at <= start]
     during = tuple(
         s
         for s in scores

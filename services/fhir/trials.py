@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from domain.trial_outcomes import judge
-from domain.trials import BASELINE_WINDOW, Trial, trials
+from domain.trials import Trial, trials, window_start
 from services.fhir import vocabulary as v
 from services.fhir.medications import drug_concept, statement_id
 from services.fhir.patient import patient_ref
@@ -48,7 +48,7 @@ def _sources(sel: Selection, trial: Trial) -> list[dict[str, Any]]:
                     "recorded_at": stop.timestamp,
                 }
             )
-    since = trial.started_at - BASELINE_WINDOW
+    since = window_start(trial.started_at)
     until = trial.stopped_at
     found.extend(
         a

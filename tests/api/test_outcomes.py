@@ -79,7 +79,9 @@ class TestOnlyTheCallersPatients:
         api.catch_up()
         api.get("/api/v1/outcomes", headers={"X-Request-ID": "req-outcomes"})
         rows = api.carelog.db.query(
-            "SELECT patient_id, what FROM access_log WHERE request_id = ?", ("req-outcomes",)
+            # the client's X-Request-ID is kept beside CareLog's own request id
+            "SELECT patient_id, what FROM access_log WHERE details LIKE ?",
+            ('%"client_request_id": "req-outcomes"%',),
         )
         assert sorted(r["patient_id"] for r in rows) == sorted(pids)
         assert {r["what"] for r in rows} == {"outcomes"}

@@ -285,9 +285,10 @@ class TestTrialsReadsAreAudited:
         )
         assert denied.status_code == 403
         rows = api.carelog.db.query(
-            "SELECT patient_id, what, allowed FROM access_log WHERE request_id IN (?, ?)"
-            " ORDER BY request_id",
-            ("req-trials", "req-trials-denied"),
+            # the client's X-Request-ID is kept beside CareLog's own request id
+            "SELECT patient_id, what, allowed FROM access_log"
+            " WHERE details LIKE ? OR details LIKE ? ORDER BY allowed DESC",
+            ('%"client_request_id": "req-trials"%', '%"client_request_id": "req-trials-denied"%'),
         )
         assert [(r["patient_id"], r["what"], bool(r["allowed"])) for r in rows] == [
             (patient, "trials", True),

@@ -203,7 +203,7 @@ class TestTaper:
     def test_the_statement_runs_until_the_taper_ends_in_sequenced_steps(self) -> None:
         story = tell_story()
         bundle = build_bundle(story.history(), story.patient_id)
-        (statement,) = of_type(bundle, "MedicationStatement")
+        (statement,) = order_statements(bundle)
         assert statement["status"] == "stopped"
         assert statement["effectivePeriod"]["end"] == instant(day(74))  # 2 weeks after day 60
         maintenance, step = statement["dosage"]
