@@ -12,7 +12,10 @@ from web.schemas.common import POSITION_MAX, ActorSchema, DoseSchema, Moment
 class ReadQuery(Schema):
     min_position = fields.Integer(
         validate=validate.Range(max=POSITION_MAX),
-        metadata={"description": "wait (up to 2 s) until the views reach this log position"},
+        metadata={
+            "description": "wait (up to 2 s) until the views reach this log position; one "
+            "beyond the log's head is a 400 at once, naming the head"
+        },
     )
 
 
@@ -26,11 +29,22 @@ class PlanQuery(ReadQuery):
 class HistoryQuery(ReadQuery):
     since = Moment()
     until = Moment()
-    type = fields.String(metadata={"description": "event types, comma-separated"})
+    type = fields.String(
+        metadata={
+            "description": "event types, comma-separated (e.g. `DoseChanged,AssessmentRecorded`);"
+            " an unknown one is a 400 listing the valid ones"
+        }
+    )
     cursor = fields.String()
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
     clock = fields.String(
-        load_default="recorded", validate=validate.OneOf(("recorded", "effective"))
+        load_default="recorded",
+        validate=validate.OneOf(("recorded", "effective")),
+        metadata={
+            "description": "The order and the clock `since`/`until` read: `recorded` "
+            "(default; when CareLog learned of each entry) or `effective` (when it happened "
+            "clinically: a late entry takes its place in the patient's course)."
+        },
     )
 
 
