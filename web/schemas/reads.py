@@ -282,6 +282,22 @@ class DashboardReasonOut(Schema):
     age_days = fields.Integer(
         allow_none=True, metadata={"description": "Whole days the alert has been open."}
     )
+    by = fields.String(
+        allow_none=True,
+        metadata={"description": "A recent change: who made it (name, else role)."},
+    )
+
+
+class DashboardScoreOut(Schema):
+    """The latest score of a questionnaire."""
+
+    total = fields.Integer(required=True)
+    band = fields.String(
+        allow_none=True, metadata={"description": "severity band (minimal, mild, ...)"}
+    )
+    change = fields.Integer(allow_none=True, metadata={"description": "since the one before"})
+    trend = fields.List(fields.Integer(), metadata={"description": "the last totals, oldest first"})
+    at = fields.AwareDateTime(allow_none=True)
 
 
 class DashboardPatientOut(Schema):
@@ -300,6 +316,12 @@ class DashboardPatientOut(Schema):
     worsening = fields.Boolean(required=True)
     severe_side_effects = fields.Integer(required=True)
     monitoring_due = fields.Integer(required=True)
+    scores = fields.Dict(
+        keys=fields.String(metadata={"enum": ["PHQ-9", "GAD-7"]}),
+        values=fields.Nested(DashboardScoreOut),
+        metadata={"description": "the latest PHQ-9 and GAD-7 with band and trend"},
+    )
+    quiet = fields.Boolean(metadata={"description": "nothing needs attention"})
 
 
 class DashboardOut(Schema):
