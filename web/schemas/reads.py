@@ -60,7 +60,10 @@ class AllAuditQuery(AuditQuery):
     actor = fields.String()
     patient_id = fields.String()
     order = fields.String(
-        load_default="recorded", validate=validate.OneOf(("recorded", "flagged_first"))
+        load_default="recorded",
+        validate=validate.OneOf(
+            ("recorded", "flagged_first", "newest_first", "flagged_first_newest")
+        ),
     )
 
 
