@@ -5,6 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from projections.dashboard_ranking import KINDS, ROLE_KINDS, assess, default_kinds
 from projections.plan_states import iso
 
@@ -199,3 +202,55 @@ class TestClinicalOrder:
         assert facts["scores"]["PHQ-9"]["trend"] == [15, 12]
         older = assess(summary(phq9=phq9(14, 12)), KINDS, NOW)  # stored before scores were
         assert older["scores"]["PHQ-9"]["trend"] == [12, 14]
+
+
+class TestUrgencyArithmetic:
+    """The one urgency number sorts exactly as the tiers do, whatever else a row holds."""
+
+    @given(
+        item9=st.integers(min_value=1, max_value=3),
+        total=st.integers(min_value=3, max_value=27),
+        changes=st.integers(min_value=0, max_value=20),
+        contraindicated=st.integers(min_value=0, max_value=30),
+        other_item9=st.integers(min_value=1, max_value=3),
+        other_total=st.integers(min_value=3, max_value=27),
+    )
+    def test_suicide_risk_ranks_by_item_9_then_total_whatever_else_there_is(
+        self,
+        item9: int,
+        total: int,
+        changes: int,
+        contraindicated: int,
+        other_item9: int,
+        other_total: int,
+    ) -> None:
+        mine = urgency(
+            phq9=phq9(total, total, item9=item9),
+            changes=[change(1 + n / 10) for n in range(changes)],
+            alerts=[alert("interaction", "contraindicated")] * contraindicated,
+        )
+        theirs = urgency(phq9=phq9(other_total, other_total, item9=other_item9))
+        if (item9, total) > (other_item9, other_total):
+            assert mine > theirs
+        elif (item9, total) < (other_item9, other_total):
+            assert mine < theirs
+        no_risk = urgency(
+            alerts=[alert("interaction", "contraindicated")] * 30,
+            changes=[change()] * 20,
+            phq9=phq9(27, 9),
+        )
+        assert mine > no_risk
+
+    @given(
+        changes=st.integers(min_value=1, max_value=50),
+        moderate_alerts=st.integers(min_value=0, max_value=50),
+    )
+    def test_no_pile_of_lower_reasons_outranks_one_higher(
+        self, changes: int, moderate_alerts: int
+    ) -> None:
+        pile = urgency(
+            changes=[change(1 + n / 100) for n in range(changes)],
+            alerts=[alert("max_dose", "moderate")] * moderate_alerts,
+        )
+        assert pile < urgency(phq9=phq9(16, 9))  # one worsening score
+        assert pile < urgency(alerts=[alert("lab_out_of_range", "major")])
