@@ -65,7 +65,8 @@ class TestTimeline:
         assert "wrong form" in correction
         first_dose = rows_of(b, "DoseChanged")[0]
         assert "Test psychiatrist (psychiatrist)" in first_dose
-        assert "100 mg" in first_dose
+        assert "dose changed from 50 mg once daily to 100 mg" in first_dose
+        assert "from 100 mg once daily to 150 mg" in rows_of(b, "DoseChanged")[1]
         recorded, effective = (
             t.get_attribute("datetime")
             for t in late.find_elements("css selector", "time")[::-1][:2]
