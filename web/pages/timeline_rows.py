@@ -8,9 +8,9 @@ psychotherapy note another clinician wrote is a marker here, never its text.
 from __future__ import annotations
 
 from collections.abc import Callable
-from itertools import pairwise
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from itertools import pairwise
 from typing import Any
 
 from web.pages.formatting import amount, dose, label, when
