@@ -4,6 +4,8 @@ The default order is the trail's own sequence (the order CareLog learned of each
 so a cursor is the last id seen and stays valid however many entries arrive later. For
 ``flagged_first`` the cursor also says which part (flagged, then the rest) the last entry
 was in: ``2 * id + 1`` while still among the flagged entries, ``2 * id`` after them.
+``newest_first`` and ``flagged_first_newest`` are the same two orders read backwards (the
+newest entry first), as a reviewer reads them; their cursors work the same way.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import Any
 
 from projections.database import Database
 
-ORDERS = ("recorded", "flagged_first")
+ORDERS = ("recorded", "flagged_first", "newest_first", "flagged_first_newest")
 
 
 def entries(
@@ -52,20 +54,22 @@ def entries(
     if until is not None:
         where.append("at <= ?")
         params.append(until)
-    if order == "recorded":
+    newest = order in ("newest_first", "flagged_first_newest")
+    beyond, direction = ("<", " DESC") if newest else (">", "")
+    if order in ("recorded", "newest_first"):
         if after is not None:
-            where.append("id > ?")
+            where.append(f"id {beyond} ?")
             params.append(after)
-        sort = "id"
+        sort = f"id{direction}"
     else:
         if after is not None:
             last, in_flagged = divmod(after, 2)
             if in_flagged:
-                where.append("((flagged = 1 AND id > ?) OR flagged = 0)")
+                where.append(f"((flagged = 1 AND id {beyond} ?) OR flagged = 0)")
             else:
-                where.append("(flagged = 0 AND id > ?)")
+                where.append(f"(flagged = 0 AND id {beyond} ?)")
             params.append(last)
-        sort = "flagged DESC, id"
+        sort = f"flagged DESC, id{direction}"
     sql = f"SELECT * FROM {table}"
     if where:
         sql += " WHERE " + " AND ".join(where)
@@ -79,7 +83,7 @@ def entries(
     if more:
         last_row = rows[-1]
         cursor = int(last_row["id"])
-        if order == "flagged_first":
+        if order in ("flagged_first", "flagged_first_newest"):
             cursor = 2 * cursor + int(bool(last_row["flagged"]))
     return [_entry(r) for r in rows], cursor
 

@@ -3,7 +3,7 @@
 Overdue-ness, "changed in the last 7 days" and the ranking depend on the clock, so they
 are decided here, when the dashboard is read. A suicide-risk item (an open
 ``suicide_risk`` alert, or the last PHQ-9's item 9 above 0) always ranks first and is
-never filtered out.
+never filtered out; the rest rank by clinical urgency (``TIERS``), recent changes last.
 """
 
 from __future__ import annotations
@@ -106,11 +106,83 @@ def _times(summary: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+TIERS = (
+    "suicide_risk",  # by the item-9 answer, then the PHQ-9 total
+    "critical",  # critical labs, contraindicated combinations (overridden), urgent alerts
+    "severe_side_effects",
+    "overdue",  # overdue monitoring and follow-ups
+    "worsening",
+    "alerts",  # every other open alert, by severity
+    "monitoring_due",  # monitoring not yet due
+    "recent_changes",
+)
+"""The clinical order of urgency, most urgent first: a patient ranks by their most urgent
+reason's tier, then within it (item 9 and the total for suicide risk, the severity
+otherwise), then by how much else is going on. Recent changes alone rank last; a patient
+with no reason at all ("quiet") ranks after everyone."""
+CRITICAL_SEVERITIES = frozenset({"urgent", "contraindicated"})
+CRITICAL_LAB_SEVERITIES = frozenset({"urgent", "major", "high", "severe"})
+LAB_KINDS = frozenset({"lab_out_of_range"})
+_TIER = {name: n for n, name in enumerate(TIERS)}
+
+
+def alert_tier(alert: dict[str, Any]) -> str:
+    """Where an open alert (not suicide risk, worsening or monitoring) ranks."""
+    if alert["severity"] in CRITICAL_SEVERITIES:
+        return "critical"
+    if alert["kind"] in LAB_KINDS and alert["severity"] in CRITICAL_LAB_SEVERITIES:
+        return "critical"
+    return "alerts"
+
+
+def urgency_of(ranked: Sequence[tuple[int, int, dict[str, Any]]], item9: int, total: int) -> int:
+    """One number that sorts as the tiers do (``ranked`` is sorted, most urgent first):
+    the best tier, then within it (suicide risk: the item-9 answer, then the PHQ-9 total;
+    else the highest severity weight), then a little for everything else."""
+    if not ranked:
+        return 0
+    best = ranked[0][0]
+    head = (len(TIERS) - best) * 10**7
+    if best == _TIER["suicide_risk"]:
+        within = max(item9, 1) * 100 + min(max(total, 0), 99)
+    else:
+        within = min(max(w for t, w, _ in ranked if t == best), 999)
+    rest = min(sum(len(TIERS) - t for t, _, _ in ranked), 9999)
+    return head + within * 10**4 + rest
+
+
+def scores(summary: dict[str, Any]) -> dict[str, Any]:
+    """The latest PHQ-9 and GAD-7: total, band, change from the one before and the trend
+    (oldest first). A summary stored before scores were kept has the PHQ-9 total only."""
+    stored = summary.get("scores")
+    if stored:
+        return {name: {**s, "at": revive(s["at"])} for name, s in stored.items()}
+    phq9 = summary.get("phq9")
+    if not phq9:
+        return {}
+    trend = [t for t in (phq9.get("previous"), phq9["total"]) if t is not None]
+    change = phq9["total"] - phq9["previous"] if phq9.get("previous") is not None else None
+    return {
+        "PHQ-9": {
+            "total": phq9["total"],
+            "band": None,
+            "change": change,
+            "trend": trend,
+            "at": revive(phq9["at"]),
+        }
+    }
+
+
 def assess(summary: dict[str, Any], kinds: Sequence[str], now: datetime) -> dict[str, Any]:
     """Reasons for attention (only ``kinds``, plus suicide risk always), counts and urgency.
     ``summary`` is as ``summarize`` stored it (times as text)."""
+    latest = scores(summary)
     summary = _times(summary)
-    reasons: list[tuple[int, dict[str, Any]]] = []
+    reasons: list[tuple[int, int, dict[str, Any]]] = []
+
+    def add(tier: str, weight: int, reason: dict[str, Any]) -> None:
+        reasons.append((_TIER[tier], weight, reason))
+
     alerts = [
         a
         for a in summary["alerts"]
@@ -128,99 +200,70 @@ def assess(summary: dict[str, Any], kinds: Sequence[str], now: datetime) -> dict
     item9 = bool(phq9 and phq9["item9"] > 0)
 
     for a in suicide_alerts:
-        reasons.append(
-            (
-                SUICIDE_RISK_URGENCY,
-                _alert_reason("suicide_risk", a, now),
-            )
-        )
+        add("suicide_risk", SUICIDE_RISK_URGENCY, _alert_reason("suicide_risk", a, now))
     if item9 and phq9 is not None and not suicide_alerts:  # the alert says it already
-        reasons.append(
-            (
-                SUICIDE_RISK_URGENCY,
-                _reason(
-                    "suicide_risk",
-                    "urgent",
-                    f"PHQ-9 item 9 (thoughts of self-harm) scored {phq9['item9']}",
-                    phq9["at"],
-                ),
-            )
+        add(
+            "suicide_risk",
+            SUICIDE_RISK_URGENCY,
+            _reason(
+                "suicide_risk",
+                "urgent",
+                f"PHQ-9 item 9 (thoughts of self-harm) scored {phq9['item9']}",
+                phq9["at"],
+            ),
         )
     if "alerts" in kinds:
-        reasons += [
-            (
-                SEVERITY_WEIGHT.get(a["severity"], 10),
-                _alert_reason("alerts", a, now),
-            )
-            for a in alerts
-        ]
+        for a in alerts:
+            weight = SEVERITY_WEIGHT.get(a["severity"], 10)
+            add(alert_tier(a), weight, _alert_reason("alerts", a, now))
     if "worsening" in kinds:
-        reasons += [(50, _alert_reason("worsening", a, now)) for a in worsening_alerts]
+        for a in worsening_alerts:
+            add("worsening", 50, _alert_reason("worsening", a, now))
         if worsening and not worsening_alerts and phq9 is not None:
-            reasons.append(
-                (
-                    50,
-                    _reason(
-                        "worsening",
-                        "major",
-                        f"PHQ-9 rose from {phq9['previous']} to {phq9['total']}",
-                        phq9["at"],
-                    ),
-                )
-            )
+            message = f"PHQ-9 rose from {phq9['previous']} to {phq9['total']}"
+            add("worsening", 50, _reason("worsening", "major", message, phq9["at"]))
     if "overdue_follow_ups" in kinds:
         for f in overdue:
             days = (now - f["due_at"]).days
-            reasons.append(
-                (
-                    25 + min(days, 30),
-                    _reason(
-                        "overdue_follow_ups",
-                        "moderate",
-                        f"Follow-up overdue by {days} day(s): {f['purpose']}",
-                        f["due_at"],
-                    ),
-                )
+            message = f"Follow-up overdue by {days} day(s): {f['purpose']}"
+            add(
+                "overdue",
+                25 + min(days, 30),
+                _reason("overdue_follow_ups", "moderate", message, f["due_at"]),
             )
     if "monitoring_due" in kinds:
         for a in monitoring:
             late = a["due_at"] is not None and a["due_at"] < now
-            reasons.append(
-                (
-                    35 if late else 20,
-                    _alert_reason(
-                        "monitoring_due",
-                        a,
-                        now,
-                        severity="major" if late else a["severity"],
-                        at=a["due_at"] or a["raised_at"],
-                    ),
-                )
+            reason = _alert_reason(
+                "monitoring_due",
+                a,
+                now,
+                severity="major" if late else a["severity"],
+                at=a["due_at"] or a["raised_at"],
             )
+            add("overdue" if late else "monitoring_due", 35 if late else 20, reason)
     if "severe_side_effects" in kinds:
-        reasons += [
-            (
-                40,
-                _reason(
-                    "severe_side_effects",
-                    "severe",
-                    f"Severe side effect: {s['effect']}" + (f" ({s['drug']})" if s["drug"] else ""),
-                    s["at"],
-                ),
+        for s in severe:
+            message = f"Severe side effect: {s['effect']}" + (
+                f" ({s['drug']})" if s["drug"] else ""
             )
-            for s in severe
-        ]
+            add(
+                "severe_side_effects",
+                40,
+                _reason("severe_side_effects", "severe", message, s["at"]),
+            )
     if "recent_changes" in kinds:
-        reasons += [(5, _reason("recent_changes", "info", c["message"], c["at"])) for c in recent]
+        for c in reversed(recent):  # newest first
+            reason = _reason("recent_changes", "info", c["message"], c["at"])
+            by = c.get("by")
+            reason["by"] = (by.get("name") or by.get("role")) if by else None
+            add("recent_changes", 5, reason)
 
-    reasons.sort(key=lambda r: -r[0])
+    reasons.sort(key=lambda r: (r[0], -r[1]))
     suicide_risk = bool(suicide_alerts) or item9
-    others = min(
-        sum(w for w, r in reasons if r["kind"] != "suicide_risk"), SUICIDE_RISK_URGENCY - 1
-    )
     return {
-        "urgency": (SUICIDE_RISK_URGENCY if suicide_risk else 0) + others,
-        "reasons": [r for _, r in reasons],
+        "urgency": urgency_of(reasons, phq9["item9"] if phq9 else 0, phq9["total"] if phq9 else 0),
+        "reasons": [r for _, _, r in reasons],
         "open_alerts": len(summary["alerts"]),
         "overdue_follow_ups": len(overdue),
         "recent_changes": len(recent),
@@ -228,4 +271,6 @@ def assess(summary: dict[str, Any], kinds: Sequence[str], now: datetime) -> dict
         "severe_side_effects": len(severe),
         "monitoring_due": len(monitoring),
         "suicide_risk": suicide_risk,
+        "scores": latest,
+        "quiet": not reasons,
     }

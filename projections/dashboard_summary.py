@@ -18,6 +18,14 @@ CHANGES_KEPT = 20
 SEVERE_KEPT = 10
 
 
+def _by(plan: PlanState, actor: Any) -> dict[str, Any] | None:
+    """Who made a change: id, role and, from the care team, their name."""
+    if not isinstance(actor, dict) or not actor.get("id"):
+        return None
+    member = plan.care_team.get(actor["id"]) or {}
+    return {"id": actor["id"], "role": actor.get("role"), "name": member.get("name")}
+
+
 def _changes(plan: PlanState) -> list[dict[str, Any]]:
     changes: list[dict[str, Any]] = []
     for order in plan.orders.values():
@@ -31,6 +39,7 @@ def _changes(plan: PlanState) -> list[dict[str, Any]]:
                     "order_id": order["order_id"],
                     "at": iso(step["effective_at"]),
                     "message": f"{verb} {drug} {dose} {step['frequency']}",
+                    "by": _by(plan, step.get("actor")),
                 }
             )
         if order["status"] == "discontinued" and order["stopped_at"] is not None:
@@ -40,6 +49,7 @@ def _changes(plan: PlanState) -> list[dict[str, Any]]:
                     "order_id": order["order_id"],
                     "at": iso(order["stopped_at"]),
                     "message": f"Stopped {drug}",
+                    "by": _by(plan, order.get("stopped_by")),
                 }
             )
     changes.sort(key=lambda c: c["at"])
@@ -57,6 +67,31 @@ def _phq9(plan: PlanState) -> dict[str, Any] | None:
         "item9": last["item_scores"][8] if len(last["item_scores"]) > 8 else 0,
         "at": iso(last["effective_at"]),
     }
+
+
+SCORED = ("PHQ-9", "GAD-7")
+TREND_KEPT = 6
+
+
+def _scores(plan: PlanState) -> dict[str, Any]:
+    """The latest PHQ-9 and GAD-7: total, severity band, change and trend (oldest first)."""
+    found: dict[str, Any] = {}
+    for instrument in SCORED:
+        scored = [
+            a for a in plan.assessments if a["instrument"] == instrument and a["total"] is not None
+        ]
+        if not scored:
+            continue
+        last = scored[-1]
+        previous = scored[-2]["total"] if len(scored) > 1 else None
+        found[instrument] = {
+            "total": last["total"],
+            "band": last["severity"],
+            "change": last["total"] - previous if previous is not None else None,
+            "trend": [a["total"] for a in scored[-TREND_KEPT:]],
+            "at": iso(last["effective_at"]),
+        }
+    return found
 
 
 def _severe(plan: PlanState) -> list[dict[str, Any]]:
@@ -104,6 +139,7 @@ SUMMARY = Sections(
         "follow_ups": lambda _pid, plan: _follow_ups(plan),
         "changes": lambda _pid, plan: _changes(plan),
         "phq9": lambda _pid, plan: _phq9(plan),
+        "scores": lambda _pid, plan: _scores(plan),
         "severe_side_effects": lambda _pid, plan: _severe(plan),
     },
     affects={
@@ -114,7 +150,7 @@ SUMMARY = Sections(
         "MedicationPrescribed": MEDICATION,
         "DoseChanged": MEDICATION,
         "MedicationDiscontinued": MEDICATION,
-        "AssessmentRecorded": {"phq9"},
+        "AssessmentRecorded": {"phq9", "scores"},
         "SideEffectReported": {"severe_side_effects"},
         "PatientRegistered": set(),
         "CareTeamMemberAssigned": set(),

@@ -15,20 +15,28 @@ def register(subparsers: Any) -> None:
     demo = subparsers.add_parser("demo", help="seed synthetic demo data (idempotent)")
     demo.add_argument("--patients", type=int, default=20)
     demo.add_argument("--quiet", action="store_true", help="no progress bar, no plan summary")
+    demo.add_argument(
+        "--rotate-tokens",
+        action="store_true",
+        help="issue the demo staff new tokens (the old ones stop working at once); "
+        "without it a re-run prints the same tokens",
+    )
     demo.set_defaults(func=_demo)
 
 
 def _demo(args: argparse.Namespace, carelog: CareLog) -> int:
-    result = seed_with_summary(carelog, args.patients, not args.quiet)
+    result = seed_with_summary(carelog, args.patients, not args.quiet, args.rotate_tokens)
     for entry in result["staff"].values():
         print(json.dumps(entry))
     return 0
 
 
-def seed_with_summary(carelog: CareLog, patients: int, verbose: bool) -> dict[str, Any]:
+def seed_with_summary(
+    carelog: CareLog, patients: int, verbose: bool, rotate_tokens: bool = False
+) -> dict[str, Any]:
     from services.demo import seed
 
-    result = seed(carelog, patients, show_progress=verbose)
+    result = seed(carelog, patients, show_progress=verbose, rotate_tokens=rotate_tokens)
     if verbose and result["patients"]:
         print(f"Seeded {result['created']} new demo patients ({patients} in all).")
         show_two_clocks(carelog.history, str(result["patients"][0]))

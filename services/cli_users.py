@@ -41,7 +41,7 @@ def _add(args: argparse.Namespace, carelog: CareLog) -> int:
                 "id": member.id,
                 "name": member.name,
                 "role": str(member.role),
-                "prescriber": member.prescriber,
+                "prescriber": member.actor.may_prescribe,
                 "token": token,
             }
         )

@@ -3,7 +3,8 @@
 Everything here is invented (names from a fixed synthetic list, MRNs ``DEMO-0001`` ...).
 Each patient's course is generated from a seeded random source, so two runs produce the
 same kind of history; seeding is idempotent (existing demo patients are left alone, and
-the demo staff get fresh tokens). Writes go through the real command path with a
+the demo staff keep their ids and tokens: services/demo_tokens.py says where the tokens
+are kept and why; ``rotate_tokens`` issues new ones). Writes go through the real command path with a
 simulated clock, so recorded times spread over the months the story covers.
 """
 
@@ -18,6 +19,7 @@ from typing import Any
 from domain.actor import Actor
 from domain.command_context import CommandContext
 from domain.errors import CareLogError
+from services import demo_tokens
 from services.bootstrap import CareLog
 from services.progress import ProgressBar
 from services.staff import StaffMember
@@ -25,7 +27,9 @@ from services.staff import StaffMember
 DEMO_STAFF = (
     ("Dr Ada Quill (demo psychiatrist)", "psychiatrist", False),
     ("Tom Reed (demo therapist)", "therapist", False),
-    ("Pia Marsh (demo pharmacist)", "pharmacist", True),
+    # Not a prescriber: a pharmacist prescribes only under a collaborative practice
+    # agreement, and the demo's psychiatrist prescribes (psychiatrists always may).
+    ("Pia Marsh (demo pharmacist)", "pharmacist", False),
     ("Ann Ledger (demo auditor)", "auditor", False),
     ("Sam Keys (demo admin)", "admin", False),
 )
@@ -57,7 +61,8 @@ COURSES = (
     ("escitalopram", 10.0, 5.0, 20.0, "F41.1"),
     ("fluoxetine", 20.0, 20.0, 60.0, "F32.1"),
     ("venlafaxine", 75.0, 75.0, 225.0, "F33.1"),
-    ("bupropion", 150.0, 150.0, 300.0, "F32.0"),
+    # The formulation named: bupropion above 150 mg a dose is an XL (or SR) product.
+    ("bupropion XL", 150.0, 150.0, 300.0, "F32.0"),
     ("mirtazapine", 15.0, 15.0, 45.0, "F32.2"),
 )
 
@@ -86,19 +91,36 @@ def existing_demo_staff(carelog: CareLog) -> dict[str, StaffMember]:
     return found
 
 
-def ensure_staff(carelog: CareLog) -> DemoStaff:
+def ensure_staff(carelog: CareLog, rotate_tokens: bool = False) -> DemoStaff:
+    """The demo staff, made on the first run; on a re-run the same accounts with the same
+    tokens (saved tokens and open sessions keep working), unless ``rotate_tokens``."""
     tokens: dict[str, dict[str, str]] = {}
     actors: dict[str, Actor] = {}
     existing = existing_demo_staff(carelog)
+    path = demo_tokens.tokens_path(carelog.config)
+    saved = {} if rotate_tokens else demo_tokens.load(path)
     for name, role, prescriber in DEMO_STAFF:
         member = existing.get(role)
         if member is None:
             member, token = carelog.staff.add(name, role, prescriber)
         else:
-            token = carelog.staff.rotate_token(member.id)
+            token = saved.get(role, "")
+            if not _still_signs_in(carelog, member, token):
+                token = carelog.staff.rotate_token(member.id)
         tokens[role] = {"id": member.id, "name": member.name, "role": role, "token": token}
         actors[role] = member.actor
+    demo_tokens.save(path, {role: entry["token"] for role, entry in tokens.items()})
     return DemoStaff(actors["psychiatrist"], actors["therapist"], actors["pharmacist"], tokens)
+
+
+def _still_signs_in(carelog: CareLog, member: StaffMember, token: str) -> bool:
+    if not token.startswith(member.id + "."):
+        return False  # another account's (another store's) token: never tried
+    try:
+        found = carelog.staff.authenticate(token)
+    except CareLogError:  # (too many failed attempts: a new token, not a refusal)
+        return False
+    return found is not None and found.id == member.id
 
 
 class Story:
@@ -167,6 +189,7 @@ class Story:
         self.do(p, "record_consent", scope="treatment", decision="granted")
         self.do(p, "record_consent", scope="medication", decision="granted")
         drug, start, step, top, diagnosis = COURSES[self.number % len(COURSES)]
+        top = self._age_adjusted_top(drug, born, top)
         score = self.rng.randint(15, 22)
         self.do(t, "record_assessment", instrument="PHQ-9", item_scores=self.phq9(score))
         anxiety = self.rng.randint(8, 16)
@@ -207,8 +230,7 @@ class Story:
         for week in range(1, 9):
             self.later(7)
             score = max(score - self.rng.randint(0, 3), 2)
-            item9 = 1 if (self.number == 3 and week == 8) else 0
-            self.do(t, "record_assessment", instrument="PHQ-9", item_scores=self.phq9(score, item9))
+            self.do(t, "record_assessment", instrument="PHQ-9", item_scores=self.phq9(score))
             if week % 2 == 0:  # GAD-7 every other week: anxiety eases a little more slowly
                 anxiety = max(anxiety - self.rng.randint(0, 2), 1)
                 self.do(t, "record_assessment", instrument="GAD-7", item_scores=self.gad7(anxiety))
@@ -263,7 +285,23 @@ class Story:
                 )
             self._complete_due_follow_ups(p)
         self._maintenance(t, score, anxiety)
+        if self.number == 3:
+            self._new_passive_suicidal_thoughts(t, score)
         self._late_entry_and_correction(p, t, order)
+
+    def _age_adjusted_top(self, drug: str, born: str, top: float) -> float:
+        """The titration stays within the rule pack's own limits: escitalopram at most
+        10 mg/day from 65 (MAX-ESCITALOPRAM), so no demo plan contradicts its alerts."""
+        age = (self.now.date() - datetime.fromisoformat(born).date()).days // 365
+        return min(top, 10.0) if drug == "escitalopram" and age >= 65 else top
+
+    def _new_passive_suicidal_thoughts(self, t: Actor, score: int) -> None:
+        """One patient's latest PHQ-9, yesterday, answers item 9 with 1: the open
+        urgent alert is recent and dated, as a new one in a real service would be (an
+        item-9 answer left unassessed for months would contradict the rule's own "the
+        same day")."""
+        self.now = max(self.now, datetime.now(UTC) - timedelta(hours=20))
+        self.do(t, "record_assessment", instrument="PHQ-9", item_scores=self.phq9(score + 3, 1))
 
     def _complete_due_follow_ups(self, p: Actor) -> None:
         """The check-ins that dose changes scheduled take place when they fall due."""
@@ -280,8 +318,10 @@ class Story:
     def _maintenance(self, t: Actor, score: int, anxiety: int) -> None:
         """Monthly reviews after the acute phase, never past the present."""
         for _ in range(3):
+            before = self.now
             self.later(28)
             if self.now >= datetime.now(UTC) - timedelta(days=1):
+                self.now = before  # (the next entry is never dated in the future)
                 return
             score = max(score - self.rng.randint(0, 2), 1)
             anxiety = max(anxiety - self.rng.randint(0, 1), 1)
@@ -311,9 +351,11 @@ class Story:
             )
 
 
-def seed(carelog: CareLog, patients: int = 20, show_progress: bool = True) -> dict[str, Any]:
+def seed(
+    carelog: CareLog, patients: int = 20, show_progress: bool = True, rotate_tokens: bool = False
+) -> dict[str, Any]:
     """Seed the demo (idempotently); returns the staff tokens and the demo patients' ids."""
-    staff = ensure_staff(carelog)
+    staff = ensure_staff(carelog, rotate_tokens)
     bar = ProgressBar(patients, "patients") if show_progress else None
     now = datetime.now(UTC)
     created = 0

@@ -24,6 +24,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from domain.patient_record import PatientRecord
 from domain.plan import PlanState, event_type
 from services.application import CareLogApplication, _uuid
 from services.history_index import DEFAULT_EVERY, PatientTimeline, effective_keys
@@ -42,6 +43,16 @@ METADATA = {
     "correlation_id",
 }
 INTERNAL_TYPES = {"Created"}
+
+
+def public_event_types() -> list[str]:
+    """Every event type a history can show (a ``type`` filter names some of them): the
+    patient record's event classes, by their public names."""
+    found: set[str] = set()
+    for value in vars(PatientRecord).values():
+        if isinstance(value, type) and hasattr(value, "TOPIC") and hasattr(value, "apply"):
+            found.add(str(getattr(value, "TYPE", value.__name__)))
+    return sorted(found - INTERNAL_TYPES - {"Event"})  # ("Event": their base class)
 
 
 @dataclass(frozen=True)
@@ -142,11 +153,21 @@ class History:
         limit: int = 100,
         clock: str = "recorded",
     ) -> tuple[list[dict[str, Any]], int | None]:
-        """Every event with both times and its actor; the cursor is a version, so it is
-        stable however many events arrive later."""
+        """Every event with both times and its actor, in recorded order, or with
+        ``clock="effective"`` in effective-time order (ties in recorded order); ``since``
+        and ``until`` read the same clock. The cursor is the version of the last event
+        shown, so it is stable however many events arrive later (under the effective clock,
+        a later entry dated before the cursor's event is not on the following pages: it
+        is in the first ones when read again)."""
+        events = self.events(patient_id)
+        position: dict[int, int] = {}
+        if clock == "effective":
+            events = sorted(events, key=lambda e: (e.effective_at, e.originator_version))
+            position = {e.originator_version: i for i, e in enumerate(events)}
+        start = position.get(after_version, -1) + 1 if clock == "effective" else 0
         rows: list[dict[str, Any]] = []
-        for event in self.events(patient_id):
-            if event.originator_version <= after_version:
+        for event in events[start:]:
+            if clock == "recorded" and event.originator_version <= after_version:
                 continue
             kind = event_type(event)
             if kind in INTERNAL_TYPES or (types and kind not in types):

@@ -77,7 +77,9 @@ class StaffMember:
             "id": self.id,
             "name": self.name,
             "role": str(self.role),
-            "prescriber": self.prescriber,
+            # Whether they may prescribe, as a clinician reads the flag: a psychiatrist
+            # always; a pharmacist with the collaborative practice privilege.
+            "prescriber": self.actor.may_prescribe,
             "active": self.active,
             "created_at": self.created_at,
         }

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
+from services.history import public_event_types
 from web.blueprint import CareLogBlueprint
 from web.context import actor, carelog, policy, request_info, wait_for_views
 from web.errors import MalformedError, is_cursor
@@ -27,6 +28,35 @@ def _cursor(args: dict[str, Any]) -> int | None:
     return int(cursor)
 
 
+OPERATOR_ACTIONS = ("export.log", "import.log", "projections.skip")
+"""What an operator does from the command line (services/cli_export.py, projections/skip.py)."""
+ACCESS_PREFIXES = ("read:", "denied:")
+
+
+def _action(args: dict[str, Any]) -> str | None:
+    """The ``action`` filter, if it can match anything: an event type, ``read:WHAT`` or
+    ``denied:WHAT`` (``read:*``, ``denied:*``), an operator action; ``*`` at the end
+    matches by prefix. Anything else is a 400 listing them (an empty 200 would read as
+    "nobody did that")."""
+    action: str | None = args.get("action")
+    if action is None:
+        return None
+    stem = action[:-1] if action.endswith("*") else action
+    known = [*public_event_types(), *OPERATOR_ACTIONS]
+    if action.startswith(ACCESS_PREFIXES) and len(action) > len(action.split(":")[0]) + 1:
+        return action
+    if action.endswith("*") and any(k.startswith(stem) for k in [*known, *ACCESS_PREFIXES]):
+        return action
+    if action in known:
+        return action
+    raise MalformedError(
+        f"Unknown action {action!r}; valid actions: {', '.join(known)}, read:WHAT, "
+        "denied:WHAT (read:* and denied:* for every read or denied attempt); end with * to "
+        "match by prefix.",
+        "action",
+    )
+
+
 def _page(entries: list[dict[str, Any]], next_cursor: Any) -> dict[str, Any]:
     return {
         "entries": entries,
@@ -45,7 +75,7 @@ def patient_audit(args: dict[str, Any], pid: UUID) -> dict[str, Any]:
     wait_for_views(args)
     entries, next_cursor = carelog().views.audit_trail.entries(
         patient_id=str(pid),
-        action=args.get("action"),
+        action=_action(args),
         since=args.get("since"),
         until=args.get("until"),
         after=_cursor(args),
@@ -67,7 +97,7 @@ def all_audit(args: dict[str, Any]) -> dict[str, Any]:
     entries, next_cursor = carelog().views.audit_trail.entries(
         patient_id=args.get("patient_id"),
         actor_id=args.get("actor"),
-        action=args.get("action"),
+        action=_action(args),
         since=args.get("since"),
         until=args.get("until"),
         after=_cursor(args),

@@ -48,6 +48,13 @@ ETAG = {
         "schema": {"type": "string"},
     }
 }
+READ_ETAG = {
+    "ETag": {
+        "description": 'The patient record\'s version this answer shows (`"7"`): send it as '
+        "If-Match on a write to refuse the write (412) if the record has moved on since.",
+        "schema": {"type": "string", "pattern": '^"[0-9]+"$'},
+    }
+}
 RETRY_AFTER = {
     "Retry-After": {
         "description": "Seconds to wait before asking again.",
@@ -133,6 +140,12 @@ class CareLogBlueprint(Blueprint):  # type: ignore[misc]
 
         def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
             view = self.response(201, WRITE_RESULT, headers=ETAG)(view)
+            view = self.alt_response(  # a body sent as anything but JSON (web/input_guard.py)
+                415,
+                schema=ProblemSchema,
+                description="The body was not sent as JSON (Content-Type: application/json)",
+                content_type="application/problem+json",
+            )(view)
             if versioned:  # an If-Match the record has moved past is answered 412
                 view = self.errors(412)(view)
             return self.doc(parameters=headers)(view)  # type: ignore[no-any-return]

@@ -14,7 +14,7 @@ from domain.command_context import CommandContext
 from domain.errors import CareLogError
 from services.bootstrap import CareLog
 from services.policy import Policy, RequestInfo
-from web.errors import problem
+from web.errors import MalformedError, problem
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
@@ -64,6 +64,13 @@ def wait_for_views(args: dict[str, Any]) -> None:
     position = args.get("min_position")
     if position is None or position <= 0:
         return
+    head = carelog().app.recorder.max_notification_id() or 0
+    if position > head:  # no wait can reach a position no write has returned
+        raise MalformedError(
+            f"min_position {position} is beyond the log's head ({head}): give a position a "
+            "write returned.",
+            "min_position",
+        )
     views = getattr(carelog(), "views", None)
     if views is not None and not views.wait_for(position, timeout=2.0):
         raise ViewsNotReadyError(

@@ -105,7 +105,10 @@ def domain_problem(exc: CareLogError) -> Response:
     status, title = next((s, t) for cls, s, t in STATUS_OF if isinstance(exc, cls))
     extra: dict[str, Any] = {}
     if isinstance(exc, SafetyBlockError):
-        extra["alerts"] = exc.alerts
+        # Nothing was written, so no alert was raised: no id to give (never "id": "").
+        extra["alerts"] = [
+            {k: v for k, v in alert.items() if not (k == "id" and not v)} for alert in exc.alerts
+        ]
     if isinstance(exc, RecordErasedError):
         extra.update(patient_id=exc.patient_id, erased_at=exc.erased_at, reason=exc.reason)
     return problem(status, exc.message, exc.errors or None, title, **extra)

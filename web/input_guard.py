@@ -117,7 +117,14 @@ def _check_headers() -> Response | None:
     return _refuse(errors) if errors else None
 
 
+WRITE_METHODS = ("POST", "PUT", "PATCH")
+NOT_JSON = "Send the body as JSON, with Content-Type: application/json."
+
+
 def _check_json_body() -> Response | None:
+    api_write = request.method in WRITE_METHODS and request.path.startswith("/api/")
+    if api_write and not request.is_json:  # else: "instrument: Missing data", about nothing
+        return problem(415, NOT_JSON, title="Unsupported media type")
     if not request.is_json or request.method in ("GET", "HEAD", "OPTIONS"):
         return None
     raw = request.get_data(cache=True)  # bounded by MAX_CONTENT_LENGTH (413 beyond it)

@@ -48,9 +48,13 @@ class NotReadyOut(Schema):
 
 
 def _swagger_dir() -> Path:
-    import swagger_ui_bundle
+    """Swagger UI 5 (it reads OpenAPI 3.1, which CareLog's document is), as the maintained
+    ``flask-swagger-ui`` package ships it: its ``dist`` folder holds SmartBear's
+    unmodified release files and their Apache-2.0 LICENSE. Only those files are used, not
+    the package's blueprint: flask-smorest renders the page."""
+    import flask_swagger_ui
 
-    return Path(swagger_ui_bundle.swagger_ui_path)
+    return Path(flask_swagger_ui.__file__).parent / "dist"
 
 
 @blp.route("/healthz", methods=["GET"])

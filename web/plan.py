@@ -8,9 +8,10 @@ from uuid import UUID
 
 from domain.errors import NotFoundError
 from domain.plan import PlanState
+from services.history import public_event_types
 from services.plan_document import plan_document
 from services.privacy import redact_event, restricted_note_ids
-from web.blueprint import CareLogBlueprint
+from web.blueprint import READ_ETAG, CareLogBlueprint
 from web.context import actor, carelog, policy, request_info, wait_for_views
 from web.errors import MalformedError, is_cursor
 from web.schemas.reads import HistoryOut, HistoryQuery, PlanOut, PlanQuery
@@ -25,20 +26,22 @@ blp = CareLogBlueprint(
 
 @blp.route("/<uuid:pid>/plan", methods=["GET"])
 @blp.arguments(PlanQuery, location="query")
-@blp.response(200, PlanOut)
+@blp.response(200, PlanOut, headers=READ_ETAG)
 @blp.errors(400, 404, 503)
-def get_plan(args: dict[str, Any], pid: UUID) -> dict[str, Any]:
+def get_plan(args: dict[str, Any], pid: UUID) -> tuple[dict[str, Any], int, dict[str, str]]:
     """The plan now; ``as_of`` = as known then; ``effective_at`` = in effect then (both:
     what was known at ``as_of`` about what was in effect at ``effective_at``)."""
     who, info = actor(), request_info()
     access = policy().check_read(who, str(pid), "plan", info)
     wait_for_views(args)
-    now = datetime.now(UTC)
     as_of, effective = args.get("as_of"), args.get("effective_at")
+    # Overdue follow-ups and alert ages are judged at the moment viewed, not today: a
+    # follow-up due the day after ``as_of`` was not overdue then.
+    viewed = effective or as_of or datetime.now(UTC)
     history = carelog().history
 
     def document_of(state: PlanState, version: int) -> dict[str, Any] | None:
-        return plan_document(state, str(pid), version, now) if state.patient else None
+        return plan_document(state, str(pid), version, viewed) if state.patient else None
 
     if effective is not None:
         rebuilt = history.in_effect_at(str(pid), effective, known_at=as_of)
@@ -52,14 +55,14 @@ def get_plan(args: dict[str, Any], pid: UUID) -> dict[str, Any]:
         raise NotFoundError("The patient was not registered yet at that time.", "as_of")
     document.update(as_of=as_of, effective_at=effective)
     policy().record_read(who, str(pid), "plan", info, access)  # only once there is a plan
-    return document
+    return document, 200, {"ETag": f'"{document["version"]}"'}
 
 
 @blp.route("/<uuid:pid>/history", methods=["GET"])
 @blp.arguments(HistoryQuery, location="query")
-@blp.response(200, HistoryOut)
+@blp.response(200, HistoryOut, headers=READ_ETAG)
 @blp.errors(400, 404, 503)
-def get_history(args: dict[str, Any], pid: UUID) -> dict[str, Any]:
+def get_history(args: dict[str, Any], pid: UUID) -> tuple[dict[str, Any], int, dict[str, str]]:
     """Every event in order with recorded and effective times and its actor; a
     psychotherapy note shows as a marker to everyone but its author."""
     who, info = actor(), request_info()
@@ -69,6 +72,12 @@ def get_history(args: dict[str, Any], pid: UUID) -> dict[str, Any]:
         raise MalformedError("Unknown cursor: use next_cursor from a previous page.", "cursor")
     wait_for_views(args)
     types = [t.strip() for t in (args.get("type") or "").split(",") if t.strip()]
+    known = public_event_types()
+    unknown = [t for t in types if t not in known]
+    if unknown:  # else an empty 200, as if the patient had no such entries
+        raise MalformedError(
+            f"Unknown event type {', '.join(unknown)}; valid types: {', '.join(known)}.", "type"
+        )
     events, next_version = carelog().history.timeline(
         str(pid),
         since=args.get("since"),
@@ -78,11 +87,12 @@ def get_history(args: dict[str, Any], pid: UUID) -> dict[str, Any]:
         limit=args["limit"],
         clock=args["clock"],
     )
-    restricted = access.read(lambda r: restricted_note_ids(r.plan, who))
+    restricted, version = access.read(lambda r: (restricted_note_ids(r.plan, who), r.version))
     shown = []
     for event in events:
         event = redact_event(event, restricted)
         event["late_entry"] = (event["recorded_at"] - event["effective_at"]).total_seconds() > 3600
         shown.append(event)
     policy().record_read(who, str(pid), "history", info, access)
-    return {"events": shown, "next_cursor": str(next_version) if next_version is not None else None}
+    next_cursor = str(next_version) if next_version is not None else None
+    return {"events": shown, "next_cursor": next_cursor}, 200, {"ETag": f'"{version}"'}

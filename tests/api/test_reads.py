@@ -106,12 +106,23 @@ class TestReadYourWrites:
         finally:
             api.carelog.views.stop()
 
-    def test_min_position_beyond_the_log_is_503_with_retry_after(
+    def test_min_position_the_views_have_not_reached_is_503_with_retry_after(
         self, api: ApiClient, patient: str
     ) -> None:
-        response = api.get("/api/v1/dashboard", query_string={"min_position": 10**9})
+        written = prescribe(api, patient).get_json()  # (the views here run only when asked)
+        response = api.get("/api/v1/dashboard", query_string={"min_position": written["position"]})
         assert response.status_code == 503
         assert response.headers["Retry-After"]
+
+    def test_min_position_beyond_the_logs_head_is_a_400_at_once_naming_the_head(
+        self, api: ApiClient, patient: str
+    ) -> None:
+        """No wait can reach a position no write has returned: not a 503 "retry"."""
+        head = api.carelog.app.recorder.max_notification_id()
+        response = api.get("/api/v1/dashboard", query_string={"min_position": 10**9})
+        assert response.status_code == 400
+        assert f"head ({head})" in response.get_json()["detail"]
+        assert "Retry-After" not in response.headers
 
     @pytest.mark.parametrize("what", ["plan", "history", "audit"])
     def test_every_patient_read_honours_min_position(
@@ -121,10 +132,13 @@ class TestReadYourWrites:
         api.catch_up()
         reached = api.get(path(patient, what), query_string={"min_position": written["position"]})
         assert reached.status_code == 200, reached.get_json()
+        pending = prescribe(api, patient, "mirtazapine", 15).get_json()["position"]
+        behind = api.get(path(patient, what), query_string={"min_position": pending})
+        assert behind.status_code == 503, behind.get_json()
+        assert behind.mimetype == "application/problem+json"
+        assert behind.headers["Retry-After"]
         beyond = api.get(path(patient, what), query_string={"min_position": 10**9})
-        assert beyond.status_code == 503, beyond.get_json()
-        assert beyond.mimetype == "application/problem+json"
-        assert beyond.headers["Retry-After"]
+        assert beyond.status_code == 400, beyond.get_json()
 
 
 class TestDashboardAndLists:

@@ -93,6 +93,9 @@ class TestKeyboard:
         active.send_keys(Keys.ENTER)
         for _ in range(10):  # on through the page to the patient's link
             b.driver.switch_to.active_element.send_keys(Keys.TAB)
+            active = b.driver.switch_to.active_element
+            if active.tag_name == "summary":  # quiet patients are folded: open them
+                active.send_keys(Keys.ENTER)
             if b.driver.switch_to.active_element.text == "Kai Keyboard":
                 break
         b.driver.switch_to.active_element.send_keys(Keys.ENTER)

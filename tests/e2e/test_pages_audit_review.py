@@ -85,3 +85,25 @@ class TestAuditReview:
         b = browser("auditor").open(f"/audit-review?patient_id={pid}")
         b.open(f"/audit-review?actor={live.team.auditor.id}&action=read:audit")
         assert any(r["action"] == "read:audit" for r in audit_rows(b))
+
+    def test_entries_name_the_patient_newest_first_and_actions_come_from_a_list(
+        self, browser, live: LiveServer
+    ):
+        pid = broken_glass(live)
+        b = browser("auditor")
+        rows = audit_rows(b)
+        unflagged = [r for r in b.find_all("#audit-entries tr.audit-entry:not(.flagged)")]
+        times = [
+            r.find_element("css selector", "time").get_attribute("datetime") for r in unflagged
+        ]
+        assert times == sorted(times, reverse=True)  # newest first after the flagged ones
+        assert any("Morgan Auditley" in r["text"] and "MRN MRN-E2E-AU" in r["text"] for r in rows)
+        assert pid[:8] not in " ".join(r["text"] for r in rows)  # no truncated ids
+        action = Select(b.find("#f-action"))
+        values = [o.get_attribute("value") for o in action.options]
+        assert {"MedicationPrescribed", "read:*", "denied:*", "read:plan"} <= set(values)
+        action.select_by_value("MedicationPrescribed")
+        patient = Select(b.find("#f-patient"))
+        patient.select_by_visible_text("Morgan Auditley (MRN MRN-E2E-AU)")
+        b.submit("#audit-filters button[type='submit']")
+        assert [r["action"] for r in audit_rows(b)] == ["MedicationPrescribed"]

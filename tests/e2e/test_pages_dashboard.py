@@ -82,6 +82,35 @@ class TestRanking:
         assert age.get_attribute("data-age-days") == "0"
         assert "alert open since today" in age.text
 
+    def test_rows_rank_by_clinical_urgency_with_scores_and_who_changed_what(
+        self, browser, live: LiveServer
+    ):
+        """Item 9 = 2 with PHQ-9 21 above item 9 = 1 with PHQ-9 11 and four recent dose
+        changes; each row shows its latest PHQ-9 with band and trend; a recent change says
+        who made it; a patient with nothing needing attention is folded into a count."""
+        busy = live.register_patient("MRN-E2E-BUSY", "Bea Busyrisk")
+        order = live.prescribe(busy, "sertraline", 25)
+        for amount in (50, 75, 100, 125):
+            live.change_dose(busy, order, amount)
+        live.phq9(busy, [2, 2, 1, 1, 1, 1, 1, 1, 1], as_="therapist")  # 11, item 9 = 1
+        severe = live.register_patient("MRN-E2E-SEVERE", "Sol Severity")
+        live.phq9(severe, [3, 3, 3, 3, 2, 2, 2, 1, 2], as_="therapist")  # 21, item 9 = 2
+        quiet = live.register_patient("MRN-E2E-QUIET", "Quin Quietude")
+        b = browser("psychiatrist")
+        wait_live(b)
+        assert row_ids(b) == [severe, busy, quiet]
+        top = b.find(f"#patient-{severe} .score[data-instrument='PHQ-9']")
+        assert top.get_attribute("data-total") == "21"
+        assert "severe" in top.text
+        change = b.find(f"#patient-{busy} [data-kind='recent_changes'] .by")
+        assert change.text == "by Test psychiatrist"
+        assert "alert open" not in b.text(f"#patient-{busy} [data-kind='recent_changes']")
+        assert b.find("#quiet-rows .quiet-count").get_attribute("data-count") == "1"
+        assert not b.find(f"#patient-{quiet}").is_displayed()  # folded until opened
+        b.find("#quiet-rows summary").click()
+        assert b.find(f"#patient-{quiet}").is_displayed()
+        b.shot("clinical-order")
+
     def test_each_clinician_sees_only_the_patients_of_their_care_teams(
         self, browser, live: LiveServer
     ):

@@ -53,7 +53,7 @@ class TestTimeline:
         self, browser, live: LiveServer
     ):
         ids = story(live)
-        b = browser("psychiatrist").open(f"/patients/{ids['pid']}")
+        b = browser("psychiatrist").open(f"/patients/{ids['pid']}?order=oldest")
         assert b.text("h1") == "Toby Timelineson"
         events = live.get(f"/api/v1/patients/{ids['pid']}/history?limit=1000")["events"]
         assert len(b.find_all("#timeline tr.event")) == len(events)
@@ -65,7 +65,8 @@ class TestTimeline:
         assert "wrong form" in correction
         first_dose = rows_of(b, "DoseChanged")[0]
         assert "Test psychiatrist (psychiatrist)" in first_dose
-        assert "100 mg" in first_dose
+        assert "dose changed from 50 mg once daily to 100 mg" in first_dose
+        assert "from 100 mg once daily to 150 mg" in rows_of(b, "DoseChanged")[1]
         recorded, effective = (
             t.get_attribute("datetime")
             for t in late.find_elements("css selector", "time")[::-1][:2]
@@ -271,3 +272,40 @@ class TestTrials:
         b.submit("#as-of-show")
         b.wait_for(lambda d: "as_of=" in d.current_url)
         assert len(b.find_all("#trials-table tr.trial")) == 1
+
+
+class TestTimelineHeaderAndOrder:
+    def test_the_header_shows_age_allergies_diagnoses_and_care_team(
+        self, browser, live: LiveServer
+    ):
+        pid = live.post(
+            "/api/v1/patients",
+            {
+                "external_id": "MRN-E2E-HEAD",
+                "name": "Harley Headerton",
+                "birth_date": "1984-05-06",
+                "allergies": ["penicillin"],
+            },
+        )["patient_id"]
+        live.post(
+            f"/api/v1/patients/{pid}/assessments",
+            {"instrument": "clinical", "diagnoses": ["F32.1"], "summary": "Depressive episode"},
+        )
+        b = browser("psychiatrist").open(f"/patients/{pid}")
+        today = datetime.now(UTC).date()
+        age = today.year - 1984 - ((today.month, today.day) < (5, 6))
+        assert b.text("#patient-age") == f"{age} years"
+        assert b.text("#patient-allergies") == "penicillin"
+        assert "F32.1" in b.text("#patient-diagnoses")
+        assert "Test psychiatrist (psychiatrist)" in b.text("#patient-care-team")
+        b.shot("header")
+
+    def test_entries_run_newest_first_with_a_toggle_for_oldest(self, browser, live: LiveServer):
+        pid = titration(live)
+        b = browser("psychiatrist").open(f"/patients/{pid}")
+        versions = [int(r.get_attribute("data-version")) for r in b.find_all("#timeline tr.event")]
+        assert versions == sorted(versions, reverse=True)
+        Select(b.find("#order")).select_by_value("oldest")
+        b.submit("#kind-filter button[type='submit']")
+        versions = [int(r.get_attribute("data-version")) for r in b.find_all("#timeline tr.event")]
+        assert versions == sorted(versions)

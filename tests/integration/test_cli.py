@@ -106,3 +106,86 @@ class TestDemo:
         assert kinds == {"progress", "psychotherapy"}
         assert corrected
         assert late
+
+
+class TestDemoStaysPut:
+    """Re-running the demo (as every ``make run`` does) keeps the printed tokens working."""
+
+    def test_a_rerun_prints_the_same_tokens_and_they_still_sign_in(self, carelog: CareLog) -> None:
+        first = seed(carelog, patients=0, show_progress=False)["staff"]
+        again = seed(carelog, patients=0, show_progress=False)["staff"]
+        assert {r: e["token"] for r, e in again.items()} == {
+            r: e["token"] for r, e in first.items()
+        }
+        for entry in again.values():
+            member = carelog.staff.authenticate(entry["token"])
+            assert member is not None
+            assert member.id == entry["id"]
+
+    def test_rotate_tokens_issues_new_ones_and_the_old_stop_working(self, carelog: CareLog) -> None:
+        first = seed(carelog, patients=0, show_progress=False)["staff"]
+        rotated = seed(carelog, patients=0, show_progress=False, rotate_tokens=True)["staff"]
+        for role, entry in rotated.items():
+            assert entry["id"] == first[role]["id"]
+            assert entry["token"] != first[role]["token"]
+            assert carelog.staff.authenticate(first[role]["token"]) is None
+            assert carelog.staff.authenticate(entry["token"]) is not None
+        again = seed(carelog, patients=0, show_progress=False)["staff"]
+        assert again["psychiatrist"]["token"] == rotated["psychiatrist"]["token"]
+
+    def test_the_tokens_file_is_private_and_an_exposed_one_is_not_trusted(
+        self, carelog: CareLog
+    ) -> None:
+        from services.demo_tokens import tokens_path
+
+        first = seed(carelog, patients=0, show_progress=False)["staff"]
+        path = tokens_path(carelog.config)
+        assert path.stat().st_mode & 0o777 == 0o600
+        assert json.loads(path.read_text())["therapist"] == first["therapist"]["token"]
+        path.chmod(0o644)  # anyone on the machine may have read it: its tokens are spent
+        again = seed(carelog, patients=0, show_progress=False)["staff"]
+        assert again["therapist"]["token"] != first["therapist"]["token"]
+        assert carelog.staff.authenticate(first["therapist"]["token"]) is None
+        assert path.stat().st_mode & 0o777 == 0o600
+
+    def test_a_token_rotated_by_hand_is_replaced_not_printed_stale(self, carelog: CareLog) -> None:
+        first = seed(carelog, patients=0, show_progress=False)["staff"]
+        carelog.staff.rotate_token(first["pharmacist"]["id"])
+        again = seed(carelog, patients=0, show_progress=False)["staff"]
+        assert carelog.staff.authenticate(again["pharmacist"]["token"]) is not None
+        assert again["psychiatrist"]["token"] == first["psychiatrist"]["token"]
+
+
+class TestDemoIsCoherent:
+    def test_the_demo_plans_raise_no_alert_but_one_recent_dated_item_9_answer(
+        self, carelog: CareLog
+    ) -> None:
+        """Demo plans must not contradict the rules they run under: no dose above its own
+        maximum, no unnamed formulation; the one open alert is a suicide-risk answer from
+        yesterday, dated in its message."""
+        result = seed(carelog, patients=20, show_progress=False)
+        open_alerts = []
+        for number, pid in enumerate(result["patients"], start=1):
+            for alert in carelog.app.get_record(pid).plan.alerts.values():
+                if alert["status"] == "open":
+                    open_alerts.append((number, alert["rule_id"], alert["message"]))
+        assert [(n, rule) for n, rule, _ in open_alerts] == [(3, "ASSESS-PHQ9-ITEM9")]
+        assert "today" not in open_alerts[0][2]
+        assert "scored 1 on 20" in open_alerts[0][2]
+
+    def test_users_list_shows_who_may_prescribe_as_a_clinician_reads_it(
+        self, store: str, tmp_path: Path, carelog: CareLog
+    ) -> None:
+        seed(carelog, patients=0, show_progress=False)
+        listed = carelog_cli("users", "list", store=store, tmp_path=tmp_path)
+        flags = {
+            json.loads(line)["role"]: json.loads(line)["prescriber"]
+            for line in listed.stdout.splitlines()
+        }
+        assert flags == {
+            "psychiatrist": True,
+            "therapist": False,
+            "pharmacist": False,  # no collaborative practice agreement in the demo
+            "auditor": False,
+            "admin": False,
+        }

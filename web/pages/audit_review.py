@@ -1,5 +1,6 @@
-"""Audit review for auditors: every audit entry, flagged emergency accesses first,
-filtered by patient, actor, action and time. The review itself is recorded, as the API's
+"""Audit review for auditors: every audit entry, flagged emergency accesses first, then
+newest first; patients by name and MRN; filtered by patient, actor, action (from a list)
+and time. The review itself is recorded, as the API's
 ``GET /api/v1/audit`` is. Entries name what was touched, never clinical text
 (``projections.audit_details``)."""
 
@@ -29,7 +30,16 @@ def known_actions() -> list[str]:
         {f.event for f in CONTRACT} | {"NoteAdded", "PatientRegistered", "EmergencyAccessGranted"}
     )
     kinds = sorted(AUDITOR_READS | CLINICIAN_READS)
-    return [*events, *(f"read:{k}" for k in kinds), *(f"denied:{k}" for k in kinds)]
+    return [
+        *events,
+        "read:*",
+        *(f"read:{k}" for k in kinds),
+        "denied:*",
+        *(f"denied:{k}" for k in kinds),
+        "export.log",
+        "import.log",
+        "projections.skip",
+    ]
 
 
 @bp.get("/audit-review")
@@ -54,7 +64,7 @@ def audit_review() -> Any:
         until=parse_moment(filters["until"]),
         after=int(cursor) if cursor else None,
         limit=PAGE_SIZE,
-        order="flagged_first",
+        order="flagged_first_newest",
     )
     instance.access_log.record(
         actor_id=who.id,
@@ -65,6 +75,7 @@ def audit_review() -> Any:
         source=info.source,
     )
     staff = {m.id: m for m in instance.staff.list()}
+    patients = {p["patient_id"]: p for p in instance.views.current_plan.all_patients()}
     query = {k: v for k, v in filters.items() if v}
     return render_template(
         "pages/audit_review.html",
@@ -74,6 +85,7 @@ def audit_review() -> Any:
         filters=filters,
         query=query,
         staff=staff,
+        patients=patients,
         actions=known_actions(),
         caught_up=caught_up,
     )

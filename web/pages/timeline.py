@@ -9,7 +9,7 @@ medication trials (``domain.trials``) come from the same fold, judged at the as-
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID
 
@@ -80,15 +80,21 @@ def timeline(pid: UUID) -> Any:
     if clock == "effective":
         shown.sort(key=lambda e: (e["effective_at"], e["version"]))
     rows = build_rows(shown, access.record.plan.orders, _staff_names())
+    order = "oldest" if request.args.get("order") == "oldest" else "newest"
+    if order == "newest":  # a clinician reads the latest first
+        rows = list(reversed(rows))
     registered = bool(state.patient)
-    trials = treatment_history(state, as_of or now) if registered else None
+    viewed = as_of or now  # overdue follow-ups and alert ages as of the moment shown
+    trials = treatment_history(state, viewed) if registered else None
     return render_template(
         "pages/timeline.html",
         who=who,
         patient_id=patient_id,
         flagged=access.flagged,
-        plan=plan_document(state, patient_id, version, now) if registered else None,
+        plan=plan_document(state, patient_id, version, viewed) if registered else None,
         patient=access.record.plan.patient,
+        age=age_on(access.record.plan.patient.get("birth_date"), viewed),
+        order=order,
         chart=_chart(state, as_of or now, trials["trials"] if trials else []),
         trials=trials,
         rows=rows,
@@ -99,6 +105,16 @@ def timeline(pid: UUID) -> Any:
         moments=[(e["version"], e["type"], e["recorded_at"]) for e in every],
         total=len(known),
     )
+
+
+def age_on(birth_date: Any, moment: datetime) -> int | None:
+    """Whole years of age on ``moment`` (None for a birth date that cannot be read)."""
+    try:
+        born = date.fromisoformat(str(birth_date)[:10])
+    except ValueError:
+        return None
+    day = moment.date()
+    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
 
 
 def _chart(state: PlanState, end: datetime, trials: list[dict[str, Any]]) -> Any:

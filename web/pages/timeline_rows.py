@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from itertools import pairwise
 from typing import Any
 
 from web.pages.formatting import amount, dose, label, when
@@ -43,6 +44,16 @@ def _drug(orders: dict[str, Any], order_id: str | None) -> str:
     return str(order["drug"]["name"]) if order else "medication"
 
 
+def _dose_before(orders: dict[str, Any], order_id: Any, event_id: str) -> str | None:
+    """The dose the order stood at (in clinical order) before the step ``event_id`` made."""
+    order = orders.get(order_id or "")
+    steps = order["steps"] if order else []
+    for before, step in pairwise(steps):
+        if step.get("event_id") == event_id:
+            return f"{dose(before['dose'])} {before['frequency']}"
+    return None
+
+
 def summarise(event: dict[str, Any], orders: dict[str, Any], versions: dict[str, int]) -> str:
     """One line saying what the event recorded."""
     kind, d = event["type"], event["data"]
@@ -50,6 +61,10 @@ def summarise(event: dict[str, Any], orders: dict[str, Any], versions: dict[str,
         if kind == "NoteAdded":
             return "Psychotherapy note: only its author can read it."
         return "Correction of a psychotherapy note: only its author can read it."
+    if kind == "DoseChanged":
+        previous = _dose_before(orders, d.get("order_id"), event["id"])
+        if previous is not None:  # "from X to Y": the change, not just where it landed
+            d = {**d, "dose_before": previous}
     text = _SUMMARIES.get(kind)
     if text is not None:
         try:
@@ -107,8 +122,9 @@ _SUMMARIES: dict[str, Summary] = {
         f" for {d['indication']}"
     ),
     "DoseChanged": lambda d, o, v: (
-        f"{_drug(o, d['order_id'])}: dose changed to {dose(d['dose'])} {d['frequency']}."
-        f" Reason: {d['reason']}"
+        f"{_drug(o, d['order_id'])}: dose changed"
+        + (f" from {d['dose_before']}" if d.get("dose_before") else "")
+        + f" to {dose(d['dose'])} {d['frequency']}. Reason: {d['reason']}"
     ),
     "MedicationDiscontinued": lambda d, o, v: (
         f"{_drug(o, d['order_id'])} stopped. Reason: {d['reason']}"

@@ -46,7 +46,10 @@ class ProblemSchema(Schema):
     status = fields.Integer(required=True)
     detail = fields.String(required=True)
     errors = fields.Dict(keys=fields.String(), values=fields.List(fields.String()))
-    alerts = fields.List(fields.Dict())
+    alerts = fields.List(
+        fields.Nested(lambda: RefusedAlertSchema()),
+        metadata={"description": "A write refused for safety (422): the alerts that refused it"},
+    )
 
 
 class ActorSchema(Schema):
@@ -79,6 +82,15 @@ def plausible_count() -> validate.Range:
 
 def not_before_1900_date() -> validate.Range:
     return validate.Range(min=EARLIEST_CLINICAL_DATE, error=BEFORE_1900)
+
+
+ZONE_HINT = "Add a time zone, e.g. 2026-12-07T09:00:00Z (UTC) or 2026-12-07T10:00:00+01:00."
+# Every aware datetime in a body or a query (here, in requests.py, person.py ...) says how
+# to fix a time without a zone, not marshmallow's "Not a valid aware datetime."
+fields.AwareDateTime.default_error_messages = {
+    **fields.AwareDateTime.default_error_messages,
+    "invalid_awareness": ZONE_HINT,
+}
 
 
 class Moment(fields.AwareDateTime):
@@ -133,6 +145,14 @@ class AlertSchema(Schema):
     order_ids = fields.List(fields.String())
     due_at = fields.AwareDateTime(allow_none=True)
     blocking = fields.Boolean()
+
+
+class RefusedAlertSchema(AlertSchema):
+    """An alert that refused a write: as an alert a write raised, but without an ``id``
+    (nothing was written, so no alert was raised and none can be resolved)."""
+
+    class Meta:
+        exclude = ("id",)
 
 
 class WriteResultSchema(Schema):

@@ -13,7 +13,10 @@ from web.schemas.genomics import PharmacogenomicsOut
 class ReadQuery(Schema):
     min_position = fields.Integer(
         validate=validate.Range(max=POSITION_MAX),
-        metadata={"description": "wait (up to 2 s) until the views reach this log position"},
+        metadata={
+            "description": "wait (up to 2 s) until the views reach this log position; one "
+            "beyond the log's head is a 400 at once, naming the head"
+        },
     )
 
 
@@ -27,11 +30,22 @@ class PlanQuery(ReadQuery):
 class HistoryQuery(ReadQuery):
     since = Moment()
     until = Moment()
-    type = fields.String(metadata={"description": "event types, comma-separated"})
+    type = fields.String(
+        metadata={
+            "description": "event types, comma-separated (e.g. `DoseChanged,AssessmentRecorded`);"
+            " an unknown one is a 400 listing the valid ones"
+        }
+    )
     cursor = fields.String()
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
     clock = fields.String(
-        load_default="recorded", validate=validate.OneOf(("recorded", "effective"))
+        load_default="recorded",
+        validate=validate.OneOf(("recorded", "effective")),
+        metadata={
+            "description": "The order and the clock `since`/`until` read: `recorded` "
+            "(default; when CareLog learned of each entry) or `effective` (when it happened "
+            "clinically: a late entry takes its place in the patient's course)."
+        },
     )
 
 
@@ -47,7 +61,10 @@ class AllAuditQuery(AuditQuery):
     actor = fields.String()
     patient_id = fields.String()
     order = fields.String(
-        load_default="recorded", validate=validate.OneOf(("recorded", "flagged_first"))
+        load_default="recorded",
+        validate=validate.OneOf(
+            ("recorded", "flagged_first", "newest_first", "flagged_first_newest")
+        ),
     )
 
 
@@ -270,6 +287,22 @@ class DashboardReasonOut(Schema):
     age_days = fields.Integer(
         allow_none=True, metadata={"description": "Whole days the alert has been open."}
     )
+    by = fields.String(
+        allow_none=True,
+        metadata={"description": "A recent change: who made it (name, else role)."},
+    )
+
+
+class DashboardScoreOut(Schema):
+    """The latest score of a questionnaire."""
+
+    total = fields.Integer(required=True)
+    band = fields.String(
+        allow_none=True, metadata={"description": "severity band (minimal, mild, ...)"}
+    )
+    change = fields.Integer(allow_none=True, metadata={"description": "since the one before"})
+    trend = fields.List(fields.Integer(), metadata={"description": "the last totals, oldest first"})
+    at = fields.AwareDateTime(allow_none=True)
 
 
 class DashboardPatientOut(Schema):
@@ -288,6 +321,12 @@ class DashboardPatientOut(Schema):
     worsening = fields.Boolean(required=True)
     severe_side_effects = fields.Integer(required=True)
     monitoring_due = fields.Integer(required=True)
+    scores = fields.Dict(
+        keys=fields.String(metadata={"enum": ["PHQ-9", "GAD-7"]}),
+        values=fields.Nested(DashboardScoreOut),
+        metadata={"description": "the latest PHQ-9 and GAD-7 with band and trend"},
+    )
+    quiet = fields.Boolean(metadata={"description": "nothing needs attention"})
 
 
 class DashboardOut(Schema):
