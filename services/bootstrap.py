@@ -179,6 +179,7 @@ class CareLog:
             witness_file=Path(config.witness_file) if config.witness_file else None,
             kafka=kafka,
             old_default_folder=None if config.checkpoint_dir else Path("var/checkpoints"),
+            own_folder=not config.checkpoint_dir,
         )
 
     def close(self) -> None:
