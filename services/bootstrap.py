@@ -37,6 +37,18 @@ class CareLog:
         self._lock = threading.RLock()
         self._closers: list[Any] = []
 
+    SCHEMA_PARTS = ("app", "staff", "access_log", "idempotency", "views")
+    """The parts that create tables, functions or triggers when first built."""
+
+    def prepare_schema(self) -> None:
+        """Build every part that creates tables, one process at a time on PostgreSQL
+        (services/schema_lock.py): servers started together must not collide."""
+        from services.schema_lock import schema_lock
+
+        with schema_lock(self.config):
+            for part in self.SCHEMA_PARTS:
+                getattr(self, part)
+
     @cached_property
     def app(self) -> CareLogApplication:
         if not self.config.is_postgres:
