@@ -169,7 +169,51 @@ def parse_time(raw: Any, field_name: str) -> datetime:
     try:
         value = value.astimezone(UTC)
     except OverflowError:  # year 1 east of UTC, year 9999 west of it
+        if value.year > EARLIEST_CLINICAL_YEAR:
+            raise InvalidInputError(
+                "Beyond 9999-12-31 in UTC: give a time CareLog can hold.", field_name
+            ) from None
         value = None
     if value is None or value.year < EARLIEST_CLINICAL_YEAR:
         raise InvalidInputError("Before 1900-01-01: no clinical entry is that old.", field_name)
+    return value
+
+
+LATEST_DUE_YEAR = 2100
+"""No follow-up or goal is planned beyond 2100: a later due date is a typo (and one near
+9999-12-31 would overflow any arithmetic on it)."""
+
+
+def check_due(day: date, field_name: str) -> None:
+    """Refuse a due date or time after 2100-12-31, naming the field."""
+    if day.year > LATEST_DUE_YEAR:
+        raise InvalidInputError(
+            "After 2100-12-31: no follow-up or goal is planned that far ahead.", field_name
+        )
+
+
+LARGEST_LAB_VALUE = 1e7
+"""No laboratory value or measurement comes near ten million in its own unit (the largest
+real counts, platelets or white cells per µL in thrombocythaemia or leukaemia, stay below
+a few million), so a larger magnitude (sodium 1e11) is a typo; refused naming the field."""
+
+
+def plausible_lab_value(value: float, field_name: str) -> float:
+    if abs(value) > LARGEST_LAB_VALUE:
+        raise InvalidInputError(
+            f"Implausible: no lab value's magnitude exceeds {LARGEST_LAB_VALUE:g}.", field_name
+        )
+    return value
+
+
+LONGEST_TEXT = {"name": 500}
+"""A patient's name is at most 500 characters (as the HTTP schema says); other free text of
+a correction at most 20 000, like a new entry's."""
+LONGEST_FREE_TEXT = 20_000
+
+
+def bounded_text(value: str, field_name: str) -> str:
+    limit = LONGEST_TEXT.get(field_name, LONGEST_FREE_TEXT)
+    if len(value) > limit:
+        raise InvalidInputError(f"Longer than {limit} characters.", field_name)
     return value

@@ -221,7 +221,10 @@ class ConditionCommands:
                 edd = None
             if edd is None:
                 raise InvalidInputError("Give a date like 2026-09-01.", "expected_delivery_date")
-            if not on <= edd + timedelta(weeks=4) or edd > on + LONGEST_PREGNANCY:
+            # Compared as day counts, never as date +/- timedelta, so a date near
+            # 0001-01-01 or 9999-12-31 is a field error rather than an OverflowError.
+            days_after = edd.toordinal() - on.toordinal()
+            if not -timedelta(weeks=4).days <= days_after <= LONGEST_PREGNANCY.days:
                 raise InvalidInputError(
                     "The expected delivery date must fall between 4 weeks before and 44"
                     " weeks after as_of.",

@@ -45,6 +45,11 @@ ROUTES = (
 )
 
 
+SMALLEST_DOSE = 1e-6
+"""No dose of any drug in any unit (mg, µg, mL ...) is smaller: a smaller amount is a typo
+or a probe (1e-300 mg), refused with a field error."""
+
+
 @dataclass(frozen=True)
 class Dose:
     """A positive amount in a unit from a closed set: an unknown unit is never guessed at."""
@@ -63,6 +68,11 @@ class Dose:
         if not math.isfinite(amount) or amount <= 0:
             raise InvalidInputError(
                 f"The dose amount must be a positive number, not {amount}.", f"{field}.amount"
+            )
+        if amount < SMALLEST_DOSE:
+            raise InvalidInputError(
+                f"Implausibly small: no dose in any unit is below {SMALLEST_DOSE}.",
+                f"{field}.amount",
             )
         if not isinstance(unit, str) or unit.strip().lower() not in _UNIT_ALIASES:
             raise InvalidInputError(

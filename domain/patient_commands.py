@@ -23,6 +23,8 @@ from domain.command_context import (
     EARLIEST_CLINICAL_YEAR,
     EMERGENCY_ACCESS_PERIOD,
     CommandContext,
+    bounded_text,
+    check_due,
     checked_command,
     choice,
     effective_time,
@@ -30,6 +32,7 @@ from domain.command_context import (
     new_id,
     optional_text,
     parse_time,
+    plausible_lab_value,
     require_id,
     require_text,
     text_list,
@@ -154,6 +157,17 @@ class ClinicalCommands:
         if not self.is_member(clinician_id):
             raise NotFoundError("That clinician is not on the care team.", "clinician_id")
         member = self.plan.care_team[clinician_id]
+        if member["role"] == "psychiatrist" and not any(
+            m["active"] and m["role"] == "psychiatrist" and cid != clinician_id
+            for cid, m in self.plan.care_team.items()
+        ):
+            # A team is never left without the clinician who prescribes and answers for
+            # the medication plan: the successor is assigned first (README, care team).
+            raise InvalidInputError(
+                f"{member['name']} is the care team's only psychiatrist: assign another "
+                "psychiatrist first, so the patient is never left without a prescriber.",
+                "clinician_id",
+            )
         when = _late_entry(ctx, effective_at)
         _not_before(when, member["since"], f"{member['name']} joined the care team")
         return self._trigger(
@@ -241,6 +255,7 @@ class ClinicalCommands:
         self._allowed(ctx, "goal")
         if due_date is not None:
             due_date = _iso_date(due_date, "due_date")
+            check_due(date.fromisoformat(due_date), "due_date")
         return self._trigger(
             self.GoalSet,
             ctx,
@@ -590,6 +605,7 @@ class ClinicalCommands:
         """A check-in due by a time; it shows as overdue on the dashboard after that."""
         self._allowed(ctx, "follow_up")
         due = parse_time(due_at, "due_at")
+        check_due(due.date(), "due_at")
         if due < ctx.now:
             raise InvalidInputError("A follow-up must be due in the future.", "due_at")
         return self._trigger(
@@ -654,7 +670,9 @@ class ClinicalCommands:
         """A lab value or measurement the monitoring rules read."""
         self._allowed(ctx, "lab_result")
         if value is not None:
-            value = finite_number(value, "value", "A lab value must be a number.")
+            value = plausible_lab_value(
+                finite_number(value, "value", "A lab value must be a number."), "value"
+            )
         return self._trigger(
             self.LabResultRecorded,
             ctx,
@@ -721,6 +739,12 @@ class ClinicalCommands:
             )
         if source["type"] == PGX_EVENT:
             check_correction(self.plan, source["key"], checked)
+        reborn, first = checked.get("birth_date"), self.plan.earliest_entry_at
+        if isinstance(reborn, str) and first is not None and first.date().isoformat() < reborn:
+            raise InvalidInputError(
+                f"birth_date is after the patient's earliest entry ({first.date().isoformat()}).",
+                "fields.birth_date",
+            )
         return self._trigger(
             self.EntryCorrected,
             ctx,
@@ -780,7 +804,13 @@ def _check_field(source: dict[str, Any], name: str, value: Any, ctx: CommandCont
                 raise InvalidInputError("effective_at is in the future.", name)
             return when
         if name == "due_at":
-            return parse_time(value, name)
+            due = parse_time(value, name)
+            check_due(due.date(), name)
+            return due
+        if name == "due_date":
+            day = _iso_date(value, name)
+            check_due(date.fromisoformat(day), name)
+            return day
         if name == "item_scores":
             return list(score(source.get("instrument") or "", value).item_scores)
         if name == "severity":
@@ -805,6 +835,10 @@ def _check_field(source: dict[str, Any], name: str, value: Any, ctx: CommandCont
         if name == "value" and source["type"] == "LabResultRecorded":
             if value is not None and not isinstance(value, (int, float)):
                 raise InvalidInputError("A lab value must be a number.", name)
+            if value is not None:
+                plausible_lab_value(
+                    finite_number(value, name, "A lab value must be a number."), name
+                )
             return value
         if name == "order_id":
             return value
@@ -820,7 +854,7 @@ def _check_field(source: dict[str, Any], name: str, value: Any, ctx: CommandCont
             "indication",
             "value",
         }:
-            return require_text(value, name, f"The {name}")
-        return optional_text(value, name)
+            return bounded_text(require_text(value, name, f"The {name}"), name)
+        return bounded_text(optional_text(value, name), name)
     except InvalidInputError as exc:
         raise InvalidInputError(exc.message, field_name) from None

@@ -18,6 +18,7 @@ from eventsourcing.domain import Aggregate
 from domain.actor import CLINICAL_ROLES
 from domain.command_context import (
     CommandContext,
+    bounded_text,
     checked_command,
     choice,
     effective_time,
@@ -457,7 +458,7 @@ class PatientRecord(
         if ctx.actor.role not in CLINICAL_ROLES:
             raise NotPermittedError(f"A {ctx.actor.role} may not register patients.")
         external_id = require_text(external_id, "external_id", "An external id (MRN)")
-        name = require_text(name, "name", "The patient's name")
+        name = bounded_text(require_text(name, "name", "The patient's name"), "name")
         born = parse_birth_date(birth_date, ctx.now)
         allergies_recorded = allergies is not None and allergies != ()
         allergies = text_list(allergies, "allergies")

@@ -91,6 +91,7 @@ class PlanState:
         self.resolved_diagnoses: dict[str, datetime] = {}  # assessment code -> resolved at
         self.pregnancy: dict[str, Any] | None = None
         self.pharmacogenomics: dict[str, dict[str, Any]] = {}  # result id -> result
+        self.earliest_entry_at: datetime | None = None  # earliest clinical time of any entry
 
     # -- snapshots and copies --------------------------------------------------------------
     def as_dict(self) -> dict[str, Any]:
@@ -129,6 +130,20 @@ class PlanState:
             handler = _HANDLERS[cls] = getattr(PlanState, f"_on_{event_type(event)}", None)
         if handler is not None:
             handler(self, event, _meta(event))
+        self._note_earliest(event)
+
+    def _note_earliest(self, event: Any) -> None:
+        """Keep the earliest clinical time of any entry (a corrected one included), so a
+        birth date corrected to after it can be refused."""
+        if event_type(event) == "PatientRegistered":
+            return
+        fields = getattr(event, "fields", None)
+        moved = fields.get("effective_at") if isinstance(fields, dict) else None
+        for at in (getattr(event, "effective_at", None), moved):
+            if isinstance(at, datetime) and (
+                self.earliest_entry_at is None or at < self.earliest_entry_at
+            ):
+                self.earliest_entry_at = at
 
     def _source(self, event: Any, kind: str, key: str) -> None:
         self.sources[event.event_id] = {

@@ -38,6 +38,18 @@ class CareLog:
         self._lock = threading.RLock()
         self._closers: list[Any] = []
 
+    SCHEMA_PARTS = ("app", "staff", "access_log", "idempotency", "views")
+    """The parts that create tables, functions or triggers when first built."""
+
+    def prepare_schema(self) -> None:
+        """Build every part that creates tables, one process at a time on PostgreSQL
+        (services/schema_lock.py): servers started together must not collide."""
+        from services.schema_lock import schema_lock
+
+        with schema_lock(self.config):
+            for part in self.SCHEMA_PARTS:
+                getattr(self, part)
+
     @cached_property
     def app(self) -> CareLogApplication:
         if not self.config.is_postgres:
@@ -200,6 +212,7 @@ class CareLog:
             witness_file=Path(config.witness_file) if config.witness_file else None,
             kafka=kafka,
             old_default_folder=None if config.checkpoint_dir else Path("var/checkpoints"),
+            own_folder=not config.checkpoint_dir,
         )
 
     def close(self) -> None:

@@ -81,7 +81,13 @@ class Policy:
         self.clock = clock or (lambda: datetime.now(UTC))
 
     def _deny(
-        self, actor: Actor, patient_id: str | None, what: str, info: RequestInfo, message: str
+        self,
+        actor: Actor,
+        patient_id: str | None,
+        what: str,
+        info: RequestInfo,
+        message: str,
+        grant: dict[str, Any] | None = None,
     ) -> NotPermittedError:
         self.record_access(
             actor_id=actor.id,
@@ -92,6 +98,8 @@ class Policy:
             source=info.source,
             allowed=False,
             reason=message,
+            flagged=grant is not None,
+            details={"emergency_access": grant} if grant is not None else None,
         )
         return NotPermittedError(message)
 
@@ -193,8 +201,28 @@ class Policy:
     def record_denied_write(
         self, actor: Actor, patient_id: str | None, what: str, info: RequestInfo, message: str
     ) -> None:
-        """A write the domain refused for permission reasons is an access attempt too."""
-        self._deny(actor, patient_id, f"write:{what}", info, message)
+        """A write the domain refused for permission reasons is an access attempt too;
+        one tried under emergency access (a care-team change, say) is flagged with the
+        grant, like every other access under it."""
+        grant = self._emergency_grant(actor, patient_id) if patient_id else None
+        self._deny(actor, patient_id, f"write:{what}", info, message, grant)
+
+    def _emergency_grant(self, actor: Actor, patient_id: str) -> dict[str, Any] | None:
+        """The actor's active emergency grant on the patient when not on the team."""
+        now = self.clock()
+        try:
+            member, emergency, grant = self.read_record(
+                patient_id,
+                lambda r: (
+                    r.is_member(actor.id),
+                    r.has_emergency_access(actor.id, now),
+                    emergency_grant(r.plan.emergency_access.get(actor.id)),
+                ),
+            )
+        except NotFoundError:
+            return None
+        flagged: dict[str, Any] | None = grant
+        return flagged if actor.role in CLINICAL_ROLES and not member and emergency else None
 
     def may_read_note_text(self, actor: Actor, note: dict[str, Any]) -> bool:
         """Psychotherapy notes: the author alone. Progress notes: the team and auditors."""

@@ -274,11 +274,12 @@ class StaffRegistry:
             self._verified[digest] = _Verified(now + CACHE_SECONDS, token_hash)
 
     def claimed_id(self, token: str) -> str | None:
-        """The staff id a (possibly bad) token claims, for auditing denied attempts."""
+        """The staff id a (possibly bad) token claims, for auditing denied attempts (None
+        when it is not one CareLog would store: empty, NUL, overlong)."""
         staff_id = token.partition(".")[0]
         if not staff_id or len(staff_id) > 512 or "\x00" in staff_id:
             return None
-        return staff_id if self.get(staff_id) is not None else None
+        return staff_id  # real or not: the denied attempt is audited either way
 
     def deactivate(self, staff_id: str) -> None:
         self.require(staff_id)

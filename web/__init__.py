@@ -46,6 +46,8 @@ def create_app(config: Config | None = None, carelog: CareLog | None = None) -> 
     app.json_provider_class = IsoJSONProvider
     app.json = IsoJSONProvider(app)
     instance = carelog or CareLog(config)
+    if carelog is None:  # a server's worker: its tables, one process at a time
+        instance.prepare_schema()
     instance.pack  # noqa: B018 - a malformed rule pack stops start-up here, not at a write
     instance.sso  # noqa: B018 - so does a bad single sign-on setting (nothing is fetched yet)
     app.config.update(

@@ -63,26 +63,34 @@ def init_app(app: Flask) -> None:
         except SignInThrottledError as exc:
             return throttled(exc)
         if member is None:
-            claimed = staff.claimed_id(token)
-            if claimed is not None:
-                known = carelog().staff.get(claimed)
-                info = request_info()
-                access_log = getattr(carelog(), "access_log", None)
-                if access_log is not None and known is not None:
-                    access_log.record(
-                        actor_id=known.id,
-                        actor_role=str(known.role),
-                        patient_id=None,
-                        what="authenticate",
-                        request_id=info.request_id,
-                        source=info.source,
-                        allowed=False,
-                        reason="bad or revoked token",
-                    )
+            record_bad_token(token, "authenticate")
             return _unauthenticated("The token is not valid.")
         g.actor = member.actor
         g.still_signed_in = lambda: _still_valid(staff, token)
         return None
+
+
+def record_bad_token(token: str, what: str) -> None:
+    """Audit a failed sign-in: one access-log entry whether or not the claimed id is a real
+    staff member's (the unknown id, no role), so a failure costs the same either way and
+    its timing does not tell a guesser which ids exist (red-team F11)."""
+    instance = carelog()
+    access_log = getattr(instance, "access_log", None)
+    if access_log is None:
+        return
+    claimed = instance.staff.claimed_id(token) if token else None
+    known = instance.staff.get(claimed) if claimed else None
+    info = request_info()
+    access_log.record(
+        actor_id=claimed,
+        actor_role=str(known.role) if known is not None else None,
+        patient_id=None,
+        what=what,
+        request_id=info.request_id,
+        source=info.source,
+        allowed=False,
+        reason="bad or revoked token" if known is not None else "bad token (no such staff id)",
+    )
 
 
 def _provider_token(token: str) -> Any:

@@ -65,8 +65,7 @@ def _prepare_stores(carelog: CareLog) -> None:
     is inherited by the forked workers."""
     prepared = CareLog(carelog.config)
     try:
-        for part in ("app", "staff", "access_log", "idempotency", "views"):
-            getattr(prepared, part)
+        prepared.prepare_schema()
     finally:
         prepared.close()
 

@@ -48,6 +48,16 @@ class Heartbeat:
         }
         return json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
 
+    def signed_by(self, public_key: Ed25519PublicKey | None) -> bool:
+        """Whether the trusted key signed this heartbeat (whatever checkpoint it names)."""
+        if public_key is None or self.key_id != key_id(public_key):
+            return False
+        try:
+            public_key.verify(base64.b64decode(self.signature, validate=True), self.payload())
+        except (InvalidSignature, ValueError):
+            return False
+        return True
+
     def vouches_for(self, checkpoint: Checkpoint, public_key: Ed25519PublicKey | None) -> bool:
         """Whether this is a valid heartbeat, by the trusted key, for that checkpoint."""
         if public_key is None or self.key_id != key_id(public_key):

@@ -54,8 +54,14 @@ def check_checkpoints(
     witness: WitnessFile | None = None,
     witness_required: bool = True,
     signer_record: Checkpoint | None = None,
+    own_folder: bool = False,
 ) -> CheckpointCheck:
-    """Gather every copy of every checkpoint, and sort the trusted from the rest."""
+    """Gather every copy of every checkpoint, and sort the trusted from the rest.
+
+    ``own_folder``: the folder is the store's own default one (derived from where the
+    store is, not set by CARELOG_CHECKPOINT_DIR). No other store writes there, so a
+    checkpoint in it signed by the trusted key but naming another store id means the
+    store id was changed under its checkpoints: tampering, not "another store's"."""
     out = CheckpointCheck()
     files, unreadable = directory.load()
     out.problems.extend(_bad(0, f"{u.path.name}: {u.reason}") for u in unreadable)
@@ -101,6 +107,8 @@ def check_checkpoints(
     if signer_record is not None and signer_record.store == store:
         witnessed.setdefault(signer_record.seq, ("signer's own record", signer_record))
     _check_sequence(out, own, stored, witnessed, records is not None, public_key)
+    if own_folder and public_key is not None and store is not None:
+        _store_id_changed(out, store, public_key)
     if out.foreign:
         stores = sorted({str(c.store) for c in out.foreign})
         out.notes.append(
@@ -190,3 +198,22 @@ def _check_sequence(
 
 def good_source(copies: list[tuple[str, Checkpoint]], good: Checkpoint) -> str:
     return next(source for source, copy in copies if copy is good)
+
+
+def _store_id_changed(out: CheckpointCheck, store: str, public_key: Ed25519PublicKey) -> None:
+    """Checkpoints signed by the trusted key in the store's own folder for another store
+    id: the id was rewritten in the database (to make them look like another store's)."""
+    signed = [c for c in out.foreign if c.signature_problem(public_key) is None]
+    if not signed:
+        return
+    out.foreign = [c for c in out.foreign if c not in signed]
+    stores = sorted({str(c.store) for c in signed})
+    out.problems.append(
+        _bad(
+            0,
+            f"store id changed: {len(signed)} checkpoint(s) in this store's own folder, signed "
+            f"by the trusted key, name store {', '.join(stores)}, but the database now says "
+            f"{store}. If this store was deliberately re-created at the same path, move the "
+            "old checkpoint folder away",
+        )
+    )

@@ -61,6 +61,7 @@ class Integrity:
         witness_file: Path | None = None,
         kafka: KafkaWitness | None = None,
         old_default_folder: Path | None = None,
+        own_folder: bool = False,
     ) -> None:
         self._sources = sources
         self._records = records
@@ -73,6 +74,7 @@ class Integrity:
         self.witness_file = WitnessFile(witness_file) if witness_file else None
         self.kafka = kafka
         self.old_default_folder = old_default_folder
+        self.own_folder = own_folder  # the store's own default folder (sequence.py)
 
     @property
     def sources(self) -> dict[str, ChainSource]:
@@ -257,6 +259,7 @@ class Integrity:
             witness=witness_file,
             witness_required=not update_witness,
             signer_record=remembered.read() if remembered is not None else None,
+            own_folder=self.own_folder,
         )
         result = verifier.run(from_position, starts=starts)
         old = self.old_default_folder

@@ -145,6 +145,7 @@ class Verifier:
         witness: WitnessFile | None = None,
         witness_required: bool = True,
         signer_record: Checkpoint | None = None,
+        own_folder: bool = False,
     ) -> None:
         self.sources = sources
         self.directory = directory
@@ -159,6 +160,7 @@ class Verifier:
         self.witness = witness
         self.witness_required = witness_required
         self.signer_record = signer_record
+        self.own_folder = own_folder
         self.trusted: list[Checkpoint] = []
 
     def run(
@@ -176,8 +178,11 @@ class Verifier:
                 self.witness,
                 self.witness_required,
                 self.signer_record,
+                self.own_folder,
             )
+            problems_seen = self._heartbeat_ahead(check.trusted)
         checkpoints, problems, warnings = check.trusted, check.problems, list(check.notes)
+        problems.extend(problems_seen)
         self.trusted = checkpoints
         chains: dict[str, ChainReport] = {}
         first = dict(starts or {})
@@ -246,6 +251,31 @@ class Verifier:
             foreign_checkpoints=len(check.foreign),
             legacy_checkpoints=check.legacy,
         )
+
+    def _heartbeat_ahead(self, trusted: list[Checkpoint]) -> list[Problem]:
+        """A heartbeat signed by the trusted key for this store names the checkpoint that was
+        newest when it was signed: one newer than every checkpoint left (or the same number
+        with another digest) means the newest checkpoints were removed or replaced."""
+        beat = read_heartbeat(self.directory.path)
+        if beat is None or beat.store != self.store or not beat.signed_by(self.public_key):
+            return []
+        newest = trusted[-1] if trusted else None
+        if newest is not None and (
+            beat.seq < newest.seq or (beat.seq == newest.seq and beat.digest == newest.digest())
+        ):
+            return []
+        have = f"the newest left is {newest.seq}" if newest else "none is left"
+        detail = (
+            f"the signed heartbeat of {beat.time} names checkpoint {beat.seq} as the newest, "
+            f"but {have}"
+            + (
+                " (with another digest: it was replaced)"
+                if newest and beat.seq == newest.seq
+                else ""
+            )
+            + ": the newest checkpoints were removed"
+        )
+        return [Problem("checkpoints", 0, "bad-checkpoint", detail, "signature")]
 
     def _unsigned_tail(self, report: ChainReport, newest: Checkpoint | None) -> str | None:
         """Why the records past the newest checkpoint are overdue for one, or None if

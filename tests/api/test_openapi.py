@@ -74,18 +74,28 @@ class TestOpenApiDocument:
         assert api.client.get("/healthz").status_code == 200
         ready = api.client.get("/readyz").get_json()
         assert "views" in ready
-        assert "head" in ready
+        assert "head" not in ready  # the log head is for operators (red-team F13)
+        assert "integrity" not in ready
+        for view in ready["views"]:
+            assert set(view) == {"name", "lag_events", "lag_seconds", "state"}
+
+    def test_an_admin_or_auditor_token_gets_the_head_and_integrity(self, api: ApiClient) -> None:
+        for who in ("admin", "auditor"):
+            ready = api.get("/readyz", as_=who).get_json()
+            assert "head" in ready, who
+            assert "integrity" in ready, who
+        assert "head" not in api.get("/readyz", as_="psychiatrist").get_json()
 
     def test_readiness_reports_the_last_verified_position_and_checkpoint(
         self, api: ApiClient, patient: str
     ) -> None:
-        never = api.client.get("/readyz").get_json()["integrity"]
+        never = api.get("/readyz", as_="admin").get_json()["integrity"]
         assert never["verified_position"] is None
         assert never["checkpoint"] is None
         head = api.carelog.app.recorder.max_notification_id()
         assert api.carelog.integrity.checkpoint() is not None
         assert api.carelog.integrity.verify().ok
-        ready = api.client.get("/readyz")
+        ready = api.get("/readyz", as_="admin")
         assert ready.status_code == 200
         integrity = ready.get_json()["integrity"]
         assert integrity["verified_position"] == head

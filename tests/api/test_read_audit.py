@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.api.conftest import ApiClient, prescribe
+from tests.api.conftest import ApiClient, prescribe, register_patient
 
 
 def access_entries(api: ApiClient, client_request_id: str) -> list[dict[str, Any]]:
@@ -91,21 +91,30 @@ class TestListReadsAreRecorded:
         ]
         assert bool(rows[0]["allowed"]) is True
 
-    def test_a_feed_read_records_every_message_delivered(
+    def test_a_feed_page_records_one_entry_per_patient_naming_every_message(
         self, api: ApiClient, patient: str
     ) -> None:
+        other = register_patient(api, "MRN-FEED-2")
         prescribe(api, patient)
+        prescribe(api, other)
         api.catch_up()
         response = api.get("/api/v1/feed", as_="pharmacist", headers={"X-Request-ID": "req-feed"})
         items = response.get_json()["items"]
         assert response.status_code == 200
         assert items
         rows = access_entries(api, "req-feed")
-        assert sorted(r["what"] for r in rows) == sorted(f"feed:{i['type']}" for i in items)
-        assert {(r["actor_id"], r["patient_id"]) for r in rows} == {
-            (api.team.pharmacist.id, patient)
-        }
+        assert sorted((r["actor_id"], r["patient_id"], r["what"]) for r in rows) == sorted(
+            (api.team.pharmacist.id, pid, "feed") for pid in {patient, other}
+        )
         assert all(bool(r["allowed"]) for r in rows)
+        for row in rows:
+            details = (
+                row["details"] if isinstance(row["details"], dict) else json.loads(row["details"])
+            )
+            mine = [i for i in items if i["subject"] == row["patient_id"]]
+            assert details["messages"] == len(mine)
+            assert details["positions"] == [i["data"]["position"] for i in mine]
+            assert sum(details["types"].values()) == len(mine)
 
     def test_an_empty_list_records_nothing(self, api: ApiClient, patient: str) -> None:
         api.catch_up()

@@ -78,8 +78,14 @@ class TestCheckpointsWhileFollowingTheLog:
             assert eventually(lambda: signed_position(embedded) == head)
             assert embedded.integrity.verify(record=False).ok
             # and /readyz reports what the background verification found
+            operator = {"Authorization": f"Bearer {staff.tokens['admin']}"}
             assert eventually(
-                lambda: client.get("/readyz").get_json()["integrity"]["verified_position"] == head
+                lambda: (
+                    client.get("/readyz", headers=operator).get_json()["integrity"][
+                        "verified_position"
+                    ]
+                    == head
+                )
             )
         finally:
             embedded.close()

@@ -495,14 +495,35 @@ class TestCheckpointsBelongToTheirStore:
         folder = (work / second.checkpoint_folder).resolve()
         folder.mkdir(parents=True, exist_ok=True)
         (folder / one.path.name).write_bytes(one.path.read_bytes())
-        code, out = carelog_cli(second, "verify", cwd=work)
+        shared = second.with_(checkpoint_dir=str(folder))  # a folder set by the operator
+        code, out = carelog_cli(shared, "verify", cwd=work)
         assert code == 0, out
         assert f"checkpoints of another store ({one.store}" in out
         assert "rewritten" not in out
-        shared = second.with_(checkpoint_dir=str(folder))
         code, out = carelog_cli(shared, "checkpoint", cwd=work)
         assert code == 1, out
         assert "holds checkpoints of another store" in out
+
+    def test_in_the_stores_own_default_folder_it_is_a_changed_store_id(
+        self, two_stores: tuple[Config, Config, Path]
+    ) -> None:
+        """No other store writes to a store's own default folder: a checkpoint there
+        signed by the trusted key for another store id means the id was rewritten
+        (red-team F2; tests/integration/test_integrity_store_id.py)."""
+        first, second, work = two_stores
+        one = _signed_store(first, "A")
+        instance = CareLog(second)
+        try:
+            seed(instance, make_team(instance), patients=1, prefix="B")
+        finally:
+            instance.close()
+        assert one.path is not None
+        folder = (work / second.checkpoint_folder).resolve()
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / one.path.name).write_bytes(one.path.read_bytes())
+        code, out = carelog_cli(second, "verify", cwd=work)
+        assert code == 1, out
+        assert "store id changed" in out
 
     def test_the_default_folder_sits_beside_a_sqlite_store(self, tmp_path: Path) -> None:
         config = Config(database_url=f"sqlite:///{tmp_path / 'clinic.db'}")

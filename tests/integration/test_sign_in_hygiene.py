@@ -1,21 +1,25 @@
-"""Sign-in hygiene: a failed sign-in costs the same whether the staff id exists or not, and
-failures are limited per id and per source address, across server processes, for bearer
-tokens and the sign-in page alike (429 with ``Retry-After``)."""
+"""Sign-in hygiene: a failed sign-in costs the same whether the staff id exists or not (one
+scrypt, one access-log entry), and failures are limited per (id, source address) pair and
+per source, across server processes, for bearer tokens and the sign-in page alike (429
+with ``Retry-After``), without letting anyone who knows a staff id lock its owner out."""
 
 from __future__ import annotations
 
 import hashlib
+import http.client
 import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
 from services.bootstrap import CareLog
 from services.sign_in_limits import SignInThrottledError
 from tests.integration.served import PageSession, environment, run_cli, served
+from web import create_app
 
 PER_ID = 3
 PER_SOURCE = 6
@@ -68,8 +72,21 @@ def assert_throttled(response: Any) -> None:
     assert 1 <= int(response.headers["Retry-After"]) <= 300
 
 
+def get_from(source: str, url: str, path: str, token: str) -> int:
+    """GET as a client at another loopback address (127.0.0.2 ...), for a second source."""
+    parts = urlsplit(url)
+    connection = http.client.HTTPConnection(
+        parts.hostname or "127.0.0.1", parts.port, timeout=30, source_address=(source, 0)
+    )
+    try:
+        connection.request("GET", path, headers={"Authorization": f"Bearer {token}"})
+        return connection.getresponse().status
+    finally:
+        connection.close()
+
+
 class TestSignInLimitsOverHttp:
-    def test_an_id_that_failed_too_often_gets_429_on_every_server_even_with_its_token(
+    def test_an_id_that_failed_too_often_from_an_address_gets_429_there_on_every_server(
         self, env: dict[str, str], tmp_path: Path
     ) -> None:
         target = run_cli(env, "users", "add", "Target Person", "--role", "therapist")
@@ -84,6 +101,18 @@ class TestSignInLimitsOverHttp:
                 assert_throttled(refused)
                 assert refused.headers["Content-Type"].startswith("application/problem+json")
                 assert server.get("/api/v1/patients", bystander["token"]).status_code == 200
+
+    def test_someone_who_knows_a_staff_id_cannot_lock_its_owner_out(
+        self, env: dict[str, str], tmp_path: Path
+    ) -> None:
+        victim = run_cli(env, "users", "add", "Victim Person", "--role", "psychiatrist")
+        with served(env, tmp_path, count=2) as servers:
+            for n in range(PER_SOURCE):  # the attacker, at 127.0.0.1, until refused
+                status = servers[n % 2].get("/api/v1/patients", f"{victim['id']}.x{n}").status_code
+                assert status in (401, 429)
+            assert_throttled(servers[0].get("/api/v1/patients", f"{victim['id']}.again"))
+            for server in servers:  # the victim, elsewhere, signs in as ever
+                assert get_from("127.0.0.2", server.url, "/api/v1/patients", victim["token"]) == 200
 
     def test_one_address_guessing_many_ids_is_limited(
         self, env: dict[str, str], tmp_path: Path
@@ -136,6 +165,54 @@ class TestSignInLimits:
         later = time.time() + staff.failures.limits.window + 1
         staff.failures.clock = lambda: later
         assert staff.authenticate(token, "192.0.2.5") is not None
+
+
+class TestTheIdLimitAcrossAddresses:
+    def test_failures_spread_over_addresses_slow_those_addresses_not_a_clean_one(
+        self, carelog: CareLog
+    ) -> None:
+        staff = carelog.staff
+        member, token = staff.add("Spread Person", "therapist")
+        limits = staff.failures.limits
+        for n in range(limits.per_id_total):  # one failure each from many addresses
+            staff.failures.record(member.id, f"198.51.100.{n}")
+        with pytest.raises(SignInThrottledError) as refused:
+            staff.authenticate(token, "198.51.100.0")  # an address that failed for the id
+        assert "for this staff id" in refused.value.message
+        assert staff.authenticate(token, "192.0.2.200") is not None  # a clean address
+
+    def test_one_failure_short_of_the_total_holds_no_one_back(self, carelog: CareLog) -> None:
+        staff = carelog.staff
+        member, token = staff.add("Near Person", "therapist")
+        for n in range(staff.failures.limits.per_id_total - 1):
+            staff.failures.record(member.id, f"198.51.100.{n}")
+        assert staff.authenticate(token, "198.51.100.0") is not None
+
+
+class TestAFailedSignInIsAuditedWhateverTheId:
+    def test_an_unknown_and_a_real_id_each_write_one_access_log_entry(
+        self, carelog: CareLog, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        real, _ = carelog.staff.add("Audited Person", "therapist")
+        app = create_app(carelog=carelog)
+        client = app.test_client()
+        writes: list[dict[str, Any]] = []
+        record = carelog.access_log.record
+
+        def counting(**entry: Any) -> int:
+            writes.append(entry)
+            return record(**entry)
+
+        monkeypatch.setattr(carelog.access_log, "record", counting)
+        for claimed in (real.id, str(uuid.uuid4())):
+            before = len(writes)
+            answer = client.get(
+                "/api/v1/patients", headers={"Authorization": f"Bearer {claimed}.wrong"}
+            )
+            assert answer.status_code == 401
+            assert len(writes) - before == 1, claimed
+            assert writes[-1]["actor_id"] == claimed
+            assert writes[-1]["allowed"] is False
 
 
 class TestOddTokens:

@@ -13,7 +13,7 @@ from flask import Response, flash, g, redirect, render_template, request, send_f
 
 from domain.actor import Actor, Role
 from services.sign_in_limits import SignInThrottledError
-from web.context import carelog, request_info
+from web.auth import record_bad_token
 from web.pages import session as page_session
 from web.pages.blueprint import bp
 from web.pages.sso import sso_base_url
@@ -108,22 +108,7 @@ def favicon() -> Response:
 
 
 def _record_failed_sign_in(token: str) -> None:
-    instance = carelog()
-    claimed = instance.staff.claimed_id(token) if token else None
-    known = instance.staff.get(claimed) if claimed else None
-    if known is None:
-        return
-    info = request_info()
-    instance.access_log.record(
-        actor_id=known.id,
-        actor_role=str(known.role),
-        patient_id=None,
-        what="sign-in",
-        request_id=info.request_id,
-        source=info.source,
-        allowed=False,
-        reason="bad or revoked token",
-    )
+    record_bad_token(token, "sign-in")
 
 
 def _throttled(exc: SignInThrottledError, target: str | None) -> Any:

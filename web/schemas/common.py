@@ -80,6 +80,24 @@ def plausible_count() -> validate.Range:
     return validate.Range(max=MAX_DOSE_COUNT, error=IMPLAUSIBLE_COUNT)
 
 
+LATEST_DUE_DATE = date(2100, 12, 31)
+"""No follow-up or goal is planned further ahead: a later due date is a typo."""
+AFTER_2100 = "After 2100-12-31: no follow-up or goal is planned that far ahead."
+CLINICAL_REFUSALS = CLINICAL_REFUSALS | {AFTER_2100}
+
+
+def due_time_range() -> validate.And:
+    """A due time: not before 1900, not after 2100 (each with its own message)."""
+    latest = datetime.combine(LATEST_DUE_DATE, datetime.max.time(), tzinfo=UTC)
+    return validate.And(not_before_1900_time(), validate.Range(max=latest, error=AFTER_2100))
+
+
+def due_date_range() -> validate.And:
+    return validate.And(
+        not_before_1900_date(), validate.Range(max=LATEST_DUE_DATE, error=AFTER_2100)
+    )
+
+
 def not_before_1900_date() -> validate.Range:
     return validate.Range(min=EARLIEST_CLINICAL_DATE, error=BEFORE_1900)
 

@@ -18,6 +18,8 @@ from web.schemas.common import (
     MAX_DOSE_COUNT,
     DoseSchema,
     StrictSchema,
+    due_date_range,
+    due_time_range,
     not_before_1900_date,
     not_before_1900_time,
     plausible_count,
@@ -152,7 +154,7 @@ class NoteIn(StrictSchema):
 
 
 class FollowUpIn(StrictSchema):
-    due_at = when(required=True)
+    due_at = fields.AwareDateTime(required=True, validate=due_time_range())
     purpose = text()
     effective_at = when()
 
@@ -283,7 +285,7 @@ class FactIn(StrictSchema):
 class GoalIn(StrictSchema):
     description = text()
     target = text(required=False)
-    due_date = day()
+    due_date = fields.Date(validate=due_date_range())
     effective_at = when()
 
 
