@@ -9,10 +9,6 @@ lowering the dose closes it and leaves the advice). A state rule: it runs at a
 prescription, a dose change, and when a result arrives or is corrected, against every
 active drug; a finding that no longer holds is closed by the alert lifecycle.
 
-A rule with ``unless_taking`` (the CYP2D6 intermediate metaboliser rule for tricyclics)
-does not hold while one of those drugs is active: the patient is then an effective poor
-metaboliser and the poor metaboliser rule, naming the inhibitor, replaces it.
-
 Phenoconversion: a rule with ``phenoconverters`` (CYP2D6 poor metaboliser rules name the
 strong CYP2D6 inhibitors) also holds for a normal or intermediate metaboliser while one of
 those drugs (other than the drug itself) is active: the inhibitor makes the patient an
@@ -62,7 +58,6 @@ class PgxRule:
     max_message: str | None = None
     phenoconverters: Side | None = None
     results_only: bool = False  # a fact-based rule covers the clinical fact already
-    unless_taking: Side | None = None  # phenoconverters that hand over to the poor rule
 
 
 @dataclass(frozen=True)
@@ -106,11 +101,6 @@ def read_pgx_rule(record: Record, rule_id: str, vocabulary: Vocabulary) -> PgxRu
         max_message=max_message,
         phenoconverters=converters,
         results_only=record.flag("results_only", False),
-        unless_taking=(
-            read_side(record.child("unless_taking"), vocabulary)
-            if record.has("unless_taking")
-            else None
-        ),
     )
 
 
@@ -157,8 +147,6 @@ def _holds(rule: PgxRule, view: PlanView, course: Course) -> tuple[Course, ...] 
     if rule.results_only and found.source != "result":
         return None
     if found.phenotype in rule.phenotypes:
-        if rule.unless_taking is not None and matching(view.others(course.drug), rule.unless_taking):
-            return None  # phenoconverted: the poor metaboliser rule holds instead
         return ()
     if rule.phenoconverters is None or found.phenotype not in CONVERTIBLE:
         return None
