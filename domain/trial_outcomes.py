@@ -7,6 +7,9 @@ trial's latest score against its baseline (the last score within 30 days before 
 - response: a fall of >= 50 % from the baseline;
 - minimal improvement: a fall < 20 % after >= 4 weeks at an adequate dose;
 - partial response: a fall of 20-49 % after >= 6 weeks at an adequate dose;
+- inadequate dose: no remission or response, and the trial has run >= 6 weeks (or has
+  ended) without ever reaching the drug's minimum adequate dose: it is not a trial that
+  failed, and it is no longer too early either: the dose was never high enough to judge;
 - too early to judge: less than that so far;
 - not assessed: no score during the trial, no baseline, or nothing to measure it by.
 
@@ -34,6 +37,7 @@ from domain.trials import Score, Trial, trials
 MINIMAL_WEEKS = 4
 RESISTANCE_THRESHOLD = 2
 FAILED = ("minimal improvement", "partial response")
+INADEQUATE_DOSE = "inadequate dose"
 DEPRESSION_CODES = ("F32", "F33")
 
 
@@ -69,17 +73,33 @@ def _weeks_judged(trial: Trial, at: datetime) -> float:
     return (adequate if adequate is not None else _days(at - trial.started_at)) / 7
 
 
-def outcome(trial: Trial) -> str:
+def never_adequate(trial: Trial, now: datetime | None) -> bool:
+    """The trial ended, or has run >= 6 weeks, without any step reaching the minimum
+    adequate dose (False when the drug has no record or a dose is not in mg)."""
+    dose, highest = trial.adequate_dose, trial.highest_mg_per_day
+    if dose is None or highest is None or any(s.mg_per_day is None for s in trial.steps):
+        return False
+    if highest >= dose.min_mg_per_day:
+        return False
+    if trial.stopped_at is not None:
+        return True
+    until = now or (trial.scores[-1].effective_at if trial.scores else None)
+    return until is not None and _days(until - trial.started_at) >= 7 * ADEQUATE_WEEKS
+
+
+def outcome(trial: Trial, now: datetime | None = None) -> str:
+    """What the trial came to by its latest score; ``now`` (the time it is judged at) only
+    tells how long a running trial has lasted (default: until its latest score)."""
     latest = trial.scores[-1] if trial.scores else None
-    if latest is None:
-        return "not assessed"
-    if latest.total < 5:
+    if latest is not None and latest.total < 5:
         return "remission"
     fall = percent_fall(trial.baseline, latest)
-    if fall is None:
-        return "not assessed"
-    if fall >= 50:
+    if fall is not None and fall >= 50:
         return "response"
+    if never_adequate(trial, now):
+        return INADEQUATE_DOSE
+    if latest is None or fall is None:
+        return "not assessed"
     weeks = _weeks_judged(trial, latest.effective_at)
     if fall < 20 and weeks >= MINIMAL_WEEKS:
         return "minimal improvement"
@@ -140,7 +160,7 @@ def judge(trial: Trial, now: datetime) -> dict[str, Any]:
         "best": _score(best),
         "latest": _score(latest),
         "percent_change": percent_fall(trial.baseline, latest),
-        "outcome": outcome(trial),
+        "outcome": outcome(trial, now),
         "weeks_to_response": weeks_to_response(trial),
     }
 

@@ -34,6 +34,7 @@ from domain.safety.monitoring import check_monitoring
 from domain.safety.monitoring_plan import group_monitoring
 from domain.safety.pack import RulePack, default_pack
 from domain.safety.pgx_rules import PgxRule, UnreadRule, check_pgx_rules, check_unread
+from domain.safety.pgx_untested import UntestedRule, check_untested
 from domain.safety.plan_view import PlanView
 from domain.safety.side_effects import check_side_effects
 from domain.safety.tapering import check_tapers
@@ -101,6 +102,9 @@ def evaluate(
         ),
         *check_unread(
             tuple(r for r in pack.pharmacogenomic_rules if isinstance(r, UnreadRule)), view
+        ),
+        *check_untested(
+            tuple(r for r in pack.pharmacogenomic_rules if isinstance(r, UntestedRule)), view
         ),
         *check_measurement_care(pack.measurement_care, view),
     ]

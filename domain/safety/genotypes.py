@@ -50,6 +50,7 @@ class GeneTable:
     function_pairs: tuple[tuple[frozenset[str], str], ...] = ()
     marker: str | None = None
     exclude_wordings: tuple[str, ...] = ()
+    extra_wordings: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (phenotype, wordings)
     lab_test: str | None = None  # the pack's lab test a result of this gene also is
 
 
@@ -98,6 +99,9 @@ def tables() -> dict[str, GeneTable]:
             ),
             marker=entry.get("marker"),
             exclude_wordings=tuple(entry.get("exclude_wordings", ())),
+            extra_wordings=tuple(
+                (value, tuple(words)) for value, words in entry.get("extra_wordings", {}).items()
+            ),
             lab_test=entry.get("lab_test"),
         )
     return out
@@ -129,8 +133,10 @@ def reported_phenotype(gene: str, text: str) -> str | None:
         words = words.removeprefix(name + " ") if words != name else words
     if table.marker:  # "*15:02 positive" under the gene HLA-B
         words = words.removeprefix(normalise_name(table.marker) + " ")
+    extra = dict(table.extra_wordings)  # a gene's own wordings (POLG: ACMG classes)
     for value in table.phenotypes:
-        said = {value, *_wordings().get(value, ())} - set(table.exclude_wordings)
+        said = {value, *_wordings().get(value, ()), *extra.get(value, ())}
+        said -= set(table.exclude_wordings)
         if words in {normalise_name(w) for w in said}:
             return value
     return None

@@ -52,6 +52,7 @@ from domain.safety.monitoring import (
     test_names,
 )
 from domain.safety.pgx_rules import PgxRule, UnreadRule, read_pgx_rule, read_unread_rule
+from domain.safety.pgx_untested import UntestedRule, read_untested_rule
 from domain.safety.records import (
     Provenance,
     Record,
@@ -113,7 +114,7 @@ class RulePack:
     combinations: Mapping[str, Combination] = field(default_factory=dict)
     unknown_high_risk: HighRisk | None = None  # an unknown drug beside a dangerous one
     dose_coverage: DoseCoverage | None = None  # which drugs must have a maximum
-    pharmacogenomic_rules: tuple[PgxRule | UnreadRule, ...] = ()
+    pharmacogenomic_rules: tuple[PgxRule | UnreadRule | UntestedRule, ...] = ()
     measurement_care: tuple[CareRule, ...] = ()
 
     def drug(self, name: str) -> DrugInfo | None:
@@ -208,6 +209,7 @@ def parse_pack(raw: Any) -> RulePack:
         )
     if raw.get("pharmacogenomic_rules") is not None:  # optional, like condition_rules
         readers = {"recommendation": read_pgx_rule, "not_interpretable": read_unread_rule}
+        readers["genotype_required"] = read_untested_rule
         sections["pharmacogenomic_rules"] = _section(
             raw, "pharmacogenomic_rules", vocabulary, readers, "recommendation"
         )

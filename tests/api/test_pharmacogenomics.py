@@ -203,7 +203,17 @@ ROWS = [
     ("HLA-B*15:02", "positive", "oxcarbazepine", 600, "LAB-HLA-B1502-CARBAMAZEPINE"),
     ("HLA-A", "*31:01/*02:01", "carbamazepine", 200, "PGX-HLA-A3101-CARBAMAZEPINE"),
     ("POLG", "positive", "valproate", 500, "PGX-POLG-VALPROATE"),
+    ("CYP2D6", "*1/*4", "nortriptyline", 25, "PGX-CYP2D6-IM-TCA"),
+    ("CYP2D6", "*4/*41", "amitriptyline", 25, "PGX-CYP2D6-IM-TCA"),
+    ("CYP2D6", "*4/*4", "thioridazine", 50, "PGX-CYP2D6-PM-THIORIDAZINE"),
+    ("CYP2D6", "*4/*4", "venlafaxine", 75, "PGX-CYP2D6-PM-VENLAFAXINE"),
+    ("POLG", "pathogenic variant detected", "valproate", 500, "PGX-POLG-VALPROATE"),
 ]
+CONTRAINDICATED = (
+    "LAB-HLA-B1502-CARBAMAZEPINE",
+    "PGX-POLG-VALPROATE",
+    "PGX-CYP2D6-PM-THIORIDAZINE",
+)
 
 
 def _report(gene: str, said: str) -> dict[str, str]:
@@ -249,7 +259,7 @@ class TestEachRowOfTheReferenceTable:
 
         body = response.get_json()
         assert rule in {a["rule_id"] for a in body["alerts"]}
-        if rule in ("LAB-HLA-B1502-CARBAMAZEPINE", "PGX-POLG-VALPROATE"):
+        if rule in CONTRAINDICATED:
             assert response.status_code == 422  # contraindicated: refused unless overridden
             assert "override_reason" in body["errors"]
         else:
@@ -641,3 +651,251 @@ class TestFhirExport:
         assert "derivedFrom" in poor
         [unread] = [o for o in observations if "dataAbsentReason" in o]
         assert "Not interpretable" in unread["dataAbsentReason"]["text"]
+
+
+CPIC_TCAS = (
+    "amitriptyline",
+    "clomipramine",
+    "desipramine",
+    "doxepin",
+    "imipramine",
+    "nortriptyline",
+    "protriptyline",
+    "trimipramine",
+)
+
+
+def rules_of(alerts: list[dict[str, Any]]) -> set[str]:
+    return {a["rule_id"] for a in alerts}
+
+
+class TestTricyclicsInAnIntermediateMetaboliser:
+    @pytest.mark.parametrize("drug", CPIC_TCAS)
+    def test_each_cpic_tricyclic_gets_a_25_percent_lower_start_and_drug_levels(
+        self, api: ApiClient, patient: str, drug: str
+    ) -> None:
+        record(api, patient, "CYP2D6", "*1/*4")
+
+        alerts = started(api, patient, drug, 25)["alerts"]
+
+        [alert] = [a for a in alerts if a["rule_id"] == "PGX-CYP2D6-IM-TCA"]
+        assert alert["severity"] == "moderate"
+        assert "intermediate metaboliser" in alert["message"]
+        assert "25 % lower starting dose" in alert["action"]
+        assert "therapeutic drug monitoring" in alert["action"]
+        assert "Hicks" in alert["source"]
+
+    def test_a_reported_im_phenotype_is_read_like_the_diplotype(
+        self, api: ApiClient, patient: str
+    ) -> None:
+        started(api, patient, "nortriptyline", 50)
+
+        written = record(api, patient, "CYP2D6", phenotype="IM")
+
+        assert "PGX-CYP2D6-IM-TCA" in rules_of(written["alerts"])
+
+    def test_a_normal_metaboliser_on_a_tricyclic_gets_no_reduction_advice(
+        self, api: ApiClient, patient: str
+    ) -> None:
+        record(api, patient, "CYP2D6", "*1/*1")
+
+        assert pgx(started(api, patient, "nortriptyline", 50)["alerts"]) == []
+
+    def test_a_strong_inhibitor_adds_the_poor_metaboliser_alert_and_stopping_it_lifts_that_only(
+        self, api: ApiClient, patient: str
+    ) -> None:
+        record(api, patient, "CYP2D6", "*1/*4")
+        started(api, patient, "nortriptyline", 50)
+
+        bupropion = started(api, patient, "bupropion", 150)
+
+        [poor] = pgx(bupropion["alerts"])
+        assert poor["rule_id"] == "PGX-CYP2D6-PM-TCA"
+        assert poor["severity"] == "major"
+        assert "bupropion" in poor["message"]
+        assert "phenoconversion" in poor["message"]
+        assert "intermediate metaboliser" in poor["message"]
+        assert rules_of(pgx(open_alerts(api, patient))) == {
+            "PGX-CYP2D6-IM-TCA",
+            "PGX-CYP2D6-PM-TCA",
+        }
+
+        stop(api, patient, bupropion["order_id"])
+
+        assert rules_of(pgx(open_alerts(api, patient))) == {"PGX-CYP2D6-IM-TCA"}
+
+
+class TestThioridazineInAPoorMetaboliser:
+    def test_it_is_refused_at_prescription_and_accepted_with_an_override(
+        self, api: ApiClient, patient: str
+    ) -> None:
+        record(api, patient, "CYP2D6", "*4/*4")
+
+        refused = prescribe(api, patient, "thioridazine", 50)
+        overridden = prescribe(
+            api, patient, "thioridazine", 50, override_reason="Only drug tolerated; ECG weekly"
+        )
+
+        assert refused.status_code == 422
+        assert "PGX-CYP2D6-PM-THIORIDAZINE" in rules_of(refused.get_json()["alerts"])
+        assert overridden.status_code == 201, overridden.get_json()
+
+    def test_a_poor_metaboliser_result_arriving_while_it_is_taken_alerts_and_is_recorded(
+        self, api: ApiClient, patient: str
+    ) -> None:
+        order = started(api, patient, "thioridazine", 50)
+
+        written = record(api, patient, "CYP2D6", phenotype="Poor metabolizer")
+
+        [alert] = [a for a in written["alerts"] if a["rule_id"] == "PGX-CYP2D6-PM-THIORIDAZINE"]
+        assert alert["severity"] == "contraindicated"
+        assert alert["order_ids"] == [order["order_id"]]
+        assert "review thioridazine without delay" in alert["message"]
+
+    def test_a_normal_metaboliser_on_a_strong_inhibitor_is_refused_too(
+        self, api: ApiClient, patient: str
+    ) -> None:
+        record(api, patient, "CYP2D6", "*1/*1")
+        started(api, patient, "bupropion", 150)
+
+        refused = prescribe(api, patient, "thioridazine", 50)
+
+        assert refused.status_code == 422
+        [alert] = [
+            a for a in refused.get_json()["alerts"] if a["rule_id"] == "PGX-CYP2D6-PM-THIORIDAZINE"
+        ]
+        assert "phenoconversion" in alert["message"]
+
+
+class TestPimozideAbove4MgWithoutACyp2d6Genotype:
+    def test_above_4_mg_with_no_result_asks_to_genotype_first(
+        self, api: ApiClient, patient: str
+    ) -> None:
+        response = prescribe(api, patient, "pimozide", 6, indication="Tourette's disorder")
+
+        assert response.status_code == 201, response.get_json()
+        [alert] = [
+            a
+            for a in response.get_json()["alerts"]
+            if a["rule_id"] == "PGX-CYP2D6-GENOTYPE-PIMOZIDE"
+        ]
+        assert alert["severity"] == "major"
+        assert "no CYP2D6 result is on record" in alert["message"]
+        assert "Genotype CYP2D6 before exceeding 4 mg/day" in alert["action"]
+        assert "Orap" in alert["source"]
+
+    def test_4_mg_or_less_needs_no_genotype(self, api: ApiClient, patient: str) -> None:
+        alerts = started(api, patient, "pimozide", 4, indication="Tourette's disorder")["alerts"]
+
+        assert "PGX-CYP2D6-GENOTYPE-PIMOZIDE" not in rules_of(alerts)
+
+    def test_an_uninterpretable_result_does_not_count_as_a_genotype(
+        self, api: ApiClient, patient: str
+    ) -> None:
+        record(api, patient, "CYP2D6", "*1/*99")
+
+        alerts = started(api, patient, "pimozide", 6, indication="Tourette's disorder")["alerts"]
+
+        [alert] = [a for a in alerts if a["rule_id"] == "PGX-CYP2D6-GENOTYPE-PIMOZIDE"]
+        assert "could not be read" in alert["message"]
+
+    def test_a_normal_result_arriving_closes_it(self, api: ApiClient, patient: str) -> None:
+        order = started(api, patient, "pimozide", 6, indication="Tourette's disorder")
+        [alert] = [a for a in order["alerts"] if a["rule_id"] == "PGX-CYP2D6-GENOTYPE-PIMOZIDE"]
+
+        written = record(api, patient, "CYP2D6", "*1/*1")
+
+        assert "PGX-CYP2D6-GENOTYPE-PIMOZIDE" not in rules_of(written["alerts"])
+        assert alert["id"] not in [a["id"] for a in open_alerts(api, patient)]
+
+    def test_a_poor_result_replaces_it_with_the_4_mg_maximum(
+        self, api: ApiClient, patient: str
+    ) -> None:
+        started(api, patient, "pimozide", 6, indication="Tourette's disorder")
+
+        written = record(api, patient, "CYP2D6", "*4/*4")
+
+        found = rules_of(written["alerts"])
+        assert "PGX-CYP2D6-GENOTYPE-PIMOZIDE" not in found
+        assert any("above 4 mg/day" in a["message"] for a in written["alerts"])
+
+
+class TestVenlafaxineInAPoorMetaboliser:
+    def test_it_suggests_an_antidepressant_not_mainly_metabolised_by_cyp2d6(
+        self, api: ApiClient, patient: str
+    ) -> None:
+        record(api, patient, "CYP2D6", "*4/*4")
+
+        alerts = started(api, patient, "venlafaxine", 75)["alerts"]
+
+        [alert] = [a for a in alerts if a["rule_id"] == "PGX-CYP2D6-PM-VENLAFAXINE"]
+        assert alert["severity"] == "minor"
+        assert "not predominantly metabolised by CYP2D6" in alert["action"]
+
+
+class TestLabWordingsOfPolgAndHla:
+    @pytest.mark.parametrize(
+        "said",
+        [
+            "pathogenic variant detected",
+            "Pathogenic",
+            "likely pathogenic variant",
+            "Pathogenic variant identified",
+            "positive",
+        ],
+    )
+    def test_a_pathogenic_polg_result_refuses_valproate(
+        self, api: ApiClient, patient: str, said: str
+    ) -> None:
+        written = record(api, patient, "POLG", phenotype=said)
+        assert written["phenotype"] == "positive"
+
+        response = prescribe(api, patient, "valproate", 500, frequency="twice daily")
+
+        assert response.status_code == 422
+        assert "PGX-POLG-VALPROATE" in rules_of(response.get_json()["alerts"])
+
+    @pytest.mark.parametrize("said", ["variant of uncertain significance", "VUS"])
+    def test_a_variant_of_uncertain_significance_is_not_interpretable_never_positive(
+        self, api: ApiClient, patient: str, said: str
+    ) -> None:
+        written = record(api, patient, "POLG", phenotype=said)
+
+        assert written["interpretation"] == "not interpretable"
+        alerts = started(api, patient, "valproate", 500)["alerts"]
+        assert "PGX-NOT-INTERPRETABLE" in rules_of(alerts)
+        assert "PGX-POLG-VALPROATE" not in rules_of(alerts)
+
+    @pytest.mark.parametrize(
+        "said", ["no pathogenic variant detected", "benign", "negative", "likely benign"]
+    )
+    def test_a_negative_polg_result_allows_valproate(
+        self, api: ApiClient, patient: str, said: str
+    ) -> None:
+        written = record(api, patient, "POLG", phenotype=said)
+        assert written["phenotype"] == "negative"
+
+        alerts = started(api, patient, "valproate", 500)["alerts"]
+
+        assert pgx(alerts) == []
+
+    @pytest.mark.parametrize(
+        ("said", "phenotype"),
+        [
+            ("positive", "positive"),
+            ("detected", "positive"),
+            ("present", "positive"),
+            ("carrier", "positive"),
+            ("not detected", "negative"),
+            ("absent", "negative"),
+            ("negative", "negative"),
+        ],
+    )
+    def test_hla_b_1502_wordings_are_read(
+        self, api: ApiClient, patient: str, said: str, phenotype: str
+    ) -> None:
+        written = record(api, patient, "HLA-B*15:02", phenotype=said)
+
+        assert written["phenotype"] == phenotype
+        response = prescribe(api, patient, "carbamazepine", 200)
+        assert (response.status_code == 422) is (phenotype == "positive")

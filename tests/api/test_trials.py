@@ -153,6 +153,67 @@ class TestTrialBoundaries:
         assert trial["adequate"] is True
 
 
+class TestATrialNeverAtAnAdequateDose:
+    def test_after_6_weeks_below_the_minimum_it_reads_inadequate_dose_not_too_early(
+        self, api: ApiClient, patient: str
+    ) -> None:
+        phq9(api, patient, 20, at=58)
+        start(api, patient, "sertraline", 25, at=56)
+        phq9(api, patient, 18, at=0)
+
+        [trial] = trials(api, patient)["trials"]
+
+        assert trial["outcome"] == "inadequate dose"
+        assert (trial["adequate"], trial["min_adequate_mg_per_day"]) == (False, 50.0)
+        assert trial["highest_mg_per_day"] == 25.0
+
+    def test_a_stopped_trial_below_the_minimum_reads_inadequate_dose(
+        self, api: ApiClient, patient: str
+    ) -> None:
+        phq9(api, patient, 20, at=30)
+        order = start(api, patient, "sertraline", 25, at=28)
+        phq9(api, patient, 19, at=15)
+        stop(api, patient, order, at=14)
+
+        [trial] = trials(api, patient)["trials"]
+
+        assert trial["outcome"] == "inadequate dose"
+
+    def test_in_the_first_6_weeks_it_is_still_too_early_to_judge(
+        self, api: ApiClient, patient: str
+    ) -> None:
+        phq9(api, patient, 20, at=22)
+        start(api, patient, "sertraline", 25, at=21)
+        phq9(api, patient, 18, at=0)
+
+        [trial] = trials(api, patient)["trials"]
+
+        assert trial["outcome"] == "too early to judge"
+
+    def test_a_response_on_a_low_dose_is_still_a_response(
+        self, api: ApiClient, patient: str
+    ) -> None:
+        phq9(api, patient, 20, at=58)
+        start(api, patient, "sertraline", 25, at=56)
+        phq9(api, patient, 8, at=0)
+
+        [trial] = trials(api, patient)["trials"]
+
+        assert trial["outcome"] == "response"
+
+    def test_an_inadequate_dose_trial_is_not_counted_towards_resistance(
+        self, api: ApiClient, patient: str
+    ) -> None:
+        phq9(api, patient, 20, at=58)
+        start(api, patient, "sertraline", 25, at=56)
+        phq9(api, patient, 19, at=0)
+
+        summary = trials(api, patient)["resistance"]
+
+        assert summary["adequate_failed_trials"] == 0
+        assert summary["treatment_resistant"] is False
+
+
 class TestTreatmentResistance:
     def test_two_adequate_trials_without_response_flag_resistance_with_their_ids(
         self, api: ApiClient, patient: str

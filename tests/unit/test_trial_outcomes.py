@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
@@ -124,6 +125,33 @@ class TestOutcome:
 
     def test_no_score_during_the_trial_is_not_assessed(self) -> None:
         assert judge(sertraline([(0, 50)], []), at(60))["outcome"] == "not assessed"
+
+
+class TestInadequateDose:
+    @given(weeks=st.integers(0, 20), latest=st.integers(5, 27), stopped=st.booleans())
+    def test_a_trial_never_at_the_minimum_is_never_too_early_once_6_weeks_or_ended(
+        self, weeks: int, latest: int, stopped: bool
+    ) -> None:
+        trial = replace(
+            sertraline([(0, 25)], [(7 * weeks, latest)]),
+            stopped_at=at(7 * weeks) if stopped else None,
+        )
+        judged = outcome(trial, at(7 * weeks))
+        if 100 * (20 - latest) / 20 >= 50:
+            assert judged == "response"
+        elif stopped or weeks >= 6:
+            assert judged == "inadequate dose"
+        else:
+            assert judged == "too early to judge"
+
+    def test_a_trial_that_reached_the_minimum_once_is_judged_as_usual(self) -> None:
+        trial = sertraline([(0, 25), (7, 50), (14, 25)], [(70, 19)])
+        assert outcome(trial, at(70)) != "inadequate dose"
+
+    def test_judge_reads_the_running_time_at_now_without_a_new_score(self) -> None:
+        trial = sertraline([(0, 25)], [(14, 18)])
+        assert judge(trial, at(20))["outcome"] == "too early to judge"
+        assert judge(trial, at(43))["outcome"] == "inadequate dose"
 
 
 class TestEpisode:

@@ -13,6 +13,7 @@ OUTCOMES = (
     "minimal improvement",
     "too early to judge",
     "not assessed",
+    "inadequate dose",
 )
 
 

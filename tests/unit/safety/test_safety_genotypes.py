@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from domain.safety.genotypes import (
     PHENOTYPE_RANK,
+    _wordings,
     diplotype_phenotype,
     interpret,
     reported_phenotype,
@@ -117,6 +118,19 @@ class TestHlaAndReportedPhenotypes:
             ("HLA-B", "HLA-B*15:02 not detected", "negative"),
             ("HLA-A", "HLA-A*31:01 Positive", "positive"),
             ("POLG", "carrier", None),  # a carrier is not a POLG disorder
+            ("POLG", "pathogenic variant detected", "positive"),
+            ("POLG", "Pathogenic", "positive"),
+            ("POLG", "likely pathogenic variant", "positive"),
+            ("POLG", "pathogenic variant identified", "positive"),
+            ("POLG", "variant of uncertain significance", None),  # a VUS is never positive
+            ("POLG", "VUS", None),
+            ("POLG", "no pathogenic variant detected", "negative"),
+            ("POLG", "benign", "negative"),
+            ("POLG", "negative", "negative"),
+            ("HLA-B", "present", "positive"),
+            ("HLA-B", "carrier", "positive"),
+            ("HLA-B", "absent", "negative"),
+            ("HLA-B", "pathogenic", None),  # ACMG classes are POLG's wording, not an HLA call
         ],
     )
     def test_wordings(self, gene: str, said: str, value: str | None) -> None:
@@ -197,3 +211,47 @@ def test_a_cyp2c19_allele_of_more_function_never_gives_a_slower_phenotype(
     assert before is not None
     assert after is not None
     assert PHENOTYPE_RANK[after] >= PHENOTYPE_RANK[before]
+
+
+GENES_READ_AS_POSITIVE = ("POLG", "HLA-B", "HLA-A", "HLA-B*15:02")
+NEGATIONS = ("no", "not", "non", "absent", "negative", "benign", "uncertain", "without")
+
+
+@given(
+    st.sampled_from(GENES_READ_AS_POSITIVE),
+    st.sampled_from(("no", "not", "non")),
+    st.sampled_from(
+        (
+            "pathogenic variant detected",
+            "detected",
+            "pathogenic",
+            "likely pathogenic variant",
+            "positive",
+            "present",
+            "carrier",
+            "variant identified",
+        )
+    ),
+    st.sampled_from(("", " ", "-")),
+)
+def test_a_negated_wording_never_reads_as_positive(
+    gene: str, negation: str, wording: str, joint: str
+) -> None:
+    said = f"{negation}{joint or ' '}{wording}"
+    assert reported_phenotype(gene.split("*")[0], said) != "positive"
+
+
+@given(st.sampled_from(GENES_READ_AS_POSITIVE), st.data())
+def test_no_wording_with_a_negation_is_listed_as_positive(gene: str, data: st.DataObject) -> None:
+    table = tables()[gene.split("*")[0]]
+    positives = [
+        w
+        for w in (
+            *dict(table.extra_wordings).get("positive", ()),
+            *_wordings()["positive"],
+        )
+        if w not in table.exclude_wordings
+    ]
+    wording = data.draw(st.sampled_from(positives))
+    assert not set(wording.lower().replace("-", " ").split()) & set(NEGATIONS)
+    assert reported_phenotype(table.gene, wording) == "positive"

@@ -113,6 +113,62 @@ class TestPhenotypeDependentMaxima:
         assert any("not checked" in f.message for f in by_rule(run(ctx), "PGX-CYP2D6-PM-PIMOZIDE"))
 
 
+class TestTricyclicsInAnIntermediateMetaboliser:
+    @pytest.mark.parametrize("diplotype", ["*1/*4", "*41/*41", "*4/*41", "*1/*5"])
+    def test_an_intermediate_diplotype_holds_for_nortriptyline(self, diplotype: str) -> None:
+        ctx = with_results(context(course("o1", "nortriptyline", 50)), result("CYP2D6", diplotype))
+        [found] = by_rule(run(ctx), "PGX-CYP2D6-IM-TCA")
+        assert found.severity == "moderate"
+        assert by_rule(run(ctx), "PGX-CYP2D6-PM-TCA") == []
+
+    def test_amoxapine_is_not_one_of_cpics_tricyclics(self) -> None:
+        ctx = with_results(context(course("o1", "amoxapine", 50)), result("CYP2D6", "*1/*4"))
+        assert by_rule(run(ctx), "PGX-CYP2D6-IM-TCA") == []
+
+    def test_a_strong_inhibitor_adds_the_poor_metaboliser_finding(self) -> None:
+        ctx = with_results(
+            context(course("o1", "nortriptyline", 50), course("o2", "paroxetine", 20)),
+            result("CYP2D6", "*1/*4"),
+        )
+        findings = run(ctx)
+        [poor] = by_rule(findings, "PGX-CYP2D6-PM-TCA")
+        assert poor.order_ids == ("o1", "o2")
+        assert by_rule(findings, "PGX-CYP2D6-IM-TCA")
+
+
+class TestGenotypeBeforeAHigherPimozideDose:
+    def untested(self, ctx: PatientContext) -> list[str]:
+        return [f.message for f in by_rule(run(ctx), "PGX-CYP2D6-GENOTYPE-PIMOZIDE")]
+
+    @pytest.mark.parametrize(
+        ("amount", "flagged"), [(2, False), (4, False), (4.5, True), (10, True)]
+    )
+    def test_only_above_4_mg_a_day_without_a_result(self, amount: float, flagged: bool) -> None:
+        assert bool(self.untested(context(course("o1", "pimozide", amount)))) is flagged
+
+    def test_twice_daily_doses_count_per_day(self) -> None:
+        [message] = self.untested(context(course("o1", "pimozide", 3, "twice daily")))
+        assert "6 mg/day is above 4 mg/day" in message
+
+    def test_a_readable_result_or_fact_ends_it(self) -> None:
+        ctx = context(course("o1", "pimozide", 6))
+        assert self.untested(with_results(ctx, result("CYP2D6", "*1/*1"))) == []
+        assert self.untested(replace(ctx, facts={"cyp2d6_metaboliser": "normal"})) == []
+
+    def test_an_unreadable_result_keeps_it_and_says_why(self) -> None:
+        ctx = with_results(context(course("o1", "pimozide", 6)), result("CYP2D6", "*1/*99"))
+        [message] = self.untested(ctx)
+        assert "could not be read" in message
+
+    def test_a_negative_threshold_is_refused_by_the_pack(self) -> None:
+        text = resources.files("domain.safety").joinpath("rulepack.json").read_text("utf-8")
+        raw = json.loads(text)
+        [rule] = [r for r in raw["pharmacogenomic_rules"] if r.get("type") == "genotype_required"]
+        rule["above_mg_per_day"] = -1
+        with pytest.raises(RulePackError, match="above_mg_per_day"):
+            parse_pack(raw)
+
+
 class TestThePackSection:
     def raw(self) -> dict[str, object]:
         text = resources.files("domain.safety").joinpath("rulepack.json").read_text("utf-8")
