@@ -123,6 +123,23 @@ class TestRotation:
         assert retired.returncode == 0, retired.stderr
         assert status(config)["k1"]["retired_at"]
 
+    def test_a_process_configured_with_a_retired_kek_first_refuses_to_start(
+        self, config: Config, written: tuple[str, str]
+    ) -> None:
+        file = Path(str(config.kek_file))
+        old_config = file.read_text()
+        assert cli(config, "keys", "rotate", "--new", "k2").returncode == 0
+        assert cli(config, "keys", "retire", "k1").returncode == 0
+        current_config = file.read_text()
+        file.write_text(old_config)  # a host still configured with only k1
+        for command in (("verify",), ("export", "fhir", written[0])):
+            refused = cli(config, *command)
+            assert refused.returncode == 2
+            assert "'k1'" in refused.stderr and "was retired" in refused.stderr
+            assert "Traceback" not in refused.stderr
+        file.write_text(current_config)
+        assert status(config)["k1"]["data_keys"] == 0  # nothing was wrapped by the retired key
+
     def test_removing_a_needed_kek_from_the_configuration_is_reported_by_status(
         self, config: Config, written: tuple[str, str]
     ) -> None:
