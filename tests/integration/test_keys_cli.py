@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import base64
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from uuid import UUID
 
@@ -311,6 +311,25 @@ def snapshot_count(config: Config, pid: str) -> int:
         return int(rows[0][0])
     finally:
         raw.close()
+
+
+class TestForgedErasureRecords:
+    def test_a_tombstone_without_its_audited_erase_act_fails_verification(
+        self, config: Config, written: tuple[str, str]
+    ) -> None:
+        gone, forged = written
+        assert cli(config, "erase", gone, "--reason", "patient request").returncode == 0
+        assert cli(config, "verify").returncode == 0  # an audited erasure verifies
+        carelog = CareLog(config)  # someone with write access to the key table
+        try:
+            assert carelog.keyring is not None
+            carelog.keyring.table.erase(forged, datetime.now(UTC), "nobody", "forged")
+        finally:
+            carelog.close()
+        result = cli(config, "verify")
+        assert result.returncode == 1
+        assert f"erasure record for patient {forged} has no audited erase act" in result.stdout
+        assert gone not in result.stdout
 
 
 class TestErasureAndSnapshots:
