@@ -135,7 +135,8 @@ class TestRotation:
         for command in (("verify",), ("export", "fhir", written[0])):
             refused = cli(config, *command)
             assert refused.returncode == 2
-            assert "'k1'" in refused.stderr and "was retired" in refused.stderr
+            assert "'k1'" in refused.stderr
+            assert "was retired" in refused.stderr
             assert "Traceback" not in refused.stderr
         file.write_text(current_config)
         assert status(config)["k1"]["data_keys"] == 0  # nothing was wrapped by the retired key
