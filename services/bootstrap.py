@@ -193,6 +193,7 @@ class CareLog:
         folder = config.checkpoint_folder
         kafka = None
         if config.kafka_bootstrap:
+            config.kafka_security.warn_if_insecure(config.kafka_bootstrap)
             kafka = KafkaWitness(
                 config.kafka_bootstrap,
                 client_id=config.kafka_client_id,
