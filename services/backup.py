@@ -55,8 +55,15 @@ class Backup:
     manifest: dict[str, Any]
 
 
-def take_backup(config: Config, dest: Path, store_id: str | None) -> Backup:
-    """Copy the store named by ``config`` into the new folder ``dest``."""
+def take_backup(
+    config: Config, dest: Path, store_id: str | None, *, events_only: bool = False
+) -> Backup:
+    """Copy the store named by ``config`` into the new folder ``dest``.
+
+    ``events_only`` leaves the views' rows out of the copy of the views file (the staff
+    registry and the chained access log stay): views are rebuilt from the log after a
+    restore, so a later erasure reaches such a backup (its events are under the patients'
+    data keys), whereas a full backup keeps view rows in clear."""
     if config.is_postgres:
         raise BackupError(POSTGRES_ADVICE.format(folder=config.checkpoint_folder))
     views_url = config.effective_views_url
@@ -69,6 +76,8 @@ def take_backup(config: Config, dest: Path, store_id: str | None) -> Backup:
     views = Config(database_url=views_url).sqlite_path
     if not events.is_file():
         raise BackupError(f"there is no event store at {events}")
+    if dest.is_symlink():
+        raise BackupError(f"{dest} is a symbolic link: give the real path of a new folder")
     if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
         raise BackupError(f"{dest} exists and is not empty: give a new (or empty) folder")
     dest = dest.absolute()
@@ -77,7 +86,7 @@ def take_backup(config: Config, dest: Path, store_id: str | None) -> Backup:
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(mode=0o700)
     try:
-        manifest = _copy(config, events, views, work, store_id)
+        manifest = _copy(config, events, views, work, store_id, events_only)
         _write_private(work / "manifest.json", json.dumps(manifest, indent=2) + "\n")
         _sync_folder(work)
         if dest.exists():
@@ -91,7 +100,12 @@ def take_backup(config: Config, dest: Path, store_id: str | None) -> Backup:
 
 
 def _copy(
-    config: Config, events: Path, views: Path, work: Path, store_id: str | None
+    config: Config,
+    events: Path,
+    views: Path,
+    work: Path,
+    store_id: str | None,
+    events_only: bool = False,
 ) -> dict[str, Any]:
     """Steps 1-3 of the module docstring; returns the manifest."""
     # The folder names follow CareLog's defaults, so CARELOG_DATABASE_URL pointing at
@@ -110,6 +124,8 @@ def _copy(
                 (checkpoints_copy / path.name).chmod(0o600)
         if views.is_file():
             _sqlite_backup(views, views_copy)
+            if events_only:
+                _drop_view_rows(views_copy)
         _sqlite_backup(events, events_copy)
     files = [
         _describe(path, work)
@@ -131,7 +147,16 @@ def _copy(
             "views": _view_positions(views_copy),
             "checkpoints": len(list(checkpoints_copy.glob("checkpoint-*.json"))),
         },
-        "encrypted": bool(config.cipher_key),
+        # What is under a key in the copy: with envelope encryption (CARELOG_KEK) the
+        # events are, under per-patient keys, but the views file never is.
+        "encrypted": bool(config.cipher_key) or config.envelope,
+        "encryption": {
+            "events": "envelope"
+            if config.envelope
+            else ("store-key" if config.cipher_key else "none"),
+            "views": "none",
+        },
+        "events_only": events_only,
         "layout": {
             "database": events_copy.name,
             "views": views_copy.name,
@@ -163,6 +188,33 @@ def _sqlite_backup(source: Path, target: Path) -> None:
         leftover.unlink(missing_ok=True)
     with open(target, "rb+") as handle:
         os.fsync(handle.fileno())
+
+
+def _drop_view_rows(views_copy: Path) -> None:
+    """Empty every view table (each row with a patient's id, and stored responses) of the
+    copy, keep the staff registry and the chained access log, and forget the views'
+    positions so they are rebuilt from the log; then rewrite the file without free pages."""
+    from services.keys.erasure import KEPT_TABLES
+
+    conn = sqlite3.connect(views_copy, isolation_level=None)
+    try:
+        conn.execute("PRAGMA secure_delete = ON")
+        tables = [
+            str(r[0])
+            for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+            if not str(r[0]).startswith("sqlite_")
+        ]
+        conn.execute("BEGIN")
+        for table in tables:
+            columns = {str(c[1]) for c in conn.execute(f'PRAGMA table_info("{table}")')}
+            if table in KEPT_TABLES:
+                continue
+            if "patient_id" in columns or table in {"idempotency_keys", "view_tracking"}:
+                conn.execute(f'DELETE FROM "{table}"')
+        conn.execute("COMMIT")
+        conn.execute("VACUUM")
+    finally:
+        conn.close()
 
 
 def _head(events_copy: Path) -> int:

@@ -30,6 +30,15 @@ if TYPE_CHECKING:
     from services.oidc import SingleSignOn
 
 
+def check_postgres_url(url: str, setting: str, what: str) -> None:
+    """The PostgreSQL start-up checks (services/postgres_store.check_url) for a URL about
+    to be opened; nothing for SQLite (psycopg is only imported for PostgreSQL)."""
+    if url.startswith(("postgresql://", "postgres://")):
+        from services.postgres_store import check_url
+
+        check_url(url, setting, what)
+
+
 class CareLog:
     """One process's CareLog: event store, views database, registries and services."""
 
@@ -81,6 +90,7 @@ class CareLog:
         if not config.is_postgres:
             config.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
             url = f"sqlite:///{config.sqlite_path}"
+        check_postgres_url(url, "CARELOG_DATABASE_URL", "the key table's database")
         db = connect(url, min(config.pool_size, 2))
         self._closers.append(db.close)
         return KeyRing(db, keks, legacy_key=config.cipher_key)
@@ -90,6 +100,8 @@ class CareLog:
         views_url = self.config.effective_views_url
         if views_url.startswith("sqlite:///"):
             private_sqlite(Path(unquote(views_url[len("sqlite:///") :])))
+        setting = "CARELOG_VIEWS_URL" if self.config.views_url else "CARELOG_DATABASE_URL"
+        check_postgres_url(views_url, setting, "the views database")
         db = connect(self.config.effective_views_url, self.config.pool_size)
         self._closers.append(db.close)
         return db
@@ -193,6 +205,7 @@ class CareLog:
         folder = config.checkpoint_folder
         kafka = None
         if config.kafka_bootstrap:
+            config.kafka_security.warn_if_insecure(config.kafka_bootstrap)
             kafka = KafkaWitness(
                 config.kafka_bootstrap,
                 client_id=config.kafka_client_id,

@@ -24,6 +24,12 @@ def register(subparsers: Any) -> None:
         help="copy the embedded store (events, views, checkpoints) into a new folder, online",
     )
     backup.add_argument("dest", type=Path, metavar="DEST", help="a new (or empty) folder")
+    backup.add_argument(
+        "--events-only",
+        action="store_true",
+        help="leave the views' rows out (rebuilt from the log on restore): a later erasure "
+        "then reaches this backup too",
+    )
     backup.set_defaults(func=_backup)
 
     restore = subparsers.add_parser(
@@ -46,7 +52,7 @@ def _backup(args: argparse.Namespace, carelog: CareLog) -> int:
     config = carelog.config
     try:
         store_id = None if config.is_postgres else _store_id(carelog)
-        result = take_backup(config, args.dest, store_id)
+        result = take_backup(config, args.dest, store_id, events_only=args.events_only)
     except BackupError as exc:
         print(f"carelog: {exc}", file=sys.stderr)
         return 2
@@ -56,6 +62,7 @@ def _backup(args: argparse.Namespace, carelog: CareLog) -> int:
         "store_id": manifest["store_id"],
         "positions": manifest["positions"],
         "files": len(manifest["files"]),
+        "events_only": manifest["events_only"],
     }
     print(json.dumps(summary))
     return 0
@@ -90,6 +97,15 @@ def _restore(args: argparse.Namespace, carelog: CareLog) -> int:
         ),
         flush=True,
     )
+    print(
+        "carelog: note: the staff registry and the views are taken as they are in the backup; "
+        "verify checks the event log, the access log and the erasure records, not those "
+        "(run `carelog projections rebuild` to rebuild the views from the log)",
+        file=sys.stderr,
+    )
+    if manifest.get("events_only"):
+        for name in carelog.views.views:
+            print(json.dumps(carelog.views.rebuild(name, progress=False)), flush=True)
     verify = argparse.Namespace(
         from_position=None,
         public_key=args.public_key,

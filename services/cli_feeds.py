@@ -126,6 +126,7 @@ def _follow(args: argparse.Namespace, carelog: CareLog) -> int:
     bootstrap = _bootstrap(carelog)
     if bootstrap is None:
         return 2
+    carelog.config.kafka_security.warn_if_insecure(bootstrap)
     try:
         subscriber = FeedSubscriber(
             bootstrap,

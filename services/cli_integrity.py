@@ -93,6 +93,7 @@ def _verify(args: argparse.Namespace, carelog: CareLog) -> int:
         witness=args.witness,
         update_witness=args.update_witness,
     )
+    _check_erasures(result, carelog)
     if args.json:
         print(json.dumps(result.as_dict(), indent=2))
         return 0 if result.ok else 1
@@ -127,6 +128,26 @@ def _verify(args: argparse.Namespace, carelog: CareLog) -> int:
     for warning in result.warnings:
         print(f"  note: {warning}")
     return 1
+
+
+def _check_erasures(result: Any, carelog: CareLog) -> None:
+    """Every erasure record (a data key's tombstone) must have its audited act in the
+    chained access log, or the erasure is not proven to be an administrator's."""
+    if not carelog.config.envelope or carelog.keyring is None:
+        return
+    from services.integrity.classify import Problem
+    from services.keys.erasure import unaudited_erasures
+
+    for pid in unaudited_erasures(carelog.keyring, carelog.db):
+        result.problems.append(
+            Problem(
+                "access",
+                0,
+                "unaudited-erasure",
+                f"erasure record for patient {pid} has no audited erase act "
+                "(no patient.erase entry in the access log)",
+            )
+        )
 
 
 def _checkpoint(args: argparse.Namespace, carelog: CareLog) -> int:

@@ -70,6 +70,9 @@ SETTINGS: dict[str, str] = {
     "CARELOG_OIDC_CLIENT_SECRET": "Single sign-on: CareLog's client secret at the provider",
     "CARELOG_OIDC_AUDIENCE": "Single sign-on: the audience (aud) the provider puts in access "
     "tokens for CareLog's API; unset: bearer JWTs are refused",
+    "CARELOG_OIDC_ALLOWED_CLIENTS": "Single sign-on: further client ids (comma-separated) "
+    "whose access tokens the API accepts, beside CARELOG_OIDC_CLIENT_ID (checked against the "
+    "token's azp or client_id); neither set: any client's tokens for the audience",
     "CARELOG_OIDC_BASE_URL": "Single sign-on: CareLog's public URL (https://carelog.example."
     "org); the redirect URI is BASE_URL/login/oidc/callback",
     "CARELOG_OIDC_PROVIDER_NAME": "Single sign-on: the name on the sign-in button "
@@ -144,6 +147,7 @@ class Config:
     oidc_name_claim: str = "name"
     oidc_revalidate_seconds: float = 300.0
     oidc_leeway: float = 30.0
+    oidc_allowed_clients: str = ""
     kafka_security: KafkaSecurity = field(default_factory=KafkaSecurity)
     kek: str | None = None
     kek_file: str | None = None
@@ -205,6 +209,7 @@ class Config:
             oidc_name_claim=get("CARELOG_OIDC_NAME_CLAIM") or "name",
             oidc_revalidate_seconds=number("CARELOG_OIDC_REVALIDATE_SECONDS", 300.0),
             oidc_leeway=number("CARELOG_OIDC_LEEWAY", 30.0),
+            oidc_allowed_clients=get("CARELOG_OIDC_ALLOWED_CLIENTS") or "",
             kafka_security=_kafka_security(env),
             kek=get("CARELOG_KEK"),
             kek_file=get("CARELOG_KEK_FILE"),

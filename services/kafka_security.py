@@ -11,6 +11,7 @@ turn it off.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -88,6 +89,33 @@ class KafkaSecurity:
         if self.uses_tls and self.ssl_certfile:
             parts.append("client certificate")
         return ", ".join(parts)
+
+    def warning(self, bootstrap: str) -> str | None:
+        """What to tell an operator whose records (drug names and doses keyed by patient)
+        or SASL password cross a network in clear: a non-loopback bootstrap server without
+        TLS; worst with SASL PLAIN, which sends the password itself. None otherwise."""
+        hosts = [_host(server) for server in bootstrap.split(",") if server.strip()]
+        if self.uses_tls or all(_is_local(h) for h in hosts):
+            return None
+        where = ", ".join(hosts)
+        if self.uses_sasl and self.sasl_mechanism == "PLAIN":
+            return (
+                f"Kafka at {where} is reached with SASL_PLAINTEXT and PLAIN: the SASL password "
+                'and every record cross the network in clear (README, "TLS to Kafka and '
+                'PostgreSQL": set CARELOG_KAFKA_SECURITY_PROTOCOL=SASL_SSL)'
+            )
+        return (
+            f"Kafka at {where} is reached with {self.protocol}: records (drug names and doses "
+            'keyed by patient) cross the network in clear (README, "TLS to Kafka and '
+            'PostgreSQL": set CARELOG_KAFKA_SECURITY_PROTOCOL=SSL or SASL_SSL)'
+        )
+
+    def warn_if_insecure(self, bootstrap: str) -> None:
+        """Log ``warning(bootstrap)``, once per process and bootstrap list."""
+        text = self.warning(bootstrap)
+        if text and text not in _warned:
+            _warned.add(text)
+            logging.getLogger(__name__).warning(text)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> KafkaSecurity:
@@ -194,3 +222,18 @@ def _first_line(path: str, setting: str) -> str:
     if not line:
         raise KafkaSecurityError(f"{setting}: {path!r} is empty")
     return line
+
+
+_warned: set[str] = set()
+
+
+def _host(server: str) -> str:
+    """The host of ``host:port`` / ``[v6]:port`` / ``host``."""
+    server = server.strip()
+    if server.startswith("["):
+        return server[1:].split("]", 1)[0]
+    return server.rsplit(":", 1)[0] if server.count(":") == 1 else server
+
+
+def _is_local(host: str) -> bool:
+    return host in ("localhost", "::1") or host.startswith("127.")

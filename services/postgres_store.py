@@ -12,6 +12,7 @@ the relay lock do (they hand the URL itself to psycopg).
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Mapping
 from urllib.parse import parse_qsl, urlparse
 
@@ -55,20 +56,81 @@ def url_params(url: str, setting: str = "CARELOG_DATABASE_URL") -> dict[str, str
     return params
 
 
-def tls_warning(host: str, params: Mapping[str, str]) -> str | None:
-    """What to tell an operator whose event store is reached over a network without a
+def is_local_host(host: str) -> bool:
+    """Loopback or a Unix-domain socket: nothing crosses a network."""
+    host = host.strip().strip("[]")
+    return host in LOCAL_HOSTS or host.startswith(("/", "@", "127."))
+
+
+def tls_warning(
+    host: str,
+    params: Mapping[str, str],
+    what: str = "the event store",
+    setting: str = "CARELOG_DATABASE_URL",
+    environ: Mapping[str, str] | None = None,
+) -> str | None:
+    """What to tell an operator whose database is reached over a network without a
     verified TLS connection (libpq's default, ``prefer``, silently falls back to
-    plaintext and checks no certificate); None for a local server or ``verify-full``."""
-    if host in LOCAL_HOSTS or host.startswith("/"):
-        return None
-    mode = params.get("sslmode", "prefer (libpq's default)")
+    plaintext and checks no certificate); None for a local server or ``verify-full``.
+
+    The effective server is libpq's: ``host`` and ``hostaddr`` in the query (``hostaddr``
+    is the address actually connected to), else the URL's host, else ``PGHOST`` /
+    ``PGHOSTADDR``; a ``service`` (pg_service.conf) with no host named is taken as remote."""
+    env = os.environ if environ is None else environ
+    mode = params.get("sslmode") or env.get("PGSSLMODE") or "prefer (libpq's default)"
     if mode == "verify-full":
         return None
+    named_host = params.get("host") or host
+    hosts = named_host or ("" if params.get("hostaddr") else env.get("PGHOST", ""))
+    addrs = params.get("hostaddr") or ("" if named_host else env.get("PGHOSTADDR", ""))
+    # hostaddr is the address connected to (host then only names the server for TLS)
+    targets = [h for h in (addrs or hosts).split(",") if h.strip()]
+    service = params.get("service") or env.get("PGSERVICE", "")
+    if service and not targets:
+        where = f"service {service!r} (pg_service.conf)"
+    elif all(is_local_host(h) for h in targets):
+        return None
+    else:
+        where = ", ".join(dict.fromkeys(h.strip() for h in targets))
     return (
-        f"the event store at {host} is reached with sslmode={mode}: the server's certificate "
+        f"{what} at {where} is reached with sslmode={mode}: the server's certificate "
         'and name are not verified (README, "TLS to Kafka and PostgreSQL": add '
-        "sslmode=verify-full&sslrootcert=CA.pem to CARELOG_DATABASE_URL)"
+        f"sslmode=verify-full&sslrootcert=CA.pem to {setting})"
     )
+
+
+_checked: set[str] = set()
+
+
+def check_url(url: str, setting: str, what: str) -> None:
+    """Every PostgreSQL URL CareLog opens (views, staff registry and access log, key
+    table, listener, relay lock) gets the event store's start-up checks once per process:
+    an unknown parameter named, a warning without verified TLS to a remote server, and a
+    first connection whose failure is libpq's reason (exit 2), not a pool's time-out."""
+    if not url.startswith(("postgresql://", "postgres://")) or url in _checked:
+        return
+    import psycopg
+
+    from projections.database import split_schema
+
+    try:
+        params = url_params(url, setting)
+    except UnknownParameterError as exc:
+        raise EventStoreUnreachableError(str(exc)) from None
+    conninfo, _ = split_schema(url)
+    parsed = urlparse(conninfo)
+    warning = tls_warning(parsed.hostname or "", params, what, setting)
+    if warning:
+        log.warning(warning)
+    extra: dict[str, object] = {} if "connect_timeout" in params else {"connect_timeout": 10}
+    try:
+        psycopg.connect(conninfo, **extra).close()  # type: ignore[arg-type]
+    except psycopg.Error as exc:
+        where = f"{parsed.hostname or 'localhost'}:{parsed.port or 5432}{parsed.path}"
+        raise EventStoreUnreachableError(
+            f"cannot connect to {what} at {where} ({setting}): {str(exc).strip()}"
+        ) from exc
+    _checked.add(url)
 
 
 class EventStoreUnreachableError(RuntimeError):

@@ -256,6 +256,7 @@ class Relay:
         config = self.carelog.config
         request_timeout, delivery_timeout = self._timeouts
         log.info("connecting to %s (%s)", self.bootstrap, config.kafka_security.describe())
+        config.kafka_security.warn_if_insecure(self.bootstrap)
         created = ensure_topics(
             self.bootstrap,
             TOPICS,

@@ -50,7 +50,9 @@ def restore_backup(config: Config, backup: Path) -> dict[str, Any]:
     views = Config(database_url=views_url).sqlite_path
     checkpoints = config.checkpoint_folder
     in_the_way = [
-        str(p) for p in (events, views, Path(f"{events}-wal"), Path(f"{views}-wal")) if p.exists()
+        str(p)
+        for p in (events, views, Path(f"{events}-wal"), Path(f"{views}-wal"), checkpoints)
+        if p.is_symlink() or (p.exists() and p != checkpoints)
     ]
     if checkpoints.exists() and any(checkpoints.iterdir()):
         in_the_way.append(str(checkpoints))

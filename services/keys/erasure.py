@@ -169,6 +169,20 @@ def purge_views(db: Database, patient_id: str) -> int:
     return removed
 
 
+def unaudited_erasures(keyring: Any, db: Database) -> list[str]:
+    """Erased patients (key-table tombstones) with no ``patient.erase`` act in the chained
+    access log: the tombstone lives in a plain table that no chain covers, so an erasure
+    without its audited act is a forgery (or an erase cut short: it must be looked into)."""
+    erased = [row.subject_id for row in keyring.table.erased()]
+    if not erased:
+        return []
+    audited = {
+        str(r["patient_id"])
+        for r in db.query("SELECT DISTINCT patient_id FROM access_log WHERE what = 'patient.erase'")
+    }
+    return [pid for pid in erased if pid not in audited]
+
+
 def vacuum(path: str) -> None:
     """Rewrite a SQLite file without its free pages, and empty its write-ahead log."""
     conn = sqlite3.connect(path, timeout=30, isolation_level=None)

@@ -154,6 +154,7 @@ class KeyRing:
         # A configured KEK whose value differs from the one the store first saw under that
         # id must never wrap a new DEK: the DEK would be lost once the config is fixed.
         self.active_is_wrong = self.active.id in self.wrong_keks()
+        self._refuse_a_retired_active_kek()
         if legacy_key:
             self._import_legacy(legacy_key, now)
         self.has_legacy = self.table.get(LEGACY) is not None
@@ -243,6 +244,20 @@ class KeyRing:
         aead = AESGCM(self.unwrap(row, what))
         self._remember(subject, aead)
         return aead
+
+    def _refuse_a_retired_active_kek(self) -> None:
+        """A retired KEK is final: were it still first in the configuration it would wrap
+        new patients' data keys, which are lost once the retired key is destroyed as the
+        README's rotation steps say. So no process starts with it active."""
+        known = self.table.kek(self.active.id)
+        if known is not None and known["retired_at"]:
+            raise KeyConfigError(
+                f"The active key-encryption key {self.active.id!r} (the first in CARELOG_KEK / "
+                f"CARELOG_KEK_FILE) was retired on {str(known['retired_at'])[:10]}: a retired "
+                "key must never wrap new data keys. Put the current key first in the "
+                "configuration (`carelog keys status` on a correctly configured host lists it); "
+                "CareLog does not start with a retired key active."
+            )
 
     def _refuse_a_wrong_active_kek(self, subject: str) -> None:
         if self.active_is_wrong:

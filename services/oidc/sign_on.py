@@ -28,7 +28,7 @@ from services.config import Config
 from services.oidc.identities import AccessDenied, Identities, NotSignedIn, RoleMap
 from services.oidc.provider import Provider, ProviderError, ProviderRefusal, fetch
 from services.oidc.sessions import OidcSessions, unseal
-from services.oidc.tokens import TokenError, verify
+from services.oidc.tokens import TokenError, check_client, verify
 from services.staff import StaffMember, StaffRegistry
 
 log = logging.getLogger(__name__)
@@ -91,7 +91,15 @@ class SingleSignOn:
             access_token=True,
             client_id=self.config.oidc_client_id,
         )
+        check_client(claims, self.allowed_clients)
         return self.identities.member(claims)
+
+    @property
+    def allowed_clients(self) -> frozenset[str]:
+        """CareLog's own client and the configured allow-list: the clients whose access
+        tokens the API accepts (empty: any client's, for the API's audience)."""
+        listed = self.config.oidc_allowed_clients.replace(",", " ").split()
+        return frozenset([*listed, self.config.oidc_client_id or ""]) - {""}
 
     # -- pages: signing in -----------------------------------------------------------------
     def authorization_url(self, redirect_uri: str) -> Authorization:

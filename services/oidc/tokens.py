@@ -106,3 +106,15 @@ def verify(
                 # the access-token type, only an access token's own claims tell them apart.
                 raise TokenError("a token for this client without access-token claims")
     return claims
+
+
+def check_client(claims: dict[str, Any], allowed: frozenset[str]) -> None:
+    """An access token is accepted only from CareLog's own client(s): any other app at the
+    same provider that staff sign in to could otherwise request a token for CareLog's
+    audience and act on CareLog as them. ``azp`` (the authorized party) or RFC 9068's
+    ``client_id`` names the client the token was issued to."""
+    if not allowed:
+        return
+    client = claims.get("azp") or claims.get("client_id")
+    if not isinstance(client, str) or client not in allowed:
+        raise TokenError(f"a token issued to client {client!r}, which is not allowed")

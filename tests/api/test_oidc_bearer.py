@@ -302,3 +302,48 @@ class TestWithoutSingleSignOn:
         r = plan(api, patient, token)
         assert r.status_code == 401
         assert api.get(f"/api/v1/patients/{patient}/plan").status_code == 200
+
+
+class TestOnlyCarelogsOwnClients:
+    """A token the provider issued to another app (one staff also sign in to) for CareLog's
+    audience is refused once CareLog names its client(s): that app cannot act as them."""
+
+    @pytest.fixture
+    def config(self, config: Config, client: Client) -> Config:
+        return config.with_(oidc_allowed_clients=f"another-app, {client.client_id}")
+
+    def test_a_token_minted_for_another_client_is_refused(
+        self, api: ApiClient, oidc_provider: ProviderUnderTest, client: Client
+    ) -> None:
+        pid = register_patient(api)
+        account = oidc_provider.add_account(["carelog-psychiatrists"])
+        good = oidc_provider.sign_in(client, account)["access_token"]
+        plan(api, pid, good)
+        on_team(api, pid, account.login)
+        assert plan(api, pid, good).status_code == 200
+        rogue = oidc_provider.register_client("http://rogue-app.test")
+        theirs = oidc_provider.sign_in(rogue, account)["access_token"]
+        audience = jwt.decode(good, options={"verify_signature": False})["aud"]
+        assert jwt.decode(theirs, options={"verify_signature": False})["aud"] == audience
+        r = plan(api, pid, theirs)
+        assert r.status_code == 401
+        assert r.headers["WWW-Authenticate"].startswith("Bearer")
+
+    @pytest.mark.parametrize(
+        ("claim", "status"),
+        [
+            ({"client_id": "another-app"}, 403),
+            ({"client_id": None, "azp": "another-app"}, 403),
+            ({"client_id": "stranger"}, 401),
+            ({"client_id": None}, 401),
+        ],
+        ids=["listed-client-id", "listed-azp", "unlisted", "no-client"],
+    )
+    def test_the_allow_list_is_checked_on_azp_or_client_id(
+        self, api: ApiClient, oidc_provider: ProviderUnderTest, claim: Any, status: int
+    ) -> None:
+        pid = register_patient(api)
+        claims = oidc_provider.claims("forged-client", ["carelog-psychiatrists"], **claim)
+        claims = {k: v for k, v in claims.items() if v is not None}
+        # 403: accepted as a psychiatrist who is not on the care team; 401: refused
+        assert plan(api, pid, oidc_provider.forge(claims)).status_code == status

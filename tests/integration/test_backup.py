@@ -337,3 +337,114 @@ class TestRestoreCommand:
         assert result.returncode == 2
         assert "already exist" in result.stderr
         assert live.read_bytes() == before
+
+
+MARKER = "Quillon Farthingale"
+
+
+class TestEventsOnlyBackups:
+    """A full backup keeps the views' rows in clear, which no erasure reaches; an
+    ``--events-only`` backup holds the patients' data only under their keys, and its
+    restore rebuilds the views from the log."""
+
+    @staticmethod
+    def live(tmp_path: Path) -> tuple[Config, dict[str, str], str]:
+        from tests.keys_support import with_kek
+
+        config = with_kek(sqlite_config(tmp_path / "live"), tmp_path)
+        carelog = CareLog(config)
+        try:
+            team = make_team(carelog)
+            pid = carelog.commands.register_patient(
+                CommandContext(team.psychiatrist),
+                external_id="MRN-EO",
+                name=MARKER,
+                birth_date="1980-01-01",
+            ).patient_id
+            for name in carelog.views.views:
+                carelog.views.rebuild(name, progress=False)
+        finally:
+            carelog.close()
+        env = {
+            "CARELOG_DATABASE_URL": config.database_url,
+            "CARELOG_CHECKPOINT_DIR": str(config.checkpoint_dir),
+            "CARELOG_KEK_FILE": str(config.kek_file),
+        }
+        assert carelog_cli("checkpoint", env=env).returncode == 0
+        return config, env, str(pid)
+
+    def test_a_full_backup_says_its_views_are_not_encrypted(self, tmp_path: Path) -> None:
+        _, env, _ = self.live(tmp_path)
+        taken = carelog_cli("backup", str(tmp_path / "full"), env=env)
+        assert taken.returncode == 0, taken.stderr
+        manifest = json.loads((tmp_path / "full" / "manifest.json").read_text())
+        assert manifest["encrypted"] is True
+        assert manifest["encryption"] == {"events": "envelope", "views": "none"}
+        assert manifest["events_only"] is False
+        assert MARKER.encode() in (tmp_path / "full" / "carelog-views.db").read_bytes()
+
+    def test_an_events_only_backup_holds_no_clear_patient_data_and_restores_its_views(
+        self, tmp_path: Path
+    ) -> None:
+        _, env, pid = self.live(tmp_path)
+        backup = tmp_path / "events-only"
+        taken = carelog_cli("backup", str(backup), "--events-only", env=env)
+        assert taken.returncode == 0, taken.stderr
+        assert json.loads(taken.stdout)["events_only"] is True
+        for file in backup.iterdir():
+            if file.is_file():
+                assert MARKER.encode() not in file.read_bytes(), file.name
+        site = tmp_path / "restored"
+        target_env = {
+            "CARELOG_DATABASE_URL": f"sqlite:///{site / 'carelog.db'}",
+            "CARELOG_CHECKPOINT_DIR": str(site / "signed"),
+            "CARELOG_KEK_FILE": env["CARELOG_KEK_FILE"],
+        }
+        restored = carelog_cli("restore", str(backup), env=target_env)
+        assert restored.returncode == 0, restored.stdout + restored.stderr
+        assert "carelog verify: ok" in restored.stdout
+        assert "taken as they are in the backup" in restored.stderr
+        assert MARKER.encode() in (site / "carelog-views.db").read_bytes()  # rebuilt
+        listed = carelog_cli("users", "list", env=target_env)
+        assert "Test psychiatrist" in listed.stdout  # the staff registry is kept
+        shown = carelog_cli("export", "fhir", pid, env=target_env)
+        assert shown.returncode == 0, shown.stderr
+        assert MARKER in shown.stdout
+
+
+class TestSymlinkedPaths:
+    def test_a_symlinked_backup_destination_is_refused_with_a_message(self, tmp_path: Path) -> None:
+        config = sqlite_config(tmp_path / "live")
+        create_store(config)
+        (tmp_path / "real").mkdir()
+        (tmp_path / "link").symlink_to(tmp_path / "real")
+        (tmp_path / "dangling").symlink_to(tmp_path / "nowhere")
+        for dest in ("link", "dangling"):
+            result = carelog_cli(
+                "backup", str(tmp_path / dest), env={"CARELOG_DATABASE_URL": config.database_url}
+            )
+            assert result.returncode == 2
+            assert "is a symbolic link" in result.stderr
+            assert "Traceback" not in result.stderr
+        assert not list((tmp_path / "real").iterdir())
+
+    def test_a_restore_onto_a_dangling_symlink_is_refused_and_creates_nothing(
+        self, tmp_path: Path
+    ) -> None:
+        backup, _ = TestRestoreCommand.backed_up(tmp_path)
+        target = tmp_path / "site"
+        target.mkdir()
+        (target / "carelog.db").symlink_to(tmp_path / "elsewhere.db")
+        result = carelog_cli(
+            "restore",
+            str(backup),
+            env={
+                "CARELOG_DATABASE_URL": f"sqlite:///{target / 'carelog.db'}",
+                "CARELOG_CHECKPOINT_DIR": str(target / "signed"),
+            },
+        )
+        assert result.returncode == 2
+        assert "already exist" in result.stderr
+        assert "Traceback" not in result.stderr
+        assert not (tmp_path / "elsewhere.db").exists()
+        assert not (target / "signed").exists()

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import base64
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from uuid import UUID
 
@@ -122,6 +122,24 @@ class TestRotation:
         retired = cli(config, "keys", "retire", "k1")
         assert retired.returncode == 0, retired.stderr
         assert status(config)["k1"]["retired_at"]
+
+    def test_a_process_configured_with_a_retired_kek_first_refuses_to_start(
+        self, config: Config, written: tuple[str, str]
+    ) -> None:
+        file = Path(str(config.kek_file))
+        old_config = file.read_text()
+        assert cli(config, "keys", "rotate", "--new", "k2").returncode == 0
+        assert cli(config, "keys", "retire", "k1").returncode == 0
+        current_config = file.read_text()
+        file.write_text(old_config)  # a host still configured with only k1
+        for command in (("verify",), ("export", "fhir", written[0])):
+            refused = cli(config, *command)
+            assert refused.returncode == 2
+            assert "'k1'" in refused.stderr
+            assert "was retired" in refused.stderr
+            assert "Traceback" not in refused.stderr
+        file.write_text(current_config)
+        assert status(config)["k1"]["data_keys"] == 0  # nothing was wrapped by the retired key
 
     def test_removing_a_needed_kek_from_the_configuration_is_reported_by_status(
         self, config: Config, written: tuple[str, str]
@@ -294,6 +312,25 @@ def snapshot_count(config: Config, pid: str) -> int:
         return int(rows[0][0])
     finally:
         raw.close()
+
+
+class TestForgedErasureRecords:
+    def test_a_tombstone_without_its_audited_erase_act_fails_verification(
+        self, config: Config, written: tuple[str, str]
+    ) -> None:
+        gone, forged = written
+        assert cli(config, "erase", gone, "--reason", "patient request").returncode == 0
+        assert cli(config, "verify").returncode == 0  # an audited erasure verifies
+        carelog = CareLog(config)  # someone with write access to the key table
+        try:
+            assert carelog.keyring is not None
+            carelog.keyring.table.erase(forged, datetime.now(UTC), "nobody", "forged")
+        finally:
+            carelog.close()
+        result = cli(config, "verify")
+        assert result.returncode == 1
+        assert f"erasure record for patient {forged} has no audited erase act" in result.stdout
+        assert gone not in result.stdout
 
 
 class TestErasureAndSnapshots:

@@ -201,3 +201,41 @@ class TestProtocol:
         ).client_kwargs()
         defaults = client.DEFAULT_CONFIG  # type: ignore[attr-defined]
         assert set(everything) <= set(defaults)
+
+
+def sasl(protocol: str, mechanism: str) -> KafkaSecurity:
+    return KafkaSecurity.from_env(
+        {
+            "CARELOG_KAFKA_SECURITY_PROTOCOL": protocol,
+            "CARELOG_KAFKA_SASL_MECHANISM": mechanism,
+            "CARELOG_KAFKA_SASL_USERNAME": "carelog-relay",
+            "CARELOG_KAFKA_SASL_PASSWORD": "pw",
+        }
+    )
+
+
+class TestPlaintextWarnings:
+    def test_sasl_plain_without_tls_to_a_remote_broker_warns_of_the_password(self) -> None:
+        warning = sasl("SASL_PLAINTEXT", "PLAIN").warning("kafka.example:9092")
+        assert "SASL_PLAINTEXT and PLAIN" in str(warning)
+        assert "password" in str(warning)
+        assert "pw" not in str(warning).split()
+
+    def test_a_remote_plaintext_broker_warns_that_records_are_in_clear(self) -> None:
+        warning = KafkaSecurity().warning("localhost:9092,kafka-2.example:9092")
+        assert "kafka-2.example" in str(warning)
+        assert "PLAINTEXT" in str(warning)
+        scram = sasl("SASL_PLAINTEXT", "SCRAM-SHA-512").warning("[2001:db8::1]:9092")
+        assert "2001:db8::1" in str(scram)
+
+    def test_tls_or_a_local_broker_is_not_warned_about(self) -> None:
+        assert sasl("SASL_SSL", "PLAIN").warning("kafka.example:9092") is None
+        assert sasl("SASL_PLAINTEXT", "PLAIN").warning("127.0.0.1:9092") is None
+        assert KafkaSecurity().warning("localhost:9092,[::1]:9093") is None
+
+    def test_the_warning_is_logged_once(self, caplog: pytest.LogCaptureFixture) -> None:
+        security = sasl("SASL_PLAINTEXT", "PLAIN")
+        with caplog.at_level("WARNING", logger="services.kafka_security"):
+            security.warn_if_insecure("once.example:9092")
+            security.warn_if_insecure("once.example:9092")
+        assert len([r for r in caplog.records if "once.example" in r.message]) == 1

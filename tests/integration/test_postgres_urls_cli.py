@@ -1,0 +1,47 @@
+"""Every PostgreSQL URL CareLog opens gets the event store's start-up checks: a misspelt
+parameter or an unreachable server in ``CARELOG_VIEWS_URL`` is a clear error and exit 2
+at once, not a 30-second pool time-out and a stack trace."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).parents[2]
+
+
+def carelog(tmp_path: Path, views_url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "CARELOG_DATABASE_URL": f"sqlite:///{tmp_path / 'carelog.db'}",
+        "CARELOG_VIEWS_URL": views_url,
+        "CARELOG_CHECKPOINT_DIR": str(tmp_path / "checkpoints"),
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "services.cli", *args],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+class TestTheViewsUrl:
+    def test_a_misspelt_parameter_is_named_and_exits_2(self, tmp_path: Path) -> None:
+        result = carelog(
+            tmp_path, "postgresql://postgres@127.0.0.1:5432/carelog?sslmod=disable", "users", "list"
+        )
+        assert result.returncode == 2
+        assert "CARELOG_VIEWS_URL: unknown parameter sslmod " in result.stderr
+        assert "Traceback" not in result.stderr
+
+    def test_an_unreachable_server_is_libpqs_reason_and_exits_2(self, tmp_path: Path) -> None:
+        result = carelog(
+            tmp_path, "postgresql://postgres@127.0.0.1:1/carelog?connect_timeout=3", "verify"
+        )
+        assert result.returncode == 2
+        assert "cannot connect to the views database at 127.0.0.1:1" in result.stderr
+        assert "Traceback" not in result.stderr
