@@ -93,7 +93,9 @@ def lab_entries(sel: Selection) -> list[Entry]:
                 "No value recorded", v.coding(DATA_ABSENT, "unknown", "Unknown")
             )
         else:
-            quantity: dict[str, Any] = {"value": lab["value"], "unit": lab["unit"]}
+            quantity: dict[str, Any] = {"value": lab["value"]}
+            if str(lab.get("unit") or "").strip():  # FHIR strings may not be blank
+                quantity["unit"] = lab["unit"]
             unit = ucum(lab.get("unit"))
             if unit is not None:
                 quantity.update(system=v.UCUM, code=unit)
