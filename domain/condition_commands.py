@@ -21,8 +21,7 @@ from domain.command_context import (
     require_id,
     require_text,
 )
-from domain.errors import InvalidInputError, NotFoundError, NotPermittedError
-from domain.permissions import WHAT, WRITE_ROLES
+from domain.errors import InvalidInputError, NotFoundError
 from domain.problem_list import (
     DIAGNOSIS_PREFIX,
     ICD10_CM,
@@ -53,17 +52,12 @@ class ConditionCommands:
             effective_at: Any = None,
             **fields: Any,
         ) -> str: ...
-        def _require_access(self, ctx: CommandContext) -> None: ...
+        def _allowed(self, ctx: CommandContext, what: str) -> None: ...
 
         ConditionRecorded: Any
         ConditionResolved: Any
         SexAtBirthRecorded: Any
         PregnancyStatusRecorded: Any
-
-    def _may(self, ctx: CommandContext, what: str) -> None:
-        self._require_access(ctx)
-        if ctx.actor.role not in WRITE_ROLES[what]:
-            raise NotPermittedError(f"A {ctx.actor.role} may not {WHAT[what]}.")
 
     def _date(self, raw: Any, field_name: str, ctx: CommandContext) -> date:
         """A calendar date, not after today and not before the patient was born."""
@@ -92,7 +86,7 @@ class ConditionCommands:
         effective_at: Any = None,
     ) -> str:
         """Put a condition on the problem list, ICD-10-CM coded."""
-        self._may(ctx, "condition")
+        self._allowed(ctx, "condition")
         text = require_text(code, "code", "An ICD-10-CM code")
         normal = normalise_code(text)
         if not ICD10_CM.match(normal):
@@ -136,7 +130,7 @@ class ConditionCommands:
     ) -> str:
         """Take a condition off the problem list (resolved, in remission, entered in
         error), with the reason; its rules stop firing."""
-        self._may(ctx, "condition_resolution")
+        self._allowed(ctx, "condition_resolution")
         condition_id = require_id(condition_id, "condition_id", "A condition id")
         recorded = self.plan.conditions.get(condition_id)
         listed = {c["condition_id"]: c for c in active_conditions(self.plan)}
@@ -180,7 +174,7 @@ class ConditionCommands:
         self, ctx: CommandContext, *, sex_at_birth: Any, effective_at: Any = None
     ) -> str:
         """The sex assigned at birth, which label rules read (pregnancy prevention)."""
-        self._may(ctx, "sex_at_birth")
+        self._allowed(ctx, "sex_at_birth")
         return self._trigger(
             self.SexAtBirthRecorded,
             ctx,
@@ -200,7 +194,7 @@ class ConditionCommands:
     ) -> str:
         """Pregnant, not pregnant, lactating or postpartum, as of a date; a pregnancy may
         give its expected delivery date."""
-        self._may(ctx, "pregnancy_status")
+        self._allowed(ctx, "pregnancy_status")
         status = choice(status, "status", PREGNANCY_STATUSES)
         when = effective_time(ctx, effective_at)
         on = when.date() if as_of is None else self._date(as_of, "as_of", ctx)
