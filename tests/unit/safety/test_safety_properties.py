@@ -165,7 +165,9 @@ def test_evaluate_is_deterministic_and_sorted(case) -> None:  # type: ignore[no-
     # says the fact was recorded, not refused, and asks for a review. (The write path never
     # refuses a fact write at all: services.safety_check ignores blocking for it.)
     # A condition rule blocks only the prescription or dose change that would start the
-    # harm: recording the condition (or any other write) alerts, never refuses.
+    # harm: recording the condition (or any other write) alerts, never refuses. A
+    # pharmacogenomic rule likewise: a phenotype on record refuses only the prescription or
+    # dose change of its drug (pgx_rules marks it non-blocking, with a note, on other writes).
     fact_write = change.kind == "fact"
     prescribing = change.kind in ("prescribed", "dose_changed")
     assert all(f.severity == "contraindicated" for f in first if f.blocking)
@@ -174,5 +176,5 @@ def test_evaluate_is_deterministic_and_sorted(case) -> None:  # type: ignore[no-
         for f in first
         if f.severity == "contraindicated"
         and not (fact_write and f.fact)
-        and (prescribing or not f.rule_id.startswith("COND-"))
+        and (prescribing or not f.rule_id.startswith(("COND-", "PGX-")))
     )
