@@ -11,6 +11,8 @@ import pytest
 
 from domain.command_context import CommandContext
 from domain.patient_record import PatientRecord
+from domain.safety.pack import default_pack
+from services.commands import Commands
 from services.fhir import build_bundle
 from services.fhir.medications import drug_concept
 from services.fhir.references import instant
@@ -197,6 +199,53 @@ class TestRxNormData:
         assert set(ingredients) <= set(pack["drugs"])
         assert all(code.isdigit() for code in ingredients.values())
         assert len(set(ingredients.values())) == len(ingredients)  # no code named twice
+
+    def test_every_pack_drug_has_a_checked_code_or_is_named_unverified(self) -> None:
+        pack = json.loads(Path("domain/safety/rulepack.json").read_text(encoding="utf-8"))
+        data = json.loads(Path("services/fhir/rxnorm.json").read_text(encoding="utf-8"))
+        coded, unverified = set(data["ingredients"]), set(data["unverified"])
+        assert not coded & unverified
+        assert coded | unverified == set(pack["drugs"])  # a new pack drug needs a decision
+        assert set(data["sources"]) == coded  # every code says how it was checked
+        assert all(data["sources"][name].strip() for name in coded)
+        for product in pack["combinations"].values():  # each ingredient of a combination
+            assert set(product["ingredients"]) <= coded | unverified
+
+    def test_codes_checked_against_public_listings_are_the_listed_ones(self) -> None:
+        ingredients = json.loads(Path("services/fhir/rxnorm.json").read_text(encoding="utf-8"))[
+            "ingredients"
+        ]
+        # spot checks against the CPIC drug table and VSAC 2.16.840.1.113883.3.526.3.1489
+        assert ingredients["iloperidone"] == "73178"
+        assert ingredients["brexpiprazole"] == "1658314"
+        assert ingredients["valproate"] == "11118"
+        assert ingredients["ramipril"] == "35296"
+        assert ingredients["viloxazine"] == "11196"
+
+    @pytest.mark.parametrize(
+        ("typed", "code", "generic"),
+        [
+            ("Latuda", "1040028", "lurasidone"),
+            ("Depakote", "11118", "valproate"),
+            ("Fetzima", "1433212", "levomilnacipran"),
+            ("Rexulti", "1658314", "brexpiprazole"),
+        ],
+    )
+    def test_a_brand_name_exports_its_ingredient_code(
+        self, typed: str, code: str, generic: str
+    ) -> None:
+        commands = Commands(None, None, pack=default_pack())  # type: ignore[arg-type]
+        drug = commands.resolve_drug(typed)  # as a prescription resolves the typed name
+        assert drug["generic"] == generic
+        concept = drug_concept(drug)
+        assert concept["text"] == typed
+        assert concept["coding"] == [
+            {
+                "system": "http://www.nlm.nih.gov/research/umls/rxnorm",
+                "code": code,
+                "display": generic,
+            }
+        ]
 
 
 class TestTaper:
