@@ -234,6 +234,11 @@ BASE_VALUE_SETS: dict[str, set[str]] = {
         "superseded",
         "entered-in-error",
     },
+    # US Core's birthsex value set includes these two VSAC value sets (not in the package):
+    # ONC Administrative Sex (v3 AdministrativeGender F, M; NullFlavor UNK) and "Asked but
+    # unknown" (NullFlavor ASKU), as US Core 6.1.0's birthsex page lists them.
+    "http://cts.nlm.nih.gov/fhir/ValueSet/2.16.840.1.113762.1.4.1": {"F", "M", "UNK"},
+    "http://cts.nlm.nih.gov/fhir/ValueSet/2.16.840.1.113762.1.4.1021.103": {"ASKU"},
     "http://hl7.org/fhir/ValueSet/composition-status": {
         "preliminary",
         "final",
@@ -596,6 +601,10 @@ def errors_of(resource: dict[str, Any]) -> list[str]:
             errors.append(f"{url} profiles {checked.type}, not {resource['resourceType']}")
             continue
         errors.extend(checked.check(resource))
+    for extension in resource.get("extension", []):  # each held to its own definition
+        defined = profile(extension.get("url", ""))
+        if defined is not None and defined.type == "Extension":
+            errors.extend(f"{extension['url']}: {e}" for e in defined.check(extension))
     return errors
 
 

@@ -24,14 +24,21 @@ SEX_AT_BIRTH_VALUES = {
     "male": (v.ADMINISTRATIVE_GENDER, "M", "Male"),
     "unknown": (v.NULL_FLAVOR, "UNK", "Unknown"),
 }
-"""Sex at birth as US Core's birthsex codes; intersex has no code there and goes as text."""
+"""Sex at birth as the codes of LOINC 76689-9's answers; intersex has none and goes as text."""
+
+BIRTH_SEX_CODES = {"female": "F", "male": "M", "unknown": "UNK", "intersex": "UNK"}
+"""The us-core-birthsex code for each sex at birth CareLog records. US Core 6.1 binds the
+extension (required) to M, F, ASKU and UNK only: intersex, which has no code there, is
+``UNK`` (a male/female value that applies is not known), so a receiver never reads it as
+"not recorded"; the sex-at-birth Observation keeps the word. ASKU (asked, declined) is never
+sent: CareLog records no refusal to answer."""
 
 
 def sex_at_birth_extension(sex: str | None) -> list[dict[str, Any]]:
-    """The us-core-birthsex extension for the Patient (none for intersex or not recorded)."""
-    if sex not in SEX_AT_BIRTH_VALUES:
+    """The us-core-birthsex extension for the Patient (none when not recorded)."""
+    if sex not in BIRTH_SEX_CODES:
         return []
-    return [{"url": v.EXT_BIRTH_SEX, "valueCode": SEX_AT_BIRTH_VALUES[sex][1]}]
+    return [{"url": v.EXT_BIRTH_SEX, "valueCode": BIRTH_SEX_CODES[sex]}]
 
 
 NAME_PREFIXES = frozenset(

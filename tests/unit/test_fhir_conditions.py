@@ -9,8 +9,10 @@ import pytest
 
 from domain.command_context import CommandContext
 from domain.patient_record import PatientRecord
+from domain.problem_list import SEXES_AT_BIRTH
 from services.fhir import build_bundle
 from services.fhir.references import resource_id
+from tests.fhir_conformance import expand
 from tests.fhir_support import PSY, Story, by_id, check_bundle, day, of_type, tell_story
 
 
@@ -90,6 +92,41 @@ class TestSexAndPregnancy:
         observation = by_id(bundle)[("Observation", _observation_id(story, "sex_at_birth"))]
         assert coded(observation["code"]) == ("http://loinc.org", "76689-9")
         assert coded(observation["valueCodeableConcept"])[1] == "F"
+
+    @pytest.mark.parametrize(
+        ("sex", "code"),
+        [("female", "F"), ("male", "M"), ("unknown", "UNK"), ("intersex", "UNK")],
+    )
+    def test_every_recorded_sex_at_birth_has_a_birthsex_code_us_core_allows(
+        self, sex: str, code: str
+    ) -> None:
+        allowed = {c for _, c in expand("http://hl7.org/fhir/us/core/ValueSet/birthsex") or ()}
+        assert allowed == {"M", "F", "ASKU", "UNK"}
+        assert set(SEXES_AT_BIRTH) == {"female", "male", "intersex", "unknown"}
+        record = PatientRecord.register(
+            CommandContext(PSY, now=day(0)),
+            patient_id=uuid4(),
+            external_id="MRN-SEX",
+            name="Birth Sex",
+            birth_date="1990-01-01",
+        )
+        story = Story(record)
+        story.events.extend(record.collect_events())
+        story.act("sex", PSY, day(1), "record_sex_at_birth", sex_at_birth=sex)
+        bundle = build_bundle(story.history(), story.patient_id)
+        check_bundle(bundle)
+        (patient,) = of_type(bundle, "Patient")
+        assert patient["extension"] == [
+            {
+                "url": "http://hl7.org/fhir/us/core/StructureDefinition/us-core-birthsex",
+                "valueCode": code,
+            }
+        ]
+        assert code in allowed
+        (observation,) = [
+            o for o in of_type(bundle, "Observation") if o["code"]["coding"][0]["code"] == "76689-9"
+        ]
+        assert observation["valueCodeableConcept"]["text"].lower() == sex
 
     def test_pregnancy_is_a_pregnancy_status_observation_with_its_due_date(
         self, story: Story, bundle: dict[str, Any]
