@@ -670,15 +670,21 @@ def _instant(text: str) -> datetime:
 
 
 def bundle_errors(bundle: dict[str, Any]) -> dict[str, list[str]]:
-    """The errors of every resource in a bundle, by ``Type/id`` (conformant ones left out)."""
+    """The errors of every resource in a bundle, by ``Type/id`` (conformant ones left out):
+    US Core 6.1.0 profiles and the base R4 invariants (``tests/fhir_r4_invariants.py``) of
+    every resource and datatype, and the bundle's own ``bdl-*`` under ``Bundle/<id>``."""
+    from tests.fhir_r4_invariants import bundle_r4_errors, r4_errors
+
     BUNDLE.clear()
     BUNDLE.update({e["fullUrl"]: e["resource"] for e in bundle["entry"]})
     found = {}
     for entry in bundle["entry"]:
         resource = entry["resource"]
-        errors = errors_of(resource) + base_errors(resource)
+        errors = errors_of(resource) + base_errors(resource) + r4_errors(resource)
         if errors:
             found[f"{resource['resourceType']}/{resource['id']}"] = errors
+    if own := bundle_r4_errors(bundle):
+        found[f"Bundle/{bundle.get('id', '')}"] = own
     return found
 
 
