@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from typing import Any
+from uuid import uuid4
 
 import pytest
 from eventsourcing.domain import Aggregate
 
+from domain.command_context import CommandContext
 from domain.patient_record import PatientRecord
 from domain.plan import event_type
+from domain.safety import Finding
 from services.fhir import build_bundle
 from services.fhir.references import instant
-from tests.fhir_support import PHARM, Story, by_id, day, of_type, tell_story
+from tests.fhir_support import PHARM, PSY, Story, by_id, check_bundle, day, of_type, tell_story
 
 
 @pytest.fixture(scope="module")
@@ -130,6 +133,68 @@ class TestSafetyResources:
         while_open = build_bundle(story.history(), story.patient_id, as_of=day(11))
         (issue,) = of_type(while_open, "DetectedIssue")
         assert issue["status"] == "preliminary"
+
+    def test_a_superseded_alert_is_cancelled_and_names_the_alert_that_replaced_it(self) -> None:
+        record = PatientRecord.register(
+            CommandContext(PSY, now=day(0)),
+            patient_id=uuid4(),
+            external_id="MRN-SUPERSEDED",
+            name="Alert Twice",
+            birth_date="1980-01-01",
+        )
+        story = Story(record)
+        story.events.extend(record.collect_events())
+        order = str(uuid4())
+        story.act(
+            "rx",
+            PSY,
+            day(1),
+            "prescribe",
+            order_id=order,
+            drug={"name": "sertraline", "generic": "sertraline"},
+            dose={"amount": 250, "unit": "mg"},
+            frequency="once daily",
+            route="oral",
+            indication="depression",
+        )
+        alert_ids = []
+        for n in (2, 3):
+            finding = Finding(
+                key="k1",
+                rule_id="MAX-SERTRALINE",
+                kind="max_dose",
+                severity="major",
+                message=f"Above the usual maximum (check {n}).",
+                action="Check the dose.",
+                source="Zoloft label",
+                evidence="K",
+                order_ids=(order,),
+            )
+            record.raise_alert(
+                CommandContext(PSY, now=day(n)), finding=finding, rule_pack_version="t"
+            )
+            alert_ids.append(record.pending_events[-1].alert_id)  # type: ignore[attr-defined]
+            story.events.extend(record.collect_events())
+        story.act(
+            "superseded",
+            PSY,
+            day(3),
+            "resolve_alert_by_system",
+            alert_id=alert_ids[0],
+            superseded_by=alert_ids[1],
+        )
+        bundle = build_bundle(story.history(), story.patient_id)
+        check_bundle(bundle)
+        issues = {i["identifier"][0]["value"]: i for i in of_type(bundle, "DetectedIssue")}
+        old, new = issues[alert_ids[0]], issues[alert_ids[1]]
+        assert old["status"] == "cancelled"
+        (successor,) = [e for e in old["extension"] if e["url"].endswith("/superseded-by")]
+        assert successor["valueReference"]["reference"] == f"urn:uuid:{new['id']}"
+        assert new["status"] == "preliminary"  # still open
+        (request,) = of_type(bundle, "MedicationRequest")
+        assert new["implicated"] == [
+            {"reference": f"urn:uuid:{request['id']}", "type": "MedicationRequest"}
+        ]
 
     def test_education_is_a_communication_about_the_request(self, bundle: dict[str, Any]) -> None:
         (told,) = of_type(bundle, "Communication")
