@@ -542,6 +542,7 @@ BY_TYPE = {
     "CarePlan": "us-core-careplan",
     "Goal": "us-core-goal",
     "MedicationRequest": "us-core-medicationrequest",
+    "Medication": "us-core-medication",
     "AllergyIntolerance": "us-core-allergyintolerance",
     "QuestionnaireResponse": "us-core-questionnaireresponse",
     "Provenance": "us-core-provenance",

@@ -92,12 +92,52 @@ def drug_concept(drug: dict[str, Any]) -> dict[str, Any]:
     return concept
 
 
+def medication_id(order_id: str) -> str:
+    return resource_id("Medication", order_id)
+
+
+def combination_medication(order: dict[str, Any]) -> dict[str, Any] | None:
+    """A combination product (Symbyax: olanzapine and fluoxetine) as a US Core Medication
+    whose ingredients carry their RxNorm ingredient codes; None for a single drug. One
+    CodeableConcept cannot hold two ingredients' codes (its codings must mean the same
+    thing), so the requests and statements refer to this resource instead."""
+    drug = order["drug"]
+    ingredients = drug.get("ingredients") or []
+    if len(ingredients) < 2:
+        return None
+    codes = rxnorm_ingredients()
+    items = []
+    for name in ingredients:
+        code = codes.get(str(name).strip().lower())
+        coded = v.concept(str(name), v.coding(v.RXNORM, code, str(name))) if code else None
+        items.append({"itemCodeableConcept": coded or v.concept(str(name)), "isActive": True})
+    return {
+        "resourceType": "Medication",
+        "id": medication_id(order["order_id"]),
+        "meta": v.us_core("us-core-medication"),
+        # the product of one order: its own identifier system (identifiers name one resource)
+        "identifier": [v.identifier("order-medication", order["order_id"])],
+        "code": drug_concept(drug),
+        "ingredient": items,
+    }
+
+
+def medication_field(order: dict[str, Any]) -> dict[str, Any]:
+    """``medication[x]`` of a request or statement for the order's drug."""
+    if len(order["drug"].get("ingredients") or []) >= 2:
+        return {"medicationReference": ref("Medication", medication_id(order["order_id"]))}
+    return {"medicationCodeableConcept": drug_concept(order["drug"])}
+
+
 def medication_entries(sel: Selection) -> list[Entry]:
     entries: list[Entry] = []
     active: list[dict[str, Any]] = []
     all_events: list[str] = []
     recorded: list[datetime] = []
     for order_id, order in sel.state.orders.items():
+        product = combination_medication(order)
+        if product is not None:  # what was prescribed, as the order first named it
+            entries.append(Entry(product, [order["steps"][0]["event_id"]]))
         stops = sel.about("order_id", order_id, "MedicationDiscontinued")
         stop_ids = [e.event_id for e in stops] if order["status"] == "discontinued" else []
         entries.extend(_requests(sel, order, stop_ids))
@@ -128,7 +168,7 @@ def _requests(sel: Selection, order: dict[str, Any], stop_ids: list[str]) -> lis
             "groupIdentifier": v.identifier("order-id", order["order_id"]),
             "status": "active",
             "intent": "order",
-            "medicationCodeableConcept": drug_concept(order["drug"]),
+            **medication_field(order),
             "subject": patient_ref(sel),
             "authoredOn": instant(step["effective_at"]),
             "requester": practitioner_ref(step["actor"]["id"]),
@@ -175,7 +215,7 @@ def _statement(sel: Selection, order: dict[str, Any], stops: list[Any]) -> dict[
         "identifier": [v.identifier("order-id", order["order_id"])],
         "basedOn": [ref("MedicationRequest", request_id(latest["event_id"]))],
         "status": "active",
-        "medicationCodeableConcept": drug_concept(order["drug"]),
+        **medication_field(order),
         "subject": patient_ref(sel),
         "effectivePeriod": period,
         "dateAsserted": instant(max(recorded)),

@@ -18,7 +18,7 @@ from typing import Any
 from domain.trial_outcomes import judge
 from domain.trials import Trial, trials, window_start
 from services.fhir import vocabulary as v
-from services.fhir.medications import drug_concept, statement_id
+from services.fhir.medications import medication_field, statement_id
 from services.fhir.patient import patient_ref
 from services.fhir.references import Entry, instant, ref, resource_id
 from services.fhir.selection import Selection
@@ -110,7 +110,7 @@ def trial_entries(sel: Selection) -> list[Entry]:
             "category": v.concept(
                 "Medication trial", v.coding(TRIAL_CATEGORY, "trial", "Medication trial")
             ),
-            "medicationCodeableConcept": drug_concept(orders[0]["drug"]),
+            **medication_field(orders[0]),
             "subject": patient_ref(sel),
             "effectivePeriod": period,
             "dateAsserted": instant(max(e["recorded_at"] for e in sources)),

@@ -248,6 +248,59 @@ class TestRxNormData:
         ]
 
 
+class TestCombinationProducts:
+    def test_a_combination_is_a_medication_whose_ingredients_carry_their_rxnorm_codes(
+        self,
+    ) -> None:
+        drug = Commands(None, None, pack=default_pack()).resolve_drug("Symbyax")  # type: ignore[arg-type]
+        assert drug["ingredients"] == ["olanzapine", "fluoxetine"]
+        record = PatientRecord.register(
+            CommandContext(PSY, now=day(0)),
+            patient_id=uuid4(),
+            external_id="MRN-COMBO",
+            name="Combo Product",
+            birth_date="1980-01-01",
+        )
+        story = Story(record)
+        story.events.extend(record.collect_events())
+        story.act(
+            "rx",
+            PSY,
+            day(1),
+            "prescribe",
+            order_id=str(uuid4()),
+            drug=drug,
+            dose={"amount": 1, "unit": "capsule"},
+            frequency="once daily",
+            route="oral",
+            indication="bipolar depression",
+        )
+        bundle = build_bundle(story.history(), story.patient_id)
+        check_bundle(bundle)  # US Core Medication and base R4 invariants included
+        (product,) = of_type(bundle, "Medication")
+        assert product["code"]["text"] == "Symbyax"
+        assert [i["itemCodeableConcept"]["coding"] for i in product["ingredient"]] == [
+            [{"system": "http://www.nlm.nih.gov/research/umls/rxnorm", "code": c, "display": n}]
+            for n, c in (("olanzapine", "61381"), ("fluoxetine", "4493"))
+        ]
+        pointer = {"reference": f"urn:uuid:{product['id']}", "type": "Medication"}
+        (request,) = of_type(bundle, "MedicationRequest")
+        (statement,) = [s for s in of_type(bundle, "MedicationStatement") if "category" not in s]
+        assert request["medicationReference"] == pointer
+        assert statement["medicationReference"] == pointer
+        assert "medicationCodeableConcept" not in request
+
+    def test_every_combination_in_the_pack_names_ingredients_the_export_can_code(self) -> None:
+        commands = Commands(None, None, pack=default_pack())  # type: ignore[arg-type]
+        pack = json.loads(Path("domain/safety/rulepack.json").read_text(encoding="utf-8"))
+        data = json.loads(Path("services/fhir/rxnorm.json").read_text(encoding="utf-8"))
+        for product in pack["combinations"].values():
+            drug = commands.resolve_drug(product["display"])
+            assert drug["ingredients"] == product["ingredients"]
+            coded = [i for i in drug["ingredients"] if i in data["ingredients"]]
+            assert set(drug["ingredients"]) - set(coded) <= set(data["unverified"])
+
+
 class TestTaper:
     def test_the_statement_runs_until_the_taper_ends_in_sequenced_steps(self) -> None:
         story = tell_story()

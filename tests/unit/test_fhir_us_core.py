@@ -19,11 +19,18 @@ from domain.command_context import CommandContext
 from domain.errors import CareLogError
 from domain.patient_record import PatientRecord
 from domain.safety import Finding
+from domain.safety.pack import default_pack
+from services.commands import Commands
 from services.fhir import build_bundle
 from tests.fhir_conformance import base_errors, errors_of
 from tests.fhir_support import PHARM, PSY, THER, Story, check_bundle, day, of_type
 
-DRUGS = ("sertraline", "lithium", "quetiapine", "escitalopram", "zz-unlisted")
+DRUGS = tuple(
+    Commands(None, None, pack=default_pack()).resolve_drug(name)  # type: ignore[arg-type]
+    for name in ("sertraline", "lithium", "quetiapine", "Effexor XR", "zz-unlisted", "Symbyax")
+)
+"""Drugs as a prescription records them (resolved by the rule pack): single drugs with and
+without an RxNorm code, a brand with a formulation, an unknown name, a combination."""
 LABS = (
     ("weight", 70.5, "kg"),
     ("lithium level", 0.8, "mmol/L"),
@@ -79,7 +86,7 @@ def apply(story: Story, n: int, kind: str, pick: int, late: bool) -> None:
             "prescribe",
             {
                 "order_id": str(uuid4()),
-                "drug": {"name": DRUGS[pick % len(DRUGS)]},
+                "drug": dict(DRUGS[pick % len(DRUGS)]),
                 "dose": {"amount": 25 * (pick + 1), "unit": "mg"},
                 "frequency": ("once daily", "twice daily", "at night as needed")[pick % 3],
                 "route": "oral",
