@@ -33,6 +33,34 @@ class CommandSpec:
 
 
 RXCUI = re.compile(r"[0-9]{1,10}")
+
+
+def refuse_code_of_another_drug(drug: dict[str, Any], rxnorm: str) -> None:
+    """A given RxNorm code that CareLog knows as another drug's ingredient contradicts the
+    name prescribed (the export would code one drug and name another): refused. A product
+    code (a strength, a form, a brand) is not in the ingredient table and is taken as given;
+    so is any code for a name the rule pack does not know."""
+    from services.fhir.medications import rxnorm_ingredients
+
+    owner = {code: name for name, code in rxnorm_ingredients().items()}.get(rxnorm)
+    if owner is None:
+        return
+    parts = [p for p in drug.get("ingredients") or [] if p]
+    if len(parts) > 1:
+        raise InvalidInputError(
+            f"RxNorm {rxnorm} is {owner} alone; {drug['name']} combines "
+            f"{' and '.join(parts)}: give the product's code, or none.",
+            "rxnorm",
+        )
+    generic = drug.get("generic")
+    if generic and generic != owner:
+        raise InvalidInputError(
+            f"RxNorm {rxnorm} is {owner}, not {drug['name']} ({generic}): give the code of "
+            "the drug prescribed, or none.",
+            "rxnorm",
+        )
+
+
 """An RxNorm concept id as a prescriber may give it (digits; RxNav checks the rest)."""
 
 
@@ -324,6 +352,7 @@ class Commands:
         if rxnorm is not None:  # the prescriber's code for the product: it names what was given
             if not isinstance(rxnorm, str) or not RXCUI.fullmatch(rxnorm):
                 raise InvalidInputError("An RxNorm RxCUI is 1 to 10 digits.", "rxnorm")
+            refuse_code_of_another_drug(drug_record, rxnorm)
             drug_record["rxnorm"] = rxnorm
 
         def action(record: PatientRecord) -> tuple[str, dict[str, str]]:

@@ -112,6 +112,22 @@ class TestFhirEndpoint:
         assert codes == ["312940", "36437"]
         assert request["medicationCodeableConcept"]["text"] == "sertraline"
 
+    def test_a_code_that_names_another_drug_is_refused_and_nothing_is_written(
+        self, api: ApiClient, patient: str
+    ) -> None:
+        before = api.get(f"/api/v1/patients/{patient}/fhir").get_json()
+        refused = prescribe(api, patient, rxnorm="321988")  # escitalopram's, on sertraline
+        assert refused.status_code == 422
+        body = json.dumps(refused.get_json())
+        assert "rxnorm" in body
+        assert "escitalopram" in body
+        combined = prescribe(api, patient, drug="Symbyax", rxnorm="61381")  # olanzapine only
+        assert combined.status_code == 422
+        assert "olanzapine" in json.dumps(combined.get_json())
+        after = api.get(f"/api/v1/patients/{patient}/fhir").get_json()
+        assert of_type(after, "MedicationRequest") == of_type(before, "MedicationRequest")
+        assert prescribe(api, patient, rxnorm="36437").status_code == 201  # its own code
+
     def test_no_known_allergies_is_told_apart_from_allergies_not_recorded(
         self, api: ApiClient, patient: str
     ) -> None:
