@@ -117,7 +117,9 @@ class MedicationIn(StrictSchema):
         validate=validate.Regexp(r"^[0-9]{1,10}$", error="An RxNorm RxCUI is 1 to 10 digits."),
         metadata={
             "description": "optional RxNorm RxCUI of the product prescribed (e.g. 36437); "
-            "exported in FHIR beside the ingredient code CareLog resolves"
+            "exported in FHIR beside the ingredient code CareLog resolves. 422 when it is "
+            "the ingredient code of another drug than the one named (or of one ingredient "
+            "of a combination)"
         },
     )
 
