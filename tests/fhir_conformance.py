@@ -20,7 +20,6 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -609,67 +608,6 @@ def errors_of(resource: dict[str, Any]) -> list[str]:
     return errors
 
 
-BASE_INVARIANTS: dict[str, tuple[tuple[str, str, str], ...]] = {
-    "Consent": (
-        ("ppc-1", "policy.exists() or policyRule.exists()", "Either a Policy or PolicyRule"),
-        (
-            "ppc-2",
-            "patient.exists() or scope.coding.where(system='http://terminology.hl7.org/"
-            "CodeSystem/consentscope' and code='patient-privacy').exists().not()",
-            "IF Scope=privacy, there must be a patient",
-        ),
-        (
-            "ppc-5",
-            "patient.exists() or scope.coding.where(system='http://terminology.hl7.org/"
-            "CodeSystem/consentscope' and code='treatment').exists().not()",
-            "IF Scope=treatment, there must be a patient",
-        ),
-    ),
-    "List": (
-        ("lst-1", "emptyReason.empty() or entry.empty()", "emptyReason only when empty"),
-        ("lst-2", "mode = 'changes' or entry.deleted.empty()", "deleted only in a changes list"),
-        ("lst-3", "mode = 'working' or entry.date.empty()", "entry.date only in a working list"),
-    ),
-}
-"""Base R4 invariants of the resources US Core does not profile (the package carries no base
-StructureDefinitions); ``dom-2``..``dom-5`` are about contained resources, which CareLog
-never uses, and are checked as ``contained`` being absent."""
-
-
-def base_errors(resource: dict[str, Any]) -> list[str]:
-    """The base R4 invariants above, no contained resources, and ``per-1`` (a period's
-    start is not after its end) on every Period in the resource."""
-    errors = []
-    context = {"resource": resource, "rootResource": resource}
-    for key, expression, human in BASE_INVARIANTS.get(resource["resourceType"], ()):
-        if _compiled(expression)(resource, context) not in ([], [True]):
-            errors.append(f"{key}: {human}")
-    if "contained" in resource:
-        errors.append("dom-2..5: CareLog exports no contained resources")
-    for path, period in _periods(resource, resource["resourceType"]):
-        start, end = period.get("start"), period.get("end")
-        if isinstance(start, str) and isinstance(end, str) and _instant(start) > _instant(end):
-            errors.append(f"per-1 on {path}: start {start} is after end {end}")
-    return errors
-
-
-def _periods(node: Any, path: str) -> Iterator[tuple[str, dict[str, Any]]]:
-    if isinstance(node, dict):
-        for key, value in node.items():
-            if key.lower().endswith("period") and isinstance(value, dict):
-                yield f"{path}.{key}", value
-            yield from _periods(value, f"{path}.{key}")
-    elif isinstance(node, list):
-        for value in node:
-            yield from _periods(value, path)
-
-
-def _instant(text: str) -> datetime:
-    """A FHIR date or dateTime as a comparable moment (a date as its first instant, UTC)."""
-    moment = datetime.fromisoformat(text if "T" in text else f"{text[:10]}T00:00:00")
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def bundle_errors(bundle: dict[str, Any]) -> dict[str, list[str]]:
     """The errors of every resource in a bundle, by ``Type/id`` (conformant ones left out):
     US Core 6.1.0 profiles and the base R4 invariants (``tests/fhir_r4_invariants.py``) of
@@ -681,7 +619,7 @@ def bundle_errors(bundle: dict[str, Any]) -> dict[str, list[str]]:
     found = {}
     for entry in bundle["entry"]:
         resource = entry["resource"]
-        errors = errors_of(resource) + base_errors(resource) + r4_errors(resource)
+        errors = errors_of(resource) + r4_errors(resource)
         if errors:
             found[f"{resource['resourceType']}/{resource['id']}"] = errors
     if own := bundle_r4_errors(bundle):

@@ -22,7 +22,8 @@ from domain.safety import Finding
 from domain.safety.pack import default_pack
 from services.commands import Commands
 from services.fhir import build_bundle
-from tests.fhir_conformance import base_errors, errors_of
+from tests.fhir_conformance import errors_of
+from tests.fhir_r4_invariants import r4_errors
 from tests.fhir_support import PHARM, PSY, THER, Story, check_bundle, day, of_type
 
 DRUGS = tuple(
@@ -430,10 +431,10 @@ class TestLabCodes:
             "emptyReason": {"text": "none"},
             "entry": [{"item": {"reference": "urn:uuid:x"}}],
         }
-        assert [e.split(":")[0] for e in base_errors(listed)] == ["lst-1"]
+        assert [e.split(":")[0] for e in r4_errors(listed)] == ["lst-1"]
         statement = {
             "resourceType": "MedicationStatement",
             "id": "m",
             "effectivePeriod": {"start": "2026-02-01T00:00:00Z", "end": "2026-01-01"},
         }
-        assert [e.split(" ")[0] for e in base_errors(statement)] == ["per-1"]
+        assert [e.split(":")[0] for e in r4_errors(statement)] == ["per-1"]
