@@ -40,7 +40,7 @@ def refuse_code_of_another_drug(drug: dict[str, Any], rxnorm: str) -> None:
     name prescribed (the export would code one drug and name another): refused. A product
     code (a strength, a form, a brand) is not in the ingredient table and is taken as given;
     so is any code for a name the rule pack does not know."""
-    from services.fhir.medications import rxnorm_ingredients
+    from services.fhir.rxnorm import rxnorm_ingredients
 
     owner = {code: name for name, code in rxnorm_ingredients().items()}.get(rxnorm)
     if owner is None:

@@ -11,10 +11,7 @@ happened. The statements are ``active`` for the current list at the export's tim
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 from services.fhir import vocabulary as v
@@ -22,6 +19,7 @@ from services.fhir.conditions import conditions_named
 from services.fhir.dosage import dosage
 from services.fhir.patient import patient_ref, practitioner_ref
 from services.fhir.references import Entry, instant, ref, resource_id
+from services.fhir.rxnorm import brand_named, rxnorm_ingredients
 from services.fhir.selection import Selection
 from services.fhir.taper import taper_dosages
 
@@ -57,29 +55,22 @@ def statement_ref(sel: Selection, order_id: str | None) -> dict[str, Any] | None
     return ref("MedicationStatement", statement_id(order_id))
 
 
-RXNORM_FILE = Path(__file__).with_name("rxnorm.json")
-
-
-@lru_cache(maxsize=1)
-def rxnorm_ingredients() -> dict[str, str]:
-    """Generic name -> RxNorm ingredient RxCUI (``rxnorm.json``, source RxNorm (NLM))."""
-    data = json.loads(RXNORM_FILE.read_text(encoding="utf-8"))
-    return {str(k): str(c) for k, c in data["ingredients"].items()}
-
-
 def drug_concept(drug: dict[str, Any]) -> dict[str, Any]:
     """The drug as prescribed (its name as text), with the RxNorm code the prescriber gave
-    or the rule pack holds, and the ingredient's RxCUI for the generic CareLog resolved."""
+    or the rule pack holds, the ingredient's RxCUI for the generic CareLog resolved, and the
+    brand name's RxCUI when the prescription named a brand ("Zoloft", not "sertraline")."""
     codings = []
-    given = drug.get("rxnorm")
-    if given:
-        codings.append(v.coding(v.RXNORM, str(given)))
+    given = str(drug["rxnorm"]) if drug.get("rxnorm") else None
     generic = drug.get("generic") or None
     ingredient = rxnorm_ingredients().get(str(generic or drug["name"]).strip().lower())
+    brand = brand_named(drug)
+    if given:
+        named = generic if ingredient in (None, given) else None
+        codings.append(v.coding(v.RXNORM, given, brand.name if brand and given == brand.code else named))
     if ingredient and ingredient != given:
         codings.append(v.coding(v.RXNORM, ingredient, str(generic or drug["name"]).lower()))
-    elif given and generic:
-        codings[0]["display"] = generic
+    if brand is not None and brand.code != given:
+        codings.append(v.coding(v.RXNORM, brand.code, brand.name))
     concept = v.concept(drug["name"], *codings)
     # what CareLog read from the name ("Effexor XR": venlafaxine, XR), which the dose checks used
     resolved = [
