@@ -11,6 +11,7 @@ happened. The statements are ``active`` for the current list at the export's tim
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -19,7 +20,7 @@ from services.fhir.conditions import conditions_named
 from services.fhir.dosage import dosage
 from services.fhir.patient import patient_ref, practitioner_ref
 from services.fhir.references import Entry, instant, ref, resource_id
-from services.fhir.rxnorm import brand_named, rxnorm_ingredients
+from services.fhir.rxnorm import Brand, brand_named, rxnorm_ingredients
 from services.fhir.selection import Selection
 from services.fhir.taper import taper_dosages
 
@@ -55,7 +56,7 @@ def statement_ref(sel: Selection, order_id: str | None) -> dict[str, Any] | None
     return ref("MedicationStatement", statement_id(order_id))
 
 
-def drug_concept(drug: dict[str, Any]) -> dict[str, Any]:
+def drug_concept(drug: dict[str, Any], brands: Mapping[str, Brand] | None = None) -> dict[str, Any]:
     """The drug as prescribed (its name as text), with the RxNorm code the prescriber gave
     or the rule pack holds, the ingredient's RxCUI for the generic CareLog resolved, and the
     brand name's RxCUI when the prescription named a brand ("Zoloft", not "sertraline")."""
@@ -63,10 +64,12 @@ def drug_concept(drug: dict[str, Any]) -> dict[str, Any]:
     given = str(drug["rxnorm"]) if drug.get("rxnorm") else None
     generic = drug.get("generic") or None
     ingredient = rxnorm_ingredients().get(str(generic or drug["name"]).strip().lower())
-    brand = brand_named(drug)
+    brand = brand_named(drug, brands)
     if given:
         named = generic if ingredient in (None, given) else None
-        codings.append(v.coding(v.RXNORM, given, brand.name if brand and given == brand.code else named))
+        if brand is not None and given == brand.code:
+            named = brand.name
+        codings.append(v.coding(v.RXNORM, given, named))
     if ingredient and ingredient != given:
         codings.append(v.coding(v.RXNORM, ingredient, str(generic or drug["name"]).lower()))
     if brand is not None and brand.code != given:

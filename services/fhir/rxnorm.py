@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -46,14 +47,18 @@ def rxnorm_ingredients() -> dict[str, str]:
 @lru_cache(maxsize=1)
 def rxnorm_brands() -> dict[str, Brand]:
     """Normalised brand name -> its RxNorm brand-name concept."""
-    brands = {}
-    for name, entry in _table().get("brands", {}).items():
-        brand = Brand(str(name), str(entry["code"]), frozenset(entry["ingredients"]))
-        brands[normalise_name(brand.name)] = brand
-    return brands
+    return brands_by_name(
+        Brand(str(name), str(entry["code"]), frozenset(entry["ingredients"]))
+        for name, entry in _table().get("brands", {}).items()
+    )
 
 
-def brand_named(drug: dict[str, Any]) -> Brand | None:
+def brands_by_name(brands: Iterable[Brand]) -> dict[str, Brand]:
+    """Brands keyed as a typed name is looked up (normalised)."""
+    return {normalise_name(brand.name): brand for brand in brands}
+
+
+def brand_named(drug: dict[str, Any], brands: Mapping[str, Brand] | None = None) -> Brand | None:
     """The brand a prescription named, when CareLog has its checked RxNorm code and it
     contains what CareLog resolved the name to (so "Zoloft" codes a sertraline order and
     nothing else); None for a generic name or a brand without a checked code.
@@ -62,7 +67,7 @@ def brand_named(drug: dict[str, Any]) -> Brand | None:
     without salt and dose-form words ("Zoloft 50 mg tablet") unless it states a release form:
     "Wellbutrin XL" is not the brand Wellbutrin, whose products are other forms."""
     typed = normalise_name(str(drug.get("name") or ""))
-    brands = rxnorm_brands()
+    brands = rxnorm_brands() if brands is None else brands
     keys = [typed, " ".join(_STRENGTH.sub(" ", typed).split())]
     if formulation_in(typed) is None:
         keys.append(strip_salt_and_form(typed))
