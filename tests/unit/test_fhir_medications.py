@@ -221,6 +221,11 @@ class TestRxNormData:
         assert ingredients["valproate"] == "11118"
         assert ingredients["ramipril"] == "35296"
         assert ingredients["viloxazine"] == "11196"
+        # RxClass H02AB members (TTY IN), OMOP RxNorm Ingredient records, PharmGKB cross-refs
+        assert ingredients["prednisolone"] == "8638"
+        assert ingredients["chlorthalidone"] == "2409"
+        assert ingredients["zolmitriptan"] == "135775"
+        assert ingredients["imipenem"] == "5690"
 
     @pytest.mark.parametrize(
         ("typed", "code", "generic"),
