@@ -12,6 +12,7 @@ import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from domain.scoring import INSTRUMENTS
 from web.pages.chart import ChartData, Point
 
 WIDTH = 960
@@ -73,6 +74,19 @@ class Tick:
 
 
 @dataclass
+class Band:
+    """A horizontal band behind the lines: a severity band of the scores, or the reach of
+    an as-needed dose (hatched)."""
+
+    x: float
+    y: float
+    width: float
+    height: float
+    label: str
+    css: str
+
+
+@dataclass
 class Panel:
     title: str
     subtitle: str
@@ -81,6 +95,7 @@ class Panel:
     ticks: list[Tick] = field(default_factory=list)  # y gridlines
     lines: list[tuple[str, str]] = field(default_factory=list)  # (path, css class)
     dots: list[Dot] = field(default_factory=list)
+    bands: list[Band] = field(default_factory=list)  # drawn first, behind everything
 
 
 @dataclass
@@ -97,11 +112,11 @@ class Layout:
 
 
 class TimeScale:
-    def __init__(self, start: datetime, end: datetime) -> None:
+    def __init__(self, start: datetime, end: datetime, fixed_start: bool = False) -> None:
         span = max((end - start).total_seconds(), 1.0)
         pad = timedelta(seconds=span * 0.04)
         try:
-            self.start = start - pad
+            self.start = start if fixed_start else start - pad
         except OverflowError:  # an old log's year-1 entry: no room before it
             self.start = start
         try:
@@ -109,6 +124,9 @@ class TimeScale:
         except OverflowError:
             self.end = end
         self.seconds = max((self.end - self.start).total_seconds(), 1.0)
+
+    def shows(self, at: datetime) -> bool:
+        return self.start <= at <= self.end
 
     def x(self, at: datetime) -> float:
         fraction = (at - self.start).total_seconds() / self.seconds
@@ -178,16 +196,67 @@ def _line_path(
     return "M " + " L ".join(coords)
 
 
-def layout(data: ChartData, end: datetime, spans: tuple[Span, ...] = ()) -> Layout:
+def severity_bands(instruments: list[str], top: float, x: float, width: float) -> list[Band]:
+    """The severity bands of the instruments drawn, behind their lines: one band per
+    range of totals, named by each instrument's band where they differ (a PHQ-9 of 15-19
+    is moderately severe, a GAD-7 of 15 or more severe). A band's edges sit half a point
+    below its lowest total, so a score on a cut point is drawn inside its band."""
+    shown = [INSTRUMENTS[name] for name in instruments if name in INSTRUMENTS]
+    lows = sorted({low for i in shown for low, _, _ in i.bands})
+    bands = []
+    for n, low in enumerate(lows):
+        high = lows[n + 1] if n + 1 < len(lows) else SCORE_MAX + 1
+        names = {i.name: i.band(low) for i in shown if low <= i.max_total}
+        if len(set(names.values())) == 1:
+            text = next(iter(names.values()))
+        else:
+            text = " · ".join(f"{name} {band}" for name, band in names.items())
+        y_top = _y(min(high - 0.5, SCORE_MAX), top, SCORE_HEIGHT, SCORE_MAX)
+        y_bottom = _y(max(low - 0.5, 0), top, SCORE_HEIGHT, SCORE_MAX)
+        css = "band band-" + str(n)
+        bands.append(Band(x, y_top, width, round(y_bottom - y_top, 2), text, css))
+    return bands
+
+
+def _prn_bands(
+    points: list[Point], scale: TimeScale, top: float, maximum: float, stop: datetime
+) -> list[Band]:
+    """An as-needed dose: hatched from each step to the next, up to the amount per dose."""
+    bands = []
+    for n, p in enumerate(points):
+        until = points[n + 1].at if n + 1 < len(points) else stop
+        x0, x1 = scale.x(p.at), scale.x(until)
+        y = _y(p.value, top, DOSE_HEIGHT, maximum)
+        height = round(top + DOSE_HEIGHT - y, 2)
+        bands.append(Band(x0, y, round(max(x1 - x0, 1.0), 2), height, p.label, "prn-band"))
+    return bands
+
+
+def layout(
+    data: ChartData,
+    end: datetime,
+    spans: tuple[Span, ...] = (),
+    start: datetime | None = None,
+) -> Layout:
     """Panels for ``data`` on a time axis running to ``end`` (now, or the as-of moment),
-    with a panel of medication-trial ``spans`` (oldest at the top) when there are any."""
+    with a panel of medication-trial ``spans`` (oldest at the top) when there are any.
+    With ``start`` the axis begins there (the chart's range): what lies before is left
+    out, and lines from before enter at the left edge (the template clips them)."""
     times = [*(data.times() or [end]), *(s.start for s in spans)]
-    scale = TimeScale(min(times), max([*times, end]))
+    if start is not None:
+        scale = TimeScale(start, max(start, end), fixed_start=True)
+    else:
+        scale = TimeScale(min(times), max([*times, end]))
     panels: list[Panel] = []
     top = float(TOP)
     for series in data.doses:
         maximum = nice_max(max(p.value for p in series.points) * 1.1)  # inf: AXIS_LIMIT
-        unit = f"{series.unit} per dose" if series.per_dose else f"{series.unit}/day"
+        if series.as_needed:
+            unit = f"{series.unit} per dose, as needed"
+        elif series.per_dose:
+            unit = f"{series.unit} per dose"
+        else:
+            unit = f"{series.unit}/day"
         panel = Panel(
             series.drug,
             unit,
@@ -198,19 +267,25 @@ def layout(data: ChartData, end: datetime, spans: tuple[Span, ...] = ()) -> Layo
             ],
         )
         stop = series.stopped_at or scale.end
-        panel.lines.append(
-            (_step_path(series.points, scale, top, DOSE_HEIGHT, maximum, stop), "dose-line")
-        )
+        if series.as_needed:  # no steady line: a hatched reach, open markers
+            panel.bands += _prn_bands(series.points, scale, top, maximum, stop)
+        else:
+            panel.lines.append(
+                (_step_path(series.points, scale, top, DOSE_HEIGHT, maximum, stop), "dose-line")
+            )
         for p in series.points:
+            if not scale.shows(p.at):
+                continue
             panel.dots.append(
                 Dot(
                     scale.x(p.at),
                     _y(p.value, top, DOSE_HEIGHT, maximum),
                     p.label,
-                    "dose-point" + (" corrected" if p.corrected else ""),
+                    ("prn-point" if series.as_needed else "dose-point")
+                    + (" corrected" if p.corrected else ""),
                 )
             )
-        if series.stopped_at is not None:
+        if series.stopped_at is not None and scale.shows(series.stopped_at):
             last = series.points[-1].value
             panel.dots.append(
                 Dot(
@@ -233,6 +308,7 @@ def layout(data: ChartData, end: datetime, spans: tuple[Span, ...] = ()) -> Layo
                 Tick(_y(v, top, SCORE_HEIGHT, SCORE_MAX), str(v))
                 for v in (0, *SCORE_GRID, SCORE_MAX)
             ],
+            bands=severity_bands(list(data.scores), top, LEFT, WIDTH - LEFT - RIGHT),
         )
         for instrument, points in data.scores.items():
             css = "phq9" if instrument == "PHQ-9" else "gad7"
@@ -240,6 +316,8 @@ def layout(data: ChartData, end: datetime, spans: tuple[Span, ...] = ()) -> Layo
                 (_line_path(points, scale, top, SCORE_HEIGHT, SCORE_MAX), f"score-line {css}")
             )
             for p in points:
+                if not scale.shows(p.at):
+                    continue
                 panel.dots.append(
                     Dot(
                         scale.x(p.at),
@@ -255,6 +333,8 @@ def layout(data: ChartData, end: datetime, spans: tuple[Span, ...] = ()) -> Layo
         panel = Panel("Alerts, side effects", "", top, MARKER_HEIGHT)
         middle = top + MARKER_HEIGHT / 2
         for m in data.markers:
+            if not scale.shows(m.at):
+                continue
             if m.kind == "alert":
                 css = f"alert-marker sev-{m.severity}" + (" open" if m.open else "")
                 panel.dots.append(Dot(scale.x(m.at), middle - 6, m.label, css, "triangle"))
@@ -278,7 +358,8 @@ def layout(data: ChartData, end: datetime, spans: tuple[Span, ...] = ()) -> Layo
             stop = span.end or scale.end
             css = "trial-span outcome-" + span.outcome.replace(" ", "-")
             panel.lines.append((f"M {scale.x(span.start)} {y} H {scale.x(stop)}", css))
-            panel.dots.append(Dot(scale.x(span.start), y, span.label, "trial-start"))
+            if scale.shows(span.start):
+                panel.dots.append(Dot(scale.x(span.start), y, span.label, "trial-start"))
         panels.append(panel)
         top += height + GAP
     axis_y = top - GAP + 6
