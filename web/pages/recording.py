@@ -50,7 +50,7 @@ def _record(
         return render_timeline(pid, form=state, status=422)
     session[rf.RECORDED_KEY] = {
         "patient_id": patient_id,
-        "version": result.version,
+        "event_id": result.event_id,
         "alert_ids": [str(a.get("id", "")) for a in result.alerts],
         "warnings": list(result.warnings),
     }

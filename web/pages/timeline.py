@@ -149,7 +149,7 @@ def _recorded_panel(
     from the record: the session carries only their ids."""
     if recorded is None:
         return None
-    entry = next((r for r in rows if r.version == recorded.get("version")), None)
+    entry = next((r for r in rows if r.id == recorded.get("event_id")), None)
     alerts = [state.alerts[a] for a in recorded.get("alert_ids", []) if a in state.alerts]
     return {"entry": entry, "alerts": alerts, "warnings": recorded.get("warnings", [])}
 
