@@ -126,7 +126,8 @@ class TestRecordingFollowsTheApisRules:
         assert response.status_code == 422
         page = response.get_data(as_text=True)
         fieldset = re.search(r'<fieldset class="item" id="phq9-item_4"[^>]*>', page)
-        assert fieldset and 'aria-describedby="phq9-item_4-error"' in fieldset.group(0)
+        assert fieldset
+        assert 'aria-describedby="phq9-item_4-error"' in fieldset.group(0)
         assert re.search(r'id="phq9-item_4-error">Choose an answer', page)
         assert re.search(r'name="item_9" value="2"[^>]* checked', page)
         assert assessments(api, patient) == []

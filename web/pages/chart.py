@@ -100,9 +100,7 @@ def chart_data(state: PlanState) -> ChartData:
         # ceiling the patient may never reach, not a steady intake.
         prn = any(as_needed(str(step["frequency"])) for step in order["steps"])
         for step in order["steps"]:
-            value, unread = (
-                (as_float(step["dose"]["amount"]), False) if prn else daily_dose(step)
-            )
+            value, unread = (as_float(step["dose"]["amount"]), False) if prn else daily_dose(step)
             per_dose = per_dose or unread
             verb = "started" if step["kind"] == "start" else "changed to"
             text = (

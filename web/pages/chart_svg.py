@@ -1,51 +1,38 @@
 """Laying the chart out as inline SVG: stacked panels on one shared time axis.
 
 One panel per medication (its own dose scale: 50 mg of sertraline and 1 mg of
-risperidone do not share an axis), one panel for PHQ-9 and GAD-7 (0-27, the bands' cut
-points as gridlines), one row of markers for alerts and side effects, and the time axis.
+risperidone do not share an axis; an as-needed drug hatched up to its amount per dose, never
+a steady line), one panel for PHQ-9 and GAD-7 (0-27, the severity bands behind the lines),
+one row of markers for alerts and side effects, and the time axis, over all time or a
+range ending now (``start``).
 The template draws exactly what this returns; nothing is computed in the browser.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 
-from domain.scoring import INSTRUMENTS
 from web.pages.chart import ChartData, Point
-
-WIDTH = 960
-LEFT = 170  # room for the panel labels
-RIGHT = 24
-TOP = 12
-DOSE_HEIGHT = 84
-SCORE_HEIGHT = 150
-MARKER_HEIGHT = 34
-GAP = 22
-AXIS_HEIGHT = 34
-SCORE_MAX = 27
-SCORE_GRID = (5, 10, 15, 20)
-TICK_STEPS = tuple(
-    timedelta(seconds=s)
-    for s in (
-        1,
-        5,
-        15,
-        60,
-        300,
-        900,
-        3600,
-        6 * 3600,
-        86400,
-        7 * 86400,
-        30 * 86400,
-        91 * 86400,
-        365 * 86400,
-    )
+from web.pages.chart_bands import Band, prn_bands, severity_bands
+from web.pages.chart_scale import (
+    AXIS_HEIGHT,
+    DOSE_HEIGHT,
+    GAP,
+    LEFT,
+    MARKER_HEIGHT,
+    RIGHT,
+    SCORE_GRID,
+    SCORE_HEIGHT,
+    SCORE_MAX,
+    TOP,
+    TRIAL_ROW,
+    WIDTH,
+    Tick,
+    TimeScale,
+    nice_max,
 )
-MAX_TICKS = 10
-TRIAL_ROW = 16  # one row per medication trial in the trials panel
+from web.pages.chart_scale import y_of as _y
 
 
 @dataclass
@@ -65,25 +52,6 @@ class Span:
     start: datetime
     end: datetime | None
     outcome: str
-
-
-@dataclass
-class Tick:
-    pos: float
-    label: str
-
-
-@dataclass
-class Band:
-    """A horizontal band behind the lines: a severity band of the scores, or the reach of
-    an as-needed dose (hatched)."""
-
-    x: float
-    y: float
-    width: float
-    height: float
-    label: str
-    css: str
 
 
 @dataclass
@@ -111,72 +79,6 @@ class Layout:
     end: datetime
 
 
-class TimeScale:
-    def __init__(self, start: datetime, end: datetime, fixed_start: bool = False) -> None:
-        span = max((end - start).total_seconds(), 1.0)
-        pad = timedelta(seconds=span * 0.04)
-        try:
-            self.start = start if fixed_start else start - pad
-        except OverflowError:  # an old log's year-1 entry: no room before it
-            self.start = start
-        try:
-            self.end = end + pad
-        except OverflowError:
-            self.end = end
-        self.seconds = max((self.end - self.start).total_seconds(), 1.0)
-
-    def shows(self, at: datetime) -> bool:
-        return self.start <= at <= self.end
-
-    def x(self, at: datetime) -> float:
-        fraction = (at - self.start).total_seconds() / self.seconds
-        return round(LEFT + fraction * (WIDTH - LEFT - RIGHT), 2)
-
-    def ticks(self) -> list[Tick]:
-        longest = TICK_STEPS[-1]
-        step = next(
-            (s for s in TICK_STEPS if self.seconds / s.total_seconds() <= MAX_TICKS),
-            # Centuries (an old log's year-1 entry): whole years, still at most MAX_TICKS.
-            longest * math.ceil(self.seconds / longest.total_seconds() / MAX_TICKS),
-        )
-        if step < timedelta(minutes=1):
-            pattern = "%H:%M:%S"
-        elif step < timedelta(days=1):
-            pattern = "%d %b %H:%M"
-        else:
-            pattern = "%Y-%m-%d"
-        size = step.total_seconds()
-        first = math.ceil(self.start.timestamp() / size) * size
-        ticks, t = [], first
-        while t <= self.end.timestamp():
-            at = datetime.fromtimestamp(t, UTC)
-            ticks.append(Tick(self.x(at), at.strftime(pattern)))
-            t += size
-        return ticks
-
-
-AXIS_LIMIT = 1e12
-"""The highest a dose axis goes: a value beyond it (an old log's 1.7e308 mg, or its daily
-total overflowing to infinity) is drawn at the top of its panel, its label saying what it
-is, rather than stopping the page."""
-
-
-def nice_max(value: float) -> float:
-    """The smallest 1, 2, 2.5 or 5 x 10^k at or above ``value`` (the top of a dose axis)."""
-    if not value <= AXIS_LIMIT:  # also NaN
-        return AXIS_LIMIT
-    if value <= 0:
-        return 1.0
-    power = float(10 ** math.floor(math.log10(value)))
-    return next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= value)
-
-
-def _y(value: float, top: float, height: float, maximum: float) -> float:
-    """Inside the panel whatever the value: non-finite or off the axis is drawn at its top."""
-    fraction = value / maximum if math.isfinite(value) else 1.0
-    return round(top + height - min(max(fraction, 0.0), 1.0) * height, 2)
-
-
 def _step_path(
     points: list[Point], scale: TimeScale, top: float, height: float, maximum: float, end: datetime
 ) -> str:
@@ -194,42 +96,6 @@ def _line_path(
 ) -> str:
     coords = [f"{scale.x(p.at)} {_y(p.value, top, height, maximum)}" for p in points]
     return "M " + " L ".join(coords)
-
-
-def severity_bands(instruments: list[str], top: float, x: float, width: float) -> list[Band]:
-    """The severity bands of the instruments drawn, behind their lines: one band per
-    range of totals, named by each instrument's band where they differ (a PHQ-9 of 15-19
-    is moderately severe, a GAD-7 of 15 or more severe). A band's edges sit half a point
-    below its lowest total, so a score on a cut point is drawn inside its band."""
-    shown = [INSTRUMENTS[name] for name in instruments if name in INSTRUMENTS]
-    lows = sorted({low for i in shown for low, _, _ in i.bands})
-    bands = []
-    for n, low in enumerate(lows):
-        high = lows[n + 1] if n + 1 < len(lows) else SCORE_MAX + 1
-        names = {i.name: i.band(low) for i in shown if low <= i.max_total}
-        if len(set(names.values())) == 1:
-            text = next(iter(names.values()))
-        else:
-            text = " · ".join(f"{name} {band}" for name, band in names.items())
-        y_top = _y(min(high - 0.5, SCORE_MAX), top, SCORE_HEIGHT, SCORE_MAX)
-        y_bottom = _y(max(low - 0.5, 0), top, SCORE_HEIGHT, SCORE_MAX)
-        css = "band band-" + str(n)
-        bands.append(Band(x, y_top, width, round(y_bottom - y_top, 2), text, css))
-    return bands
-
-
-def _prn_bands(
-    points: list[Point], scale: TimeScale, top: float, maximum: float, stop: datetime
-) -> list[Band]:
-    """An as-needed dose: hatched from each step to the next, up to the amount per dose."""
-    bands = []
-    for n, p in enumerate(points):
-        until = points[n + 1].at if n + 1 < len(points) else stop
-        x0, x1 = scale.x(p.at), scale.x(until)
-        y = _y(p.value, top, DOSE_HEIGHT, maximum)
-        height = round(top + DOSE_HEIGHT - y, 2)
-        bands.append(Band(x0, y, round(max(x1 - x0, 1.0), 2), height, p.label, "prn-band"))
-    return bands
 
 
 def layout(
@@ -268,7 +134,7 @@ def layout(
         )
         stop = series.stopped_at or scale.end
         if series.as_needed:  # no steady line: a hatched reach, open markers
-            panel.bands += _prn_bands(series.points, scale, top, maximum, stop)
+            panel.bands += prn_bands(series.points, scale, top, maximum, stop)
         else:
             panel.lines.append(
                 (_step_path(series.points, scale, top, DOSE_HEIGHT, maximum, stop), "dose-line")

@@ -147,17 +147,22 @@ SCHEMAS: dict[str, type[Schema]] = {
 }
 
 
-def recording_options(who: Actor) -> dict[str, Any]:
+def recording_options(who: Actor) -> dict[str, Any] | None:
     """Which forms the timeline offers this clinician: the role table the commands
     enforce (showing a form is a courtesy; the command decides again when it is sent).
-    A pharmacist is offered no note at all, and only a therapist a psychotherapy note."""
+    A pharmacist is offered no note at all, and only a therapist a psychotherapy note;
+    None for a reader who may record nothing (an auditor)."""
     role = who.role
+    if not who.is_clinician:
+        return None
 
     def may(what: str) -> bool:
         return role in WRITE_ROLES.get(what, frozenset())
 
     note_kinds = [
-        k for k in NOTE_KINDS if may("psychotherapy_note" if k == "psychotherapy" else "progress_note")
+        k
+        for k in NOTE_KINDS
+        if may("psychotherapy_note" if k == "psychotherapy" else "progress_note")
     ]
     return {
         "instruments": [

@@ -67,9 +67,7 @@ def _values() -> dict[str, Any]:
 
 def _execute(pid: UUID, command: str, **extra: Any) -> Run:
     def run(fields: dict[str, Any]) -> WriteResult:
-        return carelog().commands.execute(
-            command_context(), str(pid), command, **fields, **extra
-        )
+        return carelog().commands.execute(command_context(), str(pid), command, **fields, **extra)
 
     return run
 
@@ -85,7 +83,9 @@ def record_assessment_page(pid: UUID) -> Any:
     def run(fields: dict[str, Any]) -> WriteResult:
         return carelog().commands.record_assessment(command_context(), str(pid), **fields)
 
-    return _record(pid, state, "assessment", lambda: rf.assessment_body(instrument, request.form), run)
+    return _record(
+        pid, state, "assessment", lambda: rf.assessment_body(instrument, request.form), run
+    )
 
 
 @bp.post("/patients/<uuid:pid>/notes")
