@@ -147,3 +147,42 @@ class TestRecordingFollowsTheApisRules:
         page = response.get_data(as_text=True)
         assert re.search(r'id="follow_up-due_at-error">A follow-up must be due in the future', page)
         assert 'value="Check sodium"' in page
+
+    def test_completing_a_follow_up_twice_says_so_instead_of_recording_it_again(
+        self, api: ApiClient, patient: str
+    ) -> None:
+        scheduled = api.post(
+            f"/api/v1/patients/{patient}/follow-ups",
+            {"due_at": "2099-03-04T09:00:00+00:00", "purpose": "Review sleep"},
+        ).get_json()
+        path = f"/patients/{patient}/follow-ups/{scheduled['follow_up_id']}/completion"
+        sign_in(api, "therapist")
+        token = csrf_of(api.client, f"/patients/{patient}")
+        first = post_form(api, path, {"outcome": "Sleeping better."}, token)
+        assert first.status_code == 303
+        again = post_form(api, path, {"outcome": "Sleeping better."}, token)
+        assert again.status_code == 422
+        assert "completed already" in again.get_data(as_text=True)
+        completed = api.get(f"/api/v1/patients/{patient}/history?type=FollowUpCompleted")
+        assert len(completed.get_json()["events"]) == 1
+
+    def test_a_clinician_off_the_care_team_is_refused_and_the_attempt_recorded(
+        self, api: ApiClient, patient: str
+    ) -> None:
+        sign_in(api, "outsider")
+        token = csrf_of(api.client, "/account")
+        response = post_form(
+            api,
+            f"/patients/{patient}/side-effects",
+            {"effect": "nausea", "severity": "mild"},
+            token,
+        )
+        assert response.status_code == 403
+        effects = api.get(f"/api/v1/patients/{patient}/history?type=SideEffectReported")
+        assert effects.get_json()["events"] == []
+        denied = [
+            (row["actor_id"], row["what"])
+            for row in api.carelog.access_log.read_after(0, 1000)
+            if not row["allowed"]
+        ]
+        assert denied == [(api.team.outsider.id, "write:side_effect")]
