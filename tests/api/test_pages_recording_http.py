@@ -5,6 +5,7 @@ form without JavaScript is scored by the server and shown again with its message
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tests.api.conftest import ApiClient
@@ -186,3 +187,21 @@ class TestRecordingFollowsTheApisRules:
             if not row["allowed"]
         ]
         assert denied == [(api.team.outsider.id, "write:side_effect")]
+
+
+class TestWhenItHappened:
+    def test_a_time_typed_without_a_zone_is_read_as_utc_like_every_time_on_the_pages(
+        self, api: ApiClient, patient: str
+    ) -> None:
+        sign_in(api, "therapist")
+        token = csrf_of(api.client, f"/patients/{patient}")
+        happened = (datetime.now(UTC) - timedelta(days=2)).replace(second=0, microsecond=0)
+        form = {
+            "instrument": "GAD-7",
+            **{f"item_{n}": "1" for n in range(1, 8)},
+            "effective_at": happened.strftime("%Y-%m-%dT%H:%M"),
+        }
+        assert post_form(api, f"/patients/{patient}/assessments", form, token).status_code == 303
+        [event] = assessments(api, patient)
+        assert datetime.fromisoformat(event["effective_at"]) == happened
+        assert event["data"]["total"] == 7

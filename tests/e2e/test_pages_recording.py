@@ -79,6 +79,7 @@ class TestRecordingAnAssessment:
         pid = live.register_patient("MRN-E2E-REC-2", "Sam Sideeffect")
         b: Browser = browser("pharmacist").open(f"/patients/{pid}")
         b.expect_error_status(f"/patients/{pid}/side-effects", 422)
+        assert b.find_all("#record-note") == []  # no note of either kind for a pharmacist
         open_form(b, "record-side_effect")
         b.find("#side_effect-effect").send_keys("dizziness on standing")
         b.find("#side_effect-onset").send_keys("after the evening dose")
