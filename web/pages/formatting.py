@@ -9,6 +9,7 @@ from typing import Any
 
 from flask import Flask
 
+from web.pages.form_keys import FORM_KEY_FIELD, new_form_key
 from web.pages.session import CSRF_FIELD, csrf_token
 
 
@@ -59,4 +60,9 @@ def register_filters(app: Flask) -> None:
 
     @app.context_processor
     def _forms() -> dict[str, Any]:
-        return {"csrf_token": csrf_token, "csrf_field": CSRF_FIELD}
+        return {
+            "csrf_token": csrf_token,
+            "csrf_field": CSRF_FIELD,
+            "form_key": new_form_key,
+            "form_key_field": FORM_KEY_FIELD,
+        }

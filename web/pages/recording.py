@@ -6,7 +6,9 @@ Each form is the API's write by another door: the same role check
 command with its safety rules, the same denied-write record. The CSRF token is checked
 before any view runs (``web.pages``). A refused form comes back (422) with what was
 entered and each message beside its field; an accepted one redirects to the timeline
-(post/redirect/get), which then shows the entry recorded and the alerts it raised.
+(post/redirect/get), which then shows the entry recorded and the alerts it raised. Each
+form's one-time key (``web.pages.form_keys``) makes a second post of it record nothing and
+show the first outcome again.
 """
 
 from __future__ import annotations
@@ -20,7 +22,9 @@ from flask import redirect, request, session
 from domain.errors import InvalidInputError, NotFoundError, NotPermittedError
 from domain.scoring import INSTRUMENTS
 from services.application import WriteResult
+from services.idempotency import StoredResponse
 from web.context import actor, carelog, command_context, policy, request_info
+from web.pages import form_keys
 from web.pages import record_forms as rf
 from web.pages.blueprint import bp
 from web.pages.timeline import render_timeline
@@ -35,26 +39,68 @@ def _record(
     patient_id = str(pid)
     policy().require_write(who, what, info, patient_id)
     try:
+        key = form_keys.store_key(request.form.get(form_keys.FORM_KEY_FIELD))
+    except form_keys.ForeignFormKeyError:
+        state.errors = {rf.FORM_ERROR: [FOREIGN_KEY]}
+        return render_timeline(pid, form=state, status=422)
+    store = carelog().idempotency
+    if key is not None:
+        sent = store.fingerprint("POST", request.path, form_keys.body_of(state.values))
+        try:
+            first = store.claim(who.id, key, sent)
+        except InvalidInputError:  # the same form, sent again with other entries
+            state.errors = {rf.FORM_ERROR: [SENT_BEFORE]}
+            return render_timeline(pid, form=state, status=422)
+        if first is not None:
+            session[rf.RECORDED_KEY] = {**first.body, "replayed": True}
+            return redirect(first.headers["Location"], code=303)
+    try:
         fields = rf.load(rf.SCHEMAS[_schema_of(state.name)], body())
         result = run(fields)
     except rf.FormRefusedError as exc:
+        _release(who.id, key)
         state.errors = exc.errors
         return render_timeline(pid, form=state, status=422)
     except NotPermittedError as exc:
+        _release(who.id, key)
         policy().record_denied_write(who, patient_id, what, info, exc.message)
         raise
     except (InvalidInputError, NotFoundError) as exc:
+        _release(who.id, key)
         if exc.field in (None, "patient_id"):
             raise  # about the record, not the form: the error page says it
         state.errors = {rf.form_field(exc.field): [exc.message]}
         return render_timeline(pid, form=state, status=422)
-    session[rf.RECORDED_KEY] = {
+    except BaseException:
+        _release(who.id, key)
+        raise
+    outcome = {
         "patient_id": patient_id,
         "event_id": result.event_id,
         "alert_ids": [str(a.get("id", "")) for a in result.alerts],
         "warnings": list(result.warnings),
     }
-    return redirect(f"/patients/{patient_id}#recorded", code=303)
+    location = f"/patients/{patient_id}#recorded"
+    if key is not None:
+        store.store(who.id, key, StoredResponse(303, outcome, {"Location": location}))
+    session[rf.RECORDED_KEY] = outcome
+    return redirect(location, code=303)
+
+
+FOREIGN_KEY = (
+    "This form was opened in another sign-in, so nothing was recorded: check the timeline "
+    "for the entry, and save again here if it is not there."
+)
+SENT_BEFORE = (
+    "This form was already saved, with other entries: nothing new was recorded. Check the "
+    "timeline, and save again here to record these entries as well."
+)
+
+
+def _release(actor_id: str, key: str | None) -> None:
+    """Forget the claim of a form that recorded nothing, so it can be sent again."""
+    if key is not None:
+        carelog().idempotency.release(actor_id, key)
 
 
 def _schema_of(name: str) -> str:
@@ -62,7 +108,8 @@ def _schema_of(name: str) -> str:
 
 
 def _values() -> dict[str, Any]:
-    return {k: v for k, v in request.form.items() if k != "csrf_token"}
+    sent = request.form.items()
+    return {k: v for k, v in sent if k not in ("csrf_token", form_keys.FORM_KEY_FIELD)}
 
 
 def _execute(pid: UUID, command: str, **extra: Any) -> Run:

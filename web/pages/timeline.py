@@ -151,7 +151,12 @@ def _recorded_panel(
         return None
     entry = next((r for r in rows if r.id == recorded.get("event_id")), None)
     alerts = [state.alerts[a] for a in recorded.get("alert_ids", []) if a in state.alerts]
-    return {"entry": entry, "alerts": alerts, "warnings": recorded.get("warnings", [])}
+    return {
+        "entry": entry,
+        "alerts": alerts,
+        "warnings": recorded.get("warnings", []),
+        "replayed": bool(recorded.get("replayed")),
+    }
 
 
 def _chart(
