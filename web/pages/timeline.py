@@ -9,8 +9,10 @@ medication trials (``domain.trials``) come from the same fold, judged at the as-
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from urllib.parse import urlencode
 from uuid import UUID
 
 from flask import render_template, request
@@ -117,6 +119,10 @@ def render_timeline(pid: UUID, form: FormState | None = None, status: int = 200)
         ),
         chart_range=chart_range,
         chart_ranges=CHART_RANGES,
+        link=_link_to(
+            patient_id,
+            {"as_of": as_of, "kind": chosen, "clock": clock, "order": order, "range": chart_range},
+        ),
         recording=None if as_of else recording_options(who),
         form=form,
         recorded=_recorded_panel(recorded, state, rows),
@@ -130,6 +136,29 @@ def render_timeline(pid: UUID, form: FormState | None = None, status: int = 200)
         total=len(known),
     )
     return page, status
+
+
+VIEW_DEFAULTS = {"as_of": None, "kind": [], "clock": "recorded", "order": "newest", "range": "all"}
+"""The timeline's view settings as a plain link leaves them (none is written out)."""
+
+
+def _link_to(patient_id: str, current: dict[str, Any]) -> Callable[..., str]:
+    """Links to this timeline that keep the view as it is but for what they change (the
+    chart's range survives a new point in time or filter, and the other way round)."""
+
+    def link(**changes: Any) -> str:
+        view = {**current, **changes}
+        query = []
+        for name, default in VIEW_DEFAULTS.items():
+            value = view.get(name)
+            if value is None or value == default:
+                continue
+            if isinstance(value, datetime):
+                value = value.isoformat()
+            query += [(name, v) for v in value] if isinstance(value, list) else [(name, value)]
+        return f"/patients/{patient_id}" + (f"?{urlencode(query)}" if query else "")
+
+    return link
 
 
 def age_on(birth_date: Any, moment: datetime) -> int | None:
