@@ -22,7 +22,10 @@ def form_of(api: ApiClient, pid: str, action: str) -> dict[str, str]:
     )
     assert found, page[:500]
     hidden = dict(
-        re.findall(r'type="hidden" name="(csrf_token|form_key)" value="([^"]+)"', found.group(1))
+        re.findall(
+            r'type="(?:hidden"|text" hidden) name="(csrf_token|form_key)" value="([^"]+)"',
+            found.group(1),
+        )
     )
     assert set(hidden) == {"csrf_token", "form_key"}, hidden
     return hidden

@@ -9,10 +9,8 @@ medication trials (``domain.trials``) come from the same fold, judged at the as-
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
-from urllib.parse import urlencode
 from uuid import UUID
 
 from flask import render_template, request
@@ -27,6 +25,7 @@ from web.pages.blueprint import bp
 from web.pages.chart import chart_data
 from web.pages.chart_svg import Span, layout
 from web.pages.record_forms import FormState, recorded_outcome, recording_options
+from web.pages.timeline_links import link_to
 from web.pages.timeline_rows import Row, build_rows
 
 ALL_EVENTS = 1_000_000
@@ -119,7 +118,7 @@ def render_timeline(pid: UUID, form: FormState | None = None, status: int = 200)
         ),
         chart_range=chart_range,
         chart_ranges=CHART_RANGES,
-        link=_link_to(
+        link=link_to(
             patient_id,
             {"as_of": as_of, "kind": chosen, "clock": clock, "order": order, "range": chart_range},
         ),
@@ -136,29 +135,6 @@ def render_timeline(pid: UUID, form: FormState | None = None, status: int = 200)
         total=len(known),
     )
     return page, status
-
-
-VIEW_DEFAULTS = {"as_of": None, "kind": [], "clock": "recorded", "order": "newest", "range": "all"}
-"""The timeline's view settings as a plain link leaves them (none is written out)."""
-
-
-def _link_to(patient_id: str, current: dict[str, Any]) -> Callable[..., str]:
-    """Links to this timeline that keep the view as it is but for what they change (the
-    chart's range survives a new point in time or filter, and the other way round)."""
-
-    def link(**changes: Any) -> str:
-        view = {**current, **changes}
-        query = []
-        for name, default in VIEW_DEFAULTS.items():
-            value = view.get(name)
-            if value is None or value == default:
-                continue
-            if isinstance(value, datetime):
-                value = value.isoformat()
-            query += [(name, v) for v in value] if isinstance(value, list) else [(name, value)]
-        return f"/patients/{patient_id}" + (f"?{urlencode(query)}" if query else "")
-
-    return link
 
 
 def age_on(birth_date: Any, moment: datetime) -> int | None:

@@ -42,3 +42,33 @@
     update(form);
   });
 })();
+
+// One-time form keys (web/pages/form_keys.py): the server records one form once, but
+// after "back" the browser fetches the page again, with new keys, and fills in what was
+// typed. The key a form was sent with is kept for this tab; a form shown again by "back"
+// takes it up again, so sending it again shows what it recorded instead of recording it
+// twice (sent with other entries, the server says so and offers a fresh form). Without
+// this script a double click or a resent POST is still recorded once.
+(function () {
+  "use strict";
+  var STORE = "carelog-sent-form:";
+  function nameOf(form) {
+    var instrument = form.querySelector("input[name=instrument]");
+    return STORE + form.getAttribute("action") + (instrument ? "#" + instrument.value : "");
+  }
+  var forms = document.querySelectorAll("form[method=post]");
+  var navigation = window.performance && performance.getEntriesByType
+    ? performance.getEntriesByType("navigation")[0] : null;
+  var back = navigation && navigation.type === "back_forward";
+  forms.forEach(function (form) {
+    var key = form.querySelector("input[name=form_key]");
+    if (!key) { return; }
+    try {
+      var sent = window.sessionStorage.getItem(nameOf(form));
+      if (back && sent) { key.value = sent; }
+      form.addEventListener("submit", function () {
+        window.sessionStorage.setItem(nameOf(form), key.value);
+      });
+    } catch (e) { /* storage refused: the server still records each key once */ }
+  });
+})();
