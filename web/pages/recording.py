@@ -48,8 +48,10 @@ def _record(
         sent = store.fingerprint("POST", request.path, form_keys.body_of(state.values))
         try:
             first = store.claim(who.id, key, sent)
-        except InvalidInputError:  # the same form, sent again with other entries
-            state.errors = {rf.FORM_ERROR: [SENT_BEFORE]}
+        except InvalidInputError as exc:  # sent again with other entries, or still saving
+            state.errors = {
+                rf.FORM_ERROR: [STILL_SAVING if "running" in exc.message else SENT_BEFORE]
+            }
             return render_timeline(pid, form=state, status=422)
         if first is not None:
             session[rf.RECORDED_KEY] = {**first.body, "replayed": True}
@@ -94,6 +96,11 @@ FOREIGN_KEY = (
 SENT_BEFORE = (
     "This form was already saved, with other entries: nothing new was recorded. Check the "
     "timeline, and save again here to record these entries as well."
+)
+
+STILL_SAVING = (
+    "This form is still being saved: nothing more was recorded. Check the timeline in a "
+    "moment before saving again."
 )
 
 
