@@ -16,6 +16,13 @@ trial's latest score against its baseline (the last score within 30 days before 
 A drug with no minimum-adequate-dose record (or a dose not in mg) is judged on its weeks
 on the drug, and its ``adequate`` is None (unknown), never guessed true or false.
 
+An as-needed (PRN) step says only the most that may be taken a day, not what was taken:
+it never counts as days at an adequate dose. A trial taken only as needed has no days at
+an adequate dose known (None, judged on its weeks on the drug, like a dose not in mg); a
+trial whose regular steps fall short while an as-needed maximum reached the adequate dose
+is ``adequate`` None (unknown), never true on that maximum. A maximum below the adequate
+dose still shows that the dose was never adequate.
+
 Treatment resistance: >= 2 adequate antidepressant trials in the current episode whose
 outcome is minimal improvement or partial response. Adequate trials with no assessment
 are listed apart (they are not evidence of failure). The current episode begins at the
@@ -48,7 +55,7 @@ def _days(delta: timedelta) -> float:
 def days_at_adequate(trial: Trial, until: datetime) -> float | None:
     """Days from the start to ``until`` at or above the minimum adequate dose (None when the
     drug has no record, or a step's daily dose in mg is unknown)."""
-    if trial.adequate_dose is None or not trial.steps:
+    if trial.adequate_dose is None or not trial.steps or trial.as_needed:
         return None
     end = min(until, trial.stopped_at) if trial.stopped_at is not None else until
     total = 0.0
@@ -57,9 +64,22 @@ def days_at_adequate(trial: Trial, until: datetime) -> float | None:
             return None
         begin = trial.started_at if i == 0 else max(step.effective_at, trial.started_at)
         stop = trial.steps[i + 1].effective_at if i + 1 < len(trial.steps) else end
-        if step.mg_per_day >= trial.adequate_dose.min_mg_per_day:
+        if not step.as_needed and step.mg_per_day >= trial.adequate_dose.min_mg_per_day:
             total += _days(min(stop, end) - begin)
     return round(total, 1)
+
+
+def adequate(trial: Trial, days: float | None) -> bool | None:
+    """Whether the trial ran >= 6 weeks at an adequate dose (None: cannot be known)."""
+    if days is None:
+        return None
+    if days >= 7 * ADEQUATE_WEEKS:
+        return True
+    dose = trial.adequate_dose
+    reachable = [s.mg_per_day for s in trial.steps if s.as_needed and s.mg_per_day is not None]
+    if dose is not None and any(mg >= dose.min_mg_per_day for mg in reachable):
+        return None  # as needed up to an adequate dose: what was taken is not recorded
+    return False
 
 
 def percent_fall(baseline: Score | None, score: Score | None) -> float | None:
@@ -144,14 +164,17 @@ def judge(trial: Trial, now: datetime) -> dict[str, Any]:
                 "unit": s.unit,
                 "frequency": s.frequency,
                 "mg_per_day": s.mg_per_day,
+                "as_needed": s.as_needed,
             }
             for s in trial.steps
         ],
         "highest_mg_per_day": trial.highest_mg_per_day,
+        "as_needed": trial.as_needed,
+        "highest_regular_mg_per_day": trial.highest_regular_mg_per_day,
         "min_adequate_mg_per_day": dose.min_mg_per_day if dose else None,
         "adequate_dose_source": dose.source if dose else None,
         "days_at_adequate_dose": adequate_days,
-        "adequate": None if adequate_days is None else adequate_days >= 7 * ADEQUATE_WEEKS,
+        "adequate": adequate(trial, adequate_days),
         "adherence": dict(trial.adherence),
         "side_effects": [dict(s) for s in trial.side_effects],
         "instrument": trial.instrument,

@@ -21,7 +21,7 @@ from domain.adequate_doses import AdequateDose, adequate_doses
 from domain.continuing import since_of
 from domain.safety.context import DoseStep
 from domain.safety.drugs import normalise_name
-from domain.safety.frequency import FrequencyError, daily_mg
+from domain.safety.frequency import FrequencyError, as_needed, daily_mg
 from domain.safety.measurement_care import ANTIDEPRESSANT_CLASSES
 from domain.safety.pack import default_pack
 
@@ -49,6 +49,12 @@ class Step:
     unit: str
     frequency: str
     mg_per_day: float | None  # None: not a mass unit, or a frequency not read with confidence
+
+    @property
+    def as_needed(self) -> bool:
+        """Taken only when needed (PRN): ``mg_per_day`` is the most that may be taken in a
+        day, not what was taken."""
+        return as_needed(self.frequency)
 
 
 @dataclass(frozen=True)
@@ -81,7 +87,19 @@ class Trial:
 
     @property
     def highest_mg_per_day(self) -> float | None:
+        """The highest daily dose; for an as-needed step, its daily maximum."""
         known = [s.mg_per_day for s in self.steps if s.mg_per_day is not None]
+        return max(known) if known else None
+
+    @property
+    def as_needed(self) -> bool:
+        """Every step was as needed (PRN): no daily dose was prescribed, only a maximum."""
+        return bool(self.steps) and all(s.as_needed for s in self.steps)
+
+    @property
+    def highest_regular_mg_per_day(self) -> float | None:
+        """The highest daily dose of the steps taken regularly (not as needed)."""
+        known = [s.mg_per_day for s in self.steps if s.mg_per_day is not None and not s.as_needed]
         return max(known) if known else None
 
 

@@ -68,6 +68,9 @@ _TIME_OF_DAY = re.compile(r"\b(?:" + "|".join(_TIMES_OF_DAY) + r")\b")
 _QUALIFIER = re.compile(r"\b(?:" + "|".join(_QUALIFIERS) + r")\b")
 
 
+_AS_NEEDED = re.compile(r"\b(?:as needed|as required|when required|if needed|prn)\b")
+
+
 class FrequencyError(ValueError):
     """A frequency the dose checks cannot read without guessing."""
 
@@ -81,6 +84,12 @@ def _normalise(frequency: str) -> str:
         text = re.sub(rf"\b{word}\b", digits, text)
     text = re.sub(r"\b(\d+)\s*x\s*(?=day|daily|week|weekly)", r"\1 times ", text)
     return " ".join(text.split())
+
+
+def as_needed(frequency: str) -> bool:
+    """Whether the dose is taken only when needed (PRN): its doses a day are a ceiling,
+    not what the patient takes."""
+    return bool(_AS_NEEDED.search(_normalise(frequency)))
 
 
 def _interval_per_day(match: re.Match[str]) -> float:

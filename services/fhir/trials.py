@@ -68,7 +68,9 @@ def _note(row: dict[str, Any]) -> str:
         parts.append(f"{row['instrument']} baseline {base}, latest {latest}")
     if row["percent_change"] is not None:
         parts.append(f"{row['percent_change']:g} % fall")
-    if row["highest_mg_per_day"] is not None:
+    if row["highest_mg_per_day"] is not None and row.get("as_needed"):
+        parts.append(f"as needed, up to {row['highest_mg_per_day']:g} mg/day")
+    elif row["highest_mg_per_day"] is not None:
         parts.append(f"highest {row['highest_mg_per_day']:g} mg/day")
     adequate = {True: "adequate", False: "not adequate", None: "adequacy unknown"}
     parts.append(adequate[row["adequate"]])

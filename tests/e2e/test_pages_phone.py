@@ -83,3 +83,31 @@ class TestEveryPageFitsAPhone:
         assert min(sizes) >= MIN_CHART_TEXT_PX, sorted(sizes)[:5]
         scroll, viewport = page_width(b)
         assert scroll <= viewport  # the chart scrolls inside its frame, not the page
+
+
+class TestTheRecordingFormsFitAPhone:
+    def test_every_recording_form_opened_and_one_refused_fits_the_screen(
+        self, browser, live: LiveServer
+    ):
+        pid = a_busy_patient(live)
+        live.post(
+            f"/api/v1/patients/{pid}/follow-ups",
+            {"due_at": "2099-01-05T09:00:00+00:00", "purpose": "Review sodium and sleep"},
+        )
+        b: Browser = browser("therapist", size=PHONE)
+        b.expect_error_status(f"/patients/{pid}/notes", 422)
+        b.open(f"/patients/{pid}")
+        b.driver.execute_script("document.querySelectorAll('details').forEach(d => d.open = true)")
+        # PHQ-9, GAD-7, note, side effect, follow-up; a completion for each follow-up
+        # (this one and the check-in the dose change scheduled).
+        assert len(b.find_all("#record details.record-form")) == 5
+        assert len(b.find_all(".follow-up details.record-form")) == 2
+        scroll, viewport = page_width(b)
+        assert scroll <= viewport, wider_elements(b)
+        b.shot("forms-open")
+
+        b.submit("#note-save")  # nothing entered: refused, the messages beside the fields
+        assert b.find_all("#note-modality-error")
+        scroll, viewport = page_width(b)
+        assert scroll <= viewport, wider_elements(b)
+        b.shot("note-refused")

@@ -65,3 +65,16 @@ class TestTrialStatements:
     def test_before_the_prescription_there_is_no_trial(self, story: Story) -> None:
         bundle = build_bundle(story.history(), story.patient_id, as_of=day(1.5))
         assert trial_statements(bundle) == []
+
+
+class TestTrialNote:
+    def test_an_as_needed_course_is_noted_as_needed_up_to_its_maximum(self) -> None:
+        from domain.trial_outcomes import judge
+        from domain.trials import trials
+        from services.fhir.trials import _note
+        from tests.unit.test_trial_as_needed import PRN, at, order, plan
+
+        [trial] = trials(plan(order("t", "lorazepam", [(0, 2, PRN)]), scores=[]))
+        text = _note(judge(trial, at(10)))
+        assert "as needed, up to 4 mg/day" in text
+        assert "highest 4 mg/day" not in text

@@ -48,6 +48,7 @@ def init_app(app: Flask) -> None:
         dashboard,
         errors,
         outcomes,
+        recording,
         signin,
         sso,
         timeline,

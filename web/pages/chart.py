@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from domain.plan import PlanState
-from domain.safety.frequency import FrequencyError, doses_per_day
+from domain.safety.frequency import FrequencyError, as_needed, doses_per_day
 
 SCORED = ("PHQ-9", "GAD-7")
 """Instruments drawn on the score panel (their totals share one 0-27 scale)."""
@@ -41,6 +41,7 @@ class DoseSeries:
     points: list[Point]
     stopped_at: datetime | None
     per_dose: bool = False  # a frequency could not be read: the amount per dose is drawn
+    as_needed: bool = False  # PRN: the amount per dose it may be taken at, not a daily dose
 
 
 @dataclass(frozen=True)
@@ -95,14 +96,17 @@ def chart_data(state: PlanState) -> ChartData:
     for order in sorted(state.orders.values(), key=lambda o: (o["since"], o["order_id"])):
         points, per_dose = [], False
         unit = str(order["steps"][0]["dose"].get("unit", "")) if order["steps"] else ""
+        # An as-needed order is drawn as what may be taken per dose: its daily "dose" is a
+        # ceiling the patient may never reach, not a steady intake.
+        prn = any(as_needed(str(step["frequency"])) for step in order["steps"])
         for step in order["steps"]:
-            value, unread = daily_dose(step)
+            value, unread = (as_float(step["dose"]["amount"]), False) if prn else daily_dose(step)
             per_dose = per_dose or unread
             verb = "started" if step["kind"] == "start" else "changed to"
             text = (
                 f"{order['drug']['name']} {verb} {step['dose']['amount']:g} "
                 f"{step['dose'].get('unit', '')} {step['frequency']}"
-                + ("" if unread else f" = {value:g} {unit}/day")
+                + ("" if unread or prn else f" = {value:g} {unit}/day")
             )
             points.append(Point(step["effective_at"], value, text, bool(step.get("corrected"))))
         data.doses.append(
@@ -113,6 +117,7 @@ def chart_data(state: PlanState) -> ChartData:
                 points,
                 order.get("stopped_at"),
                 per_dose,
+                prn,
             )
         )
     for instrument in SCORED:

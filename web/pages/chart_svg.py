@@ -1,50 +1,38 @@
 """Laying the chart out as inline SVG: stacked panels on one shared time axis.
 
 One panel per medication (its own dose scale: 50 mg of sertraline and 1 mg of
-risperidone do not share an axis), one panel for PHQ-9 and GAD-7 (0-27, the bands' cut
-points as gridlines), one row of markers for alerts and side effects, and the time axis.
+risperidone do not share an axis; an as-needed drug hatched up to its amount per dose, never
+a steady line), one panel for PHQ-9 and GAD-7 (0-27, the severity bands behind the lines),
+one row of markers for alerts and side effects, and the time axis, over all time or a
+range ending now (``start``).
 The template draws exactly what this returns; nothing is computed in the browser.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 
 from web.pages.chart import ChartData, Point
-
-WIDTH = 960
-LEFT = 170  # room for the panel labels
-RIGHT = 24
-TOP = 12
-DOSE_HEIGHT = 84
-SCORE_HEIGHT = 150
-MARKER_HEIGHT = 34
-GAP = 22
-AXIS_HEIGHT = 34
-SCORE_MAX = 27
-SCORE_GRID = (5, 10, 15, 20)
-TICK_STEPS = tuple(
-    timedelta(seconds=s)
-    for s in (
-        1,
-        5,
-        15,
-        60,
-        300,
-        900,
-        3600,
-        6 * 3600,
-        86400,
-        7 * 86400,
-        30 * 86400,
-        91 * 86400,
-        365 * 86400,
-    )
+from web.pages.chart_bands import Band, prn_bands, severity_bands
+from web.pages.chart_scale import (
+    AXIS_HEIGHT,
+    DOSE_HEIGHT,
+    GAP,
+    LEFT,
+    MARKER_HEIGHT,
+    RIGHT,
+    SCORE_GRID,
+    SCORE_HEIGHT,
+    SCORE_MAX,
+    TOP,
+    TRIAL_ROW,
+    WIDTH,
+    Tick,
+    TimeScale,
+    nice_max,
 )
-MAX_TICKS = 10
-TRIAL_ROW = 16  # one row per medication trial in the trials panel
+from web.pages.chart_scale import y_of as _y
 
 
 @dataclass
@@ -67,12 +55,6 @@ class Span:
 
 
 @dataclass
-class Tick:
-    pos: float
-    label: str
-
-
-@dataclass
 class Panel:
     title: str
     subtitle: str
@@ -81,6 +63,7 @@ class Panel:
     ticks: list[Tick] = field(default_factory=list)  # y gridlines
     lines: list[tuple[str, str]] = field(default_factory=list)  # (path, css class)
     dots: list[Dot] = field(default_factory=list)
+    bands: list[Band] = field(default_factory=list)  # drawn first, behind everything
 
 
 @dataclass
@@ -94,69 +77,6 @@ class Layout:
     axis_y: float
     start: datetime
     end: datetime
-
-
-class TimeScale:
-    def __init__(self, start: datetime, end: datetime) -> None:
-        span = max((end - start).total_seconds(), 1.0)
-        pad = timedelta(seconds=span * 0.04)
-        try:
-            self.start = start - pad
-        except OverflowError:  # an old log's year-1 entry: no room before it
-            self.start = start
-        try:
-            self.end = end + pad
-        except OverflowError:
-            self.end = end
-        self.seconds = max((self.end - self.start).total_seconds(), 1.0)
-
-    def x(self, at: datetime) -> float:
-        fraction = (at - self.start).total_seconds() / self.seconds
-        return round(LEFT + fraction * (WIDTH - LEFT - RIGHT), 2)
-
-    def ticks(self) -> list[Tick]:
-        longest = TICK_STEPS[-1]
-        step = next(
-            (s for s in TICK_STEPS if self.seconds / s.total_seconds() <= MAX_TICKS),
-            # Centuries (an old log's year-1 entry): whole years, still at most MAX_TICKS.
-            longest * math.ceil(self.seconds / longest.total_seconds() / MAX_TICKS),
-        )
-        if step < timedelta(minutes=1):
-            pattern = "%H:%M:%S"
-        elif step < timedelta(days=1):
-            pattern = "%d %b %H:%M"
-        else:
-            pattern = "%Y-%m-%d"
-        size = step.total_seconds()
-        first = math.ceil(self.start.timestamp() / size) * size
-        ticks, t = [], first
-        while t <= self.end.timestamp():
-            at = datetime.fromtimestamp(t, UTC)
-            ticks.append(Tick(self.x(at), at.strftime(pattern)))
-            t += size
-        return ticks
-
-
-AXIS_LIMIT = 1e12
-"""The highest a dose axis goes: a value beyond it (an old log's 1.7e308 mg, or its daily
-total overflowing to infinity) is drawn at the top of its panel, its label saying what it
-is, rather than stopping the page."""
-
-
-def nice_max(value: float) -> float:
-    """The smallest 1, 2, 2.5 or 5 x 10^k at or above ``value`` (the top of a dose axis)."""
-    if not value <= AXIS_LIMIT:  # also NaN
-        return AXIS_LIMIT
-    if value <= 0:
-        return 1.0
-    power = float(10 ** math.floor(math.log10(value)))
-    return next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= value)
-
-
-def _y(value: float, top: float, height: float, maximum: float) -> float:
-    """Inside the panel whatever the value: non-finite or off the axis is drawn at its top."""
-    fraction = value / maximum if math.isfinite(value) else 1.0
-    return round(top + height - min(max(fraction, 0.0), 1.0) * height, 2)
 
 
 def _step_path(
@@ -178,16 +98,31 @@ def _line_path(
     return "M " + " L ".join(coords)
 
 
-def layout(data: ChartData, end: datetime, spans: tuple[Span, ...] = ()) -> Layout:
+def layout(
+    data: ChartData,
+    end: datetime,
+    spans: tuple[Span, ...] = (),
+    start: datetime | None = None,
+) -> Layout:
     """Panels for ``data`` on a time axis running to ``end`` (now, or the as-of moment),
-    with a panel of medication-trial ``spans`` (oldest at the top) when there are any."""
+    with a panel of medication-trial ``spans`` (oldest at the top) when there are any.
+    With ``start`` the axis begins there (the chart's range): what lies before is left
+    out, and lines from before enter at the left edge (the template clips them)."""
     times = [*(data.times() or [end]), *(s.start for s in spans)]
-    scale = TimeScale(min(times), max([*times, end]))
+    if start is not None:
+        scale = TimeScale(start, max(start, end), fixed_start=True)
+    else:
+        scale = TimeScale(min(times), max([*times, end]))
     panels: list[Panel] = []
     top = float(TOP)
     for series in data.doses:
         maximum = nice_max(max(p.value for p in series.points) * 1.1)  # inf: AXIS_LIMIT
-        unit = f"{series.unit} per dose" if series.per_dose else f"{series.unit}/day"
+        if series.as_needed:
+            unit = f"{series.unit} per dose, as needed"
+        elif series.per_dose:
+            unit = f"{series.unit} per dose"
+        else:
+            unit = f"{series.unit}/day"
         panel = Panel(
             series.drug,
             unit,
@@ -198,19 +133,25 @@ def layout(data: ChartData, end: datetime, spans: tuple[Span, ...] = ()) -> Layo
             ],
         )
         stop = series.stopped_at or scale.end
-        panel.lines.append(
-            (_step_path(series.points, scale, top, DOSE_HEIGHT, maximum, stop), "dose-line")
-        )
+        if series.as_needed:  # no steady line: a hatched reach, open markers
+            panel.bands += prn_bands(series.points, scale, top, maximum, stop)
+        else:
+            panel.lines.append(
+                (_step_path(series.points, scale, top, DOSE_HEIGHT, maximum, stop), "dose-line")
+            )
         for p in series.points:
+            if not scale.shows(p.at):
+                continue
             panel.dots.append(
                 Dot(
                     scale.x(p.at),
                     _y(p.value, top, DOSE_HEIGHT, maximum),
                     p.label,
-                    "dose-point" + (" corrected" if p.corrected else ""),
+                    ("prn-point" if series.as_needed else "dose-point")
+                    + (" corrected" if p.corrected else ""),
                 )
             )
-        if series.stopped_at is not None:
+        if series.stopped_at is not None and scale.shows(series.stopped_at):
             last = series.points[-1].value
             panel.dots.append(
                 Dot(
@@ -233,6 +174,7 @@ def layout(data: ChartData, end: datetime, spans: tuple[Span, ...] = ()) -> Layo
                 Tick(_y(v, top, SCORE_HEIGHT, SCORE_MAX), str(v))
                 for v in (0, *SCORE_GRID, SCORE_MAX)
             ],
+            bands=severity_bands(list(data.scores), top, LEFT, WIDTH - LEFT - RIGHT),
         )
         for instrument, points in data.scores.items():
             css = "phq9" if instrument == "PHQ-9" else "gad7"
@@ -240,6 +182,8 @@ def layout(data: ChartData, end: datetime, spans: tuple[Span, ...] = ()) -> Layo
                 (_line_path(points, scale, top, SCORE_HEIGHT, SCORE_MAX), f"score-line {css}")
             )
             for p in points:
+                if not scale.shows(p.at):
+                    continue
                 panel.dots.append(
                     Dot(
                         scale.x(p.at),
@@ -255,6 +199,8 @@ def layout(data: ChartData, end: datetime, spans: tuple[Span, ...] = ()) -> Layo
         panel = Panel("Alerts, side effects", "", top, MARKER_HEIGHT)
         middle = top + MARKER_HEIGHT / 2
         for m in data.markers:
+            if not scale.shows(m.at):
+                continue
             if m.kind == "alert":
                 css = f"alert-marker sev-{m.severity}" + (" open" if m.open else "")
                 panel.dots.append(Dot(scale.x(m.at), middle - 6, m.label, css, "triangle"))
@@ -278,7 +224,8 @@ def layout(data: ChartData, end: datetime, spans: tuple[Span, ...] = ()) -> Layo
             stop = span.end or scale.end
             css = "trial-span outcome-" + span.outcome.replace(" ", "-")
             panel.lines.append((f"M {scale.x(span.start)} {y} H {scale.x(stop)}", css))
-            panel.dots.append(Dot(scale.x(span.start), y, span.label, "trial-start"))
+            if scale.shows(span.start):
+                panel.dots.append(Dot(scale.x(span.start), y, span.label, "trial-start"))
         panels.append(panel)
         top += height + GAP
     axis_y = top - GAP + 6

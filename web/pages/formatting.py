@@ -9,6 +9,7 @@ from typing import Any
 
 from flask import Flask
 
+from web.pages.form_keys import FORM_KEY_FIELD, new_form_key
 from web.pages.session import CSRF_FIELD, csrf_token
 
 
@@ -45,6 +46,22 @@ def dose(value: dict[str, Any] | None) -> str:
     return f"{amount(value.get('amount'))} {value.get('unit', '')}".strip()
 
 
+def trial_dose(trial: dict[str, Any]) -> str:
+    """A trial's highest daily dose; an as-needed (PRN) dose said to be one, with the
+    most that may be taken ("as needed, up to 4 mg/day"), never as a dose taken."""
+    steps = trial.get("dose_steps") or []
+    prn = [s["mg_per_day"] for s in steps if s.get("as_needed") and s["mg_per_day"] is not None]
+    regular = trial.get("highest_regular_mg_per_day")
+    parts = []
+    if regular is not None:
+        parts.append(f"{amount(regular)} mg/day")
+    if prn:
+        parts.append(f"as needed, up to {amount(max(prn))} mg/day")
+    if not parts and trial.get("highest_mg_per_day") is not None:
+        parts.append(f"{amount(trial['highest_mg_per_day'])} mg/day")
+    return "; ".join(parts) or "\u2013"
+
+
 def label(name: str | None) -> str:
     """``DoseChanged`` -> "Dose changed"; ``suicide_risk`` -> "Suicide risk"."""
     if not name:
@@ -55,8 +72,15 @@ def label(name: str | None) -> str:
 
 
 def register_filters(app: Flask) -> None:
-    app.jinja_env.filters.update(when=when, iso=iso, amount=amount, dose=dose, label=label)
+    app.jinja_env.filters.update(
+        when=when, iso=iso, amount=amount, dose=dose, label=label, trial_dose=trial_dose
+    )
 
     @app.context_processor
     def _forms() -> dict[str, Any]:
-        return {"csrf_token": csrf_token, "csrf_field": CSRF_FIELD}
+        return {
+            "csrf_token": csrf_token,
+            "csrf_field": CSRF_FIELD,
+            "form_key": new_form_key,
+            "form_key_field": FORM_KEY_FIELD,
+        }

@@ -9,7 +9,7 @@ medication trials (``domain.trials``) come from the same fold, judged at the as-
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -24,9 +24,17 @@ from web.context import actor, carelog, policy, request_info
 from web.pages.blueprint import bp
 from web.pages.chart import chart_data
 from web.pages.chart_svg import Span, layout
-from web.pages.timeline_rows import build_rows
+from web.pages.record_forms import FormState, recorded_outcome, recording_options
+from web.pages.timeline_links import link_to
+from web.pages.timeline_rows import Row, build_rows
 
 ALL_EVENTS = 1_000_000
+CHART_RANGES: dict[str, timedelta | None] = {
+    "90d": timedelta(days=90),
+    "1y": timedelta(days=365),
+    "all": None,
+}
+"""The chart's time ranges, ending now (or at the as-of moment)."""
 
 
 def parse_moment(text: str | None) -> datetime | None:
@@ -56,6 +64,12 @@ def _staff_names() -> Any:
 
 @bp.get("/patients/<uuid:pid>")
 def timeline(pid: UUID) -> Any:
+    return render_timeline(pid)
+
+
+def render_timeline(pid: UUID, form: FormState | None = None, status: int = 200) -> Any:
+    """The timeline page; with ``form``, a recording form sent back with its messages
+    (a refused write: the page as it is, the form as the clinician left it)."""
     who, info = actor(), request_info()
     patient_id = str(pid)
     access = policy().read_patient(who, patient_id, "history", info)
@@ -86,7 +100,11 @@ def timeline(pid: UUID) -> Any:
     registered = bool(state.patient)
     viewed = as_of or now  # overdue follow-ups and alert ages as of the moment shown
     trials = treatment_history(state, viewed) if registered else None
-    return render_template(
+    chart_range = request.args.get("range", "all")
+    if chart_range not in CHART_RANGES:
+        chart_range = "all"
+    recorded = recorded_outcome(patient_id) if form is None else None
+    page = render_template(
         "pages/timeline.html",
         who=who,
         patient_id=patient_id,
@@ -95,7 +113,18 @@ def timeline(pid: UUID) -> Any:
         patient=access.record.plan.patient,
         age=age_on(access.record.plan.patient.get("birth_date"), viewed),
         order=order,
-        chart=_chart(state, as_of or now, trials["trials"] if trials else []),
+        chart=_chart(
+            state, as_of or now, trials["trials"] if trials else [], CHART_RANGES[chart_range]
+        ),
+        chart_range=chart_range,
+        chart_ranges=CHART_RANGES,
+        link=link_to(
+            patient_id,
+            {"as_of": as_of, "kind": chosen, "clock": clock, "order": order, "range": chart_range},
+        ),
+        recording=None if as_of else recording_options(who),
+        form=form,
+        recorded=_recorded_panel(recorded, state, rows),
         trials=trials,
         rows=rows,
         kinds=kinds,
@@ -105,6 +134,7 @@ def timeline(pid: UUID) -> Any:
         moments=[(e["version"], e["type"], e["recorded_at"]) for e in every],
         total=len(known),
     )
+    return page, status
 
 
 def age_on(birth_date: Any, moment: datetime) -> int | None:
@@ -117,7 +147,29 @@ def age_on(birth_date: Any, moment: datetime) -> int | None:
     return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
 
 
-def _chart(state: PlanState, end: datetime, trials: list[dict[str, Any]]) -> Any:
+def _recorded_panel(
+    recorded: dict[str, Any] | None, state: PlanState, rows: list[Row]
+) -> dict[str, Any] | None:
+    """What the last write recorded (its timeline row) and the alerts it raised, read
+    from the record: the session carries only their ids."""
+    if recorded is None:
+        return None
+    entry = next((r for r in rows if r.id == recorded.get("event_id")), None)
+    alerts = [state.alerts[a] for a in recorded.get("alert_ids", []) if a in state.alerts]
+    return {
+        "entry": entry,
+        "alerts": alerts,
+        "warnings": recorded.get("warnings", []),
+        "replayed": bool(recorded.get("replayed")),
+    }
+
+
+def _chart(
+    state: PlanState,
+    end: datetime,
+    trials: list[dict[str, Any]],
+    window: timedelta | None = None,
+) -> Any:
     data = chart_data(state)
     spans = tuple(
         Span(
@@ -128,4 +180,9 @@ def _chart(state: PlanState, end: datetime, trials: list[dict[str, Any]]) -> Any
         )
         for t in reversed(trials)  # oldest first, at the top
     )
-    return {"data": data, "layout": None if data.empty else layout(data, end, spans)}
+    start = end - window if window is not None else None
+    return {
+        "data": data,
+        "layout": None if data.empty else layout(data, end, spans, start),
+        "start": start,
+    }

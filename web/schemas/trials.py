@@ -32,6 +32,12 @@ class TrialStepOut(Schema):
     mg_per_day = fields.Float(
         allow_none=True, metadata={"description": "null: not a mass unit, or frequency unread"}
     )
+    as_needed = fields.Boolean(
+        metadata={
+            "description": "taken only when needed (PRN): mg_per_day is the most that may "
+            "be taken a day, not a dose taken"
+        }
+    )
 
 
 class TrialScoreOut(Schema):
@@ -73,12 +79,29 @@ class TrialOut(Schema):
     continuing = fields.Nested(TrialContinuingOut, allow_none=True)
     duration_days = fields.Float(required=True)
     dose_steps = fields.List(fields.Nested(TrialStepOut), required=True)
-    highest_mg_per_day = fields.Float(allow_none=True)
+    highest_mg_per_day = fields.Float(
+        allow_none=True,
+        metadata={"description": "the highest daily dose (an as-needed step: its daily maximum)"},
+    )
+    as_needed = fields.Boolean(
+        metadata={
+            "description": "every step was as needed (PRN): highest_mg_per_day is a maximum "
+            "that may be taken, not a dose taken; such a course is never adequate by it"
+        }
+    )
+    highest_regular_mg_per_day = fields.Float(
+        allow_none=True,
+        metadata={"description": "the highest daily dose of the steps not taken as needed"},
+    )
     min_adequate_mg_per_day = fields.Float(allow_none=True)
     adequate_dose_source = fields.String(allow_none=True)
     days_at_adequate_dose = fields.Float(allow_none=True)
     adequate = fields.Boolean(
-        allow_none=True, metadata={"description": "null: no minimum adequate dose on record"}
+        allow_none=True,
+        metadata={
+            "description": "null: no minimum adequate dose on record, a dose not in mg, or "
+            "an adequate dose reached only as an as-needed maximum"
+        },
     )
     adherence = fields.Nested(AdherenceSummaryOut, required=True)
     side_effects = fields.List(fields.Nested(TrialSideEffectOut), required=True)
