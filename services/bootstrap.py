@@ -7,7 +7,9 @@ the web app, the CLI, the workers and the tests all get the same parts the same 
 from __future__ import annotations
 
 import contextlib
+import importlib
 import threading
+from collections.abc import Callable
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
@@ -46,6 +48,16 @@ class CareLog:
         self.config = config or Config.from_env()
         self._lock = threading.RLock()
         self._closers: list[Any] = []
+
+    SERVER = "web.serving:serve"
+    """The HTTP server ``carelog serve`` runs, named rather than imported: services sit
+    below web, and nothing of ours imports web (pyproject's import contracts)."""
+
+    def server(self) -> Callable[..., int]:
+        """The function that serves this CareLog over HTTP (``SERVER``)."""
+        module, _, name = self.SERVER.partition(":")
+        serve: Callable[..., int] = getattr(importlib.import_module(module), name)
+        return serve
 
     SCHEMA_PARTS = ("app", "staff", "access_log", "idempotency", "views")
     """The parts that create tables, functions or triggers when first built."""
@@ -86,14 +98,20 @@ class CareLog:
         if not config.envelope:
             return None
         keks = load_keks(config.kek, config.kek_file)
+        db = self.open_event_store_db(min(config.pool_size, 2))
+        self._closers.append(db.close)
+        return KeyRing(db, keks, legacy_key=config.cipher_key)
+
+    def open_event_store_db(self, pool_size: int = 2) -> Database:
+        """A new connection to the event store's own database, where the key table lives
+        beside the events (services/keys); the caller closes it."""
+        config = self.config
         url = config.database_url
         if not config.is_postgres:
             config.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
             url = f"sqlite:///{config.sqlite_path}"
         check_postgres_url(url, "CARELOG_DATABASE_URL", "the key table's database")
-        db = connect(url, min(config.pool_size, 2))
-        self._closers.append(db.close)
-        return KeyRing(db, keks, legacy_key=config.cipher_key)
+        return connect(url, pool_size)
 
     @cached_property
     def db(self) -> Database:
