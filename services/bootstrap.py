@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import unquote
 
 from projections.database import Database, connect
+from projections.table_migrations import Component, migrate_all
 from services.application import CareLogApplication
 from services.commands import Commands
 from services.config import Config
@@ -39,6 +40,33 @@ def check_postgres_url(url: str, setting: str, what: str) -> None:
         from services.postgres_store import check_url
 
         check_url(url, setting, what)
+
+
+def durable_tables() -> tuple[Component, ...]:
+    """The views database's tables that cannot be rebuilt from the log, each with its
+    ordered migrations (projections/table_migrations.py), applied at start-up. (The key
+    table, beside the events, has its own: services/keys/table.py.)"""
+    from projections.tracking import TRACKING_TABLES
+    from services.access_log import ACCESS_LOG
+    from services.idempotency import IDEMPOTENCY_TABLE
+    from services.oidc.identities import IDENTITY_TABLE
+    from services.oidc.sessions import OIDC_SESSION_TABLE
+    from services.relay import TRACKING_TABLE as RELAY_TRACKING
+    from services.sign_in_limits import FAILURE_TABLE
+    from services.staff import STAFF_TABLE
+    from services.staff_sessions import SESSION_TABLE
+
+    return (
+        STAFF_TABLE,
+        SESSION_TABLE,
+        FAILURE_TABLE,
+        IDENTITY_TABLE,
+        OIDC_SESSION_TABLE,
+        ACCESS_LOG,
+        IDEMPOTENCY_TABLE,
+        RELAY_TRACKING,
+        TRACKING_TABLES,
+    )
 
 
 class CareLog:
@@ -68,6 +96,7 @@ class CareLog:
         from services.schema_lock import schema_lock
 
         with schema_lock(self.config):
+            migrate_all(self.db, durable_tables())
             for part in self.SCHEMA_PARTS:
                 getattr(self, part)
 
