@@ -43,15 +43,15 @@ def check_postgres_url(url: str, setting: str, what: str) -> None:
 
 
 def durable_tables() -> tuple[Component, ...]:
-    """The views database's tables that cannot be rebuilt from the log, each with its
-    ordered migrations (projections/table_migrations.py), applied at start-up. (The key
-    table, beside the events, has its own: services/keys/table.py.)"""
+    """The views database's tables that cannot be rebuilt from the log and that every
+    start-up creates, each with its ordered migrations (projections/table_migrations.py).
+    The parts that not every store runs migrate their own when they start: the relay's
+    ``relay_tracking`` (services/relay.py) and single sign-on's ``staff_identity`` and
+    ``staff_session_oidc`` (services/oidc/); the key table, beside the events, has its
+    own list (services/keys/table.py)."""
     from projections.tracking import TRACKING_TABLES
     from services.access_log import ACCESS_LOG
     from services.idempotency import IDEMPOTENCY_TABLE
-    from services.oidc.identities import IDENTITY_TABLE
-    from services.oidc.sessions import OIDC_SESSION_TABLE
-    from services.relay import TRACKING_TABLE as RELAY_TRACKING
     from services.sign_in_limits import FAILURE_TABLE
     from services.staff import STAFF_TABLE
     from services.staff_sessions import SESSION_TABLE
@@ -60,11 +60,8 @@ def durable_tables() -> tuple[Component, ...]:
         STAFF_TABLE,
         SESSION_TABLE,
         FAILURE_TABLE,
-        IDENTITY_TABLE,
-        OIDC_SESSION_TABLE,
         ACCESS_LOG,
         IDEMPOTENCY_TABLE,
-        RELAY_TRACKING,
         TRACKING_TABLES,
     )
 

@@ -29,9 +29,16 @@ from projections.table_migrations import (
 from projections.tracking import quarantine, skipped_versions
 from services.bootstrap import CareLog, durable_tables
 from services.config import Config
+from services.oidc.identities import IDENTITY_TABLE
+from services.oidc.sessions import OIDC_SESSION_TABLE
+from services.relay import TRACKING_TABLE as RELAY_TRACKING
 from services.staff import _hash
 
-COMPONENTS = {c.name: c for c in durable_tables()}
+START_UP = {c.name: c for c in durable_tables()}
+OWN_START = {c.name: c for c in (RELAY_TRACKING, IDENTITY_TABLE, OIDC_SESSION_TABLE)}
+"""Tables migrated when their part starts (the relay, single sign-on), which not every
+store runs: their start is ``migrate``, as in ``Relay.ensure_table`` and the SSO classes."""
+COMPONENTS = {**START_UP, **OWN_START}
 OLD_SECRET = "old-secret"
 SALT = "00" * 16
 WHEN = "2025-01-02T03:04:05+00:00"
@@ -162,6 +169,8 @@ def start(config: Config) -> CareLog:
     """What a server does at start-up (web.create_app)."""
     carelog = CareLog(config)
     carelog.prepare_schema()
+    for component in OWN_START.values():
+        migrate(carelog.db, component)
     return carelog
 
 
@@ -295,7 +304,10 @@ import sys, time
 from pathlib import Path
 from services.config import Config
 from services.bootstrap import CareLog, durable_tables
-from projections.table_migrations import migrate_all
+from projections.table_migrations import migrate, migrate_all
+from services.oidc.identities import IDENTITY_TABLE
+from services.oidc.sessions import OIDC_SESSION_TABLE
+from services.relay import TRACKING_TABLE
 
 url, folder, how = sys.argv[1], Path(sys.argv[2]), sys.argv[3]
 go = folder / "go"
@@ -308,6 +320,8 @@ try:
         migrate_all(carelog.db, durable_tables())
     else:
         carelog.prepare_schema()
+    for component in (TRACKING_TABLE, IDENTITY_TABLE, OIDC_SESSION_TABLE):
+        migrate(carelog.db, component)
 finally:
     carelog.close()
 """
