@@ -300,7 +300,7 @@ class TestRunningAgain:
 
 
 CHILD = """
-import sys, time
+import os, sys, time
 from pathlib import Path
 from services.config import Config
 from services.bootstrap import CareLog, durable_tables
@@ -311,6 +311,7 @@ from services.relay import TRACKING_TABLE
 
 url, folder, how = sys.argv[1], Path(sys.argv[2]), sys.argv[3]
 go = folder / "go"
+(folder / f"ready-{os.getpid()}").touch()
 while not go.exists():
     time.sleep(0.005)
 carelog = CareLog(Config(database_url=url, checkpoint_dir=str(folder / "checkpoints"),
@@ -342,7 +343,11 @@ class TestTwoProcessesStartingAtOnce:
             )
             for _ in range(2)
         ]
-        time.sleep(1.0)  # both are waiting for the word (a slow start only weakens the race)
+        deadline = time.monotonic() + 120
+        while len(list(tmp_path.glob("ready-*"))) < 2:  # both have imported, and wait
+            assert time.monotonic() < deadline, "the two processes did not start"
+            assert all(child.poll() is None for child in children), "a process ended early"
+            time.sleep(0.01)
         (tmp_path / "go").touch()
         outputs = [child.communicate(timeout=120)[0].decode() for child in children]
         assert [child.returncode for child in children] == [0, 0], outputs
