@@ -19,38 +19,53 @@ from datetime import UTC, datetime
 from typing import Any
 
 from projections.database import Cursor, Database
+from projections.table_migrations import Component, Migration, add_column, migrate
 
-CONTROL_TABLES = (
-    """CREATE TABLE IF NOT EXISTS view_tracking (
-        name TEXT NOT NULL,
-        stream TEXT NOT NULL,
-        position BIGINT NOT NULL DEFAULT 0,
-        synced_at TEXT,
-        PRIMARY KEY (name, stream))""",
-    """CREATE TABLE IF NOT EXISTS view_meta (
-        name TEXT PRIMARY KEY,
-        schema_version INTEGER NOT NULL,
-        generation INTEGER NOT NULL DEFAULT 0,
-        building INTEGER,
-        rebuilt_at TEXT)""",
-    """CREATE TABLE IF NOT EXISTS view_quarantine (
-        name TEXT NOT NULL,
-        stream TEXT NOT NULL,
-        position BIGINT NOT NULL,
-        topic TEXT,
-        patient_id TEXT,
-        originator_version INTEGER,
-        error TEXT NOT NULL,
-        trace TEXT,
-        attempts INTEGER NOT NULL DEFAULT 1,
-        first_seen_at TEXT NOT NULL,
-        last_seen_at TEXT NOT NULL,
-        status TEXT NOT NULL DEFAULT 'open',
-        resolved_by TEXT,
-        reason TEXT,
-        resolved_at TEXT,
-        PRIMARY KEY (name, stream, position))""",
+TRACKING_TABLES = Component(
+    "view_tracking",
+    (
+        Migration(
+            1,
+            "each view's position per log, its schema generation, its quarantined items",
+            (
+                """CREATE TABLE IF NOT EXISTS view_tracking (
+                    name TEXT NOT NULL,
+                    stream TEXT NOT NULL,
+                    position BIGINT NOT NULL DEFAULT 0,
+                    synced_at TEXT,
+                    PRIMARY KEY (name, stream))""",
+                """CREATE TABLE IF NOT EXISTS view_meta (
+                    name TEXT PRIMARY KEY,
+                    schema_version INTEGER NOT NULL,
+                    generation INTEGER NOT NULL DEFAULT 0,
+                    building INTEGER,
+                    rebuilt_at TEXT)""",
+                """CREATE TABLE IF NOT EXISTS view_quarantine (
+                    name TEXT NOT NULL,
+                    stream TEXT NOT NULL,
+                    position BIGINT NOT NULL,
+                    topic TEXT,
+                    patient_id TEXT,
+                    error TEXT NOT NULL,
+                    trace TEXT,
+                    attempts INTEGER NOT NULL DEFAULT 1,
+                    first_seen_at TEXT NOT NULL,
+                    last_seen_at TEXT NOT NULL,
+                    status TEXT NOT NULL DEFAULT 'open',
+                    resolved_by TEXT,
+                    reason TEXT,
+                    resolved_at TEXT,
+                    PRIMARY KEY (name, stream, position))""",
+            ),
+        ),
+        Migration(
+            2,
+            "a quarantined item's record version, so that skipping it skips that version",
+            (add_column("view_quarantine", "originator_version", "INTEGER"),),
+        ),
+    ),
 )
+"""The views' control tables: not rebuilt with the views, so migrated in order."""
 
 
 def now_text() -> str:
@@ -58,22 +73,7 @@ def now_text() -> str:
 
 
 def create_control_tables(db: Database) -> None:
-    with db.transaction() as cur:
-        for statement in CONTROL_TABLES:
-            cur.execute(statement)
-        if "originator_version" not in _columns(cur, db.dialect, "view_quarantine"):
-            cur.execute("ALTER TABLE view_quarantine ADD COLUMN originator_version INTEGER")
-
-
-def _columns(cur: Cursor, dialect: str, table: str) -> set[str]:
-    if dialect == "sqlite":
-        return {r["name"] for r in cur.execute(f"PRAGMA table_info({table})").fetchall()}
-    rows = cur.execute(
-        "SELECT column_name FROM information_schema.columns"
-        " WHERE table_name = ? AND table_schema = current_schema()",
-        (table,),
-    ).fetchall()
-    return {r["column_name"] for r in rows}
+    migrate(db, TRACKING_TABLES)
 
 
 class MissingTrackingError(RuntimeError):

@@ -28,6 +28,7 @@ from typing import Any
 
 from domain.actor import Actor
 from projections.database import Cursor, Database
+from projections.table_migrations import Component, Migration, migrate
 from services.integrity.access_chain import chain_entries, ensure_hash_column
 from services.request_scope import CLIENT_REQUEST_ID
 
@@ -35,7 +36,6 @@ CHANNEL = "carelog_access"
 INSERT_ROWS = 500  # rows per INSERT statement: far inside both stores' parameter limits
 KINDS = ("read", "operator")
 
-_SERIAL = {"sqlite": "INTEGER PRIMARY KEY AUTOINCREMENT", "postgres": "BIGSERIAL PRIMARY KEY"}
 _APPEND_ONLY = {
     "sqlite": (
         "CREATE TRIGGER IF NOT EXISTS access_log_no_update BEFORE UPDATE ON access_log"
@@ -53,6 +53,49 @@ _APPEND_ONLY = {
         " FOR EACH STATEMENT EXECUTE FUNCTION access_log_append_only(); END IF; END $$",
     ),
 }
+
+
+def append_only(cur: Cursor, dialect: str) -> None:
+    """The triggers that refuse UPDATE and DELETE (created unless they exist)."""
+    for statement in _APPEND_ONLY[dialect]:
+        cur.execute(statement)
+
+
+ACCESS_LOG = Component(
+    "access_log",
+    (
+        Migration(
+            1,
+            "the access log, append-only",
+            (
+                """CREATE TABLE IF NOT EXISTS access_log (
+                    position {SERIAL},
+                    at TEXT NOT NULL,
+                    actor_id TEXT,
+                    actor_role TEXT,
+                    patient_id TEXT,
+                    what TEXT NOT NULL,
+                    request_id TEXT NOT NULL,
+                    source TEXT NOT NULL,
+                    allowed INTEGER NOT NULL,
+                    flagged INTEGER NOT NULL,
+                    reason TEXT,
+                    kind TEXT NOT NULL DEFAULT 'read',
+                    details TEXT)""",
+                "CREATE INDEX IF NOT EXISTS ix_access_log_patient"
+                " ON access_log (patient_id, position)",
+                append_only,
+            ),
+        ),
+        Migration(
+            2,
+            "the audit hash chain (services/integrity): a hash column, the entries already"
+            " there sealed once (which drops a trigger for the update: made again after)",
+            (ensure_hash_column, append_only),
+        ),
+    ),
+)
+"""The access log's tables: its entries are found nowhere else."""
 
 
 @dataclass
@@ -76,30 +119,11 @@ class AccessLog:
         self._waiting: list[_Waiting] = []
         self._waiting_lock = threading.Lock()
         self._append_lock = threading.Lock()
-        with db.transaction() as cur:
-            if db.dialect == "postgres":
+        migrate(db, ACCESS_LOG)
+        with db.transaction() as cur:  # a trigger dropped by hand is back at the next start
+            if db.dialect == "postgres":  # CREATE OR REPLACE FUNCTION races another process's
                 cur.execute("SELECT pg_advisory_xact_lock(hashtext('carelog.access_log'))")
-            cur.execute(f"""CREATE TABLE IF NOT EXISTS access_log (
-                position {_SERIAL[db.dialect]},
-                at TEXT NOT NULL,
-                actor_id TEXT,
-                actor_role TEXT,
-                patient_id TEXT,
-                what TEXT NOT NULL,
-                request_id TEXT NOT NULL,
-                source TEXT NOT NULL,
-                allowed INTEGER NOT NULL,
-                flagged INTEGER NOT NULL,
-                reason TEXT,
-                kind TEXT NOT NULL DEFAULT 'read',
-                details TEXT)""")
-            cur.execute(
-                "CREATE INDEX IF NOT EXISTS ix_access_log_patient"
-                " ON access_log (patient_id, position)"
-            )
-            ensure_hash_column(cur, db.dialect)  # the audit hash chain (services/integrity)
-            for statement in _APPEND_ONLY[db.dialect]:
-                cur.execute(statement)
+            append_only(cur, db.dialect)
 
     def record(
         self,

@@ -7,13 +7,16 @@ the web app, the CLI, the workers and the tests all get the same parts the same 
 from __future__ import annotations
 
 import contextlib
+import importlib
 import threading
+from collections.abc import Callable
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import unquote
 
 from projections.database import Database, connect
+from projections.table_migrations import Component, migrate_all
 from services.application import CareLogApplication
 from services.commands import Commands
 from services.config import Config
@@ -39,6 +42,30 @@ def check_postgres_url(url: str, setting: str, what: str) -> None:
         check_url(url, setting, what)
 
 
+def durable_tables() -> tuple[Component, ...]:
+    """The views database's tables that cannot be rebuilt from the log and that every
+    start-up creates, each with its ordered migrations (projections/table_migrations.py).
+    The parts that not every store runs migrate their own when they start: the relay's
+    ``relay_tracking`` (services/relay.py) and single sign-on's ``staff_identity`` and
+    ``staff_session_oidc`` (services/oidc/); the key table, beside the events, has its
+    own list (services/keys/table.py)."""
+    from projections.tracking import TRACKING_TABLES
+    from services.access_log import ACCESS_LOG
+    from services.idempotency import IDEMPOTENCY_TABLE
+    from services.sign_in_limits import FAILURE_TABLE
+    from services.staff import STAFF_TABLE
+    from services.staff_sessions import SESSION_TABLE
+
+    return (
+        STAFF_TABLE,
+        SESSION_TABLE,
+        FAILURE_TABLE,
+        ACCESS_LOG,
+        IDEMPOTENCY_TABLE,
+        TRACKING_TABLES,
+    )
+
+
 class CareLog:
     """One process's CareLog: event store, views database, registries and services."""
 
@@ -46,6 +73,16 @@ class CareLog:
         self.config = config or Config.from_env()
         self._lock = threading.RLock()
         self._closers: list[Any] = []
+
+    SERVER = "web.serving:serve"
+    """The HTTP server ``carelog serve`` runs, named rather than imported: services sit
+    below web, and nothing of ours imports web (pyproject's import contracts)."""
+
+    def server(self) -> Callable[..., int]:
+        """The function that serves this CareLog over HTTP (``SERVER``)."""
+        module, _, name = self.SERVER.partition(":")
+        serve: Callable[..., int] = getattr(importlib.import_module(module), name)
+        return serve
 
     SCHEMA_PARTS = ("app", "staff", "access_log", "idempotency", "views")
     """The parts that create tables, functions or triggers when first built."""
@@ -56,6 +93,7 @@ class CareLog:
         from services.schema_lock import schema_lock
 
         with schema_lock(self.config):
+            migrate_all(self.db, durable_tables())
             for part in self.SCHEMA_PARTS:
                 getattr(self, part)
 
@@ -86,14 +124,20 @@ class CareLog:
         if not config.envelope:
             return None
         keks = load_keks(config.kek, config.kek_file)
+        db = self.open_event_store_db(min(config.pool_size, 2))
+        self._closers.append(db.close)
+        return KeyRing(db, keks, legacy_key=config.cipher_key)
+
+    def open_event_store_db(self, pool_size: int = 2) -> Database:
+        """A new connection to the event store's own database, where the key table lives
+        beside the events (services/keys); the caller closes it."""
+        config = self.config
         url = config.database_url
         if not config.is_postgres:
             config.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
             url = f"sqlite:///{config.sqlite_path}"
         check_postgres_url(url, "CARELOG_DATABASE_URL", "the key table's database")
-        db = connect(url, min(config.pool_size, 2))
-        self._closers.append(db.close)
-        return KeyRing(db, keks, legacy_key=config.cipher_key)
+        return connect(url, pool_size)
 
     @cached_property
     def db(self) -> Database:

@@ -34,8 +34,7 @@ def register(subparsers: Any) -> None:
 
 
 def _serve(args: argparse.Namespace, carelog: CareLog) -> int:
-    from web.serving import serve
-
+    serve = carelog.server()  # web is found by name at the root: nothing here imports it
     return serve(
         carelog,
         host=args.host,

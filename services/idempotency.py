@@ -16,19 +16,28 @@ from typing import Any
 
 from domain.errors import InvalidInputError
 from projections.database import Database
+from projections.table_migrations import Component, Migration, migrate
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS idempotency_keys (
-    actor_id TEXT NOT NULL,
-    key TEXT NOT NULL,
-    request_hash TEXT NOT NULL,
-    status INTEGER,
-    body TEXT,
-    headers TEXT,
-    created_at TEXT NOT NULL,
-    PRIMARY KEY (actor_id, key)
+IDEMPOTENCY_TABLE = Component(
+    "idempotency_keys",
+    (
+        Migration(
+            1,
+            "the first response to each write sent with an Idempotency-Key",
+            (
+                """CREATE TABLE IF NOT EXISTS idempotency_keys (
+                    actor_id TEXT NOT NULL,
+                    key TEXT NOT NULL,
+                    request_hash TEXT NOT NULL,
+                    status INTEGER,
+                    body TEXT,
+                    headers TEXT,
+                    created_at TEXT NOT NULL,
+                    PRIMARY KEY (actor_id, key))""",
+            ),
+        ),
+    ),
 )
-"""
 WAIT_SECONDS = 10.0
 
 
@@ -44,7 +53,7 @@ class IdempotencyStore:
 
     def __init__(self, db: Database) -> None:
         self.db = db
-        self.db.execute(SCHEMA)
+        migrate(db, IDEMPOTENCY_TABLE)
 
     @staticmethod
     def fingerprint(method: str, path: str, body: bytes) -> str:

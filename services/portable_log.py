@@ -318,12 +318,9 @@ def _import_key_table(carelog: CareLog, exported: dict[str, Any] | None) -> None
     if carelog.keyring is not None:
         import_rows(carelog.keyring.table, exported)
         return
-    from projections.database import connect
-    from services.bootstrap import check_postgres_url
     from services.keys.table import KeyTable, migrate
 
-    check_postgres_url(carelog.config.database_url, "CARELOG_DATABASE_URL", "the key table")
-    db = connect(carelog.config.database_url, 2)  # the key table lives beside the events
+    db = carelog.open_event_store_db()  # the key table lives beside the events
     try:
         migrate(db)
         import_rows(KeyTable(db), exported)

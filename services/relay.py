@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from domain.errors import RecordErasedError
+from projections.table_migrations import Component, Migration, migrate
 from services.feed_contract import STORED_TOPICS, TOPIC_OF, TOPICS, to_cloudevent
 from services.kafka_client import BrokerError, Producer, ensure_topics
 from services.log_watch import LogWatcher
@@ -45,11 +46,20 @@ SCAN_FACTOR = 10
 events that never leave (the patient index, psychotherapy notes), and a run of them must
 not make one batch read the whole log."""
 
-TRACKING_TABLE = (
-    "CREATE TABLE IF NOT EXISTS relay_tracking ("
-    " name TEXT PRIMARY KEY,"
-    " last_position BIGINT NOT NULL,"
-    " updated_at TEXT NOT NULL)"
+TRACKING_TABLE = Component(
+    "relay_tracking",
+    (
+        Migration(
+            1,
+            "the log position up to which the broker acknowledged every feed message",
+            (
+                "CREATE TABLE IF NOT EXISTS relay_tracking ("
+                " name TEXT PRIMARY KEY,"
+                " last_position BIGINT NOT NULL,"
+                " updated_at TEXT NOT NULL)",
+            ),
+        ),
+    ),
 )
 
 STOP_CHECK = 0.25
@@ -132,12 +142,7 @@ class Relay:
         with self._table_lock:
             if self._table_ready:
                 return
-            try:
-                self.db.execute(TRACKING_TABLE)
-            except Exception:
-                # PostgreSQL's IF NOT EXISTS races when two sessions create at once; the
-                # loser finds the table now (anything else fails again, and is raised)
-                self.db.execute(TRACKING_TABLE)
+            migrate(self.db, TRACKING_TABLE)  # one process at a time (its advisory lock)
             self._table_ready = True
 
     @property

@@ -30,14 +30,25 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from projections.database import Database
+from projections.table_migrations import Component, Migration, migrate
 
-SCHEMA = (
-    """CREATE TABLE IF NOT EXISTS sign_in_failure (
-        scope TEXT NOT NULL,
-        key TEXT NOT NULL,
-        at DOUBLE PRECISION NOT NULL)""",
-    "CREATE INDEX IF NOT EXISTS ix_sign_in_failure_key ON sign_in_failure (scope, key, at)",
-    "CREATE INDEX IF NOT EXISTS ix_sign_in_failure_at ON sign_in_failure (at)",
+FAILURE_TABLE = Component(
+    "sign_in_failure",
+    (
+        Migration(
+            1,
+            "failed sign-ins, counted per id and source across every process",
+            (
+                """CREATE TABLE IF NOT EXISTS sign_in_failure (
+                    scope TEXT NOT NULL,
+                    key TEXT NOT NULL,
+                    at DOUBLE PRECISION NOT NULL)""",
+                "CREATE INDEX IF NOT EXISTS ix_sign_in_failure_key"
+                " ON sign_in_failure (scope, key, at)",
+                "CREATE INDEX IF NOT EXISTS ix_sign_in_failure_at ON sign_in_failure (at)",
+            ),
+        ),
+    ),
 )
 KEY_LENGTH = 128
 """A claimed id is stored at most this long (a token's id part is attacker-chosen)."""
@@ -85,9 +96,7 @@ class FailedSignIns:
         self.db = db
         self.limits = limits or SignInLimits()
         self.clock = clock  # wall-clock seconds: every process must agree on it
-        with db.transaction() as cur:
-            for statement in SCHEMA:
-                cur.execute(statement)
+        migrate(db, FAILURE_TABLE)
 
     def _keys(self, staff_id: str, source: str | None) -> list[tuple[str, str, int]]:
         """(scope, key, limit) of each count a failure adds to."""

@@ -30,6 +30,7 @@ from uuid import uuid4
 from domain.actor import Actor, Role
 from domain.errors import DuplicateError, InvalidInputError, NotFoundError
 from projections.database import Database
+from projections.table_migrations import Component, Migration, migrate
 from services.sign_in_limits import FailedSignIns, SignInLimits
 from services.staff_sessions import StaffSessions
 
@@ -43,18 +44,27 @@ _ROW = (
     " FROM staff WHERE id = ?"
 )
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS staff (
-    id TEXT PRIMARY KEY,
-    name TEXT NOT NULL,
-    role TEXT NOT NULL,
-    prescriber INTEGER NOT NULL DEFAULT 0,
-    token_salt TEXT NOT NULL,
-    token_hash TEXT NOT NULL,
-    active INTEGER NOT NULL DEFAULT 1,
-    created_at TEXT NOT NULL
+STAFF_TABLE = Component(
+    "staff",
+    (
+        Migration(
+            1,
+            "the staff registry: accounts, roles and their token's hash",
+            (
+                """CREATE TABLE IF NOT EXISTS staff (
+                    id TEXT PRIMARY KEY,
+                    name TEXT NOT NULL,
+                    role TEXT NOT NULL,
+                    prescriber INTEGER NOT NULL DEFAULT 0,
+                    token_salt TEXT NOT NULL,
+                    token_hash TEXT NOT NULL,
+                    active INTEGER NOT NULL DEFAULT 1,
+                    created_at TEXT NOT NULL)""",
+            ),
+        ),
+    ),
 )
-"""
+"""Who may sign in: found nowhere else, so changed only by migrations."""
 
 
 @dataclass(frozen=True)
@@ -131,7 +141,7 @@ class StaffRegistry:
 
     def __init__(self, db: Database, limits: SignInLimits | None = None) -> None:
         self.db = db
-        self.db.execute(SCHEMA)
+        migrate(db, STAFF_TABLE)
         self.sessions = StaffSessions(db)
         self.failures = FailedSignIns(db, limits)
         self._verified: dict[str, _Verified] = {}

@@ -15,16 +15,26 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from projections.database import Database
+from projections.table_migrations import Component, Migration, migrate
 
-SCHEMA = (
-    """CREATE TABLE IF NOT EXISTS staff_session (
-        id TEXT PRIMARY KEY,
-        staff_id TEXT NOT NULL,
-        token_hash TEXT NOT NULL,
-        started_at TEXT NOT NULL,
-        expires_at TEXT NOT NULL,
-        ended_at TEXT)""",
-    "CREATE INDEX IF NOT EXISTS ix_staff_session_staff ON staff_session (staff_id)",
+SESSION_TABLE = Component(
+    "staff_session",
+    (
+        Migration(
+            1,
+            "the pages' sign-in sessions",
+            (
+                """CREATE TABLE IF NOT EXISTS staff_session (
+                    id TEXT PRIMARY KEY,
+                    staff_id TEXT NOT NULL,
+                    token_hash TEXT NOT NULL,
+                    started_at TEXT NOT NULL,
+                    expires_at TEXT NOT NULL,
+                    ended_at TEXT)""",
+                "CREATE INDEX IF NOT EXISTS ix_staff_session_staff ON staff_session (staff_id)",
+            ),
+        ),
+    ),
 )
 
 
@@ -42,9 +52,7 @@ class StaffSessions:
 
     def __init__(self, db: Database) -> None:
         self.db = db
-        with db.transaction() as cur:
-            for statement in SCHEMA:
-                cur.execute(statement)
+        migrate(db, SESSION_TABLE)
 
     def start(self, staff_id: str, token_hash: str, lifetime: timedelta) -> str:
         """A new session's secret (for the cookie; only its hash is stored)."""

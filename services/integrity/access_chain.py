@@ -44,8 +44,10 @@ def ensure_hash_column(cur: Cursor, dialect: str) -> None:
     """Add the ``hash`` column to an access log created before it was chained, and seal
     the entries already there (once, on upgrade; README, "Audit review").
 
-    Runs in ``AccessLog``'s set-up transaction *before* it (re)creates its append-only
-    triggers, so the one-off sealing update may drop them first.
+    A step of the access log's migration 2 (services/access_log.py), run *before* that
+    migration creates its append-only triggers again, so the one-off sealing update may
+    drop them first. Skipped where the column is there (a store created before migration
+    versions were recorded).
     """
     if dialect == "postgres":
         found = cur.execute(

@@ -2,9 +2,9 @@
 
 It lives in the event store's database (beside the events, so a backup of the store
 carries it), in tables that cannot be rebuilt from anything: they change only through
-the ordered migrations below, each applied once, in order, recorded in
-``carelog_key_schema`` (under an advisory lock on PostgreSQL, so two processes starting
-at once never both apply one).
+the ordered migrations below (``KEY_TABLES``), each applied once, in order, recorded in
+``schema_versions`` by projections/table_migrations.py (under an advisory lock on
+PostgreSQL, so two processes starting at once never both apply one).
 
 ``carelog_data_keys``: one row per subject (a patient's id; ``legacy`` for the store-wide
 key of stores encrypted before envelope encryption; ``store`` for anything that belongs
@@ -18,31 +18,37 @@ when it was retired.
 from __future__ import annotations
 
 import base64
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from projections.database import Cursor, Database
+from projections.table_migrations import Component, Migration
+from projections.table_migrations import migrate as apply_migrations
 
 DATA_KEYS = "carelog_data_keys"
 KEKS = "carelog_keks"
-SCHEMA = "carelog_key_schema"
+LEGACY_VERSIONS = "carelog_key_schema"
+"""Where the key table's version was recorded before projections/table_migrations.py: a
+store that has it is adopted by running the list again (its steps are IF NOT EXISTS)."""
 
-MIGRATIONS: Sequence[tuple[int, Sequence[str]]] = (
+KEY_TABLES = Component(
+    "keys",
     (
-        1,
-        (
-            f"CREATE TABLE IF NOT EXISTS {DATA_KEYS} (subject_id TEXT PRIMARY KEY, "
-            "kek_id TEXT, wrapped {BLOB}, created_at TEXT NOT NULL, erased_at TEXT, "
-            "erased_by TEXT, erased_reason TEXT)",
-            f"CREATE INDEX IF NOT EXISTS ix_{DATA_KEYS}_kek ON {DATA_KEYS} (kek_id)",
-            f"CREATE TABLE IF NOT EXISTS {KEKS} (kek_id TEXT PRIMARY KEY, "
-            "fingerprint TEXT NOT NULL, added_at TEXT NOT NULL, retired_at TEXT)",
+        Migration(
+            1,
+            "wrapped data keys per subject, and the KEKs that wrap them",
+            (
+                f"CREATE TABLE IF NOT EXISTS {DATA_KEYS} (subject_id TEXT PRIMARY KEY, "
+                "kek_id TEXT, wrapped {BLOB}, created_at TEXT NOT NULL, erased_at TEXT, "
+                "erased_by TEXT, erased_reason TEXT)",
+                f"CREATE INDEX IF NOT EXISTS ix_{DATA_KEYS}_kek ON {DATA_KEYS} (kek_id)",
+                f"CREATE TABLE IF NOT EXISTS {KEKS} (kek_id TEXT PRIMARY KEY, "
+                "fingerprint TEXT NOT NULL, added_at TEXT NOT NULL, retired_at TEXT)",
+            ),
         ),
     ),
 )
-_BLOB = {"sqlite": "BLOB", "postgres": "BYTEA"}
 
 
 @dataclass(frozen=True)
@@ -57,20 +63,7 @@ class DataKeyRow:
 
 def migrate(db: Database) -> int:
     """Apply the migrations not applied yet, in order; returns the schema version."""
-    with db.transaction() as cur:
-        if db.dialect == "postgres":
-            cur.execute("SELECT pg_advisory_xact_lock(hashtext('carelog.keys.migrate'))")
-        cur.execute(f"CREATE TABLE IF NOT EXISTS {SCHEMA} (version INTEGER PRIMARY KEY)")
-        row = cur.execute(f"SELECT MAX(version) AS v FROM {SCHEMA}").fetchone()
-        current = int(row["v"] or 0) if row else 0
-        for version, statements in MIGRATIONS:
-            if version <= current:
-                continue
-            for statement in statements:
-                cur.execute(statement.replace("{BLOB}", _BLOB[db.dialect]))
-            cur.execute(f"INSERT INTO {SCHEMA} (version) VALUES (?)", (version,))
-            current = version
-        return current
+    return apply_migrations(db, KEY_TABLES)
 
 
 def _row(r: Any) -> DataKeyRow:

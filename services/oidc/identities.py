@@ -21,14 +21,26 @@ from datetime import UTC, datetime
 from typing import Any
 
 from domain.actor import Role
+from projections.table_migrations import Component, Migration, migrate
 from services.staff import StaffMember, StaffRegistry
 
-SCHEMA = """CREATE TABLE IF NOT EXISTS staff_identity (
-    issuer TEXT NOT NULL,
-    subject TEXT NOT NULL,
-    staff_id TEXT NOT NULL,
-    linked_at TEXT NOT NULL,
-    PRIMARY KEY (issuer, subject))"""
+IDENTITY_TABLE = Component(
+    "staff_identity",
+    (
+        Migration(
+            1,
+            "which staff record a provider's (issuer, subject) is",
+            (
+                """CREATE TABLE IF NOT EXISTS staff_identity (
+                    issuer TEXT NOT NULL,
+                    subject TEXT NOT NULL,
+                    staff_id TEXT NOT NULL,
+                    linked_at TEXT NOT NULL,
+                    PRIMARY KEY (issuer, subject))""",
+            ),
+        ),
+    ),
+)
 
 
 class AccessDenied(Exception):
@@ -117,7 +129,7 @@ class Identities:
         self.staff = staff
         self.issuer = issuer
         self.roles = roles
-        staff.db.execute(SCHEMA)
+        migrate(staff.db, IDENTITY_TABLE)
 
     def member(self, claims: Mapping[str, Any]) -> StaffMember:
         """The active staff member these (verified) claims belong to, provisioned or

@@ -23,13 +23,25 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from projections.database import Database
+from projections.table_migrations import Component, Migration, migrate
 
-SCHEMA = """CREATE TABLE IF NOT EXISTS staff_session_oidc (
-    session_id TEXT PRIMARY KEY,
-    subject TEXT NOT NULL,
-    tokens TEXT NOT NULL,
-    confirmed_at DOUBLE PRECISION NOT NULL,
-    next_check_at DOUBLE PRECISION NOT NULL)"""
+OIDC_SESSION_TABLE = Component(
+    "staff_session_oidc",
+    (
+        Migration(
+            1,
+            "an SSO page session's provider tokens (sealed) and its check schedule",
+            (
+                """CREATE TABLE IF NOT EXISTS staff_session_oidc (
+                    session_id TEXT PRIMARY KEY,
+                    subject TEXT NOT NULL,
+                    tokens TEXT NOT NULL,
+                    confirmed_at DOUBLE PRECISION NOT NULL,
+                    next_check_at DOUBLE PRECISION NOT NULL)""",
+            ),
+        ),
+    ),
+)
 RETRY_SECONDS = 5.0
 """After a failed attempt to reach the provider, the next request tries again this late."""
 
@@ -62,7 +74,7 @@ class OidcSessions:
 
     def __init__(self, db: Database) -> None:
         self.db = db
-        db.execute(SCHEMA)
+        migrate(db, OIDC_SESSION_TABLE)
 
     def add(self, secret: str, subject: str, tokens: dict[str, Any], interval: float) -> None:
         now = time.time()

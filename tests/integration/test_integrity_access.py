@@ -116,8 +116,10 @@ class TestUpgradingAnUnchainedAccessLog:
 
         read_charts(carelog, team, 5)
         raw = RawAccessLog(config)
-        try:  # the access log as it was before it had a hash column
+        try:  # the access log as it was before it had a hash column (at version 1)
             raw.run(f"ALTER TABLE {raw.table} DROP COLUMN hash")
+            versions = raw.table.replace("access_log", "schema_versions")
+            raw.run(f"UPDATE {versions} SET version = 1 WHERE component = 'access_log'")
         finally:
             raw.close()
         AccessLog(carelog.db)  # what the next start of CareLog does

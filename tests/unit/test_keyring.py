@@ -14,9 +14,10 @@ from eventsourcing.utils import Environment
 
 from domain.errors import RecordErasedError
 from projections.database import connect
+from projections.table_migrations import VERSIONS
 from services.keys.errors import KeyConfigError, KeyUnavailableError
 from services.keys.keyring import MAGIC, Kek, KeyRing, new_kek, parse_keks
-from services.keys.table import MIGRATIONS, SCHEMA, migrate
+from services.keys.table import KEY_TABLES, LEGACY_VERSIONS, migrate
 
 
 def ring(tmp_path: Path, *entries: str, legacy: str | None = None) -> KeyRing:
@@ -108,18 +109,32 @@ class TestSealingAndOpening:
 
 
 class TestKeyTableMigrations:
-    def test_migrations_are_numbered_in_order(self) -> None:
-        versions = [v for v, _ in MIGRATIONS]
-        assert versions == sorted(versions) == list(range(1, len(versions) + 1))
-
     def test_a_new_store_gets_every_migration_once_and_a_second_run_changes_nothing(
         self, tmp_path: Path
     ) -> None:
         db = connect(f"sqlite:///{tmp_path / 'k.db'}")
-        assert migrate(db) == len(MIGRATIONS)
-        assert migrate(db) == len(MIGRATIONS)
-        rows = db.query(f"SELECT version FROM {SCHEMA} ORDER BY version")
-        assert [r["version"] for r in rows] == [v for v, _ in MIGRATIONS]
+        assert migrate(db) == KEY_TABLES.latest
+        assert migrate(db) == KEY_TABLES.latest
+        rows = db.query(f"SELECT component, version FROM {VERSIONS}")
+        assert rows == [{"component": "keys", "version": KEY_TABLES.latest}]
+
+    def test_a_key_table_versioned_before_the_shared_runner_keeps_its_keys(
+        self, tmp_path: Path
+    ) -> None:
+        kek = new_kek("k1")
+        pid = uuid4()
+        sealed = ring(tmp_path, kek).seal(pid, b"kept")
+        db = connect(f"sqlite:///{tmp_path / 'keys.db'}")
+        db.execute(f"DROP TABLE {VERSIONS}")  # as recorded before: in its own table
+        db.execute(f"CREATE TABLE {LEGACY_VERSIONS} (version INTEGER PRIMARY KEY)")
+        db.execute(f"INSERT INTO {LEGACY_VERSIONS} (version) VALUES (1)")
+        db.close()
+
+        assert ring(tmp_path, kek).open(sealed, "record") == b"kept"
+        db = connect(f"sqlite:///{tmp_path / 'keys.db'}")
+        assert db.query(f"SELECT version FROM {VERSIONS} WHERE component = 'keys'") == [
+            {"version": KEY_TABLES.latest}
+        ]
 
     def test_data_keys_survive_a_restart(self, tmp_path: Path) -> None:
         kek = new_kek("k1")
