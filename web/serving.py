@@ -5,8 +5,9 @@ On SQLite gunicorn runs one worker process with many threads: SQLite takes one w
 time whatever the process count, and one process keeps one view runner, one record cache
 and one group committer. On PostgreSQL it runs ``--workers`` processes (default 2), each
 with its own CareLog built from the environment and 8 threads (an open event stream holds
-a thread). A page-session key is made once in the master when none is configured, so every
-worker reads the same session cookie.
+a thread). A page-session key is read (or made once and kept beside the store:
+``services/session_key.py``) in the master when none is configured, so every worker reads
+the same session cookie and a restart does not sign the pages' users out.
 
 Each request is logged once, by CareLog's own JSON request log (``web.create_app``): the
 path and never the query string. gunicorn's access log is off and Werkzeug's request lines
@@ -16,10 +17,10 @@ are silenced, and neither server names its version in the ``Server`` header.
 from __future__ import annotations
 
 import os
-import secrets
 import sys
 from typing import Any
 
+from services import session_key
 from services.bootstrap import CareLog
 
 SQLITE_THREADS = 32
@@ -51,8 +52,8 @@ def serve(
                 file=sys.stderr,
             )
         processes, per_process = 1, threads or SQLITE_THREADS
-    if not carelog.config.secret_key:  # one key for every worker's page sessions
-        os.environ["CARELOG_SECRET_KEY"] = secrets.token_hex(32)
+    if not carelog.config.secret_key:  # one key for every worker, kept across restarts
+        os.environ["CARELOG_SECRET_KEY"] = session_key.load_or_create(carelog.config)
     _prepare_stores(carelog)
     _announce(host, port, f"gunicorn, {processes} process(es) x {per_process} threads")
     return _gunicorn(host, port, processes, per_process)
