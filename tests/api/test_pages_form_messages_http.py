@@ -35,7 +35,8 @@ class TestRefusedFormWording:
         assert "When it happened (UTC): This time is in the future" in summary, summary
         assert "effective_at" not in summary
         beside = re.search(r'id="phq9-effective_at-error">([^<]*)<', page)
-        assert beside and beside.group(1).startswith("This time is in the future"), beside
+        assert beside is not None
+        assert beside.group(1).startswith("This time is in the future"), beside.group(1)
         assert f'value="{later}"' in page  # what was entered is kept
 
     def test_a_note_without_text_names_the_note_field(self, api: ApiClient, patient: str) -> None:
