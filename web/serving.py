@@ -117,6 +117,9 @@ def _gunicorn(host: str, port: int, workers: int, threads: int) -> int:
             self.cfg.set("timeout", 60)
             self.cfg.set("accesslog", None)  # CareLog's request log is the only one
             self.cfg.set("umask", 0o077)
+            # Ctrl-C (SIGINT/SIGQUIT in the worker): end the open live feeds, whose threads
+            # would otherwise hold the exiting worker until the graceful timeout.
+            self.cfg.set("worker_int", _end_open_streams)
             if "control_socket_disable" in self.cfg.settings:  # gunicorn >= 25
                 # No runtime control socket (one path per user: two servers would share it).
                 self.cfg.set("control_socket_disable", True)
@@ -128,3 +131,9 @@ def _gunicorn(host: str, port: int, workers: int, threads: int) -> int:
 
     CareLogGunicorn().run()
     return 0
+
+
+def _end_open_streams(worker: Any) -> None:
+    from web.feed import end_open_streams
+
+    end_open_streams()
