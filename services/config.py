@@ -53,7 +53,10 @@ SETTINGS: dict[str, str] = {
     "events, about 5.5 KiB each, brought up to date from the log on each use "
     "(default 20000; 0 = off)",
     "CARELOG_RUN_PROJECTIONS": "Run the view runner inside the API process (default 1)",
-    "CARELOG_SECRET_KEY": "Key signing the web pages' session cookie (default: random per start)",
+    "CARELOG_SECRET_KEY": (
+        "Key signing the web pages' session cookie (default: made once, kept 0600 beside "
+        "the store as STORE.session-key)"
+    ),
     "CARELOG_POOL_SIZE": "PostgreSQL connections per pool (default 5)",
     "CARELOG_RULE_PACK": "A clinical rule pack file (JSON) to use instead of the shipped "
     "domain/safety/rulepack.json; checked at start-up",

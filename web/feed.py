@@ -130,6 +130,8 @@ def stream() -> Response:
 
     def events() -> Iterator[str]:
         yield "retry: 1000\n\n"
+        with _open_lock:
+            _open_streams.add(stop)
         try:
             for item in instance.feed.follow(
                 role=str(who.role),
@@ -149,11 +151,26 @@ def stream() -> Response:
                     return  # the caller's own removal is the last thing this stream shows
         finally:
             stop.set()
+            with _open_lock:
+                _open_streams.discard(stop)
 
     response = Response(stream_with_context(events()), mimetype="text/event-stream")
     response.headers["Cache-Control"] = "no-cache"
     response.headers["X-Accel-Buffering"] = "no"
     return response
+
+
+_open_streams: set[threading.Event] = set()
+_open_lock = threading.Lock()
+
+
+def end_open_streams() -> None:
+    """The server is stopping (Ctrl-C): every open stream ends at its next stop check,
+    so the worker's threads finish and the process exits at once, instead of waiting for
+    each open page's stream until gunicorn's graceful timeout (30 s) kills it."""
+    with _open_lock:
+        for stop in _open_streams:
+            stop.set()
 
 
 REMOVED = "carelog.care-team.member-removed.v1"

@@ -5,8 +5,9 @@ On SQLite gunicorn runs one worker process with many threads: SQLite takes one w
 time whatever the process count, and one process keeps one view runner, one record cache
 and one group committer. On PostgreSQL it runs ``--workers`` processes (default 2), each
 with its own CareLog built from the environment and 8 threads (an open event stream holds
-a thread). A page-session key is made once in the master when none is configured, so every
-worker reads the same session cookie.
+a thread). A page-session key is read (or made once and kept beside the store:
+``services/session_key.py``) in the master when none is configured, so every worker reads
+the same session cookie and a restart does not sign the pages' users out.
 
 Each request is logged once, by CareLog's own JSON request log (``web.create_app``): the
 path and never the query string. gunicorn's access log is off and Werkzeug's request lines
@@ -16,10 +17,10 @@ are silenced, and neither server names its version in the ``Server`` header.
 from __future__ import annotations
 
 import os
-import secrets
 import sys
 from typing import Any
 
+from services import session_key
 from services.bootstrap import CareLog
 
 SQLITE_THREADS = 32
@@ -51,8 +52,8 @@ def serve(
                 file=sys.stderr,
             )
         processes, per_process = 1, threads or SQLITE_THREADS
-    if not carelog.config.secret_key:  # one key for every worker's page sessions
-        os.environ["CARELOG_SECRET_KEY"] = secrets.token_hex(32)
+    if not carelog.config.secret_key:  # one key for every worker, kept across restarts
+        os.environ["CARELOG_SECRET_KEY"] = session_key.load_or_create(carelog.config)
     _prepare_stores(carelog)
     _announce(host, port, f"gunicorn, {processes} process(es) x {per_process} threads")
     return _gunicorn(host, port, processes, per_process)
@@ -116,6 +117,9 @@ def _gunicorn(host: str, port: int, workers: int, threads: int) -> int:
             self.cfg.set("timeout", 60)
             self.cfg.set("accesslog", None)  # CareLog's request log is the only one
             self.cfg.set("umask", 0o077)
+            # Ctrl-C (SIGINT/SIGQUIT in the worker): end the open live feeds, whose threads
+            # would otherwise hold the exiting worker until the graceful timeout.
+            self.cfg.set("worker_int", _end_open_streams)
             if "control_socket_disable" in self.cfg.settings:  # gunicorn >= 25
                 # No runtime control socket (one path per user: two servers would share it).
                 self.cfg.set("control_socket_disable", True)
@@ -127,3 +131,9 @@ def _gunicorn(host: str, port: int, workers: int, threads: int) -> int:
 
     CareLogGunicorn().run()
     return 0
+
+
+def _end_open_streams(worker: Any) -> None:
+    from web.feed import end_open_streams
+
+    end_open_streams()

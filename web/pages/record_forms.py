@@ -38,6 +38,31 @@ class FormState:
     errors: dict[str, list[str]] = field(default_factory=dict)
     target: str | None = None  # the follow-up a completion is for
 
+    def label_of(self, key: str) -> str | None:
+        """The name the page shows for a field, where it is not the field's own name."""
+        return FIELD_LABELS.get(key)
+
+
+FIELD_LABELS = {
+    "effective_at": "When it happened (UTC)",
+    "due_at": "Due (UTC)",
+    "text": "Note",
+    "effect": "Side effect",
+    "order_id": "Medication suspected",
+}
+"""The recording forms' visible labels of fields named otherwise in the API: the error
+summary links a message to the field by the words on the page."""
+
+
+def page_message(api_field: str, message: str) -> str:
+    """A domain message that opens with the API's field name (``effective_at is in the
+    future: ...``), reworded for the page, where that name appears nowhere."""
+    if not message.startswith(api_field + " "):
+        return message
+    rest = message[len(api_field) + 1 :]
+    subject = "This time" if api_field.endswith("_at") else "This"
+    return f"{subject} {rest}"
+
 
 class FormRefusedError(Exception):
     """The form cannot be sent on as it is; ``errors`` are keyed by the form's fields."""

@@ -71,7 +71,7 @@ def _record(
         _release(who.id, key)
         if exc.field in (None, "patient_id"):
             raise  # about the record, not the form: the error page says it
-        state.errors = {rf.form_field(exc.field): [exc.message]}
+        state.errors = {rf.form_field(exc.field): [rf.page_message(exc.field, exc.message)]}
         return render_timeline(pid, form=state, status=422)
     except BaseException:
         _release(who.id, key)

@@ -9,6 +9,7 @@ from marshmallow import ValidationError, fields, validate
 
 from domain.alert_resolution import ACTIONS as ALERT_ACTIONS
 from domain.alert_resolution import RISK_RESULTS
+from domain.patient_commands import MODALITIES
 from domain.safety.fact_vocabulary import FACTS
 from web.schemas.common import (
     BLANK,
@@ -150,7 +151,9 @@ class SideEffectIn(StrictSchema):
 
 class NoteIn(StrictSchema):
     kind = fields.String(required=True, validate=validate.OneOf(("progress", "psychotherapy")))
-    modality = fields.String(required=True)
+    # The domain checks the modality (a 422 naming it, as before); the enum documents the
+    # choices, so "Try it out" in /docs starts from a body that is accepted.
+    modality = fields.String(required=True, metadata={"enum": list(MODALITIES)})
     text = text()
     effective_at = when()
 

@@ -72,3 +72,13 @@
     } catch (e) { /* storage refused: the server still records each key once */ }
   });
 })();
+
+// A refused form comes back as the whole timeline, which would open at its top with the
+// message far below: bring the form's error summary (or, for a follow-up's completion, its
+// first field in error) into view and give it focus, so the message is seen and read out.
+(function () {
+  "use strict";
+  var target = document.querySelector("main .error-summary[tabindex]")
+    || document.querySelector("main .completion [aria-invalid=true]");
+  if (target) { target.focus(); }
+})();
