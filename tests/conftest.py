@@ -71,11 +71,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     parser.addoption(
         "--cipher",
-        choices=("off", "on", "envelope"),
+        choices=("off", "on", "envelope", "none"),
         default="off",
         help="on: run every store-parametrised test with the event store "
         "encrypted (CARELOG_CIPHER_KEY set); envelope: the same with per-patient data keys "
-        "(CARELOG_KEK set)",
+        "(CARELOG_KEK set); none: not even the encrypted runs tests/api and "
+        "@pytest.mark.cipher add (make test-quick)",
     )
 
 
@@ -93,8 +94,11 @@ def stores_for(metafunc: pytest.Metafunc) -> list[str]:
     if independent:
         stores = stores[:1]
     # Encryption at rest: "<store>+cipher" runs on that store with a cipher key set.
-    if metafunc.config.getoption("--cipher") in ("on", "envelope"):
+    cipher = metafunc.config.getoption("--cipher")
+    if cipher in ("on", "envelope"):
         return [f"{s}+cipher" for s in stores]
+    if cipher == "none":
+        return stores
     if marked("cipher") or (
         _encrypted_too(metafunc) and not independent and not marked("unencrypted")
     ):
@@ -146,7 +150,7 @@ def _one_openapi_document_per_process() -> Iterator[None]:
     """Each app a test builds gets the OpenAPI document the first one built in this process.
 
     The document is a function of the code alone (the routes and their schemas), the same
-    for every app; generating it is most of ``create_app``'s cost (~0.3 s), paid by every
+    for every app; generating it is most of ``create_app``'s cost (0.3-0.5 s), paid by every
     API test otherwise. The first app builds it for real; the later ones skip flask-smorest's
     generation and serve that same document."""
     import flask_smorest
@@ -297,7 +301,7 @@ def pytest_report_header(config: pytest.Config) -> str:
 
 def store_of(nodeid: str) -> str | None:
     """The store a test ran on, from its id's parameters (``test_x[postgres+cipher-plan]``)."""
-    params = nodeid.rsplit("[", 1)[1].rstrip("]").split("-") if nodeid.endswith("]") else []
+    params = nodeid.split("[", 1)[1][:-1].split("-") if nodeid.endswith("]") else []
     return next((p for p in params if p.removesuffix("+cipher") in STORES), None)
 
 
