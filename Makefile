@@ -32,9 +32,10 @@ test: install
 	bash scripts/test-setup.sh
 	$(BIN)/python -m pytest -q $(PYTEST_PARALLEL)
 
-# Quicker loop for development: unit tests and the SQLite half of everything else.
+# Quicker loop for development: unit tests and the SQLite half of everything else
+# (unencrypted: `make test` runs the encrypted store too).
 test-quick: install
-	$(BIN)/python -m pytest -q -x $(PYTEST_PARALLEL) -m "not slow and not browser and not kafka" --store sqlite
+	$(BIN)/python -m pytest -q -x $(PYTEST_PARALLEL) -m "not slow and not browser and not kafka" --store sqlite --cipher none
 
 lint: install
 	$(BIN)/ruff check .
