@@ -69,7 +69,14 @@ class Served:
             stdout=self._log,
             stderr=subprocess.STDOUT,
         )
-        deadline = time.monotonic() + 60
+        try:
+            self._await_ready(log)
+        except BaseException:
+            self.stop()  # never leave a server behind holding the store's connections
+            raise
+
+    def _await_ready(self, log: Path) -> None:
+        deadline = time.monotonic() + 120  # a loaded machine (parallel workers) boots slowly
         while time.monotonic() < deadline:
             assert self.process.poll() is None, log.read_text()
             try:
