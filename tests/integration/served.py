@@ -80,9 +80,9 @@ class Served:
         while time.monotonic() < deadline:
             assert self.process.poll() is None, log.read_text()
             try:
-                if requests.get(f"{self.url}/healthz", timeout=2).status_code == 200:
+                if requests.get(f"{self.url}/healthz", timeout=10).status_code == 200:
                     return
-            except requests.ConnectionError:
+            except requests.RequestException:  # not listening yet, or still booting
                 pass
             time.sleep(0.1)
         raise AssertionError(f"carelog serve did not start: {log.read_text()}")
