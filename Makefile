@@ -23,13 +23,19 @@ run: install
 	$(BIN)/carelog demo
 	$(BIN)/carelog serve --host $(HOST) --port $(PORT)
 
+# The suite in parallel: a pytest-xdist worker per core (TEST_WORKERS=1 for one process),
+# each with its own PostgreSQL database, brokers and ports (tests/conftest.py).
+TEST_WORKERS ?= auto
+PYTEST_PARALLEL = -n $(TEST_WORKERS) --dist loadgroup
+
 test: install
 	bash scripts/test-setup.sh
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q $(PYTEST_PARALLEL)
 
-# Quicker loop for development: unit tests and the SQLite half of everything else.
+# Quicker loop for development: unit tests and the SQLite half of everything else
+# (unencrypted: `make test` runs the encrypted store too).
 test-quick: install
-	$(BIN)/python -m pytest -q -x -m "not slow and not browser and not kafka" --store sqlite
+	$(BIN)/python -m pytest -q -x $(PYTEST_PARALLEL) -m "not slow and not browser and not kafka" --store sqlite --cipher none
 
 lint: install
 	$(BIN)/ruff check .

@@ -53,6 +53,8 @@ SETTINGS: dict[str, str] = {
     "events, about 5.5 KiB each, brought up to date from the log on each use "
     "(default 20000; 0 = off)",
     "CARELOG_RUN_PROJECTIONS": "Run the view runner inside the API process (default 1)",
+    "CARELOG_VIEWS_WAIT_SECONDS": "Longest a read waits for the views to reach the position it "
+    "needs (min_position, the pages) before answering 503 or marking itself behind (default 2)",
     "CARELOG_SECRET_KEY": (
         "Key signing the web pages' session cookie (default: made once, kept 0600 beside "
         "the store as STORE.session-key)"
@@ -127,6 +129,7 @@ class Config:
     record_cache: int = 1000
     history_cache: int = 20_000
     run_projections: bool = True
+    views_wait_seconds: float = 2.0
     secret_key: str | None = None
     pool_size: int = 5
     rule_pack: str | None = None
@@ -190,6 +193,7 @@ class Config:
             history_cache=int(number("CARELOG_HISTORY_CACHE", 20_000)),
             run_projections=(get("CARELOG_RUN_PROJECTIONS") or "1").lower()
             not in {"0", "false", "no", "off"},
+            views_wait_seconds=number("CARELOG_VIEWS_WAIT_SECONDS", 2.0),
             secret_key=get("CARELOG_SECRET_KEY"),
             pool_size=int(number("CARELOG_POOL_SIZE", 5)),
             rule_pack=get("CARELOG_RULE_PACK"),

@@ -10,6 +10,25 @@ Encryption at rest: ``--cipher on`` runs every store-parametrised test with the 
 encrypted (a "<store>+cipher" parametrisation); ``@pytest.mark.cipher`` on a test, class or
 module adds one encrypted parametrisation to its stores instead, and every test under
 ``tests/api`` gets that one as well: the whole HTTP API is exercised encrypted.
+
+Which tests run on every store, and which once (the rule; ``tests/README.md`` has it too):
+
+- **Every store** (the default, and so the rule for a new test): whatever the store can
+  change: the event store itself, concurrency (If-Match, idempotency), positions and
+  ``min_position``, tracking and the views, the access log, encryption, integrity,
+  backup, erasure, the relay and feeds, input a store may refuse (NUL, surrogates, huge
+  numbers), and the browser pages that the views keep live.
+- **One store** (``@pytest.mark.store_independent`` on the module, class or test):
+  behaviour decided above the store and identical on each: validation and refusals,
+  authorization, the safety rules, FHIR and vocabularies, OpenAPI, the pages' markup. It
+  runs on SQLite (or on the one store ``--store`` names), unencrypted unless it also has
+  ``@pytest.mark.cipher``; the folder-wide encrypted run of ``tests/api`` skips it.
+- ``@pytest.mark.unencrypted``: every store, but not the extra encrypted one (encryption
+  only changes the bytes of stored events, which the test cannot tell apart).
+
+Parallel runs (pytest-xdist, ``make test``): each worker has its own PostgreSQL database
+(named by worker id), its own Kafka brokers, ports and temporary folders; nothing here is
+shared between workers but the PostgreSQL server.
 """
 
 from __future__ import annotations
@@ -22,20 +41,25 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from eventsourcing.cryptography import AESCipher
+from flask import Flask
 
 from domain.actor import Actor
 from services.bootstrap import CareLog
 from services.config import Config
 from tests.oidc_support import oidc_provider  # noqa: F401 - a fixture: the SSO tests' provider
+from tests.parallel import worker_id
 
 PG_ADMIN_URL = os.environ.get("CARELOG_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 STORES = ("sqlite", "postgres")
 ENCRYPTED_TOO = (Path(__file__).resolve().parent / "api",)  # folders whose tests also run encrypted
 TEST_CIPHER_KEY = AESCipher.create_key(num_bytes=32)
 TEST_KEK = "test-kek:" + TEST_CIPHER_KEY  # envelope encryption's key-encryption key
+VIEWS_WAIT_SECONDS = 0.05
+"""The ``config`` fixture's ``views_wait_seconds``: its views run only when a test asks."""
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -47,24 +71,39 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     parser.addoption(
         "--cipher",
-        choices=("off", "on", "envelope"),
+        choices=("off", "on", "envelope", "none"),
         default="off",
         help="on: run every store-parametrised test with the event store "
         "encrypted (CARELOG_CIPHER_KEY set); envelope: the same with per-patient data keys "
-        "(CARELOG_KEK set)",
+        "(CARELOG_KEK set); none: not even the encrypted runs tests/api and "
+        "@pytest.mark.cipher add (make test-quick)",
     )
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "store" in metafunc.fixturenames:
-        chosen = metafunc.config.getoption("--store")
-        stores = list(STORES if chosen == "all" else (chosen,))
-        # Encryption at rest: "<store>+cipher" runs on that store with a cipher key set.
-        if metafunc.config.getoption("--cipher") in ("on", "envelope"):
-            stores = [f"{s}+cipher" for s in stores]
-        elif metafunc.definition.get_closest_marker("cipher") or _encrypted_too(metafunc):
-            stores.append(f"{stores[-1]}+cipher")  # one more parametrisation, encrypted
-        metafunc.parametrize("store", stores, indirect=True)
+        metafunc.parametrize("store", stores_for(metafunc), indirect=True)
+
+
+def stores_for(metafunc: pytest.Metafunc) -> list[str]:
+    """The stores one test runs on (the rule is in this module's docstring)."""
+    chosen = metafunc.config.getoption("--store")
+    stores = list(STORES if chosen == "all" else (chosen,))
+    marked = metafunc.definition.get_closest_marker
+    independent = marked("store_independent") is not None
+    if independent:
+        stores = stores[:1]
+    # Encryption at rest: "<store>+cipher" runs on that store with a cipher key set.
+    cipher = metafunc.config.getoption("--cipher")
+    if cipher in ("on", "envelope"):
+        return [f"{s}+cipher" for s in stores]
+    if cipher == "none":
+        return stores
+    if marked("cipher") or (
+        _encrypted_too(metafunc) and not independent and not marked("unencrypted")
+    ):
+        stores.append(f"{stores[-1]}+cipher")  # one more parametrisation, encrypted
+    return stores
 
 
 def _encrypted_too(metafunc: pytest.Metafunc) -> bool:
@@ -106,6 +145,39 @@ def _cheaper_token_hashing() -> Iterator[None]:
     staff.SCRYPT.update(original)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _one_openapi_document_per_process() -> Iterator[None]:
+    """Each app a test builds gets the OpenAPI document the first one built in this process.
+
+    The document is a function of the code alone (the routes and their schemas), the same
+    for every app; generating it is most of ``create_app``'s cost (0.3-0.5 s), paid by every
+    API test otherwise. The first app builds it for real; the later ones skip flask-smorest's
+    generation and serve that same document."""
+    import flask_smorest
+
+    import web
+
+    original = web._register_api
+    built: list[Any] = []
+
+    def register_api(app: Flask) -> None:
+        if not built:
+            original(app)
+            built.append(app.extensions["carelog_api"].spec)
+            return
+        generate = flask_smorest.Blueprint.register_views_in_doc
+        flask_smorest.Blueprint.register_views_in_doc = lambda *a, **kw: None  # type: ignore[method-assign]
+        try:
+            original(app)
+        finally:
+            flask_smorest.Blueprint.register_views_in_doc = generate  # type: ignore[method-assign]
+        app.extensions["carelog_api"].spec = built[0]
+
+    web._register_api = register_api
+    yield
+    web._register_api = original
+
+
 @pytest.fixture(autouse=True)
 def _signing_keys_in_a_test_home(
     tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
@@ -131,7 +203,7 @@ def postgres_database() -> Iterator[str]:
                 f"PostgreSQL is not reachable at {PG_ADMIN_URL}: the PostgreSQL half "
                 "of the suite cannot run (it is never skipped)."
             )
-    name = f"carelog_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    name = f"carelog_test_{worker_id()}_{os.getpid()}_{uuid.uuid4().hex[:6]}"
     with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     base = PG_ADMIN_URL.rsplit("/", 1)[0]
@@ -169,6 +241,9 @@ def config(store: str, tmp_path: Path, request: pytest.FixtureRequest) -> Config
         checkpoint_dir=str(tmp_path / "checkpoints"),
         run_projections=False,
         group_commit_ms=0,
+        # No view runner here (tests catch up when they choose): a read that waits for the
+        # views can only time out, so it does so at once instead of after 2 s.
+        views_wait_seconds=VIEWS_WAIT_SECONDS,
         secret_key="test-secret",
         pool_size=4,
     )
@@ -224,18 +299,26 @@ def pytest_report_header(config: pytest.Config) -> str:
     return f"carelog event stores: {', '.join(stores)} (PostgreSQL at {PG_ADMIN_URL})"
 
 
+def store_of(nodeid: str) -> str | None:
+    """The store a test ran on, from its id's parameters (``test_x[postgres+cipher-plan]``)."""
+    params = nodeid.split("[", 1)[1][:-1].split("-") if nodeid.endswith("]") else []
+    return next((p for p in params if p.removesuffix("+cipher") in STORES), None)
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    """Shows that each store was really exercised: store-parametrised results per store."""
+    """Shows that each store was really exercised: store-parametrised results per store,
+    and how many tests ran on none (a test that takes no ``store``)."""
     counts: dict[str, dict[str, int]] = {}
-    for outcome in ("passed", "failed", "error"):
+    for outcome in ("passed", "failed", "error", "skipped"):
         for report in terminalreporter.stats.get(outcome, []):
-            if getattr(report, "when", "call") != "call" and outcome == "passed":
+            if outcome == "passed" and getattr(report, "when", "call") != "call":
                 continue
-            params = getattr(report, "keywords", {})
-            for store in (*STORES, *(f"{s}+cipher" for s in STORES)):
-                if store in params:
-                    counts.setdefault(store, {}).setdefault(outcome, 0)
-                    counts[store][outcome] += 1
+            nodeid = getattr(report, "nodeid", "")
+            if not nodeid:
+                continue
+            store = store_of(nodeid) or "no store"
+            counts.setdefault(store, {}).setdefault(outcome, 0)
+            counts[store][outcome] += 1
     if counts:
         terminalreporter.section("tests per event store")
         for store, by_outcome in sorted(counts.items()):

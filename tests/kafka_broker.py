@@ -51,12 +51,27 @@ class Broker:
         self.advertised_port = advertised_port or self.port  # another port: a proxy in front
         self.log_path = log_path
         self.process: subprocess.Popen[bytes] | None = None
+        # A free port found here may be taken by another process (a parallel test worker)
+        # before tansu binds it: the first start may then move to another free port.
+        self._may_move = port is None
 
     @property
     def bootstrap(self) -> str:
         return f"127.0.0.1:{self.port}"
 
     def start(self) -> None:
+        for _ in range(3 if self._may_move else 1):
+            if self._start_once():
+                self._may_move = False  # restarts keep the port: clients reconnect to it
+                return
+            moved = free_port()
+            if self.advertised_port == self.port:
+                self.advertised_port = moved
+            self.port = moved
+        raise RuntimeError(f"tansu exited: see {self.log_path}")
+
+    def _start_once(self) -> bool:
+        """False if tansu exited at once (its port taken), True once it listens."""
         url = f"tcp://127.0.0.1:{self.port}"
         advertised = f"tcp://127.0.0.1:{self.advertised_port}"
         with open(self.log_path, "ab") as log:
@@ -78,10 +93,10 @@ class Broker:
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"tansu exited: see {self.log_path}")
+                return False
             try:
                 socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
-                return
+                return True
             except OSError:
                 time.sleep(0.05)
         raise RuntimeError(f"tansu did not listen on {self.port} within {START_TIMEOUT} s")

@@ -33,6 +33,8 @@ import pytest
 import requests
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from tests.parallel import one_at_a_time
+
 NODE = shutil.which("node")
 NPM = shutil.which("npm")
 PROVIDER_DIR = Path(__file__).resolve().parent / "oidc"
@@ -254,7 +256,8 @@ def oidc_provider() -> Iterator[ProviderUnderTest]:
     """The provider on a free loopback port for the whole test session."""
     if NODE is None or NPM is None:
         pytest.skip("Node.js and npm are needed to run the test OpenID provider")
-    _ensure_installed()
+    with one_at_a_time("oidc-npm-install"):  # parallel workers: one npm ci at a time
+        _ensure_installed()
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(key))
     jwk.pop("key_ops", None)  # ["sign"] would keep the provider from verifying with it

@@ -60,7 +60,8 @@ def command_context() -> CommandContext:
 
 
 def wait_for_views(args: dict[str, Any]) -> None:
-    """Read-your-writes: wait (bounded, 2 s) until the views reach ``min_position``."""
+    """Read-your-writes: wait (bounded: ``views_wait_seconds``, 2 s by default) until the
+    views reach ``min_position``."""
     position = args.get("min_position")
     if position is None or position <= 0:
         return
@@ -72,10 +73,15 @@ def wait_for_views(args: dict[str, Any]) -> None:
             "min_position",
         )
     views = getattr(carelog(), "views", None)
-    if views is not None and not views.wait_for(position, timeout=2.0):
+    if views is not None and not views.wait_for(position, timeout=views_wait()):
         raise ViewsNotReadyError(
             f"The views have not reached position {position} yet; retry shortly."
         )
+
+
+def views_wait() -> float:
+    """Seconds a read may wait for the views (``CARELOG_VIEWS_WAIT_SECONDS``)."""
+    return carelog().config.views_wait_seconds
 
 
 def not_ready_response(exc: ViewsNotReadyError) -> Any:

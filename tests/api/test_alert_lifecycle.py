@@ -9,7 +9,11 @@ from __future__ import annotations
 from typing import Any
 from unittest.mock import ANY
 
+import pytest
+
 from tests.api.conftest import ApiClient, prescribe
+
+pytestmark = pytest.mark.store_independent  # one store is enough: tests/conftest.py
 
 CARELOG = {"id": "carelog", "role": "system"}
 

@@ -17,6 +17,8 @@ import pytest
 
 from tests.api.conftest import ApiClient, prescribe, register_patient
 
+pytestmark = pytest.mark.store_independent  # one store is enough: tests/conftest.py
+
 ROLES = (
     "psychiatrist",
     "therapist",

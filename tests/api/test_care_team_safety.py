@@ -6,8 +6,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from tests.api.conftest import ApiClient
 from tests.api.test_break_glass import REASON, break_glass, care_team_ids, path
+
+pytestmark = pytest.mark.store_independent  # one store is enough: tests/conftest.py
 
 
 class TestTheOnlyPsychiatristStays:

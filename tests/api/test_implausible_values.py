@@ -5,7 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from tests.api.conftest import ApiClient, prescribe
+
+pytestmark = pytest.mark.store_independent  # one store is enough: tests/conftest.py
 
 
 def path(pid: str, rest: str) -> str:

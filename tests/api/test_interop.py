@@ -6,8 +6,12 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
+
 from tests.api.conftest import ApiClient, prescribe
 from tests.fhir_support import check_bundle, of_type
+
+pytestmark = pytest.mark.store_independent  # one store is enough: tests/conftest.py
 
 
 def _z(moment: datetime) -> str:

@@ -6,8 +6,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from tests.api.conftest import ApiClient
 from tests.api.test_trials import days_ago, phq9, start
+
+pytestmark = pytest.mark.store_independent  # one store is enough: tests/conftest.py
 
 
 def open_of(api: ApiClient, pid: str, kind: str) -> list[dict[str, Any]]:

@@ -27,7 +27,7 @@ from tests.oidc_support import (
     requires_node,
 )
 
-pytestmark = requires_node
+pytestmark = [requires_node, pytest.mark.store_independent]  # one store: tests/conftest.py
 
 
 @pytest.fixture

@@ -42,6 +42,7 @@ CONTRACT_PATHS = [
 ]
 
 
+@pytest.mark.store_independent  # one store is enough: tests/conftest.py
 class TestOpenApiDocument:
     def test_every_contract_path_is_documented_with_security(self, api: ApiClient) -> None:
         spec = api.client.get("/openapi.json").get_json()
@@ -117,6 +118,7 @@ def _schema(spec: dict[str, Any], ref: dict[str, Any]) -> dict[str, Any]:
     return found
 
 
+@pytest.mark.store_independent  # one store is enough: tests/conftest.py
 class TestOpenApiConventions:
     """The headers, operations endpoints and bodies API.md promises are all in the document."""
 
@@ -206,6 +208,7 @@ class TestOpenApiConventions:
         )
 
 
+@pytest.mark.store_independent  # one store is enough: tests/conftest.py
 class TestResponsesFollowTheirSchemas:
     def test_a_write_answer_carries_only_declared_fields(
         self, api: ApiClient, patient: str, monkeypatch: pytest.MonkeyPatch
@@ -256,6 +259,7 @@ class TestResponsesFollowTheirSchemas:
 
 
 @pytest.mark.slow
+@pytest.mark.unencrypted  # a store may refuse what it is sent: both, in the clear
 def test_fuzzing_finds_no_server_error_and_no_schema_violation(
     app: Flask, api: ApiClient, patient: str
 ) -> None:

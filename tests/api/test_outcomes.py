@@ -6,8 +6,12 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import pytest
+
 from tests.api.conftest import ApiClient, register_patient
 from tests.api.test_trials import phq9, start
+
+pytestmark = pytest.mark.store_independent  # one store is enough: tests/conftest.py
 
 
 def treated(api: ApiClient, n: int, drug: str, baseline: int, latest: int) -> list[str]:

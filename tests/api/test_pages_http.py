@@ -15,6 +15,8 @@ from flask.testing import FlaskClient
 from domain.patient_record import PatientRecord
 from tests.api.conftest import ApiClient, prescribe
 
+pytestmark = pytest.mark.store_independent  # one store is enough: tests/conftest.py
+
 SITE = "https://localhost"
 """The session cookie is ``__Host-``/Secure: the test client must speak HTTPS to keep it."""
 

@@ -13,6 +13,8 @@ import pytest
 
 from tests.api.conftest import ApiClient, prescribe
 
+pytestmark = pytest.mark.store_independent  # one store is enough: tests/conftest.py
+
 CARELOG = {"id": "carelog", "role": "system"}
 REPORTED = "2026-01-05"
 

@@ -96,6 +96,8 @@ class TestHistory:
 
 class TestReadYourWrites:
     def test_min_position_waits_for_the_views(self, api: ApiClient, patient: str) -> None:
+        # The views run here: the read may wait as long as a server's would, and more.
+        api.carelog.config = api.carelog.config.with_(views_wait_seconds=30.0)
         api.carelog.views.start()
         try:
             written = prescribe(api, patient).get_json()

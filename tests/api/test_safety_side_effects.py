@@ -11,6 +11,8 @@ import pytest
 
 from tests.api.conftest import ApiClient, prescribe
 
+pytestmark = pytest.mark.store_independent  # one store is enough: tests/conftest.py
+
 
 def path(pid: str, rest: str) -> str:
     return f"/api/v1/patients/{pid}/{rest}"

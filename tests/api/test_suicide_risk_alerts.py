@@ -12,6 +12,8 @@ import pytest
 
 from tests.api.conftest import ApiClient, prescribe
 
+pytestmark = pytest.mark.store_independent  # one store is enough: tests/conftest.py
+
 ITEM9 = [1, 1, 1, 1, 1, 1, 1, 1, 2]  # item 9 answered 2: a suicide-risk alert
 
 

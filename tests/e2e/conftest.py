@@ -25,6 +25,7 @@ from services.bootstrap import CareLog
 from services.config import Config
 from tests.conftest import Team
 from tests.e2e.browser_support import CHROMEDRIVER, CHROMIUM, Browser, LiveServer, start_driver
+from tests.parallel import one_at_a_time
 from web import create_app
 
 
@@ -53,8 +54,9 @@ class OneRequestEach(WSGIRequestHandler):
 def chromium() -> str:
     """Debian's Chromium and ChromeDriver, installed with apt-get if missing (never skipped:
     the browser half of the suite fails loudly without them)."""
-    if not (os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)):
-        _install_chromium()
+    with one_at_a_time("chromium-install"):  # parallel workers: one apt-get at a time
+        if not (os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)):
+            _install_chromium()
     if not (os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)):
         pytest.fail(
             f"{CHROMIUM} and {CHROMEDRIVER} are needed for the browser tests: "
@@ -65,8 +67,9 @@ def chromium() -> str:
 
 @pytest.fixture
 def config(config: Config) -> Config:
-    """The views follow the log in the server process, as ``carelog serve`` runs them."""
-    return config.with_(run_projections=True)
+    """The views follow the log in the server process, as ``carelog serve`` runs them (and
+    a page waits for them as long as it would there)."""
+    return config.with_(run_projections=True, views_wait_seconds=Config().views_wait_seconds)
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from selenium.webdriver.common.keys import Keys
 from tests.e2e.browser_support import Browser, LiveServer
 from tests.e2e.test_pages_alerts import patient_with_alert
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.store_independent]  # one store: tests/conftest.py
 
 AUDIT = """
 const problems = [];

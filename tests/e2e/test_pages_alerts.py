@@ -8,7 +8,7 @@ from selenium.webdriver.support.ui import Select
 
 from tests.e2e.browser_support import Browser, LiveServer
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.store_independent]  # one store: tests/conftest.py
 
 SUICIDE_ITEM = [2, 2, 2, 1, 1, 1, 1, 1, 1]  # item 9 scored 1: a suicide-risk alert
 

@@ -9,7 +9,7 @@ from selenium.webdriver.common.action_chains import ActionChains
 from tests.e2e.browser_support import Browser, LiveServer
 from tests.e2e.page_checks import contrast_problems, full_record, visit_every_page
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.store_independent]  # one store: tests/conftest.py
 
 
 def assert_readable(b: Browser, where: str) -> None:

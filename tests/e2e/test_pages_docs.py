@@ -12,7 +12,7 @@ from selenium.webdriver.remote.webelement import WebElement
 
 from tests.e2e.browser_support import Browser, LiveServer
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.store_independent]  # one store: tests/conftest.py
 
 
 class TestDocs:

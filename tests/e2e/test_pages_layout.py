@@ -8,7 +8,7 @@ import pytest
 from tests.e2e.browser_support import Browser, LiveServer
 from tests.e2e.page_checks import full_record, overflow, visit_every_page
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.store_independent]  # one store: tests/conftest.py
 
 SIZES = {
     "tablet": (768, 1024),

@@ -10,7 +10,7 @@ import pytest
 
 from tests.e2e.browser_support import LiveServer
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.store_independent]  # one store: tests/conftest.py
 
 SEVERE = [3, 3, 3, 3, 2, 2, 2, 2, 0]  # PHQ-9 20
 BETTER = [1, 1, 1, 1, 1, 1, 1, 1, 0]  # PHQ-9 8: a response

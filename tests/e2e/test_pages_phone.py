@@ -7,7 +7,7 @@ import pytest
 
 from tests.e2e.browser_support import Browser, LiveServer
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.store_independent]  # one store: tests/conftest.py
 
 PHONE = (390, 844)
 SUICIDE_ITEM = [2, 2, 2, 1, 1, 1, 1, 1, 2]

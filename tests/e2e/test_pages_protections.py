@@ -8,7 +8,7 @@ import pytest
 from tests.e2e.browser_support import Browser, LiveServer
 from tests.e2e.test_pages_alerts import open_alert_ids, patient_with_alert
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.store_independent]  # one store: tests/conftest.py
 
 FETCH = """
 const [method, path, body, done] = arguments;

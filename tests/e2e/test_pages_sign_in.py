@@ -6,7 +6,7 @@ import pytest
 
 from tests.e2e.browser_support import LiveServer
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.store_independent]  # one store: tests/conftest.py
 
 LANDING = {
     "psychiatrist": ("/dashboard", "Team dashboard"),

@@ -13,7 +13,7 @@ import pytest
 from tests.e2e.browser_support import Browser, LiveServer
 from tests.oidc_support import Account, ProviderUnderTest, requires_node
 
-pytestmark = [pytest.mark.browser, requires_node]
+pytestmark = [pytest.mark.browser, requires_node, pytest.mark.store_independent]
 
 REVALIDATE_SECONDS = 1.0
 """How often the test CareLog re-asks the provider about a session (production: minutes)."""

@@ -10,7 +10,7 @@ from selenium.webdriver.support.ui import Select
 
 from tests.e2e.browser_support import Browser, LiveServer
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.store_independent]  # one store: tests/conftest.py
 
 MODERATE = [2, 2, 2, 2, 1, 1, 1, 1, 0]  # PHQ-9 12
 MILD = [1, 1, 1, 1, 1, 1, 0, 0, 0]  # PHQ-9 6

@@ -69,13 +69,20 @@ class Served:
             stdout=self._log,
             stderr=subprocess.STDOUT,
         )
-        deadline = time.monotonic() + 60
+        try:
+            self._await_ready(log)
+        except BaseException:
+            self.stop()  # never leave a server behind holding the store's connections
+            raise
+
+    def _await_ready(self, log: Path) -> None:
+        deadline = time.monotonic() + 120  # a loaded machine (parallel workers) boots slowly
         while time.monotonic() < deadline:
             assert self.process.poll() is None, log.read_text()
             try:
-                if requests.get(f"{self.url}/healthz", timeout=2).status_code == 200:
+                if requests.get(f"{self.url}/healthz", timeout=10).status_code == 200:
                     return
-            except requests.ConnectionError:
+            except requests.RequestException:  # not listening yet, or still booting
                 pass
             time.sleep(0.1)
         raise AssertionError(f"carelog serve did not start: {log.read_text()}")

@@ -27,9 +27,12 @@ from tests.postgres_tls import TlsCluster, new_cluster, postgres_bin
 from tests.tls_support import CertificateAuthority, make_ca
 
 BIN = postgres_bin()
-pytestmark = pytest.mark.skipif(
-    BIN is None, reason="PostgreSQL server binaries (initdb, pg_ctl) are not installed"
-)
+pytestmark = [
+    pytest.mark.skipif(
+        BIN is None, reason="PostgreSQL server binaries (initdb, pg_ctl) are not installed"
+    ),
+    pytest.mark.xdist_group("postgres_tls"),  # one worker starts the module's TLS cluster
+]
 REPO = Path(__file__).parents[2]
 APP_NAME = "carelog-tls-test"
 

@@ -106,18 +106,20 @@ def served(store: str, tmp_path: Path) -> Iterator[Served]:
             preexec_fn=lambda: os.umask(0o022),  # an operator's usual umask
         )
     served = Served(port, token, log, store, tmp_path, process)
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if served.request("GET", "/healthz")[0] == 200:
-                break
-        except OSError:
-            pass
-        assert process.poll() is None, log.read_text()
-        assert time.monotonic() < deadline, log.read_text()
-        time.sleep(0.2)
-    yield served
-    served.stop()
+    try:  # stopped even if it never answers: no server left holding the store's connections
+        deadline = time.monotonic() + 120  # a loaded machine (parallel workers) boots slowly
+        while True:
+            try:
+                if served.request("GET", "/healthz")[0] == 200:
+                    break
+            except OSError:
+                pass
+            assert process.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(0.2)
+        yield served
+    finally:
+        served.stop()
 
 
 class TestProductionServer:

@@ -26,11 +26,10 @@ from domain.alert_resolution import (
 )
 from domain.errors import CareLogError, NotPermittedError
 from services.plan_document import open_alerts
-from web.context import actor, carelog, command_context, policy, request_info
+from web.context import actor, carelog, command_context, policy, request_info, views_wait
 from web.pages.blueprint import bp
 
 SEVERITY_ORDER = ("urgent", "contraindicated", "major", "moderate", "minor", "info")
-VIEWS_WAIT_SECONDS = 2.0
 RESOLUTIONS = {"acknowledged": "acknowledged", "overridden": "overridden"}
 
 
@@ -48,7 +47,7 @@ def alerts() -> Any:
     # The list of the clinician's patients comes from the current-plan view: let it catch up
     # with the log first (bounded), so a patient registered a moment ago is listed.
     head = int(instance.app.recorder.max_notification_id() or 0)
-    instance.views.wait_for(head, timeout=VIEWS_WAIT_SECONDS, names=["current_plan"])
+    instance.views.wait_for(head, timeout=views_wait(), names=["current_plan"])
     found = []
     now = datetime.now(UTC)
     for patient in instance.views.current_plan.patients_for(who.id):

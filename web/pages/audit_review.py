@@ -14,14 +14,13 @@ from domain.errors import InvalidInputError
 from services.bootstrap import CareLog
 from services.feed_contract import CONTRACT
 from services.policy import AUDITOR_READS, CLINICIAN_READS
-from web.context import actor, carelog, policy, request_info
+from web.context import actor, carelog, policy, request_info, views_wait
 from web.errors import is_cursor
 from web.pages.blueprint import bp
 from web.pages.timeline import parse_moment
 
 PAGE_SIZE = 50
 AUDIT_VIEW = "audit_trail"
-VIEWS_WAIT_SECONDS = 2.0
 
 
 def known_actions() -> list[str]:
@@ -97,6 +96,6 @@ def _catch_up(instance: CareLog) -> bool:
     views = instance.views
     events = int(instance.app.recorder.max_notification_id() or 0)
     reads = int(instance.access_log.head())
-    return views.wait_for(
-        events, timeout=VIEWS_WAIT_SECONDS, names=[AUDIT_VIEW]
-    ) and views.wait_for(reads, timeout=VIEWS_WAIT_SECONDS, names=[AUDIT_VIEW], stream="access")
+    return views.wait_for(events, timeout=views_wait(), names=[AUDIT_VIEW]) and views.wait_for(
+        reads, timeout=views_wait(), names=[AUDIT_VIEW], stream="access"
+    )

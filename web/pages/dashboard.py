@@ -16,11 +16,9 @@ from flask import render_template, request
 from domain.actor import Actor
 from services.feed_contract import CONTRACT
 from services.policy import RequestInfo
-from web.context import actor, carelog, policy, request_info, wait_for_views
+from web.context import actor, carelog, policy, request_info, views_wait, wait_for_views
 from web.errors import is_cursor
 from web.pages.blueprint import bp
-
-VIEWS_WAIT_SECONDS = 2.0
 
 
 def stream_types(role: str) -> list[str]:
@@ -50,7 +48,7 @@ def dashboard() -> Any:
     instance = carelog()
     head = int(instance.app.recorder.max_notification_id() or 0)
     # The feed starts at ``head``: the board must include everything up to it.
-    caught_up = head == 0 or instance.views.wait_for(head, timeout=VIEWS_WAIT_SECONDS)
+    caught_up = head == 0 or instance.views.wait_for(head, timeout=views_wait())
     board = board_for(who, info)
     return render_template(
         "pages/dashboard.html",

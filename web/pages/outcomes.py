@@ -10,12 +10,10 @@ from typing import Any
 
 from flask import render_template
 
-from web.context import actor, carelog, policy, request_info
+from web.context import actor, carelog, policy, request_info, views_wait
 from web.pages.blueprint import bp
 from web.pages.outcomes_chart import outcomes_chart
 from web.trials import outcomes_for
-
-VIEWS_WAIT_SECONDS = 2.0
 
 
 @bp.get("/outcomes")
@@ -24,7 +22,7 @@ def outcomes() -> Any:
     policy().require_read_kind(who, "outcomes", info)
     instance = carelog()
     head = int(instance.app.recorder.max_notification_id() or 0)
-    caught_up = head == 0 or instance.views.wait_for(head, timeout=VIEWS_WAIT_SECONDS)
+    caught_up = head == 0 or instance.views.wait_for(head, timeout=views_wait())
     found = outcomes_for(who, info)
     return render_template(
         "pages/outcomes.html",
