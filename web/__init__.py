@@ -100,6 +100,7 @@ def _register_api(app: Flask) -> None:
     )
     from web.clinical import BLUEPRINTS
     from web.genomics import blp as genomics_blp
+    from web.openapi_links import add_links
 
     api = Api(
         app,
@@ -129,6 +130,7 @@ def _register_api(app: Flask) -> None:
         ops.blp,
     ):
         api.register_blueprint(blueprint)
+    add_links(api.spec._paths)  # apispec keeps the paths there; the links join them
     app.register_blueprint(ops.assets)
     app.extensions["carelog_api"] = api
 

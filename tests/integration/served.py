@@ -75,7 +75,7 @@ class Served:
             try:
                 if requests.get(f"{self.url}/healthz", timeout=2).status_code == 200:
                     return
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # not listening, or booting
                 pass
             time.sleep(0.1)
         raise AssertionError(f"carelog serve did not start: {log.read_text()}")
