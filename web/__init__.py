@@ -101,6 +101,7 @@ def _register_api(app: Flask) -> None:
     from web.clinical import BLUEPRINTS
     from web.genomics import blp as genomics_blp
     from web.openapi_links import add_links
+    from web.schemas.common import no_nul_property
 
     api = Api(
         app,
@@ -115,6 +116,7 @@ def _register_api(app: Flask) -> None:
         },
     )
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
+    api.ma_plugin.converter.add_attribute_function(no_nul_property)  # before any schema
     for blueprint in (
         patients.blp,
         care_team.blp,
