@@ -34,8 +34,6 @@ def _cursor(args: dict[str, Any]) -> int | None:
     return int(cursor)
 
 
-
-
 def _action(args: dict[str, Any]) -> str | None:
     """The ``action`` filter, if it can match anything: an event type, ``read:WHAT`` or
     ``denied:WHAT`` (``read:*``, ``denied:*``), an operator action; ``*`` at the end

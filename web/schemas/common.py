@@ -44,7 +44,9 @@ NO_NUL = "^[^\\u0000]*$"
 """A JSON Schema pattern: no NUL character (``StrictSchema`` refuses one anywhere)."""
 
 
-def no_nul_property(converter: Any, field: fields.Field, ret: dict[str, Any], **_: Any) -> dict[str, Any]:
+def no_nul_property(
+    converter: Any, field: fields.Field[Any], ret: dict[str, Any], **_: Any
+) -> dict[str, Any]:
     """apispec attribute function: a text field of a request body states that it refuses a
     NUL character, as ``StrictSchema`` does (beside any pattern of its own, with ``not``),
     and so do the names in a mapping."""
@@ -177,7 +179,7 @@ class DoseSchema(StrictSchema):
             "minimum": SMALLEST_DOSE,  # the domain refuses a smaller one (422)
             "description": "positive; a dose far beyond any maximum of the drug (more than 10 "
             "times it, or above the pack's absolute ceiling for a drug dosed without a fixed "
-            "maximum: lithium, valproate) is refused with 422 on dose.amount"
+            "maximum: lithium, valproate) is refused with 422 on dose.amount",
         },
     )
     unit = fields.String(
@@ -187,7 +189,7 @@ class DoseSchema(StrictSchema):
             "description": "mg, mcg, g, mL or units; a combination product whose strength the "
             "drug name states (Symbyax 6/25) is dosed in units: tablets or capsules (the words "
             "tablet(s), tab(s), capsule(s), cap(s) are accepted and stored as units). A dose in "
-            "mL of a drug named with its concentration (sertraline 20 mg/mL) is checked as mg"
+            "mL of a drug named with its concentration (sertraline 20 mg/mL) is checked as mg",
         },
     )
 

@@ -12,7 +12,6 @@ from domain.problem_list import PREGNANCY_STATUSES, SEXES_AT_BIRTH, VERIFICATION
 from web.schemas.common import StrictSchema
 
 
-
 class ConditionIn(StrictSchema):
     code = fields.String(
         required=True,
