@@ -264,7 +264,6 @@ def fuzz_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FuzzRun]:
         yield run_fuzzer(server, tokens, staff["therapist"]["id"])
 
 
-@pytest.mark.slow
 class TestStatefulFuzzing:
     def test_no_server_error_and_no_answer_breaking_the_document(self, fuzz_run: FuzzRun) -> None:
         assert not fuzz_run.failures, "\n".join(fuzz_run.failures[:20])
