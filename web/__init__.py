@@ -100,6 +100,8 @@ def _register_api(app: Flask) -> None:
     )
     from web.clinical import BLUEPRINTS
     from web.genomics import blp as genomics_blp
+    from web.openapi_links import add_links
+    from web.schemas.common import no_nul_property
 
     api = Api(
         app,
@@ -114,6 +116,7 @@ def _register_api(app: Flask) -> None:
         },
     )
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
+    api.ma_plugin.converter.add_attribute_function(no_nul_property)  # before any schema
     for blueprint in (
         patients.blp,
         care_team.blp,
@@ -129,6 +132,7 @@ def _register_api(app: Flask) -> None:
         ops.blp,
     ):
         api.register_blueprint(blueprint)
+    add_links(api.spec._paths)  # apispec keeps the paths there; the links join them
     app.register_blueprint(ops.assets)
     app.extensions["carelog_api"] = api
 

@@ -9,7 +9,13 @@ from services.history import public_event_types
 from web.blueprint import CareLogBlueprint
 from web.context import actor, carelog, policy, request_info, wait_for_views
 from web.errors import MalformedError, is_cursor
-from web.schemas.reads import AllAuditQuery, AuditOut, AuditQuery
+from web.schemas.reads import (
+    ACCESS_PREFIXES,
+    OPERATOR_ACTIONS,
+    AllAuditQuery,
+    AuditOut,
+    AuditQuery,
+)
 
 blp = CareLogBlueprint(
     "audit",
@@ -26,11 +32,6 @@ def _cursor(args: dict[str, Any]) -> int | None:
     if not is_cursor(cursor):
         raise MalformedError("Unknown cursor: use next_cursor from a previous page.", "cursor")
     return int(cursor)
-
-
-OPERATOR_ACTIONS = ("export.log", "import.log", "projections.skip")
-"""What an operator does from the command line (services/cli_export.py, projections/skip.py)."""
-ACCESS_PREFIXES = ("read:", "denied:")
 
 
 def _action(args: dict[str, Any]) -> str | None:

@@ -140,6 +140,12 @@ class CareLogBlueprint(Blueprint):  # type: ignore[misc]
 
         def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
             view = self.response(201, WRITE_RESULT, headers=ETAG)(view)
+            view = self.alt_response(  # a body beyond the size limit (web/input_guard.py)
+                413,
+                schema=ProblemSchema,
+                description="The body is larger than CareLog accepts",
+                content_type="application/problem+json",
+            )(view)
             view = self.alt_response(  # a body sent as anything but JSON (web/input_guard.py)
                 415,
                 schema=ProblemSchema,
@@ -166,9 +172,12 @@ class CareLogBlueprint(Blueprint):  # type: ignore[misc]
             **COMMON_ERRORS,
         }
         erasable = {410} if 404 in codes else set()  # whatever names a patient may be erased
+        # 400 everywhere: a NUL character in a header, the path or the query is refused
+        # before any endpoint reads it (web/input_guard.py, web/errors.py).
+        malformed = {400}
 
         def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
-            for code in sorted({*COMMON_ERRORS, *codes, *erasable}):
+            for code in sorted({*COMMON_ERRORS, *codes, *erasable, *malformed}):
                 view = self.alt_response(
                     code,
                     schema=ProblemSchema,

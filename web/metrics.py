@@ -136,8 +136,10 @@ def document(spec: Any, rule: Any) -> None:
                             "content": {"application/problem+json": {"schema": problem}},
                         }
                         for code, text in (
+                            (400, "A NUL character in a header, the path or the query"),
                             (401, "No or bad bearer token"),
                             (403, "Not an admin or an auditor"),
+                            (429, "Too many failed sign-ins (see Retry-After)"),
                         )
                     },
                 },

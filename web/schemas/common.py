@@ -7,6 +7,8 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, pre_load, validate
 
+from domain.dose import SMALLEST_DOSE, UNITS
+
 BLANK = "Say why: this may not be blank."
 """The message for a blank clinical justification (see ``web.blueprint.CareLogParser``)."""
 
@@ -36,6 +38,46 @@ def _nul_paths(value: Any, path: str) -> list[str]:
     if isinstance(value, list):
         return [p for n, inner in enumerate(value) for p in _nul_paths(inner, f"{path}.{n}")]
     return []
+
+
+NO_NUL = "^[^\\u0000]*$"
+"""A JSON Schema pattern: no NUL character (``StrictSchema`` refuses one anywhere)."""
+
+
+def no_nul_property(
+    converter: Any, field: fields.Field[Any], ret: dict[str, Any], **_: Any
+) -> dict[str, Any]:
+    """apispec attribute function: a text field of a request body states that it refuses a
+    NUL character, as ``StrictSchema`` does (beside any pattern of its own, with ``not``),
+    and so do the names in a mapping."""
+    if not isinstance(_schema_of(field), StrictSchema):
+        return {}
+    if isinstance(field, fields.Dict):
+        return {"propertyNames": {"pattern": NO_NUL}}
+    if not isinstance(field, fields.String):
+        return {}
+    if "pattern" not in ret:
+        return {"pattern": NO_NUL}
+    return {"not": {"type": "string", "pattern": "\\u0000"}}
+
+
+def _schema_of(field: Any) -> Any:
+    while field is not None and not isinstance(field, Schema):
+        field = getattr(field, "parent", None)
+    return field
+
+
+class WholeNumber(fields.Integer):
+    """A whole JSON number: 2 and 2.0 alike (JSON, like JSON Schema's ``integer``, does not
+    tell them apart), never ``true`` or ``"2"``."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(strict=True, **kwargs)
+
+    def _validated(self, value: Any) -> int:
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        return super()._validated(value)
 
 
 class ProblemSchema(Schema):
@@ -128,24 +170,26 @@ POSITION_MAX = 2**62
 """No log position is larger (PostgreSQL's bigint holds 2**63 - 1)."""
 
 
-class DoseSchema(Schema):
+class DoseSchema(StrictSchema):
     amount = fields.Float(
         required=True,
         allow_nan=False,
         validate=validate.Range(max=MAX_DOSE_AMOUNT, error=IMPLAUSIBLE_DOSE),
         metadata={
+            "minimum": SMALLEST_DOSE,  # the domain refuses a smaller one (422)
             "description": "positive; a dose far beyond any maximum of the drug (more than 10 "
             "times it, or above the pack's absolute ceiling for a drug dosed without a fixed "
-            "maximum: lithium, valproate) is refused with 422 on dose.amount"
+            "maximum: lithium, valproate) is refused with 422 on dose.amount",
         },
     )
     unit = fields.String(
         required=True,
         metadata={
+            "enum": list(UNITS),
             "description": "mg, mcg, g, mL or units; a combination product whose strength the "
             "drug name states (Symbyax 6/25) is dosed in units: tablets or capsules (the words "
             "tablet(s), tab(s), capsule(s), cap(s) are accepted and stored as units). A dose in "
-            "mL of a drug named with its concentration (sertraline 20 mg/mL) is checked as mg"
+            "mL of a drug named with its concentration (sertraline 20 mg/mL) is checked as mg",
         },
     )
 

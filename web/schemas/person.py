@@ -8,11 +8,8 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
+from domain.problem_list import PREGNANCY_STATUSES, SEXES_AT_BIRTH, VERIFICATION_STATUSES
 from web.schemas.common import StrictSchema
-
-VERIFICATION_STATUSES = ("confirmed", "provisional", "differential")
-SEXES_AT_BIRTH = ("female", "male", "intersex", "unknown")
-PREGNANCY_STATUSES = ("pregnant", "not_pregnant", "lactating", "postpartum")
 
 
 class ConditionIn(StrictSchema):

@@ -6,8 +6,27 @@ from typing import Any
 
 from marshmallow import INCLUDE, Schema, fields, post_dump, validate
 
+from projections.dashboard_ranking import KINDS as DASHBOARD_KINDS
+from services.history import public_event_types
 from web.schemas.common import POSITION_MAX, ActorSchema, DoseSchema, Moment
 from web.schemas.genomics import PharmacogenomicsOut
+from web.schemas.patterns import comma_list, one_of, prefix
+
+OPERATOR_ACTIONS = ("export.log", "import.log", "projections.skip")
+"""What an operator does from the command line (services/cli_export.py, projections/skip.py)."""
+ACCESS_PREFIXES = ("read:", "denied:")
+CURSOR = {
+    "pattern": "^[0-9]{1,18}$",
+    "description": "next_cursor from the previous page (another value is a 400)",
+}
+
+
+def audit_action_pattern() -> str:
+    """What ``web.audit`` accepts as an ``action`` filter: an event type or operator action,
+    ``read:WHAT`` or ``denied:WHAT``, or a prefix of any of them ending in ``*``."""
+    known = [*public_event_types(), *OPERATOR_ACTIONS]
+    access = r"(?:read|denied):[\s\S]+"
+    return rf"^(?:{one_of(known)}|{access}|{prefix([*known, *ACCESS_PREFIXES])}\*)$"
 
 
 class ReadQuery(Schema):
@@ -33,10 +52,11 @@ class HistoryQuery(ReadQuery):
     type = fields.String(
         metadata={
             "description": "event types, comma-separated (e.g. `DoseChanged,AssessmentRecorded`);"
-            " an unknown one is a 400 listing the valid ones"
+            " an unknown one is a 400 listing the valid ones",
+            "pattern": comma_list(public_event_types()),
         }
     )
-    cursor = fields.String()
+    cursor = fields.String(metadata=CURSOR)
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
     clock = fields.String(
         load_default="recorded",
@@ -52,9 +72,16 @@ class HistoryQuery(ReadQuery):
 class AuditQuery(ReadQuery):
     since = Moment()
     until = Moment()
-    cursor = fields.String()
+    cursor = fields.String(metadata=CURSOR)
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
-    action = fields.String()
+    action = fields.String(
+        metadata={
+            "description": "an event type, an operator action (export.log, import.log, "
+            "projections.skip), read:WHAT or denied:WHAT; end with * to match by prefix "
+            "(read:* every read); anything else is a 400 listing them",
+            "pattern": audit_action_pattern(),
+        }
+    )
 
 
 class AllAuditQuery(AuditQuery):
@@ -74,7 +101,13 @@ class FeedQuery(Schema):
 
 
 class DashboardQuery(ReadQuery):
-    kinds = fields.String(metadata={"description": "reason kinds to show, comma-separated"})
+    kinds = fields.String(
+        metadata={
+            "description": "reason kinds to show, comma-separated (suicide risk is always "
+            "shown); an unknown one is a 422 listing them",
+            "pattern": comma_list(DASHBOARD_KINDS),
+        }
+    )
 
 
 class ContinuingOut(Schema):
@@ -263,20 +296,7 @@ class PatientsOut(Schema):
 class DashboardReasonOut(Schema):
     """One reason a patient needs attention."""
 
-    kind = fields.String(
-        required=True,
-        metadata={
-            "enum": [
-                "suicide_risk",
-                "alerts",
-                "worsening",
-                "overdue_follow_ups",
-                "monitoring_due",
-                "severe_side_effects",
-                "recent_changes",
-            ]
-        },
-    )
+    kind = fields.String(required=True, metadata={"enum": list(DASHBOARD_KINDS)})
     severity = fields.String(required=True)
     message = fields.String(required=True)
     at = fields.AwareDateTime(required=True, allow_none=True)

@@ -7,18 +7,32 @@ from typing import Any, ClassVar
 
 from marshmallow import ValidationError, fields, validate
 
+from domain.actor import CLINICAL_ROLES as ROLES
 from domain.alert_resolution import ACTIONS as ALERT_ACTIONS
 from domain.alert_resolution import RISK_RESULTS
-from domain.patient_commands import MODALITIES
+from domain.dose import ROUTES
+from domain.patient_commands import (
+    CONSENT_DECISIONS,
+    CONSENT_SCOPES,
+    GOAL_STATUSES,
+    MODALITIES,
+    NOTE_KINDS,
+    RESOLUTIONS,
+    SEVERITIES,
+)
+from domain.problem_list import SEXES_AT_BIRTH
 from domain.safety.fact_vocabulary import FACTS
+from domain.scoring import ALL_INSTRUMENTS, ANSWER_CODES, INSTRUMENTS
 from web.schemas.common import (
     BLANK,
     IMPLAUSIBLE_COUNT,
     IMPLAUSIBLE_DOSE,
     MAX_DOSE_AMOUNT,
     MAX_DOSE_COUNT,
+    NO_NUL,
     DoseSchema,
     StrictSchema,
+    WholeNumber,
     due_date_range,
     due_time_range,
     not_before_1900_date,
@@ -26,7 +40,23 @@ from web.schemas.common import (
     plausible_count,
 )
 
-CLINICAL_ROLES = ("psychiatrist", "therapist", "pharmacist")
+CLINICAL_ROLES = tuple(sorted(str(role) for role in ROLES))
+
+FREQUENCY = {
+    "minLength": 1,
+    "examples": ["once daily", "twice daily", "every 8 hours", "at night", "as needed"],
+    "description": "As a prescriber writes it, in a form the dose checks can read: once or "
+    "twice daily, 3 times a day, every 8 hours, every other day, weekly, bid/tid/qid, at "
+    "night, morning and night, as needed ...; one they cannot read is refused with 422.",
+}
+"""A frequency is a small grammar (domain/safety/frequency.py), not a list: documented by
+its examples, checked by the domain."""
+
+
+def domain_enum(values: tuple[str, ...], why: str = "") -> dict[str, object]:
+    """A vocabulary the domain checks (422 naming the field if outside it), documented as
+    the enum it is."""
+    return {"enum": list(values), **({"description": why} if why else {})}
 
 
 def text(required: bool = True, min_length: int = 0, max_length: int = 20000) -> fields.String:
@@ -51,11 +81,10 @@ class PatientIn(StrictSchema):
     allergies = fields.List(fields.String(validate=validate.Length(max=200)))
     effective_at = when()
     sex_at_birth = fields.String(
-        metadata={
-            "enum": ["female", "male", "intersex", "unknown"],
-            "description": "optional; read by label rules (pregnancy prevention); 422 if"
-            " outside the set",
-        },
+        metadata=domain_enum(
+            SEXES_AT_BIRTH,
+            "optional; read by label rules (pregnancy prevention); 422 if outside the set",
+        ),
     )
 
 
@@ -70,21 +99,23 @@ class ReasonIn(StrictSchema):
 
 
 class ConsentIn(StrictSchema):
-    scope = fields.String(
-        required=True, validate=validate.OneOf(("treatment", "medication", "information sharing"))
-    )
-    decision = fields.String(
-        required=True, validate=validate.OneOf(("granted", "refused", "withdrawn"))
-    )
+    scope = fields.String(required=True, validate=validate.OneOf(CONSENT_SCOPES))
+    decision = fields.String(required=True, validate=validate.OneOf(CONSENT_DECISIONS))
     note = text(required=False)
     effective_at = when()
 
 
 class AssessmentIn(StrictSchema):
-    instrument = fields.String(
-        required=True, validate=validate.OneOf(("PHQ-9", "GAD-7", "clinical"))
+    instrument = fields.String(required=True, validate=validate.OneOf(ALL_INSTRUMENTS))
+    item_scores = fields.List(
+        WholeNumber(metadata={"minimum": 0, "maximum": len(ANSWER_CODES) - 1}),
+        metadata={
+            "maxItems": max(spec.item_count for spec in INSTRUMENTS.values()),
+            "description": "One answer per item, 0 (not at all) to 3 (nearly every day): "
+            + ", ".join(f"{name} has {spec.item_count}" for name, spec in INSTRUMENTS.items())
+            + "; another count or answer is refused with 422.",
+        },
     )
-    item_scores = fields.List(fields.Integer(strict=True))
     diagnoses = fields.List(fields.String())
     summary = text(required=False)
     effective_at = when()
@@ -107,8 +138,8 @@ class ContinuingIn(StrictSchema):
 class MedicationIn(StrictSchema):
     drug = fields.String(required=True, validate=validate.Length(min=1, max=200))
     dose = fields.Nested(DoseSchema, required=True)
-    frequency = fields.String(required=True)
-    route = fields.String(required=True)
+    frequency = fields.String(required=True, metadata=FREQUENCY)
+    route = fields.String(required=True, metadata=domain_enum(ROUTES))
     indication = text()
     instructions = text(required=False)
     effective_at = when()
@@ -127,7 +158,7 @@ class MedicationIn(StrictSchema):
 
 class DoseChangeIn(StrictSchema):
     dose = fields.Nested(DoseSchema, required=True)
-    frequency = fields.String()
+    frequency = fields.String(metadata=FREQUENCY)
     reason = text()
     effective_at = when()
     override_reason = text(required=False)
@@ -143,17 +174,15 @@ class DiscontinuationIn(StrictSchema):
 class SideEffectIn(StrictSchema):
     order_id = fields.String()
     effect = text()
-    severity = fields.String(required=True, validate=validate.OneOf(("mild", "moderate", "severe")))
+    severity = fields.String(required=True, validate=validate.OneOf(SEVERITIES))
     onset = fields.String()
     action_taken = text(required=False)
     effective_at = when()
 
 
 class NoteIn(StrictSchema):
-    kind = fields.String(required=True, validate=validate.OneOf(("progress", "psychotherapy")))
-    # The domain checks the modality (a 422 naming it, as before); the enum documents the
-    # choices, so "Try it out" in /docs starts from a body that is accepted.
-    modality = fields.String(required=True, metadata={"enum": list(MODALITIES)})
+    kind = fields.String(required=True, validate=validate.OneOf(NOTE_KINDS))
+    modality = fields.String(required=True, metadata=domain_enum(MODALITIES))
     text = text()
     effective_at = when()
 
@@ -175,9 +204,7 @@ class ResolutionIn(StrictSchema):
 
     CLINICALLY_REQUIRED: ClassVar[tuple[str, ...]] = ("reason",)
 
-    resolution = fields.String(
-        required=True, validate=validate.OneOf(("acknowledged", "overridden", "changed"))
-    )
+    resolution = fields.String(required=True, validate=validate.OneOf(RESOLUTIONS))
     reason = fields.String(
         required=True,
         validate=[validate.Length(max=20000), validate.Regexp(r"\s*\S", error=BLANK)],
@@ -195,10 +222,32 @@ class ResolutionIn(StrictSchema):
     )
 
 
+TEXT_VALUE = {"type": "string", "pattern": NO_NUL}
+CORRECTED_VALUE = {
+    "anyOf": [
+        TEXT_VALUE,
+        {"type": ["number", "boolean", "null"]},
+        {"type": "array", "items": {"anyOf": [TEXT_VALUE, {"type": "number"}]}},
+        {"$ref": "#/components/schemas/Dose"},
+    ]
+}
+"""What a corrected field holds: a text, a number, a list (allergies, item scores ...) or
+a dose; never a NUL character (``StrictSchema``)."""
+
+
 class CorrectionIn(StrictSchema):
     event_id = fields.String(required=True)
     corrected_fields = fields.Dict(
-        keys=fields.String(), required=True, data_key="fields", validate=lambda f: plausible(f)
+        keys=fields.String(),
+        required=True,
+        data_key="fields",
+        validate=lambda f: plausible(f),
+        metadata={
+            "description": "The entry's fields to correct, with their new values (which "
+            "fields an entry has: the `*In` schema it was written with); a field the entry "
+            "cannot have corrected is a 422 naming it.",
+            "additionalProperties": CORRECTED_VALUE,
+        },
     )
     reason = text()
 
@@ -222,8 +271,8 @@ def plausible(corrected: dict[str, Any]) -> bool:
 
 class AdherenceIn(StrictSchema):
     order_id = fields.String(required=True)
-    doses_taken = fields.Integer(required=True, strict=True, validate=plausible_count())
-    doses_missed = fields.Integer(required=True, strict=True, validate=plausible_count())
+    doses_taken = WholeNumber(required=True, validate=plausible_count())
+    doses_missed = WholeNumber(required=True, validate=plausible_count())
     period_start = day(required=True)
     period_end = day(required=True)
     effective_at = when()
@@ -295,9 +344,7 @@ class GoalIn(StrictSchema):
 
 
 class GoalStatusIn(StrictSchema):
-    status = fields.String(
-        required=True, validate=validate.OneOf(("active", "met", "revised", "abandoned"))
-    )
+    status = fields.String(required=True, validate=validate.OneOf(GOAL_STATUSES))
     note = text(required=False)
     effective_at = when()
 
