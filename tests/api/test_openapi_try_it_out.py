@@ -6,8 +6,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from domain.patient_commands import MODALITIES
 from tests.api.conftest import ApiClient
+
+pytestmark = pytest.mark.store_independent  # one store is enough: tests/conftest.py
 
 
 def swagger_example(schema: dict[str, Any]) -> dict[str, Any]:

@@ -8,8 +8,12 @@ import html
 import re
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from tests.api.conftest import ApiClient
 from tests.api.test_pages_http import SITE, csrf_of, sign_in
+
+pytestmark = pytest.mark.store_independent  # one store is enough: tests/conftest.py
 
 ITEMS = {f"item_{n}": "0" for n in range(1, 10)}
 

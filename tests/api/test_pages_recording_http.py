@@ -8,8 +8,12 @@ import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
+
 from tests.api.conftest import ApiClient
 from tests.api.test_pages_http import SITE, csrf_of, sign_in
+
+pytestmark = pytest.mark.store_independent  # one store is enough: tests/conftest.py
 
 SUICIDE_ITEMS = {f"item_{n}": "1" for n in range(1, 10)} | {"item_9": "2"}  # PHQ-9 10
 
