@@ -156,6 +156,7 @@ def _one_openapi_document_per_process() -> Iterator[None]:
     import flask_smorest
 
     import web
+    from web import openapi_links
 
     original = web._register_api
     built: list[Any] = []
@@ -166,11 +167,14 @@ def _one_openapi_document_per_process() -> Iterator[None]:
             built.append(app.extensions["carelog_api"].spec)
             return
         generate = flask_smorest.Blueprint.register_views_in_doc
+        link = openapi_links.add_links  # the links join paths this app's document lacks
         flask_smorest.Blueprint.register_views_in_doc = lambda *a, **kw: None  # type: ignore[method-assign]
+        openapi_links.add_links = lambda paths: None
         try:
             original(app)
         finally:
             flask_smorest.Blueprint.register_views_in_doc = generate  # type: ignore[method-assign]
+            openapi_links.add_links = link
         app.extensions["carelog_api"].spec = built[0]
 
     web._register_api = register_api
