@@ -226,6 +226,12 @@ class TestRxNormData:
         assert ingredients["chlorthalidone"] == "2409"
         assert ingredients["zolmitriptan"] == "135775"
         assert ingredients["imipenem"] == "5690"
+        # PharmGKB cross-refs (SSSOM export): the carbapenems, triptans and the 700810 that
+        # settles lisdexamfetamine between the two public tables that disagreed
+        assert ingredients["meropenem"] == "29561"
+        assert ingredients["rizatriptan"] == "88014"
+        assert ingredients["lisdexamfetamine"] == "700810"
+        assert ingredients["chlorpheniramine"] == "2400"
 
     @pytest.mark.parametrize(
         ("typed", "code", "generic"),

@@ -123,6 +123,13 @@ class TestBrandCoding:
 
 
 class TestBrandTable:
+    def test_a_zoloft_order_exports_the_checked_brand_code_beside_sertraline(self) -> None:
+        # the real table: Zoloft's BN concept (82728), checked against two recorded RxNav
+        # responses, is not sertraline's ingredient code
+        concept = drug_concept(resolved("Zoloft 50 mg"))
+        assert codes(concept) == [("36437", "sertraline"), ("82728", "Zoloft")]
+        assert codes(drug_concept(resolved("sertraline 50 mg"))) == [("36437", "sertraline")]
+
     def test_every_brand_code_is_checked_and_names_a_brand_of_its_drugs(self) -> None:
         pack = json.loads(Path("domain/safety/rulepack.json").read_text(encoding="utf-8"))
         table = json.loads(Path("services/fhir/rxnorm.json").read_text(encoding="utf-8"))
