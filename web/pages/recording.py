@@ -57,7 +57,7 @@ def _record(
             session[rf.RECORDED_KEY] = {**first.body, "replayed": True}
             return redirect(first.headers["Location"], code=303)
     try:
-        fields = rf.load(rf.SCHEMAS[_schema_of(state.name)], body())
+        fields = rf.checked(_schema_of(state.name), body, command_context())
         result = run(fields)
     except rf.FormRefusedError as exc:
         _release(who.id, key)
