@@ -87,7 +87,8 @@ class TestRecordingAnAssessment:
         b.submit("#side_effect-save")  # no severity chosen
 
         error = b.find("#side_effect-severity-error")
-        assert "mild, moderate, severe" in error.text
+        assert error.text.startswith("Choose how severe it is: mild"), error.text
+        assert "Must be one of" not in error.text
         fieldset = b.find("fieldset#side_effect-severity")
         assert fieldset.get_attribute("aria-describedby") == "side_effect-severity-error"
         assert b.find("#side_effect-effect").get_attribute("value") == "dizziness on standing"

@@ -143,7 +143,16 @@ class DiscontinuationIn(StrictSchema):
 class SideEffectIn(StrictSchema):
     order_id = fields.String()
     effect = text()
-    severity = fields.String(required=True, validate=validate.OneOf(("mild", "moderate", "severe")))
+    severity = fields.String(
+        required=True,
+        validate=validate.OneOf(
+            ("mild", "moderate", "severe"),
+            error="Choose how severe it is: mild (noticed, daily life goes on as usual), "
+            "moderate (gets in the way of daily life) or severe (stops daily activities or "
+            "needs urgent care).",
+        ),
+        metadata={"description": "mild, moderate or severe"},
+    )
     onset = fields.String()
     action_taken = text(required=False)
     effective_at = when()
