@@ -167,8 +167,20 @@ class NoteIn(StrictSchema):
     effective_at = when()
 
 
+FOLLOW_UP_EXAMPLE_DUE = "2099-06-01T09:00:00Z"
+"""/docs's example due time: Swagger UI would otherwise offer the current time, which is
+refused as not in the future by the time it is sent; this one stays valid (before 2100)."""
+
+
 class FollowUpIn(StrictSchema):
-    due_at = fields.AwareDateTime(required=True, validate=due_time_range())
+    due_at = fields.AwareDateTime(
+        required=True,
+        validate=due_time_range(),
+        metadata={
+            "description": "When it is due: in the future, not after 2100-12-31.",
+            "example": FOLLOW_UP_EXAMPLE_DUE,
+        },
+    )
     purpose = text()
     effective_at = when()
 
