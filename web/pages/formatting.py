@@ -75,6 +75,13 @@ def diagnosis(condition: dict[str, Any]) -> str:
     return f"{code} {title}" if title else code or worded
 
 
+def says_role(name: str | None, role: Any) -> bool:
+    """Whether a staff name already ends by naming the role ("Pia Marsh (demo
+    pharmacist)"): the page then does not add "(pharmacist)" a second time."""
+    text = str(name or "").rstrip()
+    return bool(role) and text.endswith(")") and str(role) in text[text.rfind("(") :]
+
+
 def label(name: str | None) -> str:
     """``DoseChanged`` -> "Dose changed"; ``suicide_risk`` -> "Suicide risk"."""
     if not name:
@@ -94,6 +101,7 @@ def register_filters(app: Flask) -> None:
         trial_dose=trial_dose,
         diagnosis=diagnosis,
     )
+    app.jinja_env.tests["saying_role"] = lambda name, role: says_role(name, role)
 
     @app.context_processor
     def _forms() -> dict[str, Any]:
