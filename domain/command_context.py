@@ -106,6 +106,15 @@ def effective_time(ctx: CommandContext, raw: Any) -> datetime:
     return when
 
 
+def future_due_time(ctx: CommandContext, raw: Any, field_name: str = "due_at") -> datetime:
+    """A due time for something still to happen: a real time, in the future."""
+    due = parse_time(raw, field_name)
+    check_due(due.date(), field_name)
+    if due < ctx.now:
+        raise InvalidInputError("A follow-up must be due in the future.", field_name)
+    return due
+
+
 def finite_number(value: Any, field_name: str, message: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         raise InvalidInputError(message, field_name)

@@ -29,6 +29,7 @@ from domain.command_context import (
     choice,
     effective_time,
     finite_number,
+    future_due_time,
     new_id,
     optional_text,
     parse_time,
@@ -604,10 +605,7 @@ class ClinicalCommands:
     ) -> str:
         """A check-in due by a time; it shows as overdue on the dashboard after that."""
         self._allowed(ctx, "follow_up")
-        due = parse_time(due_at, "due_at")
-        check_due(due.date(), "due_at")
-        if due < ctx.now:
-            raise InvalidInputError("A follow-up must be due in the future.", "due_at")
+        due = future_due_time(ctx, due_at)
         return self._trigger(
             self.FollowUpScheduled,
             ctx,

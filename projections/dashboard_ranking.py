@@ -90,6 +90,21 @@ def _alert_reason(
     }
 
 
+UPCOMING_WHAT = {"reassessment_due": "PHQ-9", "monitoring_due": "Monitoring"}
+
+
+def _upcoming(alert: dict[str, Any]) -> dict[str, Any]:
+    """A reminder not yet due, as the board shows it: "PHQ-9 due 2026-03-01"."""
+    what = UPCOMING_WHAT.get(alert["kind"], "Reminder")
+    due: datetime = alert["due_at"]
+    return {
+        "kind": alert["kind"],
+        "message": f"{what} due {due.date().isoformat()}",
+        "due_at": due,
+        "alert_id": alert["id"],
+    }
+
+
 def _times(summary: dict[str, Any]) -> dict[str, Any]:
     """A copy of the stored summary with its times as datetimes again."""
 
@@ -113,7 +128,7 @@ TIERS = (
     "overdue",  # overdue monitoring and follow-ups
     "worsening",
     "alerts",  # every other open alert, by severity
-    "monitoring_due",  # monitoring not yet due
+    "monitoring_due",  # monitoring due, with no date (a dated one not yet due is "upcoming")
     "recent_changes",
 )
 """The clinical order of urgency, most urgent first: a patient ranks by their most urgent
@@ -188,7 +203,16 @@ def assess(summary: dict[str, Any], kinds: Sequence[str], now: datetime) -> dict
         for a in summary["alerts"]
         if a["kind"] not in MONITORING_KINDS | SUICIDE_KINDS | WORSENING_KINDS
     ]
-    monitoring = [a for a in summary["alerts"] if a["kind"] in MONITORING_KINDS]
+    # A dated reminder not yet due (a PHQ-9 due in 30 days) needs no attention today: it
+    # is shown quietly and counts, and ranks, once its date has passed.
+    upcoming = [
+        a
+        for a in summary["alerts"]
+        if a["kind"] in MONITORING_KINDS and a["due_at"] is not None and a["due_at"] > now
+    ]
+    monitoring = [
+        a for a in summary["alerts"] if a["kind"] in MONITORING_KINDS and a not in upcoming
+    ]
     suicide_alerts = [a for a in summary["alerts"] if a["kind"] in SUICIDE_KINDS]
     worsening_alerts = [a for a in summary["alerts"] if a["kind"] in WORSENING_KINDS]
     overdue = [f for f in summary["follow_ups"] if f["due_at"] < now]
@@ -272,5 +296,8 @@ def assess(summary: dict[str, Any], kinds: Sequence[str], now: datetime) -> dict
         "monitoring_due": len(monitoring),
         "suicide_risk": suicide_risk,
         "scores": latest,
+        "upcoming": [_upcoming(a) for a in sorted(upcoming, key=lambda a: a["due_at"])]
+        if "monitoring_due" in kinds
+        else [],
         "quiet": not reasons,
     }

@@ -140,13 +140,19 @@ add_write(
     summary="Report a side effect.",
 )
 
+
+def note_kind(body: dict[str, Any]) -> str:
+    """The permission a note needs: a psychotherapy note's own (so a refusal names it)."""
+    return "psychotherapy_note" if body.get("kind") == "psychotherapy" else "progress_note"
+
+
 notes = _blueprint("notes", "Progress notes and psychotherapy notes (author-only text).")
 add_write(
     notes,
     f"{P}/notes",
     rq.NoteIn,
     endpoint="add_note",
-    what="progress_note",
+    what=note_kind,
     handler=command("add_note"),
     summary="Add a progress or psychotherapy note.",
 )

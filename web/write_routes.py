@@ -36,18 +36,21 @@ def add_write(
     schema: type,
     *,
     endpoint: str,
-    what: str,
+    what: str | Callable[[dict[str, Any]], str],
     handler: Handler,
     summary: str,
     prepare: Callable[[dict[str, Any], dict[str, str]], dict[str, Any]] | None = None,
 ) -> None:
-    """Register ``POST rule`` on ``blp``: parse ``schema``, authorize ``what``, run ``handler``."""
+    """Register ``POST rule`` on ``blp``: parse ``schema``, authorize ``what`` (or what
+    the body says it is, e.g. a note's kind), run ``handler``."""
 
     def view(data: dict[str, Any], pid: UUID, **path: str) -> Response:
         fields = prepare(data, path) if prepare else {**data, **path}
         patient_id = str(pid)
         return write(
-            what, patient_id, lambda ctx, version: handler(ctx, patient_id, version, fields)
+            what(data) if callable(what) else what,
+            patient_id,
+            lambda ctx, version: handler(ctx, patient_id, version, fields),
         )
 
     view.__name__ = endpoint

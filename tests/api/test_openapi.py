@@ -201,6 +201,20 @@ class TestOpenApiConventions:
         reason = _schema(spec, row["properties"]["reasons"]["items"])
         assert {"kind", "severity", "message", "at"} <= set(reason["required"])
 
+    def test_the_follow_up_example_in_docs_is_accepted_as_sent(
+        self, api: ApiClient, patient: str
+    ) -> None:
+        """Swagger UI's "Try it out" sends the property examples: the due time must be
+        one the API accepts (in the future), not the moment the page was opened."""
+        spec = api.client.get("/openapi.json").get_json()
+        props = spec["components"]["schemas"]["FollowUpIn"]["properties"]
+        example = props["due_at"]["example"]
+        sent = api.post(
+            f"/api/v1/patients/{patient}/follow-ups",
+            {"due_at": example, "purpose": "Review sleep"},
+        )
+        assert sent.status_code == 201, sent.get_json()
+
     def test_a_resolution_requires_a_reason(self, api: ApiClient) -> None:
         spec = api.client.get("/openapi.json").get_json()
         assert {"resolution", "reason"} <= set(

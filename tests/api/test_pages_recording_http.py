@@ -101,7 +101,7 @@ class TestRecordingFollowsTheApisRules:
             for row in api.carelog.access_log.read_after(0, 1000)
             if not row["allowed"]
         ]
-        assert denied == [(api.team.pharmacist.id, "write:progress_note")]
+        assert denied == [(api.team.pharmacist.id, "write:psychotherapy_note")]
 
     def test_a_psychiatrist_is_offered_a_progress_note_only(
         self, api: ApiClient, patient: str

@@ -53,6 +53,17 @@ class TestPsychotherapyNotes:
         history = api.get(f"/api/v1/patients/{patient}/history", as_="therapist").get_json()
         assert marker in json.dumps(history)
 
+    def test_a_pharmacist_refused_a_psychotherapy_note_is_told_it_is_a_psychotherapy_note(
+        self, api: ApiClient, patient: str
+    ) -> None:
+        refused = api.post(
+            f"/api/v1/patients/{patient}/notes",
+            {"kind": "psychotherapy", "modality": "CBT", "text": "not mine to write"},
+            as_="pharmacist",
+        )
+        assert refused.status_code == 403
+        assert "may not write psychotherapy notes" in refused.get_json()["detail"]
+
     def test_others_see_a_marker_without_text(self, api: ApiClient, patient: str) -> None:
         api.post(
             f"/api/v1/patients/{patient}/notes",

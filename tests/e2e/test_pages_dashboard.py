@@ -3,6 +3,8 @@ reload."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
 from tests.e2e.browser_support import Browser, LiveServer
@@ -110,6 +112,24 @@ class TestRanking:
         b.find("#quiet-rows summary").click()
         assert b.find(f"#patient-{quiet}").is_displayed()
         b.shot("clinical-order")
+
+    def test_a_phq9_reassessment_not_yet_due_is_shown_quietly_and_not_counted(
+        self, browser, live: LiveServer
+    ):
+        """A PHQ-9 due in 30 days needs no attention today: the patient is folded with
+        the quiet ones, the row says "PHQ-9 due <date>", and no "Monitoring due" badge."""
+        started = (datetime.now(UTC) - timedelta(days=20)).isoformat()
+        pid = live.register_patient("MRN-E2E-DUE", "Dru Duelater")
+        live.prescribe(pid, "sertraline", 50, effective_at=started)
+        live.phq9(pid, CALM, as_="therapist")
+        due = (datetime.now(UTC) + timedelta(days=30)).date().isoformat()
+        b = browser("psychiatrist")
+        wait_live(b)
+        assert b.find("#quiet-rows .quiet-count").get_attribute("data-count") == "1"
+        assert b.find_all("[data-kind='monitoring_due']") == []
+        assert "need attention" not in b.text("#board")
+        b.find("#quiet-rows summary").click()
+        assert b.text(f"#patient-{pid} .upcoming") == f"PHQ-9 due {due}"
 
     def test_each_clinician_sees_only_the_patients_of_their_care_teams(
         self, browser, live: LiveServer

@@ -87,7 +87,8 @@ class TestRecordingAnAssessment:
         b.submit("#side_effect-save")  # no severity chosen
 
         error = b.find("#side_effect-severity-error")
-        assert "mild, moderate, severe" in error.text
+        assert error.text.startswith("Choose how severe it is: mild"), error.text
+        assert "Must be one of" not in error.text
         fieldset = b.find("fieldset#side_effect-severity")
         assert fieldset.get_attribute("aria-describedby") == "side_effect-severity-error"
         assert b.find("#side_effect-effect").get_attribute("value") == "dizziness on standing"
@@ -99,6 +100,44 @@ class TestRecordingAnAssessment:
         b.submit("#side_effect-save")
         b.arrive(f"/patients/{pid}")
         assert "dizziness on standing" in rows_of(b, "SideEffectReported")[0]
+
+
+class TestEveryProblemAtOnce:
+    def test_a_phq9_with_a_blank_item_and_a_future_date_shows_both_problems_together(
+        self, browser, live: LiveServer
+    ):
+        pid = live.register_patient("MRN-E2E-REC-4", "Ari Allatonce")
+        b: Browser = browser("psychiatrist").open(f"/patients/{pid}")
+        b.expect_error_status(f"/patients/{pid}/assessments", 422)
+        open_form(b, "record-phq9")
+        form = "#record-phq9 form"
+        for n, answer in enumerate(ANSWERS[:-1], start=1):  # item 9 left blank
+            choose(b, form, f"item_{n}", str(answer))
+        later = (datetime.now(UTC) + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M")
+        set_value(b, "#phq9-effective_at", later)
+
+        b.submit("#phq9-save")
+
+        assert "Choose an answer" in b.text("#phq9-item_9-error")
+        assert "in the future" in b.text("#phq9-effective_at-error")
+        assert live.get(f"/api/v1/patients/{pid}/plan")["assessments"] == []
+
+    def test_a_follow_up_with_a_past_date_and_no_purpose_shows_both_problems_together(
+        self, browser, live: LiveServer
+    ):
+        pid = live.register_patient("MRN-E2E-REC-5", "Bo Bothwrong")
+        b: Browser = browser("therapist").open(f"/patients/{pid}")
+        b.expect_error_status(f"/patients/{pid}/follow-ups", 422)
+        open_form(b, "record-follow_up")
+        past = (datetime.now(UTC) - timedelta(days=2)).strftime("%Y-%m-%dT%H:%M")
+        set_value(b, "#follow_up-due_at", past)
+
+        b.submit("#follow_up-save")
+
+        assert "due in the future" in b.text("#follow_up-due_at-error")
+        assert "purpose is required" in b.text("#follow_up-purpose-error")
+        assert b.find("#follow_up-due_at").get_attribute("value") == past
+        assert live.get(f"/api/v1/patients/{pid}/plan", as_="therapist")["follow_ups"] == []
 
 
 class TestRecordingNotesAndFollowUps:

@@ -27,6 +27,23 @@ class TestSignIn:
             assert live.team.__dict__[who].name in b.text("#signed-in-as")
             b.shot("landing")
 
+    def test_a_name_that_already_says_the_role_is_shown_once_in_the_header_and_team(
+        self, browser, live
+    ):
+        pid = live.register_patient("MRN-E2E-NAMED", "Nia Namedonce")
+        member, token = live.carelog.staff.add("Pia Marsh (demo pharmacist)", "pharmacist")
+        live.team.tokens["demo_pharmacist"] = token
+        live.post(
+            f"/api/v1/patients/{pid}/care-team",
+            {"clinician_id": member.actor.id, "role": "pharmacist"},
+        )
+        b = browser("demo_pharmacist").open(f"/patients/{pid}")
+        assert b.text("#signed-in-as") == "Pia Marsh (demo pharmacist)"
+        team = b.text("#patient-care-team")
+        assert "Pia Marsh (demo pharmacist)" in team
+        assert "(demo pharmacist) (pharmacist)" not in team
+        assert "Test therapist (therapist)" in team  # a plain name still says its role
+
     def test_a_wrong_token_is_refused_with_a_message_and_no_session(self, browser, live):
         b = browser(None)
         b.expect_error_status("/login", 401)

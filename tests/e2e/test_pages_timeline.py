@@ -296,7 +296,12 @@ class TestTimelineHeaderAndOrder:
         age = today.year - 1984 - ((today.month, today.day) < (5, 6))
         assert b.text("#patient-age") == f"{age} years"
         assert b.text("#patient-allergies") == "penicillin"
-        assert "F32.1" in b.text("#patient-diagnoses")
+        assert b.text("#patient-diagnoses") == (
+            "F32.1 Major depressive disorder, single episode, moderate"
+        )
+        scores = b.text("#scores")
+        assert scores.startswith("Clinical assessment F32.1 ·"), scores
+        assert "\u2013" not in scores  # no dash standing for a missing total
         assert "Test psychiatrist (psychiatrist)" in b.text("#patient-care-team")
         b.shot("header")
 

@@ -109,8 +109,18 @@ class TestClock:
             KINDS,
             NOW,
         )
-        assert late["monitoring_due"] == soon["monitoring_due"] == 1
+        assert late["monitoring_due"] == 1
         assert late["urgency"] > soon["urgency"]
+
+    def test_monitoring_not_yet_due_needs_no_attention_and_is_shown_as_upcoming(self) -> None:
+        soon = assess(
+            summary(alerts=[alert("reassessment_due", "moderate", NOW + timedelta(days=30))]),
+            KINDS,
+            NOW,
+        )
+        assert (soon["quiet"], soon["monitoring_due"], soon["urgency"]) == (True, 0, 0)
+        due = (NOW + timedelta(days=30)).date().isoformat()
+        assert [u["message"] for u in soon["upcoming"]] == [f"PHQ-9 due {due}"]
 
 
 class TestKinds:

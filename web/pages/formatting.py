@@ -9,6 +9,7 @@ from typing import Any
 
 from flask import Flask
 
+from services.fhir.vocabulary import ICD10_CM_DISPLAYS
 from web.pages.form_keys import FORM_KEY_FIELD, new_form_key
 from web.pages.session import CSRF_FIELD, csrf_token
 
@@ -62,6 +63,25 @@ def trial_dose(trial: dict[str, Any]) -> str:
     return "; ".join(parts) or "\u2013"
 
 
+def diagnosis(condition: dict[str, Any]) -> str:
+    """An active diagnosis once, as code and ICD-10-CM title ("F32.1 Major depressive
+    disorder, single episode, moderate"); a code without a known title shows the
+    clinician's wording, else the code alone (never the code twice)."""
+    code = str(condition.get("code") or "")
+    worded = str(condition.get("display") or "")
+    title = ICD10_CM_DISPLAYS.get(code)
+    if title is None and condition.get("source") == "recorded" and code not in worded:
+        title = worded
+    return f"{code} {title}" if title else code or worded
+
+
+def says_role(name: str | None, role: Any) -> bool:
+    """Whether a staff name already ends by naming the role ("Pia Marsh (demo
+    pharmacist)"): the page then does not add "(pharmacist)" a second time."""
+    text = str(name or "").rstrip()
+    return bool(role) and text.endswith(")") and str(role) in text[text.rfind("(") :]
+
+
 def label(name: str | None) -> str:
     """``DoseChanged`` -> "Dose changed"; ``suicide_risk`` -> "Suicide risk"."""
     if not name:
@@ -73,8 +93,15 @@ def label(name: str | None) -> str:
 
 def register_filters(app: Flask) -> None:
     app.jinja_env.filters.update(
-        when=when, iso=iso, amount=amount, dose=dose, label=label, trial_dose=trial_dose
+        when=when,
+        iso=iso,
+        amount=amount,
+        dose=dose,
+        label=label,
+        trial_dose=trial_dose,
+        diagnosis=diagnosis,
     )
+    app.jinja_env.tests["saying_role"] = lambda name, role: says_role(name, role)
 
     @app.context_processor
     def _forms() -> dict[str, Any]:

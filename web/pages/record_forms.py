@@ -2,12 +2,15 @@
 
 A form field is named as the API's body field (``item_3`` for the third answer of
 ``item_scores``), so the API's own marshmallow schema checks the body and the domain's
-command checks its meaning; nothing is validated twice. Both sets of messages come back
-keyed by the form's field names, to be shown beside the field they are about.
+command checks its meaning. Before the command runs, its checks that need no record run
+on every field (``domain.field_checks``), so a form shows all its problems at once, not
+one per round. Every message comes back keyed by the form's field names, to be shown
+beside the field it is about.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,6 +18,8 @@ from flask import session
 from marshmallow import Schema, ValidationError
 
 from domain.actor import Actor
+from domain.command_context import CommandContext
+from domain.field_checks import field_errors
 from domain.patient_commands import MODALITIES, NOTE_KINDS, SEVERITIES
 from domain.permissions import WRITE_ROLES
 from domain.scoring import ANSWER_TEXTS, INSTRUMENTS, Instrument
@@ -65,11 +70,13 @@ def page_message(api_field: str, message: str) -> str:
 
 
 class FormRefusedError(Exception):
-    """The form cannot be sent on as it is; ``errors`` are keyed by the form's fields."""
+    """The form cannot be sent on as it is; ``errors`` are keyed by the form's fields.
+    ``body`` is what could be read of it, for the other fields' checks."""
 
-    def __init__(self, errors: dict[str, list[str]]) -> None:
+    def __init__(self, errors: dict[str, list[str]], body: dict[str, Any] | None = None) -> None:
         super().__init__(errors)
         self.errors = errors
+        self.body = body or {}
 
 
 def utc_time(text: str) -> str:
@@ -86,8 +93,41 @@ def load(schema: type[Schema], body: dict[str, Any]) -> dict[str, Any]:
     try:
         loaded: dict[str, Any] = schema().load(body)
     except ValidationError as exc:
-        raise FormRefusedError(_flatten(exc.messages)) from None
+        raise FormRefusedError(_flatten(exc.messages), _valid(exc)) from None
     return loaded
+
+
+def _valid(exc: ValidationError) -> dict[str, Any]:
+    valid = exc.valid_data
+    return dict(valid) if isinstance(valid, dict) else {}
+
+
+def checked(form: str, build: Callable[[], dict[str, Any]], ctx: CommandContext) -> dict[str, Any]:
+    """The form read into the command's fields, or every problem with it at once: the
+    form's own (an unanswered item), the API schema's (all its fields), and the command's
+    checks that need no record (``domain.field_checks``) of the fields not refused yet."""
+    errors: dict[str, list[str]] = {}
+
+    def refused(exc: FormRefusedError) -> dict[str, Any]:
+        for where, said in exc.errors.items():
+            errors.setdefault(where, []).extend(said)
+        return exc.body
+
+    try:
+        body = build()
+    except FormRefusedError as exc:
+        body = refused(exc)
+    try:
+        fields = load(SCHEMAS[form], body)
+    except FormRefusedError as exc:
+        fields = refused(exc)
+    skip = frozenset("item_scores" if k.startswith("item_") else k for k in errors)
+    for problem in field_errors(COMMANDS[form], ctx, fields, skip):
+        where = form_field(problem.field)
+        errors.setdefault(where, []).append(page_message(problem.field or "", problem.message))
+    if errors:
+        raise FormRefusedError(errors)
+    return fields
 
 
 def _flatten(messages: Any, prefix: str = "") -> dict[str, list[str]]:
@@ -126,10 +166,12 @@ def assessment_body(instrument: Instrument, form: Any) -> dict[str, Any]:
         if not given:
             missing[f"item_{n}"] = [UNANSWERED]
         scores.append(int(given) if given.isdigit() else given)
-    if missing:
-        raise FormRefusedError(missing)
     body: dict[str, Any] = {"instrument": instrument.name, "item_scores": scores}
-    return {**body, **_optional(form, "effective_at", time=True)}
+    body = {**body, **_optional(form, "effective_at", time=True)}
+    if missing:
+        del body["item_scores"]
+        raise FormRefusedError(missing, body)
+    return body
 
 
 def note_body(form: Any) -> dict[str, Any]:
@@ -170,6 +212,14 @@ SCHEMAS: dict[str, type[Schema]] = {
     "follow_up": rq.FollowUpIn,
     "completion": rq.CompletionIn,
 }
+COMMANDS = {
+    "assessment": "record_assessment",
+    "note": "add_note",
+    "side_effect": "report_side_effect",
+    "follow_up": "schedule_follow_up",
+    "completion": "complete_follow_up",
+}
+"""The command each form runs, for its record-free checks."""
 
 
 def recording_options(who: Actor) -> dict[str, Any] | None:

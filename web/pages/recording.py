@@ -23,6 +23,7 @@ from domain.errors import InvalidInputError, NotFoundError, NotPermittedError
 from domain.scoring import INSTRUMENTS
 from services.application import WriteResult
 from services.idempotency import StoredResponse
+from web.clinical import note_kind
 from web.context import actor, carelog, command_context, policy, request_info
 from web.pages import form_keys
 from web.pages import record_forms as rf
@@ -57,7 +58,7 @@ def _record(
             session[rf.RECORDED_KEY] = {**first.body, "replayed": True}
             return redirect(first.headers["Location"], code=303)
     try:
-        fields = rf.load(rf.SCHEMAS[_schema_of(state.name)], body())
+        fields = rf.checked(_schema_of(state.name), body, command_context())
         result = run(fields)
     except rf.FormRefusedError as exc:
         _release(who.id, key)
@@ -146,7 +147,11 @@ def record_assessment_page(pid: UUID) -> Any:
 def add_note_page(pid: UUID) -> Any:
     state = rf.FormState("note", _values())
     return _record(
-        pid, state, "progress_note", lambda: rf.note_body(request.form), _execute(pid, "add_note")
+        pid,
+        state,
+        note_kind(request.form),
+        lambda: rf.note_body(request.form),
+        _execute(pid, "add_note"),
     )
 
 

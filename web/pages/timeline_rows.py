@@ -92,6 +92,15 @@ def _value(v: Any) -> str:
 
 
 Summary = Callable[[dict[str, Any], dict[str, Any], dict[str, int]], str]
+RESOLUTION_WORDS = {
+    "acknowledged": "Alert acknowledged",
+    "overridden": "Alert overridden",
+    "changed": "Alert resolved by a change to the plan",
+    "superseded": "Alert closed by CareLog (replaced by a newer one)",
+    "no_longer_applies": "Alert closed by CareLog (no longer applies)",
+}
+"""How the timeline words an alert's resolution (``domain.alert_resolution``)."""
+
 _SUMMARIES: dict[str, Summary] = {
     "PatientRegistered": lambda d, o, v: (
         f"Registered {d['name']} (MRN {d['external_id']}), born {d['birth_date']}"
@@ -108,7 +117,7 @@ _SUMMARIES: dict[str, Summary] = {
         f"Consent to {d['scope']}: {d['decision']}" + (f" ({d['note']})" if d.get("note") else "")
     ),
     "AssessmentRecorded": lambda d, o, v: (
-        f"{d['instrument']}"
+        ("Clinical assessment" if d["instrument"] == "clinical" else d["instrument"])
         + (f" total {d['total']} ({d['severity']})" if d.get("total") is not None else "")
         + (f"; diagnoses {', '.join(d['diagnoses'])}" if d.get("diagnoses") else "")
         + (f". {d['summary']}" if d.get("summary") else "")
@@ -143,7 +152,8 @@ _SUMMARIES: dict[str, Summary] = {
         f"{label(d['severity'])} {label(d['kind']).lower()} alert: {d['message']}"
     ),
     "SafetyAlertResolved": lambda d, o, v: (
-        f"Alert {d['resolution']}" + (f": {d['reason']}" if d.get("reason") else "")
+        RESOLUTION_WORDS.get(d["resolution"], f"Alert {label(d['resolution']).lower()}")
+        + (f": {d['reason']}" if d.get("reason") else "")
     ),
     "NoteAdded": lambda d, o, v: f"{label(d['kind'])} note ({d['modality']}): {d['text']}",
     "EducationProvided": lambda d, o, v: (

@@ -325,6 +325,15 @@ class DashboardScoreOut(Schema):
     at = fields.AwareDateTime(allow_none=True)
 
 
+class DashboardUpcomingOut(Schema):
+    """A dated reminder not yet due (a PHQ-9 reassessment in 30 days): shown, not counted."""
+
+    kind = fields.String(required=True)
+    message = fields.String(required=True, metadata={"example": "PHQ-9 due 2026-03-01"})
+    due_at = fields.AwareDateTime(required=True)
+    alert_id = fields.String(required=True)
+
+
 class DashboardPatientOut(Schema):
     """A patient on the caller's care teams, with the reasons for attention and counts."""
 
@@ -345,6 +354,10 @@ class DashboardPatientOut(Schema):
         keys=fields.String(metadata={"enum": ["PHQ-9", "GAD-7"]}),
         values=fields.Nested(DashboardScoreOut),
         metadata={"description": "the latest PHQ-9 and GAD-7 with band and trend"},
+    )
+    upcoming = fields.List(
+        fields.Nested(DashboardUpcomingOut),
+        metadata={"description": "dated reminders not yet due (no attention needed today)"},
     )
     quiet = fields.Boolean(metadata={"description": "nothing needs attention"})
 

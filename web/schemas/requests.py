@@ -174,7 +174,16 @@ class DiscontinuationIn(StrictSchema):
 class SideEffectIn(StrictSchema):
     order_id = fields.String()
     effect = text()
-    severity = fields.String(required=True, validate=validate.OneOf(SEVERITIES))
+    severity = fields.String(
+        required=True,
+        validate=validate.OneOf(
+            SEVERITIES,
+            error="Choose how severe it is: mild (noticed, daily life goes on as usual), "
+            "moderate (gets in the way of daily life) or severe (stops daily activities or "
+            "needs urgent care).",
+        ),
+        metadata={"description": "mild, moderate or severe"},
+    )
     onset = fields.String()
     action_taken = text(required=False)
     effective_at = when()
@@ -187,8 +196,20 @@ class NoteIn(StrictSchema):
     effective_at = when()
 
 
+FOLLOW_UP_EXAMPLE_DUE = "2099-06-01T09:00:00Z"
+"""/docs's example due time: Swagger UI would otherwise offer the current time, which is
+refused as not in the future by the time it is sent; this one stays valid (before 2100)."""
+
+
 class FollowUpIn(StrictSchema):
-    due_at = fields.AwareDateTime(required=True, validate=due_time_range())
+    due_at = fields.AwareDateTime(
+        required=True,
+        validate=due_time_range(),
+        metadata={
+            "description": "When it is due: in the future, not after 2100-12-31.",
+            "example": FOLLOW_UP_EXAMPLE_DUE,
+        },
+    )
     purpose = text()
     effective_at = when()
 
