@@ -37,7 +37,7 @@ AS_AUDITOR = {"/api/v1/audit", "/metrics"}  # an auditor's reads; everything els
 SCENARIOS, STEPS = 25, 20
 CALLS = 600  # stateful calls over every operation (each run: SCENARIOS of up to STEPS)
 MAX_ROUNDS = 20  # however few calls each run made
-FOCUSED_ROUNDS = 5  # runs of SCENARIOS focused on an operation still without a 2xx
+FOCUSED_ROUNDS = 15  # runs of SCENARIOS focused on an operation still without a 2xx
 ALONE = 10  # calls to each operation no link reaches
 KEPT_FROM_LINKS = ("order_id", "event_id")  # ids a link put in the body: never steered away
 
@@ -85,7 +85,10 @@ def _steered(path: str, body: Any, therapist_id: str, n: int) -> Any:
         "/completion": {"outcome": "Seen; doing well."},
         "/resolution": {"resolution": "acknowledged", "reason": "Seen and assessed today.",
                         "action": "risk_assessment_done", "result": "low"},
-        "/corrections": {"fields": {"text": "Sleeping much better."}, "reason": "Typo."},
+        # A link brings a note's or a registration's event id: each gets a field it has,
+        # in turn (the body cannot tell which one the link brought).
+        "/corrections": {"fields": {"text": "Sleeping much better."} if n % 2 else
+                         {"name": "Fuzz Patient-Corrected"}, "reason": "Typo."},
         "/education": {"topic": "What to expect in the first weeks."},
         "/labs": {"test": "sodium", "value": 140, "unit": "mmol/L"},
         "/facts": {"fact": "preferred language", "value": "English"},
