@@ -17,15 +17,11 @@ these.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import stat
 from pathlib import Path
 
 from services.config import Config
-
-PRIVATE = 0o600
+from services.file_modes import read_private, write_private
 
 
 def tokens_path(config: Config) -> Path:
@@ -42,14 +38,10 @@ def tokens_path(config: Config) -> Path:
 def load(path: Path) -> dict[str, str]:
     """The saved tokens by role; empty if the file is missing, unreadable, malformed, not
     a regular file of this user's, or open to anyone else."""
+    text = read_private(path)
     try:
-        info = path.lstat()
-        if not stat.S_ISREG(info.st_mode) or info.st_mode & 0o077:
-            return {}
-        if hasattr(os, "getuid") and info.st_uid != os.getuid():
-            return {}
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        data = json.loads(text) if text is not None else None
+    except ValueError:
         return {}
     if not isinstance(data, dict):
         return {}
@@ -57,14 +49,5 @@ def load(path: Path) -> dict[str, str]:
 
 
 def save(path: Path, tokens: dict[str, str]) -> None:
-    """Write the file 0600 from its first byte (never readable by others, not even
-    briefly), then move it into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(path.name + ".tmp")
-    with contextlib.suppress(FileNotFoundError):
-        temporary.unlink()
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE)
-    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-        json.dump(tokens, handle, indent=2, sort_keys=True)
-        handle.write("\n")
-    os.replace(temporary, path)
+    """Written 0600 from its first byte, then moved into place (``write_private``)."""
+    write_private(path, json.dumps(tokens, indent=2, sort_keys=True) + "\n")

@@ -55,3 +55,31 @@ def tighten(path: Path, mode: int) -> None:
     if info.st_uid == os.getuid() and stat.S_IMODE(info.st_mode) & 0o077:
         with contextlib.suppress(OSError):
             os.chmod(path, stat.S_IMODE(info.st_mode) & ~0o077 & 0o777 | (mode & 0o700))
+
+
+def read_private(path: Path, encoding: str = "utf-8") -> str | None:
+    """The text of ``path`` if it is a regular file of this user's that nobody else may
+    read or write; None otherwise (missing, a link, another's, open to others, unreadable).
+    A secret kept on disk is trusted only while it stays private."""
+    try:
+        info = path.lstat()
+        if not stat.S_ISREG(info.st_mode) or info.st_mode & 0o077:
+            return None
+        if hasattr(os, "getuid") and info.st_uid != os.getuid():
+            return None
+        return path.read_text(encoding=encoding)
+    except (OSError, ValueError):
+        return None
+
+
+def write_private(path: Path, text: str, encoding: str = "utf-8") -> None:
+    """Write ``path`` 0600 from its first byte (never readable by others, not even
+    briefly), then move it into place."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(path.name + ".tmp")
+    with contextlib.suppress(FileNotFoundError):
+        temporary.unlink()
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE)
+    with os.fdopen(descriptor, "w", encoding=encoding) as handle:
+        handle.write(text)
+    os.replace(temporary, path)

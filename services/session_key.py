@@ -14,14 +14,12 @@ deactivating an account or rotating its token still ends them.
 
 from __future__ import annotations
 
-import contextlib
-import os
 import secrets
-import stat
 from pathlib import Path
 
 from services.config import Config
-from services.demo_tokens import PRIVATE, tokens_path
+from services.demo_tokens import tokens_path
+from services.file_modes import read_private, write_private
 
 SUFFIX = ".session-key"
 _DEMO_SUFFIX = ".demo-tokens.json"
@@ -45,26 +43,14 @@ def load_or_create(config: Config) -> str:
 
 
 def _read(path: Path) -> str | None:
-    try:
-        info = path.lstat()
-        if not stat.S_ISREG(info.st_mode) or info.st_mode & 0o077:
-            return None
-        if hasattr(os, "getuid") and info.st_uid != os.getuid():
-            return None
-        text = path.read_text(encoding="ascii").strip()
-    except (OSError, ValueError):
+    text = read_private(path, encoding="ascii")
+    if text is None:
         return None
+    text = text.strip()
     if len(text) != 64 or any(c not in "0123456789abcdef" for c in text):
         return None
     return text
 
 
 def _write(path: Path, key: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(path.name + ".tmp")
-    with contextlib.suppress(FileNotFoundError):
-        temporary.unlink()
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE)
-    with os.fdopen(descriptor, "w", encoding="ascii") as handle:
-        handle.write(key + "\n")
-    os.replace(temporary, path)
+    write_private(path, key + "\n", encoding="ascii")
