@@ -13,6 +13,7 @@ import contextlib
 import fcntl
 import hashlib
 import os
+import time
 from types import TracebackType
 from typing import Any
 
@@ -67,6 +68,9 @@ class FileLock(RelayLock):
             os.close(fd)
 
 
+TAKEOVER_SECONDS = 5.0  # how long a starting relay waits for a just-killed one's lock
+
+
 class AdvisoryLock(RelayLock):
     """``pg_try_advisory_lock`` on a dedicated connection, keyed by the store's schema."""
 
@@ -80,7 +84,15 @@ class AdvisoryLock(RelayLock):
         import psycopg
 
         conn = psycopg.connect(self.conninfo, autocommit=True)
-        row = conn.execute("SELECT pg_try_advisory_lock(%s)", (self.key,)).fetchone()
+        # A relay killed a moment ago holds its lock until PostgreSQL notices the closed
+        # connection and ends its session, which takes a little while: a restart (by a
+        # supervisor, at once) waits that long before saying another relay holds it.
+        deadline = time.monotonic() + TAKEOVER_SECONDS
+        while True:
+            row = conn.execute("SELECT pg_try_advisory_lock(%s)", (self.key,)).fetchone()
+            if (row and row[0]) or time.monotonic() >= deadline:
+                break
+            time.sleep(0.2)
         if not (row and row[0]):
             conn.close()
             raise RelayLockedError(
