@@ -8,7 +8,7 @@ STAMP := $(VENV)/.install-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test test-quick lint typecheck fmt bench clean
+.PHONY: install run test test-quick test-explore lint typecheck fmt bench clean
 
 install: $(STAMP)
 
@@ -36,6 +36,10 @@ test: install
 # (unencrypted: `make test` runs the encrypted store too).
 test-quick: install
 	$(BIN)/python -m pytest -q -x $(PYTEST_PARALLEL) -m "not slow and not browser and not kafka" --store sqlite --cipher none
+
+# Property tests with fresh random draws (the suite's draws are fixed: tests/conftest.py).
+test-explore: install
+	HYPOTHESIS_PROFILE=explore $(BIN)/python -m pytest -q $(PYTEST_PARALLEL) -m "not slow and not browser and not kafka" --store sqlite --cipher none $$(grep -rl "hypothesis\|schemathesis" tests --include='test_*.py')
 
 lint: install
 	$(BIN)/ruff check .

@@ -43,6 +43,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import hypothesis
 import pytest
 from eventsourcing.cryptography import AESCipher
 from flask import Flask
@@ -52,6 +53,14 @@ from services.bootstrap import CareLog
 from services.config import Config
 from tests.oidc_support import oidc_provider  # noqa: F401 - a fixture: the SSO tests' provider
 from tests.parallel import worker_id
+
+hypothesis.settings.register_profile("deterministic", derandomize=True, print_blob=True)
+hypothesis.settings.register_profile("explore", derandomize=False, print_blob=True)
+hypothesis.settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "deterministic"))
+"""Property tests draw the same examples on every run (``deterministic``), so a run on a clean
+clone passes or fails on the code alone; ``make test-explore`` (profile ``explore``) draws new
+ones each run, to look for what the fixed draw misses, and a failure prints the blob that
+replays it (``@reproduce_failure``)."""
 
 PG_ADMIN_URL = os.environ.get("CARELOG_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 STORES = ("sqlite", "postgres")

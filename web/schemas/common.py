@@ -12,6 +12,16 @@ from domain.dose import SMALLEST_DOSE, UNITS
 BLANK = "Say why: this may not be blank."
 """The message for a blank clinical justification (see ``web.blueprint.CareLogParser``)."""
 
+_BLANKS = (
+    "\\u0009-\\u000d\\u001c-\\u001f\\u0020\\u0085\\u00a0\\u1680\\u2000-\\u200a"
+    "\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff"
+)
+NOT_BLANK = f"^[{_BLANKS}]*[^{_BLANKS}]"
+"""A pattern, read alike by Python and ECMA-262: some character that is not blank. Spelled
+out because the two languages' ``\\s`` differ (Python's takes U+001C–U+001F and U+0085,
+ECMA's U+FEFF): a reason of only U+001F passed the document's ``\\S`` and was then refused
+as blank. Here a character either language calls blank is blank."""
+
 
 class StrictSchema(Schema):
     """Request bodies: unknown fields are refused (a typo must not be silently dropped),

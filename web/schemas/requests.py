@@ -25,6 +25,7 @@ from domain.safety.fact_vocabulary import FACTS
 from domain.scoring import ALL_INSTRUMENTS, ANSWER_CODES, INSTRUMENTS
 from web.schemas.common import (
     BLANK,
+    NOT_BLANK,
     IMPLAUSIBLE_COUNT,
     IMPLAUSIBLE_DOSE,
     MAX_DOSE_AMOUNT,
@@ -228,7 +229,7 @@ class ResolutionIn(StrictSchema):
     resolution = fields.String(required=True, validate=validate.OneOf(RESOLUTIONS))
     reason = fields.String(
         required=True,
-        validate=[validate.Length(max=20000), validate.Regexp(r"\s*\S", error=BLANK)],
+        validate=[validate.Length(max=20000), validate.Regexp(NOT_BLANK, error=BLANK)],
     )
     action = fields.String(
         validate=validate.OneOf(ALERT_ACTIONS),
