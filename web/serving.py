@@ -6,7 +6,7 @@ time whatever the process count, and one process keeps one view runner, one reco
 and one group committer. On PostgreSQL it runs ``--workers`` processes (default 2), each
 with its own CareLog built from the environment and 8 threads (an open event stream holds
 a thread). A page-session key is read (or made once and kept beside the store:
-``services/session_key.py``) in the master when none is configured, so every worker reads
+``services/access/session_key.py``) in the master when none is configured, so every worker reads
 the same session cookie and a restart does not sign the pages' users out.
 
 Each request is logged once, by CareLog's own JSON request log (``web.create_app``): the
@@ -20,8 +20,9 @@ import os
 import sys
 from typing import Any
 
-from services import session_key
+from services.access import session_key
 from services.bootstrap import CareLog
+from web import server_errors
 
 SQLITE_THREADS = 32
 """Threads of the one SQLite worker: every open page holds one for its live feed."""
@@ -117,6 +118,7 @@ def _gunicorn(host: str, port: int, workers: int, threads: int) -> int:
             self.cfg.set("timeout", 60)
             self.cfg.set("accesslog", None)  # CareLog's request log is the only one
             self.cfg.set("umask", 0o077)
+            self.cfg.set("limit_request_line", server_errors.REQUEST_LINE_LIMIT)
             # Ctrl-C (SIGINT/SIGQUIT in the worker): end the open live feeds, whose threads
             # would otherwise hold the exiting worker until the graceful timeout.
             self.cfg.set("worker_int", _end_open_streams)
@@ -129,6 +131,7 @@ def _gunicorn(host: str, port: int, workers: int, threads: int) -> int:
 
             return create_app()
 
+    server_errors.install()
     CareLogGunicorn().run()
     return 0
 
