@@ -119,12 +119,14 @@ def server(url: str, workers: int) -> Iterator[int]:
         CARELOG_RUN_PROJECTIONS="0" if workers else "1",
         PYTHONPATH=str(REPO),
     )
-    command = [sys.executable, "-m", "services.cli", "serve", "--port", str(port)]
+    command = [sys.executable, "-m", "services.cli.main", "serve", "--port", str(port)]
     if workers:
         command += ["--workers", str(workers)]
     processes = [_start(command, env)]
     if workers:
-        processes.append(_start([sys.executable, "-m", "services.cli", "projections", "run"], env))
+        processes.append(
+            _start([sys.executable, "-m", "services.cli.main", "projections", "run"], env)
+        )
     try:
         _wait_up(port, processes[0])
         yield port

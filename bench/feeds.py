@@ -42,8 +42,8 @@ from domain.actor import Actor
 from domain.command_context import CommandContext
 from services.bootstrap import CareLog
 from services.config import Config
-from services.relay import Relay, tune_collector
-from services.subscriber import FeedSubscriber
+from services.feeds.relay import Relay, tune_collector
+from services.feeds.subscriber import FeedSubscriber
 from tests.kafka_broker import GROUP_SESSION, Broker, free_port
 
 PG_ADMIN_URL = os.environ.get("CARELOG_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -183,8 +183,8 @@ def _passes(carelog: CareLog) -> list[float]:
 
 def stage_costs(carelog: CareLog) -> dict[str, float]:
     """Microseconds per message in each step of a relay batch, the steps timed apart."""
-    from services.feed_contract import STORED_TOPICS, TOPIC_OF, to_cloudevent
-    from services.relay import _encode
+    from services.feeds.feed_contract import STORED_TOPICS, TOPIC_OF, to_cloudevent
+    from services.feeds.relay import _encode
 
     app = carelog.app
     topics = sorted(STORED_TOPICS.values())
@@ -225,7 +225,7 @@ def percentiles(latencies: list[float]) -> dict[str, float]:
 
 def kafka_latency(carelog: CareLog, patients: Patients, broker: Broker) -> dict[str, float]:
     relay = subprocess.Popen(
-        [sys.executable, "-m", "services.cli", "relay"],
+        [sys.executable, "-m", "services.cli.main", "relay"],
         cwd=REPO,
         env=environment(carelog.config),
         stderr=subprocess.DEVNULL,
@@ -314,7 +314,7 @@ class SSEClient:
 def sse_latency(carelog: CareLog, patients: Patients, token: str) -> dict[str, float]:
     port = free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "services.cli", "serve", "--port", str(port), "--workers", "1"],
+        [sys.executable, "-m", "services.cli.main", "serve", "--port", str(port), "--workers", "1"],
         cwd=REPO,
         env=environment(carelog.config),
         stdout=subprocess.DEVNULL,
@@ -419,7 +419,7 @@ checksums use the `crc32c` C extension (a dependency; without it the relay is ab
 times slower), and the relay maps and serialises a whole batch before it sends any of it,
 so the producer's I/O thread does not contend with the mapping for the interpreter
 message by message (that alone was worth about 40 %). `carelog relay` also raises the
-garbage collector's thresholds for its process (`services.relay.tune_collector`; the
+garbage collector's thresholds for its process (`services.feeds.relay.tune_collector`; the
 throughput rows run with it, as the relay does; the per-message rows without it): at
 Python's default, collections took about a quarter of the mapping's time. Its ceiling is
 one core; here the broker and the database share the other one."""

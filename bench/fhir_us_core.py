@@ -20,9 +20,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from services.bootstrap import CareLog
+from services.cli.demo_data import seed
 from services.config import Config
-from services.demo import seed
-from services.fhir import build_bundle
+from services.interop.fhir import build_bundle
 from tests.fhir_conformance import BUNDLE, errors_of
 from tests.fhir_r4_invariants import bundle_r4_errors, r4_errors
 

@@ -31,7 +31,7 @@ from bench._support import bench_carelog, percentile
 from bench.views import places
 from domain.command_context import CommandContext
 from services.bootstrap import CareLog
-from services.history import History, replay_in_effect_at
+from services.reading.history import History, replay_in_effect_at
 
 _SMOKE = smoke()
 STORES = [
@@ -179,7 +179,7 @@ def run(report: Report) -> None:
     )
     report.text(
         "How it is answered: from the process's timeline of the patient "
-        "(`services/history_index.py`), a plan checkpoint every 256 events in recorded and "
+        "(`services/reading/history_index.py`), a plan checkpoint every 256 events in recorded and "
         "in in-effect order; a query branches the nearest checkpoint and folds the rest. "
         "The warm figures' largest p99 is the repetition whose first query in each clock "
         'built that clock\'s checkpoints; "first query, nothing in memory" is that cost on '

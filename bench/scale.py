@@ -10,7 +10,7 @@ changes, side effects, notes), many patients saved per transaction, with a progr
 - the full rebuild of every view from zero (``Views.rebuild``, the path ``carelog
   projections rebuild NAME`` takes), one view after another in this process, and then
   all three side by side, each in a worker process of its own
-  (``services.view_rebuild``, the path ``carelog projections rebuild current_plan
+  (``services.cli.view_rebuild``, the path ``carelog projections rebuild current_plan
   audit_trail team_dashboard`` takes, one process per view);
 - ``CARELOG_BENCH_SCALE_READS`` reads (default 200) of a random patient's current plan and
   of a random psychiatrist's team dashboard (p50/p99);
@@ -38,8 +38,8 @@ from bench.views import places
 from domain.command_context import CommandContext
 from domain.patient_record import PatientRecord
 from services.bootstrap import CareLog
-from services.progress import ProgressBar
-from services.view_rebuild import default_jobs, rebuild_views
+from services.cli.progress import ProgressBar
+from services.cli.view_rebuild import default_jobs, rebuild_views
 
 _SMOKE = smoke()
 STORES = [s for s in os.environ.get("CARELOG_BENCH_SCALE_STORES", "sqlite").split(",") if s]

@@ -22,7 +22,7 @@ concurrent clinicians would write them) and inserted through the store's own rec
    write returns.
 
 Steps 1-3 run with the garbage collector tuned as in the views worker (``carelog
-projections run`` calls ``services.relay.tune_collector``); step 4 with Python's default
+projections run`` calls ``services.feeds.relay.tune_collector``); step 4 with Python's default
 settings, as in the web process that runs the views in a thread in the embedded default.
 Repeated timings run ``CARELOG_BENCH_VIEWS_REPEAT`` times (default 5).
 ``CARELOG_BENCH_VIEWS_STORES`` picks stores (default ``sqlite,postgres``).
@@ -55,9 +55,9 @@ from projections.audit_trail import TRAIL, TRAIL_COLUMNS
 from projections.feed import is_ignored, is_patient_event
 from projections.runner import Views
 from services.bootstrap import CareLog
+from services.cli.demo_data import seed
 from services.config import Config
-from services.demo import seed
-from services.relay import tune_collector
+from services.feeds.relay import tune_collector
 
 PG_ADMIN_URL = os.environ.get("CARELOG_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 _SMOKE = smoke()
@@ -80,7 +80,7 @@ def synthetic_history(
 ) -> int:
     """Fill an empty store with about ``events`` events; returns the log's head.
 
-    The first patients are told by ``services.demo`` through the real commands (with the
+    The first patients are told by ``services.cli.demo_data`` through the real commands (with the
     safety rules); the rest are copies of their stored events under new patient ids,
     inserted through the store's recorder (so chaining and locks are the real ones),
     ``interleave`` patients' events at a time, round-robin.
@@ -446,7 +446,7 @@ def run(report: Any) -> None:
     report.text(
         "How it was run: the raw scan, the library's runner and the catch-ups run with "
         "the garbage collector tuned as the views worker (`carelog projections run`) "
-        "tunes it (`services.relay.tune_collector`: start-up objects frozen, youngest "
+        "tunes it (`services.feeds.relay.tune_collector`: start-up objects frozen, youngest "
         "generation collected every 50,000 allocations rather than 700); the live part "
         "runs the views in a background thread of the writing process with "
         "Python's default collector, as the embedded default runs them in the web "
@@ -462,7 +462,7 @@ def run(report: Any) -> None:
     )
     report.text(
         "Reading the results: a view's catch-up does everything the raw scan does "
-        "(read and decode every event; both decode with orjson, `services/transcoder.py`) "
+        "(read and decode every event; both decode with orjson, `services/writing/transcoder.py`) "
         "and then its own work, so 50% of the raw scan means its own work costs no "
         "more than reading and decoding. The current-plan and dashboard views fold each "
         "event with the domain's PlanState (the fold the record itself uses) and "

@@ -20,8 +20,8 @@ from eventsourcing.sqlite import SQLiteTrackingRecorder
 from eventsourcing.utils import Environment
 from psycopg.sql import SQL, Identifier
 
-from services.application import CareLogApplication
 from services.bootstrap import CareLog
+from services.writing.application import CareLogApplication
 
 
 class PostgresCounts(PostgresTrackingRecorder):

@@ -1,6 +1,6 @@
 """The pharmacogenomic results on a plan, as the rules and the plan documents read them.
 
-Both plan documents (``services/plan_document.py`` and the stored view's
+Both plan documents (``services/reading/plan_document.py`` and the stored view's
 ``projections/plan_document.py``) show the same thing: each gene's phenotype with its
 source (a result, else the clinical fact; see ``domain/safety/phenotypes.py``), and each
 result as reported with CareLog's reading of it ("not interpretable" and why, where so).

@@ -11,7 +11,7 @@ An entity (a dict inside a collection: an order, an assessment, a care-team memb
 never changed in place once stored: a change stores a changed copy in its place. That
 is what lets ``PlanState.branch`` copy only the collections and share every entity, so
 the history can keep a plan checkpoint every few events of a long record without
-copying the record each time (``services/history_index.py``).
+copying the record each time (``services/reading/history_index.py``).
 """
 
 from __future__ import annotations

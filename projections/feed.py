@@ -54,7 +54,7 @@ class Item:
 
 
 class AccessSource(Protocol):
-    """The access log as the audit trail reads it (``services.access_log.AccessLog``)."""
+    """The access log as the audit trail reads it (``services.access.access_log.AccessLog``)."""
 
     channel: str
 

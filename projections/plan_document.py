@@ -1,6 +1,6 @@
 """The current-plan view's document: what is stored per patient, and how it is read.
 
-The shape is the one ``services/plan_document.py`` gives the plan under the two clocks
+The shape is the one ``services/reading/plan_document.py`` gives the plan under the two clocks
 (same keys, same meanings), so a client sees one document whichever way it was built;
 the view adds ``position`` (the last log position applied to this patient) and the
 latest consent per scope. It is stored as plain JSON (times as fixed-width UTC text);

@@ -8,7 +8,7 @@ reached recorded per component in ``schema_versions``. Every migration not yet a
 runs in one transaction with the new version, so a store is at one version or the next,
 never between. On PostgreSQL the transaction first takes an advisory lock, so two
 processes starting at once apply each migration once (start-up also holds the schema
-lock of services/schema_lock.py around all of it); SQLite's ``BEGIN IMMEDIATE`` already
+lock of services/storage/schema_lock.py around all of it); SQLite's ``BEGIN IMMEDIATE`` already
 lets one writer in at a time.
 
 Stores created before this runner have their tables but no recorded version: every step

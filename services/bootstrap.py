@@ -17,27 +17,27 @@ from urllib.parse import unquote
 
 from projections.database import Database, connect
 from projections.table_migrations import Component, migrate_all
-from services.application import CareLogApplication
-from services.commands import Commands
+from services.access.staff import StaffRegistry
 from services.config import Config
-from services.file_modes import private_sqlite
-from services.history import History
-from services.staff import StaffRegistry
+from services.reading.history import History
+from services.storage.file_modes import private_sqlite
+from services.writing.application import CareLogApplication
+from services.writing.commands import Commands
 
 if TYPE_CHECKING:
     from projections.runner import Views
-    from services.access_log import AccessLog
-    from services.feed import FeedReader
+    from services.access.access_log import AccessLog
+    from services.access.oidc import SingleSignOn
+    from services.feeds.feed import FeedReader
     from services.integrity import Integrity
     from services.keys.keyring import KeyRing
-    from services.oidc import SingleSignOn
 
 
 def check_postgres_url(url: str, setting: str, what: str) -> None:
-    """The PostgreSQL start-up checks (services/postgres_store.check_url) for a URL about
+    """The PostgreSQL start-up checks (services/storage/postgres_store.check_url) for a URL about
     to be opened; nothing for SQLite (psycopg is only imported for PostgreSQL)."""
     if url.startswith(("postgresql://", "postgres://")):
-        from services.postgres_store import check_url
+        from services.storage.postgres_store import check_url
 
         check_url(url, setting, what)
 
@@ -46,15 +46,15 @@ def durable_tables() -> tuple[Component, ...]:
     """The views database's tables that cannot be rebuilt from the log and that every
     start-up creates, each with its ordered migrations (projections/table_migrations.py).
     The parts that not every store runs migrate their own when they start: the relay's
-    ``relay_tracking`` (services/relay.py) and single sign-on's ``staff_identity`` and
-    ``staff_session_oidc`` (services/oidc/); the key table, beside the events, has its
+    ``relay_tracking`` (services/feeds/relay.py) and single sign-on's ``staff_identity`` and
+    ``staff_session_oidc`` (services/access/oidc/); the key table, beside the events, has its
     own list (services/keys/table.py)."""
     from projections.tracking import TRACKING_TABLES
-    from services.access_log import ACCESS_LOG
-    from services.idempotency import IDEMPOTENCY_TABLE
-    from services.sign_in_limits import FAILURE_TABLE
-    from services.staff import STAFF_TABLE
-    from services.staff_sessions import SESSION_TABLE
+    from services.access.access_log import ACCESS_LOG
+    from services.access.sign_in_limits import FAILURE_TABLE
+    from services.access.staff import STAFF_TABLE
+    from services.access.staff_sessions import SESSION_TABLE
+    from services.writing.idempotency import IDEMPOTENCY_TABLE
 
     return (
         STAFF_TABLE,
@@ -89,8 +89,8 @@ class CareLog:
 
     def prepare_schema(self) -> None:
         """Build every part that creates tables, one process at a time on PostgreSQL
-        (services/schema_lock.py): servers started together must not collide."""
-        from services.schema_lock import schema_lock
+        (services/storage/schema_lock.py): servers started together must not collide."""
+        from services.storage.schema_lock import schema_lock
 
         with schema_lock(self.config):
             migrate_all(self.db, durable_tables())
@@ -152,7 +152,7 @@ class CareLog:
 
     @cached_property
     def staff(self) -> StaffRegistry:
-        from services.sign_in_limits import SignInLimits
+        from services.access.sign_in_limits import SignInLimits
 
         limits = SignInLimits(
             per_id=self.config.sign_in_failures_per_id,
@@ -167,7 +167,7 @@ class CareLog:
         Nothing is fetched from the provider until a sign-in or a bearer JWT needs it."""
         if not self.config.oidc_issuer:
             return None
-        from services.oidc import SingleSignOn
+        from services.access.oidc import SingleSignOn
 
         return SingleSignOn(self.config, self.staff)
 
@@ -183,7 +183,7 @@ class CareLog:
 
     @cached_property
     def safety(self) -> Any:
-        from services.safety_check import SafetyCheck
+        from services.writing.safety_check import SafetyCheck
 
         return SafetyCheck(self.pack)
 
@@ -198,7 +198,7 @@ class CareLog:
     @cached_property
     def access_log(self) -> AccessLog:
         """Every read and denied attempt, apart from the patient streams."""
-        from services.access_log import AccessLog
+        from services.access.access_log import AccessLog
 
         return AccessLog(self.db)
 
@@ -209,7 +209,7 @@ class CareLog:
         process that follows the log also signs an audit checkpoint every
         ``CARELOG_CHECKPOINT_INTERVAL`` seconds (README, "Audit review")."""
         from projections.runner import Views
-        from services.progress import ProgressBar
+        from services.cli.progress import ProgressBar
 
         views = Views(self.app, self.db, self.access_log, progress_factory=ProgressBar)
         interval = self.config.checkpoint_interval
@@ -223,7 +223,7 @@ class CareLog:
     @cached_property
     def feed(self) -> FeedReader:
         """The HTTP feeds' reader (``page``, ``follow``); its log watcher closes with us."""
-        from services.feed import FeedReader
+        from services.feeds.feed import FeedReader
 
         reader = FeedReader(self.app)
         self._closers.append(reader.close)
@@ -231,7 +231,7 @@ class CareLog:
 
     @cached_property
     def idempotency(self) -> Any:
-        from services.idempotency import IdempotencyStore
+        from services.writing.idempotency import IdempotencyStore
 
         return IdempotencyStore(self.db)
 

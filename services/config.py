@@ -8,8 +8,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlencode, urlparse
 
-from services.kafka_security import SETTINGS as KAFKA_SECURITY_SETTINGS
-from services.kafka_security import KafkaSecurity, KafkaSecurityError
+from services.feeds.kafka_security import SETTINGS as KAFKA_SECURITY_SETTINGS
+from services.feeds.kafka_security import KafkaSecurity, KafkaSecurityError
 
 DEFAULT_DATABASE_URL = "sqlite:///./var/carelog.db"
 _CHAINED = "services.integrity.recorder"  # the event store recorders that hash-chain events
@@ -290,7 +290,7 @@ class Config:
             env.update(
                 # The library's factory plus the URL's libpq settings (sslmode,
                 # certificates, target_session_attrs, ...), which it would otherwise drop.
-                PERSISTENCE_MODULE="services.postgres_store:Factory",
+                PERSISTENCE_MODULE="services.storage.postgres_store:Factory",
                 CARELOG_POSTGRES_PARAMS=urlencode(
                     sorted(postgres_params(self.database_url).items())
                 ),
@@ -335,7 +335,7 @@ class Config:
 
 def postgres_params(url: str, setting: str = "CARELOG_DATABASE_URL") -> dict[str, str]:
     """The libpq parameters of a PostgreSQL URL; an unknown one stops start-up."""
-    from services.postgres_store import UnknownParameterError, url_params  # needs psycopg
+    from services.storage.postgres_store import UnknownParameterError, url_params  # needs psycopg
 
     try:
         return url_params(url, setting)

@@ -145,7 +145,7 @@ def _start_postgres() -> None:
 @pytest.fixture(autouse=True, scope="session")
 def _cheaper_token_hashing() -> Iterator[None]:
     """Tokens stay scrypt-hashed, at a cost that suits a suite creating thousands of them."""
-    from services import staff
+    from services.access import staff
 
     original = dict(staff.SCRYPT)
     staff.SCRYPT.update(n=2**8)

@@ -33,7 +33,7 @@ def cli(config: Config, *args: str, **env: str) -> subprocess.CompletedProcess[s
         **env,
     }
     return subprocess.run(
-        [sys.executable, "-m", "services.cli", *args],
+        [sys.executable, "-m", "services.cli.main", *args],
         env=environment,
         capture_output=True,
         text=True,

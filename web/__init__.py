@@ -18,9 +18,9 @@ from flask import Flask, Response, g, request
 from flask.json.provider import DefaultJSONProvider
 from flask_smorest import Api
 
+from services.access.policy import Policy
 from services.bootstrap import CareLog
 from services.config import Config
-from services.policy import Policy
 
 API_TITLE = "CareLog"
 API_VERSION = "1.0.0"
@@ -154,7 +154,7 @@ def _request_log(app: Flask) -> None:
         logger.propagate = False
 
     def _start() -> None:
-        from services.request_scope import CLIENT_REQUEST_ID
+        from services.access.request_scope import CLIENT_REQUEST_ID
         from web.context import client_request_id
 
         g.started = time.perf_counter()

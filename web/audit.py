@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from services.history import public_event_types
+from services.reading.history import public_event_types
 from web.blueprint import CareLogBlueprint
 from web.context import actor, carelog, policy, request_info, wait_for_views
 from web.errors import MalformedError, is_cursor

@@ -3,12 +3,12 @@
 A bad token that names a known staff member is recorded in the access log as a denied
 attempt (someone is trying that account); an unknown one is only logged. Too many failed
 tokens for one id or from one address answer 429 with ``Retry-After``
-(services/sign_in_limits.py).
+(services/access/sign_in_limits.py).
 
 Every request asks the staff registry again (a cached verification still reads the
 account's row), so a deactivated account or a rotated token is refused on the next request
 in every process. A bearer token that is a JWT is an access token from the single sign-on
-provider (services/oidc): checked against the provider's keys, issuer, audience and
+provider (services/access/oidc): checked against the provider's keys, issuer, audience and
 expiry on every request. ``g.still_signed_in`` lets a long-running response (the live feed) ask
 the same question again later.
 """
@@ -20,9 +20,9 @@ from typing import Any
 
 from flask import Flask, g, request
 
-from services.oidc import AccessDenied, NotSignedIn, SingleSignOn, TokenError, looks_like_jwt
-from services.sign_in_limits import SignInThrottledError
-from services.staff import StaffRegistry
+from services.access.oidc import AccessDenied, NotSignedIn, SingleSignOn, TokenError, looks_like_jwt
+from services.access.sign_in_limits import SignInThrottledError
+from services.access.staff import StaffRegistry
 from web.context import carelog, request_info
 from web.errors import problem
 
@@ -94,7 +94,7 @@ def record_bad_token(token: str, what: str) -> None:
 
 
 def _provider_token(token: str) -> Any:
-    """A JWT access token from the single sign-on provider (services/oidc): 401 unless it
+    """A JWT access token from the single sign-on provider (services/access/oidc): 401 unless it
     checks out, 403 when the provider's user has no CareLog role."""
     sso = carelog().sso
     if sso is None:

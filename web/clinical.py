@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from domain.command_context import CommandContext
-from services.application import WriteResult
+from services.writing.application import WriteResult
 from web.blueprint import CareLogBlueprint
 from web.context import carelog
 from web.schemas import requests as rq

@@ -12,8 +12,8 @@ from flask import current_app, g, request
 from domain.actor import Actor
 from domain.command_context import CommandContext
 from domain.errors import CareLogError
+from services.access.policy import Policy, RequestInfo
 from services.bootstrap import CareLog
-from services.policy import Policy, RequestInfo
 from web.errors import MalformedError, problem
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")

@@ -4,7 +4,7 @@ delivery is recorded in the access log: a page as one entry per patient (the mes
 types and positions in its details), a stream message by message.
 
 The live stream re-checks its caller before each delivery and at least every few seconds
-(services/feed.py): it closes once the token is revoked or rotated, the account is
+(services/feeds/feed.py): it closes once the token is revoked or rotated, the account is
 deactivated, the page session is signed out, or the caller leaves one of the care teams
 it was following (and right after delivering the caller's own removal). A client that
 reconnects with ``Last-Event-ID`` gets what it may still see."""
@@ -19,8 +19,8 @@ from typing import Any
 from flask import Response, g, request, stream_with_context
 
 from domain.actor import Actor
+from services.access.policy import RequestInfo
 from services.bootstrap import CareLog
-from services.policy import RequestInfo
 from web.blueprint import LAST_EVENT_ID, CareLogBlueprint
 from web.context import actor, carelog, policy, request_info
 from web.errors import MalformedError, is_cursor

@@ -8,8 +8,8 @@ from __future__ import annotations
 from typing import Any
 
 from domain.command_context import CommandContext
-from services.application import WriteResult
-from services.genomics import record_result
+from services.writing.application import WriteResult
+from services.writing.genomics import record_result
 from web.blueprint import CareLogBlueprint
 from web.context import carelog
 from web.schemas import genomics

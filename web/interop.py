@@ -8,9 +8,9 @@ from uuid import UUID
 from flask import Response, jsonify
 from marshmallow import INCLUDE, Schema, fields, validate
 
-from services.fhir.bundle import build_bundle
-from services.fhir.versions import check_transaction
-from services.right_of_access import build_access_export
+from services.interop.fhir.bundle import build_bundle
+from services.interop.fhir.versions import check_transaction
+from services.interop.right_of_access import build_access_export
 from web.blueprint import CareLogBlueprint
 from web.context import actor, carelog, policy, request_info
 from web.schemas.reads import PlanQuery

@@ -11,7 +11,7 @@ from flask_smorest import Blueprint as DocumentedBlueprint
 from marshmallow import Schema, fields
 
 from domain.actor import Role
-from services.sign_in_limits import SignInThrottledError
+from services.access.sign_in_limits import SignInThrottledError
 from web.context import carelog
 
 log = logging.getLogger(__name__)

@@ -8,9 +8,9 @@ from uuid import UUID
 
 from domain.errors import NotFoundError
 from domain.plan import PlanState
-from services.history import public_event_types
-from services.plan_document import plan_document
-from services.privacy import redact_event, restricted_note_ids
+from services.access.privacy import redact_event, restricted_note_ids
+from services.reading.history import public_event_types
+from services.reading.plan_document import plan_document
 from web.blueprint import READ_ETAG, CareLogBlueprint
 from web.context import actor, carelog, policy, request_info, wait_for_views
 from web.errors import MalformedError, is_cursor

@@ -11,7 +11,7 @@ from domain.errors import NotFoundError
 from domain.plan import PlanState
 from domain.team_outcomes import team_outcomes
 from domain.trial_outcomes import treatment_history
-from services.policy import RequestInfo
+from services.access.policy import RequestInfo
 from web.blueprint import CareLogBlueprint
 from web.context import actor, carelog, policy, request_info, wait_for_views
 from web.schemas.reads import ReadQuery

@@ -11,7 +11,7 @@ from uuid import UUID
 from flask import Response
 
 from domain.command_context import CommandContext
-from services.application import WriteResult
+from services.writing.application import WriteResult
 from web.blueprint import CareLogBlueprint
 from web.context import carelog
 from web.writes import write
@@ -20,7 +20,7 @@ Handler = Callable[[CommandContext, str, int | None, dict[str, Any]], WriteResul
 
 
 def command(name: str) -> Handler:
-    """A handler running one generic command of ``services.commands``."""
+    """A handler running one generic command of ``services.writing.commands``."""
 
     def run(
         ctx: CommandContext, pid: str, version: int | None, fields: dict[str, Any]

@@ -17,8 +17,8 @@ from flask import Response, jsonify, request
 
 from domain.command_context import CommandContext
 from domain.errors import InvalidInputError, NotPermittedError
-from services.application import WriteResult
-from services.idempotency import IdempotencyStore, StoredResponse
+from services.writing.application import WriteResult
+from services.writing.idempotency import IdempotencyStore, StoredResponse
 from web.context import actor, carelog, command_context, policy, request_info
 from web.errors import MalformedError
 from web.schemas.common import WRITE_RESULT

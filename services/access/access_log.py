@@ -29,8 +29,8 @@ from typing import Any
 from domain.actor import Actor
 from projections.database import Cursor, Database
 from projections.table_migrations import Component, Migration, migrate
+from services.access.request_scope import CLIENT_REQUEST_ID
 from services.integrity.access_chain import chain_entries, ensure_hash_column
-from services.request_scope import CLIENT_REQUEST_ID
 
 CHANNEL = "carelog_access"
 INSERT_ROWS = 500  # rows per INSERT statement: far inside both stores' parameter limits

@@ -1,6 +1,6 @@
 """The demo staff's tokens, kept so that re-running ``carelog demo`` prints the same ones.
 
-The staff registry stores only a salted hash of each token (services/staff.py), so a token
+The staff registry stores only a salted hash of each token (services/access/staff.py), so a token
 cannot be recovered from the store: re-printing one needs its plaintext kept somewhere.
 It is kept in one file beside the store, readable by its owner only (mode 0600), holding
 the demo accounts' tokens and nothing else, written atomically. It is trusted only while
@@ -21,7 +21,7 @@ import json
 from pathlib import Path
 
 from services.config import Config
-from services.file_modes import read_private, write_private
+from services.storage.file_modes import read_private, write_private
 
 
 def tokens_path(config: Config) -> Path:

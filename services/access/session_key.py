@@ -17,9 +17,9 @@ from __future__ import annotations
 import secrets
 from pathlib import Path
 
+from services.access.demo_tokens import tokens_path
 from services.config import Config
-from services.demo_tokens import tokens_path
-from services.file_modes import read_private, write_private
+from services.storage.file_modes import read_private, write_private
 
 SUFFIX = ".session-key"
 _DEMO_SUFFIX = ".demo-tokens.json"

@@ -12,7 +12,7 @@ deactivating an account or rotating its token, from any process (``carelog users
 
 A failed verification costs the same scrypt whether the id exists, is inactive or not
 (a dummy hash stands in), and failures are limited per id and per source address
-(services/sign_in_limits.py).
+(services/access/sign_in_limits.py).
 """
 
 from __future__ import annotations
@@ -31,8 +31,8 @@ from domain.actor import Actor, Role
 from domain.errors import DuplicateError, InvalidInputError, NotFoundError
 from projections.database import Database
 from projections.table_migrations import Component, Migration, migrate
-from services.sign_in_limits import FailedSignIns, SignInLimits
-from services.staff_sessions import StaffSessions
+from services.access.sign_in_limits import FailedSignIns, SignInLimits
+from services.access.staff_sessions import StaffSessions
 
 SCRYPT = {"n": 2**14, "r": 8, "p": 1, "dklen": 32}
 CACHE_SECONDS = 300.0

@@ -1,5 +1,5 @@
-"""``carelog backup DEST`` (services/backup.py) and ``carelog restore BACKUP``
-(services/restore.py): the embedded store's online copy and its way back.
+"""``carelog backup DEST`` (services/storage/backup.py) and ``carelog restore BACKUP``
+(services/storage/restore.py): the embedded store's online copy and its way back.
 
 ``backup`` exits 0 with a summary as one JSON line; 2 when DEST is not new or empty, or
 when the store is PostgreSQL (whose own tools do it: the message and the README say how).
@@ -47,7 +47,7 @@ def register(subparsers: Any) -> None:
 
 
 def _backup(args: argparse.Namespace, carelog: CareLog) -> int:
-    from services.backup import BackupError, take_backup
+    from services.storage.backup import BackupError, take_backup
 
     config = carelog.config
     try:
@@ -76,11 +76,11 @@ def _store_id(carelog: CareLog) -> str | None:
 
 
 def _restore(args: argparse.Namespace, carelog: CareLog) -> int:
-    """Check and copy (services/restore.py), then run ``carelog verify`` on the result:
+    """Check and copy (services/storage/restore.py), then run ``carelog verify`` on the result:
     its exit code is this command's."""
-    from services.backup import BackupError
-    from services.cli_integrity import _verify
-    from services.restore import restore_backup
+    from services.cli.integrity import _verify
+    from services.storage.backup import BackupError
+    from services.storage.restore import restore_backup
 
     try:  # nothing may open the store before its files are back: it would create one
         manifest = restore_backup(carelog.config, args.backup)

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from services.bootstrap import CareLog
-from services.history import History
+from services.reading.history import History
 
 
 def register(subparsers: Any) -> None:
@@ -34,7 +34,7 @@ def _demo(args: argparse.Namespace, carelog: CareLog) -> int:
 def seed_with_summary(
     carelog: CareLog, patients: int, verbose: bool, rotate_tokens: bool = False
 ) -> dict[str, Any]:
-    from services.demo import seed
+    from services.cli.demo_data import seed
 
     result = seed(carelog, patients, show_progress=verbose, rotate_tokens=rotate_tokens)
     if verbose and result["patients"]:

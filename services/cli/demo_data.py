@@ -3,7 +3,7 @@
 Everything here is invented (names from a fixed synthetic list, MRNs ``DEMO-0001`` ...).
 Each patient's course is generated from a seeded random source, so two runs produce the
 same kind of history; seeding is idempotent (existing demo patients are left alone, and
-the demo staff keep their ids and tokens: services/demo_tokens.py says where the tokens
+the demo staff keep their ids and tokens: services/access/demo_tokens.py says where the tokens
 are kept and why; ``rotate_tokens`` issues new ones). Writes go through the real command path with a
 simulated clock, so recorded times spread over the months the story covers.
 """
@@ -19,10 +19,10 @@ from typing import Any
 from domain.actor import Actor
 from domain.command_context import CommandContext
 from domain.errors import CareLogError
-from services import demo_tokens
+from services.access import demo_tokens
+from services.access.staff import StaffMember
 from services.bootstrap import CareLog
-from services.progress import ProgressBar
-from services.staff import StaffMember
+from services.cli.progress import ProgressBar
 
 DEMO_STAFF = (
     ("Dr Ada Quill (demo psychiatrist)", "psychiatrist", False),

@@ -21,7 +21,7 @@ from domain.command_context import parse_time
 from services.bootstrap import CareLog
 
 if TYPE_CHECKING:
-    from services.portable_log import ImportResult
+    from services.integrity.portable_log import ImportResult
 
 
 def register(subparsers: Any) -> None:
@@ -149,8 +149,8 @@ def _output(path: Path | None) -> Iterator[TextIO]:
 
 
 def _fhir(args: argparse.Namespace, carelog: CareLog) -> int:
-    from services.fhir import build_bundle
-    from services.fhir.versions import check_transaction
+    from services.interop.fhir import build_bundle
+    from services.interop.fhir.versions import check_transaction
 
     as_of = parse_time(args.as_of, "as_of") if args.as_of else None
     effective = parse_time(args.effective_at, "effective_at") if args.effective_at else None
@@ -181,7 +181,7 @@ def _fhir(args: argparse.Namespace, carelog: CareLog) -> int:
 
 
 def _access(args: argparse.Namespace, carelog: CareLog) -> int:
-    from services.right_of_access import build_access_export
+    from services.interop.right_of_access import build_access_export
 
     patient = str(carelog.app.get_record(args.patient_id).id)
     _record(carelog, args, patient, "export", {"export": "right of access"})
@@ -192,7 +192,7 @@ def _access(args: argparse.Namespace, carelog: CareLog) -> int:
 
 
 def _export_log(args: argparse.Namespace, carelog: CareLog) -> int:
-    from services.portable_log import export_log
+    from services.integrity.portable_log import export_log
 
     notes = bool(args.include_psychotherapy_notes)
     choice = {"psychotherapy_notes": "included" if notes else "withheld"}
@@ -200,7 +200,7 @@ def _export_log(args: argparse.Namespace, carelog: CareLog) -> int:
         patient = str(carelog.app.get_record(args.patient).id)
         _record(carelog, args, patient, "log", {"scope": "patient", **choice})
     else:  # every patient's record leaves at once: each accounting lists it as a bulk
-        patient = None  # disclosure (services/right_of_access.py)
+        patient = None  # disclosure (services/interop/right_of_access.py)
         _record(carelog, args, None, "export.log", {"scope": "store", **choice}, kind="operator")
     with _output(args.output) as out:
         result = export_log(carelog, out, patient, include_psychotherapy_notes=notes)
@@ -224,7 +224,7 @@ def _export_log(args: argparse.Namespace, carelog: CareLog) -> int:
 
 
 def _import_log(args: argparse.Namespace, carelog: CareLog) -> int:
-    from services.portable_log import LogImportError, import_log
+    from services.integrity.portable_log import LogImportError, import_log
 
     unsigned = bool(args.allow_unsigned)
     try:

@@ -18,7 +18,7 @@ from typing import Any
 
 from domain.actor import Role
 from services.bootstrap import CareLog
-from services.feed_contract import ENVELOPE_DATA
+from services.feeds.feed_contract import ENVELOPE_DATA
 
 STANDBY_POLL = 2.0
 """Seconds between a standby relay's attempts to take the store's lock."""
@@ -92,7 +92,7 @@ def _bootstrap(carelog: CareLog) -> str | None:
 
 
 def _relay(args: argparse.Namespace, carelog: CareLog) -> int:
-    from services.relay import Relay, RelayLockedError, tune_collector
+    from services.feeds.relay import Relay, RelayLockedError, tune_collector
 
     if _bootstrap(carelog) is None:
         return 2
@@ -121,7 +121,7 @@ def _relay(args: argparse.Namespace, carelog: CareLog) -> int:
 
 
 def _follow(args: argparse.Namespace, carelog: CareLog) -> int:
-    from services.subscriber import FeedSubscriber
+    from services.feeds.subscriber import FeedSubscriber
 
     bootstrap = _bootstrap(carelog)
     if bootstrap is None:

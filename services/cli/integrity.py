@@ -76,7 +76,7 @@ def register(subparsers: Any) -> None:
         help="print the checkpoint signing key's public half and its id (for auditors to pin)",
     )
     public.set_defaults(func=_public)
-    from services.cli_keys import register_keys  # envelope encryption (services/keys)
+    from services.cli.keys import register_keys  # envelope encryption (services/keys)
 
     register_keys(sub)
 

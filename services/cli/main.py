@@ -16,18 +16,18 @@ from collections.abc import Sequence
 from domain.errors import CareLogError
 from domain.safety import RulePackError
 from services.bootstrap import CareLog
-from services.postgres_store import EventStoreUnreachableError
+from services.storage.postgres_store import EventStoreUnreachableError
 
 COMMAND_MODULES = (
-    "services.cli_users",
-    "services.cli_demo",
-    "services.cli_serve",
-    "services.cli_integrity",
-    "services.cli_feeds",
-    "services.cli_projections",
-    "services.cli_export",
-    "services.cli_backup",
-    "services.cli_keys",
+    "services.cli.users",
+    "services.cli.demo",
+    "services.cli.serve",
+    "services.cli.integrity",
+    "services.cli.feeds",
+    "services.cli.projections",
+    "services.cli.export",
+    "services.cli.backup",
+    "services.cli.keys",
 )
 
 

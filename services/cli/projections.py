@@ -63,7 +63,7 @@ def register(subparsers: Any) -> None:
 
 
 def _run(args: argparse.Namespace, carelog: CareLog) -> int:
-    from services.relay import tune_collector
+    from services.feeds.relay import tune_collector
 
     # The worker is the views and nothing else: like the relay it makes and drops tens of
     # thousands of small objects a second (decoded events, rows, JSON), none of them
@@ -91,8 +91,8 @@ def _run(args: argparse.Namespace, carelog: CareLog) -> int:
 
 
 def _rebuild(args: argparse.Namespace, carelog: CareLog) -> int:
-    """One JSON line per view rebuilt; several views run side by side (services/view_rebuild)."""
-    from services.view_rebuild import default_jobs, rebuild_views
+    """One JSON line per view rebuilt; several views run side by side (cli/view_rebuild)."""
+    from services.cli.view_rebuild import default_jobs, rebuild_views
 
     names = list(dict.fromkeys(args.names))
     for name in names:

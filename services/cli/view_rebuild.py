@@ -72,7 +72,7 @@ def _side_by_side(config: Config, names: Sequence[str], jobs: int) -> list[Rebui
 
 def _rebuild_one(config: Config, name: str) -> dict[str, Any]:
     from services.bootstrap import CareLog
-    from services.relay import tune_collector
+    from services.feeds.relay import tune_collector
 
     tune_collector()
     carelog = CareLog(config)

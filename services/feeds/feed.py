@@ -19,9 +19,14 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from domain.errors import RecordErasedError
-from services.application import CareLogApplication
-from services.feed_contract import STORED_TOPICS, redact_for_role, role_event_types, to_cloudevent
-from services.log_watch import LogWatcher
+from services.feeds.feed_contract import (
+    STORED_TOPICS,
+    redact_for_role,
+    role_event_types,
+    to_cloudevent,
+)
+from services.feeds.log_watch import LogWatcher
+from services.writing.application import CareLogApplication
 
 SCAN_CHUNK = 1000
 """Notifications read from the store per query."""

@@ -20,7 +20,7 @@ from kafka.admin import NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 from kafka.partitioner.default import murmur2
 
-from services.kafka_security import KafkaSecurity
+from services.feeds.kafka_security import KafkaSecurity
 
 PARTITION_CACHE = 100_000
 """Keys (patients) whose partition a producer remembers."""
@@ -41,7 +41,7 @@ def _broker_errors(doing: str) -> Iterator[None]:
 
 
 def _security(security: KafkaSecurity | None) -> dict[str, Any]:
-    """TLS and SASL settings (services/kafka_security.py); none: plaintext."""
+    """TLS and SASL settings (services/feeds/kafka_security.py); none: plaintext."""
     return (security or KafkaSecurity()).client_kwargs()
 
 

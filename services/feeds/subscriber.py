@@ -21,9 +21,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from services.feed_contract import redact_for_role, role_topics
-from services.kafka_client import BrokerError, Consumer, Record
-from services.kafka_security import KafkaSecurity
+from services.feeds.feed_contract import redact_for_role, role_topics
+from services.feeds.kafka_client import BrokerError, Consumer, Record
+from services.feeds.kafka_security import KafkaSecurity
 
 log = logging.getLogger(__name__)
 

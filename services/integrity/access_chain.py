@@ -1,6 +1,6 @@
 """The access log's hash chain: each entry's ``hash`` column links it to the one before.
 
-``AccessLog._insert`` (services/access_log.py) calls ``chain_entries`` inside its insert
+``AccessLog._insert`` (services/access/access_log.py) calls ``chain_entries`` inside its insert
 transaction, which already serialises writers (SQLite: ``BEGIN IMMEDIATE``; PostgreSQL:
 the EXCLUSIVE table lock). The entry's position is taken from the sequence there and its
 link computed before the row is written, so the row is inserted once, whole: the
@@ -44,7 +44,7 @@ def ensure_hash_column(cur: Cursor, dialect: str) -> None:
     """Add the ``hash`` column to an access log created before it was chained, and seal
     the entries already there (once, on upgrade; README, "Audit review").
 
-    A step of the access log's migration 2 (services/access_log.py), run *before* that
+    A step of the access log's migration 2 (services/access/access_log.py), run *before* that
     migration creates its append-only triggers again, so the one-off sealing update may
     drop them first. Skipped where the column is there (a store created before migration
     versions were recorded).

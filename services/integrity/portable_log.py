@@ -68,8 +68,8 @@ from eventsourcing.persistence import IntegrityError
 from domain.errors import CareLogError
 from services.integrity.chain import GENESIS, canonical_id, event_bytes, link
 from services.integrity.checkpoints import ChainHead, Checkpoint, key_id, load_public_key
+from services.integrity.log_loading import Row, loading_at_positions
 from services.integrity.service import IntegrityViolation
-from services.log_loading import Row, loading_at_positions
 
 if TYPE_CHECKING:
     from services.bootstrap import CareLog

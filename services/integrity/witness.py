@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 from services.integrity.checkpoints import Checkpoint
 
 if TYPE_CHECKING:
-    from services.kafka_security import KafkaSecurity
+    from services.feeds.kafka_security import KafkaSecurity
 
 CHECKPOINT_TOPIC = "carelog.checkpoints"
 log = logging.getLogger(__name__)
@@ -128,7 +128,7 @@ class KafkaWitness:
         """Send one checkpoint and wait for the broker's acknowledgement. The value is the
         witness file's line for it: a consumer appending the values to a file has a
         witness file ``carelog verify --witness`` reads."""
-        from services.kafka_client import Producer, ensure_topics
+        from services.feeds.kafka_client import Producer, ensure_topics
 
         if not self._topic_ready:  # one partition: the checkpoints stay in order
             ensure_topics(

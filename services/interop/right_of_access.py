@@ -4,7 +4,7 @@ who read or received their record, when and why.
 The record set is the FHIR export of everything CareLog knows now, progress notes
 included, and psychotherapy notes excluded in every form (the text, the note's existence,
 its corrections, its modality): they are not part of the designated record set (HIPAA,
-45 CFR 164.524(a)(1)(i)), and ``services/fhir/selection.py`` drops them before anything is
+45 CFR 164.524(a)(1)(i)), and ``services/interop/fhir/selection.py`` drops them before anything is
 built.
 
 The accounting comes from the audit trail: every allowed read of this patient's data
@@ -26,9 +26,9 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from domain.plan import event_type
-from services.fhir.bundle import bundle_of
-from services.fhir.references import instant
-from services.fhir.selection import select
+from services.interop.fhir.bundle import bundle_of
+from services.interop.fhir.references import instant
+from services.interop.fhir.selection import select
 
 if TYPE_CHECKING:
     from services.bootstrap import CareLog

@@ -7,7 +7,7 @@
 
 Both fold events with ``PlanState.apply``, the same fold the aggregate uses. A process
 keeps the streams it was asked about in memory with plan checkpoints in both orders
-(``services/history_index.py``), brought up to date from the log before every query, so a
+(``services/reading/history_index.py``), brought up to date from the log before every query, so a
 query on a long record folds a few hundred events, not all of them. ``replay_known_at`` and
 ``replay_in_effect_at`` below are the straight folds over a whole stream: the definition
 the checkpointed answers are tested against, and the answer where checkpoints cannot help.
@@ -26,8 +26,8 @@ from uuid import UUID
 
 from domain.patient_record import PatientRecord
 from domain.plan import PlanState, event_type
-from services.application import CareLogApplication, _uuid
-from services.history_index import DEFAULT_EVERY, PatientTimeline, effective_keys
+from services.reading.history_index import DEFAULT_EVERY, PatientTimeline, effective_keys
+from services.writing.application import CareLogApplication, _uuid
 
 DEFAULT_CACHED_EVENTS = 20_000
 

@@ -15,7 +15,7 @@ orders, each with a ladder of plan checkpoints every ``every`` events:
 
 A query branches the nearest checkpoint (``PlanState.branch``: a copy of the collections,
 the entities shared) and folds fewer than ``every`` events on top. The answers are exactly
-those of the straight folds in ``services/history.py``; the property tests compare the two.
+those of the straight folds in ``services/reading/history.py``; the property tests compare the two.
 """
 
 from __future__ import annotations

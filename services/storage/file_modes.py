@@ -1,7 +1,7 @@
 """CareLog's files are its owner's alone: the SQLite store and views (with their ``-wal``
 and ``-shm``), keys and checkpoints hold patient data or guard it.
 
-``carelog`` sets the process umask to 077 when it starts (``services.cli``), so whatever it
+``carelog`` sets the process umask to 077 when it starts (``services.cli.main``), so whatever it
 creates (checkpoint folders and files, key files, SQLite's companions) is 0600/0700. A
 SQLite file is also created private here before SQLite opens it, and tightened if an
 earlier version left it world-readable, whoever embeds CareLog: SQLite gives ``-wal`` and

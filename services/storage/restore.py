@@ -14,8 +14,8 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from services.backup import FORMAT, BackupError, sha256_of
 from services.config import Config
+from services.storage.backup import FORMAT, BackupError, sha256_of
 
 
 def check_backup(backup: Path) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""Open alerts kept true after every write the rules ran on (see ``services.safety_check``).
+"""Open alerts kept true after every write the rules ran on (see ``services.writing.safety_check``).
 
 An open alert whose figures changed (same rule and orders, another message: escitalopram
 raised again past the maximum, the next monitoring date) is raised again with the current

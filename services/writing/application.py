@@ -48,10 +48,10 @@ from domain.errors import (
 from domain.patient_index import PatientIndex, index_id
 from domain.patient_record import PatientRecord
 from domain.plan import PlanState
-from services.group_commit import GroupCommitter
 from services.keys.keyring import KeyRing
-from services.snapshotter import Snapshotter
-from services.transcoder import FastJSONTranscoder
+from services.writing.group_commit import GroupCommitter
+from services.writing.snapshotter import Snapshotter
+from services.writing.transcoder import FastJSONTranscoder
 
 MAX_RETRIES = 50
 T = TypeVar("T")
@@ -127,7 +127,7 @@ class CareLogApplication(Application[UUID]):
         self._locks_guard = threading.Lock()
 
     def enable_group_commit(self, window_seconds: float) -> GroupCommitter:
-        """Save concurrent commands in shared transactions (see services.group_commit)."""
+        """Save concurrent commands in shared transactions (see services.writing.group_commit)."""
         self.committer = GroupCommitter(self.save, window_seconds)
         self.saver = self.committer.save
         return self.committer
@@ -154,7 +154,7 @@ class CareLogApplication(Application[UUID]):
                 self.snapshotter.submit(snapshot)
 
     def write_snapshots_in_background(self) -> Snapshotter:
-        """Write snapshots off the write path (see services.snapshotter)."""
+        """Write snapshots off the write path (see services.writing.snapshotter)."""
         assert self.snapshots is not None
         self.snapshotter = Snapshotter(self.snapshots.put)
         return self.snapshotter
@@ -175,7 +175,7 @@ class CareLogApplication(Application[UUID]):
         return EnvelopeMapper(self.construct_transcoder(), self.keyring)
 
     def construct_transcoder(self) -> Transcoder:
-        """The library's JSON format, decoded with orjson (``services.transcoder``)."""
+        """The library's JSON format, decoded with orjson (``services.writing.transcoder``)."""
         transcoder = FastJSONTranscoder()
         self.register_transcodings(transcoder)
         return transcoder

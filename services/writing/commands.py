@@ -17,9 +17,9 @@ from uuid import UUID
 from domain.command_context import CommandContext, checked_command, new_id
 from domain.errors import InvalidInputError, NotFoundError
 from domain.patient_record import PatientRecord
-from services.application import CareLogApplication, WriteResult
-from services.dose_plausibility import refuse_implausible
-from services.staff import StaffRegistry
+from services.access.staff import StaffRegistry
+from services.writing.application import CareLogApplication, WriteResult
+from services.writing.dose_plausibility import refuse_implausible
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,7 @@ def refuse_code_of_another_drug(drug: dict[str, Any], rxnorm: str) -> None:
     name prescribed (the export would code one drug and name another): refused. A product
     code (a strength, a form, a brand) is not in the ingredient table and is taken as given;
     so is any code for a name the rule pack does not know."""
-    from services.fhir.rxnorm import rxnorm_ingredients
+    from services.interop.fhir.rxnorm import rxnorm_ingredients
 
     owner = {code: name for name, code in rxnorm_ingredients().items()}.get(rxnorm)
     if owner is None:
@@ -421,7 +421,7 @@ class Commands:
                 f"but no check uses it. The facts the rules read: {', '.join(FACTS)}."
             )
             return replace(result, warnings=[*result.warnings, warning])
-        from services.genomics import fact_behind_a_result
+        from services.writing.genomics import fact_behind_a_result
 
         # only a gene's fact (rare) costs a second read of the record
         behind = fact_behind_a_result(lambda: self.app.get_record(patient_id).plan, name)

@@ -10,7 +10,7 @@ from typing import Any
 from uuid import UUID
 
 from domain.command_context import CommandContext
-from services.application import WriteResult
+from services.writing.application import WriteResult
 
 
 def record_result(

@@ -28,7 +28,7 @@ from domain.command_context import CommandContext
 from domain.errors import NotPermittedError, SafetyBlockError
 from domain.patient_record import PatientRecord
 from domain.plan import PlanState
-from services.alert_lifecycle import AlertLifecycle
+from services.writing.alert_lifecycle import AlertLifecycle
 
 
 class AssessmentPoints(Sequence[Any]):

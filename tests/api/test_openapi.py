@@ -227,7 +227,7 @@ class TestResponsesFollowTheirSchemas:
     def test_a_write_answer_carries_only_declared_fields(
         self, api: ApiClient, patient: str, monkeypatch: pytest.MonkeyPatch
     ) -> None:
-        from services.application import WriteResult
+        from services.writing.application import WriteResult
 
         declared = WriteResult.as_dict
 

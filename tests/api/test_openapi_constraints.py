@@ -35,7 +35,7 @@ from domain.scoring import ALL_INSTRUMENTS
 from projections.dashboard_ranking import KINDS as DASHBOARD_KINDS
 from services.bootstrap import CareLog
 from services.config import Config
-from services.history import public_event_types
+from services.reading.history import public_event_types
 from web import create_app
 from web.audit import _action
 from web.errors import MalformedError

@@ -11,7 +11,7 @@ import stat
 from flask import Flask
 from flask.testing import FlaskClient
 
-from services import session_key
+from services.access import session_key
 from services.bootstrap import CareLog
 from services.config import Config
 from tests.conftest import Team

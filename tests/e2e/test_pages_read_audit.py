@@ -1,6 +1,6 @@
 """Reads from the pages are audited as the API's are: opening the dashboard, a patient's
 timeline and the alert review each records who read which patient's what, and the audit
-trail shows it (``services.policy``, ``services.access_log``)."""
+trail shows it (``services.access.policy``, ``services.access.access_log``)."""
 
 from __future__ import annotations
 

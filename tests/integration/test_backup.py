@@ -29,7 +29,7 @@ DEADLINE = 120.0
 
 def carelog_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "services.cli", *args],
+        [sys.executable, "-m", "services.cli.main", *args],
         cwd=REPO,
         env={**os.environ, **env},
         capture_output=True,

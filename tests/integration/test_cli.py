@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from services.bootstrap import CareLog
-from services.demo import seed
+from services.cli.demo_data import seed
 
 
 def carelog_cli(*args: str, store: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
@@ -20,7 +20,7 @@ def carelog_cli(*args: str, store: str, tmp_path: Path) -> subprocess.CompletedP
         "CARELOG_CHECKPOINT_DIR": str(tmp_path / "checkpoints"),
     }
     return subprocess.run(
-        [sys.executable, "-m", "services.cli", *args],
+        [sys.executable, "-m", "services.cli.main", *args],
         env=env,
         capture_output=True,
         text=True,
@@ -137,7 +137,7 @@ class TestDemoStaysPut:
     def test_the_tokens_file_is_private_and_an_exposed_one_is_not_trusted(
         self, carelog: CareLog
     ) -> None:
-        from services.demo_tokens import tokens_path
+        from services.access.demo_tokens import tokens_path
 
         first = seed(carelog, patients=0, show_progress=False)["staff"]
         path = tokens_path(carelog.config)

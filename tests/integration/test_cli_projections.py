@@ -13,7 +13,7 @@ import pytest
 
 from projections.current_plan import CurrentPlanView
 from services.bootstrap import CareLog
-from services.cli import main
+from services.cli.main import main
 from tests.conftest import Team
 from tests.integration.test_views_quarantine import history_with_poison, poisoned_project
 from tests.integration.views_support import dumps, note, register
@@ -152,7 +152,7 @@ class TestRun:
         self, carelog: CareLog, team: Team, cli_env: dict[str, str]
     ) -> None:
         worker = subprocess.Popen(
-            [sys.executable, "-m", "services.cli", "projections", "run"],
+            [sys.executable, "-m", "services.cli.main", "projections", "run"],
             cwd=ROOT,
             env={**os.environ, **cli_env, "PYTHONPATH": str(ROOT)},
             stderr=subprocess.PIPE,

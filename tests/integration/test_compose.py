@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
-from services.cli import build_parser
+from services.cli.main import build_parser
 from services.config import SETTINGS, Config
 
 REPO = Path(__file__).parents[2]

@@ -11,7 +11,7 @@ import pytest
 
 from domain.command_context import CommandContext
 from services.bootstrap import CareLog
-from services.feed import FeedReader
+from services.feeds.feed import FeedReader
 from tests.conftest import Team
 
 SECRET = "SYNTHETIC-NOTE-TEXT"

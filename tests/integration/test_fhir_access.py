@@ -12,11 +12,11 @@ import pytest
 
 from domain.command_context import CommandContext
 from domain.errors import NotPermittedError
+from services.access.policy import Policy, RequestInfo
 from services.bootstrap import CareLog
-from services.cli import main
+from services.cli.main import main
 from services.config import Config
-from services.policy import Policy, RequestInfo
-from services.right_of_access import build_access_export
+from services.interop.right_of_access import build_access_export
 from tests.conftest import Team
 from tests.fhir_support import check_bundle, of_type
 

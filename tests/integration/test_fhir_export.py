@@ -11,10 +11,10 @@ import pytest
 from domain.plan import event_type
 from domain.scoring import ANSWER_CODES, INSTRUMENTS
 from services.bootstrap import CareLog
-from services.cli import main
+from services.cli.demo_data import seed
+from services.cli.main import main
 from services.config import Config
-from services.demo import seed
-from services.fhir import build_bundle
+from services.interop.fhir import build_bundle
 from tests.fhir_support import assert_differ_by_events, check_bundle, of_type
 
 

@@ -112,7 +112,7 @@ class TestUpgradingAnUnchainedAccessLog:
     def test_entries_written_before_chaining_are_sealed_once_and_then_chained(
         self, carelog: CareLog, team: Team, config: Config
     ) -> None:
-        from services.access_log import AccessLog
+        from services.access.access_log import AccessLog
 
         read_charts(carelog, team, 5)
         raw = RawAccessLog(config)

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from services.bootstrap import CareLog
-from services.cli import main
+from services.cli.main import main
 from services.config import Config
 from tests.conftest import Team
 from tests.integration.tamper import RawLog, seed

@@ -145,7 +145,7 @@ class TestCheckpointsInAViewWorker:
         if config.cipher_key:
             env["CARELOG_CIPHER_KEY"] = config.cipher_key
         worker = subprocess.Popen(
-            [sys.executable, "-m", "services.cli", "projections", "run"],
+            [sys.executable, "-m", "services.cli.main", "projections", "run"],
             cwd=ROOT,
             env=env,
             stderr=subprocess.PIPE,

@@ -23,12 +23,12 @@ import pytest
 
 from services.bootstrap import CareLog
 from services.config import Config
-from services.feed_contract import TOPICS, redact_for_role
+from services.feeds.feed_contract import TOPICS, redact_for_role
+from services.feeds.kafka_client import BrokerError, Consumer, Record, ensure_topics
+from services.feeds.kafka_security import KafkaSecurity
+from services.feeds.relay import Relay
+from services.feeds.subscriber import FeedSubscriber
 from services.integrity.witness import CHECKPOINT_TOPIC
-from services.kafka_client import BrokerError, Consumer, Record, ensure_topics
-from services.kafka_security import KafkaSecurity
-from services.relay import Relay
-from services.subscriber import FeedSubscriber
 from tests.conftest import Team
 from tests.integration.test_relay_kafka import DEADLINE, REPO, Running, caught_up, wait_for
 from tests.kafka_broker import (
@@ -219,7 +219,7 @@ class TestCommandsOverTls:
         write_traffic(carelog, team, patients=2, events=20)
         wanted = [m for m in expected_messages(carelog) if redact_for_role(m, "pharmacist")]
         env = tls_env(config, tls_proxy, ca)
-        cli = [sys.executable, "-m", "services.cli"]
+        cli = [sys.executable, "-m", "services.cli.main"]
         with open(tmp_path / "relay.log", "wb") as log:
             relay = subprocess.Popen([*cli, "relay"], cwd=REPO, env=env, stderr=log)
         follow = subprocess.Popen(

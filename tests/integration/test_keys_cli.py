@@ -413,7 +413,7 @@ class TestTheRelayAfterAnErasure:
     def test_maps_no_message_of_the_erased_patient_and_keeps_the_others(
         self, config: Config, written: tuple[str, str]
     ) -> None:
-        from services.relay import Relay
+        from services.feeds.relay import Relay
 
         gone, kept = written
 

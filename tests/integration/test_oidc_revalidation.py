@@ -15,11 +15,11 @@ from typing import Any
 
 import pytest
 
+from services.access.oidc import SingleSignOn
+from services.access.oidc.provider import ProviderError
+from services.access.oidc.sessions import unseal
 from services.bootstrap import CareLog
 from services.config import Config
-from services.oidc import SingleSignOn
-from services.oidc.provider import ProviderError
-from services.oidc.sessions import unseal
 
 ISSUER = "https://idp.hospital.test"
 INTERVAL = 60.0

@@ -17,13 +17,13 @@ import pytest
 from domain.command_context import CommandContext
 from projections.database import split_schema
 from services.bootstrap import CareLog
-from services.cli import main
+from services.cli.demo_data import seed
+from services.cli.main import main
 from services.config import Config
-from services.demo import seed
-from services.fhir import build_bundle
 from services.integrity.chain import GENESIS, canonical_id, event_bytes, link
 from services.integrity.checkpoints import PUBLIC_KEY_FILE, ChainHead, Checkpoint, key_id
-from services.portable_log import LogImportError, export_log, import_log
+from services.integrity.portable_log import LogImportError, export_log, import_log
+from services.interop.fhir import build_bundle
 from tests.conftest import Team
 from tests.fhir_support import by_id
 

@@ -142,7 +142,7 @@ class TestCareLogOverTls:
         assert {dn for _, dn in seen} == {"/CN=carelog"}
 
     def test_the_relays_advisory_lock_holds_its_session_over_tls(self, tls_url: str) -> None:
-        from services.relay_lock import AdvisoryLock
+        from services.feeds.relay_lock import AdvisoryLock
 
         with AdvisoryLock(tls_url) as lock:
             lock.check()
@@ -157,7 +157,16 @@ class TestCareLogOverTls:
             "CARELOG_RUN_PROJECTIONS": "0",
         }
         added = subprocess.run(
-            [sys.executable, "-m", "services.cli", "users", "add", "Dr TLS", "--role", "admin"],
+            [
+                sys.executable,
+                "-m",
+                "services.cli.main",
+                "users",
+                "add",
+                "Dr TLS",
+                "--role",
+                "admin",
+            ],
             cwd=REPO,
             env=env,
             capture_output=True,
@@ -166,7 +175,7 @@ class TestCareLogOverTls:
         )
         assert added.returncode == 0, added.stderr
         verified = subprocess.run(
-            [sys.executable, "-m", "services.cli", "verify"],
+            [sys.executable, "-m", "services.cli.main", "verify"],
             cwd=REPO,
             env=env,
             capture_output=True,
@@ -202,7 +211,7 @@ class TestRefusals:
             "CARELOG_CHECKPOINT_DIR": str(tmp_path / "checkpoints"),
         }
         result = subprocess.run(
-            [sys.executable, "-m", "services.cli", "verify"],
+            [sys.executable, "-m", "services.cli.main", "verify"],
             cwd=REPO,
             env=env,
             capture_output=True,

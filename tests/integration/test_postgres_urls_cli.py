@@ -20,7 +20,7 @@ def carelog(tmp_path: Path, views_url: str, *args: str) -> subprocess.CompletedP
         "CARELOG_CHECKPOINT_DIR": str(tmp_path / "checkpoints"),
     }
     return subprocess.run(
-        [sys.executable, "-m", "services.cli", *args],
+        [sys.executable, "-m", "services.cli.main", *args],
         cwd=REPO,
         env=env,
         capture_output=True,

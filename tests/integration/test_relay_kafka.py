@@ -21,9 +21,9 @@ import pytest
 
 from services.bootstrap import CareLog
 from services.config import Config
-from services.feed_contract import FEED_ROLES, TOPICS, redact_for_role
-from services.relay import Relay
-from services.subscriber import FeedSubscriber
+from services.feeds.feed_contract import FEED_ROLES, TOPICS, redact_for_role
+from services.feeds.relay import Relay
+from services.feeds.subscriber import FeedSubscriber
 from tests.conftest import Team
 from tests.kafka_broker import (
     GROUP_SESSION,
@@ -171,8 +171,8 @@ class TestEndToEnd:
 CRASH_SCRIPT = """
 import os, signal, sys, threading
 from services.bootstrap import CareLog
-from services.kafka_client import Producer
-from services.relay import Relay
+from services.feeds.kafka_client import Producer
+from services.feeds.relay import Relay
 
 point, crash_batch, half = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 state = {"tracked": 0, "sends": 0}
@@ -328,7 +328,7 @@ class TestCommands:
         write_traffic(kcarelog, team, patients=3, events=60)
         expected = [m for m in expected_messages(kcarelog) if redact_for_role(m, "pharmacist")]
         env = relay_env(kafka_config)
-        cli = [sys.executable, "-m", "services.cli"]
+        cli = [sys.executable, "-m", "services.cli.main"]
 
         def status() -> dict[str, int]:
             done = subprocess.run(
@@ -393,7 +393,7 @@ class TestSubscriber:
     ) -> None:
         from kafka import KafkaProducer
 
-        from services.kafka_client import ensure_topics
+        from services.feeds.kafka_client import ensure_topics
 
         ensure_topics(kafka_broker.bootstrap, TOPICS, partitions=2, replication_factor=1)
         message = {

@@ -13,8 +13,8 @@ import pytest
 from domain.command_context import CommandContext
 from services.bootstrap import CareLog
 from services.config import Config
-from services.kafka_client import BrokerError, Producer
-from services.relay import Relay, RelayLockedError
+from services.feeds.kafka_client import BrokerError, Producer
+from services.feeds.relay import Relay, RelayLockedError
 from tests.conftest import Team
 
 

@@ -72,7 +72,7 @@ class Served:
 
 def cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "services.cli", *args],
+        [sys.executable, "-m", "services.cli.main", *args],
         env=env,
         capture_output=True,
         text=True,
@@ -231,7 +231,7 @@ class TestFileModes:
             assert stat.S_IMODE(path.stat().st_mode) & 0o077 == 0, path
         served.stop()
         subprocess.run(
-            [sys.executable, "-m", "services.cli", "checkpoint"],
+            [sys.executable, "-m", "services.cli.main", "checkpoint"],
             env={
                 **os.environ,
                 "CARELOG_DATABASE_URL": served.store,

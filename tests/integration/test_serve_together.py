@@ -1,5 +1,5 @@
 """Servers started together on one PostgreSQL database (red-team F7): each creates its
-tables under the schema advisory lock (services/schema_lock.py), so none dies at boot
+tables under the schema advisory lock (services/storage/schema_lock.py), so none dies at boot
 with "tuple concurrently updated"."""
 
 from __future__ import annotations

@@ -16,8 +16,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from services.access.sign_in_limits import SignInThrottledError
 from services.bootstrap import CareLog
-from services.sign_in_limits import SignInThrottledError
 from tests.integration.served import PageSession, environment, run_cli, served
 from web import create_app
 

@@ -27,12 +27,12 @@ from projections.table_migrations import (
     version,
 )
 from projections.tracking import quarantine, skipped_versions
+from services.access.oidc.identities import IDENTITY_TABLE
+from services.access.oidc.sessions import OIDC_SESSION_TABLE
+from services.access.staff import _hash
 from services.bootstrap import CareLog, durable_tables
 from services.config import Config
-from services.oidc.identities import IDENTITY_TABLE
-from services.oidc.sessions import OIDC_SESSION_TABLE
-from services.relay import TRACKING_TABLE as RELAY_TRACKING
-from services.staff import _hash
+from services.feeds.relay import TRACKING_TABLE as RELAY_TRACKING
 
 START_UP = {c.name: c for c in durable_tables()}
 OWN_START = {c.name: c for c in (RELAY_TRACKING, IDENTITY_TABLE, OIDC_SESSION_TABLE)}
@@ -305,9 +305,9 @@ from pathlib import Path
 from services.config import Config
 from services.bootstrap import CareLog, durable_tables
 from projections.table_migrations import migrate, migrate_all
-from services.oidc.identities import IDENTITY_TABLE
-from services.oidc.sessions import OIDC_SESSION_TABLE
-from services.relay import TRACKING_TABLE
+from services.access.oidc.identities import IDENTITY_TABLE
+from services.access.oidc.sessions import OIDC_SESSION_TABLE
+from services.feeds.relay import TRACKING_TABLE
 
 url, folder, how = sys.argv[1], Path(sys.argv[2]), sys.argv[3]
 go = folder / "go"

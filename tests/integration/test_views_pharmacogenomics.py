@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 from domain.command_context import CommandContext
 from services.bootstrap import CareLog
-from services.plan_document import plan_document
+from services.reading.plan_document import plan_document
 from tests.conftest import Team
 from tests.integration.views_support import join_team, register
 

@@ -9,8 +9,8 @@ from pathlib import Path
 from projections import rebuild as rebuild_steps
 from projections.runner import Views
 from services.bootstrap import CareLog
+from services.cli.demo_data import seed
 from services.config import Config
-from services.demo import seed
 from tests.conftest import Team
 from tests.integration.views_support import dumps, fresh_replay, note, register
 

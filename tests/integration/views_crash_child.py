@@ -14,7 +14,7 @@ import sys
 from projections.database import connect
 from projections.follower import Lane
 from projections.runner import Views
-from services.access_log import AccessLog
+from services.access.access_log import AccessLog
 from services.bootstrap import CareLog
 from services.config import Config
 

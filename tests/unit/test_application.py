@@ -10,11 +10,11 @@ from uuid import UUID
 import pytest
 from eventsourcing.persistence import IntegrityError
 
-import services.application
+import services.writing.application
 from domain.command_context import CommandContext
 from domain.errors import VersionConflictError, WriteContentionError
 from domain.patient_record import PatientRecord
-from services.application import CareLogApplication
+from services.writing.application import CareLogApplication
 from tests.unit.test_patient_record import PSY
 
 POPO = {"PERSISTENCE_MODULE": "eventsourcing.popo"}
@@ -69,7 +69,7 @@ class TestRetriesExhausted:
         def always_conflicts(*_: Any, **__: Any) -> Any:
             raise IntegrityError("another writer got there first")
 
-        monkeypatch.setattr(services.application, "MAX_RETRIES", 3)
+        monkeypatch.setattr(services.writing.application, "MAX_RETRIES", 3)
         app.saver = always_conflicts
         with pytest.raises(WriteContentionError) as caught:
             add_notes(app, pid, 1)
@@ -89,7 +89,7 @@ class TestBackgroundSnapshots:
         """Snapshots are encoded on their own thread, after later commands have changed the
         record (here: held back until all the writes are done)."""
         from domain.plan import PlanState
-        from services.snapshotter import Snapshotter
+        from services.writing.snapshotter import Snapshotter
 
         cached = {**POPO, "AGGREGATE_CACHE_MAXSIZE": "10", "AGGREGATE_CACHE_FASTFORWARD": "y"}
         app = CareLogApplication(cached, snapshot_interval=4)  # one record object, changed on

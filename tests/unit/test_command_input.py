@@ -14,8 +14,8 @@ from domain.actor import Actor
 from domain.command_context import CommandContext
 from domain.errors import InvalidInputError, NotFoundError
 from domain.patient_record import PatientRecord
-from services.application import CareLogApplication
-from services.commands import Commands
+from services.writing.application import CareLogApplication
+from services.writing.commands import Commands
 from tests.unit.test_patient_record import PSY, THER, ctx, new_record, prescribe, refused
 
 # Every public command of the record, with the first field it cannot do without.

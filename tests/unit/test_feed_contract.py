@@ -14,7 +14,7 @@ import pytest
 from domain.actor import Actor, Role
 from domain.command_context import CommandContext
 from domain.patient_record import PatientRecord
-from services.feed_contract import (
+from services.feeds.feed_contract import (
     CONTRACT,
     FEED_TYPES,
     NEVER_LEAVES,

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from services.fhir import build_bundle
+from services.interop.fhir import build_bundle
 from tests.fhir_support import GAD7_ITEMS, Story, by_id, day, of_type, tell_story
 
 PHQ9_ITEM_CODES = [

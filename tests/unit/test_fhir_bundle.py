@@ -9,7 +9,7 @@ from datetime import datetime
 import pytest
 
 from domain.errors import InvalidInputError, NotFoundError
-from services.fhir import build_bundle
+from services.interop.fhir import build_bundle
 from tests.fhir_support import (
     PROGRESS,
     SECRET,

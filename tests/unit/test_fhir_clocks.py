@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from domain.plan import event_type
-from services.fhir import build_bundle
+from services.interop.fhir import build_bundle
 from tests.fhir_support import (
     Story,
     assert_differ_by_events,

@@ -10,8 +10,8 @@ import pytest
 from domain.command_context import CommandContext
 from domain.patient_record import PatientRecord
 from domain.problem_list import SEXES_AT_BIRTH
-from services.fhir import build_bundle
-from services.fhir.references import resource_id
+from services.interop.fhir import build_bundle
+from services.interop.fhir.references import resource_id
 from tests.fhir_conformance import expand
 from tests.fhir_support import PSY, Story, by_id, check_bundle, day, of_type, tell_story
 

@@ -8,8 +8,8 @@ import pytest
 from fhir.resources.R4B.bundle import Bundle
 
 from domain.errors import InvalidInputError
-from services.fhir import build_bundle
-from services.fhir.references import instant
+from services.interop.fhir import build_bundle
+from services.interop.fhir.references import instant
 from tests.fhir_support import Story, by_id, check_bundle, day, of_type, tell_story
 
 

@@ -12,11 +12,11 @@ import pytest
 from domain.command_context import CommandContext
 from domain.patient_record import PatientRecord
 from domain.safety.pack import default_pack
-from services.commands import Commands
-from services.fhir import build_bundle
-from services.fhir.medications import drug_concept
-from services.fhir.references import instant
-from services.fhir.taper import TaperStep, read_taper
+from services.interop.fhir import build_bundle
+from services.interop.fhir.medications import drug_concept
+from services.interop.fhir.references import instant
+from services.interop.fhir.taper import TaperStep, read_taper
+from services.writing.commands import Commands
 from tests.fhir_support import PSY, Story, check_bundle, day, of_type, tell_story
 
 
@@ -193,7 +193,7 @@ class TestCurrentList:
 class TestRxNormData:
     def test_every_code_names_a_rule_pack_drug_and_is_an_rxcui(self) -> None:
         pack = json.loads(Path("domain/safety/rulepack.json").read_text(encoding="utf-8"))
-        data = json.loads(Path("services/fhir/rxnorm.json").read_text(encoding="utf-8"))
+        data = json.loads(Path("services/interop/fhir/rxnorm.json").read_text(encoding="utf-8"))
         assert data["source"] == "RxNorm (NLM)"
         ingredients = data["ingredients"]
         assert set(ingredients) <= set(pack["drugs"])
@@ -202,7 +202,7 @@ class TestRxNormData:
 
     def test_every_pack_drug_has_a_checked_code_or_is_named_unverified(self) -> None:
         pack = json.loads(Path("domain/safety/rulepack.json").read_text(encoding="utf-8"))
-        data = json.loads(Path("services/fhir/rxnorm.json").read_text(encoding="utf-8"))
+        data = json.loads(Path("services/interop/fhir/rxnorm.json").read_text(encoding="utf-8"))
         coded, unverified = set(data["ingredients"]), set(data["unverified"])
         assert not coded & unverified
         assert coded | unverified == set(pack["drugs"])  # a new pack drug needs a decision
@@ -212,9 +212,9 @@ class TestRxNormData:
             assert set(product["ingredients"]) <= coded | unverified
 
     def test_codes_checked_against_public_listings_are_the_listed_ones(self) -> None:
-        ingredients = json.loads(Path("services/fhir/rxnorm.json").read_text(encoding="utf-8"))[
-            "ingredients"
-        ]
+        ingredients = json.loads(
+            Path("services/interop/fhir/rxnorm.json").read_text(encoding="utf-8")
+        )["ingredients"]
         # spot checks against the CPIC drug table and VSAC 2.16.840.1.113883.3.526.3.1489
         assert ingredients["iloperidone"] == "73178"
         assert ingredients["brexpiprazole"] == "1658314"
@@ -304,7 +304,7 @@ class TestCombinationProducts:
     def test_every_combination_in_the_pack_names_ingredients_the_export_can_code(self) -> None:
         commands = Commands(None, None, pack=default_pack())  # type: ignore[arg-type]
         pack = json.loads(Path("domain/safety/rulepack.json").read_text(encoding="utf-8"))
-        data = json.loads(Path("services/fhir/rxnorm.json").read_text(encoding="utf-8"))
+        data = json.loads(Path("services/interop/fhir/rxnorm.json").read_text(encoding="utf-8"))
         for product in pack["combinations"].values():
             drug = commands.resolve_drug(product["display"])
             assert drug["ingredients"] == product["ingredients"]

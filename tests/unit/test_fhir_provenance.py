@@ -12,8 +12,8 @@ from domain.command_context import CommandContext
 from domain.patient_record import PatientRecord
 from domain.plan import event_type
 from domain.safety import Finding
-from services.fhir import build_bundle
-from services.fhir.references import instant
+from services.interop.fhir import build_bundle
+from services.interop.fhir.references import instant
 from tests.fhir_support import PHARM, PSY, Story, by_id, check_bundle, day, of_type, tell_story
 
 

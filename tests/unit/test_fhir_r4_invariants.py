@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from services.fhir import build_bundle
+from services.interop.fhir import build_bundle
 from tests.fhir_conformance import bundle_errors
 from tests.fhir_r4_invariants import (
     DATATYPES,

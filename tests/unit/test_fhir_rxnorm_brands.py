@@ -14,10 +14,10 @@ from domain.command_context import CommandContext
 from domain.patient_record import PatientRecord
 from domain.safety.drugs import normalise_name
 from domain.safety.pack import default_pack
-from services.commands import Commands
-from services.fhir import build_bundle
-from services.fhir.medications import drug_concept
-from services.fhir.rxnorm import Brand, brands_by_name
+from services.interop.fhir import build_bundle
+from services.interop.fhir.medications import drug_concept
+from services.interop.fhir.rxnorm import Brand, brands_by_name
+from services.writing.commands import Commands
 from tests.fhir_support import PSY, Story, check_bundle, day, of_type
 
 RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
@@ -113,7 +113,7 @@ class TestBrandCoding:
         )
         bundle = build_bundle(story.history(), story.patient_id)
         check_bundle(bundle)  # US Core MedicationRequest and base R4 invariants included
-        table = json.loads(Path("services/fhir/rxnorm.json").read_text(encoding="utf-8"))
+        table = json.loads(Path("services/interop/fhir/rxnorm.json").read_text(encoding="utf-8"))
         checked = set(table["ingredients"].values()) | {b["code"] for b in table["brands"].values()}
         (request,) = of_type(bundle, "MedicationRequest")
         concept = request["medicationCodeableConcept"]
@@ -132,7 +132,7 @@ class TestBrandTable:
 
     def test_every_brand_code_is_checked_and_names_a_brand_of_its_drugs(self) -> None:
         pack = json.loads(Path("domain/safety/rulepack.json").read_text(encoding="utf-8"))
-        table = json.loads(Path("services/fhir/rxnorm.json").read_text(encoding="utf-8"))
+        table = json.loads(Path("services/interop/fhir/rxnorm.json").read_text(encoding="utf-8"))
         brands, sources = table["brands"], table["brand_sources"]
         assert set(sources) == set(brands)  # every brand code says how it was checked
         assert all(sources[name].strip() for name in brands)

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from services.fhir import build_bundle
-from services.fhir.trials import EXT_TRIAL_ADEQUATE, EXT_TRIAL_OUTCOME
+from services.interop.fhir import build_bundle
+from services.interop.fhir.trials import EXT_TRIAL_ADEQUATE, EXT_TRIAL_OUTCOME
 from tests.fhir_support import Story, check_bundle, day, of_type, tell_story
 
 
@@ -71,7 +71,7 @@ class TestTrialNote:
     def test_an_as_needed_course_is_noted_as_needed_up_to_its_maximum(self) -> None:
         from domain.trial_outcomes import judge
         from domain.trials import trials
-        from services.fhir.trials import _note
+        from services.interop.fhir.trials import _note
         from tests.unit.test_trial_as_needed import PRN, at, order, plan
 
         [trial] = trials(plan(order("t", "lorazepam", [(0, 2, PRN)]), scores=[]))

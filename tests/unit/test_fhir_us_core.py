@@ -20,8 +20,8 @@ from domain.errors import CareLogError
 from domain.patient_record import PatientRecord
 from domain.safety import Finding
 from domain.safety.pack import default_pack
-from services.commands import Commands
-from services.fhir import build_bundle
+from services.interop.fhir import build_bundle
+from services.writing.commands import Commands
 from tests.fhir_conformance import errors_of
 from tests.fhir_r4_invariants import r4_errors
 from tests.fhir_support import PHARM, PSY, THER, Story, check_bundle, day, of_type

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from eventsourcing.persistence import IntegrityError
 
-from services.group_commit import GroupCommitter, _Pending
+from services.writing.group_commit import GroupCommitter, _Pending
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""The checkpointed history (services/history_index.py) against the straight folds.
+"""The checkpointed history (services/reading/history_index.py) against the straight folds.
 
 The state machine in test_replay_properties.py compares them on a moving clock; here the
 cases it cannot reach: writes whose recorded times are out of version order (a decision
@@ -19,8 +19,8 @@ from domain.actor import Actor, Role
 from domain.command_context import CommandContext
 from domain.errors import CareLogError
 from domain.patient_record import PatientRecord
-from services.application import CareLogApplication
-from services.history import History, replay_in_effect_at, replay_known_at
+from services.reading.history import History, replay_in_effect_at, replay_known_at
+from services.writing.application import CareLogApplication
 
 PSY = Actor("psy", Role.PSYCHIATRIST, "P")
 START = datetime(2026, 1, 1, tzinfo=UTC)

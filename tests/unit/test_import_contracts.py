@@ -20,7 +20,7 @@ COMPOSITION_ROOT = ROOT / "services" / "bootstrap.py"
 SQL_LAYER = ROOT / "projections" / "database.py"
 OPENS_A_STORE = {
     "projections.database": {"connect", "SQLiteDatabase", "PostgresDatabase"},
-    "services.application": {"CareLogApplication"},
+    "services.writing.application": {"CareLogApplication"},
 }
 """Calls that open a store: the SQL layer's ``connect`` and its two databases, and the
 event-sourced application (which opens the event store)."""
@@ -55,7 +55,8 @@ class TestLayerContracts:
             "projections/__init__.py": "from web import pages\n",
             "projections/database.py": "",
             "services/__init__.py": "",
-            "services/postgres_store.py": "",
+            "services/storage/__init__.py": "",
+            "services/storage/postgres_store.py": "",
             "services/helper.py": "import web.pages\n",
             "web/__init__.py": "",
             "web/pages.py": "import psycopg\n",
@@ -89,7 +90,7 @@ class TestCompositionRoot:
         tree = ast.parse(
             "from projections.database import connect as open_db\n"
             "from projections import database\n"
-            "import services.application as application\n"
+            "import services.writing.application as application\n"
             "def make(url):\n"
             "    self.connect()\n"  # a Kafka producer's connect is not a store
             "    return open_db(url), database.SQLiteDatabase(url),"

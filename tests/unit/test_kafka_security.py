@@ -10,7 +10,7 @@ import pytest
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 
 from services.config import Config
-from services.kafka_security import KafkaSecurity, KafkaSecurityError
+from services.feeds.kafka_security import KafkaSecurity, KafkaSecurityError
 
 
 @pytest.fixture
@@ -235,7 +235,7 @@ class TestPlaintextWarnings:
 
     def test_the_warning_is_logged_once(self, caplog: pytest.LogCaptureFixture) -> None:
         security = sasl("SASL_PLAINTEXT", "PLAIN")
-        with caplog.at_level("WARNING", logger="services.kafka_security"):
+        with caplog.at_level("WARNING", logger="services.feeds.kafka_security"):
             security.warn_if_insecure("once.example:9092")
             security.warn_if_insecure("once.example:9092")
         assert len([r for r in caplog.records if "once.example" in r.message]) == 1

@@ -13,8 +13,8 @@ import pytest
 from domain.actor import Actor, Role
 from domain.errors import InvalidInputError
 from domain.patient_record import PatientRecord
-from services.application import CareLogApplication
-from services.history import History
+from services.reading.history import History
+from services.writing.application import CareLogApplication
 from tests.unit.test_patient_record import (
     NOW,
     PHARM,

@@ -12,10 +12,10 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from domain.actor import Role
-from services.oidc import looks_like_jwt
-from services.oidc.identities import AccessDenied, RoleMap
-from services.oidc.provider import Provider
-from services.oidc.tokens import TokenError, verify
+from services.access.oidc import looks_like_jwt
+from services.access.oidc.identities import AccessDenied, RoleMap
+from services.access.oidc.provider import Provider
+from services.access.oidc.tokens import TokenError, verify
 
 ISSUER = "https://idp.hospital.test/realms/staff"
 
@@ -108,7 +108,7 @@ class TestProviderKeys:
         provider = Provider(ISSUER, fake)
         assert provider.key("k1", "RS256") is not None
         fake.keys = [public_jwk(old, "k1"), public_jwk(new, "k2")]
-        monkeypatch.setattr("services.oidc.provider.REFRESH_INTERVAL", 0.0)
+        monkeypatch.setattr("services.access.oidc.provider.REFRESH_INTERVAL", 0.0)
         assert provider.key("k2", "RS256") is not None
         assert fake.jwks_fetches == 2
 

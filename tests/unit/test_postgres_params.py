@@ -9,7 +9,7 @@ from urllib.parse import parse_qsl
 import pytest
 
 from services.config import Config
-from services.postgres_store import tls_warning, url_params
+from services.storage.postgres_store import tls_warning, url_params
 
 URL = (
     "postgresql://carelog:pw@db.example:5433/carelog?schema=ward&sslmode=verify-full"
@@ -22,7 +22,7 @@ URL = (
 class TestEventStoreSettings:
     def test_every_libpq_parameter_reaches_the_event_store_and_schema_does_not(self) -> None:
         env = Config(database_url=URL).eventsourcing_env()
-        assert env["PERSISTENCE_MODULE"] == "services.postgres_store:Factory"
+        assert env["PERSISTENCE_MODULE"] == "services.storage.postgres_store:Factory"
         assert dict(parse_qsl(env["CARELOG_POSTGRES_PARAMS"])) == {
             "sslmode": "verify-full",
             "sslrootcert": "/etc/carelog/ca.pem",
@@ -100,7 +100,7 @@ class TestTheEffectiveServer:
 
 class TestEveryPostgresUrlIsChecked:
     def test_a_misspelt_parameter_in_a_url_is_named(self) -> None:
-        from services.postgres_store import EventStoreUnreachableError, check_url
+        from services.storage.postgres_store import EventStoreUnreachableError, check_url
 
         with pytest.raises(
             EventStoreUnreachableError, match="CARELOG_VIEWS_URL: unknown parameter sslmod "
@@ -108,7 +108,7 @@ class TestEveryPostgresUrlIsChecked:
             check_url("postgresql://p@127.0.0.1/d?sslmod=disable", "CARELOG_VIEWS_URL", "views")
 
     def test_a_refused_connection_is_libpqs_reason_not_a_pool_time_out(self) -> None:
-        from services.postgres_store import EventStoreUnreachableError, check_url
+        from services.storage.postgres_store import EventStoreUnreachableError, check_url
 
         with pytest.raises(
             EventStoreUnreachableError, match=r"cannot connect to the views .*CARELOG_VIEWS_URL"
@@ -120,6 +120,6 @@ class TestEveryPostgresUrlIsChecked:
             )
 
     def test_sqlite_urls_are_left_alone(self) -> None:
-        from services.postgres_store import check_url
+        from services.storage.postgres_store import check_url
 
         check_url("sqlite:////nowhere/at/all.db", "CARELOG_VIEWS_URL", "views")

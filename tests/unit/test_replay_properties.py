@@ -31,8 +31,8 @@ from domain.command_context import CommandContext
 from domain.errors import CareLogError
 from domain.patient_record import PatientRecord
 from domain.plan import PlanState
-from services.application import CareLogApplication
-from services.history import History, replay_in_effect_at, replay_known_at
+from services.reading.history import History, replay_in_effect_at, replay_known_at
+from services.writing.application import CareLogApplication
 
 PSY = Actor("psy", Role.PSYCHIATRIST, "P")
 THER = Actor("ther", Role.THERAPIST, "T")

@@ -26,8 +26,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from domain.plan import PlanState
-from services.application import PlanStateAsDict
-from services.transcoder import FastJSONTranscoder
+from services.writing.application import PlanStateAsDict
+from services.writing.transcoder import FastJSONTranscoder
 
 
 def pair() -> tuple[JSONTranscoder, FastJSONTranscoder]:

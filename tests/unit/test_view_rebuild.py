@@ -7,9 +7,9 @@ from collections.abc import Sequence
 
 import pytest
 
-from services import view_rebuild
+from services.cli import view_rebuild
+from services.cli.view_rebuild import Rebuilt
 from services.config import Config
-from services.view_rebuild import Rebuilt
 
 
 def test_a_view_that_raced_another_worker_is_rebuilt_again_alone(

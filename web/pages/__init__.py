@@ -11,7 +11,7 @@ before ``web.auth``'s bearer check, so its loader is put first among the app's
   to) and only when it carries no ``Authorization`` header. API writes never accept the
   cookie: without a bearer token they stay 401.
 
-The pages read and write through the same ``services.policy.Policy`` as the API, so a page
+The pages read and write through the same ``services.access.policy.Policy`` as the API, so a page
 shows and records exactly what the matching API call would.
 """
 

@@ -25,7 +25,7 @@ from domain.alert_resolution import (
     is_suicide_risk,
 )
 from domain.errors import CareLogError, NotPermittedError
-from services.plan_document import open_alerts
+from services.reading.plan_document import open_alerts
 from web.context import actor, carelog, command_context, policy, request_info, views_wait
 from web.pages.blueprint import bp
 

@@ -11,9 +11,9 @@ from typing import Any
 from flask import render_template, request
 
 from domain.errors import InvalidInputError
+from services.access.policy import AUDITOR_READS, CLINICIAN_READS
 from services.bootstrap import CareLog
-from services.feed_contract import CONTRACT
-from services.policy import AUDITOR_READS, CLINICIAN_READS
+from services.feeds.feed_contract import CONTRACT
 from web.context import actor, carelog, policy, request_info, views_wait
 from web.errors import is_cursor
 from web.pages.blueprint import bp

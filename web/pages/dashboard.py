@@ -14,8 +14,8 @@ from typing import Any
 from flask import render_template, request
 
 from domain.actor import Actor
-from services.feed_contract import CONTRACT
-from services.policy import RequestInfo
+from services.access.policy import RequestInfo
+from services.feeds.feed_contract import CONTRACT
 from web.context import actor, carelog, policy, request_info, views_wait, wait_for_views
 from web.errors import is_cursor
 from web.pages.blueprint import bp

@@ -2,7 +2,7 @@
 
 Every rendered form carries a fresh key (a hidden ``form_key``), signed with this sign-in's
 CSRF secret, so it is good in this session only. A posted key goes through the API's
-``Idempotency-Key`` store (services/idempotency.py), per staff member, exactly like an API
+``Idempotency-Key`` store (services/writing/idempotency.py), per staff member, exactly like an API
 retry: the first post claims it and stores what it recorded; a second post of the same
 form (a double click, back and send again, a resent POST) records nothing and shows that
 first outcome again, its alerts included.

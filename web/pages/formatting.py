@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import Flask
 
-from services.fhir.vocabulary import ICD10_CM_DISPLAYS
+from services.interop.fhir.vocabulary import ICD10_CM_DISPLAYS
 from web.pages.form_keys import FORM_KEY_FIELD, new_form_key
 from web.pages.session import CSRF_FIELD, csrf_token
 

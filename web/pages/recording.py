@@ -21,8 +21,8 @@ from flask import redirect, request, session
 
 from domain.errors import InvalidInputError, NotFoundError, NotPermittedError
 from domain.scoring import INSTRUMENTS
-from services.application import WriteResult
-from services.idempotency import StoredResponse
+from services.writing.application import WriteResult
+from services.writing.idempotency import StoredResponse
 from web.clinical import note_kind
 from web.context import actor, carelog, command_context, policy, request_info
 from web.pages import form_keys

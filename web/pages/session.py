@@ -1,7 +1,7 @@
 """The pages' sign-in session and its CSRF token.
 
 A staff member signs in with their API token. The session is a server-side record
-(services/staff_sessions.py); Flask's session cookie (Secure, HTTP-only, SameSite=Lax,
+(services/access/staff_sessions.py); Flask's session cookie (Secure, HTTP-only, SameSite=Lax,
 ``__Host-`` prefixed) carries only its random secret, never the token. Every request reads
 the record again, so signing out ends the session for every copy of the cookie, and
 rotating the token or deactivating the account (``carelog users``, in any process) ends it
@@ -24,7 +24,7 @@ from urllib.parse import urlparse
 from flask import g, request, session
 
 from domain.actor import Actor
-from services.staff import StaffMember
+from services.access.staff import StaffMember
 from web.context import carelog
 
 SESSION_LIFETIME = timedelta(hours=8)

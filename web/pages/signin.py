@@ -12,7 +12,7 @@ from urllib.parse import unquote, urlsplit
 from flask import Response, flash, g, redirect, render_template, request, send_from_directory
 
 from domain.actor import Actor, Role
-from services.sign_in_limits import SignInThrottledError
+from services.access.sign_in_limits import SignInThrottledError
 from web.auth import record_bad_token
 from web.pages import session as page_session
 from web.pages.blueprint import bp

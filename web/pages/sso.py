@@ -4,7 +4,7 @@
 verifier go into the (signed, HTTP-only) cookie session, and the browser goes to the
 provider. ``/login/oidc/callback`` accepts the answer only with the same ``state`` (so no
 one can sign a browser in to someone else's account), exchanges the code with the
-verifier, checks the ID token and its nonce (services/oidc), and starts the ordinary
+verifier, checks the ID token and its nonce (services/access/oidc), and starts the ordinary
 server-side page session. Each attempt can be completed once.
 """
 
@@ -16,8 +16,8 @@ from urllib.parse import urlsplit
 
 from flask import Response, flash, redirect, render_template, request, session
 
-from services.oidc import AccessDenied, NotSignedIn, SignInFailed
-from services.oidc.provider import ProviderError
+from services.access.oidc import AccessDenied, NotSignedIn, SignInFailed
+from services.access.oidc.provider import ProviderError
 from web.auth import record_denied_sign_in
 from web.context import carelog
 from web.pages import session as page_session

@@ -18,8 +18,8 @@ from flask import render_template, request
 from domain.errors import InvalidInputError
 from domain.plan import PlanState
 from domain.trial_outcomes import treatment_history
-from services.plan_document import plan_document
-from services.privacy import redact_event, restricted_note_ids
+from services.access.privacy import redact_event, restricted_note_ids
+from services.reading.plan_document import plan_document
 from web.context import actor, carelog, policy, request_info
 from web.pages.blueprint import bp
 from web.pages.chart import chart_data

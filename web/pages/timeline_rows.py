@@ -1,7 +1,7 @@
 """The patient timeline's rows: each event in words, with both clocks, its actor, and the
 marks a reader needs (late entry, corrected, a correction, restricted note).
 
-Events arrive already redacted for the reader (``services.privacy.redact_event``): a
+Events arrive already redacted for the reader (``services.access.privacy.redact_event``): a
 psychotherapy note another clinician wrote is a marker here, never its text.
 """
 

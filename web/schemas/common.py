@@ -18,7 +18,7 @@ _BLANKS = (
 )
 NOT_BLANK = f"^[{_BLANKS}]*[^{_BLANKS}]"
 """A pattern, read alike by Python and ECMA-262: some character that is not blank. Spelled
-out because the two languages' ``\\s`` differ (Python's takes U+001C–U+001F and U+0085,
+out because the two languages' ``\\s`` differ (Python's takes U+001C to U+001F and U+0085,
 ECMA's U+FEFF): a reason of only U+001F passed the document's ``\\S`` and was then refused
 as blank. Here a character either language calls blank is blank."""
 

@@ -7,13 +7,13 @@ from typing import Any
 from marshmallow import INCLUDE, Schema, fields, post_dump, validate
 
 from projections.dashboard_ranking import KINDS as DASHBOARD_KINDS
-from services.history import public_event_types
+from services.reading.history import public_event_types
 from web.schemas.common import POSITION_MAX, ActorSchema, DoseSchema, Moment
 from web.schemas.genomics import PharmacogenomicsOut
 from web.schemas.patterns import comma_list, one_of, prefix
 
 OPERATOR_ACTIONS = ("export.log", "import.log", "projections.skip")
-"""What an operator does from the command line (services/cli_export.py, projections/skip.py)."""
+"""What an operator does from the command line (services/cli/export.py, projections/skip.py)."""
 ACCESS_PREFIXES = ("read:", "denied:")
 CURSOR = {
     "pattern": "^[0-9]{1,18}$",
@@ -372,7 +372,7 @@ class DashboardOut(Schema):
 
 class CloudEventDataOut(Schema):
     """A feed message's data: the envelope fields every type carries, then the type's own
-    fields (``services.feed_contract``), only those the caller's role may see."""
+    fields (``services.feeds.feed_contract``), only those the caller's role may see."""
 
     class Meta:
         unknown = INCLUDE

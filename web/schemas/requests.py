@@ -25,12 +25,12 @@ from domain.safety.fact_vocabulary import FACTS
 from domain.scoring import ALL_INSTRUMENTS, ANSWER_CODES, INSTRUMENTS
 from web.schemas.common import (
     BLANK,
-    NOT_BLANK,
     IMPLAUSIBLE_COUNT,
     IMPLAUSIBLE_DOSE,
     MAX_DOSE_AMOUNT,
     MAX_DOSE_COUNT,
     NO_NUL,
+    NOT_BLANK,
     DoseSchema,
     StrictSchema,
     WholeNumber,

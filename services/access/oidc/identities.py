@@ -22,7 +22,7 @@ from typing import Any
 
 from domain.actor import Role
 from projections.table_migrations import Component, Migration, migrate
-from services.staff import StaffMember, StaffRegistry
+from services.access.staff import StaffMember, StaffRegistry
 
 IDENTITY_TABLE = Component(
     "staff_identity",

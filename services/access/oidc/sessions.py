@@ -1,6 +1,6 @@
 """What a page session signed in through the provider keeps, to ask the provider again.
 
-Beside the ordinary session record (services/staff_sessions.py) an SSO session keeps the
+Beside the ordinary session record (services/access/staff_sessions.py) an SSO session keeps the
 provider's tokens (refresh, access and ID token) and when it was last confirmed. The
 tokens are encrypted (AES-GCM) under a key derived from the session's secret, which only
 the browser's cookie holds (the database has its hash): a copy of the database gives no

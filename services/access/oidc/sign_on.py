@@ -4,12 +4,12 @@ Pages: the authorization-code flow with PKCE (S256), ``state`` and ``nonce``
 (``authorization_url`` then ``complete``); the session it starts is re-confirmed with the
 provider every ``CARELOG_OIDC_REVALIDATE_SECONDS`` (``still_valid``), so a user removed
 at the provider loses the pages at the next check. API: bearer access tokens that are
-JWTs from the provider (``bearer``), checked on every request (services/oidc/tokens.py);
+JWTs from the provider (``bearer``), checked on every request (services/access/oidc/tokens.py);
 they are short-lived at the provider, so a removed user's API access ends when the last
 token expires.
 
 Either way the user becomes a CareLog staff member by (issuer, subject), with the role
-their groups map to (services/oidc/identities.py), and CareLog's own deactivation of that
+their groups map to (services/access/oidc/identities.py), and CareLog's own deactivation of that
 record ends their access at once.
 """
 
@@ -24,12 +24,12 @@ import urllib.parse
 from dataclasses import dataclass
 from typing import Any
 
+from services.access.oidc.identities import AccessDenied, Identities, NotSignedIn, RoleMap
+from services.access.oidc.provider import Provider, ProviderError, ProviderRefusal, fetch
+from services.access.oidc.sessions import OidcSessions, unseal
+from services.access.oidc.tokens import TokenError, check_client, verify
+from services.access.staff import StaffMember, StaffRegistry
 from services.config import Config
-from services.oidc.identities import AccessDenied, Identities, NotSignedIn, RoleMap
-from services.oidc.provider import Provider, ProviderError, ProviderRefusal, fetch
-from services.oidc.sessions import OidcSessions, unseal
-from services.oidc.tokens import TokenError, check_client, verify
-from services.staff import StaffMember, StaffRegistry
 
 log = logging.getLogger(__name__)
 

@@ -4,7 +4,7 @@ What is checked, and why each matters:
 - the algorithm is one of the public-key algorithms below, named in the token's header and
   matching the key's type. ``none`` and the HMAC family (HS256 ...) are refused outright:
   with HS256 an attacker would sign with the provider's *public* key as the secret.
-- the key is one the provider publishes (by ``kid``; services/oidc/provider.py).
+- the key is one the provider publishes (by ``kid``; services/access/oidc/provider.py).
 - ``iss`` is the configured issuer, ``aud`` contains the expected audience (the API's for
   access tokens, CareLog's client id for ID tokens), ``exp`` is in the future and ``nbf`` /
   ``iat`` not in it, each within a small leeway for clock skew; ``sub`` is present.
@@ -23,7 +23,7 @@ from typing import Any
 
 import jwt
 
-from services.oidc.provider import Provider, ProviderError
+from services.access.oidc.provider import Provider, ProviderError
 
 ALGORITHMS = frozenset(
     {"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}

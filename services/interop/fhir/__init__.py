@@ -6,6 +6,6 @@ for one part of the record, named for what it holds.
 
 from __future__ import annotations
 
-from services.fhir.bundle import build_bundle
+from services.interop.fhir.bundle import build_bundle
 
 __all__ = ["build_bundle"]

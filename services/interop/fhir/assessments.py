@@ -13,11 +13,11 @@ from __future__ import annotations
 from typing import Any
 
 from domain.scoring import ANSWER_CODES, ANSWER_TEXTS, INSTRUMENTS, Instrument
-from services.fhir import vocabulary as v
-from services.fhir.conditions import condition_refs, icd10_concept
-from services.fhir.patient import patient_ref, practitioner_ref
-from services.fhir.references import Entry, instant, ref, ref_to, resource_id
-from services.fhir.selection import Selection
+from services.interop.fhir import vocabulary as v
+from services.interop.fhir.conditions import condition_refs, icd10_concept
+from services.interop.fhir.patient import patient_ref, practitioner_ref
+from services.interop.fhir.references import Entry, instant, ref, ref_to, resource_id
+from services.interop.fhir.selection import Selection
 
 SURVEY = v.concept("Survey", v.coding(v.OBSERVATION_CATEGORY, "survey", "Survey"))
 

@@ -16,28 +16,32 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
-from services.fhir import vocabulary as v
-from services.fhir.assessments import assessment_entries
-from services.fhir.care_plan import care_plan_entries, goal_entries
-from services.fhir.communications import education_entries, note_entries
-from services.fhir.conditions import condition_entries, pregnancy_entries, sex_at_birth_entries
-from services.fhir.consent import consent_entries
-from services.fhir.genomics import genomics_entries
-from services.fhir.medications import medication_entries
-from services.fhir.observations import adherence_entries, fact_entries, lab_entries
-from services.fhir.patient import (
+from services.interop.fhir import vocabulary as v
+from services.interop.fhir.assessments import assessment_entries
+from services.interop.fhir.care_plan import care_plan_entries, goal_entries
+from services.interop.fhir.communications import education_entries, note_entries
+from services.interop.fhir.conditions import (
+    condition_entries,
+    pregnancy_entries,
+    sex_at_birth_entries,
+)
+from services.interop.fhir.consent import consent_entries
+from services.interop.fhir.genomics import genomics_entries
+from services.interop.fhir.medications import medication_entries
+from services.interop.fhir.observations import adherence_entries, fact_entries, lab_entries
+from services.interop.fhir.patient import (
     care_team_entries,
     organization_entries,
     patient_entries,
     practitioner_entries,
 )
-from services.fhir.provenance import propagate_corrections, provenance_resources
-from services.fhir.references import Entry, full_url, instant
-from services.fhir.safety import alert_entries, link_evidence, side_effect_entries
-from services.fhir.selection import Selection, select
-from services.fhir.trials import trial_entries
-from services.fhir.versions import as_transaction, check_transaction, stamp, view_meta
-from services.history import History
+from services.interop.fhir.provenance import propagate_corrections, provenance_resources
+from services.interop.fhir.references import Entry, full_url, instant
+from services.interop.fhir.safety import alert_entries, link_evidence, side_effect_entries
+from services.interop.fhir.selection import Selection, select
+from services.interop.fhir.trials import trial_entries
+from services.interop.fhir.versions import as_transaction, check_transaction, stamp, view_meta
+from services.reading.history import History
 
 BUILDERS: tuple[Callable[[Selection], list[Entry]], ...] = (
     patient_entries,

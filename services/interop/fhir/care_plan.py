@@ -13,11 +13,11 @@ from typing import Any
 
 from domain.plan import event_type
 from domain.scoring import INSTRUMENTS
-from services.fhir import vocabulary as v
-from services.fhir.medications import MEDICATION_EVENTS, request_id
-from services.fhir.patient import patient_ref, practitioner_ref
-from services.fhir.references import Entry, fhir_date, instant, moment, ref, resource_id
-from services.fhir.selection import Selection
+from services.interop.fhir import vocabulary as v
+from services.interop.fhir.medications import MEDICATION_EVENTS, request_id
+from services.interop.fhir.patient import patient_ref, practitioner_ref
+from services.interop.fhir.references import Entry, fhir_date, instant, moment, ref, resource_id
+from services.interop.fhir.selection import Selection
 
 GOAL_LIFECYCLE = {
     "active": "active",

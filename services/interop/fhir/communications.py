@@ -12,11 +12,11 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-from services.fhir import vocabulary as v
-from services.fhir.medications import request_ref_at
-from services.fhir.patient import patient_ref, practitioner_ref
-from services.fhir.references import Entry, instant, resource_id
-from services.fhir.selection import Selection
+from services.interop.fhir import vocabulary as v
+from services.interop.fhir.medications import request_ref_at
+from services.interop.fhir.patient import patient_ref, practitioner_ref
+from services.interop.fhir.references import Entry, instant, resource_id
+from services.interop.fhir.selection import Selection
 
 PROGRESS_NOTE = "11506-3"
 DOCUMENT_CATEGORY = "http://hl7.org/fhir/us/core/CodeSystem/us-core-documentreference-category"

@@ -21,10 +21,10 @@ from typing import Any
 
 from domain.plan import event_type
 from domain.problem_list import active_conditions, diagnosis_id, normalise_code
-from services.fhir import vocabulary as v
-from services.fhir.patient import SEX_AT_BIRTH_VALUES, patient_ref, practitioner_ref
-from services.fhir.references import Entry, fhir_date, instant, resource_id
-from services.fhir.selection import Selection
+from services.interop.fhir import vocabulary as v
+from services.interop.fhir.patient import SEX_AT_BIRTH_VALUES, patient_ref, practitioner_ref
+from services.interop.fhir.references import Entry, fhir_date, instant, resource_id
+from services.interop.fhir.selection import Selection
 
 PROBLEM_LIST_ITEM = v.concept(
     "Problem List Item",

@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from services.fhir import vocabulary as v
-from services.fhir.patient import patient_ref
-from services.fhir.references import Entry, instant, resource_id
-from services.fhir.selection import Selection
+from services.interop.fhir import vocabulary as v
+from services.interop.fhir.patient import patient_ref
+from services.interop.fhir.references import Entry, instant, resource_id
+from services.interop.fhir.selection import Selection
 
 STATUS = {"granted": "active", "refused": "active", "withdrawn": "active"}
 """The status of the decision in force in its scope (what it decides is in ``provision``)."""

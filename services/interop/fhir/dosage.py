@@ -11,7 +11,7 @@ import re
 from typing import Any
 
 from domain.safety.frequency import FrequencyError, doses_per_day
-from services.fhir import vocabulary as v
+from services.interop.fhir import vocabulary as v
 
 UCUM_UNITS = {"mg": "mg", "mcg": "ug", "g": "g", "mL": "mL", "units": "[U]"}
 _AS_NEEDED = re.compile(r"\b(as needed|as required|when required|if needed|prn)\b", re.I)

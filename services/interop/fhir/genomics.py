@@ -15,10 +15,10 @@ from typing import Any
 
 from domain.pharmacogenomics import recorded
 from domain.safety.genotypes import interpret
-from services.fhir import vocabulary as v
-from services.fhir.patient import patient_ref, practitioner_ref
-from services.fhir.references import Entry, fhir_date, instant, ref_to, resource_id
-from services.fhir.selection import Selection
+from services.interop.fhir import vocabulary as v
+from services.interop.fhir.patient import patient_ref, practitioner_ref
+from services.interop.fhir.references import Entry, fhir_date, instant, ref_to, resource_id
+from services.interop.fhir.selection import Selection
 
 HGNC = "http://www.genenames.org/geneId"
 GENES = {  # gene -> HGNC id

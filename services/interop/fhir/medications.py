@@ -15,14 +15,14 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from services.fhir import vocabulary as v
-from services.fhir.conditions import conditions_named
-from services.fhir.dosage import dosage
-from services.fhir.patient import patient_ref, practitioner_ref
-from services.fhir.references import Entry, instant, ref, resource_id
-from services.fhir.rxnorm import Brand, brand_named, rxnorm_ingredients
-from services.fhir.selection import Selection
-from services.fhir.taper import taper_dosages
+from services.interop.fhir import vocabulary as v
+from services.interop.fhir.conditions import conditions_named
+from services.interop.fhir.dosage import dosage
+from services.interop.fhir.patient import patient_ref, practitioner_ref
+from services.interop.fhir.references import Entry, instant, ref, resource_id
+from services.interop.fhir.rxnorm import Brand, brand_named, rxnorm_ingredients
+from services.interop.fhir.selection import Selection
+from services.interop.fhir.taper import taper_dosages
 
 MEDICATION_EVENTS = ("MedicationPrescribed", "DoseChanged", "MedicationDiscontinued")
 

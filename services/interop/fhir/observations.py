@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from services.fhir import vocabulary as v
-from services.fhir.lab_codes import LabCode, lab_code, reference_ranges, ucum
-from services.fhir.medications import request_ref_at
-from services.fhir.patient import patient_ref, practitioner_ref
-from services.fhir.references import Entry, fhir_date, instant, resource_id
-from services.fhir.selection import Selection
+from services.interop.fhir import vocabulary as v
+from services.interop.fhir.lab_codes import LabCode, lab_code, reference_ranges, ucum
+from services.interop.fhir.medications import request_ref_at
+from services.interop.fhir.patient import patient_ref, practitioner_ref
+from services.interop.fhir.references import Entry, fhir_date, instant, resource_id
+from services.interop.fhir.selection import Selection
 
 VITAL_SIGNS = {"weight", "height", "bmi", "blood pressure", "heart rate", "waist circumference"}
 

@@ -10,9 +10,9 @@ from functools import lru_cache
 from typing import Any
 
 from domain.plan import event_type
-from services.fhir import vocabulary as v
-from services.fhir.references import Entry, instant, moment, ref, resource_id
-from services.fhir.selection import Selection
+from services.interop.fhir import vocabulary as v
+from services.interop.fhir.references import Entry, instant, moment, ref, resource_id
+from services.interop.fhir.selection import Selection
 
 GENDER_FROM_SEX_AT_BIRTH = {"female": "female", "male": "male", "intersex": "other"}
 """Administrative gender, which CareLog does not ask, from the sex at birth it records;

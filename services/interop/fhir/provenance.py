@@ -15,10 +15,10 @@ from collections.abc import Iterable
 from typing import Any
 
 from domain.plan import event_type
-from services.fhir import vocabulary as v
-from services.fhir.patient import organization_ref, patient_ref, practitioner_ref
-from services.fhir.references import Entry, instant, ref, resource_id
-from services.fhir.selection import Selection
+from services.interop.fhir import vocabulary as v
+from services.interop.fhir.patient import organization_ref, patient_ref, practitioner_ref
+from services.interop.fhir.references import Entry, instant, ref, resource_id
+from services.interop.fhir.selection import Selection
 
 UPDATES = frozenset(
     {

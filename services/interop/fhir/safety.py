@@ -14,11 +14,11 @@ from typing import Any
 
 from domain.alert_resolution import SUPERSEDED
 from domain.plan import event_type
-from services.fhir import vocabulary as v
-from services.fhir.medications import request_ref_at, statement_ref
-from services.fhir.patient import patient_ref, practitioner_ref
-from services.fhir.references import Entry, instant, moment, ref, resource_id
-from services.fhir.selection import Selection
+from services.interop.fhir import vocabulary as v
+from services.interop.fhir.medications import request_ref_at, statement_ref
+from services.interop.fhir.patient import patient_ref, practitioner_ref
+from services.interop.fhir.references import Entry, instant, moment, ref, resource_id
+from services.interop.fhir.selection import Selection
 
 
 def side_effect_entries(sel: Selection) -> list[Entry]:

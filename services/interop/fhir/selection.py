@@ -22,7 +22,7 @@ from typing import Any
 
 from domain.errors import InvalidInputError, NotFoundError
 from domain.plan import PlanState, event_type
-from services.history import INTERNAL_TYPES, in_effect_order
+from services.reading.history import INTERNAL_TYPES, in_effect_order
 
 LINKS = (
     "order_id",

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from services.fhir.dosage import dosage
-from services.fhir.references import instant
+from services.interop.fhir.dosage import dosage
+from services.interop.fhir.references import instant
 
 _STEP = re.compile(
     r"^(?:then\s+)?(\d+(?:\.\d+)?)\s*(mg|mcg|g|ml)\b[^0-9]*?\bfor\s+(\d+)\s*"

@@ -17,11 +17,11 @@ from typing import Any
 
 from domain.trial_outcomes import judge
 from domain.trials import Trial, trials, window_start
-from services.fhir import vocabulary as v
-from services.fhir.medications import medication_field, statement_id
-from services.fhir.patient import patient_ref
-from services.fhir.references import Entry, instant, ref, resource_id
-from services.fhir.selection import Selection
+from services.interop.fhir import vocabulary as v
+from services.interop.fhir.medications import medication_field, statement_id
+from services.interop.fhir.patient import patient_ref
+from services.interop.fhir.references import Entry, instant, ref, resource_id
+from services.interop.fhir.selection import Selection
 
 EXT_TRIAL_OUTCOME = f"{v.BASE}/StructureDefinition/trial-outcome"
 EXT_TRIAL_ADEQUATE = f"{v.BASE}/StructureDefinition/trial-adequate"

@@ -22,9 +22,9 @@ from datetime import datetime
 from typing import Any
 
 from domain.errors import InvalidInputError
-from services.fhir import vocabulary as v
-from services.fhir.references import Entry, instant
-from services.fhir.selection import Selection
+from services.interop.fhir import vocabulary as v
+from services.interop.fhir.references import Entry, instant
+from services.interop.fhir.selection import Selection
 
 VIEW = f"{v.BASE}/CodeSystem/export-view"
 VIEWS = {

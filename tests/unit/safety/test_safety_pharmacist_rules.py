@@ -18,7 +18,7 @@ from domain.safety.indications import IndicationMax
 from domain.safety.interactions import PairRule
 from domain.safety.plausibility import implausible_dose
 from domain.safety.tapering import TaperRule, stopped_at_once_for
-from services.dose_plausibility import _ceilings
+from services.writing.dose_plausibility import _ceilings
 
 CEILINGS = _ceilings(PACK)
 

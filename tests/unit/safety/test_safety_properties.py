@@ -163,7 +163,7 @@ def test_evaluate_is_deterministic_and_sorted(case) -> None:  # type: ignore[no-
     assert all(f.order_ids == tuple(sorted(f.order_ids)) for f in first)
     # contraindicated blocks, except a fact rule's finding raised by recording that fact: it
     # says the fact was recorded, not refused, and asks for a review. (The write path never
-    # refuses a fact write at all: services.safety_check ignores blocking for it.)
+    # refuses a fact write at all: services.writing.safety_check ignores blocking for it.)
     # A condition rule blocks only the prescription or dose change that would start the
     # harm: recording the condition (or any other write) alerts, never refuses. A
     # pharmacogenomic rule likewise: a phenotype on record refuses only the prescription or
