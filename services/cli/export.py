@@ -192,7 +192,7 @@ def _access(args: argparse.Namespace, carelog: CareLog) -> int:
 
 
 def _export_log(args: argparse.Namespace, carelog: CareLog) -> int:
-    from services.integrity.portable_log import export_log
+    from services.integrity.log_export import export_log
 
     notes = bool(args.include_psychotherapy_notes)
     choice = {"psychotherapy_notes": "included" if notes else "withheld"}
@@ -224,7 +224,8 @@ def _export_log(args: argparse.Namespace, carelog: CareLog) -> int:
 
 
 def _import_log(args: argparse.Namespace, carelog: CareLog) -> int:
-    from services.integrity.portable_log import LogImportError, import_log
+    from services.integrity.log_import import import_log
+    from services.integrity.portable_log import LogImportError
 
     unsigned = bool(args.allow_unsigned)
     try:
