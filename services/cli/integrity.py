@@ -182,7 +182,7 @@ def _generate(args: argparse.Namespace, carelog: CareLog) -> int:
 def _public(args: argparse.Namespace, carelog: CareLog) -> int:
     from cryptography.hazmat.primitives import serialization
 
-    from services.integrity.checkpoints import key_id
+    from services.integrity.signing_key import key_id
 
     private = carelog.integrity.key.private_key()
     assert private is not None

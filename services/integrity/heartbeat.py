@@ -22,7 +22,9 @@ from typing import Any
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from services.integrity.checkpoints import Checkpoint, atomic_write, key_id
+from services.integrity.checkpoints import Checkpoint
+from services.integrity.signing_key import key_id
+from services.storage.file_modes import atomic_write
 
 FORMAT = "carelog-heartbeat/1"
 FILE = "heartbeat.json"

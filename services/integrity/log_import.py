@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from eventsourcing.persistence import IntegrityError
 
 from services.integrity.chain import GENESIS, canonical_id, event_bytes, link
-from services.integrity.checkpoints import ChainHead, Checkpoint, key_id, load_public_key
+from services.integrity.checkpoints import ChainHead, Checkpoint
 from services.integrity.log_loading import Row, loading_at_positions
 from services.integrity.portable_log import (
     FORMAT,
@@ -29,6 +29,7 @@ from services.integrity.portable_log import (
     ImportResult,
     LogImportError,
 )
+from services.integrity.signing_key import key_id, load_public_key
 
 if TYPE_CHECKING:
     from services.bootstrap import CareLog

@@ -20,16 +20,11 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from services.integrity.checkpoints import (
-    ChainHead,
-    Checkpoint,
-    CheckpointDirectory,
-    CheckpointRecords,
-    SigningKey,
-    key_id,
-)
+from services.integrity.checkpoint_directory import CheckpointDirectory
+from services.integrity.checkpoints import ChainHead, Checkpoint, CheckpointRecords
 from services.integrity.classify import classify
 from services.integrity.heartbeat import write_heartbeat
+from services.integrity.signing_key import SigningKey, key_id
 from services.integrity.verify import Verifier, VerifyResult
 from services.integrity.walk import ChainSource, walk
 from services.integrity.witness import KafkaWitness, SignerRecord, WitnessFile

@@ -27,15 +27,12 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from services.integrity.checkpoints import (
-    Checkpoint,
-    CheckpointDirectory,
-    CheckpointRecords,
-    key_id,
-)
+from services.integrity.checkpoint_directory import CheckpointDirectory
+from services.integrity.checkpoints import Checkpoint, CheckpointRecords
 from services.integrity.classify import Problem, classify
 from services.integrity.heartbeat import read_heartbeat
 from services.integrity.sequence import check_checkpoints
+from services.integrity.signing_key import key_id
 from services.integrity.walk import ChainSource, WalkOutcome, walk
 from services.integrity.witness import WitnessFile
 
