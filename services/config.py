@@ -12,7 +12,9 @@ from services.feeds.kafka_security import SETTINGS as KAFKA_SECURITY_SETTINGS
 from services.feeds.kafka_security import KafkaSecurity, KafkaSecurityError
 
 DEFAULT_DATABASE_URL = "sqlite:///./var/carelog.db"
-_CHAINED = "services.integrity.recorder"  # the event store recorders that hash-chain events
+# The event store recorders that hash-chain events (services/integrity/recorder.py).
+_CHAINED_POSTGRES = "services.integrity.chained_postgres:ChainedPostgresApplicationRecorder"
+_CHAINED_SQLITE = "services.integrity.chained_sqlite:ChainedSQLiteApplicationRecorder"
 
 SETTINGS: dict[str, str] = {
     "CARELOG_DATABASE_URL": "Event store: sqlite:///PATH (default ./var/carelog.db) or "
@@ -309,7 +311,7 @@ class Config:
                 POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT="30",
                 POSTGRES_ENABLE_DB_FUNCTIONS="n",
                 # Chains each event in its insert transaction (services/integrity/recorder.py).
-                APPLICATION_RECORDER_TOPIC=f"{_CHAINED}:ChainedPostgresApplicationRecorder",
+                APPLICATION_RECORDER_TOPIC=_CHAINED_POSTGRES,
             )
         else:
             path = self.sqlite_path
@@ -318,7 +320,7 @@ class Config:
                 PERSISTENCE_MODULE="eventsourcing.sqlite",
                 SQLITE_DBNAME=str(path),
                 SQLITE_LOCK_TIMEOUT="30",
-                APPLICATION_RECORDER_TOPIC=f"{_CHAINED}:ChainedSQLiteApplicationRecorder",
+                APPLICATION_RECORDER_TOPIC=_CHAINED_SQLITE,
             )
         if self.record_cache > 0:
             # A command starts from the cached record and reads only the events after it
