@@ -11,7 +11,7 @@ from typing import Any
 from services.integrity.checkpoints import Checkpoint
 from services.integrity.classify import Problem
 from services.integrity.service import Integrity, IntegrityViolation
-from services.integrity.verify import VerifyResult
+from services.integrity.verify_result import VerifyResult
 from services.integrity.walk import ChainSource
 
 __all__ = [

@@ -25,7 +25,8 @@ from services.integrity.checkpoints import ChainHead, Checkpoint, CheckpointReco
 from services.integrity.classify import classify
 from services.integrity.heartbeat import write_heartbeat
 from services.integrity.signing_key import SigningKey, key_id
-from services.integrity.verify import Verifier, VerifyResult
+from services.integrity.verify import Verifier
+from services.integrity.verify_result import VerifyResult
 from services.integrity.walk import ChainSource, walk
 from services.integrity.witness import KafkaWitness, SignerRecord, WitnessFile
 
