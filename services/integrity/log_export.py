@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING, Any, TextIO
 from cryptography.hazmat.primitives import serialization
 
 from services.integrity.chain import GENESIS
+from services.integrity.chain_heads import IntegrityViolation
 from services.integrity.checkpoints import Checkpoint
 from services.integrity.portable_log import _NOTE_TOPICS, FORMAT, PAGE, WITHHELD, ExportResult
-from services.integrity.service import IntegrityViolation
 
 if TYPE_CHECKING:
     from services.bootstrap import CareLog
