@@ -12,9 +12,9 @@ the audit trail); consents, goals and education; corrections of notes. Auditors 
 have no feed: the audit trail answers an auditor's questions, and an admin reads no
 clinical data. README "Feeds" has the same table for people.
 
-On Kafka a topic carries the role-independent contract (``feed_message.to_cloudevent``); the broker's
-topic permissions decide which roles' consumers read a topic, and the subscriber applies
-``feed_message.redact_for_role`` before handing an event over. Over HTTP the server redacts.
+On Kafka a topic carries the role-independent contract (``feed_message.to_cloudevent``);
+the broker's topic permissions decide which roles' consumers read a topic, and the subscriber
+applies ``feed_message.redact_for_role`` before handing an event over. Over HTTP the server redacts.
 """
 
 from __future__ import annotations

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import logging
 import os
 from pathlib import Path
 
@@ -16,10 +17,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PublicKey,
 )
 
-from services.integrity.checkpoint_directory import log
 from services.storage.file_modes import atomic_write
 
 PUBLIC_KEY_FILE = "signing.pub"
+log = logging.getLogger(__name__)
 
 
 def key_id(public_key: Ed25519PublicKey) -> str:
