@@ -118,7 +118,8 @@ class CareLog:
     def keyring(self) -> KeyRing | None:
         """Envelope encryption's keys (services/keys), if ``CARELOG_KEK`` is configured:
         the key table lives in the event store's database."""
-        from services.keys.keyring import KeyRing, load_keks
+        from services.keys.kek import load_keks
+        from services.keys.keyring import KeyRing
 
         config = self.config
         if not config.envelope:
