@@ -16,7 +16,7 @@ from psycopg.rows import DictRow, tuple_row
 from psycopg.sql import SQL, Identifier
 
 from services.integrity.chain import GENESIS, canonical_id, event_bytes, extend
-from services.integrity.recorder import SEAL_BATCH, _links_for, new_store_id
+from services.integrity.recorder import SEAL_BATCH, links_for, new_store_id
 
 
 class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
@@ -172,7 +172,7 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
         stored_events: Sequence[StoredEvent],
     ) -> None:
         # One statement, pipelined: it travels with the commit.
-        links = _links_for(head, positions, stored_events)
+        links = links_for(head, positions, stored_events)
         if len(links) == 1:
             curs.execute(self._sql_insert_links, links[0], prepare=True)
         else:

@@ -11,7 +11,7 @@ from eventsourcing.persistence import StoredEvent
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteDatastore
 
 from services.integrity.chain import GENESIS, event_bytes, extend
-from services.integrity.recorder import SEAL_BATCH, _links_for, new_store_id
+from services.integrity.recorder import SEAL_BATCH, links_for, new_store_id
 
 
 class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
@@ -100,7 +100,7 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
         )
         row = c.fetchone()
         head = (row[0], bytes(row[1])) if row else None
-        links = _links_for(head, positions, stored_events)
+        links = links_for(head, positions, stored_events)
         insert = f"INSERT INTO {self.chain_table_name} (position, hash) VALUES (?, ?)"
         if len(links) == 1:
             c.execute(insert, links[0])

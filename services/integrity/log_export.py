@@ -16,10 +16,13 @@ from cryptography.hazmat.primitives import serialization
 from services.integrity.chain import GENESIS
 from services.integrity.chain_heads import IntegrityViolation
 from services.integrity.checkpoints import Checkpoint
-from services.integrity.portable_log import _NOTE_TOPICS, FORMAT, PAGE, WITHHELD, ExportResult
+from services.integrity.portable_log import FORMAT, PAGE, WITHHELD, ExportResult
 
 if TYPE_CHECKING:
     from services.bootstrap import CareLog
+
+
+_NOTE_TOPICS = ("carelog.NoteAdded", "carelog.EntryCorrected")
 
 
 def export_log(

@@ -76,9 +76,6 @@ NOTES_FLAG = "--include-psychotherapy-notes"
 WITHHELD = "psychotherapy note"
 
 
-_NOTE_TOPICS = ("carelog.NoteAdded", "carelog.EntryCorrected")
-
-
 class LogImportError(CareLogError):
     """A portable log CareLog will not load; ``position`` is the first bad event's position
     (0 when the problem is not one event's) and ``line`` its line in the file."""

@@ -46,9 +46,11 @@ class ChainBrokenError(RuntimeError):
     run and the damage dealt with."""
 
 
-def _links_for(
+def links_for(
     head: tuple[int, bytes] | None, positions: Sequence[int], stored_events: Sequence[StoredEvent]
 ) -> list[tuple[int, bytes]]:
+    """The chain links for events just inserted at ``positions``, following on from the
+    stored ``head`` (both recorders' step inside the insert transaction)."""
     previous = head[1] if head else GENESIS
     if head is not None and positions and head[0] >= positions[0]:
         raise ChainBrokenError(
