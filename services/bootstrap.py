@@ -50,7 +50,7 @@ def durable_tables() -> tuple[Component, ...]:
     ``staff_session_oidc`` (services/access/oidc/); the key table, beside the events, has its
     own list (services/keys/table.py)."""
     from projections.tracking import TRACKING_TABLES
-    from services.access.access_log import ACCESS_LOG
+    from services.access.access_log_table import ACCESS_LOG
     from services.access.sign_in_limits import FAILURE_TABLE
     from services.access.staff import STAFF_TABLE
     from services.access.staff_sessions import SESSION_TABLE
