@@ -52,8 +52,8 @@ def durable_tables() -> tuple[Component, ...]:
     from projections.tracking import TRACKING_TABLES
     from services.access.access_log_table import ACCESS_LOG
     from services.access.sign_in_limits import FAILURE_TABLE
-    from services.access.staff import STAFF_TABLE
     from services.access.staff_sessions import SESSION_TABLE
+    from services.access.staff_table import STAFF_TABLE
     from services.writing.idempotency import IDEMPOTENCY_TABLE
 
     return (
