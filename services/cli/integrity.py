@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from services.bootstrap import CareLog
+from services.cli.command_group import command_group
 
 
 def register(subparsers: Any) -> None:
@@ -64,9 +65,7 @@ def register(subparsers: Any) -> None:
     checkpoint.add_argument("--json", action="store_true", help="print the checkpoint as JSON")
     checkpoint.set_defaults(func=_checkpoint)
 
-    keys = subparsers.add_parser("keys", help="encryption and signing keys")
-    sub = keys.add_subparsers(dest="keys_command", metavar="ACTION")
-    sub.required = True
+    sub = command_group(subparsers, "keys", "encryption and signing keys")
     generate = sub.add_parser(
         "generate", help="print a new AES-256 key (base64) for CARELOG_CIPHER_KEY"
     )
