@@ -13,7 +13,7 @@ from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from psycopg import Cursor
 from psycopg.rows import DictRow, tuple_row
-from psycopg.sql import SQL, Identifier
+from psycopg.sql import SQL, Composed, Identifier
 
 from services.integrity.chain import GENESIS, canonical_id, event_bytes, extend
 from services.integrity.recorder import SEAL_BATCH, links_for, new_store_id
@@ -29,69 +29,81 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
         super().__init__(datastore, events_table_name=events_table_name)
         self.chain_table_name = f"{events_table_name}_chain"
         self.check_identifier_length(self.chain_table_name)
+
+        def in_schema(statement: str, *tables: Identifier) -> Composed:
+            """A statement on tables of this store's schema: {0} is the schema, {1}... the
+            tables, quoted as identifiers."""
+            return SQL(statement).format(schema, *tables)
+
         schema, chain = Identifier(self.datastore.schema), Identifier(self.chain_table_name)
         events = Identifier(self.events_table_name)
         self.sql_create_statements.append(
-            SQL(
+            in_schema(
                 "CREATE TABLE IF NOT EXISTS {0}.{1} "
-                "(position bigint PRIMARY KEY, hash bytea NOT NULL)"
-            ).format(schema, chain)
+                "(position bigint PRIMARY KEY, hash bytea NOT NULL)",
+                chain,
+            )
         )
         store = Identifier(f"{events_table_name}_store")
         checkpoints = Identifier(f"{events_table_name}_checkpoints")
         self.sql_create_statements.append(
-            SQL(
-                "CREATE TABLE IF NOT EXISTS {0}.{1} (key text PRIMARY KEY, value text NOT NULL)"
-            ).format(schema, store)
+            in_schema(
+                "CREATE TABLE IF NOT EXISTS {0}.{1} (key text PRIMARY KEY, value text NOT NULL)",
+                store,
+            )
         )
         self.sql_create_statements.append(
-            SQL(
-                "CREATE TABLE IF NOT EXISTS {0}.{1} (seq bigint PRIMARY KEY, body text NOT NULL)"
-            ).format(schema, checkpoints)
+            in_schema(
+                "CREATE TABLE IF NOT EXISTS {0}.{1} (seq bigint PRIMARY KEY, body text NOT NULL)",
+                checkpoints,
+            )
         )
-        self._sql_store_init = SQL(
-            "INSERT INTO {0}.{1} (key, value) VALUES ('store_id', %s) ON CONFLICT DO NOTHING"
-        ).format(schema, store)
-        self._sql_store_id = SQL("SELECT value FROM {0}.{1} WHERE key='store_id'").format(
-            schema, store
+        self._sql_store_init = in_schema(
+            "INSERT INTO {0}.{1} (key, value) VALUES ('store_id', %s) ON CONFLICT DO NOTHING", store
         )
-        self._sql_checkpoints = SQL("SELECT seq, body FROM {0}.{1} ORDER BY seq").format(
-            schema, checkpoints
+        self._sql_store_id = in_schema("SELECT value FROM {0}.{1} WHERE key='store_id'", store)
+        self._sql_checkpoints = in_schema("SELECT seq, body FROM {0}.{1} ORDER BY seq", checkpoints)
+        self._sql_latest_checkpoint = in_schema(
+            "SELECT seq, body FROM {0}.{1} ORDER BY seq DESC LIMIT 1", checkpoints
         )
-        self._sql_latest_checkpoint = SQL(
-            "SELECT seq, body FROM {0}.{1} ORDER BY seq DESC LIMIT 1"
-        ).format(schema, checkpoints)
-        self._sql_checkpoint_insert = SQL(
+        self._sql_checkpoint_insert = in_schema(
             "INSERT INTO {0}.{1} (seq, body) VALUES (%s, %s) "
-            "ON CONFLICT (seq) DO UPDATE SET body = EXCLUDED.body"
-        ).format(schema, checkpoints)
-        self._sql_head = SQL(
-            "SELECT position, hash FROM {0}.{1} ORDER BY position DESC LIMIT 1"
-        ).format(schema, chain)
-        self._sql_insert_links = SQL("INSERT INTO {0}.{1} (position, hash) VALUES (%s, %s)").format(
-            schema, chain
+            "ON CONFLICT (seq) DO UPDATE SET body = EXCLUDED.body",
+            checkpoints,
         )
-        self._sql_insert_link_arrays = SQL(
-            "INSERT INTO {0}.{1} (position, hash) SELECT * FROM unnest(%s::bigint[], %s::bytea[])"
-        ).format(schema, chain)
+        self._sql_head = in_schema(
+            "SELECT position, hash FROM {0}.{1} ORDER BY position DESC LIMIT 1", chain
+        )
+        self._sql_insert_links = in_schema(
+            "INSERT INTO {0}.{1} (position, hash) VALUES (%s, %s)", chain
+        )
+        self._sql_insert_link_arrays = in_schema(
+            "INSERT INTO {0}.{1} (position, hash) SELECT * FROM unnest(%s::bigint[], %s::bytea[])",
+            chain,
+        )
         # No upper bound in SQL: with one, a freshly filled table's stale statistics lead
         # the planner to sort the whole remaining range for every page (measured: 100x).
-        self._sql_records = SQL(
+        self._sql_records = in_schema(
             "SELECT notification_id, originator_id, originator_version, topic, state "
             "FROM {0}.{1} WHERE notification_id > %s "
-            "ORDER BY notification_id LIMIT %s"
-        ).format(schema, events)
-        self._sql_links = SQL(
+            "ORDER BY notification_id LIMIT %s",
+            events,
+        )
+        self._sql_links = in_schema(
             "SELECT position, hash FROM {0}.{1} WHERE position > %s AND position <= %s "
-            "ORDER BY position"
-        ).format(schema, chain)
-        self._sql_link_before = SQL(
-            "SELECT position, hash FROM {0}.{1} WHERE position < %s ORDER BY position DESC LIMIT 1"
-        ).format(schema, chain)
-        self._sql_max = SQL(
+            "ORDER BY position",
+            chain,
+        )
+        self._sql_link_before = in_schema(
+            "SELECT position, hash FROM {0}.{1} WHERE position < %s ORDER BY position DESC LIMIT 1",
+            chain,
+        )
+        self._sql_max = in_schema(
             "SELECT GREATEST((SELECT MAX(notification_id) FROM {0}.{1}), "
-            "(SELECT MAX(position) FROM {0}.{2}))"
-        ).format(schema, events, chain)
+            "(SELECT MAX(position) FROM {0}.{2}))",
+            events,
+            chain,
+        )
         self._sql_chain_exists = SQL("SELECT to_regclass(%s) IS NOT NULL AS present")
         self._pending = threading.local()  # the queued head read of this thread's insert
 
