@@ -29,13 +29,13 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
         super().__init__(datastore, events_table_name=events_table_name)
         self.chain_table_name = f"{events_table_name}_chain"
         self.check_identifier_length(self.chain_table_name)
+        schema, chain = Identifier(self.datastore.schema), Identifier(self.chain_table_name)
 
         def in_schema(statement: str, *tables: Identifier) -> Composed:
             """A statement on tables of this store's schema: {0} is the schema, {1}... the
             tables, quoted as identifiers."""
             return SQL(statement).format(schema, *tables)
 
-        schema, chain = Identifier(self.datastore.schema), Identifier(self.chain_table_name)
         events = Identifier(self.events_table_name)
         self.sql_create_statements.append(
             in_schema(
