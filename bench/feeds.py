@@ -183,7 +183,8 @@ def _passes(carelog: CareLog) -> list[float]:
 
 def stage_costs(carelog: CareLog) -> dict[str, float]:
     """Microseconds per message in each step of a relay batch, the steps timed apart."""
-    from services.feeds.feed_contract import STORED_TOPICS, TOPIC_OF, to_cloudevent
+    from services.feeds.feed_contract import STORED_TOPICS, TOPIC_OF
+    from services.feeds.feed_message import to_cloudevent
     from services.feeds.relay import _encode
 
     app = carelog.app

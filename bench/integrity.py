@@ -38,10 +38,8 @@ from bench.__main__ import smoke
 from domain.command_context import CommandContext
 from services.bootstrap import CareLog
 from services.config import Config
-from services.integrity.recorder import (
-    ChainedPostgresApplicationRecorder,
-    ChainedSQLiteApplicationRecorder,
-)
+from services.integrity.chained_postgres import ChainedPostgresApplicationRecorder
+from services.integrity.chained_sqlite import ChainedSQLiteApplicationRecorder
 
 PG_ADMIN_URL = os.environ.get("CARELOG_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 _SMOKE = smoke()

@@ -50,10 +50,10 @@ def durable_tables() -> tuple[Component, ...]:
     ``staff_session_oidc`` (services/access/oidc/); the key table, beside the events, has its
     own list (services/keys/table.py)."""
     from projections.tracking import TRACKING_TABLES
-    from services.access.access_log import ACCESS_LOG
+    from services.access.access_log_table import ACCESS_LOG
     from services.access.sign_in_limits import FAILURE_TABLE
-    from services.access.staff import STAFF_TABLE
     from services.access.staff_sessions import SESSION_TABLE
+    from services.access.staff_table import STAFF_TABLE
     from services.writing.idempotency import IDEMPOTENCY_TABLE
 
     return (
@@ -118,7 +118,8 @@ class CareLog:
     def keyring(self) -> KeyRing | None:
         """Envelope encryption's keys (services/keys), if ``CARELOG_KEK`` is configured:
         the key table lives in the event store's database."""
-        from services.keys.keyring import KeyRing, load_keks
+        from services.keys.kek import load_keks
+        from services.keys.keyring import KeyRing
 
         config = self.config
         if not config.envelope:

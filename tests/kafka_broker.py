@@ -22,7 +22,8 @@ from typing import Any
 
 from domain.command_context import CommandContext
 from services.bootstrap import CareLog
-from services.feeds.feed_contract import TOPIC_OF, to_cloudevent
+from services.feeds.feed_contract import TOPIC_OF
+from services.feeds.feed_message import to_cloudevent
 from tests.conftest import Team
 
 START_TIMEOUT = 30.0

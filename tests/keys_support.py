@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from services.config import Config
-from services.keys.keyring import new_kek
+from services.keys.kek import new_kek
 
 
 def with_kek(config: Config, tmp_path: Path, kek_id: str = "k1") -> Config:

@@ -21,81 +21,23 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from domain.actor import Actor
 from projections.database import Cursor, Database
-from projections.table_migrations import Component, Migration, migrate
+from projections.table_migrations import migrate
+from services.access.access_log_table import ACCESS_LOG, append_only
 from services.access.request_scope import CLIENT_REQUEST_ID
-from services.integrity.access_chain import chain_entries, ensure_hash_column
+from services.integrity.access_chain import chain_entries
 
 CHANNEL = "carelog_access"
+
 INSERT_ROWS = 500  # rows per INSERT statement: far inside both stores' parameter limits
+
 KINDS = ("read", "operator")
-
-_APPEND_ONLY = {
-    "sqlite": (
-        "CREATE TRIGGER IF NOT EXISTS access_log_no_update BEFORE UPDATE ON access_log"
-        " BEGIN SELECT RAISE(ABORT, 'the access log is append-only'); END",
-        "CREATE TRIGGER IF NOT EXISTS access_log_no_delete BEFORE DELETE ON access_log"
-        " BEGIN SELECT RAISE(ABORT, 'the access log is append-only'); END",
-    ),
-    "postgres": (
-        "CREATE OR REPLACE FUNCTION access_log_append_only() RETURNS trigger"
-        " LANGUAGE plpgsql AS $$ BEGIN"
-        " RAISE EXCEPTION 'the access log is append-only'; END $$",
-        "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_trigger"
-        " WHERE tgname = 'access_log_append_only' AND tgrelid = 'access_log'::regclass) THEN"
-        " CREATE TRIGGER access_log_append_only BEFORE UPDATE OR DELETE ON access_log"
-        " FOR EACH STATEMENT EXECUTE FUNCTION access_log_append_only(); END IF; END $$",
-    ),
-}
-
-
-def append_only(cur: Cursor, dialect: str) -> None:
-    """The triggers that refuse UPDATE and DELETE (created unless they exist)."""
-    for statement in _APPEND_ONLY[dialect]:
-        cur.execute(statement)
-
-
-ACCESS_LOG = Component(
-    "access_log",
-    (
-        Migration(
-            1,
-            "the access log, append-only",
-            (
-                """CREATE TABLE IF NOT EXISTS access_log (
-                    position {SERIAL},
-                    at TEXT NOT NULL,
-                    actor_id TEXT,
-                    actor_role TEXT,
-                    patient_id TEXT,
-                    what TEXT NOT NULL,
-                    request_id TEXT NOT NULL,
-                    source TEXT NOT NULL,
-                    allowed INTEGER NOT NULL,
-                    flagged INTEGER NOT NULL,
-                    reason TEXT,
-                    kind TEXT NOT NULL DEFAULT 'read',
-                    details TEXT)""",
-                "CREATE INDEX IF NOT EXISTS ix_access_log_patient"
-                " ON access_log (patient_id, position)",
-                append_only,
-            ),
-        ),
-        Migration(
-            2,
-            "the audit hash chain (services/integrity): a hash column, the entries already"
-            " there sealed once (which drops a trigger for the update: made again after)",
-            (ensure_hash_column, append_only),
-        ),
-    ),
-)
-"""The access log's tables: its entries are found nowhere else."""
 
 
 @dataclass
@@ -141,28 +83,14 @@ class AccessLog:
         details: dict[str, Any] | None = None,
     ) -> int:
         """Append one entry; returns its position in the access log."""
-        return self.record_many(
-            [
-                {
-                    "actor_id": actor_id,
-                    "actor_role": actor_role,
-                    "patient_id": patient_id,
-                    "what": what,
-                    "request_id": request_id,
-                    "source": source,
-                    "allowed": allowed,
-                    "flagged": flagged,
-                    "reason": reason,
-                    "kind": kind,
-                    "details": details,
-                }
-            ]
-        )[0]
+        # Its keyword arguments, and nothing else yet: the entry as ``record_many`` takes it.
+        entry = {name: value for name, value in locals().items() if name != "self"}
+        return self.record_many([entry])[0]
 
     def record_many(self, entries: Sequence[dict[str, Any]]) -> list[int]:
         """Append several entries in one transaction (e.g. one per patient a list shows);
         each dict has ``record``'s keyword arguments. Returns their positions."""
-        rows = [self._row(**entry) for entry in entries]
+        rows = [_row(entry) for entry in entries]
         if self.db.in_transaction():  # lands, or rolls back, with the caller's transaction
             with self.db.pipelined() as cur:
                 positions = self._insert(cur, rows)
@@ -198,41 +126,6 @@ class AccessLog:
             raise mine.error
         assert mine.positions is not None
         return mine.positions
-
-    @staticmethod
-    def _row(
-        *,
-        actor_id: str | None,
-        actor_role: str | None,
-        patient_id: str | None,
-        what: str,
-        request_id: str,
-        source: str,
-        allowed: bool = True,
-        flagged: bool = False,
-        reason: str | None = None,
-        kind: str = "read",
-        details: dict[str, Any] | None = None,
-    ) -> dict[str, Any]:
-        if kind not in KINDS:
-            raise ValueError(f"unknown access-log kind {kind!r}")
-        client_request_id = CLIENT_REQUEST_ID.get()
-        if client_request_id is not None:  # the client's own id, beside CareLog's
-            details = {**(details or {}), "client_request_id": client_request_id}
-        return {
-            "at": datetime.now(UTC).isoformat(),
-            "actor_id": actor_id,
-            "actor_role": actor_role,
-            "patient_id": patient_id,
-            "what": what,
-            "request_id": request_id,
-            "source": source,
-            "allowed": int(bool(allowed)),
-            "flagged": int(bool(flagged)),
-            "reason": reason,
-            "kind": kind,
-            "details": json.dumps(details, sort_keys=True) if details else None,
-        }
 
     def record_access(
         self,
@@ -307,3 +200,42 @@ class AccessLog:
         """Call ``callback(position)`` after each entry this process appends."""
         with self._lock:
             self._callbacks.append(callback)
+
+
+_REQUIRED = ("actor_id", "actor_role", "patient_id", "what", "request_id", "source")
+_DEFAULTS: dict[str, Any] = {
+    "allowed": True,
+    "flagged": False,
+    "reason": None,
+    "kind": "read",
+    "details": None,
+}
+
+
+def _row(entry: Mapping[str, Any]) -> dict[str, Any]:
+    """An entry (``AccessLog.record``'s keyword arguments) as its row, stamped now."""
+    missing = [name for name in _REQUIRED if name not in entry]
+    unknown = sorted(set(entry) - set(_REQUIRED) - set(_DEFAULTS))
+    if missing or unknown:
+        raise TypeError(f"access-log entry: missing {missing}, unknown {unknown}")
+    full = {**_DEFAULTS, **entry}
+    kind, details = full["kind"], full["details"]
+    if kind not in KINDS:
+        raise ValueError(f"unknown access-log kind {kind!r}")
+    client_request_id = CLIENT_REQUEST_ID.get()
+    if client_request_id is not None:  # the client's own id, beside CareLog's
+        details = {**(details or {}), "client_request_id": client_request_id}
+    return {
+        "at": datetime.now(UTC).isoformat(),
+        "actor_id": full["actor_id"],
+        "actor_role": full["actor_role"],
+        "patient_id": full["patient_id"],
+        "what": full["what"],
+        "request_id": full["request_id"],
+        "source": full["source"],
+        "allowed": int(bool(full["allowed"])),
+        "flagged": int(bool(full["flagged"])),
+        "reason": full["reason"],
+        "kind": kind,
+        "details": json.dumps(details, sort_keys=True) if details else None,
+    }

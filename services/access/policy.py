@@ -89,6 +89,31 @@ class Policy:
         message: str,
         grant: dict[str, Any] | None = None,
     ) -> NotPermittedError:
+        self._record(
+            actor,
+            patient_id,
+            what,
+            info,
+            allowed=False,
+            flagged=grant is not None,
+            grant=grant,
+            reason=message,
+        )
+        return NotPermittedError(message)
+
+    def _record(
+        self,
+        actor: Actor,
+        patient_id: str | None,
+        what: str,
+        info: RequestInfo,
+        *,
+        allowed: bool,
+        flagged: bool,
+        grant: dict[str, Any] | None,
+        reason: str | None = None,
+    ) -> None:
+        """One access-log entry for ``actor``'s request, naming the emergency grant used."""
         self.record_access(
             actor_id=actor.id,
             actor_role=str(actor.role),
@@ -96,12 +121,11 @@ class Policy:
             what=what,
             request_id=info.request_id,
             source=info.source,
-            allowed=False,
-            reason=message,
-            flagged=grant is not None,
+            allowed=allowed,
+            reason=reason,
+            flagged=flagged,
             details={"emergency_access": grant} if grant is not None else None,
         )
-        return NotPermittedError(message)
 
     def may_read_kind(self, actor: Actor, what: str) -> bool:
         if what == "metrics":  # operational figures, no patient data
@@ -163,16 +187,9 @@ class Policy:
         self, actor: Actor, patient_id: str, what: str, info: RequestInfo, access: PatientAccess
     ) -> None:
         """Record a read ``check_read`` granted, as it is sent."""
-        self.record_access(
-            actor_id=actor.id,
-            actor_role=str(actor.role),
-            patient_id=patient_id,
-            what=what,
-            request_id=info.request_id,
-            source=info.source,
-            allowed=True,
-            flagged=access.flagged,
-            details={"emergency_access": access.emergency} if access.emergency else None,
+        grant = access.emergency or None
+        self._record(
+            actor, patient_id, what, info, allowed=True, flagged=access.flagged, grant=grant
         )
 
     def require_write(

@@ -30,41 +30,25 @@ from uuid import uuid4
 from domain.actor import Actor, Role
 from domain.errors import DuplicateError, InvalidInputError, NotFoundError
 from projections.database import Database
-from projections.table_migrations import Component, Migration, migrate
+from projections.table_migrations import migrate
 from services.access.sign_in_limits import FailedSignIns, SignInLimits
 from services.access.staff_sessions import StaffSessions
+from services.access.staff_table import STAFF_TABLE
 
 SCRYPT = {"n": 2**14, "r": 8, "p": 1, "dklen": 32}
+
 CACHE_SECONDS = 300.0
+
 CACHE_ENTRIES = 10_000
 """Verified tokens kept per process at most (expired ones are dropped first)."""
+
 _DUMMY_SALT = "00" * 16
+
+
 _ROW = (
     "SELECT id, name, role, prescriber, active, created_at, token_salt, token_hash"
     " FROM staff WHERE id = ?"
 )
-
-STAFF_TABLE = Component(
-    "staff",
-    (
-        Migration(
-            1,
-            "the staff registry: accounts, roles and their token's hash",
-            (
-                """CREATE TABLE IF NOT EXISTS staff (
-                    id TEXT PRIMARY KEY,
-                    name TEXT NOT NULL,
-                    role TEXT NOT NULL,
-                    prescriber INTEGER NOT NULL DEFAULT 0,
-                    token_salt TEXT NOT NULL,
-                    token_hash TEXT NOT NULL,
-                    active INTEGER NOT NULL DEFAULT 1,
-                    created_at TEXT NOT NULL)""",
-            ),
-        ),
-    ),
-)
-"""Who may sign in: found nowhere else, so changed only by migrations."""
 
 
 @dataclass(frozen=True)

@@ -19,18 +19,19 @@ from uuid import uuid4
 
 from domain.command_context import parse_time
 from services.bootstrap import CareLog
+from services.cli.command_group import command_group
 
 if TYPE_CHECKING:
     from services.integrity.portable_log import ImportResult
 
 
 def register(subparsers: Any) -> None:
-    export = subparsers.add_parser(
+    sub = command_group(
+        subparsers,
         "export",
-        help="export a patient as FHIR, a right-of-access package, or the event log as NDJSON",
+        "export a patient as FHIR, a right-of-access package, or the event log as NDJSON",
+        metavar="WHAT",
     )
-    sub = export.add_subparsers(dest="export_command", metavar="WHAT")
-    sub.required = True
 
     fhir = sub.add_parser("fhir", help="one patient as a FHIR R4 collection Bundle (JSON)")
     fhir.add_argument("patient_id")
@@ -78,9 +79,7 @@ def register(subparsers: Any) -> None:
     _common(log)
     log.set_defaults(func=_export_log)
 
-    load = subparsers.add_parser("import", help="load an export into this store")
-    load_sub = load.add_subparsers(dest="import_command", metavar="WHAT")
-    load_sub.required = True
+    load_sub = command_group(subparsers, "import", "load an export into this store", metavar="WHAT")
     log_in = load_sub.add_parser(
         "log", help="load a store's log export into an empty store, refusing a tampered file"
     )
@@ -192,7 +191,7 @@ def _access(args: argparse.Namespace, carelog: CareLog) -> int:
 
 
 def _export_log(args: argparse.Namespace, carelog: CareLog) -> int:
-    from services.integrity.portable_log import export_log
+    from services.integrity.log_export import export_log
 
     notes = bool(args.include_psychotherapy_notes)
     choice = {"psychotherapy_notes": "included" if notes else "withheld"}
@@ -224,7 +223,8 @@ def _export_log(args: argparse.Namespace, carelog: CareLog) -> int:
 
 
 def _import_log(args: argparse.Namespace, carelog: CareLog) -> int:
-    from services.integrity.portable_log import LogImportError, import_log
+    from services.integrity.log_import import import_log
+    from services.integrity.portable_log import LogImportError
 
     unsigned = bool(args.allow_unsigned)
     try:

@@ -18,6 +18,7 @@ from typing import Any
 
 from domain.actor import Role
 from services.bootstrap import CareLog
+from services.cli.command_group import command_group
 from services.feeds.feed_contract import ENVELOPE_DATA
 
 STANDBY_POLL = 2.0
@@ -55,9 +56,9 @@ def register(subparsers: Any) -> None:
     )
     relay.set_defaults(func=_relay)
 
-    feed = subparsers.add_parser("feed", help="follow a role's feed on Kafka")
-    feed_commands = feed.add_subparsers(dest="feed_command", metavar="SUBCOMMAND")
-    feed_commands.required = True
+    feed_commands = command_group(
+        subparsers, "feed", "follow a role's feed on Kafka", metavar="SUBCOMMAND"
+    )
     follow = feed_commands.add_parser("follow", help="print a role's feed, one line a message")
     follow.add_argument("--role", required=True, choices=[str(r) for r in Role])
     follow.add_argument(

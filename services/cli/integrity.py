@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from services.bootstrap import CareLog
+from services.cli.command_group import command_group
 
 
 def register(subparsers: Any) -> None:
@@ -64,9 +65,7 @@ def register(subparsers: Any) -> None:
     checkpoint.add_argument("--json", action="store_true", help="print the checkpoint as JSON")
     checkpoint.set_defaults(func=_checkpoint)
 
-    keys = subparsers.add_parser("keys", help="encryption and signing keys")
-    sub = keys.add_subparsers(dest="keys_command", metavar="ACTION")
-    sub.required = True
+    sub = command_group(subparsers, "keys", "encryption and signing keys")
     generate = sub.add_parser(
         "generate", help="print a new AES-256 key (base64) for CARELOG_CIPHER_KEY"
     )
@@ -182,7 +181,7 @@ def _generate(args: argparse.Namespace, carelog: CareLog) -> int:
 def _public(args: argparse.Namespace, carelog: CareLog) -> int:
     from cryptography.hazmat.primitives import serialization
 
-    from services.integrity.checkpoints import key_id
+    from services.integrity.signing_key import key_id
 
     private = carelog.integrity.key.private_key()
     assert private is not None

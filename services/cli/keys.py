@@ -101,7 +101,8 @@ def _status(args: argparse.Namespace, carelog: CareLog) -> int:
 
 
 def _rotate(args: argparse.Namespace, carelog: CareLog) -> int:
-    from services.keys.keyring import KeyRing, load_keks, new_kek
+    from services.keys.kek import load_keks, new_kek
+    from services.keys.keyring import KeyRing
     from services.keys.rotation import rotate
 
     keyring = _keyring(carelog)
@@ -148,7 +149,7 @@ def _retire(args: argparse.Namespace, carelog: CareLog) -> int:
 
 
 def _new_kek(args: argparse.Namespace, carelog: CareLog) -> int:
-    from services.keys.keyring import new_kek
+    from services.keys.kek import new_kek
 
     print(new_kek(args.id))
     return 0

@@ -22,14 +22,13 @@ from typing import Any
 
 from domain.errors import InvalidInputError
 from services.bootstrap import CareLog
+from services.cli.command_group import command_group
 
 QUARANTINED_EXIT = 3
 
 
 def register(subparsers: Any) -> None:
-    views = subparsers.add_parser("projections", help="run, rebuild and inspect the views")
-    sub = views.add_subparsers(dest="projections_command", metavar="ACTION")
-    sub.required = True
+    sub = command_group(subparsers, "projections", "run, rebuild and inspect the views")
 
     run = sub.add_parser("run", help="follow the log in the foreground (a view worker)")
     run.add_argument("names", nargs="*", metavar="NAME", help="views to run (default: all)")

@@ -8,12 +8,11 @@ from typing import Any
 
 from domain.actor import Role
 from services.bootstrap import CareLog
+from services.cli.command_group import command_group
 
 
 def register(subparsers: Any) -> None:
-    users = subparsers.add_parser("users", help="manage staff accounts and API tokens")
-    sub = users.add_subparsers(dest="users_command", metavar="ACTION")
-    sub.required = True
+    sub = command_group(subparsers, "users", "manage staff accounts and API tokens")
 
     add = sub.add_parser("add", help="add a staff member; prints one JSON line with the token")
     add.add_argument("name")

@@ -19,12 +19,8 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from domain.errors import RecordErasedError
-from services.feeds.feed_contract import (
-    STORED_TOPICS,
-    redact_for_role,
-    role_event_types,
-    to_cloudevent,
-)
+from services.feeds.feed_contract import STORED_TOPICS, role_event_types
+from services.feeds.feed_message import redact_for_role, to_cloudevent
 from services.feeds.log_watch import LogWatcher
 from services.writing.application import CareLogApplication
 

@@ -26,7 +26,8 @@ from typing import TYPE_CHECKING, Any
 
 from domain.errors import RecordErasedError
 from projections.table_migrations import Component, Migration, migrate
-from services.feeds.feed_contract import STORED_TOPICS, TOPIC_OF, TOPICS, to_cloudevent
+from services.feeds.feed_contract import STORED_TOPICS, TOPIC_OF, TOPICS
+from services.feeds.feed_message import to_cloudevent
 from services.feeds.kafka_client import BrokerError, Producer, ensure_topics
 from services.feeds.log_watch import LogWatcher
 from services.feeds.relay_lock import RelayLock, RelayLockedError, relay_lock

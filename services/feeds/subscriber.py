@@ -21,7 +21,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from services.feeds.feed_contract import redact_for_role, role_topics
+from services.feeds.feed_contract import role_topics
+from services.feeds.feed_message import redact_for_role
 from services.feeds.kafka_client import BrokerError, Consumer, Record
 from services.feeds.kafka_security import KafkaSecurity
 

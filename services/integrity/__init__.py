@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from services.integrity.chain_heads import IntegrityViolation
 from services.integrity.checkpoints import Checkpoint
 from services.integrity.classify import Problem
-from services.integrity.service import Integrity, IntegrityViolation
-from services.integrity.verify import VerifyResult
+from services.integrity.service import Integrity
+from services.integrity.verify_result import VerifyResult
 from services.integrity.walk import ChainSource
 
 __all__ = [

@@ -22,7 +22,9 @@ from typing import Any
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from services.integrity.checkpoints import Checkpoint, atomic_write, key_id
+from services.integrity.checkpoints import Checkpoint
+from services.integrity.signing_key import key_id
+from services.storage.file_modes import atomic_write
 
 FORMAT = "carelog-heartbeat/1"
 FILE = "heartbeat.json"
@@ -60,19 +62,12 @@ class Heartbeat:
 
     def vouches_for(self, checkpoint: Checkpoint, public_key: Ed25519PublicKey | None) -> bool:
         """Whether this is a valid heartbeat, by the trusted key, for that checkpoint."""
-        if public_key is None or self.key_id != key_id(public_key):
-            return False
-        if (self.store, self.seq, self.digest) != (
+        names_it = (self.store, self.seq, self.digest) == (
             checkpoint.store,
             checkpoint.seq,
             checkpoint.digest(),
-        ):
-            return False
-        try:
-            public_key.verify(base64.b64decode(self.signature, validate=True), self.payload())
-        except (InvalidSignature, ValueError):
-            return False
-        return True
+        )
+        return names_it and self.signed_by(public_key)
 
 
 def write_heartbeat(folder: Path, checkpoint: Checkpoint, key: Ed25519PrivateKey) -> None:

@@ -17,12 +17,8 @@ from dataclasses import dataclass, field
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from services.integrity.checkpoints import (
-    Checkpoint,
-    CheckpointDirectory,
-    CheckpointRecords,
-    file_seq,
-)
+from services.integrity.checkpoint_directory import CheckpointDirectory, file_seq
+from services.integrity.checkpoints import Checkpoint, CheckpointRecords
 from services.integrity.classify import Problem
 from services.integrity.witness import WitnessFile
 

@@ -9,7 +9,6 @@ position and the newest checkpoint); ``checkpoint_forever()`` runs in a worker t
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 from collections.abc import Callable
@@ -20,29 +19,17 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from services.integrity.checkpoints import (
-    ChainHead,
-    Checkpoint,
-    CheckpointDirectory,
-    CheckpointRecords,
-    SigningKey,
-    key_id,
-)
-from services.integrity.classify import classify
+from services.integrity.chain_heads import IntegrityViolation, advance, latest_checkpoint
+from services.integrity.checkpoint_directory import CheckpointDirectory
+from services.integrity.checkpoints import ChainHead, Checkpoint, CheckpointRecords
 from services.integrity.heartbeat import write_heartbeat
-from services.integrity.verify import Verifier, VerifyResult
-from services.integrity.walk import ChainSource, walk
+from services.integrity.signing_key import SigningKey, key_id
+from services.integrity.verify import Verifier
+from services.integrity.verify_result import VerifyResult
+from services.integrity.walk import ChainSource
 from services.integrity.witness import KafkaWitness, SignerRecord, WitnessFile
 
 log = logging.getLogger(__name__)
-
-
-class IntegrityViolation(Exception):
-    """The log does not verify: CareLog refuses to sign a checkpoint over it."""
-
-    def __init__(self, message: str, problems: list[Any]) -> None:
-        super().__init__(message)
-        self.problems = problems
 
 
 class Integrity:
@@ -99,7 +86,7 @@ class Integrity:
         records = self.records
         store = records.store_id() if records is not None else None
         with self.directory.locked():
-            latest = self._latest(records, store, private.public_key())
+            latest = latest_checkpoint(self.directory, records, store, private.public_key())
             remembered = self._signer_record(store)
             mine = remembered.read() if remembered is not None else None
             if mine is not None and (
@@ -116,7 +103,7 @@ class Integrity:
                 )
             heads: dict[str, ChainHead] = {}
             for name, source in self.sources.items():
-                heads[name] = self._advance(name, source, latest)
+                heads[name] = advance(self.directory, name, source, latest)
             if latest is not None and latest.chains == heads:
                 # Nothing moved: renew "still the newest" (heartbeat.py), so the first
                 # write after a quiet spell is not taken for an overdue checkpoint.
@@ -150,36 +137,6 @@ class Integrity:
     def _signer_record(self, store: str | None) -> SignerRecord | None:
         return SignerRecord(self.key.path.parent, store) if store is not None else None
 
-    def _latest(
-        self, records: CheckpointRecords | None, store: str | None, public: Ed25519PublicKey
-    ) -> Checkpoint | None:
-        """The checkpoint the next one follows: the newest of this store's (or legacy) in
-        the folder and in the database. A folder holding another store's checkpoints is
-        refused: the two stores would overwrite each other's files. If the newest has only
-        one of its two copies (a signer stopped between writing them), the other is
-        written again from it: its signature is checked first, and it hides nothing."""
-        on_disk = self.directory.latest()
-        if on_disk is not None and not on_disk.legacy and on_disk.store != store:
-            raise IntegrityViolation(
-                f"The checkpoint directory {self.directory.path} holds checkpoints of another "
-                f"store ({on_disk.store}), not of this one ({store}): give this store a "
-                "folder of its own (unset CARELOG_CHECKPOINT_DIR for the default, one per "
-                "store). No checkpoint signed.",
-                [],
-            )
-        row = records.latest_checkpoint() if records is not None else None
-        in_db = Checkpoint.from_json(json.loads(row[1])) if row is not None else None
-        candidates = [c for c in (on_disk, in_db) if c is not None]
-        if not candidates:
-            return None
-        newest = max(candidates, key=lambda c: c.seq)
-        if not newest.legacy and newest.signature_problem(public) is None:
-            if on_disk is None or on_disk.seq < newest.seq:
-                self.directory.write(newest)
-            elif records is not None and (in_db is None or in_db.seq < newest.seq):
-                records.insert_checkpoint(newest.seq, newest.body())
-        return newest
-
     def _witness(self, checkpoint: Checkpoint) -> None:
         """Hand a new checkpoint to the configured witnesses. A witness that cannot take
         it is logged, not fatal: the checkpoint is signed and kept; the next verification
@@ -194,32 +151,6 @@ class Integrity:
                 self.kafka.publish(checkpoint)
             except Exception:
                 log.exception("checkpoint %s: not published to Kafka", checkpoint.seq)
-
-    def _advance(self, name: str, source: ChainSource, latest: Checkpoint | None) -> ChainHead:
-        since = latest.chains.get(name) if latest else None
-        start = since.position + 1 if since else 1
-        if since is not None and since.position > 0:
-            before = source.chain_link_before(start)
-            if before is None or before != (since.position, bytes.fromhex(since.head)):
-                raise IntegrityViolation(
-                    f"The {name} log no longer matches checkpoint {latest.seq if latest else 0}"
-                    f" at position {since.position}: run `carelog verify`.",
-                    [],
-                )
-        witnessed = self.directory.witness_last(name)
-        links: list[tuple[int, bytes]] = []
-        outcome = walk(source, start, collect=links)
-        problems = classify(name, outcome)
-        if problems:
-            raise IntegrityViolation(
-                f"The {name} log does not verify at {problems[0]}: no checkpoint signed.", problems
-            )
-        if witnessed < start - 1:  # witness file lost or new: fill the gap from the store
-            links = source.select_chain_links(witnessed, start - 1) + links
-        self.directory.witness_append(name, [(p, h) for p, h in links if p > witnessed])
-        if outcome.last_position == 0 and since is not None:
-            return since
-        return ChainHead(outcome.last_position, outcome.last_link.hex())
 
     # -- verification ----------------------------------------------------------------------
     def verify(

@@ -21,108 +21,20 @@ from __future__ import annotations
 
 import time
 from bisect import bisect_right
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from services.integrity.checkpoints import (
-    Checkpoint,
-    CheckpointDirectory,
-    CheckpointRecords,
-    key_id,
-)
+from services.integrity.checkpoint_directory import CheckpointDirectory
+from services.integrity.checkpoint_freshness import heartbeat_ahead, unsigned_tail
+from services.integrity.checkpoints import Checkpoint, CheckpointRecords
 from services.integrity.classify import Problem, classify
-from services.integrity.heartbeat import read_heartbeat
 from services.integrity.sequence import check_checkpoints
+from services.integrity.signing_key import key_id
+from services.integrity.verify_result import ChainReport, VerifyResult
 from services.integrity.walk import ChainSource, WalkOutcome, walk
 from services.integrity.witness import WitnessFile
 
 CHAIN_ORDER = ("events", "access", "checkpoints")
-
-
-@dataclass(frozen=True)
-class ChainReport:
-    """How far one chain was verified."""
-
-    name: str
-    start: int
-    stop: int
-    records: int
-    head_position: int
-    head: str
-    attested_position: int  # the newest position a valid checkpoint vouches for
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "start": self.start,
-            "stop": self.stop,
-            "records": self.records,
-            "head_position": self.head_position,
-            "head": self.head,
-            "attested_position": self.attested_position,
-        }
-
-
-@dataclass
-class VerifyResult:
-    """The outcome of a verification: ok, or the problems in the order to read them."""
-
-    problems: list[Problem]
-    chains: dict[str, ChainReport]
-    checkpoints: int
-    key_id: str | None
-    seconds: float
-    warnings: list[str] = field(default_factory=list)
-    time: str = field(default_factory=lambda: datetime.now(UTC).isoformat())
-    pinned: bool = False  # checked against a public key the caller supplied
-    store: str | None = None
-    foreign_checkpoints: int = 0  # other stores' checkpoints found in the folder (ignored)
-    legacy_checkpoints: int = 0
-    witnessed: int = 0  # checkpoints appended to the witness file (--update-witness)
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
-    @property
-    def first_problem(self) -> Problem | None:
-        return self.problems[0] if self.problems else None
-
-    @property
-    def verified_position(self) -> int:
-        """The event log is sound up to this position (the end of the range checked if
-        all is well, else just before the first problem in the event log)."""
-        report = self.chains.get("events")
-        if report is None:
-            return 0
-        bad = [p.position for p in self.problems if p.chain == "events"]
-        return min(bad) - 1 if bad else report.head_position
-
-    @property
-    def records(self) -> int:
-        return sum(report.records for report in self.chains.values())
-
-    def as_dict(self) -> dict[str, Any]:
-        first = self.first_problem
-        return {
-            "ok": self.ok,
-            "time": self.time,
-            "seconds": round(self.seconds, 3),
-            "verified_position": self.verified_position,
-            "first_problem": first.as_dict() if first else None,
-            "problems": [p.as_dict() for p in self.problems],
-            "chains": {name: report.as_dict() for name, report in self.chains.items()},
-            "checkpoints": self.checkpoints,
-            "key_id": self.key_id,
-            "pinned": self.pinned,
-            "store": self.store,
-            "foreign_checkpoints": self.foreign_checkpoints,
-            "legacy_checkpoints": self.legacy_checkpoints,
-            "witnessed": self.witnessed,
-            "warnings": self.warnings,
-        }
 
 
 class Verifier:
@@ -180,7 +92,9 @@ class Verifier:
                 self.signer_record,
                 self.own_folder,
             )
-            problems_seen = self._heartbeat_ahead(check.trusted)
+            problems_seen = heartbeat_ahead(
+                self.directory.path, self.store, self.public_key, check.trusted
+            )
         checkpoints, problems, warnings = check.trusted, check.problems, list(check.notes)
         problems.extend(problems_seen)
         self.trusted = checkpoints
@@ -195,7 +109,14 @@ class Verifier:
             chains[name] = report
             unattested = report.head_position > report.attested_position
             if unattested and report.records:
-                tail = self._unsigned_tail(report, checkpoints[-1] if checkpoints else None)
+                tail = unsigned_tail(
+                    report,
+                    checkpoints[-1] if checkpoints else None,
+                    self.directory.path,
+                    self.public_key,
+                    interval=self.interval,
+                    grace=self.grace,
+                )
                 if tail is not None and (self.pinned or self.strict):
                     if self.allow_unsigned_tail:
                         warnings.append(f"{tail} (allowed by --allow-unsigned-tail)")
@@ -250,57 +171,6 @@ class Verifier:
             store=self.store,
             foreign_checkpoints=len(check.foreign),
             legacy_checkpoints=check.legacy,
-        )
-
-    def _heartbeat_ahead(self, trusted: list[Checkpoint]) -> list[Problem]:
-        """A heartbeat signed by the trusted key for this store names the checkpoint that was
-        newest when it was signed: one newer than every checkpoint left (or the same number
-        with another digest) means the newest checkpoints were removed or replaced."""
-        beat = read_heartbeat(self.directory.path)
-        if beat is None or beat.store != self.store or not beat.signed_by(self.public_key):
-            return []
-        newest = trusted[-1] if trusted else None
-        if newest is not None and (
-            beat.seq < newest.seq or (beat.seq == newest.seq and beat.digest == newest.digest())
-        ):
-            return []
-        have = f"the newest left is {newest.seq}" if newest else "none is left"
-        detail = (
-            f"the signed heartbeat of {beat.time} names checkpoint {beat.seq} as the newest, "
-            f"but {have}"
-            + (
-                " (with another digest: it was replaced)"
-                if newest and beat.seq == newest.seq
-                else ""
-            )
-            + ": the newest checkpoints were removed"
-        )
-        return [Problem("checkpoints", 0, "bad-checkpoint", detail, "signature")]
-
-    def _unsigned_tail(self, report: ChainReport, newest: Checkpoint | None) -> str | None:
-        """Why the records past the newest checkpoint are overdue for one, or None if
-        they are within its signing interval plus the grace (measured from its signed
-        time: the one clock here the database owner cannot set)."""
-        span = f"{report.name} positions {report.attested_position + 1}..{report.head_position}"
-        if newest is None:
-            return f"{span}: no signed checkpoint of this store covers them"
-        interval = newest.interval if newest.interval is not None else self.interval
-        allowed = max(0.0, interval) + self.grace
-        times = [newest.time]
-        beat = read_heartbeat(self.directory.path)
-        if beat is not None and beat.vouches_for(newest, self.public_key):
-            times.append(beat.time)  # still the newest then, signed
-        try:
-            signed = max(datetime.fromisoformat(t) for t in times)
-        except ValueError:
-            return f"{span}: the newest checkpoint ({newest.seq}) has no readable time"
-        age = (datetime.now(UTC) - signed).total_seconds()
-        if age <= allowed:
-            return None
-        return (
-            f"{span} are not covered by a signed checkpoint: the newest ({newest.seq}, "
-            f"signed {newest.time}) was last confirmed newest {age:,.0f} s ago, past its "
-            f"{interval:g} s interval plus {self.grace:g} s grace"
         )
 
     # -- one chain -------------------------------------------------------------------------

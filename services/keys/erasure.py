@@ -84,7 +84,7 @@ def erase(carelog: CareLog, patient_id: str, reason: str, actor: str | None = No
     row = keyring.table.get(str(pid))
     if row is not None and row.erased_at is not None:  # again: finish what it removes
         keyring.forget(str(pid))
-        carelog.app._forget(pid)
+        carelog.app.record_cache.forget(pid)
         rows = purge_views(carelog.db, str(pid))
         snapshots = purge_snapshots(carelog, pid)
         return Erasure(
@@ -111,7 +111,7 @@ def erase(carelog: CareLog, patient_id: str, reason: str, actor: str | None = No
     if not keyring.table.erase(str(pid), now, by, reason):
         raise NotFoundError(f"Patient {pid} has no data key to destroy.", "patient_id")
     keyring.forget(str(pid))
-    carelog.app._forget(pid)
+    carelog.app.record_cache.forget(pid)
     rows = purge_views(carelog.db, str(pid))
     snapshots = purge_snapshots(carelog, pid)
     carelog.access_log.record(

@@ -173,7 +173,7 @@ class KeyTable:
             return count
 
 
-# -- moving the key table with a log export (services/integrity/portable_log.py) ----
+# -- moving the key table with a log export (services/integrity/log_export.py, log_import.py) ----
 def export_rows(table: KeyTable, subject_id: str | None = None) -> dict[str, Any]:
     """The key table as JSON: wrapped DEKs (base64; useless without the KEKs) and erasure
     tombstones, and each KEK's id and fingerprint (never the key)."""

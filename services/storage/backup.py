@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from services.config import Config
-from services.integrity.checkpoints import VERIFIED_FILE, CheckpointDirectory
+from services.integrity.checkpoint_directory import VERIFIED_FILE, CheckpointDirectory
 
 FORMAT = "carelog-backup/1"
 SKIPPED = {VERIFIED_FILE}

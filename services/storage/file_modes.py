@@ -83,3 +83,14 @@ def write_private(path: Path, text: str, encoding: str = "utf-8") -> None:
     with os.fdopen(descriptor, "w", encoding=encoding) as handle:
         handle.write(text)
     os.replace(temporary, path)
+
+
+def atomic_write(target: Path, data: bytes) -> None:
+    """Replace ``target`` whole or not at all: a crash mid-write leaves the old file (a
+    checkpoint or key half written would be unreadable, or unverifiable)."""
+    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    with open(temporary, "wb") as out:
+        out.write(data)
+        out.flush()
+        os.fsync(out.fileno())
+    os.replace(temporary, target)

@@ -6,23 +6,17 @@ Commands given an expected version fail with ``VersionConflictError`` if the rec
 moved on; commands without one reload and retry on a conflict, so concurrent writers never
 lose an update.
 
-Each process keeps the records it has used in memory (``CARELOG_RECORD_CACHE``) and brings
-one up to date from the log (the events after its version) each time it is used, so
-another process's writes are never missed. The cached record is the one object commands
-change in place, so it is guarded by a per-patient lock: a command holds it from loading
-the record to its save, a reader holds it while it takes what it needs
-(``read_record``). A command that fails for any reason throws the cached record away, so a
-decision that was not saved never lingers in memory; the next use loads it again.
+Each process keeps the records it has used in memory, each behind its patient's lock, and
+brings one up to date from the log each time it is used (``record_cache``). A command that
+fails for any reason throws the cached record away, so a decision that was not saved never
+lingers in memory.
 """
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import random
-import threading
 import time
-import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -34,42 +28,25 @@ from eventsourcing.persistence import (
     JSONTranscoder,
     Mapper,
     Transcoder,
-    Transcoding,
 )
 
 from domain.command_context import CommandContext
 from domain.errors import (
     DuplicateError,
     NotFoundError,
-    RecordErasedError,
     VersionConflictError,
     WriteContentionError,
 )
 from domain.patient_index import PatientIndex, index_id
 from domain.patient_record import PatientRecord
-from domain.plan import PlanState
 from services.keys.keyring import KeyRing
 from services.writing.group_commit import GroupCommitter
+from services.writing.record_cache import RecordCache
 from services.writing.snapshotter import Snapshotter
-from services.writing.transcoder import FastJSONTranscoder
+from services.writing.transcoder import FastJSONTranscoder, PlanStateAsDict
 
 MAX_RETRIES = 50
 T = TypeVar("T")
-
-
-class PlanStateAsDict(Transcoding):
-    """Lets snapshots carry the plan state as plain JSON."""
-
-    type = PlanState
-    name = "plan_state"
-
-    def encode(self, obj: PlanState) -> dict[str, Any]:
-        return obj.__dict__
-
-    def decode(self, data: dict[str, Any]) -> PlanState:
-        state = PlanState()
-        state.__dict__.update(data)
-        return state
 
 
 @dataclass
@@ -123,8 +100,7 @@ class CareLogApplication(Application[UUID]):
         self.committer: GroupCommitter | None = None
         self.snapshotter: Snapshotter | None = None
         self.saver: Callable[..., Any] = self.save
-        self._locks: weakref.WeakValueDictionary[UUID, Any] = weakref.WeakValueDictionary()
-        self._locks_guard = threading.Lock()
+        self.record_cache = RecordCache(self.repository, keyring)
 
     def enable_group_commit(self, window_seconds: float) -> GroupCommitter:
         """Save concurrent commands in shared transactions (see services.writing.group_commit)."""
@@ -189,7 +165,7 @@ class CareLogApplication(Application[UUID]):
         """A private copy of the record (now, or at ``version``) for the caller to keep."""
         if version is None:
             return self.read_record(patient_id, copy.deepcopy)
-        return self._load(_uuid(patient_id), version=version)
+        return self.record_cache.load(_uuid(patient_id), version=version)
 
     def read_record(
         self,
@@ -204,56 +180,9 @@ class CareLogApplication(Application[UUID]):
         ``catch_up=False`` takes the cached record as this process last brought it up to
         date (a request reading again what its own access check just caught up with)."""
         pid = _uuid(patient_id)
-        with self._lock_for(pid):
-            return read(self._current(pid) if catch_up else self._cached(pid))
-
-    def _cached(self, pid: UUID) -> PatientRecord:
-        cache = self.repository.cache
-        if cache is not None:
-            try:
-                record = cache.get(pid)
-            except KeyError:
-                pass
-            else:
-                if isinstance(record, PatientRecord):
-                    return record
-        return self._current(pid)
-
-    def _lock_for(self, pid: UUID) -> Any:
-        with self._locks_guard:
-            lock = self._locks.get(pid)
-            if lock is None:
-                lock = self._locks[pid] = threading.RLock()
-            return lock
-
-    def _current(self, pid: UUID) -> PatientRecord:
-        """The cached record brought up to date (held under the patient's lock)."""
-        return self._load(pid, deepcopy_from_cache=False)
-
-    def _load(self, pid: UUID, **options: Any) -> PatientRecord:
-        """The repository's record (``options`` as ``Repository.get`` takes them), or
-        NotFoundError for an id that is no patient (``RecordErasedError`` for an erased
-        one: its cached copy, if any, is never served again)."""
-        if self.keyring is not None:
-            try:
-                self.keyring.check_readable(pid)
-            except RecordErasedError:
-                self._forget(pid)
-                raise
-        try:
-            record: Any = self.repository.get(pid, **options)
-        except AggregateNotFoundError:
-            raise NotFoundError(f"There is no patient {pid}.", "patient_id") from None
-        if not isinstance(record, PatientRecord):
-            raise NotFoundError(f"There is no patient {pid}.", "patient_id")
-        return record
-
-    def _forget(self, pid: UUID) -> None:
-        """Drop the cached record: it holds a decision that was not saved."""
-        cache = self.repository.cache
-        if cache is not None:
-            with contextlib.suppress(KeyError):
-                cache.get(pid, evict=True)
+        with self.record_cache.lock_for(pid):
+            cache = self.record_cache
+            return read(cache.current(pid) if catch_up else cache.cached(pid))
 
     def find_by_external_id(self, external_id: str) -> str | None:
         try:
@@ -303,17 +232,17 @@ class CareLogApplication(Application[UUID]):
         """
         pid = _uuid(patient_id)
         for attempt in range(MAX_RETRIES):
-            with self._lock_for(pid):
+            with self.record_cache.lock_for(pid):
                 try:
                     saved = self._decide_and_save(
                         pid, ctx, action, expected_version, change, override_reason, after
                     )
                 except BaseException:
-                    self._forget(pid)
+                    self.record_cache.forget(pid)
                     raise
                 if saved is not None:
                     return saved
-                self._forget(pid)  # another writer got there first: load it again
+                self.record_cache.forget(pid)  # another writer got there first: load it again
             time.sleep(random.uniform(0, 0.002 * (attempt + 1)))
         raise WriteContentionError(MAX_RETRIES)
 
@@ -331,7 +260,7 @@ class CareLogApplication(Application[UUID]):
         if self.committer is not None:
             self.committer.deciding()
         try:
-            record = self._current(pid)
+            record = self.record_cache.current(pid)
             if expected_version is not None and record.version != expected_version:
                 raise VersionConflictError(expected_version, record.version)
             outcome = action(record)
@@ -349,8 +278,8 @@ class CareLogApplication(Application[UUID]):
             recordings = self.saver(record)
         except IntegrityError:
             if expected_version is not None:
-                self._forget(pid)
-                latest = self._current(pid).version
+                self.record_cache.forget(pid)
+                latest = self.record_cache.current(pid).version
                 raise VersionConflictError(expected_version, latest) from None
             return None
         return WriteResult(

@@ -13,6 +13,8 @@ accepts (``NaN`` and ``Infinity``) are decoded by the library's own path, so not
 was stored becomes unreadable. So is any document in which orjson found a number of
 2**63 or more: orjson reads an integer beyond 64 bits as a float, silently rounded (the
 test of this module caught that), and a float that large might be one.
+
+Snapshots carry the plan state as plain JSON (``PlanStateAsDict``).
 """
 
 from __future__ import annotations
@@ -20,7 +22,9 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from eventsourcing.persistence import JSONTranscoder
+from eventsourcing.persistence import JSONTranscoder, Transcoding
+
+from domain.plan import PlanState
 
 _HUGE = float(2**63)
 
@@ -71,3 +75,18 @@ class FastJSONTranscoder(JSONTranscoder):
             elif kind is float and not -_HUGE < item < _HUGE:
                 raise _MaybeRounded
         return value
+
+
+class PlanStateAsDict(Transcoding):
+    """Lets snapshots carry the plan state as plain JSON."""
+
+    type = PlanState
+    name = "plan_state"
+
+    def encode(self, obj: PlanState) -> dict[str, Any]:
+        return obj.__dict__
+
+    def decode(self, data: dict[str, Any]) -> PlanState:
+        state = PlanState()
+        state.__dict__.update(data)
+        return state

@@ -11,7 +11,8 @@ import pytest
 import yaml
 
 from services.cli.main import build_parser
-from services.config import SETTINGS, Config
+from services.config import Config
+from services.settings import SETTINGS
 
 REPO = Path(__file__).parents[2]
 

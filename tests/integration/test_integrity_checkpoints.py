@@ -14,7 +14,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from services.bootstrap import CareLog
 from services.config import Config
-from services.integrity.checkpoints import Checkpoint, key_id
+from services.integrity.checkpoints import Checkpoint
+from services.integrity.signing_key import key_id
 from tests.conftest import Team, make_team
 from tests.integration.tamper import RawLog, seed
 

@@ -23,7 +23,8 @@ import pytest
 
 from services.bootstrap import CareLog
 from services.config import Config
-from services.feeds.feed_contract import TOPICS, redact_for_role
+from services.feeds.feed_contract import TOPICS
+from services.feeds.feed_message import redact_for_role
 from services.feeds.kafka_client import BrokerError, Consumer, Record, ensure_topics
 from services.feeds.kafka_security import KafkaSecurity
 from services.feeds.relay import Relay

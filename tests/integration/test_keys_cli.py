@@ -18,7 +18,7 @@ from domain.command_context import CommandContext
 from services.bootstrap import CareLog
 from services.config import Config
 from services.keys.erasure import past_retention
-from services.keys.keyring import new_kek
+from services.keys.kek import new_kek
 from tests.conftest import Team, make_team
 from tests.integration.tamper import RawLog
 from tests.keys_support import cli, disk_bytes, fresh_store, with_kek

@@ -21,8 +21,11 @@ from services.cli.demo_data import seed
 from services.cli.main import main
 from services.config import Config
 from services.integrity.chain import GENESIS, canonical_id, event_bytes, link
-from services.integrity.checkpoints import PUBLIC_KEY_FILE, ChainHead, Checkpoint, key_id
-from services.integrity.portable_log import LogImportError, export_log, import_log
+from services.integrity.checkpoints import ChainHead, Checkpoint
+from services.integrity.log_export import export_log
+from services.integrity.log_import import import_log
+from services.integrity.portable_log import LogImportError
+from services.integrity.signing_key import PUBLIC_KEY_FILE, key_id
 from services.interop.fhir import build_bundle
 from tests.conftest import Team
 from tests.fhir_support import by_id

@@ -21,7 +21,8 @@ import pytest
 
 from services.bootstrap import CareLog
 from services.config import Config
-from services.feeds.feed_contract import FEED_ROLES, TOPICS, redact_for_role
+from services.feeds.feed_contract import FEED_ROLES, TOPICS
+from services.feeds.feed_message import redact_for_role
 from services.feeds.relay import Relay
 from services.feeds.subscriber import FeedSubscriber
 from tests.conftest import Team

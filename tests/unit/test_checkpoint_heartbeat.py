@@ -9,8 +9,9 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from services.integrity.checkpoints import ChainHead, Checkpoint, key_id
+from services.integrity.checkpoints import ChainHead, Checkpoint
 from services.integrity.heartbeat import read_heartbeat, write_heartbeat
+from services.integrity.signing_key import key_id
 
 
 def checkpoint(key: Ed25519PrivateKey, seq: int = 3, store: str | None = "s1") -> Checkpoint:

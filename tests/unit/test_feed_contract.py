@@ -20,10 +20,9 @@ from services.feeds.feed_contract import (
     NEVER_LEAVES,
     TOPIC_OF,
     TOPICS,
-    redact_for_role,
     role_topics,
-    to_cloudevent,
 )
+from services.feeds.feed_message import redact_for_role, to_cloudevent
 
 NOW = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
 PSY = Actor("psy-1", Role.PSYCHIATRIST, "Dr P")

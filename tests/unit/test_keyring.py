@@ -16,7 +16,8 @@ from domain.errors import RecordErasedError
 from projections.database import connect
 from projections.table_migrations import VERSIONS
 from services.keys.errors import KeyConfigError, KeyUnavailableError
-from services.keys.keyring import MAGIC, Kek, KeyRing, new_kek, parse_keks
+from services.keys.kek import Kek, new_kek, parse_keks
+from services.keys.keyring import MAGIC, KeyRing
 from services.keys.table import KEY_TABLES, LEGACY_VERSIONS, migrate
 
 

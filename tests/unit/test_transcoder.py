@@ -26,8 +26,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from domain.plan import PlanState
-from services.writing.application import PlanStateAsDict
-from services.writing.transcoder import FastJSONTranscoder
+from services.writing.transcoder import FastJSONTranscoder, PlanStateAsDict
 
 
 def pair() -> tuple[JSONTranscoder, FastJSONTranscoder]:

@@ -117,19 +117,9 @@ def _scored(sel: Selection, a: dict[str, Any], spec: Instrument) -> list[dict[st
 
 
 def _impression(sel: Selection, a: dict[str, Any]) -> dict[str, Any]:
-    resource: dict[str, Any] = {
-        "resourceType": "ClinicalImpression",
-        "id": resource_id("ClinicalImpression", a["assessment_id"]),
-        "identifier": [v.identifier("assessment-id", a["assessment_id"])],
-        "status": "completed",
-        "code": {"text": "Clinical assessment"},
-        "subject": patient_ref(sel),
-        "effectiveDateTime": instant(a["effective_at"]),
-        "date": instant(a["recorded_at"]),
-        "assessor": practitioner_ref(a["actor"]["id"]),
-    }
-    if a.get("summary"):
-        resource["summary"] = a["summary"]
+    resource = _completed_impression(
+        sel, a, "assessment_id", "assessment-id", "Clinical assessment"
+    )
     if a.get("diagnoses"):
         resource["finding"] = [
             {"itemCodeableConcept": icd10_concept(code, None), "itemReference": condition}
@@ -141,20 +131,35 @@ def _impression(sel: Selection, a: dict[str, Any]) -> dict[str, Any]:
 
 
 def _review(sel: Selection, review: dict[str, Any]) -> dict[str, Any]:
+    return _completed_impression(
+        sel, review, "review_id", "review-id", "Plan review", description=review["outcome"]
+    )
+
+
+def _completed_impression(
+    sel: Selection,
+    entry: dict[str, Any],
+    id_key: str,
+    id_system: str,
+    code_text: str,
+    **after_code: Any,
+) -> dict[str, Any]:
+    """An assessment and a plan review are both a completed ClinicalImpression by the
+    clinician who recorded it; ``after_code`` adds fields in their place in the resource."""
     resource: dict[str, Any] = {
         "resourceType": "ClinicalImpression",
-        "id": resource_id("ClinicalImpression", review["review_id"]),
-        "identifier": [v.identifier("review-id", review["review_id"])],
+        "id": resource_id("ClinicalImpression", entry[id_key]),
+        "identifier": [v.identifier(id_system, entry[id_key])],
         "status": "completed",
-        "code": {"text": "Plan review"},
-        "description": review["outcome"],
+        "code": {"text": code_text},
+        **after_code,
         "subject": patient_ref(sel),
-        "effectiveDateTime": instant(review["effective_at"]),
-        "date": instant(review["recorded_at"]),
-        "assessor": practitioner_ref(review["actor"]["id"]),
+        "effectiveDateTime": instant(entry["effective_at"]),
+        "date": instant(entry["recorded_at"]),
+        "assessor": practitioner_ref(entry["actor"]["id"]),
     }
-    if review.get("summary"):
-        resource["summary"] = review["summary"]
+    if entry.get("summary"):
+        resource["summary"] = entry["summary"]
     return resource
 
 
