@@ -7,6 +7,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
+
 from domain.command_context import CommandContext
 from tests.api.conftest import ApiClient, prescribe
 
@@ -66,6 +68,7 @@ class TestHistoryUnderTheEffectiveClock:
         assert times == sorted(times)
         assert second["next_cursor"] is None
 
+    @pytest.mark.store_independent
     def test_an_unknown_clock_is_refused_naming_the_valid_ones(
         self, api: ApiClient, patient: str
     ) -> None:
@@ -98,6 +101,7 @@ class TestAPlanViewedInThePast:
 
 
 class TestRefusalsSayHowToFixTheRequest:
+    @pytest.mark.store_independent
     def test_a_body_not_sent_as_json_is_a_415_saying_so(self, api: ApiClient, patient: str) -> None:
         response = api.client.post(
             path(patient, "assessments"),
@@ -108,6 +112,7 @@ class TestRefusalsSayHowToFixTheRequest:
         assert "Content-Type: application/json" in response.get_json()["detail"]
         assert "instrument" not in str(response.get_json())
 
+    @pytest.mark.store_independent
     def test_a_time_without_a_zone_is_told_to_add_one(self, api: ApiClient, patient: str) -> None:
         response = phq9(api, patient, [0] * 9, effective_at="2026-12-01T09:00:00")
         assert response.status_code == 400
@@ -117,6 +122,7 @@ class TestRefusalsSayHowToFixTheRequest:
         query = api.get(path(patient, "history") + "?since=2026-12-01T09:00:00")
         assert "Add a time zone" in query.get_json()["errors"]["since"][0]
 
+    @pytest.mark.store_independent
     def test_an_unknown_history_type_lists_the_valid_ones(
         self, api: ApiClient, patient: str
     ) -> None:
@@ -129,6 +135,7 @@ class TestRefusalsSayHowToFixTheRequest:
         assert known.status_code == 200
         assert [e["type"] for e in known.get_json()["events"]] == ["PatientRegistered"]
 
+    @pytest.mark.store_independent
     def test_an_unknown_audit_action_lists_the_valid_ones(
         self, api: ApiClient, patient: str
     ) -> None:
@@ -139,6 +146,7 @@ class TestRefusalsSayHowToFixTheRequest:
             ok = api.get("/api/v1/audit", as_="auditor", query_string={"action": action})
             assert ok.status_code == 200, (action, ok.get_json())
 
+    @pytest.mark.store_independent
     def test_a_refused_writes_alerts_carry_no_empty_id(self, api: ApiClient, patient: str) -> None:
         assert prescribe(api, patient, "sertraline", 50).status_code == 201
         refused = prescribe(api, patient, "phenelzine", 15)

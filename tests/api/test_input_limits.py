@@ -32,6 +32,7 @@ def raw_post(api: ApiClient, path: str, data: bytes, **headers: str) -> Any:
 
 
 class TestRequestSize:
+    @pytest.mark.store_independent
     def test_a_body_over_the_limit_is_413_and_writes_nothing(
         self, api: ApiClient, patient: str
     ) -> None:
@@ -46,6 +47,7 @@ class TestRequestSize:
         assert raw_post(api, f"/api/v1/patients/{patient}/notes", body).status_code == 201
 
 
+@pytest.mark.store_independent
 class TestNesting:
     def test_deeply_nested_json_is_400_not_500(self, api: ApiClient, patient: str) -> None:
         body = b'{"fields": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
@@ -131,6 +133,7 @@ class TestImplausibleNumbers:
         assert "dose.amount" in problem["errors"] or "_schema" in problem["errors"]
         assert head(api) == before
 
+    @pytest.mark.store_independent
     def test_a_dose_beyond_any_drug_in_any_unit_is_422_naming_the_amount(
         self, api: ApiClient, patient: str
     ) -> None:
@@ -139,6 +142,7 @@ class TestImplausibleNumbers:
         assert "dose.amount" in problem["errors"]
         assert head(api) == before
 
+    @pytest.mark.store_independent
     def test_a_dose_change_to_an_implausible_amount_is_422(
         self, api: ApiClient, patient: str
     ) -> None:
@@ -149,6 +153,7 @@ class TestImplausibleNumbers:
         )
         assert "dose.amount" in problem_of(response, 422)["errors"]
 
+    @pytest.mark.store_independent
     def test_an_implausible_adherence_count_is_422(self, api: ApiClient, patient: str) -> None:
         order = prescribe(api, patient).get_json()["order_id"]
         response = api.post(
@@ -175,6 +180,7 @@ class TestClinicalTimes:
     @pytest.mark.parametrize(
         "when", ["0001-01-01T00:00:00Z", "0001-01-01T00:00:00+01:00", "1899-12-31T23:59:59Z"]
     )
+    @pytest.mark.store_independent
     def test_an_effective_time_before_1900_is_422_naming_it(
         self, api: ApiClient, patient: str, when: str
     ) -> None:
@@ -186,6 +192,7 @@ class TestClinicalTimes:
         assert "effective_at" in problem_of(response, 422)["errors"]
         assert head(api) == before
 
+    @pytest.mark.store_independent
     def test_an_effective_time_before_the_birth_date_is_422(
         self, api: ApiClient, patient: str
     ) -> None:  # the fixture's patient was born 1980-02-03
@@ -216,6 +223,7 @@ class TestClinicalTimes:
         )
         assert response.status_code == 201, response.get_json()
 
+    @pytest.mark.store_independent
     def test_an_adherence_period_before_1900_is_422(self, api: ApiClient, patient: str) -> None:
         order = prescribe(api, patient).get_json()["order_id"]
         response = api.post(
@@ -230,6 +238,7 @@ class TestClinicalTimes:
         )
         assert "period_start" in problem_of(response, 422)["errors"]
 
+    @pytest.mark.store_independent
     def test_a_correction_to_year_1_is_422(self, api: ApiClient, patient: str) -> None:
         note = api.post(
             f"/api/v1/patients/{patient}/notes",
@@ -265,6 +274,7 @@ class TestOddMomentsInQueries:
         assert response.status_code in (200, 400, 422), response.get_data()[:300]
 
 
+@pytest.mark.store_independent
 class TestCorrectionsKeepTheSameBounds:
     @pytest.fixture
     def adherence_event(self, api: ApiClient, patient: str) -> str:
@@ -323,6 +333,7 @@ class TestCorrectionsKeepTheSameBounds:
         assert "fields" in problem_of(response, 422)["errors"]
 
 
+@pytest.mark.store_independent
 class TestOddQueryText:
     @pytest.mark.parametrize("raw", ["%ED%A0%80", "%FF%FE", "%C0%80"])
     def test_undecodable_bytes_in_a_query_are_never_a_500(self, api: ApiClient, raw: str) -> None:

@@ -102,6 +102,7 @@ def shape_refusals(error: ValidationError) -> list[str]:
 
 
 class TestTheDocumentAllowsOnlyWhatValidationAccepts:
+    @pytest.mark.slow  # a fuzzer over every operation (minutes): make test, not test-quick
     def test_every_request_the_document_allows_passes_the_shape_checks(
         self, app: Flask, spec: dict[str, Any]
     ) -> None:

@@ -30,6 +30,11 @@ from schemathesis.specs.openapi.checks import ignored_auth, positive_data_accept
 
 from tests.integration.served import Served, environment, run_cli, served
 
+pytestmark = [
+    pytest.mark.xdist_group("openapi_stateful"),  # one worker runs the module's fuzz_run
+    pytest.mark.slow,  # minutes of fuzzing: make test, not test-quick
+]
+
 STREAM = "/api/v1/feed/stream"  # endless by design; the SSE tests cover it
 ROOTS = {f"{m} /api/v1/{p}" for m, p in [("POST", "patients"), ("GET", "patients"),
          ("GET", "dashboard"), ("GET", "feed"), ("GET", "audit")]}  # fmt: skip

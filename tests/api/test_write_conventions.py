@@ -121,6 +121,7 @@ class TestWriteConventions:
         assert body["version"] == chart.version()
         assert response.headers["ETag"] == f'"{body["version"]}"'
 
+    @pytest.mark.store_independent
     def test_no_token_is_401_and_writes_nothing(
         self, api: ApiClient, chart: Chart, case: WriteCase
     ) -> None:
@@ -201,6 +202,7 @@ def test_an_unknown_entity_is_404_and_writes_nothing(
     assert chart.head() == head
 
 
+@pytest.mark.store_independent
 class TestAlertResolutionNeedsAReason:
     """API.md lists ``reason`` as required for a resolution, not only for an override."""
 

@@ -112,6 +112,7 @@ class TestPrescribing:
             ),
         ],
     )
+    @pytest.mark.store_independent
     def test_bad_prescription_names_the_field_and_writes_nothing(
         self, api: ApiClient, patient: str, body: dict[str, Any], status: int, field: str
     ) -> None:
@@ -126,6 +127,7 @@ class TestPrescribing:
         assert problem["detail"]
         assert api.carelog.app.get_record(patient).version == before
 
+    @pytest.mark.store_independent
     def test_dose_change_of_a_discontinued_order_is_422(self, api: ApiClient, patient: str) -> None:
         order = prescribe(api, patient).get_json()["order_id"]
         stop = api.post(
@@ -149,6 +151,7 @@ class TestPrescribing:
 
 
 class TestConventions:
+    @pytest.mark.store_independent
     def test_missing_token_is_401_problem(self, api: ApiClient, patient: str) -> None:
         response = api.post(
             path(patient, "notes"),
@@ -158,6 +161,7 @@ class TestConventions:
         assert response.status_code == 401
         assert response.mimetype == "application/problem+json"
 
+    @pytest.mark.store_independent
     def test_bad_token_is_401(self, api: ApiClient, patient: str) -> None:
         response = api.client.get(
             path(patient, "plan"), headers={"Authorization": "Bearer nope.nope"}
@@ -214,6 +218,7 @@ class TestConventions:
         assert other.status_code == 422
         assert len(api.carelog.app.get_record(patient).plan.notes) == 1
 
+    @pytest.mark.store_independent
     def test_malformed_json_is_400(self, api: ApiClient, patient: str) -> None:
         response = api.client.post(
             path(patient, "notes"),
@@ -234,6 +239,7 @@ class TestOtherWrites:
         assert response.status_code == 201, body
         assert (body["total"], body["severity"]) == (18, "moderately severe")
 
+    @pytest.mark.store_independent
     def test_bad_item_count_is_422_naming_item_scores(self, api: ApiClient, patient: str) -> None:
         response = api.post(
             path(patient, "assessments"),

@@ -9,6 +9,8 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
 from services.bootstrap import CareLog
 from services.cli.demo_data import seed
 
@@ -157,6 +159,7 @@ class TestDemoStaysPut:
         assert again["psychiatrist"]["token"] == first["psychiatrist"]["token"]
 
 
+@pytest.mark.store_independent
 class TestDemoIsCoherent:
     def test_the_demo_plans_raise_no_alert_but_one_recent_dated_item_9_answer(
         self, carelog: CareLog

@@ -57,6 +57,7 @@ class TestDemoSafety:
         assert issue["status"] == "preliminary"
 
 
+@pytest.mark.store_independent
 class TestDemoPatients:
     @pytest.mark.parametrize("notes", [False, True])
     def test_every_demo_patient_exports_as_valid_self_contained_r4(

@@ -228,6 +228,7 @@ class TestOddTokens:
             assert answer.status_code == (400 if "\x00" in token else 401), token
 
 
+@pytest.mark.store_independent
 class TestTheContractDocumentsTheLimit:
     def test_authenticated_endpoints_document_429_with_retry_after(self, carelog: CareLog) -> None:
         from web import create_app

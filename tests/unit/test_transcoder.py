@@ -61,7 +61,7 @@ VALUES = st.recursive(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(VALUES)
 def test_any_stored_value_decodes_the_same_with_either_parser(value: Any) -> None:
     stored = LIBRARY.encode({"value": value})

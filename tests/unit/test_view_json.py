@@ -23,7 +23,7 @@ VALUES = st.recursive(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(VALUES, st.booleans())
 def test_a_view_document_reads_back_as_the_value_written(value: Any, sort_keys: bool) -> None:
     text = dumps(value, sort_keys=sort_keys)

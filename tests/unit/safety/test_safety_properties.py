@@ -130,7 +130,7 @@ def cases(draw: st.DrawFn) -> tuple[PatientContext, Change]:
     return context, change
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(cases(), st.randoms(use_true_random=False))
 def test_findings_do_not_depend_on_the_order_of_the_medication_list(case, rng) -> None:  # type: ignore[no-untyped-def]
     context, change = case
@@ -149,7 +149,7 @@ def test_findings_do_not_depend_on_the_order_of_the_medication_list(case, rng) -
     assert evaluate(reordered, change) == evaluate(context, change)
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=50, deadline=None)
 @given(cases())
 def test_evaluate_is_deterministic_and_sorted(case) -> None:  # type: ignore[no-untyped-def]
     context, change = case
