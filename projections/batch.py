@@ -13,8 +13,9 @@ import sqlite3
 from collections.abc import Collection, Sequence
 from typing import NamedTuple
 
-from projections.database import SMALL, Cursor, Database
 from projections.feed import Item
+from projections.sql.database import Cursor, Database
+from projections.sql.postgres import SMALL
 from projections.tracking import (
     MissingTrackingError,
     lock_position,

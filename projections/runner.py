@@ -29,14 +29,15 @@ from domain.errors import InvalidInputError, NotFoundError
 from projections import tracking
 from projections.audit_trail import AuditTrailView
 from projections.current_plan import CurrentPlanView
-from projections.database import Database, split_schema
 from projections.feed import ACCESS, EVENTS, AccessFeed, AccessSource, EventSource, Feed
 from projections.follower import Follower, Lane
-from projections.listener import Listener
 from projections.migration import ensure
 from projections.plan_states import DEFAULT_CACHE, PlanStates, record_folder
 from projections.rebuild import Progress, rebuild
 from projections.skip import skip_quarantined
+from projections.sql.database import Database
+from projections.sql.listener import Listener
+from projections.sql.postgres import split_schema
 from projections.status import view_status
 from projections.team_dashboard import TeamDashboardView
 from projections.treatment_trials import TreatmentTrialsView

@@ -27,8 +27,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from domain.actor import Actor
-from projections.database import Cursor, Database
-from projections.table_migrations import Component, Migration, migrate
+from projections.sql.database import Cursor, Database
+from projections.sql.table_migrations import Component, Migration, migrate
 from services.access.request_scope import CLIENT_REQUEST_ID
 from services.integrity.access_chain import chain_entries, ensure_hash_column
 

@@ -19,7 +19,7 @@ LINT_IMPORTS = Path(sys.executable).parent / "lint-imports"
 COMPOSITION_ROOT = ROOT / "services" / "bootstrap.py"
 SQL_LAYER = ROOT / "projections" / "database.py"
 OPENS_A_STORE = {
-    "projections.database": {"connect", "SQLiteDatabase", "PostgresDatabase"},
+    "projections.sql": {"connect", "SQLiteDatabase", "PostgresDatabase"},
     "services.writing.application": {"CareLogApplication"},
 }
 """Calls that open a store: the SQL layer's ``connect`` and its two databases, and the
@@ -53,14 +53,14 @@ class TestLayerContracts:
         files = {
             "domain/__init__.py": "import sqlite3\nfrom services import helper\n",
             "projections/__init__.py": "from web import pages\n",
-            "projections/database.py": "",
+            "projections/sql/": "",
             "services/__init__.py": "",
             "services/storage/__init__.py": "",
             "services/storage/postgres_store.py": "",
             "services/helper.py": "import web.pages\n",
             "web/__init__.py": "",
             "web/pages.py": "import psycopg\n",
-            "web/store.py": "from projections.database import connect\n",
+            "web/store.py": "from projections.sql import connect\n",
         }
         for name, text in files.items():
             (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
@@ -88,8 +88,8 @@ class TestCompositionRoot:
 
     def test_the_check_finds_a_store_opened_elsewhere(self) -> None:
         tree = ast.parse(
-            "from projections.database import connect as open_db\n"
-            "from projections import database\n"
+            "from projections.sql import connect as open_db\n"
+            "from projections.sql import database\n"
             "import services.writing.application as application\n"
             "def make(url):\n"
             "    self.connect()\n"  # a Kafka producer's connect is not a store
