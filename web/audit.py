@@ -9,13 +9,8 @@ from services.reading.history import public_event_types
 from web.blueprint import CareLogBlueprint
 from web.context import actor, carelog, policy, request_info, wait_for_views
 from web.errors import MalformedError, is_cursor
-from web.schemas.reads import (
-    ACCESS_PREFIXES,
-    OPERATOR_ACTIONS,
-    AllAuditQuery,
-    AuditOut,
-    AuditQuery,
-)
+from web.schemas.read_queries import ACCESS_PREFIXES, OPERATOR_ACTIONS, AllAuditQuery, AuditQuery
+from web.schemas.record_out import AuditOut
 
 blp = CareLogBlueprint(
     "audit",

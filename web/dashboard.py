@@ -6,7 +6,8 @@ from typing import Any
 
 from web.blueprint import CareLogBlueprint
 from web.context import actor, carelog, policy, request_info, wait_for_views
-from web.schemas.reads import DashboardOut, DashboardQuery
+from web.schemas.dashboard_out import DashboardOut
+from web.schemas.read_queries import DashboardQuery
 
 blp = CareLogBlueprint(
     "dashboard",

@@ -14,7 +14,9 @@ from services.reading.plan_document import plan_document
 from web.blueprint import READ_ETAG, CareLogBlueprint
 from web.context import actor, carelog, policy, request_info, wait_for_views
 from web.errors import MalformedError, is_cursor
-from web.schemas.reads import HistoryOut, HistoryQuery, PlanOut, PlanQuery
+from web.schemas.plan_out import PlanOut
+from web.schemas.read_queries import HistoryQuery, PlanQuery
+from web.schemas.record_out import HistoryOut
 
 blp = CareLogBlueprint(
     "plan",

@@ -14,7 +14,7 @@ from domain.trial_outcomes import treatment_history
 from services.access.policy import RequestInfo
 from web.blueprint import CareLogBlueprint
 from web.context import actor, carelog, policy, request_info, wait_for_views
-from web.schemas.reads import ReadQuery
+from web.schemas.read_queries import ReadQuery
 from web.schemas.trials import OutcomesOut, TrialsOut, TrialsQuery
 
 blp = CareLogBlueprint(
