@@ -10,8 +10,8 @@ from flask import Response
 from web.blueprint import CareLogBlueprint
 from web.context import actor, carelog, policy, request_info, wait_for_views
 from web.schemas.dashboard_out import PatientsOut
+from web.schemas.patient_in import PatientIn, ReasonIn
 from web.schemas.read_queries import ReadQuery
-from web.schemas.requests import PatientIn, ReasonIn
 from web.writes import write
 
 blp = CareLogBlueprint(
