@@ -7,7 +7,7 @@ from uuid import UUID
 
 from services.reading.history import public_event_types
 from web.blueprint import CareLogBlueprint
-from web.context import actor, carelog, policy, request_info, wait_for_views
+from web.context import actor, carelog, log_read, policy, reader_of, request_info, wait_for_views
 from web.errors import MalformedError, is_cursor
 from web.schemas.read_queries import ACCESS_PREFIXES, OPERATOR_ACTIONS, AllAuditQuery, AuditQuery
 from web.schemas.record_out import AuditOut
@@ -87,9 +87,7 @@ def patient_audit(args: dict[str, Any], pid: UUID) -> dict[str, Any]:
 @blp.errors(400, 503)
 def all_audit(args: dict[str, Any]) -> dict[str, Any]:
     """Every entry (auditors only); ``order=flagged_first`` puts emergency accesses first."""
-    who, info = actor(), request_info()
-    policy().require_read_kind(who, "audit_all", info)
-    wait_for_views(args)
+    who, info = reader_of("audit_all", args)
     entries, next_cursor = carelog().views.audit_trail.entries(
         patient_id=args.get("patient_id"),
         actor_id=args.get("actor"),
@@ -100,12 +98,5 @@ def all_audit(args: dict[str, Any]) -> dict[str, Any]:
         limit=args["limit"],
         order=args["order"],
     )
-    carelog().access_log.record(
-        actor_id=who.id,
-        actor_role=str(who.role),
-        patient_id=args.get("patient_id"),
-        what="audit",
-        request_id=info.request_id,
-        source=info.source,
-    )
+    log_read(who, info, args.get("patient_id"), "audit")
     return _page(entries, next_cursor)

@@ -55,6 +55,30 @@ def actor() -> Actor:
     return cast(Actor, g.actor)
 
 
+def reader_of(kind: str, args: dict[str, Any] | None = None) -> tuple[Actor, RequestInfo]:
+    """The caller and this request, once the policy lets the caller read ``kind`` (a
+    refusal is logged and raised there) and, given the query's ``args``, once the views
+    reach its ``min_position``: the opening of every list and dashboard read."""
+    who, info = actor(), request_info()
+    policy().require_read_kind(who, kind, info)
+    if args is not None:
+        wait_for_views(args)
+    return who, info
+
+
+def log_read(who: Actor, info: RequestInfo, patient_id: str | None, what: str) -> None:
+    """One allowed read in the access log, as this caller and request made it (a list logs
+    one for each patient it shows)."""
+    carelog().access_log.record(
+        actor_id=who.id,
+        actor_role=str(who.role),
+        patient_id=patient_id,
+        what=what,
+        request_id=info.request_id,
+        source=info.source,
+    )
+
+
 def command_context() -> CommandContext:
     return CommandContext(actor=actor(), correlation_id=request_id(), now=datetime.now(UTC))
 

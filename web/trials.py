@@ -13,7 +13,7 @@ from domain.team_outcomes import team_outcomes
 from domain.trial_outcomes import treatment_history
 from services.access.policy import RequestInfo
 from web.blueprint import CareLogBlueprint
-from web.context import actor, carelog, policy, request_info, wait_for_views
+from web.context import actor, carelog, log_read, policy, reader_of, request_info, wait_for_views
 from web.schemas.read_queries import ReadQuery
 from web.schemas.trials import OutcomesOut, TrialsOut, TrialsQuery
 
@@ -68,9 +68,7 @@ def get_outcomes(args: dict[str, Any]) -> dict[str, Any]:
     """Response and remission rates by drug class over the caller's patients (active
     care-team membership), median weeks to response and the trials behind each figure;
     a class with fewer than 5 patients is suppressed. Every patient counted is logged."""
-    who, info = actor(), request_info()
-    policy().require_read_kind(who, "outcomes", info)
-    wait_for_views(args)
+    who, info = reader_of("outcomes", args)
     return outcomes_for(who, info)
 
 
@@ -82,12 +80,5 @@ def outcomes_for(who: Actor, info: RequestInfo) -> dict[str, Any]:
     patients = [p["patient_id"] for p in views.current_plan.patients_for(who.id)]
     rows = views.treatment_trials.for_patients(patients, now)
     for pid in sorted({r["patient_id"] for r in rows}):
-        carelog().access_log.record(
-            actor_id=who.id,
-            actor_role=str(who.role),
-            patient_id=pid,
-            what="outcomes",
-            request_id=info.request_id,
-            source=info.source,
-        )
+        log_read(who, info, pid, "outcomes")
     return {"clinician_id": who.id, "as_of": now, **team_outcomes(rows)}
