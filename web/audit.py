@@ -7,7 +7,13 @@ from uuid import UUID
 
 from services.reading.history import public_event_types
 from web.blueprint import CareLogBlueprint
-from web.context import actor, carelog, log_read, policy, reader_of, request_info, wait_for_views
+from web.context import (
+    carelog,
+    log_read,
+    patient_reader_of,
+    policy,
+    reader_of,
+)
 from web.errors import MalformedError, is_cursor
 from web.schemas.read_queries import ACCESS_PREFIXES, OPERATOR_ACTIONS, AllAuditQuery, AuditQuery
 from web.schemas.record_out import AuditOut
@@ -66,9 +72,7 @@ def _page(entries: list[dict[str, Any]], next_cursor: Any) -> dict[str, Any]:
 @blp.errors(400, 404, 503)
 def patient_audit(args: dict[str, Any], pid: UUID) -> dict[str, Any]:
     """One patient's audit trail."""
-    who, info = actor(), request_info()
-    access = policy().check_read(who, str(pid), "audit", info)
-    wait_for_views(args)
+    who, info, access = patient_reader_of(str(pid), "audit", args)
     entries, next_cursor = carelog().views.audit_trail.entries(
         patient_id=str(pid),
         action=_action(args),

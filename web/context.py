@@ -12,7 +12,7 @@ from flask import current_app, g, request
 from domain.actor import Actor
 from domain.command_context import CommandContext
 from domain.errors import CareLogError
-from services.access.policy import Policy, RequestInfo
+from services.access.policy import PatientAccess, Policy, RequestInfo
 from services.bootstrap import CareLog
 from web.errors import MalformedError, problem
 
@@ -64,6 +64,18 @@ def reader_of(kind: str, args: dict[str, Any] | None = None) -> tuple[Actor, Req
     if args is not None:
         wait_for_views(args)
     return who, info
+
+
+def patient_reader_of(
+    pid: str, kind: str, args: dict[str, Any]
+) -> tuple[Actor, RequestInfo, PatientAccess]:
+    """The caller, this request and the granted read of one patient's ``kind`` (a refusal
+    is logged and raised there), once the views reach the query's ``min_position``. The
+    read is recorded by ``policy().record_read`` once the answer is built."""
+    who, info = actor(), request_info()
+    access = policy().check_read(who, pid, kind, info)
+    wait_for_views(args)
+    return who, info, access
 
 
 def log_read(who: Actor, info: RequestInfo, patient_id: str | None, what: str) -> None:
