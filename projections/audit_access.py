@@ -13,8 +13,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from projections.database import Cursor
 from projections.plan_states import iso
+from projections.sql.database import Cursor
 from projections.view import Tables
 
 GRANTS = "audit_grant"

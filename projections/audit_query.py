@@ -14,7 +14,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from projections.database import Database
+from projections.sql.database import Database
 
 ORDERS = ("recorded", "flagged_first", "newest_first", "flagged_first_newest")
 

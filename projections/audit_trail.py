@@ -22,9 +22,9 @@ from domain.plan import event_type
 from projections import audit_access as emergency
 from projections.audit_details import access_details, event_details
 from projections.audit_query import entries as query_entries
-from projections.database import Cursor
 from projections.feed import ACCESS, EVENTS, Item
 from projections.plan_states import dumps, iso
+from projections.sql.database import Cursor
 from projections.view import Tables, View, serial_key
 
 TRAIL = "audit_trail"

@@ -9,12 +9,13 @@ to one item and quarantined).
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Collection, Sequence
 from typing import NamedTuple
 
-from projections.database import SMALL, Cursor, Database
 from projections.feed import Item
+from projections.sql.database import Cursor, Database
+from projections.sql.postgres import SMALL
+from projections.sql.transient import is_transient_store_error
 from projections.tracking import (
     MissingTrackingError,
     lock_position,
@@ -42,21 +43,9 @@ class Target(NamedTuple):
 
 
 def is_transient(exc: BaseException) -> bool:
-    """Worth retrying as it is (the store was unreachable or busy), rather than poison."""
-    if isinstance(
-        exc, (sqlite3.OperationalError, ConnectionError, TimeoutError, MissingTrackingError)
-    ):
-        return True
-    try:
-        import psycopg
-        from eventsourcing.persistence import InterfaceError as ESInterfaceError
-        from eventsourcing.persistence import OperationalError as ESOperationalError
-    except ImportError:  # pragma: no cover - psycopg is a dependency
-        return False
-    return isinstance(
-        exc,
-        (psycopg.OperationalError, psycopg.InterfaceError, ESOperationalError, ESInterfaceError),
-    )
+    """Worth retrying as it is (the store was unreachable or busy, or the tracking row not
+    yet there), rather than poison."""
+    return isinstance(exc, MissingTrackingError) or is_transient_store_error(exc)
 
 
 def project_into(

@@ -16,10 +16,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from projections import plan_states
-from projections.database import Cursor, Database
 from projections.feed import Item
 from projections.plan_document import document, present
 from projections.plan_states import PlanStates
+from projections.sql.database import Cursor, Database
 from projections.view import Tables, View, fast_compression
 
 PLAN = "current_plan"

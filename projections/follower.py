@@ -23,8 +23,9 @@ from typing import Any
 
 from projections import batch, tracking
 from projections.batch import Moved, is_transient
-from projections.database import SMALL, Database
 from projections.feed import Feed, Item, is_patient_event
+from projections.sql.database import Database
+from projections.sql.postgres import SMALL
 from projections.view import Tables, View
 
 log = logging.getLogger("carelog.views")

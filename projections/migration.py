@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from projections.database import Database
+from projections.sql.database import Database
 from projections.tracking import create_control_tables, reset_position
 from projections.view import Tables, View
 

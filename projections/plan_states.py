@@ -29,8 +29,8 @@ import orjson
 
 from domain.plan import PlanState, event_type
 from projections import tracking
-from projections.database import Cursor, Database
 from projections.feed import Item
+from projections.sql.database import Cursor, Database
 
 RecordState = Callable[[str, int], PlanState]
 """(patient id, version) -> the patient's plan folded up to that version."""

@@ -25,8 +25,8 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from projections import batch, tracking
-from projections.database import Database
 from projections.feed import Feed, Item
+from projections.sql.database import Database
 from projections.view import Tables, View
 
 

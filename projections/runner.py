@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -29,14 +28,16 @@ from domain.errors import InvalidInputError, NotFoundError
 from projections import tracking
 from projections.audit_trail import AuditTrailView
 from projections.current_plan import CurrentPlanView
-from projections.database import Database, split_schema
 from projections.feed import ACCESS, EVENTS, AccessFeed, AccessSource, EventSource, Feed
 from projections.follower import Follower, Lane
-from projections.listener import Listener
 from projections.migration import ensure
 from projections.plan_states import DEFAULT_CACHE, PlanStates, record_folder
+from projections.read_your_writes import projected, wait_until
 from projections.rebuild import Progress, rebuild
 from projections.skip import skip_quarantined
+from projections.sql.database import Database
+from projections.sql.listener import Listener
+from projections.sql.postgres import split_schema
 from projections.status import view_status
 from projections.team_dashboard import TeamDashboardView
 from projections.treatment_trials import TreatmentTrialsView
@@ -237,27 +238,10 @@ class Views:
         """True once every view (or ``names``) has projected the log up to ``position``;
         False after ``timeout`` seconds. ``stream="access"``: the access log's position."""
         chosen = [n for n in self._names(names) if stream in self.views[n].streams]
-        deadline = time.monotonic() + timeout
-        delay = 0.001
         self.notify()
-        while True:
-            if self._reached(position, chosen, stream):
-                return True
-            left = deadline - time.monotonic()
-            if left <= 0:
-                return False
-            with self._changed:
-                self._changed.wait(min(delay, left))
-            delay = min(delay * 1.5, 0.02)
-
-    def _reached(self, position: int, names: list[str], stream: str) -> bool:
-        if all(self.lanes[n].positions.get(stream, 0) >= position for n in names):
-            return True
-        try:
-            found = tracking.positions(self.db, names)
-        except Exception:  # a busy or unreachable database: not reached yet
-            return False
-        return all(found.get((n, stream), (0, None))[0] >= position for n in names)
+        return wait_until(
+            lambda: projected(self.db, self.lanes, position, chosen, stream), self._changed, timeout
+        )
 
     # -- operations --------------------------------------------------------------------------
     def status(self) -> list[dict[str, Any]]:

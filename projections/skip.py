@@ -12,8 +12,8 @@ from uuid import uuid4
 
 from domain.errors import InvalidInputError, NotFoundError
 from projections import tracking
-from projections.database import Database
 from projections.feed import AccessSource
+from projections.sql.database import Database
 
 
 def skip_quarantined(

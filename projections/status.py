@@ -13,8 +13,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from projections import tracking
-from projections.database import Database
 from projections.feed import EVENTS, Feed
+from projections.sql.database import Database
 from projections.view import View
 
 

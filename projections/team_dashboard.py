@@ -18,9 +18,9 @@ from domain.errors import InvalidInputError
 from projections import plan_states
 from projections.dashboard_ranking import KINDS, assess
 from projections.dashboard_summary import summary_json
-from projections.database import Cursor, Database
 from projections.feed import Item
 from projections.plan_states import PlanStates
+from projections.sql.database import Cursor, Database
 from projections.view import Tables, View, fast_compression
 
 BOARD = "team_dashboard"

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from projections.database import Cursor, Database
-from projections.table_migrations import Component, Migration, add_column, migrate
+from projections.sql.database import Cursor, Database
+from projections.sql.table_migrations import Component, Migration, add_column, migrate
 
 TRACKING_TABLES = Component(
     "view_tracking",

@@ -20,9 +20,9 @@ from typing import Any
 from domain.trial_outcomes import episode_start, judge, resistance
 from domain.trials import trial_as_dict, trial_from_dict, trials
 from projections import plan_states
-from projections.database import Cursor, Database
 from projections.feed import Item
 from projections.plan_states import PlanStates, iso, revive
+from projections.sql.database import Cursor, Database
 from projections.view import Tables, View
 
 PATIENT = "treatment_trials_patient"

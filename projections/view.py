@@ -13,8 +13,8 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
-from projections.database import Cursor, Database
 from projections.feed import EVENTS, Item
+from projections.sql.database import Cursor, Database
 
 
 class Tables:

@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import unquote
 
-from projections.database import Database, connect
-from projections.table_migrations import Component, migrate_all
+from projections.sql.connection import connect
+from projections.sql.database import Database
+from projections.sql.table_migrations import Component, migrate_all
 from services.access.staff import StaffRegistry
 from services.config import Config
 from services.reading.history import History
@@ -44,7 +45,7 @@ def check_postgres_url(url: str, setting: str, what: str) -> None:
 
 def durable_tables() -> tuple[Component, ...]:
     """The views database's tables that cannot be rebuilt from the log and that every
-    start-up creates, each with its ordered migrations (projections/table_migrations.py).
+    start-up creates, each with its ordered migrations (projections/sql/table_migrations.py).
     The parts that not every store runs migrate their own when they start: the relay's
     ``relay_tracking`` (services/feeds/relay.py) and single sign-on's ``staff_identity`` and
     ``staff_session_oidc`` (services/access/oidc/); the key table, beside the events, has its

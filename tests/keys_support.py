@@ -83,7 +83,7 @@ def fresh_store(config: Config, tmp_path: Path) -> Config:
 
         import psycopg
 
-        from projections.database import split_schema
+        from projections.sql.postgres import split_schema
 
         base, _ = split_schema(config.database_url)
         schema = f"t_{uuid.uuid4().hex[:12]}"

@@ -7,15 +7,16 @@ from uuid import UUID
 
 from services.reading.history import public_event_types
 from web.blueprint import CareLogBlueprint
-from web.context import actor, carelog, policy, request_info, wait_for_views
-from web.errors import MalformedError, is_cursor
-from web.schemas.reads import (
-    ACCESS_PREFIXES,
-    OPERATOR_ACTIONS,
-    AllAuditQuery,
-    AuditOut,
-    AuditQuery,
+from web.context import (
+    carelog,
+    log_read,
+    patient_reader_of,
+    policy,
+    reader_of,
 )
+from web.errors import MalformedError, is_cursor
+from web.schemas.read_queries import ACCESS_PREFIXES, OPERATOR_ACTIONS, AllAuditQuery, AuditQuery
+from web.schemas.record_out import AuditOut
 
 blp = CareLogBlueprint(
     "audit",
@@ -71,9 +72,7 @@ def _page(entries: list[dict[str, Any]], next_cursor: Any) -> dict[str, Any]:
 @blp.errors(400, 404, 503)
 def patient_audit(args: dict[str, Any], pid: UUID) -> dict[str, Any]:
     """One patient's audit trail."""
-    who, info = actor(), request_info()
-    access = policy().check_read(who, str(pid), "audit", info)
-    wait_for_views(args)
+    who, info, access = patient_reader_of(str(pid), "audit", args)
     entries, next_cursor = carelog().views.audit_trail.entries(
         patient_id=str(pid),
         action=_action(args),
@@ -92,9 +91,7 @@ def patient_audit(args: dict[str, Any], pid: UUID) -> dict[str, Any]:
 @blp.errors(400, 503)
 def all_audit(args: dict[str, Any]) -> dict[str, Any]:
     """Every entry (auditors only); ``order=flagged_first`` puts emergency accesses first."""
-    who, info = actor(), request_info()
-    policy().require_read_kind(who, "audit_all", info)
-    wait_for_views(args)
+    who, info = reader_of("audit_all", args)
     entries, next_cursor = carelog().views.audit_trail.entries(
         patient_id=args.get("patient_id"),
         actor_id=args.get("actor"),
@@ -105,12 +102,5 @@ def all_audit(args: dict[str, Any]) -> dict[str, Any]:
         limit=args["limit"],
         order=args["order"],
     )
-    carelog().access_log.record(
-        actor_id=who.id,
-        actor_role=str(who.role),
-        patient_id=args.get("patient_id"),
-        what="audit",
-        request_id=info.request_id,
-        source=info.source,
-    )
+    log_read(who, info, args.get("patient_id"), "audit")
     return _page(entries, next_cursor)

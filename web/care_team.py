@@ -9,7 +9,7 @@ from flask import Response
 
 from web.blueprint import CareLogBlueprint
 from web.context import carelog
-from web.schemas.requests import CareTeamMemberIn, ReasonIn
+from web.schemas.patient_in import CareTeamMemberIn, ReasonIn
 from web.writes import write
 
 blp = CareLogBlueprint(

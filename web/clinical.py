@@ -10,7 +10,27 @@ from domain.command_context import CommandContext
 from services.writing.application import WriteResult
 from web.blueprint import CareLogBlueprint
 from web.context import carelog
-from web.schemas import requests as rq
+from web.schemas.correction_in import CorrectionIn, FactIn
+from web.schemas.entry_in import (
+    AssessmentIn,
+    CompletionIn,
+    EducationIn,
+    FollowUpIn,
+    GoalIn,
+    GoalStatusIn,
+    LabResultIn,
+    NoteIn,
+    ResolutionIn,
+    ReviewIn,
+)
+from web.schemas.medication_in import (
+    AdherenceIn,
+    DiscontinuationIn,
+    DoseChangeIn,
+    MedicationIn,
+    SideEffectIn,
+)
+from web.schemas.patient_in import ConsentIn
 from web.write_routes import add_write, command, dates_to_iso
 
 PREFIX = "/api/v1/patients"
@@ -72,7 +92,7 @@ consents = _blueprint("consents", "The patient's consent decisions.")
 add_write(
     consents,
     f"{P}/consents",
-    rq.ConsentIn,
+    ConsentIn,
     endpoint="record_consent",
     what="consent",
     handler=command("record_consent"),
@@ -83,7 +103,7 @@ assessments = _blueprint("assessments", "PHQ-9, GAD-7 and clinical assessments, 
 add_write(
     assessments,
     f"{P}/assessments",
-    rq.AssessmentIn,
+    AssessmentIn,
     endpoint="record_assessment",
     what="assessment",
     handler=_assessment,
@@ -94,7 +114,7 @@ medications = _blueprint("medications", "Prescriptions, dose changes and discont
 add_write(
     medications,
     f"{P}/medications",
-    rq.MedicationIn,
+    MedicationIn,
     endpoint="prescribe",
     what="medication",
     handler=_prescribe,
@@ -103,7 +123,7 @@ add_write(
 add_write(
     medications,
     f"{P}/medications/<string:order_id>/dose-changes",
-    rq.DoseChangeIn,
+    DoseChangeIn,
     endpoint="change_dose",
     what="medication",
     handler=_change_dose,
@@ -112,7 +132,7 @@ add_write(
 add_write(
     medications,
     f"{P}/medications/<string:order_id>/discontinuation",
-    rq.DiscontinuationIn,
+    DiscontinuationIn,
     endpoint="discontinue",
     what="medication",
     handler=_discontinue,
@@ -121,7 +141,7 @@ add_write(
 add_write(
     medications,
     f"{P}/adherence",
-    rq.AdherenceIn,
+    AdherenceIn,
     endpoint="record_adherence",
     what="adherence",
     handler=command("record_adherence"),
@@ -133,7 +153,7 @@ side_effects = _blueprint("side_effects", "Side effects seen or reported.")
 add_write(
     side_effects,
     f"{P}/side-effects",
-    rq.SideEffectIn,
+    SideEffectIn,
     endpoint="report_side_effect",
     what="side_effect",
     handler=command("report_side_effect"),
@@ -150,7 +170,7 @@ notes = _blueprint("notes", "Progress notes and psychotherapy notes (author-only
 add_write(
     notes,
     f"{P}/notes",
-    rq.NoteIn,
+    NoteIn,
     endpoint="add_note",
     what=note_kind,
     handler=command("add_note"),
@@ -161,7 +181,7 @@ follow_ups = _blueprint("follow_ups", "Check-ins that fall due.")
 add_write(
     follow_ups,
     f"{P}/follow-ups",
-    rq.FollowUpIn,
+    FollowUpIn,
     endpoint="schedule_follow_up",
     what="follow_up",
     handler=command("schedule_follow_up"),
@@ -170,7 +190,7 @@ add_write(
 add_write(
     follow_ups,
     f"{P}/follow-ups/<string:follow_up_id>/completion",
-    rq.CompletionIn,
+    CompletionIn,
     endpoint="complete_follow_up",
     what="follow_up",
     handler=command("complete_follow_up"),
@@ -181,7 +201,7 @@ alerts = _blueprint("alerts", "Safety alerts and their review.")
 add_write(
     alerts,
     f"{P}/alerts/<string:alert_id>/resolution",
-    rq.ResolutionIn,
+    ResolutionIn,
     endpoint="resolve_alert",
     what="alert_resolution",
     handler=command("resolve_alert"),
@@ -197,7 +217,7 @@ corrections = _blueprint("corrections", "Corrections of earlier entries (the ori
 add_write(
     corrections,
     f"{P}/corrections",
-    rq.CorrectionIn,
+    CorrectionIn,
     endpoint="correct_entry",
     what="correction",
     handler=command("correct_entry"),
@@ -209,7 +229,7 @@ care = _blueprint("care", "Education, labs, clinical facts, goals and plan revie
 add_write(
     care,
     f"{P}/education",
-    rq.EducationIn,
+    EducationIn,
     endpoint="record_education",
     what="education",
     handler=command("record_education"),
@@ -218,7 +238,7 @@ add_write(
 add_write(
     care,
     f"{P}/labs",
-    rq.LabResultIn,
+    LabResultIn,
     endpoint="record_lab_result",
     what="lab_result",
     handler=_record_lab,
@@ -230,7 +250,7 @@ add_write(
 add_write(
     care,
     f"{P}/facts",
-    rq.FactIn,
+    FactIn,
     endpoint="record_fact",
     what="clinical_fact",
     handler=_record_fact,
@@ -243,7 +263,7 @@ add_write(
 add_write(
     care,
     f"{P}/goals",
-    rq.GoalIn,
+    GoalIn,
     endpoint="set_goal",
     what="goal",
     handler=command("set_goal"),
@@ -253,7 +273,7 @@ add_write(
 add_write(
     care,
     f"{P}/goals/<string:goal_id>/status",
-    rq.GoalStatusIn,
+    GoalStatusIn,
     endpoint="change_goal_status",
     what="goal",
     handler=command("change_goal_status"),
@@ -262,7 +282,7 @@ add_write(
 add_write(
     care,
     f"{P}/reviews",
-    rq.ReviewIn,
+    ReviewIn,
     endpoint="review_plan",
     what="plan_review",
     handler=command("review_plan"),

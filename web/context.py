@@ -12,7 +12,7 @@ from flask import current_app, g, request
 from domain.actor import Actor
 from domain.command_context import CommandContext
 from domain.errors import CareLogError
-from services.access.policy import Policy, RequestInfo
+from services.access.policy import PatientAccess, Policy, RequestInfo
 from services.bootstrap import CareLog
 from web.errors import MalformedError, problem
 
@@ -53,6 +53,42 @@ def request_info() -> RequestInfo:
 
 def actor() -> Actor:
     return cast(Actor, g.actor)
+
+
+def reader_of(kind: str, args: dict[str, Any] | None = None) -> tuple[Actor, RequestInfo]:
+    """The caller and this request, once the policy lets the caller read ``kind`` (a
+    refusal is logged and raised there) and, given the query's ``args``, once the views
+    reach its ``min_position``: the opening of every list and dashboard read."""
+    who, info = actor(), request_info()
+    policy().require_read_kind(who, kind, info)
+    if args is not None:
+        wait_for_views(args)
+    return who, info
+
+
+def patient_reader_of(
+    pid: str, kind: str, args: dict[str, Any]
+) -> tuple[Actor, RequestInfo, PatientAccess]:
+    """The caller, this request and the granted read of one patient's ``kind`` (a refusal
+    is logged and raised there), once the views reach the query's ``min_position``. The
+    read is recorded by ``policy().record_read`` once the answer is built."""
+    who, info = actor(), request_info()
+    access = policy().check_read(who, pid, kind, info)
+    wait_for_views(args)
+    return who, info, access
+
+
+def log_read(who: Actor, info: RequestInfo, patient_id: str | None, what: str) -> None:
+    """One allowed read in the access log, as this caller and request made it (a list logs
+    one for each patient it shows)."""
+    carelog().access_log.record(
+        actor_id=who.id,
+        actor_role=str(who.role),
+        patient_id=patient_id,
+        what=what,
+        request_id=info.request_id,
+        source=info.source,
+    )
 
 
 def command_context() -> CommandContext:

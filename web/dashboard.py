@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from web.blueprint import CareLogBlueprint
-from web.context import actor, carelog, policy, request_info, wait_for_views
-from web.schemas.reads import DashboardOut, DashboardQuery
+from web.context import carelog, log_read, reader_of
+from web.schemas.dashboard_out import DashboardOut
+from web.schemas.read_queries import DashboardQuery
 
 blp = CareLogBlueprint(
     "dashboard",
@@ -23,18 +24,9 @@ blp = CareLogBlueprint(
 def dashboard(args: dict[str, Any]) -> dict[str, Any]:
     """Open alerts, suicide-risk items, overdue follow-ups and monitoring, recent changes,
     worsening scores and severe side effects, per patient, most urgent first."""
-    who, info = actor(), request_info()
-    policy().require_read_kind(who, "dashboard", info)
-    wait_for_views(args)
+    who, info = reader_of("dashboard", args)
     kinds = [k.strip() for k in (args.get("kinds") or "").split(",") if k.strip()] or None
     board = carelog().views.team_dashboard.for_clinician(who.id, kinds=kinds)
     for row in board["patients"]:
-        carelog().access_log.record(
-            actor_id=who.id,
-            actor_role=str(who.role),
-            patient_id=row["patient_id"],
-            what="dashboard",
-            request_id=info.request_id,
-            source=info.source,
-        )
+        log_read(who, info, row["patient_id"], "dashboard")
     return {**board, "role": str(who.role)}

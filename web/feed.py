@@ -24,7 +24,8 @@ from services.bootstrap import CareLog
 from web.blueprint import LAST_EVENT_ID, CareLogBlueprint
 from web.context import actor, carelog, policy, request_info
 from web.errors import MalformedError, is_cursor
-from web.schemas.reads import FeedOut, FeedQuery
+from web.schemas.feed_out import FeedOut
+from web.schemas.read_queries import FeedQuery
 
 blp = CareLogBlueprint(
     "feed", __name__, url_prefix="/api/v1", description="Plan changes as CloudEvents 1.0, by role."

@@ -13,7 +13,7 @@ from services.interop.fhir.versions import check_transaction
 from services.interop.right_of_access import build_access_export
 from web.blueprint import CareLogBlueprint
 from web.context import actor, carelog, policy, request_info
-from web.schemas.reads import PlanQuery
+from web.schemas.read_queries import PlanQuery
 
 blp = CareLogBlueprint(
     "interop",

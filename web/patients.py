@@ -8,9 +8,10 @@ from uuid import UUID
 from flask import Response
 
 from web.blueprint import CareLogBlueprint
-from web.context import actor, carelog, policy, request_info, wait_for_views
-from web.schemas.reads import PatientsOut, ReadQuery
-from web.schemas.requests import PatientIn, ReasonIn
+from web.context import carelog, log_read, reader_of
+from web.schemas.dashboard_out import PatientsOut
+from web.schemas.patient_in import PatientIn, ReasonIn
+from web.schemas.read_queries import ReadQuery
 from web.writes import write
 
 blp = CareLogBlueprint(
@@ -39,20 +40,11 @@ def register(data: dict[str, Any]) -> Response:
 @blp.errors(400, 503)
 def list_patients(args: dict[str, Any]) -> dict[str, Any]:
     """Patients on the caller's care teams (auditors: every patient)."""
-    who, info = actor(), request_info()
-    policy().require_read_kind(who, "patients", info)
-    wait_for_views(args)
+    who, info = reader_of("patients", args)
     view = carelog().views.current_plan
     patients = view.all_patients() if str(who.role) == "auditor" else view.patients_for(who.id)
     for patient in patients:
-        carelog().access_log.record(
-            actor_id=who.id,
-            actor_role=str(who.role),
-            patient_id=patient["patient_id"],
-            what="patients",
-            request_id=info.request_id,
-            source=info.source,
-        )
+        log_read(who, info, patient["patient_id"], "patients")
     return {"patients": patients}
 
 

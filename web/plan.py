@@ -2,19 +2,28 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from domain.errors import NotFoundError
 from domain.plan import PlanState
 from services.access.privacy import redact_event, restricted_note_ids
 from services.reading.history import public_event_types
 from services.reading.plan_document import plan_document
 from web.blueprint import READ_ETAG, CareLogBlueprint
-from web.context import actor, carelog, policy, request_info, wait_for_views
+from web.context import (
+    actor,
+    carelog,
+    patient_reader_of,
+    policy,
+    request_info,
+    wait_for_views,
+)
 from web.errors import MalformedError, is_cursor
-from web.schemas.reads import HistoryOut, HistoryQuery, PlanOut, PlanQuery
+from web.schemas.plan_out import PlanOut
+from web.schemas.read_queries import HistoryQuery, PlanQuery
+from web.schemas.record_out import HistoryOut
+from web.two_clocks import under_two_clocks
 
 blp = CareLogBlueprint(
     "plan",
@@ -31,29 +40,12 @@ blp = CareLogBlueprint(
 def get_plan(args: dict[str, Any], pid: UUID) -> tuple[dict[str, Any], int, dict[str, str]]:
     """The plan now; ``as_of`` = as known then; ``effective_at`` = in effect then (both:
     what was known at ``as_of`` about what was in effect at ``effective_at``)."""
-    who, info = actor(), request_info()
-    access = policy().check_read(who, str(pid), "plan", info)
-    wait_for_views(args)
-    as_of, effective = args.get("as_of"), args.get("effective_at")
-    # Overdue follow-ups and alert ages are judged at the moment viewed, not today: a
-    # follow-up due the day after ``as_of`` was not overdue then.
-    viewed = effective or as_of or datetime.now(UTC)
-    history = carelog().history
+    who, info, access = patient_reader_of(str(pid), "plan", args)
 
-    def document_of(state: PlanState, version: int) -> dict[str, Any] | None:
+    def document_of(state: PlanState, version: int, viewed: datetime) -> dict[str, Any] | None:
         return plan_document(state, str(pid), version, viewed) if state.patient else None
 
-    if effective is not None:
-        rebuilt = history.in_effect_at(str(pid), effective, known_at=as_of)
-        document = document_of(rebuilt.state, rebuilt.version)
-    elif as_of is not None:
-        rebuilt = history.known_at(str(pid), as_of)
-        document = document_of(rebuilt.state, rebuilt.version)
-    else:  # built from the current record under its lock
-        document = access.read(lambda r: document_of(r.plan, r.version))
-    if document is None:
-        raise NotFoundError("The patient was not registered yet at that time.", "as_of")
-    document.update(as_of=as_of, effective_at=effective)
+    document = under_two_clocks(access, str(pid), args, document_of)
     policy().record_read(who, str(pid), "plan", info, access)  # only once there is a plan
     return document, 200, {"ETag": f'"{document["version"]}"'}
 

@@ -7,15 +7,21 @@ from typing import Any
 from uuid import UUID
 
 from domain.actor import Actor
-from domain.errors import NotFoundError
 from domain.plan import PlanState
 from domain.team_outcomes import team_outcomes
 from domain.trial_outcomes import treatment_history
 from services.access.policy import RequestInfo
 from web.blueprint import CareLogBlueprint
-from web.context import actor, carelog, policy, request_info, wait_for_views
-from web.schemas.reads import ReadQuery
+from web.context import (
+    carelog,
+    log_read,
+    patient_reader_of,
+    policy,
+    reader_of,
+)
+from web.schemas.read_queries import ReadQuery
 from web.schemas.trials import OutcomesOut, TrialsOut, TrialsQuery
+from web.two_clocks import under_two_clocks
 
 blp = CareLogBlueprint(
     "trials",
@@ -33,29 +39,14 @@ blp = CareLogBlueprint(
 def get_trials(args: dict[str, Any], pid: UUID) -> dict[str, Any]:
     """One row per trial, newest first, and the treatment-resistance count; ``as_of`` = as
     known then, ``effective_at`` = in effect (and judged) then, like the plan."""
-    who, info = actor(), request_info()
-    access = policy().check_read(who, str(pid), "trials", info)
-    wait_for_views(args)
-    as_of, effective = args.get("as_of"), args.get("effective_at")
-    history = carelog().history
-    now = effective or as_of or datetime.now(UTC)
+    who, info, access = patient_reader_of(str(pid), "trials", args)
 
-    def answer(state: PlanState, version: int) -> dict[str, Any] | None:
+    def answer(state: PlanState, version: int, now: datetime) -> dict[str, Any] | None:
         if not state.patient:
             return None
         return {"patient_id": str(pid), "version": version, **treatment_history(state, now)}
 
-    if effective is not None:
-        rebuilt = history.in_effect_at(str(pid), effective, known_at=as_of)
-        found = answer(rebuilt.state, rebuilt.version)
-    elif as_of is not None:
-        rebuilt = history.known_at(str(pid), as_of)
-        found = answer(rebuilt.state, rebuilt.version)
-    else:  # from the current record under its lock
-        found = access.read(lambda r: answer(r.plan, r.version))
-    if found is None:
-        raise NotFoundError("The patient was not registered yet at that time.", "as_of")
-    found.update(as_of=as_of, effective_at=effective)
+    found = under_two_clocks(access, str(pid), args, answer)
     policy().record_read(who, str(pid), "trials", info, access)
     return found
 
@@ -68,9 +59,7 @@ def get_outcomes(args: dict[str, Any]) -> dict[str, Any]:
     """Response and remission rates by drug class over the caller's patients (active
     care-team membership), median weeks to response and the trials behind each figure;
     a class with fewer than 5 patients is suppressed. Every patient counted is logged."""
-    who, info = actor(), request_info()
-    policy().require_read_kind(who, "outcomes", info)
-    wait_for_views(args)
+    who, info = reader_of("outcomes", args)
     return outcomes_for(who, info)
 
 
@@ -82,12 +71,5 @@ def outcomes_for(who: Actor, info: RequestInfo) -> dict[str, Any]:
     patients = [p["patient_id"] for p in views.current_plan.patients_for(who.id)]
     rows = views.treatment_trials.for_patients(patients, now)
     for pid in sorted({r["patient_id"] for r in rows}):
-        carelog().access_log.record(
-            actor_id=who.id,
-            actor_role=str(who.role),
-            patient_id=pid,
-            what="outcomes",
-            request_id=info.request_id,
-            source=info.source,
-        )
+        log_read(who, info, pid, "outcomes")
     return {"clinician_id": who.id, "as_of": now, **team_outcomes(rows)}

@@ -15,304 +15,44 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from domain.safety.dose_forms import SETTING_FACT
 from domain.safety.drugs import normalise_name
-from domain.safety.fact_values import (
+from domain.safety.fact_spec import FactSpec
+from domain.safety.fact_values import ALCOHOL_USE, BENIGN_ETHNIC_NEUTROPENIA, HLA_B_1502
+from domain.safety.facts_of_conditions import CONDITIONS
+from domain.safety.facts_of_genetics import GENETICS
+from domain.safety.facts_of_the_person import PERSON
+
+ORDER = (
+    "smoking",
+    "hepatic_impairment",
+    "cyp2c19_metaboliser",
+    "cyp2d6_metaboliser",
+    "asian_ancestry",
+    SETTING_FACT,
+    "weight_kg",
     ALCOHOL_USE,
+    "seizure_disorder",
+    "eating_disorder",
+    "dementia",
+    "long_qt",
+    "parkinson",
+    "polg_mutation",
+    "renal_impairment",
     BENIGN_ETHNIC_NEUTROPENIA,
-    CLOSED_FACTS,
     HLA_B_1502,
+    "hla_a_3101",
+    "pregnancy",
+    "breastfeeding",
+    "sex_at_birth",
 )
-
-
-@dataclass(frozen=True)
-class FactSpec:
-    """One fact the rules read: its canonical name, values and accepted wordings."""
-
-    name: str
-    description: str
-    values: tuple[str, ...]
-    wordings: Mapping[str, tuple[str, ...]]  # value -> other ways of saying it
-    aliases: tuple[str, ...] = ()  # other names of the fact
-    number: tuple[float, float, str] | None = None  # a number (low, high, unit), not a set
-
-    def value_of(self, text: str) -> str | None:
-        """The canonical value ``text`` means, or None when it is none of them."""
-        if self.number is not None:
-            return self._number(text)
-        key = normalise_name(text)
-        for value in self.values:
-            said = (value, *self.wordings.get(value, ()))
-            if key in {normalise_name(w) for w in said}:
-                return value
-        return None
-
-    def _number(self, text: str) -> str | None:
-        assert self.number is not None
-        low, high, unit = self.number
-        raw = text.strip().lower().removesuffix(unit).strip().replace(",", ".")
-        try:
-            value = float(raw)
-        except ValueError:
-            return None
-        return f"{value:g}" if low <= value <= high else None
-
-    def accepted(self) -> dict[str, list[str]]:
-        """Each value with its accepted wordings (for the OpenAPI document)."""
-        return {v: [v, *self.wordings.get(v, ())] for v in self.values}
-
-
-YES = ("yes", "y", "true", "present", "1")
-NO = ("no", "n", "false", "none", "absent", "0")
-
-
-def _metaboliser(gene: str) -> FactSpec:
-    def said(*words: str) -> tuple[str, ...]:
-        return tuple(f"{w} {m}" for w in words for m in ("metaboliser", "metabolizer")) + words
-
-    return FactSpec(
-        name=f"{gene}_metaboliser",
-        description=f"{gene.upper()} metaboliser status (phenotype from genotyping).",
-        values=("poor", "intermediate", "normal", "rapid", "ultrarapid"),
-        wordings={
-            "poor": (*said("poor"), "pm"),
-            "intermediate": (*said("intermediate"), "im"),
-            "normal": (*said("normal", "extensive"), "nm", "em"),
-            "rapid": (*said("rapid"), "rm"),
-            "ultrarapid": (*said("ultrarapid", "ultra rapid", "ultra-rapid"), "um"),
-        },
-        aliases=(
-            f"{gene}_metabolizer",
-            f"{gene} metaboliser status",
-            f"{gene} metabolizer status",
-            f"{gene} phenotype",
-            gene,
-        ),
-    )
-
-
-def _presence(
-    name: str,
-    description: str,
-    yes: tuple[str, ...] = (),
-    aliases: tuple[str, ...] = (),
-) -> FactSpec:
-    """A condition stated as a fact: present (yes) or not (no)."""
-    return FactSpec(
-        name=name,
-        description=description,
-        values=("yes", "no"),
-        wordings={"yes": (*yes, *YES[1:]), "no": NO[1:]},
-        aliases=aliases,
-    )
-
+"""The order the facts are listed in (the FactIn schema's description in /openapi.json)."""
 
 FACTS: dict[str, FactSpec] = {
     spec.name: spec
-    for spec in (
-        FactSpec(
-            name="smoking",
-            description=(
-                "Tobacco smoking (CYP1A2 induction: clozapine and olanzapine levels change "
-                "when it starts or stops)."
-            ),
-            values=("smoker", "non-smoker", "ex-smoker"),
-            wordings={
-                "smoker": ("current smoker", "smoking", "smokes", "current", *YES),
-                "non-smoker": ("nonsmoker", "never", "never smoker", "never smoked", *NO),
-                "ex-smoker": (
-                    "former smoker",
-                    "former",
-                    "quit",
-                    "quit smoking",
-                    "stopped",
-                    "stopped smoking",
-                    "exsmoker",
-                ),
-            },
-            aliases=("smoking status", "tobacco", "tobacco use", "smoker"),
-        ),
-        FactSpec(
-            name="hepatic_impairment",
-            description="Liver impairment (Child-Pugh class where known); labels lower maxima.",
-            values=("no", "mild", "moderate", "severe", "yes"),
-            wordings={
-                "no": ("normal", *NO[1:]),
-                "mild": ("child pugh a", "child-pugh a"),
-                "moderate": ("child pugh b", "child-pugh b"),
-                "severe": ("child pugh c", "child-pugh c"),
-                "yes": ("impaired", "unspecified", *YES[1:]),
-            },
-            aliases=("liver impairment", "hepatic impairment status"),
-        ),
-        _metaboliser("cyp2c19"),
-        _metaboliser("cyp2d6"),
-        FactSpec(
-            name="asian_ancestry",
-            description=(
-                "Asian ancestry (HLA-B*15:02 screening before carbamazepine is due for "
-                "patients of Asian ancestry)."
-            ),
-            values=("yes", "no"),
-            wordings={"yes": YES[1:], "no": NO[1:]},
-            aliases=("asian ancestry", "ancestry asian"),
-        ),
-        FactSpec(
-            name=SETTING_FACT,
-            description="Where the patient is treated; inpatient maxima apply only to inpatients.",
-            values=("outpatient", "inpatient"),
-            wordings={
-                "outpatient": ("community", "out-patient", "clinic", "ambulatory"),
-                "inpatient": ("in-patient", "ward", "hospital", "admitted"),
-            },
-            aliases=("setting", "care setting"),
-        ),
-        FactSpec(
-            name="weight_kg",
-            description="Body weight in kg, for per-kg maxima (valproate 60 mg/kg/day).",
-            values=(),
-            wordings={},
-            aliases=("weight", "body weight", "weight in kg"),
-            number=(0.5, 500.0, "kg"),
-        ),
-        FactSpec(
-            name=ALCOHOL_USE,
-            description=(
-                "Drinking: none, occasional, regular (most weeks or daily), heavy (heavy or "
-                "dependent), stopped_abruptly (withdrawal not yet over)."
-            ),
-            values=CLOSED_FACTS[ALCOHOL_USE],
-            wordings={
-                "none": ("no", "never", "abstinent", "teetotal", "does not drink", "n", "false"),
-                "occasional": ("occasionally", "social", "socially", "rarely"),
-                "regular": ("daily", "most days", "weekly"),
-                "heavy": ("dependent", "alcohol dependence", "heavy drinker", "binge"),
-                "stopped_abruptly": ("stopped abruptly", "stopped suddenly", "in withdrawal"),
-            },
-            aliases=("alcohol", "alcohol use", "drinking"),
-        ),
-        _presence(
-            "seizure_disorder",
-            "A seizure disorder or a history of seizures (bupropion, clozapine: seizure risk).",
-            yes=("epilepsy", "history", "history of seizures", "seizures"),
-            aliases=("seizures", "epilepsy", "history of seizures", "seizure history"),
-        ),
-        _presence(
-            "eating_disorder",
-            "Bulimia or anorexia nervosa, now or in the past (bupropion: seizure risk).",
-            yes=(
-                "anorexia",
-                "anorexia nervosa",
-                "bulimia",
-                "bulimia nervosa",
-                "history",
-            ),
-            aliases=("anorexia", "anorexia nervosa", "bulimia", "bulimia nervosa"),
-        ),
-        _presence(
-            "dementia",
-            "Dementia (antipsychotics: increased mortality in elderly patients with dementia).",
-        ),
-        _presence(
-            "long_qt",
-            "Congenital long QT syndrome (QT-prolonging drugs).",
-            yes=("congenital",),
-            aliases=("long qt syndrome", "congenital long qt"),
-        ),
-        _presence(
-            "parkinson",
-            "Parkinson's disease (most antipsychotics worsen it).",
-            aliases=("parkinsons disease", "parkinsons", "parkinson disease"),
-        ),
-        FactSpec(
-            name="polg_mutation",
-            description="A POLG mitochondrial disorder (valproate: contraindicated).",
-            values=("positive", "negative"),
-            wordings={"positive": ("detected", "carrier", *YES), "negative": ("not detected", *NO)},
-            aliases=("polg", "polg disease"),
-        ),
-        FactSpec(
-            name="renal_impairment",
-            description="Kidney impairment (lithium, renally cleared drugs: lower doses).",
-            values=("no", "mild", "moderate", "severe", "yes"),
-            wordings={
-                "no": ("normal", *NO[1:]),
-                "mild": ("ckd 2", "ckd stage 2"),
-                "moderate": ("ckd 3", "ckd stage 3"),
-                "severe": (
-                    "ckd 4",
-                    "ckd stage 4",
-                    "ckd 5",
-                    "ckd stage 5",
-                    "dialysis",
-                    "esrd",
-                    "end stage renal disease",
-                ),
-                "yes": ("impaired", "unspecified", *YES[1:]),
-            },
-            aliases=("kidney impairment", "renal impairment status"),
-        ),
-        FactSpec(
-            name=BENIGN_ETHNIC_NEUTROPENIA,
-            description=(
-                "Benign ethnic neutropenia (Duffy-null associated neutrophil count): "
-                "clozapine's BEN ANC table applies."
-            ),
-            values=CLOSED_FACTS[BENIGN_ETHNIC_NEUTROPENIA],
-            wordings={"yes": YES[1:], "no": NO[1:]},
-            aliases=("ben", "duffy null associated neutrophil count"),
-        ),
-        FactSpec(
-            name=HLA_B_1502,
-            description="HLA-B*15:02 genotype (carbamazepine, oxcarbazepine: SJS/TEN).",
-            values=CLOSED_FACTS[HLA_B_1502],
-            wordings={
-                "positive": ("detected", "carrier", "present", "yes", "true"),
-                "negative": ("not detected", "absent", "no", "false"),
-            },
-            aliases=("hla b 1502", "hla b*15:02", "hla b 15:02", "hla b*1502"),
-        ),
-        FactSpec(
-            name="hla_a_3101",
-            description="HLA-A*31:01 genotype (carbamazepine: hypersensitivity reactions).",
-            values=("positive", "negative"),
-            wordings={
-                "positive": ("detected", "carrier", "present", "yes", "true"),
-                "negative": ("not detected", "absent", "no", "false"),
-            },
-            aliases=("hla a 3101", "hla a*31:01", "hla a 31:01", "hla a*3101"),
-        ),
-        FactSpec(
-            name="pregnancy",
-            description=(
-                "Pregnancy status as a clinical fact (the pregnancy-status entry is preferred: "
-                "it carries dates)."
-            ),
-            values=("pregnant", "not_pregnant", "lactating", "postpartum"),
-            wordings={
-                "pregnant": YES[:3],
-                "not_pregnant": ("not pregnant", *NO[:3]),
-                "lactating": ("breastfeeding", "lactation", "nursing"),
-                "postpartum": ("post partum", "post-partum"),
-            },
-            aliases=("pregnant", "pregnancy status"),
-        ),
-        _presence(
-            "breastfeeding",
-            "Breastfeeding (lithium, clozapine pass into breast milk).",
-            aliases=("lactating", "lactation"),
-        ),
-        FactSpec(
-            name="sex_at_birth",
-            description="Sex assigned at birth (the sex-at-birth entry is preferred).",
-            values=("female", "male", "intersex", "unknown"),
-            wordings={"female": ("f",), "male": ("m",)},
-            aliases=("sex", "sex assigned at birth"),
-        ),
-    )
+    for spec in sorted((*PERSON, *GENETICS, *CONDITIONS), key=lambda spec: ORDER.index(spec.name))
 }
 """Every fact the rule pack reads, by canonical name."""
 

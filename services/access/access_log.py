@@ -27,8 +27,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from domain.actor import Actor
-from projections.database import Cursor, Database
-from projections.table_migrations import migrate
+from projections.sql.database import Cursor, Database
+from projections.sql.table_migrations import migrate
 from services.access.access_log_table import ACCESS_LOG, append_only
 from services.access.request_scope import CLIENT_REQUEST_ID
 from services.integrity.access_chain import chain_entries

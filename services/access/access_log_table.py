@@ -4,8 +4,8 @@ changes only by migration, and triggers refuse every UPDATE and DELETE (append-o
 
 from __future__ import annotations
 
-from projections.database import Cursor
-from projections.table_migrations import Component, Migration
+from projections.sql.database import Cursor
+from projections.sql.table_migrations import Component, Migration
 from services.integrity.access_chain import ensure_hash_column
 
 _APPEND_ONLY = {

@@ -29,8 +29,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from projections.database import Database
-from projections.table_migrations import Component, Migration, migrate
+from projections.sql.database import Database
+from projections.sql.table_migrations import Component, Migration, migrate
 
 FAILURE_TABLE = Component(
     "sign_in_failure",

@@ -29,8 +29,8 @@ from uuid import uuid4
 
 from domain.actor import Actor, Role
 from domain.errors import DuplicateError, InvalidInputError, NotFoundError
-from projections.database import Database
-from projections.table_migrations import migrate
+from projections.sql.database import Database
+from projections.sql.table_migrations import migrate
 from services.access.sign_in_limits import FailedSignIns, SignInLimits
 from services.access.staff_sessions import StaffSessions
 from services.access.staff_table import STAFF_TABLE

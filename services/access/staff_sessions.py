@@ -14,8 +14,8 @@ import secrets
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from projections.database import Database
-from projections.table_migrations import Component, Migration, migrate
+from projections.sql.database import Database
+from projections.sql.table_migrations import Component, Migration, migrate
 
 SESSION_TABLE = Component(
     "staff_session",

@@ -4,7 +4,7 @@ else (not in the event log), so the table changes only by migration, never by re
 
 from __future__ import annotations
 
-from projections.table_migrations import Component, Migration
+from projections.sql.table_migrations import Component, Migration
 
 STAFF_TABLE = Component(
     "staff",

@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from domain.errors import RecordErasedError
-from projections.table_migrations import Component, Migration, migrate
+from projections.sql.table_migrations import Component, Migration, migrate
 from services.feeds.feed_contract import STORED_TOPICS, TOPIC_OF, TOPICS
 from services.feeds.feed_message import to_cloudevent
 from services.feeds.kafka_client import BrokerError, Producer, ensure_topics

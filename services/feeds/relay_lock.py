@@ -17,7 +17,8 @@ import time
 from types import TracebackType
 from typing import Any
 
-from projections.database import Database, split_schema
+from projections.sql.database import Database
+from projections.sql.postgres import split_schema
 
 
 class RelayLockedError(RuntimeError):

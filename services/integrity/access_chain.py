@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from projections.database import Cursor, Database
+from projections.sql.database import Cursor, Database
 from services.integrity.chain import ACCESS_TAG, GENESIS, fields_bytes, link
 
 ACCESS_FIELDS = (

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID, uuid4
 
 from domain.errors import InvalidInputError, NotFoundError, NotPermittedError
-from projections.database import Database
+from projections.sql.database import Database
 from services.keys.errors import KeyConfigError
 from services.keys.keyring import MAGIC, KeyRing
 

@@ -37,7 +37,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from domain.errors import RecordErasedError
-from projections.database import Database
+from projections.sql.database import Database
 from services.keys.errors import KeyConfigError, KeyUnavailableError
 from services.keys.kek import Kek
 from services.keys.table import DataKeyRow, KeyTable, migrate

@@ -3,7 +3,7 @@
 It lives in the event store's database (beside the events, so a backup of the store
 carries it), in tables that cannot be rebuilt from anything: they change only through
 the ordered migrations below (``KEY_TABLES``), each applied once, in order, recorded in
-``schema_versions`` by projections/table_migrations.py (under an advisory lock on
+``schema_versions`` by projections/sql/table_migrations.py (under an advisory lock on
 PostgreSQL, so two processes starting at once never both apply one).
 
 ``carelog_data_keys``: one row per subject (a patient's id; ``legacy`` for the store-wide
@@ -22,14 +22,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from projections.database import Cursor, Database
-from projections.table_migrations import Component, Migration
-from projections.table_migrations import migrate as apply_migrations
+from projections.sql.database import Cursor, Database
+from projections.sql.table_migrations import Component, Migration
+from projections.sql.table_migrations import migrate as apply_migrations
 
 DATA_KEYS = "carelog_data_keys"
 KEKS = "carelog_keks"
 LEGACY_VERSIONS = "carelog_key_schema"
-"""Where the key table's version was recorded before projections/table_migrations.py: a
+"""Where the key table's version was recorded before projections/sql/table_migrations.py: a
 store that has it is adopted by running the list again (its steps are IF NOT EXISTS)."""
 
 KEY_TABLES = Component(

@@ -111,7 +111,7 @@ def check_url(url: str, setting: str, what: str) -> None:
         return
     import psycopg
 
-    from projections.database import split_schema
+    from projections.sql.postgres import split_schema
 
     try:
         params = url_params(url, setting)

@@ -14,7 +14,7 @@ import contextlib
 import hashlib
 from collections.abc import Iterator
 
-from projections.database import split_schema
+from projections.sql.postgres import split_schema
 from services.config import Config
 
 SCHEMA_LOCK_KEY = int.from_bytes(hashlib.sha256(b"carelog-schema").digest()[:8], "big", signed=True)

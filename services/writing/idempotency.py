@@ -15,8 +15,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from domain.errors import InvalidInputError
-from projections.database import Database
-from projections.table_migrations import Component, Migration, migrate
+from projections.sql.database import Database
+from projections.sql.table_migrations import Component, Migration, migrate
 
 IDEMPOTENCY_TABLE = Component(
     "idempotency_keys",

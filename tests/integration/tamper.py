@@ -12,7 +12,7 @@ from typing import Any
 from uuid import UUID
 
 from domain.command_context import CommandContext
-from projections.database import split_schema
+from projections.sql.postgres import split_schema
 from services.bootstrap import CareLog
 from services.config import Config
 from services.integrity.chain import GENESIS, canonical_id, event_bytes, extend

@@ -15,7 +15,7 @@ from uuid import UUID, uuid4
 import pytest
 
 from domain.command_context import CommandContext
-from projections.database import split_schema
+from projections.sql.postgres import split_schema
 from services.bootstrap import CareLog
 from services.cli.demo_data import seed
 from services.cli.main import main

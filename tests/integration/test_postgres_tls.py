@@ -19,7 +19,7 @@ import psycopg
 import pytest
 
 from domain.command_context import CommandContext
-from projections.database import split_schema
+from projections.sql.postgres import split_schema
 from services.bootstrap import CareLog
 from services.config import Config
 from tests.conftest import make_team

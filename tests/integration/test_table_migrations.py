@@ -1,5 +1,5 @@
 """The tables that cannot be rebuilt from the log change only by their ordered migrations
-(projections/table_migrations.py): a store created at any earlier version, or before
+(projections/sql/table_migrations.py): a store created at any earlier version, or before
 versions were recorded, keeps its rows when CareLog starts and gets the new columns; a
 second start changes nothing; two processes starting at once on a fresh store both start.
 """
@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
-from projections.database import Database
-from projections.table_migrations import (
+from projections.sql.database import Database
+from projections.sql.table_migrations import (
     VERSIONS,
     Component,
     Migration,
@@ -304,7 +304,7 @@ import os, sys, time
 from pathlib import Path
 from services.config import Config
 from services.bootstrap import CareLog, durable_tables
-from projections.table_migrations import migrate, migrate_all
+from projections.sql.table_migrations import migrate, migrate_all
 from services.access.oidc.identities import IDENTITY_TABLE
 from services.access.oidc.sessions import OIDC_SESSION_TABLE
 from services.feeds.relay import TRACKING_TABLE

@@ -13,7 +13,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from projections.database import split_schema
+from projections.sql.postgres import split_schema
 from services.bootstrap import CareLog
 from tests.conftest import make_team
 from tests.integration.views_support import note, postgres_config, register

@@ -11,9 +11,9 @@ import pytest
 
 from domain.command_context import CommandContext
 from projections.current_plan import CurrentPlanView
-from projections.database import Cursor
 from projections.feed import Item
 from projections.runner import Views
+from projections.sql.database import Cursor
 from projections.view import Tables
 from services.bootstrap import CareLog
 from tests.conftest import Team

@@ -11,8 +11,8 @@ import psycopg
 import pytest
 
 from domain.command_context import CommandContext
-from projections.database import SMALL, split_schema
 from projections.runner import Views
+from projections.sql.postgres import SMALL, split_schema
 from services.bootstrap import CareLog
 from tests.conftest import Team, make_team
 from tests.integration.views_support import (

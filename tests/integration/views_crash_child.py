@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import sys
 
-from projections.database import connect
 from projections.follower import Lane
 from projections.runner import Views
+from projections.sql.connection import connect
 from services.access.access_log import AccessLog
 from services.bootstrap import CareLog
 from services.config import Config

@@ -21,7 +21,7 @@ def views_url_beside(config: Config, folder: Path, tag: str) -> str:
         return f"sqlite:///{folder / f'views-{tag}-{uuid.uuid4().hex[:6]}.db'}"
     import psycopg
 
-    from projections.database import split_schema
+    from projections.sql.postgres import split_schema
 
     base, _ = split_schema(config.database_url)
     schema = f"v_{uuid.uuid4().hex[:12]}"

@@ -17,9 +17,11 @@ ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("domain", "projections", "services", "web")
 LINT_IMPORTS = Path(sys.executable).parent / "lint-imports"
 COMPOSITION_ROOT = ROOT / "services" / "bootstrap.py"
-SQL_LAYER = ROOT / "projections" / "database.py"
+SQL_LAYER = ROOT / "projections" / "sql"
 OPENS_A_STORE = {
-    "projections.database": {"connect", "SQLiteDatabase", "PostgresDatabase"},
+    "projections.sql.connection": {"connect"},
+    "projections.sql.sqlite": {"SQLiteDatabase"},
+    "projections.sql.postgres": {"PostgresDatabase"},
     "services.writing.application": {"CareLogApplication"},
 }
 """Calls that open a store: the SQL layer's ``connect`` and its two databases, and the
@@ -53,14 +55,23 @@ class TestLayerContracts:
         files = {
             "domain/__init__.py": "import sqlite3\nfrom services import helper\n",
             "projections/__init__.py": "from web import pages\n",
-            "projections/database.py": "",
+            "projections/view.py": "import sqlite3\n",
+            "projections/sql/__init__.py": "",
+            "projections/sql/sqlite.py": "import sqlite3\n",
+            "projections/sql/postgres.py": "import psycopg\nimport psycopg_pool\n",
+            "projections/sql/transient.py": "import eventsourcing\n",
             "services/__init__.py": "",
+            "services/access/__init__.py": "",
+            "services/cli/__init__.py": "",
+            "services/interop/__init__.py": "",
+            "services/reading/__init__.py": "",
+            "services/writing/__init__.py": "import psycopg\n",
             "services/storage/__init__.py": "",
             "services/storage/postgres_store.py": "",
             "services/helper.py": "import web.pages\n",
             "web/__init__.py": "",
             "web/pages.py": "import psycopg\n",
-            "web/store.py": "from projections.database import connect\n",
+            "web/store.py": "from projections.sql.connection import connect\n",
         }
         for name, text in files.items():
             (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
@@ -74,6 +85,8 @@ class TestLayerContracts:
         assert f"Contracts: 0 kept, {len(broken)} broken." in done.stdout, done.stdout
         assert "domain is not allowed to import sqlite3" in done.stdout
         assert "services.helper -> web.pages" in done.stdout
+        assert "projections.view -> sqlite3" in done.stdout
+        assert "services.writing -> psycopg" in done.stdout
 
 
 class TestCompositionRoot:
@@ -81,24 +94,24 @@ class TestCompositionRoot:
         opened = [
             f"{path.relative_to(ROOT)}:{line} {name}"
             for path in sources()
-            if path not in (COMPOSITION_ROOT, SQL_LAYER)
+            if path != COMPOSITION_ROOT and SQL_LAYER not in path.parents
             for line, name in _store_openings(ast.parse(path.read_text()))
         ]
         assert opened == [], "open stores in services/bootstrap.py only:\n" + "\n".join(opened)
 
     def test_the_check_finds_a_store_opened_elsewhere(self) -> None:
         tree = ast.parse(
-            "from projections.database import connect as open_db\n"
-            "from projections import database\n"
+            "from projections.sql.connection import connect as open_db\n"
+            "from projections.sql import sqlite\n"
             "import services.writing.application as application\n"
             "def make(url):\n"
             "    self.connect()\n"  # a Kafka producer's connect is not a store
-            "    return open_db(url), database.SQLiteDatabase(url),"
+            "    return open_db(url), sqlite.SQLiteDatabase(url),"
             " application.CareLogApplication()\n"
         )
         assert [name for _, name in _store_openings(tree)] == [
             "open_db",
-            "database.SQLiteDatabase",
+            "sqlite.SQLiteDatabase",
             "application.CareLogApplication",
         ]
 

@@ -13,8 +13,8 @@ from eventsourcing.cryptography import AESCipher
 from eventsourcing.utils import Environment
 
 from domain.errors import RecordErasedError
-from projections.database import connect
-from projections.table_migrations import VERSIONS
+from projections.sql.connection import connect
+from projections.sql.table_migrations import VERSIONS
 from services.keys.errors import KeyConfigError, KeyUnavailableError
 from services.keys.kek import Kek, new_kek, parse_keks
 from services.keys.keyring import MAGIC, KeyRing

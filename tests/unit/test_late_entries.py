@@ -25,7 +25,9 @@ from tests.unit.test_patient_record import (
     prescribe,
     refused,
 )
-from web.schemas import requests as rq
+from web.schemas.entry_in import FollowUpIn, GoalIn, GoalStatusIn, ReviewIn
+from web.schemas.medication_in import AdherenceIn
+from web.schemas.patient_in import CareTeamMemberIn, PatientIn
 
 EARLIER = NOW - timedelta(days=2)
 LATER = NOW + timedelta(minutes=6)
@@ -236,12 +238,12 @@ class TestRequestSchemas:
     @pytest.mark.parametrize(
         ("schema", "body"),
         [
-            (rq.PatientIn, {"external_id": "M", "name": "N", "birth_date": "1980-01-01"}),
-            (rq.CareTeamMemberIn, {"clinician_id": "c", "role": "therapist"}),
-            (rq.GoalIn, {"description": "walk daily"}),
-            (rq.GoalStatusIn, {"status": "met"}),
+            (PatientIn, {"external_id": "M", "name": "N", "birth_date": "1980-01-01"}),
+            (CareTeamMemberIn, {"clinician_id": "c", "role": "therapist"}),
+            (GoalIn, {"description": "walk daily"}),
+            (GoalStatusIn, {"status": "met"}),
             (
-                rq.AdherenceIn,
+                AdherenceIn,
                 {
                     "order_id": "o",
                     "doses_taken": 1,
@@ -250,8 +252,8 @@ class TestRequestSchemas:
                     "period_end": "2026-02-02",
                 },
             ),
-            (rq.FollowUpIn, {"due_at": "2026-04-01T09:00:00Z", "purpose": "check-in"}),
-            (rq.ReviewIn, {"outcome": "no changes"}),
+            (FollowUpIn, {"due_at": "2026-04-01T09:00:00Z", "purpose": "check-in"}),
+            (ReviewIn, {"outcome": "no changes"}),
         ],
     )
     def test_the_late_entry_writes_accept_an_effective_time(

@@ -47,8 +47,8 @@ class TestEventStoreSettings:
 
     def test_the_views_url_keeps_the_parameters_too(self) -> None:
         """Views, staff registry, access log, listener and relay lock hand the URL itself
-        to psycopg (projections/database.py): the same parameters, nothing dropped."""
-        from projections.database import split_schema
+        to psycopg (projections/sql/): the same parameters, nothing dropped."""
+        from projections.sql.postgres import split_schema
 
         conninfo, schema = split_schema(Config(database_url=URL).effective_views_url)
         assert schema == "ward"

@@ -26,7 +26,7 @@ from domain.alert_resolution import (
 )
 from domain.errors import CareLogError, NotPermittedError
 from services.reading.plan_document import open_alerts
-from web.context import actor, carelog, command_context, policy, request_info, views_wait
+from web.context import actor, carelog, command_context, policy, reader_of, request_info, views_wait
 from web.pages.blueprint import bp
 
 SEVERITY_ORDER = ("urgent", "contraindicated", "major", "moderate", "minor", "info")
@@ -41,8 +41,7 @@ def _rank(alert: dict[str, Any]) -> tuple[int, str]:
 
 @bp.get("/alerts")
 def alerts() -> Any:
-    who, info = actor(), request_info()
-    policy().require_read_kind(who, "dashboard", info)  # clinicians: their patients' alerts
+    who, info = reader_of("dashboard")  # clinicians: their patients' alerts
     instance = carelog()
     # The list of the clinician's patients comes from the current-plan view: let it catch up
     # with the log first (bounded), so a patient registered a moment ago is listed.

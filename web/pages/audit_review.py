@@ -14,7 +14,7 @@ from domain.errors import InvalidInputError
 from services.access.policy import AUDITOR_READS, CLINICIAN_READS
 from services.bootstrap import CareLog
 from services.feeds.feed_contract import CONTRACT
-from web.context import actor, carelog, policy, request_info, views_wait
+from web.context import carelog, log_read, reader_of, views_wait
 from web.errors import is_cursor
 from web.pages.blueprint import bp
 from web.pages.timeline import parse_moment
@@ -43,8 +43,7 @@ def known_actions() -> list[str]:
 
 @bp.get("/audit-review")
 def audit_review() -> Any:
-    who, info = actor(), request_info()
-    policy().require_read_kind(who, "audit_all", info)
+    who, info = reader_of("audit_all")
     args = request.args
     filters = {
         name: (args.get(name) or "").strip() or None
@@ -65,14 +64,7 @@ def audit_review() -> Any:
         limit=PAGE_SIZE,
         order="flagged_first_newest",
     )
-    instance.access_log.record(
-        actor_id=who.id,
-        actor_role=str(who.role),
-        patient_id=filters["patient_id"],
-        what="audit",
-        request_id=info.request_id,
-        source=info.source,
-    )
+    log_read(who, info, filters["patient_id"], "audit")
     staff = {m.id: m for m in instance.staff.list()}
     patients = {p["patient_id"]: p for p in instance.views.current_plan.all_patients()}
     query = {k: v for k, v in filters.items() if v}

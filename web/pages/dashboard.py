@@ -16,7 +16,13 @@ from flask import render_template, request
 from domain.actor import Actor
 from services.access.policy import RequestInfo
 from services.feeds.feed_contract import CONTRACT
-from web.context import actor, carelog, policy, request_info, views_wait, wait_for_views
+from web.context import (
+    carelog,
+    log_read,
+    reader_of,
+    views_wait,
+    wait_for_views,
+)
 from web.errors import is_cursor
 from web.pages.blueprint import bp
 
@@ -30,21 +36,13 @@ def board_for(who: Actor, info: RequestInfo) -> dict[str, Any]:
     instance = carelog()
     board: dict[str, Any] = instance.views.team_dashboard.for_clinician(who.id)
     for row in board["patients"]:
-        instance.access_log.record(
-            actor_id=who.id,
-            actor_role=str(who.role),
-            patient_id=row["patient_id"],
-            what="dashboard",
-            request_id=info.request_id,
-            source=info.source,
-        )
+        log_read(who, info, row["patient_id"], "dashboard")
     return board
 
 
 @bp.get("/dashboard")
 def dashboard() -> Any:
-    who, info = actor(), request_info()
-    policy().require_read_kind(who, "dashboard", info)
+    who, info = reader_of("dashboard")
     instance = carelog()
     head = int(instance.app.recorder.max_notification_id() or 0)
     # The feed starts at ``head``: the board must include everything up to it.
@@ -63,8 +61,7 @@ def dashboard() -> Any:
 @bp.get("/dashboard/rows")
 def dashboard_rows() -> Any:
     """The board's rows alone, for the live update (waits for ``min_position``)."""
-    who, info = actor(), request_info()
-    policy().require_read_kind(who, "dashboard", info)
+    who, info = reader_of("dashboard")
     position = request.args.get("min_position", "")
     wait_for_views({"min_position": int(position) if is_cursor(position) else None})
     return render_template("pages/_board.html", board=board_for(who, info))

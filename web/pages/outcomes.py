@@ -10,7 +10,7 @@ from typing import Any
 
 from flask import render_template
 
-from web.context import actor, carelog, policy, request_info, views_wait
+from web.context import carelog, reader_of, views_wait
 from web.pages.blueprint import bp
 from web.pages.outcomes_chart import outcomes_chart
 from web.trials import outcomes_for
@@ -18,8 +18,7 @@ from web.trials import outcomes_for
 
 @bp.get("/outcomes")
 def outcomes() -> Any:
-    who, info = actor(), request_info()
-    policy().require_read_kind(who, "outcomes", info)
+    who, info = reader_of("outcomes")
     instance = carelog()
     head = int(instance.app.recorder.max_notification_id() or 0)
     caught_up = head == 0 or instance.views.wait_for(head, timeout=views_wait())

@@ -23,7 +23,8 @@ from domain.field_checks import field_errors
 from domain.patient_commands import MODALITIES, NOTE_KINDS, SEVERITIES
 from domain.permissions import WRITE_ROLES
 from domain.scoring import ANSWER_TEXTS, INSTRUMENTS, Instrument
-from web.schemas import requests as rq
+from web.schemas.entry_in import AssessmentIn, CompletionIn, FollowUpIn, NoteIn
+from web.schemas.medication_in import SideEffectIn
 
 FORM_ERROR = "_form"
 """The key of a message about the form as a whole (no one field to put it beside)."""
@@ -206,11 +207,11 @@ def _optional(form: Any, name: str, time: bool = False) -> dict[str, Any]:
 
 
 SCHEMAS: dict[str, type[Schema]] = {
-    "assessment": rq.AssessmentIn,
-    "note": rq.NoteIn,
-    "side_effect": rq.SideEffectIn,
-    "follow_up": rq.FollowUpIn,
-    "completion": rq.CompletionIn,
+    "assessment": AssessmentIn,
+    "note": NoteIn,
+    "side_effect": SideEffectIn,
+    "follow_up": FollowUpIn,
+    "completion": CompletionIn,
 }
 COMMANDS = {
     "assessment": "record_assessment",

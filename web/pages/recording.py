@@ -2,7 +2,7 @@
 note, a side effect, a follow-up and its completion.
 
 Each form is the API's write by another door: the same role check
-(``Policy.require_write``), the same request schema (``web.schemas.requests``), the same
+(``Policy.require_write``), the same request schema (``web/schemas/*_in.py``), the same
 command with its safety rules, the same denied-write record. The CSRF token is checked
 before any view runs (``web.pages``). A refused form comes back (422) with what was
 entered and each message beside its field; an accepted one redirects to the timeline

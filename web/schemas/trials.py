@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from web.schemas.reads import ReadQuery
+from web.schemas.read_queries import ReadQuery
 
 OUTCOMES = (
     "remission",

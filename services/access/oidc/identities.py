@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from domain.actor import Role
-from projections.table_migrations import Component, Migration, migrate
+from projections.sql.table_migrations import Component, Migration, migrate
 from services.access.staff import StaffMember, StaffRegistry
 
 IDENTITY_TABLE = Component(

@@ -22,8 +22,8 @@ from typing import Any
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from projections.database import Database
-from projections.table_migrations import Component, Migration, migrate
+from projections.sql.database import Database
+from projections.sql.table_migrations import Component, Migration, migrate
 
 OIDC_SESSION_TABLE = Component(
     "staff_session_oidc",

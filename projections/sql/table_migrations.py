@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from projections.database import Cursor, Database
+from projections.sql.database import Cursor, Database
 
 VERSIONS = "schema_versions"
 """The table recording each component's version: one row per component."""

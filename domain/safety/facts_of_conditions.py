@@ -1,0 +1,75 @@
+"""The conditions the rules read as facts (present or not), and organ impairment."""
+
+from __future__ import annotations
+
+from domain.safety.fact_spec import NO, YES, FactSpec, presence
+
+CONDITIONS: tuple[FactSpec, ...] = (
+    FactSpec(
+        name="hepatic_impairment",
+        description="Liver impairment (Child-Pugh class where known); labels lower maxima.",
+        values=("no", "mild", "moderate", "severe", "yes"),
+        wordings={
+            "no": ("normal", *NO[1:]),
+            "mild": ("child pugh a", "child-pugh a"),
+            "moderate": ("child pugh b", "child-pugh b"),
+            "severe": ("child pugh c", "child-pugh c"),
+            "yes": ("impaired", "unspecified", *YES[1:]),
+        },
+        aliases=("liver impairment", "hepatic impairment status"),
+    ),
+    presence(
+        "seizure_disorder",
+        "A seizure disorder or a history of seizures (bupropion, clozapine: seizure risk).",
+        yes=("epilepsy", "history", "history of seizures", "seizures"),
+        aliases=("seizures", "epilepsy", "history of seizures", "seizure history"),
+    ),
+    presence(
+        "eating_disorder",
+        "Bulimia or anorexia nervosa, now or in the past (bupropion: seizure risk).",
+        yes=(
+            "anorexia",
+            "anorexia nervosa",
+            "bulimia",
+            "bulimia nervosa",
+            "history",
+        ),
+        aliases=("anorexia", "anorexia nervosa", "bulimia", "bulimia nervosa"),
+    ),
+    presence(
+        "dementia",
+        "Dementia (antipsychotics: increased mortality in elderly patients with dementia).",
+    ),
+    presence(
+        "long_qt",
+        "Congenital long QT syndrome (QT-prolonging drugs).",
+        yes=("congenital",),
+        aliases=("long qt syndrome", "congenital long qt"),
+    ),
+    presence(
+        "parkinson",
+        "Parkinson's disease (most antipsychotics worsen it).",
+        aliases=("parkinsons disease", "parkinsons", "parkinson disease"),
+    ),
+    FactSpec(
+        name="renal_impairment",
+        description="Kidney impairment (lithium, renally cleared drugs: lower doses).",
+        values=("no", "mild", "moderate", "severe", "yes"),
+        wordings={
+            "no": ("normal", *NO[1:]),
+            "mild": ("ckd 2", "ckd stage 2"),
+            "moderate": ("ckd 3", "ckd stage 3"),
+            "severe": (
+                "ckd 4",
+                "ckd stage 4",
+                "ckd 5",
+                "ckd stage 5",
+                "dialysis",
+                "esrd",
+                "end stage renal disease",
+            ),
+            "yes": ("impaired", "unspecified", *YES[1:]),
+        },
+        aliases=("kidney impairment", "renal impairment status"),
+    ),
+)
