@@ -2,15 +2,14 @@
 sex at birth, pregnancy and lactation status. Each checks its input, then records one
 event; the safety rules read what they record (``domain/safety/condition_rules.py``).
 
-A mixin of ``PatientRecord``, like ``ClinicalCommands``. None of these writes is ever
-refused for what the rules find: it records what is true of the patient, and a
-contraindication it reveals against an active drug is raised as an alert.
+A mixin of ``PatientRecord``, like the clinical areas (``domain/patient_commands.py``).
+None of these writes is ever refused for what the rules find: it records what is true of
+the patient, and a contraindication it reveals against an active drug is raised as an alert.
 """
 
 from __future__ import annotations
 
-from datetime import date, timedelta
-from typing import TYPE_CHECKING, Any
+from datetime import date, datetime, timedelta
 
 from domain.command_context import (
     CommandContext,
@@ -31,59 +30,25 @@ from domain.problem_list import (
     active_conditions,
     normalise_code,
 )
-
-if TYPE_CHECKING:
-    from domain.plan import PlanState
+from domain.record_checks import RecordCommandsBase
 
 LONGEST_PREGNANCY = timedelta(weeks=44)
 """An expected delivery date further than this after the status date cannot be right."""
 
 
-class ConditionCommands:
+class ConditionCommands(RecordCommandsBase):
     """Commands that record the problem list and the person."""
-
-    if TYPE_CHECKING:
-        plan: PlanState
-
-        def _trigger(
-            self,
-            event_class: Any,
-            ctx: CommandContext,
-            effective_at: Any = None,
-            **fields: Any,
-        ) -> str: ...
-        def _allowed(self, ctx: CommandContext, what: str) -> None: ...
-
-        ConditionRecorded: Any
-        ConditionResolved: Any
-        SexAtBirthRecorded: Any
-        PregnancyStatusRecorded: Any
-
-    def _date(self, raw: Any, field_name: str, ctx: CommandContext) -> date:
-        """A calendar date, not after today and not before the patient was born."""
-        try:
-            value = date.fromisoformat(raw) if isinstance(raw, str) else None
-        except ValueError:
-            value = None
-        if value is None:
-            raise InvalidInputError("Give a date like 2026-03-01.", field_name)
-        if value > ctx.now.date():
-            raise InvalidInputError(f"{field_name} is in the future.", field_name)
-        born = self.plan.patient.get("birth_date")
-        if born and value < date.fromisoformat(born):
-            raise InvalidInputError(f"{field_name} is before the patient's birth date.", field_name)
-        return value
 
     @checked_command
     def record_condition(
         self,
         ctx: CommandContext,
         *,
-        code: Any,
-        display: Any = None,
-        onset_date: Any = None,
-        verification_status: Any = "confirmed",
-        effective_at: Any = None,
+        code: str,
+        display: str | None = None,
+        onset_date: str | None = None,
+        verification_status: str = "confirmed",
+        effective_at: datetime | None = None,
     ) -> str:
         """Put a condition on the problem list, ICD-10-CM coded."""
         self._allowed(ctx, "condition")
@@ -100,7 +65,7 @@ class ConditionCommands:
                     f" {listed['condition_id']}).",
                     "code",
                 )
-        onset = None if onset_date is None else self._date(onset_date, "onset_date", ctx)
+        onset = None if onset_date is None else self._past_date(onset_date, "onset_date", ctx)
         return self._trigger(
             self.ConditionRecorded,
             ctx,
@@ -123,10 +88,10 @@ class ConditionCommands:
         self,
         ctx: CommandContext,
         *,
-        condition_id: Any,
-        reason: Any,
-        resolved_date: Any = None,
-        effective_at: Any = None,
+        condition_id: str,
+        reason: str,
+        resolved_date: str | None = None,
+        effective_at: datetime | None = None,
     ) -> str:
         """Take a condition off the problem list (resolved, in remission, entered in
         error), with the reason; its rules stop firing."""
@@ -154,7 +119,7 @@ class ConditionCommands:
             )
         resolved = when.date() if resolved_date is None else None
         if resolved is None:
-            resolved = self._date(resolved_date, "resolved_date", ctx)
+            resolved = self._past_date(resolved_date, "resolved_date", ctx)
         onset = listed[condition_id]["onset_date"]
         if onset and resolved < date.fromisoformat(onset):
             raise InvalidInputError(
@@ -171,7 +136,7 @@ class ConditionCommands:
 
     @checked_command
     def record_sex_at_birth(
-        self, ctx: CommandContext, *, sex_at_birth: Any, effective_at: Any = None
+        self, ctx: CommandContext, *, sex_at_birth: str, effective_at: datetime | None = None
     ) -> str:
         """The sex assigned at birth, which label rules read (pregnancy prevention)."""
         self._allowed(ctx, "sex_at_birth")
@@ -187,17 +152,17 @@ class ConditionCommands:
         self,
         ctx: CommandContext,
         *,
-        status: Any,
-        as_of: Any = None,
-        expected_delivery_date: Any = None,
-        effective_at: Any = None,
+        status: str,
+        as_of: str | None = None,
+        expected_delivery_date: str | None = None,
+        effective_at: datetime | None = None,
     ) -> str:
         """Pregnant, not pregnant, lactating or postpartum, as of a date; a pregnancy may
         give its expected delivery date."""
         self._allowed(ctx, "pregnancy_status")
         status = choice(status, "status", PREGNANCY_STATUSES)
         when = effective_time(ctx, effective_at)
-        on = when.date() if as_of is None else self._date(as_of, "as_of", ctx)
+        on = when.date() if as_of is None else self._past_date(as_of, "as_of", ctx)
         due: str | None = None
         if expected_delivery_date is not None:
             if status != "pregnant":

@@ -13,8 +13,8 @@ what the rules find: an active drug the result affects is alerted on.
 
 from __future__ import annotations
 
-from datetime import date
-from typing import TYPE_CHECKING, Any
+from datetime import date, datetime
+from typing import Any
 
 from domain.command_context import (
     CommandContext,
@@ -25,10 +25,8 @@ from domain.command_context import (
 )
 from domain.errors import InvalidInputError, NotPermittedError
 from domain.permissions import WHAT, WRITE_ROLES
+from domain.record_checks import RecordCommandsBase, past_date
 from domain.safety.genotypes import canonical_gene
-
-if TYPE_CHECKING:
-    from domain.plan import PlanState
 
 EVENT = "PharmacogenomicResultRecorded"
 CORRECTABLE = frozenset({"diplotype", "phenotype", "lab", "report_date", "effective_at"})
@@ -50,17 +48,7 @@ def _reported(value: Any, field_name: str) -> str | None:
 
 def checked_report_date(value: Any, field_name: str, today: date, born: str | None) -> str:
     """The report's date: a calendar date, not after today nor before the birth date."""
-    try:
-        when = date.fromisoformat(value) if isinstance(value, str) else None
-    except ValueError:
-        when = None
-    if when is None:
-        raise InvalidInputError("Give a date like 2026-03-01.", field_name)
-    if when > today:
-        raise InvalidInputError(f"{field_name} is in the future.", field_name)
-    if born and when < date.fromisoformat(born):
-        raise InvalidInputError(f"{field_name} is before the patient's birth date.", field_name)
-    return when.isoformat()
+    return past_date(value, field_name, today, born).isoformat()
 
 
 def not_before_report(known: date, reported_on: str, field_name: str) -> None:
@@ -99,34 +87,20 @@ def check_corrected(name: str, value: Any, ctx: CommandContext, plan: Any) -> An
     return checked_report_date(value, name, ctx.now.date(), born)
 
 
-class PharmacogenomicCommands:
+class PharmacogenomicCommands(RecordCommandsBase):
     """The command that records a pharmacogenomic result."""
-
-    if TYPE_CHECKING:
-        plan: PlanState
-
-        def _trigger(
-            self,
-            event_class: Any,
-            ctx: CommandContext,
-            effective_at: Any = None,
-            **fields: Any,
-        ) -> str: ...
-        def _require_access(self, ctx: CommandContext) -> None: ...
-
-        PharmacogenomicResultRecorded: Any
 
     @checked_command
     def record_pharmacogenomic_result(
         self,
         ctx: CommandContext,
         *,
-        gene: Any,
-        lab: Any,
-        report_date: Any,
-        diplotype: Any = None,
-        phenotype: Any = None,
-        effective_at: Any = None,
+        gene: str,
+        lab: str,
+        report_date: str,
+        diplotype: str | None = None,
+        phenotype: str | None = None,
+        effective_at: datetime | None = None,
     ) -> str:
         """Record a result as reported; at least a diplotype or a phenotype."""
         self._require_access(ctx)
