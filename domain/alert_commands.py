@@ -22,7 +22,8 @@ from domain.alert_resolution import (
     structured_action,
 )
 from domain.clinical_vocabulary import RESOLUTIONS
-from domain.command_context import CommandContext, checked_command, choice, new_id, require_id
+from domain.command_context import CommandContext, choice, new_id, require_id
+from domain.commands import ResolveAlert
 from domain.errors import InvalidInputError, NotFoundError
 from domain.record_checks import RecordCommandsBase
 
@@ -62,20 +63,12 @@ class AlertCommands(RecordCommandsBase):
         )
         return alert_id
 
-    @checked_command
-    def resolve_alert(
-        self,
-        ctx: CommandContext,
-        *,
-        alert_id: str,
-        resolution: str,
-        reason: str | None = None,
-        action: str | None = None,
-        result: str | None = None,
-    ) -> str:
+    def resolve_alert(self, ctx: CommandContext, cmd: ResolveAlert) -> str:
         """A clinician closes an alert with a reason (see ``domain.alert_resolution``): a
         suicide-risk alert by a psychiatrist or therapist on the care team, with the action
         taken; any other by a prescriber or pharmacist."""
+        alert_id = cmd.alert_id
+        resolution = cmd.resolution
         self._require_access(ctx)
         alert = self.plan.alerts.get(require_id(alert_id, "alert_id", "An alert id"))
         if alert is None:
@@ -84,10 +77,10 @@ class AlertCommands(RecordCommandsBase):
         if alert["status"] != "open":
             raise InvalidInputError("That alert was resolved already.", "alert_id")
         resolution = choice(resolution, "resolution", RESOLUTIONS)
-        if resolution == "overridden" and not (isinstance(reason, str) and reason.strip()):
+        if resolution == "overridden" and not (isinstance(cmd.reason, str) and cmd.reason.strip()):
             raise InvalidInputError("An override needs a reason.", "reason")
-        text = reason_with_content(reason)
-        taken, outcome = structured_action(alert, action, result)
+        text = reason_with_content(cmd.reason)
+        taken, outcome = structured_action(alert, cmd.action, cmd.result)
         return self._trigger(
             self.SafetyAlertResolved,
             ctx,

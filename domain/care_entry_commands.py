@@ -6,12 +6,9 @@ A mixin of ``PatientRecord`` (``domain/record_checks.py`` says what it relies on
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from domain.clinical_vocabulary import MODALITIES, NOTE_KINDS
 from domain.command_context import (
     CommandContext,
-    checked_command,
     choice,
     effective_time,
     finite_number,
@@ -22,6 +19,15 @@ from domain.command_context import (
     require_id,
     require_text,
 )
+from domain.commands import (
+    AddNote,
+    CompleteFollowUp,
+    RecordEducation,
+    RecordFact,
+    RecordLabResult,
+    ReviewPlan,
+    ScheduleFollowUp,
+)
 from domain.errors import InvalidInputError, NotFoundError
 from domain.record_checks import RecordCommandsBase
 from domain.safety.fact_vocabulary import fact_spec, refusal
@@ -30,82 +36,50 @@ from domain.safety.fact_vocabulary import fact_spec, refusal
 class CareEntryCommands(RecordCommandsBase):
     """Commands that append care entries to the log."""
 
-    @checked_command
-    def add_note(
-        self,
-        ctx: CommandContext,
-        *,
-        kind: str,
-        modality: str,
-        text: str,
-        effective_at: datetime | None = None,
-    ) -> str:
+    def add_note(self, ctx: CommandContext, cmd: AddNote) -> str:
         """A progress note (read by the team) or a psychotherapy note (by its author only)."""
+        kind = cmd.kind
         kind = choice(kind, "kind", NOTE_KINDS)
         self._allowed(ctx, "psychotherapy_note" if kind == "psychotherapy" else "progress_note")
         return self._trigger(
             self.NoteAdded,
             ctx,
-            effective_at,
+            cmd.effective_at,
             note_id=new_id(),
             kind=kind,
-            modality=choice(modality, "modality", MODALITIES),
-            text=require_text(text, "text", "The note text"),
+            modality=choice(cmd.modality, "modality", MODALITIES),
+            text=require_text(cmd.text, "text", "The note text"),
         )
 
-    @checked_command
-    def record_education(
-        self,
-        ctx: CommandContext,
-        *,
-        topic: str,
-        order_id: str | None = None,
-        materials: str | None = None,
-        effective_at: datetime | None = None,
-    ) -> str:
+    def record_education(self, ctx: CommandContext, cmd: RecordEducation) -> str:
         """The patient was taught about a topic or a medication."""
         self._allowed(ctx, "education")
         return self._trigger(
             self.EducationProvided,
             ctx,
-            effective_at,
+            cmd.effective_at,
             education_id=new_id(),
-            topic=require_text(topic, "topic", "A topic"),
-            order_id=self._known_order(order_id),
-            materials=optional_text(materials, "materials"),
+            topic=require_text(cmd.topic, "topic", "A topic"),
+            order_id=self._known_order(cmd.order_id),
+            materials=optional_text(cmd.materials, "materials"),
         )
 
-    @checked_command
-    def schedule_follow_up(
-        self,
-        ctx: CommandContext,
-        *,
-        due_at: datetime,
-        purpose: str,
-        effective_at: datetime | None = None,
-    ) -> str:
+    def schedule_follow_up(self, ctx: CommandContext, cmd: ScheduleFollowUp) -> str:
         """A check-in due by a time; it shows as overdue on the dashboard after that."""
         self._allowed(ctx, "follow_up")
-        due = future_due_time(ctx, due_at)
+        due = future_due_time(ctx, cmd.due_at)
         return self._trigger(
             self.FollowUpScheduled,
             ctx,
-            effective_time(ctx, effective_at),
+            effective_time(ctx, cmd.effective_at),
             follow_up_id=new_id(),
             due_at=due,
-            purpose=require_text(purpose, "purpose", "A purpose"),
+            purpose=require_text(cmd.purpose, "purpose", "A purpose"),
         )
 
-    @checked_command
-    def complete_follow_up(
-        self,
-        ctx: CommandContext,
-        *,
-        follow_up_id: str,
-        outcome: str,
-        effective_at: datetime | None = None,
-    ) -> str:
+    def complete_follow_up(self, ctx: CommandContext, cmd: CompleteFollowUp) -> str:
         """A scheduled check-in took place."""
+        follow_up_id = cmd.follow_up_id
         self._allowed(ctx, "follow_up")
         follow_up_id = require_id(follow_up_id, "follow_up_id", "A follow-up id")
         follow_up = self.plan.follow_ups.get(follow_up_id)
@@ -116,42 +90,26 @@ class CareEntryCommands(RecordCommandsBase):
         return self._trigger(
             self.FollowUpCompleted,
             ctx,
-            effective_at,
+            cmd.effective_at,
             follow_up_id=follow_up_id,
-            outcome=require_text(outcome, "outcome", "An outcome"),
+            outcome=require_text(cmd.outcome, "outcome", "An outcome"),
         )
 
-    @checked_command
-    def review_plan(
-        self,
-        ctx: CommandContext,
-        *,
-        outcome: str,
-        summary: str | None = None,
-        effective_at: datetime | None = None,
-    ) -> str:
+    def review_plan(self, ctx: CommandContext, cmd: ReviewPlan) -> str:
         """A review of the whole plan, e.g. a pharmacist's medication review."""
         self._allowed(ctx, "plan_review")
         return self._trigger(
             self.PlanReviewed,
             ctx,
-            effective_time(ctx, effective_at),
+            effective_time(ctx, cmd.effective_at),
             review_id=new_id(),
-            outcome=require_text(outcome, "outcome", "An outcome"),
-            summary=optional_text(summary, "summary"),
+            outcome=require_text(cmd.outcome, "outcome", "An outcome"),
+            summary=optional_text(cmd.summary, "summary"),
         )
 
-    @checked_command
-    def record_lab_result(
-        self,
-        ctx: CommandContext,
-        *,
-        test: str,
-        value: float | None = None,
-        unit: str | None = None,
-        effective_at: datetime | None = None,
-    ) -> str:
+    def record_lab_result(self, ctx: CommandContext, cmd: RecordLabResult) -> str:
         """A lab value or measurement the monitoring rules read."""
+        value = cmd.value
         self._allowed(ctx, "lab_result")
         if value is not None:
             value = plausible_lab_value(
@@ -160,23 +118,20 @@ class CareEntryCommands(RecordCommandsBase):
         return self._trigger(
             self.LabResultRecorded,
             ctx,
-            effective_at,
+            cmd.effective_at,
             lab_id=new_id(),
-            test=require_text(test, "test", "The test"),
+            test=require_text(cmd.test, "test", "The test"),
             value=None if value is None else float(value),
-            unit=optional_text(unit, "unit"),
+            unit=optional_text(cmd.unit, "unit"),
         )
 
-    @checked_command
-    def record_fact(
-        self, ctx: CommandContext, *, fact: str, value: str, effective_at: datetime | None = None
-    ) -> str:
+    def record_fact(self, ctx: CommandContext, cmd: RecordFact) -> str:
         """A clinical fact (smoking status, metaboliser status, alcohol use ...). A fact the
         rules read takes only its allowed values, common wordings turned into them ("Poor
         metabolizer" -> poor), under its canonical name; a free fact is kept as typed."""
         self._allowed(ctx, "clinical_fact")
-        name = require_text(fact, "fact", "The fact")
-        text = require_text(value, "value", "The value")
+        name = require_text(cmd.fact, "fact", "The fact")
+        text = require_text(cmd.value, "value", "The value")
         spec = fact_spec(name)
         if spec is not None:
             # A value outside the set would match no rule and pass as safe.
@@ -184,4 +139,6 @@ class CareEntryCommands(RecordCommandsBase):
             if canonical is None:
                 raise InvalidInputError(refusal(spec, text), "value")
             name, text = spec.name, canonical
-        return self._trigger(self.ClinicalFactRecorded, ctx, effective_at, fact=name, value=text)
+        return self._trigger(
+            self.ClinicalFactRecorded, ctx, cmd.effective_at, fact=name, value=text
+        )

@@ -6,19 +6,22 @@ A mixin of ``PatientRecord`` (``domain/record_checks.py`` says what it relies on
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from domain.clinical_vocabulary import CARE_TEAM_ROLES, CONSENT_DECISIONS, CONSENT_SCOPES
 from domain.command_context import (
     EMERGENCY_ACCESS_PERIOD,
     CommandContext,
-    checked_command,
     choice,
     effective_time,
     new_id,
     optional_text,
     require_id,
     require_text,
+)
+from domain.commands import (
+    AssignCareTeamMember,
+    GrantEmergencyAccess,
+    RecordConsent,
+    RemoveCareTeamMember,
 )
 from domain.errors import InvalidInputError, NotFoundError, NotPermittedError
 from domain.permissions import WHAT, WRITE_ROLES
@@ -38,17 +41,12 @@ class CareTeamCommands(RecordCommandsBase):
                 "let you add or remove members."
             )
 
-    @checked_command
     def assign_care_team_member(
-        self,
-        ctx: CommandContext,
-        *,
-        clinician_id: str,
-        clinician_name: str,
-        role: str,
-        effective_at: datetime | None = None,
+        self, ctx: CommandContext, cmd: AssignCareTeamMember, clinician_name: str
     ) -> str:
         """A care-team member adds a clinician, who may then see and write the record."""
+        clinician_id = cmd.clinician_id
+        role = cmd.role
         self._care_team_change(ctx)
         clinician_id = require_id(clinician_id, "clinician_id", "A clinician id")
         clinician_name = require_text(clinician_name, "clinician_name", "The clinician's name")
@@ -58,22 +56,16 @@ class CareTeamCommands(RecordCommandsBase):
         return self._trigger(
             self.CareTeamMemberAssigned,
             ctx,
-            effective_time(ctx, effective_at),
+            effective_time(ctx, cmd.effective_at),
             clinician_id=clinician_id,
             clinician_name=clinician_name,
             role=role,
         )
 
-    @checked_command
-    def remove_care_team_member(
-        self,
-        ctx: CommandContext,
-        *,
-        clinician_id: str,
-        reason: str,
-        effective_at: datetime | None = None,
-    ) -> str:
+    def remove_care_team_member(self, ctx: CommandContext, cmd: RemoveCareTeamMember) -> str:
         """A clinician leaves the care team, with the reason."""
+        clinician_id = cmd.clinician_id
+        reason = cmd.reason
         self._care_team_change(ctx)
         clinician_id = require_id(clinician_id, "clinician_id", "A clinician id")
         reason = require_text(reason, "reason", "A reason for the removal")
@@ -91,15 +83,15 @@ class CareTeamCommands(RecordCommandsBase):
                 "psychiatrist first, so the patient is never left without a prescriber.",
                 "clinician_id",
             )
-        when = late_entry(ctx, effective_at)
+        when = late_entry(ctx, cmd.effective_at)
         not_before(when, member["since"], f"{member['name']} joined the care team")
         return self._trigger(
             self.CareTeamMemberRemoved, ctx, when, clinician_id=clinician_id, reason=reason
         )
 
-    @checked_command
-    def grant_emergency_access(self, ctx: CommandContext, *, reason: str) -> str:
+    def grant_emergency_access(self, ctx: CommandContext, cmd: GrantEmergencyAccess) -> str:
         """Break the glass: any clinician, with a stated reason, for four hours."""
+        reason = cmd.reason
         if ctx.actor.role not in WRITE_ROLES["emergency_access"]:
             raise NotPermittedError(f"A {ctx.actor.role} may not {WHAT['emergency_access']}.")
         reason = require_text(reason, "reason", "A reason for emergency access")
@@ -110,24 +102,15 @@ class CareTeamCommands(RecordCommandsBase):
             expires_at=ctx.now + EMERGENCY_ACCESS_PERIOD,
         )
 
-    @checked_command
-    def record_consent(
-        self,
-        ctx: CommandContext,
-        *,
-        scope: str,
-        decision: str,
-        note: str | None = None,
-        effective_at: datetime | None = None,
-    ) -> str:
+    def record_consent(self, ctx: CommandContext, cmd: RecordConsent) -> str:
         """The patient's decision about a scope of care."""
         self._allowed(ctx, "consent")
         return self._trigger(
             self.ConsentRecorded,
             ctx,
-            effective_at,
+            cmd.effective_at,
             consent_id=new_id(),
-            scope=choice(scope, "scope", CONSENT_SCOPES),
-            decision=choice(decision, "decision", CONSENT_DECISIONS),
-            note=optional_text(note, "note"),
+            scope=choice(cmd.scope, "scope", CONSENT_SCOPES),
+            decision=choice(cmd.decision, "decision", CONSENT_DECISIONS),
+            note=optional_text(cmd.note, "note"),
         )

@@ -6,7 +6,6 @@ A mixin of ``PatientRecord`` (``domain/record_checks.py`` says what it relies on
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
@@ -15,7 +14,6 @@ from domain.command_context import (
     CommandContext,
     bounded_text,
     check_due,
-    checked_command,
     choice,
     finite_number,
     optional_text,
@@ -24,6 +22,7 @@ from domain.command_context import (
     require_text,
     text_list,
 )
+from domain.commands import CorrectEntry
 from domain.dose import Dose, parse_frequency, parse_route
 from domain.errors import InvalidInputError, NotFoundError, NotPermittedError
 from domain.pharmacogenomic_commands import EVENT as PGX_EVENT
@@ -37,13 +36,11 @@ from domain.scoring import score
 class CorrectionCommands(RecordCommandsBase):
     """The command that corrects an earlier entry."""
 
-    @checked_command
-    def correct_entry(
-        self, ctx: CommandContext, *, event_id: str, fields: Mapping[str, object], reason: str
-    ) -> str:
+    def correct_entry(self, ctx: CommandContext, cmd: CorrectEntry) -> str:
         """Correct fields of an earlier entry; only its author may, and the original stays."""
+        fields = cmd.fields
         self._allowed(ctx, "correction")
-        source = self.plan.sources.get(event_id) if isinstance(event_id, str) else None
+        source = self.plan.sources.get(cmd.event_id) if isinstance(cmd.event_id, str) else None
         if source is None:
             raise NotFoundError("There is no correctable entry with that id.", "event_id")
         if source["actor_id"] != ctx.actor.id:
@@ -59,7 +56,7 @@ class CorrectionCommands(RecordCommandsBase):
                 "fields",
             )
         if source["type"] == "AssessmentRecorded":
-            found = [a for a in self.plan.assessments if a["event_id"] == event_id]
+            found = [a for a in self.plan.assessments if a["event_id"] == cmd.event_id]
             source = {**source, "instrument": found[0]["instrument"] if found else None}
         if source["type"] == PGX_EVENT:  # a report date is checked against the birth date
             source = {**source, "plan": self.plan}
@@ -84,15 +81,13 @@ class CorrectionCommands(RecordCommandsBase):
         return self._trigger(
             self.EntryCorrected,
             ctx,
-            corrected_event_id=event_id,
+            corrected_event_id=cmd.event_id,
             fields=checked,
-            reason=require_text(reason, "reason", "A reason for the correction"),
+            reason=require_text(cmd.reason, "reason", "A reason for the correction"),
         )
 
 
-def _check_field(
-    source: dict[str, Any], name: str, value: float | None, ctx: CommandContext
-) -> Any:
+def _check_field(source: dict[str, Any], name: str, value: object, ctx: CommandContext) -> Any:
     """A corrected value passes the same checks as the original entry did."""
     field_name = f"fields.{name}"
     try:

@@ -7,12 +7,10 @@ A mixin of ``PatientRecord`` (``domain/record_checks.py`` says what it relies on
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
 
 from domain.clinical_vocabulary import SEVERITIES
 from domain.command_context import (
     CommandContext,
-    checked_command,
     choice,
     effective_time,
     new_id,
@@ -20,32 +18,22 @@ from domain.command_context import (
     require_id,
     require_text,
 )
+from domain.commands import ChangeDose, Discontinue, Prescribe, RecordAdherence, ReportSideEffect
 from domain.continuing import continuing_therapy
-from domain.dose import Dose, parse_frequency, parse_route
+from domain.dose import parse_frequency, parse_route
 from domain.errors import InvalidInputError
-from domain.record_checks import RecordCommandsBase, iso_date, late_entry, not_before
+from domain.record_checks import RecordCommandsBase, clinical_day, late_entry, not_before
 
 
 class MedicationCommands(RecordCommandsBase):
     """Commands on the medication plan."""
 
-    @checked_command
     def prescribe(
-        self,
-        ctx: CommandContext,
-        *,
-        order_id: str,
-        drug: Mapping[str, object],
-        dose: Mapping[str, object],
-        frequency: str,
-        route: str,
-        indication: str,
-        instructions: str | None = None,
-        effective_at: datetime | None = None,
-        continuing: Mapping[str, object] | None = None,
+        self, ctx: CommandContext, cmd: Prescribe, *, order_id: str, drug: Mapping[str, object]
     ) -> str:
         """A new medication order, by a prescriber on the care team; ``continuing`` states
         that it continues established therapy (since when, from where)."""
+        continuing = cmd.continuing
         self._require_prescriber(ctx)
         order_id = require_id(order_id, "order_id", "An order id")
         if order_id in self.plan.orders:
@@ -56,134 +44,100 @@ class MedicationCommands(RecordCommandsBase):
         return self._trigger(
             self.MedicationPrescribed,
             ctx,
-            effective_at,
+            cmd.effective_at,
             order_id=order_id,
             drug=dict(drug),
-            dose=Dose.parse(dose).as_dict(),
-            frequency=parse_frequency(frequency),
-            route=parse_route(route),
-            indication=require_text(indication, "indication", "An indication"),
-            instructions=optional_text(instructions, "instructions"),
+            dose=cmd.dose.checked().as_dict(),
+            frequency=parse_frequency(cmd.frequency),
+            route=parse_route(cmd.route),
+            indication=require_text(cmd.indication, "indication", "An indication"),
+            instructions=optional_text(cmd.instructions, "instructions"),
             continuing=continuing_therapy(
-                continuing, effective_time(ctx, effective_at), self.plan.patient.get("birth_date")
+                continuing,
+                effective_time(ctx, cmd.effective_at),
+                self.plan.patient.get("birth_date"),
             ),
         )
 
-    @checked_command
-    def change_dose(
-        self,
-        ctx: CommandContext,
-        *,
-        order_id: str,
-        dose: Mapping[str, object],
-        frequency: str | None = None,
-        reason: str,
-        effective_at: datetime | None = None,
-    ) -> str:
+    def change_dose(self, ctx: CommandContext, cmd: ChangeDose) -> str:
         """A new dose (and optionally frequency) for an active order, with the reason."""
+        reason = cmd.reason
         self._require_prescriber(ctx)
-        order = self.active_order(require_id(order_id, "order_id", "An order id"))
-        new_dose = Dose.parse(dose).as_dict()
+        order = self.active_order(require_id(cmd.order_id, "order_id", "An order id"))
+        new_dose = cmd.dose.checked().as_dict()
         current = order["steps"][-1]
-        new_frequency = current["frequency"] if frequency is None else parse_frequency(frequency)
+        new_frequency = (
+            current["frequency"] if cmd.frequency is None else parse_frequency(cmd.frequency)
+        )
         reason = require_text(reason, "reason", "A reason for the dose change")
         if new_dose == current["dose"] and new_frequency == current["frequency"]:
             raise InvalidInputError("That is the current dose and frequency already.", "dose")
-        when = late_entry(ctx, effective_at)
+        when = late_entry(ctx, cmd.effective_at)
         not_before(when, order["since"], f"{order['drug']['name']} was started")
         return self._trigger(
             self.DoseChanged,
             ctx,
             when,
-            order_id=order_id,
+            order_id=cmd.order_id,
             dose=new_dose,
             frequency=new_frequency,
             reason=reason,
         )
 
-    @checked_command
-    def discontinue(
-        self,
-        ctx: CommandContext,
-        *,
-        order_id: str,
-        reason: str,
-        taper: str | None = None,
-        effective_at: datetime | None = None,
-    ) -> str:
+    def discontinue(self, ctx: CommandContext, cmd: Discontinue) -> str:
         """Stop an active order, with the taper schedule when the drug needs one."""
+        reason = cmd.reason
         self._require_prescriber(ctx)
-        order = self.active_order(require_id(order_id, "order_id", "An order id"))
+        order = self.active_order(require_id(cmd.order_id, "order_id", "An order id"))
         reason = require_text(reason, "reason", "A reason for stopping")
-        taper_text = optional_text(taper, "taper") or None
-        when = late_entry(ctx, effective_at)
+        taper_text = optional_text(cmd.taper, "taper") or None
+        when = late_entry(ctx, cmd.effective_at)
         not_before(when, order["since"], f"{order['drug']['name']} was started")
         return self._trigger(
             self.MedicationDiscontinued,
             ctx,
             when,
-            order_id=order_id,
+            order_id=cmd.order_id,
             reason=reason,
             taper=taper_text,
         )
 
-    @checked_command
-    def report_side_effect(
-        self,
-        ctx: CommandContext,
-        *,
-        effect: str,
-        severity: str,
-        order_id: str | None = None,
-        onset: str | None = None,
-        action_taken: str | None = None,
-        effective_at: datetime | None = None,
-    ) -> str:
+    def report_side_effect(self, ctx: CommandContext, cmd: ReportSideEffect) -> str:
         """A side effect seen or reported, with its severity."""
         self._allowed(ctx, "side_effect")
         return self._trigger(
             self.SideEffectReported,
             ctx,
-            effective_at,
+            cmd.effective_at,
             side_effect_id=new_id(),
-            order_id=self._known_order(order_id),
-            effect=require_text(effect, "effect", "The side effect"),
-            severity=choice(severity, "severity", SEVERITIES),
-            onset=optional_text(onset, "onset") or None,
-            action_taken=optional_text(action_taken, "action_taken"),
+            order_id=self._known_order(cmd.order_id),
+            effect=require_text(cmd.effect, "effect", "The side effect"),
+            severity=choice(cmd.severity, "severity", SEVERITIES),
+            onset=optional_text(cmd.onset, "onset") or None,
+            action_taken=optional_text(cmd.action_taken, "action_taken"),
         )
 
-    @checked_command
-    def record_adherence(
-        self,
-        ctx: CommandContext,
-        *,
-        order_id: str,
-        doses_taken: int,
-        doses_missed: int,
-        period_start: str,
-        period_end: str,
-        effective_at: datetime | None = None,
-    ) -> str:
+    def record_adherence(self, ctx: CommandContext, cmd: RecordAdherence) -> str:
         """Doses taken and missed over a period, for one order."""
         self._allowed(ctx, "adherence")
-        known = self._known_order(order_id)
+        known = self._known_order(cmd.order_id)
         if known is None:
             raise InvalidInputError("Adherence is reported for an order.", "order_id")
-        for name, value in (("doses_taken", doses_taken), ("doses_missed", doses_missed)):
+        for name, value in (("doses_taken", cmd.doses_taken), ("doses_missed", cmd.doses_missed)):
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise InvalidInputError("Give a whole number of doses, 0 or more.", name)
-        start, end = iso_date(period_start, "period_start"), iso_date(period_end, "period_end")
+        start = clinical_day(cmd.period_start, "period_start")
+        end = clinical_day(cmd.period_end, "period_end")
         if end < start:
             raise InvalidInputError("The period ends before it starts.", "period_end")
         return self._trigger(
             self.AdherenceReported,
             ctx,
-            effective_time(ctx, effective_at),
+            effective_time(ctx, cmd.effective_at),
             adherence_id=new_id(),
             order_id=known,
-            doses_taken=doses_taken,
-            doses_missed=doses_missed,
+            doses_taken=cmd.doses_taken,
+            doses_missed=cmd.doses_missed,
             period_start=start,
             period_end=end,
         )

@@ -19,7 +19,6 @@ from domain.actor import CLINICAL_ROLES
 from domain.command_context import (
     CommandContext,
     bounded_text,
-    checked_command,
     choice,
     effective_time,
     new_id,
@@ -27,6 +26,7 @@ from domain.command_context import (
     require_text,
     text_list,
 )
+from domain.commands import RegisterPatient
 from domain.condition_commands import ConditionCommands
 from domain.errors import InvalidInputError, NotPermittedError
 from domain.patient_commands import ClinicalCommands
@@ -355,18 +355,8 @@ class PatientRecord(
 
     # -- registration ----------------------------------------------------------------------
     @classmethod
-    @checked_command
     def register(
-        cls,
-        ctx: CommandContext,
-        *,
-        patient_id: UUID,
-        external_id: Any,
-        name: Any,
-        birth_date: Any,
-        allergies: Any = (),
-        effective_at: Any = None,
-        sex_at_birth: Any = None,
+        cls, ctx: CommandContext, cmd: RegisterPatient, *, patient_id: UUID
     ) -> PatientRecord:
         """Register a patient; the registering clinician joins the care team.
 
@@ -374,14 +364,15 @@ class PatientRecord(
         registering clinician on the record from that time, for the in-effect clock."""
         if ctx.actor.role not in CLINICAL_ROLES:
             raise NotPermittedError(f"A {ctx.actor.role} may not register patients.")
-        external_id = require_text(external_id, "external_id", "An external id (MRN)")
-        name = bounded_text(require_text(name, "name", "The patient's name"), "name")
-        born = parse_birth_date(birth_date, ctx.now)
-        allergies_recorded = allergies is not None and allergies != ()
-        allergies = text_list(allergies, "allergies")
+        external_id = require_text(cmd.external_id, "external_id", "An external id (MRN)")
+        name = bounded_text(require_text(cmd.name, "name", "The patient's name"), "name")
+        born = parse_birth_date(cmd.birth_date, ctx.now)
+        allergies_recorded = cmd.allergies is not None
+        allergies = text_list(cmd.allergies, "allergies")
+        sex_at_birth = cmd.sex_at_birth
         if sex_at_birth is not None:
             sex_at_birth = choice(sex_at_birth, "sex_at_birth", SEXES_AT_BIRTH)
-        when = effective_time(ctx, effective_at)
+        when = effective_time(ctx, cmd.effective_at)
         if when.date() < born:
             raise InvalidInputError(
                 "effective_at is before the patient's birth date.", "effective_at"

@@ -55,7 +55,7 @@ class RecordAccess(RecordCommandsBase):
             )
         return order
 
-    def _effective(self, ctx: CommandContext, effective_at: Any) -> datetime:
+    def _effective(self, ctx: CommandContext, effective_at: datetime | None) -> datetime:
         when = effective_time(ctx, effective_at)
         born = (getattr(self.plan, "patient", None) or {}).get("birth_date")
         if isinstance(born, str) and when.date().isoformat() < born:
@@ -92,7 +92,7 @@ class RecordAccess(RecordCommandsBase):
         self,
         event_class: type[PatientRecord.Event],
         ctx: CommandContext,
-        effective_at: Any = None,
+        effective_at: datetime | None = None,
         **fields: Any,
     ) -> str:
         event_id = new_id()

@@ -30,7 +30,7 @@ class RecordCommandsBase:
             self,
             event_class: type[PatientRecord.Event],
             ctx: CommandContext,
-            effective_at: Any = None,
+            effective_at: datetime | None = None,
             **fields: Any,
         ) -> str: ...
         def _require_access(self, ctx: CommandContext) -> None: ...
@@ -81,20 +81,30 @@ class RecordCommandsBase:
             raise NotFoundError(f"There is no medication order {order_id}.", field_name)
         return str(order_id)
 
-    def _past_date(self, raw: Any, field_name: str, ctx: CommandContext) -> date:
+    def _past_date(self, raw: str, field_name: str, ctx: CommandContext) -> date:
         """A calendar date, not after today and not before the patient was born."""
-        return past_date(raw, field_name, ctx.now.date(), self.plan.patient.get("birth_date"))
+        return past_date(
+            parse_day(raw, field_name),
+            field_name,
+            ctx.now.date(),
+            self.plan.patient.get("birth_date"),
+        )
 
 
-def past_date(raw: Any, field_name: str, today: date, born: str | None) -> date:
-    """A calendar date that has been (an onset, a resolution, a report): not after today,
-    not before the birth date."""
+def parse_day(raw: object, field_name: str) -> date:
+    """A calendar date given as ISO text (a corrected value, which no schema typed)."""
     try:
         value = date.fromisoformat(raw) if isinstance(raw, str) else None
     except ValueError:
         value = None
     if value is None:
         raise InvalidInputError("Give a date like 2026-03-01.", field_name)
+    return value
+
+
+def past_date(value: date, field_name: str, today: date, born: str | None) -> date:
+    """A calendar date that has been (an onset, a resolution, a report): not after today,
+    not before the birth date."""
     if value > today:
         raise InvalidInputError(f"{field_name} is in the future.", field_name)
     if born and value < date.fromisoformat(born):
@@ -102,7 +112,7 @@ def past_date(raw: Any, field_name: str, today: date, born: str | None) -> date:
     return value
 
 
-def late_entry(ctx: CommandContext, effective_at: Any) -> datetime | None:
+def late_entry(ctx: CommandContext, effective_at: datetime | None) -> datetime | None:
     """The checked clinical time when one was given (a late entry), else None."""
     return None if effective_at is None else effective_time(ctx, effective_at)
 
@@ -115,17 +125,13 @@ def not_before(when: datetime | None, since: datetime, what: str) -> None:
         )
 
 
-def iso_date(raw: Any, field_name: str) -> str:
-    """A calendar date given as ISO text, not before 1900, as ISO text."""
-    if isinstance(raw, str):
-        try:
-            day = date.fromisoformat(raw)
-        except ValueError:
-            pass
-        else:
-            if day.year < EARLIEST_CLINICAL_YEAR:
-                raise InvalidInputError(
-                    "Before 1900-01-01: no clinical entry is that old.", field_name
-                )
-            return day.isoformat()
-    raise InvalidInputError("Give a date like 2026-03-01.", field_name)
+def clinical_day(day: date, field_name: str) -> str:
+    """A clinical calendar date, not before 1900, as ISO text (as the events hold it)."""
+    if day.year < EARLIEST_CLINICAL_YEAR:
+        raise InvalidInputError("Before 1900-01-01: no clinical entry is that old.", field_name)
+    return day.isoformat()
+
+
+def iso_date(raw: object, field_name: str) -> str:
+    """A clinical date given as ISO text (a corrected value), as ISO text."""
+    return clinical_day(parse_day(raw, field_name), field_name)

@@ -6,12 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from domain.command_context import CommandContext
-from services.writing.application import WriteResult
+from domain import commands as c
 from web.blueprint import CareLogBlueprint
-from web.context import carelog
 from web.schemas import requests as rq
-from web.write_routes import add_write, command, dates_to_iso
+from web.write_routes import add_write, command
 
 PREFIX = "/api/v1/patients"
 P = "/<uuid:pid>"
@@ -19,45 +17,6 @@ P = "/<uuid:pid>"
 
 def _blueprint(name: str, description: str) -> CareLogBlueprint:
     return CareLogBlueprint(name, __name__, url_prefix=PREFIX, description=description)
-
-
-def _assessment(
-    ctx: CommandContext, pid: str, version: int | None, fields: dict[str, Any]
-) -> WriteResult:
-    return carelog().commands.record_assessment(ctx, pid, expected_version=version, **fields)
-
-
-def _prescribe(
-    ctx: CommandContext, pid: str, version: int | None, fields: dict[str, Any]
-) -> WriteResult:
-    return carelog().commands.prescribe(ctx, pid, expected_version=version, **fields)
-
-
-def _record_fact(
-    ctx: CommandContext, pid: str, version: int | None, fields: dict[str, Any]
-) -> WriteResult:
-    return carelog().commands.record_fact(ctx, pid, expected_version=version, **fields)
-
-
-def _record_lab(
-    ctx: CommandContext, pid: str, version: int | None, fields: dict[str, Any]
-) -> WriteResult:
-    return carelog().commands.record_lab_result(ctx, pid, expected_version=version, **fields)
-
-
-def _change_dose(
-    ctx: CommandContext, pid: str, version: int | None, fields: dict[str, Any]
-) -> WriteResult:
-    return carelog().commands.change_dose(ctx, pid, expected_version=version, **fields)
-
-
-def _discontinue(
-    ctx: CommandContext, pid: str, version: int | None, fields: dict[str, Any]
-) -> WriteResult:
-    override = fields.pop("override_reason", None)
-    return carelog().commands.execute(
-        ctx, pid, "discontinue", expected_version=version, override_reason=override, **fields
-    )
 
 
 def _correction(data: dict[str, Any], path: dict[str, str]) -> dict[str, Any]:
@@ -75,7 +34,7 @@ add_write(
     rq.ConsentIn,
     endpoint="record_consent",
     what="consent",
-    handler=command("record_consent"),
+    handler=command(c.RecordConsent),
     summary="Record a consent decision.",
 )
 
@@ -86,7 +45,7 @@ add_write(
     rq.AssessmentIn,
     endpoint="record_assessment",
     what="assessment",
-    handler=_assessment,
+    handler=command(c.RecordAssessment),
     summary="Record an assessment; returns its total, severity band and any alerts.",
 )
 
@@ -97,7 +56,7 @@ add_write(
     rq.MedicationIn,
     endpoint="prescribe",
     what="medication",
-    handler=_prescribe,
+    handler=command(c.Prescribe),
     summary="Prescribe; contraindicated combinations need override_reason.",
 )
 add_write(
@@ -106,7 +65,7 @@ add_write(
     rq.DoseChangeIn,
     endpoint="change_dose",
     what="medication",
-    handler=_change_dose,
+    handler=command(c.ChangeDose),
     summary="Change the dose of an active order (schedules a check-in).",
 )
 add_write(
@@ -115,7 +74,7 @@ add_write(
     rq.DiscontinuationIn,
     endpoint="discontinue",
     what="medication",
-    handler=_discontinue,
+    handler=command(c.Discontinue),
     summary="Stop an active order, with a taper where needed.",
 )
 add_write(
@@ -124,8 +83,7 @@ add_write(
     rq.AdherenceIn,
     endpoint="record_adherence",
     what="adherence",
-    handler=command("record_adherence"),
-    prepare=dates_to_iso("period_start", "period_end"),
+    handler=command(c.RecordAdherence),
     summary="Report doses taken and missed over a period.",
 )
 
@@ -136,7 +94,7 @@ add_write(
     rq.SideEffectIn,
     endpoint="report_side_effect",
     what="side_effect",
-    handler=command("report_side_effect"),
+    handler=command(c.ReportSideEffect),
     summary="Report a side effect.",
 )
 
@@ -153,7 +111,7 @@ add_write(
     rq.NoteIn,
     endpoint="add_note",
     what=note_kind,
-    handler=command("add_note"),
+    handler=command(c.AddNote),
     summary="Add a progress or psychotherapy note.",
 )
 
@@ -164,7 +122,7 @@ add_write(
     rq.FollowUpIn,
     endpoint="schedule_follow_up",
     what="follow_up",
-    handler=command("schedule_follow_up"),
+    handler=command(c.ScheduleFollowUp),
     summary="Schedule a follow-up.",
 )
 add_write(
@@ -173,7 +131,7 @@ add_write(
     rq.CompletionIn,
     endpoint="complete_follow_up",
     what="follow_up",
-    handler=command("complete_follow_up"),
+    handler=command(c.CompleteFollowUp),
     summary="Complete a follow-up.",
 )
 
@@ -184,7 +142,7 @@ add_write(
     rq.ResolutionIn,
     endpoint="resolve_alert",
     what="alert_resolution",
-    handler=command("resolve_alert"),
+    handler=command(c.ResolveAlert),
     summary=(
         "Acknowledge, override or mark changed, with a reason that says something (422 "
         "otherwise). A suicide-risk alert: only a psychiatrist or therapist on the care team "
@@ -200,7 +158,7 @@ add_write(
     rq.CorrectionIn,
     endpoint="correct_entry",
     what="correction",
-    handler=command("correct_entry"),
+    handler=command(c.CorrectEntry),
     prepare=_correction,
     summary="Correct fields of an earlier entry you made.",
 )
@@ -212,7 +170,7 @@ add_write(
     rq.EducationIn,
     endpoint="record_education",
     what="education",
-    handler=command("record_education"),
+    handler=command(c.RecordEducation),
     summary="Record education.",
 )
 add_write(
@@ -221,7 +179,7 @@ add_write(
     rq.LabResultIn,
     endpoint="record_lab_result",
     what="lab_result",
-    handler=_record_lab,
+    handler=command(c.RecordLabResult),
     summary=(
         "Record a lab result or measurement (satisfies monitoring items). A test name no "
         "rule reads is kept as typed and the answer's warnings say so."
@@ -233,7 +191,7 @@ add_write(
     rq.FactIn,
     endpoint="record_fact",
     what="clinical_fact",
-    handler=_record_fact,
+    handler=command(c.RecordFact),
     summary=(
         "Record a clinical fact. A fact the rules read (see the FactIn schema) takes only its "
         "allowed values, common wordings normalised, else 422 naming them; any other fact is "
@@ -246,8 +204,7 @@ add_write(
     rq.GoalIn,
     endpoint="set_goal",
     what="goal",
-    handler=command("set_goal"),
-    prepare=dates_to_iso("due_date"),
+    handler=command(c.SetGoal),
     summary="Set a treatment goal.",
 )
 add_write(
@@ -256,7 +213,7 @@ add_write(
     rq.GoalStatusIn,
     endpoint="change_goal_status",
     what="goal",
-    handler=command("change_goal_status"),
+    handler=command(c.ChangeGoalStatus),
     summary="Change a goal's status.",
 )
 add_write(
@@ -265,7 +222,7 @@ add_write(
     rq.ReviewIn,
     endpoint="review_plan",
     what="plan_review",
-    handler=command("review_plan"),
+    handler=command(c.ReviewPlan),
     summary="Record a plan (medication) review.",
 )
 
