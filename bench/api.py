@@ -44,12 +44,15 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from bench.__main__ import smoke
 from bench.feeds import store
+from domain import commands as c
 from domain.command_context import CommandContext
+from domain.dose import Dose
 from services.bootstrap import CareLog
 from services.config import Config
 
@@ -84,16 +87,23 @@ def seed(url: str, patients: int) -> Chart:
         for n in range(patients):
             ctx = CommandContext(member.actor)
             pid = carelog.commands.register_patient(
-                ctx, external_id=f"BENCH-API-{n}", name=f"Synthetic {n}", birth_date="1980-01-01"
+                ctx,
+                c.RegisterPatient(
+                    external_id=f"BENCH-API-{n}",
+                    name=f"Synthetic {n}",
+                    birth_date=date.fromisoformat("1980-01-01"),
+                ),
             ).patient_id
-            chart.orders[pid] = carelog.commands.prescribe(
+            chart.orders[pid] = carelog.commands.execute(
                 ctx,
                 pid,
-                drug="sertraline",
-                dose={"amount": 50, "unit": "mg"},
-                frequency="once daily",
-                route="oral",
-                indication="depression",
+                c.Prescribe(
+                    drug="sertraline",
+                    dose=Dose(50, "mg"),
+                    frequency="once daily",
+                    route="oral",
+                    indication="depression",
+                ),
             ).ids["order_id"]
         return chart
     finally:

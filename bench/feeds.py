@@ -35,11 +35,14 @@ import urllib.request
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 from typing import Any
 
+from domain import commands as c
 from domain.actor import Actor
 from domain.command_context import CommandContext
+from domain.dose import Dose
 from services.bootstrap import CareLog
 from services.config import Config
 from services.feeds.relay import Relay, tune_collector
@@ -95,16 +98,23 @@ class Patients:
         for n in range(count):
             ctx = CommandContext(psychiatrist)
             pid = carelog.commands.register_patient(
-                ctx, external_id=f"BENCH-{n}", name=f"Synthetic {n}", birth_date="1980-01-01"
+                ctx,
+                c.RegisterPatient(
+                    external_id=f"BENCH-{n}",
+                    name=f"Synthetic {n}",
+                    birth_date=date.fromisoformat("1980-01-01"),
+                ),
             ).patient_id
-            self.orders[pid] = carelog.commands.prescribe(
+            self.orders[pid] = carelog.commands.execute(
                 ctx,
                 pid,
-                drug="sertraline",
-                dose={"amount": 50, "unit": "mg"},
-                frequency="once daily",
-                route="oral",
-                indication="depression",
+                c.Prescribe(
+                    drug="sertraline",
+                    dose=Dose(50, "mg"),
+                    frequency="once daily",
+                    route="oral",
+                    indication="depression",
+                ),
             ).ids["order_id"]
         self.turn = 0
         self.amounts: dict[str, float] = {}
@@ -118,15 +128,18 @@ class Patients:
             for i in range(per_patient):
                 if i % 2:
                     record.record_assessment(
-                        ctx, instrument="PHQ-9", item_scores=[1, 1, 2, 1, 1, 0, 1, 1, 0]
+                        ctx,
+                        c.RecordAssessment(
+                            instrument="PHQ-9", item_scores=[1, 1, 2, 1, 1, 0, 1, 1, 0]
+                        ),
                     )
                 else:
                     amount = 100 if i % 4 == 0 else 50
                     record.change_dose(
                         ctx,
-                        order_id=order,
-                        dose={"amount": amount, "unit": "mg"},
-                        reason="benchmark titration",
+                        c.ChangeDose(
+                            order_id=order, dose=Dose(amount, "mg"), reason="benchmark titration"
+                        ),
                     )
             self.carelog.app.save(record)
 
@@ -140,12 +153,10 @@ class Patients:
             order = self.carelog.app.get_record(pid).plan.orders[self.orders[pid]]
             self.amounts[pid] = float(order["steps"][-1]["dose"]["amount"])
         amount = 50.0 if self.amounts[pid] == 100 else 100.0
-        result = self.carelog.commands.change_dose(
+        result = self.carelog.commands.execute(
             CommandContext(self.psychiatrist),
             pid,
-            order_id=self.orders[pid],
-            dose={"amount": amount, "unit": "mg"},
-            reason="benchmark",
+            c.ChangeDose(order_id=self.orders[pid], dose=Dose(amount, "mg"), reason="benchmark"),
         )
         self.amounts[pid] = amount
         return result.event_id

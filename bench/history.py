@@ -22,14 +22,16 @@ import os
 import random
 import statistics
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
 from bench.__main__ import Report, smoke
 from bench._support import bench_carelog, percentile
 from bench.views import places
+from domain import commands as c
 from domain.command_context import CommandContext
+from domain.dose import Dose
 from services.bootstrap import CareLog
 from services.reading.history import History, replay_in_effect_at
 
@@ -57,19 +59,26 @@ def long_history(carelog: CareLog, events: int) -> tuple[str, datetime, datetime
         return CommandContext(actor=actor, now=clock)
 
     pid = carelog.commands.register_patient(
-        ctx(psychiatrist), external_id="HIST-0001", name="Long History", birth_date="1970-05-05"
+        ctx(psychiatrist),
+        c.RegisterPatient(
+            external_id="HIST-0001",
+            name="Long History",
+            birth_date=date.fromisoformat("1970-05-05"),
+        ),
     ).patient_id
-    carelog.commands.assign_care_team_member(
-        ctx(psychiatrist), pid, clinician_id=therapist.id, role="therapist"
+    carelog.commands.execute(
+        ctx(psychiatrist), pid, c.AssignCareTeamMember(clinician_id=therapist.id, role="therapist")
     )
-    carelog.commands.prescribe(
+    carelog.commands.execute(
         ctx(psychiatrist),
         pid,
-        drug="sertraline",
-        dose={"amount": 50.0, "unit": "mg"},
-        frequency="once daily",
-        route="oral",
-        indication="Major depressive disorder",
+        c.Prescribe(
+            drug="sertraline",
+            dose=Dose(50.0, "mg"),
+            frequency="once daily",
+            route="oral",
+            indication="Major depressive disorder",
+        ),
     )
     record = carelog.app.get_record(pid)
     order = next(iter(record.plan.orders))
@@ -80,37 +89,44 @@ def long_history(carelog: CareLog, events: int) -> tuple[str, datetime, datetime
             roll = rng.random()
             if roll < 0.45:
                 items = [rng.randint(0, 2) for _ in range(8)] + [0]
-                record.record_assessment(ctx(therapist), instrument="PHQ-9", item_scores=items)
+                record.record_assessment(
+                    ctx(therapist), c.RecordAssessment(instrument="PHQ-9", item_scores=items)
+                )
             elif roll < 0.70:
                 items = [rng.randint(0, 2) for _ in range(7)]
-                record.record_assessment(ctx(therapist), instrument="GAD-7", item_scores=items)
+                record.record_assessment(
+                    ctx(therapist), c.RecordAssessment(instrument="GAD-7", item_scores=items)
+                )
             elif roll < 0.78:
                 dose = 100.0 if dose == 50.0 else 50.0
                 record.change_dose(
                     ctx(psychiatrist),
-                    order_id=order,
-                    dose={"amount": dose, "unit": "mg"},
-                    reason="Synthetic adjustment",
+                    c.ChangeDose(
+                        order_id=order, dose=Dose(dose, "mg"), reason="Synthetic adjustment"
+                    ),
                 )
             elif roll < 0.86:
                 late = rng.random() < 0.25
                 record.report_side_effect(
                     ctx(therapist),
-                    order_id=order,
-                    effect=rng.choice(["nausea", "insomnia", "headache"]),
-                    severity="mild",
-                    effective_at=clock - timedelta(days=3) if late else None,
+                    c.ReportSideEffect(
+                        order_id=order,
+                        effect=rng.choice(["nausea", "insomnia", "headache"]),
+                        severity="mild",
+                        effective_at=clock - timedelta(days=3) if late else None,
+                    ),
                 )
             elif roll < 0.94:
                 record.add_note(
-                    ctx(therapist), kind="progress", modality="CBT", text="Synthetic progress."
+                    ctx(therapist),
+                    c.AddNote(kind="progress", modality="CBT", text="Synthetic progress."),
                 )
             else:
                 record.record_lab_result(
                     ctx(psychiatrist),
-                    test="weight",
-                    value=round(70 + rng.random() * 10, 1),
-                    unit="kg",
+                    c.RecordLabResult(
+                        test="weight", value=round(70 + rng.random() * 10, 1), unit="kg"
+                    ),
                 )
         carelog.app.save(record)
     return str(pid), start, clock

@@ -29,12 +29,14 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from eventsourcing.persistence import StoredEvent
 
 from bench.__main__ import smoke
+from domain import commands as c
 from domain.command_context import CommandContext
 from services.bootstrap import CareLog
 from services.config import Config
@@ -137,9 +139,11 @@ def command_rate(carelog: CareLog, threads: int, writes: int) -> float:
     patients = [
         carelog.commands.register_patient(
             ctx,
-            external_id=f"MRN-BENCH-{uuid.uuid4().hex[:8]}",
-            name="Bench Patient",
-            birth_date="1980-01-01",
+            c.RegisterPatient(
+                external_id=f"MRN-BENCH-{uuid.uuid4().hex[:8]}",
+                name="Bench Patient",
+                birth_date=date.fromisoformat("1980-01-01"),
+            ),
         ).patient_id
         for _ in range(threads)
     ]
@@ -148,12 +152,7 @@ def command_rate(carelog: CareLog, threads: int, writes: int) -> float:
     def work(pid: str) -> None:
         for i in range(per_thread):
             carelog.commands.execute(
-                ctx,
-                pid,
-                "add_note",
-                kind="progress",
-                modality="supportive",
-                text=f"Bench note {i}.",
+                ctx, pid, c.AddNote(kind="progress", modality="supportive", text=f"Bench note {i}.")
             )
 
     workers = [threading.Thread(target=work, args=(pid,)) for pid in patients]

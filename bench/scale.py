@@ -28,14 +28,16 @@ import os
 import random
 import statistics
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from bench.__main__ import Report, smoke
 from bench._support import bench_carelog, percentile
 from bench.views import places
+from domain import commands as c
 from domain.command_context import CommandContext
+from domain.dose import Dose
 from domain.patient_record import PatientRecord
 from services.bootstrap import CareLog
 from services.cli.progress import ProgressBar
@@ -73,24 +75,31 @@ def generate(carelog: CareLog, events: int, patients: int) -> tuple[list[str], l
             clock = start + timedelta(minutes=n)
             record = PatientRecord.register(
                 CommandContext(actor=doctor, now=clock),
+                c.RegisterPatient(
+                    external_id=f"SCALE-{n:06d}",
+                    name=f"Scale Patient {n}",
+                    birth_date=date.fromisoformat("1975-03-03"),
+                ),
                 patient_id=_new_uuid(rng),
-                external_id=f"SCALE-{n:06d}",
-                name=f"Scale Patient {n}",
-                birth_date="1975-03-03",
             )
             ctx = CommandContext(actor=doctor, now=clock)
             record.assign_care_team_member(
-                ctx, clinician_id=therapist.id, clinician_name="Scale Therapist", role="therapist"
+                ctx,
+                c.AssignCareTeamMember(clinician_id=therapist.id, role="therapist"),
+                clinician_name="Scale Therapist",
             )
             drug = carelog.commands.resolve_drug("sertraline")
             record.prescribe(
                 ctx,
+                c.Prescribe(
+                    dose=Dose(50.0, "mg"),
+                    frequency="once daily",
+                    route="oral",
+                    indication="Major depressive disorder",
+                    drug=drug["name"],
+                ),
                 order_id=f"order-{n}",
                 drug=drug,
-                dose={"amount": 50.0, "unit": "mg"},
-                frequency="once daily",
-                route="oral",
-                indication="Major depressive disorder",
             )
             dose = 50.0
             while len(record.pending_events) < per_patient:
@@ -100,37 +109,33 @@ def generate(carelog: CareLog, events: int, patients: int) -> tuple[list[str], l
                     items = [rng.randint(0, 2) for _ in range(8)] + [0]
                     record.record_assessment(
                         CommandContext(actor=therapist, now=clock),
-                        instrument="PHQ-9",
-                        item_scores=items,
+                        c.RecordAssessment(instrument="PHQ-9", item_scores=items),
                     )
                 elif roll < 0.75:
                     items = [rng.randint(0, 2) for _ in range(7)]
                     record.record_assessment(
                         CommandContext(actor=therapist, now=clock),
-                        instrument="GAD-7",
-                        item_scores=items,
+                        c.RecordAssessment(instrument="GAD-7", item_scores=items),
                     )
                 elif roll < 0.85:
                     dose = 100.0 if dose == 50.0 else 50.0
                     record.change_dose(
                         CommandContext(actor=doctor, now=clock),
-                        order_id=f"order-{n}",
-                        dose={"amount": dose, "unit": "mg"},
-                        reason="Synthetic adjustment",
+                        c.ChangeDose(
+                            order_id=f"order-{n}",
+                            dose=Dose(dose, "mg"),
+                            reason="Synthetic adjustment",
+                        ),
                     )
                 elif roll < 0.93:
                     record.report_side_effect(
                         CommandContext(actor=therapist, now=clock),
-                        order_id=f"order-{n}",
-                        effect="nausea",
-                        severity="mild",
+                        c.ReportSideEffect(order_id=f"order-{n}", effect="nausea", severity="mild"),
                     )
                 else:
                     record.add_note(
                         CommandContext(actor=therapist, now=clock),
-                        kind="progress",
-                        modality="CBT",
-                        text="Synthetic progress note.",
+                        c.AddNote(kind="progress", modality="CBT", text="Synthetic progress note."),
                     )
             records.append(record)
             ids.append(str(record.id))

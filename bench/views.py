@@ -40,6 +40,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 from typing import Any
 from uuid import NAMESPACE_URL, uuid5
@@ -48,6 +49,7 @@ from eventsourcing.persistence import StoredEvent
 
 from bench.__main__ import smoke
 from bench.views_library import library_rate
+from domain import commands as c
 from domain.command_context import CommandContext
 from domain.plan import PlanState
 from projections import tracking
@@ -288,9 +290,11 @@ def live(carelog: CareLog) -> dict[str, list[float]]:
     pids = [
         carelog.commands.register_patient(
             CommandContext(psychiatrist),
-            external_id=f"LIVE-{n}",
-            name=f"Live {n}",
-            birth_date="1970-01-01",
+            c.RegisterPatient(
+                external_id=f"LIVE-{n}",
+                name=f"Live {n}",
+                birth_date=date.fromisoformat("1970-01-01"),
+            ),
         ).patient_id
         for n in range(10)
     ]
@@ -310,10 +314,7 @@ def live(carelog: CareLog) -> dict[str, list[float]]:
         result = carelog.commands.execute(
             CommandContext(psychiatrist),
             pids[n % 10],
-            "add_note",
-            kind="progress",
-            modality="other",
-            text=f"live {n}",
+            c.AddNote(kind="progress", modality="other", text=f"live {n}"),
         )
         written = time.perf_counter()
         out["write"].append((written - started) * 1000)

@@ -26,6 +26,7 @@ import statistics
 import threading
 import time
 import uuid
+from datetime import date
 
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
@@ -33,6 +34,7 @@ from eventsourcing.domain import Aggregate, event
 from bench.__main__ import Report, smoke
 from bench._support import percentile
 from bench.views import places
+from domain import commands as c
 from domain.command_context import CommandContext
 from services.bootstrap import CareLog
 from services.config import Config
@@ -126,23 +128,24 @@ class Clinic:
         ctx = CommandContext(actor=self.psychiatrist)
         pid = self.carelog.commands.register_patient(
             ctx,
-            external_id=f"BENCH-{uuid.uuid4().hex[:10]}",
-            name="Bench Patient",
-            birth_date="1980-01-01",
+            c.RegisterPatient(
+                external_id=f"BENCH-{uuid.uuid4().hex[:10]}",
+                name="Bench Patient",
+                birth_date=date.fromisoformat("1980-01-01"),
+            ),
         ).patient_id
-        self.carelog.commands.assign_care_team_member(
-            ctx, pid, clinician_id=self.therapist.id, role="therapist"
+        self.carelog.commands.execute(
+            ctx, pid, c.AssignCareTeamMember(clinician_id=self.therapist.id, role="therapist")
         )
         return str(pid)
 
     def command(self, pid: str) -> float:
         """One PHQ-9 through the whole write path; returns its latency (s)."""
         begun = time.perf_counter()
-        self.carelog.commands.record_assessment(
+        self.carelog.commands.execute(
             CommandContext(actor=self.therapist),
             pid,
-            instrument="PHQ-9",
-            item_scores=[1, 1, 0, 1, 0, 1, 0, 0, 0],
+            c.RecordAssessment(instrument="PHQ-9", item_scores=[1, 1, 0, 1, 0, 1, 0, 0, 0]),
         )
         return time.perf_counter() - begun
 

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import functools
-import inspect
 import math
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, ParamSpec, TypeVar
+from typing import Any
 from uuid import uuid4
 
 from domain.actor import Actor
@@ -19,20 +16,6 @@ EFFECTIVE_AT_TOLERANCE = timedelta(minutes=5)
 EMERGENCY_ACCESS_PERIOD = timedelta(hours=4)
 EARLIEST_CLINICAL_YEAR = 1900
 """No clinical time is earlier (nor any living patient's birth date)."""
-
-P = ParamSpec("P")
-R = TypeVar("R")
-_NOT_FIELDS = ("self", "cls", "ctx")
-_LABELS = {
-    "external_id": "external id (MRN)",
-    "doses_taken": "number of doses taken",
-    "doses_missed": "number of doses missed",
-    "due_at": "due time",
-    "kind": "kind of entry",
-    "text": "note text",
-    "event_id": "id of the entry to correct",
-    "fields": "list of fields to correct",
-}
 
 
 def new_id() -> str:
@@ -46,43 +29,6 @@ class CommandContext:
     actor: Actor
     correlation_id: str = field(default_factory=new_id)
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
-
-
-def checked_command(method: Callable[P, R]) -> Callable[P, R]:
-    """Mark a public command: a field left out, or one the command does not know, is a
-    domain error naming that field (never a Python ``TypeError``), raised before the
-    command decides anything, so nothing is recorded."""
-    signature = inspect.signature(method)
-
-    @functools.wraps(method)
-    def checked(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            signature.bind(*args, **kwargs)
-        except TypeError:
-            raise _field_error(signature, len(args), kwargs) from None
-        return method(*args, **kwargs)
-
-    return checked
-
-
-def _field_error(
-    signature: inspect.Signature, given_positionally: int, kwargs: dict[str, Any]
-) -> InvalidInputError:
-    params = list(signature.parameters.values())
-    if not any(p.kind is p.VAR_KEYWORD for p in params):
-        for name in kwargs:
-            if name not in signature.parameters:
-                return InvalidInputError(
-                    f"CareLog does not know the field {name!r} here; nothing was recorded.", name
-                )
-    for index, param in enumerate(params):
-        if param.name in _NOT_FIELDS or param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
-            continue
-        missing = param.default is param.empty and param.name not in kwargs
-        if missing and index >= given_positionally:
-            label = _LABELS.get(param.name, param.name.replace("_", " "))
-            return InvalidInputError(f"The {label} is required.", param.name)
-    return InvalidInputError("Give each field of this entry by its name.")
 
 
 def require_id(value: Any, field_name: str, what: str) -> str:
@@ -149,9 +95,16 @@ def text_list(raw: Any, field_name: str) -> list[str]:
     return [x.strip() for x in raw if x.strip()]
 
 
-def parse_birth_date(raw: Any, now: datetime) -> date:
+def parse_birth_date(raw: date | str, now: datetime) -> date:
+    """A birth date (typed by the HTTP schema, or ISO text in a correction)."""
     try:
-        born = date.fromisoformat(raw) if isinstance(raw, str) else None
+        born = (
+            raw
+            if isinstance(raw, date)
+            else date.fromisoformat(raw)
+            if isinstance(raw, str)
+            else None
+        )
     except ValueError:
         born = None
     if born is None:

@@ -2,24 +2,28 @@
 sex at birth, pregnancy and lactation status. Each checks its input, then records one
 event; the safety rules read what they record (``domain/safety/condition_rules.py``).
 
-A mixin of ``PatientRecord``, like ``ClinicalCommands``. None of these writes is ever
-refused for what the rules find: it records what is true of the patient, and a
-contraindication it reveals against an active drug is raised as an alert.
+A mixin of ``PatientRecord``, like the clinical areas (``domain/patient_commands.py``).
+None of these writes is ever refused for what the rules find: it records what is true of
+the patient, and a contraindication it reveals against an active drug is raised as an alert.
 """
 
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import TYPE_CHECKING, Any
 
 from domain.command_context import (
     CommandContext,
-    checked_command,
     choice,
     effective_time,
     new_id,
     require_id,
     require_text,
+)
+from domain.commands import (
+    RecordCondition,
+    RecordPregnancyStatus,
+    RecordSexAtBirth,
+    ResolveCondition,
 )
 from domain.errors import InvalidInputError, NotFoundError
 from domain.problem_list import (
@@ -31,63 +35,20 @@ from domain.problem_list import (
     active_conditions,
     normalise_code,
 )
-
-if TYPE_CHECKING:
-    from domain.plan import PlanState
+from domain.record_checks import RecordCommandsBase
 
 LONGEST_PREGNANCY = timedelta(weeks=44)
 """An expected delivery date further than this after the status date cannot be right."""
 
 
-class ConditionCommands:
+class ConditionCommands(RecordCommandsBase):
     """Commands that record the problem list and the person."""
 
-    if TYPE_CHECKING:
-        plan: PlanState
-
-        def _trigger(
-            self,
-            event_class: Any,
-            ctx: CommandContext,
-            effective_at: Any = None,
-            **fields: Any,
-        ) -> str: ...
-        def _allowed(self, ctx: CommandContext, what: str) -> None: ...
-
-        ConditionRecorded: Any
-        ConditionResolved: Any
-        SexAtBirthRecorded: Any
-        PregnancyStatusRecorded: Any
-
-    def _date(self, raw: Any, field_name: str, ctx: CommandContext) -> date:
-        """A calendar date, not after today and not before the patient was born."""
-        try:
-            value = date.fromisoformat(raw) if isinstance(raw, str) else None
-        except ValueError:
-            value = None
-        if value is None:
-            raise InvalidInputError("Give a date like 2026-03-01.", field_name)
-        if value > ctx.now.date():
-            raise InvalidInputError(f"{field_name} is in the future.", field_name)
-        born = self.plan.patient.get("birth_date")
-        if born and value < date.fromisoformat(born):
-            raise InvalidInputError(f"{field_name} is before the patient's birth date.", field_name)
-        return value
-
-    @checked_command
-    def record_condition(
-        self,
-        ctx: CommandContext,
-        *,
-        code: Any,
-        display: Any = None,
-        onset_date: Any = None,
-        verification_status: Any = "confirmed",
-        effective_at: Any = None,
-    ) -> str:
+    def record_condition(self, ctx: CommandContext, cmd: RecordCondition) -> str:
         """Put a condition on the problem list, ICD-10-CM coded."""
+        verification_status = cmd.verification_status
         self._allowed(ctx, "condition")
-        text = require_text(code, "code", "An ICD-10-CM code")
+        text = require_text(cmd.code, "code", "An ICD-10-CM code")
         normal = normalise_code(text)
         if not ICD10_CM.match(normal):
             raise InvalidInputError(
@@ -100,17 +61,19 @@ class ConditionCommands:
                     f" {listed['condition_id']}).",
                     "code",
                 )
-        onset = None if onset_date is None else self._date(onset_date, "onset_date", ctx)
+        onset = (
+            None if cmd.onset_date is None else self._past_date(cmd.onset_date, "onset_date", ctx)
+        )
         return self._trigger(
             self.ConditionRecorded,
             ctx,
-            effective_time(ctx, effective_at),
+            effective_time(ctx, cmd.effective_at),
             condition_id=new_id(),
             code=normal,
             display=(
                 f"ICD-10-CM {normal}"
-                if display is None
-                else require_text(display, "display", "The condition's name")
+                if cmd.display is None
+                else require_text(cmd.display, "display", "The condition's name")
             ),
             onset_date=onset.isoformat() if onset else None,
             verification_status=choice(
@@ -118,18 +81,12 @@ class ConditionCommands:
             ),
         )
 
-    @checked_command
-    def resolve_condition(
-        self,
-        ctx: CommandContext,
-        *,
-        condition_id: Any,
-        reason: Any,
-        resolved_date: Any = None,
-        effective_at: Any = None,
-    ) -> str:
+    def resolve_condition(self, ctx: CommandContext, cmd: ResolveCondition) -> str:
         """Take a condition off the problem list (resolved, in remission, entered in
         error), with the reason; its rules stop firing."""
+        condition_id = cmd.condition_id
+        reason = cmd.reason
+        effective_at = cmd.effective_at
         self._allowed(ctx, "condition_resolution")
         condition_id = require_id(condition_id, "condition_id", "A condition id")
         recorded = self.plan.conditions.get(condition_id)
@@ -152,9 +109,11 @@ class ConditionCommands:
                 f" ({recorded['effective_at'].isoformat()}).",
                 "effective_at",
             )
-        resolved = when.date() if resolved_date is None else None
-        if resolved is None:
-            resolved = self._date(resolved_date, "resolved_date", ctx)
+        resolved = (
+            when.date()
+            if cmd.resolved_date is None
+            else self._past_date(cmd.resolved_date, "resolved_date", ctx)
+        )
         onset = listed[condition_id]["onset_date"]
         if onset and resolved < date.fromisoformat(onset):
             raise InvalidInputError(
@@ -169,52 +128,37 @@ class ConditionCommands:
             reason=reason,
         )
 
-    @checked_command
-    def record_sex_at_birth(
-        self, ctx: CommandContext, *, sex_at_birth: Any, effective_at: Any = None
-    ) -> str:
+    def record_sex_at_birth(self, ctx: CommandContext, cmd: RecordSexAtBirth) -> str:
         """The sex assigned at birth, which label rules read (pregnancy prevention)."""
         self._allowed(ctx, "sex_at_birth")
         return self._trigger(
             self.SexAtBirthRecorded,
             ctx,
-            effective_time(ctx, effective_at),
-            sex_at_birth=choice(sex_at_birth, "sex_at_birth", SEXES_AT_BIRTH),
+            effective_time(ctx, cmd.effective_at),
+            sex_at_birth=choice(cmd.sex_at_birth, "sex_at_birth", SEXES_AT_BIRTH),
         )
 
-    @checked_command
-    def record_pregnancy_status(
-        self,
-        ctx: CommandContext,
-        *,
-        status: Any,
-        as_of: Any = None,
-        expected_delivery_date: Any = None,
-        effective_at: Any = None,
-    ) -> str:
+    def record_pregnancy_status(self, ctx: CommandContext, cmd: RecordPregnancyStatus) -> str:
         """Pregnant, not pregnant, lactating or postpartum, as of a date; a pregnancy may
         give its expected delivery date."""
+        status = cmd.status
         self._allowed(ctx, "pregnancy_status")
         status = choice(status, "status", PREGNANCY_STATUSES)
-        when = effective_time(ctx, effective_at)
-        on = when.date() if as_of is None else self._date(as_of, "as_of", ctx)
+        when = effective_time(ctx, cmd.effective_at)
+        on = when.date() if cmd.as_of is None else self._past_date(cmd.as_of, "as_of", ctx)
         due: str | None = None
-        if expected_delivery_date is not None:
+        if cmd.expected_delivery_date is not None:
             if status != "pregnant":
                 raise InvalidInputError(
                     "An expected delivery date goes with the status pregnant.",
                     "expected_delivery_date",
                 )
             try:
-                edd = (
-                    date.fromisoformat(expected_delivery_date)
-                    if isinstance(expected_delivery_date, str)
-                    else None
-                )
-            except ValueError:
-                edd = None
-            if edd is None:
-                raise InvalidInputError("Give a date like 2026-09-01.", "expected_delivery_date")
+                edd = date.fromisoformat(cmd.expected_delivery_date)
+            except (TypeError, ValueError):
+                raise InvalidInputError(
+                    "Give a date like 2026-09-01.", "expected_delivery_date"
+                ) from None
             # Compared as day counts, never as date +/- timedelta, so a date near
             # 0001-01-01 or 9999-12-31 is a field error rather than an OverflowError.
             days_after = edd.toordinal() - on.toordinal()

@@ -61,8 +61,12 @@ class Dose:
     def parse(cls, raw: Any, field: str = "dose") -> Dose:
         if not isinstance(raw, dict):
             raise InvalidInputError("A dose needs an amount and a unit.", field)
-        amount = raw.get("amount")
-        unit = raw.get("unit")
+        return cls(raw.get("amount"), raw.get("unit")).checked(field)  # type: ignore[arg-type]
+
+    def checked(self, field: str = "dose") -> Dose:
+        """This dose if its amount is positive and its unit known, with the unit in its
+        canonical spelling; else refused naming the field."""
+        amount, unit = self.amount, self.unit
         if isinstance(amount, bool) or not isinstance(amount, (int, float)):
             raise InvalidInputError("The dose amount must be a number.", f"{field}.amount")
         if not math.isfinite(amount) or amount <= 0:
@@ -78,7 +82,7 @@ class Dose:
             raise InvalidInputError(
                 f"Unknown dose unit {unit!r}: use one of {', '.join(UNITS)}.", f"{field}.unit"
             )
-        return cls(float(amount), _UNIT_ALIASES[unit.strip().lower()])
+        return Dose(float(amount), _UNIT_ALIASES[unit.strip().lower()])
 
     def as_dict(self) -> dict[str, Any]:
         return {"amount": self.amount, "unit": self.unit}

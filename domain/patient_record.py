@@ -19,7 +19,6 @@ from domain.actor import CLINICAL_ROLES
 from domain.command_context import (
     CommandContext,
     bounded_text,
-    checked_command,
     choice,
     effective_time,
     new_id,
@@ -27,15 +26,18 @@ from domain.command_context import (
     require_text,
     text_list,
 )
+from domain.commands import RegisterPatient
 from domain.condition_commands import ConditionCommands
-from domain.errors import InvalidInputError, NotFoundError, NotPermittedError
+from domain.errors import InvalidInputError, NotPermittedError
 from domain.patient_commands import ClinicalCommands
 from domain.pharmacogenomic_commands import PharmacogenomicCommands
 from domain.plan import PlanState
 from domain.problem_list import SEXES_AT_BIRTH
+from domain.record_access import RecordAccess
 
 
 class PatientRecord(
+    RecordAccess,
     ClinicalCommands,
     ConditionCommands,
     PharmacogenomicCommands,
@@ -348,108 +350,13 @@ class PatientRecord(
         """State starts empty; ``PatientRegistered.apply`` fills it."""
         self.plan = PlanState()
 
-    # -- reading ---------------------------------------------------------------------------
-    @property
-    def patient_id(self) -> str:
-        return str(self.id)
-
-    def is_member(self, clinician_id: str) -> bool:
-        member = self.plan.care_team.get(clinician_id)
-        return bool(member and member["active"])
-
-    def has_emergency_access(self, clinician_id: str, now: datetime) -> bool:
-        grant = self.plan.emergency_access.get(clinician_id)
-        return bool(grant and grant["expires_at"] > now)
-
-    def may_access(self, clinician_id: str, now: datetime) -> bool:
-        """On the care team now, or holding unexpired emergency access."""
-        return self.is_member(clinician_id) or self.has_emergency_access(clinician_id, now)
-
-    def active_order(self, order_id: str) -> dict[str, Any]:
-        order = self.plan.orders.get(order_id)
-        if order is None:
-            raise NotFoundError(
-                f"There is no medication order {order_id} for this patient.", "order_id"
-            )
-        if order["status"] != "active":
-            raise InvalidInputError(
-                f"{order['drug']['name']} (order {order_id}) was discontinued: "
-                "prescribe it again instead of changing it.",
-                "order_id",
-            )
-        return order
-
-    # -- shared checks ---------------------------------------------------------------------
-    def _effective(self, ctx: CommandContext, effective_at: Any) -> datetime:
-        when = effective_time(ctx, effective_at)
-        born = (getattr(self.plan, "patient", None) or {}).get("birth_date")
-        if isinstance(born, str) and when.date().isoformat() < born:
-            raise InvalidInputError(
-                "effective_at is before the patient's birth date.", "effective_at"
-            )
-        return when
-
-    def _require_access(self, ctx: CommandContext) -> None:
-        actor = ctx.actor
-        if actor.role not in CLINICAL_ROLES:
-            raise NotPermittedError(f"A {actor.role} may not write to a patient's record.")
-        member = self.plan.care_team.get(actor.id)
-        if (
-            member is not None
-            and not member["active"]
-            and not self.has_emergency_access(actor.id, ctx.now)
-        ):
-            raise NotPermittedError(
-                "You were removed from this patient's care team; your entry was not recorded."
-            )
-        if not self.may_access(actor.id, ctx.now):
-            raise NotPermittedError("You are not on this patient's care team.")
-
-    def _require_prescriber(self, ctx: CommandContext) -> None:
-        self._require_access(ctx)
-        if not ctx.actor.may_prescribe:
-            raise NotPermittedError(
-                "Only a psychiatrist, or a pharmacist with the prescriber privilege, "
-                "may prescribe or change medication."
-            )
-
-    def _trigger(
-        self,
-        event_class: type[PatientRecord.Event],
-        ctx: CommandContext,
-        effective_at: Any = None,
-        **fields: Any,
-    ) -> str:
-        event_id = new_id()
-        self.trigger_event(
-            event_class,
-            event_id=event_id,
-            actor_id=ctx.actor.id,
-            actor_role=str(ctx.actor.role),
-            effective_at=self._effective(ctx, effective_at),
-            correlation_id=ctx.correlation_id,
-            timestamp=ctx.now,
-            **fields,
-        )
-        return event_id
-
     def last_event_id(self) -> str:
         return str(self.pending_events[-1].event_id)  # type: ignore[attr-defined]
 
     # -- registration ----------------------------------------------------------------------
     @classmethod
-    @checked_command
     def register(
-        cls,
-        ctx: CommandContext,
-        *,
-        patient_id: UUID,
-        external_id: Any,
-        name: Any,
-        birth_date: Any,
-        allergies: Any = (),
-        effective_at: Any = None,
-        sex_at_birth: Any = None,
+        cls, ctx: CommandContext, cmd: RegisterPatient, *, patient_id: UUID
     ) -> PatientRecord:
         """Register a patient; the registering clinician joins the care team.
 
@@ -457,14 +364,15 @@ class PatientRecord(
         registering clinician on the record from that time, for the in-effect clock."""
         if ctx.actor.role not in CLINICAL_ROLES:
             raise NotPermittedError(f"A {ctx.actor.role} may not register patients.")
-        external_id = require_text(external_id, "external_id", "An external id (MRN)")
-        name = bounded_text(require_text(name, "name", "The patient's name"), "name")
-        born = parse_birth_date(birth_date, ctx.now)
-        allergies_recorded = allergies is not None and allergies != ()
-        allergies = text_list(allergies, "allergies")
+        external_id = require_text(cmd.external_id, "external_id", "An external id (MRN)")
+        name = bounded_text(require_text(cmd.name, "name", "The patient's name"), "name")
+        born = parse_birth_date(cmd.birth_date, ctx.now)
+        allergies_recorded = cmd.allergies is not None
+        allergies = text_list(cmd.allergies, "allergies")
+        sex_at_birth = cmd.sex_at_birth
         if sex_at_birth is not None:
             sex_at_birth = choice(sex_at_birth, "sex_at_birth", SEXES_AT_BIRTH)
-        when = effective_time(ctx, effective_at)
+        when = effective_time(ctx, cmd.effective_at)
         if when.date() < born:
             raise InvalidInputError(
                 "effective_at is before the patient's birth date.", "effective_at"

@@ -14,21 +14,19 @@ what the rules find: an active drug the result affects is alerted on.
 from __future__ import annotations
 
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from domain.command_context import (
     CommandContext,
-    checked_command,
     effective_time,
     new_id,
     require_text,
 )
+from domain.commands import RecordPharmacogenomicResult
 from domain.errors import InvalidInputError, NotPermittedError
 from domain.permissions import WHAT, WRITE_ROLES
+from domain.record_checks import RecordCommandsBase, parse_day, past_date
 from domain.safety.genotypes import canonical_gene
-
-if TYPE_CHECKING:
-    from domain.plan import PlanState
 
 EVENT = "PharmacogenomicResultRecorded"
 CORRECTABLE = frozenset({"diplotype", "phenotype", "lab", "report_date", "effective_at"})
@@ -48,19 +46,9 @@ def _reported(value: Any, field_name: str) -> str | None:
     return value.strip() or None
 
 
-def checked_report_date(value: Any, field_name: str, today: date, born: str | None) -> str:
+def checked_report_date(value: object, field_name: str, today: date, born: str | None) -> str:
     """The report's date: a calendar date, not after today nor before the birth date."""
-    try:
-        when = date.fromisoformat(value) if isinstance(value, str) else None
-    except ValueError:
-        when = None
-    if when is None:
-        raise InvalidInputError("Give a date like 2026-03-01.", field_name)
-    if when > today:
-        raise InvalidInputError(f"{field_name} is in the future.", field_name)
-    if born and when < date.fromisoformat(born):
-        raise InvalidInputError(f"{field_name} is before the patient's birth date.", field_name)
-    return when.isoformat()
+    return past_date(parse_day(value, field_name), field_name, today, born).isoformat()
 
 
 def not_before_report(known: date, reported_on: str, field_name: str) -> None:
@@ -99,44 +87,22 @@ def check_corrected(name: str, value: Any, ctx: CommandContext, plan: Any) -> An
     return checked_report_date(value, name, ctx.now.date(), born)
 
 
-class PharmacogenomicCommands:
+class PharmacogenomicCommands(RecordCommandsBase):
     """The command that records a pharmacogenomic result."""
 
-    if TYPE_CHECKING:
-        plan: PlanState
-
-        def _trigger(
-            self,
-            event_class: Any,
-            ctx: CommandContext,
-            effective_at: Any = None,
-            **fields: Any,
-        ) -> str: ...
-        def _require_access(self, ctx: CommandContext) -> None: ...
-
-        PharmacogenomicResultRecorded: Any
-
-    @checked_command
     def record_pharmacogenomic_result(
-        self,
-        ctx: CommandContext,
-        *,
-        gene: Any,
-        lab: Any,
-        report_date: Any,
-        diplotype: Any = None,
-        phenotype: Any = None,
-        effective_at: Any = None,
+        self, ctx: CommandContext, cmd: RecordPharmacogenomicResult
     ) -> str:
         """Record a result as reported; at least a diplotype or a phenotype."""
+        report_date = cmd.report_date
         self._require_access(ctx)
         if ctx.actor.role not in WRITE_ROLES["pharmacogenomic_result"]:
             raise NotPermittedError(f"A {ctx.actor.role} may not {WHAT['pharmacogenomic_result']}.")
-        typed = require_text(gene, "gene", "The gene (CYP2D6, CYP2C19, HLA-B, HLA-A, POLG ...)")
+        typed = require_text(cmd.gene, "gene", "The gene (CYP2D6, CYP2C19, HLA-B, HLA-A, POLG ...)")
         if len(typed) > LONGEST:
             raise InvalidInputError(f"At most {LONGEST} characters.", "gene")
-        reported_diplotype = _reported(diplotype, "diplotype")
-        reported_phenotype = _reported(phenotype, "phenotype")
+        reported_diplotype = _reported(cmd.diplotype, "diplotype")
+        reported_phenotype = _reported(cmd.phenotype, "phenotype")
         if reported_diplotype is None and reported_phenotype is None:
             raise InvalidInputError(
                 "Give the diplotype, the phenotype or both, as the report states them.",
@@ -145,7 +111,7 @@ class PharmacogenomicCommands:
         reported_on = checked_report_date(
             report_date, "report_date", ctx.now.date(), self.plan.patient.get("birth_date")
         )
-        when = effective_time(ctx, effective_at)
+        when = effective_time(ctx, cmd.effective_at)
         not_before_report(when.date(), reported_on, "effective_at")
         return self._trigger(
             self.PharmacogenomicResultRecorded,
@@ -155,6 +121,6 @@ class PharmacogenomicCommands:
             gene=canonical_gene(typed) or typed,
             diplotype=reported_diplotype,
             phenotype=reported_phenotype,
-            lab=require_text(lab, "lab", "The laboratory"),
+            lab=require_text(cmd.lab, "lab", "The laboratory"),
             report_date=reported_on,
         )

@@ -12,17 +12,19 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import uuid4
 
 from fhir.resources.R4B import get_fhir_model_class
 from fhir.resources.R4B.bundle import Bundle
 
+from domain import commands as c
 from domain.actor import Actor, Role
 from domain.command_context import CommandContext
 from domain.patient_record import PatientRecord
 from domain.safety import Finding
+from tests.command_builder import CLASSES, record_call
 from tests.fhir_conformance import assert_conformant
 
 VALUE_SETS: dict[tuple[str, str], set[str]] = {
@@ -236,7 +238,12 @@ class Story:
         return str(self.record.id)
 
     def act(self, name: str, actor: Actor, when: datetime, method: str, **fields: Any) -> str:
-        getattr(self.record, method)(CommandContext(actor, now=when), **fields)
+        context = CommandContext(actor, now=when)
+        if method in CLASSES:
+            cmd, extras = record_call(method, fields)
+            getattr(self.record, method)(context, cmd, **extras)
+        else:  # what CareLog does itself (an alert closed by the system)
+            getattr(self.record, method)(context, **fields)
         self.at[name] = when
         event = self.record.pending_events[-1]
         self.ids[name] = event.event_id  # type: ignore[attr-defined]
@@ -268,11 +275,13 @@ def tell_story() -> Story:
     and consent withdrawn."""
     record = PatientRecord.register(
         CommandContext(PSY, now=day(0)),
+        c.RegisterPatient(
+            external_id="MRN-STORY",
+            name="Story Patient",
+            birth_date=date.fromisoformat("1984-02-03"),
+            allergies=["penicillin", "latex"],
+        ),
         patient_id=uuid4(),
-        external_id="MRN-STORY",
-        name="Story Patient",
-        birth_date="1984-02-03",
-        allergies=["penicillin", "latex"],
     )
     story = Story(record)
     story.at["registered"] = day(0)

@@ -17,10 +17,13 @@ import subprocess
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
+from domain import commands as c
 from domain.command_context import CommandContext
+from domain.dose import Dose
 from services.bootstrap import CareLog
 from services.feeds.feed_contract import TOPIC_OF
 from services.feeds.feed_message import to_cloudevent
@@ -238,22 +241,26 @@ class Traffic:
             ctx = CommandContext(psy)
             pid = carelog.commands.register_patient(
                 ctx,
-                external_id=f"MRN-T{n}-{id(self)}",
-                name=f"Synthetic {n}",
-                birth_date="1980-01-01",
+                c.RegisterPatient(
+                    external_id=f"MRN-T{n}-{id(self)}",
+                    name=f"Synthetic {n}",
+                    birth_date=date.fromisoformat("1980-01-01"),
+                ),
             ).patient_id
             for member in (team.therapist, team.pharmacist):
-                carelog.commands.assign_care_team_member(
-                    ctx, pid, clinician_id=member.id, role=str(member.role)
+                carelog.commands.execute(
+                    ctx, pid, c.AssignCareTeamMember(clinician_id=member.id, role=str(member.role))
                 )
-            self.orders[pid] = carelog.commands.prescribe(
+            self.orders[pid] = carelog.commands.execute(
                 ctx,
                 pid,
-                drug="sertraline",
-                dose={"amount": 50, "unit": "mg"},
-                frequency="once daily",
-                route="oral",
-                indication="depression",
+                c.Prescribe(
+                    drug="sertraline",
+                    dose=Dose(50, "mg"),
+                    frequency="once daily",
+                    route="oral",
+                    indication="depression",
+                ),
             ).ids["order_id"]
             self.pids.append(pid)
 
@@ -265,58 +272,49 @@ class Traffic:
         kind = (step // patients) % 7
         if kind == 0:
             amount = 100 if (step // patients // 7) % 2 == 0 else 50
-            commands.change_dose(
+            commands.execute(
                 CommandContext(team.psychiatrist),
                 pid,
-                order_id=order,
-                dose={"amount": amount, "unit": "mg"},
-                reason="titration per response",
+                c.ChangeDose(
+                    order_id=order, dose=Dose(amount, "mg"), reason="titration per response"
+                ),
             )
         elif kind in (1, 2):
             note_kind = "progress" if kind == 1 else "psychotherapy"
             commands.execute(
                 CommandContext(team.therapist),
                 pid,
-                "add_note",
-                kind=note_kind,
-                modality="CBT",
-                text=f"{SECRET} {note_kind} {step}",
+                c.AddNote(kind=note_kind, modality="CBT", text=f"{SECRET} {note_kind} {step}"),
             )
         elif kind == 3:
-            commands.record_assessment(
+            commands.execute(
                 CommandContext(team.therapist),
                 pid,
-                instrument="PHQ-9",
-                item_scores=[1, 1, 1, 1, 1, 1, 1, 1, 0],
+                c.RecordAssessment(instrument="PHQ-9", item_scores=[1, 1, 1, 1, 1, 1, 1, 1, 0]),
             )
         elif kind == 4:
             commands.execute(
                 CommandContext(team.pharmacist),
                 pid,
-                "record_adherence",
-                order_id=order,
-                doses_taken=6,
-                doses_missed=1,
-                period_start="2026-01-01",
-                period_end="2026-01-07",
+                c.RecordAdherence(
+                    order_id=order,
+                    doses_taken=6,
+                    doses_missed=1,
+                    period_start=date.fromisoformat("2026-01-01"),
+                    period_end=date.fromisoformat("2026-01-07"),
+                ),
             )
         elif kind == 5:
             commands.execute(
                 CommandContext(team.pharmacist),
                 pid,
-                "report_side_effect",
-                order_id=order,
-                effect="nausea",
-                severity="mild",
+                c.ReportSideEffect(order_id=order, effect="nausea", severity="mild"),
             )
         else:
             commands.execute(
                 CommandContext(team.psychiatrist),
                 pid,
-                "record_lab_result",
-                test="weight",
-                value=70.5,
-                unit="kg",
+                c.RecordLabResult(test="weight", value=70.5, unit="kg"),
             )
         self.steps += 1
 

@@ -7,6 +7,7 @@ from uuid import UUID
 
 from flask import Response
 
+from domain import commands as c
 from web.blueprint import CareLogBlueprint
 from web.context import carelog
 from web.schemas.patient_in import CareTeamMemberIn, ReasonIn
@@ -29,8 +30,8 @@ def assign(data: dict[str, Any], pid: UUID) -> Response:
     return write(
         "care_team",
         str(pid),
-        lambda ctx, v: carelog().commands.assign_care_team_member(
-            ctx, str(pid), expected_version=v, **data
+        lambda ctx, v: carelog().commands.execute(
+            ctx, str(pid), c.AssignCareTeamMember(**data), expected_version=v
         ),
     )
 
@@ -45,6 +46,6 @@ def remove(data: dict[str, Any], pid: UUID, cid: str) -> Response:
         "care_team",
         str(pid),
         lambda ctx, v: carelog().commands.execute(
-            ctx, str(pid), "remove_care_team_member", expected_version=v, clinician_id=cid, **data
+            ctx, str(pid), c.RemoveCareTeamMember(clinician_id=cid, **data), expected_version=v
         ),
     )

@@ -6,10 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from domain.command_context import CommandContext
-from services.writing.application import WriteResult
+from domain import commands as c
 from web.blueprint import CareLogBlueprint
-from web.context import carelog
 from web.schemas.correction_in import CorrectionIn, FactIn
 from web.schemas.entry_in import (
     AssessmentIn,
@@ -31,7 +29,7 @@ from web.schemas.medication_in import (
     SideEffectIn,
 )
 from web.schemas.patient_in import ConsentIn
-from web.write_routes import add_write, command, dates_to_iso
+from web.write_routes import add_write, command
 
 PREFIX = "/api/v1/patients"
 P = "/<uuid:pid>"
@@ -39,45 +37,6 @@ P = "/<uuid:pid>"
 
 def _blueprint(name: str, description: str) -> CareLogBlueprint:
     return CareLogBlueprint(name, __name__, url_prefix=PREFIX, description=description)
-
-
-def _assessment(
-    ctx: CommandContext, pid: str, version: int | None, fields: dict[str, Any]
-) -> WriteResult:
-    return carelog().commands.record_assessment(ctx, pid, expected_version=version, **fields)
-
-
-def _prescribe(
-    ctx: CommandContext, pid: str, version: int | None, fields: dict[str, Any]
-) -> WriteResult:
-    return carelog().commands.prescribe(ctx, pid, expected_version=version, **fields)
-
-
-def _record_fact(
-    ctx: CommandContext, pid: str, version: int | None, fields: dict[str, Any]
-) -> WriteResult:
-    return carelog().commands.record_fact(ctx, pid, expected_version=version, **fields)
-
-
-def _record_lab(
-    ctx: CommandContext, pid: str, version: int | None, fields: dict[str, Any]
-) -> WriteResult:
-    return carelog().commands.record_lab_result(ctx, pid, expected_version=version, **fields)
-
-
-def _change_dose(
-    ctx: CommandContext, pid: str, version: int | None, fields: dict[str, Any]
-) -> WriteResult:
-    return carelog().commands.change_dose(ctx, pid, expected_version=version, **fields)
-
-
-def _discontinue(
-    ctx: CommandContext, pid: str, version: int | None, fields: dict[str, Any]
-) -> WriteResult:
-    override = fields.pop("override_reason", None)
-    return carelog().commands.execute(
-        ctx, pid, "discontinue", expected_version=version, override_reason=override, **fields
-    )
 
 
 def _correction(data: dict[str, Any], path: dict[str, str]) -> dict[str, Any]:
@@ -95,7 +54,7 @@ add_write(
     ConsentIn,
     endpoint="record_consent",
     what="consent",
-    handler=command("record_consent"),
+    handler=command(c.RecordConsent),
     summary="Record a consent decision.",
 )
 
@@ -106,7 +65,7 @@ add_write(
     AssessmentIn,
     endpoint="record_assessment",
     what="assessment",
-    handler=_assessment,
+    handler=command(c.RecordAssessment),
     summary="Record an assessment; returns its total, severity band and any alerts.",
 )
 
@@ -117,7 +76,7 @@ add_write(
     MedicationIn,
     endpoint="prescribe",
     what="medication",
-    handler=_prescribe,
+    handler=command(c.Prescribe),
     summary="Prescribe; contraindicated combinations need override_reason.",
 )
 add_write(
@@ -126,7 +85,7 @@ add_write(
     DoseChangeIn,
     endpoint="change_dose",
     what="medication",
-    handler=_change_dose,
+    handler=command(c.ChangeDose),
     summary="Change the dose of an active order (schedules a check-in).",
 )
 add_write(
@@ -135,7 +94,7 @@ add_write(
     DiscontinuationIn,
     endpoint="discontinue",
     what="medication",
-    handler=_discontinue,
+    handler=command(c.Discontinue),
     summary="Stop an active order, with a taper where needed.",
 )
 add_write(
@@ -144,8 +103,7 @@ add_write(
     AdherenceIn,
     endpoint="record_adherence",
     what="adherence",
-    handler=command("record_adherence"),
-    prepare=dates_to_iso("period_start", "period_end"),
+    handler=command(c.RecordAdherence),
     summary="Report doses taken and missed over a period.",
 )
 
@@ -156,7 +114,7 @@ add_write(
     SideEffectIn,
     endpoint="report_side_effect",
     what="side_effect",
-    handler=command("report_side_effect"),
+    handler=command(c.ReportSideEffect),
     summary="Report a side effect.",
 )
 
@@ -173,7 +131,7 @@ add_write(
     NoteIn,
     endpoint="add_note",
     what=note_kind,
-    handler=command("add_note"),
+    handler=command(c.AddNote),
     summary="Add a progress or psychotherapy note.",
 )
 
@@ -184,7 +142,7 @@ add_write(
     FollowUpIn,
     endpoint="schedule_follow_up",
     what="follow_up",
-    handler=command("schedule_follow_up"),
+    handler=command(c.ScheduleFollowUp),
     summary="Schedule a follow-up.",
 )
 add_write(
@@ -193,7 +151,7 @@ add_write(
     CompletionIn,
     endpoint="complete_follow_up",
     what="follow_up",
-    handler=command("complete_follow_up"),
+    handler=command(c.CompleteFollowUp),
     summary="Complete a follow-up.",
 )
 
@@ -204,7 +162,7 @@ add_write(
     ResolutionIn,
     endpoint="resolve_alert",
     what="alert_resolution",
-    handler=command("resolve_alert"),
+    handler=command(c.ResolveAlert),
     summary=(
         "Acknowledge, override or mark changed, with a reason that says something (422 "
         "otherwise). A suicide-risk alert: only a psychiatrist or therapist on the care team "
@@ -220,7 +178,7 @@ add_write(
     CorrectionIn,
     endpoint="correct_entry",
     what="correction",
-    handler=command("correct_entry"),
+    handler=command(c.CorrectEntry),
     prepare=_correction,
     summary="Correct fields of an earlier entry you made.",
 )
@@ -232,7 +190,7 @@ add_write(
     EducationIn,
     endpoint="record_education",
     what="education",
-    handler=command("record_education"),
+    handler=command(c.RecordEducation),
     summary="Record education.",
 )
 add_write(
@@ -241,7 +199,7 @@ add_write(
     LabResultIn,
     endpoint="record_lab_result",
     what="lab_result",
-    handler=_record_lab,
+    handler=command(c.RecordLabResult),
     summary=(
         "Record a lab result or measurement (satisfies monitoring items). A test name no "
         "rule reads is kept as typed and the answer's warnings say so."
@@ -253,7 +211,7 @@ add_write(
     FactIn,
     endpoint="record_fact",
     what="clinical_fact",
-    handler=_record_fact,
+    handler=command(c.RecordFact),
     summary=(
         "Record a clinical fact. A fact the rules read (see the FactIn schema) takes only its "
         "allowed values, common wordings normalised, else 422 naming them; any other fact is "
@@ -266,8 +224,7 @@ add_write(
     GoalIn,
     endpoint="set_goal",
     what="goal",
-    handler=command("set_goal"),
-    prepare=dates_to_iso("due_date"),
+    handler=command(c.SetGoal),
     summary="Set a treatment goal.",
 )
 add_write(
@@ -276,7 +233,7 @@ add_write(
     GoalStatusIn,
     endpoint="change_goal_status",
     what="goal",
-    handler=command("change_goal_status"),
+    handler=command(c.ChangeGoalStatus),
     summary="Change a goal's status.",
 )
 add_write(
@@ -285,7 +242,7 @@ add_write(
     ReviewIn,
     endpoint="review_plan",
     what="plan_review",
-    handler=command("review_plan"),
+    handler=command(c.ReviewPlan),
     summary="Record a plan (medication) review.",
 )
 

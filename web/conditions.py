@@ -4,6 +4,7 @@ drugs and returns the alerts it raised (bupropion with a seizure disorder just r
 
 from __future__ import annotations
 
+from domain import commands as c
 from web.blueprint import CareLogBlueprint
 from web.schemas import person
 from web.write_routes import add_write, command
@@ -22,7 +23,7 @@ add_write(
     person.ConditionIn,
     endpoint="record_condition",
     what="condition",
-    handler=command("record_condition"),
+    handler=command(c.RecordCondition),
     summary="Put a condition on the problem list; returns condition_id and any alerts.",
 )
 add_write(
@@ -31,7 +32,7 @@ add_write(
     person.ConditionResolutionIn,
     endpoint="resolve_condition",
     what="condition_resolution",
-    handler=command("resolve_condition"),
+    handler=command(c.ResolveCondition),
     summary="Take a condition off the problem list (psychiatrist or therapist), with a reason.",
 )
 add_write(
@@ -40,7 +41,7 @@ add_write(
     person.SexAtBirthIn,
     endpoint="record_sex_at_birth",
     what="sex_at_birth",
-    handler=command("record_sex_at_birth"),
+    handler=command(c.RecordSexAtBirth),
     summary="Record the patient's sex at birth.",
 )
 add_write(
@@ -49,6 +50,6 @@ add_write(
     person.PregnancyStatusIn,
     endpoint="record_pregnancy_status",
     what="pregnancy_status",
-    handler=command("record_pregnancy_status"),
+    handler=command(c.RecordPregnancyStatus),
     summary="Record pregnancy or lactation status as of a date.",
 )

@@ -5,22 +5,10 @@ Observations. Corrected through ``/corrections`` like any entry."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from domain.command_context import CommandContext
-from services.writing.application import WriteResult
-from services.writing.genomics import record_result
+from domain import commands as c
 from web.blueprint import CareLogBlueprint
-from web.context import carelog
 from web.schemas import genomics
-from web.write_routes import add_write
-
-
-def _record(
-    ctx: CommandContext, pid: str, version: int | None, fields: dict[str, Any]
-) -> WriteResult:
-    return record_result(carelog().commands, ctx, pid, version, fields)
-
+from web.write_routes import add_write, command
 
 blp = CareLogBlueprint(
     "pharmacogenomics",
@@ -34,7 +22,7 @@ add_write(
     genomics.PharmacogenomicResultIn,
     endpoint="record_pharmacogenomic_result",
     what="pharmacogenomic_result",
-    handler=_record,
+    handler=command(c.RecordPharmacogenomicResult),
     summary=(
         "Record a pharmacogenomic result as reported (gene, diplotype and/or phenotype, lab, "
         "report date); returns result_id, the reading (phenotype or not interpretable) and "

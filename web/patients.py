@@ -7,6 +7,7 @@ from uuid import UUID
 
 from flask import Response
 
+from domain import commands as c
 from web.blueprint import CareLogBlueprint
 from web.context import carelog, log_read, reader_of
 from web.schemas.dashboard_out import PatientsOut
@@ -28,9 +29,10 @@ blp = CareLogBlueprint(
 @blp.errors(400, 409, 422)
 def register(data: dict[str, Any]) -> Response:
     """Register a patient; the caller joins the care team."""
-    fields = {**data, "birth_date": data["birth_date"].isoformat()}
     return write(
-        "register_patient", None, lambda ctx, _v: carelog().commands.register_patient(ctx, **fields)
+        "register_patient",
+        None,
+        lambda ctx, _v: carelog().commands.register_patient(ctx, c.RegisterPatient(**data)),
     )
 
 
@@ -58,6 +60,6 @@ def emergency_access(data: dict[str, Any], pid: UUID) -> Response:
         "emergency_access",
         str(pid),
         lambda ctx, v: carelog().commands.execute(
-            ctx, str(pid), "grant_emergency_access", expected_version=v, **data
+            ctx, str(pid), c.GrantEmergencyAccess(**data), expected_version=v
         ),
     )

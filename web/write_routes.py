@@ -5,27 +5,49 @@ handler."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 from flask import Response
 
 from domain.command_context import CommandContext
+from domain.commands import RecordCommand
+from domain.dose import Dose
 from services.writing.application import WriteResult
 from web.blueprint import CareLogBlueprint
 from web.context import carelog
 from web.writes import write
 
 Handler = Callable[[CommandContext, str, int | None, dict[str, Any]], WriteResult]
+C = TypeVar("C")
 
 
-def command(name: str) -> Handler:
-    """A handler running one generic command of ``services.writing.commands``."""
+def typed_command(cls: type[C], fields: dict[str, Any]) -> C:
+    """The command ``cls`` built from what the schema loaded (and the path): a dose as a
+    ``Dose``; every other value is as the schema typed it."""
+    values = {
+        name: Dose(value["amount"], value["unit"]) if name == "dose" else value
+        for name, value in fields.items()
+    }
+    return cls(**values)
+
+
+def command(cls: type[RecordCommand]) -> Handler:
+    """A handler building a command of class ``cls`` and running it; a body's
+    ``override_reason`` goes with the command, not in it."""
 
     def run(
         ctx: CommandContext, pid: str, version: int | None, fields: dict[str, Any]
     ) -> WriteResult:
-        return carelog().commands.execute(ctx, pid, name, expected_version=version, **fields)
+        values = dict(fields)
+        override = values.pop("override_reason", None)
+        return carelog().commands.execute(
+            ctx,
+            pid,
+            typed_command(cls, values),
+            expected_version=version,
+            override_reason=override,
+        )
 
     return run
 
@@ -59,16 +81,3 @@ def add_write(
     decorated = blp.write_response()(decorated)
     decorated = blp.arguments(schema)(decorated)
     blp.route(rule, methods=["POST"], endpoint=endpoint)(decorated)
-
-
-def dates_to_iso(*names: str) -> Callable[[dict[str, Any], dict[str, str]], dict[str, Any]]:
-    """Dates parsed by the schema go to the domain as ISO strings."""
-
-    def prepare(data: dict[str, Any], path: dict[str, str]) -> dict[str, Any]:
-        out = {**data, **path}
-        for name in names:
-            if out.get(name) is not None:
-                out[name] = out[name].isoformat()
-        return out
-
-    return prepare

@@ -6,14 +6,15 @@ and a correction, so every view and feed has something true to show.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import UTC, date, datetime, timedelta
 
+from domain import commands as c
 from domain.actor import Actor
 from domain.command_context import CommandContext
+from domain.dose import Dose
 from services.bootstrap import CareLog
 from services.cli.demo_staff import DemoStaff
+from services.writing.application import WriteResult
 
 FIRST = (
     "Alex",
@@ -70,17 +71,8 @@ class Story:
     def later(self, days: float) -> None:
         self.now += timedelta(days=days, minutes=self.rng.randint(0, 600))
 
-    def do(self, actor: Actor, command: str, **fields: Any) -> Any:
-        commands = self.carelog.commands
-        method: Callable[..., Any] | None = getattr(commands, command, None)
-        if method is not None and command in {
-            "prescribe",
-            "change_dose",
-            "record_assessment",
-            "assign_care_team_member",
-        }:
-            return method(self.ctx(actor), self.patient_id, **fields)
-        return commands.execute(self.ctx(actor), self.patient_id, command, **fields)
+    def do(self, actor: Actor, command: c.RecordCommand) -> WriteResult:
+        return self.carelog.commands.execute(self.ctx(actor), self.patient_id, command)
 
     def phq9(self, total: int, item9: int = 0) -> list[int]:
         items = [0] * 9
@@ -105,113 +97,123 @@ class Story:
     def tell(self) -> None:
         p, t, ph = self.staff.psychiatrist, self.staff.therapist, self.staff.pharmacist
         name = f"{FIRST[self.number % len(FIRST)]} {LAST[self.number % len(LAST)]}"
-        born = f"{1950 + self.rng.randrange(50)}-{self.rng.randint(1, 12):02d}-15"
+        born = date(1950 + self.rng.randrange(50), self.rng.randint(1, 12), 15)
         result = self.carelog.commands.register_patient(
             self.ctx(p),
-            external_id=f"DEMO-{self.number:04d}",
-            name=name,
-            birth_date=born,
-            allergies=["penicillin"] if self.number % 4 == 0 else [],
+            c.RegisterPatient(
+                external_id=f"DEMO-{self.number:04d}",
+                name=name,
+                birth_date=born,
+                allergies=["penicillin"] if self.number % 4 == 0 else [],
+            ),
         )
         self.patient_id = result.patient_id
-        self.do(p, "assign_care_team_member", clinician_id=t.id, role="therapist")
-        self.do(p, "assign_care_team_member", clinician_id=ph.id, role="pharmacist")
-        self.do(p, "record_consent", scope="treatment", decision="granted")
-        self.do(p, "record_consent", scope="medication", decision="granted")
+        self.do(p, c.AssignCareTeamMember(clinician_id=t.id, role="therapist"))
+        self.do(p, c.AssignCareTeamMember(clinician_id=ph.id, role="pharmacist"))
+        self.do(p, c.RecordConsent(scope="treatment", decision="granted"))
+        self.do(p, c.RecordConsent(scope="medication", decision="granted"))
         drug, start, step, top, diagnosis = COURSES[self.number % len(COURSES)]
-        top = self._age_adjusted_top(drug, born, top)
+        top = self._age_adjusted_top(drug, born.isoformat(), top)
         score = self.rng.randint(15, 22)
-        self.do(t, "record_assessment", instrument="PHQ-9", item_scores=self.phq9(score))
+        self.do(t, c.RecordAssessment(instrument="PHQ-9", item_scores=self.phq9(score)))
         anxiety = self.rng.randint(8, 16)
-        self.do(t, "record_assessment", instrument="GAD-7", item_scores=self.gad7(anxiety))
+        self.do(t, c.RecordAssessment(instrument="GAD-7", item_scores=self.gad7(anxiety)))
         self.do(
             p,
-            "record_assessment",
-            instrument="clinical",
-            diagnoses=[diagnosis],
-            summary="Synthetic demo assessment: depressive episode, no psychosis.",
+            c.RecordAssessment(
+                instrument="clinical",
+                diagnoses=[diagnosis],
+                summary="Synthetic demo assessment: depressive episode, no psychosis.",
+            ),
         )
-        self.do(p, "set_goal", description="PHQ-9 below 10", target="PHQ-9 < 10")
+        self.do(p, c.SetGoal(description="PHQ-9 below 10", target="PHQ-9 < 10"))
         self.later(1)
         order = self.do(
             p,
-            "prescribe",
-            drug=drug,
-            dose={"amount": start, "unit": "mg"},
-            frequency="once daily",
-            route="oral",
-            indication="Major depressive disorder",
+            c.Prescribe(
+                drug=drug,
+                dose=Dose(start, "mg"),
+                frequency="once daily",
+                route="oral",
+                indication="Major depressive disorder",
+            ),
         ).ids["order_id"]
         self.do(
             ph,
-            "record_education",
-            topic=f"Starting {drug}: what to expect",
-            order_id=order,
-            materials="Synthetic leaflet",
+            c.RecordEducation(
+                topic=f"Starting {drug}: what to expect",
+                order_id=order,
+                materials="Synthetic leaflet",
+            ),
         )
         self.do(
             t,
-            "add_note",
-            kind="psychotherapy",
-            modality="CBT",
-            text=f"Synthetic CBT session 1 for demo patient {self.number}.",
+            c.AddNote(
+                kind="psychotherapy",
+                modality="CBT",
+                text=f"Synthetic CBT session 1 for demo patient {self.number}.",
+            ),
         )
         dose = start
         for week in range(1, 9):
             self.later(7)
             score = max(score - self.rng.randint(0, 3), 2)
-            self.do(t, "record_assessment", instrument="PHQ-9", item_scores=self.phq9(score))
+            self.do(t, c.RecordAssessment(instrument="PHQ-9", item_scores=self.phq9(score)))
             if week % 2 == 0:  # GAD-7 every other week: anxiety eases a little more slowly
                 anxiety = max(anxiety - self.rng.randint(0, 2), 1)
-                self.do(t, "record_assessment", instrument="GAD-7", item_scores=self.gad7(anxiety))
+                self.do(t, c.RecordAssessment(instrument="GAD-7", item_scores=self.gad7(anxiety)))
             if week in (2, 5) and dose + step <= top:
                 dose += step
                 self.do(
                     p,
-                    "change_dose",
-                    order_id=order,
-                    dose={"amount": dose, "unit": "mg"},
-                    reason="Partial response; titrating",
+                    c.ChangeDose(
+                        order_id=order, dose=Dose(dose, "mg"), reason="Partial response; titrating"
+                    ),
                 )
             if week == 3:
                 self.do(
                     t,
-                    "report_side_effect",
-                    order_id=order,
-                    effect="nausea",
-                    severity="mild",
-                    action_taken="Take with food",
+                    c.ReportSideEffect(
+                        order_id=order,
+                        effect="nausea",
+                        severity="mild",
+                        action_taken="Take with food",
+                    ),
                 )
             if week == 4:
                 self.do(
                     p,
-                    "add_note",
-                    kind="progress",
-                    modality="supportive",
-                    text="Synthetic progress note: tolerating medication.",
+                    c.AddNote(
+                        kind="progress",
+                        modality="supportive",
+                        text="Synthetic progress note: tolerating medication.",
+                    ),
                 )
                 self.do(
                     ph,
-                    "record_adherence",
-                    order_id=order,
-                    doses_taken=26,
-                    doses_missed=2,
-                    period_start=(self.now - timedelta(days=28)).date().isoformat(),
-                    period_end=self.now.date().isoformat(),
+                    c.RecordAdherence(
+                        order_id=order,
+                        doses_taken=26,
+                        doses_missed=2,
+                        period_start=(self.now - timedelta(days=28)).date(),
+                        period_end=self.now.date(),
+                    ),
                 )
             if week == 6:
                 self.do(
                     t,
-                    "add_note",
-                    kind="progress",
-                    modality="CBT",
-                    text="Synthetic therapist progress note: engaging well with CBT homework.",
+                    c.AddNote(
+                        kind="progress",
+                        modality="CBT",
+                        text="Synthetic therapist progress note: engaging well with CBT homework.",
+                    ),
                 )
                 self.do(
                     ph,
-                    "review_plan",
-                    outcome="no changes",
-                    summary="Synthetic medication review: no interactions of concern.",
+                    c.ReviewPlan(
+                        outcome="no changes",
+                        summary="Synthetic medication review: no interactions of concern.",
+                    ),
                 )
             self._complete_due_follow_ups(p)
         self._maintenance(t, score, anxiety)
@@ -231,7 +233,7 @@ class Story:
         item-9 answer left unassessed for months would contradict the rule's own "the
         same day")."""
         self.now = max(self.now, datetime.now(UTC) - timedelta(hours=20))
-        self.do(t, "record_assessment", instrument="PHQ-9", item_scores=self.phq9(score + 3, 1))
+        self.do(t, c.RecordAssessment(instrument="PHQ-9", item_scores=self.phq9(score + 3, 1)))
 
     def _complete_due_follow_ups(self, p: Actor) -> None:
         """The check-ins that dose changes scheduled take place when they fall due."""
@@ -240,9 +242,10 @@ class Story:
             if follow_up["status"] == "scheduled" and follow_up["due_at"] <= self.now:
                 self.do(
                     p,
-                    "complete_follow_up",
-                    follow_up_id=follow_up_id,
-                    outcome="Synthetic check-in: tolerating the new dose, no new concerns.",
+                    c.CompleteFollowUp(
+                        follow_up_id=follow_up_id,
+                        outcome="Synthetic check-in: tolerating the new dose, no new concerns.",
+                    ),
                 )
 
     def _maintenance(self, t: Actor, score: int, anxiety: int) -> None:
@@ -255,27 +258,27 @@ class Story:
                 return
             score = max(score - self.rng.randint(0, 2), 1)
             anxiety = max(anxiety - self.rng.randint(0, 1), 1)
-            self.do(t, "record_assessment", instrument="PHQ-9", item_scores=self.phq9(score))
-            self.do(t, "record_assessment", instrument="GAD-7", item_scores=self.gad7(anxiety))
+            self.do(t, c.RecordAssessment(instrument="PHQ-9", item_scores=self.phq9(score)))
+            self.do(t, c.RecordAssessment(instrument="GAD-7", item_scores=self.gad7(anxiety)))
 
     def _late_entry_and_correction(self, p: Actor, t: Actor, order: str) -> None:
         if self.number % 5 == 1:  # a late entry: a side effect from last week, told today
             self.later(2)
             self.do(
                 t,
-                "report_side_effect",
-                order_id=order,
-                effect="insomnia",
-                severity="moderate",
-                effective_at=self.now - timedelta(days=6),
+                c.ReportSideEffect(
+                    order_id=order,
+                    effect="insomnia",
+                    severity="moderate",
+                    effective_at=self.now - timedelta(days=6),
+                ),
             )
         if self.number % 5 == 2:  # a mistyped dose, corrected by its author
             self.later(1)
-            result = self.do(t, "record_lab_result", test="weight", value=81.0, unit="kg")
+            result = self.do(t, c.RecordLabResult(test="weight", value=81.0, unit="kg"))
             self.do(
                 t,
-                "correct_entry",
-                event_id=result.event_id,
-                fields={"value": 79.5},
-                reason="Mistyped weight",
+                c.CorrectEntry(
+                    event_id=result.event_id, fields={"value": 79.5}, reason="Mistyped weight"
+                ),
             )

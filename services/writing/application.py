@@ -31,6 +31,7 @@ from eventsourcing.persistence import (
 )
 
 from domain.command_context import CommandContext
+from domain.commands import RegisterPatient
 from domain.errors import (
     DuplicateError,
     NotFoundError,
@@ -192,10 +193,10 @@ class CareLogApplication(Application[UUID]):
         return str(index.patient_id)
 
     # -- writing ---------------------------------------------------------------------------
-    def register_patient(self, ctx: CommandContext, **fields: Any) -> WriteResult:
+    def register_patient(self, ctx: CommandContext, command: RegisterPatient) -> WriteResult:
         """Register a patient (the registering clinician joins the care team)."""
         patient_id = uuid4()
-        record: PatientRecord = PatientRecord.register(ctx, patient_id=patient_id, **fields)
+        record: PatientRecord = PatientRecord.register(ctx, command, patient_id=patient_id)
         index = PatientIndex.create(record.plan.patient["external_id"], str(patient_id))
         first_event = record.pending_events[0].event_id  # type: ignore[attr-defined]
         try:

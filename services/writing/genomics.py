@@ -7,33 +7,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
-from uuid import UUID
 
-from domain.command_context import CommandContext
+from domain.commands import RecordPharmacogenomicResult
 from services.writing.application import WriteResult
 
 
-def record_result(
-    commands: Any,
-    ctx: CommandContext,
-    patient_id: str | UUID,
-    expected_version: int | None,
-    fields: dict[str, Any],
-) -> WriteResult:
-    """Record the result; answer with its reading, and a warning when it cannot be read."""
+def with_reading(result: WriteResult, command: RecordPharmacogenomicResult) -> WriteResult:
+    """The answer to a recorded result: its reading, and a warning when it cannot be read."""
     from domain.safety.genotypes import NOT_INTERPRETABLE, interpret
 
-    result: WriteResult = commands.execute(
-        ctx,
-        patient_id,
-        "record_pharmacogenomic_result",
-        expected_version=expected_version,
-        **fields,
-    )
-    gene = fields.get("gene")
-    reading = interpret(
-        str(gene or ""), fields.get("diplotype") or None, fields.get("phenotype") or None
-    )
+    reading = interpret(command.gene or "", command.diplotype or None, command.phenotype or None)
     ids = {
         **result.ids,
         "interpretation": reading.basis if reading.interpretable else NOT_INTERPRETABLE,

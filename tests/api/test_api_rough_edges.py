@@ -4,11 +4,12 @@ viewed in the past judged at that moment, and refusals that say how to fix the r
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
 
+from domain import commands as c
 from domain.command_context import CommandContext
 from tests.api.conftest import ApiClient, prescribe
 
@@ -85,10 +86,15 @@ class TestAPlanViewedInThePast:
         ctx = CommandContext(actor=api.team.psychiatrist, now=now - timedelta(days=10))
         commands = api.carelog.commands
         patient = commands.register_patient(
-            ctx, external_id="MRN-PAST-1", name="Past Patient", birth_date="1980-02-03"
+            ctx,
+            c.RegisterPatient(
+                external_id="MRN-PAST-1",
+                name="Past Patient",
+                birth_date=date.fromisoformat("1980-02-03"),
+            ),
         ).patient_id
         commands.execute(
-            ctx, patient, "schedule_follow_up", due_at=now - timedelta(days=5), purpose="Check-in"
+            ctx, patient, c.ScheduleFollowUp(due_at=now - timedelta(days=5), purpose="Check-in")
         )
         today = api.get(path(patient, "plan")).get_json()
         assert [f["overdue"] for f in today["follow_ups"]] == [True]

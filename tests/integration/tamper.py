@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
+from datetime import date
 from typing import Any
 from uuid import UUID
 
+from domain import commands as c
 from domain.command_context import CommandContext
 from projections.sql.postgres import split_schema
 from services.bootstrap import CareLog
@@ -25,14 +27,22 @@ def seed(carelog: CareLog, team: Any, patients: int = 6, notes: int = 3, prefix:
     ctx = CommandContext(team.psychiatrist)
     for n in range(patients):
         result = carelog.app.register_patient(
-            ctx, external_id=f"MRN-{prefix}{n}", name=f"Patient {n}", birth_date="1980-01-01"
+            ctx,
+            c.RegisterPatient(
+                external_id=f"MRN-{prefix}{n}",
+                name=f"Patient {n}",
+                birth_date=date.fromisoformat("1980-01-01"),
+            ),
         )
         for i in range(notes):
             carelog.app.write(
                 result.patient_id,
                 ctx,
                 lambda record, i=i: record.add_note(
-                    ctx, kind="progress", modality="supportive", text=f"Seen today, visit {i}."
+                    ctx,
+                    c.AddNote(
+                        kind="progress", modality="supportive", text=f"Seen today, visit {i}."
+                    ),
                 ),
             )
 

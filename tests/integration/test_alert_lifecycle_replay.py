@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
+from domain import commands as c
 from domain.command_context import CommandContext
+from domain.dose import Dose
 from services.bootstrap import CareLog
 from tests.conftest import Team
 from tests.integration.test_safety_writes import open_alerts, prescribe, setup
@@ -53,7 +55,7 @@ class TestAnOlderLogsMonitoringAlerts:
         ]
 
         carelog.commands.execute(
-            CommandContext(team.psychiatrist), pid, "record_fact", fact="diet", value="vegan"
+            CommandContext(team.psychiatrist), pid, c.RecordFact(fact="diet", value="vegan")
         )
 
         alerts = carelog.app.get_record(pid).plan.alerts
@@ -72,12 +74,10 @@ class TestReplayingCareLogsResolutions:
         pid = setup(carelog, team, birth="1958-06-01")
         order = prescribe(carelog, team, pid, "escitalopram", 15).ids["order_id"]  # type: ignore[attr-defined]
         for amount in (20, 10):
-            carelog.commands.change_dose(
+            carelog.commands.execute(
                 CommandContext(team.psychiatrist),
                 pid,
-                order_id=order,
-                dose={"amount": amount, "unit": "mg"},
-                reason="response",
+                c.ChangeDose(order_id=order, dose=Dose(amount, "mg"), reason="response"),
             )
         current = carelog.app.get_record(pid)
         live = current.plan.alerts

@@ -14,10 +14,13 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 from typing import Any
 
+from domain import commands as c
 from domain.command_context import CommandContext
+from domain.dose import Dose
 from services.bootstrap import CareLog
 from services.config import Config
 from tests.conftest import make_team
@@ -76,19 +79,26 @@ class Writer:
         n = 0
         while not self.stop.is_set():
             pid = self.carelog.commands.register_patient(
-                ctx, external_id=f"MRN-BK-{n}", name=f"Synthetic {n}", birth_date="1980-01-01"
+                ctx,
+                c.RegisterPatient(
+                    external_id=f"MRN-BK-{n}",
+                    name=f"Synthetic {n}",
+                    birth_date=date.fromisoformat("1980-01-01"),
+                ),
             ).patient_id
-            self.carelog.commands.prescribe(
+            self.carelog.commands.execute(
                 ctx,
                 pid,
-                drug="sertraline",
-                dose={"amount": 50, "unit": "mg"},
-                frequency="once daily",
-                route="oral",
-                indication="depression",
+                c.Prescribe(
+                    drug="sertraline",
+                    dose=Dose(50, "mg"),
+                    frequency="once daily",
+                    route="oral",
+                    indication="depression",
+                ),
             )
             self.carelog.commands.execute(
-                ctx, pid, "add_note", kind="progress", modality="supportive", text=f"visit {n}"
+                ctx, pid, c.AddNote(kind="progress", modality="supportive", text=f"visit {n}")
             )
             n += 1
             self.writes += 3
@@ -129,9 +139,9 @@ def create_store(config: Config) -> None:
         team = make_team(carelog)
         carelog.commands.register_patient(
             CommandContext(team.psychiatrist),
-            external_id="MRN-BK",
-            name="Synthetic",
-            birth_date="1980-01-01",
+            c.RegisterPatient(
+                external_id="MRN-BK", name="Synthetic", birth_date=date.fromisoformat("1980-01-01")
+            ),
         )
     finally:
         carelog.close()
@@ -357,9 +367,9 @@ class TestEventsOnlyBackups:
             team = make_team(carelog)
             pid = carelog.commands.register_patient(
                 CommandContext(team.psychiatrist),
-                external_id="MRN-EO",
-                name=MARKER,
-                birth_date="1980-01-01",
+                c.RegisterPatient(
+                    external_id="MRN-EO", name=MARKER, birth_date=date.fromisoformat("1980-01-01")
+                ),
             ).patient_id
             for name in carelog.views.views:
                 carelog.views.rebuild(name, progress=False)

@@ -3,10 +3,12 @@ effect, default 14) unless an open one is already due by then."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from domain import commands as c
 from domain.command_context import CommandContext
+from domain.dose import Dose
 from services.bootstrap import CareLog
 from services.config import Config
 from tests.conftest import Team, make_team
@@ -24,13 +26,10 @@ def open_follow_ups(carelog: CareLog, pid: str) -> list[dict[str, Any]]:
 def change_dose(
     carelog: CareLog, team: Team, pid: str, order: str, amount: float, **kw: Any
 ) -> Any:
-    return carelog.commands.change_dose(
+    return carelog.commands.execute(
         CommandContext(team.psychiatrist),
         pid,
-        order_id=order,
-        dose={"amount": amount, "unit": "mg"},
-        reason="titration",
-        **kw,
+        c.ChangeDose(order_id=order, dose=Dose(amount, "mg"), reason="titration", **kw),
     )
 
 
@@ -40,9 +39,7 @@ def schedule(carelog: CareLog, team: Team, pid: str, due: datetime) -> None:
     carelog.commands.execute(
         CommandContext(team.psychiatrist, now=now),
         pid,
-        "schedule_follow_up",
-        due_at=due,
-        purpose="review",
+        c.ScheduleFollowUp(due_at=due, purpose="review"),
     )
 
 
@@ -127,6 +124,9 @@ class TestDoseChangeCheckIns:
 
 def setup_other(carelog: CareLog, team: Team) -> str:
     pid = carelog.commands.register_patient(
-        CommandContext(team.psychiatrist), external_id="MRN-S2", name="S2", birth_date="1985-05-05"
+        CommandContext(team.psychiatrist),
+        c.RegisterPatient(
+            external_id="MRN-S2", name="S2", birth_date=date.fromisoformat("1985-05-05")
+        ),
     ).patient_id
     return str(pid)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from domain import commands as c
 from domain.command_context import CommandContext
+from domain.dose import Dose
 from domain.errors import DuplicateError, NotFoundError, VersionConflictError
 from services.bootstrap import CareLog
 from services.config import Config
@@ -18,9 +20,9 @@ from tests.integration.threads import in_threads
 def register(carelog: CareLog, team: Team, mrn: str = "MRN-1") -> str:
     result = carelog.commands.register_patient(
         CommandContext(team.psychiatrist),
-        external_id=mrn,
-        name="Test Patient",
-        birth_date="1985-05-05",
+        c.RegisterPatient(
+            external_id=mrn, name="Test Patient", birth_date=date.fromisoformat("1985-05-05")
+        ),
     )
     return result.patient_id
 
@@ -28,14 +30,16 @@ def register(carelog: CareLog, team: Team, mrn: str = "MRN-1") -> str:
 def prescribe(
     carelog: CareLog, team: Team, pid: str, drug: str = "sertraline", amount: float = 50
 ) -> str:
-    result = carelog.commands.prescribe(
+    result = carelog.commands.execute(
         CommandContext(team.psychiatrist),
         pid,
-        drug=drug,
-        dose={"amount": amount, "unit": "mg"},
-        frequency="once daily",
-        route="oral",
-        indication="depression",
+        c.Prescribe(
+            drug=drug,
+            dose=Dose(amount, "mg"),
+            frequency="once daily",
+            route="oral",
+            indication="depression",
+        ),
     )
     return result.ids["order_id"]
 
@@ -46,10 +50,7 @@ class TestWrites:
         result = carelog.commands.execute(
             CommandContext(team.psychiatrist),
             pid,
-            "add_note",
-            kind="progress",
-            modality="supportive",
-            text="seen today",
+            c.AddNote(kind="progress", modality="supportive", text="seen today"),
         )
         assert result.version == 3
         assert result.position == carelog.app.recorder.max_notification_id()
@@ -70,11 +71,8 @@ class TestWrites:
             carelog.commands.execute(
                 CommandContext(team.psychiatrist),
                 pid,
-                "add_note",
+                c.AddNote(kind="progress", modality="supportive", text="x"),
                 expected_version=1,
-                kind="progress",
-                modality="supportive",
-                text="x",
             )
         assert carelog.app.get_record(pid).version == 2
 
@@ -83,21 +81,16 @@ class TestWrites:
             carelog.commands.execute(
                 CommandContext(team.psychiatrist),
                 "7d9f0c7e-0000-4000-8000-000000000000",
-                "add_note",
-                kind="progress",
-                modality="supportive",
-                text="x",
+                c.AddNote(kind="progress", modality="supportive", text="x"),
             )
 
     def test_dose_change_schedules_a_check_in(self, carelog: CareLog, team: Team) -> None:
         pid = register(carelog, team)
         order = prescribe(carelog, team, pid)
-        carelog.commands.change_dose(
+        carelog.commands.execute(
             CommandContext(team.psychiatrist),
             pid,
-            order_id=order,
-            dose={"amount": 100, "unit": "mg"},
-            reason="titration",
+            c.ChangeDose(order_id=order, dose=Dose(100, "mg"), reason="titration"),
         )
         follow_ups = list(carelog.app.get_record(pid).plan.follow_ups.values())
         assert len(follow_ups) == 1
@@ -136,12 +129,12 @@ class TestConcurrency:
 
         def worker(n: int) -> None:
             for i in range(100):
-                carelog.commands.change_dose(
+                carelog.commands.execute(
                     CommandContext(team.psychiatrist),
                     pid,
-                    order_id=orders[n],
-                    dose={"amount": dose(n, i), "unit": "mg"},
-                    reason=f"step {i}",
+                    c.ChangeDose(
+                        order_id=orders[n], dose=Dose(dose(n, i), "mg"), reason=f"step {i}"
+                    ),
                 )
 
         errors = in_threads(worker, 8)
@@ -172,17 +165,22 @@ class TestHistoryClocks:
         t0 = datetime.now(UTC) - timedelta(days=30)
         psy = team.psychiatrist
         pid = carelog.commands.register_patient(
-            CommandContext(psy, now=t0), external_id="MRN-H", name="H", birth_date="1970-01-01"
+            CommandContext(psy, now=t0),
+            c.RegisterPatient(
+                external_id="MRN-H", name="H", birth_date=date.fromisoformat("1970-01-01")
+            ),
         ).patient_id
-        late = carelog.commands.prescribe(
+        late = carelog.commands.execute(
             CommandContext(psy, now=t0 + timedelta(days=10)),
             pid,
-            drug="sertraline",
-            dose={"amount": 50, "unit": "mg"},
-            frequency="once daily",
-            route="oral",
-            indication="depression",
-            effective_at=t0 + timedelta(days=2),
+            c.Prescribe(
+                drug="sertraline",
+                dose=Dose(50, "mg"),
+                frequency="once daily",
+                route="oral",
+                indication="depression",
+                effective_at=t0 + timedelta(days=2),
+            ),
         )
         day5 = t0 + timedelta(days=5)
         assert carelog.history.known_at(pid, day5).state.orders == {}
@@ -201,16 +199,21 @@ class TestHistoryClocks:
             t0 = datetime.now(UTC) - timedelta(days=30)
             psy = team.psychiatrist
             pid = carelog.commands.register_patient(
-                CommandContext(psy, now=t0), external_id="MRN-M", name="M", birth_date="1970-01-01"
+                CommandContext(psy, now=t0),
+                c.RegisterPatient(
+                    external_id="MRN-M", name="M", birth_date=date.fromisoformat("1970-01-01")
+                ),
             ).patient_id
-            order = carelog.commands.prescribe(
+            order = carelog.commands.execute(
                 CommandContext(psy, now=t0),
                 pid,
-                drug="sertraline",
-                dose={"amount": 50, "unit": "mg"},
-                frequency="once daily",
-                route="oral",
-                indication="Depression",
+                c.Prescribe(
+                    drug="sertraline",
+                    dose=Dose(50, "mg"),
+                    frequency="once daily",
+                    route="oral",
+                    indication="Depression",
+                ),
             ).ids["order_id"]
             day20 = t0 + timedelta(days=20)
 
@@ -220,13 +223,15 @@ class TestHistoryClocks:
 
             assert dose(second) == 50  # the second process now holds the stream
             for day, amount in ((10, 100), (5, 75)):  # the day-5 change is entered late
-                carelog.commands.change_dose(
+                carelog.commands.execute(
                     CommandContext(psy, now=t0 + timedelta(days=25 - day)),
                     pid,
-                    order_id=order,
-                    dose={"amount": amount, "unit": "mg"},
-                    reason="titration",
-                    effective_at=t0 + timedelta(days=day),
+                    c.ChangeDose(
+                        order_id=order,
+                        dose=Dose(amount, "mg"),
+                        reason="titration",
+                        effective_at=t0 + timedelta(days=day),
+                    ),
                 )
             assert dose(second) == 100  # day 10's change is the last in effect on day 20
             assert dose(second, known_at=t0 + timedelta(days=12)) == 50  # neither known yet
@@ -250,10 +255,7 @@ class TestHistoryClocks:
             carelog.commands.execute(
                 CommandContext(team.psychiatrist),
                 pid,
-                "add_note",
-                kind="progress",
-                modality="supportive",
-                text="x",
+                c.AddNote(kind="progress", modality="supportive", text="x"),
             )
         page1, cursor = carelog.history.timeline(pid, limit=3)
         assert [e["version"] for e in page1] == [1, 2, 3]
@@ -280,10 +282,7 @@ class TestGroupCommit:
                         instance.commands.execute(
                             CommandContext(team.psychiatrist),
                             patients[(n + i) % 4],
-                            "add_note",
-                            kind="progress",
-                            modality="other",
-                            text=f"{n}-{i}",
+                            c.AddNote(kind="progress", modality="other", text=f"{n}-{i}"),
                         )
                 except BaseException as exc:  # pragma: no cover - reported below
                     errors.append(exc)

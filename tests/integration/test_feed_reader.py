@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterator
+from datetime import date
 from typing import Any
 
 import pytest
 
+from domain import commands as c
 from domain.command_context import CommandContext
+from domain.dose import Dose
 from services.bootstrap import CareLog
 from services.feeds.feed import FeedReader
 from tests.conftest import Team
@@ -20,33 +23,36 @@ SECRET = "SYNTHETIC-NOTE-TEXT"
 def register(carelog: CareLog, team: Team, mrn: str) -> str:
     ctx = CommandContext(team.psychiatrist)
     pid = carelog.commands.register_patient(
-        ctx, external_id=mrn, name="Test Patient", birth_date="1985-05-05"
+        ctx,
+        c.RegisterPatient(
+            external_id=mrn, name="Test Patient", birth_date=date.fromisoformat("1985-05-05")
+        ),
     ).patient_id
-    carelog.commands.assign_care_team_member(
-        ctx, pid, clinician_id=team.therapist.id, role="therapist"
+    carelog.commands.execute(
+        ctx, pid, c.AssignCareTeamMember(clinician_id=team.therapist.id, role="therapist")
     )
     return pid
 
 
 def prescribe(carelog: CareLog, team: Team, pid: str) -> str:
-    return carelog.commands.prescribe(
+    return carelog.commands.execute(
         CommandContext(team.psychiatrist),
         pid,
-        drug="sertraline",
-        dose={"amount": 50, "unit": "mg"},
-        frequency="once daily",
-        route="oral",
-        indication="depression",
+        c.Prescribe(
+            drug="sertraline",
+            dose=Dose(50, "mg"),
+            frequency="once daily",
+            route="oral",
+            indication="depression",
+        ),
     ).ids["order_id"]
 
 
 def change_dose(carelog: CareLog, team: Team, pid: str, order_id: str, amount: float) -> int:
-    return carelog.commands.change_dose(
+    return carelog.commands.execute(
         CommandContext(team.psychiatrist),
         pid,
-        order_id=order_id,
-        dose={"amount": amount, "unit": "mg"},
-        reason="titration",
+        c.ChangeDose(order_id=order_id, dose=Dose(amount, "mg"), reason="titration"),
     ).position
 
 
@@ -54,10 +60,7 @@ def note(carelog: CareLog, team: Team, pid: str, kind: str) -> None:
     carelog.commands.execute(
         CommandContext(team.therapist),
         pid,
-        "add_note",
-        kind=kind,
-        modality="CBT",
-        text=f"{SECRET} {kind}",
+        c.AddNote(kind=kind, modality="CBT", text=f"{SECRET} {kind}"),
     )
 
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import base64
 import json
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from domain import commands as c
 from domain.command_context import CommandContext
 from domain.errors import NotPermittedError
 from services.access.policy import Policy, RequestInfo
@@ -34,31 +36,39 @@ def chart(carelog: CareLog, team: Team) -> dict[str, Any]:
     psy, ther = CommandContext(team.psychiatrist), CommandContext(team.therapist)
     commands = carelog.commands
     pid = commands.register_patient(
-        psy, external_id="MRN-ROA", name="Access Patient", birth_date="1975-06-07"
+        psy,
+        c.RegisterPatient(
+            external_id="MRN-ROA",
+            name="Access Patient",
+            birth_date=date.fromisoformat("1975-06-07"),
+        ),
     ).patient_id
     other = commands.register_patient(
-        psy, external_id="MRN-OTHER", name="Other Patient", birth_date="1975-06-07"
+        psy,
+        c.RegisterPatient(
+            external_id="MRN-OTHER",
+            name="Other Patient",
+            birth_date=date.fromisoformat("1975-06-07"),
+        ),
     ).patient_id
-    commands.assign_care_team_member(psy, pid, clinician_id=team.therapist.id, role="therapist")
-    note = commands.execute(
-        ther, pid, "add_note", kind="psychotherapy", modality="DBT", text=SECRET
+    commands.execute(
+        psy, pid, c.AssignCareTeamMember(clinician_id=team.therapist.id, role="therapist")
     )
+    note = commands.execute(ther, pid, c.AddNote(kind="psychotherapy", modality="DBT", text=SECRET))
     fix = commands.execute(
         ther,
         pid,
-        "correct_entry",
-        event_id=note.event_id,
-        fields={"text": SECRET + " Amended."},
-        reason="typo",
+        c.CorrectEntry(
+            event_id=note.event_id, fields={"text": SECRET + " Amended."}, reason="typo"
+        ),
     )
     progress = commands.execute(
-        psy, pid, "add_note", kind="progress", modality="supportive", text="Engaged and hopeful."
+        psy, pid, c.AddNote(kind="progress", modality="supportive", text="Engaged and hopeful.")
     )
     commands.execute(
         CommandContext(team.outsider),
         pid,
-        "grant_emergency_access",
-        reason="Crisis call out of hours",
+        c.GrantEmergencyAccess(reason="Crisis call out of hours"),
     )
     policy = Policy(carelog.app.read_record, carelog.access_log.record)
     policy.read_patient(team.psychiatrist, pid, "plan", _info(1))
@@ -194,9 +204,11 @@ class TestDisclosures:
         )
         later = carelog.commands.register_patient(
             CommandContext(team.psychiatrist),
-            external_id="MRN-LATER",
-            name="Later Patient",
-            birth_date="1975-06-07",
+            c.RegisterPatient(
+                external_id="MRN-LATER",
+                name="Later Patient",
+                birth_date=date.fromisoformat("1975-06-07"),
+            ),
         ).patient_id
 
         def bulk(patient_id: str) -> list[tuple[str, str, str]]:

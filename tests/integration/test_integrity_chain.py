@@ -6,9 +6,11 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
+from datetime import date
 
 import pytest
 
+from domain import commands as c
 from domain.command_context import CommandContext
 from services.bootstrap import CareLog
 from services.config import Config
@@ -59,7 +61,10 @@ class TestWritingTheChain:
     ) -> None:
         ctx = CommandContext(team.psychiatrist)
         shared = carelog.app.register_patient(
-            ctx, external_id="MRN-SHARED", name="Shared", birth_date="1980-01-01"
+            ctx,
+            c.RegisterPatient(
+                external_id="MRN-SHARED", name="Shared", birth_date=date.fromisoformat("1980-01-01")
+            ),
         ).patient_id
 
         def work(n: int) -> None:
@@ -68,7 +73,7 @@ class TestWritingTheChain:
                     shared,
                     ctx,
                     lambda r, i=i: r.add_note(
-                        ctx, kind="progress", modality="supportive", text=f"{n}/{i}"
+                        ctx, c.AddNote(kind="progress", modality="supportive", text=f"{n}/{i}")
                     ),
                 )
 
@@ -120,12 +125,20 @@ class TestDeletingTheNewestEvents:
         if not config.is_postgres:  # SQLite would reuse the positions: the write is refused
             with pytest.raises(ChainBrokenError, match="carelog verify"):
                 carelog.app.register_patient(
-                    ctx, external_id="MRN-NEXT", name="Next", birth_date="1980-01-01"
+                    ctx,
+                    c.RegisterPatient(
+                        external_id="MRN-NEXT",
+                        name="Next",
+                        birth_date=date.fromisoformat("1980-01-01"),
+                    ),
                 )
             return
         # PostgreSQL never reuses a position: the write chains on, the gap stays visible.
         carelog.app.register_patient(
-            ctx, external_id="MRN-NEXT", name="Next", birth_date="1980-01-01"
+            ctx,
+            c.RegisterPatient(
+                external_id="MRN-NEXT", name="Next", birth_date=date.fromisoformat("1980-01-01")
+            ),
         )
         problems = carelog.integrity.verify().problems
         assert [(p.position, p.kind) for p in problems] == [(d, "missing") for d in deleted]

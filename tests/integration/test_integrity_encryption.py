@@ -7,11 +7,14 @@ overridden below), except where it builds an unencrypted CareLog to compare with
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
 
 import pytest
 from eventsourcing.cryptography import AESCipher
 
+from domain import commands as c
 from domain.command_context import CommandContext
+from domain.dose import Dose
 from services.bootstrap import CareLog
 from services.config import Config
 from tests.conftest import Team
@@ -30,20 +33,25 @@ def config(config: Config) -> Config:
 def write_clinical_history(carelog: CareLog, team: Team, notes: int = 3) -> str:
     ctx = CommandContext(team.psychiatrist)
     pid = carelog.commands.register_patient(
-        ctx, external_id="MRN-ENC-1", name=NAME, birth_date="1979-04-02"
+        ctx,
+        c.RegisterPatient(
+            external_id="MRN-ENC-1", name=NAME, birth_date=date.fromisoformat("1979-04-02")
+        ),
     ).patient_id
-    carelog.commands.prescribe(
+    carelog.commands.execute(
         ctx,
         pid,
-        drug=DRUG,
-        dose={"amount": 50, "unit": "mg"},
-        frequency="once daily",
-        route="oral",
-        indication="depression",
+        c.Prescribe(
+            drug=DRUG,
+            dose=Dose(50, "mg"),
+            frequency="once daily",
+            route="oral",
+            indication="depression",
+        ),
     )
     for _ in range(notes):
         carelog.commands.execute(
-            ctx, pid, "add_note", kind="progress", modality="supportive", text=NOTE
+            ctx, pid, c.AddNote(kind="progress", modality="supportive", text=NOTE)
         )
     return pid
 

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date
 from uuid import UUID
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from domain import commands as c
 from domain.command_context import CommandContext
 from services.bootstrap import CareLog
 from services.config import Config
@@ -39,13 +41,16 @@ def log(carelog: CareLog, team: Team, config: Config) -> Iterator[Log]:
     assert checkpoint is not None
     ctx = CommandContext(team.psychiatrist)
     late = carelog.app.register_patient(
-        ctx, external_id="MRN-LATE", name="Late Patient", birth_date="1990-01-01"
+        ctx,
+        c.RegisterPatient(
+            external_id="MRN-LATE", name="Late Patient", birth_date=date.fromisoformat("1990-01-01")
+        ),
     )
     carelog.app.write(
         late.patient_id,
         ctx,
         lambda record: record.add_note(
-            ctx, kind="progress", modality="supportive", text="After the checkpoint."
+            ctx, c.AddNote(kind="progress", modality="supportive", text="After the checkpoint.")
         ),
     )
     raw = RawLog(config)

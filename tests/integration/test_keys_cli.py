@@ -7,14 +7,16 @@ from __future__ import annotations
 
 import base64
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from uuid import UUID
 
 import pytest
 from eventsourcing.cryptography import AESCipher
 
+from domain import commands as c
 from domain.command_context import CommandContext
+from domain.dose import Dose
 from services.bootstrap import CareLog
 from services.config import Config
 from services.keys.erasure import past_retention
@@ -35,16 +37,19 @@ def config(config: Config, tmp_path: Path) -> Config:
 def write_patient(carelog: CareLog, team: Team, mrn: str, name: str = NAME) -> str:
     ctx = CommandContext(team.psychiatrist)
     pid = carelog.commands.register_patient(
-        ctx, external_id=mrn, name=name, birth_date="1979-04-02"
+        ctx,
+        c.RegisterPatient(external_id=mrn, name=name, birth_date=date.fromisoformat("1979-04-02")),
     ).patient_id
-    carelog.commands.prescribe(
+    carelog.commands.execute(
         ctx,
         pid,
-        drug=DRUG,
-        dose={"amount": 50, "unit": "mg"},
-        frequency="once daily",
-        route="oral",
-        indication="depression",
+        c.Prescribe(
+            drug=DRUG,
+            dose=Dose(50, "mg"),
+            frequency="once daily",
+            route="oral",
+            indication="depression",
+        ),
     )
     return pid
 

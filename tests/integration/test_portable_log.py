@@ -7,13 +7,14 @@ import base64
 import io
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
 
+from domain import commands as c
 from domain.command_context import CommandContext
 from projections.sql.postgres import split_schema
 from services.bootstrap import CareLog
@@ -204,7 +205,12 @@ class TestRoundTrip:
     ) -> None:
         ctx = CommandContext(team.psychiatrist)
         carelog.commands.register_patient(
-            ctx, external_id="MRN-GAP", name="Gap Patient", birth_date="1990-01-01"
+            ctx,
+            c.RegisterPatient(
+                external_id="MRN-GAP",
+                name="Gap Patient",
+                birth_date=date.fromisoformat("1990-01-01"),
+            ),
         )
         lines = exported(carelog)
         for offset, line in enumerate(lines[1:-1]):  # as a PostgreSQL sequence leaves gaps
@@ -220,10 +226,7 @@ class TestRoundTrip:
         written = fresh.commands.execute(
             ctx,
             patient_id,
-            "add_note",
-            kind="progress",
-            modality="supportive",
-            text="After the move.",
+            c.AddNote(kind="progress", modality="supportive", text="After the move."),
         )
         assert written.position == result.last_position + 1
         assert fresh.integrity.verify().ok
@@ -261,9 +264,11 @@ class TestTamperedFiles:
     ) -> None:
         carelog.commands.register_patient(
             CommandContext(team.psychiatrist),
-            external_id="MRN-LATER",
-            name="Later Patient",
-            birth_date="1990-01-01",
+            c.RegisterPatient(
+                external_id="MRN-LATER",
+                name="Later Patient",
+                birth_date=date.fromisoformat("1990-01-01"),
+            ),
         )
         lines = exported(carelog, sign=False)  # the demo's checkpoint, before the new patient
         head = lines[0]["checkpoint"]["chains"]["events"]["position"]
@@ -394,25 +399,27 @@ def therapy_chart(carelog: CareLog, team: Team) -> dict[str, str]:
     """A patient with a progress note, a psychotherapy note and a correction of the latter."""
     ctx = CommandContext(team.psychiatrist)
     pid = carelog.commands.register_patient(
-        ctx, external_id="MRN-THERAPY", name="Therapy Patient", birth_date="1990-01-01"
+        ctx,
+        c.RegisterPatient(
+            external_id="MRN-THERAPY",
+            name="Therapy Patient",
+            birth_date=date.fromisoformat("1990-01-01"),
+        ),
     ).patient_id
-    carelog.commands.assign_care_team_member(
-        ctx, pid, clinician_id=team.therapist.id, role="therapist"
+    carelog.commands.execute(
+        ctx, pid, c.AssignCareTeamMember(clinician_id=team.therapist.id, role="therapist")
     )
     therapist = CommandContext(team.therapist)
     carelog.commands.execute(
-        therapist, pid, "add_note", kind="progress", modality="CBT", text="PROGRESS-VISIBLE"
+        therapist, pid, c.AddNote(kind="progress", modality="CBT", text="PROGRESS-VISIBLE")
     )
     note = carelog.commands.execute(
-        therapist, pid, "add_note", kind="psychotherapy", modality="CBT", text="SECRET-SESSION"
+        therapist, pid, c.AddNote(kind="psychotherapy", modality="CBT", text="SECRET-SESSION")
     )
     carelog.commands.execute(
         therapist,
         pid,
-        "correct_entry",
-        event_id=note.event_id,
-        fields={"text": "SECRET-CORRECTED"},
-        reason="typo",
+        c.CorrectEntry(event_id=note.event_id, fields={"text": "SECRET-CORRECTED"}, reason="typo"),
     )
     carelog.integrity.checkpoint()
     return {"pid": str(pid), "note": note.event_id}
@@ -469,9 +476,11 @@ class TestPsychotherapyNotes:
         therapy_chart(carelog, team)
         carelog.commands.register_patient(
             CommandContext(team.psychiatrist),
-            external_id="MRN-AFTER",
-            name="After Patient",
-            birth_date="1991-01-01",
+            c.RegisterPatient(
+                external_id="MRN-AFTER",
+                name="After Patient",
+                birth_date=date.fromisoformat("1991-01-01"),
+            ),
         )
         lines = exported(carelog, notes=False)
         previous = GENESIS
@@ -593,9 +602,11 @@ class TestCommands:
     ) -> None:
         carelog.commands.register_patient(
             CommandContext(team.psychiatrist),
-            external_id="MRN-NOKEY",
-            name="Unsigned Patient",
-            birth_date="1990-01-01",
+            c.RegisterPatient(
+                external_id="MRN-NOKEY",
+                name="Unsigned Patient",
+                birth_date=date.fromisoformat("1990-01-01"),
+            ),
         )
         assert carelog.integrity.key.private_key(create=False) is None  # never checkpointed
         monkeypatch.setenv("CARELOG_DATABASE_URL", config.database_url)

@@ -13,12 +13,15 @@ import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from datetime import date
 from pathlib import Path
 
 import psycopg
 import pytest
 
+from domain import commands as c
 from domain.command_context import CommandContext
+from domain.dose import Dose
 from projections.sql.postgres import split_schema
 from services.bootstrap import CareLog
 from services.config import Config
@@ -114,17 +117,24 @@ class TestCareLogOverTls:
         try:
             team = make_team(carelog)  # staff registry (views database)
             ctx = CommandContext(team.psychiatrist)
-            pid = carelog.commands.register_patient(  # event store
-                ctx, external_id="MRN-TLS-1", name="Synthetic TLS", birth_date="1980-01-01"
+            pid = carelog.commands.register_patient(
+                ctx,
+                c.RegisterPatient(
+                    external_id="MRN-TLS-1",
+                    name="Synthetic TLS",
+                    birth_date=date.fromisoformat("1980-01-01"),
+                ),
             ).patient_id
-            carelog.commands.prescribe(
+            carelog.commands.execute(
                 ctx,
                 pid,
-                drug="sertraline",
-                dose={"amount": 50, "unit": "mg"},
-                frequency="once daily",
-                route="oral",
-                indication="depression",
+                c.Prescribe(
+                    drug="sertraline",
+                    dose=Dose(50, "mg"),
+                    frequency="once daily",
+                    route="oral",
+                    indication="depression",
+                ),
             )
             carelog.views.start()  # the view runner and its LISTEN/NOTIFY connection
             wait_until(lambda: carelog.views.listening, "the listener over TLS")

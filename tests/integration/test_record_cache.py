@@ -11,7 +11,9 @@ from collections.abc import Iterator
 
 import pytest
 
+from domain import commands as c
 from domain.command_context import CommandContext
+from domain.dose import Dose
 from domain.errors import SafetyBlockError
 from services.bootstrap import CareLog
 from services.config import Config
@@ -40,12 +42,10 @@ def doses(carelog: CareLog, pid: str) -> list[float]:
 
 
 def change(carelog: CareLog, team: Team, pid: str, order_id: str, amount: float) -> int:
-    return carelog.commands.change_dose(
+    return carelog.commands.execute(
         CommandContext(team.psychiatrist),
         pid,
-        order_id=order_id,
-        dose={"amount": amount, "unit": "mg"},
-        reason="titration",
+        c.ChangeDose(order_id=order_id, dose=Dose(amount, "mg"), reason="titration"),
     ).version
 
 

@@ -7,10 +7,13 @@ import json
 import threading
 import time
 from collections.abc import Callable, Iterator
+from datetime import date
 
 import pytest
 
+from domain import commands as c
 from domain.command_context import CommandContext
+from domain.dose import Dose
 from services.bootstrap import CareLog
 from services.config import Config
 from services.feeds.kafka_client import BrokerError, Producer
@@ -62,22 +65,27 @@ def relay_with(carelog: CareLog, producer: FakeProducer) -> Relay:
 def write_patient(carelog: CareLog, team: Team, mrn: str = "MRN-R") -> str:
     ctx = CommandContext(team.psychiatrist)
     pid = carelog.commands.register_patient(
-        ctx, external_id=mrn, name="Relay Patient", birth_date="1970-01-01"
+        ctx,
+        c.RegisterPatient(
+            external_id=mrn, name="Relay Patient", birth_date=date.fromisoformat("1970-01-01")
+        ),
     ).patient_id
-    order = carelog.commands.prescribe(
+    order = carelog.commands.execute(
         ctx,
         pid,
-        drug="sertraline",
-        dose={"amount": 50, "unit": "mg"},
-        frequency="once daily",
-        route="oral",
-        indication="depression",
+        c.Prescribe(
+            drug="sertraline",
+            dose=Dose(50, "mg"),
+            frequency="once daily",
+            route="oral",
+            indication="depression",
+        ),
     ).ids["order_id"]
-    carelog.commands.change_dose(
-        ctx, pid, order_id=order, dose={"amount": 100, "unit": "mg"}, reason="titration"
+    carelog.commands.execute(
+        ctx, pid, c.ChangeDose(order_id=order, dose=Dose(100, "mg"), reason="titration")
     )
-    carelog.commands.assign_care_team_member(
-        ctx, pid, clinician_id=team.therapist.id, role="therapist"
+    carelog.commands.execute(
+        ctx, pid, c.AssignCareTeamMember(clinician_id=team.therapist.id, role="therapist")
     )
     return pid
 
@@ -149,10 +157,7 @@ class TestTracking:
             relay_carelog.commands.execute(
                 CommandContext(team.therapist),
                 pid,
-                "add_note",
-                kind="psychotherapy",
-                modality="CBT",
-                text=f"session {n}",
+                c.AddNote(kind="psychotherapy", modality="CBT", text=f"session {n}"),
             )
 
         drain(relay)

@@ -3,11 +3,14 @@ automatic closing, on both stores."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import pytest
 
+from domain import commands as c
 from domain.command_context import CommandContext
+from domain.dose import Dose
 from domain.errors import InvalidInputError, NotPermittedError, SafetyBlockError
 from services.bootstrap import CareLog
 from tests.conftest import Team
@@ -15,11 +18,14 @@ from tests.conftest import Team
 
 def setup(carelog: CareLog, team: Team, birth: str = "1985-05-05") -> str:
     pid = carelog.commands.register_patient(
-        CommandContext(team.psychiatrist), external_id="MRN-S", name="S", birth_date=birth
+        CommandContext(team.psychiatrist),
+        c.RegisterPatient(external_id="MRN-S", name="S", birth_date=birth),
     ).patient_id
     for member in (team.pharmacist, team.therapist, team.prescribing_pharmacist):
-        carelog.commands.assign_care_team_member(
-            CommandContext(team.psychiatrist), pid, clinician_id=member.id, role=str(member.role)
+        carelog.commands.execute(
+            CommandContext(team.psychiatrist),
+            pid,
+            c.AssignCareTeamMember(clinician_id=member.id, role=str(member.role)),
         )
     return pid
 
@@ -31,17 +37,21 @@ def prescribe(
     drug: str,
     amount: float,
     frequency: str = "once daily",
-    **extra: object,
+    override_reason: str | None = None,
+    **extra: Any,
 ) -> object:
-    return carelog.commands.prescribe(
+    return carelog.commands.execute(
         CommandContext(team.psychiatrist),
         pid,
-        drug=drug,
-        dose={"amount": amount, "unit": "mg"},
-        frequency=frequency,
-        route="oral",
-        indication="x",
-        **extra,
+        c.Prescribe(
+            drug=drug,
+            dose=Dose(amount, "mg"),
+            frequency=frequency,
+            route="oral",
+            indication="x",
+            **extra,
+        ),
+        override_reason=override_reason,
     )
 
 
@@ -102,19 +112,16 @@ class TestAlertsThroughWrites:
         carelog.commands.execute(
             CommandContext(team.psychiatrist),
             pid,
-            "discontinue",
-            order_id=ibuprofen.ids["order_id"],  # type: ignore[attr-defined]
-            reason="pain settled",
+            c.Discontinue(order_id=ibuprofen.ids["order_id"], reason="pain settled"),
         )
         assert not any(a["kind"] == "interaction" for a in open_alerts(carelog, pid))
 
     def test_suicide_risk_item_raises_an_urgent_alert(self, carelog: CareLog, team: Team) -> None:
         pid = setup(carelog, team)
-        result = carelog.commands.record_assessment(
+        result = carelog.commands.execute(
             CommandContext(team.therapist),
             pid,
-            instrument="PHQ-9",
-            item_scores=[1, 1, 1, 1, 1, 1, 1, 1, 2],
+            c.RecordAssessment(instrument="PHQ-9", item_scores=[1, 1, 1, 1, 1, 1, 1, 1, 2]),
         )
         urgent = [a for a in result.alerts if a["kind"] == "suicide_risk"]
         assert urgent
@@ -127,16 +134,17 @@ class TestAlertsThroughWrites:
         first = prescribe(carelog, team, pid, "paroxetine", 20).ids["order_id"]  # type: ignore[attr-defined]
         second = prescribe(carelog, team, pid, "sertraline", 50, override_reason="x")
         stop = carelog.commands.execute(
-            CommandContext(team.psychiatrist), pid, "discontinue", order_id=first, reason="switch"
+            CommandContext(team.psychiatrist), pid, c.Discontinue(order_id=first, reason="switch")
         )
         assert "abrupt_stop" in {a["kind"] for a in stop.alerts}
         tapered = carelog.commands.execute(
             CommandContext(team.psychiatrist),
             pid,
-            "discontinue",
-            order_id=second.ids["order_id"],
-            reason="switch",  # type: ignore[attr-defined]
-            taper="50 mg -> 25 mg for 1 week, then stop",
+            c.Discontinue(
+                order_id=second.ids["order_id"],
+                reason="switch",
+                taper="50 mg -> 25 mg for 1 week, then stop",
+            ),
         )
         assert "abrupt_stop" not in {a["kind"] for a in tapered.alerts}
 
@@ -149,17 +157,12 @@ class TestAlertsThroughWrites:
             carelog.commands.execute(
                 CommandContext(team.therapist),
                 pid,
-                "resolve_alert",
-                alert_id=alert_id,
-                resolution="acknowledged",
+                c.ResolveAlert(alert_id=alert_id, resolution="acknowledged"),
             )
         carelog.commands.execute(
             CommandContext(team.pharmacist),
             pid,
-            "resolve_alert",
-            alert_id=alert_id,
-            resolution="acknowledged",
-            reason="seen",
+            c.ResolveAlert(alert_id=alert_id, resolution="acknowledged", reason="seen"),
         )
         assert open_alerts(carelog, pid) == []
 
@@ -169,25 +172,25 @@ class TestAlertsThroughWrites:
         t0 = datetime.now(UTC) - timedelta(days=30)
         pid = carelog.commands.register_patient(
             CommandContext(team.psychiatrist, now=t0),
-            external_id="MRN-L",
-            name="L",
-            birth_date="1980-01-01",
+            c.RegisterPatient(
+                external_id="MRN-L", name="L", birth_date=date.fromisoformat("1980-01-01")
+            ),
         ).patient_id
-        order = carelog.commands.prescribe(
+        order = carelog.commands.execute(
             CommandContext(team.psychiatrist, now=t0),
             pid,
-            drug="lithium",
-            dose={"amount": 300, "unit": "mg"},
-            frequency="twice daily",
-            route="oral",
-            indication="bipolar",
+            c.Prescribe(
+                drug="lithium",
+                dose=Dose(300, "mg"),
+                frequency="twice daily",
+                route="oral",
+                indication="bipolar",
+            ),
         ).ids["order_id"]
-        carelog.commands.change_dose(
+        carelog.commands.execute(
             CommandContext(team.psychiatrist, now=t0 + timedelta(days=10)),
             pid,
-            order_id=order,
-            dose={"amount": 400, "unit": "mg"},
-            reason="level low",
+            c.ChangeDose(order_id=order, dose=Dose(400, "mg"), reason="level low"),
         )
         # One monitoring alert for the lithium order lists its checks, the level first.
         level = "Serum lithium level (12-hour trough) due by "
@@ -197,10 +200,7 @@ class TestAlertsThroughWrites:
         carelog.commands.execute(
             CommandContext(team.psychiatrist),
             pid,
-            "record_lab_result",
-            test="lithium_level",
-            value=0.8,
-            unit="mmol/L",
+            c.RecordLabResult(test="lithium_level", value=0.8, unit="mmol/L"),
         )
         [after] = [a for a in open_alerts(carelog, pid) if a["kind"] == "monitoring_due"]
         assert after["alert_id"] != before["alert_id"]  # superseded with the next level's date
@@ -212,10 +212,7 @@ def correct(carelog: CareLog, team: Team, pid: str, event_id: str, **fields: obj
     return carelog.commands.execute(
         CommandContext(team.psychiatrist),
         pid,
-        "correct_entry",
-        event_id=event_id,
-        fields=fields,
-        reason="entered wrongly",
+        c.CorrectEntry(event_id=event_id, fields=fields, reason="entered wrongly"),
     )
 
 
@@ -228,11 +225,10 @@ class TestCorrectionsRerunTheRules:
         self, carelog: CareLog, team: Team
     ) -> None:
         pid = setup(carelog, team)
-        recorded = carelog.commands.record_assessment(
+        recorded = carelog.commands.execute(
             CommandContext(team.psychiatrist),
             pid,
-            instrument="PHQ-9",
-            item_scores=[1, 1, 1, 1, 1, 1, 1, 1, 0],
+            c.RecordAssessment(instrument="PHQ-9", item_scores=[1, 1, 1, 1, 1, 1, 1, 1, 0]),
         )
         assert "suicide_risk" not in kinds(recorded)
 
@@ -248,22 +244,22 @@ class TestCorrectionsRerunTheRules:
         self, carelog: CareLog, team: Team
     ) -> None:
         pid = setup(carelog, team)
-        recorded = carelog.commands.record_assessment(
+        recorded = carelog.commands.execute(
             CommandContext(team.psychiatrist),
             pid,
-            instrument="PHQ-9",
-            item_scores=[1, 1, 1, 1, 1, 1, 1, 1, 2],
+            c.RecordAssessment(instrument="PHQ-9", item_scores=[1, 1, 1, 1, 1, 1, 1, 1, 2]),
         )
         [alert] = [a for a in recorded.alerts if a["kind"] == "suicide_risk"]
         carelog.commands.execute(
             CommandContext(team.psychiatrist),
             pid,
-            "resolve_alert",
-            alert_id=alert["id"],
-            resolution="acknowledged",
-            reason="C-SSRS done the same day",
-            action="risk_assessment_done",
-            result="low",
+            c.ResolveAlert(
+                alert_id=alert["id"],
+                resolution="acknowledged",
+                reason="C-SSRS done the same day",
+                action="risk_assessment_done",
+                result="low",
+            ),
         )
 
         corrected = correct(carelog, team, pid, recorded.event_id, summary="typo fixed")
@@ -275,12 +271,10 @@ class TestCorrectionsRerunTheRules:
     ) -> None:
         pid = setup(carelog, team)
         order = prescribe(carelog, team, pid, "paroxetine", 40).ids["order_id"]  # type: ignore[attr-defined]
-        changed = carelog.commands.change_dose(
+        changed = carelog.commands.execute(
             CommandContext(team.psychiatrist),
             pid,
-            order_id=order,
-            dose={"amount": 30, "unit": "mg"},
-            reason="taper step",
+            c.ChangeDose(order_id=order, dose=Dose(30, "mg"), reason="taper step"),
         )
         assert "abrupt_stop" not in kinds(changed)
 
@@ -335,11 +329,12 @@ class TestCorrectionsRerunTheRules:
         carelog.commands.execute(
             ctx,
             pid,
-            "discontinue",
-            order_id=maoi,
-            reason="switch",
-            taper="15 mg every other day for 1 week",
-            effective_at=t0 + timedelta(days=5),
+            c.Discontinue(
+                order_id=maoi,
+                reason="switch",
+                taper="15 mg every other day for 1 week",
+                effective_at=t0 + timedelta(days=5),
+            ),
         )
         started = prescribe(carelog, team, pid, "sertraline", 50)
         assert "washout" not in kinds(started)
@@ -360,10 +355,7 @@ class TestCorrectionsRerunTheRules:
         note = carelog.commands.execute(
             CommandContext(team.psychiatrist),
             pid,
-            "add_note",
-            kind="progress",
-            modality="supportive",
-            text="seen",
+            c.AddNote(kind="progress", modality="supportive", text="seen"),
         )
 
         corrected = correct(carelog, team, pid, note.event_id, text="seen today")
@@ -380,7 +372,7 @@ class TestLithiumLevelsThroughWrites:
         ctx = CommandContext(team.psychiatrist)
 
         high = carelog.commands.execute(
-            ctx, pid, "record_lab_result", test="lithium level", value=1.7, unit="mmol/L"
+            ctx, pid, c.RecordLabResult(test="lithium level", value=1.7, unit="mmol/L")
         )
 
         [alert] = [a for a in high.alerts if a["kind"] == "lab_out_of_range"]  # type: ignore[attr-defined]
@@ -388,7 +380,7 @@ class TestLithiumLevelsThroughWrites:
         assert alert["rule_id"] == "LAB-LITHIUM-LEVEL-HIGH"
         assert "1.7 mmol/L" in alert["message"]
         carelog.commands.execute(
-            ctx, pid, "record_lab_result", test="lithium level", value=0.9, unit="mmol/L"
+            ctx, pid, c.RecordLabResult(test="lithium level", value=0.9, unit="mmol/L")
         )
         assert not any(a["kind"] == "lab_out_of_range" for a in open_alerts(carelog, pid))
 
@@ -435,7 +427,7 @@ class TestDoseLimitsByFormulationThroughWrites:
 def record_alcohol(carelog: CareLog, team: Team, pid: str, value: str) -> object:
     """A therapist (who may not prescribe, so could never override) records alcohol use."""
     return carelog.commands.execute(
-        CommandContext(team.therapist), pid, "record_fact", fact="alcohol_use", value=value
+        CommandContext(team.therapist), pid, c.RecordFact(fact="alcohol_use", value=value)
     )
 
 
@@ -470,9 +462,7 @@ class TestAlcoholUseThroughWrites:
         carelog.commands.execute(
             CommandContext(team.psychiatrist),
             pid,
-            "discontinue",
-            order_id=zolpidem.ids["order_id"],  # type: ignore[attr-defined]
-            reason="sleep settled",
+            c.Discontinue(order_id=zolpidem.ids["order_id"], reason="sleep settled"),
         )
         assert [a["status"] for a in alerts_of(carelog, pid, "DDI-28C")] == ["resolved"]
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
+from domain import commands as c
 from domain.command_context import CommandContext
 from projections.feed import is_ignored
 from services.bootstrap import CareLog
@@ -121,18 +122,12 @@ class TestEmergencyAccess:
         note(carelog, team, pid, "routine")
         outsider = CommandContext(team.outsider)
         carelog.commands.execute(
-            outsider,
-            pid,
-            "grant_emergency_access",
-            reason="unconscious in the emergency department",
+            outsider, pid, c.GrantEmergencyAccess(reason="unconscious in the emergency department")
         )
         carelog.commands.execute(
             CommandContext(team.outsider),
             pid,
-            "add_note",
-            kind="progress",
-            modality="other",
-            text="seen in ED",
+            c.AddNote(kind="progress", modality="other", text="seen in ED"),
         )
         read(carelog, team.outsider, pid, "plan", flagged=True)
         read(carelog, team.psychiatrist, pid, "plan")
@@ -163,15 +158,16 @@ class TestPrivacy:
         join_team(carelog, team, pid)
         therapist = CommandContext(team.therapist)
         written = carelog.commands.execute(
-            therapist, pid, "add_note", kind="psychotherapy", modality="CBT", text=SECRET
+            therapist, pid, c.AddNote(kind="psychotherapy", modality="CBT", text=SECRET)
         )
         carelog.commands.execute(
             therapist,
             pid,
-            "correct_entry",
-            event_id=written.event_id,
-            fields={"text": SECRET + " (corrected)"},
-            reason="Secret reason for correcting",
+            c.CorrectEntry(
+                event_id=written.event_id,
+                fields={"text": SECRET + " (corrected)"},
+                reason="Secret reason for correcting",
+            ),
         )
         carelog.views.catch_up()
 

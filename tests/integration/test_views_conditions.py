@@ -4,10 +4,13 @@ as the plan built from the record does (the two builders of the plan document ag
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
+from domain import commands as c
 from domain.command_context import CommandContext
 from services.bootstrap import CareLog
 from services.reading.plan_document import plan_document
+from tests.command_builder import command
 from tests.conftest import Team
 from tests.integration.views_support import join_team, register
 
@@ -19,11 +22,16 @@ class TestProblemListInTheView:
         pid = register(carelog, team, "MRN-COND-1")
         join_team(carelog, team, pid)
         psy = CommandContext(team.psychiatrist)
-        run = carelog.commands.execute
+
+        def run(ctx: CommandContext, pid: str, method: str, **fields: Any) -> Any:
+            return carelog.commands.execute(ctx, pid, command(method, fields))
+
         epilepsy = run(psy, pid, "record_condition", code="G40.909", display="Epilepsy")
         run(psy, pid, "record_condition", code="I45.81", display="Long QT syndrome")
-        carelog.commands.record_assessment(
-            CommandContext(team.therapist), pid, instrument="clinical", diagnoses=["F50.2"]
+        carelog.commands.execute(
+            CommandContext(team.therapist),
+            pid,
+            c.RecordAssessment(instrument="clinical", diagnoses=["F50.2"]),
         )
         run(
             psy,

@@ -8,17 +8,20 @@ import contextlib
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from domain import commands as c
 from domain.command_context import CommandContext
+from domain.dose import Dose
 from domain.errors import CareLogError
 from services.bootstrap import CareLog
 from services.config import Config
+from tests.command_builder import command as typed
 from tests.conftest import Team, make_team
 from tests.integration.views_support import dumps, fresh_replay, views_url_beside
 
@@ -68,15 +71,16 @@ class History:
         for n in range(PATIENTS):
             pid = self.carelog.commands.register_patient(
                 self.ctx(self.team.psychiatrist),
-                external_id=f"GEN-{n}",
-                name=f"Gen {n}",
-                birth_date="1970-01-01",
+                c.RegisterPatient(
+                    external_id=f"GEN-{n}",
+                    name=f"Gen {n}",
+                    birth_date=date.fromisoformat("1970-01-01"),
+                ),
             ).patient_id
-            self.carelog.commands.assign_care_team_member(
+            self.carelog.commands.execute(
                 self.ctx(self.team.psychiatrist),
                 pid,
-                clinician_id=self.team.therapist.id,
-                role="therapist",
+                c.AssignCareTeamMember(clinician_id=self.team.therapist.id, role="therapist"),
             )
             self.pids.append(pid)
 
@@ -88,17 +92,22 @@ class History:
         return self.carelog.app.get_record(pid)
 
     def _exec(self, who: Any, p: int, command: str, **fields: Any) -> Any:
-        return self.carelog.commands.execute(self.ctx(who), self.pids[p], command, **fields)
+        override = fields.pop("override_reason", None)
+        return self.carelog.commands.execute(
+            self.ctx(who), self.pids[p], typed(command, fields), override_reason=override
+        )
 
     def _prescribe(self, p: int, drug: str) -> None:
-        self.carelog.commands.prescribe(
+        self.carelog.commands.execute(
             self.ctx(self.team.psychiatrist),
             self.pids[p],
-            drug=drug,
-            dose={"amount": 10, "unit": "mg"},
-            frequency="once daily",
-            route="oral",
-            indication="test",
+            c.Prescribe(
+                drug=drug,
+                dose=Dose(10, "mg"),
+                frequency="once daily",
+                route="oral",
+                indication="test",
+            ),
             override_reason="generated",
         )
 
@@ -108,12 +117,10 @@ class History:
 
     def _change_dose(self, p: int, amount: int) -> None:
         for order_id in self._active(p)[:1]:
-            self.carelog.commands.change_dose(
+            self.carelog.commands.execute(
                 self.ctx(self.team.psychiatrist),
                 self.pids[p],
-                order_id=order_id,
-                dose={"amount": amount * 5, "unit": "mg"},
-                reason="generated",
+                c.ChangeDose(order_id=order_id, dose=Dose(amount * 5, "mg"), reason="generated"),
                 override_reason="generated",
             )
 
@@ -131,12 +138,14 @@ class History:
 
     def _phq9(self, p: int, items: list[int], days_ago: int) -> None:
         ctx = self.ctx(self.team.therapist)
-        self.carelog.commands.record_assessment(
+        self.carelog.commands.execute(
             ctx,
             self.pids[p],
-            instrument="PHQ-9",
-            item_scores=items,
-            effective_at=ctx.now - timedelta(days=days_ago),
+            c.RecordAssessment(
+                instrument="PHQ-9",
+                item_scores=items,
+                effective_at=ctx.now - timedelta(days=days_ago),
+            ),
         )
 
     def _correct_phq9(self, p: int, items: list[int]) -> None:
@@ -160,10 +169,9 @@ class History:
         self.carelog.commands.execute(
             ctx,
             self.pids[p],
-            "report_side_effect",
-            effect="nausea",
-            severity=severity,
-            effective_at=ctx.now - timedelta(days=days_ago),
+            c.ReportSideEffect(
+                effect="nausea", severity=severity, effective_at=ctx.now - timedelta(days=days_ago)
+            ),
         )
 
     def _note(self, p: int, kind: str) -> None:

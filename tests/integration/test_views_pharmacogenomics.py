@@ -5,10 +5,12 @@ recorded later changes the view's phenotypes too (the fact is a source of them).
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from domain.command_context import CommandContext
 from services.bootstrap import CareLog
 from services.reading.plan_document import plan_document
+from tests.command_builder import command
 from tests.conftest import Team
 from tests.integration.views_support import join_team, register
 
@@ -20,7 +22,10 @@ class TestPharmacogenomicsInTheView:
         pid = register(carelog, team, "MRN-PGX-1")
         join_team(carelog, team, pid)
         psy = CommandContext(team.psychiatrist)
-        run = carelog.commands.execute
+
+        def run(ctx: CommandContext, pid: str, method: str, **fields: Any) -> Any:
+            return carelog.commands.execute(ctx, pid, command(method, fields))
+
         fields = {"lab": "GeneLab", "report_date": "2026-01-05"}
         written = run(psy, pid, "record_pharmacogenomic_result", gene="CYP2D6",
                       diplotype="*1/*4", **fields)  # fmt: skip

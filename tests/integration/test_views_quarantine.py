@@ -9,7 +9,9 @@ from typing import Any
 
 import pytest
 
+from domain import commands as c
 from domain.command_context import CommandContext
+from domain.dose import Dose
 from projections.current_plan import CurrentPlanView
 from projections.feed import Item
 from projections.runner import Views
@@ -157,14 +159,16 @@ class TestSkipAfterRestart:
         self, carelog: CareLog, team: Team, poisoned: pytest.MonkeyPatch
     ) -> None:
         pid = register(carelog, team, "MRN-S")
-        carelog.commands.prescribe(
+        carelog.commands.execute(
             CommandContext(team.psychiatrist),
             pid,
-            drug="sertraline",
-            dose={"amount": 50, "unit": "mg"},
-            frequency="once daily",
-            route="oral",
-            indication=POISON,
+            c.Prescribe(
+                drug="sertraline",
+                dose=Dose(50, "mg"),
+                frequency="once daily",
+                route="oral",
+                indication=POISON,
+            ),
         )
         carelog.views.catch_up()
         [item] = row(carelog.views, "current_plan")["quarantined"]

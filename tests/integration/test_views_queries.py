@@ -6,7 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from domain import commands as c
 from domain.command_context import CommandContext
+from domain.dose import Dose
 from domain.errors import InvalidInputError
 from services.bootstrap import CareLog
 from tests.conftest import Team
@@ -20,12 +22,10 @@ class TestCurrentPlan:
         pid = register(carelog, team, "MRN-1", "Ada Example")
         join_team(carelog, team, pid)
         order = prescribe(carelog, team, pid, amount=50)
-        carelog.commands.change_dose(
+        carelog.commands.execute(
             CommandContext(team.psychiatrist),
             pid,
-            order_id=order,
-            dose={"amount": 100, "unit": "mg"},
-            reason="titration",
+            c.ChangeDose(order_id=order, dose=Dose(100, "mg"), reason="titration"),
         )
         phq9(carelog, team, pid, [2] * 9)
         phq9(carelog, team, pid, [1] * 9)
@@ -33,10 +33,7 @@ class TestCurrentPlan:
         carelog.commands.execute(
             CommandContext(team.psychiatrist),
             pid,
-            "discontinue",
-            order_id=stopped,
-            reason="sedation",
-            taper="over 1 week",
+            c.Discontinue(order_id=stopped, reason="sedation", taper="over 1 week"),
         )
         carelog.views.catch_up()
 
@@ -71,9 +68,7 @@ class TestCurrentPlan:
         carelog.commands.execute(
             CommandContext(team.psychiatrist),
             second,
-            "remove_care_team_member",
-            clinician_id=team.therapist.id,
-            reason="handover",
+            c.RemoveCareTeamMember(clinician_id=team.therapist.id, reason="handover"),
         )
         carelog.views.catch_up()
         plans = carelog.views.current_plan
@@ -117,12 +112,10 @@ class TestTeamDashboard:
         pid = register(carelog, team, "MRN-O", "Olive")
         join_team(carelog, team, pid)
         order = prescribe(carelog, team, pid)
-        carelog.commands.change_dose(
+        carelog.commands.execute(
             CommandContext(team.psychiatrist),
             pid,
-            order_id=order,
-            dose={"amount": 100, "unit": "mg"},
-            reason="titration",
+            c.ChangeDose(order_id=order, dose=Dose(100, "mg"), reason="titration"),
         )
         carelog.views.catch_up()
         board = carelog.views.team_dashboard

@@ -11,6 +11,8 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from domain import commands as c
+from domain.dose import Dose
 from domain.plan import PlanState
 from domain.trial_outcomes import treatment_history
 from services.config import Config
@@ -30,16 +32,18 @@ class TrialHistory(History):
 
     def _late_start(self, p: int, days_ago: int, amount: int) -> None:
         ctx = self.ctx(self.team.psychiatrist)
-        self.carelog.commands.prescribe(
+        self.carelog.commands.execute(
             ctx,
             self.pids[p],
-            drug="sertraline",
-            dose={"amount": amount * 5, "unit": "mg"},
-            frequency="once daily",
-            route="oral",
-            indication="depression",
+            c.Prescribe(
+                drug="sertraline",
+                dose=Dose(amount * 5, "mg"),
+                frequency="once daily",
+                route="oral",
+                indication="depression",
+                effective_at=ctx.now - timedelta(days=days_ago),
+            ),
             override_reason="generated",
-            effective_at=ctx.now - timedelta(days=days_ago),
         )
 
     def _late_stop(self, p: int, days_ago: int) -> None:
@@ -48,12 +52,13 @@ class TrialHistory(History):
             self.carelog.commands.execute(
                 ctx,
                 self.pids[p],
-                "discontinue",
-                order_id=order_id,
-                reason="generated",
-                taper="over 2 weeks",
+                c.Discontinue(
+                    order_id=order_id,
+                    reason="generated",
+                    taper="over 2 weeks",
+                    effective_at=ctx.now - timedelta(days=days_ago),
+                ),
                 override_reason="generated",
-                effective_at=ctx.now - timedelta(days=days_ago),
             )
 
 

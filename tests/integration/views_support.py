@@ -4,10 +4,13 @@ small write helpers."""
 from __future__ import annotations
 
 import uuid
+from datetime import date
 from pathlib import Path
 from typing import Any
 
+from domain import commands as c
 from domain.command_context import CommandContext
+from domain.dose import Dose
 from projections.runner import Views
 from services.bootstrap import CareLog
 from services.config import Config
@@ -80,34 +83,41 @@ class ReadOnlyAccess:
 
 def register(carelog: CareLog, team: Team, mrn: str, name: str = "Test Patient") -> str:
     return carelog.commands.register_patient(
-        CommandContext(team.psychiatrist), external_id=mrn, name=name, birth_date="1980-02-03"
+        CommandContext(team.psychiatrist),
+        c.RegisterPatient(external_id=mrn, name=name, birth_date=date.fromisoformat("1980-02-03")),
     ).patient_id
 
 
 def join_team(carelog: CareLog, team: Team, pid: str) -> None:
     for who, role in ((team.therapist, "therapist"), (team.pharmacist, "pharmacist")):
-        carelog.commands.assign_care_team_member(
-            CommandContext(team.psychiatrist), pid, clinician_id=who.id, role=role
+        carelog.commands.execute(
+            CommandContext(team.psychiatrist),
+            pid,
+            c.AssignCareTeamMember(clinician_id=who.id, role=role),
         )
 
 
 def prescribe(
     carelog: CareLog, team: Team, pid: str, drug: str = "sertraline", amount: float = 50
 ) -> str:
-    return carelog.commands.prescribe(
+    return carelog.commands.execute(
         CommandContext(team.psychiatrist),
         pid,
-        drug=drug,
-        dose={"amount": amount, "unit": "mg"},
-        frequency="once daily",
-        route="oral",
-        indication="depression",
+        c.Prescribe(
+            drug=drug,
+            dose=Dose(amount, "mg"),
+            frequency="once daily",
+            route="oral",
+            indication="depression",
+        ),
     ).ids["order_id"]
 
 
 def phq9(carelog: CareLog, team: Team, pid: str, items: list[int]) -> Any:
-    return carelog.commands.record_assessment(
-        CommandContext(team.therapist), pid, instrument="PHQ-9", item_scores=items
+    return carelog.commands.execute(
+        CommandContext(team.therapist),
+        pid,
+        c.RecordAssessment(instrument="PHQ-9", item_scores=items),
     )
 
 
@@ -115,10 +125,7 @@ def note(carelog: CareLog, team: Team, pid: str, text: str = "seen today") -> An
     return carelog.commands.execute(
         CommandContext(team.psychiatrist),
         pid,
-        "add_note",
-        kind="progress",
-        modality="supportive",
-        text=text,
+        c.AddNote(kind="progress", modality="supportive", text=text),
     )
 
 

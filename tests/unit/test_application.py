@@ -4,6 +4,7 @@ an honest error when concurrent writers exhaust the retries."""
 from __future__ import annotations
 
 import threading
+from datetime import date
 from typing import Any
 from uuid import UUID
 
@@ -11,6 +12,7 @@ import pytest
 from eventsourcing.persistence import IntegrityError
 
 import services.writing.application
+from domain import commands as c
 from domain.command_context import CommandContext
 from domain.errors import VersionConflictError, WriteContentionError
 from domain.patient_record import PatientRecord
@@ -22,7 +24,10 @@ POPO = {"PERSISTENCE_MODULE": "eventsourcing.popo"}
 
 def registered(app: CareLogApplication) -> str:
     return app.register_patient(
-        CommandContext(PSY), external_id="MRN-A", name="A", birth_date="1980-01-01"
+        CommandContext(PSY),
+        c.RegisterPatient(
+            external_id="MRN-A", name="A", birth_date=date.fromisoformat("1980-01-01")
+        ),
     ).patient_id
 
 
@@ -32,7 +37,7 @@ def add_notes(app: CareLogApplication, pid: str, count: int) -> None:
             pid,
             CommandContext(PSY),
             lambda rec, i=i: rec.add_note(
-                CommandContext(PSY), kind="progress", modality="other", text=f"n{i}"
+                CommandContext(PSY), c.AddNote(kind="progress", modality="other", text=f"n{i}")
             ),
         )
 
@@ -110,9 +115,7 @@ class TestBackgroundSnapshots:
                 CommandContext(PSY),
                 lambda rec, note=note, i=i: rec.correct_entry(
                     CommandContext(PSY),
-                    event_id=note["event_id"],
-                    fields={"text": f"c{i}"},
-                    reason="r",
+                    c.CorrectEntry(event_id=note["event_id"], fields={"text": f"c{i}"}, reason="r"),
                 ),
             )
         gate.set()

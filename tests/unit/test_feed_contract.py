@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
 import pytest
 
+from domain import commands as c
 from domain.actor import Actor, Role
 from domain.command_context import CommandContext
+from domain.dose import Dose
 from domain.patient_record import PatientRecord
 from services.feeds.feed_contract import (
     CONTRACT,
@@ -37,10 +39,16 @@ def ctx(actor: Actor = PSY, now: datetime = NOW) -> CommandContext:
 @pytest.fixture
 def record() -> PatientRecord:
     rec = PatientRecord.register(
-        ctx(), patient_id=uuid4(), external_id="MRN-1", name="Test One", birth_date="1980-01-02"
+        ctx(),
+        c.RegisterPatient(
+            external_id="MRN-1", name="Test One", birth_date=date.fromisoformat("1980-01-02")
+        ),
+        patient_id=uuid4(),
     )
     rec.assign_care_team_member(
-        ctx(), clinician_id=THER.id, clinician_name=THER.name, role="therapist"
+        ctx(),
+        c.AssignCareTeamMember(clinician_id=THER.id, role="therapist"),
+        clinician_name=THER.name,
     )
     return rec
 
@@ -49,6 +57,13 @@ def prescribe(rec: PatientRecord) -> str:
     order_id = str(uuid4())
     rec.prescribe(
         ctx(),
+        c.Prescribe(
+            dose=Dose(50, "mg"),
+            frequency="once daily",
+            route="oral",
+            indication="depression",
+            drug="sertraline",
+        ),
         order_id=order_id,
         drug={
             "name": "sertraline",
@@ -57,10 +72,6 @@ def prescribe(rec: PatientRecord) -> str:
             "rxnorm": "36437",
             "in_rule_pack": True,
         },
-        dose={"amount": 50, "unit": "mg"},
-        frequency="once daily",
-        route="oral",
-        indication="depression",
     )
     return order_id
 
@@ -81,10 +92,12 @@ class TestCloudEventEnvelope:
         later = NOW + timedelta(hours=2)
         record.change_dose(
             ctx(now=later),
-            order_id=order_id,
-            dose={"amount": 100, "unit": "mg"},
-            reason="partial response",
-            effective_at=NOW + timedelta(hours=1),
+            c.ChangeDose(
+                order_id=order_id,
+                dose=Dose(100, "mg"),
+                reason="partial response",
+                effective_at=NOW + timedelta(hours=1),
+            ),
         )
         event = last(record)
 
@@ -104,8 +117,12 @@ class TestCloudEventEnvelope:
 
     def test_every_message_survives_a_json_round_trip(self, record: PatientRecord) -> None:
         order_id = prescribe(record)
-        record.report_side_effect(ctx(), order_id=order_id, effect="nausea", severity="mild")
-        record.schedule_follow_up(ctx(), due_at=NOW + timedelta(days=14), purpose="check-in")
+        record.report_side_effect(
+            ctx(), c.ReportSideEffect(order_id=order_id, effect="nausea", severity="mild")
+        )
+        record.schedule_follow_up(
+            ctx(), c.ScheduleFollowUp(due_at=NOW + timedelta(days=14), purpose="check-in")
+        )
         messages = [m for m in every_message(record) if m is not None]
         assert messages
         for message in messages:
@@ -125,15 +142,15 @@ class TestCloudEventEnvelope:
 
 class TestWhatNeverLeaves:
     def test_no_note_text_is_in_any_message(self, record: PatientRecord) -> None:
-        record.add_note(ctx(THER), kind="progress", modality="CBT", text=SECRET)
-        record.add_note(ctx(THER), kind="psychotherapy", modality="CBT", text=SECRET)
+        record.add_note(ctx(THER), c.AddNote(kind="progress", modality="CBT", text=SECRET))
+        record.add_note(ctx(THER), c.AddNote(kind="psychotherapy", modality="CBT", text=SECRET))
         for message in every_message(record):
             assert SECRET not in json.dumps(message)
 
     def test_a_progress_note_is_announced_by_id_author_kind_and_modality(
         self, record: PatientRecord
     ) -> None:
-        record.add_note(ctx(THER), kind="progress", modality="CBT", text=SECRET)
+        record.add_note(ctx(THER), c.AddNote(kind="progress", modality="CBT", text=SECRET))
         message = to_cloudevent(last(record), 7)
         assert message is not None
         assert message["type"] == "carelog.note.added.v1"
@@ -149,7 +166,7 @@ class TestWhatNeverLeaves:
         }
 
     def test_a_psychotherapy_note_does_not_leave_at_all(self, record: PatientRecord) -> None:
-        record.add_note(ctx(THER), kind="psychotherapy", modality="CBT", text=SECRET)
+        record.add_note(ctx(THER), c.AddNote(kind="psychotherapy", modality="CBT", text=SECRET))
         assert to_cloudevent(last(record), 1) is None
 
     def test_the_patients_identity_does_not_leave(self, record: PatientRecord) -> None:
@@ -163,13 +180,17 @@ class TestWhatNeverLeaves:
 
     def test_emergency_access_stays_in_the_audit_trail(self, record: PatientRecord) -> None:
         outsider = Actor("psy-9", Role.PSYCHIATRIST, "Dr O")
-        record.grant_emergency_access(ctx(outsider), reason="patient unconscious in ED")
+        record.grant_emergency_access(
+            ctx(outsider), c.GrantEmergencyAccess(reason="patient unconscious in ED")
+        )
         assert to_cloudevent(last(record), 1) is None
 
     def test_a_correction_of_a_note_does_not_leave(self, record: PatientRecord) -> None:
-        record.add_note(ctx(THER), kind="progress", modality="CBT", text="first draft")
+        record.add_note(ctx(THER), c.AddNote(kind="progress", modality="CBT", text="first draft"))
         note_event = last(record).event_id
-        record.correct_entry(ctx(THER), event_id=note_event, fields={"text": SECRET}, reason="typo")
+        record.correct_entry(
+            ctx(THER), c.CorrectEntry(event_id=note_event, fields={"text": SECRET}, reason="typo")
+        )
         assert to_cloudevent(last(record), 1) is None
 
     def test_a_correction_of_a_dose_names_the_fields_but_not_their_values(
@@ -177,14 +198,16 @@ class TestWhatNeverLeaves:
     ) -> None:
         order_id = prescribe(record)
         record.change_dose(
-            ctx(), order_id=order_id, dose={"amount": 100, "unit": "mg"}, reason="titration"
+            ctx(), c.ChangeDose(order_id=order_id, dose=Dose(100, "mg"), reason="titration")
         )
         changed = last(record).event_id
         record.correct_entry(
             ctx(),
-            event_id=changed,
-            fields={"dose": {"amount": 75, "unit": "mg"}},
-            reason="wrong amount typed",
+            c.CorrectEntry(
+                event_id=changed,
+                fields={"dose": {"amount": 75, "unit": "mg"}},
+                reason="wrong amount typed",
+            ),
         )
         message = to_cloudevent(last(record), 9)
         assert message is not None
@@ -201,9 +224,9 @@ class TestRoleRedaction:
         order_id = prescribe(record)
         record.change_dose(
             ctx(),
-            order_id=order_id,
-            dose={"amount": 100, "unit": "mg"},
-            reason="partial response after six weeks",
+            c.ChangeDose(
+                order_id=order_id, dose=Dose(100, "mg"), reason="partial response after six weeks"
+            ),
         )
         message = to_cloudevent(last(record), 3)
         assert message is not None
@@ -232,7 +255,7 @@ class TestRoleRedaction:
         assert redact_for_role(dose_change, role) is None
 
     def test_a_pharmacist_gets_no_notes(self, record: PatientRecord) -> None:
-        record.add_note(ctx(THER), kind="progress", modality="CBT", text=SECRET)
+        record.add_note(ctx(THER), c.AddNote(kind="progress", modality="CBT", text=SECRET))
         message = to_cloudevent(last(record), 1)
         assert message is not None
         assert redact_for_role(message, "pharmacist") is None
@@ -242,7 +265,10 @@ class TestRoleRedaction:
         self, record: PatientRecord
     ) -> None:
         record.record_assessment(
-            ctx(), instrument="PHQ-9", item_scores=[2] * 9, summary="low mood since the divorce"
+            ctx(),
+            c.RecordAssessment(
+                instrument="PHQ-9", item_scores=[2] * 9, summary="low mood since the divorce"
+            ),
         )
         message = to_cloudevent(last(record), 1)
         assert message is not None

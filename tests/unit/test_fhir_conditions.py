@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 from uuid import uuid4
 
 import pytest
 
+from domain import commands as c
 from domain.command_context import CommandContext
 from domain.patient_record import PatientRecord
 from domain.problem_list import SEXES_AT_BIRTH
@@ -105,10 +107,10 @@ class TestSexAndPregnancy:
         assert set(SEXES_AT_BIRTH) == {"female", "male", "intersex", "unknown"}
         record = PatientRecord.register(
             CommandContext(PSY, now=day(0)),
+            c.RegisterPatient(
+                external_id="MRN-SEX", name="Birth Sex", birth_date=date.fromisoformat("1990-01-01")
+            ),
             patient_id=uuid4(),
-            external_id="MRN-SEX",
-            name="Birth Sex",
-            birth_date="1990-01-01",
         )
         story = Story(record)
         story.events.extend(record.collect_events())
@@ -147,10 +149,12 @@ class TestIndications:
     def test_a_request_whose_indication_names_a_condition_refers_to_it(self) -> None:
         record = PatientRecord.register(
             CommandContext(PSY, now=day(0)),
+            c.RegisterPatient(
+                external_id="MRN-IND",
+                name="Indi Cation",
+                birth_date=date.fromisoformat("1980-01-01"),
+            ),
             patient_id=uuid4(),
-            external_id="MRN-IND",
-            name="Indi Cation",
-            birth_date="1980-01-01",
         )
         story = Story(record)
         story.events.extend(record.collect_events())

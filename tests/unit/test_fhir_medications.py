@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
 import pytest
 
+from domain import commands as c
 from domain.command_context import CommandContext
+from domain.dose import Dose
 from domain.patient_record import PatientRecord
 from domain.safety.pack import default_pack
 from services.interop.fhir import build_bundle
@@ -130,33 +133,35 @@ class TestRequestVersions:
     def test_a_late_entered_change_slots_in_where_it_happened(self) -> None:
         record = PatientRecord.register(
             CommandContext(PSY, now=day(0)),
+            c.RegisterPatient(
+                external_id="MRN-LATE",
+                name="Late Entry",
+                birth_date=date.fromisoformat("1990-01-01"),
+            ),
             patient_id=uuid4(),
-            external_id="MRN-LATE",
-            name="Late Entry",
-            birth_date="1990-01-01",
         )
         order = str(uuid4())
         record.prescribe(
             CommandContext(PSY, now=day(1)),
+            c.Prescribe(
+                dose=Dose(20, "mg"),
+                frequency="twice daily",
+                route="oral",
+                indication="depression",
+                drug="fluoxetine",
+            ),
             order_id=order,
             drug={"name": "fluoxetine"},
-            dose={"amount": 20, "unit": "mg"},
-            frequency="twice daily",
-            route="oral",
-            indication="depression",
         )
         record.change_dose(
             CommandContext(PSY, now=day(10)),
-            order_id=order,
-            dose={"amount": 40, "unit": "mg"},
-            reason="titration",
+            c.ChangeDose(order_id=order, dose=Dose(40, "mg"), reason="titration"),
         )
         record.change_dose(
             CommandContext(PSY, now=day(12)),
-            order_id=order,
-            dose={"amount": 30, "unit": "mg"},
-            reason="step told late",
-            effective_at=day(5),
+            c.ChangeDose(
+                order_id=order, dose=Dose(30, "mg"), reason="step told late", effective_at=day(5)
+            ),
         )
         story = Story(record, events=list(record.collect_events()))
         bundle = build_bundle(story.history(), story.patient_id)
@@ -267,10 +272,12 @@ class TestCombinationProducts:
         assert drug["ingredients"] == ["olanzapine", "fluoxetine"]
         record = PatientRecord.register(
             CommandContext(PSY, now=day(0)),
+            c.RegisterPatient(
+                external_id="MRN-COMBO",
+                name="Combo Product",
+                birth_date=date.fromisoformat("1980-01-01"),
+            ),
             patient_id=uuid4(),
-            external_id="MRN-COMBO",
-            name="Combo Product",
-            birth_date="1980-01-01",
         )
         story = Story(record)
         story.events.extend(record.collect_events())

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 from uuid import uuid4
 
 import pytest
 from eventsourcing.domain import Aggregate
 
+from domain import commands as c
 from domain.command_context import CommandContext
 from domain.patient_record import PatientRecord
 from domain.plan import event_type
@@ -137,10 +139,12 @@ class TestSafetyResources:
     def test_a_superseded_alert_is_cancelled_and_names_the_alert_that_replaced_it(self) -> None:
         record = PatientRecord.register(
             CommandContext(PSY, now=day(0)),
+            c.RegisterPatient(
+                external_id="MRN-SUPERSEDED",
+                name="Alert Twice",
+                birth_date=date.fromisoformat("1980-01-01"),
+            ),
             patient_id=uuid4(),
-            external_id="MRN-SUPERSEDED",
-            name="Alert Twice",
-            birth_date="1980-01-01",
         )
         story = Story(record)
         story.events.extend(record.collect_events())

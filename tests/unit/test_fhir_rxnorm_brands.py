@@ -4,12 +4,14 @@ the prescription named the brand, and every brand code in the table checked and 
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
 import pytest
 
+from domain import commands as c
 from domain.command_context import CommandContext
 from domain.patient_record import PatientRecord
 from domain.safety.drugs import normalise_name
@@ -92,10 +94,12 @@ class TestBrandCoding:
     def test_a_brand_prescription_exports_conformant_with_only_checked_codes(self) -> None:
         record = PatientRecord.register(
             CommandContext(PSY, now=day(0)),
+            c.RegisterPatient(
+                external_id="MRN-BRAND",
+                name="Brand Named",
+                birth_date=date.fromisoformat("1980-01-01"),
+            ),
             patient_id=uuid4(),
-            external_id="MRN-BRAND",
-            name="Brand Named",
-            birth_date="1980-01-01",
         )
         story = Story(record)
         story.events.extend(record.collect_events())

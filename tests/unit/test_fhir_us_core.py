@@ -8,13 +8,14 @@ and to the US Core profiles (``tests/fhir_conformance.py``).
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 from uuid import uuid4
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from domain import commands as c
 from domain.command_context import CommandContext
 from domain.errors import CareLogError
 from domain.patient_record import PatientRecord
@@ -268,11 +269,13 @@ def target_actor(event: Any) -> Any:
 def new_story() -> Story:
     record = PatientRecord.register(
         CommandContext(PSY, now=day(0)),
+        c.RegisterPatient(
+            external_id="MRN-HYP",
+            name="Hypo Thesis",
+            birth_date=date.fromisoformat("1990-05-05"),
+            allergies=["penicillin"],
+        ),
         patient_id=uuid4(),
-        external_id="MRN-HYP",
-        name="Hypo Thesis",
-        birth_date="1990-05-05",
-        allergies=["penicillin"],
     )
     story = Story(record)
     story.events.extend(record.collect_events())

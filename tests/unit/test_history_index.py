@@ -8,15 +8,17 @@ bitemporal query, and the memory budget across patients.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import uuid4
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from domain import commands as c
 from domain.actor import Actor, Role
 from domain.command_context import CommandContext
+from domain.dose import Dose
 from domain.errors import CareLogError
 from domain.patient_record import PatientRecord
 from services.reading.history import History, replay_in_effect_at, replay_known_at
@@ -37,16 +39,21 @@ STEP = st.tuples(
 def register(app: CareLogApplication) -> PatientRecord:
     ctx = CommandContext(PSY, now=START)
     record = PatientRecord.register(
-        ctx, patient_id=uuid4(), external_id="X", name="N", birth_date="1970-01-01"
+        ctx,
+        c.RegisterPatient(external_id="X", name="N", birth_date=date.fromisoformat("1970-01-01")),
+        patient_id=uuid4(),
     )
     record.prescribe(
         ctx,
+        c.Prescribe(
+            dose=Dose(50, "mg"),
+            frequency="once daily",
+            route="oral",
+            indication="x",
+            drug="sertraline",
+        ),
         order_id="o1",
         drug={"name": "sertraline"},
-        dose={"amount": 50, "unit": "mg"},
-        frequency="once daily",
-        route="oral",
-        indication="x",
     )
     app.save(record)
     return record
@@ -62,18 +69,25 @@ def write(
     try:
         if kind == "phq":
             record.record_assessment(
-                ctx, instrument="PHQ-9", item_scores=[value % 4] * 9, effective_at=effective
+                ctx,
+                c.RecordAssessment(
+                    instrument="PHQ-9", item_scores=[value % 4] * 9, effective_at=effective
+                ),
             )
         elif kind == "dose":
             record.change_dose(
                 ctx,
-                order_id="o1",
-                dose={"amount": 10 + value, "unit": "mg"},
-                reason="titration",
-                effective_at=effective,
+                c.ChangeDose(
+                    order_id="o1",
+                    dose=Dose(10 + value, "mg"),
+                    reason="titration",
+                    effective_at=effective,
+                ),
             )
         elif kind == "note":
-            record.add_note(ctx, kind="progress", modality="CBT", text="t", effective_at=effective)
+            record.add_note(
+                ctx, c.AddNote(kind="progress", modality="CBT", text="t", effective_at=effective)
+            )
         elif entries:  # move: correct an effective time; fix: correct a value
             event_id = entries[value % len(entries)]
             fields: dict[str, Any] = (
@@ -83,7 +97,7 @@ def write(
                 if record.plan.sources[event_id]["kind"] == "assessment"
                 else {"dose": {"amount": 5 + value, "unit": "mg"}}
             )
-            record.correct_entry(ctx, event_id=event_id, fields=fields, reason="r")
+            record.correct_entry(ctx, c.CorrectEntry(event_id=event_id, fields=fields, reason="r"))
     except CareLogError:
         record.collect_events()  # refused: nothing to save
         return
@@ -130,9 +144,7 @@ def test_a_decision_saved_after_a_later_one_is_known_from_its_own_recorded_time(
         now = START + timedelta(hours=hours)
         record.change_dose(
             CommandContext(PSY, now=now),
-            order_id="o1",
-            dose={"amount": amount, "unit": "mg"},
-            reason="r",
+            c.ChangeDose(order_id="o1", dose=Dose(amount, "mg"), reason="r"),
         )
         app.save(record)
 

@@ -4,17 +4,19 @@ recording time, may be earlier, and is refused if later than now plus five minut
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from uuid import uuid4
 
 import pytest
 
+from domain import commands as c
 from domain.actor import Actor, Role
 from domain.errors import InvalidInputError
 from domain.patient_record import PatientRecord
 from services.reading.history import History
 from services.writing.application import CareLogApplication
+from tests.command_builder import command
 from tests.unit.test_patient_record import (
     NOW,
     PHARM,
@@ -40,7 +42,7 @@ def record() -> PatientRecord:
 
 
 def goal(rec: PatientRecord, effective_at: datetime | None = None) -> str:
-    rec.set_goal(ctx(THER), description="walk daily", effective_at=effective_at)
+    rec.set_goal(ctx(THER), c.SetGoal(description="walk daily", effective_at=effective_at))
     return str(rec.pending_events[-1].goal_id)
 
 
@@ -51,61 +53,67 @@ def adherence(rec: PatientRecord) -> Callable[[Any], Any]:
     order = prescribe(rec, effective_at=EARLIER - timedelta(days=10))
     return lambda when: rec.record_adherence(
         ctx(PHARM),
-        order_id=order,
-        doses_taken=6,
-        doses_missed=1,
-        period_start="2026-02-20",
-        period_end="2026-02-26",
-        effective_at=when,
+        c.RecordAdherence(
+            order_id=order,
+            doses_taken=6,
+            doses_missed=1,
+            period_start=date.fromisoformat("2026-02-20"),
+            period_end=date.fromisoformat("2026-02-26"),
+            effective_at=when,
+        ),
     )
 
 
 def goal_status(rec: PatientRecord) -> Callable[[Any], Any]:
     goal_id = goal(rec, EARLIER - timedelta(days=1))
     return lambda when: rec.change_goal_status(
-        ctx(THER), goal_id=goal_id, status="met", effective_at=when
+        ctx(THER), c.ChangeGoalStatus(goal_id=goal_id, status="met", effective_at=when)
     )
 
 
 def member_since(rec: PatientRecord, since: datetime) -> None:
     rec.assign_care_team_member(
         ctx(),
-        clinician_id=NEW_MEMBER.id,
+        c.AssignCareTeamMember(clinician_id=NEW_MEMBER.id, role="therapist", effective_at=since),
         clinician_name=NEW_MEMBER.name,
-        role="therapist",
-        effective_at=since,
     )
 
 
 def removal(rec: PatientRecord) -> Callable[[Any], Any]:
     member_since(rec, EARLIER - timedelta(days=1))
     return lambda when: rec.remove_care_team_member(
-        ctx(), clinician_id=NEW_MEMBER.id, reason="moved away", effective_at=when
+        ctx(),
+        c.RemoveCareTeamMember(clinician_id=NEW_MEMBER.id, reason="moved away", effective_at=when),
     )
 
 
 # Commands that took no effective_at before: the setup each needs, then the command.
 COMMANDS: dict[str, Setup] = {
     "set_goal": lambda rec: (
-        lambda when: rec.set_goal(ctx(THER), description="sleep 7 hours", effective_at=when)
+        lambda when: rec.set_goal(
+            ctx(THER), c.SetGoal(description="sleep 7 hours", effective_at=when)
+        )
     ),
     "change_goal_status": goal_status,
     "record_adherence": adherence,
     "schedule_follow_up": lambda rec: (
         lambda when: rec.schedule_follow_up(
-            ctx(), due_at=NOW + timedelta(days=14), purpose="check-in", effective_at=when
+            ctx(),
+            c.ScheduleFollowUp(
+                due_at=NOW + timedelta(days=14), purpose="check-in", effective_at=when
+            ),
         )
     ),
     "review_plan": lambda rec: (
-        lambda when: rec.review_plan(ctx(PHARM), outcome="no changes", effective_at=when)
+        lambda when: rec.review_plan(
+            ctx(PHARM), c.ReviewPlan(outcome="no changes", effective_at=when)
+        )
     ),
     "assign_care_team_member": lambda rec: (
         lambda when: rec.assign_care_team_member(
             ctx(),
-            clinician_id=NEW_MEMBER.id,
+            c.AssignCareTeamMember(clinician_id=NEW_MEMBER.id, role="therapist", effective_at=when),
             clinician_name=NEW_MEMBER.name,
-            role="therapist",
-            effective_at=when,
         )
     ),
     "remove_care_team_member": removal,
@@ -114,7 +122,12 @@ COMMANDS: dict[str, Setup] = {
 
 def register(when: Any) -> PatientRecord:
     return PatientRecord.register(
-        ctx(), patient_id=uuid4(), external_id="M", name="N", birth_date="1980-01-01", **when
+        ctx(),
+        command(
+            "register_patient",
+            {"external_id": "M", "name": "N", "birth_date": "1980-01-01", **when},
+        ),
+        patient_id=uuid4(),
     )
 
 
@@ -167,7 +180,10 @@ class TestLateEntries:
         refused(
             record,
             lambda: record.change_goal_status(
-                ctx(THER), goal_id=goal_id, status="met", effective_at=EARLIER - timedelta(hours=1)
+                ctx(THER),
+                c.ChangeGoalStatus(
+                    goal_id=goal_id, status="met", effective_at=EARLIER - timedelta(hours=1)
+                ),
             ),
             InvalidInputError,
             "effective_at is before the goal was set",
@@ -178,7 +194,10 @@ class TestLateEntries:
         refused(
             record,
             lambda: record.remove_care_team_member(
-                ctx(), clinician_id=THER.id, reason="moved away", effective_at=EARLIER
+                ctx(),
+                c.RemoveCareTeamMember(
+                    clinician_id=THER.id, reason="moved away", effective_at=EARLIER
+                ),
             ),
             InvalidInputError,
             "effective_at is before T joined the care team",
@@ -191,9 +210,11 @@ class TestLateEntries:
         member_since(record, EARLIER)
         record.remove_care_team_member(
             ctx(),
-            clinician_id=NEW_MEMBER.id,
-            reason="moved away",
-            effective_at=EARLIER + timedelta(hours=1),
+            c.RemoveCareTeamMember(
+                clinician_id=NEW_MEMBER.id,
+                reason="moved away",
+                effective_at=EARLIER + timedelta(hours=1),
+            ),
         )
         member = record.plan.care_team[NEW_MEMBER.id]
         assert (member["since"], member["until"]) == (EARLIER, EARLIER + timedelta(hours=1))
@@ -224,7 +245,8 @@ class TestInEffectClock:
         rec = new_record()
         goal_id = goal(rec, NOW - timedelta(days=10))
         rec.change_goal_status(
-            ctx(THER), goal_id=goal_id, status="met", effective_at=NOW - timedelta(days=4)
+            ctx(THER),
+            c.ChangeGoalStatus(goal_id=goal_id, status="met", effective_at=NOW - timedelta(days=4)),
         )
         app.save(rec)
         history = History(app)

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import uuid4
 
 import pytest
 
+from domain import commands as c
 from domain.actor import Actor, Role
 from domain.command_context import CommandContext
+from domain.dose import Dose
 from domain.errors import CareLogError, InvalidInputError, NotFoundError, NotPermittedError
 from domain.patient_record import PatientRecord
+from tests.command_builder import command, record_call
 
 NOW = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
 PSY = Actor("psy-1", Role.PSYCHIATRIST, "Dr P")
@@ -31,15 +34,19 @@ def new_record() -> PatientRecord:
     """A registered patient with a therapist and two pharmacists on the team, saved."""
     rec = PatientRecord.register(
         ctx(),
+        c.RegisterPatient(
+            external_id="MRN-1",
+            name="Test One",
+            birth_date=date.fromisoformat("1980-01-02"),
+            allergies=["penicillin"],
+        ),
         patient_id=uuid4(),
-        external_id="MRN-1",
-        name="Test One",
-        birth_date="1980-01-02",
-        allergies=["penicillin"],
     )
     for actor in (THER, PHARM, PRESCRIBING_PHARM):
         rec.assign_care_team_member(
-            ctx(), clinician_id=actor.id, clinician_name=actor.name, role=str(actor.role)
+            ctx(),
+            c.AssignCareTeamMember(clinician_id=actor.id, role=str(actor.role)),
+            clinician_name=actor.name,
         )
     rec.collect_events()
     return rec
@@ -60,7 +67,8 @@ def prescribe(rec: PatientRecord, actor: Actor = PSY, **overrides: Any) -> str:
         "indication": "depression",
     }
     fields.update(overrides)
-    rec.prescribe(ctx(actor), **fields)
+    cmd, extras = record_call("prescribe", fields)
+    rec.prescribe(ctx(actor), cmd, **extras)
     return str(fields["order_id"])
 
 
@@ -100,14 +108,20 @@ class TestRegistration:
     ) -> None:
         base = {"external_id": "MRN-2", "name": "N", "birth_date": "1990-01-01"}
         with pytest.raises(InvalidInputError) as caught:
-            PatientRecord.register(ctx(), patient_id=uuid4(), **{**base, **fields})
+            PatientRecord.register(
+                ctx(), command("register_patient", {**base, **fields}), patient_id=uuid4()
+            )
         assert caught.value.field == field
         assert message in caught.value.message
 
     def test_an_auditor_cannot_register_a_patient(self) -> None:
         with pytest.raises(NotPermittedError):
             PatientRecord.register(
-                ctx(AUDITOR), patient_id=uuid4(), external_id="X", name="N", birth_date="1990-01-01"
+                ctx(AUDITOR),
+                c.RegisterPatient(
+                    external_id="X", name="N", birth_date=date.fromisoformat("1990-01-01")
+                ),
+                patient_id=uuid4(),
             )
 
 
@@ -169,7 +183,7 @@ class TestMedicationInvariants:
         refused(
             record,
             lambda: record.change_dose(
-                ctx(), order_id="nope", dose={"amount": 10, "unit": "mg"}, reason="r"
+                ctx(), c.ChangeDose(order_id="nope", dose=Dose(10, "mg"), reason="r")
             ),
             NotFoundError,
             "There is no medication order nope",
@@ -178,11 +192,13 @@ class TestMedicationInvariants:
 
     def test_dose_change_on_discontinued_order_is_refused(self, record: PatientRecord) -> None:
         order = prescribe(record)
-        record.discontinue(ctx(), order_id=order, reason="remission", taper="halve weekly")
+        record.discontinue(
+            ctx(), c.Discontinue(order_id=order, reason="remission", taper="halve weekly")
+        )
         refused(
             record,
             lambda: record.change_dose(
-                ctx(), order_id=order, dose={"amount": 100, "unit": "mg"}, reason="r"
+                ctx(), c.ChangeDose(order_id=order, dose=Dose(100, "mg"), reason="r")
             ),
             InvalidInputError,
             "was discontinued",
@@ -194,7 +210,7 @@ class TestMedicationInvariants:
         refused(
             record,
             lambda: record.change_dose(
-                ctx(), order_id=order, dose={"amount": 100, "unit": "mg"}, reason=" "
+                ctx(), c.ChangeDose(order_id=order, dose=Dose(100, "mg"), reason=" ")
             ),
             InvalidInputError,
             "A reason for the dose change is required.",
@@ -204,17 +220,19 @@ class TestMedicationInvariants:
     def test_dose_change_keeps_the_previous_dose_in_the_steps(self, record: PatientRecord) -> None:
         order = prescribe(record)
         record.change_dose(
-            ctx(), order_id=order, dose={"amount": 100, "unit": "mg"}, reason="partial response"
+            ctx(), c.ChangeDose(order_id=order, dose=Dose(100, "mg"), reason="partial response")
         )
         steps = record.plan.orders[order]["steps"]
         assert [s["dose"]["amount"] for s in steps] == [50, 100]
 
     def test_discontinuing_twice_is_refused(self, record: PatientRecord) -> None:
         order = prescribe(record)
-        record.discontinue(ctx(), order_id=order, reason="remission", taper="halve weekly")
+        record.discontinue(
+            ctx(), c.Discontinue(order_id=order, reason="remission", taper="halve weekly")
+        )
         refused(
             record,
-            lambda: record.discontinue(ctx(), order_id=order, reason="again"),
+            lambda: record.discontinue(ctx(), c.Discontinue(order_id=order, reason="again")),
             InvalidInputError,
             "was discontinued",
             "order_id",
@@ -244,10 +262,14 @@ class TestCareTeamInvariants:
         )
 
     def test_removed_clinicians_writes_are_refused(self, record: PatientRecord) -> None:
-        record.remove_care_team_member(ctx(), clinician_id=THER.id, reason="moved away")
+        record.remove_care_team_member(
+            ctx(), c.RemoveCareTeamMember(clinician_id=THER.id, reason="moved away")
+        )
         refused(
             record,
-            lambda: record.add_note(ctx(THER), kind="progress", modality="CBT", text="x"),
+            lambda: record.add_note(
+                ctx(THER), c.AddNote(kind="progress", modality="CBT", text="x")
+            ),
             NotPermittedError,
             "You were removed from this patient's care team",
         )
@@ -255,7 +277,9 @@ class TestCareTeamInvariants:
     def test_auditor_may_not_write(self, record: PatientRecord) -> None:
         refused(
             record,
-            lambda: record.add_note(ctx(AUDITOR), kind="progress", modality="CBT", text="x"),
+            lambda: record.add_note(
+                ctx(AUDITOR), c.AddNote(kind="progress", modality="CBT", text="x")
+            ),
             NotPermittedError,
             "may not write",
         )
@@ -263,14 +287,16 @@ class TestCareTeamInvariants:
     def test_emergency_access_lets_an_outsider_in_for_four_hours(
         self, record: PatientRecord
     ) -> None:
-        record.grant_emergency_access(ctx(OUTSIDER), reason="patient in crisis, team away")
+        record.grant_emergency_access(
+            ctx(OUTSIDER), c.GrantEmergencyAccess(reason="patient in crisis, team away")
+        )
         assert record.may_access(OUTSIDER.id, NOW + timedelta(hours=3, minutes=59))
         assert not record.may_access(OUTSIDER.id, NOW + timedelta(hours=4, minutes=1))
 
     def test_emergency_access_needs_a_reason(self, record: PatientRecord) -> None:
         refused(
             record,
-            lambda: record.grant_emergency_access(ctx(OUTSIDER), reason=""),
+            lambda: record.grant_emergency_access(ctx(OUTSIDER), c.GrantEmergencyAccess(reason="")),
             InvalidInputError,
             "A reason for emergency access is required.",
             "reason",
@@ -283,20 +309,24 @@ class TestNotes:
     ) -> None:
         refused(
             record,
-            lambda: record.add_note(ctx(PSY), kind="psychotherapy", modality="CBT", text="x"),
+            lambda: record.add_note(
+                ctx(PSY), c.AddNote(kind="psychotherapy", modality="CBT", text="x")
+            ),
             NotPermittedError,
             "may not write psychotherapy notes",
         )
 
     def test_therapist_writes_a_psychotherapy_note(self, record: PatientRecord) -> None:
-        record.add_note(ctx(THER), kind="psychotherapy", modality="CBT", text="session")
+        record.add_note(ctx(THER), c.AddNote(kind="psychotherapy", modality="CBT", text="session"))
         note = next(iter(record.plan.notes.values()))
         assert (note["kind"], note["author_id"]) == ("psychotherapy", THER.id)
 
     def test_unknown_modality_is_refused(self, record: PatientRecord) -> None:
         refused(
             record,
-            lambda: record.add_note(ctx(THER), kind="progress", modality="EMDR?", text="x"),
+            lambda: record.add_note(
+                ctx(THER), c.AddNote(kind="progress", modality="EMDR?", text="x")
+            ),
             InvalidInputError,
             "is not one of",
             "modality",
@@ -311,9 +341,11 @@ class TestCorrections:
         original = record.pending_events[-1]
         record.correct_entry(
             ctx(),
-            event_id=original.event_id,
-            fields={"dose": {"amount": 25, "unit": "mg"}},
-            reason="typo",
+            c.CorrectEntry(
+                event_id=original.event_id,
+                fields={"dose": {"amount": 25, "unit": "mg"}},
+                reason="typo",
+            ),
         )
         order_state = record.plan.orders[order]
         assert order_state["steps"][0]["dose"] == {"amount": 25.0, "unit": "mg"}
@@ -326,7 +358,8 @@ class TestCorrections:
         refused(
             record,
             lambda: record.correct_entry(
-                ctx(PRESCRIBING_PHARM), event_id=event_id, fields={"route": "oral"}, reason="r"
+                ctx(PRESCRIBING_PHARM),
+                c.CorrectEntry(event_id=event_id, fields={"route": "oral"}, reason="r"),
             ),
             NotPermittedError,
             "Only the author",
@@ -338,7 +371,7 @@ class TestCorrections:
         refused(
             record,
             lambda: record.correct_entry(
-                ctx(), event_id=event_id, fields={"drug": "x"}, reason="r"
+                ctx(), c.CorrectEntry(event_id=event_id, fields={"drug": "x"}, reason="r")
             ),
             InvalidInputError,
             "drug cannot be corrected",
@@ -346,13 +379,15 @@ class TestCorrections:
         )
 
     def test_corrected_assessment_is_rescored(self, record: PatientRecord) -> None:
-        record.record_assessment(ctx(THER), instrument="PHQ-9", item_scores=[1] * 9)
+        record.record_assessment(
+            ctx(THER), c.RecordAssessment(instrument="PHQ-9", item_scores=[1] * 9)
+        )
         event_id = record.pending_events[-1].event_id
         record.correct_entry(
             ctx(THER),
-            event_id=event_id,
-            fields={"item_scores": [2] * 9},
-            reason="transcription error",
+            c.CorrectEntry(
+                event_id=event_id, fields={"item_scores": [2] * 9}, reason="transcription error"
+            ),
         )
         assessment = record.plan.assessments[-1]
         assert (assessment["total"], assessment["severity"]) == (18, "moderately severe")
@@ -362,7 +397,9 @@ class TestOtherInvariants:
     def test_follow_up_in_the_past_is_refused(self, record: PatientRecord) -> None:
         refused(
             record,
-            lambda: record.schedule_follow_up(ctx(), due_at="2020-01-01T00:00:00Z", purpose="x"),
+            lambda: record.schedule_follow_up(
+                ctx(), c.ScheduleFollowUp(due_at="2020-01-01T00:00:00Z", purpose="x")
+            ),
             InvalidInputError,
             "must be due in the future",
             "due_at",
@@ -371,7 +408,9 @@ class TestOtherInvariants:
     def test_naive_time_is_refused(self, record: PatientRecord) -> None:
         refused(
             record,
-            lambda: record.schedule_follow_up(ctx(), due_at="2030-01-01T00:00:00", purpose="x"),
+            lambda: record.schedule_follow_up(
+                ctx(), c.ScheduleFollowUp(due_at="2030-01-01T00:00:00", purpose="x")
+            ),
             InvalidInputError,
             "needs a zone",
             "due_at",
@@ -381,7 +420,7 @@ class TestOtherInvariants:
         refused(
             record,
             lambda: record.record_assessment(
-                ctx(), instrument="clinical", diagnoses=["depression"]
+                ctx(), c.RecordAssessment(instrument="clinical", diagnoses=["depression"])
             ),
             InvalidInputError,
             "is not an ICD-10 code",
@@ -399,7 +438,8 @@ class TestOtherInvariants:
         refused(
             record,
             lambda: record.resolve_alert(
-                ctx(THER), alert_id=alert_id, resolution="acknowledged", reason="Seen it"
+                ctx(THER),
+                c.ResolveAlert(alert_id=alert_id, resolution="acknowledged", reason="Seen it"),
             ),
             NotPermittedError,
             "may resolve only suicide-risk alerts",

@@ -17,7 +17,7 @@ across snapshots:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import uuid4
 
@@ -26,8 +26,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
+from domain import commands as c
 from domain.actor import Actor, Role
 from domain.command_context import CommandContext
+from domain.dose import Dose
 from domain.errors import CareLogError
 from domain.patient_record import PatientRecord
 from domain.plan import PlanState
@@ -121,11 +123,17 @@ class LogMachine(RuleBasedStateMachine):
         self.model = MedModel()
         self.saves: list[tuple[datetime, int, PlanState]] = []
         self.record = PatientRecord.register(
-            self.ctx(), patient_id=uuid4(), external_id="M", name="N", birth_date="1970-01-01"
+            self.ctx(),
+            c.RegisterPatient(
+                external_id="M", name="N", birth_date=date.fromisoformat("1970-01-01")
+            ),
+            patient_id=uuid4(),
         )
         for actor in (THER, PHARM):
             self.record.assign_care_team_member(
-                self.ctx(), clinician_id=actor.id, clinician_name=actor.name, role=str(actor.role)
+                self.ctx(),
+                c.AssignCareTeamMember(clinician_id=actor.id, role=str(actor.role)),
+                clinician_name=actor.name,
             )
         self.save()
 
@@ -175,13 +183,16 @@ class LogMachine(RuleBasedStateMachine):
         self.attempt(
             lambda: self.record.prescribe(
                 self.ctx(),
+                c.Prescribe(
+                    dose=Dose(amount, "mg"),
+                    frequency="once daily",
+                    route="oral",
+                    indication="x",
+                    effective_at=self.ago(late),
+                    drug=drug,
+                ),
                 order_id=str(uuid4()),
                 drug={"name": drug},
-                dose={"amount": amount, "unit": "mg"},
-                frequency="once daily",
-                route="oral",
-                indication="x",
-                effective_at=self.ago(late),
             )
         )
 
@@ -192,10 +203,9 @@ class LogMachine(RuleBasedStateMachine):
         self.attempt(
             lambda: self.record.change_dose(
                 self.ctx(),
-                order_id=order,
-                dose={"amount": amount, "unit": "mg"},
-                reason="r",
-                effective_at=self.ago(late),
+                c.ChangeDose(
+                    order_id=order, dose=Dose(amount, "mg"), reason="r", effective_at=self.ago(late)
+                ),
             )
         )
 
@@ -206,10 +216,12 @@ class LogMachine(RuleBasedStateMachine):
         self.attempt(
             lambda: self.record.discontinue(
                 self.ctx(),
-                order_id=order,
-                reason="r",
-                taper="halve weekly" if taper else None,
-                effective_at=self.ago(late),
+                c.Discontinue(
+                    order_id=order,
+                    reason="r",
+                    taper="halve weekly" if taper else None,
+                    effective_at=self.ago(late),
+                ),
             )
         )
 
@@ -220,12 +232,14 @@ class LogMachine(RuleBasedStateMachine):
         self.attempt(
             lambda: self.record.record_adherence(
                 self.ctx(PHARM),
-                order_id=order,
-                doses_taken=taken,
-                doses_missed=1,
-                period_start="2026-01-01",
-                period_end="2026-01-07",
-                effective_at=self.ago(late),
+                c.RecordAdherence(
+                    order_id=order,
+                    doses_taken=taken,
+                    doses_missed=1,
+                    period_start=date.fromisoformat("2026-01-01"),
+                    period_end=date.fromisoformat("2026-01-07"),
+                    effective_at=self.ago(late),
+                ),
             )
         )
 
@@ -242,9 +256,11 @@ class LogMachine(RuleBasedStateMachine):
         event = self.attempt(
             lambda: self.record.correct_entry(
                 self.ctx(),
-                event_id=event_id,
-                fields={"dose": {"amount": amount, "unit": "mg"}},
-                reason="typo",
+                c.CorrectEntry(
+                    event_id=event_id,
+                    fields={"dose": {"amount": amount, "unit": "mg"}},
+                    reason="typo",
+                ),
             )
         )
         if event is not None:
@@ -258,7 +274,10 @@ class LogMachine(RuleBasedStateMachine):
         when = self.ago(late)
         event = self.attempt(
             lambda: self.record.correct_entry(
-                self.ctx(), event_id=event_id, fields={"effective_at": when}, reason="wrong day"
+                self.ctx(),
+                c.CorrectEntry(
+                    event_id=event_id, fields={"effective_at": when}, reason="wrong day"
+                ),
             )
         )
         if event is not None:
@@ -270,7 +289,7 @@ class LogMachine(RuleBasedStateMachine):
     def correct_nothing(self, unknown: str | None) -> None:
         self.attempt(
             lambda: self.record.correct_entry(
-                self.ctx(), event_id=unknown, fields={"route": "oral"}, reason="r"
+                self.ctx(), c.CorrectEntry(event_id=unknown, fields={"route": "oral"}, reason="r")
             )
         )
 
@@ -284,9 +303,9 @@ class LogMachine(RuleBasedStateMachine):
         self.attempt(
             lambda: self.record.record_assessment(
                 self.ctx(THER),
-                instrument=instrument,
-                item_scores=items,
-                effective_at=self.ago(late),
+                c.RecordAssessment(
+                    instrument=instrument, item_scores=items, effective_at=self.ago(late)
+                ),
             )
         )
 
@@ -294,7 +313,7 @@ class LogMachine(RuleBasedStateMachine):
     def side_effect(self, severity: str) -> None:
         self.attempt(
             lambda: self.record.report_side_effect(
-                self.ctx(THER), effect="nausea", severity=severity
+                self.ctx(THER), c.ReportSideEffect(effect="nausea", severity=severity)
             )
         )
 
@@ -306,7 +325,8 @@ class LogMachine(RuleBasedStateMachine):
     def note(self, author: Actor, kind: str, late: int) -> None:
         self.attempt(
             lambda: self.record.add_note(
-                self.ctx(author), kind=kind, modality="CBT", text="t", effective_at=self.ago(late)
+                self.ctx(author),
+                c.AddNote(kind=kind, modality="CBT", text="t", effective_at=self.ago(late)),
             )
         )
 
@@ -314,7 +334,7 @@ class LogMachine(RuleBasedStateMachine):
     def set_goal(self, late: int) -> None:
         self.attempt(
             lambda: self.record.set_goal(
-                self.ctx(THER), description="walk", effective_at=self.ago(late)
+                self.ctx(THER), c.SetGoal(description="walk", effective_at=self.ago(late))
             )
         )
 
@@ -328,7 +348,8 @@ class LogMachine(RuleBasedStateMachine):
         goal = data.draw(st.sampled_from(list(self.record.plan.goals)))
         self.attempt(
             lambda: self.record.change_goal_status(
-                self.ctx(THER), goal_id=goal, status=status, effective_at=self.ago(late)
+                self.ctx(THER),
+                c.ChangeGoalStatus(goal_id=goal, status=status, effective_at=self.ago(late)),
             )
         )
 
@@ -337,9 +358,11 @@ class LogMachine(RuleBasedStateMachine):
         self.attempt(
             lambda: self.record.schedule_follow_up(
                 self.ctx(),
-                due_at=self.now + timedelta(days=days, minutes=1),
-                purpose="check-in",
-                effective_at=self.ago(late),
+                c.ScheduleFollowUp(
+                    due_at=self.now + timedelta(days=days, minutes=1),
+                    purpose="check-in",
+                    effective_at=self.ago(late),
+                ),
             )
         )
 
@@ -348,7 +371,9 @@ class LogMachine(RuleBasedStateMachine):
     def complete_follow_up(self, data: st.DataObject) -> None:
         follow_up = data.draw(st.sampled_from(list(self.record.plan.follow_ups)))
         self.attempt(
-            lambda: self.record.complete_follow_up(self.ctx(), follow_up_id=follow_up, outcome="ok")
+            lambda: self.record.complete_follow_up(
+                self.ctx(), c.CompleteFollowUp(follow_up_id=follow_up, outcome="ok")
+            )
         )
 
     @rule(value=st.one_of(st.none(), st.floats(0, 5), st.just("high")), late=st.integers(0, 48))
@@ -356,10 +381,9 @@ class LogMachine(RuleBasedStateMachine):
         self.attempt(
             lambda: self.record.record_lab_result(
                 self.ctx(),
-                test="lithium level",
-                value=value,
-                unit="mmol/L",
-                effective_at=self.ago(late),
+                c.RecordLabResult(
+                    test="lithium level", value=value, unit="mmol/L", effective_at=self.ago(late)
+                ),
             )
         )
 
@@ -367,7 +391,7 @@ class LogMachine(RuleBasedStateMachine):
     def review(self, late: int) -> None:
         self.attempt(
             lambda: self.record.review_plan(
-                self.ctx(PHARM), outcome="reviewed", effective_at=self.ago(late)
+                self.ctx(PHARM), c.ReviewPlan(outcome="reviewed", effective_at=self.ago(late))
             )
         )
 
@@ -378,7 +402,8 @@ class LogMachine(RuleBasedStateMachine):
     def condition(self, code: str, late: int) -> None:
         self.attempt(
             lambda: self.record.record_condition(
-                self.ctx(THER), code=code, display="a condition", effective_at=self.ago(late)
+                self.ctx(THER),
+                c.RecordCondition(code=code, display="a condition", effective_at=self.ago(late)),
             )
         )
 
@@ -389,7 +414,10 @@ class LogMachine(RuleBasedStateMachine):
         condition = data.draw(st.sampled_from(ids))
         self.attempt(
             lambda: self.record.resolve_condition(
-                self.ctx(), condition_id=condition, reason="resolved", effective_at=self.ago(late)
+                self.ctx(),
+                c.ResolveCondition(
+                    condition_id=condition, reason="resolved", effective_at=self.ago(late)
+                ),
             )
         )
 
@@ -400,7 +428,7 @@ class LogMachine(RuleBasedStateMachine):
     def pregnancy_status(self, status: str, late: int) -> None:
         self.attempt(
             lambda: self.record.record_pregnancy_status(
-                self.ctx(PHARM), status=status, effective_at=self.ago(late)
+                self.ctx(PHARM), c.RecordPregnancyStatus(status=status, effective_at=self.ago(late))
             )
         )
 
@@ -416,12 +444,14 @@ class LogMachine(RuleBasedStateMachine):
         self.attempt(
             lambda: self.record.record_pharmacogenomic_result(
                 self.ctx(),
-                gene=gene,
-                diplotype=diplotype,
-                phenotype=phenotype,
-                lab="GeneLab",
-                report_date="2025-12-20",
-                effective_at=self.ago(late),
+                c.RecordPharmacogenomicResult(
+                    gene=gene,
+                    diplotype=diplotype,
+                    phenotype=phenotype,
+                    lab="GeneLab",
+                    report_date="2025-12-20",
+                    effective_at=self.ago(late),
+                ),
             )
         )
 
@@ -433,9 +463,11 @@ class LogMachine(RuleBasedStateMachine):
         self.attempt(
             lambda: self.record.correct_entry(
                 self.ctx(),
-                event_id=chosen["event_id"],
-                fields={"diplotype": diplotype},
-                reason="lab amended",
+                c.CorrectEntry(
+                    event_id=chosen["event_id"],
+                    fields={"diplotype": diplotype},
+                    reason="lab amended",
+                ),
             )
         )
 
@@ -443,15 +475,18 @@ class LogMachine(RuleBasedStateMachine):
     def therapist_leaves_or_rejoins(self, late: int) -> None:
         if self.record.is_member(THER.id):
             command: Any = lambda: self.record.remove_care_team_member(  # noqa: E731
-                self.ctx(), clinician_id=THER.id, reason="rota", effective_at=self.ago(late)
+                self.ctx(),
+                c.RemoveCareTeamMember(
+                    clinician_id=THER.id, reason="rota", effective_at=self.ago(late)
+                ),
             )
         else:
             command = lambda: self.record.assign_care_team_member(  # noqa: E731
                 self.ctx(),
-                clinician_id=THER.id,
+                c.AssignCareTeamMember(
+                    clinician_id=THER.id, role="therapist", effective_at=self.ago(late)
+                ),
                 clinician_name=THER.name,
-                role="therapist",
-                effective_at=self.ago(late),
             )
         self.attempt(command)
 
@@ -566,27 +601,29 @@ def test_in_effect_at_is_independent_of_the_order_late_entries_were_recorded(
     for sequence in (entries, shuffled):
         record = PatientRecord.register(
             CommandContext(PSY, now=START),
+            c.RegisterPatient(
+                external_id="M", name="N", birth_date=date.fromisoformat("1970-01-01")
+            ),
             patient_id=uuid4(),
-            external_id="M",
-            name="N",
-            birth_date="1970-01-01",
         )
         record.assign_care_team_member(
             CommandContext(PSY, now=START),
-            clinician_id=THER.id,
+            c.AssignCareTeamMember(clinician_id=THER.id, role="therapist"),
             clinician_name="T",
-            role="therapist",
         )
         now = START + timedelta(days=60)
         record.prescribe(
             CommandContext(PSY, now=now),
+            c.Prescribe(
+                dose=Dose(doses[0][1], "mg"),
+                frequency="once daily",
+                route="oral",
+                indication="x",
+                effective_at=START + timedelta(days=doses[0][0]),
+                drug="sertraline",
+            ),
             order_id="o1",
             drug={"name": "sertraline"},
-            dose={"amount": doses[0][1], "unit": "mg"},
-            frequency="once daily",
-            route="oral",
-            indication="x",
-            effective_at=START + timedelta(days=doses[0][0]),
         )
         for kind, day, value in sequence:
             now += timedelta(minutes=1)
@@ -595,15 +632,17 @@ def test_in_effect_at_is_independent_of_the_order_late_entries_were_recorded(
             if kind == "dose":
                 record.change_dose(
                     ctx,
-                    order_id="o1",
-                    dose={"amount": value, "unit": "mg"},
-                    reason="r",
-                    effective_at=effective,
+                    c.ChangeDose(
+                        order_id="o1", dose=Dose(value, "mg"), reason="r", effective_at=effective
+                    ),
                 )
             else:
                 items = [min(3, max(0, value - 3 * i)) for i in range(9)]
                 record.record_assessment(
-                    ctx, instrument="PHQ-9", item_scores=items, effective_at=effective
+                    ctx,
+                    c.RecordAssessment(
+                        instrument="PHQ-9", item_scores=items, effective_at=effective
+                    ),
                 )
         app.save(record)
         pictures.append(clinical_picture(history.in_effect_at(record.id, moment).state))

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import itertools
 import json
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from types import SimpleNamespace
 from typing import Any
 from uuid import uuid4
@@ -14,8 +14,10 @@ from uuid import uuid4
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from domain import commands as c
 from domain.actor import Actor, Role
 from domain.command_context import CommandContext
+from domain.dose import Dose
 from domain.patient_record import PatientRecord
 from domain.plan import event_type
 from projections.audit_details import SAFE_FIELDS, event_details
@@ -57,28 +59,44 @@ def a_history() -> list[Any]:
         return CommandContext(actor=actor, now=next(clock))
 
     rec = PatientRecord.register(
-        ctx(), patient_id=uuid4(), external_id="MRN-1", name="Test One", birth_date="1980-01-02"
+        ctx(),
+        c.RegisterPatient(
+            external_id="MRN-1", name="Test One", birth_date=date.fromisoformat("1980-01-02")
+        ),
+        patient_id=uuid4(),
     )
-    rec.assign_care_team_member(ctx(), clinician_id=THER.id, clinician_name="T", role="therapist")
+    rec.assign_care_team_member(
+        ctx(), c.AssignCareTeamMember(clinician_id=THER.id, role="therapist"), clinician_name="T"
+    )
     order = str(uuid4())
     rec.prescribe(
         ctx(),
+        c.Prescribe(
+            dose=Dose(50, "mg"),
+            frequency="once daily",
+            route="oral",
+            indication="depression",
+            drug="sertraline",
+        ),
         order_id=order,
         drug={"name": "sertraline"},
-        dose={"amount": 50, "unit": "mg"},
-        frequency="once daily",
-        route="oral",
-        indication="depression",
     )
     for scores in ([2] * 9, [1] * 8 + [0], [3] * 8 + [1]):
-        rec.record_assessment(ctx(THER), instrument="PHQ-9", item_scores=scores)
-    rec.change_dose(ctx(), order_id=order, dose={"amount": 100, "unit": "mg"}, reason="r")
+        rec.record_assessment(ctx(THER), c.RecordAssessment(instrument="PHQ-9", item_scores=scores))
+    rec.change_dose(ctx(), c.ChangeDose(order_id=order, dose=Dose(100, "mg"), reason="r"))
     late = ctx(THER)
     rec.record_assessment(
-        late, instrument="PHQ-9", item_scores=[0] * 9, effective_at=late.now - timedelta(days=3)
+        late,
+        c.RecordAssessment(
+            instrument="PHQ-9", item_scores=[0] * 9, effective_at=late.now - timedelta(days=3)
+        ),
     )
-    rec.report_side_effect(ctx(THER), effect="rash", severity="severe", order_id=order)
-    rec.schedule_follow_up(ctx(), due_at=(T0 + timedelta(days=30)).isoformat(), purpose="p")
+    rec.report_side_effect(
+        ctx(THER), c.ReportSideEffect(effect="rash", severity="severe", order_id=order)
+    )
+    rec.schedule_follow_up(
+        ctx(), c.ScheduleFollowUp(due_at=(T0 + timedelta(days=30)).isoformat(), purpose="p")
+    )
     finding = SimpleNamespace(
         key="k",
         rule_id="R1",
@@ -92,25 +110,32 @@ def a_history() -> list[Any]:
         test=None,
     )
     alert = rec.raise_alert(ctx(), finding=finding, rule_pack_version="1")
-    rec.add_note(ctx(THER), kind="psychotherapy", modality="CBT", text="private words")
-    rec.set_goal(ctx(THER), description="walk daily", target="5 days a week")
-    rec.record_consent(ctx(), scope="treatment", decision="granted")
+    rec.add_note(ctx(THER), c.AddNote(kind="psychotherapy", modality="CBT", text="private words"))
+    rec.set_goal(ctx(THER), c.SetGoal(description="walk daily", target="5 days a week"))
+    rec.record_consent(ctx(), c.RecordConsent(scope="treatment", decision="granted"))
     assessment = rec.plan.assessments[-1]["event_id"]
     rec.correct_entry(
-        ctx(THER), event_id=assessment, fields={"item_scores": [1] * 9}, reason="typo"
+        ctx(THER),
+        c.CorrectEntry(event_id=assessment, fields={"item_scores": [1] * 9}, reason="typo"),
     )
-    rec.resolve_alert(ctx(), alert_id=alert, resolution="acknowledged", reason="ok")
-    rec.remove_care_team_member(ctx(), clinician_id=THER.id, reason="handover")
-    rec.discontinue(ctx(), order_id=order, reason="done", taper="over a week")
-    rec.record_assessment(ctx(), instrument="clinical", diagnoses=["F50.2", "F32.1"])
-    rec.record_condition(ctx(), code="G40.909", display="Epilepsy")
-    rec.record_condition(ctx(), code="I45.81", display="Long QT syndrome")
-    rec.resolve_condition(ctx(), condition_id="dx:F32.1", reason="remission")
+    rec.resolve_alert(ctx(), c.ResolveAlert(alert_id=alert, resolution="acknowledged", reason="ok"))
+    rec.remove_care_team_member(
+        ctx(), c.RemoveCareTeamMember(clinician_id=THER.id, reason="handover")
+    )
+    rec.discontinue(ctx(), c.Discontinue(order_id=order, reason="done", taper="over a week"))
+    rec.record_assessment(
+        ctx(), c.RecordAssessment(instrument="clinical", diagnoses=["F50.2", "F32.1"])
+    )
+    rec.record_condition(ctx(), c.RecordCondition(code="G40.909", display="Epilepsy"))
+    rec.record_condition(ctx(), c.RecordCondition(code="I45.81", display="Long QT syndrome"))
+    rec.resolve_condition(ctx(), c.ResolveCondition(condition_id="dx:F32.1", reason="remission"))
     [epilepsy] = [c for c in rec.plan.conditions.values() if c["code"] == "G40.909"]
-    rec.resolve_condition(ctx(), condition_id=epilepsy["condition_id"], reason="entered in error")
-    rec.record_sex_at_birth(ctx(), sex_at_birth="female")
-    rec.record_pregnancy_status(ctx(), status="pregnant")
-    rec.record_pregnancy_status(ctx(), status="lactating")
+    rec.resolve_condition(
+        ctx(), c.ResolveCondition(condition_id=epilepsy["condition_id"], reason="entered in error")
+    )
+    rec.record_sex_at_birth(ctx(), c.RecordSexAtBirth(sex_at_birth="female"))
+    rec.record_pregnancy_status(ctx(), c.RecordPregnancyStatus(status="pregnant"))
+    rec.record_pregnancy_status(ctx(), c.RecordPregnancyStatus(status="lactating"))
     return list(rec.collect_events())
 
 

@@ -17,6 +17,7 @@ from uuid import UUID
 
 from flask import flash, redirect, render_template, request
 
+from domain import commands as c
 from domain.alert_resolution import (
     ACTIONS,
     OTHER_RESOLVERS,
@@ -98,12 +99,13 @@ def resolve_alert(pid: UUID, alert_id: str) -> Any:
         carelog().commands.execute(
             command_context(),
             patient_id,
-            "resolve_alert",
-            alert_id=alert_id,
-            resolution=resolution,
-            reason=reason,
-            action=action,
-            result=result,
+            c.ResolveAlert(
+                alert_id=alert_id,
+                resolution=resolution,
+                reason=reason,
+                action=action,
+                result=result,
+            ),
         )
     except NotPermittedError as exc:
         policy().record_denied_write(who, patient_id, "alert_resolution", info, exc.message)

@@ -19,6 +19,8 @@ from uuid import UUID
 
 from flask import redirect, request, session
 
+from domain import commands as c
+from domain.commands import RecordCommand
 from domain.errors import InvalidInputError, NotFoundError, NotPermittedError
 from domain.scoring import INSTRUMENTS
 from services.writing.application import WriteResult
@@ -29,6 +31,7 @@ from web.pages import form_keys
 from web.pages import record_forms as rf
 from web.pages.blueprint import bp
 from web.pages.timeline import render_timeline
+from web.write_routes import typed_command
 
 Run = Callable[[dict[str, Any]], WriteResult]
 
@@ -120,9 +123,10 @@ def _values() -> dict[str, Any]:
     return {k: v for k, v in sent if k not in ("csrf_token", form_keys.FORM_KEY_FIELD)}
 
 
-def _execute(pid: UUID, command: str, **extra: Any) -> Run:
+def _execute(pid: UUID, command: type[RecordCommand], **extra: Any) -> Run:
     def run(fields: dict[str, Any]) -> WriteResult:
-        return carelog().commands.execute(command_context(), str(pid), command, **fields, **extra)
+        built = typed_command(command, {**fields, **extra})
+        return carelog().commands.execute(command_context(), str(pid), built)
 
     return run
 
@@ -136,7 +140,8 @@ def record_assessment_page(pid: UUID) -> Any:
     state = rf.FormState(instrument.name, _values())
 
     def run(fields: dict[str, Any]) -> WriteResult:
-        return carelog().commands.record_assessment(command_context(), str(pid), **fields)
+        built = typed_command(c.RecordAssessment, fields)
+        return carelog().commands.execute(command_context(), str(pid), built)
 
     return _record(
         pid, state, "assessment", lambda: rf.assessment_body(instrument, request.form), run
@@ -151,7 +156,7 @@ def add_note_page(pid: UUID) -> Any:
         state,
         note_kind(request.form),
         lambda: rf.note_body(request.form),
-        _execute(pid, "add_note"),
+        _execute(pid, c.AddNote),
     )
 
 
@@ -163,7 +168,7 @@ def report_side_effect_page(pid: UUID) -> Any:
         state,
         "side_effect",
         lambda: rf.side_effect_body(request.form),
-        _execute(pid, "report_side_effect"),
+        _execute(pid, c.ReportSideEffect),
     )
 
 
@@ -175,7 +180,7 @@ def schedule_follow_up_page(pid: UUID) -> Any:
         state,
         "follow_up",
         lambda: rf.follow_up_body(request.form),
-        _execute(pid, "schedule_follow_up"),
+        _execute(pid, c.ScheduleFollowUp),
     )
 
 
@@ -187,5 +192,5 @@ def complete_follow_up_page(pid: UUID, follow_up_id: str) -> Any:
         state,
         "follow_up",
         lambda: rf.completion_body(request.form),
-        _execute(pid, "complete_follow_up", follow_up_id=follow_up_id),
+        _execute(pid, c.CompleteFollowUp, follow_up_id=follow_up_id),
     )

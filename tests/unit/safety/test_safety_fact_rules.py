@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from safety_cases import PACK, T0, by_rule, context, course, days, members, run
 
+from domain import commands as c
 from domain.errors import InvalidInputError
 from domain.patient_record import PatientRecord
 from domain.safety import RulePackError, load_rule_pack
@@ -119,7 +120,7 @@ class TestRecordingAlcoholUse:
     @pytest.mark.parametrize("value", ALCOHOL)
     def test_each_allowed_value_is_recorded(self, value: str) -> None:
         record = new_record()
-        record.record_fact(ctx(), fact="alcohol_use", value=value)
+        record.record_fact(ctx(), c.RecordFact(fact="alcohol_use", value=value))
         assert record.plan.facts["alcohol_use"]["value"] == value
 
     @pytest.mark.parametrize(
@@ -134,7 +135,7 @@ class TestRecordingAlcoholUse:
         self, fact: str, value: str, stored: str
     ) -> None:
         record = new_record()
-        record.record_fact(ctx(), fact=fact, value=value)
+        record.record_fact(ctx(), c.RecordFact(fact=fact, value=value))
         assert record.plan.facts == {
             "alcohol_use": {**record.plan.facts["alcohol_use"], "value": stored}
         }
@@ -144,7 +145,7 @@ class TestRecordingAlcoholUse:
         record = new_record()
         refused(
             record,
-            lambda: record.record_fact(ctx(), fact="alcohol_use", value=value),
+            lambda: record.record_fact(ctx(), c.RecordFact(fact="alcohol_use", value=value)),
             InvalidInputError,
             "use one of none, occasional, regular, heavy, stopped_abruptly.",
             "value",
@@ -152,14 +153,14 @@ class TestRecordingAlcoholUse:
 
     def test_facts_no_rule_reads_keep_free_values(self) -> None:
         record: PatientRecord = new_record()
-        record.record_fact(ctx(), fact="diet", value="a bit of everything")
+        record.record_fact(ctx(), c.RecordFact(fact="diet", value="a bit of everything"))
         assert record.plan.facts["diet"]["value"] == "a bit of everything"
 
     def test_smoking_is_read_by_the_rules_so_a_vague_value_is_refused(self) -> None:
         record = new_record()
         refused(
             record,
-            lambda: record.record_fact(ctx(), fact="smoking", value="a bit"),
+            lambda: record.record_fact(ctx(), c.RecordFact(fact="smoking", value="a bit")),
             InvalidInputError,
             "use one of smoker, non-smoker, ex-smoker.",
             "value",

@@ -1,0 +1,72 @@
+"""Commands of everyday care: notes, education, follow-ups, reviews, labs, facts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class AddNote:
+    """A progress note (read by the team) or a psychotherapy note (by its author only)."""
+
+    kind: str
+    modality: str
+    text: str
+    effective_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class RecordEducation:
+    """The patient was taught about a topic or a medication."""
+
+    topic: str
+    order_id: str | None = None
+    materials: str | None = None
+    effective_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ScheduleFollowUp:
+    """A check-in due by a time."""
+
+    due_at: datetime
+    purpose: str
+    effective_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class CompleteFollowUp:
+    """A scheduled check-in took place."""
+
+    follow_up_id: str
+    outcome: str
+    effective_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ReviewPlan:
+    """A review of the whole plan, e.g. a pharmacist's medication review."""
+
+    outcome: str
+    summary: str | None = None
+    effective_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class RecordLabResult:
+    """A lab value or measurement; a qualitative result has no value."""
+
+    test: str
+    value: float | None = None
+    unit: str | None = None
+    effective_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class RecordFact:
+    """A clinical fact (smoking status, metaboliser status ...)."""
+
+    fact: str
+    value: str
+    effective_at: datetime | None = None
