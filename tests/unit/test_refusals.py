@@ -16,7 +16,7 @@ from domain.errors import InvalidInputError, NotFoundError
 from domain.patient_record import PatientRecord
 from tests.command_builder import command
 from tests.unit.test_patient_record import NOW, PHARM, THER, ctx, new_record, prescribe, refused
-from web.schemas.requests import AdherenceIn
+from web.schemas.medication_in import AdherenceIn
 
 
 @pytest.fixture
