@@ -50,6 +50,7 @@ from domain.scoring import score
 
 if TYPE_CHECKING:
     from domain.plan import PlanState
+    from domain.plan_entities import Order
 
 CONSENT_SCOPES = ("treatment", "medication", "information sharing")
 CONSENT_DECISIONS = ("granted", "refused", "withdrawn")
@@ -77,7 +78,7 @@ class ClinicalCommands:
         ) -> str: ...
         def _require_access(self, ctx: CommandContext) -> None: ...
         def _require_prescriber(self, ctx: CommandContext) -> None: ...
-        def active_order(self, order_id: str) -> dict[str, Any]: ...
+        def active_order(self, order_id: str) -> Order: ...
         def is_member(self, clinician_id: str) -> bool: ...
         def trigger_event(self, event_class: Any, **kwargs: Any) -> None: ...
 
@@ -705,9 +706,10 @@ class ClinicalCommands:
     def correct_entry(self, ctx: CommandContext, *, event_id: Any, fields: Any, reason: Any) -> str:
         """Correct fields of an earlier entry; only its author may, and the original stays."""
         self._allowed(ctx, "correction")
-        source = self.plan.sources.get(event_id) if isinstance(event_id, str) else None
-        if source is None:
+        found_source = self.plan.sources.get(event_id) if isinstance(event_id, str) else None
+        if found_source is None:
             raise NotFoundError("There is no correctable entry with that id.", "event_id")
+        source = found_source.as_dict()
         if source["actor_id"] != ctx.actor.id:
             raise NotPermittedError("Only the author of an entry may correct it.")
         if not isinstance(fields, dict) or not fields:

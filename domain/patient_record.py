@@ -32,6 +32,7 @@ from domain.errors import InvalidInputError, NotFoundError, NotPermittedError
 from domain.patient_commands import ClinicalCommands
 from domain.pharmacogenomic_commands import PharmacogenomicCommands
 from domain.plan import PlanState
+from domain.plan_entities import Order
 from domain.problem_list import SEXES_AT_BIRTH
 
 
@@ -365,7 +366,7 @@ class PatientRecord(
         """On the care team now, or holding unexpired emergency access."""
         return self.is_member(clinician_id) or self.has_emergency_access(clinician_id, now)
 
-    def active_order(self, order_id: str) -> dict[str, Any]:
+    def active_order(self, order_id: str) -> Order:
         order = self.plan.orders.get(order_id)
         if order is None:
             raise NotFoundError(

@@ -170,7 +170,8 @@ def record_folder(app: Any, db: Database, view: str) -> RecordState:
         skipped = tracking.skipped_versions(db, view, patient_id)
         if not skipped:
             record = app.repository.get(UUID(patient_id), version=version)
-            return PlanState.from_dict(record.plan.as_dict())  # a copy: never the store's
+            plan: PlanState = record.plan
+            return plan.branch()  # a copy: never the store's (entities are frozen)
         state = PlanState()
         for event in app.events.get(UUID(patient_id), lte=version):
             if event.originator_version not in skipped:

@@ -161,12 +161,12 @@ def describe_correction(record: PatientRecord, previous_facts: dict[str, Any]) -
             result = getattr(plan, "pharmacogenomics", {}).get(key)
             effective_at = result["effective_at"] if result else None
         else:
-            entries = {
+            entries: dict[str, list[Any]] = {
                 "assessment": plan.assessments,
                 "side_effect": plan.side_effects,
                 "lab": plan.labs,
-            }[kind]
-            entry = next((e for e in entries if e["event_id"] == corrected), None)
+            }
+            entry = next((e for e in entries[kind] if e["event_id"] == corrected), None)
             effective_at = entry["effective_at"] if entry else None
             order_id = entry.get("order_id") if entry else None
     if kind is None or effective_at is None:
@@ -234,7 +234,7 @@ class Commands:
 
         def decide(record: PatientRecord) -> Any:
             facts.clear()
-            facts.update({k: dict(v) for k, v in record.plan.facts.items()})
+            facts.update(record.plan.facts)  # entities are frozen: no copy needed
             decided = action(record)
             refuse_implausible(self.pack, record)  # before anything is stored
             return decided

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from domain.plan_records import Assessment, Review
 from domain.scoring import ANSWER_CODES, ANSWER_TEXTS, INSTRUMENTS, Instrument
 from services.interop.fhir import vocabulary as v
 from services.interop.fhir.conditions import condition_refs, icd10_concept
@@ -47,7 +48,7 @@ def assessment_entries(sel: Selection) -> list[Entry]:
     return entries
 
 
-def _scored(sel: Selection, a: dict[str, Any], spec: Instrument) -> list[dict[str, Any]]:
+def _scored(sel: Selection, a: Assessment, spec: Instrument) -> list[dict[str, Any]]:
     key = a["assessment_id"]
     corrected = bool(a.get("corrected"))
     items = list(zip(spec.item_loincs, spec.item_texts, a["item_scores"], strict=True))
@@ -116,7 +117,7 @@ def _scored(sel: Selection, a: dict[str, Any], spec: Instrument) -> list[dict[st
     return [response, panel, total]
 
 
-def _impression(sel: Selection, a: dict[str, Any]) -> dict[str, Any]:
+def _impression(sel: Selection, a: Assessment) -> dict[str, Any]:
     resource: dict[str, Any] = {
         "resourceType": "ClinicalImpression",
         "id": resource_id("ClinicalImpression", a["assessment_id"]),
@@ -140,7 +141,7 @@ def _impression(sel: Selection, a: dict[str, Any]) -> dict[str, Any]:
     return resource
 
 
-def _review(sel: Selection, review: dict[str, Any]) -> dict[str, Any]:
+def _review(sel: Selection, review: Review) -> dict[str, Any]:
     resource: dict[str, Any] = {
         "resourceType": "ClinicalImpression",
         "id": resource_id("ClinicalImpression", review["review_id"]),

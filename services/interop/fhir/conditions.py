@@ -20,6 +20,7 @@ import re
 from typing import Any
 
 from domain.plan import event_type
+from domain.plan_records import Assessment
 from domain.problem_list import active_conditions, diagnosis_id, normalise_code
 from services.interop.fhir import vocabulary as v
 from services.interop.fhir.patient import SEX_AT_BIRTH_VALUES, patient_ref, practitioner_ref
@@ -124,7 +125,7 @@ def condition_entries(sel: Selection) -> list[Entry]:
 def _diagnosed(sel: Selection, recorded_codes: set[str]) -> list[Entry]:
     """One Condition per code diagnosed in assessments (not recorded as a condition)."""
     active = {c["condition_id"] for c in active_conditions(sel.state)}
-    first: dict[str, dict[str, Any]] = {}
+    first: dict[str, Assessment] = {}
     made: dict[str, list[str]] = {}
     for assessment in sel.state.assessments:
         for raw in assessment.get("diagnoses") or []:

@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from domain.pharmacogenomics import recorded
+from domain.plan_records import PharmacogenomicResult
 from domain.safety.genotypes import interpret
 from services.interop.fhir import vocabulary as v
 from services.interop.fhir.patient import patient_ref, practitioner_ref
@@ -39,7 +40,7 @@ def _gene(gene: str) -> dict[str, Any]:
     return {"code": v.concept("Gene studied", GENE_STUDIED), "valueCodeableConcept": value}
 
 
-def _base(sel: Selection, result: dict[str, Any], rid: str) -> dict[str, Any]:
+def _base(sel: Selection, result: PharmacogenomicResult, rid: str) -> dict[str, Any]:
     return {
         "resourceType": "Observation",
         "id": rid,

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from domain.plan_entities import Order
 from services.interop.fhir import vocabulary as v
 from services.interop.fhir.conditions import conditions_named
 from services.interop.fhir.dosage import dosage
@@ -90,7 +91,7 @@ def medication_id(order_id: str) -> str:
     return resource_id("Medication", order_id)
 
 
-def combination_medication(order: dict[str, Any]) -> dict[str, Any] | None:
+def combination_medication(order: Order) -> dict[str, Any] | None:
     """A combination product (Symbyax: olanzapine and fluoxetine) as a US Core Medication
     whose ingredients carry their RxNorm ingredient codes; None for a single drug. One
     CodeableConcept cannot hold two ingredients' codes (its codings must mean the same
@@ -116,7 +117,7 @@ def combination_medication(order: dict[str, Any]) -> dict[str, Any] | None:
     }
 
 
-def medication_field(order: dict[str, Any]) -> dict[str, Any]:
+def medication_field(order: Order) -> dict[str, Any]:
     """``medication[x]`` of a request or statement for the order's drug."""
     if len(order["drug"].get("ingredients") or []) >= 2:
         return {"medicationReference": ref("Medication", medication_id(order["order_id"]))}
@@ -148,7 +149,7 @@ def medication_entries(sel: Selection) -> list[Entry]:
     return entries
 
 
-def _requests(sel: Selection, order: dict[str, Any], stop_ids: list[str]) -> list[Entry]:
+def _requests(sel: Selection, order: Order, stop_ids: list[str]) -> list[Entry]:
     steps = order["steps"]
     entries = []
     for i, step in enumerate(steps):
@@ -193,12 +194,12 @@ def _requests(sel: Selection, order: dict[str, Any], stop_ids: list[str]) -> lis
     return entries
 
 
-def _stop_text(order: dict[str, Any]) -> str:
-    text = f"Discontinued: {order['stop_reason']}"
-    return f"{text}. Taper: {order['taper']}" if order.get("taper") else text
+def _stop_text(order: Order) -> str:
+    text = f"Discontinued: {order.stop_reason}"
+    return f"{text}. Taper: {order.taper}" if order.taper else text
 
 
-def _statement(sel: Selection, order: dict[str, Any], stops: list[Any]) -> dict[str, Any]:
+def _statement(sel: Selection, order: Order, stops: list[Any]) -> dict[str, Any]:
     latest = order["steps"][-1]
     recorded = [s["recorded_at"] for s in order["steps"]] + [e.timestamp for e in stops]
     source = stops[-1].actor_id if stops else latest["actor"]["id"]

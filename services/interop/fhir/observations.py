@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from domain.plan_records import Adherence, Fact, Lab
 from services.interop.fhir import vocabulary as v
 from services.interop.fhir.lab_codes import LabCode, lab_code, reference_ranges, ucum
 from services.interop.fhir.medications import request_ref_at
@@ -19,15 +20,15 @@ def _category(code: str, display: str) -> dict[str, Any]:
     return v.concept(display, v.coding(v.OBSERVATION_CATEGORY, code, display))
 
 
-def _base(sel: Selection, item: dict[str, Any], rid: str) -> dict[str, Any]:
+def _base(sel: Selection, item: Lab | Fact | Adherence, rid: str) -> dict[str, Any]:
     return {
         "resourceType": "Observation",
         "id": rid,
-        "status": "corrected" if item.get("corrected") else "final",
+        "status": "corrected" if item.corrected else "final",
         "subject": patient_ref(sel),
-        "effectiveDateTime": instant(item["effective_at"]),
-        "issued": instant(item["recorded_at"]),
-        "performer": [practitioner_ref(item["actor"]["id"])],
+        "effectiveDateTime": instant(item.effective_at),
+        "issued": instant(item.recorded_at),
+        "performer": [practitioner_ref(item.actor.id)],
     }
 
 
@@ -54,9 +55,9 @@ def _lab_profile(code: LabCode | None, vital: bool) -> str:
     return "us-core-observation-lab"
 
 
-def _smoking(fact: dict[str, Any]) -> dict[str, Any]:
+def _smoking(fact: Fact) -> dict[str, Any]:
     """Smoking status: LOINC 72166-2, its value SNOMED CT coded where the words are clear."""
-    said = str(fact["value"])
+    said = str(fact.value)
     value = v.concept(said)
     if said.strip().lower() in SMOKING_VALUES:
         code, display = SMOKING_VALUES[said.strip().lower()]
@@ -65,7 +66,7 @@ def _smoking(fact: dict[str, Any]) -> dict[str, Any]:
         "meta": v.us_core("us-core-smokingstatus"),
         "category": [_category("social-history", "Social History")],
         "code": v.concept(
-            fact["fact"], v.coding(v.LOINC, TOBACCO_SMOKING_STATUS, "Tobacco smoking status")
+            fact.fact, v.coding(v.LOINC, TOBACCO_SMOKING_STATUS, "Tobacco smoking status")
         ),
         "valueCodeableConcept": value,
     }

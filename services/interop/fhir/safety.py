@@ -14,6 +14,8 @@ from typing import Any
 
 from domain.alert_resolution import SUPERSEDED
 from domain.plan import event_type
+from domain.plan_entities import Alert
+from domain.plan_vocabulary import AlertStatus
 from services.interop.fhir import vocabulary as v
 from services.interop.fhir.medications import request_ref_at, statement_ref
 from services.interop.fhir.patient import patient_ref, practitioner_ref
@@ -74,11 +76,11 @@ addressed), ``final`` once a clinician (or CareLog, when its condition ended) cl
 ``superseded-by`` extension names that one)."""
 
 
-def issue_status(alert: dict[str, Any]) -> str:
-    resolution = alert.get("resolution") or {}
-    if alert.get("status", "open") == "open" or not resolution:
+def issue_status(alert: Alert) -> str:
+    resolution = alert.resolution
+    if alert.status is AlertStatus.OPEN or resolution is None:
         return ISSUE_STATUS["open"]
-    return ISSUE_STATUS.get(resolution.get("resolution", ""), "final")
+    return ISSUE_STATUS.get(resolution.resolution, "final")
 
 
 def link_evidence(sel: Selection, entries: list[Entry]) -> None:
@@ -112,7 +114,7 @@ EVIDENCE_TYPES = frozenset(
 )
 
 
-def detected_issue(sel: Selection, alert: dict[str, Any]) -> dict[str, Any]:
+def detected_issue(sel: Selection, alert: Alert) -> dict[str, Any]:
     kind = alert["kind"]
     codings = [v.coding(v.ALERT_KIND, kind, kind.replace("_", " "))]
     if kind in v.ALERT_ACT_CODES:

@@ -33,13 +33,13 @@ def trial_statement_id(trial_id: str) -> str:
     return resource_id("MedicationStatement", "trial", trial_id)
 
 
-def _sources(sel: Selection, trial: Trial) -> list[dict[str, Any]]:
+def _sources(sel: Selection, trial: Trial) -> list[Any]:
     """The entries a trial rests on, each with its event id and effective and recorded
     times: its orders' steps and stops, and its instrument's scores from 30 days before
     the start to the stop."""
-    found: list[dict[str, Any]] = []
+    found: list[Any] = []  # dose steps, stops and assessments: each read by key
     for order_id in trial.order_ids:
-        found.extend(sel.state.orders[order_id]["steps"])
+        found.extend(sel.state.orders[order_id].steps)
         for stop in sel.about("order_id", order_id, "MedicationDiscontinued"):
             found.append(
                 {
@@ -53,9 +53,9 @@ def _sources(sel: Selection, trial: Trial) -> list[dict[str, Any]]:
     found.extend(
         a
         for a in sel.state.assessments
-        if a["instrument"] == trial.instrument
-        and since <= a["effective_at"]
-        and (until is None or a["effective_at"] <= until)
+        if a.instrument == trial.instrument
+        and since <= a.effective_at
+        and (until is None or a.effective_at <= until)
     )
     return found
 
@@ -87,7 +87,7 @@ def trial_entries(sel: Selection) -> list[Entry]:
         orders = [sel.state.orders[o] for o in trial.order_ids]
         # its Provenance: every entry it rests on but a score told before the trial was
         # (that score's own Provenance must not change when a trial begins after it)
-        opened = min(s["recorded_at"] for o in orders for s in o["steps"])
+        opened = min(s.recorded_at for o in orders for s in o.steps)
         made_by = [
             str(e["event_id"])
             for e in sources
