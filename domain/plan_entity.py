@@ -50,6 +50,10 @@ class Entity:
         """Transitional: removed once the command modules read attributes."""
         return getattr(self, key, default)
 
+    def __contains__(self, key: object) -> bool:
+        """Transitional: removed once the command modules read attributes."""
+        return key in self.keys()
+
     def keys(self) -> list[str]:
         """Transitional: removed once the command modules read attributes (``{**entity}``
         and ``dict(entity)`` still work meanwhile)."""

@@ -68,8 +68,13 @@ def event_type(event: object) -> str:
     cls = type(event)
     name = _TYPES.get(cls)
     if name is None:
-        name = _TYPES[cls] = str(getattr(cls, "TYPE", cls.__name__))
+        name = _TYPES[cls] = type_name(cls)
     return name
+
+
+def type_name(cls: type) -> str:
+    """The public name of an event class (what views and feeds key by)."""
+    return str(getattr(cls, "TYPE", cls.__name__))
 
 
 class Meta(TypedDict):

@@ -14,7 +14,7 @@ from typing import Any
 from domain.plan import PlanState
 from domain.plan_entity import Author
 from domain.plan_vocabulary import AlertStatus, FollowUpStatus, OrderStatus, StepKind
-from projections.plan_states import Folded, Sections, iso
+from projections.plan_states import EVERYTHING, Folded, Sections, iso
 
 CHANGES_KEPT = 20
 SEVERE_KEPT = 10
@@ -168,10 +168,11 @@ SUMMARY = Sections(
         "SexAtBirthRecorded": set(),
         "PregnancyStatusRecorded": set(),
         "PharmacogenomicResultRecorded": set(),
+        "EntryCorrected": EVERYTHING,  # a correction can change any part
     },
 )
-"""The stored facts: which event types can change which of them (any other type,
-``EntryCorrected`` included, recomputes them all)."""
+"""The stored facts: which event types can change which of them, for every event type
+(``tests/unit/test_event_handlers.py``; a type not listed recomputes them all)."""
 
 
 def summary_json(patient_id: str, folded: Folded, kinds: Sequence[str] | None = None) -> str:

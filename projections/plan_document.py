@@ -20,7 +20,7 @@ from domain.plan_entities import Order
 from domain.plan_records import Assessment
 from domain.plan_vocabulary import AlertStatus, FollowUpStatus, OrderStatus
 from domain.problem_list import plain, problem_list
-from projections.plan_states import Folded, Sections, iso, revive
+from projections.plan_states import EVERYTHING, Folded, Sections, iso, revive
 
 TREND_LENGTH = 6
 
@@ -233,10 +233,11 @@ DOCUMENT = Sections(
         "SexAtBirthRecorded": {"patient"},
         "PregnancyStatusRecorded": {"pregnancy"},
         "PharmacogenomicResultRecorded": {"pharmacogenomics"},
+        "EntryCorrected": EVERYTHING,  # a correction can change any part
     },
 )
-"""The stored plan: which event types can change which part of it (any other type,
-``EntryCorrected`` included, re-renders everything)."""
+"""The stored plan: which event types can change which part of it, for every event type
+(``tests/unit/test_event_handlers.py``; a type not listed re-renders everything)."""
 
 
 def document(patient_id: str, folded: Folded, kinds: Sequence[str] | None = None) -> str:
