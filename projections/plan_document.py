@@ -1,11 +1,12 @@
-"""The current-plan view's document: what is stored per patient, and how it is read.
+"""The plan document: the one builder of the plan as the API returns it.
 
-The shape is the one ``services/reading/plan_document.py`` gives the plan under the two clocks
-(same keys, same meanings), so a client sees one document whichever way it was built;
-the view adds ``position`` (the last log position applied to this patient) and the
-latest consent per scope. It is stored as plain JSON (times as fixed-width UTC text);
-``present`` turns the times back into datetimes and decides overdue follow-ups at read
-time.
+The current-plan view stores it per patient as plain JSON (times as fixed-width UTC text),
+re-rendering only the sections a batch's events can change, and ``present`` turns the
+stored times back into datetimes and decides overdue follow-ups at read time. The plan
+under the two clocks of the history (``services/reading/plan_document.py``) is
+``live_document``: the same renderers over a state folded on demand, so the two can never
+drift. The view adds ``position`` (the last log position applied to this patient); the
+live document adds each open alert's age.
 """
 
 from __future__ import annotations
