@@ -37,21 +37,21 @@ def answer_coding(score: int) -> dict[str, Any]:
 def assessment_entries(sel: Selection) -> list[Entry]:
     entries: list[Entry] = []
     for assessment in sel.state.assessments:
-        spec = INSTRUMENTS.get(assessment["instrument"])
-        made_by = [assessment["event_id"]]
+        spec = INSTRUMENTS.get(assessment.instrument)
+        made_by = [assessment.event_id]
         if spec is None:
             entries.append(Entry(_impression(sel, assessment), made_by))
         else:
             entries.extend(Entry(r, made_by) for r in _scored(sel, assessment, spec))
     for review in sel.state.reviews:
-        entries.append(Entry(_review(sel, review), [review["event_id"]]))
+        entries.append(Entry(_review(sel, review), [review.event_id]))
     return entries
 
 
 def _scored(sel: Selection, a: Assessment, spec: Instrument) -> list[dict[str, Any]]:
-    key = a["assessment_id"]
-    corrected = bool(a.get("corrected"))
-    items = list(zip(spec.item_loincs, spec.item_texts, a["item_scores"], strict=True))
+    key = a.assessment_id
+    corrected = bool(a.corrected)
+    items = list(zip(spec.item_loincs, spec.item_texts, a.item_scores, strict=True))
     response = {
         "resourceType": "QuestionnaireResponse",
         "id": resource_id("QuestionnaireResponse", key),
@@ -60,8 +60,8 @@ def _scored(sel: Selection, a: Assessment, spec: Instrument) -> list[dict[str, A
         "questionnaire": questionnaire_url(spec),
         "status": "amended" if corrected else "completed",
         "subject": patient_ref(sel),
-        "authored": instant(a["effective_at"]),
-        "author": practitioner_ref(a["actor"]["id"]),
+        "authored": instant(a.effective_at),
+        "author": practitioner_ref(a.actor.id),
         "source": patient_ref(sel),
         "item": [
             *(
@@ -71,7 +71,7 @@ def _scored(sel: Selection, a: Assessment, spec: Instrument) -> list[dict[str, A
             {
                 "linkId": spec.total_loinc,
                 "text": f"{spec.name} total score",
-                "answer": [{"valueInteger": a["total"]}],
+                "answer": [{"valueInteger": a.total}],
             },
         ],
     }
@@ -80,9 +80,9 @@ def _scored(sel: Selection, a: Assessment, spec: Instrument) -> list[dict[str, A
         "status": "corrected" if corrected else "final",
         "category": [SURVEY],
         "subject": patient_ref(sel),
-        "effectiveDateTime": instant(a["effective_at"]),
-        "issued": instant(a["recorded_at"]),
-        "performer": [practitioner_ref(a["actor"]["id"])],
+        "effectiveDateTime": instant(a.effective_at),
+        "issued": instant(a.recorded_at),
+        "performer": [practitioner_ref(a.actor.id)],
         "derivedFrom": [ref_to(response)],
     }
     total = {
@@ -94,8 +94,8 @@ def _scored(sel: Selection, a: Assessment, spec: Instrument) -> list[dict[str, A
             f"{spec.name} total score",
             v.coding(v.LOINC, spec.total_loinc, f"{spec.name} total score"),
         ),
-        "valueInteger": a["total"],
-        "interpretation": [{"text": a["severity"]}] if a.get("severity") else [],
+        "valueInteger": a.total,
+        "interpretation": [{"text": a.severity}] if a.severity else [],
     }
     if not total["interpretation"]:
         del total["interpretation"]
@@ -120,22 +120,22 @@ def _scored(sel: Selection, a: Assessment, spec: Instrument) -> list[dict[str, A
 def _impression(sel: Selection, a: Assessment) -> dict[str, Any]:
     resource: dict[str, Any] = {
         "resourceType": "ClinicalImpression",
-        "id": resource_id("ClinicalImpression", a["assessment_id"]),
-        "identifier": [v.identifier("assessment-id", a["assessment_id"])],
+        "id": resource_id("ClinicalImpression", a.assessment_id),
+        "identifier": [v.identifier("assessment-id", a.assessment_id)],
         "status": "completed",
         "code": {"text": "Clinical assessment"},
         "subject": patient_ref(sel),
-        "effectiveDateTime": instant(a["effective_at"]),
-        "date": instant(a["recorded_at"]),
-        "assessor": practitioner_ref(a["actor"]["id"]),
+        "effectiveDateTime": instant(a.effective_at),
+        "date": instant(a.recorded_at),
+        "assessor": practitioner_ref(a.actor.id),
     }
-    if a.get("summary"):
-        resource["summary"] = a["summary"]
-    if a.get("diagnoses"):
+    if a.summary:
+        resource["summary"] = a.summary
+    if a.diagnoses:
         resource["finding"] = [
             {"itemCodeableConcept": icd10_concept(code, None), "itemReference": condition}
             for code, condition in zip(
-                a["diagnoses"], condition_refs(sel, a["diagnoses"]), strict=True
+                a.diagnoses, condition_refs(sel, list(a.diagnoses)), strict=True
             )
         ]
     return resource
@@ -144,18 +144,18 @@ def _impression(sel: Selection, a: Assessment) -> dict[str, Any]:
 def _review(sel: Selection, review: Review) -> dict[str, Any]:
     resource: dict[str, Any] = {
         "resourceType": "ClinicalImpression",
-        "id": resource_id("ClinicalImpression", review["review_id"]),
-        "identifier": [v.identifier("review-id", review["review_id"])],
+        "id": resource_id("ClinicalImpression", review.review_id),
+        "identifier": [v.identifier("review-id", review.review_id)],
         "status": "completed",
         "code": {"text": "Plan review"},
-        "description": review["outcome"],
+        "description": review.outcome,
         "subject": patient_ref(sel),
-        "effectiveDateTime": instant(review["effective_at"]),
-        "date": instant(review["recorded_at"]),
-        "assessor": practitioner_ref(review["actor"]["id"]),
+        "effectiveDateTime": instant(review.effective_at),
+        "date": instant(review.recorded_at),
+        "assessor": practitioner_ref(review.actor.id),
     }
-    if review.get("summary"):
-        resource["summary"] = review["summary"]
+    if review.summary:
+        resource["summary"] = review.summary
     return resource
 
 

@@ -75,53 +75,51 @@ def _smoking(fact: Fact) -> dict[str, Any]:
 def lab_entries(sel: Selection) -> list[Entry]:
     entries = []
     for lab in sel.state.labs:
-        resource = _base(sel, lab, resource_id("Observation", lab["lab_id"]))
-        resource["identifier"] = [v.identifier("lab-id", lab["lab_id"])]
-        vital = lab["test"].lower() in VITAL_SIGNS
+        resource = _base(sel, lab, resource_id("Observation", lab.lab_id))
+        resource["identifier"] = [v.identifier("lab-id", lab.lab_id)]
+        vital = lab.test.lower() in VITAL_SIGNS
         resource["category"] = [
             _category("vital-signs", "Vital Signs")
             if vital
             else _category("laboratory", "Laboratory")
         ]
-        code = lab_code(lab["test"], lab.get("unit"))
+        code = lab_code(lab.test, lab.unit)
         if code is None:
-            resource["code"] = {"text": lab["test"]}
+            resource["code"] = {"text": lab.test}
         else:
-            resource["code"] = v.concept(lab["test"], v.coding(v.LOINC, code.loinc, code.display))
+            resource["code"] = v.concept(lab.test, v.coding(v.LOINC, code.loinc, code.display))
         resource["meta"] = v.us_core(_lab_profile(code, vital))
-        if lab.get("value") is None:
+        if lab.value is None:
             resource["dataAbsentReason"] = v.concept(
                 "No value recorded", v.coding(DATA_ABSENT, "unknown", "Unknown")
             )
         else:
-            quantity: dict[str, Any] = {"value": lab["value"]}
-            if str(lab.get("unit") or "").strip():  # FHIR strings may not be blank
-                quantity["unit"] = lab["unit"]
-            unit = ucum(lab.get("unit"))
+            quantity: dict[str, Any] = {"value": lab.value}
+            if str(lab.unit or "").strip():  # FHIR strings may not be blank
+                quantity["unit"] = lab.unit
+            unit = ucum(lab.unit)
             if unit is not None:
                 quantity.update(system=v.UCUM, code=unit)
             resource["valueQuantity"] = quantity
-            ranges = reference_ranges(lab["test"], lab.get("unit"))
+            ranges = reference_ranges(lab.test, lab.unit)
             if ranges:
                 resource["referenceRange"] = ranges
-        entries.append(Entry(resource, [lab["event_id"]]))
+        entries.append(Entry(resource, [lab.event_id]))
     return entries
 
 
 def fact_entries(sel: Selection) -> list[Entry]:
     entries = []
     for fact in sel.state.facts.values():
-        resource = _base(
-            sel, fact, resource_id("Observation", sel.patient_id, "fact", fact["fact"])
-        )
-        if "smok" in fact["fact"].lower():
+        resource = _base(sel, fact, resource_id("Observation", sel.patient_id, "fact", fact.fact))
+        if "smok" in fact.fact.lower():
             resource.update(_smoking(fact))
         else:
             resource["meta"] = v.us_core("us-core-simple-observation")
             resource["category"] = [_category("exam", "Exam")]
-            resource["code"] = {"text": fact["fact"]}
-            resource["valueString"] = str(fact["value"])
-        made_by = [e.event_id for e in sel.events if getattr(e, "fact", None) == fact["fact"]]
+            resource["code"] = {"text": fact.fact}
+            resource["valueString"] = str(fact.value)
+        made_by = [e.event_id for e in sel.events if getattr(e, "fact", None) == fact.fact]
         entries.append(Entry(resource, made_by))
     return entries
 
@@ -129,22 +127,22 @@ def fact_entries(sel: Selection) -> list[Entry]:
 def adherence_entries(sel: Selection) -> list[Entry]:
     entries = []
     for report in sel.state.adherence:
-        resource = _base(sel, report, resource_id("Observation", report["adherence_id"]))
+        resource = _base(sel, report, resource_id("Observation", report.adherence_id))
         del resource["effectiveDateTime"]
-        resource["identifier"] = [v.identifier("adherence-id", report["adherence_id"])]
+        resource["identifier"] = [v.identifier("adherence-id", report.adherence_id)]
         resource["meta"] = v.us_core("us-core-simple-observation")
         resource["category"] = [_category("therapy", "Therapy")]
         resource["code"] = {"text": "Medication adherence"}
         resource["effectivePeriod"] = {
-            "start": fhir_date(report["period_start"]),
-            "end": fhir_date(report["period_end"]),
+            "start": fhir_date(report.period_start),
+            "end": fhir_date(report.period_end),
         }
-        request = request_ref_at(sel, report["order_id"], report["effective_at"])
+        request = request_ref_at(sel, report.order_id, report.effective_at)
         if request is not None:
             resource["focus"] = [request]
         resource["component"] = [
-            {"code": {"text": "Doses taken"}, "valueInteger": report["doses_taken"]},
-            {"code": {"text": "Doses missed"}, "valueInteger": report["doses_missed"]},
+            {"code": {"text": "Doses taken"}, "valueInteger": report.doses_taken},
+            {"code": {"text": "Doses missed"}, "valueInteger": report.doses_missed},
         ]
-        entries.append(Entry(resource, [report["event_id"]]))
+        entries.append(Entry(resource, [report.event_id]))
     return entries
