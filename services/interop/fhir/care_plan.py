@@ -111,7 +111,7 @@ def care_plan_entries(sel: Selection) -> list[Entry]:
     for order in state.orders.values():
         if order.status == "active":
             activities.append(
-                {"reference": ref("MedicationRequest", request_id(order.steps[-1]["event_id"]))}
+                {"reference": ref("MedicationRequest", request_id(order.steps[-1].event_id))}
             )
     for follow_up in sorted(
         state.follow_ups.values(), key=lambda f: (moment(f["due_at"]), f["follow_up_id"])
@@ -137,8 +137,8 @@ def care_plan_entries(sel: Selection) -> list[Entry]:
         "title": "CareLog care plan",
         "subject": patient_ref(sel),
     }
-    if state.patient.get("registered_at") is not None:
-        resource["period"] = {"start": instant(moment(state.patient["registered_at"]))}
+    if state.patient.registered_at is not None:
+        resource["period"] = {"start": instant(moment(state.patient.registered_at))}
     if state.care_team or state.emergency_access:
         resource["careTeam"] = [ref("CareTeam", resource_id("CareTeam", sel.patient_id))]
     if state.goals:

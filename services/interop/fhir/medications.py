@@ -134,7 +134,7 @@ def medication_entries(sel: Selection) -> list[Entry]:
     for order_id, order in sel.state.orders.items():
         product = combination_medication(order)
         if product is not None:  # what was prescribed, as the order first named it
-            entries.append(Entry(product, [order.steps[0]["event_id"]]))
+            entries.append(Entry(product, [order.steps[0].event_id]))
         stops = sel.about("order_id", order_id, "MedicationDiscontinued")
         stop_ids = [e.event_id for e in stops] if order.status == "discontinued" else []
         entries.extend(_requests(sel, order, stop_ids))

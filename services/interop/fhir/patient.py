@@ -122,15 +122,15 @@ def patient_entries(sel: Selection) -> list[Entry]:
                     v.coding(v.IDENTIFIER_TYPE, "MR", "Medical record number"),
                 ),
                 "system": v.id_system("mrn"),
-                "value": info["external_id"],
+                "value": info.external_id,
             },
             v.identifier("patient-id", sel.patient_id),
         ],
-        "name": [human_name(info["name"])],
-        "gender": GENDER_FROM_SEX_AT_BIRTH.get(info.get("sex_at_birth") or "", "unknown"),
-        "birthDate": info["birth_date"],
+        "name": [human_name(info.name)],
+        "gender": GENDER_FROM_SEX_AT_BIRTH.get(info.sex_at_birth or "", "unknown"),
+        "birthDate": info.birth_date,
     }
-    birth_sex = sex_at_birth_extension(info.get("sex_at_birth"))
+    birth_sex = sex_at_birth_extension(info.sex_at_birth)
     if birth_sex:
         patient["extension"] = birth_sex
     made_by = [registration.event_id]
@@ -141,7 +141,7 @@ def patient_entries(sel: Selection) -> list[Entry]:
 
 
 def _allergies(sel: Selection, registration: Any) -> list[Entry]:
-    current = list(sel.state.patient.get("allergies", []))
+    current = list(sel.state.patient.allergies)
     listed = list(registration.allergies)
     for correction in sel.about("corrected_event_id", registration.event_id):
         listed.extend(correction.fields.get("allergies", []))
