@@ -14,10 +14,12 @@ CareLog itself closes alerts whose condition no longer holds, or whose figures c
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from domain.actor import Actor, Role
 from domain.errors import InvalidInputError, NotPermittedError
+from domain.plan_entities import Alert
 
 SUICIDE_RISK_KINDS = frozenset({"suicide_risk"})
 """Alert kinds about the risk of self-harm: resolved only with a structured action."""
@@ -43,8 +45,10 @@ SYSTEM_RESOLUTIONS = (SUPERSEDED, NO_LONGER_APPLIES)
 MIN_REASON_LETTERS = 2
 
 
-def is_suicide_risk(alert: dict[str, Any]) -> bool:
-    return str(alert.get("kind")) in SUICIDE_RISK_KINDS
+def is_suicide_risk(alert: Alert | Mapping[str, Any]) -> bool:
+    """Whether an alert (in the plan, or as a plan document lists it) is a suicide-risk one."""
+    kind = alert.kind if isinstance(alert, Alert) else alert.get("kind")
+    return str(kind) in SUICIDE_RISK_KINDS
 
 
 def reason_with_content(raw: Any) -> str:
@@ -62,7 +66,7 @@ def reason_with_content(raw: Any) -> str:
     return text
 
 
-def require_resolver(actor: Actor, alert: dict[str, Any], on_care_team: bool) -> None:
+def require_resolver(actor: Actor, alert: Alert, on_care_team: bool) -> None:
     """Refuse a resolver the alert's kind does not allow (NotPermittedError: HTTP 403)."""
     if is_suicide_risk(alert):
         if actor.role not in SUICIDE_RISK_RESOLVERS or not on_care_team:
@@ -78,9 +82,7 @@ def require_resolver(actor: Actor, alert: dict[str, Any], on_care_team: bool) ->
         )
 
 
-def structured_action(
-    alert: dict[str, Any], action: Any, result: Any
-) -> tuple[str | None, str | None]:
+def structured_action(alert: Alert, action: Any, result: Any) -> tuple[str | None, str | None]:
     """The action (and a risk assessment's result) a resolution records: required for a
     suicide-risk alert, optional for any other (checked when given)."""
     if action is None and result is not None:

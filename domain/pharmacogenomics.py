@@ -1,7 +1,7 @@
 """The pharmacogenomic results on a plan, as the rules and the plan documents read them.
 
-Both plan documents (``services/reading/plan_document.py`` and the stored view's
-``projections/plan_document.py``) show the same thing: each gene's phenotype with its
+The plan document (``projections/plan_document.py``, stored by the view and built on
+demand for the history) shows: each gene's phenotype with its
 source (a result, else the clinical fact; see ``domain/safety/phenotypes.py``), and each
 result as reported with CareLog's reading of it ("not interpretable" and why, where so).
 """
@@ -9,65 +9,69 @@ result as reported with CareLog's reading of it ("not interpretable" and why, wh
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from domain.safety.context import PharmacogenomicResult
 from domain.safety.drugs import normalise_name
 from domain.safety.genotypes import NOT_INTERPRETABLE, interpret
 from domain.safety.phenotypes import gene_phenotypes
 
+if TYPE_CHECKING:
+    from domain.plan import PlanState
+    from domain.plan_records import PharmacogenomicResult as RecordedResult
 
-def recorded(state: Any) -> list[dict[str, Any]]:
-    """The results on record, in report order (a state from before results: none)."""
+
+def recorded(state: PlanState) -> list[RecordedResult]:
+    """The results on record, in report order."""
     return sorted(
-        getattr(state, "pharmacogenomics", {}).values(),
-        key=lambda r: (r["report_date"], r["effective_at"], r["recorded_at"], r["result_id"]),
+        state.pharmacogenomics.values(),
+        key=lambda r: (r.report_date, r.effective_at, r.recorded_at, r.result_id),
     )
 
 
-def results(state: Any) -> tuple[PharmacogenomicResult, ...]:
+def results(state: PlanState) -> tuple[PharmacogenomicResult, ...]:
     """The results as the rules read them, in report order."""
     return tuple(
         PharmacogenomicResult(
-            result_id=r["result_id"],
-            gene=r["gene"],
-            diplotype=r["diplotype"],
-            phenotype=r["phenotype"],
-            lab=r["lab"],
-            report_date=date.fromisoformat(r["report_date"]),
-            effective_at=r["effective_at"],
+            result_id=r.result_id,
+            gene=r.gene,
+            diplotype=r.diplotype,
+            phenotype=r.phenotype,
+            lab=r.lab,
+            report_date=date.fromisoformat(r.report_date),
+            effective_at=r.effective_at,
         )
         for r in recorded(state)
     )
 
 
-def reading_of(result: dict[str, Any]) -> dict[str, Any]:
+def reading_of(result: RecordedResult) -> dict[str, Any]:
     """One result as recorded, with CareLog's reading of it."""
-    reading = interpret(result["gene"], result["diplotype"], result["phenotype"])
+    reading = interpret(result.gene, result.diplotype, result.phenotype)
     return {
-        "result_id": result["result_id"],
-        "gene": result["gene"],
-        "diplotype": result["diplotype"],
-        "phenotype_reported": result["phenotype"],
-        "lab": result["lab"],
-        "report_date": result["report_date"],
+        "result_id": result.result_id,
+        "gene": result.gene,
+        "diplotype": result.diplotype,
+        "phenotype_reported": result.phenotype,
+        "lab": result.lab,
+        "report_date": result.report_date,
         "phenotype": reading.phenotype,
         "interpretation": reading.basis if reading.interpretable else NOT_INTERPRETABLE,
         "problem": reading.problem,
         "activity_score": reading.activity_score,
         "table_source": reading.source or None,
-        "event_id": result["event_id"],
-        "recorded_by": result["actor"],
-        "effective_at": result["effective_at"],
-        "corrected": result.get("corrected", False),
+        "event_id": result.event_id,
+        "recorded_by": result.actor.as_dict(),
+        "effective_at": result.effective_at,
+        "corrected": result.corrected,
     }
 
 
-def summary(state: Any) -> dict[str, Any]:
+def summary(state: PlanState) -> dict[str, Any]:
     """The plan's pharmacogenomics: ``phenotypes`` (per gene, with the source) and
     ``results`` (each with its reading)."""
     facts = {
-        normalise_name(name): " ".join(str(fact["value"]).lower().split())
+        normalise_name(name): " ".join(str(fact.value).lower().split())
         for name, fact in state.facts.items()
     }
     genes = gene_phenotypes(results(state), facts)

@@ -15,7 +15,12 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from domain.plan_vocabulary import ConditionStatus
+
+if TYPE_CHECKING:
+    from domain.plan import PlanState
 
 ICD10_CM = re.compile(r"^[A-TV-Z][0-9][0-9AB](\.[0-9A-TV-Z]{1,4})?$")
 """An ICD-10-CM code as written: a letter, two characters, then up to four after a dot
@@ -41,32 +46,31 @@ def _iso(value: Any) -> str | None:
     return value.isoformat() if isinstance(value, datetime) else value
 
 
-def active_conditions(state: Any) -> list[dict[str, Any]]:
+def active_conditions(state: PlanState) -> list[dict[str, Any]]:
     """The open problem list, oldest first: recorded conditions not resolved, then each
     code diagnosed in an assessment since its last resolution (unless recorded too)."""
-    conditions: dict[str, dict[str, Any]] = getattr(state, "conditions", {})
-    resolved_dx: dict[str, datetime] = getattr(state, "resolved_diagnoses", {})
-    recorded = [c for c in conditions.values() if c["status"] == "active"]
-    listed = {normalise_code(c["code"]) for c in recorded}
+    resolved_dx = state.resolved_diagnoses
+    recorded = [c for c in state.conditions.values() if c.status is ConditionStatus.ACTIVE]
+    listed = {normalise_code(c.code) for c in recorded}
     out = [
         {
-            "condition_id": c["condition_id"],
-            "code": c["code"],
-            "display": c["display"],
-            "onset_date": c["onset_date"],
-            "verification_status": c["verification_status"],
+            "condition_id": c.condition_id,
+            "code": c.code,
+            "display": c.display,
+            "onset_date": c.onset_date,
+            "verification_status": c.verification_status,
             "source": "recorded",
-            "since": c["effective_at"],
-            "recorded_by": c["actor"],
+            "since": c.effective_at,
+            "recorded_by": c.actor.as_dict(),
         }
         for c in recorded
     ]
     diagnosed: dict[str, dict[str, Any]] = {}
     for assessment in state.assessments:  # in effective order
-        for raw in assessment["diagnoses"]:
+        for raw in assessment.diagnoses:
             code = normalise_code(raw)
             cleared = resolved_dx.get(code)
-            if code in listed or (cleared is not None and assessment["effective_at"] <= cleared):
+            if code in listed or (cleared is not None and assessment.effective_at <= cleared):
                 continue
             diagnosed.setdefault(
                 code,
@@ -77,28 +81,26 @@ def active_conditions(state: Any) -> list[dict[str, Any]]:
                     "onset_date": None,
                     "verification_status": "confirmed",
                     "source": "assessment",
-                    "since": assessment["effective_at"],
-                    "recorded_by": assessment["actor"],
+                    "since": assessment.effective_at,
+                    "recorded_by": assessment.actor.as_dict(),
                 },
             )
     out.extend(diagnosed.values())
     return sorted(out, key=lambda c: (c["since"], c["condition_id"]))
 
 
-def problem_list(state: Any) -> list[dict[str, Any]]:
+def problem_list(state: PlanState) -> list[dict[str, Any]]:
     """The open problem list as the plan documents show it (times as given)."""
     return active_conditions(state)
 
 
-def pregnancy(state: Any) -> dict[str, Any] | None:
+def pregnancy(state: PlanState) -> dict[str, Any] | None:
     """The latest pregnancy status recorded (by effective time), or None."""
-    found: dict[str, Any] | None = getattr(state, "pregnancy", None)
-    return dict(found) if found else None
+    return state.pregnancy.as_dict() if state.pregnancy is not None else None
 
 
-def sex_at_birth(state: Any) -> str | None:
-    value = getattr(state, "patient", {}).get("sex_at_birth")
-    return str(value) if value else None
+def sex_at_birth(state: PlanState) -> str | None:
+    return state.patient.sex_at_birth or None
 
 
 def plain(document: dict[str, Any]) -> dict[str, Any]:

@@ -35,11 +35,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from domain.adequate_doses import ADEQUATE_WEEKS
+from domain.plan_vocabulary import ConditionStatus
 from domain.problem_list import normalise_code
 from domain.trials import Score, Trial, trials
+
+if TYPE_CHECKING:
+    from domain.plan import PlanState
 
 MINIMAL_WEEKS = 4
 RESISTANCE_THRESHOLD = 2
@@ -207,26 +211,26 @@ def _at(value: Any, fallback: datetime) -> datetime:
     return fallback
 
 
-def episode_start(plan: Any) -> datetime | None:
+def episode_start(plan: PlanState) -> datetime | None:
     """When the current depressive episode began (module docstring); None: all history."""
     marks: list[datetime] = [
         at for code, at in plan.resolved_diagnoses.items() if _is_depression(code)
     ]
     for c in plan.conditions.values():
-        if not _is_depression(c["code"]):
+        if not _is_depression(c.code):
             continue
-        if c["status"] == "resolved" and c.get("resolution"):
-            marks.append(c["resolution"]["effective_at"])
-        elif c["status"] == "active":
-            marks.append(_at(c.get("onset_date"), c["effective_at"]))
+        if c.status is ConditionStatus.RESOLVED and c.resolution is not None:
+            marks.append(c.resolution.effective_at)
+        elif c.status is ConditionStatus.ACTIVE:
+            marks.append(_at(c.onset_date, c.effective_at))
     remitted = False
     for a in plan.assessments:
-        if a["instrument"] != "PHQ-9" or a.get("total") is None:
+        if a.instrument != "PHQ-9" or a.total is None:
             continue
-        if a["total"] < 5:
+        if a.total < 5:
             remitted = True
-        elif a["total"] >= 10 and remitted:
-            marks.append(a["effective_at"])
+        elif a.total >= 10 and remitted:
+            marks.append(a.effective_at)
             remitted = False
     return max(marks) if marks else None
 

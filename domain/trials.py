@@ -15,15 +15,20 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from domain.adequate_doses import AdequateDose, adequate_doses
 from domain.continuing import since_of
+from domain.plan_entities import Continuing, Order
+from domain.plan_entities import DoseStep as PlanDoseStep
 from domain.safety.context import DoseStep
 from domain.safety.drugs import normalise_name
 from domain.safety.frequency import FrequencyError, as_needed, daily_mg
 from domain.safety.measurement_care import ANTIDEPRESSANT_CLASSES
 from domain.safety.pack import default_pack
+
+if TYPE_CHECKING:
+    from domain.plan import PlanState
 
 GAP = timedelta(days=1)
 """A new order of the same drug starting more than this after the last stop is a restart."""
@@ -76,7 +81,7 @@ class Trial:
     started_at: datetime  # the true start (a continuing therapy's ``since``)
     stopped_at: datetime | None
     stop_reason: str | None
-    continuing: Mapping[str, str] | None
+    continuing: Continuing | None
     steps: tuple[Step, ...]
     adequate_dose: AdequateDose | None
     adherence: Mapping[str, Any]
@@ -123,37 +128,36 @@ def _instrument(antidepressant: bool, indication: str | None) -> str | None:
     return None
 
 
-def _step(raw: Mapping[str, Any]) -> Step:
-    dose = raw["dose"]
-    amount, unit, frequency = float(dose["amount"]), str(dose["unit"]), str(raw["frequency"])
+def _step(raw: PlanDoseStep) -> Step:
+    amount, unit, frequency = float(raw.dose["amount"]), str(raw.dose["unit"]), raw.frequency
     try:
-        mg = daily_mg(DoseStep(raw["effective_at"], amount, unit, frequency))
+        mg = daily_mg(DoseStep(raw.effective_at, amount, unit, frequency))
     except FrequencyError:
         mg = None
-    return Step(raw["effective_at"], amount, unit, frequency, mg)
+    return Step(raw.effective_at, amount, unit, frequency, mg)
 
 
-def _start_of(order: Mapping[str, Any]) -> datetime:
-    since: date | None = since_of(order.get("continuing"))
-    first: datetime = order["steps"][0]["effective_at"] if order["steps"] else order["since"]
+def _start_of(order: Order) -> datetime:
+    since: date | None = since_of(order.continuing)
+    first = order.steps[0].effective_at if order.steps else order.since
     if since is not None:
         return min(first, datetime.combine(since, time(0), tzinfo=UTC))
     return first
 
 
-def _groups(orders: Iterable[Mapping[str, Any]]) -> list[list[Mapping[str, Any]]]:
+def _groups(orders: Iterable[Order]) -> list[list[Order]]:
     """Orders by drug, chained into trials: same drug, no gap longer than ``GAP``."""
-    by_drug: dict[str, list[Mapping[str, Any]]] = {}
+    by_drug: dict[str, list[Order]] = {}
     for order in orders:
-        if not order.get("steps"):
+        if not order.steps:
             continue
-        by_drug.setdefault(_class_of(order["drug"]["name"])[0], []).append(order)
-    groups: list[list[Mapping[str, Any]]] = []
+        by_drug.setdefault(_class_of(order.drug_name)[0], []).append(order)
+    groups: list[list[Order]] = []
     for chain in by_drug.values():
-        chain.sort(key=lambda o: (_start_of(o), o["order_id"]))
-        current: list[Mapping[str, Any]] = []
+        chain.sort(key=lambda o: (_start_of(o), o.order_id))
+        current: list[Order] = []
         for order in chain:
-            stops = [o["stopped_at"] for o in current]
+            stops = [o.stopped_at for o in current]
             open_ = any(s is None for s in stops)
             if current and (open_ or _start_of(order) <= max(s for s in stops if s) + GAP):
                 current.append(order)
@@ -165,25 +169,25 @@ def _groups(orders: Iterable[Mapping[str, Any]]) -> list[list[Mapping[str, Any]]
     return groups
 
 
-def _scores(plan: Any, instrument: str | None) -> list[Score]:
+def _scores(plan: PlanState, instrument: str | None) -> list[Score]:
     if instrument is None:
         return []
     return [
-        Score(int(a["total"]), a["effective_at"])
+        Score(a.total, a.effective_at)
         for a in plan.assessments
-        if a["instrument"] == instrument and a.get("total") is not None
+        if a.instrument == instrument and a.total is not None
     ]
 
 
-def _trial(plan: Any, orders: list[Mapping[str, Any]]) -> Trial:
+def _trial(plan: PlanState, orders: list[Order]) -> Trial:
     first, last = orders[0], orders[-1]
-    drug, label, antidepressant = _class_of(first["drug"]["name"])
+    drug, label, antidepressant = _class_of(first.drug_name)
     start = _start_of(first)
-    stops = [o["stopped_at"] for o in orders]
+    stops = [o.stopped_at for o in orders]
     stopped = None if any(s is None for s in stops) else max(s for s in stops if s)
-    ids = tuple(o["order_id"] for o in orders)
-    steps = sorted((_step(s) for o in orders for s in o["steps"]), key=lambda s: s.effective_at)
-    instrument = _instrument(antidepressant, first.get("indication"))
+    ids = tuple(o.order_id for o in orders)
+    steps = sorted((_step(s) for o in orders for s in o.steps), key=lambda s: s.effective_at)
+    instrument = _instrument(antidepressant, first.indication)
     scores = _scores(plan, instrument)
     before = [s for s in scores if window_start(start) <= s.effective_at <= start]
     during = tuple(
@@ -193,31 +197,31 @@ def _trial(plan: Any, orders: list[Mapping[str, Any]]) -> Trial:
     )
     taken = missed = reports = 0
     for a in plan.adherence:
-        if a.get("order_id") in ids:
+        if a.order_id in ids:
             reports += 1
-            taken += int(a.get("doses_taken") or 0)
-            missed += int(a.get("doses_missed") or 0)
+            taken += int(a.doses_taken or 0)
+            missed += int(a.doses_missed or 0)
     effects = tuple(
-        {"effect": s["effect"], "severity": s["severity"], "effective_at": s["effective_at"]}
+        {"effect": s.effect, "severity": s.severity, "effective_at": s.effective_at}
         for s in plan.side_effects
-        if s.get("order_id") in ids
+        if s.order_id in ids
         or (
-            not s.get("order_id")
-            and start <= s["effective_at"]
-            and (stopped is None or s["effective_at"] <= stopped)
+            not s.order_id
+            and start <= s.effective_at
+            and (stopped is None or s.effective_at <= stopped)
         )
     )
     return Trial(
-        trial_id=first["order_id"],
+        trial_id=first.order_id,
         order_ids=ids,
         drug=drug,
         drug_class=label,
         antidepressant=antidepressant,
-        indication=first.get("indication"),
+        indication=first.indication,
         started_at=start,
         stopped_at=stopped,
-        stop_reason=last.get("stop_reason") if stopped is not None else None,
-        continuing=first.get("continuing"),
+        stop_reason=last.stop_reason if stopped is not None else None,
+        continuing=first.continuing,
         steps=tuple(steps),
         adequate_dose=adequate_doses().get(drug),
         adherence={
@@ -233,7 +237,7 @@ def _trial(plan: Any, orders: list[Mapping[str, Any]]) -> Trial:
     )
 
 
-def trials(plan: Any) -> list[Trial]:
+def trials(plan: PlanState) -> list[Trial]:
     """Every trial in the folded plan, oldest start first (ties by trial id)."""
     found = [_trial(plan, group) for group in _groups(plan.orders.values())]
     return sorted(found, key=lambda t: (t.started_at, t.trial_id))

@@ -12,44 +12,47 @@ from collections.abc import Sequence
 from typing import Any
 
 from domain.plan import PlanState
-from projections.plan_states import Folded, Sections, iso
+from domain.plan_entity import Author
+from domain.plan_vocabulary import AlertStatus, FollowUpStatus, OrderStatus, StepKind
+from projections.plan_states import EVERYTHING, Folded, Sections, iso
 
 CHANGES_KEPT = 20
 SEVERE_KEPT = 10
 
 
-def _by(plan: PlanState, actor: Any) -> dict[str, Any] | None:
+def _by(plan: PlanState, actor: Author | None) -> dict[str, Any] | None:
     """Who made a change: id, role and, from the care team, their name."""
-    if not isinstance(actor, dict) or not actor.get("id"):
+    if actor is None or not actor.id:
         return None
-    member = plan.care_team.get(actor["id"]) or {}
-    return {"id": actor["id"], "role": actor.get("role"), "name": member.get("name")}
+    member = plan.care_team.get(actor.id)
+    return {"id": actor.id, "role": actor.role, "name": member.name if member else None}
 
 
 def _changes(plan: PlanState) -> list[dict[str, Any]]:
     changes: list[dict[str, Any]] = []
     for order in plan.orders.values():
-        drug = order["drug"]["name"]
-        for step in order["steps"]:
-            dose = f"{_amount(step['dose'].get('amount'))} {step['dose'].get('unit', '')}"
-            verb = "Started" if step["kind"] == "start" else "Dose changed:"
+        drug = order.drug["name"]
+        for step in order.steps:
+            dose = f"{_amount(step.dose.get('amount'))} {step.dose.get('unit', '')}"
+            started = step.kind is StepKind.START
+            verb = "Started" if started else "Dose changed:"
             changes.append(
                 {
-                    "type": "MedicationPrescribed" if step["kind"] == "start" else "DoseChanged",
-                    "order_id": order["order_id"],
-                    "at": iso(step["effective_at"]),
-                    "message": f"{verb} {drug} {dose} {step['frequency']}",
-                    "by": _by(plan, step.get("actor")),
+                    "type": "MedicationPrescribed" if started else "DoseChanged",
+                    "order_id": order.order_id,
+                    "at": iso(step.effective_at),
+                    "message": f"{verb} {drug} {dose} {step.frequency}",
+                    "by": _by(plan, step.actor),
                 }
             )
-        if order["status"] == "discontinued" and order["stopped_at"] is not None:
+        if order.status is OrderStatus.DISCONTINUED and order.stopped_at is not None:
             changes.append(
                 {
                     "type": "MedicationDiscontinued",
-                    "order_id": order["order_id"],
-                    "at": iso(order["stopped_at"]),
+                    "order_id": order.order_id,
+                    "at": iso(order.stopped_at),
                     "message": f"Stopped {drug}",
-                    "by": _by(plan, order.get("stopped_by")),
+                    "by": _by(plan, order.stopped_by),
                 }
             )
     changes.sort(key=lambda c: c["at"])
@@ -57,15 +60,15 @@ def _changes(plan: PlanState) -> list[dict[str, Any]]:
 
 
 def _phq9(plan: PlanState) -> dict[str, Any] | None:
-    phq9 = [a for a in plan.assessments if a["instrument"] == "PHQ-9" and a["total"] is not None]
+    phq9 = [a for a in plan.assessments if a.instrument == "PHQ-9" and a.total is not None]
     if not phq9:
         return None
     last = phq9[-1]
     return {
-        "total": last["total"],
-        "previous": phq9[-2]["total"] if len(phq9) > 1 else None,
-        "item9": last["item_scores"][8] if len(last["item_scores"]) > 8 else 0,
-        "at": iso(last["effective_at"]),
+        "total": last.total,
+        "previous": phq9[-2].total if len(phq9) > 1 else None,
+        "item9": last.item_scores[8] if len(last.item_scores) > 8 else 0,
+        "at": iso(last.effective_at),
     }
 
 
@@ -77,34 +80,29 @@ def _scores(plan: PlanState) -> dict[str, Any]:
     """The latest PHQ-9 and GAD-7: total, severity band, change and trend (oldest first)."""
     found: dict[str, Any] = {}
     for instrument in SCORED:
-        scored = [
-            a for a in plan.assessments if a["instrument"] == instrument and a["total"] is not None
-        ]
+        scored = [a for a in plan.assessments if a.instrument == instrument and a.total is not None]
         if not scored:
             continue
         last = scored[-1]
-        previous = scored[-2]["total"] if len(scored) > 1 else None
+        previous = scored[-2].total if len(scored) > 1 else None
+        assert last.total is not None
         found[instrument] = {
-            "total": last["total"],
-            "band": last["severity"],
-            "change": last["total"] - previous if previous is not None else None,
-            "trend": [a["total"] for a in scored[-TREND_KEPT:]],
-            "at": iso(last["effective_at"]),
+            "total": last.total,
+            "band": last.severity,
+            "change": last.total - previous if previous is not None else None,
+            "trend": [a.total for a in scored[-TREND_KEPT:]],
+            "at": iso(last.effective_at),
         }
     return found
 
 
 def _severe(plan: PlanState) -> list[dict[str, Any]]:
-    drugs = {o["order_id"]: o["drug"]["name"] for o in plan.orders.values()}
+    drugs = {o.order_id: o.drug["name"] for o in plan.orders.values()}
     severe = sorted(
-        (s for s in plan.side_effects if s["severity"] == "severe"), key=lambda s: s["effective_at"]
+        (s for s in plan.side_effects if s.severity == "severe"), key=lambda s: s.effective_at
     )[-SEVERE_KEPT:]
     return [
-        {
-            "effect": s["effect"],
-            "at": iso(s["effective_at"]),
-            "drug": drugs.get(s["order_id"] or ""),
-        }
+        {"effect": s.effect, "at": iso(s.effective_at), "drug": drugs.get(s.order_id or "")}
         for s in severe
     ]
 
@@ -112,23 +110,23 @@ def _severe(plan: PlanState) -> list[dict[str, Any]]:
 def _alerts(plan: PlanState) -> list[dict[str, Any]]:
     return [
         {
-            "id": a["alert_id"],
-            "kind": a["kind"],
-            "severity": a["severity"],
-            "message": a["message"],
-            "raised_at": iso(a["recorded_at"]),
-            "due_at": iso(a["due_at"]),
+            "id": a.alert_id,
+            "kind": a.kind,
+            "severity": a.severity,
+            "message": a.message,
+            "raised_at": iso(a.recorded_at),
+            "due_at": iso(a.due_at),
         }
         for a in plan.alerts.values()
-        if a["status"] == "open"
+        if a.status is AlertStatus.OPEN
     ]
 
 
 def _follow_ups(plan: PlanState) -> list[dict[str, Any]]:
     return [
-        {"id": f["follow_up_id"], "due_at": iso(f["due_at"]), "purpose": f["purpose"]}
+        {"id": f.follow_up_id, "due_at": iso(f.due_at), "purpose": f.purpose}
         for f in plan.follow_ups.values()
-        if f["status"] == "scheduled"
+        if f.status is FollowUpStatus.SCHEDULED
     ]
 
 
@@ -170,10 +168,11 @@ SUMMARY = Sections(
         "SexAtBirthRecorded": set(),
         "PregnancyStatusRecorded": set(),
         "PharmacogenomicResultRecorded": set(),
+        "EntryCorrected": EVERYTHING,  # a correction can change any part
     },
 )
-"""The stored facts: which event types can change which of them (any other type,
-``EntryCorrected`` included, recomputes them all)."""
+"""The stored facts: which event types can change which of them, for every event type
+(``tests/unit/test_event_handlers.py``; a type not listed recomputes them all)."""
 
 
 def summary_json(patient_id: str, folded: Folded, kinds: Sequence[str] | None = None) -> str:

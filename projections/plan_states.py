@@ -77,16 +77,25 @@ def dumps(value: Any, *, sort_keys: bool = False) -> str:
         return (_JSON_SORTED if sort_keys else _JSON).encode(value)
 
 
+EVERYTHING: frozenset[str] = frozenset({"*"})
+"""In a ``Sections``' ``affects``: every part (an event that can change any of them)."""
+
+
 class Sections:
     """A stored document as JSON fragments, one per section, each encoded again only when
     an event type that can change it was folded (unknown types change everything)."""
 
     def __init__(
-        self, renderers: dict[str, Callable[[str, PlanState], Any]], affects: dict[str, set[str]]
+        self,
+        renderers: dict[str, Callable[[str, PlanState], Any]],
+        affects: dict[str, set[str] | frozenset[str]],
     ) -> None:
         self.renderers = renderers
-        self.affects = {kind: frozenset(parts) for kind, parts in affects.items()}
         self.everything = frozenset(renderers)
+        self.affects = {
+            kind: self.everything if parts is EVERYTHING else frozenset(parts)
+            for kind, parts in affects.items()
+        }
         for parts in self.affects.values():
             assert parts <= self.everything, parts
 
@@ -170,7 +179,8 @@ def record_folder(app: Any, db: Database, view: str) -> RecordState:
         skipped = tracking.skipped_versions(db, view, patient_id)
         if not skipped:
             record = app.repository.get(UUID(patient_id), version=version)
-            return PlanState.from_dict(record.plan.as_dict())  # a copy: never the store's
+            plan: PlanState = record.plan
+            return plan.branch()  # a copy: never the store's (entities are frozen)
         state = PlanState()
         for event in app.events.get(UUID(patient_id), lte=version):
             if event.originator_version not in skipped:

@@ -37,19 +37,40 @@ TRIAL_COLUMNS = (
     "stopped_at",
     "document",
 )
-AFFECTING = frozenset(
-    {
-        "MedicationPrescribed",
-        "DoseChanged",
-        "MedicationDiscontinued",
-        "AssessmentRecorded",
-        "SideEffectReported",
-        "AdherenceReported",
-        "EntryCorrected",
-        "ConditionRecorded",
-        "ConditionResolved",
-    }
-)
+MOVES_TRIALS: dict[str, bool] = {
+    "MedicationPrescribed": True,
+    "DoseChanged": True,
+    "MedicationDiscontinued": True,
+    "AssessmentRecorded": True,
+    "SideEffectReported": True,
+    "AdherenceReported": True,
+    "EntryCorrected": True,
+    "ConditionRecorded": True,
+    "ConditionResolved": True,
+    "PatientRegistered": False,
+    "CareTeamMemberAssigned": False,
+    "CareTeamMemberRemoved": False,
+    "EmergencyAccessGranted": False,
+    "ConsentRecorded": False,
+    "GoalSet": False,
+    "GoalStatusChanged": False,
+    "SafetyAlertRaised": False,
+    "SafetyAlertResolved": False,
+    "NoteAdded": False,
+    "EducationProvided": False,
+    "FollowUpScheduled": False,
+    "FollowUpCompleted": False,
+    "PlanReviewed": False,
+    "LabResultRecorded": False,
+    "ClinicalFactRecorded": False,
+    "SexAtBirthRecorded": False,
+    "PregnancyStatusRecorded": False,
+    "PharmacogenomicResultRecorded": False,
+}
+"""Whether an event type can make or move a trial, for every event type (a test holds
+the list to ``PatientRecord``'s events, so a new one must be decided here)."""
+
+AFFECTING = frozenset(kind for kind, moves in MOVES_TRIALS.items() if moves)
 """Event types that can change a patient's trials; others only move the version."""
 
 

@@ -16,6 +16,8 @@ from typing import Any
 
 from domain.command_context import CommandContext
 from domain.patient_record import PatientRecord
+from domain.plan_entities import Alert
+from domain.plan_vocabulary import AlertStatus
 
 GROUPED_MONITORING = "MONITORING|"
 """The key prefix of a prescription's one monitoring alert (``domain.safety.monitoring_plan``)."""
@@ -46,19 +48,19 @@ class AlertLifecycle:
         self.pack_version = pack_version
         self.change_driven = change_driven
 
-    def _open(self) -> list[dict[str, Any]]:
-        return [a for a in self.record.plan.alerts.values() if a["status"] == "open"]
+    def _open(self) -> list[Alert]:
+        return [a for a in self.record.plan.alerts.values() if a.status is AlertStatus.OPEN]
 
     def supersede(self, findings: list[Any]) -> list[tuple[str, Any]]:
         """Raise again, with the current figures, each open alert whose figures changed;
         returns the new alerts' (id, finding)."""
-        by_key = {a["key"]: a for a in self._open()}
+        by_key = {a.key: a for a in self._open()}
         raised = []
         for finding in findings:
             old = by_key.get(finding.key)
             if (
                 old is None
-                or figures(old["message"]) == figures(finding.message)
+                or figures(old.message) == figures(finding.message)
                 or self.change_driven(finding.kind, finding.rule_id)
             ):
                 continue
@@ -66,11 +68,11 @@ class AlertLifecycle:
                 self.ctx,
                 finding=finding,
                 rule_pack_version=self.pack_version,
-                override_reason=old["override_reason"],
+                override_reason=old.override_reason,
             )
             self.record.resolve_alert_by_system(
                 self.ctx,
-                old["alert_id"],
+                old.alert_id,
                 f"Superseded by alert {alert_id} with the current figures: {finding.message}",
                 superseded_by=alert_id,
             )
@@ -82,31 +84,31 @@ class AlertLifecycle:
         current = {f.key for f in findings}
         why = no_longer_holds(self.record, change)
         for alert in self._open():
-            if alert["key"] in current or self.change_driven(alert["kind"], alert["rule_id"]):
+            if alert.key in current or self.change_driven(alert.kind, alert.rule_id):
                 continue
             successor = self._grouped_successor(alert)
             if successor is not None:
                 self.record.resolve_alert_by_system(
                     self.ctx,
-                    alert["alert_id"],
+                    alert.alert_id,
                     f"Superseded by alert {successor}, which lists all the monitoring of this "
                     "prescription.",
                     superseded_by=successor,
                 )
             else:
-                self.record.resolve_alert_by_system(self.ctx, alert["alert_id"], why)
+                self.record.resolve_alert_by_system(self.ctx, alert.alert_id, why)
 
-    def _grouped_successor(self, alert: dict[str, Any]) -> str | None:
+    def _grouped_successor(self, alert: Alert) -> str | None:
         """For a one-test monitoring alert of an older log, the open alert that now lists
         all the monitoring of the same orders."""
-        if alert["kind"] != "monitoring_due" or alert["key"].startswith(GROUPED_MONITORING):
+        if alert.kind != "monitoring_due" or alert.key.startswith(GROUPED_MONITORING):
             return None
-        orders = sorted(alert["order_ids"])
+        orders = sorted(alert.order_ids)
         return next(
             (
-                a["alert_id"]
+                a.alert_id
                 for a in self._open()
-                if a["key"].startswith(GROUPED_MONITORING) and sorted(a["order_ids"]) == orders
+                if a.key.startswith(GROUPED_MONITORING) and sorted(a.order_ids) == orders
             ),
             None,
         )
@@ -126,12 +128,12 @@ def no_longer_holds(record: PatientRecord, change: Any) -> str:
     with its effective date (never "today": the reason is read months later)."""
     order = record.plan.orders.get(change.order_id) if change.order_id else None
     dose = ""
-    if order is not None and order["steps"]:
-        step = order["steps"][-1]
-        amount = float(step["dose"]["amount"])
-        dose = f"{amount:g} {step['dose']['unit']} {step['frequency']}"
+    if order is not None and order.steps:
+        step = order.current
+        amount = float(step.dose["amount"])
+        dose = f"{amount:g} {step.dose['unit']} {step.frequency}"
     phrase = CHANGE_PHRASES.get(change.kind, "the plan was changed").format(
-        drug=order["drug"]["name"] if order else "the medication",
+        drug=order.drug_name if order else "the medication",
         dose=dose,
         fact=change.fact or "",
     )

@@ -9,11 +9,12 @@ from typing import Any
 
 from domain.errors import InvalidInputError
 from domain.patient_record import PatientRecord
+from domain.plan_entities import DoseStep, Order
 
 DOSE_EVENTS = {"MedicationPrescribed": "dose.amount", "DoseChanged": "dose.amount"}
 
 
-def _changed_step(record: PatientRecord) -> tuple[dict[str, Any], dict[str, Any], str] | None:
+def _changed_step(record: PatientRecord) -> tuple[Order, DoseStep, str] | None:
     """The order and dose step the pending write set, with the field to name on refusal."""
     event: Any = record.pending_events[-1]
     name = type(event).__name__
@@ -22,14 +23,14 @@ def _changed_step(record: PatientRecord) -> tuple[dict[str, Any], dict[str, Any]
         order = plan.orders.get(event.order_id)
         if order is None:
             return None
-        step = next((s for s in order["steps"] if s["event_id"] == event.event_id), None)
+        step = next((s for s in order.steps if s.event_id == event.event_id), None)
         return (order, step, DOSE_EVENTS[name]) if step else None
     if name == "EntryCorrected" and {"dose", "frequency"} & set(event.fields):
         source = plan.sources.get(event.corrected_event_id)
-        order = plan.orders.get(source["key"]) if source else None
+        order = plan.orders.get(source.key) if source else None
         if order is None:
             return None
-        step = next((s for s in order["steps"] if s["event_id"] == event.corrected_event_id), None)
+        step = next((s for s in order.steps if s.event_id == event.corrected_event_id), None)
         field = "fields.dose.amount" if "dose" in event.fields else "fields.frequency"
         return (order, step, field) if step else None
     return None
@@ -57,16 +58,16 @@ def refuse_implausible(pack: Any, record: PatientRecord) -> None:
     if found is None:
         return
     order, step, field = found
-    identity = pack.identify(order["drug"].get("generic") or order["drug"]["name"])
+    identity = pack.identify(order.drug.get("generic") or order.drug_name)
     why = implausible_dose(
         identity,
         pack.dose_limits,
-        order["route"],
-        float(step["dose"]["amount"]),
-        step["dose"]["unit"],
-        step["frequency"],
+        order.route,
+        float(step.dose["amount"]),
+        step.dose["unit"],
+        step.frequency,
         ceilings=_ceilings(pack),
-        mg_per_ml=order["drug"].get("mg_per_ml"),
+        mg_per_ml=order.drug.get("mg_per_ml"),
     )
     if why is not None:
-        raise InvalidInputError(f"{order['drug']['name']} {why}", field)
+        raise InvalidInputError(f"{order.drug_name} {why}", field)

@@ -28,6 +28,8 @@ from domain.command_context import CommandContext
 from domain.errors import NotPermittedError, SafetyBlockError
 from domain.patient_record import PatientRecord
 from domain.plan import PlanState
+from domain.plan_entities import Order
+from domain.plan_records import Assessment
 from services.writing.alert_lifecycle import AlertLifecycle
 
 
@@ -35,7 +37,7 @@ class AssessmentPoints(Sequence[Any]):
     """The plan's assessments as the rules see them, each converted when a rule reads it:
     the rules read the few around the change, and a long record has thousands."""
 
-    def __init__(self, assessments: list[dict[str, Any]]) -> None:
+    def __init__(self, assessments: list[Assessment]) -> None:
         self._assessments = assessments
 
     def __len__(self) -> int:
@@ -51,9 +53,7 @@ class AssessmentPoints(Sequence[Any]):
         from domain.safety import AssessmentPoint
 
         a = self._assessments[index]
-        return AssessmentPoint(
-            a["instrument"], a["total"], tuple(a["item_scores"]), a["effective_at"]
-        )
+        return AssessmentPoint(a.instrument, a.total, a.item_scores, a.effective_at)
 
 
 def patient_context(plan: PlanState, now: Any) -> Any:
@@ -68,47 +68,44 @@ def patient_context(plan: PlanState, now: Any) -> Any:
 
     courses = tuple(
         MedicationCourse(
-            order_id=order["order_id"],
-            drug=order["drug"].get("generic") or order["drug"]["name"],
-            formulation=order["drug"].get("formulation"),
-            route=order["route"],
+            order_id=order.order_id,
+            drug=order.drug.get("generic") or order.drug["name"],
+            formulation=order.drug.get("formulation"),
+            route=order.route,
             steps=tuple(
                 DoseStep(
-                    step["effective_at"],
-                    float(step["dose"]["amount"]),
-                    step["dose"]["unit"],
-                    step["frequency"],
+                    step.effective_at,
+                    float(step.dose["amount"]),
+                    step.dose["unit"],
+                    step.frequency,
                 )
-                for step in order["steps"]
+                for step in order.steps
             ),
-            stopped_at=order["stopped_at"],
-            taper=order["taper"],
+            stopped_at=order.stopped_at,
+            taper=order.taper,
             continuing_since=continuing_start(order),
-            indication=order.get("indication"),
-            stop_reason=order.get("stop_reason"),
-            mg_per_ml=order["drug"].get("mg_per_ml"),
+            indication=order.indication,
+            stop_reason=order.stop_reason,
+            mg_per_ml=order.drug.get("mg_per_ml"),
         )
         for order in plan.orders.values()
     )
-    born = plan.patient.get("birth_date")
+    born = plan.birth_date
     conditions, sex, pregnancy = person(plan)
     return PatientContext(
         now=now,
         birth_date=date.fromisoformat(born) if born else None,
-        facts={name: fact["value"] for name, fact in plan.facts.items()},
+        facts={name: fact.value for name, fact in plan.facts.items()},
         medications=courses,
         assessments=AssessmentPoints(plan.assessments),
-        labs=tuple(
-            LabResult(lab["test"], lab["effective_at"], lab["value"], lab.get("unit"))
-            for lab in plan.labs
-        ),
+        labs=tuple(LabResult(lab.test, lab.effective_at, lab.value, lab.unit) for lab in plan.labs),
         side_effects=tuple(
             SideEffect(
-                effect["side_effect_id"],
-                effect["effect"],
-                effect["severity"],
-                effect["effective_at"],
-                effect.get("order_id"),
+                effect.side_effect_id,
+                effect.effect,
+                effect.severity,
+                effect.effective_at,
+                effect.order_id,
             )
             for effect in plan.side_effects
         ),
@@ -161,11 +158,11 @@ def person(plan: PlanState) -> tuple[tuple[Any, ...], str | None, Any]:
     )
 
 
-def continuing_start(order: dict[str, Any]) -> datetime | None:
+def continuing_start(order: Order) -> datetime | None:
     """The true start of a continuing order's therapy, at midnight UTC of its date."""
     from domain.continuing import since_of
 
-    since = since_of(order.get("continuing"))
+    since = since_of(order.continuing)
     return None if since is None else datetime.combine(since, time(), tzinfo=UTC)
 
 
@@ -208,7 +205,8 @@ class SafetyCheck:
 
         if change.kind != "fact" or not change.fact or change.correction:
             return None
-        current = record.plan.facts.get(change.fact, {}).get("value")
+        recorded = record.plan.facts.get(change.fact)
+        current = recorded.value if recorded is not None else None
         before = change.previous_value
 
         def same(a: Any, b: Any) -> bool:

@@ -84,9 +84,7 @@ class PlanStateAsDict(Transcoding):
     name = "plan_state"
 
     def encode(self, obj: PlanState) -> dict[str, Any]:
-        return obj.__dict__
+        return obj.as_dict()  # entities as plain dicts: the shape older snapshots have
 
     def decode(self, data: dict[str, Any]) -> PlanState:
-        state = PlanState()
-        state.__dict__.update(data)
-        return state
+        return PlanState.from_dict(data)  # rebuilds the entities, older snapshots too

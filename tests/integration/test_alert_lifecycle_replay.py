@@ -9,6 +9,7 @@ from types import SimpleNamespace
 from domain import commands as c
 from domain.command_context import CommandContext
 from domain.dose import Dose
+from domain.plan_entity import Author
 from services.bootstrap import CareLog
 from tests.conftest import Team
 from tests.integration.test_safety_writes import open_alerts, prescribe, setup
@@ -59,12 +60,13 @@ class TestAnOlderLogsMonitoringAlerts:
         )
 
         alerts = carelog.app.get_record(pid).plan.alerts
-        assert alerts[old]["status"] == "resolved"
-        resolution = alerts[old]["resolution"]
-        assert resolution["resolution"] == "superseded"
-        assert resolution["superseded_by"] == grouped["alert_id"]
-        assert resolution["actor"] == {"id": "carelog", "role": "system"}
-        assert alerts[grouped["alert_id"]]["status"] == "open"
+        assert alerts[old].status == "resolved"
+        resolution = alerts[old].resolution
+        assert resolution is not None
+        assert resolution.resolution == "superseded"
+        assert resolution.superseded_by == grouped["alert_id"]
+        assert resolution.actor == Author("carelog", "system")
+        assert alerts[grouped["alert_id"]].status == "open"
 
 
 class TestReplayingCareLogsResolutions:

@@ -26,6 +26,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from domain.plan import PlanState
+from domain.plan_entities import Patient
+from domain.plan_records import Assessment
 from services.writing.transcoder import FastJSONTranscoder, PlanStateAsDict
 
 
@@ -70,13 +72,15 @@ def test_any_stored_value_decodes_the_same_with_either_parser(value: Any) -> Non
 
 def test_a_snapshot_with_a_plan_decodes_to_the_same_plan() -> None:
     plan = PlanState()
-    plan.patient = {"name": "Test Patient", "registered_at": datetime(2026, 1, 2, tzinfo=UTC)}
-    plan.assessments = [{"total": 12, "effective_at": datetime(2026, 1, 3, tzinfo=UTC)}]
+    plan.patient = Patient(name="Test Patient", registered_at=datetime(2026, 1, 2, tzinfo=UTC))
+    plan.assessments = [
+        Assessment.from_dict({"total": 12, "effective_at": datetime(2026, 1, 3, tzinfo=UTC)})
+    ]
     stored = LIBRARY.encode({"state": plan, "id": UUID(int=7), "dose": Decimal("2.5")})
     fast, library = FAST.decode(stored), LIBRARY.decode(stored)
     assert isinstance(fast["state"], PlanState)
     assert fast == library
-    assert fast["state"].assessments[0]["effective_at"] == datetime(2026, 1, 3, tzinfo=UTC)
+    assert fast["state"].assessments[0].effective_at == datetime(2026, 1, 3, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(

@@ -4,9 +4,9 @@ taken, not what was taken, so it never makes an antidepressant trial adequate by
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from types import SimpleNamespace
 from typing import Any
 
+from domain.plan import PlanState
 from domain.trial_outcomes import judge, treatment_history
 from domain.trials import trial_as_dict, trial_from_dict, trials
 
@@ -37,13 +37,13 @@ def order(
 
 
 def plan(*orders: dict[str, Any], scores: list[tuple[float, int]]) -> Any:
-    return SimpleNamespace(
-        orders={o["order_id"]: o for o in orders},
-        assessments=[{"instrument": "PHQ-9", "total": t, "effective_at": at(d)} for d, t in scores],
-        adherence=[],
-        side_effects=[],
-        conditions={},
-        resolved_diagnoses={},
+    return PlanState.from_dict(
+        {
+            "orders": {o["order_id"]: o for o in orders},
+            "assessments": [
+                {"instrument": "PHQ-9", "total": t, "effective_at": at(d)} for d, t in scores
+            ],
+        }
     )
 
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from types import SimpleNamespace
 from typing import Any
 
 from hypothesis import given
 from hypothesis import strategies as st
 
 from domain.adequate_doses import adequate_doses
+from domain.plan import PlanState
 from domain.team_outcomes import team_outcomes
 from domain.trial_outcomes import days_at_adequate, episode_start, judge, outcome
 from domain.trials import Score, Step, Trial, trial_as_dict, trial_from_dict, trials
@@ -40,13 +40,13 @@ def order(oid: str, drug: str, steps: list[tuple[float, float]], stop: float | N
 
 
 def plan(*orders: Any, scores: list[tuple[float, int]] = ()) -> Any:  # type: ignore[assignment]
-    return SimpleNamespace(
-        orders={o["order_id"]: o for o in orders},
-        assessments=[{"instrument": "PHQ-9", "total": t, "effective_at": at(d)} for d, t in scores],
-        adherence=[],
-        side_effects=[],
-        conditions={},
-        resolved_diagnoses={},
+    return PlanState.from_dict(
+        {
+            "orders": {o["order_id"]: o for o in orders},
+            "assessments": [
+                {"instrument": "PHQ-9", "total": t, "effective_at": at(d)} for d, t in scores
+            ],
+        }
     )
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from domain.plan_records import Assessment, Review
 from domain.scoring import ANSWER_CODES, ANSWER_TEXTS, INSTRUMENTS, Instrument
 from services.interop.fhir import vocabulary as v
 from services.interop.fhir.conditions import condition_refs, icd10_concept
@@ -36,21 +37,21 @@ def answer_coding(score: int) -> dict[str, Any]:
 def assessment_entries(sel: Selection) -> list[Entry]:
     entries: list[Entry] = []
     for assessment in sel.state.assessments:
-        spec = INSTRUMENTS.get(assessment["instrument"])
-        made_by = [assessment["event_id"]]
+        spec = INSTRUMENTS.get(assessment.instrument)
+        made_by = [assessment.event_id]
         if spec is None:
             entries.append(Entry(_impression(sel, assessment), made_by))
         else:
             entries.extend(Entry(r, made_by) for r in _scored(sel, assessment, spec))
     for review in sel.state.reviews:
-        entries.append(Entry(_review(sel, review), [review["event_id"]]))
+        entries.append(Entry(_review(sel, review), [review.event_id]))
     return entries
 
 
-def _scored(sel: Selection, a: dict[str, Any], spec: Instrument) -> list[dict[str, Any]]:
-    key = a["assessment_id"]
-    corrected = bool(a.get("corrected"))
-    items = list(zip(spec.item_loincs, spec.item_texts, a["item_scores"], strict=True))
+def _scored(sel: Selection, a: Assessment, spec: Instrument) -> list[dict[str, Any]]:
+    key = a.assessment_id
+    corrected = bool(a.corrected)
+    items = list(zip(spec.item_loincs, spec.item_texts, a.item_scores, strict=True))
     response = {
         "resourceType": "QuestionnaireResponse",
         "id": resource_id("QuestionnaireResponse", key),
@@ -59,8 +60,8 @@ def _scored(sel: Selection, a: dict[str, Any], spec: Instrument) -> list[dict[st
         "questionnaire": questionnaire_url(spec),
         "status": "amended" if corrected else "completed",
         "subject": patient_ref(sel),
-        "authored": instant(a["effective_at"]),
-        "author": practitioner_ref(a["actor"]["id"]),
+        "authored": instant(a.effective_at),
+        "author": practitioner_ref(a.actor.id),
         "source": patient_ref(sel),
         "item": [
             *(
@@ -70,7 +71,7 @@ def _scored(sel: Selection, a: dict[str, Any], spec: Instrument) -> list[dict[st
             {
                 "linkId": spec.total_loinc,
                 "text": f"{spec.name} total score",
-                "answer": [{"valueInteger": a["total"]}],
+                "answer": [{"valueInteger": a.total}],
             },
         ],
     }
@@ -79,9 +80,9 @@ def _scored(sel: Selection, a: dict[str, Any], spec: Instrument) -> list[dict[st
         "status": "corrected" if corrected else "final",
         "category": [SURVEY],
         "subject": patient_ref(sel),
-        "effectiveDateTime": instant(a["effective_at"]),
-        "issued": instant(a["recorded_at"]),
-        "performer": [practitioner_ref(a["actor"]["id"])],
+        "effectiveDateTime": instant(a.effective_at),
+        "issued": instant(a.recorded_at),
+        "performer": [practitioner_ref(a.actor.id)],
         "derivedFrom": [ref_to(response)],
     }
     total = {
@@ -93,8 +94,8 @@ def _scored(sel: Selection, a: dict[str, Any], spec: Instrument) -> list[dict[st
             f"{spec.name} total score",
             v.coding(v.LOINC, spec.total_loinc, f"{spec.name} total score"),
         ),
-        "valueInteger": a["total"],
-        "interpretation": [{"text": a["severity"]}] if a.get("severity") else [],
+        "valueInteger": a.total,
+        "interpretation": [{"text": a.severity}] if a.severity else [],
     }
     if not total["interpretation"]:
         del total["interpretation"]
@@ -116,50 +117,45 @@ def _scored(sel: Selection, a: dict[str, Any], spec: Instrument) -> list[dict[st
     return [response, panel, total]
 
 
-def _impression(sel: Selection, a: dict[str, Any]) -> dict[str, Any]:
-    resource = _completed_impression(
-        sel, a, "assessment_id", "assessment-id", "Clinical assessment"
-    )
-    if a.get("diagnoses"):
+def _impression(sel: Selection, a: Assessment) -> dict[str, Any]:
+    resource: dict[str, Any] = {
+        "resourceType": "ClinicalImpression",
+        "id": resource_id("ClinicalImpression", a.assessment_id),
+        "identifier": [v.identifier("assessment-id", a.assessment_id)],
+        "status": "completed",
+        "code": {"text": "Clinical assessment"},
+        "subject": patient_ref(sel),
+        "effectiveDateTime": instant(a.effective_at),
+        "date": instant(a.recorded_at),
+        "assessor": practitioner_ref(a.actor.id),
+    }
+    if a.summary:
+        resource["summary"] = a.summary
+    if a.diagnoses:
         resource["finding"] = [
             {"itemCodeableConcept": icd10_concept(code, None), "itemReference": condition}
             for code, condition in zip(
-                a["diagnoses"], condition_refs(sel, a["diagnoses"]), strict=True
+                a.diagnoses, condition_refs(sel, list(a.diagnoses)), strict=True
             )
         ]
     return resource
 
 
-def _review(sel: Selection, review: dict[str, Any]) -> dict[str, Any]:
-    return _completed_impression(
-        sel, review, "review_id", "review-id", "Plan review", description=review["outcome"]
-    )
-
-
-def _completed_impression(
-    sel: Selection,
-    entry: dict[str, Any],
-    id_key: str,
-    id_system: str,
-    code_text: str,
-    **after_code: Any,
-) -> dict[str, Any]:
-    """An assessment and a plan review are both a completed ClinicalImpression by the
-    clinician who recorded it; ``after_code`` adds fields in their place in the resource."""
+def _review(sel: Selection, review: Review) -> dict[str, Any]:
     resource: dict[str, Any] = {
         "resourceType": "ClinicalImpression",
-        "id": resource_id("ClinicalImpression", entry[id_key]),
-        "identifier": [v.identifier(id_system, entry[id_key])],
+        "id": resource_id("ClinicalImpression", review.review_id),
+        "identifier": [v.identifier("review-id", review.review_id)],
         "status": "completed",
-        "code": {"text": code_text},
-        **after_code,
+        "code": {"text": "Plan review"},
+        "description": review.outcome,
         "subject": patient_ref(sel),
-        "effectiveDateTime": instant(entry["effective_at"]),
-        "date": instant(entry["recorded_at"]),
-        "assessor": practitioner_ref(entry["actor"]["id"]),
+        "effectiveDateTime": instant(review.effective_at),
+        "date": instant(review.recorded_at),
+        "assessor": practitioner_ref(review.actor.id),
     }
-    if entry.get("summary"):
-        resource["summary"] = entry["summary"]
+    if review.summary:
+        resource["summary"] = review.summary
     return resource
 
 

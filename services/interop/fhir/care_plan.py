@@ -39,7 +39,7 @@ ASSESS_PLAN = v.concept(
 
 def _narrative(sel: Selection, activities: list[dict[str, Any]]) -> dict[str, Any]:
     """The plan in a sentence or two, as US Core asks every CarePlan to carry."""
-    goals = [g["description"] for g in sel.state.goals.values()]
+    goals = [g.description for g in sel.state.goals.values()]
     parts = [f"Goals: {'; '.join(goals)}." if goals else "No goals set."]
     parts.append(f"{len(activities)} planned activities (current medications and check-ins).")
     text = " ".join(parts)
@@ -67,39 +67,39 @@ def goal_id(key: str) -> str:
 def goal_entries(sel: Selection) -> list[Entry]:
     entries = []
     for goal in sel.state.goals.values():
-        status = goal["status"]
+        status = goal.status
         resource: dict[str, Any] = {
             "resourceType": "Goal",
-            "id": goal_id(goal["goal_id"]),
+            "id": goal_id(goal.goal_id),
             "meta": v.us_core("us-core-goal"),
-            "identifier": [v.identifier("goal-id", goal["goal_id"])],
+            "identifier": [v.identifier("goal-id", goal.goal_id)],
             "lifecycleStatus": GOAL_LIFECYCLE.get(status, "active"),
-            "description": {"text": goal["description"]},
+            "description": {"text": goal.description},
             "subject": patient_ref(sel),
-            "startDate": fhir_date(goal["effective_at"]),
-            "expressedBy": practitioner_ref(goal["actor"]["id"]),
+            "startDate": fhir_date(goal.effective_at),
+            "expressedBy": practitioner_ref(goal.actor.id),
         }
         target: dict[str, Any] = {}
-        measure = _measure(goal.get("target"))
+        measure = _measure(goal.target)
         if measure is not None:  # gol-1: a detail only with the measure it is about
             target["measure"] = measure
-            target["detailString"] = goal["target"]
-        elif goal.get("target"):
-            resource["note"] = [{"text": f"Target: {goal['target']}"}]
-        if goal.get("due_date"):
-            target["dueDate"] = fhir_date(goal["due_date"])
+            target["detailString"] = goal.target
+        elif goal.target:
+            resource["note"] = [{"text": f"Target: {goal.target}"}]
+        if goal.due_date:
+            target["dueDate"] = fhir_date(goal.due_date)
         if target:
             resource["target"] = [target]
         if status in GOAL_ACHIEVEMENT:
             code, display = GOAL_ACHIEVEMENT[status]
             resource["achievementStatus"] = v.concept(display, v.coding(ACHIEVEMENT, code, display))
-        if goal.get("status_changed_at") is not None:
-            resource["statusDate"] = fhir_date(goal["status_changed_at"])
-            if goal.get("status_note"):
-                resource["statusReason"] = goal["status_note"]
+        if goal.status_changed_at is not None:
+            resource["statusDate"] = fhir_date(goal.status_changed_at)
+            if goal.status_note:
+                resource["statusReason"] = goal.status_note
         made_by = [
-            goal["event_id"],
-            *sel.ids_about("goal_id", goal["goal_id"], "GoalStatusChanged"),
+            goal.event_id,
+            *sel.ids_about("goal_id", goal.goal_id, "GoalStatusChanged"),
         ]
         entries.append(Entry(resource, made_by))
     return entries
@@ -109,9 +109,9 @@ def care_plan_entries(sel: Selection) -> list[Entry]:
     state = sel.state
     activities: list[dict[str, Any]] = []
     for order in state.orders.values():
-        if order["status"] == "active":
+        if order.status == "active":
             activities.append(
-                {"reference": ref("MedicationRequest", request_id(order["steps"][-1]["event_id"]))}
+                {"reference": ref("MedicationRequest", request_id(order.steps[-1].event_id))}
             )
     for follow_up in sorted(
         state.follow_ups.values(), key=lambda f: (moment(f["due_at"]), f["follow_up_id"])
@@ -137,8 +137,8 @@ def care_plan_entries(sel: Selection) -> list[Entry]:
         "title": "CareLog care plan",
         "subject": patient_ref(sel),
     }
-    if state.patient.get("registered_at") is not None:
-        resource["period"] = {"start": instant(moment(state.patient["registered_at"]))}
+    if state.patient.registered_at is not None:
+        resource["period"] = {"start": instant(moment(state.patient.registered_at))}
     if state.care_team or state.emergency_access:
         resource["careTeam"] = [ref("CareTeam", resource_id("CareTeam", sel.patient_id))]
     if state.goals:

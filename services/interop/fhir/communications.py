@@ -27,8 +27,8 @@ def education_entries(sel: Selection) -> list[Entry]:
     for taught in sel.state.education:
         resource: dict[str, Any] = {
             "resourceType": "Communication",
-            "id": resource_id("Communication", taught["education_id"]),
-            "identifier": [v.identifier("education-id", taught["education_id"])],
+            "id": resource_id("Communication", taught.education_id),
+            "identifier": [v.identifier("education-id", taught.education_id)],
             "status": "completed",
             "category": [
                 v.concept(
@@ -36,16 +36,16 @@ def education_entries(sel: Selection) -> list[Entry]:
                 )
             ],
             "subject": patient_ref(sel),
-            "topic": {"text": taught["topic"]},
-            "sent": instant(taught["effective_at"]),
+            "topic": {"text": taught.topic},
+            "sent": instant(taught.effective_at),
             "recipient": [patient_ref(sel)],
-            "sender": practitioner_ref(taught["actor"]["id"]),
-            "payload": [{"contentString": taught.get("materials") or taught["topic"]}],
+            "sender": practitioner_ref(taught.actor.id),
+            "payload": [{"contentString": taught.materials or taught.topic}],
         }
-        request = request_ref_at(sel, taught.get("order_id"), taught["effective_at"])
+        request = request_ref_at(sel, taught.order_id, taught.effective_at)
         if request is not None:
             resource["about"] = [request]
-        entries.append(Entry(resource, [taught["event_id"]]))
+        entries.append(Entry(resource, [taught.event_id]))
     return entries
 
 
@@ -55,36 +55,36 @@ def note_entries(sel: Selection) -> list[Entry]:
     for note in sel.state.notes.values():
         # Belt and braces: only notes whose event survived the selection, never a
         # psychotherapy note whatever the selection did.
-        if note["kind"] != "progress" or note["event_id"] not in shown:
+        if note.kind != "progress" or note.event_id not in shown:
             continue
-        text = note["text"].encode()
+        text = note.text.encode()
         resource = {
             "resourceType": "DocumentReference",
-            "id": resource_id("DocumentReference", note["note_id"]),
+            "id": resource_id("DocumentReference", note.note_id),
             "meta": v.us_core("us-core-documentreference"),
-            "identifier": [v.identifier("note-id", note["note_id"])],
+            "identifier": [v.identifier("note-id", note.note_id)],
             "status": "current",
-            "docStatus": "amended" if note.get("corrected") else "final",
+            "docStatus": "amended" if note.corrected else "final",
             "type": v.concept("Progress note", v.coding(v.LOINC, PROGRESS_NOTE, "Progress note")),
             "category": [
                 v.concept(
                     "Clinical Note", v.coding(DOCUMENT_CATEGORY, "clinical-note", "Clinical Note")
                 ),
-                v.concept(note["modality"], v.coding(v.NOTE_MODALITY, note["modality"])),
+                v.concept(note.modality, v.coding(v.NOTE_MODALITY, note.modality)),
             ],
             "subject": patient_ref(sel),
-            "date": instant(note["recorded_at"]),
-            "author": [practitioner_ref(note["author_id"])],
+            "date": instant(note.recorded_at),
+            "author": [practitioner_ref(note.author_id)],
             "content": [
                 {
                     "attachment": {
                         "contentType": "text/plain; charset=utf-8",
                         "data": base64.b64encode(text).decode(),
-                        "creation": instant(note["effective_at"]),
+                        "creation": instant(note.effective_at),
                     }
                 }
             ],
-            "context": {"period": {"start": instant(note["effective_at"])}},
+            "context": {"period": {"start": instant(note.effective_at)}},
         }
-        entries.append(Entry(resource, [note["event_id"]]))
+        entries.append(Entry(resource, [note.event_id]))
     return entries

@@ -20,6 +20,7 @@ import re
 from typing import Any
 
 from domain.plan import event_type
+from domain.plan_records import Assessment
 from domain.problem_list import active_conditions, diagnosis_id, normalise_code
 from services.interop.fhir import vocabulary as v
 from services.interop.fhir.patient import SEX_AT_BIRTH_VALUES, patient_ref, practitioner_ref
@@ -93,19 +94,17 @@ def condition_entries(sel: Selection) -> list[Entry]:
     entries: list[Entry] = []
     recorded_codes = set()
     for condition in sel.state.conditions.values():
-        recorded_codes.add(normalise_code(condition["code"]))
-        worded = condition["display"]
-        if worded == f"ICD-10-CM {condition['code']}":  # no wording given
+        recorded_codes.add(normalise_code(condition.code))
+        worded: str | None = condition.display
+        if worded == f"ICD-10-CM {condition.code}":  # no wording given
             worded = None
-        resource = _condition(
-            sel, condition["condition_id"], icd10_concept(condition["code"], worded)
-        )
-        resource["verificationStatus"] = _verification(condition["verification_status"])
-        resource["recordedDate"] = instant(condition["recorded_at"])
-        resource["recorder"] = practitioner_ref(condition["actor"]["id"])
-        if condition.get("onset_date"):
-            resource["onsetDateTime"] = condition["onset_date"]
-        resolution = condition.get("resolution")
+        resource = _condition(sel, condition.condition_id, icd10_concept(condition.code, worded))
+        resource["verificationStatus"] = _verification(condition.verification_status)
+        resource["recordedDate"] = instant(condition.recorded_at)
+        resource["recorder"] = practitioner_ref(condition.actor.id)
+        if condition.onset_date:
+            resource["onsetDateTime"] = condition.onset_date
+        resolution = condition.resolution
         if resolution:
             resource["clinicalStatus"] = _clinical("resolved")
             resource["abatementDateTime"] = resolution["resolved_date"]
@@ -113,8 +112,8 @@ def condition_entries(sel: Selection) -> list[Entry]:
         else:
             resource["clinicalStatus"] = _clinical("active")
         made_by = [
-            condition["event_id"],
-            *sel.ids_about("condition_id", condition["condition_id"], "ConditionResolved"),
+            condition.event_id,
+            *sel.ids_about("condition_id", condition.condition_id, "ConditionResolved"),
         ]
         entries.append(_ordered(resource, made_by))
     entries.extend(_diagnosed(sel, recorded_codes))
@@ -124,23 +123,23 @@ def condition_entries(sel: Selection) -> list[Entry]:
 def _diagnosed(sel: Selection, recorded_codes: set[str]) -> list[Entry]:
     """One Condition per code diagnosed in assessments (not recorded as a condition)."""
     active = {c["condition_id"] for c in active_conditions(sel.state)}
-    first: dict[str, dict[str, Any]] = {}
+    first: dict[str, Assessment] = {}
     made: dict[str, list[str]] = {}
     for assessment in sel.state.assessments:
-        for raw in assessment.get("diagnoses") or []:
+        for raw in assessment.diagnoses or []:
             code = normalise_code(raw)
             if code in recorded_codes:
                 continue
             first.setdefault(code, assessment)
-            made.setdefault(code, []).append(assessment["event_id"])
+            made.setdefault(code, []).append(assessment.event_id)
     entries = []
     for code, assessment in first.items():
         key = diagnosis_id(code)
         resource = _condition(sel, key, icd10_concept(code, None))
         resource["verificationStatus"] = _verification("confirmed")
-        resource["recordedDate"] = instant(assessment["recorded_at"])
-        resource["recorder"] = practitioner_ref(assessment["actor"]["id"])
-        resource["onsetDateTime"] = instant(assessment["effective_at"])
+        resource["recordedDate"] = instant(assessment.recorded_at)
+        resource["recorder"] = practitioner_ref(assessment.actor.id)
+        resource["onsetDateTime"] = instant(assessment.effective_at)
         resolutions = sel.about("condition_id", key, "ConditionResolved")
         if key in active or not resolutions:
             resource["clinicalStatus"] = _clinical("active")
@@ -186,10 +185,10 @@ def conditions_named(sel: Selection, text: str | None) -> tuple[list[dict[str, A
         for c in sel.state.conditions.values()
     }
     for assessment in sel.state.assessments:
-        for raw in assessment.get("diagnoses") or []:
+        for raw in assessment.diagnoses or []:
             code = normalise_code(raw)
             if code not in codes or codes[code][0] == "":
-                codes.setdefault(code, ("", []))[1].append(assessment["event_id"])
+                codes.setdefault(code, ("", []))[1].append(assessment.event_id)
     named, events = [], []
     for code, (worded, made_by) in codes.items():
         words = {code.lower(), v.ICD10_CM_DISPLAYS.get(code, "").lower()}

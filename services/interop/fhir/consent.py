@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
+from domain.plan_records import Consent
 from services.interop.fhir import vocabulary as v
 from services.interop.fhir.patient import patient_ref
 from services.interop.fhir.references import Entry, instant, resource_id
@@ -27,28 +28,28 @@ PATIENT_CONSENT = "59284-0"  # LOINC: patient consent (the R4 Consent category e
 
 
 def consent_entries(sel: Selection) -> list[Entry]:
-    by_scope: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    by_scope: dict[str, list[Consent]] = defaultdict(list)
     for consent in sel.state.consents:
-        by_scope[consent["scope"]].append(consent)
+        by_scope[consent.scope].append(consent)
     entries = []
     for decisions in by_scope.values():
-        decisions.sort(key=lambda c: (c["effective_at"], c["recorded_at"]))
+        decisions.sort(key=lambda c: (c.effective_at, c.recorded_at))
         for i, consent in enumerate(decisions):
             later = decisions[i + 1] if i + 1 < len(decisions) else None
             resource = _consent(sel, consent, superseded=later is not None)
-            made_by = [consent["event_id"]] + ([later["event_id"]] if later else [])
+            made_by = [consent.event_id] + ([later.event_id] if later else [])
             entries.append(Entry(resource, made_by))
     return entries
 
 
-def _consent(sel: Selection, consent: dict[str, Any], superseded: bool) -> dict[str, Any]:
-    scope, decision = consent["scope"], consent["decision"]
+def _consent(sel: Selection, consent: Consent, superseded: bool) -> dict[str, Any]:
+    scope, decision = consent.scope, consent.decision
     code, display = FHIR_SCOPE.get(scope, ("treatment", "Treatment"))
     permit = decision == "granted"
     resource: dict[str, Any] = {
         "resourceType": "Consent",
-        "id": resource_id("Consent", consent["consent_id"]),
-        "identifier": [v.identifier("consent-id", consent["consent_id"])],
+        "id": resource_id("Consent", consent.consent_id),
+        "identifier": [v.identifier("consent-id", consent.consent_id)],
         "status": "inactive" if superseded else STATUS.get(decision, "inactive"),
         "scope": v.concept(display, v.coding(v.CONSENT_SCOPE, code, display)),
         "category": [
@@ -59,15 +60,15 @@ def _consent(sel: Selection, consent: dict[str, Any], superseded: bool) -> dict[
             )
         ],
         "patient": patient_ref(sel),
-        "dateTime": instant(consent["effective_at"]),
+        "dateTime": instant(consent.effective_at),
         "performer": [patient_ref(sel)],
         "policyRule": v.concept(
             "Opt in" if permit else "Opt out", v.coding(v.ACT_CODE, "OPTIN" if permit else "OPTOUT")
         ),
         "provision": {"type": "permit" if permit else "deny"},
     }
-    if consent.get("note"):
+    if consent.note:
         resource["extension"] = [
-            {"url": f"{v.BASE}/StructureDefinition/consent-note", "valueString": consent["note"]}
+            {"url": f"{v.BASE}/StructureDefinition/consent-note", "valueString": consent.note}
         ]
     return resource

@@ -8,6 +8,7 @@ sees is the schedule the dose checks assumed; the prescriber's own words stay in
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from domain.safety.frequency import FrequencyError, doses_per_day
@@ -18,7 +19,7 @@ _AS_NEEDED = re.compile(r"\b(as needed|as required|when required|if needed|prn)\
 
 
 def dosage(
-    dose: dict[str, Any], frequency: str, route: str, instructions: str | None = None
+    dose: Mapping[str, Any], frequency: str, route: str, instructions: str | None = None
 ) -> dict[str, Any]:
     amount = float(dose["amount"])
     unit = str(dose["unit"])

@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from domain.pharmacogenomics import recorded
+from domain.plan_records import PharmacogenomicResult
 from domain.safety.genotypes import interpret
 from services.interop.fhir import vocabulary as v
 from services.interop.fhir.patient import patient_ref, practitioner_ref
@@ -39,54 +40,50 @@ def _gene(gene: str) -> dict[str, Any]:
     return {"code": v.concept("Gene studied", GENE_STUDIED), "valueCodeableConcept": value}
 
 
-def _base(sel: Selection, result: dict[str, Any], rid: str) -> dict[str, Any]:
+def _base(sel: Selection, result: PharmacogenomicResult, rid: str) -> dict[str, Any]:
     return {
         "resourceType": "Observation",
         "id": rid,
         # a laboratory result: US Core's lab profile, as every laboratory Observation
         "meta": v.us_core("us-core-observation-lab"),
-        "status": "corrected" if result.get("corrected") else "final",
+        "status": "corrected" if result.corrected else "final",
         "category": [
             v.concept("Laboratory", v.coding(v.OBSERVATION_CATEGORY, "laboratory", "Laboratory"))
         ],
         "subject": patient_ref(sel),
-        "effectiveDateTime": instant(result["effective_at"]),
-        "issued": instant(result["recorded_at"]),
-        "performer": [practitioner_ref(result["actor"]["id"])],
-        "identifier": [v.identifier("pharmacogenomic-result-id", result["result_id"])],
-        "component": [_gene(result["gene"])],
-        "note": [{"text": f"Reported by {result['lab']} on {fhir_date(result['report_date'])}."}],
+        "effectiveDateTime": instant(result.effective_at),
+        "issued": instant(result.recorded_at),
+        "performer": [practitioner_ref(result.actor.id)],
+        "identifier": [v.identifier("pharmacogenomic-result-id", result.result_id)],
+        "component": [_gene(result.gene)],
+        "note": [{"text": f"Reported by {result.lab} on {fhir_date(result.report_date)}."}],
     }
 
 
 def genomics_entries(sel: Selection) -> list[Entry]:
     entries = []
     for result in recorded(sel.state):
-        made_by = [result["event_id"]]
+        made_by = [result.event_id]
         genotype = None
-        if result["diplotype"]:
-            genotype = _base(
-                sel, result, resource_id("Observation", result["result_id"], "genotype")
-            )
+        if result.diplotype:
+            genotype = _base(sel, result, resource_id("Observation", result.result_id, "genotype"))
             genotype["identifier"] = [  # one identifier per resource: the result has two
-                v.identifier("pharmacogenomic-genotype-id", result["result_id"])
+                v.identifier("pharmacogenomic-genotype-id", result.result_id)
             ]
             genotype["code"] = v.concept("Genotype", GENOTYPE)
-            genotype["valueCodeableConcept"] = v.concept(result["diplotype"])
+            genotype["valueCodeableConcept"] = v.concept(result.diplotype)
             entries.append(Entry(genotype, made_by))
-        phenotype = _base(sel, result, resource_id("Observation", result["result_id"], "phenotype"))
-        phenotype["identifier"] = [
-            v.identifier("pharmacogenomic-phenotype-id", result["result_id"])
-        ]
+        phenotype = _base(sel, result, resource_id("Observation", result.result_id, "phenotype"))
+        phenotype["identifier"] = [v.identifier("pharmacogenomic-phenotype-id", result.result_id)]
         phenotype["code"] = v.concept("Metaboliser phenotype", PHENOTYPE)
-        reading = interpret(result["gene"], result["diplotype"], result["phenotype"])
+        reading = interpret(result.gene, result.diplotype, result.phenotype)
         if reading.phenotype is not None:
             phenotype["valueCodeableConcept"] = v.concept(f"{reading.gene} {reading.phenotype}")
             phenotype["note"].append({"text": f"Read by CareLog from the {reading.basis}."})
         else:
             phenotype["dataAbsentReason"] = v.concept(f"Not interpretable: {reading.problem}")
-        if result["phenotype"]:
-            phenotype["note"].append({"text": f"Phenotype as reported: {result['phenotype']}."})
+        if result.phenotype:
+            phenotype["note"].append({"text": f"Phenotype as reported: {result.phenotype}."})
         if genotype is not None:
             phenotype["derivedFrom"] = [ref_to(genotype)]
         entries.append(Entry(phenotype, made_by))

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from domain.plan_entities import Order
 from services.interop.fhir import vocabulary as v
 from services.interop.fhir.conditions import conditions_named
 from services.interop.fhir.dosage import dosage
@@ -42,10 +43,10 @@ def request_ref_at(
     order = sel.state.orders.get(order_id) if order_id else None
     if order is None:
         return None
-    steps = order["steps"]
+    steps = order.steps
     chosen = steps[0]
     for step in steps:
-        if at is None or step["effective_at"] <= at:
+        if at is None or step.effective_at <= at:
             chosen = step
     return ref("MedicationRequest", request_id(chosen["event_id"]))
 
@@ -56,7 +57,9 @@ def statement_ref(sel: Selection, order_id: str | None) -> dict[str, Any] | None
     return ref("MedicationStatement", statement_id(order_id))
 
 
-def drug_concept(drug: dict[str, Any], brands: Mapping[str, Brand] | None = None) -> dict[str, Any]:
+def drug_concept(
+    drug: Mapping[str, Any], brands: Mapping[str, Brand] | None = None
+) -> dict[str, Any]:
     """The drug as prescribed (its name as text), with the RxNorm code the prescriber gave
     or the rule pack holds, the ingredient's RxCUI for the generic CareLog resolved, and the
     brand name's RxCUI when the prescription named a brand ("Zoloft", not "sertraline")."""
@@ -90,12 +93,12 @@ def medication_id(order_id: str) -> str:
     return resource_id("Medication", order_id)
 
 
-def combination_medication(order: dict[str, Any]) -> dict[str, Any] | None:
+def combination_medication(order: Order) -> dict[str, Any] | None:
     """A combination product (Symbyax: olanzapine and fluoxetine) as a US Core Medication
     whose ingredients carry their RxNorm ingredient codes; None for a single drug. One
     CodeableConcept cannot hold two ingredients' codes (its codings must mean the same
     thing), so the requests and statements refer to this resource instead."""
-    drug = order["drug"]
+    drug = order.drug
     ingredients = drug.get("ingredients") or []
     if len(ingredients) < 2:
         return None
@@ -107,20 +110,20 @@ def combination_medication(order: dict[str, Any]) -> dict[str, Any] | None:
         items.append({"itemCodeableConcept": coded or v.concept(str(name)), "isActive": True})
     return {
         "resourceType": "Medication",
-        "id": medication_id(order["order_id"]),
+        "id": medication_id(order.order_id),
         "meta": v.us_core("us-core-medication"),
         # the product of one order: its own identifier system (identifiers name one resource)
-        "identifier": [v.identifier("order-medication", order["order_id"])],
+        "identifier": [v.identifier("order-medication", order.order_id)],
         "code": drug_concept(drug),
         "ingredient": items,
     }
 
 
-def medication_field(order: dict[str, Any]) -> dict[str, Any]:
+def medication_field(order: Order) -> dict[str, Any]:
     """``medication[x]`` of a request or statement for the order's drug."""
-    if len(order["drug"].get("ingredients") or []) >= 2:
-        return {"medicationReference": ref("Medication", medication_id(order["order_id"]))}
-    return {"medicationCodeableConcept": drug_concept(order["drug"])}
+    if len(order.drug.get("ingredients") or []) >= 2:
+        return {"medicationReference": ref("Medication", medication_id(order.order_id))}
+    return {"medicationCodeableConcept": drug_concept(order.drug)}
 
 
 def medication_entries(sel: Selection) -> list[Entry]:
@@ -131,61 +134,61 @@ def medication_entries(sel: Selection) -> list[Entry]:
     for order_id, order in sel.state.orders.items():
         product = combination_medication(order)
         if product is not None:  # what was prescribed, as the order first named it
-            entries.append(Entry(product, [order["steps"][0]["event_id"]]))
+            entries.append(Entry(product, [order.steps[0].event_id]))
         stops = sel.about("order_id", order_id, "MedicationDiscontinued")
-        stop_ids = [e.event_id for e in stops] if order["status"] == "discontinued" else []
+        stop_ids = [e.event_id for e in stops] if order.status == "discontinued" else []
         entries.extend(_requests(sel, order, stop_ids))
         statement = _statement(sel, order, stops if stop_ids else [])
-        made_by = [s["event_id"] for s in order["steps"]] + stop_ids
+        made_by = [s.event_id for s in order.steps] + stop_ids
         entries.append(Entry(statement, made_by))
         all_events.extend(made_by)
-        recorded.extend([s["recorded_at"] for s in order["steps"]])
+        recorded.extend([s.recorded_at for s in order.steps])
         recorded.extend(e.timestamp for e in stops if stop_ids)
-        if order["status"] == "active":
+        if order.status == "active":
             active.append(statement)
     if sel.state.orders:
         entries.append(Entry(_current_list(sel, active, max(recorded)), all_events))
     return entries
 
 
-def _requests(sel: Selection, order: dict[str, Any], stop_ids: list[str]) -> list[Entry]:
-    steps = order["steps"]
+def _requests(sel: Selection, order: Order, stop_ids: list[str]) -> list[Entry]:
+    steps = order.steps
     entries = []
     for i, step in enumerate(steps):
         later = steps[i + 1] if i + 1 < len(steps) else None
         resource: dict[str, Any] = {
             "resourceType": "MedicationRequest",
-            "id": request_id(step["event_id"]),
+            "id": request_id(step.event_id),
             "meta": v.us_core("us-core-medicationrequest"),
             # one identifier per version; the order they are versions of as the group
-            "identifier": [v.identifier("order-version", step["event_id"])],
-            "groupIdentifier": v.identifier("order-id", order["order_id"]),
+            "identifier": [v.identifier("order-version", step.event_id)],
+            "groupIdentifier": v.identifier("order-id", order.order_id),
             "status": "active",
             "intent": "order",
             **medication_field(order),
             "subject": patient_ref(sel),
-            "authoredOn": instant(step["effective_at"]),
-            "requester": practitioner_ref(step["actor"]["id"]),
-            "reasonCode": [{"text": order["indication"]}],
+            "authoredOn": instant(step.effective_at),
+            "requester": practitioner_ref(step.actor.id),
+            "reasonCode": [{"text": order.indication}],
             "dosageInstruction": [
-                dosage(step["dose"], step["frequency"], order["route"], order.get("instructions"))
+                dosage(step.dose, step.frequency, order.route, order.instructions)
             ],
         }
-        made_by = [step["event_id"]]
+        made_by = [step.event_id]
         if i > 0:
             resource["priorPrescription"] = ref(
                 "MedicationRequest", request_id(steps[i - 1]["event_id"])
             )
-            resource["note"] = [{"text": f"Dose changed: {step['reason']}"}]
+            resource["note"] = [{"text": f"Dose changed: {step.reason}"}]
         if later is not None:
             resource["status"] = "stopped"
             resource["statusReason"] = {"text": f"Dose changed: {later['reason']}"}
             made_by.append(later["event_id"])
-        elif order["status"] == "discontinued":
+        elif order.status == "discontinued":
             resource["status"] = "stopped"
             resource["statusReason"] = {"text": _stop_text(order)}
             made_by.extend(stop_ids)
-        reasons, reason_events = conditions_named(sel, order["indication"])
+        reasons, reason_events = conditions_named(sel, order.indication)
         if reasons:
             resource["reasonReference"] = reasons
             made_by.extend(reason_events)
@@ -193,44 +196,42 @@ def _requests(sel: Selection, order: dict[str, Any], stop_ids: list[str]) -> lis
     return entries
 
 
-def _stop_text(order: dict[str, Any]) -> str:
-    text = f"Discontinued: {order['stop_reason']}"
-    return f"{text}. Taper: {order['taper']}" if order.get("taper") else text
+def _stop_text(order: Order) -> str:
+    text = f"Discontinued: {order.stop_reason}"
+    return f"{text}. Taper: {order.taper}" if order.taper else text
 
 
-def _statement(sel: Selection, order: dict[str, Any], stops: list[Any]) -> dict[str, Any]:
-    latest = order["steps"][-1]
-    recorded = [s["recorded_at"] for s in order["steps"]] + [e.timestamp for e in stops]
-    source = stops[-1].actor_id if stops else latest["actor"]["id"]
-    period = {"start": instant(order["since"])}
+def _statement(sel: Selection, order: Order, stops: list[Any]) -> dict[str, Any]:
+    latest = order.steps[-1]
+    recorded = [s.recorded_at for s in order.steps] + [e.timestamp for e in stops]
+    source = stops[-1].actor_id if stops else latest.actor.id
+    period = {"start": instant(order.since)}
     statement: dict[str, Any] = {
         "resourceType": "MedicationStatement",
-        "id": statement_id(order["order_id"]),
-        "identifier": [v.identifier("order-id", order["order_id"])],
-        "basedOn": [ref("MedicationRequest", request_id(latest["event_id"]))],
+        "id": statement_id(order.order_id),
+        "identifier": [v.identifier("order-id", order.order_id)],
+        "basedOn": [ref("MedicationRequest", request_id(latest.event_id))],
         "status": "active",
         **medication_field(order),
         "subject": patient_ref(sel),
         "effectivePeriod": period,
         "dateAsserted": instant(max(recorded)),
         "informationSource": practitioner_ref(source),
-        "reasonCode": [{"text": order["indication"]}],
-        "dosage": [
-            dosage(latest["dose"], latest["frequency"], order["route"], order.get("instructions"))
-        ],
+        "reasonCode": [{"text": order.indication}],
+        "dosage": [dosage(latest.dose, latest.frequency, order.route, order.instructions)],
     }
-    if order["status"] == "discontinued":
+    if order.status == "discontinued" and order.stopped_at is not None:
         statement["status"] = "stopped"
         statement["statusReason"] = [{"text": _stop_text(order)}]
-        period["end"] = instant(order["stopped_at"])
-        taper = taper_dosages(order, order["stopped_at"])
+        period["end"] = instant(order.stopped_at)
+        taper = taper_dosages(order, order.stopped_at)
         if taper is not None:  # taken until the taper ends, step by step
             steps, ends = taper
             last = statement["dosage"][0]
             last["sequence"] = 1
             last["timing"].setdefault("repeat", {})["boundsPeriod"] = {
-                "start": instant(latest["effective_at"]),
-                "end": instant(order["stopped_at"]),
+                "start": instant(latest.effective_at),
+                "end": instant(order.stopped_at),
             }
             statement["dosage"] += steps
             period["end"] = instant(ends)

@@ -122,15 +122,15 @@ def patient_entries(sel: Selection) -> list[Entry]:
                     v.coding(v.IDENTIFIER_TYPE, "MR", "Medical record number"),
                 ),
                 "system": v.id_system("mrn"),
-                "value": info["external_id"],
+                "value": info.external_id,
             },
             v.identifier("patient-id", sel.patient_id),
         ],
-        "name": [human_name(info["name"])],
-        "gender": GENDER_FROM_SEX_AT_BIRTH.get(info.get("sex_at_birth") or "", "unknown"),
-        "birthDate": info["birth_date"],
+        "name": [human_name(info.name)],
+        "gender": GENDER_FROM_SEX_AT_BIRTH.get(info.sex_at_birth or "", "unknown"),
+        "birthDate": info.birth_date,
     }
-    birth_sex = sex_at_birth_extension(info.get("sex_at_birth"))
+    birth_sex = sex_at_birth_extension(info.sex_at_birth)
     if birth_sex:
         patient["extension"] = birth_sex
     made_by = [registration.event_id]
@@ -141,7 +141,7 @@ def patient_entries(sel: Selection) -> list[Entry]:
 
 
 def _allergies(sel: Selection, registration: Any) -> list[Entry]:
-    current = list(sel.state.patient.get("allergies", []))
+    current = list(sel.state.patient.allergies)
     listed = list(registration.allergies)
     for correction in sel.about("corrected_event_id", registration.event_id):
         listed.extend(correction.fields.get("allergies", []))
@@ -206,8 +206,8 @@ def practitioner_entries(sel: Selection) -> list[Entry]:
             "identifier": [v.identifier("staff-id", actor_id)],
         }
         member = team.get(actor_id)
-        if member and member.get("name"):
-            resource["name"] = [human_name(member["name"])]
+        if member and member.name:
+            resource["name"] = [human_name(member.name)]
         else:  # a clinician the record names by id only (emergency access, a past author)
             resource["name"] = [{"_family": UNKNOWN_NAME}]
         made_by = [
@@ -231,31 +231,31 @@ def _role_name(role: str) -> str:
 def care_team_entries(sel: Selection) -> list[Entry]:
     participants: list[dict[str, Any]] = []
     for member in sel.state.care_team.values():
-        period = {"start": instant(member["since"])}
-        if member.get("until") is not None:
-            period["end"] = instant(member["until"])
+        period = {"start": instant(member.since)}
+        if member.until is not None:
+            period["end"] = instant(member.until)
         participants.append(
             {
-                "role": [v.role_concept(member["role"])],
-                "member": practitioner_ref(member["clinician_id"]),
+                "role": [v.role_concept(member.role)],
+                "member": practitioner_ref(member.clinician_id),
                 "period": period,
             }
         )
     for grant in sel.state.emergency_access.values():
         period = {
-            "start": instant(moment(grant["granted_at"])),
-            "end": instant(moment(grant["expires_at"])),
+            "start": instant(moment(grant.granted_at)),
+            "end": instant(moment(grant.expires_at)),
         }
         participants.append(
             {
                 # US Core allows one role: break-the-glass access, naming the role it was in
                 "role": [
                     v.concept(
-                        f"{v.ROLE_DISPLAY['emergency']}: {_role_name(grant['role'])}",
+                        f"{v.ROLE_DISPLAY['emergency']}: {_role_name(grant.role)}",
                         v.coding(v.ROLE, "emergency", v.ROLE_DISPLAY["emergency"]),
                     )
                 ],
-                "member": practitioner_ref(grant["clinician_id"]),
+                "member": practitioner_ref(grant.clinician_id),
                 "period": period,
             }
         )

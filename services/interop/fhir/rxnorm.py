@@ -58,7 +58,7 @@ def brands_by_name(brands: Iterable[Brand]) -> dict[str, Brand]:
     return {normalise_name(brand.name): brand for brand in brands}
 
 
-def brand_named(drug: dict[str, Any], brands: Mapping[str, Brand] | None = None) -> Brand | None:
+def brand_named(drug: Mapping[str, Any], brands: Mapping[str, Brand] | None = None) -> Brand | None:
     """The brand a prescription named, when CareLog has its checked RxNorm code and it
     contains what CareLog resolved the name to (so "Zoloft" codes a sertraline order and
     nothing else); None for a generic name or a brand without a checked code.

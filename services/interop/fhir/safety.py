@@ -14,6 +14,8 @@ from typing import Any
 
 from domain.alert_resolution import SUPERSEDED
 from domain.plan import event_type
+from domain.plan_entities import Alert
+from domain.plan_vocabulary import AlertStatus
 from services.interop.fhir import vocabulary as v
 from services.interop.fhir.medications import request_ref_at, statement_ref
 from services.interop.fhir.patient import patient_ref, practitioner_ref
@@ -26,32 +28,32 @@ def side_effect_entries(sel: Selection) -> list[Entry]:
     for effect in sel.state.side_effects:
         resource: dict[str, Any] = {
             "resourceType": "AdverseEvent",
-            "id": resource_id("AdverseEvent", effect["side_effect_id"]),
-            "identifier": v.identifier("side-effect-id", effect["side_effect_id"]),
+            "id": resource_id("AdverseEvent", effect.side_effect_id),
+            "identifier": v.identifier("side-effect-id", effect.side_effect_id),
             "actuality": "actual",
-            "event": {"text": effect["effect"]},
+            "event": {"text": effect.effect},
             "subject": patient_ref(sel),
-            "date": instant(effect["effective_at"]),
-            "recordedDate": instant(effect["recorded_at"]),
-            "recorder": practitioner_ref(effect["actor"]["id"]),
+            "date": instant(effect.effective_at),
+            "recordedDate": instant(effect.recorded_at),
+            "recorder": practitioner_ref(effect.actor.id),
             "severity": v.concept(
-                effect["severity"],
-                v.coding(v.AE_SEVERITY, effect["severity"], effect["severity"].capitalize()),
+                effect.severity,
+                v.coding(v.AE_SEVERITY, effect.severity, effect.severity.capitalize()),
             ),
         }
         extensions = []
-        statement = statement_ref(sel, effect.get("order_id"))
+        statement = statement_ref(sel, effect.order_id)
         if statement is not None:
             resource["suspectEntity"] = [{"instance": statement}]
-            request = request_ref_at(sel, effect["order_id"], effect["effective_at"])
+            request = request_ref_at(sel, effect.order_id, effect.effective_at)
             extensions.append({"url": v.EXT_SUSPECT_REQUEST, "valueReference": request})
-        if effect.get("onset"):
-            extensions.append({"url": v.EXT_ONSET, "valueString": effect["onset"]})
-        if effect.get("action_taken"):
-            extensions.append({"url": v.EXT_ACTION_TAKEN, "valueString": effect["action_taken"]})
+        if effect.onset:
+            extensions.append({"url": v.EXT_ONSET, "valueString": effect.onset})
+        if effect.action_taken:
+            extensions.append({"url": v.EXT_ACTION_TAKEN, "valueString": effect.action_taken})
         if extensions:
             resource["extension"] = extensions
-        entries.append(Entry(resource, [effect["event_id"]]))
+        entries.append(Entry(resource, [effect.event_id]))
     return entries
 
 
@@ -60,8 +62,8 @@ def alert_entries(sel: Selection) -> list[Entry]:
     for alert in sel.state.alerts.values():
         resource = detected_issue(sel, alert)
         made_by = [
-            alert["event_id"],
-            *sel.ids_about("alert_id", alert["alert_id"], "SafetyAlertResolved"),
+            alert.event_id,
+            *sel.ids_about("alert_id", alert.alert_id, "SafetyAlertResolved"),
         ]
         entries.append(Entry(resource, made_by))
     return entries
@@ -74,11 +76,11 @@ addressed), ``final`` once a clinician (or CareLog, when its condition ended) cl
 ``superseded-by`` extension names that one)."""
 
 
-def issue_status(alert: dict[str, Any]) -> str:
-    resolution = alert.get("resolution") or {}
-    if alert.get("status", "open") == "open" or not resolution:
+def issue_status(alert: Alert) -> str:
+    resolution = alert.resolution
+    if alert.status is AlertStatus.OPEN or resolution is None:
         return ISSUE_STATUS["open"]
-    return ISSUE_STATUS.get(resolution.get("resolution", ""), "final")
+    return ISSUE_STATUS.get(resolution.resolution, "final")
 
 
 def link_evidence(sel: Selection, entries: list[Entry]) -> None:
@@ -112,73 +114,73 @@ EVIDENCE_TYPES = frozenset(
 )
 
 
-def detected_issue(sel: Selection, alert: dict[str, Any]) -> dict[str, Any]:
-    kind = alert["kind"]
+def detected_issue(sel: Selection, alert: Alert) -> dict[str, Any]:
+    kind = alert.kind
     codings = [v.coding(v.ALERT_KIND, kind, kind.replace("_", " "))]
     if kind in v.ALERT_ACT_CODES:
         code, display = v.ALERT_ACT_CODES[kind]
         codings.insert(0, v.coding(v.ACT_CODE, code, display))
     # An open alert is about the orders as they stand now (the version a prescriber would
     # change); a closed one about the versions in effect when it fired.
-    at = None if alert.get("status", "open") == "open" else alert["effective_at"]
+    at = None if alert.get("status", "open") == "open" else alert.effective_at
     implicated = [
         r for r in (request_ref_at(sel, oid, at) for oid in alert.get("order_ids", [])) if r
     ]
-    detail = alert["message"]
-    if alert.get("action"):
-        detail = f"{detail} {alert['action']}"
+    detail = alert.message
+    if alert.action:
+        detail = f"{detail} {alert.action}"
     resource: dict[str, Any] = {
         "resourceType": "DetectedIssue",
-        "id": resource_id("DetectedIssue", alert["alert_id"]),
-        "identifier": [v.identifier("alert-id", alert["alert_id"])],
+        "id": resource_id("DetectedIssue", alert.alert_id),
+        "identifier": [v.identifier("alert-id", alert.alert_id)],
         "status": issue_status(alert),
         "code": v.concept(kind.replace("_", " "), *codings),
-        "severity": v.ALERT_SEVERITY.get(alert["severity"], "moderate"),
+        "severity": v.ALERT_SEVERITY.get(alert.severity, "moderate"),
         "patient": patient_ref(sel),
-        "identifiedDateTime": instant(alert["effective_at"]),
+        "identifiedDateTime": instant(alert.effective_at),
         "detail": detail,
         "extension": [
-            {"url": f"{v.BASE}/StructureDefinition/safety-rule", "valueString": alert["rule_id"]},
-            {"url": v.EXT_RULE_SOURCE, "valueString": alert["source"]},
-            {"url": v.EXT_RULE_PACK_VERSION, "valueString": alert["rule_pack_version"]},
+            {"url": f"{v.BASE}/StructureDefinition/safety-rule", "valueString": alert.rule_id},
+            {"url": v.EXT_RULE_SOURCE, "valueString": alert.source},
+            {"url": v.EXT_RULE_PACK_VERSION, "valueString": alert.rule_pack_version},
         ],
     }
     if implicated:
         resource["implicated"] = implicated
     mitigations = []
-    if alert.get("override_reason"):
+    if alert.override_reason:
         mitigations.append(
             {
                 "action": v.concept(
-                    f"overridden when written: {alert['override_reason']}",
+                    f"overridden when written: {alert.override_reason}",
                     v.coding(v.ALERT_RESOLUTION, "overridden", "Overridden"),
                 ),
-                "date": instant(alert["effective_at"]),
-                "author": practitioner_ref(alert["actor"]["id"]),
+                "date": instant(alert.effective_at),
+                "author": practitioner_ref(alert.actor.id),
             }
         )
-    resolution = alert.get("resolution")
-    if resolution:
-        text = resolution["resolution"]
-        if resolution.get("reason"):
-            text = f"{text}: {resolution['reason']}"
+    resolution = alert.resolution
+    if resolution is not None:
+        text = resolution.resolution
+        if resolution.reason:
+            text = f"{text}: {resolution.reason}"
         mitigations.append(
             {
                 "action": v.concept(
                     text,
                     v.coding(
                         v.ALERT_RESOLUTION,
-                        resolution["resolution"],
-                        resolution["resolution"].capitalize(),
+                        resolution.resolution,
+                        resolution.resolution.capitalize(),
                     ),
                 ),
-                "date": instant(moment(resolution["effective_at"])),
-                "author": practitioner_ref(resolution["actor"]["id"]),
+                "date": instant(moment(resolution.effective_at)),
+                "author": practitioner_ref(resolution.actor.id),
             }
         )
     if mitigations:
         resource["mitigation"] = mitigations
-    successor = (resolution or {}).get("superseded_by")
+    successor = resolution.superseded_by if resolution is not None else None
     if successor and successor in sel.state.alerts:
         resource["extension"].append(
             {

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from domain.plan_entities import Order
 from services.interop.fhir.dosage import dosage
 from services.interop.fhir.references import instant
 
@@ -53,23 +54,21 @@ def read_taper(text: str | None) -> list[TaperStep] | None:
     return steps or None
 
 
-def taper_dosages(
-    order: dict[str, Any], start: datetime
-) -> tuple[list[dict[str, Any]], datetime] | None:
+def taper_dosages(order: Order, start: datetime) -> tuple[list[dict[str, Any]], datetime] | None:
     """The taper's dosages (sequence 2 on, after the dose it tapers from) and its end."""
-    steps = read_taper(order.get("taper"))
+    steps = read_taper(order.taper)
     if steps is None:
         return None
-    latest = order["steps"][-1]
+    latest = order.current
     out = []
     at = start
     for n, step in enumerate(steps, start=2):
         end = at + timedelta(days=step.days)
         item = dosage(
             {"amount": step.amount, "unit": step.unit},
-            latest["frequency"],
-            order["route"],
-            order.get("instructions"),
+            latest.frequency,
+            order.route,
+            order.instructions,
         )
         item["sequence"] = n
         item["text"] = f"Taper step {n - 1}: {item['text']} for {step.days} days"

@@ -13,7 +13,8 @@ when one of them changes, never because the export was made later.
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from typing import Any, NamedTuple
 
 from domain.trial_outcomes import judge
 from domain.trials import Trial, trials, window_start
@@ -33,29 +34,35 @@ def trial_statement_id(trial_id: str) -> str:
     return resource_id("MedicationStatement", "trial", trial_id)
 
 
-def _sources(sel: Selection, trial: Trial) -> list[dict[str, Any]]:
+class _Source(NamedTuple):
+    """An entry a trial rests on (a dose step, a stop, a score)."""
+
+    event_id: str
+    effective_at: datetime
+    recorded_at: datetime
+    score: bool = False
+
+
+def _sources(sel: Selection, trial: Trial) -> list[_Source]:
     """The entries a trial rests on, each with its event id and effective and recorded
     times: its orders' steps and stops, and its instrument's scores from 30 days before
     the start to the stop."""
-    found: list[dict[str, Any]] = []
+    found: list[_Source] = []
     for order_id in trial.order_ids:
-        found.extend(sel.state.orders[order_id]["steps"])
+        found.extend(
+            _Source(s.event_id, s.effective_at, s.recorded_at)
+            for s in sel.state.orders[order_id].steps
+        )
         for stop in sel.about("order_id", order_id, "MedicationDiscontinued"):
-            found.append(
-                {
-                    "event_id": str(stop.event_id),
-                    "effective_at": stop.effective_at,
-                    "recorded_at": stop.timestamp,
-                }
-            )
+            found.append(_Source(str(stop.event_id), stop.effective_at, stop.timestamp))
     since = window_start(trial.started_at)
     until = trial.stopped_at
     found.extend(
-        a
+        _Source(a.event_id, a.effective_at, a.recorded_at, score=True)
         for a in sel.state.assessments
-        if a["instrument"] == trial.instrument
-        and since <= a["effective_at"]
-        and (until is None or a["effective_at"] <= until)
+        if a.instrument == trial.instrument
+        and since <= a.effective_at
+        and (until is None or a.effective_at <= until)
     )
     return found
 
@@ -83,16 +90,12 @@ def trial_entries(sel: Selection) -> list[Entry]:
     entries = []
     for trial in trials(sel.state):
         sources = _sources(sel, trial)
-        row = judge(trial, max(e["effective_at"] for e in sources))
+        row = judge(trial, max(e.effective_at for e in sources))
         orders = [sel.state.orders[o] for o in trial.order_ids]
         # its Provenance: every entry it rests on but a score told before the trial was
         # (that score's own Provenance must not change when a trial begins after it)
-        opened = min(s["recorded_at"] for o in orders for s in o["steps"])
-        made_by = [
-            str(e["event_id"])
-            for e in sources
-            if "assessment_id" not in e or e["recorded_at"] >= opened
-        ]
+        opened = min(s.recorded_at for o in orders for s in o.steps)
+        made_by = [e.event_id for e in sources if not e.score or e.recorded_at >= opened]
         period = {"start": instant(trial.started_at)}
         if trial.stopped_at is not None:
             period["end"] = instant(trial.stopped_at)
@@ -115,7 +118,7 @@ def trial_entries(sel: Selection) -> list[Entry]:
             **medication_field(orders[0]),
             "subject": patient_ref(sel),
             "effectivePeriod": period,
-            "dateAsserted": instant(max(e["recorded_at"] for e in sources)),
+            "dateAsserted": instant(max(e.recorded_at for e in sources)),
             "derivedFrom": [ref("MedicationStatement", statement_id(o)) for o in trial.order_ids],
             "note": [{"text": _note(row)}],
         }

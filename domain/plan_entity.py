@@ -1,0 +1,117 @@
+"""What every entity of the plan shares: frozen, copied to plain dicts for snapshots, rebuilt
+from them (old snapshots included), and, for now, readable by key.
+
+An entity is never changed in place: a change stores a changed copy (``dataclasses.replace``)
+in its collection, which is what lets ``PlanState.branch`` share entities between states.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, ClassVar, Self
+
+Plain = Any
+"""A value as a snapshot stores it: JSON-like (dicts, lists, text, numbers, datetimes)."""
+
+
+def plain(value: object) -> Plain:
+    """An entity, or anything holding entities, as plain dicts and lists."""
+    if isinstance(value, Entity):
+        return value.as_dict()
+    if isinstance(value, StrEnum):
+        return value.value
+    if isinstance(value, tuple | list):
+        return [plain(v) for v in value]
+    if isinstance(value, Mapping):
+        return {k: plain(v) for k, v in value.items()}
+    return value
+
+
+class Entity:
+    """Base of the plan's entities (each a ``@dataclass(frozen=True, slots=True)``)."""
+
+    __slots__ = ()
+
+    REVIVE: ClassVar[Mapping[str, Callable[[Any], Any]]] = {}
+    """Per field, how a snapshot's plain value becomes the entity's (nested entities,
+    tuples, vocabulary); fields not named here are stored as they are."""
+
+    def __getitem__(self, key: str) -> Any:
+        """Transitional: removed once the command modules read attributes."""
+        try:
+            return getattr(self, key)
+        except AttributeError:
+            raise KeyError(key) from None
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """Transitional: removed once the command modules read attributes."""
+        return getattr(self, key, default)
+
+    def __contains__(self, key: object) -> bool:
+        """Transitional: removed once the command modules read attributes."""
+        return key in self.keys()
+
+    def keys(self) -> list[str]:
+        """Transitional: removed once the command modules read attributes (``{**entity}``
+        and ``dict(entity)`` still work meanwhile)."""
+        return [f.name for f in dataclasses.fields(self)]  # type: ignore[arg-type]
+
+    def as_dict(self) -> dict[str, Plain]:
+        """The entity as a snapshot stores it (the shape the plan had as plain dicts)."""
+        return {f.name: plain(getattr(self, f.name)) for f in dataclasses.fields(self)}  # type: ignore[arg-type]
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Plain]) -> Self:
+        """Rebuild from ``as_dict`` or from an older snapshot's dict: keys it lacks take
+        their defaults (or None), keys this version no longer has are dropped."""
+        values: dict[str, Any] = {}
+        for f in dataclasses.fields(cls):  # type: ignore[arg-type]
+            if f.name in data:
+                value = data[f.name]
+                revive = cls.REVIVE.get(f.name)
+                values[f.name] = (
+                    revive(value) if revive is not None and value is not None else value
+                )
+            elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+                values[f.name] = None
+        return cls(**values)
+
+
+def entities(kind: type[Entity]) -> Callable[[Any], tuple[Any, ...]]:
+    """REVIVE for a tuple of entities."""
+    return lambda items: tuple(kind.from_dict(i) if isinstance(i, Mapping) else i for i in items)
+
+
+def entity(kind: type[Entity]) -> Callable[[Any], Any]:
+    """REVIVE for one nested entity."""
+    return lambda item: kind.from_dict(item) if isinstance(item, Mapping) else item
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Author(Entity):
+    """Who recorded an entry, and in which role."""
+
+    id: str
+    role: str
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class Recorded(Entity):
+    """An entity that one event made: that event, its author, and the two clocks."""
+
+    event_id: str
+    actor: Author
+    effective_at: datetime
+    recorded_at: datetime
+
+    REVIVE: ClassVar[Mapping[str, Callable[[Any], Any]]] = {"actor": entity(Author)}
+
+
+def revive_with(
+    base: type[Entity], **more: Callable[[Any], Any]
+) -> dict[str, Callable[[Any], Any]]:
+    """A subclass's REVIVE: its base's plus its own fields'."""
+    return {**base.REVIVE, **more}

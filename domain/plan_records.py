@@ -1,0 +1,200 @@
+"""The plan's clinical records: each made by one event (``Recorded``: that event, its
+author, its clinical and recorded times), some changed later by another (a goal's status,
+a follow-up's completion, a condition's resolution), any of them corrected.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any, ClassVar
+
+from domain.plan_entity import Recorded, entity, revive_with
+from domain.plan_vocabulary import GOAL_ACTIVE, ConditionStatus, FollowUpStatus
+
+_Revive = Mapping[str, Callable[[Any], Any]]
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class Consent(Recorded):
+    """The patient granted, refused or withdrew consent for a scope of care."""
+
+    consent_id: str
+    scope: str
+    decision: str
+    note: str
+    corrected: bool = False
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class Assessment(Recorded):
+    """A scored or clinical assessment (total and band worked out when scored)."""
+
+    assessment_id: str
+    instrument: str
+    item_scores: tuple[int, ...]
+    total: int | None
+    severity: str | None
+    diagnoses: tuple[str, ...]
+    summary: str
+    corrected: bool = False
+
+    REVIVE: ClassVar[_Revive] = revive_with(Recorded, item_scores=tuple, diagnoses=tuple)
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class Goal(Recorded):
+    """A treatment goal, active until its status is changed."""
+
+    goal_id: str
+    description: str
+    target: str
+    due_date: str | None
+    status: str = GOAL_ACTIVE
+    status_note: str | None = None
+    status_changed_at: datetime | None = None
+    corrected: bool = False
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class SideEffect(Recorded):
+    """A side effect seen or reported, perhaps tied to an order."""
+
+    side_effect_id: str
+    order_id: str | None
+    effect: str
+    severity: str
+    onset: str | None
+    action_taken: str
+    corrected: bool = False
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class Adherence(Recorded):
+    """Doses taken and missed of an order over a period."""
+
+    adherence_id: str
+    order_id: str
+    doses_taken: int
+    doses_missed: int
+    period_start: str
+    period_end: str
+    corrected: bool = False
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class Note(Recorded):
+    """A progress or psychotherapy note (the latter shown to its author alone)."""
+
+    note_id: str
+    kind: str
+    modality: str
+    text: str
+    author_id: str
+    corrected: bool = False
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class Education(Recorded):
+    """What the patient was taught, perhaps about one order."""
+
+    education_id: str
+    topic: str
+    order_id: str | None
+    materials: str
+    corrected: bool = False
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class FollowUp(Recorded):
+    """A check-in due by a time, scheduled until it took place."""
+
+    follow_up_id: str
+    due_at: datetime
+    purpose: str
+    status: FollowUpStatus = FollowUpStatus.SCHEDULED
+    outcome: str | None = None
+    completed_at: datetime | None = None
+    corrected: bool = False
+
+    REVIVE: ClassVar[_Revive] = revive_with(Recorded, status=FollowUpStatus)
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class Review(Recorded):
+    """A review of the plan, e.g. a pharmacist's."""
+
+    review_id: str
+    outcome: str
+    summary: str
+    corrected: bool = False
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class Lab(Recorded):
+    """A lab value or measurement the monitoring rules read."""
+
+    lab_id: str
+    test: str
+    value: float | None
+    unit: str
+    corrected: bool = False
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class Fact(Recorded):
+    """The latest value of a clinical fact the rules read (smoking, a metaboliser status)."""
+
+    fact: str
+    value: str
+    corrected: bool = False
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class ConditionResolution(Recorded):
+    """When and why a condition left the problem list."""
+
+    resolved_date: str
+    reason: str
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class Condition(Recorded):
+    """A condition on the problem list, active until resolved."""
+
+    condition_id: str
+    code: str
+    display: str
+    onset_date: str | None
+    verification_status: str
+    status: ConditionStatus = ConditionStatus.ACTIVE
+    resolution: ConditionResolution | None = None
+
+    REVIVE: ClassVar[_Revive] = revive_with(
+        Recorded, status=ConditionStatus, resolution=entity(ConditionResolution)
+    )
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class Pregnancy(Recorded):
+    """The latest pregnancy status, and the entry that began it (a new due date
+    continues a status, it does not begin another)."""
+
+    status: str
+    as_of: str
+    expected_delivery_date: str | None
+    episode_id: str
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class PharmacogenomicResult(Recorded):
+    """A pharmacogenomic result as the lab reported it."""
+
+    result_id: str
+    gene: str
+    diplotype: str | None
+    phenotype: str | None
+    lab: str
+    report_date: str
+    corrected: bool = False
