@@ -74,7 +74,7 @@ class AlertCommands(RecordCommandsBase):
         if alert is None:
             raise NotFoundError(f"There is no safety alert {alert_id}.", "alert_id")
         require_resolver(ctx.actor, alert, self.is_member(ctx.actor.id))
-        if alert["status"] != "open":
+        if alert.status != "open":
             raise InvalidInputError("That alert was resolved already.", "alert_id")
         resolution = choice(resolution, "resolution", RESOLUTIONS)
         if resolution == "overridden" and not (isinstance(cmd.reason, str) and cmd.reason.strip()):

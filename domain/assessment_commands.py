@@ -72,7 +72,7 @@ class AssessmentCommands(RecordCommandsBase):
         if goal is None:
             raise NotFoundError(f"There is no goal {goal_id}.", "goal_id")
         when = late_entry(ctx, cmd.effective_at)
-        not_before(when, goal["effective_at"], "the goal was set")
+        not_before(when, goal.effective_at, "the goal was set")
         return self._trigger(
             self.GoalStatusChanged,
             ctx,

@@ -85,7 +85,7 @@ class CareEntryCommands(RecordCommandsBase):
         follow_up = self.plan.follow_ups.get(follow_up_id)
         if follow_up is None:
             raise NotFoundError(f"There is no follow-up {follow_up_id}.", "follow_up_id")
-        if follow_up["status"] != "scheduled":
+        if follow_up.status != "scheduled":
             raise InvalidInputError("That follow-up was completed already.", "follow_up_id")
         return self._trigger(
             self.FollowUpCompleted,

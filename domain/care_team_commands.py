@@ -72,19 +72,19 @@ class CareTeamCommands(RecordCommandsBase):
         if not self.is_member(clinician_id):
             raise NotFoundError("That clinician is not on the care team.", "clinician_id")
         member = self.plan.care_team[clinician_id]
-        if member["role"] == "psychiatrist" and not any(
-            m["active"] and m["role"] == "psychiatrist" and cid != clinician_id
+        if member.role == "psychiatrist" and not any(
+            m.active and m.role == "psychiatrist" and cid != clinician_id
             for cid, m in self.plan.care_team.items()
         ):
             # A team is never left without the clinician who prescribes and answers for
             # the medication plan: the successor is assigned first (README, care team).
             raise InvalidInputError(
-                f"{member['name']} is the care team's only psychiatrist: assign another "
+                f"{member.name} is the care team's only psychiatrist: assign another "
                 "psychiatrist first, so the patient is never left without a prescriber.",
                 "clinician_id",
             )
         when = late_entry(ctx, cmd.effective_at)
-        not_before(when, member["since"], f"{member['name']} joined the care team")
+        not_before(when, member.since, f"{member.name} joined the care team")
         return self._trigger(
             self.CareTeamMemberRemoved, ctx, when, clinician_id=clinician_id, reason=reason
         )

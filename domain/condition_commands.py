@@ -103,10 +103,10 @@ class ConditionCommands(RecordCommandsBase):
             raise InvalidInputError("That condition was resolved already.", "condition_id")
         reason = require_text(reason, "reason", "A reason for resolving the condition")
         when = effective_time(ctx, effective_at)
-        if recorded is not None and when < recorded["effective_at"]:
+        if recorded is not None and when < recorded.effective_at:
             raise InvalidInputError(
                 "effective_at is before the condition was recorded"
-                f" ({recorded['effective_at'].isoformat()}).",
+                f" ({recorded.effective_at.isoformat()}).",
                 "effective_at",
             )
         resolved = (

@@ -43,25 +43,26 @@ class CorrectionCommands(RecordCommandsBase):
         source = self.plan.sources.get(cmd.event_id) if isinstance(cmd.event_id, str) else None
         if source is None:
             raise NotFoundError("There is no correctable entry with that id.", "event_id")
-        if source["actor_id"] != ctx.actor.id:
+        if source.actor_id != ctx.actor.id:
             raise NotPermittedError("Only the author of an entry may correct it.")
         if not isinstance(fields, dict) or not fields:
             raise InvalidInputError("Name at least one field to correct.", "fields")
-        allowed = CORRECTABLE_FIELDS.get(source["type"], frozenset())
+        allowed = CORRECTABLE_FIELDS.get(source.type, frozenset())
         unknown = sorted(set(fields) - allowed)
         if unknown:
             raise InvalidInputError(
-                f"{', '.join(unknown)} cannot be corrected on a {source['type']}"
+                f"{', '.join(unknown)} cannot be corrected on a {source.type}"
                 f" (correctable: {', '.join(sorted(allowed)) or 'nothing'}).",
                 "fields",
             )
-        if source["type"] == "AssessmentRecorded":
-            found = [a for a in self.plan.assessments if a["event_id"] == cmd.event_id]
-            source = {**source, "instrument": found[0]["instrument"] if found else None}
-        if source["type"] == PGX_EVENT:  # a report date is checked against the birth date
-            source = {**source, "plan": self.plan}
-        checked = {name: _check_field(source, name, value, ctx) for name, value in fields.items()}
-        moved, born = checked.get("effective_at"), self.plan.patient.get("birth_date")
+        context: dict[str, Any] = source.as_dict()  # what a field's check needs to know
+        if source.type == "AssessmentRecorded":
+            found = [a for a in self.plan.assessments if a.event_id == cmd.event_id]
+            context["instrument"] = found[0].instrument if found else None
+        if source.type == PGX_EVENT:  # a report date is checked against the birth date
+            context["plan"] = self.plan
+        checked = {name: _check_field(context, name, value, ctx) for name, value in fields.items()}
+        moved, born = checked.get("effective_at"), self.plan.patient.birth_date
         if (
             isinstance(moved, datetime)
             and isinstance(born, str)
@@ -70,8 +71,8 @@ class CorrectionCommands(RecordCommandsBase):
             raise InvalidInputError(
                 "effective_at is before the patient's birth date.", "fields.effective_at"
             )
-        if source["type"] == PGX_EVENT:
-            check_correction(self.plan, source["key"], checked)
+        if source.type == PGX_EVENT:
+            check_correction(self.plan, source.key, checked)
         reborn, first = checked.get("birth_date"), self.plan.earliest_entry_at
         if isinstance(reborn, str) and first is not None and first.date().isoformat() < reborn:
             raise InvalidInputError(

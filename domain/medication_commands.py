@@ -55,7 +55,7 @@ class MedicationCommands(RecordCommandsBase):
             continuing=continuing_therapy(
                 continuing,
                 effective_time(ctx, cmd.effective_at),
-                self.plan.patient.get("birth_date"),
+                self.plan.patient.birth_date,
             ),
         )
 
@@ -65,15 +65,15 @@ class MedicationCommands(RecordCommandsBase):
         self._require_prescriber(ctx)
         order = self.active_order(require_id(cmd.order_id, "order_id", "An order id"))
         new_dose = cmd.dose.checked().as_dict()
-        current = order["steps"][-1]
+        current = order.steps[-1]
         new_frequency = (
-            current["frequency"] if cmd.frequency is None else parse_frequency(cmd.frequency)
+            current.frequency if cmd.frequency is None else parse_frequency(cmd.frequency)
         )
         reason = require_text(reason, "reason", "A reason for the dose change")
-        if new_dose == current["dose"] and new_frequency == current["frequency"]:
+        if new_dose == current.dose and new_frequency == current.frequency:
             raise InvalidInputError("That is the current dose and frequency already.", "dose")
         when = late_entry(ctx, cmd.effective_at)
-        not_before(when, order["since"], f"{order['drug']['name']} was started")
+        not_before(when, order.since, f"{order.drug['name']} was started")
         return self._trigger(
             self.DoseChanged,
             ctx,
@@ -92,7 +92,7 @@ class MedicationCommands(RecordCommandsBase):
         reason = require_text(reason, "reason", "A reason for stopping")
         taper_text = optional_text(cmd.taper, "taper") or None
         when = late_entry(ctx, cmd.effective_at)
-        not_before(when, order["since"], f"{order['drug']['name']} was started")
+        not_before(when, order.since, f"{order.drug['name']} was started")
         return self._trigger(
             self.MedicationDiscontinued,
             ctx,

@@ -109,7 +109,7 @@ class PharmacogenomicCommands(RecordCommandsBase):
                 "diplotype",
             )
         reported_on = checked_report_date(
-            report_date, "report_date", ctx.now.date(), self.plan.patient.get("birth_date")
+            report_date, "report_date", ctx.now.date(), self.plan.patient.birth_date
         )
         when = effective_time(ctx, cmd.effective_at)
         not_before_report(when.date(), reported_on, "effective_at")

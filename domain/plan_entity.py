@@ -1,5 +1,5 @@
 """What every entity of the plan shares: frozen, copied to plain dicts for snapshots, rebuilt
-from them (old snapshots included), and, for now, readable by key.
+from them (old snapshots included). Read by attribute: an entity is not a mapping.
 
 An entity is never changed in place: a change stores a changed copy (``dataclasses.replace``)
 in its collection, which is what lets ``PlanState.branch`` share entities between states.
@@ -38,26 +38,6 @@ class Entity:
     REVIVE: ClassVar[Mapping[str, Callable[[Any], Any]]] = {}
     """Per field, how a snapshot's plain value becomes the entity's (nested entities,
     tuples, vocabulary); fields not named here are stored as they are."""
-
-    def __getitem__(self, key: str) -> Any:
-        """Transitional: removed once the command modules read attributes."""
-        try:
-            return getattr(self, key)
-        except AttributeError:
-            raise KeyError(key) from None
-
-    def get(self, key: str, default: Any = None) -> Any:
-        """Transitional: removed once the command modules read attributes."""
-        return getattr(self, key, default)
-
-    def __contains__(self, key: object) -> bool:
-        """Transitional: removed once the command modules read attributes."""
-        return key in self.keys()
-
-    def keys(self) -> list[str]:
-        """Transitional: removed once the command modules read attributes (``{**entity}``
-        and ``dict(entity)`` still work meanwhile)."""
-        return [f.name for f in dataclasses.fields(self)]  # type: ignore[arg-type]
 
     def as_dict(self) -> dict[str, Plain]:
         """The entity as a snapshot stores it (the shape the plan had as plain dicts)."""

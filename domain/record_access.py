@@ -17,6 +17,7 @@ from domain.record_checks import RecordCommandsBase
 
 if TYPE_CHECKING:
     from domain.patient_record import PatientRecord
+    from domain.plan_entities import Order
 
 
 class RecordAccess(RecordCommandsBase):
@@ -31,25 +32,25 @@ class RecordAccess(RecordCommandsBase):
 
     def is_member(self, clinician_id: str) -> bool:
         member = self.plan.care_team.get(clinician_id)
-        return bool(member and member["active"])
+        return bool(member and member.active)
 
     def has_emergency_access(self, clinician_id: str, now: datetime) -> bool:
         grant = self.plan.emergency_access.get(clinician_id)
-        return bool(grant and grant["expires_at"] > now)
+        return bool(grant and grant.expires_at > now)
 
     def may_access(self, clinician_id: str, now: datetime) -> bool:
         """On the care team now, or holding unexpired emergency access."""
         return self.is_member(clinician_id) or self.has_emergency_access(clinician_id, now)
 
-    def active_order(self, order_id: str) -> dict[str, Any]:
+    def active_order(self, order_id: str) -> Order:
         order = self.plan.orders.get(order_id)
         if order is None:
             raise NotFoundError(
                 f"There is no medication order {order_id} for this patient.", "order_id"
             )
-        if order["status"] != "active":
+        if order.status != "active":
             raise InvalidInputError(
-                f"{order['drug']['name']} (order {order_id}) was discontinued: "
+                f"{order.drug['name']} (order {order_id}) was discontinued: "
                 "prescribe it again instead of changing it.",
                 "order_id",
             )
@@ -71,7 +72,7 @@ class RecordAccess(RecordCommandsBase):
         member = self.plan.care_team.get(actor.id)
         if (
             member is not None
-            and not member["active"]
+            and not member.active
             and not self.has_emergency_access(actor.id, ctx.now)
         ):
             raise NotPermittedError(

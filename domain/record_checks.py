@@ -18,6 +18,7 @@ from domain.permissions import WHAT, WRITE_ROLES
 if TYPE_CHECKING:
     from domain.patient_record import PatientRecord
     from domain.plan import PlanState
+    from domain.plan_entities import Order
 
 
 class RecordCommandsBase:
@@ -35,7 +36,7 @@ class RecordCommandsBase:
         ) -> str: ...
         def _require_access(self, ctx: CommandContext) -> None: ...
         def _require_prescriber(self, ctx: CommandContext) -> None: ...
-        def active_order(self, order_id: str) -> dict[str, Any]: ...
+        def active_order(self, order_id: str) -> Order: ...
         def is_member(self, clinician_id: str) -> bool: ...
         def trigger_event(self, event_class: Any, **kwargs: Any) -> None: ...
 
@@ -87,7 +88,7 @@ class RecordCommandsBase:
             parse_day(raw, field_name),
             field_name,
             ctx.now.date(),
-            self.plan.patient.get("birth_date"),
+            self.plan.patient.birth_date,
         )
 
 

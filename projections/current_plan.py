@@ -81,9 +81,9 @@ class CurrentPlanView(View):
                 rows.append(
                     (
                         pid,
-                        patient.get("external_id", ""),
-                        patient.get("name", ""),
-                        patient.get("birth_date"),
+                        patient.external_id,
+                        patient.name,
+                        patient.birth_date,
                         folded.version,
                         folded.position,
                         document(pid, folded, kinds),

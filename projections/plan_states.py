@@ -223,9 +223,9 @@ def members(
     """Patients whose care team may have changed, and their active members' rows."""
     moved = [pid for pid, kinds in changed.items() if TEAM_EVENTS.intersection(kinds)]
     rows = [
-        (pid, m["clinician_id"], m["role"])
+        (pid, m.clinician_id, m.role)
         for pid in moved
         for m in states[pid].plan.care_team.values()
-        if m["active"]
+        if m.active
     ]
     return moved, rows

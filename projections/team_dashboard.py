@@ -73,8 +73,8 @@ class TeamDashboardView(View):
                 rows.append(
                     (
                         pid,
-                        patient.get("external_id", ""),
-                        patient.get("name", ""),
+                        patient.external_id,
+                        patient.name,
                         folded.version,
                         folded.position,
                         summary_json(pid, folded, kinds),

@@ -15,9 +15,9 @@ def restricted_note_ids(state: PlanState, reader: Actor) -> set[str]:
     return {
         event_id
         for event_id, source in state.sources.items()
-        if source["type"] == "NoteAdded"
-        and source.get("note_kind") == "psychotherapy"
-        and source["actor_id"] != reader.id
+        if source.type == "NoteAdded"
+        and source.note_kind == "psychotherapy"
+        and source.actor_id != reader.id
     }
 
 

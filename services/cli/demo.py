@@ -61,7 +61,7 @@ def show_two_clocks(history: History, patient_id: str) -> None:
     print(f"\nPatient {patient_id} ({events[0].name}), {len(events)} events:")
     for moment in moments:
         known = history.known_at(patient_id, moment)
-        phq = [a["total"] for a in known.state.assessments if a["instrument"] == "PHQ-9"]
+        phq = [a.total for a in known.state.assessments if a.instrument == "PHQ-9"]
         print(
             f"  as known at  {_fmt(moment)}: v{known.version:<3} {_medications(known.state)};"
             f" PHQ-9 {phq[-1] if phq else '-'}"

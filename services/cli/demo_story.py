@@ -239,7 +239,7 @@ class Story:
         """The check-ins that dose changes scheduled take place when they fall due."""
         plan = self.carelog.app.get_record(self.patient_id).plan
         for follow_up_id, follow_up in plan.follow_ups.items():
-            if follow_up["status"] == "scheduled" and follow_up["due_at"] <= self.now:
+            if follow_up.status == "scheduled" and follow_up.due_at <= self.now:
                 self.do(
                     p,
                     c.CompleteFollowUp(

@@ -197,13 +197,13 @@ class CareLogApplication(Application[UUID]):
         """Register a patient (the registering clinician joins the care team)."""
         patient_id = uuid4()
         record: PatientRecord = PatientRecord.register(ctx, command, patient_id=patient_id)
-        index = PatientIndex.create(record.plan.patient["external_id"], str(patient_id))
+        index = PatientIndex.create(record.plan.patient.external_id, str(patient_id))
         first_event = record.pending_events[0].event_id  # type: ignore[attr-defined]
         try:
             recordings = self.saver(record, index)
         except IntegrityError:
             raise DuplicateError(
-                f"A patient with external id {record.plan.patient['external_id']!r} "
+                f"A patient with external id {record.plan.patient.external_id!r} "
                 "is registered already.",
                 "external_id",
             ) from None

@@ -16,6 +16,7 @@ from domain import commands as c
 from domain.command_context import CommandContext, new_id
 from domain.errors import InvalidInputError, NotFoundError
 from domain.patient_record import PatientRecord
+from domain.plan_records import Fact
 from services.access.staff import StaffRegistry
 from services.writing.application import CareLogApplication, WriteResult
 from services.writing.dispatch import ROUTES
@@ -115,11 +116,11 @@ class Commands:
         override_reason: str | None,
         after: Any = None,
     ) -> WriteResult:
-        facts: dict[str, Any] = {}
+        facts: dict[str, Fact] = {}
 
         def decide(record: PatientRecord) -> Any:
             facts.clear()
-            facts.update({k: dict(v) for k, v in record.plan.facts.items()})
+            facts.update(record.plan.facts)  # entities are frozen: no copy needed
             decided = action(record)
             refuse_implausible(self.pack, record)  # before anything is stored
             return decided
@@ -230,10 +231,10 @@ class Commands:
             pending = [
                 f
                 for f in record.plan.follow_ups.values()
-                if f["status"] == "scheduled" and f["due_at"] <= due
+                if f.status == "scheduled" and f.due_at <= due
             ]
             if not pending:
-                drug = record.plan.orders[command.order_id]["drug"]["name"]
+                drug = record.plan.orders[command.order_id].drug["name"]
                 record.schedule_follow_up(
                     ctx,
                     c.ScheduleFollowUp(

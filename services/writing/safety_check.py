@@ -224,8 +224,8 @@ class SafetyCheck:
     ) -> list[dict[str, Any]]:
         findings = self.findings(record, change, ctx.now)
         alerts = record.plan.alerts.values()
-        open_keys = {a["key"] for a in alerts if a["status"] == "open"}
-        seen_keys = {a["key"] for a in alerts}
+        open_keys = {a.key for a in alerts if a.status == "open"}
+        seen_keys = {a.key for a in alerts}
         correction = bool(getattr(change, "correction", False))
         fact_write = change.kind == "fact"
         # A lab result, a side effect or a pharmacogenomic result records what was observed:
@@ -233,7 +233,7 @@ class SafetyCheck:
         observation = change.kind in ("lab", "side_effect", "pharmacogenomic")
         fact_write = fact_write or change.kind == "condition"  # what is true: never refused
         refact = self.refact(record, change)
-        said = {(a["key"], a["message"]) for a in alerts}
+        said = {(a.key, a.message) for a in alerts}
         new = [
             f
             for f in findings

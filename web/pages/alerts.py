@@ -55,8 +55,8 @@ def alerts() -> Any:
         listed, name, external_id = access.read(
             lambda r: (
                 open_alerts(r.plan, now),
-                r.plan.patient.get("name", ""),
-                r.plan.patient.get("external_id", ""),
+                r.plan.patient.name,
+                r.plan.patient.external_id,
             )
         )
         for alert in listed:

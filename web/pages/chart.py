@@ -15,6 +15,8 @@ from datetime import datetime
 from typing import Any
 
 from domain.plan import PlanState
+from domain.plan_entities import DoseStep
+from domain.plan_entity import Recorded
 from domain.safety.frequency import FrequencyError, as_needed, doses_per_day
 
 SCORED = ("PHQ-9", "GAD-7")
@@ -73,11 +75,11 @@ class ChartData:
         return not self.times()
 
 
-def daily_dose(step: dict[str, Any]) -> tuple[float, bool]:
+def daily_dose(step: DoseStep) -> tuple[float, bool]:
     """Amount x doses a day, and whether the frequency had to be left out (unreadable)."""
-    amount = as_float(step["dose"]["amount"])
+    amount = as_float(step.dose["amount"])
     try:
-        return amount * doses_per_day(str(step["frequency"])), False
+        return amount * doses_per_day(str(step.frequency)), False
     except FrequencyError:
         return amount, True
 
@@ -93,29 +95,29 @@ def as_float(value: Any) -> float:
 
 def chart_data(state: PlanState) -> ChartData:
     data = ChartData()
-    for order in sorted(state.orders.values(), key=lambda o: (o["since"], o["order_id"])):
+    for order in sorted(state.orders.values(), key=lambda o: (o.since, o.order_id)):
         points, per_dose = [], False
-        unit = str(order["steps"][0]["dose"].get("unit", "")) if order["steps"] else ""
+        unit = str(order.steps[0].dose.get("unit", "")) if order.steps else ""
         # An as-needed order is drawn as what may be taken per dose: its daily "dose" is a
         # ceiling the patient may never reach, not a steady intake.
-        prn = any(as_needed(str(step["frequency"])) for step in order["steps"])
-        for step in order["steps"]:
-            value, unread = (as_float(step["dose"]["amount"]), False) if prn else daily_dose(step)
+        prn = any(as_needed(str(step.frequency)) for step in order.steps)
+        for step in order.steps:
+            value, unread = (as_float(step.dose["amount"]), False) if prn else daily_dose(step)
             per_dose = per_dose or unread
-            verb = "started" if step["kind"] == "start" else "changed to"
+            verb = "started" if step.kind == "start" else "changed to"
             text = (
-                f"{order['drug']['name']} {verb} {step['dose']['amount']:g} "
-                f"{step['dose'].get('unit', '')} {step['frequency']}"
+                f"{order.drug['name']} {verb} {step.dose['amount']:g} "
+                f"{step.dose.get('unit', '')} {step.frequency}"
                 + ("" if unread or prn else f" = {value:g} {unit}/day")
             )
-            points.append(Point(step["effective_at"], value, text, bool(step.get("corrected"))))
+            points.append(Point(step.effective_at, value, text, bool(step.corrected)))
         data.doses.append(
             DoseSeries(
-                order["order_id"],
-                order["drug"]["name"],
+                order.order_id,
+                order.drug["name"],
                 unit,
                 points,
-                order.get("stopped_at"),
+                order.stopped_at,
                 per_dose,
                 prn,
             )
@@ -123,36 +125,36 @@ def chart_data(state: PlanState) -> ChartData:
     for instrument in SCORED:
         points = [
             Point(
-                a["effective_at"],
-                as_float(a["total"]),
-                f"{instrument} {a['total']} ({a['severity'] or 'no band'})",
-                bool(a.get("corrected")),
+                a.effective_at,
+                as_float(a.total),
+                f"{instrument} {a.total} ({a.severity or 'no band'})",
+                bool(a.corrected),
             )
             for a in state.assessments
-            if a["instrument"] == instrument and a["total"] is not None
+            if a.instrument == instrument and a.total is not None
         ]
         if points:
             data.scores[instrument] = points
     applied = _entry_times(state)
     for alert in state.alerts.values():
-        if alert["kind"] == "reassessment_due":  # a dated reminder, not a safety event
+        if alert.kind == "reassessment_due":  # a dated reminder, not a safety event
             continue
         data.markers.append(
             Marker(
-                applied.get(alert["recorded_at"], alert["effective_at"]),
+                applied.get(alert.recorded_at, alert.effective_at),
                 "alert",
-                alert["severity"],
-                f"{alert['severity']} alert: {alert['message']}",
-                alert["status"] == "open",
+                alert.severity,
+                f"{alert.severity} alert: {alert.message}",
+                alert.status == "open",
             )
         )
     for effect in state.side_effects:
         data.markers.append(
             Marker(
-                effect["effective_at"],
+                effect.effective_at,
                 "side_effect",
-                effect["severity"],
-                f"Side effect: {effect['effect']} ({effect['severity']})",
+                effect.severity,
+                f"Side effect: {effect.effect} ({effect.severity})",
             )
         )
     data.markers.sort(key=lambda m: m.at)
@@ -166,6 +168,6 @@ def _entry_times(state: PlanState) -> dict[datetime, datetime]:
     dated when it was raised: a PHQ-9 entered late, or a dose change back-dated, raises an
     alert that applied at the entry's own clinical time, so that is where it is marked.
     """
-    entries = [step for order in state.orders.values() for step in order["steps"]]
+    entries: list[Recorded] = [step for order in state.orders.values() for step in order.steps]
     entries += [*state.assessments, *state.side_effects]
-    return {e["recorded_at"]: e["effective_at"] for e in entries if "recorded_at" in e}
+    return {e.recorded_at: e.effective_at for e in entries}

@@ -111,7 +111,7 @@ def render_timeline(pid: UUID, form: FormState | None = None, status: int = 200)
         flagged=access.flagged,
         plan=plan_document(state, patient_id, version, viewed) if registered else None,
         patient=access.record.plan.patient,
-        age=age_on(access.record.plan.patient.get("birth_date"), viewed),
+        age=age_on(access.record.plan.patient.birth_date, viewed),
         order=order,
         chart=_chart(
             state, as_of or now, trials["trials"] if trials else [], CHART_RANGES[chart_range]

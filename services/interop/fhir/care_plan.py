@@ -114,17 +114,17 @@ def care_plan_entries(sel: Selection) -> list[Entry]:
                 {"reference": ref("MedicationRequest", request_id(order.steps[-1].event_id))}
             )
     for follow_up in sorted(
-        state.follow_ups.values(), key=lambda f: (moment(f["due_at"]), f["follow_up_id"])
+        state.follow_ups.values(), key=lambda f: (moment(f.due_at), f.follow_up_id)
     ):
         detail: dict[str, Any] = {
             "kind": "Appointment",
-            "status": "completed" if follow_up["status"] == "completed" else "scheduled",
-            "description": follow_up["purpose"],
-            "scheduledPeriod": {"end": instant(moment(follow_up["due_at"]))},
+            "status": "completed" if follow_up.status == "completed" else "scheduled",
+            "description": follow_up.purpose,
+            "scheduledPeriod": {"end": instant(moment(follow_up.due_at))},
         }
         activity: dict[str, Any] = {"detail": detail}
-        if follow_up.get("outcome"):
-            activity["outcomeCodeableConcept"] = [{"text": follow_up["outcome"]}]
+        if follow_up.outcome:
+            activity["outcomeCodeableConcept"] = [{"text": follow_up.outcome}]
         activities.append(activity)
     resource: dict[str, Any] = {
         "resourceType": "CarePlan",

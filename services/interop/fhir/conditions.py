@@ -107,8 +107,8 @@ def condition_entries(sel: Selection) -> list[Entry]:
         resolution = condition.resolution
         if resolution:
             resource["clinicalStatus"] = _clinical("resolved")
-            resource["abatementDateTime"] = resolution["resolved_date"]
-            resource["note"] = [{"text": f"Resolved: {resolution['reason']}"}]
+            resource["abatementDateTime"] = resolution.resolved_date
+            resource["note"] = [{"text": f"Resolved: {resolution.reason}"}]
         else:
             resource["clinicalStatus"] = _clinical("active")
         made_by = [
@@ -164,7 +164,7 @@ def _ordered(resource: dict[str, Any], made_by: list[str]) -> Entry:
 
 def condition_refs(sel: Selection, codes: list[str]) -> list[dict[str, Any]]:
     """References to the Conditions that hold ``codes`` (recorded or diagnosed)."""
-    by_code = {normalise_code(c["code"]): c["condition_id"] for c in sel.state.conditions.values()}
+    by_code = {normalise_code(c.code): c.condition_id for c in sel.state.conditions.values()}
     refs = []
     for raw in codes:
         code = normalise_code(raw)
@@ -181,8 +181,7 @@ def conditions_named(sel: Selection, text: str | None) -> tuple[list[dict[str, A
         return [], []
     said = " ".join(text.lower().split())
     codes: dict[str, tuple[str, list[str]]] = {
-        normalise_code(c["code"]): (c["display"], [c["event_id"]])
-        for c in sel.state.conditions.values()
+        normalise_code(c.code): (c.display, [c.event_id]) for c in sel.state.conditions.values()
     }
     for assessment in sel.state.assessments:
         for raw in assessment.diagnoses or []:

@@ -48,7 +48,7 @@ def request_ref_at(
     for step in steps:
         if at is None or step.effective_at <= at:
             chosen = step
-    return ref("MedicationRequest", request_id(chosen["event_id"]))
+    return ref("MedicationRequest", request_id(chosen.event_id))
 
 
 def statement_ref(sel: Selection, order_id: str | None) -> dict[str, Any] | None:
@@ -177,13 +177,13 @@ def _requests(sel: Selection, order: Order, stop_ids: list[str]) -> list[Entry]:
         made_by = [step.event_id]
         if i > 0:
             resource["priorPrescription"] = ref(
-                "MedicationRequest", request_id(steps[i - 1]["event_id"])
+                "MedicationRequest", request_id(steps[i - 1].event_id)
             )
             resource["note"] = [{"text": f"Dose changed: {step.reason}"}]
         if later is not None:
             resource["status"] = "stopped"
-            resource["statusReason"] = {"text": f"Dose changed: {later['reason']}"}
-            made_by.append(later["event_id"])
+            resource["statusReason"] = {"text": f"Dose changed: {later.reason}"}
+            made_by.append(later.event_id)
         elif order.status == "discontinued":
             resource["status"] = "stopped"
             resource["statusReason"] = {"text": _stop_text(order)}

@@ -122,10 +122,8 @@ def detected_issue(sel: Selection, alert: Alert) -> dict[str, Any]:
         codings.insert(0, v.coding(v.ACT_CODE, code, display))
     # An open alert is about the orders as they stand now (the version a prescriber would
     # change); a closed one about the versions in effect when it fired.
-    at = None if alert.get("status", "open") == "open" else alert.effective_at
-    implicated = [
-        r for r in (request_ref_at(sel, oid, at) for oid in alert.get("order_ids", [])) if r
-    ]
+    at = None if alert.status == "open" else alert.effective_at
+    implicated = [r for r in (request_ref_at(sel, oid, at) for oid in alert.order_ids) if r]
     detail = alert.message
     if alert.action:
         detail = f"{detail} {alert.action}"
