@@ -14,7 +14,7 @@ what the rules find: an active drug the result affects is alerted on.
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from domain.command_context import (
     CommandContext,
@@ -33,6 +33,9 @@ CORRECTABLE = frozenset({"diplotype", "phenotype", "lab", "report_date", "effect
 """The gene is the result's identity: a result for the wrong gene is corrected by
 recording the right one (and correcting the wrong one's phenotype and diplotype away)."""
 LONGEST = 200
+
+if TYPE_CHECKING:
+    from domain.plan import PlanState
 
 
 def _reported(value: Any, field_name: str) -> str | None:
@@ -61,12 +64,12 @@ def not_before_report(known: date, reported_on: str, field_name: str) -> None:
         )
 
 
-def check_correction(plan: Any, result_id: str, fields: dict[str, Any]) -> None:
+def check_correction(plan: PlanState, result_id: str, fields: dict[str, Any]) -> None:
     """The corrected result still states something and is not known before its report."""
-    result = getattr(plan, "pharmacogenomics", {}).get(result_id)
+    result = plan.pharmacogenomics.get(result_id)
     if result is None:
         return
-    merged = {**result, **fields}
+    merged = {**result.as_dict(), **fields}
     if merged.get("diplotype") is None and merged.get("phenotype") is None:
         raise InvalidInputError(
             "A result keeps a diplotype or a phenotype: record the right result instead of "
@@ -77,13 +80,13 @@ def check_correction(plan: Any, result_id: str, fields: dict[str, Any]) -> None:
     not_before_report(known.date(), merged["report_date"], "fields.effective_at")
 
 
-def check_corrected(name: str, value: Any, ctx: CommandContext, plan: Any) -> Any:
+def check_corrected(name: str, value: Any, ctx: CommandContext, plan: PlanState | None) -> Any:
     """A corrected field of a result passes the checks the original did."""
     if name in ("diplotype", "phenotype"):
         return _reported(value, name)
     if name == "lab":
         return require_text(value, name, "The laboratory")
-    born = plan.patient.get("birth_date") if plan is not None else None
+    born = plan.patient.birth_date if plan is not None else None
     return checked_report_date(value, name, ctx.now.date(), born)
 
 

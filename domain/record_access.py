@@ -58,7 +58,7 @@ class RecordAccess(RecordCommandsBase):
 
     def _effective(self, ctx: CommandContext, effective_at: datetime | None) -> datetime:
         when = effective_time(ctx, effective_at)
-        born = (getattr(self.plan, "patient", None) or {}).get("birth_date")
+        born = self.plan.patient.birth_date
         if isinstance(born, str) and when.date().isoformat() < born:
             raise InvalidInputError(
                 "effective_at is before the patient's birth date.", "effective_at"

@@ -258,7 +258,7 @@ def resistance(
     }
 
 
-def treatment_history(plan: Any, now: datetime) -> dict[str, Any]:
+def treatment_history(plan: PlanState, now: datetime) -> dict[str, Any]:
     """Trials newest first, judged at ``now``, and the resistance summary."""
     found = trials(plan)
     judged = [judge(t, now) for t in found]

@@ -5,10 +5,13 @@ from __future__ import annotations
 import argparse
 import json
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from services.bootstrap import CareLog
 from services.reading.history import History
+
+if TYPE_CHECKING:
+    from domain.plan import PlanState
 
 
 def register(subparsers: Any) -> None:
@@ -43,12 +46,12 @@ def seed_with_summary(
     return result
 
 
-def _medications(state: Any) -> str:
+def _medications(state: PlanState) -> str:
     meds = [
-        f"{o['drug']['name']} {o['steps'][-1]['dose']['amount']:g} "
-        f"{o['steps'][-1]['dose']['unit']} {o['steps'][-1]['frequency']}"
+        f"{o.drug['name']} {o.steps[-1].dose['amount']:g} "
+        f"{o.steps[-1].dose['unit']} {o.steps[-1].frequency}"
         for o in state.orders.values()
-        if o["status"] == "active"
+        if o.status == "active"
     ]
     return ", ".join(meds) or "no active medication"
 

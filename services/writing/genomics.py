@@ -6,10 +6,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from domain.commands import RecordPharmacogenomicResult
 from services.writing.application import WriteResult
+
+if TYPE_CHECKING:
+    from domain.plan import PlanState
 
 
 def with_reading(result: WriteResult, command: RecordPharmacogenomicResult) -> WriteResult:
@@ -32,7 +35,7 @@ def with_reading(result: WriteResult, command: RecordPharmacogenomicResult) -> W
     return replace(result, ids=ids, warnings=warnings)
 
 
-def fact_behind_a_result(plan: Callable[[], Any], fact: Any) -> str | None:
+def fact_behind_a_result(plan: Callable[[], PlanState], fact: Any) -> str | None:
     """A warning when a metaboliser or HLA fact was recorded while a result for its gene
     gives the phenotype: the rules read the result (the better source), not the fact."""
     from domain.pharmacogenomics import summary

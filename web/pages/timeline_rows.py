@@ -11,12 +11,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from itertools import pairwise
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from web.pages.formatting import amount, dose, label, when
 
 LATE_AFTER = timedelta(hours=1)
 """An entry recorded more than this after it happened is marked late (the API's rule)."""
+
+if TYPE_CHECKING:
+    from domain.plan_entities import Order
 
 
 @dataclass
@@ -39,22 +42,22 @@ class Row:
     corrected_by: list[int] = field(default_factory=list)
 
 
-def _drug(orders: dict[str, Any], order_id: str | None) -> str:
+def _drug(orders: dict[str, Order], order_id: str | None) -> str:
     order = orders.get(order_id or "")
-    return str(order["drug"]["name"]) if order else "medication"
+    return str(order.drug["name"]) if order else "medication"
 
 
-def _dose_before(orders: dict[str, Any], order_id: Any, event_id: str) -> str | None:
+def _dose_before(orders: dict[str, Order], order_id: Any, event_id: str) -> str | None:
     """The dose the order stood at (in clinical order) before the step ``event_id`` made."""
     order = orders.get(order_id or "")
-    steps = order["steps"] if order else []
+    steps = order.steps if order else ()
     for before, step in pairwise(steps):
-        if step.get("event_id") == event_id:
-            return f"{dose(before['dose'])} {before['frequency']}"
+        if step.event_id == event_id:
+            return f"{dose(dict(before.dose))} {before.frequency}"
     return None
 
 
-def summarise(event: dict[str, Any], orders: dict[str, Any], versions: dict[str, int]) -> str:
+def summarise(event: dict[str, Any], orders: dict[str, Order], versions: dict[str, int]) -> str:
     """One line saying what the event recorded."""
     kind, d = event["type"], event["data"]
     if d.get("restricted"):
