@@ -151,7 +151,7 @@ class Patients:
         self.turn += 1
         if pid not in self.amounts:
             order = self.carelog.app.get_record(pid).plan.orders[self.orders[pid]]
-            self.amounts[pid] = float(order["steps"][-1]["dose"]["amount"])
+            self.amounts[pid] = float(order.steps[-1].dose["amount"])
         amount = 50.0 if self.amounts[pid] == 100 else 100.0
         result = self.carelog.commands.execute(
             CommandContext(self.psychiatrist),

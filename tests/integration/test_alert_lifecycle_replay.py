@@ -88,8 +88,8 @@ class TestReplayingCareLogsResolutions:
 
         assert replayed == live
         # (escitalopram's PHQ-9 reminder, measurement-based care, stays open)
-        dosing = [a for a in replayed.values() if a["kind"] != "reassessment_due"]
-        assert sorted(a["resolution"]["resolution"] for a in dosing) == [
+        dosing = [a for a in replayed.values() if a.kind != "reassessment_due"]
+        assert sorted(a.resolution.resolution for a in dosing) == [
             "no_longer_applies",
             "superseded",
         ]

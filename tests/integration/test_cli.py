@@ -172,13 +172,13 @@ class TestDemoIsCoherent:
         open_alerts = []
         for number, pid in enumerate(result["patients"], start=1):
             for alert in carelog.app.get_record(pid).plan.alerts.values():
-                if alert["status"] != "open":
+                if alert.status != "open":
                     continue
-                if alert["kind"] == "reassessment_due":
+                if alert.kind == "reassessment_due":
                     # the date of the next PHQ-9 is the plan itself, never overdue in the demo
-                    assert alert["due_at"] > now, alert["message"]
+                    assert alert.due_at > now, alert.message
                     continue
-                open_alerts.append((number, alert["rule_id"], alert["message"]))
+                open_alerts.append((number, alert.rule_id, alert.message))
         assert [(n, rule) for n, rule, _ in open_alerts] == [(3, "ASSESS-PHQ9-ITEM9")]
         assert "today" not in open_alerts[0][2]
         assert "scored 1 on 20" in open_alerts[0][2]

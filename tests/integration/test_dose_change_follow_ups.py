@@ -18,7 +18,7 @@ from tests.integration.test_safety_writes import prescribe, setup
 def open_follow_ups(carelog: CareLog, pid: str) -> list[dict[str, Any]]:
     plan = carelog.app.get_record(pid).plan
     return sorted(
-        (f for f in plan.follow_ups.values() if f["status"] == "scheduled"),
+        (f for f in plan.follow_ups.values() if f.status == "scheduled"),
         key=lambda f: f["due_at"],
     )
 

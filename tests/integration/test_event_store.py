@@ -94,7 +94,7 @@ class TestWrites:
         )
         follow_ups = list(carelog.app.get_record(pid).plan.follow_ups.values())
         assert len(follow_ups) == 1
-        assert "sertraline" in follow_ups[0]["purpose"]
+        assert "sertraline" in follow_ups[0].purpose
 
 
 class TestRestart:
@@ -153,9 +153,9 @@ class TestConcurrency:
         for n, order_id in enumerate(orders):
             mine = [e.dose["amount"] for e in changes if e.order_id == order_id]
             assert mine == [dose(n, i) for i in range(100)], "a dose change was lost or reordered"
-            steps = record.plan.orders[order_id]["steps"]
+            steps = record.plan.orders[order_id].steps
             assert len(steps) == 101
-            assert steps[-1]["dose"] == {"amount": dose(n, 99), "unit": "mg"}
+            assert steps[-1].dose == {"amount": dose(n, 99), "unit": "mg"}
 
 
 class TestHistoryClocks:
@@ -219,7 +219,7 @@ class TestHistoryClocks:
 
             def dose(history_of: CareLog, known_at: datetime | None = None) -> float:
                 state = history_of.history.in_effect_at(pid, day20, known_at=known_at).state
-                return float(state.orders[order]["steps"][-1]["dose"]["amount"])
+                return float(state.orders[order].steps[-1].dose["amount"])
 
             assert dose(second) == 50  # the second process now holds the stream
             for day, amount in ((10, 100), (5, 75)):  # the day-5 change is entered late
@@ -237,9 +237,9 @@ class TestHistoryClocks:
             assert dose(second, known_at=t0 + timedelta(days=12)) == 50  # neither known yet
             day7 = t0 + timedelta(days=7)
             state = second.history.in_effect_at(pid, day7).state  # the late entry, in place
-            assert state.orders[order]["steps"][-1]["dose"]["amount"] == 75
+            assert state.orders[order].steps[-1].dose["amount"] == 75
             known = second.history.in_effect_at(pid, day7, known_at=t0 + timedelta(days=16)).state
-            assert known.orders[order]["steps"][-1]["dose"]["amount"] == 50  # entered on day 20
+            assert known.orders[order].steps[-1].dose["amount"] == 50  # entered on day 20
             every = second.history.events(pid)
             assert len(every) == len(carelog.history.events(pid))
             assert (
@@ -294,7 +294,7 @@ class TestGroupCommit:
                 t.join()
             assert not errors
             texts = sorted(
-                n["text"] for p in patients for n in instance.app.get_record(p).plan.notes.values()
+                n.text for p in patients for n in instance.app.get_record(p).plan.notes.values()
             )
             assert texts == sorted(f"{n}-{i}" for n in range(8) for i in range(25))
             assert instance.app.committer is not None

@@ -114,8 +114,8 @@ class TestEncryptionAtRest:
     def test_an_encrypted_history_reads_back_whole(self, carelog: CareLog, team: Team) -> None:
         pid = write_clinical_history(carelog, team)
         record = carelog.app.get_record(pid)
-        assert [o["drug"]["name"] for o in record.plan.orders.values()] == [DRUG]
-        assert record.plan.patient["name"] == NAME
+        assert [o.drug["name"] for o in record.plan.orders.values()] == [DRUG]
+        assert record.plan.patient.name == NAME
 
     def test_a_different_key_cannot_read_the_history(
         self, carelog: CareLog, team: Team, config: Config

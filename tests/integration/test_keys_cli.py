@@ -215,7 +215,7 @@ class TestStoresEncryptedWithTheSingleKey:
         mixed = CareLog(both)
         try:
             after = write_patient(mixed, make_team(mixed), "MRN-NEW")
-            assert mixed.app.get_record(before).plan.patient["name"] == NAME
+            assert mixed.app.get_record(before).plan.patient.name == NAME
         finally:
             mixed.close()
         # once imported, the single key is wrapped in the key table and may be dropped

@@ -34,9 +34,9 @@ def doses(carelog: CareLog, pid: str) -> list[float]:
     return carelog.app.read_record(
         pid,
         lambda r: [
-            float(o["steps"][-1]["dose"]["amount"])
+            float(o.steps[-1].dose["amount"])
             for o in r.plan.orders.values()
-            if o["status"] == "active"
+            if o.status == "active"
         ],
     )
 
@@ -93,7 +93,7 @@ class TestRefusedDecisions:
             # The aggregate takes the order before the rules refuse it.
             prescribe(carelog, team, pid, "phenelzine", 15)
         drugs, now = carelog.app.read_record(
-            pid, lambda r: ([o["drug"]["name"] for o in r.plan.orders.values()], r.version)
+            pid, lambda r: ([o.drug["name"] for o in r.plan.orders.values()], r.version)
         )
         assert drugs == ["sertraline"]
         assert now == version

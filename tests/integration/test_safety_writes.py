@@ -56,7 +56,7 @@ def prescribe(
 
 
 def open_alerts(carelog: CareLog, pid: str) -> list[dict[str, object]]:
-    return [a for a in carelog.app.get_record(pid).plan.alerts.values() if a["status"] == "open"]
+    return [a for a in carelog.app.get_record(pid).plan.alerts.values() if a.status == "open"]
 
 
 class TestAlertsThroughWrites:
@@ -307,7 +307,7 @@ class TestCorrectionsRerunTheRules:
         [alert] = [a for a in started.alerts if a["kind"] == "max_dose"]  # type: ignore[attr-defined]
         correct(carelog, team, pid, started.event_id, dose={"amount": 150, "unit": "mg"})  # type: ignore[attr-defined]
         assert not any(a["kind"] == "max_dose" for a in open_alerts(carelog, pid))
-        assert carelog.app.get_record(pid).plan.alerts[alert["id"]]["status"] == "resolved"
+        assert carelog.app.get_record(pid).plan.alerts[alert["id"]].status == "resolved"
 
         corrected = correct(
             carelog,
@@ -392,8 +392,8 @@ class TestDoseLimitsByFormulationThroughWrites:
         pid = setup(carelog, team)
         result = prescribe(carelog, team, pid, "Wellbutrin SR", 150, "twice daily")
         order = carelog.app.get_record(pid).plan.orders[result.ids["order_id"]]  # type: ignore[attr-defined]
-        assert order["drug"]["generic"] == "bupropion"
-        assert order["drug"]["formulation"] == "SR"
+        assert order.drug["generic"] == "bupropion"
+        assert order.drug["formulation"] == "SR"
 
     def test_trazodone_500_mg_a_day_is_alerted_at_the_outpatient_maximum(
         self, carelog: CareLog, team: Team
@@ -432,7 +432,7 @@ def record_alcohol(carelog: CareLog, team: Team, pid: str, value: str) -> object
 
 
 def alerts_of(carelog: CareLog, pid: str, rule_id: str) -> list[dict[str, object]]:
-    return [a for a in carelog.app.get_record(pid).plan.alerts.values() if a["rule_id"] == rule_id]
+    return [a for a in carelog.app.get_record(pid).plan.alerts.values() if a.rule_id == rule_id]
 
 
 def raised(result: object, rule_id: str) -> list[dict[str, object]]:
@@ -488,7 +488,7 @@ class TestAlcoholUseThroughWrites:
         assert (alert["severity"], alert["blocking"]) == ("contraindicated", False)
         assert "recorded, not refused" in str(alert["message"])
         plan = carelog.app.get_record(pid).plan
-        assert plan.facts["alcohol_use"]["value"] == "stopped_abruptly"
+        assert plan.facts["alcohol_use"].value == "stopped_abruptly"
         record_alcohol(carelog, team, pid, "none")
         assert [a["status"] for a in alerts_of(carelog, pid, "DDI-30D")] == ["resolved"]
 

@@ -213,7 +213,7 @@ class TestIllTypedFields:
         self, record: PatientRecord
     ) -> None:
         order = prescribe(record, effective_at="2026-02-27T09:00:00+01:00")
-        assert record.plan.orders[order]["since"] == datetime(2026, 2, 27, 8, 0, tzinfo=UTC)
+        assert record.plan.orders[order].since == datetime(2026, 2, 27, 8, 0, tzinfo=UTC)
 
     @pytest.mark.parametrize(
         ("method", "fields", "field", "message"),
@@ -364,4 +364,4 @@ class TestServiceCommands:
             pid,
             c.AssignCareTeamMember(clinician_id=THER.id, role="therapist", effective_at=earlier),
         )
-        assert commands.app.get_record(pid).plan.care_team[THER.id]["since"] == earlier
+        assert commands.app.get_record(pid).plan.care_team[THER.id].since == earlier

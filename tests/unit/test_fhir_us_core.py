@@ -81,7 +81,7 @@ def apply(story: Story, n: int, kind: str, pick: int, late: bool) -> None:
     when = day(n + 1)
     late_at = {"effective_at": when - timedelta(days=2)} if late else {}
     plan = story.record.plan
-    orders = [o for o, v in plan.orders.items() if v["status"] == "active"]
+    orders = [o for o, v in plan.orders.items() if v.status == "active"]
     actions: dict[str, tuple[Any, str, dict[str, Any]]] = {
         "prescribe": (
             PSY,
@@ -239,7 +239,7 @@ def apply(story: Story, n: int, kind: str, pick: int, late: bool) -> None:
         )
         story.events.extend(story.record.collect_events())
         return
-    open_alerts = [a for a, v in plan.alerts.items() if v["status"] == "open"]
+    open_alerts = [a for a, v in plan.alerts.items() if v.status == "open"]
     actions["resolve_alert"] = (
         PSY,
         "resolve_alert",
@@ -249,7 +249,7 @@ def apply(story: Story, n: int, kind: str, pick: int, late: bool) -> None:
             "reason": "Discussed",
             **(
                 {"action": "risk_assessment_done", "result": "low"}
-                if open_alerts and plan.alerts[open_alerts[0]]["kind"] == "suicide_risk"
+                if open_alerts and plan.alerts[open_alerts[0]].kind == "suicide_risk"
                 else {}
             ),
         },

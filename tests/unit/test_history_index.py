@@ -65,7 +65,7 @@ def write(
     kind, _, late, value = step
     ctx = CommandContext(PSY, now=now)
     effective = now - timedelta(hours=late)
-    entries = [e for e, s in record.plan.sources.items() if s["kind"] in {"step", "assessment"}]
+    entries = [e for e, s in record.plan.sources.items() if s.kind in {"step", "assessment"}]
     try:
         if kind == "phq":
             record.record_assessment(
@@ -94,7 +94,7 @@ def write(
                 {"effective_at": effective}
                 if kind == "move"
                 else {"item_scores": [1] * 9}
-                if record.plan.sources[event_id]["kind"] == "assessment"
+                if record.plan.sources[event_id].kind == "assessment"
                 else {"dose": {"amount": 5 + value, "unit": "mg"}}
             )
             record.correct_entry(ctx, c.CorrectEntry(event_id=event_id, fields=fields, reason="r"))
@@ -150,7 +150,7 @@ def test_a_decision_saved_after_a_later_one_is_known_from_its_own_recorded_time(
 
     def dose(when: datetime) -> float:
         state = history.known_at(record.id, when).state
-        return float(state.orders["o1"]["steps"][-1]["dose"]["amount"])
+        return float(state.orders["o1"].steps[-1].dose["amount"])
 
     assert dose(START + timedelta(hours=6)) == 75  # known from hour 5, though saved last
     assert history.known_at(record.id, START + timedelta(hours=6)).version == 5

@@ -217,7 +217,7 @@ class TestLateEntries:
             ),
         )
         member = record.plan.care_team[NEW_MEMBER.id]
-        assert (member["since"], member["until"]) == (EARLIER, EARLIER + timedelta(hours=1))
+        assert (member.since, member.until) == (EARLIER, EARLIER + timedelta(hours=1))
 
 
 class TestLateRegistration:
@@ -225,7 +225,7 @@ class TestLateRegistration:
         rec = register({"effective_at": EARLIER})
         assert [e.effective_at for e in rec.pending_events] == [EARLIER, EARLIER]
         assert [e.timestamp for e in rec.pending_events] == [NOW, NOW]
-        assert rec.plan.care_team[PSY.id]["since"] == EARLIER
+        assert rec.plan.care_team[PSY.id].since == EARLIER
 
     def test_a_registration_in_the_future_is_refused(self) -> None:
         with pytest.raises(InvalidInputError) as caught:
@@ -251,8 +251,8 @@ class TestInEffectClock:
         app.save(rec)
         history = History(app)
         week_ago = NOW - timedelta(days=7)
-        assert history.in_effect_at(rec.id, week_ago).state.goals[goal_id]["status"] == "active"
-        assert history.in_effect_at(rec.id, NOW).state.goals[goal_id]["status"] == "met"
+        assert history.in_effect_at(rec.id, week_ago).state.goals[goal_id].status == "active"
+        assert history.in_effect_at(rec.id, NOW).state.goals[goal_id].status == "met"
         assert history.known_at(rec.id, NOW - timedelta(minutes=1)).state.goals == {}
 
 

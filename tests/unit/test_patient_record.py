@@ -92,7 +92,7 @@ def refused(
 class TestRegistration:
     def test_registering_clinician_joins_the_care_team(self, record: PatientRecord) -> None:
         assert record.is_member(PSY.id)
-        assert record.plan.patient["external_id"] == "MRN-1"
+        assert record.plan.patient.external_id == "MRN-1"
 
     @pytest.mark.parametrize(
         ("fields", "field", "message"),
@@ -176,7 +176,7 @@ class TestMedicationInvariants:
 
     def test_late_entry_keeps_its_earlier_effective_time(self, record: PatientRecord) -> None:
         order = prescribe(record, effective_at=NOW - timedelta(days=3))
-        assert record.plan.orders[order]["since"] == NOW - timedelta(days=3)
+        assert record.plan.orders[order].since == NOW - timedelta(days=3)
         assert record.pending_events[-1].timestamp == NOW
 
     def test_dose_change_on_unknown_order_is_refused(self, record: PatientRecord) -> None:
@@ -222,8 +222,8 @@ class TestMedicationInvariants:
         record.change_dose(
             ctx(), c.ChangeDose(order_id=order, dose=Dose(100, "mg"), reason="partial response")
         )
-        steps = record.plan.orders[order]["steps"]
-        assert [s["dose"]["amount"] for s in steps] == [50, 100]
+        steps = record.plan.orders[order].steps
+        assert [s.dose["amount"] for s in steps] == [50, 100]
 
     def test_discontinuing_twice_is_refused(self, record: PatientRecord) -> None:
         order = prescribe(record)
@@ -319,7 +319,7 @@ class TestNotes:
     def test_therapist_writes_a_psychotherapy_note(self, record: PatientRecord) -> None:
         record.add_note(ctx(THER), c.AddNote(kind="psychotherapy", modality="CBT", text="session"))
         note = next(iter(record.plan.notes.values()))
-        assert (note["kind"], note["author_id"]) == ("psychotherapy", THER.id)
+        assert (note.kind, note.author_id) == ("psychotherapy", THER.id)
 
     def test_unknown_modality_is_refused(self, record: PatientRecord) -> None:
         refused(
@@ -348,8 +348,8 @@ class TestCorrections:
             ),
         )
         order_state = record.plan.orders[order]
-        assert order_state["steps"][0]["dose"] == {"amount": 25.0, "unit": "mg"}
-        assert order_state["steps"][0]["corrected"] is True
+        assert order_state.steps[0].dose == {"amount": 25.0, "unit": "mg"}
+        assert order_state.steps[0].corrected is True
         assert original.dose == {"amount": 50.0, "unit": "mg"}
 
     def test_only_the_author_may_correct(self, record: PatientRecord) -> None:
@@ -390,7 +390,7 @@ class TestCorrections:
             ),
         )
         assessment = record.plan.assessments[-1]
-        assert (assessment["total"], assessment["severity"]) == (18, "moderately severe")
+        assert (assessment.total, assessment.severity) == (18, "moderately severe")
 
 
 class TestOtherInvariants:

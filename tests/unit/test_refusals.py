@@ -174,7 +174,7 @@ class TestMedication:
                 reason="split the dose",
             ),
         )
-        assert record.plan.orders[order]["steps"][-1]["frequency"] == "twice daily"
+        assert record.plan.orders[order].steps[-1].frequency == "twice daily"
 
     @pytest.mark.parametrize("indication", ["", "   ", None, 7])
     def test_a_prescription_needs_an_indication(
@@ -331,7 +331,7 @@ class TestLabs:
 
     def test_a_lab_without_a_value_is_kept(self, record: PatientRecord) -> None:
         record.record_lab_result(ctx(), c.RecordLabResult(test="ECG", unit=""))
-        assert record.plan.labs[-1]["value"] is None
+        assert record.plan.labs[-1].value is None
 
 
 class TestCorrections:

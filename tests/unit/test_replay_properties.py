@@ -106,7 +106,7 @@ class MedModel:
 
 def medications(state: PlanState) -> dict[str, tuple[float, str]]:
     return {
-        order_id: (order["steps"][-1]["dose"]["amount"], order["status"])
+        order_id: (order.steps[-1].dose["amount"], order.status)
         for order_id, order in state.orders.items()
     }
 
@@ -458,13 +458,13 @@ class LogMachine(RuleBasedStateMachine):
     @precondition(lambda self: bool(self.record.plan.pharmacogenomics))
     @rule(data=st.data(), diplotype=st.sampled_from(("*1/*1", "*4/*10", "nonsense", None)))
     def correct_a_pharmacogenomic_result(self, data: st.DataObject, diplotype: str | None) -> None:
-        results = sorted(self.record.plan.pharmacogenomics.values(), key=lambda r: r["result_id"])
+        results = sorted(self.record.plan.pharmacogenomics.values(), key=lambda r: r.result_id)
         chosen = data.draw(st.sampled_from(results))
         self.attempt(
             lambda: self.record.correct_entry(
                 self.ctx(),
                 c.CorrectEntry(
-                    event_id=chosen["event_id"],
+                    event_id=chosen.event_id,
                     fields={"diplotype": diplotype},
                     reason="lab amended",
                 ),
@@ -564,10 +564,9 @@ TestLogMachine.settings = settings(
 def clinical_picture(state: PlanState) -> Any:
     """What was clinically in effect, without ids or recorded times."""
     meds = sorted(
-        (o["drug"]["name"], o["steps"][-1]["dose"]["amount"], o["status"])
-        for o in state.orders.values()
+        (o.drug["name"], o.steps[-1].dose["amount"], o.status) for o in state.orders.values()
     )
-    scores = [(a["effective_at"], a["total"]) for a in state.assessments]
+    scores = [(a.effective_at, a.total) for a in state.assessments]
     return meds, scores
 
 

@@ -113,7 +113,7 @@ def a_history() -> list[Any]:
     rec.add_note(ctx(THER), c.AddNote(kind="psychotherapy", modality="CBT", text="private words"))
     rec.set_goal(ctx(THER), c.SetGoal(description="walk daily", target="5 days a week"))
     rec.record_consent(ctx(), c.RecordConsent(scope="treatment", decision="granted"))
-    assessment = rec.plan.assessments[-1]["event_id"]
+    assessment = rec.plan.assessments[-1].event_id
     rec.correct_entry(
         ctx(THER),
         c.CorrectEntry(event_id=assessment, fields={"item_scores": [1] * 9}, reason="typo"),
@@ -129,9 +129,9 @@ def a_history() -> list[Any]:
     rec.record_condition(ctx(), c.RecordCondition(code="G40.909", display="Epilepsy"))
     rec.record_condition(ctx(), c.RecordCondition(code="I45.81", display="Long QT syndrome"))
     rec.resolve_condition(ctx(), c.ResolveCondition(condition_id="dx:F32.1", reason="remission"))
-    [epilepsy] = [c for c in rec.plan.conditions.values() if c["code"] == "G40.909"]
+    [epilepsy] = [c for c in rec.plan.conditions.values() if c.code == "G40.909"]
     rec.resolve_condition(
-        ctx(), c.ResolveCondition(condition_id=epilepsy["condition_id"], reason="entered in error")
+        ctx(), c.ResolveCondition(condition_id=epilepsy.condition_id, reason="entered in error")
     )
     rec.record_sex_at_birth(ctx(), c.RecordSexAtBirth(sex_at_birth="female"))
     rec.record_pregnancy_status(ctx(), c.RecordPregnancyStatus(status="pregnant"))

@@ -121,7 +121,7 @@ class TestRecordingAlcoholUse:
     def test_each_allowed_value_is_recorded(self, value: str) -> None:
         record = new_record()
         record.record_fact(ctx(), c.RecordFact(fact="alcohol_use", value=value))
-        assert record.plan.facts["alcohol_use"]["value"] == value
+        assert record.plan.facts["alcohol_use"].value == value
 
     @pytest.mark.parametrize(
         ("fact", "value", "stored"),
@@ -153,7 +153,7 @@ class TestRecordingAlcoholUse:
     def test_facts_no_rule_reads_keep_free_values(self) -> None:
         record: PatientRecord = new_record()
         record.record_fact(ctx(), c.RecordFact(fact="diet", value="a bit of everything"))
-        assert record.plan.facts["diet"]["value"] == "a bit of everything"
+        assert record.plan.facts["diet"].value == "a bit of everything"
 
     def test_smoking_is_read_by_the_rules_so_a_vague_value_is_refused(self) -> None:
         record = new_record()
