@@ -20,6 +20,7 @@ from domain.actor import CLINICAL_ROLES, Actor, Role
 from domain.errors import NotFoundError, NotPermittedError
 from domain.patient_record import PatientRecord
 from domain.permissions import WHAT, WRITE_ROLES
+from domain.plan_entities import EmergencyAccess
 
 AUDITOR_READS = frozenset({"plan", "history", "audit", "audit_all", "patients", "fhir", "notes"})
 CLINICIAN_READS = frozenset(
@@ -248,13 +249,13 @@ class Policy:
         return actor.role in CLINICAL_ROLES or actor.role is Role.AUDITOR
 
 
-def emergency_grant(grant: dict[str, Any] | None) -> dict[str, Any] | None:
+def emergency_grant(grant: EmergencyAccess | None) -> dict[str, Any] | None:
     """What the audit shows of an emergency grant: its stated reason and its expiry."""
     if grant is None:
         return None
-    expires = grant.get("expires_at")
+    expires = grant.expires_at
     return {
-        "reason": grant.get("reason"),
+        "reason": grant.reason,
         "expires_at": (
             expires.astimezone(UTC).isoformat(timespec="microseconds")
             if isinstance(expires, datetime)

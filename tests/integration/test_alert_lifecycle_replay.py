@@ -51,9 +51,7 @@ class TestAnOlderLogsMonitoringAlerts:
         pid = setup(carelog, team)
         order = prescribe(carelog, team, pid, "olanzapine", 10).ids["order_id"]  # type: ignore[attr-defined]
         old = legacy_weight_alert(carelog, team, pid, order)
-        [grouped] = [
-            a for a in open_alerts(carelog, pid) if str(a["key"]).startswith("MONITORING|")
-        ]
+        [grouped] = [a for a in open_alerts(carelog, pid) if str(a.key).startswith("MONITORING|")]
 
         carelog.commands.execute(
             CommandContext(team.psychiatrist), pid, c.RecordFact(fact="diet", value="vegan")
@@ -64,9 +62,9 @@ class TestAnOlderLogsMonitoringAlerts:
         resolution = alerts[old].resolution
         assert resolution is not None
         assert resolution.resolution == "superseded"
-        assert resolution.superseded_by == grouped["alert_id"]
+        assert resolution.superseded_by == grouped.alert_id
         assert resolution.actor == Author("carelog", "system")
-        assert alerts[grouped["alert_id"]].status == "open"
+        assert alerts[grouped.alert_id].status == "open"
 
 
 class TestReplayingCareLogsResolutions:

@@ -9,17 +9,18 @@ from typing import Any
 from domain import commands as c
 from domain.command_context import CommandContext
 from domain.dose import Dose
+from domain.plan_records import FollowUp
 from services.bootstrap import CareLog
 from services.config import Config
 from tests.conftest import Team, make_team
 from tests.integration.test_safety_writes import prescribe, setup
 
 
-def open_follow_ups(carelog: CareLog, pid: str) -> list[dict[str, Any]]:
+def open_follow_ups(carelog: CareLog, pid: str) -> list[FollowUp]:
     plan = carelog.app.get_record(pid).plan
     return sorted(
         (f for f in plan.follow_ups.values() if f.status == "scheduled"),
-        key=lambda f: f["due_at"],
+        key=lambda f: f.due_at,
     )
 
 
@@ -52,9 +53,9 @@ class TestDoseChangeCheckIns:
         before = datetime.now(UTC)
         change_dose(carelog, team, pid, order, 100)
         [check_in] = open_follow_ups(carelog, pid)
-        assert "sertraline" in check_in["purpose"]
-        assert before + timedelta(days=14) <= check_in["due_at"]
-        assert check_in["due_at"] <= datetime.now(UTC) + timedelta(days=14)
+        assert "sertraline" in check_in.purpose
+        assert before + timedelta(days=14) <= check_in.due_at
+        assert check_in.due_at <= datetime.now(UTC) + timedelta(days=14)
 
     def test_no_second_check_in_when_one_is_due_sooner_or_overdue(
         self, carelog: CareLog, team: Team
@@ -79,7 +80,7 @@ class TestDoseChangeCheckIns:
         later = datetime.now(UTC) + timedelta(days=30)
         schedule(carelog, team, pid, later)
         change_dose(carelog, team, pid, order, 100)
-        dues = [f["due_at"] for f in open_follow_ups(carelog, pid)]
+        dues = [f.due_at for f in open_follow_ups(carelog, pid)]
         assert len(dues) == 2
         assert dues[0] < later - timedelta(days=15)
 
@@ -94,7 +95,7 @@ class TestDoseChangeCheckIns:
         changed = datetime.now(UTC) - timedelta(days=10)
         change_dose(carelog, team, pid, order, 100, effective_at=changed)
         [check_in] = open_follow_ups(carelog, pid)
-        assert check_in["due_at"] == changed + timedelta(days=14)
+        assert check_in.due_at == changed + timedelta(days=14)
 
     def test_a_change_entered_after_its_check_in_time_is_accepted_and_due_within_a_day(
         self, carelog: CareLog, team: Team
@@ -106,7 +107,7 @@ class TestDoseChangeCheckIns:
         ]
         change_dose(carelog, team, pid, order, 100, effective_at=started + timedelta(days=30))
         [check_in] = open_follow_ups(carelog, pid)
-        assert datetime.now(UTC) < check_in["due_at"] <= datetime.now(UTC) + timedelta(days=1)
+        assert datetime.now(UTC) < check_in.due_at <= datetime.now(UTC) + timedelta(days=1)
 
     def test_the_interval_is_configurable(self, config: Config) -> None:
         carelog = CareLog(config.with_(follow_up_days=7))
@@ -116,8 +117,8 @@ class TestDoseChangeCheckIns:
             order = prescribe(carelog, team, pid, "sertraline", 50).ids["order_id"]  # type: ignore[attr-defined]
             change_dose(carelog, team, pid, order, 100)
             [check_in] = open_follow_ups(carelog, pid)
-            assert check_in["due_at"] <= datetime.now(UTC) + timedelta(days=7)
-            assert check_in["due_at"] > datetime.now(UTC) + timedelta(days=6)
+            assert check_in.due_at <= datetime.now(UTC) + timedelta(days=7)
+            assert check_in.due_at > datetime.now(UTC) + timedelta(days=6)
         finally:
             carelog.close()
 

@@ -12,6 +12,7 @@ from domain import commands as c
 from domain.command_context import CommandContext
 from domain.dose import Dose
 from domain.errors import InvalidInputError, NotPermittedError, SafetyBlockError
+from domain.plan_entities import Alert
 from services.bootstrap import CareLog
 from tests.conftest import Team
 
@@ -55,7 +56,7 @@ def prescribe(
     )
 
 
-def open_alerts(carelog: CareLog, pid: str) -> list[dict[str, object]]:
+def open_alerts(carelog: CareLog, pid: str) -> list[Alert]:
     return [a for a in carelog.app.get_record(pid).plan.alerts.values() if a.status == "open"]
 
 
@@ -67,7 +68,7 @@ class TestAlertsThroughWrites:
         result = prescribe(carelog, team, pid, "citalopram", 40)
         kinds = {a["kind"] for a in result.alerts}  # type: ignore[attr-defined]
         assert "max_dose" in kinds
-        assert any(a["kind"] == "max_dose" for a in open_alerts(carelog, pid))
+        assert any(a.kind == "max_dose" for a in open_alerts(carelog, pid))
 
     def test_contraindicated_combination_is_refused_without_override(
         self, carelog: CareLog, team: Team
@@ -94,8 +95,8 @@ class TestAlertsThroughWrites:
             15,
             override_reason="specialist-supervised switch, monitored inpatient",
         )
-        alert = next(a for a in open_alerts(carelog, pid) if a["severity"] == "contraindicated")
-        assert alert["override_reason"].startswith("specialist-supervised")
+        alert = next(a for a in open_alerts(carelog, pid) if a.severity == "contraindicated")
+        assert alert.override_reason.startswith("specialist-supervised")
 
     def test_unknown_drug_is_reported_not_silently_safe(self, carelog: CareLog, team: Team) -> None:
         pid = setup(carelog, team)
@@ -108,13 +109,13 @@ class TestAlertsThroughWrites:
         pid = setup(carelog, team)
         prescribe(carelog, team, pid, "lithium", 300, "twice daily")
         ibuprofen = prescribe(carelog, team, pid, "ibuprofen", 400, "three times daily")
-        assert any(a["kind"] == "interaction" for a in open_alerts(carelog, pid))
+        assert any(a.kind == "interaction" for a in open_alerts(carelog, pid))
         carelog.commands.execute(
             CommandContext(team.psychiatrist),
             pid,
             c.Discontinue(order_id=ibuprofen.ids["order_id"], reason="pain settled"),
         )
-        assert not any(a["kind"] == "interaction" for a in open_alerts(carelog, pid))
+        assert not any(a.kind == "interaction" for a in open_alerts(carelog, pid))
 
     def test_suicide_risk_item_raises_an_urgent_alert(self, carelog: CareLog, team: Team) -> None:
         pid = setup(carelog, team)
@@ -194,17 +195,17 @@ class TestAlertsThroughWrites:
         )
         # One monitoring alert for the lithium order lists its checks, the level first.
         level = "Serum lithium level (12-hour trough) due by "
-        [before] = [a for a in open_alerts(carelog, pid) if a["kind"] == "monitoring_due"]
-        assert (t0 + timedelta(days=17)).date().isoformat() in before["message"]
-        assert level in before["message"]
+        [before] = [a for a in open_alerts(carelog, pid) if a.kind == "monitoring_due"]
+        assert (t0 + timedelta(days=17)).date().isoformat() in before.message
+        assert level in before.message
         carelog.commands.execute(
             CommandContext(team.psychiatrist),
             pid,
             c.RecordLabResult(test="lithium_level", value=0.8, unit="mmol/L"),
         )
-        [after] = [a for a in open_alerts(carelog, pid) if a["kind"] == "monitoring_due"]
-        assert after["alert_id"] != before["alert_id"]  # superseded with the next level's date
-        next_level = after["message"].split(level)[1][:10]
+        [after] = [a for a in open_alerts(carelog, pid) if a.kind == "monitoring_due"]
+        assert after.alert_id != before.alert_id  # superseded with the next level's date
+        next_level = after.message.split(level)[1][:10]
         assert next_level > datetime.now(UTC).date().isoformat()  # no level is due any more
 
 
@@ -238,7 +239,7 @@ class TestCorrectionsRerunTheRules:
 
         urgent = [a for a in corrected.alerts if a["kind"] == "suicide_risk"]  # type: ignore[attr-defined]
         assert [a["severity"] for a in urgent] == ["urgent"]
-        assert any(a["kind"] == "suicide_risk" for a in open_alerts(carelog, pid))
+        assert any(a.kind == "suicide_risk" for a in open_alerts(carelog, pid))
 
     def test_correcting_an_assessments_summary_does_not_repeat_a_resolved_alert(
         self, carelog: CareLog, team: Team
@@ -306,7 +307,7 @@ class TestCorrectionsRerunTheRules:
         started = prescribe(carelog, team, pid, "sertraline", 250)
         [alert] = [a for a in started.alerts if a["kind"] == "max_dose"]  # type: ignore[attr-defined]
         correct(carelog, team, pid, started.event_id, dose={"amount": 150, "unit": "mg"})  # type: ignore[attr-defined]
-        assert not any(a["kind"] == "max_dose" for a in open_alerts(carelog, pid))
+        assert not any(a.kind == "max_dose" for a in open_alerts(carelog, pid))
         assert carelog.app.get_record(pid).plan.alerts[alert["id"]].status == "resolved"
 
         corrected = correct(
@@ -382,7 +383,7 @@ class TestLithiumLevelsThroughWrites:
         carelog.commands.execute(
             ctx, pid, c.RecordLabResult(test="lithium level", value=0.9, unit="mmol/L")
         )
-        assert not any(a["kind"] == "lab_out_of_range" for a in open_alerts(carelog, pid))
+        assert not any(a.kind == "lab_out_of_range" for a in open_alerts(carelog, pid))
 
 
 class TestDoseLimitsByFormulationThroughWrites:
@@ -412,7 +413,7 @@ class TestDoseLimitsByFormulationThroughWrites:
         result = prescribe(carelog, team, pid, "risperidone", 5, "twice daily")
         found = [a for a in result.alerts if a["rule_id"] == "MAX-RISPERIDONE"]  # type: ignore[attr-defined]
         assert [a["severity"] for a in found] == ["moderate"]
-        assert any(a["rule_id"] == "MAX-RISPERIDONE" for a in open_alerts(carelog, pid))
+        assert any(a.rule_id == "MAX-RISPERIDONE" for a in open_alerts(carelog, pid))
 
     def test_wellbutrin_sr_450_mg_a_day_is_alerted_at_the_sr_maximum(
         self, carelog: CareLog, team: Team
@@ -431,7 +432,7 @@ def record_alcohol(carelog: CareLog, team: Team, pid: str, value: str) -> object
     )
 
 
-def alerts_of(carelog: CareLog, pid: str, rule_id: str) -> list[dict[str, object]]:
+def alerts_of(carelog: CareLog, pid: str, rule_id: str) -> list[Alert]:
     return [a for a in carelog.app.get_record(pid).plan.alerts.values() if a.rule_id == rule_id]
 
 
@@ -450,8 +451,8 @@ class TestAlcoholUseThroughWrites:
         assert (alert["severity"], alert["blocking"]) == ("major", False)
         record_alcohol(carelog, team, pid, "none")
         (closed,) = alerts_of(carelog, pid, "DDI-28C")
-        assert closed["status"] == "resolved"
-        assert closed["resolution"]["resolution"] == "no_longer_applies"  # type: ignore[index]
+        assert closed.status == "resolved"
+        assert closed.resolution.resolution == "no_longer_applies"
 
     def test_a_z_drug_then_regular_drinking_raises_it_and_stopping_the_drug_closes_it(
         self, carelog: CareLog, team: Team
@@ -464,7 +465,7 @@ class TestAlcoholUseThroughWrites:
             pid,
             c.Discontinue(order_id=zolpidem.ids["order_id"], reason="sleep settled"),
         )
-        assert [a["status"] for a in alerts_of(carelog, pid, "DDI-28C")] == ["resolved"]
+        assert [a.status for a in alerts_of(carelog, pid, "DDI-28C")] == ["resolved"]
 
     def test_drinking_again_after_the_alert_closed_raises_it_again(
         self, carelog: CareLog, team: Team
@@ -475,7 +476,7 @@ class TestAlcoholUseThroughWrites:
         record_alcohol(carelog, team, pid, "none")
         again = record_alcohol(carelog, team, pid, "regular")
         assert len(raised(again, "DDI-28C")) == 1
-        assert [a["status"] for a in alerts_of(carelog, pid, "DDI-28C")] == ["resolved", "open"]
+        assert [a.status for a in alerts_of(carelog, pid, "DDI-28C")] == ["resolved", "open"]
 
     def test_alcohol_stopped_abruptly_on_bupropion_is_alerted_never_refused(
         self, carelog: CareLog, team: Team
@@ -490,7 +491,7 @@ class TestAlcoholUseThroughWrites:
         plan = carelog.app.get_record(pid).plan
         assert plan.facts["alcohol_use"].value == "stopped_abruptly"
         record_alcohol(carelog, team, pid, "none")
-        assert [a["status"] for a in alerts_of(carelog, pid, "DDI-30D")] == ["resolved"]
+        assert [a.status for a in alerts_of(carelog, pid, "DDI-30D")] == ["resolved"]
 
     def test_bupropion_after_alcohol_stopped_abruptly_is_refused_unless_overridden(
         self, carelog: CareLog, team: Team
@@ -506,7 +507,7 @@ class TestAlcoholUseThroughWrites:
             carelog, team, pid, "bupropion SR", 150, override_reason="withdrawal over, on ward"
         )
         (alert,) = alerts_of(carelog, pid, "DDI-30D")
-        assert alert["override_reason"] == "withdrawal over, on ward"
+        assert alert.override_reason == "withdrawal over, on ward"
 
     def test_a_value_outside_the_closed_set_is_refused_naming_the_allowed_ones(
         self, carelog: CareLog, team: Team
