@@ -32,7 +32,7 @@ from domain.plan_meta import Meta, event_type, meta_of, record_source, type_name
 from domain.plan_vocabulary import AlertStatus, OrderStatus, StepKind
 
 if TYPE_CHECKING:
-    from domain.patient_record import PatientRecord as R
+    from domain import patient_events as R
     from domain.plan import PlanState
 
 __all__ = ["event_type", "fold_event", "handlers", "type_name"]

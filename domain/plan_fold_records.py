@@ -30,7 +30,7 @@ from domain.plan_records import (
 from domain.plan_vocabulary import ConditionStatus, FollowUpStatus
 
 if TYPE_CHECKING:
-    from domain.patient_record import PatientRecord as R
+    from domain import patient_events as R
     from domain.plan import PlanState
 
 

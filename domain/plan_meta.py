@@ -10,7 +10,7 @@ from domain.plan_entities import Source
 from domain.plan_entity import Author
 
 if TYPE_CHECKING:
-    from domain.patient_record import PatientRecord as R
+    from domain import patient_events as R
     from domain.plan import PlanState
 
 _TYPES: dict[type, str] = {}

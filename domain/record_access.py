@@ -16,7 +16,7 @@ from domain.errors import InvalidInputError, NotFoundError, NotPermittedError
 from domain.record_checks import RecordCommandsBase
 
 if TYPE_CHECKING:
-    from domain.patient_record import PatientRecord
+    from domain import patient_events as events
     from domain.plan_entities import Order
 
 
@@ -91,7 +91,7 @@ class RecordAccess(RecordCommandsBase):
 
     def _trigger(
         self,
-        event_class: type[PatientRecord.Event],
+        event_class: type[events.Event],
         ctx: CommandContext,
         effective_at: datetime | None = None,
         **fields: Any,

@@ -16,7 +16,7 @@ from domain.errors import InvalidInputError, NotFoundError, NotPermittedError
 from domain.permissions import WHAT, WRITE_ROLES
 
 if TYPE_CHECKING:
-    from domain.patient_record import PatientRecord
+    from domain import patient_events as events
     from domain.plan import PlanState
     from domain.plan_entities import Order
 
@@ -29,7 +29,7 @@ class RecordCommandsBase:
 
         def _trigger(
             self,
-            event_class: type[PatientRecord.Event],
+            event_class: type[events.Event],
             ctx: CommandContext,
             effective_at: datetime | None = None,
             **fields: Any,
@@ -40,33 +40,33 @@ class RecordCommandsBase:
         def is_member(self, clinician_id: str) -> bool: ...
         def trigger_event(self, event_class: Any, **kwargs: Any) -> None: ...
 
-        CareTeamMemberAssigned: ClassVar[type[PatientRecord.CareTeamMemberAssigned]]
-        CareTeamMemberRemoved: ClassVar[type[PatientRecord.CareTeamMemberRemoved]]
-        EmergencyAccessGranted: ClassVar[type[PatientRecord.EmergencyAccessGranted]]
-        ConsentRecorded: ClassVar[type[PatientRecord.ConsentRecorded]]
-        AssessmentRecorded: ClassVar[type[PatientRecord.AssessmentRecorded]]
-        GoalSet: ClassVar[type[PatientRecord.GoalSet]]
-        GoalStatusChanged: ClassVar[type[PatientRecord.GoalStatusChanged]]
-        MedicationPrescribed: ClassVar[type[PatientRecord.MedicationPrescribed]]
-        DoseChanged: ClassVar[type[PatientRecord.DoseChanged]]
-        MedicationDiscontinued: ClassVar[type[PatientRecord.MedicationDiscontinued]]
-        SideEffectReported: ClassVar[type[PatientRecord.SideEffectReported]]
-        AdherenceReported: ClassVar[type[PatientRecord.AdherenceReported]]
-        SafetyAlertRaised: ClassVar[type[PatientRecord.SafetyAlertRaised]]
-        SafetyAlertResolved: ClassVar[type[PatientRecord.SafetyAlertResolved]]
-        NoteAdded: ClassVar[type[PatientRecord.NoteAdded]]
-        EducationProvided: ClassVar[type[PatientRecord.EducationProvided]]
-        FollowUpScheduled: ClassVar[type[PatientRecord.FollowUpScheduled]]
-        FollowUpCompleted: ClassVar[type[PatientRecord.FollowUpCompleted]]
-        PlanReviewed: ClassVar[type[PatientRecord.PlanReviewed]]
-        LabResultRecorded: ClassVar[type[PatientRecord.LabResultRecorded]]
-        ClinicalFactRecorded: ClassVar[type[PatientRecord.ClinicalFactRecorded]]
-        EntryCorrected: ClassVar[type[PatientRecord.EntryCorrected]]
-        ConditionRecorded: ClassVar[type[PatientRecord.ConditionRecorded]]
-        ConditionResolved: ClassVar[type[PatientRecord.ConditionResolved]]
-        SexAtBirthRecorded: ClassVar[type[PatientRecord.SexAtBirthRecorded]]
-        PregnancyStatusRecorded: ClassVar[type[PatientRecord.PregnancyStatusRecorded]]
-        PharmacogenomicResultRecorded: ClassVar[type[PatientRecord.PharmacogenomicResultRecorded]]
+        CareTeamMemberAssigned: ClassVar[type[events.CareTeamMemberAssigned]]
+        CareTeamMemberRemoved: ClassVar[type[events.CareTeamMemberRemoved]]
+        EmergencyAccessGranted: ClassVar[type[events.EmergencyAccessGranted]]
+        ConsentRecorded: ClassVar[type[events.ConsentRecorded]]
+        AssessmentRecorded: ClassVar[type[events.AssessmentRecorded]]
+        GoalSet: ClassVar[type[events.GoalSet]]
+        GoalStatusChanged: ClassVar[type[events.GoalStatusChanged]]
+        MedicationPrescribed: ClassVar[type[events.MedicationPrescribed]]
+        DoseChanged: ClassVar[type[events.DoseChanged]]
+        MedicationDiscontinued: ClassVar[type[events.MedicationDiscontinued]]
+        SideEffectReported: ClassVar[type[events.SideEffectReported]]
+        AdherenceReported: ClassVar[type[events.AdherenceReported]]
+        SafetyAlertRaised: ClassVar[type[events.SafetyAlertRaised]]
+        SafetyAlertResolved: ClassVar[type[events.SafetyAlertResolved]]
+        NoteAdded: ClassVar[type[events.NoteAdded]]
+        EducationProvided: ClassVar[type[events.EducationProvided]]
+        FollowUpScheduled: ClassVar[type[events.FollowUpScheduled]]
+        FollowUpCompleted: ClassVar[type[events.FollowUpCompleted]]
+        PlanReviewed: ClassVar[type[events.PlanReviewed]]
+        LabResultRecorded: ClassVar[type[events.LabResultRecorded]]
+        ClinicalFactRecorded: ClassVar[type[events.ClinicalFactRecorded]]
+        EntryCorrected: ClassVar[type[events.EntryCorrected]]
+        ConditionRecorded: ClassVar[type[events.ConditionRecorded]]
+        ConditionResolved: ClassVar[type[events.ConditionResolved]]
+        SexAtBirthRecorded: ClassVar[type[events.SexAtBirthRecorded]]
+        PregnancyStatusRecorded: ClassVar[type[events.PregnancyStatusRecorded]]
+        PharmacogenomicResultRecorded: ClassVar[type[events.PharmacogenomicResultRecorded]]
 
     def _allowed(self, ctx: CommandContext, what: str) -> None:
         """Care-team access first, then the role table of DESIGN.md."""
