@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING, Any
 from domain.adequate_doses import ADEQUATE_WEEKS
 from domain.plan_vocabulary import ConditionStatus
 from domain.problem_list import normalise_code
+from domain.trial_storage import trial_facts
 from domain.trials import Score, Trial, trials
 
 if TYPE_CHECKING:
@@ -149,14 +150,7 @@ def judge(trial: Trial, now: datetime) -> dict[str, Any]:
     latest = trial.scores[-1] if trial.scores else None
     dose = trial.adequate_dose
     return {
-        "trial_id": trial.trial_id,
-        "order_ids": list(trial.order_ids),
-        "drug": trial.drug,
-        "drug_class": trial.drug_class,
-        "antidepressant": trial.antidepressant,
-        "indication": trial.indication,
-        "started_at": trial.started_at,
-        "stopped_at": trial.stopped_at,
+        **trial_facts(trial),
         "active": trial.stopped_at is None,
         "stop_reason": trial.stop_reason,
         "continuing": dict(trial.continuing) if trial.continuing else None,

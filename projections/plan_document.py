@@ -15,196 +15,36 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from domain.pharmacogenomics import summary as pharmacogenomic_summary
 from domain.plan import PlanState
-from domain.plan_entities import Order
-from domain.plan_records import Assessment
-from domain.plan_vocabulary import AlertStatus, FollowUpStatus, OrderStatus
-from domain.problem_list import plain, problem_list
-from projections.plan_states import EVERYTHING, Folded, Sections, iso, revive
-
-TREND_LENGTH = 6
-
-
-def _medication(order: Order) -> dict[str, Any]:
-    current = order.current
-    changed = len(order.steps) > 1
-    return {
-        "order_id": order.order_id,
-        "drug": order.drug["name"],
-        "drug_info": {
-            k: order.drug.get(k) for k in ("generic", "classes", "rxnorm", "in_rule_pack")
-        }
-        # a combination product's ingredients, as the rules read them
-        | ({"ingredients": order.drug["ingredients"]} if order.drug.get("ingredients") else {}),
-        "dose": dict(current.dose),
-        "frequency": current.frequency,
-        "route": order.route,
-        "indication": order.indication,
-        "since": iso(order.since),
-        "last_change": iso(current.effective_at) if changed else None,
-        "last_change_reason": current.reason if changed else None,
-        "continuing": order.continuing,
-        "prescriber": order.prescriber.as_dict(),
-        "status": order.status.value,
-        "stopped_at": iso(order.stopped_at),
-        "corrected": order.corrected,
-    }
-
-
-def _assessments(state: PlanState) -> list[dict[str, Any]]:
-    latest: dict[str, Assessment] = {}
-    totals: dict[str, list[int]] = {}
-    for a in state.assessments:  # kept in effective order
-        latest[a.instrument] = a
-        if a.total is not None:
-            totals.setdefault(a.instrument, []).append(a.total)
-    out = []
-    for instrument, a in latest.items():
-        seen = totals.get(instrument, [])
-        out.append(
-            {
-                "assessment_id": a.assessment_id,
-                "instrument": instrument,
-                "total": a.total,
-                "severity": a.severity,
-                "item_scores": list(a.item_scores),
-                "diagnoses": list(a.diagnoses),
-                "effective_at": iso(a.effective_at),
-                "trend": seen[-TREND_LENGTH:],
-                "change": seen[-1] - seen[-2] if len(seen) > 1 else None,
-                "corrected": a.corrected,
-            }
-        )
-    return out
-
-
-def _alerts(state: PlanState) -> list[dict[str, Any]]:
-    return [
-        {
-            "id": a.alert_id,
-            "kind": a.kind,
-            "severity": a.severity,
-            "message": a.message,
-            "action": a.action,
-            "rule_id": a.rule_id,
-            "source": a.source,
-            "order_ids": list(a.order_ids),
-            "due_at": iso(a.due_at),
-            "raised_at": iso(a.recorded_at),
-            "override_reason": a.override_reason,
-        }
-        for a in state.alerts.values()
-        if a.status is AlertStatus.OPEN
-    ]
-
-
-def _consents(state: PlanState) -> list[dict[str, Any]]:
-    latest: dict[str, dict[str, Any]] = {}
-    for c in sorted(state.consents, key=lambda c: (c.effective_at, c.recorded_at)):
-        latest[c.scope] = {
-            "scope": c.scope,
-            "decision": c.decision,
-            "effective_at": iso(c.effective_at),
-        }
-    return list(latest.values())
-
-
-def _patient(patient_id: str, state: PlanState) -> dict[str, Any]:
-    patient = state.patient
-    if not patient:  # a view that skipped the registration
-        return {
-            "id": patient_id,
-            "external_id": None,
-            "name": None,
-            "birth_date": None,
-            "allergies": [],
-            "sex_at_birth": patient.sex_at_birth,
-        }
-    return {
-        "id": patient_id,
-        "external_id": patient.external_id,
-        "name": patient.name,
-        "birth_date": patient.birth_date,
-        "allergies": list(patient.allergies),
-        "sex_at_birth": patient.sex_at_birth,
-    }
-
-
-def _goals(state: PlanState) -> list[dict[str, Any]]:
-    return [
-        {
-            "goal_id": g.goal_id,
-            "description": g.description,
-            "target": g.target,
-            "due_date": g.due_date,
-            "status": g.status,
-        }
-        for g in state.goals.values()
-    ]
-
-
-def _follow_ups(state: PlanState) -> list[dict[str, Any]]:
-    return [
-        {"follow_up_id": f.follow_up_id, "due_at": iso(f.due_at), "purpose": f.purpose}
-        for f in sorted(state.follow_ups.values(), key=lambda f: f.due_at)
-        if f.status is FollowUpStatus.SCHEDULED
-    ]
-
-
-def _care_team(state: PlanState) -> list[dict[str, Any]]:
-    return [
-        {"clinician_id": m.clinician_id, "name": m.name, "role": m.role, "since": iso(m.since)}
-        for m in state.care_team.values()
-        if m.active
-    ]
-
-
-def _medications(state: PlanState) -> list[dict[str, Any]]:
-    return sorted(
-        (_medication(o) for o in state.orders.values() if o.status is OrderStatus.ACTIVE),
-        key=lambda m: m["since"] or "",
-    )
-
-
-def _conditions(state: PlanState) -> list[dict[str, Any]]:
-    return [plain(c) for c in problem_list(state)]
-
-
-def _pregnancy(state: PlanState) -> dict[str, Any] | None:
-    status = state.pregnancy
-    if status is None:
-        return None
-    return {
-        "status": status.status,
-        "as_of": status.as_of,
-        "expected_delivery_date": status.expected_delivery_date,
-        "recorded_by": status.actor.as_dict(),
-        "effective_at": iso(status.effective_at),
-    }
-
-
-def _pharmacogenomics(state: PlanState) -> dict[str, Any]:
-    found = pharmacogenomic_summary(state)
-    for result in found["results"]:
-        result["effective_at"] = iso(result["effective_at"])
-    return found
-
+from projections.plan_sections import (
+    alerts,
+    assessments,
+    care_team,
+    conditions,
+    consents,
+    follow_ups,
+    goals,
+    medications,
+    patient,
+    pharmacogenomics,
+    pregnancy,
+)
+from projections.plan_states import EVERYTHING, Folded, Sections, revive
 
 DOCUMENT = Sections(
     renderers={
         "patient_id": lambda pid, _state: pid,
-        "patient": _patient,
-        "medications": lambda _pid, state: _medications(state),
-        "assessments": lambda _pid, state: _assessments(state),
-        "alerts": lambda _pid, state: _alerts(state),
-        "goals": lambda _pid, state: _goals(state),
-        "follow_ups": lambda _pid, state: _follow_ups(state),
-        "consents": lambda _pid, state: _consents(state),
-        "care_team": lambda _pid, state: _care_team(state),
-        "conditions": lambda _pid, state: _conditions(state),
-        "pregnancy": lambda _pid, state: _pregnancy(state),
-        "pharmacogenomics": lambda _pid, state: _pharmacogenomics(state),
+        "patient": patient,
+        "medications": lambda _pid, state: medications(state),
+        "assessments": lambda _pid, state: assessments(state),
+        "alerts": lambda _pid, state: alerts(state),
+        "goals": lambda _pid, state: goals(state),
+        "follow_ups": lambda _pid, state: follow_ups(state),
+        "consents": lambda _pid, state: consents(state),
+        "care_team": lambda _pid, state: care_team(state),
+        "conditions": lambda _pid, state: conditions(state),
+        "pregnancy": lambda _pid, state: pregnancy(state),
+        "pharmacogenomics": lambda _pid, state: pharmacogenomics(state),
     },
     affects={
         "PatientRegistered": {"patient_id", "patient"},
@@ -270,11 +110,11 @@ def live_document(state: PlanState, patient_id: str, version: int, now: datetime
 
 def open_alerts(state: PlanState, now: datetime | None = None) -> list[dict[str, Any]]:
     """The open alerts as ``live_document`` lists them (with their age, given ``now``)."""
-    alerts = _alerts(state)
-    for alert in alerts:
+    found = alerts(state)
+    for alert in found:
         alert["due_at"], alert["raised_at"] = revive(alert["due_at"]), revive(alert["raised_at"])
         alert["age_days"] = age_days(alert["raised_at"], now)
-    return alerts
+    return found
 
 
 def age_days(raised_at: datetime | None, now: datetime | None) -> int | None:

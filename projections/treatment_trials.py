@@ -18,7 +18,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from domain.trial_outcomes import episode_start, judge, resistance
-from domain.trials import trial_as_dict, trial_from_dict, trials
+from domain.trial_storage import trial_as_dict, trial_from_dict
+from domain.trials import trials
 from projections import plan_states
 from projections.feed import Item
 from projections.plan_states import PlanStates, iso, revive

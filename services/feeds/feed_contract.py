@@ -8,7 +8,8 @@ removing one is a new type (``.v2``) published beside the old one.
 What never leaves in any feed: note text; psychotherapy notes (not even their existence:
 only their author needs to know of them); the patient's identity (name, MRN, birth date:
 ``subject`` is the opaque patient id); emergency access grants (an audit matter, reviewed in
-the audit trail); consents, goals and education; corrections of notes. Auditors and admins
+the audit trail); consents, goals and education; corrections of notes
+(``services/feeds/kept_in.py`` says why for each event type). Auditors and admins
 have no feed: the audit trail answers an auditor's questions, and an admin reads no
 clinical data. README "Feeds" has the same table for people.
 
@@ -275,25 +276,6 @@ TOPIC_OF: dict[str, str] = {f.type: f.topic for f in CONTRACT}
 
 STORED_TOPICS: dict[str, str] = {f.event: getattr(PatientRecord, f.event).TOPIC for f in CONTRACT}
 """Event type -> the topic stored in the log, so readers can select only feed events."""
-
-
-NEVER_LEAVES: dict[str, str] = {
-    "PatientRegistered": "the patient's identity stays in CareLog; subject is the opaque id",
-    "EmergencyAccessGranted": "an audit matter, reviewed in the audit trail",
-    "ConsentRecorded": "consent decisions and their notes are read in CareLog",
-    "GoalSet": "treatment goals are read in CareLog",
-    "GoalStatusChanged": "treatment goals are read in CareLog",
-    "EducationProvided": "not needed by another team",
-    "ConditionRecorded": "diagnoses are read in CareLog; the alerts they raise do leave",
-    "ConditionResolved": "diagnoses are read in CareLog; the alerts they close do leave",
-    "SexAtBirthRecorded": "part of the patient's identity, which stays in CareLog",
-    "PregnancyStatusRecorded": "pregnancy is read in CareLog; the alerts it raises do leave",
-    "PharmacogenomicResultRecorded": (
-        "genetic results are read in CareLog (and exported as FHIR); the alerts they raise do leave"
-    ),
-}
-"""Patient events with no feed type, and why (the index and the library's unused
-``Created`` never leave either)."""
 
 
 def role_event_types(role: str) -> frozenset[str]:

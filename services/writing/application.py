@@ -18,7 +18,6 @@ import copy
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any, TypeVar
 from uuid import UUID, uuid4
 
@@ -45,35 +44,10 @@ from services.writing.group_commit import GroupCommitter
 from services.writing.record_cache import RecordCache
 from services.writing.snapshotter import Snapshotter
 from services.writing.transcoder import FastJSONTranscoder, PlanStateAsDict
+from services.writing.write_result import WriteResult as WriteResult  # where callers import it
 
 MAX_RETRIES = 50
 T = TypeVar("T")
-
-
-@dataclass
-class WriteResult:
-    """What a write returns: the API's write fields plus the command's own ids."""
-
-    event_id: str
-    patient_id: str
-    version: int
-    position: int
-    last_position: int
-    ids: dict[str, str] = field(default_factory=dict)
-    alerts: list[dict[str, Any]] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)  # accepted, but worth saying
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "event_id": self.event_id,
-            "patient_id": self.patient_id,
-            "version": self.version,
-            "position": self.position,
-            "last_position": self.last_position,
-            **self.ids,
-            "alerts": self.alerts,
-            **({"warnings": self.warnings} if self.warnings else {}),
-        }
 
 
 Action = Callable[[PatientRecord], "str | tuple[str, dict[str, str]]"]

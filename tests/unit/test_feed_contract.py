@@ -19,12 +19,12 @@ from domain.patient_record import PatientRecord
 from services.feeds.feed_contract import (
     CONTRACT,
     FEED_TYPES,
-    NEVER_LEAVES,
     TOPIC_OF,
     TOPICS,
     role_topics,
 )
 from services.feeds.feed_message import redact_for_role, to_cloudevent
+from services.feeds.kept_in import NEVER_LEAVES
 
 NOW = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
 PSY = Actor("psy-1", Role.PSYCHIATRIST, "Dr P")

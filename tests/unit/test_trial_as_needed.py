@@ -8,7 +8,8 @@ from typing import Any
 
 from domain.plan import PlanState
 from domain.trial_outcomes import judge, treatment_history
-from domain.trials import trial_as_dict, trial_from_dict, trials
+from domain.trial_storage import trial_as_dict, trial_from_dict
+from domain.trials import trials
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 PRN = "up to twice daily as needed"

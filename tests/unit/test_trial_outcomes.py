@@ -14,7 +14,8 @@ from domain.adequate_doses import adequate_doses
 from domain.plan import PlanState
 from domain.team_outcomes import team_outcomes
 from domain.trial_outcomes import days_at_adequate, episode_start, judge, outcome
-from domain.trials import Score, Step, Trial, trial_as_dict, trial_from_dict, trials
+from domain.trial_storage import trial_as_dict, trial_from_dict
+from domain.trials import Score, Step, Trial, trials
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 
