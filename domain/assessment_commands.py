@@ -13,12 +13,11 @@ from domain.command_context import (
     effective_time,
     new_id,
     optional_text,
-    require_id,
     require_text,
     text_list,
 )
 from domain.commands import ChangeGoalStatus, RecordAssessment, SetGoal
-from domain.errors import InvalidInputError, NotFoundError
+from domain.errors import InvalidInputError
 from domain.record_checks import RecordCommandsBase, clinical_day, late_entry, not_before
 from domain.scoring import score
 
@@ -65,12 +64,8 @@ class AssessmentCommands(RecordCommandsBase):
 
     def change_goal_status(self, ctx: CommandContext, cmd: ChangeGoalStatus) -> str:
         """A goal was met, revised or abandoned."""
-        goal_id = cmd.goal_id
         self._allowed(ctx, "goal")
-        goal_id = require_id(goal_id, "goal_id", "A goal id")
-        goal = self.plan.goals.get(goal_id)
-        if goal is None:
-            raise NotFoundError(f"There is no goal {goal_id}.", "goal_id")
+        goal_id, goal = self._existing(self.plan.goals, cmd.goal_id, "goal_id", "goal")
         when = late_entry(ctx, cmd.effective_at)
         not_before(when, goal.effective_at, "the goal was set")
         return self._trigger(

@@ -16,7 +16,6 @@ from domain.command_context import (
     new_id,
     optional_text,
     plausible_lab_value,
-    require_id,
     require_text,
 )
 from domain.commands import (
@@ -28,7 +27,7 @@ from domain.commands import (
     ReviewPlan,
     ScheduleFollowUp,
 )
-from domain.errors import InvalidInputError, NotFoundError
+from domain.errors import InvalidInputError
 from domain.record_checks import RecordCommandsBase
 from domain.safety.fact_vocabulary import fact_spec, refusal
 
@@ -79,12 +78,10 @@ class CareEntryCommands(RecordCommandsBase):
 
     def complete_follow_up(self, ctx: CommandContext, cmd: CompleteFollowUp) -> str:
         """A scheduled check-in took place."""
-        follow_up_id = cmd.follow_up_id
         self._allowed(ctx, "follow_up")
-        follow_up_id = require_id(follow_up_id, "follow_up_id", "A follow-up id")
-        follow_up = self.plan.follow_ups.get(follow_up_id)
-        if follow_up is None:
-            raise NotFoundError(f"There is no follow-up {follow_up_id}.", "follow_up_id")
+        follow_up_id, follow_up = self._existing(
+            self.plan.follow_ups, cmd.follow_up_id, "follow_up_id", "follow-up"
+        )
         if follow_up.status != "scheduled":
             raise InvalidInputError("That follow-up was completed already.", "follow_up_id")
         return self._trigger(

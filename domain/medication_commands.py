@@ -22,7 +22,7 @@ from domain.commands import ChangeDose, Discontinue, Prescribe, RecordAdherence,
 from domain.continuing import continuing_therapy
 from domain.dose import parse_frequency, parse_route
 from domain.errors import InvalidInputError
-from domain.record_checks import RecordCommandsBase, clinical_day, late_entry, not_before
+from domain.record_checks import RecordCommandsBase, clinical_day
 
 
 class MedicationCommands(RecordCommandsBase):
@@ -62,8 +62,7 @@ class MedicationCommands(RecordCommandsBase):
     def change_dose(self, ctx: CommandContext, cmd: ChangeDose) -> str:
         """A new dose (and optionally frequency) for an active order, with the reason."""
         reason = cmd.reason
-        self._require_prescriber(ctx)
-        order = self.active_order(require_id(cmd.order_id, "order_id", "An order id"))
+        order = self._order_to_change(ctx, cmd.order_id)
         new_dose = cmd.dose.checked().as_dict()
         current = order.steps[-1]
         new_frequency = (
@@ -72,8 +71,7 @@ class MedicationCommands(RecordCommandsBase):
         reason = require_text(reason, "reason", "A reason for the dose change")
         if new_dose == current.dose and new_frequency == current.frequency:
             raise InvalidInputError("That is the current dose and frequency already.", "dose")
-        when = late_entry(ctx, cmd.effective_at)
-        not_before(when, order.since, f"{order.drug['name']} was started")
+        when = self._order_change_time(ctx, order, cmd.effective_at)
         return self._trigger(
             self.DoseChanged,
             ctx,
@@ -87,12 +85,10 @@ class MedicationCommands(RecordCommandsBase):
     def discontinue(self, ctx: CommandContext, cmd: Discontinue) -> str:
         """Stop an active order, with the taper schedule when the drug needs one."""
         reason = cmd.reason
-        self._require_prescriber(ctx)
-        order = self.active_order(require_id(cmd.order_id, "order_id", "An order id"))
+        order = self._order_to_change(ctx, cmd.order_id)
         reason = require_text(reason, "reason", "A reason for stopping")
         taper_text = optional_text(cmd.taper, "taper") or None
-        when = late_entry(ctx, cmd.effective_at)
-        not_before(when, order.since, f"{order.drug['name']} was started")
+        when = self._order_change_time(ctx, order, cmd.effective_at)
         return self._trigger(
             self.MedicationDiscontinued,
             ctx,

@@ -23,8 +23,7 @@ from domain.command_context import (
     require_text,
 )
 from domain.commands import RecordPharmacogenomicResult
-from domain.errors import InvalidInputError, NotPermittedError
-from domain.permissions import WHAT, WRITE_ROLES
+from domain.errors import InvalidInputError
 from domain.record_checks import RecordCommandsBase, parse_day, past_date
 from domain.safety.genotypes import canonical_gene
 
@@ -98,9 +97,7 @@ class PharmacogenomicCommands(RecordCommandsBase):
     ) -> str:
         """Record a result as reported; at least a diplotype or a phenotype."""
         report_date = cmd.report_date
-        self._require_access(ctx)
-        if ctx.actor.role not in WRITE_ROLES["pharmacogenomic_result"]:
-            raise NotPermittedError(f"A {ctx.actor.role} may not {WHAT['pharmacogenomic_result']}.")
+        self._allowed(ctx, "pharmacogenomic_result")
         typed = require_text(cmd.gene, "gene", "The gene (CYP2D6, CYP2C19, HLA-B, HLA-A, POLG ...)")
         if len(typed) > LONGEST:
             raise InvalidInputError(f"At most {LONGEST} characters.", "gene")

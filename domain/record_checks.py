@@ -8,10 +8,16 @@ entries, corrections, conditions, pharmacogenomics), so each states its needs on
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
-from domain.command_context import EARLIEST_CLINICAL_YEAR, CommandContext, effective_time
+from domain.command_context import (
+    EARLIEST_CLINICAL_YEAR,
+    CommandContext,
+    effective_time,
+    require_id,
+)
 from domain.errors import InvalidInputError, NotFoundError, NotPermittedError
 from domain.permissions import WHAT, WRITE_ROLES
 
@@ -19,6 +25,8 @@ if TYPE_CHECKING:
     from domain import patient_events as events
     from domain.plan import PlanState
     from domain.plan_entities import Order
+
+T = TypeVar("T")
 
 
 class RecordCommandsBase:
@@ -71,8 +79,30 @@ class RecordCommandsBase:
     def _allowed(self, ctx: CommandContext, what: str) -> None:
         """Care-team access first, then the role table of DESIGN.md."""
         self._require_access(ctx)
-        if ctx.actor.role not in WRITE_ROLES[what]:
-            raise NotPermittedError(f"A {ctx.actor.role} may not {WHAT[what]}.")
+        role_may(ctx, what)
+
+    def _existing(
+        self, entries: Mapping[str, T], raw_id: object, field_name: str, what: str
+    ) -> tuple[str, T]:
+        """The earlier entry (a goal, a follow-up) a command names, with its checked id."""
+        entry_id = require_id(raw_id, field_name, f"A {what} id")
+        entry = entries.get(entry_id)
+        if entry is None:
+            raise NotFoundError(f"There is no {what} {entry_id}.", field_name)
+        return entry_id, entry
+
+    def _order_to_change(self, ctx: CommandContext, order_id: str) -> Order:
+        """The active order a prescriber changes or stops."""
+        self._require_prescriber(ctx)
+        return self.active_order(require_id(order_id, "order_id", "An order id"))
+
+    def _order_change_time(
+        self, ctx: CommandContext, order: Order, effective_at: datetime | None
+    ) -> datetime | None:
+        """A late change of an order (given ``effective_at``) cannot predate its start."""
+        when = late_entry(ctx, effective_at)
+        not_before(when, order.since, f"{order.drug['name']} was started")
+        return when
 
     def _known_order(self, order_id: str | None, field_name: str = "order_id") -> str | None:
         """An order an entry is tied to (education, a side effect, adherence): it must exist."""
@@ -90,6 +120,12 @@ class RecordCommandsBase:
             ctx.now.date(),
             self.plan.patient.birth_date,
         )
+
+
+def role_may(ctx: CommandContext, what: str) -> None:
+    """The role table of DESIGN.md: whether the actor's role may do ``what`` at all."""
+    if ctx.actor.role not in WRITE_ROLES[what]:
+        raise NotPermittedError(f"A {ctx.actor.role} may not {WHAT[what]}.")
 
 
 def parse_day(raw: object, field_name: str) -> date:

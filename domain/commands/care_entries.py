@@ -5,68 +5,63 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from domain.commands.late_entry import LateEntry
+
 
 @dataclass(frozen=True)
-class AddNote:
+class AddNote(LateEntry):
     """A progress note (read by the team) or a psychotherapy note (by its author only)."""
 
     kind: str
     modality: str
     text: str
-    effective_at: datetime | None = None
 
 
 @dataclass(frozen=True)
-class RecordEducation:
+class RecordEducation(LateEntry):
     """The patient was taught about a topic or a medication."""
 
     topic: str
     order_id: str | None = None
     materials: str | None = None
-    effective_at: datetime | None = None
 
 
 @dataclass(frozen=True)
-class ScheduleFollowUp:
+class ScheduleFollowUp(LateEntry):
     """A check-in due by a time."""
 
     due_at: datetime
     purpose: str
-    effective_at: datetime | None = None
 
 
 @dataclass(frozen=True)
-class CompleteFollowUp:
+class CompleteFollowUp(LateEntry):
     """A scheduled check-in took place."""
 
     follow_up_id: str
     outcome: str
-    effective_at: datetime | None = None
 
 
 @dataclass(frozen=True)
-class ReviewPlan:
+class ReviewPlan(LateEntry):
     """A review of the whole plan, e.g. a pharmacist's medication review."""
 
     outcome: str
     summary: str | None = None
-    effective_at: datetime | None = None
 
 
 @dataclass(frozen=True)
-class RecordLabResult:
+class RecordLabResult(LateEntry):
     """A lab value or measurement; a qualitative result has no value."""
 
     test: str
     value: float | None = None
     unit: str | None = None
-    effective_at: datetime | None = None
 
 
 @dataclass(frozen=True)
-class RecordFact:
+class RecordFact(LateEntry):
     """A clinical fact (smoking status, metaboliser status ...)."""
 
     fact: str
     value: str
-    effective_at: datetime | None = None

@@ -5,37 +5,36 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
+
+from domain.commands.late_entry import LateEntry
 
 
 @dataclass(frozen=True)
-class RegisterPatient:
+class RegisterPatient(LateEntry):
     """A patient enters CareLog; the registering clinician joins the care team."""
 
     external_id: str
     name: str
     birth_date: date
     allergies: Sequence[str] | None = None  # None: not asked; (): no known allergies
-    effective_at: datetime | None = None
     sex_at_birth: str | None = None
 
 
 @dataclass(frozen=True)
-class AssignCareTeamMember:
+class AssignCareTeamMember(LateEntry):
     """A care-team member adds a clinician of CareLog's staff, in their role."""
 
     clinician_id: str
     role: str
-    effective_at: datetime | None = None
 
 
 @dataclass(frozen=True)
-class RemoveCareTeamMember:
+class RemoveCareTeamMember(LateEntry):
     """A clinician leaves the care team, with the reason."""
 
     clinician_id: str
     reason: str
-    effective_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -46,10 +45,9 @@ class GrantEmergencyAccess:
 
 
 @dataclass(frozen=True)
-class RecordConsent:
+class RecordConsent(LateEntry):
     """The patient's decision about a scope of care."""
 
     scope: str
     decision: str
     note: str | None = None
-    effective_at: datetime | None = None

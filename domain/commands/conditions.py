@@ -5,50 +5,47 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+
+from domain.commands.late_entry import LateEntry
 
 
 @dataclass(frozen=True)
-class RecordCondition:
+class RecordCondition(LateEntry):
     """Put a condition on the problem list, ICD-10-CM coded."""
 
     code: str
     display: str | None = None
     onset_date: str | None = None  # ISO text: the schema leaves dates to the record
     verification_status: str = "confirmed"
-    effective_at: datetime | None = None
 
 
 @dataclass(frozen=True)
-class ResolveCondition:
+class ResolveCondition(LateEntry):
     """Take a condition off the problem list, with the reason."""
 
     condition_id: str
     reason: str
     resolved_date: str | None = None
-    effective_at: datetime | None = None
 
 
 @dataclass(frozen=True)
-class RecordSexAtBirth:
+class RecordSexAtBirth(LateEntry):
     """The sex assigned at birth, which label rules read."""
 
     sex_at_birth: str
-    effective_at: datetime | None = None
 
 
 @dataclass(frozen=True)
-class RecordPregnancyStatus:
+class RecordPregnancyStatus(LateEntry):
     """Pregnant, not pregnant, lactating or postpartum, as of a date."""
 
     status: str
     as_of: str | None = None
     expected_delivery_date: str | None = None
-    effective_at: datetime | None = None
 
 
 @dataclass(frozen=True)
-class RecordPharmacogenomicResult:
+class RecordPharmacogenomicResult(LateEntry):
     """A pharmacogenomic result as the lab reported it."""
 
     gene: str
@@ -56,7 +53,6 @@ class RecordPharmacogenomicResult:
     report_date: str
     diplotype: str | None = None
     phenotype: str | None = None
-    effective_at: datetime | None = None
 
 
 @dataclass(frozen=True)

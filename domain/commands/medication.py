@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 
+from domain.commands.late_entry import LateEntry
 from domain.dose import Dose
 
 
 @dataclass(frozen=True)
-class Prescribe:
+class Prescribe(LateEntry):
     """A new medication order. ``drug`` is the name as typed (CareLog resolves it against
     the rule pack); ``rxnorm`` the product's code when the prescriber gives one;
     ``continuing`` ({since, source}) states that it continues established therapy."""
@@ -21,34 +22,31 @@ class Prescribe:
     route: str
     indication: str
     instructions: str | None = None
-    effective_at: datetime | None = None
     continuing: Mapping[str, date | str] | None = None
     rxnorm: str | None = None
 
 
 @dataclass(frozen=True)
-class ChangeDose:
+class ChangeDose(LateEntry):
     """A new dose (and optionally frequency) for an active order, with the reason."""
 
     order_id: str
     dose: Dose
     reason: str
     frequency: str | None = None
-    effective_at: datetime | None = None
 
 
 @dataclass(frozen=True)
-class Discontinue:
+class Discontinue(LateEntry):
     """Stop an active order, with the taper schedule when the drug needs one."""
 
     order_id: str
     reason: str
     taper: str | None = None
-    effective_at: datetime | None = None
 
 
 @dataclass(frozen=True)
-class ReportSideEffect:
+class ReportSideEffect(LateEntry):
     """A side effect seen or reported, with its severity."""
 
     effect: str
@@ -56,11 +54,10 @@ class ReportSideEffect:
     order_id: str | None = None
     onset: str | None = None
     action_taken: str | None = None
-    effective_at: datetime | None = None
 
 
 @dataclass(frozen=True)
-class RecordAdherence:
+class RecordAdherence(LateEntry):
     """Doses taken and missed over a period, for one order."""
 
     order_id: str
@@ -68,4 +65,3 @@ class RecordAdherence:
     doses_missed: int
     period_start: date
     period_end: date
-    effective_at: datetime | None = None

@@ -50,8 +50,7 @@ class StopWithRule:
 
 
 def read_fact_change(record: Record, rule_id: str, vocabulary: Vocabulary) -> FactChangeRule:
-    rule = record.provenance(rule_id)
-    check_template(record, "message", rule.message, FACT_PLACEHOLDERS)
+    rule = record.rule(rule_id, FACT_PLACEHOLDERS)
     states: dict[str, frozenset[str]] = {}
     effects: dict[str, str] = {}
     first: set[str] = set()
@@ -78,8 +77,7 @@ def read_fact_change(record: Record, rule_id: str, vocabulary: Vocabulary) -> Fa
 
 
 def read_stop_with(record: Record, rule_id: str, vocabulary: Vocabulary) -> StopWithRule:
-    rule = record.provenance(rule_id)
-    check_template(record, "message", rule.message, STOP_PLACEHOLDERS)
+    rule = record.rule(rule_id, STOP_PLACEHOLDERS)
     return StopWithRule(
         rule,
         read_side(record.child("stopped"), vocabulary),

@@ -34,7 +34,7 @@ from domain.safety.drugs import normalise_name
 from domain.safety.implied_facts import pregnancy_from_facts, sex_from_facts
 from domain.safety.matching import Side, labels, matching, read_side
 from domain.safety.plan_view import PlanView
-from domain.safety.records import Provenance, Record, Vocabulary, check_template
+from domain.safety.records import Provenance, Record, Vocabulary
 from domain.safety.wording import finding
 
 PLACEHOLDERS = {"drug", "condition", "age"}
@@ -118,8 +118,7 @@ def _subset(record: Record, field: str, allowed: tuple[str, ...]) -> frozenset[s
 
 
 def read_condition_rule(record: Record, rule_id: str, vocabulary: Vocabulary) -> ConditionRule:
-    rule = record.provenance(rule_id)
-    check_template(record, "message", rule.message, PLACEHOLDERS)
+    rule = record.rule(rule_id, PLACEHOLDERS)
     codes: tuple[CodePrefix, ...] = ()
     facts: tuple[FactValue, ...] = ()
     if record.has("problems"):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -142,16 +142,23 @@ def read_classes(raw: Any) -> dict[str, ClassInfo]:
     return classes
 
 
+def _named_records(raw: Mapping[str, Any], kind: str, key: str) -> Iterator[tuple[str, Record]]:
+    """The entries of a section keyed by name (drugs, combinations), each as a record; a
+    key must be written as CareLog normalises it, or no lookup would ever find it."""
+    for name, value in raw.items():
+        record = Record(value, f"{kind} {name}")
+        if normalise_name(name) != name:
+            raise RulePackError(f"{kind} {name}: the key must be the normalised {key}")
+        yield name, record
+
+
 def read_drugs(raw: Any, classes: Iterable[str]) -> dict[str, DrugInfo]:
     """The ``drugs`` section: generic name -> classes, aliases, display name, RxNorm code."""
     known = frozenset(classes)
     if not isinstance(raw, Mapping) or not raw:
         raise RulePackError("pack: field 'drugs' is missing or empty")
     drugs: dict[str, DrugInfo] = {}
-    for name, value in raw.items():
-        record = Record(value, f"drug {name}")
-        if normalise_name(name) != name:
-            raise RulePackError(f"drug {name}: the key must be the normalised generic name")
+    for name, record in _named_records(raw, "drug", "generic name"):
         rxnorm = record.text("rxnorm") if record.has("rxnorm") else None
         drugs[name] = DrugInfo(
             name=name,
@@ -170,10 +177,7 @@ def read_combinations(raw: Any, drugs: Mapping[str, DrugInfo]) -> dict[str, Comb
     if not isinstance(raw, Mapping):
         raise RulePackError("pack: field 'combinations' must be an object")
     products: dict[str, Combination] = {}
-    for name, value in raw.items():
-        record = Record(value, f"combination {name}")
-        if normalise_name(name) != name:
-            raise RulePackError(f"combination {name}: the key must be the normalised brand")
+    for name, record in _named_records(raw, "combination", "brand"):
         ingredients = record.names("ingredients", frozenset(drugs), "drug")
         if len(ingredients) < 2:
             raise record.fail("ingredients", "must name at least two drugs")

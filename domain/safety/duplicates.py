@@ -30,8 +30,7 @@ class DuplicateRule:
 
 
 def read_duplicate(record: Record, rule_id: str, vocabulary: Vocabulary) -> DuplicateRule:
-    rule = record.provenance(rule_id)
-    check_template(record, "message", rule.message, DUPLICATE_PLACEHOLDERS)
+    rule = record.rule(rule_id, DUPLICATE_PLACEHOLDERS)
     cross_taper = record.text("cross_taper")
     check_template(record, "cross_taper", cross_taper, CROSS_TAPER_PLACEHOLDERS)
     min_courses = int(record.number("min_courses", 2))

@@ -23,7 +23,7 @@ from domain.safety.drugs import normalise_name
 from domain.safety.fact_values import CLOSED_FACTS, canonical_value, closed_fact, value_label
 from domain.safety.matching import Side, labels, matching, read_side
 from domain.safety.plan_view import PlanView
-from domain.safety.records import Provenance, Record, Vocabulary, check_template
+from domain.safety.records import Provenance, Record, Vocabulary
 from domain.safety.wording import finding
 
 FACT_STATE_PLACEHOLDERS = {"drug", "value"}
@@ -45,8 +45,7 @@ class FactStateRule:
 
 
 def read_fact_state(record: Record, rule_id: str, vocabulary: Vocabulary) -> FactStateRule:
-    rule = record.provenance(rule_id)
-    check_template(record, "message", rule.message, FACT_STATE_PLACEHOLDERS)
+    rule = record.rule(rule_id, FACT_STATE_PLACEHOLDERS)
     fact = record.text("fact")
     values = frozenset(canonical_value(v) for v in record.texts("values"))
     if not values:

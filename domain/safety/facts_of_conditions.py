@@ -4,18 +4,40 @@ from __future__ import annotations
 
 from domain.safety.fact_spec import NO, YES, FactSpec, presence
 
-CONDITIONS: tuple[FactSpec, ...] = (
-    FactSpec(
-        name="hepatic_impairment",
-        description="Liver impairment (Child-Pugh class where known); labels lower maxima.",
+
+def impairment(
+    name: str,
+    description: str,
+    *,
+    mild: tuple[str, ...],
+    moderate: tuple[str, ...],
+    severe: tuple[str, ...],
+    aliases: tuple[str, ...],
+) -> FactSpec:
+    """An organ's impairment: graded as the labels grade it (mild, moderate, severe, each
+    with the wordings of its scale), stated without a grade (yes), or absent (no)."""
+    return FactSpec(
+        name=name,
+        description=description,
         values=("no", "mild", "moderate", "severe", "yes"),
         wordings={
             "no": ("normal", *NO[1:]),
-            "mild": ("child pugh a", "child-pugh a"),
-            "moderate": ("child pugh b", "child-pugh b"),
-            "severe": ("child pugh c", "child-pugh c"),
+            "mild": mild,
+            "moderate": moderate,
+            "severe": severe,
             "yes": ("impaired", "unspecified", *YES[1:]),
         },
+        aliases=aliases,
+    )
+
+
+CONDITIONS: tuple[FactSpec, ...] = (
+    impairment(
+        "hepatic_impairment",
+        "Liver impairment (Child-Pugh class where known); labels lower maxima.",
+        mild=("child pugh a", "child-pugh a"),
+        moderate=("child pugh b", "child-pugh b"),
+        severe=("child pugh c", "child-pugh c"),
         aliases=("liver impairment", "hepatic impairment status"),
     ),
     presence(
@@ -51,25 +73,20 @@ CONDITIONS: tuple[FactSpec, ...] = (
         "Parkinson's disease (most antipsychotics worsen it).",
         aliases=("parkinsons disease", "parkinsons", "parkinson disease"),
     ),
-    FactSpec(
-        name="renal_impairment",
-        description="Kidney impairment (lithium, renally cleared drugs: lower doses).",
-        values=("no", "mild", "moderate", "severe", "yes"),
-        wordings={
-            "no": ("normal", *NO[1:]),
-            "mild": ("ckd 2", "ckd stage 2"),
-            "moderate": ("ckd 3", "ckd stage 3"),
-            "severe": (
-                "ckd 4",
-                "ckd stage 4",
-                "ckd 5",
-                "ckd stage 5",
-                "dialysis",
-                "esrd",
-                "end stage renal disease",
-            ),
-            "yes": ("impaired", "unspecified", *YES[1:]),
-        },
+    impairment(
+        "renal_impairment",
+        "Kidney impairment (lithium, renally cleared drugs: lower doses).",
+        mild=("ckd 2", "ckd stage 2"),
+        moderate=("ckd 3", "ckd stage 3"),
+        severe=(
+            "ckd 4",
+            "ckd stage 4",
+            "ckd 5",
+            "ckd stage 5",
+            "dialysis",
+            "esrd",
+            "end stage renal disease",
+        ),
         aliases=("kidney impairment", "renal impairment status"),
     ),
 )

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from domain.safety.context import Finding
 from domain.safety.matching import Side, labels, read_side
 from domain.safety.plan_view import Course, PlanView
-from domain.safety.records import Provenance, Record, Vocabulary, check_template
+from domain.safety.records import Provenance, Record, Vocabulary
 from domain.safety.wording import finding
 
 PAIR_PLACEHOLDERS = {"a", "b"}
@@ -34,8 +34,7 @@ class PairRule:
 
 
 def read_pair(record: Record, rule_id: str, vocabulary: Vocabulary) -> PairRule:
-    rule = record.provenance(rule_id)
-    check_template(record, "message", rule.message, PAIR_PLACEHOLDERS)
+    rule = record.rule(rule_id, PAIR_PLACEHOLDERS)
     return PairRule(
         rule=rule,
         a=read_side(record.child("a"), vocabulary),

@@ -24,7 +24,7 @@ from domain.adequate_doses import adequate_doses
 from domain.safety.context import AssessmentPoint, Finding
 from domain.safety.frequency import FrequencyError, daily_mg
 from domain.safety.plan_view import Course, PlanView
-from domain.safety.records import Provenance, Record, Vocabulary, check_template
+from domain.safety.records import Provenance, Record, Vocabulary
 from domain.safety.wording import finding
 
 ANTIDEPRESSANT_CLASSES = (
@@ -52,8 +52,7 @@ class CareRule:
 
 def read_measurement_care(record: Record, rule_id: str, vocabulary: Vocabulary) -> CareRule:
     kind = record.choice("kind", KINDS)
-    rule = record.provenance(rule_id)
-    check_template(record, "message", rule.message, _PLACEHOLDERS[kind])
+    rule = record.rule(rule_id, _PLACEHOLDERS[kind])
     days = record.number("days")
     if days <= 0:
         raise record.fail("days", "must be positive")

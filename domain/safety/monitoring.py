@@ -21,7 +21,7 @@ from domain.safety.drugs import normalise_name
 from domain.safety.matching import Side, matching, read_side
 from domain.safety.monitoring_schedules import Due, Schedule, next_due, read_schedule
 from domain.safety.plan_view import Course, PlanView
-from domain.safety.records import Provenance, Record, RulePackError, Vocabulary, check_template
+from domain.safety.records import Provenance, Record, RulePackError, Vocabulary
 from domain.safety.wording import day, finding
 
 MONITORING_PLACEHOLDERS = {"drug", "test", "due", "reason"}
@@ -72,8 +72,7 @@ def test_names(tests: dict[str, LabTest]) -> dict[str, str]:
 
 
 def read_monitoring(record: Record, rule_id: str, vocabulary: Vocabulary) -> MonitoringRule:
-    rule = record.provenance(rule_id)
-    check_template(record, "message", rule.message, MONITORING_PLACEHOLDERS)
+    rule = record.rule(rule_id, MONITORING_PLACEHOLDERS)
     test = record.text("test")
     if test not in vocabulary.tests:
         raise record.fail("test", f"names an unknown lab test {test!r}")

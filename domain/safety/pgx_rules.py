@@ -76,8 +76,7 @@ def _gene(record: Record, text: str) -> str:
 
 
 def read_pgx_rule(record: Record, rule_id: str, vocabulary: Vocabulary) -> PgxRule:
-    rule = record.provenance(rule_id)
-    check_template(record, "message", rule.message, PLACEHOLDERS)
+    rule = record.rule(rule_id, PLACEHOLDERS)
     gene = _gene(record, record.text("gene"))
     phenotypes = frozenset(record.texts("phenotypes"))
     unknown = sorted(phenotypes - set(tables()[gene].phenotypes))
@@ -105,8 +104,7 @@ def read_pgx_rule(record: Record, rule_id: str, vocabulary: Vocabulary) -> PgxRu
 
 
 def read_unread_rule(record: Record, rule_id: str, vocabulary: Vocabulary) -> UnreadRule:
-    rule = record.provenance(rule_id)
-    check_template(record, "message", rule.message, UNREAD_PLACEHOLDERS)
+    rule = record.rule(rule_id, UNREAD_PLACEHOLDERS)
     by_gene = record.child("drugs_by_gene")
     sides = tuple(
         (_gene(by_gene, name), read_side(by_gene.child(name), vocabulary))

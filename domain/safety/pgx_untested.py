@@ -21,7 +21,7 @@ from domain.safety.context import Finding
 from domain.safety.matching import Side, matching, read_side
 from domain.safety.pgx_rules import KIND, _daily, _gene
 from domain.safety.plan_view import PlanView
-from domain.safety.records import Provenance, Record, Vocabulary, check_template
+from domain.safety.records import Provenance, Record, Vocabulary
 from domain.safety.wording import finding, mg
 
 PLACEHOLDERS = {"drug", "dose", "above", "gene", "status"}
@@ -38,8 +38,7 @@ class UntestedRule:
 
 
 def read_untested_rule(record: Record, rule_id: str, vocabulary: Vocabulary) -> UntestedRule:
-    rule = record.provenance(rule_id)
-    check_template(record, "message", rule.message, PLACEHOLDERS)
+    rule = record.rule(rule_id, PLACEHOLDERS)
     above = record.number("above_mg_per_day")
     if above < 0:
         raise record.fail("above_mg_per_day", "must not be negative")

@@ -126,6 +126,13 @@ class Record:
             evidence=self.choice("evidence", EVIDENCE),
         )
 
+    def rule(self, rule_id: str, placeholders: set[str]) -> Provenance:
+        """A rule's provenance, its message checked against the placeholders its rule
+        family fills in."""
+        rule = self.provenance(rule_id)
+        check_template(self, "message", rule.message, placeholders)
+        return rule
+
 
 def rule_record(raw: Any, section: str, index: int) -> tuple[Record, str]:
     """A rule's record and its id, which every rule must have."""

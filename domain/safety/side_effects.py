@@ -18,7 +18,7 @@ from domain.safety.context import Finding, SideEffect
 from domain.safety.effect_terms import Clause, Phrase, clauses, first_match, matches
 from domain.safety.matching import Side, labels, read_side
 from domain.safety.plan_view import Course, PlanView
-from domain.safety.records import SEVERITIES, Provenance, Record, Vocabulary, check_template
+from domain.safety.records import SEVERITIES, Provenance, Record, Vocabulary
 from domain.safety.wording import SEVERITY_RANK, day, finding
 
 SIDE_EFFECT_PLACEHOLDERS = {"drug", "effect", "date", "days", "start", "matched"}
@@ -47,8 +47,7 @@ def _phrases(record: Record, field: str) -> tuple[Phrase, ...]:
 
 
 def read_side_effect(record: Record, rule_id: str, vocabulary: Vocabulary) -> SideEffectRule:
-    rule = record.provenance(rule_id)
-    check_template(record, "message", rule.message, SIDE_EFFECT_PLACEHOLDERS)
+    rule = record.rule(rule_id, SIDE_EFFECT_PLACEHOLDERS)
     combined: tuple[tuple[Phrase, ...], ...] = ()
     if "combined" in record.raw:
         groups = record.raw["combined"]

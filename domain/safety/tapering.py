@@ -53,8 +53,7 @@ class TaperRule:
 
 
 def read_taper(record: Record, rule_id: str, vocabulary: Vocabulary) -> TaperRule:
-    rule = record.provenance(rule_id)
-    check_template(record, "message", rule.message, STOP_PLACEHOLDERS)
+    rule = record.rule(rule_id, STOP_PLACEHOLDERS)
     reduction = record.text("reduction_message")
     check_template(record, "reduction_message", reduction, CUT_PLACEHOLDERS)
     fraction = record.number("max_fraction") if record.has("max_fraction") else None

@@ -36,8 +36,7 @@ class WeeklySchedule:
 
 
 def read_weekly(record: Record, rule_id: str, vocabulary: Vocabulary) -> WeeklySchedule:
-    rule = record.provenance(rule_id)
-    check_template(record, "message", rule.message, SCHEDULE_PLACEHOLDERS)
+    rule = record.rule(rule_id, SCHEDULE_PLACEHOLDERS)
     note = record.text("restart_note")
     check_template(record, "restart_note", note, {"drug", "days", "gap", "date"})
     weeks = []
@@ -113,13 +112,24 @@ def schedule_for(
     )  # fmt: skip
 
 
-def check_weekly(rules: tuple[WeeklySchedule, ...], view: PlanView) -> list[Finding]:
+def titrated_course(view: PlanView) -> Course | None:
+    """The course a titration rule judges after this change: one just prescribed or whose
+    dose changed, with its steps, and not continuing established therapy (its titration is
+    long done); None for any other change."""
     change = view.change
     course = view.course(change.order_id)
     if change.kind not in ("prescribed", "dose_changed") or course is None or not course.steps:
-        return []
+        return None
     if change.kind == "prescribed" and course.continuing_since is not None:
-        return []  # continues established therapy: its titration is long done
+        return None
+    return course
+
+
+def check_weekly(rules: tuple[WeeklySchedule, ...], view: PlanView) -> list[Finding]:
+    change = view.change
+    course = titrated_course(view)
+    if course is None:
+        return []
     rule = schedule_for(rules, view, course.drug)
     if rule is None:
         return []

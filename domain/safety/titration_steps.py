@@ -15,7 +15,13 @@ from datetime import timedelta
 from domain.safety.context import Finding
 from domain.safety.plan_view import Course, PlanView
 from domain.safety.records import Provenance, Record, Vocabulary, check_template
-from domain.safety.titration import changed_step, drug_name, step_mg, titration_start
+from domain.safety.titration import (
+    changed_step,
+    drug_name,
+    step_mg,
+    titrated_course,
+    titration_start,
+)
 from domain.safety.wording import finding, mg, stamp
 
 START_PLACEHOLDERS = {"drug", "dose", "single", "limit", "limit_single"}
@@ -55,8 +61,7 @@ class MinInterval:
 
 
 def read_step_limits(record: Record, rule_id: str, vocabulary: Vocabulary) -> StepLimits:
-    rule = record.provenance(rule_id)
-    check_template(record, "message", rule.message, STEP_PLACEHOLDERS)
+    rule = record.rule(rule_id, STEP_PLACEHOLDERS)
     start, spacing = record.text("start_message"), record.text("spacing_message")
     check_template(record, "start_message", start, START_PLACEHOLDERS)
     check_template(record, "spacing_message", spacing, SPACING_PLACEHOLDERS)
@@ -88,8 +93,7 @@ def read_step_limits(record: Record, rule_id: str, vocabulary: Vocabulary) -> St
 
 
 def read_min_interval(record: Record, rule_id: str, vocabulary: Vocabulary) -> MinInterval:
-    rule = record.provenance(rule_id)
-    check_template(record, "message", rule.message, INTERVAL_PLACEHOLDERS)
+    rule = record.rule(rule_id, INTERVAL_PLACEHOLDERS)
     return MinInterval(rule, drug_name(record, vocabulary), record.number("min_days"))
 
 
@@ -168,11 +172,9 @@ def _min_interval(rule: MinInterval, view: PlanView, course: Course) -> str | No
 
 def check_steps(rules: tuple[StepLimits | MinInterval, ...], view: PlanView) -> list[Finding]:
     change = view.change
-    course = view.course(change.order_id)
-    if change.kind not in ("prescribed", "dose_changed") or course is None or not course.steps:
+    course = titrated_course(view)
+    if course is None:
         return []
-    if change.kind == "prescribed" and course.continuing_since is not None:
-        return []  # continues established therapy: its titration is long done
     findings = []
     for rule in rules:
         if rule.drug != course.drug:

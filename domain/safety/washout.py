@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from domain.safety.context import Finding
 from domain.safety.matching import Side, read_side
 from domain.safety.plan_view import PlanView
-from domain.safety.records import Provenance, Record, Vocabulary, check_template
+from domain.safety.records import Provenance, Record, Vocabulary
 from domain.safety.wording import day, finding, mg, stamp
 
 WASHOUT_PLACEHOLDERS = {"started", "stopped", "days", "needed", "date"}
@@ -33,8 +33,7 @@ class WashoutRule:
 
 
 def read_washout(record: Record, rule_id: str, vocabulary: Vocabulary) -> WashoutRule:
-    rule = record.provenance(rule_id)
-    check_template(record, "message", rule.message, WASHOUT_PLACEHOLDERS)
+    rule = record.rule(rule_id, WASHOUT_PLACEHOLDERS)
     by_drug: dict[str, float] = {}
     if record.has("days_by_drug"):
         longer = record.child("days_by_drug")
