@@ -17,7 +17,7 @@ from datetime import datetime
 from domain.safety.context import AssessmentPoint, Finding
 from domain.safety.drugs import normalise_name
 from domain.safety.plan_view import PlanView
-from domain.safety.records import Provenance, Record, Vocabulary, check_template
+from domain.safety.records import PackRule, Record, Vocabulary, check_template
 from domain.safety.wording import day, finding, stamp
 
 ITEM_PLACEHOLDERS = {"instrument", "item", "score", "date"}
@@ -25,10 +25,9 @@ RISE_PLACEHOLDERS = {"instrument", "before", "after", "rise", "date", "previous_
 
 
 @dataclass(frozen=True)
-class ItemAbove:
+class ItemAbove(PackRule):
     """One item's score above ``threshold`` (item numbers from 1)."""
 
-    rule: Provenance
     kind: str
     instrument: str
     item: int
@@ -36,10 +35,9 @@ class ItemAbove:
 
 
 @dataclass(frozen=True)
-class TotalRise:
+class TotalRise(PackRule):
     """The total at least ``min_rise`` above the previous one of the same instrument."""
 
-    rule: Provenance
     kind: str
     instrument: str
     min_rise: int

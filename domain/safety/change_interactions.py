@@ -18,7 +18,7 @@ from domain.safety.context import Finding
 from domain.safety.drugs import normalise_name
 from domain.safety.matching import Side, labels, matching, read_side
 from domain.safety.plan_view import PlanView
-from domain.safety.records import Provenance, Record, Vocabulary, check_template
+from domain.safety.records import PackRule, Record, Vocabulary, check_template
 from domain.safety.taper_text import is_taper_schedule
 from domain.safety.wording import finding, stamp
 
@@ -28,10 +28,9 @@ STOP_PLACEHOLDERS = {"stopped", "other"}
 
 
 @dataclass(frozen=True)
-class FactChangeRule:
+class FactChangeRule(PackRule):
     """A change of a clinical fact (between known states) while a drug is active."""
 
-    rule: Provenance
     drug: Side
     fact: str
     states: Mapping[str, frozenset[str]]  # state -> the values that mean it
@@ -41,10 +40,9 @@ class FactChangeRule:
 
 
 @dataclass(frozen=True)
-class StopWithRule:
+class StopWithRule(PackRule):
     """A drug of ``stopped`` discontinued without a taper while a drug of ``other`` is active."""
 
-    rule: Provenance
     stopped: Side
     other: Side
 

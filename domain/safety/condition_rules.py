@@ -34,7 +34,7 @@ from domain.safety.drugs import normalise_name
 from domain.safety.implied_facts import pregnancy_from_facts, sex_from_facts
 from domain.safety.matching import Side, labels, matching, read_side
 from domain.safety.plan_view import PlanView
-from domain.safety.records import Provenance, Record, Vocabulary
+from domain.safety.records import PackRule, Record, Vocabulary
 from domain.safety.wording import finding
 
 PLACEHOLDERS = {"drug", "condition", "age"}
@@ -74,8 +74,7 @@ class FactValue:
 
 
 @dataclass(frozen=True)
-class ConditionRule:
-    rule: Provenance
+class ConditionRule(PackRule):
     drug: Side
     except_drugs: frozenset[str]
     codes: tuple[CodePrefix, ...] = ()

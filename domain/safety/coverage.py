@@ -13,17 +13,16 @@ from dataclasses import dataclass
 from domain.safety.context import Finding
 from domain.safety.matching import Side, labels, read_side
 from domain.safety.plan_view import PlanView
-from domain.safety.records import Provenance, Record, Vocabulary, check_template
+from domain.safety.records import PackRule, Provenance, Record, Vocabulary, check_template
 from domain.safety.wording import finding
 
 HIGH_RISK_PLACEHOLDERS = {"drug", "others"}
 
 
 @dataclass(frozen=True)
-class HighRisk:
+class HighRisk(PackRule):
     """An unknown drug beside one of ``beside`` is raised at the rule's severity."""
 
-    rule: Provenance
     beside: Side
 
 

@@ -19,7 +19,13 @@ from domain.safety.context import Finding
 from domain.safety.dose_limit_rules import DoseLimit
 from domain.safety.drugs import DrugInfo
 from domain.safety.plan_view import Course, PlanView
-from domain.safety.records import Provenance, Record, RulePackError, Vocabulary, check_template
+from domain.safety.records import (
+    PackRule,
+    Record,
+    RulePackError,
+    Vocabulary,
+    check_template,
+)
 from domain.safety.usual_range import DoseGuide, check_usual_ranges, read_dose_guide
 from domain.safety.wording import finding
 
@@ -27,10 +33,9 @@ COVERAGE_PLACEHOLDERS = {"drug", "route", "reason"}
 
 
 @dataclass(frozen=True)
-class DoseCoverage:
+class DoseCoverage(PackRule):
     """Which drugs must have a maximum, the reasoned exceptions, and the finding's wording."""
 
-    rule: Provenance
     required_for_classes: frozenset[str]
     no_label_maximum: Mapping[str, str]  # drug -> why it has no maximum
     guides: Mapping[str, DoseGuide] = field(default_factory=dict)  # usual range, ceiling

@@ -25,7 +25,7 @@ from domain.safety.dose_forms import (
 from domain.safety.indications import IndicationMax, read_indications
 from domain.safety.matching import ROUTES, labels
 from domain.safety.plan_view import PlanView
-from domain.safety.records import Provenance, Record, Vocabulary, check_template
+from domain.safety.records import PackRule, Record, Vocabulary, check_template
 from domain.safety.wording import mg
 
 LIMIT_PLACEHOLDERS = {"drug", "dose", "max", "why"}
@@ -45,14 +45,13 @@ class Adjustment:
 
 
 @dataclass(frozen=True)
-class DoseLimit:
+class DoseLimit(PackRule):
     """A drug's maximum daily dose (in mg/day, or mg/kg/day when ``per_kg``).
 
     With per-formulation figures (``forms``), ``max_per_day`` is the highest outpatient
     maximum of the forms: the one an order of unknown formulation is checked against.
     """
 
-    rule: Provenance
     drug: str
     max_per_day: float
     per_kg: bool

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from domain.safety.context import Finding
 from domain.safety.matching import Side, labels, matching, read_side
 from domain.safety.plan_view import PlanView
-from domain.safety.records import Provenance, Record, Vocabulary, check_template
+from domain.safety.records import PackRule, Record, Vocabulary, check_template
 from domain.safety.wording import day, finding
 
 DUPLICATE_PLACEHOLDERS = {"drugs", "count"}
@@ -20,10 +20,9 @@ CROSS_TAPER_PLACEHOLDERS = {"drug", "date"}
 
 
 @dataclass(frozen=True)
-class DuplicateRule:
+class DuplicateRule(PackRule):
     """At least ``min_courses`` active courses of the group."""
 
-    rule: Provenance
     group: Side
     min_courses: int
     cross_taper: str  # added to the message per course that is stopping later

@@ -23,7 +23,7 @@ from domain.safety.drugs import normalise_name
 from domain.safety.fact_values import CLOSED_FACTS, canonical_value, closed_fact, value_label
 from domain.safety.matching import Side, labels, matching, read_side
 from domain.safety.plan_view import PlanView
-from domain.safety.records import Provenance, Record, Vocabulary
+from domain.safety.records import PackRule, Record, Vocabulary
 from domain.safety.wording import finding
 
 FACT_STATE_PLACEHOLDERS = {"drug", "value"}
@@ -35,10 +35,9 @@ FACT_WRITE_NOTE = (
 
 
 @dataclass(frozen=True)
-class FactStateRule:
+class FactStateRule(PackRule):
     """A drug of ``drug`` active while the clinical fact ``fact`` has one of ``values``."""
 
-    rule: Provenance
     drug: Side
     fact: str  # normalised ("alcohol use")
     values: frozenset[str]  # canonical ("stopped_abruptly")

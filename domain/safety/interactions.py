@@ -17,17 +17,16 @@ from dataclasses import dataclass
 from domain.safety.context import Finding
 from domain.safety.matching import Side, labels, read_side
 from domain.safety.plan_view import Course, PlanView
-from domain.safety.records import Provenance, Record, Vocabulary
+from domain.safety.records import PackRule, Record, Vocabulary
 from domain.safety.wording import finding
 
 PAIR_PLACEHOLDERS = {"a", "b"}
 
 
 @dataclass(frozen=True)
-class PairRule:
+class PairRule(PackRule):
     """Two drugs (or classes) that should not, or only with care, be taken together."""
 
-    rule: Provenance
     a: Side
     b: Side
     superseded_by: tuple[str, ...] = ()

@@ -24,7 +24,7 @@ from domain.adequate_doses import adequate_doses
 from domain.safety.context import AssessmentPoint, Finding
 from domain.safety.frequency import FrequencyError, daily_mg
 from domain.safety.plan_view import Course, PlanView
-from domain.safety.records import Provenance, Record, Vocabulary
+from domain.safety.records import PackRule, Record, Vocabulary
 from domain.safety.wording import finding
 
 ANTIDEPRESSANT_CLASSES = (
@@ -42,8 +42,7 @@ _PLACEHOLDERS = {
 
 
 @dataclass(frozen=True)
-class CareRule:
-    rule: Provenance
+class CareRule(PackRule):
     kind: str
     instrument: str
     days: int

@@ -21,7 +21,7 @@ from domain.safety.drugs import normalise_name
 from domain.safety.matching import Side, matching, read_side
 from domain.safety.monitoring_schedules import Due, Schedule, next_due, read_schedule
 from domain.safety.plan_view import Course, PlanView
-from domain.safety.records import Provenance, Record, RulePackError, Vocabulary
+from domain.safety.records import PackRule, Record, RulePackError, Vocabulary
 from domain.safety.wording import day, finding
 
 MONITORING_PLACEHOLDERS = {"drug", "test", "due", "reason"}
@@ -37,10 +37,9 @@ class LabTest:
 
 
 @dataclass(frozen=True)
-class MonitoringRule:
+class MonitoringRule(PackRule):
     """Courses of ``drugs`` need ``test`` on ``schedule`` (when ``when`` holds)."""
 
-    rule: Provenance
     drugs: Side
     test: str
     schedule: Schedule

@@ -31,7 +31,7 @@ from domain.safety.genotypes import canonical_gene, tables
 from domain.safety.matching import Side, labels, matching, read_side
 from domain.safety.phenotypes import GenePhenotype
 from domain.safety.plan_view import Course, PlanView
-from domain.safety.records import Provenance, Record, Vocabulary, check_template
+from domain.safety.records import PackRule, Record, Vocabulary, check_template
 from domain.safety.wording import finding, mg
 
 PLACEHOLDERS = {"drug", "status"}
@@ -47,10 +47,9 @@ KIND = "pharmacogenomic"
 
 
 @dataclass(frozen=True)
-class PgxRule:
+class PgxRule(PackRule):
     """A drug of ``drug`` active while ``gene``'s phenotype is one of ``phenotypes``."""
 
-    rule: Provenance
     gene: str
     phenotypes: frozenset[str]
     drug: Side
@@ -61,10 +60,9 @@ class PgxRule:
 
 
 @dataclass(frozen=True)
-class UnreadRule:
+class UnreadRule(PackRule):
     """A gene's result that cannot be read, while a drug it affects is active."""
 
-    rule: Provenance
     drugs_by_gene: tuple[tuple[str, Side], ...]
 
 

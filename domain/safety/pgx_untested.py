@@ -21,17 +21,16 @@ from domain.safety.context import Finding
 from domain.safety.matching import Side, matching, read_side
 from domain.safety.pgx_rules import KIND, _daily, _gene
 from domain.safety.plan_view import PlanView
-from domain.safety.records import Provenance, Record, Vocabulary
+from domain.safety.records import PackRule, Record, Vocabulary
 from domain.safety.wording import finding, mg
 
 PLACEHOLDERS = {"drug", "dose", "above", "gene", "status"}
 
 
 @dataclass(frozen=True)
-class UntestedRule:
+class UntestedRule(PackRule):
     """A drug of ``drug`` above ``above_mg_per_day`` while ``gene`` has no readable phenotype."""
 
-    rule: Provenance
     gene: str
     drug: Side
     above_mg_per_day: float

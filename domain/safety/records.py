@@ -42,6 +42,14 @@ class Provenance:
     evidence: str
 
 
+@dataclass(frozen=True)
+class PackRule:
+    """What every rule of the pack carries first: its provenance (id, severity, message,
+    action, source, evidence), shown with each finding it raises."""
+
+    rule: Provenance
+
+
 class Record:
     """One JSON object of the pack, read with the rule id at hand for error messages."""
 

@@ -18,7 +18,7 @@ from domain.safety.context import Finding, SideEffect
 from domain.safety.effect_terms import Clause, Phrase, clauses, first_match, matches
 from domain.safety.matching import Side, labels, read_side
 from domain.safety.plan_view import Course, PlanView
-from domain.safety.records import SEVERITIES, Provenance, Record, Vocabulary
+from domain.safety.records import SEVERITIES, PackRule, Record, Vocabulary
 from domain.safety.wording import SEVERITY_RANK, day, finding
 
 SIDE_EFFECT_PLACEHOLDERS = {"drug", "effect", "date", "days", "start", "matched"}
@@ -27,8 +27,7 @@ KINDS = ("side_effect", "suicide_risk")
 
 
 @dataclass(frozen=True)
-class SideEffectRule:
-    rule: Provenance
+class SideEffectRule(PackRule):
     drugs: Side
     effects: tuple[Phrase, ...]  # any one alone
     combined: tuple[tuple[Phrase, ...], ...] = ()  # one phrase of every group

@@ -27,7 +27,13 @@ from domain.safety.context import DoseStep, Finding
 from domain.safety.frequency import FrequencyError, daily_mg
 from domain.safety.matching import Side, read_side
 from domain.safety.plan_view import Course, PlanView
-from domain.safety.records import SEVERITIES, Provenance, Record, Vocabulary, check_template
+from domain.safety.records import (
+    SEVERITIES,
+    PackRule,
+    Record,
+    Vocabulary,
+    check_template,
+)
 from domain.safety.taper_text import is_taper_schedule, why_not_a_schedule
 from domain.safety.wording import finding, mg, stamp
 
@@ -37,10 +43,9 @@ AT_ONCE_PLACEHOLDERS = {"drug", "reason"}
 
 
 @dataclass(frozen=True)
-class TaperRule:
+class TaperRule(PackRule):
     """Which drugs need a taper and how big (and how frequent) one step down may be."""
 
-    rule: Provenance
     side: Side
     reduction_message: str
     max_fraction: float | None  # largest cut of one step, as a fraction of the daily dose

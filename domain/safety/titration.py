@@ -16,17 +16,16 @@ from domain.safety.conditions import Condition, holds, read_condition
 from domain.safety.context import Finding
 from domain.safety.frequency import FrequencyError, daily_mg
 from domain.safety.plan_view import Course, PlanView
-from domain.safety.records import Provenance, Record, Vocabulary, check_template
+from domain.safety.records import PackRule, Record, Vocabulary, check_template
 from domain.safety.wording import day, finding, mg, stamp
 
 SCHEDULE_PLACEHOLDERS = {"drug", "dose", "week", "allowed", "schedule", "restart"}
 
 
 @dataclass(frozen=True)
-class WeeklySchedule:
+class WeeklySchedule(PackRule):
     """The most a drug may be in each week since the titration began."""
 
-    rule: Provenance
     drug: str
     name: str  # "the standard schedule"
     when: Condition | None  # which patients the schedule is for
@@ -125,6 +124,17 @@ def titrated_course(view: PlanView) -> Course | None:
     return course
 
 
+def titration_finding(rule: PackRule, course: Course, message: str, view: PlanView) -> Finding:
+    """A titration rule's finding on the course this change titrated, keyed by the change."""
+    return finding(
+        rule.rule,
+        "titration",
+        [course.order_id],
+        message,
+        key_parts=(stamp(view.change.effective_at),),
+    )
+
+
 def check_weekly(rules: tuple[WeeklySchedule, ...], view: PlanView) -> list[Finding]:
     change = view.change
     course = titrated_course(view)
@@ -167,12 +177,4 @@ def check_weekly(rules: tuple[WeeklySchedule, ...], view: PlanView) -> list[Find
         schedule=rule.name,
         restart=note,
     )
-    return [
-        finding(
-            rule.rule,
-            "titration",
-            [course.order_id],
-            message,
-            key_parts=(stamp(change.effective_at),),
-        )
-    ]
+    return [titration_finding(rule, course, message, view)]

@@ -14,15 +14,16 @@ from datetime import timedelta
 
 from domain.safety.context import Finding
 from domain.safety.plan_view import Course, PlanView
-from domain.safety.records import Provenance, Record, Vocabulary, check_template
+from domain.safety.records import PackRule, Record, Vocabulary, check_template
 from domain.safety.titration import (
     changed_step,
     drug_name,
     step_mg,
     titrated_course,
+    titration_finding,
     titration_start,
 )
-from domain.safety.wording import finding, mg, stamp
+from domain.safety.wording import mg
 
 START_PLACEHOLDERS = {"drug", "dose", "single", "limit", "limit_single"}
 STEP_PLACEHOLDERS = {"drug", "before", "after", "increase", "limit", "day"}
@@ -38,10 +39,9 @@ class Phase:
 
 
 @dataclass(frozen=True)
-class StepLimits:
+class StepLimits(PackRule):
     """A start dose and per-phase step sizes (clozapine)."""
 
-    rule: Provenance
     drug: str
     start_max_mg_per_day: float
     start_max_single_mg: float
@@ -52,10 +52,9 @@ class StepLimits:
 
 
 @dataclass(frozen=True)
-class MinInterval:
+class MinInterval(PackRule):
     """The least time between a change and the next increase (aripiprazole)."""
 
-    rule: Provenance
     drug: str
     min_days: float
 
@@ -171,7 +170,6 @@ def _min_interval(rule: MinInterval, view: PlanView, course: Course) -> str | No
 
 
 def check_steps(rules: tuple[StepLimits | MinInterval, ...], view: PlanView) -> list[Finding]:
-    change = view.change
     course = titrated_course(view)
     if course is None:
         return []
@@ -184,13 +182,5 @@ def check_steps(rules: tuple[StepLimits | MinInterval, ...], view: PlanView) -> 
         else:
             message = _min_interval(rule, view, course)
         if message is not None:
-            findings.append(
-                finding(
-                    rule.rule,
-                    "titration",
-                    [course.order_id],
-                    message,
-                    key_parts=(stamp(change.effective_at),),
-                )
-            )
+            findings.append(titration_finding(rule, course, message, view))
     return findings

@@ -15,17 +15,16 @@ from dataclasses import dataclass
 from domain.safety.context import Finding
 from domain.safety.matching import Side, read_side
 from domain.safety.plan_view import PlanView
-from domain.safety.records import Provenance, Record, Vocabulary
+from domain.safety.records import PackRule, Record, Vocabulary
 from domain.safety.wording import day, finding, mg, stamp
 
 WASHOUT_PLACEHOLDERS = {"started", "stopped", "days", "needed", "date"}
 
 
 @dataclass(frozen=True)
-class WashoutRule:
+class WashoutRule(PackRule):
     """Starting a drug of ``start`` needs ``days`` since a drug of ``stopped`` stopped."""
 
-    rule: Provenance
     start: Side
     stopped: Side
     days: float
