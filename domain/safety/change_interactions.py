@@ -18,7 +18,7 @@ from domain.safety.context import Finding
 from domain.safety.drugs import normalise_name
 from domain.safety.matching import Side, labels, matching, read_side
 from domain.safety.plan_view import PlanView
-from domain.safety.records import PackRule, Record, Vocabulary, check_template
+from domain.safety.records import PackRule, Record, Vocabulary
 from domain.safety.taper_text import is_taper_schedule
 from domain.safety.wording import finding, stamp
 
@@ -60,9 +60,7 @@ def read_fact_change(record: Record, rule_id: str, vocabulary: Vocabulary) -> Fa
             first.add(name)
     if len(states) < 2:
         raise record.fail("states", "needs at least two states")
-    first_message = record.text("first_message") if first else ""
-    if first:
-        check_template(record, "first_message", first_message, FIRST_PLACEHOLDERS)
+    first_message = record.template("first_message", FIRST_PLACEHOLDERS, used=bool(first))
     return FactChangeRule(
         rule,
         read_side(record.child("drug"), vocabulary),

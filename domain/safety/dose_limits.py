@@ -27,7 +27,7 @@ from domain.safety.dose_limit_rules import (
     limit_for,
     read_dose_limit,
 )
-from domain.safety.frequency import FrequencyError, daily_mg
+from domain.safety.frequency import readable_daily_mg
 from domain.safety.indications import IndicationMax, indication_of
 from domain.safety.matching import labels
 from domain.safety.plan_view import Course, PlanView
@@ -58,10 +58,7 @@ def check_dose_limits(limits: tuple[DoseLimit, ...], view: PlanView) -> list[Fin
 def _check_limit(limit: DoseLimit, courses: list[Course], view: PlanView) -> list[Finding]:
     findings, total, dosed = [], 0.0, []
     for course in courses:
-        try:
-            daily = daily_mg(course.steps[-1])
-        except FrequencyError:
-            daily = None
+        daily = readable_daily_mg(course.steps[-1])
         if daily is None or not math.isfinite(daily):
             findings.append(_unchecked(limit, course))
             continue

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from domain.safety.context import Finding
 from domain.safety.matching import Side, labels, matching, read_side
 from domain.safety.plan_view import PlanView
-from domain.safety.records import PackRule, Record, Vocabulary, check_template
+from domain.safety.records import PackRule, Record, Vocabulary
 from domain.safety.wording import day, finding
 
 DUPLICATE_PLACEHOLDERS = {"drugs", "count"}
@@ -30,8 +30,7 @@ class DuplicateRule(PackRule):
 
 def read_duplicate(record: Record, rule_id: str, vocabulary: Vocabulary) -> DuplicateRule:
     rule = record.rule(rule_id, DUPLICATE_PLACEHOLDERS)
-    cross_taper = record.text("cross_taper")
-    check_template(record, "cross_taper", cross_taper, CROSS_TAPER_PLACEHOLDERS)
+    cross_taper = record.template("cross_taper", CROSS_TAPER_PLACEHOLDERS)
     min_courses = int(record.number("min_courses", 2))
     if min_courses < 2:
         raise record.fail("min_courses", "must be at least 2")

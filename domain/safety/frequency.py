@@ -178,3 +178,13 @@ def daily_mg(step: DoseStep) -> float | None:
     if factor is None:
         return None
     return step.amount * factor * doses_per_day(step.frequency)
+
+
+def readable_daily_mg(step: DoseStep) -> float | None:
+    """The dose per day in mg, or None when it cannot be read: a unit not convertible to
+    mg, or a frequency ``doses_per_day`` does not understand (the rules that add doses
+    up pass over such a step, or say they could not check it)."""
+    try:
+        return daily_mg(step)
+    except FrequencyError:
+        return None

@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 
 from domain.adequate_doses import adequate_doses
 from domain.safety.context import AssessmentPoint, Finding
-from domain.safety.frequency import FrequencyError, daily_mg
+from domain.safety.frequency import readable_daily_mg
 from domain.safety.plan_view import Course, PlanView
 from domain.safety.records import PackRule, Record, Vocabulary
 from domain.safety.wording import finding
@@ -97,10 +97,7 @@ def _adequate_since(course: Course, minimum: float) -> tuple[float, datetime] | 
     since: datetime | None = None
     current: float | None = None
     for i in range(len(steps) - 1, -1, -1):
-        try:
-            mg = daily_mg(steps[i])
-        except FrequencyError:
-            mg = None
+        mg = readable_daily_mg(steps[i])
         if mg is None or mg < minimum:
             break
         current = current if current is not None else mg

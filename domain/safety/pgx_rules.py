@@ -26,7 +26,7 @@ import math
 from dataclasses import dataclass, replace
 
 from domain.safety.context import Finding
-from domain.safety.frequency import FrequencyError, daily_mg
+from domain.safety.frequency import readable_daily_mg
 from domain.safety.genotypes import canonical_gene, tables
 from domain.safety.matching import Side, labels, matching, read_side
 from domain.safety.phenotypes import GenePhenotype
@@ -153,10 +153,7 @@ def _holds(rule: PgxRule, view: PlanView, course: Course) -> tuple[Course, ...] 
 def _daily(courses: list[Course]) -> float | None:
     total = 0.0
     for course in courses:
-        try:
-            daily = daily_mg(course.steps[-1]) if course.steps else None
-        except FrequencyError:
-            daily = None
+        daily = readable_daily_mg(course.steps[-1]) if course.steps else None
         if daily is None or not math.isfinite(daily):
             return None
         total += daily

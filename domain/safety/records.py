@@ -134,6 +134,15 @@ class Record:
             evidence=self.choice("evidence", EVIDENCE),
         )
 
+    def template(self, field: str, placeholders: set[str], *, used: bool = True) -> str:
+        """A message template of the rule, checked against the placeholders its rule family
+        fills in; "" (not read at all) where the rule does not use it."""
+        if not used:
+            return ""
+        text = self.text(field)
+        check_template(self, field, text, placeholders)
+        return text
+
     def rule(self, rule_id: str, placeholders: set[str]) -> Provenance:
         """A rule's provenance, its message checked against the placeholders its rule
         family fills in."""

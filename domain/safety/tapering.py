@@ -24,7 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from domain.safety.context import DoseStep, Finding
-from domain.safety.frequency import FrequencyError, daily_mg
+from domain.safety.frequency import readable_daily_mg
 from domain.safety.matching import Side, read_side
 from domain.safety.plan_view import Course, PlanView
 from domain.safety.records import (
@@ -32,7 +32,6 @@ from domain.safety.records import (
     PackRule,
     Record,
     Vocabulary,
-    check_template,
 )
 from domain.safety.taper_text import is_taper_schedule, why_not_a_schedule
 from domain.safety.wording import finding, mg, stamp
@@ -59,8 +58,7 @@ class TaperRule(PackRule):
 
 def read_taper(record: Record, rule_id: str, vocabulary: Vocabulary) -> TaperRule:
     rule = record.rule(rule_id, STOP_PLACEHOLDERS)
-    reduction = record.text("reduction_message")
-    check_template(record, "reduction_message", reduction, CUT_PLACEHOLDERS)
+    reduction = record.template("reduction_message", CUT_PLACEHOLDERS)
     fraction = record.number("max_fraction") if record.has("max_fraction") else None
     step = record.number("max_step_mg_per_day") if record.has("max_step_mg_per_day") else None
     if (fraction is None) == (step is None):
@@ -73,9 +71,9 @@ def read_taper(record: Record, rule_id: str, vocabulary: Vocabulary) -> TaperRul
                 raise record.fail("drug_severity", f"names an unknown drug {drug!r}")
             drug_severity[drug] = severities.choice(drug, SEVERITIES)
     at_once = tuple(w.lower() for w in record.texts("stop_at_once", ()))
-    at_once_message = record.text("stop_at_once_message") if at_once else ""
-    if at_once:
-        check_template(record, "stop_at_once_message", at_once_message, AT_ONCE_PLACEHOLDERS)
+    at_once_message = record.template(
+        "stop_at_once_message", AT_ONCE_PLACEHOLDERS, used=bool(at_once)
+    )
     return TaperRule(
         rule,
         read_side(record.child("drugs"), vocabulary),
@@ -107,13 +105,6 @@ def rule_for(rules: tuple[TaperRule, ...], course: Course) -> TaperRule | None:
     return next(iter(named or [r for r in rules if r.side.matches(course)]), None)
 
 
-def _mg(step: DoseStep) -> float | None:
-    try:
-        return daily_mg(step)
-    except FrequencyError:
-        return None
-
-
 def _window_start(rule: TaperRule, steps: tuple[DoseStep, ...], index: int) -> int:
     """The step the cut is judged from: the one before it, or, for a fraction rule with an
     interval (a benzodiazepine: 25 % every 14 days), the dose before the cuts made within
@@ -122,7 +113,7 @@ def _window_start(rule: TaperRule, steps: tuple[DoseStep, ...], index: int) -> i
     if rule.max_fraction is None or not rule.min_days:
         return start
     while start > 0:
-        earlier, later = _mg(steps[start - 1]), _mg(steps[start])
+        earlier, later = readable_daily_mg(steps[start - 1]), readable_daily_mg(steps[start])
         within = (steps[index].effective_at - steps[start].effective_at).total_seconds()
         if earlier is None or later is None or earlier <= later:
             break
@@ -136,10 +127,12 @@ def _cut(rule: TaperRule, course: Course, index: int) -> str | None:
     """Why the step at ``index`` cuts too much or too soon, or None."""
     steps = course.steps
     start = _window_start(rule, steps, index)
-    before, after = _mg(steps[start]), _mg(steps[index])
+    before, after = readable_daily_mg(steps[start]), readable_daily_mg(steps[index])
     if before is None or after is None or after >= before:
         return None
-    if _mg(steps[index - 1]) is not None and after >= (_mg(steps[index - 1]) or 0.0):
+    if readable_daily_mg(steps[index - 1]) is not None and after >= (
+        readable_daily_mg(steps[index - 1]) or 0.0
+    ):
         return None  # this step is not a cut
     cut = before - after
     days = (steps[index].effective_at - steps[start].effective_at).total_seconds() / 86400
@@ -149,7 +142,7 @@ def _cut(rule: TaperRule, course: Course, index: int) -> str | None:
         return rule.reduction_message.format(
             cut=f"{mg(100 * cut / before)}%", limit=f"{mg(100 * rule.max_fraction)}%", **words
         )
-    previous = _mg(steps[index - 2]) if index >= 2 else None
+    previous = readable_daily_mg(steps[index - 2]) if index >= 2 else None
     cut_just_before = previous is not None and previous > before
     too_big = rule.max_step_mg is not None and cut > rule.max_step_mg + 1e-9
     if too_big or (cut_just_before and days < rule.min_days):

@@ -14,9 +14,9 @@ from datetime import datetime, timedelta
 
 from domain.safety.conditions import Condition, holds, read_condition
 from domain.safety.context import Finding
-from domain.safety.frequency import FrequencyError, daily_mg
+from domain.safety.frequency import readable_daily_mg
 from domain.safety.plan_view import Course, PlanView
-from domain.safety.records import PackRule, Record, Vocabulary, check_template
+from domain.safety.records import PackRule, Record, Vocabulary
 from domain.safety.wording import day, finding, mg, stamp
 
 SCHEDULE_PLACEHOLDERS = {"drug", "dose", "week", "allowed", "schedule", "restart"}
@@ -36,8 +36,7 @@ class WeeklySchedule(PackRule):
 
 def read_weekly(record: Record, rule_id: str, vocabulary: Vocabulary) -> WeeklySchedule:
     rule = record.rule(rule_id, SCHEDULE_PLACEHOLDERS)
-    note = record.text("restart_note")
-    check_template(record, "restart_note", note, {"drug", "days", "gap", "date"})
+    note = record.template("restart_note", {"drug", "days", "gap", "date"})
     weeks = []
     for row in record.records("schedule"):
         weeks.append((int(row.number("from_week")), row.number("max_mg_per_day")))
@@ -62,10 +61,7 @@ def drug_name(record: Record, vocabulary: Vocabulary) -> str:
 
 
 def step_mg(course: Course, index: int) -> float | None:
-    try:
-        return daily_mg(course.steps[index])
-    except FrequencyError:
-        return None
+    return readable_daily_mg(course.steps[index])
 
 
 def changed_step(view: PlanView, course: Course) -> int:

@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from domain.safety.context import Finding
-from domain.safety.frequency import FrequencyError, daily_mg
+from domain.safety.frequency import readable_daily_mg
 from domain.safety.matching import labels
 from domain.safety.plan_view import PlanView
 from domain.safety.records import SEVERITIES, Provenance, Record
@@ -74,10 +74,7 @@ def check_usual_ranges(guides: Mapping[str, DoseGuide], view: PlanView) -> list[
         courses = [c for c in view.active if c.drug == guide.drug and c.steps]
         total = 0.0
         for course in courses:
-            try:
-                daily = daily_mg(course.steps[-1])
-            except FrequencyError:
-                daily = None
+            daily = readable_daily_mg(course.steps[-1])
             if daily is not None and math.isfinite(daily):
                 total += daily
         if total <= guide.usual_max_per_day + 1e-9:
