@@ -1,4 +1,5 @@
-"""The ``PatientRecord`` aggregate: one append-only log per patient, and its events.
+"""The ``PatientRecord`` aggregate: one append-only log per patient; its events are defined
+in ``domain/patient_events.py`` and are attributes of the aggregate.
 
 Command methods decide (invariants, permissions, input checks) and raise a domain error
 before anything is recorded; the events only change state, through ``PlanState.apply``,
