@@ -66,10 +66,7 @@ def _page(entries: list[dict[str, Any]], next_cursor: Any) -> dict[str, Any]:
     }
 
 
-@blp.route("/patients/<uuid:pid>/audit", methods=["GET"])
-@blp.arguments(AuditQuery, location="query")
-@blp.response(200, AuditOut)
-@blp.errors(400, 404, 503)
+@blp.read("/patients/<uuid:pid>/audit", AuditQuery, AuditOut, 400, 404, 503)
 def patient_audit(args: dict[str, Any], pid: UUID) -> dict[str, Any]:
     """One patient's audit trail."""
     who, info, access = patient_reader_of(str(pid), "audit", args)
@@ -85,10 +82,7 @@ def patient_audit(args: dict[str, Any], pid: UUID) -> dict[str, Any]:
     return _page(entries, next_cursor)
 
 
-@blp.route("/audit", methods=["GET"])
-@blp.arguments(AllAuditQuery, location="query")
-@blp.response(200, AuditOut)
-@blp.errors(400, 503)
+@blp.read("/audit", AllAuditQuery, AuditOut, 400, 503)
 def all_audit(args: dict[str, Any]) -> dict[str, Any]:
     """Every entry (auditors only); ``order=flagged_first`` puts emergency accesses first."""
     who, info = reader_of("audit_all", args)

@@ -21,10 +21,7 @@ blp = CareLogBlueprint(
 )
 
 
-@blp.route("/<uuid:pid>/care-team", methods=["POST"])
-@blp.arguments(CareTeamMemberIn)
-@blp.write_response()
-@blp.errors(400, 404, 412, 422)
+@blp.write("/<uuid:pid>/care-team", CareTeamMemberIn, 400, 404, 412, 422)
 def assign(data: dict[str, Any], pid: UUID) -> Response:
     """Add a clinician to the care team."""
     return write(
@@ -36,10 +33,7 @@ def assign(data: dict[str, Any], pid: UUID) -> Response:
     )
 
 
-@blp.route("/<uuid:pid>/care-team/<string:cid>/removal", methods=["POST"])
-@blp.arguments(ReasonIn)
-@blp.write_response()
-@blp.errors(400, 404, 412, 422)
+@blp.write("/<uuid:pid>/care-team/<string:cid>/removal", ReasonIn, 400, 404, 412, 422)
 def remove(data: dict[str, Any], pid: UUID, cid: str) -> Response:
     """Remove a clinician from the care team, with the reason."""
     return write(

@@ -63,10 +63,9 @@ def _json(body: dict[str, Any], mimetype: str = "application/json") -> Response:
     return response
 
 
-@blp.route("/<uuid:pid>/fhir", methods=["GET"])
-@blp.arguments(FhirQuery, location="query")
-@blp.response(200, BundleOut, content_type="application/fhir+json")
-@blp.errors(400, 404, 422)
+@blp.read(
+    "/<uuid:pid>/fhir", FhirQuery, BundleOut, 400, 404, 422, content_type="application/fhir+json"
+)
 def fhir_bundle(args: dict[str, Any], pid: UUID) -> Response:
     """The whole record as FHIR, as known at ``as_of`` and/or in effect at
     ``effective_at``; psychotherapy notes never appear, not even as existence."""

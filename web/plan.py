@@ -33,10 +33,7 @@ blp = CareLogBlueprint(
 )
 
 
-@blp.route("/<uuid:pid>/plan", methods=["GET"])
-@blp.arguments(PlanQuery, location="query")
-@blp.response(200, PlanOut, headers=READ_ETAG)
-@blp.errors(400, 404, 503)
+@blp.read("/<uuid:pid>/plan", PlanQuery, PlanOut, 400, 404, 503, headers=READ_ETAG)
 def get_plan(args: dict[str, Any], pid: UUID) -> tuple[dict[str, Any], int, dict[str, str]]:
     """The plan now; ``as_of`` = as known then; ``effective_at`` = in effect then (both:
     what was known at ``as_of`` about what was in effect at ``effective_at``)."""
@@ -50,10 +47,7 @@ def get_plan(args: dict[str, Any], pid: UUID) -> tuple[dict[str, Any], int, dict
     return document, 200, {"ETag": f'"{document["version"]}"'}
 
 
-@blp.route("/<uuid:pid>/history", methods=["GET"])
-@blp.arguments(HistoryQuery, location="query")
-@blp.response(200, HistoryOut, headers=READ_ETAG)
-@blp.errors(400, 404, 503)
+@blp.read("/<uuid:pid>/history", HistoryQuery, HistoryOut, 400, 404, 503, headers=READ_ETAG)
 def get_history(args: dict[str, Any], pid: UUID) -> tuple[dict[str, Any], int, dict[str, str]]:
     """Every event in order with recorded and effective times and its actor; a
     psychotherapy note shows as a marker to everyone but its author."""

@@ -32,10 +32,7 @@ blp = CareLogBlueprint(
 )
 
 
-@blp.route("/patients/<uuid:pid>/trials", methods=["GET"])
-@blp.arguments(TrialsQuery, location="query")
-@blp.response(200, TrialsOut)
-@blp.errors(400, 404, 503)
+@blp.read("/patients/<uuid:pid>/trials", TrialsQuery, TrialsOut, 400, 404, 503)
 def get_trials(args: dict[str, Any], pid: UUID) -> dict[str, Any]:
     """One row per trial, newest first, and the treatment-resistance count; ``as_of`` = as
     known then, ``effective_at`` = in effect (and judged) then, like the plan."""
@@ -51,10 +48,7 @@ def get_trials(args: dict[str, Any], pid: UUID) -> dict[str, Any]:
     return found
 
 
-@blp.route("/outcomes", methods=["GET"])
-@blp.arguments(ReadQuery, location="query")
-@blp.response(200, OutcomesOut)
-@blp.errors(400, 503)
+@blp.read("/outcomes", ReadQuery, OutcomesOut, 400, 503)
 def get_outcomes(args: dict[str, Any]) -> dict[str, Any]:
     """Response and remission rates by drug class over the caller's patients (active
     care-team membership), median weeks to response and the trials behind each figure;

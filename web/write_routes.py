@@ -77,7 +77,4 @@ def add_write(
 
     view.__name__ = endpoint
     view.__doc__ = summary
-    decorated = blp.errors(400, 404, 412, 422)(view)
-    decorated = blp.write_response()(decorated)
-    decorated = blp.arguments(schema)(decorated)
-    blp.route(rule, methods=["POST"], endpoint=endpoint)(decorated)
+    blp.write(rule, schema, 400, 404, 412, 422, endpoint=endpoint)(view)
