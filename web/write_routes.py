@@ -1,10 +1,12 @@
-"""Declares the simple clinical write endpoints: body schema → command, with the same
-HTTP conventions everywhere (see ``web.writes``). A command with more to it gets its own
-handler."""
+"""Declares the simple write endpoints: body schema → command, with the same HTTP
+conventions everywhere (see ``web.writes``), one ``Write`` row each. A command with more to
+it gets its own handler."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -19,7 +21,13 @@ from web.context import carelog
 from web.writes import write
 
 Handler = Callable[[CommandContext, str, int | None, dict[str, Any]], WriteResult]
+What = str | Callable[[dict[str, Any]], str]
+Prepare = Callable[[dict[str, Any], dict[str, str]], dict[str, Any]]
 C = TypeVar("C")
+
+WRITE_ERRORS = (400, 404, 412, 422)
+"""The problems a write on a patient's record may answer (malformed, no such patient or
+entity, If-Match moved on, clinically invalid)."""
 
 
 def typed_command(cls: type[C], fields: dict[str, Any]) -> C:
@@ -52,16 +60,55 @@ def command(cls: type[RecordCommand]) -> Handler:
     return run
 
 
+@dataclass(frozen=True)
+class Write:
+    """One write endpoint on a patient's record: ``POST /<uuid:pid>{path}`` parses
+    ``schema``, authorizes ``what`` and runs the command ``cls`` (its fields: the body's and
+    the path's, or what ``prepare`` makes of them). The endpoint is named for the command
+    (``RecordConsent``: ``record_consent``) unless ``endpoint`` names it."""
+
+    cls: type[RecordCommand]
+    path: str
+    schema: type
+    what: What
+    summary: str
+    prepare: Prepare | None = None
+    codes: tuple[int, ...] = WRITE_ERRORS
+    endpoint: str | None = None
+
+    @property
+    def endpoint_name(self) -> str:
+        return self.endpoint or re.sub(r"(?<!^)(?=[A-Z])", "_", self.cls.__name__).lower()
+
+
+def add_writes(blp: CareLogBlueprint, *writes: Write) -> CareLogBlueprint:
+    """Register each of ``writes`` on ``blp``, in order (the OpenAPI document's order)."""
+    for row in writes:
+        add_write(
+            blp,
+            f"/<uuid:pid>{row.path}",
+            row.schema,
+            endpoint=row.endpoint_name,
+            what=row.what,
+            handler=command(row.cls),
+            summary=row.summary,
+            prepare=row.prepare,
+            codes=row.codes,
+        )
+    return blp
+
+
 def add_write(
     blp: CareLogBlueprint,
     rule: str,
     schema: type,
     *,
     endpoint: str,
-    what: str | Callable[[dict[str, Any]], str],
+    what: What,
     handler: Handler,
     summary: str,
-    prepare: Callable[[dict[str, Any], dict[str, str]], dict[str, Any]] | None = None,
+    prepare: Prepare | None = None,
+    codes: tuple[int, ...] = WRITE_ERRORS,
 ) -> None:
     """Register ``POST rule`` on ``blp``: parse ``schema``, authorize ``what`` (or what
     the body says it is, e.g. a note's kind), run ``handler``."""
@@ -77,4 +124,4 @@ def add_write(
 
     view.__name__ = endpoint
     view.__doc__ = summary
-    blp.write(rule, schema, 400, 404, 412, 422, endpoint=endpoint)(view)
+    blp.write(rule, schema, *codes, endpoint=endpoint)(view)
