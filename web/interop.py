@@ -6,14 +6,14 @@ from typing import Any
 from uuid import UUID
 
 from flask import Response, jsonify
-from marshmallow import INCLUDE, Schema, fields, validate
+from marshmallow import INCLUDE, Schema, fields
 
 from services.interop.fhir.bundle import build_bundle
 from services.interop.fhir.versions import check_transaction
 from services.interop.right_of_access import build_access_export
 from web.blueprint import CareLogBlueprint
 from web.context import actor, carelog, policy, request_info
-from web.schemas.read_queries import PlanQuery
+from web.schemas.read_queries import PlanQuery, choice
 
 blp = CareLogBlueprint(
     "interop",
@@ -24,14 +24,12 @@ blp = CareLogBlueprint(
 
 
 class FhirQuery(PlanQuery):
-    type = fields.String(
-        load_default="collection",
-        validate=validate.OneOf(("collection", "transaction")),
-        metadata={
-            "description": "collection (default), or transaction: the current record as "
-            "conditional PUTs (Type?identifier=system|value) a FHIR server can import; "
-            "refused with as_of or effective_at, which would overwrite newer data"
-        },
+    type = choice(
+        "collection",
+        "transaction",
+        description="collection (default), or transaction: the current record as conditional "
+        "PUTs (Type?identifier=system|value) a FHIR server can import; refused with as_of or "
+        "effective_at, which would overwrite newer data",
     )
 
 
