@@ -84,44 +84,24 @@ class Write:
 def add_writes(blp: CareLogBlueprint, *writes: Write) -> CareLogBlueprint:
     """Register each of ``writes`` on ``blp``, in order (the OpenAPI document's order)."""
     for row in writes:
-        add_write(
-            blp,
-            f"/<uuid:pid>{row.path}",
-            row.schema,
-            endpoint=row.endpoint_name,
-            what=row.what,
-            handler=command(row.cls),
-            summary=row.summary,
-            prepare=row.prepare,
-            codes=row.codes,
-        )
+        _add_write(blp, row)
     return blp
 
 
-def add_write(
-    blp: CareLogBlueprint,
-    rule: str,
-    schema: type,
-    *,
-    endpoint: str,
-    what: What,
-    handler: Handler,
-    summary: str,
-    prepare: Prepare | None = None,
-    codes: tuple[int, ...] = WRITE_ERRORS,
-) -> None:
-    """Register ``POST rule`` on ``blp``: parse ``schema``, authorize ``what`` (or what
-    the body says it is, e.g. a note's kind), run ``handler``."""
+def _add_write(blp: CareLogBlueprint, row: Write) -> None:
+    """Register ``row``: parse its schema, authorize its ``what`` (or what the body says it
+    is, e.g. a note's kind), run its command."""
+    handler = command(row.cls)
 
     def view(data: dict[str, Any], pid: UUID, **path: str) -> Response:
-        fields = prepare(data, path) if prepare else {**data, **path}
+        fields = row.prepare(data, path) if row.prepare else {**data, **path}
         patient_id = str(pid)
         return write(
-            what(data) if callable(what) else what,
+            row.what(data) if callable(row.what) else row.what,
             patient_id,
             lambda ctx, version: handler(ctx, patient_id, version, fields),
         )
 
-    view.__name__ = endpoint
-    view.__doc__ = summary
-    blp.write(rule, schema, *codes, endpoint=endpoint)(view)
+    view.__name__ = row.endpoint_name
+    view.__doc__ = row.summary
+    blp.write(f"/<uuid:pid>{row.path}", row.schema, *row.codes, endpoint=row.endpoint_name)(view)
