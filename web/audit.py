@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
+from services.access.policy import PatientAccess
 from services.reading.history import public_event_types
 from web.blueprint import CareLogBlueprint
 from web.context import (
+    answer_patient_read,
     carelog,
     log_read,
-    patient_reader_of,
-    policy,
     reader_of,
 )
 from web.errors import MalformedError, is_cursor
@@ -66,29 +66,25 @@ def _page(entries: list[dict[str, Any]], next_cursor: Any) -> dict[str, Any]:
     }
 
 
-@blp.route("/patients/<uuid:pid>/audit", methods=["GET"])
-@blp.arguments(AuditQuery, location="query")
-@blp.response(200, AuditOut)
-@blp.errors(400, 404, 503)
+@blp.read("/patients/<uuid:pid>/audit", AuditQuery, AuditOut, 400, 404, 503)
 def patient_audit(args: dict[str, Any], pid: UUID) -> dict[str, Any]:
     """One patient's audit trail."""
-    who, info, access = patient_reader_of(str(pid), "audit", args)
-    entries, next_cursor = carelog().views.audit_trail.entries(
-        patient_id=str(pid),
-        action=_action(args),
-        since=args.get("since"),
-        until=args.get("until"),
-        after=_cursor(args),
-        limit=args["limit"],
-    )
-    policy().record_read(who, str(pid), "audit", info, access)  # only once it is sent
-    return _page(entries, next_cursor)
+
+    def trail(_: PatientAccess) -> dict[str, Any]:
+        entries, next_cursor = carelog().views.audit_trail.entries(
+            patient_id=str(pid),
+            action=_action(args),
+            since=args.get("since"),
+            until=args.get("until"),
+            after=_cursor(args),
+            limit=args["limit"],
+        )
+        return _page(entries, next_cursor)
+
+    return answer_patient_read(str(pid), "audit", args, trail)  # recorded once it is sent
 
 
-@blp.route("/audit", methods=["GET"])
-@blp.arguments(AllAuditQuery, location="query")
-@blp.response(200, AuditOut)
-@blp.errors(400, 503)
+@blp.read("/audit", AllAuditQuery, AuditOut, 400, 503)
 def all_audit(args: dict[str, Any]) -> dict[str, Any]:
     """Every entry (auditors only); ``order=flagged_first`` puts emergency accesses first."""
     who, info = reader_of("audit_all", args)

@@ -23,7 +23,7 @@ from flask import Flask, g, request
 from services.access.oidc import AccessDenied, NotSignedIn, SingleSignOn, TokenError, looks_like_jwt
 from services.access.sign_in_limits import SignInThrottledError
 from services.access.staff import StaffRegistry
-from web.context import carelog, request_info
+from web.context import carelog, log_access, request_info
 from web.errors import problem
 
 log = logging.getLogger(__name__)
@@ -75,19 +75,16 @@ def record_bad_token(token: str, what: str) -> None:
     staff member's (the unknown id, no role), so a failure costs the same either way and
     its timing does not tell a guesser which ids exist (red-team F11)."""
     instance = carelog()
-    access_log = getattr(instance, "access_log", None)
-    if access_log is None:
+    if getattr(instance, "access_log", None) is None:
         return
     claimed = instance.staff.claimed_id(token) if token else None
     known = instance.staff.get(claimed) if claimed else None
-    info = request_info()
-    access_log.record(
-        actor_id=claimed,
-        actor_role=str(known.role) if known is not None else None,
-        patient_id=None,
-        what=what,
-        request_id=info.request_id,
-        source=info.source,
+    log_access(
+        claimed,
+        str(known.role) if known is not None else None,
+        None,
+        what,
+        request_info(),
         allowed=False,
         reason="bad or revoked token" if known is not None else "bad token (no such staff id)",
     )
@@ -123,17 +120,7 @@ def record_denied_sign_in(staff_id: str | None, what: str, reason: str) -> None:
     if known is None:
         log.info("%s refused for an unknown identity: %s", what, reason)
         return
-    info = request_info()
-    instance.access_log.record(
-        actor_id=known.id,
-        actor_role=str(known.role),
-        patient_id=None,
-        what=what,
-        request_id=info.request_id,
-        source=info.source,
-        allowed=False,
-        reason=reason,
-    )
+    log_access(known.id, str(known.role), None, what, request_info(), allowed=False, reason=reason)
 
 
 def _provider_token_valid(sso: SingleSignOn, token: str) -> bool:

@@ -131,6 +131,43 @@ class CareLogBlueprint(Blueprint):  # type: ignore[misc]
         kwargs.setdefault("error_status_code", 400)
         return super().arguments(schema, **kwargs)  # type: ignore[no-any-return]
 
+    def read(
+        self, rule: str, query: Any, answer: Any, *codes: int, **response: Any
+    ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        """Declare ``GET rule``: the query string parsed by ``query``, a 200 answered with
+        ``answer`` (``response``: its headers or content type) and the problem responses
+        ``codes``; every read of the API is declared so."""
+
+        def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
+            view = self.errors(*codes)(view)
+            view = self.response(200, answer, **response)(view)
+            view = self.arguments(query, location="query")(view)
+            return self.route(rule, methods=["GET"])(view)  # type: ignore[no-any-return]
+
+        return decorate
+
+    def write(
+        self,
+        rule: str,
+        body: Any,
+        *codes: int,
+        versioned: bool = True,
+        endpoint: str | None = None,
+    ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        """Declare ``POST rule``: the body parsed by ``body``, a 201 write result (see
+        ``write_response``) and the problem responses ``codes``; every write of the API is
+        declared so."""
+
+        def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
+            view = self.errors(*codes)(view)
+            view = self.write_response(versioned=versioned)(view)
+            view = self.arguments(body)(view)
+            return self.route(  # type: ignore[no-any-return]
+                rule, methods=["POST"], endpoint=endpoint
+            )(view)
+
+        return decorate
+
     def write_response(
         self, *, versioned: bool = True
     ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:

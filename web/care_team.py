@@ -3,49 +3,39 @@
 from __future__ import annotations
 
 from typing import Any
-from uuid import UUID
-
-from flask import Response
 
 from domain import commands as c
 from web.blueprint import CareLogBlueprint
-from web.context import carelog
 from web.schemas.patient_in import CareTeamMemberIn, ReasonIn
-from web.writes import write
+from web.write_routes import Write, add_writes
 
-blp = CareLogBlueprint(
-    "care_team",
-    __name__,
-    url_prefix="/api/v1/patients",
-    description="Who is on a patient's care team.",
+
+def _removal(data: dict[str, Any], path: dict[str, str]) -> dict[str, Any]:
+    return {"clinician_id": path["cid"], **data}
+
+
+blp = add_writes(
+    CareLogBlueprint(
+        "care_team",
+        __name__,
+        url_prefix="/api/v1/patients",
+        description="Who is on a patient's care team.",
+    ),
+    Write(
+        c.AssignCareTeamMember,
+        "/care-team",
+        CareTeamMemberIn,
+        "care_team",
+        "Add a clinician to the care team.",
+        endpoint="assign",
+    ),
+    Write(
+        c.RemoveCareTeamMember,
+        "/care-team/<string:cid>/removal",
+        ReasonIn,
+        "care_team",
+        "Remove a clinician from the care team, with the reason.",
+        prepare=_removal,
+        endpoint="remove",
+    ),
 )
-
-
-@blp.route("/<uuid:pid>/care-team", methods=["POST"])
-@blp.arguments(CareTeamMemberIn)
-@blp.write_response()
-@blp.errors(400, 404, 412, 422)
-def assign(data: dict[str, Any], pid: UUID) -> Response:
-    """Add a clinician to the care team."""
-    return write(
-        "care_team",
-        str(pid),
-        lambda ctx, v: carelog().commands.execute(
-            ctx, str(pid), c.AssignCareTeamMember(**data), expected_version=v
-        ),
-    )
-
-
-@blp.route("/<uuid:pid>/care-team/<string:cid>/removal", methods=["POST"])
-@blp.arguments(ReasonIn)
-@blp.write_response()
-@blp.errors(400, 404, 412, 422)
-def remove(data: dict[str, Any], pid: UUID, cid: str) -> Response:
-    """Remove a clinician from the care team, with the reason."""
-    return write(
-        "care_team",
-        str(pid),
-        lambda ctx, v: carelog().commands.execute(
-            ctx, str(pid), c.RemoveCareTeamMember(clinician_id=cid, **data), expected_version=v
-        ),
-    )

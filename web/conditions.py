@@ -7,49 +7,41 @@ from __future__ import annotations
 from domain import commands as c
 from web.blueprint import CareLogBlueprint
 from web.schemas import person
-from web.write_routes import add_write, command
+from web.write_routes import Write, add_writes
 
-P = "/<uuid:pid>"
-
-blp = CareLogBlueprint(
-    "conditions",
-    __name__,
-    url_prefix="/api/v1/patients",
-    description="The problem list (ICD-10-CM), sex at birth and pregnancy status.",
-)
-add_write(
-    blp,
-    f"{P}/conditions",
-    person.ConditionIn,
-    endpoint="record_condition",
-    what="condition",
-    handler=command(c.RecordCondition),
-    summary="Put a condition on the problem list; returns condition_id and any alerts.",
-)
-add_write(
-    blp,
-    f"{P}/conditions/<string:condition_id>/resolution",
-    person.ConditionResolutionIn,
-    endpoint="resolve_condition",
-    what="condition_resolution",
-    handler=command(c.ResolveCondition),
-    summary="Take a condition off the problem list (psychiatrist or therapist), with a reason.",
-)
-add_write(
-    blp,
-    f"{P}/sex-at-birth",
-    person.SexAtBirthIn,
-    endpoint="record_sex_at_birth",
-    what="sex_at_birth",
-    handler=command(c.RecordSexAtBirth),
-    summary="Record the patient's sex at birth.",
-)
-add_write(
-    blp,
-    f"{P}/pregnancy-status",
-    person.PregnancyStatusIn,
-    endpoint="record_pregnancy_status",
-    what="pregnancy_status",
-    handler=command(c.RecordPregnancyStatus),
-    summary="Record pregnancy or lactation status as of a date.",
+blp = add_writes(
+    CareLogBlueprint(
+        "conditions",
+        __name__,
+        url_prefix="/api/v1/patients",
+        description="The problem list (ICD-10-CM), sex at birth and pregnancy status.",
+    ),
+    Write(
+        c.RecordCondition,
+        "/conditions",
+        person.ConditionIn,
+        "condition",
+        "Put a condition on the problem list; returns condition_id and any alerts.",
+    ),
+    Write(
+        c.ResolveCondition,
+        "/conditions/<string:condition_id>/resolution",
+        person.ConditionResolutionIn,
+        "condition_resolution",
+        "Take a condition off the problem list (psychiatrist or therapist), with a reason.",
+    ),
+    Write(
+        c.RecordSexAtBirth,
+        "/sex-at-birth",
+        person.SexAtBirthIn,
+        "sex_at_birth",
+        "Record the patient's sex at birth.",
+    ),
+    Write(
+        c.RecordPregnancyStatus,
+        "/pregnancy-status",
+        person.PregnancyStatusIn,
+        "pregnancy_status",
+        "Record pregnancy or lactation status as of a date.",
+    ),
 )

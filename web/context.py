@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from flask import current_app, g, request
 
@@ -16,6 +17,7 @@ from services.access.policy import PatientAccess, Policy, RequestInfo
 from services.bootstrap import CareLog
 from web.errors import MalformedError, problem
 
+T = TypeVar("T")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 
@@ -66,28 +68,48 @@ def reader_of(kind: str, args: dict[str, Any] | None = None) -> tuple[Actor, Req
     return who, info
 
 
-def patient_reader_of(
-    pid: str, kind: str, args: dict[str, Any]
-) -> tuple[Actor, RequestInfo, PatientAccess]:
-    """The caller, this request and the granted read of one patient's ``kind`` (a refusal
-    is logged and raised there), once the views reach the query's ``min_position``. The
-    read is recorded by ``policy().record_read`` once the answer is built."""
+def answer_patient_read(
+    pid: str, kind: str, args: dict[str, Any], answer: Callable[[PatientAccess], T]
+) -> T:
+    """A read of one patient's ``kind``: granted by the policy (a refusal is logged and
+    raised there), once the views reach the query's ``min_position``; ``answer`` builds it
+    from the granted access, and the read is recorded once it is built (a read that finds
+    nothing, e.g. no plan yet, is not)."""
     who, info = actor(), request_info()
     access = policy().check_read(who, pid, kind, info)
     wait_for_views(args)
-    return who, info, access
+    answered = answer(access)
+    policy().record_read(who, pid, kind, info, access)
+    return answered
 
 
 def log_read(who: Actor, info: RequestInfo, patient_id: str | None, what: str) -> None:
     """One allowed read in the access log, as this caller and request made it (a list logs
     one for each patient it shows)."""
+    log_access(who.id, str(who.role), patient_id, what, info)
+
+
+def log_access(
+    actor_id: str | None,
+    actor_role: str | None,
+    patient_id: str | None,
+    what: str,
+    info: RequestInfo,
+    *,
+    allowed: bool = True,
+    reason: str | None = None,
+) -> None:
+    """One entry in the access log for this request: who (as far as known), what, and
+    whether it was allowed (a refusal with its reason)."""
     carelog().access_log.record(
-        actor_id=who.id,
-        actor_role=str(who.role),
+        actor_id=actor_id,
+        actor_role=actor_role,
         patient_id=patient_id,
         what=what,
         request_id=info.request_id,
         source=info.source,
+        allowed=allowed,
+        reason=reason,
     )
 
 

@@ -17,10 +17,7 @@ blp = CareLogBlueprint(
 )
 
 
-@blp.route("/dashboard", methods=["GET"])
-@blp.arguments(DashboardQuery, location="query")
-@blp.response(200, DashboardOut)
-@blp.errors(400, 422, 503)
+@blp.read("/dashboard", DashboardQuery, DashboardOut, 400, 422, 503)
 def dashboard(args: dict[str, Any]) -> dict[str, Any]:
     """Open alerts, suicide-risk items, overdue follow-ups and monitoring, recent changes,
     worsening scores and severe side effects, per patient, most urgent first."""

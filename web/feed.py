@@ -50,10 +50,7 @@ def _record_delivery(
     )
 
 
-@blp.route("/feed", methods=["GET"])
-@blp.arguments(FeedQuery, location="query")
-@blp.response(200, FeedOut)
-@blp.errors(400)
+@blp.read("/feed", FeedQuery, FeedOut, 400)
 def feed(args: dict[str, Any]) -> dict[str, Any]:
     """CloudEvents after a log position; ``next_after`` is the cursor for the next page."""
     who, info = actor(), request_info()

@@ -8,24 +8,22 @@ from __future__ import annotations
 from domain import commands as c
 from web.blueprint import CareLogBlueprint
 from web.schemas import genomics
-from web.write_routes import add_write, command
+from web.write_routes import Write, add_writes
 
-blp = CareLogBlueprint(
-    "pharmacogenomics",
-    __name__,
-    url_prefix="/api/v1/patients",
-    description="Pharmacogenomic results (CYP2D6, CYP2C19, HLA-B*15:02, HLA-A*31:01, POLG).",
-)
-add_write(
-    blp,
-    "/<uuid:pid>/pharmacogenomic-results",
-    genomics.PharmacogenomicResultIn,
-    endpoint="record_pharmacogenomic_result",
-    what="pharmacogenomic_result",
-    handler=command(c.RecordPharmacogenomicResult),
-    summary=(
+blp = add_writes(
+    CareLogBlueprint(
+        "pharmacogenomics",
+        __name__,
+        url_prefix="/api/v1/patients",
+        description="Pharmacogenomic results (CYP2D6, CYP2C19, HLA-B*15:02, HLA-A*31:01, POLG).",
+    ),
+    Write(
+        c.RecordPharmacogenomicResult,
+        "/pharmacogenomic-results",
+        genomics.PharmacogenomicResultIn,
+        "pharmacogenomic_result",
         "Record a pharmacogenomic result as reported (gene, diplotype and/or phenotype, lab, "
         "report date); returns result_id, the reading (phenotype or not interpretable) and "
-        "the alerts it raised on active drugs."
+        "the alerts it raised on active drugs.",
     ),
 )

@@ -6,14 +6,14 @@ from typing import Any
 from uuid import UUID
 
 from flask import Response, jsonify
-from marshmallow import INCLUDE, Schema, fields, validate
+from marshmallow import INCLUDE, Schema, fields
 
 from services.interop.fhir.bundle import build_bundle
 from services.interop.fhir.versions import check_transaction
 from services.interop.right_of_access import build_access_export
 from web.blueprint import CareLogBlueprint
 from web.context import actor, carelog, policy, request_info
-from web.schemas.read_queries import PlanQuery
+from web.schemas.read_queries import PlanQuery, choice
 
 blp = CareLogBlueprint(
     "interop",
@@ -24,14 +24,12 @@ blp = CareLogBlueprint(
 
 
 class FhirQuery(PlanQuery):
-    type = fields.String(
-        load_default="collection",
-        validate=validate.OneOf(("collection", "transaction")),
-        metadata={
-            "description": "collection (default), or transaction: the current record as "
-            "conditional PUTs (Type?identifier=system|value) a FHIR server can import; "
-            "refused with as_of or effective_at, which would overwrite newer data"
-        },
+    type = choice(
+        "collection",
+        "transaction",
+        description="collection (default), or transaction: the current record as conditional "
+        "PUTs (Type?identifier=system|value) a FHIR server can import; refused with as_of or "
+        "effective_at, which would overwrite newer data",
     )
 
 
@@ -63,10 +61,9 @@ def _json(body: dict[str, Any], mimetype: str = "application/json") -> Response:
     return response
 
 
-@blp.route("/<uuid:pid>/fhir", methods=["GET"])
-@blp.arguments(FhirQuery, location="query")
-@blp.response(200, BundleOut, content_type="application/fhir+json")
-@blp.errors(400, 404, 422)
+@blp.read(
+    "/<uuid:pid>/fhir", FhirQuery, BundleOut, 400, 404, 422, content_type="application/fhir+json"
+)
 def fhir_bundle(args: dict[str, Any], pid: UUID) -> Response:
     """The whole record as FHIR, as known at ``as_of`` and/or in effect at
     ``effective_at``; psychotherapy notes never appear, not even as existence."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from typing import Any
-from uuid import UUID
 
 from flask import Response
 
@@ -13,6 +12,7 @@ from web.context import carelog, log_read, reader_of
 from web.schemas.dashboard_out import PatientsOut
 from web.schemas.patient_in import PatientIn, ReasonIn
 from web.schemas.read_queries import ReadQuery
+from web.write_routes import Write, add_writes
 from web.writes import write
 
 blp = CareLogBlueprint(
@@ -23,10 +23,7 @@ blp = CareLogBlueprint(
 )
 
 
-@blp.route("", methods=["POST"])
-@blp.arguments(PatientIn)
-@blp.write_response(versioned=False)
-@blp.errors(400, 409, 422)
+@blp.write("", PatientIn, 400, 409, 422, versioned=False)
 def register(data: dict[str, Any]) -> Response:
     """Register a patient; the caller joins the care team."""
     return write(
@@ -36,10 +33,7 @@ def register(data: dict[str, Any]) -> Response:
     )
 
 
-@blp.route("", methods=["GET"])
-@blp.arguments(ReadQuery, location="query")
-@blp.response(200, PatientsOut)
-@blp.errors(400, 503)
+@blp.read("", ReadQuery, PatientsOut, 400, 503)
 def list_patients(args: dict[str, Any]) -> dict[str, Any]:
     """Patients on the caller's care teams (auditors: every patient)."""
     who, info = reader_of("patients", args)
@@ -50,16 +44,15 @@ def list_patients(args: dict[str, Any]) -> dict[str, Any]:
     return {"patients": patients}
 
 
-@blp.route("/<uuid:pid>/emergency-access", methods=["POST"])
-@blp.arguments(ReasonIn)
-@blp.write_response()
-@blp.errors(400, 404, 422)
-def emergency_access(data: dict[str, Any], pid: UUID) -> Response:
-    """Break the glass: four hours' access with a stated reason, flagged for review."""
-    return write(
+add_writes(
+    blp,
+    Write(
+        c.GrantEmergencyAccess,
+        "/emergency-access",
+        ReasonIn,
         "emergency_access",
-        str(pid),
-        lambda ctx, v: carelog().commands.execute(
-            ctx, str(pid), c.GrantEmergencyAccess(**data), expected_version=v
-        ),
-    )
+        "Break the glass: four hours' access with a stated reason, flagged for review.",
+        codes=(400, 404, 422),
+        endpoint="emergency_access",
+    ),
+)

@@ -13,8 +13,8 @@ from services.reading.plan_document import plan_document
 from web.blueprint import READ_ETAG, CareLogBlueprint
 from web.context import (
     actor,
+    answer_patient_read,
     carelog,
-    patient_reader_of,
     policy,
     request_info,
     wait_for_views,
@@ -33,27 +33,21 @@ blp = CareLogBlueprint(
 )
 
 
-@blp.route("/<uuid:pid>/plan", methods=["GET"])
-@blp.arguments(PlanQuery, location="query")
-@blp.response(200, PlanOut, headers=READ_ETAG)
-@blp.errors(400, 404, 503)
+@blp.read("/<uuid:pid>/plan", PlanQuery, PlanOut, 400, 404, 503, headers=READ_ETAG)
 def get_plan(args: dict[str, Any], pid: UUID) -> tuple[dict[str, Any], int, dict[str, str]]:
     """The plan now; ``as_of`` = as known then; ``effective_at`` = in effect then (both:
     what was known at ``as_of`` about what was in effect at ``effective_at``)."""
-    who, info, access = patient_reader_of(str(pid), "plan", args)
 
     def document_of(state: PlanState, version: int, viewed: datetime) -> dict[str, Any] | None:
         return plan_document(state, str(pid), version, viewed) if state.patient else None
 
-    document = under_two_clocks(access, str(pid), args, document_of)
-    policy().record_read(who, str(pid), "plan", info, access)  # only once there is a plan
+    document = answer_patient_read(
+        str(pid), "plan", args, lambda access: under_two_clocks(access, str(pid), args, document_of)
+    )
     return document, 200, {"ETag": f'"{document["version"]}"'}
 
 
-@blp.route("/<uuid:pid>/history", methods=["GET"])
-@blp.arguments(HistoryQuery, location="query")
-@blp.response(200, HistoryOut, headers=READ_ETAG)
-@blp.errors(400, 404, 503)
+@blp.read("/<uuid:pid>/history", HistoryQuery, HistoryOut, 400, 404, 503, headers=READ_ETAG)
 def get_history(args: dict[str, Any], pid: UUID) -> tuple[dict[str, Any], int, dict[str, str]]:
     """Every event in order with recorded and effective times and its actor; a
     psychotherapy note shows as a marker to everyone but its author."""

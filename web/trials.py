@@ -13,10 +13,9 @@ from domain.trial_outcomes import treatment_history
 from services.access.policy import RequestInfo
 from web.blueprint import CareLogBlueprint
 from web.context import (
+    answer_patient_read,
     carelog,
     log_read,
-    patient_reader_of,
-    policy,
     reader_of,
 )
 from web.schemas.read_queries import ReadQuery
@@ -32,29 +31,22 @@ blp = CareLogBlueprint(
 )
 
 
-@blp.route("/patients/<uuid:pid>/trials", methods=["GET"])
-@blp.arguments(TrialsQuery, location="query")
-@blp.response(200, TrialsOut)
-@blp.errors(400, 404, 503)
+@blp.read("/patients/<uuid:pid>/trials", TrialsQuery, TrialsOut, 400, 404, 503)
 def get_trials(args: dict[str, Any], pid: UUID) -> dict[str, Any]:
     """One row per trial, newest first, and the treatment-resistance count; ``as_of`` = as
     known then, ``effective_at`` = in effect (and judged) then, like the plan."""
-    who, info, access = patient_reader_of(str(pid), "trials", args)
 
     def answer(state: PlanState, version: int, now: datetime) -> dict[str, Any] | None:
         if not state.patient:
             return None
         return {"patient_id": str(pid), "version": version, **treatment_history(state, now)}
 
-    found = under_two_clocks(access, str(pid), args, answer)
-    policy().record_read(who, str(pid), "trials", info, access)
-    return found
+    return answer_patient_read(
+        str(pid), "trials", args, lambda access: under_two_clocks(access, str(pid), args, answer)
+    )
 
 
-@blp.route("/outcomes", methods=["GET"])
-@blp.arguments(ReadQuery, location="query")
-@blp.response(200, OutcomesOut)
-@blp.errors(400, 503)
+@blp.read("/outcomes", ReadQuery, OutcomesOut, 400, 503)
 def get_outcomes(args: dict[str, Any]) -> dict[str, Any]:
     """Response and remission rates by drug class over the caller's patients (active
     care-team membership), median weeks to response and the trials behind each figure;

@@ -1,10 +1,12 @@
-"""Declares the simple clinical write endpoints: body schema → command, with the same
-HTTP conventions everywhere (see ``web.writes``). A command with more to it gets its own
-handler."""
+"""Declares the simple write endpoints: body schema → command, with the same HTTP
+conventions everywhere (see ``web.writes``), one ``Write`` row each. A command with more to
+it gets its own handler."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -19,7 +21,13 @@ from web.context import carelog
 from web.writes import write
 
 Handler = Callable[[CommandContext, str, int | None, dict[str, Any]], WriteResult]
+What = str | Callable[[dict[str, Any]], str]
+Prepare = Callable[[dict[str, Any], dict[str, str]], dict[str, Any]]
 C = TypeVar("C")
+
+WRITE_ERRORS = (400, 404, 412, 422)
+"""The problems a write on a patient's record may answer (malformed, no such patient or
+entity, If-Match moved on, clinically invalid)."""
 
 
 def typed_command(cls: type[C], fields: dict[str, Any]) -> C:
@@ -52,32 +60,48 @@ def command(cls: type[RecordCommand]) -> Handler:
     return run
 
 
-def add_write(
-    blp: CareLogBlueprint,
-    rule: str,
-    schema: type,
-    *,
-    endpoint: str,
-    what: str | Callable[[dict[str, Any]], str],
-    handler: Handler,
-    summary: str,
-    prepare: Callable[[dict[str, Any], dict[str, str]], dict[str, Any]] | None = None,
-) -> None:
-    """Register ``POST rule`` on ``blp``: parse ``schema``, authorize ``what`` (or what
-    the body says it is, e.g. a note's kind), run ``handler``."""
+@dataclass(frozen=True)
+class Write:
+    """One write endpoint on a patient's record: ``POST /<uuid:pid>{path}`` parses
+    ``schema``, authorizes ``what`` and runs the command ``cls`` (its fields: the body's and
+    the path's, or what ``prepare`` makes of them). The endpoint is named for the command
+    (``RecordConsent``: ``record_consent``) unless ``endpoint`` names it."""
+
+    cls: type[RecordCommand]
+    path: str
+    schema: type
+    what: What
+    summary: str
+    prepare: Prepare | None = None
+    codes: tuple[int, ...] = WRITE_ERRORS
+    endpoint: str | None = None
+
+    @property
+    def endpoint_name(self) -> str:
+        return self.endpoint or re.sub(r"(?<!^)(?=[A-Z])", "_", self.cls.__name__).lower()
+
+
+def add_writes(blp: CareLogBlueprint, *writes: Write) -> CareLogBlueprint:
+    """Register each of ``writes`` on ``blp``, in order (the OpenAPI document's order)."""
+    for row in writes:
+        _add_write(blp, row)
+    return blp
+
+
+def _add_write(blp: CareLogBlueprint, row: Write) -> None:
+    """Register ``row``: parse its schema, authorize its ``what`` (or what the body says it
+    is, e.g. a note's kind), run its command."""
+    handler = command(row.cls)
 
     def view(data: dict[str, Any], pid: UUID, **path: str) -> Response:
-        fields = prepare(data, path) if prepare else {**data, **path}
+        fields = row.prepare(data, path) if row.prepare else {**data, **path}
         patient_id = str(pid)
         return write(
-            what(data) if callable(what) else what,
+            row.what(data) if callable(row.what) else row.what,
             patient_id,
             lambda ctx, version: handler(ctx, patient_id, version, fields),
         )
 
-    view.__name__ = endpoint
-    view.__doc__ = summary
-    decorated = blp.errors(400, 404, 412, 422)(view)
-    decorated = blp.write_response()(decorated)
-    decorated = blp.arguments(schema)(decorated)
-    blp.route(rule, methods=["POST"], endpoint=endpoint)(decorated)
+    view.__name__ = row.endpoint_name
+    view.__doc__ = row.summary
+    blp.write(f"/<uuid:pid>{row.path}", row.schema, *row.codes, endpoint=row.endpoint_name)(view)

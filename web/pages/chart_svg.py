@@ -98,6 +98,30 @@ def _line_path(
     return "M " + " L ".join(coords)
 
 
+def _dots(
+    points: list[Point],
+    scale: TimeScale,
+    top: float,
+    height: float,
+    maximum: float,
+    css: str,
+    shape: str = "circle",
+) -> list[Dot]:
+    """A dot for each point within the chart's range, on its panel's value scale (marked
+    ``corrected`` where the entry was corrected)."""
+    return [
+        Dot(
+            scale.x(p.at),
+            _y(p.value, top, height, maximum),
+            p.label,
+            css + (" corrected" if p.corrected else ""),
+            shape,
+        )
+        for p in points
+        if scale.shows(p.at)
+    ]
+
+
 def layout(
     data: ChartData,
     end: datetime,
@@ -139,18 +163,8 @@ def layout(
             panel.lines.append(
                 (_step_path(series.points, scale, top, DOSE_HEIGHT, maximum, stop), "dose-line")
             )
-        for p in series.points:
-            if not scale.shows(p.at):
-                continue
-            panel.dots.append(
-                Dot(
-                    scale.x(p.at),
-                    _y(p.value, top, DOSE_HEIGHT, maximum),
-                    p.label,
-                    ("prn-point" if series.as_needed else "dose-point")
-                    + (" corrected" if p.corrected else ""),
-                )
-            )
+        css = "prn-point" if series.as_needed else "dose-point"
+        panel.dots += _dots(series.points, scale, top, DOSE_HEIGHT, maximum, css)
         if series.stopped_at is not None and scale.shows(series.stopped_at):
             last = series.points[-1].value
             panel.dots.append(
@@ -181,18 +195,10 @@ def layout(
             panel.lines.append(
                 (_line_path(points, scale, top, SCORE_HEIGHT, SCORE_MAX), f"score-line {css}")
             )
-            for p in points:
-                if not scale.shows(p.at):
-                    continue
-                panel.dots.append(
-                    Dot(
-                        scale.x(p.at),
-                        _y(p.value, top, SCORE_HEIGHT, SCORE_MAX),
-                        p.label,
-                        f"score-point {css}" + (" corrected" if p.corrected else ""),
-                        "circle" if css == "phq9" else "square",
-                    )
-                )
+            shape = "circle" if css == "phq9" else "square"
+            panel.dots += _dots(
+                points, scale, top, SCORE_HEIGHT, SCORE_MAX, f"score-point {css}", shape
+            )
         panels.append(panel)
         top += SCORE_HEIGHT + GAP
     if data.markers:

@@ -20,11 +20,11 @@ from web.context import (
     carelog,
     log_read,
     reader_of,
-    views_wait,
     wait_for_views,
 )
 from web.errors import is_cursor
 from web.pages.blueprint import bp
+from web.pages.team_pages import render_team_page
 
 
 def stream_types(role: str) -> list[str]:
@@ -42,19 +42,11 @@ def board_for(who: Actor, info: RequestInfo) -> dict[str, Any]:
 
 @bp.get("/dashboard")
 def dashboard() -> Any:
-    who, info = reader_of("dashboard")
-    instance = carelog()
-    head = int(instance.app.recorder.max_notification_id() or 0)
-    # The feed starts at ``head``: the board must include everything up to it.
-    caught_up = head == 0 or instance.views.wait_for(head, timeout=views_wait())
-    board = board_for(who, info)
-    return render_template(
+    # The feed starts at the head (``after``): the board includes everything up to it.
+    return render_team_page(
+        "dashboard",
         "pages/dashboard.html",
-        who=who,
-        board=board,
-        after=head,
-        caught_up=caught_up,
-        types=stream_types(str(who.role)),
+        lambda who, info: {"board": board_for(who, info), "types": stream_types(str(who.role))},
     )
 
 

@@ -92,15 +92,9 @@ def label(name: str | None) -> str:
 
 
 def register_filters(app: Flask) -> None:
-    app.jinja_env.filters.update(
-        when=when,
-        iso=iso,
-        amount=amount,
-        dose=dose,
-        label=label,
-        trial_dose=trial_dose,
-        diagnosis=diagnosis,
-    )
+    # Each filter is named for its function: ``{{ at|when }}``, ``{{ order.dose|dose }}``.
+    filters = (when, iso, amount, dose, label, trial_dose, diagnosis)
+    app.jinja_env.filters.update({f.__name__: f for f in filters})
     app.jinja_env.tests["saying_role"] = lambda name, role: says_role(name, role)
 
     @app.context_processor

@@ -8,25 +8,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import render_template
-
-from web.context import carelog, reader_of, views_wait
+from domain.actor import Actor
+from services.access.policy import RequestInfo
 from web.pages.blueprint import bp
 from web.pages.outcomes_chart import outcomes_chart
+from web.pages.team_pages import render_team_page
 from web.trials import outcomes_for
 
 
 @bp.get("/outcomes")
 def outcomes() -> Any:
-    who, info = reader_of("outcomes")
-    instance = carelog()
-    head = int(instance.app.recorder.max_notification_id() or 0)
-    caught_up = head == 0 or instance.views.wait_for(head, timeout=views_wait())
-    found = outcomes_for(who, info)
-    return render_template(
-        "pages/outcomes.html",
-        who=who,
-        outcomes=found,
-        chart=outcomes_chart(found["classes"]),
-        caught_up=caught_up,
-    )
+    def content(who: Actor, info: RequestInfo) -> dict[str, Any]:
+        found = outcomes_for(who, info)
+        return {"outcomes": found, "chart": outcomes_chart(found["classes"])}
+
+    return render_team_page("outcomes", "pages/outcomes.html", content)

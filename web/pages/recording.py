@@ -14,6 +14,7 @@ show the first outcome again.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
@@ -138,59 +139,65 @@ def record_assessment_page(pid: UUID) -> Any:
         state = rf.FormState("PHQ-9", _values(), {rf.FORM_ERROR: ["Choose PHQ-9 or GAD-7."]})
         return render_timeline(pid, form=state, status=422)
     state = rf.FormState(instrument.name, _values())
-
-    def run(fields: dict[str, Any]) -> WriteResult:
-        built = typed_command(c.RecordAssessment, fields)
-        return carelog().commands.execute(command_context(), str(pid), built)
-
-    return _record(
-        pid, state, "assessment", lambda: rf.assessment_body(instrument, request.form), run
-    )
-
-
-@bp.post("/patients/<uuid:pid>/notes")
-def add_note_page(pid: UUID) -> Any:
-    state = rf.FormState("note", _values())
     return _record(
         pid,
         state,
-        note_kind(request.form),
-        lambda: rf.note_body(request.form),
-        _execute(pid, c.AddNote),
+        "assessment",
+        lambda: rf.assessment_body(instrument, request.form),
+        _execute(pid, c.RecordAssessment),
     )
 
 
-@bp.post("/patients/<uuid:pid>/side-effects")
-def report_side_effect_page(pid: UUID) -> Any:
-    state = rf.FormState("side_effect", _values())
-    return _record(
-        pid,
-        state,
+@dataclass(frozen=True)
+class RecordForm:
+    """A recording form with nothing more to it: ``POST /patients/<uuid:pid>{path}``
+    checks ``body`` (read from the form) with the API's schema for ``name`` and runs
+    ``command``, authorized as ``what`` (or what the form says it is: a note's kind)."""
+
+    endpoint: str
+    path: str
+    name: str
+    what: str | Callable[[Any], str]
+    body: Callable[[Any], dict[str, Any]]
+    command: type[RecordCommand]
+
+    def view(self, pid: UUID, **path: str) -> Any:
+        """The form's post; a path id (a completion's follow-up) is the form's target and
+        goes into the command."""
+        state = rf.FormState(self.name, _values(), target=next(iter(path.values()), None))
+        what = self.what(request.form) if callable(self.what) else self.what
+        body = self.body
+        return _record(
+            pid, state, what, lambda: body(request.form), _execute(pid, self.command, **path)
+        )
+
+
+FORMS = (
+    RecordForm("add_note_page", "/notes", "note", note_kind, rf.note_body, c.AddNote),
+    RecordForm(
+        "report_side_effect_page",
+        "/side-effects",
         "side_effect",
-        lambda: rf.side_effect_body(request.form),
-        _execute(pid, c.ReportSideEffect),
-    )
-
-
-@bp.post("/patients/<uuid:pid>/follow-ups")
-def schedule_follow_up_page(pid: UUID) -> Any:
-    state = rf.FormState("follow_up", _values())
-    return _record(
-        pid,
-        state,
+        "side_effect",
+        rf.side_effect_body,
+        c.ReportSideEffect,
+    ),
+    RecordForm(
+        "schedule_follow_up_page",
+        "/follow-ups",
         "follow_up",
-        lambda: rf.follow_up_body(request.form),
-        _execute(pid, c.ScheduleFollowUp),
-    )
-
-
-@bp.post("/patients/<uuid:pid>/follow-ups/<string:follow_up_id>/completion")
-def complete_follow_up_page(pid: UUID, follow_up_id: str) -> Any:
-    state = rf.FormState("completion", _values(), target=follow_up_id)
-    return _record(
-        pid,
-        state,
         "follow_up",
-        lambda: rf.completion_body(request.form),
-        _execute(pid, c.CompleteFollowUp, follow_up_id=follow_up_id),
-    )
+        rf.follow_up_body,
+        c.ScheduleFollowUp,
+    ),
+    RecordForm(
+        "complete_follow_up_page",
+        "/follow-ups/<string:follow_up_id>/completion",
+        "completion",
+        "follow_up",
+        rf.completion_body,
+        c.CompleteFollowUp,
+    ),
+)
+for form in FORMS:
+    bp.add_url_rule(f"/patients/<uuid:pid>{form.path}", form.endpoint, form.view, methods=["POST"])

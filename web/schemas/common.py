@@ -204,13 +204,18 @@ class DoseSchema(StrictSchema):
     )
 
 
-class AlertSchema(Schema):
-    """A safety alert a write raised."""
+class AlertBaseSchema(Schema):
+    """What every safety alert says, first: as a write returns it and as the plan lists it."""
 
     id = fields.String(required=True)
     kind = fields.String(required=True)
     severity = fields.String(required=True)
     message = fields.String(required=True)
+
+
+class AlertSchema(AlertBaseSchema):
+    """A safety alert a write raised."""
+
     rule_id = fields.String()
     action = fields.String()
     source = fields.String()

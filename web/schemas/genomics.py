@@ -12,6 +12,13 @@ from marshmallow import Schema, fields, validate
 from web.schemas.common import ActorSchema, StrictSchema
 
 
+def _as_reported(description: str) -> fields.String:
+    """A result's optional reading as the lab wrote it (at most 200 characters)."""
+    return fields.String(
+        allow_none=True, validate=validate.Length(max=200), metadata={"description": description}
+    )
+
+
 class PharmacogenomicResultIn(StrictSchema):
     gene = fields.String(
         required=True,
@@ -22,23 +29,15 @@ class PharmacogenomicResultIn(StrictSchema):
             "by none (the answer's warnings say so)."
         },
     )
-    diplotype = fields.String(
-        allow_none=True,
-        validate=validate.Length(max=200),
-        metadata={
-            "description": "As reported, e.g. *1/*4, *1x2/*2, *36+*10/*10 (CYP2D6: CPIC "
-            "activity score), *2/*17 (CYP2C19: allele function), *15:02/*40:01 (HLA). An "
-            "allele CareLog's CPIC table lacks makes the result not interpretable."
-        },
+    diplotype = _as_reported(
+        "As reported, e.g. *1/*4, *1x2/*2, *36+*10/*10 (CYP2D6: CPIC activity score), *2/*17 "
+        "(CYP2C19: allele function), *15:02/*40:01 (HLA). An allele CareLog's CPIC table "
+        "lacks makes the result not interpretable."
     )
-    phenotype = fields.String(
-        allow_none=True,
-        validate=validate.Length(max=200),
-        metadata={
-            "description": "As reported: poor / intermediate / normal / rapid / ultrarapid "
-            "metaboliser (PM, IM, NM, RM, UM; metabolizer too), positive / negative (HLA, "
-            "POLG). With a diplotype, both must agree, else the result is not interpretable."
-        },
+    phenotype = _as_reported(
+        "As reported: poor / intermediate / normal / rapid / ultrarapid metaboliser (PM, IM, "
+        "NM, RM, UM; metabolizer too), positive / negative (HLA, POLG). With a diplotype, both "
+        "must agree, else the result is not interpretable."
     )
     lab = fields.String(
         required=True,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields
 
-from web.schemas.common import ActorSchema, DoseSchema
+from web.schemas.common import ActorSchema, AlertBaseSchema, DoseSchema
 from web.schemas.genomics import PharmacogenomicsOut
 
 
@@ -55,11 +55,7 @@ class AssessmentOut(Schema):
     corrected = fields.Boolean()
 
 
-class OpenAlertOut(Schema):
-    id = fields.String(required=True)
-    kind = fields.String(required=True)
-    severity = fields.String(required=True)
-    message = fields.String(required=True)
+class OpenAlertOut(AlertBaseSchema):
     action = fields.String()
     rule_id = fields.String()
     source = fields.String()

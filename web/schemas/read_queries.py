@@ -26,6 +26,12 @@ def audit_action_pattern() -> str:
     return rf"^(?:{one_of(known)}|{access}|{prefix([*known, *ACCESS_PREFIXES])}\*)$"
 
 
+def choice(*values: str, description: str | None = None) -> fields.String:
+    """A query option that takes one of ``values``, the first when it is not given."""
+    metadata = {"description": description} if description is not None else None
+    return fields.String(load_default=values[0], validate=validate.OneOf(values), metadata=metadata)
+
+
 class ReadQuery(Schema):
     min_position = fields.Integer(
         validate=validate.Range(max=POSITION_MAX),
@@ -55,14 +61,12 @@ class HistoryQuery(ReadQuery):
     )
     cursor = fields.String(metadata=CURSOR)
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
-    clock = fields.String(
-        load_default="recorded",
-        validate=validate.OneOf(("recorded", "effective")),
-        metadata={
-            "description": "The order and the clock `since`/`until` read: `recorded` "
-            "(default; when CareLog learned of each entry) or `effective` (when it happened "
-            "clinically: a late entry takes its place in the patient's course)."
-        },
+    clock = choice(
+        "recorded",
+        "effective",
+        description="The order and the clock `since`/`until` read: `recorded` (default; when "
+        "CareLog learned of each entry) or `effective` (when it happened clinically: a late "
+        "entry takes its place in the patient's course).",
     )
 
 
@@ -84,12 +88,7 @@ class AuditQuery(ReadQuery):
 class AllAuditQuery(AuditQuery):
     actor = fields.String()
     patient_id = fields.String()
-    order = fields.String(
-        load_default="recorded",
-        validate=validate.OneOf(
-            ("recorded", "flagged_first", "newest_first", "flagged_first_newest")
-        ),
-    )
+    order = choice("recorded", "flagged_first", "newest_first", "flagged_first_newest")
 
 
 class FeedQuery(Schema):
