@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
-from datetime import date
 from typing import Any
 from uuid import UUID
 
@@ -18,6 +17,7 @@ from projections.sql.postgres import split_schema
 from services.bootstrap import CareLog
 from services.config import Config
 from services.integrity.chain import GENESIS, canonical_id, event_bytes, extend
+from tests.patient_writes import registration
 
 Row = tuple[int, Any, int, str, bytes]  # position, originator id, version, topic, state
 
@@ -26,14 +26,7 @@ def seed(carelog: CareLog, team: Any, patients: int = 6, notes: int = 3, prefix:
     """Write some patients with progress notes through the application."""
     ctx = CommandContext(team.psychiatrist)
     for n in range(patients):
-        result = carelog.app.register_patient(
-            ctx,
-            c.RegisterPatient(
-                external_id=f"MRN-{prefix}{n}",
-                name=f"Patient {n}",
-                birth_date=date.fromisoformat("1980-01-01"),
-            ),
-        )
+        result = carelog.app.register_patient(ctx, registration(f"MRN-{prefix}{n}", f"Patient {n}"))
         for i in range(notes):
             carelog.app.write(
                 result.patient_id,

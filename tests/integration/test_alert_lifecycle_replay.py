@@ -8,11 +8,11 @@ from types import SimpleNamespace
 
 from domain import commands as c
 from domain.command_context import CommandContext
-from domain.dose import Dose
 from domain.plan_entity import Author
 from services.bootstrap import CareLog
 from tests.conftest import Team
 from tests.integration.test_safety_writes import open_alerts, prescribe, setup
+from tests.patient_writes import dose_change
 
 
 def legacy_weight_alert(carelog: CareLog, team: Team, pid: str, order: str) -> str:
@@ -77,7 +77,7 @@ class TestReplayingCareLogsResolutions:
             carelog.commands.execute(
                 CommandContext(team.psychiatrist),
                 pid,
-                c.ChangeDose(order_id=order, dose=Dose(amount, "mg"), reason="response"),
+                dose_change(order, amount, "response"),
             )
         current = carelog.app.get_record(pid)
         live = current.plan.alerts

@@ -3,17 +3,17 @@ effect, default 14) unless an open one is already due by then."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from domain import commands as c
 from domain.command_context import CommandContext
-from domain.dose import Dose
 from domain.plan_records import FollowUp
 from services.bootstrap import CareLog
 from services.config import Config
 from tests.conftest import Team, make_team
 from tests.integration.test_safety_writes import prescribe, setup
+from tests.patient_writes import dose_change, register
 
 
 def open_follow_ups(carelog: CareLog, pid: str) -> list[FollowUp]:
@@ -28,9 +28,7 @@ def change_dose(
     carelog: CareLog, team: Team, pid: str, order: str, amount: float, **kw: Any
 ) -> Any:
     return carelog.commands.execute(
-        CommandContext(team.psychiatrist),
-        pid,
-        c.ChangeDose(order_id=order, dose=Dose(amount, "mg"), reason="titration", **kw),
+        CommandContext(team.psychiatrist), pid, dose_change(order, amount, **kw)
     )
 
 
@@ -124,10 +122,4 @@ class TestDoseChangeCheckIns:
 
 
 def setup_other(carelog: CareLog, team: Team) -> str:
-    pid = carelog.commands.register_patient(
-        CommandContext(team.psychiatrist),
-        c.RegisterPatient(
-            external_id="MRN-S2", name="S2", birth_date=date.fromisoformat("1985-05-05")
-        ),
-    ).patient_id
-    return str(pid)
+    return register(carelog, CommandContext(team.psychiatrist), "MRN-S2", "S2", "1985-05-05")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import json
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +20,7 @@ from services.config import Config
 from services.interop.right_of_access import build_access_export
 from tests.conftest import Team
 from tests.fhir_support import check_bundle, of_type
+from tests.patient_writes import registration
 
 SECRET = "Session content that only its author may read."
 
@@ -37,19 +37,11 @@ def chart(carelog: CareLog, team: Team) -> dict[str, Any]:
     commands = carelog.commands
     pid = commands.register_patient(
         psy,
-        c.RegisterPatient(
-            external_id="MRN-ROA",
-            name="Access Patient",
-            birth_date=date.fromisoformat("1975-06-07"),
-        ),
+        registration("MRN-ROA", "Access Patient", "1975-06-07"),
     ).patient_id
     other = commands.register_patient(
         psy,
-        c.RegisterPatient(
-            external_id="MRN-OTHER",
-            name="Other Patient",
-            birth_date=date.fromisoformat("1975-06-07"),
-        ),
+        registration("MRN-OTHER", "Other Patient", "1975-06-07"),
     ).patient_id
     commands.execute(
         psy, pid, c.AssignCareTeamMember(clinician_id=team.therapist.id, role="therapist")
@@ -204,11 +196,7 @@ class TestDisclosures:
         )
         later = carelog.commands.register_patient(
             CommandContext(team.psychiatrist),
-            c.RegisterPatient(
-                external_id="MRN-LATER",
-                name="Later Patient",
-                birth_date=date.fromisoformat("1975-06-07"),
-            ),
+            registration("MRN-LATER", "Later Patient", "1975-06-07"),
         ).patient_id
 
         def bulk(patient_id: str) -> list[tuple[str, str, str]]:

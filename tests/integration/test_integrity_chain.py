@@ -6,7 +6,6 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
-from datetime import date
 
 import pytest
 
@@ -18,6 +17,7 @@ from services.integrity.recorder import ChainBrokenError
 from tests.conftest import Team
 from tests.integration.tamper import RawLog, seed
 from tests.integration.threads import in_threads
+from tests.patient_writes import registration
 
 
 @dataclass(frozen=True)
@@ -62,9 +62,7 @@ class TestWritingTheChain:
         ctx = CommandContext(team.psychiatrist)
         shared = carelog.app.register_patient(
             ctx,
-            c.RegisterPatient(
-                external_id="MRN-SHARED", name="Shared", birth_date=date.fromisoformat("1980-01-01")
-            ),
+            registration("MRN-SHARED", "Shared", "1980-01-01"),
         ).patient_id
 
         def work(n: int) -> None:
@@ -126,19 +124,13 @@ class TestDeletingTheNewestEvents:
             with pytest.raises(ChainBrokenError, match="carelog verify"):
                 carelog.app.register_patient(
                     ctx,
-                    c.RegisterPatient(
-                        external_id="MRN-NEXT",
-                        name="Next",
-                        birth_date=date.fromisoformat("1980-01-01"),
-                    ),
+                    registration("MRN-NEXT", "Next", "1980-01-01"),
                 )
             return
         # PostgreSQL never reuses a position: the write chains on, the gap stays visible.
         carelog.app.register_patient(
             ctx,
-            c.RegisterPatient(
-                external_id="MRN-NEXT", name="Next", birth_date=date.fromisoformat("1980-01-01")
-            ),
+            registration("MRN-NEXT", "Next", "1980-01-01"),
         )
         problems = carelog.integrity.verify().problems
         assert [(p.position, p.kind) for p in problems] == [(d, "missing") for d in deleted]

@@ -7,18 +7,17 @@ overridden below), except where it builds an unencrypted CareLog to compare with
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date
 
 import pytest
 from eventsourcing.cryptography import AESCipher
 
 from domain import commands as c
 from domain.command_context import CommandContext
-from domain.dose import Dose
 from services.bootstrap import CareLog
 from services.config import Config
 from tests.conftest import Team
 from tests.integration.tamper import RawLog
+from tests.patient_writes import prescription, register
 
 DRUG = "sertraline"
 NOTE = "Discussed the quarrel with her sister Philippa; sleep is improving."
@@ -32,23 +31,8 @@ def config(config: Config) -> Config:
 
 def write_clinical_history(carelog: CareLog, team: Team, notes: int = 3) -> str:
     ctx = CommandContext(team.psychiatrist)
-    pid = carelog.commands.register_patient(
-        ctx,
-        c.RegisterPatient(
-            external_id="MRN-ENC-1", name=NAME, birth_date=date.fromisoformat("1979-04-02")
-        ),
-    ).patient_id
-    carelog.commands.execute(
-        ctx,
-        pid,
-        c.Prescribe(
-            drug=DRUG,
-            dose=Dose(50, "mg"),
-            frequency="once daily",
-            route="oral",
-            indication="depression",
-        ),
-    )
+    pid = register(carelog, ctx, "MRN-ENC-1", NAME, "1979-04-02")
+    carelog.commands.execute(ctx, pid, prescription(DRUG))
     for _ in range(notes):
         carelog.commands.execute(
             ctx, pid, c.AddNote(kind="progress", modality="supportive", text=NOTE)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date
 from uuid import UUID
 
 import pytest
@@ -22,6 +21,7 @@ from services.bootstrap import CareLog
 from services.config import Config
 from tests.conftest import Team
 from tests.integration.tamper import RawLog, seed
+from tests.patient_writes import registration
 
 
 @dataclass
@@ -42,9 +42,7 @@ def log(carelog: CareLog, team: Team, config: Config) -> Iterator[Log]:
     ctx = CommandContext(team.psychiatrist)
     late = carelog.app.register_patient(
         ctx,
-        c.RegisterPatient(
-            external_id="MRN-LATE", name="Late Patient", birth_date=date.fromisoformat("1990-01-01")
-        ),
+        registration("MRN-LATE", "Late Patient", "1990-01-01"),
     )
     carelog.app.write(
         late.patient_id,

@@ -7,16 +7,14 @@ from __future__ import annotations
 
 import base64
 import json
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from uuid import UUID
 
 import pytest
 from eventsourcing.cryptography import AESCipher
 
-from domain import commands as c
 from domain.command_context import CommandContext
-from domain.dose import Dose
 from services.bootstrap import CareLog
 from services.config import Config
 from services.keys.erasure import past_retention
@@ -24,6 +22,7 @@ from services.keys.kek import new_kek
 from tests.conftest import Team, make_team
 from tests.integration.tamper import RawLog
 from tests.keys_support import cli, disk_bytes, fresh_store, with_kek
+from tests.patient_writes import prescription, register
 
 DRUG = "sertraline"
 NAME = "Ottoline Marchbanks"
@@ -36,21 +35,8 @@ def config(config: Config, tmp_path: Path) -> Config:
 
 def write_patient(carelog: CareLog, team: Team, mrn: str, name: str = NAME) -> str:
     ctx = CommandContext(team.psychiatrist)
-    pid = carelog.commands.register_patient(
-        ctx,
-        c.RegisterPatient(external_id=mrn, name=name, birth_date=date.fromisoformat("1979-04-02")),
-    ).patient_id
-    carelog.commands.execute(
-        ctx,
-        pid,
-        c.Prescribe(
-            drug=DRUG,
-            dose=Dose(50, "mg"),
-            frequency="once daily",
-            route="oral",
-            indication="depression",
-        ),
-    )
+    pid = register(carelog, ctx, mrn, name, "1979-04-02")
+    carelog.commands.execute(ctx, pid, prescription(DRUG))
     return pid
 
 

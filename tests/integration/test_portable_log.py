@@ -7,7 +7,7 @@ import base64
 import io
 import json
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid4
@@ -30,6 +30,7 @@ from services.integrity.signing_key import PUBLIC_KEY_FILE, key_id
 from services.interop.fhir import build_bundle
 from tests.conftest import Team
 from tests.fhir_support import by_id
+from tests.patient_writes import registration
 
 
 @pytest.fixture
@@ -206,11 +207,7 @@ class TestRoundTrip:
         ctx = CommandContext(team.psychiatrist)
         carelog.commands.register_patient(
             ctx,
-            c.RegisterPatient(
-                external_id="MRN-GAP",
-                name="Gap Patient",
-                birth_date=date.fromisoformat("1990-01-01"),
-            ),
+            registration("MRN-GAP", "Gap Patient", "1990-01-01"),
         )
         lines = exported(carelog)
         for offset, line in enumerate(lines[1:-1]):  # as a PostgreSQL sequence leaves gaps
@@ -264,11 +261,7 @@ class TestTamperedFiles:
     ) -> None:
         carelog.commands.register_patient(
             CommandContext(team.psychiatrist),
-            c.RegisterPatient(
-                external_id="MRN-LATER",
-                name="Later Patient",
-                birth_date=date.fromisoformat("1990-01-01"),
-            ),
+            registration("MRN-LATER", "Later Patient", "1990-01-01"),
         )
         lines = exported(carelog, sign=False)  # the demo's checkpoint, before the new patient
         head = lines[0]["checkpoint"]["chains"]["events"]["position"]
@@ -400,11 +393,7 @@ def therapy_chart(carelog: CareLog, team: Team) -> dict[str, str]:
     ctx = CommandContext(team.psychiatrist)
     pid = carelog.commands.register_patient(
         ctx,
-        c.RegisterPatient(
-            external_id="MRN-THERAPY",
-            name="Therapy Patient",
-            birth_date=date.fromisoformat("1990-01-01"),
-        ),
+        registration("MRN-THERAPY", "Therapy Patient", "1990-01-01"),
     ).patient_id
     carelog.commands.execute(
         ctx, pid, c.AssignCareTeamMember(clinician_id=team.therapist.id, role="therapist")
@@ -476,11 +465,7 @@ class TestPsychotherapyNotes:
         therapy_chart(carelog, team)
         carelog.commands.register_patient(
             CommandContext(team.psychiatrist),
-            c.RegisterPatient(
-                external_id="MRN-AFTER",
-                name="After Patient",
-                birth_date=date.fromisoformat("1991-01-01"),
-            ),
+            registration("MRN-AFTER", "After Patient", "1991-01-01"),
         )
         lines = exported(carelog, notes=False)
         previous = GENESIS
@@ -602,11 +587,7 @@ class TestCommands:
     ) -> None:
         carelog.commands.register_patient(
             CommandContext(team.psychiatrist),
-            c.RegisterPatient(
-                external_id="MRN-NOKEY",
-                name="Unsigned Patient",
-                birth_date=date.fromisoformat("1990-01-01"),
-            ),
+            registration("MRN-NOKEY", "Unsigned Patient", "1990-01-01"),
         )
         assert carelog.integrity.key.private_key(create=False) is None  # never checkpointed
         monkeypatch.setenv("CARELOG_DATABASE_URL", config.database_url)

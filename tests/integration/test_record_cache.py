@@ -11,15 +11,14 @@ from collections.abc import Iterator
 
 import pytest
 
-from domain import commands as c
 from domain.command_context import CommandContext
-from domain.dose import Dose
 from domain.errors import SafetyBlockError
 from services.bootstrap import CareLog
 from services.config import Config
 from tests.conftest import Team, make_team
 from tests.integration.test_safety_writes import prescribe, setup
 from tests.integration.threads import in_threads
+from tests.patient_writes import dose_change
 
 
 @pytest.fixture
@@ -43,9 +42,7 @@ def doses(carelog: CareLog, pid: str) -> list[float]:
 
 def change(carelog: CareLog, team: Team, pid: str, order_id: str, amount: float) -> int:
     return carelog.commands.execute(
-        CommandContext(team.psychiatrist),
-        pid,
-        c.ChangeDose(order_id=order_id, dose=Dose(amount, "mg"), reason="titration"),
+        CommandContext(team.psychiatrist), pid, dose_change(order_id, amount)
     ).version
 
 

@@ -3,7 +3,7 @@ automatic closing, on both stores."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -15,6 +15,7 @@ from domain.errors import InvalidInputError, NotPermittedError, SafetyBlockError
 from domain.plan_entities import Alert
 from services.bootstrap import CareLog
 from tests.conftest import Team
+from tests.patient_writes import dose_change, prescription, register
 
 
 def setup(carelog: CareLog, team: Team, birth: str = "1985-05-05") -> str:
@@ -44,14 +45,7 @@ def prescribe(
     return carelog.commands.execute(
         CommandContext(team.psychiatrist),
         pid,
-        c.Prescribe(
-            drug=drug,
-            dose=Dose(amount, "mg"),
-            frequency=frequency,
-            route="oral",
-            indication="x",
-            **extra,
-        ),
+        prescription(drug, amount, frequency, "x", **extra),
         override_reason=override_reason,
     )
 
@@ -171,27 +165,16 @@ class TestAlertsThroughWrites:
         self, carelog: CareLog, team: Team
     ) -> None:
         t0 = datetime.now(UTC) - timedelta(days=30)
-        pid = carelog.commands.register_patient(
-            CommandContext(team.psychiatrist, now=t0),
-            c.RegisterPatient(
-                external_id="MRN-L", name="L", birth_date=date.fromisoformat("1980-01-01")
-            ),
-        ).patient_id
+        pid = register(carelog, CommandContext(team.psychiatrist, now=t0), "MRN-L", "L")
         order = carelog.commands.execute(
             CommandContext(team.psychiatrist, now=t0),
             pid,
-            c.Prescribe(
-                drug="lithium",
-                dose=Dose(300, "mg"),
-                frequency="twice daily",
-                route="oral",
-                indication="bipolar",
-            ),
+            prescription("lithium", 300, "twice daily", "bipolar"),
         ).ids["order_id"]
         carelog.commands.execute(
             CommandContext(team.psychiatrist, now=t0 + timedelta(days=10)),
             pid,
-            c.ChangeDose(order_id=order, dose=Dose(400, "mg"), reason="level low"),
+            dose_change(order, 400, "level low"),
         )
         # One monitoring alert for the lithium order lists its checks, the level first.
         level = "Serum lithium level (12-hour trough) due by "

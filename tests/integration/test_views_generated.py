@@ -8,7 +8,7 @@ import contextlib
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,13 +17,13 @@ from hypothesis import strategies as st
 
 from domain import commands as c
 from domain.command_context import CommandContext
-from domain.dose import Dose
 from domain.errors import CareLogError
 from services.bootstrap import CareLog
 from services.config import Config
 from tests.command_builder import command as typed
 from tests.conftest import Team, make_team
 from tests.integration.views_support import dumps, fresh_replay, views_url_beside
+from tests.patient_writes import dose_change, prescription, registration
 
 PATIENTS = 3
 T0 = datetime.now(UTC) - timedelta(days=60)
@@ -71,11 +71,7 @@ class History:
         for n in range(PATIENTS):
             pid = self.carelog.commands.register_patient(
                 self.ctx(self.team.psychiatrist),
-                c.RegisterPatient(
-                    external_id=f"GEN-{n}",
-                    name=f"Gen {n}",
-                    birth_date=date.fromisoformat("1970-01-01"),
-                ),
+                registration(f"GEN-{n}", f"Gen {n}", "1970-01-01"),
             ).patient_id
             self.carelog.commands.execute(
                 self.ctx(self.team.psychiatrist),
@@ -101,13 +97,7 @@ class History:
         self.carelog.commands.execute(
             self.ctx(self.team.psychiatrist),
             self.pids[p],
-            c.Prescribe(
-                drug=drug,
-                dose=Dose(10, "mg"),
-                frequency="once daily",
-                route="oral",
-                indication="test",
-            ),
+            prescription(drug, 10, indication="test"),
             override_reason="generated",
         )
 
@@ -120,7 +110,7 @@ class History:
             self.carelog.commands.execute(
                 self.ctx(self.team.psychiatrist),
                 self.pids[p],
-                c.ChangeDose(order_id=order_id, dose=Dose(amount * 5, "mg"), reason="generated"),
+                dose_change(order_id, amount * 5, "generated"),
                 override_reason="generated",
             )
 

@@ -9,9 +9,7 @@ from typing import Any
 
 import pytest
 
-from domain import commands as c
 from domain.command_context import CommandContext
-from domain.dose import Dose
 from projections.current_plan import CurrentPlanView
 from projections.feed import Item
 from projections.runner import Views
@@ -20,6 +18,7 @@ from projections.view import Tables
 from services.bootstrap import CareLog
 from tests.conftest import Team
 from tests.integration.views_support import note, prescribe, register
+from tests.patient_writes import prescription
 
 POISON = "this note breaks the current-plan projection"
 original_project = CurrentPlanView.project
@@ -160,15 +159,7 @@ class TestSkipAfterRestart:
     ) -> None:
         pid = register(carelog, team, "MRN-S")
         carelog.commands.execute(
-            CommandContext(team.psychiatrist),
-            pid,
-            c.Prescribe(
-                drug="sertraline",
-                dose=Dose(50, "mg"),
-                frequency="once daily",
-                route="oral",
-                indication=POISON,
-            ),
+            CommandContext(team.psychiatrist), pid, prescription(indication=POISON)
         )
         carelog.views.catch_up()
         [item] = row(carelog.views, "current_plan")["quarantined"]

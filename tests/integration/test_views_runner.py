@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from datetime import date
 from pathlib import Path
 
 import psycopg
 import pytest
 
-from domain import commands as c
 from domain.command_context import CommandContext
 from projections.runner import Views
 from projections.sql.postgres import SMALL, split_schema
@@ -25,6 +23,7 @@ from tests.integration.views_support import (
     prescribe,
     register,
 )
+from tests.patient_writes import registration
 
 
 def write_some(carelog: CareLog, team: Team, patients: int = 3, notes: int = 30) -> None:
@@ -119,9 +118,7 @@ class TestLiveFollowing:
     def test_waiting_for_an_ignored_event_ends(self, carelog: CareLog, team: Team) -> None:
         result = carelog.commands.register_patient(
             CommandContext(team.psychiatrist),
-            c.RegisterPatient(
-                external_id="MRN-IDX", name="Index", birth_date=date.fromisoformat("1990-01-01")
-            ),
+            registration("MRN-IDX", "Index", "1990-01-01"),
         )
         topics = [
             n.topic for n in carelog.app.recorder.select_notifications(result.last_position, 1)

@@ -12,13 +12,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from domain import commands as c
-from domain.dose import Dose
 from domain.plan import PlanState
 from domain.trial_outcomes import treatment_history
 from services.config import Config
 from tests.conftest import make_team
 from tests.integration.test_views_generated import History, fresh_carelog, operation, patient
 from tests.integration.views_support import dumps
+from tests.patient_writes import prescription
 
 late = st.one_of(
     operation,
@@ -35,14 +35,7 @@ class TrialHistory(History):
         self.carelog.commands.execute(
             ctx,
             self.pids[p],
-            c.Prescribe(
-                drug="sertraline",
-                dose=Dose(amount * 5, "mg"),
-                frequency="once daily",
-                route="oral",
-                indication="depression",
-                effective_at=ctx.now - timedelta(days=days_ago),
-            ),
+            prescription(amount=amount * 5, effective_at=ctx.now - timedelta(days=days_ago)),
             override_reason="generated",
         )
 
