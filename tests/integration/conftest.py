@@ -1,4 +1,6 @@
-"""Fixtures for the integration tests: a real Kafka-protocol broker (tansu) per test."""
+"""Fixtures for the integration tests: a real Kafka-protocol broker (tansu) per test, a
+CareLog on PostgreSQL alone, and what an auditor brings to ``carelog verify`` (the pinned
+public key and a machine of their own)."""
 
 from __future__ import annotations
 
@@ -6,7 +8,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives import serialization
 
+from services.bootstrap import CareLog
+from tests.integration.views_support import postgres_config
 from tests.kafka_broker import Broker
 
 
@@ -17,3 +22,33 @@ def kafka_broker(tmp_path: Path) -> Iterator[Broker]:
     broker.start()
     yield broker
     broker.close()
+
+
+@pytest.fixture
+def pg_carelog(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[CareLog]:
+    """A CareLog on an empty PostgreSQL schema, for PostgreSQL-only behaviour (skipped
+    when ``--store sqlite`` was chosen)."""
+    instance = CareLog(postgres_config(request, tmp_path))
+    yield instance
+    instance.close()
+
+
+@pytest.fixture
+def auditor(tmp_path: Path) -> dict[str, str]:
+    """The environment of an auditor's machine: no signing key, no signer's record."""
+    return {"XDG_CONFIG_HOME": str(tmp_path / "auditor-home")}
+
+
+@pytest.fixture
+def pinned(carelog: CareLog, tmp_path: Path) -> Path:
+    """The public key an auditor keeps, away from the server."""
+    private = carelog.integrity.key.private_key()
+    assert private is not None
+    path = tmp_path / "auditor" / "carelog-signing.pub"
+    path.parent.mkdir()
+    path.write_bytes(
+        private.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+    )
+    return path

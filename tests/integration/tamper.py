@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Self
 from uuid import UUID
 
 from domain import commands as c
@@ -40,7 +40,28 @@ def seed(carelog: CareLog, team: Any, patients: int = 6, notes: int = 3, prefix:
             )
 
 
-class RawLog:
+class _RawTables:
+    """A direct connection to a store's tables (``conn``, with its parameter ``mark``),
+    closed when a ``with`` block ends."""
+
+    conn: Any
+    mark: str
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def run(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        cur = self.conn.execute(sql.replace("?", self.mark), tuple(params))
+        return list(cur.fetchall()) if cur.description else []
+
+
+class RawLog(_RawTables):
     """The events and chain tables of one store, for direct edits."""
 
     def __init__(self, config: Config) -> None:
@@ -63,13 +84,6 @@ class RawLog:
                 "rowid",
                 "?",
             )
-
-    def close(self) -> None:
-        self.conn.close()
-
-    def run(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
-        cur = self.conn.execute(sql.replace("?", self.mark), tuple(params))
-        return list(cur.fetchall()) if cur.description else []
 
     # -- reading ---------------------------------------------------------------------------
     def rows(self) -> list[Row]:
@@ -182,7 +196,7 @@ def _as_uuid(value: Any) -> UUID:
     return value if isinstance(value, UUID) else UUID(str(value))
 
 
-class RawAccessLog:
+class RawAccessLog(_RawTables):
     """The access log table in the views database, with its append-only triggers dropped
     (as someone who controls the database would)."""
 
@@ -200,13 +214,6 @@ class RawAccessLog:
             self.table, self.mark = "access_log", "?"
             self.run("DROP TRIGGER IF EXISTS access_log_no_update")
             self.run("DROP TRIGGER IF EXISTS access_log_no_delete")
-
-    def close(self) -> None:
-        self.conn.close()
-
-    def run(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
-        cur = self.conn.execute(sql.replace("?", self.mark), tuple(params))
-        return list(cur.fetchall()) if cur.description else []
 
     def positions(self) -> list[int]:
         return [r[0] for r in self.run(f"SELECT position FROM {self.table} ORDER BY position")]

@@ -10,7 +10,6 @@ import os
 import shutil
 import stat
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable
@@ -21,6 +20,7 @@ from domain import commands as c
 from domain.command_context import CommandContext
 from services.bootstrap import CareLog
 from services.config import Config
+from tests.cli_process import carelog_process
 from tests.conftest import make_team
 from tests.integration.views_support import dumps, fresh_replay
 from tests.patient_writes import prescription, register
@@ -30,14 +30,7 @@ DEADLINE = 120.0
 
 
 def carelog_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "services.cli.main", *args],
-        cwd=REPO,
-        env={**os.environ, **env},
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    return carelog_process(*args, env={**os.environ, **env}, timeout=300, cwd=REPO)
 
 
 def wait_until(condition: Callable[[], bool], what: str) -> None:

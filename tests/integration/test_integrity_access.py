@@ -115,13 +115,11 @@ class TestUpgradingAnUnchainedAccessLog:
         from services.access.access_log import AccessLog
 
         read_charts(carelog, team, 5)
-        raw = RawAccessLog(config)
-        try:  # the access log as it was before it had a hash column (at version 1)
+        # the access log as it was before it had a hash column (at version 1)
+        with RawAccessLog(config) as raw:
             raw.run(f"ALTER TABLE {raw.table} DROP COLUMN hash")
             versions = raw.table.replace("access_log", "schema_versions")
             raw.run(f"UPDATE {versions} SET version = 1 WHERE component = 'access_log'")
-        finally:
-            raw.close()
         AccessLog(carelog.db)  # what the next start of CareLog does
         read_charts(carelog, team, 2)
         result = carelog.integrity.verify()

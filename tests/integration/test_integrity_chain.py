@@ -35,11 +35,8 @@ class TestWritingTheChain:
         self, carelog: CareLog, team: Team, config: Config
     ) -> None:
         seed(carelog, team, patients=2)
-        raw = RawLog(config)
-        try:
+        with RawLog(config) as raw:
             assert [p for p, _ in raw.links()] == raw.positions()
-        finally:
-            raw.close()
 
     def test_a_refused_write_leaves_no_link_behind(
         self, carelog: CareLog, team: Team, config: Config
@@ -49,11 +46,8 @@ class TestWritingTheChain:
         seed(carelog, team, patients=1)
         with pytest.raises(DuplicateError):
             seed(carelog, team, patients=1)  # the same MRN again
-        raw = RawLog(config)
-        try:
+        with RawLog(config) as raw:
             assert [p for p, _ in raw.links()] == raw.positions()
-        finally:
-            raw.close()
         assert carelog.integrity.verify().ok
 
     def test_writers_on_four_threads_leave_a_chain_that_verifies(
@@ -79,11 +73,9 @@ class TestWritingTheChain:
         assert not errors
         result = carelog.integrity.verify()
         assert result.ok, result.problems
-        raw = RawLog(carelog.config)
-        try:  # PostgreSQL leaves gaps where conflicting writes rolled back: count rows
+        # PostgreSQL leaves gaps where conflicting writes rolled back: count rows
+        with RawLog(carelog.config) as raw:
             stored = len(raw.positions())
-        finally:
-            raw.close()
         assert result.chains["events"].records == stored
         assert stored == carelog.app.get_record(shared).version + 1  # + the MRN index event
 
@@ -113,12 +105,9 @@ class TestDeletingTheNewestEvents:
         self, carelog: CareLog, team: Team, config: Config
     ) -> None:
         seed(carelog, team, patients=1)
-        raw = RawLog(config)
-        try:
+        with RawLog(config) as raw:
             deleted = raw.positions()[-2:]
             raw.truncate_from(deleted[0], links_too=False)
-        finally:
-            raw.close()
         ctx = CommandContext(team.psychiatrist)
         if not config.is_postgres:  # SQLite would reuse the positions: the write is refused
             with pytest.raises(ChainBrokenError, match="carelog verify"):

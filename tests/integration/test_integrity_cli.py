@@ -37,11 +37,8 @@ class TestVerifyCommand:
         self, carelog: CareLog, team: Team, environment: Config, capsys: pytest.CaptureFixture[str]
     ) -> None:
         seed(carelog, team, patients=2)
-        raw = RawLog(environment)
-        try:
+        with RawLog(environment) as raw:
             raw.delete(5)
-        finally:
-            raw.close()
         assert main(["verify"]) == 1
         out = capsys.readouterr().out
         assert "FAILED at events position 5: missing" in out
@@ -50,11 +47,8 @@ class TestVerifyCommand:
         self, carelog: CareLog, team: Team, environment: Config, capsys: pytest.CaptureFixture[str]
     ) -> None:
         seed(carelog, team, patients=2)
-        raw = RawLog(environment)
-        try:
+        with RawLog(environment) as raw:
             raw.flip_state_byte(7)
-        finally:
-            raw.close()
         assert main(["verify", "--json"]) == 1
         report = json.loads(capsys.readouterr().out)
         assert report["ok"] is False
@@ -65,11 +59,8 @@ class TestVerifyCommand:
         self, carelog: CareLog, team: Team, environment: Config, capsys: pytest.CaptureFixture[str]
     ) -> None:
         seed(carelog, team, patients=2)
-        raw = RawLog(environment)
-        try:
+        with RawLog(environment) as raw:
             raw.flip_state_byte(2)
-        finally:
-            raw.close()
         assert main(["verify", "--from", "3"]) == 0
         assert main(["verify", "--from", "2"]) == 1
 
@@ -79,11 +70,8 @@ class TestCheckpointCommand:
         self, carelog: CareLog, team: Team, environment: Config, capsys: pytest.CaptureFixture[str]
     ) -> None:
         seed(carelog, team, patients=1)
-        raw = RawLog(environment)
-        try:
+        with RawLog(environment) as raw:
             raw.flip_state_byte(2)
-        finally:
-            raw.close()
         assert main(["checkpoint"]) == 1
         assert "refused" in capsys.readouterr().out
 

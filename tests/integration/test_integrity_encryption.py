@@ -42,16 +42,13 @@ def write_clinical_history(carelog: CareLog, team: Team, notes: int = 3) -> str:
 
 def stored_bytes(config: Config) -> bytes:
     """Everything the event store holds: its tables and, on SQLite, its files on disk."""
-    raw = RawLog(config)
-    try:
+    with RawLog(config) as raw:
         prefix = f"{raw.schema}.carelog" if config.is_postgres else "stored"
         blobs = [
             bytes(r[0]) + r[1].encode()
             for table in ("events", "snapshots")
             for r in raw.run(f"SELECT state, topic FROM {prefix}_{table}")
         ]
-    finally:
-        raw.close()
     if not config.is_postgres:
         path = config.sqlite_path
         for file in (path, path.with_name(path.name + "-wal")):
@@ -61,12 +58,9 @@ def stored_bytes(config: Config) -> bytes:
 
 
 def snapshots(config: Config) -> int:
-    raw = RawLog(config)
-    try:
+    with RawLog(config) as raw:
         table = f"{raw.schema}.carelog_snapshots" if config.is_postgres else "stored_snapshots"
         return int(raw.run(f"SELECT COUNT(*) FROM {table}")[0][0])
-    finally:
-        raw.close()
 
 
 @pytest.fixture
@@ -118,11 +112,8 @@ class TestEncryptionAtRest:
         write_clinical_history(carelog, team)
         assert carelog.integrity.checkpoint() is not None
         assert carelog.integrity.verify().ok
-        raw = RawLog(config)
-        try:
+        with RawLog(config) as raw:
             raw.flip_state_byte(4, index=30)
-        finally:
-            raw.close()
         first = carelog.integrity.verify().first_problem
         assert first is not None
         assert (first.position, first.kind) == (4, "changed")

@@ -65,27 +65,6 @@ def config(config: Config) -> Config:
     return config.with_(checkpoint_interval=0.0)  # checkpoints on demand only
 
 
-@pytest.fixture
-def auditor(tmp_path: Path) -> dict[str, str]:
-    """The environment of an auditor's machine: no signing key, no signer's record."""
-    return {"XDG_CONFIG_HOME": str(tmp_path / "auditor-home")}
-
-
-@pytest.fixture
-def pinned(carelog: CareLog, tmp_path: Path) -> Path:
-    """The public key an auditor keeps, away from the server."""
-    private = carelog.integrity.key.private_key()
-    assert private is not None
-    path = tmp_path / "auditor" / "carelog-signing.pub"
-    path.parent.mkdir()
-    path.write_bytes(
-        private.public_key().public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
-    )
-    return path
-
-
 def signed_rounds(carelog: CareLog, team: Team, rounds: int) -> list[Checkpoint]:
     """Write some patients and sign a checkpoint after each round."""
     signed: list[Checkpoint] = []
@@ -99,14 +78,11 @@ def signed_rounds(carelog: CareLog, team: Team, rounds: int) -> list[Checkpoint]
 
 def rewrite_after(config: Config, position: int) -> int:
     """Edit the first event after ``position`` and recompute the whole chain over it."""
-    raw = RawLog(config)
-    try:
+    with RawLog(config) as raw:
         target = next(p for p in raw.positions() if p > position)
         raw.flip_state_byte(target, index=5)
         raw.rewrite_links()
         return target
-    finally:
-        raw.close()
 
 
 def remove_checkpoints(config: Config, from_seq: int, *, rows: bool) -> None:
@@ -114,11 +90,8 @@ def remove_checkpoints(config: Config, from_seq: int, *, rows: bool) -> None:
     for file in sorted(folder.glob("checkpoint-*.json"))[from_seq - 1 :]:
         file.unlink()
     if rows:
-        raw = RawLog(config)
-        try:
+        with RawLog(config) as raw:
             raw.delete_checkpoint_rows(from_seq)
-        finally:
-            raw.close()
 
 
 class TestDeletedCheckpoints:
@@ -191,11 +164,8 @@ class TestDeletedCheckpoints:
         assert second.path is not None
         rewrite_after(config, first.chains["events"].position)
         second.path.write_bytes(first.path.read_bytes())
-        raw = RawLog(config)
-        try:
+        with RawLog(config) as raw:
             raw.delete_checkpoint_rows(2)
-        finally:
-            raw.close()
         code, out = carelog_cli(config, "verify", "--public-key", str(pinned), env=auditor)
         assert code == 1, out
         assert f"{second.path.name}: holds checkpoint 1, not 2" in out
@@ -204,11 +174,8 @@ class TestDeletedCheckpoints:
         self, carelog: CareLog, team: Team, config: Config, pinned: Path
     ) -> None:
         signed_rounds(carelog, team, 2)
-        raw = RawLog(config)
-        try:
+        with RawLog(config) as raw:
             raw.delete_checkpoint_rows(2)
-        finally:
-            raw.close()
         code, out = carelog_cli(config, "verify", "--public-key", str(pinned))
         assert code == 1, out
         assert "not recorded in the database" in out
@@ -321,12 +288,9 @@ class TestUnpinned:
         # The attacker rewrites the log, re-signs every checkpoint (files and database
         # copies) with a key of their own, and leaves its public half in the folder.
         rewrite_after(config, 0)
-        raw = RawLog(config)
-        try:
+        with RawLog(config) as raw:
             position, head = raw.links()[-1]
             raw.delete_checkpoint_rows(1)
-        finally:
-            raw.close()
         attacker = Ed25519PrivateKey.generate()
         folder = Path(config.checkpoint_folder)
         previous = None
@@ -374,11 +338,8 @@ class TestLegacyCheckpoints:
         seed(carelog, team, patients=2)
         private = carelog.integrity.key.private_key()
         assert private is not None
-        raw = RawLog(config)
-        try:
+        with RawLog(config) as raw:
             position, head = raw.links()[-1]
-        finally:
-            raw.close()
         legacy = Checkpoint(  # as CareLog wrote them before store ids (format 1)
             seq=1,
             time=datetime.now(UTC).isoformat(),
@@ -407,8 +368,7 @@ class TestStoresFromBeforeStoreIds:
         seed(carelog, team, patients=2)
         private = carelog.integrity.key.private_key()
         assert private is not None
-        raw = RawLog(config)
-        try:
+        with RawLog(config) as raw:
             position, head = raw.links()[-1]
             carelog.integrity.directory.write(
                 Checkpoint(
@@ -422,8 +382,6 @@ class TestStoresFromBeforeStoreIds:
             carelog.close()
             raw.run(f"DROP TABLE {raw.events}_store")  # as before store ids
             raw.run(f"DROP TABLE {raw.checkpoints}")
-        finally:
-            raw.close()
         code, out = carelog_cli(config, "verify", "--public-key", str(pinned), "--json")
         result = json.loads(out)
         assert code == 0, out

@@ -41,11 +41,8 @@ def write_patient(carelog: CareLog, team: Team, mrn: str, name: str = NAME) -> s
 
 
 def stored_events(config: Config) -> list[tuple[str, int, bytes]]:
-    raw = RawLog(config)
-    try:
+    with RawLog(config) as raw:
         return [(str(r[1]), int(r[2]), bytes(r[4])) for r in raw.rows()]
-    finally:
-        raw.close()
 
 
 def status(config: Config) -> dict[str, dict[str, object]]:
@@ -293,16 +290,13 @@ class TestErasureThroughTheCli:
 
 
 def snapshot_count(config: Config, pid: str) -> int:
-    raw = RawLog(config)
-    try:
+    with RawLog(config) as raw:
         if config.is_postgres:
             table, param, value = f"{raw.schema}.carelog_snapshots", "%s", pid
         else:  # the library stores a UUID as its hex digits on SQLite
             table, param, value = "stored_snapshots", "?", UUID(pid).hex
         rows = raw.run(f"SELECT COUNT(*) FROM {table} WHERE originator_id = {param}", (value,))
         return int(rows[0][0])
-    finally:
-        raw.close()
 
 
 class TestForgedErasureRecords:

@@ -8,8 +8,6 @@ at all proves both; ``pg_stat_ssl`` is asked as well."""
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -22,6 +20,7 @@ from domain.command_context import CommandContext
 from projections.sql.postgres import split_schema
 from services.bootstrap import CareLog
 from services.config import Config
+from tests.cli_process import REPO, carelog_process
 from tests.conftest import make_team
 from tests.patient_writes import prescription, register
 from tests.postgres_tls import TlsCluster, new_cluster, postgres_bin
@@ -34,7 +33,6 @@ pytestmark = [
     ),
     pytest.mark.xdist_group("postgres_tls"),  # one worker starts the module's TLS cluster
 ]
-REPO = Path(__file__).parents[2]
 APP_NAME = "carelog-tls-test"
 
 
@@ -147,32 +145,9 @@ class TestCareLogOverTls:
             "CARELOG_CHECKPOINT_DIR": str(tmp_path / "checkpoints"),
             "CARELOG_RUN_PROJECTIONS": "0",
         }
-        added = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "services.cli.main",
-                "users",
-                "add",
-                "Dr TLS",
-                "--role",
-                "admin",
-            ],
-            cwd=REPO,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        added = carelog_process("users", "add", "Dr TLS", "--role", "admin", env=env, cwd=REPO)
         assert added.returncode == 0, added.stderr
-        verified = subprocess.run(
-            [sys.executable, "-m", "services.cli.main", "verify"],
-            cwd=REPO,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        verified = carelog_process("verify", env=env, cwd=REPO)
         assert verified.returncode == 0, verified.stdout + verified.stderr
 
 
@@ -201,14 +176,7 @@ class TestRefusals:
             ),
             "CARELOG_CHECKPOINT_DIR": str(tmp_path / "checkpoints"),
         }
-        result = subprocess.run(
-            [sys.executable, "-m", "services.cli.main", "verify"],
-            cwd=REPO,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        result = carelog_process("verify", env=env, cwd=REPO)
         assert result.returncode == 2
         assert "cannot connect to the event store" in result.stderr
         assert "certificate verify failed" in result.stderr

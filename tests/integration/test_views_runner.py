@@ -4,11 +4,9 @@ a lost LISTEN connection, and status."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
-import pytest
 
 from domain.command_context import CommandContext
 from projections.runner import Views
@@ -19,7 +17,6 @@ from tests.integration.views_support import (
     dumps,
     fresh_replay,
     note,
-    postgres_config,
     prescribe,
     register,
 )
@@ -156,13 +153,6 @@ class TestLiveFollowing:
         assert [(e["action"], e["source"], e["allowed"]) for e in entries] == [
             ("denied:plan", "10.1.2.3", False)
         ]
-
-
-@pytest.fixture
-def pg_carelog(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[CareLog]:
-    instance = CareLog(postgres_config(request, tmp_path))
-    yield instance
-    instance.close()
 
 
 class TestSupervision:

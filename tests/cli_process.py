@@ -1,0 +1,29 @@
+"""``carelog`` run as an operator runs it: a command in a process of its own, started the
+way ``python -m services.cli.main`` starts it, with what it prints captured as text."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+CLI = (sys.executable, "-m", "services.cli.main")
+"""The command line that starts ``carelog`` from this checkout."""
+
+
+def carelog_process(
+    *args: str, env: Mapping[str, str], timeout: float = 120, **options: Any
+) -> subprocess.CompletedProcess[str]:
+    """``carelog ARGS`` run to completion (``options``: ``cwd``, ``check``, ...); its exit
+    status is the caller's to check unless ``check=True``."""
+    return subprocess.run(
+        [*CLI, *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        **{"check": False, **options},
+    )
