@@ -9,6 +9,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from services.config import Config
+
 REPO = Path(__file__).resolve().parent.parent
 CLI = (sys.executable, "-m", "services.cli.main")
 """The command line that starts ``carelog`` from this checkout."""
@@ -27,3 +31,11 @@ def carelog_process(
         timeout=timeout,
         **{"check": False, **options},
     )
+
+
+def use_store(monkeypatch: pytest.MonkeyPatch, config: Config) -> None:
+    """Point the ``carelog`` commands this process runs (``main([...])``) at ``config``'s
+    store and checkpoints: the CLI reads its configuration from the environment, as in
+    production."""
+    monkeypatch.setenv("CARELOG_DATABASE_URL", config.database_url)
+    monkeypatch.setenv("CARELOG_CHECKPOINT_DIR", config.checkpoint_dir)

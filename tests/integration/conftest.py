@@ -1,6 +1,6 @@
 """Fixtures for the integration tests: a real Kafka-protocol broker (tansu) per test, a
-CareLog on PostgreSQL alone, and what an auditor brings to ``carelog verify`` (the pinned
-public key and a machine of their own)."""
+CareLog on PostgreSQL alone, the test's store as the CLI sees it, and what an auditor
+brings to ``carelog verify`` (the pinned public key and a machine of their own)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 
 from services.bootstrap import CareLog
+from services.config import Config
+from tests.cli_process import use_store
 from tests.integration.views_support import postgres_config
 from tests.kafka_broker import Broker
 
@@ -31,6 +33,13 @@ def pg_carelog(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[CareL
     instance = CareLog(postgres_config(request, tmp_path))
     yield instance
     instance.close()
+
+
+@pytest.fixture
+def cli_store(config: Config, monkeypatch: pytest.MonkeyPatch) -> Config:
+    """The test's store, as the ``carelog`` commands it runs in this process see it."""
+    use_store(monkeypatch, config)
+    return config
 
 
 @pytest.fixture

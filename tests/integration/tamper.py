@@ -40,6 +40,16 @@ def seed(carelog: CareLog, team: Any, patients: int = 6, notes: int = 3, prefix:
             )
 
 
+def first_problem(carelog: CareLog) -> Any:
+    """The first problem ``verify`` finds in a store that was tampered with (it must find
+    one)."""
+    result = carelog.integrity.verify()
+    assert not result.ok, "tampering went undetected"
+    problem = result.first_problem
+    assert problem is not None
+    return problem
+
+
 class _RawTables:
     """A direct connection to a store's tables (``conn``, with its parameter ``mark``),
     closed when a ``with`` block ends."""

@@ -49,7 +49,7 @@ class TestAnOlderLogsMonitoringAlerts:
         self, carelog: CareLog, team: Team
     ) -> None:
         pid = setup(carelog, team)
-        order = prescribe(carelog, team, pid, "olanzapine", 10).ids["order_id"]  # type: ignore[attr-defined]
+        order = prescribe(carelog, team, pid, "olanzapine", 10).ids["order_id"]
         old = legacy_weight_alert(carelog, team, pid, order)
         [grouped] = [a for a in open_alerts(carelog, pid) if str(a.key).startswith("MONITORING|")]
 
@@ -72,7 +72,7 @@ class TestReplayingCareLogsResolutions:
         self, carelog: CareLog, team: Team
     ) -> None:
         pid = setup(carelog, team, birth="1958-06-01")
-        order = prescribe(carelog, team, pid, "escitalopram", 15).ids["order_id"]  # type: ignore[attr-defined]
+        order = prescribe(carelog, team, pid, "escitalopram", 15).ids["order_id"]
         for amount in (20, 10):
             carelog.commands.execute(
                 CommandContext(team.psychiatrist),

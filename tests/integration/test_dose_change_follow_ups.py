@@ -47,7 +47,7 @@ class TestDoseChangeCheckIns:
         self, carelog: CareLog, team: Team
     ) -> None:
         pid = setup(carelog, team)
-        order = prescribe(carelog, team, pid, "sertraline", 50).ids["order_id"]  # type: ignore[attr-defined]
+        order = prescribe(carelog, team, pid, "sertraline", 50).ids["order_id"]
         before = datetime.now(UTC)
         change_dose(carelog, team, pid, order, 100)
         [check_in] = open_follow_ups(carelog, pid)
@@ -59,13 +59,13 @@ class TestDoseChangeCheckIns:
         self, carelog: CareLog, team: Team
     ) -> None:
         pid = setup(carelog, team)
-        order = prescribe(carelog, team, pid, "sertraline", 50).ids["order_id"]  # type: ignore[attr-defined]
+        order = prescribe(carelog, team, pid, "sertraline", 50).ids["order_id"]
         schedule(carelog, team, pid, datetime.now(UTC) + timedelta(days=5))
         change_dose(carelog, team, pid, order, 100)
         assert len(open_follow_ups(carelog, pid)) == 1
 
         other = setup_other(carelog, team)
-        order = prescribe(carelog, team, other, "sertraline", 50).ids["order_id"]  # type: ignore[attr-defined]
+        order = prescribe(carelog, team, other, "sertraline", 50).ids["order_id"]
         schedule(carelog, team, other, datetime.now(UTC) - timedelta(days=2))  # overdue
         change_dose(carelog, team, other, order, 100)
         assert len(open_follow_ups(carelog, other)) == 1
@@ -74,7 +74,7 @@ class TestDoseChangeCheckIns:
         self, carelog: CareLog, team: Team
     ) -> None:
         pid = setup(carelog, team)
-        order = prescribe(carelog, team, pid, "sertraline", 50).ids["order_id"]  # type: ignore[attr-defined]
+        order = prescribe(carelog, team, pid, "sertraline", 50).ids["order_id"]
         later = datetime.now(UTC) + timedelta(days=30)
         schedule(carelog, team, pid, later)
         change_dose(carelog, team, pid, order, 100)
@@ -87,7 +87,7 @@ class TestDoseChangeCheckIns:
     ) -> None:
         pid = setup(carelog, team)
         started = datetime.now(UTC) - timedelta(days=20)
-        order = prescribe(carelog, team, pid, "sertraline", 50, effective_at=started).ids[  # type: ignore[attr-defined]
+        order = prescribe(carelog, team, pid, "sertraline", 50, effective_at=started).ids[
             "order_id"
         ]
         changed = datetime.now(UTC) - timedelta(days=10)
@@ -100,7 +100,7 @@ class TestDoseChangeCheckIns:
     ) -> None:
         pid = setup(carelog, team)
         started = datetime.now(UTC) - timedelta(days=60)
-        order = prescribe(carelog, team, pid, "sertraline", 50, effective_at=started).ids[  # type: ignore[attr-defined]
+        order = prescribe(carelog, team, pid, "sertraline", 50, effective_at=started).ids[
             "order_id"
         ]
         change_dose(carelog, team, pid, order, 100, effective_at=started + timedelta(days=30))
@@ -112,7 +112,7 @@ class TestDoseChangeCheckIns:
         try:
             team = make_team(carelog)
             pid = setup(carelog, team)
-            order = prescribe(carelog, team, pid, "sertraline", 50).ids["order_id"]  # type: ignore[attr-defined]
+            order = prescribe(carelog, team, pid, "sertraline", 50).ids["order_id"]
             change_dose(carelog, team, pid, order, 100)
             [check_in] = open_follow_ups(carelog, pid)
             assert check_in.due_at <= datetime.now(UTC) + timedelta(days=7)

@@ -16,7 +16,6 @@ from domain.errors import NotPermittedError
 from services.access.policy import Policy, RequestInfo
 from services.bootstrap import CareLog
 from services.cli.main import main
-from services.config import Config
 from services.interop.right_of_access import build_access_export
 from tests.conftest import Team
 from tests.fhir_support import check_bundle, of_type
@@ -135,16 +134,13 @@ class TestDisclosures:
         assert emergency["why"] == "emergency access: Crisis call out of hours"
         assert team.pharmacist.id not in by_actor  # refused: nothing was disclosed
 
+    @pytest.mark.usefixtures("cli_store")
     def test_the_command_writes_the_package_and_accounts_for_its_own_export(
         self,
         carelog: CareLog,
         chart: dict[str, Any],
-        config: Config,
         tmp_path: Path,
-        monkeypatch: pytest.MonkeyPatch,
     ) -> None:
-        monkeypatch.setenv("CARELOG_DATABASE_URL", config.database_url)
-        monkeypatch.setenv("CARELOG_CHECKPOINT_DIR", config.checkpoint_dir)
         target = tmp_path / "access.json"
         assert (
             main(
@@ -172,17 +168,14 @@ class TestDisclosures:
         )
         assert len(package["disclosures"]) == 4
 
+    @pytest.mark.usefixtures("cli_store")
     def test_a_whole_store_log_export_is_a_bulk_disclosure_of_every_patient_then_registered(
         self,
         carelog: CareLog,
         team: Team,
         chart: dict[str, Any],
-        config: Config,
         tmp_path: Path,
-        monkeypatch: pytest.MonkeyPatch,
     ) -> None:
-        monkeypatch.setenv("CARELOG_DATABASE_URL", config.database_url)
-        monkeypatch.setenv("CARELOG_CHECKPOINT_DIR", config.checkpoint_dir)
         other = carelog.app.find_by_external_id("MRN-OTHER")
         assert (
             main(["export", "log", "-o", str(tmp_path / "one.ndjson"), "--patient", chart["pid"]])

@@ -425,6 +425,25 @@ def _signed_store(config: Config, prefix: str) -> Any:
         instance.close()
 
 
+def _first_stores_checkpoint_in_the_seconds_folder(
+    two_stores: tuple[Config, Config, Path],
+) -> tuple[Any, Path]:
+    """The first store signs a checkpoint; the second, written to, finds a copy of it in
+    its own default folder. The first store's checkpoint, and that folder."""
+    first, second, work = two_stores
+    one = _signed_store(first, "A")
+    instance = CareLog(second)
+    try:
+        seed(instance, make_team(instance), patients=1, prefix="B")
+    finally:
+        instance.close()
+    assert one.path is not None
+    folder = (work / second.checkpoint_folder).resolve()
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / one.path.name).write_bytes(one.path.read_bytes())
+    return one, folder
+
+
 class TestCheckpointsBelongToTheirStore:
     def test_a_second_store_from_the_same_working_directory_verifies_clean(
         self, two_stores: tuple[Config, Config, Path]
@@ -443,17 +462,8 @@ class TestCheckpointsBelongToTheirStore:
     def test_another_stores_checkpoint_is_reported_as_such_never_as_tampering(
         self, two_stores: tuple[Config, Config, Path]
     ) -> None:
-        first, second, work = two_stores
-        one = _signed_store(first, "A")
-        instance = CareLog(second)
-        try:
-            seed(instance, make_team(instance), patients=1, prefix="B")
-        finally:
-            instance.close()
-        assert one.path is not None
-        folder = (work / second.checkpoint_folder).resolve()
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / one.path.name).write_bytes(one.path.read_bytes())
+        _, second, work = two_stores
+        one, folder = _first_stores_checkpoint_in_the_seconds_folder(two_stores)
         shared = second.with_(checkpoint_dir=str(folder))  # a folder set by the operator
         code, out = carelog_cli(shared, "verify", cwd=work)
         assert code == 0, out
@@ -469,17 +479,8 @@ class TestCheckpointsBelongToTheirStore:
         """No other store writes to a store's own default folder: a checkpoint there
         signed by the trusted key for another store id means the id was rewritten
         (red-team F2; tests/integration/test_integrity_store_id.py)."""
-        first, second, work = two_stores
-        one = _signed_store(first, "A")
-        instance = CareLog(second)
-        try:
-            seed(instance, make_team(instance), patients=1, prefix="B")
-        finally:
-            instance.close()
-        assert one.path is not None
-        folder = (work / second.checkpoint_folder).resolve()
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / one.path.name).write_bytes(one.path.read_bytes())
+        _, second, work = two_stores
+        _first_stores_checkpoint_in_the_seconds_folder(two_stores)
         code, out = carelog_cli(second, "verify", cwd=work)
         assert code == 1, out
         assert "store id changed" in out

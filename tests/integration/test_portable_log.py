@@ -28,6 +28,7 @@ from services.integrity.log_import import import_log
 from services.integrity.portable_log import LogImportError
 from services.integrity.signing_key import PUBLIC_KEY_FILE, key_id
 from services.interop.fhir import build_bundle
+from tests.cli_process import use_store
 from tests.conftest import Team
 from tests.fhir_support import by_id
 from tests.patient_writes import registration
@@ -490,6 +491,7 @@ class TestPsychotherapyNotes:
         assert_refused(fresh, lines, first["position"], "--include-psychotherapy-notes")
         assert import_log(fresh, text(exported(carelog, notes=True))).vouched
 
+    @pytest.mark.usefixtures("cli_store")
     def test_the_cli_records_the_choice_in_the_access_log(
         self,
         carelog: CareLog,
@@ -500,8 +502,6 @@ class TestPsychotherapyNotes:
         capsys: pytest.CaptureFixture[str],
     ) -> None:
         therapy_chart(carelog, team)
-        monkeypatch.setenv("CARELOG_DATABASE_URL", config.database_url)
-        monkeypatch.setenv("CARELOG_CHECKPOINT_DIR", config.checkpoint_dir)
         if config.cipher_key:
             monkeypatch.setenv("CARELOG_CIPHER_KEY", config.cipher_key)
         target = tmp_path / "redacted.ndjson"
@@ -517,26 +517,23 @@ class TestPsychotherapyNotes:
 
 
 class TestCommands:
+    @pytest.mark.usefixtures("cli_store")
     def test_export_then_import_through_the_cli_and_a_tampered_file_fails(
         self,
         carelog: CareLog,
         fresh: CareLog,
         demo: list[str],
-        config: Config,
         tmp_path: Path,
         monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str],
     ) -> None:
         target = tmp_path / "log.ndjson"
-        monkeypatch.setenv("CARELOG_DATABASE_URL", config.database_url)
-        monkeypatch.setenv("CARELOG_CHECKPOINT_DIR", config.checkpoint_dir)
         assert main(["export", "log", "-o", str(target), "--include-psychotherapy-notes"]) == 0
         lines = [json.loads(line) for line in target.read_text().splitlines()]
         lines[12]["originator_version"] += 1
         tampered = tmp_path / "tampered.ndjson"
         tampered.write_text("".join(json.dumps(line) + "\n" for line in lines))
-        monkeypatch.setenv("CARELOG_DATABASE_URL", fresh.config.database_url)
-        monkeypatch.setenv("CARELOG_CHECKPOINT_DIR", fresh.config.checkpoint_dir)
+        use_store(monkeypatch, fresh.config)
         capsys.readouterr()
         assert main(["import", "log", str(tampered)]) == 1
         assert f"position {lines[12]['position']}" in capsys.readouterr().err
@@ -566,8 +563,7 @@ class TestCommands:
         lines[0]["checkpoint"] = None
         unsigned.write_text(text(lines).getvalue())
         pinned = Path(config.checkpoint_dir) / PUBLIC_KEY_FILE
-        monkeypatch.setenv("CARELOG_DATABASE_URL", fresh.config.database_url)
-        monkeypatch.setenv("CARELOG_CHECKPOINT_DIR", fresh.config.checkpoint_dir)
+        use_store(monkeypatch, fresh.config)
         capsys.readouterr()
         assert main(["import", "log", str(unsigned)]) == 1
         assert "no signed checkpoint" in capsys.readouterr().err
@@ -576,13 +572,12 @@ class TestCommands:
         assert f"{carelog.integrity.verify().key_id} is the one you pinned" in out
         assert "trusted from the file" not in out
 
+    @pytest.mark.usefixtures("cli_store")
     def test_an_export_no_checkpoint_covers_warns_that_import_will_refuse_it(
         self,
         carelog: CareLog,
         team: Team,
-        config: Config,
         tmp_path: Path,
-        monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str],
     ) -> None:
         carelog.commands.register_patient(
@@ -590,8 +585,6 @@ class TestCommands:
             registration("MRN-NOKEY", "Unsigned Patient", "1990-01-01"),
         )
         assert carelog.integrity.key.private_key(create=False) is None  # never checkpointed
-        monkeypatch.setenv("CARELOG_DATABASE_URL", config.database_url)
-        monkeypatch.setenv("CARELOG_CHECKPOINT_DIR", config.checkpoint_dir)
         capsys.readouterr()
         assert main(["export", "log", "-o", str(tmp_path / "log.ndjson")]) == 0
         assert "import log` will refuse this file" in capsys.readouterr().err

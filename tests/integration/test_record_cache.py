@@ -52,7 +52,7 @@ class TestTwoProcesses:
     ) -> None:
         team = make_team(carelog)
         pid = setup(carelog, team)
-        order = prescribe(carelog, team, pid, "sertraline", 50).ids["order_id"]  # type: ignore[attr-defined]
+        order = prescribe(carelog, team, pid, "sertraline", 50).ids["order_id"]
         assert doses(second, pid) == [50.0]  # the second process caches the record now
         v1 = change(carelog, team, pid, order, 100)
         assert doses(second, pid) == [100.0]
@@ -70,7 +70,7 @@ class TestTwoProcesses:
     ) -> None:
         team = make_team(carelog)
         pid = setup(carelog, team)
-        order = prescribe(carelog, team, pid, "sertraline", 50).ids["order_id"]  # type: ignore[attr-defined]
+        order = prescribe(carelog, team, pid, "sertraline", 50).ids["order_id"]
         doses(second, pid)
         # Both cache the record; each then writes in turn many times over.
         for n in range(10):
@@ -95,7 +95,7 @@ class TestRefusedDecisions:
         assert drugs == ["sertraline"]
         assert now == version
         after = prescribe(carelog, team, pid, "mirtazapine", 15)
-        assert after.version == version + 1  # type: ignore[attr-defined]
+        assert after.version == version + 1
         stored = [e.originator_version for e in carelog.history.events(pid)]
         assert stored == list(range(1, version + 2))
 
@@ -104,7 +104,7 @@ class TestOneProcess:
     def test_concurrent_commands_on_one_record_all_land(self, carelog: CareLog) -> None:
         team = make_team(carelog)
         pid = setup(carelog, team)
-        order = prescribe(carelog, team, pid, "sertraline", 50).ids["order_id"]  # type: ignore[attr-defined]
+        order = prescribe(carelog, team, pid, "sertraline", 50).ids["order_id"]
         errors: list[BaseException] = []
 
         def work(k: int) -> None:

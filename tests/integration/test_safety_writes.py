@@ -14,6 +14,7 @@ from domain.dose import Dose
 from domain.errors import InvalidInputError, NotPermittedError, SafetyBlockError
 from domain.plan_entities import Alert
 from services.bootstrap import CareLog
+from services.writing.application import WriteResult
 from tests.conftest import Team
 from tests.patient_writes import dose_change, prescription, register
 
@@ -41,7 +42,7 @@ def prescribe(
     frequency: str = "once daily",
     override_reason: str | None = None,
     **extra: Any,
-) -> object:
+) -> WriteResult:
     return carelog.commands.execute(
         CommandContext(team.psychiatrist),
         pid,
@@ -60,7 +61,7 @@ class TestAlertsThroughWrites:
     ) -> None:
         pid = setup(carelog, team, birth="1950-01-01")
         result = prescribe(carelog, team, pid, "citalopram", 40)
-        kinds = {a["kind"] for a in result.alerts}  # type: ignore[attr-defined]
+        kinds = {a["kind"] for a in result.alerts}
         assert "max_dose" in kinds
         assert any(a.kind == "max_dose" for a in open_alerts(carelog, pid))
 
@@ -95,7 +96,7 @@ class TestAlertsThroughWrites:
     def test_unknown_drug_is_reported_not_silently_safe(self, carelog: CareLog, team: Team) -> None:
         pid = setup(carelog, team)
         result = prescribe(carelog, team, pid, "zzz-not-a-drug", 5)
-        assert [a["kind"] for a in result.alerts] == ["unknown_drug"]  # type: ignore[attr-defined]
+        assert [a["kind"] for a in result.alerts] == ["unknown_drug"]
 
     def test_interaction_alert_closes_when_a_drug_is_stopped(
         self, carelog: CareLog, team: Team
@@ -126,7 +127,7 @@ class TestAlertsThroughWrites:
         self, carelog: CareLog, team: Team
     ) -> None:
         pid = setup(carelog, team)
-        first = prescribe(carelog, team, pid, "paroxetine", 20).ids["order_id"]  # type: ignore[attr-defined]
+        first = prescribe(carelog, team, pid, "paroxetine", 20).ids["order_id"]
         second = prescribe(carelog, team, pid, "sertraline", 50, override_reason="x")
         stop = carelog.commands.execute(
             CommandContext(team.psychiatrist), pid, c.Discontinue(order_id=first, reason="switch")
@@ -147,7 +148,7 @@ class TestAlertsThroughWrites:
         self, carelog: CareLog, team: Team
     ) -> None:
         pid = setup(carelog, team)
-        alert_id = prescribe(carelog, team, pid, "zzz-unknown", 1).alerts[0]["id"]  # type: ignore[attr-defined]
+        alert_id = prescribe(carelog, team, pid, "zzz-unknown", 1).alerts[0]["id"]
         with pytest.raises(NotPermittedError):
             carelog.commands.execute(
                 CommandContext(team.therapist),
@@ -192,7 +193,7 @@ class TestAlertsThroughWrites:
         assert next_level > datetime.now(UTC).date().isoformat()  # no level is due any more
 
 
-def correct(carelog: CareLog, team: Team, pid: str, event_id: str, **fields: object) -> object:
+def correct(carelog: CareLog, team: Team, pid: str, event_id: str, **fields: object) -> WriteResult:
     return carelog.commands.execute(
         CommandContext(team.psychiatrist),
         pid,
@@ -220,7 +221,7 @@ class TestCorrectionsRerunTheRules:
             carelog, team, pid, recorded.event_id, item_scores=[1, 1, 1, 1, 1, 1, 1, 1, 2]
         )
 
-        urgent = [a for a in corrected.alerts if a["kind"] == "suicide_risk"]  # type: ignore[attr-defined]
+        urgent = [a for a in corrected.alerts if a["kind"] == "suicide_risk"]
         assert [a["severity"] for a in urgent] == ["urgent"]
         assert any(a.kind == "suicide_risk" for a in open_alerts(carelog, pid))
 
@@ -254,7 +255,7 @@ class TestCorrectionsRerunTheRules:
         self, carelog: CareLog, team: Team
     ) -> None:
         pid = setup(carelog, team)
-        order = prescribe(carelog, team, pid, "paroxetine", 40).ids["order_id"]  # type: ignore[attr-defined]
+        order = prescribe(carelog, team, pid, "paroxetine", 40).ids["order_id"]
         changed = carelog.commands.execute(
             CommandContext(team.psychiatrist),
             pid,
@@ -277,7 +278,7 @@ class TestCorrectionsRerunTheRules:
             carelog,
             team,
             pid,
-            started.event_id,  # type: ignore[attr-defined]
+            started.event_id,
             dose={"amount": 100, "unit": "mg"},
         )
 
@@ -288,8 +289,8 @@ class TestCorrectionsRerunTheRules:
     ) -> None:
         pid = setup(carelog, team)
         started = prescribe(carelog, team, pid, "sertraline", 250)
-        [alert] = [a for a in started.alerts if a["kind"] == "max_dose"]  # type: ignore[attr-defined]
-        correct(carelog, team, pid, started.event_id, dose={"amount": 150, "unit": "mg"})  # type: ignore[attr-defined]
+        [alert] = [a for a in started.alerts if a["kind"] == "max_dose"]
+        correct(carelog, team, pid, started.event_id, dose={"amount": 150, "unit": "mg"})
         assert not any(a.kind == "max_dose" for a in open_alerts(carelog, pid))
         assert carelog.app.get_record(pid).plan.alerts[alert["id"]].status == "resolved"
 
@@ -297,7 +298,7 @@ class TestCorrectionsRerunTheRules:
             carelog,
             team,
             pid,
-            started.event_id,  # type: ignore[attr-defined]
+            started.event_id,
             dose={"amount": 300, "unit": "mg"},
         )
 
@@ -309,7 +310,7 @@ class TestCorrectionsRerunTheRules:
         t0 = datetime.now(UTC) - timedelta(days=40)
         pid = setup(carelog, team)
         ctx = CommandContext(team.psychiatrist)
-        maoi = prescribe(carelog, team, pid, "phenelzine", 15, effective_at=t0).ids["order_id"]  # type: ignore[attr-defined]
+        maoi = prescribe(carelog, team, pid, "phenelzine", 15, effective_at=t0).ids["order_id"]
         carelog.commands.execute(
             ctx,
             pid,
@@ -327,11 +328,11 @@ class TestCorrectionsRerunTheRules:
             carelog,
             team,
             pid,
-            started.event_id,  # type: ignore[attr-defined]
+            started.event_id,
             effective_at=(t0 + timedelta(days=10)).isoformat(),
         )
 
-        washout = [a for a in corrected.alerts if a["kind"] == "washout"]  # type: ignore[attr-defined]
+        washout = [a for a in corrected.alerts if a["kind"] == "washout"]
         assert [a["severity"] for a in washout] == ["contraindicated"]
 
     def test_correcting_a_note_runs_only_the_plan_rules(self, carelog: CareLog, team: Team) -> None:
@@ -344,7 +345,7 @@ class TestCorrectionsRerunTheRules:
 
         corrected = correct(carelog, team, pid, note.event_id, text="seen today")
 
-        assert corrected.alerts == []  # type: ignore[attr-defined]
+        assert corrected.alerts == []
 
 
 class TestLithiumLevelsThroughWrites:
@@ -359,7 +360,7 @@ class TestLithiumLevelsThroughWrites:
             ctx, pid, c.RecordLabResult(test="lithium level", value=1.7, unit="mmol/L")
         )
 
-        [alert] = [a for a in high.alerts if a["kind"] == "lab_out_of_range"]  # type: ignore[attr-defined]
+        [alert] = [a for a in high.alerts if a["kind"] == "lab_out_of_range"]
         assert alert["severity"] == "major"
         assert alert["rule_id"] == "LAB-LITHIUM-LEVEL-HIGH"
         assert "1.7 mmol/L" in alert["message"]
@@ -375,37 +376,60 @@ class TestDoseLimitsByFormulationThroughWrites:
     ) -> None:
         pid = setup(carelog, team)
         result = prescribe(carelog, team, pid, "Wellbutrin SR", 150, "twice daily")
-        order = carelog.app.get_record(pid).plan.orders[result.ids["order_id"]]  # type: ignore[attr-defined]
+        order = carelog.app.get_record(pid).plan.orders[result.ids["order_id"]]
         assert order.drug["generic"] == "bupropion"
         assert order.drug["formulation"] == "SR"
 
-    def test_trazodone_500_mg_a_day_is_alerted_at_the_outpatient_maximum(
-        self, carelog: CareLog, team: Team
+    @pytest.mark.parametrize(
+        ("drug", "amount", "frequency", "rule_id", "severity", "said"),
+        [
+            pytest.param(
+                "trazodone",
+                250,
+                "twice daily",
+                "MAX-TRAZODONE",
+                "major",
+                ("400 mg/day maximum for outpatients", "No inpatient care setting is recorded"),
+                id="trazodone-500-mg-a-day-at-the-outpatient-maximum",
+            ),
+            pytest.param(
+                "risperidone",
+                5,
+                "twice daily",
+                "MAX-RISPERIDONE",
+                "moderate",
+                (),
+                id="risperidone-10-mg-a-day-a-moderate-advisory",
+            ),
+            pytest.param(
+                "Wellbutrin SR",
+                150,
+                "three times daily",
+                "MAX-BUPROPION",
+                "major",
+                ("400 mg/day maximum for the SR form",),
+                id="wellbutrin-sr-450-mg-a-day-at-the-sr-maximum",
+            ),
+        ],
+    )
+    def test_a_daily_dose_over_the_formulations_maximum_is_alerted_and_stays_open(
+        self,
+        carelog: CareLog,
+        team: Team,
+        drug: str,
+        amount: float,
+        frequency: str,
+        rule_id: str,
+        severity: str,
+        said: tuple[str, ...],
     ) -> None:
         pid = setup(carelog, team)
-        result = prescribe(carelog, team, pid, "trazodone", 250, "twice daily")
-        found = [a for a in result.alerts if a["rule_id"] == "MAX-TRAZODONE"]  # type: ignore[attr-defined]
-        assert [(a["severity"], a["kind"]) for a in found] == [("major", "max_dose")]
-        assert "400 mg/day maximum for outpatients" in found[0]["message"]
-        assert "No inpatient care setting is recorded" in found[0]["message"]
-
-    def test_risperidone_10_mg_a_day_raises_the_moderate_advisory(
-        self, carelog: CareLog, team: Team
-    ) -> None:
-        pid = setup(carelog, team)
-        result = prescribe(carelog, team, pid, "risperidone", 5, "twice daily")
-        found = [a for a in result.alerts if a["rule_id"] == "MAX-RISPERIDONE"]  # type: ignore[attr-defined]
-        assert [a["severity"] for a in found] == ["moderate"]
-        assert any(a.rule_id == "MAX-RISPERIDONE" for a in open_alerts(carelog, pid))
-
-    def test_wellbutrin_sr_450_mg_a_day_is_alerted_at_the_sr_maximum(
-        self, carelog: CareLog, team: Team
-    ) -> None:
-        pid = setup(carelog, team)
-        result = prescribe(carelog, team, pid, "Wellbutrin SR", 150, "three times daily")
-        found = [a for a in result.alerts if a["rule_id"] == "MAX-BUPROPION"]  # type: ignore[attr-defined]
-        assert [a["severity"] for a in found] == ["major"]
-        assert "400 mg/day maximum for the SR form" in found[0]["message"]
+        result = prescribe(carelog, team, pid, drug, amount, frequency)
+        found = [a for a in result.alerts if a["rule_id"] == rule_id]
+        assert [(a["severity"], a["kind"]) for a in found] == [(severity, "max_dose")]
+        for words in said:
+            assert words in found[0]["message"]
+        assert any(a.rule_id == rule_id for a in open_alerts(carelog, pid))
 
 
 def record_alcohol(carelog: CareLog, team: Team, pid: str, value: str) -> object:
