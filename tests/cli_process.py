@@ -3,9 +3,11 @@ way ``python -m services.cli.main`` starts it, with what it prints captured as t
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -39,3 +41,21 @@ def use_store(monkeypatch: pytest.MonkeyPatch, config: Config) -> None:
     production."""
     monkeypatch.setenv("CARELOG_DATABASE_URL", config.database_url)
     monkeypatch.setenv("CARELOG_CHECKPOINT_DIR", config.checkpoint_dir)
+
+
+@contextmanager
+def view_worker(env: Mapping[str, str]) -> Iterator[str]:
+    """``carelog projections run`` in a process of its own, given the first line it logs;
+    stopped with SIGTERM when the block ends, when it must exit 0."""
+    worker = subprocess.Popen(
+        [*CLI, "projections", "run"], cwd=REPO, env=env, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        assert worker.stderr is not None
+        yield worker.stderr.readline()
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        code = worker.wait(30)
+        if worker.stderr is not None:
+            worker.stderr.close()
+    assert code == 0

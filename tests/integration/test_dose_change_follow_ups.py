@@ -12,7 +12,7 @@ from domain.plan_records import FollowUp
 from services.bootstrap import CareLog
 from services.config import Config
 from tests.conftest import Team, make_team
-from tests.integration.test_safety_writes import prescribe, setup
+from tests.integration.test_safety_writes import prescribe, with_order
 from tests.patient_writes import dose_change, register
 
 
@@ -46,8 +46,7 @@ class TestDoseChangeCheckIns:
     def test_a_dose_change_schedules_a_check_in_fourteen_days_after_it(
         self, carelog: CareLog, team: Team
     ) -> None:
-        pid = setup(carelog, team)
-        order = prescribe(carelog, team, pid, "sertraline", 50).ids["order_id"]
+        pid, order = with_order(carelog, team, "sertraline", 50)
         before = datetime.now(UTC)
         change_dose(carelog, team, pid, order, 100)
         [check_in] = open_follow_ups(carelog, pid)
@@ -58,8 +57,7 @@ class TestDoseChangeCheckIns:
     def test_no_second_check_in_when_one_is_due_sooner_or_overdue(
         self, carelog: CareLog, team: Team
     ) -> None:
-        pid = setup(carelog, team)
-        order = prescribe(carelog, team, pid, "sertraline", 50).ids["order_id"]
+        pid, order = with_order(carelog, team, "sertraline", 50)
         schedule(carelog, team, pid, datetime.now(UTC) + timedelta(days=5))
         change_dose(carelog, team, pid, order, 100)
         assert len(open_follow_ups(carelog, pid)) == 1
@@ -73,8 +71,7 @@ class TestDoseChangeCheckIns:
     def test_a_check_in_due_later_does_not_stand_in_for_this_change(
         self, carelog: CareLog, team: Team
     ) -> None:
-        pid = setup(carelog, team)
-        order = prescribe(carelog, team, pid, "sertraline", 50).ids["order_id"]
+        pid, order = with_order(carelog, team, "sertraline", 50)
         later = datetime.now(UTC) + timedelta(days=30)
         schedule(carelog, team, pid, later)
         change_dose(carelog, team, pid, order, 100)
@@ -85,11 +82,8 @@ class TestDoseChangeCheckIns:
     def test_a_late_entered_change_is_followed_up_from_when_it_took_effect(
         self, carelog: CareLog, team: Team
     ) -> None:
-        pid = setup(carelog, team)
         started = datetime.now(UTC) - timedelta(days=20)
-        order = prescribe(carelog, team, pid, "sertraline", 50, effective_at=started).ids[
-            "order_id"
-        ]
+        pid, order = with_order(carelog, team, "sertraline", 50, effective_at=started)
         changed = datetime.now(UTC) - timedelta(days=10)
         change_dose(carelog, team, pid, order, 100, effective_at=changed)
         [check_in] = open_follow_ups(carelog, pid)
@@ -98,11 +92,8 @@ class TestDoseChangeCheckIns:
     def test_a_change_entered_after_its_check_in_time_is_accepted_and_due_within_a_day(
         self, carelog: CareLog, team: Team
     ) -> None:
-        pid = setup(carelog, team)
         started = datetime.now(UTC) - timedelta(days=60)
-        order = prescribe(carelog, team, pid, "sertraline", 50, effective_at=started).ids[
-            "order_id"
-        ]
+        pid, order = with_order(carelog, team, "sertraline", 50, effective_at=started)
         change_dose(carelog, team, pid, order, 100, effective_at=started + timedelta(days=30))
         [check_in] = open_follow_ups(carelog, pid)
         assert datetime.now(UTC) < check_in.due_at <= datetime.now(UTC) + timedelta(days=1)
@@ -111,8 +102,7 @@ class TestDoseChangeCheckIns:
         carelog = CareLog(config.with_(follow_up_days=7))
         try:
             team = make_team(carelog)
-            pid = setup(carelog, team)
-            order = prescribe(carelog, team, pid, "sertraline", 50).ids["order_id"]
+            pid, order = with_order(carelog, team, "sertraline", 50)
             change_dose(carelog, team, pid, order, 100)
             [check_in] = open_follow_ups(carelog, pid)
             assert check_in.due_at <= datetime.now(UTC) + timedelta(days=7)

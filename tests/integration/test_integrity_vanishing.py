@@ -94,6 +94,18 @@ def remove_checkpoints(config: Config, from_seq: int, *, rows: bool) -> None:
             raw.delete_checkpoint_rows(from_seq)
 
 
+def rewritten_past_the_first(
+    carelog: CareLog, team: Team, config: Config, rounds: int, *, rows: bool
+) -> tuple[list[Checkpoint], int]:
+    """``rounds`` signed rounds, then the first event after the first checkpoint rewritten
+    (the chain recomputed) and every later checkpoint removed from the folder (and the
+    database too, with ``rows``): the checkpoints signed and the rewritten position."""
+    signed = signed_rounds(carelog, team, rounds)
+    target = rewrite_after(config, signed[0].chains["events"].position)
+    remove_checkpoints(config, 2, rows=rows)
+    return signed, target
+
+
 class TestDeletedCheckpoints:
     def test_a_rewrite_with_every_checkpoint_file_deleted_fails_against_the_pinned_key(
         self, carelog: CareLog, team: Team, config: Config, pinned: Path
@@ -120,9 +132,7 @@ class TestDeletedCheckpoints:
     def test_deleting_the_newest_checkpoint_files_is_caught_by_their_database_copies(
         self, carelog: CareLog, team: Team, config: Config, pinned: Path
     ) -> None:
-        first, _, _ = signed_rounds(carelog, team, 3)
-        target = rewrite_after(config, first.chains["events"].position)
-        remove_checkpoints(config, 2, rows=False)
+        _, target = rewritten_past_the_first(carelog, team, config, 3, rows=False)
         code, out = carelog_cli(config, "verify", "--public-key", str(pinned))
         assert code == 1, out
         assert f"FAILED at events position {target}: changed" in out
@@ -131,9 +141,7 @@ class TestDeletedCheckpoints:
     def test_deleting_the_newest_checkpoints_everywhere_leaves_an_unsigned_tail(
         self, carelog: CareLog, team: Team, config: Config, pinned: Path, auditor: dict[str, str]
     ) -> None:
-        first, _, _ = signed_rounds(carelog, team, 3)
-        rewrite_after(config, first.chains["events"].position)
-        remove_checkpoints(config, 2, rows=True)
+        (first, _, _), _ = rewritten_past_the_first(carelog, team, config, 3, rows=True)
         code, out = carelog_cli(
             config, "verify", "--public-key", str(pinned), env={**OVERDUE, **auditor}
         )
@@ -144,9 +152,7 @@ class TestDeletedCheckpoints:
     def test_on_the_signers_machine_its_own_record_names_the_removed_checkpoints(
         self, carelog: CareLog, team: Team, config: Config, pinned: Path
     ) -> None:
-        first, _, third = signed_rounds(carelog, team, 3)
-        target = rewrite_after(config, first.chains["events"].position)
-        remove_checkpoints(config, 2, rows=True)
+        (_, _, third), target = rewritten_past_the_first(carelog, team, config, 3, rows=True)
         code, out = carelog_cli(config, "verify", "--public-key", str(pinned))
         assert code == 1, out
         assert f"FAILED at events position {target}: changed" in out

@@ -16,7 +16,7 @@ from domain.errors import SafetyBlockError
 from services.bootstrap import CareLog
 from services.config import Config
 from tests.conftest import Team, make_team
-from tests.integration.test_safety_writes import prescribe, setup
+from tests.integration.test_safety_writes import prescribe, setup, with_order
 from tests.integration.threads import in_threads
 from tests.patient_writes import dose_change
 
@@ -51,8 +51,7 @@ class TestTwoProcesses:
         self, carelog: CareLog, second: CareLog
     ) -> None:
         team = make_team(carelog)
-        pid = setup(carelog, team)
-        order = prescribe(carelog, team, pid, "sertraline", 50).ids["order_id"]
+        pid, order = with_order(carelog, team, "sertraline", 50)
         assert doses(second, pid) == [50.0]  # the second process caches the record now
         v1 = change(carelog, team, pid, order, 100)
         assert doses(second, pid) == [100.0]
@@ -69,8 +68,7 @@ class TestTwoProcesses:
         self, carelog: CareLog, second: CareLog
     ) -> None:
         team = make_team(carelog)
-        pid = setup(carelog, team)
-        order = prescribe(carelog, team, pid, "sertraline", 50).ids["order_id"]
+        pid, order = with_order(carelog, team, "sertraline", 50)
         doses(second, pid)
         # Both cache the record; each then writes in turn many times over.
         for n in range(10):
@@ -103,8 +101,7 @@ class TestRefusedDecisions:
 class TestOneProcess:
     def test_concurrent_commands_on_one_record_all_land(self, carelog: CareLog) -> None:
         team = make_team(carelog)
-        pid = setup(carelog, team)
-        order = prescribe(carelog, team, pid, "sertraline", 50).ids["order_id"]
+        pid, order = with_order(carelog, team, "sertraline", 50)
         errors: list[BaseException] = []
 
         def work(k: int) -> None:

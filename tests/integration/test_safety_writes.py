@@ -51,6 +51,15 @@ def prescribe(
     )
 
 
+def with_order(
+    carelog: CareLog, team: Team, drug: str, amount: float, birth: str = "1985-05-05", **extra: Any
+) -> tuple[str, str]:
+    """A patient (``setup``) with one prescription (``prescribe``): their id and the
+    order's."""
+    pid = setup(carelog, team, birth)
+    return pid, prescribe(carelog, team, pid, drug, amount, **extra).ids["order_id"]
+
+
 def open_alerts(carelog: CareLog, pid: str) -> list[Alert]:
     return [a for a in carelog.app.get_record(pid).plan.alerts.values() if a.status == "open"]
 

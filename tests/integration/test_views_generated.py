@@ -255,28 +255,42 @@ def fresh_carelog(config: Config, folder: Path) -> Iterator[CareLog]:
         carelog.close()
 
 
+GENERATED = settings(
+    max_examples=15,
+    deadline=None,
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.too_slow,
+        HealthCheck.differing_executors,
+    ],
+)
+"""How many histories are generated, for every store (one fresh store per history)."""
+
+
+@contextmanager
+def played(
+    config: Config, folder: Path, kind: type[History], ops: list[tuple[Any, ...]], batch: int
+) -> Iterator[tuple[CareLog, History]]:
+    """A fresh store (``fresh_carelog``) where a ``kind`` history has played ``ops``, its
+    views caught up in batches of ``batch`` events."""
+    with fresh_carelog(config, folder) as carelog:
+        carelog.views.batch_size = batch
+        history = kind(carelog, make_team(carelog))
+        history.setup()
+        for op in ops:
+            history.play(op)
+        carelog.views.catch_up()
+        yield carelog, history
+
+
 class TestGeneratedHistories:
-    @settings(
-        max_examples=15,
-        deadline=None,
-        suppress_health_check=[
-            HealthCheck.function_scoped_fixture,
-            HealthCheck.too_slow,
-            HealthCheck.differing_executors,
-        ],
-    )
+    @GENERATED
     @given(ops=st.lists(operation, min_size=5, max_size=40), batch=st.integers(1, 9))
     def test_rebuild_and_replay_equal_incremental_processing(
         self, config: Config, tmp_path: Path, ops: list[tuple[Any, ...]], batch: int
     ) -> None:
-        with fresh_carelog(config, tmp_path) as carelog:
+        with played(config, tmp_path, History, ops, batch) as (carelog, _):
             views = carelog.views
-            views.batch_size = batch
-            history = History(carelog, make_team(carelog))
-            history.setup()
-            for op in ops:
-                history.play(op)
-            views.catch_up()
             incremental = dumps(views)
 
             for name in views.views:

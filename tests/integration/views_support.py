@@ -4,6 +4,7 @@ small write helpers."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ from projections.runner import Views
 from services.bootstrap import CareLog
 from services.config import Config
 from tests import patient_writes
+from tests.command_builder import command
 from tests.conftest import Team
 from tests.patient_writes import prescription
 
@@ -94,6 +96,26 @@ def join_team(carelog: CareLog, team: Team, pid: str) -> None:
             pid,
             c.AssignCareTeamMember(clinician_id=who.id, role=role),
         )
+
+
+def team_patient(carelog: CareLog, team: Team, mrn: str) -> str:
+    """A patient with the therapist and the pharmacist on the care team."""
+    pid = register(carelog, team, mrn)
+    join_team(carelog, team, pid)
+    return pid
+
+
+Run = Callable[..., Any]
+
+
+def runner(carelog: CareLog) -> Run:
+    """``run(ctx, pid, method, **fields)``: the command a record method names
+    (tests/command_builder.py), executed as ``ctx``'s clinician."""
+
+    def run(ctx: CommandContext, pid: str, method: str, **fields: Any) -> Any:
+        return carelog.commands.execute(ctx, pid, command(method, fields))
+
+    return run
 
 
 def prescribe(
