@@ -63,6 +63,11 @@ def written(config: Config) -> tuple[str, str]:
     return first, second
 
 
+def only_kek(config: Config, kek_id: str) -> None:
+    """The configured KEK file holding one new key, ``kek_id``, and nothing else."""
+    Path(str(config.kek_file)).write_text(new_kek(kek_id) + "\n")
+
+
 def add_kek_first(config: Config, kek_id: str) -> None:
     file = Path(str(config.kek_file))
     file.write_text(new_kek(kek_id) + "\n" + file.read_text())
@@ -132,7 +137,7 @@ class TestRotation:
     def test_removing_a_needed_kek_from_the_configuration_is_reported_by_status(
         self, config: Config, written: tuple[str, str]
     ) -> None:
-        Path(str(config.kek_file)).write_text(new_kek("k2") + "\n")
+        only_kek(config, "k2")
         result = cli(config, "keys", "status", "--json")
         assert result.returncode == 1
         k1 = {k["kek_id"]: k for k in json.loads(result.stdout)["keks"]}["k1"]
@@ -144,7 +149,7 @@ class TestRotationWithAKeyMissing:
     def test_rotate_reports_the_data_keys_it_could_not_rewrap_and_exits_1(
         self, config: Config, written: tuple[str, str]
     ) -> None:
-        Path(str(config.kek_file)).write_text(new_kek("k2") + "\n")
+        only_kek(config, "k2")
         result = cli(config, "keys", "rotate")
         assert result.returncode == 1
         report = json.loads(result.stdout)
@@ -157,7 +162,7 @@ class TestLostOrWrongKeys:
     def test_a_wrong_kek_is_a_clear_error_naming_the_key_and_the_patient(
         self, config: Config, written: tuple[str, str]
     ) -> None:
-        Path(str(config.kek_file)).write_text(new_kek("k1") + "\n")
+        only_kek(config, "k1")
         result = cli(config, "export", "fhir", written[0])
         assert result.returncode == 2
         assert "key-encryption key 'k1' as configured cannot unwrap" in result.stderr
@@ -169,7 +174,7 @@ class TestLostOrWrongKeys:
     def test_a_kek_that_is_not_configured_is_named(
         self, config: Config, written: tuple[str, str]
     ) -> None:
-        Path(str(config.kek_file)).write_text(new_kek("k2") + "\n")
+        only_kek(config, "k2")
         result = cli(config, "export", "fhir", written[1])
         assert result.returncode == 2
         assert "wrapped by key-encryption key 'k1', which is not configured" in result.stderr
