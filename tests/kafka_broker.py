@@ -23,11 +23,11 @@ from typing import Any
 
 from domain import commands as c
 from domain.command_context import CommandContext
-from domain.dose import Dose
 from services.bootstrap import CareLog
 from services.feeds.feed_contract import TOPIC_OF
 from services.feeds.feed_message import to_cloudevent
 from tests.conftest import Team
+from tests.patient_writes import dose_change, prescription, register
 
 START_TIMEOUT = 30.0
 READ_TIMEOUT = 60.0
@@ -239,29 +239,12 @@ class Traffic:
         psy = team.psychiatrist
         for n in range(patients):
             ctx = CommandContext(psy)
-            pid = carelog.commands.register_patient(
-                ctx,
-                c.RegisterPatient(
-                    external_id=f"MRN-T{n}-{id(self)}",
-                    name=f"Synthetic {n}",
-                    birth_date=date.fromisoformat("1980-01-01"),
-                ),
-            ).patient_id
+            pid = register(carelog, ctx, f"MRN-T{n}-{id(self)}", f"Synthetic {n}")
             for member in (team.therapist, team.pharmacist):
                 carelog.commands.execute(
                     ctx, pid, c.AssignCareTeamMember(clinician_id=member.id, role=str(member.role))
                 )
-            self.orders[pid] = carelog.commands.execute(
-                ctx,
-                pid,
-                c.Prescribe(
-                    drug="sertraline",
-                    dose=Dose(50, "mg"),
-                    frequency="once daily",
-                    route="oral",
-                    indication="depression",
-                ),
-            ).ids["order_id"]
+            self.orders[pid] = carelog.commands.execute(ctx, pid, prescription()).ids["order_id"]
             self.pids.append(pid)
 
     def step(self) -> None:
@@ -275,9 +258,7 @@ class Traffic:
             commands.execute(
                 CommandContext(team.psychiatrist),
                 pid,
-                c.ChangeDose(
-                    order_id=order, dose=Dose(amount, "mg"), reason="titration per response"
-                ),
+                dose_change(order, amount, "titration per response"),
             )
         elif kind in (1, 2):
             note_kind = "progress" if kind == 1 else "psychotherapy"

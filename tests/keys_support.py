@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 from services.config import Config
 from services.keys.kek import new_kek
+from tests.cli_process import REPO, carelog_process
 
 
 def with_kek(config: Config, tmp_path: Path, kek_id: str = "k1") -> Config:
@@ -32,15 +32,7 @@ def cli(config: Config, *args: str, **env: str) -> subprocess.CompletedProcess[s
         "CARELOG_CIPHER_KEY": config.cipher_key or "",
         **env,
     }
-    return subprocess.run(
-        [sys.executable, "-m", "services.cli.main", *args],
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-        cwd=Path(__file__).resolve().parent.parent,
-    )
+    return carelog_process(*args, env=environment, timeout=300, cwd=REPO)
 
 
 def disk_bytes(config: Config) -> bytes:

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
-from datetime import date
-from typing import Any
+from typing import Any, Self
 from uuid import UUID
 
 from domain import commands as c
@@ -18,6 +17,7 @@ from projections.sql.postgres import split_schema
 from services.bootstrap import CareLog
 from services.config import Config
 from services.integrity.chain import GENESIS, canonical_id, event_bytes, extend
+from tests.patient_writes import registration
 
 Row = tuple[int, Any, int, str, bytes]  # position, originator id, version, topic, state
 
@@ -26,14 +26,7 @@ def seed(carelog: CareLog, team: Any, patients: int = 6, notes: int = 3, prefix:
     """Write some patients with progress notes through the application."""
     ctx = CommandContext(team.psychiatrist)
     for n in range(patients):
-        result = carelog.app.register_patient(
-            ctx,
-            c.RegisterPatient(
-                external_id=f"MRN-{prefix}{n}",
-                name=f"Patient {n}",
-                birth_date=date.fromisoformat("1980-01-01"),
-            ),
-        )
+        result = carelog.app.register_patient(ctx, registration(f"MRN-{prefix}{n}", f"Patient {n}"))
         for i in range(notes):
             carelog.app.write(
                 result.patient_id,
@@ -47,7 +40,38 @@ def seed(carelog: CareLog, team: Any, patients: int = 6, notes: int = 3, prefix:
             )
 
 
-class RawLog:
+def first_problem(carelog: CareLog) -> Any:
+    """The first problem ``verify`` finds in a store that was tampered with (it must find
+    one)."""
+    result = carelog.integrity.verify()
+    assert not result.ok, "tampering went undetected"
+    problem = result.first_problem
+    assert problem is not None
+    return problem
+
+
+class _RawTables:
+    """A direct connection to a store's tables (``conn``, with its parameter ``mark``),
+    closed when a ``with`` block ends."""
+
+    conn: Any
+    mark: str
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def run(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        cur = self.conn.execute(sql.replace("?", self.mark), tuple(params))
+        return list(cur.fetchall()) if cur.description else []
+
+
+class RawLog(_RawTables):
     """The events and chain tables of one store, for direct edits."""
 
     def __init__(self, config: Config) -> None:
@@ -70,13 +94,6 @@ class RawLog:
                 "rowid",
                 "?",
             )
-
-    def close(self) -> None:
-        self.conn.close()
-
-    def run(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
-        cur = self.conn.execute(sql.replace("?", self.mark), tuple(params))
-        return list(cur.fetchall()) if cur.description else []
 
     # -- reading ---------------------------------------------------------------------------
     def rows(self) -> list[Row]:
@@ -189,7 +206,7 @@ def _as_uuid(value: Any) -> UUID:
     return value if isinstance(value, UUID) else UUID(str(value))
 
 
-class RawAccessLog:
+class RawAccessLog(_RawTables):
     """The access log table in the views database, with its append-only triggers dropped
     (as someone who controls the database would)."""
 
@@ -207,13 +224,6 @@ class RawAccessLog:
             self.table, self.mark = "access_log", "?"
             self.run("DROP TRIGGER IF EXISTS access_log_no_update")
             self.run("DROP TRIGGER IF EXISTS access_log_no_delete")
-
-    def close(self) -> None:
-        self.conn.close()
-
-    def run(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
-        cur = self.conn.execute(sql.replace("?", self.mark), tuple(params))
-        return list(cur.fetchall()) if cur.description else []
 
     def positions(self) -> list[int]:
         return [r[0] for r in self.run(f"SELECT position FROM {self.table} ORDER BY position")]

@@ -11,19 +11,24 @@ from tests.conftest import Team
 from tests.integration.threads import in_threads
 
 
+def therapist_reads_the_plan(carelog: CareLog, team: Team) -> int:
+    """The therapist's read of patient p-1's plan, recorded; its position."""
+    return carelog.access_log.record(
+        actor_id=team.therapist.id,
+        actor_role="therapist",
+        patient_id="p-1",
+        what="plan",
+        request_id="r-1",
+        source="10.0.0.1",
+    )
+
+
 class TestAccessLog:
     def test_entries_are_numbered_in_order_and_read_back_by_position(
         self, carelog: CareLog, team: Team
     ) -> None:
         log = carelog.access_log
-        first = log.record(
-            actor_id=team.therapist.id,
-            actor_role="therapist",
-            patient_id="p-1",
-            what="plan",
-            request_id="r-1",
-            source="10.0.0.1",
-        )
+        first = therapist_reads_the_plan(carelog, team)
         second = log.record_access(
             team.outsider,
             "p-1",
@@ -45,14 +50,7 @@ class TestAccessLog:
         assert [e["position"] for e in log.for_patient("p-1")] == [first, second]
 
     def test_entries_can_be_neither_changed_nor_deleted(self, carelog: CareLog, team: Team) -> None:
-        carelog.access_log.record(
-            actor_id=team.therapist.id,
-            actor_role="therapist",
-            patient_id="p-1",
-            what="plan",
-            request_id="r-1",
-            source="10.0.0.1",
-        )
+        therapist_reads_the_plan(carelog, team)
         with pytest.raises(Exception, match="append-only"):
             carelog.db.execute("UPDATE access_log SET allowed = 0")
         with pytest.raises(Exception, match="append-only"):

@@ -8,11 +8,11 @@ from types import SimpleNamespace
 
 from domain import commands as c
 from domain.command_context import CommandContext
-from domain.dose import Dose
 from domain.plan_entity import Author
 from services.bootstrap import CareLog
 from tests.conftest import Team
-from tests.integration.test_safety_writes import open_alerts, prescribe, setup
+from tests.integration.test_safety_writes import open_alerts, with_order
+from tests.patient_writes import dose_change
 
 
 def legacy_weight_alert(carelog: CareLog, team: Team, pid: str, order: str) -> str:
@@ -48,8 +48,7 @@ class TestAnOlderLogsMonitoringAlerts:
     def test_a_one_test_alert_is_superseded_by_the_prescriptions_monitoring_alert(
         self, carelog: CareLog, team: Team
     ) -> None:
-        pid = setup(carelog, team)
-        order = prescribe(carelog, team, pid, "olanzapine", 10).ids["order_id"]  # type: ignore[attr-defined]
+        pid, order = with_order(carelog, team, "olanzapine", 10)
         old = legacy_weight_alert(carelog, team, pid, order)
         [grouped] = [a for a in open_alerts(carelog, pid) if str(a.key).startswith("MONITORING|")]
 
@@ -71,13 +70,12 @@ class TestReplayingCareLogsResolutions:
     def test_the_record_rebuilt_from_the_store_has_the_same_alerts(
         self, carelog: CareLog, team: Team
     ) -> None:
-        pid = setup(carelog, team, birth="1958-06-01")
-        order = prescribe(carelog, team, pid, "escitalopram", 15).ids["order_id"]  # type: ignore[attr-defined]
+        pid, order = with_order(carelog, team, "escitalopram", 15, "1958-06-01")
         for amount in (20, 10):
             carelog.commands.execute(
                 CommandContext(team.psychiatrist),
                 pid,
-                c.ChangeDose(order_id=order, dose=Dose(amount, "mg"), reason="response"),
+                dose_change(order, amount, "response"),
             )
         current = carelog.app.get_record(pid)
         live = current.plan.alerts

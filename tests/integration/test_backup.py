@@ -10,35 +10,27 @@ import os
 import shutil
 import stat
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable
-from datetime import date
 from pathlib import Path
 from typing import Any
 
 from domain import commands as c
 from domain.command_context import CommandContext
-from domain.dose import Dose
 from services.bootstrap import CareLog
 from services.config import Config
+from tests.cli_process import carelog_process
 from tests.conftest import make_team
 from tests.integration.views_support import dumps, fresh_replay
+from tests.patient_writes import prescription, register
 
 REPO = Path(__file__).parents[2]
 DEADLINE = 120.0
 
 
 def carelog_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "services.cli.main", *args],
-        cwd=REPO,
-        env={**os.environ, **env},
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    return carelog_process(*args, env={**os.environ, **env}, timeout=300, cwd=REPO)
 
 
 def wait_until(condition: Callable[[], bool], what: str) -> None:
@@ -78,25 +70,8 @@ class Writer:
         ctx = CommandContext(self.team.psychiatrist)
         n = 0
         while not self.stop.is_set():
-            pid = self.carelog.commands.register_patient(
-                ctx,
-                c.RegisterPatient(
-                    external_id=f"MRN-BK-{n}",
-                    name=f"Synthetic {n}",
-                    birth_date=date.fromisoformat("1980-01-01"),
-                ),
-            ).patient_id
-            self.carelog.commands.execute(
-                ctx,
-                pid,
-                c.Prescribe(
-                    drug="sertraline",
-                    dose=Dose(50, "mg"),
-                    frequency="once daily",
-                    route="oral",
-                    indication="depression",
-                ),
-            )
+            pid = register(self.carelog, ctx, f"MRN-BK-{n}", f"Synthetic {n}")
+            self.carelog.commands.execute(ctx, pid, prescription())
             self.carelog.commands.execute(
                 ctx, pid, c.AddNote(kind="progress", modality="supportive", text=f"visit {n}")
             )
@@ -137,12 +112,7 @@ def create_store(config: Config) -> None:
     carelog = CareLog(config)
     try:
         team = make_team(carelog)
-        carelog.commands.register_patient(
-            CommandContext(team.psychiatrist),
-            c.RegisterPatient(
-                external_id="MRN-BK", name="Synthetic", birth_date=date.fromisoformat("1980-01-01")
-            ),
-        )
+        register(carelog, CommandContext(team.psychiatrist), "MRN-BK", "Synthetic")
     finally:
         carelog.close()
 
@@ -365,12 +335,7 @@ class TestEventsOnlyBackups:
         carelog = CareLog(config)
         try:
             team = make_team(carelog)
-            pid = carelog.commands.register_patient(
-                CommandContext(team.psychiatrist),
-                c.RegisterPatient(
-                    external_id="MRN-EO", name=MARKER, birth_date=date.fromisoformat("1980-01-01")
-                ),
-            ).patient_id
+            pid = register(carelog, CommandContext(team.psychiatrist), "MRN-EO", MARKER)
             for name in carelog.views.views:
                 carelog.views.rebuild(name, progress=False)
         finally:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -13,6 +12,7 @@ import pytest
 
 from services.bootstrap import CareLog
 from services.cli.demo_data import seed
+from tests.cli_process import carelog_process
 
 
 def carelog_cli(*args: str, store: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
@@ -21,14 +21,7 @@ def carelog_cli(*args: str, store: str, tmp_path: Path) -> subprocess.CompletedP
         "CARELOG_DATABASE_URL": store,
         "CARELOG_CHECKPOINT_DIR": str(tmp_path / "checkpoints"),
     }
-    return subprocess.run(
-        [sys.executable, "-m", "services.cli.main", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return carelog_process(*args, env=env)
 
 
 class TestUsers:

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,6 +11,7 @@ import pytest
 from projections.current_plan import CurrentPlanView
 from services.bootstrap import CareLog
 from services.cli.main import main
+from tests.cli_process import view_worker
 from tests.conftest import Team
 from tests.integration.test_views_quarantine import history_with_poison, poisoned_project
 from tests.integration.views_support import dumps, note, register
@@ -36,11 +34,11 @@ def status(capsys: pytest.CaptureFixture[str]) -> tuple[int, dict[str, dict[str,
 
 
 class TestStatusAndSkip:
+    @pytest.mark.usefixtures("cli_env")
     def test_status_reports_positions_and_a_quarantined_event_until_it_is_skipped(
         self,
         carelog: CareLog,
         team: Team,
-        cli_env: dict[str, str],
         capsys: pytest.CaptureFixture[str],
         monkeypatch: pytest.MonkeyPatch,
     ) -> None:
@@ -81,11 +79,11 @@ class TestStatusAndSkip:
         assert entry["actor"] == {"id": "ops-on-call", "role": "operator"}
         assert entry["source"] == "cli"
 
+    @pytest.mark.usefixtures("cli_env")
     def test_skipping_without_a_quarantined_event_is_refused(
         self,
         carelog: CareLog,
         team: Team,
-        cli_env: dict[str, str],
         capsys: pytest.CaptureFixture[str],
     ) -> None:
         register(carelog, team, "MRN-1")
@@ -102,11 +100,11 @@ def caught_up_history(carelog: CareLog, team: Team) -> None:
 
 
 class TestRebuild:
+    @pytest.mark.usefixtures("cli_env")
     def test_rebuild_shows_progress_and_prints_what_it_did(
         self,
         carelog: CareLog,
         team: Team,
-        cli_env: dict[str, str],
         capsys: pytest.CaptureFixture[str],
     ) -> None:
         caught_up_history(carelog, team)
@@ -120,11 +118,11 @@ class TestRebuild:
         assert "ETA" in err
         assert carelog.views.audit_trail.dump() == before
 
+    @pytest.mark.usefixtures("cli_env")
     def test_several_views_rebuild_side_by_side_in_processes_of_their_own(
         self,
         carelog: CareLog,
         team: Team,
-        cli_env: dict[str, str],
         capsys: pytest.CaptureFixture[str],
     ) -> None:
         caught_up_history(carelog, team)
@@ -138,8 +136,9 @@ class TestRebuild:
         assert all(line["events"] >= head for line in lines)
         assert dumps(carelog.views) == before
 
+    @pytest.mark.usefixtures("cli_env")
     def test_an_unknown_view_or_no_jobs_is_refused_before_any_work(
-        self, carelog: CareLog, cli_env: dict[str, str], capsys: pytest.CaptureFixture[str]
+        self, carelog: CareLog, capsys: pytest.CaptureFixture[str]
     ) -> None:
         assert main(["projections", "rebuild", "current_plan", "no_such_view"]) == 2
         assert "no view 'no_such_view'" in capsys.readouterr().err
@@ -151,23 +150,9 @@ class TestRun:
     def test_a_worker_follows_the_log_until_terminated(
         self, carelog: CareLog, team: Team, cli_env: dict[str, str]
     ) -> None:
-        worker = subprocess.Popen(
-            [sys.executable, "-m", "services.cli.main", "projections", "run"],
-            cwd=ROOT,
-            env={**os.environ, **cli_env, "PYTHONPATH": str(ROOT)},
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        try:
-            assert worker.stderr is not None
-            assert "following the log" in worker.stderr.readline()
+        with view_worker({**os.environ, **cli_env, "PYTHONPATH": str(ROOT)}) as logged:
+            assert "following the log" in logged
             pid = register(carelog, team, "MRN-RUN")
             note(carelog, team, pid)
             assert carelog.views.wait_for(carelog.app.recorder.max_notification_id(), timeout=30)
             assert carelog.views.current_plan.get(pid) is not None
-        finally:
-            worker.send_signal(signal.SIGTERM)
-            code = worker.wait(30)
-            if worker.stderr is not None:
-                worker.stderr.close()
-        assert code == 0

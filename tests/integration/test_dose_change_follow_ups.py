@@ -3,17 +3,17 @@ effect, default 14) unless an open one is already due by then."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from domain import commands as c
 from domain.command_context import CommandContext
-from domain.dose import Dose
 from domain.plan_records import FollowUp
 from services.bootstrap import CareLog
 from services.config import Config
 from tests.conftest import Team, make_team
-from tests.integration.test_safety_writes import prescribe, setup
+from tests.integration.test_safety_writes import prescribe, with_order
+from tests.patient_writes import dose_change, register
 
 
 def open_follow_ups(carelog: CareLog, pid: str) -> list[FollowUp]:
@@ -28,9 +28,7 @@ def change_dose(
     carelog: CareLog, team: Team, pid: str, order: str, amount: float, **kw: Any
 ) -> Any:
     return carelog.commands.execute(
-        CommandContext(team.psychiatrist),
-        pid,
-        c.ChangeDose(order_id=order, dose=Dose(amount, "mg"), reason="titration", **kw),
+        CommandContext(team.psychiatrist), pid, dose_change(order, amount, **kw)
     )
 
 
@@ -48,8 +46,7 @@ class TestDoseChangeCheckIns:
     def test_a_dose_change_schedules_a_check_in_fourteen_days_after_it(
         self, carelog: CareLog, team: Team
     ) -> None:
-        pid = setup(carelog, team)
-        order = prescribe(carelog, team, pid, "sertraline", 50).ids["order_id"]  # type: ignore[attr-defined]
+        pid, order = with_order(carelog, team, "sertraline", 50)
         before = datetime.now(UTC)
         change_dose(carelog, team, pid, order, 100)
         [check_in] = open_follow_ups(carelog, pid)
@@ -60,14 +57,13 @@ class TestDoseChangeCheckIns:
     def test_no_second_check_in_when_one_is_due_sooner_or_overdue(
         self, carelog: CareLog, team: Team
     ) -> None:
-        pid = setup(carelog, team)
-        order = prescribe(carelog, team, pid, "sertraline", 50).ids["order_id"]  # type: ignore[attr-defined]
+        pid, order = with_order(carelog, team, "sertraline", 50)
         schedule(carelog, team, pid, datetime.now(UTC) + timedelta(days=5))
         change_dose(carelog, team, pid, order, 100)
         assert len(open_follow_ups(carelog, pid)) == 1
 
         other = setup_other(carelog, team)
-        order = prescribe(carelog, team, other, "sertraline", 50).ids["order_id"]  # type: ignore[attr-defined]
+        order = prescribe(carelog, team, other, "sertraline", 50).ids["order_id"]
         schedule(carelog, team, other, datetime.now(UTC) - timedelta(days=2))  # overdue
         change_dose(carelog, team, other, order, 100)
         assert len(open_follow_ups(carelog, other)) == 1
@@ -75,8 +71,7 @@ class TestDoseChangeCheckIns:
     def test_a_check_in_due_later_does_not_stand_in_for_this_change(
         self, carelog: CareLog, team: Team
     ) -> None:
-        pid = setup(carelog, team)
-        order = prescribe(carelog, team, pid, "sertraline", 50).ids["order_id"]  # type: ignore[attr-defined]
+        pid, order = with_order(carelog, team, "sertraline", 50)
         later = datetime.now(UTC) + timedelta(days=30)
         schedule(carelog, team, pid, later)
         change_dose(carelog, team, pid, order, 100)
@@ -87,11 +82,8 @@ class TestDoseChangeCheckIns:
     def test_a_late_entered_change_is_followed_up_from_when_it_took_effect(
         self, carelog: CareLog, team: Team
     ) -> None:
-        pid = setup(carelog, team)
         started = datetime.now(UTC) - timedelta(days=20)
-        order = prescribe(carelog, team, pid, "sertraline", 50, effective_at=started).ids[  # type: ignore[attr-defined]
-            "order_id"
-        ]
+        pid, order = with_order(carelog, team, "sertraline", 50, effective_at=started)
         changed = datetime.now(UTC) - timedelta(days=10)
         change_dose(carelog, team, pid, order, 100, effective_at=changed)
         [check_in] = open_follow_ups(carelog, pid)
@@ -100,11 +92,8 @@ class TestDoseChangeCheckIns:
     def test_a_change_entered_after_its_check_in_time_is_accepted_and_due_within_a_day(
         self, carelog: CareLog, team: Team
     ) -> None:
-        pid = setup(carelog, team)
         started = datetime.now(UTC) - timedelta(days=60)
-        order = prescribe(carelog, team, pid, "sertraline", 50, effective_at=started).ids[  # type: ignore[attr-defined]
-            "order_id"
-        ]
+        pid, order = with_order(carelog, team, "sertraline", 50, effective_at=started)
         change_dose(carelog, team, pid, order, 100, effective_at=started + timedelta(days=30))
         [check_in] = open_follow_ups(carelog, pid)
         assert datetime.now(UTC) < check_in.due_at <= datetime.now(UTC) + timedelta(days=1)
@@ -113,8 +102,7 @@ class TestDoseChangeCheckIns:
         carelog = CareLog(config.with_(follow_up_days=7))
         try:
             team = make_team(carelog)
-            pid = setup(carelog, team)
-            order = prescribe(carelog, team, pid, "sertraline", 50).ids["order_id"]  # type: ignore[attr-defined]
+            pid, order = with_order(carelog, team, "sertraline", 50)
             change_dose(carelog, team, pid, order, 100)
             [check_in] = open_follow_ups(carelog, pid)
             assert check_in.due_at <= datetime.now(UTC) + timedelta(days=7)
@@ -124,10 +112,4 @@ class TestDoseChangeCheckIns:
 
 
 def setup_other(carelog: CareLog, team: Team) -> str:
-    pid = carelog.commands.register_patient(
-        CommandContext(team.psychiatrist),
-        c.RegisterPatient(
-            external_id="MRN-S2", name="S2", birth_date=date.fromisoformat("1985-05-05")
-        ),
-    ).patient_id
-    return str(pid)
+    return register(carelog, CommandContext(team.psychiatrist), "MRN-S2", "S2", "1985-05-05")

@@ -3,45 +3,26 @@
 from __future__ import annotations
 
 import threading
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from domain import commands as c
 from domain.command_context import CommandContext
-from domain.dose import Dose
 from domain.errors import DuplicateError, NotFoundError, VersionConflictError
 from services.bootstrap import CareLog
 from services.config import Config
+from tests import patient_writes
 from tests.conftest import Team
 from tests.integration.threads import in_threads
+from tests.integration.views_support import prescribe
+from tests.patient_writes import dose_change, prescription
 
 
 def register(carelog: CareLog, team: Team, mrn: str = "MRN-1") -> str:
-    result = carelog.commands.register_patient(
-        CommandContext(team.psychiatrist),
-        c.RegisterPatient(
-            external_id=mrn, name="Test Patient", birth_date=date.fromisoformat("1985-05-05")
-        ),
+    return patient_writes.register(
+        carelog, CommandContext(team.psychiatrist), mrn, birth_date="1985-05-05"
     )
-    return result.patient_id
-
-
-def prescribe(
-    carelog: CareLog, team: Team, pid: str, drug: str = "sertraline", amount: float = 50
-) -> str:
-    result = carelog.commands.execute(
-        CommandContext(team.psychiatrist),
-        pid,
-        c.Prescribe(
-            drug=drug,
-            dose=Dose(amount, "mg"),
-            frequency="once daily",
-            route="oral",
-            indication="depression",
-        ),
-    )
-    return result.ids["order_id"]
 
 
 class TestWrites:
@@ -87,11 +68,7 @@ class TestWrites:
     def test_dose_change_schedules_a_check_in(self, carelog: CareLog, team: Team) -> None:
         pid = register(carelog, team)
         order = prescribe(carelog, team, pid)
-        carelog.commands.execute(
-            CommandContext(team.psychiatrist),
-            pid,
-            c.ChangeDose(order_id=order, dose=Dose(100, "mg"), reason="titration"),
-        )
+        carelog.commands.execute(CommandContext(team.psychiatrist), pid, dose_change(order, 100))
         follow_ups = list(carelog.app.get_record(pid).plan.follow_ups.values())
         assert len(follow_ups) == 1
         assert "sertraline" in follow_ups[0].purpose
@@ -132,9 +109,7 @@ class TestConcurrency:
                 carelog.commands.execute(
                     CommandContext(team.psychiatrist),
                     pid,
-                    c.ChangeDose(
-                        order_id=orders[n], dose=Dose(dose(n, i), "mg"), reason=f"step {i}"
-                    ),
+                    dose_change(orders[n], dose(n, i), f"step {i}"),
                 )
 
         errors = in_threads(worker, 8)
@@ -164,23 +139,13 @@ class TestHistoryClocks:
     ) -> None:
         t0 = datetime.now(UTC) - timedelta(days=30)
         psy = team.psychiatrist
-        pid = carelog.commands.register_patient(
-            CommandContext(psy, now=t0),
-            c.RegisterPatient(
-                external_id="MRN-H", name="H", birth_date=date.fromisoformat("1970-01-01")
-            ),
-        ).patient_id
+        pid = patient_writes.register(
+            carelog, CommandContext(psy, now=t0), "MRN-H", "H", "1970-01-01"
+        )
         late = carelog.commands.execute(
             CommandContext(psy, now=t0 + timedelta(days=10)),
             pid,
-            c.Prescribe(
-                drug="sertraline",
-                dose=Dose(50, "mg"),
-                frequency="once daily",
-                route="oral",
-                indication="depression",
-                effective_at=t0 + timedelta(days=2),
-            ),
+            prescription(effective_at=t0 + timedelta(days=2)),
         )
         day5 = t0 + timedelta(days=5)
         assert carelog.history.known_at(pid, day5).state.orders == {}
@@ -198,22 +163,11 @@ class TestHistoryClocks:
         try:
             t0 = datetime.now(UTC) - timedelta(days=30)
             psy = team.psychiatrist
-            pid = carelog.commands.register_patient(
-                CommandContext(psy, now=t0),
-                c.RegisterPatient(
-                    external_id="MRN-M", name="M", birth_date=date.fromisoformat("1970-01-01")
-                ),
-            ).patient_id
+            pid = patient_writes.register(
+                carelog, CommandContext(psy, now=t0), "MRN-M", "M", "1970-01-01"
+            )
             order = carelog.commands.execute(
-                CommandContext(psy, now=t0),
-                pid,
-                c.Prescribe(
-                    drug="sertraline",
-                    dose=Dose(50, "mg"),
-                    frequency="once daily",
-                    route="oral",
-                    indication="Depression",
-                ),
+                CommandContext(psy, now=t0), pid, prescription(indication="Depression")
             ).ids["order_id"]
             day20 = t0 + timedelta(days=20)
 
@@ -226,12 +180,7 @@ class TestHistoryClocks:
                 carelog.commands.execute(
                     CommandContext(psy, now=t0 + timedelta(days=25 - day)),
                     pid,
-                    c.ChangeDose(
-                        order_id=order,
-                        dose=Dose(amount, "mg"),
-                        reason="titration",
-                        effective_at=t0 + timedelta(days=day),
-                    ),
+                    dose_change(order, amount, effective_at=t0 + timedelta(days=day)),
                 )
             assert dose(second) == 100  # day 10's change is the last in effect on day 20
             assert dose(second, known_at=t0 + timedelta(days=12)) == 50  # neither known yet

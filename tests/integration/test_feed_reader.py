@@ -5,54 +5,34 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterator
-from datetime import date
 from typing import Any
 
 import pytest
 
 from domain import commands as c
 from domain.command_context import CommandContext
-from domain.dose import Dose
 from services.bootstrap import CareLog
 from services.feeds.feed import FeedReader
+from tests import patient_writes
 from tests.conftest import Team
+from tests.integration.views_support import prescribe
+from tests.patient_writes import dose_change
 
 SECRET = "SYNTHETIC-NOTE-TEXT"
 
 
 def register(carelog: CareLog, team: Team, mrn: str) -> str:
     ctx = CommandContext(team.psychiatrist)
-    pid = carelog.commands.register_patient(
-        ctx,
-        c.RegisterPatient(
-            external_id=mrn, name="Test Patient", birth_date=date.fromisoformat("1985-05-05")
-        ),
-    ).patient_id
+    pid = patient_writes.register(carelog, ctx, mrn, birth_date="1985-05-05")
     carelog.commands.execute(
         ctx, pid, c.AssignCareTeamMember(clinician_id=team.therapist.id, role="therapist")
     )
     return pid
 
 
-def prescribe(carelog: CareLog, team: Team, pid: str) -> str:
-    return carelog.commands.execute(
-        CommandContext(team.psychiatrist),
-        pid,
-        c.Prescribe(
-            drug="sertraline",
-            dose=Dose(50, "mg"),
-            frequency="once daily",
-            route="oral",
-            indication="depression",
-        ),
-    ).ids["order_id"]
-
-
 def change_dose(carelog: CareLog, team: Team, pid: str, order_id: str, amount: float) -> int:
     return carelog.commands.execute(
-        CommandContext(team.psychiatrist),
-        pid,
-        c.ChangeDose(order_id=order_id, dose=Dose(amount, "mg"), reason="titration"),
+        CommandContext(team.psychiatrist), pid, dose_change(order_id, amount)
     ).position
 
 

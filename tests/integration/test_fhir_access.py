@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import json
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -17,10 +16,10 @@ from domain.errors import NotPermittedError
 from services.access.policy import Policy, RequestInfo
 from services.bootstrap import CareLog
 from services.cli.main import main
-from services.config import Config
 from services.interop.right_of_access import build_access_export
 from tests.conftest import Team
 from tests.fhir_support import check_bundle, of_type
+from tests.patient_writes import registration
 
 SECRET = "Session content that only its author may read."
 
@@ -37,19 +36,11 @@ def chart(carelog: CareLog, team: Team) -> dict[str, Any]:
     commands = carelog.commands
     pid = commands.register_patient(
         psy,
-        c.RegisterPatient(
-            external_id="MRN-ROA",
-            name="Access Patient",
-            birth_date=date.fromisoformat("1975-06-07"),
-        ),
+        registration("MRN-ROA", "Access Patient", "1975-06-07"),
     ).patient_id
     other = commands.register_patient(
         psy,
-        c.RegisterPatient(
-            external_id="MRN-OTHER",
-            name="Other Patient",
-            birth_date=date.fromisoformat("1975-06-07"),
-        ),
+        registration("MRN-OTHER", "Other Patient", "1975-06-07"),
     ).patient_id
     commands.execute(
         psy, pid, c.AssignCareTeamMember(clinician_id=team.therapist.id, role="therapist")
@@ -143,16 +134,13 @@ class TestDisclosures:
         assert emergency["why"] == "emergency access: Crisis call out of hours"
         assert team.pharmacist.id not in by_actor  # refused: nothing was disclosed
 
+    @pytest.mark.usefixtures("cli_store")
     def test_the_command_writes_the_package_and_accounts_for_its_own_export(
         self,
         carelog: CareLog,
         chart: dict[str, Any],
-        config: Config,
         tmp_path: Path,
-        monkeypatch: pytest.MonkeyPatch,
     ) -> None:
-        monkeypatch.setenv("CARELOG_DATABASE_URL", config.database_url)
-        monkeypatch.setenv("CARELOG_CHECKPOINT_DIR", config.checkpoint_dir)
         target = tmp_path / "access.json"
         assert (
             main(
@@ -180,17 +168,14 @@ class TestDisclosures:
         )
         assert len(package["disclosures"]) == 4
 
+    @pytest.mark.usefixtures("cli_store")
     def test_a_whole_store_log_export_is_a_bulk_disclosure_of_every_patient_then_registered(
         self,
         carelog: CareLog,
         team: Team,
         chart: dict[str, Any],
-        config: Config,
         tmp_path: Path,
-        monkeypatch: pytest.MonkeyPatch,
     ) -> None:
-        monkeypatch.setenv("CARELOG_DATABASE_URL", config.database_url)
-        monkeypatch.setenv("CARELOG_CHECKPOINT_DIR", config.checkpoint_dir)
         other = carelog.app.find_by_external_id("MRN-OTHER")
         assert (
             main(["export", "log", "-o", str(tmp_path / "one.ndjson"), "--patient", chart["pid"]])
@@ -204,11 +189,7 @@ class TestDisclosures:
         )
         later = carelog.commands.register_patient(
             CommandContext(team.psychiatrist),
-            c.RegisterPatient(
-                external_id="MRN-LATER",
-                name="Later Patient",
-                birth_date=date.fromisoformat("1975-06-07"),
-            ),
+            registration("MRN-LATER", "Later Patient", "1975-06-07"),
         ).patient_id
 
         def bulk(patient_id: str) -> list[tuple[str, str, str]]:

@@ -13,7 +13,6 @@ from domain.scoring import ANSWER_CODES, INSTRUMENTS
 from services.bootstrap import CareLog
 from services.cli.demo_data import seed
 from services.cli.main import main
-from services.config import Config
 from services.interop.fhir import build_bundle
 from tests.fhir_support import assert_differ_by_events, check_bundle, of_type
 
@@ -151,16 +150,13 @@ class TestTwoClocks:
 
 
 class TestCommand:
+    @pytest.mark.usefixtures("cli_store")
     def test_export_fhir_prints_the_bundle_and_records_the_read(
         self,
         carelog: CareLog,
         demo: list[str],
-        config: Config,
-        monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str],
     ) -> None:
-        monkeypatch.setenv("CARELOG_DATABASE_URL", config.database_url)
-        monkeypatch.setenv("CARELOG_CHECKPOINT_DIR", config.checkpoint_dir)
         events = carelog.history.events(demo[2])
         as_of = events[12].timestamp
         assert (
@@ -194,16 +190,13 @@ class TestCommand:
         )
         assert entry["reason"] == "transfer of care"
 
+    @pytest.mark.usefixtures("cli_store")
     def test_export_fhir_transaction_is_conditional_puts_and_refuses_a_past_view(
         self,
         carelog: CareLog,
         demo: list[str],
-        config: Config,
-        monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str],
     ) -> None:
-        monkeypatch.setenv("CARELOG_DATABASE_URL", config.database_url)
-        monkeypatch.setenv("CARELOG_CHECKPOINT_DIR", config.checkpoint_dir)
         assert main(["export", "fhir", demo[0], "--transaction"]) == 0
         bundle = json.loads(capsys.readouterr().out)
         assert bundle["type"] == "transaction"
@@ -216,14 +209,11 @@ class TestCommand:
         assert "current record only" in capsys.readouterr().err
         assert len(carelog.access_log.for_patient(demo[0])) == before  # nothing was read
 
+    @pytest.mark.usefixtures("cli_store")
     def test_a_time_without_a_zone_is_refused(
         self,
         demo: list[str],
-        config: Config,
-        monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str],
     ) -> None:
-        monkeypatch.setenv("CARELOG_DATABASE_URL", config.database_url)
-        monkeypatch.setenv("CARELOG_CHECKPOINT_DIR", config.checkpoint_dir)
         assert main(["export", "fhir", demo[0], "--as-of", "2026-03-01T09:30:00"]) == 2
         assert "zone" in capsys.readouterr().err

@@ -18,7 +18,7 @@ from services.bootstrap import CareLog
 from services.config import Config
 from services.integrity.access_chain import ACCESS_FIELDS
 from tests.conftest import Team
-from tests.integration.tamper import RawAccessLog, seed
+from tests.integration.tamper import RawAccessLog, first_problem, seed
 
 
 def read_charts(carelog: CareLog, team: Team, entries: int) -> None:
@@ -49,16 +49,12 @@ def access(carelog: CareLog, team: Team, config: Config) -> Iterator[Access]:
     checkpoint = carelog.integrity.checkpoint()
     assert checkpoint is not None
     read_charts(carelog, team, 3)
-    raw = RawAccessLog(config)
-    yield Access(carelog, raw, raw.positions(), checkpoint.chains["access"].position)
-    raw.close()
+    with RawAccessLog(config) as raw:
+        yield Access(carelog, raw, raw.positions(), checkpoint.chains["access"].position)
 
 
 def first(access: Access) -> tuple[int, str, str]:
-    result = access.carelog.integrity.verify()
-    assert not result.ok, "tampering went undetected"
-    problem = result.first_problem
-    assert problem is not None
+    problem = first_problem(access.carelog)
     assert problem.chain == "access"
     return problem.position, problem.kind, problem.evidence
 
@@ -115,13 +111,11 @@ class TestUpgradingAnUnchainedAccessLog:
         from services.access.access_log import AccessLog
 
         read_charts(carelog, team, 5)
-        raw = RawAccessLog(config)
-        try:  # the access log as it was before it had a hash column (at version 1)
+        # the access log as it was before it had a hash column (at version 1)
+        with RawAccessLog(config) as raw:
             raw.run(f"ALTER TABLE {raw.table} DROP COLUMN hash")
             versions = raw.table.replace("access_log", "schema_versions")
             raw.run(f"UPDATE {versions} SET version = 1 WHERE component = 'access_log'")
-        finally:
-            raw.close()
         AccessLog(carelog.db)  # what the next start of CareLog does
         read_charts(carelog, team, 2)
         result = carelog.integrity.verify()

@@ -6,7 +6,6 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
-from datetime import date
 
 import pytest
 
@@ -18,6 +17,7 @@ from services.integrity.recorder import ChainBrokenError
 from tests.conftest import Team
 from tests.integration.tamper import RawLog, seed
 from tests.integration.threads import in_threads
+from tests.patient_writes import registration
 
 
 @dataclass(frozen=True)
@@ -35,11 +35,8 @@ class TestWritingTheChain:
         self, carelog: CareLog, team: Team, config: Config
     ) -> None:
         seed(carelog, team, patients=2)
-        raw = RawLog(config)
-        try:
+        with RawLog(config) as raw:
             assert [p for p, _ in raw.links()] == raw.positions()
-        finally:
-            raw.close()
 
     def test_a_refused_write_leaves_no_link_behind(
         self, carelog: CareLog, team: Team, config: Config
@@ -49,11 +46,8 @@ class TestWritingTheChain:
         seed(carelog, team, patients=1)
         with pytest.raises(DuplicateError):
             seed(carelog, team, patients=1)  # the same MRN again
-        raw = RawLog(config)
-        try:
+        with RawLog(config) as raw:
             assert [p for p, _ in raw.links()] == raw.positions()
-        finally:
-            raw.close()
         assert carelog.integrity.verify().ok
 
     def test_writers_on_four_threads_leave_a_chain_that_verifies(
@@ -62,9 +56,7 @@ class TestWritingTheChain:
         ctx = CommandContext(team.psychiatrist)
         shared = carelog.app.register_patient(
             ctx,
-            c.RegisterPatient(
-                external_id="MRN-SHARED", name="Shared", birth_date=date.fromisoformat("1980-01-01")
-            ),
+            registration("MRN-SHARED", "Shared", "1980-01-01"),
         ).patient_id
 
         def work(n: int) -> None:
@@ -81,11 +73,9 @@ class TestWritingTheChain:
         assert not errors
         result = carelog.integrity.verify()
         assert result.ok, result.problems
-        raw = RawLog(carelog.config)
-        try:  # PostgreSQL leaves gaps where conflicting writes rolled back: count rows
+        # PostgreSQL leaves gaps where conflicting writes rolled back: count rows
+        with RawLog(carelog.config) as raw:
             stored = len(raw.positions())
-        finally:
-            raw.close()
         assert result.chains["events"].records == stored
         assert stored == carelog.app.get_record(shared).version + 1  # + the MRN index event
 
@@ -115,30 +105,21 @@ class TestDeletingTheNewestEvents:
         self, carelog: CareLog, team: Team, config: Config
     ) -> None:
         seed(carelog, team, patients=1)
-        raw = RawLog(config)
-        try:
+        with RawLog(config) as raw:
             deleted = raw.positions()[-2:]
             raw.truncate_from(deleted[0], links_too=False)
-        finally:
-            raw.close()
         ctx = CommandContext(team.psychiatrist)
         if not config.is_postgres:  # SQLite would reuse the positions: the write is refused
             with pytest.raises(ChainBrokenError, match="carelog verify"):
                 carelog.app.register_patient(
                     ctx,
-                    c.RegisterPatient(
-                        external_id="MRN-NEXT",
-                        name="Next",
-                        birth_date=date.fromisoformat("1980-01-01"),
-                    ),
+                    registration("MRN-NEXT", "Next", "1980-01-01"),
                 )
             return
         # PostgreSQL never reuses a position: the write chains on, the gap stays visible.
         carelog.app.register_patient(
             ctx,
-            c.RegisterPatient(
-                external_id="MRN-NEXT", name="Next", birth_date=date.fromisoformat("1980-01-01")
-            ),
+            registration("MRN-NEXT", "Next", "1980-01-01"),
         )
         problems = carelog.integrity.verify().problems
         assert [(p.position, p.kind) for p in problems] == [(d, "missing") for d in deleted]

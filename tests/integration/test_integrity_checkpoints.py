@@ -38,11 +38,8 @@ class TestWritingCheckpoints:
         checkpoint = carelog.integrity.checkpoint()
         assert checkpoint is not None
         data = json.loads(checkpoint_files(config)[0].read_text())
-        raw = RawLog(config)
-        try:
+        with RawLog(config) as raw:
             position, head = raw.links()[-1]
-        finally:
-            raw.close()
         assert data["chains"]["events"] == {"position": position, "head": head.hex()}
         public = serialization.load_pem_public_key(
             (Path(config.checkpoint_dir) / "signing.pub").read_bytes()
@@ -176,13 +173,10 @@ class TestForgedCheckpoints:
         data = json.loads(first.read_text())
         data["time"] = "2020-01-01T00:00:00+00:00"
         first.write_text(json.dumps(data))
-        raw = RawLog(config)
-        try:
+        with RawLog(config) as raw:
             target = raw.positions()[-3]
             raw.flip_state_byte(target)
             raw.rewrite_links()
-        finally:
-            raw.close()
         result = carelog.integrity.verify()
         assert [(p.chain, p.kind) for p in result.problems] == [
             ("events", "changed"),
@@ -200,13 +194,10 @@ class TestForgedCheckpoints:
         pinned.write_bytes((directory / "signing.pub").read_bytes())
         # Someone who controls the database and the checkpoint folder (not the key) rewrites
         # the log, makes a key of their own and re-signs every checkpoint with it.
-        raw = RawLog(config)
-        try:
+        with RawLog(config) as raw:
             raw.flip_state_byte(raw.positions()[3])
             raw.rewrite_links()
             head_position, head = raw.links()[-1]
-        finally:
-            raw.close()
         attacker = Ed25519PrivateKey.generate()
         previous = None
         for path in checkpoint_files(config):
@@ -243,11 +234,8 @@ class TestVerificationMark:
         self, carelog: CareLog, team: Team, config: Config
     ) -> None:
         seed(carelog, team, patients=1)
-        raw = RawLog(config)
-        try:
+        with RawLog(config) as raw:
             raw.flip_state_byte(3)
-        finally:
-            raw.close()
         carelog.integrity.verify()
         mark = carelog.integrity.last_verified()
         assert mark is not None

@@ -7,18 +7,17 @@ overridden below), except where it builds an unencrypted CareLog to compare with
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date
 
 import pytest
 from eventsourcing.cryptography import AESCipher
 
 from domain import commands as c
 from domain.command_context import CommandContext
-from domain.dose import Dose
 from services.bootstrap import CareLog
 from services.config import Config
 from tests.conftest import Team
 from tests.integration.tamper import RawLog
+from tests.patient_writes import prescription, register
 
 DRUG = "sertraline"
 NOTE = "Discussed the quarrel with her sister Philippa; sleep is improving."
@@ -32,23 +31,8 @@ def config(config: Config) -> Config:
 
 def write_clinical_history(carelog: CareLog, team: Team, notes: int = 3) -> str:
     ctx = CommandContext(team.psychiatrist)
-    pid = carelog.commands.register_patient(
-        ctx,
-        c.RegisterPatient(
-            external_id="MRN-ENC-1", name=NAME, birth_date=date.fromisoformat("1979-04-02")
-        ),
-    ).patient_id
-    carelog.commands.execute(
-        ctx,
-        pid,
-        c.Prescribe(
-            drug=DRUG,
-            dose=Dose(50, "mg"),
-            frequency="once daily",
-            route="oral",
-            indication="depression",
-        ),
-    )
+    pid = register(carelog, ctx, "MRN-ENC-1", NAME, "1979-04-02")
+    carelog.commands.execute(ctx, pid, prescription(DRUG))
     for _ in range(notes):
         carelog.commands.execute(
             ctx, pid, c.AddNote(kind="progress", modality="supportive", text=NOTE)
@@ -58,16 +42,13 @@ def write_clinical_history(carelog: CareLog, team: Team, notes: int = 3) -> str:
 
 def stored_bytes(config: Config) -> bytes:
     """Everything the event store holds: its tables and, on SQLite, its files on disk."""
-    raw = RawLog(config)
-    try:
+    with RawLog(config) as raw:
         prefix = f"{raw.schema}.carelog" if config.is_postgres else "stored"
         blobs = [
             bytes(r[0]) + r[1].encode()
             for table in ("events", "snapshots")
             for r in raw.run(f"SELECT state, topic FROM {prefix}_{table}")
         ]
-    finally:
-        raw.close()
     if not config.is_postgres:
         path = config.sqlite_path
         for file in (path, path.with_name(path.name + "-wal")):
@@ -77,12 +58,9 @@ def stored_bytes(config: Config) -> bytes:
 
 
 def snapshots(config: Config) -> int:
-    raw = RawLog(config)
-    try:
+    with RawLog(config) as raw:
         table = f"{raw.schema}.carelog_snapshots" if config.is_postgres else "stored_snapshots"
         return int(raw.run(f"SELECT COUNT(*) FROM {table}")[0][0])
-    finally:
-        raw.close()
 
 
 @pytest.fixture
@@ -134,11 +112,8 @@ class TestEncryptionAtRest:
         write_clinical_history(carelog, team)
         assert carelog.integrity.checkpoint() is not None
         assert carelog.integrity.verify().ok
-        raw = RawLog(config)
-        try:
+        with RawLog(config) as raw:
             raw.flip_state_byte(4, index=30)
-        finally:
-            raw.close()
         first = carelog.integrity.verify().first_problem
         assert first is not None
         assert (first.position, first.kind) == (4, "changed")

@@ -5,9 +5,6 @@ every ``CARELOG_CHECKPOINT_INTERVAL`` seconds, and only when the chains have mov
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -17,6 +14,7 @@ import pytest
 
 from services.bootstrap import CareLog
 from services.config import Config
+from tests.cli_process import view_worker
 from tests.conftest import Team, make_team
 from tests.integration.tamper import seed
 
@@ -144,22 +142,8 @@ class TestCheckpointsInAViewWorker:
         }
         if config.cipher_key:
             env["CARELOG_CIPHER_KEY"] = config.cipher_key
-        worker = subprocess.Popen(
-            [sys.executable, "-m", "services.cli.main", "projections", "run"],
-            cwd=ROOT,
-            env=env,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        try:
-            assert worker.stderr is not None
-            assert f"audit checkpoints every {INTERVAL:g}s" in worker.stderr.readline()
+        with view_worker(env) as logged:
+            assert f"audit checkpoints every {INTERVAL:g}s" in logged
             assert eventually(lambda: bool(checkpoint_files(config)), timeout=30)
-        finally:
-            worker.send_signal(signal.SIGTERM)
-            code = worker.wait(30)
-            if worker.stderr is not None:
-                worker.stderr.close()
-        assert code == 0
         assert signed_position(periodic) == periodic.app.recorder.max_notification_id()
         assert periodic.integrity.verify(record=False).ok

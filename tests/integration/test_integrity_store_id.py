@@ -25,37 +25,12 @@ def config(config: Config) -> Config:
     return config.with_(checkpoint_interval=0.0)  # checkpoints on demand only
 
 
-@pytest.fixture
-def auditor(tmp_path: Path) -> dict[str, str]:
-    """An auditor's machine: no signing key, no signer's record."""
-    return {"XDG_CONFIG_HOME": str(tmp_path / "auditor-home")}
-
-
-@pytest.fixture
-def pinned(carelog: CareLog, tmp_path: Path) -> Path:
-    from cryptography.hazmat.primitives import serialization
-
-    private = carelog.integrity.key.private_key()
-    assert private is not None
-    path = tmp_path / "auditor" / "carelog-signing.pub"
-    path.parent.mkdir()
-    path.write_bytes(
-        private.public_key().public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
-    )
-    return path
-
-
 def truncate_after(config: Config, position: int) -> None:
     """Delete every event (and its chain link) after ``position``: the records only the
     removed checkpoints covered."""
-    raw = RawLog(config)
-    try:
+    with RawLog(config) as raw:
         raw.run(f"DELETE FROM {raw.events} WHERE {raw.pos} > ?", (position,))
         raw.run(f"DELETE FROM {raw.chain} WHERE position > ?", (position,))
-    finally:
-        raw.close()
 
 
 class TestAHeartbeatNamingARemovedCheckpoint:
@@ -92,12 +67,9 @@ class TestAChangedStoreId:
         return config.with_(checkpoint_dir=None)
 
     def change_store_id(self, config: Config) -> None:
-        raw = RawLog(config)
-        try:
+        with RawLog(config) as raw:
             raw.run(f"UPDATE {raw.events}_store SET value=? WHERE key='store_id'", ("0" * 32,))
             raw.delete_checkpoint_rows(1)
-        finally:
-            raw.close()
 
     def test_the_stores_own_checkpoints_under_a_new_store_id_are_tampering(
         self, carelog: CareLog, team: Team, config: Config, tmp_path: Path

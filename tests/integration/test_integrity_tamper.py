@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date
 from uuid import UUID
 
 import pytest
@@ -21,7 +20,8 @@ from domain.command_context import CommandContext
 from services.bootstrap import CareLog
 from services.config import Config
 from tests.conftest import Team
-from tests.integration.tamper import RawLog, seed
+from tests.integration.tamper import RawLog, first_problem, seed
+from tests.patient_writes import registration
 
 
 @dataclass
@@ -42,9 +42,7 @@ def log(carelog: CareLog, team: Team, config: Config) -> Iterator[Log]:
     ctx = CommandContext(team.psychiatrist)
     late = carelog.app.register_patient(
         ctx,
-        c.RegisterPatient(
-            external_id="MRN-LATE", name="Late Patient", birth_date=date.fromisoformat("1990-01-01")
-        ),
+        registration("MRN-LATE", "Late Patient", "1990-01-01"),
     )
     carelog.app.write(
         late.patient_id,
@@ -53,16 +51,12 @@ def log(carelog: CareLog, team: Team, config: Config) -> Iterator[Log]:
             ctx, c.AddNote(kind="progress", modality="supportive", text="After the checkpoint.")
         ),
     )
-    raw = RawLog(config)
-    yield Log(carelog, raw, raw.positions(), checkpoint.chains["events"].position)
-    raw.close()
+    with RawLog(config) as raw:
+        yield Log(carelog, raw, raw.positions(), checkpoint.chains["events"].position)
 
 
 def verify_first(log: Log) -> tuple[int, str, str]:
-    result = log.carelog.integrity.verify()
-    assert not result.ok, "tampering went undetected"
-    first = result.first_problem
-    assert first is not None
+    first = first_problem(log.carelog)
     return first.position, first.kind, first.evidence
 
 

@@ -65,27 +65,6 @@ def config(config: Config) -> Config:
     return config.with_(checkpoint_interval=0.0)  # checkpoints on demand only
 
 
-@pytest.fixture
-def auditor(tmp_path: Path) -> dict[str, str]:
-    """The environment of an auditor's machine: no signing key, no signer's record."""
-    return {"XDG_CONFIG_HOME": str(tmp_path / "auditor-home")}
-
-
-@pytest.fixture
-def pinned(carelog: CareLog, tmp_path: Path) -> Path:
-    """The public key an auditor keeps, away from the server."""
-    private = carelog.integrity.key.private_key()
-    assert private is not None
-    path = tmp_path / "auditor" / "carelog-signing.pub"
-    path.parent.mkdir()
-    path.write_bytes(
-        private.public_key().public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
-    )
-    return path
-
-
 def signed_rounds(carelog: CareLog, team: Team, rounds: int) -> list[Checkpoint]:
     """Write some patients and sign a checkpoint after each round."""
     signed: list[Checkpoint] = []
@@ -99,14 +78,11 @@ def signed_rounds(carelog: CareLog, team: Team, rounds: int) -> list[Checkpoint]
 
 def rewrite_after(config: Config, position: int) -> int:
     """Edit the first event after ``position`` and recompute the whole chain over it."""
-    raw = RawLog(config)
-    try:
+    with RawLog(config) as raw:
         target = next(p for p in raw.positions() if p > position)
         raw.flip_state_byte(target, index=5)
         raw.rewrite_links()
         return target
-    finally:
-        raw.close()
 
 
 def remove_checkpoints(config: Config, from_seq: int, *, rows: bool) -> None:
@@ -114,11 +90,20 @@ def remove_checkpoints(config: Config, from_seq: int, *, rows: bool) -> None:
     for file in sorted(folder.glob("checkpoint-*.json"))[from_seq - 1 :]:
         file.unlink()
     if rows:
-        raw = RawLog(config)
-        try:
+        with RawLog(config) as raw:
             raw.delete_checkpoint_rows(from_seq)
-        finally:
-            raw.close()
+
+
+def rewritten_past_the_first(
+    carelog: CareLog, team: Team, config: Config, rounds: int, *, rows: bool
+) -> tuple[list[Checkpoint], int]:
+    """``rounds`` signed rounds, then the first event after the first checkpoint rewritten
+    (the chain recomputed) and every later checkpoint removed from the folder (and the
+    database too, with ``rows``): the checkpoints signed and the rewritten position."""
+    signed = signed_rounds(carelog, team, rounds)
+    target = rewrite_after(config, signed[0].chains["events"].position)
+    remove_checkpoints(config, 2, rows=rows)
+    return signed, target
 
 
 class TestDeletedCheckpoints:
@@ -147,9 +132,7 @@ class TestDeletedCheckpoints:
     def test_deleting_the_newest_checkpoint_files_is_caught_by_their_database_copies(
         self, carelog: CareLog, team: Team, config: Config, pinned: Path
     ) -> None:
-        first, _, _ = signed_rounds(carelog, team, 3)
-        target = rewrite_after(config, first.chains["events"].position)
-        remove_checkpoints(config, 2, rows=False)
+        _, target = rewritten_past_the_first(carelog, team, config, 3, rows=False)
         code, out = carelog_cli(config, "verify", "--public-key", str(pinned))
         assert code == 1, out
         assert f"FAILED at events position {target}: changed" in out
@@ -158,9 +141,7 @@ class TestDeletedCheckpoints:
     def test_deleting_the_newest_checkpoints_everywhere_leaves_an_unsigned_tail(
         self, carelog: CareLog, team: Team, config: Config, pinned: Path, auditor: dict[str, str]
     ) -> None:
-        first, _, _ = signed_rounds(carelog, team, 3)
-        rewrite_after(config, first.chains["events"].position)
-        remove_checkpoints(config, 2, rows=True)
+        (first, _, _), _ = rewritten_past_the_first(carelog, team, config, 3, rows=True)
         code, out = carelog_cli(
             config, "verify", "--public-key", str(pinned), env={**OVERDUE, **auditor}
         )
@@ -171,9 +152,7 @@ class TestDeletedCheckpoints:
     def test_on_the_signers_machine_its_own_record_names_the_removed_checkpoints(
         self, carelog: CareLog, team: Team, config: Config, pinned: Path
     ) -> None:
-        first, _, third = signed_rounds(carelog, team, 3)
-        target = rewrite_after(config, first.chains["events"].position)
-        remove_checkpoints(config, 2, rows=True)
+        (_, _, third), target = rewritten_past_the_first(carelog, team, config, 3, rows=True)
         code, out = carelog_cli(config, "verify", "--public-key", str(pinned))
         assert code == 1, out
         assert f"FAILED at events position {target}: changed" in out
@@ -191,11 +170,8 @@ class TestDeletedCheckpoints:
         assert second.path is not None
         rewrite_after(config, first.chains["events"].position)
         second.path.write_bytes(first.path.read_bytes())
-        raw = RawLog(config)
-        try:
+        with RawLog(config) as raw:
             raw.delete_checkpoint_rows(2)
-        finally:
-            raw.close()
         code, out = carelog_cli(config, "verify", "--public-key", str(pinned), env=auditor)
         assert code == 1, out
         assert f"{second.path.name}: holds checkpoint 1, not 2" in out
@@ -204,11 +180,8 @@ class TestDeletedCheckpoints:
         self, carelog: CareLog, team: Team, config: Config, pinned: Path
     ) -> None:
         signed_rounds(carelog, team, 2)
-        raw = RawLog(config)
-        try:
+        with RawLog(config) as raw:
             raw.delete_checkpoint_rows(2)
-        finally:
-            raw.close()
         code, out = carelog_cli(config, "verify", "--public-key", str(pinned))
         assert code == 1, out
         assert "not recorded in the database" in out
@@ -321,12 +294,9 @@ class TestUnpinned:
         # The attacker rewrites the log, re-signs every checkpoint (files and database
         # copies) with a key of their own, and leaves its public half in the folder.
         rewrite_after(config, 0)
-        raw = RawLog(config)
-        try:
+        with RawLog(config) as raw:
             position, head = raw.links()[-1]
             raw.delete_checkpoint_rows(1)
-        finally:
-            raw.close()
         attacker = Ed25519PrivateKey.generate()
         folder = Path(config.checkpoint_folder)
         previous = None
@@ -374,11 +344,8 @@ class TestLegacyCheckpoints:
         seed(carelog, team, patients=2)
         private = carelog.integrity.key.private_key()
         assert private is not None
-        raw = RawLog(config)
-        try:
+        with RawLog(config) as raw:
             position, head = raw.links()[-1]
-        finally:
-            raw.close()
         legacy = Checkpoint(  # as CareLog wrote them before store ids (format 1)
             seq=1,
             time=datetime.now(UTC).isoformat(),
@@ -407,8 +374,7 @@ class TestStoresFromBeforeStoreIds:
         seed(carelog, team, patients=2)
         private = carelog.integrity.key.private_key()
         assert private is not None
-        raw = RawLog(config)
-        try:
+        with RawLog(config) as raw:
             position, head = raw.links()[-1]
             carelog.integrity.directory.write(
                 Checkpoint(
@@ -422,8 +388,6 @@ class TestStoresFromBeforeStoreIds:
             carelog.close()
             raw.run(f"DROP TABLE {raw.events}_store")  # as before store ids
             raw.run(f"DROP TABLE {raw.checkpoints}")
-        finally:
-            raw.close()
         code, out = carelog_cli(config, "verify", "--public-key", str(pinned), "--json")
         result = json.loads(out)
         assert code == 0, out
@@ -467,6 +431,25 @@ def _signed_store(config: Config, prefix: str) -> Any:
         instance.close()
 
 
+def _first_stores_checkpoint_in_the_seconds_folder(
+    two_stores: tuple[Config, Config, Path],
+) -> tuple[Any, Path]:
+    """The first store signs a checkpoint; the second, written to, finds a copy of it in
+    its own default folder. The first store's checkpoint, and that folder."""
+    first, second, work = two_stores
+    one = _signed_store(first, "A")
+    instance = CareLog(second)
+    try:
+        seed(instance, make_team(instance), patients=1, prefix="B")
+    finally:
+        instance.close()
+    assert one.path is not None
+    folder = (work / second.checkpoint_folder).resolve()
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / one.path.name).write_bytes(one.path.read_bytes())
+    return one, folder
+
+
 class TestCheckpointsBelongToTheirStore:
     def test_a_second_store_from_the_same_working_directory_verifies_clean(
         self, two_stores: tuple[Config, Config, Path]
@@ -485,17 +468,8 @@ class TestCheckpointsBelongToTheirStore:
     def test_another_stores_checkpoint_is_reported_as_such_never_as_tampering(
         self, two_stores: tuple[Config, Config, Path]
     ) -> None:
-        first, second, work = two_stores
-        one = _signed_store(first, "A")
-        instance = CareLog(second)
-        try:
-            seed(instance, make_team(instance), patients=1, prefix="B")
-        finally:
-            instance.close()
-        assert one.path is not None
-        folder = (work / second.checkpoint_folder).resolve()
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / one.path.name).write_bytes(one.path.read_bytes())
+        _, second, work = two_stores
+        one, folder = _first_stores_checkpoint_in_the_seconds_folder(two_stores)
         shared = second.with_(checkpoint_dir=str(folder))  # a folder set by the operator
         code, out = carelog_cli(shared, "verify", cwd=work)
         assert code == 0, out
@@ -511,17 +485,8 @@ class TestCheckpointsBelongToTheirStore:
         """No other store writes to a store's own default folder: a checkpoint there
         signed by the trusted key for another store id means the id was rewritten
         (red-team F2; tests/integration/test_integrity_store_id.py)."""
-        first, second, work = two_stores
-        one = _signed_store(first, "A")
-        instance = CareLog(second)
-        try:
-            seed(instance, make_team(instance), patients=1, prefix="B")
-        finally:
-            instance.close()
-        assert one.path is not None
-        folder = (work / second.checkpoint_folder).resolve()
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / one.path.name).write_bytes(one.path.read_bytes())
+        _, second, work = two_stores
+        _first_stores_checkpoint_in_the_seconds_folder(two_stores)
         code, out = carelog_cli(second, "verify", cwd=work)
         assert code == 1, out
         assert "store id changed" in out

@@ -12,10 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import subprocess
-import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -30,8 +26,16 @@ from services.feeds.kafka_security import KafkaSecurity
 from services.feeds.relay import Relay
 from services.feeds.subscriber import FeedSubscriber
 from services.integrity.witness import CHECKPOINT_TOPIC
+from tests.cli_process import REPO, carelog_process
 from tests.conftest import Team
-from tests.integration.test_relay_kafka import DEADLINE, REPO, Running, caught_up, wait_for
+from tests.integration.test_relay_kafka import (
+    DEADLINE,
+    Running,
+    caught_up,
+    read_lines,
+    relay_and_follower,
+    wait_for,
+)
 from tests.kafka_broker import (
     GROUP_SESSION,
     Broker,
@@ -80,6 +84,19 @@ def mutual_tls(ca: CertificateAuthority) -> KafkaSecurity:
     )
 
 
+def assert_refused(address: str, security: KafkaSecurity | None = None) -> None:
+    """Creating a topic through ``address`` fails: the client gets nothing from the broker."""
+    with pytest.raises(BrokerError):
+        ensure_topics(
+            address,
+            TOPICS[:1],
+            partitions=1,
+            replication_factor=1,
+            timeout=3.0,
+            security=security,
+        )
+
+
 class TestRelayOverTls:
     def test_the_relay_publishes_and_a_consumer_group_reads_over_mutual_tls(
         self, config: Config, ca: CertificateAuthority, tls_proxy: TlsProxy, team: Team
@@ -122,17 +139,7 @@ class TestRelayOverTls:
         self, tmp_path: Path, tls_proxy: TlsProxy
     ) -> None:
         other = make_ca(tmp_path / "other", name="Not the broker's CA")
-        security = mutual_tls(other)
-
-        with pytest.raises(BrokerError):
-            ensure_topics(
-                tls_proxy.address,
-                TOPICS[:1],
-                partitions=1,
-                replication_factor=1,
-                timeout=3.0,
-                security=security,
-            )
+        assert_refused(tls_proxy.address, mutual_tls(other))
         assert tls_proxy.handshakes == 0
 
     def test_a_broker_certificate_for_another_host_name_is_refused(
@@ -145,20 +152,15 @@ class TestRelayOverTls:
         proxy = TlsProxy(("127.0.0.1", broker.port), elsewhere.server_cert, elsewhere.server_key)
         proxy.start()
         try:
-            with pytest.raises(BrokerError):
-                ensure_topics(
-                    proxy.address,
-                    TOPICS[:1],
-                    partitions=1,
-                    replication_factor=1,
-                    timeout=3.0,
-                    security=KafkaSecurity.from_env(
-                        {
-                            "CARELOG_KAFKA_SECURITY_PROTOCOL": "SSL",
-                            "CARELOG_KAFKA_SSL_CAFILE": str(elsewhere.ca),
-                        }
-                    ),
-                )
+            assert_refused(
+                proxy.address,
+                KafkaSecurity.from_env(
+                    {
+                        "CARELOG_KAFKA_SECURITY_PROTOCOL": "SSL",
+                        "CARELOG_KAFKA_SSL_CAFILE": str(elsewhere.ca),
+                    }
+                ),
+            )
             assert proxy.handshakes == 0
         finally:
             proxy.close()
@@ -170,22 +172,10 @@ class TestRelayOverTls:
         server_only = KafkaSecurity.from_env(
             {"CARELOG_KAFKA_SECURITY_PROTOCOL": "SSL", "CARELOG_KAFKA_SSL_CAFILE": str(ca.ca)}
         )
-
-        with pytest.raises(BrokerError):
-            ensure_topics(
-                tls_proxy.address,
-                TOPICS[:1],
-                partitions=1,
-                replication_factor=1,
-                timeout=3.0,
-                security=server_only,
-            )
+        assert_refused(tls_proxy.address, server_only)
 
     def test_a_plaintext_client_gets_nothing_from_the_tls_port(self, tls_proxy: TlsProxy) -> None:
-        with pytest.raises(BrokerError):
-            ensure_topics(
-                tls_proxy.address, TOPICS[:1], partitions=1, replication_factor=1, timeout=3.0
-            )
+        assert_refused(tls_proxy.address)
         assert tls_proxy.handshakes == 0
 
 
@@ -220,42 +210,10 @@ class TestCommandsOverTls:
         write_traffic(carelog, team, patients=2, events=20)
         wanted = [m for m in expected_messages(carelog) if redact_for_role(m, "pharmacist")]
         env = tls_env(config, tls_proxy, ca)
-        cli = [sys.executable, "-m", "services.cli.main"]
-        with open(tmp_path / "relay.log", "wb") as log:
-            relay = subprocess.Popen([*cli, "relay"], cwd=REPO, env=env, stderr=log)
-        follow = subprocess.Popen(
-            [*cli, "feed", "follow", "--role", "pharmacist", "--json", "--from-beginning"],
-            cwd=REPO,
-            env=env,
-            stdout=subprocess.PIPE,
-        )
-        lines: list[str] = []
-
-        def read() -> None:
-            assert follow.stdout is not None
-            while len(lines) < len(wanted):
-                line = follow.stdout.readline()
-                if not line:
-                    return
-                lines.append(line.decode())
-
-        try:
-            reader = threading.Thread(target=read, daemon=True)
-            reader.start()
-            reader.join(timeout=DEADLINE)
-            signed = subprocess.run(
-                [*cli, "checkpoint", "--json"],
-                cwd=REPO,
-                env=env,
-                capture_output=True,
-                text=True,
-                timeout=DEADLINE,
-            )
-        finally:
-            for process in (follow, relay):
-                process.send_signal(signal.SIGTERM)
-            assert relay.wait(timeout=30) == 0, (tmp_path / "relay.log").read_text()[-3000:]
-            assert follow.wait(timeout=30) == 0
+        follow_args = ("--role", "pharmacist", "--json", "--from-beginning")
+        with relay_and_follower(env, tmp_path / "relay.log", *follow_args) as follow:
+            lines = read_lines(follow, len(wanted))
+            signed = carelog_process("checkpoint", "--json", env=env, cwd=REPO, timeout=DEADLINE)
 
         assert sorted(json.loads(line)["id"] for line in lines) == sorted(m["id"] for m in wanted)
         assert signed.returncode == 0, signed.stderr

@@ -7,16 +7,14 @@ from __future__ import annotations
 
 import base64
 import json
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from uuid import UUID
 
 import pytest
 from eventsourcing.cryptography import AESCipher
 
-from domain import commands as c
 from domain.command_context import CommandContext
-from domain.dose import Dose
 from services.bootstrap import CareLog
 from services.config import Config
 from services.keys.erasure import past_retention
@@ -24,6 +22,7 @@ from services.keys.kek import new_kek
 from tests.conftest import Team, make_team
 from tests.integration.tamper import RawLog
 from tests.keys_support import cli, disk_bytes, fresh_store, with_kek
+from tests.patient_writes import prescription, register
 
 DRUG = "sertraline"
 NAME = "Ottoline Marchbanks"
@@ -36,30 +35,14 @@ def config(config: Config, tmp_path: Path) -> Config:
 
 def write_patient(carelog: CareLog, team: Team, mrn: str, name: str = NAME) -> str:
     ctx = CommandContext(team.psychiatrist)
-    pid = carelog.commands.register_patient(
-        ctx,
-        c.RegisterPatient(external_id=mrn, name=name, birth_date=date.fromisoformat("1979-04-02")),
-    ).patient_id
-    carelog.commands.execute(
-        ctx,
-        pid,
-        c.Prescribe(
-            drug=DRUG,
-            dose=Dose(50, "mg"),
-            frequency="once daily",
-            route="oral",
-            indication="depression",
-        ),
-    )
+    pid = register(carelog, ctx, mrn, name, "1979-04-02")
+    carelog.commands.execute(ctx, pid, prescription(DRUG))
     return pid
 
 
 def stored_events(config: Config) -> list[tuple[str, int, bytes]]:
-    raw = RawLog(config)
-    try:
+    with RawLog(config) as raw:
         return [(str(r[1]), int(r[2]), bytes(r[4])) for r in raw.rows()]
-    finally:
-        raw.close()
 
 
 def status(config: Config) -> dict[str, dict[str, object]]:
@@ -78,6 +61,11 @@ def written(config: Config) -> tuple[str, str]:
         carelog.close()
     assert cli(config, "checkpoint").returncode == 0
     return first, second
+
+
+def only_kek(config: Config, kek_id: str) -> None:
+    """The configured KEK file holding one new key, ``kek_id``, and nothing else."""
+    Path(str(config.kek_file)).write_text(new_kek(kek_id) + "\n")
 
 
 def add_kek_first(config: Config, kek_id: str) -> None:
@@ -149,7 +137,7 @@ class TestRotation:
     def test_removing_a_needed_kek_from_the_configuration_is_reported_by_status(
         self, config: Config, written: tuple[str, str]
     ) -> None:
-        Path(str(config.kek_file)).write_text(new_kek("k2") + "\n")
+        only_kek(config, "k2")
         result = cli(config, "keys", "status", "--json")
         assert result.returncode == 1
         k1 = {k["kek_id"]: k for k in json.loads(result.stdout)["keks"]}["k1"]
@@ -161,7 +149,7 @@ class TestRotationWithAKeyMissing:
     def test_rotate_reports_the_data_keys_it_could_not_rewrap_and_exits_1(
         self, config: Config, written: tuple[str, str]
     ) -> None:
-        Path(str(config.kek_file)).write_text(new_kek("k2") + "\n")
+        only_kek(config, "k2")
         result = cli(config, "keys", "rotate")
         assert result.returncode == 1
         report = json.loads(result.stdout)
@@ -174,7 +162,7 @@ class TestLostOrWrongKeys:
     def test_a_wrong_kek_is_a_clear_error_naming_the_key_and_the_patient(
         self, config: Config, written: tuple[str, str]
     ) -> None:
-        Path(str(config.kek_file)).write_text(new_kek("k1") + "\n")
+        only_kek(config, "k1")
         result = cli(config, "export", "fhir", written[0])
         assert result.returncode == 2
         assert "key-encryption key 'k1' as configured cannot unwrap" in result.stderr
@@ -186,7 +174,7 @@ class TestLostOrWrongKeys:
     def test_a_kek_that_is_not_configured_is_named(
         self, config: Config, written: tuple[str, str]
     ) -> None:
-        Path(str(config.kek_file)).write_text(new_kek("k2") + "\n")
+        only_kek(config, "k2")
         result = cli(config, "export", "fhir", written[1])
         assert result.returncode == 2
         assert "wrapped by key-encryption key 'k1', which is not configured" in result.stderr
@@ -307,16 +295,13 @@ class TestErasureThroughTheCli:
 
 
 def snapshot_count(config: Config, pid: str) -> int:
-    raw = RawLog(config)
-    try:
+    with RawLog(config) as raw:
         if config.is_postgres:
             table, param, value = f"{raw.schema}.carelog_snapshots", "%s", pid
         else:  # the library stores a UUID as its hex digits on SQLite
             table, param, value = "stored_snapshots", "?", UUID(pid).hex
         rows = raw.run(f"SELECT COUNT(*) FROM {table} WHERE originator_id = {param}", (value,))
         return int(rows[0][0])
-    finally:
-        raw.close()
 
 
 class TestForgedErasureRecords:

@@ -7,7 +7,7 @@ import base64
 import io
 import json
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid4
@@ -28,8 +28,10 @@ from services.integrity.log_import import import_log
 from services.integrity.portable_log import LogImportError
 from services.integrity.signing_key import PUBLIC_KEY_FILE, key_id
 from services.interop.fhir import build_bundle
+from tests.cli_process import use_store
 from tests.conftest import Team
 from tests.fhir_support import by_id
+from tests.patient_writes import registration
 
 
 @pytest.fixture
@@ -206,11 +208,7 @@ class TestRoundTrip:
         ctx = CommandContext(team.psychiatrist)
         carelog.commands.register_patient(
             ctx,
-            c.RegisterPatient(
-                external_id="MRN-GAP",
-                name="Gap Patient",
-                birth_date=date.fromisoformat("1990-01-01"),
-            ),
+            registration("MRN-GAP", "Gap Patient", "1990-01-01"),
         )
         lines = exported(carelog)
         for offset, line in enumerate(lines[1:-1]):  # as a PostgreSQL sequence leaves gaps
@@ -264,11 +262,7 @@ class TestTamperedFiles:
     ) -> None:
         carelog.commands.register_patient(
             CommandContext(team.psychiatrist),
-            c.RegisterPatient(
-                external_id="MRN-LATER",
-                name="Later Patient",
-                birth_date=date.fromisoformat("1990-01-01"),
-            ),
+            registration("MRN-LATER", "Later Patient", "1990-01-01"),
         )
         lines = exported(carelog, sign=False)  # the demo's checkpoint, before the new patient
         head = lines[0]["checkpoint"]["chains"]["events"]["position"]
@@ -400,11 +394,7 @@ def therapy_chart(carelog: CareLog, team: Team) -> dict[str, str]:
     ctx = CommandContext(team.psychiatrist)
     pid = carelog.commands.register_patient(
         ctx,
-        c.RegisterPatient(
-            external_id="MRN-THERAPY",
-            name="Therapy Patient",
-            birth_date=date.fromisoformat("1990-01-01"),
-        ),
+        registration("MRN-THERAPY", "Therapy Patient", "1990-01-01"),
     ).patient_id
     carelog.commands.execute(
         ctx, pid, c.AssignCareTeamMember(clinician_id=team.therapist.id, role="therapist")
@@ -476,11 +466,7 @@ class TestPsychotherapyNotes:
         therapy_chart(carelog, team)
         carelog.commands.register_patient(
             CommandContext(team.psychiatrist),
-            c.RegisterPatient(
-                external_id="MRN-AFTER",
-                name="After Patient",
-                birth_date=date.fromisoformat("1991-01-01"),
-            ),
+            registration("MRN-AFTER", "After Patient", "1991-01-01"),
         )
         lines = exported(carelog, notes=False)
         previous = GENESIS
@@ -505,6 +491,7 @@ class TestPsychotherapyNotes:
         assert_refused(fresh, lines, first["position"], "--include-psychotherapy-notes")
         assert import_log(fresh, text(exported(carelog, notes=True))).vouched
 
+    @pytest.mark.usefixtures("cli_store")
     def test_the_cli_records_the_choice_in_the_access_log(
         self,
         carelog: CareLog,
@@ -515,8 +502,6 @@ class TestPsychotherapyNotes:
         capsys: pytest.CaptureFixture[str],
     ) -> None:
         therapy_chart(carelog, team)
-        monkeypatch.setenv("CARELOG_DATABASE_URL", config.database_url)
-        monkeypatch.setenv("CARELOG_CHECKPOINT_DIR", config.checkpoint_dir)
         if config.cipher_key:
             monkeypatch.setenv("CARELOG_CIPHER_KEY", config.cipher_key)
         target = tmp_path / "redacted.ndjson"
@@ -532,26 +517,23 @@ class TestPsychotherapyNotes:
 
 
 class TestCommands:
+    @pytest.mark.usefixtures("cli_store")
     def test_export_then_import_through_the_cli_and_a_tampered_file_fails(
         self,
         carelog: CareLog,
         fresh: CareLog,
         demo: list[str],
-        config: Config,
         tmp_path: Path,
         monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str],
     ) -> None:
         target = tmp_path / "log.ndjson"
-        monkeypatch.setenv("CARELOG_DATABASE_URL", config.database_url)
-        monkeypatch.setenv("CARELOG_CHECKPOINT_DIR", config.checkpoint_dir)
         assert main(["export", "log", "-o", str(target), "--include-psychotherapy-notes"]) == 0
         lines = [json.loads(line) for line in target.read_text().splitlines()]
         lines[12]["originator_version"] += 1
         tampered = tmp_path / "tampered.ndjson"
         tampered.write_text("".join(json.dumps(line) + "\n" for line in lines))
-        monkeypatch.setenv("CARELOG_DATABASE_URL", fresh.config.database_url)
-        monkeypatch.setenv("CARELOG_CHECKPOINT_DIR", fresh.config.checkpoint_dir)
+        use_store(monkeypatch, fresh.config)
         capsys.readouterr()
         assert main(["import", "log", str(tampered)]) == 1
         assert f"position {lines[12]['position']}" in capsys.readouterr().err
@@ -581,8 +563,7 @@ class TestCommands:
         lines[0]["checkpoint"] = None
         unsigned.write_text(text(lines).getvalue())
         pinned = Path(config.checkpoint_dir) / PUBLIC_KEY_FILE
-        monkeypatch.setenv("CARELOG_DATABASE_URL", fresh.config.database_url)
-        monkeypatch.setenv("CARELOG_CHECKPOINT_DIR", fresh.config.checkpoint_dir)
+        use_store(monkeypatch, fresh.config)
         capsys.readouterr()
         assert main(["import", "log", str(unsigned)]) == 1
         assert "no signed checkpoint" in capsys.readouterr().err
@@ -591,26 +572,19 @@ class TestCommands:
         assert f"{carelog.integrity.verify().key_id} is the one you pinned" in out
         assert "trusted from the file" not in out
 
+    @pytest.mark.usefixtures("cli_store")
     def test_an_export_no_checkpoint_covers_warns_that_import_will_refuse_it(
         self,
         carelog: CareLog,
         team: Team,
-        config: Config,
         tmp_path: Path,
-        monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str],
     ) -> None:
         carelog.commands.register_patient(
             CommandContext(team.psychiatrist),
-            c.RegisterPatient(
-                external_id="MRN-NOKEY",
-                name="Unsigned Patient",
-                birth_date=date.fromisoformat("1990-01-01"),
-            ),
+            registration("MRN-NOKEY", "Unsigned Patient", "1990-01-01"),
         )
         assert carelog.integrity.key.private_key(create=False) is None  # never checkpointed
-        monkeypatch.setenv("CARELOG_DATABASE_URL", config.database_url)
-        monkeypatch.setenv("CARELOG_CHECKPOINT_DIR", config.checkpoint_dir)
         capsys.readouterr()
         assert main(["export", "log", "-o", str(tmp_path / "log.ndjson")]) == 0
         assert "import log` will refuse this file" in capsys.readouterr().err

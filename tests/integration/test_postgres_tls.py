@@ -8,24 +8,21 @@ at all proves both; ``pg_stat_ssl`` is asked as well."""
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from datetime import date
 from pathlib import Path
 
 import psycopg
 import pytest
 
-from domain import commands as c
 from domain.command_context import CommandContext
-from domain.dose import Dose
 from projections.sql.postgres import split_schema
 from services.bootstrap import CareLog
 from services.config import Config
+from tests.cli_process import REPO, carelog_process
 from tests.conftest import make_team
+from tests.patient_writes import prescription, register
 from tests.postgres_tls import TlsCluster, new_cluster, postgres_bin
 from tests.tls_support import CertificateAuthority, make_ca
 
@@ -36,7 +33,6 @@ pytestmark = [
     ),
     pytest.mark.xdist_group("postgres_tls"),  # one worker starts the module's TLS cluster
 ]
-REPO = Path(__file__).parents[2]
 APP_NAME = "carelog-tls-test"
 
 
@@ -117,25 +113,8 @@ class TestCareLogOverTls:
         try:
             team = make_team(carelog)  # staff registry (views database)
             ctx = CommandContext(team.psychiatrist)
-            pid = carelog.commands.register_patient(
-                ctx,
-                c.RegisterPatient(
-                    external_id="MRN-TLS-1",
-                    name="Synthetic TLS",
-                    birth_date=date.fromisoformat("1980-01-01"),
-                ),
-            ).patient_id
-            carelog.commands.execute(
-                ctx,
-                pid,
-                c.Prescribe(
-                    drug="sertraline",
-                    dose=Dose(50, "mg"),
-                    frequency="once daily",
-                    route="oral",
-                    indication="depression",
-                ),
-            )
+            pid = register(carelog, ctx, "MRN-TLS-1", "Synthetic TLS")
+            carelog.commands.execute(ctx, pid, prescription())
             carelog.views.start()  # the view runner and its LISTEN/NOTIFY connection
             wait_until(lambda: carelog.views.listening, "the listener over TLS")
             position = carelog.app.recorder.max_notification_id()
@@ -166,32 +145,9 @@ class TestCareLogOverTls:
             "CARELOG_CHECKPOINT_DIR": str(tmp_path / "checkpoints"),
             "CARELOG_RUN_PROJECTIONS": "0",
         }
-        added = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "services.cli.main",
-                "users",
-                "add",
-                "Dr TLS",
-                "--role",
-                "admin",
-            ],
-            cwd=REPO,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        added = carelog_process("users", "add", "Dr TLS", "--role", "admin", env=env, cwd=REPO)
         assert added.returncode == 0, added.stderr
-        verified = subprocess.run(
-            [sys.executable, "-m", "services.cli.main", "verify"],
-            cwd=REPO,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        verified = carelog_process("verify", env=env, cwd=REPO)
         assert verified.returncode == 0, verified.stdout + verified.stderr
 
 
@@ -220,14 +176,7 @@ class TestRefusals:
             ),
             "CARELOG_CHECKPOINT_DIR": str(tmp_path / "checkpoints"),
         }
-        result = subprocess.run(
-            [sys.executable, "-m", "services.cli.main", "verify"],
-            cwd=REPO,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        result = carelog_process("verify", env=env, cwd=REPO)
         assert result.returncode == 2
         assert "cannot connect to the event store" in result.stderr
         assert "certificate verify failed" in result.stderr

@@ -6,10 +6,9 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
-REPO = Path(__file__).parents[2]
+from tests.cli_process import REPO, carelog_process
 
 
 def carelog(tmp_path: Path, views_url: str, *args: str) -> subprocess.CompletedProcess[str]:
@@ -19,14 +18,7 @@ def carelog(tmp_path: Path, views_url: str, *args: str) -> subprocess.CompletedP
         "CARELOG_VIEWS_URL": views_url,
         "CARELOG_CHECKPOINT_DIR": str(tmp_path / "checkpoints"),
     }
-    return subprocess.run(
-        [sys.executable, "-m", "services.cli.main", *args],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return carelog_process(*args, env=env, cwd=REPO)
 
 
 class TestTheViewsUrl:

@@ -11,15 +11,14 @@ from collections.abc import Iterator
 
 import pytest
 
-from domain import commands as c
 from domain.command_context import CommandContext
-from domain.dose import Dose
 from domain.errors import SafetyBlockError
 from services.bootstrap import CareLog
 from services.config import Config
 from tests.conftest import Team, make_team
-from tests.integration.test_safety_writes import prescribe, setup
+from tests.integration.test_safety_writes import prescribe, setup, with_order
 from tests.integration.threads import in_threads
+from tests.patient_writes import dose_change
 
 
 @pytest.fixture
@@ -43,9 +42,7 @@ def doses(carelog: CareLog, pid: str) -> list[float]:
 
 def change(carelog: CareLog, team: Team, pid: str, order_id: str, amount: float) -> int:
     return carelog.commands.execute(
-        CommandContext(team.psychiatrist),
-        pid,
-        c.ChangeDose(order_id=order_id, dose=Dose(amount, "mg"), reason="titration"),
+        CommandContext(team.psychiatrist), pid, dose_change(order_id, amount)
     ).version
 
 
@@ -54,8 +51,7 @@ class TestTwoProcesses:
         self, carelog: CareLog, second: CareLog
     ) -> None:
         team = make_team(carelog)
-        pid = setup(carelog, team)
-        order = prescribe(carelog, team, pid, "sertraline", 50).ids["order_id"]  # type: ignore[attr-defined]
+        pid, order = with_order(carelog, team, "sertraline", 50)
         assert doses(second, pid) == [50.0]  # the second process caches the record now
         v1 = change(carelog, team, pid, order, 100)
         assert doses(second, pid) == [100.0]
@@ -72,8 +68,7 @@ class TestTwoProcesses:
         self, carelog: CareLog, second: CareLog
     ) -> None:
         team = make_team(carelog)
-        pid = setup(carelog, team)
-        order = prescribe(carelog, team, pid, "sertraline", 50).ids["order_id"]  # type: ignore[attr-defined]
+        pid, order = with_order(carelog, team, "sertraline", 50)
         doses(second, pid)
         # Both cache the record; each then writes in turn many times over.
         for n in range(10):
@@ -98,7 +93,7 @@ class TestRefusedDecisions:
         assert drugs == ["sertraline"]
         assert now == version
         after = prescribe(carelog, team, pid, "mirtazapine", 15)
-        assert after.version == version + 1  # type: ignore[attr-defined]
+        assert after.version == version + 1
         stored = [e.originator_version for e in carelog.history.events(pid)]
         assert stored == list(range(1, version + 2))
 
@@ -106,8 +101,7 @@ class TestRefusedDecisions:
 class TestOneProcess:
     def test_concurrent_commands_on_one_record_all_land(self, carelog: CareLog) -> None:
         team = make_team(carelog)
-        pid = setup(carelog, team)
-        order = prescribe(carelog, team, pid, "sertraline", 50).ids["order_id"]  # type: ignore[attr-defined]
+        pid, order = with_order(carelog, team, "sertraline", 50)
         errors: list[BaseException] = []
 
         def work(k: int) -> None:

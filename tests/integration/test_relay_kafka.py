@@ -14,6 +14,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ from services.feeds.feed_contract import FEED_ROLES, TOPICS
 from services.feeds.feed_message import redact_for_role
 from services.feeds.relay import Relay
 from services.feeds.subscriber import FeedSubscriber
+from tests.cli_process import CLI, carelog_process
 from tests.conftest import Team
 from tests.kafka_broker import (
     GROUP_SESSION,
@@ -317,6 +319,45 @@ class TestBrokerOutage:
         assert all(in_patient_order(ms) for ms in by_partition.values())
 
 
+@contextmanager
+def relay_and_follower(
+    env: dict[str, str], log: Path, *follow_args: str
+) -> Iterator[subprocess.Popen[bytes]]:
+    """``carelog relay`` (what it logs in ``log``) and ``carelog feed follow ARGS`` (what
+    it prints piped), each stopped with SIGTERM at the end and expected to exit 0."""
+    with open(log, "wb") as out:
+        relay = subprocess.Popen([*CLI, "relay"], cwd=REPO, env=env, stderr=out)
+    follow = subprocess.Popen(
+        [*CLI, "feed", "follow", *follow_args], cwd=REPO, env=env, stdout=subprocess.PIPE
+    )
+    try:
+        yield follow
+    finally:
+        for process in (follow, relay):
+            process.send_signal(signal.SIGTERM)
+        assert relay.wait(timeout=30) == 0, log.read_text()[-3000:]
+        assert follow.wait(timeout=30) == 0
+
+
+def read_lines(follow: subprocess.Popen[bytes], count: int) -> list[str]:
+    """The first ``count`` lines ``feed follow`` prints (fewer if it has not printed them
+    within the deadline, or ended)."""
+    lines: list[str] = []
+
+    def read() -> None:
+        assert follow.stdout is not None
+        while len(lines) < count:
+            line = follow.stdout.readline()
+            if not line:
+                return
+            lines.append(line.decode())
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    reader.join(timeout=DEADLINE)
+    return lines
+
+
 class TestCommands:
     def test_carelog_relay_and_feed_follow_carry_the_pharmacists_feed(
         self,
@@ -329,62 +370,20 @@ class TestCommands:
         write_traffic(kcarelog, team, patients=3, events=60)
         expected = [m for m in expected_messages(kcarelog) if redact_for_role(m, "pharmacist")]
         env = relay_env(kafka_config)
-        cli = [sys.executable, "-m", "services.cli.main"]
 
         def status() -> dict[str, int]:
-            done = subprocess.run(
-                [*cli, "relay", "--status"],
-                cwd=REPO,
-                env=env,
-                capture_output=True,
-                timeout=DEADLINE,
-                check=True,
+            done = carelog_process(
+                "relay", "--status", env=env, cwd=REPO, timeout=DEADLINE, check=True
             )
             return dict(json.loads(done.stdout))
 
-        with open(tmp_path / "relay.log", "wb") as log:
-            relay = subprocess.Popen([*cli, "relay"], cwd=REPO, env=env, stderr=log)
-        follow = subprocess.Popen(
-            [
-                *cli,
-                "feed",
-                "follow",
-                "--role",
-                "pharmacist",
-                "--json",
-                "--from-beginning",
-                "--group",
-                "cli-test",
-            ],
-            cwd=REPO,
-            env=env,
-            stdout=subprocess.PIPE,
-        )
-        lines: list[str] = []
-        try:
+        follow_args = ("--role", "pharmacist", "--json", "--from-beginning", "--group", "cli-test")
+        with relay_and_follower(env, tmp_path / "relay.log", *follow_args) as follow:
             wait_for(lambda: status()["lag"] == 0, "`carelog relay` to publish everything")
-            second = subprocess.run(
-                [*cli, "relay"], cwd=REPO, env=env, capture_output=True, timeout=DEADLINE
-            )
+            second = carelog_process("relay", env=env, cwd=REPO, timeout=DEADLINE)
             assert second.returncode == 1
-            assert b"one relay per store" in second.stderr
-
-            def read() -> None:
-                assert follow.stdout is not None
-                while len(lines) < len(expected):
-                    line = follow.stdout.readline()
-                    if not line:
-                        return
-                    lines.append(line.decode())
-
-            reader = threading.Thread(target=read, daemon=True)
-            reader.start()
-            reader.join(timeout=DEADLINE)
-        finally:
-            for process in (follow, relay):
-                process.send_signal(signal.SIGTERM)
-            assert relay.wait(timeout=30) == 0, (tmp_path / "relay.log").read_text()[-3000:]
-            assert follow.wait(timeout=30) == 0
+            assert "one relay per store" in second.stderr
+            lines = read_lines(follow, len(expected))
         assert sorted(json.loads(line)["id"] for line in lines) == sorted(m["id"] for m in expected)
 
 

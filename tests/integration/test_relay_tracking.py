@@ -7,18 +7,17 @@ import json
 import threading
 import time
 from collections.abc import Callable, Iterator
-from datetime import date
 
 import pytest
 
 from domain import commands as c
 from domain.command_context import CommandContext
-from domain.dose import Dose
 from services.bootstrap import CareLog
 from services.config import Config
 from services.feeds.kafka_client import BrokerError, Producer
 from services.feeds.relay import Relay, RelayLockedError
 from tests.conftest import Team
+from tests.patient_writes import dose_change, prescription, register
 
 
 class FakeProducer(Producer):
@@ -64,26 +63,9 @@ def relay_with(carelog: CareLog, producer: FakeProducer) -> Relay:
 
 def write_patient(carelog: CareLog, team: Team, mrn: str = "MRN-R") -> str:
     ctx = CommandContext(team.psychiatrist)
-    pid = carelog.commands.register_patient(
-        ctx,
-        c.RegisterPatient(
-            external_id=mrn, name="Relay Patient", birth_date=date.fromisoformat("1970-01-01")
-        ),
-    ).patient_id
-    order = carelog.commands.execute(
-        ctx,
-        pid,
-        c.Prescribe(
-            drug="sertraline",
-            dose=Dose(50, "mg"),
-            frequency="once daily",
-            route="oral",
-            indication="depression",
-        ),
-    ).ids["order_id"]
-    carelog.commands.execute(
-        ctx, pid, c.ChangeDose(order_id=order, dose=Dose(100, "mg"), reason="titration")
-    )
+    pid = register(carelog, ctx, mrn, "Relay Patient", "1970-01-01")
+    order = carelog.commands.execute(ctx, pid, prescription()).ids["order_id"]
+    carelog.commands.execute(ctx, pid, dose_change(order, 100))
     carelog.commands.execute(
         ctx, pid, c.AssignCareTeamMember(clinician_id=team.therapist.id, role="therapist")
     )

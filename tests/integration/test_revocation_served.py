@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -188,14 +190,24 @@ class TestSignOut:
             stream.close()
 
 
+@contextmanager
+def listed_patient(
+    env: dict[str, str], tmp_path: Path, staff: dict[str, dict[str, Any]]
+) -> Iterator[tuple[Served, str, int]]:
+    """One server, and a patient with the therapist on the team whom the therapist's
+    views already list: the server, the patient and the log position so far."""
+    with served(env, tmp_path) as (server,):
+        pid, position = register(server, staff["psychiatrist"]["token"], staff["therapist"])
+        wait_until_listed(server, staff["therapist"]["token"], pid)
+        yield server, pid, position
+
+
 class TestLiveFeedRevocation:
     def test_an_open_stream_closes_on_deactivation_and_delivers_nothing_more(
         self, env: dict[str, str], tmp_path: Path, staff: dict[str, dict[str, Any]]
     ) -> None:
         therapist, psychiatrist = staff["therapist"], staff["psychiatrist"]["token"]
-        with served(env, tmp_path) as (server,):
-            pid, position = register(server, psychiatrist, therapist)
-            wait_until_listed(server, therapist["token"], pid)
+        with listed_patient(env, tmp_path, staff) as (server, pid, position):
             stream = Stream(server, position, therapist["token"])
 
             run_cli(env, "users", "deactivate", therapist["id"])
@@ -207,9 +219,7 @@ class TestLiveFeedRevocation:
         self, env: dict[str, str], tmp_path: Path, staff: dict[str, dict[str, Any]]
     ) -> None:
         therapist, psychiatrist = staff["therapist"], staff["psychiatrist"]["token"]
-        with served(env, tmp_path) as (server,):
-            pid, position = register(server, psychiatrist, therapist)
-            wait_until_listed(server, therapist["token"], pid)
+        with listed_patient(env, tmp_path, staff) as (server, pid, position):
             page = PageSession(server)
             assert page.sign_in(therapist["token"]).status_code == 303
             stream = Stream(server, position, None, cookie=page.cookie)
@@ -223,9 +233,7 @@ class TestLiveFeedRevocation:
         self, env: dict[str, str], tmp_path: Path, staff: dict[str, dict[str, Any]]
     ) -> None:
         therapist, psychiatrist = staff["therapist"], staff["psychiatrist"]["token"]
-        with served(env, tmp_path) as (server,):
-            pid, position = register(server, psychiatrist, therapist)
-            wait_until_listed(server, therapist["token"], pid)
+        with listed_patient(env, tmp_path, staff) as (server, pid, position):
             stream = Stream(server, position, therapist["token"])
 
             removal = server.post(

@@ -3,7 +3,7 @@ automatic closing, on both stores."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -14,7 +14,9 @@ from domain.dose import Dose
 from domain.errors import InvalidInputError, NotPermittedError, SafetyBlockError
 from domain.plan_entities import Alert
 from services.bootstrap import CareLog
+from services.writing.application import WriteResult
 from tests.conftest import Team
+from tests.patient_writes import dose_change, prescription, register
 
 
 def setup(carelog: CareLog, team: Team, birth: str = "1985-05-05") -> str:
@@ -40,20 +42,22 @@ def prescribe(
     frequency: str = "once daily",
     override_reason: str | None = None,
     **extra: Any,
-) -> object:
+) -> WriteResult:
     return carelog.commands.execute(
         CommandContext(team.psychiatrist),
         pid,
-        c.Prescribe(
-            drug=drug,
-            dose=Dose(amount, "mg"),
-            frequency=frequency,
-            route="oral",
-            indication="x",
-            **extra,
-        ),
+        prescription(drug, amount, frequency, "x", **extra),
         override_reason=override_reason,
     )
+
+
+def with_order(
+    carelog: CareLog, team: Team, drug: str, amount: float, birth: str = "1985-05-05", **extra: Any
+) -> tuple[str, str]:
+    """A patient (``setup``) with one prescription (``prescribe``): their id and the
+    order's."""
+    pid = setup(carelog, team, birth)
+    return pid, prescribe(carelog, team, pid, drug, amount, **extra).ids["order_id"]
 
 
 def open_alerts(carelog: CareLog, pid: str) -> list[Alert]:
@@ -66,7 +70,7 @@ class TestAlertsThroughWrites:
     ) -> None:
         pid = setup(carelog, team, birth="1950-01-01")
         result = prescribe(carelog, team, pid, "citalopram", 40)
-        kinds = {a["kind"] for a in result.alerts}  # type: ignore[attr-defined]
+        kinds = {a["kind"] for a in result.alerts}
         assert "max_dose" in kinds
         assert any(a.kind == "max_dose" for a in open_alerts(carelog, pid))
 
@@ -101,7 +105,7 @@ class TestAlertsThroughWrites:
     def test_unknown_drug_is_reported_not_silently_safe(self, carelog: CareLog, team: Team) -> None:
         pid = setup(carelog, team)
         result = prescribe(carelog, team, pid, "zzz-not-a-drug", 5)
-        assert [a["kind"] for a in result.alerts] == ["unknown_drug"]  # type: ignore[attr-defined]
+        assert [a["kind"] for a in result.alerts] == ["unknown_drug"]
 
     def test_interaction_alert_closes_when_a_drug_is_stopped(
         self, carelog: CareLog, team: Team
@@ -132,7 +136,7 @@ class TestAlertsThroughWrites:
         self, carelog: CareLog, team: Team
     ) -> None:
         pid = setup(carelog, team)
-        first = prescribe(carelog, team, pid, "paroxetine", 20).ids["order_id"]  # type: ignore[attr-defined]
+        first = prescribe(carelog, team, pid, "paroxetine", 20).ids["order_id"]
         second = prescribe(carelog, team, pid, "sertraline", 50, override_reason="x")
         stop = carelog.commands.execute(
             CommandContext(team.psychiatrist), pid, c.Discontinue(order_id=first, reason="switch")
@@ -153,7 +157,7 @@ class TestAlertsThroughWrites:
         self, carelog: CareLog, team: Team
     ) -> None:
         pid = setup(carelog, team)
-        alert_id = prescribe(carelog, team, pid, "zzz-unknown", 1).alerts[0]["id"]  # type: ignore[attr-defined]
+        alert_id = prescribe(carelog, team, pid, "zzz-unknown", 1).alerts[0]["id"]
         with pytest.raises(NotPermittedError):
             carelog.commands.execute(
                 CommandContext(team.therapist),
@@ -171,27 +175,16 @@ class TestAlertsThroughWrites:
         self, carelog: CareLog, team: Team
     ) -> None:
         t0 = datetime.now(UTC) - timedelta(days=30)
-        pid = carelog.commands.register_patient(
-            CommandContext(team.psychiatrist, now=t0),
-            c.RegisterPatient(
-                external_id="MRN-L", name="L", birth_date=date.fromisoformat("1980-01-01")
-            ),
-        ).patient_id
+        pid = register(carelog, CommandContext(team.psychiatrist, now=t0), "MRN-L", "L")
         order = carelog.commands.execute(
             CommandContext(team.psychiatrist, now=t0),
             pid,
-            c.Prescribe(
-                drug="lithium",
-                dose=Dose(300, "mg"),
-                frequency="twice daily",
-                route="oral",
-                indication="bipolar",
-            ),
+            prescription("lithium", 300, "twice daily", "bipolar"),
         ).ids["order_id"]
         carelog.commands.execute(
             CommandContext(team.psychiatrist, now=t0 + timedelta(days=10)),
             pid,
-            c.ChangeDose(order_id=order, dose=Dose(400, "mg"), reason="level low"),
+            dose_change(order, 400, "level low"),
         )
         # One monitoring alert for the lithium order lists its checks, the level first.
         level = "Serum lithium level (12-hour trough) due by "
@@ -209,7 +202,7 @@ class TestAlertsThroughWrites:
         assert next_level > datetime.now(UTC).date().isoformat()  # no level is due any more
 
 
-def correct(carelog: CareLog, team: Team, pid: str, event_id: str, **fields: object) -> object:
+def correct(carelog: CareLog, team: Team, pid: str, event_id: str, **fields: object) -> WriteResult:
     return carelog.commands.execute(
         CommandContext(team.psychiatrist),
         pid,
@@ -237,7 +230,7 @@ class TestCorrectionsRerunTheRules:
             carelog, team, pid, recorded.event_id, item_scores=[1, 1, 1, 1, 1, 1, 1, 1, 2]
         )
 
-        urgent = [a for a in corrected.alerts if a["kind"] == "suicide_risk"]  # type: ignore[attr-defined]
+        urgent = [a for a in corrected.alerts if a["kind"] == "suicide_risk"]
         assert [a["severity"] for a in urgent] == ["urgent"]
         assert any(a.kind == "suicide_risk" for a in open_alerts(carelog, pid))
 
@@ -271,7 +264,7 @@ class TestCorrectionsRerunTheRules:
         self, carelog: CareLog, team: Team
     ) -> None:
         pid = setup(carelog, team)
-        order = prescribe(carelog, team, pid, "paroxetine", 40).ids["order_id"]  # type: ignore[attr-defined]
+        order = prescribe(carelog, team, pid, "paroxetine", 40).ids["order_id"]
         changed = carelog.commands.execute(
             CommandContext(team.psychiatrist),
             pid,
@@ -294,7 +287,7 @@ class TestCorrectionsRerunTheRules:
             carelog,
             team,
             pid,
-            started.event_id,  # type: ignore[attr-defined]
+            started.event_id,
             dose={"amount": 100, "unit": "mg"},
         )
 
@@ -305,8 +298,8 @@ class TestCorrectionsRerunTheRules:
     ) -> None:
         pid = setup(carelog, team)
         started = prescribe(carelog, team, pid, "sertraline", 250)
-        [alert] = [a for a in started.alerts if a["kind"] == "max_dose"]  # type: ignore[attr-defined]
-        correct(carelog, team, pid, started.event_id, dose={"amount": 150, "unit": "mg"})  # type: ignore[attr-defined]
+        [alert] = [a for a in started.alerts if a["kind"] == "max_dose"]
+        correct(carelog, team, pid, started.event_id, dose={"amount": 150, "unit": "mg"})
         assert not any(a.kind == "max_dose" for a in open_alerts(carelog, pid))
         assert carelog.app.get_record(pid).plan.alerts[alert["id"]].status == "resolved"
 
@@ -314,7 +307,7 @@ class TestCorrectionsRerunTheRules:
             carelog,
             team,
             pid,
-            started.event_id,  # type: ignore[attr-defined]
+            started.event_id,
             dose={"amount": 300, "unit": "mg"},
         )
 
@@ -326,7 +319,7 @@ class TestCorrectionsRerunTheRules:
         t0 = datetime.now(UTC) - timedelta(days=40)
         pid = setup(carelog, team)
         ctx = CommandContext(team.psychiatrist)
-        maoi = prescribe(carelog, team, pid, "phenelzine", 15, effective_at=t0).ids["order_id"]  # type: ignore[attr-defined]
+        maoi = prescribe(carelog, team, pid, "phenelzine", 15, effective_at=t0).ids["order_id"]
         carelog.commands.execute(
             ctx,
             pid,
@@ -344,11 +337,11 @@ class TestCorrectionsRerunTheRules:
             carelog,
             team,
             pid,
-            started.event_id,  # type: ignore[attr-defined]
+            started.event_id,
             effective_at=(t0 + timedelta(days=10)).isoformat(),
         )
 
-        washout = [a for a in corrected.alerts if a["kind"] == "washout"]  # type: ignore[attr-defined]
+        washout = [a for a in corrected.alerts if a["kind"] == "washout"]
         assert [a["severity"] for a in washout] == ["contraindicated"]
 
     def test_correcting_a_note_runs_only_the_plan_rules(self, carelog: CareLog, team: Team) -> None:
@@ -361,7 +354,7 @@ class TestCorrectionsRerunTheRules:
 
         corrected = correct(carelog, team, pid, note.event_id, text="seen today")
 
-        assert corrected.alerts == []  # type: ignore[attr-defined]
+        assert corrected.alerts == []
 
 
 class TestLithiumLevelsThroughWrites:
@@ -376,7 +369,7 @@ class TestLithiumLevelsThroughWrites:
             ctx, pid, c.RecordLabResult(test="lithium level", value=1.7, unit="mmol/L")
         )
 
-        [alert] = [a for a in high.alerts if a["kind"] == "lab_out_of_range"]  # type: ignore[attr-defined]
+        [alert] = [a for a in high.alerts if a["kind"] == "lab_out_of_range"]
         assert alert["severity"] == "major"
         assert alert["rule_id"] == "LAB-LITHIUM-LEVEL-HIGH"
         assert "1.7 mmol/L" in alert["message"]
@@ -392,37 +385,60 @@ class TestDoseLimitsByFormulationThroughWrites:
     ) -> None:
         pid = setup(carelog, team)
         result = prescribe(carelog, team, pid, "Wellbutrin SR", 150, "twice daily")
-        order = carelog.app.get_record(pid).plan.orders[result.ids["order_id"]]  # type: ignore[attr-defined]
+        order = carelog.app.get_record(pid).plan.orders[result.ids["order_id"]]
         assert order.drug["generic"] == "bupropion"
         assert order.drug["formulation"] == "SR"
 
-    def test_trazodone_500_mg_a_day_is_alerted_at_the_outpatient_maximum(
-        self, carelog: CareLog, team: Team
+    @pytest.mark.parametrize(
+        ("drug", "amount", "frequency", "rule_id", "severity", "said"),
+        [
+            pytest.param(
+                "trazodone",
+                250,
+                "twice daily",
+                "MAX-TRAZODONE",
+                "major",
+                ("400 mg/day maximum for outpatients", "No inpatient care setting is recorded"),
+                id="trazodone-500-mg-a-day-at-the-outpatient-maximum",
+            ),
+            pytest.param(
+                "risperidone",
+                5,
+                "twice daily",
+                "MAX-RISPERIDONE",
+                "moderate",
+                (),
+                id="risperidone-10-mg-a-day-a-moderate-advisory",
+            ),
+            pytest.param(
+                "Wellbutrin SR",
+                150,
+                "three times daily",
+                "MAX-BUPROPION",
+                "major",
+                ("400 mg/day maximum for the SR form",),
+                id="wellbutrin-sr-450-mg-a-day-at-the-sr-maximum",
+            ),
+        ],
+    )
+    def test_a_daily_dose_over_the_formulations_maximum_is_alerted_and_stays_open(
+        self,
+        carelog: CareLog,
+        team: Team,
+        drug: str,
+        amount: float,
+        frequency: str,
+        rule_id: str,
+        severity: str,
+        said: tuple[str, ...],
     ) -> None:
         pid = setup(carelog, team)
-        result = prescribe(carelog, team, pid, "trazodone", 250, "twice daily")
-        found = [a for a in result.alerts if a["rule_id"] == "MAX-TRAZODONE"]  # type: ignore[attr-defined]
-        assert [(a["severity"], a["kind"]) for a in found] == [("major", "max_dose")]
-        assert "400 mg/day maximum for outpatients" in found[0]["message"]
-        assert "No inpatient care setting is recorded" in found[0]["message"]
-
-    def test_risperidone_10_mg_a_day_raises_the_moderate_advisory(
-        self, carelog: CareLog, team: Team
-    ) -> None:
-        pid = setup(carelog, team)
-        result = prescribe(carelog, team, pid, "risperidone", 5, "twice daily")
-        found = [a for a in result.alerts if a["rule_id"] == "MAX-RISPERIDONE"]  # type: ignore[attr-defined]
-        assert [a["severity"] for a in found] == ["moderate"]
-        assert any(a.rule_id == "MAX-RISPERIDONE" for a in open_alerts(carelog, pid))
-
-    def test_wellbutrin_sr_450_mg_a_day_is_alerted_at_the_sr_maximum(
-        self, carelog: CareLog, team: Team
-    ) -> None:
-        pid = setup(carelog, team)
-        result = prescribe(carelog, team, pid, "Wellbutrin SR", 150, "three times daily")
-        found = [a for a in result.alerts if a["rule_id"] == "MAX-BUPROPION"]  # type: ignore[attr-defined]
-        assert [a["severity"] for a in found] == ["major"]
-        assert "400 mg/day maximum for the SR form" in found[0]["message"]
+        result = prescribe(carelog, team, pid, drug, amount, frequency)
+        found = [a for a in result.alerts if a["rule_id"] == rule_id]
+        assert [(a["severity"], a["kind"]) for a in found] == [(severity, "max_dose")]
+        for words in said:
+            assert words in found[0]["message"]
+        assert any(a.rule_id == rule_id for a in open_alerts(carelog, pid))
 
 
 def record_alcohol(carelog: CareLog, team: Team, pid: str, value: str) -> object:

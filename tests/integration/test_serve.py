@@ -20,6 +20,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.cli_process import carelog_process
+
 LIMIT = 64 * 1024
 
 
@@ -71,15 +73,7 @@ class Served:
 
 
 def cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "services.cli.main", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-        preexec_fn=lambda: os.umask(0o022),
-    )
+    return carelog_process(*args, env=env, check=True, preexec_fn=lambda: os.umask(0o022))
 
 
 @pytest.fixture
@@ -230,16 +224,13 @@ class TestFileModes:
         for path in running:
             assert stat.S_IMODE(path.stat().st_mode) & 0o077 == 0, path
         served.stop()
-        subprocess.run(
-            [sys.executable, "-m", "services.cli.main", "checkpoint"],
+        carelog_process(
+            "checkpoint",
             env={
                 **os.environ,
                 "CARELOG_DATABASE_URL": served.store,
                 "CARELOG_CHECKPOINT_DIR": str(served.folder / "data" / "checkpoints"),
             },
-            capture_output=True,
-            timeout=120,
-            check=False,
             preexec_fn=lambda: os.umask(0o022),
         )
         found = [

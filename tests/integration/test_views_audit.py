@@ -11,7 +11,7 @@ from domain.command_context import CommandContext
 from projections.feed import is_ignored
 from services.bootstrap import CareLog
 from tests.conftest import Team
-from tests.integration.views_support import join_team, note, register
+from tests.integration.views_support import note, register, team_patient
 
 SECRET = "The patient spoke about the accident (psychotherapy text)"
 
@@ -154,8 +154,7 @@ class TestPrivacy:
     def test_no_note_text_or_reason_reaches_the_audit_trail(
         self, carelog: CareLog, team: Team
     ) -> None:
-        pid = register(carelog, team, "MRN-S")
-        join_team(carelog, team, pid)
+        pid = team_patient(carelog, team, "MRN-S")
         therapist = CommandContext(team.therapist)
         written = carelog.commands.execute(
             therapist, pid, c.AddNote(kind="psychotherapy", modality="CBT", text=SECRET)

@@ -4,27 +4,22 @@ as the plan built from the record does (the two builders of the plan document ag
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
 from domain import commands as c
 from domain.command_context import CommandContext
 from services.bootstrap import CareLog
 from services.reading.plan_document import plan_document
-from tests.command_builder import command
 from tests.conftest import Team
-from tests.integration.views_support import join_team, register
+from tests.integration.views_support import runner, team_patient
 
 
 class TestProblemListInTheView:
     def test_the_view_and_the_record_show_the_same_conditions_and_pregnancy(
         self, carelog: CareLog, team: Team
     ) -> None:
-        pid = register(carelog, team, "MRN-COND-1")
-        join_team(carelog, team, pid)
+        pid = team_patient(carelog, team, "MRN-COND-1")
         psy = CommandContext(team.psychiatrist)
-
-        def run(ctx: CommandContext, pid: str, method: str, **fields: Any) -> Any:
-            return carelog.commands.execute(ctx, pid, command(method, fields))
+        run = runner(carelog)
 
         epilepsy = run(psy, pid, "record_condition", code="G40.909", display="Epilepsy")
         run(psy, pid, "record_condition", code="I45.81", display="Long QT syndrome")

@@ -8,7 +8,7 @@ import contextlib
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,13 +17,13 @@ from hypothesis import strategies as st
 
 from domain import commands as c
 from domain.command_context import CommandContext
-from domain.dose import Dose
 from domain.errors import CareLogError
 from services.bootstrap import CareLog
 from services.config import Config
 from tests.command_builder import command as typed
 from tests.conftest import Team, make_team
 from tests.integration.views_support import dumps, fresh_replay, views_url_beside
+from tests.patient_writes import dose_change, prescription, registration
 
 PATIENTS = 3
 T0 = datetime.now(UTC) - timedelta(days=60)
@@ -71,11 +71,7 @@ class History:
         for n in range(PATIENTS):
             pid = self.carelog.commands.register_patient(
                 self.ctx(self.team.psychiatrist),
-                c.RegisterPatient(
-                    external_id=f"GEN-{n}",
-                    name=f"Gen {n}",
-                    birth_date=date.fromisoformat("1970-01-01"),
-                ),
+                registration(f"GEN-{n}", f"Gen {n}", "1970-01-01"),
             ).patient_id
             self.carelog.commands.execute(
                 self.ctx(self.team.psychiatrist),
@@ -101,13 +97,7 @@ class History:
         self.carelog.commands.execute(
             self.ctx(self.team.psychiatrist),
             self.pids[p],
-            c.Prescribe(
-                drug=drug,
-                dose=Dose(10, "mg"),
-                frequency="once daily",
-                route="oral",
-                indication="test",
-            ),
+            prescription(drug, 10, indication="test"),
             override_reason="generated",
         )
 
@@ -120,7 +110,7 @@ class History:
             self.carelog.commands.execute(
                 self.ctx(self.team.psychiatrist),
                 self.pids[p],
-                c.ChangeDose(order_id=order_id, dose=Dose(amount * 5, "mg"), reason="generated"),
+                dose_change(order_id, amount * 5, "generated"),
                 override_reason="generated",
             )
 
@@ -265,28 +255,42 @@ def fresh_carelog(config: Config, folder: Path) -> Iterator[CareLog]:
         carelog.close()
 
 
+GENERATED = settings(
+    max_examples=15,
+    deadline=None,
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.too_slow,
+        HealthCheck.differing_executors,
+    ],
+)
+"""How many histories are generated, for every store (one fresh store per history)."""
+
+
+@contextmanager
+def played(
+    config: Config, folder: Path, kind: type[History], ops: list[tuple[Any, ...]], batch: int
+) -> Iterator[tuple[CareLog, History]]:
+    """A fresh store (``fresh_carelog``) where a ``kind`` history has played ``ops``, its
+    views caught up in batches of ``batch`` events."""
+    with fresh_carelog(config, folder) as carelog:
+        carelog.views.batch_size = batch
+        history = kind(carelog, make_team(carelog))
+        history.setup()
+        for op in ops:
+            history.play(op)
+        carelog.views.catch_up()
+        yield carelog, history
+
+
 class TestGeneratedHistories:
-    @settings(
-        max_examples=15,
-        deadline=None,
-        suppress_health_check=[
-            HealthCheck.function_scoped_fixture,
-            HealthCheck.too_slow,
-            HealthCheck.differing_executors,
-        ],
-    )
+    @GENERATED
     @given(ops=st.lists(operation, min_size=5, max_size=40), batch=st.integers(1, 9))
     def test_rebuild_and_replay_equal_incremental_processing(
         self, config: Config, tmp_path: Path, ops: list[tuple[Any, ...]], batch: int
     ) -> None:
-        with fresh_carelog(config, tmp_path) as carelog:
+        with played(config, tmp_path, History, ops, batch) as (carelog, _):
             views = carelog.views
-            views.batch_size = batch
-            history = History(carelog, make_team(carelog))
-            history.setup()
-            for op in ops:
-                history.play(op)
-            views.catch_up()
             incremental = dumps(views)
 
             for name in views.views:

@@ -6,24 +6,15 @@ commit, so positions commit in order."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import psycopg
-import pytest
 
 from projections.sql.postgres import split_schema
 from services.bootstrap import CareLog
 from tests.conftest import make_team
-from tests.integration.views_support import note, postgres_config, register
-
-
-@pytest.fixture
-def pg_carelog(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[CareLog]:
-    instance = CareLog(postgres_config(request, tmp_path))
-    yield instance
-    instance.close()
+from tests.integration.views_support import note, register
 
 
 def waiting_on_lock(carelog: CareLog) -> int:

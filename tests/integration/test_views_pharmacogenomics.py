@@ -5,26 +5,21 @@ recorded later changes the view's phenotypes too (the fact is a source of them).
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
 from domain.command_context import CommandContext
 from services.bootstrap import CareLog
 from services.reading.plan_document import plan_document
-from tests.command_builder import command
 from tests.conftest import Team
-from tests.integration.views_support import join_team, register
+from tests.integration.views_support import runner, team_patient
 
 
 class TestPharmacogenomicsInTheView:
     def test_the_view_and_the_record_show_the_same_phenotypes_and_results(
         self, carelog: CareLog, team: Team
     ) -> None:
-        pid = register(carelog, team, "MRN-PGX-1")
-        join_team(carelog, team, pid)
+        pid = team_patient(carelog, team, "MRN-PGX-1")
         psy = CommandContext(team.psychiatrist)
-
-        def run(ctx: CommandContext, pid: str, method: str, **fields: Any) -> Any:
-            return carelog.commands.execute(ctx, pid, command(method, fields))
+        run = runner(carelog)
 
         fields = {"lab": "GeneLab", "report_date": "2026-01-05"}
         written = run(psy, pid, "record_pharmacogenomic_result", gene="CYP2D6",

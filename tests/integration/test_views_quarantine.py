@@ -9,9 +9,7 @@ from typing import Any
 
 import pytest
 
-from domain import commands as c
 from domain.command_context import CommandContext
-from domain.dose import Dose
 from projections.current_plan import CurrentPlanView
 from projections.feed import Item
 from projections.runner import Views
@@ -20,6 +18,7 @@ from projections.view import Tables
 from services.bootstrap import CareLog
 from tests.conftest import Team
 from tests.integration.views_support import note, prescribe, register
+from tests.patient_writes import prescription
 
 POISON = "this note breaks the current-plan projection"
 original_project = CurrentPlanView.project
@@ -55,9 +54,10 @@ def row(views: Views, name: str) -> dict[str, Any]:
     return next(r for r in views.status() if r["name"] == name)
 
 
+@pytest.mark.usefixtures("poisoned")
 class TestQuarantine:
     def test_a_poison_event_is_quarantined_and_reported_and_later_events_wait(
-        self, carelog: CareLog, team: Team, poisoned: pytest.MonkeyPatch
+        self, carelog: CareLog, team: Team
     ) -> None:
         pid, poison = history_with_poison(carelog, team)
         views = carelog.views
@@ -89,7 +89,7 @@ class TestQuarantine:
         assert order
 
     def test_the_quarantine_survives_a_restart_while_the_code_is_still_broken(
-        self, carelog: CareLog, team: Team, poisoned: pytest.MonkeyPatch
+        self, carelog: CareLog, team: Team
     ) -> None:
         _, poison = history_with_poison(carelog, team)
         carelog.views.catch_up()
@@ -99,9 +99,10 @@ class TestQuarantine:
         assert (item["position"], item["attempts"]) == (poison, 2)
 
 
+@pytest.mark.usefixtures("poisoned")
 class TestSkip:
     def test_skip_moves_the_view_past_the_event_and_is_in_the_audit_trail(
-        self, carelog: CareLog, team: Team, poisoned: pytest.MonkeyPatch
+        self, carelog: CareLog, team: Team
     ) -> None:
         pid, poison = history_with_poison(carelog, team)
         views = carelog.views
@@ -127,9 +128,7 @@ class TestSkip:
         assert entry["details"]["position"] == poison
         assert entry["details"]["reason"] == "note cannot be shown; fix tracked in #12"
 
-    def test_a_rebuild_skips_what_an_operator_skipped(
-        self, carelog: CareLog, team: Team, poisoned: pytest.MonkeyPatch
-    ) -> None:
+    def test_a_rebuild_skips_what_an_operator_skipped(self, carelog: CareLog, team: Team) -> None:
         _, poison = history_with_poison(carelog, team)
         carelog.views.catch_up()
         carelog.views.skip("current_plan", poison, "known bad note", "ops")
@@ -139,7 +138,7 @@ class TestSkip:
         assert carelog.views.current_plan.dump() == before
 
     def test_skip_needs_a_reason_and_a_quarantined_position(
-        self, carelog: CareLog, team: Team, poisoned: pytest.MonkeyPatch
+        self, carelog: CareLog, team: Team
     ) -> None:
         from domain.errors import InvalidInputError, NotFoundError
 
@@ -154,21 +153,14 @@ class TestSkip:
         assert row(carelog.views, "current_plan")["position"] == poison - 1
 
 
+@pytest.mark.usefixtures("poisoned")
 class TestSkipAfterRestart:
     def test_a_skipped_event_stays_out_when_the_patient_is_folded_again_from_the_record(
-        self, carelog: CareLog, team: Team, poisoned: pytest.MonkeyPatch
+        self, carelog: CareLog, team: Team
     ) -> None:
         pid = register(carelog, team, "MRN-S")
         carelog.commands.execute(
-            CommandContext(team.psychiatrist),
-            pid,
-            c.Prescribe(
-                drug="sertraline",
-                dose=Dose(50, "mg"),
-                frequency="once daily",
-                route="oral",
-                indication=POISON,
-            ),
+            CommandContext(team.psychiatrist), pid, prescription(indication=POISON)
         )
         carelog.views.catch_up()
         [item] = row(carelog.views, "current_plan")["quarantined"]

@@ -8,11 +8,11 @@ import pytest
 
 from domain import commands as c
 from domain.command_context import CommandContext
-from domain.dose import Dose
 from domain.errors import InvalidInputError
 from services.bootstrap import CareLog
 from tests.conftest import Team
 from tests.integration.views_support import join_team, phq9, prescribe, register
+from tests.patient_writes import dose_change
 
 
 class TestCurrentPlan:
@@ -25,7 +25,7 @@ class TestCurrentPlan:
         carelog.commands.execute(
             CommandContext(team.psychiatrist),
             pid,
-            c.ChangeDose(order_id=order, dose=Dose(100, "mg"), reason="titration"),
+            dose_change(order, 100),
         )
         phq9(carelog, team, pid, [2] * 9)
         phq9(carelog, team, pid, [1] * 9)
@@ -115,7 +115,7 @@ class TestTeamDashboard:
         carelog.commands.execute(
             CommandContext(team.psychiatrist),
             pid,
-            c.ChangeDose(order_id=order, dose=Dose(100, "mg"), reason="titration"),
+            dose_change(order, 100),
         )
         carelog.views.catch_up()
         board = carelog.views.team_dashboard

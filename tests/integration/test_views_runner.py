@@ -4,14 +4,10 @@ a lost LISTEN connection, and status."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
-from datetime import date
 from pathlib import Path
 
 import psycopg
-import pytest
 
-from domain import commands as c
 from domain.command_context import CommandContext
 from projections.runner import Views
 from projections.sql.postgres import SMALL, split_schema
@@ -21,10 +17,10 @@ from tests.integration.views_support import (
     dumps,
     fresh_replay,
     note,
-    postgres_config,
     prescribe,
     register,
 )
+from tests.patient_writes import registration
 
 
 def write_some(carelog: CareLog, team: Team, patients: int = 3, notes: int = 30) -> None:
@@ -119,9 +115,7 @@ class TestLiveFollowing:
     def test_waiting_for_an_ignored_event_ends(self, carelog: CareLog, team: Team) -> None:
         result = carelog.commands.register_patient(
             CommandContext(team.psychiatrist),
-            c.RegisterPatient(
-                external_id="MRN-IDX", name="Index", birth_date=date.fromisoformat("1990-01-01")
-            ),
+            registration("MRN-IDX", "Index", "1990-01-01"),
         )
         topics = [
             n.topic for n in carelog.app.recorder.select_notifications(result.last_position, 1)
@@ -159,13 +153,6 @@ class TestLiveFollowing:
         assert [(e["action"], e["source"], e["allowed"]) for e in entries] == [
             ("denied:plan", "10.1.2.3", False)
         ]
-
-
-@pytest.fixture
-def pg_carelog(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[CareLog]:
-    instance = CareLog(postgres_config(request, tmp_path))
-    yield instance
-    instance.close()
 
 
 class TestSupervision:

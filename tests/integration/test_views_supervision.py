@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -16,7 +14,7 @@ import pytest
 from services.bootstrap import CareLog
 from tests.conftest import Team, make_team
 from tests.integration.test_views_quarantine import history_with_poison, poisoned  # noqa: F401
-from tests.integration.views_support import note, postgres_config, register
+from tests.integration.views_support import note, register
 from web import create_app
 
 
@@ -59,13 +57,6 @@ class TestStoreFailures:
         assert views.last_error is None
         plan = views.current_plan.get(pid)
         assert plan is not None
-
-
-@pytest.fixture
-def pg_carelog(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[CareLog]:
-    instance = CareLog(postgres_config(request, tmp_path))
-    yield instance
-    instance.close()
 
 
 class TestLostNotify:

@@ -8,17 +8,22 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from domain import commands as c
-from domain.dose import Dose
 from domain.plan import PlanState
 from domain.trial_outcomes import treatment_history
 from services.config import Config
-from tests.conftest import make_team
-from tests.integration.test_views_generated import History, fresh_carelog, operation, patient
+from tests.integration.test_views_generated import (
+    GENERATED,
+    History,
+    operation,
+    patient,
+    played,
+)
 from tests.integration.views_support import dumps
+from tests.patient_writes import prescription
 
 late = st.one_of(
     operation,
@@ -35,14 +40,7 @@ class TrialHistory(History):
         self.carelog.commands.execute(
             ctx,
             self.pids[p],
-            c.Prescribe(
-                drug="sertraline",
-                dose=Dose(amount * 5, "mg"),
-                frequency="once daily",
-                route="oral",
-                indication="depression",
-                effective_at=ctx.now - timedelta(days=days_ago),
-            ),
+            prescription(amount=amount * 5, effective_at=ctx.now - timedelta(days=days_ago)),
             override_reason="generated",
         )
 
@@ -71,27 +69,13 @@ def straight(carelog: Any, pid: str, now: Any) -> dict[str, Any]:
 
 
 class TestGeneratedTrials:
-    @settings(
-        max_examples=15,
-        deadline=None,
-        suppress_health_check=[
-            HealthCheck.function_scoped_fixture,
-            HealthCheck.too_slow,
-            HealthCheck.differing_executors,
-        ],
-    )
+    @GENERATED
     @given(ops=st.lists(late, min_size=5, max_size=40), batch=st.integers(1, 9))
     def test_the_view_equals_a_straight_recomputation_and_its_rebuild(
         self, config: Config, tmp_path: Path, ops: list[tuple[Any, ...]], batch: int
     ) -> None:
-        with fresh_carelog(config, tmp_path) as carelog:
+        with played(config, tmp_path, TrialHistory, ops, batch) as (carelog, history):
             views = carelog.views
-            views.batch_size = batch
-            history = TrialHistory(carelog, make_team(carelog))
-            history.setup()
-            for op in ops:
-                history.play(op)
-            views.catch_up()
             view = views.treatment_trials
             now = history.now + timedelta(days=1)
             for pid in history.pids:

@@ -4,17 +4,19 @@ small write helpers."""
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from domain import commands as c
 from domain.command_context import CommandContext
-from domain.dose import Dose
 from projections.runner import Views
 from services.bootstrap import CareLog
 from services.config import Config
+from tests import patient_writes
+from tests.command_builder import command
 from tests.conftest import Team
+from tests.patient_writes import prescription
 
 
 def views_url_beside(config: Config, folder: Path, tag: str) -> str:
@@ -82,10 +84,9 @@ class ReadOnlyAccess:
 
 
 def register(carelog: CareLog, team: Team, mrn: str, name: str = "Test Patient") -> str:
-    return carelog.commands.register_patient(
-        CommandContext(team.psychiatrist),
-        c.RegisterPatient(external_id=mrn, name=name, birth_date=date.fromisoformat("1980-02-03")),
-    ).patient_id
+    return patient_writes.register(
+        carelog, CommandContext(team.psychiatrist), mrn, name, "1980-02-03"
+    )
 
 
 def join_team(carelog: CareLog, team: Team, pid: str) -> None:
@@ -97,19 +98,31 @@ def join_team(carelog: CareLog, team: Team, pid: str) -> None:
         )
 
 
+def team_patient(carelog: CareLog, team: Team, mrn: str) -> str:
+    """A patient with the therapist and the pharmacist on the care team."""
+    pid = register(carelog, team, mrn)
+    join_team(carelog, team, pid)
+    return pid
+
+
+Run = Callable[..., Any]
+
+
+def runner(carelog: CareLog) -> Run:
+    """``run(ctx, pid, method, **fields)``: the command a record method names
+    (tests/command_builder.py), executed as ``ctx``'s clinician."""
+
+    def run(ctx: CommandContext, pid: str, method: str, **fields: Any) -> Any:
+        return carelog.commands.execute(ctx, pid, command(method, fields))
+
+    return run
+
+
 def prescribe(
     carelog: CareLog, team: Team, pid: str, drug: str = "sertraline", amount: float = 50
 ) -> str:
     return carelog.commands.execute(
-        CommandContext(team.psychiatrist),
-        pid,
-        c.Prescribe(
-            drug=drug,
-            dose=Dose(amount, "mg"),
-            frequency="once daily",
-            route="oral",
-            indication="depression",
-        ),
+        CommandContext(team.psychiatrist), pid, prescription(drug, amount)
     ).ids["order_id"]
 
 
