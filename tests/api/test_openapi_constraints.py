@@ -15,7 +15,6 @@ from typing import Any
 import pytest
 import schemathesis
 from flask import Flask
-from hypothesis import HealthCheck, Phase, given, settings
 from marshmallow import Schema, ValidationError
 
 from domain.actor import CLINICAL_ROLES
@@ -36,6 +35,7 @@ from projections.dashboard_ranking import KINDS as DASHBOARD_KINDS
 from services.bootstrap import CareLog
 from services.config import Config
 from services.reading.history import public_event_types
+from tests.api.openapi_support import FUZZ_GROUP, fuzzed_document
 from web import create_app
 from web.audit import _action
 from web.errors import MalformedError
@@ -103,45 +103,36 @@ def shape_refusals(error: ValidationError) -> list[str]:
 
 class TestTheDocumentAllowsOnlyWhatValidationAccepts:
     @pytest.mark.slow  # a fuzzer over every operation (minutes): make test, not test-quick
-    def test_every_request_the_document_allows_passes_the_shape_checks(
-        self, app: Flask, spec: dict[str, Any]
-    ) -> None:
+    @pytest.mark.xdist_group(FUZZ_GROUP)
+    def test_every_request_the_document_allows_passes_the_shape_checks(self, app: Flask) -> None:
+        """The requests are drawn once per process, shared with the per-store fuzzer
+        (tests/api/openapi_support.py)."""
         schemas = request_schemas(app)
-        document = schemathesis.openapi.from_dict(spec)
+        document = fuzzed_document(app)
         checked = 0
-        for result in document.get_all_operations():
-            operation = result.ok()
+        for operation in document.operations:
             loaders = schemas.get((operation.method.upper(), operation.path), {})
             if not loaders:
                 continue
             checked += 1
-            refusals = refused_of_allowed(operation, loaders)
+            refusals = refused_of_allowed(document.cases(operation), loaders)
             assert not refusals, f"{operation.label}: {refusals[:5]}"
         assert checked >= 35
 
 
-def refused_of_allowed(operation: Any, loaders: dict[str, type[Schema]]) -> list[str]:
-    """Requests the document allows for ``operation``, generated from it, that its request
-    schemas refuse for their shape."""
+def refused_of_allowed(
+    cases: list[schemathesis.Case], loaders: dict[str, type[Schema]]
+) -> list[str]:
+    """Of ``cases``, requests the document allows, those its request schemas refuse for
+    their shape."""
     refusals: list[str] = []
-
-    @settings(
-        max_examples=15,
-        deadline=None,
-        database=None,
-        phases=[Phase.generate],
-        suppress_health_check=list(HealthCheck),
-    )
-    @given(case=operation.as_strategy())
-    def allowed(case: schemathesis.Case) -> None:
+    for case in cases:
         sent = {"json": case.body, "query": {k: str(v) for k, v in (case.query or {}).items()}}
         for where, schema in loaders.items():
             try:
                 schema().load(sent[where])
             except ValidationError as error:
                 refusals.extend(f"{where} {sent[where]!r}: {m}" for m in shape_refusals(error))
-
-    allowed()
     return refusals
 
 
