@@ -28,6 +28,7 @@ from services.bootstrap import CareLog
 from services.feeds.feed_contract import TOPIC_OF
 from services.feeds.feed_message import to_cloudevent
 from tests.conftest import Team
+from tests.synthetic_patients import prescribe, register
 
 START_TIMEOUT = 30.0
 READ_TIMEOUT = 60.0
@@ -239,29 +240,12 @@ class Traffic:
         psy = team.psychiatrist
         for n in range(patients):
             ctx = CommandContext(psy)
-            pid = carelog.commands.register_patient(
-                ctx,
-                c.RegisterPatient(
-                    external_id=f"MRN-T{n}-{id(self)}",
-                    name=f"Synthetic {n}",
-                    birth_date=date.fromisoformat("1980-01-01"),
-                ),
-            ).patient_id
+            pid = register(carelog, ctx, f"MRN-T{n}-{id(self)}", f"Synthetic {n}")
             for member in (team.therapist, team.pharmacist):
                 carelog.commands.execute(
                     ctx, pid, c.AssignCareTeamMember(clinician_id=member.id, role=str(member.role))
                 )
-            self.orders[pid] = carelog.commands.execute(
-                ctx,
-                pid,
-                c.Prescribe(
-                    drug="sertraline",
-                    dose=Dose(50, "mg"),
-                    frequency="once daily",
-                    route="oral",
-                    indication="depression",
-                ),
-            ).ids["order_id"]
+            self.orders[pid] = prescribe(carelog, ctx, pid)
             self.pids.append(pid)
 
     def step(self) -> None:

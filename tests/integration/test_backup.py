@@ -20,11 +20,11 @@ from typing import Any
 
 from domain import commands as c
 from domain.command_context import CommandContext
-from domain.dose import Dose
 from services.bootstrap import CareLog
 from services.config import Config
 from tests.conftest import make_team
 from tests.integration.views_support import dumps, fresh_replay
+from tests.synthetic_patients import prescribe, register
 
 REPO = Path(__file__).parents[2]
 DEADLINE = 120.0
@@ -78,25 +78,8 @@ class Writer:
         ctx = CommandContext(self.team.psychiatrist)
         n = 0
         while not self.stop.is_set():
-            pid = self.carelog.commands.register_patient(
-                ctx,
-                c.RegisterPatient(
-                    external_id=f"MRN-BK-{n}",
-                    name=f"Synthetic {n}",
-                    birth_date=date.fromisoformat("1980-01-01"),
-                ),
-            ).patient_id
-            self.carelog.commands.execute(
-                ctx,
-                pid,
-                c.Prescribe(
-                    drug="sertraline",
-                    dose=Dose(50, "mg"),
-                    frequency="once daily",
-                    route="oral",
-                    indication="depression",
-                ),
-            )
+            pid = register(self.carelog, ctx, f"MRN-BK-{n}", f"Synthetic {n}")
+            prescribe(self.carelog, ctx, pid)
             self.carelog.commands.execute(
                 ctx, pid, c.AddNote(kind="progress", modality="supportive", text=f"visit {n}")
             )

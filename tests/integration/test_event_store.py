@@ -13,35 +13,21 @@ from domain.dose import Dose
 from domain.errors import DuplicateError, NotFoundError, VersionConflictError
 from services.bootstrap import CareLog
 from services.config import Config
+from tests import synthetic_patients as synthetic
 from tests.conftest import Team
 from tests.integration.threads import in_threads
 
 
 def register(carelog: CareLog, team: Team, mrn: str = "MRN-1") -> str:
-    result = carelog.commands.register_patient(
-        CommandContext(team.psychiatrist),
-        c.RegisterPatient(
-            external_id=mrn, name="Test Patient", birth_date=date.fromisoformat("1985-05-05")
-        ),
-    )
-    return result.patient_id
+    ctx = CommandContext(team.psychiatrist)
+    return synthetic.register(carelog, ctx, mrn, "Test Patient", "1985-05-05")
 
 
 def prescribe(
     carelog: CareLog, team: Team, pid: str, drug: str = "sertraline", amount: float = 50
 ) -> str:
-    result = carelog.commands.execute(
-        CommandContext(team.psychiatrist),
-        pid,
-        c.Prescribe(
-            drug=drug,
-            dose=Dose(amount, "mg"),
-            frequency="once daily",
-            route="oral",
-            indication="depression",
-        ),
-    )
-    return result.ids["order_id"]
+    ctx = CommandContext(team.psychiatrist)
+    return synthetic.prescribe(carelog, ctx, pid, drug=drug, dose=Dose(amount, "mg"))
 
 
 class TestWrites:
@@ -198,23 +184,9 @@ class TestHistoryClocks:
         try:
             t0 = datetime.now(UTC) - timedelta(days=30)
             psy = team.psychiatrist
-            pid = carelog.commands.register_patient(
-                CommandContext(psy, now=t0),
-                c.RegisterPatient(
-                    external_id="MRN-M", name="M", birth_date=date.fromisoformat("1970-01-01")
-                ),
-            ).patient_id
-            order = carelog.commands.execute(
-                CommandContext(psy, now=t0),
-                pid,
-                c.Prescribe(
-                    drug="sertraline",
-                    dose=Dose(50, "mg"),
-                    frequency="once daily",
-                    route="oral",
-                    indication="Depression",
-                ),
-            ).ids["order_id"]
+            ctx = CommandContext(psy, now=t0)
+            pid = synthetic.register(carelog, ctx, "MRN-M", "M", "1970-01-01")
+            order = synthetic.prescribe(carelog, ctx, pid, indication="Depression")
             day20 = t0 + timedelta(days=20)
 
             def dose(history_of: CareLog, known_at: datetime | None = None) -> float:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterator
-from datetime import date
 from typing import Any
 
 import pytest
@@ -15,6 +14,7 @@ from domain.command_context import CommandContext
 from domain.dose import Dose
 from services.bootstrap import CareLog
 from services.feeds.feed import FeedReader
+from tests import synthetic_patients as synthetic
 from tests.conftest import Team
 
 SECRET = "SYNTHETIC-NOTE-TEXT"
@@ -22,12 +22,7 @@ SECRET = "SYNTHETIC-NOTE-TEXT"
 
 def register(carelog: CareLog, team: Team, mrn: str) -> str:
     ctx = CommandContext(team.psychiatrist)
-    pid = carelog.commands.register_patient(
-        ctx,
-        c.RegisterPatient(
-            external_id=mrn, name="Test Patient", birth_date=date.fromisoformat("1985-05-05")
-        ),
-    ).patient_id
+    pid = synthetic.register(carelog, ctx, mrn, "Test Patient", "1985-05-05")
     carelog.commands.execute(
         ctx, pid, c.AssignCareTeamMember(clinician_id=team.therapist.id, role="therapist")
     )
@@ -35,17 +30,7 @@ def register(carelog: CareLog, team: Team, mrn: str) -> str:
 
 
 def prescribe(carelog: CareLog, team: Team, pid: str) -> str:
-    return carelog.commands.execute(
-        CommandContext(team.psychiatrist),
-        pid,
-        c.Prescribe(
-            drug="sertraline",
-            dose=Dose(50, "mg"),
-            frequency="once daily",
-            route="oral",
-            indication="depression",
-        ),
-    ).ids["order_id"]
+    return synthetic.prescribe(carelog, CommandContext(team.psychiatrist), pid)
 
 
 def change_dose(carelog: CareLog, team: Team, pid: str, order_id: str, amount: float) -> int:

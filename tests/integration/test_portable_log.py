@@ -30,6 +30,7 @@ from services.integrity.signing_key import PUBLIC_KEY_FILE, key_id
 from services.interop.fhir import build_bundle
 from tests.conftest import Team
 from tests.fhir_support import by_id
+from tests.synthetic_patients import register
 
 
 @pytest.fixture
@@ -398,14 +399,7 @@ class TestPatientExport:
 def therapy_chart(carelog: CareLog, team: Team) -> dict[str, str]:
     """A patient with a progress note, a psychotherapy note and a correction of the latter."""
     ctx = CommandContext(team.psychiatrist)
-    pid = carelog.commands.register_patient(
-        ctx,
-        c.RegisterPatient(
-            external_id="MRN-THERAPY",
-            name="Therapy Patient",
-            birth_date=date.fromisoformat("1990-01-01"),
-        ),
-    ).patient_id
+    pid = register(carelog, ctx, "MRN-THERAPY", "Therapy Patient", "1990-01-01")
     carelog.commands.execute(
         ctx, pid, c.AssignCareTeamMember(clinician_id=team.therapist.id, role="therapist")
     )

@@ -13,20 +13,18 @@ import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from datetime import date
 from pathlib import Path
 
 import psycopg
 import pytest
 
-from domain import commands as c
 from domain.command_context import CommandContext
-from domain.dose import Dose
 from projections.sql.postgres import split_schema
 from services.bootstrap import CareLog
 from services.config import Config
 from tests.conftest import make_team
 from tests.postgres_tls import TlsCluster, new_cluster, postgres_bin
+from tests.synthetic_patients import prescribe, register
 from tests.tls_support import CertificateAuthority, make_ca
 
 BIN = postgres_bin()
@@ -117,25 +115,8 @@ class TestCareLogOverTls:
         try:
             team = make_team(carelog)  # staff registry (views database)
             ctx = CommandContext(team.psychiatrist)
-            pid = carelog.commands.register_patient(
-                ctx,
-                c.RegisterPatient(
-                    external_id="MRN-TLS-1",
-                    name="Synthetic TLS",
-                    birth_date=date.fromisoformat("1980-01-01"),
-                ),
-            ).patient_id
-            carelog.commands.execute(
-                ctx,
-                pid,
-                c.Prescribe(
-                    drug="sertraline",
-                    dose=Dose(50, "mg"),
-                    frequency="once daily",
-                    route="oral",
-                    indication="depression",
-                ),
-            )
+            pid = register(carelog, ctx, "MRN-TLS-1", "Synthetic TLS")
+            prescribe(carelog, ctx, pid)
             carelog.views.start()  # the view runner and its LISTEN/NOTIFY connection
             wait_until(lambda: carelog.views.listening, "the listener over TLS")
             position = carelog.app.recorder.max_notification_id()
