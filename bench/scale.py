@@ -27,6 +27,7 @@ from __future__ import annotations
 import random
 import statistics
 import time
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,7 @@ from domain.patient_record import PatientRecord
 from services.bootstrap import CareLog
 from services.cli.progress import ProgressBar
 from services.cli.view_rebuild import default_jobs, rebuild_views
+from tests.synthetic_patients import SERTRALINE
 
 STORES = stores("SCALE", "sqlite")
 EVENTS = sized("CARELOG_BENCH_SCALE_EVENTS", 3000, 1000000)
@@ -89,10 +91,9 @@ def generate(carelog: CareLog, events: int, patients: int) -> tuple[list[str], l
             drug = carelog.commands.resolve_drug("sertraline")
             record.prescribe(
                 ctx,
-                c.Prescribe(
+                replace(
+                    SERTRALINE,
                     dose=Dose(50.0, "mg"),
-                    frequency="once daily",
-                    route="oral",
                     indication="Major depressive disorder",
                     drug=drug["name"],
                 ),

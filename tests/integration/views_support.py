@@ -14,6 +14,7 @@ from domain.dose import Dose
 from projections.runner import Views
 from services.bootstrap import CareLog
 from services.config import Config
+from tests import synthetic_patients as synthetic
 from tests.conftest import Team
 
 
@@ -100,17 +101,8 @@ def join_team(carelog: CareLog, team: Team, pid: str) -> None:
 def prescribe(
     carelog: CareLog, team: Team, pid: str, drug: str = "sertraline", amount: float = 50
 ) -> str:
-    return carelog.commands.execute(
-        CommandContext(team.psychiatrist),
-        pid,
-        c.Prescribe(
-            drug=drug,
-            dose=Dose(amount, "mg"),
-            frequency="once daily",
-            route="oral",
-            indication="depression",
-        ),
-    ).ids["order_id"]
+    ctx = CommandContext(team.psychiatrist)
+    return synthetic.prescribe(carelog, ctx, pid, drug=drug, dose=Dose(amount, "mg"))
 
 
 def phq9(carelog: CareLog, team: Team, pid: str, items: list[int]) -> Any:
