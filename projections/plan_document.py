@@ -131,17 +131,12 @@ def _patient(patient_id: str, state: PlanState) -> dict[str, Any]:
     }
 
 
+GOAL_FIELDS = ("goal_id", "description", "target", "due_date", "status")
+"""What the plan shows of a goal: these attributes, under their own names, in this order."""
+
+
 def _goals(state: PlanState) -> list[dict[str, Any]]:
-    return [
-        {
-            "goal_id": g.goal_id,
-            "description": g.description,
-            "target": g.target,
-            "due_date": g.due_date,
-            "status": g.status,
-        }
-        for g in state.goals.values()
-    ]
+    return [{name: getattr(g, name) for name in GOAL_FIELDS} for g in state.goals.values()]
 
 
 def _follow_ups(state: PlanState) -> list[dict[str, Any]]:
