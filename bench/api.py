@@ -44,28 +44,25 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 from typing import Any
 
 from bench.__main__ import smoke
-from bench.feeds import store
-from domain import commands as c
+from bench._support import sized, store
 from domain.command_context import CommandContext
-from domain.dose import Dose
 from services.bootstrap import CareLog
 from services.config import Config
+from tests.patient_writes import prescribe, register
 
 SMOKE = smoke()
 WORKERS = int(os.environ.get("CARELOG_BENCH_API_WORKERS", "2"))
 STORE = os.environ.get("CARELOG_BENCH_API_STORE", "sqlite")
-PATIENTS = int(os.environ.get("CARELOG_BENCH_API_PATIENTS", "4" if SMOKE else "50"))
-THREADS = int(os.environ.get("CARELOG_BENCH_API_THREADS", "2" if SMOKE else "8"))
+PATIENTS = sized("CARELOG_BENCH_API_PATIENTS", 4, 50)
+THREADS = sized("CARELOG_BENCH_API_THREADS", 2, 8)
 RATE = float(os.environ.get("CARELOG_BENCH_API_RATE", "300"))
 WRITE_RATE = float(os.environ.get("CARELOG_BENCH_API_WRITE_RATE", "0"))
-REQUESTS = int(os.environ.get("CARELOG_BENCH_API_REQUESTS", "40" if SMOKE else "3000"))
-REPEAT = int(os.environ.get("CARELOG_BENCH_API_REPEAT", "1" if SMOKE else "3"))
-PG_ADMIN_URL = os.environ.get("CARELOG_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+REQUESTS = sized("CARELOG_BENCH_API_REQUESTS", 40, 3000)
+REPEAT = sized("CARELOG_BENCH_API_REPEAT", 1, 3)
 REPO = Path(__file__).resolve().parents[1]
 TARGETS = {"GET plan": 20.0, "POST dose change": 30.0}  # p99, ms
 
@@ -86,25 +83,8 @@ def seed(url: str, patients: int) -> Chart:
         chart = Chart(token)
         for n in range(patients):
             ctx = CommandContext(member.actor)
-            pid = carelog.commands.register_patient(
-                ctx,
-                c.RegisterPatient(
-                    external_id=f"BENCH-API-{n}",
-                    name=f"Synthetic {n}",
-                    birth_date=date.fromisoformat("1980-01-01"),
-                ),
-            ).patient_id
-            chart.orders[pid] = carelog.commands.execute(
-                ctx,
-                pid,
-                c.Prescribe(
-                    drug="sertraline",
-                    dose=Dose(50, "mg"),
-                    frequency="once daily",
-                    route="oral",
-                    indication="depression",
-                ),
-            ).ids["order_id"]
+            pid = register(carelog, ctx, f"BENCH-API-{n}", f"Synthetic {n}")
+            chart.orders[pid] = prescribe(carelog, ctx, pid)
         return chart
     finally:
         carelog.close()

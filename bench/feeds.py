@@ -33,12 +33,11 @@ import threading
 import time
 import urllib.request
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
-from datetime import date
 from pathlib import Path
 from typing import Any
 
+from bench.__main__ import smoke
+from bench._support import sized, store
 from domain import commands as c
 from domain.actor import Actor
 from domain.command_context import CommandContext
@@ -48,33 +47,14 @@ from services.config import Config
 from services.feeds.relay import Relay, tune_collector
 from services.feeds.subscriber import FeedSubscriber
 from tests.kafka_broker import GROUP_SESSION, Broker, free_port
+from tests.patient_writes import prescribe, register
 
-PG_ADMIN_URL = os.environ.get("CARELOG_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
-SMOKE = os.environ.get("CARELOG_BENCH_SMOKE", "") not in ("", "0")
-RELAY_EVENTS = int(os.environ.get("CARELOG_BENCH_RELAY_EVENTS", "500" if SMOKE else "50000"))
-SAMPLES = int(os.environ.get("CARELOG_BENCH_FEED_SAMPLES", "10" if SMOKE else "300"))
+SMOKE = smoke()
+RELAY_EVENTS = sized("CARELOG_BENCH_RELAY_EVENTS", 500, 50000)
+SAMPLES = sized("CARELOG_BENCH_FEED_SAMPLES", 10, 300)
 RELAY_PASSES = 1 if SMOKE else 3
 PATIENTS = 50
 REPO = Path(__file__).parents[1]
-
-
-@contextmanager
-def store(kind: str) -> Iterator[str]:
-    """An empty event store URL: a SQLite file, or a PostgreSQL schema of its own."""
-    if kind == "sqlite":
-        with tempfile.TemporaryDirectory(prefix="carelog-bench-") as folder:
-            yield f"sqlite:///{Path(folder) / 'carelog.db'}"
-        return
-    import psycopg
-
-    schema = f"bench_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f"CREATE SCHEMA {schema}")
-    try:
-        yield f"{PG_ADMIN_URL}?schema={schema}"
-    finally:
-        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-            conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
 
 
 def environment(config: Config) -> dict[str, str]:
@@ -97,25 +77,8 @@ class Patients:
         self.orders: dict[str, str] = {}
         for n in range(count):
             ctx = CommandContext(psychiatrist)
-            pid = carelog.commands.register_patient(
-                ctx,
-                c.RegisterPatient(
-                    external_id=f"BENCH-{n}",
-                    name=f"Synthetic {n}",
-                    birth_date=date.fromisoformat("1980-01-01"),
-                ),
-            ).patient_id
-            self.orders[pid] = carelog.commands.execute(
-                ctx,
-                pid,
-                c.Prescribe(
-                    drug="sertraline",
-                    dose=Dose(50, "mg"),
-                    frequency="once daily",
-                    route="oral",
-                    indication="depression",
-                ),
-            ).ids["order_id"]
+            pid = register(carelog, ctx, f"BENCH-{n}", f"Synthetic {n}")
+            self.orders[pid] = prescribe(carelog, ctx, pid)
         self.turn = 0
         self.amounts: dict[str, float] = {}
 

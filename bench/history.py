@@ -18,30 +18,27 @@ that every query paid before the checkpoints.
 
 from __future__ import annotations
 
-import os
 import random
 import statistics
 import time
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from bench.__main__ import Report, smoke
-from bench._support import bench_carelog, percentile
+from bench.__main__ import Report
+from bench._support import bench_carelog, percentile, sized, stores
 from bench.views import places
 from domain import commands as c
 from domain.command_context import CommandContext
 from domain.dose import Dose
 from services.bootstrap import CareLog
 from services.reading.history import History, replay_in_effect_at
+from tests.patient_writes import prescribe, register
 
-_SMOKE = smoke()
-STORES = [
-    s for s in os.environ.get("CARELOG_BENCH_HISTORY_STORES", "sqlite,postgres").split(",") if s
-]
-EVENTS = int(os.environ.get("CARELOG_BENCH_HISTORY_EVENTS", "300" if _SMOKE else "10000"))
-QUERIES = int(os.environ.get("CARELOG_BENCH_HISTORY_QUERIES", "3" if _SMOKE else "20"))
-REPEAT = int(os.environ.get("CARELOG_BENCH_HISTORY_REPEAT", "1" if _SMOKE else "5"))
+STORES = stores("HISTORY")
+EVENTS = sized("CARELOG_BENCH_HISTORY_EVENTS", 300, 10000)
+QUERIES = sized("CARELOG_BENCH_HISTORY_QUERIES", 3, 20)
+REPEAT = sized("CARELOG_BENCH_HISTORY_REPEAT", 1, 5)
 SAVE_EVERY = 500
 
 
@@ -58,27 +55,16 @@ def long_history(carelog: CareLog, events: int) -> tuple[str, datetime, datetime
     def ctx(actor: Any) -> CommandContext:
         return CommandContext(actor=actor, now=clock)
 
-    pid = carelog.commands.register_patient(
-        ctx(psychiatrist),
-        c.RegisterPatient(
-            external_id="HIST-0001",
-            name="Long History",
-            birth_date=date.fromisoformat("1970-05-05"),
-        ),
-    ).patient_id
+    pid = register(carelog, ctx(psychiatrist), "HIST-0001", "Long History", "1970-05-05")
     carelog.commands.execute(
         ctx(psychiatrist), pid, c.AssignCareTeamMember(clinician_id=therapist.id, role="therapist")
     )
-    carelog.commands.execute(
+    prescribe(
+        carelog,
         ctx(psychiatrist),
         pid,
-        c.Prescribe(
-            drug="sertraline",
-            dose=Dose(50.0, "mg"),
-            frequency="once daily",
-            route="oral",
-            indication="Major depressive disorder",
-        ),
+        dose=Dose(50.0, "mg"),
+        indication="Major depressive disorder",
     )
     record = carelog.app.get_record(pid)
     order = next(iter(record.plan.orders))

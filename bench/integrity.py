@@ -20,7 +20,6 @@ Run with ``python -m bench integrity``.
 
 from __future__ import annotations
 
-import os
 import statistics
 import tempfile
 import threading
@@ -29,31 +28,29 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 from typing import Any
 
 from eventsourcing.persistence import StoredEvent
 
 from bench.__main__ import smoke
+from bench._support import sized, store, stores
 from domain import commands as c
 from domain.command_context import CommandContext
 from services.bootstrap import CareLog
 from services.config import Config
 from services.integrity.chained_postgres import ChainedPostgresApplicationRecorder
 from services.integrity.chained_sqlite import ChainedSQLiteApplicationRecorder
+from tests.patient_writes import register
 
-PG_ADMIN_URL = os.environ.get("CARELOG_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 _SMOKE = smoke()
-WRITES = int(os.environ.get("CARELOG_BENCH_INTEGRITY_WRITES", "8" if _SMOKE else "80"))
-ROUNDS = int(os.environ.get("CARELOG_BENCH_INTEGRITY_ROUNDS", "2" if _SMOKE else "10"))
-VERIFY_EVENTS = int(
-    os.environ.get("CARELOG_BENCH_INTEGRITY_VERIFY_EVENTS", "3000" if _SMOKE else "200000")
-)
-REPEAT = int(os.environ.get("CARELOG_BENCH_INTEGRITY_REPEAT", "1" if _SMOKE else "3"))
+WRITES = sized("CARELOG_BENCH_INTEGRITY_WRITES", 8, 80)
+ROUNDS = sized("CARELOG_BENCH_INTEGRITY_ROUNDS", 2, 10)
+VERIFY_EVENTS = sized("CARELOG_BENCH_INTEGRITY_VERIFY_EVENTS", 3000, 200000)
+REPEAT = sized("CARELOG_BENCH_INTEGRITY_REPEAT", 1, 3)
 NEW_EVENTS = 500 if _SMOKE else 10_000
 PAIRS = 100 if _SMOKE else 2000
-STORES = os.environ.get("CARELOG_BENCH_INTEGRITY_STORES", "sqlite,postgres").split(",")
+STORES = stores("INTEGRITY")
 
 
 @dataclass(frozen=True)
@@ -97,25 +94,6 @@ class TimedConfig(Config):
 
 
 @contextmanager
-def store(kind: str) -> Iterator[str]:
-    """An empty event store URL: a SQLite file, or a PostgreSQL schema of its own."""
-    if kind == "sqlite":
-        with tempfile.TemporaryDirectory(prefix="carelog-bench-") as folder:
-            yield f"sqlite:///{Path(folder) / 'carelog.db'}"
-        return
-    import psycopg
-
-    schema = f"bench_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f"CREATE SCHEMA {schema}")
-    try:
-        yield f"{PG_ADMIN_URL}?schema={schema}"
-    finally:
-        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-            conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
-
-
-@contextmanager
 def carelog_on(url: str, folder: Path, chained: bool = True) -> Iterator[CareLog]:
     cls = TimedConfig if chained else UnchainedConfig
     config = cls(
@@ -137,14 +115,7 @@ def command_rate(carelog: CareLog, threads: int, writes: int) -> float:
     staff, _ = carelog.staff.add("Bench psychiatrist", "psychiatrist", False)
     ctx = CommandContext(staff.actor)
     patients = [
-        carelog.commands.register_patient(
-            ctx,
-            c.RegisterPatient(
-                external_id=f"MRN-BENCH-{uuid.uuid4().hex[:8]}",
-                name="Bench Patient",
-                birth_date=date.fromisoformat("1980-01-01"),
-            ),
-        ).patient_id
+        register(carelog, ctx, f"MRN-BENCH-{uuid.uuid4().hex[:8]}", "Bench Patient")
         for _ in range(threads)
     ]
     per_thread = writes // threads

@@ -24,16 +24,16 @@ verification once each: a million-event run takes about half an hour here).
 
 from __future__ import annotations
 
-import os
 import random
 import statistics
 import time
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bench.__main__ import Report, smoke
-from bench._support import bench_carelog, percentile
+from bench.__main__ import Report
+from bench._support import bench_carelog, percentile, sized, stores
 from bench.views import places
 from domain import commands as c
 from domain.command_context import CommandContext
@@ -42,13 +42,13 @@ from domain.patient_record import PatientRecord
 from services.bootstrap import CareLog
 from services.cli.progress import ProgressBar
 from services.cli.view_rebuild import default_jobs, rebuild_views
+from tests.patient_writes import SERTRALINE
 
-_SMOKE = smoke()
-STORES = [s for s in os.environ.get("CARELOG_BENCH_SCALE_STORES", "sqlite").split(",") if s]
-EVENTS = int(os.environ.get("CARELOG_BENCH_SCALE_EVENTS", "3000" if _SMOKE else "1000000"))
-PATIENTS = int(os.environ.get("CARELOG_BENCH_SCALE_PATIENTS", "30" if _SMOKE else "10000"))
-READS = int(os.environ.get("CARELOG_BENCH_SCALE_READS", "20" if _SMOKE else "200"))
-REPEAT = int(os.environ.get("CARELOG_BENCH_SCALE_REPEAT", "1" if _SMOKE else "5"))
+STORES = stores("SCALE", "sqlite")
+EVENTS = sized("CARELOG_BENCH_SCALE_EVENTS", 3000, 1000000)
+PATIENTS = sized("CARELOG_BENCH_SCALE_PATIENTS", 30, 10000)
+READS = sized("CARELOG_BENCH_SCALE_READS", 20, 200)
+REPEAT = sized("CARELOG_BENCH_SCALE_REPEAT", 1, 5)
 PSYCHIATRISTS = 100
 PER_SAVE = 50  # patients saved in one transaction
 VIEWS = ("current_plan", "audit_trail", "team_dashboard")
@@ -91,10 +91,9 @@ def generate(carelog: CareLog, events: int, patients: int) -> tuple[list[str], l
             drug = carelog.commands.resolve_drug("sertraline")
             record.prescribe(
                 ctx,
-                c.Prescribe(
+                replace(
+                    SERTRALINE,
                     dose=Dose(50.0, "mg"),
-                    frequency="once daily",
-                    route="oral",
                     indication="Major depressive disorder",
                     drug=drug["name"],
                 ),

@@ -47,7 +47,7 @@ from uuid import NAMESPACE_URL, uuid5
 
 from eventsourcing.persistence import StoredEvent
 
-from bench.__main__ import smoke
+from bench._support import PG_ADMIN_URL, sized, stores
 from bench.views_library import library_rate
 from domain import commands as c
 from domain.command_context import CommandContext
@@ -61,17 +61,11 @@ from services.cli.demo_data import seed
 from services.config import Config
 from services.feeds.relay import tune_collector
 
-PG_ADMIN_URL = os.environ.get("CARELOG_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
-_SMOKE = smoke()
-EVENTS = int(os.environ.get("CARELOG_BENCH_VIEWS_EVENTS", "1500" if _SMOKE else "100000"))
-REPEAT = int(os.environ.get("CARELOG_BENCH_VIEWS_REPEAT", "1" if _SMOKE else "5"))
-LIBRARY_EVENTS = int(
-    os.environ.get("CARELOG_BENCH_VIEWS_LIBRARY_EVENTS", "200" if _SMOKE else "3000")
-)
-LIVE_WRITES = int(os.environ.get("CARELOG_BENCH_VIEWS_LIVE_WRITES", "20" if _SMOKE else "300"))
-STORES = [
-    s for s in os.environ.get("CARELOG_BENCH_VIEWS_STORES", "sqlite,postgres").split(",") if s
-]
+EVENTS = sized("CARELOG_BENCH_VIEWS_EVENTS", 1500, 100000)
+REPEAT = sized("CARELOG_BENCH_VIEWS_REPEAT", 1, 5)
+LIBRARY_EVENTS = sized("CARELOG_BENCH_VIEWS_LIBRARY_EVENTS", 200, 3000)
+LIVE_WRITES = sized("CARELOG_BENCH_VIEWS_LIVE_WRITES", 20, 300)
+STORES = stores("VIEWS")
 INTERLEAVE = 50
 VIEWS = ("current_plan", "audit_trail", "team_dashboard", "treatment_trials")
 

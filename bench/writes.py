@@ -26,27 +26,24 @@ import statistics
 import threading
 import time
 import uuid
-from datetime import date
 
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
 
-from bench.__main__ import Report, smoke
-from bench._support import percentile
+from bench.__main__ import Report
+from bench._support import percentile, sized, stores
 from bench.views import places
 from domain import commands as c
 from domain.command_context import CommandContext
 from services.bootstrap import CareLog
 from services.config import Config
+from tests.patient_writes import register
 
-_SMOKE = smoke()
-STORES = [
-    s for s in os.environ.get("CARELOG_BENCH_WRITES_STORES", "sqlite,postgres").split(",") if s
-]
-REPEAT = int(os.environ.get("CARELOG_BENCH_WRITES_REPEAT", "1" if _SMOKE else "5"))
-COMMANDS = int(os.environ.get("CARELOG_BENCH_WRITES_COMMANDS", "20" if _SMOKE else "400"))
-CLIENTS = int(os.environ.get("CARELOG_BENCH_WRITES_CLIENTS", "4" if _SMOKE else "16"))
-PER_CLIENT = int(os.environ.get("CARELOG_BENCH_WRITES_PER_CLIENT", "5" if _SMOKE else "100"))
+STORES = stores("WRITES")
+REPEAT = sized("CARELOG_BENCH_WRITES_REPEAT", 1, 5)
+COMMANDS = sized("CARELOG_BENCH_WRITES_COMMANDS", 20, 400)
+CLIENTS = sized("CARELOG_BENCH_WRITES_CLIENTS", 4, 16)
+PER_CLIENT = sized("CARELOG_BENCH_WRITES_PER_CLIENT", 5, 100)
 WINDOW_MS = float(os.environ.get("CARELOG_GROUP_COMMIT_MS", "2"))
 PAYLOAD = os.urandom(150).hex()  # 300 bytes, about a small clinical event's stored state
 
@@ -126,14 +123,7 @@ class Clinic:
 
     def patient(self) -> str:
         ctx = CommandContext(actor=self.psychiatrist)
-        pid = self.carelog.commands.register_patient(
-            ctx,
-            c.RegisterPatient(
-                external_id=f"BENCH-{uuid.uuid4().hex[:10]}",
-                name="Bench Patient",
-                birth_date=date.fromisoformat("1980-01-01"),
-            ),
-        ).patient_id
+        pid = register(self.carelog, ctx, f"BENCH-{uuid.uuid4().hex[:10]}", "Bench Patient")
         self.carelog.commands.execute(
             ctx, pid, c.AssignCareTeamMember(clinician_id=self.therapist.id, role="therapist")
         )

@@ -11,95 +11,34 @@ query.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from projections import plan_states
-from projections.feed import Item
 from projections.plan_document import document, present
-from projections.plan_states import PlanStates
-from projections.sql.database import Cursor, Database
-from projections.view import Tables, View, fast_compression
+from projections.plan_states import Folded
+from projections.plan_view import CareTeamView
+from projections.sql.database import Cursor
+from projections.view import Tables
 
 PLAN = "current_plan"
 MEMBER = "current_plan_member"
-PLAN_COLUMNS = (
-    "patient_id",
-    "external_id",
-    "name",
-    "birth_date",
-    "version",
-    "position",
-    "document",
-)
 
 
-class CurrentPlanView(View):
+class CurrentPlanView(CareTeamView):
     """Each patient's plan as of the last event the view has applied."""
 
     name = "current_plan"
     schema_version = 2
     tables = (PLAN, MEMBER)
-    order = {PLAN: "patient_id", MEMBER: "patient_id, clinician_id"}  # noqa: RUF012
+    patient_columns = ("external_id", "name", "birth_date")
+    document_column = "document"
 
-    def __init__(self, db: Database, states: PlanStates | None = None) -> None:
-        super().__init__(db)
-        self.states = states or PlanStates()
-
-    def create_tables(self, cur: Cursor, t: Tables) -> None:
-        cur.execute(f"""CREATE TABLE IF NOT EXISTS {t[PLAN]} (
-            patient_id TEXT PRIMARY KEY,
-            external_id TEXT NOT NULL,
-            name TEXT NOT NULL,
-            birth_date TEXT,
-            version INTEGER NOT NULL,
-            position BIGINT NOT NULL,
-            document TEXT NOT NULL)""")
-        cur.execute(f"""CREATE TABLE IF NOT EXISTS {t[MEMBER]} (
-            patient_id TEXT NOT NULL,
-            clinician_id TEXT NOT NULL,
-            role TEXT NOT NULL,
-            PRIMARY KEY (patient_id, clinician_id))""")
-        fast_compression(cur, self.db, t[PLAN], "document")
+    def render(self, patient_id: str, folded: Folded, kinds: list[str]) -> str:
+        return document(patient_id, folded, kinds)
 
     def create_indexes(self, cur: Cursor, t: Tables) -> None:
-        cur.execute(
-            f"CREATE INDEX IF NOT EXISTS {t.index(MEMBER, 'clinician')}"
-            f" ON {t[MEMBER]} (clinician_id)"
-        )
+        super().create_indexes(cur, t)
         cur.execute(f"CREATE INDEX IF NOT EXISTS {t.index(PLAN, 'name')} ON {t[PLAN]} (name)")
-
-    def project(self, cur: Cursor, t: Tables, stream: str, items: Sequence[Item]) -> None:
-        states = self.states.take(cur, t[PLAN], plan_states.touched(items))
-        changed = plan_states.fold(states, items)
-        if changed:
-            rows = []
-            for pid, kinds in changed.items():
-                folded = states[pid]
-                patient = folded.plan.patient
-                rows.append(
-                    (
-                        pid,
-                        patient.external_id,
-                        patient.name,
-                        patient.birth_date,
-                        folded.version,
-                        folded.position,
-                        document(pid, folded, kinds),
-                    )
-                )
-            cur.replace_rows(t[PLAN], "patient_id", PLAN_COLUMNS, rows)
-            moved, members = plan_states.members(states, changed)
-            if moved:
-                where, params = cur.any_of("patient_id", moved)
-                cur.execute(f"DELETE FROM {t[MEMBER]} WHERE {where}", params)
-            if members:
-                cur.insert_rows(t[MEMBER], ("patient_id", "clinician_id", "role"), members)
-        self.states.keep(t[PLAN], states)
-
-    def forget(self, t: Tables) -> None:
-        self.states.forget(t[PLAN])
 
     # -- queries ---------------------------------------------------------------------------
     def get(self, patient_id: str, now: datetime | None = None) -> dict[str, Any] | None:

@@ -46,6 +46,18 @@ class Lane:
     """Quarantined positions left open by an earlier run: retried, resolved if they pass."""
 
 
+@dataclass(frozen=True)
+class Read:
+    """One batch of a log, read once for every lane that stood at its position."""
+
+    stream: str
+    items: Sequence[Item]
+    expected: int
+    """The position it was read after: a lane commits it only if it still stands there."""
+    synced: str | None
+    """When the batch reached the log's head (None: a full batch, more to come)."""
+
+
 class Follower:
     """Drives a set of lanes over the logs, one round at a time."""
 
@@ -138,33 +150,24 @@ class Follower:
                     if not items:
                         continue
                     synced = tracking.now_text() if len(items) < self.batch_size else None
-                    done += self._apply_all(groups[position], stream, items, position, synced)
+                    read = Read(stream, items, position, synced)
+                    done += self._apply_all(groups[position], read)
             return done
 
-    def _apply_all(
-        self,
-        lanes: list[Lane],
-        stream: str,
-        items: Sequence[Item],
-        expected: int,
-        synced: str | None,
-    ) -> int:
+    def _apply_all(self, lanes: list[Lane], read: Read) -> int:
         """One batch into every lane at that position. A few items (following the head)
         go into every lane in one transaction. A full batch on PostgreSQL: each lane's
         transaction runs in its own thread (they touch different rows and tables, and
         most of their time is spent waiting for the server)."""
-        if len(lanes) > 1 and len(items) <= SMALL:
-            return self._apply_together(lanes, stream, items, expected, synced)
+        if len(lanes) > 1 and len(read.items) <= SMALL:
+            return self._apply_together(lanes, read)
         if len(lanes) == 1 or self.db.dialect != "postgres":
-            return sum(self._apply(lane, stream, items, expected, synced) for lane in lanes)
+            return sum(self._apply(lane, read) for lane in lanes)
         if self._writers is None:
             self._writers = ThreadPoolExecutor(
                 len(self.lanes), thread_name_prefix="carelog-views-write"
             )
-        futures = [
-            self._writers.submit(self._apply, lane, stream, items, expected, synced)
-            for lane in lanes
-        ]
+        futures = [self._writers.submit(self._apply, lane, read) for lane in lanes]
         done, error = 0, None
         for future in futures:
             try:
@@ -175,75 +178,65 @@ class Follower:
             raise error
         return done
 
-    def _apply_together(
-        self,
-        lanes: list[Lane],
-        stream: str,
-        items: Sequence[Item],
-        expected: int,
-        synced: str | None,
-    ) -> int:
+    def _apply_together(self, lanes: list[Lane], read: Read) -> int:
         """A few live items (the common case when following the head) into every lane in
         one transaction; lanes whose position moved are left for the next round."""
+        stream, items = read.stream, read.items
         targets = [
             batch.Target(lane.key, lane.view, lane.tables, lane.skipped.get(stream, set()))
             for lane in lanes
         ]
         try:
-            found = batch.apply_together(self.db, targets, stream, items, expected, synced)
+            found = batch.apply_together(
+                self.db, targets, stream, items, read.expected, read.synced
+            )
         except Exception as exc:
             if is_transient(exc):
                 raise
             # one lane's projection failed and none committed: one transaction per lane
             # keeps the others going and quarantines the item at fault
-            return sum(self._apply(lane, stream, items, expected, synced) for lane in lanes)
+            return sum(self._apply(lane, read) for lane in lanes)
         done = 0
         for lane in lanes:
-            if found[lane.key] == expected:
+            if found[lane.key] == read.expected:
                 self._committed(lane, stream, items[-1].position)
                 done += len(items)
             else:
                 lane.positions[stream] = found[lane.key]
         return done
 
-    def _apply(
-        self, lane: Lane, stream: str, items: Sequence[Item], expected: int, synced: str | None
-    ) -> int:
-        skipped = lane.skipped.get(stream, set())
+    def _project(
+        self, lane: Lane, read: Read, items: Sequence[Item], expected: int, synced: str | None
+    ) -> None:
+        """``items`` of the batch into the lane, in a transaction of their own."""
+        skipped = lane.skipped.get(read.stream, set())
+        batch.apply(
+            self.db, lane.view, lane.tables, lane.key, read.stream, items, expected, skipped, synced
+        )
+
+    def _apply(self, lane: Lane, read: Read) -> int:
+        stream, items = read.stream, read.items
         try:
-            batch.apply(
-                self.db, lane.view, lane.tables, lane.key, stream, items, expected, skipped, synced
-            )
+            self._project(lane, read, items, read.expected, read.synced)
         except Moved as moved:
             lane.positions[stream] = moved.position
             return 0
         except Exception as exc:
             if is_transient(exc):
                 raise
-            return self._isolate(lane, stream, items, expected, synced)
+            return self._isolate(lane, read)
         self._committed(lane, stream, items[-1].position)
         return len(items)
 
-    def _isolate(
-        self, lane: Lane, stream: str, items: Sequence[Item], expected: int, synced: str | None
-    ) -> int:
+    def _isolate(self, lane: Lane, read: Read) -> int:
         """Replay a failed batch item by item: keep what projects, quarantine the first
         item that does not, and halt the lane there."""
-        skipped = lane.skipped.get(stream, set())
+        stream, items, expected = read.stream, read.items, read.expected
         done = 0
         for n, item in enumerate(items):
             try:
-                batch.apply(
-                    self.db,
-                    lane.view,
-                    lane.tables,
-                    lane.key,
-                    stream,
-                    [item],
-                    expected,
-                    skipped,
-                    synced if n == len(items) - 1 else None,
-                )
+                last = n == len(items) - 1
+                self._project(lane, read, [item], expected, read.synced if last else None)
             except Moved as moved:
                 lane.positions[stream] = moved.position
                 return done

@@ -15,82 +15,27 @@ from datetime import UTC, datetime
 from typing import Any
 
 from domain.errors import InvalidInputError
-from projections import plan_states
 from projections.dashboard_ranking import KINDS, assess
 from projections.dashboard_summary import summary_json
-from projections.feed import Item
-from projections.plan_states import PlanStates
-from projections.sql.database import Cursor, Database
-from projections.view import Tables, View, fast_compression
+from projections.plan_states import Folded
+from projections.plan_view import CareTeamView
 
 BOARD = "team_dashboard"
 MEMBER = "team_dashboard_member"
-BOARD_COLUMNS = ("patient_id", "external_id", "name", "version", "position", "summary")
 
 
-class TeamDashboardView(View):
+class TeamDashboardView(CareTeamView):
     """Open alerts, overdue follow-ups, recent changes, worsening scores, severe side
     effects and monitoring due, per patient, for the clinicians on the care team."""
 
     name = "team_dashboard"
     schema_version = 2
     tables = (BOARD, MEMBER)
-    order = {BOARD: "patient_id", MEMBER: "patient_id, clinician_id"}  # noqa: RUF012
+    patient_columns = ("external_id", "name")
+    document_column = "summary"
 
-    def __init__(self, db: Database, states: PlanStates | None = None) -> None:
-        super().__init__(db)
-        self.states = states or PlanStates()
-
-    def create_tables(self, cur: Cursor, t: Tables) -> None:
-        cur.execute(f"""CREATE TABLE IF NOT EXISTS {t[BOARD]} (
-            patient_id TEXT PRIMARY KEY,
-            external_id TEXT NOT NULL,
-            name TEXT NOT NULL,
-            version INTEGER NOT NULL,
-            position BIGINT NOT NULL,
-            summary TEXT NOT NULL)""")
-        cur.execute(f"""CREATE TABLE IF NOT EXISTS {t[MEMBER]} (
-            patient_id TEXT NOT NULL,
-            clinician_id TEXT NOT NULL,
-            role TEXT NOT NULL,
-            PRIMARY KEY (patient_id, clinician_id))""")
-        fast_compression(cur, self.db, t[BOARD], "summary")
-
-    def create_indexes(self, cur: Cursor, t: Tables) -> None:
-        cur.execute(
-            f"CREATE INDEX IF NOT EXISTS {t.index(MEMBER, 'clinician')}"
-            f" ON {t[MEMBER]} (clinician_id)"
-        )
-
-    def project(self, cur: Cursor, t: Tables, stream: str, items: Sequence[Item]) -> None:
-        states = self.states.take(cur, t[BOARD], plan_states.touched(items))
-        changed = plan_states.fold(states, items)
-        if changed:
-            rows = []
-            for pid, kinds in changed.items():
-                folded = states[pid]
-                patient = folded.plan.patient
-                rows.append(
-                    (
-                        pid,
-                        patient.external_id,
-                        patient.name,
-                        folded.version,
-                        folded.position,
-                        summary_json(pid, folded, kinds),
-                    )
-                )
-            cur.replace_rows(t[BOARD], "patient_id", BOARD_COLUMNS, rows)
-            moved, members = plan_states.members(states, changed)
-            if moved:
-                where, params = cur.any_of("patient_id", moved)
-                cur.execute(f"DELETE FROM {t[MEMBER]} WHERE {where}", params)
-            if members:
-                cur.insert_rows(t[MEMBER], ("patient_id", "clinician_id", "role"), members)
-        self.states.keep(t[BOARD], states)
-
-    def forget(self, t: Tables) -> None:
-        self.states.forget(t[BOARD])
+    def render(self, patient_id: str, folded: Folded, kinds: list[str]) -> str:
+        return summary_json(patient_id, folded, kinds)
 
     # -- queries ---------------------------------------------------------------------------
     def for_clinician(

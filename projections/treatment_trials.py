@@ -20,11 +20,10 @@ from typing import Any
 from domain.trial_outcomes import episode_start, judge, resistance
 from domain.trial_storage import trial_as_dict, trial_from_dict
 from domain.trials import trials
-from projections import plan_states
-from projections.feed import Item
-from projections.plan_states import PlanStates, iso, revive
-from projections.sql.database import Cursor, Database
-from projections.view import Tables, View
+from projections.plan_states import Folded, iso, revive
+from projections.plan_view import PlanView
+from projections.sql.database import Cursor
+from projections.view import Tables
 
 PATIENT = "treatment_trials_patient"
 TRIAL = "treatment_trials"
@@ -84,16 +83,13 @@ def trial_document(data: dict[str, Any]) -> str:
     return json.dumps(data, default=_json_default, sort_keys=True, separators=(",", ":"))
 
 
-class TreatmentTrialsView(View):
+class TreatmentTrialsView(PlanView):
     """Each patient's medication trials as of the last event the view has applied."""
 
     name = "treatment_trials"
     tables = (PATIENT, TRIAL)
+    head = PATIENT
     order = {PATIENT: "patient_id", TRIAL: "patient_id, trial_id"}  # noqa: RUF012
-
-    def __init__(self, db: Database, states: PlanStates | None = None) -> None:
-        super().__init__(db)
-        self.states = states or PlanStates()
 
     def create_tables(self, cur: Cursor, t: Tables) -> None:
         cur.execute(f"""CREATE TABLE IF NOT EXISTS {t[PATIENT]} (
@@ -116,39 +112,34 @@ class TreatmentTrialsView(View):
             f"CREATE INDEX IF NOT EXISTS {t.index(TRIAL, 'class')} ON {t[TRIAL]} (drug_class)"
         )
 
-    def project(self, cur: Cursor, t: Tables, stream: str, items: Sequence[Item]) -> None:
-        states = self.states.take(cur, t[PATIENT], plan_states.touched(items))
-        changed = plan_states.fold(states, items)
-        if changed:
-            patients, rows, redone = [], [], []
-            for pid, kinds in changed.items():
-                folded = states[pid]
-                if AFFECTING.intersection(kinds):  # no other event makes or moves a trial
-                    redone.append(pid)
-                    for trial in trials(folded.plan):
-                        rows.append(
-                            (
-                                pid,
-                                trial.trial_id,
-                                trial.drug,
-                                trial.drug_class,
-                                iso(trial.started_at),
-                                iso(trial.stopped_at),
-                                trial_document(trial_as_dict(trial)),
-                            )
+    def write(
+        self, cur: Cursor, t: Tables, states: dict[str, Folded], changed: dict[str, list[str]]
+    ) -> None:
+        patients, rows, redone = [], [], []
+        for pid, kinds in changed.items():
+            folded = states[pid]
+            if AFFECTING.intersection(kinds):  # no other event makes or moves a trial
+                redone.append(pid)
+                for trial in trials(folded.plan):
+                    rows.append(
+                        (
+                            pid,
+                            trial.trial_id,
+                            trial.drug,
+                            trial.drug_class,
+                            iso(trial.started_at),
+                            iso(trial.stopped_at),
+                            trial_document(trial_as_dict(trial)),
                         )
-                episode = iso(episode_start(folded.plan))
-                patients.append((pid, folded.version, folded.position, episode))
-            cur.replace_rows(t[PATIENT], "patient_id", PATIENT_COLUMNS, patients)
-            if redone:
-                where, params = cur.any_of("patient_id", redone)
-                cur.execute(f"DELETE FROM {t[TRIAL]} WHERE {where}", params)
-            if rows:
-                cur.insert_rows(t[TRIAL], TRIAL_COLUMNS, rows)
-        self.states.keep(t[PATIENT], states)
-
-    def forget(self, t: Tables) -> None:
-        self.states.forget(t[PATIENT])
+                    )
+            episode = iso(episode_start(folded.plan))
+            patients.append((pid, folded.version, folded.position, episode))
+        cur.replace_rows(t[PATIENT], "patient_id", PATIENT_COLUMNS, patients)
+        if redone:
+            where, params = cur.any_of("patient_id", redone)
+            cur.execute(f"DELETE FROM {t[TRIAL]} WHERE {where}", params)
+        if rows:
+            cur.insert_rows(t[TRIAL], TRIAL_COLUMNS, rows)
 
     # -- queries ---------------------------------------------------------------------------
     def for_patient(self, patient_id: str, now: datetime | None = None) -> dict[str, Any] | None:

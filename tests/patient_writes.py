@@ -8,6 +8,7 @@ the one it wrote before these existed."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -54,3 +55,13 @@ def dose_change(
 ) -> c.ChangeDose:
     """A change of an order's dose, in milligrams."""
     return c.ChangeDose(order_id=order_id, dose=Dose(amount, "mg"), reason=reason, **extra)
+
+
+SERTRALINE = prescription()
+"""The order most synthetic patients are on (``dataclasses.replace`` for a variant)."""
+
+
+def prescribe(carelog: CareLog, ctx: CommandContext, patient_id: str, **changes: Any) -> str:
+    """Put the patient on ``SERTRALINE`` (with ``changes`` to its fields); the order's id."""
+    order = replace(SERTRALINE, **changes) if changes else SERTRALINE
+    return str(carelog.commands.execute(ctx, patient_id, order).ids["order_id"])

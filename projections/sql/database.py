@@ -8,31 +8,69 @@ tracking position land together or not at all.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, Protocol
+from typing import Any, Self
 
 Row = dict[str, Any]
 
 
-class Cursor(Protocol):
-    def execute(self, sql: str, params: Sequence[Any] = ()) -> Cursor: ...
-    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None: ...
+class Cursor(ABC):
+    """A cursor as the views and registries use it: ``?`` placeholders, rows as dicts.
+    Each backend wraps its driver's cursor and says how it writes rows in bulk (and, where
+    the driver's placeholders differ, how a statement is translated)."""
+
+    def __init__(self, cur: Any) -> None:
+        self._cur = cur
+
+    def translate(self, sql: str) -> str:
+        """The statement in the driver's placeholders (``?`` is the default)."""
+        return sql
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Self:
+        self._cur.execute(self.translate(sql), tuple(params))
+        return self
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        self._cur.executemany(self.translate(sql), rows)
+
+    @abstractmethod
     def insert_rows(
         self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
-    ) -> None: ...
+    ) -> None:
+        """Bulk insert (a view's batch)."""
+
     def replace_rows(
         self,
         table: str,
         key: str | Sequence[str],
         columns: Sequence[str],
         rows: Sequence[Sequence[Any]],
-    ) -> None: ...
-    def any_of(self, column: str, values: Sequence[Any]) -> tuple[str, list[Any]]: ...
-    def fetchone(self) -> Row | None: ...
-    def fetchall(self) -> list[Row]: ...
+    ) -> None:
+        """Bulk upsert of whole rows by their primary key ``key`` (a column or several)."""
+        self.upsert(table, [key] if isinstance(key, str) else list(key), columns, rows)
+
+    @abstractmethod
+    def upsert(
+        self, table: str, keys: list[str], columns: Sequence[str], rows: Sequence[Sequence[Any]]
+    ) -> None:
+        """``replace_rows``, with the key's columns as a list."""
+
+    @abstractmethod
+    def any_of(self, column: str, values: Sequence[Any]) -> tuple[str, list[Any]]:
+        """A condition that ``column`` is one of ``values``, and its parameters."""
+
+    def fetchone(self) -> Row | None:
+        row = self._cur.fetchone()
+        return dict(row) if row is not None else None
+
+    def fetchall(self) -> list[Row]:
+        return [dict(r) for r in self._cur.fetchall()]
+
     @property
-    def rowcount(self) -> int: ...
+    def rowcount(self) -> int:
+        return int(self._cur.rowcount)
 
 
 class Database:

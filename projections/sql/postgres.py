@@ -10,22 +10,18 @@ from contextlib import contextmanager
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from projections.sql.database import Cursor, Database, Row
+from projections.sql.database import Cursor, Database
 
 _PLACEHOLDER = re.compile(r"\?")
 
 
-class _PostgresCursor:
+class _PostgresCursor(Cursor):
     def __init__(self, cur: Any, pipelined: bool = False) -> None:
-        self._cur = cur
+        super().__init__(cur)
         self._pipelined = pipelined  # COPY cannot run in pipeline mode
 
-    def execute(self, sql: str, params: Sequence[Any] = ()) -> _PostgresCursor:
-        self._cur.execute(_PLACEHOLDER.sub("%s", sql), tuple(params))
-        return self
-
-    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
-        self._cur.executemany(_PLACEHOLDER.sub("%s", sql), rows)
+    def translate(self, sql: str) -> str:
+        return _PLACEHOLDER.sub("%s", sql)
 
     def insert_rows(
         self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
@@ -42,16 +38,10 @@ class _PostgresCursor:
             for row in rows:
                 copy.write_row(row)
 
-    def replace_rows(
-        self,
-        table: str,
-        key: str | Sequence[str],
-        columns: Sequence[str],
-        rows: Sequence[Sequence[Any]],
+    def upsert(
+        self, table: str, keys: list[str], columns: Sequence[str], rows: Sequence[Sequence[Any]]
     ) -> None:
-        """Bulk upsert of whole rows by their primary key ``key`` (a column or several):
-        one statement for a few rows (the live case), delete then COPY for many."""
-        keys = [key] if isinstance(key, str) else list(key)
+        """One statement for a few rows (the live case), delete then COPY for many."""
         if len(rows) <= SMALL or self._pipelined:
             updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in columns if c not in keys)
             self._cur.execute(
@@ -74,17 +64,6 @@ class _PostgresCursor:
     def any_of(self, column: str, values: Sequence[Any]) -> tuple[str, list[Any]]:
         """A ``column = ANY(?)`` condition (one plan whatever the number of values)."""
         return f"{column} = ANY(?)", [list(values)]
-
-    def fetchone(self) -> Row | None:
-        row = self._cur.fetchone()
-        return dict(row) if row is not None else None
-
-    def fetchall(self) -> list[Row]:
-        return [dict(r) for r in self._cur.fetchall()]
-
-    @property
-    def rowcount(self) -> int:
-        return int(self._cur.rowcount)
 
 
 SMALL = 16

@@ -9,20 +9,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from projections.sql.database import Cursor, Database, Row
+from projections.sql.database import Cursor, Database
 
 
-class _SQLiteCursor:
-    def __init__(self, cur: sqlite3.Cursor) -> None:
-        self._cur = cur
-
-    def execute(self, sql: str, params: Sequence[Any] = ()) -> _SQLiteCursor:
-        self._cur.execute(sql, tuple(params))
-        return self
-
-    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
-        self._cur.executemany(sql, rows)
-
+class _SQLiteCursor(Cursor):
     def insert_rows(
         self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
     ) -> None:
@@ -30,14 +20,10 @@ class _SQLiteCursor:
         marks = ", ".join("?" * len(columns))
         self._cur.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
 
-    def replace_rows(
-        self,
-        table: str,
-        key: str | Sequence[str],
-        columns: Sequence[str],
-        rows: Sequence[Sequence[Any]],
+    def upsert(
+        self, table: str, keys: list[str], columns: Sequence[str], rows: Sequence[Sequence[Any]]
     ) -> None:
-        """Bulk upsert of whole rows by their primary key ``key`` (a column or several)."""
+        """INSERT OR REPLACE: SQLite finds the rows to replace by their primary key."""
         marks = ", ".join("?" * len(columns))
         self._cur.executemany(
             f"INSERT OR REPLACE INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows
@@ -46,17 +32,6 @@ class _SQLiteCursor:
     def any_of(self, column: str, values: Sequence[Any]) -> tuple[str, list[Any]]:
         """A ``column IN (...)`` condition and its parameters."""
         return f"{column} IN ({', '.join('?' * len(values))})", list(values)
-
-    def fetchone(self) -> Row | None:
-        row = self._cur.fetchone()
-        return dict(row) if row is not None else None
-
-    def fetchall(self) -> list[Row]:
-        return [dict(r) for r in self._cur.fetchall()]
-
-    @property
-    def rowcount(self) -> int:
-        return self._cur.rowcount
 
 
 class SQLiteDatabase(Database):

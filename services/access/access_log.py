@@ -140,16 +140,12 @@ class AccessLog:
         reason: str | None = None,
     ) -> int:
         """``record`` for an actor object, in the issue's argument order."""
+        # The other arguments are ``record``'s keywords, as they are.
+        entry = {name: value for name, value in locals().items() if name not in ("self", "actor")}
         return self.record(
             actor_id=actor.id if actor else None,
             actor_role=str(actor.role) if actor else None,
-            patient_id=patient_id,
-            what=what,
-            request_id=request_id,
-            source=source,
-            allowed=allowed,
-            flagged=flagged,
-            reason=reason,
+            **entry,
         )
 
     def _insert(self, cur: Cursor, rows: list[dict[str, Any]]) -> list[int]:

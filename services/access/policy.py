@@ -165,16 +165,8 @@ class Policy:
         only by ``record_read`` once the data is actually sent (a read that then ends in
         404 or 503 showed nothing)."""
         self.require_read_kind(actor, what, info, patient_id)
-        now = self.clock()
         # NotFoundError for an unknown patient.
-        member, emergency, grant = self.read_record(
-            patient_id,
-            lambda r: (
-                r.is_member(actor.id),
-                r.has_emergency_access(actor.id, now),
-                emergency_grant(r.plan.emergency_access.get(actor.id)),
-            ),
-        )
+        member, emergency, grant = self._standing(actor, patient_id)
         flagged = False
         if actor.role in CLINICAL_ROLES and not member:
             if not emergency:
@@ -227,20 +219,26 @@ class Policy:
 
     def _emergency_grant(self, actor: Actor, patient_id: str) -> dict[str, Any] | None:
         """The actor's active emergency grant on the patient when not on the team."""
-        now = self.clock()
         try:
-            member, emergency, grant = self.read_record(
-                patient_id,
-                lambda r: (
-                    r.is_member(actor.id),
-                    r.has_emergency_access(actor.id, now),
-                    emergency_grant(r.plan.emergency_access.get(actor.id)),
-                ),
-            )
+            member, emergency, grant = self._standing(actor, patient_id)
         except NotFoundError:
             return None
         flagged: dict[str, Any] | None = grant
         return flagged if actor.role in CLINICAL_ROLES and not member and emergency else None
+
+    def _standing(self, actor: Actor, patient_id: str) -> tuple[bool, bool, dict[str, Any] | None]:
+        """Whether the actor is on the patient's care team, holds emergency access to the
+        record now, and the audit's view of that grant (NotFoundError for no patient)."""
+        now = self.clock()
+        standing: tuple[bool, bool, dict[str, Any] | None] = self.read_record(
+            patient_id,
+            lambda r: (
+                r.is_member(actor.id),
+                r.has_emergency_access(actor.id, now),
+                emergency_grant(r.plan.emergency_access.get(actor.id)),
+            ),
+        )
+        return standing
 
     def may_read_note_text(self, actor: Actor, note: dict[str, Any]) -> bool:
         """Psychotherapy notes: the author alone. Progress notes: the team and auditors."""

@@ -28,12 +28,21 @@ class RelayLockedError(RuntimeError):
 class RelayLock:
     """Held while the relay runs; ``check()`` raises if it was lost."""
 
+    _held: Any = None
+    """What holds the lock while it is held (a file descriptor, a connection)."""
+
     def __enter__(self) -> RelayLock:  # pragma: no cover - interface
         raise NotImplementedError
 
     def __exit__(
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:  # pragma: no cover - interface
+    ) -> None:
+        held, self._held = self._held, None
+        if held is not None:
+            self._release(held)
+
+    def _release(self, held: Any) -> None:  # pragma: no cover - interface
+        """Let the lock go and close what held it."""
         raise NotImplementedError
 
     def check(self) -> None:
@@ -45,7 +54,6 @@ class FileLock(RelayLock):
 
     def __init__(self, path: str) -> None:
         self.path = f"{path}.relay.lock"
-        self._fd: int | None = None
 
     def __enter__(self) -> FileLock:
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
@@ -56,17 +64,13 @@ class FileLock(RelayLock):
             raise RelayLockedError(
                 f"Another relay holds {self.path}: one relay per store."
             ) from None
-        self._fd = fd
+        self._held = fd
         return self
 
-    def __exit__(
-        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        fd, self._fd = self._fd, None
-        if fd is not None:
-            with contextlib.suppress(OSError):
-                fcntl.flock(fd, fcntl.LOCK_UN)
-            os.close(fd)
+    def _release(self, held: Any) -> None:
+        with contextlib.suppress(OSError):
+            fcntl.flock(held, fcntl.LOCK_UN)
+        os.close(held)
 
 
 TAKEOVER_SECONDS = 5.0  # how long a starting relay waits for a just-killed one's lock
@@ -79,7 +83,6 @@ class AdvisoryLock(RelayLock):
         self.conninfo, schema = split_schema(url)
         digest = hashlib.sha256(f"carelog-relay:{schema or 'public'}".encode()).digest()
         self.key = int.from_bytes(digest[:8], "big", signed=True)
-        self._conn: Any = None
 
     def __enter__(self) -> AdvisoryLock:
         import psycopg
@@ -99,25 +102,21 @@ class AdvisoryLock(RelayLock):
             raise RelayLockedError(
                 "Another relay holds this store's advisory lock: one relay per store."
             )
-        self._conn = conn
+        self._held = conn
         return self
 
     def check(self) -> None:
         try:
-            self._conn.execute("SELECT 1")
+            self._held.execute("SELECT 1")
         except Exception as exc:  # any failure means the session is gone
             raise RelayLockedError(
                 "The relay lost its lock connection; stopping so another can take over."
             ) from exc
 
-    def __exit__(
-        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        conn, self._conn = self._conn, None
-        if conn is not None:
-            with contextlib.suppress(Exception):
-                conn.execute("SELECT pg_advisory_unlock(%s)", (self.key,))
-            conn.close()
+    def _release(self, held: Any) -> None:
+        with contextlib.suppress(Exception):
+            held.execute("SELECT pg_advisory_unlock(%s)", (self.key,))
+        held.close()
 
 
 def relay_lock(db: Database) -> RelayLock:

@@ -16,7 +16,7 @@ so its cost does not matter.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 from services.integrity.chain import link
 from services.integrity.walk import Anomaly, WalkOutcome
@@ -33,13 +33,7 @@ class Problem:
     evidence: str = "chain"  # "chain" (the links), "checkpoint" (a signed head), "signature"
 
     def as_dict(self) -> dict[str, object]:
-        return {
-            "chain": self.chain,
-            "position": self.position,
-            "kind": self.kind,
-            "detail": self.detail,
-            "evidence": self.evidence,
-        }
+        return asdict(self)
 
     def __str__(self) -> str:
         return f"{self.chain} position {self.position}: {self.kind}: {self.detail}"

@@ -4,7 +4,7 @@ order to read them (what ``/readyz``, the CLI and the verification mark report).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,14 +24,8 @@ class ChainReport:
     attested_position: int  # the newest position a valid checkpoint vouches for
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "start": self.start,
-            "stop": self.stop,
-            "records": self.records,
-            "head_position": self.head_position,
-            "head": self.head,
-            "attested_position": self.attested_position,
-        }
+        """Every field but the name (the report is keyed by it)."""
+        return {k: v for k, v in asdict(self).items() if k != "name"}
 
 
 @dataclass

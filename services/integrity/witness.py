@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import logging
 import os
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -107,22 +107,16 @@ class SignerRecord:
         os.replace(temporary, self.path)
 
 
+@dataclass
 class KafkaWitness:
     """Publishes each checkpoint to ``carelog.checkpoints`` (created if missing)."""
 
-    def __init__(
-        self,
-        bootstrap: str,
-        *,
-        client_id: str,
-        replication: int,
-        security: KafkaSecurity | None = None,
-    ) -> None:
-        self.bootstrap = bootstrap
-        self.security = security
-        self.client_id = client_id
-        self.replication = replication
-        self._topic_ready = False
+    bootstrap: str
+    _: KW_ONLY
+    client_id: str
+    replication: int
+    security: KafkaSecurity | None = None
+    _topic_ready: bool = field(default=False, init=False, repr=False)
 
     def publish(self, checkpoint: Checkpoint) -> None:
         """Send one checkpoint and wait for the broker's acknowledgement. The value is the

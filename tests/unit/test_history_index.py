@@ -8,6 +8,7 @@ bitemporal query, and the memory budget across patients.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import uuid4
@@ -23,6 +24,7 @@ from domain.errors import CareLogError
 from domain.patient_record import PatientRecord
 from services.reading.history import History, replay_in_effect_at, replay_known_at
 from services.writing.application import CareLogApplication
+from tests.patient_writes import SERTRALINE
 
 PSY = Actor("psy", Role.PSYCHIATRIST, "P")
 START = datetime(2026, 1, 1, tzinfo=UTC)
@@ -45,13 +47,7 @@ def register(app: CareLogApplication) -> PatientRecord:
     )
     record.prescribe(
         ctx,
-        c.Prescribe(
-            dose=Dose(50, "mg"),
-            frequency="once daily",
-            route="oral",
-            indication="x",
-            drug="sertraline",
-        ),
+        replace(SERTRALINE, indication="x"),
         order_id="o1",
         drug={"name": "sertraline"},
     )

@@ -118,17 +118,7 @@ def _scored(sel: Selection, a: Assessment, spec: Instrument) -> list[dict[str, A
 
 
 def _impression(sel: Selection, a: Assessment) -> dict[str, Any]:
-    resource: dict[str, Any] = {
-        "resourceType": "ClinicalImpression",
-        "id": resource_id("ClinicalImpression", a.assessment_id),
-        "identifier": [v.identifier("assessment-id", a.assessment_id)],
-        "status": "completed",
-        "code": {"text": "Clinical assessment"},
-        "subject": patient_ref(sel),
-        "effectiveDateTime": instant(a.effective_at),
-        "date": instant(a.recorded_at),
-        "assessor": practitioner_ref(a.actor.id),
-    }
+    resource = _clinical_impression(sel, a, "assessment-id", a.assessment_id, "Clinical assessment")
     if a.summary:
         resource["summary"] = a.summary
     if a.diagnoses:
@@ -142,21 +132,31 @@ def _impression(sel: Selection, a: Assessment) -> dict[str, Any]:
 
 
 def _review(sel: Selection, review: Review) -> dict[str, Any]:
-    resource: dict[str, Any] = {
-        "resourceType": "ClinicalImpression",
-        "id": resource_id("ClinicalImpression", review.review_id),
-        "identifier": [v.identifier("review-id", review.review_id)],
-        "status": "completed",
-        "code": {"text": "Plan review"},
-        "description": review.outcome,
-        "subject": patient_ref(sel),
-        "effectiveDateTime": instant(review.effective_at),
-        "date": instant(review.recorded_at),
-        "assessor": practitioner_ref(review.actor.id),
-    }
+    resource = _clinical_impression(
+        sel, review, "review-id", review.review_id, "Plan review", description=review.outcome
+    )
     if review.summary:
         resource["summary"] = review.summary
     return resource
+
+
+def _clinical_impression(
+    sel: Selection, made: Assessment | Review, id_kind: str, id_value: str, text: str, **more: Any
+) -> dict[str, Any]:
+    """A completed ClinicalImpression (an assessment's or a plan review's): ``more`` goes
+    between its code and its subject."""
+    return {
+        "resourceType": "ClinicalImpression",
+        "id": resource_id("ClinicalImpression", id_value),
+        "identifier": [v.identifier(id_kind, id_value)],
+        "status": "completed",
+        "code": {"text": text},
+        **more,
+        "subject": patient_ref(sel),
+        "effectiveDateTime": instant(made.effective_at),
+        "date": instant(made.recorded_at),
+        "assessor": practitioner_ref(made.actor.id),
+    }
 
 
 def response_ref(assessment_id: str) -> dict[str, Any]:
