@@ -18,6 +18,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from domain import commands as c
 from domain.command_context import CommandContext
 from domain.dose import Dose
@@ -25,6 +27,8 @@ from services.bootstrap import CareLog
 from services.config import Config
 from tests.conftest import make_team
 from tests.integration.views_support import dumps, fresh_replay
+
+pytestmark = pytest.mark.served  # real carelog processes: make test runs these, test-quick not
 
 REPO = Path(__file__).parents[2]
 DEADLINE = 120.0

@@ -25,6 +25,8 @@ from tests.conftest import Team, make_team
 from tests.integration.tamper import RawLog
 from tests.keys_support import cli, disk_bytes, fresh_store, with_kek
 
+pytestmark = pytest.mark.served  # real carelog processes: make test runs these, test-quick not
+
 DRUG = "sertraline"
 NAME = "Ottoline Marchbanks"
 

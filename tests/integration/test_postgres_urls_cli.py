@@ -9,6 +9,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.served  # real carelog processes: make test runs these, test-quick not
+
 REPO = Path(__file__).parents[2]
 
 

@@ -20,6 +20,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.served  # real carelog processes: make test runs these, test-quick not
+
 LIMIT = 64 * 1024
 
 
