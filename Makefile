@@ -33,9 +33,10 @@ test: install
 	$(BIN)/python -m pytest -q $(PYTEST_PARALLEL)
 
 # Quicker loop for development: unit tests and the SQLite half of everything else
-# (unencrypted: `make test` runs the encrypted store too).
+# (unencrypted: `make test` runs the encrypted store too), without the slow, browser and
+# Kafka tests or those that start real carelog processes (`served`: servers, CLI commands).
 test-quick: install
-	$(BIN)/python -m pytest -q -x $(PYTEST_PARALLEL) -m "not slow and not browser and not kafka" --store sqlite --cipher none
+	$(BIN)/python -m pytest -q -x $(PYTEST_PARALLEL) -m "not slow and not browser and not kafka and not served" --store sqlite --cipher none
 
 # Property tests with fresh random draws (the suite's draws are fixed: tests/conftest.py).
 test-explore: install

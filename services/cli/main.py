@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from domain.errors import CareLogError
 from domain.safety import RulePackError
 from services.bootstrap import CareLog
-from services.storage.postgres_store import EventStoreUnreachableError
+from services.storage.store_errors import EventStoreUnreachableError
 
 COMMAND_MODULES = (
     "services.cli.users",

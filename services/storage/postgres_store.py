@@ -19,6 +19,8 @@ from urllib.parse import parse_qsl, urlparse
 from eventsourcing.postgres import PostgresFactory
 from eventsourcing.utils import Environment, EnvType
 
+from services.storage.store_errors import EventStoreUnreachableError
+
 PARAMS_SETTING = "CARELOG_POSTGRES_PARAMS"
 """The eventsourcing environment key holding the URL's libpq parameters (URL-encoded)."""
 
@@ -131,10 +133,6 @@ def check_url(url: str, setting: str, what: str) -> None:
             f"cannot connect to {what} at {where} ({setting}): {str(exc).strip()}"
         ) from exc
     _checked.add(url)
-
-
-class EventStoreUnreachableError(RuntimeError):
-    """The event store's server refused or failed the first connection."""
 
 
 class Factory(PostgresFactory):

@@ -16,6 +16,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from domain import commands as c
 from domain.command_context import CommandContext
 from services.bootstrap import CareLog
@@ -24,6 +26,8 @@ from tests.cli_process import carelog_process
 from tests.conftest import make_team
 from tests.integration.views_support import dumps, fresh_replay
 from tests.patient_writes import prescription, register
+
+pytestmark = pytest.mark.served  # real carelog processes: make test runs these, test-quick not
 
 REPO = Path(__file__).parents[2]
 DEADLINE = 120.0

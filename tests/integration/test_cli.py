@@ -24,6 +24,7 @@ def carelog_cli(*args: str, store: str, tmp_path: Path) -> subprocess.CompletedP
     return carelog_process(*args, env=env)
 
 
+@pytest.mark.served
 class TestUsers:
     def test_users_add_prints_one_json_line_with_a_working_token(
         self, store: str, tmp_path: Path, carelog: CareLog
@@ -176,6 +177,7 @@ class TestDemoIsCoherent:
         assert "today" not in open_alerts[0][2]
         assert "scored 1 on 20" in open_alerts[0][2]
 
+    @pytest.mark.served
     def test_users_list_shows_who_may_prescribe_as_a_clinician_reads_it(
         self, store: str, tmp_path: Path, carelog: CareLog
     ) -> None:

@@ -146,6 +146,7 @@ class TestRebuild:
         assert "--jobs must be 1 or more" in capsys.readouterr().err
 
 
+@pytest.mark.served
 class TestRun:
     def test_a_worker_follows_the_log_until_terminated(
         self, carelog: CareLog, team: Team, cli_env: dict[str, str]

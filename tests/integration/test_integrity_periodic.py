@@ -128,6 +128,7 @@ class TestCheckpointsWhileFollowingTheLog:
             instance.close()
 
 
+@pytest.mark.served
 class TestCheckpointsInAViewWorker:
     def test_a_projections_worker_signs_a_checkpoint_without_being_asked(
         self, periodic: CareLog, staff: Team, config: Config

@@ -106,6 +106,7 @@ def rewritten_past_the_first(
     return signed, target
 
 
+@pytest.mark.served
 class TestDeletedCheckpoints:
     def test_a_rewrite_with_every_checkpoint_file_deleted_fails_against_the_pinned_key(
         self, carelog: CareLog, team: Team, config: Config, pinned: Path
@@ -195,6 +196,7 @@ class TestDeletedCheckpoints:
         assert "2 checkpoint(s), pinned key" in out
 
 
+@pytest.mark.served
 class TestUnsignedTail:
     @pytest.fixture
     def tail(self, carelog: CareLog, team: Team) -> None:
@@ -231,6 +233,7 @@ class TestUnsignedTail:
         assert "not yet covered by a signed checkpoint" in out
 
 
+@pytest.mark.served
 class TestQuietSpells:
     def test_a_write_after_a_quiet_spell_is_not_taken_for_an_overdue_checkpoint(
         self, carelog: CareLog, team: Team, config: Config, pinned: Path, auditor: dict[str, str]
@@ -272,6 +275,7 @@ def backdate(carelog: CareLog, checkpoint: Checkpoint, hours: float) -> Checkpoi
     return old
 
 
+@pytest.mark.served
 class TestUnpinned:
     def test_without_a_pinned_key_the_result_says_unpinned_and_strict_fails(
         self, carelog: CareLog, team: Team, config: Config, pinned: Path
@@ -337,6 +341,7 @@ def _others(checkpoint: Checkpoint) -> dict[str, ChainHead]:
     return {name: head for name, head in checkpoint.chains.items() if name != "events"}
 
 
+@pytest.mark.served
 class TestLegacyCheckpoints:
     def test_an_old_format_checkpoint_still_verifies_and_the_sequence_continues_from_it(
         self, carelog: CareLog, team: Team, config: Config, pinned: Path
@@ -367,6 +372,7 @@ class TestLegacyCheckpoints:
         assert any("legacy checkpoint" in w for w in result["warnings"])
 
 
+@pytest.mark.served
 class TestStoresFromBeforeStoreIds:
     def test_an_old_store_gets_its_id_when_opened_and_its_old_checkpoints_still_verify(
         self, carelog: CareLog, team: Team, config: Config, pinned: Path
@@ -451,6 +457,7 @@ def _first_stores_checkpoint_in_the_seconds_folder(
 
 
 class TestCheckpointsBelongToTheirStore:
+    @pytest.mark.served
     def test_a_second_store_from_the_same_working_directory_verifies_clean(
         self, two_stores: tuple[Config, Config, Path]
     ) -> None:
@@ -465,6 +472,7 @@ class TestCheckpointsBelongToTheirStore:
             assert "rewritten" not in out
             assert "another store" not in out
 
+    @pytest.mark.served
     def test_another_stores_checkpoint_is_reported_as_such_never_as_tampering(
         self, two_stores: tuple[Config, Config, Path]
     ) -> None:
@@ -479,6 +487,7 @@ class TestCheckpointsBelongToTheirStore:
         assert code == 1, out
         assert "holds checkpoints of another store" in out
 
+    @pytest.mark.served
     def test_in_the_stores_own_default_folder_it_is_a_changed_store_id(
         self, two_stores: tuple[Config, Config, Path]
     ) -> None:
@@ -498,6 +507,7 @@ class TestCheckpointsBelongToTheirStore:
         assert other.checkpoint_folder == Path("var/pg-db.example-5433-care-north.checkpoints")
 
 
+@pytest.mark.served
 class TestWitnessFile:
     def test_the_witness_file_keeps_what_was_removed_from_folder_and_database(
         self,
@@ -553,6 +563,7 @@ class TestWitnessFile:
 
 
 @pytest.mark.kafka
+@pytest.mark.served
 class TestKafkaWitness:
     def test_each_checkpoint_is_published_and_the_topic_is_a_witness(
         self, config: Config, kafka_broker: Broker, tmp_path: Path, auditor: dict[str, str]

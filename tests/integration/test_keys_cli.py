@@ -24,6 +24,8 @@ from tests.integration.tamper import RawLog
 from tests.keys_support import cli, disk_bytes, fresh_store, with_kek
 from tests.patient_writes import prescription, register
 
+pytestmark = pytest.mark.served  # real carelog processes: make test runs these, test-quick not
+
 DRUG = "sertraline"
 NAME = "Ottoline Marchbanks"
 

@@ -8,7 +8,11 @@ import os
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from tests.cli_process import REPO, carelog_process
+
+pytestmark = pytest.mark.served  # real carelog processes: make test runs these, test-quick not
 
 
 def carelog(tmp_path: Path, views_url: str, *args: str) -> subprocess.CompletedProcess[str]:

@@ -22,6 +22,8 @@ from services.bootstrap import CareLog
 from services.config import Config
 from tests.integration.served import PageSession, Served, environment, run_cli, served
 
+pytestmark = pytest.mark.served  # real carelog processes: make test runs these, test-quick not
+
 
 @pytest.fixture
 def env(store: str, tmp_path: Path) -> dict[str, str]:

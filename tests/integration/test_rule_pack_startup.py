@@ -38,6 +38,7 @@ def test_the_shipped_pack_and_a_valid_copy_start(config: Config, tmp_path: Path)
     assert create_app(config.with_(rule_pack=str(copy))).extensions["carelog"].pack
 
 
+@pytest.mark.served
 def test_carelog_serve_exits_with_the_rule_named(store: str, tmp_path: Path) -> None:
     env = {
         **os.environ,

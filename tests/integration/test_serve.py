@@ -22,6 +22,8 @@ import pytest
 
 from tests.cli_process import carelog_process
 
+pytestmark = pytest.mark.served  # real carelog processes: make test runs these, test-quick not
+
 LIMIT = 64 * 1024
 
 

@@ -13,6 +13,8 @@ import requests
 
 from tests.integration.served import CARELOG, _free_port, environment
 
+pytestmark = pytest.mark.served  # real carelog processes: make test runs these, test-quick not
+
 
 def healthy(url: str) -> bool:
     try:

@@ -12,7 +12,7 @@ import pytest
 from tests.integration.served import environment, served
 from web.server_errors import REQUEST_LINE_LIMIT
 
-pytestmark = [pytest.mark.store_independent, pytest.mark.unencrypted]
+pytestmark = [pytest.mark.served, pytest.mark.store_independent, pytest.mark.unencrypted]
 
 
 def _raw(port: int, request: bytes) -> bytes:

@@ -85,6 +85,7 @@ def get_from(source: str, url: str, path: str, token: str) -> int:
         connection.close()
 
 
+@pytest.mark.served
 class TestSignInLimitsOverHttp:
     def test_an_id_that_failed_too_often_from_an_address_gets_429_there_on_every_server(
         self, env: dict[str, str], tmp_path: Path

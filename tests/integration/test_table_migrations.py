@@ -328,6 +328,7 @@ finally:
 """
 
 
+@pytest.mark.served
 class TestTwoProcessesStartingAtOnce:
     @pytest.mark.parametrize("how", ["runner", "start-up"])
     def test_both_start_and_each_migration_is_applied_once(
