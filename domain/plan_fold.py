@@ -11,7 +11,7 @@ from __future__ import annotations
 from bisect import insort
 from collections.abc import Callable
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, TypeVar, cast
 
 from domain import plan_fold_records as r
 from domain.plan_corrections import effective_key, patch
@@ -171,42 +171,55 @@ def _corrected(s: PlanState, e: R.EntryCorrected, m: Meta) -> None:
         patch(s, source, e.corrected_event_id, fields)
 
 
-Handler = Callable[["PlanState", Any, Meta], None]
+Handler = Callable[["PlanState", object, Meta], None]
+"""A handler as the table holds it: called only with an event of its own class."""
+
+E = TypeVar("E")
+
+
+def _on(
+    event_class: type[E], handler: Callable[[PlanState, E, Meta], None]
+) -> tuple[type, Handler]:
+    """One row of the table: mypy checks here that the handler takes that event class, so
+    the table may hold it as taking any event (it is only ever given its own class)."""
+    return event_class, cast(Handler, handler)
 
 
 def _handlers() -> dict[type, Handler]:
     from domain.patient_record import PatientRecord as R
 
-    return {
-        R.PatientRegistered: _registered,
-        R.CareTeamMemberAssigned: _member_assigned,
-        R.CareTeamMemberRemoved: _member_removed,
-        R.EmergencyAccessGranted: _emergency_access,
-        R.ConsentRecorded: r.consent,
-        R.AssessmentRecorded: r.assessment,
-        R.GoalSet: r.goal,
-        R.GoalStatusChanged: r.goal_status,
-        R.MedicationPrescribed: _prescribed,
-        R.DoseChanged: _dose_changed,
-        R.MedicationDiscontinued: _discontinued,
-        R.SideEffectReported: r.side_effect,
-        R.AdherenceReported: r.adherence,
-        R.SafetyAlertRaised: _alert_raised,
-        R.SafetyAlertResolved: _alert_resolved,
-        R.NoteAdded: r.note,
-        R.EducationProvided: r.education,
-        R.FollowUpScheduled: r.follow_up,
-        R.FollowUpCompleted: r.follow_up_done,
-        R.PlanReviewed: r.review,
-        R.LabResultRecorded: r.lab,
-        R.ClinicalFactRecorded: r.fact,
-        R.EntryCorrected: _corrected,
-        R.ConditionRecorded: r.condition,
-        R.ConditionResolved: r.condition_resolved,
-        R.SexAtBirthRecorded: r.sex_at_birth,
-        R.PregnancyStatusRecorded: r.pregnancy,
-        R.PharmacogenomicResultRecorded: r.pharmacogenomic,
-    }
+    return dict(
+        [
+            _on(R.PatientRegistered, _registered),
+            _on(R.CareTeamMemberAssigned, _member_assigned),
+            _on(R.CareTeamMemberRemoved, _member_removed),
+            _on(R.EmergencyAccessGranted, _emergency_access),
+            _on(R.ConsentRecorded, r.consent),
+            _on(R.AssessmentRecorded, r.assessment),
+            _on(R.GoalSet, r.goal),
+            _on(R.GoalStatusChanged, r.goal_status),
+            _on(R.MedicationPrescribed, _prescribed),
+            _on(R.DoseChanged, _dose_changed),
+            _on(R.MedicationDiscontinued, _discontinued),
+            _on(R.SideEffectReported, r.side_effect),
+            _on(R.AdherenceReported, r.adherence),
+            _on(R.SafetyAlertRaised, _alert_raised),
+            _on(R.SafetyAlertResolved, _alert_resolved),
+            _on(R.NoteAdded, r.note),
+            _on(R.EducationProvided, r.education),
+            _on(R.FollowUpScheduled, r.follow_up),
+            _on(R.FollowUpCompleted, r.follow_up_done),
+            _on(R.PlanReviewed, r.review),
+            _on(R.LabResultRecorded, r.lab),
+            _on(R.ClinicalFactRecorded, r.fact),
+            _on(R.EntryCorrected, _corrected),
+            _on(R.ConditionRecorded, r.condition),
+            _on(R.ConditionResolved, r.condition_resolved),
+            _on(R.SexAtBirthRecorded, r.sex_at_birth),
+            _on(R.PregnancyStatusRecorded, r.pregnancy),
+            _on(R.PharmacogenomicResultRecorded, r.pharmacogenomic),
+        ]
+    )
 
 
 _FOLD: dict[type, Handler] = {}
@@ -219,13 +232,13 @@ def handlers() -> dict[type, Handler]:
     return _FOLD
 
 
-def fold_event(state: PlanState, event: Any) -> None:
+def fold_event(state: PlanState, event: object) -> None:
     """Apply one event: its class's handler, then the earliest clinical time of any entry
     (registration is not an entry; a correction's moved time is)."""
     fold = _FOLD or handlers()
     handler = fold.get(type(event))
     if handler is not None:
-        handler(state, event, meta_of(event))
+        handler(state, event, meta_of(cast("R.Event", event)))  # a class of the table: an event
         if handler is _registered:
             return
     fields = getattr(event, "fields", None)

@@ -6,14 +6,12 @@ a follow-up's completion, a condition's resolution), any of them corrected.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import ClassVar
 
-from domain.plan_entity import Recorded, entity, revive_with
+from domain.plan_entity import Recorded, Revive, entity, member_of, revive_with, tuple_of
 from domain.plan_vocabulary import GOAL_ACTIVE, ConditionStatus, FollowUpStatus
-
-_Revive = Mapping[str, Callable[[Any], Any]]
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
@@ -40,7 +38,9 @@ class Assessment(Recorded):
     summary: str
     corrected: bool = False
 
-    REVIVE: ClassVar[_Revive] = revive_with(Recorded, item_scores=tuple, diagnoses=tuple)
+    REVIVE: ClassVar[Mapping[str, Revive]] = revive_with(
+        Recorded, item_scores=tuple_of, diagnoses=tuple_of
+    )
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
@@ -118,7 +118,7 @@ class FollowUp(Recorded):
     completed_at: datetime | None = None
     corrected: bool = False
 
-    REVIVE: ClassVar[_Revive] = revive_with(Recorded, status=FollowUpStatus)
+    REVIVE: ClassVar[Mapping[str, Revive]] = revive_with(Recorded, status=member_of(FollowUpStatus))
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
@@ -171,8 +171,8 @@ class Condition(Recorded):
     status: ConditionStatus = ConditionStatus.ACTIVE
     resolution: ConditionResolution | None = None
 
-    REVIVE: ClassVar[_Revive] = revive_with(
-        Recorded, status=ConditionStatus, resolution=entity(ConditionResolution)
+    REVIVE: ClassVar[Mapping[str, Revive]] = revive_with(
+        Recorded, status=member_of(ConditionStatus), resolution=entity(ConditionResolution)
     )
 
 

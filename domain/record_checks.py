@@ -9,7 +9,7 @@ entries, corrections, conditions, pharmacogenomics), so each states its needs on
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from domain.command_context import EARLIEST_CLINICAL_YEAR, CommandContext, effective_time
 from domain.errors import InvalidInputError, NotFoundError, NotPermittedError
@@ -32,13 +32,13 @@ class RecordCommandsBase:
             event_class: type[PatientRecord.Event],
             ctx: CommandContext,
             effective_at: datetime | None = None,
-            **fields: Any,
+            **fields: object,
         ) -> str: ...
         def _require_access(self, ctx: CommandContext) -> None: ...
         def _require_prescriber(self, ctx: CommandContext) -> None: ...
         def active_order(self, order_id: str) -> Order: ...
         def is_member(self, clinician_id: str) -> bool: ...
-        def trigger_event(self, event_class: Any, **kwargs: Any) -> None: ...
+        def trigger_event(self, event_class: type[object], **kwargs: object) -> None: ...
 
         CareTeamMemberAssigned: ClassVar[type[PatientRecord.CareTeamMemberAssigned]]
         CareTeamMemberRemoved: ClassVar[type[PatientRecord.CareTeamMemberRemoved]]

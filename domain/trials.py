@@ -12,10 +12,10 @@ API under both clocks and the tests all call these two, so they cannot disagree.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, TypedDict
 
 from domain.adequate_doses import AdequateDose, adequate_doses
 from domain.continuing import since_of
@@ -62,6 +62,23 @@ class Step:
         return as_needed(self.frequency)
 
 
+class Adherence(TypedDict):
+    """The adherence reported over a trial's orders, summed."""
+
+    reports: int
+    doses_taken: int
+    doses_missed: int
+    percent_taken: float | None
+
+
+class SideEffectSeen(TypedDict):
+    """A side effect reported on a trial's orders (or while it ran, tied to no order)."""
+
+    effect: str
+    severity: str
+    effective_at: datetime
+
+
 @dataclass(frozen=True)
 class Score:
     total: int
@@ -84,8 +101,8 @@ class Trial:
     continuing: Continuing | None
     steps: tuple[Step, ...]
     adequate_dose: AdequateDose | None
-    adherence: Mapping[str, Any]
-    side_effects: tuple[Mapping[str, Any], ...]
+    adherence: Adherence
+    side_effects: tuple[SideEffectSeen, ...]
     instrument: str | None  # "PHQ-9" | "GAD-7" | None (nothing to measure it by)
     baseline: Score | None
     scores: tuple[Score, ...] = field(default=())  # during the trial, in effective order
@@ -202,7 +219,7 @@ def _trial(plan: PlanState, orders: list[Order]) -> Trial:
             taken += int(a.doses_taken or 0)
             missed += int(a.doses_missed or 0)
     effects = tuple(
-        {"effect": s.effect, "severity": s.severity, "effective_at": s.effective_at}
+        SideEffectSeen(effect=s.effect, severity=s.severity, effective_at=s.effective_at)
         for s in plan.side_effects
         if s.order_id in ids
         or (
@@ -244,11 +261,59 @@ def trials(plan: PlanState) -> list[Trial]:
 
 
 # -- storing a trial (the view keeps the clock-free trial; the clock is applied on read) ---
-def _time(value: Any) -> datetime:
+Stored = datetime | str
+"""A time as the view stores it: the datetime itself, or its ISO text once in JSON."""
+
+
+class StoredStep(TypedDict):
+    effective_at: Stored
+    amount: float
+    unit: str
+    frequency: str
+    mg_per_day: float | None
+
+
+class StoredScore(TypedDict):
+    total: int
+    effective_at: Stored
+
+
+class StoredSideEffect(TypedDict):
+    effect: str
+    severity: str
+    effective_at: Stored
+
+
+class StoredTrial(TypedDict):
+    """A trial as the view stores it (``trial_as_dict``; times as ISO text in JSON)."""
+
+    trial_id: str
+    order_ids: list[str]
+    drug: str
+    drug_class: str | None
+    antidepressant: bool
+    indication: str | None
+    started_at: Stored
+    stopped_at: Stored | None
+    stop_reason: str | None
+    continuing: Continuing | None
+    steps: list[StoredStep]
+    adherence: Adherence
+    side_effects: list[StoredSideEffect]
+    instrument: str | None
+    baseline: StoredScore | None
+    scores: list[StoredScore]
+
+
+def _time(value: Stored) -> datetime:
     return value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
 
 
-def trial_as_dict(trial: Trial) -> dict[str, Any]:
+def _stored_score(score: Score) -> StoredScore:
+    return {"total": score.total, "effective_at": score.effective_at}
+
+
+def trial_as_dict(trial: Trial) -> StoredTrial:
     """Plain data (datetimes kept) that ``trial_from_dict`` turns back into the trial."""
     return {
         "trial_id": trial.trial_id,
@@ -260,20 +325,29 @@ def trial_as_dict(trial: Trial) -> dict[str, Any]:
         "started_at": trial.started_at,
         "stopped_at": trial.stopped_at,
         "stop_reason": trial.stop_reason,
-        "continuing": dict(trial.continuing) if trial.continuing else None,
-        "steps": [s.__dict__ for s in trial.steps],
-        "adherence": dict(trial.adherence),
-        "side_effects": [dict(s) for s in trial.side_effects],
+        "continuing": trial.continuing.copy() if trial.continuing else None,
+        "steps": [
+            {
+                "effective_at": s.effective_at,
+                "amount": s.amount,
+                "unit": s.unit,
+                "frequency": s.frequency,
+                "mg_per_day": s.mg_per_day,
+            }
+            for s in trial.steps
+        ],
+        "adherence": trial.adherence.copy(),
+        "side_effects": [{**s} for s in trial.side_effects],
         "instrument": trial.instrument,
-        "baseline": trial.baseline.__dict__ if trial.baseline else None,
-        "scores": [s.__dict__ for s in trial.scores],
+        "baseline": _stored_score(trial.baseline) if trial.baseline else None,
+        "scores": [_stored_score(s) for s in trial.scores],
     }
 
 
-def trial_from_dict(raw: Mapping[str, Any]) -> Trial:
+def trial_from_dict(raw: StoredTrial) -> Trial:
     """A trial from ``trial_as_dict``'s data, or from its JSON (times as ISO text)."""
 
-    def score(s: Mapping[str, Any]) -> Score:
+    def score(s: StoredScore) -> Score:
         return Score(int(s["total"]), _time(s["effective_at"]))
 
     return Trial(
