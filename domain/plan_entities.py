@@ -14,6 +14,7 @@ from typing import ClassVar, Required, TypedDict
 
 from domain.plan_entity import (
     Author,
+    Correctable,
     Entity,
     Recorded,
     Revive,
@@ -108,17 +109,16 @@ class EmergencyAccess(Entity):
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
-class DoseStep(Recorded):
+class DoseStep(Correctable):
     """One dose of an order, from its effective time until the next step."""
 
     kind: StepKind
     dose: Dose
     frequency: str
     reason: str | None
-    corrected: bool = False
 
     REVIVE: ClassVar[Mapping[str, Revive]] = revive_with(
-        Recorded, kind=member_of(StepKind), dose=dict_of
+        Correctable, kind=member_of(StepKind), dose=dict_of
     )
 
 

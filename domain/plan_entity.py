@@ -131,6 +131,14 @@ class Recorded(Entity):
     REVIVE: ClassVar[Mapping[str, Revive]] = {"actor": entity(Author)}
 
 
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class Correctable(Recorded):
+    """A recorded entry that a correction may patch, marked once one did
+    (``domain/plan_corrections.py``)."""
+
+    corrected: bool = False
+
+
 def revive_with(base: type[Entity], **more: Revive) -> dict[str, Revive]:
     """A subclass's REVIVE: its base's plus its own fields'."""
     return {**base.REVIVE, **more}
