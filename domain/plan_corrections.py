@@ -5,12 +5,12 @@ the entity the corrected event made (a changed copy in its place, marked correct
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, MutableSequence
+from collections.abc import Mapping, MutableSequence, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 
 from domain.plan_entities import Source
-from domain.plan_entity import Entity
+from domain.plan_entity import Entity, Recorded
 from domain.plan_records import Assessment
 from domain.scoring import INSTRUMENTS
 
@@ -75,7 +75,7 @@ def corrected(entity: E, fields: Mapping[str, object], renamed: Mapping[str, str
     return dataclasses.replace(entity, **changes)  # type: ignore[type-var]
 
 
-def _at(items: MutableSequence[Any], event_id: str) -> int | None:
+def _at(items: Sequence[Recorded], event_id: str) -> int | None:
     return next((i for i, item in enumerate(items) if item.event_id == event_id), None)
 
 

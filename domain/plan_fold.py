@@ -28,7 +28,7 @@ from domain.plan_entities import (
     Order,
     Patient,
 )
-from domain.plan_meta import Meta, event_type, meta_of, record_source, type_name
+from domain.plan_meta import Meta, changed, event_type, meta_of, record_source, type_name
 from domain.plan_vocabulary import AlertStatus, OrderStatus, StepKind
 
 if TYPE_CHECKING:
@@ -62,11 +62,13 @@ def _member_assigned(s: PlanState, e: R.CareTeamMemberAssigned, m: Meta) -> None
 
 
 def _member_removed(s: PlanState, e: R.CareTeamMemberRemoved, m: Meta) -> None:
-    member = s.care_team.get(e.clinician_id)
-    if member is not None:
-        s.care_team[e.clinician_id] = replace(
+    changed(
+        s.care_team,
+        e.clinician_id,
+        lambda member: replace(
             member, active=False, until=m["effective_at"], removal_reason=e.reason
-        )
+        ),
+    )
 
 
 def _emergency_access(s: PlanState, e: R.EmergencyAccessGranted, m: Meta) -> None:
@@ -103,29 +105,32 @@ def _prescribed(s: PlanState, e: R.MedicationPrescribed, m: Meta) -> None:
     record_source(s, e, "order", e.order_id)
 
 
-def _dose_changed(s: PlanState, e: R.DoseChanged, m: Meta) -> None:
-    order = s.orders.get(e.order_id)
-    if order is None:
-        return
+def _with_step(order: Order, step: DoseStep) -> Order:
     steps = list(order.steps)
-    insort(steps, _step(e, m, StepKind.CHANGE, e.reason), key=effective_key)
-    s.orders[e.order_id] = replace(order, steps=tuple(steps))
-    record_source(s, e, "step", e.order_id)
+    insort(steps, step, key=effective_key)
+    return replace(order, steps=tuple(steps))
+
+
+def _dose_changed(s: PlanState, e: R.DoseChanged, m: Meta) -> None:
+    step = _step(e, m, StepKind.CHANGE, e.reason)
+    if changed(s.orders, e.order_id, lambda order: _with_step(order, step)):
+        record_source(s, e, "step", e.order_id)
 
 
 def _discontinued(s: PlanState, e: R.MedicationDiscontinued, m: Meta) -> None:
-    order = s.orders.get(e.order_id)
-    if order is None:
-        return
-    s.orders[e.order_id] = replace(
-        order,
-        status=OrderStatus.DISCONTINUED,
-        stopped_at=m["effective_at"],
-        stop_reason=e.reason,
-        taper=e.taper,
-        stopped_by=m["actor"],
-    )
-    record_source(s, e, "stop", e.order_id)
+    if changed(
+        s.orders,
+        e.order_id,
+        lambda order: replace(
+            order,
+            status=OrderStatus.DISCONTINUED,
+            stopped_at=m["effective_at"],
+            stop_reason=e.reason,
+            taper=e.taper,
+            stopped_by=m["actor"],
+        ),
+    ):
+        record_source(s, e, "stop", e.order_id)
 
 
 def _alert_raised(s: PlanState, e: R.SafetyAlertRaised, m: Meta) -> None:
@@ -148,17 +153,19 @@ def _alert_raised(s: PlanState, e: R.SafetyAlertRaised, m: Meta) -> None:
 
 
 def _alert_resolved(s: PlanState, e: R.SafetyAlertResolved, m: Meta) -> None:
-    alert = s.alerts.get(e.alert_id)
-    if alert is not None:
-        resolution = AlertResolution(
-            resolution=e.resolution,
-            reason=e.reason,
-            action=getattr(e, "action", None),
-            result=getattr(e, "result", None),
-            superseded_by=getattr(e, "superseded_by", None),
-            **m,
-        )
-        s.alerts[e.alert_id] = replace(alert, status=AlertStatus.RESOLVED, resolution=resolution)
+    resolution = AlertResolution(
+        resolution=e.resolution,
+        reason=e.reason,
+        action=getattr(e, "action", None),
+        result=getattr(e, "result", None),
+        superseded_by=getattr(e, "superseded_by", None),
+        **m,
+    )
+    changed(
+        s.alerts,
+        e.alert_id,
+        lambda alert: replace(alert, status=AlertStatus.RESOLVED, resolution=resolution),
+    )
 
 
 def _corrected(s: PlanState, e: R.EntryCorrected, m: Meta) -> None:
