@@ -1,6 +1,5 @@
-"""What every entity of the plan shares: frozen, copied to plain dicts for snapshots, rebuilt
-from them (old snapshots included). Read by attribute (a transitional mapping view remains
-for the few untyped readers that take a plain dict or an entity alike).
+"""What every entity of the plan shares: frozen, read by attribute, copied to plain dicts
+for snapshots and rebuilt from them (old snapshots included).
 
 An entity is never changed in place: a change stores a changed copy (``dataclasses.replace``)
 in its collection, which is what lets ``PlanState.branch`` share entities between states.
@@ -12,7 +11,7 @@ import dataclasses
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, ClassVar, Self, cast
+from typing import ClassVar, Self, cast
 
 from domain.json_value import JsonObject, JsonValue
 
@@ -42,26 +41,6 @@ class Entity:
     REVIVE: ClassVar[Mapping[str, Revive]] = {}
     """Per field, how a snapshot's plain value becomes the entity's (nested entities,
     tuples, vocabulary); fields not named here are stored as they are."""
-
-    def __getitem__(self, key: str) -> Any:
-        """Transitional: a few readers still take a plain dict or an entity alike; every
-        typed reader uses attributes, and this goes when the last untyped one does."""
-        try:
-            return getattr(self, key)
-        except AttributeError:
-            raise KeyError(key) from None
-
-    def get(self, key: str, default: Any = None) -> Any:
-        """Transitional, as ``__getitem__``."""
-        return getattr(self, key, default)
-
-    def __contains__(self, key: object) -> bool:
-        """Transitional, as ``__getitem__``."""
-        return key in self.keys()
-
-    def keys(self) -> list[str]:
-        """Transitional, as ``__getitem__`` (``{**entity}`` and ``dict(entity)``)."""
-        return [f.name for f in dataclasses.fields(self)]  # type: ignore[arg-type]
 
     def as_dict(self) -> JsonObject:
         """The entity as a snapshot stores it (the shape the plan had as plain dicts)."""
