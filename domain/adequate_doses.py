@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import TypedDict
 
 ADEQUATE_WEEKS = 6
 """An adequate trial: at or above the minimum adequate dose for this many weeks."""
@@ -27,7 +27,22 @@ class AdequateDose:
     evidence: str  # "V" checked against the cited text; "K" as commonly known
 
 
-def read_adequate_doses(raw: Any) -> dict[str, AdequateDose]:
+class AdequateDoseRecord(TypedDict):
+    """One record of ``adequate_doses.json`` (checked as it is read)."""
+
+    drug: str
+    min_mg_per_day: float
+    source: str
+    evidence: str
+
+
+class AdequateDosesFile(TypedDict):
+    """``adequate_doses.json``: the records."""
+
+    doses: list[AdequateDoseRecord]
+
+
+def read_adequate_doses(raw: AdequateDosesFile) -> dict[str, AdequateDose]:
     """The records by drug; a malformed record is refused whole, naming the drug."""
     out: dict[str, AdequateDose] = {}
     for item in raw["doses"]:

@@ -14,9 +14,6 @@ CareLog itself closes alerts whose condition no longer holds, or whose figures c
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 from domain.actor import Actor, Role
 from domain.errors import InvalidInputError, NotPermittedError
 from domain.plan_entities import Alert
@@ -45,13 +42,18 @@ SYSTEM_RESOLUTIONS = (SUPERSEDED, NO_LONGER_APPLIES)
 MIN_REASON_LETTERS = 2
 
 
-def is_suicide_risk(alert: Alert | Mapping[str, Any]) -> bool:
-    """Whether an alert (in the plan, or as a plan document lists it) is a suicide-risk one."""
-    kind = alert.kind if isinstance(alert, Alert) else alert.get("kind")
-    return str(kind) in SUICIDE_RISK_KINDS
+def is_suicide_risk(alert: Alert) -> bool:
+    """Whether an alert of the plan is a suicide-risk one."""
+    return is_suicide_risk_kind(alert.kind)
 
 
-def reason_with_content(raw: Any) -> str:
+def is_suicide_risk_kind(kind: str) -> bool:
+    """Whether alerts of this kind are suicide-risk ones (a plan document lists an alert's
+    ``kind``)."""
+    return kind in SUICIDE_RISK_KINDS
+
+
+def reason_with_content(raw: object) -> str:
     """The reason, stripped; refused when it is missing, blank or says nothing (fewer than
     two letters or digits, such as "." or "x")."""
     if raw is not None and not isinstance(raw, str):
@@ -82,7 +84,9 @@ def require_resolver(actor: Actor, alert: Alert, on_care_team: bool) -> None:
         )
 
 
-def structured_action(alert: Alert, action: Any, result: Any) -> tuple[str | None, str | None]:
+def structured_action(
+    alert: Alert, action: object, result: object
+) -> tuple[str | None, str | None]:
     """The action (and a risk assessment's result) a resolution records: required for a
     suicide-risk alert, optional for any other (checked when given)."""
     if action is None and result is not None:

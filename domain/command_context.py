@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
 from uuid import uuid4
 
 from domain.actor import Actor
@@ -31,14 +30,14 @@ class CommandContext:
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
-def require_id(value: Any, field_name: str, what: str) -> str:
+def require_id(value: object, field_name: str, what: str) -> str:
     """An id CareLog issued (order, goal, alert, follow-up, clinician): a non-empty text."""
     if not isinstance(value, str) or not value.strip():
         raise InvalidInputError(f"{what} is required.", field_name)
     return value
 
 
-def effective_time(ctx: CommandContext, raw: Any) -> datetime:
+def effective_time(ctx: CommandContext, raw: object) -> datetime:
     """When it happened clinically: now by default, earlier for a late entry, never later
     than now plus the clock-skew tolerance."""
     if raw is None:
@@ -52,7 +51,7 @@ def effective_time(ctx: CommandContext, raw: Any) -> datetime:
     return when
 
 
-def future_due_time(ctx: CommandContext, raw: Any, field_name: str = "due_at") -> datetime:
+def future_due_time(ctx: CommandContext, raw: object, field_name: str = "due_at") -> datetime:
     """A due time for something still to happen: a real time, in the future."""
     due = parse_time(raw, field_name)
     check_due(due.date(), field_name)
@@ -61,19 +60,19 @@ def future_due_time(ctx: CommandContext, raw: Any, field_name: str = "due_at") -
     return due
 
 
-def finite_number(value: Any, field_name: str, message: str) -> float:
+def finite_number(value: object, field_name: str, message: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         raise InvalidInputError(message, field_name)
     return float(value)
 
 
-def require_text(value: Any, field_name: str, what: str) -> str:
+def require_text(value: object, field_name: str, what: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise InvalidInputError(f"{what} is required.", field_name)
     return value.strip()
 
 
-def optional_text(value: Any, field_name: str) -> str:
+def optional_text(value: object, field_name: str) -> str:
     if value is None:
         return ""
     if not isinstance(value, str):
@@ -81,13 +80,13 @@ def optional_text(value: Any, field_name: str) -> str:
     return value.strip()
 
 
-def choice(value: Any, field_name: str, allowed: tuple[str, ...]) -> str:
+def choice(value: object, field_name: str, allowed: tuple[str, ...]) -> str:
     if value not in allowed:
         raise InvalidInputError(f"{value!r} is not one of {', '.join(allowed)}.", field_name)
     return str(value)
 
 
-def text_list(raw: Any, field_name: str) -> list[str]:
+def text_list(raw: object, field_name: str) -> list[str]:
     if raw is None:
         return []
     if not isinstance(raw, (list, tuple)) or not all(isinstance(x, str) for x in raw):
@@ -116,7 +115,7 @@ def parse_birth_date(raw: date | str, now: datetime) -> date:
     return born
 
 
-def parse_time(raw: Any, field_name: str) -> datetime:
+def parse_time(raw: object, field_name: str) -> datetime:
     """An ISO 8601 time with a zone; naive times are refused, never guessed."""
     value: datetime | None = raw if isinstance(raw, datetime) else None
     if isinstance(raw, str):

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date, datetime
-from typing import Any
 
 from domain.command_context import optional_text
 from domain.errors import InvalidInputError
@@ -20,7 +19,9 @@ from domain.errors import InvalidInputError
 FIELD = "continuing"
 
 
-def continuing_therapy(raw: Any, starts: datetime, birth_date: str | None) -> dict[str, str] | None:
+def continuing_therapy(
+    raw: object, starts: datetime, birth_date: str | None
+) -> dict[str, str] | None:
     """``{"since": "YYYY-MM-DD", "source": text}`` as recorded, or None (a new start).
     ``since`` is required, not after the order takes effect and not before birth."""
     if raw is None:
@@ -53,7 +54,7 @@ def continuing_therapy(raw: Any, starts: datetime, birth_date: str | None) -> di
     return {"since": since.isoformat(), "source": source}
 
 
-def since_of(continuing: Mapping[str, Any] | None) -> date | None:
+def since_of(continuing: Mapping[str, object] | None) -> date | None:
     """The true start of a continuing order's therapy (None: the order is the start)."""
     if not continuing or not continuing.get("since"):
         return None

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
 
 from domain.errors import InvalidInputError
 
@@ -58,7 +57,7 @@ class Dose:
     unit: str
 
     @classmethod
-    def parse(cls, raw: Any, field: str = "dose") -> Dose:
+    def parse(cls, raw: object, field: str = "dose") -> Dose:
         if not isinstance(raw, dict):
             raise InvalidInputError("A dose needs an amount and a unit.", field)
         return cls(raw.get("amount"), raw.get("unit")).checked(field)  # type: ignore[arg-type]
@@ -84,7 +83,7 @@ class Dose:
             )
         return Dose(float(amount), _UNIT_ALIASES[unit.strip().lower()])
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> dict[str, float | str]:
         return {"amount": self.amount, "unit": self.unit}
 
     def __str__(self) -> str:
@@ -92,14 +91,14 @@ class Dose:
         return f"{amount} {self.unit}"
 
 
-def parse_route(raw: Any) -> str:
+def parse_route(raw: object) -> str:
     """The route of administration, from a closed list."""
     if not isinstance(raw, str) or raw.strip().lower() not in ROUTES:
         raise InvalidInputError(f"Unknown route {raw!r}: use one of {', '.join(ROUTES)}.", "route")
     return raw.strip().lower()
 
 
-def parse_frequency(raw: Any) -> str:
+def parse_frequency(raw: object) -> str:
     """A frequency the dose checks can read ("twice daily", "every 8 hours", "at night" ...).
 
     An unreadable frequency is refused rather than stored: the daily-dose check would

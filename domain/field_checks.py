@@ -10,8 +10,7 @@ the record (care team, orders, birth date).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Mapping
 
 from domain.command_context import (
     CommandContext,
@@ -24,10 +23,10 @@ from domain.errors import InvalidInputError
 from domain.patient_commands import MODALITIES, NOTE_KINDS, SEVERITIES
 from domain.scoring import score
 
-Check = Callable[[CommandContext, dict[str, Any]], object]
+Check = Callable[[CommandContext, Mapping[str, object]], object]
 
 
-def _effective(ctx: CommandContext, fields: dict[str, Any]) -> object:
+def _effective(ctx: CommandContext, fields: Mapping[str, object]) -> object:
     return effective_time(ctx, fields.get("effective_at"))
 
 
@@ -69,7 +68,10 @@ CHECKS: dict[str, dict[str, Check]] = {
 
 
 def field_errors(
-    command: str, ctx: CommandContext, fields: dict[str, Any], skip: frozenset[str] = frozenset()
+    command: str,
+    ctx: CommandContext,
+    fields: Mapping[str, object],
+    skip: frozenset[str] = frozenset(),
 ) -> list[InvalidInputError]:
     """Every refusal of ``command``'s record-free checks of ``fields`` (none for a command
     with no such checks), leaving out the checks of fields in ``skip`` (already refused)."""

@@ -8,9 +8,10 @@ result as reported with CareLog's reading of it ("not interpretable" and why, wh
 
 from __future__ import annotations
 
-from datetime import date
-from typing import TYPE_CHECKING, Any
+from datetime import date, datetime
+from typing import TYPE_CHECKING, TypedDict
 
+from domain.json_value import JsonObject
 from domain.safety.context import PharmacogenomicResult
 from domain.safety.drugs import normalise_name
 from domain.safety.genotypes import NOT_INTERPRETABLE, interpret
@@ -45,7 +46,45 @@ def results(state: PlanState) -> tuple[PharmacogenomicResult, ...]:
     )
 
 
-def reading_of(result: RecordedResult) -> dict[str, Any]:
+class Reading(TypedDict):
+    """One result as reported, with CareLog's reading of it."""
+
+    result_id: str
+    gene: str
+    diplotype: str | None
+    phenotype_reported: str | None
+    lab: str
+    report_date: str
+    phenotype: str | None
+    interpretation: str
+    problem: str | None
+    activity_score: float | None
+    table_source: str | None
+    event_id: str
+    recorded_by: JsonObject
+    effective_at: datetime
+    corrected: bool
+
+
+class Phenotype(TypedDict):
+    """A gene's phenotype as the rules read it, with its source."""
+
+    gene: str
+    phenotype: str | None
+    source: str | None  # result | fact | None (nothing readable)
+    described: str | None
+    result_ids: list[str]
+    problem: str | None
+
+
+class Summary(TypedDict):
+    """The plan's pharmacogenomics."""
+
+    phenotypes: list[Phenotype]
+    results: list[Reading]
+
+
+def reading_of(result: RecordedResult) -> Reading:
     """One result as recorded, with CareLog's reading of it."""
     reading = interpret(result.gene, result.diplotype, result.phenotype)
     return {
@@ -67,7 +106,7 @@ def reading_of(result: RecordedResult) -> dict[str, Any]:
     }
 
 
-def summary(state: PlanState) -> dict[str, Any]:
+def summary(state: PlanState) -> Summary:
     """The plan's pharmacogenomics: ``phenotypes`` (per gene, with the source) and
     ``results`` (each with its reading)."""
     facts = {

@@ -19,7 +19,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
+from typing import cast
 
+from domain.json_value import JsonObject
 from domain.plan_corrections import CORRECTABLE_FIELDS
 from domain.plan_entities import (
     Alert,
@@ -30,7 +32,7 @@ from domain.plan_entities import (
     Patient,
     Source,
 )
-from domain.plan_entity import Entity, Plain, plain
+from domain.plan_entity import Entity, plain
 from domain.plan_fold import event_type, fold_event
 from domain.plan_records import (
     Adherence,
@@ -75,6 +77,11 @@ _COLLECTIONS: dict[str, type[Entity]] = {
 """Each collection of entities and the entity it holds (a dict by id, or a list)."""
 
 
+def _stored(entity: object) -> Mapping[str, object]:
+    """One entity as a snapshot stores it: a plain dict."""
+    return cast(Mapping[str, object], entity)
+
+
 class PlanState:
     """Everything CareLog knows about one patient's care, as of the events applied."""
 
@@ -109,7 +116,7 @@ class PlanState:
         return self.patient.birth_date or None
 
     # -- snapshots and copies --------------------------------------------------------------
-    def as_dict(self) -> dict[str, Plain]:
+    def as_dict(self) -> JsonObject:
         """The state as plain dicts and lists: what a snapshot stores (the same shape
         the state had before its entities were dataclasses, so either loads)."""
         out = {name: plain(value) for name, value in vars(self).items()}
@@ -117,22 +124,24 @@ class PlanState:
         return out
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Plain]) -> PlanState:
+    def from_dict(cls, data: Mapping[str, object]) -> PlanState:
         """A state from ``as_dict`` or from any older snapshot (entities as plain dicts,
-        collections added since then missing)."""
+        collections added since then missing; times as the snapshot's transcoder revives
+        them)."""
         state = cls()
         patient = data.get("patient")
-        state.patient = Patient.from_dict(patient) if patient else Patient()
+        state.patient = Patient.from_dict(_stored(patient)) if patient else Patient()
         for name, kind in _COLLECTIONS.items():
             stored = data.get(name)
             if isinstance(stored, Mapping):
-                setattr(state, name, {k: kind.from_dict(v) for k, v in stored.items()})
+                setattr(state, name, {k: kind.from_dict(_stored(v)) for k, v in stored.items()})
             elif isinstance(stored, list):
-                setattr(state, name, [kind.from_dict(v) for v in stored])
-        state.resolved_diagnoses = dict(data.get("resolved_diagnoses") or {})
+                setattr(state, name, [kind.from_dict(_stored(v)) for v in stored])
+        resolved = cast(Mapping[str, datetime] | None, data.get("resolved_diagnoses"))
+        state.resolved_diagnoses = dict(resolved or {})
         pregnancy = data.get("pregnancy")
-        state.pregnancy = Pregnancy.from_dict(pregnancy) if pregnancy else None
-        state.earliest_entry_at = data.get("earliest_entry_at")
+        state.pregnancy = Pregnancy.from_dict(_stored(pregnancy)) if pregnancy else None
+        state.earliest_entry_at = cast(datetime | None, data.get("earliest_entry_at"))
         return state
 
     def branch(self) -> PlanState:

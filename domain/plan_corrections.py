@@ -5,12 +5,12 @@ the entity the corrected event made (a changed copy in its place, marked correct
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, MutableSequence
+from collections.abc import Mapping, MutableSequence, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 
 from domain.plan_entities import Source
-from domain.plan_entity import Entity
+from domain.plan_entity import Entity, Recorded
 from domain.plan_records import Assessment
 from domain.scoring import INSTRUMENTS
 
@@ -65,7 +65,7 @@ def corrected(entity: E, fields: Mapping[str, object], renamed: Mapping[str, str
     """A copy of ``entity`` with the corrected fields it has (a list becomes a tuple, as
     the fold stores it), marked corrected when it has such a mark."""
     names = {f.name for f in dataclasses.fields(entity)}  # type: ignore[arg-type]
-    changes: dict[str, Any] = {}
+    changes: dict[str, object] = {}
     for key, value in fields.items():
         name = renamed.get(key, key)
         if name in names:
@@ -75,11 +75,11 @@ def corrected(entity: E, fields: Mapping[str, object], renamed: Mapping[str, str
     return dataclasses.replace(entity, **changes)  # type: ignore[type-var]
 
 
-def _at(items: MutableSequence[Any], event_id: str) -> int | None:
+def _at(items: Sequence[Recorded], event_id: str) -> int | None:
     return next((i for i, item in enumerate(items) if item.event_id == event_id), None)
 
 
-def patch(state: PlanState, source: Source, event_id: str, fields: dict[str, Any]) -> None:
+def patch(state: PlanState, source: Source, event_id: str, fields: Mapping[str, object]) -> None:
     """Apply a correction to the entity an earlier event produced, and mark it corrected.
 
     Every entity touched is replaced by a changed copy (see ``domain/plan.py``)."""
@@ -107,7 +107,7 @@ def patch(state: PlanState, source: Source, event_id: str, fields: dict[str, Any
         _patch_entry(state, kind, event_id, fields)
 
 
-def _patch_entry(state: PlanState, kind: str, event_id: str, fields: dict[str, Any]) -> None:
+def _patch_entry(state: PlanState, kind: str, event_id: str, fields: Mapping[str, object]) -> None:
     """A correction of an entry kept in a list (an assessment, a lab, a consent ...)."""
     by_kind: dict[str, MutableSequence[Any]] = {
         "consent": state.consents,
@@ -135,7 +135,7 @@ def _patch_entry(state: PlanState, kind: str, event_id: str, fields: dict[str, A
 
 
 def _patch_order(
-    state: PlanState, kind: str, key: str, event_id: str, fields: dict[str, Any]
+    state: PlanState, kind: str, key: str, event_id: str, fields: Mapping[str, object]
 ) -> None:
     """A correction of an order's start, one of its dose changes, or its stop."""
     order = state.orders.get(key)
@@ -149,7 +149,7 @@ def _patch_order(
         kept = {k: v for k, v in fields.items() if k in {"route", "indication", "instructions"}}
         order = corrected(order, kept)
         if "effective_at" in fields:
-            order = dataclasses.replace(order, since=fields["effective_at"])
+            order = dataclasses.replace(order, since=cast(datetime, fields["effective_at"]))
     else:
         order = dataclasses.replace(order, corrected=True)
     steps = list(order.steps)

@@ -8,11 +8,23 @@ Clinical records (assessments, labs, notes, goals ...) are in ``domain/plan_reco
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, ClassVar, Required, TypedDict
+from typing import ClassVar, Required, TypedDict
 
-from domain.plan_entity import Author, Entity, Recorded, entities, entity, revive_with
+from domain.plan_entity import (
+    Author,
+    Correctable,
+    Entity,
+    Recorded,
+    Revive,
+    dict_of,
+    entities,
+    entity,
+    member_of,
+    revive_with,
+    tuple_of,
+)
 from domain.plan_vocabulary import AlertStatus, OrderStatus, StepKind
 
 
@@ -59,7 +71,7 @@ class Patient(Entity):
     corrected: bool = False
     sex_at_birth: str | None = None
 
-    REVIVE: ClassVar[Mapping[str, Callable[[Any], Any]]] = {"allergies": tuple}
+    REVIVE: ClassVar[Mapping[str, Revive]] = {"allergies": tuple_of}
 
     @property
     def registered(self) -> bool:
@@ -82,7 +94,7 @@ class CareTeamMember(Entity):
     assigned_by: Author
     removal_reason: str | None = None
 
-    REVIVE: ClassVar[Mapping[str, Callable[[Any], Any]]] = {"assigned_by": entity(Author)}
+    REVIVE: ClassVar[Mapping[str, Revive]] = {"assigned_by": entity(Author)}
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
@@ -97,17 +109,16 @@ class EmergencyAccess(Entity):
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
-class DoseStep(Recorded):
+class DoseStep(Correctable):
     """One dose of an order, from its effective time until the next step."""
 
     kind: StepKind
     dose: Dose
     frequency: str
     reason: str | None
-    corrected: bool = False
 
-    REVIVE: ClassVar[Mapping[str, Callable[[Any], Any]]] = revive_with(
-        Recorded, kind=StepKind, dose=dict
+    REVIVE: ClassVar[Mapping[str, Revive]] = revive_with(
+        Correctable, kind=member_of(StepKind), dose=dict_of
     )
 
 
@@ -132,12 +143,12 @@ class Order(Entity):
     continuing: Continuing | None = None
     stopped_by: Author | None = None
 
-    REVIVE: ClassVar[Mapping[str, Callable[[Any], Any]]] = {
-        "drug": dict,
+    REVIVE: ClassVar[Mapping[str, Revive]] = {
+        "drug": dict_of,
         "prescriber": entity(Author),
-        "status": OrderStatus,
+        "status": member_of(OrderStatus),
         "steps": entities(DoseStep),
-        "continuing": dict,
+        "continuing": dict_of,
         "stopped_by": entity(Author),
     }
 
@@ -182,8 +193,11 @@ class Alert(Recorded):
     status: AlertStatus = AlertStatus.OPEN
     resolution: AlertResolution | None = None
 
-    REVIVE: ClassVar[Mapping[str, Callable[[Any], Any]]] = revive_with(
-        Recorded, order_ids=tuple, status=AlertStatus, resolution=entity(AlertResolution)
+    REVIVE: ClassVar[Mapping[str, Revive]] = revive_with(
+        Recorded,
+        order_ids=tuple_of,
+        status=member_of(AlertStatus),
+        resolution=entity(AlertResolution),
     )
 
 
@@ -207,4 +221,4 @@ class Correction(Recorded):
     fields: Mapping[str, object]
     reason: str
 
-    REVIVE: ClassVar[Mapping[str, Callable[[Any], Any]]] = revive_with(Recorded, fields=dict)
+    REVIVE: ClassVar[Mapping[str, Revive]] = revive_with(Recorded, fields=dict_of)

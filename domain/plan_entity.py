@@ -1,6 +1,5 @@
-"""What every entity of the plan shares: frozen, copied to plain dicts for snapshots, rebuilt
-from them (old snapshots included). Read by attribute (a transitional mapping view remains
-for the few untyped readers that take a plain dict or an entity alike).
+"""What every entity of the plan shares: frozen, read by attribute, copied to plain dicts
+for snapshots and rebuilt from them (old snapshots included).
 
 An entity is never changed in place: a change stores a changed copy (``dataclasses.replace``)
 in its collection, which is what lets ``PlanState.branch`` share entities between states.
@@ -9,16 +8,19 @@ in its collection, which is what lets ``PlanState.branch`` share entities betwee
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, ClassVar, Self
+from typing import ClassVar, Self, cast
 
-Plain = Any
-"""A value as a snapshot stores it: JSON-like (dicts, lists, text, numbers, datetimes)."""
+from domain.json_value import JsonObject, JsonValue
+
+Revive = Callable[[object], object]
+"""How a snapshot's plain value of one field becomes the entity's (a nested entity, a
+tuple, a vocabulary member)."""
 
 
-def plain(value: object) -> Plain:
+def plain(value: object) -> JsonValue:
     """An entity, or anything holding entities, as plain dicts and lists."""
     if isinstance(value, Entity):
         return value.as_dict()
@@ -28,7 +30,7 @@ def plain(value: object) -> Plain:
         return [plain(v) for v in value]
     if isinstance(value, Mapping):
         return {k: plain(v) for k, v in value.items()}
-    return value
+    return cast(JsonValue, value)  # text, numbers, times: stored as they are
 
 
 class Entity:
@@ -36,40 +38,19 @@ class Entity:
 
     __slots__ = ()
 
-    REVIVE: ClassVar[Mapping[str, Callable[[Any], Any]]] = {}
+    REVIVE: ClassVar[Mapping[str, Revive]] = {}
     """Per field, how a snapshot's plain value becomes the entity's (nested entities,
     tuples, vocabulary); fields not named here are stored as they are."""
 
-    def __getitem__(self, key: str) -> Any:
-        """Transitional: a few readers still take a plain dict or an entity alike (the
-        access policy's note and grant checks among them); every typed reader uses
-        attributes, and this goes when the last untyped one does."""
-        try:
-            return getattr(self, key)
-        except AttributeError:
-            raise KeyError(key) from None
-
-    def get(self, key: str, default: Any = None) -> Any:
-        """Transitional, as ``__getitem__``."""
-        return getattr(self, key, default)
-
-    def __contains__(self, key: object) -> bool:
-        """Transitional, as ``__getitem__``."""
-        return key in self.keys()
-
-    def keys(self) -> list[str]:
-        """Transitional, as ``__getitem__`` (``{**entity}`` and ``dict(entity)``)."""
-        return [f.name for f in dataclasses.fields(self)]  # type: ignore[arg-type]
-
-    def as_dict(self) -> dict[str, Plain]:
+    def as_dict(self) -> JsonObject:
         """The entity as a snapshot stores it (the shape the plan had as plain dicts)."""
         return {f.name: plain(getattr(self, f.name)) for f in dataclasses.fields(self)}  # type: ignore[arg-type]
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Plain]) -> Self:
+    def from_dict(cls, data: Mapping[str, object]) -> Self:
         """Rebuild from ``as_dict`` or from an older snapshot's dict: keys it lacks take
         their defaults (or None), keys this version no longer has are dropped."""
-        values: dict[str, Any] = {}
+        values: dict[str, object] = {}
         for f in dataclasses.fields(cls):  # type: ignore[arg-type]
             if f.name in data:
                 value = data[f.name]
@@ -82,12 +63,29 @@ class Entity:
         return cls(**values)
 
 
-def entities(kind: type[Entity]) -> Callable[[Any], tuple[Any, ...]]:
+def tuple_of(items: object) -> tuple[object, ...]:
+    """REVIVE for a tuple of plain values (a snapshot stores it as a list)."""
+    return tuple(cast(Iterable[object], items))
+
+
+def dict_of(value: object) -> dict[str, object]:
+    """REVIVE for a plain object kept as a dict (a drug, a dose, a correction's fields)."""
+    return dict(cast(Mapping[str, object], value))
+
+
+def member_of(vocabulary: type[StrEnum]) -> Revive:
+    """REVIVE for a word of the plan's vocabulary (stored as its plain text)."""
+    return lambda word: vocabulary(str(word))
+
+
+def entities(kind: type[Entity]) -> Revive:
     """REVIVE for a tuple of entities."""
-    return lambda items: tuple(kind.from_dict(i) if isinstance(i, Mapping) else i for i in items)
+    return lambda items: tuple(
+        kind.from_dict(i) if isinstance(i, Mapping) else i for i in cast(Iterable[object], items)
+    )
 
 
-def entity(kind: type[Entity]) -> Callable[[Any], Any]:
+def entity(kind: type[Entity]) -> Revive:
     """REVIVE for one nested entity."""
     return lambda item: kind.from_dict(item) if isinstance(item, Mapping) else item
 
@@ -109,11 +107,17 @@ class Recorded(Entity):
     effective_at: datetime
     recorded_at: datetime
 
-    REVIVE: ClassVar[Mapping[str, Callable[[Any], Any]]] = {"actor": entity(Author)}
+    REVIVE: ClassVar[Mapping[str, Revive]] = {"actor": entity(Author)}
 
 
-def revive_with(
-    base: type[Entity], **more: Callable[[Any], Any]
-) -> dict[str, Callable[[Any], Any]]:
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class Correctable(Recorded):
+    """A recorded entry that a correction may patch, marked once one did
+    (``domain/plan_corrections.py``)."""
+
+    corrected: bool = False
+
+
+def revive_with(base: type[Entity], **more: Revive) -> dict[str, Revive]:
     """A subclass's REVIVE: its base's plus its own fields'."""
     return {**base.REVIVE, **more}

@@ -11,7 +11,7 @@ from __future__ import annotations
 from bisect import insort
 from collections.abc import Callable
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, TypeVar, cast
 
 from domain import plan_fold_records as r
 from domain.plan_corrections import effective_key, patch
@@ -28,7 +28,7 @@ from domain.plan_entities import (
     Order,
     Patient,
 )
-from domain.plan_meta import Meta, event_type, meta_of, record_source, type_name
+from domain.plan_meta import Meta, changed, event_type, meta_of, record_source, type_name
 from domain.plan_vocabulary import AlertStatus, OrderStatus, StepKind
 
 if TYPE_CHECKING:
@@ -62,11 +62,13 @@ def _member_assigned(s: PlanState, e: R.CareTeamMemberAssigned, m: Meta) -> None
 
 
 def _member_removed(s: PlanState, e: R.CareTeamMemberRemoved, m: Meta) -> None:
-    member = s.care_team.get(e.clinician_id)
-    if member is not None:
-        s.care_team[e.clinician_id] = replace(
+    changed(
+        s.care_team,
+        e.clinician_id,
+        lambda member: replace(
             member, active=False, until=m["effective_at"], removal_reason=e.reason
-        )
+        ),
+    )
 
 
 def _emergency_access(s: PlanState, e: R.EmergencyAccessGranted, m: Meta) -> None:
@@ -103,29 +105,32 @@ def _prescribed(s: PlanState, e: R.MedicationPrescribed, m: Meta) -> None:
     record_source(s, e, "order", e.order_id)
 
 
-def _dose_changed(s: PlanState, e: R.DoseChanged, m: Meta) -> None:
-    order = s.orders.get(e.order_id)
-    if order is None:
-        return
+def _with_step(order: Order, step: DoseStep) -> Order:
     steps = list(order.steps)
-    insort(steps, _step(e, m, StepKind.CHANGE, e.reason), key=effective_key)
-    s.orders[e.order_id] = replace(order, steps=tuple(steps))
-    record_source(s, e, "step", e.order_id)
+    insort(steps, step, key=effective_key)
+    return replace(order, steps=tuple(steps))
+
+
+def _dose_changed(s: PlanState, e: R.DoseChanged, m: Meta) -> None:
+    step = _step(e, m, StepKind.CHANGE, e.reason)
+    if changed(s.orders, e.order_id, lambda order: _with_step(order, step)):
+        record_source(s, e, "step", e.order_id)
 
 
 def _discontinued(s: PlanState, e: R.MedicationDiscontinued, m: Meta) -> None:
-    order = s.orders.get(e.order_id)
-    if order is None:
-        return
-    s.orders[e.order_id] = replace(
-        order,
-        status=OrderStatus.DISCONTINUED,
-        stopped_at=m["effective_at"],
-        stop_reason=e.reason,
-        taper=e.taper,
-        stopped_by=m["actor"],
-    )
-    record_source(s, e, "stop", e.order_id)
+    if changed(
+        s.orders,
+        e.order_id,
+        lambda order: replace(
+            order,
+            status=OrderStatus.DISCONTINUED,
+            stopped_at=m["effective_at"],
+            stop_reason=e.reason,
+            taper=e.taper,
+            stopped_by=m["actor"],
+        ),
+    ):
+        record_source(s, e, "stop", e.order_id)
 
 
 def _alert_raised(s: PlanState, e: R.SafetyAlertRaised, m: Meta) -> None:
@@ -148,17 +153,19 @@ def _alert_raised(s: PlanState, e: R.SafetyAlertRaised, m: Meta) -> None:
 
 
 def _alert_resolved(s: PlanState, e: R.SafetyAlertResolved, m: Meta) -> None:
-    alert = s.alerts.get(e.alert_id)
-    if alert is not None:
-        resolution = AlertResolution(
-            resolution=e.resolution,
-            reason=e.reason,
-            action=getattr(e, "action", None),
-            result=getattr(e, "result", None),
-            superseded_by=getattr(e, "superseded_by", None),
-            **m,
-        )
-        s.alerts[e.alert_id] = replace(alert, status=AlertStatus.RESOLVED, resolution=resolution)
+    resolution = AlertResolution(
+        resolution=e.resolution,
+        reason=e.reason,
+        action=getattr(e, "action", None),
+        result=getattr(e, "result", None),
+        superseded_by=getattr(e, "superseded_by", None),
+        **m,
+    )
+    changed(
+        s.alerts,
+        e.alert_id,
+        lambda alert: replace(alert, status=AlertStatus.RESOLVED, resolution=resolution),
+    )
 
 
 def _corrected(s: PlanState, e: R.EntryCorrected, m: Meta) -> None:
@@ -171,42 +178,55 @@ def _corrected(s: PlanState, e: R.EntryCorrected, m: Meta) -> None:
         patch(s, source, e.corrected_event_id, fields)
 
 
-Handler = Callable[["PlanState", Any, Meta], None]
+Handler = Callable[["PlanState", object, Meta], None]
+"""A handler as the table holds it: called only with an event of its own class."""
+
+E = TypeVar("E")
+
+
+def _on(
+    event_class: type[E], handler: Callable[[PlanState, E, Meta], None]
+) -> tuple[type, Handler]:
+    """One row of the table: mypy checks here that the handler takes that event class, so
+    the table may hold it as taking any event (it is only ever given its own class)."""
+    return event_class, cast(Handler, handler)
 
 
 def _handlers() -> dict[type, Handler]:
     from domain.patient_record import PatientRecord as R
 
-    return {
-        R.PatientRegistered: _registered,
-        R.CareTeamMemberAssigned: _member_assigned,
-        R.CareTeamMemberRemoved: _member_removed,
-        R.EmergencyAccessGranted: _emergency_access,
-        R.ConsentRecorded: r.consent,
-        R.AssessmentRecorded: r.assessment,
-        R.GoalSet: r.goal,
-        R.GoalStatusChanged: r.goal_status,
-        R.MedicationPrescribed: _prescribed,
-        R.DoseChanged: _dose_changed,
-        R.MedicationDiscontinued: _discontinued,
-        R.SideEffectReported: r.side_effect,
-        R.AdherenceReported: r.adherence,
-        R.SafetyAlertRaised: _alert_raised,
-        R.SafetyAlertResolved: _alert_resolved,
-        R.NoteAdded: r.note,
-        R.EducationProvided: r.education,
-        R.FollowUpScheduled: r.follow_up,
-        R.FollowUpCompleted: r.follow_up_done,
-        R.PlanReviewed: r.review,
-        R.LabResultRecorded: r.lab,
-        R.ClinicalFactRecorded: r.fact,
-        R.EntryCorrected: _corrected,
-        R.ConditionRecorded: r.condition,
-        R.ConditionResolved: r.condition_resolved,
-        R.SexAtBirthRecorded: r.sex_at_birth,
-        R.PregnancyStatusRecorded: r.pregnancy,
-        R.PharmacogenomicResultRecorded: r.pharmacogenomic,
-    }
+    return dict(
+        [
+            _on(R.PatientRegistered, _registered),
+            _on(R.CareTeamMemberAssigned, _member_assigned),
+            _on(R.CareTeamMemberRemoved, _member_removed),
+            _on(R.EmergencyAccessGranted, _emergency_access),
+            _on(R.ConsentRecorded, r.consent),
+            _on(R.AssessmentRecorded, r.assessment),
+            _on(R.GoalSet, r.goal),
+            _on(R.GoalStatusChanged, r.goal_status),
+            _on(R.MedicationPrescribed, _prescribed),
+            _on(R.DoseChanged, _dose_changed),
+            _on(R.MedicationDiscontinued, _discontinued),
+            _on(R.SideEffectReported, r.side_effect),
+            _on(R.AdherenceReported, r.adherence),
+            _on(R.SafetyAlertRaised, _alert_raised),
+            _on(R.SafetyAlertResolved, _alert_resolved),
+            _on(R.NoteAdded, r.note),
+            _on(R.EducationProvided, r.education),
+            _on(R.FollowUpScheduled, r.follow_up),
+            _on(R.FollowUpCompleted, r.follow_up_done),
+            _on(R.PlanReviewed, r.review),
+            _on(R.LabResultRecorded, r.lab),
+            _on(R.ClinicalFactRecorded, r.fact),
+            _on(R.EntryCorrected, _corrected),
+            _on(R.ConditionRecorded, r.condition),
+            _on(R.ConditionResolved, r.condition_resolved),
+            _on(R.SexAtBirthRecorded, r.sex_at_birth),
+            _on(R.PregnancyStatusRecorded, r.pregnancy),
+            _on(R.PharmacogenomicResultRecorded, r.pharmacogenomic),
+        ]
+    )
 
 
 _FOLD: dict[type, Handler] = {}
@@ -219,13 +239,13 @@ def handlers() -> dict[type, Handler]:
     return _FOLD
 
 
-def fold_event(state: PlanState, event: Any) -> None:
+def fold_event(state: PlanState, event: object) -> None:
     """Apply one event: its class's handler, then the earliest clinical time of any entry
     (registration is not an entry; a correction's moved time is)."""
     fold = _FOLD or handlers()
     handler = fold.get(type(event))
     if handler is not None:
-        handler(state, event, meta_of(event))
+        handler(state, event, meta_of(cast("R.Event", event)))  # a class of the table: an event
         if handler is _registered:
             return
     fields = getattr(event, "fields", None)

@@ -9,7 +9,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from domain.plan_corrections import effective_key
-from domain.plan_meta import Meta, record_source
+from domain.plan_meta import Meta, changed, record_source
 from domain.plan_records import (
     Adherence,
     Assessment,
@@ -64,11 +64,13 @@ def goal(s: PlanState, e: R.GoalSet, m: Meta) -> None:
 
 
 def goal_status(s: PlanState, e: R.GoalStatusChanged, m: Meta) -> None:
-    goal = s.goals.get(e.goal_id)
-    if goal is not None:
-        s.goals[e.goal_id] = replace(
+    changed(
+        s.goals,
+        e.goal_id,
+        lambda goal: replace(
             goal, status=e.status, status_note=e.note, status_changed_at=m["effective_at"]
-        )
+        ),
+    )
 
 
 def side_effect(s: PlanState, e: R.SideEffectReported, m: Meta) -> None:
@@ -129,14 +131,16 @@ def follow_up(s: PlanState, e: R.FollowUpScheduled, m: Meta) -> None:
 
 
 def follow_up_done(s: PlanState, e: R.FollowUpCompleted, m: Meta) -> None:
-    follow_up = s.follow_ups.get(e.follow_up_id)
-    if follow_up is not None:
-        s.follow_ups[e.follow_up_id] = replace(
+    if changed(
+        s.follow_ups,
+        e.follow_up_id,
+        lambda follow_up: replace(
             follow_up,
             status=FollowUpStatus.COMPLETED,
             outcome=e.outcome,
             completed_at=m["effective_at"],
-        )
+        ),
+    ):
         record_source(s, e, "follow_up_completion", e.follow_up_id)
 
 
@@ -168,13 +172,16 @@ def condition(s: PlanState, e: R.ConditionRecorded, m: Meta) -> None:
 
 
 def condition_resolved(s: PlanState, e: R.ConditionResolved, m: Meta) -> None:
-    condition = s.conditions.get(e.condition_id)
-    if condition is not None:
-        resolution = ConditionResolution(resolved_date=e.resolved_date, reason=e.reason, **m)
-        s.conditions[e.condition_id] = replace(
+    resolution = ConditionResolution(resolved_date=e.resolved_date, reason=e.reason, **m)
+    if changed(
+        s.conditions,
+        e.condition_id,
+        lambda condition: replace(
             condition, status=ConditionStatus.RESOLVED, resolution=resolution
-        )
-    elif e.condition_id.startswith("dx:"):  # a diagnosis made in assessments
+        ),
+    ):
+        return
+    if e.condition_id.startswith("dx:"):  # a diagnosis made in assessments
         code = e.condition_id[3:]
         before = s.resolved_diagnoses.get(code)
         at = m["effective_at"]

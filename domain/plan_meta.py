@@ -3,8 +3,9 @@ and which entity it made (a ``Source``, so a later correction finds that entity)
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, TypedDict
+from typing import TYPE_CHECKING, TypedDict, TypeVar
 
 from domain.plan_entities import Source
 from domain.plan_entity import Author
@@ -47,6 +48,19 @@ def meta_of(e: R.Event | R.PatientRegistered) -> Meta:
         "effective_at": e.effective_at,
         "recorded_at": e.timestamp,
     }
+
+
+E = TypeVar("E")
+
+
+def changed(entities: dict[str, E], key: str, change: Callable[[E], E]) -> bool:
+    """Store the changed copy of the entity under ``key``; False when there is none (an
+    unknown reference is ignored, never fatal: see ``PlanState.apply``)."""
+    entity = entities.get(key)
+    if entity is None:
+        return False
+    entities[key] = change(entity)
+    return True
 
 
 def record_source(state: PlanState, e: R.Event | R.PatientRegistered, kind: str, key: str) -> None:

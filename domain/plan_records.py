@@ -6,29 +6,34 @@ a follow-up's completion, a condition's resolution), any of them corrected.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import ClassVar
 
-from domain.plan_entity import Recorded, entity, revive_with
+from domain.plan_entity import (
+    Correctable,
+    Recorded,
+    Revive,
+    entity,
+    member_of,
+    revive_with,
+    tuple_of,
+)
 from domain.plan_vocabulary import GOAL_ACTIVE, ConditionStatus, FollowUpStatus
-
-_Revive = Mapping[str, Callable[[Any], Any]]
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
-class Consent(Recorded):
+class Consent(Correctable):
     """The patient granted, refused or withdrew consent for a scope of care."""
 
     consent_id: str
     scope: str
     decision: str
     note: str
-    corrected: bool = False
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
-class Assessment(Recorded):
+class Assessment(Correctable):
     """A scored or clinical assessment (total and band worked out when scored)."""
 
     assessment_id: str
@@ -38,13 +43,14 @@ class Assessment(Recorded):
     severity: str | None
     diagnoses: tuple[str, ...]
     summary: str
-    corrected: bool = False
 
-    REVIVE: ClassVar[_Revive] = revive_with(Recorded, item_scores=tuple, diagnoses=tuple)
+    REVIVE: ClassVar[Mapping[str, Revive]] = revive_with(
+        Correctable, item_scores=tuple_of, diagnoses=tuple_of
+    )
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
-class Goal(Recorded):
+class Goal(Correctable):
     """A treatment goal, active until its status is changed."""
 
     goal_id: str
@@ -54,11 +60,10 @@ class Goal(Recorded):
     status: str = GOAL_ACTIVE
     status_note: str | None = None
     status_changed_at: datetime | None = None
-    corrected: bool = False
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
-class SideEffect(Recorded):
+class SideEffect(Correctable):
     """A side effect seen or reported, perhaps tied to an order."""
 
     side_effect_id: str
@@ -67,11 +72,10 @@ class SideEffect(Recorded):
     severity: str
     onset: str | None
     action_taken: str
-    corrected: bool = False
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
-class Adherence(Recorded):
+class Adherence(Correctable):
     """Doses taken and missed of an order over a period."""
 
     adherence_id: str
@@ -80,11 +84,10 @@ class Adherence(Recorded):
     doses_missed: int
     period_start: str
     period_end: str
-    corrected: bool = False
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
-class Note(Recorded):
+class Note(Correctable):
     """A progress or psychotherapy note (the latter shown to its author alone)."""
 
     note_id: str
@@ -92,22 +95,20 @@ class Note(Recorded):
     modality: str
     text: str
     author_id: str
-    corrected: bool = False
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
-class Education(Recorded):
+class Education(Correctable):
     """What the patient was taught, perhaps about one order."""
 
     education_id: str
     topic: str
     order_id: str | None
     materials: str
-    corrected: bool = False
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
-class FollowUp(Recorded):
+class FollowUp(Correctable):
     """A check-in due by a time, scheduled until it took place."""
 
     follow_up_id: str
@@ -116,39 +117,37 @@ class FollowUp(Recorded):
     status: FollowUpStatus = FollowUpStatus.SCHEDULED
     outcome: str | None = None
     completed_at: datetime | None = None
-    corrected: bool = False
 
-    REVIVE: ClassVar[_Revive] = revive_with(Recorded, status=FollowUpStatus)
+    REVIVE: ClassVar[Mapping[str, Revive]] = revive_with(
+        Correctable, status=member_of(FollowUpStatus)
+    )
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
-class Review(Recorded):
+class Review(Correctable):
     """A review of the plan, e.g. a pharmacist's."""
 
     review_id: str
     outcome: str
     summary: str
-    corrected: bool = False
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
-class Lab(Recorded):
+class Lab(Correctable):
     """A lab value or measurement the monitoring rules read."""
 
     lab_id: str
     test: str
     value: float | None
     unit: str
-    corrected: bool = False
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
-class Fact(Recorded):
+class Fact(Correctable):
     """The latest value of a clinical fact the rules read (smoking, a metaboliser status)."""
 
     fact: str
     value: str
-    corrected: bool = False
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
@@ -171,8 +170,8 @@ class Condition(Recorded):
     status: ConditionStatus = ConditionStatus.ACTIVE
     resolution: ConditionResolution | None = None
 
-    REVIVE: ClassVar[_Revive] = revive_with(
-        Recorded, status=ConditionStatus, resolution=entity(ConditionResolution)
+    REVIVE: ClassVar[Mapping[str, Revive]] = revive_with(
+        Recorded, status=member_of(ConditionStatus), resolution=entity(ConditionResolution)
     )
 
 
@@ -188,7 +187,7 @@ class Pregnancy(Recorded):
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
-class PharmacogenomicResult(Recorded):
+class PharmacogenomicResult(Correctable):
     """A pharmacogenomic result as the lab reported it."""
 
     result_id: str
@@ -197,4 +196,3 @@ class PharmacogenomicResult(Recorded):
     phenotype: str | None
     lab: str
     report_date: str
-    corrected: bool = False

@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, TypedDict, cast
 
+from domain.json_value import JsonObject, JsonValue
 from domain.plan_vocabulary import ConditionStatus
 
 if TYPE_CHECKING:
     from domain.plan import PlanState
+    from domain.plan_records import Pregnancy
 
 ICD10_CM = re.compile(r"^[A-TV-Z][0-9][0-9AB](\.[0-9A-TV-Z]{1,4})?$")
 """An ICD-10-CM code as written: a letter, two characters, then up to four after a dot
@@ -42,17 +44,30 @@ def diagnosis_id(code: str) -> str:
     return DIAGNOSIS_PREFIX + normalise_code(code)
 
 
-def _iso(value: Any) -> str | None:
-    return value.isoformat() if isinstance(value, datetime) else value
+class ProblemListItem(TypedDict):
+    """One item of the problem list, a recorded condition or a diagnosis of assessments."""
+
+    condition_id: str
+    code: str
+    display: str
+    onset_date: str | None
+    verification_status: str
+    source: str  # "recorded" | "assessment"
+    since: datetime
+    recorded_by: JsonObject
 
 
-def active_conditions(state: PlanState) -> list[dict[str, Any]]:
+def _iso(value: object) -> JsonValue:
+    return value.isoformat() if isinstance(value, datetime) else cast(JsonValue, value)
+
+
+def active_conditions(state: PlanState) -> list[ProblemListItem]:
     """The open problem list, oldest first: recorded conditions not resolved, then each
     code diagnosed in an assessment since its last resolution (unless recorded too)."""
     resolved_dx = state.resolved_diagnoses
     recorded = [c for c in state.conditions.values() if c.status is ConditionStatus.ACTIVE]
     listed = {normalise_code(c.code) for c in recorded}
-    out = [
+    out: list[ProblemListItem] = [
         {
             "condition_id": c.condition_id,
             "code": c.code,
@@ -65,7 +80,7 @@ def active_conditions(state: PlanState) -> list[dict[str, Any]]:
         }
         for c in recorded
     ]
-    diagnosed: dict[str, dict[str, Any]] = {}
+    diagnosed: dict[str, ProblemListItem] = {}
     for assessment in state.assessments:  # in effective order
         for raw in assessment.diagnoses:
             code = normalise_code(raw)
@@ -89,20 +104,20 @@ def active_conditions(state: PlanState) -> list[dict[str, Any]]:
     return sorted(out, key=lambda c: (c["since"], c["condition_id"]))
 
 
-def problem_list(state: PlanState) -> list[dict[str, Any]]:
+def problem_list(state: PlanState) -> list[ProblemListItem]:
     """The open problem list as the plan documents show it (times as given)."""
     return active_conditions(state)
 
 
-def pregnancy(state: PlanState) -> dict[str, Any] | None:
+def pregnancy(state: PlanState) -> Pregnancy | None:
     """The latest pregnancy status recorded (by effective time), or None."""
-    return state.pregnancy.as_dict() if state.pregnancy is not None else None
+    return state.pregnancy
 
 
 def sex_at_birth(state: PlanState) -> str | None:
     return state.patient.sex_at_birth or None
 
 
-def plain(document: dict[str, Any]) -> dict[str, Any]:
+def plain(document: ProblemListItem) -> JsonObject:
     """A problem-list item with its times as ISO text (the stored view's form)."""
     return {k: _iso(v) for k, v in document.items()}

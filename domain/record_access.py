@@ -8,7 +8,8 @@ A mixin of ``PatientRecord``.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+from uuid import UUID
 
 from domain.actor import CLINICAL_ROLES
 from domain.command_context import CommandContext, effective_time, new_id
@@ -24,7 +25,7 @@ class RecordAccess(RecordCommandsBase):
     """Access to the record, and the recording of an event."""
 
     if TYPE_CHECKING:
-        id: Any
+        id: UUID
 
     @property
     def patient_id(self) -> str:
@@ -94,7 +95,7 @@ class RecordAccess(RecordCommandsBase):
         event_class: type[events.Event],
         ctx: CommandContext,
         effective_at: datetime | None = None,
-        **fields: Any,
+        **fields: object,
     ) -> str:
         event_id = new_id()
         self.trigger_event(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, ClassVar, TypeVar
 
 from domain.command_context import (
     EARLIEST_CLINICAL_YEAR,
@@ -40,13 +40,13 @@ class RecordCommandsBase:
             event_class: type[events.Event],
             ctx: CommandContext,
             effective_at: datetime | None = None,
-            **fields: Any,
+            **fields: object,
         ) -> str: ...
         def _require_access(self, ctx: CommandContext) -> None: ...
         def _require_prescriber(self, ctx: CommandContext) -> None: ...
         def active_order(self, order_id: str) -> Order: ...
         def is_member(self, clinician_id: str) -> bool: ...
-        def trigger_event(self, event_class: Any, **kwargs: Any) -> None: ...
+        def trigger_event(self, event_class: type[object], **kwargs: object) -> None: ...
 
         CareTeamMemberAssigned: ClassVar[type[events.CareTeamMemberAssigned]]
         CareTeamMemberRemoved: ClassVar[type[events.CareTeamMemberRemoved]]

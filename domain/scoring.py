@@ -7,7 +7,6 @@ Bands: PHQ-9 after Kroenke, Spitzer & Williams 2001; GAD-7 after Spitzer et al. 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from domain.errors import InvalidInputError
 
@@ -112,7 +111,7 @@ class Score:
     suicide_item_positive: bool = False
 
 
-def score(instrument: Any, item_scores: Any) -> Score:
+def score(instrument: object, item_scores: object) -> Score:
     """Check and score an assessment; a clinical assessment carries no item scores."""
     if instrument == "clinical":
         if item_scores:

@@ -10,9 +10,9 @@ figures null, the class still named): a rate over two or three people identifies
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from statistics import median
-from typing import Any
+from typing import TypedDict
 
 MIN_PATIENTS = 5
 JUDGED = frozenset({"remission", "response", "partial response", "minimal improvement"})
@@ -20,7 +20,36 @@ RESPONDED = frozenset({"remission", "response"})
 UNCLASSIFIED = "unclassified"
 
 
-def _cell(drug_class: str, rows: list[Mapping[str, Any]]) -> dict[str, Any]:
+class TrialOfPatient(TypedDict):
+    """What the team outcomes read of a judged trial (``trial_outcomes.judge``'s row of
+    one patient: ``PatientTrial``)."""
+
+    patient_id: str
+    drug_class: str | None
+    instrument: str | None
+    outcome: str
+    weeks_to_response: float | None
+
+
+class Cell(TypedDict):
+    """One drug class's figures (all None when suppressed)."""
+
+    drug_class: str
+    patients: int | None
+    trials: int | None
+    judged_trials: int | None
+    response_rate: float | None
+    remission_rate: float | None
+    median_weeks_to_response: float | None
+    suppressed: bool
+
+
+class TeamOutcomes(TypedDict):
+    minimum_patients: int
+    classes: list[Cell]
+
+
+def _cell(drug_class: str, rows: list[TrialOfPatient]) -> Cell:
     patients = {r["patient_id"] for r in rows}
     if len(patients) < MIN_PATIENTS:
         return {
@@ -53,11 +82,11 @@ def _cell(drug_class: str, rows: list[Mapping[str, Any]]) -> dict[str, Any]:
     }
 
 
-def team_outcomes(trials: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+def team_outcomes(trials: Iterable[TrialOfPatient]) -> TeamOutcomes:
     """Cells by drug class (sorted by name) over judged trials (each with ``patient_id``,
     ``drug_class``, ``instrument``, ``outcome`` and ``weeks_to_response``); trials with
     nothing to measure them by are left out."""
-    by_class: dict[str, list[Mapping[str, Any]]] = {}
+    by_class: dict[str, list[TrialOfPatient]] = {}
     for trial in trials:
         if trial["instrument"] is None:
             continue

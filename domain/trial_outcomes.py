@@ -35,13 +35,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, TypedDict
 
 from domain.adequate_doses import ADEQUATE_WEEKS
+from domain.plan_entities import Continuing
 from domain.plan_vocabulary import ConditionStatus
 from domain.problem_list import normalise_code
 from domain.trial_storage import trial_facts
-from domain.trials import Score, Trial, trials
+from domain.trials import Adherence, Score, SideEffectSeen, Trial, trials
 
 if TYPE_CHECKING:
     from domain.plan import PlanState
@@ -142,7 +143,77 @@ def weeks_to_response(trial: Trial) -> float | None:
     return None
 
 
-def judge(trial: Trial, now: datetime) -> dict[str, Any]:
+class JudgedStep(TypedDict):
+    effective_at: datetime
+    amount: float
+    unit: str
+    frequency: str
+    mg_per_day: float | None
+    as_needed: bool
+
+
+class JudgedScore(TypedDict):
+    total: int
+    effective_at: datetime
+
+
+class JudgedTrial(TypedDict):
+    """A trial as the API shows it (``judge``)."""
+
+    trial_id: str
+    order_ids: list[str]
+    drug: str
+    drug_class: str | None
+    antidepressant: bool
+    indication: str | None
+    started_at: datetime
+    stopped_at: datetime | None
+    active: bool
+    stop_reason: str | None
+    continuing: Continuing | None
+    duration_days: float
+    dose_steps: list[JudgedStep]
+    highest_mg_per_day: float | None
+    as_needed: bool
+    highest_regular_mg_per_day: float | None
+    min_adequate_mg_per_day: float | None
+    adequate_dose_source: str | None
+    days_at_adequate_dose: float | None
+    adequate: bool | None
+    adherence: Adherence
+    side_effects: list[SideEffectSeen]
+    instrument: str | None
+    baseline: JudgedScore | None
+    no_baseline: bool
+    best: JudgedScore | None
+    latest: JudgedScore | None
+    percent_change: float | None
+    outcome: str
+    weeks_to_response: float | None
+
+
+class PatientTrial(JudgedTrial):
+    """A judged trial with its patient (the team outcomes read these)."""
+
+    patient_id: str
+
+
+class Resistance(TypedDict):
+    """The treatment-resistance count and flag, with the trials it rests on."""
+
+    episode_started_at: datetime | None
+    adequate_failed_trials: int
+    treatment_resistant: bool
+    trial_ids: list[str]
+    adequate_unassessed_trial_ids: list[str]
+
+
+class TreatmentHistory(TypedDict):
+    trials: list[JudgedTrial]
+    resistance: Resistance
+
+
+def judge(trial: Trial, now: datetime) -> JudgedTrial:
     """The trial as the API shows it at ``now`` (the clock only matters while it runs)."""
     end = trial.stopped_at or now
     adequate_days = days_at_adequate(trial, now)
@@ -153,7 +224,7 @@ def judge(trial: Trial, now: datetime) -> dict[str, Any]:
         **trial_facts(trial),
         "active": trial.stopped_at is None,
         "stop_reason": trial.stop_reason,
-        "continuing": dict(trial.continuing) if trial.continuing else None,
+        "continuing": trial.continuing.copy() if trial.continuing else None,
         "duration_days": round(_days(end - trial.started_at), 1),
         "dose_steps": [
             {
@@ -173,8 +244,8 @@ def judge(trial: Trial, now: datetime) -> dict[str, Any]:
         "adequate_dose_source": dose.source if dose else None,
         "days_at_adequate_dose": adequate_days,
         "adequate": adequate(trial, adequate_days),
-        "adherence": dict(trial.adherence),
-        "side_effects": [dict(s) for s in trial.side_effects],
+        "adherence": trial.adherence.copy(),
+        "side_effects": [s.copy() for s in trial.side_effects],
         "instrument": trial.instrument,
         "baseline": _score(trial.baseline),
         "no_baseline": trial.instrument is not None and trial.baseline is None,
@@ -186,7 +257,7 @@ def judge(trial: Trial, now: datetime) -> dict[str, Any]:
     }
 
 
-def _score(score: Score | None) -> dict[str, Any] | None:
+def _score(score: Score | None) -> JudgedScore | None:
     return None if score is None else {"total": score.total, "effective_at": score.effective_at}
 
 
@@ -194,7 +265,7 @@ def _is_depression(code: str) -> bool:
     return normalise_code(code).startswith(DEPRESSION_CODES)
 
 
-def _at(value: Any, fallback: datetime) -> datetime:
+def _at(value: object, fallback: datetime) -> datetime:
     if isinstance(value, datetime):
         return value
     if isinstance(value, str) and value:
@@ -230,10 +301,11 @@ def episode_start(plan: PlanState) -> datetime | None:
 
 
 def resistance(
-    all_trials: Sequence[Trial], judged: Sequence[dict[str, Any]], since: datetime | None
-) -> dict[str, Any]:
+    all_trials: Sequence[Trial], judged: Sequence[JudgedTrial], since: datetime | None
+) -> Resistance:
     """The treatment-resistance count and flag, with the trials it rests on."""
-    failed, unassessed = [], []
+    failed: list[str] = []
+    unassessed: list[str] = []
     for trial, row in zip(all_trials, judged, strict=True):
         if not trial.antidepressant or row["adequate"] is not True:
             continue
@@ -252,7 +324,7 @@ def resistance(
     }
 
 
-def treatment_history(plan: PlanState, now: datetime) -> dict[str, Any]:
+def treatment_history(plan: PlanState, now: datetime) -> TreatmentHistory:
     """Trials newest first, judged at ``now``, and the resistance summary."""
     found = trials(plan)
     judged = [judge(t, now) for t in found]

@@ -4,19 +4,29 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import TypedDict
 
 from domain.adequate_doses import adequate_doses
-from domain.trials import Score, Step, Trial
+from domain.plan_entities import Continuing
+from domain.trials import Adherence, Score, Step, Trial
 
 
-def _time(value: Any) -> datetime:
-    return value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+class TrialFacts(TypedDict):
+    """What identifies a trial and when it ran: the head of the stored trial and of the
+    API's judged trial."""
+
+    trial_id: str
+    order_ids: list[str]
+    drug: str
+    drug_class: str | None
+    antidepressant: bool
+    indication: str | None
+    started_at: datetime
+    stopped_at: datetime | None
 
 
-def trial_facts(trial: Trial) -> dict[str, Any]:
+def trial_facts(trial: Trial) -> TrialFacts:
     """What identifies a trial and when it ran, as both the stored trial and the API's
     judged trial (``trial_outcomes.judge``) begin."""
     return {
@@ -31,25 +41,86 @@ def trial_facts(trial: Trial) -> dict[str, Any]:
     }
 
 
-def trial_as_dict(trial: Trial) -> dict[str, Any]:
+Stored = datetime | str
+"""A time as the view stores it: the datetime itself, or its ISO text once in JSON."""
+
+
+class StoredStep(TypedDict):
+    effective_at: Stored
+    amount: float
+    unit: str
+    frequency: str
+    mg_per_day: float | None
+
+
+class StoredScore(TypedDict):
+    total: int
+    effective_at: Stored
+
+
+class StoredSideEffect(TypedDict):
+    effect: str
+    severity: str
+    effective_at: Stored
+
+
+class StoredTrial(TypedDict):
+    """A trial as the view stores it (``trial_as_dict``; times as ISO text in JSON)."""
+
+    trial_id: str
+    order_ids: list[str]
+    drug: str
+    drug_class: str | None
+    antidepressant: bool
+    indication: str | None
+    started_at: Stored
+    stopped_at: Stored | None
+    stop_reason: str | None
+    continuing: Continuing | None
+    steps: list[StoredStep]
+    adherence: Adherence
+    side_effects: list[StoredSideEffect]
+    instrument: str | None
+    baseline: StoredScore | None
+    scores: list[StoredScore]
+
+
+def _time(value: Stored) -> datetime:
+    return value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+
+
+def _stored_score(score: Score) -> StoredScore:
+    return {"total": score.total, "effective_at": score.effective_at}
+
+
+def trial_as_dict(trial: Trial) -> StoredTrial:
     """Plain data (datetimes kept) that ``trial_from_dict`` turns back into the trial."""
     return {
         **trial_facts(trial),
         "stop_reason": trial.stop_reason,
-        "continuing": dict(trial.continuing) if trial.continuing else None,
-        "steps": [s.__dict__ for s in trial.steps],
-        "adherence": dict(trial.adherence),
-        "side_effects": [dict(s) for s in trial.side_effects],
+        "continuing": trial.continuing.copy() if trial.continuing else None,
+        "steps": [
+            {
+                "effective_at": s.effective_at,
+                "amount": s.amount,
+                "unit": s.unit,
+                "frequency": s.frequency,
+                "mg_per_day": s.mg_per_day,
+            }
+            for s in trial.steps
+        ],
+        "adherence": trial.adherence.copy(),
+        "side_effects": [{**s} for s in trial.side_effects],
         "instrument": trial.instrument,
-        "baseline": trial.baseline.__dict__ if trial.baseline else None,
-        "scores": [s.__dict__ for s in trial.scores],
+        "baseline": _stored_score(trial.baseline) if trial.baseline else None,
+        "scores": [_stored_score(s) for s in trial.scores],
     }
 
 
-def trial_from_dict(raw: Mapping[str, Any]) -> Trial:
+def trial_from_dict(raw: StoredTrial) -> Trial:
     """A trial from ``trial_as_dict``'s data, or from its JSON (times as ISO text)."""
 
-    def score(s: Mapping[str, Any]) -> Score:
+    def score(s: StoredScore) -> Score:
         return Score(int(s["total"]), _time(s["effective_at"]))
 
     return Trial(

@@ -12,10 +12,10 @@ API under both clocks and the tests all call these two, so they cannot disagree.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, TypedDict
 
 from domain.adequate_doses import AdequateDose, adequate_doses
 from domain.continuing import since_of
@@ -62,6 +62,23 @@ class Step:
         return as_needed(self.frequency)
 
 
+class Adherence(TypedDict):
+    """The adherence reported over a trial's orders, summed."""
+
+    reports: int
+    doses_taken: int
+    doses_missed: int
+    percent_taken: float | None
+
+
+class SideEffectSeen(TypedDict):
+    """A side effect reported on a trial's orders (or while it ran, tied to no order)."""
+
+    effect: str
+    severity: str
+    effective_at: datetime
+
+
 @dataclass(frozen=True)
 class Score:
     total: int
@@ -84,8 +101,8 @@ class Trial:
     continuing: Continuing | None
     steps: tuple[Step, ...]
     adequate_dose: AdequateDose | None
-    adherence: Mapping[str, Any]
-    side_effects: tuple[Mapping[str, Any], ...]
+    adherence: Adherence
+    side_effects: tuple[SideEffectSeen, ...]
     instrument: str | None  # "PHQ-9" | "GAD-7" | None (nothing to measure it by)
     baseline: Score | None
     scores: tuple[Score, ...] = field(default=())  # during the trial, in effective order
@@ -202,7 +219,7 @@ def _trial(plan: PlanState, orders: list[Order]) -> Trial:
             taken += int(a.doses_taken or 0)
             missed += int(a.doses_missed or 0)
     effects = tuple(
-        {"effect": s.effect, "severity": s.severity, "effective_at": s.effective_at}
+        SideEffectSeen(effect=s.effect, severity=s.severity, effective_at=s.effective_at)
         for s in plan.side_effects
         if s.order_id in ids
         or (

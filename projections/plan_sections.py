@@ -182,6 +182,7 @@ def pregnancy(state: PlanState) -> dict[str, Any] | None:
 
 def pharmacogenomics(state: PlanState) -> dict[str, Any]:
     found = pharmacogenomic_summary(state)
-    for result in found["results"]:
-        result["effective_at"] = iso(result["effective_at"])
-    return found
+    results: list[dict[str, Any]] = [
+        {**result, "effective_at": iso(result["effective_at"])} for result in found["results"]
+    ]
+    return {"phenotypes": found["phenotypes"], "results": results}

@@ -17,8 +17,8 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from domain.trial_outcomes import episode_start, judge, resistance
-from domain.trial_storage import trial_as_dict, trial_from_dict
+from domain.trial_outcomes import PatientTrial, episode_start, judge, resistance
+from domain.trial_storage import StoredTrial, trial_as_dict, trial_from_dict
 from domain.trials import trials
 from projections.plan_states import Folded, iso, revive
 from projections.plan_view import PlanView
@@ -78,7 +78,7 @@ def _json_default(value: Any) -> str:
     return iso(value) or ""
 
 
-def trial_document(data: dict[str, Any]) -> str:
+def trial_document(data: StoredTrial) -> str:
     """A trial as stored: JSON, times as fixed-width UTC text (``plan_states.iso``)."""
     return json.dumps(data, default=_json_default, sort_keys=True, separators=(",", ":"))
 
@@ -170,7 +170,7 @@ class TreatmentTrialsView(PlanView):
             "resistance": summary,
         }
 
-    def for_patients(self, patient_ids: Sequence[str], now: datetime) -> list[dict[str, Any]]:
+    def for_patients(self, patient_ids: Sequence[str], now: datetime) -> list[PatientTrial]:
         """Judged trials of these patients, each with its ``patient_id`` (for outcomes)."""
         if not patient_ids:
             return []

@@ -75,7 +75,7 @@ def fhir_bundle(args: dict[str, Any], pid: UUID) -> Response:
         str(pid),
         as_of=args.get("as_of"),
         effective_at=args.get("effective_at"),
-        include_progress_notes=policy().may_read_note_text(who, {"kind": "progress"}),
+        include_progress_notes=policy().may_read_progress_notes(who),
         transaction=args["type"] == "transaction",
     )
     return _json(bundle, "application/fhir+json")

@@ -21,6 +21,7 @@ from domain.errors import NotFoundError, NotPermittedError
 from domain.patient_record import PatientRecord
 from domain.permissions import WHAT, WRITE_ROLES
 from domain.plan_entities import EmergencyAccess
+from domain.plan_records import Note
 
 AUDITOR_READS = frozenset({"plan", "history", "audit", "audit_all", "patients", "fhir", "notes"})
 CLINICIAN_READS = frozenset(
@@ -240,10 +241,15 @@ class Policy:
         )
         return standing
 
-    def may_read_note_text(self, actor: Actor, note: dict[str, Any]) -> bool:
+    def may_read_note_text(self, actor: Actor, note: Note) -> bool:
         """Psychotherapy notes: the author alone. Progress notes: the team and auditors."""
-        if note.get("kind") == "psychotherapy":
-            return bool(note.get("author_id") == actor.id)
+        if note.kind == "psychotherapy":
+            return note.author_id == actor.id
+        return self.may_read_progress_notes(actor)
+
+    def may_read_progress_notes(self, actor: Actor) -> bool:
+        """Progress notes' text: the team and auditors (psychotherapy notes: see
+        ``may_read_note_text``)."""
         return actor.role in CLINICAL_ROLES or actor.role is Role.AUDITOR
 
 

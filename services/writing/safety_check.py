@@ -144,14 +144,14 @@ def person(plan: PlanState) -> tuple[tuple[Any, ...], str | None, Any]:
         conditions,
         sex_at_birth(plan),
         PregnancyStatus(
-            status=status["status"],
-            as_of=date.fromisoformat(status["as_of"]),
+            status=status.status,
+            as_of=date.fromisoformat(status.as_of),
             expected_delivery=(
-                date.fromisoformat(status["expected_delivery_date"])
-                if status["expected_delivery_date"]
+                date.fromisoformat(status.expected_delivery_date)
+                if status.expected_delivery_date
                 else None
             ),
-            event_id=status.get("episode_id") or status["event_id"],
+            event_id=status.episode_id or status.event_id,
         )
         if status
         else None,

@@ -103,7 +103,7 @@ class History:
 
     def _active(self, p: int) -> list[str]:
         orders = self._record(self.pids[p]).plan.orders.values()
-        return [o["order_id"] for o in orders if o["status"] == "active"]
+        return [o.order_id for o in orders if o.status == "active"]
 
     def _change_dose(self, p: int, amount: int) -> None:
         for order_id in self._active(p)[:1]:
@@ -194,19 +194,17 @@ class History:
             )
 
     def _resolve_alert(self, p: int) -> None:
-        alerts = [
-            a for a in self._record(self.pids[p]).plan.alerts.values() if a["status"] == "open"
-        ]
+        alerts = [a for a in self._record(self.pids[p]).plan.alerts.values() if a.status == "open"]
         if alerts:
             self._exec(
                 self.team.psychiatrist,
                 p,
                 "resolve_alert",
-                alert_id=alerts[0]["alert_id"],
+                alert_id=alerts[0].alert_id,
                 resolution="acknowledged",
                 reason="ok",
                 # a suicide-risk alert is closed with the action taken
-                action="safety_plan" if alerts[0]["kind"] == "suicide_risk" else None,
+                action="safety_plan" if alerts[0].kind == "suicide_risk" else None,
             )
 
     def _remove_therapist(self, p: int) -> None:

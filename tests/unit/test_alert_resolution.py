@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -14,9 +16,36 @@ from domain.alert_resolution import (
     structured_action,
 )
 from domain.errors import InvalidInputError, NotPermittedError
+from domain.plan_entities import Alert
+from domain.plan_entity import Author
 
-SUICIDE = {"kind": "suicide_risk"}
-DOSE = {"kind": "max_dose"}
+
+def an_alert(kind: str) -> Alert:
+    """An open alert of the plan: only its kind matters here."""
+    at = datetime(2026, 3, 1, tzinfo=UTC)
+    return Alert(
+        alert_id="a1",
+        key=f"{kind}:o1",
+        rule_id=kind,
+        rule_pack_version="1",
+        kind=kind,
+        severity="high",
+        message="",
+        action="",
+        source="rules",
+        order_ids=(),
+        due_at=None,
+        test=None,
+        override_reason=None,
+        event_id="e1",
+        actor=Author("system", "system"),
+        effective_at=at,
+        recorded_at=at,
+    )
+
+
+SUICIDE = an_alert("suicide_risk")
+DOSE = an_alert("max_dose")
 PSY = Actor("p", Role.PSYCHIATRIST)
 THER = Actor("t", Role.THERAPIST)
 PHARM = Actor("ph", Role.PHARMACIST)

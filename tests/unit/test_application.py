@@ -115,7 +115,7 @@ class TestBackgroundSnapshots:
                 CommandContext(PSY),
                 lambda rec, note=note, i=i: rec.correct_entry(
                     CommandContext(PSY),
-                    c.CorrectEntry(event_id=note["event_id"], fields={"text": f"c{i}"}, reason="r"),
+                    c.CorrectEntry(event_id=note.event_id, fields={"text": f"c{i}"}, reason="r"),
                 ),
             )
         gate.set()

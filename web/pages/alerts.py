@@ -23,7 +23,7 @@ from domain.alert_resolution import (
     OTHER_RESOLVERS,
     RISK_RESULTS,
     SUICIDE_RISK_RESOLVERS,
-    is_suicide_risk,
+    is_suicide_risk_kind,
 )
 from domain.errors import CareLogError, NotPermittedError
 from services.reading.plan_document import open_alerts
@@ -60,6 +60,7 @@ def alerts() -> Any:
             )
         )
         for alert in listed:
+            suicide_risk = is_suicide_risk_kind(str(alert.get("kind")))
             found.append(
                 {
                     **alert,
@@ -68,8 +69,8 @@ def alerts() -> Any:
                     "external_id": external_id,
                     # Showing a form is a courtesy; the command decides again when one is sent.
                     "may_resolve": who.role
-                    in (SUICIDE_RISK_RESOLVERS if is_suicide_risk(alert) else OTHER_RESOLVERS),
-                    "suicide_risk": is_suicide_risk(alert),
+                    in (SUICIDE_RISK_RESOLVERS if suicide_risk else OTHER_RESOLVERS),
+                    "suicide_risk": suicide_risk,
                 }
             )
     found.sort(key=_rank)

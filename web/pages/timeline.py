@@ -17,7 +17,7 @@ from flask import render_template, request
 
 from domain.errors import InvalidInputError
 from domain.plan import PlanState
-from domain.trial_outcomes import treatment_history
+from domain.trial_outcomes import JudgedTrial, treatment_history
 from services.access.privacy import redact_event, restricted_note_ids
 from services.reading.plan_document import plan_document
 from web.context import actor, carelog, policy, request_info
@@ -167,7 +167,7 @@ def _recorded_panel(
 def _chart(
     state: PlanState,
     end: datetime,
-    trials: list[dict[str, Any]],
+    trials: list[JudgedTrial],
     window: timedelta | None = None,
 ) -> Any:
     data = chart_data(state)

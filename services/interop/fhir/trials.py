@@ -16,7 +16,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from domain.trial_outcomes import judge
+from domain.trial_outcomes import JudgedTrial, judge
 from domain.trials import Trial, trials, window_start
 from services.interop.fhir import vocabulary as v
 from services.interop.fhir.medications import medication_field, statement_id
@@ -67,7 +67,7 @@ def _sources(sel: Selection, trial: Trial) -> list[_Source]:
     return found
 
 
-def _note(row: dict[str, Any]) -> str:
+def _note(row: JudgedTrial) -> str:
     parts = [f"Outcome: {row['outcome']}"]
     if row["instrument"]:
         base = row["baseline"]["total"] if row["baseline"] else "no baseline"
