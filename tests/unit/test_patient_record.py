@@ -16,6 +16,7 @@ from domain.dose import Dose
 from domain.errors import CareLogError, InvalidInputError, NotFoundError, NotPermittedError
 from domain.patient_record import PatientRecord
 from tests.command_builder import command, record_call
+from tests.unit.record_builder import assign_team, registered
 
 NOW = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
 PSY = Actor("psy-1", Role.PSYCHIATRIST, "Dr P")
@@ -32,22 +33,8 @@ def ctx(actor: Actor = PSY, now: datetime = NOW) -> CommandContext:
 
 def new_record() -> PatientRecord:
     """A registered patient with a therapist and two pharmacists on the team, saved."""
-    rec = PatientRecord.register(
-        ctx(),
-        c.RegisterPatient(
-            external_id="MRN-1",
-            name="Test One",
-            birth_date=date.fromisoformat("1980-01-02"),
-            allergies=["penicillin"],
-        ),
-        patient_id=uuid4(),
-    )
-    for actor in (THER, PHARM, PRESCRIBING_PHARM):
-        rec.assign_care_team_member(
-            ctx(),
-            c.AssignCareTeamMember(clinician_id=actor.id, role=str(actor.role)),
-            clinician_name=actor.name,
-        )
+    rec = registered(ctx(), allergies=["penicillin"])
+    assign_team(rec, ctx(), THER, PHARM, PRESCRIBING_PHARM)
     rec.collect_events()
     return rec
 
