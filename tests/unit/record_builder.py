@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime
+from types import SimpleNamespace
 from typing import Any
 from uuid import uuid4
 
@@ -25,15 +26,22 @@ def registered(
     allergies: Sequence[str] | None = None,
 ) -> PatientRecord:
     """A new record, its registration still pending."""
-    return PatientRecord.register(
-        context,
-        c.RegisterPatient(
-            external_id=external_id,
-            name=name,
-            birth_date=date.fromisoformat(birth_date),
-            allergies=allergies,
-        ),
-        patient_id=uuid4(),
+    command = registration(external_id, name, birth_date, allergies)
+    return PatientRecord.register(context, command, patient_id=uuid4())
+
+
+def registration(
+    external_id: str = "MRN-1",
+    name: str = "Test One",
+    birth_date: str = "1980-01-02",
+    allergies: Sequence[str] | None = None,
+) -> c.RegisterPatient:
+    """The command registering a patient born on ``birth_date`` (ISO text)."""
+    return c.RegisterPatient(
+        external_id=external_id,
+        name=name,
+        birth_date=date.fromisoformat(birth_date),
+        allergies=allergies,
     )
 
 
@@ -45,6 +53,26 @@ def assign_team(record: PatientRecord, context: CommandContext, *members: Actor)
             c.AssignCareTeamMember(clinician_id=actor.id, role=str(actor.role)),
             clinician_name=actor.name,
         )
+
+
+FINDING: dict[str, Any] = {
+    "key": "k",
+    "rule_id": "R1",
+    "kind": "interaction",
+    "severity": "major",
+    "message": "m",
+    "action": "a",
+    "source": "s",
+    "order_ids": (),
+    "due_at": None,
+    "test": None,
+}
+
+
+def a_finding(**fields: Any) -> SimpleNamespace:
+    """A finding of the safety rules as ``raise_alert`` reads it: a major interaction
+    unless ``fields`` say otherwise."""
+    return SimpleNamespace(**{**FINDING, **fields})
 
 
 def sertraline(indication: str = "depression") -> c.Prescribe:

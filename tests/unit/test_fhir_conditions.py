@@ -10,18 +10,8 @@ from domain.problem_list import SEXES_AT_BIRTH
 from services.interop.fhir import build_bundle
 from services.interop.fhir.references import resource_id
 from tests.fhir_conformance import expand
-from tests.fhir_support import PSY, Story, by_id, check_bundle, day, of_type, tell_story
+from tests.fhir_support import PSY, Story, by_id, check_bundle, day, of_type
 from tests.unit.record_builder import new_story, prescribed
-
-
-@pytest.fixture(scope="module")
-def story() -> Story:
-    return tell_story()
-
-
-@pytest.fixture(scope="module")
-def bundle(story: Story) -> dict[str, Any]:
-    return build_bundle(story.history(), story.patient_id)
 
 
 def conditions(bundle: dict[str, Any]) -> dict[str, dict[str, Any]]:

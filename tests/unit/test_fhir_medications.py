@@ -22,11 +22,6 @@ from tests.fhir_support import PSY, Story, check_bundle, day, of_type, tell_stor
 from tests.unit.record_builder import new_story, prescribed, registered
 
 
-@pytest.fixture(scope="module")
-def story() -> Story:
-    return tell_story()
-
-
 def requests_in_order(bundle: dict[str, Any]) -> list[dict[str, Any]]:
     """The requests of one order from first to last, following priorPrescription."""
     requests = of_type(bundle, "MedicationRequest")

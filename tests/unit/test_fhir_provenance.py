@@ -14,13 +14,8 @@ from domain.plan import event_type
 from domain.safety import Finding
 from services.interop.fhir import build_bundle
 from services.interop.fhir.references import instant
-from tests.fhir_support import PHARM, PSY, Story, by_id, check_bundle, day, of_type, tell_story
+from tests.fhir_support import PHARM, PSY, Story, by_id, check_bundle, day, of_type
 from tests.unit.record_builder import new_story, prescribed
-
-
-@pytest.fixture(scope="module")
-def story() -> Story:
-    return tell_story()
 
 
 @pytest.fixture(scope="module")

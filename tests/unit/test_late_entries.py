@@ -36,11 +36,6 @@ LATER = NOW + timedelta(minutes=6)
 NEW_MEMBER = Actor("ther-2", Role.THERAPIST, "T2")
 
 
-@pytest.fixture
-def record() -> PatientRecord:
-    return new_record()
-
-
 def goal(rec: PatientRecord, effective_at: datetime | None = None) -> str:
     rec.set_goal(ctx(THER), c.SetGoal(description="walk daily", effective_at=effective_at))
     return str(rec.pending_events[-1].goal_id)

@@ -7,7 +7,6 @@ from __future__ import annotations
 import itertools
 import json
 from datetime import UTC, datetime, timedelta, timezone
-from types import SimpleNamespace
 from typing import Any
 from uuid import uuid4
 
@@ -24,7 +23,7 @@ from projections.dashboard_summary import SUMMARY
 from projections.feed import Item
 from projections.plan_document import DOCUMENT
 from projections.plan_states import Folded, fold, iso
-from tests.unit.record_builder import assign_team, registered, sertraline
+from tests.unit.record_builder import a_finding, assign_team, registered, sertraline
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 PSY = Actor("psy-1", Role.PSYCHIATRIST, "Dr P")
@@ -78,18 +77,7 @@ def a_history() -> list[Any]:
     rec.schedule_follow_up(
         ctx(), c.ScheduleFollowUp(due_at=(T0 + timedelta(days=30)).isoformat(), purpose="p")
     )
-    finding = SimpleNamespace(
-        key="k",
-        rule_id="R1",
-        kind="interaction",
-        severity="major",
-        message="m",
-        action="a",
-        source="s",
-        order_ids=(order,),
-        due_at=None,
-        test=None,
-    )
+    finding = a_finding(order_ids=(order,))
     alert = rec.raise_alert(ctx(), finding=finding, rule_pack_version="1")
     rec.add_note(ctx(THER), c.AddNote(kind="psychotherapy", modality="CBT", text="private words"))
     rec.set_goal(ctx(THER), c.SetGoal(description="walk daily", target="5 days a week"))
