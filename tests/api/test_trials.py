@@ -173,10 +173,6 @@ class TestTrialBoundaries:
 
 OUTCOMES = {  # what one course reads, by the test it was written as
     "a_score_under_5_is_remission": (Course((12, 60), "escitalopram", 10, 56, (3, 5)), "remission"),
-    "after_6_weeks_below_the_minimum_it_reads_inadequate_dose_not_too_early": (
-        Course((20, 58), "sertraline", 25, 56, (18, 0)),
-        "inadequate dose",
-    ),
     "a_stopped_trial_below_the_minimum_reads_inadequate_dose": (
         Course((20, 30), "sertraline", 25, 28, (19, 15), stop_at=14),
         "inadequate dose",
@@ -200,6 +196,17 @@ NOT_RESISTANCE = {  # adequate failed trials counted, by the test it was written
 
 
 class TestTheOutcomeOfOneCourse:
+    def test_after_6_weeks_below_the_minimum_it_reads_inadequate_dose_not_too_early(
+        self, api: ApiClient, patient: str
+    ) -> None:
+        Course((20, 58), "sertraline", 25, 56, (18, 0)).record(api, patient)
+
+        [trial] = trials(api, patient)["trials"]
+
+        assert trial["outcome"] == "inadequate dose"
+        assert (trial["adequate"], trial["min_adequate_mg_per_day"]) == (False, 50.0)
+        assert trial["highest_mg_per_day"] == 25.0
+
     @pytest.mark.parametrize(("course", "outcome"), list(OUTCOMES.values()), ids=list(OUTCOMES))
     def test_the_trial_reads_its_outcome(
         self, api: ApiClient, patient: str, course: Course, outcome: str
