@@ -74,6 +74,14 @@ def patient(api: ApiClient) -> str:
     return register_patient(api)
 
 
+def problem_naming(response: Any, status: int, field: str) -> dict[str, Any]:
+    """A refusal with ``status`` whose field errors name ``field``: those errors."""
+    assert response.status_code == status, response.get_json()
+    errors: dict[str, Any] = response.get_json()["errors"]
+    assert field in errors, errors
+    return errors
+
+
 def prescribe(
     api: ApiClient,
     pid: str,

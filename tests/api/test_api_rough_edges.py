@@ -18,6 +18,13 @@ def path(pid: str, *rest: str) -> str:
     return "/".join((f"/api/v1/patients/{pid}", *rest))
 
 
+def refused_query(api: ApiClient, url: str, parameter: str, as_: str = "psychiatrist") -> Any:
+    """The messages of a 400 that names the query parameter it refused."""
+    response = api.get(url, as_=as_)
+    assert response.status_code == 400
+    return response.get_json()["errors"][parameter]
+
+
 def phq9(
     api: ApiClient, pid: str, items: list[int], headers: dict[str, str] | None = None, **extra: Any
 ) -> Any:
@@ -73,9 +80,8 @@ class TestHistoryUnderTheEffectiveClock:
     def test_an_unknown_clock_is_refused_naming_the_valid_ones(
         self, api: ApiClient, patient: str
     ) -> None:
-        response = api.get(path(patient, "history") + "?clock=wallclock")
-        assert response.status_code == 400
-        assert "recorded" in str(response.get_json()["errors"]["clock"])
+        messages = refused_query(api, path(patient, "history") + "?clock=wallclock", "clock")
+        assert "recorded" in str(messages)
 
 
 class TestAPlanViewedInThePast:
@@ -132,9 +138,7 @@ class TestRefusalsSayHowToFixTheRequest:
     def test_an_unknown_history_type_lists_the_valid_ones(
         self, api: ApiClient, patient: str
     ) -> None:
-        response = api.get(path(patient, "history") + "?type=DoseChange")
-        assert response.status_code == 400
-        message = response.get_json()["errors"]["type"][0]
+        message = refused_query(api, path(patient, "history") + "?type=DoseChange", "type")[0]
         assert "DoseChange" in message
         assert "DoseChanged" in message
         known = api.get(path(patient, "history") + "?type=PatientRegistered,DoseChanged")
@@ -145,9 +149,8 @@ class TestRefusalsSayHowToFixTheRequest:
     def test_an_unknown_audit_action_lists_the_valid_ones(
         self, api: ApiClient, patient: str
     ) -> None:
-        response = api.get("/api/v1/audit?action=prescribed", as_="auditor")
-        assert response.status_code == 400
-        assert "MedicationPrescribed" in response.get_json()["errors"]["action"][0]
+        messages = refused_query(api, "/api/v1/audit?action=prescribed", "action", as_="auditor")
+        assert "MedicationPrescribed" in messages[0]
         for action in ("MedicationPrescribed", "read:*", "read:plan", "denied:*", "Dose*"):
             ok = api.get("/api/v1/audit", as_="auditor", query_string={"action": action})
             assert ok.status_code == 200, (action, ok.get_json())

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from domain.actor import Actor
 from tests.api.conftest import ApiClient
 
 pytestmark = pytest.mark.store_independent  # one store is enough: tests/conftest.py
@@ -24,6 +25,18 @@ def break_glass(api: ApiClient, pid: str, as_: str) -> None:
     assert granted.status_code == 201, granted.get_json()
 
 
+def add_to_team(
+    api: ApiClient, pid: str, member: Actor, role: str, as_: str = "psychiatrist"
+) -> Any:
+    return api.post(path(pid, "care-team"), {"clinician_id": member.id, "role": role}, as_=as_)
+
+
+def remove_from_team(
+    api: ApiClient, pid: str, member: Actor, reason: str, as_: str = "psychiatrist"
+) -> Any:
+    return api.post(path(pid, f"care-team/{member.id}/removal"), {"reason": reason}, as_=as_)
+
+
 def care_team_ids(api: ApiClient, pid: str) -> set[str]:
     plan = api.get(path(pid, "plan")).get_json()
     return {m["clinician_id"] for m in plan["care_team"] if m.get("active", True)}
@@ -35,11 +48,7 @@ class TestBreakGlassNeverChangesTheCareTeam:
     ) -> None:
         break_glass(api, patient, "outsider")
         outsider = api.team.outsider
-        added = api.post(
-            path(patient, "care-team"),
-            {"clinician_id": outsider.id, "role": "psychiatrist"},
-            as_="outsider",
-        )
+        added = add_to_team(api, patient, outsider, "psychiatrist", as_="outsider")
         assert added.status_code == 403
         assert "emergency access" in added.get_json()["detail"]
         assert outsider.id not in care_team_ids(api, patient)
@@ -48,16 +57,10 @@ class TestBreakGlassNeverChangesTheCareTeam:
         self, api: ApiClient, patient: str
     ) -> None:
         therapist = api.team.therapist
-        removed = api.post(
-            path(patient, f"care-team/{therapist.id}/removal"), {"reason": "left the service"}
-        )
+        removed = remove_from_team(api, patient, therapist, "left the service")
         assert removed.status_code == 201, removed.get_json()
         break_glass(api, patient, "therapist")
-        readded = api.post(
-            path(patient, "care-team"),
-            {"clinician_id": therapist.id, "role": "therapist"},
-            as_="therapist",
-        )
+        readded = add_to_team(api, patient, therapist, "therapist", as_="therapist")
         assert readded.status_code == 403
         assert therapist.id not in care_team_ids(api, patient)
 
@@ -66,11 +69,7 @@ class TestBreakGlassNeverChangesTheCareTeam:
     ) -> None:
         break_glass(api, patient, "outsider")
         psychiatrist = api.team.psychiatrist
-        removal = api.post(
-            path(patient, f"care-team/{psychiatrist.id}/removal"),
-            {"reason": "taking over"},
-            as_="outsider",
-        )
+        removal = remove_from_team(api, patient, psychiatrist, "taking over", as_="outsider")
         assert removal.status_code == 403
         assert psychiatrist.id in care_team_ids(api, patient)
 
@@ -79,9 +78,7 @@ class TestBreakGlassNeverChangesTheCareTeam:
     ) -> None:
         break_glass(api, patient, "outsider")
         outsider = api.team.outsider
-        added = api.post(
-            path(patient, "care-team"), {"clinician_id": outsider.id, "role": "psychiatrist"}
-        )
+        added = add_to_team(api, patient, outsider, "psychiatrist")
         assert added.status_code == 201, added.get_json()
         assert outsider.id in care_team_ids(api, patient)
 

@@ -9,7 +9,14 @@ from typing import Any
 import pytest
 
 from tests.api.conftest import ApiClient
-from tests.api.test_break_glass import REASON, break_glass, care_team_ids, path
+from tests.api.test_break_glass import (
+    REASON,
+    add_to_team,
+    break_glass,
+    care_team_ids,
+    path,
+    remove_from_team,
+)
 
 pytestmark = pytest.mark.store_independent  # one store is enough: tests/conftest.py
 
@@ -19,11 +26,7 @@ class TestTheOnlyPsychiatristStays:
         self, api: ApiClient, patient: str
     ) -> None:
         psychiatrist = api.team.psychiatrist
-        removal = api.post(
-            path(patient, f"care-team/{psychiatrist.id}/removal"),
-            {"reason": "not needed"},
-            as_="therapist",
-        )
+        removal = remove_from_team(api, patient, psychiatrist, "not needed", as_="therapist")
         assert removal.status_code == 422, removal.get_json()
         assert "only psychiatrist" in removal.get_json()["errors"]["clinician_id"][0]
         assert psychiatrist.id in care_team_ids(api, patient)
@@ -32,16 +35,10 @@ class TestTheOnlyPsychiatristStays:
         self, api: ApiClient, patient: str
     ) -> None:
         successor = api.team.outsider
-        added = api.post(
-            path(patient, "care-team"), {"clinician_id": successor.id, "role": "psychiatrist"}
-        )
+        added = add_to_team(api, patient, successor, "psychiatrist")
         assert added.status_code == 201, added.get_json()
         psychiatrist = api.team.psychiatrist
-        removal = api.post(
-            path(patient, f"care-team/{psychiatrist.id}/removal"),
-            {"reason": "handover"},
-            as_="outsider",
-        )
+        removal = remove_from_team(api, patient, psychiatrist, "handover", as_="outsider")
         assert removal.status_code == 201, removal.get_json()
         plan = api.get(path(patient, "plan"), as_="outsider").get_json()
         active = {m["clinician_id"] for m in plan["care_team"] if m.get("active", True)}
@@ -53,11 +50,7 @@ class TestARefusedChangeUnderEmergencyAccessIsFlagged:
         self, api: ApiClient, patient: str
     ) -> None:
         break_glass(api, patient, "outsider")
-        added = api.post(
-            path(patient, "care-team"),
-            {"clinician_id": api.team.outsider.id, "role": "psychiatrist"},
-            as_="outsider",
-        )
+        added = add_to_team(api, patient, api.team.outsider, "psychiatrist", as_="outsider")
         assert added.status_code == 403
         api.catch_up()
         entries: list[dict[str, Any]] = api.get(

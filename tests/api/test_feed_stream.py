@@ -104,13 +104,23 @@ def change_dose(api: ApiClient, pid: str, order: str, amount: float) -> int:
     return int(response.get_json()["position"])
 
 
+def views_caught_up(api: ApiClient) -> None:
+    api.carelog.views.wait_for(api.carelog.app.recorder.max_notification_id(), timeout=10)
+
+
+def on_sertraline(api: ApiClient, mrn: str) -> tuple[str, str]:
+    """A new patient prescribed sertraline, the views caught up: the ids of both."""
+    pid = register_patient(api, mrn)
+    order: str = prescribe(api, pid).get_json()["order_id"]
+    views_caught_up(api)
+    return pid, order
+
+
 class TestStream:
     def test_a_dose_change_arrives_live_and_a_resume_loses_and_repeats_nothing(
         self, api: ApiClient, server: BaseWSGIServer
     ) -> None:
-        pid = register_patient(api, "MRN-SSE")
-        order = prescribe(api, pid).get_json()["order_id"]
-        api.carelog.views.wait_for(api.carelog.app.recorder.max_notification_id(), timeout=10)
+        pid, order = on_sertraline(api, "MRN-SSE")
         port = server.server_port
         token = api.team.tokens["pharmacist"]
 
@@ -148,12 +158,10 @@ class TestStream:
     def test_every_streamed_delivery_is_recorded_in_the_audit_trail(
         self, api: ApiClient, server: BaseWSGIServer
     ) -> None:
-        pid = register_patient(api, "MRN-SSE-AUDIT")
-        order = prescribe(api, pid).get_json()["order_id"]
-        api.carelog.views.wait_for(api.carelog.app.recorder.max_notification_id(), timeout=10)
+        pid, order = on_sertraline(api, "MRN-SSE-AUDIT")
         stream = Stream(server.server_port, api.team.tokens["pharmacist"])
         change_dose(api, pid, order, 100)
-        api.carelog.views.wait_for(api.carelog.app.recorder.max_notification_id(), timeout=10)
+        views_caught_up(api)
         items, _ = api.carelog.feed.page(  # the service itself: an API read would be audited
             role="pharmacist", patient_ids={pid}, after=0, limit=1000
         )

@@ -31,6 +31,20 @@ def raw_post(api: ApiClient, path: str, data: bytes, **headers: str) -> Any:
     )
 
 
+def corrected(api: ApiClient, pid: str, event_id: str, fields: Any, reason: str = "x") -> Any:
+    """The answer to a correction of the entry ``event_id``."""
+    body = {"event_id": event_id, "fields": fields, "reason": reason}
+    return api.post(f"/api/v1/patients/{pid}/corrections", body)
+
+
+def note_corrected(api: ApiClient, pid: str, fields: Any, reason: str) -> Any:
+    """A progress note written, then the answer to a correction of it."""
+    note = api.post(
+        f"/api/v1/patients/{pid}/notes", {"kind": "progress", "modality": "CBT", "text": "x"}
+    ).get_json()
+    return corrected(api, pid, note["event_id"], fields, reason)
+
+
 class TestRequestSize:
     @pytest.mark.store_independent
     def test_a_body_over_the_limit_is_413_and_writes_nothing(
@@ -240,17 +254,8 @@ class TestClinicalTimes:
 
     @pytest.mark.store_independent
     def test_a_correction_to_year_1_is_422(self, api: ApiClient, patient: str) -> None:
-        note = api.post(
-            f"/api/v1/patients/{patient}/notes",
-            {"kind": "progress", "modality": "CBT", "text": "x"},
-        ).get_json()
-        response = api.post(
-            f"/api/v1/patients/{patient}/corrections",
-            {
-                "event_id": note["event_id"],
-                "fields": {"effective_at": "0001-01-01T00:00:00+01:00"},
-                "reason": "typo",
-            },
+        response = note_corrected(
+            api, patient, {"effective_at": "0001-01-01T00:00:00+01:00"}, "typo"
         )
         problem_of(response, 422)
 
@@ -295,40 +300,21 @@ class TestCorrectionsKeepTheSameBounds:
     def test_a_period_corrected_to_year_1_is_422(
         self, api: ApiClient, patient: str, adherence_event: str
     ) -> None:
-        response = api.post(
-            f"/api/v1/patients/{patient}/corrections",
-            {"event_id": adherence_event, "fields": {"period_start": "0001-01-01"}, "reason": "x"},
-        )
+        response = corrected(api, patient, adherence_event, {"period_start": "0001-01-01"})
         assert "period_start" in str(problem_of(response, 422)["errors"])
 
     def test_an_effective_time_corrected_to_before_birth_is_422(
         self, api: ApiClient, patient: str
     ) -> None:  # the fixture's patient was born 1980-02-03
-        note = api.post(
-            f"/api/v1/patients/{patient}/notes",
-            {"kind": "progress", "modality": "CBT", "text": "x"},
-        ).get_json()
-        response = api.post(
-            f"/api/v1/patients/{patient}/corrections",
-            {
-                "event_id": note["event_id"],
-                "fields": {"effective_at": "1970-01-01T00:00:00Z"},
-                "reason": "x",
-            },
-        )
+        response = note_corrected(api, patient, {"effective_at": "1970-01-01T00:00:00Z"}, "x")
         assert "birth" in str(problem_of(response, 422)["errors"]["fields.effective_at"])
 
     def test_a_dose_corrected_to_an_implausible_amount_is_422(
         self, api: ApiClient, patient: str
     ) -> None:
         prescribed = prescribe(api, patient).get_json()
-        response = api.post(
-            f"/api/v1/patients/{patient}/corrections",
-            {
-                "event_id": prescribed["event_id"],
-                "fields": {"dose": {"amount": 5e6, "unit": "mg"}},
-                "reason": "x",
-            },
+        response = corrected(
+            api, patient, prescribed["event_id"], {"dose": {"amount": 5e6, "unit": "mg"}}
         )
         assert "fields" in problem_of(response, 422)["errors"]
 

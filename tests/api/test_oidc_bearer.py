@@ -10,6 +10,7 @@ import hashlib
 import hmac
 import json
 import time
+from dataclasses import dataclass
 from typing import Any
 
 import jwt
@@ -22,6 +23,7 @@ from tests.api.conftest import ApiClient, register_patient
 from tests.oidc_support import (
     OTHER_AUDIENCE,
     PRESCRIBER_GROUP,
+    Account,
     Client,
     ProviderUnderTest,
     requires_node,
@@ -60,6 +62,35 @@ def on_team(api: ApiClient, pid: str, sub: str, role: str = "psychiatrist") -> s
     r = api.post(f"/api/v1/patients/{pid}/care-team", {"clinician_id": staff_id, "role": role})
     assert r.status_code == 201, r.get_json()
     return staff_id
+
+
+@dataclass
+class OnTheTeam:
+    """A patient and a provider user whose access token reads the patient's plan."""
+
+    pid: str
+    account: Account
+    answer: dict[str, Any]  # the provider's token response
+    staff_id: str
+
+    @property
+    def token(self) -> str:
+        token: str = self.answer["access_token"]
+        return token
+
+
+def psychiatrist_on_the_team(
+    api: ApiClient, oidc_provider: ProviderUnderTest, client: Client
+) -> OnTheTeam:
+    """A psychiatrist at the provider signs in; their first token provisions them, they
+    join a new patient's care team, and the token then reads the plan."""
+    pid = register_patient(api)
+    account = oidc_provider.add_account(["carelog-psychiatrists"])
+    answer = oidc_provider.sign_in(client, account)
+    plan(api, pid, answer["access_token"])
+    staff_id = on_team(api, pid, account.login)
+    assert plan(api, pid, answer["access_token"]).status_code == 200
+    return OnTheTeam(pid, account, answer, staff_id)
 
 
 class TestProviderAccessTokens:
@@ -138,12 +169,8 @@ class TestRefusedTokens:
     def test_a_token_for_another_api_is_refused(
         self, api: ApiClient, oidc_provider: ProviderUnderTest, client: Client
     ) -> None:
-        pid = register_patient(api)
-        account = oidc_provider.add_account(["carelog-psychiatrists"])
-        good = oidc_provider.sign_in(client, account)["access_token"]
-        plan(api, pid, good)
-        on_team(api, pid, account.login)
-        assert plan(api, pid, good).status_code == 200
+        member = psychiatrist_on_the_team(api, oidc_provider, client)
+        pid, account = member.pid, member.account
         other = oidc_provider.sign_in(client, account, resource=OTHER_AUDIENCE)["access_token"]
         assert jwt.decode(other, options={"verify_signature": False})["aud"] == OTHER_AUDIENCE
         r = plan(api, pid, other)
@@ -198,13 +225,8 @@ class TestRefusedTokens:
     def test_the_providers_id_token_is_not_an_access_token(
         self, api: ApiClient, oidc_provider: ProviderUnderTest, client: Client
     ) -> None:
-        pid = register_patient(api)
-        account = oidc_provider.add_account(["carelog-psychiatrists"])
-        answer = oidc_provider.sign_in(client, account)
-        plan(api, pid, answer["access_token"])
-        on_team(api, pid, account.login)
-        assert plan(api, pid, answer["access_token"]).status_code == 200
-        assert plan(api, pid, answer["id_token"]).status_code == 401
+        member = psychiatrist_on_the_team(api, oidc_provider, client)
+        assert plan(api, member.pid, member.answer["id_token"]).status_code == 401
 
     def test_an_unsigned_token_alg_none_is_refused(
         self, api: ApiClient, oidc_provider: ProviderUnderTest
@@ -249,12 +271,8 @@ class TestEndingAccess:
     def test_a_user_removed_at_the_provider_loses_api_access_when_the_token_expires(
         self, api: ApiClient, oidc_provider: ProviderUnderTest, client: Client
     ) -> None:
-        pid = register_patient(api)
-        account = oidc_provider.add_account(["carelog-psychiatrists"])
-        token = oidc_provider.sign_in(client, account)["access_token"]
-        plan(api, pid, token)
-        on_team(api, pid, account.login)
-        assert plan(api, pid, token).status_code == 200
+        member = psychiatrist_on_the_team(api, oidc_provider, client)
+        pid, account, token = member.pid, member.account, member.token
 
         oidc_provider.disable(account)
         with pytest.raises(AssertionError, match="never redirected back"):
@@ -267,12 +285,8 @@ class TestEndingAccess:
     def test_deactivating_the_linked_staff_record_refuses_a_valid_token_at_once(
         self, api: ApiClient, oidc_provider: ProviderUnderTest, client: Client
     ) -> None:
-        pid = register_patient(api)
-        account = oidc_provider.add_account(["carelog-psychiatrists"])
-        token = oidc_provider.sign_in(client, account)["access_token"]
-        plan(api, pid, token)
-        staff_id = on_team(api, pid, account.login)
-        assert plan(api, pid, token).status_code == 200
+        member = psychiatrist_on_the_team(api, oidc_provider, client)
+        pid, account, token, staff_id = member.pid, member.account, member.token, member.staff_id
         api.carelog.staff.deactivate(staff_id)
         r = api.client.get(
             f"/api/v1/patients/{pid}/plan",
@@ -315,12 +329,8 @@ class TestOnlyCarelogsOwnClients:
     def test_a_token_minted_for_another_client_is_refused(
         self, api: ApiClient, oidc_provider: ProviderUnderTest, client: Client
     ) -> None:
-        pid = register_patient(api)
-        account = oidc_provider.add_account(["carelog-psychiatrists"])
-        good = oidc_provider.sign_in(client, account)["access_token"]
-        plan(api, pid, good)
-        on_team(api, pid, account.login)
-        assert plan(api, pid, good).status_code == 200
+        member = psychiatrist_on_the_team(api, oidc_provider, client)
+        pid, account, good = member.pid, member.account, member.token
         rogue = oidc_provider.register_client("http://rogue-app.test")
         theirs = oidc_provider.sign_in(rogue, account)["access_token"]
         audience = jwt.decode(good, options={"verify_signature": False})["aud"]

@@ -31,6 +31,13 @@ def form_of(api: ApiClient, pid: str, action: str) -> dict[str, str]:
     return hidden
 
 
+def notes_form(api: ApiClient, pid: str) -> tuple[str, dict[str, str]]:
+    """Signed in, the timeline's note form: its action and its hidden fields."""
+    sign_in(api)
+    action = f"/patients/{pid}/notes"
+    return action, form_of(api, pid, action)
+
+
 def post(api: ApiClient, path: str, form: dict[str, str]) -> Any:
     return api.client.post(path, data=form, base_url=SITE)
 
@@ -74,9 +81,7 @@ class TestAFormSentTwiceRecordsOnce:
     def test_a_refused_form_keeps_no_claim_so_corrected_it_records(
         self, api: ApiClient, patient: str
     ) -> None:
-        sign_in(api)
-        action = f"/patients/{patient}/notes"
-        hidden = form_of(api, patient, action)
+        action, hidden = notes_form(api, patient)
         refused = post(api, action, {**hidden, **NOTE, "modality": ""})
         assert refused.status_code == 422
         recorded = post(api, action, {**hidden, **NOTE})
@@ -86,9 +91,7 @@ class TestAFormSentTwiceRecordsOnce:
     def test_the_same_form_sent_again_with_other_entries_records_nothing_and_says_so(
         self, api: ApiClient, patient: str
     ) -> None:
-        sign_in(api)
-        action = f"/patients/{patient}/notes"
-        hidden = form_of(api, patient, action)
+        action, hidden = notes_form(api, patient)
         post(api, action, {**hidden, **NOTE})
         edited = post(api, action, {**hidden, **NOTE, "text": "Edited after going back."})
         assert edited.status_code == 422
@@ -104,9 +107,7 @@ class TestAFormSentTwiceRecordsOnce:
     def test_a_key_from_another_sign_in_is_refused_and_records_nothing(
         self, api: ApiClient, patient: str, app: Any
     ) -> None:
-        sign_in(api)
-        action = f"/patients/{patient}/notes"
-        mine = form_of(api, patient, action)
+        action, mine = notes_form(api, patient)
         other = ApiClient(app.test_client(), api.team, api.carelog)
         sign_in(other)  # the same clinician, another browser
         theirs = form_of(other, patient, action)

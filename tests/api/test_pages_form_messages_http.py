@@ -11,7 +11,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tests.api.conftest import ApiClient
-from tests.api.test_pages_http import SITE, csrf_of, sign_in
+from tests.api.test_pages_http import SITE
+from tests.api.test_pages_recording_http import timeline_token
 
 pytestmark = pytest.mark.store_independent  # one store is enough: tests/conftest.py
 
@@ -28,8 +29,7 @@ class TestRefusedFormWording:
     def test_a_phq9_dated_in_the_future_names_the_when_field_as_the_page_does(
         self, api: ApiClient, patient: str
     ) -> None:
-        sign_in(api, "therapist")
-        token = csrf_of(api.client, f"/patients/{patient}")
+        token = timeline_token(api, patient, "therapist")
         later = (datetime.now(UTC) + timedelta(days=30)).strftime("%Y-%m-%dT%H:%M")
         form = {"instrument": "PHQ-9", **ITEMS, "effective_at": later, "csrf_token": token}
         response = api.client.post(f"/patients/{patient}/assessments", data=form, base_url=SITE)
@@ -44,8 +44,7 @@ class TestRefusedFormWording:
         assert f'value="{later}"' in page  # what was entered is kept
 
     def test_a_note_without_text_names_the_note_field(self, api: ApiClient, patient: str) -> None:
-        sign_in(api, "therapist")
-        token = csrf_of(api.client, f"/patients/{patient}")
+        token = timeline_token(api, patient, "therapist")
         form = {"kind": "progress", "modality": "CBT", "text": "", "csrf_token": token}
         response = api.client.post(f"/patients/{patient}/notes", data=form, base_url=SITE)
         assert response.status_code == 422

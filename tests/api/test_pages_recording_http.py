@@ -25,6 +25,24 @@ def post_form(api: ApiClient, path: str, form: dict[str, str], token: str | None
     return api.client.post(path, data=data, base_url=SITE)
 
 
+def timeline_token(api: ApiClient, pid: str, as_: str) -> str:
+    """Signed in as ``as_``, the CSRF token of the patient's timeline."""
+    sign_in(api, as_)
+    return csrf_of(api.client, f"/patients/{pid}")
+
+
+def post_psychotherapy_note(api: ApiClient, pid: str) -> Any:
+    """A psychotherapy note posted from the timeline by whoever is signed in."""
+    note = {"kind": "psychotherapy", "modality": "CBT", "text": "Not mine to write."}
+    return post_form(api, f"/patients/{pid}/notes", note, csrf_of(api.client, f"/patients/{pid}"))
+
+
+def denied(api: ApiClient) -> list[tuple[str, str]]:
+    """Who was refused what, from the access log."""
+    rows = api.carelog.access_log.read_after(0, 1000)
+    return [(row["actor_id"], row["what"]) for row in rows if not row["allowed"]]
+
+
 def assessments(api: ApiClient, pid: str) -> list[dict[str, Any]]:
     history = api.get(f"/api/v1/patients/{pid}/history?type=AssessmentRecorded").get_json()
     return list(history["events"])
@@ -86,22 +104,11 @@ class TestRecordingFollowsTheApisRules:
         assert 'id="record-side_effect"' in page  # a pharmacist records side effects
         assert 'id="record-note"' not in page
         assert 'value="psychotherapy"' not in page
-        token = csrf_of(api.client, f"/patients/{patient}")
-        response = post_form(
-            api,
-            f"/patients/{patient}/notes",
-            {"kind": "psychotherapy", "modality": "CBT", "text": "Not mine to write."},
-            token,
-        )
+        response = post_psychotherapy_note(api, patient)
         assert response.status_code == 403
         notes = api.get(f"/api/v1/patients/{patient}/history?type=NoteAdded").get_json()
         assert notes["events"] == []
-        denied = [
-            (row["actor_id"], row["what"])
-            for row in api.carelog.access_log.read_after(0, 1000)
-            if not row["allowed"]
-        ]
-        assert denied == [(api.team.pharmacist.id, "write:psychotherapy_note")]
+        assert denied(api) == [(api.team.pharmacist.id, "write:psychotherapy_note")]
 
     def test_a_psychiatrist_is_offered_a_progress_note_only(
         self, api: ApiClient, patient: str
@@ -110,20 +117,13 @@ class TestRecordingFollowsTheApisRules:
         page = api.client.get(f"/patients/{patient}", base_url=SITE).get_data(as_text=True)
         assert 'value="progress"' in page
         assert 'value="psychotherapy"' not in page
-        token = csrf_of(api.client, f"/patients/{patient}")
-        response = post_form(
-            api,
-            f"/patients/{patient}/notes",
-            {"kind": "psychotherapy", "modality": "CBT", "text": "Not mine to write."},
-            token,
-        )
+        response = post_psychotherapy_note(api, patient)
         assert response.status_code == 403  # the domain's rule: a therapist's note only
 
     def test_an_unanswered_item_comes_back_beside_its_field_with_the_answers_kept(
         self, api: ApiClient, patient: str
     ) -> None:
-        sign_in(api, "therapist")
-        token = csrf_of(api.client, f"/patients/{patient}")
+        token = timeline_token(api, patient, "therapist")
         answers = {k: v for k, v in SUICIDE_ITEMS.items() if k != "item_4"}
         response = post_form(
             api, f"/patients/{patient}/assessments", {"instrument": "PHQ-9", **answers}, token
@@ -140,8 +140,7 @@ class TestRecordingFollowsTheApisRules:
     def test_a_follow_up_due_in_the_past_is_refused_by_the_domain_beside_its_field(
         self, api: ApiClient, patient: str
     ) -> None:
-        sign_in(api, "pharmacist")
-        token = csrf_of(api.client, f"/patients/{patient}")
+        token = timeline_token(api, patient, "pharmacist")
         response = post_form(
             api,
             f"/patients/{patient}/follow-ups",
@@ -161,8 +160,7 @@ class TestRecordingFollowsTheApisRules:
             {"due_at": "2099-03-04T09:00:00+00:00", "purpose": "Review sleep"},
         ).get_json()
         path = f"/patients/{patient}/follow-ups/{scheduled['follow_up_id']}/completion"
-        sign_in(api, "therapist")
-        token = csrf_of(api.client, f"/patients/{patient}")
+        token = timeline_token(api, patient, "therapist")
         first = post_form(api, path, {"outcome": "Sleeping better."}, token)
         assert first.status_code == 303
         again = post_form(api, path, {"outcome": "Sleeping better."}, token)
@@ -185,20 +183,14 @@ class TestRecordingFollowsTheApisRules:
         assert response.status_code == 403
         effects = api.get(f"/api/v1/patients/{patient}/history?type=SideEffectReported")
         assert effects.get_json()["events"] == []
-        denied = [
-            (row["actor_id"], row["what"])
-            for row in api.carelog.access_log.read_after(0, 1000)
-            if not row["allowed"]
-        ]
-        assert denied == [(api.team.outsider.id, "write:side_effect")]
+        assert denied(api) == [(api.team.outsider.id, "write:side_effect")]
 
 
 class TestWhenItHappened:
     def test_a_time_typed_without_a_zone_is_read_as_utc_like_every_time_on_the_pages(
         self, api: ApiClient, patient: str
     ) -> None:
-        sign_in(api, "therapist")
-        token = csrf_of(api.client, f"/patients/{patient}")
+        token = timeline_token(api, patient, "therapist")
         happened = (datetime.now(UTC) - timedelta(days=2)).replace(second=0, microsecond=0)
         form = {
             "instrument": "GAD-7",

@@ -30,6 +30,19 @@ def history_types(api: ApiClient, pid: str) -> list[str]:
     return [event["type"] for event in response.get_json()["events"]]
 
 
+def resolve(
+    api: ApiClient,
+    pid: str,
+    alert_id: str,
+    resolution: str,
+    reason: str | None = None,
+    as_: str = "psychiatrist",
+) -> Any:
+    """Posts an alert's resolution (with its reason, when given)."""
+    body = {"resolution": resolution} | ({} if reason is None else {"reason": reason})
+    return api.post(path(pid, f"alerts/{alert_id}/resolution"), body, as_=as_)
+
+
 def of_kind(alerts: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
     return [a for a in alerts if a["kind"] == kind]
 
@@ -154,45 +167,41 @@ class TestDoseInteractionAndTaperAlerts:
         assert raised["rule_id"] == "DDI-07"
         assert of_kind(open_alerts(api, patient), "interaction")[0]["id"] == raised["id"]
 
-    def test_stopping_paroxetine_without_a_taper_raises_an_abrupt_stop_alert(
-        self, api: ApiClient, patient: str
+    @pytest.mark.parametrize(
+        ("stop", "alerted"),
+        [
+            pytest.param(
+                {"reason": "side effects"},
+                True,
+                id="stopping_paroxetine_without_a_taper_raises_an_abrupt_stop_alert",
+            ),
+            pytest.param(
+                {"reason": "remission", "taper": "10 mg daily for 2 weeks, then stop"},
+                False,
+                id="a_taper_schedule_with_the_discontinuation_raises_no_abrupt_stop_alert",
+            ),
+            pytest.param(
+                {"reason": "remission", "taper": "none needed"},
+                True,
+                id="a_taper_that_says_none_needed_does_not_satisfy_the_rule",
+            ),
+        ],
+    )
+    def test_stopping_paroxetine_alerts_unless_a_taper_schedule_is_given(
+        self, api: ApiClient, patient: str, stop: dict[str, str], alerted: bool
     ) -> None:
         order = prescribe(api, patient, "paroxetine", 20).get_json()["order_id"]
 
-        response = api.post(
-            path(patient, f"medications/{order}/discontinuation"), {"reason": "side effects"}
-        )
+        response = api.post(path(patient, f"medications/{order}/discontinuation"), stop)
 
         assert response.status_code == 201, response.get_json()
-        [raised] = of_kind(response.get_json()["alerts"], "abrupt_stop")
-        assert "paroxetine" in raised["message"].lower()
+        raised = of_kind(response.get_json()["alerts"], "abrupt_stop")
+        if not alerted:
+            assert raised == []
+            return
+        [alert] = raised
+        assert "paroxetine" in alert["message"].lower()
         assert of_kind(open_alerts(api, patient), "abrupt_stop")
-
-    def test_a_taper_schedule_with_the_discontinuation_raises_no_abrupt_stop_alert(
-        self, api: ApiClient, patient: str
-    ) -> None:
-        order = prescribe(api, patient, "paroxetine", 20).get_json()["order_id"]
-
-        response = api.post(
-            path(patient, f"medications/{order}/discontinuation"),
-            {"reason": "remission", "taper": "10 mg daily for 2 weeks, then stop"},
-        )
-
-        assert response.status_code == 201, response.get_json()
-        assert of_kind(response.get_json()["alerts"], "abrupt_stop") == []
-
-    def test_a_taper_that_says_none_needed_does_not_satisfy_the_rule(
-        self, api: ApiClient, patient: str
-    ) -> None:
-        order = prescribe(api, patient, "paroxetine", 20).get_json()["order_id"]
-
-        response = api.post(
-            path(patient, f"medications/{order}/discontinuation"),
-            {"reason": "remission", "taper": "none needed"},
-        )
-
-        assert response.status_code == 201, response.get_json()
-        assert of_kind(response.get_json()["alerts"], "abrupt_stop")
 
 
 class TestResolvingAlerts:
@@ -206,11 +215,8 @@ class TestResolvingAlerts:
     ) -> None:
         alert_id = self._max_dose_alert(api, patient)
 
-        response = api.post(
-            path(patient, f"alerts/{alert_id}/resolution"),
-            {"resolution": "acknowledged", "reason": "Discussed with the psychiatrist"},
-            as_="pharmacist",
-        )
+        reason = "Discussed with the psychiatrist"
+        response = resolve(api, patient, alert_id, "acknowledged", reason, as_="pharmacist")
 
         assert response.status_code == 201, response.get_json()
         assert {"event_id", "patient_id", "version", "position"} <= set(response.get_json())
@@ -230,10 +236,8 @@ class TestResolvingAlerts:
     ) -> None:
         alert_id = self._max_dose_alert(api, patient)
 
-        response = api.post(
-            path(patient, f"alerts/{alert_id}/resolution"),
-            {"resolution": "overridden", "reason": "Treatment-resistant OCD, specialist advice"},
-        )
+        reason = "Treatment-resistant OCD, specialist advice"
+        response = resolve(api, patient, alert_id, "overridden", reason)
 
         assert response.status_code == 201, response.get_json()
         assert alert_id not in {a["id"] for a in open_alerts(api, patient)}
@@ -248,9 +252,7 @@ class TestResolvingAlerts:
     def test_an_override_without_a_reason_is_refused(self, api: ApiClient, patient: str) -> None:
         alert_id = self._max_dose_alert(api, patient)
 
-        response = api.post(
-            path(patient, f"alerts/{alert_id}/resolution"), {"resolution": "overridden"}
-        )
+        response = resolve(api, patient, alert_id, "overridden")
 
         assert response.status_code == 422
         assert response.mimetype == "application/problem+json"
@@ -260,11 +262,7 @@ class TestResolvingAlerts:
     def test_a_therapist_may_not_resolve_an_alert(self, api: ApiClient, patient: str) -> None:
         alert_id = self._max_dose_alert(api, patient)
 
-        response = api.post(
-            path(patient, f"alerts/{alert_id}/resolution"),
-            {"resolution": "acknowledged", "reason": "seen"},
-            as_="therapist",
-        )
+        response = resolve(api, patient, alert_id, "acknowledged", "seen", as_="therapist")
 
         assert response.status_code == 403
         assert alert_id in {a["id"] for a in open_alerts(api, patient)}
@@ -273,17 +271,13 @@ class TestResolvingAlerts:
         self, api: ApiClient, patient: str
     ) -> None:
         alert_id = self._max_dose_alert(api, patient)
-        body = {"resolution": "acknowledged", "reason": "seen"}
-        assert api.post(path(patient, f"alerts/{alert_id}/resolution"), body).status_code == 201
+        assert resolve(api, patient, alert_id, "acknowledged", "seen").status_code == 201
 
-        again = api.post(path(patient, f"alerts/{alert_id}/resolution"), body)
+        again = resolve(api, patient, alert_id, "acknowledged", "seen")
 
         assert again.status_code == 422
 
     def test_an_unknown_alert_is_404(self, api: ApiClient, patient: str) -> None:
-        response = api.post(
-            path(patient, "alerts/no-such-alert/resolution"),
-            {"resolution": "acknowledged", "reason": "seen"},
-        )
+        response = resolve(api, patient, "no-such-alert", "acknowledged", "seen")
 
         assert response.status_code == 404

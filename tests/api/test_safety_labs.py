@@ -45,6 +45,12 @@ def lab_alerts(alerts: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [a for a in alerts if a["rule_id"].startswith("LAB-")]
 
 
+def correct_value(api: ApiClient, pid: str, written: Any, value: float, reason: str) -> Any:
+    """A correction of the value of the lab result a write (its response) recorded."""
+    body = {"event_id": written.get_json()["event_id"], "fields": {"value": value}}
+    return api.post(path(pid, "corrections"), {**body, "reason": reason})
+
+
 def on(api: ApiClient, pid: str, drug: str, amount: float = 100) -> None:
     response = prescribe(api, pid, drug, amount)
     assert response.status_code == 201, response.get_json()
@@ -137,14 +143,8 @@ class TestCorrection:
         assert response.status_code == 201, response.get_json()
         assert len(plan_alerts(api, patient)) == 1
 
-        corrected = api.post(
-            path(patient, "corrections"),
-            {
-                "event_id": response.get_json()["event_id"],
-                "fields": {"value": 2100},
-                "reason": "Transcription error: the laboratory reported 2100/µL",
-            },
-        )
+        reason = "Transcription error: the laboratory reported 2100/µL"
+        corrected = correct_value(api, patient, response, 2100, reason)
 
         assert corrected.status_code == 201, corrected.get_json()
         assert plan_alerts(api, patient) == []
@@ -156,14 +156,7 @@ class TestCorrection:
         response = api.post(path(patient, "labs"), {"test": "lithium", "value": 1.3})
         assert response.status_code == 201, response.get_json()
 
-        corrected = api.post(
-            path(patient, "corrections"),
-            {
-                "event_id": response.get_json()["event_id"],
-                "fields": {"value": 2.3},
-                "reason": "The laboratory amended the result",
-            },
-        )
+        corrected = correct_value(api, patient, response, 2.3, "The laboratory amended the result")
 
         assert corrected.status_code == 201, corrected.get_json()
         [alert] = lab_alerts(corrected.get_json()["alerts"])

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.api.conftest import ApiClient, prescribe
+from tests.api.conftest import ApiClient, prescribe, problem_naming
 
 pytestmark = pytest.mark.store_independent  # one store is enough: tests/conftest.py
 
@@ -101,30 +101,37 @@ class TestWhoResolvesASuicideRiskAlert:
 
 
 class TestTheStructuredAction:
-    def test_without_an_action_it_is_a_422_naming_action(
-        self, api: ApiClient, patient: str
+    @pytest.mark.parametrize(
+        ("body", "statuses", "field"),
+        [
+            pytest.param({}, (422,), "action", id="without_an_action_it_is_a_422_naming_action"),
+            pytest.param(
+                {"action": "risk_assessment_done"},
+                (422,),
+                "result",
+                id="a_risk_assessment_without_its_result_is_a_422_naming_result",
+            ),
+            pytest.param(
+                {"action": "thought_about_it"},
+                (400, 422),
+                "action",
+                id="an_unknown_action_is_refused_naming_the_allowed_ones",
+            ),
+        ],
+    )
+    def test_an_incomplete_action_is_refused_naming_the_field(
+        self,
+        api: ApiClient,
+        patient: str,
+        body: dict[str, str],
+        statuses: tuple[int, ...],
+        field: str,
     ) -> None:
         alert_id = suicide_alert(api, patient)
-        response = resolve(api, patient, alert_id, "therapist")
-        assert response.status_code == 422
-        assert "action" in response.get_json()["errors"]
+        response = resolve(api, patient, alert_id, "therapist", **body)
+        assert response.status_code in statuses
+        assert field in response.get_json()["errors"]
         assert alert_id in open_ids(api, patient)
-
-    def test_a_risk_assessment_without_its_result_is_a_422_naming_result(
-        self, api: ApiClient, patient: str
-    ) -> None:
-        alert_id = suicide_alert(api, patient)
-        response = resolve(api, patient, alert_id, "therapist", action="risk_assessment_done")
-        assert response.status_code == 422
-        assert "result" in response.get_json()["errors"]
-
-    def test_an_unknown_action_is_refused_naming_the_allowed_ones(
-        self, api: ApiClient, patient: str
-    ) -> None:
-        alert_id = suicide_alert(api, patient)
-        response = resolve(api, patient, alert_id, "therapist", action="thought_about_it")
-        assert response.status_code in (400, 422)
-        assert "action" in response.get_json()["errors"]
 
 
 class TestAReasonWithContent:
@@ -134,8 +141,7 @@ class TestAReasonWithContent:
     ) -> None:
         alert_id = suicide_alert(api, patient)
         response = resolve(api, patient, alert_id, "therapist", reason=reason, action="safety_plan")
-        assert response.status_code == 422, response.get_json()
-        assert "reason" in response.get_json()["errors"]
+        problem_naming(response, 422, "reason")
         assert alert_id in open_ids(api, patient)
 
     @pytest.mark.parametrize("reason", ["", "  ", "k"])
@@ -145,8 +151,7 @@ class TestAReasonWithContent:
         written = prescribe(api, patient, "sertraline", 300).get_json()
         [alert] = [a for a in written["alerts"] if a["kind"] == "max_dose"]
         response = resolve(api, patient, alert["id"], "pharmacist", reason=reason)
-        assert response.status_code == 422
-        assert "reason" in response.get_json()["errors"]
+        problem_naming(response, 422, "reason")
 
 
 class TestTheAlertsAge:

@@ -4,7 +4,7 @@ whether it worked, under both clocks, through the HTTP API."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 import pytest
 
@@ -73,6 +73,26 @@ def trials(api: ApiClient, pid: str, as_: str = "psychiatrist", **query: str) ->
     return body
 
 
+class Course(NamedTuple):
+    """One course between two PHQ-9 totals (``(total, days ago)``), judged alone."""
+
+    baseline: tuple[int, float]
+    drug: str
+    amount: float
+    at: float  # started, days ago
+    later: tuple[int, float]
+    stop_at: float | None = None
+
+    def record(self, api: ApiClient, pid: str) -> str:
+        """Records the course and its scores; the order's id."""
+        phq9(api, pid, self.baseline[0], at=self.baseline[1])
+        order = start(api, pid, self.drug, self.amount, at=self.at)
+        phq9(api, pid, self.later[0], at=self.later[1])
+        if self.stop_at is not None:
+            stop(api, pid, order, at=self.stop_at)
+        return order
+
+
 class TestATrialThatWorked:
     def test_it_shows_dose_steps_adequacy_baseline_and_response(
         self, api: ApiClient, patient: str
@@ -96,12 +116,6 @@ class TestATrialThatWorked:
         assert trial["percent_change"] == 60.0
         assert trial["outcome"] == "response"
         assert 8.5 <= trial["weeks_to_response"] <= 8.7
-
-    def test_a_score_under_5_is_remission(self, api: ApiClient, patient: str) -> None:
-        phq9(api, patient, 12, at=60)
-        start(api, patient, "escitalopram", 10, at=56)
-        phq9(api, patient, 3, at=5)
-        assert trials(api, patient)["trials"][0]["outcome"] == "remission"
 
 
 class TestNoBaseline:
@@ -157,13 +171,35 @@ class TestTrialBoundaries:
         assert trial["adequate"] is True
 
 
-class TestATrialNeverAtAnAdequateDose:
+OUTCOMES = {  # what one course reads, by the test it was written as
+    "a_score_under_5_is_remission": (Course((12, 60), "escitalopram", 10, 56, (3, 5)), "remission"),
+    "a_stopped_trial_below_the_minimum_reads_inadequate_dose": (
+        Course((20, 30), "sertraline", 25, 28, (19, 15), stop_at=14),
+        "inadequate dose",
+    ),
+    "in_the_first_6_weeks_it_is_still_too_early_to_judge": (
+        Course((20, 22), "sertraline", 25, 21, (18, 0)),
+        "too early to judge",
+    ),
+    "a_response_on_a_low_dose_is_still_a_response": (
+        Course((20, 58), "sertraline", 25, 56, (8, 0)),
+        "response",
+    ),
+}
+NOT_RESISTANCE = {  # adequate failed trials counted, by the test it was written as
+    "an_inadequate_dose_trial_is_not_counted_towards_resistance": (
+        Course((20, 58), "sertraline", 25, 56, (19, 0)),
+        0,
+    ),
+    "one_failed_trial_is_not_resistance": (Course((20, 100), "fluoxetine", 20, 95, (19, 30)), 1),
+}
+
+
+class TestTheOutcomeOfOneCourse:
     def test_after_6_weeks_below_the_minimum_it_reads_inadequate_dose_not_too_early(
         self, api: ApiClient, patient: str
     ) -> None:
-        phq9(api, patient, 20, at=58)
-        start(api, patient, "sertraline", 25, at=56)
-        phq9(api, patient, 18, at=0)
+        Course((20, 58), "sertraline", 25, 56, (18, 0)).record(api, patient)
 
         [trial] = trials(api, patient)["trials"]
 
@@ -171,50 +207,27 @@ class TestATrialNeverAtAnAdequateDose:
         assert (trial["adequate"], trial["min_adequate_mg_per_day"]) == (False, 50.0)
         assert trial["highest_mg_per_day"] == 25.0
 
-    def test_a_stopped_trial_below_the_minimum_reads_inadequate_dose(
-        self, api: ApiClient, patient: str
+    @pytest.mark.parametrize(("course", "outcome"), list(OUTCOMES.values()), ids=list(OUTCOMES))
+    def test_the_trial_reads_its_outcome(
+        self, api: ApiClient, patient: str, course: Course, outcome: str
     ) -> None:
-        phq9(api, patient, 20, at=30)
-        order = start(api, patient, "sertraline", 25, at=28)
-        phq9(api, patient, 19, at=15)
-        stop(api, patient, order, at=14)
+        course.record(api, patient)
 
         [trial] = trials(api, patient)["trials"]
 
-        assert trial["outcome"] == "inadequate dose"
+        assert trial["outcome"] == outcome
 
-    def test_in_the_first_6_weeks_it_is_still_too_early_to_judge(
-        self, api: ApiClient, patient: str
+    @pytest.mark.parametrize(
+        ("course", "failed"), list(NOT_RESISTANCE.values()), ids=list(NOT_RESISTANCE)
+    )
+    def test_one_course_is_not_resistance(
+        self, api: ApiClient, patient: str, course: Course, failed: int
     ) -> None:
-        phq9(api, patient, 20, at=22)
-        start(api, patient, "sertraline", 25, at=21)
-        phq9(api, patient, 18, at=0)
-
-        [trial] = trials(api, patient)["trials"]
-
-        assert trial["outcome"] == "too early to judge"
-
-    def test_a_response_on_a_low_dose_is_still_a_response(
-        self, api: ApiClient, patient: str
-    ) -> None:
-        phq9(api, patient, 20, at=58)
-        start(api, patient, "sertraline", 25, at=56)
-        phq9(api, patient, 8, at=0)
-
-        [trial] = trials(api, patient)["trials"]
-
-        assert trial["outcome"] == "response"
-
-    def test_an_inadequate_dose_trial_is_not_counted_towards_resistance(
-        self, api: ApiClient, patient: str
-    ) -> None:
-        phq9(api, patient, 20, at=58)
-        start(api, patient, "sertraline", 25, at=56)
-        phq9(api, patient, 19, at=0)
+        course.record(api, patient)
 
         summary = trials(api, patient)["resistance"]
 
-        assert summary["adequate_failed_trials"] == 0
+        assert summary["adequate_failed_trials"] == failed
         assert summary["treatment_resistant"] is False
 
 
@@ -222,10 +235,9 @@ class TestTreatmentResistance:
     def test_two_adequate_trials_without_response_flag_resistance_with_their_ids(
         self, api: ApiClient, patient: str
     ) -> None:
-        phq9(api, patient, 20, at=200)
-        first = start(api, patient, "fluoxetine", 20, at=190)
-        phq9(api, patient, 19, at=130)
-        stop(api, patient, first, at=125)
+        first = Course((20, 200), "fluoxetine", 20, 190, (19, 130), stop_at=125).record(
+            api, patient
+        )
         second = start(api, patient, "venlafaxine", 75, at=120)
         phq9(api, patient, 18, at=60)
 
@@ -240,23 +252,10 @@ class TestTreatmentResistance:
         assert resistance["treatment_resistant"] is True
         assert sorted(resistance["trial_ids"]) == sorted([first, second])
 
-    def test_one_failed_trial_is_not_resistance(self, api: ApiClient, patient: str) -> None:
-        phq9(api, patient, 20, at=100)
-        start(api, patient, "fluoxetine", 20, at=95)
-        phq9(api, patient, 19, at=30)
-        resistance = trials(api, patient)["resistance"]
-        assert (resistance["adequate_failed_trials"], resistance["treatment_resistant"]) == (
-            1,
-            False,
-        )
-
     def test_trials_before_a_relapse_after_remission_belong_to_an_earlier_episode(
         self, api: ApiClient, patient: str
     ) -> None:
-        phq9(api, patient, 20, at=300)
-        first = start(api, patient, "fluoxetine", 20, at=295)
-        phq9(api, patient, 19, at=230)
-        stop(api, patient, first, at=225)
+        Course((20, 300), "fluoxetine", 20, 295, (19, 230), stop_at=225).record(api, patient)
         phq9(api, patient, 3, at=200)  # remitted (off medication)
         phq9(api, patient, 16, at=130)  # relapse: a new episode
         start(api, patient, "venlafaxine", 75, at=125)

@@ -133,3 +133,10 @@ def browser(
             b.driver.quit()
     if problems:
         pytest.fail("Browser console errors:\n" + "\n".join(problems))
+
+
+@pytest.fixture(params=[(1366, 900), (390, 844)], ids=["desktop", "phone"])
+def size(request: pytest.FixtureRequest) -> tuple[int, int]:
+    """The window of a test run twice: on a desktop and on a phone."""
+    width, height = request.param
+    return width, height

@@ -7,8 +7,14 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.browser_support import Browser, LiveServer
-from tests.e2e.test_pages_recording import ANSWERS, choose, open_form, rows_of
+from tests.e2e.browser_support import LiveServer
+from tests.e2e.test_pages_recording import (
+    ANSWERS,
+    answer_phq9,
+    new_patients_timeline,
+    open_form,
+    rows_of,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -23,11 +29,10 @@ class TestAFormSentTwice:
     def test_a_phq9_sent_twice_is_one_entry_and_the_second_shows_the_first_alert(
         self, browser, live: LiveServer
     ):
-        pid = live.register_patient("MRN-E2E-TWICE-1", "Dana Doubleclick")
-        b: Browser = browser("psychiatrist").open(f"/patients/{pid}")
-        open_form(b, "record-phq9")
-        for n, answer in enumerate(ANSWERS, start=1):
-            choose(b, "#record-phq9 form", f"item_{n}", str(answer))
+        pid, b = new_patients_timeline(
+            browser, live, "MRN-E2E-TWICE-1", "Dana Doubleclick", "psychiatrist"
+        )
+        answer_phq9(b, ANSWERS)
         # The first click's request reaches the server, but the browser drops its answer
         # for the second click's: the same form, sent again.
         assert b.driver.execute_script(SEND_IN_BACKGROUND, "#record-phq9 form") == "opaqueredirect"
@@ -46,8 +51,9 @@ class TestAFormSentTwice:
         b.shot("already-recorded")
 
     def test_a_note_sent_again_after_going_back_is_one_entry(self, browser, live: LiveServer):
-        pid = live.register_patient("MRN-E2E-TWICE-2", "Bea Backbutton")
-        b: Browser = browser("therapist").open(f"/patients/{pid}")
+        pid, b = new_patients_timeline(
+            browser, live, "MRN-E2E-TWICE-2", "Bea Backbutton", "therapist"
+        )
         open_form(b, "record-note")
         b.find("#note-modality option[value='CBT']").click()
         b.find("#note-text").send_keys("Reviewed the week; plan unchanged.")

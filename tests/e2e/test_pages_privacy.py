@@ -8,7 +8,7 @@ from urllib.parse import quote
 
 import pytest
 
-from tests.e2e.browser_support import LiveServer
+from tests.e2e.browser_support import Browser, LiveServer
 
 pytestmark = pytest.mark.browser
 
@@ -32,6 +32,32 @@ def pages(pid: str, as_of: str) -> list[str]:
     ]
 
 
+def psychotherapy_note(
+    live: LiveServer, pid: str, modality: str, text: str, corrected: str, reason: str
+) -> None:
+    """The therapist writes a psychotherapy note and corrects its text."""
+    note = live.post(
+        f"/api/v1/patients/{pid}/notes",
+        {"kind": "psychotherapy", "modality": modality, "text": text},
+        as_="therapist",
+    )
+    live.post(
+        f"/api/v1/patients/{pid}/corrections",
+        {"event_id": note["event_id"], "fields": {"text": corrected}, "reason": reason},
+        as_="therapist",
+    )
+
+
+def shown_on_no_page(b: Browser, pid: str, as_of: str, *texts: str) -> None:
+    """None of ``texts`` is in the source of any page this sign-in opens."""
+    for path in pages(pid, as_of):
+        b.expect_error_status(path.split("?")[0], 403)
+        b.open(path)
+        source = b.driver.page_source
+        for text in texts:
+            assert text not in source, (b.who, path)
+
+
 class TestPsychotherapyNotes:
     def test_a_therapists_psychotherapy_note_is_invisible_on_every_page_of_every_other_user(
         self, browser, live: LiveServer
@@ -47,19 +73,8 @@ class TestPsychotherapyNotes:
         )
         watcher = browser("psychiatrist")  # a dashboard left open while the note is written
         watcher.wait_for(lambda d: watcher.find("#board").get_attribute("data-live") == "true")
-        note = live.post(
-            f"/api/v1/patients/{pid}/notes",
-            {"kind": "psychotherapy", "modality": "psychodynamic", "text": secret},
-            as_="therapist",
-        )
-        live.post(
-            f"/api/v1/patients/{pid}/corrections",
-            {
-                "event_id": note["event_id"],
-                "fields": {"text": correction},
-                "reason": f"misheard: {correction}",
-            },
-            as_="therapist",
+        psychotherapy_note(
+            live, pid, "psychodynamic", secret, correction, f"misheard: {correction}"
         )
         live.change_dose(pid, order, 100)
         watcher.wait_for(lambda d: "sertraline 100 mg" in watcher.text(f"#patient-{pid}"))
@@ -75,12 +90,7 @@ class TestPsychotherapyNotes:
         for who in OTHERS:
             b.who = who
             b.sign_in(live.team.tokens[who])
-            for path in pages(pid, as_of):
-                b.expect_error_status(path.split("?")[0], 403)
-                b.open(path)
-                source = b.driver.page_source
-                assert secret not in source, (who, path)
-                assert correction not in source, (who, path)
+            shown_on_no_page(b, pid, as_of, secret, correction)
             if who in ("psychiatrist", "pharmacist", "auditor"):
                 b.open(f"/patients/{pid}")
                 assert "Psychotherapy note: only its author can read it." in b.text("#timeline")
@@ -97,16 +107,7 @@ class TestATherapistColleague:
         correction = f"a walled orchard {uuid.uuid4().hex}"
         pid = live.register_patient("MRN-E2E-P2", "Quinn Cotherapy")
         live.add_colleague("second_therapist", "therapist", pid)
-        note = live.post(
-            f"/api/v1/patients/{pid}/notes",
-            {"kind": "psychotherapy", "modality": "DBT", "text": secret},
-            as_="therapist",
-        )
-        live.post(
-            f"/api/v1/patients/{pid}/corrections",
-            {"event_id": note["event_id"], "fields": {"text": correction}, "reason": correction},
-            as_="therapist",
-        )
+        psychotherapy_note(live, pid, "DBT", secret, correction, correction)
         as_of = live.get(f"/api/v1/patients/{pid}/history?limit=1000")["events"][-1]["recorded_at"]
         note_row = "#timeline tr.event[data-type='NoteAdded']"
 
@@ -122,12 +123,7 @@ class TestATherapistColleague:
         assert "Psychotherapy note: only its author can read it." in marker.text
         assert len(colleague.find_all("#timeline tr.event.restricted")) == 2  # note, correction
         colleague.shot("timeline-marker")
-        for path in pages(pid, as_of):
-            colleague.expect_error_status(path.split("?")[0], 403)
-            colleague.open(path)
-            source = colleague.driver.page_source
-            assert secret not in source, path
-            assert correction not in source, path
+        shown_on_no_page(colleague, pid, as_of, secret, correction)
         history = str(
             live.get(f"/api/v1/patients/{pid}/history?limit=1000", as_="second_therapist")
         )

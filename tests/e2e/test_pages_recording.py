@@ -5,6 +5,7 @@ completion each recorded and on the timeline."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -14,8 +15,20 @@ from tests.e2e.browser_support import Browser, LiveServer
 pytestmark = pytest.mark.browser
 
 DESKTOP = (1366, 900)
-PHONE = (390, 844)
 ANSWERS = [1, 1, 1, 1, 1, 1, 1, 1, 2]  # PHQ-9 10 (moderate), item 9 scored 2
+
+
+def new_patients_timeline(
+    browser: Callable[..., Browser],
+    live: LiveServer,
+    mrn: str,
+    name: str,
+    who: str,
+    size: tuple[int, int] = DESKTOP,
+) -> tuple[str, Browser]:
+    """A patient registered just now, their timeline open in a window signed in as ``who``."""
+    pid = live.register_patient(mrn, name)
+    return pid, browser(who, size=size).open(f"/patients/{pid}")
 
 
 def open_form(b: Browser, form_id: str) -> None:
@@ -30,6 +43,13 @@ def choose(b: Browser, form_css: str, name: str, value: str) -> None:
     b.find(f"{form_css} input[name='{name}'][value='{value}']").click()
 
 
+def answer_phq9(b: Browser, answers: list[int]) -> None:
+    """Unfold the PHQ-9 form and answer its items from the first (the rest left blank)."""
+    open_form(b, "record-phq9")
+    for n, answer in enumerate(answers, start=1):
+        choose(b, "#record-phq9 form", f"item_{n}", str(answer))
+
+
 def set_value(b: Browser, css: str, value: str) -> None:
     """Type into a field (a datetime-local too: its value set as the browser would)."""
     b.driver.execute_script("document.querySelector(arguments[0]).value = arguments[1]", css, value)
@@ -40,16 +60,13 @@ def rows_of(b: Browser, kind: str) -> list[str]:
 
 
 class TestRecordingAnAssessment:
-    @pytest.mark.parametrize("size", [DESKTOP, PHONE], ids=["desktop", "phone"])
     def test_a_phq9_with_item_9_answered_shows_the_suicide_risk_alert_here_and_in_the_plan(
         self, browser, live: LiveServer, size
     ):
-        pid = live.register_patient("MRN-E2E-REC-1", "Riley Recordwell")
-        b: Browser = browser("psychiatrist", size=size).open(f"/patients/{pid}")
-        open_form(b, "record-phq9")
-        form = "#record-phq9 form"
-        for n, answer in enumerate(ANSWERS, start=1):
-            choose(b, form, f"item_{n}", str(answer))
+        pid, b = new_patients_timeline(
+            browser, live, "MRN-E2E-REC-1", "Riley Recordwell", "psychiatrist", size=size
+        )
+        answer_phq9(b, ANSWERS)
         total = b.text("#phq9-total")
         assert total.startswith("Total 10 of 27: moderate"), total
         assert "suicide-risk alert" in total
@@ -76,8 +93,9 @@ class TestRecordingAnAssessment:
     def test_a_refused_form_shows_the_message_beside_its_field_and_keeps_what_was_entered(
         self, browser, live: LiveServer
     ):
-        pid = live.register_patient("MRN-E2E-REC-2", "Sam Sideeffect")
-        b: Browser = browser("pharmacist").open(f"/patients/{pid}")
+        pid, b = new_patients_timeline(
+            browser, live, "MRN-E2E-REC-2", "Sam Sideeffect", "pharmacist"
+        )
         b.expect_error_status(f"/patients/{pid}/side-effects", 422)
         assert b.find_all("#record-note") == []  # no note of either kind for a pharmacist
         open_form(b, "record-side_effect")
@@ -106,13 +124,11 @@ class TestEveryProblemAtOnce:
     def test_a_phq9_with_a_blank_item_and_a_future_date_shows_both_problems_together(
         self, browser, live: LiveServer
     ):
-        pid = live.register_patient("MRN-E2E-REC-4", "Ari Allatonce")
-        b: Browser = browser("psychiatrist").open(f"/patients/{pid}")
+        pid, b = new_patients_timeline(
+            browser, live, "MRN-E2E-REC-4", "Ari Allatonce", "psychiatrist"
+        )
         b.expect_error_status(f"/patients/{pid}/assessments", 422)
-        open_form(b, "record-phq9")
-        form = "#record-phq9 form"
-        for n, answer in enumerate(ANSWERS[:-1], start=1):  # item 9 left blank
-            choose(b, form, f"item_{n}", str(answer))
+        answer_phq9(b, ANSWERS[:-1])  # item 9 left blank
         later = (datetime.now(UTC) + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M")
         set_value(b, "#phq9-effective_at", later)
 
@@ -125,8 +141,7 @@ class TestEveryProblemAtOnce:
     def test_a_follow_up_with_a_past_date_and_no_purpose_shows_both_problems_together(
         self, browser, live: LiveServer
     ):
-        pid = live.register_patient("MRN-E2E-REC-5", "Bo Bothwrong")
-        b: Browser = browser("therapist").open(f"/patients/{pid}")
+        pid, b = new_patients_timeline(browser, live, "MRN-E2E-REC-5", "Bo Bothwrong", "therapist")
         b.expect_error_status(f"/patients/{pid}/follow-ups", 422)
         open_form(b, "record-follow_up")
         past = (datetime.now(UTC) - timedelta(days=2)).strftime("%Y-%m-%dT%H:%M")
@@ -144,8 +159,9 @@ class TestRecordingNotesAndFollowUps:
     def test_a_note_a_side_effect_a_follow_up_and_its_completion_each_land_on_the_timeline(
         self, browser, live: LiveServer
     ):
-        pid = live.register_patient("MRN-E2E-REC-3", "Noor Notesworth")
-        b: Browser = browser("therapist").open(f"/patients/{pid}")
+        pid, b = new_patients_timeline(
+            browser, live, "MRN-E2E-REC-3", "Noor Notesworth", "therapist"
+        )
 
         open_form(b, "record-note")
         choose(b, "#record-note form", "kind", "psychotherapy")

@@ -9,11 +9,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tests.e2e.browser_support import Browser, LiveServer
+from tests.e2e.test_pages_recording import answer_phq9, new_patients_timeline
 
 pytestmark = pytest.mark.browser
-
-DESKTOP = (1366, 900)
-PHONE = (390, 844)
 
 IN_VIEW = """
 const r = arguments[0].getBoundingClientRect();
@@ -21,28 +19,19 @@ return r.top >= 0 && r.top < window.innerHeight;
 """
 
 
-def open_form(b: Browser, form_id: str) -> None:
-    details = b.find(f"#{form_id}")
-    if details.get_attribute("open") is None:
-        details.find_element("css selector", "summary").click()
-    b.wait_for(lambda d: b.find(f"#{form_id}").get_attribute("open") is not None)
-
-
 def focused_id(b: Browser) -> str:
     return str(b.driver.execute_script("return document.activeElement.id"))
 
 
 class TestARefusedFormIsBroughtIntoView:
-    @pytest.mark.parametrize("size", [DESKTOP, PHONE], ids=["desktop", "phone"])
     def test_a_phq9_with_an_item_unanswered_lands_on_its_error_summary(
         self, browser, live: LiveServer, size
     ):
-        pid = live.register_patient("MRN-E2E-FOCUS-1", "Fern Focuswell")
-        b: Browser = browser("therapist", size=size).open(f"/patients/{pid}")
+        pid, b = new_patients_timeline(
+            browser, live, "MRN-E2E-FOCUS-1", "Fern Focuswell", "therapist", size=size
+        )
         b.expect_error_status(f"/patients/{pid}/assessments", 422)
-        open_form(b, "record-phq9")
-        for n in range(1, 9):  # item 9 left unanswered
-            b.find(f"#record-phq9 input[name='item_{n}'][value='1']").click()
+        answer_phq9(b, [1] * 8)  # item 9 left unanswered
 
         b.submit("#phq9-save")
 

@@ -31,13 +31,26 @@ def sso_live(live: LiveServer, oidc_provider: ProviderUnderTest) -> LiveServer:
     return live
 
 
-def sign_in_with_provider(b: Browser, account: Account) -> None:
+def sign_in_with_provider(b: Browser, account: Account, start: str = "/login") -> None:
+    """Opens ``start`` signed out (it shows the sign-in page) and signs in at the provider."""
     b.allowed_errors.add(("/favicon.ico", 404))  # the provider's pages have no icon
-    b.open("/login")
+    b.open(start)
+    assert b.path == "/login"
     b.submit("#sign-in-sso")
     b.find("#login").send_keys(account.login)
     b.find("#password").send_keys(account.password)
     b.submit("#submit")
+
+
+def on_the_dashboard(
+    browser: Callable[..., Browser], oidc_provider: ProviderUnderTest, group: str
+) -> tuple[Account, Browser]:
+    """A new account at the provider, in one group, signed in with it: on the dashboard."""
+    account = oidc_provider.add_account([group])
+    b = browser(None)
+    sign_in_with_provider(b, account)
+    b.arrive("/dashboard")
+    return account, b
 
 
 def staff_id(live: LiveServer, account: Account) -> str:
@@ -75,13 +88,7 @@ class TestSignInWithTheProvider:
     ) -> None:
         account = oidc_provider.add_account(["carelog-pharmacists", "carelog-prescribers"])
         b = browser(None)
-        b.allowed_errors.add(("/favicon.ico", 404))
-        b.open("/alerts")
-        assert b.path == "/login"
-        b.submit("#sign-in-sso")
-        b.find("#login").send_keys(account.login)
-        b.find("#password").send_keys(account.password)
-        b.submit("#submit")
+        sign_in_with_provider(b, account, start="/alerts")
         b.arrive("/alerts")
         assert b.text("h1") == "Alert review"
 
@@ -118,10 +125,7 @@ class TestEndingTheSession:
         sso_live: LiveServer,
         oidc_provider: ProviderUnderTest,
     ) -> None:
-        account = oidc_provider.add_account(["carelog-pharmacists"])
-        b = browser(None)
-        sign_in_with_provider(b, account)
-        b.arrive("/dashboard")
+        account, b = on_the_dashboard(browser, oidc_provider, "carelog-pharmacists")
         time.sleep(REVALIDATE_SECONDS + 0.2)
         b.open("/dashboard")  # checked with the provider (refresh token): still there
         assert b.path == "/dashboard"
@@ -137,10 +141,7 @@ class TestEndingTheSession:
         sso_live: LiveServer,
         oidc_provider: ProviderUnderTest,
     ) -> None:
-        account = oidc_provider.add_account(["carelog-therapists"])
-        b = browser(None)
-        sign_in_with_provider(b, account)
-        b.arrive("/dashboard")
+        account, b = on_the_dashboard(browser, oidc_provider, "carelog-therapists")
         sso_live.carelog.staff.deactivate(staff_id(sso_live, account))
         b.open("/dashboard")
         assert b.path == "/login"
@@ -151,10 +152,7 @@ class TestEndingTheSession:
         sso_live: LiveServer,
         oidc_provider: ProviderUnderTest,
     ) -> None:
-        account = oidc_provider.add_account(["carelog-psychiatrists"])
-        b = browser(None)
-        sign_in_with_provider(b, account)
-        b.arrive("/dashboard")
+        _, b = on_the_dashboard(browser, oidc_provider, "carelog-psychiatrists")
         b.submit(".sign-out button")
         assert b.driver.current_url.startswith(oidc_provider.issuer + "/session/end")
         b.shot("provider-sign-out")

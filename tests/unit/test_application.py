@@ -4,7 +4,6 @@ an honest error when concurrent writers exhaust the retries."""
 from __future__ import annotations
 
 import threading
-from datetime import date
 from typing import Any
 from uuid import UUID
 
@@ -17,6 +16,7 @@ from domain.command_context import CommandContext
 from domain.errors import VersionConflictError, WriteContentionError
 from domain.patient_record import PatientRecord
 from services.writing.application import CareLogApplication
+from tests.unit.record_builder import registration
 from tests.unit.test_patient_record import PSY
 
 POPO = {"PERSISTENCE_MODULE": "eventsourcing.popo"}
@@ -24,10 +24,7 @@ POPO = {"PERSISTENCE_MODULE": "eventsourcing.popo"}
 
 def registered(app: CareLogApplication) -> str:
     return app.register_patient(
-        CommandContext(PSY),
-        c.RegisterPatient(
-            external_id="MRN-A", name="A", birth_date=date.fromisoformat("1980-01-01")
-        ),
+        CommandContext(PSY), registration("MRN-A", "A", "1980-01-01")
     ).patient_id
 
 

@@ -18,7 +18,15 @@ from domain.patient_record import PatientRecord
 from services.writing.application import CareLogApplication
 from services.writing.commands import Commands
 from tests.command_builder import CLASSES, record_call
-from tests.unit.test_patient_record import PSY, THER, ctx, new_record, prescribe, refused
+from tests.unit.record_builder import registration
+from tests.unit.test_patient_record import (
+    PSY,
+    THER,
+    changing_dose,
+    ctx,
+    prescribe,
+    refused,
+)
 
 # Every public command of the record, with the first field it cannot do without.
 FIRST_REQUIRED = {
@@ -49,11 +57,6 @@ FIRST_REQUIRED = {
 def call_record(record: PatientRecord, method: str, fields: dict[str, Any]) -> Any:
     cmd, extras = record_call(method, fields)
     return getattr(record, method)(ctx(), cmd, **extras)
-
-
-@pytest.fixture
-def record() -> PatientRecord:
-    return new_record()
 
 
 class TestMissingFields:
@@ -138,26 +141,22 @@ class TestMissingFields:
 
 
 class TestIllTypedFields:
-    @pytest.mark.parametrize("drug", ["sertraline", ["sertraline"], 42])
-    def test_a_drug_that_is_not_a_mapping_is_refused(
-        self, record: PatientRecord, drug: Any
+    @pytest.mark.parametrize(
+        ("drug", "message"),
+        [
+            # not a mapping
+            *[
+                (d, "The drug must be given with its name.")
+                for d in ("sertraline", ["sertraline"], 42)
+            ],
+            # a mapping without a name
+            ({"rxnorm": "36437"}, "The drug name is required."),
+        ],
+    )
+    def test_a_drug_not_given_with_its_name_is_refused(
+        self, record: PatientRecord, drug: Any, message: str
     ) -> None:
-        refused(
-            record,
-            lambda: prescribe(record, drug=drug),
-            InvalidInputError,
-            "The drug must be given with its name.",
-            "drug",
-        )
-
-    def test_a_drug_without_a_name_is_refused(self, record: PatientRecord) -> None:
-        refused(
-            record,
-            lambda: prescribe(record, drug={"rxnorm": "36437"}),
-            InvalidInputError,
-            "The drug name is required.",
-            "drug",
-        )
+        refused(record, lambda: prescribe(record, drug=drug), InvalidInputError, message, "drug")
 
     def test_a_second_order_with_the_same_id_is_refused(self, record: PatientRecord) -> None:
         order = prescribe(record)
@@ -195,14 +194,11 @@ class TestIllTypedFields:
         order = prescribe(record)
         refused(
             record,
-            lambda: record.change_dose(
-                ctx(),
-                c.ChangeDose(
-                    order_id=order,
-                    dose=Dose(100, "mg"),
-                    reason="titration",
-                    effective_at=datetime(2026, 2, 27, 9, 0),  # noqa: DTZ001 - the input under test
-                ),
+            changing_dose(
+                record,
+                order,
+                reason="titration",
+                effective_at=datetime(2026, 2, 27, 9, 0),  # noqa: DTZ001 - the input under test
             ),
             InvalidInputError,
             "The time needs a zone",
@@ -311,12 +307,8 @@ def commands() -> Commands:
 
 
 def registered(commands: Commands) -> str:
-    return commands.register_patient(
-        CommandContext(PSY),
-        c.RegisterPatient(
-            external_id="MRN-S", name="S", birth_date=date.fromisoformat("1980-01-01")
-        ),
-    ).patient_id
+    command = registration("MRN-S", "S", "1980-01-01")
+    return commands.register_patient(CommandContext(PSY), command).patient_id
 
 
 def refused_by_service(commands: Commands, call: Any, message: str, field: str | None) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
@@ -25,6 +25,7 @@ from services.feeds.feed_contract import (
 )
 from services.feeds.feed_message import redact_for_role, to_cloudevent
 from services.feeds.kept_in import NEVER_LEAVES
+from tests.unit.record_builder import assign_team, registered, sertraline
 
 NOW = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
 PSY = Actor("psy-1", Role.PSYCHIATRIST, "Dr P")
@@ -38,18 +39,8 @@ def ctx(actor: Actor = PSY, now: datetime = NOW) -> CommandContext:
 
 @pytest.fixture
 def record() -> PatientRecord:
-    rec = PatientRecord.register(
-        ctx(),
-        c.RegisterPatient(
-            external_id="MRN-1", name="Test One", birth_date=date.fromisoformat("1980-01-02")
-        ),
-        patient_id=uuid4(),
-    )
-    rec.assign_care_team_member(
-        ctx(),
-        c.AssignCareTeamMember(clinician_id=THER.id, role="therapist"),
-        clinician_name=THER.name,
-    )
+    rec = registered(ctx())
+    assign_team(rec, ctx(), THER)
     return rec
 
 
@@ -57,13 +48,7 @@ def prescribe(rec: PatientRecord) -> str:
     order_id = str(uuid4())
     rec.prescribe(
         ctx(),
-        c.Prescribe(
-            dose=Dose(50, "mg"),
-            frequency="once daily",
-            route="oral",
-            indication="depression",
-            drug="sertraline",
-        ),
+        sertraline(),
         order_id=order_id,
         drug={
             "name": "sertraline",

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from services.interop.fhir import build_bundle
-from tests.fhir_support import GAD7_ITEMS, Story, by_id, day, of_type, tell_story
+from tests.fhir_support import GAD7_ITEMS, Story, by_id, day, of_type
 
 PHQ9_ITEM_CODES = [
     "44250-9",
@@ -23,11 +23,6 @@ PHQ9_ITEM_CODES = [
 GAD7_ITEM_CODES = ["69725-0", "68509-9", "69733-4", "69734-2", "69735-9", "69689-8", "69736-7"]
 ANSWERS = {0: "LA6568-5", 1: "LA6569-3", 2: "LA6570-1", 3: "LA6571-9"}
 CORRECTED_PHQ9 = [2, 2, 1, 1, 0, 1, 1, 0, 0]
-
-
-@pytest.fixture(scope="module")
-def story() -> Story:
-    return tell_story()
 
 
 def observation(bundle: dict[str, Any], code: str) -> dict[str, Any]:

@@ -18,7 +18,6 @@ from tests.fhir_support import (
     check_bundle,
     day,
     of_type,
-    tell_story,
 )
 
 CLOCKS = [
@@ -28,11 +27,6 @@ CLOCKS = [
     {"effective_at": day(16)},
     {"as_of": day(20), "effective_at": day(11)},
 ]
-
-
-@pytest.fixture(scope="module")
-def story() -> Story:
-    return tell_story()
 
 
 class TestValidity:

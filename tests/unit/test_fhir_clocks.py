@@ -13,13 +13,7 @@ from tests.fhir_support import (
     day,
     of_type,
     provenance_event_ids,
-    tell_story,
 )
-
-
-@pytest.fixture(scope="module")
-def story() -> Story:
-    return tell_story()
 
 
 def shown(story: Story, *, until: object = None, after: object = None) -> set[str]:

@@ -2,30 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
-from uuid import uuid4
 
 import pytest
 
-from domain import commands as c
-from domain.command_context import CommandContext
-from domain.patient_record import PatientRecord
 from domain.problem_list import SEXES_AT_BIRTH
 from services.interop.fhir import build_bundle
 from services.interop.fhir.references import resource_id
 from tests.fhir_conformance import expand
-from tests.fhir_support import PSY, Story, by_id, check_bundle, day, of_type, tell_story
-
-
-@pytest.fixture(scope="module")
-def story() -> Story:
-    return tell_story()
-
-
-@pytest.fixture(scope="module")
-def bundle(story: Story) -> dict[str, Any]:
-    return build_bundle(story.history(), story.patient_id)
+from tests.fhir_support import PSY, Story, by_id, check_bundle, day, of_type
+from tests.unit.record_builder import new_story, prescribed
 
 
 def conditions(bundle: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -105,15 +91,7 @@ class TestSexAndPregnancy:
         allowed = {c for _, c in expand("http://hl7.org/fhir/us/core/ValueSet/birthsex") or ()}
         assert allowed == {"M", "F", "ASKU", "UNK"}
         assert set(SEXES_AT_BIRTH) == {"female", "male", "intersex", "unknown"}
-        record = PatientRecord.register(
-            CommandContext(PSY, now=day(0)),
-            c.RegisterPatient(
-                external_id="MRN-SEX", name="Birth Sex", birth_date=date.fromisoformat("1990-01-01")
-            ),
-            patient_id=uuid4(),
-        )
-        story = Story(record)
-        story.events.extend(record.collect_events())
+        story = new_story("MRN-SEX", "Birth Sex", "1990-01-01")
         story.act("sex", PSY, day(1), "record_sex_at_birth", sex_at_birth=sex)
         bundle = build_bundle(story.history(), story.patient_id)
         check_bundle(bundle)
@@ -147,17 +125,7 @@ def _observation_id(story: Story, name: str) -> str:
 
 class TestIndications:
     def test_a_request_whose_indication_names_a_condition_refers_to_it(self) -> None:
-        record = PatientRecord.register(
-            CommandContext(PSY, now=day(0)),
-            c.RegisterPatient(
-                external_id="MRN-IND",
-                name="Indi Cation",
-                birth_date=date.fromisoformat("1980-01-01"),
-            ),
-            patient_id=uuid4(),
-        )
-        story = Story(record)
-        story.events.extend(record.collect_events())
+        story = new_story("MRN-IND", "Indi Cation")
         story.act(
             "condition",
             PSY,
@@ -167,18 +135,9 @@ class TestIndications:
             display="Generalised anxiety disorder",
         )
         for indication in ("Generalised anxiety disorder", "anxiety"):
-            story.act(
-                indication,
-                PSY,
-                day(2),
-                "prescribe",
-                order_id=str(uuid4()),
-                drug={"name": "escitalopram"},
-                dose={"amount": 10, "unit": "mg"},
-                frequency="once daily",
-                route="oral",
-                indication=indication,
-            )
+            escitalopram = {"name": "escitalopram"}
+            dose = {"amount": 10, "unit": "mg"}
+            prescribed(story, escitalopram, dose, indication, when=day(2), name=indication)
         bundle = build_bundle(story.history(), story.patient_id)
         check_bundle(bundle)
         (condition,) = of_type(bundle, "Condition")

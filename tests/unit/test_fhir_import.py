@@ -10,17 +10,7 @@ from fhir.resources.R4B.bundle import Bundle
 from domain.errors import InvalidInputError
 from services.interop.fhir import build_bundle
 from services.interop.fhir.references import instant
-from tests.fhir_support import Story, by_id, check_bundle, day, of_type, tell_story
-
-
-@pytest.fixture(scope="module")
-def story() -> Story:
-    return tell_story()
-
-
-@pytest.fixture(scope="module")
-def bundle(story: Story) -> dict[str, Any]:
-    return build_bundle(story.history(), story.patient_id)
+from tests.fhir_support import Story, by_id, check_bundle, day, of_type
 
 
 def tags(resource: dict[str, Any]) -> list[str]:

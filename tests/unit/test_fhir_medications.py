@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from datetime import date
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
@@ -13,7 +12,6 @@ import pytest
 from domain import commands as c
 from domain.command_context import CommandContext
 from domain.dose import Dose
-from domain.patient_record import PatientRecord
 from domain.safety.pack import default_pack
 from services.interop.fhir import build_bundle
 from services.interop.fhir.medications import drug_concept
@@ -21,11 +19,7 @@ from services.interop.fhir.references import instant
 from services.interop.fhir.taper import TaperStep, read_taper
 from services.writing.commands import Commands
 from tests.fhir_support import PSY, Story, check_bundle, day, of_type, tell_story
-
-
-@pytest.fixture(scope="module")
-def story() -> Story:
-    return tell_story()
+from tests.unit.record_builder import new_story, prescribed, registered
 
 
 def requests_in_order(bundle: dict[str, Any]) -> list[dict[str, Any]]:
@@ -131,15 +125,7 @@ class TestRequestVersions:
         assert drug_concept({"name": "zz-unlisted", "generic": None}) == {"text": "zz-unlisted"}
 
     def test_a_late_entered_change_slots_in_where_it_happened(self) -> None:
-        record = PatientRecord.register(
-            CommandContext(PSY, now=day(0)),
-            c.RegisterPatient(
-                external_id="MRN-LATE",
-                name="Late Entry",
-                birth_date=date.fromisoformat("1990-01-01"),
-            ),
-            patient_id=uuid4(),
-        )
+        record = registered(CommandContext(PSY, now=day(0)), "MRN-LATE", "Late Entry", "1990-01-01")
         order = str(uuid4())
         record.prescribe(
             CommandContext(PSY, now=day(1)),
@@ -270,29 +256,8 @@ class TestCombinationProducts:
     ) -> None:
         drug = Commands(None, None, pack=default_pack()).resolve_drug("Symbyax")  # type: ignore[arg-type]
         assert drug["ingredients"] == ["olanzapine", "fluoxetine"]
-        record = PatientRecord.register(
-            CommandContext(PSY, now=day(0)),
-            c.RegisterPatient(
-                external_id="MRN-COMBO",
-                name="Combo Product",
-                birth_date=date.fromisoformat("1980-01-01"),
-            ),
-            patient_id=uuid4(),
-        )
-        story = Story(record)
-        story.events.extend(record.collect_events())
-        story.act(
-            "rx",
-            PSY,
-            day(1),
-            "prescribe",
-            order_id=str(uuid4()),
-            drug=drug,
-            dose={"amount": 1, "unit": "capsule"},
-            frequency="once daily",
-            route="oral",
-            indication="bipolar depression",
-        )
+        story = new_story("MRN-COMBO", "Combo Product")
+        prescribed(story, drug, {"amount": 1, "unit": "capsule"}, "bipolar depression")
         bundle = build_bundle(story.history(), story.patient_id)
         check_bundle(bundle)  # US Core Medication and base R4 invariants included
         (product,) = of_type(bundle, "Medication")

@@ -2,26 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 from uuid import uuid4
 
 import pytest
 from eventsourcing.domain import Aggregate
 
-from domain import commands as c
 from domain.command_context import CommandContext
 from domain.patient_record import PatientRecord
 from domain.plan import event_type
 from domain.safety import Finding
 from services.interop.fhir import build_bundle
 from services.interop.fhir.references import instant
-from tests.fhir_support import PHARM, PSY, Story, by_id, check_bundle, day, of_type, tell_story
-
-
-@pytest.fixture(scope="module")
-def story() -> Story:
-    return tell_story()
+from tests.fhir_support import PHARM, PSY, Story, by_id, check_bundle, day, of_type
+from tests.unit.record_builder import new_story, prescribed
 
 
 @pytest.fixture(scope="module")
@@ -137,30 +131,11 @@ class TestSafetyResources:
         assert issue["status"] == "preliminary"
 
     def test_a_superseded_alert_is_cancelled_and_names_the_alert_that_replaced_it(self) -> None:
-        record = PatientRecord.register(
-            CommandContext(PSY, now=day(0)),
-            c.RegisterPatient(
-                external_id="MRN-SUPERSEDED",
-                name="Alert Twice",
-                birth_date=date.fromisoformat("1980-01-01"),
-            ),
-            patient_id=uuid4(),
-        )
-        story = Story(record)
-        story.events.extend(record.collect_events())
+        story = new_story("MRN-SUPERSEDED", "Alert Twice")
+        record = story.record
         order = str(uuid4())
-        story.act(
-            "rx",
-            PSY,
-            day(1),
-            "prescribe",
-            order_id=order,
-            drug={"name": "sertraline", "generic": "sertraline"},
-            dose={"amount": 250, "unit": "mg"},
-            frequency="once daily",
-            route="oral",
-            indication="depression",
-        )
+        sertraline = {"name": "sertraline", "generic": "sertraline"}
+        prescribed(story, sertraline, {"amount": 250, "unit": "mg"}, order_id=order)
         alert_ids = []
         for n in (2, 3):
             finding = Finding(

@@ -16,12 +16,7 @@ from tests.fhir_r4_invariants import (
     r4_errors,
     resource_invariants,
 )
-from tests.fhir_support import Story, tell_story
-
-
-@pytest.fixture(scope="module")
-def story() -> Story:
-    return tell_story()
+from tests.fhir_support import Story
 
 
 def keys(errors: list[str]) -> list[str]:

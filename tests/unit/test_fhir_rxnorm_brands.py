@@ -4,23 +4,19 @@ the prescription named the brand, and every brand code in the table checked and 
 from __future__ import annotations
 
 import json
-from datetime import date
 from pathlib import Path
 from typing import Any
-from uuid import uuid4
 
 import pytest
 
-from domain import commands as c
-from domain.command_context import CommandContext
-from domain.patient_record import PatientRecord
 from domain.safety.drugs import normalise_name
 from domain.safety.pack import default_pack
 from services.interop.fhir import build_bundle
 from services.interop.fhir.medications import drug_concept
 from services.interop.fhir.rxnorm import Brand, brands_by_name
 from services.writing.commands import Commands
-from tests.fhir_support import PSY, Story, check_bundle, day, of_type
+from tests.fhir_support import check_bundle, of_type
+from tests.unit.record_builder import new_story, prescribed
 
 RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
 # A fake table: the behaviour does not depend on which brands have a checked code yet.
@@ -92,29 +88,8 @@ class TestBrandCoding:
         ]
 
     def test_a_brand_prescription_exports_conformant_with_only_checked_codes(self) -> None:
-        record = PatientRecord.register(
-            CommandContext(PSY, now=day(0)),
-            c.RegisterPatient(
-                external_id="MRN-BRAND",
-                name="Brand Named",
-                birth_date=date.fromisoformat("1980-01-01"),
-            ),
-            patient_id=uuid4(),
-        )
-        story = Story(record)
-        story.events.extend(record.collect_events())
-        story.act(
-            "rx",
-            PSY,
-            day(1),
-            "prescribe",
-            order_id=str(uuid4()),
-            drug=resolved("Zoloft 50 mg"),
-            dose={"amount": 50, "unit": "mg"},
-            frequency="once daily",
-            route="oral",
-            indication="depression",
-        )
+        story = new_story("MRN-BRAND", "Brand Named")
+        prescribed(story, resolved("Zoloft 50 mg"), {"amount": 50, "unit": "mg"})
         bundle = build_bundle(story.history(), story.patient_id)
         check_bundle(bundle)  # US Core MedicationRequest and base R4 invariants included
         table = json.loads(Path("services/interop/fhir/rxnorm.json").read_text(encoding="utf-8"))

@@ -5,16 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
 from services.interop.fhir import build_bundle
 from services.interop.fhir.trials import EXT_TRIAL_ADEQUATE, EXT_TRIAL_OUTCOME
-from tests.fhir_support import Story, check_bundle, day, of_type, tell_story
-
-
-@pytest.fixture(scope="module")
-def story() -> Story:
-    return tell_story()
+from tests.fhir_support import Story, check_bundle, day, of_type
 
 
 def trial_statements(bundle: dict[str, Any]) -> list[dict[str, Any]]:

@@ -8,17 +8,15 @@ and to the US Core profiles (``tests/fhir_conformance.py``).
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 from uuid import uuid4
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from domain import commands as c
 from domain.command_context import CommandContext
 from domain.errors import CareLogError
-from domain.patient_record import PatientRecord
 from domain.safety import Finding
 from domain.safety.pack import default_pack
 from services.interop.fhir import build_bundle
@@ -26,6 +24,7 @@ from services.writing.commands import Commands
 from tests.fhir_conformance import errors_of
 from tests.fhir_r4_invariants import r4_errors
 from tests.fhir_support import PHARM, PSY, THER, Story, check_bundle, day, of_type
+from tests.unit import record_builder
 
 DRUGS = tuple(
     Commands(None, None, pack=default_pack()).resolve_drug(name)  # type: ignore[arg-type]
@@ -267,18 +266,9 @@ def target_actor(event: Any) -> Any:
 
 
 def new_story() -> Story:
-    record = PatientRecord.register(
-        CommandContext(PSY, now=day(0)),
-        c.RegisterPatient(
-            external_id="MRN-HYP",
-            name="Hypo Thesis",
-            birth_date=date.fromisoformat("1990-05-05"),
-            allergies=["penicillin"],
-        ),
-        patient_id=uuid4(),
+    story = record_builder.new_story(
+        "MRN-HYP", "Hypo Thesis", "1990-05-05", allergies=["penicillin"]
     )
-    story = Story(record)
-    story.events.extend(record.collect_events())
     for actor in (THER, PHARM):
         story.act(
             f"assign_{actor.role}",

@@ -8,10 +8,8 @@ bitemporal query, and the memory budget across patients.
 
 from __future__ import annotations
 
-from dataclasses import replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
-from uuid import uuid4
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -24,7 +22,7 @@ from domain.errors import CareLogError
 from domain.patient_record import PatientRecord
 from services.reading.history import History, replay_in_effect_at, replay_known_at
 from services.writing.application import CareLogApplication
-from tests.patient_writes import SERTRALINE
+from tests.unit.record_builder import registered, sertraline
 
 PSY = Actor("psy", Role.PSYCHIATRIST, "P")
 START = datetime(2026, 1, 1, tzinfo=UTC)
@@ -40,17 +38,8 @@ STEP = st.tuples(
 
 def register(app: CareLogApplication) -> PatientRecord:
     ctx = CommandContext(PSY, now=START)
-    record = PatientRecord.register(
-        ctx,
-        c.RegisterPatient(external_id="X", name="N", birth_date=date.fromisoformat("1970-01-01")),
-        patient_id=uuid4(),
-    )
-    record.prescribe(
-        ctx,
-        replace(SERTRALINE, indication="x"),
-        order_id="o1",
-        drug={"name": "sertraline"},
-    )
+    record = registered(ctx, "X", "N", "1970-01-01")
+    record.prescribe(ctx, sertraline(indication="x"), order_id="o1", drug={"name": "sertraline"})
     app.save(record)
     return record
 

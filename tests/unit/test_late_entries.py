@@ -36,11 +36,6 @@ LATER = NOW + timedelta(minutes=6)
 NEW_MEMBER = Actor("ther-2", Role.THERAPIST, "T2")
 
 
-@pytest.fixture
-def record() -> PatientRecord:
-    return new_record()
-
-
 def goal(rec: PatientRecord, effective_at: datetime | None = None) -> str:
     rec.set_goal(ctx(THER), c.SetGoal(description="walk daily", effective_at=effective_at))
     return str(rec.pending_events[-1].goal_id)
@@ -147,31 +142,23 @@ class TestLateEntries:
         COMMANDS[name](record)(None)
         assert record.pending_events[-1].effective_at == NOW
 
+    @pytest.mark.parametrize(
+        ("effective_at", "message"),
+        [
+            pytest.param(
+                LATER,
+                "effective_at is in the future: record what has happened, not what is planned.",
+                id="in_the_future",
+            ),
+            pytest.param("2026-02-27T09:00:00", "The time needs a zone", id="without_a_zone"),
+        ],
+    )
     @pytest.mark.parametrize("name", sorted(COMMANDS))
-    def test_an_effective_time_in_the_future_is_refused(
-        self, record: PatientRecord, name: str
+    def test_an_effective_time_that_cannot_be_is_refused(
+        self, record: PatientRecord, name: str, effective_at: Any, message: str
     ) -> None:
         command = COMMANDS[name](record)
-        refused(
-            record,
-            lambda: command(LATER),
-            InvalidInputError,
-            "effective_at is in the future: record what has happened, not what is planned.",
-            "effective_at",
-        )
-
-    @pytest.mark.parametrize("name", sorted(COMMANDS))
-    def test_an_effective_time_without_a_zone_is_refused(
-        self, record: PatientRecord, name: str
-    ) -> None:
-        command = COMMANDS[name](record)
-        refused(
-            record,
-            lambda: command("2026-02-27T09:00:00"),
-            InvalidInputError,
-            "The time needs a zone",
-            "effective_at",
-        )
+        refused(record, lambda: command(effective_at), InvalidInputError, message, "effective_at")
 
     def test_a_goal_status_cannot_change_before_the_goal_was_set(
         self, record: PatientRecord

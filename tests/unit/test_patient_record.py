@@ -16,6 +16,7 @@ from domain.dose import Dose
 from domain.errors import CareLogError, InvalidInputError, NotFoundError, NotPermittedError
 from domain.patient_record import PatientRecord
 from tests.command_builder import command, record_call
+from tests.unit.record_builder import a_finding, assign_team, registered
 
 NOW = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
 PSY = Actor("psy-1", Role.PSYCHIATRIST, "Dr P")
@@ -32,29 +33,10 @@ def ctx(actor: Actor = PSY, now: datetime = NOW) -> CommandContext:
 
 def new_record() -> PatientRecord:
     """A registered patient with a therapist and two pharmacists on the team, saved."""
-    rec = PatientRecord.register(
-        ctx(),
-        c.RegisterPatient(
-            external_id="MRN-1",
-            name="Test One",
-            birth_date=date.fromisoformat("1980-01-02"),
-            allergies=["penicillin"],
-        ),
-        patient_id=uuid4(),
-    )
-    for actor in (THER, PHARM, PRESCRIBING_PHARM):
-        rec.assign_care_team_member(
-            ctx(),
-            c.AssignCareTeamMember(clinician_id=actor.id, role=str(actor.role)),
-            clinician_name=actor.name,
-        )
+    rec = registered(ctx(), allergies=["penicillin"])
+    assign_team(rec, ctx(), THER, PHARM, PRESCRIBING_PHARM)
     rec.collect_events()
     return rec
-
-
-@pytest.fixture
-def record() -> PatientRecord:
-    return new_record()
 
 
 def prescribe(rec: PatientRecord, actor: Actor = PSY, **overrides: Any) -> str:
@@ -70,6 +52,14 @@ def prescribe(rec: PatientRecord, actor: Actor = PSY, **overrides: Any) -> str:
     cmd, extras = record_call("prescribe", fields)
     rec.prescribe(ctx(actor), cmd, **extras)
     return str(fields["order_id"])
+
+
+def changing_dose(
+    rec: PatientRecord, order_id: str, amount: float = 100, reason: str = "r", **fields: Any
+) -> Callable[[], Any]:
+    """The psychiatrist changing an order's dose (in mg), as a call for ``refused``."""
+    cmd = c.ChangeDose(order_id=order_id, dose=Dose(amount, "mg"), reason=reason, **fields)
+    return lambda: rec.change_dose(ctx(), cmd)
 
 
 def refused(
@@ -141,32 +131,28 @@ class TestMedicationInvariants:
     ) -> None:
         refused(record, lambda: prescribe(record, dose=dose), InvalidInputError, message, field)
 
-    def test_unknown_route_is_refused(self, record: PatientRecord) -> None:
-        refused(
-            record,
-            lambda: prescribe(record, route="by mouth-ish"),
-            InvalidInputError,
-            "Unknown route",
-            "route",
-        )
-
-    def test_unreadable_frequency_is_refused(self, record: PatientRecord) -> None:
-        refused(
-            record,
-            lambda: prescribe(record, frequency="whenever"),
-            InvalidInputError,
-            "Cannot read the frequency 'whenever'",
-            "frequency",
-        )
-
-    def test_effective_time_in_the_future_is_refused(self, record: PatientRecord) -> None:
-        refused(
-            record,
-            lambda: prescribe(record, effective_at=NOW + timedelta(minutes=6)),
-            InvalidInputError,
-            "effective_at is in the future",
-            "effective_at",
-        )
+    @pytest.mark.parametrize(
+        ("fields", "field", "message"),
+        [
+            pytest.param({"route": "by mouth-ish"}, "route", "Unknown route", id="unknown_route"),
+            pytest.param(
+                {"frequency": "whenever"},
+                "frequency",
+                "Cannot read the frequency 'whenever'",
+                id="unreadable_frequency",
+            ),
+            pytest.param(
+                {"effective_at": NOW + timedelta(minutes=6)},
+                "effective_at",
+                "effective_at is in the future",
+                id="effective_time_in_the_future",
+            ),
+        ],
+    )
+    def test_a_prescription_naming_what_cannot_be_given_is_refused(
+        self, record: PatientRecord, fields: dict[str, Any], field: str, message: str
+    ) -> None:
+        refused(record, lambda: prescribe(record, **fields), InvalidInputError, message, field)
 
     def test_effective_time_a_little_ahead_is_clock_skew_and_accepted(
         self, record: PatientRecord
@@ -182,9 +168,7 @@ class TestMedicationInvariants:
     def test_dose_change_on_unknown_order_is_refused(self, record: PatientRecord) -> None:
         refused(
             record,
-            lambda: record.change_dose(
-                ctx(), c.ChangeDose(order_id="nope", dose=Dose(10, "mg"), reason="r")
-            ),
+            changing_dose(record, "nope", 10),
             NotFoundError,
             "There is no medication order nope",
             "order_id",
@@ -197,9 +181,7 @@ class TestMedicationInvariants:
         )
         refused(
             record,
-            lambda: record.change_dose(
-                ctx(), c.ChangeDose(order_id=order, dose=Dose(100, "mg"), reason="r")
-            ),
+            changing_dose(record, order),
             InvalidInputError,
             "was discontinued",
             "order_id",
@@ -209,9 +191,7 @@ class TestMedicationInvariants:
         order = prescribe(record)
         refused(
             record,
-            lambda: record.change_dose(
-                ctx(), c.ChangeDose(order_id=order, dose=Dose(100, "mg"), reason=" ")
-            ),
+            changing_dose(record, order, reason=" "),
             InvalidInputError,
             "A reason for the dose change is required.",
             "reason",
@@ -394,25 +374,22 @@ class TestCorrections:
 
 
 class TestOtherInvariants:
-    def test_follow_up_in_the_past_is_refused(self, record: PatientRecord) -> None:
+    @pytest.mark.parametrize(
+        ("due_at", "message"),
+        [
+            pytest.param("2020-01-01T00:00:00Z", "must be due in the future", id="in_the_past"),
+            pytest.param("2030-01-01T00:00:00", "needs a zone", id="naive_time"),
+        ],
+    )
+    def test_a_follow_up_due_at_a_time_that_cannot_be_is_refused(
+        self, record: PatientRecord, due_at: str, message: str
+    ) -> None:
+        follow_up = c.ScheduleFollowUp(due_at=due_at, purpose="x")
         refused(
             record,
-            lambda: record.schedule_follow_up(
-                ctx(), c.ScheduleFollowUp(due_at="2020-01-01T00:00:00Z", purpose="x")
-            ),
+            lambda: record.schedule_follow_up(ctx(), follow_up),
             InvalidInputError,
-            "must be due in the future",
-            "due_at",
-        )
-
-    def test_naive_time_is_refused(self, record: PatientRecord) -> None:
-        refused(
-            record,
-            lambda: record.schedule_follow_up(
-                ctx(), c.ScheduleFollowUp(due_at="2030-01-01T00:00:00", purpose="x")
-            ),
-            InvalidInputError,
-            "needs a zone",
+            message,
             "due_at",
         )
 
@@ -428,12 +405,7 @@ class TestOtherInvariants:
         )
 
     def test_therapist_may_not_resolve_a_medication_alert(self, record: PatientRecord) -> None:
-        from types import SimpleNamespace
-
-        finding = SimpleNamespace(
-            key="k", rule_id="MAX-X", kind="max_dose", severity="major", message="m",
-            action="a", source="s", order_ids=(), due_at=None, test=None,
-        )  # fmt: skip
+        finding = a_finding(rule_id="MAX-X", kind="max_dose")
         alert_id = record.raise_alert(ctx(PSY), finding=finding, rule_pack_version="t")
         refused(
             record,

@@ -3,8 +3,8 @@ clinician understands, and records nothing."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -15,29 +15,37 @@ from domain.dose import Dose
 from domain.errors import InvalidInputError, NotFoundError
 from domain.patient_record import PatientRecord
 from tests.command_builder import command
-from tests.unit.test_patient_record import NOW, PHARM, THER, ctx, new_record, prescribe, refused
+from tests.unit.record_builder import a_finding
+from tests.unit.test_patient_record import (
+    NOW,
+    PHARM,
+    THER,
+    changing_dose,
+    ctx,
+    prescribe,
+    refused,
+)
 from web.schemas.medication_in import AdherenceIn
 
 
-@pytest.fixture
-def record() -> PatientRecord:
-    return new_record()
-
-
 def raise_alert(rec: PatientRecord) -> str:
-    finding = SimpleNamespace(
+    finding = a_finding(
         key="interaction:x",
         rule_id="rule-1",
-        kind="interaction",
-        severity="major",
         message="Serotonin syndrome risk.",
         action="review",
         source="test",
         order_ids=[],
-        due_at=None,
-        test=None,
     )
     return rec.raise_alert(ctx(), finding=finding, rule_pack_version="1")
+
+
+def resolving(
+    rec: PatientRecord, alert_id: str, resolution: str = "acknowledged", reason: str | None = None
+) -> Callable[[], Any]:
+    """The pharmacist resolving an alert, as a call for ``refused``."""
+    cmd = c.ResolveAlert(alert_id=alert_id, resolution=resolution, reason=reason)
+    return lambda: rec.resolve_alert(ctx(PHARM), cmd)
 
 
 def adherence(rec: PatientRecord, **overrides: Any) -> Any:
@@ -54,56 +62,43 @@ def adherence(rec: PatientRecord, **overrides: Any) -> Any:
 class TestAlerts:
     def test_resolving_an_alert_twice_is_refused(self, record: PatientRecord) -> None:
         alert = raise_alert(record)
-        record.resolve_alert(
-            ctx(PHARM), c.ResolveAlert(alert_id=alert, resolution="acknowledged", reason="Seen")
-        )
+        resolving(record, alert, reason="Seen")()
         refused(
             record,
-            lambda: record.resolve_alert(
-                ctx(PHARM),
-                c.ResolveAlert(alert_id=alert, resolution="acknowledged", reason="Seen again"),
-            ),
+            resolving(record, alert, reason="Seen again"),
             InvalidInputError,
             "That alert was resolved already.",
             "alert_id",
         )
 
-    @pytest.mark.parametrize("reason", [None, "", "   "])
-    def test_an_override_without_a_reason_is_refused(
-        self, record: PatientRecord, reason: str | None
+    @pytest.mark.parametrize(
+        ("resolution", "reason", "message"),
+        [
+            # an override without a reason
+            *[("overridden", r, "An override needs a reason.") for r in (None, "", "   ")],
+            # any resolution without a reason with content
+            *[
+                ("acknowledged", r, "A resolution needs a reason")
+                for r in (None, "", "   ", "x", "?!")
+            ],
+        ],
+    )
+    def test_a_resolution_without_a_reason_is_refused(
+        self, record: PatientRecord, resolution: str, reason: str | None, message: str
     ) -> None:
         alert = raise_alert(record)
         refused(
             record,
-            lambda: record.resolve_alert(
-                ctx(PHARM), c.ResolveAlert(alert_id=alert, resolution="overridden", reason=reason)
-            ),
+            resolving(record, alert, resolution, reason),
             InvalidInputError,
-            "An override needs a reason.",
-            "reason",
-        )
-
-    @pytest.mark.parametrize("reason", [None, "", "   ", "x", "?!"])
-    def test_any_resolution_without_a_reason_with_content_is_refused(
-        self, record: PatientRecord, reason: str | None
-    ) -> None:
-        alert = raise_alert(record)
-        refused(
-            record,
-            lambda: record.resolve_alert(
-                ctx(PHARM), c.ResolveAlert(alert_id=alert, resolution="acknowledged", reason=reason)
-            ),
-            InvalidInputError,
-            "A resolution needs a reason",
+            message,
             "reason",
         )
 
     def test_an_unknown_alert_is_not_found(self, record: PatientRecord) -> None:
         refused(
             record,
-            lambda: record.resolve_alert(
-                ctx(PHARM), c.ResolveAlert(alert_id="nope", resolution="acknowledged")
-            ),
+            resolving(record, "nope"),
             NotFoundError,
             "There is no safety alert nope.",
             "alert_id",
@@ -155,9 +150,7 @@ class TestMedication:
         order = prescribe(record)
         refused(
             record,
-            lambda: record.change_dose(
-                ctx(), c.ChangeDose(order_id=order, dose=Dose(50, "mg"), reason="r")
-            ),
+            changing_dose(record, order, 50),
             InvalidInputError,
             "That is the current dose and frequency already.",
             "dose",
@@ -192,15 +185,7 @@ class TestMedication:
         order = prescribe(record, effective_at=NOW - timedelta(days=2))
         refused(
             record,
-            lambda: record.change_dose(
-                ctx(),
-                c.ChangeDose(
-                    order_id=order,
-                    dose=Dose(100, "mg"),
-                    reason="r",
-                    effective_at=NOW - timedelta(days=3),
-                ),
-            ),
+            changing_dose(record, order, effective_at=NOW - timedelta(days=3)),
             InvalidInputError,
             "effective_at is before sertraline was started",
             "effective_at",

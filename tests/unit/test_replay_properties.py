@@ -31,10 +31,10 @@ from domain.actor import Actor, Role
 from domain.command_context import CommandContext
 from domain.dose import Dose
 from domain.errors import CareLogError
-from domain.patient_record import PatientRecord
 from domain.plan import PlanState
 from services.reading.history import History, replay_in_effect_at, replay_known_at
 from services.writing.application import CareLogApplication
+from tests.unit.record_builder import assign_team, registered
 
 PSY = Actor("psy", Role.PSYCHIATRIST, "P")
 THER = Actor("ther", Role.THERAPIST, "T")
@@ -122,19 +122,8 @@ class LogMachine(RuleBasedStateMachine):
         self.now = START
         self.model = MedModel()
         self.saves: list[tuple[datetime, int, PlanState]] = []
-        self.record = PatientRecord.register(
-            self.ctx(),
-            c.RegisterPatient(
-                external_id="M", name="N", birth_date=date.fromisoformat("1970-01-01")
-            ),
-            patient_id=uuid4(),
-        )
-        for actor in (THER, PHARM):
-            self.record.assign_care_team_member(
-                self.ctx(),
-                c.AssignCareTeamMember(clinician_id=actor.id, role=str(actor.role)),
-                clinician_name=actor.name,
-            )
+        self.record = registered(self.ctx(), "M", "N", "1970-01-01")
+        assign_team(self.record, self.ctx(), THER, PHARM)
         self.save()
 
     # -- helpers ---------------------------------------------------------------------------
@@ -598,18 +587,8 @@ def test_in_effect_at_is_independent_of_the_order_late_entries_were_recorded(
     history = History(app)
     pictures = []
     for sequence in (entries, shuffled):
-        record = PatientRecord.register(
-            CommandContext(PSY, now=START),
-            c.RegisterPatient(
-                external_id="M", name="N", birth_date=date.fromisoformat("1970-01-01")
-            ),
-            patient_id=uuid4(),
-        )
-        record.assign_care_team_member(
-            CommandContext(PSY, now=START),
-            c.AssignCareTeamMember(clinician_id=THER.id, role="therapist"),
-            clinician_name="T",
-        )
+        record = registered(CommandContext(PSY, now=START), "M", "N", "1970-01-01")
+        assign_team(record, CommandContext(PSY, now=START), THER)
         now = START + timedelta(days=60)
         record.prescribe(
             CommandContext(PSY, now=now),

@@ -15,26 +15,38 @@ def items(count: int, total: int) -> list[int]:
     return scores
 
 
-class TestPhq9Bands:
+PHQ9_BANDS = [
+    (0, 4, "minimal"),
+    (5, 9, "mild"),
+    (10, 14, "moderate"),
+    (15, 19, "moderately severe"),
+    (20, 27, "severe"),
+]
+"""Kroenke's bands: lowest and highest total of each."""
+GAD7_BANDS = [(0, 4, "minimal"), (5, 9, "mild"), (10, 14, "moderate"), (15, 21, "severe")]
+"""Spitzer's bands: lowest and highest total of each."""
+
+
+def both_ends(
+    instrument: str, count: int, bands: list[tuple[int, int, str]]
+) -> list[tuple[str, int, int, str]]:
+    """Each band's lowest and highest total, with the band it must fall in."""
+    return [(instrument, count, t, band) for low, high, band in bands for t in (low, high)]
+
+
+class TestBands:
     @pytest.mark.parametrize(
-        ("total", "band"),
-        [
-            (0, "minimal"),
-            (4, "minimal"),
-            (5, "mild"),
-            (9, "mild"),
-            (10, "moderate"),
-            (14, "moderate"),
-            (15, "moderately severe"),
-            (19, "moderately severe"),
-            (20, "severe"),
-            (27, "severe"),
-        ],
+        ("instrument", "count", "total", "band"),
+        both_ends("PHQ-9", 9, PHQ9_BANDS) + both_ends("GAD-7", 7, GAD7_BANDS),
     )
-    def test_total_falls_in_kroenke_band(self, total: int, band: str) -> None:
-        result = score("PHQ-9", items(9, total))
+    def test_total_falls_in_its_published_band(
+        self, instrument: str, count: int, total: int, band: str
+    ) -> None:
+        result = score(instrument, items(count, total))
         assert (result.total, result.severity) == (total, band)
 
+
+class TestPhq9Bands:
     def test_item_nine_above_zero_is_marked(self) -> None:
         assert score("PHQ-9", [0] * 8 + [1]).suicide_item_positive
         assert not score("PHQ-9", [3] * 8 + [0]).suicide_item_positive
@@ -47,23 +59,6 @@ class TestPhq9Bands:
 
 
 class TestGad7Bands:
-    @pytest.mark.parametrize(
-        ("total", "band"),
-        [
-            (0, "minimal"),
-            (4, "minimal"),
-            (5, "mild"),
-            (9, "mild"),
-            (10, "moderate"),
-            (14, "moderate"),
-            (15, "severe"),
-            (21, "severe"),
-        ],
-    )
-    def test_total_falls_in_spitzer_band(self, total: int, band: str) -> None:
-        result = score("GAD-7", items(7, total))
-        assert (result.total, result.severity) == (total, band)
-
     def test_loinc_codes_are_carried(self) -> None:
         assert (GAD7.panel_loinc, GAD7.total_loinc) == ("69737-5", "70274-6")
         assert len(GAD7.item_loincs) == 7

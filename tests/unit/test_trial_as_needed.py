@@ -3,49 +3,12 @@ taken, not what was taken, so it never makes an antidepressant trial adequate by
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-from typing import Any
-
-from domain.plan import PlanState
 from domain.trial_outcomes import judge, treatment_history
 from domain.trial_storage import trial_as_dict, trial_from_dict
 from domain.trials import trials
+from tests.unit.test_trial_outcomes import at, order, plan
 
-T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 PRN = "up to twice daily as needed"
-
-
-def at(day: float) -> datetime:
-    return T0 + timedelta(days=day)
-
-
-def order(
-    oid: str, drug: str, steps: list[tuple[float, float, str]], stop: float | None = None
-) -> dict[str, Any]:
-    return {
-        "order_id": oid,
-        "drug": {"name": drug},
-        "indication": "depression",
-        "since": at(steps[0][0]),
-        "steps": [
-            {"effective_at": at(d), "dose": {"amount": mg, "unit": "mg"}, "frequency": f}
-            for d, mg, f in steps
-        ],
-        "stopped_at": at(stop) if stop is not None else None,
-        "stop_reason": "no effect" if stop is not None else None,
-        "continuing": None,
-    }
-
-
-def plan(*orders: dict[str, Any], scores: list[tuple[float, int]]) -> Any:
-    return PlanState.from_dict(
-        {
-            "orders": {o["order_id"]: o for o in orders},
-            "assessments": [
-                {"instrument": "PHQ-9", "total": t, "effective_at": at(d)} for d, t in scores
-            ],
-        }
-    )
 
 
 class TestAnAsNeededCourse:

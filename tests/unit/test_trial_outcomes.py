@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -24,15 +25,21 @@ def at(day: float) -> datetime:
     return T0 + timedelta(days=day)
 
 
-def order(oid: str, drug: str, steps: list[tuple[float, float]], stop: float | None = None) -> Any:
+def order(
+    oid: str,
+    drug: str,
+    steps: Sequence[tuple[float, float] | tuple[float, float, str]],
+    stop: float | None = None,
+) -> Any:
+    """An order's plan entry; each step ``(day, mg)`` taken daily, or ``(day, mg, frequency)``."""
     return {
         "order_id": oid,
         "drug": {"name": drug},
         "indication": "depression",
         "since": at(steps[0][0]),
         "steps": [
-            {"effective_at": at(d), "dose": {"amount": mg, "unit": "mg"}, "frequency": "daily"}
-            for d, mg in steps
+            {"effective_at": at(d), "dose": {"amount": mg, "unit": "mg"}, "frequency": f}
+            for d, mg, f in ((*s, "daily")[:3] for s in steps)
         ],
         "stopped_at": at(stop) if stop is not None else None,
         "stop_reason": "no effect" if stop is not None else None,

@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import itertools
 import json
-from datetime import UTC, date, datetime, timedelta, timezone
-from types import SimpleNamespace
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 from uuid import uuid4
 
@@ -18,13 +17,13 @@ from domain import commands as c
 from domain.actor import Actor, Role
 from domain.command_context import CommandContext
 from domain.dose import Dose
-from domain.patient_record import PatientRecord
 from domain.plan import event_type
 from projections.audit_details import SAFE_FIELDS, event_details
 from projections.dashboard_summary import SUMMARY
 from projections.feed import Item
 from projections.plan_document import DOCUMENT
 from projections.plan_states import Folded, fold, iso
+from tests.unit.record_builder import a_finding, assign_team, registered, sertraline
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 PSY = Actor("psy-1", Role.PSYCHIATRIST, "Dr P")
@@ -58,29 +57,10 @@ def a_history() -> list[Any]:
     def ctx(actor: Actor = PSY) -> CommandContext:
         return CommandContext(actor=actor, now=next(clock))
 
-    rec = PatientRecord.register(
-        ctx(),
-        c.RegisterPatient(
-            external_id="MRN-1", name="Test One", birth_date=date.fromisoformat("1980-01-02")
-        ),
-        patient_id=uuid4(),
-    )
-    rec.assign_care_team_member(
-        ctx(), c.AssignCareTeamMember(clinician_id=THER.id, role="therapist"), clinician_name="T"
-    )
+    rec = registered(ctx())
+    assign_team(rec, ctx(), THER)
     order = str(uuid4())
-    rec.prescribe(
-        ctx(),
-        c.Prescribe(
-            dose=Dose(50, "mg"),
-            frequency="once daily",
-            route="oral",
-            indication="depression",
-            drug="sertraline",
-        ),
-        order_id=order,
-        drug={"name": "sertraline"},
-    )
+    rec.prescribe(ctx(), sertraline(), order_id=order, drug={"name": "sertraline"})
     for scores in ([2] * 9, [1] * 8 + [0], [3] * 8 + [1]):
         rec.record_assessment(ctx(THER), c.RecordAssessment(instrument="PHQ-9", item_scores=scores))
     rec.change_dose(ctx(), c.ChangeDose(order_id=order, dose=Dose(100, "mg"), reason="r"))
@@ -97,18 +77,7 @@ def a_history() -> list[Any]:
     rec.schedule_follow_up(
         ctx(), c.ScheduleFollowUp(due_at=(T0 + timedelta(days=30)).isoformat(), purpose="p")
     )
-    finding = SimpleNamespace(
-        key="k",
-        rule_id="R1",
-        kind="interaction",
-        severity="major",
-        message="m",
-        action="a",
-        source="s",
-        order_ids=(order,),
-        due_at=None,
-        test=None,
-    )
+    finding = a_finding(order_ids=(order,))
     alert = rec.raise_alert(ctx(), finding=finding, rule_pack_version="1")
     rec.add_note(ctx(THER), c.AddNote(kind="psychotherapy", modality="CBT", text="private words"))
     rec.set_goal(ctx(THER), c.SetGoal(description="walk daily", target="5 days a week"))

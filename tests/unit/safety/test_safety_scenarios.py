@@ -62,6 +62,14 @@ class TestSertralineToVenlafaxine:
     sert_start = step(at(0), 50)
     sert_up = step(at(14), 100)
     sert_down = step(at(56), 50)
+    sert_tapered = course(  # stopped on day 70 after two weeks at 50 mg
+        "sert",
+        "Zoloft",
+        steps=[sert_start, sert_up, sert_down],
+        stopped_at=at(70),
+        taper="50 mg daily for 14 days, then stop",
+    )
+    venlafaxine = course("ven", "Effexor XR", 37.5, "twice daily", start=at(56))
 
     def test_the_start_raises_nothing(self) -> None:
         ctx = plan(course("sert", "Zoloft", steps=[self.sert_start]), day=0)
@@ -82,33 +90,19 @@ class TestSertralineToVenlafaxine:
 
     def test_starting_venlafaxine_during_the_cross_taper_is_duplicate_therapy(self) -> None:
         sert = course("sert", "Zoloft", steps=[self.sert_start, self.sert_up, self.sert_down])
-        ven = course("ven", "Effexor XR", 37.5, "twice daily", start=at(56))
+        ven = self.venlafaxine
         found = run(plan(sert, ven, day=56), "prescribed", at(56), "ven")
         assert summary(found) == [("DDI-31A", "moderate", ("sert", "ven"), None)]
         assert "Effexor XR (venlafaxine)" in found[0].message
 
     def test_the_duplicate_says_the_switch_is_expected_while_sertraline_winds_down(self) -> None:
-        sert = course(
-            "sert",
-            "Zoloft",
-            steps=[self.sert_start, self.sert_up, self.sert_down],
-            stopped_at=at(70),
-            taper="50 mg daily for 14 days, then stop",
-        )
-        ven = course("ven", "Effexor XR", 37.5, "twice daily", start=at(56))
+        sert, ven = self.sert_tapered, self.venlafaxine
         found = run(plan(sert, ven, day=63), "side_effect", at(63), "ven")
         assert summary(found) == [("DDI-31A", "moderate", ("sert", "ven"), None)]
         assert "cross-taper" in found[0].message
 
     def test_stopping_sertraline_with_its_taper_clears_everything(self) -> None:
-        sert = course(
-            "sert",
-            "Zoloft",
-            steps=[self.sert_start, self.sert_up, self.sert_down],
-            stopped_at=at(70),
-            taper="50 mg daily for 14 days, then stop",
-        )
-        ven = course("ven", "Effexor XR", 37.5, "twice daily", start=at(56))
+        sert, ven = self.sert_tapered, self.venlafaxine
         assert run(plan(sert, ven, day=70), "discontinued", at(70), "sert") == []
 
     def test_stopping_sertraline_without_a_taper_would_be_flagged(self) -> None:
