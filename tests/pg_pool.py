@@ -89,22 +89,20 @@ class SchemaPool:
             return schema
 
     def give_back(self, schema: str) -> None:
-        """Empties a used schema into the pool, or drops it if it cannot be emptied."""
+        """Empties a used schema into the pool, or drops it if it cannot be emptied (its
+        catalogue is checked when it is taken: checking it here too would cost each test
+        one more catalogue query)."""
         with psycopg.connect(self.database, autocommit=True) as conn:
             try:
                 # A test that left a connection open in a transaction would hold locks:
                 # wait a little, then drop it instead (as without the pool).
                 conn.execute("SET lock_timeout = '5s'")
                 _empty(conn, schema)
-                catalogue = _catalogue(conn, schema)
             except psycopg.Error:
                 conn.execute("RESET lock_timeout")
                 drop(conn, schema)
                 return
-            if catalogue == self.catalogue:
-                self.free.append(schema)
-            else:
-                drop(conn, schema)
+            self.free.append(schema)
 
     def _prime(self) -> None:
         """The reference: a new schema, used as a test would, then reset."""
