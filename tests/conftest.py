@@ -36,12 +36,13 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import tempfile
 import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import hypothesis
 import pytest
@@ -53,6 +54,9 @@ from services.bootstrap import CareLog
 from services.config import Config
 from tests.oidc_support import oidc_provider  # noqa: F401 - a fixture: the SSO tests' provider
 from tests.parallel import worker_id
+
+if TYPE_CHECKING:
+    from tests.pg_pool import SchemaPool
 
 hypothesis.settings.register_profile("deterministic", derandomize=True, print_blob=True)
 hypothesis.settings.register_profile("explore", derandomize=False, print_blob=True)
@@ -250,13 +254,29 @@ def _drop_database_in_the_background(name: str) -> None:
 
 @pytest.fixture
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """An empty event store's URL: a SQLite file, or a PostgreSQL schema of its own."""
+    """An empty event store's URL: a SQLite file, or a PostgreSQL schema of its own.
+
+    On PostgreSQL the schema comes emptied from this worker's pool of used ones
+    (tests/pg_pool.py), except for tests about creating or migrating a store
+    (``fresh_store``) and tests that start carelog processes (``served``): theirs is new,
+    and dropped afterwards."""
     if request.param.removesuffix("+cipher") == "sqlite":
         yield f"sqlite:///{tmp_path / 'carelog.db'}"
         return
     import psycopg
 
+    from tests import pg_pool
+
     database = request.getfixturevalue("postgres_database")
+    node = request.node
+    if pg_pool.ENABLED and not (
+        node.get_closest_marker("fresh_store") or node.get_closest_marker("served")
+    ):
+        pool = _schema_pool(database, request.param.endswith("+cipher"), request.config)
+        schema = pool.take()
+        yield f"{database}?schema={schema}"
+        pool.give_back(schema)
+        return
     schema = f"t_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(database, autocommit=True) as conn:
         conn.execute(f"CREATE SCHEMA {schema}")
@@ -265,11 +285,38 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
 
 
+_SCHEMA_POOLS: dict[tuple[str, bool], SchemaPool] = {}
+"""This worker's pools of used schemas: one per database, encrypted or not (an encrypted
+store may keep its keys in tables a plain one has not)."""
+
+
+def _schema_pool(database: str, encrypted: bool, options: pytest.Config) -> SchemaPool:
+    from tests.pg_pool import SchemaPool
+
+    def prime(url: str) -> None:
+        with tempfile.TemporaryDirectory() as tmp:
+            carelog = CareLog(store_config(url, Path(tmp), encrypted, options))
+            carelog.app  # noqa: B018 - opening them creates their tables, as a test does
+            carelog.views  # noqa: B018
+            make_team(carelog)
+            carelog.close()
+
+    key = (database, encrypted)
+    if key not in _SCHEMA_POOLS:
+        _SCHEMA_POOLS[key] = SchemaPool(database, prime)
+    return _SCHEMA_POOLS[key]
+
+
 @pytest.fixture
 def config(store: str, tmp_path: Path, request: pytest.FixtureRequest) -> Config:
     callspec = getattr(request.node, "callspec", None)
     encrypted = callspec is not None and str(callspec.params.get("store")).endswith("+cipher")
-    envelope = encrypted and request.config.getoption("--cipher") == "envelope"
+    return store_config(store, tmp_path, encrypted, request.config)
+
+
+def store_config(store: str, tmp_path: Path, encrypted: bool, options: pytest.Config) -> Config:
+    """The ``config`` fixture's configuration of a store (also the schema pool's primer)."""
+    envelope = encrypted and options.getoption("--cipher") == "envelope"
     return Config(
         database_url=store,
         cipher_key=TEST_CIPHER_KEY if encrypted and not envelope else None,

@@ -104,6 +104,7 @@ class TestAccessLogChain:
         assert first(access) == (target, "changed", "checkpoint")
 
 
+@pytest.mark.fresh_store  # a migration from version 1
 class TestUpgradingAnUnchainedAccessLog:
     def test_entries_written_before_chaining_are_sealed_once_and_then_chained(
         self, carelog: CareLog, team: Team, config: Config

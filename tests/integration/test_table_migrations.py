@@ -34,6 +34,8 @@ from services.bootstrap import CareLog, durable_tables
 from services.config import Config
 from services.feeds.relay import TRACKING_TABLE as RELAY_TRACKING
 
+pytestmark = pytest.mark.fresh_store  # creating and migrating stores: never a used schema
+
 START_UP = {c.name: c for c in durable_tables()}
 OWN_START = {c.name: c for c in (RELAY_TRACKING, IDENTITY_TABLE, OIDC_SESSION_TABLE)}
 """Tables migrated when their part starts (the relay, single sign-on), which not every

@@ -6,6 +6,8 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+import pytest
+
 from projections import rebuild as rebuild_steps
 from projections.runner import Views
 from services.bootstrap import CareLog
@@ -86,6 +88,7 @@ class TestRebuildMatchesIncremental:
             views.rebuild(name, progress=False)
         assert indexed_columns(carelog) == before
 
+    @pytest.mark.fresh_store  # the views' migration, started mid-rebuild
     def test_a_process_opening_the_views_mid_rebuild_leaves_every_index_where_it_was(
         self, carelog: CareLog, config: Config
     ) -> None:
