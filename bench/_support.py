@@ -56,7 +56,7 @@ def store(kind: str) -> Iterator[str]:
 
 
 def bench_carelog(where: Any, tag: str, **settings: Any) -> CareLog:
-    """A CareLog on a fresh store of ``where`` (``bench.views.places``): no views thread,
+    """A CareLog on a fresh store of ``where`` (``bench.views_log.places``): no views thread,
     no group commit unless asked, checkpoints in the run's own folder."""
     values: dict[str, Any] = {"run_projections": False, "group_commit_ms": 0, **settings}
     return CareLog(

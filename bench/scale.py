@@ -34,7 +34,7 @@ from typing import Any
 
 from bench.__main__ import Report
 from bench._support import bench_carelog, percentile, sized, stores
-from bench.views import places
+from bench.views_log import places
 from domain import commands as c
 from domain.command_context import CommandContext
 from domain.dose import Dose

@@ -32,7 +32,7 @@ from eventsourcing.domain import Aggregate, event
 
 from bench.__main__ import Report
 from bench._support import percentile, sized, stores
-from bench.views import places
+from bench.views_log import places
 from domain import commands as c
 from domain.command_context import CommandContext
 from services.bootstrap import CareLog

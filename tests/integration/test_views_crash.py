@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.views import synthetic_history
+from bench.views_log import synthetic_history
 from projections.runner import Views
 from services.bootstrap import CareLog
 from tests.integration.views_support import (
