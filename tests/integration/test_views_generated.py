@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from domain import commands as c
 from domain.command_context import CommandContext
 from domain.errors import CareLogError
+from domain.patient_record import PatientRecord
 from services.bootstrap import CareLog
 from services.config import Config
 from tests.command_builder import command as typed
@@ -84,7 +85,7 @@ class History:
         with contextlib.suppress(CareLogError):  # refused by the domain or the safety rules
             getattr(self, f"_{op[0]}")(*op[1:])
 
-    def _record(self, pid: str) -> Any:
+    def _record(self, pid: str) -> PatientRecord:
         return self.carelog.app.get_record(pid)
 
     def _exec(self, who: Any, p: int, command: str, **fields: Any) -> Any:
@@ -142,14 +143,14 @@ class History:
         mine = [
             a
             for a in self._record(self.pids[p]).plan.assessments
-            if a["actor"]["id"] == self.team.therapist.id
+            if a.actor.id == self.team.therapist.id
         ]
         if mine:
             self._exec(
                 self.team.therapist,
                 p,
                 "correct_entry",
-                event_id=mine[-1]["event_id"],
+                event_id=mine[-1].event_id,
                 fields={"item_scores": items},
                 reason="generated",
             )
@@ -182,14 +183,14 @@ class History:
         pending = [
             f
             for f in self._record(self.pids[p]).plan.follow_ups.values()
-            if f["status"] == "scheduled"
+            if f.status == "scheduled"
         ]
         if pending:
             self._exec(
                 self.team.therapist,
                 p,
                 "complete_follow_up",
-                follow_up_id=pending[0]["follow_up_id"],
+                follow_up_id=pending[0].follow_up_id,
                 outcome="done",
             )
 
