@@ -150,27 +150,24 @@ class TestOnlyReadsThatShowDataAreRecordedAsAllowed:
         assert response.status_code == 503
         assert access_entries(api, f"req-503-{what}") == []
 
-    def test_a_plan_before_registration_is_404_and_records_no_read(
-        self, api: ApiClient, patient: str
+    @pytest.mark.parametrize(
+        ("what", "query", "status"),
+        [
+            ("plan", {"as_of": "2001-01-01T00:00:00Z"}, 404),  # before registration
+            ("history", {"cursor": "abc"}, 400),  # a bad cursor
+        ],
+        ids=["plan-before-registration-404", "history-bad-cursor-400"],
+    )
+    def test_a_read_refused_for_its_query_records_no_read(
+        self, api: ApiClient, patient: str, what: str, query: dict[str, str], status: int
     ) -> None:
         response = api.get(
-            f"/api/v1/patients/{patient}/plan",
-            query_string={"as_of": "2001-01-01T00:00:00Z"},
-            headers={"X-Request-ID": "req-404"},
+            f"/api/v1/patients/{patient}/{what}",
+            query_string=query,
+            headers={"X-Request-ID": f"req-{status}"},
         )
-        assert response.status_code == 404
-        assert access_entries(api, "req-404") == []
-
-    def test_a_history_read_with_a_bad_cursor_records_no_read(
-        self, api: ApiClient, patient: str
-    ) -> None:
-        response = api.get(
-            f"/api/v1/patients/{patient}/history",
-            query_string={"cursor": "abc"},
-            headers={"X-Request-ID": "req-400"},
-        )
-        assert response.status_code == 400
-        assert access_entries(api, "req-400") == []
+        assert response.status_code == status
+        assert access_entries(api, f"req-{status}") == []
 
     def test_a_denied_attempt_that_would_wait_is_still_recorded_as_denied(
         self, api: ApiClient, patient: str

@@ -160,27 +160,31 @@ class TestRotationWithAKeyMissing:
         assert "'k1', which is not configured" in report["errors"][0]
 
 
+def export_refused(config: Config, kek: str, pid: str) -> str:
+    """Export the patient with only ``kek`` configured: the CLI refuses with exit code 2
+    and a message, never a traceback. Returns the message."""
+    only_kek(config, kek)
+    result = cli(config, "export", "fhir", pid)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    return result.stderr
+
+
 class TestLostOrWrongKeys:
     def test_a_wrong_kek_is_a_clear_error_naming_the_key_and_the_patient(
         self, config: Config, written: tuple[str, str]
     ) -> None:
-        only_kek(config, "k1")
-        result = cli(config, "export", "fhir", written[0])
-        assert result.returncode == 2
-        assert "key-encryption key 'k1' as configured cannot unwrap" in result.stderr
-        assert f"patient {written[0]}" in result.stderr
-        assert "Traceback" not in result.stderr
+        error = export_refused(config, "k1", written[0])
+        assert "key-encryption key 'k1' as configured cannot unwrap" in error
+        assert f"patient {written[0]}" in error
         assert status(config)["k1"]["wrong_value"]
         assert cli(config, "verify").returncode == 0  # the chain needs no key
 
     def test_a_kek_that_is_not_configured_is_named(
         self, config: Config, written: tuple[str, str]
     ) -> None:
-        only_kek(config, "k2")
-        result = cli(config, "export", "fhir", written[1])
-        assert result.returncode == 2
-        assert "wrapped by key-encryption key 'k1', which is not configured" in result.stderr
-        assert "Traceback" not in result.stderr
+        error = export_refused(config, "k2", written[1])
+        assert "wrapped by key-encryption key 'k1', which is not configured" in error
 
     def test_a_malformed_kek_configuration_is_refused_with_a_message(
         self, config: Config, written: tuple[str, str]
