@@ -20,6 +20,15 @@ def access_entries(api: ApiClient, client_request_id: str) -> list[dict[str, Any
     return rows
 
 
+def assert_one_allowed_read(
+    api: ApiClient, client_request_id: str, expected: tuple[str, str, str]
+) -> None:
+    """The request left exactly one entry, allowed, with this (actor, patient, what)."""
+    rows = access_entries(api, client_request_id)
+    assert [(r["actor_id"], r["patient_id"], r["what"]) for r in rows] == [expected]
+    assert bool(rows[0]["allowed"]) is True
+
+
 class TestReadAudit:
     @pytest.mark.parametrize("what", ["plan", "history", "audit"])
     def test_a_read_records_one_entry_with_actor_and_patient(
@@ -71,11 +80,9 @@ class TestListReadsAreRecorded:
         response = api.get("/api/v1/dashboard", headers={"X-Request-ID": "req-dashboard"})
         assert response.status_code == 200
         assert [p["patient_id"] for p in response.get_json()["patients"]] == [patient]
-        rows = access_entries(api, "req-dashboard")
-        assert [(r["actor_id"], r["patient_id"], r["what"]) for r in rows] == [
-            (api.team.psychiatrist.id, patient, "dashboard")
-        ]
-        assert bool(rows[0]["allowed"]) is True
+        assert_one_allowed_read(
+            api, "req-dashboard", (api.team.psychiatrist.id, patient, "dashboard")
+        )
 
     def test_a_patient_list_read_records_the_patient_shown(
         self, api: ApiClient, patient: str
@@ -85,11 +92,7 @@ class TestListReadsAreRecorded:
             "/api/v1/patients", as_="therapist", headers={"X-Request-ID": "req-patients"}
         )
         assert response.status_code == 200
-        rows = access_entries(api, "req-patients")
-        assert [(r["actor_id"], r["patient_id"], r["what"]) for r in rows] == [
-            (api.team.therapist.id, patient, "patients")
-        ]
-        assert bool(rows[0]["allowed"]) is True
+        assert_one_allowed_read(api, "req-patients", (api.team.therapist.id, patient, "patients"))
 
     def test_a_feed_page_records_one_entry_per_patient_naming_every_message(
         self, api: ApiClient, patient: str
