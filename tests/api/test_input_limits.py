@@ -37,6 +37,23 @@ def corrected(api: ApiClient, pid: str, event_id: str, fields: Any, reason: str 
     return api.post(f"/api/v1/patients/{pid}/corrections", body)
 
 
+def adherence_reported(
+    api: ApiClient, pid: str, taken: int, missed: int, period_start: str, period_end: str
+) -> Any:
+    """Adherence to a fresh prescription reported over the period given (the response)."""
+    order = prescribe(api, pid).get_json()["order_id"]
+    return api.post(
+        f"/api/v1/patients/{pid}/adherence",
+        {
+            "order_id": order,
+            "doses_taken": taken,
+            "doses_missed": missed,
+            "period_start": period_start,
+            "period_end": period_end,
+        },
+    )
+
+
 def note_corrected(api: ApiClient, pid: str, fields: Any, reason: str) -> Any:
     """A progress note written, then the answer to a correction of it."""
     note = api.post(
@@ -239,17 +256,7 @@ class TestClinicalTimes:
 
     @pytest.mark.store_independent
     def test_an_adherence_period_before_1900_is_422(self, api: ApiClient, patient: str) -> None:
-        order = prescribe(api, patient).get_json()["order_id"]
-        response = api.post(
-            f"/api/v1/patients/{patient}/adherence",
-            {
-                "order_id": order,
-                "doses_taken": 1,
-                "doses_missed": 0,
-                "period_start": "0001-01-01",
-                "period_end": "2026-01-01",
-            },
-        )
+        response = adherence_reported(api, patient, 1, 0, "0001-01-01", "2026-01-01")
         assert "period_start" in problem_of(response, 422)["errors"]
 
     @pytest.mark.store_independent
@@ -283,17 +290,7 @@ class TestOddMomentsInQueries:
 class TestCorrectionsKeepTheSameBounds:
     @pytest.fixture
     def adherence_event(self, api: ApiClient, patient: str) -> str:
-        order = prescribe(api, patient).get_json()["order_id"]
-        response = api.post(
-            f"/api/v1/patients/{patient}/adherence",
-            {
-                "order_id": order,
-                "doses_taken": 5,
-                "doses_missed": 1,
-                "period_start": "2026-01-01",
-                "period_end": "2026-01-07",
-            },
-        )
+        response = adherence_reported(api, patient, 5, 1, "2026-01-01", "2026-01-07")
         assert response.status_code == 201, response.get_json()
         return str(response.get_json()["event_id"])
 

@@ -20,6 +20,15 @@ def access_entries(api: ApiClient, client_request_id: str) -> list[dict[str, Any
     return rows
 
 
+def assert_one_allowed_read(
+    api: ApiClient, client_request_id: str, expected: tuple[str, str, str]
+) -> None:
+    """The request left exactly one entry, allowed, with this (actor, patient, what)."""
+    rows = access_entries(api, client_request_id)
+    assert [(r["actor_id"], r["patient_id"], r["what"]) for r in rows] == [expected]
+    assert bool(rows[0]["allowed"]) is True
+
+
 class TestReadAudit:
     @pytest.mark.parametrize("what", ["plan", "history", "audit"])
     def test_a_read_records_one_entry_with_actor_and_patient(
@@ -71,11 +80,9 @@ class TestListReadsAreRecorded:
         response = api.get("/api/v1/dashboard", headers={"X-Request-ID": "req-dashboard"})
         assert response.status_code == 200
         assert [p["patient_id"] for p in response.get_json()["patients"]] == [patient]
-        rows = access_entries(api, "req-dashboard")
-        assert [(r["actor_id"], r["patient_id"], r["what"]) for r in rows] == [
-            (api.team.psychiatrist.id, patient, "dashboard")
-        ]
-        assert bool(rows[0]["allowed"]) is True
+        assert_one_allowed_read(
+            api, "req-dashboard", (api.team.psychiatrist.id, patient, "dashboard")
+        )
 
     def test_a_patient_list_read_records_the_patient_shown(
         self, api: ApiClient, patient: str
@@ -85,11 +92,7 @@ class TestListReadsAreRecorded:
             "/api/v1/patients", as_="therapist", headers={"X-Request-ID": "req-patients"}
         )
         assert response.status_code == 200
-        rows = access_entries(api, "req-patients")
-        assert [(r["actor_id"], r["patient_id"], r["what"]) for r in rows] == [
-            (api.team.therapist.id, patient, "patients")
-        ]
-        assert bool(rows[0]["allowed"]) is True
+        assert_one_allowed_read(api, "req-patients", (api.team.therapist.id, patient, "patients"))
 
     def test_a_feed_page_records_one_entry_per_patient_naming_every_message(
         self, api: ApiClient, patient: str
@@ -150,27 +153,24 @@ class TestOnlyReadsThatShowDataAreRecordedAsAllowed:
         assert response.status_code == 503
         assert access_entries(api, f"req-503-{what}") == []
 
-    def test_a_plan_before_registration_is_404_and_records_no_read(
-        self, api: ApiClient, patient: str
+    @pytest.mark.parametrize(
+        ("what", "query", "status"),
+        [
+            ("plan", {"as_of": "2001-01-01T00:00:00Z"}, 404),  # before registration
+            ("history", {"cursor": "abc"}, 400),  # a bad cursor
+        ],
+        ids=["plan-before-registration-404", "history-bad-cursor-400"],
+    )
+    def test_a_read_refused_for_its_query_records_no_read(
+        self, api: ApiClient, patient: str, what: str, query: dict[str, str], status: int
     ) -> None:
         response = api.get(
-            f"/api/v1/patients/{patient}/plan",
-            query_string={"as_of": "2001-01-01T00:00:00Z"},
-            headers={"X-Request-ID": "req-404"},
+            f"/api/v1/patients/{patient}/{what}",
+            query_string=query,
+            headers={"X-Request-ID": f"req-{status}"},
         )
-        assert response.status_code == 404
-        assert access_entries(api, "req-404") == []
-
-    def test_a_history_read_with_a_bad_cursor_records_no_read(
-        self, api: ApiClient, patient: str
-    ) -> None:
-        response = api.get(
-            f"/api/v1/patients/{patient}/history",
-            query_string={"cursor": "abc"},
-            headers={"X-Request-ID": "req-400"},
-        )
-        assert response.status_code == 400
-        assert access_entries(api, "req-400") == []
+        assert response.status_code == status
+        assert access_entries(api, f"req-{status}") == []
 
     def test_a_denied_attempt_that_would_wait_is_still_recorded_as_denied(
         self, api: ApiClient, patient: str

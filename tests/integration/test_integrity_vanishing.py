@@ -341,24 +341,31 @@ def _others(checkpoint: Checkpoint) -> dict[str, ChainHead]:
     return {name: head for name, head in checkpoint.chains.items() if name != "events"}
 
 
+def write_legacy_checkpoint(carelog: CareLog, config: Config) -> Checkpoint:
+    """A checkpoint of the log as it stands, as CareLog wrote them before store ids (format
+    1): signed by the store's key and written to its checkpoint folder."""
+    private = carelog.integrity.key.private_key()
+    assert private is not None
+    with RawLog(config) as raw:
+        position, head = raw.links()[-1]
+    legacy = Checkpoint(
+        seq=1,
+        time=datetime.now(UTC).isoformat(),
+        chains={"events": ChainHead(position, head.hex())},
+        previous=None,
+        key_id=key_id(private.public_key()),
+    ).signed(private)
+    carelog.integrity.directory.write(legacy)
+    return legacy
+
+
 @pytest.mark.served
 class TestLegacyCheckpoints:
     def test_an_old_format_checkpoint_still_verifies_and_the_sequence_continues_from_it(
         self, carelog: CareLog, team: Team, config: Config, pinned: Path
     ) -> None:
         seed(carelog, team, patients=2)
-        private = carelog.integrity.key.private_key()
-        assert private is not None
-        with RawLog(config) as raw:
-            position, head = raw.links()[-1]
-        legacy = Checkpoint(  # as CareLog wrote them before store ids (format 1)
-            seq=1,
-            time=datetime.now(UTC).isoformat(),
-            chains={"events": ChainHead(position, head.hex())},
-            previous=None,
-            key_id=key_id(private.public_key()),
-        ).signed(private)
-        carelog.integrity.directory.write(legacy)
+        legacy = write_legacy_checkpoint(carelog, config)
         seed(carelog, team, patients=1, prefix="NEW")
         following = carelog.integrity.checkpoint()
         assert following is not None
@@ -378,19 +385,8 @@ class TestStoresFromBeforeStoreIds:
         self, carelog: CareLog, team: Team, config: Config, pinned: Path
     ) -> None:
         seed(carelog, team, patients=2)
-        private = carelog.integrity.key.private_key()
-        assert private is not None
+        write_legacy_checkpoint(carelog, config)
         with RawLog(config) as raw:
-            position, head = raw.links()[-1]
-            carelog.integrity.directory.write(
-                Checkpoint(
-                    seq=1,
-                    time=datetime.now(UTC).isoformat(),
-                    chains={"events": ChainHead(position, head.hex())},
-                    previous=None,
-                    key_id=key_id(private.public_key()),
-                ).signed(private)
-            )
             carelog.close()
             raw.run(f"DROP TABLE {raw.events}_store")  # as before store ids
             raw.run(f"DROP TABLE {raw.checkpoints}")

@@ -75,6 +75,21 @@ def add_kek_first(config: Config, kek_id: str) -> None:
     file.write_text(new_kek(kek_id) + "\n" + file.read_text())
 
 
+def refusal(config: Config, *command: str) -> str:
+    """Run a CLI command that must be refused: exit code 2 and a message, never a
+    traceback. Returns the message."""
+    result = cli(config, *command)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    return result.stderr
+
+
+def export_refused(config: Config, kek: str, pid: str) -> str:
+    """Export the patient with only ``kek`` configured: refused (see ``refusal``)."""
+    only_kek(config, kek)
+    return refusal(config, "export", "fhir", pid)
+
+
 class TestRotation:
     def test_rotation_rewraps_every_data_key_and_leaves_the_events_byte_for_byte(
         self, config: Config, written: tuple[str, str]
@@ -109,10 +124,7 @@ class TestRotation:
         self, config: Config, written: tuple[str, str]
     ) -> None:
         add_kek_first(config, "k2")
-        refused = cli(config, "keys", "retire", "k1")
-        assert refused.returncode == 2
-        assert "'k1' still wraps 2 data key(s)" in refused.stderr
-        assert "Traceback" not in refused.stderr
+        assert "'k1' still wraps 2 data key(s)" in refusal(config, "keys", "retire", "k1")
         assert cli(config, "keys", "rotate").returncode == 0
         retired = cli(config, "keys", "retire", "k1")
         assert retired.returncode == 0, retired.stderr
@@ -128,11 +140,9 @@ class TestRotation:
         current_config = file.read_text()
         file.write_text(old_config)  # a host still configured with only k1
         for command in (("verify",), ("export", "fhir", written[0])):
-            refused = cli(config, *command)
-            assert refused.returncode == 2
-            assert "'k1'" in refused.stderr
-            assert "was retired" in refused.stderr
-            assert "Traceback" not in refused.stderr
+            error = refusal(config, *command)
+            assert "'k1'" in error
+            assert "was retired" in error
         file.write_text(current_config)
         assert status(config)["k1"]["data_keys"] == 0  # nothing was wrapped by the retired key
 
@@ -164,23 +174,17 @@ class TestLostOrWrongKeys:
     def test_a_wrong_kek_is_a_clear_error_naming_the_key_and_the_patient(
         self, config: Config, written: tuple[str, str]
     ) -> None:
-        only_kek(config, "k1")
-        result = cli(config, "export", "fhir", written[0])
-        assert result.returncode == 2
-        assert "key-encryption key 'k1' as configured cannot unwrap" in result.stderr
-        assert f"patient {written[0]}" in result.stderr
-        assert "Traceback" not in result.stderr
+        error = export_refused(config, "k1", written[0])
+        assert "key-encryption key 'k1' as configured cannot unwrap" in error
+        assert f"patient {written[0]}" in error
         assert status(config)["k1"]["wrong_value"]
         assert cli(config, "verify").returncode == 0  # the chain needs no key
 
     def test_a_kek_that_is_not_configured_is_named(
         self, config: Config, written: tuple[str, str]
     ) -> None:
-        only_kek(config, "k2")
-        result = cli(config, "export", "fhir", written[1])
-        assert result.returncode == 2
-        assert "wrapped by key-encryption key 'k1', which is not configured" in result.stderr
-        assert "Traceback" not in result.stderr
+        error = export_refused(config, "k2", written[1])
+        assert "wrapped by key-encryption key 'k1', which is not configured" in error
 
     def test_a_malformed_kek_configuration_is_refused_with_a_message(
         self, config: Config, written: tuple[str, str]
@@ -394,11 +398,9 @@ class TestAProcessWithoutTheKek:
     def test_says_the_records_need_a_kek_instead_of_a_decoding_error(
         self, config: Config, written: tuple[str, str]
     ) -> None:
-        result = cli(config.with_(kek_file=None), "export", "fhir", written[0])
-        assert result.returncode == 2
-        assert "encrypted with a per-patient data key" in result.stderr
-        assert "set CARELOG_KEK" in result.stderr
-        assert "Traceback" not in result.stderr
+        error = refusal(config.with_(kek_file=None), "export", "fhir", written[0])
+        assert "encrypted with a per-patient data key" in error
+        assert "set CARELOG_KEK" in error
 
 
 class TestTheRelayAfterAnErasure:

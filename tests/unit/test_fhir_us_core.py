@@ -23,7 +23,7 @@ from services.interop.fhir import build_bundle
 from services.writing.commands import Commands
 from tests.fhir_conformance import errors_of
 from tests.fhir_r4_invariants import r4_errors
-from tests.fhir_support import PHARM, PSY, THER, Story, check_bundle, day, of_type
+from tests.fhir_support import PHARM, PSY, THER, Story, check_bundle, day, of_type, team_joins
 from tests.unit import record_builder
 
 DRUGS = tuple(
@@ -269,16 +269,7 @@ def new_story() -> Story:
     story = record_builder.new_story(
         "MRN-HYP", "Hypo Thesis", "1990-05-05", allergies=["penicillin"]
     )
-    for actor in (THER, PHARM):
-        story.act(
-            f"assign_{actor.role}",
-            PSY,
-            day(0.1),
-            "assign_care_team_member",
-            clinician_id=actor.id,
-            clinician_name=actor.name,
-            role=str(actor.role),
-        )
+    team_joins(story)
     return story
 
 

@@ -226,20 +226,26 @@ class TestThePerson:
         ended = replace(ctx, pregnancy=pregnancy("postpartum", "p2"))
         assert not by_rule(run(ended, "condition", NOW), "COND-PREGNANCY-LITHIUM")
 
-    @pytest.mark.parametrize(("age", "fires"), [(17, True), (24, True), (25, False), (40, False)])
-    def test_an_antidepressant_under_25_carries_the_boxed_warning(
-        self, age: int, fires: bool
+    @pytest.mark.parametrize(
+        ("drug", "amount", "rule", "age", "fires"),
+        [
+            # an antidepressant under 25 carries the boxed warning
+            *[
+                ("sertraline", 50, "AGE-ANTIDEPRESSANT-UNDER-25", age, fires)
+                for age, fires in [(17, True), (24, True), (25, False), (40, False)]
+            ],
+            # a benzodiazepine at 65 and over meets the Beers criteria
+            *[
+                ("lorazepam", 1, "AGE-BEERS-BENZODIAZEPINE", age, fires)
+                for age, fires in [(64, False), (65, True), (80, True)]
+            ],
+        ],
+    )
+    def test_an_age_rule_fires_only_on_its_side_of_the_age_limit(
+        self, drug: str, amount: float, rule: str, age: int, fires: bool
     ) -> None:
-        ctx = context(course("d", "sertraline", 50), now=NOW, birth_date=born_aged(age, NOW))
-        found = by_rule(run(ctx, "prescribed", NOW, "d"), "AGE-ANTIDEPRESSANT-UNDER-25")
-        assert bool(found) is fires
-
-    @pytest.mark.parametrize(("age", "fires"), [(64, False), (65, True), (80, True)])
-    def test_a_benzodiazepine_at_65_and_over_meets_the_beers_criteria(
-        self, age: int, fires: bool
-    ) -> None:
-        ctx = context(course("d", "lorazepam", 1), now=NOW, birth_date=born_aged(age, NOW))
-        found = by_rule(run(ctx, "prescribed", NOW, "d"), "AGE-BEERS-BENZODIAZEPINE")
+        ctx = context(course("d", drug, amount), now=NOW, birth_date=born_aged(age, NOW))
+        found = by_rule(run(ctx, "prescribed", NOW, "d"), rule)
         assert bool(found) is fires
 
     def test_pregnancy_and_sex_stated_as_clinical_facts_still_count(self) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from safety_cases import T0, context, course, days, run, step
@@ -99,12 +100,21 @@ class TestConsiderAChange:
         assert "15 % fall" in item.message
         assert "5 weeks" in item.message
 
-    def test_too_early_no_prompt(self) -> None:
-        ctx = plan(steps=[(0, 50)], scores=[(-3, 20), (21, 19)], day=22)
-        assert care(run(ctx), "consider_change") == []
-
-    def test_below_the_adequate_dose_no_prompt(self) -> None:
-        ctx = plan(steps=[(0, 25)], scores=[(-3, 20), (50, 19)], day=51)
+    @pytest.mark.parametrize(
+        ("steps", "scores", "day"),
+        [
+            pytest.param([(0, 50)], [(-3, 20), (21, 19)], 22, id="too-early"),
+            pytest.param([(0, 25)], [(-3, 20), (50, 19)], 51, id="below-the-adequate-dose"),
+            pytest.param(
+                [(0, 50)], [(-3, 20), (35, 16)], 36, id="improvement-of-20-percent-or-more"
+            ),
+            pytest.param([(0, 50)], [(-40, 20), (35, 19)], 36, id="without-a-baseline"),
+        ],
+    )
+    def test_no_prompt(
+        self, steps: list[tuple[float, float]], scores: list[tuple[float, int]], day: float
+    ) -> None:
+        ctx = plan(steps=steps, scores=scores, day=day)
         assert care(run(ctx), "consider_change") == []
 
     def test_weeks_count_from_when_the_dose_became_adequate(self) -> None:
@@ -112,14 +122,6 @@ class TestConsiderAChange:
         assert care(run(ctx), "consider_change") == []  # 3 weeks at 50 mg
         later = plan(steps=[(0, 25), (21, 50)], scores=[(-3, 20), (50, 19)], day=51)
         assert len(care(run(later), "consider_change")) == 1
-
-    def test_improvement_of_20_percent_or_more_no_prompt(self) -> None:
-        ctx = plan(steps=[(0, 50)], scores=[(-3, 20), (35, 16)], day=36)
-        assert care(run(ctx), "consider_change") == []
-
-    def test_without_a_baseline_no_prompt(self) -> None:
-        ctx = plan(steps=[(0, 50)], scores=[(-40, 20), (35, 19)], day=36)
-        assert care(run(ctx), "consider_change") == []
 
     @given(
         baseline=st.integers(1, 27),

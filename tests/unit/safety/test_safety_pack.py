@@ -239,15 +239,19 @@ def _refusal(tmp_path: Path, change: Callable[[dict[str, Any]], None]) -> str | 
     return None
 
 
+EACH_FIELD = pytest.mark.parametrize(
+    ("section", "index", "rule_id", "name"),
+    FIELD_CASES,
+    ids=[f"{rule_id}.{name}" for _, _, rule_id, name in FIELD_CASES],
+)
+"""Each field of each rule type: the section, the rule's index in it, its id, the field."""
+
+
 class TestEveryFieldOfEveryRuleType:
     """A broken field anywhere is refused by the loader with the rule and field named,
     never a raw TypeError or KeyError from deep inside a reader."""
 
-    @pytest.mark.parametrize(
-        ("section", "index", "rule_id", "name"),
-        FIELD_CASES,
-        ids=[f"{rule_id}.{name}" for _, _, rule_id, name in FIELD_CASES],
-    )
+    @EACH_FIELD
     def test_a_field_of_the_wrong_shape_is_refused_naming_the_rule_and_field(
         self, tmp_path: Path, section: str, index: int, rule_id: str, name: str
     ) -> None:
@@ -256,11 +260,7 @@ class TestEveryFieldOfEveryRuleType:
         assert rule_id in message
         assert name in message or name in ("a", "b", "drugs", "stopped", "other", "start")
 
-    @pytest.mark.parametrize(
-        ("section", "index", "rule_id", "name"),
-        FIELD_CASES,
-        ids=[f"{rule_id}.{name}" for _, _, rule_id, name in FIELD_CASES],
-    )
+    @EACH_FIELD
     def test_a_null_required_field_is_refused_naming_the_rule(
         self, tmp_path: Path, section: str, index: int, rule_id: str, name: str
     ) -> None:
