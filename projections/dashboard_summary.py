@@ -13,7 +13,8 @@ from typing import Any
 
 from domain.plan import PlanState
 from domain.plan_entity import Author
-from domain.plan_vocabulary import AlertStatus, FollowUpStatus, OrderStatus, StepKind
+from domain.plan_vocabulary import FollowUpStatus, OrderStatus, StepKind
+from projections.plan_sections import alert_head, open_alerts
 from projections.plan_states import EVERYTHING, Folded, Sections, iso, of_plan
 
 CHANGES_KEPT = 20
@@ -109,16 +110,8 @@ def _severe(plan: PlanState) -> list[dict[str, Any]]:
 
 def _alerts(plan: PlanState) -> list[dict[str, Any]]:
     return [
-        {
-            "id": a.alert_id,
-            "kind": a.kind,
-            "severity": a.severity,
-            "message": a.message,
-            "raised_at": iso(a.recorded_at),
-            "due_at": iso(a.due_at),
-        }
-        for a in plan.alerts.values()
-        if a.status is AlertStatus.OPEN
+        {**alert_head(a), "raised_at": iso(a.recorded_at), "due_at": iso(a.due_at)}
+        for a in open_alerts(plan)
     ]
 
 
