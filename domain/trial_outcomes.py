@@ -35,14 +35,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
-from typing import TYPE_CHECKING, TypedDict
+from typing import TYPE_CHECKING
 
 from domain.adequate_doses import ADEQUATE_WEEKS
-from domain.plan_entities import Continuing
 from domain.plan_vocabulary import ConditionStatus
 from domain.problem_list import normalise_code
+from domain.trial_shapes import JudgedScore, JudgedTrial, Resistance, TreatmentHistory
 from domain.trial_storage import trial_facts
-from domain.trials import Adherence, Score, SideEffectSeen, Trial, trials
+from domain.trials import Score, Trial, trials
 
 if TYPE_CHECKING:
     from domain.plan import PlanState
@@ -141,76 +141,6 @@ def weeks_to_response(trial: Trial) -> float | None:
         if score.total < 5 or (fall is not None and fall >= 50):
             return round(_days(score.effective_at - trial.started_at) / 7, 1)
     return None
-
-
-class JudgedStep(TypedDict):
-    effective_at: datetime
-    amount: float
-    unit: str
-    frequency: str
-    mg_per_day: float | None
-    as_needed: bool
-
-
-class JudgedScore(TypedDict):
-    total: int
-    effective_at: datetime
-
-
-class JudgedTrial(TypedDict):
-    """A trial as the API shows it (``judge``)."""
-
-    trial_id: str
-    order_ids: list[str]
-    drug: str
-    drug_class: str | None
-    antidepressant: bool
-    indication: str | None
-    started_at: datetime
-    stopped_at: datetime | None
-    active: bool
-    stop_reason: str | None
-    continuing: Continuing | None
-    duration_days: float
-    dose_steps: list[JudgedStep]
-    highest_mg_per_day: float | None
-    as_needed: bool
-    highest_regular_mg_per_day: float | None
-    min_adequate_mg_per_day: float | None
-    adequate_dose_source: str | None
-    days_at_adequate_dose: float | None
-    adequate: bool | None
-    adherence: Adherence
-    side_effects: list[SideEffectSeen]
-    instrument: str | None
-    baseline: JudgedScore | None
-    no_baseline: bool
-    best: JudgedScore | None
-    latest: JudgedScore | None
-    percent_change: float | None
-    outcome: str
-    weeks_to_response: float | None
-
-
-class PatientTrial(JudgedTrial):
-    """A judged trial with its patient (the team outcomes read these)."""
-
-    patient_id: str
-
-
-class Resistance(TypedDict):
-    """The treatment-resistance count and flag, with the trials it rests on."""
-
-    episode_started_at: datetime | None
-    adequate_failed_trials: int
-    treatment_resistant: bool
-    trial_ids: list[str]
-    adequate_unassessed_trial_ids: list[str]
-
-
-class TreatmentHistory(TypedDict):
-    trials: list[JudgedTrial]
-    resistance: Resistance
 
 
 def judge(trial: Trial, now: datetime) -> JudgedTrial:

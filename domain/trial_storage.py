@@ -12,9 +12,8 @@ from domain.plan_entities import Continuing
 from domain.trials import Adherence, Score, Step, Trial
 
 
-class TrialFacts(TypedDict):
-    """What identifies a trial and when it ran: the head of the stored trial and of the
-    API's judged trial."""
+class TrialIdentity(TypedDict):
+    """What identifies a trial: the head of the stored trial and of ``TrialFacts``."""
 
     trial_id: str
     order_ids: list[str]
@@ -22,6 +21,11 @@ class TrialFacts(TypedDict):
     drug_class: str | None
     antidepressant: bool
     indication: str | None
+
+
+class TrialFacts(TrialIdentity):
+    """What identifies a trial and when it ran: the head of the API's judged trial."""
+
     started_at: datetime
     stopped_at: datetime | None
 
@@ -64,15 +68,9 @@ class StoredSideEffect(TypedDict):
     effective_at: Stored
 
 
-class StoredTrial(TypedDict):
+class StoredTrial(TrialIdentity):
     """A trial as the view stores it (``trial_as_dict``; times as ISO text in JSON)."""
 
-    trial_id: str
-    order_ids: list[str]
-    drug: str
-    drug_class: str | None
-    antidepressant: bool
-    indication: str | None
     started_at: Stored
     stopped_at: Stored | None
     stop_reason: str | None

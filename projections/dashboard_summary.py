@@ -13,8 +13,9 @@ from typing import Any
 
 from domain.plan import PlanState
 from domain.plan_entity import Author
-from domain.plan_vocabulary import AlertStatus, FollowUpStatus, OrderStatus, StepKind
-from projections.plan_states import EVERYTHING, Folded, Sections, iso
+from domain.plan_vocabulary import FollowUpStatus, OrderStatus, StepKind
+from projections.plan_sections import alert_head, open_alerts
+from projections.plan_states import EVERYTHING, Folded, Sections, iso, of_plan
 
 CHANGES_KEPT = 20
 SEVERE_KEPT = 10
@@ -109,16 +110,8 @@ def _severe(plan: PlanState) -> list[dict[str, Any]]:
 
 def _alerts(plan: PlanState) -> list[dict[str, Any]]:
     return [
-        {
-            "id": a.alert_id,
-            "kind": a.kind,
-            "severity": a.severity,
-            "message": a.message,
-            "raised_at": iso(a.recorded_at),
-            "due_at": iso(a.due_at),
-        }
-        for a in plan.alerts.values()
-        if a.status is AlertStatus.OPEN
+        {**alert_head(a), "raised_at": iso(a.recorded_at), "due_at": iso(a.due_at)}
+        for a in open_alerts(plan)
     ]
 
 
@@ -133,12 +126,12 @@ def _follow_ups(plan: PlanState) -> list[dict[str, Any]]:
 MEDICATION = {"changes", "severe_side_effects"}
 SUMMARY = Sections(
     renderers={
-        "alerts": lambda _pid, plan: _alerts(plan),
-        "follow_ups": lambda _pid, plan: _follow_ups(plan),
-        "changes": lambda _pid, plan: _changes(plan),
-        "phq9": lambda _pid, plan: _phq9(plan),
-        "scores": lambda _pid, plan: _scores(plan),
-        "severe_side_effects": lambda _pid, plan: _severe(plan),
+        "alerts": of_plan(_alerts),
+        "follow_ups": of_plan(_follow_ups),
+        "changes": of_plan(_changes),
+        "phq9": of_plan(_phq9),
+        "scores": of_plan(_scores),
+        "severe_side_effects": of_plan(_severe),
     },
     affects={
         "SafetyAlertRaised": {"alerts"},

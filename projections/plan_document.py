@@ -29,22 +29,22 @@ from projections.plan_sections import (
     pharmacogenomics,
     pregnancy,
 )
-from projections.plan_states import EVERYTHING, Folded, Sections, revive
+from projections.plan_states import EVERYTHING, Folded, Sections, of_plan, revive
 
 DOCUMENT = Sections(
     renderers={
         "patient_id": lambda pid, _state: pid,
         "patient": patient,
-        "medications": lambda _pid, state: medications(state),
-        "assessments": lambda _pid, state: assessments(state),
-        "alerts": lambda _pid, state: alerts(state),
-        "goals": lambda _pid, state: goals(state),
-        "follow_ups": lambda _pid, state: follow_ups(state),
-        "consents": lambda _pid, state: consents(state),
-        "care_team": lambda _pid, state: care_team(state),
-        "conditions": lambda _pid, state: conditions(state),
-        "pregnancy": lambda _pid, state: pregnancy(state),
-        "pharmacogenomics": lambda _pid, state: pharmacogenomics(state),
+        "medications": of_plan(medications),
+        "assessments": of_plan(assessments),
+        "alerts": of_plan(alerts),
+        "goals": of_plan(goals),
+        "follow_ups": of_plan(follow_ups),
+        "consents": of_plan(consents),
+        "care_team": of_plan(care_team),
+        "conditions": of_plan(conditions),
+        "pregnancy": of_plan(pregnancy),
+        "pharmacogenomics": of_plan(pharmacogenomics),
     },
     affects={
         "PatientRegistered": {"patient_id", "patient"},

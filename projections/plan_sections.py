@@ -13,7 +13,7 @@ from typing import Any
 
 from domain.pharmacogenomics import summary as pharmacogenomic_summary
 from domain.plan import PlanState
-from domain.plan_entities import Order
+from domain.plan_entities import Alert, Order
 from domain.plan_records import Assessment
 from domain.plan_vocabulary import AlertStatus, FollowUpStatus, OrderStatus
 from domain.problem_list import plain, problem_list
@@ -75,13 +75,20 @@ def assessments(state: PlanState) -> list[dict[str, Any]]:
     return out
 
 
+def open_alerts(state: PlanState) -> list[Alert]:
+    """The plan's alerts still open, the ones the plan document and the dashboard show."""
+    return [a for a in state.alerts.values() if a.status is AlertStatus.OPEN]
+
+
+def alert_head(a: Alert) -> dict[str, Any]:
+    """What every view shows of an alert first: which it is and what it says."""
+    return {"id": a.alert_id, "kind": a.kind, "severity": a.severity, "message": a.message}
+
+
 def alerts(state: PlanState) -> list[dict[str, Any]]:
     return [
         {
-            "id": a.alert_id,
-            "kind": a.kind,
-            "severity": a.severity,
-            "message": a.message,
+            **alert_head(a),
             "action": a.action,
             "rule_id": a.rule_id,
             "source": a.source,
@@ -90,8 +97,7 @@ def alerts(state: PlanState) -> list[dict[str, Any]]:
             "raised_at": iso(a.recorded_at),
             "override_reason": a.override_reason,
         }
-        for a in state.alerts.values()
-        if a.status is AlertStatus.OPEN
+        for a in open_alerts(state)
     ]
 
 

@@ -81,6 +81,12 @@ EVERYTHING: frozenset[str] = frozenset({"*"})
 """In a ``Sections``' ``affects``: every part (an event that can change any of them)."""
 
 
+def of_plan(render: Callable[[PlanState], Any]) -> Callable[[str, PlanState], Any]:
+    """A ``Sections`` renderer for a section drawn from the folded plan alone (most are:
+    the patient's id is needed only where the section shows it)."""
+    return lambda _pid, plan: render(plan)
+
+
 class Sections:
     """A stored document as JSON fragments, one per section, each encoded again only when
     an event type that can change it was folded (unknown types change everything)."""

@@ -17,7 +17,8 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from domain.trial_outcomes import PatientTrial, episode_start, judge, resistance
+from domain.trial_outcomes import episode_start, judge, resistance
+from domain.trial_shapes import PatientTrial
 from domain.trial_storage import StoredTrial, trial_as_dict, trial_from_dict
 from domain.trials import trials
 from projections.plan_states import Folded, iso, revive

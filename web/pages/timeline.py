@@ -17,7 +17,8 @@ from flask import render_template, request
 
 from domain.errors import InvalidInputError
 from domain.plan import PlanState
-from domain.trial_outcomes import JudgedTrial, treatment_history
+from domain.trial_outcomes import treatment_history
+from domain.trial_shapes import JudgedTrial
 from services.access.privacy import redact_event, restricted_note_ids
 from services.reading.plan_document import plan_document
 from web.context import actor, carelog, policy, request_info

@@ -16,7 +16,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from domain.trial_outcomes import JudgedTrial, judge
+from domain.trial_outcomes import judge
+from domain.trial_shapes import JudgedTrial
 from domain.trials import Trial, trials, window_start
 from services.interop.fhir import vocabulary as v
 from services.interop.fhir.medications import medication_field, statement_id
