@@ -17,7 +17,7 @@ Session state (LISTEN, advisory locks, prepared statements) ends with the test's
 connections. Tests about creating or migrating a store take a fresh schema instead
 (``@pytest.mark.fresh_store``, and every ``served`` test).
 
-``CARELOG_TEST_PG_POOL=1`` turns the pool on, ``0`` off (every test a fresh schema, dropped
+On by default; ``CARELOG_TEST_PG_POOL=0`` turns it off (every test a fresh schema, dropped
 after, as before the pool)."""
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 
 import psycopg
 
-ENABLED = os.environ.get("CARELOG_TEST_PG_POOL", "0") != "0"
+ENABLED = os.environ.get("CARELOG_TEST_PG_POOL", "1") != "0"
 KEPT = ("schema_versions",)
 """The migration record: the one table a reset keeps (its rows say the schema is migrated)."""
 
