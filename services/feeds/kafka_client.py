@@ -166,8 +166,16 @@ class Producer:
 
     def close(self, timeout: float = 5.0) -> None:
         self._pending = []
-        with suppress(KafkaError, OSError):
+        try:
             self._producer.close(timeout=timeout, null_logger=True)
+        except (KafkaError, OSError):
+            # The broker did not take what was pending in time. Give those records up (the
+            # relay sends again from its committed position) and close at once: a producer
+            # left half-closed is closed again by the library's finaliser, whose error then
+            # surfaces in whatever code the garbage collector interrupts.
+            with suppress(KafkaError, OSError, AttributeError):
+                self._producer._accumulator.abort_incomplete_batches()
+                self._producer.close(timeout=0, null_logger=True)
 
 
 @dataclass(frozen=True)
